@@ -1,0 +1,111 @@
+# Rampart. `make` builds, `make run` installs what is missing and runs the daemon on
+# conf/rampart.yaml, `make test` installs, builds and runs every test, `make bench` measures.
+#
+# Sources are found by directory, so a new file in a module needs no Makefile change:
+#   lib/ capture/ detect/ flowspec/ bgp/ storage/ conf/  -> build/librampart.a
+#   rampartd/*.c except main.c and rampartctl.c          -> build/libdaemon.a (tests link it)
+#   tests/unit/test_*.c                                  -> build/tests/test_* (cmocka)
+#   tests/fuzz/fuzz_*.c                                  -> build/fuzz/fuzz_* (libFuzzer, clang)
+#   bench/bench_*.c                                      -> build/bench/bench_*
+
+CC ?= gcc
+BUILD ?= build
+PKGS := libpcap libevent libevent_pthreads yaml-0.1 libcurl libnl-3.0 libnl-route-3.0
+OPT ?= -O2
+CFLAGS_BASE := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -pthread -D_GNU_SOURCE -I.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS = $(PKG_LIBS) -lm -lz $(EXTRA_LDFLAGS)
+
+MODULES := lib capture detect flowspec bgp storage conf
+LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
+DAEMON_SRC := $(filter-out rampartd/main.c rampartd/rampartctl.c,$(wildcard rampartd/*.c))
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+HEADERS := $(foreach m,$(MODULES) rampartd,$(wildcard $(m)/*.h))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
+TESTS := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+CONFIG ?= conf/rampart.yaml
+
+.PHONY: all deps run test unit integration fuzz fuzz-smoke asan bench clean check-config
+
+all: $(BUILD)/rampartd $(BUILD)/rampartctl
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/librampart.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libdaemon.a: $(DAEMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^ $(if $(DAEMON_OBJ),,)
+
+$(BUILD)/rampartd: $(BUILD)/obj/rampartd/main.o $(BUILD)/libdaemon.a $(BUILD)/librampart.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/rampartctl: $(BUILD)/obj/rampartd/rampartctl.o $(BUILD)/libdaemon.a $(BUILD)/librampart.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(LDLIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O3 -o $@ $< $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(LDLIBS)
+
+run: deps all
+	$(BUILD)/rampartd -c $(CONFIG)
+
+check-config: all
+	$(BUILD)/rampartd -c $(CONFIG) --check-config
+
+# Every test: unit tests, fuzz smoke runs, integration tests with real BIRD and ClickHouse.
+test: deps all $(TESTS)
+	@tests/run-unit.sh $(BUILD)/tests
+	@$(MAKE) --no-print-directory fuzz-smoke
+	@tests/run-integration.sh
+
+unit: all $(TESTS)
+	@tests/run-unit.sh $(BUILD)/tests
+
+integration: all
+	@tests/run-integration.sh
+
+# Unit tests and a replay under AddressSanitizer + UndefinedBehaviorSanitizer, in build-asan/.
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" unit
+	@BUILD=build-asan tests/integration/replay_smoke.sh
+
+# libFuzzer targets: each links the module under test compiled with clang.
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -I. -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -pthread
+fuzz: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm -lz
+
+FUZZ_SECONDS ?= 20
+fuzz-smoke: fuzz
+	@tests/run-fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+bench: deps all $(BENCHES)
+	@bench/run.sh $(BUILD)
+
+clean:
+	rm -rf build build-asan

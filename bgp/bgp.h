@@ -1,0 +1,98 @@
+/* bgp/: the BGP speaker. One finite state machine per configured peer (RFC 4271) on the caller's
+ * libevent loop, a RIB-out shared by all peers (what every peer should have been told), and the
+ * replay of the RIB-out whenever a session reaches Established.
+ *
+ * Threads: everything runs on the one event_base given; call it only from that loop's thread. */
+#ifndef RAMPART_BGP_BGP_H
+#define RAMPART_BGP_BGP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/ip.h"
+
+struct event_base;
+
+/* address families, as a bit set in bgp_peer_config.families */
+#define BGP_FAM_IPV4_UNICAST 0x01
+#define BGP_FAM_IPV6_UNICAST 0x02
+#define BGP_FAM_IPV4_FLOWSPEC 0x04
+#define BGP_FAM_IPV6_FLOWSPEC 0x08
+
+#define BGP_PASSWORD_MAX 80 /* TCP MD5 key length limit on Linux */
+
+struct bgp_peer_config {
+	ip_addr address;
+	uint16_t port;          /* default 179 */
+	uint32_t remote_as;
+	uint32_t families;      /* BGP_FAM_*; default IPv4 + IPv6 unicast */
+	bool passive;           /* wait for the peer to connect */
+	char password[BGP_PASSWORD_MAX + 1]; /* TCP MD5 (RFC 2385); empty = none */
+	ip_addr local_address;  /* zero = chosen by the kernel */
+	uint16_t hold_time;     /* offered, seconds; default 90; 0 = no keepalives (RFC 4271) */
+	uint8_t ttl;            /* 0 = default (1 for eBGP, 64 for iBGP); >1 for multihop eBGP */
+	char description[64];
+};
+
+struct bgp_config {
+	uint32_t local_as;
+	uint32_t router_id;       /* host order; default: the first IPv4 peer-facing address */
+	ip_addr listen_address;   /* for passive peers; zero = all (::) */
+	uint16_t listen_port;     /* default 179 */
+	uint32_t connect_retry_s; /* first retry delay, default 5 */
+	struct bgp_peer_config *peers;
+	size_t n_peers;
+};
+
+void bgp_config_defaults(struct bgp_config *cfg);
+void bgp_peer_config_defaults(struct bgp_peer_config *p);
+
+#define BGP_MAX_COMMUNITIES 32
+
+/* Path attributes of a route we originate. */
+struct bgp_route_attrs {
+	ip_addr next_hop;    /* of the prefix's family; zero = our own session address */
+	uint32_t communities[BGP_MAX_COMMUNITIES]; /* standard communities (RFC 1997), asn << 16 | value */
+	size_t n_communities;
+	uint32_t local_pref; /* iBGP only; 0 = 100 */
+	uint32_t med;
+	bool has_med;
+};
+
+#define BGP_COMMUNITY_BLACKHOLE 0xFFFF029Au /* 65535:666, RFC 7999 */
+#define BGP_COMMUNITY_NO_EXPORT 0xFFFFFF01u /* RFC 1997 */
+
+struct bgp_speaker;
+
+struct bgp_speaker *bgp_speaker_new(struct event_base *base, const struct bgp_config *cfg, char *err,
+				    size_t errlen);
+/* Opens the listener (if any peer is passive) and starts connecting to active peers. */
+int bgp_speaker_start(struct bgp_speaker *s, char *err, size_t errlen);
+/* Sends CEASE to every established peer and closes everything. */
+void bgp_speaker_free(struct bgp_speaker *s);
+
+/* Adds or replaces a route in the RIB-out and sends it to every established peer that has the
+ * prefix's family. */
+int bgp_announce(struct bgp_speaker *s, const ip_prefix *prefix, const struct bgp_route_attrs *attrs);
+/* Removes it and sends the withdrawal; -1 when it was not announced. */
+int bgp_withdraw(struct bgp_speaker *s, const ip_prefix *prefix);
+size_t bgp_rib_out_count(const struct bgp_speaker *s);
+
+struct bgp_peer_status {
+	ip_addr address;
+	uint32_t remote_as;
+	const char *state;         /* "Idle", "Connect", "Active", "OpenSent", "OpenConfirm", "Established" */
+	uint64_t state_since_s;    /* monotonic seconds when the state was entered */
+	uint16_t hold_time;        /* negotiated */
+	uint32_t families;         /* negotiated */
+	uint64_t updates_sent;
+	uint64_t updates_received;
+	uint64_t prefixes_sent;    /* prefixes announced on this session */
+	uint64_t established_count;
+	char last_error[128];      /* last NOTIFICATION or connection error, "" if none */
+};
+/* Returns the number of peers; fills at most max. */
+size_t bgp_speaker_peers(const struct bgp_speaker *s, struct bgp_peer_status *out, size_t max);
+
+#endif

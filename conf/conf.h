@@ -1,0 +1,76 @@
+/* conf/: loads and validates the YAML configuration (libyaml) into each module's own config
+ * struct, and prints it back. An unknown key, a wrong type, a bad prefix or an impossible value
+ * is an error naming file:line:column and the key; nothing is half-loaded. */
+#ifndef RAMPART_CONF_CONF_H
+#define RAMPART_CONF_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../bgp/bgp.h"
+#include "../detect/det.h"
+#include "../lib/ip.h"
+#include "../storage/st.h"
+
+#define CONF_MAX_LISTEN 8
+#define CONF_MAX_INTERFACES 16
+
+struct conf_listen {
+	char addr[64]; /* "0.0.0.0:6343", "[::]:2055" as written */
+};
+
+struct conf_capture {
+	char *pcap_interfaces[CONF_MAX_INTERFACES];
+	size_t n_pcap_interfaces;
+	/* mirror flow table (flow rows for storage) */
+	uint32_t flow_active_timeout_s;   /* default 60 */
+	uint32_t flow_inactive_timeout_s; /* default 15 */
+	uint32_t flow_table_size;         /* flows per worker, default 262144 */
+	struct conf_listen sflow[CONF_MAX_LISTEN];
+	size_t n_sflow;
+	struct conf_listen netflow[CONF_MAX_LISTEN]; /* v5 and v9 */
+	size_t n_netflow;
+	struct conf_listen ipfix[CONF_MAX_LISTEN];
+	size_t n_ipfix;
+};
+
+struct conf_mitigation {
+	enum det_mitigation action; /* never DET_MIT_DEFAULT here; default blackhole */
+	uint32_t communities[BGP_MAX_COMMUNITIES]; /* added to BLACKHOLE and NO_EXPORT */
+	size_t n_communities;
+	ip_addr next_hop_ipv4; /* zero = the session's own address */
+	ip_addr next_hop_ipv6;
+	uint32_t max_bans;     /* default 1000 (copied into det_config.max_bans) */
+	bool dry_run;          /* decide and record everything, announce nothing */
+};
+
+struct conf_api {
+	char socket[108]; /* UNIX control socket; default /run/rampart/rampart.sock */
+	char http[64];    /* "127.0.0.1:8080"; empty = off */
+};
+
+struct rampart_conf {
+	char path[256];
+	struct det_config detect; /* networks, whitelist, hostgroups, thresholds, detection */
+	struct conf_capture capture;
+	struct conf_mitigation mitigation;
+	struct bgp_config bgp;
+	bool bgp_enabled; /* the bgp section is present */
+	struct st_config storage;
+	struct conf_api api;
+	enum log_level_conf { CONF_LOG_DEBUG, CONF_LOG_INFO, CONF_LOG_WARN, CONF_LOG_ERR } log_level;
+};
+
+/* 0 on success; -1 with err = "FILE:LINE:COL: KEY: what is wrong". *out is only written on success. */
+int conf_load(const char *path, struct rampart_conf *out, char *err, size_t errlen);
+/* The same from memory; name stands for the file in messages. */
+int conf_load_string(const char *yaml, size_t len, const char *name, struct rampart_conf *out, char *err,
+		     size_t errlen);
+void conf_free(struct rampart_conf *c);
+/* Prints the effective configuration as YAML that conf_load accepts and that loads back to the
+ * same values (the round trip the tests check). */
+void conf_print(const struct rampart_conf *c, FILE *f);
+
+#endif

@@ -1,0 +1,182 @@
+/* detect/: monitored networks, per-host counters, rates, thresholds and the attack state machine.
+ * It decides; it does not speak BGP or write storage: it emits det_events and the daemon's wiring
+ * routes them.
+ *
+ * Threads: a det_networks is built once and then only read, by every thread. Each capture worker
+ * owns a det_counters and adds to it per record, with no locks or atomics. At every tick boundary
+ * of the capture clock the worker hands its det_counters to the engine (through a ring, in the
+ * wiring), which merges it, and the engine's tick turns the merged counts into rates. */
+#ifndef RAMPART_DETECT_DET_H
+#define RAMPART_DETECT_DET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../capture/flow_record.h"
+#include "../lib/ip.h"
+
+enum det_direction { DET_IN = 0, DET_OUT = 1, DET_DIRECTIONS };
+/* Traffic classes counted per host. A packet counts in TOTAL and in each class it belongs to. */
+enum det_class { DET_TOTAL = 0, DET_TCP, DET_UDP, DET_ICMP, DET_SYN, DET_FRAG, DET_CLASSES };
+enum det_metric { DET_PPS = 0, DET_BPS, DET_FLOWS, DET_METRICS };
+
+const char *det_direction_name(enum det_direction d); /* "incoming", "outgoing" */
+const char *det_class_name(enum det_class c);         /* "total", "tcp", "udp", ... */
+const char *det_metric_name(enum det_metric m);       /* "pps", "bps", "flows" */
+
+/* Limits per direction x class x metric; 0 = not checked. BPS in bits per second. */
+struct det_thresholds {
+	uint64_t limit[DET_DIRECTIONS][DET_CLASSES][DET_METRICS];
+};
+
+/* Rates in packets, bits and flows per second, already scaled by the sampling rate. */
+struct det_rates {
+	double v[DET_DIRECTIONS][DET_CLASSES][DET_METRICS];
+};
+
+enum det_mitigation {
+	DET_MIT_DEFAULT = 0, /* the global mitigation.action */
+	DET_MIT_BLACKHOLE,
+	DET_MIT_FLOWSPEC,
+	DET_MIT_FLOWSPEC_THEN_BLACKHOLE,
+};
+
+struct det_hostgroup {
+	char name[64];
+	ip_prefix *prefixes;
+	size_t n_prefixes;
+	struct det_thresholds thresholds; /* per host */
+	struct det_thresholds total;      /* the sum over the group (carpet bombing); 0 = off */
+	uint32_t ban_time_s;              /* 0 = detection.ban_time */
+	enum det_mitigation mitigation;
+};
+
+struct det_config {
+	ip_prefix *networks; /* monitored */
+	size_t n_networks;
+	ip_prefix *whitelist; /* never banned */
+	size_t n_whitelist;
+	/* groups[0] is the default group: its thresholds apply to every monitored host that no other
+	 * group's prefix matches more closely. Its prefixes are ignored (it has the networks). */
+	struct det_hostgroup *groups;
+	size_t n_groups;
+	uint32_t tick_ms;      /* rate update interval, default 100 */
+	uint32_t average_s;    /* EMA time constant, default 1 */
+	uint32_t ban_time_s;   /* default 600 */
+	bool unban_only_if_attack_finished;
+	uint32_t max_bans;     /* active bans at most; further attacks are detected, not banned */
+	size_t max_hosts;      /* hosts tracked at once, per worker table and in the engine */
+	uint32_t host_idle_s;  /* a host's state is freed after this long without traffic or ban */
+};
+
+/* Fills defaults (no networks, no groups beyond an empty default). */
+void det_config_defaults(struct det_config *cfg);
+
+/* ---- monitored networks: longest-prefix match -------------------------------------------- */
+
+struct det_networks;
+/* Builds the lookup from cfg->networks (group 0) and each group's prefixes. NULL on ENOMEM. */
+struct det_networks *det_networks_new(const struct det_config *cfg);
+void det_networks_free(struct det_networks *n);
+/* The hostgroup index of the longest matching prefix, or -1 when a is not monitored. */
+int det_networks_lookup(const struct det_networks *n, const ip_addr *a);
+
+/* ---- per-worker counters ----------------------------------------------------------------- */
+
+struct det_counters;
+struct det_counters *det_counters_new(const struct det_networks *nets, size_t max_hosts);
+void det_counters_free(struct det_counters *c);
+/* Counts r against its destination (incoming) if monitored and its source (outgoing) if
+ * monitored, scaled by r->sampling_rate. `flows` is how many new flows r stands for (1 for an
+ * exported flow record; for mirrored packets, 1 when the packet opened a flow, else 0). */
+void det_counters_add(struct det_counters *c, const struct flow_record *r, uint32_t flows);
+void det_counters_clear(struct det_counters *c);
+/* Records not counted because the table was full (since creation). */
+uint64_t det_counters_overflow(const struct det_counters *c);
+size_t det_counters_hosts(const struct det_counters *c);
+
+/* ---- engine: rates, thresholds, state machine -------------------------------------------- */
+
+enum det_event_type {
+	DET_EV_ATTACK_DETECTED, /* a threshold was crossed */
+	DET_EV_BAN,             /* mitigation starts (detected or manual) */
+	DET_EV_BAN_REFUSED,     /* detected, but whitelisted or over max_bans: not mitigated */
+	DET_EV_BAN_EXTENDED,    /* ban time passed while the attack goes on */
+	DET_EV_UNBAN,           /* mitigation ends (ban time passed, or manual) */
+};
+
+const char *det_event_name(enum det_event_type t); /* "attack_detected", "ban", ... */
+
+struct det_event {
+	enum det_event_type type;
+	uint64_t attack_id; /* the same for every event of one attack; > 0 */
+	uint64_t time_ns;   /* capture clock */
+	ip_prefix target;   /* the host (/32 or /128) */
+	enum det_direction direction;
+	int hostgroup; /* index into det_config.groups */
+	bool manual;
+	/* the threshold that triggered the attack */
+	enum det_class trigger_class;
+	enum det_metric trigger_metric;
+	double trigger_value;
+	double trigger_limit;
+	struct det_rates rates;  /* the host's rates when the event happened */
+	uint32_t ban_seconds;    /* BAN, BAN_EXTENDED: for how long */
+	const char *reason;      /* static text: why refused, why unbanned */
+};
+
+typedef void (*det_event_fn)(void *ctx, const struct det_event *ev);
+
+struct det_engine;
+struct det_engine *det_engine_new(const struct det_config *cfg, const struct det_networks *nets);
+void det_engine_free(struct det_engine *e);
+/* Adds a worker's counts for the current tick. */
+void det_engine_merge(struct det_engine *e, const struct det_counters *c);
+/* Turns the counts merged since the last tick into rates over the elapsed capture time, updates
+ * the moving averages, checks thresholds, runs the state machine (ban expiry included) and frees
+ * hosts that went quiet. Emits events in order through fn. now_ns is the capture clock. */
+void det_engine_tick(struct det_engine *e, uint64_t now_ns, det_event_fn fn, void *ctx);
+
+/* Manual ban of a host or prefix for `seconds` (0 = ban_time). Refused (returns -1, *why set)
+ * for a whitelisted or unmonitored address, or past max_bans. */
+int det_engine_ban(struct det_engine *e, const ip_prefix *target, uint32_t seconds, uint64_t now_ns,
+		   det_event_fn fn, void *ctx, const char **why);
+/* Manual unban; -1 when there is no such ban. */
+int det_engine_unban(struct det_engine *e, const ip_prefix *target, uint64_t now_ns, det_event_fn fn,
+		     void *ctx);
+
+struct det_ban_info {
+	uint64_t attack_id;
+	ip_prefix target;
+	enum det_direction direction;
+	int hostgroup;
+	bool manual;
+	uint64_t since_ns;
+	uint64_t until_ns;
+	enum det_class trigger_class;
+	enum det_metric trigger_metric;
+	double trigger_value;
+	double trigger_limit;
+	struct det_rates rates; /* now (for attacks() of a finished attack: at its end) */
+	bool active;            /* still banned */
+	uint64_t ended_ns;      /* when it was unbanned; 0 while active */
+	double peak_value;      /* highest value of the trigger metric seen during the attack */
+};
+/* Active bans, oldest first; returns how many there are (may exceed max). */
+size_t det_engine_bans(const struct det_engine *e, struct det_ban_info *out, size_t max);
+/* Attacks, newest first: the active ones and the last 256 finished (a bounded history). */
+size_t det_engine_attacks(const struct det_engine *e, struct det_ban_info *out, size_t max);
+
+struct det_host_info {
+	ip_addr host;
+	int hostgroup;
+	struct det_rates rates;
+	bool banned;
+};
+/* The n busiest hosts by rates.v[dir][DET_TOTAL][metric], busiest first; returns the count. */
+size_t det_engine_top(const struct det_engine *e, enum det_direction dir, enum det_metric metric,
+		      struct det_host_info *out, size_t n);
+size_t det_engine_hosts(const struct det_engine *e);
+
+#endif

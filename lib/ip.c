@@ -1,0 +1,177 @@
+#include "ip.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+bool ip_is_v4(const ip_addr *a)
+{
+	return memcmp(a->b, v4_mapped_prefix, 12) == 0;
+}
+
+void ip_from_v4(ip_addr *a, const uint8_t v4[4])
+{
+	memcpy(a->b, v4_mapped_prefix, 12);
+	memcpy(a->b + 12, v4, 4);
+}
+
+void ip_from_v6(ip_addr *a, const uint8_t v6[16])
+{
+	memcpy(a->b, v6, 16);
+}
+
+uint32_t ip_v4_u32(const ip_addr *a)
+{
+	return (uint32_t)a->b[12] << 24 | (uint32_t)a->b[13] << 16 | (uint32_t)a->b[14] << 8 | a->b[15];
+}
+
+void ip_from_v4_u32(ip_addr *a, uint32_t v)
+{
+	uint8_t b[4] = {v >> 24, v >> 16, v >> 8, v};
+	ip_from_v4(a, b);
+}
+
+bool ip_is_zero(const ip_addr *a)
+{
+	static const ip_addr zero;
+	return memcmp(a, &zero, sizeof zero) == 0;
+}
+
+bool ip_equal(const ip_addr *a, const ip_addr *b)
+{
+	return memcmp(a->b, b->b, 16) == 0;
+}
+
+int ip_compare(const ip_addr *a, const ip_addr *b)
+{
+	return memcmp(a->b, b->b, 16);
+}
+
+uint32_t ip_hash(const ip_addr *a)
+{
+	/* Two 64-bit halves folded with a multiplicative mix: fast, and spreads the low bits of
+	 * sequential addresses (a /24 under attack) across the whole table. */
+	uint64_t h, l;
+	memcpy(&h, a->b, 8);
+	memcpy(&l, a->b + 8, 8);
+	uint64_t x = (h * 0x9E3779B97F4A7C15ull) ^ l;
+	x ^= x >> 32;
+	x *= 0xD6E8FEB86659FD93ull;
+	x ^= x >> 32;
+	return (uint32_t)x;
+}
+
+bool ip_parse(const char *s, ip_addr *out)
+{
+	uint8_t buf[16];
+	if (inet_pton(AF_INET, s, buf) == 1) {
+		ip_from_v4(out, buf);
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, buf) == 1) {
+		ip_from_v6(out, buf);
+		return true;
+	}
+	return false;
+}
+
+const char *ip_format(const ip_addr *a, char buf[IP_STRLEN])
+{
+	if (ip_is_v4(a))
+		inet_ntop(AF_INET, a->b + 12, buf, IP_STRLEN);
+	else
+		inet_ntop(AF_INET6, a->b, buf, IP_STRLEN);
+	return buf;
+}
+
+unsigned ip_max_len(const ip_addr *a)
+{
+	return ip_is_v4(a) ? 32 : 128;
+}
+
+/* Bit index in the 128-bit array where the family's own numbering starts. */
+static unsigned family_offset(const ip_addr *a)
+{
+	return ip_is_v4(a) ? 96 : 0;
+}
+
+void ip_prefix_mask(ip_prefix *p)
+{
+	unsigned bits = family_offset(&p->addr) + p->len;
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned lo = i * 8;
+		if (bits >= lo + 8)
+			continue;
+		if (bits <= lo)
+			p->addr.b[i] = 0;
+		else
+			p->addr.b[i] &= (uint8_t)(0xff << (8 - (bits - lo)));
+	}
+}
+
+bool ip_prefix_parse(const char *s, ip_prefix *out)
+{
+	char tmp[IP_PREFIX_STRLEN + 8];
+	size_t n = strlen(s);
+	if (n >= sizeof tmp)
+		return false;
+	memcpy(tmp, s, n + 1);
+	char *slash = strchr(tmp, '/');
+	long len = -1;
+	if (slash) {
+		*slash = 0;
+		char *end;
+		if (!slash[1] || slash[1] == '-' || slash[1] == '+')
+			return false;
+		len = strtol(slash + 1, &end, 10);
+		if (*end)
+			return false;
+	}
+	ip_addr a;
+	if (!ip_parse(tmp, &a))
+		return false;
+	/* "::ffff:1.2.3.4/120" would be ambiguous; accept only the IPv4 spelling for mapped space. */
+	if (ip_is_v4(&a) && strchr(tmp, ':'))
+		return false;
+	long max = ip_max_len(&a);
+	if (len < 0)
+		len = max;
+	if (len > max)
+		return false;
+	ip_prefix p = {.addr = a, .len = (uint8_t)len};
+	ip_prefix_mask(&p);
+	if (!ip_equal(&p.addr, &a))
+		return false;
+	*out = p;
+	return true;
+}
+
+const char *ip_prefix_format(const ip_prefix *p, char buf[IP_PREFIX_STRLEN])
+{
+	char a[IP_STRLEN];
+	snprintf(buf, IP_PREFIX_STRLEN, "%s/%u", ip_format(&p->addr, a), p->len);
+	return buf;
+}
+
+void ip_prefix_host(ip_prefix *p, const ip_addr *a)
+{
+	p->addr = *a;
+	p->len = (uint8_t)ip_max_len(a);
+}
+
+bool ip_prefix_contains(const ip_prefix *p, const ip_addr *a)
+{
+	if (ip_is_v4(&p->addr) != ip_is_v4(a))
+		return false;
+	ip_prefix q = {.addr = *a, .len = p->len};
+	ip_prefix_mask(&q);
+	return ip_equal(&q.addr, &p->addr);
+}
+
+bool ip_prefix_equal(const ip_prefix *a, const ip_prefix *b)
+{
+	return a->len == b->len && ip_equal(&a->addr, &b->addr);
+}

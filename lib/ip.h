@@ -1,0 +1,53 @@
+/* Addresses and prefixes for IPv4 and IPv6 in one type.
+ *
+ * An IPv4 address is kept IPv4-mapped (::ffff:a.b.c.d) so every table, hash and storage row
+ * handles both families the same way; ClickHouse stores the same 16 bytes as FixedString(16). */
+#ifndef RAMPART_LIB_IP_H
+#define RAMPART_LIB_IP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IP_STRLEN 46     /* INET6_ADDRSTRLEN */
+#define IP_PREFIX_STRLEN 50
+
+typedef struct ip_addr {
+	uint8_t b[16];
+} ip_addr;
+
+/* len is the family's own length: 0..32 for IPv4, 0..128 for IPv6. Host bits are zero. */
+typedef struct ip_prefix {
+	ip_addr addr;
+	uint8_t len;
+} ip_prefix;
+
+bool ip_is_v4(const ip_addr *a);
+/* bytes in network order */
+void ip_from_v4(ip_addr *a, const uint8_t v4[4]);
+void ip_from_v6(ip_addr *a, const uint8_t v6[16]);
+/* IPv4 as a host-order integer; only meaningful when ip_is_v4() */
+uint32_t ip_v4_u32(const ip_addr *a);
+void ip_from_v4_u32(ip_addr *a, uint32_t host_order);
+bool ip_is_zero(const ip_addr *a);
+bool ip_equal(const ip_addr *a, const ip_addr *b);
+int ip_compare(const ip_addr *a, const ip_addr *b);
+uint32_t ip_hash(const ip_addr *a);
+
+/* "192.0.2.1" or "2001:db8::1"; false on anything else */
+bool ip_parse(const char *s, ip_addr *out);
+const char *ip_format(const ip_addr *a, char buf[IP_STRLEN]);
+
+/* Longest length of the family: 32 or 128. */
+unsigned ip_max_len(const ip_addr *a);
+/* "192.0.2.0/24", "2001:db8::/32", or a bare address (a host prefix). Host bits set are an error
+ * (a typo in a prefix is more often a mistake than an intent). */
+bool ip_prefix_parse(const char *s, ip_prefix *out);
+const char *ip_prefix_format(const ip_prefix *p, char buf[IP_PREFIX_STRLEN]);
+void ip_prefix_host(ip_prefix *p, const ip_addr *a);
+bool ip_prefix_contains(const ip_prefix *p, const ip_addr *a);
+bool ip_prefix_equal(const ip_prefix *a, const ip_prefix *b);
+/* Clears the bits past len (in the family's own numbering). */
+void ip_prefix_mask(ip_prefix *p);
+
+#endif

@@ -1,0 +1,92 @@
+/* storage/: the asynchronous writer. One storage thread drains single-producer rings (one per
+ * capture worker for flow records, one for the main loop's attack events) into batches and
+ * writes them to ClickHouse over HTTP in RowBinary, or, without ClickHouse, to local files
+ * ClickHouse can load later. Producers never wait: a full ring is a counted drop. */
+#ifndef RAMPART_STORAGE_ST_H
+#define RAMPART_STORAGE_ST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../capture/flow_record.h"
+#include "../lib/buf.h"
+#include "../lib/ip.h"
+
+struct st_config {
+	char clickhouse_url[256]; /* "http://127.0.0.1:8123"; empty = write files to dir */
+	char database[64];        /* default "rampart" */
+	char user[64];
+	char password[64];
+	char dir[256];            /* file output (no ClickHouse); default /var/lib/rampart */
+	uint32_t batch_rows;      /* flush a table's batch at this many rows (default 100000) */
+	uint32_t batch_ms;        /* or when its oldest row is this old (default 1000) */
+	uint32_t queue_rows;      /* capacity of each producer's ring (default 262144) */
+};
+
+void st_config_defaults(struct st_config *cfg);
+
+/* One row of attack_events. Storage does not know detect/: the wiring fills this. */
+struct st_attack_event {
+	uint64_t time_ns;
+	uint64_t attack_id;
+	char event[24];       /* "attack_detected", "ban", "unban", ... */
+	ip_prefix target;
+	uint8_t direction;    /* 0 incoming, 1 outgoing */
+	bool manual;
+	char hostgroup[64];
+	char trigger[32];     /* "udp_pps", "bps", ... */
+	double trigger_value;
+	double trigger_limit;
+	double pps;           /* the host's rates in the attack's direction */
+	double bps;
+	double flows;
+	uint32_t ban_seconds;
+	char action[24];      /* "blackhole", "dry-run", "none" */
+	char reason[96];
+};
+
+struct st_stats {
+	uint64_t flows_queued;   /* accepted into the rings */
+	uint64_t flows_dropped;  /* rejected because a ring was full */
+	uint64_t flows_written;  /* rows ClickHouse (or the file) acknowledged */
+	uint64_t events_queued;
+	uint64_t events_dropped;
+	uint64_t events_written;
+	uint64_t batches_failed; /* posts that failed (retried) */
+	char last_error[160];
+	bool clickhouse;         /* writing to ClickHouse (else files) */
+};
+
+struct st_writer;
+struct st_flow_producer;
+
+/* n_flow_producers: one per capture worker. Nothing runs until st_writer_start(). */
+struct st_writer *st_writer_new(const struct st_config *cfg, unsigned n_flow_producers, char *err,
+				size_t errlen);
+/* Creates the database and tables if missing (ClickHouse) or the directory (files), then starts
+ * the storage thread. An unreachable ClickHouse is not an error: the thread keeps retrying and
+ * holds rows in its bounded queues meanwhile. */
+int st_writer_start(struct st_writer *w, char *err, size_t errlen);
+/* Writes everything queued, then stops the thread. */
+void st_writer_stop(struct st_writer *w);
+void st_writer_free(struct st_writer *w);
+
+struct st_flow_producer *st_writer_flow_producer(struct st_writer *w, unsigned idx);
+/* Producer side, wait-free; false (and counted) when the ring is full. */
+bool st_push_flow(struct st_flow_producer *p, const struct flow_record *r);
+/* From the main loop only. */
+bool st_push_event(struct st_writer *w, const struct st_attack_event *ev);
+void st_writer_stats(struct st_writer *w, struct st_stats *out);
+/* Where rows go, for the operator: "ClickHouse http://... database rampart" or "files in DIR". */
+const char *st_writer_destination(const struct st_writer *w);
+
+/* ---- encoding (exposed for tests) -------------------------------------------------------- */
+
+/* CREATE statements for database db, valid on ClickHouse 18.16 and later. */
+size_t st_schema_statements(const char *db, char out[][1024], size_t max);
+/* Appends one RowBinary row of the flows / attack_events table (column order as the schema). */
+void st_rowbinary_flow(struct wbuf *w, const struct flow_record *r);
+void st_rowbinary_event(struct wbuf *w, const struct st_attack_event *ev);
+
+#endif
