@@ -79,7 +79,7 @@ test: deps all $(TESTS)
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@tests/run-integration.sh
 
-unit: all $(TESTS)
+unit: $(TESTS)
 	@tests/run-unit.sh $(BUILD)/tests
 
 integration: all
