@@ -68,7 +68,11 @@ int conf_load(const char *path, struct rampart_conf *out, char *err, size_t errl
 /* The same from memory; name stands for the file in messages. */
 int conf_load_string(const char *yaml, size_t len, const char *name, struct rampart_conf *out, char *err,
 		     size_t errlen);
+/* Frees what conf_load allocated and zeroes *c; safe on a zeroed struct. */
 void conf_free(struct rampart_conf *c);
+/* Every value at its default, nothing allocated, no networks (so not a loadable configuration
+ * by itself: networks are required). */
+void conf_defaults(struct rampart_conf *c);
 /* Prints the effective configuration as YAML that conf_load accepts and that loads back to the
  * same values (the round trip the tests check). */
 void conf_print(const struct rampart_conf *c, FILE *f);

@@ -1,0 +1,423 @@
+/* The configuration schema (one table per section) and conf_load: YAML -> tree -> walk -> checks
+ * across keys -> *out. Nothing reaches *out unless all of it is valid. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "conf_int.h"
+
+/* What the walk fills: the configuration, plus the default group's thresholds and the hostgroups
+ * list, which become det_config.groups[0] and [1..] once everything is read. */
+struct loader {
+	struct rampart_conf c;
+	struct det_hostgroup defgroup;
+	struct det_hostgroup *groups;
+	size_t n_groups;
+};
+
+#define SZ(T, f) sizeof(((T *)0)->f)
+#define INT(n, T, f, lo, hi) {.name = n, .type = K_INT, .off = offsetof(T, f), .size = SZ(T, f), .min = lo, .max = hi}
+#define DUR(n, T, f, lo, hi) \
+	{.name = n, .type = K_DURATION, .off = offsetof(T, f), .size = SZ(T, f), .min = lo, .max = hi}
+#define BOOL(n, T, f) {.name = n, .type = K_BOOL, .off = offsetof(T, f)}
+#define STR(n, T, f, nonempty) {.name = n, .type = K_STR, .off = offsetof(T, f), .size = SZ(T, f), .min = nonempty}
+#define TYPED(n, ty, T, f) {.name = n, .type = ty, .off = offsetof(T, f), .size = SZ(T, f)}
+#define ENUM(n, T, f, list) {.name = n, .type = K_ENUM, .off = offsetof(T, f), .names = list}
+#define MAP(n, T, f, tbl) {.name = n, .type = K_MAP, .off = offsetof(T, f), .sub = tbl}
+#define LIST(n, ty, T, f, cnt, maxn) \
+	{.name = n, .type = ty, .off = offsetof(T, f), .count_off = offsetof(T, cnt), .max_items = maxn}
+#define END {.name = NULL}
+
+#define DAY 86400u
+#define YEAR (365u * DAY)
+
+/* ---- thresholds ----------------------------------------------------------------------------- */
+
+/* Within one direction's limit[class][metric]: mbps are kept as bits per second. */
+#define TH(n, cls, met) \
+	{.name = n, .type = K_INT, .off = ((cls) * DET_METRICS + (met)) * sizeof(uint64_t), .size = 8, .min = 0, \
+	 .max = (met) == DET_BPS ? 1000000000ull : 1000000000000ull, .mult = (met) == DET_BPS ? 1000000 : 1}
+#define TH_CLASS(c, cls) TH(c "_pps", cls, DET_PPS), TH(c "_mbps", cls, DET_BPS), TH(c "_flows", cls, DET_FLOWS)
+
+static const struct ckey direction_keys[] = {
+	TH("pps", DET_TOTAL, DET_PPS), TH("mbps", DET_TOTAL, DET_BPS), TH("flows", DET_TOTAL, DET_FLOWS),
+	TH_CLASS("tcp", DET_TCP),      TH_CLASS("udp", DET_UDP),       TH_CLASS("icmp", DET_ICMP),
+	TH_CLASS("syn", DET_SYN),      TH_CLASS("frag", DET_FRAG),     END,
+};
+
+static const struct ckey threshold_keys[] = {
+	MAP("incoming", struct det_thresholds, limit[DET_IN], direction_keys),
+	MAP("outgoing", struct det_thresholds, limit[DET_OUT], direction_keys),
+	END,
+};
+
+/* ---- hostgroups ----------------------------------------------------------------------------- */
+
+static const struct cenum action_names[] = {
+	{"blackhole", DET_MIT_BLACKHOLE},
+	{"flowspec", DET_MIT_FLOWSPEC},
+	{"flowspec-then-blackhole", DET_MIT_FLOWSPEC_THEN_BLACKHOLE},
+	{NULL, 0},
+};
+
+static const struct ckey group_mitigation_keys[] = {
+	ENUM("action", struct det_hostgroup, mitigation, action_names),
+	END,
+};
+
+static const struct ckey hostgroup_keys[] = {
+	{.name = "name", .type = K_STR, .off = offsetof(struct det_hostgroup, name),
+	 .size = SZ(struct det_hostgroup, name), .min = 1, .required = true},
+	{.name = "prefixes", .type = K_PREFIX_LIST, .off = offsetof(struct det_hostgroup, prefixes),
+	 .count_off = offsetof(struct det_hostgroup, n_prefixes), .required = true},
+	MAP("thresholds", struct det_hostgroup, thresholds, threshold_keys),
+	MAP("total", struct det_hostgroup, total, threshold_keys),
+	DUR("ban_time", struct det_hostgroup, ban_time_s, 0, YEAR),
+	{.name = "mitigation", .type = K_MAP, .off = 0, .sub = group_mitigation_keys},
+	END,
+};
+
+static int hostgroup_check(struct walk *w, const struct cn *node, void *array, size_t i)
+{
+	const struct det_hostgroup *g = array;
+	const struct cn *name = cn_map_get(node, "name");
+	if (!strcmp(g[i].name, "default"))
+		return walk_fail_key(w, name, "name", "\"default\" is the top-level thresholds' group; pick another name");
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(g[i].name, g[j].name))
+			return walk_fail_key(w, name, "name", "duplicate hostgroup name \"%s\" (hostgroups[%zu] has it)",
+					     g[i].name, j);
+	if (g[i].n_prefixes == 0)
+		return walk_fail_key(w, cn_map_get(node, "prefixes"), "prefixes", "needs at least one prefix");
+	return 0;
+}
+
+/* ---- detection, capture, mitigation ---------------------------------------------------------- */
+
+static const struct ckey detection_keys[] = {
+	INT("tick_ms", struct det_config, tick_ms, 10, 10000),
+	DUR("average_s", struct det_config, average_s, 1, 3600),
+	DUR("ban_time", struct det_config, ban_time_s, 1, YEAR),
+	BOOL("unban_only_if_attack_finished", struct det_config, unban_only_if_attack_finished),
+	INT("max_hosts", struct det_config, max_hosts, 1024, 1u << 28),
+	DUR("host_idle_s", struct det_config, host_idle_s, 1, DAY),
+	END,
+};
+
+static const struct ckey pcap_keys[] = {
+	LIST("interfaces", K_IFNAMES, struct conf_capture, pcap_interfaces, n_pcap_interfaces, CONF_MAX_INTERFACES),
+	DUR("flow_active_timeout", struct conf_capture, flow_active_timeout_s, 1, 3600),
+	DUR("flow_inactive_timeout", struct conf_capture, flow_inactive_timeout_s, 1, 3600),
+	INT("flow_table_size", struct conf_capture, flow_table_size, 1024, 1u << 26),
+	END,
+};
+
+#define LISTENERS(tbl, f, cnt) \
+	static const struct ckey tbl[] = { \
+		LIST("listen", K_LISTEN_LIST, struct conf_capture, f, cnt, CONF_MAX_LISTEN), \
+		END, \
+	}
+LISTENERS(sflow_keys, sflow, n_sflow);
+LISTENERS(netflow_keys, netflow, n_netflow);
+LISTENERS(ipfix_keys, ipfix, n_ipfix);
+
+static const struct ckey capture_keys[] = {
+	{.name = "pcap", .type = K_MAP, .sub = pcap_keys},
+	{.name = "sflow", .type = K_MAP, .sub = sflow_keys},
+	{.name = "netflow", .type = K_MAP, .sub = netflow_keys},
+	{.name = "ipfix", .type = K_MAP, .sub = ipfix_keys},
+	END,
+};
+
+static const struct ckey blackhole_keys[] = {
+	LIST("communities", K_COMMUNITIES, struct conf_mitigation, communities, n_communities, BGP_MAX_COMMUNITIES),
+	TYPED("next_hop_ipv4", K_ADDR4, struct conf_mitigation, next_hop_ipv4),
+	TYPED("next_hop_ipv6", K_ADDR6, struct conf_mitigation, next_hop_ipv6),
+	END,
+};
+
+static const struct ckey mitigation_keys[] = {
+	ENUM("action", struct conf_mitigation, action, action_names),
+	{.name = "blackhole", .type = K_MAP, .sub = blackhole_keys},
+	INT("max_bans", struct conf_mitigation, max_bans, 1, 1u << 24),
+	BOOL("dry_run", struct conf_mitigation, dry_run),
+	END,
+};
+
+/* ---- bgp ------------------------------------------------------------------------------------- */
+
+static const struct cenum family_names[] = {
+	{"ipv4-unicast", BGP_FAM_IPV4_UNICAST},
+	{"ipv6-unicast", BGP_FAM_IPV6_UNICAST},
+	{"ipv4-flowspec", BGP_FAM_IPV4_FLOWSPEC},
+	{"ipv6-flowspec", BGP_FAM_IPV6_FLOWSPEC},
+	{NULL, 0},
+};
+
+/* RFC 4271 4.2: a hold time is zero or at least three seconds. */
+static bool hold_time_ok(uint64_t v)
+{
+	return v == 0 || v >= 3;
+}
+
+static const struct ckey peer_keys[] = {
+	{.name = "address", .type = K_ADDR, .off = offsetof(struct bgp_peer_config, address), .required = true},
+	{.name = "remote_as", .type = K_INT, .off = offsetof(struct bgp_peer_config, remote_as), .size = 4, .min = 1,
+	 .max = UINT32_MAX, .required = true},
+	{.name = "families", .type = K_FAMILIES, .off = offsetof(struct bgp_peer_config, families),
+	 .names = family_names},
+	BOOL("passive", struct bgp_peer_config, passive),
+	STR("password", struct bgp_peer_config, password, 0),
+	TYPED("local_address", K_ADDR, struct bgp_peer_config, local_address),
+	{.name = "hold_time", .type = K_INT, .off = offsetof(struct bgp_peer_config, hold_time), .size = 2, .min = 0,
+	 .max = 65535, .valid = hold_time_ok, .expect = "0 or an integer 3..65535"},
+	INT("ttl", struct bgp_peer_config, ttl, 0, 255),
+	STR("description", struct bgp_peer_config, description, 0),
+	INT("port", struct bgp_peer_config, port, 1, 65535),
+	END,
+};
+
+static void peer_defaults(void *elem)
+{
+	struct bgp_peer_config *p = elem;
+	memset(p, 0, sizeof *p);
+	p->port = 179;
+	p->families = BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST;
+	p->hold_time = 90;
+}
+
+static int peer_check(struct walk *w, const struct cn *node, void *array, size_t i)
+{
+	const struct bgp_peer_config *p = array;
+	char a[IP_STRLEN];
+	const struct cn *la = cn_map_get(node, "local_address");
+	if (la && ip_is_v4(&p[i].local_address) != ip_is_v4(&p[i].address))
+		return walk_fail_key(w, la, "local_address", "must be of the same family as the peer's address %s",
+				     ip_format(&p[i].address, a));
+	for (size_t j = 0; j < i; j++)
+		if (ip_equal(&p[i].address, &p[j].address) && p[i].port == p[j].port)
+			return walk_fail_key(w, cn_map_get(node, "address"), "address",
+					     "duplicate peer %s (bgp.peers[%zu] has it)", ip_format(&p[i].address, a), j);
+	return 0;
+}
+
+static const struct ckey bgp_keys[] = {
+	INT("local_as", struct bgp_config, local_as, 1, UINT32_MAX),
+	TYPED("router_id", K_ROUTER_ID, struct bgp_config, router_id),
+	TYPED("listen", K_ADDR, struct bgp_config, listen_address),
+	INT("listen_port", struct bgp_config, listen_port, 1, 65535),
+	DUR("connect_retry", struct bgp_config, connect_retry_s, 1, 3600),
+	{.name = "peers", .type = K_SEQ_MAP, .off = offsetof(struct bgp_config, peers),
+	 .count_off = offsetof(struct bgp_config, n_peers), .max_items = 1024,
+	 .elem_size = sizeof(struct bgp_peer_config), .sub = peer_keys, .init = peer_defaults, .check = peer_check},
+	END,
+};
+
+/* ---- storage, api, top level ----------------------------------------------------------------- */
+
+static const struct ckey clickhouse_keys[] = {
+	TYPED("url", K_URL, struct st_config, clickhouse_url),
+	{.name = "database", .type = K_IDENT, .off = offsetof(struct st_config, database),
+	 .size = SZ(struct st_config, database), .min = 1},
+	STR("user", struct st_config, user, 0),
+	STR("password", struct st_config, password, 0),
+	END,
+};
+
+static const struct ckey storage_keys[] = {
+	{.name = "clickhouse", .type = K_MAP, .sub = clickhouse_keys},
+	STR("dir", struct st_config, dir, 1),
+	INT("batch_rows", struct st_config, batch_rows, 1, 10000000),
+	INT("batch_ms", struct st_config, batch_ms, 1, 3600000),
+	INT("queue_rows", struct st_config, queue_rows, 1024, 1u << 26),
+	END,
+};
+
+static const struct ckey api_keys[] = {
+	STR("socket", struct conf_api, socket, 1),
+	TYPED("http", K_LISTEN, struct conf_api, http),
+	END,
+};
+
+static const struct cenum log_level_names[] = {
+	{"debug", CONF_LOG_DEBUG},
+	{"info", CONF_LOG_INFO},
+	{"warn", CONF_LOG_WARN},
+	{"error", CONF_LOG_ERR},
+	{NULL, 0},
+};
+
+static const struct ckey top_keys[] = {
+	ENUM("log_level", struct loader, c.log_level, log_level_names),
+	LIST("networks", K_PREFIX_LIST, struct loader, c.detect.networks, c.detect.n_networks, 0),
+	LIST("whitelist", K_PREFIX_LIST, struct loader, c.detect.whitelist, c.detect.n_whitelist, 0),
+	MAP("thresholds", struct loader, defgroup.thresholds, threshold_keys),
+	{.name = "hostgroups", .type = K_SEQ_MAP, .off = offsetof(struct loader, groups),
+	 .count_off = offsetof(struct loader, n_groups), .max_items = 4096, .elem_size = sizeof(struct det_hostgroup),
+	 .sub = hostgroup_keys, .check = hostgroup_check},
+	MAP("detection", struct loader, c.detect, detection_keys),
+	MAP("capture", struct loader, c.capture, capture_keys),
+	MAP("mitigation", struct loader, c.mitigation, mitigation_keys),
+	MAP("bgp", struct loader, c.bgp, bgp_keys),
+	MAP("storage", struct loader, c.storage, storage_keys),
+	MAP("api", struct loader, c.api, api_keys),
+	END,
+};
+
+/* ---- defaults ------------------------------------------------------------------------------- */
+
+/* Conf's own copy of each module's defaults (the values their headers document), so that conf
+ * does not depend on the modules' code. */
+void conf_defaults(struct rampart_conf *c)
+{
+	memset(c, 0, sizeof *c);
+	struct det_config *d = &c->detect;
+	d->tick_ms = 100;
+	d->average_s = 1;
+	d->ban_time_s = 600;
+	d->unban_only_if_attack_finished = true;
+	d->max_bans = 1000;
+	d->max_hosts = 1u << 20;
+	d->host_idle_s = 60;
+
+	c->capture.flow_active_timeout_s = 60;
+	c->capture.flow_inactive_timeout_s = 15;
+	c->capture.flow_table_size = 262144;
+
+	c->mitigation.action = DET_MIT_BLACKHOLE;
+	c->mitigation.max_bans = 1000;
+
+	c->bgp.listen_port = 179;
+	c->bgp.connect_retry_s = 5;
+
+	snprintf(c->storage.database, sizeof c->storage.database, "rampart");
+	snprintf(c->storage.dir, sizeof c->storage.dir, "/var/lib/rampart");
+	c->storage.batch_rows = 100000;
+	c->storage.batch_ms = 1000;
+	c->storage.queue_rows = 262144;
+
+	snprintf(c->api.socket, sizeof c->api.socket, "/run/rampart/rampart.sock");
+	snprintf(c->api.http, sizeof c->api.http, "127.0.0.1:8080");
+	c->log_level = CONF_LOG_INFO;
+}
+
+void conf_free(struct rampart_conf *c)
+{
+	if (!c)
+		return;
+	free(c->detect.networks);
+	free(c->detect.whitelist);
+	for (size_t i = 0; i < c->detect.n_groups; i++)
+		free(c->detect.groups[i].prefixes);
+	free(c->detect.groups);
+	free(c->bgp.peers);
+	for (size_t i = 0; i < c->capture.n_pcap_interfaces; i++)
+		free(c->capture.pcap_interfaces[i]);
+	memset(c, 0, sizeof *c);
+}
+
+static void loader_free(struct loader *l)
+{
+	for (size_t i = 0; i < l->n_groups; i++)
+		free(l->groups[i].prefixes);
+	free(l->groups);
+	free(l->defgroup.prefixes);
+	conf_free(&l->c);
+}
+
+/* ---- checks across keys, and the assembly of det_config.groups -------------------------------- */
+
+static int finish(struct walk *w, const struct cn *root, struct loader *l)
+{
+	struct rampart_conf *c = &l->c;
+	const struct cn *nets = cn_map_get(root, "networks");
+	if (!nets)
+		return walk_fail_key(w, root, "networks", "required: at least one monitored prefix");
+	if (c->detect.n_networks == 0)
+		return walk_fail_key(w, nets, "networks", "needs at least one monitored prefix");
+
+	const struct cn *bgp = cn_map_get(root, "bgp");
+	c->bgp_enabled = bgp != NULL;
+	if (c->bgp.n_peers > 0) {
+		size_t saved = walk_push(w, "bgp");
+		if (!cn_map_get(bgp, "local_as"))
+			return walk_fail_key(w, bgp, "local_as", "required when peers are configured");
+		if (!cn_map_get(bgp, "router_id"))
+			return walk_fail_key(w, bgp, "router_id", "required when peers are configured");
+		walk_pop(w, saved);
+	}
+
+	c->detect.max_bans = c->mitigation.max_bans;
+
+	struct det_hostgroup *g = calloc(l->n_groups + 1, sizeof *g);
+	if (!g)
+		return walk_fail(w, root, "out of memory");
+	g[0] = l->defgroup;
+	snprintf(g[0].name, sizeof g[0].name, "default");
+	g[0].prefixes = NULL; /* the default group has the networks */
+	g[0].n_prefixes = 0;
+	if (l->n_groups)
+		memcpy(g + 1, l->groups, l->n_groups * sizeof *g);
+	c->detect.groups = g;
+	c->detect.n_groups = 1 + l->n_groups;
+	free(l->groups); /* the elements moved into g; their prefixes now belong to c */
+	l->groups = NULL;
+	l->n_groups = 0;
+	return 0;
+}
+
+int conf_load_string(const char *yaml, size_t len, const char *name, struct rampart_conf *out, char *err,
+		     size_t errlen)
+{
+	struct cn *root;
+	if (cn_parse(yaml, len, name, &root, err, errlen) != 0)
+		return -1;
+	struct loader *l = calloc(1, sizeof *l);
+	if (!l) {
+		cn_free(root);
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	conf_defaults(&l->c);
+	snprintf(l->c.path, sizeof l->c.path, "%s", name);
+	struct walk w = {.name = name, .err = err, .errlen = errlen};
+	struct cn empty = {.type = CN_MAP, .line = 1, .col = 1};
+	const struct cn *top = root ? root : &empty;
+	int rc = walk_map(&w, top_keys, top, l);
+	if (rc == 0)
+		rc = finish(&w, top, l);
+	cn_free(root);
+	if (rc != 0) {
+		loader_free(l);
+		free(l);
+		return -1;
+	}
+	*out = l->c;
+	free(l);
+	return 0;
+}
+
+int conf_load(const char *path, struct rampart_conf *out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	char *buf = malloc(CONF_MAX_BYTES + 1);
+	size_t n = buf ? fread(buf, 1, CONF_MAX_BYTES + 1, f) : 0;
+	bool bad = !buf || ferror(f);
+	int e = errno;
+	fclose(f);
+	if (bad) {
+		free(buf);
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(buf ? e : ENOMEM));
+		return -1;
+	}
+	int rc = conf_load_string(buf, n, path, out, err, errlen);
+	free(buf);
+	return rc;
+}

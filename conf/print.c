@@ -1,0 +1,203 @@
+/* conf_print: the effective configuration as YAML that conf_load reads back to the same values.
+ * Every string is double-quoted with escapes, so no value can change meaning on the way back
+ * (a password of "true", an interface named "null", an address with colons). */
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "conf_int.h"
+
+static void qstr(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void kstr(FILE *f, int ind, const char *key, const char *s)
+{
+	fprintf(f, "%*s%s: ", ind, "", key);
+	qstr(f, s);
+	fputc('\n', f);
+}
+
+static void kaddr(FILE *f, int ind, const char *key, const ip_addr *a)
+{
+	char buf[IP_STRLEN];
+	kstr(f, ind, key, ip_format(a, buf));
+}
+
+static void prefixes(FILE *f, int ind, const char *key, const ip_prefix *p, size_t n)
+{
+	char buf[IP_PREFIX_STRLEN];
+	fprintf(f, "%*s%s:%s\n", ind, "", key, n ? "" : " []");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "%*s  - ", ind, "");
+		qstr(f, ip_prefix_format(&p[i], buf));
+		fputc('\n', f);
+	}
+}
+
+static const char *action_name(enum det_mitigation m)
+{
+	switch (m) {
+	case DET_MIT_FLOWSPEC: return "flowspec";
+	case DET_MIT_FLOWSPEC_THEN_BLACKHOLE: return "flowspec-then-blackhole";
+	default: return "blackhole";
+	}
+}
+
+/* Only the limits that are set: 0 means not checked, which is also what an absent key means. */
+static void thresholds(FILE *f, int ind, const char *key, const struct det_thresholds *t)
+{
+	static const char *const cls[DET_CLASSES] = {"", "tcp_", "udp_", "icmp_", "syn_", "frag_"};
+	static const char *const met[DET_METRICS] = {"pps", "mbps", "flows"};
+	bool any = false;
+	for (int d = 0; d < DET_DIRECTIONS; d++)
+		for (int c = 0; c < DET_CLASSES; c++)
+			for (int m = 0; m < DET_METRICS; m++)
+				any |= t->limit[d][c][m] != 0;
+	fprintf(f, "%*s%s:%s\n", ind, "", key, any ? "" : " {}");
+	for (int d = 0; d < DET_DIRECTIONS; d++) {
+		bool header = false;
+		for (int c = 0; c < DET_CLASSES; c++)
+			for (int m = 0; m < DET_METRICS; m++) {
+				uint64_t v = t->limit[d][c][m];
+				if (!v)
+					continue;
+				if (!header)
+					fprintf(f, "%*s  %s:\n", ind, "", d == DET_IN ? "incoming" : "outgoing");
+				header = true;
+				/* mbps are read in whole megabits; the loader only ever stores multiples */
+				fprintf(f, "%*s    %s%s: %llu\n", ind, "", cls[c], met[m],
+					(unsigned long long)(m == DET_BPS ? v / 1000000 : v));
+			}
+	}
+}
+
+static void listeners(FILE *f, const char *key, const struct conf_listen *l, size_t n)
+{
+	fprintf(f, "  %s:\n    listen:%s\n", key, n ? "" : " []");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "      - ");
+		qstr(f, l[i].addr);
+		fputc('\n', f);
+	}
+}
+
+static void peer(FILE *f, const struct bgp_peer_config *p)
+{
+	static const char *const fam[] = {"ipv4-unicast", "ipv6-unicast", "ipv4-flowspec", "ipv6-flowspec"};
+	char buf[IP_STRLEN];
+	fprintf(f, "    - address: ");
+	qstr(f, ip_format(&p->address, buf));
+	fprintf(f, "\n      remote_as: %u\n      port: %u\n      families: [", p->remote_as, p->port);
+	bool first = true;
+	for (int i = 0; i < 4; i++)
+		if (p->families & (1u << i)) {
+			fprintf(f, "%s%s", first ? "" : ", ", fam[i]);
+			first = false;
+		}
+	fprintf(f, "]\n      passive: %s\n", p->passive ? "true" : "false");
+	kstr(f, 6, "password", p->password);
+	if (!ip_is_zero(&p->local_address))
+		kaddr(f, 6, "local_address", &p->local_address);
+	fprintf(f, "      hold_time: %u\n      ttl: %u\n", p->hold_time, p->ttl);
+	kstr(f, 6, "description", p->description);
+}
+
+void conf_print(const struct rampart_conf *c, FILE *f)
+{
+	static const char *const levels[] = {"debug", "info", "warn", "error"};
+	const struct det_config *d = &c->detect;
+	fprintf(f, "# effective configuration");
+	if (c->path[0]) {
+		fprintf(f, " of ");
+		qstr(f, c->path);
+	}
+	fputc('\n', f);
+	fprintf(f, "log_level: %s\n", levels[c->log_level <= CONF_LOG_ERR ? c->log_level : CONF_LOG_INFO]);
+	prefixes(f, 0, "networks", d->networks, d->n_networks);
+	prefixes(f, 0, "whitelist", d->whitelist, d->n_whitelist);
+	static const struct det_thresholds none;
+	thresholds(f, 0, "thresholds", d->n_groups ? &d->groups[0].thresholds : &none);
+
+	fprintf(f, "hostgroups:%s\n", d->n_groups > 1 ? "" : " []");
+	for (size_t i = 1; i < d->n_groups; i++) {
+		const struct det_hostgroup *g = &d->groups[i];
+		fprintf(f, "  - name: ");
+		qstr(f, g->name);
+		fputc('\n', f);
+		prefixes(f, 4, "prefixes", g->prefixes, g->n_prefixes);
+		thresholds(f, 4, "thresholds", &g->thresholds);
+		thresholds(f, 4, "total", &g->total);
+		fprintf(f, "    ban_time: %u\n", g->ban_time_s);
+		if (g->mitigation != DET_MIT_DEFAULT)
+			fprintf(f, "    mitigation:\n      action: %s\n", action_name(g->mitigation));
+	}
+
+	fprintf(f, "detection:\n  tick_ms: %u\n  average_s: %u\n  ban_time: %u\n", d->tick_ms, d->average_s,
+		d->ban_time_s);
+	fprintf(f, "  unban_only_if_attack_finished: %s\n  max_hosts: %zu\n  host_idle_s: %u\n",
+		d->unban_only_if_attack_finished ? "true" : "false", d->max_hosts, d->host_idle_s);
+
+	const struct conf_capture *cc = &c->capture;
+	fprintf(f, "capture:\n  pcap:\n    interfaces:%s\n", cc->n_pcap_interfaces ? "" : " []");
+	for (size_t i = 0; i < cc->n_pcap_interfaces; i++) {
+		fprintf(f, "      - ");
+		qstr(f, cc->pcap_interfaces[i]);
+		fputc('\n', f);
+	}
+	fprintf(f, "    flow_active_timeout: %u\n    flow_inactive_timeout: %u\n    flow_table_size: %u\n",
+		cc->flow_active_timeout_s, cc->flow_inactive_timeout_s, cc->flow_table_size);
+	listeners(f, "sflow", cc->sflow, cc->n_sflow);
+	listeners(f, "netflow", cc->netflow, cc->n_netflow);
+	listeners(f, "ipfix", cc->ipfix, cc->n_ipfix);
+
+	const struct conf_mitigation *m = &c->mitigation;
+	fprintf(f, "mitigation:\n  action: %s\n  blackhole:\n    communities: [", action_name(m->action));
+	for (size_t i = 0; i < m->n_communities; i++)
+		fprintf(f, "%s\"%u:%u\"", i ? ", " : "", m->communities[i] >> 16, m->communities[i] & 0xffff);
+	fprintf(f, "]\n");
+	if (!ip_is_zero(&m->next_hop_ipv4))
+		kaddr(f, 4, "next_hop_ipv4", &m->next_hop_ipv4);
+	if (!ip_is_zero(&m->next_hop_ipv6))
+		kaddr(f, 4, "next_hop_ipv6", &m->next_hop_ipv6);
+	fprintf(f, "  max_bans: %u\n  dry_run: %s\n", m->max_bans, m->dry_run ? "true" : "false");
+
+	if (c->bgp_enabled) {
+		const struct bgp_config *b = &c->bgp;
+		fprintf(f, "bgp:\n");
+		if (b->local_as)
+			fprintf(f, "  local_as: %u\n", b->local_as);
+		if (b->router_id)
+			fprintf(f, "  router_id: \"%u.%u.%u.%u\"\n", b->router_id >> 24, b->router_id >> 16 & 0xff,
+				b->router_id >> 8 & 0xff, b->router_id & 0xff);
+		kaddr(f, 2, "listen", &b->listen_address);
+		fprintf(f, "  listen_port: %u\n  connect_retry: %u\n  peers:%s\n", b->listen_port, b->connect_retry_s,
+			b->n_peers ? "" : " []");
+		for (size_t i = 0; i < b->n_peers; i++)
+			peer(f, &b->peers[i]);
+	}
+
+	const struct st_config *s = &c->storage;
+	fprintf(f, "storage:\n  clickhouse:\n");
+	kstr(f, 4, "url", s->clickhouse_url);
+	kstr(f, 4, "database", s->database);
+	kstr(f, 4, "user", s->user);
+	kstr(f, 4, "password", s->password);
+	kstr(f, 2, "dir", s->dir);
+	fprintf(f, "  batch_rows: %u\n  batch_ms: %u\n  queue_rows: %u\n", s->batch_rows, s->batch_ms, s->queue_rows);
+
+	fprintf(f, "api:\n");
+	kstr(f, 2, "socket", c->api.socket);
+	kstr(f, 2, "http", c->api.http);
+}
