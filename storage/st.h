@@ -53,6 +53,8 @@ struct st_stats {
 	uint64_t events_queued;
 	uint64_t events_dropped;
 	uint64_t events_written;
+	uint64_t flows_lost;     /* given up at stop: neither ClickHouse nor the spool took them */
+	uint64_t events_lost;
 	uint64_t batches_failed; /* posts that failed (retried) */
 	char last_error[160];
 	bool clickhouse;         /* writing to ClickHouse (else files) */

@@ -1,0 +1,149 @@
+/* File output, when no ClickHouse is configured (and the spool when one stays down at stop):
+ * RowBinary files ClickHouse loads as they are, one per table per UTC hour of writing,
+ * DIR/flows-YYYYMMDDHH.rowbinary and DIR/attack_events-YYYYMMDDHH.rowbinary, with DIR/schema.sql
+ * beside them to create the tables first. A file is only ever appended whole batches, and a
+ * batch that fails half-way is cut off again, so every file is a sequence of whole rows. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../lib/log.h"
+#include "st_int.h"
+
+struct st_files {
+	char dir[256];
+	int fd[ST_NTABLES];
+	time_t hour[ST_NTABLES]; /* the hour fd[] belongs to */
+};
+
+/* mkdir -p: the default /var/lib/rampart may not exist on a fresh machine */
+static int make_dir(const char *path, char *err, size_t errlen)
+{
+	char p[256];
+	snprintf(p, sizeof p, "%s", path);
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, 0750) != 0 && errno != EEXIST) {
+				snprintf(err, errlen, "cannot create directory %s: %s", p, strerror(errno));
+				return -1;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a directory", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int write_schema(const char *dir, const char *db, char *err, size_t errlen)
+{
+	char sql[4096], path[300], tmp[310];
+	if (st_schema_sql(db, sql, sizeof sql) != 0) {
+		snprintf(err, errlen, "schema does not fit (internal)");
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/schema.sql", dir);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	/* write then rename: a reader never sees half a schema */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0 || write_all(fd, (const uint8_t *)sql, strlen(sql)) != 0 || close(fd) != 0 ||
+	    rename(tmp, path) != 0) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+struct st_files *st_files_new(const char *dir, const char *db, char *err, size_t errlen)
+{
+	if (make_dir(dir, err, errlen) != 0 || write_schema(dir, db, err, errlen) != 0)
+		return NULL;
+	struct st_files *f = calloc(1, sizeof *f);
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(f->dir, sizeof f->dir, "%s", dir);
+	for (int t = 0; t < ST_NTABLES; t++)
+		f->fd[t] = -1;
+	return f;
+}
+
+void st_files_free(struct st_files *f)
+{
+	if (!f)
+		return;
+	for (int t = 0; t < ST_NTABLES; t++)
+		if (f->fd[t] >= 0)
+			close(f->fd[t]);
+	free(f);
+}
+
+void st_files_name(enum st_table t, time_t now, char *out, size_t outlen)
+{
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	snprintf(out, outlen, "%s-%04d%02d%02d%02d.rowbinary", st_table_name[t], tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
+}
+
+int st_files_write(struct st_files *f, enum st_table t, const uint8_t *body, size_t len, char *err,
+		   size_t errlen)
+{
+	time_t now = time(NULL);
+	time_t hour = now - now % 3600;
+	char name[64], path[330];
+	st_files_name(t, now, name, sizeof name);
+	snprintf(path, sizeof path, "%s/%s", f->dir, name);
+	if (f->fd[t] >= 0 && f->hour[t] != hour) {
+		close(f->fd[t]);
+		f->fd[t] = -1;
+	}
+	if (f->fd[t] < 0) {
+		f->fd[t] = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (f->fd[t] < 0) {
+			snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+			return -1;
+		}
+		f->hour[t] = hour;
+	}
+	off_t before = lseek(f->fd[t], 0, SEEK_END);
+	if (before < 0 || write_all(f->fd[t], body, len) != 0) {
+		int e = errno;
+		/* a disk that filled mid-batch leaves a partial row: cut back to the last whole batch */
+		if (before >= 0 && ftruncate(f->fd[t], before) != 0)
+			log_warn("storage: cannot truncate %s after a failed write; the file ends in a "
+				 "partial row: %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+		return -1;
+	}
+	return 0;
+}
