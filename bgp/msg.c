@@ -1,0 +1,605 @@
+/* BGP message encode/decode. Every length from the wire is checked against its container here,
+ * once; the session only ever sees validated messages or a NOTIFICATION code to send. */
+#include "msg.h"
+
+#include "bgp.h"
+
+static int fail(struct bgp_msg_err *e, uint8_t code, uint8_t subcode, const char *reason)
+{
+	e->code = code;
+	e->subcode = subcode;
+	e->reason = reason;
+	e->data_len = 0;
+	return -1;
+}
+
+static int fail16(struct bgp_msg_err *e, uint8_t code, uint8_t subcode, const char *reason, uint16_t v)
+{
+	fail(e, code, subcode, reason);
+	e->data[0] = (uint8_t)(v >> 8);
+	e->data[1] = (uint8_t)v;
+	e->data_len = 2;
+	return -1;
+}
+
+int bgp_msg_header(const uint8_t *p, uint8_t *type, uint16_t *len, struct bgp_msg_err *e)
+{
+	for (int i = 0; i < 16; i++)
+		if (p[i] != 0xff)
+			return fail(e, BGP_ERR_HEADER, BGP_ERR_HDR_SYNC, "bad marker");
+	*len = (uint16_t)(p[16] << 8 | p[17]);
+	*type = p[18];
+	if (*len < BGP_HDR_LEN || *len > BGP_MSG_MAX)
+		return fail16(e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN, "bad message length", *len);
+	size_t min, max = BGP_MSG_MAX;
+	switch (*type) {
+	case BGP_MSG_OPEN: min = 29; break;
+	case BGP_MSG_UPDATE: min = 23; break;
+	case BGP_MSG_NOTIFICATION: min = 21; break;
+	case BGP_MSG_KEEPALIVE: min = max = 19; break;
+	case BGP_MSG_ROUTE_REFRESH: min = max = 23; break;
+	default:
+		fail(e, BGP_ERR_HEADER, BGP_ERR_HDR_TYPE, "bad message type");
+		e->data[0] = *type;
+		e->data_len = 1;
+		return -1;
+	}
+	if (*len < min || *len > max)
+		return fail16(e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN, "bad length for the message type", *len);
+	return 0;
+}
+
+uint32_t bgp_msg_family(uint16_t afi, uint8_t safi)
+{
+	if (afi == BGP_AFI_IPV4 && safi == BGP_SAFI_UNICAST) return BGP_FAM_IPV4_UNICAST;
+	if (afi == BGP_AFI_IPV6 && safi == BGP_SAFI_UNICAST) return BGP_FAM_IPV6_UNICAST;
+	if (afi == BGP_AFI_IPV4 && safi == BGP_SAFI_FLOWSPEC) return BGP_FAM_IPV4_FLOWSPEC;
+	if (afi == BGP_AFI_IPV6 && safi == BGP_SAFI_FLOWSPEC) return BGP_FAM_IPV6_FLOWSPEC;
+	return 0;
+}
+
+void bgp_msg_family_afi(uint32_t fam, uint16_t *afi, uint8_t *safi)
+{
+	*afi = (fam & (BGP_FAM_IPV6_UNICAST | BGP_FAM_IPV6_FLOWSPEC)) ? BGP_AFI_IPV6 : BGP_AFI_IPV4;
+	*safi = (fam & (BGP_FAM_IPV4_FLOWSPEC | BGP_FAM_IPV6_FLOWSPEC)) ? BGP_SAFI_FLOWSPEC
+									 : BGP_SAFI_UNICAST;
+}
+
+/* ---- OPEN ---- */
+
+static int parse_capabilities(struct rbuf *r, struct bgp_open *o, struct bgp_msg_err *e)
+{
+	while (rbuf_left(r) > 0) {
+		uint8_t code = rbuf_u8(r);
+		uint8_t len = rbuf_u8(r);
+		struct rbuf v = rbuf_sub(r, len);
+		if (r->err)
+			return fail(e, BGP_ERR_OPEN, 0, "capability past the end of its parameter");
+		switch (code) {
+		case 1: { /* multiprotocol, RFC 4760 */
+			uint16_t afi = rbuf_u16(&v);
+			rbuf_u8(&v);
+			uint8_t safi = rbuf_u8(&v);
+			if (v.err || rbuf_left(&v) != 0)
+				return fail(e, BGP_ERR_OPEN, 0, "bad multiprotocol capability length");
+			o->has_mp = true;
+			o->families |= bgp_msg_family(afi, safi);
+			break;
+		}
+		case 2: /* route refresh, RFC 2918 */
+			o->route_refresh = true;
+			break;
+		case 65: /* 4-octet AS, RFC 6793 */
+			o->as4 = rbuf_u32(&v);
+			if (v.err || rbuf_left(&v) != 0)
+				return fail(e, BGP_ERR_OPEN, 0, "bad 4-octet AS capability length");
+			o->has_as4 = true;
+			break;
+		default: /* unknown capabilities are ignored (RFC 5492) */
+			break;
+		}
+	}
+	return 0;
+}
+
+int bgp_msg_open_decode(const uint8_t *body, size_t len, struct bgp_open *o, struct bgp_msg_err *e)
+{
+	struct rbuf r = rbuf_init(body, len);
+	*o = (struct bgp_open){0};
+	o->version = rbuf_u8(&r);
+	o->my_as = rbuf_u16(&r);
+	o->hold_time = rbuf_u16(&r);
+	o->bgp_id = rbuf_u32(&r);
+	uint8_t optlen = rbuf_u8(&r);
+	if (r.err)
+		return fail(e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN, "OPEN too short");
+	if (optlen != rbuf_left(&r))
+		return fail(e, BGP_ERR_OPEN, 0, "optional parameters length does not match the message");
+	while (rbuf_left(&r) > 0) {
+		uint8_t ptype = rbuf_u8(&r);
+		uint8_t plen = rbuf_u8(&r);
+		struct rbuf p = rbuf_sub(&r, plen);
+		if (r.err)
+			return fail(e, BGP_ERR_OPEN, 0, "optional parameter past the end");
+		if (ptype != 2)
+			return fail(e, BGP_ERR_OPEN, BGP_ERR_OPEN_OPT, "unsupported optional parameter");
+		if (parse_capabilities(&p, o, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+uint32_t bgp_msg_open_as(const struct bgp_open *o)
+{
+	return o->has_as4 ? o->as4 : o->my_as;
+}
+
+int bgp_msg_open_check(const struct bgp_open *o, uint32_t remote_as, struct bgp_msg_err *e)
+{
+	if (o->version != BGP_VERSION)
+		return fail16(e, BGP_ERR_OPEN, BGP_ERR_OPEN_VERSION, "unsupported version", BGP_VERSION);
+	if (bgp_msg_open_as(o) != remote_as)
+		return fail(e, BGP_ERR_OPEN, BGP_ERR_OPEN_AS, "bad peer AS");
+	if (o->has_as4 && o->as4 <= 0xffff && o->my_as != o->as4)
+		return fail(e, BGP_ERR_OPEN, BGP_ERR_OPEN_AS, "2- and 4-octet AS disagree");
+	if (o->hold_time == 1 || o->hold_time == 2)
+		return fail(e, BGP_ERR_OPEN, BGP_ERR_OPEN_HOLD, "unacceptable hold time");
+	if (o->bgp_id == 0)
+		return fail(e, BGP_ERR_OPEN, BGP_ERR_OPEN_ID, "bad BGP identifier");
+	return 0;
+}
+
+/* ---- UPDATE ---- */
+
+/* A run of prefixes (RFC 4271 4.3): length in bits, then the significant bytes. */
+static int parse_prefixes(struct rbuf *r, unsigned maxlen, uint32_t *count)
+{
+	while (rbuf_left(r) > 0) {
+		uint8_t plen = rbuf_u8(r);
+		if (plen > maxlen || !rbuf_skip(r, (plen + 7u) / 8u))
+			return -1;
+		(*count)++;
+	}
+	return 0;
+}
+
+/* AS_PATH / AS4_PATH: segments of type 1..4 (set, sequence, confed seq, confed set), non-empty,
+ * exactly filling the attribute. */
+static bool as_path_ok(struct rbuf v, size_t as_size)
+{
+	while (rbuf_left(&v) > 0) {
+		uint8_t type = rbuf_u8(&v);
+		uint8_t count = rbuf_u8(&v);
+		if (v.err || type < 1 || type > 4 || count == 0 || !rbuf_skip(&v, count * as_size))
+			return false;
+	}
+	return true;
+}
+
+static void taw(struct bgp_update_info *u, const char *reason)
+{
+	if (!u->treat_as_withdraw) {
+		u->treat_as_withdraw = true;
+		u->taw_reason = reason;
+	}
+}
+
+/* Flags of a well-known attribute: not optional, transitive (RFC 4271 6.3). */
+static bool well_known_flags(uint8_t flags)
+{
+	return (flags & 0xc0) == 0x40;
+}
+
+static int parse_mp(struct rbuf v, bool reach, struct bgp_update_info *u, struct bgp_msg_err *e)
+{
+	uint16_t afi = rbuf_u16(&v);
+	uint8_t safi = rbuf_u8(&v);
+	if (reach) {
+		uint8_t nhlen = rbuf_u8(&v);
+		rbuf_skip(&v, nhlen);
+		rbuf_u8(&v); /* reserved */
+	}
+	if (v.err)
+		return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_OPTATTR,
+			    reach ? "MP_REACH_NLRI truncated" : "MP_UNREACH_NLRI truncated");
+	uint32_t fam = bgp_msg_family(afi, safi);
+	if (!(fam & (BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST))) {
+		/* a family we did not negotiate or do not parse: its NLRI are not ours to count */
+		return 0;
+	}
+	uint32_t n = 0;
+	if (parse_prefixes(&v, afi == BGP_AFI_IPV4 ? 32 : 128, &n) < 0)
+		return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_OPTATTR, "bad prefix in MP NLRI");
+	if (reach)
+		u->announced += n;
+	else
+		u->withdrawn += n;
+	return 0;
+}
+
+int bgp_msg_update_decode(const uint8_t *body, size_t len, bool as4, struct bgp_update_info *u,
+			  struct bgp_msg_err *e)
+{
+	struct rbuf r = rbuf_init(body, len);
+	*u = (struct bgp_update_info){0};
+
+	uint16_t wlen = rbuf_u16(&r);
+	struct rbuf wd = rbuf_sub(&r, wlen);
+	if (r.err)
+		return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_ATTRLIST, "withdrawn routes length past the end");
+	uint16_t alen = rbuf_u16(&r);
+	struct rbuf attrs = rbuf_sub(&r, alen);
+	if (r.err)
+		return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_ATTRLIST, "path attribute length past the end");
+	struct rbuf nlri = rbuf_sub(&r, rbuf_left(&r));
+
+	if (parse_prefixes(&wd, 32, &u->withdrawn) < 0)
+		return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_NETWORK, "bad withdrawn prefix");
+
+	uint8_t seen[32] = {0};
+	bool mp_only_unreach = alen > 0;
+	while (rbuf_left(&attrs) > 0) {
+		uint8_t flags = rbuf_u8(&attrs);
+		uint8_t type = rbuf_u8(&attrs);
+		size_t vlen = (flags & 0x10) ? rbuf_u16(&attrs) : rbuf_u8(&attrs);
+		if (attrs.err)
+			return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_ATTRLEN, "attribute header truncated");
+		struct rbuf v = rbuf_sub(&attrs, vlen);
+		if (attrs.err)
+			return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_ATTRLEN, "attribute length past the end");
+		u->n_attrs++;
+		bool dup = seen[type / 8] & (1u << (type % 8));
+		seen[type / 8] |= (uint8_t)(1u << (type % 8));
+		if (dup) {
+			if (type == BGP_ATTR_MP_REACH || type == BGP_ATTR_MP_UNREACH)
+				return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_ATTRLIST, "repeated MP attribute");
+			continue; /* RFC 7606 3.g: keep the first */
+		}
+		if (type != BGP_ATTR_MP_UNREACH)
+			mp_only_unreach = false;
+		switch (type) {
+		case BGP_ATTR_ORIGIN:
+			if (!well_known_flags(flags) || vlen != 1 || rbuf_u8(&v) > 2)
+				taw(u, "bad ORIGIN");
+			break;
+		case BGP_ATTR_AS_PATH:
+			if (!well_known_flags(flags) || !as_path_ok(v, as4 ? 4 : 2))
+				taw(u, "malformed AS_PATH");
+			break;
+		case BGP_ATTR_NEXT_HOP:
+			if (!well_known_flags(flags) || vlen != 4)
+				taw(u, "bad NEXT_HOP");
+			break;
+		case BGP_ATTR_MED:
+		case BGP_ATTR_LOCAL_PREF:
+			if (vlen != 4)
+				taw(u, type == BGP_ATTR_MED ? "bad MED length" : "bad LOCAL_PREF length");
+			break;
+		case BGP_ATTR_COMMUNITIES:
+			if (vlen % 4 != 0)
+				taw(u, "bad COMMUNITIES length");
+			break;
+		case BGP_ATTR_AS4_PATH:
+			/* malformed AS4_PATH is discarded, not an error (RFC 6793 6) */
+			break;
+		case BGP_ATTR_MP_REACH:
+		case BGP_ATTR_MP_UNREACH:
+			if (parse_mp(v, type == BGP_ATTR_MP_REACH, u, e) < 0)
+				return -1;
+			break;
+		default:
+			break;
+		}
+	}
+
+	uint32_t classic = 0;
+	if (parse_prefixes(&nlri, 32, &classic) < 0)
+		return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_NETWORK, "bad NLRI prefix");
+	u->announced += classic;
+
+	bool has = true;
+#define SEEN(t) (seen[(t) / 8] & (1u << ((t) % 8)))
+	if (classic > 0 && !(SEEN(BGP_ATTR_ORIGIN) && SEEN(BGP_ATTR_AS_PATH) && SEEN(BGP_ATTR_NEXT_HOP)))
+		has = false;
+	if (SEEN(BGP_ATTR_MP_REACH) && !(SEEN(BGP_ATTR_ORIGIN) && SEEN(BGP_ATTR_AS_PATH)))
+		has = false;
+#undef SEEN
+	if (!has)
+		taw(u, "missing well-known attribute");
+	if (u->treat_as_withdraw) {
+		u->withdrawn += u->announced;
+		u->announced = 0;
+	}
+	u->end_of_rib = (wlen == 0 && alen == 0 && classic == 0) ||
+			(mp_only_unreach && u->n_attrs == 1 && u->withdrawn == 0 && classic == 0);
+	return 0;
+}
+
+int bgp_msg_notification_decode(const uint8_t *body, size_t len, struct bgp_notification *n,
+				struct bgp_msg_err *e)
+{
+	if (len < 2)
+		return fail(e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN, "NOTIFICATION too short");
+	n->code = body[0];
+	n->subcode = body[1];
+	n->data = body + 2;
+	n->data_len = len - 2;
+	return 0;
+}
+
+int bgp_msg_route_refresh_decode(const uint8_t *body, size_t len, uint16_t *afi, uint8_t *safi,
+				 struct bgp_msg_err *e)
+{
+	struct rbuf r = rbuf_init(body, len);
+	*afi = rbuf_u16(&r);
+	rbuf_u8(&r);
+	*safi = rbuf_u8(&r);
+	if (r.err || rbuf_left(&r) != 0)
+		return fail(e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN, "bad ROUTE-REFRESH length");
+	return 0;
+}
+
+const char *bgp_msg_err_name(uint8_t code)
+{
+	switch (code) {
+	case BGP_ERR_HEADER: return "Message Header Error";
+	case BGP_ERR_OPEN: return "OPEN Message Error";
+	case BGP_ERR_UPDATE: return "UPDATE Message Error";
+	case BGP_ERR_HOLD: return "Hold Timer Expired";
+	case BGP_ERR_FSM: return "Finite State Machine Error";
+	case BGP_ERR_CEASE: return "Cease";
+	default: return "unknown error";
+	}
+}
+
+/* ---- encoders ---- */
+
+static size_t hdr_begin(struct wbuf *w, uint8_t type)
+{
+	size_t start = w->len;
+	for (int i = 0; i < 16; i++)
+		wbuf_u8(w, 0xff);
+	wbuf_u16(w, 0);
+	wbuf_u8(w, type);
+	return start;
+}
+
+static size_t hdr_finish(struct wbuf *w, size_t start)
+{
+	if (w->err)
+		return 0;
+	size_t len = w->len - start;
+	if (len > BGP_MSG_MAX) {
+		w->err = true;
+		return 0;
+	}
+	wbuf_put_u16_at(w, start + 16, (uint16_t)len);
+	return len;
+}
+
+static void put_u8_at(struct wbuf *w, size_t at, size_t v)
+{
+	if (!w->err && at < w->len)
+		w->p[at] = (uint8_t)v;
+}
+
+size_t bgp_msg_keepalive(struct wbuf *w)
+{
+	size_t s = hdr_begin(w, BGP_MSG_KEEPALIVE);
+	return hdr_finish(w, s);
+}
+
+size_t bgp_msg_notification(struct wbuf *w, uint8_t code, uint8_t subcode, const void *data,
+			    size_t data_len)
+{
+	size_t s = hdr_begin(w, BGP_MSG_NOTIFICATION);
+	wbuf_u8(w, code);
+	wbuf_u8(w, subcode);
+	if (data_len)
+		wbuf_bytes(w, data, data_len);
+	return hdr_finish(w, s);
+}
+
+static const uint32_t fam_order[] = {BGP_FAM_IPV4_UNICAST, BGP_FAM_IPV6_UNICAST,
+				     BGP_FAM_IPV4_FLOWSPEC, BGP_FAM_IPV6_FLOWSPEC};
+
+size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t bgp_id,
+		    uint32_t families)
+{
+	size_t s = hdr_begin(w, BGP_MSG_OPEN);
+	wbuf_u8(w, BGP_VERSION);
+	wbuf_u16(w, my_as > 0xffff ? BGP_AS_TRANS : (uint16_t)my_as);
+	wbuf_u16(w, hold_time);
+	wbuf_u32(w, bgp_id);
+	size_t optlen_at = wbuf_reserve(w, 1);
+	wbuf_u8(w, 2); /* parameter: capabilities, all in one (RFC 5492) */
+	size_t plen_at = wbuf_reserve(w, 1);
+	for (size_t i = 0; i < sizeof fam_order / sizeof fam_order[0]; i++) {
+		if (!(families & fam_order[i]))
+			continue;
+		uint16_t afi;
+		uint8_t safi;
+		bgp_msg_family_afi(fam_order[i], &afi, &safi);
+		wbuf_u8(w, 1);
+		wbuf_u8(w, 4);
+		wbuf_u16(w, afi);
+		wbuf_u8(w, 0);
+		wbuf_u8(w, safi);
+	}
+	wbuf_u8(w, 2); /* route refresh */
+	wbuf_u8(w, 0);
+	wbuf_u8(w, 65); /* 4-octet AS */
+	wbuf_u8(w, 4);
+	wbuf_u32(w, my_as);
+	put_u8_at(w, plen_at, w->len - plen_at - 1);
+	put_u8_at(w, optlen_at, w->len - optlen_at - 1);
+	return hdr_finish(w, s);
+}
+
+size_t bgp_msg_route_refresh(struct wbuf *w, uint16_t afi, uint8_t safi)
+{
+	size_t s = hdr_begin(w, BGP_MSG_ROUTE_REFRESH);
+	wbuf_u16(w, afi);
+	wbuf_u8(w, 0);
+	wbuf_u8(w, safi);
+	return hdr_finish(w, s);
+}
+
+size_t bgp_msg_end_of_rib(struct wbuf *w, uint32_t family)
+{
+	size_t s = hdr_begin(w, BGP_MSG_UPDATE);
+	wbuf_u16(w, 0);
+	if (family == BGP_FAM_IPV4_UNICAST) {
+		wbuf_u16(w, 0);
+	} else {
+		uint16_t afi;
+		uint8_t safi;
+		bgp_msg_family_afi(family, &afi, &safi);
+		wbuf_u16(w, 6);
+		wbuf_u8(w, 0x80);
+		wbuf_u8(w, BGP_ATTR_MP_UNREACH);
+		wbuf_u8(w, 3);
+		wbuf_u16(w, afi);
+		wbuf_u8(w, safi);
+	}
+	return hdr_finish(w, s);
+}
+
+/* ---- UPDATE packing ---- */
+
+static void as_segment(struct wbuf *w, uint32_t as, bool four)
+{
+	wbuf_u8(w, 2); /* AS_SEQUENCE */
+	wbuf_u8(w, 1);
+	if (four)
+		wbuf_u32(w, as);
+	else
+		wbuf_u16(w, as > 0xffff ? BGP_AS_TRANS : (uint16_t)as);
+}
+
+static void upd_init(struct bgp_upd *u, bool v6, bool withdraw)
+{
+	u->w = wbuf_init(u->buf, sizeof u->buf);
+	u->v6 = v6;
+	u->withdraw = withdraw;
+	u->n = 0;
+	u->attr_at = u->len_at = SIZE_MAX;
+	hdr_begin(&u->w, BGP_MSG_UPDATE);
+}
+
+/* MP_(UN)REACH_NLRI with an extended length, last, so prefixes can be appended to it. */
+static void mp_begin(struct bgp_upd *u, uint8_t type)
+{
+	wbuf_u8(&u->w, 0x90);
+	wbuf_u8(&u->w, type);
+	u->len_at = wbuf_reserve(&u->w, 2);
+	u->len_base = u->w.len;
+	wbuf_u16(&u->w, BGP_AFI_IPV6);
+	wbuf_u8(&u->w, BGP_SAFI_UNICAST);
+}
+
+int bgp_msg_upd_begin_announce(struct bgp_upd *u, bool v6, const struct bgp_attr_enc *a)
+{
+	if (!v6 && !ip_is_v4(&a->next_hop))
+		return -1; /* IPv4 NLRI need an IPv4 next hop (no RFC 8950 here) */
+	upd_init(u, v6, false);
+	struct wbuf *w = &u->w;
+	wbuf_u16(w, 0); /* no withdrawn routes */
+	u->attr_at = wbuf_reserve(w, 2);
+	u->attr_base = w->len;
+
+	wbuf_u8(w, 0x40); /* ORIGIN IGP */
+	wbuf_u8(w, BGP_ATTR_ORIGIN);
+	wbuf_u8(w, 1);
+	wbuf_u8(w, 0);
+
+	wbuf_u8(w, 0x40);
+	wbuf_u8(w, BGP_ATTR_AS_PATH);
+	if (!a->ebgp) {
+		wbuf_u8(w, 0); /* iBGP: we originate, the path is empty */
+	} else {
+		wbuf_u8(w, a->as4 ? 6 : 4);
+		as_segment(w, a->local_as, a->as4);
+	}
+
+	if (!v6) {
+		wbuf_u8(w, 0x40);
+		wbuf_u8(w, BGP_ATTR_NEXT_HOP);
+		wbuf_u8(w, 4);
+		wbuf_bytes(w, a->next_hop.b + 12, 4);
+	}
+	if (a->has_med) {
+		wbuf_u8(w, 0x80);
+		wbuf_u8(w, BGP_ATTR_MED);
+		wbuf_u8(w, 4);
+		wbuf_u32(w, a->med);
+	}
+	if (!a->ebgp) {
+		wbuf_u8(w, 0x40);
+		wbuf_u8(w, BGP_ATTR_LOCAL_PREF);
+		wbuf_u8(w, 4);
+		wbuf_u32(w, a->local_pref ? a->local_pref : 100);
+	}
+	if (a->n_communities > 0) {
+		size_t n = a->n_communities > BGP_MAX_COMMUNITIES ? BGP_MAX_COMMUNITIES : a->n_communities;
+		wbuf_u8(w, 0xc0);
+		wbuf_u8(w, BGP_ATTR_COMMUNITIES);
+		wbuf_u8(w, (uint8_t)(n * 4));
+		for (size_t i = 0; i < n; i++)
+			wbuf_u32(w, a->communities[i]);
+	}
+	if (a->ebgp && !a->as4 && a->local_as > 0xffff) {
+		/* an old speaker sees AS_TRANS; AS4_PATH carries the real one (RFC 6793 4.2.2) */
+		wbuf_u8(w, 0xc0);
+		wbuf_u8(w, BGP_ATTR_AS4_PATH);
+		wbuf_u8(w, 6);
+		as_segment(w, a->local_as, true);
+	}
+	if (v6) {
+		mp_begin(u, BGP_ATTR_MP_REACH);
+		wbuf_u8(w, 16);
+		wbuf_bytes(w, a->next_hop.b, 16); /* an IPv4 next hop goes as ::ffff:a.b.c.d */
+		wbuf_u8(w, 0);
+	} else {
+		wbuf_put_u16_at(w, u->attr_at, (uint16_t)(w->len - u->attr_base));
+	}
+	return w->err ? -1 : 0;
+}
+
+void bgp_msg_upd_begin_withdraw(struct bgp_upd *u, bool v6)
+{
+	upd_init(u, v6, true);
+	if (!v6) {
+		u->len_at = wbuf_reserve(&u->w, 2);
+		u->len_base = u->w.len;
+		return;
+	}
+	wbuf_u16(&u->w, 0);
+	u->attr_at = wbuf_reserve(&u->w, 2);
+	u->attr_base = u->w.len;
+	mp_begin(u, BGP_ATTR_MP_UNREACH);
+}
+
+bool bgp_msg_upd_add(struct bgp_upd *u, const ip_prefix *p)
+{
+	size_t nbytes = (p->len + 7u) / 8u;
+	size_t tail = (u->withdraw && !u->v6) ? 2 : 0; /* the attribute length still to come */
+	if (u->w.err || u->w.len + 1 + nbytes + tail > BGP_MSG_MAX)
+		return false;
+	wbuf_u8(&u->w, p->len);
+	wbuf_bytes(&u->w, u->v6 ? p->addr.b : p->addr.b + 12, nbytes);
+	u->n++;
+	return true;
+}
+
+size_t bgp_msg_upd_finish(struct bgp_upd *u)
+{
+	struct wbuf *w = &u->w;
+	if (u->len_at != SIZE_MAX)
+		wbuf_put_u16_at(w, u->len_at, (uint16_t)(w->len - u->len_base));
+	if (u->withdraw && !u->v6)
+		wbuf_u16(w, 0);
+	if (u->v6)
+		wbuf_put_u16_at(w, u->attr_at, (uint16_t)(w->len - u->attr_base));
+	return hdr_finish(w, 0);
+}

@@ -1,0 +1,173 @@
+/* bgp/msg: the BGP-4 wire codec (RFC 4271, 4760, 6793, 2918, 7606). Private to bgp/.
+ *
+ * Decoders take the outside bytes once, validate every length against its container, and on a
+ * violation fill a bgp_msg_err with the NOTIFICATION code/subcode the session must send. Encoders
+ * write through a wbuf bounded by BGP_MSG_MAX, so a message can never exceed what a peer accepts. */
+#ifndef RAMPART_BGP_MSG_H
+#define RAMPART_BGP_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/buf.h"
+#include "../lib/ip.h"
+
+#define BGP_HDR_LEN 19
+#define BGP_MSG_MAX 4096
+#define BGP_VERSION 4
+#define BGP_AS_TRANS 23456
+
+enum bgp_msg_type {
+	BGP_MSG_OPEN = 1,
+	BGP_MSG_UPDATE = 2,
+	BGP_MSG_NOTIFICATION = 3,
+	BGP_MSG_KEEPALIVE = 4,
+	BGP_MSG_ROUTE_REFRESH = 5,
+};
+
+/* NOTIFICATION error codes and the subcodes we use (RFC 4271 section 4.5) */
+#define BGP_ERR_HEADER 1
+#define BGP_ERR_HDR_SYNC 1
+#define BGP_ERR_HDR_LEN 2
+#define BGP_ERR_HDR_TYPE 3
+#define BGP_ERR_OPEN 2
+#define BGP_ERR_OPEN_VERSION 1
+#define BGP_ERR_OPEN_AS 2
+#define BGP_ERR_OPEN_ID 3
+#define BGP_ERR_OPEN_OPT 4
+#define BGP_ERR_OPEN_HOLD 6
+#define BGP_ERR_UPDATE 3
+#define BGP_ERR_UPD_ATTRLIST 1
+#define BGP_ERR_UPD_ATTRLEN 5
+#define BGP_ERR_UPD_NETWORK 10
+#define BGP_ERR_UPD_OPTATTR 9
+#define BGP_ERR_HOLD 4
+#define BGP_ERR_FSM 5
+#define BGP_ERR_CEASE 6
+#define BGP_ERR_CEASE_SHUTDOWN 2
+#define BGP_ERR_CEASE_CONN_REJECTED 5
+
+/* path attribute type codes */
+#define BGP_ATTR_ORIGIN 1
+#define BGP_ATTR_AS_PATH 2
+#define BGP_ATTR_NEXT_HOP 3
+#define BGP_ATTR_MED 4
+#define BGP_ATTR_LOCAL_PREF 5
+#define BGP_ATTR_COMMUNITIES 8
+#define BGP_ATTR_MP_REACH 14
+#define BGP_ATTR_MP_UNREACH 15
+#define BGP_ATTR_AS4_PATH 17
+
+#define BGP_AFI_IPV4 1
+#define BGP_AFI_IPV6 2
+#define BGP_SAFI_UNICAST 1
+#define BGP_SAFI_FLOWSPEC 133
+
+struct bgp_msg_err {
+	uint8_t code;
+	uint8_t subcode;
+	const char *reason; /* static text for the log */
+	uint8_t data[4];    /* NOTIFICATION data: the offending field, where RFC 4271 asks for it */
+	size_t data_len;
+};
+
+/* Validates the 19-byte header: marker, length (19..4096 and the type's own minimum), type.
+ * p must hold at least BGP_HDR_LEN bytes. */
+int bgp_msg_header(const uint8_t *p, uint8_t *type, uint16_t *len, struct bgp_msg_err *e);
+
+/* BGP_FAM_* of an AFI/SAFI pair, 0 when we do not know it. */
+uint32_t bgp_msg_family(uint16_t afi, uint8_t safi);
+void bgp_msg_family_afi(uint32_t fam, uint16_t *afi, uint8_t *safi);
+
+struct bgp_open {
+	uint8_t version;
+	uint16_t my_as;     /* the 2-byte field */
+	uint16_t hold_time;
+	uint32_t bgp_id;
+	uint32_t as4;       /* from the 4-byte ASN capability, when has_as4 */
+	bool has_as4;
+	bool has_mp;        /* any multiprotocol capability */
+	uint32_t families;  /* BGP_FAM_* of the multiprotocol capabilities we know */
+	bool route_refresh;
+};
+
+/* body: the message after the header */
+int bgp_msg_open_decode(const uint8_t *body, size_t len, struct bgp_open *o, struct bgp_msg_err *e);
+/* The OPEN's content against what we expect of this peer: version, AS, hold time, router id. */
+int bgp_msg_open_check(const struct bgp_open *o, uint32_t remote_as, struct bgp_msg_err *e);
+/* The peer's AS: the 4-byte capability when present, else the 2-byte field. */
+uint32_t bgp_msg_open_as(const struct bgp_open *o);
+
+/* What an UPDATE held. We do not install routes; this is what we count and log. */
+struct bgp_update_info {
+	uint32_t withdrawn;     /* prefixes, classic + MP_UNREACH */
+	uint32_t announced;     /* prefixes, classic + MP_REACH */
+	uint32_t n_attrs;
+	bool end_of_rib;
+	bool treat_as_withdraw; /* RFC 7606: a malformed attribute made the NLRI withdrawals */
+	const char *taw_reason;
+};
+
+/* as4: the session negotiated 4-byte AS numbers (AS_PATH carries 4-byte ASNs). */
+int bgp_msg_update_decode(const uint8_t *body, size_t len, bool as4, struct bgp_update_info *u,
+			  struct bgp_msg_err *e);
+
+struct bgp_notification {
+	uint8_t code;
+	uint8_t subcode;
+	const uint8_t *data;
+	size_t data_len;
+};
+int bgp_msg_notification_decode(const uint8_t *body, size_t len, struct bgp_notification *n,
+				struct bgp_msg_err *e);
+int bgp_msg_route_refresh_decode(const uint8_t *body, size_t len, uint16_t *afi, uint8_t *safi,
+				 struct bgp_msg_err *e);
+/* "Hold Timer Expired", "Cease" ... for logs */
+const char *bgp_msg_err_name(uint8_t code);
+
+/* Encoders: each writes one whole message (header included) and returns its length, 0 on
+ * overflow of w. */
+size_t bgp_msg_keepalive(struct wbuf *w);
+size_t bgp_msg_notification(struct wbuf *w, uint8_t code, uint8_t subcode, const void *data,
+			    size_t data_len);
+size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t bgp_id,
+		    uint32_t families);
+size_t bgp_msg_route_refresh(struct wbuf *w, uint16_t afi, uint8_t safi);
+size_t bgp_msg_end_of_rib(struct wbuf *w, uint32_t family);
+
+/* The attributes of one UPDATE, resolved for one session. */
+struct bgp_attr_enc {
+	bool ebgp;
+	bool as4;           /* both sides have the 4-byte ASN capability */
+	uint32_t local_as;
+	ip_addr next_hop;   /* an IPv4 (mapped) for IPv4 prefixes; any for IPv6 (mapped is sent as is) */
+	uint32_t local_pref;
+	uint32_t med;
+	bool has_med;
+	const uint32_t *communities;
+	size_t n_communities;
+};
+
+/* An UPDATE being packed: announcements of one family sharing one attribute set, or withdrawals
+ * of one family. Prefixes are added until the next one would not fit in BGP_MSG_MAX. */
+struct bgp_upd {
+	uint8_t buf[BGP_MSG_MAX];
+	struct wbuf w;
+	bool v6;
+	bool withdraw;
+	size_t len_at;   /* the field whose length grows with each prefix */
+	size_t len_base; /* where that field's content starts */
+	size_t attr_at;  /* total path attribute length, when MP carries the NLRI */
+	size_t attr_base;
+	size_t n;        /* prefixes so far */
+};
+
+int bgp_msg_upd_begin_announce(struct bgp_upd *u, bool v6, const struct bgp_attr_enc *a);
+void bgp_msg_upd_begin_withdraw(struct bgp_upd *u, bool v6);
+/* false when the prefix does not fit: finish this message and begin another */
+bool bgp_msg_upd_add(struct bgp_upd *u, const ip_prefix *p);
+/* Fills in the lengths; returns the message length. */
+size_t bgp_msg_upd_finish(struct bgp_upd *u);
+
+#endif

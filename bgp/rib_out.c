@@ -1,0 +1,405 @@
+/* The RIB-out (prefix -> interned attributes, an open-addressing hash table) and the per-peer
+ * queues that turn it into packed UPDATEs. */
+#include "rib_out.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+
+#define ATTR_BUCKETS 256
+
+struct rib_slot {
+	ip_prefix p;
+	struct bgp_rib_attrs *a; /* NULL: empty slot */
+};
+
+struct bgp_rib {
+	struct rib_slot *slots;
+	size_t cap; /* power of two */
+	size_t count;
+	struct bgp_rib_attrs *attrs[ATTR_BUCKETS];
+	uint32_t next_attr_id;
+};
+
+static uint32_t prefix_hash(const ip_prefix *p)
+{
+	return ip_hash(&p->addr) ^ (p->len * 0x9e3779b1u);
+}
+
+static bool attrs_equal(const struct bgp_route_attrs *x, const struct bgp_route_attrs *y)
+{
+	return ip_equal(&x->next_hop, &y->next_hop) && x->n_communities == y->n_communities &&
+	       memcmp(x->communities, y->communities, x->n_communities * sizeof x->communities[0]) == 0 &&
+	       x->local_pref == y->local_pref && x->has_med == y->has_med &&
+	       (!x->has_med || x->med == y->med);
+}
+
+static uint32_t attrs_hash(const struct bgp_route_attrs *a)
+{
+	uint32_t h = ip_hash(&a->next_hop) ^ a->local_pref * 31u ^ (a->has_med ? a->med : 0xfeed);
+	for (size_t i = 0; i < a->n_communities; i++)
+		h = h * 16777619u ^ a->communities[i];
+	return h;
+}
+
+struct bgp_rib *bgp_rib_new(void)
+{
+	struct bgp_rib *rib = calloc(1, sizeof *rib);
+	if (!rib)
+		return NULL;
+	rib->cap = 1024;
+	rib->slots = calloc(rib->cap, sizeof *rib->slots);
+	if (!rib->slots) {
+		free(rib);
+		return NULL;
+	}
+	return rib;
+}
+
+void bgp_rib_free(struct bgp_rib *rib)
+{
+	if (!rib)
+		return;
+	for (size_t i = 0; i < ATTR_BUCKETS; i++) {
+		struct bgp_rib_attrs *a = rib->attrs[i], *next;
+		for (; a; a = next) {
+			next = a->next;
+			free(a);
+		}
+	}
+	free(rib->slots);
+	free(rib);
+}
+
+static struct bgp_rib_attrs *attrs_ref(struct bgp_rib *rib, const struct bgp_route_attrs *in)
+{
+	struct bgp_route_attrs a = {0};
+	a.next_hop = in->next_hop;
+	a.n_communities = in->n_communities > BGP_MAX_COMMUNITIES ? BGP_MAX_COMMUNITIES
+								   : in->n_communities;
+	memcpy(a.communities, in->communities, a.n_communities * sizeof a.communities[0]);
+	a.local_pref = in->local_pref ? in->local_pref : 100;
+	a.has_med = in->has_med;
+	a.med = in->has_med ? in->med : 0;
+
+	uint32_t h = attrs_hash(&a);
+	struct bgp_rib_attrs **b = &rib->attrs[h % ATTR_BUCKETS];
+	for (struct bgp_rib_attrs *x = *b; x; x = x->next)
+		if (x->hash == h && attrs_equal(&x->a, &a)) {
+			x->refs++;
+			return x;
+		}
+	struct bgp_rib_attrs *x = calloc(1, sizeof *x);
+	if (!x)
+		return NULL;
+	x->a = a;
+	x->hash = h;
+	x->refs = 1;
+	if (++rib->next_attr_id == 0)
+		rib->next_attr_id = 1;
+	x->id = rib->next_attr_id;
+	x->next = *b;
+	*b = x;
+	return x;
+}
+
+static void attrs_unref(struct bgp_rib *rib, struct bgp_rib_attrs *x)
+{
+	if (--x->refs > 0)
+		return;
+	struct bgp_rib_attrs **b = &rib->attrs[x->hash % ATTR_BUCKETS];
+	while (*b != x)
+		b = &(*b)->next;
+	*b = x->next;
+	free(x);
+}
+
+static size_t slot_find(const struct bgp_rib *rib, const ip_prefix *p)
+{
+	size_t mask = rib->cap - 1;
+	for (size_t i = prefix_hash(p) & mask;; i = (i + 1) & mask)
+		if (!rib->slots[i].a || ip_prefix_equal(&rib->slots[i].p, p))
+			return i;
+}
+
+static int grow(struct bgp_rib *rib)
+{
+	struct rib_slot *old = rib->slots;
+	size_t oldcap = rib->cap;
+	struct rib_slot *n = calloc(oldcap * 2, sizeof *n);
+	if (!n)
+		return -1;
+	rib->slots = n;
+	rib->cap = oldcap * 2;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].a)
+			rib->slots[slot_find(rib, &old[i].p)] = old[i];
+	free(old);
+	return 0;
+}
+
+int bgp_rib_announce(struct bgp_rib *rib, const ip_prefix *p, const struct bgp_route_attrs *a)
+{
+	if (p->len > ip_max_len(&p->addr))
+		return -1;
+	if ((rib->count + 1) * 2 > rib->cap && grow(rib) < 0)
+		return -1;
+	struct bgp_rib_attrs *x = attrs_ref(rib, a);
+	if (!x)
+		return -1;
+	struct rib_slot *s = &rib->slots[slot_find(rib, p)];
+	if (s->a) {
+		struct bgp_rib_attrs *old = s->a;
+		s->a = x;
+		attrs_unref(rib, old);
+		return old == x ? 2 : 1;
+	}
+	s->p = *p;
+	ip_prefix_mask(&s->p);
+	s->a = x;
+	rib->count++;
+	return 0;
+}
+
+int bgp_rib_withdraw(struct bgp_rib *rib, const ip_prefix *p)
+{
+	size_t mask = rib->cap - 1;
+	size_t i = slot_find(rib, p);
+	if (!rib->slots[i].a)
+		return -1;
+	attrs_unref(rib, rib->slots[i].a);
+	rib->slots[i].a = NULL;
+	rib->count--;
+	/* backward-shift deletion keeps probe chains intact without tombstones */
+	for (size_t j = (i + 1) & mask; rib->slots[j].a; j = (j + 1) & mask) {
+		size_t home = prefix_hash(&rib->slots[j].p) & mask;
+		bool between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+		if (between)
+			continue;
+		rib->slots[i] = rib->slots[j];
+		rib->slots[j].a = NULL;
+		i = j;
+	}
+	return 0;
+}
+
+const struct bgp_rib_attrs *bgp_rib_lookup(const struct bgp_rib *rib, const ip_prefix *p)
+{
+	return rib->slots[slot_find(rib, p)].a;
+}
+
+size_t bgp_rib_count(const struct bgp_rib *rib)
+{
+	return rib->count;
+}
+
+/* ---- per-peer queues ---- */
+
+void bgp_adj_init(struct bgp_adj_out *q)
+{
+	memset(q, 0, sizeof *q);
+}
+
+void bgp_adj_free(struct bgp_adj_out *q)
+{
+	free(q->v);
+	memset(q, 0, sizeof *q);
+}
+
+void bgp_adj_reset(struct bgp_adj_out *q)
+{
+	q->n = q->pos = q->sorted = 0;
+	q->eor = 0;
+}
+
+static int reserve(struct bgp_adj_out *q, size_t extra)
+{
+	if (q->cap - q->n >= extra)
+		return 0;
+	size_t cap = q->cap ? q->cap : 1024;
+	while (cap - q->n < extra)
+		cap *= 2;
+	struct bgp_adj_ent *v = realloc(q->v, cap * sizeof *v);
+	if (!v)
+		return -1;
+	q->v = v;
+	q->cap = cap;
+	return 0;
+}
+
+static int cmp_prefix(const ip_prefix *a, const ip_prefix *b)
+{
+	int c = ip_compare(&a->addr, &b->addr);
+	return c ? c : (int)a->len - (int)b->len;
+}
+
+/* IPv4 first, then by attribute set (withdrawals, id 0, first), then by prefix */
+static int cmp_ent(const void *x, const void *y)
+{
+	const struct bgp_adj_ent *a = x, *b = y;
+	bool a4 = ip_is_v4(&a->p.addr), b4 = ip_is_v4(&b->p.addr);
+	if (a4 != b4)
+		return a4 ? -1 : 1;
+	if (a->attr_id != b->attr_id)
+		return a->attr_id < b->attr_id ? -1 : 1;
+	return cmp_prefix(&a->p, &b->p);
+}
+
+static int cmp_ent_prefix(const void *x, const void *y)
+{
+	return cmp_prefix(&((const struct bgp_adj_ent *)x)->p, &((const struct bgp_adj_ent *)y)->p);
+}
+
+static size_t dedup(struct bgp_adj_ent *v, size_t n)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < n; i++)
+		if (out == 0 || !ip_prefix_equal(&v[out - 1].p, &v[i].p))
+			v[out++] = v[i];
+	return out;
+}
+
+/* A peer that is not reading while routes churn: fold repeats of the same prefix in the unsent
+ * tail so the queue stays bounded by the number of distinct prefixes. */
+static void compact_tail(struct bgp_adj_out *q)
+{
+	size_t tail = q->n - q->sorted;
+	qsort(q->v + q->sorted, tail, sizeof *q->v, cmp_ent_prefix);
+	q->n = q->sorted + dedup(q->v + q->sorted, tail);
+}
+
+int bgp_adj_push(struct bgp_adj_out *q, const ip_prefix *p)
+{
+	if (q->n == q->cap && q->n - q->sorted >= 65536)
+		compact_tail(q);
+	if (reserve(q, 1) < 0)
+		return -1;
+	q->v[q->n++] = (struct bgp_adj_ent){.p = *p};
+	return 0;
+}
+
+int bgp_adj_replay(struct bgp_adj_out *q, const struct bgp_rib *rib, uint32_t eor_families)
+{
+	if (reserve(q, rib->count) < 0)
+		return -1;
+	for (size_t i = 0; i < rib->cap; i++)
+		if (rib->slots[i].a)
+			q->v[q->n++] = (struct bgp_adj_ent){.p = rib->slots[i].p};
+	q->eor |= eor_families;
+	return 0;
+}
+
+bool bgp_adj_pending(const struct bgp_adj_out *q)
+{
+	return q->n > 0 || q->eor != 0;
+}
+
+/* Moves what arrived since the last sort to the front, sorted by current attributes. */
+static void resort(struct bgp_adj_out *q, const struct bgp_rib *rib)
+{
+	size_t tail = q->n - q->sorted;
+	memmove(q->v, q->v + q->sorted, tail * sizeof *q->v);
+	q->n = tail;
+	qsort(q->v, q->n, sizeof *q->v, cmp_ent_prefix);
+	q->n = dedup(q->v, q->n);
+	for (size_t i = 0; i < q->n; i++) {
+		const struct bgp_rib_attrs *a = bgp_rib_lookup(rib, &q->v[i].p);
+		q->v[i].attr_id = a ? a->id : 0;
+	}
+	qsort(q->v, q->n, sizeof *q->v, cmp_ent);
+	q->pos = 0;
+	q->sorted = q->n;
+}
+
+static bool nh_zero(const ip_addr *a)
+{
+	return ip_is_zero(a) || (ip_is_v4(a) && ip_v4_u32(a) == 0);
+}
+
+/* The next hop this session sends for a route: the configured one, else our session address
+ * (IPv6 NLRI over an IPv4 session get ::ffff:LOCAL_V4, which is what ip_addr holds already). */
+static bool resolve_nh(const struct bgp_out_ctx *c, bool v6, const ip_addr *cfg, ip_addr *out)
+{
+	const ip_addr *nh = nh_zero(cfg) ? &c->local : cfg;
+	if (nh_zero(nh) || (!v6 && !ip_is_v4(nh)))
+		return false;
+	*out = *nh;
+	return true;
+}
+
+static const uint32_t eor_order[] = {BGP_FAM_IPV4_UNICAST, BGP_FAM_IPV6_UNICAST,
+				     BGP_FAM_IPV4_FLOWSPEC, BGP_FAM_IPV6_FLOWSPEC};
+
+int bgp_adj_flush(struct bgp_adj_out *q, const struct bgp_rib *rib, struct bgp_out_ctx *c)
+{
+	struct bgp_upd u;
+	for (;;) {
+		if (q->pos == q->sorted) {
+			if (q->n == q->sorted) {
+				q->n = q->pos = q->sorted = 0;
+				break;
+			}
+			resort(q, rib);
+			continue;
+		}
+		if (c->full(c->arg))
+			return 0;
+		const ip_prefix *p = &q->v[q->pos].p;
+		bool v6 = !ip_is_v4(&p->addr);
+		uint32_t fam = v6 ? BGP_FAM_IPV6_UNICAST : BGP_FAM_IPV4_UNICAST;
+		const struct bgp_rib_attrs *cur = bgp_rib_lookup(rib, p);
+		if (!(c->families & fam)) {
+			q->pos++;
+			continue;
+		}
+		if (cur) {
+			struct bgp_attr_enc enc = {
+				.ebgp = c->ebgp, .as4 = c->as4, .local_as = c->local_as,
+				.local_pref = cur->a.local_pref, .med = cur->a.med, .has_med = cur->a.has_med,
+				.communities = cur->a.communities, .n_communities = cur->a.n_communities,
+			};
+			if (!resolve_nh(c, v6, &cur->a.next_hop, &enc.next_hop) ||
+			    bgp_msg_upd_begin_announce(&u, v6, &enc) < 0) {
+				char buf[IP_PREFIX_STRLEN];
+				if (c->no_nexthop)
+					log_once(c->no_nexthop, "bgp: %s not sent: no usable next hop on this session",
+						 ip_prefix_format(p, buf));
+				q->pos++;
+				continue;
+			}
+		} else {
+			bgp_msg_upd_begin_withdraw(&u, v6);
+		}
+		/* the run of prefixes in the same family with the same current attributes */
+		while (q->pos < q->sorted) {
+			const ip_prefix *np = &q->v[q->pos].p;
+			if (ip_is_v4(&np->addr) == v6 || bgp_rib_lookup(rib, np) != cur)
+				break;
+			if (!bgp_msg_upd_add(&u, np))
+				break;
+			q->pos++;
+		}
+		size_t len = bgp_msg_upd_finish(&u);
+		if (len == 0 || c->send(c->arg, u.buf, len) < 0)
+			return -1;
+		c->updates++;
+		if (cur)
+			c->prefixes += u.n;
+	}
+	for (size_t i = 0; i < sizeof eor_order / sizeof eor_order[0]; i++) {
+		uint32_t fam = eor_order[i];
+		if (!(q->eor & fam))
+			continue;
+		q->eor &= ~fam;
+		if (!(c->families & fam))
+			continue;
+		uint8_t buf[64];
+		struct wbuf w = wbuf_init(buf, sizeof buf);
+		size_t len = bgp_msg_end_of_rib(&w, fam);
+		if (c->send(c->arg, buf, len) < 0)
+			return -1;
+		c->updates++;
+	}
+	return 1;
+}

@@ -1,0 +1,80 @@
+/* bgp/rib_out: what every peer should have been told (the RIB-out, shared), and per peer the queue
+ * of prefixes whose state it still has to be told (its Adj-RIB-Out backlog). Private to bgp/.
+ *
+ * The queue holds prefixes, not messages: the state sent is the RIB-out's at the time of sending,
+ * so a prefix announced and withdrawn while a slow peer was not reading costs one withdrawal, and
+ * the queue never holds more than one entry per prefix once compacted. */
+#ifndef RAMPART_BGP_RIB_OUT_H
+#define RAMPART_BGP_RIB_OUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/ip.h"
+#include "../lib/log.h"
+#include "bgp.h"
+
+/* An interned attribute set: prefixes with equal attributes share one, so packing prefixes into
+ * UPDATEs is a pointer comparison. */
+struct bgp_rib_attrs {
+	struct bgp_route_attrs a;
+	uint32_t id; /* unique while alive, never 0 */
+	uint32_t refs;
+	uint32_t hash;
+	struct bgp_rib_attrs *next;
+};
+
+struct bgp_rib;
+
+struct bgp_rib *bgp_rib_new(void);
+void bgp_rib_free(struct bgp_rib *rib);
+/* 0 added, 1 replaced, 2 unchanged (same attributes), -1 out of memory or bad prefix */
+int bgp_rib_announce(struct bgp_rib *rib, const ip_prefix *p, const struct bgp_route_attrs *a);
+/* 0 removed, -1 not there */
+int bgp_rib_withdraw(struct bgp_rib *rib, const ip_prefix *p);
+const struct bgp_rib_attrs *bgp_rib_lookup(const struct bgp_rib *rib, const ip_prefix *p);
+size_t bgp_rib_count(const struct bgp_rib *rib);
+
+struct bgp_adj_ent {
+	ip_prefix p;
+	uint32_t attr_id; /* sort key at the last sort: groups prefixes sharing attributes */
+};
+
+struct bgp_adj_out {
+	struct bgp_adj_ent *v;
+	size_t n, cap;
+	size_t pos;    /* next entry to send, in [0, sorted) */
+	size_t sorted; /* v[0, sorted) is sorted and deduplicated; v[sorted, n) arrived since */
+	uint32_t eor;  /* families still owed an End-of-RIB */
+};
+
+void bgp_adj_init(struct bgp_adj_out *q);
+void bgp_adj_free(struct bgp_adj_out *q);
+/* Forget everything queued (the session went down; the next one replays). */
+void bgp_adj_reset(struct bgp_adj_out *q);
+int bgp_adj_push(struct bgp_adj_out *q, const ip_prefix *p);
+/* Queues every prefix of the RIB-out, then an End-of-RIB for each family in eor_families. */
+int bgp_adj_replay(struct bgp_adj_out *q, const struct bgp_rib *rib, uint32_t eor_families);
+bool bgp_adj_pending(const struct bgp_adj_out *q);
+
+/* How one session wants its UPDATEs: its attributes context and its output. */
+struct bgp_out_ctx {
+	uint32_t local_as;
+	bool ebgp;
+	bool as4;
+	uint32_t families;  /* negotiated */
+	ip_addr local;      /* our address on this session: the next hop when the route has none */
+	int (*send)(void *arg, const uint8_t *msg, size_t len); /* < 0: the session is gone */
+	bool (*full)(void *arg); /* the output is past its high-water mark: stop producing */
+	void *arg;
+	struct log_once *no_nexthop;
+	uint64_t updates;   /* counters, incremented */
+	uint64_t prefixes;
+};
+
+/* Sends what is queued, packed: 1 when all is sent, 0 when paused on a full output (call again
+ * when it drains), -1 when send failed. */
+int bgp_adj_flush(struct bgp_adj_out *q, const struct bgp_rib *rib, struct bgp_out_ctx *c);
+
+#endif

@@ -1,0 +1,269 @@
+/* The public face of bgp/: owns the RIB-out, the sessions and the listener, and hands every
+ * RIB-out change to the sessions. */
+#include "bgp.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "../lib/log.h"
+#include "rib_out.h"
+#include "session.h"
+
+struct bgp_speaker {
+	struct event_base *base;
+	struct bgp_config cfg; /* peers points into our own copy */
+	uint32_t router_id;
+	struct bgp_rib *rib;
+	struct bgp_session **sessions;
+	size_t n_sessions;
+	struct evconnlistener *listener;
+	struct log_once lo_unknown;
+};
+
+static void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || !errlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* The local IPv4 address the kernel would use towards a peer: a connected UDP socket sends
+ * nothing but has its source chosen. */
+static uint32_t source_towards(const ip_addr *peer)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	struct sockaddr_storage ss;
+	socklen_t sl = bgp_sockaddr(peer, 179, AF_INET, &ss);
+	uint32_t id = 0;
+	if (connect(fd, (struct sockaddr *)&ss, sl) == 0) {
+		struct sockaddr_in sin;
+		socklen_t l = sizeof sin;
+		if (getsockname(fd, (struct sockaddr *)&sin, &l) == 0)
+			id = ntohl(sin.sin_addr.s_addr);
+	}
+	close(fd);
+	return id;
+}
+
+static uint32_t pick_router_id(const struct bgp_config *cfg)
+{
+	if (cfg->router_id)
+		return cfg->router_id;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct bgp_peer_config *p = &cfg->peers[i];
+		if (ip_is_v4(&p->local_address) && ip_v4_u32(&p->local_address))
+			return ip_v4_u32(&p->local_address);
+		if (ip_is_v4(&p->address)) {
+			uint32_t id = source_towards(&p->address);
+			if (id)
+				return id;
+		}
+	}
+	return 0;
+}
+
+struct bgp_speaker *bgp_speaker_new(struct event_base *base, const struct bgp_config *cfg, char *err,
+				    size_t errlen)
+{
+	if (!cfg->local_as) {
+		errf(err, errlen, "bgp: local_as is required");
+		return NULL;
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct bgp_peer_config *p = &cfg->peers[i];
+		char a[IP_STRLEN];
+		if (ip_is_zero(&p->address) || !p->remote_as) {
+			errf(err, errlen, "bgp: peer %zu needs an address and a remote_as", i + 1);
+			return NULL;
+		}
+		if (p->hold_time == 1 || p->hold_time == 2) {
+			errf(err, errlen, "bgp: peer %s: hold time must be 0 or at least 3", ip_format(&p->address, a));
+			return NULL;
+		}
+		if (strlen(p->password) > BGP_PASSWORD_MAX) {
+			errf(err, errlen, "bgp: peer %s: password longer than %d", ip_format(&p->address, a),
+			     BGP_PASSWORD_MAX);
+			return NULL;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (ip_equal(&cfg->peers[j].address, &p->address)) {
+				errf(err, errlen, "bgp: peer %s configured twice", ip_format(&p->address, a));
+				return NULL;
+			}
+	}
+	uint32_t router_id = pick_router_id(cfg);
+	if (!router_id) {
+		errf(err, errlen, "bgp: router_id is not set and no IPv4 peer-facing address to take it from");
+		return NULL;
+	}
+
+	struct bgp_speaker *s = calloc(1, sizeof *s);
+	if (!s)
+		goto oom;
+	s->base = base;
+	s->cfg = *cfg;
+	s->router_id = router_id;
+	s->cfg.peers = NULL;
+	s->rib = bgp_rib_new();
+	s->sessions = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *s->sessions);
+	if (!s->rib || !s->sessions)
+		goto oom;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		struct bgp_session_params sp = {
+			.base = base, .peer = &cfg->peers[i], .local_as = cfg->local_as,
+			.router_id = router_id, .connect_retry_s = cfg->connect_retry_s, .rib = s->rib,
+		};
+		s->sessions[i] = bgp_session_new(&sp);
+		if (!s->sessions[i])
+			goto oom;
+		s->n_sessions++;
+	}
+	return s;
+oom:
+	errf(err, errlen, "bgp: out of memory");
+	bgp_speaker_free(s);
+	return NULL;
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *arg)
+{
+	(void)l;
+	(void)salen;
+	struct bgp_speaker *s = arg;
+	ip_addr from;
+	if (sa->sa_family == AF_INET)
+		ip_from_v4(&from, (const uint8_t *)&((struct sockaddr_in *)sa)->sin_addr);
+	else
+		ip_from_v6(&from, (const uint8_t *)&((struct sockaddr_in6 *)sa)->sin6_addr);
+	for (size_t i = 0; i < s->n_sessions; i++)
+		if (ip_equal(&bgp_session_peer(s->sessions[i])->address, &from)) {
+			bgp_session_accept(s->sessions[i], fd);
+			return;
+		}
+	char a[IP_STRLEN];
+	log_once(&s->lo_unknown, "bgp: connection from %s refused: not a configured peer", ip_format(&from, a));
+	close(fd);
+}
+
+static int open_listener(struct bgp_speaker *s, char *err, size_t errlen)
+{
+	const ip_addr *la = &s->cfg.listen_address;
+	int family = (!ip_is_zero(la) && ip_is_v4(la)) ? AF_INET : AF_INET6;
+	struct sockaddr_storage ss;
+	socklen_t sl = bgp_sockaddr(la, s->cfg.listen_port, family, &ss);
+	char a[IP_STRLEN];
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1, zero = 0;
+	if (fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero); /* IPv4 peers too */
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
+		goto fail;
+	/* keys are per peer address on the listener; accepted sockets inherit them */
+	for (size_t i = 0; i < s->n_sessions; i++) {
+		const struct bgp_peer_config *p = bgp_session_peer(s->sessions[i]);
+		if (p->password[0] && bgp_set_md5(fd, family, &p->address, p->password) < 0) {
+			errf(err, errlen, "bgp: TCP MD5 for peer %s: %s", ip_format(&p->address, a), strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	s->listener = evconnlistener_new(s->base, accept_cb, s, LEV_OPT_CLOSE_ON_FREE, 16, fd);
+	if (!s->listener)
+		goto fail;
+	log_info("bgp: listening on [%s]:%u", ip_format(la, a), s->cfg.listen_port);
+	return 0;
+fail:
+	errf(err, errlen, "bgp: listen on [%s]:%u: %s", ip_format(la, a), s->cfg.listen_port, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+int bgp_speaker_start(struct bgp_speaker *s, char *err, size_t errlen)
+{
+	bool any_passive = false;
+	for (size_t i = 0; i < s->n_sessions; i++)
+		any_passive |= bgp_session_peer(s->sessions[i])->passive;
+	if (any_passive && !s->listener && open_listener(s, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < s->n_sessions; i++)
+		bgp_session_start(s->sessions[i]);
+	return 0;
+}
+
+void bgp_speaker_free(struct bgp_speaker *s)
+{
+	if (!s)
+		return;
+	if (s->listener)
+		evconnlistener_free(s->listener);
+	for (size_t i = 0; i < s->n_sessions; i++)
+		bgp_session_free(s->sessions[i]);
+	free(s->sessions);
+	bgp_rib_free(s->rib);
+	free(s);
+}
+
+static bool prefix_ok(const ip_prefix *in, ip_prefix *out)
+{
+	if (in->len > ip_max_len(&in->addr))
+		return false;
+	*out = *in;
+	ip_prefix_mask(out);
+	return true;
+}
+
+int bgp_announce(struct bgp_speaker *s, const ip_prefix *prefix, const struct bgp_route_attrs *attrs)
+{
+	ip_prefix p;
+	if (!prefix_ok(prefix, &p) || attrs->n_communities > BGP_MAX_COMMUNITIES)
+		return -1;
+	int r = bgp_rib_announce(s->rib, &p, attrs);
+	if (r < 0)
+		return -1;
+	if (r == 2)
+		return 0; /* unchanged: nothing to tell anyone */
+	for (size_t i = 0; i < s->n_sessions; i++)
+		bgp_session_route_changed(s->sessions[i], &p);
+	return 0;
+}
+
+int bgp_withdraw(struct bgp_speaker *s, const ip_prefix *prefix)
+{
+	ip_prefix p;
+	if (!prefix_ok(prefix, &p) || bgp_rib_withdraw(s->rib, &p) < 0)
+		return -1;
+	for (size_t i = 0; i < s->n_sessions; i++)
+		bgp_session_route_changed(s->sessions[i], &p);
+	return 0;
+}
+
+size_t bgp_rib_out_count(const struct bgp_speaker *s)
+{
+	return bgp_rib_count(s->rib);
+}
+
+size_t bgp_speaker_peers(const struct bgp_speaker *s, struct bgp_peer_status *out, size_t max)
+{
+	for (size_t i = 0; i < s->n_sessions && i < max; i++)
+		bgp_session_status(s->sessions[i], &out[i]);
+	return s->n_sessions;
+}
