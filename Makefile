@@ -89,18 +89,30 @@ integration: all
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		EXTRA_LDFLAGS="-fsanitize=address,undefined" unit
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" all unit
 	@BUILD=build-asan tests/integration/replay_smoke.sh
 
-# libFuzzer targets: each links the module under test compiled with clang.
-FUZZ_CFLAGS := -std=gnu11 -O1 -g -I. -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -pthread
+# libFuzzer targets. The library is compiled once with clang and the sanitizers
+# (build/fuzz/obj), then each target links it.
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -I. -D_GNU_SOURCE -pthread
+FUZZ_SAN := address,undefined
+FUZZ_OBJ := $(LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS)
+$(BUILD)/fuzz/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm -lz
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) $(PKG_CFLAGS) -c $< -o $@
 
-FUZZ_SECONDS ?= 20
+$(BUILD)/fuzz/libfuzzrampart.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libfuzzrampart.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $(PKG_CFLAGS) -o $@ $< $(BUILD)/fuzz/libfuzzrampart.a \
+		$(PKG_LIBS) -lm -lz
+
+FUZZ_SECONDS ?= 10
 fuzz-smoke: fuzz
 	@tests/run-fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 

@@ -87,6 +87,8 @@ static void announce_plan(const struct rampart *rp, const char *pcap)
 			log_warn("hostgroup %s: FlowSpec mitigation is not in this build yet; it is mitigated "
 				 "with blackholes", c->detect.groups[i].name);
 	log_info("control: %s (rampartctl -s %s help)", c->api.socket, c->api.socket);
+	if (c->api.http[0])
+		log_warn("api.http %s: the HTTP API is not in this build yet; use the control socket", c->api.http);
 }
 
 static void teardown(struct rampart *rp)
