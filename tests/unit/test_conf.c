@@ -476,6 +476,77 @@ static void test_hostgroups(void **state)
 	conf_free(&c);
 }
 
+static void round_trip(const struct rampart_conf *a);
+
+/* Every remaining key at a non-default value lands in its field (a default could hide a key
+ * that is read but not stored). */
+static void test_every_key(void **state)
+{
+	(void)state;
+	struct rampart_conf c;
+	load_ok("networks: [10.0.0.0/8, \"2001:db8::/32\"]\n"
+		"whitelist: [10.0.0.1/32, \"2001:db8::1/128\"]\n"
+		"detection: { tick_ms: 50, unban_only_if_attack_finished: false, max_hosts: 4096 }\n"
+		"capture:\n"
+		"  pcap: { interfaces: [lo, eth9], flow_inactive_timeout: 5s, flow_table_size: 2048 }\n"
+		"  netflow: { listen: [\"0.0.0.0:2055\"] }\n"
+		"  ipfix: { listen: [\"[::1]:4739\"] }\n"
+		"mitigation: { action: flowspec, blackhole: { next_hop_ipv4: 10.9.9.9, next_hop_ipv6: \"2001:db8::9\" } }\n"
+		"bgp:\n"
+		"  local_as: 4200000000\n"
+		"  router_id: 10.0.0.2\n"
+		"  listen: \"::1\"\n"
+		"  listen_port: 1179\n"
+		"  connect_retry: 1m\n"
+		"  peers:\n"
+		"    - { address: \"2001:db8::2\", local_address: \"2001:db8::3\", remote_as: 65002, port: 11179,\n"
+		"        families: [ipv6-unicast, ipv6-flowspec], ttl: 2, hold_time: 0, description: edge }\n"
+		"storage: { clickhouse: { database: ddos_1, user: u, password: p }, dir: ./build/run-data,\n"
+		"           batch_rows: 10, batch_ms: 20, queue_rows: 1024 }\n"
+		"api: { socket: /tmp/r/r.sock, http: \"[::1]:9090\" }\n",
+		&c);
+	assert_int_equal(c.detect.n_whitelist, 2);
+	assert_prefix(&c.detect.whitelist[1], "2001:db8::1/128");
+	assert_int_equal(c.detect.tick_ms, 50);
+	assert_false(c.detect.unban_only_if_attack_finished);
+	assert_int_equal(c.detect.max_hosts, 4096);
+	assert_int_equal(c.capture.n_pcap_interfaces, 2);
+	assert_string_equal(c.capture.pcap_interfaces[1], "eth9");
+	assert_int_equal(c.capture.flow_inactive_timeout_s, 5);
+	assert_int_equal(c.capture.flow_table_size, 2048);
+	assert_int_equal(c.capture.n_netflow, 1);
+	assert_string_equal(c.capture.ipfix[0].addr, "[::1]:4739");
+	assert_int_equal(c.mitigation.action, DET_MIT_FLOWSPEC);
+	assert_addr(&c.mitigation.next_hop_ipv4, "10.9.9.9");
+	assert_addr(&c.mitigation.next_hop_ipv6, "2001:db8::9");
+	assert_int_equal(c.bgp.local_as, 4200000000u);
+	assert_int_equal(c.bgp.router_id, 0x0A000002);
+	assert_addr(&c.bgp.listen_address, "::1");
+	assert_int_equal(c.bgp.listen_port, 1179);
+	assert_int_equal(c.bgp.connect_retry_s, 60);
+	assert_int_equal(c.bgp.n_peers, 1);
+	const struct bgp_peer_config *p = &c.bgp.peers[0];
+	assert_addr(&p->address, "2001:db8::2"); /* IPv6 transport */
+	assert_addr(&p->local_address, "2001:db8::3");
+	assert_int_equal(p->remote_as, 65002);
+	assert_int_equal(p->port, 11179);
+	assert_int_equal(p->families, BGP_FAM_IPV6_UNICAST | BGP_FAM_IPV6_FLOWSPEC);
+	assert_int_equal(p->ttl, 2);
+	assert_int_equal(p->hold_time, 0);
+	assert_string_equal(p->description, "edge");
+	assert_string_equal(c.storage.database, "ddos_1");
+	assert_string_equal(c.storage.user, "u");
+	assert_string_equal(c.storage.password, "p");
+	assert_string_equal(c.storage.dir, "./build/run-data");
+	assert_int_equal(c.storage.batch_rows, 10);
+	assert_int_equal(c.storage.batch_ms, 20);
+	assert_int_equal(c.storage.queue_rows, 1024);
+	assert_string_equal(c.api.socket, "/tmp/r/r.sock");
+	assert_string_equal(c.api.http, "[::1]:9090");
+	round_trip(&c);
+	conf_free(&c);
+}
+
 static void test_values(void **state)
 {
 	(void)state;
@@ -712,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_communities),
 		cmocka_unit_test(test_hostgroups),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_round_trip_examples),
 		cmocka_unit_test(test_round_trip_edges),
 	};
