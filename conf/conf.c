@@ -193,6 +193,9 @@ static int peer_check(struct walk *w, const struct cn *node, void *array, size_t
 {
 	const struct bgp_peer_config *p = array;
 	char a[IP_STRLEN];
+	if (ip_is_zero(&p[i].address))
+		return walk_fail_key(w, cn_map_get(node, "address"), "address", "expected a peer's address, got %s",
+				     ip_format(&p[i].address, a));
 	const struct cn *la = cn_map_get(node, "local_address");
 	if (la && ip_is_v4(&p[i].local_address) != ip_is_v4(&p[i].address))
 		return walk_fail_key(w, la, "local_address", "must be of the same family as the peer's address %s",
@@ -328,6 +331,35 @@ static void loader_free(struct loader *l)
 	conf_free(&l->c);
 }
 
+/* One prefix in two hostgroups would leave a host's group to the order of insertion: refuse it. */
+static int check_group_prefixes(struct walk *w, const struct cn *root, const struct loader *l)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n_groups; i++)
+		n += l->groups[i].n_prefixes;
+	if (n < 2)
+		return 0;
+	struct conf_pref_ref *refs = calloc(n, sizeof *refs), first, again;
+	if (!refs)
+		return walk_fail(w, root, "out of memory");
+	n = 0;
+	for (size_t i = 0; i < l->n_groups; i++)
+		for (size_t k = 0; k < l->groups[i].n_prefixes; k++)
+			refs[n++] = (struct conf_pref_ref){.p = l->groups[i].prefixes[k], .a = (uint32_t)i, .b = (uint32_t)k};
+	bool dup = conf_find_dup(refs, n, &first, &again);
+	free(refs);
+	if (!dup)
+		return 0;
+	/* within one group the prefix list already refused it, so these are two groups */
+	const struct cn *at = cn_map_get(cn_map_get(root, "hostgroups")->kids[again.a], "prefixes")->kids[again.b];
+	char p[IP_PREFIX_STRLEN];
+	size_t saved = walk_push(w, "hostgroups[%u].prefixes[%u]", again.a, again.b);
+	walk_fail(w, at, "%s is also in hostgroups[%u] (\"%s\"): a host has one group", ip_prefix_format(&again.p, p),
+		  first.a, l->groups[first.a].name);
+	walk_pop(w, saved);
+	return -1;
+}
+
 /* ---- checks across keys, and the assembly of det_config.groups -------------------------------- */
 
 static int finish(struct walk *w, const struct cn *root, struct loader *l)
@@ -350,6 +382,8 @@ static int finish(struct walk *w, const struct cn *root, struct loader *l)
 		walk_pop(w, saved);
 	}
 
+	if (check_group_prefixes(w, root, l))
+		return -1;
 	c->detect.max_bans = c->mitigation.max_bans;
 
 	struct det_hostgroup *g = calloc(l->n_groups + 1, sizeof *g);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../lib/ip.h"
+
 /* Bounds on what a configuration may be, so hostile input cannot make the loader deep-recurse or
  * allocate without limit. A real config is a few kilobytes and a few hundred nodes. */
 #define CONF_MAX_BYTES (4u << 20)
@@ -106,3 +108,13 @@ void walk_pop(struct walk *w, size_t saved);
 /* Value syntax shared with print.c and the tests. */
 bool conf_parse_listen(const char *s);
 bool conf_parse_community(const char *s, uint32_t *out);
+
+/* One prefix and where it was written (list a, entry b), for finding duplicates. */
+struct conf_pref_ref {
+	ip_prefix p;
+	uint32_t a, b;
+};
+/* Sorts refs and looks for a prefix written twice. True when there is one: *again is the earliest
+ * (in (a, b) order) entry that repeats an earlier one, *first that earlier one, so the message
+ * points where a reader going down the file meets the problem. O(n log n): lists may be long. */
+bool conf_find_dup(struct conf_pref_ref *refs, size_t n, struct conf_pref_ref *first, struct conf_pref_ref *again);

@@ -111,6 +111,8 @@ static bool parse_u64(const char *s, uint64_t *out)
 {
 	if (!isdigit((unsigned char)*s))
 		return false;
+	if (s[0] == '0' && s[1] != 0)
+		return false; /* "0100" is 64 to a YAML 1.1 reader and 100 to us: refuse to guess */
 	uint64_t v = 0;
 	for (; *s; s++) {
 		if (!isdigit((unsigned char)*s))
@@ -376,6 +378,59 @@ static int too_many(struct walk *w, const struct cn *v, size_t max)
 	return walk_fail(w, v, "too many entries: %zu, at most %zu", v->n, max);
 }
 
+static int ref_cmp(const void *x, const void *y)
+{
+	const struct conf_pref_ref *a = x, *b = y;
+	int c = memcmp(&a->p, &b->p, sizeof a->p); /* ip_prefix is bytes only: no padding */
+	if (c)
+		return c;
+	if (a->a != b->a)
+		return a->a < b->a ? -1 : 1;
+	return a->b < b->b ? -1 : a->b > b->b;
+}
+
+bool conf_find_dup(struct conf_pref_ref *refs, size_t n, struct conf_pref_ref *first, struct conf_pref_ref *again)
+{
+	bool found = false;
+	qsort(refs, n, sizeof *refs, ref_cmp);
+	/* Sorted by (prefix, a, b): within a run of one prefix the head was written first and the
+	 * entry after it repeats it first. Of all runs, report the repeat written earliest. */
+	for (size_t i = 1; i < n; i++) {
+		bool same = !memcmp(&refs[i].p, &refs[i - 1].p, sizeof refs[i].p);
+		bool head_next = i < 2 || memcmp(&refs[i - 1].p, &refs[i - 2].p, sizeof refs[i].p) != 0;
+		if (!same || !head_next)
+			continue;
+		if (!found || refs[i].a < again->a || (refs[i].a == again->a && refs[i].b < again->b)) {
+			*first = refs[i - 1];
+			*again = refs[i];
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* The same prefix twice in one list is a typo or a merge gone wrong; say so rather than guess. */
+static int check_dup_prefixes(struct walk *w, const struct cn *v, const ip_prefix *p, size_t n)
+{
+	if (n < 2)
+		return 0;
+	struct conf_pref_ref *refs = calloc(n, sizeof *refs), first, again;
+	if (!refs)
+		return walk_fail(w, v, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		refs[i] = (struct conf_pref_ref){.p = p[i], .b = (uint32_t)i};
+	bool dup = conf_find_dup(refs, n, &first, &again);
+	free(refs);
+	if (!dup)
+		return 0;
+	char a[IP_PREFIX_STRLEN];
+	size_t saved = walk_push(w, "[%u]", again.b);
+	walk_fail(w, v->kids[again.b], "duplicate prefix %s (entry [%u] has it)", ip_prefix_format(&again.p, a),
+		  first.b);
+	walk_pop(w, saved);
+	return -1;
+}
+
 static int do_prefix_list(struct walk *w, const struct ckey *k, const struct cn *v, void *base)
 {
 	ip_prefix **dst = (ip_prefix **)((char *)base + k->off);
@@ -400,7 +455,7 @@ static int do_prefix_list(struct walk *w, const struct ckey *k, const struct cn 
 		walk_pop(w, saved);
 		*count = i + 1;
 	}
-	return 0;
+	return check_dup_prefixes(w, v, *dst, n);
 }
 
 static int do_listen_list(struct walk *w, const struct ckey *k, const struct cn *v, void *base)
@@ -483,6 +538,9 @@ static int do_ifnames(struct walk *w, const struct ckey *k, const struct cn *v, 
 			return -1;
 		if (strpbrk(name, "/: \t"))
 			return walk_fail(w, v->kids[i], "expected an interface name, got %s", SHOW(v->kids[i]));
+		for (size_t j = 0; j < i; j++) /* twice would count every packet twice */
+			if (!strcmp(dst[j], name))
+				return walk_fail(w, v->kids[i], "duplicate interface %s (entry [%zu] has it)", name, j);
 		if (!(dst[i] = strdup(name)))
 			return walk_fail(w, v->kids[i], "out of memory");
 		*count = i + 1;

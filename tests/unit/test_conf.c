@@ -1,5 +1,6 @@
 /* conf/: the example configs load, every kind of error names file:line:col and key, values land
  * where the modules read them, and print -> load gives back the same configuration. */
+#include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -239,6 +240,46 @@ static const struct err_case err_cases[] = {
 	{NETS "bgp: { peers: [ { address: 10.0.0.1, remote_as: 2, families: [ipv4-multicast] } ] }\n",
 	 "rampart.yaml:2:63: bgp.peers[0].families[0]: expected one of ipv4-unicast, ipv6-unicast, ipv4-flowspec, "
 	 "ipv6-flowspec, got \"ipv4-multicast\""},
+	{NETS "detection: { tick_ms: 0100 }\n",
+	 "rampart.yaml:2:23: detection.tick_ms: expected an integer 10..10000, got \"0100\""},
+	{NETS "detection: { tick_ms: 100.5 }\n",
+	 "rampart.yaml:2:23: detection.tick_ms: expected an integer 10..10000, got \"100.5\""},
+	{NETS "mitigation: { max_bans: 0 }\n", "rampart.yaml:2:25: mitigation.max_bans: expected an integer 1..16777216, got \"0\""},
+	{NETS "capture: { pcap: { flow_active_timeout: 2h } }\n",
+	 "rampart.yaml:2:41: capture.pcap.flow_active_timeout: expected a duration of 1..3600 seconds (like 600, 90s, "
+	 "10m, 1h, 1d), got \"2h\""},
+	{NETS "detection: { ban_time: 99999999999999999999d }\n",
+	 "rampart.yaml:2:24: detection.ban_time: expected a duration of 1..31536000 seconds (like 600, 90s, 10m, 1h, "
+	 "1d), got \"99999999999999999999d\""},
+	{NETS "thresholds: { incoming: { mbps: 1000000001 } }\n",
+	 "rampart.yaml:2:33: thresholds.incoming.mbps: expected an integer 0..1000000000, got \"1000000001\""},
+	{NETS "capture: { sflow: { listen: [\"1.1.1.1:1\",\"1.1.1.1:2\",\"1.1.1.1:3\",\"1.1.1.1:4\",\"1.1.1.1:5\","
+	      "\"1.1.1.1:6\",\"1.1.1.1:7\",\"1.1.1.1:8\",\"1.1.1.1:9\"] } }\n",
+	 "rampart.yaml:2:29: capture.sflow.listen: too many entries: 9, at most 8"},
+	{NETS "capture: { pcap: { interfaces: [averyveryverylongname] } }\n",
+	 "rampart.yaml:2:33: capture.pcap.interfaces[0]: too long: 21 characters, at most 15"},
+	{NETS "api: { socket: /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	      "aaaaaaaaaaaaaaaaaaaaaaaa }\n",
+	 "rampart.yaml:2:16: api.socket: too long: 121 characters, at most 107"},
+	{NETS "storage: { clickhouse: { url: \"ftp://x\" } }\n",
+	 "rampart.yaml:2:31: storage.clickhouse.url: expected an http:// or https:// URL, got \"ftp://x\""},
+	{NETS "whitelist: 10.0.0.1/32\n", "rampart.yaml:2:12: whitelist: expected a list of prefixes, got \"10.0.0.1/32\""},
+	{NETS "bgp: { peers: [ { address: 10.0.0.1, remote_as: 2, foo: 1 } ] }\n",
+	 "rampart.yaml:2:52: bgp.peers[0].foo: unknown key (expected address, remote_as, families, passive, password, "
+	 "local_address, hold_time, ttl, description, port)"},
+	{NETS "hostgroups: [ { name: a, prefixes: [10.1.0.0/16], bogus: 1 } ]\n",
+	 "rampart.yaml:2:51: hostgroups[0].bogus: unknown key (expected name, prefixes, thresholds, total, ban_time, "
+	 "mitigation)"},
+	/* the same thing twice */
+	{"networks: [10.0.0.0/8, \"2001:db8::/32\", 10.0.0.0/8]\n",
+	 "rampart.yaml:1:41: networks[2]: duplicate prefix 10.0.0.0/8 (entry [0] has it)"},
+	{NETS "capture: { pcap: { interfaces: [lo, eth0, lo] } }\n",
+	 "rampart.yaml:2:43: capture.pcap.interfaces[2]: duplicate interface lo (entry [0] has it)"},
+	{NETS "hostgroups:\n  - { name: a, prefixes: [10.1.0.0/16, 10.2.0.0/16] }\n"
+	      "  - { name: b, prefixes: [10.3.0.0/16, 10.2.0.0/16] }\n",
+	 "rampart.yaml:4:40: hostgroups[1].prefixes[1]: 10.2.0.0/16 is also in hostgroups[0] (\"a\"): a host has one group"},
+	{NETS "bgp: { local_as: 1, router_id: 1.1.1.1, peers: [ { address: \"::\", remote_as: 2 } ] }\n",
+	 "rampart.yaml:2:61: bgp.peers[0].address: expected a peer's address, got ::"},
 	/* required, and checks across keys */
 	{"", "rampart.yaml:1:1: networks: required: at least one monitored prefix"},
 	{"log_level: info\n", "rampart.yaml:1:1: networks: required: at least one monitored prefix"},
@@ -435,6 +476,77 @@ static void test_hostgroups(void **state)
 	conf_free(&c);
 }
 
+static void round_trip(const struct rampart_conf *a);
+
+/* Every remaining key at a non-default value lands in its field (a default could hide a key
+ * that is read but not stored). */
+static void test_every_key(void **state)
+{
+	(void)state;
+	struct rampart_conf c;
+	load_ok("networks: [10.0.0.0/8, \"2001:db8::/32\"]\n"
+		"whitelist: [10.0.0.1/32, \"2001:db8::1/128\"]\n"
+		"detection: { tick_ms: 50, unban_only_if_attack_finished: false, max_hosts: 4096 }\n"
+		"capture:\n"
+		"  pcap: { interfaces: [lo, eth9], flow_inactive_timeout: 5s, flow_table_size: 2048 }\n"
+		"  netflow: { listen: [\"0.0.0.0:2055\"] }\n"
+		"  ipfix: { listen: [\"[::1]:4739\"] }\n"
+		"mitigation: { action: flowspec, blackhole: { next_hop_ipv4: 10.9.9.9, next_hop_ipv6: \"2001:db8::9\" } }\n"
+		"bgp:\n"
+		"  local_as: 4200000000\n"
+		"  router_id: 10.0.0.2\n"
+		"  listen: \"::1\"\n"
+		"  listen_port: 1179\n"
+		"  connect_retry: 1m\n"
+		"  peers:\n"
+		"    - { address: \"2001:db8::2\", local_address: \"2001:db8::3\", remote_as: 65002, port: 11179,\n"
+		"        families: [ipv6-unicast, ipv6-flowspec], ttl: 2, hold_time: 0, description: edge }\n"
+		"storage: { clickhouse: { database: ddos_1, user: u, password: p }, dir: ./build/run-data,\n"
+		"           batch_rows: 10, batch_ms: 20, queue_rows: 1024 }\n"
+		"api: { socket: /tmp/r/r.sock, http: \"[::1]:9090\" }\n",
+		&c);
+	assert_int_equal(c.detect.n_whitelist, 2);
+	assert_prefix(&c.detect.whitelist[1], "2001:db8::1/128");
+	assert_int_equal(c.detect.tick_ms, 50);
+	assert_false(c.detect.unban_only_if_attack_finished);
+	assert_int_equal(c.detect.max_hosts, 4096);
+	assert_int_equal(c.capture.n_pcap_interfaces, 2);
+	assert_string_equal(c.capture.pcap_interfaces[1], "eth9");
+	assert_int_equal(c.capture.flow_inactive_timeout_s, 5);
+	assert_int_equal(c.capture.flow_table_size, 2048);
+	assert_int_equal(c.capture.n_netflow, 1);
+	assert_string_equal(c.capture.ipfix[0].addr, "[::1]:4739");
+	assert_int_equal(c.mitigation.action, DET_MIT_FLOWSPEC);
+	assert_addr(&c.mitigation.next_hop_ipv4, "10.9.9.9");
+	assert_addr(&c.mitigation.next_hop_ipv6, "2001:db8::9");
+	assert_int_equal(c.bgp.local_as, 4200000000u);
+	assert_int_equal(c.bgp.router_id, 0x0A000002);
+	assert_addr(&c.bgp.listen_address, "::1");
+	assert_int_equal(c.bgp.listen_port, 1179);
+	assert_int_equal(c.bgp.connect_retry_s, 60);
+	assert_int_equal(c.bgp.n_peers, 1);
+	const struct bgp_peer_config *p = &c.bgp.peers[0];
+	assert_addr(&p->address, "2001:db8::2"); /* IPv6 transport */
+	assert_addr(&p->local_address, "2001:db8::3");
+	assert_int_equal(p->remote_as, 65002);
+	assert_int_equal(p->port, 11179);
+	assert_int_equal(p->families, BGP_FAM_IPV6_UNICAST | BGP_FAM_IPV6_FLOWSPEC);
+	assert_int_equal(p->ttl, 2);
+	assert_int_equal(p->hold_time, 0);
+	assert_string_equal(p->description, "edge");
+	assert_string_equal(c.storage.database, "ddos_1");
+	assert_string_equal(c.storage.user, "u");
+	assert_string_equal(c.storage.password, "p");
+	assert_string_equal(c.storage.dir, "./build/run-data");
+	assert_int_equal(c.storage.batch_rows, 10);
+	assert_int_equal(c.storage.batch_ms, 20);
+	assert_int_equal(c.storage.queue_rows, 1024);
+	assert_string_equal(c.api.socket, "/tmp/r/r.sock");
+	assert_string_equal(c.api.http, "[::1]:9090");
+	round_trip(&c);
+	conf_free(&c);
+}
+
 static void test_values(void **state)
 {
 	(void)state;
@@ -594,18 +706,26 @@ static void round_trip(const struct rampart_conf *a)
 	conf_free(&b);
 }
 
+/* Every shipped config, including examples added later: loads, and prints back to itself. */
 static void test_round_trip_examples(void **state)
 {
 	(void)state;
-	static const char *const files[] = {"conf/rampart.yaml", "conf/examples/full.yaml"};
-	for (size_t i = 0; i < 2; i++) {
+	glob_t g;
+	int rc = glob("conf/examples/*.yaml", 0, NULL, &g);
+	if (rc == GLOB_NOMATCH)
+		rc = glob("../../conf/examples/*.yaml", 0, NULL, &g);
+	assert_int_equal(rc, 0);
+	assert_true(g.gl_pathc >= 1);
+	for (size_t i = 0; i <= g.gl_pathc; i++) {
+		const char *file = i < g.gl_pathc ? g.gl_pathv[i] : NULL;
 		struct rampart_conf c;
 		char err[512];
-		if (load_file(files[i], &c, err, sizeof err) != 0)
+		if ((file ? conf_load(file, &c, err, sizeof err) : load_file("conf/rampart.yaml", &c, err, sizeof err)) != 0)
 			fail_msg("%s", err);
 		round_trip(&c);
 		conf_free(&c);
 	}
+	globfree(&g);
 }
 
 /* Values that could change meaning when printed: strings that look like other types, quotes,
@@ -663,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_communities),
 		cmocka_unit_test(test_hostgroups),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_round_trip_examples),
 		cmocka_unit_test(test_round_trip_edges),
 	};
