@@ -1,0 +1,23 @@
+/* capture/ internals shared between the decoder and the pcap source. Not for other modules. */
+#ifndef RAMPART_CAPTURE_CAP_INT_H
+#define RAMPART_CAPTURE_CAP_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cap.h"
+
+/* The decoder with a reason: on an error, *why names what was wrong (a static string) so the
+ * caller can log it with its own context. *why is only written on error, so the fast path
+ * pays nothing for it. */
+enum cap_decode_result cap_decode_ethernet_why(const uint8_t *frame, size_t caplen, uint64_t ts_ns,
+					       struct flow_record *out, const char **why);
+enum cap_decode_result cap_decode_ip_why(const uint8_t *pkt, size_t caplen, uint64_t ts_ns,
+					 struct flow_record *out, const char **why);
+/* From the bytes that follow an EtherType (Linux cooked captures carry one without a MAC
+ * header): VLAN tags, MPLS, IPv4, IPv6. */
+enum cap_decode_result cap_decode_ethertype_why(uint16_t ethertype, const uint8_t *p, size_t len,
+						uint64_t ts_ns, struct flow_record *out,
+						const char **why);
+
+#endif

@@ -1,0 +1,272 @@
+/* Rampart's own control commands, as typed to rampartctl. One line in, a text reply out. The
+ * socket (control.c) adds the "done" / "error: ..." trailer ExaBGP's API users know. */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../lib/log.h"
+#include "daemon.h"
+
+#define MAX_ARGS 16
+#define LIST_MAX 4096
+
+static int split(char *line, char *argv[], int max)
+{
+	int n = 0;
+	for (char *save = NULL, *t = strtok_r(line, " \t\r\n", &save); t; t = strtok_r(NULL, " \t\r\n", &save)) {
+		if (n == max)
+			return -1;
+		argv[n++] = t;
+	}
+	return n;
+}
+
+static int fail(struct evbuffer *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct evbuffer *out, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(out, fmt, ap);
+	va_end(ap);
+	evbuffer_add(out, "\n", 1);
+	return -1;
+}
+
+static bool parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static double secs_between(uint64_t from_ns, uint64_t to_ns)
+{
+	return to_ns > from_ns ? (double)(to_ns - from_ns) / 1e9 : 0;
+}
+
+static void format_time(uint64_t ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void trigger_text(const struct det_ban_info *b, char *buf, size_t len)
+{
+	if (b->manual) {
+		snprintf(buf, len, "manual");
+		return;
+	}
+	const char *cls = b->trigger_class == DET_TOTAL ? "" : det_class_name(b->trigger_class);
+	snprintf(buf, len, "%s%s%s %.0f > %.0f", cls, *cls ? "_" : "", det_metric_name(b->trigger_metric),
+		 b->trigger_value, b->trigger_limit);
+}
+
+static int cmd_ban(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	if (argc != 2 && argc != 4)
+		return fail(out, "usage: ban IP[/LEN] [--for SECONDS]");
+	ip_prefix p;
+	if (!ip_prefix_parse(argv[1], &p))
+		return fail(out, "ban: '%s' is not an IP address or prefix", argv[1]);
+	uint32_t secs = 0;
+	if (argc == 4 && (strcmp(argv[2], "--for") || !parse_u32(argv[3], &secs) || secs == 0))
+		return fail(out, "ban: expected --for SECONDS (a positive integer), got '%s %s'", argv[2], argv[3]);
+	const char *why = NULL;
+	if (det_engine_ban(rp->engine, &p, secs, rd_now_ns(rp), rd_decide, rp, &why) != 0)
+		return fail(out, "ban %s refused: %s", argv[1], why ? why : "unknown reason");
+	char buf[IP_PREFIX_STRLEN];
+	evbuffer_add_printf(out, "banned %s\n", ip_prefix_format(&p, buf));
+	return 0;
+}
+
+static int cmd_unban(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	if (argc != 2)
+		return fail(out, "usage: unban IP[/LEN]");
+	ip_prefix p;
+	if (!ip_prefix_parse(argv[1], &p))
+		return fail(out, "unban: '%s' is not an IP address or prefix", argv[1]);
+	if (det_engine_unban(rp->engine, &p, rd_now_ns(rp), rd_decide, rp) != 0)
+		return fail(out, "unban: %s is not banned", argv[1]);
+	char buf[IP_PREFIX_STRLEN];
+	evbuffer_add_printf(out, "unbanned %s\n", ip_prefix_format(&p, buf));
+	return 0;
+}
+
+static int list_bans(struct rampart *rp, struct evbuffer *out, bool history)
+{
+	static struct det_ban_info list[LIST_MAX];
+	size_t n = history ? det_engine_attacks(rp->engine, list, LIST_MAX) : det_engine_bans(rp->engine, list, LIST_MAX);
+	if (n > LIST_MAX)
+		n = LIST_MAX;
+	uint64_t now = rd_now_ns(rp);
+	evbuffer_add_printf(out, "%-8s %-24s %-9s %-8s %-20s %-22s %s\n", "attack", "target", "direction",
+			    history ? "state" : "left", "since", "trigger", "now pps / Mbit/s");
+	for (size_t i = 0; i < n; i++) {
+		const struct det_ban_info *b = &list[i];
+		char pfx[IP_PREFIX_STRLEN], since[32], trig[64], state[16];
+		format_time(b->since_ns, since, sizeof since);
+		trigger_text(b, trig, sizeof trig);
+		if (history)
+			snprintf(state, sizeof state, "%s", b->active ? "banned" : "ended");
+		else
+			snprintf(state, sizeof state, "%.0fs", secs_between(now, b->until_ns));
+		const double *r = b->rates.v[b->direction][DET_TOTAL];
+		evbuffer_add_printf(out, "%-8" PRIu64 " %-24s %-9s %-8s %-20s %-22s %.0f / %.2f\n", b->attack_id,
+				    ip_prefix_format(&b->target, pfx), det_direction_name(b->direction), state, since,
+				    trig, r[DET_PPS], r[DET_BPS] / 1e6);
+	}
+	evbuffer_add_printf(out, "%zu %s\n", n, history ? "attacks" : "active bans");
+	return 0;
+}
+
+static int cmd_peers(struct rampart *rp, struct evbuffer *out)
+{
+	if (!rp->bgp) {
+		evbuffer_add_printf(out, "no BGP peers configured (bgp section absent)\n");
+		return 0;
+	}
+	struct bgp_peer_status st[64];
+	size_t n = bgp_speaker_peers(rp->bgp, st, 64);
+	evbuffer_add_printf(out, "%-40s %-10s %-12s %-8s %-10s %s\n", "peer", "as", "state", "routes", "updates",
+			    "last error");
+	for (size_t i = 0; i < n && i < 64; i++) {
+		char a[IP_STRLEN];
+		evbuffer_add_printf(out, "%-40s %-10" PRIu32 " %-12s %-8" PRIu64 " %-10" PRIu64 " %s\n",
+				    ip_format(&st[i].address, a), st[i].remote_as, st[i].state, st[i].prefixes_sent,
+				    st[i].updates_sent, st[i].last_error);
+	}
+	evbuffer_add_printf(out, "%zu routes in the RIB-out\n", bgp_rib_out_count(rp->bgp));
+	return 0;
+}
+
+static int cmd_top(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	enum det_direction dir = DET_IN;
+	enum det_metric metric = DET_PPS;
+	uint32_t n = 10;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "incoming") || !strcmp(argv[i], "in"))
+			dir = DET_IN;
+		else if (!strcmp(argv[i], "outgoing") || !strcmp(argv[i], "out"))
+			dir = DET_OUT;
+		else if (!strcmp(argv[i], "pps"))
+			metric = DET_PPS;
+		else if (!strcmp(argv[i], "bps") || !strcmp(argv[i], "mbps"))
+			metric = DET_BPS;
+		else if (!strcmp(argv[i], "flows"))
+			metric = DET_FLOWS;
+		else if (!parse_u32(argv[i], &n) || n == 0 || n > 1000)
+			return fail(out, "usage: top [incoming|outgoing] [pps|bps|flows] [N (1..1000)]");
+	}
+	struct det_host_info list[1000];
+	size_t got = det_engine_top(rp->engine, dir, metric, list, n);
+	evbuffer_add_printf(out, "%-40s %-12s %12s %12s %12s %s\n", "host", "hostgroup", "pps", "Mbit/s",
+			    "flows/s", "");
+	for (size_t i = 0; i < got && i < n; i++) {
+		char a[IP_STRLEN];
+		const double *r = list[i].rates.v[dir][DET_TOTAL];
+		const char *group = list[i].hostgroup >= 0 && (size_t)list[i].hostgroup < rp->conf.detect.n_groups
+					    ? rp->conf.detect.groups[list[i].hostgroup].name
+					    : "-";
+		evbuffer_add_printf(out, "%-40s %-12s %12.0f %12.2f %12.0f %s\n", ip_format(&list[i].host, a), group,
+				    r[DET_PPS], r[DET_BPS] / 1e6, r[DET_FLOWS], list[i].banned ? "banned" : "");
+	}
+	evbuffer_add_printf(out, "%s, by %s; %zu hosts tracked\n", det_direction_name(dir), det_metric_name(metric),
+			    det_engine_hosts(rp->engine));
+	return 0;
+}
+
+static int cmd_stats(struct rampart *rp, struct evbuffer *out)
+{
+	char clock[32];
+	format_time(rd_now_ns(rp), clock, sizeof clock);
+	evbuffer_add_printf(out, "clock %s ticks %" PRIu64 " hosts %zu\n", clock, rp->ticks, det_engine_hosts(rp->engine));
+	for (unsigned i = 0; i < rp->n_workers; i++) {
+		struct rd_worker_stats s;
+		rd_worker_stats(rp->workers[i], &s);
+		evbuffer_add_printf(out,
+				    "capture %s: frames %" PRIu64 " decoded %" PRIu64 " truncated %" PRIu64
+				    " malformed %" PRIu64 " not_ip %" PRIu64 " kernel_drops %" PRIu64
+				    " flows_active %" PRIu64 " flows_exported %" PRIu64 " flows_dropped %" PRIu64
+				    " hosts_overflow %" PRIu64 "%s\n",
+				    s.name, s.pcap.frames, s.pcap.decode[CAP_DECODE_OK], s.pcap.decode[CAP_DECODE_TRUNCATED],
+				    s.pcap.decode[CAP_DECODE_MALFORMED], s.pcap.decode[CAP_DECODE_NOT_IP],
+				    s.pcap.kernel_drops, s.flows.active, s.flows.exported, s.flows_dropped,
+				    s.hosts_overflow, s.finished ? " finished" : "");
+	}
+	if (rp->storage) {
+		struct st_stats s;
+		st_writer_stats(rp->storage, &s);
+		evbuffer_add_printf(out,
+				    "storage %s: flows queued %" PRIu64 " written %" PRIu64 " dropped %" PRIu64
+				    " events queued %" PRIu64 " written %" PRIu64 " dropped %" PRIu64
+				    " failed_batches %" PRIu64 "%s%s\n",
+				    st_writer_destination(rp->storage), s.flows_queued, s.flows_written, s.flows_dropped,
+				    s.events_queued, s.events_written, s.events_dropped, s.batches_failed,
+				    s.last_error[0] ? " last_error: " : "", s.last_error);
+	}
+	evbuffer_add_printf(out, "decisions: announced %" PRIu64 " withdrawn %" PRIu64 " events %" PRIu64 "%s\n",
+			    rp->announced, rp->withdrawn, rp->events_logged,
+			    rp->conf.mitigation.dry_run ? " (dry run)" : "");
+	return 0;
+}
+
+static const char help_text[] =
+	"ban IP[/LEN] [--for SECONDS]   ban (blackhole) a host or prefix\n"
+	"unban IP[/LEN]                 lift a ban\n"
+	"bans                           active bans\n"
+	"attacks                        active and recent attacks\n"
+	"peers                          BGP sessions\n"
+	"top [incoming|outgoing] [pps|bps|flows] [N]   busiest hosts now\n"
+	"stats                          capture, storage and decision counters\n"
+	"help                           this text\n";
+
+int rd_command(struct rampart *rp, const char *line, struct evbuffer *out)
+{
+	char buf[1024];
+	size_t len = strlen(line);
+	if (len >= sizeof buf)
+		return fail(out, "command too long (%zu bytes, at most %zu)", len, sizeof buf - 1);
+	memcpy(buf, line, len + 1);
+	char *argv[MAX_ARGS];
+	int argc = split(buf, argv, MAX_ARGS);
+	if (argc < 0)
+		return fail(out, "too many arguments (at most %d)", MAX_ARGS);
+	if (argc == 0)
+		return fail(out, "empty command (try 'help')");
+	const char *cmd = argv[0];
+	if (!strcmp(cmd, "ban"))
+		return cmd_ban(rp, argc, argv, out);
+	if (!strcmp(cmd, "unban"))
+		return cmd_unban(rp, argc, argv, out);
+	if (!strcmp(cmd, "bans") && argc == 1)
+		return list_bans(rp, out, false);
+	if (!strcmp(cmd, "attacks") && argc == 1)
+		return list_bans(rp, out, true);
+	if (!strcmp(cmd, "peers") && argc == 1)
+		return cmd_peers(rp, out);
+	if (!strcmp(cmd, "top"))
+		return cmd_top(rp, argc, argv, out);
+	if (!strcmp(cmd, "stats") && argc == 1)
+		return cmd_stats(rp, out);
+	if (!strcmp(cmd, "help") && argc == 1) {
+		evbuffer_add(out, help_text, sizeof help_text - 1);
+		return 0;
+	}
+	if (!strcmp(cmd, "bans") || !strcmp(cmd, "attacks") || !strcmp(cmd, "peers") || !strcmp(cmd, "stats") ||
+	    !strcmp(cmd, "help"))
+		return fail(out, "%s takes no arguments", cmd);
+	return fail(out, "unknown command '%.64s' (try 'help')", cmd);
+}

@@ -1,0 +1,183 @@
+/* The control socket: a UNIX stream socket taking one command per line. Every reply ends with a
+ * line "done" or "error: WHY", so a client (rampartctl, a script) knows where a reply ends. */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../lib/log.h"
+#include "daemon.h"
+
+#define MAX_LINE 4096
+#define MAX_OUTPUT (8u << 20) /* a client that stops reading is dropped past this */
+
+struct rd_control {
+	struct rampart *rp;
+	struct evconnlistener *listener;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+static void client_close(struct bufferevent *bev)
+{
+	bufferevent_free(bev);
+}
+
+static void client_written(struct bufferevent *bev, void *ctx)
+{
+	(void)ctx;
+	/* a half-closed client that has all its replies is done */
+	if (bufferevent_get_enabled(bev) == EV_WRITE)
+		client_close(bev);
+}
+
+static void client_read(struct bufferevent *bev, void *ctx)
+{
+	struct rd_control *c = ctx;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *out = bufferevent_get_output(bev);
+	char *line;
+	size_t len;
+	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF))) {
+		struct evbuffer *reply = evbuffer_new();
+		if (!reply) {
+			free(line);
+			client_close(bev);
+			return;
+		}
+		int rc = memchr(line, 0, len) ? (evbuffer_add_printf(reply, "command contains a NUL byte\n"), -1)
+					       : rd_command(c->rp, line, reply);
+		free(line);
+		if (rc == 0) {
+			evbuffer_add_buffer(out, reply);
+			evbuffer_add_printf(out, "done\n");
+		} else {
+			evbuffer_add_printf(out, "error: ");
+			evbuffer_add_buffer(out, reply);
+		}
+		evbuffer_free(reply);
+		if (evbuffer_get_length(out) > MAX_OUTPUT) {
+			log_warn("control: client is not reading its replies; closing it");
+			client_close(bev);
+			return;
+		}
+	}
+	if (evbuffer_get_length(in) > MAX_LINE) {
+		evbuffer_add_printf(out, "error: line longer than %d bytes\n", MAX_LINE);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		bufferevent_disable(bev, EV_READ);
+	}
+}
+
+static void client_event(struct bufferevent *bev, short what, void *ctx)
+{
+	(void)ctx;
+	if (what & BEV_EVENT_EOF) {
+		/* the client sent everything: finish writing the replies, then close */
+		bufferevent_disable(bev, EV_READ);
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			client_close(bev);
+		return;
+	}
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		client_close(bev);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *ctx)
+{
+	(void)l, (void)sa, (void)salen;
+	struct rd_control *c = ctx;
+	struct bufferevent *bev = bufferevent_socket_new(c->rp->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		close(fd);
+		return;
+	}
+	bufferevent_setcb(bev, client_read, client_written, client_event, c);
+	struct timeval idle = {.tv_sec = 300};
+	bufferevent_set_timeouts(bev, &idle, &idle);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+/* mkdir -p for the socket's directory (/run/rampart is not there after a reboot). */
+static int make_parent_dirs(const char *path)
+{
+	char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	snprintf(tmp, sizeof tmp, "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return 0;
+}
+
+/* A socket file left by a daemon that died is removed; one that answers belongs to a running
+ * daemon, and starting a second one on it is an error. */
+static int claim_path(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return 0;
+	int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+	close(fd);
+	if (rc == 0) {
+		snprintf(err, errlen, "control socket %s: another rampartd is running on it", path);
+		return -1;
+	}
+	unlink(path);
+	return 0;
+}
+
+struct rd_control *rd_control_new(struct rampart *rp, const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof sa.sun_path) {
+		snprintf(err, errlen, "control socket path too long: %s", path);
+		return NULL;
+	}
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	if (make_parent_dirs(path) != 0) {
+		snprintf(err, errlen, "control socket %s: cannot create its directory: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (claim_path(path, err, errlen) != 0)
+		return NULL;
+	struct rd_control *c = calloc(1, sizeof *c);
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->rp = rp;
+	snprintf(c->path, sizeof c->path, "%s", path);
+	mode_t old = umask(0117); /* owner and group only: the socket can ban and unban */
+	c->listener = evconnlistener_new_bind(rp->base, on_accept, c, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
+					      (struct sockaddr *)&sa, sizeof sa);
+	umask(old);
+	if (!c->listener) {
+		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void rd_control_free(struct rd_control *c)
+{
+	if (!c)
+		return;
+	evconnlistener_free(c->listener);
+	unlink(c->path);
+	free(c);
+}

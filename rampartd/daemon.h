@@ -1,0 +1,111 @@
+/* The daemon's wiring: the only place that knows every module.
+ *
+ * Threads: one capture worker per source (a pcap interface or a replayed file), each owning its
+ * decoder, flow table and detection counters; the main libevent loop, which runs the tick (merge
+ * the workers' counters, rates, thresholds, state machine), the BGP speaker and the control
+ * socket; the storage thread inside storage/. Workers hand counters to the main loop through
+ * SPSC rings and an eventfd, once per tick, never per packet. */
+#ifndef RAMPART_DAEMON_H
+#define RAMPART_DAEMON_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../bgp/bgp.h"
+#include "../capture/cap.h"
+#include "../conf/conf.h"
+#include "../detect/det.h"
+#include "../lib/spsc.h"
+#include "../storage/st.h"
+
+struct event_base;
+struct event;
+struct rd_worker;
+struct rd_control;
+
+#define RD_MAX_WORKERS 16
+
+struct rampart {
+	struct rampart_conf conf;
+	struct event_base *base;
+
+	struct det_networks *networks;
+	struct det_engine *engine;
+	struct bgp_speaker *bgp;      /* NULL when no bgp section */
+	struct st_writer *storage;
+	struct rd_control *control;
+
+	struct rd_worker *workers[RD_MAX_WORKERS];
+	unsigned n_workers;
+	int tick_fd;                  /* eventfd the workers signal when a tick is ready */
+	struct event *tick_ev;
+	uint64_t ticks;               /* ticks processed */
+	uint64_t clock_ns;            /* capture clock of the last tick */
+	uint64_t start_wall_s;
+
+	/* what the decisions did */
+	uint64_t announced;
+	uint64_t withdrawn;
+	uint64_t events_logged;
+	bool replay;                  /* --pcap: the clock is the capture's */
+};
+
+/* ---- capture workers (worker.c) ---------------------------------------------------------- */
+
+struct rd_worker_source {
+	const char *interface;          /* live capture, or */
+	const char *pcap_file;          /* offline replay */
+	enum cap_pcap_speed speed;
+};
+
+/* A message from a worker to the main loop: the counters for one tick. */
+struct rd_tick_msg {
+	struct det_counters *counters; /* to merge, then give back through rd_worker_return() */
+	uint64_t tick_end_ns;          /* capture clock at the end of the tick */
+};
+
+struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct rd_worker_source *src,
+				char *err, size_t errlen);
+int rd_worker_start(struct rd_worker *w, char *err, size_t errlen);
+/* Asks the thread to stop, joins it, and exports what its flow table holds. */
+void rd_worker_stop(struct rd_worker *w);
+void rd_worker_free(struct rd_worker *w);
+/* Main loop side: the next tick message, or false when there is none. */
+bool rd_worker_poll(struct rd_worker *w, struct rd_tick_msg *msg);
+void rd_worker_return(struct rd_worker *w, struct det_counters *c);
+/* Capture statistics for the control socket. */
+struct rd_worker_stats {
+	const char *name;
+	struct cap_pcap_stats pcap;
+	struct cap_flowtable_stats flows;
+	uint64_t flows_dropped; /* flow rows the storage ring refused */
+	uint64_t hosts_overflow;
+	bool finished;          /* replay reached the end of the file */
+};
+void rd_worker_stats(struct rd_worker *w, struct rd_worker_stats *out);
+
+/* ---- the tick and the decisions (tick.c, decide.c) --------------------------------------- */
+
+/* Drains every worker's ready ticks, merges and runs the engine. */
+void rd_tick_run(struct rampart *rp);
+/* Routes one detection event: BGP announce/withdraw (or dry run), storage, log. */
+void rd_decide(void *rp, const struct det_event *ev);
+/* The route attributes of a blackhole for prefix (RFC 7999 community, NO_EXPORT, configured). */
+void rd_blackhole_attrs(const struct rampart *rp, const ip_prefix *p, struct bgp_route_attrs *out);
+
+/* ---- control socket (control.c, commands.c) ---------------------------------------------- */
+
+struct rd_control *rd_control_new(struct rampart *rp, const char *path, char *err, size_t errlen);
+void rd_control_free(struct rd_control *c);
+
+/* Runs one command line; writes the reply text into out (lines ending in \n) and returns 0 for
+ * success or -1 for an error (out then holds the message). The socket adds the "done"/"error"
+ * trailer. */
+struct evbuffer;
+int rd_command(struct rampart *rp, const char *line, struct evbuffer *out);
+
+/* The capture clock now: the last tick's time. */
+uint64_t rd_now_ns(const struct rampart *rp);
+
+#endif

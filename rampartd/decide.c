@@ -1,0 +1,107 @@
+/* Decisions: what a detection event becomes. A ban is a blackhole route (RFC 7999) announced to
+ * every BGP peer, or only logged in dry-run mode or when no BGP is configured; every event is a
+ * row in attack_events and a log line. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../lib/log.h"
+#include "daemon.h"
+
+void rd_blackhole_attrs(const struct rampart *rp, const ip_prefix *p, struct bgp_route_attrs *out)
+{
+	const struct conf_mitigation *m = &rp->conf.mitigation;
+	memset(out, 0, sizeof *out);
+	out->next_hop = ip_is_v4(&p->addr) ? m->next_hop_ipv4 : m->next_hop_ipv6;
+	out->communities[out->n_communities++] = BGP_COMMUNITY_BLACKHOLE;
+	out->communities[out->n_communities++] = BGP_COMMUNITY_NO_EXPORT;
+	for (size_t i = 0; i < m->n_communities && out->n_communities < BGP_MAX_COMMUNITIES; i++) {
+		uint32_t c = m->communities[i];
+		if (c != BGP_COMMUNITY_BLACKHOLE && c != BGP_COMMUNITY_NO_EXPORT)
+			out->communities[out->n_communities++] = c;
+	}
+}
+
+static const char *trigger_name(const struct det_event *ev, char *buf, size_t len)
+{
+	if (ev->trigger_class == DET_TOTAL)
+		snprintf(buf, len, "%s", det_metric_name(ev->trigger_metric));
+	else
+		snprintf(buf, len, "%s_%s", det_class_name(ev->trigger_class), det_metric_name(ev->trigger_metric));
+	return buf;
+}
+
+/* What a BAN does here, for the log and the attack_events row. */
+static const char *mitigate(struct rampart *rp, const struct det_event *ev, bool announce)
+{
+	char pfx[IP_PREFIX_STRLEN];
+	ip_prefix_format(&ev->target, pfx);
+	if (rp->conf.mitigation.dry_run) {
+		log_info("dry run: would %s blackhole %s", announce ? "announce" : "withdraw", pfx);
+		return "dry-run";
+	}
+	if (!rp->bgp) {
+		log_info("no BGP configured: blackhole %s would be %s", pfx, announce ? "announced" : "withdrawn");
+		return "none";
+	}
+	if (announce) {
+		struct bgp_route_attrs attrs;
+		rd_blackhole_attrs(rp, &ev->target, &attrs);
+		if (bgp_announce(rp->bgp, &ev->target, &attrs) != 0) {
+			log_err("blackhole %s: announce failed", pfx);
+			return "failed";
+		}
+		rp->announced++;
+	} else {
+		if (bgp_withdraw(rp->bgp, &ev->target) != 0)
+			log_warn("blackhole %s: was not announced", pfx);
+		rp->withdrawn++;
+	}
+	return "blackhole";
+}
+
+void rd_decide(void *ctx, const struct det_event *ev)
+{
+	struct rampart *rp = ctx;
+	const char *action = "";
+	if (ev->type == DET_EV_BAN)
+		action = mitigate(rp, ev, true);
+	else if (ev->type == DET_EV_UNBAN)
+		action = mitigate(rp, ev, false);
+
+	char pfx[IP_PREFIX_STRLEN], trig[32];
+	ip_prefix_format(&ev->target, pfx);
+	trigger_name(ev, trig, sizeof trig);
+	const double *r = ev->rates.v[ev->direction][DET_TOTAL];
+	log_info("attack %" PRIu64 ": %s %s %s%s: %s %.0f (limit %.0f), %.0f pps %.1f Mbit/s %.0f flows/s%s%s",
+		 ev->attack_id, det_event_name(ev->type), pfx, det_direction_name(ev->direction),
+		 ev->manual ? " (manual)" : "", trig, ev->trigger_value, ev->trigger_limit, r[DET_PPS],
+		 r[DET_BPS] / 1e6, r[DET_FLOWS], ev->reason ? ": " : "", ev->reason ? ev->reason : "");
+	rp->events_logged++;
+
+	if (!rp->storage)
+		return;
+	struct st_attack_event row = {
+		.time_ns = ev->time_ns,
+		.attack_id = ev->attack_id,
+		.target = ev->target,
+		.direction = (uint8_t)ev->direction,
+		.manual = ev->manual,
+		.trigger_value = ev->trigger_value,
+		.trigger_limit = ev->trigger_limit,
+		.pps = r[DET_PPS],
+		.bps = r[DET_BPS],
+		.flows = r[DET_FLOWS],
+		.ban_seconds = ev->ban_seconds,
+	};
+	snprintf(row.event, sizeof row.event, "%s", det_event_name(ev->type));
+	if (ev->hostgroup >= 0 && (size_t)ev->hostgroup < rp->conf.detect.n_groups)
+		snprintf(row.hostgroup, sizeof row.hostgroup, "%s", rp->conf.detect.groups[ev->hostgroup].name);
+	if (!ev->manual)
+		snprintf(row.trigger, sizeof row.trigger, "%s", trig);
+	snprintf(row.action, sizeof row.action, "%s", action);
+	snprintf(row.reason, sizeof row.reason, "%s", ev->reason ? ev->reason : "");
+	if (!st_push_event(rp->storage, &row))
+		log_warn("attack %" PRIu64 ": event queue full, %s event not stored", ev->attack_id,
+			 det_event_name(ev->type));
+}

@@ -1,0 +1,261 @@
+/* rampartd: the daemon. Runs in the foreground (systemd style) until SIGINT or SIGTERM.
+ *
+ *   rampartd -c FILE                    capture on the configured interfaces
+ *   rampartd -c FILE --check-config     validate, print nothing else, exit 0 or 2
+ *   rampartd -c FILE --pcap FILE [--pcap-speed max|recorded]
+ *                                       replay a capture instead; keeps running afterwards
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/log.h"
+#include "daemon.h"
+
+#define EXIT_CONFIG 2
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: rampartd -c FILE [--check-config | --print-config]\n"
+		"                [--pcap FILE [--pcap-speed max|recorded]] [--debug]\n"
+		"  -c, --config FILE     configuration (YAML)\n"
+		"      --check-config    validate the configuration and exit (0 valid, 2 not)\n"
+		"      --print-config    print the effective configuration and exit\n"
+		"      --pcap FILE       replay a capture instead of the configured interfaces;\n"
+		"                        the capture's timestamps are the clock\n"
+		"      --pcap-speed S    max (default) or recorded\n"
+		"  -d, --debug           debug logging\n");
+}
+
+static void on_tick_ready(evutil_socket_t fd, short what, void *ctx)
+{
+	(void)what;
+	uint64_t n;
+	if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
+		log_warn("tick eventfd: %s", strerror(errno));
+	rd_tick_run(ctx);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *ctx)
+{
+	(void)what;
+	struct rampart *rp = ctx;
+	log_info("%s: shutting down", strsignal((int)sig));
+	event_base_loopbreak(rp->base);
+}
+
+static void announce_plan(const struct rampart *rp, const char *pcap)
+{
+	const struct rampart_conf *c = &rp->conf;
+	char buf[IP_PREFIX_STRLEN];
+	log_info("rampartd starting with %s", c->path);
+	for (size_t i = 0; i < c->detect.n_networks; i++)
+		log_info("monitoring %s", ip_prefix_format(&c->detect.networks[i], buf));
+	log_info("%zu hostgroups besides the default; tick %u ms, average %u s, ban time %u s", c->detect.n_groups - 1,
+		 c->detect.tick_ms, c->detect.average_s, c->detect.ban_time_s);
+	if (pcap)
+		log_info("capture: replaying %s", pcap);
+	for (size_t i = 0; !pcap && i < c->capture.n_pcap_interfaces; i++)
+		log_info("capture: interface %s", c->capture.pcap_interfaces[i]);
+	if (!pcap && c->capture.n_pcap_interfaces == 0)
+		log_warn("capture: no interfaces configured (capture.pcap.interfaces): nothing will be seen");
+	if (c->capture.n_sflow || c->capture.n_netflow || c->capture.n_ipfix)
+		log_warn("capture: sflow/netflow/ipfix listeners are configured but not yet supported by this "
+			 "build; they are ignored");
+	if (rp->storage)
+		log_info("storage: flow rows and attack events go to %s", st_writer_destination(rp->storage));
+	if (c->mitigation.dry_run)
+		log_info("mitigation: dry run: attacks are detected and recorded, nothing is announced");
+	else if (!rp->bgp)
+		log_info("mitigation: no bgp section: bans are decided, logged and stored, but announced to "
+			 "no router");
+	else
+		log_info("mitigation: bans are announced as blackholes (65535:666, no-export) to %zu BGP peer(s)",
+			 c->bgp.n_peers);
+	for (size_t i = 0; i < c->detect.n_groups; i++)
+		if (c->detect.groups[i].mitigation == DET_MIT_FLOWSPEC ||
+		    c->detect.groups[i].mitigation == DET_MIT_FLOWSPEC_THEN_BLACKHOLE ||
+		    (i == 0 && c->mitigation.action != DET_MIT_BLACKHOLE))
+			log_warn("hostgroup %s: FlowSpec mitigation is not in this build yet; it is mitigated "
+				 "with blackholes", c->detect.groups[i].name);
+	log_info("control: %s (rampartctl -s %s help)", c->api.socket, c->api.socket);
+}
+
+static void teardown(struct rampart *rp)
+{
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		rd_worker_stop(rp->workers[i]);
+	if (rp->engine)
+		rd_tick_run(rp); /* what the workers counted last */
+	if (rp->bgp)
+		bgp_speaker_free(rp->bgp);
+	rp->bgp = NULL;
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		rd_worker_free(rp->workers[i]);
+	rp->n_workers = 0;
+	if (rp->storage) {
+		st_writer_stop(rp->storage);
+		struct st_stats s;
+		st_writer_stats(rp->storage, &s);
+		log_info("storage: %llu flow rows and %llu events written, %llu and %llu dropped",
+			 (unsigned long long)s.flows_written, (unsigned long long)s.events_written,
+			 (unsigned long long)s.flows_dropped, (unsigned long long)s.events_dropped);
+		st_writer_free(rp->storage);
+	}
+	rd_control_free(rp->control);
+	if (rp->tick_ev)
+		event_free(rp->tick_ev);
+	if (rp->tick_fd >= 0)
+		close(rp->tick_fd);
+	det_engine_free(rp->engine);
+	det_networks_free(rp->networks);
+	if (rp->base)
+		event_base_free(rp->base);
+	conf_free(&rp->conf);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
+		{"print-config", no_argument, NULL, 'P'}, {"pcap", required_argument, NULL, 'p'},
+		{"pcap-speed", required_argument, NULL, 's'}, {"debug", no_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	const char *config = NULL, *pcap = NULL;
+	bool check = false, print = false, debug = false;
+	enum cap_pcap_speed speed = CAP_SPEED_MAX;
+	int o;
+	while ((o = getopt_long(argc, argv, "c:dh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': config = optarg; break;
+		case 'C': check = true; break;
+		case 'P': print = true; break;
+		case 'p': pcap = optarg; break;
+		case 's':
+			if (!strcmp(optarg, "max"))
+				speed = CAP_SPEED_MAX;
+			else if (!strcmp(optarg, "recorded"))
+				speed = CAP_SPEED_RECORDED;
+			else {
+				fprintf(stderr, "rampartd: --pcap-speed takes max or recorded, not '%s'\n", optarg);
+				return EXIT_CONFIG;
+			}
+			break;
+		case 'd': debug = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_CONFIG;
+		}
+	}
+	if (!config || optind != argc) {
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+
+	struct rampart rp = {.tick_fd = -1};
+	char err[512];
+	if (conf_load(config, &rp.conf, err, sizeof err) != 0) {
+		fprintf(stderr, "rampartd: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (check) {
+		conf_free(&rp.conf);
+		return 0;
+	}
+	if (print) {
+		conf_print(&rp.conf, stdout);
+		conf_free(&rp.conf);
+		return 0;
+	}
+	static const enum log_level levels[] = {LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERR};
+	log_set_level(debug ? LOG_LVL_DEBUG : levels[rp.conf.log_level]);
+	rp.replay = pcap != NULL;
+	rp.start_wall_s = (uint64_t)time(NULL);
+
+	/* A peer that resets the connection must not kill the daemon with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	int rc = 1;
+	rp.base = event_base_new();
+	rp.networks = det_networks_new(&rp.conf.detect);
+	rp.engine = rp.networks ? det_engine_new(&rp.conf.detect, rp.networks) : NULL;
+	rp.tick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!rp.base || !rp.engine || rp.tick_fd < 0) {
+		log_err("cannot initialise: %s", strerror(errno));
+		goto out;
+	}
+
+	unsigned n_sources = pcap ? 1 : (unsigned)rp.conf.capture.n_pcap_interfaces;
+	if (n_sources > RD_MAX_WORKERS) {
+		log_err("at most %d capture interfaces", RD_MAX_WORKERS);
+		goto out;
+	}
+	rp.storage = st_writer_new(&rp.conf.storage, n_sources ? n_sources : 1, err, sizeof err);
+	if (!rp.storage) {
+		log_err("storage: %s", err);
+		goto out;
+	}
+	if (rp.conf.bgp_enabled) {
+		rp.bgp = bgp_speaker_new(rp.base, &rp.conf.bgp, err, sizeof err);
+		if (!rp.bgp) {
+			log_err("bgp: %s", err);
+			goto out;
+		}
+	}
+	for (unsigned i = 0; i < n_sources; i++) {
+		struct rd_worker_source src = {.speed = speed};
+		if (pcap)
+			src.pcap_file = pcap;
+		else
+			src.interface = rp.conf.capture.pcap_interfaces[i];
+		rp.workers[i] = rd_worker_new(&rp, i, &src, err, sizeof err);
+		if (!rp.workers[i]) {
+			log_err("capture: %s", err);
+			goto out;
+		}
+		rp.n_workers++;
+	}
+	rp.control = rd_control_new(&rp, rp.conf.api.socket, err, sizeof err);
+	if (!rp.control) {
+		log_err("%s", err);
+		goto out;
+	}
+	announce_plan(&rp, pcap);
+
+	if (st_writer_start(rp.storage, err, sizeof err) != 0) {
+		log_err("storage: %s", err);
+		goto out;
+	}
+	if (rp.bgp && bgp_speaker_start(rp.bgp, err, sizeof err) != 0) {
+		log_err("bgp: %s", err);
+		goto out;
+	}
+	rp.tick_ev = event_new(rp.base, rp.tick_fd, EV_READ | EV_PERSIST, on_tick_ready, &rp);
+	struct event *sigint = evsignal_new(rp.base, SIGINT, on_signal, &rp);
+	struct event *sigterm = evsignal_new(rp.base, SIGTERM, on_signal, &rp);
+	event_add(rp.tick_ev, NULL);
+	event_add(sigint, NULL);
+	event_add(sigterm, NULL);
+	for (unsigned i = 0; i < rp.n_workers; i++) {
+		if (rd_worker_start(rp.workers[i], err, sizeof err) != 0) {
+			log_err("capture: %s", err);
+			goto loop_out;
+		}
+	}
+	log_info("running");
+	event_base_dispatch(rp.base);
+	rc = 0;
+loop_out:
+	event_free(sigint);
+	event_free(sigterm);
+out:
+	teardown(&rp);
+	return rc;
+}

@@ -1,0 +1,138 @@
+/* rampartctl: sends one command to a running rampartd over its control socket and prints the
+ * reply. Exit status 0 on "done", 1 on "error", 2 when the daemon cannot be reached.
+ *
+ *   rampartctl [-c CONFIG | -s SOCKET] COMMAND [ARGS...]
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../conf/conf.h"
+
+#define DEFAULT_SOCKET "/run/rampart/rampart.sock"
+#define REPLY_TIMEOUT_MS 30000
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: rampartctl [-c CONFIG | -s SOCKET] COMMAND [ARGS...]\n"
+		   "commands: ban IP [--for SECONDS], unban IP, bans, attacks, peers, top, stats, help\n"
+		   "the socket is api.socket of CONFIG, else %s\n",
+		DEFAULT_SOCKET);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)] = DEFAULT_SOCKET;
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		}
+		if (i + 1 >= argc) {
+			usage(stderr);
+			return 2;
+		}
+		if (!strcmp(argv[i], "-s")) {
+			snprintf(socket_path, sizeof socket_path, "%s", argv[++i]);
+		} else if (!strcmp(argv[i], "-c")) {
+			struct rampart_conf conf;
+			char err[512];
+			if (conf_load(argv[++i], &conf, err, sizeof err) != 0) {
+				fprintf(stderr, "rampartctl: %s\n", err);
+				return 2;
+			}
+			snprintf(socket_path, sizeof socket_path, "%s", conf.api.socket);
+			conf_free(&conf);
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	char line[4096];
+	size_t len = 0;
+	for (; i < argc; i++) {
+		int n = snprintf(line + len, sizeof line - len, "%s%s", len ? " " : "", argv[i]);
+		if (n < 0 || (size_t)n >= sizeof line - len - 1) {
+			fprintf(stderr, "rampartctl: command too long\n");
+			return 2;
+		}
+		len += (size_t)n;
+	}
+	line[len++] = '\n';
+
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", socket_path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		fprintf(stderr, "rampartctl: cannot reach rampartd at %s: %s\n", socket_path, strerror(errno));
+		return 2;
+	}
+	if (write_all(fd, line, len) != 0) {
+		fprintf(stderr, "rampartctl: %s: %s\n", socket_path, strerror(errno));
+		return 2;
+	}
+	shutdown(fd, SHUT_WR);
+
+	/* Print the reply as it comes; its last line says how it went. */
+	char buf[65536], last[4096] = "";
+	size_t last_len = 0;
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int pr = poll(&pfd, 1, REPLY_TIMEOUT_MS);
+		if (pr == 0) {
+			fprintf(stderr, "rampartctl: no reply from rampartd within %d s\n", REPLY_TIMEOUT_MS / 1000);
+			return 2;
+		}
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (ssize_t k = 0; k < n; k++) {
+			if (buf[k] == '\n') {
+				last[last_len] = 0;
+				if (!strcmp(last, "done")) {
+					close(fd);
+					return 0;
+				}
+				if (!strncmp(last, "error: ", 7)) {
+					fprintf(stderr, "rampartctl: %s\n", last + 7);
+					close(fd);
+					return 1;
+				}
+				puts(last);
+				last_len = 0;
+			} else if (last_len < sizeof last - 1) {
+				last[last_len++] = buf[k];
+			}
+		}
+	}
+	close(fd);
+	fprintf(stderr, "rampartctl: rampartd closed the connection without finishing its reply\n");
+	return 2;
+}

@@ -1,0 +1,311 @@
+/* A capture worker: one thread per source. It reads frames, decodes them, aggregates flows for
+ * storage and counts per host for detection, all in memory it owns. Once per tick of the capture
+ * clock it hands its counters to the main loop and takes an empty set back. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/log.h"
+#include "daemon.h"
+
+/* Counter sets in flight per worker: one being filled, the others queued to or merged by the
+ * main loop. Three lets the worker run a tick ahead of a busy main loop without waiting. */
+#define COUNTER_SETS 3
+/* A large capture gap (or a clock jump) is bridged with one long tick, not thousands. */
+#define MAX_EMPTY_TICKS 50
+
+struct rd_worker {
+	struct rampart *rp;
+	unsigned idx;
+	char name[96];
+	struct rd_worker_source src;
+	bool offline;
+
+	struct cap_pcap *pcap;
+	struct cap_flowtable *flows;
+	struct st_flow_producer *flows_out;
+	struct det_counters *sets[COUNTER_SETS];
+	struct det_counters *cur;
+	struct spsc *ready; /* worker -> main: struct rd_tick_msg */
+	struct spsc *spare; /* main -> worker: struct det_counters * */
+
+	uint64_t tick_ns;
+	uint64_t next_tick_ns; /* capture clock of the next tick boundary; 0 before the first frame */
+	uint64_t last_ts_ns;
+	struct timespec quiet_since; /* offline: monotonic time the file ended */
+
+	pthread_t thread;
+	bool started;
+	atomic_bool stop;
+	atomic_bool finished;
+
+	uint64_t flows_dropped; /* written by the worker only */
+	/* det_counters_overflow() of each set, read while the worker owned it */
+	uint64_t overflow_seen[COUNTER_SETS];
+
+	/* Statistics snapshot, refreshed once per tick; the lock is never taken per packet. */
+	pthread_mutex_t stats_lock;
+	struct rd_worker_stats stats;
+};
+
+static uint64_t timespec_ns(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return timespec_ns(&ts);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return timespec_ns(&ts);
+}
+
+/* The capture clock when no frame says what time it is: wall time for a live link; for a replay
+ * that ended, the last frame's time moved on by the wall time since, as if the link went quiet. */
+static uint64_t quiet_clock_ns(const struct rd_worker *w)
+{
+	if (!w->offline)
+		return wall_ns();
+	return w->last_ts_ns + (mono_ns() - timespec_ns(&w->quiet_since));
+}
+
+static void export_flow(void *ctx, const struct flow_record *flow)
+{
+	struct rd_worker *w = ctx;
+	if (!st_push_flow(w->flows_out, flow))
+		w->flows_dropped++;
+}
+
+static void refresh_stats(struct rd_worker *w)
+{
+	struct rd_worker_stats s = {.name = w->name};
+	cap_pcap_stats(w->pcap, &s.pcap);
+	cap_flowtable_stats(w->flows, &s.flows);
+	s.flows_dropped = w->flows_dropped;
+	for (int i = 0; i < COUNTER_SETS; i++) {
+		if (w->sets[i] == w->cur)
+			w->overflow_seen[i] = det_counters_overflow(w->cur);
+		s.hosts_overflow += w->overflow_seen[i];
+	}
+	s.finished = atomic_load(&w->finished);
+	pthread_mutex_lock(&w->stats_lock);
+	w->stats = s;
+	pthread_mutex_unlock(&w->stats_lock);
+}
+
+/* Hands the current counters over for the tick ending at end_ns. Returns false, keeping them,
+ * when no spare set is free: a live worker then goes on counting into the same set, which the
+ * next tick delivers (rates stay right: the engine divides by the time since its last tick). A
+ * replay instead waits, so detection comes out the same at any replay speed. */
+static bool publish_tick(struct rd_worker *w, uint64_t end_ns)
+{
+	struct det_counters *next;
+	while (!spsc_pop(w->spare, &next)) {
+		if (!w->offline || atomic_load(&w->stop))
+			return false;
+		usleep(100);
+	}
+	cap_flowtable_expire(w->flows, end_ns, export_flow, w);
+	refresh_stats(w);
+	struct rd_tick_msg msg = {.counters = w->cur, .tick_end_ns = end_ns};
+	if (!spsc_push(w->ready, &msg)) {
+		/* cannot happen: the ring holds every set; keep counting rather than lose counts */
+		spsc_push(w->spare, &next);
+		return false;
+	}
+	w->cur = next;
+	uint64_t one = 1;
+	ssize_t n = write(w->rp->tick_fd, &one, sizeof one);
+	(void)n; /* the counter only wakes the loop; a full eventfd is already awake */
+	return true;
+}
+
+/* Publishes every tick boundary up to now_ns. */
+static void advance_clock(struct rd_worker *w, uint64_t now_ns)
+{
+	if (w->next_tick_ns == 0)
+		w->next_tick_ns = (now_ns / w->tick_ns + 1) * w->tick_ns;
+	unsigned empty = 0;
+	while (now_ns >= w->next_tick_ns) {
+		if (++empty > MAX_EMPTY_TICKS)
+			w->next_tick_ns = now_ns / w->tick_ns * w->tick_ns;
+		if (!publish_tick(w, w->next_tick_ns) && !w->offline)
+			return;
+		w->next_tick_ns += w->tick_ns;
+	}
+}
+
+static void on_record(void *ctx, const struct flow_record *r)
+{
+	struct rd_worker *w = ctx;
+	if (r->start_ns >= w->next_tick_ns)
+		advance_clock(w, r->start_ns);
+	w->last_ts_ns = r->start_ns;
+	bool new_flow = cap_flowtable_add(w->flows, r, export_flow, w);
+	det_counters_add(w->cur, r, new_flow ? 1 : 0);
+}
+
+static void *worker_main(void *arg)
+{
+	struct rd_worker *w = arg;
+	char err[256];
+	bool quiet = false;
+	log_info("%s: capturing", w->name);
+	while (!atomic_load(&w->stop)) {
+		if (!quiet) {
+			int n = cap_pcap_dispatch(w->pcap, 512, on_record, w, err, sizeof err);
+			if (n < 0) {
+				if (w->offline) {
+					struct cap_pcap_stats st;
+					cap_pcap_stats(w->pcap, &st);
+					log_info("%s: replay finished: %llu frames, %llu decoded; the clock goes on "
+						 "from the capture's last timestamp",
+						 w->name, (unsigned long long)st.frames,
+						 (unsigned long long)st.decode[CAP_DECODE_OK]);
+				} else {
+					log_err("%s: capture stopped: %s", w->name, err);
+				}
+				clock_gettime(CLOCK_MONOTONIC, &w->quiet_since);
+				atomic_store(&w->finished, true);
+				refresh_stats(w);
+				quiet = true;
+			} else if (n > 0) {
+				continue;
+			}
+		}
+		/* Nothing read: the link is quiet (or the replay is over), so time moves by the clock. */
+		uint64_t now = quiet_clock_ns(w);
+		if (w->next_tick_ns == 0 || now >= w->next_tick_ns)
+			advance_clock(w, now);
+		if (quiet) {
+			uint64_t wait_ns = w->next_tick_ns > now ? w->next_tick_ns - now : 0;
+			if (wait_ns > w->tick_ns)
+				wait_ns = w->tick_ns;
+			struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)wait_ns};
+			nanosleep(&ts, NULL);
+		}
+	}
+	return NULL;
+}
+
+struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct rd_worker_source *src,
+				char *err, size_t errlen)
+{
+	struct rd_worker *w = calloc(1, sizeof *w);
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->rp = rp;
+	w->idx = idx;
+	w->src = *src;
+	w->offline = src->pcap_file != NULL;
+	w->tick_ns = (uint64_t)rp->conf.detect.tick_ms * 1000000ull;
+	pthread_mutex_init(&w->stats_lock, NULL);
+	snprintf(w->name, sizeof w->name, "%s %s", w->offline ? "replay" : "pcap",
+		 w->offline ? src->pcap_file : src->interface);
+
+	char perr[256] = "";
+	if (w->offline)
+		w->pcap = cap_pcap_open_offline(src->pcap_file, src->speed, perr, sizeof perr);
+	else
+		w->pcap = cap_pcap_open_live(src->interface, perr, sizeof perr);
+	if (!w->pcap) {
+		snprintf(err, errlen, "%s: %s", w->name, perr);
+		goto fail;
+	}
+	const struct conf_capture *cc = &rp->conf.capture;
+	w->flows = cap_flowtable_new(cc->flow_table_size, cc->flow_active_timeout_s, cc->flow_inactive_timeout_s);
+	w->flows_out = st_writer_flow_producer(rp->storage, idx);
+	w->ready = spsc_new(COUNTER_SETS + 1, sizeof(struct rd_tick_msg));
+	w->spare = spsc_new(COUNTER_SETS + 1, sizeof(struct det_counters *));
+	if (!w->flows || !w->flows_out || !w->ready || !w->spare) {
+		snprintf(err, errlen, "%s: out of memory", w->name);
+		goto fail;
+	}
+	for (int i = 0; i < COUNTER_SETS; i++) {
+		w->sets[i] = det_counters_new(rp->networks, rp->conf.detect.max_hosts);
+		if (!w->sets[i]) {
+			snprintf(err, errlen, "%s: out of memory for host counters", w->name);
+			goto fail;
+		}
+		if (i > 0)
+			spsc_push(w->spare, &w->sets[i]);
+	}
+	w->cur = w->sets[0];
+	refresh_stats(w);
+	return w;
+fail:
+	rd_worker_free(w);
+	return NULL;
+}
+
+int rd_worker_start(struct rd_worker *w, char *err, size_t errlen)
+{
+	int rc = pthread_create(&w->thread, NULL, worker_main, w);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot start thread: %s", w->name, strerror(rc));
+		return -1;
+	}
+	w->started = true;
+	return 0;
+}
+
+void rd_worker_stop(struct rd_worker *w)
+{
+	if (!w || !w->started)
+		return;
+	atomic_store(&w->stop, true);
+	pthread_join(w->thread, NULL);
+	w->started = false;
+	cap_flowtable_flush(w->flows, export_flow, w);
+	refresh_stats(w);
+}
+
+void rd_worker_free(struct rd_worker *w)
+{
+	if (!w)
+		return;
+	rd_worker_stop(w);
+	if (w->pcap)
+		cap_pcap_close(w->pcap);
+	if (w->flows)
+		cap_flowtable_free(w->flows);
+	for (int i = 0; i < COUNTER_SETS; i++)
+		if (w->sets[i])
+			det_counters_free(w->sets[i]);
+	spsc_free(w->ready);
+	spsc_free(w->spare);
+	pthread_mutex_destroy(&w->stats_lock);
+	free(w);
+}
+
+bool rd_worker_poll(struct rd_worker *w, struct rd_tick_msg *msg)
+{
+	return spsc_pop(w->ready, msg);
+}
+
+void rd_worker_return(struct rd_worker *w, struct det_counters *c)
+{
+	det_counters_clear(c);
+	spsc_push(w->spare, &c);
+}
+
+void rd_worker_stats(struct rd_worker *w, struct rd_worker_stats *out)
+{
+	pthread_mutex_lock(&w->stats_lock);
+	*out = w->stats;
+	pthread_mutex_unlock(&w->stats_lock);
+}
