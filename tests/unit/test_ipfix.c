@@ -474,6 +474,47 @@ static void test_truncated_everywhere(void **state)
 	cap_flow_free(ctx);
 }
 
+/* Template refresh: the same id re-sent with another layout replaces the old one. */
+static void test_template_refresh(void **state)
+{
+	(void)state;
+	struct cap_flow_ctx *ctx = cap_flow_new(NULL);
+	struct pkt p;
+	struct collect c = {0};
+	pkt_init(&p);
+	size_t m = msg_begin(&p, 0, 5);
+	template_v6(&p);
+	msg_end(&p, m);
+	assert_int_equal(decode(ctx, &p, &c), CAP_FLOW_OK);
+	pkt_init(&p);
+	m = msg_begin(&p, 0, 5);
+	size_t s = set_begin(&p, 2);
+	put16(&p, 400);
+	put16(&p, 4);
+	field(&p, 8, 4);
+	field(&p, 12, 4);
+	field(&p, 2, 4); /* packetDeltaCount, reduced-size encoding */
+	field(&p, 11, 2);
+	set_end(&p, s);
+	s = set_begin(&p, 400);
+	v4(&p, "203.0.113.5");
+	v4(&p, "192.0.2.40");
+	put32(&p, 77);
+	put16(&p, 9999);
+	set_end(&p, s);
+	msg_end(&p, m);
+	assert_int_equal(decode(ctx, &p, &c), CAP_FLOW_OK);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.r[0].ip_version, 4);
+	assert_addr(&c.r[0].src, "203.0.113.5");
+	assert_addr(&c.r[0].dst, "192.0.2.40");
+	assert_int_equal(c.r[0].packets, 77);
+	assert_int_equal(c.r[0].dst_port, 9999);
+	assert_int_equal(exporter_at(ctx, 0)->templates, 1);
+	assert_int_equal(exporter_at(ctx, 0)->malformed, 0);
+	cap_flow_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_sequence_counts_data_records),
 		cmocka_unit_test(test_bad_messages),
 		cmocka_unit_test(test_template_flood_bounded),
+		cmocka_unit_test(test_template_refresh),
 		cmocka_unit_test(test_truncated_everywhere),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -463,6 +463,46 @@ static void test_truncated_everywhere(void **state)
 	cap_flow_free(ctx);
 }
 
+/* A template refresh with a new layout for the same id replaces the old one (a router reboot
+ * or reconfiguration): later data is read by the new layout, the count of templates holds. */
+static void test_template_refresh(void **state)
+{
+	(void)state;
+	struct cap_flow_ctx *ctx = cap_flow_new(NULL);
+	struct pkt p;
+	struct collect c = {0};
+	pkt_init(&p);
+	header(&p, 1, 0);
+	template_v4(&p);
+	assert_int_equal(decode(ctx, &p, &c), CAP_FLOW_OK);
+	pkt_init(&p);
+	header(&p, 2, 0);
+	size_t s = set_begin(&p, 0);
+	put16(&p, 260);
+	put16(&p, 4);
+	put16(&p, 12); put16(&p, 4); /* dst first now */
+	put16(&p, 8); put16(&p, 4);
+	put16(&p, 4); put16(&p, 1);
+	put16(&p, 1); put16(&p, 8); /* bytes widened to 8 */
+	set_end(&p, s);
+	s = set_begin(&p, 260);
+	v4(&p, "192.0.2.30");
+	v4(&p, "198.51.100.1");
+	put8(&p, 1);
+	put64(&p, 5000000000ull);
+	put8(&p, 0); put8(&p, 0); put8(&p, 0); /* padding */
+	set_end(&p, s);
+	assert_int_equal(decode(ctx, &p, &c), CAP_FLOW_OK);
+	assert_int_equal(c.n, 1);
+	assert_addr(&c.r[0].src, "198.51.100.1");
+	assert_addr(&c.r[0].dst, "192.0.2.30");
+	assert_int_equal(c.r[0].protocol, 1);
+	assert_int_equal(c.r[0].bytes, 5000000000ull);
+	assert_int_equal(exporter_at(ctx, 0)->templates, 1);
+	assert_int_equal(exporter_at(ctx, 0)->malformed, 0);
+	cap_flow_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_template_flood_bounded),
 		cmocka_unit_test(test_bad_set_lengths),
 		cmocka_unit_test(test_field_widths),
+		cmocka_unit_test(test_template_refresh),
 		cmocka_unit_test(test_truncated_everywhere),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
