@@ -2,7 +2,10 @@
 # Source this file, then
 #   ch_start DIR HTTP_PORT TCP_PORT  own config.xml/users.xml in DIR, data in DIR/data; returns
 #                                    once SELECT 1 answers (fails after 60 s, with the log tail)
-#   ch_stop [DIR]                    SIGTERM, waits for the exit (SIGKILL after 30 s)
+#   ch_stop [DIR]                    SIGTERM, waits for the exit (SIGKILL after 30 s). Note a
+#                                    stopping 18.16 keeps serving open keep-alive connections
+#                                    until it exits (seconds): use ch_kill for a sharp outage
+#   ch_kill [DIR]                    SIGKILL, a crash: connections drop at once
 #   ch_query SQL                     runs SQL over HTTP, prints the answer; non-zero on an error
 #   ch_client ARGS...                clickhouse-client against the same server (native port)
 # ch_start sets CH_DIR, CH_HOST, CH_HTTP_PORT, CH_TCP_PORT for the others.
@@ -151,5 +154,15 @@ ch_stop() {
 			sleep 0.5
 		fi
 	fi
+	rm -f "$dir/pid"
+}
+
+ch_kill() {
+	local dir=${1:-${CH_DIR:-}} pid
+	[ -n "$dir" ] && [ -f "$dir/pid" ] || return 0
+	pid=$(cat "$dir/pid")
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null # reaps it quietly when it is our child (no "Killed" line)
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
 	rm -f "$dir/pid"
 }
