@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# The storage writer against a real ClickHouse (Debian's 18.16, run here as a plain process):
+#   1. 1 000 000 flow rows + 100 events queued, then the writer started and timed: exact count,
+#      no duplicates, every column of known rows, nothing dropped; prints the writer's rows/s.
+#   2. 1 000 000 rows from 2 producers paced at 500 000 rows/s (the budget) with the default
+#      queue: nothing dropped, exact count.
+#   3. ClickHouse stopped and started again while rows flow, queue big enough for the outage:
+#      counts still exact, the outage seen (failed posts), nothing dropped.
+#   3b. The same with a queue too small for the outage: the writer survives, every row is either
+#      in ClickHouse exactly once or counted as dropped (written + dropped == pushed).
+#   4. File output (no ClickHouse configured) loaded with the commands docs/STORAGE.md gives,
+#      with clickhouse-client and with an HTTP INSERT.
+#   5. ClickHouse unreachable at stop: the rows are spooled to files, none lost.
+# The driver is bench/bench_storage (built by the Makefile, like every bench/bench_*.c); set
+# BUILD/OPT/EXTRA_CFLAGS/EXTRA_LDFLAGS as for make to run it under the sanitizers.
+# Prints "N passed, N failed"; exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/clickhouse.sh
+
+BUILD=${BUILD:-build}
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   - $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
+check() { # description expected actual
+	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: expected '$2', got '$3'"; fi
+}
+finish() {
+	echo "storage_clickhouse: $pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+}
+kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2" | head -n 1; }
+
+work=$(mktemp -d /tmp/rampart-st-it.XXXXXX)
+cleanup() {
+	[ -n "${loader:-}" ] && kill "$loader" 2>/dev/null
+	ch_stop "$work/ch"
+	[ -n "${loader:-}" ] && wait "$loader" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 20000))
+		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+}
+
+LOAD=$BUILD/bench/bench_storage
+echo "# building $LOAD"
+make -s "$LOAD" || { bad "make $LOAD"; finish; }
+
+HTTP=$(free_port)
+TCP=$(free_port)
+URL=http://127.0.0.1:$HTTP
+echo "# $(ch_server_cmd) on 127.0.0.1:$HTTP (http) / $TCP (tcp), data in $work/ch"
+if ! ch_start "$work/ch" "$HTTP" "$TCP"; then
+	bad "clickhouse-server did not start"
+	finish
+fi
+ok "clickhouse-server $(ch_query 'SELECT version()') started"
+q() { ch_query "$1"; }
+
+ROWQ="IPv6NumToString(src), IPv6NumToString(dst), src_port, dst_port, protocol,
+ toUnixTimestamp(start_time), start_nsec, toUnixTimestamp(end_time), end_nsec, packets, bytes,
+ sampling_rate, IPv6NumToString(exporter), in_if, out_if, vlan, source, ip_version, tcp_flags, tos,
+ flags, toString(date)"
+
+# The table DB.flows holds rows FIRST..FIRST+N-1, each once.
+check_rows() { # label db first n
+	local label=$1 db=$2 first=$3 n=$4
+	check "$label: rows in $db.flows" "$n" "$(q "SELECT count() FROM $db.flows")"
+	check "$label: no duplicates, no gaps, sum(packets)" \
+		"$n	$first	$((first + n - 1))	$((n * first + n * (n - 1) / 2))" \
+		"$(q "SELECT uniqExact(packets), min(packets), max(packets), sum(packets) FROM $db.flows")"
+	local id
+	for id in $first $((first + 9)) $((first + n / 2 + 3)) $((first + n - 1)); do
+		check "$label: every column of row $id" "$($LOAD --print-row "$id")" \
+			"$(q "SELECT $ROWQ FROM $db.flows WHERE packets = $id FORMAT TabSeparated")"
+	done
+}
+
+# ---- 1. throughput: everything queued, then the writer alone, timed -----------------------
+echo "# 1. 1 000 000 rows queued before start, writer timed"
+check "1: no database before the writer" "0" "$(q "SELECT count() FROM system.databases WHERE name = 'rampart'")"
+out=$($LOAD "$URL" --db rampart --rows 1000000 --events 100 --prefill --queue 1048576 2>"$work/load1.err") ||
+	bad "1: bench_storage exit status $?"
+echo "#    $out"
+check "1: database and both tables created" "attack_events
+flows" "$(q "SELECT name FROM system.tables WHERE database = 'rampart' ORDER BY name")"
+check "1: writer says all written" "1000000 0 0" "$(kv written "$out") $(kv dropped "$out") $(kv lost "$out")"
+check_rows 1 rampart 0 1000000
+# values spelled out here, not only by st_load: row 123457 (an IPv4 row) and 999999 (IPv6)
+check "1: row 123457 addresses, ports, times" \
+	"::ffff:10.1.226.65	::ffff:192.0.2.65	57921	12231	2023-11-14 22:13:20	123457000	2023-11-14" \
+	"$(q "SELECT IPv6NumToString(src), IPv6NumToString(dst), src_port, dst_port, start_time, start_nsec, date FROM rampart.flows WHERE packets = 123457 FORMAT TabSeparated")"
+check "1: row 999999 IPv6 addresses" "2001:db8:ffff::f:423f	2001:db8:10::63	6" \
+	"$(q "SELECT IPv6NumToString(src), IPv6NumToString(dst), ip_version FROM rampart.flows WHERE packets = 999999 FORMAT TabSeparated")"
+check "1: events" "100	100	0	99" "$(q "SELECT count(), uniqExact(attack_id), min(attack_id), max(attack_id) FROM rampart.attack_events")"
+EVQ="date, time, time_nsec, attack_id, event, IPv6NumToString(target), target_len, direction, manual,
+ hostgroup, trigger, trigger_value, trigger_limit, pps, bps, flows, ban_seconds, action, reason"
+check "1: event 7, every column" \
+	"2023-11-14	2023-11-14 22:13:27	7	7	unban	::ffff:192.0.2.7	32	1	0	group-3	udp_pps	10.5	1000	70	56000	3.25	600	blackhole	udp_pps 10.5 > 1000 (attack 7)" \
+	"$(q "SELECT $EVQ FROM rampart.attack_events WHERE attack_id = 7 FORMAT TabSeparated")"
+check "1: event 98 (IPv6 target), every column" \
+	"2023-11-14	2023-11-14 22:14:58	7	98	ban	2001:db8:ee::62	128	0	0	group-2	udp_pps	147	1000	980	784000	3.25	600	blackhole	udp_pps 147.0 > 1000 (attack 98)" \
+	"$(q "SELECT $EVQ FROM rampart.attack_events WHERE attack_id = 98 FORMAT TabSeparated")"
+rate1=$(kv rows_per_s "$out")
+echo "# writer throughput: $rate1 rows/s (1 000 000 rows, batches of 100 000, $(nproc) cores shared with ClickHouse)"
+if [ "${rate1:-0}" -ge 500000 ]; then ok "1: writer ≥ 500 000 rows/s ($rate1)"; else bad "1: writer below 500 000 rows/s ($rate1)"; fi
+
+# ---- 2. the budget, sustained: 500 000 rows/s from two producers, default queue ------------
+echo "# 2. 1 000 000 rows at 500 000 rows/s from 2 producers, default queue"
+out=$($LOAD "$URL" --db rampart2 --rows 1000000 --first 5000000 --events 50 --producers 2 --rate 500000 2>"$work/load2.err")
+echo "#    $out"
+check "2: nothing dropped at 500k rows/s" "0 0" "$(kv dropped "$out") $(kv events_dropped "$out")"
+check "2: writer says all written" "1000000" "$(kv written "$out")"
+check_rows 2 rampart2 5000000 1000000
+check "2: events" "50" "$(q "SELECT count() FROM rampart2.attack_events")"
+
+# ---- 3. ClickHouse stopped and started while writing ---------------------------------------
+echo "# 3. 600 000 rows at 100 000 rows/s; ClickHouse killed at 2 s, started again 2 s later"
+$LOAD "$URL" --db rampart3 --rows 600000 --first 10000000 --events 200 --rate 100000 \
+	--queue 1048576 >"$work/load3.out" 2>"$work/load3.err" &
+loader=$!
+sleep 2
+ch_kill "$work/ch" # a crash: a SIGTERMed 18.16 keeps serving the open connection for seconds
+echo "#    killed ClickHouse"
+sleep 2
+ch_start "$work/ch" "$HTTP" "$TCP" || bad "3: ClickHouse did not come back"
+echo "#    started ClickHouse again"
+wait "$loader"
+loader=
+out=$(cat "$work/load3.out")
+echo "#    $out"
+check "3: nothing dropped or lost" "0 0 0" "$(kv dropped "$out") $(kv lost "$out") $(kv events_dropped "$out")"
+check "3: writer says all written" "600000 200" "$(kv written "$out") $(kv events_written "$out")"
+failed=$(kv batches_failed "$out")
+if [ "${failed:-0}" -gt 0 ]; then ok "3: the outage was seen and retried ($failed failed posts)"; else bad "3: no failed post: was ClickHouse really down?"; fi
+check_rows 3 rampart3 10000000 600000
+check "3: events" "200	200" "$(q "SELECT count(), uniqExact(attack_id) FROM rampart3.attack_events")"
+
+echo "# 3b. 500 000 rows at 100 000 rows/s into a 32 768-row queue; ClickHouse killed for 2 s"
+$LOAD "$URL" --db rampart3b --rows 500000 --first 40000000 --events 0 --rate 100000 \
+	--queue 32768 --batch 10000 >"$work/load3b.out" 2>"$work/load3b.err" &
+loader=$!
+sleep 1
+ch_kill "$work/ch"
+sleep 2
+ch_start "$work/ch" "$HTTP" "$TCP" || bad "3b: ClickHouse did not come back"
+wait "$loader"
+rc=$?
+loader=
+out=$(head -n 1 "$work/load3b.out")
+echo "#    $out"
+check "3b: the writer survived and accounted for every row (exit status)" 0 "$rc"
+pushed=$(kv pushed "$out") written=$(kv written "$out") dropped=$(kv dropped "$out")
+check "3b: written + dropped == pushed" "$pushed" "$((written + dropped))"
+if [ "${dropped:-0}" -gt 0 ]; then ok "3b: the full queue was counted as drops ($dropped)"; else bad "3b: no drops with a queue smaller than the outage"; fi
+check "3b: ClickHouse holds exactly the rows the writer says it wrote, each once" "$written	$written" \
+	"$(q "SELECT count(), uniqExact(packets) FROM rampart3b.flows")"
+check "3b: rows written after the restart arrived" 1 \
+	"$(q "SELECT max(packets) = $((40000000 + 500000 - 1)) FROM rampart3b.flows")"
+
+# ---- 4. file output, loaded the way docs/STORAGE.md says -----------------------------------
+echo "# 4. file output, then clickhouse-client loads schema.sql and the files"
+out=$($LOAD --dir "$work/files" --db rampart_files --rows 50000 --first 20000000 --events 10 --batch 7000 2>"$work/load4.err")
+echo "#    $out"
+check "4: writer says all written" "50000 0" "$(kv written "$out") $(kv dropped "$out")"
+ls "$work/files"/flows-*.rowbinary >/dev/null 2>&1 && ok "4: flows-YYYYMMDDHH.rowbinary written" || bad "4: no flows file"
+ch_client --multiquery <"$work/files/schema.sql" && ok "4: schema.sql accepted" || bad "4: schema.sql rejected"
+for f in "$work/files"/flows-*.rowbinary; do
+	ch_client --query "INSERT INTO rampart_files.flows FORMAT RowBinary" <"$f" || bad "4: loading $f"
+done
+# the other table over HTTP, as docs/STORAGE.md also shows
+for f in "$work/files"/attack_events-*.rowbinary; do
+	curl -sS --fail-with-body "$URL/?query=INSERT%20INTO%20rampart_files.attack_events%20FORMAT%20RowBinary" \
+		--data-binary @"$f" || bad "4: loading $f over HTTP"
+done
+check_rows 4 rampart_files 20000000 50000
+check "4: events, IPv6 target included" "10	2" \
+	"$(q "SELECT count(), countIf(IPv6NumToString(target) IN ('2001:db8:ee::2d02', '2001:db8:ee::2d06') AND target_len = 128) FROM rampart_files.attack_events")"
+
+# ---- 5. ClickHouse unreachable through stop: spooled, not lost -------------------------------
+echo "# 5. ClickHouse unreachable; stop spools to files (takes the 10 s stop retry)"
+out=$($LOAD "http://127.0.0.1:1" --dir "$work/spool" --db rampart_spool --rows 10000 --first 30000000 \
+	--events 5 --wait 0 2>"$work/load5.err")
+echo "#    $out"
+check "5: spooled, none lost" "10000 5 0" "$(kv written "$out") $(kv events_written "$out") $(kv lost "$out")"
+grep -q "spooling" "$work/load5.err" && ok "5: the spool is logged" || bad "5: no spool line in the log"
+ch_client --multiquery <"$work/spool/schema.sql" || bad "5: spool schema.sql"
+cat "$work/spool"/flows-*.rowbinary | ch_client --query "INSERT INTO rampart_spool.flows FORMAT RowBinary" || bad "5: loading the spool"
+check_rows 5 rampart_spool 30000000 10000
+
+finish
