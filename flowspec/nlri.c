@@ -105,11 +105,11 @@ static bool get_prefix(struct rbuf *r, enum fs_afi afi, int type, struct fs_pref
 			at, len, off, max);
 		return false;
 	}
-	size_t nbytes = (len - off + 7) / 8;
+	size_t nbytes = (len - off + 7) / 8, left = rbuf_left(r);
 	const uint8_t *pat = rbuf_take(r, nbytes);
 	if (!pat) {
 		fs_errf(err, "%s at octet %zu: /%u needs %zu octets, %zu left", fs_type_name(type), at,
-			len, nbytes, rbuf_left(r));
+			len, nbytes, left);
 		return false;
 	}
 	memset(fp, 0, sizeof *fp);
@@ -160,7 +160,7 @@ static bool get_list(struct rbuf *r, enum fs_afi afi, int type, struct fs_list *
 			fs_errf(err, "%s at octet %zu: truncated %u-octet value", name, at, width);
 			return false;
 		}
-		if (v > max) {
+		if (bm ? (v & ~(uint64_t)max) != 0 : v > max) {
 			fs_errf(err, "%s at octet %zu: value %llu out of range (max %u)", name, at,
 				(unsigned long long)v, max);
 			return false;

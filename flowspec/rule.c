@@ -202,7 +202,8 @@ bool fs_rule_check(const struct fs_rule *r, struct fs_err *err)
 					(op & 7) ? "true" : "false");
 				return false;
 			}
-			if (l->t[i].value > max) {
+			uint32_t v = l->t[i].value;
+			if (bm ? (v & ~max) != 0 : v > max) {
 				fs_errf(err, "%s: term %u: value %u out of range (max %u)", fs_type_name(t),
 					i + 1, l->t[i].value, max);
 				return false;

@@ -58,7 +58,7 @@ static int keyword(const char *t)
 struct parser {
 	const char *s;
 	size_t pos, col; /* col: 1-based column of the current token */
-	char tok[128];
+	char tok[1024]; /* a value with 16 ANDed terms is long */
 	struct fs_err *err;
 };
 
@@ -139,6 +139,9 @@ static bool parse_value(struct parser *p, struct fs_rule *r, int type)
 			return bad(p, "too many terms");
 		return true;
 	}
+	size_t tl = strlen(p->tok);
+	if (p->tok[0] == '&' || p->tok[tl - 1] == '&' || strstr(p->tok, "&&"))
+		return bad(p, "empty term around '&'");
 	char *save, *tok = p->tok;
 	bool first = true;
 	for (char *t = strtok_r(tok, "&", &save); t; t = strtok_r(NULL, "&", &save), first = false) {
@@ -337,6 +340,11 @@ bool fs_text_parse(const char *s, struct fs_rule *r, struct fs_actions *a, struc
 				return bad(&p, "component given twice");
 			type = kw;
 			value_seen = false;
+			if (!strcmp(p.tok, "next-header")) {
+				if (afi == FS_AFI_IPV4)
+					return bad(&p, "mixes IPv4 and IPv6 in one rule");
+				afi = FS_AFI_IPV6;
+			}
 			if (kw == FS_DST || kw == FS_SRC) {
 				if (!next(&p))
 					return bad(&p, "needs a prefix");
@@ -349,6 +357,11 @@ bool fs_text_parse(const char *s, struct fs_rule *r, struct fs_actions *a, struc
 		if (!type && (!strcmp(p.tok, "flow") || !strcmp(p.tok, "route") ||
 			      !strcmp(p.tok, "match")))
 			continue;
+		/* a rule without a prefix names its family (ExaBGP: flow route in an ipv6 block) */
+		if (!type && !afi && (!strcmp(p.tok, "ipv4") || !strcmp(p.tok, "ipv6"))) {
+			afi = p.tok[3] == '6' ? FS_AFI_IPV6 : FS_AFI_IPV4;
+			continue;
+		}
 		if (!type || type == FS_DST || type == FS_SRC)
 			return bad(&p, "unknown keyword");
 		if (!parse_value(&p, r, type))
@@ -439,6 +452,8 @@ bool fs_text_format(const struct fs_rule *r, const struct fs_actions *a, char *b
 	if (!cap)
 		return false;
 	buf[0] = 0;
+	if (r->afi == FS_AFI_IPV6 && !fs_rule_has(r, FS_DST) && !fs_rule_has(r, FS_SRC))
+		put(&o, " ipv6");
 	if (fs_rule_has(r, FS_DST))
 		put_prefix(&o, "destination", &r->dst);
 	if (fs_rule_has(r, FS_SRC))
