@@ -3,9 +3,11 @@
  *
  * A rule is a set of components, each at most once. Prefix components hold a prefix (and, for
  * IPv6, a bit offset); every other component is a list of operator terms: terms joined by AND
- * form a group, groups are ORed, as on the wire. The model is canonical: what decode returns,
- * encode writes back byte for byte (the smallest value width, the first term's AND bit clear,
- * reserved bits zero), so decode(encode(r)) equals r and rules compare with fs_rule_equal(). */
+ * form a group, groups are ORed, as on the wire. Encoding is canonical (the smallest value width,
+ * the first term's AND bit clear, reserved bits zero, types in increasing order), so
+ * decode(encode(r)) equals r (compare with fs_rule_equal()) and encode(decode(b)) is b whenever b
+ * was canonical. Decode also takes what the RFCs allow but we never send (a wider value than
+ * needed, the "true"/"false" operators); encode refuses the latter. */
 #ifndef RAMPART_FLOWSPEC_FS_H
 #define RAMPART_FLOWSPEC_FS_H
 
@@ -143,13 +145,16 @@ bool fs_actions_decode(const uint8_t *p, size_t len, struct fs_actions *out, str
 bool fs_actions_equal(const struct fs_actions *a, const struct fs_actions *b);
 
 /* --- text (text.c) ---
- * One line, compatible with ExaBGP's flow route (the braces and semicolons are optional):
+ * One line, compatible with ExaBGP's flow route (braces, brackets and semicolons are optional):
  *   [flow route] [match {] destination 192.0.2.10/32; protocol udp; source-port =53;
  *   packet-length >=512&<=1500 [}] then [{] rate-limit 0 [}]
- * Values after a keyword are ORed; '&' joins terms with AND. */
+ * Values after a keyword are ORed; '&' joins terms with AND. The family follows from the
+ * prefixes, else from next-header/flow-label, else a leading "ipv6"; IPv4 by default. The full
+ * grammar is at the top of text.c. a may be NULL when no "then" part is wanted. The error names
+ * the column and the token. */
 bool fs_text_parse(const char *s, struct fs_rule *r, struct fs_actions *a, struct fs_err *err);
-/* Canonical text, parseable by fs_text_parse; false if it does not fit (cap >= 1024 always does
- * for rules within FS_MAX_TERMS... not guaranteed: check the result). a may be NULL. */
+/* Canonical text that fs_text_parse turns back into the same rule and actions; false if it does
+ * not fit in cap (8 KiB always fits). a may be NULL. */
 bool fs_text_format(const struct fs_rule *r, const struct fs_actions *a, char *buf, size_t cap);
 
 #endif
