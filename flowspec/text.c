@@ -1,0 +1,513 @@
+/* The text form of a rule, for operators, configs and ExaBGP-style pipelines.
+ *
+ *   [flow route] [match {] destination 192.0.2.10/32; protocol udp; source-port =53;
+ *       packet-length >=512&<=1500; tcp-flags =syn&!ack; fragment is-fragment [}]
+ *   then [{] discard | rate-limit BYTES/S | rate-limit-packets PPS | redirect AS:N | IP:N | ASL:N
+ *       | mark DSCP | action sample|terminal|sample-terminal|none [}]
+ *
+ * Braces, brackets and semicolons only separate. After a component keyword come one or more
+ * values, ORed; inside a value '&' ANDs terms. Numeric terms take =, !=, <, <=, >, >= (bare means
+ * =); bitmask terms take = (all bits), ! (none), != (not all), bare (any), with flag names joined
+ * by '+' or a number. IPv6 prefixes may carry an offset: 2001:db8::/64/8. */
+#include <errno.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowspec/fs_int.h"
+
+struct name {
+	const char *s;
+	uint32_t v;
+};
+
+static const struct name protos[] = {
+	{"icmp", 1}, {"igmp", 2}, {"tcp", 6}, {"udp", 17}, {"gre", 47}, {"esp", 50}, {"ah", 51},
+	{"icmpv6", 58}, {"ospf", 89}, {"pim", 103}, {"sctp", 132}, {NULL, 0},
+};
+static const struct name tcp_flags[] = {
+	{"fin", FS_TCP_FIN}, {"syn", FS_TCP_SYN}, {"rst", FS_TCP_RST}, {"push", FS_TCP_PSH},
+	{"ack", FS_TCP_ACK}, {"urgent", FS_TCP_URG}, {"ece", FS_TCP_ECE}, {"cwr", FS_TCP_CWR},
+	{"psh", FS_TCP_PSH}, {"urg", FS_TCP_URG}, {NULL, 0}, /* aliases after the names we print */
+};
+static const struct name frags[] = {
+	{"dont-fragment", FS_FRAG_DF}, {"is-fragment", FS_FRAG_ISF},
+	{"first-fragment", FS_FRAG_FF}, {"last-fragment", FS_FRAG_LF}, {NULL, 0},
+};
+
+static const struct name *names_of(int type)
+{
+	return type == FS_PROTO ? protos : type == FS_TCP_FLAGS ? tcp_flags
+					   : type == FS_FRAGMENT ? frags : NULL;
+}
+
+static int keyword(const char *t)
+{
+	if (!strcmp(t, "next-header"))
+		return FS_PROTO; /* RFC 8956's name for type 3 */
+	for (int i = FS_DST; i <= FS_TYPE_MAX; i++)
+		if (!strcmp(t, fs_type_name(i)))
+			return i;
+	return 0;
+}
+
+/* ---- parse ---- */
+
+struct parser {
+	const char *s;
+	size_t pos, col; /* col: 1-based column of the current token */
+	char tok[1024]; /* a value with 16 ANDed terms is long */
+	struct fs_err *err;
+};
+
+/* Next token into p->tok; false at the end of the input (or on an over-long token). */
+static bool next(struct parser *p)
+{
+	static const char *sep = " \t\r\n;{}[]";
+	while (p->s[p->pos] && strchr(sep, p->s[p->pos]))
+		p->pos++;
+	if (!p->s[p->pos])
+		return false;
+	size_t n = strcspn(p->s + p->pos, sep);
+	p->col = p->pos + 1;
+	if (n >= sizeof p->tok) {
+		fs_errf(p->err, "column %zu: token longer than %zu characters", p->col, sizeof p->tok - 1);
+		p->tok[0] = 0;
+		return false;
+	}
+	memcpy(p->tok, p->s + p->pos, n);
+	p->tok[n] = 0;
+	p->pos += n;
+	return true;
+}
+
+static bool bad(struct parser *p, const char *why)
+{
+	fs_errf(p->err, "column %zu: '%s': %s", p->col, p->tok, why);
+	return false;
+}
+
+static bool number(const char *s, uint64_t max, uint32_t *out)
+{
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || *end || v > max)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* A number or a name from the component's table; bitmask names may be joined with '+'. */
+static bool term_value(int type, const char *s, uint32_t max, uint32_t *out)
+{
+	if (number(s, max, out))
+		return true;
+	const struct name *tab = names_of(type);
+	if (!tab)
+		return false;
+	bool multi = fs_type_is_bitmask(type);
+	uint32_t v = 0;
+	while (*s) {
+		size_t n = multi ? strcspn(s, "+") : strlen(s);
+		const struct name *m = tab;
+		while (m->s && (strlen(m->s) != n || strncmp(m->s, s, n)))
+			m++;
+		if (!m->s)
+			return false;
+		v |= m->v;
+		s += n;
+		if (*s == '+' && *++s == 0)
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+static bool parse_value(struct parser *p, struct fs_rule *r, int type)
+{
+	bool bm = fs_type_is_bitmask(type);
+	uint32_t max = fs_type_max(FS_AFI_IPV4, type) > fs_type_max(FS_AFI_IPV6, type)
+			       ? fs_type_max(FS_AFI_IPV4, type) : fs_type_max(FS_AFI_IPV6, type);
+	/* ExaBGP's spelling for "not a fragment" */
+	if (type == FS_FRAGMENT && !strcmp(p->tok, "not-a-fragment")) {
+		if (!fs_rule_add(r, type, FS_OP_NOT, FS_FRAG_ISF))
+			return bad(p, "too many terms");
+		return true;
+	}
+	size_t tl = strlen(p->tok);
+	if (p->tok[0] == '&' || p->tok[tl - 1] == '&' || strstr(p->tok, "&&"))
+		return bad(p, "empty term around '&'");
+	char *save, *tok = p->tok;
+	bool first = true;
+	for (char *t = strtok_r(tok, "&", &save); t; t = strtok_r(NULL, "&", &save), first = false) {
+		uint8_t op;
+		if (bm) {
+			op = !strncmp(t, "!=", 2) ? FS_OP_NOT | FS_OP_MATCH
+			     : *t == '!'          ? FS_OP_NOT
+			     : *t == '='          ? FS_OP_MATCH
+						  : 0;
+			t += op == (FS_OP_NOT | FS_OP_MATCH) ? 2 : op ? 1 : 0;
+		} else {
+			static const struct { const char *s; uint8_t op; } ops[] = {
+				{"!=", FS_OP_LT | FS_OP_GT}, {"<=", FS_OP_LT | FS_OP_EQ},
+				{">=", FS_OP_GT | FS_OP_EQ}, {"==", FS_OP_EQ}, {"=", FS_OP_EQ},
+				{"<", FS_OP_LT}, {">", FS_OP_GT},
+			};
+			op = FS_OP_EQ;
+			for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+				size_t n = strlen(ops[i].s);
+				if (!strncmp(t, ops[i].s, n)) {
+					op = ops[i].op;
+					t += n;
+					break;
+				}
+			}
+		}
+		uint32_t v;
+		if (!term_value(type, t, max, &v)) {
+			fs_errf(p->err, "column %zu: %s: '%s' is not a valid value (max %u)", p->col,
+				fs_type_name(type), t, max);
+			return false;
+		}
+		if (!first)
+			op |= FS_OP_AND;
+		if (!fs_rule_add(r, type, op, v)) {
+			fs_errf(p->err, "column %zu: %s: more than %d terms", p->col, fs_type_name(type),
+				FS_MAX_TERMS);
+			return false;
+		}
+	}
+	if (first)
+		return bad(p, "empty value");
+	return true;
+}
+
+static bool parse_prefix(struct parser *p, struct fs_rule *r, int type, int *afi)
+{
+	struct fs_prefix *fp = type == FS_DST ? &r->dst : &r->src;
+	char *off = NULL, *slash = strchr(p->tok, '/');
+	if (slash)
+		off = strchr(slash + 1, '/');
+	uint32_t offset = 0;
+	if (off) {
+		*off++ = 0;
+		if (!number(off, 128, &offset))
+			return bad(p, "bad prefix offset");
+	}
+	ip_prefix px;
+	if (!ip_prefix_parse(p->tok, &px))
+		return bad(p, "not a prefix (or host bits set)");
+	int fam = ip_is_v4(&px.addr) ? FS_AFI_IPV4 : FS_AFI_IPV6;
+	if (*afi && *afi != fam)
+		return bad(p, "mixes IPv4 and IPv6 in one rule");
+	if (fam == FS_AFI_IPV4 && off)
+		return bad(p, "an offset is for IPv6 prefixes only");
+	if (offset > px.len)
+		return bad(p, "offset beyond the prefix length");
+	/* bits before the offset are not matched; keep them zero, as decode returns them */
+	for (unsigned i = 0; i < offset; i++)
+		px.addr.b[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	*afi = fam;
+	fp->p = px;
+	fp->offset = (uint8_t)offset;
+	r->present |= (uint16_t)(1u << type);
+	return true;
+}
+
+static bool parse_rate(struct parser *p, float *out)
+{
+	if (!next(p))
+		return bad(p, "needs a rate");
+	char *end;
+	errno = 0;
+	double d = strtod(p->tok, &end);
+	if (errno || *end || !(d >= 0) || d > 3.4e38 || p->tok[0] == '-')
+		return bad(p, "not a rate (a number >= 0)");
+	*out = (float)d;
+	return true;
+}
+
+static bool parse_action(struct parser *p, struct fs_actions *a)
+{
+	const char *t = p->tok;
+	uint32_t bit = 0;
+	if (!strcmp(t, "discard")) {
+		bit = FS_ACT_RATE;
+		a->rate = 0;
+	} else if (!strcmp(t, "rate-limit")) {
+		bit = FS_ACT_RATE;
+		if (!parse_rate(p, &a->rate))
+			return false;
+	} else if (!strcmp(t, "rate-limit-packets")) {
+		bit = FS_ACT_RATE_PKTS;
+		if (!parse_rate(p, &a->rate_pkts))
+			return false;
+	} else if (!strcmp(t, "mark")) {
+		bit = FS_ACT_MARK;
+		uint32_t v;
+		if (!next(p) || !number(p->tok, 63, &v))
+			return bad(p, "mark needs a DSCP value 0..63");
+		a->dscp = (uint8_t)v;
+	} else if (!strcmp(t, "action")) {
+		bit = FS_ACT_ACTION;
+		if (!next(p))
+			return bad(p, "action needs sample, terminal, sample-terminal or none");
+		static const struct name acts[] = {
+			{"none", 0}, {"sample", FS_ACTION_SAMPLE}, {"terminal", FS_ACTION_TERMINAL},
+			{"sample-terminal", FS_ACTION_SAMPLE | FS_ACTION_TERMINAL}, {NULL, 0}};
+		const struct name *m = acts;
+		while (m->s && strcmp(m->s, p->tok))
+			m++;
+		if (!m->s)
+			return bad(p, "not sample, terminal, sample-terminal or none");
+		a->action = (uint8_t)m->v;
+	} else if (!strcmp(t, "redirect")) {
+		bit = FS_ACT_REDIRECT;
+		if (!next(p))
+			return bad(p, "redirect needs AS:N, IPv4:N or ASL:N");
+		char *colon = strrchr(p->tok, ':');
+		uint32_t g, l;
+		ip_addr ip;
+		if (!colon)
+			return bad(p, "redirect needs AS:N, IPv4:N or ASL:N");
+		*colon = 0;
+		size_t gl = strlen(p->tok);
+		if (ip_parse(p->tok, &ip) && ip_is_v4(&ip)) {
+			a->rt_form = FS_RT_IPV4;
+			a->rt_global = ip_v4_u32(&ip);
+			if (!number(colon + 1, 0xffff, &l))
+				return bad(p, "IPv4 form takes a local value 0..65535");
+		} else if (gl > 1 && p->tok[gl - 1] == 'L') {
+			p->tok[gl - 1] = 0;
+			a->rt_form = FS_RT_AS4;
+			if (!number(p->tok, 0xffffffff, &g) || !number(colon + 1, 0xffff, &l))
+				return bad(p, "4-octet AS form is ASL:0..65535");
+			a->rt_global = g;
+		} else {
+			if (!number(p->tok, 0xffffffff, &g) || !number(colon + 1, 0xffffffff, &l))
+				return bad(p, "not AS:N");
+			if (g > 0xffff && l > 0xffff)
+				return bad(p, "a 4-octet AS takes a local value 0..65535");
+			a->rt_form = g > 0xffff ? FS_RT_AS4 : FS_RT_AS2;
+			a->rt_global = g;
+		}
+		a->rt_local = l;
+	} else {
+		return bad(p, "unknown action");
+	}
+	if (a->present & bit)
+		return bad(p, "action given twice");
+	a->present |= bit;
+	return true;
+}
+
+bool fs_text_parse(const char *s, struct fs_rule *r, struct fs_actions *a, struct fs_err *err)
+{
+	struct parser p = {.s = s, .err = err};
+	int afi = 0, type = 0;
+	bool then = false, value_seen = true;
+	fs_rule_init(r, FS_AFI_IPV4);
+	if (a)
+		memset(a, 0, sizeof *a);
+	if (err)
+		err->msg[0] = 0;
+	while (next(&p)) {
+		int kw = then ? 0 : keyword(p.tok);
+		if (kw || !strcmp(p.tok, "then")) {
+			if (!value_seen) {
+				fs_errf(err, "column %zu: %s has no value", p.col, fs_type_name(type));
+				return false;
+			}
+		}
+		if (!then && !strcmp(p.tok, "then")) {
+			if (!a)
+				return bad(&p, "actions are not taken here");
+			then = true;
+			continue;
+		}
+		if (then) {
+			if (!parse_action(&p, a))
+				return false;
+			continue;
+		}
+		if (kw) {
+			if (fs_rule_has(r, kw))
+				return bad(&p, "component given twice");
+			type = kw;
+			value_seen = false;
+			if (!strcmp(p.tok, "next-header")) {
+				if (afi == FS_AFI_IPV4)
+					return bad(&p, "mixes IPv4 and IPv6 in one rule");
+				afi = FS_AFI_IPV6;
+			}
+			if (kw == FS_DST || kw == FS_SRC) {
+				if (!next(&p))
+					return bad(&p, "needs a prefix");
+				if (!parse_prefix(&p, r, kw, &afi))
+					return false;
+				value_seen = true;
+			}
+			continue;
+		}
+		if (!type && (!strcmp(p.tok, "flow") || !strcmp(p.tok, "route") ||
+			      !strcmp(p.tok, "match")))
+			continue;
+		/* a rule without a prefix names its family (ExaBGP: flow route in an ipv6 block) */
+		if (!type && !afi && (!strcmp(p.tok, "ipv4") || !strcmp(p.tok, "ipv6"))) {
+			afi = p.tok[3] == '6' ? FS_AFI_IPV6 : FS_AFI_IPV4;
+			continue;
+		}
+		if (!type || type == FS_DST || type == FS_SRC)
+			return bad(&p, "unknown keyword");
+		if (!parse_value(&p, r, type))
+			return false;
+		value_seen = true;
+	}
+	if (err && err->msg[0])
+		return false; /* next() failed on an over-long token */
+	if (!value_seen) {
+		fs_errf(err, "%s has no value", fs_type_name(type));
+		return false;
+	}
+	if (then && a && !a->present) {
+		fs_errf(err, "'then' without an action");
+		return false;
+	}
+	/* No prefix: the family follows from IPv6-only components. */
+	if (!afi)
+		afi = fs_rule_has(r, FS_FLOW_LABEL) ? FS_AFI_IPV6 : FS_AFI_IPV4;
+	r->afi = (uint8_t)afi;
+	if (!fs_rule_check(r, err))
+		return false;
+	return true;
+}
+
+/* ---- format ---- */
+
+struct out {
+	char *buf;
+	size_t cap, len;
+	bool err;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+	if (o->err)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->cap - o->len)
+		o->err = true;
+	else
+		o->len += (size_t)n;
+}
+
+static void put_value(struct out *o, int type, uint32_t v)
+{
+	const struct name *tab = names_of(type);
+	if (tab && !fs_type_is_bitmask(type)) {
+		for (const struct name *m = tab; m->s; m++)
+			if (m->v == v) {
+				put(o, "%s", m->s);
+				return;
+			}
+	} else if (tab && v) {
+		/* flag names joined by '+', when every bit has one */
+		uint32_t left = v;
+		for (const struct name *m = tab; m->s; m++)
+			left &= ~m->v;
+		if (!left) {
+			const char *sep = "";
+			for (const struct name *m = tab; m->s && v; m++)
+				if (v & m->v) {
+					put(o, "%s%s", sep, m->s);
+					v &= ~m->v;
+					sep = "+";
+				}
+			return;
+		}
+	}
+	put(o, "%u", v);
+}
+
+static void put_prefix(struct out *o, const char *kw, const struct fs_prefix *fp)
+{
+	char b[IP_PREFIX_STRLEN];
+	put(o, " %s %s", kw, ip_prefix_format(&fp->p, b));
+	if (fp->offset)
+		put(o, "/%u", fp->offset);
+}
+
+bool fs_text_format(const struct fs_rule *r, const struct fs_actions *a, char *buf, size_t cap)
+{
+	struct out o = {.buf = buf, .cap = cap};
+	if (!cap)
+		return false;
+	buf[0] = 0;
+	if (r->afi == FS_AFI_IPV6 && !fs_rule_has(r, FS_DST) && !fs_rule_has(r, FS_SRC))
+		put(&o, " ipv6");
+	if (fs_rule_has(r, FS_DST))
+		put_prefix(&o, "destination", &r->dst);
+	if (fs_rule_has(r, FS_SRC))
+		put_prefix(&o, "source", &r->src);
+	for (int t = FS_PROTO; t <= FS_TYPE_MAX; t++) {
+		if (!fs_rule_has(r, t))
+			continue;
+		const struct fs_list *l = &r->c[t];
+		put(&o, " %s", t == FS_PROTO && r->afi == FS_AFI_IPV6 ? "next-header" : fs_type_name(t));
+		for (unsigned i = 0; i < l->n; i++) {
+			uint8_t op = l->t[i].op;
+			put(&o, "%s", op & FS_OP_AND ? "&" : " ");
+			if (fs_type_is_bitmask(t)) {
+				static const char *bops[] = {"", "=", "!", "!="};
+				put(&o, "%s", bops[op & 3]);
+			} else {
+				static const char *nops[] = {"false", "=", ">", ">=", "<", "<=", "!=", "true"};
+				put(&o, "%s", nops[op & 7]);
+			}
+			put_value(&o, t, l->t[i].value);
+		}
+	}
+	if (a && a->present) {
+		put(&o, " then");
+		if (a->present & FS_ACT_RATE) {
+			if (a->rate == 0)
+				put(&o, " discard");
+			else
+				put(&o, " rate-limit %.9g", (double)a->rate);
+		}
+		if (a->present & FS_ACT_RATE_PKTS)
+			put(&o, " rate-limit-packets %.9g", (double)a->rate_pkts);
+		if (a->present & FS_ACT_ACTION) {
+			static const char *acts[] = {"none", "terminal", "sample", "sample-terminal"};
+			put(&o, " action %s", acts[a->action & 3]);
+		}
+		if (a->present & FS_ACT_REDIRECT) {
+			if (a->rt_form == FS_RT_IPV4) {
+				ip_addr ip;
+				char b[IP_STRLEN];
+				ip_from_v4_u32(&ip, a->rt_global);
+				put(&o, " redirect %s:%u", ip_format(&ip, b), a->rt_local);
+			} else {
+				put(&o, " redirect %u%s:%u", a->rt_global,
+				    a->rt_form == FS_RT_AS4 ? "L" : "", a->rt_local);
+			}
+		}
+		if (a->present & FS_ACT_MARK)
+			put(&o, " mark %u", a->dscp);
+	}
+	if (o.err)
+		return false;
+	/* drop the leading space */
+	if (o.len && buf[0] == ' ')
+		memmove(buf, buf + 1, o.len);
+	return true;
+}

@@ -1,0 +1,39 @@
+/* FlowSpec text parser on arbitrary strings. What parses must format and parse back to the same
+ * rule and actions, and encode to wire bytes that decode to the same rule. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowspec/fs.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > 4096)
+		return 0;
+	char in[4097];
+	memcpy(in, data, size);
+	in[size] = 0;
+	struct fs_rule r, r2;
+	struct fs_actions a, a2;
+	struct fs_err err;
+	if (!fs_text_parse(in, &r, &a, &err))
+		return 0;
+	char text[8192];
+	if (!fs_text_format(&r, &a, text, sizeof text))
+		abort();
+	if (!fs_text_parse(text, &r2, &a2, &err) || !fs_rule_equal(&r, &r2) || !fs_actions_equal(&a, &a2))
+		abort();
+	uint8_t out[FS_NLRI_MAX + 2];
+	struct wbuf w = wbuf_init(out, sizeof out);
+	if (!fs_nlri_encode(&r, &w, &err))
+		abort();
+	struct rbuf rb = rbuf_init(out, w.len);
+	if (!fs_nlri_decode(&rb, (enum fs_afi)r.afi, &r2, &err) || !fs_rule_equal(&r, &r2))
+		abort();
+	uint8_t ec[FS_ACTIONS_MAX * FS_EXTCOMM_LEN];
+	w = wbuf_init(ec, sizeof ec);
+	if (!fs_actions_encode(&a, &w, &err) || !fs_actions_decode(ec, w.len, &a2, &err) ||
+	    !fs_actions_equal(&a, &a2))
+		abort();
+	return 0;
+}
