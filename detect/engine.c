@@ -33,8 +33,18 @@ struct attack {
 	bool dead;    /* ended during this pass; compacted away */
 };
 
+/* A group's non-zero limits, listed once so the tick checks only those. */
+struct limits {
+	size_t n;
+	struct {
+		uint8_t d, c, m;
+		double limit;
+	} l[DET_DIRECTIONS * DET_CLASSES * DET_METRICS];
+};
+
 struct det_engine {
 	const struct det_config *cfg;
+	struct limits *limits; /* per group */
 	const struct det_networks *nets;
 	struct det_lpm whitelist;
 
@@ -141,8 +151,19 @@ struct det_engine *det_engine_new(const struct det_config *cfg, const struct det
 	e->mask = size - 1;
 	e->index = calloc(size, sizeof *e->index);
 	e->hosts = calloc(e->max_hosts, sizeof *e->hosts);
-	if (!e->index || !e->hosts || det_lpm_init(&e->whitelist) != 0)
+	e->limits = calloc(cfg->n_groups ? cfg->n_groups : 1, sizeof *e->limits);
+	if (!e->index || !e->hosts || !e->limits || det_lpm_init(&e->whitelist) != 0)
 		goto fail;
+	for (size_t g = 0; g < cfg->n_groups; g++) {
+		struct limits *l = &e->limits[g];
+		for (int d = 0; d < DET_DIRECTIONS; d++)
+			for (int c = 0; c < DET_CLASSES; c++)
+				for (int m = 0; m < DET_METRICS; m++) {
+					uint64_t lim = cfg->groups[g].thresholds.limit[d][c][m];
+					if (lim)
+						l->l[l->n++] = (typeof(l->l[0])){d, c, m, (double)lim};
+				}
+	}
 	for (size_t i = 0; i < cfg->n_whitelist; i++)
 		if (det_lpm_insert(&e->whitelist, &cfg->whitelist[i], 0) != 0)
 			goto fail;
@@ -160,6 +181,7 @@ void det_engine_free(struct det_engine *e)
 	free(e->index);
 	free(e->hosts);
 	free(e->open);
+	free(e->limits);
 	free(e);
 }
 
@@ -187,35 +209,23 @@ struct trigger {
 	double value, limit;
 };
 
-static const struct det_thresholds *group_thresholds(const struct det_engine *e, int group)
-{
-	if (group < 0 || (size_t)group >= e->cfg->n_groups)
-		return NULL;
-	return &e->cfg->groups[group].thresholds;
-}
-
 /* The limit the host exceeds most (by ratio), if any. */
 static bool over_threshold(const struct det_engine *e, const struct host *h, struct trigger *t)
 {
-	const struct det_thresholds *th = group_thresholds(e, h->group);
-	if (!th)
+	if (h->group < 0 || (size_t)h->group >= e->cfg->n_groups)
 		return false;
+	const struct limits *l = &e->limits[h->group];
 	double best = 1.0;
 	bool found = false;
-	for (int d = 0; d < DET_DIRECTIONS; d++)
-		for (int c = 0; c < DET_CLASSES; c++)
-			for (int m = 0; m < DET_METRICS; m++) {
-				uint64_t lim = th->limit[d][c][m];
-				if (!lim)
-					continue;
-				double v = h->rates.v[d][c][m];
-				if (v > (double)lim && v / (double)lim > best) {
-					best = v / (double)lim;
-					found = true;
-					if (t)
-						*t = (struct trigger){d, c, m, v, (double)lim};
-				}
-			}
+	for (size_t i = 0; i < l->n; i++) {
+		double v = h->rates.v[l->l[i].d][l->l[i].c][l->l[i].m], lim = l->l[i].limit;
+		if (v > lim && v / lim > best) {
+			best = v / lim;
+			found = true;
+			if (t)
+				*t = (struct trigger){l->l[i].d, l->l[i].c, l->l[i].m, v, lim};
+		}
+	}
 	return found;
 }
 
@@ -421,7 +431,18 @@ void det_engine_tick(struct det_engine *e, uint64_t now_ns, det_event_fn fn, voi
 	for (size_t i = e->n_hosts; i-- > 0;) {
 		struct host *h = &e->hosts[i];
 		bool seen = false;
-		for (int d = 0; d < DET_DIRECTIONS; d++)
+		for (int d = 0; d < DET_DIRECTIONS; d++) {
+			const uint64_t *k0 = h->acc.v[d][DET_TOTAL];
+			double *r0 = h->rates.v[d][DET_TOTAL];
+			/* a quiet direction (every class is part of TOTAL): once its rates fade below
+			 * one packet in a thousand seconds they are zero, which also keeps them out of
+			 * slow denormal arithmetic, and the direction costs nothing more */
+			if (!k0[DET_PPS] && !k0[DET_FLOWS] && r0[DET_PPS] < 1e-3 && r0[DET_BPS] < 1e-3 &&
+			    r0[DET_FLOWS] < 1e-3) {
+				if (r0[DET_PPS] != 0 || r0[DET_BPS] != 0 || r0[DET_FLOWS] != 0)
+					memset(h->rates.v[d], 0, sizeof h->rates.v[d]);
+				continue;
+			}
 			for (int c = 0; c < DET_CLASSES; c++) {
 				uint64_t *k = h->acc.v[d][c];
 				double *r = h->rates.v[d][c];
@@ -432,6 +453,7 @@ void det_engine_tick(struct det_engine *e, uint64_t now_ns, det_event_fn fn, voi
 					k[m] = 0;
 				}
 			}
+		}
 		if (seen || !h->last_seen_ns)
 			h->last_seen_ns = now_ns;
 		struct trigger t;
