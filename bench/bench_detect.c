@@ -72,6 +72,7 @@ int main(void)
 	groups[0].thresholds.limit[DET_IN][DET_TOTAL][DET_PPS] = 1000000000; /* checked, never hit */
 	groups[1].prefixes = g1, groups[1].n_prefixes = 2;
 	groups[1].thresholds.limit[DET_IN][DET_UDP][DET_PPS] = 1000000000;
+	groups[0].total.limit[DET_IN][DET_TOTAL][DET_BPS] = 1000000000000000ull; /* summed, never hit */
 	cfg.networks = nets, cfg.n_networks = 3;
 	cfg.groups = groups, cfg.n_groups = 2;
 	cfg.max_hosts = 1 << 18;

@@ -134,8 +134,9 @@ struct det_event {
 typedef void (*det_event_fn)(void *ctx, const struct det_event *ev);
 
 struct det_engine;
-/* Keeps cfg and nets (both must outlive the engine); the groups' thresholds are read once here.
- * Not implemented yet: det_hostgroup.total (per-group sums) is ignored. */
+/* Keeps cfg and nets (both must outlive the engine); the groups' thresholds and totals are read
+ * once here. A group over its `total` (the sum of its hosts' rates) opens one attack per prefix
+ * of the group (cfg->networks for group 0), each banned or refused like a host's. */
 struct det_engine *det_engine_new(const struct det_config *cfg, const struct det_networks *nets);
 void det_engine_free(struct det_engine *e);
 /* Adds a worker's counts for the current tick. */

@@ -5,7 +5,11 @@
  * max_hosts; memory is a fixed number of bytes per host and is freed when it goes quiet.
  * Attacks: the ongoing ones in creation order (ids increase with it), and a ring of the last
  * HISTORY finished. An attack is banned, or refused (whitelisted, max_bans): a refused attack
- * stays open, without events, until the host falls below its thresholds, so it is reported once. */
+ * stays open, without events, until the host falls below its thresholds, so it is reported once.
+ *
+ * Group totals (carpet bombing: many hosts each under their limits): every tick sums the rates of
+ * a group's hosts; over a `total` limit, each of the group's prefixes (the networks for group 0)
+ * becomes an attack of its own, banned like a host, and all end when the sum is back under. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +34,7 @@ struct attack {
 	struct det_ban_info info;
 	bool banned;  /* false: refused, open until the host calms down */
 	bool is_host; /* target is one host (/32, /128), so its rates are the host's */
+	int group_total; /* >= 0: a prefix of this group, attacked as part of the group's total */
 	bool dead;    /* ended during this pass; compacted away */
 };
 
@@ -45,6 +50,9 @@ struct limits {
 struct det_engine {
 	const struct det_config *cfg;
 	struct limits *limits; /* per group */
+	struct limits *totals; /* per group: its `total` limits */
+	struct det_rates *sums; /* per group: the sum of its hosts' rates at the last tick */
+	size_t *group_open;     /* per group: open attacks from its total */
 	const struct det_networks *nets;
 	struct det_lpm whitelist;
 
@@ -134,6 +142,16 @@ static void host_remove(struct det_engine *e, size_t i)
 
 /* ---- lifecycle ---------------------------------------------------------------------------- */
 
+static void limits_of(const struct det_thresholds *th, struct limits *l)
+{
+	l->n = 0;
+	for (int d = 0; d < DET_DIRECTIONS; d++)
+		for (int c = 0; c < DET_CLASSES; c++)
+			for (int m = 0; m < DET_METRICS; m++)
+				if (th->limit[d][c][m])
+					l->l[l->n++] = (typeof(l->l[0])){d, c, m, (double)th->limit[d][c][m]};
+}
+
 struct det_engine *det_engine_new(const struct det_config *cfg, const struct det_networks *nets)
 {
 	struct det_engine *e = calloc(1, sizeof *e);
@@ -151,18 +169,17 @@ struct det_engine *det_engine_new(const struct det_config *cfg, const struct det
 	e->mask = size - 1;
 	e->index = calloc(size, sizeof *e->index);
 	e->hosts = calloc(e->max_hosts, sizeof *e->hosts);
-	e->limits = calloc(cfg->n_groups ? cfg->n_groups : 1, sizeof *e->limits);
-	if (!e->index || !e->hosts || !e->limits || det_lpm_init(&e->whitelist) != 0)
+	size_t ng = cfg->n_groups ? cfg->n_groups : 1;
+	e->limits = calloc(ng, sizeof *e->limits);
+	e->totals = calloc(ng, sizeof *e->totals);
+	e->sums = calloc(ng, sizeof *e->sums);
+	e->group_open = calloc(ng, sizeof *e->group_open);
+	if (!e->index || !e->hosts || !e->limits || !e->totals || !e->sums || !e->group_open ||
+	    det_lpm_init(&e->whitelist) != 0)
 		goto fail;
 	for (size_t g = 0; g < cfg->n_groups; g++) {
-		struct limits *l = &e->limits[g];
-		for (int d = 0; d < DET_DIRECTIONS; d++)
-			for (int c = 0; c < DET_CLASSES; c++)
-				for (int m = 0; m < DET_METRICS; m++) {
-					uint64_t lim = cfg->groups[g].thresholds.limit[d][c][m];
-					if (lim)
-						l->l[l->n++] = (typeof(l->l[0])){d, c, m, (double)lim};
-				}
+		limits_of(&cfg->groups[g].thresholds, &e->limits[g]);
+		limits_of(&cfg->groups[g].total, &e->totals[g]);
 	}
 	for (size_t i = 0; i < cfg->n_whitelist; i++)
 		if (det_lpm_insert(&e->whitelist, &cfg->whitelist[i], 0) != 0)
@@ -182,6 +199,9 @@ void det_engine_free(struct det_engine *e)
 	free(e->hosts);
 	free(e->open);
 	free(e->limits);
+	free(e->totals);
+	free(e->sums);
+	free(e->group_open);
 	free(e);
 }
 
@@ -209,16 +229,13 @@ struct trigger {
 	double value, limit;
 };
 
-/* The limit the host exceeds most (by ratio), if any. */
-static bool over_threshold(const struct det_engine *e, const struct host *h, struct trigger *t)
+/* The limit r exceeds most (by ratio), if any. */
+static bool over(const struct limits *l, const struct det_rates *r, struct trigger *t)
 {
-	if (h->group < 0 || (size_t)h->group >= e->cfg->n_groups)
-		return false;
-	const struct limits *l = &e->limits[h->group];
 	double best = 1.0;
 	bool found = false;
 	for (size_t i = 0; i < l->n; i++) {
-		double v = h->rates.v[l->l[i].d][l->l[i].c][l->l[i].m], lim = l->l[i].limit;
+		double v = r->v[l->l[i].d][l->l[i].c][l->l[i].m], lim = l->l[i].limit;
 		if (v > lim && v / lim > best) {
 			best = v / lim;
 			found = true;
@@ -227,6 +244,18 @@ static bool over_threshold(const struct det_engine *e, const struct host *h, str
 		}
 	}
 	return found;
+}
+
+static bool over_threshold(const struct det_engine *e, const struct host *h, struct trigger *t)
+{
+	if (h->group < 0 || (size_t)h->group >= e->cfg->n_groups)
+		return false;
+	return over(&e->limits[h->group], &h->rates, t);
+}
+
+static bool over_total(const struct det_engine *e, int g, struct trigger *t)
+{
+	return over(&e->totals[g], &e->sums[g], t);
 }
 
 static uint32_t ban_time(const struct det_engine *e, int group)
@@ -267,6 +296,7 @@ static struct attack *attack_open(struct det_engine *e)
 	}
 	struct attack *a = &e->open[e->n_open++];
 	memset(a, 0, sizeof *a);
+	a->group_total = -1;
 	a->info.attack_id = e->next_attack_id++;
 	return a;
 }
@@ -310,6 +340,10 @@ static void attack_end(struct det_engine *e, struct attack *a, uint64_t now)
 		if (h->attack_id == a->info.attack_id)
 			h->attack_id = 0;
 	}
+	else if (a->group_total >= 0)
+		a->info.rates = e->sums[a->group_total];
+	if (a->group_total >= 0)
+		e->group_open[a->group_total]--;
 	if (a->banned)
 		e->n_banned--;
 	a->dead = true;
@@ -340,47 +374,83 @@ static const char *refusal(const struct det_engine *e, const ip_prefix *p)
 	return NULL;
 }
 
-static void detect(struct det_engine *e, struct host *h, const struct trigger *t, uint64_t now, det_event_fn fn,
-		   void *ctx)
+static struct attack *find_ban(struct det_engine *e, const ip_prefix *p)
 {
-	ip_prefix target;
-	ip_prefix_host(&target, &h->addr);
-	/* a manual ban of exactly this host already covers it */
-	for (size_t i = 0; i < e->n_open; i++) {
-		struct attack *o = &e->open[i];
-		if (!o->dead && o->banned && ip_prefix_equal(&o->info.target, &target)) {
-			h->attack_id = o->info.attack_id;
-			return;
-		}
-	}
+	for (size_t i = 0; i < e->n_open; i++)
+		if (!e->open[i].dead && e->open[i].banned && ip_prefix_equal(&e->open[i].info.target, p))
+			return &e->open[i];
+	return NULL;
+}
+
+/* Opens a detected attack on target and bans it, or refuses; the attack is returned for the
+ * caller to tie to its host or group, NULL on ENOMEM (it is detected again next tick). */
+static struct attack *start_attack(struct det_engine *e, const ip_prefix *target, int group,
+				   const struct det_rates *rates, const struct trigger *t, uint64_t now,
+				   det_event_fn fn, void *ctx)
+{
 	struct attack *a = attack_open(e);
 	if (!a)
-		return; /* ENOMEM: detected again next tick */
+		return NULL;
 	struct det_ban_info *b = &a->info;
-	b->target = target;
+	b->target = *target;
 	b->direction = t->dir;
-	b->hostgroup = h->group;
+	b->hostgroup = group;
 	b->since_ns = now;
 	b->trigger_class = t->cls;
 	b->trigger_metric = t->metric;
 	b->trigger_value = t->value;
 	b->trigger_limit = t->limit;
 	b->peak_value = t->value;
-	b->rates = h->rates;
-	a->is_host = true;
-	h->attack_id = b->attack_id;
+	b->rates = *rates;
 	emit(fn, ctx, a, DET_EV_ATTACK_DETECTED, now, 0, NULL);
-	const char *why = refusal(e, &target);
+	const char *why = refusal(e, target);
 	if (why) {
 		emit(fn, ctx, a, DET_EV_BAN_REFUSED, now, 0, why);
-		return;
+		return a;
 	}
-	uint32_t secs = ban_time(e, h->group);
+	uint32_t secs = ban_time(e, group);
 	a->banned = true;
 	b->active = true;
 	b->until_ns = now + (uint64_t)secs * 1000000000ull;
 	e->n_banned++;
 	emit(fn, ctx, a, DET_EV_BAN, now, secs, NULL);
+	return a;
+}
+
+static void detect_host(struct det_engine *e, struct host *h, const struct trigger *t, uint64_t now,
+			det_event_fn fn, void *ctx)
+{
+	ip_prefix target;
+	ip_prefix_host(&target, &h->addr);
+	/* a ban of exactly this host (manual) already covers it */
+	struct attack *a = find_ban(e, &target);
+	if (!a) {
+		a = start_attack(e, &target, h->group, &h->rates, t, now, fn, ctx);
+		if (!a)
+			return;
+		a->is_host = true;
+	}
+	h->attack_id = a->info.attack_id;
+}
+
+/* Every prefix of group g over its total; prefixes already banned (manually) are left alone. */
+static void detect_group(struct det_engine *e, int g, const struct trigger *t, uint64_t now, det_event_fn fn,
+			 void *ctx)
+{
+	const struct det_config *cfg = e->cfg;
+	const ip_prefix *p = g == 0 ? cfg->networks : cfg->groups[g].prefixes;
+	size_t n = g == 0 ? cfg->n_networks : cfg->groups[g].n_prefixes;
+	for (size_t i = 0; i < n; i++) {
+		ip_prefix q = p[i];
+		ip_prefix_mask(&q);
+		if (find_ban(e, &q))
+			continue;
+		struct attack *a = start_attack(e, &q, g, &e->sums[g], t, now, fn, ctx);
+		if (!a)
+			continue;
+		a->group_total = g;
+		e->group_open[g]++;
+	}
 }
 
 /* Ban expiry, and the end of refused attacks. */
@@ -392,10 +462,15 @@ static void run_attacks(struct det_engine *e, uint64_t now, det_event_fn fn, voi
 		if (a->dead)
 			continue;
 		struct host *h = attack_host(e, a);
+		const struct det_rates *r = h ? &h->rates : NULL;
 		bool going_on = h && over_threshold(e, h, NULL);
-		if (h) {
-			a->info.rates = h->rates;
-			double v = h->rates.v[a->info.direction][a->info.trigger_class][a->info.trigger_metric];
+		if (a->group_total >= 0) {
+			r = &e->sums[a->group_total];
+			going_on = over_total(e, a->group_total, NULL);
+		}
+		if (r) {
+			a->info.rates = *r;
+			double v = r->v[a->info.direction][a->info.trigger_class][a->info.trigger_metric];
 			if (!a->info.manual && v > a->info.peak_value)
 				a->info.peak_value = v;
 		}
@@ -426,6 +501,11 @@ void det_engine_tick(struct det_engine *e, uint64_t now_ns, det_event_fn fn, voi
 	/* EMA of the rate over the elapsed capture time: the same time constant at any tick length */
 	double alpha = e->cfg->average_s ? 1.0 - exp(-dt / (double)e->cfg->average_s) : 1.0;
 	uint64_t idle_ns = (uint64_t)e->cfg->host_idle_s * 1000000000ull;
+	bool sum_groups = false;
+	for (size_t g = 0; g < e->cfg->n_groups; g++)
+		sum_groups |= e->totals[g].n > 0;
+	if (sum_groups)
+		memset(e->sums, 0, e->cfg->n_groups * sizeof *e->sums);
 
 	/* backwards, so removing host i moves an already visited host into its place */
 	for (size_t i = e->n_hosts; i-- > 0;) {
@@ -457,24 +537,27 @@ void det_engine_tick(struct det_engine *e, uint64_t now_ns, det_event_fn fn, voi
 		if (seen || !h->last_seen_ns)
 			h->last_seen_ns = now_ns;
 		struct trigger t;
+		if (sum_groups && (size_t)h->group < e->cfg->n_groups && e->totals[h->group].n) {
+			double *sum = &e->sums[h->group].v[0][0][0];
+			const double *r = &h->rates.v[0][0][0];
+			for (size_t k = 0; k < DET_DIRECTIONS * DET_CLASSES * DET_METRICS; k++)
+				sum[k] += r[k];
+		}
 		if (!h->attack_id && over_threshold(e, h, &t))
-			detect(e, h, &t, now_ns, fn, ctx);
+			detect_host(e, h, &t, now_ns, fn, ctx);
 		else if (!h->attack_id && !seen && now_ns - h->last_seen_ns >= idle_ns)
 			host_remove(e, i);
+	}
+	for (size_t g = 0; sum_groups && g < e->cfg->n_groups; g++) {
+		struct trigger t;
+		if (!e->group_open[g] && over_total(e, (int)g, &t))
+			detect_group(e, (int)g, &t, now_ns, fn, ctx);
 	}
 	run_attacks(e, now_ns, fn, ctx);
 	compact(e);
 }
 
 /* ---- manual bans -------------------------------------------------------------------------- */
-
-static struct attack *find_ban(struct det_engine *e, const ip_prefix *p)
-{
-	for (size_t i = 0; i < e->n_open; i++)
-		if (!e->open[i].dead && e->open[i].banned && ip_prefix_equal(&e->open[i].info.target, p))
-			return &e->open[i];
-	return NULL;
-}
 
 int det_engine_ban(struct det_engine *e, const ip_prefix *target, uint32_t seconds, uint64_t now_ns,
 		   det_event_fn fn, void *ctx, const char **why)

@@ -546,6 +546,65 @@ static void test_refused(void **state)
 	sm_free(s);
 }
 
+static void group_totals(struct det_config *cfg)
+{
+	cfg->groups[0].total.limit[DET_IN][DET_TOTAL][DET_PPS] = 1000;
+	cfg->groups[1].total.limit[DET_IN][DET_TOTAL][DET_PPS] = 3000;
+}
+
+/* Carpet bombing: every host under its own limit, the group's sum over its total. */
+static void test_group_total(void **state)
+{
+	(void)state;
+	struct sm *s = sm_new(group_totals);
+	char host[32];
+	/* 8 gold hosts at 500 pps: 4000 > 3000 for the group, each far under udp 5000 */
+	for (int i = 0; i < 20; i++) {
+		for (int h = 0; h < 8; h++) {
+			snprintf(host, sizeof host, "192.0.2.%d", 140 + h);
+			feed(s->e, s->c, host, 500, 0.1);
+		}
+		run(s, NULL, 0, 0.1);
+	}
+	assert_int_equal(s->rec.n, 2);
+	assert_int_equal(s->rec.ev[0].type, DET_EV_ATTACK_DETECTED);
+	assert_int_equal(s->rec.ev[1].type, DET_EV_BAN);
+	ip_prefix gold = P("192.0.2.128/25");
+	assert_true(ip_prefix_equal(&s->rec.ev[1].target, &gold));
+	assert_int_equal(s->rec.ev[1].hostgroup, 1);
+	assert_int_equal(s->rec.ev[1].ban_seconds, 30);
+	assert_true(s->rec.ev[0].trigger_limit == 3000);
+	assert_true(s->rec.ev[0].trigger_value > 3000);
+	assert_true(s->rec.ev[1].rates.v[DET_IN][DET_TOTAL][DET_PPS] > 3000);
+
+	/* the default group: 4 hosts at 350 pps (limit 500 each), 1400 > 1000 in all; its
+	 * networks are 192.0.2.0/24, which holds the whitelisted .1, and 2001:db8:10::/48 */
+	for (int i = 0; i < 20; i++) {
+		for (int h = 0; h < 4; h++) {
+			snprintf(host, sizeof host, "192.0.2.%d", 10 + h);
+			feed(s->e, s->c, host, 350, 0.1);
+		}
+		run(s, NULL, 0, 0.1);
+	}
+	assert_int_equal(s->rec.n, 6);
+	assert_int_equal(s->rec.ev[3].type, DET_EV_BAN_REFUSED);
+	assert_string_equal(s->rec.ev[3].reason, "whitelisted");
+	assert_int_equal(s->rec.ev[5].type, DET_EV_BAN);
+	ip_prefix v6 = P("2001:db8:10::/48");
+	assert_true(ip_prefix_equal(&s->rec.ev[5].target, &v6));
+	assert_int_equal(s->rec.ev[5].hostgroup, 0);
+
+	/* all quiet: the refused one ends at once, the bans at their time */
+	run(s, NULL, 0, 40);
+	assert_int_equal(s->rec.n, 8);
+	assert_int_equal(s->rec.ev[6].type, DET_EV_UNBAN);
+	assert_int_equal(s->rec.ev[7].type, DET_EV_UNBAN);
+	struct det_ban_info list[8];
+	assert_int_equal(det_engine_bans(s->e, list, 8), 0);
+	assert_int_equal(det_engine_attacks(s->e, list, 8), 3);
+	sm_free(s);
+}
+
 static void test_manual(void **state)
 {
 	(void)state;
@@ -715,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_unban_while_attack_goes_on),
 		cmocka_unit_test(test_group_thresholds_and_ban_time),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_group_total),
 		cmocka_unit_test(test_manual),
 		cmocka_unit_test(test_top_and_idle),
 		cmocka_unit_test(test_idle_churn),
