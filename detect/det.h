@@ -70,7 +70,10 @@ struct det_config {
 	uint32_t host_idle_s;  /* a host's state is freed after this long without traffic or ban */
 };
 
-/* Fills defaults (no networks, no groups beyond an empty default). */
+/* Fills defaults. Allocates nothing: networks, whitelist and groups are NULL/0 and belong to
+ * whoever sets them (conf/). With n_groups == 0 hosts are counted and rated but no threshold is
+ * checked. max_hosts defaults to 1 << 20: tables reserve address space for that many, memory
+ * becomes resident only as hosts appear. */
 void det_config_defaults(struct det_config *cfg);
 
 /* ---- monitored networks: longest-prefix match -------------------------------------------- */
@@ -101,7 +104,9 @@ size_t det_counters_hosts(const struct det_counters *c);
 enum det_event_type {
 	DET_EV_ATTACK_DETECTED, /* a threshold was crossed */
 	DET_EV_BAN,             /* mitigation starts (detected or manual) */
-	DET_EV_BAN_REFUSED,     /* detected, but whitelisted or over max_bans: not mitigated */
+	DET_EV_BAN_REFUSED,     /* detected, but whitelisted or over max_bans: not mitigated; the
+				   attack stays open without further events until the host falls
+				   below its thresholds, then ends quietly (no UNBAN) */
 	DET_EV_BAN_EXTENDED,    /* ban time passed while the attack goes on */
 	DET_EV_UNBAN,           /* mitigation ends (ban time passed, or manual) */
 };
@@ -129,6 +134,9 @@ struct det_event {
 typedef void (*det_event_fn)(void *ctx, const struct det_event *ev);
 
 struct det_engine;
+/* Keeps cfg and nets (both must outlive the engine); the groups' thresholds and totals are read
+ * once here. A group over its `total` (the sum of its hosts' rates) opens one attack per prefix
+ * of the group (cfg->networks for group 0), each banned or refused like a host's. */
 struct det_engine *det_engine_new(const struct det_config *cfg, const struct det_networks *nets);
 void det_engine_free(struct det_engine *e);
 /* Adds a worker's counts for the current tick. */
@@ -139,7 +147,9 @@ void det_engine_merge(struct det_engine *e, const struct det_counters *c);
 void det_engine_tick(struct det_engine *e, uint64_t now_ns, det_event_fn fn, void *ctx);
 
 /* Manual ban of a host or prefix for `seconds` (0 = ban_time). Refused (returns -1, *why set)
- * for a whitelisted or unmonitored address, or past max_bans. */
+ * for a whitelisted or unmonitored address, or past max_bans, or one already banned. A prefix
+ * that contains a whitelisted prefix counts as whitelisted. A manual ban is never extended: it
+ * ends with an UNBAN when its time is up. */
 int det_engine_ban(struct det_engine *e, const ip_prefix *target, uint32_t seconds, uint64_t now_ns,
 		   det_event_fn fn, void *ctx, const char **why);
 /* Manual unban; -1 when there is no such ban. */
