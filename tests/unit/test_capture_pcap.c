@@ -186,6 +186,8 @@ struct pkt {
 
 static void put(struct pkt *k, const void *p, size_t n)
 {
+	if (n == 0) /* raw IP has no link header: p is NULL */
+		return;
 	memcpy(k->b + k->len, p, n);
 	k->len += n;
 }
