@@ -46,7 +46,9 @@ struct cap_pcap_stats {
 
 struct cap_pcap;
 
-/* Live capture on an interface, promiscuous, non-blocking reads with a short timeout. */
+/* Link types: Ethernet, raw IP, Linux cooked v1/v2; any other fails at open with a clear error.
+ * Live capture on an interface: promiscuous, immediate mode, 256-byte snap length (headers are
+ * all the decoder needs; bytes come from the IP length), reads wait at most 100 ms. */
 struct cap_pcap *cap_pcap_open_live(const char *ifname, char *err, size_t errlen);
 /* Offline replay of a pcap/pcapng file; CAP_SPEED_RECORDED sleeps to keep the capture's pace. */
 struct cap_pcap *cap_pcap_open_offline(const char *path, enum cap_pcap_speed speed, char *err,
@@ -58,7 +60,8 @@ void cap_pcap_close(struct cap_pcap *p);
 typedef void (*cap_record_fn)(void *ctx, const struct flow_record *rec);
 
 /* Reads and decodes up to max frames. Returns the number of frames read (0 when a live read
- * timed out with nothing), or -1 at the end of an offline file or on a capture error (err set). */
+ * timed out with nothing; an offline read never returns 0), or -1 at the end of an offline file
+ * or on a capture error (err set). */
 int cap_pcap_dispatch(struct cap_pcap *p, int max, cap_record_fn fn, void *ctx, char *err,
 		      size_t errlen);
 /* The timestamp (capture clock, ns) of the last frame read; 0 before the first. */

@@ -373,6 +373,58 @@ static void test_not_ip(void **state)
 
 /* ---- IPv4 ------------------------------------------------------------------------------------- */
 
+/* The type and code both reach dst_port (type << 8 | code), for ICMP and ICMPv6 alike; every TCP
+ * flag bit is kept as on the wire, ECE and CWR included. */
+static void test_icmp_type_code_and_tcp_flags(void **state)
+{
+	(void)state;
+	struct flow_record r;
+	struct frame f = {0};
+	eth(&f, 0x0800);
+	ipv4(&f, 1, 5, 48, 0);
+	put(&f, (const uint8_t[]){3, 3, 0xfc, 0xfc, 0, 0, 0, 0}, 8); /* port unreachable */
+	put(&f, PAYLOAD8, 8);
+	put(&f, PAYLOAD8, 8);
+	assert_int_equal(decode(&f, &r), CAP_DECODE_OK);
+	assert_int_equal(r.protocol, 1);
+	assert_int_equal(r.dst_port, 3 << 8 | 3);
+	assert_int_equal(r.src_port, 0);
+
+	f = (struct frame){0};
+	eth(&f, 0x86dd);
+	ipv6(&f, 58, 8);
+	put(&f, (const uint8_t[]){1, 4, 0, 0, 0, 0, 0, 0}, 8); /* unreachable, port unreachable */
+	assert_int_equal(decode(&f, &r), CAP_DECODE_OK);
+	assert_int_equal(r.protocol, 58);
+	assert_int_equal(r.dst_port, 1 << 8 | 4);
+
+	/* ICMP with only the type captured: IP-level record, no half-read code */
+	f = (struct frame){0};
+	eth(&f, 0x0800);
+	ipv4(&f, 1, 5, 28, 0);
+	put(&f, (const uint8_t[]){8}, 1);
+	assert_int_equal(decode(&f, &r), CAP_DECODE_OK);
+	assert_int_equal(r.protocol, 1);
+	assert_int_equal(r.dst_port, 0);
+
+	static const uint8_t flags[] = {TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK, TCP_URG, 0x40, 0x80,
+					TCP_SYN | TCP_ACK, TCP_FIN | TCP_PSH | TCP_URG, 0xff};
+	for (size_t i = 0; i < sizeof flags; i++) {
+		uint8_t tcp[20];
+		memcpy(tcp, TCP_HDR, 20);
+		tcp[13] = flags[i];
+		f = (struct frame){0};
+		eth(&f, 0x0800);
+		ipv4(&f, 6, 5, 40, 0);
+		put(&f, tcp, 20);
+		assert_int_equal(decode(&f, &r), CAP_DECODE_OK);
+		assert_int_equal(r.protocol, 6);
+		assert_int_equal(r.tcp_flags, flags[i]);
+		assert_int_equal(r.src_port, 40000);
+		assert_int_equal(r.dst_port, 80);
+	}
+}
+
 static void test_ipv4_fragments(void **state)
 {
 	(void)state;
@@ -779,6 +831,7 @@ int main(void)
 		cmocka_unit_test(test_vlan_tags),
 		cmocka_unit_test(test_mpls),
 		cmocka_unit_test(test_not_ip),
+		cmocka_unit_test(test_icmp_type_code_and_tcp_flags),
 		cmocka_unit_test(test_ipv4_fragments),
 		cmocka_unit_test(test_ipv4_options_and_bad_headers),
 		cmocka_unit_test(test_ipv4_length_bounds_transport),
