@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# Runs every benchmark and prints its figures. BUILD dir as $1.
+# Runs every benchmark on one core (taskset -c 0) and prints its figures. BUILD dir as $1.
+# The shared captures come from $RAMPART_DATA or ../shared/data next to the repository.
 set -u
 build=${1:-build}
 cd "$(dirname "$0")/.."
+data=${RAMPART_DATA:-../shared/data}
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
 for b in "$build"/bench/bench_*; do
 	[ -x "$b" ] || continue
-	echo "=== $(basename "$b")"
-	taskset -c 0 "$b" || echo "$(basename "$b") failed"
+	name=$(basename "$b")
+	args=()
+	case $name in
+	bench_pipeline) args=("$data/mirror-attack-mix.pcap" 3) ;;
+	bench_flows) args=("$data/flows") ;;
+	# the writer's own speed: rows queued first, then written to files
+	bench_storage) args=(--rows 1000000 --events 100 --prefill --queue 1048576) ;;
+	esac
+	echo "=== $name ${args[*]}"
+	taskset -c 0 "$b" "${args[@]}" || echo "$name failed"
 done
 for s in bench/*.sh; do
 	[ -f "$s" ] || continue
