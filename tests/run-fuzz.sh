@@ -11,7 +11,7 @@ for t in "$dir"/fuzz_*; do
 	work=$(mktemp -d)
 	[ -d "$seeds" ] && cp -r "$seeds"/. "$work"/ 2>/dev/null
 	if (cd "$dir" && ./"$name" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=0 "$work" >"$name.log" 2>&1); then
-		pass=$((pass + 1)); echo "fuzz $name: ${secs}s clean ($(grep -oE 'stat::number_of_executed_units: [0-9]+|#[0-9]+ +DONE' "$dir/$name.log" | tail -1))"
+		pass=$((pass + 1)); echo "fuzz $name: ${secs}s clean ($(grep -oE 'Done [0-9]+ runs' "$dir/$name.log" | tail -1))"
 	else
 		fail=$((fail + 1)); echo "fuzz $name: FAILED"; tail -30 "$dir/$name.log"
 	fi
