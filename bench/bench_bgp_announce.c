@@ -103,8 +103,10 @@ static void bulk(struct drv *d, bool withdraw, size_t n, const char *first, cons
 	attrs_blackhole(&attrs, nh);
 	struct bgp_peer_status st[MAX_PEERS];
 	size_t np = bgp_speaker_peers(d->spk, st, MAX_PEERS);
+	/* bulk prefixes are IPv4: a peer without IPv4 unicast is owed none of them */
 	for (size_t i = 0; i < np && i < MAX_PEERS; i++)
-		d->bulk_target[i] = st[i].prefixes_sent + (withdraw ? 0 : n);
+		d->bulk_target[i] = st[i].prefixes_sent +
+				    (withdraw || !(st[i].families & BGP_FAM_IPV4_UNICAST) ? 0 : n);
 	clock_gettime(CLOCK_MONOTONIC, &d->bulk_t0);
 	uint32_t base = ip_v4_u32(&a);
 	size_t bad = 0;

@@ -6,6 +6,7 @@
 #   bird_start NS DIR CONF                 BIRD 2 in NS with config CONF; control socket, pid and
 #                                          log in DIR; waits until it answers
 #   bird_stop NS DIR                       stops it (and waits for it to be gone)
+#   bird_kill DIR                          kills it with SIGKILL, as a crash would
 #   birdc_in NS DIR CMD...                 runs a birdc command against that BIRD
 #   wait_for SECONDS CMD...                retries CMD every 0.1 s until it succeeds or time is up
 #   check NAME CMD...                      runs CMD, counts and prints PASS/FAIL
@@ -37,6 +38,9 @@ log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 netns_pair() {
 	local a=$1 b=$2 addrs_a=$3 addrs_b=$4 ns addrs addr
 	local tmp_a="vra$$" tmp_b="vrb$$"
+	# a namespace left by a run that was killed -9 would make "add" fail
+	ip netns del "$a" 2>/dev/null
+	ip netns del "$b" 2>/dev/null
 	ip netns add "$a" || return 1
 	lib_on_exit "ip netns del $a"
 	ip netns add "$b" || return 1
@@ -78,6 +82,18 @@ bird_stop() {
 	done
 	kill -9 "$pid" 2>/dev/null
 	rm -f "$dir/bird.pid"
+}
+
+bird_kill() {
+	local dir=$1 pid
+	[ -f "$dir/bird.pid" ] || return 0
+	pid=$(cat "$dir/bird.pid")
+	kill -9 "$pid" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	rm -f "$dir/bird.pid" "$dir/bird.ctl"
 }
 
 birdc_in() {
