@@ -621,19 +621,51 @@ bool bgp_session_accept(struct bgp_session *s, int fd)
 	return true;
 }
 
+/* Shutdown, best effort and without the loop (the caller may free it next): what is queued, then
+ * CEASE if all of that went, since after a partial message a NOTIFICATION would be garbage.
+ * libevent keeps the start of a socket bufferevent's output frozen to all but its own write
+ * path, so evbuffer_write() cannot be used here: we send the chunks ourselves. */
+static void send_cease_now(struct bgp_session *s)
+{
+	int fd = bufferevent_getfd(s->bev);
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	bool all = true;
+	struct evbuffer_iovec v[16];
+	struct evbuffer_ptr at;
+	evbuffer_ptr_set(out, &at, 0, EVBUFFER_PTR_SET);
+	while (all) {
+		int n = evbuffer_peek(out, -1, &at, v, 16);
+		if (n <= 0)
+			break;
+		size_t done = 0;
+		for (int i = 0; i < n && i < 16 && all; i++) {
+			ssize_t w = send(fd, v[i].iov_base, v[i].iov_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+			all = w == (ssize_t)v[i].iov_len;
+			done += w > 0 ? (size_t)w : 0;
+		}
+		if (n <= 16 || evbuffer_ptr_set(out, &at, done, EVBUFFER_PTR_ADD) < 0)
+			break;
+	}
+	if (all) {
+		uint8_t buf[32];
+		struct wbuf w = wbuf_init(buf, sizeof buf);
+		size_t len = bgp_msg_notification(&w, BGP_ERR_CEASE, BGP_ERR_CEASE_SHUTDOWN, NULL, 0);
+		(void)!send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	/* unread input would turn close() into a RST, which can discard the CEASE at the peer */
+	shutdown(fd, SHUT_WR);
+	uint8_t sink[4096];
+	for (int i = 0; i < 64 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
+		;
+}
+
 void bgp_session_free(struct bgp_session *s)
 {
 	if (!s)
 		return;
 	if (s->bev) {
-		if (s->state >= ST_OPENSENT) {
-			/* best effort: whatever the socket takes now, CEASE last */
-			uint8_t buf[32];
-			struct wbuf w = wbuf_init(buf, sizeof buf);
-			bufferevent_write(s->bev, buf, bgp_msg_notification(&w, BGP_ERR_CEASE,
-									  BGP_ERR_CEASE_SHUTDOWN, NULL, 0));
-			evbuffer_write(bufferevent_get_output(s->bev), bufferevent_getfd(s->bev));
-		}
+		if (s->state >= ST_OPENSENT)
+			send_cease_now(s);
 		bufferevent_free(s->bev);
 		s->bev = NULL;
 		set_state(s, ST_IDLE, "speaker shut down");

@@ -244,8 +244,18 @@ static void test_speaker_session_replay(void **state)
 	assert_string_not_equal(st.state, "Established");
 	assert_non_null(strstr(st.last_error, "NOTIFICATION"));
 
+	/* once more up, then the speaker shuts down: CEASE/Administrative Shutdown, then EOF */
 	close(p.fd);
+	accept_peer(&p);
+	handshake(&p, &announced);
 	bgp_speaker_free(p.spk);
+	while ((t = next_msg(&p)) == BGP_MSG_KEEPALIVE)
+		;
+	assert_int_equal(t, BGP_MSG_NOTIFICATION);
+	assert_int_equal(p.msg[19], BGP_ERR_CEASE);
+	assert_int_equal(p.msg[20], BGP_ERR_CEASE_SHUTDOWN);
+	assert_int_equal(next_msg(&p), -1);
+	close(p.fd);
 	close(p.lfd);
 	event_base_free(p.base);
 }
