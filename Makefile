@@ -46,12 +46,14 @@ $(BUILD)/obj/%.o: %.c $(HEADERS)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/librampart.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/libdaemon.a: $(DAEMON_OBJ)
+	@mkdir -p $(dir $@)
 	@rm -f $@
-	ar rcs $@ $^ $(if $(DAEMON_OBJ),,)
+	ar rcs $@ $^
 
 $(BUILD)/rampartd: $(BUILD)/obj/rampartd/main.o $(BUILD)/libdaemon.a $(BUILD)/librampart.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
