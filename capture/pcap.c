@@ -1,11 +1,12 @@
 /* The libpcap source: a live interface or a pcap/pcapng file, frames decoded into records.
  *
- * Live capture blocks at most LIVE_TIMEOUT_MS in pcap_dispatch(), so the caller's loop gets
- * control back on a quiet link and can move its clock on. Offline replay either runs flat out
+ * Live capture waits at most LIVE_TIMEOUT_MS for a frame, so the caller's loop gets control back
+ * on a quiet link and can move its clock on (and see that it was asked to stop). Offline replay either runs flat out
  * or sleeps to keep the capture's own pace. Frames that do not decode are counted per result
  * and logged once per kind with the frame number, its lengths, the reason and its first bytes. */
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ enum cap_link { LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2 };
 
 struct cap_pcap {
 	pcap_t *pc;
+	int fd; /* live: the selectable descriptor we wait on; -1 offline */
 	char name[128]; /* interface or file, for log lines */
 	enum cap_link link;
 	bool offline;
@@ -98,6 +100,7 @@ static struct cap_pcap *wrap(pcap_t *pc, const char *name, bool offline, char *e
 		return NULL;
 	}
 	p->pc = pc;
+	p->fd = -1;
 	p->link = link;
 	p->offline = offline;
 	p->nano = pcap_get_tstamp_precision(pc) == PCAP_TSTAMP_PRECISION_NANO;
@@ -118,8 +121,8 @@ struct cap_pcap *cap_pcap_open_live(const char *ifname, char *err, size_t errlen
 	/* Immediate mode: a packet reaches the counters as soon as it arrives instead of waiting for
 	 * a ring block to fill or time out, so detection latency does not depend on the link's rate.
 	 * Under load the ring still holds many frames and one dispatch drains up to max of them, so
-	 * the wakeups amortise. The timeout bounds the wait on a quiet link: the caller gets control
-	 * back at least every LIVE_TIMEOUT_MS to move its clock on. */
+	 * the wakeups amortise. In immediate mode libpcap on Linux polls its ring with no timeout at
+	 * all, so the handle is non-blocking and cap_pcap_dispatch() does the bounded wait itself. */
 	pcap_set_immediate_mode(pc, 1);
 	pcap_set_timeout(pc, LIVE_TIMEOUT_MS);
 	pcap_set_buffer_size(pc, LIVE_BUFFER_BYTES);
@@ -133,7 +136,17 @@ struct cap_pcap *cap_pcap_open_live(const char *ifname, char *err, size_t errlen
 	}
 	if (rc > 0)
 		log_warn("capture %s: %s: %s", ifname, pcap_statustostr(rc), pcap_geterr(pc));
-	return wrap(pc, ifname, false, err, errlen);
+	int fd = pcap_get_selectable_fd(pc);
+	if (fd < 0 || pcap_setnonblock(pc, 1, ebuf) != 0) {
+		snprintf(err, errlen, "%s: cannot make the capture non-blocking: %s", ifname,
+			 fd < 0 ? "no selectable descriptor" : ebuf);
+		pcap_close(pc);
+		return NULL;
+	}
+	struct cap_pcap *p = wrap(pc, ifname, false, err, errlen);
+	if (p)
+		p->fd = fd;
+	return p;
 }
 
 struct cap_pcap *cap_pcap_open_offline(const char *path, enum cap_pcap_speed speed, char *err,
@@ -280,6 +293,12 @@ int cap_pcap_dispatch(struct cap_pcap *p, int max, cap_record_fn fn, void *ctx, 
 		return dispatch_offline(p, max, err, errlen);
 	}
 	int rc = pcap_dispatch(p->pc, max, on_frame, (u_char *)p);
+	if (rc == 0) {
+		struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
+		if (poll(&pfd, 1, LIVE_TIMEOUT_MS) <= 0)
+			return 0; /* quiet link (or EINTR): the caller moves its clock on */
+		rc = pcap_dispatch(p->pc, max, on_frame, (u_char *)p);
+	}
 	if (rc == PCAP_ERROR_BREAK)
 		return 0;
 	if (rc < 0) {
