@@ -129,6 +129,7 @@ static const struct ckey capture_keys[] = {
 	{.name = "sflow", .type = K_MAP, .sub = sflow_keys},
 	{.name = "netflow", .type = K_MAP, .sub = netflow_keys},
 	{.name = "ipfix", .type = K_MAP, .sub = ipfix_keys},
+	INT("udp_rcvbuf", struct conf_capture, udp_rcvbuf, 65536, 1u << 30),
 	END,
 };
 
@@ -289,6 +290,7 @@ void conf_defaults(struct rampart_conf *c)
 	c->capture.flow_active_timeout_s = 60;
 	c->capture.flow_inactive_timeout_s = 15;
 	c->capture.flow_table_size = 262144;
+	c->capture.udp_rcvbuf = 32u << 20;
 
 	c->mitigation.action = DET_MIT_BLACKHOLE;
 	c->mitigation.max_bans = 1000;

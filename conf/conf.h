@@ -34,6 +34,7 @@ struct conf_capture {
 	size_t n_netflow;
 	struct conf_listen ipfix[CONF_MAX_LISTEN];
 	size_t n_ipfix;
+	uint32_t udp_rcvbuf; /* receive buffer per flow listener socket, bytes; default 32 MiB */
 };
 
 struct conf_mitigation {

@@ -188,14 +188,77 @@ static int cmd_top(struct rampart *rp, int argc, char **argv, struct evbuffer *o
 	return 0;
 }
 
+/* ---- flow export listeners -------------------------------------------------------------- */
+
+static void listener_stats_line(const struct rd_worker_stats *s, struct evbuffer *out)
+{
+	const struct rd_flowsrc_stats *u = &s->udp;
+	evbuffer_add_printf(out,
+			    "listener %s: datagrams %" PRIu64 " bytes %" PRIu64 " kernel_drops %" PRIu64
+			    " oversize %" PRIu64 " truncated %" PRIu64 " malformed %" PRIu64 " wrong_version %" PRIu64
+			    " exporters %" PRIu64 " refused_exporter %" PRIu64 " rcvbuf %" PRIu32 " flows_dropped %" PRIu64
+			    " hosts_overflow %" PRIu64 "\n",
+			    s->name, u->datagrams, u->bytes, u->kernel_drops, u->oversize,
+			    u->decode.result[CAP_FLOW_TRUNCATED], u->decode.result[CAP_FLOW_MALFORMED],
+			    u->decode.result[CAP_FLOW_VERSION], u->decode.exporters, u->decode.result[CAP_FLOW_TABLE_FULL],
+			    u->rcvbuf, s->flows_dropped, s->hosts_overflow);
+}
+
+static const char *flow_source_name(uint8_t src)
+{
+	static const char *names[] = {"mirror", "sflow", "netflow5", "netflow9", "ipfix"};
+	return src < sizeof names / sizeof names[0] ? names[src] : "?";
+}
+
+/* Per listener: its kernel drops; per exporter: what came, what was lost and why. */
+static int cmd_exporters(struct rampart *rp, struct evbuffer *out)
+{
+	static struct rd_worker_stats s;
+	unsigned listeners = 0;
+	for (unsigned i = 0; i < rp->n_workers; i++) {
+		rd_worker_stats(rp->workers[i], &s);
+		if (!s.flow)
+			continue;
+		listeners++;
+		evbuffer_add_printf(out, "listener %s: datagrams %" PRIu64 " kernel_drops %" PRIu64 " oversize %" PRIu64
+				    " exporters %zu\n",
+				    s.name, s.udp.datagrams, s.udp.kernel_drops, s.udp.oversize, s.n_exporters);
+		size_t shown = s.n_exporters < RD_EXPORTERS_SHOWN ? s.n_exporters : RD_EXPORTERS_SHOWN;
+		if (shown)
+			evbuffer_add_printf(out, "  %-40s %-9s %-10s %-6s %10s %10s %9s %9s %9s %9s %s\n", "exporter",
+					    "protocol", "domain", "rate", "datagrams", "records", "malformed",
+					    "tmpl_miss", "seq_gaps", "templates", "last seen");
+		for (size_t j = 0; j < shown; j++) {
+			const struct cap_exporter_info *e = &s.exporters[j];
+			char a[IP_STRLEN], seen[32];
+			format_time(e->last_seen_ns, seen, sizeof seen);
+			evbuffer_add_printf(out,
+					    "  %-40s %-9s %-10" PRIu32 " %-6" PRIu32 " %10" PRIu64 " %10" PRIu64 " %9" PRIu64
+					    " %9" PRIu64 " %9" PRIu64 " %9" PRIu32 " %s\n",
+					    ip_format(&e->addr, a), flow_source_name(e->source), e->domain,
+					    e->sampling_rate, e->datagrams, e->records, e->malformed, e->template_misses,
+					    e->sequence_gaps, e->templates, seen);
+		}
+		if (shown < s.n_exporters)
+			evbuffer_add_printf(out, "  ... %zu more exporters not shown\n", s.n_exporters - shown);
+	}
+	if (listeners == 0)
+		evbuffer_add_printf(out, "no flow listeners (capture.sflow/netflow/ipfix.listen)\n");
+	return 0;
+}
+
 static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 {
 	char clock[32];
 	format_time(rd_now_ns(rp), clock, sizeof clock);
 	evbuffer_add_printf(out, "clock %s ticks %" PRIu64 " hosts %zu\n", clock, rp->ticks, det_engine_hosts(rp->engine));
 	for (unsigned i = 0; i < rp->n_workers; i++) {
-		struct rd_worker_stats s;
+		static struct rd_worker_stats s; /* large (exporters); the main loop is one thread */
 		rd_worker_stats(rp->workers[i], &s);
+		if (s.flow) {
+			listener_stats_line(&s, out);
+			continue;
+		}
 		evbuffer_add_printf(out,
 				    "capture %s: frames %" PRIu64 " decoded %" PRIu64 " truncated %" PRIu64
 				    " malformed %" PRIu64 " not_ip %" PRIu64 " kernel_drops %" PRIu64
@@ -231,6 +294,7 @@ static const char help_text[] =
 	"peers                          BGP sessions\n"
 	"top [incoming|outgoing] [pps|bps|flows] [N]   busiest hosts now\n"
 	"stats                          capture, storage and decision counters\n"
+	"exporters                      flow listeners and their exporters' counters\n"
 	"help                           this text\n";
 
 int rd_command(struct rampart *rp, const char *line, struct evbuffer *out)
@@ -261,12 +325,14 @@ int rd_command(struct rampart *rp, const char *line, struct evbuffer *out)
 		return cmd_top(rp, argc, argv, out);
 	if (!strcmp(cmd, "stats") && argc == 1)
 		return cmd_stats(rp, out);
+	if (!strcmp(cmd, "exporters") && argc == 1)
+		return cmd_exporters(rp, out);
 	if (!strcmp(cmd, "help") && argc == 1) {
 		evbuffer_add(out, help_text, sizeof help_text - 1);
 		return 0;
 	}
 	if (!strcmp(cmd, "bans") || !strcmp(cmd, "attacks") || !strcmp(cmd, "peers") || !strcmp(cmd, "stats") ||
-	    !strcmp(cmd, "help"))
+	    !strcmp(cmd, "help") || !strcmp(cmd, "exporters"))
 		return fail(out, "%s takes no arguments", cmd);
 	return fail(out, "unknown command '%.64s' (try 'help')", cmd);
 }

@@ -14,6 +14,7 @@
 
 #include "../bgp/bgp.h"
 #include "../capture/cap.h"
+#include "../capture/flows.h"
 #include "../conf/conf.h"
 #include "../detect/det.h"
 #include "../lib/spsc.h"
@@ -53,11 +54,49 @@ struct rampart {
 
 /* ---- capture workers (worker.c) ---------------------------------------------------------- */
 
+/* ---- flow export listeners (flowsrc.c) ----------------------------------------------------- */
+
+enum rd_flow_proto { RD_FLOW_SFLOW, RD_FLOW_NETFLOW /* v5, v9 and IPFIX by version */, RD_FLOW_IPFIX };
+
+struct rd_flowsrc;
+
+struct rd_flowsrc_stats {
+	uint64_t datagrams;
+	uint64_t bytes;
+	uint64_t kernel_drops;  /* the socket's receive-buffer drops (SO_RXQ_OVFL), as of the last
+				   datagram read */
+	uint64_t oversize;      /* datagrams larger than a receive buffer: dropped */
+	uint64_t errors;        /* recvmmsg failures */
+	uint32_t rcvbuf;        /* receive buffer the kernel granted, bytes */
+	struct cap_flow_stats decode;
+};
+
+const char *rd_flow_proto_name(enum rd_flow_proto p);
+/* Binds a UDP socket on listen ("a.b.c.d:port", "[v6]:port") with SO_REUSEPORT, SO_RXQ_OVFL and
+ * a receive buffer of rcvbuf bytes (SO_RCVBUFFORCE when allowed). */
+struct rd_flowsrc *rd_flowsrc_open(enum rd_flow_proto proto, const char *listen, uint32_t rcvbuf,
+				   const struct cap_flow_config *fcfg, char *err, size_t errlen);
+void rd_flowsrc_close(struct rd_flowsrc *s);
+const char *rd_flowsrc_name(const struct rd_flowsrc *s);
+/* poll() for a datagram: >0 readable, 0 timeout, -1 error. */
+int rd_flowsrc_wait(struct rd_flowsrc *s, int timeout_ms);
+/* Reads one batch without waiting and decodes it, records to fn; *recv_ns is the wall clock at
+ * which the batch was read. Returns datagrams read (0: none waiting), -1 on a socket error. */
+int rd_flowsrc_dispatch(struct rd_flowsrc *s, cap_record_fn fn, void *arg, uint64_t *recv_ns, char *err,
+			size_t errlen);
+void rd_flowsrc_stats(const struct rd_flowsrc *s, struct rd_flowsrc_stats *out);
+size_t rd_flowsrc_exporters(const struct rd_flowsrc *s, struct cap_exporter_info *out, size_t max);
+
 struct rd_worker_source {
 	const char *interface;          /* live capture, or */
-	const char *pcap_file;          /* offline replay */
+	const char *pcap_file;          /* offline replay, or */
+	const char *listen;             /* a flow export listener of protocol flow_proto */
+	enum rd_flow_proto flow_proto;
 	enum cap_pcap_speed speed;
 };
+
+/* Exporters shown per listener by `rampartctl exporters` (the decoder remembers more). */
+#define RD_EXPORTERS_SHOWN 64
 
 /* A message from a worker to the main loop: the counters for one tick. */
 struct rd_tick_msg {
@@ -82,6 +121,11 @@ struct rd_worker_stats {
 	uint64_t flows_dropped; /* flow rows the storage ring refused */
 	uint64_t hosts_overflow;
 	bool finished;          /* replay reached the end of the file */
+	/* flow export listeners only */
+	bool flow;
+	struct rd_flowsrc_stats udp;
+	struct cap_exporter_info exporters[RD_EXPORTERS_SHOWN];
+	size_t n_exporters;     /* exporters known (may exceed RD_EXPORTERS_SHOWN) */
 };
 void rd_worker_stats(struct rd_worker *w, struct rd_worker_stats *out);
 

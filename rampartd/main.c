@@ -65,11 +65,11 @@ static void announce_plan(const struct rampart *rp, const char *pcap)
 		log_info("capture: replaying %s", pcap);
 	for (size_t i = 0; !pcap && i < c->capture.n_pcap_interfaces; i++)
 		log_info("capture: interface %s", c->capture.pcap_interfaces[i]);
-	if (!pcap && c->capture.n_pcap_interfaces == 0)
+	if (!pcap && c->capture.n_pcap_interfaces == 0 && !c->capture.n_sflow && !c->capture.n_netflow &&
+	    !c->capture.n_ipfix)
 		log_warn("capture: no interfaces configured (capture.pcap.interfaces): nothing will be seen");
-	if (c->capture.n_sflow || c->capture.n_netflow || c->capture.n_ipfix)
-		log_warn("capture: sflow/netflow/ipfix listeners are configured but not yet supported by this "
-			 "build; they are ignored");
+	if (pcap && (c->capture.n_sflow || c->capture.n_netflow || c->capture.n_ipfix))
+		log_warn("capture: --pcap replays a capture on its own clock; the flow listeners are not started");
 	if (rp->storage)
 		log_info("storage: flow rows and attack events go to %s", st_writer_destination(rp->storage));
 	if (c->mitigation.dry_run)
@@ -194,10 +194,27 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	unsigned n_sources = pcap ? 1 : (unsigned)rp.conf.capture.n_pcap_interfaces;
-	if (n_sources > RD_MAX_WORKERS) {
-		log_err("at most %d capture interfaces", RD_MAX_WORKERS);
+	/* Sources: the replayed file, or the interfaces then one worker per flow listen address. */
+	const struct conf_capture *cc = &rp.conf.capture;
+	struct rd_worker_source sources[RD_MAX_WORKERS];
+	unsigned n_sources = 0;
+	size_t n_wanted = pcap ? 1 : cc->n_pcap_interfaces + cc->n_sflow + cc->n_netflow + cc->n_ipfix;
+	if (n_wanted > RD_MAX_WORKERS) {
+		log_err("at most %d capture sources (interfaces and flow listen addresses), %zu configured",
+			RD_MAX_WORKERS, n_wanted);
 		goto out;
+	}
+	if (pcap) {
+		sources[n_sources++] = (struct rd_worker_source){.pcap_file = pcap, .speed = speed};
+	} else {
+		for (size_t i = 0; i < cc->n_pcap_interfaces; i++)
+			sources[n_sources++] = (struct rd_worker_source){.interface = cc->pcap_interfaces[i]};
+		for (size_t i = 0; i < cc->n_sflow; i++)
+			sources[n_sources++] = (struct rd_worker_source){.listen = cc->sflow[i].addr, .flow_proto = RD_FLOW_SFLOW};
+		for (size_t i = 0; i < cc->n_netflow; i++)
+			sources[n_sources++] = (struct rd_worker_source){.listen = cc->netflow[i].addr, .flow_proto = RD_FLOW_NETFLOW};
+		for (size_t i = 0; i < cc->n_ipfix; i++)
+			sources[n_sources++] = (struct rd_worker_source){.listen = cc->ipfix[i].addr, .flow_proto = RD_FLOW_IPFIX};
 	}
 	rp.storage = st_writer_new(&rp.conf.storage, n_sources ? n_sources : 1, err, sizeof err);
 	if (!rp.storage) {
@@ -212,12 +229,7 @@ int main(int argc, char **argv)
 		}
 	}
 	for (unsigned i = 0; i < n_sources; i++) {
-		struct rd_worker_source src = {.speed = speed};
-		if (pcap)
-			src.pcap_file = pcap;
-		else
-			src.interface = rp.conf.capture.pcap_interfaces[i];
-		rp.workers[i] = rd_worker_new(&rp, i, &src, err, sizeof err);
+		rp.workers[i] = rd_worker_new(&rp, i, &sources[i], err, sizeof err);
 		if (!rp.workers[i]) {
 			log_err("capture: %s", err);
 			goto out;

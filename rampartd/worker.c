@@ -1,6 +1,13 @@
 /* A capture worker: one thread per source. It reads frames, decodes them, aggregates flows for
  * storage and counts per host for detection, all in memory it owns. Once per tick of the capture
- * clock it hands its counters to the main loop and takes an empty set back. */
+ * clock it hands its counters to the main loop and takes an empty set back.
+ *
+ * A flow export listener (flowsrc.c) is a source too: its records are flows a router already
+ * aggregated, so they go to the counters and to storage as they are, without the flow table.
+ * Its clock is the wall clock at which datagrams are received, like a live interface's: the
+ * records' own start/end times are the exporter's clock, in the past by up to the exporter's
+ * active timeout and not ordered across exporters, so they cannot drive ticks (docs/FLOWS.md). */
+#include <poll.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,8 +33,9 @@ struct rd_worker {
 	struct rd_worker_source src;
 	bool offline;
 
-	struct cap_pcap *pcap;
-	struct cap_flowtable *flows;
+	struct cap_pcap *pcap;      /* a mirror source, or */
+	struct rd_flowsrc *udp;     /* a flow export listener */
+	struct cap_flowtable *flows; /* mirror sources only */
 	struct st_flow_producer *flows_out;
 	struct det_counters *sets[COUNTER_SETS];
 	struct det_counters *cur;
@@ -90,18 +98,27 @@ static void export_flow(void *ctx, const struct flow_record *flow)
 
 static void refresh_stats(struct rd_worker *w)
 {
-	struct rd_worker_stats s = {.name = w->name};
-	cap_pcap_stats(w->pcap, &s.pcap);
-	cap_flowtable_stats(w->flows, &s.flows);
-	s.flows_dropped = w->flows_dropped;
+	/* static-sized and large (the exporters): built in place under the lock, not on the stack */
+	pthread_mutex_lock(&w->stats_lock);
+	struct rd_worker_stats *s = &w->stats;
+	memset(s, 0, sizeof *s);
+	s->name = w->name;
+	if (w->pcap)
+		cap_pcap_stats(w->pcap, &s->pcap);
+	if (w->flows)
+		cap_flowtable_stats(w->flows, &s->flows);
+	if (w->udp) {
+		s->flow = true;
+		rd_flowsrc_stats(w->udp, &s->udp);
+		s->n_exporters = rd_flowsrc_exporters(w->udp, s->exporters, RD_EXPORTERS_SHOWN);
+	}
+	s->flows_dropped = w->flows_dropped;
 	for (int i = 0; i < COUNTER_SETS; i++) {
 		if (w->sets[i] == w->cur)
 			w->overflow_seen[i] = det_counters_overflow(w->cur);
-		s.hosts_overflow += w->overflow_seen[i];
+		s->hosts_overflow += w->overflow_seen[i];
 	}
-	s.finished = atomic_load(&w->finished);
-	pthread_mutex_lock(&w->stats_lock);
-	w->stats = s;
+	s->finished = atomic_load(&w->finished);
 	pthread_mutex_unlock(&w->stats_lock);
 }
 
@@ -117,7 +134,8 @@ static bool publish_tick(struct rd_worker *w, uint64_t end_ns)
 			return false;
 		usleep(100);
 	}
-	cap_flowtable_expire(w->flows, end_ns, export_flow, w);
+	if (w->flows)
+		cap_flowtable_expire(w->flows, end_ns, export_flow, w);
 	refresh_stats(w);
 	struct rd_tick_msg msg = {.counters = w->cur, .tick_end_ns = end_ns};
 	if (!spsc_push(w->ready, &msg)) {
@@ -157,9 +175,48 @@ static void on_record(void *ctx, const struct flow_record *r)
 	det_counters_add(w->cur, r, new_flow ? 1 : 0);
 }
 
+/* An exported flow (or an sFlow sample): counted as it is, the counters scaling by its sampling
+ * rate, and stored raw with the rate. A NetFlow/IPFIX record is one flow; an sFlow sample is one
+ * sampled packet, not a new flow, so sFlow adds nothing to flows/s. */
+static void on_exported(void *ctx, const struct flow_record *r)
+{
+	struct rd_worker *w = ctx;
+	det_counters_add(w->cur, r, r->source == FLOW_SRC_SFLOW ? 0 : 1);
+	if (!st_push_flow(w->flows_out, r))
+		w->flows_dropped++;
+}
+
+/* A listener's loop: batches while datagrams wait, ticks by the wall clock between batches, and
+ * sleeps in poll() at most until the next tick when the socket is empty. */
+static void *listener_main(struct rd_worker *w)
+{
+	char err[256];
+	log_info("%s: listening", w->name);
+	while (!atomic_load(&w->stop)) {
+		uint64_t now = wall_ns();
+		if (w->next_tick_ns == 0 || now >= w->next_tick_ns)
+			advance_clock(w, now);
+		uint64_t recv_ns;
+		int n = rd_flowsrc_dispatch(w->udp, on_exported, w, &recv_ns, err, sizeof err);
+		if (n > 0)
+			continue;
+		if (n < 0) {
+			log_err("%s", err);
+			usleep(100000); /* a socket error is not a reason to spin */
+			continue;
+		}
+		now = wall_ns();
+		uint64_t wait_ns = w->next_tick_ns > now ? w->next_tick_ns - now : 0;
+		rd_flowsrc_wait(w->udp, (int)((wait_ns + 999999) / 1000000));
+	}
+	return NULL;
+}
+
 static void *worker_main(void *arg)
 {
 	struct rd_worker *w = arg;
+	if (w->udp)
+		return listener_main(w);
 	char err[256];
 	bool quiet = false;
 	log_info("%s: capturing", w->name);
@@ -214,24 +271,32 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 	w->offline = src->pcap_file != NULL;
 	w->tick_ns = (uint64_t)rp->conf.detect.tick_ms * 1000000ull;
 	pthread_mutex_init(&w->stats_lock, NULL);
-	snprintf(w->name, sizeof w->name, "%s %s", w->offline ? "replay" : "pcap",
-		 w->offline ? src->pcap_file : src->interface);
+	if (src->listen)
+		snprintf(w->name, sizeof w->name, "%s %s", rd_flow_proto_name(src->flow_proto), src->listen);
+	else
+		snprintf(w->name, sizeof w->name, "%s %s", w->offline ? "replay" : "pcap",
+			 w->offline ? src->pcap_file : src->interface);
 
 	char perr[256] = "";
-	if (w->offline)
+	const struct conf_capture *cc = &rp->conf.capture;
+	if (src->listen) {
+		w->udp = rd_flowsrc_open(src->flow_proto, src->listen, cc->udp_rcvbuf, NULL, err, errlen);
+		if (!w->udp)
+			goto fail;
+	} else if (w->offline)
 		w->pcap = cap_pcap_open_offline(src->pcap_file, src->speed, perr, sizeof perr);
 	else
 		w->pcap = cap_pcap_open_live(src->interface, perr, sizeof perr);
-	if (!w->pcap) {
+	if (!w->udp && !w->pcap) {
 		snprintf(err, errlen, "%s: %s", w->name, perr);
 		goto fail;
 	}
-	const struct conf_capture *cc = &rp->conf.capture;
-	w->flows = cap_flowtable_new(cc->flow_table_size, cc->flow_active_timeout_s, cc->flow_inactive_timeout_s);
+	if (w->pcap)
+		w->flows = cap_flowtable_new(cc->flow_table_size, cc->flow_active_timeout_s, cc->flow_inactive_timeout_s);
 	w->flows_out = st_writer_flow_producer(rp->storage, idx);
 	w->ready = spsc_new(COUNTER_SETS + 1, sizeof(struct rd_tick_msg));
 	w->spare = spsc_new(COUNTER_SETS + 1, sizeof(struct det_counters *));
-	if (!w->flows || !w->flows_out || !w->ready || !w->spare) {
+	if ((w->pcap && !w->flows) || !w->flows_out || !w->ready || !w->spare) {
 		snprintf(err, errlen, "%s: out of memory", w->name);
 		goto fail;
 	}
@@ -270,7 +335,8 @@ void rd_worker_stop(struct rd_worker *w)
 	atomic_store(&w->stop, true);
 	pthread_join(w->thread, NULL);
 	w->started = false;
-	cap_flowtable_flush(w->flows, export_flow, w);
+	if (w->flows)
+		cap_flowtable_flush(w->flows, export_flow, w);
 	refresh_stats(w);
 }
 
@@ -281,6 +347,7 @@ void rd_worker_free(struct rd_worker *w)
 	rd_worker_stop(w);
 	if (w->pcap)
 		cap_pcap_close(w->pcap);
+	rd_flowsrc_close(w->udp);
 	if (w->flows)
 		cap_flowtable_free(w->flows);
 	for (int i = 0; i < COUNTER_SETS; i++)
