@@ -130,6 +130,7 @@ static const struct ckey capture_keys[] = {
 	{.name = "netflow", .type = K_MAP, .sub = netflow_keys},
 	{.name = "ipfix", .type = K_MAP, .sub = ipfix_keys},
 	INT("udp_rcvbuf", struct conf_capture, udp_rcvbuf, 65536, 1u << 30),
+	DUR("flow_spread", struct conf_capture, flow_spread_s, 0, 60),
 	END,
 };
 
@@ -291,6 +292,7 @@ void conf_defaults(struct rampart_conf *c)
 	c->capture.flow_inactive_timeout_s = 15;
 	c->capture.flow_table_size = 262144;
 	c->capture.udp_rcvbuf = 32u << 20;
+	c->capture.flow_spread_s = 4;
 
 	c->mitigation.action = DET_MIT_BLACKHOLE;
 	c->mitigation.max_bans = 1000;

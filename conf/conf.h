@@ -35,6 +35,9 @@ struct conf_capture {
 	struct conf_listen ipfix[CONF_MAX_LISTEN];
 	size_t n_ipfix;
 	uint32_t udp_rcvbuf; /* receive buffer per flow listener socket, bytes; default 32 MiB */
+	uint32_t flow_spread_s; /* an exported record's packets are counted over at most this many
+				   seconds from receipt, as long as the record lasted; 0 = all at
+				   receipt. Default 4 */
 };
 
 struct conf_mitigation {

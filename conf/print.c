@@ -161,7 +161,7 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	listeners(f, "sflow", cc->sflow, cc->n_sflow);
 	listeners(f, "netflow", cc->netflow, cc->n_netflow);
 	listeners(f, "ipfix", cc->ipfix, cc->n_ipfix);
-	fprintf(f, "  udp_rcvbuf: %u\n", cc->udp_rcvbuf);
+	fprintf(f, "  udp_rcvbuf: %u\n  flow_spread: %u\n", cc->udp_rcvbuf, cc->flow_spread_s);
 
 	const struct conf_mitigation *m = &c->mitigation;
 	fprintf(f, "mitigation:\n  action: %s\n  blackhole:\n    communities: [", action_name(m->action));

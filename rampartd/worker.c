@@ -23,6 +23,12 @@
 /* Counter sets in flight per worker: one being filled, the others queued to or merged by the
  * main loop. Three lets the worker run a tick ahead of a busy main loop without waiting. */
 #define COUNTER_SETS 3
+/* A flow listener spreads each record over the ticks it lasted (capture.flow_spread), into a ring
+ * of counter sets for the ticks ahead, at most this many; and into at most SPREAD_DEPOSITS of
+ * them, so a long record costs a few counter updates, not one per tick. */
+#define SPREAD_MAX_TICKS 64
+#define SPREAD_DEPOSITS 8
+#define MAX_SETS (SPREAD_MAX_TICKS + COUNTER_SETS - 1)
 /* A large capture gap (or a clock jump) is bridged with one long tick, not thousands. */
 #define MAX_EMPTY_TICKS 50
 
@@ -37,8 +43,13 @@ struct rd_worker {
 	struct rd_flowsrc *udp;     /* a flow export listener */
 	struct cap_flowtable *flows; /* mirror sources only */
 	struct st_flow_producer *flows_out;
-	struct det_counters *sets[COUNTER_SETS];
-	struct det_counters *cur;
+	struct det_counters *sets[MAX_SETS];
+	unsigned n_sets;
+	struct det_counters *cur;  /* == ahead[head] when spreading */
+	/* Flow listeners: ahead[(head + i) % spread_ticks] counts the tick i ticks from now. */
+	struct det_counters *ahead[SPREAD_MAX_TICKS];
+	unsigned spread_ticks;     /* 1: no spreading, everything counts in the current tick */
+	unsigned head;
 	struct spsc *ready; /* worker -> main: struct rd_tick_msg */
 	struct spsc *spare; /* main -> worker: struct det_counters * */
 
@@ -54,7 +65,7 @@ struct rd_worker {
 
 	uint64_t flows_dropped; /* written by the worker only */
 	/* det_counters_overflow() of each set, read while the worker owned it */
-	uint64_t overflow_seen[COUNTER_SETS];
+	uint64_t overflow_seen[MAX_SETS];
 
 	/* Statistics snapshot, refreshed once per tick; the lock is never taken per packet. */
 	pthread_mutex_t stats_lock;
@@ -113,9 +124,12 @@ static void refresh_stats(struct rd_worker *w)
 		s->n_exporters = rd_flowsrc_exporters(w->udp, s->exporters, RD_EXPORTERS_SHOWN);
 	}
 	s->flows_dropped = w->flows_dropped;
-	for (int i = 0; i < COUNTER_SETS; i++) {
-		if (w->sets[i] == w->cur)
-			w->overflow_seen[i] = det_counters_overflow(w->cur);
+	for (unsigned i = 0; i < w->n_sets; i++) {
+		bool mine = w->sets[i] == w->cur;
+		for (unsigned j = 0; j < w->spread_ticks && !mine; j++)
+			mine = w->sets[i] == w->ahead[j];
+		if (mine)
+			w->overflow_seen[i] = det_counters_overflow(w->sets[i]);
 		s->hosts_overflow += w->overflow_seen[i];
 	}
 	s->finished = atomic_load(&w->finished);
@@ -143,7 +157,14 @@ static bool publish_tick(struct rd_worker *w, uint64_t end_ns)
 		spsc_push(w->spare, &next);
 		return false;
 	}
-	w->cur = next;
+	if (w->spread_ticks > 1) {
+		/* the slot just published becomes the furthest tick ahead */
+		w->ahead[w->head] = next;
+		w->head = (w->head + 1) % w->spread_ticks;
+		w->cur = w->ahead[w->head];
+	} else {
+		w->cur = next;
+	}
 	uint64_t one = 1;
 	ssize_t n = write(w->rp->tick_fd, &one, sizeof one);
 	(void)n; /* the counter only wakes the loop; a full eventfd is already awake */
@@ -181,9 +202,31 @@ static void on_record(void *ctx, const struct flow_record *r)
 static void on_exported(void *ctx, const struct flow_record *r)
 {
 	struct rd_worker *w = ctx;
-	det_counters_add(w->cur, r, r->source == FLOW_SRC_SFLOW ? 0 : 1);
 	if (!st_push_flow(w->flows_out, r))
 		w->flows_dropped++;
+	uint32_t flows = r->source == FLOW_SRC_SFLOW ? 0 : 1;
+	/* The record says its packets came over end - start: count them at that pace, from now on
+	 * over as many ticks, instead of all in this tick, so an exporter's burst of records (every
+	 * flow timing out at once) reads as the steady traffic it was. */
+	uint64_t dur = r->end_ns > r->start_ns ? r->end_ns - r->start_ns : 0;
+	uint64_t ticks = (dur + w->tick_ns - 1) / w->tick_ns;
+	if (ticks > w->spread_ticks)
+		ticks = w->spread_ticks;
+	uint64_t parts = ticks < SPREAD_DEPOSITS ? ticks : SPREAD_DEPOSITS;
+	if (parts > r->packets)
+		parts = r->packets;
+	if (parts <= 1) {
+		det_counters_add(w->cur, r, flows);
+		return;
+	}
+	struct flow_record part = *r;
+	for (uint64_t j = 0; j < parts; j++) {
+		/* integer shares that add up to the record exactly */
+		part.packets = r->packets * (j + 1) / parts - r->packets * j / parts;
+		part.bytes = r->bytes * (j + 1) / parts - r->bytes * j / parts;
+		unsigned slot = (unsigned)((w->head + j * ticks / parts) % w->spread_ticks);
+		det_counters_add(w->ahead[slot], &part, j == 0 ? flows : 0);
+	}
 }
 
 /* A listener's loop: batches while datagrams wait, ticks by the wall clock between batches, and
@@ -294,19 +337,27 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 	if (w->pcap)
 		w->flows = cap_flowtable_new(cc->flow_table_size, cc->flow_active_timeout_s, cc->flow_inactive_timeout_s);
 	w->flows_out = st_writer_flow_producer(rp->storage, idx);
-	w->ready = spsc_new(COUNTER_SETS + 1, sizeof(struct rd_tick_msg));
-	w->spare = spsc_new(COUNTER_SETS + 1, sizeof(struct det_counters *));
+	w->spread_ticks = 1;
+	if (w->udp) {
+		uint64_t t = ((uint64_t)cc->flow_spread_s * 1000 + rp->conf.detect.tick_ms - 1) / rp->conf.detect.tick_ms;
+		w->spread_ticks = t < 1 ? 1 : t > SPREAD_MAX_TICKS ? SPREAD_MAX_TICKS : (unsigned)t;
+	}
+	w->n_sets = w->spread_ticks + COUNTER_SETS - 1;
+	w->ready = spsc_new(w->n_sets + 1, sizeof(struct rd_tick_msg));
+	w->spare = spsc_new(w->n_sets + 1, sizeof(struct det_counters *));
 	if ((w->pcap && !w->flows) || !w->flows_out || !w->ready || !w->spare) {
 		snprintf(err, errlen, "%s: out of memory", w->name);
 		goto fail;
 	}
-	for (int i = 0; i < COUNTER_SETS; i++) {
+	for (unsigned i = 0; i < w->n_sets; i++) {
 		w->sets[i] = det_counters_new(rp->networks, rp->conf.detect.max_hosts);
 		if (!w->sets[i]) {
 			snprintf(err, errlen, "%s: out of memory for host counters", w->name);
 			goto fail;
 		}
-		if (i > 0)
+		if (i < w->spread_ticks)
+			w->ahead[i] = w->sets[i];
+		else
 			spsc_push(w->spare, &w->sets[i]);
 	}
 	w->cur = w->sets[0];
@@ -350,7 +401,7 @@ void rd_worker_free(struct rd_worker *w)
 	rd_flowsrc_close(w->udp);
 	if (w->flows)
 		cap_flowtable_free(w->flows);
-	for (int i = 0; i < COUNTER_SETS; i++)
+	for (unsigned i = 0; i < MAX_SETS; i++)
 		if (w->sets[i])
 			det_counters_free(w->sets[i]);
 	spsc_free(w->ready);

@@ -66,6 +66,7 @@ capture:
   pcap: { interfaces: [] }
   $sect: { listen: ["$listen"] }
   udp_rcvbuf: 8388608
+  flow_spread: ${FLOW_SPREAD:-4}
 storage:
   clickhouse: { url: "http://127.0.0.1:$CH_HTTP", database: rampart_fs_$name }
   dir: $W/$name/spool
@@ -91,7 +92,16 @@ for n in $NAMES; do
 	python3 "$SEND" "$FLOWS/${FILE[$n]}" "$host" "${LISTEN[$n]##*:}" >"$W/$n/sent" &
 	SENDERS+=($!)
 done
+# Peak rates as the engine measured them, every 0.25 s while the captures play.
+(
+	while :; do
+		for n in $NAMES; do ctl $n top in pps 60 >>"$W/$n/top" 2>/dev/null; done
+		sleep 0.25
+	done
+) &
+POLLER=$!
 for p in "${SENDERS[@]}"; do wait "$p" || fail "a sender failed"; done
+kill $POLLER; wait $POLLER 2>/dev/null
 say "captures sent at their recorded pace in $((SECONDS - START)) s"
 sleep 1 # the last datagrams' ticks
 
@@ -114,6 +124,12 @@ for n in $NAMES; do
 	nv=$(echo $victims | wc -w)
 	check "$n: exactly $nv bans, no background host" grep -q "^$nv active bans" "$W/$n/bans"
 	[ $T_FAILS -gt 0 ] && { cat "$W/$n/exporters" "$W/$n/bans"; }
+	# peak measured pps per host: victims (truth ~1000-1560) and the busiest background host
+	awk '$1 ~ /^(192\.0\.2\.|2001:db8:10::)/ && $3 ~ /^[0-9]+$/ { if ($3 > m[$1]) m[$1] = $3 }
+	     END { for (h in m) print h, m[h] }' "$W/$n/top" | sort >"$W/$n/peaks"
+	bg=$(awk '$1 ~ /^192\.0\.2\.1[0-4][0-9]$/ && $2 > b { b = $2 } END { print b + 0 }' "$W/$n/peaks")
+	say "$n: peak pps $(awk '$1 !~ /^192\.0\.2\.1[0-4][0-9]$/ { printf "%s %s, ", $1, $2 }' "$W/$n/peaks")background max $bg"
+	check "$n: no background host measured above 100 pps (peak $bg)" test "$bg" -le 100
 	# what each protocol measured when it decided (for the reader; the checks are above)
 	sed -n 's/.*attack_detected \([^ ]*\) incoming: pps \([0-9]*\) .*/\1 \2 pps/p' "$W/$n/rampartd.log" |
 		tr '\n' ' ' | sed "s/^/$T_NAME: $n detected at: /; s/ *$/\n/"

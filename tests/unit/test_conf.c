@@ -142,6 +142,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.capture.flow_inactive_timeout_s, 15);
 	assert_int_equal(c.capture.flow_table_size, 262144);
 	assert_int_equal(c.capture.udp_rcvbuf, 32u << 20);
+	assert_int_equal(c.capture.flow_spread_s, 4);
 	assert_int_equal(c.mitigation.action, DET_MIT_BLACKHOLE);
 	assert_int_equal(c.mitigation.max_bans, 1000);
 	assert_int_equal(c.log_level, CONF_LOG_INFO);
@@ -220,6 +221,8 @@ static const struct err_case err_cases[] = {
 	 "rampart.yaml:3:14: bgp.peers[1].address: duplicate peer 10.0.0.1 (bgp.peers[0] has it)"},
 	/* out of range */
 	{NETS "detection: { tick_ms: 5 }\n", "rampart.yaml:2:23: detection.tick_ms: expected an integer 10..10000, got \"5\""},
+	{NETS "capture: { flow_spread: 61 }\n",
+	 "rampart.yaml:2:25: capture.flow_spread: expected a duration of 0..60 seconds (like 600, 90s, 10m, 1h, 1d), got \"61\""},
 	{NETS "capture: { udp_rcvbuf: 1024 }\n",
 	 "rampart.yaml:2:24: capture.udp_rcvbuf: expected an integer 65536..1073741824, got \"1024\""},
 	{NETS "bgp: { local_as: 0 }\n", "rampart.yaml:2:18: bgp.local_as: expected an integer 1..4294967295, got \"0\""},
@@ -495,6 +498,7 @@ static void test_every_key(void **state)
 		"  netflow: { listen: [\"0.0.0.0:2055\"] }\n"
 		"  ipfix: { listen: [\"[::1]:4739\"] }\n"
 		"  udp_rcvbuf: 1048576\n"
+		"  flow_spread: 0\n"
 		"mitigation: { action: flowspec, blackhole: { next_hop_ipv4: 10.9.9.9, next_hop_ipv6: \"2001:db8::9\" } }\n"
 		"bgp:\n"
 		"  local_as: 4200000000\n"
@@ -521,6 +525,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c.capture.n_netflow, 1);
 	assert_string_equal(c.capture.ipfix[0].addr, "[::1]:4739");
 	assert_int_equal(c.capture.udp_rcvbuf, 1048576);
+	assert_int_equal(c.capture.flow_spread_s, 0);
 	assert_int_equal(c.mitigation.action, DET_MIT_FLOWSPEC);
 	assert_addr(&c.mitigation.next_hop_ipv4, "10.9.9.9");
 	assert_addr(&c.mitigation.next_hop_ipv6, "2001:db8::9");
@@ -639,6 +644,7 @@ static void assert_conf_equal(const struct rampart_conf *a, const struct rampart
 	assert_listen_equal(ca->netflow, ca->n_netflow, cb->netflow, cb->n_netflow);
 	assert_listen_equal(ca->ipfix, ca->n_ipfix, cb->ipfix, cb->n_ipfix);
 	assert_int_equal(ca->udp_rcvbuf, cb->udp_rcvbuf);
+	assert_int_equal(ca->flow_spread_s, cb->flow_spread_s);
 
 	const struct conf_mitigation *ma = &a->mitigation, *mb = &b->mitigation;
 	assert_int_equal(ma->action, mb->action);
