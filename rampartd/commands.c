@@ -230,14 +230,18 @@ static int cmd_exporters(struct rampart *rp, struct evbuffer *out)
 					    "tmpl_miss", "seq_gaps", "templates", "last seen");
 		for (size_t j = 0; j < shown; j++) {
 			const struct cap_exporter_info *e = &s.exporters[j];
-			char a[IP_STRLEN], seen[32];
+			char a[IP_STRLEN], agent[IP_STRLEN + 8] = "", seen[32];
 			format_time(e->last_seen_ns, seen, sizeof seen);
+			if (!ip_is_zero(&e->agent)) {
+				char ag[IP_STRLEN];
+				snprintf(agent, sizeof agent, " agent %s", ip_format(&e->agent, ag));
+			}
 			evbuffer_add_printf(out,
 					    "  %-40s %-9s %-10" PRIu32 " %-6" PRIu32 " %10" PRIu64 " %10" PRIu64 " %9" PRIu64
-					    " %9" PRIu64 " %9" PRIu64 " %9" PRIu32 " %s\n",
+					    " %9" PRIu64 " %9" PRIu64 " %9" PRIu32 " %s%s\n",
 					    ip_format(&e->addr, a), flow_source_name(e->source), e->domain,
 					    e->sampling_rate, e->datagrams, e->records, e->malformed, e->template_misses,
-					    e->sequence_gaps, e->templates, seen);
+					    e->sequence_gaps, e->templates, seen, agent);
 		}
 		if (shown < s.n_exporters)
 			evbuffer_add_printf(out, "  ... %zu more exporters not shown\n", s.n_exporters - shown);

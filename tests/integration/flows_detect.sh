@@ -138,6 +138,7 @@ for n in $NAMES; do
 		tr '\n' ' ' | sed "s/^/$T_NAME: $n detected at: /; s/ *$/\n/"
 done
 cat "$W/sflow/exporters"
+check "sflow: the agent address in the datagrams is shown" grep -q " agent 10.9.9.9$" "$W/sflow/exporters"
 
 # SIGTERM flushes the storage queues; then every victim's flows must be in ClickHouse.
 for n in $NAMES; do kill -TERM "$(cat "$W/$n/pid")"; done
