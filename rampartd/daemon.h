@@ -1,10 +1,9 @@
 /* The daemon's wiring: the only place that knows every module.
  *
  * Threads: one capture worker per source (a pcap interface, a replayed file or a flow export
- * listen address, flowsrc.c), each owning its
- * decoder, flow table and detection counters; the main libevent loop, which runs the tick (merge
- * the workers' counters, rates, thresholds, state machine), the BGP speaker and the control
- * socket; the storage thread inside storage/. Workers hand counters to the main loop through
+ * listen address, flowsrc.c), each owning its decoder, flow table and detection counters; the
+ * main libevent loop, which runs the tick (merge the workers' counters, rates, thresholds, state
+ * machine), the BGP speaker and the control socket; the storage thread inside storage/. Workers hand counters to the main loop through
  * SPSC rings and an eventfd, once per tick, never per packet. */
 #ifndef RAMPART_DAEMON_H
 #define RAMPART_DAEMON_H
