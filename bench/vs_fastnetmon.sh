@@ -35,10 +35,10 @@ for t in tcpreplay tshark python3 ip; do command -v $t >/dev/null || die "$t mis
 
 NS=rpfnm$$
 WORK=$(mktemp -d /tmp/rampart-vsfnm.XXXXXX)
-RPID= FPID=
+RPID= FPID= SPID=
 cleanup() {
 	local p
-	for p in $RPID $FPID; do
+	for p in $RPID $FPID $SPID; do
 		kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
 	ip netns del "$NS" 2>/dev/null
@@ -135,9 +135,24 @@ ri=$(cpu "$RPID") fi=$(cpu "$FPID")
 sleep 5
 r0=$(cpu "$RPID") f0=$(cpu "$FPID")
 ri=$((r0 - ri)) fi=$((f0 - fi))
-t0=$(date +%s%3N)
+# tcpreplay takes a few hundred ms to start sending: the clock starts when the capture's first frame
+# arrives on cap0, seen by a one-shot packet socket (wall clock at its receipt, in ms).
+ip netns exec "$NS" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind(("cap0", 0))
+print("ready", flush=True)
+s.recv(64)
+print(int(time.time() * 1000), flush=True)
+' >"$WORK/first" 2>&1 &
+SPID=$!
+for _ in $(seq 1 50); do grep -q ready "$WORK/first" && break; sleep 0.1; done
+tstart=$(date +%s%3N)
 nsx tcpreplay -q -i rep0 "$PCAP" >"$WORK/tcpreplay.log" 2>&1 || { cat "$WORK/tcpreplay.log"; die "tcpreplay failed"; }
 t1=$(date +%s%3N)
+wait "$SPID" 2>/dev/null
+t0=$(tail -1 "$WORK/first")
+case $t0 in *[!0-9]* | "") die "the first frame was not seen on cap0: $(cat "$WORK/first")" ;; esac
 # FastNetMon recomputes once a second and averages over seconds: give both time to finish deciding.
 sleep 4
 r1=$(cpu "$RPID") f1=$(cpu "$FPID")
@@ -148,17 +163,20 @@ tshark -r "$PCAP" -T fields -e frame.time_relative -e ip.dst -e ipv6.dst 2>/dev/
 grep -E ' ban |: ban ' "$WORK/rampartd.log" >"$WORK/rampart-bans.log" || true
 [ -f "$WORK/fnm-bans" ] || : >"$WORK/fnm-bans"
 
-python3 - "$WORK" "$t0" "$t1" "$t2" "$r0" "$r1" "$f0" "$f1" "$(getconf CLK_TCK)" "$FNM_CAPTURE" "$FNM_AVG" "$ri" "$fi" <<'PY'
+grep -o "sent in [0-9.]* seconds" "$WORK/tcpreplay.log" | sed "s/^/tcpreplay: first frame $((t0 - tstart)) ms after start, /"
+python3 - "$WORK" "$t0" "$t1" "$t2" "$r0" "$r1" "$f0" "$f1" "$(getconf CLK_TCK)" "$FNM_CAPTURE" "$FNM_AVG" "$ri" "$fi" "$tstart" <<'PY'
 import sys, re, datetime, statistics, ipaddress
-work, t0, t1, t2, r0, r1, f0, f1, hz, engine, avg, ri, fi = sys.argv[1:]
+work, t0, t1, t2, r0, r1, f0, f1, hz, engine, avg, ri, fi, ts = sys.argv[1:]
 t0, t1, t2 = int(t0), int(t1), int(t2)
 hz = float(hz)
 victims = ["192.0.2.10", "192.0.2.20", "192.0.2.30", "192.0.2.40", "2001:db8:10::53"]
 first = {}
+span = 0.0
 for line in open(f"{work}/dst.txt"):
     f = line.rstrip("\n").split("\t")
     if len(f) < 2:
         continue
+    span = max(span, float(f[0]) * 1000.0)
     for d in f[1:]:
         for a in d.split(","):
             if a and a not in first:
@@ -182,9 +200,14 @@ def parse_fnm():
             bans.setdefault(str(ipaddress.ip_address(f[1])), int(f[0]))  # it prints 2001:0db8:...
     return bans
 
+# tcpreplay runs a little slower than recorded (its "sent in" vs the capture's span): stretch the
+# offsets by the same factor so a late victim is not charged for the replay's drift.
+sent = re.search(r"sent in ([0-9.]+) seconds", open(f"{work}/tcpreplay.log").read())
+stretch = float(sent.group(1)) * 1000.0 / span if sent and span > 0 else 1.0
+first = {a: t * stretch for a, t in first.items()}
 res = {"rampartd": (parse_rampart(), (int(r1) - int(r0)) / hz, int(ri) / hz),
        "fastnetmon": (parse_fnm(), (int(f1) - int(f0)) / hz, int(fi) / hz)}
-print(f"replay {t1 - t0} ms (tcpreplay, recorded speed), CPU measured over {t2 - t0} ms; "
+print(f"replay {t1 - t0} ms from the first frame (recorded: {span:.0f} ms; offsets stretched x{stretch:.4f}), CPU measured over {t2 - int(ts)} ms; "
       f"FastNetMon engine {engine}, average_calculation_time {avg} s; rampartd tick 100 ms, average 1 s")
 print(f"{'victim':18} {'first pkt':>9} {'rampartd':>12} {'fastnetmon':>12}")
 means = {}
@@ -206,7 +229,7 @@ for name, (bans, cpu, idle) in res.items():
     mean = statistics.mean(means[name]) if means.get(name) else float("nan")
     summ[name] = (mean, cpu)
     print(f"{name}: detected {len(found)}/5, false positives {len(fp)}{' ' + ' '.join(fp) if fp else ''}, "
-          f"mean delay {mean:.0f} ms over its detections, CPU {cpu:.2f} s (idle, same length: {idle * (t2 - t0) / 5000:.2f} s)")
+          f"mean delay {mean:.0f} ms over its detections, CPU {cpu:.2f} s (idle, same length: {idle * (t2 - int(ts)) / 5000:.2f} s)")
 rm, rc = summ["rampartd"]
 fm, fc = summ["fastnetmon"]
 print(f"rampart/fastnetmon: mean delay {rm / fm if fm == fm and fm else float('nan'):.2f}, "
