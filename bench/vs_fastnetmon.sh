@@ -130,10 +130,12 @@ kill -0 "$RPID" 2>/dev/null || { tail -20 "$WORK/rampartd.log"; die "rampartd ex
 
 # utime + stime of every thread of the process, in clock ticks
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# wakeups: voluntary context switches summed over the process's threads
+wakeups() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {n += $2} END {print n + 0}'; }
 # What each costs with no traffic at all (timers, polling), over the same kind of interval.
 ri=$(cpu "$RPID") fi=$(cpu "$FPID")
 sleep 5
-r0=$(cpu "$RPID") f0=$(cpu "$FPID")
+r0=$(cpu "$RPID") f0=$(cpu "$FPID") rw0=$(wakeups "$RPID") fw0=$(wakeups "$FPID")
 ri=$((r0 - ri)) fi=$((f0 - fi))
 # tcpreplay takes a few hundred ms to start sending: the clock starts when the capture's first frame
 # arrives on cap0, seen by a one-shot packet socket (wall clock at its receipt, in ms).
@@ -155,7 +157,7 @@ t0=$(tail -1 "$WORK/first")
 case $t0 in *[!0-9]* | "") die "the first frame was not seen on cap0: $(cat "$WORK/first")" ;; esac
 # FastNetMon recomputes once a second and averages over seconds: give both time to finish deciding.
 sleep 4
-r1=$(cpu "$RPID") f1=$(cpu "$FPID")
+r1=$(cpu "$RPID") f1=$(cpu "$FPID") rw1=$(wakeups "$RPID") fw1=$(wakeups "$FPID")
 t2=$(date +%s%3N)
 
 # Each victim's first packet, in ms from the start of the capture.
@@ -164,9 +166,9 @@ grep -E ' ban |: ban ' "$WORK/rampartd.log" >"$WORK/rampart-bans.log" || true
 [ -f "$WORK/fnm-bans" ] || : >"$WORK/fnm-bans"
 
 grep -o "sent in [0-9.]* seconds" "$WORK/tcpreplay.log" | sed "s/^/tcpreplay: first frame $((t0 - tstart)) ms after start, /"
-python3 - "$WORK" "$t0" "$t1" "$t2" "$r0" "$r1" "$f0" "$f1" "$(getconf CLK_TCK)" "$FNM_CAPTURE" "$FNM_AVG" "$ri" "$fi" "$tstart" <<'PY'
+python3 - "$WORK" "$t0" "$t1" "$t2" "$r0" "$r1" "$f0" "$f1" "$(getconf CLK_TCK)" "$FNM_CAPTURE" "$FNM_AVG" "$ri" "$fi" "$tstart" "$((rw1 - rw0))" "$((fw1 - fw0))" <<'PY'
 import sys, re, datetime, statistics, ipaddress
-work, t0, t1, t2, r0, r1, f0, f1, hz, engine, avg, ri, fi, ts = sys.argv[1:]
+work, t0, t1, t2, r0, r1, f0, f1, hz, engine, avg, ri, fi, ts, rw, fw = sys.argv[1:]
 t0, t1, t2 = int(t0), int(t1), int(t2)
 hz = float(hz)
 victims = ["192.0.2.10", "192.0.2.20", "192.0.2.30", "192.0.2.40", "2001:db8:10::53"]
@@ -205,8 +207,8 @@ def parse_fnm():
 sent = re.search(r"sent in ([0-9.]+) seconds", open(f"{work}/tcpreplay.log").read())
 stretch = float(sent.group(1)) * 1000.0 / span if sent and span > 0 else 1.0
 first = {a: t * stretch for a, t in first.items()}
-res = {"rampartd": (parse_rampart(), (int(r1) - int(r0)) / hz, int(ri) / hz),
-       "fastnetmon": (parse_fnm(), (int(f1) - int(f0)) / hz, int(fi) / hz)}
+res = {"rampartd": (parse_rampart(), (int(r1) - int(r0)) / hz, int(ri) / hz, int(rw)),
+       "fastnetmon": (parse_fnm(), (int(f1) - int(f0)) / hz, int(fi) / hz, int(fw))}
 print(f"replay {t1 - t0} ms from the first frame (recorded: {span:.0f} ms; offsets stretched x{stretch:.4f}), CPU measured over {t2 - int(ts)} ms; "
       f"FastNetMon engine {engine}, average_calculation_time {avg} s; rampartd tick 100 ms, average 1 s")
 print(f"{'victim':18} {'first pkt':>9} {'rampartd':>12} {'fastnetmon':>12}")
@@ -223,15 +225,18 @@ for v in victims:
             row += f" {d:10.0f}ms"
     print(row)
 summ = {}
-for name, (bans, cpu, idle) in res.items():
+for name, (bans, cpu, idle, wake) in res.items():
     found = [v for v in victims if v in bans]
     fp = sorted(a for a in bans if a not in victims)
     mean = statistics.mean(means[name]) if means.get(name) else float("nan")
     summ[name] = (mean, cpu)
     print(f"{name}: detected {len(found)}/5, false positives {len(fp)}{' ' + ' '.join(fp) if fp else ''}, "
-          f"mean delay {mean:.0f} ms over its detections, CPU {cpu:.2f} s (idle, same length: {idle * (t2 - int(ts)) / 5000:.2f} s)")
+          f"mean delay {mean:.0f} ms over its detections, CPU {cpu:.2f} s (idle, same length: {idle * (t2 - int(ts)) / 5000:.2f} s), {wake} thread wakeups")
+both = [v for v in victims if all(v in res[n][0] for n in res)]
+common = {n: statistics.mean(res[n][0][v] - (t0 + first[v]) for v in both) if both else float("nan") for n in res}
 rm, rc = summ["rampartd"]
 fm, fc = summ["fastnetmon"]
-print(f"rampart/fastnetmon: mean delay {rm / fm if fm == fm and fm else float('nan'):.2f}, "
+print(f"rampart/fastnetmon: mean delay {rm / fm if fm == fm and fm else float('nan'):.2f} "
+      f"(on the {len(both)} victims both banned: {common['rampartd'] / common['fastnetmon'] if both else float('nan'):.2f}), "
       f"CPU {rc / fc if fc else float('nan'):.2f}")
 PY
