@@ -35,10 +35,10 @@ for t in tcpreplay tshark python3 ip; do command -v $t >/dev/null || die "$t mis
 
 NS=rpfnm$$
 WORK=$(mktemp -d /tmp/rampart-vsfnm.XXXXXX)
-RPID= FPID= SPID=
+RPID= FPID= SPID= TPID=
 cleanup() {
 	local p
-	for p in $RPID $FPID $SPID; do
+	for p in $TPID $RPID $FPID $SPID; do
 		kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
 	ip netns del "$NS" 2>/dev/null
@@ -150,7 +150,11 @@ print(int(time.time() * 1000), flush=True)
 SPID=$!
 for _ in $(seq 1 50); do grep -q ready "$WORK/first" && break; sleep 0.1; done
 tstart=$(date +%s%3N)
-nsx tcpreplay -q -i rep0 "$PCAP" >"$WORK/tcpreplay.log" 2>&1 || { cat "$WORK/tcpreplay.log"; die "tcpreplay failed"; }
+# in the background so that an interrupt (trap) is handled at once, not after the replay
+ip netns exec "$NS" tcpreplay -q -i rep0 "$PCAP" >"$WORK/tcpreplay.log" 2>&1 &
+TPID=$!
+wait "$TPID" || { cat "$WORK/tcpreplay.log"; die "tcpreplay failed"; }
+TPID=
 t1=$(date +%s%3N)
 wait "$SPID" 2>/dev/null
 t0=$(tail -1 "$WORK/first")
