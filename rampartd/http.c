@@ -364,7 +364,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	if (!want_get(req))
 		return;
 	struct evbuffer *b = evbuffer_new();
-	struct rd_worker_stats ws[RD_MAX_WORKERS];
+	static struct rd_worker_stats ws[RD_MAX_WORKERS]; /* ~10 KB each (exporters); main loop only */
 	char names[RD_MAX_WORKERS][300];
 	for (unsigned i = 0; i < rp->n_workers; i++) {
 		rd_worker_stats(rp->workers[i], &ws[i]);
@@ -384,7 +384,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	metric_head(b, "rampart_capture_kernel_drops_total", "counter", "Frames the kernel dropped before capture.");
 	for (unsigned i = 0; i < rp->n_workers; i++)
 		evbuffer_add_printf(b, "rampart_capture_kernel_drops_total{source=\"%s\"} %" PRIu64 "\n", names[i],
-				    ws[i].pcap.kernel_drops);
+				    ws[i].flow ? ws[i].udp.kernel_drops : ws[i].pcap.kernel_drops);
 	metric_head(b, "rampart_flows_active", "gauge", "Flows in the mirror flow table.");
 	for (unsigned i = 0; i < rp->n_workers; i++)
 		evbuffer_add_printf(b, "rampart_flows_active{source=\"%s\"} %" PRIu64 "\n", names[i], ws[i].flows.active);
@@ -396,6 +396,39 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	for (unsigned i = 0; i < rp->n_workers; i++)
 		evbuffer_add_printf(b, "rampart_hosts_overflow_total{source=\"%s\"} %" PRIu64 "\n", names[i],
 				    ws[i].hosts_overflow);
+
+	/* flow export listeners (docs/FLOWS.md): per listener, then per exporter */
+	metric_head(b, "rampart_flow_datagrams_total", "counter", "Datagrams read per flow listener.");
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		if (ws[i].flow)
+			evbuffer_add_printf(b, "rampart_flow_datagrams_total{source=\"%s\"} %" PRIu64 "\n", names[i],
+					    ws[i].udp.datagrams);
+	metric_head(b, "rampart_flow_oversize_total", "counter", "Datagrams too large for a receive buffer, dropped.");
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		if (ws[i].flow)
+			evbuffer_add_printf(b, "rampart_flow_oversize_total{source=\"%s\"} %" PRIu64 "\n", names[i],
+					    ws[i].udp.oversize);
+	metric_head(b, "rampart_flow_exporter_total", "counter",
+		    "Per exporter: datagrams, records, malformed, template_misses, sequence_gaps.");
+	for (unsigned i = 0; i < rp->n_workers; i++) {
+		size_t n = ws[i].n_exporters < RD_EXPORTERS_SHOWN ? ws[i].n_exporters : RD_EXPORTERS_SHOWN;
+		for (size_t j = 0; ws[i].flow && j < n; j++) {
+			const struct cap_exporter_info *e = &ws[i].exporters[j];
+			char a[IP_STRLEN];
+			ip_format(&e->addr, a);
+			const struct {
+				const char *k;
+				uint64_t v;
+			} c[] = {{"datagrams", e->datagrams},	    {"records", e->records},
+				 {"malformed", e->malformed},	    {"template_misses", e->template_misses},
+				 {"sequence_gaps", e->sequence_gaps}};
+			for (size_t k = 0; k < sizeof c / sizeof c[0]; k++)
+				evbuffer_add_printf(b,
+						    "rampart_flow_exporter_total{source=\"%s\",exporter=\"%s\",domain=\"%" PRIu32
+						    "\",counter=\"%s\"} %" PRIu64 "\n",
+						    names[i], a, e->domain, c[k].k, c[k].v);
+		}
+	}
 
 	metric_head(b, "rampart_hosts_tracked", "gauge", "Hosts with detection state.");
 	evbuffer_add_printf(b, "rampart_hosts_tracked %zu\n", det_engine_hosts(rp->engine));
