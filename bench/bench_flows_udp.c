@@ -2,7 +2,9 @@
  *
  * A sender thread (core 1) plays a NetFlow exporter on loopback: paced sendmmsg batches of
  * synthetic NetFlow v9 (45 IPv4 records per 1374-byte datagram, template every 1000 datagrams)
- * or v5 (30 records per datagram) with correct sequence numbers, to 1000 hosts of 192.0.2.0/22.
+ * or v5 (30 records per datagram) or sFlow v5 (13 flow samples per datagram, each a raw
+ * Ethernet/IPv4/UDP header, sampling rate 1) with correct sequence numbers, to 1000 hosts of
+ * 192.0.2.0/22.
  * The receiver (core 0) is the daemon's listener path: rampartd/flowsrc.c (recvmmsg batches,
  * SO_RXQ_OVFL, 32 MiB buffer) decoding into det_counters, swapped every 100 ms as the worker
  * does. Storage is left out (its own bench: bench_storage).
@@ -10,8 +12,8 @@
  * Rates step up from 250 k records/s, STEP_S seconds each, until records are lost: received !=
  * sent, or the kernel dropped datagrams, or the exporter's sequence shows gaps. Budget: >= 1 M
  * records/s with zero loss (DESIGN.md).
- *   bench_flows_udp [v9|v5] [STEP_S]   (port 20901 on 127.0.0.1)
- *   bench_flows_udp send v9|v5 HOST PORT RATE SECONDS
+ *   bench_flows_udp [v9|v5|sflow] [STEP_S]   (port 20901 on 127.0.0.1)
+ *   bench_flows_udp send v9|v5|sflow HOST PORT RATE SECONDS
  *                                      only the exporter, for another collector
  *                                      (bench/vs_fastnetmon_flows.sh); prints records sent */
 #include <arpa/inet.h>
@@ -33,6 +35,7 @@
 #define SEND_BATCH 32
 #define V9_RECS 45
 #define V5_RECS 30
+#define SFLOW_RECS 13
 #define HOSTS 1000
 
 static double now_s(void)
@@ -56,12 +59,13 @@ static uint8_t *put32(uint8_t *p, uint32_t v) { v = htonl(v); memcpy(p, &v, 4); 
 /* ---- synthetic exporter ---------------------------------------------------------------------- */
 
 struct sender {
-	bool v5;
+	enum proto { P_V9, P_V5, P_SFLOW } proto;
 	double rate;     /* records/s */
 	double seconds;
 	uint64_t sent_records;
 	double elapsed;  /* the sender's own sending time */
-	uint32_t seq;    /* v9: datagrams; v5: flows */
+	uint32_t seq;    /* v9, sFlow: datagrams; v5: flows */
+	uint32_t sample_seq;
 	uint64_t dgrams; /* over the whole run, for the template period */
 	uint32_t host;
 	int fd;
@@ -144,6 +148,73 @@ static size_t build_v5(struct sender *s, uint8_t *buf, unsigned *recs)
 	return (size_t)(p - buf);
 }
 
+static size_t build_sflow(struct sender *s, uint8_t *buf, unsigned *recs)
+{
+	uint8_t *p = buf;
+	p = put32(p, 5);
+	p = put32(p, 1); /* agent IPv4 */
+	p = put32(p, 0x0A090909);
+	p = put32(p, 0); /* sub-agent */
+	p = put32(p, s->seq++);
+	p = put32(p, 100000);
+	p = put32(p, SFLOW_RECS);
+	for (int i = 0; i < SFLOW_RECS; i++) {
+		uint32_t h = s->host++ % HOSTS;
+		p = put32(p, 1);   /* flow sample */
+		p = put32(p, 100); /* its length: 32 + 8 + 16 + 44 */
+		p = put32(p, ++s->sample_seq);
+		p = put32(p, 3);   /* source id: ifIndex 3 */
+		p = put32(p, 1);   /* sampling rate */
+		p = put32(p, s->sample_seq); /* pool */
+		p = put32(p, 0);   /* drops */
+		p = put32(p, 1);
+		p = put32(p, 2);
+		p = put32(p, 1);   /* records */
+		p = put32(p, 1);   /* raw packet header */
+		p = put32(p, 16 + 44);
+		p = put32(p, 1);   /* Ethernet */
+		p = put32(p, 14 + 500);
+		p = put32(p, 0);
+		p = put32(p, 42);
+		static const uint8_t eth[14] = {0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 6, 0x08, 0x00};
+		memcpy(p, eth, 14);
+		p += 14;
+		uint8_t *ip = p;
+		memset(ip, 0, 20);
+		ip[0] = 0x45;
+		put16(ip + 2, 500);
+		ip[8] = 64;
+		ip[9] = 17;
+		put32(ip + 12, 0xC6336400 | (h & 0xff));
+		put32(ip + 16, 0xC0000000 | (2u << 8) | h);
+		p += 20;
+		p = put16(p, 123);
+		p = put16(p, 4444);
+		p = put16(p, 480);
+		p = put16(p, 0);
+		*p++ = 0; /* pad 42 -> 44 */
+		*p++ = 0;
+	}
+	s->dgrams++;
+	*recs = SFLOW_RECS;
+	return (size_t)(p - buf);
+}
+
+static unsigned per_dgram(enum proto p)
+{
+	return p == P_V5 ? V5_RECS : p == P_SFLOW ? SFLOW_RECS : V9_RECS;
+}
+
+static enum proto parse_proto(const char *s)
+{
+	return !strcmp(s, "v5") ? P_V5 : !strcmp(s, "sflow") ? P_SFLOW : P_V9;
+}
+
+static const char *proto_name(enum proto p)
+{
+	return p == P_V5 ? "NetFlow v5" : p == P_SFLOW ? "sFlow v5" : "NetFlow v9";
+}
+
 /* Sends at s->rate for s->seconds, in batches as the schedule falls behind. */
 static void *sender_main(void *arg)
 {
@@ -161,14 +232,16 @@ static void *sender_main(void *arg)
 		if (el >= s->seconds)
 			break;
 		double due = el * s->rate - (double)s->sent_records;
-		if (due < (s->v5 ? V5_RECS : V9_RECS)) {
+		if (due < per_dgram(s->proto)) {
 			struct timespec ts = {0, 20000};
 			nanosleep(&ts, NULL);
 			continue;
 		}
 		int n = 0;
 		while (n < SEND_BATCH && due > 0) {
-			size_t len = s->v5 ? build_v5(s, bufs[n], &recs[n]) : build_v9(s, bufs[n], &recs[n]);
+			size_t len = s->proto == P_V5	 ? build_v5(s, bufs[n], &recs[n])
+				     : s->proto == P_SFLOW ? build_sflow(s, bufs[n], &recs[n])
+							   : build_v9(s, bufs[n], &recs[n]);
 			iov[n] = (struct iovec){bufs[n], len};
 			m[n] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[n], .msg_iovlen = 1}};
 			due -= recs[n];
@@ -251,10 +324,10 @@ static void exporter_totals(struct rd_flowsrc *src, uint64_t *gaps, uint64_t *ma
 static int send_only(int argc, char **argv)
 {
 	if (argc != 7) {
-		fprintf(stderr, "usage: bench_flows_udp send v9|v5 HOST PORT RATE SECONDS\n");
+		fprintf(stderr, "usage: bench_flows_udp send v9|v5|sflow HOST PORT RATE SECONDS\n");
 		return 2;
 	}
-	struct sender tx = {.v5 = !strcmp(argv[2], "v5"), .rate = atof(argv[5]), .seconds = atof(argv[6])};
+	struct sender tx = {.proto = parse_proto(argv[2]), .rate = atof(argv[5]), .seconds = atof(argv[6])};
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[4]))};
 	tx.fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (inet_pton(AF_INET, argv[3], &to.sin_addr) != 1 || connect(tx.fd, (struct sockaddr *)&to, sizeof to) != 0) {
@@ -271,7 +344,7 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "send"))
 		return send_only(argc, argv);
-	bool v5 = argc > 1 && !strcmp(argv[1], "v5");
+	enum proto proto = parse_proto(argc > 1 ? argv[1] : "v9");
 	double step_s = argc > 2 ? atof(argv[2]) : 1.0;
 	if (step_s <= 0)
 		step_s = 1.0;
@@ -289,7 +362,7 @@ int main(int argc, char **argv)
 	char listen[32], err[256];
 	snprintf(listen, sizeof listen, "127.0.0.1:%d", PORT);
 	struct receiver rx = {0};
-	rx.src = rd_flowsrc_open(RD_FLOW_NETFLOW, listen, 32u << 20, NULL, err, sizeof err);
+	rx.src = rd_flowsrc_open(proto == P_SFLOW ? RD_FLOW_SFLOW : RD_FLOW_NETFLOW, listen, 32u << 20, NULL, err, sizeof err);
 	if (!rx.src || !dn) {
 		fprintf(stderr, "bench_flows_udp: %s\n", rx.src ? "out of memory" : err);
 		return 1;
@@ -297,7 +370,7 @@ int main(int argc, char **argv)
 	rx.sets[0] = det_counters_new(dn, cfg.max_hosts);
 	rx.sets[1] = det_counters_new(dn, cfg.max_hosts);
 
-	struct sender tx = {.v5 = v5, .seconds = step_s};
+	struct sender tx = {.proto = proto, .seconds = step_s};
 	tx.fd = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(PORT)};
 	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
@@ -308,8 +381,8 @@ int main(int argc, char **argv)
 
 	static const double rates[] = {250e3, 500e3, 1e6, 1.5e6, 2e6, 3e6, 4e6, 6e6, 8e6, 10e6, 12e6};
 	double best = 0;
-	printf("NetFlow %s over UDP loopback, %d records/datagram, %.1f s per step, receiver core 0, sender core 1\n",
-	       v5 ? "v5" : "v9", v5 ? V5_RECS : V9_RECS, step_s);
+	printf("%s over UDP loopback, %u records/datagram, %.1f s per step, receiver core 0, sender core 1\n",
+	       proto_name(proto), per_dgram(proto), step_s);
 	printf("%12s %12s %12s %10s %12s %10s\n", "target/s", "sent/s", "received", "lost", "kernel_drops", "seq_gaps");
 	for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
 		struct rd_flowsrc_stats before, after;

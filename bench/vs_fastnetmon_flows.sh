@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# NetFlow v9 through UDP, side by side with FastNetMon community 1.2.4 (Debian 12's `fastnetmon`):
-# the same synthetic exporter (build/bench/bench_flows_udp send: 45 IPv4 records per datagram,
-# correct sequence numbers, paced sendmmsg on core 1) feeds each collector on loopback inside a
-# network namespace of our own (fs_fnm), rate stepped up, 2 s per step, until records are lost.
-# FastNetMon's processed flows come from its Prometheus counter fastnetmon_netflow_v9_total_flows
-# and its kernel drops from /proc/net/udp; Rampart's from bench_flows_udp's own receiver (the
-# daemon's listener path). Prints each step and the highest zero-loss rates as a ratio.
-# BUILD dir as $1. Ports: UDP 20901/20902, FastNetMon's Prometheus TCP 20903, all inside fs_fnm.
+# NetFlow v9 and sFlow v5 through UDP, side by side with FastNetMon community 1.2.4 (Debian 12's
+# `fastnetmon`): the same synthetic exporter (build/bench/bench_flows_udp send: NetFlow v9 with 45
+# IPv4 records per datagram, sFlow with 13 raw-header samples per datagram at rate 1; correct
+# sequence numbers; paced sendmmsg on core 1) feeds each collector on loopback inside a network
+# namespace of our own (fs_fnm), rate stepped up, 2 s per step, until records are lost.
+# FastNetMon's processed records come from its Prometheus counters and its kernel drops from
+# /proc/net/udp; Rampart's from bench_flows_udp's own receiver (the daemon's listener path).
+# Prints each step and the highest zero-loss rates as a ratio, per protocol.
+# BUILD dir as $1. Ports, all inside fs_fnm: UDP 20901 (Rampart), 20902 (FastNetMon NetFlow),
+# 20904 (FastNetMon sFlow); FastNetMon's Prometheus on TCP 20903.
 set -u
 build=${1:-build}
 cd "$(dirname "$0")/.."
@@ -36,7 +38,8 @@ nsx ip link set lo up
 # capture interface, Prometheus on to read its counters.
 printf '192.0.0.0/21\n' >"$W/networks"
 : >"$W/whitelist"
-sed -e "s|^netflow = .*|netflow = on|" -e "s|^netflow_port = .*|netflow_port = 20902|" \
+sed -e "s|^netflow = .*|netflow = on|" -e "s|^sflow = .*|sflow = on|" -e "s|^sflow_port = .*|sflow_port = 20904|" \
+	-e "s|^sflow_host = .*|sflow_host = 127.0.0.1|" -e "s|^netflow_port = .*|netflow_port = 20902|" \
 	-e "s|^netflow_host = .*|netflow_host = 127.0.0.1|" -e "s|^interfaces = .*|interfaces = |" \
 	-e "s|^networks_list_path = .*|networks_list_path = $W/networks|" \
 	-e "s|^white_list_path = .*|white_list_path = $W/whitelist|" -e "s|^enable_api = .*|enable_api = off|" \
@@ -52,27 +55,41 @@ FPID=$!
 metric() { nsx curl -s --max-time 5 http://127.0.0.1:20903/metrics | awk -v k="$1" '$1 == k { print $2 }'; }
 for _ in $(seq 1 50); do [ -n "$(metric fastnetmon_netflow_v9_total_flows)" ] && break; sleep 0.2; done
 [ -n "$(metric fastnetmon_netflow_v9_total_flows)" ] || { tail "$W/fastnetmon.log"; die "FastNetMon did not come up"; }
-# the socket's kernel drop counter (last column of /proc/net/udp), port 20902 = 0x51A6
-udp_drops() { nsx awk '$2 ~ /:51A6$/ { print $NF }' /proc/net/udp; }
+# a socket's kernel drop counter (last column of /proc/net/udp) by port in hex
+udp_drops() { nsx awk -v p=":$1\$" '$2 ~ p { print $NF }' /proc/net/udp; }
 
-say "FastNetMon 1.2.4, NetFlow v9, 45 records/datagram, 2 s per step"
-printf '%12s %12s %12s %10s %12s\n' target/s sent/s processed lost kernel_drops
-fnm_best=0
-for r in 100000 200000 300000 500000 750000 1000000 1500000 2000000 3000000; do
-	a=$(metric fastnetmon_netflow_v9_total_flows) d0=$(udp_drops)
-	read -r sent rate < <(nsx "$B" send v9 127.0.0.1 20902 $r 2)
-	sleep 1.5 # FastNetMon's counters follow within a second
-	b=$(metric fastnetmon_netflow_v9_total_flows) d1=$(udp_drops)
-	got=$((b - a)) lost=$((sent - (b - a))) drops=$((d1 - d0))
-	printf '%12s %12s %12s %10s %12s\n' $r $rate $got $lost $drops
-	[ $lost -gt 0 ] || [ $drops -gt 0 ] && break
-	fnm_best=$rate
-done
+# fnm_steps PROTO PORT PORT_HEX METRIC: prints the steps, sets fnm_best
+fnm_steps() {
+	say "FastNetMon 1.2.4, $1 to port $2, 2 s per step (processed = $4)"
+	printf '%12s %12s %12s %10s %12s\n' target/s sent/s processed lost kernel_drops
+	fnm_best=0
+	local r a b d0 d1 sent rate got lost drops
+	for r in 100000 200000 300000 500000 750000 1000000 1500000 2000000 3000000; do
+		a=$(metric $4) d0=$(udp_drops $3)
+		read -r sent rate < <(nsx "$B" send $1 127.0.0.1 $2 $r 2)
+		sleep 1.5 # FastNetMon's counters follow within a second
+		b=$(metric $4) d1=$(udp_drops $3)
+		got=$((b - a)) lost=$((sent - (b - a))) drops=$((d1 - d0))
+		printf '%12s %12s %12s %10s %12s\n' $r $rate $got $lost $drops
+		[ $lost -gt 0 ] || [ $drops -gt 0 ] && break
+		fnm_best=$rate
+	done
+}
+fnm_steps v9 20902 51A6 fastnetmon_netflow_v9_total_flows
+fnm_v9=$fnm_best
+# 1.2.4 exports no sFlow-specific counter: its processed-packets counter, during the sFlow steps only
+fnm_steps sflow 20904 51A8 fastnetmon_total_simple_packets_processed
+fnm_sflow=$fnm_best
 kill "$FPID"; wait "$FPID" 2>/dev/null; FPID=
 
-say "Rampart (listener path, bench_flows_udp v9)"
-nsx "$B" v9 1 | tee "$W/rampart.txt"
-rp_best=$(sed -n 's/^highest rate with zero records lost: \([0-9.]*\) M.*/\1/p' "$W/rampart.txt" | awk '{ print $1 * 1e6 }')
-say "highest zero-loss rate: Rampart $(awk -v x="$rp_best" 'BEGIN { printf "%.2f", x / 1e6 }') M records/s," \
-	"FastNetMon 1.2.4 $(awk -v x="$fnm_best" 'BEGIN { printf "%.2f", x / 1e6 }') M records/s," \
-	"ratio $(awk -v a="$rp_best" -v b="$fnm_best" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }')"
+for p in v9 sflow; do
+	say "Rampart (listener path, bench_flows_udp $p)"
+	nsx "$B" $p 1 | tee "$W/rampart-$p.txt"
+done
+m() { awk -v x="$1" 'BEGIN { printf "%.2f", x / 1e6 }'; }
+for p in v9 sflow; do
+	rp=$(sed -n 's/^highest rate with zero records lost: \([0-9.]*\) M.*/\1/p' "$W/rampart-$p.txt" | awk '{ print $1 * 1e6 }')
+	[ $p = v9 ] && f=$fnm_v9 || f=$fnm_sflow
+	say "$p: highest zero-loss rate: Rampart $(m "$rp") M records/s, FastNetMon 1.2.4 $(m "$f") M records/s," \
+		"ratio $(awk -v a="$rp" -v b="$f" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }')"
+done
