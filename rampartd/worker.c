@@ -250,7 +250,10 @@ static void *listener_main(struct rd_worker *w)
 		}
 		now = wall_ns();
 		uint64_t wait_ns = w->next_tick_ns > now ? w->next_tick_ns - now : 0;
-		rd_flowsrc_wait(w->udp, (int)((wait_ns + 999999) / 1000000));
+		/* at least 1 ms: a tick that could not be handed over (the main loop is behind) must
+		 * not turn this into a busy loop; a datagram still wakes us at once */
+		int ms = (int)((wait_ns + 999999) / 1000000);
+		rd_flowsrc_wait(w->udp, ms < 1 ? 1 : ms);
 	}
 	return NULL;
 }
