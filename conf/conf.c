@@ -242,6 +242,9 @@ static const struct ckey storage_keys[] = {
 static const struct ckey api_keys[] = {
 	STR("socket", struct conf_api, socket, 1),
 	TYPED("http", K_LISTEN, struct conf_api, http),
+	STR("exabgp_pipe", struct conf_api, exabgp_pipe, 0),
+	STR("exabgp_process", struct conf_api, exabgp_process, 0),
+	BOOL("exabgp_process_withdraw", struct conf_api, exabgp_process_withdraw),
 	END,
 };
 
@@ -304,6 +307,7 @@ void conf_defaults(struct rampart_conf *c)
 
 	snprintf(c->api.socket, sizeof c->api.socket, "/run/rampart/rampart.sock");
 	snprintf(c->api.http, sizeof c->api.http, "127.0.0.1:8080");
+	c->api.exabgp_process_withdraw = true;
 	c->log_level = CONF_LOG_INFO;
 }
 

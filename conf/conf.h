@@ -49,6 +49,10 @@ struct conf_mitigation {
 struct conf_api {
 	char socket[108]; /* UNIX control socket; default /run/rampart/rampart.sock */
 	char http[64];    /* "127.0.0.1:8080"; empty = off */
+	/* ExaBGP drop-in (docs/EXABGP.md) */
+	char exabgp_pipe[256];          /* named pipe taking ExaBGP API lines; empty = off */
+	char exabgp_process[512];       /* command (sh -c) whose stdout lines are API commands; empty = off */
+	bool exabgp_process_withdraw;   /* withdraw the process's routes when it exits; default true */
 };
 
 struct rampart_conf {

@@ -200,4 +200,7 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	fprintf(f, "api:\n");
 	kstr(f, 2, "socket", c->api.socket);
 	kstr(f, 2, "http", c->api.http);
+	kstr(f, 2, "exabgp_pipe", c->api.exabgp_pipe);
+	kstr(f, 2, "exabgp_process", c->api.exabgp_process);
+	fprintf(f, "  exabgp_process_withdraw: %s\n", c->api.exabgp_process_withdraw ? "true" : "false");
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "../lib/log.h"
+#include "../bgp/exabgp.h"
 #include "daemon.h"
 
 #define MAX_ARGS 16
@@ -220,6 +221,13 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 	evbuffer_add_printf(out, "decisions: announced %" PRIu64 " withdrawn %" PRIu64 " events %" PRIu64 "%s\n",
 			    rp->announced, rp->withdrawn, rp->events_logged,
 			    rp->conf.mitigation.dry_run ? " (dry run)" : "");
+	struct rd_exa_stats x;
+	rd_exa_stats(rp, &x);
+	evbuffer_add_printf(out,
+			    "exabgp: lines %" PRIu64 " errors %" PRIu64 " replies_dropped %" PRIu64
+			    " process_starts %" PRIu64 " process_pid %d routes %zu\n",
+			    x.lines, x.errors, x.replies_dropped, x.process_starts, x.process_pid,
+			    rd_routes_count(rp->routes));
 	return 0;
 }
 
@@ -231,10 +239,15 @@ static const char help_text[] =
 	"peers                          BGP sessions\n"
 	"top [incoming|outgoing] [pps|bps|flows] [N]   busiest hosts now\n"
 	"stats                          capture, storage and decision counters\n"
+	"routes                         announced routes and which source holds each\n"
+	"announce ... / withdraw ... / neighbor IP ...   ExaBGP API commands (docs/EXABGP.md)\n"
 	"help                           this text\n";
 
 int rd_command(struct rampart *rp, const char *line, struct evbuffer *out)
 {
+	/* ExaBGP's API text (docs/EXABGP.md): lines may be longer than our own commands */
+	if (bgp_exa_is_command(line))
+		return rd_exa_command(rp, RD_SRC_SOCKET, line, out);
 	char buf[1024];
 	size_t len = strlen(line);
 	if (len >= sizeof buf)
@@ -261,12 +274,16 @@ int rd_command(struct rampart *rp, const char *line, struct evbuffer *out)
 		return cmd_top(rp, argc, argv, out);
 	if (!strcmp(cmd, "stats") && argc == 1)
 		return cmd_stats(rp, out);
+	if (!strcmp(cmd, "routes") && argc == 1) {
+		rd_routes_list(rp, out);
+		return 0;
+	}
 	if (!strcmp(cmd, "help") && argc == 1) {
 		evbuffer_add(out, help_text, sizeof help_text - 1);
 		return 0;
 	}
 	if (!strcmp(cmd, "bans") || !strcmp(cmd, "attacks") || !strcmp(cmd, "peers") || !strcmp(cmd, "stats") ||
-	    !strcmp(cmd, "help"))
+	    !strcmp(cmd, "help") || !strcmp(cmd, "routes"))
 		return fail(out, "%s takes no arguments", cmd);
 	return fail(out, "unknown command '%.64s' (try 'help')", cmd);
 }

@@ -23,6 +23,8 @@ struct event_base;
 struct event;
 struct rd_worker;
 struct rd_control;
+struct rd_routes;
+struct rd_exa;
 
 #define RD_MAX_WORKERS 16
 
@@ -49,6 +51,9 @@ struct rampart {
 	uint64_t withdrawn;
 	uint64_t events_logged;
 	bool replay;                  /* --pcap: the clock is the capture's */
+
+	struct rd_routes *routes;     /* who wants which route (routes.c) */
+	struct rd_exa *exa;           /* ExaBGP pipe and process (exapipe.c); NULL when neither is on */
 };
 
 /* ---- capture workers (worker.c) ---------------------------------------------------------- */
@@ -107,5 +112,34 @@ int rd_command(struct rampart *rp, const char *line, struct evbuffer *out);
 
 /* The capture clock now: the last tick's time. */
 uint64_t rd_now_ns(const struct rampart *rp);
+
+/* ---- routes by source (routes.c): detection's bans and the ExaBGP API's routes ------------ */
+
+enum rd_route_src { RD_SRC_DETECT, RD_SRC_SOCKET, RD_SRC_PIPE, RD_SRC_PROCESS, RD_SRC_MAX };
+struct rd_routes *rd_routes_new(void);
+void rd_routes_free(struct rd_routes *t);
+size_t rd_routes_count(const struct rd_routes *t);
+const char *rd_route_src_name(enum rd_route_src s);
+/* src wants p announced (attrs are ignored for RD_SRC_DETECT: its blackhole attributes apply);
+ * tells the speaker when what is announced changes. -1 out of memory or the speaker refused. */
+int rd_route_add(struct rampart *rp, enum rd_route_src src, const ip_prefix *p, const struct bgp_route_attrs *attrs);
+/* src lets go of p: withdrawn when no source holds it any more. -1 when src did not hold it. */
+int rd_route_del(struct rampart *rp, enum rd_route_src src, const ip_prefix *p);
+size_t rd_route_del_all(struct rampart *rp, enum rd_route_src src);
+void rd_routes_list(const struct rampart *rp, struct evbuffer *out);
+
+/* ---- ExaBGP API (exapipe.c) ---------------------------------------------------------------- */
+
+/* One ExaBGP API line from src: 0 and nothing in out ("done"), or -1 with the reason in out. */
+int rd_exa_command(struct rampart *rp, enum rd_route_src src, const char *line, struct evbuffer *out);
+/* Opens api.exabgp_pipe and starts api.exabgp_process when configured. */
+int rd_exa_start(struct rampart *rp, char *err, size_t errlen);
+/* Stops the process (its routes stay in the RIB-out until the speaker closes), closes the pipe. */
+void rd_exa_stop(struct rampart *rp);
+struct rd_exa_stats {
+	uint64_t lines, errors, replies_dropped, process_starts;
+	int process_pid; /* 0 when not running */
+};
+void rd_exa_stats(const struct rampart *rp, struct rd_exa_stats *out);
 
 #endif

@@ -97,6 +97,7 @@ static void teardown(struct rampart *rp)
 		rd_worker_stop(rp->workers[i]);
 	if (rp->engine)
 		rd_tick_run(rp); /* what the workers counted last */
+	rd_exa_stop(rp);
 	if (rp->bgp)
 		bgp_speaker_free(rp->bgp);
 	rp->bgp = NULL;
@@ -113,6 +114,7 @@ static void teardown(struct rampart *rp)
 		st_writer_free(rp->storage);
 	}
 	rd_control_free(rp->control);
+	rd_routes_free(rp->routes);
 	if (rp->tick_ev)
 		event_free(rp->tick_ev);
 	if (rp->tick_fd >= 0)
@@ -230,6 +232,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	announce_plan(&rp, pcap);
+	/* ExaBGP drop-in: the named pipe and the process (docs/EXABGP.md) */
+	rp.routes = rd_routes_new();
+	if (!rp.routes || rd_exa_start(&rp, err, sizeof err) != 0) {
+		log_err("%s", rp.routes ? err : "out of memory");
+		goto out;
+	}
 
 	if (st_writer_start(rp.storage, err, sizeof err) != 0) {
 		log_err("storage: %s", err);

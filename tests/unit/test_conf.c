@@ -138,6 +138,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.storage.queue_rows, 262144);
 	assert_string_equal(c.api.socket, "/run/rampart/rampart.sock");
 	assert_string_equal(c.api.http, "127.0.0.1:8080");
+	assert_string_equal(c.api.exabgp_pipe, "");
+	assert_true(c.api.exabgp_process_withdraw);
 	assert_int_equal(c.capture.flow_active_timeout_s, 60);
 	assert_int_equal(c.capture.flow_inactive_timeout_s, 15);
 	assert_int_equal(c.capture.flow_table_size, 262144);
@@ -503,7 +505,8 @@ static void test_every_key(void **state)
 		"        families: [ipv6-unicast, ipv6-flowspec], ttl: 2, hold_time: 0, description: edge }\n"
 		"storage: { clickhouse: { database: ddos_1, user: u, password: p }, dir: ./build/run-data,\n"
 		"           batch_rows: 10, batch_ms: 20, queue_rows: 1024 }\n"
-		"api: { socket: /tmp/r/r.sock, http: \"[::1]:9090\" }\n",
+		"api: { socket: /tmp/r/r.sock, http: \"[::1]:9090\", exabgp_pipe: /run/rampart/exabgp.in,\n"
+		"       exabgp_process: \"/usr/bin/ban-feed --all\", exabgp_process_withdraw: false }\n",
 		&c);
 	assert_int_equal(c.detect.n_whitelist, 2);
 	assert_prefix(&c.detect.whitelist[1], "2001:db8::1/128");
@@ -543,6 +546,9 @@ static void test_every_key(void **state)
 	assert_int_equal(c.storage.queue_rows, 1024);
 	assert_string_equal(c.api.socket, "/tmp/r/r.sock");
 	assert_string_equal(c.api.http, "[::1]:9090");
+	assert_string_equal(c.api.exabgp_pipe, "/run/rampart/exabgp.in");
+	assert_string_equal(c.api.exabgp_process, "/usr/bin/ban-feed --all");
+	assert_false(c.api.exabgp_process_withdraw);
 	round_trip(&c);
 	conf_free(&c);
 }
@@ -678,6 +684,9 @@ static void assert_conf_equal(const struct rampart_conf *a, const struct rampart
 
 	assert_string_equal(a->api.socket, b->api.socket);
 	assert_string_equal(a->api.http, b->api.http);
+	assert_string_equal(a->api.exabgp_pipe, b->api.exabgp_pipe);
+	assert_string_equal(a->api.exabgp_process, b->api.exabgp_process);
+	assert_int_equal(a->api.exabgp_process_withdraw, b->api.exabgp_process_withdraw);
 	assert_int_equal(a->log_level, b->log_level);
 }
 
