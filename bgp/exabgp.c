@@ -520,15 +520,18 @@ bool bgp_exa_parse(const char *line, struct bgp_exa_cmd *cmd, struct bgp_exa_err
 		snprintf(err->msg, sizeof err->msg, "line longer than %d bytes", BGP_EXA_LINE_MAX);
 		return false;
 	}
-	struct lexer *lx = malloc(sizeof *lx);
-	if (!lx) {
-		snprintf(err->msg, sizeof err->msg, "out of memory");
-		return false;
-	}
+	/* on the stack (76 KiB, not zeroed): a pipe feeds 100 000 lines a second through here */
+	struct lexer lexer, *lx = &lexer;
 	lx->line = line;
 	lx->n = lx->i = 0;
 	lx->err = err;
-	memset(cmd, 0, sizeof *cmd);
+	/* only what every command reads; the NLRI and flow arrays are written before they are read */
+	cmd->verb = BGP_EXA_ANNOUNCE;
+	cmd->kind = BGP_EXA_ROUTE;
+	cmd->n_neighbors = cmd->n_nlri = 0;
+	memset(&cmd->a, 0, sizeof cmd->a);
+	cmd->eor_afi = 0;
+	cmd->eor_safi = 0;
 	bool ok = false;
 	if (!lex(lx))
 		goto out;
@@ -571,6 +574,5 @@ bool bgp_exa_parse(const char *line, struct bgp_exa_cmd *cmd, struct bgp_exa_err
 		ok = fail(lx, NULL, "expected route, attributes, flow or eor after '%s'", v->s);
 	}
 out:
-	free(lx);
 	return ok;
 }
