@@ -40,7 +40,7 @@ struct rd_exa {
 	struct rampart *rp;
 	struct bgp_exa_cmd cmd; /* parse target, reused: 12 KiB we do not want on every line's stack */
 	struct evbuffer *reply; /* one command's reply text */
-	struct log_once bad_line;
+	struct log_once bad_line[RD_SRC_MAX]; /* per source: a noisy process must not hide the pipe's */
 	uint64_t lines, errors, replies_dropped, process_starts;
 
 	struct reader pipe;
@@ -189,7 +189,7 @@ static void one_line(struct rd_exa *x, enum rd_route_src src, char *line)
 		why[n] = 0;
 		if (n && why[n - 1] == '\n')
 			why[n - 1] = 0;
-		log_once(&x->bad_line, "exabgp %s: '%.120s': %s", rd_route_src_name(src), line, why);
+		log_once(&x->bad_line[src], "exabgp %s: '%.120s': %s", rd_route_src_name(src), line, why);
 	}
 	reply(x, src, rc);
 }
@@ -205,7 +205,7 @@ static void drain_lines(struct rd_exa *x, struct reader *r)
 				evbuffer_drain(r->in, have);
 				if (!r->skipping) {
 					x->errors++;
-					log_once(&x->bad_line, "exabgp %s: line longer than %d bytes dropped",
+					log_once(&x->bad_line[r->src], "exabgp %s: line longer than %d bytes dropped",
 						 rd_route_src_name(r->src), BGP_EXA_LINE_MAX);
 				}
 				r->skipping = true;
@@ -321,7 +321,7 @@ static void proc_gone(struct rd_exa *x, const char *why)
 	proc_close(x);
 	reap(x);
 	if (x->pid > 0)
-		kill(x->pid, SIGTERM); /* closed stdout but lives on: it cannot talk to us any more */
+		kill(-x->pid, SIGTERM); /* closed stdout but lives on: it cannot talk to us any more */
 	size_t n = rp->conf.api.exabgp_process_withdraw ? rd_route_del_all(rp, RD_SRC_PROCESS) : 0;
 	if (time(NULL) - x->started >= BACKOFF_MAX_S)
 		x->backoff_s = BACKOFF_MIN_S; /* it ran well for a while: a fresh start */
@@ -368,7 +368,7 @@ static void on_restart(evutil_socket_t fd, short what, void *ctx)
 	struct rd_exa *x = ctx;
 	reap(x);
 	if (x->pid > 0) { /* still not dead after SIGTERM and a backoff: make sure */
-		kill(x->pid, SIGKILL);
+		kill(-x->pid, SIGKILL);
 		waitpid(x->pid, NULL, 0);
 		x->pid = 0;
 	}
@@ -395,6 +395,7 @@ static void proc_start(struct rd_exa *x)
 	}
 	if (pid == 0) {
 		/* the child: stdin from us, stdout to us, stderr shared (the journal) */
+		setpgid(0, 0); /* its own group: a signal reaches whatever sh -c started too */
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		signal(SIGPIPE, SIG_DFL);
@@ -472,14 +473,14 @@ void rd_exa_stop(struct rampart *rp)
 	if (x->proc.in)
 		proc_close(x);
 	if (x->pid > 0) {
-		kill(x->pid, SIGTERM);
+		kill(-x->pid, SIGTERM);
 		for (int i = 0; i < 50 && x->pid > 0; i++) { /* up to 0.5 s to go quietly */
 			reap(x);
 			if (x->pid > 0)
 				usleep(10000);
 		}
 		if (x->pid > 0) {
-			kill(x->pid, SIGKILL);
+			kill(-x->pid, SIGKILL);
 			waitpid(x->pid, NULL, 0);
 		}
 	}
