@@ -66,7 +66,12 @@ size_t rd_routes_count(const struct rd_routes *t)
 
 static size_t hash(const ip_prefix *p)
 {
-	return (size_t)(ip_hash(&p->addr) ^ (uint32_t)p->len * 0x9E3779B1u);
+	/* a 64-bit finaliser: consecutive /32s (a ban list) must not make one long probe run */
+	uint64_t h = (uint64_t)ip_hash(&p->addr) << 8 ^ p->len;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (size_t)h;
 }
 
 /* The slot holding p, or the empty slot where it would go. */
