@@ -87,12 +87,14 @@ unit: $(TESTS)
 integration: all
 	@tests/run-integration.sh
 
-# Unit tests and a replay under AddressSanitizer + UndefinedBehaviorSanitizer, in build-asan/.
+# Every unit and integration test again with AddressSanitizer + UndefinedBehaviorSanitizer, in
+# build-asan/ (the integration scripts take BUILD and the flags from the environment).
+ASAN_VARS := BUILD=build-asan OPT=-O1 \
+	EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	EXTRA_LDFLAGS="-fsanitize=address,undefined"
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
-		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		EXTRA_LDFLAGS="-fsanitize=address,undefined" all unit
-	@BUILD=build-asan tests/integration/replay_smoke.sh
+	@$(MAKE) --no-print-directory $(ASAN_VARS) all unit
+	@env $(ASAN_VARS) tests/run-integration.sh
 
 # libFuzzer targets. The library is compiled once with clang and the sanitizers
 # (build/fuzz/obj), then each target links it.

@@ -47,7 +47,7 @@ struct cap_pcap_stats {
 struct cap_pcap;
 
 /* Link types: Ethernet, raw IP, Linux cooked v1/v2; any other fails at open with a clear error.
- * Live capture on an interface: promiscuous, immediate mode, 256-byte snap length (headers are
+ * Live capture on an interface: promiscuous, 10 ms ring blocks, 256-byte snap length (headers are
  * all the decoder needs; bytes come from the IP length), reads wait at most 100 ms. */
 struct cap_pcap *cap_pcap_open_live(const char *ifname, char *err, size_t errlen);
 /* Offline replay of a pcap/pcapng file; CAP_SPEED_RECORDED sleeps to keep the capture's pace. */

@@ -19,7 +19,8 @@
  * keeps the kernel ring holding many more packets in a burst. IPv6 with a long extension chain
  * still fits. */
 #define LIVE_SNAPLEN 256
-#define LIVE_TIMEOUT_MS 100
+#define LIVE_TIMEOUT_MS 100      /* longest wait for a frame on a quiet link */
+#define LIVE_BLOCK_TIMEOUT_MS 10  /* longest a frame waits in a ring block */
 #define LIVE_BUFFER_BYTES (32 << 20)
 
 #ifndef DLT_LINUX_SLL2
@@ -118,13 +119,13 @@ struct cap_pcap *cap_pcap_open_live(const char *ifname, char *err, size_t errlen
 	}
 	pcap_set_snaplen(pc, LIVE_SNAPLEN);
 	pcap_set_promisc(pc, 1);
-	/* Immediate mode: a packet reaches the counters as soon as it arrives instead of waiting for
-	 * a ring block to fill or time out, so detection latency does not depend on the link's rate.
-	 * Under load the ring still holds many frames and one dispatch drains up to max of them, so
-	 * the wakeups amortise. In immediate mode libpcap on Linux polls its ring with no timeout at
-	 * all, so the handle is non-blocking and cap_pcap_dispatch() does the bounded wait itself. */
-	pcap_set_immediate_mode(pc, 1);
-	pcap_set_timeout(pc, LIVE_TIMEOUT_MS);
+	/* Not immediate mode but a 10 ms ring-block timeout: the kernel hands over a block at most
+	 * 10 ms after its first frame, so a packet reaches the counters within 10 ms whatever the
+	 * link's rate (a tenth of a tick, nothing beside the 1 s average), while a link costs at most
+	 * one wakeup per block or per 10 ms instead of one per packet. The handle is non-blocking and cap_pcap_dispatch() does the bounded wait on a
+	 * quiet link itself (libpcap's own poll timeout is not a promise on TPACKET_V3). */
+	pcap_set_immediate_mode(pc, 0);
+	pcap_set_timeout(pc, LIVE_BLOCK_TIMEOUT_MS);
 	pcap_set_buffer_size(pc, LIVE_BUFFER_BYTES);
 	pcap_set_tstamp_precision(pc, PCAP_TSTAMP_PRECISION_NANO); /* falls back to us if refused */
 	int rc = pcap_activate(pc);

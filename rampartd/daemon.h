@@ -25,6 +25,7 @@ struct rd_worker;
 struct rd_control;
 struct rd_routes;
 struct rd_exa;
+struct rd_http;
 
 #define RD_MAX_WORKERS 16
 
@@ -37,6 +38,7 @@ struct rampart {
 	struct bgp_speaker *bgp;      /* NULL when no bgp section */
 	struct st_writer *storage;
 	struct rd_control *control;
+	struct rd_http *http;          /* NULL when api.http is "" */
 
 	struct rd_worker *workers[RD_MAX_WORKERS];
 	unsigned n_workers;
@@ -109,6 +111,11 @@ void rd_control_free(struct rd_control *c);
  * trailer. */
 struct evbuffer;
 int rd_command(struct rampart *rp, const char *line, struct evbuffer *out);
+
+/* ---- HTTP API (http.c): /metrics, JSON under /api/v1/, a live page ---------------------- */
+
+struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, size_t errlen);
+void rd_http_free(struct rd_http *h);
 
 /* The capture clock now: the last tick's time. */
 uint64_t rd_now_ns(const struct rampart *rp);

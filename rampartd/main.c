@@ -87,8 +87,8 @@ static void announce_plan(const struct rampart *rp, const char *pcap)
 			log_warn("hostgroup %s: FlowSpec mitigation is not in this build yet; it is mitigated "
 				 "with blackholes", c->detect.groups[i].name);
 	log_info("control: %s (rampartctl -s %s help)", c->api.socket, c->api.socket);
-	if (c->api.http[0])
-		log_warn("api.http %s: the HTTP API is not in this build yet; use the control socket", c->api.http);
+	if (rp->http)
+		log_info("http: JSON API, /metrics and a live page on http://%s/", c->api.http);
 }
 
 static void teardown(struct rampart *rp)
@@ -115,6 +115,7 @@ static void teardown(struct rampart *rp)
 	}
 	rd_control_free(rp->control);
 	rd_routes_free(rp->routes);
+	rd_http_free(rp->http);
 	if (rp->tick_ev)
 		event_free(rp->tick_ev);
 	if (rp->tick_fd >= 0)
@@ -230,6 +231,13 @@ int main(int argc, char **argv)
 	if (!rp.control) {
 		log_err("%s", err);
 		goto out;
+	}
+	if (rp.conf.api.http[0]) {
+		rp.http = rd_http_new(&rp, rp.conf.api.http, err, sizeof err);
+		if (!rp.http) {
+			log_err("%s", err);
+			goto out;
+		}
 	}
 	announce_plan(&rp, pcap);
 	/* ExaBGP drop-in: the named pipe and the process (docs/EXABGP.md) */

@@ -14,9 +14,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 make -s BUILD="$BUILD" "$BUILD/librampart.a" >/dev/null || { echo "build failed"; exit 1; }
-cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I. $(pkg-config --cflags libpcap) \
+cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I. ${EXTRA_CFLAGS:-} $(pkg-config --cflags libpcap) \
 	-o "$BUILD/flowdump" tests/integration/flowdump.c "$BUILD/librampart.a" \
-	$(pkg-config --libs libpcap) -lm || { echo "flowdump build failed"; exit 1; }
+	$(pkg-config --libs libpcap) -lm ${EXTRA_LDFLAGS:-} || { echo "flowdump build failed"; exit 1; }
 
 # tshark's JSON (duplicate keys kept) -> the same line format as flowdump.
 cat >"$work/oracle.py" <<'PY'

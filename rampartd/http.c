@@ -1,0 +1,575 @@
+/* The HTTP API on api.http (loopback by default): Prometheus /metrics, a JSON API under /api/v1/
+ * and a live page at /. Served by libevent's evhttp on the main loop, so every handler reads the
+ * engine, the speaker and the statistics without locks, like the control socket does.
+ *
+ *   GET  /metrics                 Prometheus text format
+ *   GET  /api/v1/bans             active bans, oldest first
+ *   GET  /api/v1/attacks          active and recent attacks, newest first
+ *   GET  /api/v1/top?direction=incoming|outgoing&metric=pps|bps|flows&n=N
+ *   GET  /api/v1/peers            BGP sessions
+ *   GET  /api/v1/stats            capture, storage and decision counters
+ *   POST /api/v1/command          body: one control command line (as rampartctl sends);
+ *                                 200 with the reply, or 400 with the error
+ */
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/log.h"
+#include "daemon.h"
+
+#define LIST_MAX 4096
+
+struct rd_http {
+	struct rampart *rp;
+	struct evhttp *http;
+	/* scratch for the lists, so a handler does not put megabytes on the stack */
+	struct det_ban_info bans[LIST_MAX];
+	struct det_host_info hosts[1000];
+};
+
+/* ---- JSON output --------------------------------------------------------------------------- */
+
+static void json_str(struct evbuffer *b, const char *s)
+{
+	evbuffer_add(b, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			evbuffer_add_printf(b, "\\%c", c);
+		else if (c < 0x20)
+			evbuffer_add_printf(b, "\\u%04x", c);
+		else
+			evbuffer_add(b, s, 1);
+	}
+	evbuffer_add(b, "\"", 1);
+}
+
+/* JSON has no NaN or infinity; rates are finite, but a division by a zero interval must not
+ * produce invalid output. */
+static void json_num(struct evbuffer *b, double v)
+{
+	if (v != v || v > 1e300 || v < -1e300)
+		v = 0;
+	evbuffer_add_printf(b, "%.3f", v);
+}
+
+static void json_rates(struct evbuffer *b, const struct det_rates *r, enum det_direction d)
+{
+	evbuffer_add_printf(b, "{\"pps\":");
+	json_num(b, r->v[d][DET_TOTAL][DET_PPS]);
+	evbuffer_add_printf(b, ",\"bps\":");
+	json_num(b, r->v[d][DET_TOTAL][DET_BPS]);
+	evbuffer_add_printf(b, ",\"flows\":");
+	json_num(b, r->v[d][DET_TOTAL][DET_FLOWS]);
+	evbuffer_add(b, "}", 1);
+}
+
+static const char *group_name(const struct rampart *rp, int g)
+{
+	return g >= 0 && (size_t)g < rp->conf.detect.n_groups ? rp->conf.detect.groups[g].name : "";
+}
+
+static void json_ban(struct evbuffer *b, const struct rampart *rp, const struct det_ban_info *x)
+{
+	char pfx[IP_PREFIX_STRLEN];
+	evbuffer_add_printf(b, "{\"attack_id\":%" PRIu64 ",\"target\":", x->attack_id);
+	json_str(b, ip_prefix_format(&x->target, pfx));
+	evbuffer_add_printf(b, ",\"direction\":\"%s\",\"hostgroup\":", det_direction_name(x->direction));
+	json_str(b, group_name(rp, x->hostgroup));
+	evbuffer_add_printf(b,
+			    ",\"manual\":%s,\"active\":%s,\"since_ns\":%" PRIu64 ",\"until_ns\":%" PRIu64
+			    ",\"ended_ns\":%" PRIu64 ",\"trigger\":{\"class\":\"%s\",\"metric\":\"%s\",\"value\":",
+			    x->manual ? "true" : "false", x->active ? "true" : "false", x->since_ns, x->until_ns,
+			    x->ended_ns, det_class_name(x->trigger_class), det_metric_name(x->trigger_metric));
+	json_num(b, x->trigger_value);
+	evbuffer_add_printf(b, ",\"limit\":");
+	json_num(b, x->trigger_limit);
+	evbuffer_add_printf(b, ",\"peak\":");
+	json_num(b, x->peak_value);
+	evbuffer_add_printf(b, "},\"rates\":");
+	json_rates(b, &x->rates, x->direction);
+	evbuffer_add(b, "}", 1);
+}
+
+/* ---- responses ----------------------------------------------------------------------------- */
+
+static void reply(struct evhttp_request *req, int code, const char *type, struct evbuffer *body)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+	static const char *const reasons[] = {[200] = "OK", [400] = "Bad Request", [404] = "Not Found",
+					      [405] = "Method Not Allowed"};
+	evhttp_send_reply(req, code, code < 406 && reasons[code] ? reasons[code] : "Error", body);
+}
+
+static void reply_error(struct evhttp_request *req, int code, const char *msg)
+{
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add_printf(b, "{\"error\":");
+	json_str(b, msg);
+	evbuffer_add_printf(b, "}\n");
+	reply(req, code, "application/json", b);
+	evbuffer_free(b);
+}
+
+static bool want_get(struct evhttp_request *req)
+{
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET || evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
+		return true;
+	reply_error(req, 405, "this resource takes GET");
+	return false;
+}
+
+/* ---- handlers ------------------------------------------------------------------------------ */
+
+static void on_bans(struct evhttp_request *req, void *arg)
+{
+	struct rd_http *h = arg;
+	if (!want_get(req))
+		return;
+	bool history = !strcmp(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)), "/api/v1/attacks");
+	size_t n = history ? det_engine_attacks(h->rp->engine, h->bans, LIST_MAX)
+			   : det_engine_bans(h->rp->engine, h->bans, LIST_MAX);
+	size_t shown = n < LIST_MAX ? n : LIST_MAX;
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add_printf(b, "{\"count\":%zu,\"%s\":[", n, history ? "attacks" : "bans");
+	for (size_t i = 0; i < shown; i++) {
+		if (i)
+			evbuffer_add(b, ",", 1);
+		json_ban(b, h->rp, &h->bans[i]);
+	}
+	evbuffer_add_printf(b, "]}\n");
+	reply(req, 200, "application/json", b);
+	evbuffer_free(b);
+}
+
+static void on_top(struct evhttp_request *req, void *arg)
+{
+	struct rd_http *h = arg;
+	if (!want_get(req))
+		return;
+	enum det_direction dir = DET_IN;
+	enum det_metric metric = DET_PPS;
+	unsigned long n = 10;
+	struct evkeyvalq q;
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	if (evhttp_parse_query_str(query ? query : "", &q) != 0) {
+		reply_error(req, 400, "bad query string");
+		return;
+	}
+	const char *v, *bad = NULL;
+	if ((v = evhttp_find_header(&q, "direction"))) {
+		if (!strcmp(v, "incoming") || !strcmp(v, "in"))
+			dir = DET_IN;
+		else if (!strcmp(v, "outgoing") || !strcmp(v, "out"))
+			dir = DET_OUT;
+		else
+			bad = "direction must be incoming or outgoing";
+	}
+	if ((v = evhttp_find_header(&q, "metric"))) {
+		if (!strcmp(v, "pps"))
+			metric = DET_PPS;
+		else if (!strcmp(v, "bps"))
+			metric = DET_BPS;
+		else if (!strcmp(v, "flows"))
+			metric = DET_FLOWS;
+		else
+			bad = "metric must be pps, bps or flows";
+	}
+	if ((v = evhttp_find_header(&q, "n"))) {
+		char *end;
+		n = strtoul(v, &end, 10);
+		if (*v == '\0' || *end || n == 0 || n > 1000)
+			bad = "n must be 1..1000";
+	}
+	evhttp_clear_headers(&q);
+	if (bad) {
+		reply_error(req, 400, bad);
+		return;
+	}
+	size_t got = det_engine_top(h->rp->engine, dir, metric, h->hosts, n);
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add_printf(b, "{\"direction\":\"%s\",\"metric\":\"%s\",\"hosts_tracked\":%zu,\"top\":[",
+			    det_direction_name(dir), det_metric_name(metric), det_engine_hosts(h->rp->engine));
+	for (size_t i = 0; i < got; i++) {
+		char a[IP_STRLEN];
+		evbuffer_add_printf(b, "%s{\"host\":", i ? "," : "");
+		json_str(b, ip_format(&h->hosts[i].host, a));
+		evbuffer_add_printf(b, ",\"hostgroup\":");
+		json_str(b, group_name(h->rp, h->hosts[i].hostgroup));
+		evbuffer_add_printf(b, ",\"banned\":%s,\"rates\":", h->hosts[i].banned ? "true" : "false");
+		json_rates(b, &h->hosts[i].rates, dir);
+		evbuffer_add(b, "}", 1);
+	}
+	evbuffer_add_printf(b, "]}\n");
+	reply(req, 200, "application/json", b);
+	evbuffer_free(b);
+}
+
+static void on_peers(struct evhttp_request *req, void *arg)
+{
+	struct rd_http *h = arg;
+	if (!want_get(req))
+		return;
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add_printf(b, "{\"bgp\":%s,\"peers\":[", h->rp->bgp ? "true" : "false");
+	if (h->rp->bgp) {
+		struct bgp_peer_status st[64];
+		size_t n = bgp_speaker_peers(h->rp->bgp, st, 64);
+		for (size_t i = 0; i < n && i < 64; i++) {
+			char a[IP_STRLEN];
+			evbuffer_add_printf(b, "%s{\"address\":", i ? "," : "");
+			json_str(b, ip_format(&st[i].address, a));
+			evbuffer_add_printf(b, ",\"remote_as\":%" PRIu32 ",\"state\":", st[i].remote_as);
+			json_str(b, st[i].state);
+			evbuffer_add_printf(b,
+					    ",\"hold_time\":%u,\"updates_sent\":%" PRIu64 ",\"updates_received\":%" PRIu64
+					    ",\"prefixes_sent\":%" PRIu64 ",\"established_count\":%" PRIu64
+					    ",\"last_error\":",
+					    st[i].hold_time, st[i].updates_sent, st[i].updates_received, st[i].prefixes_sent,
+					    st[i].established_count);
+			json_str(b, st[i].last_error);
+			evbuffer_add(b, "}", 1);
+		}
+		evbuffer_add_printf(b, "],\"rib_out\":%zu}\n", bgp_rib_out_count(h->rp->bgp));
+	} else {
+		evbuffer_add_printf(b, "],\"rib_out\":0}\n");
+	}
+	reply(req, 200, "application/json", b);
+	evbuffer_free(b);
+}
+
+static void on_stats(struct evhttp_request *req, void *arg)
+{
+	struct rd_http *h = arg;
+	struct rampart *rp = h->rp;
+	if (!want_get(req))
+		return;
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add_printf(b, "{\"clock_ns\":%" PRIu64 ",\"ticks\":%" PRIu64 ",\"hosts\":%zu,\"capture\":[",
+			    rd_now_ns(rp), rp->ticks, det_engine_hosts(rp->engine));
+	for (unsigned i = 0; i < rp->n_workers; i++) {
+		struct rd_worker_stats s;
+		rd_worker_stats(rp->workers[i], &s);
+		evbuffer_add_printf(b, "%s{\"source\":", i ? "," : "");
+		json_str(b, s.name);
+		evbuffer_add_printf(b,
+				    ",\"frames\":%" PRIu64 ",\"decoded\":%" PRIu64 ",\"truncated\":%" PRIu64
+				    ",\"malformed\":%" PRIu64 ",\"not_ip\":%" PRIu64 ",\"kernel_drops\":%" PRIu64
+				    ",\"flows_active\":%" PRIu64 ",\"flows_exported\":%" PRIu64
+				    ",\"flows_dropped\":%" PRIu64 ",\"hosts_overflow\":%" PRIu64 ",\"finished\":%s}",
+				    s.pcap.frames, s.pcap.decode[CAP_DECODE_OK], s.pcap.decode[CAP_DECODE_TRUNCATED],
+				    s.pcap.decode[CAP_DECODE_MALFORMED], s.pcap.decode[CAP_DECODE_NOT_IP],
+				    s.pcap.kernel_drops, s.flows.active, s.flows.exported, s.flows_dropped,
+				    s.hosts_overflow, s.finished ? "true" : "false");
+	}
+	evbuffer_add_printf(b, "]");
+	if (rp->storage) {
+		struct st_stats s;
+		st_writer_stats(rp->storage, &s);
+		evbuffer_add_printf(b, ",\"storage\":{\"destination\":");
+		json_str(b, st_writer_destination(rp->storage));
+		evbuffer_add_printf(b,
+				    ",\"flows_queued\":%" PRIu64 ",\"flows_written\":%" PRIu64
+				    ",\"flows_dropped\":%" PRIu64 ",\"events_queued\":%" PRIu64
+				    ",\"events_written\":%" PRIu64 ",\"events_dropped\":%" PRIu64
+				    ",\"batches_failed\":%" PRIu64 ",\"last_error\":",
+				    s.flows_queued, s.flows_written, s.flows_dropped, s.events_queued, s.events_written,
+				    s.events_dropped, s.batches_failed);
+		json_str(b, s.last_error);
+		evbuffer_add(b, "}", 1);
+	}
+	evbuffer_add_printf(b,
+			    ",\"decisions\":{\"announced\":%" PRIu64 ",\"withdrawn\":%" PRIu64 ",\"events\":%" PRIu64
+			    ",\"dry_run\":%s}}\n",
+			    rp->announced, rp->withdrawn, rp->events_logged, rp->conf.mitigation.dry_run ? "true" : "false");
+	reply(req, 200, "application/json", b);
+	evbuffer_free(b);
+}
+
+static void on_command(struct evhttp_request *req, void *arg)
+{
+	struct rd_http *h = arg;
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		reply_error(req, 405, "this resource takes POST with one command line as the body");
+		return;
+	}
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	char line[1024];
+	size_t len = evbuffer_get_length(in);
+	if (len >= sizeof line) {
+		reply_error(req, 400, "command too long");
+		return;
+	}
+	evbuffer_remove(in, line, len);
+	line[len] = '\0';
+	if (memchr(line, '\0', len)) {
+		reply_error(req, 400, "command contains a NUL byte");
+		return;
+	}
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		line[--len] = '\0';
+	if (strchr(line, '\n')) {
+		reply_error(req, 400, "one command per request");
+		return;
+	}
+	struct evbuffer *out = evbuffer_new();
+	int rc = rd_command(h->rp, line, out);
+	reply(req, rc == 0 ? 200 : 400, "text/plain; charset=utf-8", out);
+	evbuffer_free(out);
+}
+
+/* ---- /metrics ------------------------------------------------------------------------------ */
+
+static void metric_head(struct evbuffer *b, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value as the exposition format wants it: backslash, quote and newline escaped. The
+ * source names carry file paths, which may contain any of them. */
+static const char *label(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+	for (; *s && o + 3 < len; s++) {
+		if (*s == '\\' || *s == '"')
+			buf[o++] = '\\';
+		if (*s == '\n') {
+			buf[o++] = '\\';
+			buf[o++] = 'n';
+			continue;
+		}
+		buf[o++] = *s;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static const char *const decode_result_label[CAP_DECODE_RESULT_COUNT] = {
+	[CAP_DECODE_OK] = "ok",
+	[CAP_DECODE_TRUNCATED] = "truncated",
+	[CAP_DECODE_MALFORMED] = "malformed",
+	[CAP_DECODE_NOT_IP] = "not_ip",
+};
+
+static void on_metrics(struct evhttp_request *req, void *arg)
+{
+	struct rd_http *h = arg;
+	struct rampart *rp = h->rp;
+	if (!want_get(req))
+		return;
+	struct evbuffer *b = evbuffer_new();
+	struct rd_worker_stats ws[RD_MAX_WORKERS];
+	char names[RD_MAX_WORKERS][300];
+	for (unsigned i = 0; i < rp->n_workers; i++) {
+		rd_worker_stats(rp->workers[i], &ws[i]);
+		label(ws[i].name, names[i], sizeof names[i]);
+	}
+
+	metric_head(b, "rampart_capture_frames_total", "counter", "Frames read per capture source.");
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		evbuffer_add_printf(b, "rampart_capture_frames_total{source=\"%s\"} %" PRIu64 "\n", names[i],
+				    ws[i].pcap.frames);
+	metric_head(b, "rampart_capture_decode_total", "counter", "Frames per decode result.");
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		for (int r = 0; r < CAP_DECODE_RESULT_COUNT; r++)
+			evbuffer_add_printf(b, "rampart_capture_decode_total{source=\"%s\",result=\"%s\"} %" PRIu64 "\n",
+					    names[i], decode_result_label[r],
+					    ws[i].pcap.decode[r]);
+	metric_head(b, "rampart_capture_kernel_drops_total", "counter", "Frames the kernel dropped before capture.");
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		evbuffer_add_printf(b, "rampart_capture_kernel_drops_total{source=\"%s\"} %" PRIu64 "\n", names[i],
+				    ws[i].pcap.kernel_drops);
+	metric_head(b, "rampart_flows_active", "gauge", "Flows in the mirror flow table.");
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		evbuffer_add_printf(b, "rampart_flows_active{source=\"%s\"} %" PRIu64 "\n", names[i], ws[i].flows.active);
+	metric_head(b, "rampart_flows_exported_total", "counter", "Flow rows exported by the mirror flow table.");
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		evbuffer_add_printf(b, "rampart_flows_exported_total{source=\"%s\"} %" PRIu64 "\n", names[i],
+				    ws[i].flows.exported);
+	metric_head(b, "rampart_hosts_overflow_total", "counter", "Records not counted: the host table was full.");
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		evbuffer_add_printf(b, "rampart_hosts_overflow_total{source=\"%s\"} %" PRIu64 "\n", names[i],
+				    ws[i].hosts_overflow);
+
+	metric_head(b, "rampart_hosts_tracked", "gauge", "Hosts with detection state.");
+	evbuffer_add_printf(b, "rampart_hosts_tracked %zu\n", det_engine_hosts(rp->engine));
+	metric_head(b, "rampart_bans_active", "gauge", "Active bans.");
+	evbuffer_add_printf(b, "rampart_bans_active %zu\n", det_engine_bans(rp->engine, h->bans, 0));
+	metric_head(b, "rampart_ticks_total", "counter", "Detection ticks run.");
+	evbuffer_add_printf(b, "rampart_ticks_total %" PRIu64 "\n", rp->ticks);
+	metric_head(b, "rampart_decisions_total", "counter", "What the decisions did.");
+	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"announced\"} %" PRIu64 "\n", rp->announced);
+	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"withdrawn\"} %" PRIu64 "\n", rp->withdrawn);
+	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"events\"} %" PRIu64 "\n", rp->events_logged);
+
+	if (rp->storage) {
+		struct st_stats s;
+		st_writer_stats(rp->storage, &s);
+		metric_head(b, "rampart_storage_rows_total", "counter", "Rows per table and state.");
+		const struct {
+			const char *table, *state;
+			uint64_t v;
+		} rows[] = {
+			{"flows", "queued", s.flows_queued},	{"flows", "written", s.flows_written},
+			{"flows", "dropped", s.flows_dropped},	{"flows", "lost", s.flows_lost},
+			{"attack_events", "queued", s.events_queued}, {"attack_events", "written", s.events_written},
+			{"attack_events", "dropped", s.events_dropped}, {"attack_events", "lost", s.events_lost},
+		};
+		for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+			evbuffer_add_printf(b, "rampart_storage_rows_total{table=\"%s\",state=\"%s\"} %" PRIu64 "\n",
+					    rows[i].table, rows[i].state, rows[i].v);
+		metric_head(b, "rampart_storage_batches_failed_total", "counter", "Batch posts that failed (retried).");
+		evbuffer_add_printf(b, "rampart_storage_batches_failed_total %" PRIu64 "\n", s.batches_failed);
+	}
+	if (rp->bgp) {
+		struct bgp_peer_status st[64];
+		size_t n = bgp_speaker_peers(rp->bgp, st, 64);
+		metric_head(b, "rampart_bgp_peer_established", "gauge", "1 while the session is Established.");
+		for (size_t i = 0; i < n && i < 64; i++) {
+			char a[IP_STRLEN];
+			evbuffer_add_printf(b, "rampart_bgp_peer_established{peer=\"%s\"} %d\n", ip_format(&st[i].address, a),
+					    !strcmp(st[i].state, "Established"));
+		}
+		metric_head(b, "rampart_bgp_updates_sent_total", "counter", "UPDATE messages sent per peer.");
+		for (size_t i = 0; i < n && i < 64; i++) {
+			char a[IP_STRLEN];
+			evbuffer_add_printf(b, "rampart_bgp_updates_sent_total{peer=\"%s\"} %" PRIu64 "\n",
+					    ip_format(&st[i].address, a), st[i].updates_sent);
+		}
+		metric_head(b, "rampart_bgp_rib_out_routes", "gauge", "Routes in the RIB-out.");
+		evbuffer_add_printf(b, "rampart_bgp_rib_out_routes %zu\n", bgp_rib_out_count(rp->bgp));
+	}
+	reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b);
+	evbuffer_free(b);
+}
+
+/* ---- the live page ------------------------------------------------------------------------- */
+
+static const char live_page[] =
+	"<!doctype html><html><head><meta charset=\"utf-8\"><title>Rampart</title>\n"
+	"<style>body{font:14px system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse}"
+	"td,th{padding:2px 10px;text-align:right}td:first-child,th:first-child{text-align:left}"
+	"h2{font-size:16px;margin-top:1.5em}.ban{color:#b00}</style></head><body>\n"
+	"<h1>Rampart</h1><div id=\"stats\"></div>\n"
+	"<h2>Attacks</h2><table id=\"attacks\"></table>\n"
+	"<h2>Busiest hosts (incoming)</h2><table id=\"top\"></table>\n"
+	"<h2>BGP peers</h2><table id=\"peers\"></table>\n"
+	"<script>\n"
+	"function row(t,c,h){let r=t.insertRow();c.forEach(v=>{let e=document.createElement(h?'th':'td');"
+	"e.textContent=v;r.appendChild(e)});return r}\n"
+	"function fill(id,head,rows){let t=document.getElementById(id);t.innerHTML='';row(t,head,1);"
+	"rows.forEach(r=>row(t,r))}\n"
+	"async function get(p){return (await fetch(p)).json()}\n"
+	"async function tick(){try{\n"
+	"let a=await get('/api/v1/attacks');fill('attacks',['attack','target','direction','state','trigger',"
+	"'value','limit','peak','pps now'],a.attacks.map(x=>[x.attack_id,x.target,x.direction,x.active?'banned':"
+	"'ended',x.trigger.class+' '+x.trigger.metric,x.trigger.value.toFixed(0),x.trigger.limit.toFixed(0),"
+	"x.trigger.peak.toFixed(0),x.rates.pps.toFixed(0)]));\n"
+	"let t=await get('/api/v1/top?n=20');fill('top',['host','hostgroup','pps','Mbit/s','flows/s',''],"
+	"t.top.map(x=>[x.host,x.hostgroup,x.rates.pps.toFixed(0),(x.rates.bps/1e6).toFixed(2),"
+	"x.rates.flows.toFixed(0),x.banned?'banned':'']));\n"
+	"let p=await get('/api/v1/peers');fill('peers',['peer','AS','state','updates sent','last error'],"
+	"p.peers.map(x=>[x.address,x.remote_as,x.state,x.updates_sent,x.last_error]));\n"
+	"let s=await get('/api/v1/stats');document.getElementById('stats').textContent="
+	"'capture clock '+new Date(s.clock_ns/1e6).toISOString()+', '+s.hosts+' hosts tracked, '+"
+	"s.decisions.announced+' announced, '+s.decisions.withdrawn+' withdrawn';\n"
+	"}catch(e){document.getElementById('stats').textContent='rampartd not answering: '+e}}\n"
+	"tick();setInterval(tick,1000);\n"
+	"</script></body></html>\n";
+
+static void on_other(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	if (path && !strcmp(path, "/")) {
+		if (!want_get(req))
+			return;
+		struct evbuffer *b = evbuffer_new();
+		evbuffer_add(b, live_page, sizeof live_page - 1);
+		reply(req, 200, "text/html; charset=utf-8", b);
+		evbuffer_free(b);
+		return;
+	}
+	reply_error(req, 404, "no such resource (see /api/v1/bans, /api/v1/attacks, /api/v1/top, /api/v1/peers, "
+			      "/api/v1/stats, /api/v1/command, /metrics)");
+}
+
+/* "127.0.0.1:8080" or "[::1]:8080" */
+static bool split_listen(const char *spec, char *host, size_t hostlen, uint16_t *port)
+{
+	const char *colon;
+	size_t hl;
+	if (spec[0] == '[') {
+		const char *close = strchr(spec, ']');
+		if (!close || close[1] != ':')
+			return false;
+		hl = (size_t)(close - spec - 1);
+		memcpy(host, spec + 1, hl < hostlen ? hl : 0);
+		colon = close + 1;
+	} else {
+		colon = strrchr(spec, ':');
+		if (!colon)
+			return false;
+		hl = (size_t)(colon - spec);
+		memcpy(host, spec, hl < hostlen ? hl : 0);
+	}
+	if (hl == 0 || hl >= hostlen)
+		return false;
+	host[hl] = '\0';
+	char *end;
+	unsigned long p = strtoul(colon + 1, &end, 10);
+	if (*end || p == 0 || p > 65535)
+		return false;
+	*port = (uint16_t)p;
+	return true;
+}
+
+struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, size_t errlen)
+{
+	char host[64];
+	uint16_t port;
+	if (!split_listen(listen, host, sizeof host, &port)) {
+		snprintf(err, errlen, "api.http: '%s' is not ADDRESS:PORT", listen);
+		return NULL;
+	}
+	struct rd_http *h = calloc(1, sizeof *h);
+	if (!h || !(h->http = evhttp_new(rp->base))) {
+		free(h);
+		snprintf(err, errlen, "api.http: out of memory");
+		return NULL;
+	}
+	h->rp = rp;
+	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
+	evhttp_set_max_body_size(h->http, 4096);
+	evhttp_set_max_headers_size(h->http, 16384);
+	evhttp_set_timeout(h->http, 10);
+	evhttp_set_cb(h->http, "/metrics", on_metrics, h);
+	evhttp_set_cb(h->http, "/api/v1/bans", on_bans, h);
+	evhttp_set_cb(h->http, "/api/v1/attacks", on_bans, h);
+	evhttp_set_cb(h->http, "/api/v1/top", on_top, h);
+	evhttp_set_cb(h->http, "/api/v1/peers", on_peers, h);
+	evhttp_set_cb(h->http, "/api/v1/stats", on_stats, h);
+	evhttp_set_cb(h->http, "/api/v1/command", on_command, h);
+	evhttp_set_gencb(h->http, on_other, h);
+	if (!evhttp_bind_socket_with_handle(h->http, host, port)) {
+		snprintf(err, errlen, "api.http: cannot listen on %s", listen);
+		evhttp_free(h->http);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void rd_http_free(struct rd_http *h)
+{
+	if (!h)
+		return;
+	evhttp_free(h->http);
+	free(h);
+}
