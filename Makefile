@@ -120,7 +120,10 @@ FUZZ_SECONDS ?= 10
 fuzz-smoke: fuzz
 	@tests/run-fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
-bench: deps all $(BENCHES)
+# The peers the benchmarks compare against are installed for them only.
+BENCH_PKGS := exabgp fastnetmon
+bench: all $(BENCHES)
+	@RAMPART_EXTRA_PKGS="$(BENCH_PKGS)" scripts/install-deps.sh
 	@bench/run.sh $(BUILD)
 
 clean:
