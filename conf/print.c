@@ -172,6 +172,8 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	if (!ip_is_zero(&m->next_hop_ipv6))
 		kaddr(f, 4, "next_hop_ipv6", &m->next_hop_ipv6);
 	fprintf(f, "  max_bans: %u\n  dry_run: %s\n", m->max_bans, m->dry_run ? "true" : "false");
+	fprintf(f, "  max_bans_per_minute: %u\n", m->max_bans_per_minute);
+	prefixes(f, 2, "own_addresses", m->own_addresses, m->n_own_addresses);
 
 	if (c->bgp_enabled) {
 		const struct bgp_config *b = &c->bgp;
@@ -200,4 +202,9 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	fprintf(f, "api:\n");
 	kstr(f, 2, "socket", c->api.socket);
 	kstr(f, 2, "http", c->api.http);
+
+	fprintf(f, "actions:\n");
+	kstr(f, 2, "notify_script", c->actions.notify_script);
+	fprintf(f, "  notify_timeout: %u\n  notify_max_running: %u\n", c->actions.notify_timeout_s,
+		c->actions.notify_max_running);
 }
