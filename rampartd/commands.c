@@ -279,6 +279,14 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 				    s.events_queued, s.events_written, s.events_dropped, s.batches_failed,
 				    s.last_error[0] ? " last_error: " : "", s.last_error);
 	}
+	if (rp->notify) {
+		struct rd_notify_stats ns;
+		rd_notify_stats(rp->notify, &ns);
+		evbuffer_add_printf(out,
+				    "notify: started %" PRIu64 " ok %" PRIu64 " failed %" PRIu64 " timed_out %" PRIu64
+				    " dropped %" PRIu64 " running %u queued %u\n",
+				    ns.started, ns.ok, ns.failed, ns.timed_out, ns.dropped, ns.running, ns.queued);
+	}
 	evbuffer_add_printf(out, "decisions: announced %" PRIu64 " withdrawn %" PRIu64 " events %" PRIu64 "%s\n",
 			    rp->announced, rp->withdrawn, rp->events_logged,
 			    rp->conf.mitigation.dry_run ? " (dry run)" : "");

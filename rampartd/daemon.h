@@ -23,6 +23,7 @@ struct event_base;
 struct event;
 struct rd_worker;
 struct rd_control;
+struct rd_notify;
 
 #define RD_MAX_WORKERS 16
 
@@ -35,6 +36,7 @@ struct rampart {
 	struct bgp_speaker *bgp;      /* NULL when no bgp section */
 	struct st_writer *storage;
 	struct rd_control *control;
+	struct rd_notify *notify;     /* NULL when no actions.notify_script */
 
 	struct rd_worker *workers[RD_MAX_WORKERS];
 	unsigned n_workers;
@@ -93,6 +95,20 @@ void rd_tick_run(struct rampart *rp);
 void rd_decide(void *rp, const struct det_event *ev);
 /* The route attributes of a blackhole for prefix (RFC 7999 community, NO_EXPORT, configured). */
 void rd_blackhole_attrs(const struct rampart *rp, const ip_prefix *p, struct bgp_route_attrs *out);
+
+/* ---- notify script (notify.c) ----------------------------------------------------------- */
+
+/* NULL when cfg has no notify_script (or out of memory: logged by the caller). */
+struct rd_notify *rd_notify_new(struct event_base *base, const struct conf_actions *cfg);
+/* Waits up to 3 s for running scripts, kills what is left, drops the queue. */
+void rd_notify_free(struct rd_notify *n);
+/* Runs the script for a BAN or UNBAN (other events are ignored); never blocks. n may be NULL. */
+void rd_notify_event(struct rd_notify *n, const struct rampart *rp, const struct det_event *ev);
+struct rd_notify_stats {
+	uint64_t started, ok, failed, timed_out, dropped;
+	unsigned running, queued;
+};
+void rd_notify_stats(const struct rd_notify *n, struct rd_notify_stats *out);
 
 /* ---- control socket (control.c, commands.c) ---------------------------------------------- */
 

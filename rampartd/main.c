@@ -113,6 +113,8 @@ static void teardown(struct rampart *rp)
 		st_writer_free(rp->storage);
 	}
 	rd_control_free(rp->control);
+	rd_notify_free(rp->notify); /* after the last tick: its unbans are notified too */
+	rp->notify = NULL;
 	if (rp->tick_ev)
 		event_free(rp->tick_ev);
 	if (rp->tick_fd >= 0)
@@ -223,6 +225,10 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		rp.n_workers++;
+	}
+	if (rp.conf.actions.notify_script[0] && !(rp.notify = rd_notify_new(rp.base, &rp.conf.actions))) {
+		log_err("notify: cannot set up %s", rp.conf.actions.notify_script);
+		goto out;
 	}
 	rp.control = rd_control_new(&rp, rp.conf.api.socket, err, sizeof err);
 	if (!rp.control) {
