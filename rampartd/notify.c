@@ -305,7 +305,7 @@ void rd_notify_event(struct rd_notify *n, const struct rampart *rp, const struct
 	snprintf(c->action, sizeof c->action, "%s", ev->type == DET_EV_BAN ? "ban" : "unban");
 	if (ev->type == DET_EV_BAN) {
 		struct det_fingerprint fp;
-		bool have = det_engine_fingerprint(rp->engine, ev->attack_id, &fp) == 0;
+		bool have = rp->engine && det_engine_fingerprint(rp->engine, ev->attack_id, &fp) == 0;
 		c->details = details(rp, ev, c->ip, have ? &fp : NULL);
 	}
 	n->q_len++;
