@@ -153,6 +153,9 @@ static const struct ckey actions_keys[] = {
 	STR("notify_script", struct conf_actions, notify_script, 0),
 	DUR("notify_timeout", struct conf_actions, notify_timeout_s, 1, 3600),
 	INT("notify_max_running", struct conf_actions, notify_max_running, 1, 256),
+	STR("webhook_url", struct conf_actions, webhook_url, 0),
+	DUR("webhook_timeout", struct conf_actions, webhook_timeout_s, 1, 300),
+	INT("webhook_retries", struct conf_actions, webhook_retries, 0, 20),
 	END,
 };
 
@@ -304,6 +307,8 @@ void conf_defaults(struct rampart_conf *c)
 	c->mitigation.max_bans = 1000;
 	c->actions.notify_timeout_s = 30;
 	c->actions.notify_max_running = 8;
+	c->actions.webhook_timeout_s = 5;
+	c->actions.webhook_retries = 3;
 
 	c->bgp.listen_port = 179;
 	c->bgp.connect_retry_s = 5;

@@ -54,6 +54,9 @@ struct conf_actions {
 	char notify_script[256];     /* FastNetMon-style script: IP incoming|outgoing PPS ban|unban */
 	uint32_t notify_timeout_s;   /* a script still running after this is killed; default 30 */
 	uint32_t notify_max_running; /* scripts at once; more calls wait in a bounded queue; default 8 */
+	char webhook_url[256];       /* ban/unban POSTed as JSON; "" = off */
+	uint32_t webhook_timeout_s;  /* per POST, default 5 */
+	uint32_t webhook_retries;    /* after a failed POST, default 3 */
 };
 
 struct conf_api {

@@ -207,4 +207,7 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	kstr(f, 2, "notify_script", c->actions.notify_script);
 	fprintf(f, "  notify_timeout: %u\n  notify_max_running: %u\n", c->actions.notify_timeout_s,
 		c->actions.notify_max_running);
+	kstr(f, 2, "webhook_url", c->actions.webhook_url);
+	fprintf(f, "  webhook_timeout: %u\n  webhook_retries: %u\n", c->actions.webhook_timeout_s,
+		c->actions.webhook_retries);
 }

@@ -287,6 +287,14 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 				    " dropped %" PRIu64 " running %u queued %u\n",
 				    ns.started, ns.ok, ns.failed, ns.timed_out, ns.dropped, ns.running, ns.queued);
 	}
+	if (rp->webhook) {
+		struct rd_webhook_stats ws;
+		rd_webhook_stats(rp->webhook, &ws);
+		evbuffer_add_printf(out,
+				    "webhook: queued %" PRIu64 " sent %" PRIu64 " retried %" PRIu64 " failed %" PRIu64
+				    " dropped %" PRIu64 "\n",
+				    ws.queued, ws.sent, ws.retried, ws.failed, ws.dropped);
+	}
 	evbuffer_add_printf(out, "decisions: announced %" PRIu64 " withdrawn %" PRIu64 " events %" PRIu64 "%s\n",
 			    rp->announced, rp->withdrawn, rp->events_logged,
 			    rp->conf.mitigation.dry_run ? " (dry run)" : "");

@@ -24,6 +24,7 @@ struct event;
 struct rd_worker;
 struct rd_control;
 struct rd_notify;
+struct rd_webhook;
 
 #define RD_MAX_WORKERS 16
 
@@ -37,6 +38,7 @@ struct rampart {
 	struct st_writer *storage;
 	struct rd_control *control;
 	struct rd_notify *notify;     /* NULL when no actions.notify_script */
+	struct rd_webhook *webhook;   /* NULL when no actions.webhook_url */
 
 	struct rd_worker *workers[RD_MAX_WORKERS];
 	unsigned n_workers;
@@ -109,6 +111,19 @@ struct rd_notify_stats {
 	unsigned running, queued;
 };
 void rd_notify_stats(const struct rd_notify *n, struct rd_notify_stats *out);
+
+/* ---- webhook (webhook.c) ---------------------------------------------------------------- */
+
+/* NULL when cfg has no webhook_url (or the thread cannot start). */
+struct rd_webhook *rd_webhook_new(const struct conf_actions *cfg);
+/* Stops the thread after one last attempt at each queued event. */
+void rd_webhook_free(struct rd_webhook *w);
+/* Queues a BAN or UNBAN as JSON (other events are ignored); never blocks on the network. */
+void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const struct det_event *ev);
+struct rd_webhook_stats {
+	uint64_t queued, sent, retried, failed, dropped;
+};
+void rd_webhook_stats(const struct rd_webhook *w, struct rd_webhook_stats *out);
 
 /* ---- control socket (control.c, commands.c) ---------------------------------------------- */
 

@@ -2,7 +2,8 @@
 # Replays the shared mirror capture and checks what an operator sees of each attack: the kind the
 # fingerprint gives (`rampartctl attack ID`) for every victim, and, with a FastNetMon-style notify
 # script configured, that the script is called on every ban and unban with FastNetMon's
-# arguments (IP incoming|outgoing PPS ban|unban) and the details on stdin.
+# arguments (IP incoming|outgoing PPS ban|unban) and the details on stdin; and that the webhook
+# gets every ban and unban as JSON, retried through a receiver that fails its first two POSTs.
 set -u
 . "$(dirname "$0")/../lib/rampart.sh"
 need_data
@@ -10,8 +11,10 @@ need_binaries
 
 WORK=$(mktemp -d /tmp/rampart-fp.XXXXXX)
 PID=
+HOOK=
 cleanup() {
 	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
+	[ -n "$HOOK" ] && kill "$HOOK" 2>/dev/null
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -26,6 +29,31 @@ echo "$@" >"$f"
 cat >>"$f"
 SCRIPT
 chmod +x "$WORK/notify.sh"
+# The webhook receiver, on loopback at a port the kernel picks: 500 for the first two POSTs.
+cat >"$WORK/hook.py" <<'PY'
+import http.server, sys
+out, portfile = sys.argv[1], sys.argv[2]
+seen = [0]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        seen[0] += 1
+        code = 500 if seen[0] <= 2 else 200
+        if code == 200:
+            with open(out, "ab") as f:
+                f.write(body + b"\n")
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(portfile, "w").write(str(s.server_address[1]))
+s.serve_forever()
+PY
+/usr/bin/python3 "$WORK/hook.py" "$WORK/hook.jsonl" "$WORK/hook.port" &
+HOOK=$!
+wait_for 10 test -s "$WORK/hook.port" || die "webhook receiver did not start"
 cat >"$WORK/rampart.yaml" <<CONF
 log_level: info
 networks: [192.0.2.0/24, "2001:db8:10::/48"]
@@ -43,6 +71,9 @@ api:
   http: ""
 actions:
   notify_script: $WORK/notify.sh
+  webhook_url: "http://127.0.0.1:$(cat "$WORK/hook.port")/rampart"
+  webhook_retries: 3
+  webhook_timeout: 2
 CONF
 
 "$RAMPARTD" -c "$WORK/rampart.yaml" --check-config || die "the test configuration does not validate"
@@ -86,6 +117,16 @@ if [ "${SKIP_NOTIFY:-}" = "" ]; then
 	# at the ban the class mix of the rates is known, not yet the source ports
 	check "details on stdin: address, kind, direction" sh -c "grep -q '^IP: 192.0.2.10\$' '$f' &&
 		grep -q '^Attack type: udp_flood\$' '$f' && grep -q '^Attack direction: incoming\$' '$f'"
+	wait_for 10 sh -c "[ \$(wc -l <'$WORK/hook.jsonl') -ge 10 ]" || fail "not every event reached the webhook"
+	check "webhook: 10 JSON events, a ban and an unban for each victim" /usr/bin/python3 - "$WORK/hook.jsonl" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+want = {(ip, a) for ip in ("192.0.2.10", "192.0.2.20", "192.0.2.30", "192.0.2.40", "2001:db8:10::53") for a in ("ban", "unban")}
+got = {(e["ip"], e["action"]) for e in ev}
+assert len(ev) == 10 and got == want, (len(ev), got ^ want)
+assert all(e["direction"] == "incoming" and e["attack_id"] > 0 for e in ev)
+PY
+	check "webhook retried the failed POSTs" sh -c "\"$RAMPARTCTL\" -s $SOCK stats | grep -Eq 'webhook: queued 10 sent 10 retried [2-9] failed 0'"
 	check "notify counters in stats" sh -c "\"$RAMPARTCTL\" -s $SOCK stats | grep -q 'notify: started 10 ok 10 failed 0'"
 fi
 

@@ -505,7 +505,8 @@ static void test_every_key(void **state)
 		"storage: { clickhouse: { database: ddos_1, user: u, password: p }, dir: ./build/run-data,\n"
 		"           batch_rows: 10, batch_ms: 20, queue_rows: 1024 }\n"
 		"api: { socket: /tmp/r/r.sock, http: \"[::1]:9090\" }\n"
-		"actions: { notify_script: /usr/local/bin/notify.sh, notify_timeout: 5s, notify_max_running: 3 }\n",
+		"actions: { notify_script: /usr/local/bin/notify.sh, notify_timeout: 5s, notify_max_running: 3,\n"
+		"           webhook_url: \"http://127.0.0.1:9/hook\", webhook_timeout: 2s, webhook_retries: 0 }\n",
 		&c);
 	assert_int_equal(c.detect.n_whitelist, 2);
 	assert_prefix(&c.detect.whitelist[1], "2001:db8::1/128");
@@ -550,6 +551,9 @@ static void test_every_key(void **state)
 	assert_string_equal(c.actions.notify_script, "/usr/local/bin/notify.sh");
 	assert_int_equal(c.actions.notify_timeout_s, 5);
 	assert_int_equal(c.actions.notify_max_running, 3);
+	assert_string_equal(c.actions.webhook_url, "http://127.0.0.1:9/hook");
+	assert_int_equal(c.actions.webhook_timeout_s, 2);
+	assert_int_equal(c.actions.webhook_retries, 0);
 	round_trip(&c);
 	conf_free(&c);
 }
@@ -660,6 +664,9 @@ static void assert_conf_equal(const struct rampart_conf *a, const struct rampart
 	assert_string_equal(a->actions.notify_script, b->actions.notify_script);
 	assert_int_equal(a->actions.notify_timeout_s, b->actions.notify_timeout_s);
 	assert_int_equal(a->actions.notify_max_running, b->actions.notify_max_running);
+	assert_string_equal(a->actions.webhook_url, b->actions.webhook_url);
+	assert_int_equal(a->actions.webhook_timeout_s, b->actions.webhook_timeout_s);
+	assert_int_equal(a->actions.webhook_retries, b->actions.webhook_retries);
 
 	assert_int_equal(a->bgp_enabled, b->bgp_enabled);
 	const struct bgp_config *ba = &a->bgp, *bb = &b->bgp;
