@@ -14,6 +14,7 @@
  * past the timeout is killed. Every failure is logged and counted. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <spawn.h>
@@ -79,6 +80,26 @@ static void on_timeout(evutil_socket_t fd, short what, void *ctx)
 	kill(ch->pid, SIGKILL); /* reaped by the SIGCHLD handler */
 }
 
+/* A script that exits without reading its stdin makes the write fail with EPIPE: SIGPIPE is
+ * held back for this thread during the write and a pending one consumed, so that does not depend
+ * on the process ignoring SIGPIPE. */
+static void write_details(int fd, const char *details, const char *what)
+{
+	sigset_t pipe_set, old;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	ssize_t w = write(fd, details, strlen(details));
+	if (w < 0 && errno == EPIPE) {
+		struct timespec zero = {0, 0};
+		sigtimedwait(&pipe_set, NULL, &zero);
+	} else if (w < 0) {
+		log_warn("notify: %s: details not written: %s", what, strerror(errno));
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 /* Starts c in a free slot; false (counted, logged) when the spawn fails. */
 static bool start(struct rd_notify *n, struct call *c)
 {
@@ -121,12 +142,7 @@ static bool start(struct rd_notify *n, struct call *c)
 		return false;
 	}
 	if (fds[1] >= 0) {
-		/* a script that does not read its stdin gets EPIPE here (SIGPIPE is ignored) */
-		fcntl(fds[1], F_SETFL, O_NONBLOCK);
-		size_t len = strlen(c->details);
-		ssize_t w = write(fds[1], c->details, len);
-		if (w < 0 && errno != EPIPE)
-			log_warn("notify: %s: details not written: %s", ch->what, strerror(errno));
+		write_details(fds[1], c->details, ch->what);
 		close(fds[1]);
 	}
 	ch->pid = pid;
