@@ -26,6 +26,8 @@ struct rd_control;
 struct rd_routes;
 struct rd_exa;
 struct rd_http;
+struct rd_notify;
+struct rd_webhook;
 
 #define RD_MAX_WORKERS 16
 
@@ -39,6 +41,8 @@ struct rampart {
 	struct st_writer *storage;
 	struct rd_control *control;
 	struct rd_http *http;          /* NULL when api.http is "" */
+	struct rd_notify *notify;     /* NULL when no actions.notify_script */
+	struct rd_webhook *webhook;   /* NULL when no actions.webhook_url */
 
 	struct rd_worker *workers[RD_MAX_WORKERS];
 	unsigned n_workers;
@@ -100,6 +104,33 @@ void rd_tick_run(struct rampart *rp);
 void rd_decide(void *rp, const struct det_event *ev);
 /* The route attributes of a blackhole for prefix (RFC 7999 community, NO_EXPORT, configured). */
 void rd_blackhole_attrs(const struct rampart *rp, const ip_prefix *p, struct bgp_route_attrs *out);
+
+/* ---- notify script (notify.c) ----------------------------------------------------------- */
+
+/* NULL when cfg has no notify_script (or out of memory: logged by the caller). */
+struct rd_notify *rd_notify_new(struct event_base *base, const struct conf_actions *cfg);
+/* Waits up to 3 s for running scripts, kills what is left, drops the queue. */
+void rd_notify_free(struct rd_notify *n);
+/* Runs the script for a BAN or UNBAN (other events are ignored); never blocks. n may be NULL. */
+void rd_notify_event(struct rd_notify *n, const struct rampart *rp, const struct det_event *ev);
+struct rd_notify_stats {
+	uint64_t started, ok, failed, timed_out, dropped;
+	unsigned running, queued;
+};
+void rd_notify_stats(const struct rd_notify *n, struct rd_notify_stats *out);
+
+/* ---- webhook (webhook.c) ---------------------------------------------------------------- */
+
+/* NULL when cfg has no webhook_url (or the thread cannot start). */
+struct rd_webhook *rd_webhook_new(const struct conf_actions *cfg);
+/* Stops the thread after one last attempt at each queued event. */
+void rd_webhook_free(struct rd_webhook *w);
+/* Queues a BAN or UNBAN as JSON (other events are ignored); never blocks on the network. */
+void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const struct det_event *ev);
+struct rd_webhook_stats {
+	uint64_t queued, sent, retried, failed, dropped;
+};
+void rd_webhook_stats(const struct rd_webhook *w, struct rd_webhook_stats *out);
 
 /* ---- control socket (control.c, commands.c) ---------------------------------------------- */
 

@@ -67,6 +67,8 @@ void rd_decide(void *ctx, const struct det_event *ev)
 		action = mitigate(rp, ev, true);
 	else if (ev->type == DET_EV_UNBAN)
 		action = mitigate(rp, ev, false);
+	rd_notify_event(rp->notify, rp, ev); /* dry run too: it is not an announcement */
+	rd_webhook_event(rp->webhook, rp, ev);
 
 	char pfx[IP_PREFIX_STRLEN], trig[32];
 	ip_prefix_format(&ev->target, pfx);

@@ -116,6 +116,10 @@ static void teardown(struct rampart *rp)
 	rd_control_free(rp->control);
 	rd_routes_free(rp->routes);
 	rd_http_free(rp->http);
+	rd_notify_free(rp->notify); /* after the last tick: its unbans are notified too */
+	rp->notify = NULL;
+	rd_webhook_free(rp->webhook);
+	rp->webhook = NULL;
 	if (rp->tick_ev)
 		event_free(rp->tick_ev);
 	if (rp->tick_fd >= 0)
@@ -226,6 +230,14 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		rp.n_workers++;
+	}
+	if (rp.conf.actions.notify_script[0] && !(rp.notify = rd_notify_new(rp.base, &rp.conf.actions))) {
+		log_err("notify: cannot set up %s", rp.conf.actions.notify_script);
+		goto out;
+	}
+	if (rp.conf.actions.webhook_url[0] && !(rp.webhook = rd_webhook_new(&rp.conf.actions))) {
+		log_err("webhook: cannot start for %s", rp.conf.actions.webhook_url);
+		goto out;
 	}
 	rp.control = rd_control_new(&rp, rp.conf.api.socket, err, sizeof err);
 	if (!rp.control) {
