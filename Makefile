@@ -34,7 +34,7 @@ BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 CONFIG ?= conf/rampart.yaml
 
-.PHONY: all deps run test unit integration fuzz fuzz-smoke asan bench clean check-config
+.PHONY: all deps run test unit integration fuzz fuzz-smoke asan bench bench-deps clean check-config
 
 all: $(BUILD)/rampartd $(BUILD)/rampartctl
 
@@ -120,7 +120,12 @@ FUZZ_SECONDS ?= 10
 fuzz-smoke: fuzz
 	@tests/run-fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
-bench: deps all $(BENCHES)
+# The peers the benchmarks compare against are installed for them only.
+BENCH_PKGS := exabgp fastnetmon
+bench-deps:
+	@RAMPART_EXTRA_PKGS="$(BENCH_PKGS)" scripts/install-deps.sh
+
+bench: bench-deps all $(BENCHES)
 	@bench/run.sh $(BUILD)
 
 clean:

@@ -146,6 +146,18 @@ static const struct ckey mitigation_keys[] = {
 	{.name = "blackhole", .type = K_MAP, .sub = blackhole_keys},
 	INT("max_bans", struct conf_mitigation, max_bans, 1, 1u << 24),
 	BOOL("dry_run", struct conf_mitigation, dry_run),
+	INT("max_bans_per_minute", struct conf_mitigation, max_bans_per_minute, 0, 1u << 16),
+	LIST("own_addresses", K_PREFIX_LIST, struct conf_mitigation, own_addresses, n_own_addresses, 0),
+	END,
+};
+
+static const struct ckey actions_keys[] = {
+	STR("notify_script", struct conf_actions, notify_script, 0),
+	DUR("notify_timeout", struct conf_actions, notify_timeout_s, 1, 3600),
+	INT("notify_max_running", struct conf_actions, notify_max_running, 1, 256),
+	STR("webhook_url", struct conf_actions, webhook_url, 0),
+	DUR("webhook_timeout", struct conf_actions, webhook_timeout_s, 1, 300),
+	INT("webhook_retries", struct conf_actions, webhook_retries, 0, 20),
 	END,
 };
 
@@ -244,6 +256,9 @@ static const struct ckey storage_keys[] = {
 static const struct ckey api_keys[] = {
 	STR("socket", struct conf_api, socket, 1),
 	TYPED("http", K_LISTEN, struct conf_api, http),
+	STR("exabgp_pipe", struct conf_api, exabgp_pipe, 0),
+	STR("exabgp_process", struct conf_api, exabgp_process, 0),
+	BOOL("exabgp_process_withdraw", struct conf_api, exabgp_process_withdraw),
 	END,
 };
 
@@ -269,6 +284,7 @@ static const struct ckey top_keys[] = {
 	MAP("bgp", struct loader, c.bgp, bgp_keys),
 	MAP("storage", struct loader, c.storage, storage_keys),
 	MAP("api", struct loader, c.api, api_keys),
+	MAP("actions", struct loader, c.actions, actions_keys),
 	END,
 };
 
@@ -296,6 +312,10 @@ void conf_defaults(struct rampart_conf *c)
 
 	c->mitigation.action = DET_MIT_BLACKHOLE;
 	c->mitigation.max_bans = 1000;
+	c->actions.notify_timeout_s = 30;
+	c->actions.notify_max_running = 8;
+	c->actions.webhook_timeout_s = 5;
+	c->actions.webhook_retries = 3;
 
 	c->bgp.listen_port = 179;
 	c->bgp.connect_retry_s = 5;
@@ -308,6 +328,7 @@ void conf_defaults(struct rampart_conf *c)
 
 	snprintf(c->api.socket, sizeof c->api.socket, "/run/rampart/rampart.sock");
 	snprintf(c->api.http, sizeof c->api.http, "127.0.0.1:8080");
+	c->api.exabgp_process_withdraw = true;
 	c->log_level = CONF_LOG_INFO;
 }
 
@@ -317,6 +338,7 @@ void conf_free(struct rampart_conf *c)
 		return;
 	free(c->detect.networks);
 	free(c->detect.whitelist);
+	free(c->mitigation.own_addresses); /* c->detect.own is the same list */
 	for (size_t i = 0; i < c->detect.n_groups; i++)
 		free(c->detect.groups[i].prefixes);
 	free(c->detect.groups);
@@ -389,6 +411,9 @@ static int finish(struct walk *w, const struct cn *root, struct loader *l)
 	if (check_group_prefixes(w, root, l))
 		return -1;
 	c->detect.max_bans = c->mitigation.max_bans;
+	c->detect.max_bans_per_minute = c->mitigation.max_bans_per_minute;
+	c->detect.own = c->mitigation.own_addresses;
+	c->detect.n_own = c->mitigation.n_own_addresses;
 
 	struct det_hostgroup *g = calloc(l->n_groups + 1, sizeof *g);
 	if (!g)

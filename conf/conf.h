@@ -48,11 +48,28 @@ struct conf_mitigation {
 	ip_addr next_hop_ipv6;
 	uint32_t max_bans;     /* default 1000 (copied into det_config.max_bans) */
 	bool dry_run;          /* decide and record everything, announce nothing */
+	uint32_t max_bans_per_minute; /* new detected bans per 60 s; 0 = no cap (det_config's) */
+	ip_prefix *own_addresses;     /* never banned (det_config.own points at the same list) */
+	size_t n_own_addresses;
+};
+
+/* Actions beside BGP. */
+struct conf_actions {
+	char notify_script[256];     /* FastNetMon-style script: IP incoming|outgoing PPS ban|unban */
+	uint32_t notify_timeout_s;   /* a script still running after this is killed; default 30 */
+	uint32_t notify_max_running; /* scripts at once; more calls wait in a bounded queue; default 8 */
+	char webhook_url[256];       /* ban/unban POSTed as JSON; "" = off */
+	uint32_t webhook_timeout_s;  /* per POST, default 5 */
+	uint32_t webhook_retries;    /* after a failed POST, default 3 */
 };
 
 struct conf_api {
 	char socket[108]; /* UNIX control socket; default /run/rampart/rampart.sock */
 	char http[64];    /* "127.0.0.1:8080"; empty = off */
+	/* ExaBGP drop-in (docs/EXABGP.md) */
+	char exabgp_pipe[256];          /* named pipe taking ExaBGP API lines; empty = off */
+	char exabgp_process[512];       /* command (sh -c) whose stdout lines are API commands; empty = off */
+	bool exabgp_process_withdraw;   /* withdraw the process's routes when it exits; default true */
 };
 
 struct rampart_conf {
@@ -64,6 +81,7 @@ struct rampart_conf {
 	bool bgp_enabled; /* the bgp section is present */
 	struct st_config storage;
 	struct conf_api api;
+	struct conf_actions actions;
 	enum log_level_conf { CONF_LOG_DEBUG, CONF_LOG_INFO, CONF_LOG_WARN, CONF_LOG_ERR } log_level;
 };
 

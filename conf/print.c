@@ -173,6 +173,8 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	if (!ip_is_zero(&m->next_hop_ipv6))
 		kaddr(f, 4, "next_hop_ipv6", &m->next_hop_ipv6);
 	fprintf(f, "  max_bans: %u\n  dry_run: %s\n", m->max_bans, m->dry_run ? "true" : "false");
+	fprintf(f, "  max_bans_per_minute: %u\n", m->max_bans_per_minute);
+	prefixes(f, 2, "own_addresses", m->own_addresses, m->n_own_addresses);
 
 	if (c->bgp_enabled) {
 		const struct bgp_config *b = &c->bgp;
@@ -201,4 +203,15 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	fprintf(f, "api:\n");
 	kstr(f, 2, "socket", c->api.socket);
 	kstr(f, 2, "http", c->api.http);
+	kstr(f, 2, "exabgp_pipe", c->api.exabgp_pipe);
+	kstr(f, 2, "exabgp_process", c->api.exabgp_process);
+	fprintf(f, "  exabgp_process_withdraw: %s\n", c->api.exabgp_process_withdraw ? "true" : "false");
+
+	fprintf(f, "actions:\n");
+	kstr(f, 2, "notify_script", c->actions.notify_script);
+	fprintf(f, "  notify_timeout: %u\n  notify_max_running: %u\n", c->actions.notify_timeout_s,
+		c->actions.notify_max_running);
+	kstr(f, 2, "webhook_url", c->actions.webhook_url);
+	fprintf(f, "  webhook_timeout: %u\n  webhook_retries: %u\n", c->actions.webhook_timeout_s,
+		c->actions.webhook_retries);
 }

@@ -16,6 +16,10 @@ struct det_counters {
 	struct det_counters_host *hosts;
 	size_t used, max;
 	uint64_t overflow;
+	/* fingerprints of the hosts under attack: one accumulator per entry of watch */
+	const struct det_watch *watch; /* set by the engine's merge; NULL = none */
+	struct det_fp_acc *fp;          /* DET_WATCH_MAX */
+	uint64_t fp_used;               /* bit i: fp[i] has counts */
 };
 
 struct det_counters *det_counters_new(const struct det_networks *nets, size_t max_hosts)
@@ -35,7 +39,8 @@ struct det_counters *det_counters_new(const struct det_networks *nets, size_t ma
 	c->max = max_hosts;
 	c->index = calloc(size, sizeof *c->index);
 	c->hosts = calloc(max_hosts, sizeof *c->hosts);
-	if (!c->index || !c->hosts) {
+	c->fp = calloc(DET_WATCH_MAX, sizeof *c->fp);
+	if (!c->index || !c->hosts || !c->fp) {
 		det_counters_free(c);
 		return NULL;
 	}
@@ -48,6 +53,7 @@ void det_counters_free(struct det_counters *c)
 		return;
 	free(c->index);
 	free(c->hosts);
+	free(c->fp);
 	free(c);
 }
 
@@ -72,6 +78,9 @@ static struct det_counters_host *host_get(struct det_counters *c, const ip_addr 
 	e->hash = h;
 	e->slot = (uint32_t)s;
 	e->group = group;
+	/* once per host and tick, not per record: is it under attack? */
+	e->fp[DET_IN] = (int8_t)det_watch_find(c->watch, a, h, DET_IN);
+	e->fp[DET_OUT] = (int8_t)det_watch_find(c->watch, a, h, DET_OUT);
 	c->index[s] = (uint32_t)c->used;
 	return e;
 }
@@ -86,6 +95,13 @@ static inline void count(struct det_count *k, enum det_direction d, unsigned cla
 		k->v[d][cl][DET_BPS] += by;
 		k->v[d][cl][DET_FLOWS] += fl;
 	}
+}
+
+static void fp_add(struct det_counters *c, int slot, const struct flow_record *r, enum det_direction d,
+		   uint64_t rate)
+{
+	c->fp_used |= 1ull << slot;
+	det_fp_acc_add(&c->fp[slot], r, d, rate);
 }
 
 void det_counters_add(struct det_counters *c, const struct flow_record *r, uint32_t flows)
@@ -112,16 +128,20 @@ void det_counters_add(struct det_counters *c, const struct flow_record *r, uint3
 	bool lost = false;
 	if (gd >= 0) {
 		struct det_counters_host *e = host_get(c, &r->dst, gd);
-		if (e)
+		if (e) {
 			count(&e->c, DET_IN, classes, pk, by, fl);
-		else
+			if (e->fp[DET_IN] >= 0)
+				fp_add(c, e->fp[DET_IN], r, DET_IN, rate);
+		} else
 			lost = true;
 	}
 	if (gs >= 0) {
 		struct det_counters_host *e = host_get(c, &r->src, gs);
-		if (e)
+		if (e) {
 			count(&e->c, DET_OUT, classes, pk, by, fl);
-		else
+			if (e->fp[DET_OUT] >= 0)
+				fp_add(c, e->fp[DET_OUT], r, DET_OUT, rate);
+		} else
 			lost = true;
 	}
 	c->overflow += lost;
@@ -133,6 +153,9 @@ void det_counters_clear(struct det_counters *c)
 		c->index[c->hosts[i].slot] = 0;
 	memset(c->hosts, 0, c->used * sizeof *c->hosts);
 	c->used = 0;
+	for (size_t i = 0; c->fp_used; i++, c->fp_used >>= 1)
+		if (c->fp_used & 1)
+			memset(&c->fp[i], 0, sizeof c->fp[i]);
 }
 
 uint64_t det_counters_overflow(const struct det_counters *c)
@@ -149,4 +172,19 @@ const struct det_counters_host *det_counters_entries(const struct det_counters *
 {
 	*n = c->used;
 	return c->hosts;
+}
+
+const struct det_watch *det_counters_watch(const struct det_counters *c)
+{
+	return c->watch;
+}
+
+void det_counters_set_watch(struct det_counters *c, const struct det_watch *w)
+{
+	c->watch = w;
+}
+
+const struct det_fp_acc *det_counters_fp(const struct det_counters *c, size_t slot)
+{
+	return slot < DET_WATCH_MAX && (c->fp_used & (1ull << slot)) ? &c->fp[slot] : NULL;
 }

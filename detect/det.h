@@ -66,6 +66,11 @@ struct det_config {
 	uint32_t ban_time_s;   /* default 600 */
 	bool unban_only_if_attack_finished;
 	uint32_t max_bans;     /* active bans at most; further attacks are detected, not banned */
+	uint32_t max_bans_per_minute; /* new detected bans in any 60 s of capture clock; 0 = no cap.
+					 Manual bans are counted but never refused by it. */
+	ip_prefix *own;        /* the operator's own addresses (routers, this box, next hops): never
+				  banned, like the whitelist, refused with reason "own address" */
+	size_t n_own;
 	size_t max_hosts;      /* hosts tracked at once, per worker table and in the engine */
 	uint32_t host_idle_s;  /* a host's state is freed after this long without traffic or ban */
 };
@@ -139,8 +144,11 @@ struct det_engine;
  * of the group (cfg->networks for group 0), each banned or refused like a host's. */
 struct det_engine *det_engine_new(const struct det_config *cfg, const struct det_networks *nets);
 void det_engine_free(struct det_engine *e);
-/* Adds a worker's counts for the current tick. */
-void det_engine_merge(struct det_engine *e, const struct det_counters *c);
+/* Adds a worker's counts for the current tick, and its fingerprint records of hosts under attack.
+ * It also hands c the engine's current set of hosts under attack (an immutable snapshot, rebuilt
+ * when an attack starts or ends): from then on the worker accumulates fingerprints for those
+ * hosts only. So c must be given back to the worker after this (it is not const). */
+void det_engine_merge(struct det_engine *e, struct det_counters *c);
 /* Turns the counts merged since the last tick into rates over the elapsed capture time, updates
  * the moving averages, checks thresholds, runs the state machine (ban expiry included) and frees
  * hosts that went quiet. Emits events in order through fn. now_ns is the capture clock. */
@@ -172,6 +180,7 @@ struct det_ban_info {
 	bool active;            /* still banned */
 	uint64_t ended_ns;      /* when it was unbanned; 0 while active */
 	double peak_value;      /* highest value of the trigger metric seen during the attack */
+	int kind;               /* enum det_attack_kind, from the fingerprint so far */
 };
 /* Active bans, oldest first; returns how many there are (may exceed max). */
 size_t det_engine_bans(const struct det_engine *e, struct det_ban_info *out, size_t max);
@@ -188,5 +197,71 @@ struct det_host_info {
 size_t det_engine_top(const struct det_engine *e, enum det_direction dir, enum det_metric metric,
 		      struct det_host_info *out, size_t n);
 size_t det_engine_hosts(const struct det_engine *e);
+
+/* ---- attack fingerprint ------------------------------------------------------------------ */
+
+enum det_attack_kind {
+	DET_KIND_UNKNOWN = 0, /* mixed, or nothing seen yet */
+	DET_KIND_SYN_FLOOD,
+	DET_KIND_ACK_RST_FLOOD,
+	DET_KIND_TCP_FLOOD, /* TCP, neither mostly SYN nor mostly ACK/RST */
+	DET_KIND_UDP_FLOOD,
+	DET_KIND_ICMP_FLOOD,
+	DET_KIND_FRAGMENTS,
+	/* amplification: UDP, mostly from one reflector service's source port */
+	DET_KIND_AMP_DNS,       /* 53 */
+	DET_KIND_AMP_NTP,       /* 123 */
+	DET_KIND_AMP_SSDP,      /* 1900 */
+	DET_KIND_AMP_MEMCACHED, /* 11211 */
+	DET_KIND_AMP_CLDAP,     /* 389 */
+	DET_KIND_AMP_SNMP,      /* 161 */
+	DET_KIND_AMP_CHARGEN,   /* 19 */
+	DET_KIND_AMP_WSD,       /* 3702, WS-Discovery */
+	DET_KINDS
+};
+const char *det_attack_kind_name(enum det_attack_kind k); /* "syn_flood", "ntp_amplification" */
+
+#define DET_FP_TOP 8   /* top entries reported per dimension */
+#define DET_FP_SIZES 8 /* packet size buckets */
+enum det_fp_proto { DET_FP_TCP = 0, DET_FP_UDP, DET_FP_ICMP, DET_FP_OTHER, DET_FP_PROTOS };
+/* Upper bounds (IP bytes) of the packet size buckets; the last bucket is everything larger. */
+extern const uint16_t det_fp_size_bounds[DET_FP_SIZES - 1];
+
+struct det_fp_addr {
+	ip_addr addr;
+	uint64_t packets; /* an upper bound: the top-K summary may overcount by the error below */
+};
+struct det_fp_port {
+	uint16_t port;
+	uint64_t packets;
+};
+
+/* What an attack's packets look like: counted from the records of the attacked host (in the
+ * attack's direction) from the first tick after detection on, scaled by sampling. The ban never
+ * waits for it. Top lists are a bounded space-saving summary (approximate counts, exact for
+ * keys that dominate). For a prefix (group total) attack, or before any record arrived, only
+ * the class mix is known, from the rates (from_rates). */
+struct det_fingerprint {
+	uint64_t packets, bytes;
+	uint64_t proto[DET_FP_PROTOS];
+	uint64_t tcp_flag[8]; /* TCP packets with flag bit i (FIN SYN RST PSH ACK URG ECE CWR) */
+	uint64_t syn_only;    /* TCP with SYN and not ACK */
+	uint64_t ack_rst;     /* TCP with ACK or RST and not SYN */
+	uint64_t fragments;
+	uint64_t size[DET_FP_SIZES];
+	/* remote ends: sources of an incoming attack, destinations of an outgoing one */
+	struct det_fp_addr peers[DET_FP_TOP];
+	struct det_fp_port src_ports[DET_FP_TOP], dst_ports[DET_FP_TOP]; /* TCP and UDP only */
+	uint8_t n_peers, n_src_ports, n_dst_ports;
+	bool from_rates;
+	enum det_attack_kind kind;
+};
+
+/* Sets fp->kind from the counts: fragments when most packets are fragments; UDP mostly from one
+ * amplification source port -> that amplification, else UDP flood; ICMP flood; TCP: SYN flood,
+ * ACK/RST flood or TCP flood; unknown when no protocol has more than half. */
+void det_fingerprint_classify(struct det_fingerprint *fp);
+/* The fingerprint of attack id (open or in the history); -1 when unknown. */
+int det_engine_fingerprint(const struct det_engine *e, uint64_t attack_id, struct det_fingerprint *out);
 
 #endif

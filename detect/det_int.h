@@ -39,10 +39,67 @@ struct det_counters_host {
 	uint32_t hash;
 	uint32_t slot; /* where the index points at this entry, so clear is O(used) */
 	int32_t group;
+	int8_t fp[DET_DIRECTIONS]; /* fingerprint slot in the watch set, -1 = not under attack */
 	struct det_count c;
 };
 
 /* The hosts counted since the last clear, densely; *n set to how many. */
 const struct det_counters_host *det_counters_entries(const struct det_counters *c, size_t *n);
+
+/* ---- fingerprints (fingerprint.c) ------------------------------------------------------- */
+
+/* Space-saving top-K: K counters; a new key replaces the smallest and inherits its count, so a
+ * key's count is an upper bound and any key with more than total/K is in the table. */
+#define DET_SS_K 16
+struct det_ss {
+	uint8_t n;
+	struct {
+		uint8_t key[16];
+		uint64_t count;
+	} e[DET_SS_K];
+};
+
+/* The counts of a fingerprint while it is collected (per worker, then per attack). */
+struct det_fp_acc {
+	uint64_t packets, bytes;
+	uint64_t proto[DET_FP_PROTOS];
+	uint64_t tcp_flag[8];
+	uint64_t syn_only, ack_rst, fragments;
+	uint64_t size[DET_FP_SIZES];
+	struct det_ss peers, src_ports, dst_ports;
+};
+
+void det_fp_acc_add(struct det_fp_acc *a, const struct flow_record *r, enum det_direction dir, uint64_t scale);
+void det_fp_acc_merge(struct det_fp_acc *into, const struct det_fp_acc *from);
+/* The public view of a, classified. */
+void det_fp_acc_summary(const struct det_fp_acc *a, struct det_fingerprint *out);
+/* The class mix of rates r in direction d (no records yet), classified. */
+void det_fp_from_rates(const struct det_rates *r, enum det_direction d, struct det_fingerprint *out);
+
+/* The hosts under attack that workers collect fingerprints for: built by the engine on the main
+ * loop, never changed after it is handed to counters, freed by the engine once no counters set
+ * refers to it (refs is only touched on the main loop, during merge). */
+#define DET_WATCH_MAX 64
+#define DET_WATCH_INDEX 256 /* power of two, > 2 * DET_WATCH_MAX */
+struct det_watch {
+	struct det_watch *next; /* the engine's list */
+	uint32_t refs;          /* counters sets that hold it */
+	size_t n;
+	struct {
+		ip_addr host;
+		uint8_t dir;
+		uint64_t attack_id;
+	} e[DET_WATCH_MAX];
+	uint8_t index[DET_WATCH_INDEX]; /* entry + 1, by ip_hash; 0 = empty */
+};
+void det_watch_add(struct det_watch *w, const ip_addr *host, enum det_direction dir, uint64_t attack_id);
+/* The entry for (host, dir), or -1. */
+int det_watch_find(const struct det_watch *w, const ip_addr *host, uint32_t hash, enum det_direction dir);
+
+/* Counters side of the hand-over (counters.c), called by the engine's merge. */
+const struct det_watch *det_counters_watch(const struct det_counters *c);
+void det_counters_set_watch(struct det_counters *c, const struct det_watch *w);
+/* The per-slot accumulators filled against det_counters_watch(c); NULL when there are none. */
+const struct det_fp_acc *det_counters_fp(const struct det_counters *c, size_t slot);
 
 #endif

@@ -36,6 +36,7 @@ struct attack {
 	bool is_host; /* target is one host (/32, /128), so its rates are the host's */
 	int group_total; /* >= 0: a prefix of this group, attacked as part of the group's total */
 	bool dead;    /* ended during this pass; compacted away */
+	struct det_fp_acc *fp; /* host attacks: the fingerprint collected by the workers */
 };
 
 /* A group's non-zero limits, listed once so the tick checks only those. */
@@ -67,7 +68,16 @@ struct det_engine {
 	size_t n_banned;
 
 	struct det_ban_info history[HISTORY]; /* ring of finished attacks */
+	struct det_fingerprint hist_fp[HISTORY]; /* and their fingerprints */
 	size_t hist_next, hist_count;
+
+	/* the hosts under attack the workers fingerprint: the current set and older ones that some
+	 * counters set still holds */
+	struct det_watch *watches, *watch_cur;
+	bool watch_dirty;
+
+	uint64_t *ban_times; /* ring of the last max_bans_per_minute ban times */
+	size_t ban_next, ban_count;
 
 	uint64_t next_attack_id;
 	uint64_t last_tick_ns; /* 0 before the first tick */
@@ -174,8 +184,10 @@ struct det_engine *det_engine_new(const struct det_config *cfg, const struct det
 	e->totals = calloc(ng, sizeof *e->totals);
 	e->sums = calloc(ng, sizeof *e->sums);
 	e->group_open = calloc(ng, sizeof *e->group_open);
+	if (cfg->max_bans_per_minute)
+		e->ban_times = calloc(cfg->max_bans_per_minute, sizeof *e->ban_times);
 	if (!e->index || !e->hosts || !e->limits || !e->totals || !e->sums || !e->group_open ||
-	    det_lpm_init(&e->whitelist) != 0)
+	    (cfg->max_bans_per_minute && !e->ban_times) || det_lpm_init(&e->whitelist) != 0)
 		goto fail;
 	for (size_t g = 0; g < cfg->n_groups; g++) {
 		limits_of(&cfg->groups[g].thresholds, &e->limits[g]);
@@ -195,6 +207,14 @@ void det_engine_free(struct det_engine *e)
 	if (!e)
 		return;
 	det_lpm_fini(&e->whitelist);
+	for (size_t i = 0; i < e->n_open; i++)
+		free(e->open[i].fp);
+	while (e->watches) {
+		struct det_watch *w = e->watches;
+		e->watches = w->next;
+		free(w);
+	}
+	free(e->ban_times);
 	free(e->index);
 	free(e->hosts);
 	free(e->open);
@@ -205,8 +225,70 @@ void det_engine_free(struct det_engine *e)
 	free(e);
 }
 
-void det_engine_merge(struct det_engine *e, const struct det_counters *c)
+static struct attack *open_by_id(struct det_engine *e, uint64_t id)
 {
+	for (size_t i = 0; i < e->n_open; i++)
+		if (e->open[i].info.attack_id == id && !e->open[i].dead)
+			return &e->open[i];
+	return NULL;
+}
+
+/* The fingerprints c collected against the watch set it holds go to their attacks (an attack
+ * that ended meanwhile is skipped), then c gets the current set. */
+static void merge_fingerprints(struct det_engine *e, struct det_counters *c)
+{
+	const struct det_watch *w = det_counters_watch(c);
+	for (size_t i = 0; w && i < w->n; i++) {
+		const struct det_fp_acc *acc = det_counters_fp(c, i);
+		struct attack *a = acc ? open_by_id(e, w->e[i].attack_id) : NULL;
+		if (a && a->fp)
+			det_fp_acc_merge(a->fp, acc);
+	}
+	if (w == e->watch_cur)
+		return;
+	for (struct det_watch *x = e->watches; x; x = x->next)
+		if (x == w)
+			x->refs--;
+	det_counters_set_watch(c, e->watch_cur);
+	if (e->watch_cur)
+		e->watch_cur->refs++;
+}
+
+/* A new watch set when attacks on hosts started or ended; sets nobody holds are freed. */
+static void publish_watch(struct det_engine *e)
+{
+	if (!e->watch_dirty)
+		return;
+	e->watch_dirty = false;
+	struct det_watch *w = NULL;
+	for (size_t i = 0; i < e->n_open; i++) {
+		const struct attack *a = &e->open[i];
+		if (a->dead || !a->fp)
+			continue;
+		if (!w && !(w = calloc(1, sizeof *w)))
+			break; /* fingerprints pause; the next start or end tries again */
+		det_watch_add(w, &a->info.target.addr, a->info.direction, a->info.attack_id);
+	}
+	if (w) {
+		w->next = e->watches;
+		e->watches = w;
+	}
+	e->watch_cur = w;
+	for (struct det_watch **p = &e->watches; *p;) {
+		struct det_watch *x = *p;
+		if (x != e->watch_cur && x->refs == 0) {
+			*p = x->next;
+			free(x);
+		} else {
+			p = &x->next;
+		}
+	}
+}
+
+void det_engine_merge(struct det_engine *e, struct det_counters *c)
+{
+	merge_fingerprints(e, c);
+	{
 	size_t n;
 	const struct det_counters_host *in = det_counters_entries(c, &n);
 	for (size_t i = 0; i < n; i++) {
@@ -217,6 +299,7 @@ void det_engine_merge(struct det_engine *e, const struct det_counters *c)
 		uint64_t *dst = &h->acc.v[0][0][0];
 		for (size_t k = 0; k < DET_DIRECTIONS * DET_CLASSES * DET_METRICS; k++)
 			dst[k] += src[k];
+	}
 	}
 }
 
@@ -263,6 +346,19 @@ static uint32_t ban_time(const struct det_engine *e, int group)
 	if (group >= 0 && (size_t)group < e->cfg->n_groups && e->cfg->groups[group].ban_time_s)
 		return e->cfg->groups[group].ban_time_s;
 	return e->cfg->ban_time_s;
+}
+
+/* p overlaps one of list: banning it would ban some of them */
+static bool covered(const ip_prefix *list, size_t n, const ip_prefix *p)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ip_is_v4(&p->addr) != ip_is_v4(&list[i].addr))
+			continue;
+		if ((ip_prefix_contains(&list[i], &p->addr) && list[i].len <= p->len) ||
+		    (ip_prefix_contains(p, &list[i].addr) && p->len <= list[i].len))
+			return true;
+	}
+	return false;
 }
 
 static bool whitelisted(const struct det_engine *e, const ip_prefix *p)
@@ -331,6 +427,23 @@ static struct host *attack_host(struct det_engine *e, const struct attack *a)
 	return a->is_host ? host_find(e, &a->info.target.addr) : NULL;
 }
 
+/* What is known of a's packets: the records' fingerprint once there are some, before that
+ * (and for prefix attacks) the class mix of its rates. */
+static void fingerprint_of(const struct det_engine *e, const struct attack *a, struct det_fingerprint *out)
+{
+	if (a->fp && a->fp->packets) {
+		det_fp_acc_summary(a->fp, out);
+		return;
+	}
+	const struct det_rates *r = &a->info.rates;
+	const struct host *h = a->is_host ? host_find(e, &a->info.target.addr) : NULL;
+	if (h)
+		r = &h->rates;
+	else if (a->group_total >= 0)
+		r = &e->sums[a->group_total];
+	det_fp_from_rates(r, a->info.direction, out);
+}
+
 /* Ends open attack a (keeps it until compaction) and files it in the history. */
 static void attack_end(struct det_engine *e, struct attack *a, uint64_t now)
 {
@@ -349,6 +462,14 @@ static void attack_end(struct det_engine *e, struct attack *a, uint64_t now)
 	a->dead = true;
 	a->info.active = false;
 	a->info.ended_ns = now;
+	struct det_fingerprint *fp = &e->hist_fp[e->hist_next];
+	fingerprint_of(e, a, fp);
+	a->info.kind = fp->kind;
+	if (a->fp) {
+		free(a->fp);
+		a->fp = NULL;
+		e->watch_dirty = true;
+	}
 	e->history[e->hist_next] = a->info;
 	e->hist_next = (e->hist_next + 1) % HISTORY;
 	if (e->hist_count < HISTORY)
@@ -364,14 +485,34 @@ static void compact(struct det_engine *e)
 	e->n_open = j;
 }
 
-/* Bans the target of a (detected or manual), or says why not. */
-static const char *refusal(const struct det_engine *e, const ip_prefix *p)
+/* Whether the target of a ban (detected, or manual) may be banned, or why not. The rate cap
+ * holds back only detected bans: a runaway detector must not blackhole a network, an operator
+ * may. */
+static const char *refusal(const struct det_engine *e, const ip_prefix *p, bool detected, uint64_t now)
 {
 	if (whitelisted(e, p))
 		return "whitelisted";
+	if (covered(e->cfg->own, e->cfg->n_own, p))
+		return "own address";
 	if (e->n_banned >= e->cfg->max_bans)
 		return "max_bans reached";
+	uint32_t cap = e->cfg->max_bans_per_minute;
+	/* the ring holds the last cap ban times: full, and its oldest within the minute, means cap
+	 * bans in the last 60 s */
+	if (detected && cap && e->ban_count == cap && e->ban_times[e->ban_next] + 60000000000ull > now)
+		return "max_bans_per_minute reached";
 	return NULL;
+}
+
+static void count_ban(struct det_engine *e, uint64_t now)
+{
+	uint32_t cap = e->cfg->max_bans_per_minute;
+	if (!cap)
+		return;
+	e->ban_times[e->ban_next] = now;
+	e->ban_next = (e->ban_next + 1) % cap;
+	if (e->ban_count < cap)
+		e->ban_count++;
 }
 
 static struct attack *find_ban(struct det_engine *e, const ip_prefix *p)
@@ -403,7 +544,7 @@ static struct attack *start_attack(struct det_engine *e, const ip_prefix *target
 	b->peak_value = t->value;
 	b->rates = *rates;
 	emit(fn, ctx, a, DET_EV_ATTACK_DETECTED, now, 0, NULL);
-	const char *why = refusal(e, target);
+	const char *why = refusal(e, target, true, now);
 	if (why) {
 		emit(fn, ctx, a, DET_EV_BAN_REFUSED, now, 0, why);
 		return a;
@@ -413,6 +554,7 @@ static struct attack *start_attack(struct det_engine *e, const ip_prefix *target
 	b->active = true;
 	b->until_ns = now + (uint64_t)secs * 1000000000ull;
 	e->n_banned++;
+	count_ban(e, now);
 	emit(fn, ctx, a, DET_EV_BAN, now, secs, NULL);
 	return a;
 }
@@ -429,6 +571,9 @@ static void detect_host(struct det_engine *e, struct host *h, const struct trigg
 		if (!a)
 			return;
 		a->is_host = true;
+		/* without memory for it the attack has the class mix of its rates only */
+		if ((a->fp = calloc(1, sizeof *a->fp)))
+			e->watch_dirty = true;
 	}
 	h->attack_id = a->info.attack_id;
 }
@@ -555,6 +700,7 @@ void det_engine_tick(struct det_engine *e, uint64_t now_ns, det_event_fn fn, voi
 	}
 	run_attacks(e, now_ns, fn, ctx);
 	compact(e);
+	publish_watch(e);
 }
 
 /* ---- manual bans -------------------------------------------------------------------------- */
@@ -577,7 +723,7 @@ int det_engine_ban(struct det_engine *e, const ip_prefix *target, uint32_t secon
 		*why = "already banned";
 		return -1;
 	}
-	if ((*why = refusal(e, &p)))
+	if ((*why = refusal(e, &p, false, now_ns)))
 		return -1;
 	struct attack *a = attack_open(e);
 	if (!a) {
@@ -603,7 +749,11 @@ int det_engine_ban(struct det_engine *e, const ip_prefix *target, uint32_t secon
 			h->attack_id = b->attack_id;
 	}
 	e->n_banned++;
+	count_ban(e, now_ns);
+	if (a->is_host && (a->fp = calloc(1, sizeof *a->fp)))
+		e->watch_dirty = true;
 	emit(fn, ctx, a, DET_EV_BAN, now_ns, seconds, NULL);
+	publish_watch(e);
 	return 0;
 }
 
@@ -620,6 +770,7 @@ int det_engine_unban(struct det_engine *e, const ip_prefix *target, uint64_t now
 	copy.info.manual = true;
 	emit(fn, ctx, &copy, DET_EV_UNBAN, now_ns, 0, "manual unban");
 	compact(e);
+	publish_watch(e);
 	return 0;
 }
 
@@ -633,6 +784,24 @@ static void info_now(const struct det_engine *e, const struct attack *a, struct 
 		if (h)
 			out->rates = h->rates;
 	}
+	struct det_fingerprint fp;
+	fingerprint_of(e, a, &fp);
+	out->kind = fp.kind;
+}
+
+int det_engine_fingerprint(const struct det_engine *e, uint64_t attack_id, struct det_fingerprint *out)
+{
+	for (size_t i = 0; i < e->n_open; i++)
+		if (!e->open[i].dead && e->open[i].info.attack_id == attack_id) {
+			fingerprint_of(e, &e->open[i], out);
+			return 0;
+		}
+	for (size_t i = 0; i < e->hist_count; i++)
+		if (e->history[i].attack_id == attack_id) {
+			*out = e->hist_fp[i];
+			return 0;
+		}
+	return -1;
 }
 
 size_t det_engine_bans(const struct det_engine *e, struct det_ban_info *out, size_t max)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "../lib/log.h"
+#include "../bgp/exabgp.h"
 #include "daemon.h"
 
 #define MAX_ARGS 16
@@ -128,6 +129,68 @@ static int list_bans(struct rampart *rp, struct evbuffer *out, bool history)
 				    trig, r[DET_PPS], r[DET_BPS] / 1e6);
 	}
 	evbuffer_add_printf(out, "%zu %s\n", n, history ? "attacks" : "active bans");
+	return 0;
+}
+
+/* ---- attack ID: one attack and its fingerprint ---- */
+static void fp_share(struct evbuffer *out, const char *name, uint64_t part, uint64_t whole)
+{
+	if (part)
+		evbuffer_add_printf(out, " %s %.1f%%", name, whole ? 100.0 * (double)part / (double)whole : 0.0);
+}
+
+static int cmd_attack(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	uint32_t id;
+	if (argc != 2 || !parse_u32(argv[1], &id) || id == 0)
+		return fail(out, "usage: attack ID");
+	static struct det_ban_info list[LIST_MAX];
+	size_t n = det_engine_attacks(rp->engine, list, LIST_MAX);
+	const struct det_ban_info *b = NULL;
+	for (size_t i = 0; i < n && i < LIST_MAX; i++)
+		if (list[i].attack_id == id)
+			b = &list[i];
+	struct det_fingerprint fp;
+	if (!b || det_engine_fingerprint(rp->engine, id, &fp) != 0)
+		return fail(out, "attack %u: no such attack (active or among the recent ones)", id);
+	char pfx[IP_PREFIX_STRLEN], since[32], trig[64], a[IP_STRLEN];
+	format_time(b->since_ns, since, sizeof since);
+	trigger_text(b, trig, sizeof trig);
+	evbuffer_add_printf(out, "attack %u: %s %s %s since %s, trigger %s, peak %.0f\n", id,
+			    ip_prefix_format(&b->target, pfx), det_direction_name(b->direction),
+			    b->active ? "banned" : "ended", since, trig, b->peak_value);
+	evbuffer_add_printf(out, "kind: %s%s\n", det_attack_kind_name(fp.kind),
+			    fp.from_rates ? " (from the class rates; no records yet)" : "");
+	evbuffer_add_printf(out, "packets: %" PRIu64 " bytes: %" PRIu64 "\nprotocols:", fp.packets, fp.bytes);
+	fp_share(out, "tcp", fp.proto[DET_FP_TCP], fp.packets);
+	fp_share(out, "udp", fp.proto[DET_FP_UDP], fp.packets);
+	fp_share(out, "icmp", fp.proto[DET_FP_ICMP], fp.packets);
+	fp_share(out, "other", fp.proto[DET_FP_OTHER], fp.packets);
+	fp_share(out, "fragments", fp.fragments, fp.packets);
+	evbuffer_add_printf(out, "\ntcp flags:");
+	static const char *const flag[8] = {"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"};
+	for (int i = 0; i < 8; i++)
+		fp_share(out, flag[i], fp.tcp_flag[i], fp.proto[DET_FP_TCP]);
+	fp_share(out, "syn-only", fp.syn_only, fp.proto[DET_FP_TCP]);
+	evbuffer_add_printf(out, "\npacket sizes:");
+	for (int i = 0; i < DET_FP_SIZES; i++) {
+		char name[16];
+		if (i < DET_FP_SIZES - 1)
+			snprintf(name, sizeof name, "<=%u", det_fp_size_bounds[i]);
+		else
+			snprintf(name, sizeof name, ">%u", det_fp_size_bounds[i - 1]);
+		fp_share(out, name, fp.size[i], fp.packets);
+	}
+	evbuffer_add_printf(out, "\n%s:", b->direction == DET_IN ? "top sources" : "top destinations");
+	for (int i = 0; i < fp.n_peers; i++)
+		evbuffer_add_printf(out, " %s (%" PRIu64 ")", ip_format(&fp.peers[i].addr, a), fp.peers[i].packets);
+	evbuffer_add_printf(out, "\ntop source ports:");
+	for (int i = 0; i < fp.n_src_ports; i++)
+		evbuffer_add_printf(out, " %u (%" PRIu64 ")", fp.src_ports[i].port, fp.src_ports[i].packets);
+	evbuffer_add_printf(out, "\ntop destination ports:");
+	for (int i = 0; i < fp.n_dst_ports; i++)
+		evbuffer_add_printf(out, " %u (%" PRIu64 ")", fp.dst_ports[i].port, fp.dst_ports[i].packets);
+	evbuffer_add_printf(out, "\n");
 	return 0;
 }
 
@@ -284,9 +347,32 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 				    s.events_queued, s.events_written, s.events_dropped, s.batches_failed,
 				    s.last_error[0] ? " last_error: " : "", s.last_error);
 	}
+	if (rp->notify) {
+		struct rd_notify_stats ns;
+		rd_notify_stats(rp->notify, &ns);
+		evbuffer_add_printf(out,
+				    "notify: started %" PRIu64 " ok %" PRIu64 " failed %" PRIu64 " timed_out %" PRIu64
+				    " dropped %" PRIu64 " running %u queued %u\n",
+				    ns.started, ns.ok, ns.failed, ns.timed_out, ns.dropped, ns.running, ns.queued);
+	}
+	if (rp->webhook) {
+		struct rd_webhook_stats ws;
+		rd_webhook_stats(rp->webhook, &ws);
+		evbuffer_add_printf(out,
+				    "webhook: queued %" PRIu64 " sent %" PRIu64 " retried %" PRIu64 " failed %" PRIu64
+				    " dropped %" PRIu64 "\n",
+				    ws.queued, ws.sent, ws.retried, ws.failed, ws.dropped);
+	}
 	evbuffer_add_printf(out, "decisions: announced %" PRIu64 " withdrawn %" PRIu64 " events %" PRIu64 "%s\n",
 			    rp->announced, rp->withdrawn, rp->events_logged,
 			    rp->conf.mitigation.dry_run ? " (dry run)" : "");
+	struct rd_exa_stats x;
+	rd_exa_stats(rp, &x);
+	evbuffer_add_printf(out,
+			    "exabgp: lines %" PRIu64 " errors %" PRIu64 " replies_dropped %" PRIu64
+			    " process_starts %" PRIu64 " process_pid %d routes %zu\n",
+			    x.lines, x.errors, x.replies_dropped, x.process_starts, x.process_pid,
+			    rd_routes_count(rp->routes));
 	return 0;
 }
 
@@ -295,14 +381,20 @@ static const char help_text[] =
 	"unban IP[/LEN]                 lift a ban\n"
 	"bans                           active bans\n"
 	"attacks                        active and recent attacks\n"
+	"attack ID                      one attack: its fingerprint and kind\n"
 	"peers                          BGP sessions\n"
 	"top [incoming|outgoing] [pps|bps|flows] [N]   busiest hosts now\n"
 	"stats                          capture, storage and decision counters\n"
 	"exporters                      flow listeners and their exporters' counters\n"
+	"routes                         announced routes and which source holds each\n"
+	"announce ... / withdraw ... / neighbor IP ...   ExaBGP API commands (docs/EXABGP.md)\n"
 	"help                           this text\n";
 
 int rd_command(struct rampart *rp, const char *line, struct evbuffer *out)
 {
+	/* ExaBGP's API text (docs/EXABGP.md): lines may be longer than our own commands */
+	if (bgp_exa_is_command(line))
+		return rd_exa_command(rp, RD_SRC_SOCKET, line, out);
 	char buf[1024];
 	size_t len = strlen(line);
 	if (len >= sizeof buf)
@@ -323,6 +415,8 @@ int rd_command(struct rampart *rp, const char *line, struct evbuffer *out)
 		return list_bans(rp, out, false);
 	if (!strcmp(cmd, "attacks") && argc == 1)
 		return list_bans(rp, out, true);
+	if (!strcmp(cmd, "attack"))
+		return cmd_attack(rp, argc, argv, out);
 	if (!strcmp(cmd, "peers") && argc == 1)
 		return cmd_peers(rp, out);
 	if (!strcmp(cmd, "top"))
@@ -331,12 +425,16 @@ int rd_command(struct rampart *rp, const char *line, struct evbuffer *out)
 		return cmd_stats(rp, out);
 	if (!strcmp(cmd, "exporters") && argc == 1)
 		return cmd_exporters(rp, out);
+	if (!strcmp(cmd, "routes") && argc == 1) {
+		rd_routes_list(rp, out);
+		return 0;
+	}
 	if (!strcmp(cmd, "help") && argc == 1) {
 		evbuffer_add(out, help_text, sizeof help_text - 1);
 		return 0;
 	}
 	if (!strcmp(cmd, "bans") || !strcmp(cmd, "attacks") || !strcmp(cmd, "peers") || !strcmp(cmd, "stats") ||
-	    !strcmp(cmd, "help") || !strcmp(cmd, "exporters"))
+	    !strcmp(cmd, "help") || !strcmp(cmd, "routes") || !strcmp(cmd, "exporters"))
 		return fail(out, "%s takes no arguments", cmd);
 	return fail(out, "unknown command '%.64s' (try 'help')", cmd);
 }

@@ -24,7 +24,11 @@ struct event_base;
 struct event;
 struct rd_worker;
 struct rd_control;
+struct rd_routes;
+struct rd_exa;
 struct rd_http;
+struct rd_notify;
+struct rd_webhook;
 
 #define RD_MAX_WORKERS 16
 
@@ -38,6 +42,8 @@ struct rampart {
 	struct st_writer *storage;
 	struct rd_control *control;
 	struct rd_http *http;          /* NULL when api.http is "" */
+	struct rd_notify *notify;     /* NULL when no actions.notify_script */
+	struct rd_webhook *webhook;   /* NULL when no actions.webhook_url */
 
 	struct rd_worker *workers[RD_MAX_WORKERS];
 	unsigned n_workers;
@@ -52,6 +58,9 @@ struct rampart {
 	uint64_t withdrawn;
 	uint64_t events_logged;
 	bool replay;                  /* --pcap: the clock is the capture's */
+
+	struct rd_routes *routes;     /* who wants which route (routes.c) */
+	struct rd_exa *exa;           /* ExaBGP pipe and process (exapipe.c); NULL when neither is on */
 };
 
 /* ---- capture workers (worker.c) ---------------------------------------------------------- */
@@ -140,6 +149,33 @@ void rd_decide(void *rp, const struct det_event *ev);
 /* The route attributes of a blackhole for prefix (RFC 7999 community, NO_EXPORT, configured). */
 void rd_blackhole_attrs(const struct rampart *rp, const ip_prefix *p, struct bgp_route_attrs *out);
 
+/* ---- notify script (notify.c) ----------------------------------------------------------- */
+
+/* NULL when cfg has no notify_script (or out of memory: logged by the caller). */
+struct rd_notify *rd_notify_new(struct event_base *base, const struct conf_actions *cfg);
+/* Waits up to 3 s for running scripts, kills what is left, drops the queue. */
+void rd_notify_free(struct rd_notify *n);
+/* Runs the script for a BAN or UNBAN (other events are ignored); never blocks. n may be NULL. */
+void rd_notify_event(struct rd_notify *n, const struct rampart *rp, const struct det_event *ev);
+struct rd_notify_stats {
+	uint64_t started, ok, failed, timed_out, dropped;
+	unsigned running, queued;
+};
+void rd_notify_stats(const struct rd_notify *n, struct rd_notify_stats *out);
+
+/* ---- webhook (webhook.c) ---------------------------------------------------------------- */
+
+/* NULL when cfg has no webhook_url (or the thread cannot start). */
+struct rd_webhook *rd_webhook_new(const struct conf_actions *cfg);
+/* Stops the thread after one last attempt at each queued event. */
+void rd_webhook_free(struct rd_webhook *w);
+/* Queues a BAN or UNBAN as JSON (other events are ignored); never blocks on the network. */
+void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const struct det_event *ev);
+struct rd_webhook_stats {
+	uint64_t queued, sent, retried, failed, dropped;
+};
+void rd_webhook_stats(const struct rd_webhook *w, struct rd_webhook_stats *out);
+
 /* ---- control socket (control.c, commands.c) ---------------------------------------------- */
 
 struct rd_control *rd_control_new(struct rampart *rp, const char *path, char *err, size_t errlen);
@@ -158,5 +194,34 @@ void rd_http_free(struct rd_http *h);
 
 /* The capture clock now: the last tick's time. */
 uint64_t rd_now_ns(const struct rampart *rp);
+
+/* ---- routes by source (routes.c): detection's bans and the ExaBGP API's routes ------------ */
+
+enum rd_route_src { RD_SRC_DETECT, RD_SRC_SOCKET, RD_SRC_PIPE, RD_SRC_PROCESS, RD_SRC_MAX };
+struct rd_routes *rd_routes_new(void);
+void rd_routes_free(struct rd_routes *t);
+size_t rd_routes_count(const struct rd_routes *t);
+const char *rd_route_src_name(enum rd_route_src s);
+/* src wants p announced (attrs are ignored for RD_SRC_DETECT: its blackhole attributes apply);
+ * tells the speaker when what is announced changes. -1 out of memory or the speaker refused. */
+int rd_route_add(struct rampart *rp, enum rd_route_src src, const ip_prefix *p, const struct bgp_route_attrs *attrs);
+/* src lets go of p: withdrawn when no source holds it any more. -1 when src did not hold it. */
+int rd_route_del(struct rampart *rp, enum rd_route_src src, const ip_prefix *p);
+size_t rd_route_del_all(struct rampart *rp, enum rd_route_src src);
+void rd_routes_list(const struct rampart *rp, struct evbuffer *out);
+
+/* ---- ExaBGP API (exapipe.c) ---------------------------------------------------------------- */
+
+/* One ExaBGP API line from src: 0 and nothing in out ("done"), or -1 with the reason in out. */
+int rd_exa_command(struct rampart *rp, enum rd_route_src src, const char *line, struct evbuffer *out);
+/* Opens api.exabgp_pipe and starts api.exabgp_process when configured. */
+int rd_exa_start(struct rampart *rp, char *err, size_t errlen);
+/* Stops the process (its routes stay in the RIB-out until the speaker closes), closes the pipe. */
+void rd_exa_stop(struct rampart *rp);
+struct rd_exa_stats {
+	uint64_t lines, errors, replies_dropped, process_starts;
+	int process_pid; /* 0 when not running */
+};
+void rd_exa_stats(const struct rampart *rp, struct rd_exa_stats *out);
 
 #endif

@@ -45,15 +45,14 @@ static const char *mitigate(struct rampart *rp, const struct det_event *ev, bool
 		return "none";
 	}
 	if (announce) {
-		struct bgp_route_attrs attrs;
-		rd_blackhole_attrs(rp, &ev->target, &attrs);
-		if (bgp_announce(rp->bgp, &ev->target, &attrs) != 0) {
+		/* through the route table, which keeps detection's bans apart from the ExaBGP API's routes */
+		if (rd_route_add(rp, RD_SRC_DETECT, &ev->target, NULL) != 0) {
 			log_err("blackhole %s: announce failed", pfx);
 			return "failed";
 		}
 		rp->announced++;
 	} else {
-		if (bgp_withdraw(rp->bgp, &ev->target) != 0)
+		if (rd_route_del(rp, RD_SRC_DETECT, &ev->target) != 0)
 			log_warn("blackhole %s: was not announced", pfx);
 		rp->withdrawn++;
 	}
@@ -68,6 +67,8 @@ void rd_decide(void *ctx, const struct det_event *ev)
 		action = mitigate(rp, ev, true);
 	else if (ev->type == DET_EV_UNBAN)
 		action = mitigate(rp, ev, false);
+	rd_notify_event(rp->notify, rp, ev); /* dry run too: it is not an announcement */
+	rd_webhook_event(rp->webhook, rp, ev);
 
 	char pfx[IP_PREFIX_STRLEN], trig[32];
 	ip_prefix_format(&ev->target, pfx);

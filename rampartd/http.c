@@ -79,7 +79,8 @@ static void json_ban(struct evbuffer *b, const struct rampart *rp, const struct 
 	char pfx[IP_PREFIX_STRLEN];
 	evbuffer_add_printf(b, "{\"attack_id\":%" PRIu64 ",\"target\":", x->attack_id);
 	json_str(b, ip_prefix_format(&x->target, pfx));
-	evbuffer_add_printf(b, ",\"direction\":\"%s\",\"hostgroup\":", det_direction_name(x->direction));
+	evbuffer_add_printf(b, ",\"direction\":\"%s\",\"kind\":\"%s\",\"hostgroup\":", det_direction_name(x->direction),
+			    det_attack_kind_name((enum det_attack_kind)x->kind));
 	json_str(b, group_name(rp, x->hostgroup));
 	evbuffer_add_printf(b,
 			    ",\"manual\":%s,\"active\":%s,\"since_ns\":%" PRIu64 ",\"until_ns\":%" PRIu64

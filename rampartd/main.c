@@ -97,6 +97,7 @@ static void teardown(struct rampart *rp)
 		rd_worker_stop(rp->workers[i]);
 	if (rp->engine)
 		rd_tick_run(rp); /* what the workers counted last */
+	rd_exa_stop(rp);
 	if (rp->bgp)
 		bgp_speaker_free(rp->bgp);
 	rp->bgp = NULL;
@@ -113,7 +114,12 @@ static void teardown(struct rampart *rp)
 		st_writer_free(rp->storage);
 	}
 	rd_control_free(rp->control);
+	rd_routes_free(rp->routes);
 	rd_http_free(rp->http);
+	rd_notify_free(rp->notify); /* after the last tick: its unbans are notified too */
+	rp->notify = NULL;
+	rd_webhook_free(rp->webhook);
+	rp->webhook = NULL;
 	if (rp->tick_ev)
 		event_free(rp->tick_ev);
 	if (rp->tick_fd >= 0)
@@ -237,6 +243,14 @@ int main(int argc, char **argv)
 		}
 		rp.n_workers++;
 	}
+	if (rp.conf.actions.notify_script[0] && !(rp.notify = rd_notify_new(rp.base, &rp.conf.actions))) {
+		log_err("notify: cannot set up %s", rp.conf.actions.notify_script);
+		goto out;
+	}
+	if (rp.conf.actions.webhook_url[0] && !(rp.webhook = rd_webhook_new(&rp.conf.actions))) {
+		log_err("webhook: cannot start for %s", rp.conf.actions.webhook_url);
+		goto out;
+	}
 	rp.control = rd_control_new(&rp, rp.conf.api.socket, err, sizeof err);
 	if (!rp.control) {
 		log_err("%s", err);
@@ -250,6 +264,12 @@ int main(int argc, char **argv)
 		}
 	}
 	announce_plan(&rp, pcap);
+	/* ExaBGP drop-in: the named pipe and the process (docs/EXABGP.md) */
+	rp.routes = rd_routes_new();
+	if (!rp.routes || rd_exa_start(&rp, err, sizeof err) != 0) {
+		log_err("%s", rp.routes ? err : "out of memory");
+		goto out;
+	}
 
 	if (st_writer_start(rp.storage, err, sizeof err) != 0) {
 		log_err("storage: %s", err);

@@ -81,7 +81,7 @@ check "/api/v1/bans: exactly the five victims" json /api/v1/bans \
 	"d['count'] == 5 and sorted(b['target'] for b in d['bans']) == sorted([${victims%,}])"
 check "/api/v1/bans: trigger and rates" json /api/v1/bans \
 	"all(b['trigger']['metric'] == 'pps' and b['trigger']['limit'] == 500 and b['trigger']['value'] > 500 and b['active'] for b in d['bans'])"
-check "/api/v1/attacks: five attacks" json /api/v1/attacks "d['count'] == 5 and len(d['attacks']) == 5"
+check "/api/v1/attacks: five attacks, each with its kind" json /api/v1/attacks "d['count'] == 5 and len(d['attacks']) == 5 and sorted(a['kind'] for a in d['attacks']) == sorted(['ntp_amplification','syn_flood','icmp_flood','udp_flood','fragments'])"
 check "/api/v1/top: n=3 gives three hosts, busiest first" json "/api/v1/top?direction=incoming&metric=pps&n=3" \
 	"len(d['top']) == 3 and d['top'][0]['rates']['pps'] >= d['top'][1]['rates']['pps'] >= d['top'][2]['rates']['pps']"
 check "/api/v1/peers: no BGP" json /api/v1/peers "d['bgp'] is False and d['peers'] == []"

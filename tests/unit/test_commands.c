@@ -42,6 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
+	rd_routes_free(f->rp.routes);
 	det_engine_free(f->rp.engine);
 	det_networks_free(f->rp.networks);
 	conf_free(&f->rp.conf);

@@ -138,6 +138,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.storage.queue_rows, 262144);
 	assert_string_equal(c.api.socket, "/run/rampart/rampart.sock");
 	assert_string_equal(c.api.http, "127.0.0.1:8080");
+	assert_string_equal(c.api.exabgp_pipe, "");
+	assert_true(c.api.exabgp_process_withdraw);
 	assert_int_equal(c.capture.flow_active_timeout_s, 60);
 	assert_int_equal(c.capture.flow_inactive_timeout_s, 15);
 	assert_int_equal(c.capture.flow_table_size, 262144);
@@ -162,7 +164,7 @@ static const struct err_case err_cases[] = {
 	/* unknown keys, at every depth */
 	{NETS "foo: 1\n",
 	 "rampart.yaml:2:1: foo: unknown key (expected log_level, networks, whitelist, thresholds, hostgroups, "
-	 "detection, capture, mitigation, bgp, storage, api)"},
+	 "detection, capture, mitigation, bgp, storage, api, actions)"},
 	{NETS "capture:\n  pcap:\n    interface: [eth0]\n",
 	 "rampart.yaml:4:5: capture.pcap.interface: unknown key (expected interfaces, flow_active_timeout, "
 	 "flow_inactive_timeout, flow_table_size)"},
@@ -499,7 +501,8 @@ static void test_every_key(void **state)
 		"  ipfix: { listen: [\"[::1]:4739\"] }\n"
 		"  udp_rcvbuf: 1048576\n"
 		"  flow_spread: 0\n"
-		"mitigation: { action: flowspec, blackhole: { next_hop_ipv4: 10.9.9.9, next_hop_ipv6: \"2001:db8::9\" } }\n"
+		"mitigation: { action: flowspec, blackhole: { next_hop_ipv4: 10.9.9.9, next_hop_ipv6: \"2001:db8::9\" },\n"
+		"              max_bans_per_minute: 9, own_addresses: [10.0.0.254/32] }\n"
 		"bgp:\n"
 		"  local_as: 4200000000\n"
 		"  router_id: 10.0.0.2\n"
@@ -511,7 +514,10 @@ static void test_every_key(void **state)
 		"        families: [ipv6-unicast, ipv6-flowspec], ttl: 2, hold_time: 0, description: edge }\n"
 		"storage: { clickhouse: { database: ddos_1, user: u, password: p }, dir: ./build/run-data,\n"
 		"           batch_rows: 10, batch_ms: 20, queue_rows: 1024 }\n"
-		"api: { socket: /tmp/r/r.sock, http: \"[::1]:9090\" }\n",
+		"api: { socket: /tmp/r/r.sock, http: \"[::1]:9090\", exabgp_pipe: /run/rampart/exabgp.in,\n"
+		"       exabgp_process: \"/usr/bin/ban-feed --all\", exabgp_process_withdraw: false }\n"
+		"actions: { notify_script: /usr/local/bin/notify.sh, notify_timeout: 5s, notify_max_running: 3,\n"
+		"           webhook_url: \"http://127.0.0.1:9/hook\", webhook_timeout: 2s, webhook_retries: 0 }\n",
 		&c);
 	assert_int_equal(c.detect.n_whitelist, 2);
 	assert_prefix(&c.detect.whitelist[1], "2001:db8::1/128");
@@ -527,6 +533,8 @@ static void test_every_key(void **state)
 	assert_int_equal(c.capture.udp_rcvbuf, 1048576);
 	assert_int_equal(c.capture.flow_spread_s, 0);
 	assert_int_equal(c.mitigation.action, DET_MIT_FLOWSPEC);
+	assert_int_equal(c.mitigation.max_bans_per_minute, 9);
+	assert_int_equal(c.mitigation.n_own_addresses, 1);
 	assert_addr(&c.mitigation.next_hop_ipv4, "10.9.9.9");
 	assert_addr(&c.mitigation.next_hop_ipv6, "2001:db8::9");
 	assert_int_equal(c.bgp.local_as, 4200000000u);
@@ -553,6 +561,15 @@ static void test_every_key(void **state)
 	assert_int_equal(c.storage.queue_rows, 1024);
 	assert_string_equal(c.api.socket, "/tmp/r/r.sock");
 	assert_string_equal(c.api.http, "[::1]:9090");
+	assert_string_equal(c.api.exabgp_pipe, "/run/rampart/exabgp.in");
+	assert_string_equal(c.api.exabgp_process, "/usr/bin/ban-feed --all");
+	assert_false(c.api.exabgp_process_withdraw);
+	assert_string_equal(c.actions.notify_script, "/usr/local/bin/notify.sh");
+	assert_int_equal(c.actions.notify_timeout_s, 5);
+	assert_int_equal(c.actions.notify_max_running, 3);
+	assert_string_equal(c.actions.webhook_url, "http://127.0.0.1:9/hook");
+	assert_int_equal(c.actions.webhook_timeout_s, 2);
+	assert_int_equal(c.actions.webhook_retries, 0);
 	round_trip(&c);
 	conf_free(&c);
 }
@@ -563,7 +580,8 @@ static void test_values(void **state)
 	struct rampart_conf c;
 	load_ok(NETS "detection: { ban_time: 1d, host_idle_s: 90s, average_s: 2m }\n"
 		     "capture: { pcap: { flow_active_timeout: 1h }, sflow: { listen: [\"[::]:6343\", \"127.0.0.1:6343\"] } }\n"
-		     "mitigation: { max_bans: 7, dry_run: true }\n"
+		     "mitigation: { max_bans: 7, dry_run: true, max_bans_per_minute: 20,\n"
+		     "              own_addresses: [192.0.2.254/32, \"2001:db8::254/128\"] }\n"
 		     "bgp:\n"
 		     "log_level: debug\n"
 		     "storage: { clickhouse: { url: \"https://ch:8443\" } }\n"
@@ -577,6 +595,10 @@ static void test_values(void **state)
 	assert_string_equal(c.capture.sflow[0].addr, "[::]:6343");
 	assert_int_equal(c.mitigation.max_bans, 7);
 	assert_int_equal(c.detect.max_bans, 7); /* copied into det_config */
+	assert_int_equal(c.mitigation.max_bans_per_minute, 20);
+	assert_int_equal(c.detect.max_bans_per_minute, 20);
+	assert_int_equal(c.detect.n_own, 2);
+	assert_prefix(&c.detect.own[1], "2001:db8::254/128");
 	assert_true(c.mitigation.dry_run);
 	assert_true(c.bgp_enabled); /* present, even empty */
 	assert_int_equal(c.bgp.n_peers, 0);
@@ -655,6 +677,14 @@ static void assert_conf_equal(const struct rampart_conf *a, const struct rampart
 	assert_true(ip_equal(&ma->next_hop_ipv6, &mb->next_hop_ipv6));
 	assert_int_equal(ma->max_bans, mb->max_bans);
 	assert_int_equal(ma->dry_run, mb->dry_run);
+	assert_int_equal(ma->max_bans_per_minute, mb->max_bans_per_minute);
+	assert_prefixes_equal(ma->own_addresses, ma->n_own_addresses, mb->own_addresses, mb->n_own_addresses);
+	assert_string_equal(a->actions.notify_script, b->actions.notify_script);
+	assert_int_equal(a->actions.notify_timeout_s, b->actions.notify_timeout_s);
+	assert_int_equal(a->actions.notify_max_running, b->actions.notify_max_running);
+	assert_string_equal(a->actions.webhook_url, b->actions.webhook_url);
+	assert_int_equal(a->actions.webhook_timeout_s, b->actions.webhook_timeout_s);
+	assert_int_equal(a->actions.webhook_retries, b->actions.webhook_retries);
 
 	assert_int_equal(a->bgp_enabled, b->bgp_enabled);
 	const struct bgp_config *ba = &a->bgp, *bb = &b->bgp;
@@ -690,6 +720,9 @@ static void assert_conf_equal(const struct rampart_conf *a, const struct rampart
 
 	assert_string_equal(a->api.socket, b->api.socket);
 	assert_string_equal(a->api.http, b->api.http);
+	assert_string_equal(a->api.exabgp_pipe, b->api.exabgp_pipe);
+	assert_string_equal(a->api.exabgp_process, b->api.exabgp_process);
+	assert_int_equal(a->api.exabgp_process_withdraw, b->api.exabgp_process_withdraw);
 	assert_int_equal(a->log_level, b->log_level);
 }
 

@@ -1,0 +1,157 @@
+#!/bin/bash
+# ExaBGP drop-in speed: N /32 blackholes written as ExaBGP API lines ("announce route P next-hop NH
+# community [65535:666 no-export]") to rampartd's named pipe, timed until BIRD 2 (another
+# namespace) holds all of them, then the same for the withdrawals; the same lines fed to ExaBGP 4.2
+# (Debian) through its process API (a process that cats a FIFO, acks off so it cannot stall)
+# against the same BIRD. BIRD's route count is polled every ~10 ms, so figures include up to that.
+# ExaBGP runs 10 000 only unless EXA_BIG=1 (it needs tens of seconds per 100 000); the 100 000
+# ratio is then against ExaBGP's 10 000 figure scaled linearly, labelled as such.
+#   bash bench/exabgp_vs.sh [BUILD]          (run by bench/run.sh; needs root, bird2, exabgp)
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${1:-${BUILD:-build}}
+export BUILD
+. interop/lib.sh
+RAMPARTD=$BUILD/rampartd
+[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 2; }
+command -v bird >/dev/null || { echo "needs bird2"; exit 2; }
+[ -x "$RAMPARTD" ] || { echo "build $RAMPARTD first"; exit 2; }
+HAVE_EXA=1
+command -v exabgp >/dev/null || { echo "exabgp not installed (apt-get install exabgp): Rampart only"; HAVE_EXA=0; }
+SIZES=${SIZES:-"10000 100000"}
+W=$LIB_TMP
+
+netns_pair ex_bd ex_bt "10.79.0.1/24,10.79.0.3/24" "10.79.0.2/24" || { echo "FAIL: namespaces"; exit 1; }
+mkdir -p "$W/bird"
+cat >"$W/bird/bird.conf" <<CONF
+log "$W/bird/bird.log" { warning, error, fatal };
+router id 10.79.0.2;
+protocol device { scan time 10; }
+template bgp t { local 10.79.0.2 as 65002; passive on; hold time 90; ipv4 { import all; export none; }; }
+protocol bgp rampart from t { neighbor 10.79.0.1 as 65001; }
+protocol bgp exabgp from t { neighbor 10.79.0.3 as 65001; }
+CONF
+bird_start ex_bt "$W/bird" "$W/bird/bird.conf" || { echo "FAIL: BIRD did not start"; exit 1; }
+bc() { birdc_in ex_bt "$W/bird" "$@"; }
+count() { bc show route count | awk '/routes/ {print $1; exit}'; }
+established() { bc show protocols "$1" | grep -q Established; }
+now_ns() { date +%s%N; }
+
+# lines N VERB: N ExaBGP lines for 100.64.0.0/10 hosts
+lines() {
+	awk -v n="$1" -v verb="$2" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			a = 1 + int(i / 65536); b = int(i / 256) % 256; c = i % 256
+			if (verb == "announce")
+				printf "announce route 100.%d.%d.%d/32 next-hop 10.79.0.1 community [65535:666 no-export]\n", 64 + a, b, c
+			else
+				printf "withdraw route 100.%d.%d.%d/32\n", 64 + a, b, c
+		}
+	}'
+}
+
+# timed FILE FIFO WANT: writes FILE to FIFO, returns ms until BIRD's count is WANT (or -1 after LIMIT s)
+timed() {
+	local file=$1 fifo=$2 want=$3 limit=${4:-60} t0 t1
+	t0=$(now_ns)
+	cat "$file" >"$fifo" &
+	while [ "$(count)" != "$want" ]; do
+		if [ $((($(now_ns) - t0) / 1000000000)) -ge "$limit" ]; then
+			echo -1
+			return
+		fi
+		sleep 0.01
+	done
+	t1=$(now_ns)
+	wait
+	echo $(((t1 - t0) / 1000000))
+}
+
+for n in $SIZES; do
+	lines "$n" announce >"$W/ann.$n"
+	lines "$n" withdraw >"$W/wd.$n"
+done
+
+# ---- Rampart ----
+cat >"$W/rampart.yaml" <<CONF
+networks: [192.0.2.0/24]
+capture: { pcap: { interfaces: [] } }
+bgp:
+  local_as: 65001
+  router_id: 10.79.0.1
+  connect_retry: 1
+  peers: [ { address: 10.79.0.2, remote_as: 65002, families: [ipv4-unicast], local_address: 10.79.0.1 } ]
+storage: { dir: $W/spool }
+api: { socket: $W/rampart.sock, http: "", exabgp_pipe: $W/rampart.fifo }
+CONF
+ip netns exec ex_bd taskset -c 0 "$RAMPARTD" -c "$W/rampart.yaml" >"$W/rampartd.log" 2>&1 &
+RD=$!
+lib_on_exit "kill $RD"
+wait_for 15 established rampart || { echo "FAIL: rampart session"; tail "$W/rampartd.log"; exit 1; }
+declare -A R_ANN R_WD E_ANN E_WD
+for n in $SIZES; do
+	R_ANN[$n]=$(timed "$W/ann.$n" "$W/rampart.fifo" "$n")
+	R_WD[$n]=$(timed "$W/wd.$n" "$W/rampart.fifo" 0)
+	echo "rampart  $n: announce ${R_ANN[$n]} ms, withdraw ${R_WD[$n]} ms (to all in / all out of BIRD)"
+done
+kill $RD
+wait $RD 2>/dev/null
+bc disable rampart >/dev/null
+
+# ---- ExaBGP 4.2 ----
+if [ $HAVE_EXA = 1 ]; then
+	mkfifo "$W/exa.fifo"
+	cat >"$W/feed.sh" <<EOF
+#!/bin/bash
+exec 3<>"$W/exa.fifo"   # read-write: never EOF between writers
+exec cat <&3
+EOF
+	chmod +x "$W/feed.sh"
+	cat >"$W/exabgp.conf" <<CONF
+process feed {
+	run $W/feed.sh;
+	encoder text;
+}
+neighbor 10.79.0.2 {
+	router-id 10.79.0.3;
+	local-address 10.79.0.3;
+	local-as 65001;
+	peer-as 65002;
+	family { ipv4 unicast; }
+	api { processes [ feed ]; }
+}
+CONF
+	ip netns exec ex_bd env exabgp.daemon.user=root exabgp.daemon.drop=false exabgp.api.ack=false \
+		exabgp.log.destination="$W/exabgp.log" exabgp.log.level=WARNING exabgp.daemon.daemonize=false \
+		exabgp.api.pipename=bench-$$ taskset -c 0 exabgp "$W/exabgp.conf" >"$W/exabgp.out" 2>&1 &
+	EX=$!
+	lib_on_exit "kill $EX"
+	if wait_for 30 established exabgp; then
+		for n in $SIZES; do
+			if [ "$n" -gt 10000 ] && [ -z "${EXA_BIG:-}" ]; then
+				continue
+			fi
+			E_ANN[$n]=$(timed "$W/ann.$n" "$W/exa.fifo" "$n" 120)
+			E_WD[$n]=$(timed "$W/wd.$n" "$W/exa.fifo" 0 120)
+			echo "exabgp   $n: announce ${E_ANN[$n]} ms, withdraw ${E_WD[$n]} ms (to all in / all out of BIRD)"
+		done
+	else
+		echo "exabgp session did not come up:"
+		tail -5 "$W/exabgp.out" "$W/exabgp.log" 2>/dev/null
+	fi
+fi
+
+# ---- figures ----
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.0fx", a / b; else printf "n/a" }'; }
+for n in $SIZES; do
+	ea=${E_ANN[$n]:-} ew=${E_WD[$n]:-} label=""
+	if [ -z "$ea" ] && [ -n "${E_ANN[10000]:-}" ] && [ "${E_ANN[10000]}" -gt 0 ]; then
+		ea=$((E_ANN[10000] * n / 10000)) ew=$((E_WD[10000] * n / 10000)) label=" (ExaBGP extrapolated linearly from 10 000, not measured)"
+	fi
+	echo "FIGURE: $n /32 via ExaBGP API lines -> BIRD: Rampart announce ${R_ANN[$n]} ms withdraw ${R_WD[$n]} ms;" \
+		"ExaBGP 4.2 announce ${ea:-n/a} ms withdraw ${ew:-n/a} ms; ratio announce $(ratio "${ea:-0}" "${R_ANN[$n]}")" \
+		"withdraw $(ratio "${ew:-0}" "${R_WD[$n]}")$label"
+done
+if [ "${R_ANN[100000]:-0}" -gt 250 ] 2>/dev/null; then
+	echo "BUDGET: 100 000 announce took ${R_ANN[100000]} ms, over the 250 ms budget"
+fi

@@ -1,0 +1,236 @@
+/* The webhook action: every ban and unban is POSTed as one JSON object to a configured URL,
+ * with retries, so a ticketing system, a chat bot or an orchestrator hears of it.
+ *
+ * The main loop only formats the JSON and queues it (a mutex and a condition variable, once per
+ * event, never per packet); one thread of its own posts with libcurl, so a slow or dead receiver
+ * never blocks detection. A POST that fails (transport error or a non-2xx status) is retried up
+ * to `webhook_retries` times with a doubling pause (0.5 s, 1 s, 2 s, ...); then it is dropped,
+ * logged and counted. The queue is bounded: when it is full, new events are dropped and counted. */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "../lib/log.h"
+#include "daemon.h"
+
+#define QUEUE_MAX 1024
+
+struct rd_webhook {
+	char url[256];
+	uint32_t timeout_s;
+	uint32_t retries;
+
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	char *queue[QUEUE_MAX]; /* JSON bodies, owned */
+	size_t head, len;
+	bool stop;
+
+	atomic_uint_least64_t queued, sent, retried, failed, dropped;
+};
+
+static size_t discard(char *p, size_t size, size_t n, void *ctx)
+{
+	(void)p, (void)ctx;
+	return size * n;
+}
+
+/* One POST: true for a 2xx answer. */
+static bool post(struct rd_webhook *w, CURL *curl, struct curl_slist *hdr, const char *body, char *why,
+		 size_t whylen)
+{
+	curl_easy_reset(curl);
+	curl_easy_setopt(curl, CURLOPT_URL, w->url);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)w->timeout_s);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+	CURLcode rc = curl_easy_perform(curl);
+	if (rc != CURLE_OK) {
+		snprintf(why, whylen, "%s", curl_easy_strerror(rc));
+		return false;
+	}
+	long status = 0;
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200 || status > 299) {
+		snprintf(why, whylen, "HTTP status %ld", status);
+		return false;
+	}
+	return true;
+}
+
+/* Waits ms unless stop is set; false when stopping. Called with the lock held. */
+static bool pause_ms(struct rd_webhook *w, unsigned ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	while (!w->stop)
+		if (pthread_cond_timedwait(&w->cond, &w->lock, &until) != 0)
+			break;
+	return !w->stop;
+}
+
+static void *webhook_main(void *arg)
+{
+	struct rd_webhook *w = arg;
+	CURL *curl = curl_easy_init();
+	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->len && !w->stop)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->len)
+			break; /* stopping, and everything was sent */
+		char *body = w->queue[w->head];
+		w->head = (w->head + 1) % QUEUE_MAX;
+		w->len--;
+		bool ok = false;
+		char why[128] = "no curl handle";
+		/* when stopping, one attempt each: shutdown stays bounded */
+		for (uint32_t attempt = 0; curl && !ok; attempt++) {
+			pthread_mutex_unlock(&w->lock);
+			ok = post(w, curl, hdr, body, why, sizeof why);
+			pthread_mutex_lock(&w->lock);
+			if (ok || attempt >= w->retries || w->stop)
+				break;
+			atomic_fetch_add(&w->retried, 1);
+			if (!pause_ms(w, 500u << (attempt < 6 ? attempt : 6)))
+				break;
+		}
+		if (ok) {
+			atomic_fetch_add(&w->sent, 1);
+		} else {
+			atomic_fetch_add(&w->failed, 1);
+			log_warn("webhook: %s: event not delivered: %s", w->url, why);
+		}
+		free(body);
+	}
+	pthread_mutex_unlock(&w->lock);
+	curl_slist_free_all(hdr);
+	if (curl)
+		curl_easy_cleanup(curl);
+	return NULL;
+}
+
+struct rd_webhook *rd_webhook_new(const struct conf_actions *cfg)
+{
+	if (!cfg->webhook_url[0])
+		return NULL;
+	struct rd_webhook *w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	snprintf(w->url, sizeof w->url, "%s", cfg->webhook_url);
+	w->timeout_s = cfg->webhook_timeout_s ? cfg->webhook_timeout_s : 5;
+	w->retries = cfg->webhook_retries;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (pthread_create(&w->thread, NULL, webhook_main, w) != 0) {
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->cond);
+		free(w);
+		return NULL;
+	}
+	log_info("webhook: POST to %s on ban and unban (%u retries, %u s timeout)", w->url, w->retries,
+		 w->timeout_s);
+	return w;
+}
+
+void rd_webhook_free(struct rd_webhook *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	log_info("webhook: %" PRIu64 " events sent, %" PRIu64 " retries, %" PRIu64 " failed, %" PRIu64 " dropped",
+		 (uint64_t)w->sent, (uint64_t)w->retried, (uint64_t)w->failed, (uint64_t)w->dropped);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	free(w);
+}
+
+/* Names in the config (hostgroups) are the only free text: escape what JSON needs. */
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const struct det_event *ev)
+{
+	if (!w || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN))
+		return;
+	char *body = NULL, pfx[IP_PREFIX_STRLEN], ip[IP_STRLEN];
+	size_t len = 0;
+	FILE *f = open_memstream(&body, &len);
+	if (!f)
+		return;
+	struct det_fingerprint fp;
+	bool have = rp->engine && det_engine_fingerprint(rp->engine, ev->attack_id, &fp) == 0;
+	const double *r = ev->rates.v[ev->direction][DET_TOTAL];
+	fprintf(f, "{\"action\":\"%s\",\"attack_id\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",\"ip\":\"%s\","
+		   "\"prefix\":\"%s\",\"direction\":\"%s\",\"manual\":%s,\"attack_type\":\"%s\","
+		   "\"pps\":%.0f,\"bps\":%.0f,\"flows\":%.0f,\"ban_seconds\":%u,\"reason\":",
+		ev->type == DET_EV_BAN ? "ban" : "unban", ev->attack_id, ev->time_ns, ip_format(&ev->target.addr, ip),
+		ip_prefix_format(&ev->target, pfx), det_direction_name(ev->direction), ev->manual ? "true" : "false",
+		have ? det_attack_kind_name(fp.kind) : "unknown", r[DET_PPS], r[DET_BPS], r[DET_FLOWS],
+		ev->ban_seconds);
+	json_str(f, ev->reason ? ev->reason : "");
+	fprintf(f, ",\"hostgroup\":");
+	json_str(f, ev->hostgroup >= 0 && (size_t)ev->hostgroup < rp->conf.detect.n_groups
+			    ? rp->conf.detect.groups[ev->hostgroup].name
+			    : "");
+	fprintf(f, "}");
+	fclose(f);
+	pthread_mutex_lock(&w->lock);
+	if (w->len == QUEUE_MAX) {
+		pthread_mutex_unlock(&w->lock);
+		if (atomic_fetch_add(&w->dropped, 1) == 0)
+			log_warn("webhook: %u events wait for %s; further events are dropped", QUEUE_MAX, w->url);
+		free(body);
+		return;
+	}
+	w->queue[(w->head + w->len) % QUEUE_MAX] = body;
+	w->len++;
+	atomic_fetch_add(&w->queued, 1);
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void rd_webhook_stats(const struct rd_webhook *w, struct rd_webhook_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!w)
+		return;
+	out->queued = atomic_load(&w->queued);
+	out->sent = atomic_load(&w->sent);
+	out->retried = atomic_load(&w->retried);
+	out->failed = atomic_load(&w->failed);
+	out->dropped = atomic_load(&w->dropped);
+}

@@ -1,0 +1,268 @@
+/* bgp/exabgp.c: ExaBGP API lines as FastNetMon, ExaBGP's own examples and scripts write them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bgp/exabgp.h"
+
+static struct bgp_exa_cmd *parse_ok(const char *line)
+{
+	static struct bgp_exa_cmd c;
+	struct bgp_exa_err err = {{0}};
+	if (!bgp_exa_parse(line, &c, &err))
+		fail_msg("'%s' refused: %s", line, err.msg);
+	return &c;
+}
+
+static void parse_err(const char *line, const char *want)
+{
+	struct bgp_exa_cmd *c = malloc(sizeof *c);
+	struct bgp_exa_err err = {{0}};
+	if (bgp_exa_parse(line, c, &err))
+		fail_msg("'%s' accepted, expected an error containing '%s'", line, want);
+	if (!strstr(err.msg, want))
+		fail_msg("'%s': error '%s' does not contain '%s'", line, err.msg, want);
+	free(c);
+}
+
+static void assert_prefix(const ip_prefix *p, const char *want)
+{
+	char buf[IP_PREFIX_STRLEN];
+	assert_string_equal(ip_prefix_format(p, buf), want);
+}
+
+static void assert_ip(const ip_addr *a, const char *want)
+{
+	char buf[IP_STRLEN];
+	assert_string_equal(ip_format(a, buf), want);
+}
+
+/* The exact line FastNetMon's ExaBGP integration writes to the pipe (exabgp_announce_whole_subnet
+ * off, community from exabgp_community). */
+static void test_fastnetmon(void **state)
+{
+	(void)state;
+	struct bgp_exa_cmd *c = parse_ok("announce route 192.0.2.10/32 next-hop 10.0.0.1 community 65001:666");
+	assert_int_equal(c->verb, BGP_EXA_ANNOUNCE);
+	assert_int_equal(c->kind, BGP_EXA_ROUTE);
+	assert_int_equal(c->n_nlri, 1);
+	assert_prefix(&c->nlri[0], "192.0.2.10/32");
+	assert_true(c->a.has_next_hop);
+	assert_ip(&c->a.attrs.next_hop, "10.0.0.1");
+	assert_int_equal(c->a.attrs.n_communities, 1);
+	assert_int_equal(c->a.attrs.communities[0], 65001u << 16 | 666);
+	assert_int_equal(c->n_neighbors, 0);
+
+	c = parse_ok("withdraw route 192.0.2.10/32 next-hop 10.0.0.1\n");
+	assert_int_equal(c->verb, BGP_EXA_WITHDRAW);
+	assert_prefix(&c->nlri[0], "192.0.2.10/32");
+
+	/* FastNetMon's IPv6 form and a list of communities */
+	c = parse_ok("announce route 2001:db8::10/128 next-hop 2001:db8::1 community [65001:666 65535:666]");
+	assert_prefix(&c->nlri[0], "2001:db8::10/128");
+	assert_ip(&c->a.attrs.next_hop, "2001:db8::1");
+	assert_int_equal(c->a.attrs.n_communities, 2);
+	assert_int_equal(c->a.attrs.communities[1], BGP_COMMUNITY_BLACKHOLE);
+}
+
+static void test_attributes(void **state)
+{
+	(void)state;
+	struct bgp_exa_cmd *c = parse_ok(
+		"announce route 198.51.100.0/24 next-hop self origin incomplete as-path [ 65000 4200000000 ] "
+		"med 50 local-preference 200 community [no-export blackhole 65000:1 65000:1] "
+		"large-community [65000:1:2 4200000000:3:4] extended-community [target:65000:7 origin:192.0.2.1:9 "
+		"redirect:65000:100 rate-limit:0 0x0002fde800000001 65001:5] atomic-aggregate;");
+	struct bgp_exa_attrs *a = &c->a;
+	assert_true(a->has_next_hop);
+	assert_true(ip_is_zero(&a->attrs.next_hop));
+	assert_true(a->has_origin);
+	assert_int_equal(a->origin, BGP_EXA_ORIGIN_INCOMPLETE);
+	assert_int_equal(a->n_as_path, 2);
+	assert_int_equal(a->as_path[1], 4200000000u);
+	assert_true(a->attrs.has_med);
+	assert_int_equal(a->attrs.med, 50);
+	assert_true(a->has_local_pref);
+	assert_int_equal(a->attrs.local_pref, 200);
+	assert_int_equal(a->attrs.n_communities, 3); /* the repeat is dropped */
+	assert_int_equal(a->attrs.communities[0], BGP_COMMUNITY_NO_EXPORT);
+	assert_int_equal(a->attrs.communities[1], BGP_COMMUNITY_BLACKHOLE);
+	assert_int_equal(a->n_large, 2);
+	assert_int_equal(a->large[1].global, 4200000000u);
+	assert_int_equal(a->large[1].local2, 4);
+	assert_int_equal(a->n_extended, 6);
+	assert_true(a->extended[0] == 0x0002FDE800000007ull);
+	assert_true(a->extended[1] == 0x0103C00002010009ull);
+	assert_true(a->extended[2] == 0x8008FDE800000064ull);
+	assert_true(a->extended[3] == 0x8006000000000000ull);
+	assert_true(a->extended[4] == 0x0002FDE800000001ull);
+	assert_true(a->extended[5] == 0x0002FDE900000005ull);
+	assert_true(a->atomic_aggregate);
+
+	/* single values without brackets, 4-byte ASN route target */
+	c = parse_ok("announce route 10.0.0.0/8 next-hop 192.0.2.1 as-path 65000 community 666 "
+		     "extended-community target:4200000000:1 large-community 1:2:3");
+	assert_int_equal(c->a.n_as_path, 1);
+	assert_int_equal(c->a.attrs.communities[0], 666);
+	assert_true(c->a.extended[0] == 0x0202FA56EA000001ull);
+	/* brackets glued to values, commas inside a list */
+	c = parse_ok("announce route 10.0.0.0/8 next-hop 192.0.2.1 community [65000:1,65000:2]");
+	assert_int_equal(c->a.attrs.n_communities, 2);
+	/* no next-hop: self */
+	c = parse_ok("announce route 203.0.113.7");
+	assert_prefix(&c->nlri[0], "203.0.113.7/32");
+	assert_false(c->a.has_next_hop);
+	/* ExaBGP 4's family-first form */
+	c = parse_ok("announce ipv6 unicast 2001:db8:1::/48 next-hop 2001:db8::2");
+	assert_prefix(&c->nlri[0], "2001:db8:1::/48");
+}
+
+static void test_attributes_nlri(void **state)
+{
+	(void)state;
+	struct bgp_exa_cmd *c = parse_ok("announce attributes next-hop 10.0.0.1 community 65535:666 nlri 192.0.2.1/32 "
+					 "192.0.2.2/32 192.0.2.3 198.51.100.0/24");
+	assert_int_equal(c->kind, BGP_EXA_ROUTE);
+	assert_int_equal(c->n_nlri, 4);
+	assert_prefix(&c->nlri[2], "192.0.2.3/32");
+	assert_prefix(&c->nlri[3], "198.51.100.0/24");
+	assert_int_equal(c->a.attrs.communities[0], BGP_COMMUNITY_BLACKHOLE);
+	c = parse_ok("withdraw attributes nlri 192.0.2.1/32 192.0.2.2/32");
+	assert_int_equal(c->verb, BGP_EXA_WITHDRAW);
+	assert_int_equal(c->n_nlri, 2);
+
+	/* the longest line: as many /32s as fit in 4096 bytes */
+	char line[BGP_EXA_LINE_MAX + 1];
+	int n = snprintf(line, sizeof line, "announce attributes next-hop 10.0.0.1 nlri");
+	size_t count = 0;
+	while (n + 16 < BGP_EXA_LINE_MAX) {
+		n += snprintf(line + n, sizeof line - (size_t)n, " 10.1.%zu.%zu/32", count / 250, count % 250 + 1);
+		count++;
+	}
+	c = parse_ok(line);
+	assert_int_equal(c->n_nlri, count);
+	char last[32];
+	snprintf(last, sizeof last, "10.1.%zu.%zu/32", (count - 1) / 250, (count - 1) % 250 + 1);
+	assert_prefix(&c->nlri[count - 1], last);
+	assert_true(count > 250);
+}
+
+static void test_neighbors_and_eor(void **state)
+{
+	(void)state;
+	struct bgp_exa_cmd *c = parse_ok("neighbor 10.0.0.2 announce route 192.0.2.1/32 next-hop 10.0.0.1");
+	assert_int_equal(c->n_neighbors, 1);
+	assert_ip(&c->neighbors[0], "10.0.0.2");
+	c = parse_ok("neighbor 10.0.0.2 local-ip 10.0.0.1 peer-as 65002 , neighbor 2001:db8::2 router-id 1.1.1.1 "
+		     "withdraw route 192.0.2.1/32");
+	assert_int_equal(c->n_neighbors, 2);
+	assert_ip(&c->neighbors[1], "2001:db8::2");
+	assert_int_equal(c->verb, BGP_EXA_WITHDRAW);
+
+	c = parse_ok("announce eor");
+	assert_int_equal(c->kind, BGP_EXA_EOR);
+	assert_int_equal(c->eor_afi, 0);
+	c = parse_ok("announce eor ipv6 unicast");
+	assert_int_equal(c->eor_afi, 2);
+	assert_int_equal(c->eor_safi, 1);
+	c = parse_ok("announce eor ipv4 flow");
+	assert_int_equal(c->eor_safi, 133);
+}
+
+static void test_flow(void **state)
+{
+	(void)state;
+	/* ExaBGP's own api-flow example */
+	struct bgp_exa_cmd *c = parse_ok("announce flow route { match { source 10.0.0.1/32; destination 192.0.2.1/32; "
+					 "destination-port =3128; protocol tcp; } then { discard; } }");
+	assert_int_equal(c->kind, BGP_EXA_FLOW);
+	assert_int_equal(c->flow.afi, FS_AFI_IPV4);
+	assert_true(fs_rule_has(&c->flow, FS_DST));
+	assert_prefix(&c->flow.dst.p, "192.0.2.1/32");
+	assert_true(fs_rule_has(&c->flow, FS_PROTO));
+	assert_true(c->flow_actions.present & FS_ACT_RATE);
+	assert_true(c->flow_actions.rate == 0);
+
+	c = parse_ok("neighbor 10.0.0.2 announce flow route destination 2001:db8::1/128 next-header udp "
+		     "source-port =53 then rate-limit 1000000");
+	assert_int_equal(c->n_neighbors, 1);
+	assert_int_equal(c->flow.afi, FS_AFI_IPV6);
+	c = parse_ok("withdraw flow route { match { destination 192.0.2.1/32; } }");
+	assert_int_equal(c->verb, BGP_EXA_WITHDRAW);
+	parse_err("announce flow route { match { destination 192.0.2.1/32; } }", "needs an action");
+	parse_err("announce flow route { match { destination 192.0.2.1/32; protocol bogus } then { discard; } }",
+		  "flow route (from column 10)");
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	parse_err("", "expected announce or withdraw");
+	parse_err("show neighbor", "'show': expected announce or withdraw");
+	parse_err("announce", "expected route, attributes, flow or eor");
+	parse_err("announce rout 1.2.3.4/32", "column 10: 'rout'");
+	parse_err("announce route", "expected a prefix");
+	parse_err("announce route 1.2.3.4/33 next-hop 1.1.1.1", "'1.2.3.4/33': not a prefix");
+	parse_err("announce route 10.0.0.1/8 next-hop 1.1.1.1", "'10.0.0.1/8': not a prefix");
+	parse_err("announce route 1.2.3.4/32 next-hop", "'next-hop': expected an address");
+	parse_err("announce route 1.2.3.4/32 next-hop 1.2.3", "'1.2.3': next-hop is not");
+	parse_err("announce route 1.2.3.4/32 next-hop 2001:db8::1", "next-hop 2001:db8::1 is not of the family");
+	parse_err("announce route 1.2.3.4/32 next-hopp 1.1.1.1", "'next-hopp': unknown attribute");
+	parse_err("announce route 1.2.3.4/32 community 65536:1", "'65536:1': community must be");
+	parse_err("announce route 1.2.3.4/32 community [65000:1", "list not closed");
+	parse_err("announce route 1.2.3.4/32 community []", "empty list");
+	parse_err("announce route 1.2.3.4/32 community [[1]]", "nested list");
+	parse_err("announce route 1.2.3.4/32 community", "expected a value");
+	parse_err("announce route 1.2.3.4/32 community -1", "'-1': not a community");
+	parse_err("announce route 1.2.3.4/32 large-community 1:2", "'1:2': large community");
+	parse_err("announce route 1.2.3.4/32 extended-community foo:1:2", "'foo:1:2': unknown extended");
+	parse_err("announce route 1.2.3.4/32 extended-community 0x12", "not an extended community");
+	parse_err("announce route 1.2.3.4/32 med 4294967296", "'4294967296': med is a number");
+	parse_err("announce route 1.2.3.4/32 local-preference x", "'x': local-preference is a number");
+	parse_err("announce route 1.2.3.4/32 origin bgp", "'bgp': origin is igp");
+	parse_err("announce route 1.2.3.4/32 as-path [65000 (65001)]", "AS_SET");
+	parse_err("announce route 1.2.3.4/32 path-information 1.2.3.4", "not supported by Rampart");
+	parse_err("announce attributes next-hop 1.1.1.1", "expected 'nlri'");
+	parse_err("announce attributes next-hop 1.1.1.1 nlri", "'nlri': expected at least one prefix");
+	parse_err("announce ipv4 unicast 2001:db8::/32 next-hop 1.1.1.1", "not of this family");
+	parse_err("announce ipv4 mpls-vpn 1.0.0.0/8", "only unicast");
+	parse_err("withdraw eor", "End-of-RIB is announced");
+	parse_err("announce eor ipv5 unicast", "'ipv5': AFI is");
+	parse_err("announce eor ipv4 unicast extra", "nothing may follow");
+	parse_err("neighbor announce route 1.2.3.4/32", "'announce': neighbor is not an IP");
+	parse_err("neighbor 10.0.0.1 , announce route 1.2.3.4/32", "expected 'neighbor' after ','");
+	parse_err("announce route 1.2.3.4/32 community \x01", "byte 0x01");
+	char big[BGP_EXA_LINE_MAX + 10];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	parse_err(big, "line longer than");
+}
+
+static void test_is_command(void **state)
+{
+	(void)state;
+	assert_true(bgp_exa_is_command("announce route 1.2.3.4/32"));
+	assert_true(bgp_exa_is_command("  withdraw route 1.2.3.4/32"));
+	assert_true(bgp_exa_is_command("neighbor 1.1.1.1 announce eor"));
+	assert_true(bgp_exa_is_command("announce"));
+	assert_false(bgp_exa_is_command("announced"));
+	assert_false(bgp_exa_is_command("ban 1.2.3.4"));
+	assert_false(bgp_exa_is_command("routes"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fastnetmon),     cmocka_unit_test(test_attributes),
+		cmocka_unit_test(test_attributes_nlri), cmocka_unit_test(test_neighbors_and_eor),
+		cmocka_unit_test(test_flow),           cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_is_command),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

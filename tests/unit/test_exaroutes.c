@@ -1,0 +1,163 @@
+/* rampartd: ExaBGP lines on the control socket, and the route table that keeps each source's
+ * claim apart (routes.c). No BGP speaker here: the table is what is checked. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <event2/buffer.h>
+
+#include "rampartd/daemon.h"
+
+static const char config[] = "networks: [192.0.2.0/24]\n"
+			     "api: { socket: /tmp/unused.sock, http: \"\" }\n";
+
+struct fixture {
+	struct rampart rp;
+	char reply[1 << 16];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	char err[256];
+	if (conf_load_string(config, sizeof config - 1, "test.yaml", &f->rp.conf, err, sizeof err) != 0)
+		return -1;
+	f->rp.routes = rd_routes_new();
+	*state = f;
+	return f->rp.routes ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	rd_routes_free(f->rp.routes);
+	conf_free(&f->rp.conf);
+	free(f);
+	return 0;
+}
+
+static int run(struct fixture *f, const char *line)
+{
+	struct evbuffer *out = evbuffer_new();
+	int rc = rd_command(&f->rp, line, out);
+	size_t n = evbuffer_get_length(out);
+	if (n >= sizeof f->reply)
+		n = sizeof f->reply - 1;
+	evbuffer_remove(out, f->reply, n);
+	f->reply[n] = 0;
+	evbuffer_free(out);
+	return rc;
+}
+
+static bool listed(struct fixture *f, const char *prefix, const char *sources)
+{
+	assert_int_equal(run(f, "routes"), 0);
+	char want[128];
+	snprintf(want, sizeof want, "\n%s", prefix);
+	const char *at = strstr(f->reply, want);
+	if (!at)
+		return false;
+	at += strlen(want);
+	while (*at == ' ')
+		at++;
+	return !strncmp(at, sources, strlen(sources)) && at[strlen(sources)] == ' ';
+}
+
+static void test_socket_lines(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(run(f, "announce route 192.0.2.10/32 next-hop 10.0.0.1 community 65001:666"), 0);
+	assert_string_equal(f->reply, "");
+	assert_true(listed(f, "192.0.2.10/32", "socket"));
+	assert_non_null(strstr(f->reply, "10.0.0.1"));
+	assert_non_null(strstr(f->reply, "65001:666"));
+	assert_non_null(strstr(f->reply, "1 routes (no bgp section"));
+	/* ExaBGP lines longer than our own 1 KiB command limit still reach the ExaBGP parser */
+	char line[3000];
+	int n = snprintf(line, sizeof line, "announce attributes next-hop 10.0.0.1 nlri");
+	for (int i = 0; i < 150; i++)
+		n += snprintf(line + n, sizeof line - (size_t)n, " 198.51.%d.%d/32", i / 200, i % 200 + 1);
+	assert_int_equal(run(f, line), 0);
+	assert_int_equal(rd_routes_count(f->rp.routes), 151);
+	assert_int_equal(run(f, "withdraw attributes nlri 198.51.0.1/32 198.51.0.2/32"), 0);
+	assert_int_equal(rd_routes_count(f->rp.routes), 149);
+	/* errors name the token; nothing changes */
+	assert_int_equal(run(f, "announce route 192.0.2.11/32 nexthop 10.0.0.1"), -1);
+	assert_non_null(strstr(f->reply, "'nexthop': unknown attribute"));
+	assert_int_equal(run(f, "announce route 192.0.2.11/32 large-community 1:2:3"), -1);
+	assert_non_null(strstr(f->reply, "large-community is parsed but the speaker cannot send it yet"));
+	assert_int_equal(run(f, "announce flow route destination 192.0.2.1/32 then discard"), -1);
+	assert_non_null(strstr(f->reply, "flowspec announce not available yet"));
+	assert_int_equal(run(f, "neighbor 10.0.0.9 announce route 192.0.2.11/32"), -1);
+	assert_non_null(strstr(f->reply, "neighbor 10.0.0.9 is not a configured BGP peer"));
+	assert_int_equal(run(f, "announce eor"), 0);
+	assert_int_equal(rd_routes_count(f->rp.routes), 149);
+	/* withdrawing what was never announced is not an error (ExaBGP does not complain either) */
+	assert_int_equal(run(f, "withdraw route 203.0.113.1/32"), 0);
+	assert_int_equal(run(f, "withdraw route 192.0.2.10/32"), 0);
+	assert_false(listed(f, "192.0.2.10/32", "socket"));
+}
+
+/* Detection and the API on one prefix: each lets go of its own claim only. */
+static void test_conflicts(void **state)
+{
+	struct fixture *f = *state;
+	struct rampart *rp = &f->rp;
+	ip_prefix p;
+	assert_true(ip_prefix_parse("192.0.2.20/32", &p));
+	struct bgp_route_attrs api = {.n_communities = 1, .communities = {65001u << 16 | 666}};
+	assert_true(ip_parse("10.0.0.1", &api.next_hop));
+
+	assert_int_equal(rd_route_add(rp, RD_SRC_PIPE, &p, &api), 0);
+	assert_int_equal(rd_route_add(rp, RD_SRC_DETECT, &p, NULL), 0);
+	assert_true(listed(f, "192.0.2.20/32", "detection,pipe"));
+	assert_non_null(strstr(f->reply, "65535:666")); /* detection's attributes while it holds it */
+	assert_int_equal(rd_route_del(rp, RD_SRC_DETECT, &p), 0); /* the unban */
+	assert_true(listed(f, "192.0.2.20/32", "pipe"));
+	assert_non_null(strstr(f->reply, "65001:666"));
+	assert_null(strstr(f->reply, "65535:666"));
+	assert_int_equal(rd_route_del(rp, RD_SRC_DETECT, &p), -1); /* not detection's any more */
+
+	/* and the other way round: an API withdraw leaves the ban */
+	assert_int_equal(rd_route_add(rp, RD_SRC_DETECT, &p, NULL), 0);
+	assert_int_equal(rd_route_del(rp, RD_SRC_PIPE, &p), 0);
+	assert_true(listed(f, "192.0.2.20/32", "detection"));
+	assert_int_equal(rd_route_del(rp, RD_SRC_DETECT, &p), 0);
+	assert_int_equal(rd_routes_count(rp->routes), 0);
+
+	/* a dead process takes only its own routes */
+	for (int i = 0; i < 5000; i++) {
+		ip_prefix q = {.len = 32};
+		ip_from_v4_u32(&q.addr, 0x64400000u + (uint32_t)i);
+		assert_int_equal(rd_route_add(rp, i % 2 ? RD_SRC_PROCESS : RD_SRC_PIPE, &q, &api), 0);
+		if (i % 10 == 1)
+			assert_int_equal(rd_route_add(rp, RD_SRC_DETECT, &q, NULL), 0);
+	}
+	assert_int_equal(rd_routes_count(rp->routes), 5000);
+	assert_int_equal(rd_route_del_all(rp, RD_SRC_PROCESS), 2500);
+	assert_int_equal(rd_routes_count(rp->routes), 2500 + 500); /* pipe's, and the banned ones */
+	assert_int_equal(rd_route_del_all(rp, RD_SRC_PROCESS), 0);
+	for (int i = 0; i < 5000; i++) { /* every remaining one is still findable after the deletions */
+		ip_prefix q = {.len = 32};
+		ip_from_v4_u32(&q.addr, 0x64400000u + (uint32_t)i);
+		int want = i % 2 == 0 ? 0 : -1;
+		assert_int_equal(rd_route_del(rp, RD_SRC_PIPE, &q), want);
+	}
+	assert_int_equal(rd_routes_count(rp->routes), 500);
+	assert_int_equal(rd_route_del_all(rp, RD_SRC_DETECT), 500);
+	assert_int_equal(rd_routes_count(rp->routes), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_socket_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
