@@ -28,7 +28,10 @@
  * them, so a long record costs a few counter updates, not one per tick. */
 #define SPREAD_MAX_TICKS 64
 #define SPREAD_DEPOSITS 8
-#define MAX_SETS (SPREAD_MAX_TICKS + COUNTER_SETS - 1)
+/* Spreading publishes two sets per tick (the ring's current one and `now`), so it keeps two
+ * ticks' worth of spares. */
+#define SPREAD_SPARES 4
+#define MAX_SETS (SPREAD_MAX_TICKS + 1 + SPREAD_SPARES)
 /* A large capture gap (or a clock jump) is bridged with one long tick, not thousands. */
 #define MAX_EMPTY_TICKS 50
 
@@ -49,6 +52,13 @@ struct rd_worker {
 	/* Flow listeners: ahead[(head + i) % spread_ticks] counts the tick i ticks from now. */
 	struct det_counters *ahead[SPREAD_MAX_TICKS];
 	unsigned spread_ticks;     /* 1: no spreading, everything counts in the current tick */
+	/* When spreading, what counts in this tick only (single-tick records, and each record's
+	 * first share) goes to `now`, published beside ahead[head] with the same tick end. `now`
+	 * cycles through the main loop every tick, so it carries the engine's latest set of hosts
+	 * under attack and their fingerprints start at once; the ring's sets come back to the
+	 * front only spread_ticks later, with the set they were given then. */
+	struct det_counters *now;
+	struct det_counters *held; /* a spare taken when the second one was not there yet */
 	unsigned head;
 	struct spsc *ready; /* worker -> main: struct rd_tick_msg */
 	struct spsc *spare; /* main -> worker: struct det_counters * */
@@ -125,7 +135,7 @@ static void refresh_stats(struct rd_worker *w)
 	}
 	s->flows_dropped = w->flows_dropped;
 	for (unsigned i = 0; i < w->n_sets; i++) {
-		bool mine = w->sets[i] == w->cur;
+		bool mine = w->sets[i] == w->cur || w->sets[i] == w->now || w->sets[i] == w->held;
 		for (unsigned j = 0; j < w->spread_ticks && !mine; j++)
 			mine = w->sets[i] == w->ahead[j];
 		if (mine)
@@ -140,8 +150,47 @@ static void refresh_stats(struct rd_worker *w)
  * when no spare set is free: a live worker then goes on counting into the same set, which the
  * next tick delivers (rates stay right: the engine divides by the time since its last tick). A
  * replay instead waits, so detection comes out the same at any replay speed. */
+static bool take_spare(struct rd_worker *w, struct det_counters **out)
+{
+	if (w->held) {
+		*out = w->held;
+		w->held = NULL;
+		return true;
+	}
+	return spsc_pop(w->spare, out);
+}
+
+/* A listener that spreads: ahead[head] and `now` go out together for the tick; the slot just
+ * published becomes the furthest tick ahead. Never waits (a listener is live). */
+static bool publish_spread_tick(struct rd_worker *w, uint64_t end_ns)
+{
+	struct det_counters *a, *b;
+	if (!take_spare(w, &a))
+		return false;
+	if (!take_spare(w, &b)) {
+		w->held = a;
+		return false;
+	}
+	refresh_stats(w);
+	struct rd_tick_msg m1 = {.counters = w->cur, .tick_end_ns = end_ns};
+	struct rd_tick_msg m2 = {.counters = w->now, .tick_end_ns = end_ns};
+	/* the ready ring holds every set, so both fit */
+	spsc_push(w->ready, &m1);
+	spsc_push(w->ready, &m2);
+	w->ahead[w->head] = a;
+	w->head = (w->head + 1) % w->spread_ticks;
+	w->cur = w->ahead[w->head];
+	w->now = b;
+	uint64_t one = 1;
+	ssize_t n = write(w->rp->tick_fd, &one, sizeof one);
+	(void)n;
+	return true;
+}
+
 static bool publish_tick(struct rd_worker *w, uint64_t end_ns)
 {
+	if (w->now)
+		return publish_spread_tick(w, end_ns);
 	struct det_counters *next;
 	while (!spsc_pop(w->spare, &next)) {
 		if (!w->offline || atomic_load(&w->stop))
@@ -157,14 +206,7 @@ static bool publish_tick(struct rd_worker *w, uint64_t end_ns)
 		spsc_push(w->spare, &next);
 		return false;
 	}
-	if (w->spread_ticks > 1) {
-		/* the slot just published becomes the furthest tick ahead */
-		w->ahead[w->head] = next;
-		w->head = (w->head + 1) % w->spread_ticks;
-		w->cur = w->ahead[w->head];
-	} else {
-		w->cur = next;
-	}
+	w->cur = next;
 	uint64_t one = 1;
 	ssize_t n = write(w->rp->tick_fd, &one, sizeof one);
 	(void)n; /* the counter only wakes the loop; a full eventfd is already awake */
@@ -215,8 +257,9 @@ static void on_exported(void *ctx, const struct flow_record *r)
 	uint64_t parts = ticks < SPREAD_DEPOSITS ? ticks : SPREAD_DEPOSITS;
 	if (parts > r->packets)
 		parts = r->packets;
+	struct det_counters *now = w->now ? w->now : w->cur;
 	if (parts <= 1) {
-		det_counters_add(w->cur, r, flows);
+		det_counters_add(now, r, flows);
 		return;
 	}
 	struct flow_record part = *r;
@@ -224,8 +267,12 @@ static void on_exported(void *ctx, const struct flow_record *r)
 		/* integer shares that add up to the record exactly */
 		part.packets = r->packets * (j + 1) / parts - r->packets * j / parts;
 		part.bytes = r->bytes * (j + 1) / parts - r->bytes * j / parts;
+		if (j == 0) { /* offset 0: this tick */
+			det_counters_add(now, &part, flows);
+			continue;
+		}
 		unsigned slot = (unsigned)((w->head + j * ticks / parts) % w->spread_ticks);
-		det_counters_add(w->ahead[slot], &part, j == 0 ? flows : 0);
+		det_counters_add(w->ahead[slot], &part, 0);
 	}
 }
 
@@ -345,7 +392,7 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 		uint64_t t = ((uint64_t)cc->flow_spread_s * 1000 + rp->conf.detect.tick_ms - 1) / rp->conf.detect.tick_ms;
 		w->spread_ticks = t < 1 ? 1 : t > SPREAD_MAX_TICKS ? SPREAD_MAX_TICKS : (unsigned)t;
 	}
-	w->n_sets = w->spread_ticks + COUNTER_SETS - 1;
+	w->n_sets = w->spread_ticks > 1 ? w->spread_ticks + 1 + SPREAD_SPARES : COUNTER_SETS;
 	w->ready = spsc_new(w->n_sets + 1, sizeof(struct rd_tick_msg));
 	w->spare = spsc_new(w->n_sets + 1, sizeof(struct det_counters *));
 	if ((w->pcap && !w->flows) || !w->flows_out || !w->ready || !w->spare) {
@@ -360,6 +407,8 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 		}
 		if (i < w->spread_ticks)
 			w->ahead[i] = w->sets[i];
+		else if (i == w->spread_ticks && w->spread_ticks > 1)
+			w->now = w->sets[i];
 		else
 			spsc_push(w->spare, &w->sets[i]);
 	}

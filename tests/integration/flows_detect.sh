@@ -126,6 +126,11 @@ for n in $NAMES; do
 	done
 	nv=$(echo $victims | wc -w)
 	check "$n: exactly $nv bans, no background host" grep -q "^$nv active bans" "$W/$n/bans"
+	# the attack fingerprint works on flow records too (its watch set reaches the listener)
+	for vk in 192.0.2.10/32:ntp_amplification 192.0.2.20/32:syn_flood 192.0.2.30/32:icmp_flood; do
+		id=$(ctl $n attacks | awk -v t="${vk%:*}" '$2 == t { print $1 }')
+		check "$n: ${vk%:*} fingerprinted as ${vk#*:}" sh -c "\"$RAMPARTCTL\" -s '$W/$n/rampart.sock' attack '$id' | grep -q '^kind: ${vk#*:}\$'"
+	done
 	[ $T_FAILS -gt 0 ] && { cat "$W/$n/exporters" "$W/$n/bans"; }
 	# peak measured pps per host: victims (truth ~1000-1560) and the busiest background host
 	awk '$1 ~ /^(192\.0\.2\.|2001:db8:10::)/ && $3 ~ /^[0-9]+$/ { if ($3 > m[$1]) m[$1] = $3 }
