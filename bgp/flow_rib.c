@@ -179,6 +179,7 @@ int bgp_flow_q_flush(struct bgp_flow_q *q, const struct bgp_flow_rib *rib, struc
 		}
 		size_t len = pos > start ? bgp_msg_upd_finish(&u) : 0;
 		if (len == 0 || c->send(c->arg, u.buf, len) < 0) {
+			pos = start; /* not sent: keep them queued */
 			ret = -1;
 			break;
 		}
