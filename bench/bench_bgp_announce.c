@@ -8,10 +8,11 @@
  *   unflow RULE                  withdraw it (its match part)
  *   bulk N FIRST_V4 [NEXT_HOP]   announce N consecutive /32s from FIRST_V4, report timings
  *   unbulk N FIRST_V4            withdraw them
+ *   start                        start the speaker (with -S: routes first, as after a restart)
  *   status                       one line per peer
  *   quit
  *
- * Usage: bgp_announce -a LOCAL_AS -i ROUTER_ID [-r RETRY_S] [-l LISTEN_PORT] [-g GR_S]
+ * Usage: bgp_announce -a LOCAL_AS -i ROUTER_ID [-r RETRY_S] [-l LISTEN_PORT] [-g GR_S] [-S]
  *                     -p ADDR,REMOTE_AS[,passive][,md5=PASSWORD][,local=ADDR][,port=N]
  *                        [,fam=ipv4-unicast+ipv6-unicast+ipv4-flowspec+ipv6-flowspec] ...
  * Replies go to stdout, one line each, so a script can wait for them.
@@ -44,6 +45,7 @@ struct drv {
 	uint64_t bulk_target[MAX_PEERS];
 	size_t bulk_n;
 	bool bulk_active;
+	bool started;
 };
 
 static double ms_since(const struct timespec *t0)
@@ -176,6 +178,11 @@ static void command(struct drv *d, char *line)
 		bulk(d, false, strtoul(argv[1], NULL, 10), argv[2], argc >= 4 ? argv[3] : NULL);
 	} else if (!strcmp(argv[0], "unbulk") && argc >= 3) {
 		bulk(d, true, strtoul(argv[1], NULL, 10), argv[2], NULL);
+	} else if (!strcmp(argv[0], "start")) {
+		char err[256] = "already started";
+		int rc = d->started ? -1 : bgp_speaker_start(d->spk, err, sizeof err);
+		d->started = true;
+		printf("%s start %s\n", rc == 0 ? "done" : "error", rc == 0 ? "" : err);
 	} else if (!strcmp(argv[0], "status")) {
 		status(d);
 	} else if (!strcmp(argv[0], "quit")) {
@@ -245,10 +252,11 @@ int main(int argc, char **argv)
 {
 	struct bgp_config cfg;
 	struct bgp_peer_config peers[MAX_PEERS];
+	bool defer = false;
 	bgp_config_defaults(&cfg);
 	cfg.peers = peers;
 	int c;
-	while ((c = getopt(argc, argv, "a:i:r:l:p:g:")) != -1) {
+	while ((c = getopt(argc, argv, "a:i:r:l:p:g:S")) != -1) {
 		ip_addr id;
 		switch (c) {
 		case 'a': cfg.local_as = (uint32_t)strtoul(optarg, NULL, 10); break;
@@ -260,6 +268,7 @@ int main(int argc, char **argv)
 		case 'r': cfg.connect_retry_s = (uint32_t)atoi(optarg); break;
 		case 'l': cfg.listen_port = (uint16_t)atoi(optarg); break;
 		case 'g': cfg.graceful_restart_s = (uint16_t)atoi(optarg); break;
+		case 'S': defer = true; break;
 		case 'p':
 			if (cfg.n_peers == MAX_PEERS || parse_peer(optarg, &peers[cfg.n_peers]) < 0) {
 				fprintf(stderr, "bad peer %s\n", optarg);
@@ -281,10 +290,11 @@ int main(int argc, char **argv)
 	d.base = event_base_new();
 	char err[256];
 	d.spk = bgp_speaker_new(d.base, &cfg, err, sizeof err);
-	if (!d.spk || bgp_speaker_start(d.spk, err, sizeof err) < 0) {
+	if (!d.spk || (!defer && bgp_speaker_start(d.spk, err, sizeof err) < 0)) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	d.started = !defer;
 	d.stdin_ev = event_new(d.base, 0, EV_READ | EV_PERSIST, stdin_cb, &d);
 	d.poll_ev = event_new(d.base, -1, EV_PERSIST, poll_cb, &d);
 	event_add(d.stdin_ev, NULL);
