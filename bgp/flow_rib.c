@@ -124,6 +124,26 @@ int bgp_flow_q_push(struct bgp_flow_q *q, uint8_t afi, const uint8_t *nlri, size
 
 int bgp_flow_q_replay(struct bgp_flow_q *q, const struct bgp_flow_rib *rib)
 {
+	if (q->n == 0) {
+		/* the usual case, a session coming up: RIB keys are distinct, skip the duplicate scan */
+		for (size_t i = 0; i < rib->n; i++) {
+			const struct bgp_flow *f = &rib->v[i];
+			if (q->n == q->cap) {
+				size_t cap = q->cap ? q->cap * 2 : 16;
+				struct bgp_flow_key *v = realloc(q->v, cap * sizeof *v);
+				if (!v)
+					return -1;
+				q->v = v;
+				q->cap = cap;
+			}
+			uint8_t *copy = malloc(f->nlri_len);
+			if (!copy)
+				return -1;
+			memcpy(copy, f->nlri, f->nlri_len);
+			q->v[q->n++] = (struct bgp_flow_key){.afi = f->afi, .len = f->nlri_len, .nlri = copy};
+		}
+		return 0;
+	}
 	for (size_t i = 0; i < rib->n; i++)
 		if (bgp_flow_q_push(q, rib->v[i].afi, rib->v[i].nlri, rib->v[i].nlri_len) < 0)
 			return -1;
@@ -187,6 +207,8 @@ int bgp_flow_q_flush(struct bgp_flow_q *q, const struct bgp_flow_rib *rib, struc
 		if (cur)
 			c->prefixes += u.n;
 	}
+	if (pos == 0)
+		return ret; /* nothing sent (and q->v may be NULL) */
 	for (size_t i = 0; i < pos; i++)
 		free(q->v[i].nlri);
 	memmove(q->v, q->v + pos, (q->n - pos) * sizeof *q->v);

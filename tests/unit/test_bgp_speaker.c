@@ -20,6 +20,7 @@
 
 #include "bgp/bgp.h"
 #include "bgp/msg.h"
+#include "flowspec/fs.h"
 
 struct peer {
 	struct event_base *base;
@@ -260,10 +261,49 @@ static void test_speaker_session_replay(void **state)
 	event_base_free(p.base);
 }
 
+/* The FlowSpec API without a session: what it refuses, and that the RIB-out counts rules. */
+static void test_speaker_flow_api(void **state)
+{
+	(void)state;
+	struct event_base *base = event_base_new();
+	struct bgp_config cfg;
+	bgp_config_defaults(&cfg);
+	cfg.local_as = 65001;
+	cfg.router_id = 0x7f000001;
+	assert_int_equal(cfg.graceful_restart_s, 120);
+	char err[128];
+	struct bgp_speaker *spk = bgp_speaker_new(base, &cfg, err, sizeof err);
+	assert_non_null(spk);
+
+	struct fs_rule r, empty;
+	struct fs_actions a;
+	struct fs_err fe;
+	assert_true(fs_text_parse("destination 192.0.2.1/32; protocol udp then discard", &r, &a, &fe));
+	assert_int_equal(bgp_announce_flow(spk, &r, &a, &fe), 0);
+	assert_int_equal(bgp_announce_flow(spk, &r, &a, NULL), 0); /* unchanged */
+	assert_int_equal(bgp_flow_count(spk), 1);
+	fs_rule_init(&empty, FS_AFI_IPV4);
+	fe.msg[0] = '\0';
+	assert_int_equal(bgp_announce_flow(spk, &empty, &a, &fe), -1); /* a rule that matches nothing */
+	assert_true(fe.msg[0] != '\0');
+	a.dscp = 64;
+	a.present |= FS_ACT_MARK;
+	assert_int_equal(bgp_announce_flow(spk, &r, &a, &fe), -1); /* DSCP out of range */
+	assert_int_equal(bgp_withdraw_flow(spk, &r), 0);
+	assert_int_equal(bgp_withdraw_flow(spk, &r), -1);
+	assert_int_equal(bgp_flow_count(spk), 0);
+
+	cfg.graceful_restart_s = 4096; /* more than 12 bits */
+	assert_null(bgp_speaker_new(base, &cfg, err, sizeof err));
+	bgp_speaker_free(spk);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_speaker_session_replay),
+		cmocka_unit_test(test_speaker_flow_api),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
