@@ -120,7 +120,13 @@ struct bgp_peer_status {
 	uint64_t prefixes_sent;    /* prefixes announced on this session */
 	uint64_t established_count;
 	char last_error[128];      /* last NOTIFICATION or connection error, "" if none */
+	bool shutdown;             /* administratively down (bgp_peer_enable false) */
 };
+/* Administrative shutdown (enabled = false): CEASE / Administrative Shutdown (6/2) if a session
+ * is up, then Idle with no reconnect, and an incoming connection from it is refused. enabled =
+ * true starts it again (its routes are replayed when it comes up). -1: no such peer. */
+int bgp_peer_enable(struct bgp_speaker *s, const ip_addr *peer, bool enabled);
+
 /* Returns the number of peers; fills at most max. */
 size_t bgp_speaker_peers(const struct bgp_speaker *s, struct bgp_peer_status *out, size_t max);
 

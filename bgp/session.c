@@ -54,7 +54,8 @@ struct bgp_session {
 	uint16_t hold;
 	uint32_t families;
 	bool as4;
-	bool peer_gr; /* the peer has graceful restart: we logged what it keeps */
+	bool peer_gr; /* the peer has graceful restart */
+	bool admin_down;
 
 	struct bgp_adj_out adj;
 	struct bgp_flow_q fq;
@@ -186,7 +187,7 @@ static void arm(struct event *ev, unsigned secs)
 
 static void schedule_retry(struct bgp_session *s)
 {
-	if (s->cfg.passive)
+	if (s->cfg.passive || s->admin_down)
 		return;
 	arm(s->retry_ev, s->retry_s);
 	s->retry_s = s->retry_s * 2 > BGP_RETRY_MAX_S ? BGP_RETRY_MAX_S : s->retry_s * 2;
@@ -221,6 +222,8 @@ static void drop(struct bgp_session *s, uint8_t code, uint8_t subcode, const voi
 	s->as4 = false;
 	if (s->cfg.passive)
 		next = ST_ACTIVE;
+	if (s->admin_down)
+		next = ST_IDLE;
 	set_state(s, next, reason);
 	schedule_retry(s);
 }
@@ -631,6 +634,11 @@ void bgp_session_start(struct bgp_session *s)
 bool bgp_session_accept(struct bgp_session *s, int fd)
 {
 	char a[IP_STRLEN];
+	if (s->admin_down) {
+		log_info("bgp: peer %s: connection refused, administratively down", peer_str(s, a));
+		close(fd);
+		return false;
+	}
 	if (s->bev) {
 		log_info("bgp: peer %s: second connection refused (one per peer), state %s",
 			 peer_str(s, a), state_names[s->state]);
@@ -741,6 +749,26 @@ void bgp_session_flow_changed(struct bgp_session *s, uint8_t afi, const uint8_t 
 	}
 }
 
+void bgp_session_set_enabled(struct bgp_session *s, bool enabled)
+{
+	if (enabled == !s->admin_down)
+		return;
+	if (!enabled) {
+		s->admin_down = true;
+		snprintf(s->last_error, sizeof s->last_error, "administratively down");
+		/* a session that has sent its OPEN is told why; one still connecting is just closed */
+		bool tell = s->bev && s->state >= ST_OPENSENT;
+		drop(s, tell ? BGP_ERR_CEASE : 0, tell ? BGP_ERR_CEASE_SHUTDOWN : 0, NULL, 0, ST_IDLE,
+		     "administrative shutdown");
+		return;
+	}
+	s->admin_down = false;
+	s->last_error[0] = '\0';
+	s->retry_s = s->retry_initial_s;
+	set_state(s, ST_IDLE, "administratively enabled");
+	bgp_session_start(s);
+}
+
 void bgp_session_status(const struct bgp_session *s, struct bgp_peer_status *st)
 {
 	memset(st, 0, sizeof *st);
@@ -754,6 +782,7 @@ void bgp_session_status(const struct bgp_session *s, struct bgp_peer_status *st)
 	st->updates_received = s->updates_received;
 	st->prefixes_sent = s->prefixes_sent;
 	st->established_count = s->established_count;
+	st->shutdown = s->admin_down;
 	snprintf(st->last_error, sizeof st->last_error, "%s", s->last_error);
 }
 

@@ -274,6 +274,16 @@ size_t bgp_rib_out_count(const struct bgp_speaker *s)
 	return bgp_rib_count(s->rib);
 }
 
+int bgp_peer_enable(struct bgp_speaker *s, const ip_addr *peer, bool enabled)
+{
+	for (size_t i = 0; i < s->n_sessions; i++)
+		if (ip_equal(&bgp_session_peer(s->sessions[i])->address, peer)) {
+			bgp_session_set_enabled(s->sessions[i], enabled);
+			return 0;
+		}
+	return -1;
+}
+
 size_t bgp_speaker_peers(const struct bgp_speaker *s, struct bgp_peer_status *out, size_t max)
 {
 	for (size_t i = 0; i < s->n_sessions && i < max; i++)

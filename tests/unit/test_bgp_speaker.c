@@ -245,10 +245,40 @@ static void test_speaker_session_replay(void **state)
 	assert_string_not_equal(st.state, "Established");
 	assert_non_null(strstr(st.last_error, "NOTIFICATION"));
 
-	/* once more up, then the speaker shuts down: CEASE/Administrative Shutdown, then EOF */
+	/* administrative shutdown: CEASE 6/2, EOF, and no reconnect while down; enable: back, replayed */
 	close(p.fd);
 	accept_peer(&p);
 	handshake(&p, &announced);
+	ip_addr peer_addr;
+	assert_true(ip_parse("127.0.0.1", &peer_addr));
+	assert_int_equal(bgp_peer_enable(p.spk, &peer_addr, false), 0);
+	while ((t = next_msg(&p)) == BGP_MSG_KEEPALIVE)
+		;
+	assert_int_equal(t, BGP_MSG_NOTIFICATION);
+	assert_int_equal(p.msg[19], BGP_ERR_CEASE);
+	assert_int_equal(p.msg[20], BGP_ERR_CEASE_SHUTDOWN);
+	assert_int_equal(next_msg(&p), -1);
+	close(p.fd);
+	bgp_speaker_peers(p.spk, &st, 1);
+	assert_string_equal(st.state, "Idle");
+	assert_true(st.shutdown);
+	uint64_t until = now_ms() + 2500; /* more than twice the 1 s connect retry */
+	while (now_ms() < until) {
+		pump(&p);
+		int fd = accept(p.lfd, NULL, NULL);
+		assert_true(fd < 0);
+	}
+	ip_addr nobody;
+	assert_true(ip_parse("127.0.0.9", &nobody));
+	assert_int_equal(bgp_peer_enable(p.spk, &nobody, true), -1);
+	assert_int_equal(bgp_peer_enable(p.spk, &peer_addr, true), 0);
+	accept_peer(&p);
+	handshake(&p, &announced);
+	assert_int_equal(announced, 2);
+	bgp_speaker_peers(p.spk, &st, 1);
+	assert_false(st.shutdown);
+
+	/* then the speaker shuts down: CEASE/Administrative Shutdown, then EOF */
 	bgp_speaker_free(p.spk);
 	while ((t = next_msg(&p)) == BGP_MSG_KEEPALIVE)
 		;
