@@ -25,16 +25,22 @@ static int fail16(struct bgp_msg_err *e, uint8_t code, uint8_t subcode, const ch
 
 int bgp_msg_header(const uint8_t *p, uint8_t *type, uint16_t *len, struct bgp_msg_err *e)
 {
+	return bgp_msg_header_ext(p, false, type, len, e);
+}
+
+int bgp_msg_header_ext(const uint8_t *p, bool ext, uint8_t *type, uint16_t *len, struct bgp_msg_err *e)
+{
+	size_t limit = ext ? BGP_MSG_EXT_MAX : BGP_MSG_MAX;
 	for (int i = 0; i < 16; i++)
 		if (p[i] != 0xff)
 			return fail(e, BGP_ERR_HEADER, BGP_ERR_HDR_SYNC, "bad marker");
 	*len = (uint16_t)(p[16] << 8 | p[17]);
 	*type = p[18];
-	if (*len < BGP_HDR_LEN || *len > BGP_MSG_MAX)
+	if (*len < BGP_HDR_LEN || *len > limit)
 		return fail16(e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN, "bad message length", *len);
-	size_t min, max = BGP_MSG_MAX;
+	size_t min, max = limit;
 	switch (*type) {
-	case BGP_MSG_OPEN: min = 29; break;
+	case BGP_MSG_OPEN: min = 29; max = BGP_MSG_MAX; break;
 	case BGP_MSG_UPDATE: min = 23; break;
 	case BGP_MSG_NOTIFICATION: min = 21; break;
 	case BGP_MSG_KEEPALIVE: min = max = 19; break;
@@ -89,6 +95,11 @@ static int parse_capabilities(struct rbuf *r, struct bgp_open *o, struct bgp_msg
 		}
 		case 2: /* route refresh, RFC 2918 */
 			o->route_refresh = true;
+			break;
+		case 6: /* extended messages, RFC 8654 */
+			if (len != 0)
+				return fail(e, BGP_ERR_OPEN, 0, "bad extended message capability length");
+			o->ext_msg = true;
 			break;
 		case 64: { /* graceful restart, RFC 4724: flags+time, then AFI/SAFI/flags tuples */
 			uint16_t ft = rbuf_u16(&v);
@@ -470,6 +481,8 @@ size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t
 		wbuf_u8(w, safi);
 	}
 	wbuf_u8(w, 2); /* route refresh */
+	wbuf_u8(w, 0);
+	wbuf_u8(w, 6); /* extended messages: we take UPDATEs up to 65535 bytes (we send <= 4096) */
 	wbuf_u8(w, 0);
 	wbuf_u8(w, 65); /* 4-octet AS */
 	wbuf_u8(w, 4);

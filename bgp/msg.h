@@ -15,6 +15,7 @@
 
 #define BGP_HDR_LEN 19
 #define BGP_MSG_MAX 4096
+#define BGP_MSG_EXT_MAX 65535 /* RFC 8654, once both sides have the capability */
 #define BGP_VERSION 4
 #define BGP_AS_TRANS 23456
 
@@ -77,6 +78,9 @@ struct bgp_msg_err {
 /* Validates the 19-byte header: marker, length (19..4096 and the type's own minimum), type.
  * p must hold at least BGP_HDR_LEN bytes. */
 int bgp_msg_header(const uint8_t *p, uint8_t *type, uint16_t *len, struct bgp_msg_err *e);
+/* The same on a session that negotiated extended messages (RFC 8654): UPDATE and NOTIFICATION
+ * may then be up to 65535 bytes; OPEN and KEEPALIVE stay within 4096. */
+int bgp_msg_header_ext(const uint8_t *p, bool ext, uint8_t *type, uint16_t *len, struct bgp_msg_err *e);
 
 /* BGP_FAM_* of an AFI/SAFI pair, 0 when we do not know it. */
 uint32_t bgp_msg_family(uint16_t afi, uint8_t safi);
@@ -96,6 +100,7 @@ struct bgp_open {
 	bool gr_restarting;   /* its Restart State bit */
 	uint16_t gr_time;     /* seconds, 12 bits */
 	uint32_t gr_families; /* BGP_FAM_* whose forwarding state the peer kept */
+	bool ext_msg;         /* extended messages (RFC 8654) */
 };
 
 /* body: the message after the header */

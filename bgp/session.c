@@ -55,6 +55,7 @@ struct bgp_session {
 	uint32_t families;
 	bool as4;
 	bool peer_gr; /* the peer has graceful restart */
+	bool ext_msg; /* both sides have extended messages: the peer may send up to 65535 bytes */
 	bool admin_down;
 
 	struct bgp_adj_out adj;
@@ -220,6 +221,7 @@ static void drop(struct bgp_session *s, uint8_t code, uint8_t subcode, const voi
 	s->hold = 0;
 	s->families = 0;
 	s->as4 = false;
+	s->ext_msg = false;
 	if (s->cfg.passive)
 		next = ST_ACTIVE;
 	if (s->admin_down)
@@ -447,6 +449,7 @@ static int on_open(struct bgp_session *s, const uint8_t *body, size_t len)
 	s->families = s->cfg.families & (o.has_mp ? o.families : BGP_FAM_IPV4_UNICAST);
 	s->as4 = o.has_as4;
 	s->peer_gr = o.has_gr;
+	s->ext_msg = o.ext_msg;
 	send_keepalive(s);
 	event_del(s->hold_ev);
 	if (s->hold)
@@ -578,7 +581,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		uint8_t type;
 		uint16_t len;
 		struct bgp_msg_err e;
-		if (bgp_msg_header(p, &type, &len, &e) < 0) {
+		if (bgp_msg_header_ext(p, s->ext_msg, &type, &len, &e) < 0) {
 			char a[IP_STRLEN];
 			log_once(&s->lo_update, "bgp: peer %s: bad message header: %s", peer_str(s, a), e.reason);
 			notify_and_drop(s, &e);

@@ -94,14 +94,15 @@ static void test_open_encode_4byte_asn_and_mp(void **state)
 	uint8_t buf[BGP_MSG_MAX];
 	struct wbuf w = wbuf_init(buf, sizeof buf);
 	static const uint8_t want[] = {
-		MARKER, 0x00, 0x33, 0x01,
+		MARKER, 0x00, 0x35, 0x01,
 		0x04, 0x5b, 0xa0,       /* AS_TRANS: 4200000001 does not fit */
 		0x00, 0x5a,             /* hold 90 */
 		0x0a, 0x4d, 0x00, 0x01, /* id 10.77.0.1 */
-		0x16, 0x02, 0x14,       /* one capabilities parameter of 20 bytes */
+		0x18, 0x02, 0x16,       /* one capabilities parameter of 22 bytes */
 		0x01, 0x04, 0x00, 0x01, 0x00, 0x01, /* MP IPv4 unicast */
 		0x01, 0x04, 0x00, 0x02, 0x00, 0x01, /* MP IPv6 unicast */
 		0x02, 0x00,                         /* route refresh */
+		0x06, 0x00,                         /* extended messages (RFC 8654) */
 		0x41, 0x04, 0xfa, 0x56, 0xea, 0x01, /* 4-octet AS 4200000001 */
 	};
 	size_t n = bgp_msg_open(&w, 4200000001u, 90, 0x0a4d0001, BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST, 0);
@@ -125,7 +126,37 @@ static void test_open_encode_4byte_asn_and_mp(void **state)
 	assert_true(o.has_mp);
 	assert_int_equal(o.families, BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST);
 	assert_true(o.route_refresh);
+	assert_true(o.ext_msg);
 	assert_int_equal(bgp_msg_open_check(&o, 4200000001u, &e), 0);
+}
+
+static void expect_err(int r, const struct bgp_msg_err *e, int code, int subcode);
+
+/* RFC 8654: with extended messages an UPDATE or NOTIFICATION may exceed 4096, an OPEN or
+ * KEEPALIVE may not; without them nothing may. */
+static void test_extended_message_header(void **state)
+{
+	(void)state;
+	uint8_t h[BGP_HDR_LEN] = {MARKER, 0x13, 0x88, BGP_MSG_UPDATE}; /* 5000 */
+	uint8_t type;
+	uint16_t len;
+	struct bgp_msg_err e;
+	assert_int_equal(bgp_msg_header_ext(h, true, &type, &len, &e), 0);
+	assert_int_equal(len, 5000);
+	expect_err(bgp_msg_header_ext(h, false, &type, &len, &e), &e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN);
+	expect_err(bgp_msg_header(h, &type, &len, &e), &e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN);
+	h[18] = BGP_MSG_NOTIFICATION;
+	h[16] = 0xff;
+	h[17] = 0xff; /* 65535 */
+	assert_int_equal(bgp_msg_header_ext(h, true, &type, &len, &e), 0);
+	h[18] = BGP_MSG_OPEN;
+	expect_err(bgp_msg_header_ext(h, true, &type, &len, &e), &e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN);
+	h[18] = BGP_MSG_KEEPALIVE;
+	expect_err(bgp_msg_header_ext(h, true, &type, &len, &e), &e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN);
+	/* the capability carries no value */
+	uint8_t bad[] = {4, 0xfd, 0xea, 0, 90, 10, 77, 0, 2, 5, 2, 3, 0x06, 0x01, 0x00};
+	struct bgp_open o;
+	expect_err(bgp_msg_open_decode(bad, sizeof bad, &o, &e), &e, BGP_ERR_OPEN, 0);
 }
 
 static void test_open_flowspec_caps(void **state)
@@ -142,8 +173,6 @@ static void test_open_flowspec_caps(void **state)
 	assert_int_equal(o.as4, 65001);
 	assert_int_equal(o.families, BGP_FAM_IPV4_FLOWSPEC | BGP_FAM_IPV6_FLOWSPEC);
 }
-
-static void expect_err(int r, const struct bgp_msg_err *e, int code, int subcode);
 
 /* Graceful restart (RFC 4724 3): code 64, restart flags + 12-bit time, then per family AFI, SAFI
  * and the Forwarding State bit. */
@@ -723,6 +752,7 @@ int main(void)
 		cmocka_unit_test(test_open_encode_4byte_asn_and_mp),
 		cmocka_unit_test(test_open_flowspec_caps),
 		cmocka_unit_test(test_open_graceful_restart),
+		cmocka_unit_test(test_extended_message_header),
 		cmocka_unit_test(test_flow_update_encode),
 		cmocka_unit_test(test_large_communities_encode),
 		cmocka_unit_test(test_keepalive_notification_encode),
