@@ -57,8 +57,8 @@ void bgp_config_defaults(struct bgp_config *cfg);
 void bgp_peer_config_defaults(struct bgp_peer_config *p);
 
 #define BGP_MAX_COMMUNITIES 32
-#define BGP_MAX_EXT_COMMUNITIES 16
-#define BGP_MAX_LARGE_COMMUNITIES 16
+#define BGP_MAX_EXT_COMMUNITIES 8
+#define BGP_MAX_LARGE_COMMUNITIES 8
 
 /* Path attributes of a route we originate. */
 struct bgp_route_attrs {
