@@ -2,14 +2,19 @@
  * libevent and takes commands, one per line, on stdin:
  *
  *   announce PREFIX [NEXT_HOP]   with 65535:666 (RFC 7999) + NO_EXPORT
+ *   route PREFIX NEXT_HOP [LC]   a plain route; LC a large community GLOBAL:LOCAL1:LOCAL2
  *   withdraw PREFIX
+ *   flow RULE                    a FlowSpec rule in flowspec/ text syntax (ExaBGP's flow route)
+ *   unflow RULE                  withdraw it (its match part)
  *   bulk N FIRST_V4 [NEXT_HOP]   announce N consecutive /32s from FIRST_V4, report timings
  *   unbulk N FIRST_V4            withdraw them
+ *   start                        start the speaker (with -S: routes first, as after a restart)
  *   status                       one line per peer
  *   quit
  *
- * Usage: bgp_announce -a LOCAL_AS -i ROUTER_ID [-r RETRY_S] [-l LISTEN_PORT]
- *                     -p ADDR,REMOTE_AS[,passive][,md5=PASSWORD][,local=ADDR] ...
+ * Usage: bgp_announce -a LOCAL_AS -i ROUTER_ID [-r RETRY_S] [-l LISTEN_PORT] [-g GR_S] [-S]
+ *                     -p ADDR,REMOTE_AS[,passive][,md5=PASSWORD][,local=ADDR][,port=N]
+ *                        [,fam=ipv4-unicast+ipv6-unicast+ipv4-flowspec+ipv6-flowspec] ...
  * Replies go to stdout, one line each, so a script can wait for them.
  *
  * It needs a real peer, so without -p it only says how to run it: interop/bird_blackhole.sh starts
@@ -23,6 +28,7 @@
 #include <event2/event.h>
 
 #include "bgp/bgp.h"
+#include "flowspec/fs.h"
 #include "lib/log.h"
 
 #define MAX_PEERS 8
@@ -32,13 +38,14 @@ struct drv {
 	struct bgp_speaker *spk;
 	struct event *stdin_ev;
 	struct event *poll_ev;
-	char line[512];
+	char line[4096];
 	size_t line_len;
 	/* a bulk in flight: wait until every established peer has been sent all of it */
 	struct timespec bulk_t0;
 	uint64_t bulk_target[MAX_PEERS];
 	size_t bulk_n;
 	bool bulk_active;
+	bool started;
 };
 
 static double ms_since(const struct timespec *t0)
@@ -71,7 +78,7 @@ static void status(struct drv *d)
 		       (unsigned long long)st[i].prefixes_sent, (unsigned long long)st[i].updates_received,
 		       (unsigned long long)st[i].established_count, st[i].last_error);
 	}
-	printf("rib_out %zu\n", bgp_rib_out_count(d->spk));
+	printf("rib_out %zu flows %zu\n", bgp_rib_out_count(d->spk), bgp_flow_count(d->spk));
 }
 
 static void poll_cb(evutil_socket_t fd, short what, void *arg)
@@ -126,8 +133,27 @@ static void bulk(struct drv *d, bool withdraw, size_t n, const char *first, cons
 	}
 }
 
+static void flow(struct drv *d, bool withdraw, const char *text)
+{
+	struct fs_rule r;
+	struct fs_actions a;
+	struct fs_err err = {{0}};
+	if (!fs_text_parse(text, &r, &a, &err)) {
+		printf("error flow: %s\n", err.msg);
+		return;
+	}
+	int rc = withdraw ? bgp_withdraw_flow(d->spk, &r) : bgp_announce_flow(d->spk, &r, &a, &err);
+	printf("%s %s %s\n", rc == 0 ? "done" : "error", withdraw ? "unflow" : "flow", rc == 0 ? "" : err.msg);
+}
+
 static void command(struct drv *d, char *line)
 {
+	if (!strncmp(line, "flow ", 5) || !strncmp(line, "unflow ", 7)) {
+		bool wd = line[0] == 'u';
+		flow(d, wd, line + (wd ? 7 : 5));
+		fflush(stdout);
+		return;
+	}
 	char *argv[8];
 	int argc = 0;
 	for (char *t = strtok(line, " \t\r"); t && argc < 8; t = strtok(NULL, " \t\r"))
@@ -139,12 +165,24 @@ static void command(struct drv *d, char *line)
 	if (!strcmp(argv[0], "announce") && argc >= 2 && ip_prefix_parse(argv[1], &p)) {
 		attrs_blackhole(&attrs, argc >= 3 ? argv[2] : NULL);
 		printf("%s announce %s\n", bgp_announce(d->spk, &p, &attrs) == 0 ? "done" : "error", argv[1]);
+	} else if (!strcmp(argv[0], "route") && argc >= 3 && ip_prefix_parse(argv[1], &p)) {
+		memset(&attrs, 0, sizeof attrs);
+		ip_parse(argv[2], &attrs.next_hop);
+		if (argc >= 4 && sscanf(argv[3], "%u:%u:%u", &attrs.large_communities[0][0],
+					&attrs.large_communities[0][1], &attrs.large_communities[0][2]) == 3)
+			attrs.n_large_communities = 1;
+		printf("%s route %s\n", bgp_announce(d->spk, &p, &attrs) == 0 ? "done" : "error", argv[1]);
 	} else if (!strcmp(argv[0], "withdraw") && argc >= 2 && ip_prefix_parse(argv[1], &p)) {
 		printf("%s withdraw %s\n", bgp_withdraw(d->spk, &p) == 0 ? "done" : "error", argv[1]);
 	} else if (!strcmp(argv[0], "bulk") && argc >= 3) {
 		bulk(d, false, strtoul(argv[1], NULL, 10), argv[2], argc >= 4 ? argv[3] : NULL);
 	} else if (!strcmp(argv[0], "unbulk") && argc >= 3) {
 		bulk(d, true, strtoul(argv[1], NULL, 10), argv[2], NULL);
+	} else if (!strcmp(argv[0], "start")) {
+		char err[256] = "already started";
+		int rc = d->started ? -1 : bgp_speaker_start(d->spk, err, sizeof err);
+		d->started = true;
+		printf("%s start %s\n", rc == 0 ? "done" : "error", rc == 0 ? "" : err);
 	} else if (!strcmp(argv[0], "status")) {
 		status(d);
 	} else if (!strcmp(argv[0], "quit")) {
@@ -194,6 +232,16 @@ static int parse_peer(char *spec, struct bgp_peer_config *p)
 			;
 		else if (!strncmp(t, "hold=", 5))
 			p->hold_time = (uint16_t)atoi(t + 5);
+		else if (!strncmp(t, "port=", 5))
+			p->port = (uint16_t)atoi(t + 5);
+		else if (!strncmp(t, "fam=", 4)) {
+			static const char *const names[] = {"ipv4-unicast", "ipv6-unicast", "ipv4-flowspec",
+							    "ipv6-flowspec"};
+			p->families = 0;
+			for (size_t i = 0; i < 4; i++)
+				if (strstr(t + 4, names[i]))
+					p->families |= 1u << i;
+		}
 		else
 			return -1;
 	}
@@ -204,10 +252,11 @@ int main(int argc, char **argv)
 {
 	struct bgp_config cfg;
 	struct bgp_peer_config peers[MAX_PEERS];
+	bool defer = false;
 	bgp_config_defaults(&cfg);
 	cfg.peers = peers;
 	int c;
-	while ((c = getopt(argc, argv, "a:i:r:l:p:")) != -1) {
+	while ((c = getopt(argc, argv, "a:i:r:l:p:g:S")) != -1) {
 		ip_addr id;
 		switch (c) {
 		case 'a': cfg.local_as = (uint32_t)strtoul(optarg, NULL, 10); break;
@@ -218,6 +267,8 @@ int main(int argc, char **argv)
 			break;
 		case 'r': cfg.connect_retry_s = (uint32_t)atoi(optarg); break;
 		case 'l': cfg.listen_port = (uint16_t)atoi(optarg); break;
+		case 'g': cfg.graceful_restart_s = (uint16_t)atoi(optarg); break;
+		case 'S': defer = true; break;
 		case 'p':
 			if (cfg.n_peers == MAX_PEERS || parse_peer(optarg, &peers[cfg.n_peers]) < 0) {
 				fprintf(stderr, "bad peer %s\n", optarg);
@@ -239,10 +290,11 @@ int main(int argc, char **argv)
 	d.base = event_base_new();
 	char err[256];
 	d.spk = bgp_speaker_new(d.base, &cfg, err, sizeof err);
-	if (!d.spk || bgp_speaker_start(d.spk, err, sizeof err) < 0) {
+	if (!d.spk || (!defer && bgp_speaker_start(d.spk, err, sizeof err) < 0)) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	d.started = !defer;
 	d.stdin_ev = event_new(d.base, 0, EV_READ | EV_PERSIST, stdin_cb, &d);
 	d.poll_ev = event_new(d.base, -1, EV_PERSIST, poll_cb, &d);
 	event_add(d.stdin_ev, NULL);

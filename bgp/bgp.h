@@ -13,6 +13,9 @@
 #include "../lib/ip.h"
 
 struct event_base;
+struct fs_rule;    /* flowspec/fs.h */
+struct fs_actions;
+struct fs_err;
 
 /* address families, as a bit set in bgp_peer_config.families */
 #define BGP_FAM_IPV4_UNICAST 0x01
@@ -41,6 +44,11 @@ struct bgp_config {
 	ip_addr listen_address;   /* for passive peers; zero = all (::) */
 	uint16_t listen_port;     /* default 179 */
 	uint32_t connect_retry_s; /* first retry delay, default 5 */
+	/* Graceful restart (RFC 4724): the restart time we advertise, with the forwarding-state bit
+	 * for every family, so a router keeps our routes (stale) for this long when our session drops
+	 * without a NOTIFICATION (a crash or kill -9) and refreshes them on our End-of-RIB. 0 = do
+	 * not advertise the capability. Default 120, at most 4095. */
+	uint16_t graceful_restart_s;
 	struct bgp_peer_config *peers;
 	size_t n_peers;
 };
@@ -49,6 +57,8 @@ void bgp_config_defaults(struct bgp_config *cfg);
 void bgp_peer_config_defaults(struct bgp_peer_config *p);
 
 #define BGP_MAX_COMMUNITIES 32
+#define BGP_MAX_EXT_COMMUNITIES 8
+#define BGP_MAX_LARGE_COMMUNITIES 8
 
 /* Path attributes of a route we originate. */
 struct bgp_route_attrs {
@@ -58,6 +68,12 @@ struct bgp_route_attrs {
 	uint32_t local_pref; /* iBGP only; 0 = 100 */
 	uint32_t med;
 	bool has_med;
+	/* extended communities (RFC 4360), 8 octets each as on the wire, e.g. a route target */
+	uint8_t ext_communities[BGP_MAX_EXT_COMMUNITIES][8];
+	size_t n_ext_communities;
+	/* large communities (RFC 8092): global administrator, local data 1, local data 2 */
+	uint32_t large_communities[BGP_MAX_LARGE_COMMUNITIES][3];
+	size_t n_large_communities;
 };
 
 #define BGP_COMMUNITY_BLACKHOLE 0xFFFF029Au /* 65535:666, RFC 7999 */
@@ -79,6 +95,19 @@ int bgp_announce(struct bgp_speaker *s, const ip_prefix *prefix, const struct bg
 int bgp_withdraw(struct bgp_speaker *s, const ip_prefix *prefix);
 size_t bgp_rib_out_count(const struct bgp_speaker *s);
 
+/* FlowSpec (RFC 8955 IPv4 / RFC 8956 IPv6): adds or replaces a rule (keyed by its match part) in
+ * the RIB-out and sends it to every established peer that negotiated the rule's family, as
+ * MP_REACH_NLRI with a zero-length next hop and the actions as extended communities. Rules are
+ * replayed whenever a session comes up, followed by End-of-RIB. -1 with the reason in err (may be
+ * NULL) when the rule or its actions cannot be encoded, or the NLRI is longer than fits one
+ * UPDATE (BGP_FLOW_NLRI_MAX). */
+#define BGP_FLOW_NLRI_MAX 3800
+int bgp_announce_flow(struct bgp_speaker *s, const struct fs_rule *r, const struct fs_actions *a,
+		      struct fs_err *err);
+/* Removes it (MP_UNREACH_NLRI); -1 when it was not announced or cannot be encoded. */
+int bgp_withdraw_flow(struct bgp_speaker *s, const struct fs_rule *r);
+size_t bgp_flow_count(const struct bgp_speaker *s);
+
 struct bgp_peer_status {
 	ip_addr address;
 	uint32_t remote_as;
@@ -91,7 +120,13 @@ struct bgp_peer_status {
 	uint64_t prefixes_sent;    /* prefixes announced on this session */
 	uint64_t established_count;
 	char last_error[128];      /* last NOTIFICATION or connection error, "" if none */
+	bool shutdown;             /* administratively down (bgp_peer_enable false) */
 };
+/* Administrative shutdown (enabled = false): CEASE / Administrative Shutdown (6/2) if a session
+ * is up, then Idle with no reconnect, and an incoming connection from it is refused. enabled =
+ * true starts it again (its routes are replayed when it comes up). -1: no such peer. */
+int bgp_peer_enable(struct bgp_speaker *s, const ip_addr *peer, bool enabled);
+
 /* Returns the number of peers; fills at most max. */
 size_t bgp_speaker_peers(const struct bgp_speaker *s, struct bgp_peer_status *out, size_t max);
 

@@ -9,6 +9,7 @@ void bgp_config_defaults(struct bgp_config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->listen_port = 179;
 	cfg->connect_retry_s = 5;
+	cfg->graceful_restart_s = 120;
 }
 
 void bgp_peer_config_defaults(struct bgp_peer_config *p)

@@ -3,6 +3,7 @@
 #include "msg.h"
 
 #include "bgp.h"
+#include "../flowspec/fs.h"
 
 static int fail(struct bgp_msg_err *e, uint8_t code, uint8_t subcode, const char *reason)
 {
@@ -24,16 +25,22 @@ static int fail16(struct bgp_msg_err *e, uint8_t code, uint8_t subcode, const ch
 
 int bgp_msg_header(const uint8_t *p, uint8_t *type, uint16_t *len, struct bgp_msg_err *e)
 {
+	return bgp_msg_header_ext(p, false, type, len, e);
+}
+
+int bgp_msg_header_ext(const uint8_t *p, bool ext, uint8_t *type, uint16_t *len, struct bgp_msg_err *e)
+{
+	size_t limit = ext ? BGP_MSG_EXT_MAX : BGP_MSG_MAX;
 	for (int i = 0; i < 16; i++)
 		if (p[i] != 0xff)
 			return fail(e, BGP_ERR_HEADER, BGP_ERR_HDR_SYNC, "bad marker");
 	*len = (uint16_t)(p[16] << 8 | p[17]);
 	*type = p[18];
-	if (*len < BGP_HDR_LEN || *len > BGP_MSG_MAX)
+	if (*len < BGP_HDR_LEN || *len > limit)
 		return fail16(e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN, "bad message length", *len);
-	size_t min, max = BGP_MSG_MAX;
+	size_t min, max = limit;
 	switch (*type) {
-	case BGP_MSG_OPEN: min = 29; break;
+	case BGP_MSG_OPEN: min = 29; max = BGP_MSG_MAX; break;
 	case BGP_MSG_UPDATE: min = 23; break;
 	case BGP_MSG_NOTIFICATION: min = 21; break;
 	case BGP_MSG_KEEPALIVE: min = max = 19; break;
@@ -89,6 +96,27 @@ static int parse_capabilities(struct rbuf *r, struct bgp_open *o, struct bgp_msg
 		case 2: /* route refresh, RFC 2918 */
 			o->route_refresh = true;
 			break;
+		case 6: /* extended messages, RFC 8654 */
+			if (len != 0)
+				return fail(e, BGP_ERR_OPEN, 0, "bad extended message capability length");
+			o->ext_msg = true;
+			break;
+		case 64: { /* graceful restart, RFC 4724: flags+time, then AFI/SAFI/flags tuples */
+			uint16_t ft = rbuf_u16(&v);
+			if (v.err || rbuf_left(&v) % 4 != 0)
+				return fail(e, BGP_ERR_OPEN, 0, "bad graceful restart capability length");
+			o->has_gr = true;
+			o->gr_restarting = (ft & 0x8000) != 0;
+			o->gr_time = ft & 0x0fff;
+			while (rbuf_left(&v) > 0) {
+				uint16_t afi = rbuf_u16(&v);
+				uint8_t safi = rbuf_u8(&v);
+				uint8_t fl = rbuf_u8(&v);
+				if (fl & 0x80)
+					o->gr_families |= bgp_msg_family(afi, safi);
+			}
+			break;
+		}
 		case 65: /* 4-octet AS, RFC 6793 */
 			o->as4 = rbuf_u32(&v);
 			if (v.err || rbuf_left(&v) != 0)
@@ -203,6 +231,24 @@ static int parse_mp(struct rbuf v, bool reach, struct bgp_update_info *u, struct
 		return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_OPTATTR,
 			    reach ? "MP_REACH_NLRI truncated" : "MP_UNREACH_NLRI truncated");
 	uint32_t fam = bgp_msg_family(afi, safi);
+	if (fam & (BGP_FAM_IPV4_FLOWSPEC | BGP_FAM_IPV6_FLOWSPEC)) {
+		/* every rule is decoded: one we cannot read cannot be withdrawn either, so a bad one
+		 * is an error for the session (RFC 7606 5.4 / RFC 8955 10), not treat-as-withdraw */
+		uint32_t n = 0;
+		while (rbuf_left(&v) > 0) {
+			struct fs_rule r;
+			struct fs_err fe;
+			if (!fs_nlri_decode(&v, afi == BGP_AFI_IPV4 ? FS_AFI_IPV4 : FS_AFI_IPV6, &r, &fe))
+				return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_OPTATTR, "bad FlowSpec NLRI");
+			n++;
+		}
+		u->flows += n;
+		if (reach)
+			u->announced += n;
+		else
+			u->withdrawn += n;
+		return 0;
+	}
 	if (!(fam & (BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST))) {
 		/* a family we did not negotiate or do not parse: its NLRI are not ours to count */
 		return 0;
@@ -278,6 +324,14 @@ int bgp_msg_update_decode(const uint8_t *body, size_t len, bool as4, struct bgp_
 		case BGP_ATTR_COMMUNITIES:
 			if (vlen % 4 != 0)
 				taw(u, "bad COMMUNITIES length");
+			break;
+		case BGP_ATTR_EXT_COMMUNITIES:
+			if (vlen % 8 != 0)
+				taw(u, "bad EXTENDED_COMMUNITIES length");
+			break;
+		case BGP_ATTR_LARGE_COMMUNITIES:
+			if (vlen == 0 || vlen % 12 != 0)
+				taw(u, "bad LARGE_COMMUNITY length");
 			break;
 		case BGP_ATTR_AS4_PATH:
 			/* malformed AS4_PATH is discarded, not an error (RFC 6793 6) */
@@ -404,7 +458,7 @@ static const uint32_t fam_order[] = {BGP_FAM_IPV4_UNICAST, BGP_FAM_IPV6_UNICAST,
 				     BGP_FAM_IPV4_FLOWSPEC, BGP_FAM_IPV6_FLOWSPEC};
 
 size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t bgp_id,
-		    uint32_t families)
+		    uint32_t families, uint16_t gr_time)
 {
 	size_t s = hdr_begin(w, BGP_MSG_OPEN);
 	wbuf_u8(w, BGP_VERSION);
@@ -428,9 +482,29 @@ size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t
 	}
 	wbuf_u8(w, 2); /* route refresh */
 	wbuf_u8(w, 0);
+	wbuf_u8(w, 6); /* extended messages: we take UPDATEs up to 65535 bytes (we send <= 4096) */
+	wbuf_u8(w, 0);
 	wbuf_u8(w, 65); /* 4-octet AS */
 	wbuf_u8(w, 4);
 	wbuf_u32(w, my_as);
+	if (gr_time) {
+		/* graceful restart: we keep no forwarding state of our own, but the routes we send
+		 * are what the router forwards with; the F bit asks it to keep them while we restart */
+		wbuf_u8(w, 64);
+		size_t gl_at = wbuf_reserve(w, 1);
+		wbuf_u16(w, gr_time & 0x0fff);
+		for (size_t i = 0; i < sizeof fam_order / sizeof fam_order[0]; i++) {
+			if (!(families & fam_order[i]))
+				continue;
+			uint16_t afi;
+			uint8_t safi;
+			bgp_msg_family_afi(fam_order[i], &afi, &safi);
+			wbuf_u16(w, afi);
+			wbuf_u8(w, safi);
+			wbuf_u8(w, 0x80);
+		}
+		put_u8_at(w, gl_at, w->len - gl_at - 1);
+	}
 	put_u8_at(w, plen_at, w->len - plen_at - 1);
 	put_u8_at(w, optlen_at, w->len - optlen_at - 1);
 	return hdr_finish(w, s);
@@ -488,26 +562,34 @@ static void upd_init(struct bgp_upd *u, bool v6, bool withdraw)
 }
 
 /* MP_(UN)REACH_NLRI with an extended length, last, so prefixes can be appended to it. */
-static void mp_begin(struct bgp_upd *u, uint8_t type)
+static void mp_begin(struct bgp_upd *u, uint8_t type, uint16_t afi, uint8_t safi)
 {
 	wbuf_u8(&u->w, 0x90);
 	wbuf_u8(&u->w, type);
 	u->len_at = wbuf_reserve(&u->w, 2);
 	u->len_base = u->w.len;
-	wbuf_u16(&u->w, BGP_AFI_IPV6);
-	wbuf_u8(&u->w, BGP_SAFI_UNICAST);
+	wbuf_u16(&u->w, afi);
+	wbuf_u8(&u->w, safi);
 }
 
-int bgp_msg_upd_begin_announce(struct bgp_upd *u, bool v6, const struct bgp_attr_enc *a)
+/* An attribute header; the extended length only when the value needs it. */
+static void attr_hdr(struct wbuf *w, uint8_t flags, uint8_t type, size_t len)
 {
-	if (!v6 && !ip_is_v4(&a->next_hop))
-		return -1; /* IPv4 NLRI need an IPv4 next hop (no RFC 8950 here) */
-	upd_init(u, v6, false);
-	struct wbuf *w = &u->w;
-	wbuf_u16(w, 0); /* no withdrawn routes */
-	u->attr_at = wbuf_reserve(w, 2);
-	u->attr_base = w->len;
+	if (len > 255) {
+		wbuf_u8(w, flags | 0x10);
+		wbuf_u8(w, type);
+		wbuf_u16(w, (uint16_t)len);
+	} else {
+		wbuf_u8(w, flags);
+		wbuf_u8(w, type);
+		wbuf_u8(w, (uint8_t)len);
+	}
+}
 
+/* Everything but the NLRI and the MP attribute (which goes last so NLRI can be appended), in
+ * type order. */
+static void put_path_attrs(struct wbuf *w, const struct bgp_attr_enc *a, bool classic_nh)
+{
 	wbuf_u8(w, 0x40); /* ORIGIN IGP */
 	wbuf_u8(w, BGP_ATTR_ORIGIN);
 	wbuf_u8(w, 1);
@@ -522,7 +604,7 @@ int bgp_msg_upd_begin_announce(struct bgp_upd *u, bool v6, const struct bgp_attr
 		as_segment(w, a->local_as, a->as4);
 	}
 
-	if (!v6) {
+	if (classic_nh) {
 		wbuf_u8(w, 0x40);
 		wbuf_u8(w, BGP_ATTR_NEXT_HOP);
 		wbuf_u8(w, 4);
@@ -542,11 +624,13 @@ int bgp_msg_upd_begin_announce(struct bgp_upd *u, bool v6, const struct bgp_attr
 	}
 	if (a->n_communities > 0) {
 		size_t n = a->n_communities > BGP_MAX_COMMUNITIES ? BGP_MAX_COMMUNITIES : a->n_communities;
-		wbuf_u8(w, 0xc0);
-		wbuf_u8(w, BGP_ATTR_COMMUNITIES);
-		wbuf_u8(w, (uint8_t)(n * 4));
+		attr_hdr(w, 0xc0, BGP_ATTR_COMMUNITIES, n * 4);
 		for (size_t i = 0; i < n; i++)
 			wbuf_u32(w, a->communities[i]);
+	}
+	if (a->n_ext_communities > 0) {
+		attr_hdr(w, 0xc0, BGP_ATTR_EXT_COMMUNITIES, a->n_ext_communities * 8);
+		wbuf_bytes(w, a->ext_communities, a->n_ext_communities * 8);
 	}
 	if (a->ebgp && !a->as4 && a->local_as > 0xffff) {
 		/* an old speaker sees AS_TRANS; AS4_PATH carries the real one (RFC 6793 4.2.2) */
@@ -555,8 +639,26 @@ int bgp_msg_upd_begin_announce(struct bgp_upd *u, bool v6, const struct bgp_attr
 		wbuf_u8(w, 6);
 		as_segment(w, a->local_as, true);
 	}
+	if (a->n_large_communities > 0) {
+		attr_hdr(w, 0xc0, BGP_ATTR_LARGE_COMMUNITIES, a->n_large_communities * 12);
+		for (size_t i = 0; i < a->n_large_communities; i++)
+			for (int j = 0; j < 3; j++)
+				wbuf_u32(w, a->large_communities[i][j]);
+	}
+}
+
+int bgp_msg_upd_begin_announce(struct bgp_upd *u, bool v6, const struct bgp_attr_enc *a)
+{
+	if (!v6 && !ip_is_v4(&a->next_hop))
+		return -1; /* IPv4 NLRI need an IPv4 next hop (no RFC 8950 here) */
+	upd_init(u, v6, false);
+	struct wbuf *w = &u->w;
+	wbuf_u16(w, 0); /* no withdrawn routes */
+	u->attr_at = wbuf_reserve(w, 2);
+	u->attr_base = w->len;
+	put_path_attrs(w, a, !v6);
 	if (v6) {
-		mp_begin(u, BGP_ATTR_MP_REACH);
+		mp_begin(u, BGP_ATTR_MP_REACH, BGP_AFI_IPV6, BGP_SAFI_UNICAST);
 		wbuf_u8(w, 16);
 		wbuf_bytes(w, a->next_hop.b, 16); /* an IPv4 next hop goes as ::ffff:a.b.c.d */
 		wbuf_u8(w, 0);
@@ -564,6 +666,33 @@ int bgp_msg_upd_begin_announce(struct bgp_upd *u, bool v6, const struct bgp_attr
 		wbuf_put_u16_at(w, u->attr_at, (uint16_t)(w->len - u->attr_base));
 	}
 	return w->err ? -1 : 0;
+}
+
+int bgp_msg_upd_begin_flow(struct bgp_upd *u, uint16_t afi, bool withdraw, const struct bgp_attr_enc *a)
+{
+	upd_init(u, true, withdraw);
+	struct wbuf *w = &u->w;
+	wbuf_u16(w, 0);
+	u->attr_at = wbuf_reserve(w, 2);
+	u->attr_base = w->len;
+	if (withdraw) {
+		mp_begin(u, BGP_ATTR_MP_UNREACH, afi, BGP_SAFI_FLOWSPEC);
+		return w->err ? -1 : 0;
+	}
+	put_path_attrs(w, a, false);
+	mp_begin(u, BGP_ATTR_MP_REACH, afi, BGP_SAFI_FLOWSPEC);
+	wbuf_u8(w, 0); /* no next hop (RFC 8955 4) */
+	wbuf_u8(w, 0); /* reserved */
+	return w->err ? -1 : 0;
+}
+
+bool bgp_msg_upd_add_raw(struct bgp_upd *u, const uint8_t *nlri, size_t len)
+{
+	if (u->w.err || u->w.len + len > BGP_MSG_MAX)
+		return false;
+	wbuf_bytes(&u->w, nlri, len);
+	u->n++;
+	return true;
 }
 
 void bgp_msg_upd_begin_withdraw(struct bgp_upd *u, bool v6)
@@ -577,7 +706,7 @@ void bgp_msg_upd_begin_withdraw(struct bgp_upd *u, bool v6)
 	wbuf_u16(&u->w, 0);
 	u->attr_at = wbuf_reserve(&u->w, 2);
 	u->attr_base = u->w.len;
-	mp_begin(u, BGP_ATTR_MP_UNREACH);
+	mp_begin(u, BGP_ATTR_MP_UNREACH, BGP_AFI_IPV6, BGP_SAFI_UNICAST);
 }
 
 bool bgp_msg_upd_add(struct bgp_upd *u, const ip_prefix *p)

@@ -15,6 +15,7 @@
 
 #define BGP_HDR_LEN 19
 #define BGP_MSG_MAX 4096
+#define BGP_MSG_EXT_MAX 65535 /* RFC 8654, once both sides have the capability */
 #define BGP_VERSION 4
 #define BGP_AS_TRANS 23456
 
@@ -55,6 +56,8 @@ enum bgp_msg_type {
 #define BGP_ATTR_MED 4
 #define BGP_ATTR_LOCAL_PREF 5
 #define BGP_ATTR_COMMUNITIES 8
+#define BGP_ATTR_EXT_COMMUNITIES 16
+#define BGP_ATTR_LARGE_COMMUNITIES 32
 #define BGP_ATTR_MP_REACH 14
 #define BGP_ATTR_MP_UNREACH 15
 #define BGP_ATTR_AS4_PATH 17
@@ -75,6 +78,9 @@ struct bgp_msg_err {
 /* Validates the 19-byte header: marker, length (19..4096 and the type's own minimum), type.
  * p must hold at least BGP_HDR_LEN bytes. */
 int bgp_msg_header(const uint8_t *p, uint8_t *type, uint16_t *len, struct bgp_msg_err *e);
+/* The same on a session that negotiated extended messages (RFC 8654): UPDATE and NOTIFICATION
+ * may then be up to 65535 bytes; OPEN and KEEPALIVE stay within 4096. */
+int bgp_msg_header_ext(const uint8_t *p, bool ext, uint8_t *type, uint16_t *len, struct bgp_msg_err *e);
 
 /* BGP_FAM_* of an AFI/SAFI pair, 0 when we do not know it. */
 uint32_t bgp_msg_family(uint16_t afi, uint8_t safi);
@@ -90,6 +96,11 @@ struct bgp_open {
 	bool has_mp;        /* any multiprotocol capability */
 	uint32_t families;  /* BGP_FAM_* of the multiprotocol capabilities we know */
 	bool route_refresh;
+	bool has_gr;          /* graceful restart capability (RFC 4724) */
+	bool gr_restarting;   /* its Restart State bit */
+	uint16_t gr_time;     /* seconds, 12 bits */
+	uint32_t gr_families; /* BGP_FAM_* whose forwarding state the peer kept */
+	bool ext_msg;         /* extended messages (RFC 8654) */
 };
 
 /* body: the message after the header */
@@ -101,8 +112,9 @@ uint32_t bgp_msg_open_as(const struct bgp_open *o);
 
 /* What an UPDATE held. We do not install routes; this is what we count and log. */
 struct bgp_update_info {
-	uint32_t withdrawn;     /* prefixes, classic + MP_UNREACH */
-	uint32_t announced;     /* prefixes, classic + MP_REACH */
+	uint32_t withdrawn;     /* prefixes, classic + MP_UNREACH (FlowSpec rules included) */
+	uint32_t announced;     /* prefixes, classic + MP_REACH (FlowSpec rules included) */
+	uint32_t flows;         /* of those, FlowSpec rules (each decoded and validated) */
 	uint32_t n_attrs;
 	bool end_of_rib;
 	bool treat_as_withdraw; /* RFC 7606: a malformed attribute made the NLRI withdrawals */
@@ -131,8 +143,10 @@ const char *bgp_msg_err_name(uint8_t code);
 size_t bgp_msg_keepalive(struct wbuf *w);
 size_t bgp_msg_notification(struct wbuf *w, uint8_t code, uint8_t subcode, const void *data,
 			    size_t data_len);
+/* gr_time: advertise graceful restart (RFC 4724) with this restart time (12 bits) and the
+ * forwarding-state bit for every family; 0 = no graceful restart capability. */
 size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t bgp_id,
-		    uint32_t families);
+		    uint32_t families, uint16_t gr_time);
 size_t bgp_msg_route_refresh(struct wbuf *w, uint16_t afi, uint8_t safi);
 size_t bgp_msg_end_of_rib(struct wbuf *w, uint32_t family);
 
@@ -147,6 +161,10 @@ struct bgp_attr_enc {
 	bool has_med;
 	const uint32_t *communities;
 	size_t n_communities;
+	const uint8_t *ext_communities; /* 8 octets each, already encoded (RFC 4360) */
+	size_t n_ext_communities;
+	const uint32_t (*large_communities)[3]; /* RFC 8092: global, local 1, local 2 */
+	size_t n_large_communities;
 };
 
 /* An UPDATE being packed: announcements of one family sharing one attribute set, or withdrawals
@@ -154,7 +172,7 @@ struct bgp_attr_enc {
 struct bgp_upd {
 	uint8_t buf[BGP_MSG_MAX];
 	struct wbuf w;
-	bool v6;
+	bool v6;         /* the NLRI ride in MP_(UN)REACH (IPv6 or FlowSpec), not in the classic fields */
 	bool withdraw;
 	size_t len_at;   /* the field whose length grows with each prefix */
 	size_t len_base; /* where that field's content starts */
@@ -167,6 +185,12 @@ int bgp_msg_upd_begin_announce(struct bgp_upd *u, bool v6, const struct bgp_attr
 void bgp_msg_upd_begin_withdraw(struct bgp_upd *u, bool v6);
 /* false when the prefix does not fit: finish this message and begin another */
 bool bgp_msg_upd_add(struct bgp_upd *u, const ip_prefix *p);
+/* FlowSpec (AFI 1/2, SAFI 133): MP_REACH with a zero-length next hop and the actions as extended
+ * communities in a->ext_communities (a->next_hop is ignored), or MP_UNREACH. */
+int bgp_msg_upd_begin_flow(struct bgp_upd *u, uint16_t afi, bool withdraw, const struct bgp_attr_enc *a);
+/* Appends one already encoded NLRI (a FlowSpec rule with its length prefix); false when it does
+ * not fit. */
+bool bgp_msg_upd_add_raw(struct bgp_upd *u, const uint8_t *nlri, size_t len);
 /* Fills in the lengths; returns the message length. */
 size_t bgp_msg_upd_finish(struct bgp_upd *u);
 

@@ -32,7 +32,11 @@ static bool attrs_equal(const struct bgp_route_attrs *x, const struct bgp_route_
 	return ip_equal(&x->next_hop, &y->next_hop) && x->n_communities == y->n_communities &&
 	       memcmp(x->communities, y->communities, x->n_communities * sizeof x->communities[0]) == 0 &&
 	       x->local_pref == y->local_pref && x->has_med == y->has_med &&
-	       (!x->has_med || x->med == y->med);
+	       (!x->has_med || x->med == y->med) && x->n_ext_communities == y->n_ext_communities &&
+	       memcmp(x->ext_communities, y->ext_communities, x->n_ext_communities * 8) == 0 &&
+	       x->n_large_communities == y->n_large_communities &&
+	       memcmp(x->large_communities, y->large_communities,
+		      x->n_large_communities * sizeof x->large_communities[0]) == 0;
 }
 
 static uint32_t attrs_hash(const struct bgp_route_attrs *a)
@@ -40,6 +44,11 @@ static uint32_t attrs_hash(const struct bgp_route_attrs *a)
 	uint32_t h = ip_hash(&a->next_hop) ^ a->local_pref * 31u ^ (a->has_med ? a->med : 0xfeed);
 	for (size_t i = 0; i < a->n_communities; i++)
 		h = h * 16777619u ^ a->communities[i];
+	for (size_t i = 0; i < a->n_ext_communities * 8; i++)
+		h = h * 16777619u ^ a->ext_communities[i / 8][i % 8];
+	for (size_t i = 0; i < a->n_large_communities; i++)
+		h = (h * 16777619u ^ a->large_communities[i][0]) * 31u ^ a->large_communities[i][1] ^
+		    a->large_communities[i][2] * 7u;
 	return h;
 }
 
@@ -82,6 +91,14 @@ static struct bgp_rib_attrs *attrs_ref(struct bgp_rib *rib, const struct bgp_rou
 	a.local_pref = in->local_pref ? in->local_pref : 100;
 	a.has_med = in->has_med;
 	a.med = in->has_med ? in->med : 0;
+	a.n_ext_communities = in->n_ext_communities > BGP_MAX_EXT_COMMUNITIES ? BGP_MAX_EXT_COMMUNITIES
+									       : in->n_ext_communities;
+	memcpy(a.ext_communities, in->ext_communities, a.n_ext_communities * 8);
+	a.n_large_communities = in->n_large_communities > BGP_MAX_LARGE_COMMUNITIES
+					? BGP_MAX_LARGE_COMMUNITIES
+					: in->n_large_communities;
+	memcpy(a.large_communities, in->large_communities,
+	       a.n_large_communities * sizeof a.large_communities[0]);
 
 	uint32_t h = attrs_hash(&a);
 	struct bgp_rib_attrs **b = &rib->attrs[h % ATTR_BUCKETS];
@@ -358,6 +375,10 @@ int bgp_adj_flush(struct bgp_adj_out *q, const struct bgp_rib *rib, struct bgp_o
 				.ebgp = c->ebgp, .as4 = c->as4, .local_as = c->local_as,
 				.local_pref = cur->a.local_pref, .med = cur->a.med, .has_med = cur->a.has_med,
 				.communities = cur->a.communities, .n_communities = cur->a.n_communities,
+				.ext_communities = cur->a.ext_communities[0],
+				.n_ext_communities = cur->a.n_ext_communities,
+				.large_communities = (const uint32_t(*)[3])cur->a.large_communities,
+				.n_large_communities = cur->a.n_large_communities,
 			};
 			if (!resolve_nh(c, v6, &cur->a.next_hop, &enc.next_hop) ||
 			    bgp_msg_upd_begin_announce(&u, v6, &enc) < 0) {

@@ -37,6 +37,8 @@ struct bgp_session {
 	uint32_t retry_initial_s;
 	uint32_t retry_s; /* the next delay: doubles on each failure up to BGP_RETRY_MAX_S */
 	const struct bgp_rib *rib;
+	const struct bgp_flow_rib *frib;
+	uint16_t gr_time;
 
 	enum bgp_state state;
 	uint64_t state_since_s;
@@ -52,8 +54,12 @@ struct bgp_session {
 	uint16_t hold;
 	uint32_t families;
 	bool as4;
+	bool peer_gr; /* the peer has graceful restart */
+	bool ext_msg; /* both sides have extended messages: the peer may send up to 65535 bytes */
+	bool admin_down;
 
 	struct bgp_adj_out adj;
+	struct bgp_flow_q fq;
 	struct log_once lo_update, lo_nexthop;
 
 	uint64_t updates_sent, updates_received, prefixes_sent, established_count;
@@ -182,7 +188,7 @@ static void arm(struct event *ev, unsigned secs)
 
 static void schedule_retry(struct bgp_session *s)
 {
-	if (s->cfg.passive)
+	if (s->cfg.passive || s->admin_down)
 		return;
 	arm(s->retry_ev, s->retry_s);
 	s->retry_s = s->retry_s * 2 > BGP_RETRY_MAX_S ? BGP_RETRY_MAX_S : s->retry_s * 2;
@@ -211,11 +217,15 @@ static void drop(struct bgp_session *s, uint8_t code, uint8_t subcode, const voi
 		}
 	}
 	bgp_adj_reset(&s->adj);
+	bgp_flow_q_reset(&s->fq);
 	s->hold = 0;
 	s->families = 0;
 	s->as4 = false;
+	s->ext_msg = false;
 	if (s->cfg.passive)
 		next = ST_ACTIVE;
+	if (s->admin_down)
+		next = ST_IDLE;
 	set_state(s, next, reason);
 	schedule_retry(s);
 }
@@ -246,7 +256,8 @@ static void send_open(struct bgp_session *s)
 {
 	uint8_t buf[128];
 	struct wbuf w = wbuf_init(buf, sizeof buf);
-	send_msg(s, buf, bgp_msg_open(&w, s->local_as, s->cfg.hold_time, s->router_id, s->cfg.families));
+	send_msg(s, buf, bgp_msg_open(&w, s->local_as, s->cfg.hold_time, s->router_id, s->cfg.families,
+					  s->gr_time));
 }
 
 /* The TCP connection is up, whichever side opened it. */
@@ -359,7 +370,10 @@ static void flush(struct bgp_session *s)
 		.families = s->families, .local = s->local, .no_nexthop = &s->lo_nexthop,
 		.send = out_send, .full = out_full, .arg = s,
 	};
-	int r = bgp_adj_flush(&s->adj, s->rib, &c);
+	/* rules first: the End-of-RIB markers go out at the end of the unicast queue */
+	int r = bgp_flow_q_flush(&s->fq, s->frib, &c);
+	if (r == 1)
+		r = bgp_adj_flush(&s->adj, s->rib, &c);
 	s->updates_sent += c.updates;
 	s->prefixes_sent += c.prefixes;
 	if (r < 0) {
@@ -382,7 +396,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	(void)bev;
 	struct bgp_session *s = arg;
 	/* the output drained below the low-water mark: produce more if we paused */
-	if (bgp_adj_pending(&s->adj))
+	if (bgp_adj_pending(&s->adj) || s->fq.n > 0)
 		flush(s);
 }
 
@@ -434,6 +448,8 @@ static int on_open(struct bgp_session *s, const uint8_t *body, size_t len)
 	s->hold = o.hold_time < s->cfg.hold_time ? o.hold_time : s->cfg.hold_time;
 	s->families = s->cfg.families & (o.has_mp ? o.families : BGP_FAM_IPV4_UNICAST);
 	s->as4 = o.has_as4;
+	s->peer_gr = o.has_gr;
+	s->ext_msg = o.ext_msg;
 	send_keepalive(s);
 	event_del(s->hold_ev);
 	if (s->hold)
@@ -455,7 +471,11 @@ static void established(struct bgp_session *s)
 	snprintf(reason, sizeof reason, "hold %us, families 0x%x, %s", s->hold, s->families,
 		 s->as4 ? "4-octet AS" : "2-octet AS");
 	set_state(s, ST_ESTABLISHED, reason);
-	bgp_adj_replay(&s->adj, s->rib, s->families);
+	if (bgp_flow_q_replay(&s->fq, s->frib) < 0 || bgp_adj_replay(&s->adj, s->rib, s->families) < 0) {
+		struct bgp_msg_err e = {.code = BGP_ERR_CEASE, .reason = "out of memory for the replay"};
+		notify_and_drop(s, &e);
+		return;
+	}
 	flush(s);
 }
 
@@ -504,8 +524,22 @@ static int on_route_refresh(struct bgp_session *s, const uint8_t *body, size_t l
 		notify_and_drop(s, &e);
 		return -1;
 	}
-	if (bgp_msg_family(afi, safi) & s->families) {
-		bgp_adj_replay(&s->adj, s->rib, 0);
+	/* RFC 2918: send the Adj-RIB-Out of that family again */
+	uint32_t fam = bgp_msg_family(afi, safi) & s->families;
+	int r = 0;
+	if (fam & (BGP_FAM_IPV4_FLOWSPEC | BGP_FAM_IPV6_FLOWSPEC))
+		r = bgp_flow_q_replay(&s->fq, s->frib);
+	else if (fam)
+		r = bgp_adj_replay(&s->adj, s->rib, 0);
+	if (r < 0) {
+		struct bgp_msg_err ce = {.code = BGP_ERR_CEASE, .reason = "out of memory for the refresh"};
+		notify_and_drop(s, &ce);
+		return -1;
+	}
+	if (fam) {
+		char a[IP_STRLEN];
+		log_info("bgp: peer %s: ROUTE-REFRESH AFI %u SAFI %u, sending the RIB-out again", peer_str(s, a),
+			 afi, safi);
 		flush(s);
 	}
 	return 0;
@@ -547,7 +581,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		uint8_t type;
 		uint16_t len;
 		struct bgp_msg_err e;
-		if (bgp_msg_header(p, &type, &len, &e) < 0) {
+		if (bgp_msg_header_ext(p, s->ext_msg, &type, &len, &e) < 0) {
 			char a[IP_STRLEN];
 			log_once(&s->lo_update, "bgp: peer %s: bad message header: %s", peer_str(s, a), e.reason);
 			notify_and_drop(s, &e);
@@ -575,9 +609,12 @@ struct bgp_session *bgp_session_new(const struct bgp_session_params *p)
 	s->router_id = p->router_id;
 	s->retry_initial_s = s->retry_s = p->connect_retry_s ? p->connect_retry_s : 5;
 	s->rib = p->rib;
+	s->frib = p->flows;
+	s->gr_time = p->graceful_restart_s;
 	s->state = ST_IDLE;
 	s->state_since_s = mono_s();
 	bgp_adj_init(&s->adj);
+	bgp_flow_q_init(&s->fq);
 	s->retry_ev = evtimer_new(s->base, retry_cb, s);
 	s->hold_ev = evtimer_new(s->base, hold_cb, s);
 	s->ka_ev = event_new(s->base, -1, EV_PERSIST, ka_cb, s);
@@ -600,6 +637,11 @@ void bgp_session_start(struct bgp_session *s)
 bool bgp_session_accept(struct bgp_session *s, int fd)
 {
 	char a[IP_STRLEN];
+	if (s->admin_down) {
+		log_info("bgp: peer %s: connection refused, administratively down", peer_str(s, a));
+		close(fd);
+		return false;
+	}
 	if (s->bev) {
 		log_info("bgp: peer %s: second connection refused (one per peer), state %s",
 			 peer_str(s, a), state_names[s->state]);
@@ -675,6 +717,7 @@ void bgp_session_free(struct bgp_session *s)
 	if (s->ka_ev) event_free(s->ka_ev);
 	if (s->flush_ev) event_free(s->flush_ev);
 	bgp_adj_free(&s->adj);
+	bgp_flow_q_free(&s->fq);
 	free(s);
 }
 
@@ -694,6 +737,41 @@ void bgp_session_route_changed(struct bgp_session *s, const ip_prefix *p)
 	}
 }
 
+void bgp_session_flow_changed(struct bgp_session *s, uint8_t afi, const uint8_t *nlri, size_t len)
+{
+	if (s->state != ST_ESTABLISHED)
+		return; /* the replay on Established sends the flow RIB as it is then */
+	if (bgp_flow_q_push(&s->fq, afi, nlri, len) < 0) {
+		struct bgp_msg_err e = {.code = BGP_ERR_CEASE, .reason = "out of memory for the queue"};
+		notify_and_drop(s, &e);
+		return;
+	}
+	if (!s->flush_scheduled) {
+		s->flush_scheduled = true;
+		event_active(s->flush_ev, 0, 0);
+	}
+}
+
+void bgp_session_set_enabled(struct bgp_session *s, bool enabled)
+{
+	if (enabled == !s->admin_down)
+		return;
+	if (!enabled) {
+		s->admin_down = true;
+		snprintf(s->last_error, sizeof s->last_error, "administratively down");
+		/* a session that has sent its OPEN is told why; one still connecting is just closed */
+		bool tell = s->bev && s->state >= ST_OPENSENT;
+		drop(s, tell ? BGP_ERR_CEASE : 0, tell ? BGP_ERR_CEASE_SHUTDOWN : 0, NULL, 0, ST_IDLE,
+		     "administrative shutdown");
+		return;
+	}
+	s->admin_down = false;
+	s->last_error[0] = '\0';
+	s->retry_s = s->retry_initial_s;
+	set_state(s, ST_IDLE, "administratively enabled");
+	bgp_session_start(s);
+}
+
 void bgp_session_status(const struct bgp_session *s, struct bgp_peer_status *st)
 {
 	memset(st, 0, sizeof *st);
@@ -707,6 +785,7 @@ void bgp_session_status(const struct bgp_session *s, struct bgp_peer_status *st)
 	st->updates_received = s->updates_received;
 	st->prefixes_sent = s->prefixes_sent;
 	st->established_count = s->established_count;
+	st->shutdown = s->admin_down;
 	snprintf(st->last_error, sizeof st->last_error, "%s", s->last_error);
 }
 

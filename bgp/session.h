@@ -9,6 +9,7 @@
 
 #include "../lib/ip.h"
 #include "bgp.h"
+#include "flow_rib.h"
 #include "rib_out.h"
 
 struct event_base;
@@ -21,6 +22,8 @@ struct bgp_session_params {
 	uint32_t router_id;
 	uint32_t connect_retry_s;
 	const struct bgp_rib *rib;          /* outlives the session */
+	const struct bgp_flow_rib *flows;   /* outlives the session */
+	uint16_t graceful_restart_s;        /* 0 = no graceful restart capability */
 };
 
 #define BGP_RETRY_MAX_S 120
@@ -37,6 +40,10 @@ bool bgp_session_accept(struct bgp_session *s, int fd);
 void bgp_session_free(struct bgp_session *s);
 /* A prefix of the RIB-out changed: tell the peer if it is Established. */
 void bgp_session_route_changed(struct bgp_session *s, const ip_prefix *p);
+/* A FlowSpec rule of the flow RIB changed (added, new actions, or removed). */
+void bgp_session_flow_changed(struct bgp_session *s, uint8_t afi, const uint8_t *nlri, size_t len);
+/* Administrative shutdown / enable (see bgp_peer_enable). */
+void bgp_session_set_enabled(struct bgp_session *s, bool enabled);
 void bgp_session_status(const struct bgp_session *s, struct bgp_peer_status *st);
 const struct bgp_peer_config *bgp_session_peer(const struct bgp_session *s);
 

@@ -13,7 +13,9 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "../flowspec/fs.h"
 #include "../lib/log.h"
+#include "flow_rib.h"
 #include "rib_out.h"
 #include "session.h"
 
@@ -22,6 +24,7 @@ struct bgp_speaker {
 	struct bgp_config cfg; /* peers points into our own copy */
 	uint32_t router_id;
 	struct bgp_rib *rib;
+	struct bgp_flow_rib flows;
 	struct bgp_session **sessions;
 	size_t n_sessions;
 	struct evconnlistener *listener;
@@ -105,6 +108,11 @@ struct bgp_speaker *bgp_speaker_new(struct event_base *base, const struct bgp_co
 				return NULL;
 			}
 	}
+	if (cfg->graceful_restart_s > 4095) {
+		errf(err, errlen, "bgp: graceful_restart %u s is more than the 4095 the capability carries",
+		     cfg->graceful_restart_s);
+		return NULL;
+	}
 	uint32_t router_id = pick_router_id(cfg);
 	if (!router_id) {
 		errf(err, errlen, "bgp: router_id is not set and no IPv4 peer-facing address to take it from");
@@ -119,6 +127,7 @@ struct bgp_speaker *bgp_speaker_new(struct event_base *base, const struct bgp_co
 	s->router_id = router_id;
 	s->cfg.peers = NULL;
 	s->rib = bgp_rib_new();
+	bgp_flow_rib_init(&s->flows);
 	s->sessions = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *s->sessions);
 	if (!s->rib || !s->sessions)
 		goto oom;
@@ -126,6 +135,7 @@ struct bgp_speaker *bgp_speaker_new(struct event_base *base, const struct bgp_co
 		struct bgp_session_params sp = {
 			.base = base, .peer = &cfg->peers[i], .local_as = cfg->local_as,
 			.router_id = router_id, .connect_retry_s = cfg->connect_retry_s, .rib = s->rib,
+			.flows = &s->flows, .graceful_restart_s = cfg->graceful_restart_s,
 		};
 		s->sessions[i] = bgp_session_new(&sp);
 		if (!s->sessions[i])
@@ -219,6 +229,7 @@ void bgp_speaker_free(struct bgp_speaker *s)
 		bgp_session_free(s->sessions[i]);
 	free(s->sessions);
 	bgp_rib_free(s->rib);
+	bgp_flow_rib_free(&s->flows);
 	free(s);
 }
 
@@ -234,7 +245,9 @@ static bool prefix_ok(const ip_prefix *in, ip_prefix *out)
 int bgp_announce(struct bgp_speaker *s, const ip_prefix *prefix, const struct bgp_route_attrs *attrs)
 {
 	ip_prefix p;
-	if (!prefix_ok(prefix, &p) || attrs->n_communities > BGP_MAX_COMMUNITIES)
+	if (!prefix_ok(prefix, &p) || attrs->n_communities > BGP_MAX_COMMUNITIES ||
+	    attrs->n_ext_communities > BGP_MAX_EXT_COMMUNITIES ||
+	    attrs->n_large_communities > BGP_MAX_LARGE_COMMUNITIES)
 		return -1;
 	int r = bgp_rib_announce(s->rib, &p, attrs);
 	if (r < 0)
@@ -261,9 +274,74 @@ size_t bgp_rib_out_count(const struct bgp_speaker *s)
 	return bgp_rib_count(s->rib);
 }
 
+int bgp_peer_enable(struct bgp_speaker *s, const ip_addr *peer, bool enabled)
+{
+	for (size_t i = 0; i < s->n_sessions; i++)
+		if (ip_equal(&bgp_session_peer(s->sessions[i])->address, peer)) {
+			bgp_session_set_enabled(s->sessions[i], enabled);
+			return 0;
+		}
+	return -1;
+}
+
 size_t bgp_speaker_peers(const struct bgp_speaker *s, struct bgp_peer_status *out, size_t max)
 {
 	for (size_t i = 0; i < s->n_sessions && i < max; i++)
 		bgp_session_status(s->sessions[i], &out[i]);
 	return s->n_sessions;
+}
+
+/* The rule's canonical NLRI: the key in the flow RIB and what goes on the wire. */
+static bool flow_key(const struct fs_rule *r, uint8_t *buf, size_t cap, size_t *len, struct fs_err *err)
+{
+	struct wbuf w = wbuf_init(buf, cap);
+	if (!fs_nlri_encode(r, &w, err))
+		return false;
+	if (w.len > BGP_FLOW_NLRI_MAX) {
+		if (err)
+			snprintf(err->msg, sizeof err->msg, "rule encodes to %zu octets, more than the %d one UPDATE carries",
+				 w.len, BGP_FLOW_NLRI_MAX);
+		return false;
+	}
+	*len = w.len;
+	return true;
+}
+
+int bgp_announce_flow(struct bgp_speaker *s, const struct fs_rule *r, const struct fs_actions *a,
+		      struct fs_err *err)
+{
+	uint8_t nlri[FS_NLRI_MAX + 2], ext[BGP_FLOW_EXT_MAX];
+	size_t len;
+	if (!flow_key(r, nlri, sizeof nlri, &len, err))
+		return -1;
+	struct wbuf w = wbuf_init(ext, sizeof ext);
+	if (a && !fs_actions_encode(a, &w, err))
+		return -1;
+	int rc = bgp_flow_rib_set(&s->flows, r->afi, nlri, len, ext, w.len / FS_EXTCOMM_LEN);
+	if (rc < 0) {
+		if (err)
+			snprintf(err->msg, sizeof err->msg, "out of memory");
+		return -1;
+	}
+	if (rc == 2)
+		return 0;
+	for (size_t i = 0; i < s->n_sessions; i++)
+		bgp_session_flow_changed(s->sessions[i], r->afi, nlri, len);
+	return 0;
+}
+
+int bgp_withdraw_flow(struct bgp_speaker *s, const struct fs_rule *r)
+{
+	uint8_t nlri[FS_NLRI_MAX + 2];
+	size_t len;
+	if (!flow_key(r, nlri, sizeof nlri, &len, NULL) || bgp_flow_rib_del(&s->flows, r->afi, nlri, len) < 0)
+		return -1;
+	for (size_t i = 0; i < s->n_sessions; i++)
+		bgp_session_flow_changed(s->sessions[i], r->afi, nlri, len);
+	return 0;
+}
+
+size_t bgp_flow_count(const struct bgp_speaker *s)
+{
+	return s->flows.n;
 }

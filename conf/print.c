@@ -185,8 +185,9 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 			fprintf(f, "  router_id: \"%u.%u.%u.%u\"\n", b->router_id >> 24, b->router_id >> 16 & 0xff,
 				b->router_id >> 8 & 0xff, b->router_id & 0xff);
 		kaddr(f, 2, "listen", &b->listen_address);
-		fprintf(f, "  listen_port: %u\n  connect_retry: %u\n  peers:%s\n", b->listen_port, b->connect_retry_s,
-			b->n_peers ? "" : " []");
+		fprintf(f, "  listen_port: %u\n  connect_retry: %u\n", b->listen_port, b->connect_retry_s);
+		fprintf(f, "  graceful_restart: %u\n", b->graceful_restart_s);
+		fprintf(f, "  peers:%s\n", b->n_peers ? "" : " []");
 		for (size_t i = 0; i < b->n_peers; i++)
 			peer(f, &b->peers[i]);
 	}

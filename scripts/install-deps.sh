@@ -7,7 +7,7 @@ BUILD_PKGS=(gcc make pkg-config clang libclang-rt-14-dev
 	libpcap-dev libevent-dev libyaml-dev libcurl4-openssl-dev libnl-3-dev libnl-route-3-dev
 	libcmocka-dev zlib1g-dev)
 # Real peers and tools the tests run against.
-TEST_PKGS=(bird2 clickhouse-server clickhouse-client tshark tcpreplay python3-scapy iproute2 procps
+TEST_PKGS=(bird2 gobgpd clickhouse-server clickhouse-client tshark tcpreplay python3-scapy iproute2 procps
 	curl socat)
 
 missing=()

@@ -1,7 +1,8 @@
 /* libFuzzer target for the BGP message decoder: the input is a stream of whole messages as a peer
- * would send them. Each is framed by bgp_msg_header exactly as the session does, then decoded by
- * its type; UPDATEs are tried with and without 4-byte AS numbers, since the session's as4 flag
- * changes how AS_PATH is read. The first input byte is not consumed: everything is wire bytes. */
+ * would send them. Each is framed by bgp_msg_header_ext as the session does (extended messages
+ * allowed, RFC 8654: a superset of the 4096 limit), then decoded by its type; UPDATEs are tried
+ * with and without 4-byte AS numbers, since the session's as4 flag changes how AS_PATH is read.
+ * The first input byte is not consumed: everything is wire bytes. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -13,7 +14,7 @@ static void one(const uint8_t *p, size_t len)
 	struct bgp_msg_err e;
 	uint8_t type;
 	uint16_t mlen;
-	if (bgp_msg_header(p, &type, &mlen, &e) < 0 || mlen > len)
+	if (bgp_msg_header_ext(p, true, &type, &mlen, &e) < 0 || mlen > len)
 		return;
 	const uint8_t *body = p + BGP_HDR_LEN;
 	size_t blen = mlen - BGP_HDR_LEN;

@@ -94,17 +94,18 @@ static void test_open_encode_4byte_asn_and_mp(void **state)
 	uint8_t buf[BGP_MSG_MAX];
 	struct wbuf w = wbuf_init(buf, sizeof buf);
 	static const uint8_t want[] = {
-		MARKER, 0x00, 0x33, 0x01,
+		MARKER, 0x00, 0x35, 0x01,
 		0x04, 0x5b, 0xa0,       /* AS_TRANS: 4200000001 does not fit */
 		0x00, 0x5a,             /* hold 90 */
 		0x0a, 0x4d, 0x00, 0x01, /* id 10.77.0.1 */
-		0x16, 0x02, 0x14,       /* one capabilities parameter of 20 bytes */
+		0x18, 0x02, 0x16,       /* one capabilities parameter of 22 bytes */
 		0x01, 0x04, 0x00, 0x01, 0x00, 0x01, /* MP IPv4 unicast */
 		0x01, 0x04, 0x00, 0x02, 0x00, 0x01, /* MP IPv6 unicast */
 		0x02, 0x00,                         /* route refresh */
+		0x06, 0x00,                         /* extended messages (RFC 8654) */
 		0x41, 0x04, 0xfa, 0x56, 0xea, 0x01, /* 4-octet AS 4200000001 */
 	};
-	size_t n = bgp_msg_open(&w, 4200000001u, 90, 0x0a4d0001, BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST);
+	size_t n = bgp_msg_open(&w, 4200000001u, 90, 0x0a4d0001, BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST, 0);
 	assert_int_equal(n, sizeof want);
 	assert_memory_equal(buf, want, sizeof want);
 
@@ -125,7 +126,37 @@ static void test_open_encode_4byte_asn_and_mp(void **state)
 	assert_true(o.has_mp);
 	assert_int_equal(o.families, BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST);
 	assert_true(o.route_refresh);
+	assert_true(o.ext_msg);
 	assert_int_equal(bgp_msg_open_check(&o, 4200000001u, &e), 0);
+}
+
+static void expect_err(int r, const struct bgp_msg_err *e, int code, int subcode);
+
+/* RFC 8654: with extended messages an UPDATE or NOTIFICATION may exceed 4096, an OPEN or
+ * KEEPALIVE may not; without them nothing may. */
+static void test_extended_message_header(void **state)
+{
+	(void)state;
+	uint8_t h[BGP_HDR_LEN] = {MARKER, 0x13, 0x88, BGP_MSG_UPDATE}; /* 5000 */
+	uint8_t type;
+	uint16_t len;
+	struct bgp_msg_err e;
+	assert_int_equal(bgp_msg_header_ext(h, true, &type, &len, &e), 0);
+	assert_int_equal(len, 5000);
+	expect_err(bgp_msg_header_ext(h, false, &type, &len, &e), &e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN);
+	expect_err(bgp_msg_header(h, &type, &len, &e), &e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN);
+	h[18] = BGP_MSG_NOTIFICATION;
+	h[16] = 0xff;
+	h[17] = 0xff; /* 65535 */
+	assert_int_equal(bgp_msg_header_ext(h, true, &type, &len, &e), 0);
+	h[18] = BGP_MSG_OPEN;
+	expect_err(bgp_msg_header_ext(h, true, &type, &len, &e), &e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN);
+	h[18] = BGP_MSG_KEEPALIVE;
+	expect_err(bgp_msg_header_ext(h, true, &type, &len, &e), &e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN);
+	/* the capability carries no value */
+	uint8_t bad[] = {4, 0xfd, 0xea, 0, 90, 10, 77, 0, 2, 5, 2, 3, 0x06, 0x01, 0x00};
+	struct bgp_open o;
+	expect_err(bgp_msg_open_decode(bad, sizeof bad, &o, &e), &e, BGP_ERR_OPEN, 0);
 }
 
 static void test_open_flowspec_caps(void **state)
@@ -133,7 +164,7 @@ static void test_open_flowspec_caps(void **state)
 	(void)state;
 	uint8_t buf[BGP_MSG_MAX];
 	struct wbuf w = wbuf_init(buf, sizeof buf);
-	size_t n = bgp_msg_open(&w, 65001, 90, 1, BGP_FAM_IPV4_FLOWSPEC | BGP_FAM_IPV6_FLOWSPEC);
+	size_t n = bgp_msg_open(&w, 65001, 90, 1, BGP_FAM_IPV4_FLOWSPEC | BGP_FAM_IPV6_FLOWSPEC, 0);
 	assert_true(n > 0);
 	struct bgp_open o;
 	struct bgp_msg_err e;
@@ -141,6 +172,124 @@ static void test_open_flowspec_caps(void **state)
 	assert_int_equal(o.my_as, 65001);
 	assert_int_equal(o.as4, 65001);
 	assert_int_equal(o.families, BGP_FAM_IPV4_FLOWSPEC | BGP_FAM_IPV6_FLOWSPEC);
+}
+
+/* Graceful restart (RFC 4724 3): code 64, restart flags + 12-bit time, then per family AFI, SAFI
+ * and the Forwarding State bit. */
+static void test_open_graceful_restart(void **state)
+{
+	(void)state;
+	uint8_t buf[BGP_MSG_MAX];
+	struct wbuf w = wbuf_init(buf, sizeof buf);
+	size_t n = bgp_msg_open(&w, 65001, 90, 1, BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV4_FLOWSPEC, 120);
+	static const uint8_t gr[] = {0x40, 0x0a, 0x00, 0x78, 0x00, 0x01, 0x01, 0x80, 0x00, 0x01, 0x85, 0x80};
+	assert_true(n > sizeof gr);
+	assert_memory_equal(buf + n - sizeof gr, gr, sizeof gr); /* the last capability */
+	assert_int_equal(buf[28], n - 29);                       /* optional parameters length */
+	struct bgp_open o;
+	struct bgp_msg_err e;
+	assert_int_equal(bgp_msg_open_decode(buf + BGP_HDR_LEN, n - BGP_HDR_LEN, &o, &e), 0);
+	assert_true(o.has_gr);
+	assert_false(o.gr_restarting);
+	assert_int_equal(o.gr_time, 120);
+	assert_int_equal(o.gr_families, BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV4_FLOWSPEC);
+
+	/* BIRD's form after a restart: R bit, 120 s, IPv6 unicast without F */
+	uint8_t in[] = {4, 0xfd, 0xea, 0, 90, 10, 77, 0, 2, 10, 2, 8, 0x40, 0x06, 0x80, 0x78, 0, 2, 1, 0};
+	assert_int_equal(bgp_msg_open_decode(in, sizeof in, &o, &e), 0);
+	assert_true(o.has_gr && o.gr_restarting);
+	assert_int_equal(o.gr_time, 120);
+	assert_int_equal(o.gr_families, 0);
+	/* a tuple cut short */
+	uint8_t bad[] = {4, 0xfd, 0xea, 0, 90, 10, 77, 0, 2, 9, 2, 7, 0x40, 0x05, 0x80, 0x78, 0, 2, 1};
+	expect_err(bgp_msg_open_decode(bad, sizeof bad, &o, &e), &e, BGP_ERR_OPEN, 0);
+}
+
+/* IPv4 FlowSpec: destination 203.0.113.7/32, protocol =17, source port =123, discard
+ * (traffic-rate 0), eBGP with 4-octet AS: MP_REACH AFI 1 SAFI 133 with no next hop. */
+static const uint8_t flow_nlri[] = {0x0c, 0x01, 0x20, 203, 0, 113, 7, 0x03, 0x81, 17, 0x06, 0x81, 123};
+static const uint8_t flow_upd[] = {
+	MARKER, 0x00, 0x45, 0x02,
+	0x00, 0x00, 0x00, 0x2e,
+	0x40, 0x01, 0x01, 0x00,
+	0x40, 0x02, 0x06, 0x02, 0x01, 0x00, 0x00, 0xfd, 0xe9,
+	0xc0, 0x10, 0x08, 0x80, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* traffic-rate 0 */
+	0x90, 0x0e, 0x00, 0x12, 0x00, 0x01, 0x85, 0x00, 0x00,               /* no next hop */
+	0x0c, 0x01, 0x20, 203, 0, 113, 7, 0x03, 0x81, 17, 0x06, 0x81, 123,
+};
+static const uint8_t flow_wd[] = {
+	MARKER, 0x00, 0x2b, 0x02,
+	0x00, 0x00, 0x00, 0x14,
+	0x90, 0x0f, 0x00, 0x10, 0x00, 0x01, 0x85,
+	0x0c, 0x01, 0x20, 203, 0, 113, 7, 0x03, 0x81, 17, 0x06, 0x81, 123,
+};
+
+static void test_flow_update_encode(void **state)
+{
+	(void)state;
+	static const uint8_t ext[] = {0x80, 0x06, 0, 0, 0, 0, 0, 0};
+	struct bgp_attr_enc a = {.ebgp = true, .as4 = true, .local_as = 65001, .ext_communities = ext,
+				 .n_ext_communities = 1};
+	struct bgp_upd u;
+	assert_int_equal(bgp_msg_upd_begin_flow(&u, BGP_AFI_IPV4, false, &a), 0);
+	assert_true(bgp_msg_upd_add_raw(&u, flow_nlri, sizeof flow_nlri));
+	size_t n = bgp_msg_upd_finish(&u);
+	assert_int_equal(n, sizeof flow_upd);
+	assert_memory_equal(u.buf, flow_upd, sizeof flow_upd);
+
+	assert_int_equal(bgp_msg_upd_begin_flow(&u, BGP_AFI_IPV4, true, &a), 0);
+	assert_true(bgp_msg_upd_add_raw(&u, flow_nlri, sizeof flow_nlri));
+	n = bgp_msg_upd_finish(&u);
+	assert_int_equal(n, sizeof flow_wd);
+	assert_memory_equal(u.buf, flow_wd, sizeof flow_wd);
+
+	/* both decode as one FlowSpec rule, announced and withdrawn */
+	struct bgp_update_info ui;
+	struct bgp_msg_err e;
+	assert_int_equal(bgp_msg_update_decode(flow_upd + BGP_HDR_LEN, sizeof flow_upd - BGP_HDR_LEN, true, &ui, &e), 0);
+	assert_int_equal(ui.announced, 1);
+	assert_int_equal(ui.flows, 1);
+	assert_false(ui.treat_as_withdraw);
+	assert_int_equal(bgp_msg_update_decode(flow_wd + BGP_HDR_LEN, sizeof flow_wd - BGP_HDR_LEN, true, &ui, &e), 0);
+	assert_int_equal(ui.withdrawn, 1);
+
+	/* iBGP: empty AS_PATH and LOCAL_PREF 100; many rules pack until 4096 */
+	a.ebgp = false;
+	assert_int_equal(bgp_msg_upd_begin_flow(&u, BGP_AFI_IPV4, false, &a), 0);
+	size_t k = 0;
+	while (bgp_msg_upd_add_raw(&u, flow_nlri, sizeof flow_nlri))
+		k++;
+	n = bgp_msg_upd_finish(&u);
+	assert_true(n <= BGP_MSG_MAX && n > BGP_MSG_MAX - sizeof flow_nlri);
+	static const uint8_t ibgp_attrs[] = {0x40, 0x01, 0x01, 0x00, 0x40, 0x02, 0x00, 0x40, 0x05, 0x04, 0, 0, 0, 100};
+	assert_memory_equal(u.buf + 23, ibgp_attrs, sizeof ibgp_attrs);
+	assert_int_equal(bgp_msg_update_decode(u.buf + BGP_HDR_LEN, n - BGP_HDR_LEN, false, &ui, &e), 0);
+	assert_int_equal(ui.announced, k);
+}
+
+/* Large communities (RFC 8092): optional transitive, type 32, 12 octets each, after AS4_PATH. */
+static void test_large_communities_encode(void **state)
+{
+	(void)state;
+	static const uint32_t lc[2][3] = {{65001, 666, 0}, {4200000001u, 1, 2}};
+	ip_addr nh;
+	ip_parse("192.0.2.254", &nh);
+	struct bgp_attr_enc a = {.ebgp = true, .as4 = true, .local_as = 65001, .next_hop = nh,
+				 .large_communities = lc, .n_large_communities = 2};
+	struct bgp_upd u;
+	assert_int_equal(bgp_msg_upd_begin_announce(&u, false, &a), 0);
+	ip_prefix p;
+	ip_prefix_parse("203.0.113.7/32", &p);
+	assert_true(bgp_msg_upd_add(&u, &p));
+	size_t n = bgp_msg_upd_finish(&u);
+	static const uint8_t want[] = {0xc0, 0x20, 0x18, 0, 0, 0xfd, 0xe9, 0, 0, 0x02, 0x9a, 0, 0, 0, 0,
+				       0xfa, 0x56, 0xea, 0x01, 0, 0, 0, 1, 0, 0, 0, 2, 0x20, 203, 0, 113, 7};
+	assert_memory_equal(u.buf + n - sizeof want, want, sizeof want);
+	struct bgp_update_info ui;
+	struct bgp_msg_err e;
+	assert_int_equal(bgp_msg_update_decode(u.buf + BGP_HDR_LEN, n - BGP_HDR_LEN, true, &ui, &e), 0);
+	assert_false(ui.treat_as_withdraw);
+	assert_int_equal(ui.announced, 1);
 }
 
 static void test_keepalive_notification_encode(void **state)
@@ -566,10 +715,30 @@ static void test_update_errors(void **state)
 	uint8_t m2[] = {0, 0, 0, 12, 0x80, 0x0f, 3, 0, 2, 1, 0x80, 0x0f, 3, 0, 2, 1};
 	expect_err(bgp_msg_update_decode(m2, sizeof m2, true, &u, &e), &e, BGP_ERR_UPDATE, BGP_ERR_UPD_ATTRLIST);
 
-	/* a family we do not parse (FlowSpec) is skipped, not an error */
+	/* a FlowSpec NLRI cut short (destination /32 with no address bytes) cannot be withdrawn:
+	 * an error for the session */
 	uint8_t fs[] = {0, 0, 0, 9, 0x80, 0x0f, 6, 0, 1, 133, 2, 1, 0x20};
-	assert_int_equal(bgp_msg_update_decode(fs, sizeof fs, true, &u, &e), 0);
+	expect_err(bgp_msg_update_decode(fs, sizeof fs, true, &u, &e), &e, BGP_ERR_UPDATE, BGP_ERR_UPD_OPTATTR);
+	/* the same rule whole: one FlowSpec withdrawal */
+	uint8_t fsok[] = {0, 0, 0, 13, 0x80, 0x0f, 10, 0, 1, 133, 6, 1, 0x20, 203, 0, 113, 7};
+	assert_int_equal(bgp_msg_update_decode(fsok, sizeof fsok, true, &u, &e), 0);
+	assert_int_equal(u.withdrawn, 1);
+	assert_int_equal(u.flows, 1);
+	/* a family we do not know (AFI 1 SAFI 128) is skipped, not an error */
+	uint8_t vpn[] = {0, 0, 0, 9, 0x80, 0x0f, 6, 0, 1, 128, 2, 1, 0x20};
+	assert_int_equal(bgp_msg_update_decode(vpn, sizeof vpn, true, &u, &e), 0);
 	assert_int_equal(u.withdrawn, 0);
+	/* extended communities not a multiple of 8, large communities not of 12: treat-as-withdraw */
+	uint8_t xc[] = {0, 0, 0, 24, 0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1,
+			0xc0, 16, 7, 0x80, 6, 0, 0, 0, 0, 0, 24, 203, 0, 113};
+	assert_int_equal(bgp_msg_update_decode(xc, sizeof xc, true, &u, &e), 0);
+	assert_true(u.treat_as_withdraw);
+	assert_int_equal(u.withdrawn, 1);
+	uint8_t lc[] = {0, 0, 0, 28, 0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1,
+			0xc0, 32, 11, 0, 0, 0xfd, 0xe9, 0, 0, 0, 1, 0, 0, 0, 24, 203, 0, 113};
+	assert_int_equal(bgp_msg_update_decode(lc, sizeof lc, true, &u, &e), 0);
+	assert_true(u.treat_as_withdraw);
+	assert_int_equal(u.withdrawn, 1);
 
 	/* notification shorter than code + subcode */
 	struct bgp_notification n;
@@ -582,6 +751,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_encode_4byte_asn_and_mp),
 		cmocka_unit_test(test_open_flowspec_caps),
+		cmocka_unit_test(test_open_graceful_restart),
+		cmocka_unit_test(test_extended_message_header),
+		cmocka_unit_test(test_flow_update_encode),
+		cmocka_unit_test(test_large_communities_encode),
 		cmocka_unit_test(test_keepalive_notification_encode),
 		cmocka_unit_test(test_update_v4_encode),
 		cmocka_unit_test(test_update_v6_mp_reach_unreach_encode),

@@ -12,7 +12,9 @@
 
 #include "bgp/bgp.h"
 #include "bgp/msg.h"
+#include "bgp/flow_rib.h"
 #include "bgp/rib_out.h"
+#include "flowspec/fs.h"
 
 struct sink {
 	uint8_t *buf; /* every message sent, back to back */
@@ -363,6 +365,130 @@ static void test_next_hop_resolution(void **state)
 	bgp_rib_free(rib);
 }
 
+/* ---- FlowSpec: the flow RIB-out and its per-peer queue ---- */
+
+#define MARKER 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+
+static void flow_key_of(const char *text, uint8_t *afi, uint8_t *nlri, size_t *len, uint8_t *ext, size_t *n_ext)
+{
+	struct fs_rule r;
+	struct fs_actions a;
+	struct fs_err err;
+	assert_true(fs_text_parse(text, &r, &a, &err));
+	struct wbuf w = wbuf_init(nlri, FS_NLRI_MAX + 2);
+	assert_true(fs_nlri_encode(&r, &w, &err));
+	*len = w.len;
+	*afi = r.afi;
+	if (ext) {
+		struct wbuf we = wbuf_init(ext, BGP_FLOW_EXT_MAX);
+		assert_true(fs_actions_encode(&a, &we, &err));
+		*n_ext = we.len / 8;
+	}
+}
+
+static void flow_set(struct bgp_flow_rib *rib, struct bgp_flow_q *q, const char *text, int want)
+{
+	uint8_t afi, nlri[FS_NLRI_MAX + 2], ext[BGP_FLOW_EXT_MAX];
+	size_t len, n_ext;
+	flow_key_of(text, &afi, nlri, &len, ext, &n_ext);
+	assert_int_equal(bgp_flow_rib_set(rib, afi, nlri, len, ext, n_ext), want);
+	if (q)
+		assert_int_equal(bgp_flow_q_push(q, afi, nlri, len), 0);
+}
+
+static void flow_del(struct bgp_flow_rib *rib, struct bgp_flow_q *q, const char *text, int want)
+{
+	uint8_t afi, nlri[FS_NLRI_MAX + 2];
+	size_t len;
+	flow_key_of(text, &afi, nlri, &len, NULL, NULL);
+	assert_int_equal(bgp_flow_rib_del(rib, afi, nlri, len), want);
+	if (q)
+		assert_int_equal(bgp_flow_q_push(q, afi, nlri, len), 0);
+}
+
+static struct bgp_out_ctx flow_ctx(struct sink *sk, uint32_t families)
+{
+	return (struct bgp_out_ctx){.local_as = 65001, .ebgp = true, .as4 = true, .families = families,
+				    .send = sink_send, .full = sink_full, .arg = sk};
+}
+
+static void test_flow_rib_and_queue(void **state)
+{
+	(void)state;
+	struct bgp_flow_rib rib;
+	struct bgp_flow_q q;
+	struct sink sk = {0};
+	bgp_flow_rib_init(&rib);
+	bgp_flow_q_init(&q);
+
+	/* two IPv4 rules sharing "discard", one with its own rate, one IPv6 rule */
+	flow_set(&rib, &q, "destination 203.0.113.7/32; protocol udp; source-port =123 then discard", 0);
+	flow_set(&rib, &q, "destination 203.0.113.8/32; protocol udp; source-port =123 then discard", 0);
+	flow_set(&rib, &q, "destination 203.0.113.9/32 then rate-limit 125000", 0);
+	flow_set(&rib, &q, "destination 2001:db8::1/128 then discard", 0);
+	/* same rule, same actions: unchanged; other actions: replaced; queued once */
+	flow_set(&rib, &q, "destination 203.0.113.9/32 then rate-limit 125000", 2);
+	flow_set(&rib, &q, "destination 203.0.113.9/32 then rate-limit 250000", 1);
+	assert_int_equal(rib.n, 4);
+	assert_int_equal(q.n, 4);
+
+	struct bgp_out_ctx c = flow_ctx(&sk, BGP_FAM_IPV4_FLOWSPEC | BGP_FAM_IPV6_FLOWSPEC);
+	assert_int_equal(bgp_flow_q_flush(&q, &rib, &c), 1);
+	assert_int_equal(q.n, 0);
+	/* the two discard rules share one MP_REACH; the rate rule and the IPv6 one get their own */
+	assert_int_equal(sk.msgs, 3);
+	assert_int_equal(sk.announced, 4);
+	assert_int_equal(c.prefixes, 4);
+	static const uint8_t two[] = {0x90, 0x0e, 0x00, 0x1f, 0x00, 0x01, 0x85, 0x00, 0x00,
+				      0x0c, 0x01, 0x20, 203, 0, 113, 7, 0x03, 0x81, 17, 0x06, 0x81, 123,
+				      0x0c, 0x01, 0x20, 203, 0, 113, 8, 0x03, 0x81, 17, 0x06, 0x81, 123};
+	static const uint8_t rate[] = {0xc0, 0x10, 0x08, 0x80, 0x06, 0x00, 0x00, 0x48, 0x74, 0x24, 0x00};
+	static const uint8_t v6[] = {0x90, 0x0e, 0x00, 0x19, 0x00, 0x02, 0x85, 0x00, 0x00, 0x13, 0x01,
+				     0x80, 0x00, 0x20, 0x01, 0x0d, 0xb8};
+	assert_true(sink_has(&sk, two, sizeof two));
+	assert_true(sink_has(&sk, rate, sizeof rate)); /* 250000.0f = 0x48742400 */
+	assert_true(sink_has(&sk, v6, sizeof v6));
+
+	/* a withdrawal goes out as MP_UNREACH SAFI 133; withdrawing twice is an error */
+	sink_clear(&sk);
+	flow_del(&rib, &q, "destination 203.0.113.8/32; protocol udp; source-port =123", 0);
+	flow_del(&rib, NULL, "destination 203.0.113.8/32; protocol udp; source-port =123", -1);
+	c = flow_ctx(&sk, BGP_FAM_IPV4_FLOWSPEC | BGP_FAM_IPV6_FLOWSPEC);
+	assert_int_equal(bgp_flow_q_flush(&q, &rib, &c), 1);
+	static const uint8_t wd[] = {MARKER, 0x00, 0x2b, 0x02, 0x00, 0x00, 0x00, 0x14,
+				     0x90, 0x0f, 0x00, 0x10, 0x00, 0x01, 0x85,
+				     0x0c, 0x01, 0x20, 203, 0, 113, 8, 0x03, 0x81, 17, 0x06, 0x81, 123};
+	assert_int_equal(sk.len, sizeof wd);
+	assert_memory_equal(sk.buf, wd, sizeof wd);
+
+	/* replay to a session that has only IPv6 FlowSpec: the IPv4 rules are not sent */
+	sink_clear(&sk);
+	assert_int_equal(bgp_flow_q_replay(&q, &rib), 0);
+	assert_int_equal(q.n, 3);
+	c = flow_ctx(&sk, BGP_FAM_IPV6_FLOWSPEC);
+	assert_int_equal(bgp_flow_q_flush(&q, &rib, &c), 1);
+	assert_int_equal(sk.msgs, 1);
+	assert_int_equal(sk.announced, 1);
+
+	/* a full output pauses and keeps the queue; a failing one reports it */
+	sink_clear(&sk);
+	assert_int_equal(bgp_flow_q_replay(&q, &rib), 0);
+	sk.full = true;
+	c = flow_ctx(&sk, BGP_FAM_IPV4_FLOWSPEC | BGP_FAM_IPV6_FLOWSPEC);
+	assert_int_equal(bgp_flow_q_flush(&q, &rib, &c), 0);
+	assert_int_equal(q.n, 3);
+	sk.full = false;
+	sk.fail = true;
+	assert_int_equal(bgp_flow_q_flush(&q, &rib, &c), -1);
+	sk.fail = false;
+	assert_int_equal(bgp_flow_q_flush(&q, &rib, &c), 1);
+	assert_int_equal(sk.announced, 3);
+
+	sink_clear(&sk);
+	bgp_flow_q_free(&q);
+	bgp_flow_rib_free(&rib);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_replay_on_session_up),
 		cmocka_unit_test(test_flush_backpressure_and_failure),
 		cmocka_unit_test(test_next_hop_resolution),
+		cmocka_unit_test(test_flow_rib_and_queue),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

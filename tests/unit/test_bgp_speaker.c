@@ -20,6 +20,7 @@
 
 #include "bgp/bgp.h"
 #include "bgp/msg.h"
+#include "flowspec/fs.h"
 
 struct peer {
 	struct event_base *base;
@@ -244,10 +245,40 @@ static void test_speaker_session_replay(void **state)
 	assert_string_not_equal(st.state, "Established");
 	assert_non_null(strstr(st.last_error, "NOTIFICATION"));
 
-	/* once more up, then the speaker shuts down: CEASE/Administrative Shutdown, then EOF */
+	/* administrative shutdown: CEASE 6/2, EOF, and no reconnect while down; enable: back, replayed */
 	close(p.fd);
 	accept_peer(&p);
 	handshake(&p, &announced);
+	ip_addr peer_addr;
+	assert_true(ip_parse("127.0.0.1", &peer_addr));
+	assert_int_equal(bgp_peer_enable(p.spk, &peer_addr, false), 0);
+	while ((t = next_msg(&p)) == BGP_MSG_KEEPALIVE)
+		;
+	assert_int_equal(t, BGP_MSG_NOTIFICATION);
+	assert_int_equal(p.msg[19], BGP_ERR_CEASE);
+	assert_int_equal(p.msg[20], BGP_ERR_CEASE_SHUTDOWN);
+	assert_int_equal(next_msg(&p), -1);
+	close(p.fd);
+	bgp_speaker_peers(p.spk, &st, 1);
+	assert_string_equal(st.state, "Idle");
+	assert_true(st.shutdown);
+	uint64_t until = now_ms() + 2500; /* more than twice the 1 s connect retry */
+	while (now_ms() < until) {
+		pump(&p);
+		int fd = accept(p.lfd, NULL, NULL);
+		assert_true(fd < 0);
+	}
+	ip_addr nobody;
+	assert_true(ip_parse("127.0.0.9", &nobody));
+	assert_int_equal(bgp_peer_enable(p.spk, &nobody, true), -1);
+	assert_int_equal(bgp_peer_enable(p.spk, &peer_addr, true), 0);
+	accept_peer(&p);
+	handshake(&p, &announced);
+	assert_int_equal(announced, 2);
+	bgp_speaker_peers(p.spk, &st, 1);
+	assert_false(st.shutdown);
+
+	/* then the speaker shuts down: CEASE/Administrative Shutdown, then EOF */
 	bgp_speaker_free(p.spk);
 	while ((t = next_msg(&p)) == BGP_MSG_KEEPALIVE)
 		;
@@ -260,10 +291,49 @@ static void test_speaker_session_replay(void **state)
 	event_base_free(p.base);
 }
 
+/* The FlowSpec API without a session: what it refuses, and that the RIB-out counts rules. */
+static void test_speaker_flow_api(void **state)
+{
+	(void)state;
+	struct event_base *base = event_base_new();
+	struct bgp_config cfg;
+	bgp_config_defaults(&cfg);
+	cfg.local_as = 65001;
+	cfg.router_id = 0x7f000001;
+	assert_int_equal(cfg.graceful_restart_s, 120);
+	char err[128];
+	struct bgp_speaker *spk = bgp_speaker_new(base, &cfg, err, sizeof err);
+	assert_non_null(spk);
+
+	struct fs_rule r, empty;
+	struct fs_actions a;
+	struct fs_err fe;
+	assert_true(fs_text_parse("destination 192.0.2.1/32; protocol udp then discard", &r, &a, &fe));
+	assert_int_equal(bgp_announce_flow(spk, &r, &a, &fe), 0);
+	assert_int_equal(bgp_announce_flow(spk, &r, &a, NULL), 0); /* unchanged */
+	assert_int_equal(bgp_flow_count(spk), 1);
+	fs_rule_init(&empty, FS_AFI_IPV4);
+	fe.msg[0] = '\0';
+	assert_int_equal(bgp_announce_flow(spk, &empty, &a, &fe), -1); /* a rule that matches nothing */
+	assert_true(fe.msg[0] != '\0');
+	a.dscp = 64;
+	a.present |= FS_ACT_MARK;
+	assert_int_equal(bgp_announce_flow(spk, &r, &a, &fe), -1); /* DSCP out of range */
+	assert_int_equal(bgp_withdraw_flow(spk, &r), 0);
+	assert_int_equal(bgp_withdraw_flow(spk, &r), -1);
+	assert_int_equal(bgp_flow_count(spk), 0);
+
+	cfg.graceful_restart_s = 4096; /* more than 12 bits */
+	assert_null(bgp_speaker_new(base, &cfg, err, sizeof err));
+	bgp_speaker_free(spk);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_speaker_session_replay),
+		cmocka_unit_test(test_speaker_flow_api),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
