@@ -141,9 +141,17 @@ static const struct ckey blackhole_keys[] = {
 	END,
 };
 
+static const struct ckey flowspec_keys[] = {
+	INT("rate_limit_mbps", struct conf_mitigation, flowspec_rate_limit_mbps, 0, 1000000),
+	INT("max_rules", struct conf_mitigation, flowspec_max_rules, 1, 100000),
+	DUR("escalate_after", struct conf_mitigation, flowspec_escalate_after_s, 1, DAY),
+	END,
+};
+
 static const struct ckey mitigation_keys[] = {
 	ENUM("action", struct conf_mitigation, action, action_names),
 	{.name = "blackhole", .type = K_MAP, .sub = blackhole_keys},
+	{.name = "flowspec", .type = K_MAP, .sub = flowspec_keys},
 	INT("max_bans", struct conf_mitigation, max_bans, 1, 1u << 24),
 	BOOL("dry_run", struct conf_mitigation, dry_run),
 	INT("max_bans_per_minute", struct conf_mitigation, max_bans_per_minute, 0, 1u << 16),
@@ -313,6 +321,8 @@ void conf_defaults(struct rampart_conf *c)
 
 	c->mitigation.action = DET_MIT_BLACKHOLE;
 	c->mitigation.max_bans = 1000;
+	c->mitigation.flowspec_max_rules = 1000;
+	c->mitigation.flowspec_escalate_after_s = 60;
 	c->actions.notify_timeout_s = 30;
 	c->actions.notify_max_running = 8;
 	c->actions.webhook_timeout_s = 5;

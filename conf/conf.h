@@ -51,6 +51,11 @@ struct conf_mitigation {
 	uint32_t max_bans_per_minute; /* new detected bans per 60 s; 0 = no cap (det_config's) */
 	ip_prefix *own_addresses;     /* never banned (det_config.own points at the same list) */
 	size_t n_own_addresses;
+	/* FlowSpec mitigation (action flowspec or flowspec-then-blackhole) */
+	uint32_t flowspec_rate_limit_mbps; /* 0 = discard the matched traffic (traffic-rate 0) */
+	uint32_t flowspec_max_rules;       /* rules at once; past it attacks are blackholed. Default 1000 */
+	uint32_t flowspec_escalate_after_s; /* flowspec-then-blackhole: blackhole too when still over
+					     * the threshold this long after the rule. Default 60 */
 };
 
 /* Actions beside BGP. */

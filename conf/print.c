@@ -174,6 +174,8 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 		kaddr(f, 4, "next_hop_ipv6", &m->next_hop_ipv6);
 	fprintf(f, "  max_bans: %u\n  dry_run: %s\n", m->max_bans, m->dry_run ? "true" : "false");
 	fprintf(f, "  max_bans_per_minute: %u\n", m->max_bans_per_minute);
+	fprintf(f, "  flowspec:\n    rate_limit_mbps: %u\n    max_rules: %u\n    escalate_after: %u\n",
+		m->flowspec_rate_limit_mbps, m->flowspec_max_rules, m->flowspec_escalate_after_s);
 	prefixes(f, 2, "own_addresses", m->own_addresses, m->n_own_addresses);
 
 	if (c->bgp_enabled) {

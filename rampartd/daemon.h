@@ -17,6 +17,7 @@
 #include "../capture/flows.h"
 #include "../conf/conf.h"
 #include "../detect/det.h"
+#include "../flowspec/fs.h"
 #include "../lib/spsc.h"
 #include "../storage/st.h"
 
@@ -27,6 +28,7 @@ struct rd_control;
 struct rd_routes;
 struct rd_exa;
 struct rd_http;
+struct rd_flowmit;
 struct rd_notify;
 struct rd_webhook;
 
@@ -42,6 +44,7 @@ struct rampart {
 	struct st_writer *storage;
 	struct rd_control *control;
 	struct rd_http *http;          /* NULL when api.http is "" */
+	struct rd_flowmit *flowmit;    /* FlowSpec mitigation: the rules out per attack */
 	struct rd_notify *notify;     /* NULL when no actions.notify_script */
 	struct rd_webhook *webhook;   /* NULL when no actions.webhook_url */
 
@@ -191,6 +194,23 @@ int rd_command(struct rampart *rp, const char *line, struct evbuffer *out);
 
 struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, size_t errlen);
 void rd_http_free(struct rd_http *h);
+
+/* ---- FlowSpec mitigation (flowmit.c) ----------------------------------------------------- */
+
+struct rd_flowmit *rd_flowmit_new(struct rampart *rp);
+void rd_flowmit_free(struct rd_flowmit *f);
+/* The rule for ev's attack goes out (escalate: flowspec-then-blackhole); false when it cannot
+ * (rule cap, target outside the monitored networks, the speaker refused): blackhole instead. */
+bool rd_flowmit_ban(struct rd_flowmit *f, const struct det_event *ev, bool escalate);
+/* Withdraws ev's attack's rule (and its escalation blackhole); false when it had no rule. */
+bool rd_flowmit_unban(struct rd_flowmit *f, const struct det_event *ev);
+/* After each engine tick: narrows rules to the attacks' fingerprints, escalates. */
+void rd_flowmit_tick(struct rd_flowmit *f);
+size_t rd_flowmit_count(const struct rd_flowmit *f);
+/* The narrowest rule for an attack on target in direction dir with fingerprint fp; returns how
+ * many components beside the prefix it has. */
+int rd_flow_rule_for_attack(const ip_prefix *target, enum det_direction dir, const struct det_fingerprint *fp,
+			    struct fs_rule *r);
 
 /* The capture clock now: the last tick's time. */
 uint64_t rd_now_ns(const struct rampart *rp);

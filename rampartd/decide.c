@@ -1,4 +1,5 @@
-/* Decisions: what a detection event becomes. A ban is a blackhole route (RFC 7999) announced to
+/* Decisions: what a detection event becomes. A ban is a blackhole route (RFC 7999) or a FlowSpec
+ * rule (flowmit.c), per the hostgroup's mitigation, announced to
  * every BGP peer, or only logged in dry-run mode or when no BGP is configured; every event is a
  * row in attack_events and a log line. */
 #include <inttypes.h>
@@ -31,8 +32,16 @@ static const char *trigger_name(const struct det_event *ev, char *buf, size_t le
 	return buf;
 }
 
-/* What a BAN does here, for the log and the attack_events row. */
-static const char *mitigate(struct rampart *rp, const struct det_event *ev, bool announce)
+/* The hostgroup's choice, or the global mitigation.action for groups that did not choose. */
+static enum det_mitigation mode_of(const struct rampart *rp, const struct det_event *ev)
+{
+	enum det_mitigation m = DET_MIT_DEFAULT;
+	if (ev->hostgroup >= 0 && (size_t)ev->hostgroup < rp->conf.detect.n_groups)
+		m = rp->conf.detect.groups[ev->hostgroup].mitigation;
+	return m == DET_MIT_DEFAULT ? rp->conf.mitigation.action : m;
+}
+
+static const char *blackhole(struct rampart *rp, const struct det_event *ev, bool announce)
 {
 	char pfx[IP_PREFIX_STRLEN];
 	ip_prefix_format(&ev->target, pfx);
@@ -57,6 +66,26 @@ static const char *mitigate(struct rampart *rp, const struct det_event *ev, bool
 		rp->withdrawn++;
 	}
 	return "blackhole";
+}
+
+/* What a BAN or UNBAN does here, for the log and the attack_events row. */
+static const char *mitigate(struct rampart *rp, const struct det_event *ev, bool announce)
+{
+	bool live = rp->bgp && !rp->conf.mitigation.dry_run;
+	if (announce) {
+		enum det_mitigation m = mode_of(rp, ev);
+		if ((m == DET_MIT_FLOWSPEC || m == DET_MIT_FLOWSPEC_THEN_BLACKHOLE) && rp->flowmit &&
+		    rd_flowmit_ban(rp->flowmit, ev, m == DET_MIT_FLOWSPEC_THEN_BLACKHOLE)) {
+			rp->announced += live;
+			return live ? "flowspec" : rp->bgp ? "dry-run" : "none";
+		}
+		return blackhole(rp, ev, true);
+	}
+	if (rp->flowmit && rd_flowmit_unban(rp->flowmit, ev)) {
+		rp->withdrawn += live;
+		return live ? "flowspec" : rp->bgp ? "dry-run" : "none";
+	}
+	return blackhole(rp, ev, false);
 }
 
 void rd_decide(void *ctx, const struct det_event *ev)

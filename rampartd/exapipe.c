@@ -88,17 +88,50 @@ static int check_neighbors(struct rampart *rp, const struct bgp_exa_cmd *c, stru
 	return 0;
 }
 
-/* The attributes bgp.h can send; anything else the line asked for is refused rather than
- * silently dropped. */
-static int sendable(const struct bgp_exa_attrs *a, struct evbuffer *out)
+/* Copies what the line asked for into the attributes bgp.h sends; what the speaker cannot send
+ * (AS_PATH prepends, origin other than IGP, ATOMIC_AGGREGATE, more communities than it carries)
+ * is refused rather than silently dropped. */
+static int sendable(const struct bgp_exa_attrs *a, struct bgp_route_attrs *out, struct evbuffer *out_text)
 {
-	const char *what = a->n_large ? "large-community" : a->n_extended ? "extended-community"
-			 : a->n_as_path ? "as-path" : a->atomic_aggregate ? "atomic-aggregate"
-			 : (a->has_origin && a->origin != BGP_EXA_ORIGIN_IGP) ? "origin other than igp" : NULL;
-	if (!what)
+	*out = a->attrs;
+	const char *what = a->n_as_path ? "as-path" : a->atomic_aggregate ? "atomic-aggregate"
+			 : (a->has_origin && a->origin != BGP_EXA_ORIGIN_IGP) ? "origin other than igp"
+			 : a->n_large > BGP_MAX_LARGE_COMMUNITIES ? "more large communities than the speaker carries"
+			 : a->n_extended > BGP_MAX_EXT_COMMUNITIES ? "more extended communities than the speaker carries"
+			 : NULL;
+	if (what) {
+		evbuffer_add_printf(out_text, "%s is parsed but the speaker cannot send it yet\n", what);
+		return -1;
+	}
+	for (size_t i = 0; i < a->n_large; i++) {
+		out->large_communities[i][0] = a->large[i].global;
+		out->large_communities[i][1] = a->large[i].local1;
+		out->large_communities[i][2] = a->large[i].local2;
+	}
+	out->n_large_communities = a->n_large;
+	for (size_t i = 0; i < a->n_extended; i++)
+		for (int k = 0; k < 8; k++)
+			out->ext_communities[i][k] = (uint8_t)(a->extended[i] >> (56 - 8 * k));
+	out->n_ext_communities = a->n_extended;
+	return 0;
+}
+
+static int run_flow(struct rampart *rp, const struct bgp_exa_cmd *c, struct evbuffer *out)
+{
+	if (!rp->bgp) {
+		evbuffer_add_printf(out, "no bgp section: there is no speaker to announce the rule\n");
+		return -1;
+	}
+	if (c->verb == BGP_EXA_WITHDRAW) {
+		bgp_withdraw_flow(rp->bgp, &c->flow); /* idempotent, like ExaBGP */
 		return 0;
-	evbuffer_add_printf(out, "%s is parsed but the speaker cannot send it yet\n", what);
-	return -1;
+	}
+	struct fs_err err = {{0}};
+	if (bgp_announce_flow(rp->bgp, &c->flow, &c->flow_actions, &err) != 0) {
+		evbuffer_add_printf(out, "flow route refused: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
 }
 
 static int run(struct rampart *rp, enum rd_route_src src, const struct bgp_exa_cmd *c, struct evbuffer *out)
@@ -109,9 +142,7 @@ static int run(struct rampart *rp, enum rd_route_src src, const struct bgp_exa_c
 	case BGP_EXA_EOR:
 		return 0; /* the speaker sends End-of-RIB itself after each replay */
 	case BGP_EXA_FLOW:
-		evbuffer_add_printf(out, "flowspec announce not available yet (the rule parsed; the speaker has no "
-					 "FlowSpec API in this build)\n");
-		return -1;
+		return run_flow(rp, c, out);
 	case BGP_EXA_ROUTE:
 		break;
 	}
@@ -121,10 +152,11 @@ static int run(struct rampart *rp, enum rd_route_src src, const struct bgp_exa_c
 			rd_route_del(rp, src, &c->nlri[i]);
 		return 0;
 	}
-	if (sendable(&c->a, out) != 0)
+	struct bgp_route_attrs attrs;
+	if (sendable(&c->a, &attrs, out) != 0)
 		return -1;
 	for (size_t i = 0; i < c->n_nlri; i++)
-		if (rd_route_add(rp, src, &c->nlri[i], &c->a.attrs) != 0) {
+		if (rd_route_add(rp, src, &c->nlri[i], &attrs) != 0) {
 			char p[IP_PREFIX_STRLEN];
 			evbuffer_add_printf(out, "announce %s failed (out of memory or refused by the speaker)\n",
 					    ip_prefix_format(&c->nlri[i], p));

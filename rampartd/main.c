@@ -80,15 +80,32 @@ static void announce_plan(const struct rampart *rp, const char *pcap)
 	else
 		log_info("mitigation: bans are announced as blackholes (65535:666, no-export) to %zu BGP peer(s)",
 			 c->bgp.n_peers);
-	for (size_t i = 0; i < c->detect.n_groups; i++)
-		if (c->detect.groups[i].mitigation == DET_MIT_FLOWSPEC ||
-		    c->detect.groups[i].mitigation == DET_MIT_FLOWSPEC_THEN_BLACKHOLE ||
-		    (i == 0 && c->mitigation.action != DET_MIT_BLACKHOLE))
-			log_warn("hostgroup %s: FlowSpec mitigation is not in this build yet; it is mitigated "
-				 "with blackholes", c->detect.groups[i].name);
+	static const char *const mode[] = {[DET_MIT_BLACKHOLE] = "blackhole", [DET_MIT_FLOWSPEC] = "flowspec",
+					   [DET_MIT_FLOWSPEC_THEN_BLACKHOLE] = "flowspec, then blackhole if it goes on"};
+	for (size_t i = 0; i < c->detect.n_groups; i++) {
+		enum det_mitigation m = c->detect.groups[i].mitigation;
+		if (m == DET_MIT_DEFAULT)
+			m = c->mitigation.action;
+		log_info("hostgroup %s: mitigation %s", c->detect.groups[i].name, mode[m]);
+	}
+	if (rp->flowmit)
+		log_info("flowspec: %s matched traffic; at most %u rules, then blackholes",
+			 c->mitigation.flowspec_rate_limit_mbps ? "rate-limits" : "discards",
+			 c->mitigation.flowspec_max_rules);
 	log_info("control: %s (rampartctl -s %s help)", c->api.socket, c->api.socket);
 	if (rp->http)
 		log_info("http: JSON API, /metrics and a live page on http://%s/", c->api.http);
+}
+
+static bool uses_flowspec(const struct rampart_conf *c)
+{
+	if (c->mitigation.action != DET_MIT_BLACKHOLE)
+		return true;
+	for (size_t i = 0; i < c->detect.n_groups; i++)
+		if (c->detect.groups[i].mitigation == DET_MIT_FLOWSPEC ||
+		    c->detect.groups[i].mitigation == DET_MIT_FLOWSPEC_THEN_BLACKHOLE)
+			return true;
+	return false;
 }
 
 static void teardown(struct rampart *rp)
@@ -116,6 +133,8 @@ static void teardown(struct rampart *rp)
 	rd_control_free(rp->control);
 	rd_routes_free(rp->routes);
 	rd_http_free(rp->http);
+	rd_flowmit_free(rp->flowmit);
+	rp->flowmit = NULL;
 	rd_notify_free(rp->notify); /* after the last tick: its unbans are notified too */
 	rp->notify = NULL;
 	rd_webhook_free(rp->webhook);
@@ -254,6 +273,10 @@ int main(int argc, char **argv)
 	rp.control = rd_control_new(&rp, rp.conf.api.socket, err, sizeof err);
 	if (!rp.control) {
 		log_err("%s", err);
+		goto out;
+	}
+	if (uses_flowspec(&rp.conf) && !(rp.flowmit = rd_flowmit_new(&rp))) {
+		log_err("flowspec: out of memory");
 		goto out;
 	}
 	if (rp.conf.api.http[0]) {

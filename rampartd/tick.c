@@ -44,6 +44,8 @@ void rd_tick_run(struct rampart *rp)
 			if (last_of_tick && p[i].msg.tick_end_ns > rp->clock_ns) {
 				rp->clock_ns = p[i].msg.tick_end_ns;
 				det_engine_tick(rp->engine, rp->clock_ns, rd_decide, rp);
+				if (rp->flowmit)
+					rd_flowmit_tick(rp->flowmit);
 				rp->ticks++;
 			}
 		}

@@ -503,7 +503,8 @@ static void test_every_key(void **state)
 		"  udp_rcvbuf: 1048576\n"
 		"  flow_spread: 0\n"
 		"mitigation: { action: flowspec, blackhole: { next_hop_ipv4: 10.9.9.9, next_hop_ipv6: \"2001:db8::9\" },\n"
-		"              max_bans_per_minute: 9, own_addresses: [10.0.0.254/32] }\n"
+		"              max_bans_per_minute: 9, own_addresses: [10.0.0.254/32],\n"
+		"              flowspec: { rate_limit_mbps: 10, max_rules: 50, escalate_after: 2m } }\n"
 		"bgp:\n"
 		"  local_as: 4200000000\n"
 		"  router_id: 10.0.0.2\n"
@@ -536,6 +537,9 @@ static void test_every_key(void **state)
 	assert_int_equal(c.capture.flow_spread_s, 0);
 	assert_int_equal(c.mitigation.action, DET_MIT_FLOWSPEC);
 	assert_int_equal(c.mitigation.max_bans_per_minute, 9);
+	assert_int_equal(c.mitigation.flowspec_rate_limit_mbps, 10);
+	assert_int_equal(c.mitigation.flowspec_max_rules, 50);
+	assert_int_equal(c.mitigation.flowspec_escalate_after_s, 120);
 	assert_int_equal(c.mitigation.n_own_addresses, 1);
 	assert_addr(&c.mitigation.next_hop_ipv4, "10.9.9.9");
 	assert_addr(&c.mitigation.next_hop_ipv6, "2001:db8::9");

@@ -89,10 +89,10 @@ static void test_socket_lines(void **state)
 	/* errors name the token; nothing changes */
 	assert_int_equal(run(f, "announce route 192.0.2.11/32 nexthop 10.0.0.1"), -1);
 	assert_non_null(strstr(f->reply, "'nexthop': unknown attribute"));
-	assert_int_equal(run(f, "announce route 192.0.2.11/32 large-community 1:2:3"), -1);
-	assert_non_null(strstr(f->reply, "large-community is parsed but the speaker cannot send it yet"));
+	assert_int_equal(run(f, "announce route 192.0.2.11/32 as-path [ 65001 65002 ]"), -1);
+	assert_non_null(strstr(f->reply, "as-path is parsed but the speaker cannot send it yet"));
 	assert_int_equal(run(f, "announce flow route destination 192.0.2.1/32 then discard"), -1);
-	assert_non_null(strstr(f->reply, "flowspec announce not available yet"));
+	assert_non_null(strstr(f->reply, "no bgp section"));
 	assert_int_equal(run(f, "neighbor 10.0.0.9 announce route 192.0.2.11/32"), -1);
 	assert_non_null(strstr(f->reply, "neighbor 10.0.0.9 is not a configured BGP peer"));
 	assert_int_equal(run(f, "announce eor"), 0);

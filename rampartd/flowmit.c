@@ -1,0 +1,317 @@
+/* FlowSpec mitigation: an attack becomes the narrowest rule that covers it (RFC 8955/8956), so
+ * the router drops the attack and not the customer.
+ *
+ * At the ban the rule is built from what is known then (the rates' class mix: "UDP to this
+ * host"), because the ban never waits. Each tick after that, once the attack's fingerprint has
+ * counted real records, the rule is rebuilt from it ("UDP from port 123 to this host") and, when
+ * it is narrower, announced before the broad one is withdrawn, so there is no gap. With
+ * flowspec-then-blackhole, an attack still over its threshold escalate_after seconds after its
+ * rule went out gets the blackhole as well. Rules are capped (max_rules); past the cap, or for a
+ * target outside the monitored networks, the attack falls back to the blackhole. */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/log.h"
+#include "daemon.h"
+
+struct flow_entry {
+	uint64_t attack_id; /* 0 = free slot */
+	ip_prefix target;
+	enum det_direction direction;
+	struct fs_rule rule;
+	uint64_t since_ns;   /* capture clock when the rule went out */
+	bool refined;        /* built from counted records, not from rates */
+	bool escalate;       /* flowspec-then-blackhole */
+	bool blackholed;     /* escalated: the blackhole is out too */
+};
+
+struct rd_flowmit {
+	struct rampart *rp;
+	struct flow_entry *e;
+	size_t cap;
+	size_t used;
+	struct log_once cap_log;
+	struct det_ban_info *bans; /* scratch for the escalation check, max_bans long */
+	size_t max_bans;
+};
+
+/* ---- attack -> rule ---------------------------------------------------------------------- */
+
+static uint16_t amp_port(enum det_attack_kind k)
+{
+	switch (k) {
+	case DET_KIND_AMP_DNS: return 53;
+	case DET_KIND_AMP_NTP: return 123;
+	case DET_KIND_AMP_SSDP: return 1900;
+	case DET_KIND_AMP_MEMCACHED: return 11211;
+	case DET_KIND_AMP_CLDAP: return 389;
+	case DET_KIND_AMP_SNMP: return 161;
+	case DET_KIND_AMP_CHARGEN: return 19;
+	case DET_KIND_AMP_WSD: return 3702;
+	default: return 0;
+	}
+}
+
+/* The top port when it carries at least half of the attack's packets: narrow enough to name,
+ * common enough that the rule still covers most of the attack. */
+static bool dominant_port(const struct det_fp_port *top, uint8_t n, uint64_t packets, uint16_t *port)
+{
+	if (n == 0 || packets == 0 || top[0].packets * 2 < packets)
+		return false;
+	*port = top[0].port;
+	return true;
+}
+
+int rd_flow_rule_for_attack(const ip_prefix *target, enum det_direction dir, const struct det_fingerprint *fp,
+			    struct fs_rule *r)
+{
+	bool v4 = ip_is_v4(&target->addr);
+	fs_rule_init(r, v4 ? FS_AFI_IPV4 : FS_AFI_IPV6);
+	struct fs_prefix *side = dir == DET_IN ? &r->dst : &r->src;
+	side->p = *target;
+	side->offset = 0;
+	r->present |= 1u << (dir == DET_IN ? FS_DST : FS_SRC);
+
+	uint16_t port;
+	bool ports = !fp->from_rates;
+	switch (fp->kind) {
+	case DET_KIND_SYN_FLOOD:
+		fs_rule_add(r, FS_PROTO, FS_OP_EQ, 6);
+		fs_rule_add(r, FS_TCP_FLAGS, FS_OP_MATCH, FS_TCP_SYN);
+		fs_rule_add(r, FS_TCP_FLAGS, FS_OP_AND | FS_OP_NOT, FS_TCP_ACK);
+		if (ports && dominant_port(fp->dst_ports, fp->n_dst_ports, fp->packets, &port))
+			fs_rule_add(r, FS_DPORT, FS_OP_EQ, port);
+		break;
+	case DET_KIND_ACK_RST_FLOOD:
+		fs_rule_add(r, FS_PROTO, FS_OP_EQ, 6);
+		fs_rule_add(r, FS_TCP_FLAGS, 0, FS_TCP_ACK | FS_TCP_RST);
+		fs_rule_add(r, FS_TCP_FLAGS, FS_OP_AND | FS_OP_NOT, FS_TCP_SYN);
+		break;
+	case DET_KIND_TCP_FLOOD:
+		fs_rule_add(r, FS_PROTO, FS_OP_EQ, 6);
+		if (ports && dominant_port(fp->dst_ports, fp->n_dst_ports, fp->packets, &port))
+			fs_rule_add(r, FS_DPORT, FS_OP_EQ, port);
+		break;
+	case DET_KIND_UDP_FLOOD:
+		fs_rule_add(r, FS_PROTO, FS_OP_EQ, 17);
+		if (ports && dominant_port(fp->dst_ports, fp->n_dst_ports, fp->packets, &port))
+			fs_rule_add(r, FS_DPORT, FS_OP_EQ, port);
+		if (ports && dominant_port(fp->src_ports, fp->n_src_ports, fp->packets, &port))
+			fs_rule_add(r, FS_SPORT, FS_OP_EQ, port);
+		break;
+	case DET_KIND_ICMP_FLOOD:
+		fs_rule_add(r, FS_PROTO, FS_OP_EQ, v4 ? 1 : 58);
+		break;
+	case DET_KIND_FRAGMENTS:
+		/* first and later fragments alike: a flood of either is the attack */
+		fs_rule_add(r, FS_FRAGMENT, 0, FS_FRAG_ISF | FS_FRAG_FF);
+		break;
+	default:
+		if (amp_port(fp->kind)) {
+			fs_rule_add(r, FS_PROTO, FS_OP_EQ, 17);
+			fs_rule_add(r, FS_SPORT, FS_OP_EQ, amp_port(fp->kind));
+		}
+		/* unknown: the whole host, as a blackhole would, but only at routers that take the rule */
+		break;
+	}
+	/* components added = how narrow it is; a refined rule is only worth a swap if narrower */
+	int n = 0;
+	for (int t = FS_PROTO; t <= FS_TYPE_MAX; t++)
+		n += fs_rule_has(r, (enum fs_type)t);
+	return n;
+}
+
+/* ---- the table ------------------------------------------------------------------------------ */
+
+struct rd_flowmit *rd_flowmit_new(struct rampart *rp)
+{
+	struct rd_flowmit *f = calloc(1, sizeof *f);
+	if (!f)
+		return NULL;
+	f->cap = rp->conf.mitigation.flowspec_max_rules;
+	f->max_bans = rp->conf.mitigation.max_bans;
+	f->e = calloc(f->cap ? f->cap : 1, sizeof *f->e);
+	f->bans = calloc(f->max_bans ? f->max_bans : 1, sizeof *f->bans);
+	if (!f->e || !f->bans) {
+		free(f->e);
+		free(f->bans);
+		free(f);
+		return NULL;
+	}
+	f->rp = rp;
+	return f;
+}
+
+void rd_flowmit_free(struct rd_flowmit *f)
+{
+	if (!f)
+		return;
+	free(f->e);
+	free(f->bans);
+	free(f);
+}
+
+static struct flow_entry *find(struct rd_flowmit *f, uint64_t attack_id)
+{
+	for (size_t i = 0; i < f->cap; i++)
+		if (f->e[i].attack_id == attack_id)
+			return &f->e[i];
+	return NULL;
+}
+
+static void actions(const struct rampart *rp, struct fs_actions *a)
+{
+	memset(a, 0, sizeof *a);
+	a->present = FS_ACT_RATE;
+	/* traffic-rate is bytes per second; 0 discards */
+	a->rate = (float)((double)rp->conf.mitigation.flowspec_rate_limit_mbps * 1e6 / 8);
+}
+
+static bool announce(struct rampart *rp, const struct fs_rule *r)
+{
+	char text[512];
+	struct fs_actions a;
+	actions(rp, &a);
+	fs_text_format(r, &a, text, sizeof text);
+	if (rp->conf.mitigation.dry_run || !rp->bgp) {
+		log_info("%s: would announce flowspec rule: %s", rp->bgp ? "dry run" : "no BGP configured", text);
+		return true;
+	}
+	struct fs_err err = {{0}};
+	if (bgp_announce_flow(rp->bgp, r, &a, &err) != 0) {
+		log_err("flowspec rule %s: not announced: %s", text, err.msg);
+		return false;
+	}
+	log_info("flowspec rule announced: %s", text);
+	return true;
+}
+
+static void withdraw(struct rampart *rp, const struct fs_rule *r)
+{
+	char text[512];
+	fs_text_format(r, NULL, text, sizeof text);
+	if (rp->conf.mitigation.dry_run || !rp->bgp) {
+		log_info("%s: would withdraw flowspec rule: %s", rp->bgp ? "dry run" : "no BGP configured", text);
+		return;
+	}
+	if (bgp_withdraw_flow(rp->bgp, r) != 0)
+		log_warn("flowspec rule %s: was not announced", text);
+	else
+		log_info("flowspec rule withdrawn: %s", text);
+}
+
+/* The rule for ev's attack goes out; false when it cannot (cap, target not monitored, the
+ * speaker refused), and the caller blackholes instead. */
+bool rd_flowmit_ban(struct rd_flowmit *f, const struct det_event *ev, bool escalate)
+{
+	struct rampart *rp = f->rp;
+	char pfx[IP_PREFIX_STRLEN];
+	ip_prefix_format(&ev->target, pfx);
+	if (det_networks_lookup(rp->networks, &ev->target.addr) < 0) {
+		log_warn("attack %" PRIu64 ": no flowspec rule for %s: not in the monitored networks", ev->attack_id, pfx);
+		return false;
+	}
+	if (f->used >= f->cap) {
+		log_once(&f->cap_log, "attack %" PRIu64 ": flowspec rule cap (mitigation.flowspec.max_rules %zu) "
+				 "reached: %s is blackholed instead", ev->attack_id, f->cap, pfx);
+		return false;
+	}
+	struct det_fingerprint fp;
+	if (det_engine_fingerprint(rp->engine, ev->attack_id, &fp) != 0) {
+		memset(&fp, 0, sizeof fp);
+		fp.from_rates = true;
+	}
+	struct flow_entry *e = find(f, 0);
+	rd_flow_rule_for_attack(&ev->target, ev->direction, &fp, &e->rule);
+	if (!announce(rp, &e->rule))
+		return false;
+	e->attack_id = ev->attack_id;
+	e->target = ev->target;
+	e->direction = ev->direction;
+	e->since_ns = ev->time_ns;
+	e->refined = !fp.from_rates;
+	e->escalate = escalate;
+	e->blackholed = false;
+	f->used++;
+	return true;
+}
+
+/* Withdraws the attack's rule (and its escalation blackhole); false when it had none. */
+bool rd_flowmit_unban(struct rd_flowmit *f, const struct det_event *ev)
+{
+	struct flow_entry *e = find(f, ev->attack_id);
+	if (!e)
+		return false;
+	withdraw(f->rp, &e->rule);
+	if (e->blackholed && f->rp->bgp && !f->rp->conf.mitigation.dry_run)
+		rd_route_del(f->rp, RD_SRC_DETECT, &e->target);
+	memset(e, 0, sizeof *e);
+	f->used--;
+	return true;
+}
+
+static bool still_over(const struct det_ban_info *b)
+{
+	return b->rates.v[b->direction][b->trigger_class][b->trigger_metric] > b->trigger_limit;
+}
+
+static const struct det_ban_info *ban_of(const struct det_ban_info *bans, size_t n, uint64_t attack_id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (bans[i].attack_id == attack_id)
+			return &bans[i];
+	return NULL;
+}
+
+void rd_flowmit_tick(struct rd_flowmit *f)
+{
+	struct rampart *rp = f->rp;
+	if (!f->used)
+		return;
+	uint64_t now = rd_now_ns(rp);
+	size_t n_bans = SIZE_MAX; /* fetched when the first escalation check needs it */
+	for (size_t i = 0; i < f->cap; i++) {
+		struct flow_entry *e = &f->e[i];
+		if (!e->attack_id)
+			continue;
+		struct det_fingerprint fp;
+		if (!e->refined && det_engine_fingerprint(rp->engine, e->attack_id, &fp) == 0 && !fp.from_rates &&
+		    fp.packets > 0) {
+			struct fs_rule narrower;
+			rd_flow_rule_for_attack(&e->target, e->direction, &fp, &narrower);
+			e->refined = true;
+			if (!fs_rule_equal(&narrower, &e->rule) && announce(rp, &narrower)) {
+				withdraw(rp, &e->rule); /* make before break */
+				e->rule = narrower;
+				log_info("attack %" PRIu64 ": flowspec rule narrowed to the attack's fingerprint (%s)",
+					 e->attack_id, det_attack_kind_name(fp.kind));
+			}
+		}
+		uint64_t after = (uint64_t)rp->conf.mitigation.flowspec_escalate_after_s * 1000000000ull;
+		if (e->escalate && !e->blackholed && now >= e->since_ns + after) {
+			if (n_bans == SIZE_MAX) {
+				n_bans = det_engine_bans(rp->engine, f->bans, f->max_bans);
+				if (n_bans > f->max_bans)
+					n_bans = f->max_bans;
+			}
+			const struct det_ban_info *b = ban_of(f->bans, n_bans, e->attack_id);
+			if (b && still_over(b)) {
+				char pfx[IP_PREFIX_STRLEN];
+				log_warn("attack %" PRIu64 ": %s still over its threshold %u s after the flowspec rule: "
+					 "blackholing it too", e->attack_id, ip_prefix_format(&e->target, pfx),
+					 rp->conf.mitigation.flowspec_escalate_after_s);
+				if (rp->bgp && !rp->conf.mitigation.dry_run && rd_route_add(rp, RD_SRC_DETECT, &e->target, NULL) == 0)
+					rp->announced++;
+				e->blackholed = true;
+			}
+		}
+	}
+}
+
+size_t rd_flowmit_count(const struct rd_flowmit *f)
+{
+	return f ? f->used : 0;
+}

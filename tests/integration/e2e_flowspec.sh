@@ -1,0 +1,108 @@
+#!/bin/bash
+# FlowSpec mitigation end to end: the shared mirror capture is replayed through rampartd with
+# mitigation.action flowspec, peering with BIRD 2 (flow4 and flow6 tables) in namespace rf_rt.
+# Each victim must get the rule that matches its attack (README of the data) and nothing else:
+# NTP amplification -> UDP from port 123, SYN flood -> TCP SYN without ACK to port 80, ICMP
+# flood -> ICMP, fragments -> fragments, the IPv6 UDP flood -> UDP to port 53; no rule for a
+# background host, no blackhole route. Then an operator's ExaBGP flow line through rampartctl
+# reaches BIRD and is withdrawn again.
+set -u
+. "$(dirname "$0")/../lib/rampart.sh"
+. "$REPO/interop/lib.sh"
+need_data
+need_binaries
+command -v bird >/dev/null || die "bird (BIRD 2) is not installed: make deps"
+
+W=$LIB_TMP
+netns_pair rf_rd rf_rt "10.76.0.1/24" "10.76.0.2/24" || die "cannot create the namespaces"
+mkdir -p "$W/bird"
+cat >"$W/bird/bird.conf" <<CONF
+router id 10.76.0.2;
+log "$W/bird/bird.log" all;
+protocol device { }
+flow4 table fl4;
+flow6 table fl6;
+protocol bgp rampart {
+	local 10.76.0.2 as 65002;
+	neighbor 10.76.0.1 as 65001;
+	hold time 30;
+	ipv4 { import all; export none; };
+	flow4 { table fl4; import all; export none; };
+	flow6 { table fl6; import all; export none; };
+}
+CONF
+bird_start rf_rt "$W/bird" "$W/bird/bird.conf" || die "BIRD did not start"
+
+SOCK=$W/rampart.sock
+cat >"$W/rampart.yaml" <<CONF
+networks: [192.0.2.0/24, "2001:db8:10::/48"]
+thresholds:
+  incoming: { pps: 500 }
+detection:
+  ban_time: 3600
+capture:
+  pcap:
+    interfaces: []
+mitigation:
+  action: flowspec
+bgp:
+  local_as: 65001
+  router_id: 10.76.0.1
+  connect_retry: 1
+  peers:
+    - address: 10.76.0.2
+      remote_as: 65002
+      families: [ipv4-unicast, ipv4-flowspec, ipv6-flowspec]
+      local_address: 10.76.0.1
+storage:
+  dir: $W/data
+api:
+  socket: $SOCK
+  http: ""
+CONF
+"$RAMPARTD" -c "$W/rampart.yaml" --check-config || die "the test configuration does not validate"
+ip netns exec rf_rd "$RAMPARTD" -c "$W/rampart.yaml" --pcap "$DATA/mirror-attack-mix.pcap" >"$W/rampartd.log" 2>&1 &
+RD_PID=$!
+lib_on_exit "kill -9 $RD_PID"
+
+flows() { birdc_in rf_rt "$W/bird" show route table fl4 all; birdc_in rf_rt "$W/bird" show route table fl6 all; }
+rule_lines() { flows | grep -E '^flow[46] \{'; }
+has_rule() { rule_lines | grep -qF "$1"; }
+five_rules() { [ "$(rule_lines | wc -l)" -eq 5 ]; }
+
+check "session established" wait_for 20 sh -c \
+	"ip netns exec rf_rt birdc -s '$W/bird/bird.ctl' show protocols | grep -qE '^rampart .*Established'"
+check "five rules, one per victim" wait_for 20 five_rules
+wait_for 5 has_rule "flow6 { dst 2001:db8:10::53/128; next header 17; dport 53; }"
+flows >"$W/flows.txt"
+rule_lines
+check "NTP amplification: UDP from port 123 to 192.0.2.10" has_rule "flow4 { dst 192.0.2.10/32; proto 17; sport 123; }"
+check "SYN flood: TCP SYN without ACK to 192.0.2.20 port 80" \
+	sh -c "grep -F 'flow4 { dst 192.0.2.20/32; proto 6; dport 80; tcp flags 0x2/0x2 && 0x0/0x10; }' '$W/flows.txt' >/dev/null"
+check "ICMP flood: ICMP to 192.0.2.30" has_rule "flow4 { dst 192.0.2.30/32; proto 1; }"
+check "fragment flood: fragments to 192.0.2.40" sh -c "grep -E '^flow4 \\{ dst 192.0.2.40/32; fragment ' '$W/flows.txt' >/dev/null"
+check "IPv6 UDP flood: UDP to 2001:db8:10::53 port 53" has_rule "flow6 { dst 2001:db8:10::53/128; next header 17; dport 53; }"
+check "every rule discards (traffic-rate 0)" sh -c \
+	"[ \$(grep -c 'BGP.ext_community: (generic, 0x80060000, 0x0)' '$W/flows.txt') -eq 5 ]"
+check "no rule for a background host" sh -c "! grep -E 'dst 192\\.0\\.2\\.1[0-4][0-9]/32' '$W/flows.txt'"
+check "no blackhole route" sh -c "! ip netns exec rf_rt birdc -s '$W/bird/bird.ctl' show route table master4 | grep -q '/32'"
+check "the narrowing was logged" grep -q "flowspec rule narrowed" "$W/rampartd.log"
+
+# An operator's ExaBGP line, through the control socket
+ctl() { ip netns exec rf_rd "$RAMPARTCTL" -s "$SOCK" "$@"; }
+check "ExaBGP flow line accepted" ctl "announce flow route { match { destination 192.0.2.99/32; protocol tcp; destination-port 22; } then { discard; } }"
+check "ExaBGP flow rule in BIRD" wait_for 10 has_rule "flow4 { dst 192.0.2.99/32; proto 6; dport 22; }"
+check "ExaBGP flow withdraw accepted" ctl "withdraw flow route { match { destination 192.0.2.99/32; protocol tcp; destination-port 22; } then { discard; } }"
+check "ExaBGP flow rule gone" wait_for 10 sh -c "! ip netns exec rf_rt birdc -s '$W/bird/bird.ctl' show route table fl4 | grep -q '192.0.2.99'"
+
+# An unban withdraws the attack's rule
+check "manual unban of the NTP victim" ctl unban 192.0.2.10
+check "its rule is withdrawn" wait_for 10 sh -c "! ip netns exec rf_rt birdc -s '$W/bird/bird.ctl' show route table fl4 | grep -q 'dst 192.0.2.10/32'"
+
+kill -TERM $RD_PID
+for _ in $(seq 50); do kill -0 $RD_PID 2>/dev/null || break; sleep 0.2; done
+wait $RD_PID; rc=$?
+check "rampartd exits 0 on SIGTERM" test $rc -eq 0
+if ! lib_summary; then
+	cat "$W/flows.txt"; grep -E "flowspec|error|warn" "$W/rampartd.log" | tail -30; exit 1
+fi
