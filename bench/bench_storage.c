@@ -259,7 +259,8 @@ int main(int argc, char **argv)
 	struct st_stats s;
 	for (;;) {
 		st_writer_stats(w, &s);
-		if (s.flows_written >= s.flows_queued + prior_flows && s.events_written >= s.events_queued + prior_events)
+		if (s.flows_written + s.flows_spool_dropped >= s.flows_queued + prior_flows &&
+		    s.events_written + s.events_spool_dropped >= s.events_queued + prior_events)
 			break;
 		if (now_s() - t_pushed > wait_s)
 			break;

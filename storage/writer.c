@@ -12,7 +12,7 @@
  * With ClickHouse: a batch whose post fails goes to the disk spool (spool.c) at once, and the
  * writer keeps draining the rings, so memory stays what st_writer_new allocated and the rings
  * never back up. While ClickHouse is down, new batches go straight to the spool and a probe
- * (SELECT 1, backoff 100 ms doubling to 2 s) watches for its return. Once it answers, live
+ * (SELECT 1, backoff 100 ms doubling to 500 ms) watches for its return. Once it answers, live
  * batches are posted as before and, between them, one spooled batch per pass is replayed,
  * oldest first. A batch whose post had an unknown outcome (timeout, reset, error status) is
  * looked up in the ledger first and skipped when ClickHouse already has it: no duplicates.
@@ -37,6 +37,9 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 #define STOP_RETRY_MS 10000
+/* SELECT 1 while ClickHouse is down: cheap, and every probe interval is rows spooled (or, past
+ * the budget, dropped) after it is back */
+#define PROBE_MAX_MS 500
 #define RETENTION_EVERY_MS (3600 * 1000)
 /* Events are rare and a row is ~300 bytes: smaller ring and batch than for flows. */
 #define EVENT_QUEUE_MAX 16384
@@ -330,8 +333,8 @@ static void went_down(struct st_writer *w, uint64_t now, const char *err)
 		atomic_store_explicit(&w->down_pub, true, memory_order_relaxed);
 	}
 	w->probe_backoff_ms = w->probe_backoff_ms ? w->probe_backoff_ms * 2 : BACKOFF_MIN_MS;
-	if (w->probe_backoff_ms > BACKOFF_MAX_MS)
-		w->probe_backoff_ms = BACKOFF_MAX_MS;
+	if (w->probe_backoff_ms > PROBE_MAX_MS)
+		w->probe_backoff_ms = PROBE_MAX_MS;
 	w->probe_ms = now + w->probe_backoff_ms;
 }
 
