@@ -240,6 +240,7 @@ static const struct ckey storage_keys[] = {
 	STR("spool_dir", struct st_config, spool_dir, 0),
 	INT("spool_max_bytes", struct st_config, spool_max_bytes, 1u << 20, 1ull << 50),
 	INT("retention_days", struct st_config, retention_days, 0, 36500),
+	INT("posts_in_flight", struct st_config, posts_in_flight, 1, 4),
 	END,
 };
 
@@ -306,6 +307,7 @@ void conf_defaults(struct rampart_conf *c)
 	c->storage.batch_ms = 1000;
 	c->storage.queue_rows = 262144;
 	c->storage.spool_max_bytes = 1ull << 30; /* spool_dir "" = DIR/spool; retention_days 0 = keep */
+	c->storage.posts_in_flight = 3;
 
 	snprintf(c->api.socket, sizeof c->api.socket, "/run/rampart/rampart.sock");
 	snprintf(c->api.http, sizeof c->api.http, "127.0.0.1:8080");

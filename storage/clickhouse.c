@@ -24,8 +24,19 @@
 #define PROBE_TIMEOUT_MS 1000L
 #define ANSWER_MAX 512
 
+/* One INSERT in flight on the multi handle; its own easy handle and answer. */
+struct slot {
+	CURL *easy;
+	bool busy;
+	char answer[ANSWER_MAX];
+	size_t answer_len;
+};
+
 struct st_ch {
 	CURL *curl;
+	CURLM *multi;
+	struct slot slot[ST_CH_MAX_INFLIGHT];
+	unsigned busy;
 	struct curl_slist *headers;
 	char url[300];                      /* base, no trailing slash */
 	char insert_url[ST_NTABLES][600];   /* base + "/?query=INSERT ..." escaped */
@@ -37,16 +48,40 @@ struct st_ch {
 };
 
 /* Keeps the start of the answer (an error text or a query's result), drops the rest. */
+static size_t keep(char *answer, size_t *answer_len, const char *data, size_t n)
+{
+	size_t room = ANSWER_MAX - 1 - *answer_len;
+	size_t take = n < room ? n : room;
+	memcpy(answer + *answer_len, data, take);
+	*answer_len += take;
+	answer[*answer_len] = '\0';
+	return n;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct st_ch *c = arg;
-	size_t n = size * nmemb;
-	size_t room = sizeof c->answer - 1 - c->answer_len;
-	size_t take = n < room ? n : room;
-	memcpy(c->answer + c->answer_len, data, take);
-	c->answer_len += take;
-	c->answer[c->answer_len] = '\0';
-	return n;
+	return keep(c->answer, &c->answer_len, data, size * nmemb);
+}
+
+static size_t on_slot_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct slot *s = arg;
+	return keep(s->answer, &s->answer_len, data, size * nmemb);
+}
+
+/* Options every handle shares: headers, timeouts, authentication. */
+static void setup(CURL *h, struct st_ch *c, const struct st_config *cfg)
+{
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	if (cfg->user[0]) {
+		curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+		curl_easy_setopt(h, CURLOPT_USERNAME, cfg->user);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, cfg->password);
+	}
 }
 
 struct st_ch *st_ch_new(const struct st_config *cfg, char *err, size_t errlen)
@@ -85,17 +120,28 @@ struct st_ch *st_ch_new(const struct st_config *cfg, char *err, size_t errlen)
 	/* no "Expect: 100-continue": it costs a round trip per insert and 18.16 gains nothing */
 	c->headers = curl_slist_append(NULL, "Expect:");
 	c->headers = curl_slist_append(c->headers, "Content-Type: application/octet-stream");
-	CURL *h = c->curl;
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(h, CURLOPT_POST, 1L);
-	if (cfg->user[0]) {
-		curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-		curl_easy_setopt(h, CURLOPT_USERNAME, cfg->user);
-		curl_easy_setopt(h, CURLOPT_PASSWORD, cfg->password);
+	setup(c->curl, c, cfg);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
+	/* inserts in flight: one multi handle, an easy handle per slot (each its own connection,
+	 * kept alive between inserts by the multi handle's connection cache) */
+	if (!(c->multi = curl_multi_init())) {
+		snprintf(err, errlen, "curl_multi_init failed");
+		st_ch_free(c);
+		return NULL;
+	}
+	for (int i = 0; i < ST_CH_MAX_INFLIGHT; i++) {
+		struct slot *sl = &c->slot[i];
+		if (!(sl->easy = curl_easy_init())) {
+			snprintf(err, errlen, "curl_easy_init failed");
+			st_ch_free(c);
+			return NULL;
+		}
+		setup(sl->easy, c, cfg);
+		curl_easy_setopt(sl->easy, CURLOPT_WRITEFUNCTION, on_slot_body);
+		curl_easy_setopt(sl->easy, CURLOPT_WRITEDATA, sl);
+		curl_easy_setopt(sl->easy, CURLOPT_TIMEOUT_MS, INSERT_TIMEOUT_MS);
+		curl_easy_setopt(sl->easy, CURLOPT_PRIVATE, sl);
 	}
 	return c;
 }
@@ -104,6 +150,14 @@ void st_ch_free(struct st_ch *c)
 {
 	if (!c)
 		return;
+	for (int i = 0; i < ST_CH_MAX_INFLIGHT; i++) {
+		if (c->slot[i].busy)
+			curl_multi_remove_handle(c->multi, c->slot[i].easy);
+		if (c->slot[i].easy)
+			curl_easy_cleanup(c->slot[i].easy);
+	}
+	if (c->multi)
+		curl_multi_cleanup(c->multi);
 	curl_easy_cleanup(c->curl);
 	curl_slist_free_all(c->headers);
 	free(c);
@@ -119,6 +173,9 @@ static void first_line(const char *s, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
+static enum st_post outcome(CURL *h, CURLcode rc, const char *base, const char *answer, char *err,
+			    size_t errlen);
+
 static enum st_post post(struct st_ch *c, const char *url, const void *body, size_t len, long timeout_ms,
 			 char *err, size_t errlen)
 {
@@ -129,17 +186,23 @@ static enum st_post post(struct st_ch *c, const char *url, const void *body, siz
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	CURLcode rc = curl_easy_perform(c->curl);
+	return outcome(c->curl, rc, c->url, c->answer, err, errlen);
+}
+
+static enum st_post outcome(CURL *h, CURLcode rc, const char *base, const char *answer, char *err,
+			    size_t errlen)
+{
 	if (rc != CURLE_OK) {
-		snprintf(err, errlen, "%s: %s", c->url, curl_easy_strerror(rc));
+		snprintf(err, errlen, "%.120s: %s", base, curl_easy_strerror(rc));
 		/* only a connection never made proves the server never saw the body */
 		return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ? ST_POST_NOT_STORED
 										     : ST_POST_UNKNOWN;
 	}
 	long status = 0;
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
 		char line[ANSWER_MAX];
-		first_line(c->answer, line, sizeof line);
+		first_line(answer, line, sizeof line);
 		snprintf(err, errlen, "HTTP %ld: %s", status, line);
 		/* an INSERT block is atomic, but a materialized view failing after it is an error
 		 * answer for rows that are stored: unknown, the ledger decides */
@@ -169,6 +232,57 @@ enum st_post st_ch_insert(struct st_ch *c, enum st_table t, const uint8_t *body,
 			  size_t errlen)
 {
 	return post(c, c->insert_url[t], body, len, INSERT_TIMEOUT_MS, err, errlen);
+}
+
+int st_ch_async_insert(struct st_ch *c, unsigned slot, enum st_table t, const uint8_t *body, size_t len)
+{
+	if (slot >= ST_CH_MAX_INFLIGHT || c->slot[slot].busy)
+		return -1;
+	struct slot *sl = &c->slot[slot];
+	sl->answer_len = 0;
+	sl->answer[0] = '\0';
+	curl_easy_setopt(sl->easy, CURLOPT_URL, c->insert_url[t]);
+	curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	if (curl_multi_add_handle(c->multi, sl->easy) != CURLM_OK)
+		return -1;
+	sl->busy = true;
+	c->busy++;
+	return 0;
+}
+
+unsigned st_ch_async_busy(const struct st_ch *c)
+{
+	return c->busy;
+}
+
+size_t st_ch_async_run(struct st_ch *c, int wait_ms, struct st_ch_done *done, size_t max)
+{
+	int running = 0;
+	if (!c->busy)
+		return 0;
+	curl_multi_perform(c->multi, &running);
+	if (wait_ms > 0 && running) {
+		curl_multi_poll(c->multi, NULL, 0, wait_ms, NULL);
+		curl_multi_perform(c->multi, &running);
+	}
+	size_t n = 0;
+	CURLMsg *m;
+	int left;
+	while (n < max && (m = curl_multi_info_read(c->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		struct slot *sl = NULL;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
+		CURLcode rc = m->data.result;
+		struct st_ch_done *d = &done[n++];
+		d->slot = (unsigned)(sl - c->slot);
+		d->result = outcome(sl->easy, rc, c->url, sl->answer, d->err, sizeof d->err);
+		curl_multi_remove_handle(c->multi, sl->easy);
+		sl->busy = false;
+		c->busy--;
+	}
+	return n;
 }
 
 int st_ch_probe(struct st_ch *c, char *err, size_t errlen)

@@ -26,6 +26,7 @@ struct st_config {
 	char spool_dir[256];      /* batches ClickHouse could not take; default DIR/spool */
 	uint64_t spool_max_bytes; /* its disk budget (default 1 GiB); beyond it rows are dropped */
 	uint32_t retention_days;  /* drop rows older than this (TTL or partitions); 0 = keep all */
+	uint32_t posts_in_flight; /* concurrent INSERTs, 1..4 (default 3); each holds a batch buffer */
 };
 
 void st_config_defaults(struct st_config *cfg);

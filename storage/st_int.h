@@ -51,6 +51,18 @@ enum st_post st_ch_insert(struct st_ch *c, enum st_table t, const uint8_t *body,
  * by TTL where the server has it (retention_days > 0); 0 or -1 + err. */
 int st_ch_prepare(struct st_ch *c, char *err, size_t errlen);
 const char *st_ch_version(const struct st_ch *c);
+/* Inserts in flight (curl multi): start one in a free slot (0..ST_CH_MAX_INFLIGHT-1; body must
+ * stay untouched until it is done), then move all of them on with st_ch_async_run, which waits
+ * up to wait_ms for progress and reports the finished ones. */
+#define ST_CH_MAX_INFLIGHT 4
+struct st_ch_done {
+	unsigned slot;
+	enum st_post result;
+	char err[200];
+};
+int st_ch_async_insert(struct st_ch *c, unsigned slot, enum st_table t, const uint8_t *body, size_t len);
+size_t st_ch_async_run(struct st_ch *c, int wait_ms, struct st_ch_done *done, size_t max);
+unsigned st_ch_async_busy(const struct st_ch *c);
 /* SELECT 1 with a short deadline: is the server back? */
 int st_ch_probe(struct st_ch *c, char *err, size_t errlen);
 /* Rows the batches ledger holds for batch_id (0: ClickHouse never stored it). */

@@ -54,6 +54,7 @@ struct st_flow_producer {
 
 struct batch {
 	uint8_t *buf;
+	size_t cap;
 	struct wbuf w;
 	uint32_t rows;
 	uint32_t max_rows;
@@ -75,6 +76,19 @@ struct st_writer {
 
 	/* storage thread only */
 	struct batch batch[ST_NTABLES];
+	/* inserts in flight: a slot holds a batch's buffer until ClickHouse answers; spare[t] are
+	 * the buffers batches swap in meanwhile (in_flight of each table, allocated at start) */
+	unsigned in_flight;
+	struct flight {
+		bool busy;
+		enum st_table t;
+		uint8_t *buf;
+		size_t len;
+		uint32_t rows;
+		uint64_t id;
+	} flight[ST_CH_MAX_INFLIGHT];
+	uint8_t *spare[ST_NTABLES][ST_CH_MAX_INFLIGHT];
+	unsigned n_spare[ST_NTABLES];
 	struct st_ch *ch;
 	bool schema_ready;
 	struct st_files *files;        /* file output (no ClickHouse) */
@@ -124,10 +138,11 @@ static void set_error(struct st_writer *w, const char *msg)
 static int batch_init(struct batch *b, uint32_t rows, size_t row_bytes)
 {
 	b->max_rows = rows;
-	b->buf = malloc((size_t)rows * row_bytes);
+	b->cap = (size_t)rows * row_bytes;
+	b->buf = malloc(b->cap);
 	if (!b->buf)
 		return -1;
-	b->w = wbuf_init(b->buf, (size_t)rows * row_bytes);
+	b->w = wbuf_init(b->buf, b->cap);
 	return 0;
 }
 
@@ -198,8 +213,13 @@ void st_writer_free(struct st_writer *w)
 		spsc_free(w->prod[i].ring);
 	free(w->prod);
 	spsc_free(w->events);
-	for (int t = 0; t < ST_NTABLES; t++)
+	for (int t = 0; t < ST_NTABLES; t++) {
 		free(w->batch[t].buf);
+		for (unsigned i = 0; i < w->n_spare[t]; i++)
+			free(w->spare[t][i]);
+	}
+	for (unsigned i = 0; i < ST_CH_MAX_INFLIGHT; i++)
+		free(w->flight[i].buf); /* only if stop never ran */
 	st_ch_free(w->ch);
 	st_files_free(w->files);
 	st_spool_free(w->spool);
@@ -354,54 +374,89 @@ static void probe(struct st_writer *w, uint64_t now)
 		 (double)(now - w->down_since_ms) / 1000, st_spool_count(w->spool), st_spool_bytes(w->spool));
 }
 
-static void spool_batch(struct st_writer *w, enum st_table t, bool unknown)
+static void spool_body(struct st_writer *w, enum st_table t, uint64_t id, uint32_t rows, bool unknown,
+		       const uint8_t *body, size_t len)
 {
-	struct batch *b = &w->batch[t];
 	char err[200];
-	int rc = st_spool_put(w->spool, t, b->id, b->rows, unknown, b->buf, b->w.len, err, sizeof err);
+	int rc = st_spool_put(w->spool, t, id, rows, unknown, body, len, err, sizeof err);
 	if (rc == 0) {
-		add(&w->spooled[t], b->rows);
+		add(&w->spooled[t], rows);
 		if (w->drop_episode) {
 			log_err("storage: the spool takes batches again; %" PRIu64 " rows were DROPPED while it "
 				"could not", w->drop_episode);
 			w->drop_episode = 0;
 		}
 	} else {
-		add(&w->spool_dropped[t], b->rows);
+		add(&w->spool_dropped[t], rows);
 		set_error(w, err);
 		if (w->drop_episode == 0)
 			log_err("storage: DROPPING rows: ClickHouse is down and %s; raise storage.spool_max_bytes "
-				"or free the disk (%u %s rows in this batch, counted in spool_dropped)", err, b->rows,
+				"or free the disk (%u %s rows in this batch, counted in spool_dropped)", err, rows,
 				st_table_name[t]);
-		w->drop_episode += b->rows;
+		w->drop_episode += rows;
 	}
 	publish_spool(w);
 }
 
+/* Finished inserts: count them, or spool them and mark ClickHouse down. */
+static void landed(struct st_writer *w, int wait_ms)
+{
+	struct st_ch_done done[ST_CH_MAX_INFLIGHT];
+	size_t n = st_ch_async_run(w->ch, wait_ms, done, ST_CH_MAX_INFLIGHT);
+	for (size_t i = 0; i < n; i++) {
+		struct flight *f = &w->flight[done[i].slot];
+		if (done[i].result == ST_POST_OK) {
+			add(&w->written[f->t], f->rows);
+		} else {
+			w->schema_ready = false;
+			went_down(w, now_ms(), done[i].err);
+			spool_body(w, f->t, f->id, f->rows, done[i].result == ST_POST_UNKNOWN, f->buf, f->len);
+		}
+		w->spare[f->t][w->n_spare[f->t]++] = f->buf;
+		f->buf = NULL;
+		f->busy = false;
+	}
+}
+
+/* A due batch: handed to a free insert slot (its buffer swapped for a spare), or spooled when
+ * ClickHouse is down. With every slot busy it waits for one: that is the backpressure. */
 static void ch_flush(struct st_writer *w, enum st_table t, uint64_t now)
 {
 	struct batch *b = &w->batch[t];
-	bool unknown = false;
-	if (!w->down) {
-		char err[200];
-		enum st_post r;
-		if (!w->schema_ready && st_ch_prepare(w->ch, err, sizeof err) != 0) {
-			r = ST_POST_NOT_STORED;
-		} else {
+	char err[200];
+	if (!w->down && !w->schema_ready) {
+		if (st_ch_prepare(w->ch, err, sizeof err) == 0)
 			w->schema_ready = true;
-			r = st_ch_insert(w->ch, t, b->buf, b->w.len, err, sizeof err);
-		}
-		if (r == ST_POST_OK) {
-			add(&w->written[t], b->rows);
-			batch_reset(b);
-			return;
-		}
-		unknown = r == ST_POST_UNKNOWN;
-		/* the table may have been dropped or the server replaced: migrate again when back */
-		w->schema_ready = false;
-		went_down(w, now, err);
+		else
+			went_down(w, now, err);
 	}
-	spool_batch(w, t, unknown);
+	unsigned slot = ST_CH_MAX_INFLIGHT;
+	while (!w->down) {
+		for (unsigned i = 0; i < w->in_flight && slot == ST_CH_MAX_INFLIGHT; i++)
+			if (!w->flight[i].busy)
+				slot = i;
+		if (slot < ST_CH_MAX_INFLIGHT && w->n_spare[t])
+			break;
+		slot = ST_CH_MAX_INFLIGHT;
+		landed(w, 10);
+	}
+	if (w->down) {
+		spool_body(w, t, b->id, b->rows, false, b->buf, b->w.len);
+		batch_reset(b);
+		return;
+	}
+	struct flight *f = &w->flight[slot];
+	*f = (struct flight){.busy = true, .t = t, .buf = b->buf, .len = b->w.len, .rows = b->rows, .id = b->id};
+	if (st_ch_async_insert(w->ch, slot, t, f->buf, f->len) != 0) { /* cannot happen: slot is free */
+		f->busy = false;
+		f->buf = NULL;
+		went_down(w, now, "cannot start an insert (internal)");
+		spool_body(w, t, b->id, b->rows, false, b->buf, b->w.len);
+		batch_reset(b);
+		return;
+	}
+	b->buf = w->spare[t][--w->n_spare[t]];
+	b->w = wbuf_init(b->buf, b->cap);
 	batch_reset(b);
 }
 
@@ -524,6 +579,8 @@ static void *run(void *arg)
 			}
 		}
 		if (w->ch) {
+			if (st_ch_async_busy(w->ch))
+				landed(w, 0);
 			now = now_ms();
 			if (w->down && now >= w->probe_ms)
 				probe(w, now);
@@ -538,6 +595,10 @@ static void *run(void *arg)
 			bool idle = rings_empty(w);
 			for (int t = 0; t < ST_NTABLES; t++)
 				idle = idle && w->batch[t].rows == 0;
+			if (idle && w->ch && st_ch_async_busy(w->ch)) {
+				landed(w, 10); /* inserts in flight finish (or spool) before anything else */
+				continue;
+			}
 			if (idle && (!w->spool || !st_spool_count(w->spool)))
 				break;
 			if (!stop_deadline)
@@ -555,8 +616,12 @@ static void *run(void *arg)
 				}
 			}
 		}
-		if (!moved && !wrote)
-			nanosleep(&(struct timespec){.tv_nsec = IDLE_SLEEP_NS}, NULL);
+		if (!moved && !wrote) {
+			if (w->ch && st_ch_async_busy(w->ch))
+				landed(w, (int)(IDLE_SLEEP_NS / 1000000)); /* sleeps in poll, wakes on an answer */
+			else
+				nanosleep(&(struct timespec){.tv_nsec = IDLE_SLEEP_NS}, NULL);
+		}
 	}
 	return NULL;
 }
@@ -578,6 +643,15 @@ int st_writer_start(struct st_writer *w, char *err, size_t errlen)
 			atomic_store(&w->spooled[t], st_spool_rows(w->spool, (enum st_table)t));
 		if (!(w->ch = st_ch_new(&w->cfg, err, errlen)))
 			return -1;
+		w->in_flight = w->cfg.posts_in_flight;
+		for (int t = 0; t < ST_NTABLES; t++)
+			for (unsigned i = 0; i < w->in_flight; i++) {
+				if (!(w->spare[t][i] = malloc(w->batch[t].cap))) {
+					snprintf(err, errlen, "out of memory for %u batches in flight", w->in_flight);
+					return -1;
+				}
+				w->n_spare[t]++;
+			}
 		char e[200];
 		if (st_ch_prepare(w->ch, e, sizeof e) == 0) {
 			w->schema_ready = true;
