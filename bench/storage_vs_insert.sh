@@ -6,7 +6,7 @@
 #             too), one HTTP request, timed.
 #   writer    bench_storage --prefill: the writer alone, rows already queued.
 #   sustained bench_storage --rate R for BENCH_SECONDS (default 10; the issue's proof is 60):
-#             R from BENCH_RATES (default 300k..900k); a rate passes with zero loss when every
+#             R from BENCH_RATES (default 500k..1.2M); a rate passes with zero loss when every
 #             pushed row is written, nothing is dropped or spooled, ClickHouse's count() equals
 #             the rows pushed, the producers kept within 2 % of R, and the last row was written
 #             within 2 s of the last push (no backlog). Prints the highest.
@@ -16,7 +16,7 @@ build=${1:-build}
 cd "$(dirname "$0")/.."
 . tests/lib/clickhouse.sh
 SECS=${BENCH_SECONDS:-10}
-RATES=${BENCH_RATES:-"300000 400000 500000 600000 700000 800000 900000"}
+RATES=${BENCH_RATES:-"500000 600000 700000 800000 900000 1000000 1100000 1200000"}
 ROWS=${BENCH_ROWS:-2000000}
 HTTP=${BENCH_HTTP:-18340}
 TCP=${BENCH_TCP:-19340}
