@@ -12,6 +12,8 @@
 #      with clickhouse-client and with an HTTP INSERT.
 #   5. ClickHouse unreachable at stop: the rows stay in the spool, none lost, and the spool files
 #      load by hand with clickhouse-client as docs/STORAGE.md says.
+#   6. Retention on 18.16 (no TTL): with retention_days 30, partitions older than that are
+#      dropped at start (flows by day, attack_events by month), today's rows stay.
 # Ports: HTTP 18330, TCP 19330 (the storage helper's range).
 # The driver is bench/bench_storage (built by the Makefile, like every bench/bench_*.c); set
 # BUILD/OPT/EXTRA_CFLAGS/EXTRA_LDFLAGS as for make to run it under the sanitizers.
@@ -203,4 +205,17 @@ grep -q "replayed at the next start" "$work/load5.err" && ok "5: the leftover sp
 $LOAD "$URL" --db rampart_spool --rows 0 --events 0 --spool "$work/spool5-empty" >/dev/null 2>&1 || bad "5: schema"
 cat "$work/spool5"/*-flows-*.rowbinary | ch_client --query "INSERT INTO rampart_spool.flows FORMAT RowBinary" || bad "5: loading the spool"
 check_rows 5 rampart_spool 30000000 10000
+# ---- 6. retention without TTL: old partitions dropped ---------------------------------------
+echo "# 6. retention_days 30 on 18.16: partitions older than 30 days dropped at start"
+q "INSERT INTO rampart_spool.flows (date, start_time, packets) VALUES ('2020-01-01', '2020-01-01 10:00:00', 1), ('2020-01-02', '2020-01-02 10:00:00', 2)" || bad "6: old rows"
+q "INSERT INTO rampart_spool.attack_events (date, time, attack_id) VALUES ('2020-01-01', '2020-01-01 10:00:00', 77)" || bad "6: old event"
+q "INSERT INTO rampart_spool.flows (date, start_time, packets) VALUES (today(), now(), 3), (today() - 29, now() - 29 * 86400, 4)" || bad "6: recent rows"
+check "6: old rows there before" "2 1" "$(q "SELECT count() FROM rampart_spool.flows WHERE date < '2021-01-01'") $(q "SELECT count() FROM rampart_spool.attack_events WHERE attack_id = 77")"
+out=$($LOAD "$URL" --db rampart_spool --rows 0 --events 0 --retention 30 --spool "$work/spool6" 2>"$work/load6.err" | tr '\n' ' ')
+check "6: old partitions dropped" "0 0" "$(q "SELECT count() FROM rampart_spool.flows WHERE date < '2021-01-01'") $(q "SELECT count() FROM rampart_spool.attack_events WHERE attack_id = 77")"
+# (bench rows are dated 2023-11-14: older than 30 days, dropped as well)
+check "6: rows of the last 30 days kept, nothing else" "2	3,4" \
+	"$(q "SELECT count(), arrayStringConcat(arraySort(groupArray(toString(packets))), ',') FROM rampart_spool.flows")"
+grep -q "retention dropped [0-9]* partitions older than 30 days" "$work/load6.err" && ok "6: logged" || bad "6: no retention line"
+
 finish
