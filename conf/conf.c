@@ -259,6 +259,11 @@ static const struct ckey storage_keys[] = {
 	INT("batch_rows", struct st_config, batch_rows, 1, 10000000),
 	INT("batch_ms", struct st_config, batch_ms, 1, 3600000),
 	INT("queue_rows", struct st_config, queue_rows, 1024, 1u << 26),
+	/* the disk spool while ClickHouse is down, and retention (storage, sitting 2) */
+	STR("spool_dir", struct st_config, spool_dir, 0),
+	INT("spool_max_bytes", struct st_config, spool_max_bytes, 1u << 20, 1ull << 50),
+	INT("retention_days", struct st_config, retention_days, 0, 36500),
+	INT("posts_in_flight", struct st_config, posts_in_flight, 1, 4),
 	END,
 };
 
@@ -337,6 +342,8 @@ void conf_defaults(struct rampart_conf *c)
 	c->storage.batch_rows = 100000;
 	c->storage.batch_ms = 1000;
 	c->storage.queue_rows = 262144;
+	c->storage.spool_max_bytes = 1ull << 30; /* spool_dir "" = DIR/spool; retention_days 0 = keep */
+	c->storage.posts_in_flight = 3;
 
 	snprintf(c->api.socket, sizeof c->api.socket, "/run/rampart/rampart.sock");
 	snprintf(c->api.http, sizeof c->api.http, "127.0.0.1:8080");

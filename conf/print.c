@@ -202,6 +202,9 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	kstr(f, 4, "password", s->password);
 	kstr(f, 2, "dir", s->dir);
 	fprintf(f, "  batch_rows: %u\n  batch_ms: %u\n  queue_rows: %u\n", s->batch_rows, s->batch_ms, s->queue_rows);
+	kstr(f, 2, "spool_dir", s->spool_dir);
+	fprintf(f, "  spool_max_bytes: %llu\n  retention_days: %u\n  posts_in_flight: %u\n",
+		(unsigned long long)s->spool_max_bytes, s->retention_days, s->posts_in_flight);
 
 	fprintf(f, "api:\n");
 	kstr(f, 2, "socket", c->api.socket);

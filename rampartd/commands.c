@@ -346,6 +346,11 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 				    st_writer_destination(rp->storage), s.flows_queued, s.flows_written, s.flows_dropped,
 				    s.events_queued, s.events_written, s.events_dropped, s.batches_failed,
 				    s.last_error[0] ? " last_error: " : "", s.last_error);
+		evbuffer_add_printf(out,
+				    "storage spool%s: %" PRIu64 " batches %" PRIu64 " bytes, flows spooled %" PRIu64
+				    " replayed %" PRIu64 " dropped %" PRIu64 ", deduplicated %" PRIu64 "\n",
+				    s.clickhouse_down ? " (ClickHouse down)" : "", s.spool_batches, s.spool_bytes,
+				    s.flows_spooled, s.flows_replayed, s.flows_spool_dropped, s.batches_deduplicated);
 	}
 	if (rp->notify) {
 		struct rd_notify_stats ns;

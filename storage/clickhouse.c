@@ -10,35 +10,78 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/log.h"
 #include "st_int.h"
 
 #define CONNECT_TIMEOUT_MS 2000L
-/* An insert of 100k rows takes well under a second; a server stuck this long is down. */
-#define REQUEST_TIMEOUT_MS 30000L
+/* An insert of 100k rows takes ~0.1 s here; a server stuck for this long is treated as down and
+ * the batch goes to the spool (marked unknown: it may still land). Bounded because the one
+ * storage thread waits meanwhile and the rings hold only ~0.5 s at full rate. */
+#define INSERT_TIMEOUT_MS 5000L
+/* schema statements and the retention queries: ALTERs may wait for a merge */
+#define QUERY_TIMEOUT_MS 30000L
+/* is it back? a healthy server answers SELECT 1 in a millisecond */
+#define PROBE_TIMEOUT_MS 1000L
 #define ANSWER_MAX 512
+
+/* One INSERT in flight on the multi handle; its own easy handle and answer. */
+struct slot {
+	CURL *easy;
+	bool busy;
+	char answer[ANSWER_MAX];
+	size_t answer_len;
+};
 
 struct st_ch {
 	CURL *curl;
+	CURLM *multi;
+	struct slot slot[ST_CH_MAX_INFLIGHT];
+	unsigned busy;
 	struct curl_slist *headers;
 	char url[300];                      /* base, no trailing slash */
 	char insert_url[ST_NTABLES][600];   /* base + "/?query=INSERT ..." escaped */
 	char db[64];
+	unsigned retention_days;
 	char version[32];
 	char answer[ANSWER_MAX];            /* start of the last response body */
 	size_t answer_len;
 };
 
 /* Keeps the start of the answer (an error text or a query's result), drops the rest. */
+static size_t keep(char *answer, size_t *answer_len, const char *data, size_t n)
+{
+	size_t room = ANSWER_MAX - 1 - *answer_len;
+	size_t take = n < room ? n : room;
+	memcpy(answer + *answer_len, data, take);
+	*answer_len += take;
+	answer[*answer_len] = '\0';
+	return n;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct st_ch *c = arg;
-	size_t n = size * nmemb;
-	size_t room = sizeof c->answer - 1 - c->answer_len;
-	size_t take = n < room ? n : room;
-	memcpy(c->answer + c->answer_len, data, take);
-	c->answer_len += take;
-	c->answer[c->answer_len] = '\0';
-	return n;
+	return keep(c->answer, &c->answer_len, data, size * nmemb);
+}
+
+static size_t on_slot_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct slot *s = arg;
+	return keep(s->answer, &s->answer_len, data, size * nmemb);
+}
+
+/* Options every handle shares: headers, timeouts, authentication. */
+static void setup(CURL *h, struct st_ch *c, const struct st_config *cfg)
+{
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	if (cfg->user[0]) {
+		curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+		curl_easy_setopt(h, CURLOPT_USERNAME, cfg->user);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, cfg->password);
+	}
 }
 
 struct st_ch *st_ch_new(const struct st_config *cfg, char *err, size_t errlen)
@@ -61,6 +104,7 @@ struct st_ch *st_ch_new(const struct st_config *cfg, char *err, size_t errlen)
 	}
 	snprintf(c->url, sizeof c->url, "%s", cfg->clickhouse_url);
 	snprintf(c->db, sizeof c->db, "%s", cfg->database);
+	c->retention_days = cfg->retention_days;
 	for (int t = 0; t < ST_NTABLES; t++) {
 		char sql[160];
 		snprintf(sql, sizeof sql, "INSERT INTO %s.%s FORMAT RowBinary", c->db, st_table_name[t]);
@@ -76,18 +120,28 @@ struct st_ch *st_ch_new(const struct st_config *cfg, char *err, size_t errlen)
 	/* no "Expect: 100-continue": it costs a round trip per insert and 18.16 gains nothing */
 	c->headers = curl_slist_append(NULL, "Expect:");
 	c->headers = curl_slist_append(c->headers, "Content-Type: application/octet-stream");
-	CURL *h = c->curl;
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
-	curl_easy_setopt(h, CURLOPT_POST, 1L);
-	if (cfg->user[0]) {
-		curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-		curl_easy_setopt(h, CURLOPT_USERNAME, cfg->user);
-		curl_easy_setopt(h, CURLOPT_PASSWORD, cfg->password);
+	setup(c->curl, c, cfg);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
+	/* inserts in flight: one multi handle, an easy handle per slot (each its own connection,
+	 * kept alive between inserts by the multi handle's connection cache) */
+	if (!(c->multi = curl_multi_init())) {
+		snprintf(err, errlen, "curl_multi_init failed");
+		st_ch_free(c);
+		return NULL;
+	}
+	for (int i = 0; i < ST_CH_MAX_INFLIGHT; i++) {
+		struct slot *sl = &c->slot[i];
+		if (!(sl->easy = curl_easy_init())) {
+			snprintf(err, errlen, "curl_easy_init failed");
+			st_ch_free(c);
+			return NULL;
+		}
+		setup(sl->easy, c, cfg);
+		curl_easy_setopt(sl->easy, CURLOPT_WRITEFUNCTION, on_slot_body);
+		curl_easy_setopt(sl->easy, CURLOPT_WRITEDATA, sl);
+		curl_easy_setopt(sl->easy, CURLOPT_TIMEOUT_MS, INSERT_TIMEOUT_MS);
+		curl_easy_setopt(sl->easy, CURLOPT_PRIVATE, sl);
 	}
 	return c;
 }
@@ -96,6 +150,14 @@ void st_ch_free(struct st_ch *c)
 {
 	if (!c)
 		return;
+	for (int i = 0; i < ST_CH_MAX_INFLIGHT; i++) {
+		if (c->slot[i].busy)
+			curl_multi_remove_handle(c->multi, c->slot[i].easy);
+		if (c->slot[i].easy)
+			curl_easy_cleanup(c->slot[i].easy);
+	}
+	if (c->multi)
+		curl_multi_cleanup(c->multi);
 	curl_easy_cleanup(c->curl);
 	curl_slist_free_all(c->headers);
 	free(c);
@@ -111,62 +173,241 @@ static void first_line(const char *s, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
-static int post(struct st_ch *c, const char *url, const void *body, size_t len, char *err,
-		size_t errlen)
+static enum st_post outcome(CURL *h, CURLcode rc, const char *base, const char *answer, char *err,
+			    size_t errlen);
+
+static enum st_post post(struct st_ch *c, const char *url, const void *body, size_t len, long timeout_ms,
+			 char *err, size_t errlen)
 {
 	c->answer_len = 0;
 	c->answer[0] = '\0';
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c->curl, CURLOPT_URL, url);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	CURLcode rc = curl_easy_perform(c->curl);
-	if (rc != CURLE_OK) {
-		snprintf(err, errlen, "%s: %s", c->url, curl_easy_strerror(rc));
-		return -1;
-	}
-	long status = 0;
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200) {
-		char line[ANSWER_MAX];
-		first_line(c->answer, line, sizeof line);
-		snprintf(err, errlen, "HTTP %ld: %s", status, line);
-		return -1;
-	}
-	return 0;
+	return outcome(c->curl, rc, c->url, c->answer, err, errlen);
 }
 
-int st_ch_query(struct st_ch *c, const char *sql, char *out, size_t outlen, char *err, size_t errlen)
+static enum st_post outcome(CURL *h, CURLcode rc, const char *base, const char *answer, char *err,
+			    size_t errlen)
+{
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "%.120s: %s", base, curl_easy_strerror(rc));
+		/* only a connection never made proves the server never saw the body */
+		return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ? ST_POST_NOT_STORED
+										     : ST_POST_UNKNOWN;
+	}
+	long status = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		char line[ANSWER_MAX];
+		first_line(answer, line, sizeof line);
+		snprintf(err, errlen, "HTTP %ld: %s", status, line);
+		/* an INSERT block is atomic, but a materialized view failing after it is an error
+		 * answer for rows that are stored: unknown, the ledger decides */
+		return ST_POST_UNKNOWN;
+	}
+	return ST_POST_OK;
+}
+
+static int query_timeout(struct st_ch *c, const char *sql, long timeout_ms, char *out, size_t outlen,
+			 char *err, size_t errlen)
 {
 	char url[320];
 	snprintf(url, sizeof url, "%s/", c->url);
-	if (post(c, url, sql, strlen(sql), err, errlen) != 0)
+	if (post(c, url, sql, strlen(sql), timeout_ms, err, errlen) != ST_POST_OK)
 		return -1;
 	if (out && outlen)
 		first_line(c->answer, out, outlen);
 	return 0;
 }
 
-int st_ch_insert(struct st_ch *c, enum st_table t, const uint8_t *body, size_t len, char *err,
-		 size_t errlen)
+int st_ch_query(struct st_ch *c, const char *sql, char *out, size_t outlen, char *err, size_t errlen)
 {
-	return post(c, c->insert_url[t], body, len, err, errlen);
+	return query_timeout(c, sql, QUERY_TIMEOUT_MS, out, outlen, err, errlen);
+}
+
+enum st_post st_ch_insert(struct st_ch *c, enum st_table t, const uint8_t *body, size_t len, char *err,
+			  size_t errlen)
+{
+	return post(c, c->insert_url[t], body, len, INSERT_TIMEOUT_MS, err, errlen);
+}
+
+int st_ch_async_insert(struct st_ch *c, unsigned slot, enum st_table t, const uint8_t *body, size_t len)
+{
+	if (slot >= ST_CH_MAX_INFLIGHT || c->slot[slot].busy)
+		return -1;
+	struct slot *sl = &c->slot[slot];
+	sl->answer_len = 0;
+	sl->answer[0] = '\0';
+	curl_easy_setopt(sl->easy, CURLOPT_URL, c->insert_url[t]);
+	curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	if (curl_multi_add_handle(c->multi, sl->easy) != CURLM_OK)
+		return -1;
+	sl->busy = true;
+	c->busy++;
+	return 0;
+}
+
+unsigned st_ch_async_busy(const struct st_ch *c)
+{
+	return c->busy;
+}
+
+size_t st_ch_async_run(struct st_ch *c, int wait_ms, struct st_ch_done *done, size_t max)
+{
+	int running = 0;
+	if (!c->busy)
+		return 0;
+	curl_multi_perform(c->multi, &running);
+	if (wait_ms > 0 && running) {
+		curl_multi_poll(c->multi, NULL, 0, wait_ms, NULL);
+		curl_multi_perform(c->multi, &running);
+	}
+	size_t n = 0;
+	CURLMsg *m;
+	int left;
+	while (n < max && (m = curl_multi_info_read(c->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		struct slot *sl = NULL;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
+		CURLcode rc = m->data.result;
+		struct st_ch_done *d = &done[n++];
+		d->slot = (unsigned)(sl - c->slot);
+		d->result = outcome(sl->easy, rc, c->url, sl->answer, d->err, sizeof d->err);
+		curl_multi_remove_handle(c->multi, sl->easy);
+		sl->busy = false;
+		c->busy--;
+	}
+	return n;
+}
+
+int st_ch_probe(struct st_ch *c, char *err, size_t errlen)
+{
+	return query_timeout(c, "SELECT 1", PROBE_TIMEOUT_MS, NULL, 0, err, errlen);
+}
+
+int st_ch_batch_rows(struct st_ch *c, uint64_t batch_id, uint64_t *rows, char *err, size_t errlen)
+{
+	char sql[200], out[32];
+	snprintf(sql, sizeof sql, "SELECT sum(rows) FROM %s.batches WHERE batch_id = %llu", c->db,
+		 (unsigned long long)batch_id);
+	if (query_timeout(c, sql, INSERT_TIMEOUT_MS, out, sizeof out, err, errlen) != 0)
+		return -1;
+	char *end;
+	*rows = strtoull(out, &end, 10);
+	if (end == out) {
+		snprintf(err, errlen, "ledger lookup: unexpected answer \"%s\"", out);
+		return -1;
+	}
+	return 0;
+}
+
+bool st_ch_version_has_ttl(const char *version)
+{
+	unsigned major = 0, minor = 0;
+	if (sscanf(version, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > 19 || (major == 19 && minor >= 6);
+}
+
+/* Tables with a Date-like partition key, and the expression TTL would use. */
+static const struct {
+	const char *table;
+	const char *ttl_date;
+} retained[] = {
+	{"flows", "date"},
+	{"attack_events", "date"},
+	{"host_traffic", "toDate(minute)"},
+	{"batches", "toDate(time)"},
+};
+
+int st_ch_drop_old(struct st_ch *c, char *err, size_t errlen)
+{
+	if (!c->retention_days || st_ch_version_has_ttl(c->version))
+		return 0;
+	int dropped = 0;
+	for (size_t i = 0; i < sizeof retained / sizeof retained[0]; i++) {
+		/* a partition goes when its newest row is past retention: system.parts knows per part */
+		char sql[600], ids[ANSWER_MAX];
+		snprintf(sql, sizeof sql,
+			 "SELECT arrayStringConcat(groupArray(partition_id), ',') FROM (SELECT partition_id "
+			 "FROM system.parts WHERE database = '%s' AND table = '%s' AND active GROUP BY "
+			 "partition_id HAVING max(max_date) < today() - %u)",
+			 c->db, retained[i].table, c->retention_days);
+		if (st_ch_query(c, sql, ids, sizeof ids, err, errlen) != 0)
+			return -1;
+		for (char *save = NULL, *id = strtok_r(ids, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
+			if (strspn(id, "0123456789") != strlen(id)) /* partition ids here are digits */
+				continue;
+			snprintf(sql, sizeof sql, "ALTER TABLE %s.%s DROP PARTITION ID '%s'", c->db,
+				 retained[i].table, id);
+			if (st_ch_query(c, sql, NULL, 0, err, errlen) != 0)
+				return -1;
+			dropped++;
+		}
+	}
+	return dropped;
+}
+
+/* "already exists" answers make a half-applied migration safe to run again */
+static bool already_there(const char *e)
+{
+	return strstr(e, "already exists") != NULL;
+}
+
+static int migrate(struct st_ch *c, char *err, size_t errlen)
+{
+	char sql[300], out[32], e[200];
+	snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s", c->db);
+	if (st_ch_query(c, sql, NULL, 0, e, sizeof e) != 0)
+		goto fail;
+	snprintf(sql, sizeof sql,
+		 "CREATE TABLE IF NOT EXISTS %s.schema_migrations (version UInt32, applied DateTime, "
+		 "description String) ENGINE = MergeTree() ORDER BY version", c->db);
+	if (st_ch_query(c, sql, NULL, 0, e, sizeof e) != 0)
+		goto fail;
+	snprintf(sql, sizeof sql, "SELECT max(version) FROM %s.schema_migrations", c->db);
+	if (st_ch_query(c, sql, out, sizeof out, e, sizeof e) != 0)
+		goto fail;
+	unsigned have = (unsigned)strtoul(out, NULL, 10);
+	for (unsigned v = have + 1; v <= st_schema_latest(); v++) {
+		char stmts[ST_SCHEMA_MAX][ST_STMT_MAX];
+		size_t n = st_schema_migration(v, c->db, stmts, ST_SCHEMA_MAX);
+		for (size_t i = 0; i < n; i++)
+			if (st_ch_query(c, stmts[i], NULL, 0, e, sizeof e) != 0 && !already_there(e)) {
+				snprintf(err, errlen, "schema migration %u (%s): %s", v, st_schema_what(v), e);
+				return -1;
+			}
+		snprintf(sql, sizeof sql, "INSERT INTO %s.schema_migrations VALUES (%u, now(), '%s')", c->db, v,
+			 st_schema_what(v));
+		if (st_ch_query(c, sql, NULL, 0, e, sizeof e) != 0)
+			goto fail;
+		log_info("storage: schema of %s at version %u: %s", c->db, v, st_schema_what(v));
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "schema: %s", e);
+	return -1;
 }
 
 int st_ch_prepare(struct st_ch *c, char *err, size_t errlen)
 {
 	if (st_ch_query(c, "SELECT version()", c->version, sizeof c->version, err, errlen) != 0)
 		return -1;
-	char stmts[3][1024];
-	size_t n = st_schema_statements(c->db, stmts, 3);
-	if (n != 3) {
-		snprintf(err, errlen, "schema statements do not fit (internal)");
+	if (migrate(c, err, errlen) != 0)
 		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char e[200];
-		if (st_ch_query(c, stmts[i], NULL, 0, e, sizeof e) != 0) {
-			snprintf(err, errlen, "creating %s: %s", i == 0 ? "the database" : st_table_name[i - 1], e);
-			return -1;
+	if (c->retention_days && st_ch_version_has_ttl(c->version)) {
+		/* the server drops old rows itself; set every start so a changed retention applies */
+		for (size_t i = 0; i < sizeof retained / sizeof retained[0]; i++) {
+			char sql[300], e[200];
+			snprintf(sql, sizeof sql, "ALTER TABLE %s.%s MODIFY TTL %s + INTERVAL %u DAY", c->db,
+				 retained[i].table, retained[i].ttl_date, c->retention_days);
+			if (st_ch_query(c, sql, NULL, 0, e, sizeof e) != 0)
+				log_warn("storage: setting the TTL of %s.%s: %s", c->db, retained[i].table, e);
 		}
 	}
 	return 0;

@@ -9,6 +9,9 @@
 #define DEF_BATCH_ROWS 100000 /* ClickHouse likes 10k-100k rows per insert */
 #define DEF_BATCH_MS 1000     /* about one insert per second per table */
 #define DEF_QUEUE_ROWS 262144 /* half a second at 500k rows/s, ~27 MB per producer */
+/* ~10 million flow rows: 20 s at 500k rows/s, hours at typical rates */
+#define DEF_SPOOL_MAX_BYTES (1ull << 30)
+#define DEF_POSTS_IN_FLIGHT 3 /* measured: 1.4 M rows/s with 1, 1.9 M with 2, 2.5 M with 3, no more with 4 */
 
 /* Beyond these a batch buffer or a ring becomes a memory problem, not a tuning choice. */
 #define MAX_BATCH_ROWS 1000000
@@ -22,6 +25,8 @@ void st_config_defaults(struct st_config *cfg)
 	cfg->batch_rows = DEF_BATCH_ROWS;
 	cfg->batch_ms = DEF_BATCH_MS;
 	cfg->queue_rows = DEF_QUEUE_ROWS;
+	cfg->spool_max_bytes = DEF_SPOOL_MAX_BYTES;
+	cfg->posts_in_flight = DEF_POSTS_IN_FLIGHT;
 }
 
 /* The database name is spliced into SQL unquoted: only identifier characters. */
@@ -49,6 +54,18 @@ int st_config_check(struct st_config *cfg, char *err, size_t errlen)
 		cfg->batch_ms = DEF_BATCH_MS;
 	if (!cfg->queue_rows)
 		cfg->queue_rows = DEF_QUEUE_ROWS;
+	if (!cfg->posts_in_flight)
+		cfg->posts_in_flight = DEF_POSTS_IN_FLIGHT;
+	if (cfg->posts_in_flight > ST_CH_MAX_INFLIGHT) {
+		snprintf(err, errlen, "posts_in_flight %u is more than %d", cfg->posts_in_flight, ST_CH_MAX_INFLIGHT);
+		return -1;
+	}
+	if (!cfg->spool_max_bytes)
+		cfg->spool_max_bytes = DEF_SPOOL_MAX_BYTES;
+	if (!cfg->spool_dir[0]) {
+		int k = snprintf(cfg->spool_dir, sizeof cfg->spool_dir, "%.240s/spool", cfg->dir);
+		(void)k;
+	}
 
 	if (!identifier(cfg->database)) {
 		snprintf(err, errlen, "database name \"%s\": use letters, digits and _ only", cfg->database);

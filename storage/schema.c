@@ -93,23 +93,25 @@ static int table_sql(char *out, size_t outlen, const char *db, const char *table
 	return 0;
 }
 
-size_t st_schema_statements(const char *db, char out[][1024], size_t max)
+/* The first schema, as sitting 1 shipped it: later versions only ALTER or add to it, so a
+ * database made by any earlier Rampart upgrades in place. */
+static size_t v1_statements(const char *db, char out[][ST_STMT_MAX], size_t max)
 {
 	size_t n = 0;
 	if (n < max) {
-		int k = snprintf(out[n], sizeof out[n], "CREATE DATABASE IF NOT EXISTS %s", db);
-		if (k < 0 || (size_t)k >= sizeof out[n])
+		int k = snprintf(out[n], ST_STMT_MAX, "CREATE DATABASE IF NOT EXISTS %s", db);
+		if (k < 0 || (size_t)k >= ST_STMT_MAX)
 			return n;
 		n++;
 	}
 	if (n < max) {
-		if (table_sql(out[n], sizeof out[n], db, st_table_name[ST_FLOWS], flow_columns,
+		if (table_sql(out[n], ST_STMT_MAX, db, st_table_name[ST_FLOWS], flow_columns,
 			      sizeof flow_columns / sizeof flow_columns[0], flows_engine) != 0)
 			return n;
 		n++;
 	}
 	if (n < max) {
-		if (table_sql(out[n], sizeof out[n], db, st_table_name[ST_EVENTS], event_columns,
+		if (table_sql(out[n], ST_STMT_MAX, db, st_table_name[ST_EVENTS], event_columns,
 			      sizeof event_columns / sizeof event_columns[0], events_engine) != 0)
 			return n;
 		n++;
@@ -117,11 +119,86 @@ size_t st_schema_statements(const char *db, char out[][1024], size_t max)
 	return n;
 }
 
+/* Later versions as text; "%1$s" is the database. Each statement is safe to run again after a
+ * half-applied migration: CREATE ... IF NOT EXISTS, and an ADD COLUMN whose "already exists"
+ * error migrate treats as done (18.16 has no ADD COLUMN IF NOT EXISTS). */
+static const char *const v2_batches[] = {
+	/* batch identity: the writer stamps every row of a batch with the batch's id */
+	"ALTER TABLE %1$s.flows ADD COLUMN batch_id UInt64",
+	"ALTER TABLE %1$s.attack_events ADD COLUMN batch_id UInt64",
+	/* the ledger: one row per stored batch, written by ClickHouse itself inside the same INSERT
+	 * (materialized views), so a batch whose answer was lost can be looked up before a replay */
+	"CREATE TABLE IF NOT EXISTS %1$s.batches (batch_id UInt64, tbl String, rows UInt64, time DateTime) "
+	"ENGINE = MergeTree() PARTITION BY toYYYYMM(time) ORDER BY batch_id",
+	"CREATE MATERIALIZED VIEW IF NOT EXISTS %1$s.flows_batches TO %1$s.batches AS "
+	"SELECT batch_id, 'flows' AS tbl, count() AS rows, now() AS time FROM %1$s.flows GROUP BY batch_id",
+	"CREATE MATERIALIZED VIEW IF NOT EXISTS %1$s.attack_events_batches TO %1$s.batches AS "
+	"SELECT batch_id, 'attack_events' AS tbl, count() AS rows, now() AS time FROM %1$s.attack_events "
+	"GROUP BY batch_id",
+	NULL,
+};
+
+static const char *const v3_rollup[] = {
+	/* per destination host and minute; packets and bytes scaled by the sampling rate. Summing
+	 * merges happen in the background: always query with sum() ... GROUP BY */
+	"CREATE TABLE IF NOT EXISTS %1$s.host_traffic (minute DateTime, dst FixedString(16), "
+	"flows UInt64, packets UInt64, bytes UInt64) "
+	"ENGINE = SummingMergeTree() PARTITION BY toDate(minute) ORDER BY (dst, minute)",
+	"CREATE MATERIALIZED VIEW IF NOT EXISTS %1$s.host_traffic_mv TO %1$s.host_traffic AS "
+	"SELECT toStartOfMinute(start_time) AS minute, dst, count() AS flows, "
+	"sum(packets * sampling_rate) AS packets, sum(bytes * sampling_rate) AS bytes "
+	"FROM %1$s.flows GROUP BY minute, dst",
+	NULL,
+};
+
+static const char *const migration_what[] = {
+	NULL,
+	"flows and attack_events",
+	"batch_id columns and the batches ledger (idempotent replays)",
+	"host_traffic per-minute rollup",
+};
+
+unsigned st_schema_latest(void)
+{
+	return (unsigned)(sizeof migration_what / sizeof migration_what[0]) - 1;
+}
+
+const char *st_schema_what(unsigned version)
+{
+	return version >= 1 && version <= st_schema_latest() ? migration_what[version] : "";
+}
+
+size_t st_schema_migration(unsigned version, const char *db, char out[][ST_STMT_MAX], size_t max)
+{
+	const char *const *text;
+	switch (version) {
+	case 1: return v1_statements(db, out, max);
+	case 2: text = v2_batches; break;
+	case 3: text = v3_rollup; break;
+	default: return 0;
+	}
+	size_t n = 0;
+	for (; text[n] && n < max; n++) {
+		int k = snprintf(out[n], ST_STMT_MAX, text[n], db);
+		if (k < 0 || (size_t)k >= ST_STMT_MAX)
+			return n;
+	}
+	return n;
+}
+
+size_t st_schema_statements(const char *db, char out[][1024], size_t max)
+{
+	size_t n = 0;
+	for (unsigned v = 1; v <= st_schema_latest() && n < max; v++)
+		n += st_schema_migration(v, db, out + n, max - n);
+	return n;
+}
+
 int st_schema_sql(const char *db, char *out, size_t outlen)
 {
-	char stmts[3][1024];
-	size_t n = st_schema_statements(db, stmts, 3);
-	if (n != 3)
+	char stmts[ST_SCHEMA_MAX][ST_STMT_MAX];
+	size_t n = st_schema_statements(db, stmts, ST_SCHEMA_MAX);
+	if (n == 0)
 		return -1;
 	size_t len = 0;
 	int k = snprintf(out, outlen,

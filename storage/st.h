@@ -22,6 +22,11 @@ struct st_config {
 	uint32_t batch_rows;      /* flush a table's batch at this many rows (default 100000) */
 	uint32_t batch_ms;        /* or when its oldest row is this old (default 1000) */
 	uint32_t queue_rows;      /* capacity of each producer's ring (default 262144) */
+	/* sitting 2: the disk spool while ClickHouse is down, and retention */
+	char spool_dir[256];      /* batches ClickHouse could not take; default DIR/spool */
+	uint64_t spool_max_bytes; /* its disk budget (default 1 GiB); beyond it rows are dropped */
+	uint32_t retention_days;  /* drop rows older than this (TTL or partitions); 0 = keep all */
+	uint32_t posts_in_flight; /* concurrent INSERTs, 1..4 (default 3); each holds a batch buffer */
 };
 
 void st_config_defaults(struct st_config *cfg);
@@ -58,6 +63,20 @@ struct st_stats {
 	uint64_t batches_failed; /* posts that failed (retried) */
 	char last_error[160];
 	bool clickhouse;         /* writing to ClickHouse (else files) */
+	/* sitting 2: the disk spool. Rows spooled are not yet written; replayed rows count in
+	 * written too. For each table: written + dropped + spool_dropped + lost + in the spool ==
+	 * pushed (+ rows an earlier run left in the spool, which count as spooled at start). */
+	uint64_t flows_spooled;        /* rows put in the spool (cumulative) */
+	uint64_t flows_replayed;       /* spooled rows ClickHouse has now */
+	uint64_t flows_spool_dropped;  /* rows dropped: the spool's byte budget was exhausted */
+	uint64_t events_spooled;
+	uint64_t events_replayed;
+	uint64_t events_spool_dropped;
+	uint64_t spool_bytes;          /* on disk now */
+	uint64_t spool_batches;        /* batches on disk now */
+	uint64_t batches_deduplicated; /* replays skipped: ClickHouse already had the batch */
+	uint64_t partitions_dropped;   /* retention without TTL */
+	bool clickhouse_down;          /* the last post or probe failed */
 };
 
 struct st_writer;
@@ -70,7 +89,8 @@ struct st_writer *st_writer_new(const struct st_config *cfg, unsigned n_flow_pro
  * the storage thread. An unreachable ClickHouse is not an error: the thread keeps retrying and
  * holds rows in its bounded queues meanwhile. */
 int st_writer_start(struct st_writer *w, char *err, size_t errlen);
-/* Writes everything queued, then stops the thread. */
+/* Writes everything queued, then stops the thread. With ClickHouse, what it does not take within
+ * 10 s stays in the spool for the next start. */
 void st_writer_stop(struct st_writer *w);
 void st_writer_free(struct st_writer *w);
 

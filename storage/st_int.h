@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 
+
 #include "st.h"
 
 /* The two tables; the index names a table's batch, file and statement everywhere. */
@@ -18,6 +19,16 @@ extern const char *const st_table_name[ST_NTABLES];
  * batch with room for one more row can never overflow. */
 #define ST_FLOW_ROW_BYTES 106
 #define ST_EVENT_ROW_MAX 400
+/* The writer appends the batch's id (UInt64 batch_id, schema version 2) to every row. */
+#define ST_BATCH_ID_BYTES 8
+
+/* ---- schema.c: versioned migrations ---- */
+#define ST_SCHEMA_MAX 16   /* statements over all versions */
+#define ST_STMT_MAX 1024
+unsigned st_schema_latest(void);
+const char *st_schema_what(unsigned version);
+/* The statements that take a database from version-1 to version; 0 for an unknown version. */
+size_t st_schema_migration(unsigned version, const char *db, char out[][ST_STMT_MAX], size_t max);
 
 /* ---- config.c ---- */
 /* Fills zero fields with defaults and checks what goes into SQL or a URL; 0 or -1 with err. */
@@ -29,12 +40,69 @@ struct st_ch *st_ch_new(const struct st_config *cfg, char *err, size_t errlen);
 void st_ch_free(struct st_ch *c);
 /* Runs one statement; the first line of the answer goes to out (may be NULL). 0 or -1 + err. */
 int st_ch_query(struct st_ch *c, const char *sql, char *out, size_t outlen, char *err, size_t errlen);
-/* INSERT INTO db.table FORMAT RowBinary with body as the data; 0 once ClickHouse said 200. */
-int st_ch_insert(struct st_ch *c, enum st_table t, const uint8_t *body, size_t len, char *err,
-		 size_t errlen);
-/* SELECT version() then every CREATE ... IF NOT EXISTS; 0 or -1 + err. */
+/* What a failed insert means for the batch: never arrived (connection refused: send it again
+ * as it is), or unknown (timeout, reset, an error status: ClickHouse may have stored it, so the
+ * ledger is asked before it is sent again). */
+enum st_post { ST_POST_OK = 0, ST_POST_NOT_STORED, ST_POST_UNKNOWN };
+/* INSERT INTO db.table FORMAT RowBinary with body as the data; OK once ClickHouse said 200. */
+enum st_post st_ch_insert(struct st_ch *c, enum st_table t, const uint8_t *body, size_t len, char *err,
+			  size_t errlen);
+/* SELECT version(), then the schema migrations not yet in db.schema_migrations, then retention
+ * by TTL where the server has it (retention_days > 0); 0 or -1 + err. */
 int st_ch_prepare(struct st_ch *c, char *err, size_t errlen);
 const char *st_ch_version(const struct st_ch *c);
+/* Inserts in flight (curl multi): start one in a free slot (0..ST_CH_MAX_INFLIGHT-1; body must
+ * stay untouched until it is done), then move all of them on with st_ch_async_run, which waits
+ * up to wait_ms for progress and reports the finished ones. */
+#define ST_CH_MAX_INFLIGHT 4
+struct st_ch_done {
+	unsigned slot;
+	enum st_post result;
+	char err[200];
+};
+int st_ch_async_insert(struct st_ch *c, unsigned slot, enum st_table t, const uint8_t *body, size_t len);
+size_t st_ch_async_run(struct st_ch *c, int wait_ms, struct st_ch_done *done, size_t max);
+unsigned st_ch_async_busy(const struct st_ch *c);
+/* SELECT 1 with a short deadline: is the server back? */
+int st_ch_probe(struct st_ch *c, char *err, size_t errlen);
+/* Rows the batches ledger holds for batch_id (0: ClickHouse never stored it). */
+int st_ch_batch_rows(struct st_ch *c, uint64_t batch_id, uint64_t *rows, char *err, size_t errlen);
+/* Without TTL: drops the partitions wholly older than retention_days; the number dropped or -1. */
+int st_ch_drop_old(struct st_ch *c, char *err, size_t errlen);
+/* Whether a server of this version ("18.16.1", "21.8.3.44") has table TTL (19.6 and later). */
+bool st_ch_version_has_ttl(const char *version);
+
+/* ---- spool.c: batches ClickHouse could not take, one RowBinary file each, oldest first ---- */
+struct st_spool;
+struct st_spool_entry {
+	uint64_t seq;        /* order of spooling; survives restarts (the file name) */
+	enum st_table table;
+	uint64_t batch_id;
+	uint32_t rows;
+	bool unknown;        /* a post may have stored it: look it up in the ledger before replay */
+	uint64_t bytes;
+};
+#define ST_SPOOL_MAX_FILES 65536
+/* Creates dir if missing and indexes the batches a previous run left there. */
+struct st_spool *st_spool_open(const char *dir, uint64_t max_bytes, char *err, size_t errlen);
+void st_spool_free(struct st_spool *s);
+/* 0; -1 + err on a disk error; -2 when the byte budget (or the file count) is exhausted. */
+int st_spool_put(struct st_spool *s, enum st_table t, uint64_t batch_id, uint32_t rows, bool unknown,
+		 const uint8_t *body, size_t len, char *err, size_t errlen);
+bool st_spool_oldest(const struct st_spool *s, struct st_spool_entry *e);
+/* The oldest batch's bytes, malloc'd; the caller frees. */
+int st_spool_read_oldest(struct st_spool *s, uint8_t **body, size_t *len, char *err, size_t errlen);
+/* The oldest batch is in ClickHouse (or given up): delete its file. */
+void st_spool_pop(struct st_spool *s);
+/* The oldest batch's last post had an unknown outcome: say so in its name. */
+int st_spool_mark_unknown(struct st_spool *s);
+uint64_t st_spool_bytes(const struct st_spool *s);
+uint64_t st_spool_count(const struct st_spool *s);
+/* Rows of table t on disk now. */
+uint64_t st_spool_rows(const struct st_spool *s, enum st_table t);
+/* SEQ-TABLE-BATCHID-ROWS[-u].rowbinary; false for any other name (exposed for tests). */
+bool st_spool_parse_name(const char *name, struct st_spool_entry *e);
+void st_spool_name(const struct st_spool_entry *e, char *out, size_t outlen);
 
 /* ---- files.c: RowBinary files, one per table per hour ---- */
 struct st_files;

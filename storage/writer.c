@@ -6,15 +6,27 @@
  * polls instead: when a pass finds nothing to do it sleeps IDLE_SLEEP_NS, so a row waits at
  * most that long before it is encoded, and an idle daemon costs a few hundred wake-ups a second.
  *
- * A failed write keeps its batch and retries with exponential backoff. Meanwhile that table's
- * rings are not drained: they fill, and producers count drops. Memory stays what st_writer_new
- * allocated. At stop, everything queued is written; if ClickHouse still fails after
- * STOP_RETRY_MS, what is left is spooled to RowBinary files in cfg->dir instead of lost. */
+ * Every batch has an id (a random per-start prefix and a counter) stamped into each row's
+ * batch_id column; ClickHouse's materialized views record stored ids in db.batches.
+ *
+ * With ClickHouse: a batch whose post fails goes to the disk spool (spool.c) at once, and the
+ * writer keeps draining the rings, so memory stays what st_writer_new allocated and the rings
+ * never back up. While ClickHouse is down, new batches go straight to the spool and a probe
+ * (SELECT 1, backoff 100 ms doubling to 500 ms) watches for its return. Once it answers, live
+ * batches are posted as before and, between them, one spooled batch per pass is replayed,
+ * oldest first. A batch whose post had an unknown outcome (timeout, reset, error status) is
+ * looked up in the ledger first and skipped when ClickHouse already has it: no duplicates.
+ * Rows are dropped only when the spool's byte budget is exhausted, counted and logged.
+ *
+ * Files only (no ClickHouse): a failed write keeps its batch and retries with backoff; the
+ * rings fill meanwhile and producers count drops. */
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "../lib/log.h"
@@ -25,6 +37,10 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 #define STOP_RETRY_MS 10000
+/* SELECT 1 while ClickHouse is down: cheap, and every probe interval is rows spooled (or, past
+ * the budget, dropped) after it is back */
+#define PROBE_MAX_MS 500
+#define RETENTION_EVERY_MS (3600 * 1000)
 /* Events are rare and a row is ~300 bytes: smaller ring and batch than for flows. */
 #define EVENT_QUEUE_MAX 16384
 #define EVENT_BATCH_MAX 4096
@@ -38,6 +54,7 @@ struct st_flow_producer {
 
 struct batch {
 	uint8_t *buf;
+	size_t cap;
 	struct wbuf w;
 	uint32_t rows;
 	uint32_t max_rows;
@@ -46,6 +63,7 @@ struct batch {
 	uint64_t retry_ms;
 	uint32_t backoff_ms;
 	uint32_t failures;   /* in a row, for the "back after" line */
+	uint64_t id;         /* batch identity, stamped into every row */
 };
 
 struct st_writer {
@@ -58,10 +76,31 @@ struct st_writer {
 
 	/* storage thread only */
 	struct batch batch[ST_NTABLES];
+	/* inserts in flight: a slot holds a batch's buffer until ClickHouse answers; spare[t] are
+	 * the buffers batches swap in meanwhile (in_flight of each table, allocated at start) */
+	unsigned in_flight;
+	struct flight {
+		bool busy;
+		enum st_table t;
+		uint8_t *buf;
+		size_t len;
+		uint32_t rows;
+		uint64_t id;
+	} flight[ST_CH_MAX_INFLIGHT];
+	uint8_t *spare[ST_NTABLES][ST_CH_MAX_INFLIGHT];
+	unsigned n_spare[ST_NTABLES];
 	struct st_ch *ch;
 	bool schema_ready;
-	struct st_files *files;        /* file output, or the spool at stop */
-	bool spool;                    /* stop gave up on ClickHouse: write files instead */
+	struct st_files *files;        /* file output (no ClickHouse) */
+	struct st_spool *spool;        /* with ClickHouse: batches it could not take */
+	bool down;                     /* ClickHouse failed: spool, and probe at probe_ms */
+	uint64_t probe_ms;
+	uint32_t probe_backoff_ms;
+	uint64_t down_since_ms;
+	uint64_t retention_ms;         /* next partition drop (servers without TTL) */
+	uint64_t id_prefix;            /* random per start: batch ids of two runs never meet */
+	uint32_t id_seq;
+	uint64_t drop_episode;         /* rows dropped since the spool last took a batch */
 	unsigned next_prod;            /* round-robin start, so one busy worker cannot starve others */
 
 	pthread_t thread;
@@ -70,6 +109,11 @@ struct st_writer {
 	_Atomic uint64_t written[ST_NTABLES];
 	_Atomic uint64_t lost[ST_NTABLES]; /* rows neither ClickHouse nor the spool took, at stop */
 	_Atomic uint64_t batches_failed;
+	_Atomic uint64_t spooled[ST_NTABLES];
+	_Atomic uint64_t replayed[ST_NTABLES];
+	_Atomic uint64_t spool_dropped[ST_NTABLES];
+	_Atomic uint64_t spool_bytes, spool_batches, deduplicated, partitions_dropped;
+	_Atomic bool down_pub;
 	pthread_mutex_t err_lock;      /* last_error: written by the thread, read by stats */
 	char last_error[160];
 	char destination[400];
@@ -94,10 +138,11 @@ static void set_error(struct st_writer *w, const char *msg)
 static int batch_init(struct batch *b, uint32_t rows, size_t row_bytes)
 {
 	b->max_rows = rows;
-	b->buf = malloc((size_t)rows * row_bytes);
+	b->cap = (size_t)rows * row_bytes;
+	b->buf = malloc(b->cap);
 	if (!b->buf)
 		return -1;
-	b->w = wbuf_init(b->buf, (size_t)rows * row_bytes);
+	b->w = wbuf_init(b->buf, b->cap);
 	return 0;
 }
 
@@ -139,8 +184,8 @@ struct st_writer *st_writer_new(const struct st_config *cfg, unsigned n_flow_pro
 	if (!(w->events = spsc_new(evq, sizeof(struct st_attack_event))))
 		goto oom;
 	uint32_t evb = w->cfg.batch_rows < EVENT_BATCH_MAX ? w->cfg.batch_rows : EVENT_BATCH_MAX;
-	if (batch_init(&w->batch[ST_FLOWS], w->cfg.batch_rows, ST_FLOW_ROW_BYTES) != 0 ||
-	    batch_init(&w->batch[ST_EVENTS], evb, ST_EVENT_ROW_MAX) != 0)
+	if (batch_init(&w->batch[ST_FLOWS], w->cfg.batch_rows, ST_FLOW_ROW_BYTES + ST_BATCH_ID_BYTES) != 0 ||
+	    batch_init(&w->batch[ST_EVENTS], evb, ST_EVENT_ROW_MAX + ST_BATCH_ID_BYTES) != 0)
 		goto oom;
 	if (w->cfg.clickhouse_url[0])
 		snprintf(w->destination, sizeof w->destination, "ClickHouse %s database %s%s%s",
@@ -168,10 +213,16 @@ void st_writer_free(struct st_writer *w)
 		spsc_free(w->prod[i].ring);
 	free(w->prod);
 	spsc_free(w->events);
-	for (int t = 0; t < ST_NTABLES; t++)
+	for (int t = 0; t < ST_NTABLES; t++) {
 		free(w->batch[t].buf);
+		for (unsigned i = 0; i < w->n_spare[t]; i++)
+			free(w->spare[t][i]);
+	}
+	for (unsigned i = 0; i < ST_CH_MAX_INFLIGHT; i++)
+		free(w->flight[i].buf); /* only if stop never ran */
 	st_ch_free(w->ch);
 	st_files_free(w->files);
+	st_spool_free(w->spool);
 	pthread_mutex_destroy(&w->err_lock);
 	free(w);
 }
@@ -201,6 +252,18 @@ bool st_push_event(struct st_writer *w, const struct st_attack_event *ev)
 
 /* ---- the storage thread ---------------------------------------------------------------- */
 
+static void batch_open(struct st_writer *w, struct batch *b, uint64_t now)
+{
+	b->first_ms = now;
+	b->id = w->id_prefix | ++w->id_seq;
+}
+
+static void add(_Atomic uint64_t *c, uint64_t n)
+{
+	/* one writer (this thread): a load and a store, no read-modify-write needed */
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
+}
+
 /* Moves rows from the rings into the table's batch until the rings are empty or the batch is
  * full; encodes straight from the ring slot. Returns the rows moved. */
 static size_t drain_flows(struct st_writer *w, uint64_t now)
@@ -214,8 +277,9 @@ static size_t drain_flows(struct st_writer *w, uint64_t now)
 		const struct flow_record *r;
 		while (b->rows < b->max_rows && (r = spsc_peek(q))) {
 			if (b->rows == 0)
-				b->first_ms = now;
+				batch_open(w, b, now);
 			st_rowbinary_flow(&b->w, r);
+			wbuf_le64(&b->w, b->id);
 			spsc_pop_commit(q);
 			b->rows++;
 			moved++;
@@ -232,8 +296,9 @@ static size_t drain_events(struct st_writer *w, uint64_t now)
 	const struct st_attack_event *ev;
 	while (!b->pending && b->rows < b->max_rows && (ev = spsc_peek(w->events))) {
 		if (b->rows == 0)
-			b->first_ms = now;
+			batch_open(w, b, now);
 		st_rowbinary_event(&b->w, ev);
+		wbuf_le64(&b->w, b->id);
 		spsc_pop_commit(w->events);
 		b->rows++;
 		moved++;
@@ -241,41 +306,17 @@ static size_t drain_events(struct st_writer *w, uint64_t now)
 	return moved;
 }
 
-static int write_batch(struct st_writer *w, enum st_table t, char *err, size_t errlen)
-{
-	struct batch *b = &w->batch[t];
-	if (b->w.err) { /* cannot happen: buffers hold max_rows of the largest row */
-		snprintf(err, errlen, "%s batch overflowed (internal)", st_table_name[t]);
-		return -1;
-	}
-	if (w->files)
-		return st_files_write(w->files, t, b->buf, b->w.len, err, errlen);
-	if (!w->schema_ready) {
-		if (st_ch_prepare(w->ch, err, errlen) != 0)
-			return -1;
-		w->schema_ready = true;
-		log_info("storage: ClickHouse %s at %s, tables %s.flows and %s.attack_events ready",
-			 st_ch_version(w->ch), w->cfg.clickhouse_url, w->cfg.database, w->cfg.database);
-	}
-	if (st_ch_insert(w->ch, t, b->buf, b->w.len, err, errlen) != 0) {
-		/* the table may have been dropped or the server replaced: recreate before retrying */
-		w->schema_ready = false;
-		return -1;
-	}
-	return 0;
-}
+/* ---- files only ---- */
 
-static void flush(struct st_writer *w, enum st_table t, uint64_t now)
+static void files_flush(struct st_writer *w, enum st_table t, uint64_t now)
 {
 	struct batch *b = &w->batch[t];
 	char err[200];
-	if (write_batch(w, t, err, sizeof err) == 0) {
+	if (st_files_write(w->files, t, b->buf, b->w.len, err, sizeof err) == 0) {
 		if (b->failures)
 			log_info("storage: %s written again after %u failed attempts", st_table_name[t],
 				 b->failures);
-		atomic_store_explicit(&w->written[t],
-				      atomic_load_explicit(&w->written[t], memory_order_relaxed) + b->rows,
-				      memory_order_relaxed);
+		add(&w->written[t], b->rows);
 		batch_reset(b);
 		return;
 	}
@@ -291,6 +332,188 @@ static void flush(struct st_writer *w, enum st_table t, uint64_t now)
 	b->retry_ms = now + b->backoff_ms;
 }
 
+/* ---- ClickHouse, the spool, replay ---- */
+
+static void publish_spool(struct st_writer *w)
+{
+	atomic_store_explicit(&w->spool_bytes, st_spool_bytes(w->spool), memory_order_relaxed);
+	atomic_store_explicit(&w->spool_batches, st_spool_count(w->spool), memory_order_relaxed);
+}
+
+static void went_down(struct st_writer *w, uint64_t now, const char *err)
+{
+	atomic_fetch_add_explicit(&w->batches_failed, 1, memory_order_relaxed);
+	set_error(w, err);
+	if (!w->down) {
+		log_warn("storage: ClickHouse failed (%s); spooling batches to %s (budget %" PRIu64
+			 " bytes) until it answers again", err, w->cfg.spool_dir, w->cfg.spool_max_bytes);
+		w->down = true;
+		w->down_since_ms = now;
+		w->probe_backoff_ms = 0;
+		atomic_store_explicit(&w->down_pub, true, memory_order_relaxed);
+	}
+	w->probe_backoff_ms = w->probe_backoff_ms ? w->probe_backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (w->probe_backoff_ms > PROBE_MAX_MS)
+		w->probe_backoff_ms = PROBE_MAX_MS;
+	w->probe_ms = now + w->probe_backoff_ms;
+}
+
+/* The server answers SELECT 1: run the migrations (it may be a new, empty server) and go on. */
+static void probe(struct st_writer *w, uint64_t now)
+{
+	char err[200];
+	if (st_ch_probe(w->ch, err, sizeof err) != 0 || st_ch_prepare(w->ch, err, sizeof err) != 0) {
+		went_down(w, now, err);
+		return;
+	}
+	w->schema_ready = true;
+	w->down = false;
+	atomic_store_explicit(&w->down_pub, false, memory_order_relaxed);
+	log_info("storage: ClickHouse %s answers again after %.1f s; replaying %" PRIu64
+		 " spooled batches (%" PRIu64 " bytes)", st_ch_version(w->ch),
+		 (double)(now - w->down_since_ms) / 1000, st_spool_count(w->spool), st_spool_bytes(w->spool));
+}
+
+static void spool_body(struct st_writer *w, enum st_table t, uint64_t id, uint32_t rows, bool unknown,
+		       const uint8_t *body, size_t len)
+{
+	char err[200];
+	int rc = st_spool_put(w->spool, t, id, rows, unknown, body, len, err, sizeof err);
+	if (rc == 0) {
+		add(&w->spooled[t], rows);
+		if (w->drop_episode) {
+			log_err("storage: the spool takes batches again; %" PRIu64 " rows were DROPPED while it "
+				"could not", w->drop_episode);
+			w->drop_episode = 0;
+		}
+	} else {
+		add(&w->spool_dropped[t], rows);
+		set_error(w, err);
+		if (w->drop_episode == 0)
+			log_err("storage: DROPPING rows: ClickHouse is down and %s; raise storage.spool_max_bytes "
+				"or free the disk (%u %s rows in this batch, counted in spool_dropped)", err, rows,
+				st_table_name[t]);
+		w->drop_episode += rows;
+	}
+	publish_spool(w);
+}
+
+/* Finished inserts: count them, or spool them and mark ClickHouse down. */
+static void landed(struct st_writer *w, int wait_ms)
+{
+	struct st_ch_done done[ST_CH_MAX_INFLIGHT];
+	size_t n = st_ch_async_run(w->ch, wait_ms, done, ST_CH_MAX_INFLIGHT);
+	for (size_t i = 0; i < n; i++) {
+		struct flight *f = &w->flight[done[i].slot];
+		if (done[i].result == ST_POST_OK) {
+			add(&w->written[f->t], f->rows);
+		} else {
+			w->schema_ready = false;
+			went_down(w, now_ms(), done[i].err);
+			spool_body(w, f->t, f->id, f->rows, done[i].result == ST_POST_UNKNOWN, f->buf, f->len);
+		}
+		w->spare[f->t][w->n_spare[f->t]++] = f->buf;
+		f->buf = NULL;
+		f->busy = false;
+	}
+}
+
+/* A due batch: handed to a free insert slot (its buffer swapped for a spare), or spooled when
+ * ClickHouse is down. With every slot busy it waits for one: that is the backpressure. */
+static void ch_flush(struct st_writer *w, enum st_table t, uint64_t now)
+{
+	struct batch *b = &w->batch[t];
+	char err[200];
+	if (!w->down && !w->schema_ready) {
+		if (st_ch_prepare(w->ch, err, sizeof err) == 0)
+			w->schema_ready = true;
+		else
+			went_down(w, now, err);
+	}
+	unsigned slot = ST_CH_MAX_INFLIGHT;
+	while (!w->down) {
+		for (unsigned i = 0; i < w->in_flight && slot == ST_CH_MAX_INFLIGHT; i++)
+			if (!w->flight[i].busy)
+				slot = i;
+		if (slot < ST_CH_MAX_INFLIGHT && w->n_spare[t])
+			break;
+		slot = ST_CH_MAX_INFLIGHT;
+		landed(w, 10);
+	}
+	if (w->down) {
+		spool_body(w, t, b->id, b->rows, false, b->buf, b->w.len);
+		batch_reset(b);
+		return;
+	}
+	struct flight *f = &w->flight[slot];
+	*f = (struct flight){.busy = true, .t = t, .buf = b->buf, .len = b->w.len, .rows = b->rows, .id = b->id};
+	if (st_ch_async_insert(w->ch, slot, t, f->buf, f->len) != 0) { /* cannot happen: slot is free */
+		f->busy = false;
+		f->buf = NULL;
+		went_down(w, now, "cannot start an insert (internal)");
+		spool_body(w, t, b->id, b->rows, false, b->buf, b->w.len);
+		batch_reset(b);
+		return;
+	}
+	b->buf = w->spare[t][--w->n_spare[t]];
+	b->w = wbuf_init(b->buf, b->cap);
+	batch_reset(b);
+}
+
+/* One spooled batch, the oldest, into ClickHouse. */
+static void replay_one(struct st_writer *w, uint64_t now)
+{
+	struct st_spool_entry e;
+	char err[200];
+	if (!st_spool_oldest(w->spool, &e))
+		return;
+	if (e.unknown) {
+		uint64_t have;
+		if (st_ch_batch_rows(w->ch, e.batch_id, &have, err, sizeof err) != 0) {
+			went_down(w, now, err);
+			return;
+		}
+		if (have) {
+			/* the post whose answer was lost did store it */
+			if (have != e.rows)
+				log_warn("storage: ledger has %" PRIu64 " rows for batch %016" PRIx64 ", spooled %u",
+					 have, e.batch_id, e.rows);
+			add(&w->written[e.table], e.rows);
+			add(&w->replayed[e.table], e.rows);
+			add(&w->deduplicated, 1);
+			st_spool_pop(w->spool);
+			publish_spool(w);
+			return;
+		}
+	}
+	uint8_t *body;
+	size_t len;
+	if (st_spool_read_oldest(w->spool, &body, &len, err, sizeof err) != 0) {
+		log_err("storage: DROPPING spooled batch %016" PRIx64 " (%u %s rows): %s", e.batch_id, e.rows,
+			st_table_name[e.table], err);
+		add(&w->spool_dropped[e.table], e.rows);
+		st_spool_pop(w->spool);
+		publish_spool(w);
+		return;
+	}
+	enum st_post r = st_ch_insert(w->ch, e.table, body, len, err, sizeof err);
+	free(body);
+	if (r == ST_POST_OK) {
+		add(&w->written[e.table], e.rows);
+		add(&w->replayed[e.table], e.rows);
+		st_spool_pop(w->spool);
+		publish_spool(w);
+		if (!st_spool_count(w->spool))
+			log_info("storage: spool replayed, empty again");
+		return;
+	}
+	if (r == ST_POST_UNKNOWN && st_spool_mark_unknown(w->spool) != 0)
+		log_err("storage: cannot mark spooled batch %016" PRIx64 " as maybe stored; its replay may "
+			"duplicate it", e.batch_id);
+	w->schema_ready = false;
+	went_down(w, now, err);
+}
+
 static bool rings_empty(struct st_writer *w)
 {
 	for (unsigned i = 0; i < w->n_prod; i++)
@@ -299,23 +522,7 @@ static bool rings_empty(struct st_writer *w)
 	return spsc_peek(w->events) == NULL;
 }
 
-/* Stop could not reach ClickHouse: the rest goes to files, which ClickHouse loads later. */
-static void start_spool(struct st_writer *w)
-{
-	char err[200];
-	w->spool = true;
-	w->files = st_files_new(w->cfg.dir, w->cfg.database, err, sizeof err);
-	if (w->files) {
-		log_warn("storage: ClickHouse still failing at stop; spooling the remaining rows to %s "
-			 "(load them with the commands in %s/schema.sql)", w->cfg.dir, w->cfg.dir);
-		for (int t = 0; t < ST_NTABLES; t++)
-			w->batch[t].pending = false; /* retry now, into the files */
-	}
-	else
-		log_err("storage: ClickHouse still failing at stop and no spool either (%s)", err);
-}
-
-/* Everything left when neither ClickHouse nor the spool takes it: counted, not silent. */
+/* Files only: everything left when the files refuse it at stop, counted, not silent. */
 static void give_up(struct st_writer *w)
 {
 	uint64_t n[ST_NTABLES];
@@ -330,6 +537,20 @@ static void give_up(struct st_writer *w)
 		atomic_store_explicit(&w->lost[t], n[t], memory_order_relaxed);
 	log_err("storage: %llu flow rows and %llu events could not be written anywhere and are lost",
 		(unsigned long long)n[ST_FLOWS], (unsigned long long)n[ST_EVENTS]);
+}
+
+static void retention(struct st_writer *w, uint64_t now)
+{
+	char err[200];
+	w->retention_ms = now + RETENTION_EVERY_MS;
+	int n = st_ch_drop_old(w->ch, err, sizeof err);
+	if (n < 0)
+		log_warn("storage: retention (%u days): %s", w->cfg.retention_days, err);
+	else if (n > 0) {
+		add(&w->partitions_dropped, (uint64_t)n);
+		log_info("storage: retention dropped %d partitions older than %u days", n,
+			 w->cfg.retention_days);
+	}
 }
 
 static void *run(void *arg)
@@ -350,32 +571,57 @@ static void *run(void *arg)
 					      : (b->rows >= b->max_rows || now - b->first_ms >= w->cfg.batch_ms ||
 						 stopping);
 			if (due) {
-				flush(w, (enum st_table)t, now);
+				if (w->files)
+					files_flush(w, (enum st_table)t, now);
+				else
+					ch_flush(w, (enum st_table)t, now);
 				wrote = true;
 			}
+		}
+		if (w->ch) {
+			if (st_ch_async_busy(w->ch))
+				landed(w, 0);
+			now = now_ms();
+			if (w->down && now >= w->probe_ms)
+				probe(w, now);
+			if (!w->down && st_spool_count(w->spool)) {
+				replay_one(w, now);
+				wrote = true;
+			}
+			if (!w->down && w->cfg.retention_days && now >= w->retention_ms)
+				retention(w, now);
 		}
 		if (stopping) {
 			bool idle = rings_empty(w);
 			for (int t = 0; t < ST_NTABLES; t++)
 				idle = idle && w->batch[t].rows == 0;
-			if (idle)
+			if (idle && w->ch && st_ch_async_busy(w->ch)) {
+				landed(w, 10); /* inserts in flight finish (or spool) before anything else */
+				continue;
+			}
+			if (idle && (!w->spool || !st_spool_count(w->spool)))
 				break;
 			if (!stop_deadline)
 				stop_deadline = now + STOP_RETRY_MS;
 			if (now >= stop_deadline) {
-				/* ClickHouse gets one more chance through the spool; files get none */
-				if (w->ch && !w->spool) {
-					start_spool(w);
-					stop_deadline = now + STOP_RETRY_MS;
+				if (w->spool && idle) {
+					log_warn("storage: stopping with %" PRIu64 " batches (%" PRIu64 " bytes) in the "
+						 "spool %s; they are replayed at the next start", st_spool_count(w->spool),
+						 st_spool_bytes(w->spool), w->cfg.spool_dir);
+					break;
 				}
-				if (!w->files || now >= stop_deadline) {
+				if (w->files) {
 					give_up(w);
 					break;
 				}
 			}
 		}
-		if (!moved && !wrote)
-			nanosleep(&(struct timespec){.tv_nsec = IDLE_SLEEP_NS}, NULL);
+		if (!moved && !wrote) {
+			if (w->ch && st_ch_async_busy(w->ch))
+				landed(w, (int)(IDLE_SLEEP_NS / 1000000)); /* sleeps in poll, wakes on an answer */
+			else
+				nanosleep(&(struct timespec){.tv_nsec = IDLE_SLEEP_NS}, NULL);
+		}
 	}
 	return NULL;
 }
@@ -386,18 +632,40 @@ int st_writer_start(struct st_writer *w, char *err, size_t errlen)
 		snprintf(err, errlen, "storage writer already started");
 		return -1;
 	}
+	if (getrandom(&w->id_prefix, sizeof w->id_prefix, 0) != sizeof w->id_prefix)
+		w->id_prefix = (uint64_t)time(NULL) * 2654435761u; /* only if getrandom is missing */
+	w->id_prefix &= ~(uint64_t)UINT32_MAX;
 	if (w->cfg.clickhouse_url[0]) {
+		if (!(w->spool = st_spool_open(w->cfg.spool_dir, w->cfg.spool_max_bytes, err, errlen)))
+			return -1;
+		publish_spool(w);
+		for (int t = 0; t < ST_NTABLES; t++) /* an earlier run's batches: see st_stats */
+			atomic_store(&w->spooled[t], st_spool_rows(w->spool, (enum st_table)t));
 		if (!(w->ch = st_ch_new(&w->cfg, err, errlen)))
 			return -1;
+		w->in_flight = w->cfg.posts_in_flight;
+		for (int t = 0; t < ST_NTABLES; t++)
+			for (unsigned i = 0; i < w->in_flight; i++) {
+				if (!(w->spare[t][i] = malloc(w->batch[t].cap))) {
+					snprintf(err, errlen, "out of memory for %u batches in flight", w->in_flight);
+					return -1;
+				}
+				w->n_spare[t]++;
+			}
 		char e[200];
 		if (st_ch_prepare(w->ch, e, sizeof e) == 0) {
 			w->schema_ready = true;
-			log_info("storage: ClickHouse %s at %s, tables %s.flows and %s.attack_events ready",
-				 st_ch_version(w->ch), w->cfg.clickhouse_url, w->cfg.database, w->cfg.database);
+			log_info("storage: ClickHouse %s at %s, database %s at schema version %u",
+				 st_ch_version(w->ch), w->cfg.clickhouse_url, w->cfg.database, st_schema_latest());
 		} else {
 			set_error(w, e);
-			log_warn("storage: ClickHouse not ready (%s); rows are queued and the writer keeps "
-				 "retrying", e);
+			log_warn("storage: ClickHouse not ready (%s); batches go to the spool %s and the writer "
+				 "keeps probing", e, w->cfg.spool_dir);
+			w->down = true;
+			w->down_since_ms = now_ms();
+			w->probe_backoff_ms = BACKOFF_MIN_MS;
+			w->probe_ms = now_ms() + BACKOFF_MIN_MS;
+			atomic_store(&w->down_pub, true);
 		}
 	} else if (!(w->files = st_files_new(w->cfg.dir, w->cfg.database, err, errlen))) {
 		return -1;
@@ -440,6 +708,17 @@ void st_writer_stats(struct st_writer *w, struct st_stats *out)
 	snprintf(out->last_error, sizeof out->last_error, "%s", w->last_error);
 	pthread_mutex_unlock(&w->err_lock);
 	out->clickhouse = w->cfg.clickhouse_url[0] != '\0';
+	out->flows_spooled = atomic_load_explicit(&w->spooled[ST_FLOWS], memory_order_relaxed);
+	out->flows_replayed = atomic_load_explicit(&w->replayed[ST_FLOWS], memory_order_relaxed);
+	out->flows_spool_dropped = atomic_load_explicit(&w->spool_dropped[ST_FLOWS], memory_order_relaxed);
+	out->events_spooled = atomic_load_explicit(&w->spooled[ST_EVENTS], memory_order_relaxed);
+	out->events_replayed = atomic_load_explicit(&w->replayed[ST_EVENTS], memory_order_relaxed);
+	out->events_spool_dropped = atomic_load_explicit(&w->spool_dropped[ST_EVENTS], memory_order_relaxed);
+	out->spool_bytes = atomic_load_explicit(&w->spool_bytes, memory_order_relaxed);
+	out->spool_batches = atomic_load_explicit(&w->spool_batches, memory_order_relaxed);
+	out->batches_deduplicated = atomic_load_explicit(&w->deduplicated, memory_order_relaxed);
+	out->partitions_dropped = atomic_load_explicit(&w->partitions_dropped, memory_order_relaxed);
+	out->clickhouse_down = atomic_load_explicit(&w->down_pub, memory_order_relaxed);
 }
 
 const char *st_writer_destination(const struct st_writer *w)

@@ -137,6 +137,10 @@ static void test_defaults(void **state)
 	assert_int_equal(c.storage.batch_rows, 100000);
 	assert_int_equal(c.storage.batch_ms, 1000);
 	assert_int_equal(c.storage.queue_rows, 262144);
+	assert_string_equal(c.storage.spool_dir, "");
+	assert_int_equal(c.storage.spool_max_bytes, 1ull << 30);
+	assert_int_equal(c.storage.retention_days, 0);
+	assert_int_equal(c.storage.posts_in_flight, 3);
 	assert_string_equal(c.api.socket, "/run/rampart/rampart.sock");
 	assert_string_equal(c.api.http, "127.0.0.1:8080");
 	assert_string_equal(c.api.exabgp_pipe, "");
@@ -246,6 +250,10 @@ static const struct err_case err_cases[] = {
 	{NETS "storage: { clickhouse: { database: \"x; DROP\" } }\n",
 	 "rampart.yaml:2:36: storage.clickhouse.database: expected a name of letters, digits and '_' (not starting "
 	 "with a digit), got \"x; DROP\""},
+	{NETS "storage: { posts_in_flight: 5 }\n",
+	 "rampart.yaml:2:29: storage.posts_in_flight: expected an integer 1..4, got \"5\""},
+	{NETS "storage: { spool_max_bytes: 1000 }\n",
+	 "rampart.yaml:2:29: storage.spool_max_bytes: expected an integer 1048576..1125899906842624, got \"1000\""},
 	{NETS "bgp: { peers: [ { address: 10.0.0.1, remote_as: 2, families: [ipv4-multicast] } ] }\n",
 	 "rampart.yaml:2:63: bgp.peers[0].families[0]: expected one of ipv4-unicast, ipv6-unicast, ipv4-flowspec, "
 	 "ipv6-flowspec, got \"ipv4-multicast\""},
@@ -725,6 +733,10 @@ static void assert_conf_equal(const struct rampart_conf *a, const struct rampart
 	assert_int_equal(sa->batch_rows, sb->batch_rows);
 	assert_int_equal(sa->batch_ms, sb->batch_ms);
 	assert_int_equal(sa->queue_rows, sb->queue_rows);
+	assert_string_equal(sa->spool_dir, sb->spool_dir);
+	assert_int_equal(sa->spool_max_bytes, sb->spool_max_bytes);
+	assert_int_equal(sa->retention_days, sb->retention_days);
+	assert_int_equal(sa->posts_in_flight, sb->posts_in_flight);
 
 	assert_string_equal(a->api.socket, b->api.socket);
 	assert_string_equal(a->api.http, b->api.http);
@@ -809,7 +821,9 @@ static void test_round_trip_edges(void **state)
 		"        local_address: \"fe80::2\", description: \"tab\\there\\nnewline\", port: 1179,\n"
 		"        families: [ipv6-flowspec] }\n"
 		"storage: { clickhouse: { url: \"http://[::1]:8123/?x=\\\"y\\\"\", database: _db1, user: \"~\", password: \"\" },\n"
-		"           dir: ./var, batch_rows: 1, batch_ms: 3600000, queue_rows: 67108864 }\n"
+		"           dir: ./var, batch_rows: 1, batch_ms: 3600000, queue_rows: 67108864,\n"
+		"           spool_dir: \"/var/spool/r a\", spool_max_bytes: 1125899906842624, retention_days: 36500,\n"
+		"           posts_in_flight: 4 }\n"
 		"api: { socket: \"/tmp/a b.sock\", http: \"[::1]:1\" }\n"
 		"log_level: error\n",
 		&c);
@@ -817,6 +831,10 @@ static void test_round_trip_edges(void **state)
 	assert_string_equal(c.capture.pcap_interfaces[0], "null");
 	assert_string_equal(c.bgp.peers[0].password, "true");
 	assert_string_equal(c.storage.user, "~");
+	assert_string_equal(c.storage.spool_dir, "/var/spool/r a");
+	assert_int_equal(c.storage.spool_max_bytes, 1ull << 50);
+	assert_int_equal(c.storage.retention_days, 36500);
+	assert_int_equal(c.storage.posts_in_flight, 4);
 	assert_int_equal(c.bgp.router_id, 0xFFFFFFFFu);
 	round_trip(&c);
 	conf_free(&c);

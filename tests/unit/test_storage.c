@@ -16,6 +16,7 @@
 
 #include "lib/ip.h"
 #include "storage/st.h"
+#include "storage/st_int.h" /* schema versions, the spool */
 
 static ip_addr addr(const char *s)
 {
@@ -200,7 +201,20 @@ static void test_schema(void **state)
 {
 	(void)state;
 	char stmts[4][1024];
-	assert_int_equal(st_schema_statements("rampart", stmts, 4), 3);
+	char all[ST_SCHEMA_MAX][1024];
+	size_t nall = st_schema_statements("rampart", all, ST_SCHEMA_MAX);
+	assert_int_equal(nall, 10); /* v1: 3, v2: 5, v3: 2 */
+	assert_int_equal(st_schema_latest(), 3);
+	/* v2 adds the batch identity as the last column of both tables, which the writer appends */
+	assert_string_equal(all[3], "ALTER TABLE rampart.flows ADD COLUMN batch_id UInt64");
+	assert_string_equal(all[4], "ALTER TABLE rampart.attack_events ADD COLUMN batch_id UInt64");
+	assert_non_null(strstr(all[6], "MATERIALIZED VIEW IF NOT EXISTS rampart.flows_batches TO rampart.batches"));
+	assert_non_null(strstr(all[8], "SummingMergeTree() PARTITION BY toDate(minute) ORDER BY (dst, minute)"));
+	for (size_t i = 0; i < nall; i++) /* nothing 18.16 lacks, anywhere */
+		assert_null(strstr(all[i], "LowCardinality"));
+	assert_int_equal(st_schema_migration(4, "rampart", all, ST_SCHEMA_MAX), 0);
+	assert_int_equal(st_schema_statements("rampart", stmts, 4), 4);
+	assert_string_equal(stmts[3], all[3]);
 	assert_string_equal(stmts[0], "CREATE DATABASE IF NOT EXISTS rampart");
 	assert_non_null(strstr(stmts[1], "CREATE TABLE IF NOT EXISTS rampart.flows ("));
 	assert_non_null(strstr(stmts[2], "CREATE TABLE IF NOT EXISTS rampart.attack_events ("));
@@ -477,22 +491,33 @@ static void test_file_round_trip(void **state)
 
 	size_t len;
 	uint8_t *data = read_table(sub, "flows-", &len);
-	assert_int_equal(len, (size_t)N * 106);
+	enum { ROW = 106 + 8 }; /* the columns, then the batch_id */
+	assert_int_equal(len, (size_t)N * ROW);
+	uint64_t ids = 0, last_id = 0;
 	for (uint32_t i = 0; i < N; i++) {
 		struct flow_record got, want = nth_flow(i);
-		decode_flow(data + (size_t)i * 106, &got);
+		decode_flow(data + (size_t)i * ROW, &got);
 		assert_memory_equal(&got, &want, sizeof got);
+		uint64_t id = le(data + (size_t)i * ROW + 106, 8);
+		assert_int_not_equal(id, 0);
+		if (id != last_id) { /* batches are whole and ids never repeat */
+			assert_true(i == 0 || id > last_id);
+			ids++;
+			last_id = id;
+		}
 	}
+	assert_true(ids >= (N + 999) / 1000); /* 1000-row batches, some cut short by batch_ms */
 	free(data);
 
 	data = read_table(sub, "attack_events-", &len);
 	uint8_t row[512];
 	struct wbuf wb = wbuf_init(row, sizeof row);
 	st_rowbinary_event(&wb, &ev);
-	assert_int_equal(len, 3 * wb.len);
+	size_t erow = wb.len + 8;
+	assert_int_equal(len, 3 * erow);
 	assert_int_equal(le(data + 10, 8), 100);
-	assert_int_equal(le(data + wb.len + 10, 8), 101);
-	assert_int_equal(le(data + 2 * wb.len + 10, 8), 102);
+	assert_int_equal(le(data + erow + 10, 8), 101);
+	assert_int_equal(le(data + 2 * erow + 10, 8), 102);
 	free(data);
 
 	/* the file name carries the UTC hour it was written in */
@@ -521,6 +546,110 @@ static void test_file_round_trip(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The spool: names round-trip and strange names are refused; batches come back oldest first,
+ * across a reopen (a restart); the byte budget refuses a batch and keeps the rest. */
+static void test_spool(void **state)
+{
+	(void)state;
+	struct st_spool_entry e = {.seq = 0x2a1, .table = ST_EVENTS, .batch_id = 0x5f3c9a0100000007ull,
+				   .rows = 100000, .unknown = true}, g;
+	char name[128];
+	st_spool_name(&e, name, sizeof name);
+	assert_string_equal(name, "00000000000002a1-attack_events-5f3c9a0100000007-100000-u.rowbinary");
+	assert_true(st_spool_parse_name(name, &g));
+	assert_int_equal(g.seq, e.seq);
+	assert_int_equal(g.table, ST_EVENTS);
+	assert_int_equal(g.batch_id, e.batch_id);
+	assert_int_equal(g.rows, 100000);
+	assert_true(g.unknown);
+	assert_true(st_spool_parse_name("0000000000000001-flows-0000000000000001-5.rowbinary", &g));
+	assert_false(g.unknown);
+	const char *bad[] = {"", "schema.sql", ".tmp-0000000000000001-flows-0000000000000001-5.rowbinary",
+			     "0000000000000001-flows-0000000000000001-0.rowbinary",
+			     "0000000000000001-flows-0000000000000001-05.rowbinary",
+			     "0000000000000001-flowz-0000000000000001-5.rowbinary",
+			     "000000000000000G-flows-0000000000000001-5.rowbinary",
+			     "0000000000000001-flows-0000000000000001-5-x.rowbinary",
+			     "0000000000000001-flows-0000000000000001-5.rowbinary.bak",
+			     "0000000000000001-flows-0000000000000001-99999999999.rowbinary",
+			     "0000000000000001-flows-00000000000000001-5.rowbinary"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_false(st_spool_parse_name(bad[i], &g));
+
+	char dir[] = "/tmp/rampart-test-spool-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char sub[200], err[200];
+	snprintf(sub, sizeof sub, "%s/a/b", dir);
+	struct st_spool *sp = st_spool_open(sub, 100, err, sizeof err);
+	assert_non_null(sp);
+	uint8_t body[40];
+	for (int i = 0; i < 3; i++) {
+		memset(body, 'a' + i, sizeof body);
+		assert_int_equal(st_spool_put(sp, i == 1 ? ST_EVENTS : ST_FLOWS, 10 + (uint64_t)i, 4, false, body,
+					      sizeof body - (size_t)i, err, sizeof err),
+				 i < 2 ? 0 : -2); /* 40 + 39 fit 100 bytes, 38 more do not */
+	}
+	assert_non_null(strstr(err, "full"));
+	assert_int_equal(st_spool_count(sp), 2);
+	assert_int_equal(st_spool_bytes(sp), 79);
+	assert_int_equal(st_spool_rows(sp, ST_FLOWS), 4);
+	assert_int_equal(st_spool_mark_unknown(sp), 0);
+	st_spool_free(sp);
+
+	/* a restart finds both, in order, the first marked unknown; a stray file is ignored */
+	char stray[300];
+	snprintf(stray, sizeof stray, "%s/notes.txt", sub);
+	FILE *f = fopen(stray, "w");
+	assert_non_null(f);
+	fclose(f);
+	sp = st_spool_open(sub, 100, err, sizeof err);
+	assert_non_null(sp);
+	assert_int_equal(st_spool_count(sp), 2);
+	assert_true(st_spool_oldest(sp, &g));
+	assert_int_equal(g.batch_id, 10);
+	assert_true(g.unknown);
+	uint8_t *got;
+	size_t len;
+	assert_int_equal(st_spool_read_oldest(sp, &got, &len, err, sizeof err), 0);
+	assert_int_equal(len, 40);
+	assert_int_equal(got[0], 'a');
+	free(got);
+	st_spool_pop(sp);
+	assert_true(st_spool_oldest(sp, &g));
+	assert_int_equal(g.batch_id, 11);
+	assert_int_equal(g.table, ST_EVENTS);
+	assert_false(g.unknown);
+	assert_int_equal(st_spool_read_oldest(sp, &got, &len, err, sizeof err), 0);
+	assert_int_equal(len, 39);
+	assert_int_equal(got[0], 'b');
+	free(got);
+	/* room again: a new batch goes after the old ones */
+	assert_int_equal(st_spool_put(sp, ST_FLOWS, 12, 1, false, body, 10, err, sizeof err), 0);
+	st_spool_pop(sp);
+	assert_true(st_spool_oldest(sp, &g));
+	assert_int_equal(g.batch_id, 12);
+	assert_true(g.seq > 2);
+	st_spool_pop(sp);
+	assert_false(st_spool_oldest(sp, &g));
+	assert_int_equal(st_spool_bytes(sp), 0);
+	st_spool_free(sp);
+
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_versions(void **state)
+{
+	(void)state;
+	assert_false(st_ch_version_has_ttl("18.16.1"));
+	assert_false(st_ch_version_has_ttl("19.5.3.8"));
+	assert_true(st_ch_version_has_ttl("19.6.2.11"));
+	assert_true(st_ch_version_has_ttl("23.8.1.1"));
+	assert_false(st_ch_version_has_ttl(""));
+	assert_false(st_ch_version_has_ttl("garbage"));
+}
+
 /* A directory that cannot be made is an error at start, named. */
 static void test_file_bad_dir(void **state)
 {
@@ -546,6 +675,8 @@ int main(void)
 		cmocka_unit_test(test_drops_counted),
 		cmocka_unit_test(test_file_round_trip),
 		cmocka_unit_test(test_file_bad_dir),
+		cmocka_unit_test(test_spool),
+		cmocka_unit_test(test_versions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

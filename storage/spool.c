@@ -1,0 +1,336 @@
+/* The disk spool: batches ClickHouse could not take while it was down or slow, kept as one
+ * RowBinary file per batch in spool_dir and replayed oldest first when it is back.
+ *
+ * A file's name carries everything replay needs, so the spool needs no index file and a
+ * restart picks up where the last run stopped:
+ *     SEQ-TABLE-BATCHID-ROWS[-u].rowbinary      e.g. 00000000000002a1-flows-5f3c9a0100000007-100000.rowbinary
+ * SEQ (16 hex digits) orders replays, BATCHID is the id stamped into every row's batch_id
+ * column, "-u" marks a batch whose post had an unknown outcome (ClickHouse may hold it: the
+ * ledger decides). The body is exactly what the INSERT would have sent, so an operator can also
+ * load a file by hand (INSERT INTO db.TABLE FORMAT RowBinary). Files are written under a
+ * temporary name and renamed: a crash never leaves half a batch under a spool name.
+ *
+ * Bounded twice: by max_bytes (spool_max_bytes) and by ST_SPOOL_MAX_FILES, so the in-memory
+ * index stays small; a batch beyond either is refused and the writer counts its rows dropped. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../lib/log.h"
+#include "st_int.h"
+
+/* A spooled batch is at most batch_rows (≤ 1 000 000) rows of ≤ 408 bytes; anything bigger is
+ * not ours. */
+#define SPOOL_FILE_MAX (512ull << 20)
+
+struct st_spool {
+	char dir[256];
+	uint64_t max_bytes;
+	uint64_t bytes;
+	uint64_t rows[ST_NTABLES];
+	uint64_t next_seq;
+	/* a ring of entries in seq order: put appends at the tail, replay pops the head */
+	struct st_spool_entry *e;
+	size_t head, count;
+};
+
+void st_spool_name(const struct st_spool_entry *e, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%016" PRIx64 "-%s-%016" PRIx64 "-%" PRIu32 "%s.rowbinary", e->seq,
+		 st_table_name[e->table], e->batch_id, e->rows, e->unknown ? "-u" : "");
+}
+
+static bool hex16(const char *s, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (int i = 0; i < 16; i++) {
+		char c = s[i];
+		unsigned d;
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else
+			return false;
+		x = x << 4 | d;
+	}
+	*v = x;
+	return true;
+}
+
+bool st_spool_parse_name(const char *name, struct st_spool_entry *e)
+{
+	memset(e, 0, sizeof *e);
+	if (strlen(name) > 128 || !hex16(name, &e->seq) || name[16] != '-')
+		return false;
+	const char *p = name + 17;
+	int t;
+	for (t = 0; t < ST_NTABLES; t++) {
+		size_t n = strlen(st_table_name[t]);
+		if (strncmp(p, st_table_name[t], n) == 0 && p[n] == '-') {
+			p += n + 1;
+			break;
+		}
+	}
+	if (t == ST_NTABLES)
+		return false;
+	e->table = (enum st_table)t;
+	if (!hex16(p, &e->batch_id) || p[16] != '-')
+		return false;
+	p += 17;
+	uint64_t rows = 0;
+	const char *d = p;
+	while (*p >= '0' && *p <= '9' && p - d < 10)
+		rows = rows * 10 + (uint64_t)(*p++ - '0');
+	if (p == d || rows == 0 || rows > UINT32_MAX || (d[0] == '0'))
+		return false;
+	e->rows = (uint32_t)rows;
+	if (strncmp(p, "-u", 2) == 0) {
+		e->unknown = true;
+		p += 2;
+	}
+	return strcmp(p, ".rowbinary") == 0;
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+	const struct st_spool_entry *x = a, *y = b;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static struct st_spool_entry *at(const struct st_spool *s, size_t i)
+{
+	return &s->e[(s->head + i) % ST_SPOOL_MAX_FILES];
+}
+
+static int make_dir(const char *path, char *err, size_t errlen)
+{
+	char p[256];
+	snprintf(p, sizeof p, "%s", path);
+	for (char *c = p + 1;; c++) {
+		if (*c == '/' || *c == '\0') {
+			char k = *c;
+			*c = '\0';
+			if (mkdir(p, 0750) != 0 && errno != EEXIST) {
+				snprintf(err, errlen, "cannot create spool directory %s: %s", p, strerror(errno));
+				return -1;
+			}
+			*c = k;
+			if (!k)
+				return 0;
+		}
+	}
+}
+
+struct st_spool *st_spool_open(const char *dir, uint64_t max_bytes, char *err, size_t errlen)
+{
+	if (make_dir(dir, err, errlen) != 0)
+		return NULL;
+	DIR *d = opendir(dir);
+	if (!d) {
+		snprintf(err, errlen, "cannot read spool directory %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	struct st_spool *s = calloc(1, sizeof *s);
+	if (s)
+		s->e = calloc(ST_SPOOL_MAX_FILES, sizeof *s->e);
+	if (!s || !s->e) {
+		free(s);
+		closedir(d);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(s->dir, sizeof s->dir, "%s", dir);
+	s->max_bytes = max_bytes;
+	struct dirent *de;
+	unsigned foreign = 0;
+	while ((de = readdir(d))) {
+		struct st_spool_entry e;
+		char path[400];
+		struct stat st;
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		if (!st_spool_parse_name(de->d_name, &e) || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+			foreign++;
+			continue;
+		}
+		if (s->count == ST_SPOOL_MAX_FILES) {
+			log_warn("storage: more than %d batches in the spool %s; the rest wait for a restart",
+				 ST_SPOOL_MAX_FILES, dir);
+			break;
+		}
+		e.bytes = (uint64_t)st.st_size;
+		s->e[s->count++] = e;
+		s->bytes += e.bytes;
+		s->rows[e.table] += e.rows;
+	}
+	closedir(d);
+	qsort(s->e, s->count, sizeof *s->e, cmp_seq);
+	s->next_seq = s->count ? s->e[s->count - 1].seq + 1 : 1;
+	if (foreign)
+		log_warn("storage: %u files in the spool %s are not spooled batches; ignored", foreign, dir);
+	if (s->count)
+		log_info("storage: the spool %s holds %" PRIu64 " batches (%" PRIu64 " bytes) from an earlier "
+			 "run; replaying them when ClickHouse answers", dir, (uint64_t)s->count, s->bytes);
+	return s;
+}
+
+void st_spool_free(struct st_spool *s)
+{
+	if (!s)
+		return;
+	free(s->e);
+	free(s);
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int st_spool_put(struct st_spool *s, enum st_table t, uint64_t batch_id, uint32_t rows, bool unknown,
+		 const uint8_t *body, size_t len, char *err, size_t errlen)
+{
+	if (s->count == ST_SPOOL_MAX_FILES || s->bytes + len > s->max_bytes) {
+		snprintf(err, errlen, "spool %s full (%" PRIu64 " of %" PRIu64 " bytes, %zu batches)", s->dir,
+			 s->bytes, s->max_bytes, s->count);
+		return -2;
+	}
+	struct st_spool_entry e = {.seq = s->next_seq, .table = t, .batch_id = batch_id, .rows = rows,
+				   .unknown = unknown, .bytes = len};
+	char name[128], path[400], tmp[400];
+	st_spool_name(&e, name, sizeof name);
+	snprintf(path, sizeof path, "%s/%s", s->dir, name);
+	snprintf(tmp, sizeof tmp, "%s/.tmp-%s", s->dir, name);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0 || write_all(fd, body, len) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+		int saved = errno;
+		if (fd >= 0)
+			unlink(tmp);
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(saved));
+		return -1;
+	}
+	s->next_seq++;
+	*at(s, s->count) = e;
+	s->count++;
+	s->bytes += len;
+	s->rows[t] += rows;
+	return 0;
+}
+
+bool st_spool_oldest(const struct st_spool *s, struct st_spool_entry *e)
+{
+	if (!s->count)
+		return false;
+	*e = *at(s, 0);
+	return true;
+}
+
+int st_spool_read_oldest(struct st_spool *s, uint8_t **body, size_t *len, char *err, size_t errlen)
+{
+	const struct st_spool_entry *e = at(s, 0);
+	char name[128], path[400];
+	st_spool_name(e, name, sizeof name);
+	snprintf(path, sizeof path, "%s/%s", s->dir, name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if ((uint64_t)st.st_size > SPOOL_FILE_MAX || st.st_size == 0) {
+		snprintf(err, errlen, "%s: %lld bytes is not a batch", path, (long long)st.st_size);
+		close(fd);
+		return -1;
+	}
+	uint8_t *b = malloc((size_t)st.st_size);
+	size_t got = 0;
+	while (b && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (!b || got != (size_t)st.st_size) {
+		snprintf(err, errlen, "cannot read %s: %s", path, b ? "short read" : "out of memory");
+		free(b);
+		return -1;
+	}
+	*body = b;
+	*len = got;
+	return 0;
+}
+
+void st_spool_pop(struct st_spool *s)
+{
+	if (!s->count)
+		return;
+	struct st_spool_entry *e = at(s, 0);
+	char name[128], path[400];
+	st_spool_name(e, name, sizeof name);
+	snprintf(path, sizeof path, "%s/%s", s->dir, name);
+	if (unlink(path) != 0 && errno != ENOENT)
+		/* left behind it would be replayed again at the next start: the ledger makes that
+		 * harmless only for "-u" files, so say it loudly */
+		log_err("storage: cannot delete the replayed spool file %s: %s; remove it by hand", path,
+			strerror(errno));
+	s->bytes -= e->bytes <= s->bytes ? e->bytes : s->bytes;
+	s->rows[e->table] -= e->rows <= s->rows[e->table] ? e->rows : s->rows[e->table];
+	s->head = (s->head + 1) % ST_SPOOL_MAX_FILES;
+	s->count--;
+}
+
+int st_spool_mark_unknown(struct st_spool *s)
+{
+	struct st_spool_entry *e = at(s, 0);
+	if (!s->count || e->unknown)
+		return 0;
+	char from[128], to[128], pf[400], pt[400];
+	st_spool_name(e, from, sizeof from);
+	e->unknown = true;
+	st_spool_name(e, to, sizeof to);
+	snprintf(pf, sizeof pf, "%s/%s", s->dir, from);
+	snprintf(pt, sizeof pt, "%s/%s", s->dir, to);
+	if (rename(pf, pt) != 0) {
+		e->unknown = false;
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t st_spool_bytes(const struct st_spool *s)
+{
+	return s->bytes;
+}
+
+uint64_t st_spool_count(const struct st_spool *s)
+{
+	return s->count;
+}
+
+uint64_t st_spool_rows(const struct st_spool *s, enum st_table t)
+{
+	return s->rows[t];
+}
