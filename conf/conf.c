@@ -145,6 +145,7 @@ static const struct ckey flowspec_keys[] = {
 	INT("rate_limit_mbps", struct conf_mitigation, flowspec_rate_limit_mbps, 0, 1000000),
 	INT("max_rules", struct conf_mitigation, flowspec_max_rules, 1, 100000),
 	DUR("escalate_after", struct conf_mitigation, flowspec_escalate_after_s, 1, DAY),
+	LIST("rules", K_FLOW_RULES, struct conf_mitigation, flowspec_rules, n_flowspec_rules, CONF_MAX_FLOW_RULES),
 	END,
 };
 
@@ -357,6 +358,7 @@ void conf_free(struct rampart_conf *c)
 		return;
 	free(c->detect.networks);
 	free(c->detect.whitelist);
+	free(c->mitigation.flowspec_rules);
 	free(c->mitigation.own_addresses); /* c->detect.own is the same list */
 	for (size_t i = 0; i < c->detect.n_groups; i++)
 		free(c->detect.groups[i].prefixes);

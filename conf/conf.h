@@ -11,6 +11,7 @@
 
 #include "../bgp/bgp.h"
 #include "../detect/det.h"
+#include "../flowspec/fs.h"
 #include "../lib/ip.h"
 #include "../storage/st.h"
 
@@ -40,6 +41,13 @@ struct conf_capture {
 				   receipt. Default 4 */
 };
 
+/* A FlowSpec rule given in the configuration, in the text form (ExaBGP's flow route syntax). */
+struct conf_flow_rule {
+	struct fs_rule rule;
+	struct fs_actions actions;
+};
+#define CONF_MAX_FLOW_RULES 1000
+
 struct conf_mitigation {
 	enum det_mitigation action; /* never DET_MIT_DEFAULT here; default blackhole */
 	uint32_t communities[BGP_MAX_COMMUNITIES]; /* added to BLACKHOLE and NO_EXPORT */
@@ -56,6 +64,8 @@ struct conf_mitigation {
 	uint32_t flowspec_max_rules;       /* rules at once; past it attacks are blackholed. Default 1000 */
 	uint32_t flowspec_escalate_after_s; /* flowspec-then-blackhole: blackhole too when still over
 					     * the threshold this long after the rule. Default 60 */
+	struct conf_flow_rule *flowspec_rules; /* announced at start and kept, like rampartctl flowspec add */
+	size_t n_flowspec_rules;
 };
 
 /* Actions beside BGP. */

@@ -176,6 +176,14 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	fprintf(f, "  max_bans_per_minute: %u\n", m->max_bans_per_minute);
 	fprintf(f, "  flowspec:\n    rate_limit_mbps: %u\n    max_rules: %u\n    escalate_after: %u\n",
 		m->flowspec_rate_limit_mbps, m->flowspec_max_rules, m->flowspec_escalate_after_s);
+	fprintf(f, "    rules:%s\n", m->n_flowspec_rules ? "" : " []");
+	for (size_t i = 0; i < m->n_flowspec_rules; i++) {
+		char text[1024];
+		fs_text_format(&m->flowspec_rules[i].rule, &m->flowspec_rules[i].actions, text, sizeof text);
+		fprintf(f, "      - ");
+		qstr(f, text);
+		fprintf(f, "\n");
+	}
 	prefixes(f, 2, "own_addresses", m->own_addresses, m->n_own_addresses);
 
 	if (c->bgp_enabled) {

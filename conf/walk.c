@@ -549,6 +549,41 @@ static int do_ifnames(struct walk *w, const struct ckey *k, const struct cn *v, 
 	return 0;
 }
 
+/* FlowSpec rules in the operator's text form, checked by the same parser as rampartctl's, so an
+ * error names the rule's column and token as well as the file's line. */
+static int do_flow_rules(struct walk *w, const struct ckey *k, const struct cn *v, void *base)
+{
+	struct conf_flow_rule **dst = (struct conf_flow_rule **)((char *)base + k->off);
+	size_t *count = (size_t *)((char *)base + k->count_off);
+	size_t n;
+	if (need_list(w, v, "FlowSpec rules", &n))
+		return -1;
+	if (n > k->max_items)
+		return too_many(w, v, k->max_items);
+	if (n == 0)
+		return 0;
+	if (!(*dst = calloc(n, sizeof **dst)))
+		return walk_fail(w, v, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		char shown[64];
+		size_t saved = walk_push(w, "[%zu]", i);
+		const struct cn *e = v->kids[i];
+		if (e->type != CN_SCALAR || cn_is_null(e) || strlen(e->s) != e->len)
+			return walk_fail(w, e, "expected a FlowSpec rule as text, got %s", SHOW(e));
+		struct fs_err err;
+		if (!fs_text_parse(e->s, &(*dst)[i].rule, &(*dst)[i].actions, &err))
+			return walk_fail(w, e, "bad FlowSpec rule: %s", err.msg);
+		if (!(*dst)[i].actions.present)
+			return walk_fail(w, e, "the rule has no action (add e.g. \"then discard\")");
+		for (size_t j = 0; j < i; j++)
+			if (fs_rule_equal(&(*dst)[j].rule, &(*dst)[i].rule))
+				return walk_fail(w, e, "the same rule as entry [%zu]", j);
+		*count = i + 1;
+		walk_pop(w, saved);
+	}
+	return 0;
+}
+
 static int do_seq_map(struct walk *w, const struct ckey *k, const struct cn *v, void *base)
 {
 	void **dst = (void **)((char *)base + k->off);
@@ -601,6 +636,7 @@ static int walk_value(struct walk *w, const struct ckey *k, const struct cn *v, 
 	case K_COMMUNITIES: return do_communities(w, k, v, base);
 	case K_FAMILIES: return do_families(w, k, v, dst);
 	case K_IFNAMES: return do_ifnames(w, k, v, base);
+	case K_FLOW_RULES: return do_flow_rules(w, k, v, base);
 	case K_MAP: return walk_map(w, k->sub, v, dst);
 	case K_SEQ_MAP: return do_seq_map(w, k, v, base);
 	}

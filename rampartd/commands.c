@@ -393,13 +393,50 @@ static const char help_text[] =
 	"exporters                      flow listeners and their exporters' counters\n"
 	"routes                         announced routes and which source holds each\n"
 	"announce ... / withdraw ... / neighbor IP ...   ExaBGP API commands (docs/EXABGP.md)\n"
+	"flowspec add RULE | del RULE | list   operator FlowSpec rules (docs/FLOWSPEC.md)\n"
 	"help                           this text\n";
+
+/* flowspec add RULE | del RULE | list: RULE in the text form of docs/FLOWSPEC.md (ExaBGP's flow
+ * route syntax is accepted too), taken from the rest of the line as typed. */
+static int cmd_flowspec(struct rampart *rp, const char *args, struct evbuffer *out)
+{
+	while (*args == ' ')
+		args++;
+	if (!strcmp(args, "list"))
+		return rd_flowmit_list(rp->flowmit, out), 0;
+	bool add = !strncmp(args, "add ", 4), del = !strncmp(args, "del ", 4);
+	if (!add && !del)
+		return fail(out, "usage: flowspec add RULE | flowspec del RULE | flowspec list");
+	struct fs_rule r;
+	struct fs_actions a;
+	struct fs_err err;
+	if (!fs_text_parse(args + 4, &r, &a, &err))
+		return fail(out, "flowspec: %s", err.msg);
+	char text[1024];
+	if (del) {
+		if (rd_flowmit_del(rp->flowmit, &r) != 0)
+			return fail(out, "flowspec del: no such operator rule (flowspec list shows them)");
+		fs_text_format(&r, NULL, text, sizeof text);
+		evbuffer_add_printf(out, "withdrawn: %s\n", text);
+		return 0;
+	}
+	if (!a.present)
+		return fail(out, "flowspec add: the rule has no action (add e.g. \"then discard\")");
+	char why[200] = "";
+	if (rd_flowmit_add(rp->flowmit, &r, &a, false, why, sizeof why) != 0)
+		return fail(out, "flowspec add refused: %s", why);
+	fs_text_format(&r, &a, text, sizeof text);
+	evbuffer_add_printf(out, "announced: %s\n", text);
+	return 0;
+}
 
 int rd_command(struct rampart *rp, const char *line, struct evbuffer *out)
 {
 	/* ExaBGP's API text (docs/EXABGP.md): lines may be longer than our own commands */
 	if (bgp_exa_is_command(line))
 		return rd_exa_command(rp, RD_SRC_SOCKET, line, out);
+	if (!strncmp(line, "flowspec", 8) && (line[8] == ' ' || line[8] == '\0'))
+		return cmd_flowspec(rp, line + 8, out);
 	char buf[1024];
 	size_t len = strlen(line);
 	if (len >= sizeof buf)

@@ -207,6 +207,13 @@ bool rd_flowmit_unban(struct rd_flowmit *f, const struct det_event *ev);
 /* After each engine tick: narrows rules to the attacks' fingerprints, escalates. */
 void rd_flowmit_tick(struct rd_flowmit *f);
 size_t rd_flowmit_count(const struct rd_flowmit *f);
+/* Operator rules (configuration, rampartctl flowspec add): announced and kept until deleted.
+ * Refused (-1, why set) when the destination is missing or not monitored, or past the cap. */
+int rd_flowmit_add(struct rd_flowmit *f, const struct fs_rule *r, const struct fs_actions *a, bool from_config,
+		   char *why, size_t whylen);
+int rd_flowmit_del(struct rd_flowmit *f, const struct fs_rule *r);
+/* Every rule out: the operators', then the attacks'. */
+void rd_flowmit_list(const struct rd_flowmit *f, struct evbuffer *out);
 /* The narrowest rule for an attack on target in direction dir with fingerprint fp; returns how
  * many components beside the prefix it has. */
 int rd_flow_rule_for_attack(const ip_prefix *target, enum det_direction dir, const struct det_fingerprint *fp,

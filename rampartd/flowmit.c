@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+
 #include "../lib/log.h"
 #include "daemon.h"
 
@@ -28,8 +30,18 @@ struct flow_entry {
 	bool blackholed;     /* escalated: the blackhole is out too */
 };
 
+/* A rule an operator put there: from the configuration or rampartctl flowspec add. */
+struct operator_rule {
+	struct fs_rule rule;
+	struct fs_actions actions;
+	bool used;
+	bool from_config;
+};
+
 struct rd_flowmit {
 	struct rampart *rp;
+	struct operator_rule *op; /* cap long */
+	size_t n_op;
 	struct flow_entry *e;
 	size_t cap;
 	size_t used;
@@ -135,7 +147,9 @@ struct rd_flowmit *rd_flowmit_new(struct rampart *rp)
 	f->max_bans = rp->conf.mitigation.max_bans;
 	f->e = calloc(f->cap ? f->cap : 1, sizeof *f->e);
 	f->bans = calloc(f->max_bans ? f->max_bans : 1, sizeof *f->bans);
-	if (!f->e || !f->bans) {
+	f->op = calloc(f->cap ? f->cap : 1, sizeof *f->op);
+	if (!f->e || !f->bans || !f->op) {
+		free(f->op);
 		free(f->e);
 		free(f->bans);
 		free(f);
@@ -151,6 +165,7 @@ void rd_flowmit_free(struct rd_flowmit *f)
 		return;
 	free(f->e);
 	free(f->bans);
+	free(f->op);
 	free(f);
 }
 
@@ -162,6 +177,9 @@ static struct flow_entry *find(struct rd_flowmit *f, uint64_t attack_id)
 	return NULL;
 }
 
+static bool announce_with(struct rampart *rp, const struct fs_rule *r, const struct fs_actions *a, char *why,
+			  size_t whylen);
+
 static void actions(const struct rampart *rp, struct fs_actions *a)
 {
 	memset(a, 0, sizeof *a);
@@ -170,23 +188,31 @@ static void actions(const struct rampart *rp, struct fs_actions *a)
 	a->rate = (float)((double)rp->conf.mitigation.flowspec_rate_limit_mbps * 1e6 / 8);
 }
 
-static bool announce(struct rampart *rp, const struct fs_rule *r)
+static bool announce_with(struct rampart *rp, const struct fs_rule *r, const struct fs_actions *a, char *why,
+			  size_t whylen)
 {
-	char text[512];
-	struct fs_actions a;
-	actions(rp, &a);
-	fs_text_format(r, &a, text, sizeof text);
+	char text[1024];
+	fs_text_format(r, a, text, sizeof text);
 	if (rp->conf.mitigation.dry_run || !rp->bgp) {
 		log_info("%s: would announce flowspec rule: %s", rp->bgp ? "dry run" : "no BGP configured", text);
 		return true;
 	}
 	struct fs_err err = {{0}};
-	if (bgp_announce_flow(rp->bgp, r, &a, &err) != 0) {
+	if (bgp_announce_flow(rp->bgp, r, a, &err) != 0) {
 		log_err("flowspec rule %s: not announced: %s", text, err.msg);
+		if (why)
+			snprintf(why, whylen, "%s", err.msg);
 		return false;
 	}
 	log_info("flowspec rule announced: %s", text);
 	return true;
+}
+
+static bool announce(struct rampart *rp, const struct fs_rule *r)
+{
+	struct fs_actions a;
+	actions(rp, &a);
+	return announce_with(rp, r, &a, NULL, 0);
 }
 
 static void withdraw(struct rampart *rp, const struct fs_rule *r)
@@ -314,4 +340,81 @@ void rd_flowmit_tick(struct rd_flowmit *f)
 size_t rd_flowmit_count(const struct rd_flowmit *f)
 {
 	return f ? f->used : 0;
+}
+
+/* ---- operator rules ------------------------------------------------------------------------ */
+
+static struct operator_rule *find_op(struct rd_flowmit *f, const struct fs_rule *r)
+{
+	for (size_t i = 0; i < f->cap; i++)
+		if (f->op[i].used && fs_rule_equal(&f->op[i].rule, r))
+			return &f->op[i];
+	return NULL;
+}
+
+int rd_flowmit_add(struct rd_flowmit *f, const struct fs_rule *r, const struct fs_actions *a, bool from_config,
+		   char *why, size_t whylen)
+{
+	/* the same promise as for detection's rules: we only ever filter traffic to our own hosts */
+	if (!fs_rule_has(r, FS_DST) || det_networks_lookup(f->rp->networks, &r->dst.p.addr) < 0) {
+		snprintf(why, whylen, "a rule needs a destination inside the monitored networks");
+		return -1;
+	}
+	struct operator_rule *o = find_op(f, r);
+	if (!o) {
+		if (f->n_op >= f->cap) {
+			snprintf(why, whylen, "mitigation.flowspec.max_rules (%zu) operator rules already", f->cap);
+			return -1;
+		}
+		for (size_t i = 0; i < f->cap && !o; i++)
+			if (!f->op[i].used)
+				o = &f->op[i];
+		f->n_op++;
+	}
+	o->rule = *r;
+	o->actions = *a;
+	o->used = true;
+	o->from_config = from_config;
+	if (!announce_with(f->rp, r, a, why, whylen)) {
+		memset(o, 0, sizeof *o);
+		f->n_op--;
+		return -1;
+	}
+	return 0;
+}
+
+int rd_flowmit_del(struct rd_flowmit *f, const struct fs_rule *r)
+{
+	struct operator_rule *o = find_op(f, r);
+	if (!o)
+		return -1;
+	withdraw(f->rp, &o->rule);
+	memset(o, 0, sizeof *o);
+	f->n_op--;
+	return 0;
+}
+
+void rd_flowmit_list(const struct rd_flowmit *f, struct evbuffer *out)
+{
+	char text[1024];
+	size_t n = 0;
+	for (size_t i = 0; i < f->cap; i++) {
+		const struct operator_rule *o = &f->op[i];
+		if (!o->used)
+			continue;
+		fs_text_format(&o->rule, &o->actions, text, sizeof text);
+		evbuffer_add_printf(out, "%-9s %s\n", o->from_config ? "config" : "operator", text);
+		n++;
+	}
+	struct fs_actions a;
+	actions(f->rp, &a);
+	for (size_t i = 0; i < f->cap; i++) {
+		const struct flow_entry *e = &f->e[i];
+		if (!e->attack_id)
+			continue;
+		fs_text_format(&e->rule, &a, text, sizeof text);
+		evbuffer_add_printf(out, "attack %-2" PRIu64 " %s%s\n", e->attack_id, text, e->blackholed ? " (and blackholed)" : "");
+		n++;
+	}
+	evbuffer_add_printf(out, "%zu flowspec rules\n", n);
 }

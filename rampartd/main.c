@@ -52,6 +52,17 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
 	event_base_loopbreak(rp->base);
 }
 
+static bool uses_flowspec(const struct rampart_conf *c)
+{
+	if (c->mitigation.action != DET_MIT_BLACKHOLE)
+		return true;
+	for (size_t i = 0; i < c->detect.n_groups; i++)
+		if (c->detect.groups[i].mitigation == DET_MIT_FLOWSPEC ||
+		    c->detect.groups[i].mitigation == DET_MIT_FLOWSPEC_THEN_BLACKHOLE)
+			return true;
+	return false;
+}
+
 static void announce_plan(const struct rampart *rp, const char *pcap)
 {
 	const struct rampart_conf *c = &rp->conf;
@@ -88,24 +99,13 @@ static void announce_plan(const struct rampart *rp, const char *pcap)
 			m = c->mitigation.action;
 		log_info("hostgroup %s: mitigation %s", c->detect.groups[i].name, mode[m]);
 	}
-	if (rp->flowmit)
+	if (uses_flowspec(c))
 		log_info("flowspec: %s matched traffic; at most %u rules, then blackholes",
 			 c->mitigation.flowspec_rate_limit_mbps ? "rate-limits" : "discards",
 			 c->mitigation.flowspec_max_rules);
 	log_info("control: %s (rampartctl -s %s help)", c->api.socket, c->api.socket);
 	if (rp->http)
 		log_info("http: JSON API, /metrics and a live page on http://%s/", c->api.http);
-}
-
-static bool uses_flowspec(const struct rampart_conf *c)
-{
-	if (c->mitigation.action != DET_MIT_BLACKHOLE)
-		return true;
-	for (size_t i = 0; i < c->detect.n_groups; i++)
-		if (c->detect.groups[i].mitigation == DET_MIT_FLOWSPEC ||
-		    c->detect.groups[i].mitigation == DET_MIT_FLOWSPEC_THEN_BLACKHOLE)
-			return true;
-	return false;
 }
 
 static void teardown(struct rampart *rp)
@@ -275,9 +275,17 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
-	if (uses_flowspec(&rp.conf) && !(rp.flowmit = rd_flowmit_new(&rp))) {
+	if (!(rp.flowmit = rd_flowmit_new(&rp))) {
 		log_err("flowspec: out of memory");
 		goto out;
+	}
+	for (size_t i = 0; i < rp.conf.mitigation.n_flowspec_rules; i++) {
+		const struct conf_flow_rule *fr = &rp.conf.mitigation.flowspec_rules[i];
+		if (rd_flowmit_add(rp.flowmit, &fr->rule, &fr->actions, true, err, sizeof err) != 0) {
+			log_err("mitigation.flowspec.rules[%zu]: %s", i, err);
+			rc = EXIT_CONFIG;
+			goto out;
+		}
 	}
 	if (rp.conf.api.http[0]) {
 		rp.http = rd_http_new(&rp, rp.conf.api.http, err, sizeof err);

@@ -45,6 +45,8 @@ capture:
     interfaces: []
 mitigation:
   action: flowspec
+  flowspec:
+    rules: ["destination 192.0.2.200/32 protocol tcp destination-port 23 then discard"]
 bgp:
   local_as: 65001
   router_id: 10.76.0.1
@@ -68,11 +70,11 @@ lib_on_exit "kill -9 $RD_PID"
 flows() { birdc_in rf_rt "$W/bird" show route table fl4 all; birdc_in rf_rt "$W/bird" show route table fl6 all; }
 rule_lines() { flows | grep -E '^flow[46] \{'; }
 has_rule() { rule_lines | grep -qF "$1"; }
-five_rules() { [ "$(rule_lines | wc -l)" -eq 5 ]; }
+six_rules() { [ "$(rule_lines | wc -l)" -eq 6 ]; }
 
 check "session established" wait_for 20 sh -c \
 	"ip netns exec rf_rt birdc -s '$W/bird/bird.ctl' show protocols | grep -qE '^rampart .*Established'"
-check "five rules, one per victim" wait_for 20 five_rules
+check "six rules: one per victim and the configured one" wait_for 20 six_rules
 wait_for 5 has_rule "flow6 { dst 2001:db8:10::53/128; next header 17; dport 53; }"
 flows >"$W/flows.txt"
 rule_lines
@@ -83,7 +85,8 @@ check "ICMP flood: ICMP to 192.0.2.30" has_rule "flow4 { dst 192.0.2.30/32; prot
 check "fragment flood: fragments to 192.0.2.40" sh -c "grep -E '^flow4 \\{ dst 192.0.2.40/32; fragment ' '$W/flows.txt' >/dev/null"
 check "IPv6 UDP flood: UDP to 2001:db8:10::53 port 53" has_rule "flow6 { dst 2001:db8:10::53/128; next header 17; dport 53; }"
 check "every rule discards (traffic-rate 0)" sh -c \
-	"[ \$(grep -c 'BGP.ext_community: (generic, 0x80060000, 0x0)' '$W/flows.txt') -eq 5 ]"
+	"[ \$(grep -c 'BGP.ext_community: (generic, 0x80060000, 0x0)' '$W/flows.txt') -eq 6 ]"
+check "the configured rule" has_rule "flow4 { dst 192.0.2.200/32; proto 6; dport 23; }"
 check "no rule for a background host" sh -c "! grep -E 'dst 192\\.0\\.2\\.1[0-4][0-9]/32' '$W/flows.txt'"
 check "no blackhole route" sh -c "! ip netns exec rf_rt birdc -s '$W/bird/bird.ctl' show route table master4 | grep -q '/32'"
 check "the narrowing was logged" grep -q "flowspec rule narrowed" "$W/rampartd.log"
@@ -94,6 +97,16 @@ check "ExaBGP flow line accepted" ctl "announce flow route { match { destination
 check "ExaBGP flow rule in BIRD" wait_for 10 has_rule "flow4 { dst 192.0.2.99/32; proto 6; dport 22; }"
 check "ExaBGP flow withdraw accepted" ctl "withdraw flow route { match { destination 192.0.2.99/32; protocol tcp; destination-port 22; } then { discard; } }"
 check "ExaBGP flow rule gone" wait_for 10 sh -c "! ip netns exec rf_rt birdc -s '$W/bird/bird.ctl' show route table fl4 | grep -q '192.0.2.99'"
+
+# Operator rules through rampartctl flowspec
+check "flowspec add" ctl flowspec add destination 192.0.2.201/32 protocol udp destination-port 5060 then rate-limit 1000
+check "the operator rule in BIRD" wait_for 10 has_rule "flow4 { dst 192.0.2.201/32; proto 17; dport 5060; }"
+ctl flowspec list >"$W/list.txt"
+cat "$W/list.txt"
+check "flowspec list: config, operator and attack rules" sh -c "grep -q '^config ' '$W/list.txt' && grep -q '^operator ' '$W/list.txt' && [ \$(grep -c '^attack ' '$W/list.txt') -eq 5 ] && grep -q '^7 flowspec rules' '$W/list.txt'"
+check "a rule for an address we do not protect is refused" sh -c "! ip netns exec rf_rd '$RAMPARTCTL' -s '$SOCK' flowspec add destination 198.51.100.1/32 then discard"
+check "flowspec del" ctl flowspec del destination 192.0.2.201/32 protocol udp destination-port 5060
+check "the operator rule is withdrawn" wait_for 10 sh -c "! ip netns exec rf_rt birdc -s '$W/bird/bird.ctl' show route table fl4 | grep -q '192.0.2.201'"
 
 # An unban withdraws the attack's rule
 check "manual unban of the NTP victim" ctl unban 192.0.2.10

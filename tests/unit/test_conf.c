@@ -840,6 +840,40 @@ static void test_round_trip_edges(void **state)
 	conf_free(&c);
 }
 
+/* FlowSpec rules in the configuration: parsed by the rule language, errors name the rule's token
+ * and the file position, and they print back to the same rules. */
+static void test_flowspec_rules(void **state)
+{
+	(void)state;
+	struct rampart_conf c;
+	load_ok(NETS "mitigation:\n"
+		     "  flowspec:\n"
+		     "    rules:\n"
+		     "      - \"destination 10.1.2.3/32 protocol udp source-port =123 then discard\"\n"
+		     "      - \"flow route { match { destination 10.0.0.0/24; protocol tcp; destination-port 22; } then { rate-limit 1000; } }\"\n",
+		&c);
+	assert_int_equal(c.mitigation.n_flowspec_rules, 2);
+	assert_true(fs_rule_has(&c.mitigation.flowspec_rules[0].rule, FS_SPORT));
+	assert_true(c.mitigation.flowspec_rules[1].actions.present & FS_ACT_RATE);
+	round_trip(&c);
+	conf_free(&c);
+
+	char err[512];
+	struct rampart_conf d;
+	assert_int_equal(load(NETS "mitigation: { flowspec: { rules: [\"destination 10.1.2.3/32 protocol ufo then discard\"] } }\n",
+			      &d, err, sizeof err), -1);
+	assert_non_null(strstr(err, "rampart.yaml:2:"));
+	assert_non_null(strstr(err, "mitigation.flowspec.rules[0]"));
+	assert_non_null(strstr(err, "ufo"));
+	assert_int_equal(load(NETS "mitigation: { flowspec: { rules: [\"destination 10.1.2.3/32 protocol udp\"] } }\n",
+			      &d, err, sizeof err), -1);
+	assert_non_null(strstr(err, "no action"));
+	assert_int_equal(load(NETS "mitigation: { flowspec: { rules: [\"destination 10.1.2.3/32 then discard\", "
+				   "\"destination 10.1.2.3/32 then discard\"] } }\n",
+			      &d, err, sizeof err), -1);
+	assert_non_null(strstr(err, "the same rule as entry [0]"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -857,6 +891,7 @@ int main(void)
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_round_trip_examples),
 		cmocka_unit_test(test_round_trip_edges),
+		cmocka_unit_test(test_flowspec_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
