@@ -287,37 +287,9 @@ static int do_addr(struct walk *w, const struct ckey *k, const struct cn *v, voi
 
 bool conf_parse_listen(const char *s)
 {
-	char host[IP_STRLEN + 2];
-	const char *colon;
-	size_t hlen;
-	if (*s == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || close[1] != ':')
-			return false;
-		hlen = (size_t)(close - s - 1);
-		if (hlen >= sizeof host)
-			return false;
-		memcpy(host, s + 1, hlen);
-		host[hlen] = 0;
-		uint8_t buf[16];
-		if (inet_pton(AF_INET6, host, buf) != 1)
-			return false;
-		colon = close + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return false;
-		hlen = (size_t)(colon - s);
-		if (hlen >= sizeof host)
-			return false;
-		memcpy(host, s, hlen);
-		host[hlen] = 0;
-		uint8_t buf[4];
-		if (inet_pton(AF_INET, host, buf) != 1)
-			return false;
-	}
-	uint64_t port;
-	return parse_u64(colon + 1, &port) && port >= 1 && port <= 65535;
+	ip_addr a;
+	uint16_t port;
+	return ip_parse_endpoint(s, &a, &port) != 0;
 }
 
 bool conf_parse_community(const char *s, uint32_t *out)

@@ -78,6 +78,50 @@ bool ip_parse(const char *s, ip_addr *out)
 	return false;
 }
 
+int ip_parse_endpoint(const char *s, ip_addr *addr, uint16_t *port)
+{
+	char host[IP_STRLEN];
+	const char *colon;
+	size_t hlen;
+	int family;
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':')
+			return 0;
+		hlen = (size_t)(close - s - 1);
+		s++;
+		colon = close + 1;
+		family = 6;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return 0;
+		hlen = (size_t)(colon - s);
+		family = 4;
+	}
+	if (hlen == 0 || hlen >= sizeof host)
+		return 0;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	uint8_t buf[16];
+	if (inet_pton(family == 4 ? AF_INET : AF_INET6, host, buf) != 1)
+		return 0;
+	if (family == 4)
+		ip_from_v4(addr, buf);
+	else
+		ip_from_v6(addr, buf);
+	const char *p = colon + 1;
+	unsigned long n = 0;
+	if (*p < '1' || *p > '9')
+		return 0; /* no sign, no leading zero, not empty */
+	for (; *p >= '0' && *p <= '9' && n <= 65535; p++)
+		n = n * 10 + (unsigned long)(*p - '0');
+	if (*p || n > 65535)
+		return 0;
+	*port = (uint16_t)n;
+	return family;
+}
+
 const char *ip_format(const ip_addr *a, char buf[IP_STRLEN])
 {
 	if (ip_is_v4(a))

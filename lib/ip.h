@@ -37,6 +37,10 @@ uint32_t ip_hash(const ip_addr *a);
 /* "192.0.2.1" or "2001:db8::1"; false on anything else */
 bool ip_parse(const char *s, ip_addr *out);
 const char *ip_format(const ip_addr *a, char buf[IP_STRLEN]);
+/* A socket endpoint as configs write it: "a.b.c.d:port" or "[ipv6]:port", port 1..65535.
+ * Returns the written family, 4 or 6 (a bracketed address is IPv6 even when IPv4-mapped, so a
+ * listener on "[::ffff:0.0.0.0]:N" is still an IPv6 socket), or 0 when s is neither form. */
+int ip_parse_endpoint(const char *s, ip_addr *addr, uint16_t *port);
 
 /* Longest length of the family: 32 or 128. */
 unsigned ip_max_len(const ip_addr *a);

@@ -58,47 +58,26 @@ const char *rd_flow_proto_name(enum rd_flow_proto p)
 	return "?";
 }
 
-/* "a.b.c.d:port" or "[v6]:port" (conf/ validated the shape already; checked again here because
- * this is where it becomes a socket address). */
+/* The configured endpoint as a socket address (conf/ validated it already). */
 static bool parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 {
-	char host[IP_STRLEN + 2];
-	const char *port;
-	size_t hlen;
-	if (*s == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || close[1] != ':')
-			return false;
-		hlen = (size_t)(close - s - 1);
-		port = close + 2;
-		s++;
-	} else {
-		const char *colon = strrchr(s, ':');
-		if (!colon)
-			return false;
-		hlen = (size_t)(colon - s);
-		port = colon + 1;
-	}
-	if (hlen >= sizeof host)
-		return false;
-	memcpy(host, s, hlen);
-	host[hlen] = 0;
-	char *end;
-	unsigned long p = strtoul(port, &end, 10);
-	if (end == port || *end || p == 0 || p > 65535)
-		return false;
+	ip_addr a;
+	uint16_t port;
+	int family = ip_parse_endpoint(s, &a, &port);
 	memset(ss, 0, sizeof *ss);
-	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+	if (family == 4) {
+		struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
 		v4->sin_family = AF_INET;
-		v4->sin_port = htons((uint16_t)p);
+		v4->sin_port = htons(port);
+		v4->sin_addr.s_addr = htonl(ip_v4_u32(&a));
 		*len = sizeof *v4;
 		return true;
 	}
-	if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+	if (family == 6) {
+		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
 		v6->sin6_family = AF_INET6;
-		v6->sin6_port = htons((uint16_t)p);
+		v6->sin6_port = htons(port);
+		memcpy(&v6->sin6_addr, a.b, 16);
 		*len = sizeof *v6;
 		return true;
 	}

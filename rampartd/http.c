@@ -11,6 +11,7 @@
  *   POST /api/v1/command          body: one control command line (as rampartctl sends);
  *                                 200 with the reply, or 400 with the error
  */
+#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -534,41 +535,17 @@ static void on_other(struct evhttp_request *req, void *arg)
 			      "/api/v1/stats, /api/v1/command, /metrics)");
 }
 
-/* "127.0.0.1:8080" or "[::1]:8080" */
-static bool split_listen(const char *spec, char *host, size_t hostlen, uint16_t *port)
-{
-	const char *colon;
-	size_t hl;
-	if (spec[0] == '[') {
-		const char *close = strchr(spec, ']');
-		if (!close || close[1] != ':')
-			return false;
-		hl = (size_t)(close - spec - 1);
-		memcpy(host, spec + 1, hl < hostlen ? hl : 0);
-		colon = close + 1;
-	} else {
-		colon = strrchr(spec, ':');
-		if (!colon)
-			return false;
-		hl = (size_t)(colon - spec);
-		memcpy(host, spec, hl < hostlen ? hl : 0);
-	}
-	if (hl == 0 || hl >= hostlen)
-		return false;
-	host[hl] = '\0';
-	char *end;
-	unsigned long p = strtoul(colon + 1, &end, 10);
-	if (*end || p == 0 || p > 65535)
-		return false;
-	*port = (uint16_t)p;
-	return true;
-}
-
 struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, size_t errlen)
 {
-	char host[64];
+	char host[IP_STRLEN];
 	uint16_t port;
-	if (!split_listen(listen, host, sizeof host, &port)) {
+	ip_addr addr;
+	int family = ip_parse_endpoint(listen, &addr, &port);
+	if (family == 6)
+		inet_ntop(AF_INET6, addr.b, host, sizeof host); /* as written, even if IPv4-mapped */
+	else if (family == 4)
+		ip_format(&addr, host);
+	if (!family) {
 		snprintf(err, errlen, "api.http: '%s' is not ADDRESS:PORT", listen);
 		return NULL;
 	}

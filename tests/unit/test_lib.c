@@ -202,9 +202,34 @@ static void test_spsc_full(void **state)
 	spsc_free(q);
 }
 
+static void test_endpoint(void **state)
+{
+	(void)state;
+	ip_addr a;
+	uint16_t port;
+	char buf[IP_STRLEN];
+	assert_int_equal(ip_parse_endpoint("127.0.0.1:8080", &a, &port), 4);
+	assert_string_equal(ip_format(&a, buf), "127.0.0.1");
+	assert_int_equal(port, 8080);
+	assert_int_equal(ip_parse_endpoint("[::1]:179", &a, &port), 6);
+	assert_string_equal(ip_format(&a, buf), "::1");
+	assert_int_equal(port, 179);
+	assert_int_equal(ip_parse_endpoint("[::]:65535", &a, &port), 6);
+	assert_int_equal(port, 65535);
+	static const char *const bad[] = {
+		"", ":80", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:080",
+		"127.0.0.1:+80", "127.0.0.1:80x", "::1:80", "[::1]80", "[::1]", "[127.0.0.1]:80",
+		"[::1:80", "host:80", "1.2.3.4.5:80", "127.0.0.1:99999999999999999999",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (ip_parse_endpoint(bad[i], &a, &port) != 0)
+			fail_msg("'%s' was accepted", bad[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_endpoint),
 		cmocka_unit_test(test_ip_parse_format),  cmocka_unit_test(test_prefix_parse),
 		cmocka_unit_test(test_prefix_contains),  cmocka_unit_test(test_hash_spreads_a_subnet),
 		cmocka_unit_test(test_rbuf_bounds),      cmocka_unit_test(test_wbuf_overflow),
