@@ -454,12 +454,32 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 			{"flows", "dropped", s.flows_dropped},	{"flows", "lost", s.flows_lost},
 			{"attack_events", "queued", s.events_queued}, {"attack_events", "written", s.events_written},
 			{"attack_events", "dropped", s.events_dropped}, {"attack_events", "lost", s.events_lost},
+			/* the spool: rows that went to disk while ClickHouse was away, came back, or did
+			 * not fit its budget */
+			{"flows", "spooled", s.flows_spooled},	{"flows", "replayed", s.flows_replayed},
+			{"flows", "spool_dropped", s.flows_spool_dropped},
+			{"attack_events", "spooled", s.events_spooled}, {"attack_events", "replayed", s.events_replayed},
+			{"attack_events", "spool_dropped", s.events_spool_dropped},
 		};
 		for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
 			evbuffer_add_printf(b, "rampart_storage_rows_total{table=\"%s\",state=\"%s\"} %" PRIu64 "\n",
 					    rows[i].table, rows[i].state, rows[i].v);
 		metric_head(b, "rampart_storage_batches_failed_total", "counter", "Batch posts that failed (retried).");
 		evbuffer_add_printf(b, "rampart_storage_batches_failed_total %" PRIu64 "\n", s.batches_failed);
+		metric_head(b, "rampart_storage_spool_bytes", "gauge", "Bytes in the disk spool now.");
+		evbuffer_add_printf(b, "rampart_storage_spool_bytes %" PRIu64 "\n", s.spool_bytes);
+		metric_head(b, "rampart_storage_spool_batches", "gauge", "Batches in the disk spool now.");
+		evbuffer_add_printf(b, "rampart_storage_spool_batches %" PRIu64 "\n", s.spool_batches);
+		metric_head(b, "rampart_storage_batches_deduplicated_total", "counter",
+			    "Replays skipped: ClickHouse already had the batch.");
+		evbuffer_add_printf(b, "rampart_storage_batches_deduplicated_total %" PRIu64 "\n",
+				    s.batches_deduplicated);
+		metric_head(b, "rampart_storage_partitions_dropped_total", "counter",
+			    "Old partitions dropped by retention (servers without TTL).");
+		evbuffer_add_printf(b, "rampart_storage_partitions_dropped_total %" PRIu64 "\n",
+				    s.partitions_dropped);
+		metric_head(b, "rampart_storage_clickhouse_down", "gauge", "1 while the last post or probe failed.");
+		evbuffer_add_printf(b, "rampart_storage_clickhouse_down %d\n", s.clickhouse && s.clickhouse_down);
 	}
 	if (rp->bgp) {
 		struct bgp_peer_status st[64];

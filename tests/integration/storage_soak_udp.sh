@@ -7,7 +7,8 @@
 #   - it spooled the outage and replayed all of it, dropped nothing (ring or spool budget),
 #   - ClickHouse flows: count() == uniqExact(packets) == records sent, min 1, max sent,
 #     and the batches ledger and the host_traffic rollup agree with the table.
-# Ports (this test's range): UDP 21000, ClickHouse HTTP 18500 / TCP 19500.
+# /metrics must show the outage (clickhouse_down 1, spool bytes > 0) and then the replay.
+# Ports (this test's range): UDP 21000, ClickHouse HTTP 18500 / TCP 19500, API 18599.
 set -u
 . "$(dirname "$0")/../lib/rampart.sh"
 . "$REPO/tests/lib/clickhouse.sh"
@@ -17,6 +18,7 @@ DUR=${SOAK_SECONDS:-40}
 UDP=21000
 CH_HTTP=18500
 CH_TCP=19500
+API=18599
 W=$(mktemp -d /tmp/rampart-soak-udp.XXXXXX)
 RPID= SPID=
 cleanup() {
@@ -42,7 +44,7 @@ storage:
   clickhouse: { url: "http://127.0.0.1:$CH_HTTP", database: soak_udp }
   dir: $W/data
   batch_ms: 500
-api: { socket: $W/rampart.sock, http: "" }
+api: { socket: $W/rampart.sock, http: "127.0.0.1:$API" }
 CONF
 "$RAMPARTD" -c "$W/rampart.yaml" >"$W/rampartd.log" 2>&1 &
 RPID=$!
@@ -56,7 +58,11 @@ SPID=$!
 sleep 12
 ch_kill "$W/ch"
 say "$(date +%T) killed ClickHouse"
-sleep 15
+sleep 4
+curl -sf "http://127.0.0.1:$API/metrics" >"$W/metrics.down" || fail "GET /metrics"
+check "/metrics during the outage: clickhouse_down 1" grep -q '^rampart_storage_clickhouse_down 1$' "$W/metrics.down"
+check "/metrics during the outage: spool bytes > 0" grep -Eq '^rampart_storage_spool_bytes [1-9][0-9]*$' "$W/metrics.down"
+sleep 11
 ch_start "$W/ch" $CH_HTTP $CH_TCP || fail "ClickHouse did not come back"
 say "$(date +%T) ClickHouse answers again"
 wait "$SPID" || fail "the sender failed"
@@ -93,6 +99,15 @@ check "ClickHouse has every record exactly once ($SENT)" test "$got" = "$SENT	$S
 check "ledger rows == table, one entry per batch" test \
 	"$(ch_query "SELECT sum(rows), max(n) FROM (SELECT batch_id, sum(rows) AS rows, count() AS n FROM soak_udp.batches WHERE tbl = 'flows' GROUP BY batch_id)")" = "$SENT	1"
 check "host_traffic rollup counts every flow" test "$(ch_query "SELECT sum(flows) FROM soak_udp.host_traffic")" = "$SENT"
+curl -sf "http://127.0.0.1:$API/metrics" >"$W/metrics.up" || fail "GET /metrics"
+grep '^rampart_storage' "$W/metrics.up" | sed "s/^/$T_NAME:   /"
+sp=${spooled%% *}
+check "/metrics after: up, spool empty, flows spooled == replayed == $sp, spool_dropped 0" sh -c "
+	grep -q '^rampart_storage_clickhouse_down 0\$' '$W/metrics.up' &&
+	grep -q '^rampart_storage_spool_bytes 0\$' '$W/metrics.up' &&
+	grep -q '^rampart_storage_rows_total{table=\"flows\",state=\"spooled\"} $sp\$' '$W/metrics.up' &&
+	grep -q '^rampart_storage_rows_total{table=\"flows\",state=\"replayed\"} $sp\$' '$W/metrics.up' &&
+	grep -q '^rampart_storage_rows_total{table=\"flows\",state=\"spool_dropped\"} 0\$' '$W/metrics.up'"
 kill -TERM $RPID
 for _ in $(seq 1 50); do kill -0 $RPID 2>/dev/null || break; sleep 0.2; done
 RPID=
