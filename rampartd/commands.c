@@ -391,6 +391,8 @@ static const char help_text[] =
 	"top [incoming|outgoing] [pps|bps|flows] [N]   busiest hosts now\n"
 	"stats                          capture, storage and decision counters\n"
 	"exporters                      flow listeners and their exporters' counters\n"
+	"flows ATTACK_ID [--limit N]    the attack's flows from ClickHouse, top N by packets\n"
+	"talkers HOST [--from T] [--to T] [--limit N]   top sources and ports of a host (ClickHouse)\n"
 	"routes                         announced routes and which source holds each\n"
 	"announce ... / withdraw ... / neighbor IP ...   ExaBGP API commands (docs/EXABGP.md)\n"
 	"flowspec add RULE | del RULE | list   operator FlowSpec rules (docs/FLOWSPEC.md)\n"

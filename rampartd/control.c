@@ -25,36 +25,93 @@ struct rd_control {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
-static void client_close(struct bufferevent *bev)
+/* One client. A read-back command (flows, talkers) is answered later, by the query thread
+ * (readback.c): meanwhile the client's later lines wait unread, so replies stay in order. */
+struct client {
+	struct rd_control *c;
+	struct bufferevent *bev;
+	struct rd_rb_job *pending;
+	bool eof_seen;
+};
+
+static void client_close(struct client *cl)
 {
-	bufferevent_free(bev);
+	rd_readback_cancel(cl->pending);
+	bufferevent_free(cl->bev);
+	free(cl);
 }
 
 static void client_written(struct bufferevent *bev, void *ctx)
 {
-	(void)ctx;
+	struct client *cl = ctx;
 	/* a half-closed client that has all its replies is done */
-	if (bufferevent_get_enabled(bev) == EV_WRITE)
-		client_close(bev);
+	if (!cl->pending && bufferevent_get_enabled(bev) == EV_WRITE &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) == 0)
+		client_close(cl);
+}
+
+static void client_read(struct bufferevent *bev, void *ctx);
+
+static void readback_done(void *ctx, bool ok, struct evbuffer *reply)
+{
+	struct client *cl = ctx;
+	struct evbuffer *out = bufferevent_get_output(cl->bev);
+	cl->pending = NULL;
+	if (ok) {
+		evbuffer_add_buffer(out, reply);
+		evbuffer_add_printf(out, "done\n");
+	} else {
+		evbuffer_add_printf(out, "error: ");
+		evbuffer_add_buffer(out, reply);
+	}
+	if (cl->eof_seen && evbuffer_get_length(bufferevent_get_input(cl->bev)) == 0)
+		return; /* client_written closes it once the reply is out */
+	if (!cl->eof_seen)
+		bufferevent_enable(cl->bev, EV_READ);
+	client_read(cl->bev, cl); /* the lines that waited */
+}
+
+/* Starts a read-back query; 1 when the reply will come later, 0 when reply holds an error. */
+static int start_readback(struct client *cl, const char *line, struct evbuffer *reply)
+{
+	struct rd_rb_request req;
+	char err[256];
+	struct rd_readback *rb = cl->c->rp->readback;
+	if (rd_readback_parse(rb, line, &req, err, sizeof err) == 0 &&
+	    (cl->pending = rd_readback_start(rb, &req, readback_done, cl, err, sizeof err)))
+		return 1;
+	evbuffer_add_printf(reply, "%s\n", err);
+	return 0;
 }
 
 static void client_read(struct bufferevent *bev, void *ctx)
 {
-	struct rd_control *c = ctx;
+	struct client *cl = ctx;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct evbuffer *out = bufferevent_get_output(bev);
 	char *line;
 	size_t len;
-	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF))) {
+	while (!cl->pending && (line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF))) {
 		struct evbuffer *reply = evbuffer_new();
 		if (!reply) {
 			free(line);
-			client_close(bev);
+			client_close(cl);
 			return;
 		}
-		int rc = memchr(line, 0, len) ? (evbuffer_add_printf(reply, "command contains a NUL byte\n"), -1)
-					       : rd_command(c->rp, line, reply);
+		int rc;
+		if (memchr(line, 0, len))
+			rc = (evbuffer_add_printf(reply, "command contains a NUL byte\n"), -1);
+		else if (rd_readback_is_command(line))
+			rc = start_readback(cl, line, reply) ? 1 : -1;
+		else
+			rc = rd_command(cl->c->rp, line, reply);
 		free(line);
+		if (rc == 1) {
+			/* the answer comes later; hold the client's next lines until then */
+			evbuffer_free(reply);
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
 		if (rc == 0) {
 			evbuffer_add_buffer(out, reply);
 			evbuffer_add_printf(out, "done\n");
@@ -65,41 +122,48 @@ static void client_read(struct bufferevent *bev, void *ctx)
 		evbuffer_free(reply);
 		if (evbuffer_get_length(out) > MAX_OUTPUT) {
 			log_warn("control: client is not reading its replies; closing it");
-			client_close(bev);
+			client_close(cl);
 			return;
 		}
 	}
-	if (evbuffer_get_length(in) > MAX_LINE) {
+	if (!cl->pending && evbuffer_get_length(in) > MAX_LINE) {
 		evbuffer_add_printf(out, "error: line longer than %d bytes\n", MAX_LINE);
 		evbuffer_drain(in, evbuffer_get_length(in));
 		bufferevent_disable(bev, EV_READ);
 	}
+	if (!cl->pending && cl->eof_seen && evbuffer_get_length(out) == 0)
+		client_close(cl);
 }
 
 static void client_event(struct bufferevent *bev, short what, void *ctx)
 {
-	(void)ctx;
+	struct client *cl = ctx;
 	if (what & BEV_EVENT_EOF) {
-		/* the client sent everything: finish writing the replies, then close */
+		/* the client sent everything: finish writing the replies (and any pending one), then close */
+		cl->eof_seen = true;
 		bufferevent_disable(bev, EV_READ);
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			client_close(bev);
+		if (!cl->pending && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			client_close(cl);
 		return;
 	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
-		client_close(bev);
+		client_close(cl);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *ctx)
 {
 	(void)l, (void)sa, (void)salen;
 	struct rd_control *c = ctx;
-	struct bufferevent *bev = bufferevent_socket_new(c->rp->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	struct client *cl = calloc(1, sizeof *cl);
+	struct bufferevent *bev = cl ? bufferevent_socket_new(c->rp->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
 	if (!bev) {
+		free(cl);
 		close(fd);
 		return;
 	}
-	bufferevent_setcb(bev, client_read, client_written, client_event, c);
+	cl->c = c;
+	cl->bev = bev;
+	bufferevent_setcb(bev, client_read, client_written, client_event, cl);
 	struct timeval idle = {.tv_sec = 300};
 	bufferevent_set_timeouts(bev, &idle, &idle);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);

@@ -31,6 +31,7 @@ struct rd_http;
 struct rd_flowmit;
 struct rd_notify;
 struct rd_webhook;
+struct rd_readback;
 
 #define RD_MAX_WORKERS 16
 
@@ -64,6 +65,7 @@ struct rampart {
 
 	struct rd_routes *routes;     /* who wants which route (routes.c) */
 	struct rd_exa *exa;           /* ExaBGP pipe and process (exapipe.c); NULL when neither is on */
+	struct rd_readback *readback; /* ClickHouse read-back queries (readback.c) */
 };
 
 /* ---- capture workers (worker.c) ---------------------------------------------------------- */
@@ -189,6 +191,36 @@ void rd_control_free(struct rd_control *c);
  * trailer. */
 struct evbuffer;
 int rd_command(struct rampart *rp, const char *line, struct evbuffer *out);
+
+/* ---- read-back from ClickHouse (readback.c): `flows ID`, `talkers HOST` ------------------- */
+
+/* One query; the reply comes later, on the main loop, through rd_rb_done. */
+struct rd_rb_request {
+	bool talkers;            /* else: the flows of attack_id */
+	bool json;               /* the reply as a JSON object (HTTP), else text (rampartctl) */
+	uint64_t attack_id;
+	ip_addr host;
+	uint64_t from, to;       /* UNIX seconds; to 0 = now, from unset = to - 1 h */
+	bool from_set;
+	uint64_t limit;          /* rows per list, 1..1000; 0 = 20 */
+};
+struct rd_rb_job;
+/* ok false: out holds the error message. Runs on the main loop. */
+typedef void (*rd_rb_done)(void *ctx, bool ok, struct evbuffer *out);
+
+/* Always returns an object (NULL only out of memory): without ClickHouse storage it refuses
+ * every query with a clear error. */
+struct rd_readback *rd_readback_new(struct rampart *rp);
+void rd_readback_free(struct rd_readback *rb);
+/* "flows ..." or "talkers ...": a control command answered by rd_readback_start. */
+bool rd_readback_is_command(const char *line);
+int rd_readback_parse(struct rd_readback *rb, const char *line, struct rd_rb_request *req, char *err,
+		      size_t errlen);
+/* NULL with err set when refused (no ClickHouse, busy, unknown attack, bad range). */
+struct rd_rb_job *rd_readback_start(struct rd_readback *rb, const struct rd_rb_request *req, rd_rb_done cb,
+				    void *ctx, char *err, size_t errlen);
+/* The caller went away: cb will not run. */
+void rd_readback_cancel(struct rd_rb_job *j);
 
 /* ---- HTTP API (http.c): /metrics, JSON under /api/v1/, a live page ---------------------- */
 

@@ -105,8 +105,9 @@ static void reply(struct evhttp_request *req, int code, const char *type, struct
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
 	static const char *const reasons[] = {[200] = "OK", [400] = "Bad Request", [404] = "Not Found",
-					      [405] = "Method Not Allowed"};
-	evhttp_send_reply(req, code, code < 406 && reasons[code] ? reasons[code] : "Error", body);
+					      [405] = "Method Not Allowed", [502] = "Bad Gateway",
+					      [503] = "Service Unavailable"};
+	evhttp_send_reply(req, code, code < 504 && reasons[code] ? reasons[code] : "Error", body);
 }
 
 static void reply_error(struct evhttp_request *req, int code, const char *msg)
@@ -455,12 +456,32 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 			{"flows", "dropped", s.flows_dropped},	{"flows", "lost", s.flows_lost},
 			{"attack_events", "queued", s.events_queued}, {"attack_events", "written", s.events_written},
 			{"attack_events", "dropped", s.events_dropped}, {"attack_events", "lost", s.events_lost},
+			/* the spool: rows that went to disk while ClickHouse was away, came back, or did
+			 * not fit its budget */
+			{"flows", "spooled", s.flows_spooled},	{"flows", "replayed", s.flows_replayed},
+			{"flows", "spool_dropped", s.flows_spool_dropped},
+			{"attack_events", "spooled", s.events_spooled}, {"attack_events", "replayed", s.events_replayed},
+			{"attack_events", "spool_dropped", s.events_spool_dropped},
 		};
 		for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
 			evbuffer_add_printf(b, "rampart_storage_rows_total{table=\"%s\",state=\"%s\"} %" PRIu64 "\n",
 					    rows[i].table, rows[i].state, rows[i].v);
 		metric_head(b, "rampart_storage_batches_failed_total", "counter", "Batch posts that failed (retried).");
 		evbuffer_add_printf(b, "rampart_storage_batches_failed_total %" PRIu64 "\n", s.batches_failed);
+		metric_head(b, "rampart_storage_spool_bytes", "gauge", "Bytes in the disk spool now.");
+		evbuffer_add_printf(b, "rampart_storage_spool_bytes %" PRIu64 "\n", s.spool_bytes);
+		metric_head(b, "rampart_storage_spool_batches", "gauge", "Batches in the disk spool now.");
+		evbuffer_add_printf(b, "rampart_storage_spool_batches %" PRIu64 "\n", s.spool_batches);
+		metric_head(b, "rampart_storage_batches_deduplicated_total", "counter",
+			    "Replays skipped: ClickHouse already had the batch.");
+		evbuffer_add_printf(b, "rampart_storage_batches_deduplicated_total %" PRIu64 "\n",
+				    s.batches_deduplicated);
+		metric_head(b, "rampart_storage_partitions_dropped_total", "counter",
+			    "Old partitions dropped by retention (servers without TTL).");
+		evbuffer_add_printf(b, "rampart_storage_partitions_dropped_total %" PRIu64 "\n",
+				    s.partitions_dropped);
+		metric_head(b, "rampart_storage_clickhouse_down", "gauge", "1 while the last post or probe failed.");
+		evbuffer_add_printf(b, "rampart_storage_clickhouse_down %d\n", s.clickhouse && s.clickhouse_down);
 	}
 	if (rp->bgp) {
 		struct bgp_peer_status st[64];
@@ -518,10 +539,83 @@ static const char live_page[] =
 	"tick();setInterval(tick,1000);\n"
 	"</script></body></html>\n";
 
+/* ---- read-back from ClickHouse: the reply is sent when the query thread answers ------------ */
+
+static void rb_conn_closed(struct evhttp_connection *conn, void *arg)
+{
+	(void)conn;
+	rd_readback_cancel(arg); /* the request is gone with its connection */
+}
+
+static void rb_done(void *ctx, bool ok, struct evbuffer *out)
+{
+	struct evhttp_request *req = ctx;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
+	if (ok) {
+		reply(req, 200, "application/json", out);
+		return;
+	}
+	size_t n = evbuffer_get_length(out);
+	char msg[300];
+	if (n >= sizeof msg)
+		n = sizeof msg - 1;
+	evbuffer_remove(out, msg, n);
+	msg[n] = 0;
+	msg[strcspn(msg, "\n")] = 0;
+	reply_error(req, 502, msg);
+}
+
+/* /api/v1/attack/ID/flows?n=N and /api/v1/host/IP/talkers?from=T&to=T&n=N, as the control
+ * commands `flows ID --limit N` and `talkers IP --from T --to T --limit N` (one parser). */
+static bool on_readback(struct rd_http *h, struct evhttp_request *req, const char *path)
+{
+	char what[64], cmd[320];
+	int used = 0;
+	bool flows = sscanf(path, "/api/v1/attack/%63[0-9]/flows%n", what, &used) == 1 && !path[used];
+	bool talkers = !flows && sscanf(path, "/api/v1/host/%63[0-9a-fA-F.:]/talkers%n", what, &used) == 1 &&
+		       !path[used];
+	if (!flows && !talkers)
+		return false;
+	if (!want_get(req))
+		return true;
+	struct evkeyvalq q;
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	if (evhttp_parse_query_str(query ? query : "", &q) != 0) {
+		reply_error(req, 400, "bad query string");
+		return true;
+	}
+	int len = snprintf(cmd, sizeof cmd, "%s %s", flows ? "flows" : "talkers", what);
+	static const char *const keys[][2] = {{"n", "--limit"}, {"from", "--from"}, {"to", "--to"}};
+	for (size_t i = 0; i < 3; i++) {
+		const char *v = evhttp_find_header(&q, keys[i][0]);
+		if (v && len > 0 && (size_t)len < sizeof cmd)
+			len += snprintf(cmd + len, sizeof cmd - (size_t)len, " %s %s", keys[i][1], v[0] ? v : "''");
+	}
+	evhttp_clear_headers(&q);
+	struct rd_rb_request rq;
+	char err[256];
+	struct rd_rb_job *job = NULL;
+	if ((size_t)len >= sizeof cmd)
+		snprintf(err, sizeof err, "query string too long");
+	else if (rd_readback_parse(h->rp->readback, cmd, &rq, err, sizeof err) == 0) {
+		rq.json = true;
+		job = rd_readback_start(h->rp->readback, &rq, rb_done, req, err, sizeof err);
+		if (job) {
+			evhttp_connection_set_closecb(evhttp_request_get_connection(req), rb_conn_closed, job);
+			return true;
+		}
+		reply_error(req, !strncmp(err, "no attack", 9) ? 404 : 503, err);
+		return true;
+	}
+	reply_error(req, 400, err);
+	return true;
+}
+
 static void on_other(struct evhttp_request *req, void *arg)
 {
-	(void)arg;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	if (path && on_readback(arg, req, path))
+		return;
 	if (path && !strcmp(path, "/")) {
 		if (!want_get(req))
 			return;
@@ -532,7 +626,7 @@ static void on_other(struct evhttp_request *req, void *arg)
 		return;
 	}
 	reply_error(req, 404, "no such resource (see /api/v1/bans, /api/v1/attacks, /api/v1/top, /api/v1/peers, "
-			      "/api/v1/stats, /api/v1/command, /metrics)");
+			      "/api/v1/stats, /api/v1/command, /api/v1/attack/ID/flows, /api/v1/host/IP/talkers, /metrics)");
 }
 
 struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, size_t errlen)

@@ -133,6 +133,8 @@ static void teardown(struct rampart *rp)
 	rd_control_free(rp->control);
 	rd_routes_free(rp->routes);
 	rd_http_free(rp->http);
+	rd_readback_free(rp->readback); /* after its callers: no callback is left to run */
+	rp->readback = NULL;
 	rd_flowmit_free(rp->flowmit);
 	rp->flowmit = NULL;
 	rd_notify_free(rp->notify); /* after the last tick: its unbans are notified too */
@@ -268,6 +270,10 @@ int main(int argc, char **argv)
 	}
 	if (rp.conf.actions.webhook_url[0] && !(rp.webhook = rd_webhook_new(&rp.conf.actions))) {
 		log_err("webhook: cannot start for %s", rp.conf.actions.webhook_url);
+		goto out;
+	}
+	if (!(rp.readback = rd_readback_new(&rp))) {
+		log_err("readback: cannot start");
 		goto out;
 	}
 	rp.control = rd_control_new(&rp, rp.conf.api.socket, err, sizeof err);

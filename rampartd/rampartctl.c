@@ -20,7 +20,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: rampartctl [-c CONFIG | -s SOCKET] COMMAND [ARGS...]\n"
-		   "commands: ban IP [--for SECONDS], unban IP, bans, attacks, peers, top, stats, exporters, help\n"
+		   "commands: ban IP [--for SECONDS], unban IP, bans, attacks, peers, top, stats, exporters,\n"
+		   "          flows ATTACK_ID, talkers HOST [--from T] [--to T], help\n"
 		   "the socket is api.socket of CONFIG, else %s\n",
 		DEFAULT_SOCKET);
 }
