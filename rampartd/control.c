@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "../lib/path.h"
 #include "daemon.h"
 
 #define MAX_LINE 4096
@@ -169,21 +170,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
-/* mkdir -p for the socket's directory (/run/rampart is not there after a reboot). */
-static int make_parent_dirs(const char *path)
-{
-	char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	snprintf(tmp, sizeof tmp, "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return 0;
-}
 
 /* A socket file left by a daemon that died is removed; one that answers belongs to a running
  * daemon, and starting a second one on it is an error. */
@@ -212,8 +198,9 @@ struct rd_control *rd_control_new(struct rampart *rp, const char *path, char *er
 		return NULL;
 	}
 	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-	if (make_parent_dirs(path) != 0) {
-		snprintf(err, errlen, "control socket %s: cannot create its directory: %s", path, strerror(errno));
+	char why[256];
+	if (path_mkdir_parent(path, 0755, why, sizeof why) != 0) { /* /run/rampart is gone after a reboot */
+		snprintf(err, errlen, "control socket %s: %s", path, why);
 		return NULL;
 	}
 	if (claim_path(path, err, errlen) != 0)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "../lib/path.h"
 #include "st_int.h"
 
 struct st_files {
@@ -20,31 +21,6 @@ struct st_files {
 	time_t hour[ST_NTABLES]; /* the hour fd[] belongs to */
 };
 
-/* mkdir -p: the default /var/lib/rampart may not exist on a fresh machine */
-static int make_dir(const char *path, char *err, size_t errlen)
-{
-	char p[256];
-	snprintf(p, sizeof p, "%s", path);
-	for (char *s = p + 1; ; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-			*s = '\0';
-			if (mkdir(p, 0750) != 0 && errno != EEXIST) {
-				snprintf(err, errlen, "cannot create directory %s: %s", p, strerror(errno));
-				return -1;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	struct stat st;
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s is not a directory", path);
-		return -1;
-	}
-	return 0;
-}
 
 static int write_all(int fd, const uint8_t *p, size_t len)
 {
@@ -84,7 +60,7 @@ static int write_schema(const char *dir, const char *db, char *err, size_t errle
 
 struct st_files *st_files_new(const char *dir, const char *db, char *err, size_t errlen)
 {
-	if (make_dir(dir, err, errlen) != 0 || write_schema(dir, db, err, errlen) != 0)
+	if (path_mkdir_p(dir, 0750, err, errlen) != 0 || write_schema(dir, db, err, errlen) != 0)
 		return NULL;
 	struct st_files *f = calloc(1, sizeof *f);
 	if (!f) {

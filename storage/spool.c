@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "../lib/path.h"
 #include "st_int.h"
 
 /* A spooled batch is at most batch_rows (≤ 1 000 000) rows of ≤ 408 bytes; anything bigger is
@@ -109,28 +110,9 @@ static struct st_spool_entry *at(const struct st_spool *s, size_t i)
 	return &s->e[(s->head + i) % ST_SPOOL_MAX_FILES];
 }
 
-static int make_dir(const char *path, char *err, size_t errlen)
-{
-	char p[256];
-	snprintf(p, sizeof p, "%s", path);
-	for (char *c = p + 1;; c++) {
-		if (*c == '/' || *c == '\0') {
-			char k = *c;
-			*c = '\0';
-			if (mkdir(p, 0750) != 0 && errno != EEXIST) {
-				snprintf(err, errlen, "cannot create spool directory %s: %s", p, strerror(errno));
-				return -1;
-			}
-			*c = k;
-			if (!k)
-				return 0;
-		}
-	}
-}
-
 struct st_spool *st_spool_open(const char *dir, uint64_t max_bytes, char *err, size_t errlen)
 {
-	if (make_dir(dir, err, errlen) != 0)
+	if (path_mkdir_p(dir, 0750, err, errlen) != 0)
 		return NULL;
 	DIR *d = opendir(dir);
 	if (!d) {

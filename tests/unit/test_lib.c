@@ -4,12 +4,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <sys/stat.h>
 
 #include "lib/buf.h"
 #include "lib/ip.h"
+#include "lib/path.h"
 #include "lib/spsc.h"
 
 static void test_ip_parse_format(void **state)
@@ -226,10 +230,38 @@ static void test_endpoint(void **state)
 			fail_msg("'%s' was accepted", bad[i]);
 }
 
+static void test_mkdir_p(void **state)
+{
+	(void)state;
+	char base[] = "/tmp/rampart-path.XXXXXX", dir[256], file[256], err[256];
+	assert_non_null(mkdtemp(base));
+	snprintf(dir, sizeof dir, "%s/a/b/c", base);
+	assert_int_equal(path_mkdir_p(dir, 0750, err, sizeof err), 0);
+	assert_int_equal(path_mkdir_p(dir, 0750, err, sizeof err), 0); /* again: nothing to do */
+	snprintf(file, sizeof file, "%s/x/y/sock", base);
+	assert_int_equal(path_mkdir_parent(file, 0755, err, sizeof err), 0);
+	snprintf(dir, sizeof dir, "%s/x/y", base);
+	struct stat st;
+	assert_int_equal(stat(dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* a file where a directory must go */
+	snprintf(file, sizeof file, "%s/plain", base);
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(dir, sizeof dir, "%s/plain/sub", base);
+	assert_int_equal(path_mkdir_p(dir, 0750, err, sizeof err), -1);
+	assert_non_null(strstr(err, "plain"));
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", base);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_endpoint),
+		cmocka_unit_test(test_mkdir_p),
 		cmocka_unit_test(test_ip_parse_format),  cmocka_unit_test(test_prefix_parse),
 		cmocka_unit_test(test_prefix_contains),  cmocka_unit_test(test_hash_spreads_a_subnet),
 		cmocka_unit_test(test_rbuf_bounds),      cmocka_unit_test(test_wbuf_overflow),
