@@ -114,14 +114,17 @@ cat >"$W/probe.py" <<'PY'
 import socket, sys, threading, time
 victim, ctl, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
 want = socket.inet_aton(victim)
-first = []
+first = []  # arrival times of the frames to the victim (the first second of them)
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
 s.bind(("cap0", 0))
 def sniff():
     while True:
         f = s.recv(128)
         if len(f) >= 34 and f[12:14] == b"\x08\x00" and f[30:34] == want:
-            first.append(time.time()); return
+            now = time.time()
+            if first and now - first[0] > 1.0:
+                return
+            first.append(now)
 threading.Thread(target=sniff, daemon=True).start()
 print("ready", flush=True)
 b = socket.socket(socket.AF_UNIX); b.connect(ctl); f = b.makefile("rb")
@@ -138,7 +141,12 @@ def has_route():
 end = time.time() + timeout
 while time.time() < end:
     if first and has_route():
-        print(int(first[0] * 1000), int(time.time() * 1000), flush=True); sys.exit(0)
+        t = time.time()
+        # the rate actually delivered over the attack's first second (or until the route, if
+        # sooner): tcpreplay on a loaded machine falls behind the recorded speed
+        w = min(t, first[0] + 1.0) - first[0]
+        n = sum(1 for x in first if x - first[0] <= w)
+        print(int(first[0] * 1000), int(t * 1000), int(n / w) if w > 0 else 0, flush=True); sys.exit(0)
     time.sleep(0.005)
 print("timeout", flush=True); sys.exit(1)
 PY
@@ -152,15 +160,15 @@ run() { # level pps victim
 	for _ in $(seq 1 50); do grep -q ready "$W/probe.out" && break; sleep 0.1; done
 	nsx tcpreplay -q -i rep0 "$pcap" >"$W/tcpreplay.log" 2>&1 || { cat "$W/tcpreplay.log"; die "tcpreplay failed"; }
 	wait $ppid
-	local first route fnm=
-	read -r first route < <(tail -1 "$W/probe.out")
-	case $route in '' | *[!0-9]*) say "$level $v: no route in BIRD within 12 s ($(tail -1 "$W/probe.out"))"; echo "$level $v nan nan" >>"$W/results"; return ;; esac
+	local first route rate fnm=
+	read -r first route rate < <(tail -1 "$W/probe.out")
+	case $route in '' | *[!0-9]*) say "$level $v: no route in BIRD within 12 s ($(tail -1 "$W/probe.out"))"; echo "$level $v nan nan 0" >>"$W/results"; return ;; esac
 	if [ "$FNM" = 1 ]; then
 		for _ in $(seq 1 80); do grep -q " $v\$" "$W/fnm-bans" 2>/dev/null && break; sleep 0.1; done
 		fnm=$(awk -v v="$v" -v f="$first" '$2 == v { print $1 - f; exit }' "$W/fnm-bans" 2>/dev/null)
 	fi
-	say "$level $v: first attack packet -> blackhole in BIRD $((route - first)) ms${fnm:+; FastNetMon ban $fnm ms}"
-	echo "$level $v $((route - first)) ${fnm:-nan}" >>"$W/results"
+	say "$level $v: first attack packet -> blackhole in BIRD $((route - first)) ms (delivered $rate pps in the first second)${fnm:+; FastNetMon ban $fnm ms}"
+	echo "$level $v $((route - first)) ${fnm:-nan} $rate" >>"$W/results"
 }
 for i in $(seq 1 "$RUNS"); do
 	run 2x $((2 * LIMIT)) 192.0.2.$((10 + i))
@@ -174,7 +182,11 @@ for level, budget in (("2x", 1000), ("10x", None)):
     d = [float(r[2]) for r in rows if r[0] == level]
     ok = [x for x in d if not math.isnan(x)]
     mean = sum(ok) / len(ok) if ok else float("nan")
-    line = f"{level} threshold: {len(ok)}/{len(d)} in BIRD, mean {mean:.0f} ms, max {max(ok) if ok else float('nan'):.0f} ms"
+    rates = [float(r[4]) for r in rows if r[0] == level and len(r) > 4 and float(r[4]) > 0]
+    k = sum(rates) / len(rates) / 500 if rates else float("nan")
+    cross = 1000 * math.log(k / (k - 1)) if k > 1 else float("inf")
+    line = (f"{level} threshold: {len(ok)}/{len(d)} in BIRD, mean {mean:.0f} ms, max {max(ok) if ok else float('nan'):.0f} ms "
+            f"(delivered {k:.2f}x: EMA crosses at {cross:.0f} ms)")
     if budget:
         line += f" (budget {budget} ms: {'within' if ok and len(ok) == len(d) and max(ok) <= budget else 'EXCEEDED'})"
     if fnm:
