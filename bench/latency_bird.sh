@@ -158,7 +158,9 @@ run() { # level pps victim
 	nsx /usr/bin/python3 "$W/probe.py" "$v" "$W/bird/bird.ctl" 12 >"$W/probe.out" 2>&1 &
 	local ppid=$!
 	for _ in $(seq 1 50); do grep -q ready "$W/probe.out" && break; sleep 0.1; done
-	nsx tcpreplay -q -i rep0 "$pcap" >"$W/tcpreplay.log" 2>&1 || { cat "$W/tcpreplay.log"; die "tcpreplay failed"; }
+	# real-time priority: on a shared, loaded box tcpreplay otherwise falls far behind the recorded
+	# speed and the attack is no longer 2x (the probe measures what was delivered)
+	nsx chrt -f 50 tcpreplay -q -i rep0 "$pcap" >"$W/tcpreplay.log" 2>&1 || { cat "$W/tcpreplay.log"; die "tcpreplay failed"; }
 	wait $ppid
 	local first route rate fnm=
 	read -r first route rate < <(tail -1 "$W/probe.out")
@@ -167,7 +169,11 @@ run() { # level pps victim
 		for _ in $(seq 1 80); do grep -q " $v\$" "$W/fnm-bans" 2>/dev/null && break; sleep 0.1; done
 		fnm=$(awk -v v="$v" -v f="$first" '$2 == v { print $1 - f; exit }' "$W/fnm-bans" 2>/dev/null)
 	fi
-	say "$level $v: first attack packet -> blackhole in BIRD $((route - first)) ms (delivered $rate pps in the first second)${fnm:+; FastNetMon ban $fnm ms}"
+	# the ban's log line (UTC wall clock, ms): the detection part of the delay, the rest is BGP + BIRD
+	local ban
+	ban=$(grep -m1 ": ban $v/32 " "$W/rampartd.log" | cut -c1-23 | sed 's/T/ /')
+	ban=$(( $(date -u -d "$ban" +%s%3N) - first ))
+	say "$level $v: first attack packet -> ban ${ban} ms -> blackhole in BIRD $((route - first)) ms (delivered $rate pps in the first second)${fnm:+; FastNetMon ban $fnm ms}"
 	echo "$level $v $((route - first)) ${fnm:-nan} $rate" >>"$W/results"
 }
 for i in $(seq 1 "$RUNS"); do
@@ -179,18 +185,23 @@ import sys, math
 rows = [l.split() for l in open(sys.argv[1])]
 fnm = sys.argv[2] == "1"
 for level, budget in (("2x", 1000), ("10x", None)):
-    d = [float(r[2]) for r in rows if r[0] == level]
+    # runs whose sender delivered under 90 % of the nominal rate are shown but not judged
+    nominal = 1000 if level == "2x" else 5000
+    slow = [r for r in rows if r[0] == level and len(r) > 4 and float(r[4]) < 0.9 * nominal and level == "2x"]
+    rows_l = [r for r in rows if r[0] == level and r not in slow]
+    d = [float(r[2]) for r in rows_l]
     ok = [x for x in d if not math.isnan(x)]
     mean = sum(ok) / len(ok) if ok else float("nan")
-    rates = [float(r[4]) for r in rows if r[0] == level and len(r) > 4 and float(r[4]) > 0]
+    rates = [float(r[4]) for r in rows_l if len(r) > 4 and float(r[4]) > 0]
     k = sum(rates) / len(rates) / 500 if rates else float("nan")
     cross = 1000 * math.log(k / (k - 1)) if k > 1 else float("inf")
     line = (f"{level} threshold: {len(ok)}/{len(d)} in BIRD, mean {mean:.0f} ms, max {max(ok) if ok else float('nan'):.0f} ms "
-            f"(delivered {k:.2f}x: EMA crosses at {cross:.0f} ms)")
+            f"(delivered {k:.2f}x: EMA crosses at {cross:.0f} ms)"
+            + (f", {len(slow)} run(s) left out: sender under 90 % of the rate" if slow else ""))
     if budget:
         line += f" (budget {budget} ms: {'within' if ok and len(ok) == len(d) and max(ok) <= budget else 'EXCEEDED'})"
     if fnm:
-        f = [float(r[3]) for r in rows if r[0] == level and r[3] != "nan"]
+        f = [float(r[3]) for r in rows_l if r[3] != "nan"]
         fm = sum(f) / len(f) if f else float("nan")
         line += f"; FastNetMon 1.2.4 ban {len(f)}/{len(d)}, mean {fm:.0f} ms; rampart/fastnetmon {mean / fm if f else float('nan'):.2f}"
     print("latency_bird: " + line)
