@@ -18,6 +18,8 @@ case $build in /*) ;; *) build=$REPO/$build ;; esac
 RUNS=${RUNS:-3}
 FNM=${FNM:-0}
 FNM_AVG=${FNM_AVG:-5}
+# attack length, s: FastNetMon averages over 5 s, so a 3 s attack at 2x never reaches its threshold
+DUR=${DUR:-$([ "$FNM" = 1 ] && echo 8 || echo 3)}
 LIMIT=500
 say() { echo "latency_bird: $*"; }
 die() { say "$*"; exit 1; }
@@ -154,8 +156,8 @@ PY
 : >"$W/results"
 run() { # level pps victim
 	local level=$1 pps=$2 v=$3 pcap=$W/steady.pcap
-	/usr/bin/python3 "$REPO/tests/tools/mkattacks.py" "$pcap" steady "$v" "$pps" 3 1 >/dev/null || die "generator failed"
-	nsx /usr/bin/python3 "$W/probe.py" "$v" "$W/bird/bird.ctl" 12 >"$W/probe.out" 2>&1 &
+	/usr/bin/python3 "$REPO/tests/tools/mkattacks.py" "$pcap" steady "$v" "$pps" "$DUR" 1 >/dev/null || die "generator failed"
+	nsx /usr/bin/python3 "$W/probe.py" "$v" "$W/bird/bird.ctl" $((DUR + 9)) >"$W/probe.out" 2>&1 &
 	local ppid=$!
 	for _ in $(seq 1 50); do grep -q ready "$W/probe.out" && break; sleep 0.1; done
 	# real-time priority: on a shared, loaded box tcpreplay otherwise falls far behind the recorded
@@ -164,9 +166,9 @@ run() { # level pps victim
 	wait $ppid
 	local first route rate fnm=
 	read -r first route rate < <(tail -1 "$W/probe.out")
-	case $route in '' | *[!0-9]*) say "$level $v: no route in BIRD within 12 s ($(tail -1 "$W/probe.out"))"; echo "$level $v nan nan 0" >>"$W/results"; return ;; esac
+	case $route in '' | *[!0-9]*) say "$level $v: no route in BIRD within $((DUR + 9)) s ($(tail -1 "$W/probe.out"))"; echo "$level $v nan nan 0" >>"$W/results"; return ;; esac
 	if [ "$FNM" = 1 ]; then
-		for _ in $(seq 1 80); do grep -q " $v\$" "$W/fnm-bans" 2>/dev/null && break; sleep 0.1; done
+		for _ in $(seq 1 $((DUR * 10 + 30))); do grep -q " $v\$" "$W/fnm-bans" 2>/dev/null && break; sleep 0.1; done
 		fnm=$(awk -v v="$v" -v f="$first" '$2 == v { print $1 - f; exit }' "$W/fnm-bans" 2>/dev/null)
 	fi
 	# the ban's log line (UTC wall clock, ms): the detection part of the delay, the rest is BGP + BIRD
