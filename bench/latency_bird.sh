@@ -3,12 +3,13 @@
 # a BIRD peer's table. rampartd live-captures cap0 in namespace d3_lr (default settings: tick
 # 100 ms, average 1 s, threshold 500 pps incoming) and has a BGP session to BIRD 2 in d3_lt;
 # tcpreplay sends a generated steady UDP flood (tests/tools/mkattacks.py steady: 1 s of light
-# background, then 3 s at 2x or 10x the threshold) into rep0 at its recorded speed. A probe in
+# background, then DUR s at 2x or 10x the threshold) into rep0 at its recorded speed. A probe in
 # d3_lr takes the wall clock at the first frame to the victim on cap0, then asks BIRD's control
 # socket for the victim's /32 every 5 ms until the route is there. RUNS attacks per level (default
 # 3), each on a victim of its own. Prints every delay, the mean and max per level, and the budget
-# (<= 1 s at 2x). With FNM=1 FastNetMon 1.2.4 (Debian's, configured as in bench/vs_fastnetmon.sh)
-# captures the same cap0 at the same time, its ban measured at its notify script, ratio printed.
+# (<= 1 s at 2x). When FastNetMon 1.2.4 is installed (Debian's; FNM=0 skips it, FNM=1 requires
+# it) it captures the same cap0 at the same time, configured as in bench/vs_fastnetmon.sh, its ban
+# taken at its notify script, and the ratio is printed; DUR is then 8 s, else 3 s.
 # BUILD dir as $1.
 set -u
 build=${1:-build}
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 REPO=$PWD
 case $build in /*) ;; *) build=$REPO/$build ;; esac
 RUNS=${RUNS:-3}
-FNM=${FNM:-0}
+FNM=${FNM:-$([ -x /usr/sbin/fastnetmon ] && echo 1 || echo 0)}
 FNM_AVG=${FNM_AVG:-5}
 # attack length, s: FastNetMon averages over 5 s, so a 3 s attack at 2x never reaches its threshold
 DUR=${DUR:-$([ "$FNM" = 1 ] && echo 8 || echo 3)}
