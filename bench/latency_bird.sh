@@ -76,8 +76,8 @@ api:
   socket: $W/rampart.sock
   http: ""
 CONF
-nsx "$build/rampartd" -c "$W/rampart.yaml" >"$W/rampartd.log" 2>&1 &
-RPID=$!
+ip netns exec $NS_RD "$build/rampartd" -c "$W/rampart.yaml" >"$W/rampartd.log" 2>&1 &
+RPID=$! # ip netns exec execs: the daemon itself, not a subshell
 lib_on_exit "kill -9 $RPID"
 
 if [ "$FNM" = 1 ]; then
@@ -100,7 +100,7 @@ if [ "$FNM" = 1 ]; then
 		-e "s|^cli_stats_file_path = .*|cli_stats_file_path = $W/fastnetmon.dat|" \
 		-e "s|^cli_stats_ipv6_file_path = .*|cli_stats_ipv6_file_path = $W/fastnetmon_ipv6.dat|" \
 		/etc/fastnetmon.conf >"$W/fastnetmon.conf"
-	nsx /usr/sbin/fastnetmon --configuration_file "$W/fastnetmon.conf" --log_file "$W/fastnetmon.log" \
+	ip netns exec $NS_RD /usr/sbin/fastnetmon --configuration_file "$W/fastnetmon.conf" --log_file "$W/fastnetmon.log" \
 		--disable_pid_logic >"$W/fastnetmon.out" 2>&1 &
 	lib_on_exit "kill -9 $!"
 	FPID=$!
