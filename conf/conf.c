@@ -167,6 +167,8 @@ static const struct ckey actions_keys[] = {
 	STR("webhook_url", struct conf_actions, webhook_url, 0),
 	DUR("webhook_timeout", struct conf_actions, webhook_timeout_s, 1, 300),
 	INT("webhook_retries", struct conf_actions, webhook_retries, 0, 20),
+	BOOL("local_blackhole", struct conf_actions, local_blackhole),
+	INT("local_blackhole_table", struct conf_actions, local_blackhole_table, 1, 0xfffffffeu),
 	END,
 };
 
@@ -333,6 +335,7 @@ void conf_defaults(struct rampart_conf *c)
 	c->actions.notify_max_running = 8;
 	c->actions.webhook_timeout_s = 5;
 	c->actions.webhook_retries = 3;
+	c->actions.local_blackhole_table = 254;
 
 	c->bgp.listen_port = 179;
 	c->bgp.connect_retry_s = 5;

@@ -76,6 +76,8 @@ struct conf_actions {
 	char webhook_url[256];       /* ban/unban POSTed as JSON; "" = off */
 	uint32_t webhook_timeout_s;  /* per POST, default 5 */
 	uint32_t webhook_retries;    /* after a failed POST, default 3 */
+	bool local_blackhole;        /* a blackhole route in this box's table per ban; default false */
+	uint32_t local_blackhole_table; /* routing table of those routes, default 254 (main) */
 };
 
 struct conf_api {

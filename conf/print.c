@@ -228,4 +228,6 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	kstr(f, 2, "webhook_url", c->actions.webhook_url);
 	fprintf(f, "  webhook_timeout: %u\n  webhook_retries: %u\n", c->actions.webhook_timeout_s,
 		c->actions.webhook_retries);
+	fprintf(f, "  local_blackhole: %s\n  local_blackhole_table: %u\n", c->actions.local_blackhole ? "true" : "false",
+		c->actions.local_blackhole_table);
 }

@@ -368,6 +368,12 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 				    " dropped %" PRIu64 "\n",
 				    ws.queued, ws.sent, ws.retried, ws.failed, ws.dropped);
 	}
+	if (rp->localroute) {
+		struct rd_localroute_stats ls;
+		rd_localroute_stats(rp->localroute, &ls);
+		evbuffer_add_printf(out, "local blackhole: added %" PRIu64 " removed %" PRIu64 " failed %" PRIu64 "\n",
+				    ls.added, ls.removed, ls.failed);
+	}
 	evbuffer_add_printf(out, "decisions: announced %" PRIu64 " withdrawn %" PRIu64 " events %" PRIu64 "%s\n",
 			    rp->announced, rp->withdrawn, rp->events_logged,
 			    rp->conf.mitigation.dry_run ? " (dry run)" : "");

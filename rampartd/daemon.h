@@ -32,6 +32,7 @@ struct rd_flowmit;
 struct rd_notify;
 struct rd_webhook;
 struct rd_readback;
+struct rd_localroute;
 
 #define RD_MAX_WORKERS 16
 
@@ -48,6 +49,7 @@ struct rampart {
 	struct rd_flowmit *flowmit;    /* FlowSpec mitigation: the rules out per attack */
 	struct rd_notify *notify;     /* NULL when no actions.notify_script */
 	struct rd_webhook *webhook;   /* NULL when no actions.webhook_url */
+	struct rd_localroute *localroute; /* NULL unless actions.local_blackhole */
 
 	struct rd_worker *workers[RD_MAX_WORKERS];
 	unsigned n_workers;
@@ -180,6 +182,19 @@ struct rd_webhook_stats {
 	uint64_t queued, sent, retried, failed, dropped;
 };
 void rd_webhook_stats(const struct rd_webhook *w, struct rd_webhook_stats *out);
+
+/* ---- local blackhole route (localroute.c) ------------------------------------------------ */
+
+/* NULL when the netlink socket cannot be opened (logged). Deletes our stale routes first. */
+struct rd_localroute *rd_localroute_new(const struct conf_actions *cfg);
+/* Deletes the routes still in place. */
+void rd_localroute_free(struct rd_localroute *lr);
+/* Adds (BAN) or deletes (UNBAN) the blackhole route of ev->target; not in dry run; lr may be NULL. */
+void rd_localroute_event(struct rd_localroute *lr, const struct rampart *rp, const struct det_event *ev);
+struct rd_localroute_stats {
+	uint64_t added, removed, failed;
+};
+void rd_localroute_stats(const struct rd_localroute *lr, struct rd_localroute_stats *out);
 
 /* ---- control socket (control.c, commands.c) ---------------------------------------------- */
 

@@ -98,6 +98,7 @@ void rd_decide(void *ctx, const struct det_event *ev)
 		action = mitigate(rp, ev, false);
 	rd_notify_event(rp->notify, rp, ev); /* dry run too: it is not an announcement */
 	rd_webhook_event(rp->webhook, rp, ev);
+	rd_localroute_event(rp->localroute, rp, ev);
 
 	char pfx[IP_PREFIX_STRLEN], trig[32];
 	ip_prefix_format(&ev->target, pfx);

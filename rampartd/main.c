@@ -141,6 +141,8 @@ static void teardown(struct rampart *rp)
 	rp->notify = NULL;
 	rd_webhook_free(rp->webhook);
 	rp->webhook = NULL;
+	rd_localroute_free(rp->localroute);
+	rp->localroute = NULL;
 	if (rp->tick_ev)
 		event_free(rp->tick_ev);
 	if (rp->tick_fd >= 0)
@@ -276,6 +278,8 @@ int main(int argc, char **argv)
 		log_err("readback: cannot start");
 		goto out;
 	}
+	if (rp.conf.actions.local_blackhole && !(rp.localroute = rd_localroute_new(&rp.conf.actions)))
+		goto out;
 	rp.control = rd_control_new(&rp, rp.conf.api.socket, err, sizeof err);
 	if (!rp.control) {
 		log_err("%s", err);

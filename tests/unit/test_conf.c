@@ -152,6 +152,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.capture.flow_spread_s, 4);
 	assert_int_equal(c.mitigation.action, DET_MIT_BLACKHOLE);
 	assert_int_equal(c.mitigation.max_bans, 1000);
+	assert_false(c.actions.local_blackhole);
+	assert_int_equal(c.actions.local_blackhole_table, 254);
 	assert_int_equal(c.log_level, CONF_LOG_INFO);
 	assert_int_equal(c.detect.n_groups, 1);
 	assert_string_equal(c.path, "rampart.yaml");
@@ -528,7 +530,8 @@ static void test_every_key(void **state)
 		"api: { socket: /tmp/r/r.sock, http: \"[::1]:9090\", exabgp_pipe: /run/rampart/exabgp.in,\n"
 		"       exabgp_process: \"/usr/bin/ban-feed --all\", exabgp_process_withdraw: false }\n"
 		"actions: { notify_script: /usr/local/bin/notify.sh, notify_timeout: 5s, notify_max_running: 3,\n"
-		"           webhook_url: \"http://127.0.0.1:9/hook\", webhook_timeout: 2s, webhook_retries: 0 }\n",
+		"           webhook_url: \"http://127.0.0.1:9/hook\", webhook_timeout: 2s, webhook_retries: 0,\n"
+		"           local_blackhole: true, local_blackhole_table: 100 }\n",
 		&c);
 	assert_int_equal(c.detect.n_whitelist, 2);
 	assert_prefix(&c.detect.whitelist[1], "2001:db8::1/128");
@@ -585,6 +588,8 @@ static void test_every_key(void **state)
 	assert_string_equal(c.actions.webhook_url, "http://127.0.0.1:9/hook");
 	assert_int_equal(c.actions.webhook_timeout_s, 2);
 	assert_int_equal(c.actions.webhook_retries, 0);
+	assert_true(c.actions.local_blackhole);
+	assert_int_equal(c.actions.local_blackhole_table, 100);
 	round_trip(&c);
 	conf_free(&c);
 }
@@ -700,6 +705,8 @@ static void assert_conf_equal(const struct rampart_conf *a, const struct rampart
 	assert_string_equal(a->actions.webhook_url, b->actions.webhook_url);
 	assert_int_equal(a->actions.webhook_timeout_s, b->actions.webhook_timeout_s);
 	assert_int_equal(a->actions.webhook_retries, b->actions.webhook_retries);
+	assert_int_equal(a->actions.local_blackhole, b->actions.local_blackhole);
+	assert_int_equal(a->actions.local_blackhole_table, b->actions.local_blackhole_table);
 
 	assert_int_equal(a->bgp_enabled, b->bgp_enabled);
 	const struct bgp_config *ba = &a->bgp, *bb = &b->bgp;

@@ -1,0 +1,150 @@
+#!/usr/bin/python3
+"""Generated mirror-port captures for detection tests, written as raw pcap (no scapy: 100 k
+packets in well under a second).
+
+Usage: mkattacks.py OUT.pcap mix [seed]
+       mkattacks.py OUT.pcap steady VICTIM PPS SECONDS [LEAD_S] [seed]
+
+mix: every labelled attack below at 2000 pps for 2 s (t = 1..3 s), a carpet bombing, an outgoing
+attack, light background to t = 6 s. Victims (monitored networks 192.0.2.0/24, 198.51.100.0/24,
+2001:db8:10::/48):
+  192.0.2.50 ack_rst_flood (TCP ACK)      192.0.2.51 ack_rst_flood (TCP RST)
+  192.0.2.60 memcached_amplification      192.0.2.61 ssdp_amplification
+  192.0.2.62 cldap_amplification          192.0.2.63 chargen_amplification
+  192.0.2.64 snmp_amplification           192.0.2.65 wsd_amplification (WS-Discovery)
+  192.0.2.66 dns_amplification            192.0.2.67 udp_flood
+  2001:db8:10::11 memcached_amplification over IPv6
+  198.51.100.1..200: carpet bombing, 40 pps each (8000 pps over the /24), t = 1..4 s
+  192.0.2.77 -> 203.0.113.0/24: outgoing UDP flood, 3000 pps, t = 1..3 s
+steady: a UDP flood on VICTIM at PPS for SECONDS, after LEAD_S (default 1) of background at
+10 pps, evenly spaced (what a latency bench replays at recorded speed).
+"""
+import random
+import socket
+import struct
+import sys
+
+T0 = 1_700_000_000.0
+ETH = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01"
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ip4(src, dst, proto, payload, flags_frag=0):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, flags_frag, 64, proto, 0,
+                    socket.inet_aton(src), socket.inet_aton(dst))
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return ETH + b"\x08\x00" + h + payload
+
+
+def ip6(src, dst, nh, payload):
+    h = struct.pack("!IHBB16s16s", 6 << 28, len(payload), nh, 64,
+                    socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, dst))
+    return ETH + b"\x86\xdd" + h + payload
+
+
+def udp(sport, dport, size):
+    return struct.pack("!HHHH", sport, dport, 8 + size, 0) + b"u" * size
+
+
+def tcp(sport, dport, flags):
+    return struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, flags, 8192, 0, 0)
+
+
+def icmp(size):
+    return struct.pack("!BBHHH", 8, 0, 0, 1, 1) + b"p" * size
+
+
+class Capture:
+    def __init__(self, seed):
+        self.rnd = random.Random(seed)
+        self.pk = []
+
+    def add(self, t, frame):
+        self.pk.append((t, frame))
+
+    def rip(self):
+        r = self.rnd
+        return "%d.%d.%d.%d" % (r.randint(11, 99), r.randint(0, 255), r.randint(0, 255), r.randint(1, 254))
+
+    def even(self, t0, t1, pps):
+        n = int((t1 - t0) * pps)
+        return [t0 + i / pps for i in range(n)]
+
+    def write(self, out):
+        self.pk.sort(key=lambda p: p[0])
+        with open(out, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+            for t, fr in self.pk:
+                us = int(round((t + T0) * 1e6))
+                f.write(struct.pack("<IIII", us // 1000000, us % 1000000, len(fr), len(fr)))
+                f.write(fr)
+        return len(self.pk)
+
+
+def background(c, t0, t1, pps=10):
+    for t in c.even(t0, t1, pps):
+        c.add(t, ip4("192.0.2.100", c.rip(), 6, tcp(40000, 443, 0x10)))
+
+
+def mix(c):
+    r = c.rnd
+    hp = lambda: r.randint(1024, 65535)
+    kinds = [
+        ("192.0.2.50", lambda v: ip4(c.rip(), v, 6, tcp(hp(), 443, 0x10))),           # ACK
+        ("192.0.2.51", lambda v: ip4(c.rip(), v, 6, tcp(hp(), 443, 0x04))),           # RST
+        ("192.0.2.60", lambda v: ip4(c.rip(), v, 17, udp(11211, hp(), 1200))),
+        ("192.0.2.61", lambda v: ip4(c.rip(), v, 17, udp(1900, hp(), 300))),
+        ("192.0.2.62", lambda v: ip4(c.rip(), v, 17, udp(389, hp(), 1400))),
+        ("192.0.2.63", lambda v: ip4(c.rip(), v, 17, udp(19, hp(), 1000))),
+        ("192.0.2.64", lambda v: ip4(c.rip(), v, 17, udp(161, hp(), 600))),
+        ("192.0.2.65", lambda v: ip4(c.rip(), v, 17, udp(3702, hp(), 800))),
+        ("192.0.2.66", lambda v: ip4(c.rip(), v, 17, udp(53, hp(), 1400))),
+        ("192.0.2.67", lambda v: ip4(c.rip(), v, 17, udp(hp(), r.randint(1, 65535), 100))),
+        ("2001:db8:10::11", lambda v: ip6("2001:db8:ff::%x" % r.randint(1, 65535), v, 17, udp(11211, hp(), 1200))),
+    ]
+    for victim, mk in kinds:
+        for t in c.even(1, 3, 2000):
+            c.add(t + r.uniform(0, 0.0005), mk(victim))
+    for t in c.even(1, 4, 8000):                          # carpet: 200 hosts, 40 pps each
+        c.add(t, ip4(c.rip(), "198.51.100.%d" % r.randint(1, 200), 17, udp(hp(), 80, 200)))
+    for t in c.even(1, 3, 3000):                          # outgoing from a customer
+        c.add(t, ip4("192.0.2.77", "203.0.113.%d" % r.randint(1, 254), 17, udp(hp(), 53, 100)))
+    background(c, 0, 6)
+
+
+def steady(c, victim, pps, secs, lead):
+    background(c, 0, lead + secs + 0.5)
+    v6 = ":" in victim
+    for t in c.even(lead, lead + secs, pps):
+        src = c.rip()
+        if v6:
+            c.add(t, ip6("2001:db8:ff::1", victim, 17, udp(c.rnd.randint(1024, 65535), 80, 100)))
+        else:
+            c.add(t, ip4(src, victim, 17, udp(c.rnd.randint(1024, 65535), 80, 100)))
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    out, what = sys.argv[1], sys.argv[2]
+    if what == "mix":
+        c = Capture(int(sys.argv[3]) if len(sys.argv) > 3 else 7)
+        mix(c)
+    elif what == "steady" and len(sys.argv) >= 6:
+        lead = float(sys.argv[6]) if len(sys.argv) > 6 else 1.0
+        c = Capture(int(sys.argv[7]) if len(sys.argv) > 7 else 7)
+        steady(c, sys.argv[3], float(sys.argv[4]), float(sys.argv[5]), lead)
+    else:
+        sys.exit(__doc__)
+    print(out, c.write(out), "packets")
+
+
+main()
