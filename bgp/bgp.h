@@ -121,6 +121,9 @@ struct bgp_peer_status {
 	uint64_t established_count;
 	char last_error[128];      /* last NOTIFICATION or connection error, "" if none */
 	bool shutdown;             /* administratively down (bgp_peer_enable false) */
+	uint64_t prefixes_received;  /* NLRI the peer announced (we install none of them) */
+	uint64_t withdrawn_received; /* NLRI it withdrew, incl. those of treat-as-withdraw UPDATEs */
+	uint64_t taw_received;       /* UPDATEs treated as withdraw (RFC 7606) */
 };
 /* Administrative shutdown (enabled = false): CEASE / Administrative Shutdown (6/2) if a session
  * is up, then Idle with no reconnect, and an incoming connection from it is refused. enabled =

@@ -63,7 +63,7 @@ struct bgp_session {
 	struct log_once lo_update, lo_nexthop;
 
 	uint64_t updates_sent, updates_received, prefixes_sent, established_count;
-	uint64_t prefixes_received, withdrawn_received;
+	uint64_t prefixes_received, withdrawn_received, taw_received;
 	char last_error[128];
 };
 
@@ -496,6 +496,7 @@ static int on_update(struct bgp_session *s, const uint8_t *body, size_t len)
 	s->withdrawn_received += u.withdrawn;
 	if (u.treat_as_withdraw) {
 		char a[IP_STRLEN];
+		s->taw_received++;
 		log_once(&s->lo_update, "bgp: peer %s: UPDATE treated as withdraw (RFC 7606): %s",
 			 peer_str(s, a), u.taw_reason);
 	}
@@ -783,6 +784,9 @@ void bgp_session_status(const struct bgp_session *s, struct bgp_peer_status *st)
 	st->families = s->families;
 	st->updates_sent = s->updates_sent;
 	st->updates_received = s->updates_received;
+	st->prefixes_received = s->prefixes_received;
+	st->withdrawn_received = s->withdrawn_received;
+	st->taw_received = s->taw_received;
 	st->prefixes_sent = s->prefixes_sent;
 	st->established_count = s->established_count;
 	st->shutdown = s->admin_down;

@@ -8,7 +8,7 @@ BUILD_PKGS=(gcc make pkg-config clang libclang-rt-14-dev
 	libcmocka-dev zlib1g-dev)
 # Real peers and tools the tests run against.
 TEST_PKGS=(bird2 gobgpd clickhouse-server clickhouse-client tshark tcpreplay python3-scapy iproute2 procps
-	curl socat)
+	curl socat frr exabgp fastnetmon)
 
 missing=()
 for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" ${RAMPART_EXTRA_PKGS:-}; do
