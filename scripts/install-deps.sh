@@ -31,11 +31,17 @@ export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian starts services it installs; the tests start their own instances on their own ports.
-for svc in bird clickhouse-server; do
+# Debian starts services it installs; the tests start their own instances, in their own
+# namespaces and on their own ports, and a router daemon left running in the root namespace would
+# only cost memory and CPU.
+for svc in bird clickhouse-server frr exabgp fastnetmon gobgpd; do
 	if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+		echo "install-deps: stopping and disabling the $svc service"
 		systemctl stop "$svc" || true
 		systemctl disable "$svc" >/dev/null 2>&1 || true
+	elif [ -x "/etc/init.d/$svc" ] && "/etc/init.d/$svc" status >/dev/null 2>&1; then
+		echo "install-deps: stopping the $svc service"
+		"/etc/init.d/$svc" stop >/dev/null 2>&1 || true
 	fi
 done
 echo "install-deps: done"
