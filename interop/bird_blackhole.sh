@@ -18,7 +18,7 @@ BULK=${BULK:-100000}
 
 [ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 2; }
 command -v bird >/dev/null || { echo "needs bird2"; exit 2; }
-[ -x "$DRV" ] || make -s "$DRV" >/dev/null || { echo "cannot build $DRV"; exit 2; }
+make -s "$DRV" >/dev/null || { echo "cannot build $DRV"; exit 2; }
 SECONDS=0
 
 netns_pair rb_rd rb_rt "10.77.0.1/24,10.77.0.4/24,2001:db8:77::1/64" \
