@@ -98,13 +98,21 @@ CONF
 	sdrop=$(stat_of storage.flows_dropped)
 	spooled=$("$build/rampartctl" -s "$d/rampart.sock" stats | sed -n 's/.*flows spooled \([0-9]*\) .*/\1/p')
 	loss="sent=$sent rows=$count kernel_drops=$drops seq_gaps=$gaps tmpl_miss=$miss storage_dropped=$sdrop spooled=${spooled:-?}"
-	stop_daemon
 	if [ "$count" = "$sent" ] && [ "$drops" = 0 ] && [ "$gaps" = 0 ] && [ "$sdrop" = 0 ] && [ "${spooled:-1}" = 0 ] &&
 		[ "${got%.*}" -ge $((r * 98 / 100)) ]; then
 		echo "  $r records/s for $SECS s: zero loss, sent at $got/s, all rows in ClickHouse ${lag}s after the last datagram ($loss)"
 		best=$r
+		stop_daemon
 	else
-		echo "  $r records/s for $SECS s: LOSS ($loss, sent at $got/s, waited ${lag}s)"
+		# behind or lost? give the writer 30 s more to show which
+		for _ in $(seq 150); do
+			late=$(ch_query "SELECT count() FROM $db.flows")
+			[ "$late" -ge "$sent" ] && break
+			sleep 0.2
+		done
+		echo "  $r records/s for $SECS s: FAILS ($loss, sent at $got/s, waited ${lag}s; rows $late after 30 s more:" \
+			"$([ "$late" = "$sent" ] && echo "a backlog, not lost" || echo "lost"))"
+		stop_daemon
 		break
 	fi
 	ch_query "DROP DATABASE $db" >/dev/null
