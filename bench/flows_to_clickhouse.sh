@@ -111,7 +111,7 @@ CONF
 			sleep 0.2
 		done
 		echo "  $r records/s for $SECS s: FAILS ($loss, sent at $got/s, waited ${lag}s; rows $late after 30 s more:" \
-			"$([ "$late" = "$sent" ] && echo "a backlog, not lost" || echo "lost"))"
+			"$([ "$late" = "$sent" ] && echo "a backlog, not lost" || echo "$((sent - late)) rows short, still rising: $([ "$late" -gt "$count" ] && echo yes || echo no)"))"
 		stop_daemon
 		break
 	fi
