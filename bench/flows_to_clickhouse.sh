@@ -79,7 +79,7 @@ CONF
 	"$build/rampartd" -c "$d/rampart.yaml" >"$d/log" 2>&1 &
 	RPID=$!
 	for _ in $(seq 100); do
-		grep -q listening "$d/log" && [ "$(ch_query "EXISTS TABLE $db.flows" 2>/dev/null)" = 1 ] && break
+		grep -qs listening "$d/log" && [ "$(ch_query "EXISTS TABLE $db.flows" 2>/dev/null)" = 1 ] && break
 		sleep 0.1
 	done
 	out=$(taskset -c 1 "$SEND" send v9 127.0.0.1 $PORT "$r" "$SECS")
