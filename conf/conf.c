@@ -131,6 +131,7 @@ static const struct ckey capture_keys[] = {
 	{.name = "ipfix", .type = K_MAP, .sub = ipfix_keys},
 	INT("udp_rcvbuf", struct conf_capture, udp_rcvbuf, 65536, 1u << 30),
 	DUR("flow_spread", struct conf_capture, flow_spread_s, 0, 60),
+	INT("udp_workers", struct conf_capture, udp_workers, 1, 8),
 	END,
 };
 
@@ -326,6 +327,7 @@ void conf_defaults(struct rampart_conf *c)
 	c->capture.flow_table_size = 262144;
 	c->capture.udp_rcvbuf = 32u << 20;
 	c->capture.flow_spread_s = 4;
+	c->capture.udp_workers = 1;
 
 	c->mitigation.action = DET_MIT_BLACKHOLE;
 	c->mitigation.max_bans = 1000;

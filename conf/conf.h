@@ -39,6 +39,8 @@ struct conf_capture {
 	uint32_t flow_spread_s; /* an exported record's packets are counted over at most this many
 				   seconds from receipt, as long as the record lasted; 0 = all at
 				   receipt. Default 4 */
+	uint32_t udp_workers; /* workers (SO_REUSEPORT sockets) per flow listen address, 1..8;
+				 default 1 */
 };
 
 /* A FlowSpec rule given in the configuration, in the text form (ExaBGP's flow route syntax). */

@@ -162,6 +162,7 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	listeners(f, "netflow", cc->netflow, cc->n_netflow);
 	listeners(f, "ipfix", cc->ipfix, cc->n_ipfix);
 	fprintf(f, "  udp_rcvbuf: %u\n  flow_spread: %u\n", cc->udp_rcvbuf, cc->flow_spread_s);
+	fprintf(f, "  udp_workers: %u\n", cc->udp_workers);
 
 	const struct conf_mitigation *m = &c->mitigation;
 	fprintf(f, "mitigation:\n  action: %s\n  blackhole:\n    communities: [", action_name(m->action));

@@ -110,6 +110,7 @@ struct rd_worker_source {
 	const char *pcap_file;          /* offline replay, or */
 	const char *listen;             /* a flow export listener of protocol flow_proto */
 	enum rd_flow_proto flow_proto;
+	unsigned listen_worker, listen_workers; /* this one of capture.udp_workers on listen */
 	enum cap_pcap_speed speed;
 };
 

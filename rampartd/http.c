@@ -247,6 +247,40 @@ static void on_peers(struct evhttp_request *req, void *arg)
 	evbuffer_free(b);
 }
 
+/* A flow listener's counters, as /metrics and `rampartctl exporters` have them (docs/FLOWS.md). */
+static void listener_json(struct evbuffer *b, const struct rd_worker_stats *s)
+{
+	static const char *protos[] = {"mirror", "sflow", "netflow5", "netflow9", "ipfix"};
+	const struct rd_flowsrc_stats *u = &s->udp;
+	evbuffer_add_printf(b,
+			    ",\"listener\":{\"datagrams\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"kernel_drops\":%" PRIu64
+			    ",\"oversize\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"rcvbuf\":%" PRIu32
+			    ",\"truncated\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"wrong_version\":%" PRIu64
+			    ",\"exporters_known\":%zu,\"exporters_refused\":%" PRIu64 ",\"exporters\":[",
+			    u->datagrams, u->bytes, u->kernel_drops, u->oversize, u->errors, u->rcvbuf,
+			    u->decode.result[CAP_FLOW_TRUNCATED], u->decode.result[CAP_FLOW_MALFORMED],
+			    u->decode.result[CAP_FLOW_VERSION], s->n_exporters, u->decode.result[CAP_FLOW_TABLE_FULL]);
+	size_t n = s->n_exporters < RD_EXPORTERS_SHOWN ? s->n_exporters : RD_EXPORTERS_SHOWN;
+	for (size_t j = 0; j < n; j++) {
+		const struct cap_exporter_info *e = &s->exporters[j];
+		char a[IP_STRLEN], ag[IP_STRLEN] = "";
+		ip_format(&e->addr, a);
+		if (!ip_is_zero(&e->agent))
+			ip_format(&e->agent, ag);
+		evbuffer_add_printf(b,
+				    "%s{\"exporter\":\"%s\",\"agent\":\"%s\",\"protocol\":\"%s\",\"domain\":%" PRIu32
+				    ",\"sampling_rate\":%" PRIu32 ",\"templates\":%" PRIu32 ",\"last_seen_ns\":%" PRIu64
+				    ",\"datagrams\":%" PRIu64 ",\"records\":%" PRIu64 ",\"malformed\":%" PRIu64
+				    ",\"template_misses\":%" PRIu64 ",\"templates_refused\":%" PRIu64
+				    ",\"sequence_gaps\":%" PRIu64 ",\"skipped\":%" PRIu64 ",\"counter_samples\":%" PRIu64 "}",
+				    j ? "," : "", a, ag, e->source < 5 ? protos[e->source] : "?", e->domain,
+				    e->sampling_rate, e->templates, e->last_seen_ns, e->datagrams, e->records, e->malformed,
+				    e->template_misses, e->templates_refused, e->sequence_gaps, e->skipped,
+				    e->counter_samples);
+	}
+	evbuffer_add_printf(b, "]}");
+}
+
 static void on_stats(struct evhttp_request *req, void *arg)
 {
 	struct rd_http *h = arg;
@@ -265,11 +299,14 @@ static void on_stats(struct evhttp_request *req, void *arg)
 				    ",\"frames\":%" PRIu64 ",\"decoded\":%" PRIu64 ",\"truncated\":%" PRIu64
 				    ",\"malformed\":%" PRIu64 ",\"not_ip\":%" PRIu64 ",\"kernel_drops\":%" PRIu64
 				    ",\"flows_active\":%" PRIu64 ",\"flows_exported\":%" PRIu64
-				    ",\"flows_dropped\":%" PRIu64 ",\"hosts_overflow\":%" PRIu64 ",\"finished\":%s}",
+				    ",\"flows_dropped\":%" PRIu64 ",\"hosts_overflow\":%" PRIu64 ",\"finished\":%s",
 				    s.pcap.frames, s.pcap.decode[CAP_DECODE_OK], s.pcap.decode[CAP_DECODE_TRUNCATED],
 				    s.pcap.decode[CAP_DECODE_MALFORMED], s.pcap.decode[CAP_DECODE_NOT_IP],
-				    s.pcap.kernel_drops, s.flows.active, s.flows.exported, s.flows_dropped,
-				    s.hosts_overflow, s.finished ? "true" : "false");
+				    s.flow ? s.udp.kernel_drops : s.pcap.kernel_drops, s.flows.active, s.flows.exported,
+				    s.flows_dropped, s.hosts_overflow, s.finished ? "true" : "false");
+		if (s.flow)
+			listener_json(b, &s);
+		evbuffer_add_printf(b, "}");
 	}
 	evbuffer_add_printf(b, "]");
 	if (rp->storage) {

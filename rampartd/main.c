@@ -224,13 +224,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	/* Sources: the replayed file, or the interfaces then one worker per flow listen address. */
+	/* Sources: the replayed file, or the interfaces then capture.udp_workers workers per flow
+	 * listen address, each with its own SO_REUSEPORT socket and exporter state (docs/FLOWS.md). */
 	const struct conf_capture *cc = &rp.conf.capture;
 	struct rd_worker_source sources[RD_MAX_WORKERS];
 	unsigned n_sources = 0;
-	size_t n_wanted = pcap ? 1 : cc->n_pcap_interfaces + cc->n_sflow + cc->n_netflow + cc->n_ipfix;
+	size_t n_wanted = pcap ? 1 : cc->n_pcap_interfaces + (cc->n_sflow + cc->n_netflow + cc->n_ipfix) * cc->udp_workers;
 	if (n_wanted > RD_MAX_WORKERS) {
-		log_err("at most %d capture sources (interfaces and flow listen addresses), %zu configured",
+		log_err("at most %d capture sources (interfaces, and flow listen addresses times "
+			"capture.udp_workers), %zu configured",
 			RD_MAX_WORKERS, n_wanted);
 		goto out;
 	}
@@ -240,11 +242,17 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < cc->n_pcap_interfaces; i++)
 			sources[n_sources++] = (struct rd_worker_source){.interface = cc->pcap_interfaces[i]};
 		for (size_t i = 0; i < cc->n_sflow; i++)
-			sources[n_sources++] = (struct rd_worker_source){.listen = cc->sflow[i].addr, .flow_proto = RD_FLOW_SFLOW};
+			for (unsigned k = 0; k < cc->udp_workers; k++)
+				sources[n_sources++] = (struct rd_worker_source){.listen = cc->sflow[i].addr,
+					.flow_proto = RD_FLOW_SFLOW, .listen_worker = k, .listen_workers = cc->udp_workers};
 		for (size_t i = 0; i < cc->n_netflow; i++)
-			sources[n_sources++] = (struct rd_worker_source){.listen = cc->netflow[i].addr, .flow_proto = RD_FLOW_NETFLOW};
+			for (unsigned k = 0; k < cc->udp_workers; k++)
+				sources[n_sources++] = (struct rd_worker_source){.listen = cc->netflow[i].addr,
+					.flow_proto = RD_FLOW_NETFLOW, .listen_worker = k, .listen_workers = cc->udp_workers};
 		for (size_t i = 0; i < cc->n_ipfix; i++)
-			sources[n_sources++] = (struct rd_worker_source){.listen = cc->ipfix[i].addr, .flow_proto = RD_FLOW_IPFIX};
+			for (unsigned k = 0; k < cc->udp_workers; k++)
+				sources[n_sources++] = (struct rd_worker_source){.listen = cc->ipfix[i].addr,
+					.flow_proto = RD_FLOW_IPFIX, .listen_worker = k, .listen_workers = cc->udp_workers};
 	}
 	rp.storage = st_writer_new(&rp.conf.storage, n_sources ? n_sources : 1, err, sizeof err);
 	if (!rp.storage) {

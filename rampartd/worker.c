@@ -364,7 +364,10 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 	w->offline = src->pcap_file != NULL;
 	w->tick_ns = (uint64_t)rp->conf.detect.tick_ms * 1000000ull;
 	pthread_mutex_init(&w->stats_lock, NULL);
-	if (src->listen)
+	if (src->listen && src->listen_workers > 1)
+		snprintf(w->name, sizeof w->name, "%s %s #%u", rd_flow_proto_name(src->flow_proto), src->listen,
+			 src->listen_worker + 1);
+	else if (src->listen)
 		snprintf(w->name, sizeof w->name, "%s %s", rd_flow_proto_name(src->flow_proto), src->listen);
 	else
 		snprintf(w->name, sizeof w->name, "%s %s", w->offline ? "replay" : "pcap",

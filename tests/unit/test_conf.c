@@ -150,6 +150,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.capture.flow_table_size, 262144);
 	assert_int_equal(c.capture.udp_rcvbuf, 32u << 20);
 	assert_int_equal(c.capture.flow_spread_s, 4);
+	assert_int_equal(c.capture.udp_workers, 1);
 	assert_int_equal(c.mitigation.action, DET_MIT_BLACKHOLE);
 	assert_int_equal(c.mitigation.max_bans, 1000);
 	assert_false(c.actions.local_blackhole);
@@ -234,6 +235,8 @@ static const struct err_case err_cases[] = {
 	 "rampart.yaml:2:25: capture.flow_spread: expected a duration of 0..60 seconds (like 600, 90s, 10m, 1h, 1d), got \"61\""},
 	{NETS "capture: { udp_rcvbuf: 1024 }\n",
 	 "rampart.yaml:2:24: capture.udp_rcvbuf: expected an integer 65536..1073741824, got \"1024\""},
+	{NETS "capture: { udp_workers: 9 }\n",
+	 "rampart.yaml:2:25: capture.udp_workers: expected an integer 1..8, got \"9\""},
 	{NETS "bgp: { local_as: 0 }\n", "rampart.yaml:2:18: bgp.local_as: expected an integer 1..4294967295, got \"0\""},
 	{NETS "bgp: { local_as: 4294967296 }\n",
 	 "rampart.yaml:2:18: bgp.local_as: expected an integer 1..4294967295, got \"4294967296\""},
@@ -512,6 +515,7 @@ static void test_every_key(void **state)
 		"  ipfix: { listen: [\"[::1]:4739\"] }\n"
 		"  udp_rcvbuf: 1048576\n"
 		"  flow_spread: 0\n"
+		"  udp_workers: 3\n"
 		"mitigation: { action: flowspec, blackhole: { next_hop_ipv4: 10.9.9.9, next_hop_ipv6: \"2001:db8::9\" },\n"
 		"              max_bans_per_minute: 9, own_addresses: [10.0.0.254/32],\n"
 		"              flowspec: { rate_limit_mbps: 10, max_rules: 50, escalate_after: 2m } }\n"
@@ -541,6 +545,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c.capture.n_pcap_interfaces, 2);
 	assert_string_equal(c.capture.pcap_interfaces[1], "eth9");
 	assert_int_equal(c.capture.flow_inactive_timeout_s, 5);
+	assert_int_equal(c.capture.udp_workers, 3);
 	assert_int_equal(c.capture.flow_table_size, 2048);
 	assert_int_equal(c.capture.n_netflow, 1);
 	assert_string_equal(c.capture.ipfix[0].addr, "[::1]:4739");
@@ -687,6 +692,7 @@ static void assert_conf_equal(const struct rampart_conf *a, const struct rampart
 	assert_listen_equal(ca->ipfix, ca->n_ipfix, cb->ipfix, cb->n_ipfix);
 	assert_int_equal(ca->udp_rcvbuf, cb->udp_rcvbuf);
 	assert_int_equal(ca->flow_spread_s, cb->flow_spread_s);
+	assert_int_equal(ca->udp_workers, cb->udp_workers);
 
 	const struct conf_mitigation *ma = &a->mitigation, *mb = &b->mitigation;
 	assert_int_equal(ma->action, mb->action);

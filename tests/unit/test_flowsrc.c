@@ -201,6 +201,68 @@ static void test_oversize_and_malformed(void **state)
 
 /* ---- a listener worker behind the control commands ----------------------------------------- */
 
+/* capture.udp_workers: two listeners on one address (SO_REUSEPORT), each with its own exporter
+ * state. 32 exporters (one source port each, told apart by their v5 engine id) send 5 datagrams
+ * each: the kernel spreads them by 4-tuple, so both listeners get some, each exporter lands on
+ * exactly one with no sequence gap, and the totals are exact. (All 32 on one socket: 2^-31.) */
+static void test_two_workers_one_port(void **state)
+{
+	(void)state;
+	char err[256];
+	enum { EXPORTERS = 32, EACH = 5 };
+	struct rd_flowsrc *w[2];
+	for (int k = 0; k < 2; k++) {
+		w[k] = rd_flowsrc_open(RD_FLOW_NETFLOW, "127.0.0.1:22010", 1 << 20, NULL, err, sizeof err);
+		assert_non_null(w[k]);
+	}
+	int fd[EXPORTERS];
+	for (int e = 0; e < EXPORTERS; e++)
+		fd[e] = sender(AF_INET, 22010);
+	uint8_t b[256];
+	for (uint32_t d = 0; d < EACH; d++)
+		for (int e = 0; e < EXPORTERS; e++) {
+			size_t n = v5_datagram(b, d * 2);
+			b[21] = (uint8_t)e; /* engine id: the exporter's domain */
+			assert_int_equal(send(fd[e], b, n, 0), (ssize_t)n);
+		}
+	struct got g[2] = {{0}, {0}};
+	unsigned got[2] = {0, 0};
+	char err2[256];
+	for (int tries = 0; tries < 200 && got[0] + got[1] < EXPORTERS * EACH; tries++)
+		for (int k = 0; k < 2; k++) {
+			uint64_t ns;
+			int n = rd_flowsrc_dispatch(w[k], on_record, &g[k], &ns, err2, sizeof err2);
+			assert_true(n >= 0);
+			got[k] += (unsigned)n;
+			if (n == 0)
+				rd_flowsrc_wait(w[k], 5);
+		}
+	assert_int_equal(got[0] + got[1], EXPORTERS * EACH);
+	assert_true(got[0] > 0 && got[1] > 0);
+	assert_int_equal(g[0].records + g[1].records, EXPORTERS * EACH * 2);
+
+	static struct cap_exporter_info e[2][EXPORTERS + 1];
+	size_t n[2];
+	unsigned seen[EXPORTERS] = {0};
+	for (int k = 0; k < 2; k++) {
+		n[k] = rd_flowsrc_exporters(w[k], e[k], EXPORTERS + 1);
+		for (size_t i = 0; i < n[k]; i++) {
+			assert_true((e[k][i].domain & 0xff) < EXPORTERS);
+			seen[e[k][i].domain & 0xff]++;
+			assert_int_equal(e[k][i].datagrams, EACH);
+			assert_int_equal(e[k][i].records, EACH * 2);
+			assert_int_equal(e[k][i].sequence_gaps, 0);
+		}
+	}
+	assert_int_equal(n[0] + n[1], EXPORTERS);
+	for (int x = 0; x < EXPORTERS; x++)
+		assert_int_equal(seen[x], 1); /* on exactly one worker */
+	for (int x = 0; x < EXPORTERS; x++)
+		close(fd[x]);
+	rd_flowsrc_close(w[0]);
+	rd_flowsrc_close(w[1]);
+}
+
 static const char config[] = "networks: [192.0.2.0/24]\n"
 			     "thresholds: { incoming: { pps: 500 } }\n"
 			     "detection: { max_hosts: 4096 }\n"
@@ -281,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_drops_counted),
 		cmocka_unit_test(test_oversize_and_malformed),
 		cmocka_unit_test(test_exporters_command),
+		cmocka_unit_test(test_two_workers_one_port),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
