@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int path_mkdir_p(const char *dir, mode_t mode, char *err, size_t errlen)
 {
@@ -29,6 +30,22 @@ int path_mkdir_p(const char *dir, mode_t mode, char *err, size_t errlen)
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen, "%s is not a directory", dir);
 		return -1;
+	}
+	return 0;
+}
+
+int fd_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
 	}
 	return 0;
 }

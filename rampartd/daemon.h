@@ -267,6 +267,9 @@ void rd_flowmit_list(const struct rd_flowmit *f, struct evbuffer *out);
 int rd_flow_rule_for_attack(const ip_prefix *target, enum det_direction dir, const struct det_fingerprint *fp,
 			    struct fs_rule *r);
 
+/* s (n bytes) as a JSON string, quoted and escaped (json.c). */
+void rd_json_str(struct evbuffer *b, const char *s, size_t n);
+
 /* The capture clock now: the last tick's time. */
 uint64_t rd_now_ns(const struct rampart *rp);
 

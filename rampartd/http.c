@@ -37,17 +37,7 @@ struct rd_http {
 
 static void json_str(struct evbuffer *b, const char *s)
 {
-	evbuffer_add(b, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			evbuffer_add_printf(b, "\\%c", c);
-		else if (c < 0x20)
-			evbuffer_add_printf(b, "\\u%04x", c);
-		else
-			evbuffer_add(b, s, 1);
-	}
-	evbuffer_add(b, "\"", 1);
+	rd_json_str(b, s, strlen(s));
 }
 
 /* JSON has no NaN or infinity; rates are finite, but a division by a zero interval must not

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../conf/conf.h"
+#include "../lib/path.h"
 
 #define DEFAULT_SOCKET "/run/rampart/rampart.sock"
 #define REPLY_TIMEOUT_MS 30000
@@ -24,21 +25,6 @@ static void usage(FILE *f)
 		   "          flows ATTACK_ID, talkers HOST [--from T] [--to T], help\n"
 		   "the socket is api.socket of CONFIG, else %s\n",
 		DEFAULT_SOCKET);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -93,7 +79,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rampartctl: cannot reach rampartd at %s: %s\n", socket_path, strerror(errno));
 		return 2;
 	}
-	if (write_all(fd, line, len) != 0) {
+	if (fd_write_all(fd, line, len) != 0) {
 		fprintf(stderr, "rampartctl: %s: %s\n", socket_path, strerror(errno));
 		return 2;
 	}

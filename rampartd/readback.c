@@ -157,21 +157,6 @@ static const struct column talkers_cols[] = {
 	{"key", false, 39}, {"flows", true, 10}, {"packets", true, 12}, {"bytes", true, 14},
 };
 
-static void json_string(struct evbuffer *b, const char *s, size_t n)
-{
-	evbuffer_add(b, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\')
-			evbuffer_add_printf(b, "\\%c", ch);
-		else if (ch < 0x20)
-			evbuffer_add_printf(b, "\\u%04x", ch);
-		else
-			evbuffer_add(b, &s[i], 1);
-	}
-	evbuffer_add(b, "\"", 1);
-}
-
 /* Splits TabSeparated line into at most max fields (no escapes can occur: every column is a
  * number or an address, date or fixed word). Returns the count. */
 static size_t split_tsv(char *line, char **f, size_t max)
@@ -198,7 +183,7 @@ static void add_row(struct evbuffer *out, bool json, const struct column *cols, 
 			if (cols[i].number && f[i][0] && strspn(f[i], "0123456789.") == strlen(f[i]))
 				evbuffer_add_printf(out, "%s", f[i]);
 			else
-				json_string(out, f[i], strlen(f[i]));
+				rd_json_str(out, f[i], strlen(f[i]));
 		}
 		evbuffer_add(out, "}", 1);
 	} else {

@@ -16,6 +16,8 @@
 
 #include <curl/curl.h>
 
+#include <event2/buffer.h>
+
 #include "../lib/log.h"
 #include "daemon.h"
 
@@ -166,48 +168,41 @@ void rd_webhook_free(struct rd_webhook *w)
 	free(w);
 }
 
-/* Names in the config (hostgroups) are the only free text: escape what JSON needs. */
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const struct det_event *ev)
 {
 	if (!w || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN))
 		return;
-	char *body = NULL, pfx[IP_PREFIX_STRLEN], ip[IP_STRLEN];
-	size_t len = 0;
-	FILE *f = open_memstream(&body, &len);
+	char pfx[IP_PREFIX_STRLEN], ip[IP_STRLEN];
+	struct evbuffer *f = evbuffer_new();
 	if (!f)
 		return;
 	struct det_fingerprint fp;
 	bool have = rp->engine && det_engine_fingerprint(rp->engine, ev->attack_id, &fp) == 0;
 	const double *r = ev->rates.v[ev->direction][DET_TOTAL];
-	fprintf(f, "{\"action\":\"%s\",\"attack_id\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",\"ip\":\"%s\","
+	evbuffer_add_printf(f, "{\"action\":\"%s\",\"attack_id\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",\"ip\":\"%s\","
 		   "\"prefix\":\"%s\",\"direction\":\"%s\",\"manual\":%s,\"attack_type\":\"%s\","
 		   "\"pps\":%.0f,\"bps\":%.0f,\"flows\":%.0f,\"ban_seconds\":%u,\"reason\":",
 		ev->type == DET_EV_BAN ? "ban" : "unban", ev->attack_id, ev->time_ns, ip_format(&ev->target.addr, ip),
 		ip_prefix_format(&ev->target, pfx), det_direction_name(ev->direction), ev->manual ? "true" : "false",
 		have ? det_attack_kind_name(fp.kind) : "unknown", r[DET_PPS], r[DET_BPS], r[DET_FLOWS],
 		ev->ban_seconds);
-	json_str(f, ev->reason ? ev->reason : "");
-	fprintf(f, ",\"hostgroup\":");
-	json_str(f, ev->hostgroup >= 0 && (size_t)ev->hostgroup < rp->conf.detect.n_groups
-			    ? rp->conf.detect.groups[ev->hostgroup].name
-			    : "");
-	fprintf(f, "}");
-	fclose(f);
+	const char *reason = ev->reason ? ev->reason : "";
+	rd_json_str(f, reason, strlen(reason));
+	evbuffer_add_printf(f, ",\"hostgroup\":");
+	const char *group = ev->hostgroup >= 0 && (size_t)ev->hostgroup < rp->conf.detect.n_groups
+				    ? rp->conf.detect.groups[ev->hostgroup].name
+				    : "";
+	rd_json_str(f, group, strlen(group));
+	evbuffer_add(f, "}", 1);
+	size_t len = evbuffer_get_length(f);
+	char *body = malloc(len + 1);
+	if (!body) {
+		evbuffer_free(f);
+		return;
+	}
+	evbuffer_remove(f, body, len);
+	body[len] = '\0';
+	evbuffer_free(f);
 	pthread_mutex_lock(&w->lock);
 	if (w->len == QUEUE_MAX) {
 		pthread_mutex_unlock(&w->lock);

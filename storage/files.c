@@ -22,21 +22,6 @@ struct st_files {
 };
 
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int write_schema(const char *dir, const char *db, char *err, size_t errlen)
 {
 	char sql[4096], path[300], tmp[310];
@@ -48,7 +33,7 @@ static int write_schema(const char *dir, const char *db, char *err, size_t errle
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	/* write then rename: a reader never sees half a schema */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0 || write_all(fd, (const uint8_t *)sql, strlen(sql)) != 0 || close(fd) != 0 ||
+	if (fd < 0 || fd_write_all(fd, (const uint8_t *)sql, strlen(sql)) != 0 || close(fd) != 0 ||
 	    rename(tmp, path) != 0) {
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		if (fd >= 0)
@@ -112,7 +97,7 @@ int st_files_write(struct st_files *f, enum st_table t, const uint8_t *body, siz
 		f->hour[t] = hour;
 	}
 	off_t before = lseek(f->fd[t], 0, SEEK_END);
-	if (before < 0 || write_all(f->fd[t], body, len) != 0) {
+	if (before < 0 || fd_write_all(f->fd[t], body, len) != 0) {
 		int e = errno;
 		/* a disk that filled mid-batch leaves a partial row: cut back to the last whole batch */
 		if (before >= 0 && ftruncate(f->fd[t], before) != 0)

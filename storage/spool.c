@@ -172,21 +172,6 @@ void st_spool_free(struct st_spool *s)
 	free(s);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int st_spool_put(struct st_spool *s, enum st_table t, uint64_t batch_id, uint32_t rows, bool unknown,
 		 const uint8_t *body, size_t len, char *err, size_t errlen)
 {
@@ -202,7 +187,7 @@ int st_spool_put(struct st_spool *s, enum st_table t, uint64_t batch_id, uint32_
 	snprintf(path, sizeof path, "%s/%s", s->dir, name);
 	snprintf(tmp, sizeof tmp, "%s/.tmp-%s", s->dir, name);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0 || write_all(fd, body, len) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+	if (fd < 0 || fd_write_all(fd, body, len) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
 		int saved = errno;
 		if (fd >= 0)
 			unlink(tmp);
