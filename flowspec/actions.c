@@ -86,6 +86,11 @@ bool fs_actions_encode(const struct fs_actions *a, struct wbuf *w, struct fs_err
 		wbuf_u32(w, 0);
 		wbuf_u16(w, a->dscp);
 	}
+	if (a->present & FS_ACT_REDIRECT_IP) {
+		wbuf_u16(w, 0x010c);
+		wbuf_u32(w, a->redirect_ip);
+		wbuf_u16(w, a->redirect_copy ? 1 : 0);
+	}
 	if (a->present & FS_ACT_RATE_PKTS) {
 		wbuf_u16(w, 0x800c);
 		wbuf_u16(w, a->rate_id);
@@ -117,6 +122,7 @@ bool fs_actions_decode(const uint8_t *p, size_t len, struct fs_actions *out, str
 		case 0x8007: bit = FS_ACT_ACTION; break;
 		case 0x8008: case 0x8108: case 0x8208: bit = FS_ACT_REDIRECT; break;
 		case 0x8009: bit = FS_ACT_MARK; break;
+		case 0x010c: bit = FS_ACT_REDIRECT_IP; break;
 		default: continue; /* not an action: route targets and others pass through */
 		}
 		if (out->present & bit)
@@ -154,6 +160,17 @@ bool fs_actions_decode(const uint8_t *p, size_t len, struct fs_actions *out, str
 			out->rt_global = rbuf_u32(&v);
 			out->rt_local = rbuf_u16(&v);
 			break;
+		case 0x010c: {
+			out->redirect_ip = rbuf_u32(&v);
+			uint16_t flags = rbuf_u16(&v);
+			if (flags & ~1u) {
+				fs_errf(err, "community %zu: redirect-to-IP flags 0x%04x: only copy (bit 0) exists",
+					at / 8, flags);
+				return false;
+			}
+			out->redirect_copy = flags & 1;
+			break;
+		}
 		case 0x8009:
 			rbuf_skip(&v, 5);
 			out->dscp = rbuf_u8(&v);
@@ -185,6 +202,8 @@ bool fs_actions_equal(const struct fs_actions *a, const struct fs_actions *b)
 				      a->rt_local != b->rt_local))
 		return false;
 	if ((p & FS_ACT_MARK) && a->dscp != b->dscp)
+		return false;
+	if ((p & FS_ACT_REDIRECT_IP) && (a->redirect_ip != b->redirect_ip || a->redirect_copy != b->redirect_copy))
 		return false;
 	return true;
 }

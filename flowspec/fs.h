@@ -116,6 +116,10 @@ enum fs_redirect_form { FS_RT_AS2 = 0, FS_RT_IPV4 = 1, FS_RT_AS4 = 2 }; /* 0x800
 #define FS_ACT_ACTION (1u << 2)     /* 0x8007 traffic-action */
 #define FS_ACT_REDIRECT (1u << 3)   /* 0x8008 / 0x8108 / 0x8208 redirect to VRF (route target) */
 #define FS_ACT_MARK (1u << 4)       /* 0x8009 traffic-marking (DSCP) */
+/* 0x010c redirect to an IPv4 next hop (draft-ietf-idr-flowspec-redirect, ExaBGP's
+ * redirect-to-nexthop-ietf / copy-to-nexthop-ietf; FRR's "redirect IP"): an IPv4-address-specific
+ * extended community carrying the address and a copy flag. */
+#define FS_ACT_REDIRECT_IP (1u << 5)
 
 #define FS_ACTION_TERMINAL 0x01
 #define FS_ACTION_SAMPLE 0x02
@@ -130,10 +134,12 @@ struct fs_actions {
 	uint32_t rt_global; /* AS or IPv4 (host order) */
 	uint32_t rt_local;
 	uint8_t dscp;
+	uint32_t redirect_ip; /* IPv4, host order */
+	bool redirect_copy;   /* copy to the next hop instead of redirecting */
 };
 
 #define FS_EXTCOMM_LEN 8
-#define FS_ACTIONS_MAX 5 /* communities fs_actions_encode can write */
+#define FS_ACTIONS_MAX 6 /* communities fs_actions_encode can write */
 
 /* Writes each present action as one 8-octet extended community; false on a bad value
  * (negative/NaN rate, DSCP > 63, a local part too wide for its form) or a full buffer. */

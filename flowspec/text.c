@@ -3,6 +3,7 @@
  *   [flow route] [match {] destination 192.0.2.10/32; protocol udp; source-port =53;
  *       packet-length >=512&<=1500; tcp-flags =syn&!ack; fragment is-fragment [}]
  *   then [{] discard | rate-limit BYTES/S | rate-limit-packets PPS | redirect AS:N | IP:N | ASL:N
+ *       | redirect-to-nexthop-ietf IPv4 | copy-to-nexthop-ietf IPv4
  *       | mark DSCP | action sample|terminal|sample-terminal|none [}]
  *
  * Braces, brackets and semicolons only separate. After a component keyword come one or more
@@ -266,6 +267,13 @@ static bool parse_action(struct parser *p, struct fs_actions *a)
 		if (!m->s)
 			return bad(p, "not sample, terminal, sample-terminal or none");
 		a->action = (uint8_t)m->v;
+	} else if (!strcmp(t, "redirect-to-nexthop-ietf") || !strcmp(t, "copy-to-nexthop-ietf")) {
+		bit = FS_ACT_REDIRECT_IP;
+		a->redirect_copy = t[0] == 'c'; /* before next(): t is the token buffer */
+		ip_addr ip;
+		if (!next(p) || !ip_parse(p->tok, &ip) || !ip_is_v4(&ip))
+			return bad(p, "redirect-to-nexthop-ietf needs an IPv4 address");
+		a->redirect_ip = ip_v4_u32(&ip);
 	} else if (!strcmp(t, "redirect")) {
 		bit = FS_ACT_REDIRECT;
 		if (!next(p))
@@ -503,6 +511,12 @@ bool fs_text_format(const struct fs_rule *r, const struct fs_actions *a, char *b
 		}
 		if (a->present & FS_ACT_MARK)
 			put(&o, " mark %u", a->dscp);
+		if (a->present & FS_ACT_REDIRECT_IP) {
+			ip_addr ip;
+			char b[IP_STRLEN];
+			ip_from_v4_u32(&ip, a->redirect_ip);
+			put(&o, " %s-to-nexthop-ietf %s", a->redirect_copy ? "copy" : "redirect", ip_format(&ip, b));
+		}
 	}
 	if (o.err)
 		return false;

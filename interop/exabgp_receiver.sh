@@ -74,6 +74,7 @@ check "2 sessions up (IPv4 + IPv6 transport)" wait_for 30 both_up
 F1="destination 203.0.113.7/32; source 198.51.100.0/24; protocol =6; port =80; destination-port >=1024&<=2048; source-port =53 =123; icmp-type =8; icmp-code =0; tcp-flags =syn&!ack; packet-length >=64&<=1500; dscp =46; fragment dont-fragment is-fragment"
 F2="destination 203.0.113.8/32; protocol =17; source-port =123"
 F3="destination 203.0.113.9/32; protocol =17; destination-port =53"
+F4="destination 203.0.113.10/32; protocol =6"
 F6="destination 2001:db8:1::7/128; source 2001:db8:99::/48; next-header =6; port =443; destination-port =443; source-port >=1024; icmp-type =128; icmp-code =0; tcp-flags syn; packet-length <=1280; dscp =0; fragment first-fragment; flow-label =12345"
 cmd "announce 192.0.2.10/32"
 cmd "announce 2001:db8:5::10/128"
@@ -84,6 +85,7 @@ cmd "flow $F3 then rate-limit-packets 1000 redirect 192.0.2.1:7"
 # redirect in its 4-octet-AS form (0x8208) is not sent here: ExaBGP 4.2.21's JSON encoder recurses
 # without end on it (RecursionError in community.py __repr__) and resets the session on every replay
 cmd "flow $F6 then discard redirect 65001:9"
+cmd "flow $F4 then redirect-to-nexthop-ietf 10.84.0.9"
 
 # check.py EXPECT: reads ExaBGP's JSON log and tests one expectation (see the table below)
 cat >"$E/check.py" <<'PY'
@@ -128,6 +130,7 @@ F1 = ("flow destination-ipv4 203.0.113.7/32 source-ipv4 198.51.100.0/24 protocol
       "tcp-flags [ =syn&!ack ] packet-length [ >=64&<=1500 ] dscp =46 fragment [ dont-fragment is-fragment ]")
 F2 = "flow destination-ipv4 203.0.113.8/32 protocol =udp source-port =123"
 F3 = "flow destination-ipv4 203.0.113.9/32 protocol =udp destination-port =53"
+F4 = "flow destination-ipv4 203.0.113.10/32 protocol =tcp"
 F6 = ("flow destination-ipv6 2001:db8:1::7/128/0 source-ipv6 2001:db8:99::/48/0 next-header =tcp port =443 "
       "destination-port =443 source-port >=1024 icmp-type =unknown icmp type type 128 icmp-code =0 "
       "tcp-flags syn packet-length <=1280 traffic-class =0 fragment first-fragment flow-label =12345")
@@ -145,6 +148,7 @@ checks = {
     "f3": lambda: flow(F3, "ipv4 flow", [0x800c_0000_447a_0000,      # 1000.0f packets/s
                                           0x8108_c000_0201_0007]),    # redirect 192.0.2.1:7
     "f6": lambda: flow(F6, "ipv6 flow", [DISCARD, 0x8008_fde9_0000_0009]),
+    "f4": lambda: flow(F4, "ipv4 flow", [0x010c_0a54_0009_0000]),  # redirect to IP 10.84.0.9
     "wd": lambda: {"192.0.2.10/32", "2001:db8:5::10/128", F3, F6} <= wd and not {"192.0.2.20/32", F1, F2} & wd,
     "up": lambda: downs == 0,
 }
@@ -158,6 +162,7 @@ check "flow4 #1: every component decoded as sent; discard" wait_for 10 x f1
 check "flow4 #2: rate 125000 B/s, sample+terminal, redirect 65001:100, DSCP 10" wait_for 10 x f2
 check "flow4 #3: 1000 packets/s, redirect 192.0.2.1:7 (IPv4 RT)" wait_for 10 x f3
 check "flow6: every component incl. flow label; discard, redirect 65001:9" wait_for 10 x f6
+check "flow4 #4: redirect to IP 10.84.0.9 (draft-ietf-idr-flowspec-redirect, 0x010c)" wait_for 10 x f4
 
 cmd "withdraw 192.0.2.10/32"
 cmd "withdraw 2001:db8:5::10/128"

@@ -350,6 +350,11 @@ static void test_actions(void **state)
 	check_actions(&a, B(0x82, 0x08, 0xfa, 0x56, 0xea, 0x00, 0, 7));
 	a = (struct fs_actions){.present = FS_ACT_MARK, .dscp = 46};
 	check_actions(&a, B(0x80, 0x09, 0, 0, 0, 0, 0, 0x2e));
+	/* redirect to IP, draft-ietf-idr-flowspec-redirect: IPv4-address-specific 0x010c, copy flag */
+	a = (struct fs_actions){.present = FS_ACT_REDIRECT_IP, .redirect_ip = 0xc0000201};
+	check_actions(&a, B(0x01, 0x0c, 0xc0, 0x00, 0x02, 0x01, 0, 0));
+	a = (struct fs_actions){.present = FS_ACT_REDIRECT_IP, .redirect_ip = 0x0a000001, .redirect_copy = true};
+	check_actions(&a, B(0x01, 0x0c, 0x0a, 0x00, 0x00, 0x01, 0, 1));
 
 	/* route targets and other communities pass; the first of a kind counts */
 	struct fs_actions got;
@@ -369,6 +374,8 @@ static void test_actions(void **state)
 	assert_non_null(strstr(err.msg, "DSCP 64"));
 	assert_false(fs_actions_decode(B(0x80, 0x07, 0, 0, 0, 0, 0, 4), &got, &err));
 	assert_non_null(strstr(err.msg, "reserved bits"));
+	assert_false(fs_actions_decode(B(0x01, 0x0c, 0xc0, 0, 2, 1, 0, 2), &got, &err));
+	assert_non_null(strstr(err.msg, "only copy"));
 
 	uint8_t out[8];
 	struct wbuf w = wbuf_init(out, sizeof out);
@@ -383,6 +390,29 @@ static void test_actions(void **state)
 	a = (struct fs_actions){.present = FS_ACT_RATE | FS_ACT_MARK};
 	assert_false(fs_actions_encode(&a, &w, &err)); /* two communities, room for one */
 	assert_non_null(strstr(err.msg, "no room"));
+}
+
+static void test_text_redirect_ip(void **state)
+{
+	(void)state;
+	struct fs_rule r;
+	struct fs_actions a;
+	struct fs_err err = {{0}};
+	char buf[512];
+	/* ExaBGP's own words for it, pasted */
+	assert_true(fs_text_parse("flow route { match { destination 192.0.2.1/32; } then { redirect-to-nexthop-ietf 10.9.8.7; } }",
+				  &r, &a, &err));
+	assert_int_equal(a.present, FS_ACT_REDIRECT_IP);
+	assert_int_equal(a.redirect_ip, 0x0a090807);
+	assert_false(a.redirect_copy);
+	assert_true(fs_text_format(&r, &a, buf, sizeof buf));
+	assert_string_equal(buf, "destination 192.0.2.1/32 then redirect-to-nexthop-ietf 10.9.8.7");
+	assert_true(fs_text_parse("destination 192.0.2.1/32 then copy-to-nexthop-ietf 10.9.8.7", &r, &a, &err));
+	assert_true(a.redirect_copy);
+	assert_true(fs_text_format(&r, &a, buf, sizeof buf));
+	assert_string_equal(buf, "destination 192.0.2.1/32 then copy-to-nexthop-ietf 10.9.8.7");
+	assert_false(fs_text_parse("destination 192.0.2.1/32 then redirect-to-nexthop-ietf 2001:db8::1", &r, &a, &err));
+	assert_non_null(strstr(err.msg, "IPv4"));
 }
 
 static void test_text_parse(void **state)
@@ -617,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_encode_errors),
 		cmocka_unit_test(test_actions),
 		cmocka_unit_test(test_text_parse),
+		cmocka_unit_test(test_text_redirect_ip),
 		cmocka_unit_test(test_text_errors),
 		cmocka_unit_test(test_text_errors2),
 		cmocka_unit_test(test_random_round_trips),
