@@ -16,9 +16,8 @@ DRV=$BUILD/bench/bench_bgp_announce
 BULK=${BULK:-100000}
 . interop/lib.sh
 
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 2; }
 command -v bird >/dev/null || { echo "needs bird2"; exit 2; }
-make -s "$DRV" >/dev/null || { echo "cannot build $DRV"; exit 2; }
+lib_driver
 SECONDS=0
 
 netns_pair rb_rd rb_rt "10.77.0.1/24,10.77.0.4/24,2001:db8:77::1/64" \

@@ -19,9 +19,8 @@ BUILD=${1:-${BUILD:-build}}
 DRV=$BUILD/bench/bench_bgp_announce
 . interop/lib.sh
 
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 2; }
 command -v bird >/dev/null || { echo "needs bird2"; exit 2; }
-make -s "$DRV" >/dev/null || { echo "cannot build $DRV"; exit 2; }
+lib_driver
 SECONDS=0
 
 netns_pair bg_fd bg_fr "10.78.0.1/24,10.78.0.4/24,2001:db8:78::1/64" \

@@ -21,9 +21,8 @@ BUILD=${1:-${BUILD:-build}}
 DRV=$BUILD/bench/bench_bgp_announce
 . interop/lib.sh
 
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 2; }
 command -v bird >/dev/null || { echo "needs bird2"; exit 2; }
-make -s "$DRV" >/dev/null || { echo "cannot build $DRV"; exit 2; }
+lib_driver
 SECONDS=0
 
 netns_pair bg_sd bg_sr "10.79.0.1/24,10.79.0.4/24,10.79.0.6/24,10.79.0.8/24" \

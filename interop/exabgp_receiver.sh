@@ -15,9 +15,8 @@ BUILD=${1:-${BUILD:-build}}
 DRV=$BUILD/bench/bench_bgp_announce
 . interop/lib.sh
 
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 2; }
 command -v exabgp >/dev/null || { echo "needs exabgp (apt-get install exabgp)"; exit 2; }
-make -s "$DRV" >/dev/null || { echo "cannot build $DRV"; exit 2; }
+lib_driver
 SECONDS=0
 
 netns_pair b3_d b3_e "10.84.0.1/24,2001:db8:84::1/64" "10.84.0.2/24,2001:db8:84::2/64" ||

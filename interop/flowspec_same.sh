@@ -13,10 +13,9 @@ BUILD=${1:-${BUILD:-build}}
 DRV=$BUILD/bench/bench_bgp_announce
 . interop/lib.sh
 
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 2; }
 command -v bird >/dev/null || { echo "needs bird2"; exit 2; }
 command -v gobgpd >/dev/null || { echo "needs gobgpd (apt-get install gobgpd)"; exit 2; }
-make -s "$DRV" >/dev/null || { echo "cannot build $DRV"; exit 2; }
+lib_driver
 SECONDS=0
 
 netns_pair bg_xa bg_xb "10.81.0.1/24,10.81.0.5/24" "10.81.0.2/24" || { echo "FAIL: namespaces"; exit 1; }

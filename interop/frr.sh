@@ -18,10 +18,9 @@ DRV=$BUILD/bench/bench_bgp_announce
 FRR=/usr/lib/frr
 . interop/lib.sh
 
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 2; }
 [ -x $FRR/bgpd ] && [ -x $FRR/zebra ] && command -v vtysh >/dev/null ||
 	{ echo "needs FRR (apt-get install frr)"; exit 2; }
-make -s "$DRV" >/dev/null || { echo "cannot build $DRV"; exit 2; }
+lib_driver
 SECONDS=0
 
 netns_pair b3_r b3_f "10.83.0.1/24,10.83.0.3/24,2001:db8:83::1/64,2001:db8:83::3/64" \

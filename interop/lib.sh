@@ -12,6 +12,7 @@
 #   check NAME CMD...                      runs CMD, counts and prints PASS/FAIL
 #   lib_summary                            prints "N passed, N failed"; returns 1 if any failed
 #   lib_on_exit CMD                        adds a cleanup command (run in reverse order)
+#   lib_driver                             needs root; DRV = $BUILD's speaker driver, built
 #
 # Interface names inside the namespaces are veth0 on both sides.
 
@@ -32,6 +33,14 @@ lib_cleanup() {
 }
 trap lib_cleanup EXIT
 trap 'exit 130' INT TERM
+
+# The speaker driver of $BUILD (bench/bench_bgp_announce) as DRV, rebuilt when stale so a test
+# never runs an old binary; exits 2 (not a failure: cannot run) without root or a build.
+lib_driver() {
+	[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 2; }
+	DRV=$BUILD/bench/bench_bgp_announce
+	make -s "$DRV" >/dev/null || { echo "cannot build $DRV"; exit 2; }
+}
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 

@@ -12,8 +12,7 @@ BUILD=${1:-${BUILD:-build}}
 DRV=$BUILD/bench/bench_bgp_announce
 . interop/lib.sh
 
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 2; }
-make -s "$DRV" >/dev/null || { echo "cannot build $DRV"; exit 2; }
+lib_driver
 SECONDS=0
 netns_pair b3_s b3_p "10.86.0.1/24" "10.86.0.2/24" || { echo "FAIL: namespaces"; exit 1; }
 W=$LIB_TMP

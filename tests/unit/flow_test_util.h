@@ -48,6 +48,19 @@ static inline void putn(struct pkt *p, const void *d, size_t n) { wbuf_bytes(&p-
 /* Start of a length-prefixed region: returns where its 16-bit length goes. */
 static inline size_t mark16(struct pkt *p) { return wbuf_reserve(&p->w, 2); }
 
+/* A NetFlow v9 / IPFIX set header (the two share it: id, then the set's length in octets,
+ * header included): set_begin writes the id and leaves room, set_end fills the length in. */
+static inline size_t set_begin(struct pkt *p, uint16_t id)
+{
+	put16(p, id);
+	return mark16(p);
+}
+
+static inline void set_end(struct pkt *p, size_t at)
+{
+	wbuf_put_u16_at(&p->w, at, (uint16_t)(p->w.len - at + 2));
+}
+
 static inline ip_addr addr(const char *s)
 {
 	ip_addr a;

@@ -19,17 +19,6 @@ static void msg_end(struct pkt *p, size_t at)
 	wbuf_put_u16_at(&p->w, at, (uint16_t)p->w.len);
 }
 
-static size_t set_begin(struct pkt *p, uint16_t id)
-{
-	put16(p, id);
-	return mark16(p);
-}
-
-static void set_end(struct pkt *p, size_t at)
-{
-	wbuf_put_u16_at(&p->w, at, (uint16_t)(p->w.len - at + 2));
-}
-
 static void field(struct pkt *p, uint16_t id, uint16_t len)
 {
 	put16(p, id);

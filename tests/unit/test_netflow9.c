@@ -15,17 +15,6 @@ static void header(struct pkt *p, uint32_t seq, uint32_t source_id)
 }
 
 /* A set: id, then its length patched by set_end. */
-static size_t set_begin(struct pkt *p, uint16_t id)
-{
-	put16(p, id);
-	return mark16(p);
-}
-
-static void set_end(struct pkt *p, size_t at)
-{
-	wbuf_put_u16_at(&p->w, at, (uint16_t)(p->w.len - at + 2));
-}
-
 /* Template 260: src, dst (v4), ports, protocol, flags, bytes (4), packets (2), first/last
  * (uptime), input/output, direction. Record length 4+4+2+2+1+1+4+2+4+4+2+2+1 = 33. */
 static void template_v4(struct pkt *p)
