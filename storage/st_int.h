@@ -23,12 +23,21 @@ extern const char *const st_table_name[ST_NTABLES];
 #define ST_BATCH_ID_BYTES 8
 
 /* ---- schema.c: versioned migrations ---- */
-#define ST_SCHEMA_MAX 16   /* statements over all versions */
+#define ST_SCHEMA_MAX 24   /* statements over all versions (cluster mode has the most) */
 #define ST_STMT_MAX 1024
 unsigned st_schema_latest(void);
+/* A table's columns as the writer inserts them (schema order, batch_id last). */
+struct st_column {
+	const char *name;
+	const char *type;
+};
+size_t st_schema_columns(enum st_table t, const struct st_column **cols);
 const char *st_schema_what(unsigned version);
-/* The statements that take a database from version-1 to version; 0 for an unknown version. */
-size_t st_schema_migration(unsigned version, const char *db, char out[][ST_STMT_MAX], size_t max);
+/* The statements that take a database from version-1 to version; 0 for an unknown version.
+ * cluster NULL or "": plain MergeTree tables; else *_local tables and Distributed tables over
+ * them on cluster `cluster` (docs/STORAGE.md "Cluster"). */
+size_t st_schema_migration(unsigned version, const char *db, const char *cluster, char out[][ST_STMT_MAX],
+			   size_t max);
 
 /* ---- config.c ---- */
 /* Fills zero fields with defaults and checks what goes into SQL or a URL; 0 or -1 with err. */
@@ -44,7 +53,8 @@ int st_ch_query(struct st_ch *c, const char *sql, char *out, size_t outlen, char
  * as it is), or unknown (timeout, reset, an error status: ClickHouse may have stored it, so the
  * ledger is asked before it is sent again). */
 enum st_post { ST_POST_OK = 0, ST_POST_NOT_STORED, ST_POST_UNKNOWN };
-/* INSERT INTO db.table FORMAT RowBinary with body as the data; OK once ClickHouse said 200. */
+/* INSERT INTO db.table FORMAT RowBinary with body as the data; OK once ClickHouse said 200.
+ * (st_ch_async_insert posts Native instead when native is set.) */
 enum st_post st_ch_insert(struct st_ch *c, enum st_table t, const uint8_t *body, size_t len, char *err,
 			  size_t errlen);
 /* SELECT version(), then the schema migrations not yet in db.schema_migrations, then retention
@@ -60,7 +70,8 @@ struct st_ch_done {
 	enum st_post result;
 	char err[200];
 };
-int st_ch_async_insert(struct st_ch *c, unsigned slot, enum st_table t, const uint8_t *body, size_t len);
+int st_ch_async_insert(struct st_ch *c, unsigned slot, enum st_table t, bool native, const uint8_t *body,
+		       size_t len);
 size_t st_ch_async_run(struct st_ch *c, int wait_ms, struct st_ch_done *done, size_t max);
 unsigned st_ch_async_busy(const struct st_ch *c);
 /* SELECT 1 with a short deadline: is the server back? */

@@ -1,0 +1,141 @@
+/* ClickHouse's Native format: one block of a batch, built from the batch's RowBinary rows.
+ *
+ * A Native block, as ClickHouse's HTTP interface reads it (`INSERT ... FORMAT Native`, no block
+ * info: that is only on its TCP protocol): the number of columns and of rows as LEB128 varints,
+ * then per column its name and its type as Strings (varint length + bytes) and its values back to
+ * back, each as RowBinary would write it (fixed-width little-endian, FixedString(N) its N bytes,
+ * String varint length + bytes). It is RowBinary transposed: the server then reads each column
+ * with one loop instead of parsing row by row, column by column.
+ *
+ * The writer keeps encoding RowBinary (the spool and the files stay RowBinary, loadable by hand)
+ * and transposes a due batch into a Native body only to post it. A flows row is fixed-width (no
+ * String column), so a value's place is row * width + column offset; attack_events rows carry
+ * Strings, so one pass first finds where each row starts (pos) and the columns then advance
+ * each row's cursor. Input is our own encoder's, but it is still checked: a batch that does not
+ * parse as whole rows of the schema is refused, never read past. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "st_int.h"
+
+#define MAX_COLS 32
+
+/* Bytes of one value of a fixed-width type; -1 for String (variable), -2 for a type we never use */
+static int type_width(const char *t)
+{
+	static const struct {
+		const char *name;
+		int width;
+	} fixed[] = {
+		{"UInt8", 1}, {"UInt16", 2}, {"UInt32", 4}, {"UInt64", 8}, {"Date", 2},
+		{"DateTime", 4}, {"Float64", 8}, {"String", -1},
+	};
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		if (!strcmp(t, fixed[i].name))
+			return fixed[i].width;
+	if (!strncmp(t, "FixedString(", 12)) {
+		int n = atoi(t + 12);
+		return n > 0 && n <= 256 ? n : -2;
+	}
+	return -2;
+}
+
+static void put_varint(struct wbuf *w, uint64_t v)
+{
+	do {
+		uint8_t b = v & 0x7f;
+		v >>= 7;
+		wbuf_u8(w, v ? (uint8_t)(b | 0x80) : b);
+	} while (v);
+}
+
+static void put_string(struct wbuf *w, const char *s)
+{
+	size_t n = strlen(s);
+	put_varint(w, n);
+	wbuf_bytes(w, s, n);
+}
+
+/* Length of a String value at p (varint + bytes), within len; 0 if it does not fit. */
+static size_t string_len(const uint8_t *p, size_t len)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < len && i < 10; i++) {
+		n |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80))
+			return n <= len - i - 1 ? i + 1 + (size_t)n : 0;
+	}
+	return 0;
+}
+
+int st_native_block(struct wbuf *out, int table, const uint8_t *rows, size_t len, uint32_t nrows,
+		    uint32_t *pos)
+{
+	if (table != ST_FLOWS && table != ST_EVENTS)
+		return -1;
+	const struct st_column *cols;
+	size_t ncols = st_schema_columns((enum st_table)table, &cols);
+	int width[MAX_COLS];
+	size_t rowlen = 0;
+	bool fixed = true;
+	if (ncols > MAX_COLS)
+		return -1;
+	for (size_t c = 0; c < ncols; c++) {
+		width[c] = type_width(cols[c].type);
+		if (width[c] == -2)
+			return -1;
+		if (width[c] < 0)
+			fixed = false;
+		else
+			rowlen += (size_t)width[c];
+	}
+	if (fixed) {
+		if (len != rowlen * nrows)
+			return -1;
+	} else {
+		if (!pos)
+			return -1;
+		size_t p = 0;
+		for (uint32_t r = 0; r < nrows; r++) {
+			if (p > UINT32_MAX)
+				return -1;
+			pos[r] = (uint32_t)p;
+			for (size_t c = 0; c < ncols; c++) {
+				size_t n = width[c] >= 0 ? (size_t)width[c] : string_len(rows + p, len - p);
+				if (!n || n > len - p)
+					return -1;
+				p += n;
+			}
+		}
+		if (p != len)
+			return -1;
+	}
+
+	put_varint(out, ncols);
+	put_varint(out, nrows);
+	size_t coloff = 0;
+	for (size_t c = 0; c < ncols; c++) {
+		put_string(out, cols[c].name);
+		put_string(out, cols[c].type);
+		if (fixed) {
+			size_t wd = (size_t)width[c];
+			/* one bounds check per column, then plain copies */
+			if (!wbuf_room(out, wd * nrows))
+				return -1;
+			uint8_t *dst = out->p + out->len;
+			const uint8_t *src = rows + coloff;
+			for (uint32_t r = 0; r < nrows; r++, dst += wd, src += rowlen)
+				memcpy(dst, src, wd);
+			out->len += wd * nrows;
+			coloff += wd;
+			continue;
+		}
+		for (uint32_t r = 0; r < nrows; r++) {
+			/* pos[r] was checked above: each value lies within len */
+			size_t n = width[c] >= 0 ? (size_t)width[c] : string_len(rows + pos[r], len - pos[r]);
+			wbuf_bytes(out, rows + pos[r], n);
+			pos[r] += (uint32_t)n;
+		}
+	}
+	return out->err ? -1 : 0;
+}
