@@ -68,6 +68,52 @@ static size_t string_len(const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* One column's values of rows [r0, r1): a copy of constant size the compiler can inline. */
+#define COPY_COL(W)                                                                          \
+	for (uint32_t r = r0; r < r1; r++)                                                   \
+		memcpy(dst + (size_t)r * (W), src + (size_t)r * rowlen, (W))
+
+/* Fixed-width rows (flows): every column's place in out is known up front, so the rows are
+ * copied in tiles of TILE rows (~114 KB of flows, in L2) into all columns at once; one pass over
+ * the batch instead of one per column. */
+#define TILE 1024u
+static int fixed_columns(struct wbuf *out, const struct st_column *cols, const int *width, size_t ncols,
+			 const uint8_t *rows, size_t rowlen, uint32_t nrows)
+{
+	size_t at[MAX_COLS];
+	for (size_t c = 0; c < ncols; c++) {
+		put_string(out, cols[c].name);
+		put_string(out, cols[c].type);
+		size_t n = (size_t)width[c] * nrows;
+		if (!wbuf_room(out, n))
+			return -1;
+		at[c] = out->len;
+		out->len += n;
+	}
+	for (uint32_t r0 = 0; r0 < nrows; r0 += TILE) {
+		uint32_t r1 = nrows - r0 > TILE ? r0 + TILE : nrows;
+		size_t coloff = 0;
+		for (size_t c = 0; c < ncols; c++) {
+			uint8_t *dst = out->p + at[c];
+			const uint8_t *src = rows + coloff;
+			switch (width[c]) {
+			case 1: COPY_COL(1); break;
+			case 2: COPY_COL(2); break;
+			case 4: COPY_COL(4); break;
+			case 8: COPY_COL(8); break;
+			case 16: COPY_COL(16); break;
+			default: {
+				size_t wd = (size_t)width[c];
+				for (uint32_t r = r0; r < r1; r++)
+					memcpy(dst + r * wd, src + (size_t)r * rowlen, wd);
+			}
+			}
+			coloff += (size_t)width[c];
+		}
+	}
+	return 0;
+}
+
 int st_native_block(struct wbuf *out, int table, const uint8_t *rows, size_t len, uint32_t nrows,
 		    uint32_t *pos)
 {
@@ -113,23 +159,11 @@ int st_native_block(struct wbuf *out, int table, const uint8_t *rows, size_t len
 
 	put_varint(out, ncols);
 	put_varint(out, nrows);
-	size_t coloff = 0;
+	if (fixed)
+		return fixed_columns(out, cols, width, ncols, rows, rowlen, nrows);
 	for (size_t c = 0; c < ncols; c++) {
 		put_string(out, cols[c].name);
 		put_string(out, cols[c].type);
-		if (fixed) {
-			size_t wd = (size_t)width[c];
-			/* one bounds check per column, then plain copies */
-			if (!wbuf_room(out, wd * nrows))
-				return -1;
-			uint8_t *dst = out->p + out->len;
-			const uint8_t *src = rows + coloff;
-			for (uint32_t r = 0; r < nrows; r++, dst += wd, src += rowlen)
-				memcpy(dst, src, wd);
-			out->len += wd * nrows;
-			coloff += wd;
-			continue;
-		}
 		for (uint32_t r = 0; r < nrows; r++) {
 			/* pos[r] was checked above: each value lies within len */
 			size_t n = width[c] >= 0 ? (size_t)width[c] : string_len(rows + pos[r], len - pos[r]);
