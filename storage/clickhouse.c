@@ -321,37 +321,26 @@ bool st_ch_version_has_ttl(const char *version)
 	return major > 19 || (major == 19 && minor >= 6);
 }
 
-/* Tables with a Date-like partition key, and the expression TTL would use. */
-static const struct {
-	const char *table;
-	const char *ttl_date;
-} retained[] = {
-	{"flows", "date"},
-	{"attack_events", "date"},
-	{"host_traffic", "toDate(minute)"},
-	{"batches", "toDate(time)"},
-};
-
 int st_ch_drop_old(struct st_ch *c, char *err, size_t errlen)
 {
 	if (!c->retention_days || st_ch_version_has_ttl(c->version))
 		return 0;
 	int dropped = 0;
-	for (size_t i = 0; i < sizeof retained / sizeof retained[0]; i++) {
+	for (size_t i = 0; i < ST_N_RETAINED; i++) {
 		/* a partition goes when its newest row is past retention: system.parts knows per part */
 		char sql[600], ids[ANSWER_MAX];
 		snprintf(sql, sizeof sql,
 			 "SELECT arrayStringConcat(groupArray(partition_id), ',') FROM (SELECT partition_id "
 			 "FROM system.parts WHERE database = '%s' AND table = '%s%s' AND active GROUP BY "
 			 "partition_id HAVING max(max_date) < today() - %u)",
-			 c->db, retained[i].table, c->local, c->retention_days);
+			 c->db, st_retained[i].table, c->local, c->retention_days);
 		if (st_ch_query(c, sql, ids, sizeof ids, err, errlen) != 0)
 			return -1;
 		for (char *save = NULL, *id = strtok_r(ids, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
 			if (strspn(id, "0123456789") != strlen(id)) /* partition ids here are digits */
 				continue;
 			snprintf(sql, sizeof sql, "ALTER TABLE %s.%s%s DROP PARTITION ID '%s'", c->db,
-				 retained[i].table, c->local, id);
+				 st_retained[i].table, c->local, id);
 			if (st_ch_query(c, sql, NULL, 0, err, errlen) != 0)
 				return -1;
 			dropped++;
@@ -441,13 +430,11 @@ int st_ch_prepare(struct st_ch *c, char *err, size_t errlen)
 		return -1;
 	if (c->retention_days && st_ch_version_has_ttl(c->version)) {
 		/* the server drops old rows itself; set every start so a changed retention applies */
-		for (size_t i = 0; i < sizeof retained / sizeof retained[0]; i++) {
-			char sql[300], e[200];
-			snprintf(sql, sizeof sql, "ALTER TABLE %s.%s%s MODIFY TTL %s + INTERVAL %u DAY", c->db,
-				 retained[i].table, c->local, retained[i].ttl_date, c->retention_days);
-			if (st_ch_query(c, sql, NULL, 0, e, sizeof e) != 0)
-				log_warn("storage: setting the TTL of %s.%s: %s", c->db, retained[i].table, e);
-		}
+		char stmts[ST_N_RETAINED][ST_STMT_MAX], e[200];
+		size_t n = st_schema_version_ddl(c->version, c->db, c->cluster, c->retention_days, stmts, ST_N_RETAINED);
+		for (size_t i = 0; i < n; i++)
+			if (st_ch_query(c, stmts[i], NULL, 0, e, sizeof e) != 0)
+				log_warn("storage: %s: %s", stmts[i], e);
 	}
 	return 0;
 }

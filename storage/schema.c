@@ -248,6 +248,34 @@ size_t st_schema_migration(unsigned version, const char *db, const char *cluster
 	}
 }
 
+const struct st_retained_table st_retained[ST_N_RETAINED] = {
+	{"flows", "date"},
+	{"attack_events", "date"},
+	{"host_traffic", "toDate(minute)"},
+	{"batches", "toDate(time)"},
+};
+
+/* Only TTL depends on the version. The tables keep one shape on every server: the IPv6 type,
+ * LowCardinality and CODECs would change how rows are encoded (LowCardinality in Native), how
+ * read-back compares addresses (IPv6 against FixedString(16) in 23.x) or what a CREATE accepts,
+ * and only 18.16 can be run here; a DDL no server here has accepted is not shipped. */
+size_t st_schema_version_ddl(const char *version, const char *db, const char *cluster, unsigned retention_days,
+			     char out[][ST_STMT_MAX], size_t max)
+{
+	size_t n = 0;
+	if (!retention_days || !st_ch_version_has_ttl(version))
+		return 0;
+	const char *sfx = cluster && *cluster ? "_local" : "";
+	for (size_t i = 0; i < ST_N_RETAINED && n < max; i++) {
+		int k = snprintf(out[n], ST_STMT_MAX, "ALTER TABLE %s.%s%s MODIFY TTL %s + INTERVAL %u DAY", db,
+				 st_retained[i].table, sfx, st_retained[i].ttl_date, retention_days);
+		if (k < 0 || (size_t)k >= ST_STMT_MAX)
+			return n;
+		n++;
+	}
+	return n;
+}
+
 size_t st_schema_statements(const char *db, char out[][1024], size_t max)
 {
 	size_t n = 0;

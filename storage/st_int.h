@@ -39,6 +39,19 @@ const char *st_schema_what(unsigned version);
 size_t st_schema_migration(unsigned version, const char *db, const char *cluster, char out[][ST_STMT_MAX],
 			   size_t max);
 
+/* Tables with a Date-like partition key (retention), and the date expression TTL uses. */
+struct st_retained_table {
+	const char *table;
+	const char *ttl_date;
+};
+#define ST_N_RETAINED 4
+extern const struct st_retained_table st_retained[ST_N_RETAINED];
+/* What depends on the server's version (SELECT version()), run at every start after the
+ * migrations: ALTER ... MODIFY TTL for each retained table on servers with TTL (19.6+) when
+ * retention_days > 0 (on the *_local tables with a cluster). 0 statements otherwise. */
+size_t st_schema_version_ddl(const char *version, const char *db, const char *cluster, unsigned retention_days,
+			     char out[][ST_STMT_MAX], size_t max);
+
 /* ---- config.c ---- */
 /* Fills zero fields with defaults and checks what goes into SQL or a URL; 0 or -1 with err. */
 int st_config_check(struct st_config *cfg, char *err, size_t errlen);

@@ -896,6 +896,44 @@ static void test_versions(void **state)
 	assert_true(st_ch_version_has_ttl("23.8.1.1"));
 	assert_false(st_ch_version_has_ttl(""));
 	assert_false(st_ch_version_has_ttl("garbage"));
+	assert_true(st_ch_version_has_ttl("20.3.21.2"));
+	assert_true(st_ch_version_has_ttl("100.1"));
+
+	/* the DDL each server version gets after the migrations (only 18.16 is run for real here) */
+	char st[8][ST_STMT_MAX];
+	static const struct {
+		const char *version;
+		size_t n;
+	} v[] = {
+		{"18.16.1", 0}, {"19.5.4.22", 0}, {"19.6.2.11", 4}, {"19.17.9.60", 4},
+		{"20.3.21.2", 4}, {"21.8.15.7", 4}, {"23.8.1.1", 4}, {"", 0},
+	};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		assert_int_equal(st_schema_version_ddl(v[i].version, "rp", NULL, 30, st, 8), v[i].n);
+		assert_int_equal(st_schema_version_ddl(v[i].version, "rp", NULL, 0, st, 8), 0); /* keep all */
+	}
+	assert_int_equal(st_schema_version_ddl("23.8.1.1", "rp", NULL, 30, st, 8), 4);
+	assert_string_equal(st[0], "ALTER TABLE rp.flows MODIFY TTL date + INTERVAL 30 DAY");
+	assert_string_equal(st[1], "ALTER TABLE rp.attack_events MODIFY TTL date + INTERVAL 30 DAY");
+	assert_string_equal(st[2], "ALTER TABLE rp.host_traffic MODIFY TTL toDate(minute) + INTERVAL 30 DAY");
+	assert_string_equal(st[3], "ALTER TABLE rp.batches MODIFY TTL toDate(time) + INTERVAL 30 DAY");
+	assert_int_equal(st_schema_version_ddl("20.3.21.2", "rp", "rc", 7, st, 8), 4); /* the data tables */
+	assert_string_equal(st[0], "ALTER TABLE rp.flows_local MODIFY TTL date + INTERVAL 7 DAY");
+	assert_string_equal(st[3], "ALTER TABLE rp.batches_local MODIFY TTL toDate(time) + INTERVAL 7 DAY");
+	assert_int_equal(st_schema_version_ddl("19.6.2.11", "rp", NULL, 30, st, 2), 2);
+
+	/* and the tables themselves are the same on every version: none of the newer types */
+	char all[ST_SCHEMA_MAX][ST_STMT_MAX];
+	for (int cl = 0; cl < 2; cl++) {
+		size_t n = 0;
+		for (unsigned ver = 1; ver <= st_schema_latest(); ver++)
+			n += st_schema_migration(ver, "rp", cl ? "rc" : NULL, all + n, ST_SCHEMA_MAX - n);
+		for (size_t i = 0; i < n; i++) {
+			const char *newer[] = {"IPv6", "IPv4", "LowCardinality", "CODEC", "TTL", "DateTime64"};
+			for (size_t k = 0; k < sizeof newer / sizeof newer[0]; k++)
+				assert_null(strstr(all[i], newer[k]));
+		}
+	}
 }
 
 /* A directory that cannot be made is an error at start, named. */
