@@ -9,7 +9,7 @@
 # zero loss when ClickHouse's count() equals the records sent within DRAIN s (default 5) of the
 # end of sending, the listener saw no kernel drop and no sequence gap, the storage dropped and
 # spooled nothing, and the sender kept within 2 % of R. Stops at the first rate that fails.
-# BENCH_FORMAT=native: rampartd posts Native (storage.clickhouse.format); default rowbinary.
+# BENCH_FORMAT=rowbinary|native: storage.clickhouse.format (default native, as the daemon).
 # Usage: bench/flows_to_clickhouse.sh [BUILD]. Ports: UDP 24410, HTTP 24411, ClickHouse 24412/24413.
 set -u
 build=${1:-build}
@@ -22,7 +22,7 @@ CEIL_ROWS=${BENCH_ROWS:-2000000}
 HTTP=${BENCH_HTTP:-24412}
 TCP=${BENCH_TCP:-24413}
 PORT=${BENCH_PORT:-24410}
-FORMAT=${BENCH_FORMAT:-rowbinary}
+FORMAT=${BENCH_FORMAT:-native}
 SEND=$build/bench/bench_flows_udp
 LOAD=$build/bench/bench_storage
 for b in "$SEND" "$LOAD" "$build/rampartd" "$build/rampartctl"; do

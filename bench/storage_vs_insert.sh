@@ -10,8 +10,8 @@
 #             pushed row is written, nothing is dropped or spooled, ClickHouse's count() equals
 #             the rows pushed, the producers kept within 2 % of R, and the last row was written
 #             within 2 s of the last push (no backlog). Prints the highest.
-# BENCH_FORMAT=native posts the writer's batches as Native (storage.clickhouse.format); the
-# ceiling stays one RowBinary INSERT.
+# BENCH_FORMAT=rowbinary|native (default native, as the daemon) is storage.clickhouse.format;
+# the ceiling stays one RowBinary INSERT.
 # Usage: bench/storage_vs_insert.sh [BUILD]. Ports: HTTP 24400, TCP 24401.
 set -u
 build=${1:-build}
@@ -22,7 +22,7 @@ RATES=${BENCH_RATES:-"500000 600000 700000 800000 900000 1000000 1100000 1200000
 ROWS=${BENCH_ROWS:-2000000}
 HTTP=${BENCH_HTTP:-24400}
 TCP=${BENCH_TCP:-24401}
-FORMAT=${BENCH_FORMAT:-rowbinary}
+FORMAT=${BENCH_FORMAT:-native}
 LOAD=$build/bench/bench_storage
 [ -x "$LOAD" ] || make -s BUILD="$build" "$LOAD" || exit 1
 work=$(mktemp -d /tmp/rampart-st-bench.XXXXXX)

@@ -200,7 +200,7 @@ struct st_writer *st_writer_new(const struct st_config *cfg, unsigned n_flow_pro
 		snprintf(w->destination, sizeof w->destination, "ClickHouse %s database %s%s%s%s%s%s",
 			 w->cfg.clickhouse_url, w->cfg.database, w->cfg.user[0] ? " user " : "", w->cfg.user,
 			 w->cfg.cluster[0] ? " cluster " : "", w->cfg.cluster,
-			 w->cfg.format == ST_FORMAT_NATIVE ? " (Native)" : "");
+			 w->cfg.format == ST_FORMAT_NATIVE ? " (Native)" : " (RowBinary)");
 	else
 		snprintf(w->destination, sizeof w->destination,
 			 "files in %s (flows-YYYYMMDDHH.rowbinary, attack_events-YYYYMMDDHH.rowbinary, schema.sql)",

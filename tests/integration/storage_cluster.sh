@@ -12,8 +12,9 @@
 #   - the batches ledger (per shard, summed by Distributed) and the host_traffic rollup agree,
 #   - attack_events through Distributed == events both daemons wrote,
 #   - read-back through Distributed: rampartctl talkers / flows ID answer what ClickHouse says,
-#     rows sent by the other daemon included.
-# Ports (st4's range): ClickHouse A 24201/24202, B 24203/24204; UDP 24210/24211; API 24212/24213.
+#     rows sent by the other daemon included;
+# and a rampartd without the cluster key is refused on the cluster's database, with the reason.
+# Ports (st4's range): ClickHouse A 24201/24202, B 24203/24204; UDP 24210/24211/24214; API 24212/24213/24215.
 set -u
 . "$(dirname "$0")/../lib/rampart.sh"
 . "$REPO/tests/lib/clickhouse.sh"
@@ -21,10 +22,10 @@ need_binaries
 RATE=${CLUSTER_RATE:-20000}
 DUR=${CLUSTER_SECONDS:-5}
 W=$(mktemp -d /tmp/rampart-cluster.XXXXXX)
-PA= PB= SA= SB=
+PA= PB= PC= SA= SB=
 cleanup() {
 	for p in $SA $SB; do kill "$p" 2>/dev/null; done
-	for p in $PA $PB; do kill -9 "$p" 2>/dev/null; done
+	for p in $PA $PB $PC; do kill -9 "$p" 2>/dev/null; done
 	ch_stop "$W/a" >/dev/null 2>&1
 	ch_stop "$W/b" >/dev/null 2>&1
 	rm -rf "$W"
@@ -136,6 +137,13 @@ for d in a b; do
 	check "daemon $d: nothing dropped or spooled" sh -c "'$RAMPARTCTL' -s '$W/$d.sock' stats | grep -q 'flows spooled 0 replayed 0 dropped 0' &&
 		'$RAMPARTCTL' -s '$W/$d.sock' stats | grep -Eq 'storage ClickHouse.* dropped 0 events'"
 done
+# a database stays in its mode: a rampartd without the cluster key on database cl is refused
+sed -e 's/, cluster: rc//' -e "s#$W/a#$W/c#g" -e 's/24210/24214/' -e 's/24212/24215/' "$W/a.yaml" >"$W/c.yaml"
+"$RAMPARTD" -c "$W/c.yaml" >"$W/c.log" 2>&1 &
+PC=$!
+check "a rampartd without storage.clickhouse.cluster on the cluster's database says why it cannot write" \
+	wait_for 10 grep -q "cl.flows is Distributed but storage.clickhouse.cluster is not set" "$W/c.log"
+kill -9 $PC; PC=
 kill -TERM $PA $PB
 for _ in $(seq 1 50); do kill -0 $PA 2>/dev/null || kill -0 $PB 2>/dev/null || break; sleep 0.2; done
 PA= PB=

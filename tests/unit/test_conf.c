@@ -142,7 +142,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.storage.retention_days, 0);
 	assert_int_equal(c.storage.posts_in_flight, 3);
 	assert_string_equal(c.storage.cluster, "");
-	assert_int_equal(c.storage.format, ST_FORMAT_ROWBINARY);
+	assert_int_equal(c.storage.format, ST_FORMAT_NATIVE);
 	assert_string_equal(c.api.socket, "/run/rampart/rampart.sock");
 	assert_string_equal(c.api.http, "127.0.0.1:8080");
 	assert_string_equal(c.api.exabgp_pipe, "");
@@ -842,7 +842,7 @@ static void test_round_trip_edges(void **state)
 		"        local_address: \"fe80::2\", description: \"tab\\there\\nnewline\", port: 1179,\n"
 		"        families: [ipv6-flowspec] }\n"
 		"storage: { clickhouse: { url: \"http://[::1]:8123/?x=\\\"y\\\"\", database: _db1, user: \"~\", password: \"\",\n"
-		"                         cluster: two_shards, format: native },\n"
+		"                         cluster: two_shards, format: rowbinary },\n"
 		"           dir: ./var, batch_rows: 1, batch_ms: 3600000, queue_rows: 67108864,\n"
 		"           spool_dir: \"/var/spool/r a\", spool_max_bytes: 1125899906842624, retention_days: 36500,\n"
 		"           posts_in_flight: 4 }\n"
@@ -858,7 +858,7 @@ static void test_round_trip_edges(void **state)
 	assert_int_equal(c.storage.retention_days, 36500);
 	assert_int_equal(c.storage.posts_in_flight, 4);
 	assert_string_equal(c.storage.cluster, "two_shards");
-	assert_int_equal(c.storage.format, ST_FORMAT_NATIVE);
+	assert_int_equal(c.storage.format, ST_FORMAT_ROWBINARY);
 	assert_int_equal(c.bgp.router_id, 0xFFFFFFFFu);
 	round_trip(&c);
 	conf_free(&c);

@@ -528,7 +528,7 @@ static void test_config(void **state)
 	ch.batch_rows = 16;
 	struct st_writer *w = st_writer_new(&ch, 1, err, sizeof err);
 	assert_non_null(w);
-	assert_string_equal(st_writer_destination(w), "ClickHouse http://127.0.0.1:8123 database rampart");
+	assert_string_equal(st_writer_destination(w), "ClickHouse http://127.0.0.1:8123 database rampart (Native)");
 	st_writer_free(w);
 
 	/* zeros (a config that set only some keys) become the defaults */
