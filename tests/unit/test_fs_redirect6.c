@@ -23,6 +23,7 @@
 #include "bgp/bgp.h"
 #include "bgp/flow_rib.h"
 #include "bgp/msg.h"
+#include "conf/conf.h"
 #include "flowspec/fs.h"
 
 #define B(...) ((const uint8_t[]){__VA_ARGS__}), sizeof((const uint8_t[]){__VA_ARGS__})
@@ -391,6 +392,55 @@ static void test_flow_rib(void **state)
 	bgp_flow_rib_free(&rib);
 }
 
+/* mitigation.flowspec.rules takes them through the same parser, and conf_print writes them back in
+ * a form that loads to the same actions. */
+static void test_config(void **state)
+{
+	(void)state;
+	static const char yaml[] =
+		"networks: [10.0.0.0/8]\n"
+		"mitigation:\n"
+		"  flowspec:\n"
+		"    rules:\n"
+		"      - \"destination 10.1.2.3/32 protocol udp then redirect-to-nexthop-ietf 2001:db8::1 redirect [2001:db8:ff::2]:100\"\n"
+		"      - \"flow route { match { destination 2001:db8:1::8/128; } then { copy-to-nexthop-ietf 2001:db8::1; } }\"\n";
+	struct rampart_conf c, d;
+	char err[512] = "";
+	if (conf_load_string(yaml, strlen(yaml), "rampart.yaml", &c, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c.mitigation.n_flowspec_rules, 2);
+	assert_int_equal(c.mitigation.flowspec_rules[0].actions.present, FS_ACT_REDIRECT_IP6 | FS_ACT_REDIRECT6);
+	assert_int_equal(c.mitigation.flowspec_rules[0].actions.rt6_local, 100);
+	assert_int_equal(c.mitigation.flowspec_rules[1].actions.present, FS_ACT_REDIRECT_IP6);
+	assert_true(c.mitigation.flowspec_rules[1].actions.redirect6_copy);
+
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	conf_print(&c, f);
+	fclose(f);
+	assert_non_null(strstr(text, "redirect [2001:db8:ff::2]:100"));
+	if (conf_load_string(text, len, "printed", &d, err, sizeof err) != 0)
+		fail_msg("printed config does not load: %s\n%s", err, text);
+	assert_int_equal(d.mitigation.n_flowspec_rules, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_true(fs_rule_equal(&c.mitigation.flowspec_rules[i].rule, &d.mitigation.flowspec_rules[i].rule));
+		assert_true(fs_actions_equal(&c.mitigation.flowspec_rules[i].actions,
+					     &d.mitigation.flowspec_rules[i].actions));
+	}
+	free(text);
+	conf_free(&c);
+	conf_free(&d);
+
+	/* a bad one names the rule and the token */
+	static const char bad[] = "networks: [10.0.0.0/8]\n"
+				  "mitigation: { flowspec: { rules: [\"destination 10.1.2.3/32 then redirect [10.0.0.1]:5\"] } }\n";
+	assert_int_equal(conf_load_string(bad, strlen(bad), "rampart.yaml", &c, err, sizeof err), -1);
+	assert_non_null(strstr(err, "mitigation.flowspec.rules[0]"));
+	assert_non_null(strstr(err, "needs an IPv6 address"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_update_encode),
 		cmocka_unit_test(test_update_decode),
 		cmocka_unit_test(test_flow_rib),
+		cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
