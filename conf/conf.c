@@ -68,6 +68,19 @@ static const struct ckey group_mitigation_keys[] = {
 	END,
 };
 
+/* total_scope / total_prefix_length: carpet bombing summed per group or per (sub-)prefix */
+static const struct cenum scope_names[] = {
+	{"group", DET_SCOPE_GROUP},
+	{"prefix", DET_SCOPE_PREFIX},
+	{NULL, 0},
+};
+
+static const struct ckey total_prefix_length_keys[] = {
+	INT("ipv4", struct det_hostgroup, total_prefix_len_v4, 1, 32),
+	INT("ipv6", struct det_hostgroup, total_prefix_len_v6, 1, 128),
+	END,
+};
+
 static const struct ckey hostgroup_keys[] = {
 	{.name = "name", .type = K_STR, .off = offsetof(struct det_hostgroup, name),
 	 .size = SZ(struct det_hostgroup, name), .min = 1, .required = true},
@@ -77,6 +90,8 @@ static const struct ckey hostgroup_keys[] = {
 	MAP("total", struct det_hostgroup, total, threshold_keys),
 	DUR("ban_time", struct det_hostgroup, ban_time_s, 0, YEAR),
 	{.name = "mitigation", .type = K_MAP, .off = 0, .sub = group_mitigation_keys},
+	ENUM("total_scope", struct det_hostgroup, total_scope, scope_names),
+	{.name = "total_prefix_length", .type = K_MAP, .off = 0, .sub = total_prefix_length_keys},
 	END,
 };
 
@@ -92,6 +107,9 @@ static int hostgroup_check(struct walk *w, const struct cn *node, void *array, s
 					     g[i].name, j);
 	if (g[i].n_prefixes == 0)
 		return walk_fail_key(w, cn_map_get(node, "prefixes"), "prefixes", "needs at least one prefix");
+	const struct cn *tpl = cn_map_get(node, "total_prefix_length");
+	if (tpl && g[i].total_scope != DET_SCOPE_PREFIX)
+		return walk_fail_key(w, tpl, "total_prefix_length", "splits per-prefix sums: needs total_scope: prefix");
 	return 0;
 }
 

@@ -142,6 +142,14 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 		fprintf(f, "    ban_time: %u\n", g->ban_time_s);
 		if (g->mitigation != DET_MIT_DEFAULT)
 			fprintf(f, "    mitigation:\n      action: %s\n", action_name(g->mitigation));
+		fprintf(f, "    total_scope: %s\n", g->total_scope == DET_SCOPE_PREFIX ? "prefix" : "group");
+		if (g->total_prefix_len_v4 || g->total_prefix_len_v6) {
+			fprintf(f, "    total_prefix_length:\n");
+			if (g->total_prefix_len_v4)
+				fprintf(f, "      ipv4: %u\n", g->total_prefix_len_v4);
+			if (g->total_prefix_len_v6)
+				fprintf(f, "      ipv6: %u\n", g->total_prefix_len_v6);
+		}
 	}
 
 	fprintf(f, "detection:\n  tick_ms: %u\n  average_s: %u\n  ban_time: %u\n", d->tick_ms, d->average_s,

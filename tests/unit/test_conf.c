@@ -291,7 +291,17 @@ static const struct err_case err_cases[] = {
 	 "local_address, hold_time, ttl, description, port)"},
 	{NETS "hostgroups: [ { name: a, prefixes: [10.1.0.0/16], bogus: 1 } ]\n",
 	 "rampart.yaml:2:51: hostgroups[0].bogus: unknown key (expected name, prefixes, thresholds, total, ban_time, "
-	 "mitigation)"},
+	 "mitigation, total_scope, total_prefix_length)"},
+	{NETS "hostgroups: [ { name: a, prefixes: [10.1.0.0/16], total_scope: host } ]\n",
+	 "rampart.yaml:2:64: hostgroups[0].total_scope: expected one of group, prefix, got \"host\""},
+	{NETS "hostgroups: [ { name: a, prefixes: [10.1.0.0/16], total_prefix_length: { ipv4: 24 } } ]\n",
+	 "rampart.yaml:2:72: hostgroups[0].total_prefix_length: splits per-prefix sums: needs total_scope: prefix"},
+	{NETS "hostgroups: [ { name: a, prefixes: [10.1.0.0/16], total_scope: prefix,\n"
+	      "                total_prefix_length: { ipv4: 33 } } ]\n",
+	 "rampart.yaml:3:46: hostgroups[0].total_prefix_length.ipv4: expected an integer 1..32, got \"33\""},
+	{NETS "hostgroups: [ { name: a, prefixes: [10.1.0.0/16], total_scope: prefix,\n"
+	      "                total_prefix_length: { ipv6: 129 } } ]\n",
+	 "rampart.yaml:3:46: hostgroups[0].total_prefix_length.ipv6: expected an integer 1..128, got \"129\""},
 	/* the same thing twice */
 	{"networks: [10.0.0.0/8, \"2001:db8::/32\", 10.0.0.0/8]\n",
 	 "rampart.yaml:1:41: networks[2]: duplicate prefix 10.0.0.0/8 (entry [0] has it)"},
@@ -459,6 +469,8 @@ static void test_communities(void **state)
 	assert_string_equal(err, "rampart.yaml:2:41: mitigation.blackhole.communities: too many entries: 33, at most 32");
 }
 
+static void round_trip(const struct rampart_conf *a);
+
 static void test_hostgroups(void **state)
 {
 	(void)state;
@@ -473,9 +485,14 @@ static void test_hostgroups(void **state)
 		"    ban_time: 1h\n"
 		"    mitigation: { action: flowspec-then-blackhole }\n"
 		"  - name: silver\n"
-		"    prefixes: [192.0.2.64/26]\n",
+		"    prefixes: [192.0.2.64/26]\n"
+		"  - name: carpet\n"
+		"    prefixes: [\"2001:db8:8000::/33\"]\n"
+		"    total: { incoming: { pps: 3000 } }\n"
+		"    total_scope: prefix\n"
+		"    total_prefix_length: { ipv4: 24, ipv6: 64 }\n",
 		&c);
-	assert_int_equal(c.detect.n_groups, 3);
+	assert_int_equal(c.detect.n_groups, 4);
 	const struct det_hostgroup *g = c.detect.groups;
 	assert_string_equal(g[0].name, "default");
 	assert_int_equal(g[0].n_prefixes, 0);
@@ -495,6 +512,13 @@ static void test_hostgroups(void **state)
 	assert_int_equal(g[2].ban_time_s, 0); /* detection.ban_time */
 	assert_int_equal(g[2].mitigation, DET_MIT_DEFAULT);
 	assert_int_equal(g[2].thresholds.limit[DET_IN][DET_TOTAL][DET_PPS], 0);
+	assert_int_equal(g[1].total_scope, DET_SCOPE_GROUP); /* the default */
+	assert_int_equal(g[1].total_prefix_len_v4, 0);
+	assert_int_equal(g[3].total_scope, DET_SCOPE_PREFIX);
+	assert_int_equal(g[3].total_prefix_len_v4, 24);
+	assert_int_equal(g[3].total_prefix_len_v6, 64);
+	assert_int_equal(g[3].total.limit[DET_IN][DET_TOTAL][DET_PPS], 3000);
+	round_trip(&c);
 	conf_free(&c);
 }
 
@@ -671,6 +695,9 @@ static void assert_conf_equal(const struct rampart_conf *a, const struct rampart
 		assert_thresholds_equal(&ga->total, &gb->total);
 		assert_int_equal(ga->ban_time_s, gb->ban_time_s);
 		assert_int_equal(ga->mitigation, gb->mitigation);
+		assert_int_equal(ga->total_scope, gb->total_scope);
+		assert_int_equal(ga->total_prefix_len_v4, gb->total_prefix_len_v4);
+		assert_int_equal(ga->total_prefix_len_v6, gb->total_prefix_len_v6);
 	}
 	assert_int_equal(da->tick_ms, db->tick_ms);
 	assert_int_equal(da->average_s, db->average_s);
@@ -818,6 +845,7 @@ static void test_round_trip_edges(void **state)
 		"hostgroups:\n"
 		"  - { name: \"we\\\"ird \\\\ name: # ü\", prefixes: [10.9.0.0/16], ban_time: 0,\n"
 		"      total: { outgoing: { tcp_flows: 1 } } }\n"
+		"  - { name: p, prefixes: [10.8.0.0/16], total_scope: prefix, total_prefix_length: { ipv6: 128 } }\n"
 		"detection: { tick_ms: 10, average_s: 3600, ban_time: 1, unban_only_if_attack_finished: false,\n"
 		"             max_hosts: 1024, host_idle_s: 1 }\n"
 		"capture: { pcap: { interfaces: [\"null\", \"true\", eth0.100], flow_table_size: 1024 },\n"
