@@ -136,6 +136,7 @@ struct bgp_speaker *bgp_speaker_new(struct event_base *base, const struct bgp_co
 			.base = base, .peer = &cfg->peers[i], .local_as = cfg->local_as,
 			.router_id = router_id, .connect_retry_s = cfg->connect_retry_s, .rib = s->rib,
 			.flows = &s->flows, .graceful_restart_s = cfg->graceful_restart_s,
+			.end_of_rib_delay_s = cfg->end_of_rib_delay_s,
 		};
 		s->sessions[i] = bgp_session_new(&sp);
 		if (!s->sessions[i])

@@ -258,6 +258,7 @@ static const struct ckey bgp_keys[] = {
 	INT("listen_port", struct bgp_config, listen_port, 1, 65535),
 	DUR("connect_retry", struct bgp_config, connect_retry_s, 1, 3600),
 	DUR("graceful_restart", struct bgp_config, graceful_restart_s, 0, 4095),
+	DUR("end_of_rib_delay", struct bgp_config, end_of_rib_delay_s, 0, 600),
 	{.name = "peers", .type = K_SEQ_MAP, .off = offsetof(struct bgp_config, peers),
 	 .count_off = offsetof(struct bgp_config, n_peers), .max_items = 1024,
 	 .elem_size = sizeof(struct bgp_peer_config), .sub = peer_keys, .init = peer_defaults, .check = peer_check},
@@ -360,6 +361,7 @@ void conf_defaults(struct rampart_conf *c)
 	c->bgp.listen_port = 179;
 	c->bgp.connect_retry_s = 5;
 	c->bgp.graceful_restart_s = 120;
+	c->bgp.end_of_rib_delay_s = 5;
 
 	snprintf(c->storage.database, sizeof c->storage.database, "rampart");
 	snprintf(c->storage.dir, sizeof c->storage.dir, "/var/lib/rampart");

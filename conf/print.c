@@ -206,6 +206,7 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 		kaddr(f, 2, "listen", &b->listen_address);
 		fprintf(f, "  listen_port: %u\n  connect_retry: %u\n", b->listen_port, b->connect_retry_s);
 		fprintf(f, "  graceful_restart: %u\n", b->graceful_restart_s);
+		fprintf(f, "  end_of_rib_delay: %u\n", b->end_of_rib_delay_s);
 		fprintf(f, "  peers:%s\n", b->n_peers ? "" : " []");
 		for (size_t i = 0; i < b->n_peers; i++)
 			peer(f, &b->peers[i]);

@@ -131,6 +131,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.bgp.listen_port, 179);
 	assert_int_equal(c.bgp.connect_retry_s, 5);
 	assert_int_equal(c.bgp.graceful_restart_s, 120);
+	assert_int_equal(c.bgp.end_of_rib_delay_s, 5);
 	assert_false(c.bgp_enabled);
 	assert_string_equal(c.storage.database, "rampart");
 	assert_string_equal(c.storage.dir, "/var/lib/rampart");
@@ -550,6 +551,7 @@ static void test_every_key(void **state)
 		"  listen_port: 1179\n"
 		"  connect_retry: 1m\n"
 		"  graceful_restart: 30\n"
+		"  end_of_rib_delay: 12\n"
 		"  peers:\n"
 		"    - { address: \"2001:db8::2\", local_address: \"2001:db8::3\", remote_as: 65002, port: 11179,\n"
 		"        families: [ipv6-unicast, ipv6-flowspec], ttl: 2, hold_time: 0, description: edge }\n"
@@ -589,6 +591,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c.bgp.listen_port, 1179);
 	assert_int_equal(c.bgp.connect_retry_s, 60);
 	assert_int_equal(c.bgp.graceful_restart_s, 30);
+	assert_int_equal(c.bgp.end_of_rib_delay_s, 12);
 	assert_int_equal(c.bgp.n_peers, 1);
 	const struct bgp_peer_config *p = &c.bgp.peers[0];
 	assert_addr(&p->address, "2001:db8::2"); /* IPv6 transport */
@@ -749,6 +752,7 @@ static void assert_conf_equal(const struct rampart_conf *a, const struct rampart
 	assert_int_equal(ba->listen_port, bb->listen_port);
 	assert_int_equal(ba->connect_retry_s, bb->connect_retry_s);
 	assert_int_equal(ba->graceful_restart_s, bb->graceful_restart_s);
+	assert_int_equal(ba->end_of_rib_delay_s, bb->end_of_rib_delay_s);
 	assert_int_equal(ba->n_peers, bb->n_peers);
 	for (size_t i = 0; i < ba->n_peers; i++) {
 		const struct bgp_peer_config *pa = &ba->peers[i], *pb = &bb->peers[i];
