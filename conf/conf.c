@@ -115,6 +115,14 @@ static int hostgroup_check(struct walk *w, const struct cn *node, void *array, s
 
 /* ---- detection, capture, mitigation ---------------------------------------------------------- */
 
+static const struct ckey attack_pcap_keys[] = {
+	BOOL("enabled", struct conf_attack_pcap, enabled),
+	STR("dir", struct conf_attack_pcap, dir, 0),
+	INT("packets", struct conf_attack_pcap, packets, 1, 100000),
+	INT("snaplen", struct conf_attack_pcap, snaplen, 64, 65535),
+	END,
+};
+
 static const struct ckey detection_keys[] = {
 	INT("tick_ms", struct det_config, tick_ms, 10, 10000),
 	DUR("average_s", struct det_config, average_s, 1, 3600),
@@ -122,6 +130,10 @@ static const struct ckey detection_keys[] = {
 	BOOL("unban_only_if_attack_finished", struct det_config, unban_only_if_attack_finished),
 	INT("max_hosts", struct det_config, max_hosts, 1024, 1u << 28),
 	DUR("host_idle_s", struct det_config, host_idle_s, 1, DAY),
+	/* lives in rampart_conf after detect (det_config is detect/'s): the offset is from detect */
+	{.name = "attack_pcap", .type = K_MAP,
+	 .off = offsetof(struct rampart_conf, attack_pcap) - offsetof(struct rampart_conf, detect),
+	 .sub = attack_pcap_keys},
 	END,
 };
 
@@ -340,6 +352,9 @@ void conf_defaults(struct rampart_conf *c)
 	d->max_bans = 1000;
 	d->max_hosts = 1u << 20;
 	d->host_idle_s = 60;
+
+	c->attack_pcap.packets = 500;
+	c->attack_pcap.snaplen = 256;
 
 	c->capture.flow_active_timeout_s = 60;
 	c->capture.flow_inactive_timeout_s = 15;

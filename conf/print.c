@@ -156,6 +156,9 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 		d->ban_time_s);
 	fprintf(f, "  unban_only_if_attack_finished: %s\n  max_hosts: %zu\n  host_idle_s: %u\n",
 		d->unban_only_if_attack_finished ? "true" : "false", d->max_hosts, d->host_idle_s);
+	fprintf(f, "  attack_pcap:\n    enabled: %s\n", c->attack_pcap.enabled ? "true" : "false");
+	kstr(f, 4, "dir", c->attack_pcap.dir);
+	fprintf(f, "    packets: %u\n    snaplen: %u\n", c->attack_pcap.packets, c->attack_pcap.snaplen);
 
 	const struct conf_capture *cc = &c->capture;
 	fprintf(f, "capture:\n  pcap:\n    interfaces:%s\n", cc->n_pcap_interfaces ? "" : " []");

@@ -188,3 +188,21 @@ const struct det_fp_acc *det_counters_fp(const struct det_counters *c, size_t sl
 {
 	return slot < DET_WATCH_MAX && (c->fp_used & (1ull << slot)) ? &c->fp[slot] : NULL;
 }
+
+uint64_t det_counters_attack_of(const struct det_counters *c, const struct flow_record *r, enum det_direction *dir)
+{
+	const struct det_watch *w = c->watch;
+	if (!w || !w->n)
+		return 0; /* the common case: nothing under attack, two loads */
+	int i = det_watch_find(w, &r->dst, ip_hash(&r->dst), DET_IN);
+	if (i >= 0) {
+		*dir = DET_IN;
+		return w->e[i].attack_id;
+	}
+	i = det_watch_find(w, &r->src, ip_hash(&r->src), DET_OUT);
+	if (i >= 0) {
+		*dir = DET_OUT;
+		return w->e[i].attack_id;
+	}
+	return 0;
+}

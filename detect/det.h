@@ -116,6 +116,11 @@ void det_counters_clear(struct det_counters *c);
 /* Records not counted because the table was full (since creation). */
 uint64_t det_counters_overflow(const struct det_counters *c);
 size_t det_counters_hosts(const struct det_counters *c);
+/* The attack r belongs to, from the set of hosts under attack the engine last handed c: its
+ * destination under an incoming attack, else its source under an outgoing one (*dir says which);
+ * 0 when neither. Cheap enough per record (two loads when nothing is under attack), for sample
+ * packets. */
+uint64_t det_counters_attack_of(const struct det_counters *c, const struct flow_record *r, enum det_direction *dir);
 
 /* ---- engine: rates, thresholds, state machine -------------------------------------------- */
 
