@@ -240,6 +240,24 @@ enum st_post st_ch_insert(struct st_ch *c, enum st_table t, const uint8_t *body,
 	return post(c, c->insert_url[t][0], body, len, INSERT_TIMEOUT_MS, err, errlen);
 }
 
+enum st_post st_ch_insert_sql(struct st_ch *c, const char *sql, const uint8_t *body, size_t len, char *err,
+			      size_t errlen)
+{
+	char url[4096]; /* the base URL and a column list escaped (at most 3 bytes a character) */
+	char *q = curl_easy_escape(c->curl, sql, 0);
+	if (!q) {
+		snprintf(err, errlen, "out of memory");
+		return ST_POST_NOT_STORED;
+	}
+	int k = snprintf(url, sizeof url, "%s/?query=%s", c->url, q);
+	curl_free(q);
+	if (k < 0 || (size_t)k >= sizeof url) {
+		snprintf(err, errlen, "INSERT URL too long");
+		return ST_POST_NOT_STORED;
+	}
+	return post(c, url, body, len, INSERT_TIMEOUT_MS, err, errlen);
+}
+
 int st_ch_async_insert(struct st_ch *c, unsigned slot, enum st_table t, bool native, const uint8_t *body,
 		       size_t len)
 {

@@ -114,6 +114,33 @@ static int fixed_columns(struct wbuf *out, const struct st_column *cols, const i
 	return 0;
 }
 
+/* Whether rows/len is exactly nrows rows of table t's columns up to schema version v. */
+static bool rows_parse(enum st_table t, unsigned v, const uint8_t *rows, size_t len, uint32_t nrows)
+{
+	const struct st_column *cols;
+	size_t ncols = st_schema_columns(t, &cols);
+	size_t p = 0;
+	for (uint32_t r = 0; r < nrows; r++)
+		for (size_t c = 0; c < ncols; c++) {
+			if (cols[c].since > v)
+				continue;
+			int wd = type_width(cols[c].type);
+			size_t n = wd >= 0 ? (size_t)wd : wd == -1 ? string_len(rows + p, len - p) : 0;
+			if (!n || n > len - p)
+				return false;
+			p += n;
+		}
+	return p == len;
+}
+
+unsigned st_rows_version(enum st_table t, const uint8_t *rows, size_t len, uint32_t nrows)
+{
+	for (unsigned v = st_schema_latest(); v >= 2; v--)
+		if (rows_parse(t, v, rows, len, nrows))
+			return v;
+	return 0;
+}
+
 int st_native_block(struct wbuf *out, int table, const uint8_t *rows, size_t len, uint32_t nrows,
 		    uint32_t *pos)
 {

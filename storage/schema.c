@@ -16,52 +16,57 @@
 const char *const st_table_name[ST_NTABLES] = {"flows", "attack_events"};
 
 static const struct st_column flow_columns[] = {
-	{"date", "Date"},		/* of start_time; the partition key */
-	{"start_time", "DateTime"},
-	{"start_nsec", "UInt32"},
-	{"end_time", "DateTime"},
-	{"end_nsec", "UInt32"},
-	{"src", "FixedString(16)"},
-	{"dst", "FixedString(16)"},
-	{"src_port", "UInt16"},
-	{"dst_port", "UInt16"},	/* ICMP: type << 8 | code */
-	{"protocol", "UInt8"},
-	{"tcp_flags", "UInt8"},
-	{"tos", "UInt8"},
-	{"flags", "UInt8"},		/* FLOW_F_* */
-	{"packets", "UInt64"},		/* raw, as sampled */
-	{"bytes", "UInt64"},
-	{"sampling_rate", "UInt32"},	/* multiply packets/bytes by it for the estimate */
-	{"exporter", "FixedString(16)"},
-	{"in_if", "UInt32"},
-	{"out_if", "UInt32"},
-	{"vlan", "UInt16"},
-	{"source", "UInt8"},		/* 0 mirror, 1 sflow, 2 netflow5, 3 netflow9, 4 ipfix */
-	{"ip_version", "UInt8"},
-	{"batch_id", "UInt64"},		/* version 2; the writer appends it to every row */
+	{"date", "Date", 1},		/* of start_time; the partition key */
+	{"start_time", "DateTime", 1},
+	{"start_nsec", "UInt32", 1},
+	{"end_time", "DateTime", 1},
+	{"end_nsec", "UInt32", 1},
+	{"src", "FixedString(16)", 1},
+	{"dst", "FixedString(16)", 1},
+	{"src_port", "UInt16", 1},
+	{"dst_port", "UInt16", 1},	/* ICMP: type << 8 | code */
+	{"protocol", "UInt8", 1},
+	{"tcp_flags", "UInt8", 1},
+	{"tos", "UInt8", 1},
+	{"flags", "UInt8", 1},		/* FLOW_F_* */
+	{"packets", "UInt64", 1},		/* raw, as sampled */
+	{"bytes", "UInt64", 1},
+	{"sampling_rate", "UInt32", 1},	/* multiply packets/bytes by it for the estimate */
+	{"exporter", "FixedString(16)", 1},
+	{"in_if", "UInt32", 1},
+	{"out_if", "UInt32", 1},
+	{"vlan", "UInt16", 1},
+	{"source", "UInt8", 1},		/* 0 mirror, 1 sflow, 2 netflow5, 3 netflow9, 4 ipfix */
+	{"ip_version", "UInt8", 1},
+	{"batch_id", "UInt64", 2},	/* the writer appends it to every row */
 };
 
 static const struct st_column event_columns[] = {
-	{"date", "Date"},
-	{"time", "DateTime"},
-	{"time_nsec", "UInt32"},
-	{"attack_id", "UInt64"},
-	{"event", "String"},
-	{"target", "FixedString(16)"},
-	{"target_len", "UInt8"},	/* prefix length in the family's own numbering */
-	{"direction", "UInt8"},		/* 0 incoming, 1 outgoing */
-	{"manual", "UInt8"},
-	{"hostgroup", "String"},
-	{"trigger", "String"},
-	{"trigger_value", "Float64"},
-	{"trigger_limit", "Float64"},
-	{"pps", "Float64"},
-	{"bps", "Float64"},
-	{"flows", "Float64"},
-	{"ban_seconds", "UInt32"},
-	{"action", "String"},
-	{"reason", "String"},
-	{"batch_id", "UInt64"},		/* version 2 */
+	{"date", "Date", 1},
+	{"time", "DateTime", 1},
+	{"time_nsec", "UInt32", 1},
+	{"attack_id", "UInt64", 1},
+	{"event", "String", 1},
+	{"target", "FixedString(16)", 1},
+	{"target_len", "UInt8", 1},	/* prefix length in the family's own numbering */
+	{"direction", "UInt8", 1},		/* 0 incoming, 1 outgoing */
+	{"manual", "UInt8", 1},
+	{"hostgroup", "String", 1},
+	{"trigger", "String", 1},
+	{"trigger_value", "Float64", 1},
+	{"trigger_limit", "Float64", 1},
+	{"pps", "Float64", 1},
+	{"bps", "Float64", 1},
+	{"flows", "Float64", 1},
+	{"ban_seconds", "UInt32", 1},
+	{"action", "String", 1},
+	{"reason", "String", 1},
+	/* detection.attack_pcap: where the attack's sample packets go ("" when off or the target is
+	 * a prefix) and how many were written when this row was made (0 at the ban; the unban row
+	 * has the count up to then). Added AFTER reason, so batch_id stays the last column */
+	{"pcap_file", "String", 4},
+	{"pcap_packets", "UInt64", 4},
+	{"batch_id", "UInt64", 2},
 };
 
 /* Daily partitions so old days drop with one ALTER ... DROP PARTITION; within a day rows sort by
@@ -78,8 +83,11 @@ static int table_sql(char *out, size_t outlen, const char *db, const char *table
 	if (k < 0 || (size_t)k >= outlen)
 		return -1;
 	len = (size_t)k;
-	for (size_t i = 0; i < n; i++) {
-		k = snprintf(out + len, outlen - len, "%s%s %s", i ? ", " : "", cols[i].name, cols[i].type);
+	for (size_t i = 0, first = 1; i < n; i++) {
+		if (cols[i].since > 1)
+			continue; /* a later version ALTERs it in, so every database has one history */
+		k = snprintf(out + len, outlen - len, "%s%s %s", first ? "" : ", ", cols[i].name, cols[i].type);
+		first = 0;
 		if (k < 0 || (size_t)k >= outlen - len)
 			return -1;
 		len += (size_t)k;
@@ -156,13 +164,13 @@ static size_t v1_statements(const char *db, const char *cluster, char out[][ST_S
 	}
 	if (n < max) {
 		if (table_sql(out[n], ST_STMT_MAX, db, st_table_name[ST_FLOWS], sfx, flow_columns,
-			      sizeof flow_columns / sizeof flow_columns[0] - 1, flows_engine) != 0) /* no batch_id */
+			      sizeof flow_columns / sizeof flow_columns[0], flows_engine) != 0)
 			return n;
 		n++;
 	}
 	if (n < max) {
 		if (table_sql(out[n], ST_STMT_MAX, db, st_table_name[ST_EVENTS], sfx, event_columns,
-			      sizeof event_columns / sizeof event_columns[0] - 1, events_engine) != 0)
+			      sizeof event_columns / sizeof event_columns[0], events_engine) != 0)
 			return n;
 		n++;
 	}
@@ -208,11 +216,22 @@ static const char *const v3_rollup[] = {
 	NULL,
 };
 
+static const char *const v4_pcap[] = {
+	/* detection.attack_pcap's file per attack, next to the attack's rows. AFTER reason: batch_id,
+	 * which the writer appends to each row, stays last (AFTER works on 18.16, on Distributed too) */
+	"ALTER TABLE {db}.attack_events{L} ADD COLUMN pcap_file String AFTER reason",
+	"@ALTER TABLE {db}.attack_events ADD COLUMN pcap_file String AFTER reason",
+	"ALTER TABLE {db}.attack_events{L} ADD COLUMN pcap_packets UInt64 AFTER pcap_file",
+	"@ALTER TABLE {db}.attack_events ADD COLUMN pcap_packets UInt64 AFTER pcap_file",
+	NULL,
+};
+
 static const char *const migration_what[] = {
 	NULL,
 	"flows and attack_events",
 	"batch_id columns and the batches ledger (idempotent replays)",
 	"host_traffic per-minute rollup",
+	"attack_events pcap_file and pcap_packets (detection.attack_pcap)",
 };
 
 size_t st_schema_columns(enum st_table t, const struct st_column **cols)
@@ -223,6 +242,27 @@ size_t st_schema_columns(enum st_table t, const struct st_column **cols)
 	}
 	*cols = event_columns;
 	return sizeof event_columns / sizeof event_columns[0];
+}
+
+int st_schema_insert_sql(char *out, size_t outlen, const char *db, enum st_table t, unsigned version)
+{
+	const struct st_column *cols;
+	size_t n = st_schema_columns(t, &cols);
+	int k = snprintf(out, outlen, "INSERT INTO %s.%s (", db, st_table_name[t]);
+	if (k < 0 || (size_t)k >= outlen)
+		return -1;
+	size_t len = (size_t)k;
+	for (size_t i = 0, first = 1; i < n; i++) {
+		if (cols[i].since > version)
+			continue;
+		k = snprintf(out + len, outlen - len, "%s%s", first ? "" : ", ", cols[i].name);
+		if (k < 0 || (size_t)k >= outlen - len)
+			return -1;
+		len += (size_t)k;
+		first = 0;
+	}
+	k = snprintf(out + len, outlen - len, ") FORMAT RowBinary");
+	return k < 0 || (size_t)k >= outlen - len ? -1 : 0;
 }
 
 unsigned st_schema_latest(void)
@@ -244,6 +284,7 @@ size_t st_schema_migration(unsigned version, const char *db, const char *cluster
 	case 1: return v1_statements(db, cluster, out, max);
 	case 2: return expand_all(v2_batches, db, cluster, out, max);
 	case 3: return expand_all(v3_rollup, db, cluster, out, max);
+	case 4: return expand_all(v4_pcap, db, cluster, out, max);
 	default: return 0;
 	}
 }

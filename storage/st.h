@@ -55,6 +55,8 @@ struct st_attack_event {
 	uint32_t ban_seconds;
 	char action[24];      /* "blackhole", "dry-run", "none" */
 	char reason[96];
+	char pcap_file[256];  /* detection.attack_pcap: the attack's sample file, "" when none */
+	uint64_t pcap_packets; /* samples in it when this event was made */
 };
 
 struct st_stats {

@@ -18,7 +18,7 @@ extern const char *const st_table_name[ST_NTABLES];
 /* Largest encoded row of each table: batch buffers are sized from these, so an append into a
  * batch with room for one more row can never overflow. */
 #define ST_FLOW_ROW_BYTES 106
-#define ST_EVENT_ROW_MAX 400
+#define ST_EVENT_ROW_MAX 600 /* 326 up to reason, + pcap_file (2 + 256) + pcap_packets 8 */
 /* The writer appends the batch's id (UInt64 batch_id, schema version 2) to every row. */
 #define ST_BATCH_ID_BYTES 8
 
@@ -30,9 +30,17 @@ unsigned st_schema_latest(void);
 struct st_column {
 	const char *name;
 	const char *type;
+	unsigned since; /* the schema version that added it (1: the first tables) */
 };
 size_t st_schema_columns(enum st_table t, const struct st_column **cols);
 const char *st_schema_what(unsigned version);
+/* The newest schema version (2 or later: batch_id last) whose row layout the RowBinary batch
+ * rows/len parses as, exactly nrows whole rows; 0 when none. A batch spooled by an older Rampart
+ * has an older layout (attack_events before 4: no pcap columns). native.c */
+unsigned st_rows_version(enum st_table t, const uint8_t *rows, size_t len, uint32_t nrows);
+/* "INSERT INTO db.t (columns of that version) FORMAT RowBinary": the columns a later version
+ * added then take their defaults. -1 if it does not fit. */
+int st_schema_insert_sql(char *out, size_t outlen, const char *db, enum st_table t, unsigned version);
 /* The statements that take a database from version-1 to version; 0 for an unknown version.
  * cluster NULL or "": plain MergeTree tables; else *_local tables and Distributed tables over
  * them on cluster `cluster` (docs/STORAGE.md "Cluster"). */
@@ -83,6 +91,9 @@ struct st_ch_done {
 	enum st_post result;
 	char err[200];
 };
+/* The same with the INSERT's own SQL (st_schema_insert_sql: a batch of an older layout). */
+enum st_post st_ch_insert_sql(struct st_ch *c, const char *sql, const uint8_t *body, size_t len, char *err,
+			      size_t errlen);
 int st_ch_async_insert(struct st_ch *c, unsigned slot, enum st_table t, bool native, const uint8_t *body,
 		       size_t len);
 size_t st_ch_async_run(struct st_ch *c, int wait_ms, struct st_ch_done *done, size_t max);

@@ -524,7 +524,18 @@ static void replay_one(struct st_writer *w, uint64_t now)
 		publish_spool(w);
 		return;
 	}
-	enum st_post r = st_ch_insert(w->ch, e.table, body, len, err, sizeof err);
+	/* a batch an older Rampart spooled (an older row layout, e.g. attack_events without the
+	 * pcap columns of schema 4) names its columns; the newer ones take their defaults */
+	unsigned v = st_rows_version(e.table, body, len, e.rows);
+	enum st_post r;
+	char sql[1024];
+	if (v && v < st_schema_latest() && st_schema_insert_sql(sql, sizeof sql, w->cfg.database, e.table, v) == 0) {
+		log_info("storage: spooled batch %016" PRIx64 " has the rows of schema version %u; inserted as such",
+			 e.batch_id, v);
+		r = st_ch_insert_sql(w->ch, sql, body, len, err, sizeof err);
+	} else {
+		r = st_ch_insert(w->ch, e.table, body, len, err, sizeof err);
+	}
 	free(body);
 	if (r == ST_POST_OK) {
 		add(&w->written[e.table], e.rows);

@@ -114,6 +114,15 @@ ev_written() { ctl "$1" stats | sed -n 's/.*events queued [0-9]* written \([0-9]
 evs_in() { [ "$(qa "SELECT count() FROM cl.attack_events")" = "$(($(ev_written a) + $(ev_written b)))" ]; }
 wait_for 10 evs_in
 check "attack_events through Distributed == events both daemons wrote ($(ev_written a) + $(ev_written b))" evs_in
+# schema 4 (detection.attack_pcap) on every shard's table and on the Distributed one, in the same
+# place (before batch_id), so the RowBinary and Native inserts above went through both
+cols() { "$1" "SELECT arrayStringConcat(groupArray(concat(name, ' ', type)), ',') FROM system.columns WHERE database = 'cl' AND table = '$2' AND name IN ('reason', 'pcap_file', 'pcap_packets', 'batch_id')"; }
+for srv in qa qb; do
+	for t in attack_events attack_events_local; do
+		check "$srv: $t has pcap_file, pcap_packets after reason, batch_id last" \
+			test "$(cols $srv $t)" = "reason String,pcap_file String,pcap_packets UInt64,batch_id UInt64"
+	done
+done
 
 # read-back through the Distributed table, rows of both daemons
 T=::ffff:198.51.100.1
@@ -143,7 +152,7 @@ sed -e 's/, cluster: rc//' -e "s#$W/a#$W/c#g" -e 's/24210/24214/' -e 's/24212/24
 PC=$!
 check "a rampartd without storage.clickhouse.cluster on the cluster's database says why it cannot write" \
 	wait_for 10 grep -q "cl.flows is Distributed but storage.clickhouse.cluster is not set" "$W/c.log"
-kill -9 $PC; PC=
+{ kill -9 $PC; wait $PC; } 2>/dev/null; PC=
 kill -TERM $PA $PB
 for _ in $(seq 1 50); do kill -0 $PA 2>/dev/null || kill -0 $PB 2>/dev/null || break; sleep 0.2; done
 PA= PB=

@@ -110,6 +110,8 @@ static struct st_attack_event sample_event(void)
 	strcpy(ev.action, "blackhole");
 	/* a full array without its NUL: the row still stops at the array's end */
 	memset(ev.reason, 'x', sizeof ev.reason);
+	strcpy(ev.pcap_file, "/var/lib/rampart/attacks/42-192.0.2.7.pcap");
+	ev.pcap_packets = 1000;
 	return ev;
 }
 
@@ -143,6 +145,10 @@ static void test_rowbinary_event_bytes(void **state)
 	PUT(96);                                   /* reason: 96 bytes */
 	memset(expect + n, 'x', 96);
 	n += 96;
+	PUT(42);                                   /* pcap_file (schema 4) */
+	memcpy(expect + n, "/var/lib/rampart/attacks/42-192.0.2.7.pcap", 42);
+	n += 42;
+	PUT(0xe8, 0x03, 0, 0, 0, 0, 0, 0);         /* pcap_packets 1000 */
 #undef PUT
 
 	uint8_t buf[512];
@@ -203,8 +209,11 @@ static void test_schema(void **state)
 	char stmts[4][1024];
 	char all[ST_SCHEMA_MAX][1024];
 	size_t nall = st_schema_statements("rampart", all, ST_SCHEMA_MAX);
-	assert_int_equal(nall, 10); /* v1: 3, v2: 5, v3: 2 */
-	assert_int_equal(st_schema_latest(), 3);
+	assert_int_equal(nall, 12); /* v1: 3, v2: 5, v3: 2, v4: 2 */
+	assert_int_equal(st_schema_latest(), 4);
+	/* v4 puts the attack's pcap file before batch_id, which the writer keeps appending last */
+	assert_string_equal(all[10], "ALTER TABLE rampart.attack_events ADD COLUMN pcap_file String AFTER reason");
+	assert_string_equal(all[11], "ALTER TABLE rampart.attack_events ADD COLUMN pcap_packets UInt64 AFTER pcap_file");
 	/* v2 adds the batch identity as the last column of both tables, which the writer appends */
 	assert_string_equal(all[3], "ALTER TABLE rampart.flows ADD COLUMN batch_id UInt64");
 	assert_string_equal(all[4], "ALTER TABLE rampart.attack_events ADD COLUMN batch_id UInt64");
@@ -212,7 +221,7 @@ static void test_schema(void **state)
 	assert_non_null(strstr(all[8], "SummingMergeTree() PARTITION BY toDate(minute) ORDER BY (dst, minute)"));
 	for (size_t i = 0; i < nall; i++) /* nothing 18.16 lacks, anywhere */
 		assert_null(strstr(all[i], "LowCardinality"));
-	assert_int_equal(st_schema_migration(4, "rampart", NULL, all, ST_SCHEMA_MAX), 0);
+	assert_int_equal(st_schema_migration(5, "rampart", NULL, all, ST_SCHEMA_MAX), 0);
 	assert_int_equal(st_schema_statements("rampart", stmts, 4), 4);
 	assert_string_equal(stmts[3], all[3]);
 	assert_string_equal(stmts[0], "CREATE DATABASE IF NOT EXISTS rampart");
@@ -242,8 +251,10 @@ static void test_schema(void **state)
 	st_rowbinary_event(&w, &ev);
 	size_t fixed = schema_width(stmts[2], &strings, &columns);
 	assert_int_equal(strings, 5);
-	size_t string_bytes = (1 + 3) + (1 + 4) + (1 + 7) + (1 + 9) + (1 + 96);
-	assert_int_equal(fixed + string_bytes, w.len);
+	assert_null(strstr(stmts[2], "pcap")); /* v1's table; v4 ALTERs them in */
+	/* v1's columns, then v4's pcap_file String + pcap_packets UInt64 (batch_id is the writer's) */
+	size_t string_bytes = (1 + 3) + (1 + 4) + (1 + 7) + (1 + 9) + (1 + 96) + (1 + 42);
+	assert_int_equal(fixed + string_bytes + 8, w.len);
 
 	/* too little room: fewer statements, never a partial one */
 	assert_int_equal(st_schema_statements("rampart", stmts, 1), 1);
@@ -254,7 +265,9 @@ static void test_schema(void **state)
  * literals with their exact types, `SELECT ... FROM system.numbers LIMIT 2 FORMAT Native` over
  * HTTP (the row's second copy differs in packets / event and batch_id), dumped with xxd -i. So
  * these bytes are what the server writes and therefore reads; storage_clickhouse.sh then inserts
- * the encoder's blocks into the real server and reads them back. */
+ * the encoder's blocks into the real server and reads them back. native_events2 since schema 4
+ * (pcap_file, pcap_packets): `SELECT * FROM attack_events ORDER BY batch_id FORMAT Native` of a
+ * table made by the migrations 1-4 on 18.16, holding the rows of two_events(). */
 static const uint8_t native_flows2[] = {
   0x17, 0x02, 0x04, 0x64, 0x61, 0x74, 0x65, 0x04, 0x44, 0x61, 0x74, 0x65,
   0xdb, 0x4c, 0xdb, 0x4c, 0x0a, 0x73, 0x74, 0x61, 0x72, 0x74, 0x5f, 0x74,
@@ -308,7 +321,7 @@ static const uint8_t native_flows2[] = {
   0x89, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11
 };
 static const uint8_t native_events2[] = {
-  0x14, 0x02, 0x04, 0x64, 0x61, 0x74, 0x65, 0x04, 0x44, 0x61, 0x74, 0x65,
+  0x16, 0x02, 0x04, 0x64, 0x61, 0x74, 0x65, 0x04, 0x44, 0x61, 0x74, 0x65,
   0xdb, 0x4c, 0xdb, 0x4c, 0x04, 0x74, 0x69, 0x6d, 0x65, 0x08, 0x44, 0x61,
   0x74, 0x65, 0x54, 0x69, 0x6d, 0x65, 0x00, 0xf1, 0x53, 0x65, 0x00, 0xf1,
   0x53, 0x65, 0x09, 0x74, 0x69, 0x6d, 0x65, 0x5f, 0x6e, 0x73, 0x65, 0x63,
@@ -367,10 +380,21 @@ static const uint8_t native_events2[] = {
   0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78,
   0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78,
   0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78,
-  0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x08, 0x62, 0x61, 0x74, 0x63,
-  0x68, 0x5f, 0x69, 0x64, 0x06, 0x55, 0x49, 0x6e, 0x74, 0x36, 0x34, 0x07,
-  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00,
-  0x00, 0x00, 0x00
+  0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x09, 0x70, 0x63, 0x61, 0x70,
+  0x5f, 0x66, 0x69, 0x6c, 0x65, 0x06, 0x53, 0x74, 0x72, 0x69, 0x6e, 0x67,
+  0x2a, 0x2f, 0x76, 0x61, 0x72, 0x2f, 0x6c, 0x69, 0x62, 0x2f, 0x72, 0x61,
+  0x6d, 0x70, 0x61, 0x72, 0x74, 0x2f, 0x61, 0x74, 0x74, 0x61, 0x63, 0x6b,
+  0x73, 0x2f, 0x34, 0x32, 0x2d, 0x31, 0x39, 0x32, 0x2e, 0x30, 0x2e, 0x32,
+  0x2e, 0x37, 0x2e, 0x70, 0x63, 0x61, 0x70, 0x2a, 0x2f, 0x76, 0x61, 0x72,
+  0x2f, 0x6c, 0x69, 0x62, 0x2f, 0x72, 0x61, 0x6d, 0x70, 0x61, 0x72, 0x74,
+  0x2f, 0x61, 0x74, 0x74, 0x61, 0x63, 0x6b, 0x73, 0x2f, 0x34, 0x32, 0x2d,
+  0x31, 0x39, 0x32, 0x2e, 0x30, 0x2e, 0x32, 0x2e, 0x37, 0x2e, 0x70, 0x63,
+  0x61, 0x70, 0x0c, 0x70, 0x63, 0x61, 0x70, 0x5f, 0x70, 0x61, 0x63, 0x6b,
+  0x65, 0x74, 0x73, 0x06, 0x55, 0x49, 0x6e, 0x74, 0x36, 0x34, 0xe8, 0x03,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xe8, 0x03, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x08, 0x62, 0x61, 0x74, 0x63, 0x68, 0x5f, 0x69, 0x64, 0x06,
+  0x55, 0x49, 0x6e, 0x74, 0x36, 0x34, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00
 };
 
 static size_t two_flows(uint8_t *buf, size_t cap)
@@ -453,6 +477,46 @@ static void test_native_refuses(void **state)
 
 /* Cluster mode: local tables carry the data and the views, Distributed tables carry the names
  * queries use, flows sharded by destination; every statement whole. */
+/* A batch an older Rampart spooled keeps its row layout: replay recognises it and names its columns. */
+static void test_old_layout(void **state)
+{
+	(void)state;
+	uint8_t rows[1024];
+	size_t n = two_events(rows, sizeof rows);
+	assert_int_equal(st_rows_version(ST_EVENTS, rows, n, 2), 4);
+	assert_int_equal(st_rows_version(ST_EVENTS, rows, n, 3), 0); /* row count wrong */
+	assert_int_equal(st_rows_version(ST_EVENTS, rows, n - 1, 2), 0);
+	/* attack_events as schema 3 wrote them: reason, then batch_id (no pcap columns) */
+	uint8_t v3[1024];
+	size_t m = 0;
+	for (int i = 0; i < 2; i++) {
+		struct st_attack_event ev = sample_event();
+		uint8_t one[700];
+		struct wbuf w = wbuf_init(one, sizeof one);
+		st_rowbinary_event(&w, &ev);
+		size_t len = w.len - (1 + strlen(ev.pcap_file)) - 8; /* cut pcap_file and pcap_packets */
+		memcpy(v3 + m, one, len);
+		m += len;
+		memcpy(v3 + m, "\x07\0\0\0\0\0\0\0", 8);    /* batch_id */
+		m += 8;
+	}
+	assert_int_equal(st_rows_version(ST_EVENTS, v3, m, 2), 3);
+	assert_int_equal(st_rows_version(ST_EVENTS, v3, m, 1), 0);
+	/* flows have had one layout since batch_id (2): the latest */
+	n = two_flows(rows, sizeof rows);
+	assert_int_equal(st_rows_version(ST_FLOWS, rows, n, 2), st_schema_latest());
+	assert_int_equal(st_rows_version(ST_FLOWS, rows, n - 8, 2), 0); /* no batch_id: not ours */
+
+	char sql[1024];
+	assert_int_equal(st_schema_insert_sql(sql, sizeof sql, "rp", ST_EVENTS, 3), 0);
+	assert_string_equal(sql, "INSERT INTO rp.attack_events (date, time, time_nsec, attack_id, event, target, "
+				 "target_len, direction, manual, hostgroup, trigger, trigger_value, trigger_limit, pps, "
+				 "bps, flows, ban_seconds, action, reason, batch_id) FORMAT RowBinary");
+	assert_int_equal(st_schema_insert_sql(sql, sizeof sql, "rp", ST_EVENTS, 4), 0);
+	assert_non_null(strstr(sql, "reason, pcap_file, pcap_packets, batch_id) FORMAT RowBinary"));
+	assert_int_equal(st_schema_insert_sql(sql, 40, "rp", ST_EVENTS, 4), -1);
+}
+
 static void test_schema_cluster(void **state)
 {
 	(void)state;
@@ -460,7 +524,7 @@ static void test_schema_cluster(void **state)
 	size_t n = 0;
 	for (unsigned v = 1; v <= st_schema_latest(); v++)
 		n += st_schema_migration(v, "rp", "two", st + n, ST_SCHEMA_MAX - n);
-	assert_int_equal(n, 16); /* v1: 3 + 2, v2: 5 + 3, v3: 2 + 1 */
+	assert_int_equal(n, 20); /* v1: 3 + 2, v2: 5 + 3, v3: 2 + 1, v4: 2 + 2 */
 	assert_non_null(strstr(st[1], "CREATE TABLE IF NOT EXISTS rp.flows_local (date Date,"));
 	assert_non_null(strstr(st[1], "ENGINE = MergeTree() PARTITION BY date ORDER BY (dst, start_time)"));
 	assert_null(strstr(st[1], "batch_id")); /* v2 adds it */
@@ -480,6 +544,11 @@ static void test_schema_cluster(void **state)
 				    "ENGINE = Distributed(two, rp, host_traffic_local)");
 	assert_non_null(strstr(st[15], "TO rp.host_traffic_local AS"));
 	assert_non_null(strstr(st[15], "FROM rp.flows_local GROUP BY"));
+	/* v4: the pcap columns on the shard's table and on the Distributed one, same place */
+	assert_string_equal(st[16], "ALTER TABLE rp.attack_events_local ADD COLUMN pcap_file String AFTER reason");
+	assert_string_equal(st[17], "ALTER TABLE rp.attack_events ADD COLUMN pcap_file String AFTER reason");
+	assert_string_equal(st[18], "ALTER TABLE rp.attack_events_local ADD COLUMN pcap_packets UInt64 AFTER pcap_file");
+	assert_string_equal(st[19], "ALTER TABLE rp.attack_events ADD COLUMN pcap_packets UInt64 AFTER pcap_file");
 	for (size_t i = 0; i < n; i++) {
 		assert_null(strstr(st[i], "{"));             /* every placeholder expanded */
 		assert_null(strstr(st[i], "ON CLUSTER"));    /* 18.16 without ZooKeeper: per server */
@@ -960,6 +1029,7 @@ int main(void)
 		cmocka_unit_test(test_schema_cluster),
 		cmocka_unit_test(test_native_bytes),
 		cmocka_unit_test(test_native_refuses),
+		cmocka_unit_test(test_old_layout),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_drops_counted),
 		cmocka_unit_test(test_file_round_trip),
