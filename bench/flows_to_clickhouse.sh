@@ -4,7 +4,7 @@
 # record sent becomes a row, beside the ceiling (one curl INSERT of the writer's own rows).
 #
 # Per rate R (BENCH_RATES, records/s), a fresh rampartd (database ftcR) with one NetFlow listener
-# on 127.0.0.1:22100 gets `bench_flows_udp send v9` (45 records per datagram, correct sequence
+# on 127.0.0.1:$PORT (24410) gets `bench_flows_udp send v9` (45 records per datagram, correct sequence
 # numbers, 1000 hosts; core 1) for BENCH_SECONDS (default 30; the brief asks 30-60). R passes with
 # zero loss when ClickHouse's count() equals the records sent within DRAIN s (default 5) of the
 # end of sending, the listener saw no kernel drop and no sequence gap, the storage dropped and
