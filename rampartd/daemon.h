@@ -35,6 +35,7 @@ struct rd_readback;
 struct rd_localroute;
 struct rd_apcap;
 struct rd_apcap_producer;
+struct rd_banstate;
 
 #define RD_MAX_WORKERS 16
 
@@ -71,6 +72,7 @@ struct rampart {
 	struct rd_exa *exa;           /* ExaBGP pipe and process (exapipe.c); NULL when neither is on */
 	struct rd_readback *readback; /* ClickHouse read-back queries (readback.c) */
 	struct rd_apcap *apcap;       /* attack sample packets (attack_pcap.c); NULL when off */
+	struct rd_banstate *banstate; /* the ban state file (banstate.h); NULL when off */
 };
 
 /* ---- capture workers (worker.c) ---------------------------------------------------------- */

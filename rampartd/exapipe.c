@@ -21,6 +21,7 @@
 
 #include "../bgp/exabgp.h"
 #include "../lib/log.h"
+#include "banstate.h"
 #include "daemon.h"
 
 #define READ_CHUNK (256 * 1024)
@@ -179,6 +180,8 @@ int rd_exa_command(struct rampart *rp, enum rd_route_src src, const char *line, 
 		rc = -1;
 	} else {
 		rc = run(rp, src, c, out);
+		if (rc == 0)
+			rd_banstate_api(rp, src, c); /* kept across a restart: socket and pipe */
 	}
 	if (!rp->exa)
 		free(c);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../lib/log.h"
+#include "banstate.h"
 #include "daemon.h"
 
 struct entry {
@@ -212,6 +213,17 @@ size_t rd_route_del_all(struct rampart *rp, enum rd_route_src src)
 			n++;
 	}
 	return n;
+}
+
+/* For the ban state file (banstate.h). */
+bool rd_routes_at(const struct rd_routes *t, size_t i, ip_prefix *p, uint8_t *owners, struct bgp_route_attrs *api)
+{
+	if (!t || i >= t->n)
+		return false;
+	*p = t->e[i].p;
+	*owners = t->e[i].owners;
+	*api = t->e[i].api;
+	return true;
 }
 
 void rd_routes_list(const struct rampart *rp, struct evbuffer *out)
