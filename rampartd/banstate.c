@@ -37,6 +37,7 @@ struct rd_banstate {
 	struct det_ban_info *bans; /* scratch for the writer, max_bans long */
 	size_t max_bans;
 	struct rd_banstate_stats st;
+	unsigned delay_ms; /* between a change and its write: RD_BS_DELAY_MS, longer for big tables */
 	struct log_once write_log;
 	size_t routes, flows_restored, rules; /* the load's figures */
 };
@@ -69,6 +70,7 @@ struct rd_banstate *rd_banstate_new(struct rampart *rp)
 	snprintf(bs->path, sizeof bs->path, "%s", path);
 	snprintf(bs->tmp, sizeof bs->tmp, "%s.tmp", path);
 	bs->max_bans = rp->conf.mitigation.max_bans ? rp->conf.mitigation.max_bans : 1;
+	bs->delay_ms = RD_BS_DELAY_MS;
 	bs->bans = calloc(bs->max_bans, sizeof *bs->bans);
 	bs->timer = event_new(rp->base, -1, 0, on_timer, bs);
 	if (!bs->bans || !bs->timer) {
@@ -203,6 +205,13 @@ static void schedule(struct rd_banstate *bs, unsigned ms)
 	evtimer_add(bs->timer, &tv);
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *ctx)
 {
 	(void)fd, (void)what;
@@ -210,7 +219,13 @@ static void on_timer(evutil_socket_t fd, short what, void *ctx)
 	if (!bs->dirty || !bs->loaded)
 		return;
 	bs->dirty = false;
-	if (write_now(bs) != 0) {
+	uint64_t t0 = mono_ms();
+	int rc = write_now(bs);
+	/* the main loop spends at most a tenth of its time on this file: 100 000 API routes take
+	 * tens of ms to write, and then changes are gathered for longer (at most 5 s) */
+	uint64_t took = mono_ms() - t0;
+	bs->delay_ms = took * 10 > RD_BS_DELAY_MS ? (took * 10 < 5000 ? (unsigned)took * 10 : 5000) : RD_BS_DELAY_MS;
+	if (rc != 0) {
 		bs->dirty = true;
 		schedule(bs, 1000);
 	}
@@ -223,7 +238,7 @@ void rd_banstate_changed(struct rampart *rp)
 		return;
 	bs->dirty = true;
 	if (bs->loaded)
-		schedule(bs, RD_BS_DELAY_MS);
+		schedule(bs, bs->delay_ms);
 }
 
 static struct api_flow *flow_find(struct rd_banstate *bs, const struct fs_rule *r)
