@@ -331,6 +331,7 @@ struct daemon {
 };
 
 static char dir[64], path[128];
+static const char *action = "blackhole";
 
 static struct daemon *daemon_up(void)
 {
@@ -341,9 +342,9 @@ static struct daemon *daemon_up(void)
 		 "whitelist: [192.0.2.1/32]\n"
 		 "thresholds: { incoming: { pps: 500 } }\n"
 		 "detection: { ban_time: 600 }\n"
-		 "mitigation: { max_bans: 10, state_file: \"%s\" }\n"
+		 "mitigation: { action: %s, max_bans: 10, state_file: \"%s\" }\n"
 		 "api: { socket: /tmp/unused.sock, http: \"\" }\n",
-		 path);
+		 action, path);
 	if (conf_load_string(yaml, strlen(yaml), "test.yaml", &d->rp.conf, err, sizeof err) != 0)
 		fail_msg("%s", err);
 	d->rp.base = event_base_new();
@@ -498,6 +499,39 @@ static void test_daemon_round_trip(void **state)
 	assert_int_equal(system(rm), 0);
 }
 
+/* A ban mitigated by a FlowSpec rule gets the same rule back, not a blackhole. */
+static void test_daemon_flowspec_restore(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/pe_banstate_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/bans.state", dir);
+	action = "flowspec-then-blackhole";
+	struct daemon *d = daemon_up();
+	assert_int_equal(cmd(d, "ban 192.0.2.10 --for 300"), 0);
+	struct fs_rule before, after;
+	bool esc = false, bh = true;
+	assert_true(rd_flowmit_attack_rule(d->rp.flowmit, 1, &before, &esc, &bh));
+	assert_true(esc);
+	assert_false(bh);
+	daemon_down(d, true);
+	const char *s = slurp(path);
+	assert_non_null(strstr(s, " - 0 0 flowspec-then-blackhole destination 192.0.2.10/32"));
+	assert_null(strstr(s, " blackhole\n"));
+	d = daemon_up();
+	assert_true(rd_flowmit_attack_rule(d->rp.flowmit, 1, &after, &esc, &bh));
+	assert_true(fs_rule_equal(&before, &after));
+	assert_true(esc);
+	assert_false(bh);
+	assert_int_equal(rd_flowmit_count(d->rp.flowmit), 1);
+	assert_int_equal(rd_routes_count(d->rp.routes), 0); /* no blackhole beside it */
+	daemon_down(d, true);
+	action = "blackhole";
+	char rm[128];
+	snprintf(rm, sizeof rm, "rm -rf %s", dir);
+	assert_int_equal(system(rm), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -508,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_duplicates_and_order),
 		cmocka_unit_test(test_format_reads_back),
 		cmocka_unit_test(test_daemon_round_trip),
+		cmocka_unit_test(test_daemon_flowspec_restore),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
