@@ -9,12 +9,17 @@
 
 #define ATTR_BUCKETS 256
 
+/* A prefix told to every peer alike has `a` (the common case, one pointer); one whose peers were
+ * told different things (an ExaBGP `neighbor X announce`) has `per`, an attribute set or NULL
+ * for each peer. Neither: an empty slot. */
 struct rib_slot {
 	ip_prefix p;
-	struct bgp_rib_attrs *a; /* NULL: empty slot */
+	struct bgp_rib_attrs *a;
+	struct bgp_rib_attrs **per; /* n_peers entries */
 };
 
 struct bgp_rib {
+	size_t n_peers;
 	struct rib_slot *slots;
 	size_t cap; /* power of two */
 	size_t count;
@@ -27,9 +32,21 @@ static uint32_t prefix_hash(const ip_prefix *p)
 	return ip_hash(&p->addr) ^ (p->len * 0x9e3779b1u);
 }
 
+static bool used(const struct rib_slot *s)
+{
+	return s->a || s->per;
+}
+
 static bool attrs_equal(const struct bgp_route_attrs *x, const struct bgp_route_attrs *y)
 {
-	return ip_equal(&x->next_hop, &y->next_hop) && x->n_communities == y->n_communities &&
+	return x->origin == y->origin && x->atomic_aggregate == y->atomic_aggregate &&
+	       x->n_as_path == y->n_as_path &&
+	       memcmp(x->as_path, y->as_path, x->n_as_path * sizeof x->as_path[0]) == 0 &&
+	       x->has_aggregator == y->has_aggregator && x->aggregator_as == y->aggregator_as &&
+	       x->aggregator_id == y->aggregator_id && x->has_originator_id == y->has_originator_id &&
+	       x->originator_id == y->originator_id && x->n_cluster_list == y->n_cluster_list &&
+	       memcmp(x->cluster_list, y->cluster_list, x->n_cluster_list * sizeof x->cluster_list[0]) == 0 &&
+	       ip_equal(&x->next_hop, &y->next_hop) && x->n_communities == y->n_communities &&
 	       memcmp(x->communities, y->communities, x->n_communities * sizeof x->communities[0]) == 0 &&
 	       x->local_pref == y->local_pref && x->has_med == y->has_med &&
 	       (!x->has_med || x->med == y->med) && x->n_ext_communities == y->n_ext_communities &&
@@ -44,6 +61,9 @@ static uint32_t attrs_hash(const struct bgp_route_attrs *a)
 	uint32_t h = ip_hash(&a->next_hop) ^ a->local_pref * 31u ^ (a->has_med ? a->med : 0xfeed);
 	for (size_t i = 0; i < a->n_communities; i++)
 		h = h * 16777619u ^ a->communities[i];
+	for (size_t i = 0; i < a->n_as_path; i++)
+		h = h * 16777619u ^ a->as_path[i];
+	h ^= a->origin * 0x85ebca6bu ^ a->aggregator_as ^ a->originator_id ^ (uint32_t)a->n_cluster_list << 24;
 	for (size_t i = 0; i < a->n_ext_communities * 8; i++)
 		h = h * 16777619u ^ a->ext_communities[i / 8][i % 8];
 	for (size_t i = 0; i < a->n_large_communities; i++)
@@ -54,9 +74,15 @@ static uint32_t attrs_hash(const struct bgp_route_attrs *a)
 
 struct bgp_rib *bgp_rib_new(void)
 {
+	return bgp_rib_new_peers(1);
+}
+
+struct bgp_rib *bgp_rib_new_peers(size_t n_peers)
+{
 	struct bgp_rib *rib = calloc(1, sizeof *rib);
 	if (!rib)
 		return NULL;
+	rib->n_peers = n_peers ? n_peers : 1;
 	rib->cap = 1024;
 	rib->slots = calloc(rib->cap, sizeof *rib->slots);
 	if (!rib->slots) {
@@ -77,6 +103,8 @@ void bgp_rib_free(struct bgp_rib *rib)
 			free(a);
 		}
 	}
+	for (size_t i = 0; i < rib->cap; i++)
+		free(rib->slots[i].per);
 	free(rib->slots);
 	free(rib);
 }
@@ -99,6 +127,18 @@ static struct bgp_rib_attrs *attrs_ref(struct bgp_rib *rib, const struct bgp_rou
 					: in->n_large_communities;
 	memcpy(a.large_communities, in->large_communities,
 	       a.n_large_communities * sizeof a.large_communities[0]);
+	/* copied field by field (not the struct): unused array tails stay zero for the hash */
+	a.origin = in->origin <= BGP_ORIGIN_INCOMPLETE ? in->origin : BGP_ORIGIN_IGP;
+	a.atomic_aggregate = in->atomic_aggregate;
+	a.n_as_path = in->n_as_path > BGP_MAX_AS_PATH ? BGP_MAX_AS_PATH : in->n_as_path;
+	memcpy(a.as_path, in->as_path, a.n_as_path * sizeof a.as_path[0]);
+	a.has_aggregator = in->has_aggregator;
+	a.aggregator_as = in->has_aggregator ? in->aggregator_as : 0;
+	a.aggregator_id = in->has_aggregator ? in->aggregator_id : 0;
+	a.has_originator_id = in->has_originator_id;
+	a.originator_id = in->has_originator_id ? in->originator_id : 0;
+	a.n_cluster_list = in->n_cluster_list > BGP_MAX_CLUSTER_LIST ? BGP_MAX_CLUSTER_LIST : in->n_cluster_list;
+	memcpy(a.cluster_list, in->cluster_list, a.n_cluster_list * sizeof a.cluster_list[0]);
 
 	uint32_t h = attrs_hash(&a);
 	struct bgp_rib_attrs **b = &rib->attrs[h % ATTR_BUCKETS];
@@ -136,7 +176,7 @@ static size_t slot_find(const struct bgp_rib *rib, const ip_prefix *p)
 {
 	size_t mask = rib->cap - 1;
 	for (size_t i = prefix_hash(p) & mask;; i = (i + 1) & mask)
-		if (!rib->slots[i].a || ip_prefix_equal(&rib->slots[i].p, p))
+		if (!used(&rib->slots[i]) || ip_prefix_equal(&rib->slots[i].p, p))
 			return i;
 }
 
@@ -150,14 +190,97 @@ static int grow(struct bgp_rib *rib)
 	rib->slots = n;
 	rib->cap = oldcap * 2;
 	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].a)
+		if (used(&old[i]))
 			rib->slots[slot_find(rib, &old[i].p)] = old[i];
 	free(old);
 	return 0;
 }
 
+/* bgp_peer_set bit of peer i, and whether a set names every peer of this RIB */
+static bool in_set(bgp_peer_set set, size_t i)
+{
+	return (set & bgp_peer_bit(i)) != 0;
+}
+
+static bool covers_all(const struct bgp_rib *rib, bgp_peer_set set)
+{
+	for (size_t i = 0; i < rib->n_peers && i < 64; i++)
+		if (!in_set(set, i))
+			return false;
+	return true;
+}
+
+static struct bgp_rib_attrs *peer_attrs(const struct bgp_rib *rib, const struct rib_slot *s, size_t peer)
+{
+	if (!s->per)
+		return s->a;
+	return s->per[peer < rib->n_peers ? peer : rib->n_peers - 1];
+}
+
+/* A per-peer slot whose peers all have the same set again becomes an all-peers slot. */
+static void collapse(struct bgp_rib *rib, struct rib_slot *s)
+{
+	struct bgp_rib_attrs *x = s->per[0];
+	for (size_t i = 1; i < rib->n_peers; i++)
+		if (s->per[i] != x)
+			return;
+	if (!x)
+		return;
+	for (size_t i = 1; i < rib->n_peers; i++)
+		attrs_unref(rib, x);
+	free(s->per);
+	s->per = NULL;
+	s->a = x;
+}
+
+/* An all-peers slot (or an empty one) split into one entry per peer. */
+static int expand(struct bgp_rib *rib, struct rib_slot *s)
+{
+	if (s->per)
+		return 0;
+	s->per = calloc(rib->n_peers, sizeof *s->per);
+	if (!s->per)
+		return -1;
+	if (s->a) {
+		for (size_t i = 0; i < rib->n_peers; i++)
+			s->per[i] = s->a;
+		s->a->refs += (uint32_t)rib->n_peers - 1;
+		s->a = NULL;
+	}
+	return 0;
+}
+
+static void remove_slot(struct bgp_rib *rib, size_t i)
+{
+	size_t mask = rib->cap - 1;
+	free(rib->slots[i].per);
+	rib->slots[i].per = NULL;
+	rib->slots[i].a = NULL;
+	rib->count--;
+	/* backward-shift deletion keeps probe chains intact without tombstones */
+	for (size_t j = (i + 1) & mask; used(&rib->slots[j]); j = (j + 1) & mask) {
+		size_t home = prefix_hash(&rib->slots[j].p) & mask;
+		bool between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+		if (between)
+			continue;
+		rib->slots[i] = rib->slots[j];
+		rib->slots[j].a = NULL;
+		rib->slots[j].per = NULL;
+		i = j;
+	}
+}
+
 int bgp_rib_announce(struct bgp_rib *rib, const ip_prefix *p, const struct bgp_route_attrs *a)
 {
+	return bgp_rib_announce_to(rib, p, a, BGP_PEERS_ALL, NULL);
+}
+
+int bgp_rib_announce_to(struct bgp_rib *rib, const ip_prefix *p, const struct bgp_route_attrs *a,
+			bgp_peer_set peers, bgp_peer_set *changed)
+{
+	bgp_peer_set ch = 0;
+	if (changed)
+		*changed = 0;
 	if (p->len > ip_max_len(&p->addr))
 		return -1;
 	if ((rib->count + 1) * 2 > rib->cap && grow(rib) < 0)
@@ -166,44 +289,110 @@ int bgp_rib_announce(struct bgp_rib *rib, const ip_prefix *p, const struct bgp_r
 	if (!x)
 		return -1;
 	struct rib_slot *s = &rib->slots[slot_find(rib, p)];
-	if (s->a) {
-		struct bgp_rib_attrs *old = s->a;
-		s->a = x;
-		attrs_unref(rib, old);
-		return old == x ? 2 : 1;
+	bool fresh = !used(s);
+	if (fresh) {
+		s->p = *p;
+		ip_prefix_mask(&s->p);
 	}
-	s->p = *p;
-	ip_prefix_mask(&s->p);
-	s->a = x;
-	rib->count++;
-	return 0;
+	if (covers_all(rib, peers)) {
+		/* the common case: the prefix means the same to everyone */
+		for (size_t i = 0; i < rib->n_peers; i++)
+			if (peer_attrs(rib, s, i) != x)
+				ch |= bgp_peer_bit(i);
+		if (s->per) {
+			for (size_t i = 0; i < rib->n_peers; i++)
+				if (s->per[i])
+					attrs_unref(rib, s->per[i]);
+			free(s->per);
+			s->per = NULL;
+		} else if (s->a) {
+			attrs_unref(rib, s->a);
+		}
+		s->a = x;
+	} else {
+		if (expand(rib, s) < 0) {
+			attrs_unref(rib, x);
+			return -1;
+		}
+		for (size_t i = 0; i < rib->n_peers; i++) {
+			if (!in_set(peers, i) || s->per[i] == x)
+				continue;
+			if (s->per[i])
+				attrs_unref(rib, s->per[i]);
+			s->per[i] = x;
+			x->refs++;
+			ch |= bgp_peer_bit(i);
+		}
+		collapse(rib, s);
+		attrs_unref(rib, x); /* attrs_ref's own; the slot holds its own references */
+		if (!used(s)) { /* the set named no peer of ours */
+			free(s->per);
+			s->per = NULL;
+			return fresh ? -1 : 2;
+		}
+	}
+	if (fresh)
+		rib->count++;
+	if (changed)
+		*changed = ch;
+	return fresh ? 0 : ch ? 1 : 2;
 }
 
 int bgp_rib_withdraw(struct bgp_rib *rib, const ip_prefix *p)
 {
-	size_t mask = rib->cap - 1;
+	return bgp_rib_withdraw_from(rib, p, BGP_PEERS_ALL, NULL);
+}
+
+int bgp_rib_withdraw_from(struct bgp_rib *rib, const ip_prefix *p, bgp_peer_set peers, bgp_peer_set *changed)
+{
+	if (changed)
+		*changed = 0;
 	size_t i = slot_find(rib, p);
-	if (!rib->slots[i].a)
+	struct rib_slot *s = &rib->slots[i];
+	if (!used(s))
 		return -1;
-	attrs_unref(rib, rib->slots[i].a);
-	rib->slots[i].a = NULL;
-	rib->count--;
-	/* backward-shift deletion keeps probe chains intact without tombstones */
-	for (size_t j = (i + 1) & mask; rib->slots[j].a; j = (j + 1) & mask) {
-		size_t home = prefix_hash(&rib->slots[j].p) & mask;
-		bool between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-		if (between)
-			continue;
-		rib->slots[i] = rib->slots[j];
-		rib->slots[j].a = NULL;
-		i = j;
+	bgp_peer_set ch = 0;
+	if (covers_all(rib, peers)) {
+		for (size_t k = 0; k < rib->n_peers; k++)
+			if (peer_attrs(rib, s, k)) {
+				ch |= bgp_peer_bit(k);
+				if (s->per)
+					attrs_unref(rib, s->per[k]);
+			}
+		if (s->a)
+			attrs_unref(rib, s->a);
+		remove_slot(rib, i);
+	} else {
+		if (expand(rib, s) < 0)
+			return -1;
+		bool any = false;
+		for (size_t k = 0; k < rib->n_peers; k++) {
+			if (s->per[k] && in_set(peers, k)) {
+				attrs_unref(rib, s->per[k]);
+				s->per[k] = NULL;
+				ch |= bgp_peer_bit(k);
+			}
+			any |= s->per[k] != NULL;
+		}
+		if (!any)
+			remove_slot(rib, i);
+		else
+			collapse(rib, s);
 	}
-	return 0;
+	if (changed)
+		*changed = ch;
+	return ch ? 0 : -1;
 }
 
 const struct bgp_rib_attrs *bgp_rib_lookup(const struct bgp_rib *rib, const ip_prefix *p)
 {
-	return rib->slots[slot_find(rib, p)].a;
+	return bgp_rib_lookup_peer(rib, p, 0);
+}
+
+const struct bgp_rib_attrs *bgp_rib_lookup_peer(const struct bgp_rib *rib, const ip_prefix *p, size_t peer)
+{
+	const struct rib_slot *s = &rib->slots[slot_find(rib, p)];
+	return used(s) ? peer_attrs(rib, s, peer) : NULL;
 }
 
 size_t bgp_rib_count(const struct bgp_rib *rib)
@@ -301,7 +490,7 @@ int bgp_adj_replay(struct bgp_adj_out *q, const struct bgp_rib *rib, uint32_t eo
 	if (reserve(q, rib->count) < 0)
 		return -1;
 	for (size_t i = 0; i < rib->cap; i++)
-		if (rib->slots[i].a)
+		if (rib->slots[i].a || (rib->slots[i].per && peer_attrs(rib, &rib->slots[i], q->peer)))
 			q->v[q->n++] = (struct bgp_adj_ent){.p = rib->slots[i].p};
 	q->eor |= eor_families;
 	return 0;
@@ -321,7 +510,7 @@ static void resort(struct bgp_adj_out *q, const struct bgp_rib *rib)
 	qsort(q->v, q->n, sizeof *q->v, cmp_ent_prefix);
 	q->n = dedup(q->v, q->n);
 	for (size_t i = 0; i < q->n; i++) {
-		const struct bgp_rib_attrs *a = bgp_rib_lookup(rib, &q->v[i].p);
+		const struct bgp_rib_attrs *a = bgp_rib_lookup_peer(rib, &q->v[i].p, q->peer);
 		q->v[i].attr_id = a ? a->id : 0;
 	}
 	qsort(q->v, q->n, sizeof *q->v, cmp_ent);
@@ -365,7 +554,7 @@ int bgp_adj_flush(struct bgp_adj_out *q, const struct bgp_rib *rib, struct bgp_o
 		const ip_prefix *p = &q->v[q->pos].p;
 		bool v6 = !ip_is_v4(&p->addr);
 		uint32_t fam = v6 ? BGP_FAM_IPV6_UNICAST : BGP_FAM_IPV4_UNICAST;
-		const struct bgp_rib_attrs *cur = bgp_rib_lookup(rib, p);
+		const struct bgp_rib_attrs *cur = bgp_rib_lookup_peer(rib, p, q->peer);
 		if (!(c->families & fam)) {
 			q->pos++;
 			continue;
@@ -379,6 +568,7 @@ int bgp_adj_flush(struct bgp_adj_out *q, const struct bgp_rib *rib, struct bgp_o
 				.n_ext_communities = cur->a.n_ext_communities,
 				.large_communities = (const uint32_t(*)[3])cur->a.large_communities,
 				.n_large_communities = cur->a.n_large_communities,
+				.more = &cur->a,
 			};
 			if (!resolve_nh(c, v6, &cur->a.next_hop, &enc.next_hop) ||
 			    bgp_msg_upd_begin_announce(&u, v6, &enc) < 0) {
@@ -392,10 +582,12 @@ int bgp_adj_flush(struct bgp_adj_out *q, const struct bgp_rib *rib, struct bgp_o
 		} else {
 			bgp_msg_upd_begin_withdraw(&u, v6);
 		}
+		if (c->max_msg)
+			bgp_msg_upd_set_max(&u, c->max_msg);
 		/* the run of prefixes in the same family with the same current attributes */
 		while (q->pos < q->sorted) {
 			const ip_prefix *np = &q->v[q->pos].p;
-			if (ip_is_v4(&np->addr) == v6 || bgp_rib_lookup(rib, np) != cur)
+			if (ip_is_v4(&np->addr) == v6 || bgp_rib_lookup_peer(rib, np, q->peer) != cur)
 				break;
 			if (!bgp_msg_upd_add(&u, np))
 				break;

@@ -369,6 +369,7 @@ static void flush(struct bgp_session *s)
 		.local_as = s->local_as, .ebgp = s->cfg.remote_as != s->local_as, .as4 = s->as4,
 		.families = s->families, .local = s->local, .no_nexthop = &s->lo_nexthop,
 		.send = out_send, .full = out_full, .arg = s,
+		.max_msg = s->ext_msg ? BGP_MSG_EXT_MAX : BGP_MSG_MAX, /* RFC 8654 both ways */
 	};
 	/* rules first: the End-of-RIB markers go out at the end of the unicast queue */
 	int r = bgp_flow_q_flush(&s->fq, s->frib, &c);
@@ -615,6 +616,7 @@ struct bgp_session *bgp_session_new(const struct bgp_session_params *p)
 	s->state = ST_IDLE;
 	s->state_since_s = mono_s();
 	bgp_adj_init(&s->adj);
+	s->adj.peer = p->index;
 	bgp_flow_q_init(&s->fq);
 	s->retry_ev = evtimer_new(s->base, retry_cb, s);
 	s->hold_ev = evtimer_new(s->base, hold_cb, s);

@@ -89,8 +89,14 @@ static void test_socket_lines(void **state)
 	/* errors name the token; nothing changes */
 	assert_int_equal(run(f, "announce route 192.0.2.11/32 nexthop 10.0.0.1"), -1);
 	assert_non_null(strstr(f->reply, "'nexthop': unknown attribute"));
-	assert_int_equal(run(f, "announce route 192.0.2.11/32 as-path [ 65001 65002 ]"), -1);
-	assert_non_null(strstr(f->reply, "as-path is parsed but the speaker cannot send it yet"));
+	/* every attribute ExaBGP takes on a route is sent now */
+	assert_int_equal(run(f, "announce route 192.0.2.11/32 next-hop self origin egp as-path [ 65001 65002 ] "
+				"atomic-aggregate aggregator ( 65000:10.0.0.1 ) originator-id 10.0.0.9 "
+				"cluster-list [ 10.0.0.1 ] med 5"), 0);
+	assert_int_equal(run(f, "withdraw route 192.0.2.11/32"), 0);
+	assert_int_equal(run(f, "announce route 192.0.2.11/32 large-community [1:1:1 1:1:2 1:1:3 1:1:4 1:1:5 "
+				"1:1:6 1:1:7 1:1:8 1:1:9]"), -1);
+	assert_non_null(strstr(f->reply, "more large communities than the speaker carries"));
 	assert_int_equal(run(f, "announce flow route destination 192.0.2.1/32 then discard"), -1);
 	assert_non_null(strstr(f->reply, "no bgp section"));
 	assert_int_equal(run(f, "neighbor 10.0.0.9 announce route 192.0.2.11/32"), -1);
