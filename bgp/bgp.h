@@ -131,6 +131,10 @@ static inline bgp_peer_set bgp_peer_bit(size_t index)
 int bgp_announce_to(struct bgp_speaker *s, const ip_prefix *prefix, const struct bgp_route_attrs *attrs,
 		    bgp_peer_set peers);
 int bgp_withdraw_from(struct bgp_speaker *s, const ip_prefix *prefix, bgp_peer_set peers);
+/* What the RIB-out holds for peers[peer] (its index in bgp_config.peers): 0 and the attributes
+ * (normalised: local_pref 0 reads 100) when the prefix is announced to it, -1 when not. */
+int bgp_rib_out_get(const struct bgp_speaker *s, const ip_prefix *prefix, size_t peer,
+		    struct bgp_route_attrs *out);
 size_t bgp_rib_out_count(const struct bgp_speaker *s);
 
 /* FlowSpec (RFC 8955 IPv4 / RFC 8956 IPv6): adds or replaces a rule (keyed by its match part) in

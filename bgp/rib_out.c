@@ -325,10 +325,13 @@ int bgp_rib_announce_to(struct bgp_rib *rib, const ip_prefix *p, const struct bg
 		}
 		collapse(rib, s);
 		attrs_unref(rib, x); /* attrs_ref's own; the slot holds its own references */
-		if (!used(s)) { /* the set named no peer of ours */
+		bool any = s->a != NULL;
+		for (size_t i = 0; s->per && i < rib->n_peers; i++)
+			any |= s->per[i] != NULL;
+		if (!any) { /* a fresh prefix and a set naming no peer of ours */
 			free(s->per);
 			s->per = NULL;
-			return fresh ? -1 : 2;
+			return -1;
 		}
 	}
 	if (fresh)

@@ -286,6 +286,20 @@ int bgp_withdraw_from(struct bgp_speaker *s, const ip_prefix *prefix, bgp_peer_s
 	return 0;
 }
 
+int bgp_rib_out_get(const struct bgp_speaker *s, const ip_prefix *prefix, size_t peer,
+		    struct bgp_route_attrs *out)
+{
+	ip_prefix p;
+	if (!prefix_ok(prefix, &p) || peer >= s->n_sessions)
+		return -1;
+	const struct bgp_rib_attrs *a = bgp_rib_lookup_peer(s->rib, &p, peer);
+	if (!a)
+		return -1;
+	if (out)
+		*out = a->a;
+	return 0;
+}
+
 size_t bgp_rib_out_count(const struct bgp_speaker *s)
 {
 	return bgp_rib_count(s->rib);

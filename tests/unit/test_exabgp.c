@@ -244,6 +244,71 @@ static void test_errors(void **state)
 	parse_err(big, "line longer than");
 }
 
+/* The attributes ExaBGP 4.2 takes on a route beyond communities, in its own spellings
+ * (exabgp/configuration/static/parser.py): aggregator with the parentheses glued or apart,
+ * originator-id, cluster-list bare or in brackets, and every neighbor selector kept. */
+static void test_more_attributes_and_selectors(void **state)
+{
+	(void)state;
+	struct bgp_exa_cmd *c = parse_ok("announce route 192.0.2.1/32 next-hop 10.0.0.1 origin incomplete "
+					 "as-path [ 65010 4200000001 ] atomic-aggregate aggregator ( 65000:10.0.0.1 ) "
+					 "originator-id 10.0.0.9 cluster-list [ 10.0.0.1 10.0.0.2 ]");
+	assert_int_equal(c->a.origin, BGP_EXA_ORIGIN_INCOMPLETE);
+	assert_int_equal(c->a.n_as_path, 2);
+	assert_int_equal(c->a.as_path[1], 4200000001u);
+	assert_true(c->a.atomic_aggregate);
+	assert_true(c->a.attrs.has_aggregator);
+	assert_int_equal(c->a.attrs.aggregator_as, 65000);
+	assert_int_equal(c->a.attrs.aggregator_id, 0x0a000001);
+	assert_true(c->a.attrs.has_originator_id);
+	assert_int_equal(c->a.attrs.originator_id, 0x0a000009);
+	assert_int_equal(c->a.attrs.n_cluster_list, 2);
+	assert_int_equal(c->a.attrs.cluster_list[1], 0x0a000002);
+	static const char *const aggs[] = {"(65000:10.0.0.1)", "( 65000:10.0.0.1)", "(65000:10.0.0.1 )",
+					   "65000:10.0.0.1", NULL};
+	for (size_t i = 0; aggs[i]; i++) {
+		char line[128];
+		snprintf(line, sizeof line, "announce route 192.0.2.1/32 aggregator %s med 7", aggs[i]);
+		c = parse_ok(line);
+		assert_int_equal(c->a.attrs.aggregator_as, 65000);
+		assert_int_equal(c->a.attrs.med, 7);
+	}
+	c = parse_ok("announce attributes cluster-list 10.0.0.3 nlri 192.0.2.1/32 192.0.2.2/32");
+	assert_int_equal(c->a.attrs.n_cluster_list, 1);
+	assert_int_equal(c->n_nlri, 2);
+	parse_err("announce route 192.0.2.1/32 aggregator ( 65000:10.0.0.1", "expected ')'");
+	parse_err("announce route 192.0.2.1/32 aggregator 65000:10.0.0.1)", "')' without '('");
+	parse_err("announce route 192.0.2.1/32 aggregator 65000", "aggregator is ASN:IPV4");
+	parse_err("announce route 192.0.2.1/32 aggregator 65000:2001:db8::1", "aggregator is ASN:IPV4");
+	parse_err("announce route 192.0.2.1/32 originator-id 7", "originator-id is an IPv4 address");
+	parse_err("announce route 192.0.2.1/32 cluster-list [ ]", "empty list");
+	parse_err("announce route 192.0.2.1/32 cluster-list [ 1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6 "
+		  "1.1.1.7 1.1.1.8 1.1.1.9 ]", "cluster-list longer than 8");
+
+	c = parse_ok("neighbor 10.0.0.2 local-ip 10.0.0.1 local-as 65001 peer-as 65002 router-id 10.0.0.1 "
+		     "family-allowed ipv4-unicast/ipv6-unicast , neighbor 10.0.0.3 family-allowed in-open "
+		     "announce route 192.0.2.1/32 next-hop self");
+	assert_int_equal(c->n_neighbors, 2);
+	const struct bgp_exa_neighbor *n = &c->sel[0];
+	assert_ip(&n->address, "10.0.0.2");
+	assert_true(n->has_local_ip && n->has_local_as && n->has_peer_as && n->has_router_id && n->has_families);
+	assert_ip(&n->local_ip, "10.0.0.1");
+	assert_int_equal(n->local_as, 65001);
+	assert_int_equal(n->peer_as, 65002);
+	assert_int_equal(n->router_id, 0x0a000001);
+	assert_int_equal(n->families, BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST);
+	assert_false(n->in_open);
+	assert_true(c->sel[1].in_open);
+	assert_false(c->sel[1].has_peer_as);
+	c = parse_ok("neighbor 10.0.0.2 announce route 192.0.2.1/32");
+	assert_false(c->sel[0].has_local_ip || c->sel[0].has_peer_as || c->sel[0].has_families);
+	parse_err("neighbor 10.0.0.2 peer-as sixty announce route 192.0.2.1/32", "peer-as is an AS number");
+	parse_err("neighbor 10.0.0.2 local-ip 10.0.0 announce route 192.0.2.1/32", "local-ip is an IP address");
+	parse_err("neighbor 10.0.0.2 router-id ::1 announce route 192.0.2.1/32", "router-id is an IPv4 address");
+	parse_err("neighbor 10.0.0.2 family-allowed ipv4-mpls announce route 192.0.2.1/32", "family-allowed is");
+	parse_err("neighbor 10.0.0.2 peer-as", "expected a value after it");
+}
+
 static void test_is_command(void **state)
 {
 	(void)state;
@@ -262,7 +327,7 @@ int main(void)
 		cmocka_unit_test(test_fastnetmon),     cmocka_unit_test(test_attributes),
 		cmocka_unit_test(test_attributes_nlri), cmocka_unit_test(test_neighbors_and_eor),
 		cmocka_unit_test(test_flow),           cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_is_command),
+		cmocka_unit_test(test_is_command),     cmocka_unit_test(test_more_attributes_and_selectors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
