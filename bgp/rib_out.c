@@ -20,6 +20,7 @@ struct rib_slot {
 
 struct bgp_rib {
 	size_t n_peers;
+	bgp_peer_set all; /* every peer's bit */
 	struct rib_slot *slots;
 	size_t cap; /* power of two */
 	size_t count;
@@ -83,6 +84,8 @@ struct bgp_rib *bgp_rib_new_peers(size_t n_peers)
 	if (!rib)
 		return NULL;
 	rib->n_peers = n_peers ? n_peers : 1;
+	for (size_t i = 0; i < rib->n_peers && i < 64; i++)
+		rib->all |= bgp_peer_bit(i);
 	rib->cap = 1024;
 	rib->slots = calloc(rib->cap, sizeof *rib->slots);
 	if (!rib->slots) {
@@ -109,37 +112,42 @@ void bgp_rib_free(struct bgp_rib *rib)
 	free(rib);
 }
 
+/* Every field of dst from in, clamped and with defaults applied, so that equal meanings compare
+ * equal. Array tails past their counts are not written: hash and comparison never read them. */
+static void normalize(struct bgp_route_attrs *a, const struct bgp_route_attrs *in)
+{
+	a->next_hop = in->next_hop;
+	a->n_communities = in->n_communities > BGP_MAX_COMMUNITIES ? BGP_MAX_COMMUNITIES
+								    : in->n_communities;
+	memcpy(a->communities, in->communities, a->n_communities * sizeof a->communities[0]);
+	a->local_pref = in->local_pref ? in->local_pref : 100;
+	a->has_med = in->has_med;
+	a->med = in->has_med ? in->med : 0;
+	a->n_ext_communities = in->n_ext_communities > BGP_MAX_EXT_COMMUNITIES ? BGP_MAX_EXT_COMMUNITIES
+										: in->n_ext_communities;
+	memcpy(a->ext_communities, in->ext_communities, a->n_ext_communities * 8);
+	a->n_large_communities = in->n_large_communities > BGP_MAX_LARGE_COMMUNITIES
+					 ? BGP_MAX_LARGE_COMMUNITIES
+					 : in->n_large_communities;
+	memcpy(a->large_communities, in->large_communities,
+	       a->n_large_communities * sizeof a->large_communities[0]);
+	a->origin = in->origin <= BGP_ORIGIN_INCOMPLETE ? in->origin : BGP_ORIGIN_IGP;
+	a->atomic_aggregate = in->atomic_aggregate;
+	a->n_as_path = in->n_as_path > BGP_MAX_AS_PATH ? BGP_MAX_AS_PATH : in->n_as_path;
+	memcpy(a->as_path, in->as_path, a->n_as_path * sizeof a->as_path[0]);
+	a->has_aggregator = in->has_aggregator;
+	a->aggregator_as = in->has_aggregator ? in->aggregator_as : 0;
+	a->aggregator_id = in->has_aggregator ? in->aggregator_id : 0;
+	a->has_originator_id = in->has_originator_id;
+	a->originator_id = in->has_originator_id ? in->originator_id : 0;
+	a->n_cluster_list = in->n_cluster_list > BGP_MAX_CLUSTER_LIST ? BGP_MAX_CLUSTER_LIST : in->n_cluster_list;
+	memcpy(a->cluster_list, in->cluster_list, a->n_cluster_list * sizeof a->cluster_list[0]);
+}
+
 static struct bgp_rib_attrs *attrs_ref(struct bgp_rib *rib, const struct bgp_route_attrs *in)
 {
-	struct bgp_route_attrs a = {0};
-	a.next_hop = in->next_hop;
-	a.n_communities = in->n_communities > BGP_MAX_COMMUNITIES ? BGP_MAX_COMMUNITIES
-								   : in->n_communities;
-	memcpy(a.communities, in->communities, a.n_communities * sizeof a.communities[0]);
-	a.local_pref = in->local_pref ? in->local_pref : 100;
-	a.has_med = in->has_med;
-	a.med = in->has_med ? in->med : 0;
-	a.n_ext_communities = in->n_ext_communities > BGP_MAX_EXT_COMMUNITIES ? BGP_MAX_EXT_COMMUNITIES
-									       : in->n_ext_communities;
-	memcpy(a.ext_communities, in->ext_communities, a.n_ext_communities * 8);
-	a.n_large_communities = in->n_large_communities > BGP_MAX_LARGE_COMMUNITIES
-					? BGP_MAX_LARGE_COMMUNITIES
-					: in->n_large_communities;
-	memcpy(a.large_communities, in->large_communities,
-	       a.n_large_communities * sizeof a.large_communities[0]);
-	/* copied field by field (not the struct): unused array tails stay zero for the hash */
-	a.origin = in->origin <= BGP_ORIGIN_INCOMPLETE ? in->origin : BGP_ORIGIN_IGP;
-	a.atomic_aggregate = in->atomic_aggregate;
-	a.n_as_path = in->n_as_path > BGP_MAX_AS_PATH ? BGP_MAX_AS_PATH : in->n_as_path;
-	memcpy(a.as_path, in->as_path, a.n_as_path * sizeof a.as_path[0]);
-	a.has_aggregator = in->has_aggregator;
-	a.aggregator_as = in->has_aggregator ? in->aggregator_as : 0;
-	a.aggregator_id = in->has_aggregator ? in->aggregator_id : 0;
-	a.has_originator_id = in->has_originator_id;
-	a.originator_id = in->has_originator_id ? in->originator_id : 0;
-	a.n_cluster_list = in->n_cluster_list > BGP_MAX_CLUSTER_LIST ? BGP_MAX_CLUSTER_LIST : in->n_cluster_list;
-	memcpy(a.cluster_list, in->cluster_list, a.n_cluster_list * sizeof a.cluster_list[0]);
-
+	struct bgp_route_attrs a; /* not zeroed: 100 000 announces a second come through here */
+	normalize(&a, in);
 	uint32_t h = attrs_hash(&a);
 	struct bgp_rib_attrs **b = &rib->attrs[h % ATTR_BUCKETS];
 	for (struct bgp_rib_attrs *x = *b; x; x = x->next)
@@ -150,7 +158,7 @@ static struct bgp_rib_attrs *attrs_ref(struct bgp_rib *rib, const struct bgp_rou
 	struct bgp_rib_attrs *x = calloc(1, sizeof *x);
 	if (!x)
 		return NULL;
-	x->a = a;
+	normalize(&x->a, in); /* into zeroed memory: a copy of it is all defined bytes */
 	x->hash = h;
 	x->refs = 1;
 	if (++rib->next_attr_id == 0)
@@ -294,11 +302,14 @@ int bgp_rib_announce_to(struct bgp_rib *rib, const ip_prefix *p, const struct bg
 		s->p = *p;
 		ip_prefix_mask(&s->p);
 	}
-	if (covers_all(rib, peers)) {
+	if (peers == BGP_PEERS_ALL || covers_all(rib, peers)) {
 		/* the common case: the prefix means the same to everyone */
-		for (size_t i = 0; i < rib->n_peers; i++)
-			if (peer_attrs(rib, s, i) != x)
-				ch |= bgp_peer_bit(i);
+		if (!s->per)
+			ch = s->a == x ? 0 : rib->all;
+		else
+			for (size_t i = 0; i < rib->n_peers; i++)
+				if (s->per[i] != x)
+					ch |= bgp_peer_bit(i);
 		if (s->per) {
 			for (size_t i = 0; i < rib->n_peers; i++)
 				if (s->per[i])

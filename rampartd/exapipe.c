@@ -117,11 +117,12 @@ static int select_peers(struct rampart *rp, const struct bgp_exa_cmd *c, bgp_pee
 	return 0;
 }
 
-/* Copies what the line asked for into the attributes bgp.h sends; what the speaker cannot send
- * (more communities than it carries) is refused rather than silently dropped. */
-static int sendable(const struct bgp_exa_attrs *a, struct bgp_route_attrs *out, struct evbuffer *out_text)
+/* Completes a->attrs, in place, with what the line asked for beyond it, so it is what bgp.h
+ * sends; what the speaker cannot send (more communities than it carries) is refused rather than
+ * silently dropped. */
+static int sendable(struct bgp_exa_attrs *a, struct evbuffer *out_text)
 {
-	*out = a->attrs;
+	struct bgp_route_attrs *out = &a->attrs;
 	const char *what = a->n_large > BGP_MAX_LARGE_COMMUNITIES ? "more large communities than the speaker carries"
 			 : a->n_extended > BGP_MAX_EXT_COMMUNITIES ? "more extended communities than the speaker carries"
 			 : a->n_as_path > BGP_MAX_AS_PATH ? "an as-path longer than the speaker carries"
@@ -174,7 +175,7 @@ static bgp_peer_set all_peers(const struct rampart *rp)
 	return m;
 }
 
-static int run(struct rampart *rp, enum rd_route_src src, const struct bgp_exa_cmd *c, struct evbuffer *out)
+static int run(struct rampart *rp, enum rd_route_src src, struct bgp_exa_cmd *c, struct evbuffer *out)
 {
 	bgp_peer_set peers;
 	if (select_peers(rp, c, &peers, out) != 0)
@@ -198,11 +199,10 @@ static int run(struct rampart *rp, enum rd_route_src src, const struct bgp_exa_c
 			rd_route_del_from(rp, src, &c->nlri[i], peers);
 		return 0;
 	}
-	struct bgp_route_attrs attrs;
-	if (sendable(&c->a, &attrs, out) != 0)
+	if (sendable(&c->a, out) != 0)
 		return -1;
 	for (size_t i = 0; i < c->n_nlri; i++)
-		if (rd_route_add_to(rp, src, &c->nlri[i], &attrs, peers) != 0) {
+		if (rd_route_add_to(rp, src, &c->nlri[i], &c->a.attrs, peers) != 0) {
 			char p[IP_PREFIX_STRLEN];
 			evbuffer_add_printf(out, "announce %s failed (out of memory or refused by the speaker)\n",
 					    ip_prefix_format(&c->nlri[i], p));

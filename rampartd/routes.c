@@ -153,12 +153,14 @@ static bool sending(const struct rampart *rp)
 	return rp->bgp && !rp->conf.mitigation.dry_run;
 }
 
-static void effective(const struct rampart *rp, const struct entry *e, struct bgp_route_attrs *out)
+/* What a simple entry announces: detection's blackhole (built in buf) or the API's. */
+static const struct bgp_route_attrs *effective(const struct rampart *rp, const struct entry *e,
+					       struct bgp_route_attrs *buf)
 {
-	if (e->owners & (1u << RD_SRC_DETECT))
-		rd_blackhole_attrs(rp, &e->p, out);
-	else
-		*out = e->api;
+	if (!(e->owners & (1u << RD_SRC_DETECT)))
+		return &e->api;
+	rd_blackhole_attrs(rp, &e->p, buf);
+	return buf;
 }
 
 /* Every owner holds it for every peer with one set of attributes: one bgp_announce says it all. */
@@ -277,7 +279,7 @@ int rd_route_add_to(struct rampart *rp, enum rd_route_src src, const ip_prefix *
 		return -1;
 	size_t i = find(t, p);
 	struct entry *e;
-	struct bgp_route_attrs before, after;
+	struct bgp_route_attrs before, buf;
 	bool fresh = !t->slot[i];
 	if (fresh) {
 		e = &t->e[t->n];
@@ -286,7 +288,7 @@ int rd_route_add_to(struct rampart *rp, enum rd_route_src src, const ip_prefix *
 		t->slot[i] = (uint32_t)++t->n;
 	} else {
 		e = &t->e[t->slot[i] - 1];
-		effective(rp, e, &before);
+		before = *effective(rp, e, &buf); /* a copy: e->api may change below */
 	}
 	bool was_simple = fresh || simple(e);
 	e->owners |= (uint8_t)(1u << src);
@@ -297,10 +299,10 @@ int rd_route_add_to(struct rampart *rp, enum rd_route_src src, const ip_prefix *
 		return 0;
 	if (!was_simple || !simple(e))
 		return push_per_peer(rp, e);
-	effective(rp, e, &after);
-	if (!fresh && !memcmp(&before, &after, sizeof after))
+	const struct bgp_route_attrs *after = effective(rp, e, &buf);
+	if (!fresh && !memcmp(&before, after, sizeof *after))
 		return 0;
-	return bgp_announce(rp->bgp, &e->p, &after);
+	return bgp_announce(rp->bgp, &e->p, after);
 }
 
 int rd_route_del(struct rampart *rp, enum rd_route_src src, const ip_prefix *p)
@@ -319,9 +321,11 @@ int rd_route_del_from(struct rampart *rp, enum rd_route_src src, const ip_prefix
 	struct entry *e = &t->e[t->slot[i] - 1];
 	if (!(e->owners & (1u << src)) || !(e->held[src] & peers))
 		return -1;
-	struct bgp_route_attrs before, after;
+	struct bgp_route_attrs before, buf;
 	bool was_simple = simple(e);
-	effective(rp, e, &before);
+	bool survives = (e->held[src] & ~peers) || (e->owners & ~(1u << src));
+	if (survives) /* the common withdraw removes the entry: no copy for it */
+		before = *effective(rp, e, &buf);
 	e->held[src] &= ~peers;
 	if (!e->held[src])
 		e->owners &= (uint8_t)~(1u << src);
@@ -336,9 +340,9 @@ int rd_route_del_from(struct rampart *rp, enum rd_route_src src, const ip_prefix
 		(void)push_per_peer(rp, e); /* the claim is gone whatever the speaker said */
 		return 0;
 	}
-	effective(rp, e, &after);
-	if (sending(rp) && memcmp(&before, &after, sizeof after))
-		bgp_announce(rp->bgp, &e->p, &after);
+	const struct bgp_route_attrs *after = effective(rp, e, &buf);
+	if (sending(rp) && memcmp(&before, after, sizeof *after))
+		bgp_announce(rp->bgp, &e->p, after);
 	return 0;
 }
 
@@ -372,8 +376,8 @@ void rd_routes_list(const struct rampart *rp, struct evbuffer *out)
 					strcat(srcs, ",");
 				strcat(srcs, src_names[s]);
 			}
-		struct bgp_route_attrs a;
-		effective(rp, e, &a);
+		struct bgp_route_attrs buf;
+		const struct bgp_route_attrs *ap = effective(rp, e, &buf), a = *ap;
 		if (!simple(e))
 			strcat(srcs, " (per peer)");
 		evbuffer_add_printf(out, "%-44s %-28s %-40s", ip_prefix_format(&e->p, pfx), srcs,
