@@ -96,6 +96,11 @@ static int parse_capabilities(struct rbuf *r, struct bgp_open *o, struct bgp_msg
 		case 2: /* route refresh, RFC 2918 */
 			o->route_refresh = true;
 			break;
+		case 70: /* enhanced route refresh, RFC 7313 */
+			if (len != 0)
+				return fail(e, BGP_ERR_OPEN, 0, "bad enhanced route refresh capability length");
+			o->enhanced_rr = true;
+			break;
 		case 6: /* extended messages, RFC 8654 */
 			if (len != 0)
 				return fail(e, BGP_ERR_OPEN, 0, "bad extended message capability length");
@@ -384,9 +389,16 @@ int bgp_msg_notification_decode(const uint8_t *body, size_t len, struct bgp_noti
 int bgp_msg_route_refresh_decode(const uint8_t *body, size_t len, uint16_t *afi, uint8_t *safi,
 				 struct bgp_msg_err *e)
 {
+	uint8_t sub;
+	return bgp_msg_route_refresh_decode_sub(body, len, afi, safi, &sub, e);
+}
+
+int bgp_msg_route_refresh_decode_sub(const uint8_t *body, size_t len, uint16_t *afi, uint8_t *safi,
+				     uint8_t *subtype, struct bgp_msg_err *e)
+{
 	struct rbuf r = rbuf_init(body, len);
 	*afi = rbuf_u16(&r);
-	rbuf_u8(&r);
+	*subtype = rbuf_u8(&r);
 	*safi = rbuf_u8(&r);
 	if (r.err || rbuf_left(&r) != 0)
 		return fail(e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN, "bad ROUTE-REFRESH length");
@@ -465,6 +477,12 @@ static const uint32_t fam_order[] = {BGP_FAM_IPV4_UNICAST, BGP_FAM_IPV6_UNICAST,
 size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t bgp_id,
 		    uint32_t families, uint16_t gr_time)
 {
+	return bgp_msg_open_gr(w, my_as, hold_time, bgp_id, families, gr_time, false);
+}
+
+size_t bgp_msg_open_gr(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t bgp_id,
+		       uint32_t families, uint16_t gr_time, bool restarting)
+{
 	size_t s = hdr_begin(w, BGP_MSG_OPEN);
 	wbuf_u8(w, BGP_VERSION);
 	wbuf_u16(w, my_as > 0xffff ? BGP_AS_TRANS : (uint16_t)my_as);
@@ -487,7 +505,9 @@ size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t
 	}
 	wbuf_u8(w, 2); /* route refresh */
 	wbuf_u8(w, 0);
-	wbuf_u8(w, 6); /* extended messages: we take UPDATEs up to 65535 bytes (we send <= 4096) */
+	wbuf_u8(w, 70); /* enhanced route refresh: BoRR ... EoRR around the resent RIB-out */
+	wbuf_u8(w, 0);
+	wbuf_u8(w, 6); /* extended messages: UPDATEs up to 65535 bytes both ways */
 	wbuf_u8(w, 0);
 	wbuf_u8(w, 65); /* 4-octet AS */
 	wbuf_u8(w, 4);
@@ -497,7 +517,9 @@ size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t
 		 * are what the router forwards with; the F bit asks it to keep them while we restart */
 		wbuf_u8(w, 64);
 		size_t gl_at = wbuf_reserve(w, 1);
-		wbuf_u16(w, gr_time & 0x0fff);
+		/* R: we restarted and the peer may hold our routes: it need not wait for our
+		 * End-of-RIB before sending its own (RFC 4724 4.1) */
+		wbuf_u16(w, (uint16_t)((restarting ? 0x8000 : 0) | (gr_time & 0x0fff)));
 		for (size_t i = 0; i < sizeof fam_order / sizeof fam_order[0]; i++) {
 			if (!(families & fam_order[i]))
 				continue;

@@ -106,6 +106,7 @@ struct bgp_open {
 	uint16_t gr_time;     /* seconds, 12 bits */
 	uint32_t gr_families; /* BGP_FAM_* whose forwarding state the peer kept */
 	bool ext_msg;         /* extended messages (RFC 8654) */
+	bool enhanced_rr;     /* enhanced route refresh (RFC 7313) */
 };
 
 /* body: the message after the header */
@@ -140,6 +141,9 @@ int bgp_msg_notification_decode(const uint8_t *body, size_t len, struct bgp_noti
 				struct bgp_msg_err *e);
 int bgp_msg_route_refresh_decode(const uint8_t *body, size_t len, uint16_t *afi, uint8_t *safi,
 				 struct bgp_msg_err *e);
+/* The same with the RFC 7313 message subtype (BGP_RR_*; other values are to be ignored). */
+int bgp_msg_route_refresh_decode_sub(const uint8_t *body, size_t len, uint16_t *afi, uint8_t *safi,
+				     uint8_t *subtype, struct bgp_msg_err *e);
 /* "Hold Timer Expired", "Cease" ... for logs */
 const char *bgp_msg_err_name(uint8_t code);
 
@@ -152,6 +156,9 @@ size_t bgp_msg_notification(struct wbuf *w, uint8_t code, uint8_t subcode, const
  * forwarding-state bit for every family; 0 = no graceful restart capability. */
 size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t bgp_id,
 		    uint32_t families, uint16_t gr_time);
+/* The same with the graceful restart Restart State bit (RFC 4724 3) set when restarting. */
+size_t bgp_msg_open_gr(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t bgp_id,
+		       uint32_t families, uint16_t gr_time, bool restarting);
 size_t bgp_msg_route_refresh(struct wbuf *w, uint16_t afi, uint8_t safi);
 /* RFC 7313: subtype 0 a request, 1 Beginning of Route Refresh, 2 End of Route Refresh */
 #define BGP_RR_REQUEST 0

@@ -431,6 +431,7 @@ void bgp_adj_reset(struct bgp_adj_out *q)
 {
 	q->n = q->pos = q->sorted = 0;
 	q->eor = 0;
+	q->eorr = 0;
 }
 
 static int reserve(struct bgp_adj_out *q, size_t extra)
@@ -512,7 +513,7 @@ int bgp_adj_replay(struct bgp_adj_out *q, const struct bgp_rib *rib, uint32_t eo
 
 bool bgp_adj_pending(const struct bgp_adj_out *q)
 {
-	return q->n > 0 || q->eor != 0;
+	return q->n > 0 || q->eor != 0 || q->eorr != 0;
 }
 
 /* Moves what arrived since the last sort to the front, sorted by current attributes. */
@@ -627,6 +628,19 @@ int bgp_adj_flush(struct bgp_adj_out *q, const struct bgp_rib *rib, struct bgp_o
 		if (c->send(c->arg, buf, len) < 0)
 			return -1;
 		c->updates++;
+	}
+	for (size_t i = 0; i < sizeof eor_order / sizeof eor_order[0]; i++) {
+		uint32_t fam = eor_order[i];
+		if (!(q->eorr & fam))
+			continue;
+		q->eorr &= ~fam;
+		uint16_t afi;
+		uint8_t safi;
+		bgp_msg_family_afi(fam, &afi, &safi);
+		uint8_t buf[32];
+		struct wbuf w = wbuf_init(buf, sizeof buf);
+		if (c->send(c->arg, buf, bgp_msg_route_refresh_sub(&w, afi, safi, BGP_RR_EORR)) < 0)
+			return -1;
 	}
 	return 1;
 }

@@ -58,6 +58,7 @@ struct bgp_adj_out {
 	size_t sorted; /* v[0, sorted) is sorted and deduplicated; v[sorted, n) arrived since */
 	uint32_t eor;  /* families still owed an End-of-RIB */
 	size_t peer;   /* whose view of the RIB-out this queue sends (set after bgp_adj_init) */
+	uint32_t eorr; /* families owed an End-of-Route-Refresh (RFC 7313), after everything queued */
 };
 
 void bgp_adj_init(struct bgp_adj_out *q);

@@ -56,6 +56,8 @@ struct bgp_session {
 	bool as4;
 	bool peer_gr; /* the peer has graceful restart */
 	bool ext_msg; /* both sides have extended messages: the peer may send up to 65535 bytes */
+	bool enhanced_rr; /* both sides have enhanced route refresh (RFC 7313) */
+	bool restarting;  /* not Established yet since we started: the R bit, if we have routes */
 	bool admin_down;
 
 	struct bgp_adj_out adj;
@@ -222,6 +224,7 @@ static void drop(struct bgp_session *s, uint8_t code, uint8_t subcode, const voi
 	s->families = 0;
 	s->as4 = false;
 	s->ext_msg = false;
+	s->enhanced_rr = false;
 	if (s->cfg.passive)
 		next = ST_ACTIVE;
 	if (s->admin_down)
@@ -256,8 +259,11 @@ static void send_open(struct bgp_session *s)
 {
 	uint8_t buf[128];
 	struct wbuf w = wbuf_init(buf, sizeof buf);
-	send_msg(s, buf, bgp_msg_open(&w, s->local_as, s->cfg.hold_time, s->router_id, s->cfg.families,
-					  s->gr_time));
+	/* routes in the RIB-out before our first session since start: we restarted with routes the
+	 * peer may still hold (RFC 4724 4.1) */
+	bool r = s->restarting && (bgp_rib_count(s->rib) > 0 || s->frib->n > 0);
+	send_msg(s, buf, bgp_msg_open_gr(&w, s->local_as, s->cfg.hold_time, s->router_id, s->cfg.families,
+					     s->gr_time, r));
 }
 
 /* The TCP connection is up, whichever side opened it. */
@@ -451,6 +457,7 @@ static int on_open(struct bgp_session *s, const uint8_t *body, size_t len)
 	s->as4 = o.has_as4;
 	s->peer_gr = o.has_gr;
 	s->ext_msg = o.ext_msg;
+	s->enhanced_rr = o.enhanced_rr;
 	send_keepalive(s);
 	event_del(s->hold_ev);
 	if (s->hold)
@@ -462,6 +469,7 @@ static int on_open(struct bgp_session *s, const uint8_t *body, size_t len)
 static void established(struct bgp_session *s)
 {
 	s->retry_s = s->retry_initial_s;
+	s->restarting = false;
 	s->established_count++;
 	s->last_error[0] = '\0';
 	if (s->hold) {
@@ -520,14 +528,22 @@ static int on_route_refresh(struct bgp_session *s, const uint8_t *body, size_t l
 	if (s->state != ST_ESTABLISHED)
 		return fsm_error(s, "ROUTE-REFRESH before Established");
 	uint16_t afi;
-	uint8_t safi;
+	uint8_t safi, sub;
 	struct bgp_msg_err e;
-	if (bgp_msg_route_refresh_decode(body, len, &afi, &safi, &e) < 0) {
+	if (bgp_msg_route_refresh_decode_sub(body, len, &afi, &safi, &sub, &e) < 0) {
 		notify_and_drop(s, &e);
 		return -1;
 	}
-	/* RFC 2918: send the Adj-RIB-Out of that family again */
+	if (sub != BGP_RR_REQUEST)
+		return 0; /* the peer's BoRR/EoRR around its own routes (we install none), or unknown: ignored */
+	/* RFC 2918: send the Adj-RIB-Out of that family again; RFC 7313: between BoRR and EoRR */
 	uint32_t fam = bgp_msg_family(afi, safi) & s->families;
+	if (fam && s->enhanced_rr) {
+		uint8_t buf[32];
+		struct wbuf w = wbuf_init(buf, sizeof buf);
+		send_msg(s, buf, bgp_msg_route_refresh_sub(&w, afi, safi, BGP_RR_BORR));
+		s->adj.eorr |= fam;
+	}
 	int r = 0;
 	if (fam & (BGP_FAM_IPV4_FLOWSPEC | BGP_FAM_IPV6_FLOWSPEC))
 		r = bgp_flow_q_replay(&s->fq, s->frib);
@@ -615,6 +631,7 @@ struct bgp_session *bgp_session_new(const struct bgp_session_params *p)
 	s->gr_time = p->graceful_restart_s;
 	s->state = ST_IDLE;
 	s->state_since_s = mono_s();
+	s->restarting = true;
 	bgp_adj_init(&s->adj);
 	s->adj.peer = p->index;
 	bgp_flow_q_init(&s->fq);

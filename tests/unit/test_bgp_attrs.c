@@ -212,6 +212,46 @@ static void test_extended_message_packing(void **state)
 	assert_int_equal(u.max, BGP_MSG_MAX);
 }
 
+/* RFC 7313: the ROUTE-REFRESH "Reserved" octet is the subtype: 1 BoRR, 2 EoRR; capability 70
+ * carries no value. RFC 4724 3: the Restart State bit is the top bit of the flags+time field. */
+static void test_enhanced_route_refresh_and_restart_bit(void **state)
+{
+	(void)state;
+	uint8_t buf[128];
+	struct wbuf w = wbuf_init(buf, sizeof buf);
+	static const uint8_t borr[] = {MARKER, 0x00, 0x17, 0x05, 0x00, 0x01, 0x01, 0x01};
+	static const uint8_t eorr6[] = {MARKER, 0x00, 0x17, 0x05, 0x00, 0x02, 0x02, 0x01};
+	assert_int_equal(bgp_msg_route_refresh_sub(&w, BGP_AFI_IPV4, BGP_SAFI_UNICAST, BGP_RR_BORR), sizeof borr);
+	assert_memory_equal(buf, borr, sizeof borr);
+	w = wbuf_init(buf, sizeof buf);
+	assert_int_equal(bgp_msg_route_refresh_sub(&w, BGP_AFI_IPV6, BGP_SAFI_UNICAST, BGP_RR_EORR), sizeof eorr6);
+	assert_memory_equal(buf, eorr6, sizeof eorr6);
+	uint16_t afi;
+	uint8_t safi, sub;
+	struct bgp_msg_err e;
+	assert_int_equal(bgp_msg_route_refresh_decode_sub(eorr6 + BGP_HDR_LEN, 4, &afi, &safi, &sub, &e), 0);
+	assert_int_equal(afi, 2);
+	assert_int_equal(safi, 1);
+	assert_int_equal(sub, BGP_RR_EORR);
+
+	/* our OPEN offers capability 70; a peer's with a value is malformed */
+	w = wbuf_init(buf, sizeof buf);
+	size_t n = bgp_msg_open_gr(&w, 65001, 90, 1, BGP_FAM_IPV4_UNICAST, 120, true);
+	static const uint8_t err_cap[] = {0x02, 0x00, 0x46, 0x00, 0x06, 0x00};
+	assert_non_null(memmem(buf, n, err_cap, sizeof err_cap));
+	static const uint8_t gr_r[] = {0x40, 0x06, 0x80, 0x78, 0x00, 0x01, 0x01, 0x80}; /* R, 120 s, F */
+	assert_memory_equal(buf + n - sizeof gr_r, gr_r, sizeof gr_r);
+	struct bgp_open o;
+	assert_int_equal(bgp_msg_open_decode(buf + BGP_HDR_LEN, n - BGP_HDR_LEN, &o, &e), 0);
+	assert_true(o.enhanced_rr && o.gr_restarting);
+	w = wbuf_init(buf, sizeof buf);
+	n = bgp_msg_open_gr(&w, 65001, 90, 1, BGP_FAM_IPV4_UNICAST, 120, false);
+	assert_int_equal(buf[n - 6], 0x00); /* no R */
+	uint8_t bad[] = {4, 0xfd, 0xe9, 0, 90, 0, 0, 0, 1, 5, 2, 3, 0x46, 0x01, 0x00};
+	assert_int_equal(bgp_msg_open_decode(bad, sizeof bad, &o, &e), -1);
+	assert_int_equal(e.code, BGP_ERR_OPEN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_ibgp_reflection_attributes),
 		cmocka_unit_test(test_two_octet_peer_as4_attributes),
 		cmocka_unit_test(test_extended_message_packing),
+		cmocka_unit_test(test_enhanced_route_refresh_and_restart_bit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
