@@ -51,6 +51,13 @@ struct bgp_config {
 	uint16_t graceful_restart_s;
 	struct bgp_peer_config *peers;
 	size_t n_peers;
+	/* For this many seconds after bgp_speaker_start, a session that comes up gets the RIB-out
+	 * but not yet its End-of-RIB markers; they follow when the time is up. A router helping our
+	 * graceful restart keeps what it holds stale until our End-of-RIB, so bans re-made after a
+	 * restart (detection, the ExaBGP pipe or process, rampartctl) within this time replace the
+	 * stale routes instead of being flushed and re-announced. Sessions that come up later get
+	 * End-of-RIB right after the replay. 0 (default) = never held back. */
+	uint16_t end_of_rib_delay_s;
 };
 
 void bgp_config_defaults(struct bgp_config *cfg);

@@ -38,14 +38,35 @@ const struct bgp_flow *bgp_flow_rib_find(const struct bgp_flow_rib *rib, uint8_t
 int bgp_flow_rib_set(struct bgp_flow_rib *rib, uint8_t afi, const uint8_t *nlri, size_t len,
 		     const uint8_t *ext, size_t n_ext)
 {
-	if (n_ext > FS_ACTIONS_MAX || len == 0 || len > FS_NLRI_MAX + 2)
+	return bgp_flow_rib_set6(rib, afi, nlri, len, ext, n_ext, NULL, 0);
+}
+
+static bool same_ext(const struct bgp_flow *f, const uint8_t *ext, size_t n_ext, const uint8_t *ext6,
+		     size_t n_ext6)
+{
+	return f->n_ext == n_ext && memcmp(f->ext, ext, n_ext * FS_EXTCOMM_LEN) == 0 &&
+	       f->n_ext6 == n_ext6 && (n_ext6 == 0 || memcmp(f->ext6, ext6, n_ext6 * FS_EXTCOMM6_LEN) == 0);
+}
+
+static void set_ext(struct bgp_flow *f, const uint8_t *ext, size_t n_ext, const uint8_t *ext6, size_t n_ext6)
+{
+	f->n_ext = (uint8_t)n_ext;
+	memcpy(f->ext, ext, n_ext * FS_EXTCOMM_LEN);
+	f->n_ext6 = (uint8_t)n_ext6;
+	if (n_ext6)
+		memcpy(f->ext6, ext6, n_ext6 * FS_EXTCOMM6_LEN);
+}
+
+int bgp_flow_rib_set6(struct bgp_flow_rib *rib, uint8_t afi, const uint8_t *nlri, size_t len,
+		      const uint8_t *ext, size_t n_ext, const uint8_t *ext6, size_t n_ext6)
+{
+	if (n_ext > FS_ACTIONS_MAX || n_ext6 > FS_ACTIONS6_MAX || len == 0 || len > FS_NLRI_MAX + 2)
 		return -1;
 	struct bgp_flow *f = find(rib, afi, nlri, len);
 	if (f) {
-		if (f->n_ext == n_ext && memcmp(f->ext, ext, n_ext * FS_EXTCOMM_LEN) == 0)
+		if (same_ext(f, ext, n_ext, ext6, n_ext6))
 			return 2;
-		f->n_ext = (uint8_t)n_ext;
-		memcpy(f->ext, ext, n_ext * FS_EXTCOMM_LEN);
+		set_ext(f, ext, n_ext, ext6, n_ext6);
 		return 1;
 	}
 	if (rib->n == rib->cap) {
@@ -65,8 +86,7 @@ int bgp_flow_rib_set(struct bgp_flow_rib *rib, uint8_t afi, const uint8_t *nlri,
 	f->afi = afi;
 	f->nlri = copy;
 	f->nlri_len = (uint16_t)len;
-	f->n_ext = (uint8_t)n_ext;
-	memcpy(f->ext, ext, n_ext * FS_EXTCOMM_LEN);
+	set_ext(f, ext, n_ext, ext6, n_ext6);
 	return 0;
 }
 
@@ -152,7 +172,7 @@ int bgp_flow_q_replay(struct bgp_flow_q *q, const struct bgp_flow_rib *rib)
 
 static bool same_actions(const struct bgp_flow *a, const struct bgp_flow *b)
 {
-	return a->n_ext == b->n_ext && memcmp(a->ext, b->ext, a->n_ext * FS_EXTCOMM_LEN) == 0;
+	return same_ext(a, b->ext, b->n_ext, b->ext6, b->n_ext6);
 }
 
 static uint32_t fam_of(uint8_t afi)
@@ -179,6 +199,8 @@ int bgp_flow_q_flush(struct bgp_flow_q *q, const struct bgp_flow_rib *rib, struc
 		struct bgp_attr_enc enc = {
 			.ebgp = c->ebgp, .as4 = c->as4, .local_as = c->local_as, .local_pref = 100,
 			.ext_communities = cur ? cur->ext : NULL, .n_ext_communities = cur ? cur->n_ext : 0,
+			.ipv6_ext_communities = cur ? cur->ext6 : NULL,
+			.n_ipv6_ext_communities = cur ? cur->n_ext6 : 0,
 		};
 		if (bgp_msg_upd_begin_flow(&u, k->afi, cur == NULL, &enc) < 0) {
 			ret = -1;

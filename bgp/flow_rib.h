@@ -16,6 +16,7 @@
 #include "rib_out.h"
 
 #define BGP_FLOW_EXT_MAX (FS_ACTIONS_MAX * FS_EXTCOMM_LEN)
+#define BGP_FLOW_EXT6_MAX (FS_ACTIONS6_MAX * FS_EXTCOMM6_LEN)
 
 struct bgp_flow {
 	uint8_t afi;       /* enum fs_afi */
@@ -23,6 +24,8 @@ struct bgp_flow {
 	uint8_t *nlri;     /* the encoded rule, length prefix included: the key */
 	uint8_t n_ext;     /* extended communities (8 octets each) */
 	uint8_t ext[BGP_FLOW_EXT_MAX];
+	uint8_t n_ext6;    /* IPv6-address-specific extended communities (20 octets each, RFC 5701) */
+	uint8_t ext6[BGP_FLOW_EXT6_MAX];
 };
 
 struct bgp_flow_rib {
@@ -35,6 +38,10 @@ void bgp_flow_rib_free(struct bgp_flow_rib *rib);
 /* 0 added, 1 replaced (other actions), 2 unchanged, -1 out of memory */
 int bgp_flow_rib_set(struct bgp_flow_rib *rib, uint8_t afi, const uint8_t *nlri, size_t len,
 		     const uint8_t *ext, size_t n_ext);
+/* The same with IPv6-address-specific communities (attribute 25) as well: a rule whose actions
+ * differ only there is replaced. bgp_flow_rib_set is this with none. */
+int bgp_flow_rib_set6(struct bgp_flow_rib *rib, uint8_t afi, const uint8_t *nlri, size_t len,
+		      const uint8_t *ext, size_t n_ext, const uint8_t *ext6, size_t n_ext6);
 /* 0 removed, -1 not there */
 int bgp_flow_rib_del(struct bgp_flow_rib *rib, uint8_t afi, const uint8_t *nlri, size_t len);
 const struct bgp_flow *bgp_flow_rib_find(const struct bgp_flow_rib *rib, uint8_t afi,

@@ -268,6 +268,13 @@ static int parse_mp(struct rbuf v, bool reach, struct bgp_update_info *u, struct
 	return 0;
 }
 
+/* RFC 7606 7.14 on RFC 5701: a length that is not a multiple of 20 is treat-as-withdraw. What the
+ * communities say is flowspec/'s business (fs_actions_decode6); the UPDATE only needs them whole. */
+static bool ipv6_ext_communities_ok(size_t vlen)
+{
+	return vlen % 20 == 0;
+}
+
 int bgp_msg_update_decode(const uint8_t *body, size_t len, bool as4, struct bgp_update_info *u,
 			  struct bgp_msg_err *e)
 {
@@ -333,6 +340,10 @@ int bgp_msg_update_decode(const uint8_t *body, size_t len, bool as4, struct bgp_
 		case BGP_ATTR_EXT_COMMUNITIES:
 			if (vlen % 8 != 0)
 				taw(u, "bad EXTENDED_COMMUNITIES length");
+			break;
+		case BGP_ATTR_IPV6_EXT_COMMUNITIES:
+			if (!ipv6_ext_communities_ok(vlen))
+				taw(u, "bad IPV6_EXTENDED_COMMUNITIES length (not a multiple of 20)");
 			break;
 		case BGP_ATTR_LARGE_COMMUNITIES:
 			if (vlen == 0 || vlen % 12 != 0)
@@ -761,6 +772,16 @@ int bgp_msg_upd_begin_announce(struct bgp_upd *u, bool v6, const struct bgp_attr
 	return w->err ? -1 : 0;
 }
 
+/* IPV6_EXTENDED_COMMUNITIES (optional transitive), after the other path attributes: FlowSpec
+ * routes carry no large communities, so type order holds up to the MP attribute. */
+static void put_ipv6_ext_communities(struct wbuf *w, const struct bgp_attr_enc *a)
+{
+	if (a->n_ipv6_ext_communities == 0)
+		return;
+	attr_hdr(w, 0xc0, BGP_ATTR_IPV6_EXT_COMMUNITIES, a->n_ipv6_ext_communities * 20);
+	wbuf_bytes(w, a->ipv6_ext_communities, a->n_ipv6_ext_communities * 20);
+}
+
 int bgp_msg_upd_begin_flow(struct bgp_upd *u, uint16_t afi, bool withdraw, const struct bgp_attr_enc *a)
 {
 	upd_init(u, true, withdraw);
@@ -773,6 +794,7 @@ int bgp_msg_upd_begin_flow(struct bgp_upd *u, uint16_t afi, bool withdraw, const
 		return w->err ? -1 : 0;
 	}
 	put_path_attrs(w, a, false);
+	put_ipv6_ext_communities(w, a);
 	mp_begin(u, BGP_ATTR_MP_REACH, afi, BGP_SAFI_FLOWSPEC);
 	wbuf_u8(w, 0); /* no next hop (RFC 8955 4) */
 	wbuf_u8(w, 0); /* reserved */

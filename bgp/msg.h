@@ -66,6 +66,7 @@ enum bgp_msg_type {
 #define BGP_ATTR_MP_UNREACH 15
 #define BGP_ATTR_AS4_PATH 17
 #define BGP_ATTR_AS4_AGGREGATOR 18
+#define BGP_ATTR_IPV6_EXT_COMMUNITIES 25 /* RFC 5701: 20-octet IPv6-address-specific communities */
 
 #define BGP_AFI_IPV4 1
 #define BGP_AFI_IPV6 2
@@ -184,6 +185,10 @@ struct bgp_attr_enc {
 	size_t n_large_communities;
 	/* the rest of struct bgp_route_attrs; NULL = ORIGIN IGP and our AS as the whole path */
 	const struct bgp_route_attrs *more;
+	/* RFC 5701, attribute 25 (FlowSpec redirect to IPv6, rt-redirect-ipv6): 20 octets each,
+	 * already encoded; sent with FlowSpec routes only */
+	const uint8_t *ipv6_ext_communities;
+	size_t n_ipv6_ext_communities;
 };
 
 /* An UPDATE being packed: announcements of one family sharing one attribute set, or withdrawals

@@ -48,6 +48,9 @@ struct bgp_session {
 	struct event *ka_ev;
 	struct event *flush_ev;
 	bool flush_scheduled;
+	struct event *eor_ev;    /* sends the End-of-RIB held back after the start */
+	uint16_t eor_delay_s;
+	uint64_t eor_until_s;    /* monotonic; End-of-RIB is held back before this */
 
 	/* negotiated */
 	ip_addr local;
@@ -180,6 +183,7 @@ static void stop_timers(struct bgp_session *s)
 	event_del(s->flush_ev);
 	s->flush_scheduled = false;
 	event_del(s->retry_ev);
+	event_del(s->eor_ev);
 }
 
 static void arm(struct event *ev, unsigned secs)
@@ -480,11 +484,31 @@ static void established(struct bgp_session *s)
 	snprintf(reason, sizeof reason, "hold %us, families 0x%x, %s", s->hold, s->families,
 		 s->as4 ? "4-octet AS" : "2-octet AS");
 	set_state(s, ST_ESTABLISHED, reason);
-	if (bgp_flow_q_replay(&s->fq, s->frib) < 0 || bgp_adj_replay(&s->adj, s->rib, s->families) < 0) {
+	/* shortly after our start the bans are still being re-made: End-of-RIB waits for them */
+	uint64_t now = mono_s();
+	uint32_t eor = s->families;
+	if (now < s->eor_until_s) {
+		eor = 0;
+		arm(s->eor_ev, (unsigned)(s->eor_until_s - now));
+	}
+	if (bgp_flow_q_replay(&s->fq, s->frib) < 0 || bgp_adj_replay(&s->adj, s->rib, eor) < 0) {
 		struct bgp_msg_err e = {.code = BGP_ERR_CEASE, .reason = "out of memory for the replay"};
 		notify_and_drop(s, &e);
 		return;
 	}
+	flush(s);
+}
+
+static void eor_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct bgp_session *s = arg;
+	if (s->state != ST_ESTABLISHED)
+		return;
+	char a[IP_STRLEN];
+	log_info("bgp: peer %s: End-of-RIB after the %us start delay", peer_str(s, a), s->eor_delay_s);
+	s->adj.eor |= s->families;
 	flush(s);
 }
 
@@ -629,6 +653,7 @@ struct bgp_session *bgp_session_new(const struct bgp_session_params *p)
 	s->rib = p->rib;
 	s->frib = p->flows;
 	s->gr_time = p->graceful_restart_s;
+	s->eor_delay_s = p->end_of_rib_delay_s;
 	s->state = ST_IDLE;
 	s->state_since_s = mono_s();
 	s->restarting = true;
@@ -639,7 +664,8 @@ struct bgp_session *bgp_session_new(const struct bgp_session_params *p)
 	s->hold_ev = evtimer_new(s->base, hold_cb, s);
 	s->ka_ev = event_new(s->base, -1, EV_PERSIST, ka_cb, s);
 	s->flush_ev = event_new(s->base, -1, 0, flush_cb, s);
-	if (!s->retry_ev || !s->hold_ev || !s->ka_ev || !s->flush_ev) {
+	s->eor_ev = evtimer_new(s->base, eor_cb, s);
+	if (!s->retry_ev || !s->hold_ev || !s->ka_ev || !s->flush_ev || !s->eor_ev) {
 		bgp_session_free(s);
 		return NULL;
 	}
@@ -648,6 +674,7 @@ struct bgp_session *bgp_session_new(const struct bgp_session_params *p)
 
 void bgp_session_start(struct bgp_session *s)
 {
+	s->eor_until_s = s->eor_delay_s ? mono_s() + s->eor_delay_s : 0;
 	if (s->cfg.passive)
 		set_state(s, ST_ACTIVE, "passive, waiting for the peer");
 	else
@@ -736,6 +763,7 @@ void bgp_session_free(struct bgp_session *s)
 	if (s->hold_ev) event_free(s->hold_ev);
 	if (s->ka_ev) event_free(s->ka_ev);
 	if (s->flush_ev) event_free(s->flush_ev);
+	if (s->eor_ev) event_free(s->eor_ev);
 	bgp_adj_free(&s->adj);
 	bgp_flow_q_free(&s->fq);
 	free(s);

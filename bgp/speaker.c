@@ -136,6 +136,7 @@ struct bgp_speaker *bgp_speaker_new(struct event_base *base, const struct bgp_co
 			.base = base, .peer = &cfg->peers[i], .local_as = cfg->local_as,
 			.router_id = router_id, .connect_retry_s = cfg->connect_retry_s, .rib = s->rib,
 			.flows = &s->flows, .graceful_restart_s = cfg->graceful_restart_s, .index = i,
+			.end_of_rib_delay_s = cfg->end_of_rib_delay_s,
 		};
 		s->sessions[i] = bgp_session_new(&sp);
 		if (!s->sessions[i])
@@ -341,14 +342,19 @@ static bool flow_key(const struct fs_rule *r, uint8_t *buf, size_t cap, size_t *
 int bgp_announce_flow(struct bgp_speaker *s, const struct fs_rule *r, const struct fs_actions *a,
 		      struct fs_err *err)
 {
-	uint8_t nlri[FS_NLRI_MAX + 2], ext[BGP_FLOW_EXT_MAX];
+	uint8_t nlri[FS_NLRI_MAX + 2], ext[BGP_FLOW_EXT_MAX], ext6[BGP_FLOW_EXT6_MAX];
 	size_t len;
 	if (!flow_key(r, nlri, sizeof nlri, &len, err))
 		return -1;
 	struct wbuf w = wbuf_init(ext, sizeof ext);
 	if (a && !fs_actions_encode(a, &w, err))
 		return -1;
-	int rc = bgp_flow_rib_set(&s->flows, r->afi, nlri, len, ext, w.len / FS_EXTCOMM_LEN);
+	/* the IPv6 actions ride in their own attribute (RFC 5701, type 25) */
+	struct wbuf w6 = wbuf_init(ext6, sizeof ext6);
+	if (a && !fs_actions_encode6(a, &w6, err))
+		return -1;
+	int rc = bgp_flow_rib_set6(&s->flows, r->afi, nlri, len, ext, w.len / FS_EXTCOMM_LEN, ext6,
+				   w6.len / FS_EXTCOMM6_LEN);
 	if (rc < 0) {
 		if (err)
 			snprintf(err->msg, sizeof err->msg, "out of memory");

@@ -59,6 +59,18 @@ void cap_pcap_close(struct cap_pcap *p);
  * Frames that did not decode are counted in the stats and logged once per kind. */
 typedef void (*cap_record_fn)(void *ctx, const struct flow_record *rec);
 
+/* The bytes behind the record being delivered, for sample packets (an attack's pcap): the
+ * captured frame of a mirror source, the raw header of an sFlow sample. Valid only during the
+ * cap_record_fn call; data is NULL when the record has none (NetFlow, IPFIX, sFlow without a raw
+ * header record). */
+struct cap_frame {
+	const uint8_t *data;
+	uint32_t caplen; /* bytes at data */
+	uint32_t len;    /* the frame's length on the wire */
+	int dlt;         /* libpcap DLT_ value: Ethernet, raw IP, Linux cooked */
+};
+const struct cap_frame *cap_pcap_frame(const struct cap_pcap *p);
+
 /* Reads and decodes up to max frames. Returns the number of frames read (0 when a live read
  * timed out with nothing; an offline read never returns 0), or -1 at the end of an offline file
  * or on a capture error (err set). */

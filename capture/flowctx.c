@@ -164,3 +164,8 @@ void cap_flow_stats(const struct cap_flow_ctx *ctx, struct cap_flow_stats *out)
 {
 	*out = ctx->stats;
 }
+
+const struct cap_frame *cap_flow_frame(const struct cap_flow_ctx *ctx)
+{
+	return &ctx->frame;
+}

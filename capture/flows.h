@@ -71,6 +71,10 @@ enum cap_flow_result cap_netflow_decode(struct cap_flow_ctx *ctx, const uint8_t 
 					const ip_addr *exporter, uint64_t recv_ns, cap_record_fn fn,
 					void *arg);
 
+/* sFlow: the raw packet header of the sample being delivered (data NULL when the sample had none,
+ * and for every other protocol). Valid only during the cap_record_fn call. */
+const struct cap_frame *cap_flow_frame(const struct cap_flow_ctx *ctx);
+
 /* ---- exporters (for `rampartctl exporters`) ------------------------------------------------ */
 
 struct cap_exporter_info {

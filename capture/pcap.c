@@ -46,6 +46,7 @@ struct cap_pcap {
 	uint64_t last_ts;
 	struct cap_pcap_stats st;
 	struct log_once bad[CAP_DECODE_RESULT_COUNT];
+	struct cap_frame frame; /* the frame behind the record fn is given */
 	cap_record_fn fn; /* the current dispatch's callback */
 	void *ctx;
 };
@@ -105,6 +106,7 @@ static struct cap_pcap *wrap(pcap_t *pc, const char *name, bool offline, char *e
 	p->link = link;
 	p->offline = offline;
 	p->nano = pcap_get_tstamp_precision(pc) == PCAP_TSTAMP_PRECISION_NANO;
+	p->frame.dlt = dlt;
 	snprintf(p->name, sizeof p->name, "%s", name);
 	return p;
 }
@@ -226,8 +228,12 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *da
 		break;
 	}
 	p->st.decode[r]++;
-	if (r == CAP_DECODE_OK)
+	if (r == CAP_DECODE_OK) {
+		p->frame.data = data;
+		p->frame.caplen = h->caplen;
+		p->frame.len = h->len;
 		p->fn(p->ctx, &rec);
+	}
 	else
 		report(p, r, why, h, data);
 }
@@ -307,6 +313,11 @@ int cap_pcap_dispatch(struct cap_pcap *p, int max, cap_record_fn fn, void *ctx, 
 		return -1;
 	}
 	return rc;
+}
+
+const struct cap_frame *cap_pcap_frame(const struct cap_pcap *p)
+{
+	return &p->frame;
 }
 
 uint64_t cap_pcap_last_ts(const struct cap_pcap *p)

@@ -7,6 +7,7 @@
  * The exporter key is the UDP source + agent address + sub-agent id; its sequence number counts
  * datagrams. Every length is checked against its parent: a sample cannot reach past the
  * datagram, a record past its sample. */
+#include <pcap/dlt.h>
 #include <string.h>
 
 #include "templates_int.h"
@@ -50,12 +51,13 @@ struct sample {
 	bool have_sampled; /* from a sampled IPv4/IPv6 record */
 	uint16_t switch_vlan;
 	bool not_ip;
+	struct cap_frame frame; /* the raw header the record was decoded from */
 };
 
 static bool raw_header(struct rbuf *r, struct sample *s, uint64_t recv_ns)
 {
 	uint32_t proto = rbuf_u32(r);
-	rbuf_u32(r); /* frame length: the IP header has the packet's own length */
+	uint32_t frame_len = rbuf_u32(r); /* the IP header has the packet's own length; kept for samples */
 	rbuf_u32(r); /* stripped */
 	uint32_t hlen = rbuf_u32(r);
 	const uint8_t *h = rbuf_take(r, hlen);
@@ -70,6 +72,9 @@ static bool raw_header(struct rbuf *r, struct sample *s, uint64_t recv_ns)
 		d = CAP_DECODE_NOT_IP;
 	s->have_header = d == CAP_DECODE_OK;
 	s->not_ip = d != CAP_DECODE_OK;
+	if (s->have_header)
+		s->frame = (struct cap_frame){.data = h, .caplen = hlen, .len = frame_len > hlen ? frame_len : hlen,
+					      .dlt = proto == HDR_ETHERNET ? DLT_EN10MB : DLT_RAW};
 	return true;
 }
 
@@ -197,7 +202,10 @@ static bool flow_sample(struct cap_flow_ctx *ctx, struct exporter *e, struct rbu
 	f->source = FLOW_SRC_SFLOW;
 	e->info.sampling_rate = f->sampling_rate;
 	e->info.records++;
+	if (s.have_header)
+		ctx->frame = s.frame;
 	fn(arg, f);
+	ctx->frame.data = NULL;
 	return true;
 }
 

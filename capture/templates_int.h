@@ -77,6 +77,7 @@ struct cap_flow_ctx {
 	struct exporter *last; /* one-entry cache: datagrams come in runs from one exporter */
 	struct cap_flow_stats stats;
 	struct log_once log[FLOG_COUNT];
+	struct cap_frame frame; /* sFlow: the raw header behind the record being delivered */
 };
 
 /* flowctx.c */

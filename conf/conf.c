@@ -68,6 +68,19 @@ static const struct ckey group_mitigation_keys[] = {
 	END,
 };
 
+/* total_scope / total_prefix_length: carpet bombing summed per group or per (sub-)prefix */
+static const struct cenum scope_names[] = {
+	{"group", DET_SCOPE_GROUP},
+	{"prefix", DET_SCOPE_PREFIX},
+	{NULL, 0},
+};
+
+static const struct ckey total_prefix_length_keys[] = {
+	INT("ipv4", struct det_hostgroup, total_prefix_len_v4, 1, 32),
+	INT("ipv6", struct det_hostgroup, total_prefix_len_v6, 1, 128),
+	END,
+};
+
 static const struct ckey hostgroup_keys[] = {
 	{.name = "name", .type = K_STR, .off = offsetof(struct det_hostgroup, name),
 	 .size = SZ(struct det_hostgroup, name), .min = 1, .required = true},
@@ -77,6 +90,8 @@ static const struct ckey hostgroup_keys[] = {
 	MAP("total", struct det_hostgroup, total, threshold_keys),
 	DUR("ban_time", struct det_hostgroup, ban_time_s, 0, YEAR),
 	{.name = "mitigation", .type = K_MAP, .off = 0, .sub = group_mitigation_keys},
+	ENUM("total_scope", struct det_hostgroup, total_scope, scope_names),
+	{.name = "total_prefix_length", .type = K_MAP, .off = 0, .sub = total_prefix_length_keys},
 	END,
 };
 
@@ -92,10 +107,21 @@ static int hostgroup_check(struct walk *w, const struct cn *node, void *array, s
 					     g[i].name, j);
 	if (g[i].n_prefixes == 0)
 		return walk_fail_key(w, cn_map_get(node, "prefixes"), "prefixes", "needs at least one prefix");
+	const struct cn *tpl = cn_map_get(node, "total_prefix_length");
+	if (tpl && g[i].total_scope != DET_SCOPE_PREFIX)
+		return walk_fail_key(w, tpl, "total_prefix_length", "splits per-prefix sums: needs total_scope: prefix");
 	return 0;
 }
 
 /* ---- detection, capture, mitigation ---------------------------------------------------------- */
+
+static const struct ckey attack_pcap_keys[] = {
+	BOOL("enabled", struct conf_attack_pcap, enabled),
+	STR("dir", struct conf_attack_pcap, dir, 0),
+	INT("packets", struct conf_attack_pcap, packets, 1, 100000),
+	INT("snaplen", struct conf_attack_pcap, snaplen, 64, 65535),
+	END,
+};
 
 static const struct ckey detection_keys[] = {
 	INT("tick_ms", struct det_config, tick_ms, 10, 10000),
@@ -104,6 +130,10 @@ static const struct ckey detection_keys[] = {
 	BOOL("unban_only_if_attack_finished", struct det_config, unban_only_if_attack_finished),
 	INT("max_hosts", struct det_config, max_hosts, 1024, 1u << 28),
 	DUR("host_idle_s", struct det_config, host_idle_s, 1, DAY),
+	/* lives in rampart_conf after detect (det_config is detect/'s): the offset is from detect */
+	{.name = "attack_pcap", .type = K_MAP,
+	 .off = offsetof(struct rampart_conf, attack_pcap) - offsetof(struct rampart_conf, detect),
+	 .sub = attack_pcap_keys},
 	END,
 };
 
@@ -240,6 +270,7 @@ static const struct ckey bgp_keys[] = {
 	INT("listen_port", struct bgp_config, listen_port, 1, 65535),
 	DUR("connect_retry", struct bgp_config, connect_retry_s, 1, 3600),
 	DUR("graceful_restart", struct bgp_config, graceful_restart_s, 0, 4095),
+	DUR("end_of_rib_delay", struct bgp_config, end_of_rib_delay_s, 0, 600),
 	{.name = "peers", .type = K_SEQ_MAP, .off = offsetof(struct bgp_config, peers),
 	 .count_off = offsetof(struct bgp_config, n_peers), .max_items = 1024,
 	 .elem_size = sizeof(struct bgp_peer_config), .sub = peer_keys, .init = peer_defaults, .check = peer_check},
@@ -322,6 +353,9 @@ void conf_defaults(struct rampart_conf *c)
 	d->max_hosts = 1u << 20;
 	d->host_idle_s = 60;
 
+	c->attack_pcap.packets = 500;
+	c->attack_pcap.snaplen = 256;
+
 	c->capture.flow_active_timeout_s = 60;
 	c->capture.flow_inactive_timeout_s = 15;
 	c->capture.flow_table_size = 262144;
@@ -342,6 +376,7 @@ void conf_defaults(struct rampart_conf *c)
 	c->bgp.listen_port = 179;
 	c->bgp.connect_retry_s = 5;
 	c->bgp.graceful_restart_s = 120;
+	c->bgp.end_of_rib_delay_s = 5;
 
 	snprintf(c->storage.database, sizeof c->storage.database, "rampart");
 	snprintf(c->storage.dir, sizeof c->storage.dir, "/var/lib/rampart");

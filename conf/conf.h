@@ -91,6 +91,14 @@ struct conf_api {
 	bool exabgp_process_withdraw;   /* withdraw the process's routes when it exits; default true */
 };
 
+/* detection.attack_pcap: sample packets of each attack, one pcap file per attack (docs/DETECTION.md) */
+struct conf_attack_pcap {
+	bool enabled;      /* default false */
+	char dir[256];     /* default "": STORAGE_DIR/attacks */
+	uint32_t packets;  /* per attack at most, default 500 */
+	uint32_t snaplen;  /* bytes kept of each packet, default 256 */
+};
+
 struct rampart_conf {
 	char path[256];
 	struct det_config detect; /* networks, whitelist, hostgroups, thresholds, detection */
@@ -102,6 +110,8 @@ struct rampart_conf {
 	struct conf_api api;
 	struct conf_actions actions;
 	enum log_level_conf { CONF_LOG_DEBUG, CONF_LOG_INFO, CONF_LOG_WARN, CONF_LOG_ERR } log_level;
+	/* under detection: in the YAML; after detect here, since the walk reaches it from there */
+	struct conf_attack_pcap attack_pcap;
 };
 
 /* 0 on success; -1 with err = "FILE:LINE:COL: KEY: what is wrong". *out is only written on success. */

@@ -142,12 +142,23 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 		fprintf(f, "    ban_time: %u\n", g->ban_time_s);
 		if (g->mitigation != DET_MIT_DEFAULT)
 			fprintf(f, "    mitigation:\n      action: %s\n", action_name(g->mitigation));
+		fprintf(f, "    total_scope: %s\n", g->total_scope == DET_SCOPE_PREFIX ? "prefix" : "group");
+		if (g->total_prefix_len_v4 || g->total_prefix_len_v6) {
+			fprintf(f, "    total_prefix_length:\n");
+			if (g->total_prefix_len_v4)
+				fprintf(f, "      ipv4: %u\n", g->total_prefix_len_v4);
+			if (g->total_prefix_len_v6)
+				fprintf(f, "      ipv6: %u\n", g->total_prefix_len_v6);
+		}
 	}
 
 	fprintf(f, "detection:\n  tick_ms: %u\n  average_s: %u\n  ban_time: %u\n", d->tick_ms, d->average_s,
 		d->ban_time_s);
 	fprintf(f, "  unban_only_if_attack_finished: %s\n  max_hosts: %zu\n  host_idle_s: %u\n",
 		d->unban_only_if_attack_finished ? "true" : "false", d->max_hosts, d->host_idle_s);
+	fprintf(f, "  attack_pcap:\n    enabled: %s\n", c->attack_pcap.enabled ? "true" : "false");
+	kstr(f, 4, "dir", c->attack_pcap.dir);
+	fprintf(f, "    packets: %u\n    snaplen: %u\n", c->attack_pcap.packets, c->attack_pcap.snaplen);
 
 	const struct conf_capture *cc = &c->capture;
 	fprintf(f, "capture:\n  pcap:\n    interfaces:%s\n", cc->n_pcap_interfaces ? "" : " []");
@@ -198,6 +209,7 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 		kaddr(f, 2, "listen", &b->listen_address);
 		fprintf(f, "  listen_port: %u\n  connect_retry: %u\n", b->listen_port, b->connect_retry_s);
 		fprintf(f, "  graceful_restart: %u\n", b->graceful_restart_s);
+		fprintf(f, "  end_of_rib_delay: %u\n", b->end_of_rib_delay_s);
 		fprintf(f, "  peers:%s\n", b->n_peers ? "" : " []");
 		for (size_t i = 0; i < b->n_peers; i++)
 			peer(f, &b->peers[i]);

@@ -77,7 +77,7 @@ static struct det_counters_host *host_get(struct det_counters *c, const ip_addr 
 	e->host = *a;
 	e->hash = h;
 	e->slot = (uint32_t)s;
-	e->group = group;
+	e->group = (int16_t)group;
 	/* once per host and tick, not per record: is it under attack? */
 	e->fp[DET_IN] = (int8_t)det_watch_find(c->watch, a, h, DET_IN);
 	e->fp[DET_OUT] = (int8_t)det_watch_find(c->watch, a, h, DET_OUT);
@@ -85,8 +85,8 @@ static struct det_counters_host *host_get(struct det_counters *c, const ip_addr 
 	return e;
 }
 
-static inline void count(struct det_count *k, enum det_direction d, unsigned classes, uint64_t pk,
-			 uint64_t by, uint64_t fl)
+static inline void count(struct det_count *k, enum det_direction d, unsigned classes, float pk, float by,
+			 float fl)
 {
 	for (unsigned cl = 0; cl < DET_CLASSES; cl++) {
 		if (!(classes & (1u << cl)))
@@ -124,7 +124,7 @@ void det_counters_add(struct det_counters *c, const struct flow_record *r, uint3
 	if (r->flags & FLOW_F_FRAGMENT)
 		classes |= 1u << DET_FRAG;
 	uint64_t rate = r->sampling_rate ? r->sampling_rate : 1;
-	uint64_t pk = r->packets * rate, by = r->bytes * rate, fl = (uint64_t)flows * rate;
+	float pk = (float)(r->packets * rate), by = (float)(r->bytes * rate), fl = (float)((uint64_t)flows * rate);
 	bool lost = false;
 	if (gd >= 0) {
 		struct det_counters_host *e = host_get(c, &r->dst, gd);
@@ -187,4 +187,22 @@ void det_counters_set_watch(struct det_counters *c, const struct det_watch *w)
 const struct det_fp_acc *det_counters_fp(const struct det_counters *c, size_t slot)
 {
 	return slot < DET_WATCH_MAX && (c->fp_used & (1ull << slot)) ? &c->fp[slot] : NULL;
+}
+
+uint64_t det_counters_attack_of(const struct det_counters *c, const struct flow_record *r, enum det_direction *dir)
+{
+	const struct det_watch *w = c->watch;
+	if (!w || !w->n)
+		return 0; /* the common case: nothing under attack, two loads */
+	int i = det_watch_find(w, &r->dst, ip_hash(&r->dst), DET_IN);
+	if (i >= 0) {
+		*dir = DET_IN;
+		return w->e[i].attack_id;
+	}
+	i = det_watch_find(w, &r->src, ip_hash(&r->src), DET_OUT);
+	if (i >= 0) {
+		*dir = DET_OUT;
+		return w->e[i].attack_id;
+	}
+	return 0;
 }

@@ -42,14 +42,27 @@ enum det_mitigation {
 	DET_MIT_FLOWSPEC_THEN_BLACKHOLE,
 };
 
+/* What a hostgroup's `total` limits are checked on. */
+enum det_total_scope {
+	DET_SCOPE_GROUP = 0, /* the sum over the whole group; over it, every prefix of the group is
+				attacked (and banned) */
+	DET_SCOPE_PREFIX,    /* the sum over each prefix of the group (or each sub-prefix of
+				total_prefix_len_v4/v6); only the prefix over it is attacked */
+};
+
 struct det_hostgroup {
 	char name[64];
 	ip_prefix *prefixes;
 	size_t n_prefixes;
 	struct det_thresholds thresholds; /* per host */
-	struct det_thresholds total;      /* the sum over the group (carpet bombing); 0 = off */
+	struct det_thresholds total;      /* the sum over the group or each prefix (carpet bombing); 0 = off */
 	uint32_t ban_time_s;              /* 0 = detection.ban_time */
 	enum det_mitigation mitigation;
+	enum det_total_scope total_scope;
+	/* DET_SCOPE_PREFIX: split each of the group's prefixes shorter than this into sub-prefixes
+	 * of this length, summed apart (a /16 customer counted per /24); 0 = the prefixes as
+	 * written. A prefix already this long or longer is summed whole. */
+	uint8_t total_prefix_len_v4, total_prefix_len_v6;
 };
 
 struct det_config {
@@ -103,6 +116,11 @@ void det_counters_clear(struct det_counters *c);
 /* Records not counted because the table was full (since creation). */
 uint64_t det_counters_overflow(const struct det_counters *c);
 size_t det_counters_hosts(const struct det_counters *c);
+/* The attack r belongs to, from the set of hosts under attack the engine last handed c: its
+ * destination under an incoming attack, else its source under an outgoing one (*dir says which);
+ * 0 when neither. Cheap enough per record (two loads when nothing is under attack), for sample
+ * packets. */
+uint64_t det_counters_attack_of(const struct det_counters *c, const struct flow_record *r, enum det_direction *dir);
 
 /* ---- engine: rates, thresholds, state machine -------------------------------------------- */
 
@@ -141,7 +159,15 @@ typedef void (*det_event_fn)(void *ctx, const struct det_event *ev);
 struct det_engine;
 /* Keeps cfg and nets (both must outlive the engine); the groups' thresholds and totals are read
  * once here. A group over its `total` (the sum of its hosts' rates) opens one attack per prefix
- * of the group (cfg->networks for group 0), each banned or refused like a host's. */
+ * of the group (cfg->networks for group 0), each banned or refused like a host's; with
+ * total_scope DET_SCOPE_PREFIX each (sub-)prefix has its own sum and only the one over the
+ * limit is attacked. Sums are kept only for (sub-)prefixes with traffic, at most
+ * DET_MAX_PREFIX_SUMS at once, and freed after host_idle_s quiet.
+ *
+ * Rates are kept for the metrics some threshold or total checks, plus the total pps, bps and
+ * flows and every class's pps in both directions (the fingerprint's class mix, the notify
+ * script); the rest read 0 in events and queries. */
+#define DET_MAX_PREFIX_SUMS 65536
 struct det_engine *det_engine_new(const struct det_config *cfg, const struct det_networks *nets);
 void det_engine_free(struct det_engine *e);
 /* Adds a worker's counts for the current tick, and its fingerprint records of hosts under attack.

@@ -29,16 +29,19 @@ int det_lpm_insert(struct det_lpm *l, const ip_prefix *p, int32_t value);
 /* The value of the longest prefix containing a, or -1. */
 int det_lpm_lookup(const struct det_lpm *l, const ip_addr *a);
 
-/* Per-worker counters, read by the engine's merge. */
+/* Per-worker counters, read by the engine's merge. One tick's counts, as float: exact up to 2^24
+ * per tick (16 M packets, 16 MB of one host in one tick), then within 6e-8 of the count, which a
+ * rate never notices; and unlike a 32-bit integer it cannot wrap (a 1:100000 sampled 1500-byte
+ * packet is already 150 MB). Half the bytes of uint64_t. */
 struct det_count {
-	uint64_t v[DET_DIRECTIONS][DET_CLASSES][DET_METRICS]; /* packets, bytes, flows */
+	float v[DET_DIRECTIONS][DET_CLASSES][DET_METRICS]; /* packets, bytes, flows */
 };
 
 struct det_counters_host {
 	ip_addr host;
 	uint32_t hash;
 	uint32_t slot; /* where the index points at this entry, so clear is O(used) */
-	int32_t group;
+	int16_t group;             /* hostgroups are at most 4097 */
 	int8_t fp[DET_DIRECTIONS]; /* fingerprint slot in the watch set, -1 = not under attack */
 	struct det_count c;
 };
@@ -101,5 +104,37 @@ const struct det_watch *det_counters_watch(const struct det_counters *c);
 void det_counters_set_watch(struct det_counters *c, const struct det_watch *w);
 /* The per-slot accumulators filled against det_counters_watch(c); NULL when there are none. */
 const struct det_fp_acc *det_counters_fp(const struct det_counters *c, size_t slot);
+
+/* ---- prefix sums (psums.c) ---------------------------------------------------------------- */
+
+/* The traffic of a group's hosts summed per (sub-)prefix, or over the whole group (p is then the
+ * zero prefix, length 0): counts of the current tick and their moving average, like a host's.
+ * Because the average is linear, the average of the sum is the sum of the hosts' averages. */
+struct det_psum {
+	ip_prefix p;
+	int32_t group;
+	uint32_t hash;
+	uint32_t slot;
+	uint64_t attack_id; /* the open attack on this prefix, 0 = none */
+	uint64_t last_ns;   /* the last tick with traffic */
+	struct det_rates acc;   /* counts this tick (bytes, not bits) */
+	struct det_rates rates;
+};
+
+/* A bounded table: a dense array (swap-remove) behind an open-addressing index, like hosts. */
+struct det_psums {
+	uint32_t *index; /* entry + 1; 0 = empty */
+	size_t mask;
+	struct det_psum *e;
+	size_t n, max;
+	uint64_t dropped; /* sums not kept because the table was full */
+};
+
+int det_psums_init(struct det_psums *t, size_t max);
+void det_psums_fini(struct det_psums *t);
+/* The sum of (group, p), created (zeroed) when create is set and there is room; else NULL. */
+struct det_psum *det_psums_get(struct det_psums *t, int group, const ip_prefix *p, bool create);
+/* Frees entry i; the last entry moves into its place. */
+void det_psums_remove(struct det_psums *t, size_t i);
 
 #endif

@@ -1,15 +1,24 @@
 /* The engine, on the main loop: merges worker counts, turns them into rates at every tick,
  * checks thresholds and runs the attack state machine.
  *
- * Hosts: a dense array (swap-remove on eviction) behind an open-addressing index, bounded by
- * max_hosts; memory is a fixed number of bytes per host and is freed when it goes quiet.
+ * Hosts: a dense array of small headers (swap-remove on eviction) behind an open-addressing
+ * index, bounded by max_hosts, and beside it, struct-of-arrays, the host's rates as floats, only
+ * for the metrics the engine tracks (nk of the 36, see det_engine_new). Counts merged in a tick go
+ * to a scratch row per host touched in that tick, so the tick visits only those hosts: a host
+ * without traffic keeps its rates as of its last tick with traffic (upd_ns), and whoever reads
+ * them decays them to now (lazy decay: rate · e^(−Δt/T), exactly what the ticks in between
+ * would have done). Without traffic rates only fall, so such a host needs no threshold check.
+ * Quiet hosts are freed by a sweep that visits a slice of the table every tick.
+ *
  * Attacks: the ongoing ones in creation order (ids increase with it), and a ring of the last
  * HISTORY finished. An attack is banned, or refused (whitelisted, max_bans): a refused attack
  * stays open, without events, until the host falls below its thresholds, so it is reported once.
  *
- * Group totals (carpet bombing: many hosts each under their limits): every tick sums the rates of
- * a group's hosts; over a `total` limit, each of the group's prefixes (the networks for group 0)
- * becomes an attack of its own, banned like a host, and all end when the sum is back under. */
+ * Totals (carpet bombing: many hosts each under their limits): the counts of a group's hosts are
+ * also summed per group or per (sub-)prefix (psums.c) and averaged the same way. Over a group's
+ * `total`, each of the group's prefixes (the networks for group 0) becomes an attack of its own
+ * and all end when the sum is back under; with total_scope prefix only the (sub-)prefix over it
+ * is attacked, and ends when its own sum is back under. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,23 +27,35 @@
 #include "det_int.h"
 
 #define HISTORY 256
+#define NV (DET_DIRECTIONS * DET_CLASSES * DET_METRICS)
+#define FLAT(d, c, m) (((d) * DET_CLASSES + (c)) * DET_METRICS + (m))
+
+/* An index slot keeps the hash beside the host number, so a probe past another host's slot
+ * costs no read of that host (a million hosts: every read of a header is a cache miss). */
+struct slot {
+	uint32_t host; /* host number + 1; 0 = empty */
+	uint32_t hash;
+};
 
 struct host {
 	ip_addr addr;
 	uint32_t hash;
 	uint32_t slot;
-	int32_t group;
+	int16_t group;
+	uint16_t unused;
+	uint32_t row;       /* this tick's scratch row + 1; 0 = no counts merged this tick */
 	uint64_t attack_id; /* the open attack on this host, 0 = none */
-	uint64_t last_seen_ns;
-	struct det_count acc; /* counts merged since the last tick */
-	struct det_rates rates;
+	uint64_t upd_ns;    /* the tick its rates are as of: its last tick with traffic */
 };
+
+enum attack_kind { ATT_HOST, ATT_OTHER, ATT_GROUP, ATT_PREFIX };
 
 struct attack {
 	struct det_ban_info info;
 	bool banned;  /* false: refused, open until the host calms down */
-	bool is_host; /* target is one host (/32, /128), so its rates are the host's */
-	int group_total; /* >= 0: a prefix of this group, attacked as part of the group's total */
+	uint8_t kind; /* ATT_HOST: target is one host (/32, /128), so its rates are the host's;
+			 ATT_GROUP: a prefix of a group over its total; ATT_PREFIX: a (sub-)prefix
+			 over its own total; ATT_OTHER: a manual ban of a prefix */
 	bool dead;    /* ended during this pass; compacted away */
 	struct det_fp_acc *fp; /* host attacks: the fingerprint collected by the workers */
 };
@@ -43,25 +64,48 @@ struct attack {
 struct limits {
 	size_t n;
 	struct {
-		uint8_t d, c, m;
+		uint8_t d, c, m, k; /* k: the tracked metric */
 		double limit;
-	} l[DET_DIRECTIONS * DET_CLASSES * DET_METRICS];
+	} l[NV];
+	/* quick reject: every class is part of TOTAL, so a host whose total (d, m) rate is under
+	 * the smallest (d, m) limit of any class is under all of them */
+	size_t nq;
+	struct {
+		uint8_t k;
+		float min;
+	} q[DET_DIRECTIONS * DET_METRICS];
 };
 
 struct det_engine {
 	const struct det_config *cfg;
 	struct limits *limits; /* per group */
 	struct limits *totals; /* per group: its `total` limits */
-	struct det_rates *sums; /* per group: the sum of its hosts' rates at the last tick */
-	size_t *group_open;     /* per group: open attacks from its total */
+	size_t *group_open;    /* per group: open attacks from its group-scope total */
+	struct det_psum **gsum_tick; /* per group: its group-scope sum, found once per tick */
 	const struct det_networks *nets;
 	struct det_lpm whitelist;
+	bool any_totals;
 
-	uint32_t *index; /* host number + 1; 0 = empty */
+	/* the tracked metrics: k -> flat index into det_rates, and back (-1 = not tracked) */
+	size_t nk;
+	uint8_t flat_of[NV];
+	int8_t k_of[NV];
+
+	struct slot *index;
 	size_t mask;
 	struct host *hosts;
-	size_t n_hosts, max_hosts;
+	float *rates;    /* nk per host, beside hosts[] */
+	float *scratch;  /* nk per host touched this tick: counts merged (bytes, not bits) */
+	uint32_t *touched; /* host numbers, by scratch row */
+	size_t n_touched;
+	size_t n_hosts, max_hosts, sweep;
 	uint64_t hosts_dropped;
+
+	/* prefix sums: the group's prefixes in a trie (value: index into pfx) to find a host's */
+	struct det_psums psums;
+	struct det_lpm pfx_lpm;
+	ip_prefix *pfx;
+	size_t n_pfx;
 
 	struct attack *open;
 	size_t n_open, cap_open;
@@ -85,54 +129,58 @@ struct det_engine {
 
 /* ---- host table --------------------------------------------------------------------------- */
 
+static inline bool same(const ip_addr *a, const ip_addr *b)
+{
+	return !memcmp(a->b, b->b, 16);
+}
+
 static struct host *host_find(const struct det_engine *e, const ip_addr *a)
 {
 	uint32_t h = ip_hash(a);
 	for (size_t s = h & e->mask;; s = (s + 1) & e->mask) {
-		uint32_t i = e->index[s];
+		uint32_t i = e->index[s].host;
 		if (i == 0)
 			return NULL;
-		struct host *x = &e->hosts[i - 1];
-		if (x->hash == h && ip_equal(&x->addr, a))
-			return x;
+		if (e->index[s].hash == h && same(&e->hosts[i - 1].addr, a))
+			return &e->hosts[i - 1];
 	}
 }
 
-static struct host *host_get(struct det_engine *e, const ip_addr *a, int group)
+static struct host *host_get(struct det_engine *e, const ip_addr *a, uint32_t h, int group)
 {
-	uint32_t h = ip_hash(a);
 	size_t s = h & e->mask;
 	for (;; s = (s + 1) & e->mask) {
-		uint32_t i = e->index[s];
+		uint32_t i = e->index[s].host;
 		if (i == 0)
 			break;
-		struct host *x = &e->hosts[i - 1];
-		if (x->hash == h && ip_equal(&x->addr, a))
-			return x;
+		if (e->index[s].hash == h && same(&e->hosts[i - 1].addr, a))
+			return &e->hosts[i - 1];
 	}
 	if (e->n_hosts == e->max_hosts) {
 		if (e->hosts_dropped++ == 0)
 			log_warn("detect: host table full (%zu hosts); new hosts are not tracked", e->max_hosts);
 		return NULL;
 	}
-	struct host *x = &e->hosts[e->n_hosts++];
+	size_t n = e->n_hosts++;
+	struct host *x = &e->hosts[n];
 	memset(x, 0, sizeof *x);
+	memset(&e->rates[n * e->nk], 0, e->nk * sizeof *e->rates);
 	x->addr = *a;
 	x->hash = h;
 	x->slot = (uint32_t)s;
-	x->group = group;
-	e->index[s] = (uint32_t)e->n_hosts;
+	x->group = (int16_t)group;
+	e->index[s] = (struct slot){(uint32_t)e->n_hosts, h};
 	return x;
 }
 
 /* Frees host number i: backward-shift deletion in the index (no tombstones, so lookups stay
- * short), then the last host moves into the hole of the dense array. */
+ * short), then the last host moves into the hole of the dense arrays. */
 static void host_remove(struct det_engine *e, size_t i)
 {
 	size_t hole = e->hosts[i].slot;
-	for (size_t j = (hole + 1) & e->mask; e->index[j]; j = (j + 1) & e->mask) {
-		struct host *x = &e->hosts[e->index[j] - 1];
-		size_t home = x->hash & e->mask;
+	for (size_t j = (hole + 1) & e->mask; e->index[j].host; j = (j + 1) & e->mask) {
+		struct host *x = &e->hosts[e->index[j].host - 1];
+		size_t home = e->index[j].hash & e->mask;
 		/* x may move back to the hole unless its home lies cyclically in (hole, j] */
 		bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
 		if (stays)
@@ -141,25 +189,114 @@ static void host_remove(struct det_engine *e, size_t i)
 		x->slot = (uint32_t)hole;
 		hole = j;
 	}
-	e->index[hole] = 0;
+	e->index[hole] = (struct slot){0, 0};
 	size_t last = e->n_hosts - 1;
 	if (i != last) {
 		e->hosts[i] = e->hosts[last];
-		e->index[e->hosts[i].slot] = (uint32_t)(i + 1);
+		memcpy(&e->rates[i * e->nk], &e->rates[last * e->nk], e->nk * sizeof *e->rates);
+		e->index[e->hosts[i].slot].host = (uint32_t)(i + 1);
 	}
 	e->n_hosts--;
 }
 
+/* How much a rate as of time t has decayed by the last tick: e^(−Δt/T). */
+static double decay_since(const struct det_engine *e, uint64_t t)
+{
+	if (t >= e->last_tick_ns)
+		return 1.0;
+	if (!e->cfg->average_s)
+		return 0.0;
+	return exp(-(double)(e->last_tick_ns - t) / 1e9 / (double)e->cfg->average_s);
+}
+
+/* Host number i's rates as of the last tick. */
+static void host_rates(const struct det_engine *e, size_t i, struct det_rates *out)
+{
+	memset(out, 0, sizeof *out);
+	double dec = decay_since(e, e->hosts[i].upd_ns);
+	const float *r = &e->rates[i * e->nk];
+	double *v = &out->v[0][0][0];
+	for (size_t k = 0; k < e->nk; k++)
+		v[e->flat_of[k]] = r[k] * dec;
+}
+
 /* ---- lifecycle ---------------------------------------------------------------------------- */
 
-static void limits_of(const struct det_thresholds *th, struct limits *l)
+static void limits_of(const struct det_engine *e, const struct det_thresholds *th, struct limits *l)
 {
-	l->n = 0;
+	memset(l, 0, sizeof *l);
 	for (int d = 0; d < DET_DIRECTIONS; d++)
+		for (int m = 0; m < DET_METRICS; m++) {
+			uint64_t min = 0;
+			for (int c = 0; c < DET_CLASSES; c++) {
+				uint64_t lim = th->limit[d][c][m];
+				if (!lim)
+					continue;
+				l->l[l->n++] = (typeof(l->l[0])){d, c, m, (uint8_t)e->k_of[FLAT(d, c, m)], (double)lim};
+				if (!min || lim < min)
+					min = lim;
+			}
+			/* float rounding may put a rate just over a limit it equals in double: the
+			 * quick test lets such a rate through to the exact check */
+			if (min)
+				l->q[l->nq++] = (typeof(l->q[0])){(uint8_t)e->k_of[FLAT(d, DET_TOTAL, m)],
+								  (float)min * (1.0f - 1e-6f)};
+		}
+}
+
+/* The tracked metrics: every total and every class's pps (reported, and the fingerprint's class
+ * mix), and whatever a threshold or total checks. */
+static void choose_metrics(struct det_engine *e)
+{
+	bool want[NV] = {false};
+	for (int d = 0; d < DET_DIRECTIONS; d++) {
+		for (int m = 0; m < DET_METRICS; m++)
+			want[FLAT(d, DET_TOTAL, m)] = true;
 		for (int c = 0; c < DET_CLASSES; c++)
-			for (int m = 0; m < DET_METRICS; m++)
-				if (th->limit[d][c][m])
-					l->l[l->n++] = (typeof(l->l[0])){d, c, m, (double)th->limit[d][c][m]};
+			want[FLAT(d, c, DET_PPS)] = true;
+	}
+	for (size_t g = 0; g < e->cfg->n_groups; g++) {
+		const uint64_t *a = &e->cfg->groups[g].thresholds.limit[0][0][0];
+		const uint64_t *b = &e->cfg->groups[g].total.limit[0][0][0];
+		for (size_t f = 0; f < NV; f++)
+			want[f] |= a[f] || b[f];
+	}
+	e->nk = 0;
+	for (size_t f = 0; f < NV; f++) {
+		e->k_of[f] = want[f] ? (int8_t)e->nk : -1;
+		if (want[f])
+			e->flat_of[e->nk++] = (uint8_t)f;
+	}
+}
+
+/* The groups' prefixes in a trie, inserted as det_networks_new does so a host finds the same
+ * prefix its group came from. Only when some group sums per prefix. */
+static int prefixes_init(struct det_engine *e)
+{
+	const struct det_config *cfg = e->cfg;
+	bool any = false;
+	size_t n = cfg->n_networks;
+	for (size_t g = 0; g < cfg->n_groups; g++) {
+		any |= cfg->groups[g].total_scope == DET_SCOPE_PREFIX && e->totals[g].n;
+		if (g)
+			n += cfg->groups[g].n_prefixes;
+	}
+	if (!any)
+		return 0;
+	if (det_lpm_init(&e->pfx_lpm) != 0 || !(e->pfx = calloc(n ? n : 1, sizeof *e->pfx)))
+		return -1;
+	for (size_t g = 0; g < cfg->n_groups; g++) {
+		const ip_prefix *p = g == 0 ? cfg->networks : cfg->groups[g].prefixes;
+		size_t np = g == 0 ? cfg->n_networks : cfg->groups[g].n_prefixes;
+		for (size_t i = 0; i < np; i++) {
+			e->pfx[e->n_pfx] = p[i];
+			ip_prefix_mask(&e->pfx[e->n_pfx]);
+			if (det_lpm_insert(&e->pfx_lpm, &p[i], (int32_t)e->n_pfx) != 0)
+				return -1;
+			e->n_pfx++;
+		}
+	}
+	return 0;
 }
 
 struct det_engine *det_engine_new(const struct det_config *cfg, const struct det_networks *nets)
@@ -177,22 +314,33 @@ struct det_engine *det_engine_new(const struct det_config *cfg, const struct det
 	while (size < e->max_hosts * 2)
 		size <<= 1;
 	e->mask = size - 1;
+	choose_metrics(e);
+	/* calloc'd: pages become resident only as hosts appear */
 	e->index = calloc(size, sizeof *e->index);
 	e->hosts = calloc(e->max_hosts, sizeof *e->hosts);
+	e->rates = calloc(e->max_hosts * e->nk, sizeof *e->rates);
+	e->scratch = calloc(e->max_hosts * e->nk, sizeof *e->scratch);
+	e->touched = calloc(e->max_hosts, sizeof *e->touched);
 	size_t ng = cfg->n_groups ? cfg->n_groups : 1;
 	e->limits = calloc(ng, sizeof *e->limits);
 	e->totals = calloc(ng, sizeof *e->totals);
-	e->sums = calloc(ng, sizeof *e->sums);
 	e->group_open = calloc(ng, sizeof *e->group_open);
+	e->gsum_tick = calloc(ng, sizeof *e->gsum_tick);
 	if (cfg->max_bans_per_minute)
 		e->ban_times = calloc(cfg->max_bans_per_minute, sizeof *e->ban_times);
-	if (!e->index || !e->hosts || !e->limits || !e->totals || !e->sums || !e->group_open ||
-	    (cfg->max_bans_per_minute && !e->ban_times) || det_lpm_init(&e->whitelist) != 0)
+	if (!e->index || !e->hosts || !e->rates || !e->scratch || !e->touched || !e->limits || !e->totals ||
+	    !e->group_open || !e->gsum_tick || (cfg->max_bans_per_minute && !e->ban_times) ||
+	    det_lpm_init(&e->whitelist) != 0)
 		goto fail;
 	for (size_t g = 0; g < cfg->n_groups; g++) {
-		limits_of(&cfg->groups[g].thresholds, &e->limits[g]);
-		limits_of(&cfg->groups[g].total, &e->totals[g]);
+		limits_of(e, &cfg->groups[g].thresholds, &e->limits[g]);
+		limits_of(e, &cfg->groups[g].total, &e->totals[g]);
+		e->any_totals |= e->totals[g].n > 0;
 	}
+	if (e->any_totals && det_psums_init(&e->psums, DET_MAX_PREFIX_SUMS) != 0)
+		goto fail;
+	if (prefixes_init(e) != 0)
+		goto fail;
 	for (size_t i = 0; i < cfg->n_whitelist; i++)
 		if (det_lpm_insert(&e->whitelist, &cfg->whitelist[i], 0) != 0)
 			goto fail;
@@ -207,6 +355,8 @@ void det_engine_free(struct det_engine *e)
 	if (!e)
 		return;
 	det_lpm_fini(&e->whitelist);
+	det_lpm_fini(&e->pfx_lpm);
+	det_psums_fini(&e->psums);
 	for (size_t i = 0; i < e->n_open; i++)
 		free(e->open[i].fp);
 	while (e->watches) {
@@ -217,11 +367,15 @@ void det_engine_free(struct det_engine *e)
 	free(e->ban_times);
 	free(e->index);
 	free(e->hosts);
+	free(e->rates);
+	free(e->scratch);
+	free(e->touched);
+	free(e->pfx);
 	free(e->open);
 	free(e->limits);
 	free(e->totals);
-	free(e->sums);
 	free(e->group_open);
+	free(e->gsum_tick);
 	free(e);
 }
 
@@ -285,21 +439,40 @@ static void publish_watch(struct det_engine *e)
 	}
 }
 
+/* Adds one counters entry to its host's scratch row (opened at the host's first entry of the
+ * tick). */
+static inline void merge_one(struct det_engine *e, const struct det_counters_host *in)
+{
+	struct host *h = host_get(e, &in->host, in->hash, in->group);
+	if (!h)
+		return;
+	if (!h->row) {
+		e->touched[e->n_touched] = (uint32_t)(h - e->hosts);
+		h->row = (uint32_t)++e->n_touched;
+	}
+	float *dst = &e->scratch[(size_t)(h->row - 1) * e->nk];
+	const float *src = &in->c.v[0][0][0];
+	for (size_t k = 0; k < e->nk; k++)
+		dst[k] += src[e->flat_of[k]];
+}
+
 void det_engine_merge(struct det_engine *e, struct det_counters *c)
 {
 	merge_fingerprints(e, c);
-	{
 	size_t n;
 	const struct det_counters_host *in = det_counters_entries(c, &n);
+	/* a million hosts are a million cache misses into the index and the headers: ask for them
+	 * a few entries ahead so the misses overlap */
+	enum { AHEAD = 16 };
 	for (size_t i = 0; i < n; i++) {
-		struct host *h = host_get(e, &in[i].host, in[i].group);
-		if (!h)
-			continue;
-		const uint64_t *src = &in[i].c.v[0][0][0];
-		uint64_t *dst = &h->acc.v[0][0][0];
-		for (size_t k = 0; k < DET_DIRECTIONS * DET_CLASSES * DET_METRICS; k++)
-			dst[k] += src[k];
-	}
+		if (i + AHEAD < n)
+			__builtin_prefetch(&e->index[in[i + AHEAD].hash & e->mask]);
+		if (i + AHEAD / 2 < n) {
+			uint32_t j = e->index[in[i + AHEAD / 2].hash & e->mask].host;
+			if (j)
+				__builtin_prefetch(&e->hosts[j - 1]);
+		}
+		merge_one(e, &in[i]);
 	}
 }
 
@@ -329,16 +502,32 @@ static bool over(const struct limits *l, const struct det_rates *r, struct trigg
 	return found;
 }
 
-static bool over_threshold(const struct det_engine *e, const struct host *h, struct trigger *t)
+/* The same on a host's tracked rates (as of its last update), with the quick reject first. */
+static bool over_row(const struct limits *l, const float *r, struct trigger *t)
 {
-	if (h->group < 0 || (size_t)h->group >= e->cfg->n_groups)
+	size_t q = 0;
+	while (q < l->nq && r[l->q[q].k] <= l->q[q].min)
+		q++;
+	if (q == l->nq)
 		return false;
-	return over(&e->limits[h->group], &h->rates, t);
+	double best = 1.0;
+	bool found = false;
+	for (size_t i = 0; i < l->n; i++) {
+		double v = r[l->l[i].k], lim = l->l[i].limit;
+		if (v > lim && v / lim > best) {
+			best = v / lim;
+			found = true;
+			*t = (struct trigger){l->l[i].d, l->l[i].c, l->l[i].m, v, lim};
+		}
+	}
+	return found;
 }
 
-static bool over_total(const struct det_engine *e, int g, struct trigger *t)
+static const struct limits *host_limits(const struct det_engine *e, const struct host *h)
 {
-	return over(&e->totals[g], &e->sums[g], t);
+	if (h->group < 0 || (size_t)h->group >= e->cfg->n_groups || !e->limits[h->group].n)
+		return NULL;
+	return &e->limits[h->group];
 }
 
 static uint32_t ban_time(const struct det_engine *e, int group)
@@ -378,6 +567,53 @@ static bool whitelisted(const struct det_engine *e, const ip_prefix *p)
 	return false;
 }
 
+/* ---- sums --------------------------------------------------------------------------------- */
+
+static const ip_prefix whole_group; /* the key of a group-scope sum */
+
+/* The sum a's rates come from: its group's (ATT_GROUP) or its prefix's (ATT_PREFIX, and a
+ * manual ban of a prefix that has a sum). */
+static struct det_psum *attack_sum(const struct det_engine *e, const struct attack *a)
+{
+	if (!e->any_totals || a->kind == ATT_HOST)
+		return NULL;
+	struct det_psums *t = (struct det_psums *)&e->psums;
+	if (a->kind == ATT_GROUP)
+		return det_psums_get(t, a->info.hostgroup, &whole_group, false);
+	return det_psums_get(t, a->info.hostgroup, &a->info.target, false);
+}
+
+/* The sum host h's counts go to, created as needed; NULL when its group has no totals or the
+ * table is full. */
+static struct det_psum *host_sum(struct det_engine *e, const struct host *h)
+{
+	int g = h->group;
+	if (g < 0 || (size_t)g >= e->cfg->n_groups || !e->totals[g].n)
+		return NULL;
+	const struct det_hostgroup *grp = &e->cfg->groups[g];
+	struct det_psum *s;
+	if (grp->total_scope != DET_SCOPE_PREFIX) {
+		if (!(s = e->gsum_tick[g]))
+			s = e->gsum_tick[g] = det_psums_get(&e->psums, g, &whole_group, true);
+	} else {
+		int id = det_lpm_lookup(&e->pfx_lpm, &h->addr);
+		if (id < 0)
+			return NULL;
+		ip_prefix p = e->pfx[id];
+		unsigned len = ip_is_v4(&p.addr) ? grp->total_prefix_len_v4 : grp->total_prefix_len_v6;
+		if (len > p.len && len <= ip_max_len(&p.addr)) {
+			p.addr = h->addr;
+			p.len = (uint8_t)len;
+			ip_prefix_mask(&p);
+		}
+		s = det_psums_get(&e->psums, g, &p, true);
+	}
+	if (!s && e->psums.dropped == 1)
+		log_warn("detect: prefix sums table full (%d sums); further prefixes are not summed",
+			 DET_MAX_PREFIX_SUMS);
+	return s;
+}
+
 /* ---- attacks ------------------------------------------------------------------------------ */
 
 static struct attack *attack_open(struct det_engine *e)
@@ -392,7 +628,7 @@ static struct attack *attack_open(struct det_engine *e)
 	}
 	struct attack *a = &e->open[e->n_open++];
 	memset(a, 0, sizeof *a);
-	a->group_total = -1;
+	a->kind = ATT_OTHER;
 	a->info.attack_id = e->next_attack_id++;
 	return a;
 }
@@ -422,9 +658,23 @@ static void emit(det_event_fn fn, void *ctx, const struct attack *a, enum det_ev
 	fn(ctx, &ev);
 }
 
-static struct host *attack_host(struct det_engine *e, const struct attack *a)
+static struct host *attack_host(const struct det_engine *e, const struct attack *a)
 {
-	return a->is_host ? host_find(e, &a->info.target.addr) : NULL;
+	return a->kind == ATT_HOST ? host_find(e, &a->info.target.addr) : NULL;
+}
+
+/* a's rates now: its host's or its sum's; false when neither is known (kept as they were). */
+static bool attack_rates(const struct det_engine *e, const struct attack *a, struct det_rates *out)
+{
+	const struct host *h = attack_host(e, a);
+	if (h) {
+		host_rates(e, (size_t)(h - e->hosts), out);
+		return true;
+	}
+	const struct det_psum *s = attack_sum(e, a);
+	if (s)
+		*out = s->rates;
+	return s != NULL;
 }
 
 /* What is known of a's packets: the records' fingerprint once there are some, before that
@@ -435,28 +685,24 @@ static void fingerprint_of(const struct det_engine *e, const struct attack *a, s
 		det_fp_acc_summary(a->fp, out);
 		return;
 	}
-	const struct det_rates *r = &a->info.rates;
-	const struct host *h = a->is_host ? host_find(e, &a->info.target.addr) : NULL;
-	if (h)
-		r = &h->rates;
-	else if (a->group_total >= 0)
-		r = &e->sums[a->group_total];
-	det_fp_from_rates(r, a->info.direction, out);
+	struct det_rates r;
+	if (!attack_rates(e, a, &r))
+		r = a->info.rates;
+	det_fp_from_rates(&r, a->info.direction, out);
 }
 
 /* Ends open attack a (keeps it until compaction) and files it in the history. */
 static void attack_end(struct det_engine *e, struct attack *a, uint64_t now)
 {
+	attack_rates(e, a, &a->info.rates);
 	struct host *h = attack_host(e, a);
-	if (h) {
-		a->info.rates = h->rates;
-		if (h->attack_id == a->info.attack_id)
-			h->attack_id = 0;
-	}
-	else if (a->group_total >= 0)
-		a->info.rates = e->sums[a->group_total];
-	if (a->group_total >= 0)
-		e->group_open[a->group_total]--;
+	if (h && h->attack_id == a->info.attack_id)
+		h->attack_id = 0;
+	struct det_psum *s = a->kind == ATT_GROUP ? NULL : attack_sum(e, a);
+	if (s && s->attack_id == a->info.attack_id)
+		s->attack_id = 0;
+	if (a->kind == ATT_GROUP)
+		e->group_open[a->info.hostgroup]--;
 	if (a->banned)
 		e->n_banned--;
 	a->dead = true;
@@ -567,10 +813,12 @@ static void detect_host(struct det_engine *e, struct host *h, const struct trigg
 	/* a ban of exactly this host (manual) already covers it */
 	struct attack *a = find_ban(e, &target);
 	if (!a) {
-		a = start_attack(e, &target, h->group, &h->rates, t, now, fn, ctx);
+		struct det_rates r;
+		host_rates(e, (size_t)(h - e->hosts), &r);
+		a = start_attack(e, &target, h->group, &r, t, now, fn, ctx);
 		if (!a)
 			return;
-		a->is_host = true;
+		a->kind = ATT_HOST;
 		/* without memory for it the attack has the class mix of its rates only */
 		if ((a->fp = calloc(1, sizeof *a->fp)))
 			e->watch_dirty = true;
@@ -579,8 +827,8 @@ static void detect_host(struct det_engine *e, struct host *h, const struct trigg
 }
 
 /* Every prefix of group g over its total; prefixes already banned (manually) are left alone. */
-static void detect_group(struct det_engine *e, int g, const struct trigger *t, uint64_t now, det_event_fn fn,
-			 void *ctx)
+static void detect_group(struct det_engine *e, int g, const struct det_rates *sum, const struct trigger *t,
+			 uint64_t now, det_event_fn fn, void *ctx)
 {
 	const struct det_config *cfg = e->cfg;
 	const ip_prefix *p = g == 0 ? cfg->networks : cfg->groups[g].prefixes;
@@ -590,12 +838,26 @@ static void detect_group(struct det_engine *e, int g, const struct trigger *t, u
 		ip_prefix_mask(&q);
 		if (find_ban(e, &q))
 			continue;
-		struct attack *a = start_attack(e, &q, g, &e->sums[g], t, now, fn, ctx);
+		struct attack *a = start_attack(e, &q, g, sum, t, now, fn, ctx);
 		if (!a)
 			continue;
-		a->group_total = g;
+		a->kind = ATT_GROUP;
 		e->group_open[g]++;
 	}
+}
+
+/* The (sub-)prefix of sum s over its group's total; a ban of exactly it (manual) covers it. */
+static void detect_prefix(struct det_engine *e, struct det_psum *s, const struct trigger *t, uint64_t now,
+			  det_event_fn fn, void *ctx)
+{
+	struct attack *a = find_ban(e, &s->p);
+	if (!a) {
+		a = start_attack(e, &s->p, s->group, &s->rates, t, now, fn, ctx);
+		if (!a)
+			return;
+		a->kind = ATT_PREFIX;
+	}
+	s->attack_id = a->info.attack_id;
 }
 
 /* Ban expiry, and the end of refused attacks. */
@@ -606,16 +868,17 @@ static void run_attacks(struct det_engine *e, uint64_t now, det_event_fn fn, voi
 		struct attack *a = &e->open[i];
 		if (a->dead)
 			continue;
-		struct host *h = attack_host(e, a);
-		const struct det_rates *r = h ? &h->rates : NULL;
-		bool going_on = h && over_threshold(e, h, NULL);
-		if (a->group_total >= 0) {
-			r = &e->sums[a->group_total];
-			going_on = over_total(e, a->group_total, NULL);
+		struct det_rates r;
+		bool known = attack_rates(e, a, &r), going_on = false;
+		if (known && a->kind == ATT_HOST) {
+			const struct host *h = attack_host(e, a);
+			going_on = host_limits(e, h) && over(host_limits(e, h), &r, NULL);
+		} else if (known && (a->kind == ATT_GROUP || a->kind == ATT_PREFIX)) {
+			going_on = over(&e->totals[a->info.hostgroup], &r, NULL);
 		}
-		if (r) {
-			a->info.rates = *r;
-			double v = r->v[a->info.direction][a->info.trigger_class][a->info.trigger_metric];
+		if (known) {
+			a->info.rates = r;
+			double v = r.v[a->info.direction][a->info.trigger_class][a->info.trigger_metric];
 			if (!a->info.manual && v > a->info.peak_value)
 				a->info.peak_value = v;
 		}
@@ -637,67 +900,110 @@ static void run_attacks(struct det_engine *e, uint64_t now, det_event_fn fn, voi
 	}
 }
 
+/* The hosts with counts this tick: their rates, their sums' counts, their thresholds. */
+static void tick_hosts(struct det_engine *e, uint64_t now, uint64_t prev, double dt, det_event_fn fn, void *ctx)
+{
+	double T = e->cfg->average_s;
+	/* EMA of the rate over the elapsed capture time: the same time constant at any tick length.
+	 * rate' = d·rate + (1 − d)·count/dt, d = e^(−dt/T); bytes become bits */
+	float d1 = T ? (float)exp(-dt / T) : 0.0f;
+	float scale[NV];
+	for (size_t k = 0; k < e->nk; k++)
+		scale[k] = (float)((1.0 - (double)d1) / dt * (e->flat_of[k] % DET_METRICS == DET_BPS ? 8.0 : 1.0));
+	const size_t nk = e->nk;
+	for (size_t i = 0; i < e->n_touched; i++) {
+		size_t hi = e->touched[i];
+		struct host *h = &e->hosts[hi];
+		float *r = &e->rates[hi * nk];
+		const float *s = &e->scratch[i * nk];
+		float d = d1;
+		if (h->upd_ns != prev)
+			d = !h->upd_ns || !T ? 0.0f : (float)exp(-(double)(now - h->upd_ns) / 1e9 / T);
+		for (size_t k = 0; k < nk; k++)
+			r[k] = d * r[k] + scale[k] * s[k];
+		h->upd_ns = now;
+		h->row = 0;
+		if (e->any_totals) {
+			struct det_psum *sum = host_sum(e, h);
+			if (sum) {
+				double *acc = &sum->acc.v[0][0][0];
+				for (size_t k = 0; k < nk; k++)
+					acc[e->flat_of[k]] += s[k];
+			}
+		}
+		struct trigger t;
+		const struct limits *l;
+		if (!h->attack_id && (l = host_limits(e, h)) && over_row(l, r, &t))
+			detect_host(e, h, &t, now, fn, ctx);
+	}
+	memset(e->scratch, 0, e->n_touched * nk * sizeof *e->scratch);
+	e->n_touched = 0;
+}
+
+/* Every sum: its average (all of them every tick: they are few), its total, its end. */
+static void tick_sums(struct det_engine *e, uint64_t now, double dt, uint64_t idle_ns, det_event_fn fn, void *ctx)
+{
+	double T = e->cfg->average_s;
+	double d1 = T ? exp(-dt / T) : 0.0;
+	for (size_t g = 0; g < e->cfg->n_groups; g++)
+		e->gsum_tick[g] = NULL;
+	for (size_t i = e->psums.n; i-- > 0;) {
+		struct det_psum *s = &e->psums.e[i];
+		double *acc = &s->acc.v[0][0][0], *r = &s->rates.v[0][0][0];
+		bool seen = false;
+		for (size_t k = 0; k < e->nk; k++) {
+			size_t f = e->flat_of[k];
+			seen |= acc[f] != 0;
+			r[f] = d1 * r[f] + (1.0 - d1) * acc[f] * (f % DET_METRICS == DET_BPS ? 8.0 : 1.0) / dt;
+			acc[f] = 0;
+		}
+		if (seen)
+			s->last_ns = now;
+		int g = s->group;
+		struct trigger t;
+		bool whole = e->cfg->groups[g].total_scope != DET_SCOPE_PREFIX;
+		if (whole && !e->group_open[g] && over(&e->totals[g], &s->rates, &t))
+			detect_group(e, g, &s->rates, &t, now, fn, ctx);
+		else if (!whole && !s->attack_id && over(&e->totals[g], &s->rates, &t))
+			detect_prefix(e, s, &t, now, fn, ctx);
+		else if (!seen && now - s->last_ns >= idle_ns && !s->attack_id && !(whole && e->group_open[g]))
+			det_psums_remove(&e->psums, i);
+	}
+}
+
+/* Frees hosts quiet for host_idle_s: a slice of the table per tick, so the whole table is seen
+ * every 16 ticks and a tick's cost does not grow with the hosts that did nothing. */
+static void sweep_idle(struct det_engine *e, uint64_t now, uint64_t idle_ns)
+{
+	size_t budget = e->n_hosts / 16 > 1024 ? e->n_hosts / 16 : 1024;
+	if (budget > e->n_hosts)
+		budget = e->n_hosts;
+	while (budget > 0 && e->n_hosts > 0) {
+		if (e->sweep >= e->n_hosts)
+			e->sweep = 0;
+		struct host *h = &e->hosts[e->sweep];
+		if (!h->attack_id && h->upd_ns < now && now - h->upd_ns >= idle_ns) {
+			host_remove(e, e->sweep); /* the last host moves here, seen next */
+		} else {
+			e->sweep++;
+			budget--;
+		}
+	}
+}
+
 void det_engine_tick(struct det_engine *e, uint64_t now_ns, det_event_fn fn, void *ctx)
 {
 	double dt = e->cfg->tick_ms ? e->cfg->tick_ms / 1000.0 : 0.1;
 	if (e->last_tick_ns && now_ns > e->last_tick_ns)
 		dt = (double)(now_ns - e->last_tick_ns) / 1e9;
+	uint64_t prev = e->last_tick_ns;
 	e->last_tick_ns = now_ns;
-	/* EMA of the rate over the elapsed capture time: the same time constant at any tick length */
-	double alpha = e->cfg->average_s ? 1.0 - exp(-dt / (double)e->cfg->average_s) : 1.0;
 	uint64_t idle_ns = (uint64_t)e->cfg->host_idle_s * 1000000000ull;
-	bool sum_groups = false;
-	for (size_t g = 0; g < e->cfg->n_groups; g++)
-		sum_groups |= e->totals[g].n > 0;
-	if (sum_groups)
-		memset(e->sums, 0, e->cfg->n_groups * sizeof *e->sums);
 
-	/* backwards, so removing host i moves an already visited host into its place */
-	for (size_t i = e->n_hosts; i-- > 0;) {
-		struct host *h = &e->hosts[i];
-		bool seen = false;
-		for (int d = 0; d < DET_DIRECTIONS; d++) {
-			const uint64_t *k0 = h->acc.v[d][DET_TOTAL];
-			double *r0 = h->rates.v[d][DET_TOTAL];
-			/* a quiet direction (every class is part of TOTAL): once its rates fade below
-			 * one packet in a thousand seconds they are zero, which also keeps them out of
-			 * slow denormal arithmetic, and the direction costs nothing more */
-			if (!k0[DET_PPS] && !k0[DET_FLOWS] && r0[DET_PPS] < 1e-3 && r0[DET_BPS] < 1e-3 &&
-			    r0[DET_FLOWS] < 1e-3) {
-				if (r0[DET_PPS] != 0 || r0[DET_BPS] != 0 || r0[DET_FLOWS] != 0)
-					memset(h->rates.v[d], 0, sizeof h->rates.v[d]);
-				continue;
-			}
-			for (int c = 0; c < DET_CLASSES; c++) {
-				uint64_t *k = h->acc.v[d][c];
-				double *r = h->rates.v[d][c];
-				double inst[DET_METRICS] = {k[DET_PPS] / dt, k[DET_BPS] * 8.0 / dt, k[DET_FLOWS] / dt};
-				seen |= k[DET_PPS] != 0;
-				for (int m = 0; m < DET_METRICS; m++) {
-					r[m] += alpha * (inst[m] - r[m]);
-					k[m] = 0;
-				}
-			}
-		}
-		if (seen || !h->last_seen_ns)
-			h->last_seen_ns = now_ns;
-		struct trigger t;
-		if (sum_groups && (size_t)h->group < e->cfg->n_groups && e->totals[h->group].n) {
-			double *sum = &e->sums[h->group].v[0][0][0];
-			const double *r = &h->rates.v[0][0][0];
-			for (size_t k = 0; k < DET_DIRECTIONS * DET_CLASSES * DET_METRICS; k++)
-				sum[k] += r[k];
-		}
-		if (!h->attack_id && over_threshold(e, h, &t))
-			detect_host(e, h, &t, now_ns, fn, ctx);
-		else if (!h->attack_id && !seen && now_ns - h->last_seen_ns >= idle_ns)
-			host_remove(e, i);
-	}
-	for (size_t g = 0; sum_groups && g < e->cfg->n_groups; g++) {
-		struct trigger t;
-		if (!e->group_open[g] && over_total(e, (int)g, &t))
-			detect_group(e, (int)g, &t, now_ns, fn, ctx);
-	}
+	tick_hosts(e, now_ns, prev, dt, fn, ctx);
+	if (e->any_totals)
+		tick_sums(e, now_ns, dt, idle_ns, fn, ctx);
+	sweep_idle(e, now_ns, idle_ns);
 	run_attacks(e, now_ns, fn, ctx);
 	compact(e);
 	publish_watch(e);
@@ -741,16 +1047,24 @@ int det_engine_ban(struct det_engine *e, const ip_prefix *target, uint32_t secon
 	b->until_ns = now_ns + (uint64_t)seconds * 1000000000ull;
 	b->active = true;
 	a->banned = true;
-	a->is_host = p.len == ip_max_len(&p.addr);
+	if (p.len == ip_max_len(&p.addr))
+		a->kind = ATT_HOST;
 	struct host *h = attack_host(e, a);
 	if (h) {
-		b->rates = h->rates;
+		host_rates(e, (size_t)(h - e->hosts), &b->rates);
 		if (!h->attack_id)
 			h->attack_id = b->attack_id;
 	}
+	/* a prefix with a sum of its own: the sum does not open a second attack on it */
+	struct det_psum *s = attack_sum(e, a);
+	if (s) {
+		b->rates = s->rates;
+		if (!s->attack_id)
+			s->attack_id = b->attack_id;
+	}
 	e->n_banned++;
 	count_ban(e, now_ns);
-	if (a->is_host && (a->fp = calloc(1, sizeof *a->fp)))
+	if (a->kind == ATT_HOST && (a->fp = calloc(1, sizeof *a->fp)))
 		e->watch_dirty = true;
 	emit(fn, ctx, a, DET_EV_BAN, now_ns, seconds, NULL);
 	publish_watch(e);
@@ -779,11 +1093,7 @@ int det_engine_unban(struct det_engine *e, const ip_prefix *target, uint64_t now
 static void info_now(const struct det_engine *e, const struct attack *a, struct det_ban_info *out)
 {
 	*out = a->info;
-	if (a->is_host) {
-		const struct host *h = host_find(e, &a->info.target.addr);
-		if (h)
-			out->rates = h->rates;
-	}
+	attack_rates(e, a, &out->rates);
 	struct det_fingerprint fp;
 	fingerprint_of(e, a, &fp);
 	out->kind = fp.kind;
@@ -842,36 +1152,43 @@ size_t det_engine_attacks(const struct det_engine *e, struct det_ban_info *out, 
 	return n;
 }
 
-/* top: a min-heap of the n busiest seen so far, so a pass over every host costs log n each */
-static double top_key(const struct host *h, enum det_direction dir, enum det_metric metric)
+/* top: a min-heap of the n busiest seen so far, so a pass over every host costs log n each.
+ * Keys are the hosts' rates decayed to the last tick. */
+struct top_ent {
+	double key;
+	size_t host;
+};
+
+static double top_key(const struct top_ent *t, enum det_direction dir, enum det_metric m)
 {
-	return h->rates.v[dir][DET_TOTAL][metric];
+	(void)dir, (void)m;
+	return t->key;
 }
 
-static void sift_down(const struct host **heap, size_t n, size_t i, enum det_direction dir, enum det_metric m)
+static void sift_down(struct top_ent *heap, size_t n, size_t i, enum det_direction dir, enum det_metric m)
 {
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, s = i;
-		if (l < n && top_key(heap[l], dir, m) < top_key(heap[s], dir, m))
+		if (l < n && top_key(&heap[l], dir, m) < top_key(&heap[s], dir, m))
 			s = l;
-		if (r < n && top_key(heap[r], dir, m) < top_key(heap[s], dir, m))
+		if (r < n && top_key(&heap[r], dir, m) < top_key(&heap[s], dir, m))
 			s = r;
 		if (s == i)
 			return;
-		const struct host *t = heap[i];
+		struct top_ent t = heap[i];
 		heap[i] = heap[s];
 		heap[s] = t;
 		i = s;
 	}
 }
 
-static void sift_up(const struct host **heap, size_t i, enum det_direction dir, enum det_metric m)
+static void sift_up(struct top_ent *heap, size_t i, enum det_direction dir, enum det_metric m)
 {
 	while (i > 0) {
 		size_t p = (i - 1) / 2;
-		if (top_key(heap[p], dir, m) <= top_key(heap[i], dir, m))
+		if (top_key(&heap[p], dir, m) <= top_key(&heap[i], dir, m))
 			return;
-		const struct host *t = heap[i];
+		struct top_ent t = heap[i];
 		heap[i] = heap[p];
 		heap[p] = t;
 		i = p;
@@ -887,31 +1204,33 @@ size_t det_engine_top(const struct det_engine *e, enum det_direction dir, enum d
 		n = e->n_hosts;
 	if (n == 0)
 		return 0;
-	const struct host **heap = malloc(n * sizeof *heap);
+	struct top_ent *heap = malloc(n * sizeof *heap);
 	if (!heap)
 		return 0;
-	size_t k = 0;
+	size_t k = 0, kk = (size_t)e->k_of[FLAT(dir, DET_TOTAL, metric)];
 	for (size_t i = 0; i < e->n_hosts; i++) {
-		const struct host *h = &e->hosts[i];
+		struct top_ent h = {e->rates[i * e->nk + kk], i};
+		if (h.key > 0 && e->hosts[i].upd_ns < e->last_tick_ns)
+			h.key *= decay_since(e, e->hosts[i].upd_ns);
 		if (k < n) {
 			heap[k] = h;
 			sift_up(heap, k++, dir, metric);
-		} else if (top_key(h, dir, metric) > top_key(heap[0], dir, metric)) {
+		} else if (h.key > heap[0].key) {
 			heap[0] = h;
 			sift_down(heap, k, 0, dir, metric);
 		}
 	}
 	/* pop the smallest to the back: the array ends up busiest first */
 	for (size_t left = k; left > 1; left--) {
-		const struct host *t = heap[0];
+		struct top_ent t = heap[0];
 		heap[0] = heap[left - 1];
 		heap[left - 1] = t;
 		sift_down(heap, left - 1, 0, dir, metric);
 	}
 	for (size_t i = 0; i < k; i++) {
-		const struct host *h = heap[i];
-		out[i] = (struct det_host_info){.host = h->addr, .hostgroup = h->group, .rates = h->rates,
-						.banned = false};
+		const struct host *h = &e->hosts[heap[i].host];
+		out[i] = (struct det_host_info){.host = h->addr, .hostgroup = h->group, .banned = false};
+		host_rates(e, heap[i].host, &out[i].rates);
 		if (h->attack_id)
 			for (size_t j = 0; j < e->n_open; j++)
 				if (e->open[j].info.attack_id == h->attack_id) {

@@ -7,7 +7,12 @@
  *   0x80 0x08  AS(2) value(4)                    redirect to VRF, 2-octet AS form
  *   0x81 0x08  IPv4(4) value(2)                  redirect to VRF, IPv4 form
  *   0x82 0x08  AS(4) value(2)                    redirect to VRF, 4-octet AS form
- *   0x80 0x09  0(5) dscp(1, low 6 bits)          traffic-marking */
+ *   0x80 0x09  0(5) dscp(1, low 6 bits)          traffic-marking
+ *   0x01 0x0c  IPv4(4) flags(2): C=0x0001        redirect to IPv4 (draft-ietf-idr-flowspec-redirect)
+ *
+ * and in the IPv6-address-specific form (RFC 5701, attribute 25, 20 octets each):
+ *   0x00 0x0c  IPv6(16) flags(2): C=0x0001       redirect to IPv6 (the same draft)
+ *   0x00 0x0d  IPv6(16) local(2)                 rt-redirect-ipv6 (RFC 8956 6.1) */
 #include <math.h>
 #include <string.h>
 
@@ -205,5 +210,85 @@ bool fs_actions_equal(const struct fs_actions *a, const struct fs_actions *b)
 		return false;
 	if ((p & FS_ACT_REDIRECT_IP) && (a->redirect_ip != b->redirect_ip || a->redirect_copy != b->redirect_copy))
 		return false;
+	if ((p & FS_ACT_REDIRECT_IP6) && (memcmp(a->redirect_ip6, b->redirect_ip6, 16) != 0 ||
+					  a->redirect6_copy != b->redirect6_copy))
+		return false;
+	if ((p & FS_ACT_REDIRECT6) && (memcmp(a->rt6_global, b->rt6_global, 16) != 0 ||
+				       a->rt6_local != b->rt6_local))
+		return false;
+	return true;
+}
+
+/* ---- IPv6-address-specific extended communities (RFC 5701) ---- */
+
+/* ::ffff:a.b.c.d would come back from the text form as an IPv4 address, i.e. as the other action:
+ * the IPv4 forms carry IPv4 targets. */
+static bool v4_mapped(const uint8_t a[16])
+{
+	static const uint8_t pfx[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	return memcmp(a, pfx, 12) == 0;
+}
+
+bool fs_actions_encode6(const struct fs_actions *a, struct wbuf *w, struct fs_err *err)
+{
+	if ((a->present & FS_ACT_REDIRECT_IP6) && v4_mapped(a->redirect_ip6)) {
+		fs_errf(err, "redirect to IPv6: an IPv4-mapped address takes the IPv4 form (0x010c)");
+		return false;
+	}
+	if ((a->present & FS_ACT_REDIRECT6) && v4_mapped(a->rt6_global)) {
+		fs_errf(err, "rt-redirect-ipv6: an IPv4-mapped route target takes the IPv4 form (0x8108)");
+		return false;
+	}
+	if (a->present & FS_ACT_REDIRECT_IP6) {
+		wbuf_u16(w, 0x000c);
+		wbuf_bytes(w, a->redirect_ip6, 16);
+		wbuf_u16(w, a->redirect6_copy ? 1 : 0);
+	}
+	if (a->present & FS_ACT_REDIRECT6) {
+		wbuf_u16(w, 0x000d);
+		wbuf_bytes(w, a->rt6_global, 16);
+		wbuf_u16(w, a->rt6_local);
+	}
+	if (w->err) {
+		fs_errf(err, "no room for the IPv6 action communities");
+		return false;
+	}
+	return true;
+}
+
+bool fs_actions_decode6(const uint8_t *p, size_t len, struct fs_actions *out, struct fs_err *err)
+{
+	if (len % FS_EXTCOMM6_LEN) {
+		fs_errf(err, "IPv6 extended communities length %zu is not a multiple of 20", len);
+		return false;
+	}
+	struct rbuf r = rbuf_init(p, len);
+	while (rbuf_left(&r)) {
+		size_t at = r.off;
+		uint16_t type = rbuf_u16(&r);
+		const uint8_t *addr = rbuf_take(&r, 16); /* the length check above makes it whole */
+		uint16_t local = rbuf_u16(&r);
+		uint32_t bit = type == 0x000c ? FS_ACT_REDIRECT_IP6 : type == 0x000d ? FS_ACT_REDIRECT6 : 0;
+		if (!bit || (out->present & bit))
+			continue; /* not an action (an IPv6 route target rides along), or not the first */
+		if (v4_mapped(addr)) {
+			fs_errf(err, "IPv6 community %zu: IPv4-mapped address in %s", at / FS_EXTCOMM6_LEN,
+				bit == FS_ACT_REDIRECT6 ? "rt-redirect-ipv6" : "redirect to IPv6");
+			return false;
+		}
+		if (bit == FS_ACT_REDIRECT_IP6) {
+			if (local & ~1u) {
+				fs_errf(err, "IPv6 community %zu: redirect-to-IPv6 flags 0x%04x: only copy (bit 0) exists",
+					at / FS_EXTCOMM6_LEN, local);
+				return false;
+			}
+			memcpy(out->redirect_ip6, addr, 16);
+			out->redirect6_copy = local & 1;
+		} else {
+			memcpy(out->rt6_global, addr, 16);
+			out->rt6_local = local;
+		}
+		out->present |= bit;
+	}
 	return true;
 }

@@ -120,6 +120,16 @@ enum fs_redirect_form { FS_RT_AS2 = 0, FS_RT_IPV4 = 1, FS_RT_AS4 = 2 }; /* 0x800
  * redirect-to-nexthop-ietf / copy-to-nexthop-ietf; FRR's "redirect IP"): an IPv4-address-specific
  * extended community carrying the address and a copy flag. */
 #define FS_ACT_REDIRECT_IP (1u << 5)
+/* The two IPv6 actions are IPv6-address-specific extended communities (RFC 5701: 20 octets, path
+ * attribute 25, IPV6_EXTENDED_COMMUNITIES), written by fs_actions_encode6, read by
+ * fs_actions_decode6; fs_actions_encode/decode never touch them.
+ * 0x000c redirect to an IPv6 next hop (draft-ietf-idr-flowspec-redirect; ExaBGP's
+ * redirect-to-nexthop-ietf IPv6): the address and the copy flag, as 0x010c for IPv4. */
+#define FS_ACT_REDIRECT_IP6 (1u << 6)
+/* 0x000d rt-redirect-ipv6 (RFC 8956 6.1): redirect to the VRF of an IPv6 route target,
+ * global administrator an IPv6 address, local administrator 2 octets. */
+#define FS_ACT_REDIRECT6 (1u << 7)
+#define FS_ACTS_IPV6 (FS_ACT_REDIRECT_IP6 | FS_ACT_REDIRECT6)
 
 #define FS_ACTION_TERMINAL 0x01
 #define FS_ACTION_SAMPLE 0x02
@@ -136,6 +146,10 @@ struct fs_actions {
 	uint8_t dscp;
 	uint32_t redirect_ip; /* IPv4, host order */
 	bool redirect_copy;   /* copy to the next hop instead of redirecting */
+	uint8_t redirect_ip6[16]; /* FS_ACT_REDIRECT_IP6: a real IPv6 address, never IPv4-mapped */
+	bool redirect6_copy;
+	uint8_t rt6_global[16];   /* FS_ACT_REDIRECT6: never IPv4-mapped */
+	uint16_t rt6_local;
 };
 
 #define FS_EXTCOMM_LEN 8
@@ -149,6 +163,19 @@ bool fs_actions_encode(const struct fs_actions *a, struct wbuf *w, struct fs_err
  * counts (RFC 8955 leaves conflicts to the receiver). */
 bool fs_actions_decode(const uint8_t *p, size_t len, struct fs_actions *out, struct fs_err *err);
 bool fs_actions_equal(const struct fs_actions *a, const struct fs_actions *b);
+
+#define FS_EXTCOMM6_LEN 20
+#define FS_ACTIONS6_MAX 2 /* communities fs_actions_encode6 can write */
+
+/* Writes the IPv6 actions (FS_ACTS_IPV6) as 20-octet IPv6-address-specific extended communities,
+ * the value of an IPV6_EXTENDED_COMMUNITIES attribute; nothing when there are none. False on an
+ * IPv4-mapped address (that is what the IPv4 forms are for) or a full buffer. */
+bool fs_actions_encode6(const struct fs_actions *a, struct wbuf *w, struct fs_err *err);
+/* Reads an IPV6_EXTENDED_COMMUNITIES attribute value into out, which keeps what
+ * fs_actions_decode put there (call that first). A length that is not a multiple of 20 is an
+ * error (RFC 7606 7.14 makes the UPDATE treat-as-withdraw); communities that are not actions
+ * are skipped; a malformed action is an error; the first of a kind counts. */
+bool fs_actions_decode6(const uint8_t *p, size_t len, struct fs_actions *out, struct fs_err *err);
 
 /* --- text (text.c) ---
  * One line, compatible with ExaBGP's flow route (braces, brackets and semicolons are optional):

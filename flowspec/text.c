@@ -3,7 +3,7 @@
  *   [flow route] [match {] destination 192.0.2.10/32; protocol udp; source-port =53;
  *       packet-length >=512&<=1500; tcp-flags =syn&!ack; fragment is-fragment [}]
  *   then [{] discard | rate-limit BYTES/S | rate-limit-packets PPS | redirect AS:N | IP:N | ASL:N
- *       | redirect-to-nexthop-ietf IPv4 | copy-to-nexthop-ietf IPv4
+ *       | redirect [IPv6]:N | redirect-to-nexthop-ietf IPv4|IPv6 | copy-to-nexthop-ietf IPv4|IPv6
  *       | mark DSCP | action sample|terminal|sample-terminal|none [}]
  *
  * Braces, brackets and semicolons only separate. After a component keyword come one or more
@@ -233,6 +233,81 @@ static bool parse_rate(struct parser *p, float *out)
 	return true;
 }
 
+/* An IPv6 route target, [ADDR]:N as ExaBGP writes it (RFC 8956 6.1, rt-redirect-ipv6). Brackets
+ * separate tokens everywhere else, so this one is read from the raw input: 1 read, 0 the next
+ * token is not bracketed (nothing consumed), -1 bad. */
+static int parse_rt6(struct parser *p, struct fs_actions *a)
+{
+	size_t i = p->pos;
+	while (p->s[i] == ' ' || p->s[i] == '\t')
+		i++;
+	if (p->s[i] != '[')
+		return 0;
+	size_t n = strcspn(p->s + i, " \t\r\n;{}");
+	const char *close = memchr(p->s + i, ']', n);
+	if (!close || close[1] != ':')
+		return 0; /* "[ 65001:100 ]": brackets that only separate */
+	p->col = i + 1;
+	p->pos = i + n;
+	if (n >= sizeof p->tok)
+		n = sizeof p->tok - 1;
+	memcpy(p->tok, p->s + i, n);
+	p->tok[n] = 0;
+	char addr[IP_STRLEN + 1];
+	close = strchr(p->tok, ']');
+	size_t al = close ? (size_t)(close - p->tok - 1) : 0;
+	uint32_t l;
+	ip_addr ip;
+	if (!close || al == 0 || al >= sizeof addr)
+		return bad(p, "an IPv6 route target is [IPv6]:N"), -1;
+	memcpy(addr, p->tok + 1, al);
+	addr[al] = 0;
+	if (!ip_parse(addr, &ip) || ip_is_v4(&ip))
+		return bad(p, "an IPv6 route target needs an IPv6 address (IPv4 is IP:N)"), -1;
+	if (!number(close + 2, 0xffff, &l))
+		return bad(p, "an IPv6 route target takes a local value 0..65535"), -1;
+	memcpy(a->rt6_global, ip.b, 16);
+	a->rt6_local = (uint16_t)l;
+	return 1;
+}
+
+/* A route target in its 2-octet AS, IPv4 or 4-octet AS form (AS:N, IPv4:N, ASL:N). */
+static bool parse_rt(struct parser *p, struct fs_actions *a)
+{
+	if (!next(p))
+		return bad(p, "redirect needs AS:N, IPv4:N, ASL:N or [IPv6]:N");
+	char *colon = strrchr(p->tok, ':');
+	uint32_t g, l;
+	ip_addr ip;
+	if (!colon)
+		return bad(p, "redirect needs AS:N, IPv4:N, ASL:N or [IPv6]:N");
+	*colon = 0;
+	size_t gl = strlen(p->tok);
+	if (ip_parse(p->tok, &ip) && !ip_is_v4(&ip))
+		return bad(p, "an IPv6 route target is written [IPv6]:N");
+	if (ip_parse(p->tok, &ip) && ip_is_v4(&ip)) {
+		a->rt_form = FS_RT_IPV4;
+		a->rt_global = ip_v4_u32(&ip);
+		if (!number(colon + 1, 0xffff, &l))
+			return bad(p, "IPv4 form takes a local value 0..65535");
+	} else if (gl > 1 && p->tok[gl - 1] == 'L') {
+		p->tok[gl - 1] = 0;
+		a->rt_form = FS_RT_AS4;
+		if (!number(p->tok, 0xffffffff, &g) || !number(colon + 1, 0xffff, &l))
+			return bad(p, "4-octet AS form is ASL:0..65535");
+		a->rt_global = g;
+	} else {
+		if (!number(p->tok, 0xffffffff, &g) || !number(colon + 1, 0xffffffff, &l))
+			return bad(p, "not AS:N");
+		if (g > 0xffff && l > 0xffff)
+			return bad(p, "a 4-octet AS takes a local value 0..65535");
+		a->rt_form = g > 0xffff ? FS_RT_AS4 : FS_RT_AS2;
+		a->rt_global = g;
+	}
+	a->rt_local = l;
+	return true;
+}
+
 static bool parse_action(struct parser *p, struct fs_actions *a)
 {
 	const char *t = p->tok;
@@ -268,43 +343,24 @@ static bool parse_action(struct parser *p, struct fs_actions *a)
 			return bad(p, "not sample, terminal, sample-terminal or none");
 		a->action = (uint8_t)m->v;
 	} else if (!strcmp(t, "redirect-to-nexthop-ietf") || !strcmp(t, "copy-to-nexthop-ietf")) {
-		bit = FS_ACT_REDIRECT_IP;
-		a->redirect_copy = t[0] == 'c'; /* before next(): t is the token buffer */
+		bool copy = t[0] == 'c'; /* before next(): t is the token buffer */
 		ip_addr ip;
-		if (!next(p) || !ip_parse(p->tok, &ip) || !ip_is_v4(&ip))
-			return bad(p, "redirect-to-nexthop-ietf needs an IPv4 address");
-		a->redirect_ip = ip_v4_u32(&ip);
-	} else if (!strcmp(t, "redirect")) {
-		bit = FS_ACT_REDIRECT;
-		if (!next(p))
-			return bad(p, "redirect needs AS:N, IPv4:N or ASL:N");
-		char *colon = strrchr(p->tok, ':');
-		uint32_t g, l;
-		ip_addr ip;
-		if (!colon)
-			return bad(p, "redirect needs AS:N, IPv4:N or ASL:N");
-		*colon = 0;
-		size_t gl = strlen(p->tok);
-		if (ip_parse(p->tok, &ip) && ip_is_v4(&ip)) {
-			a->rt_form = FS_RT_IPV4;
-			a->rt_global = ip_v4_u32(&ip);
-			if (!number(colon + 1, 0xffff, &l))
-				return bad(p, "IPv4 form takes a local value 0..65535");
-		} else if (gl > 1 && p->tok[gl - 1] == 'L') {
-			p->tok[gl - 1] = 0;
-			a->rt_form = FS_RT_AS4;
-			if (!number(p->tok, 0xffffffff, &g) || !number(colon + 1, 0xffff, &l))
-				return bad(p, "4-octet AS form is ASL:0..65535");
-			a->rt_global = g;
+		if (!next(p) || !ip_parse(p->tok, &ip))
+			return bad(p, "redirect-to-nexthop-ietf needs an IPv4 or IPv6 address");
+		if (ip_is_v4(&ip)) {
+			bit = FS_ACT_REDIRECT_IP;
+			a->redirect_copy = copy;
+			a->redirect_ip = ip_v4_u32(&ip);
 		} else {
-			if (!number(p->tok, 0xffffffff, &g) || !number(colon + 1, 0xffffffff, &l))
-				return bad(p, "not AS:N");
-			if (g > 0xffff && l > 0xffff)
-				return bad(p, "a 4-octet AS takes a local value 0..65535");
-			a->rt_form = g > 0xffff ? FS_RT_AS4 : FS_RT_AS2;
-			a->rt_global = g;
+			bit = FS_ACT_REDIRECT_IP6;
+			a->redirect6_copy = copy;
+			memcpy(a->redirect_ip6, ip.b, 16);
 		}
-		a->rt_local = l;
+	} else if (!strcmp(t, "redirect")) {
+		int rt6 = parse_rt6(p, a);
+		if (rt6 < 0 || (rt6 == 0 && !parse_rt(p, a)))
+			return false;
+		bit = rt6 ? FS_ACT_REDIRECT6 : FS_ACT_REDIRECT;
 	} else {
 		return bad(p, "unknown action");
 	}
@@ -516,6 +572,18 @@ bool fs_text_format(const struct fs_rule *r, const struct fs_actions *a, char *b
 			char b[IP_STRLEN];
 			ip_from_v4_u32(&ip, a->redirect_ip);
 			put(&o, " %s-to-nexthop-ietf %s", a->redirect_copy ? "copy" : "redirect", ip_format(&ip, b));
+		}
+		if (a->present & FS_ACT_REDIRECT_IP6) {
+			ip_addr ip;
+			char b[IP_STRLEN];
+			ip_from_v6(&ip, a->redirect_ip6);
+			put(&o, " %s-to-nexthop-ietf %s", a->redirect6_copy ? "copy" : "redirect", ip_format(&ip, b));
+		}
+		if (a->present & FS_ACT_REDIRECT6) {
+			ip_addr ip;
+			char b[IP_STRLEN];
+			ip_from_v6(&ip, a->rt6_global);
+			put(&o, " redirect [%s]:%u", ip_format(&ip, b), a->rt6_local);
 		}
 	}
 	if (o.err)

@@ -8,7 +8,8 @@
 # Asserts: both sessions negotiate the FlowSpec families; IPv4 and IPv6 rules with every
 # component type (1-12, and 13 flow label for IPv6) and every action we encode (traffic-rate
 # bytes incl. discard, traffic-rate packets, traffic-action, redirect in its three forms, DSCP
-# marking) arrive with exactly the match and the extended communities sent; with validate on a
+# marking; redirect to an IPv6 next hop and rt-redirect-ipv6 in attribute 25, which BIRD keeps as an
+# unknown transitive attribute, byte for byte) arrive with exactly the match and the communities sent; with validate on a
 # rule is not accepted until the unicast route for its destination arrives from the same peer,
 # then it is; withdrawal removes a rule; after BIRD restarts every rule is replayed, with
 # End-of-RIB; the sessions never drop (one Established each, no NOTIFICATION).
@@ -108,8 +109,14 @@ F6="destination 2001:db8:1::7/128; source 2001:db8:99::/48; next-header =6; port
 cmd "flow $F6 then discard redirect 4200000001:9"
 F7="destination 2001:db8:1::/64/8; next-header =17"
 cmd "flow $F7 then rate-limit 0"
-wait_for 5 eval '[ "$(grep -c "^done flow" "$LIB_TMP/out")" -ge 5 ]'
-check "driver accepted all 5 rules" eval '[ "$(grep -c "^done flow" "$LIB_TMP/out")" -eq 5 ]'
+# the IPv6 actions, in attribute 25 (RFC 5701): redirect to an IPv6 next hop (0x000c) and
+# rt-redirect-ipv6 (0x000d, RFC 8956 6.1), on an IPv4 and on an IPv6 rule
+F8="destination 203.0.113.11/32; protocol =17"
+cmd "flow $F8 then discard redirect-to-nexthop-ietf 2001:db8::1 redirect [2001:db8:ff::2]:100"
+F9="destination 2001:db8:1::8/128; next-header =17"
+cmd "flow $F9 then copy-to-nexthop-ietf 2001:db8::1 redirect [2001:db8:ff::2]:100"
+wait_for 5 eval '[ "$(grep -c "^done flow" "$LIB_TMP/out")" -ge 7 ]'
+check "driver accepted all 7 rules" eval '[ "$(grep -c "^done flow" "$LIB_TMP/out")" -eq 7 ]'
 
 # BIRD prints our match back in its own syntax; the actions as generic extended communities
 check "flow4 #1: every component, discard" wait_for 10 in_table fl4 \
@@ -125,10 +132,17 @@ check "flow4 #3: 1000 packets/s, redirect 192.0.2.1:7" wait_for 5 in_table fl4 \
 check "flow6: every component incl. flow label, discard, redirect 4200000001:9" wait_for 5 in_table fl6 \
 	"flow6 { dst 2001:db8:1::7/128; src 2001:db8:99::/48; next header 6; port 443; dport 443; sport >= 1024; icmp type 128; icmp code 0; tcp flags !0x0/0x2; length <= 1280; dscp 0; fragment !!first_fragment; label 12345; }" \
 	"(generic, 0x80060000, 0x0)" "(generic, 0x8208fa56, 0xea010009)"
+# BIRD 2.0 has no decoder for attribute 25: it keeps it as an unknown optional transitive
+# attribute and shows the 20-octet communities as sent, byte for byte
+A25="00 0c 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01 00 0X 00 0d 20 01 0d b8 00 ff 00 00 00 00 00 00 00 00 00 02 00 64"
+check "flow4 + IPv6 actions: attribute 25 kept as sent (redirect to 2001:db8::1, rt [2001:db8:ff::2]:100)" \
+	wait_for 5 in_table fl4 "flow4 { dst 203.0.113.11/32; proto 17; }" "(generic, 0x80060000, 0x0)" "BGP.19 [t]: ${A25/0X/00}"
+check "flow6 + IPv6 actions: attribute 25 kept as sent (copy to 2001:db8::1, rt [2001:db8:ff::2]:100)" \
+	wait_for 5 in_table fl6 "flow6 { dst 2001:db8:1::8/128; next header 17; }" "BGP.19 [t]: ${A25/0X/01}"
 # the bits before the offset are not matched: sent (and shown) as zero
 check "flow6: destination with offset" wait_for 5 in_table fl6 "flow6 { dst 1:db8:1::/64 offset 8; next header 17; }"
 
-[ -n "${DUMP:-}" ] && { bc show route all table fl4; bc show route all table fl6; bc show route all table vf4; }
+[ -n "${DUMP:-}" ] && { bc show route all table fl4; bc show route all table fl6; bc show route all table vf4; bc show route all table vf6; }
 # validate on: no unicast route from that peer yet -> the rule is not valid
 sleep 1
 # BIRD keeps a rule that fails validation but marks it unreachable (never installed)
@@ -158,8 +172,9 @@ ip netns exec bg_fr bird -c "$B/bird.conf" -s "$B/bird.ctl" -P "$B/bird.pid" || 
 wait_for 5 bc show status
 check "sessions back after BIRD restart" wait_for 20 established r
 check "v back" wait_for 20 established v
-check "flow4 replayed (2 rules)" wait_for 5 eval '[ "$(count_in fl4)" = 2 ]'
-check "flow6 replayed (2 rules)" wait_for 5 eval '[ "$(count_in fl6)" = 2 ]'
+check "flow4 replayed (3 rules)" wait_for 5 eval '[ "$(count_in fl4)" = 3 ]'
+check "flow6 replayed (3 rules)" wait_for 5 eval '[ "$(count_in fl6)" = 3 ]'
+check "attribute 25 replayed with them" in_table fl6 "BGP.19 [t]: ${A25/0X/01}"
 check "validate-on rules replayed" wait_for 5 in_table vf4 "dst 203.0.113.8/32"
 # BIRD does not name the channel; r has only flow4 + flow6, so its 2 per session are those
 eors() { grep -c "$1: Got END-OF-RIB" "$B/bird.log"; }

@@ -9,7 +9,8 @@
 # AS_PATH 65001) and a /32 with a large community + /128 blackhole (iBGP, LOCAL_PREF 100, empty
 # AS_PATH) are in "show bgp ipv4|ipv6 unicast X json"; IPv4 and IPv6 FlowSpec rules with every
 # component and every action we encode are in "show bgp ipv4|ipv6 flowspec detail", over eBGP and
-# iBGP; withdrawn routes and rules go; no session ever drops.
+# iBGP (the IPv6 ones, redirect to an IPv6 next hop and rt-redirect-ipv6, in attribute 25, which
+# FRR keeps but does not name); withdrawn routes and rules go; no session ever drops.
 # Usage: interop/frr.sh [BUILD_DIR]   (root; exit 0 = all passed, 2 = cannot run)
 set -u
 cd "$(dirname "$0")/.."
@@ -152,6 +153,12 @@ ebgp "flow $F2 then rate-limit 125000 action sample-terminal mark 10 redirect 65
 ebgp "flow $F3 then rate-limit-packets 1000 redirect 192.0.2.1:7"
 ebgp "flow $F6 then discard redirect 4200000001:9"
 ibgp "flow destination 203.0.113.50/32; protocol =1 then discard"
+# the IPv6 actions, in attribute 25 (RFC 5701): redirect to an IPv6 next hop (0x000c) and
+# rt-redirect-ipv6 (0x000d, RFC 8956 6.1), on an IPv4 and on an IPv6 rule
+F8="destination 203.0.113.11/32; protocol =17"
+F9="destination 2001:db8:1::8/128; next-header =17"
+ebgp "flow $F8 then discard redirect-to-nexthop-ietf 2001:db8::1 redirect [2001:db8:ff::2]:100"
+ebgp "flow $F9 then copy-to-nexthop-ietf 2001:db8::1 redirect [2001:db8:ff::2]:100"
 # Not sent: an IPv6 prefix with a non-zero offset. FRR 8.4 rejects it ("Bad flowspec format or
 # NLRI options not supported") with NOTIFICATION 3/9 and the session flaps on every replay;
 # BIRD reads it as sent (bird_flowspec.sh).
@@ -190,6 +197,15 @@ check "flow6: every component incl. flow label; discard, redirect 4200000001:9 (
 	$'\tTCP Flags ∋ 2' $'\tPacket Length <= 1280' $'\tDSCP field = 0' $'\tPacket Fragment ∋ 4' \
 	$'\tPacket Flow Label = 12345' "FS:rate 0.000000 FS:redirect VRF RT:4200000001:9"
 
+# FRR 8.4 takes attribute 25 (RFC 5701) as its IPv6 extended community list but names neither
+# sub-type in it: 0x000c (redirect to IPv6) and 0x000d (rt-redirect-ipv6) print as "UNK:0, 12"
+# and "UNK:0, 13", next to the 8-octet actions; the rule is kept, the session stays
+check "flow4 + attribute 25: kept, 0x000c and 0x000d shown as UNK:0, 12 / UNK:0, 13" \
+	wait_for 10 fs ipv4 203.0.113.11/32 $'\tIP Protocol = 17' "FS:rate 0.000000 UNK:0, 12 UNK:0, 13"
+check "flow4 + attribute 25 in FRR's JSON: ecom6list" eval \
+	'vty show bgp ipv4 flowspec 203.0.113.11/32 json | grep -qF "\"ecom6list\":\"UNK:0, 12 UNK:0, 13\""'
+check "flow6 + attribute 25 only: kept, UNK:0, 12 / UNK:0, 13" \
+	wait_for 10 fs ipv6 2001:db8:1::8/128/off 0 $'\tIP Protocol = 17' $'\tUNK:0, 12 UNK:0, 13\n'
 ebgp "withdraw 192.0.2.10/32"
 ibgp "withdraw 2001:db8:5::20/128"
 ebgp "unflow $F3"

@@ -5,7 +5,8 @@
 #
 # Asserts: the session negotiates ipv4-flowspec + ipv6-flowspec; IPv4 and IPv6 rules with every
 # component (IPv6 prefix offsets aside, see below) and every action we encode are in "gobgp global rib -a ipv4-flowspec|ipv6-flowspec"
-# as sent; a withdrawn rule goes; the session never drops.
+# as sent, the IPv6 ones (redirect to an IPv6 next hop, rt-redirect-ipv6) in attribute 25; a
+# withdrawn rule goes; the session never drops.
 # Usage: interop/gobgp_flowspec.sh [BUILD_DIR]   (root; exit 0 = all passed, 2 = cannot run)
 set -u
 cd "$(dirname "$0")/.."
@@ -61,7 +62,7 @@ established() { gb neighbor | grep -q "Establ"; }
 in_rib() {
 	local f=$1 out
 	shift
-	out=$(gb global rib -a "$f") || return 1
+	out=$(gb global rib -a $f) || return 1
 	for pat; do grep -qF -- "$pat" <<<"$out" || return 1; done
 }
 not_in_rib() { ! gb global rib -a "$1" | grep -qF -- "$2"; }
@@ -76,6 +77,12 @@ F3="destination 203.0.113.9/32; protocol =17; destination-port =53"
 cmd "flow $F3 then rate-limit-packets 1000 redirect 192.0.2.1:7"
 F6="destination 2001:db8:1::7/128; source 2001:db8:99::/48; next-header =6; port =443; destination-port =443; source-port >=1024; icmp-type =128; icmp-code =0; tcp-flags syn; packet-length <=1280; dscp =0; fragment first-fragment; flow-label =12345"
 cmd "flow $F6 then discard redirect 4200000001:9"
+# the IPv6 actions, in attribute 25 (RFC 5701): redirect to an IPv6 next hop (0x000c) and
+# rt-redirect-ipv6 (0x000d, RFC 8956 6.1), on an IPv4 and on an IPv6 rule
+F8="destination 203.0.113.11/32; protocol =17"
+cmd "flow $F8 then discard redirect-to-nexthop-ietf 2001:db8::1 redirect [2001:db8:ff::2]:100"
+F9="destination 2001:db8:1::8/128; next-header =17"
+cmd "flow $F9 then copy-to-nexthop-ietf 2001:db8::1 redirect [2001:db8:ff::2]:100"
 # Not sent here: an IPv6 prefix with an offset. GoBGP 3.10 reads length/8 octets of pattern for it
 # where RFC 8956 3.1 has (length - offset) bits (we send 7 octets for /64 offset 8, BIRD reads
 # them as sent, see bird_flowspec.sh), so it takes the next component's type as pattern, and then
@@ -96,6 +103,18 @@ check "flow6: every component incl. flow label; discard, redirect 4200000001:9 (
 	"[destination: 2001:db8:1::7/128/0][source: 2001:db8:99::/48/0][protocol: ==tcp][port: ==443][destination-port: ==443][source-port: >=1024][icmp-type: ==128][icmp-code: ==0][tcp-flags: S][packet-length: <=1280][dscp: ==0][fragment: first-fragment][label: ==12345]" \
 	"{Extcomms: [discard], [redirect: 64086.59905:9]}"
 
+# GoBGP decodes attribute 25 (RFC 5701) but has no FlowSpec names for its sub-types 0x0c and 0x0d:
+# the CLI prints each community as ADDRESS:LOCAL, the JSON type 0 (transitive IPv6-address-
+# specific), the sub-type and the same string; the local part is the copy flag for 0x0c
+check "flow4 + attribute 25: redirect to 2001:db8::1 (0x000c), rt-redirect-ipv6 [2001:db8:ff::2]:100 (0x000d)" \
+	wait_for 5 in_rib ipv4-flowspec "[destination: 203.0.113.11/32][protocol: ==udp]" \
+	"{Extcomms: [discard]} {Extcomms: [2001:db8::1:0],[2001:db8:ff::2:100]}"
+check "flow4 + attribute 25 in GoBGP's JSON: type 25, sub-types 12 and 13" in_rib "ipv4-flowspec -j" \
+	'{"type":25,"value":[{"type":0,"subtype":12,"value":"2001:db8::1:0"},{"type":0,"subtype":13,"value":"2001:db8:ff::2:100"}]}'
+check "flow6 + attribute 25: copy to 2001:db8::1 (copy flag 1), rt-redirect-ipv6 [2001:db8:ff::2]:100" \
+	wait_for 5 in_rib ipv6-flowspec "[destination: 2001:db8:1::8/128/0][protocol: ==udp]" \
+	"{Extcomms: [2001:db8::1:1],[2001:db8:ff::2:100]}"
+[ -n "${DUMP:-}" ] && { gb global rib -a ipv4-flowspec; gb global rib -a ipv6-flowspec; gb global rib -a ipv4-flowspec -j; gb global rib -a ipv6-flowspec -j; }
 cmd "unflow $F3"
 check "withdrawn rule gone" wait_for 5 not_in_rib ipv4-flowspec "203.0.113.9/32"
 check "the others stay" in_rib ipv4-flowspec "203.0.113.7/32" "203.0.113.8/32"

@@ -45,6 +45,8 @@ steps = {
         ("COMMUNITIES length 6", update([ORIGIN, AS_PATH, NEXT_HOP, attr(0xc0, 8, b"\xfd\xea\x02\x9a\x00\x00")])),
         ("EXTENDED_COMMUNITIES length 7", update([ORIGIN, AS_PATH, NEXT_HOP, attr(0xc0, 16, b"\x80\x06" + b"\x00" * 5)])),
         ("LARGE_COMMUNITY length 11", update([ORIGIN, AS_PATH, NEXT_HOP, attr(0xc0, 32, b"\x00" * 11)])),
+        # RFC 7606 7.14 on RFC 5701: IPv6-address-specific communities are 20 octets each
+        ("IPV6_EXTENDED_COMMUNITIES length 19", update([ORIGIN, AS_PATH, NEXT_HOP, attr(0xc0, 25, b"\x00\x0c" + b"\x20" * 17)])),
         ("NEXT_HOP missing", update([ORIGIN, AS_PATH]))],
     # RFC 4271 6.3 / RFC 7606 4: an attribute length past the end of the attributes is an error
     # for the whole session: UPDATE Message Error / Attribute Length Error (3/5)
@@ -108,8 +110,8 @@ touch "$W/go.1"
 check "valid UPDATE: 2 prefixes received, none withdrawn" \
 	wait_for 5 status_has "updates_received [0-9]+ .*prefixes_received 2 withdrawn_received 0 taw_received 0"
 touch "$W/go.2"
-check "10 malformed UPDATEs: each treated as withdraw (20 prefixes withdrawn), still 2 announced" \
-	wait_for 5 status_has "prefixes_received 2 withdrawn_received 20 taw_received 10"
+check "11 malformed UPDATEs: each treated as withdraw (22 prefixes withdrawn), still 2 announced" \
+	wait_for 5 status_has "prefixes_received 2 withdrawn_received 22 taw_received 11"
 check "the treat-as-withdraw is logged once, with its reason" \
 	eval '[ "$(grep -c "UPDATE treated as withdraw (RFC 7606): bad ORIGIN" "$W/drv.log")" = 1 ]'
 sleep 10   # longer than the hold time: keepalives must keep flowing both ways

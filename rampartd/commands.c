@@ -191,6 +191,10 @@ static int cmd_attack(struct rampart *rp, int argc, char **argv, struct evbuffer
 	for (int i = 0; i < fp.n_dst_ports; i++)
 		evbuffer_add_printf(out, " %u (%" PRIu64 ")", fp.dst_ports[i].port, fp.dst_ports[i].packets);
 	evbuffer_add_printf(out, "\n");
+	struct rd_apcap_info pi;
+	if (rd_apcap_info(rp->apcap, id, &pi)) /* sample packets (detection.attack_pcap) */
+		evbuffer_add_printf(out, "pcap: %s (%" PRIu64 " packets%s)\n", pi.path, pi.packets,
+				    pi.open ? ", collecting" : "");
 	return 0;
 }
 

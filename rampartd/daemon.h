@@ -33,6 +33,8 @@ struct rd_notify;
 struct rd_webhook;
 struct rd_readback;
 struct rd_localroute;
+struct rd_apcap;
+struct rd_apcap_producer;
 
 #define RD_MAX_WORKERS 16
 
@@ -68,6 +70,7 @@ struct rampart {
 	struct rd_routes *routes;     /* who wants which route (routes.c) */
 	struct rd_exa *exa;           /* ExaBGP pipe and process (exapipe.c); NULL when neither is on */
 	struct rd_readback *readback; /* ClickHouse read-back queries (readback.c) */
+	struct rd_apcap *apcap;       /* attack sample packets (attack_pcap.c); NULL when off */
 };
 
 /* ---- capture workers (worker.c) ---------------------------------------------------------- */
@@ -102,6 +105,8 @@ int rd_flowsrc_wait(struct rd_flowsrc *s, int timeout_ms);
  * which the batch was read. Returns datagrams read (0: none waiting), -1 on a socket error. */
 int rd_flowsrc_dispatch(struct rd_flowsrc *s, cap_record_fn fn, void *arg, uint64_t *recv_ns, char *err,
 			size_t errlen);
+/* sFlow: the raw header behind the record being delivered (cap_flow_frame); data NULL if none. */
+const struct cap_frame *rd_flowsrc_frame(const struct rd_flowsrc *s);
 void rd_flowsrc_stats(const struct rd_flowsrc *s, struct rd_flowsrc_stats *out);
 size_t rd_flowsrc_exporters(const struct rd_flowsrc *s, struct cap_exporter_info *out, size_t max);
 
@@ -272,6 +277,41 @@ void rd_json_str(struct evbuffer *b, const char *s, size_t n);
 
 /* The capture clock now: the last tick's time. */
 uint64_t rd_now_ns(const struct rampart *rp);
+
+/* ---- attack sample packets (attack_pcap.c): detection.attack_pcap ------------------------- */
+
+/* NULL when cfg is off, or on error (err set). dir "" = storage_dir/attacks. */
+struct rd_apcap *rd_apcap_new(const struct conf_attack_pcap *cfg, const char *storage_dir, char *err, size_t errlen);
+/* Drains what the rings still hold and closes every file. After the workers stopped. */
+void rd_apcap_free(struct rd_apcap *a);
+/* Worker idx's ring (created on first call, before the worker starts); NULL when a is NULL. */
+struct rd_apcap_producer *rd_apcap_producer(struct rd_apcap *a, unsigned idx);
+/* Worker: r belongs to attack_id (det_counters_attack_of); copies f's bytes into the ring unless
+ * the attack has its samples already or the ring is full (counted). No allocation, lock, syscall. */
+void rd_apcap_sample(struct rd_apcap_producer *p, uint64_t attack_id, enum det_direction dir,
+		     const struct flow_record *r, const struct cap_frame *f);
+/* Main loop, after each tick: rings into files; closes the files of attacks e says ended (e may be
+ * NULL: no closing). now_ns is the capture clock. */
+void rd_apcap_drain(struct rd_apcap *a, const struct det_engine *e, uint64_t now_ns);
+struct rd_apcap_info {
+	const char *path; /* valid until the next drain */
+	uint64_t packets; /* written so far */
+	bool open;        /* still collecting */
+};
+/* The file of an attack; false when it has none (no samples yet, no packets in the source, off). */
+bool rd_apcap_info(const struct rd_apcap *a, uint64_t attack_id, struct rd_apcap_info *out);
+struct rd_apcap_stats {
+	uint64_t written;      /* samples in files */
+	uint64_t dropped;      /* a worker's ring was full */
+	uint64_t skipped;      /* arrived for a closed, unwritable or other-link-type file */
+	uint64_t files_opened, files_closed, errors;
+	unsigned open;
+};
+void rd_apcap_stats(const struct rd_apcap *a, struct rd_apcap_stats *out);
+const char *rd_apcap_dir(const struct rd_apcap *a);
+/* Where attack_id's samples go, whether or not any came yet: "" when a is NULL or target is a
+ * prefix. For the notifications sent at the ban, before any sample. */
+const char *rd_apcap_path(const struct rd_apcap *a, uint64_t attack_id, const ip_prefix *target, char *buf, size_t len);
 
 /* ---- routes by source (routes.c): detection's bans and the ExaBGP API's routes ------------ */
 

@@ -264,3 +264,8 @@ size_t rd_flowsrc_exporters(const struct rd_flowsrc *s, struct cap_exporter_info
 {
 	return cap_flow_exporters(s->ctx, out, max);
 }
+
+const struct cap_frame *rd_flowsrc_frame(const struct rd_flowsrc *s)
+{
+	return cap_flow_frame(s->ctx);
+}

@@ -85,6 +85,14 @@ static void json_ban(struct evbuffer *b, const struct rampart *rp, const struct 
 	json_num(b, x->peak_value);
 	evbuffer_add_printf(b, "},\"rates\":");
 	json_rates(b, &x->rates, x->direction);
+	struct rd_apcap_info pi; /* sample packets (detection.attack_pcap); null when none */
+	if (rd_apcap_info(rp->apcap, x->attack_id, &pi)) {
+		evbuffer_add_printf(b, ",\"pcap\":{\"path\":");
+		json_str(b, pi.path);
+		evbuffer_add_printf(b, ",\"packets\":%" PRIu64 ",\"open\":%s}", pi.packets, pi.open ? "true" : "false");
+	} else {
+		evbuffer_add_printf(b, ",\"pcap\":null");
+	}
 	evbuffer_add(b, "}", 1);
 }
 
@@ -470,6 +478,23 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"announced\"} %" PRIu64 "\n", rp->announced);
 	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"withdrawn\"} %" PRIu64 "\n", rp->withdrawn);
 	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"events\"} %" PRIu64 "\n", rp->events_logged);
+
+	if (rp->apcap) { /* attack sample packets (detection.attack_pcap) */
+		struct rd_apcap_stats as;
+		rd_apcap_stats(rp->apcap, &as);
+		metric_head(b, "rampart_attack_pcap_samples_total", "counter",
+			    "Attack sample packets: written to a file, dropped (a worker's ring was full), skipped "
+			    "(file closed, unwritable or of another link type).");
+		evbuffer_add_printf(b, "rampart_attack_pcap_samples_total{state=\"written\"} %" PRIu64 "\n", as.written);
+		evbuffer_add_printf(b, "rampart_attack_pcap_samples_total{state=\"dropped\"} %" PRIu64 "\n", as.dropped);
+		evbuffer_add_printf(b, "rampart_attack_pcap_samples_total{state=\"skipped\"} %" PRIu64 "\n", as.skipped);
+		metric_head(b, "rampart_attack_pcap_files_total", "counter", "Attack pcap files opened.");
+		evbuffer_add_printf(b, "rampart_attack_pcap_files_total %" PRIu64 "\n", as.files_opened);
+		metric_head(b, "rampart_attack_pcap_errors_total", "counter", "Attack pcap files that could not be written.");
+		evbuffer_add_printf(b, "rampart_attack_pcap_errors_total %" PRIu64 "\n", as.errors);
+		metric_head(b, "rampart_attack_pcap_open_files", "gauge", "Attack pcap files collecting now.");
+		evbuffer_add_printf(b, "rampart_attack_pcap_open_files %u\n", as.open);
+	}
 
 	if (rp->storage) {
 		struct st_stats s;

@@ -42,6 +42,8 @@ static void on_tick_ready(evutil_socket_t fd, short what, void *ctx)
 	if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
 		log_warn("tick eventfd: %s", strerror(errno));
 	rd_tick_run(ctx);
+	struct rampart *rp = ctx;
+	rd_apcap_drain(rp->apcap, rp->engine, rp->clock_ns); /* attack sample packets, off the packet path */
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *ctx)
@@ -121,6 +123,8 @@ static void teardown(struct rampart *rp)
 	for (unsigned i = 0; i < rp->n_workers; i++)
 		rd_worker_free(rp->workers[i]);
 	rp->n_workers = 0;
+	rd_apcap_free(rp->apcap); /* after the workers: writes what their rings still hold */
+	rp->apcap = NULL;
 	if (rp->storage) {
 		st_writer_stop(rp->storage);
 		struct st_stats s;
@@ -265,6 +269,14 @@ int main(int argc, char **argv)
 			log_err("bgp: %s", err);
 			goto out;
 		}
+	}
+	if (rp.conf.attack_pcap.enabled) {
+		if (!(rp.apcap = rd_apcap_new(&rp.conf.attack_pcap, rp.conf.storage.dir, err, sizeof err))) {
+			log_err("%s", err);
+			goto out;
+		}
+		log_info("attack_pcap: up to %u packets of %u bytes per attack into %s", rp.conf.attack_pcap.packets,
+			 rp.conf.attack_pcap.snaplen, rd_apcap_dir(rp.apcap));
 	}
 	for (unsigned i = 0; i < n_sources; i++) {
 		rp.workers[i] = rd_worker_new(&rp, i, &sources[i], err, sizeof err);

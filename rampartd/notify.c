@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -288,6 +289,9 @@ static char *details(const struct rampart *rp, const struct det_event *ev, const
 		fprintf(f, "Trigger: %s_%s %.0f over %.0f\n", det_class_name(ev->trigger_class),
 			det_metric_name(ev->trigger_metric), ev->trigger_value, ev->trigger_limit);
 	fprintf(f, "Ban time: %u s\n", ev->ban_seconds);
+	char pcap[PATH_MAX];
+	if (*rd_apcap_path(rp->apcap, ev->attack_id, &ev->target, pcap, sizeof pcap))
+		fprintf(f, "Attack pcap: %s\n", pcap); /* sample packets, written from now on (mirror, sFlow) */
 	fprintf(f, "Initial attack power: %.0f packets per second\n", r[DET_TOTAL][DET_PPS]);
 	fprintf(f, "Total %s traffic: %.2f mbps\n", det_direction_name(ev->direction), r[DET_TOTAL][DET_BPS] / 1e6);
 	fprintf(f, "Total %s pps: %.0f\nTotal %s flows: %.0f\n", det_direction_name(ev->direction),

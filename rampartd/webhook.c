@@ -7,6 +7,7 @@
  * to `webhook_retries` times with a doubling pause (0.5 s, 1 s, 2 s, ...); then it is dropped,
  * logged and counted. The queue is bounded: when it is full, new events are dropped and counted. */
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -193,6 +194,14 @@ void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const stru
 				    ? rp->conf.detect.groups[ev->hostgroup].name
 				    : "";
 	rd_json_str(f, group, strlen(group));
+	char pcap[PATH_MAX];
+	if (*rd_apcap_path(rp->apcap, ev->attack_id, &ev->target, pcap, sizeof pcap)) {
+		struct rd_apcap_info pi = {0};
+		rd_apcap_info(rp->apcap, ev->attack_id, &pi);
+		evbuffer_add_printf(f, ",\"pcap\":");
+		rd_json_str(f, pcap, strlen(pcap));
+		evbuffer_add_printf(f, ",\"pcap_packets\":%" PRIu64, pi.packets);
+	}
 	evbuffer_add(f, "}", 1);
 	size_t len = evbuffer_get_length(f);
 	char *body = malloc(len + 1);

@@ -46,6 +46,7 @@ struct rd_worker {
 	struct rd_flowsrc *udp;     /* a flow export listener */
 	struct cap_flowtable *flows; /* mirror sources only */
 	struct st_flow_producer *flows_out;
+	struct rd_apcap_producer *samples; /* attack sample packets; NULL when off or no packets */
 	struct det_counters *sets[MAX_SETS];
 	unsigned n_sets;
 	struct det_counters *cur;  /* == ahead[head] when spreading */
@@ -228,6 +229,19 @@ static void advance_clock(struct rd_worker *w, uint64_t now_ns)
 	}
 }
 
+/* The frame of a record whose host is under attack goes to the attack's pcap. The set that r was
+ * counted in holds the engine's latest hosts under attack. */
+static inline void sample(struct rd_worker *w, const struct det_counters *c, const struct flow_record *r,
+			  const struct cap_frame *f)
+{
+	if (!w->samples)
+		return;
+	enum det_direction dir;
+	uint64_t id = det_counters_attack_of(c, r, &dir);
+	if (id)
+		rd_apcap_sample(w->samples, id, dir, r, f);
+}
+
 static void on_record(void *ctx, const struct flow_record *r)
 {
 	struct rd_worker *w = ctx;
@@ -236,6 +250,7 @@ static void on_record(void *ctx, const struct flow_record *r)
 	w->last_ts_ns = r->start_ns;
 	bool new_flow = cap_flowtable_add(w->flows, r, export_flow, w);
 	det_counters_add(w->cur, r, new_flow ? 1 : 0);
+	sample(w, w->cur, r, cap_pcap_frame(w->pcap));
 }
 
 /* An exported flow (or an sFlow sample): counted as it is, the counters scaling by its sampling
@@ -258,6 +273,8 @@ static void on_exported(void *ctx, const struct flow_record *r)
 	if (parts > r->packets)
 		parts = r->packets;
 	struct det_counters *now = w->now ? w->now : w->cur;
+	if (r->source == FLOW_SRC_SFLOW)
+		sample(w, now, r, rd_flowsrc_frame(w->udp));
 	if (parts <= 1) {
 		det_counters_add(now, r, flows);
 		return;
@@ -390,6 +407,12 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 	if (w->pcap)
 		w->flows = cap_flowtable_new(cc->flow_table_size, cc->flow_active_timeout_s, cc->flow_inactive_timeout_s);
 	w->flows_out = st_writer_flow_producer(rp->storage, idx);
+	/* sample packets: mirror frames and sFlow headers; NetFlow/IPFIX records carry none */
+	if (rp->apcap && (w->pcap || src->flow_proto == RD_FLOW_SFLOW) &&
+	    !(w->samples = rd_apcap_producer(rp->apcap, idx))) {
+		snprintf(err, errlen, "%s: out of memory for the attack sample ring", w->name);
+		goto fail;
+	}
 	w->spread_ticks = 1;
 	if (w->udp) {
 		uint64_t t = ((uint64_t)cc->flow_spread_s * 1000 + rp->conf.detect.tick_ms - 1) / rp->conf.detect.tick_ms;

@@ -37,5 +37,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    !fs_actions_equal(&a, &a2))
 			abort();
 	}
+	/* the same bytes as an IPV6_EXTENDED_COMMUNITIES value (attribute 25) */
+	struct fs_actions a6 = {0}, b6 = {0};
+	if (fs_actions_decode6(data + 1, size - 1, &a6, &err)) {
+		uint8_t out[FS_ACTIONS6_MAX * FS_EXTCOMM6_LEN];
+		struct wbuf w = wbuf_init(out, sizeof out);
+		if (!fs_actions_encode6(&a6, &w, &err) || !fs_actions_decode6(out, w.len, &b6, &err) ||
+		    !fs_actions_equal(&a6, &b6))
+			abort();
+		struct fs_rule any;
+		fs_rule_init(&any, FS_AFI_IPV6);
+		fs_rule_add(&any, FS_PROTO, FS_OP_EQ, 17);
+		char text[8192];
+		if (!fs_text_format(&any, &a6, text, sizeof text) || !fs_text_parse(text, &back, &b6, &err) ||
+		    !fs_actions_equal(&a6, &b6))
+			abort();
+	}
 	return 0;
 }

@@ -32,8 +32,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	uint8_t ec[FS_ACTIONS_MAX * FS_EXTCOMM_LEN];
 	w = wbuf_init(ec, sizeof ec);
+	struct fs_actions a8 = a;
+	a8.present &= ~(uint32_t)FS_ACTS_IPV6;
 	if (!fs_actions_encode(&a, &w, &err) || !fs_actions_decode(ec, w.len, &a2, &err) ||
-	    !fs_actions_equal(&a, &a2))
+	    !fs_actions_equal(&a8, &a2))
+		abort();
+	/* the IPv6 actions go in their own attribute (25); decode6 adds them to what decode found */
+	uint8_t ec6[FS_ACTIONS6_MAX * FS_EXTCOMM6_LEN];
+	struct wbuf w6 = wbuf_init(ec6, sizeof ec6);
+	if (!fs_actions_encode6(&a, &w6, &err) || !fs_actions_decode6(ec6, w6.len, &a2, &err))
+		abort();
+	if ((a.present & FS_ACTS_IPV6) ? !fs_actions_equal(&a, &a2) : w6.len != 0)
 		abort();
 	return 0;
 }

@@ -4,6 +4,7 @@ packets in well under a second).
 
 Usage: mkattacks.py OUT.pcap mix [seed]
        mkattacks.py OUT.pcap steady VICTIM PPS SECONDS [LEAD_S] [seed]
+       mkattacks.py OUT.pcap carpet16 [seed]
 
 mix: every labelled attack below at 2000 pps for 2 s (t = 1..3 s), a carpet bombing, an outgoing
 attack, light background to t = 6 s. Victims (monitored networks 192.0.2.0/24, 198.51.100.0/24,
@@ -16,6 +17,9 @@ attack, light background to t = 6 s. Victims (monitored networks 192.0.2.0/24, 1
   2001:db8:10::11 memcached_amplification over IPv6
   198.51.100.1..200: carpet bombing, 40 pps each (8000 pps over the /24), t = 1..4 s
   192.0.2.77 -> 203.0.113.0/24: outgoing UDP flood, 3000 pps, t = 1..3 s
+carpet16: carpet bombing of one /24 inside a /16 customer: 10.20.5.1..200 at 40 pps each (8000
+pps over 10.20.5.0/24), t = 1..4 s; beside it 10.20.6.1..50 and 10.20.7.1..50 at 20 pps each
+(1000 pps per /24, 2000 over the /16 without the bombed /24); background to t = 6 s.
 steady: a UDP flood on VICTIM at PPS for SECONDS, after LEAD_S (default 1) of background at
 10 pps, evenly spaced (what a latency bench replays at recorded speed).
 """
@@ -120,6 +124,16 @@ def mix(c):
     background(c, 0, 6)
 
 
+def carpet16(c):
+    r = c.rnd
+    for t in c.even(1, 4, 8000):
+        c.add(t, ip4(c.rip(), "10.20.5.%d" % r.randint(1, 200), 17, udp(r.randint(1024, 65535), 80, 200)))
+    for net in (6, 7):
+        for t in c.even(0.5, 5, 1000):
+            c.add(t, ip4(c.rip(), "10.20.%d.%d" % (net, r.randint(1, 50)), 6, tcp(r.randint(1024, 65535), 443, 0x10)))
+    background(c, 0, 6)
+
+
 def steady(c, victim, pps, secs, lead):
     background(c, 0, lead + secs + 0.5)
     v6 = ":" in victim
@@ -138,6 +152,9 @@ def main():
     if what == "mix":
         c = Capture(int(sys.argv[3]) if len(sys.argv) > 3 else 7)
         mix(c)
+    elif what == "carpet16":
+        c = Capture(int(sys.argv[3]) if len(sys.argv) > 3 else 7)
+        carpet16(c)
     elif what == "steady" and len(sys.argv) >= 6:
         lead = float(sys.argv[6]) if len(sys.argv) > 6 else 1.0
         c = Capture(int(sys.argv[7]) if len(sys.argv) > 7 else 7)

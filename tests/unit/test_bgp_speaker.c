@@ -99,8 +99,8 @@ static void send_all(struct peer *p, const void *b, size_t n)
 
 #define MARKER 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
 
-/* The peer's side of the handshake; then collects UPDATEs until one End-of-RIB per family. */
-static void handshake(struct peer *p, size_t *announced)
+/* The peer's side of OPEN and KEEPALIVE. */
+static void open_exchange(struct peer *p)
 {
 	assert_int_equal(next_msg(p), BGP_MSG_OPEN);
 	struct bgp_open o;
@@ -120,7 +120,13 @@ static void handshake(struct peer *p, size_t *announced)
 	send_all(p, open, sizeof open);
 	send_all(p, ka, sizeof ka);
 	assert_int_equal(next_msg(p), BGP_MSG_KEEPALIVE);
+}
 
+/* The peer's side of the handshake; then collects UPDATEs until one End-of-RIB per family. */
+static void handshake(struct peer *p, size_t *announced)
+{
+	struct bgp_msg_err e;
+	open_exchange(p);
 	size_t eor = 0;
 	*announced = 0;
 	while (eor < 2) {
@@ -291,6 +297,78 @@ static void test_speaker_session_replay(void **state)
 	event_base_free(p.base);
 }
 
+/* bgp_config.end_of_rib_delay_s: the first session after the start gets its routes but its
+ * End-of-RIB only when the delay is over, so a ban re-made meanwhile arrives before it; a session
+ * that comes up later gets End-of-RIB at once. */
+static void test_speaker_eor_delay(void **state)
+{
+	(void)state;
+	struct peer p = {.fd = -1};
+	p.base = event_base_new();
+	assert_non_null(p.base);
+	p.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(p.lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(listen(p.lfd, 4), 0);
+	socklen_t sl = sizeof sin;
+	assert_int_equal(getsockname(p.lfd, (struct sockaddr *)&sin, &sl), 0);
+
+	struct bgp_config cfg;
+	struct bgp_peer_config pc;
+	bgp_config_defaults(&cfg);
+	bgp_peer_config_defaults(&pc);
+	assert_int_equal(cfg.end_of_rib_delay_s, 0);
+	cfg.local_as = 65001;
+	cfg.router_id = 0x7f000001;
+	cfg.connect_retry_s = 1;
+	cfg.end_of_rib_delay_s = 2;
+	cfg.peers = &pc;
+	cfg.n_peers = 1;
+	assert_true(ip_parse("127.0.0.1", &pc.address));
+	pc.port = ntohs(sin.sin_port);
+	pc.remote_as = 65002;
+	char err[128];
+	p.spk = bgp_speaker_new(p.base, &cfg, err, sizeof err);
+	assert_non_null(p.spk);
+	uint64_t start = now_ms();
+	assert_int_equal(bgp_speaker_start(p.spk, err, sizeof err), 0);
+	accept_peer(&p);
+	open_exchange(&p);
+
+	/* Established with an empty RIB-out: nothing yet, in particular no End-of-RIB */
+	uint8_t b;
+	for (int i = 0; i < 100; i++)
+		pump(&p);
+	assert_true(recv(p.fd, &b, 1, MSG_DONTWAIT | MSG_PEEK) < 0);
+	ip_prefix v4;
+	assert_true(ip_prefix_parse("203.0.113.7/32", &v4));
+	struct bgp_route_attrs a4 = bh("192.0.2.254");
+	assert_int_equal(bgp_announce(p.spk, &v4, &a4), 0);
+	struct bgp_update_info u = next_update(&p);
+	assert_int_equal(u.announced, 1);
+	assert_false(u.end_of_rib);
+	/* then both End-of-RIB markers, not before the 2 s are over */
+	u = next_update(&p);
+	assert_true(u.end_of_rib);
+	assert_true(now_ms() - start >= 1000);
+	u = next_update(&p);
+	assert_true(u.end_of_rib);
+
+	/* a later session: routes and End-of-RIB at once */
+	close(p.fd);
+	accept_peer(&p);
+	size_t announced;
+	uint64_t t0 = now_ms();
+	handshake(&p, &announced);
+	assert_int_equal(announced, 1);
+	assert_true(now_ms() - t0 < 1000);
+
+	bgp_speaker_free(p.spk);
+	close(p.fd);
+	close(p.lfd);
+	event_base_free(p.base);
+}
+
 /* The FlowSpec API without a session: what it refuses, and that the RIB-out counts rules. */
 static void test_speaker_flow_api(void **state)
 {
@@ -334,6 +412,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_speaker_session_replay),
 		cmocka_unit_test(test_speaker_flow_api),
+		cmocka_unit_test(test_speaker_eor_delay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -131,6 +131,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.bgp.listen_port, 179);
 	assert_int_equal(c.bgp.connect_retry_s, 5);
 	assert_int_equal(c.bgp.graceful_restart_s, 120);
+	assert_int_equal(c.bgp.end_of_rib_delay_s, 5);
 	assert_false(c.bgp_enabled);
 	assert_string_equal(c.storage.database, "rampart");
 	assert_string_equal(c.storage.dir, "/var/lib/rampart");
@@ -291,7 +292,17 @@ static const struct err_case err_cases[] = {
 	 "local_address, hold_time, ttl, description, port)"},
 	{NETS "hostgroups: [ { name: a, prefixes: [10.1.0.0/16], bogus: 1 } ]\n",
 	 "rampart.yaml:2:51: hostgroups[0].bogus: unknown key (expected name, prefixes, thresholds, total, ban_time, "
-	 "mitigation)"},
+	 "mitigation, total_scope, total_prefix_length)"},
+	{NETS "hostgroups: [ { name: a, prefixes: [10.1.0.0/16], total_scope: host } ]\n",
+	 "rampart.yaml:2:64: hostgroups[0].total_scope: expected one of group, prefix, got \"host\""},
+	{NETS "hostgroups: [ { name: a, prefixes: [10.1.0.0/16], total_prefix_length: { ipv4: 24 } } ]\n",
+	 "rampart.yaml:2:72: hostgroups[0].total_prefix_length: splits per-prefix sums: needs total_scope: prefix"},
+	{NETS "hostgroups: [ { name: a, prefixes: [10.1.0.0/16], total_scope: prefix,\n"
+	      "                total_prefix_length: { ipv4: 33 } } ]\n",
+	 "rampart.yaml:3:46: hostgroups[0].total_prefix_length.ipv4: expected an integer 1..32, got \"33\""},
+	{NETS "hostgroups: [ { name: a, prefixes: [10.1.0.0/16], total_scope: prefix,\n"
+	      "                total_prefix_length: { ipv6: 129 } } ]\n",
+	 "rampart.yaml:3:46: hostgroups[0].total_prefix_length.ipv6: expected an integer 1..128, got \"129\""},
 	/* the same thing twice */
 	{"networks: [10.0.0.0/8, \"2001:db8::/32\", 10.0.0.0/8]\n",
 	 "rampart.yaml:1:41: networks[2]: duplicate prefix 10.0.0.0/8 (entry [0] has it)"},
@@ -459,6 +470,8 @@ static void test_communities(void **state)
 	assert_string_equal(err, "rampart.yaml:2:41: mitigation.blackhole.communities: too many entries: 33, at most 32");
 }
 
+static void round_trip(const struct rampart_conf *a);
+
 static void test_hostgroups(void **state)
 {
 	(void)state;
@@ -473,9 +486,14 @@ static void test_hostgroups(void **state)
 		"    ban_time: 1h\n"
 		"    mitigation: { action: flowspec-then-blackhole }\n"
 		"  - name: silver\n"
-		"    prefixes: [192.0.2.64/26]\n",
+		"    prefixes: [192.0.2.64/26]\n"
+		"  - name: carpet\n"
+		"    prefixes: [\"2001:db8:8000::/33\"]\n"
+		"    total: { incoming: { pps: 3000 } }\n"
+		"    total_scope: prefix\n"
+		"    total_prefix_length: { ipv4: 24, ipv6: 64 }\n",
 		&c);
-	assert_int_equal(c.detect.n_groups, 3);
+	assert_int_equal(c.detect.n_groups, 4);
 	const struct det_hostgroup *g = c.detect.groups;
 	assert_string_equal(g[0].name, "default");
 	assert_int_equal(g[0].n_prefixes, 0);
@@ -495,6 +513,13 @@ static void test_hostgroups(void **state)
 	assert_int_equal(g[2].ban_time_s, 0); /* detection.ban_time */
 	assert_int_equal(g[2].mitigation, DET_MIT_DEFAULT);
 	assert_int_equal(g[2].thresholds.limit[DET_IN][DET_TOTAL][DET_PPS], 0);
+	assert_int_equal(g[1].total_scope, DET_SCOPE_GROUP); /* the default */
+	assert_int_equal(g[1].total_prefix_len_v4, 0);
+	assert_int_equal(g[3].total_scope, DET_SCOPE_PREFIX);
+	assert_int_equal(g[3].total_prefix_len_v4, 24);
+	assert_int_equal(g[3].total_prefix_len_v6, 64);
+	assert_int_equal(g[3].total.limit[DET_IN][DET_TOTAL][DET_PPS], 3000);
+	round_trip(&c);
 	conf_free(&c);
 }
 
@@ -526,6 +551,7 @@ static void test_every_key(void **state)
 		"  listen_port: 1179\n"
 		"  connect_retry: 1m\n"
 		"  graceful_restart: 30\n"
+		"  end_of_rib_delay: 12\n"
 		"  peers:\n"
 		"    - { address: \"2001:db8::2\", local_address: \"2001:db8::3\", remote_as: 65002, port: 11179,\n"
 		"        families: [ipv6-unicast, ipv6-flowspec], ttl: 2, hold_time: 0, description: edge }\n"
@@ -565,6 +591,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c.bgp.listen_port, 1179);
 	assert_int_equal(c.bgp.connect_retry_s, 60);
 	assert_int_equal(c.bgp.graceful_restart_s, 30);
+	assert_int_equal(c.bgp.end_of_rib_delay_s, 12);
 	assert_int_equal(c.bgp.n_peers, 1);
 	const struct bgp_peer_config *p = &c.bgp.peers[0];
 	assert_addr(&p->address, "2001:db8::2"); /* IPv6 transport */
@@ -671,6 +698,9 @@ static void assert_conf_equal(const struct rampart_conf *a, const struct rampart
 		assert_thresholds_equal(&ga->total, &gb->total);
 		assert_int_equal(ga->ban_time_s, gb->ban_time_s);
 		assert_int_equal(ga->mitigation, gb->mitigation);
+		assert_int_equal(ga->total_scope, gb->total_scope);
+		assert_int_equal(ga->total_prefix_len_v4, gb->total_prefix_len_v4);
+		assert_int_equal(ga->total_prefix_len_v6, gb->total_prefix_len_v6);
 	}
 	assert_int_equal(da->tick_ms, db->tick_ms);
 	assert_int_equal(da->average_s, db->average_s);
@@ -679,6 +709,10 @@ static void assert_conf_equal(const struct rampart_conf *a, const struct rampart
 	assert_int_equal(da->max_bans, db->max_bans);
 	assert_int_equal(da->max_hosts, db->max_hosts);
 	assert_int_equal(da->host_idle_s, db->host_idle_s);
+	assert_int_equal(a->attack_pcap.enabled, b->attack_pcap.enabled);
+	assert_string_equal(a->attack_pcap.dir, b->attack_pcap.dir);
+	assert_int_equal(a->attack_pcap.packets, b->attack_pcap.packets);
+	assert_int_equal(a->attack_pcap.snaplen, b->attack_pcap.snaplen);
 
 	const struct conf_capture *ca = &a->capture, *cb = &b->capture;
 	assert_int_equal(ca->n_pcap_interfaces, cb->n_pcap_interfaces);
@@ -722,6 +756,7 @@ static void assert_conf_equal(const struct rampart_conf *a, const struct rampart
 	assert_int_equal(ba->listen_port, bb->listen_port);
 	assert_int_equal(ba->connect_retry_s, bb->connect_retry_s);
 	assert_int_equal(ba->graceful_restart_s, bb->graceful_restart_s);
+	assert_int_equal(ba->end_of_rib_delay_s, bb->end_of_rib_delay_s);
 	assert_int_equal(ba->n_peers, bb->n_peers);
 	for (size_t i = 0; i < ba->n_peers; i++) {
 		const struct bgp_peer_config *pa = &ba->peers[i], *pb = &bb->peers[i];
@@ -818,6 +853,7 @@ static void test_round_trip_edges(void **state)
 		"hostgroups:\n"
 		"  - { name: \"we\\\"ird \\\\ name: # ü\", prefixes: [10.9.0.0/16], ban_time: 0,\n"
 		"      total: { outgoing: { tcp_flows: 1 } } }\n"
+		"  - { name: p, prefixes: [10.8.0.0/16], total_scope: prefix, total_prefix_length: { ipv6: 128 } }\n"
 		"detection: { tick_ms: 10, average_s: 3600, ban_time: 1, unban_only_if_attack_finished: false,\n"
 		"             max_hosts: 1024, host_idle_s: 1 }\n"
 		"capture: { pcap: { interfaces: [\"null\", \"true\", eth0.100], flow_table_size: 1024 },\n"
@@ -851,6 +887,37 @@ static void test_round_trip_edges(void **state)
 	assert_int_equal(c.bgp.router_id, 0xFFFFFFFFu);
 	round_trip(&c);
 	conf_free(&c);
+}
+
+/* detection.attack_pcap: off with 500 x 256 by default; every key read, bounds enforced with the
+ * full key path, printed back. */
+static void test_attack_pcap(void **state)
+{
+	(void)state;
+	struct rampart_conf c;
+	load_ok(NETS, &c);
+	assert_false(c.attack_pcap.enabled);
+	assert_string_equal(c.attack_pcap.dir, "");
+	assert_int_equal(c.attack_pcap.packets, 500);
+	assert_int_equal(c.attack_pcap.snaplen, 256);
+	round_trip(&c);
+	conf_free(&c);
+	load_ok(NETS "detection:\n  ban_time: 60\n  attack_pcap: { enabled: true, dir: \"/var/x y\", packets: 7, snaplen: 65535 }\n",
+		&c);
+	assert_true(c.attack_pcap.enabled);
+	assert_string_equal(c.attack_pcap.dir, "/var/x y");
+	assert_int_equal(c.attack_pcap.packets, 7);
+	assert_int_equal(c.attack_pcap.snaplen, 65535);
+	assert_int_equal(c.detect.ban_time_s, 60); /* beside it, det_config still filled */
+	round_trip(&c);
+	conf_free(&c);
+	char err[512];
+	assert_int_equal(load(NETS "detection: { attack_pcap: { snaplen: 63 } }\n", &c, err, sizeof err), -1);
+	assert_non_null(strstr(err, "detection.attack_pcap.snaplen: expected an integer 64..65535"));
+	assert_int_equal(load(NETS "detection: { attack_pcap: { packets: 0 } }\n", &c, err, sizeof err), -1);
+	assert_non_null(strstr(err, "detection.attack_pcap.packets"));
+	assert_int_equal(load(NETS "detection: { attack_pcap: { files: 3 } }\n", &c, err, sizeof err), -1);
+	assert_non_null(strstr(err, "detection.attack_pcap"));
 }
 
 /* FlowSpec rules in the configuration: parsed by the rule language, errors name the rule's token
@@ -905,6 +972,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_examples),
 		cmocka_unit_test(test_round_trip_edges),
 		cmocka_unit_test(test_flowspec_rules),
+		cmocka_unit_test(test_attack_pcap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -411,8 +411,11 @@ static void test_text_redirect_ip(void **state)
 	assert_true(a.redirect_copy);
 	assert_true(fs_text_format(&r, &a, buf, sizeof buf));
 	assert_string_equal(buf, "destination 192.0.2.1/32 then copy-to-nexthop-ietf 10.9.8.7");
-	assert_false(fs_text_parse("destination 192.0.2.1/32 then redirect-to-nexthop-ietf 2001:db8::1", &r, &a, &err));
-	assert_non_null(strstr(err.msg, "IPv4"));
+	/* an IPv6 next hop is the other action (0x000c, attribute 25): test_fs_redirect6.c */
+	assert_true(fs_text_parse("destination 192.0.2.1/32 then redirect-to-nexthop-ietf 2001:db8::1", &r, &a, &err));
+	assert_int_equal(a.present, FS_ACT_REDIRECT_IP6);
+	assert_false(fs_text_parse("destination 192.0.2.1/32 then redirect-to-nexthop-ietf 10.9.8", &r, &a, &err));
+	assert_non_null(strstr(err.msg, "IPv4 or IPv6"));
 }
 
 static void test_text_parse(void **state)

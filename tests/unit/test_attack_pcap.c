@@ -1,0 +1,333 @@
+/* rampartd/attack_pcap.c: what a worker puts in its ring comes out, drained, as a real pcap file
+ * that libpcap reads back: the right number of packets (capped per attack), the link type of the
+ * source, nanosecond timestamps, the snap length; a full ring drops and counts; a file that cannot
+ * be written is counted and costs nothing else. */
+#include <limits.h>
+#include <pcap/pcap.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "rampartd/daemon.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/p5_apcap.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static struct rd_apcap *make(const char *sub, uint32_t packets, uint32_t snaplen)
+{
+	struct conf_attack_pcap cfg = {.enabled = true, .packets = packets, .snaplen = snaplen};
+	snprintf(cfg.dir, sizeof cfg.dir, "%s/%s", dir, sub);
+	char err[256] = "";
+	struct rd_apcap *a = rd_apcap_new(&cfg, "/nonexistent", err, sizeof err);
+	if (!a)
+		fail_msg("rd_apcap_new: %s", err);
+	return a;
+}
+
+/* An Ethernet frame of len bytes to dst, its bytes numbered from seed. */
+static void frame(uint8_t *buf, size_t len, uint8_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(seed + i);
+}
+
+static struct flow_record rec(const char *src, const char *dst, uint64_t ts)
+{
+	struct flow_record r;
+	memset(&r, 0, sizeof r);
+	assert_true(ip_parse(src, &r.src));
+	assert_true(ip_parse(dst, &r.dst));
+	r.start_ns = r.end_ns = ts;
+	r.packets = 1;
+	return r;
+}
+
+static pcap_t *open_back(const char *path)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, eb);
+	if (!p)
+		fail_msg("%s: %s", path, eb);
+	return p;
+}
+
+/* Mirror frames: capped at `packets` per attack, cut to snaplen, timestamps to the ns. */
+static void test_mirror_file(void **state)
+{
+	(void)state;
+	struct rd_apcap *a = make("m", 5, 64);
+	struct rd_apcap_producer *p = rd_apcap_producer(a, 0);
+	assert_non_null(p);
+	assert_ptr_equal(rd_apcap_producer(a, 0), p);
+	uint8_t buf[8][100];
+	const uint64_t t0 = 1700000002123456789ull;
+	for (int i = 0; i < 8; i++) {
+		frame(buf[i], sizeof buf[i], (uint8_t)(i * 16));
+		struct flow_record r = rec("198.51.100.7", "192.0.2.10", t0 + (uint64_t)i * 1001);
+		struct cap_frame f = {.data = buf[i], .caplen = sizeof buf[i], .len = 1514, .dlt = DLT_EN10MB};
+		rd_apcap_sample(p, 7, DET_IN, &r, &f);
+	}
+	/* no frame (NetFlow): nothing, and no file */
+	struct flow_record nf = rec("198.51.100.7", "192.0.2.11", t0);
+	rd_apcap_sample(p, 9, DET_IN, &nf, NULL);
+	struct cap_frame none = {.data = NULL};
+	rd_apcap_sample(p, 9, DET_IN, &nf, &none);
+	rd_apcap_drain(a, NULL, 0);
+
+	struct rd_apcap_info pi;
+	assert_true(rd_apcap_info(a, 7, &pi));
+	char want[PATH_MAX];
+	snprintf(want, sizeof want, "%s/m/7-192.0.2.10.pcap", dir);
+	assert_string_equal(pi.path, want);
+	assert_int_equal(pi.packets, 5);
+	assert_false(pi.open); /* closed at 5 */
+	assert_false(rd_apcap_info(a, 9, &pi));
+	snprintf(want, sizeof want, "%s/m/9-192.0.2.11.pcap", dir);
+	assert_int_equal(access(want, F_OK), -1);
+
+	struct rd_apcap_stats st;
+	rd_apcap_stats(a, &st);
+	assert_int_equal(st.written, 5);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.files_opened, 1);
+	assert_int_equal(st.open, 0);
+
+	snprintf(want, sizeof want, "%s/m/7-192.0.2.10.pcap", dir);
+	pcap_t *pc = open_back(want);
+	assert_int_equal(pcap_datalink(pc), DLT_EN10MB);
+	assert_int_equal(pcap_snapshot(pc), 64);
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	int n = 0;
+	while (pcap_next_ex(pc, &h, &d) == 1) {
+		assert_int_equal(h->caplen, 64);
+		assert_int_equal(h->len, 1514);
+		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+		assert_int_equal(ts, t0 + (uint64_t)n * 1001);
+		assert_memory_equal(d, buf[n], 64);
+		n++;
+	}
+	assert_int_equal(n, 5);
+	pcap_close(pc);
+	rd_apcap_free(a);
+}
+
+/* sFlow raw IP headers: a raw-IP file; an outgoing attack is named by its source; a frame shorter
+ * than snaplen is kept whole; a sample of another link type for the same attack is skipped. */
+static void test_sflow_raw_outgoing(void **state)
+{
+	(void)state;
+	struct rd_apcap *a = make("s", 100, 256);
+	struct rd_apcap_producer *p = rd_apcap_producer(a, 3);
+	uint8_t ip[40];
+	frame(ip, sizeof ip, 0x45);
+	struct flow_record r = rec("2001:db8:10::53", "2001:db8:ff::1", 1700000000000000001ull);
+	struct cap_frame f = {.data = ip, .caplen = sizeof ip, .len = 1280, .dlt = DLT_RAW};
+	rd_apcap_sample(p, 12, DET_OUT, &r, &f);
+	rd_apcap_sample(p, 12, DET_OUT, &r, &f);
+	struct cap_frame eth = {.data = ip, .caplen = sizeof ip, .len = 60, .dlt = DLT_EN10MB};
+	rd_apcap_sample(p, 12, DET_OUT, &r, &eth);
+	rd_apcap_drain(a, NULL, 0);
+	struct rd_apcap_info pi;
+	assert_true(rd_apcap_info(a, 12, &pi));
+	assert_int_equal(pi.packets, 2);
+	assert_true(pi.open); /* 2 of 100: still collecting */
+	char want[PATH_MAX];
+	snprintf(want, sizeof want, "%s/s/12-2001:db8:10::53.pcap", dir);
+	assert_string_equal(pi.path, want);
+	struct rd_apcap_stats st;
+	rd_apcap_stats(a, &st);
+	assert_int_equal(st.skipped, 1);
+	assert_int_equal(st.open, 1);
+	rd_apcap_free(a); /* closes it */
+	pcap_t *pc = open_back(want);
+	assert_int_equal(pcap_datalink(pc), DLT_RAW);
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	int n = 0;
+	while (pcap_next_ex(pc, &h, &d) == 1) {
+		assert_int_equal(h->caplen, sizeof ip);
+		assert_int_equal(h->len, 1280);
+		assert_memory_equal(d, ip, sizeof ip);
+		n++;
+	}
+	assert_int_equal(n, 2);
+	pcap_close(pc);
+}
+
+/* A ring is bounded: with the largest snaplen it holds 64 slots; the 65th sample before a drain
+ * is dropped and counted, and the drained ones are all written. */
+static void test_ring_full(void **state)
+{
+	(void)state;
+	struct rd_apcap *a = make("f", 100000, 65535);
+	struct rd_apcap_producer *p = rd_apcap_producer(a, 0);
+	static uint8_t big[9000];
+	frame(big, sizeof big, 1);
+	struct flow_record r = rec("198.51.100.1", "192.0.2.20", 1700000000000000000ull);
+	struct cap_frame f = {.data = big, .caplen = sizeof big, .len = sizeof big, .dlt = DLT_EN10MB};
+	for (int i = 0; i < 70; i++)
+		rd_apcap_sample(p, 3, DET_IN, &r, &f);
+	struct rd_apcap_stats st;
+	rd_apcap_stats(a, &st);
+	assert_int_equal(st.dropped, 6);
+	rd_apcap_drain(a, NULL, 0);
+	rd_apcap_stats(a, &st);
+	assert_int_equal(st.written, 64);
+	/* drained: room again */
+	rd_apcap_sample(p, 3, DET_IN, &r, &f);
+	rd_apcap_drain(a, NULL, 0);
+	struct rd_apcap_info pi;
+	assert_true(rd_apcap_info(a, 3, &pi));
+	assert_int_equal(pi.packets, 65);
+	rd_apcap_free(a);
+}
+
+/* A directory that cannot exist (its parent is a file): counted as an error, the attack has no
+ * file, nothing else breaks. */
+static void test_unwritable(void **state)
+{
+	(void)state;
+	char file[PATH_MAX];
+	snprintf(file, sizeof file, "%s/plain", dir);
+	FILE *fp = fopen(file, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	struct rd_apcap *a = make("plain/sub", 10, 128);
+	struct rd_apcap_producer *p = rd_apcap_producer(a, 0);
+	uint8_t b[60] = {0};
+	struct flow_record r = rec("198.51.100.1", "192.0.2.30", 1);
+	struct cap_frame f = {.data = b, .caplen = sizeof b, .len = sizeof b, .dlt = DLT_EN10MB};
+	for (int i = 0; i < 3; i++)
+		rd_apcap_sample(p, 4, DET_IN, &r, &f);
+	rd_apcap_drain(a, NULL, 0);
+	struct rd_apcap_stats st;
+	rd_apcap_stats(a, &st);
+	assert_int_equal(st.errors, 1);
+	assert_int_equal(st.written, 0);
+	assert_int_equal(st.skipped, 3);
+	struct rd_apcap_info pi;
+	assert_false(rd_apcap_info(a, 4, &pi));
+	rd_apcap_free(a);
+}
+
+/* Off: no object, and every call takes NULL. The path for notifications: hosts only. */
+static void test_off_and_path(void **state)
+{
+	(void)state;
+	struct conf_attack_pcap off = {.enabled = false, .packets = 500, .snaplen = 256};
+	char err[64];
+	assert_null(rd_apcap_new(&off, "/var/lib/rampart", err, sizeof err));
+	assert_null(rd_apcap_producer(NULL, 0));
+	rd_apcap_drain(NULL, NULL, 0);
+	struct rd_apcap_info pi;
+	assert_false(rd_apcap_info(NULL, 1, &pi));
+	char buf[PATH_MAX];
+	ip_prefix host, net;
+	assert_true(ip_prefix_parse("192.0.2.10/32", &host));
+	assert_true(ip_prefix_parse("192.0.2.0/24", &net));
+	assert_string_equal(rd_apcap_path(NULL, 1, &host, buf, sizeof buf), "");
+
+	struct conf_attack_pcap on = {.enabled = true, .packets = 500, .snaplen = 256};
+	char sd[PATH_MAX];
+	snprintf(sd, sizeof sd, "%s/state", dir);
+	struct rd_apcap *a = rd_apcap_new(&on, sd, err, sizeof err);
+	assert_non_null(a);
+	char want[PATH_MAX];
+	snprintf(want, sizeof want, "%s/state/attacks", dir);
+	assert_string_equal(rd_apcap_dir(a), want);
+	assert_int_equal(access(want, W_OK), 0); /* made at start, parent included */
+	snprintf(want, sizeof want, "%s/state/attacks/42-192.0.2.10.pcap", dir);
+	assert_string_equal(rd_apcap_path(a, 42, &host, buf, sizeof buf), want);
+	assert_string_equal(rd_apcap_path(a, 43, &net, buf, sizeof buf), "");
+	rd_apcap_free(a);
+}
+
+static void no_event(void *ctx, const struct det_event *ev)
+{
+	(void)ctx;
+	(void)ev;
+}
+
+/* detect/'s det_counters_attack_of, through the real counters -> merge -> tick path: 0 while
+ * nothing is under attack; once the engine has handed the counters its set of hosts under attack,
+ * the attack's id for a record to the victim (incoming), and only in the attack's direction. */
+static void test_attack_of(void **state)
+{
+	(void)state;
+	struct det_config cfg;
+	det_config_defaults(&cfg);
+	ip_prefix nets[1], self;
+	assert_true(ip_prefix_parse("192.0.2.0/24", &nets[0]));
+	struct det_hostgroup g[1];
+	memset(g, 0, sizeof g);
+	snprintf(g[0].name, sizeof g[0].name, "default");
+	g[0].thresholds.limit[DET_IN][DET_TOTAL][DET_PPS] = 100;
+	cfg.networks = nets, cfg.n_networks = 1;
+	cfg.groups = g, cfg.n_groups = 1;
+	cfg.max_hosts = 1024;
+	struct det_networks *n = det_networks_new(&cfg);
+	struct det_engine *e = det_engine_new(&cfg, n);
+	struct det_counters *c = det_counters_new(n, 1024);
+	assert_non_null(c);
+	struct flow_record in = rec("198.51.100.9", "192.0.2.10", 0), out = rec("192.0.2.10", "198.51.100.9", 0),
+			   other = rec("198.51.100.9", "192.0.2.11", 0);
+	enum det_direction dir = DET_OUT;
+	assert_int_equal(det_counters_attack_of(c, &in, &dir), 0);
+	uint64_t now = 1700000000ull * 1000000000ull;
+	for (int t = 0; t < 30; t++) { /* 1000 pps to .10 for 3 s */
+		in.start_ns = in.end_ns = now;
+		for (int i = 0; i < 100; i++)
+			det_counters_add(c, &in, 0);
+		det_engine_merge(e, c);
+		det_counters_clear(c);
+		now += 100000000ull;
+		det_engine_tick(e, now, no_event, NULL);
+	}
+	det_engine_merge(e, c); /* hands c the current set */
+	struct det_ban_info b[4];
+	assert_int_equal(det_engine_attacks(e, b, 4), 1);
+	ip_prefix_host(&self, &in.dst);
+	assert_true(ip_prefix_equal(&b[0].target, &self));
+	assert_int_equal(det_counters_attack_of(c, &in, &dir), b[0].attack_id);
+	assert_int_equal(dir, DET_IN);
+	assert_int_equal(det_counters_attack_of(c, &out, &dir), 0); /* .10 sending: not the attack's direction */
+	assert_int_equal(det_counters_attack_of(c, &other, &dir), 0);
+	det_counters_free(c);
+	det_engine_free(e);
+	det_networks_free(n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mirror_file),
+		cmocka_unit_test(test_sflow_raw_outgoing),
+		cmocka_unit_test(test_ring_full),
+		cmocka_unit_test(test_unwritable),
+		cmocka_unit_test(test_off_and_path),
+		cmocka_unit_test(test_attack_of),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
