@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "bgp/exabgp.h"
+#include "flowspec/fs.h"
 
 static struct bgp_exa_cmd *parse_ok(const char *line)
 {
@@ -321,6 +322,63 @@ static void test_is_command(void **state)
 	assert_false(bgp_exa_is_command("routes"));
 }
 
+/* The IPv6 redirect actions as an ExaBGP API line writes them, block and one-line form, down to the
+ * 20-octet IPv6-address-specific extended communities (RFC 5701) that go in attribute 25. Expected
+ * bytes from the documents: Type 0x00, Sub-Type 0x0d (RFC 8956 6.1, rt-redirect-ipv6) or 0x0c
+ * (draft-ietf-idr-flowspec-redirect 3.2, redirect to an IPv6 next hop; Local = flags, C = bit 0),
+ * Global = the IPv6 address, Local = 2 octets. */
+static void check_flow6(const char *line, uint32_t want_present, const uint8_t *want, size_t want_len)
+{
+	struct bgp_exa_cmd *c = parse_ok(line);
+	assert_int_equal(c->kind, BGP_EXA_FLOW);
+	assert_int_equal(c->verb, BGP_EXA_ANNOUNCE);
+	assert_int_equal(c->flow.afi, FS_AFI_IPV6);
+	assert_prefix(&c->flow.dst.p, "2001:db8::1/128");
+	if (c->flow_actions.present != want_present)
+		fail_msg("'%s': actions 0x%x, want 0x%x", line, c->flow_actions.present, want_present);
+	uint8_t out[FS_ACTIONS6_MAX * FS_EXTCOMM6_LEN], out4[64];
+	struct fs_err fe = {{0}};
+	struct wbuf w = wbuf_init(out, sizeof out);
+	if (!fs_actions_encode6(&c->flow_actions, &w, &fe))
+		fail_msg("'%s': encode6: %s", line, fe.msg);
+	assert_int_equal(w.len, want_len);
+	assert_memory_equal(out, want, want_len);
+	/* nothing of it in the 8-octet EXTENDED_COMMUNITIES (attribute 16) */
+	struct wbuf w4 = wbuf_init(out4, sizeof out4);
+	assert_true(fs_actions_encode(&c->flow_actions, &w4, &fe));
+	assert_int_equal(w4.len, 0);
+}
+
+#define DB8_2 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02
+
+static void test_flow_redirect6(void **state)
+{
+	(void)state;
+	static const uint8_t rt6[] = {0x00, 0x0d, DB8_2, 0x00, 0x64};   /* [2001:db8::2]:100 */
+	static const uint8_t nh6[] = {0x00, 0x0c, DB8_2, 0x00, 0x00};   /* redirect, C = 0 */
+	static const uint8_t cp6[] = {0x00, 0x0c, DB8_2, 0x00, 0x01};   /* copy, C = 1 */
+	check_flow6("announce flow route { match { destination 2001:db8::1/128; } then { redirect [2001:db8::2]:100; } }",
+		    FS_ACT_REDIRECT6, rt6, sizeof rt6);
+	check_flow6("announce flow route destination 2001:db8::1/128 then redirect [2001:db8::2]:100",
+		    FS_ACT_REDIRECT6, rt6, sizeof rt6);
+	check_flow6("announce flow route { match { destination 2001:db8::1/128; } then { redirect-to-nexthop-ietf 2001:db8::2; } }",
+		    FS_ACT_REDIRECT_IP6, nh6, sizeof nh6);
+	check_flow6("announce flow route destination 2001:db8::1/128 then redirect-to-nexthop-ietf 2001:db8::2",
+		    FS_ACT_REDIRECT_IP6, nh6, sizeof nh6);
+	check_flow6("neighbor 10.0.0.2 announce flow route destination 2001:db8::1/128 then copy-to-nexthop-ietf 2001:db8::2",
+		    FS_ACT_REDIRECT_IP6, cp6, sizeof cp6);
+	/* both at once: the next hop first, as fs_actions_encode6 orders them */
+	uint8_t both[40];
+	memcpy(both, nh6, 20);
+	memcpy(both + 20, rt6, 20);
+	check_flow6("announce flow route { match { destination 2001:db8::1/128; } then { redirect [2001:db8::2]:100; "
+		    "redirect-to-nexthop-ietf 2001:db8::2; } }",
+		    FS_ACT_REDIRECT6 | FS_ACT_REDIRECT_IP6, both, sizeof both);
+	/* an IPv4 address in the IPv6 form is refused with the flow route's column */
+	parse_err("announce flow route { match { destination 2001:db8::1/128; } then { redirect [192.0.2.9]:100; } }",
+		  "needs an IPv6 address");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_attributes_nlri), cmocka_unit_test(test_neighbors_and_eor),
 		cmocka_unit_test(test_flow),           cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_is_command),     cmocka_unit_test(test_more_attributes_and_selectors),
+		cmocka_unit_test(test_flow_redirect6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
