@@ -1,7 +1,7 @@
 #!/bin/bash
 # ExaBGP `neighbor X announce|withdraw`, per-route attributes and extended messages against two
-# real BIRD 2 peers: rampartd (namespace b4_rd) peers with BIRD b1 (b4_b1, eBGP AS65002,
-# `enable extended messages`) and BIRD b2 (b4_b2, iBGP AS65001, no extended messages).
+# real BIRD 2 peers: rampartd (namespace sx_rd) peers with BIRD b1 (sx_b1, eBGP AS65002,
+# `enable extended messages`) and BIRD b2 (sx_b2, iBGP AS65001, no extended messages).
 #  - a route selected for one peer arrives only there; the same prefix goes to the other peer
 #    with other attributes; a selective withdraw leaves the other peer's; a session that comes
 #    back gets only what was selected for it
@@ -20,19 +20,19 @@ command -v bird >/dev/null || die "bird (BIRD 2) is not installed"
 command -v tshark >/dev/null || die "tshark is not installed"
 
 W=$LIB_TMP
-netns_pair b4_rd b4_b1 "10.84.1.1/24" "10.84.1.2/24" || die "cannot create the namespaces"
+netns_pair sx_rd sx_b1 "10.84.1.1/24" "10.84.1.2/24" || die "cannot create the namespaces"
 # the second peer on its own link
-ip netns del b4_b2 2>/dev/null
-ip netns add b4_b2 || die "cannot create b4_b2"
-lib_on_exit "ip netns del b4_b2"
-ip link add b4v$$ type veth peer name b4w$$ || die "cannot create the second veth"
-ip link set b4v$$ netns b4_rd name veth1
-ip link set b4w$$ netns b4_b2 name veth0
-ip -n b4_rd addr add 10.84.2.1/24 dev veth1
-ip -n b4_b2 addr add 10.84.2.2/24 dev veth0
-ip -n b4_rd link set veth1 up
-ip -n b4_b2 link set lo up
-ip -n b4_b2 link set veth0 up
+ip netns del sx_b2 2>/dev/null
+ip netns add sx_b2 || die "cannot create sx_b2"
+lib_on_exit "ip netns del sx_b2"
+ip link add sxv$$ type veth peer name sxw$$ || die "cannot create the second veth"
+ip link set sxv$$ netns sx_rd name veth1
+ip link set sxw$$ netns sx_b2 name veth0
+ip -n sx_rd addr add 10.84.2.1/24 dev veth1
+ip -n sx_b2 addr add 10.84.2.2/24 dev veth0
+ip -n sx_rd link set veth1 up
+ip -n sx_b2 link set lo up
+ip -n sx_b2 link set veth0 up
 
 for b in 1 2; do
 	mkdir -p "$W/b$b"
@@ -51,7 +51,7 @@ protocol bgp rampart {
 	ipv4 { import all; export none; $chan };
 }
 CONF
-	bird_start b4_b$b "$W/b$b" "$W/b$b/bird.conf" || die "BIRD b$b did not start"
+	bird_start sx_b$b "$W/b$b" "$W/b$b/bird.conf" || die "BIRD b$b did not start"
 done
 
 SOCK=$W/rampart.sock
@@ -69,12 +69,12 @@ bgp:
 storage: { dir: $W/spool }
 api: { socket: $SOCK, http: "", exabgp_pipe: $PIPE }
 CONF
-ip netns exec b4_rd "$RAMPARTD" -c "$W/rampart.yaml" >"$W/rampartd.log" 2>&1 &
+ip netns exec sx_rd "$RAMPARTD" -c "$W/rampart.yaml" >"$W/rampartd.log" 2>&1 &
 RD_PID=$!
 lib_on_exit "kill $RD_PID; sleep 0.3; kill -9 $RD_PID"
 
 ctl() { "$RAMPARTCTL" -s "$SOCK" "$@"; }
-bc() { local b=$1; shift; birdc_in b4_b$b "$W/b$b" "$@"; }
+bc() { local b=$1; shift; birdc_in sx_b$b "$W/b$b" "$@"; }
 established() { bc "$1" show protocols rampart | grep -q Established; }
 route_has() {
 	local b=$1 p=$2 out
@@ -136,9 +136,9 @@ awk 'BEGIN { for (i = 0; i < 20000; i++) printf "announce route 100.%d.%d.%d/32 
 cat "$W/bulk" >"$PIPE"
 check "b1 holds all 20 000" wait_for 20 eval '[ "$(count 1)" -ge $((20000 + 1)) ]'
 check "b2 holds all 20 000" wait_for 20 eval '[ "$(count 2)" -ge $((20000 + 2)) ]'
-ip netns exec b4_rd tshark -q -i veth0 -f "tcp port 179" -w "$W/b1.pcap" >"$W/tshark1.log" 2>&1 &
+ip netns exec sx_rd tshark -q -i veth0 -f "tcp port 179" -w "$W/b1.pcap" >"$W/tshark1.log" 2>&1 &
 T1=$!
-ip netns exec b4_rd tshark -q -i veth1 -f "tcp port 179" -w "$W/b2.pcap" >"$W/tshark2.log" 2>&1 &
+ip netns exec sx_rd tshark -q -i veth1 -f "tcp port 179" -w "$W/b2.pcap" >"$W/tshark2.log" 2>&1 &
 T2=$!
 lib_on_exit "kill $T1 $T2"
 wait_for 10 grep -q "Capturing on" "$W/tshark1.log"
