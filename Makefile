@@ -65,7 +65,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(HE
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(LDLIBS) $(CMOCKA_LIBS)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(HEADERS)
+$(BUILD)/bench/%: bench/%.c bench/bench_util.h $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O3 -o $@ $< $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(LDLIBS)
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_util.h"
 #include "capture/flows.h"
 #include "lib/log.h"
 
@@ -17,13 +18,6 @@ struct dgram {
 	uint32_t len;
 	const uint8_t *data;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void count(void *arg, const struct flow_record *f)
 {

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_util.h"
 #include "detect/det.h"
 #include "lib/log.h"
 #include "rampartd/daemon.h"
@@ -37,13 +38,6 @@
 #define V5_RECS 30
 #define SFLOW_RECS 13
 #define HOSTS 1000
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void pin(int cpu)
 {

@@ -7,21 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_util.h"
 #include "capture/cap.h"
 #include "detect/det.h"
 
-struct frame {
-	uint32_t len;
-	uint64_t ts;
-	const uint8_t *data;
-};
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void discard(void *ctx, const struct flow_record *f)
 {
@@ -32,24 +21,10 @@ int main(int argc, char **argv)
 {
 	const char *path = argc > 1 ? argv[1] : "../shared/data/mirror-attack-mix.pcap";
 	double seconds = argc > 2 ? atof(argv[2]) : 2.0;
-	char errbuf[PCAP_ERRBUF_SIZE];
-	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-	if (!p) {
-		fprintf(stderr, "bench_pipeline: %s\n", errbuf);
+	size_t n = 0;
+	struct frame *frames = bench_load_frames("bench_pipeline", path, &n);
+	if (!frames)
 		return 1;
-	}
-	size_t n = 0, cap = 1024;
-	struct frame *frames = malloc(cap * sizeof *frames);
-	struct pcap_pkthdr *h;
-	const u_char *data;
-	while (pcap_next_ex(p, &h, &data) == 1) {
-		if (n == cap)
-			frames = realloc(frames, (cap *= 2) * sizeof *frames);
-		uint8_t *copy = malloc(h->caplen);
-		memcpy(copy, data, h->caplen);
-		frames[n++] = (struct frame){h->caplen, (uint64_t)h->ts.tv_sec * 1000000000ull + h->ts.tv_usec, copy};
-	}
-	pcap_close(p);
 
 	struct det_config cfg;
 	det_config_defaults(&cfg);

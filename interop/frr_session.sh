@@ -84,30 +84,9 @@ vty() { ip netns exec bi_ff vtysh --vty_socket "$F" -c "$*"; }
 wait_for 10 vty show bgp summary || { echo "FAIL: bgpd does not answer"; exit 1; }
 
 # rampartd NAME AS ROUTER_ID PEERS_YAML: a config; rd_start NAME starts it (pid in RD_NAME)
-rampart_conf() {
-	mkdir -p "$LIB_TMP/$1"
-	cat >"$LIB_TMP/$1/rampart.yaml" <<CONF
-networks: [192.0.2.0/24, 2001:db8:10::/48]
-capture: { pcap: { interfaces: [] } }
-mitigation: { action: blackhole }
-bgp:
-  local_as: $2
-  router_id: $3
-  connect_retry: 1
-  end_of_rib_delay: 3
-  peers:
-$4
-storage: { dir: $LIB_TMP/$1/spool }
-api: { socket: $LIB_TMP/$1/rampart.sock, http: "" }
-CONF
-}
-rd_start() {
-	ip netns exec bi_fr "$RAMPARTD" -c "$LIB_TMP/$1/rampart.yaml" >>"$LIB_TMP/$1/rampartd.log" 2>&1 &
-	eval "RD_$1=$!"
-	lib_on_exit "kill -9 $!"
-	wait_for 5 "$RAMPARTCTL" -s "$LIB_TMP/$1/rampart.sock" peers
-}
-ctl() { local n=$1; shift; "$RAMPARTCTL" -s "$LIB_TMP/$n/rampart.sock" "$@"; }
+rampart_conf() { rd_session_conf "$@"; }
+rd_start() { rd_session_start bi_fr "$1"; }
+ctl() { rd_ctl "$@"; }
 rampart_conf A 65001 10.234.0.1 "\
     - { address: 10.234.0.2, remote_as: 65002, password: s3cret, local_address: 10.234.0.1, families: [ipv4-unicast], hold_time: 9 }
     - { address: \"2001:db8:234::2\", remote_as: 65002, password: v6key, local_address: \"2001:db8:234::1\", families: [ipv6-unicast], hold_time: 9 }"

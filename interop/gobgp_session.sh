@@ -79,30 +79,9 @@ gb() { ip netns exec bi_gg gobgp -u 127.0.0.1 -p 23450 "$@"; }
 gobgpd_start
 wait_for 10 gb global || { echo "FAIL: gobgpd did not start"; cat "$G/gobgpd.log"; exit 1; }
 
-rampart_conf() {
-	mkdir -p "$LIB_TMP/$1"
-	cat >"$LIB_TMP/$1/rampart.yaml" <<CONF
-networks: [192.0.2.0/24, 2001:db8:10::/48]
-capture: { pcap: { interfaces: [] } }
-mitigation: { action: blackhole }
-bgp:
-  local_as: $2
-  router_id: $3
-  connect_retry: 1
-  end_of_rib_delay: 3
-  peers:
-$4
-storage: { dir: $LIB_TMP/$1/spool }
-api: { socket: $LIB_TMP/$1/rampart.sock, http: "" }
-CONF
-}
-rd_start() {
-	ip netns exec bi_gr "$RAMPARTD" -c "$LIB_TMP/$1/rampart.yaml" >>"$LIB_TMP/$1/rampartd.log" 2>&1 &
-	eval "RD_$1=$!"
-	lib_on_exit "kill -9 $!"
-	wait_for 5 "$RAMPARTCTL" -s "$LIB_TMP/$1/rampart.sock" peers
-}
-ctl() { local n=$1; shift; "$RAMPARTCTL" -s "$LIB_TMP/$n/rampart.sock" "$@"; }
+rampart_conf() { rd_session_conf "$@"; }
+rd_start() { rd_session_start bi_gr "$1"; }
+ctl() { rd_ctl "$@"; }
 rampart_conf A 65001 10.235.0.1 "\
     - { address: 10.235.0.2, remote_as: 65002, password: s3cret, local_address: 10.235.0.1, families: [ipv4-unicast], hold_time: 9 }
     - { address: \"2001:db8:235::2\", remote_as: 65002, password: v6key, local_address: \"2001:db8:235::1\", families: [ipv6-unicast], hold_time: 9 }"

@@ -131,6 +131,35 @@ check() {
 	fi
 }
 
+# Session tests run several rampartd with no capture, each named NAME under $LIB_TMP/NAME.
+# rd_session_conf NAME AS ROUTER_ID PEERS_YAML writes its config (PEERS_YAML: the lines under
+# bgp.peers); rd_session_start NS NAME starts it in namespace NS (pid in RD_NAME, killed on
+# exit) and waits for its socket; rd_ctl NAME ARGS... is rampartctl on it.
+rd_session_conf() {
+	mkdir -p "$LIB_TMP/$1"
+	cat >"$LIB_TMP/$1/rampart.yaml" <<CONF
+networks: [192.0.2.0/24, 2001:db8:10::/48]
+capture: { pcap: { interfaces: [] } }
+mitigation: { action: blackhole }
+bgp:
+  local_as: $2
+  router_id: $3
+  connect_retry: 1
+  end_of_rib_delay: 3
+  peers:
+$4
+storage: { dir: $LIB_TMP/$1/spool }
+api: { socket: $LIB_TMP/$1/rampart.sock, http: "" }
+CONF
+}
+rd_session_start() {
+	ip netns exec "$1" "$RAMPARTD" -c "$LIB_TMP/$2/rampart.yaml" >>"$LIB_TMP/$2/rampartd.log" 2>&1 &
+	eval "RD_$2=$!"
+	lib_on_exit "kill -9 $!"
+	wait_for 5 "$RAMPARTCTL" -s "$LIB_TMP/$2/rampart.sock" peers
+}
+rd_ctl() { local n=$1; shift; "$RAMPARTCTL" -s "$LIB_TMP/$n/rampart.sock" "$@"; }
+
 lib_summary() {
 	echo "$LIB_PASS passed, $LIB_FAIL failed"
 	[ "$LIB_FAIL" -eq 0 ]

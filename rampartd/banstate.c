@@ -90,6 +90,43 @@ static int group_index(const struct rampart *rp, const char *name)
 	return -1;
 }
 
+struct route_ctx {
+	const struct rampart *rp;
+	struct evbuffer *b;
+	size_t count;
+};
+
+/* A socket or pipe route, as the ExaBGP line that puts it back for the same peers. */
+static void put_route(void *ctx, enum rd_route_src src, const ip_prefix *p, bgp_peer_set peers,
+		      const struct bgp_route_attrs *a)
+{
+	struct route_ctx *rc = ctx;
+	if (src != RD_SRC_SOCKET && src != RD_SRC_PIPE)
+		return; /* the process sends its routes again itself */
+	const struct bgp_config *bc = &rc->rp->conf.bgp;
+	char sel[2048] = "";
+	size_t len = 0, named = 0;
+	for (size_t i = 0; peers != BGP_PEERS_ALL && i < bc->n_peers && i < 64; i++) {
+		char addr[IP_STRLEN];
+		if (!(peers & bgp_peer_bit(i)))
+			continue;
+		int n = snprintf(sel + len, sizeof sel - len, "%sneighbor %s", named ? ", " : "",
+				 ip_format(&bc->peers[i].address, addr));
+		if (n < 0 || (size_t)n >= sizeof sel - len - 1)
+			return; /* cannot happen with 64 peers */
+		len += (size_t)n;
+		named++;
+	}
+	if (peers != BGP_PEERS_ALL && !named)
+		return; /* held for no configured peer */
+	if (named == bc->n_peers)
+		sel[0] = 0, len = 0; /* every peer: no selector */
+	if (len)
+		sel[len++] = ' ', sel[len] = 0;
+	rd_banstate_format_route(rc->b, src, sel, p, a);
+	rc->count++;
+}
+
 static void serialise(struct rd_banstate *bs, struct evbuffer *b)
 {
 	struct rampart *rp = bs->rp;
@@ -130,15 +167,9 @@ static void serialise(struct rd_banstate *bs, struct evbuffer *b)
 		rd_banstate_format_ban(b, &sb);
 		count++;
 	}
-	ip_prefix p;
-	uint8_t owners;
-	struct bgp_route_attrs a;
-	for (size_t i = 0; rd_routes_at(rp->routes, i, &p, &owners, &a); i++)
-		for (enum rd_route_src s = RD_SRC_SOCKET; s <= RD_SRC_PIPE; s++)
-			if (owners & (1u << s)) {
-				rd_banstate_format_route(b, s, &p, &a);
-				count++;
-			}
+	struct route_ctx rc = {.rp = rp, .b = b};
+	rd_routes_each_api(rp->routes, put_route, &rc);
+	count += rc.count;
 	for (size_t i = 0; i < bs->n_flows; i++) {
 		if (!fs_text_format(&bs->flows[i].rule, &bs->flows[i].actions, text, sizeof text))
 			continue;

@@ -14,7 +14,7 @@
  *
  *   rampart-banstate 1
  *   ban ID PREFIX in|out GROUP detected|manual SINCE UNTIL TRIGGER VALUE LIMIT MIT [RULE]
- *   route socket|pipe announce route PREFIX ATTRIBUTES      (an ExaBGP API line)
+ *   route socket|pipe [neighbor IP, ...] announce route PREFIX ATTRIBUTES   (an ExaBGP API line)
  *   flow socket|pipe announce flow route RULE ACTIONS       (an ExaBGP API line)
  *   rule RULE ACTIONS                                       (rampartctl flowspec add)
  *   end COUNT
@@ -87,7 +87,9 @@ int rd_banstate_parse(const char *buf, size_t len, rd_bs_rec_fn fn, rd_bs_err_fn
 
 /* One record as its line, with '\n', appended to out. */
 void rd_banstate_format_ban(struct evbuffer *out, const struct rd_bs_ban *b);
-void rd_banstate_format_route(struct evbuffer *out, enum rd_route_src src, const ip_prefix *p,
+/* neighbors: "" (every peer) or an ExaBGP selector ending in a space ("neighbor 10.0.0.2, neighbor
+ * 10.0.0.3 "). */
+void rd_banstate_format_route(struct evbuffer *out, enum rd_route_src src, const char *neighbors, const ip_prefix *p,
 			      const struct bgp_route_attrs *a);
 
 /* ---- the daemon side ------------------------------------------------------------------------ */
@@ -112,8 +114,11 @@ void rd_banstate_stats(const struct rd_banstate *bs, struct rd_banstate_stats *o
 
 /* ---- what it reads of the other tables (defined in routes.c and flowmit.c) ------------------ */
 
-/* Route i of the table (0 .. rd_routes_count - 1); false past the end. */
-bool rd_routes_at(const struct rd_routes *t, size_t i, ip_prefix *p, uint8_t *owners, struct bgp_route_attrs *api);
+/* Every claim of an API source (not detection's) on a prefix: for which peers, with which
+ * attributes (a prefix announced differently per peer is several). */
+typedef void (*rd_routes_api_fn)(void *ctx, enum rd_route_src src, const ip_prefix *p, bgp_peer_set peers,
+				 const struct bgp_route_attrs *a);
+void rd_routes_each_api(const struct rd_routes *t, rd_routes_api_fn fn, void *ctx);
 /* The rule out for attack_id, and whether it escalates / already did; false when none. */
 bool rd_flowmit_attack_rule(const struct rd_flowmit *f, uint64_t attack_id, struct fs_rule *r, bool *escalate,
 			    bool *blackholed);

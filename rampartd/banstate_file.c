@@ -290,8 +290,10 @@ static bool api_line(struct parser *ps, char *rest, enum bgp_exa_kind kind)
 	struct bgp_exa_err err;
 	if (!bgp_exa_parse(rest, ps->cmd, &err))
 		return fail(ps, "%s: %s", what, err.msg);
-	if (ps->cmd->verb != BGP_EXA_ANNOUNCE || ps->cmd->kind != kind || ps->cmd->n_neighbors)
-		return fail(ps, "%s: not an 'announce %s' for every peer", what, kind == BGP_EXA_ROUTE ? "route" : "flow route");
+	/* a route may be held for some peers only (ExaBGP's neighbor selectors); a flow rule is not */
+	if (ps->cmd->verb != BGP_EXA_ANNOUNCE || ps->cmd->kind != kind || (kind == BGP_EXA_FLOW && ps->cmd->n_neighbors))
+		return fail(ps, "%s: not an 'announce %s'%s", what, kind == BGP_EXA_ROUTE ? "route" : "flow route",
+			    kind == BGP_EXA_FLOW ? " for every peer" : "");
 	ps->rec.text = rest;
 	return true;
 }
@@ -483,12 +485,46 @@ void rd_banstate_format_ban(struct evbuffer *out, const struct rd_bs_ban *b)
 	evbuffer_add(out, "\n", 1);
 }
 
-void rd_banstate_format_route(struct evbuffer *out, enum rd_route_src src, const ip_prefix *p,
+static void put_v4(struct evbuffer *out, uint32_t v)
+{
+	evbuffer_add_printf(out, "%u.%u.%u.%u", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255);
+}
+
+void rd_banstate_format_route(struct evbuffer *out, enum rd_route_src src, const char *neighbors, const ip_prefix *p,
 			      const struct bgp_route_attrs *a)
 {
 	char pfx[IP_PREFIX_STRLEN], nh[IP_STRLEN];
-	evbuffer_add_printf(out, "route %s announce route %s next-hop %s", src == RD_SRC_SOCKET ? "socket" : "pipe",
-			    ip_prefix_format(p, pfx), ip_is_zero(&a->next_hop) ? "self" : ip_format(&a->next_hop, nh));
+	static const char *const origins[] = {"igp", "egp", "incomplete"};
+	evbuffer_add_printf(out, "route %s %sannounce route %s next-hop %s", src == RD_SRC_SOCKET ? "socket" : "pipe",
+			    neighbors, ip_prefix_format(p, pfx), ip_is_zero(&a->next_hop) ? "self" : ip_format(&a->next_hop, nh));
+	if (a->origin && a->origin < 3)
+		evbuffer_add_printf(out, " origin %s", origins[a->origin]);
+	if (a->n_as_path) {
+		evbuffer_add_printf(out, " as-path [");
+		for (size_t i = 0; i < a->n_as_path; i++)
+			evbuffer_add_printf(out, "%s%u", i ? " " : "", a->as_path[i]);
+		evbuffer_add_printf(out, "]");
+	}
+	if (a->atomic_aggregate)
+		evbuffer_add_printf(out, " atomic-aggregate");
+	if (a->has_aggregator) {
+		evbuffer_add_printf(out, " aggregator (%u:", a->aggregator_as);
+		put_v4(out, a->aggregator_id);
+		evbuffer_add_printf(out, ")");
+	}
+	if (a->has_originator_id) {
+		evbuffer_add_printf(out, " originator-id ");
+		put_v4(out, a->originator_id);
+	}
+	if (a->n_cluster_list) {
+		evbuffer_add_printf(out, " cluster-list [");
+		for (size_t i = 0; i < a->n_cluster_list; i++) {
+			if (i)
+				evbuffer_add(out, " ", 1);
+			put_v4(out, a->cluster_list[i]);
+		}
+		evbuffer_add_printf(out, "]");
+	}
 	if (a->n_communities) {
 		evbuffer_add_printf(out, " community [");
 		for (size_t i = 0; i < a->n_communities; i++)

@@ -328,6 +328,11 @@ int rd_route_add(struct rampart *rp, enum rd_route_src src, const ip_prefix *p, 
 /* src lets go of p: withdrawn when no source holds it any more. -1 when src did not hold it. */
 int rd_route_del(struct rampart *rp, enum rd_route_src src, const ip_prefix *p);
 size_t rd_route_del_all(struct rampart *rp, enum rd_route_src src);
+/* The same for some peers only (ExaBGP's `neighbor X announce|withdraw`); rd_route_add/del are
+ * these with BGP_PEERS_ALL. The latest API announce's attributes apply per peer. */
+int rd_route_add_to(struct rampart *rp, enum rd_route_src src, const ip_prefix *p,
+		    const struct bgp_route_attrs *attrs, bgp_peer_set peers);
+int rd_route_del_from(struct rampart *rp, enum rd_route_src src, const ip_prefix *p, bgp_peer_set peers);
 void rd_routes_list(const struct rampart *rp, struct evbuffer *out);
 
 /* ---- ExaBGP API (exapipe.c) ---------------------------------------------------------------- */

@@ -185,7 +185,7 @@ static void test_bad_fields(void **state)
 		{"route process announce route 198.51.100.0/24", "source"},
 		{"route pipe withdraw route 198.51.100.0/24", "not an 'announce route'"},
 		{"route pipe announce flow route destination 192.0.2.1/32 then discard", "not an 'announce route'"},
-		{"route pipe neighbor 10.0.0.2 announce route 198.51.100.0/24", "every peer"},
+		{"flow pipe neighbor 10.0.0.2 announce flow route destination 192.0.2.1/32 then discard", "every peer"},
 		{"route pipe announce route 198.51.100.0/24 next-hopp 1.2.3.4", "next-hopp"},
 		{"route pipe", "missing"},
 		{"flow pipe announce route 198.51.100.0/24", "not an 'announce flow route'"},
@@ -282,8 +282,15 @@ static void test_format_reads_back(void **state)
 	struct evbuffer *out = evbuffer_new();
 	evbuffer_add_printf(out, H);
 	rd_banstate_format_ban(out, &b);
-	rd_banstate_format_route(out, RD_SRC_SOCKET, &rp, &a);
-	evbuffer_add_printf(out, "end 2\n");
+	rd_banstate_format_route(out, RD_SRC_SOCKET, "", &rp, &a);
+	a.origin = BGP_ORIGIN_EGP;
+	a.n_as_path = 2, a.as_path[0] = 65010, a.as_path[1] = 4200000000u;
+	a.atomic_aggregate = true;
+	a.has_aggregator = true, a.aggregator_as = 65011, a.aggregator_id = 0x0a000001;
+	a.has_originator_id = true, a.originator_id = 0x0a000002;
+	a.n_cluster_list = 2, a.cluster_list[0] = 0x0a000003, a.cluster_list[1] = 0x0a000004;
+	rd_banstate_format_route(out, RD_SRC_PIPE, "neighbor 10.0.0.2, neighbor 10.0.0.3 ", &rp, &a);
+	evbuffer_add_printf(out, "end 3\n");
 	char s[4096];
 	size_t n = evbuffer_remove(out, s, sizeof s - 1);
 	s[n] = 0;
@@ -293,7 +300,7 @@ static void test_format_reads_back(void **state)
 	assert_int_equal(parse(s, &g, &res), 0);
 	if (g.n_errors)
 		fail_msg("%s\n%s", s, g.errors);
-	assert_int_equal(res.records, 2);
+	assert_int_equal(res.records, 3);
 	const struct rd_bs_ban *c = &g.rec[0].ban;
 	assert_int_equal(c->attack_id, b.attack_id);
 	assert_true(ip_prefix_equal(&c->target, &b.target));
@@ -321,6 +328,19 @@ static void test_format_reads_back(void **state)
 	assert_int_equal(cmd->a.large[0].local2, 3);
 	assert_int_equal(cmd->a.n_extended, 1);
 	assert_int_equal(cmd->a.extended[0], 0x0002fde800000001ull);
+	assert_int_equal(cmd->n_neighbors, 0);
+	/* and the one for two peers, with every other attribute */
+	assert_true(bgp_exa_parse(g.text[2], cmd, &err));
+	assert_int_equal(cmd->n_neighbors, 2);
+	const struct bgp_route_attrs *x = &cmd->a.attrs;
+	assert_int_equal(cmd->a.origin, BGP_ORIGIN_EGP); /* the ExaBGP side; exapipe completes attrs */
+	assert_int_equal(cmd->a.n_as_path, 2);
+	assert_int_equal(cmd->a.as_path[1], 4200000000u);
+	assert_true(cmd->a.atomic_aggregate);
+	assert_true(x->has_aggregator && x->aggregator_as == 65011 && x->aggregator_id == 0x0a000001);
+	assert_true(x->has_originator_id && x->originator_id == 0x0a000002);
+	assert_int_equal(x->n_cluster_list, 2);
+	assert_int_equal(x->cluster_list[1], 0x0a000004);
 	free(cmd);
 }
 
