@@ -66,6 +66,8 @@ void bgp_peer_config_defaults(struct bgp_peer_config *p);
 #define BGP_MAX_COMMUNITIES 32
 #define BGP_MAX_EXT_COMMUNITIES 8
 #define BGP_MAX_LARGE_COMMUNITIES 8
+#define BGP_MAX_AS_PATH 32
+#define BGP_MAX_CLUSTER_LIST 8
 
 /* Path attributes of a route we originate. */
 struct bgp_route_attrs {
@@ -81,7 +83,26 @@ struct bgp_route_attrs {
 	/* large communities (RFC 8092): global administrator, local data 1, local data 2 */
 	uint32_t large_communities[BGP_MAX_LARGE_COMMUNITIES][3];
 	size_t n_large_communities;
+	/* Appended (zero = the behaviour before they existed: ORIGIN IGP, AS_PATH of our AS alone). */
+	uint8_t origin;            /* BGP_ORIGIN_* */
+	bool atomic_aggregate;     /* ATOMIC_AGGREGATE (RFC 4271 5.1.6) */
+	/* AS_PATH after ours: to an eBGP peer we send our AS then these, unless the list already
+	 * starts with our AS (an ExaBGP script that wrote the whole path); to iBGP these as they are. */
+	uint32_t as_path[BGP_MAX_AS_PATH];
+	size_t n_as_path;
+	bool has_aggregator;       /* AGGREGATOR (RFC 4271 5.1.7; AS4_AGGREGATOR to a 2-octet peer) */
+	uint32_t aggregator_as;
+	uint32_t aggregator_id;    /* IPv4, host order */
+	/* route reflection attributes (RFC 4456), sent to iBGP peers only */
+	bool has_originator_id;
+	uint32_t originator_id;    /* host order */
+	uint32_t cluster_list[BGP_MAX_CLUSTER_LIST]; /* host order */
+	size_t n_cluster_list;
 };
+
+#define BGP_ORIGIN_IGP 0
+#define BGP_ORIGIN_EGP 1
+#define BGP_ORIGIN_INCOMPLETE 2
 
 #define BGP_COMMUNITY_BLACKHOLE 0xFFFF029Au /* 65535:666, RFC 7999 */
 #define BGP_COMMUNITY_NO_EXPORT 0xFFFFFF01u /* RFC 1997 */
@@ -100,6 +121,27 @@ void bgp_speaker_free(struct bgp_speaker *s);
 int bgp_announce(struct bgp_speaker *s, const ip_prefix *prefix, const struct bgp_route_attrs *attrs);
 /* Removes it and sends the withdrawal; -1 when it was not announced. */
 int bgp_withdraw(struct bgp_speaker *s, const ip_prefix *prefix);
+
+/* A set of peers by their index in bgp_config.peers: bit i is peers[i] for i < 63; bit 63 stands
+ * for every peer from the 63rd on (they are selected together). The RIB-out holds, per prefix,
+ * what each peer is told, so one prefix may go to different peers with different attributes. */
+typedef uint64_t bgp_peer_set;
+#define BGP_PEERS_ALL UINT64_MAX
+static inline bgp_peer_set bgp_peer_bit(size_t index)
+{
+	return (bgp_peer_set)1 << (index < 63 ? index : 63);
+}
+/* The same as bgp_announce / bgp_withdraw for the peers in `peers` only; the other peers keep what
+ * they were told. bgp_announce is bgp_announce_to(BGP_PEERS_ALL), which also drops any per-peer
+ * difference. Withdrawing from peers that do not have the prefix is not an error; -1 when no
+ * peer had it. */
+int bgp_announce_to(struct bgp_speaker *s, const ip_prefix *prefix, const struct bgp_route_attrs *attrs,
+		    bgp_peer_set peers);
+int bgp_withdraw_from(struct bgp_speaker *s, const ip_prefix *prefix, bgp_peer_set peers);
+/* What the RIB-out holds for peers[peer] (its index in bgp_config.peers): 0 and the attributes
+ * (normalised: local_pref 0 reads 100) when the prefix is announced to it, -1 when not. */
+int bgp_rib_out_get(const struct bgp_speaker *s, const ip_prefix *prefix, size_t peer,
+		    struct bgp_route_attrs *out);
 size_t bgp_rib_out_count(const struct bgp_speaker *s);
 
 /* FlowSpec (RFC 8955 IPv4 / RFC 8956 IPv6): adds or replaces a rule (keyed by its match part) in

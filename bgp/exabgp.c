@@ -300,6 +300,74 @@ static bool one_asn(struct lexer *lx, const struct tok *t, struct bgp_exa_attrs 
 	return true;
 }
 
+/* A dotted-quad IPv4 address, host order. */
+static bool parse_v4(const char *s, uint32_t *out)
+{
+	ip_addr ip;
+	if (!strchr(s, '.') || !ip_parse(s, &ip) || !ip_is_v4(&ip))
+		return false;
+	*out = ip_v4_u32(&ip);
+	return true;
+}
+
+static bool one_cluster(struct lexer *lx, const struct tok *t, struct bgp_exa_attrs *a)
+{
+	uint32_t id;
+	if (!parse_v4(t->s, &id))
+		return fail(lx, t, "cluster id is an IPv4 address");
+	if (a->attrs.n_cluster_list == BGP_MAX_CLUSTER_LIST)
+		return fail(lx, t, "cluster-list longer than %d", BGP_MAX_CLUSTER_LIST);
+	a->attrs.cluster_list[a->attrs.n_cluster_list++] = id;
+	return true;
+}
+
+/* aggregator ( ASN:IPV4 ), the parentheses optional and glued or not, as ExaBGP takes it */
+static bool aggregator(struct lexer *lx, const struct tok *k, struct bgp_exa_attrs *a)
+{
+	const struct tok *t = next(lx);
+	if (!t)
+		return fail(lx, k, "expected ( ASN:IPV4 ) after it");
+	char buf[64];
+	const char *s = t->s;
+	bool open = false, closed = false;
+	if (!strcmp(s, "(")) {
+		open = true;
+		if (!(t = next(lx)))
+			return fail(lx, k, "expected ASN:IPV4 after '('");
+		s = t->s;
+	} else if (s[0] == '(') {
+		open = true;
+		s++;
+	}
+	size_t n = strlen(s);
+	if (n >= sizeof buf)
+		return fail(lx, t, "aggregator is ASN:IPV4");
+	memcpy(buf, s, n + 1);
+	if (n && buf[n - 1] == ')') {
+		buf[--n] = 0;
+		closed = true;
+	}
+	if (closed && !open)
+		return fail(lx, t, "')' without '('");
+	char *colon = strchr(buf, ':');
+	uint64_t as;
+	uint32_t id;
+	if (!colon)
+		return fail(lx, t, "aggregator is ASN:IPV4");
+	*colon = 0;
+	if (!parse_num(buf, UINT32_MAX, &as) || !parse_v4(colon + 1, &id))
+		return fail(lx, t, "aggregator is ASN:IPV4 (an AS number, then an IPv4 address)");
+	if (open && !closed) {
+		const struct tok *c = next(lx);
+		if (!is(c, ")"))
+			return fail(lx, c ? c : k, "aggregator: expected ')'");
+	}
+	a->attrs.has_aggregator = true;
+	a->attrs.aggregator_as = (uint32_t)as;
+	a->attrs.aggregator_id = id;
+	return true;
+}
+
 /* One attribute at the cursor; false (with the error) if the token is not one. */
 static bool attribute(struct lexer *lx, struct bgp_exa_attrs *a)
 {
@@ -353,16 +421,29 @@ static bool attribute(struct lexer *lx, struct bgp_exa_attrs *a)
 		a->atomic_aggregate = true;
 		return true;
 	}
+	if (is(k, "aggregator"))
+		return aggregator(lx, k, a);
+	if (is(k, "originator-id")) {
+		uint32_t id;
+		if (!(v = next(lx)) || !parse_v4(v->s, &id))
+			return fail(lx, v ? v : k, "originator-id is an IPv4 address");
+		a->attrs.has_originator_id = true;
+		a->attrs.originator_id = id;
+		return true;
+	}
+	if (is(k, "cluster-list"))
+		return list(lx, k, a, one_cluster);
 	if (!k)
 		return fail(lx, NULL, "expected an attribute");
-	static const char *const unsupported[] = {"aggregator", "originator-id", "cluster-list", "path-information",
+	static const char *const unsupported[] = {"path-information",
 						  "label", "rd", "route-distinguisher", "split", "watchdog",
 						  "withdraw", "name", "attribute", "aigp", "bgp-prefix-sid", NULL};
 	for (size_t i = 0; unsupported[i]; i++)
 		if (is(k, unsupported[i]))
 			return fail(lx, k, "ExaBGP attribute not supported by Rampart");
 	return fail(lx, k, "unknown attribute (next-hop, origin, as-path, med, local-preference, community, "
-			   "large-community, extended-community, atomic-aggregate)");
+			   "large-community, extended-community, atomic-aggregate, aggregator, originator-id, "
+			   "cluster-list)");
 }
 
 static bool add_nlri(struct lexer *lx, const struct tok *t, struct bgp_exa_cmd *c)
@@ -462,6 +543,62 @@ static bool flow(struct lexer *lx, struct bgp_exa_cmd *c, const struct tok *kw)
 	return true;
 }
 
+/* ExaBGP's family names in `family-allowed` (AFI-SAFI joined by '/'), or in-open */
+static bool families(struct lexer *lx, const struct tok *v, struct bgp_exa_neighbor *sel)
+{
+	if (is(v, "in-open")) {
+		sel->in_open = true;
+		return true;
+	}
+	static const struct {
+		const char *n;
+		uint32_t fam;
+	} names[] = {{"ipv4-unicast", BGP_FAM_IPV4_UNICAST}, {"ipv6-unicast", BGP_FAM_IPV6_UNICAST},
+		     {"ipv4-flow", BGP_FAM_IPV4_FLOWSPEC}, {"ipv6-flow", BGP_FAM_IPV6_FLOWSPEC},
+		     {"ipv4-flowspec", BGP_FAM_IPV4_FLOWSPEC}, {"ipv6-flowspec", BGP_FAM_IPV6_FLOWSPEC},
+		     {NULL, 0}};
+	const char *p = v->s;
+	while (*p) {
+		size_t n = strcspn(p, "/"), i;
+		for (i = 0; names[i].n; i++)
+			if (strlen(names[i].n) == n && !strncmp(p, names[i].n, n))
+				break;
+		if (!names[i].n)
+			return fail(lx, v, "family-allowed is in-open or AFI-SAFI[/AFI-SAFI...] of ipv4-unicast, "
+					   "ipv6-unicast, ipv4-flow, ipv6-flow");
+		sel->families |= names[i].fam;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return true;
+}
+
+static bool selector(struct lexer *lx, const struct tok *k, const struct tok *v, struct bgp_exa_neighbor *sel)
+{
+	uint64_t n;
+	if (is(k, "local-ip")) {
+		if (!ip_parse(v->s, &sel->local_ip))
+			return fail(lx, v, "local-ip is an IP address");
+		sel->has_local_ip = true;
+	} else if (is(k, "local-as") || is(k, "peer-as")) {
+		if (!parse_num(v->s, UINT32_MAX, &n))
+			return fail(lx, v, "%s is an AS number", k->s);
+		if (is(k, "local-as"))
+			sel->local_as = (uint32_t)n, sel->has_local_as = true;
+		else
+			sel->peer_as = (uint32_t)n, sel->has_peer_as = true;
+	} else if (is(k, "router-id")) {
+		if (!parse_v4(v->s, &sel->router_id))
+			return fail(lx, v, "router-id is an IPv4 address");
+		sel->has_router_id = true;
+	} else {
+		sel->has_families = true;
+		return families(lx, v, sel);
+	}
+	return true;
+}
+
 /* neighbor IP [local-ip IP | local-as N | peer-as N | router-id IP | family-allowed F]... [,] */
 static bool neighbors(struct lexer *lx, struct bgp_exa_cmd *c)
 {
@@ -474,6 +611,9 @@ static bool neighbors(struct lexer *lx, struct bgp_exa_cmd *c)
 			return fail(lx, v, "neighbor is not an IP address");
 		if (c->n_neighbors == BGP_EXA_MAX_NEIGHBORS)
 			return fail(lx, v, "more than %d neighbors", BGP_EXA_MAX_NEIGHBORS);
+		struct bgp_exa_neighbor *sel = &c->sel[c->n_neighbors];
+		memset(sel, 0, sizeof *sel);
+		sel->address = a;
 		c->neighbors[c->n_neighbors++] = a;
 		for (;;) {
 			const struct tok *s = peek(lx);
@@ -486,8 +626,11 @@ static bool neighbors(struct lexer *lx, struct bgp_exa_cmd *c)
 			if (is(s, "local-ip") || is(s, "local-as") || is(s, "peer-as") || is(s, "router-id") ||
 			    is(s, "family-allowed")) {
 				next(lx);
-				if (!next(lx))
+				const struct tok *val = next(lx);
+				if (!val)
 					return fail(lx, s, "expected a value after it");
+				if (!selector(lx, s, val, sel))
+					return false;
 				continue;
 			}
 			break;

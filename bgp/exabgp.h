@@ -12,8 +12,11 @@
  *   announce eor [AFI SAFI]
  * ATTR: next-hop NH|self, origin igp|egp|incomplete, as-path [ASN...], med N, local-preference N,
  *   community [A:B|NAME|N ...], large-community [A:B:C ...], extended-community [target:A:B|
- *   origin:A:B|redirect:A:B|rate-limit:N|0xHEX ...], atomic-aggregate; lists take one value bare
- *   or several in brackets. Errors name the offending token and what was expected there. */
+ *   origin:A:B|redirect:A:B|rate-limit:N|0xHEX ...], atomic-aggregate, aggregator (ASN:IPV4),
+ *   originator-id IPV4, cluster-list [IPV4 ...]; lists take one value bare or several in brackets.
+ * SELECTOR: local-ip IP, local-as N, peer-as N, router-id IPV4, family-allowed in-open|AFI-SAFI/...
+ *   (kept in cmd->sel for the daemon to match against its peers).
+ * Errors name the offending token and what was expected there. */
 #ifndef RAMPART_BGP_EXABGP_H
 #define RAMPART_BGP_EXABGP_H
 
@@ -55,11 +58,24 @@ struct bgp_exa_attrs {
 	size_t n_extended;
 };
 
+/* One `neighbor IP [SELECTOR VALUE]...`: ExaBGP matches every given part against the peer. */
+struct bgp_exa_neighbor {
+	ip_addr address;
+	bool has_local_ip, has_local_as, has_peer_as, has_router_id, has_families;
+	ip_addr local_ip;
+	uint32_t local_as;
+	uint32_t peer_as;
+	uint32_t router_id;   /* host order */
+	bool in_open;         /* family-allowed in-open: the families of the OPEN, any peer */
+	uint32_t families;    /* BGP_FAM_* of family-allowed AFI-SAFI/AFI-SAFI */
+};
+
 struct bgp_exa_cmd {
 	enum bgp_exa_verb verb;
 	enum bgp_exa_kind kind;
 	ip_addr neighbors[BGP_EXA_MAX_NEIGHBORS]; /* none = every peer */
 	size_t n_neighbors;
+	struct bgp_exa_neighbor sel[BGP_EXA_MAX_NEIGHBORS]; /* the same neighbors with their selectors */
 	/* BGP_EXA_ROUTE */
 	ip_prefix nlri[BGP_EXA_MAX_NLRI];
 	size_t n_nlri;

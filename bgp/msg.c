@@ -96,6 +96,11 @@ static int parse_capabilities(struct rbuf *r, struct bgp_open *o, struct bgp_msg
 		case 2: /* route refresh, RFC 2918 */
 			o->route_refresh = true;
 			break;
+		case 70: /* enhanced route refresh, RFC 7313 */
+			if (len != 0)
+				return fail(e, BGP_ERR_OPEN, 0, "bad enhanced route refresh capability length");
+			o->enhanced_rr = true;
+			break;
 		case 6: /* extended messages, RFC 8654 */
 			if (len != 0)
 				return fail(e, BGP_ERR_OPEN, 0, "bad extended message capability length");
@@ -395,9 +400,16 @@ int bgp_msg_notification_decode(const uint8_t *body, size_t len, struct bgp_noti
 int bgp_msg_route_refresh_decode(const uint8_t *body, size_t len, uint16_t *afi, uint8_t *safi,
 				 struct bgp_msg_err *e)
 {
+	uint8_t sub;
+	return bgp_msg_route_refresh_decode_sub(body, len, afi, safi, &sub, e);
+}
+
+int bgp_msg_route_refresh_decode_sub(const uint8_t *body, size_t len, uint16_t *afi, uint8_t *safi,
+				     uint8_t *subtype, struct bgp_msg_err *e)
+{
 	struct rbuf r = rbuf_init(body, len);
 	*afi = rbuf_u16(&r);
-	rbuf_u8(&r);
+	*subtype = rbuf_u8(&r);
 	*safi = rbuf_u8(&r);
 	if (r.err || rbuf_left(&r) != 0)
 		return fail(e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN, "bad ROUTE-REFRESH length");
@@ -429,12 +441,12 @@ static size_t hdr_begin(struct wbuf *w, uint8_t type)
 	return start;
 }
 
-static size_t hdr_finish(struct wbuf *w, size_t start)
+static size_t hdr_finish_max(struct wbuf *w, size_t start, size_t max)
 {
 	if (w->err)
 		return 0;
 	size_t len = w->len - start;
-	if (len > BGP_MSG_MAX) {
+	if (len > max) {
 		w->err = true;
 		return 0;
 	}
@@ -446,6 +458,11 @@ static void put_u8_at(struct wbuf *w, size_t at, size_t v)
 {
 	if (!w->err && at < w->len)
 		w->p[at] = (uint8_t)v;
+}
+
+static size_t hdr_finish(struct wbuf *w, size_t start)
+{
+	return hdr_finish_max(w, start, BGP_MSG_MAX);
 }
 
 size_t bgp_msg_keepalive(struct wbuf *w)
@@ -471,6 +488,12 @@ static const uint32_t fam_order[] = {BGP_FAM_IPV4_UNICAST, BGP_FAM_IPV6_UNICAST,
 size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t bgp_id,
 		    uint32_t families, uint16_t gr_time)
 {
+	return bgp_msg_open_gr(w, my_as, hold_time, bgp_id, families, gr_time, false);
+}
+
+size_t bgp_msg_open_gr(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t bgp_id,
+		       uint32_t families, uint16_t gr_time, bool restarting)
+{
 	size_t s = hdr_begin(w, BGP_MSG_OPEN);
 	wbuf_u8(w, BGP_VERSION);
 	wbuf_u16(w, my_as > 0xffff ? BGP_AS_TRANS : (uint16_t)my_as);
@@ -493,7 +516,9 @@ size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t
 	}
 	wbuf_u8(w, 2); /* route refresh */
 	wbuf_u8(w, 0);
-	wbuf_u8(w, 6); /* extended messages: we take UPDATEs up to 65535 bytes (we send <= 4096) */
+	wbuf_u8(w, 70); /* enhanced route refresh: BoRR ... EoRR around the resent RIB-out */
+	wbuf_u8(w, 0);
+	wbuf_u8(w, 6); /* extended messages: UPDATEs up to 65535 bytes both ways */
 	wbuf_u8(w, 0);
 	wbuf_u8(w, 65); /* 4-octet AS */
 	wbuf_u8(w, 4);
@@ -503,7 +528,9 @@ size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t
 		 * are what the router forwards with; the F bit asks it to keep them while we restart */
 		wbuf_u8(w, 64);
 		size_t gl_at = wbuf_reserve(w, 1);
-		wbuf_u16(w, gr_time & 0x0fff);
+		/* R: we restarted and the peer may hold our routes: it need not wait for our
+		 * End-of-RIB before sending its own (RFC 4724 4.1) */
+		wbuf_u16(w, (uint16_t)((restarting ? 0x8000 : 0) | (gr_time & 0x0fff)));
 		for (size_t i = 0; i < sizeof fam_order / sizeof fam_order[0]; i++) {
 			if (!(families & fam_order[i]))
 				continue;
@@ -523,9 +550,14 @@ size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t
 
 size_t bgp_msg_route_refresh(struct wbuf *w, uint16_t afi, uint8_t safi)
 {
+	return bgp_msg_route_refresh_sub(w, afi, safi, BGP_RR_REQUEST);
+}
+
+size_t bgp_msg_route_refresh_sub(struct wbuf *w, uint16_t afi, uint8_t safi, uint8_t subtype)
+{
 	size_t s = hdr_begin(w, BGP_MSG_ROUTE_REFRESH);
 	wbuf_u16(w, afi);
-	wbuf_u8(w, 0);
+	wbuf_u8(w, subtype);
 	wbuf_u8(w, safi);
 	return hdr_finish(w, s);
 }
@@ -552,19 +584,45 @@ size_t bgp_msg_end_of_rib(struct wbuf *w, uint32_t family)
 
 /* ---- UPDATE packing ---- */
 
-static void as_segment(struct wbuf *w, uint32_t as, bool four)
+/* The AS_SEQUENCE this session sends: our AS first to an eBGP peer (RFC 4271 5.1.2) unless the
+ * configured path already starts with it (an ExaBGP script writes the whole path, and ExaBGP
+ * sends it as given), then the configured path; iBGP: the configured path alone. */
+static size_t as_sequence(const struct bgp_attr_enc *a, uint32_t *seq)
 {
-	wbuf_u8(w, 2); /* AS_SEQUENCE */
-	wbuf_u8(w, 1);
-	if (four)
-		wbuf_u32(w, as);
-	else
-		wbuf_u16(w, as > 0xffff ? BGP_AS_TRANS : (uint16_t)as);
+	const struct bgp_route_attrs *m = a->more;
+	size_t n = 0, k = m ? m->n_as_path : 0;
+	if (k > BGP_MAX_AS_PATH)
+		k = BGP_MAX_AS_PATH;
+	if (a->ebgp && (k == 0 || m->as_path[0] != a->local_as))
+		seq[n++] = a->local_as;
+	for (size_t i = 0; i < k; i++)
+		seq[n++] = m->as_path[i];
+	return n;
+}
+
+static void as_path_value(struct wbuf *w, const uint32_t *seq, size_t n, bool four)
+{
+	if (n == 0)
+		return;
+	wbuf_u8(w, 2); /* AS_SEQUENCE; at most BGP_MAX_AS_PATH + 1 < 255 ASNs, one segment */
+	wbuf_u8(w, (uint8_t)n);
+	for (size_t i = 0; i < n; i++) {
+		if (four)
+			wbuf_u32(w, seq[i]);
+		else
+			wbuf_u16(w, seq[i] > 0xffff ? BGP_AS_TRANS : (uint16_t)seq[i]);
+	}
+}
+
+static size_t as_path_len(size_t n, bool four)
+{
+	return n ? 2 + n * (four ? 4 : 2) : 0;
 }
 
 static void upd_init(struct bgp_upd *u, bool v6, bool withdraw)
 {
 	u->w = wbuf_init(u->buf, sizeof u->buf);
+	u->max = BGP_MSG_MAX;
 	u->v6 = v6;
 	u->withdraw = withdraw;
 	u->n = 0;
@@ -601,19 +659,19 @@ static void attr_hdr(struct wbuf *w, uint8_t flags, uint8_t type, size_t len)
  * type order. */
 static void put_path_attrs(struct wbuf *w, const struct bgp_attr_enc *a, bool classic_nh)
 {
-	wbuf_u8(w, 0x40); /* ORIGIN IGP */
+	const struct bgp_route_attrs *m = a->more;
+	wbuf_u8(w, 0x40);
 	wbuf_u8(w, BGP_ATTR_ORIGIN);
 	wbuf_u8(w, 1);
-	wbuf_u8(w, 0);
+	wbuf_u8(w, m && m->origin <= BGP_ORIGIN_INCOMPLETE ? m->origin : BGP_ORIGIN_IGP);
 
-	wbuf_u8(w, 0x40);
-	wbuf_u8(w, BGP_ATTR_AS_PATH);
-	if (!a->ebgp) {
-		wbuf_u8(w, 0); /* iBGP: we originate, the path is empty */
-	} else {
-		wbuf_u8(w, a->as4 ? 6 : 4);
-		as_segment(w, a->local_as, a->as4);
-	}
+	uint32_t seq[BGP_MAX_AS_PATH + 1];
+	size_t n_seq = as_sequence(a, seq);
+	bool need_as4_path = false;
+	for (size_t i = 0; i < n_seq && !a->as4; i++)
+		need_as4_path |= seq[i] > 0xffff;
+	attr_hdr(w, 0x40, BGP_ATTR_AS_PATH, as_path_len(n_seq, a->as4));
+	as_path_value(w, seq, n_seq, a->as4);
 
 	if (classic_nh) {
 		wbuf_u8(w, 0x40);
@@ -633,22 +691,57 @@ static void put_path_attrs(struct wbuf *w, const struct bgp_attr_enc *a, bool cl
 		wbuf_u8(w, 4);
 		wbuf_u32(w, a->local_pref ? a->local_pref : 100);
 	}
+	if (m && m->atomic_aggregate) {
+		wbuf_u8(w, 0x40);
+		wbuf_u8(w, BGP_ATTR_ATOMIC_AGGREGATE);
+		wbuf_u8(w, 0);
+	}
+	if (m && m->has_aggregator) {
+		/* a 2-octet session gets AS_TRANS here and the real AS in AS4_AGGREGATOR (RFC 6793 4.2.2) */
+		wbuf_u8(w, 0xc0);
+		wbuf_u8(w, BGP_ATTR_AGGREGATOR);
+		wbuf_u8(w, a->as4 ? 8 : 6);
+		if (a->as4)
+			wbuf_u32(w, m->aggregator_as);
+		else
+			wbuf_u16(w, m->aggregator_as > 0xffff ? BGP_AS_TRANS : (uint16_t)m->aggregator_as);
+		wbuf_u32(w, m->aggregator_id);
+	}
 	if (a->n_communities > 0) {
 		size_t n = a->n_communities > BGP_MAX_COMMUNITIES ? BGP_MAX_COMMUNITIES : a->n_communities;
 		attr_hdr(w, 0xc0, BGP_ATTR_COMMUNITIES, n * 4);
 		for (size_t i = 0; i < n; i++)
 			wbuf_u32(w, a->communities[i]);
 	}
+	if (m && !a->ebgp && m->has_originator_id) { /* RFC 4456: never across an AS border */
+		wbuf_u8(w, 0x80);
+		wbuf_u8(w, BGP_ATTR_ORIGINATOR_ID);
+		wbuf_u8(w, 4);
+		wbuf_u32(w, m->originator_id);
+	}
+	if (m && !a->ebgp && m->n_cluster_list > 0) {
+		size_t n = m->n_cluster_list > BGP_MAX_CLUSTER_LIST ? BGP_MAX_CLUSTER_LIST : m->n_cluster_list;
+		wbuf_u8(w, 0x80);
+		wbuf_u8(w, BGP_ATTR_CLUSTER_LIST);
+		wbuf_u8(w, (uint8_t)(n * 4));
+		for (size_t i = 0; i < n; i++)
+			wbuf_u32(w, m->cluster_list[i]);
+	}
 	if (a->n_ext_communities > 0) {
 		attr_hdr(w, 0xc0, BGP_ATTR_EXT_COMMUNITIES, a->n_ext_communities * 8);
 		wbuf_bytes(w, a->ext_communities, a->n_ext_communities * 8);
 	}
-	if (a->ebgp && !a->as4 && a->local_as > 0xffff) {
-		/* an old speaker sees AS_TRANS; AS4_PATH carries the real one (RFC 6793 4.2.2) */
+	if (need_as4_path) {
+		/* an old speaker sees AS_TRANS; AS4_PATH carries the real ones (RFC 6793 4.2.2) */
+		attr_hdr(w, 0xc0, BGP_ATTR_AS4_PATH, as_path_len(n_seq, true));
+		as_path_value(w, seq, n_seq, true);
+	}
+	if (m && m->has_aggregator && !a->as4 && m->aggregator_as > 0xffff) {
 		wbuf_u8(w, 0xc0);
-		wbuf_u8(w, BGP_ATTR_AS4_PATH);
-		wbuf_u8(w, 6);
-		as_segment(w, a->local_as, true);
+		wbuf_u8(w, BGP_ATTR_AS4_AGGREGATOR);
+		wbuf_u8(w, 8);
+		wbuf_u32(w, m->aggregator_as);
+		wbuf_u32(w, m->aggregator_id);
 	}
 	if (a->n_large_communities > 0) {
 		attr_hdr(w, 0xc0, BGP_ATTR_LARGE_COMMUNITIES, a->n_large_communities * 12);
@@ -710,7 +803,7 @@ int bgp_msg_upd_begin_flow(struct bgp_upd *u, uint16_t afi, bool withdraw, const
 
 bool bgp_msg_upd_add_raw(struct bgp_upd *u, const uint8_t *nlri, size_t len)
 {
-	if (u->w.err || u->w.len + len > BGP_MSG_MAX)
+	if (u->w.err || u->w.len + len > u->max)
 		return false;
 	wbuf_bytes(&u->w, nlri, len);
 	u->n++;
@@ -735,7 +828,7 @@ bool bgp_msg_upd_add(struct bgp_upd *u, const ip_prefix *p)
 {
 	size_t nbytes = (p->len + 7u) / 8u;
 	size_t tail = (u->withdraw && !u->v6) ? 2 : 0; /* the attribute length still to come */
-	if (u->w.err || u->w.len + 1 + nbytes + tail > BGP_MSG_MAX)
+	if (u->w.err || u->w.len + 1 + nbytes + tail > u->max)
 		return false;
 	wbuf_u8(&u->w, p->len);
 	wbuf_bytes(&u->w, u->v6 ? p->addr.b : p->addr.b + 12, nbytes);
@@ -752,5 +845,10 @@ size_t bgp_msg_upd_finish(struct bgp_upd *u)
 		wbuf_u16(w, 0);
 	if (u->v6)
 		wbuf_put_u16_at(w, u->attr_at, (uint16_t)(w->len - u->attr_base));
-	return hdr_finish(w, 0);
+	return hdr_finish_max(w, 0, u->max);
+}
+
+void bgp_msg_upd_set_max(struct bgp_upd *u, size_t max)
+{
+	u->max = max < BGP_MSG_MAX ? BGP_MSG_MAX : max > BGP_MSG_EXT_MAX ? BGP_MSG_EXT_MAX : max;
 }

@@ -55,12 +55,17 @@ enum bgp_msg_type {
 #define BGP_ATTR_NEXT_HOP 3
 #define BGP_ATTR_MED 4
 #define BGP_ATTR_LOCAL_PREF 5
+#define BGP_ATTR_ATOMIC_AGGREGATE 6
+#define BGP_ATTR_AGGREGATOR 7
 #define BGP_ATTR_COMMUNITIES 8
+#define BGP_ATTR_ORIGINATOR_ID 9
+#define BGP_ATTR_CLUSTER_LIST 10
 #define BGP_ATTR_EXT_COMMUNITIES 16
 #define BGP_ATTR_LARGE_COMMUNITIES 32
 #define BGP_ATTR_MP_REACH 14
 #define BGP_ATTR_MP_UNREACH 15
 #define BGP_ATTR_AS4_PATH 17
+#define BGP_ATTR_AS4_AGGREGATOR 18
 #define BGP_ATTR_IPV6_EXT_COMMUNITIES 25 /* RFC 5701: 20-octet IPv6-address-specific communities */
 
 #define BGP_AFI_IPV4 1
@@ -102,6 +107,7 @@ struct bgp_open {
 	uint16_t gr_time;     /* seconds, 12 bits */
 	uint32_t gr_families; /* BGP_FAM_* whose forwarding state the peer kept */
 	bool ext_msg;         /* extended messages (RFC 8654) */
+	bool enhanced_rr;     /* enhanced route refresh (RFC 7313) */
 };
 
 /* body: the message after the header */
@@ -136,6 +142,9 @@ int bgp_msg_notification_decode(const uint8_t *body, size_t len, struct bgp_noti
 				struct bgp_msg_err *e);
 int bgp_msg_route_refresh_decode(const uint8_t *body, size_t len, uint16_t *afi, uint8_t *safi,
 				 struct bgp_msg_err *e);
+/* The same with the RFC 7313 message subtype (BGP_RR_*; other values are to be ignored). */
+int bgp_msg_route_refresh_decode_sub(const uint8_t *body, size_t len, uint16_t *afi, uint8_t *safi,
+				     uint8_t *subtype, struct bgp_msg_err *e);
 /* "Hold Timer Expired", "Cease" ... for logs */
 const char *bgp_msg_err_name(uint8_t code);
 
@@ -148,7 +157,15 @@ size_t bgp_msg_notification(struct wbuf *w, uint8_t code, uint8_t subcode, const
  * forwarding-state bit for every family; 0 = no graceful restart capability. */
 size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t bgp_id,
 		    uint32_t families, uint16_t gr_time);
+/* The same with the graceful restart Restart State bit (RFC 4724 3) set when restarting. */
+size_t bgp_msg_open_gr(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t bgp_id,
+		       uint32_t families, uint16_t gr_time, bool restarting);
 size_t bgp_msg_route_refresh(struct wbuf *w, uint16_t afi, uint8_t safi);
+/* RFC 7313: subtype 0 a request, 1 Beginning of Route Refresh, 2 End of Route Refresh */
+#define BGP_RR_REQUEST 0
+#define BGP_RR_BORR 1
+#define BGP_RR_EORR 2
+size_t bgp_msg_route_refresh_sub(struct wbuf *w, uint16_t afi, uint8_t safi, uint8_t subtype);
 size_t bgp_msg_end_of_rib(struct wbuf *w, uint32_t family);
 
 /* The attributes of one UPDATE, resolved for one session. */
@@ -166,6 +183,8 @@ struct bgp_attr_enc {
 	size_t n_ext_communities;
 	const uint32_t (*large_communities)[3]; /* RFC 8092: global, local 1, local 2 */
 	size_t n_large_communities;
+	/* the rest of struct bgp_route_attrs; NULL = ORIGIN IGP and our AS as the whole path */
+	const struct bgp_route_attrs *more;
 	/* RFC 5701, attribute 25 (FlowSpec redirect to IPv6, rt-redirect-ipv6): 20 octets each,
 	 * already encoded; sent with FlowSpec routes only */
 	const uint8_t *ipv6_ext_communities;
@@ -173,9 +192,11 @@ struct bgp_attr_enc {
 };
 
 /* An UPDATE being packed: announcements of one family sharing one attribute set, or withdrawals
- * of one family. Prefixes are added until the next one would not fit in BGP_MSG_MAX. */
+ * of one family. Prefixes are added until the next one would not fit in max: BGP_MSG_MAX after
+ * begin, up to BGP_MSG_EXT_MAX with bgp_msg_upd_set_max on a session with extended messages. */
 struct bgp_upd {
-	uint8_t buf[BGP_MSG_MAX];
+	uint8_t buf[BGP_MSG_EXT_MAX];
+	size_t max;
 	struct wbuf w;
 	bool v6;         /* the NLRI ride in MP_(UN)REACH (IPv6 or FlowSpec), not in the classic fields */
 	bool withdraw;
@@ -196,6 +217,8 @@ int bgp_msg_upd_begin_flow(struct bgp_upd *u, uint16_t afi, bool withdraw, const
 /* Appends one already encoded NLRI (a FlowSpec rule with its length prefix); false when it does
  * not fit. */
 bool bgp_msg_upd_add_raw(struct bgp_upd *u, const uint8_t *nlri, size_t len);
+/* After a begin: the largest message to build (BGP_MSG_MAX..BGP_MSG_EXT_MAX). */
+void bgp_msg_upd_set_max(struct bgp_upd *u, size_t max);
 /* Fills in the lengths; returns the message length. */
 size_t bgp_msg_upd_finish(struct bgp_upd *u);
 

@@ -9,12 +9,18 @@
 
 #define ATTR_BUCKETS 256
 
+/* A prefix told to every peer alike has `a` (the common case, one pointer); one whose peers were
+ * told different things (an ExaBGP `neighbor X announce`) has `per`, an attribute set or NULL
+ * for each peer. Neither: an empty slot. */
 struct rib_slot {
 	ip_prefix p;
-	struct bgp_rib_attrs *a; /* NULL: empty slot */
+	struct bgp_rib_attrs *a;
+	struct bgp_rib_attrs **per; /* n_peers entries */
 };
 
 struct bgp_rib {
+	size_t n_peers;
+	bgp_peer_set all; /* every peer's bit */
 	struct rib_slot *slots;
 	size_t cap; /* power of two */
 	size_t count;
@@ -27,9 +33,21 @@ static uint32_t prefix_hash(const ip_prefix *p)
 	return ip_hash(&p->addr) ^ (p->len * 0x9e3779b1u);
 }
 
+static bool used(const struct rib_slot *s)
+{
+	return s->a || s->per;
+}
+
 static bool attrs_equal(const struct bgp_route_attrs *x, const struct bgp_route_attrs *y)
 {
-	return ip_equal(&x->next_hop, &y->next_hop) && x->n_communities == y->n_communities &&
+	return x->origin == y->origin && x->atomic_aggregate == y->atomic_aggregate &&
+	       x->n_as_path == y->n_as_path &&
+	       memcmp(x->as_path, y->as_path, x->n_as_path * sizeof x->as_path[0]) == 0 &&
+	       x->has_aggregator == y->has_aggregator && x->aggregator_as == y->aggregator_as &&
+	       x->aggregator_id == y->aggregator_id && x->has_originator_id == y->has_originator_id &&
+	       x->originator_id == y->originator_id && x->n_cluster_list == y->n_cluster_list &&
+	       memcmp(x->cluster_list, y->cluster_list, x->n_cluster_list * sizeof x->cluster_list[0]) == 0 &&
+	       ip_equal(&x->next_hop, &y->next_hop) && x->n_communities == y->n_communities &&
 	       memcmp(x->communities, y->communities, x->n_communities * sizeof x->communities[0]) == 0 &&
 	       x->local_pref == y->local_pref && x->has_med == y->has_med &&
 	       (!x->has_med || x->med == y->med) && x->n_ext_communities == y->n_ext_communities &&
@@ -44,6 +62,9 @@ static uint32_t attrs_hash(const struct bgp_route_attrs *a)
 	uint32_t h = ip_hash(&a->next_hop) ^ a->local_pref * 31u ^ (a->has_med ? a->med : 0xfeed);
 	for (size_t i = 0; i < a->n_communities; i++)
 		h = h * 16777619u ^ a->communities[i];
+	for (size_t i = 0; i < a->n_as_path; i++)
+		h = h * 16777619u ^ a->as_path[i];
+	h ^= a->origin * 0x85ebca6bu ^ a->aggregator_as ^ a->originator_id ^ (uint32_t)a->n_cluster_list << 24;
 	for (size_t i = 0; i < a->n_ext_communities * 8; i++)
 		h = h * 16777619u ^ a->ext_communities[i / 8][i % 8];
 	for (size_t i = 0; i < a->n_large_communities; i++)
@@ -54,9 +75,17 @@ static uint32_t attrs_hash(const struct bgp_route_attrs *a)
 
 struct bgp_rib *bgp_rib_new(void)
 {
+	return bgp_rib_new_peers(1);
+}
+
+struct bgp_rib *bgp_rib_new_peers(size_t n_peers)
+{
 	struct bgp_rib *rib = calloc(1, sizeof *rib);
 	if (!rib)
 		return NULL;
+	rib->n_peers = n_peers ? n_peers : 1;
+	for (size_t i = 0; i < rib->n_peers && i < 64; i++)
+		rib->all |= bgp_peer_bit(i);
 	rib->cap = 1024;
 	rib->slots = calloc(rib->cap, sizeof *rib->slots);
 	if (!rib->slots) {
@@ -77,29 +106,48 @@ void bgp_rib_free(struct bgp_rib *rib)
 			free(a);
 		}
 	}
+	for (size_t i = 0; i < rib->cap; i++)
+		free(rib->slots[i].per);
 	free(rib->slots);
 	free(rib);
 }
 
+/* Every field of dst from in, clamped and with defaults applied, so that equal meanings compare
+ * equal. Array tails past their counts are not written: hash and comparison never read them. */
+static void normalize(struct bgp_route_attrs *a, const struct bgp_route_attrs *in)
+{
+	a->next_hop = in->next_hop;
+	a->n_communities = in->n_communities > BGP_MAX_COMMUNITIES ? BGP_MAX_COMMUNITIES
+								    : in->n_communities;
+	memcpy(a->communities, in->communities, a->n_communities * sizeof a->communities[0]);
+	a->local_pref = in->local_pref ? in->local_pref : 100;
+	a->has_med = in->has_med;
+	a->med = in->has_med ? in->med : 0;
+	a->n_ext_communities = in->n_ext_communities > BGP_MAX_EXT_COMMUNITIES ? BGP_MAX_EXT_COMMUNITIES
+										: in->n_ext_communities;
+	memcpy(a->ext_communities, in->ext_communities, a->n_ext_communities * 8);
+	a->n_large_communities = in->n_large_communities > BGP_MAX_LARGE_COMMUNITIES
+					 ? BGP_MAX_LARGE_COMMUNITIES
+					 : in->n_large_communities;
+	memcpy(a->large_communities, in->large_communities,
+	       a->n_large_communities * sizeof a->large_communities[0]);
+	a->origin = in->origin <= BGP_ORIGIN_INCOMPLETE ? in->origin : BGP_ORIGIN_IGP;
+	a->atomic_aggregate = in->atomic_aggregate;
+	a->n_as_path = in->n_as_path > BGP_MAX_AS_PATH ? BGP_MAX_AS_PATH : in->n_as_path;
+	memcpy(a->as_path, in->as_path, a->n_as_path * sizeof a->as_path[0]);
+	a->has_aggregator = in->has_aggregator;
+	a->aggregator_as = in->has_aggregator ? in->aggregator_as : 0;
+	a->aggregator_id = in->has_aggregator ? in->aggregator_id : 0;
+	a->has_originator_id = in->has_originator_id;
+	a->originator_id = in->has_originator_id ? in->originator_id : 0;
+	a->n_cluster_list = in->n_cluster_list > BGP_MAX_CLUSTER_LIST ? BGP_MAX_CLUSTER_LIST : in->n_cluster_list;
+	memcpy(a->cluster_list, in->cluster_list, a->n_cluster_list * sizeof a->cluster_list[0]);
+}
+
 static struct bgp_rib_attrs *attrs_ref(struct bgp_rib *rib, const struct bgp_route_attrs *in)
 {
-	struct bgp_route_attrs a = {0};
-	a.next_hop = in->next_hop;
-	a.n_communities = in->n_communities > BGP_MAX_COMMUNITIES ? BGP_MAX_COMMUNITIES
-								   : in->n_communities;
-	memcpy(a.communities, in->communities, a.n_communities * sizeof a.communities[0]);
-	a.local_pref = in->local_pref ? in->local_pref : 100;
-	a.has_med = in->has_med;
-	a.med = in->has_med ? in->med : 0;
-	a.n_ext_communities = in->n_ext_communities > BGP_MAX_EXT_COMMUNITIES ? BGP_MAX_EXT_COMMUNITIES
-									       : in->n_ext_communities;
-	memcpy(a.ext_communities, in->ext_communities, a.n_ext_communities * 8);
-	a.n_large_communities = in->n_large_communities > BGP_MAX_LARGE_COMMUNITIES
-					? BGP_MAX_LARGE_COMMUNITIES
-					: in->n_large_communities;
-	memcpy(a.large_communities, in->large_communities,
-	       a.n_large_communities * sizeof a.large_communities[0]);
-
+	struct bgp_route_attrs a; /* not zeroed: 100 000 announces a second come through here */
+	normalize(&a, in);
 	uint32_t h = attrs_hash(&a);
 	struct bgp_rib_attrs **b = &rib->attrs[h % ATTR_BUCKETS];
 	for (struct bgp_rib_attrs *x = *b; x; x = x->next)
@@ -110,7 +158,7 @@ static struct bgp_rib_attrs *attrs_ref(struct bgp_rib *rib, const struct bgp_rou
 	struct bgp_rib_attrs *x = calloc(1, sizeof *x);
 	if (!x)
 		return NULL;
-	x->a = a;
+	normalize(&x->a, in); /* into zeroed memory: a copy of it is all defined bytes */
 	x->hash = h;
 	x->refs = 1;
 	if (++rib->next_attr_id == 0)
@@ -136,7 +184,7 @@ static size_t slot_find(const struct bgp_rib *rib, const ip_prefix *p)
 {
 	size_t mask = rib->cap - 1;
 	for (size_t i = prefix_hash(p) & mask;; i = (i + 1) & mask)
-		if (!rib->slots[i].a || ip_prefix_equal(&rib->slots[i].p, p))
+		if (!used(&rib->slots[i]) || ip_prefix_equal(&rib->slots[i].p, p))
 			return i;
 }
 
@@ -150,14 +198,97 @@ static int grow(struct bgp_rib *rib)
 	rib->slots = n;
 	rib->cap = oldcap * 2;
 	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].a)
+		if (used(&old[i]))
 			rib->slots[slot_find(rib, &old[i].p)] = old[i];
 	free(old);
 	return 0;
 }
 
+/* bgp_peer_set bit of peer i, and whether a set names every peer of this RIB */
+static bool in_set(bgp_peer_set set, size_t i)
+{
+	return (set & bgp_peer_bit(i)) != 0;
+}
+
+static bool covers_all(const struct bgp_rib *rib, bgp_peer_set set)
+{
+	for (size_t i = 0; i < rib->n_peers && i < 64; i++)
+		if (!in_set(set, i))
+			return false;
+	return true;
+}
+
+static struct bgp_rib_attrs *peer_attrs(const struct bgp_rib *rib, const struct rib_slot *s, size_t peer)
+{
+	if (!s->per)
+		return s->a;
+	return s->per[peer < rib->n_peers ? peer : rib->n_peers - 1];
+}
+
+/* A per-peer slot whose peers all have the same set again becomes an all-peers slot. */
+static void collapse(struct bgp_rib *rib, struct rib_slot *s)
+{
+	struct bgp_rib_attrs *x = s->per[0];
+	for (size_t i = 1; i < rib->n_peers; i++)
+		if (s->per[i] != x)
+			return;
+	if (!x)
+		return;
+	for (size_t i = 1; i < rib->n_peers; i++)
+		attrs_unref(rib, x);
+	free(s->per);
+	s->per = NULL;
+	s->a = x;
+}
+
+/* An all-peers slot (or an empty one) split into one entry per peer. */
+static int expand(struct bgp_rib *rib, struct rib_slot *s)
+{
+	if (s->per)
+		return 0;
+	s->per = calloc(rib->n_peers, sizeof *s->per);
+	if (!s->per)
+		return -1;
+	if (s->a) {
+		for (size_t i = 0; i < rib->n_peers; i++)
+			s->per[i] = s->a;
+		s->a->refs += (uint32_t)rib->n_peers - 1;
+		s->a = NULL;
+	}
+	return 0;
+}
+
+static void remove_slot(struct bgp_rib *rib, size_t i)
+{
+	size_t mask = rib->cap - 1;
+	free(rib->slots[i].per);
+	rib->slots[i].per = NULL;
+	rib->slots[i].a = NULL;
+	rib->count--;
+	/* backward-shift deletion keeps probe chains intact without tombstones */
+	for (size_t j = (i + 1) & mask; used(&rib->slots[j]); j = (j + 1) & mask) {
+		size_t home = prefix_hash(&rib->slots[j].p) & mask;
+		bool between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+		if (between)
+			continue;
+		rib->slots[i] = rib->slots[j];
+		rib->slots[j].a = NULL;
+		rib->slots[j].per = NULL;
+		i = j;
+	}
+}
+
 int bgp_rib_announce(struct bgp_rib *rib, const ip_prefix *p, const struct bgp_route_attrs *a)
 {
+	return bgp_rib_announce_to(rib, p, a, BGP_PEERS_ALL, NULL);
+}
+
+int bgp_rib_announce_to(struct bgp_rib *rib, const ip_prefix *p, const struct bgp_route_attrs *a,
+			bgp_peer_set peers, bgp_peer_set *changed)
+{
+	bgp_peer_set ch = 0;
+	if (changed)
+		*changed = 0;
 	if (p->len > ip_max_len(&p->addr))
 		return -1;
 	if ((rib->count + 1) * 2 > rib->cap && grow(rib) < 0)
@@ -166,44 +297,116 @@ int bgp_rib_announce(struct bgp_rib *rib, const ip_prefix *p, const struct bgp_r
 	if (!x)
 		return -1;
 	struct rib_slot *s = &rib->slots[slot_find(rib, p)];
-	if (s->a) {
-		struct bgp_rib_attrs *old = s->a;
-		s->a = x;
-		attrs_unref(rib, old);
-		return old == x ? 2 : 1;
+	bool fresh = !used(s);
+	if (fresh) {
+		s->p = *p;
+		ip_prefix_mask(&s->p);
 	}
-	s->p = *p;
-	ip_prefix_mask(&s->p);
-	s->a = x;
-	rib->count++;
-	return 0;
+	if (peers == BGP_PEERS_ALL || covers_all(rib, peers)) {
+		/* the common case: the prefix means the same to everyone */
+		if (!s->per)
+			ch = s->a == x ? 0 : rib->all;
+		else
+			for (size_t i = 0; i < rib->n_peers; i++)
+				if (s->per[i] != x)
+					ch |= bgp_peer_bit(i);
+		if (s->per) {
+			for (size_t i = 0; i < rib->n_peers; i++)
+				if (s->per[i])
+					attrs_unref(rib, s->per[i]);
+			free(s->per);
+			s->per = NULL;
+		} else if (s->a) {
+			attrs_unref(rib, s->a);
+		}
+		s->a = x;
+	} else {
+		if (expand(rib, s) < 0) {
+			attrs_unref(rib, x);
+			return -1;
+		}
+		for (size_t i = 0; i < rib->n_peers; i++) {
+			if (!in_set(peers, i) || s->per[i] == x)
+				continue;
+			if (s->per[i])
+				attrs_unref(rib, s->per[i]);
+			s->per[i] = x;
+			x->refs++;
+			ch |= bgp_peer_bit(i);
+		}
+		collapse(rib, s);
+		attrs_unref(rib, x); /* attrs_ref's own; the slot holds its own references */
+		bool any = s->a != NULL;
+		for (size_t i = 0; s->per && i < rib->n_peers; i++)
+			any |= s->per[i] != NULL;
+		if (!any) { /* a fresh prefix and a set naming no peer of ours */
+			free(s->per);
+			s->per = NULL;
+			return -1;
+		}
+	}
+	if (fresh)
+		rib->count++;
+	if (changed)
+		*changed = ch;
+	return fresh ? 0 : ch ? 1 : 2;
 }
 
 int bgp_rib_withdraw(struct bgp_rib *rib, const ip_prefix *p)
 {
-	size_t mask = rib->cap - 1;
+	return bgp_rib_withdraw_from(rib, p, BGP_PEERS_ALL, NULL);
+}
+
+int bgp_rib_withdraw_from(struct bgp_rib *rib, const ip_prefix *p, bgp_peer_set peers, bgp_peer_set *changed)
+{
+	if (changed)
+		*changed = 0;
 	size_t i = slot_find(rib, p);
-	if (!rib->slots[i].a)
+	struct rib_slot *s = &rib->slots[i];
+	if (!used(s))
 		return -1;
-	attrs_unref(rib, rib->slots[i].a);
-	rib->slots[i].a = NULL;
-	rib->count--;
-	/* backward-shift deletion keeps probe chains intact without tombstones */
-	for (size_t j = (i + 1) & mask; rib->slots[j].a; j = (j + 1) & mask) {
-		size_t home = prefix_hash(&rib->slots[j].p) & mask;
-		bool between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-		if (between)
-			continue;
-		rib->slots[i] = rib->slots[j];
-		rib->slots[j].a = NULL;
-		i = j;
+	bgp_peer_set ch = 0;
+	if (covers_all(rib, peers)) {
+		for (size_t k = 0; k < rib->n_peers; k++)
+			if (peer_attrs(rib, s, k)) {
+				ch |= bgp_peer_bit(k);
+				if (s->per)
+					attrs_unref(rib, s->per[k]);
+			}
+		if (s->a)
+			attrs_unref(rib, s->a);
+		remove_slot(rib, i);
+	} else {
+		if (expand(rib, s) < 0)
+			return -1;
+		bool any = false;
+		for (size_t k = 0; k < rib->n_peers; k++) {
+			if (s->per[k] && in_set(peers, k)) {
+				attrs_unref(rib, s->per[k]);
+				s->per[k] = NULL;
+				ch |= bgp_peer_bit(k);
+			}
+			any |= s->per[k] != NULL;
+		}
+		if (!any)
+			remove_slot(rib, i);
+		else
+			collapse(rib, s);
 	}
-	return 0;
+	if (changed)
+		*changed = ch;
+	return ch ? 0 : -1;
 }
 
 const struct bgp_rib_attrs *bgp_rib_lookup(const struct bgp_rib *rib, const ip_prefix *p)
 {
-	return rib->slots[slot_find(rib, p)].a;
+	return bgp_rib_lookup_peer(rib, p, 0);
+}
+
+const struct bgp_rib_attrs *bgp_rib_lookup_peer(const struct bgp_rib *rib, const ip_prefix *p, size_t peer)
+{
+	const struct rib_slot *s = &rib->slots[slot_find(rib, p)];
+	return used(s) ? peer_attrs(rib, s, peer) : NULL;
 }
 
 size_t bgp_rib_count(const struct bgp_rib *rib)
@@ -228,6 +431,7 @@ void bgp_adj_reset(struct bgp_adj_out *q)
 {
 	q->n = q->pos = q->sorted = 0;
 	q->eor = 0;
+	q->eorr = 0;
 }
 
 static int reserve(struct bgp_adj_out *q, size_t extra)
@@ -301,7 +505,7 @@ int bgp_adj_replay(struct bgp_adj_out *q, const struct bgp_rib *rib, uint32_t eo
 	if (reserve(q, rib->count) < 0)
 		return -1;
 	for (size_t i = 0; i < rib->cap; i++)
-		if (rib->slots[i].a)
+		if (rib->slots[i].a || (rib->slots[i].per && peer_attrs(rib, &rib->slots[i], q->peer)))
 			q->v[q->n++] = (struct bgp_adj_ent){.p = rib->slots[i].p};
 	q->eor |= eor_families;
 	return 0;
@@ -309,7 +513,7 @@ int bgp_adj_replay(struct bgp_adj_out *q, const struct bgp_rib *rib, uint32_t eo
 
 bool bgp_adj_pending(const struct bgp_adj_out *q)
 {
-	return q->n > 0 || q->eor != 0;
+	return q->n > 0 || q->eor != 0 || q->eorr != 0;
 }
 
 /* Moves what arrived since the last sort to the front, sorted by current attributes. */
@@ -321,7 +525,7 @@ static void resort(struct bgp_adj_out *q, const struct bgp_rib *rib)
 	qsort(q->v, q->n, sizeof *q->v, cmp_ent_prefix);
 	q->n = dedup(q->v, q->n);
 	for (size_t i = 0; i < q->n; i++) {
-		const struct bgp_rib_attrs *a = bgp_rib_lookup(rib, &q->v[i].p);
+		const struct bgp_rib_attrs *a = bgp_rib_lookup_peer(rib, &q->v[i].p, q->peer);
 		q->v[i].attr_id = a ? a->id : 0;
 	}
 	qsort(q->v, q->n, sizeof *q->v, cmp_ent);
@@ -365,7 +569,7 @@ int bgp_adj_flush(struct bgp_adj_out *q, const struct bgp_rib *rib, struct bgp_o
 		const ip_prefix *p = &q->v[q->pos].p;
 		bool v6 = !ip_is_v4(&p->addr);
 		uint32_t fam = v6 ? BGP_FAM_IPV6_UNICAST : BGP_FAM_IPV4_UNICAST;
-		const struct bgp_rib_attrs *cur = bgp_rib_lookup(rib, p);
+		const struct bgp_rib_attrs *cur = bgp_rib_lookup_peer(rib, p, q->peer);
 		if (!(c->families & fam)) {
 			q->pos++;
 			continue;
@@ -379,6 +583,7 @@ int bgp_adj_flush(struct bgp_adj_out *q, const struct bgp_rib *rib, struct bgp_o
 				.n_ext_communities = cur->a.n_ext_communities,
 				.large_communities = (const uint32_t(*)[3])cur->a.large_communities,
 				.n_large_communities = cur->a.n_large_communities,
+				.more = &cur->a,
 			};
 			if (!resolve_nh(c, v6, &cur->a.next_hop, &enc.next_hop) ||
 			    bgp_msg_upd_begin_announce(&u, v6, &enc) < 0) {
@@ -392,10 +597,12 @@ int bgp_adj_flush(struct bgp_adj_out *q, const struct bgp_rib *rib, struct bgp_o
 		} else {
 			bgp_msg_upd_begin_withdraw(&u, v6);
 		}
+		if (c->max_msg)
+			bgp_msg_upd_set_max(&u, c->max_msg);
 		/* the run of prefixes in the same family with the same current attributes */
 		while (q->pos < q->sorted) {
 			const ip_prefix *np = &q->v[q->pos].p;
-			if (ip_is_v4(&np->addr) == v6 || bgp_rib_lookup(rib, np) != cur)
+			if (ip_is_v4(&np->addr) == v6 || bgp_rib_lookup_peer(rib, np, q->peer) != cur)
 				break;
 			if (!bgp_msg_upd_add(&u, np))
 				break;
@@ -421,6 +628,19 @@ int bgp_adj_flush(struct bgp_adj_out *q, const struct bgp_rib *rib, struct bgp_o
 		if (c->send(c->arg, buf, len) < 0)
 			return -1;
 		c->updates++;
+	}
+	for (size_t i = 0; i < sizeof eor_order / sizeof eor_order[0]; i++) {
+		uint32_t fam = eor_order[i];
+		if (!(q->eorr & fam))
+			continue;
+		q->eorr &= ~fam;
+		uint16_t afi;
+		uint8_t safi;
+		bgp_msg_family_afi(fam, &afi, &safi);
+		uint8_t buf[32];
+		struct wbuf w = wbuf_init(buf, sizeof buf);
+		if (c->send(c->arg, buf, bgp_msg_route_refresh_sub(&w, afi, safi, BGP_RR_EORR)) < 0)
+			return -1;
 	}
 	return 1;
 }

@@ -27,13 +27,23 @@ struct bgp_rib_attrs {
 
 struct bgp_rib;
 
-struct bgp_rib *bgp_rib_new(void);
+struct bgp_rib *bgp_rib_new(void); /* one peer */
+/* n_peers: how many sessions read it (the bgp_peer_set indexes) */
+struct bgp_rib *bgp_rib_new_peers(size_t n_peers);
 void bgp_rib_free(struct bgp_rib *rib);
 /* 0 added, 1 replaced, 2 unchanged (same attributes), -1 out of memory or bad prefix */
 int bgp_rib_announce(struct bgp_rib *rib, const ip_prefix *p, const struct bgp_route_attrs *a);
 /* 0 removed, -1 not there */
 int bgp_rib_withdraw(struct bgp_rib *rib, const ip_prefix *p);
+/* For the peers in `peers` only; *changed (may be NULL) gets the peers whose view changed. */
+int bgp_rib_announce_to(struct bgp_rib *rib, const ip_prefix *p, const struct bgp_route_attrs *a,
+			bgp_peer_set peers, bgp_peer_set *changed);
+/* 0 when some peer in `peers` had it */
+int bgp_rib_withdraw_from(struct bgp_rib *rib, const ip_prefix *p, bgp_peer_set peers, bgp_peer_set *changed);
+/* what peer 0 is told (NULL: nothing) */
 const struct bgp_rib_attrs *bgp_rib_lookup(const struct bgp_rib *rib, const ip_prefix *p);
+/* what peer `peer` is told */
+const struct bgp_rib_attrs *bgp_rib_lookup_peer(const struct bgp_rib *rib, const ip_prefix *p, size_t peer);
 size_t bgp_rib_count(const struct bgp_rib *rib);
 
 struct bgp_adj_ent {
@@ -47,6 +57,8 @@ struct bgp_adj_out {
 	size_t pos;    /* next entry to send, in [0, sorted) */
 	size_t sorted; /* v[0, sorted) is sorted and deduplicated; v[sorted, n) arrived since */
 	uint32_t eor;  /* families still owed an End-of-RIB */
+	size_t peer;   /* whose view of the RIB-out this queue sends (set after bgp_adj_init) */
+	uint32_t eorr; /* families owed an End-of-Route-Refresh (RFC 7313), after everything queued */
 };
 
 void bgp_adj_init(struct bgp_adj_out *q);
@@ -68,6 +80,7 @@ struct bgp_out_ctx {
 	int (*send)(void *arg, const uint8_t *msg, size_t len); /* < 0: the session is gone */
 	bool (*full)(void *arg); /* the output is past its high-water mark: stop producing */
 	void *arg;
+	size_t max_msg;     /* largest UPDATE: 0 = BGP_MSG_MAX; BGP_MSG_EXT_MAX with RFC 8654 */
 	struct log_once *no_nexthop;
 	uint64_t updates;   /* counters, incremented */
 	uint64_t prefixes;

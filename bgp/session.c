@@ -59,6 +59,8 @@ struct bgp_session {
 	bool as4;
 	bool peer_gr; /* the peer has graceful restart */
 	bool ext_msg; /* both sides have extended messages: the peer may send up to 65535 bytes */
+	bool enhanced_rr; /* both sides have enhanced route refresh (RFC 7313) */
+	bool restarting;  /* not Established yet since we started: the R bit, if we have routes */
 	bool admin_down;
 
 	struct bgp_adj_out adj;
@@ -226,6 +228,7 @@ static void drop(struct bgp_session *s, uint8_t code, uint8_t subcode, const voi
 	s->families = 0;
 	s->as4 = false;
 	s->ext_msg = false;
+	s->enhanced_rr = false;
 	if (s->cfg.passive)
 		next = ST_ACTIVE;
 	if (s->admin_down)
@@ -260,8 +263,11 @@ static void send_open(struct bgp_session *s)
 {
 	uint8_t buf[128];
 	struct wbuf w = wbuf_init(buf, sizeof buf);
-	send_msg(s, buf, bgp_msg_open(&w, s->local_as, s->cfg.hold_time, s->router_id, s->cfg.families,
-					  s->gr_time));
+	/* routes in the RIB-out before our first session since start: we restarted with routes the
+	 * peer may still hold (RFC 4724 4.1) */
+	bool r = s->restarting && (bgp_rib_count(s->rib) > 0 || s->frib->n > 0);
+	send_msg(s, buf, bgp_msg_open_gr(&w, s->local_as, s->cfg.hold_time, s->router_id, s->cfg.families,
+					     s->gr_time, r));
 }
 
 /* The TCP connection is up, whichever side opened it. */
@@ -373,6 +379,7 @@ static void flush(struct bgp_session *s)
 		.local_as = s->local_as, .ebgp = s->cfg.remote_as != s->local_as, .as4 = s->as4,
 		.families = s->families, .local = s->local, .no_nexthop = &s->lo_nexthop,
 		.send = out_send, .full = out_full, .arg = s,
+		.max_msg = s->ext_msg ? BGP_MSG_EXT_MAX : BGP_MSG_MAX, /* RFC 8654 both ways */
 	};
 	/* rules first: the End-of-RIB markers go out at the end of the unicast queue */
 	int r = bgp_flow_q_flush(&s->fq, s->frib, &c);
@@ -454,6 +461,7 @@ static int on_open(struct bgp_session *s, const uint8_t *body, size_t len)
 	s->as4 = o.has_as4;
 	s->peer_gr = o.has_gr;
 	s->ext_msg = o.ext_msg;
+	s->enhanced_rr = o.enhanced_rr;
 	send_keepalive(s);
 	event_del(s->hold_ev);
 	if (s->hold)
@@ -465,6 +473,7 @@ static int on_open(struct bgp_session *s, const uint8_t *body, size_t len)
 static void established(struct bgp_session *s)
 {
 	s->retry_s = s->retry_initial_s;
+	s->restarting = false;
 	s->established_count++;
 	s->last_error[0] = '\0';
 	if (s->hold) {
@@ -543,14 +552,22 @@ static int on_route_refresh(struct bgp_session *s, const uint8_t *body, size_t l
 	if (s->state != ST_ESTABLISHED)
 		return fsm_error(s, "ROUTE-REFRESH before Established");
 	uint16_t afi;
-	uint8_t safi;
+	uint8_t safi, sub;
 	struct bgp_msg_err e;
-	if (bgp_msg_route_refresh_decode(body, len, &afi, &safi, &e) < 0) {
+	if (bgp_msg_route_refresh_decode_sub(body, len, &afi, &safi, &sub, &e) < 0) {
 		notify_and_drop(s, &e);
 		return -1;
 	}
-	/* RFC 2918: send the Adj-RIB-Out of that family again */
+	if (sub != BGP_RR_REQUEST)
+		return 0; /* the peer's BoRR/EoRR around its own routes (we install none), or unknown: ignored */
+	/* RFC 2918: send the Adj-RIB-Out of that family again; RFC 7313: between BoRR and EoRR */
 	uint32_t fam = bgp_msg_family(afi, safi) & s->families;
+	if (fam && s->enhanced_rr) {
+		uint8_t buf[32];
+		struct wbuf w = wbuf_init(buf, sizeof buf);
+		send_msg(s, buf, bgp_msg_route_refresh_sub(&w, afi, safi, BGP_RR_BORR));
+		s->adj.eorr |= fam;
+	}
 	int r = 0;
 	if (fam & (BGP_FAM_IPV4_FLOWSPEC | BGP_FAM_IPV6_FLOWSPEC))
 		r = bgp_flow_q_replay(&s->fq, s->frib);
@@ -639,7 +656,9 @@ struct bgp_session *bgp_session_new(const struct bgp_session_params *p)
 	s->eor_delay_s = p->end_of_rib_delay_s;
 	s->state = ST_IDLE;
 	s->state_since_s = mono_s();
+	s->restarting = true;
 	bgp_adj_init(&s->adj);
+	s->adj.peer = p->index;
 	bgp_flow_q_init(&s->fq);
 	s->retry_ev = evtimer_new(s->base, retry_cb, s);
 	s->hold_ev = evtimer_new(s->base, hold_cb, s);

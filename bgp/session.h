@@ -24,6 +24,7 @@ struct bgp_session_params {
 	const struct bgp_rib *rib;          /* outlives the session */
 	const struct bgp_flow_rib *flows;   /* outlives the session */
 	uint16_t graceful_restart_s;        /* 0 = no graceful restart capability */
+	size_t index;                       /* in bgp_config.peers: its view of the RIB-out */
 	uint16_t end_of_rib_delay_s;        /* bgp_config.end_of_rib_delay_s */
 };
 

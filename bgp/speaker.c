@@ -126,7 +126,7 @@ struct bgp_speaker *bgp_speaker_new(struct event_base *base, const struct bgp_co
 	s->cfg = *cfg;
 	s->router_id = router_id;
 	s->cfg.peers = NULL;
-	s->rib = bgp_rib_new();
+	s->rib = bgp_rib_new_peers(cfg->n_peers);
 	bgp_flow_rib_init(&s->flows);
 	s->sessions = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *s->sessions);
 	if (!s->rib || !s->sessions)
@@ -135,7 +135,7 @@ struct bgp_speaker *bgp_speaker_new(struct event_base *base, const struct bgp_co
 		struct bgp_session_params sp = {
 			.base = base, .peer = &cfg->peers[i], .local_as = cfg->local_as,
 			.router_id = router_id, .connect_retry_s = cfg->connect_retry_s, .rib = s->rib,
-			.flows = &s->flows, .graceful_restart_s = cfg->graceful_restart_s,
+			.flows = &s->flows, .graceful_restart_s = cfg->graceful_restart_s, .index = i,
 			.end_of_rib_delay_s = cfg->end_of_rib_delay_s,
 		};
 		s->sessions[i] = bgp_session_new(&sp);
@@ -245,28 +245,59 @@ static bool prefix_ok(const ip_prefix *in, ip_prefix *out)
 
 int bgp_announce(struct bgp_speaker *s, const ip_prefix *prefix, const struct bgp_route_attrs *attrs)
 {
-	ip_prefix p;
-	if (!prefix_ok(prefix, &p) || attrs->n_communities > BGP_MAX_COMMUNITIES ||
-	    attrs->n_ext_communities > BGP_MAX_EXT_COMMUNITIES ||
-	    attrs->n_large_communities > BGP_MAX_LARGE_COMMUNITIES)
-		return -1;
-	int r = bgp_rib_announce(s->rib, &p, attrs);
-	if (r < 0)
-		return -1;
-	if (r == 2)
-		return 0; /* unchanged: nothing to tell anyone */
-	for (size_t i = 0; i < s->n_sessions; i++)
-		bgp_session_route_changed(s->sessions[i], &p);
-	return 0;
+	return bgp_announce_to(s, prefix, attrs, BGP_PEERS_ALL);
 }
 
 int bgp_withdraw(struct bgp_speaker *s, const ip_prefix *prefix)
 {
-	ip_prefix p;
-	if (!prefix_ok(prefix, &p) || bgp_rib_withdraw(s->rib, &p) < 0)
-		return -1;
+	return bgp_withdraw_from(s, prefix, BGP_PEERS_ALL);
+}
+
+/* only the sessions whose view of the prefix changed get it queued */
+static void tell(struct bgp_speaker *s, const ip_prefix *p, bgp_peer_set changed)
+{
 	for (size_t i = 0; i < s->n_sessions; i++)
-		bgp_session_route_changed(s->sessions[i], &p);
+		if (changed & bgp_peer_bit(i))
+			bgp_session_route_changed(s->sessions[i], p);
+}
+
+int bgp_announce_to(struct bgp_speaker *s, const ip_prefix *prefix, const struct bgp_route_attrs *attrs,
+		    bgp_peer_set peers)
+{
+	ip_prefix p;
+	if (!prefix_ok(prefix, &p) || attrs->n_communities > BGP_MAX_COMMUNITIES ||
+	    attrs->n_ext_communities > BGP_MAX_EXT_COMMUNITIES ||
+	    attrs->n_large_communities > BGP_MAX_LARGE_COMMUNITIES || attrs->n_as_path > BGP_MAX_AS_PATH ||
+	    attrs->n_cluster_list > BGP_MAX_CLUSTER_LIST || attrs->origin > BGP_ORIGIN_INCOMPLETE)
+		return -1;
+	bgp_peer_set changed;
+	if (bgp_rib_announce_to(s->rib, &p, attrs, peers, &changed) < 0)
+		return -1;
+	tell(s, &p, changed); /* nothing when unchanged */
+	return 0;
+}
+
+int bgp_withdraw_from(struct bgp_speaker *s, const ip_prefix *prefix, bgp_peer_set peers)
+{
+	ip_prefix p;
+	bgp_peer_set changed;
+	if (!prefix_ok(prefix, &p) || bgp_rib_withdraw_from(s->rib, &p, peers, &changed) < 0)
+		return -1;
+	tell(s, &p, changed);
+	return 0;
+}
+
+int bgp_rib_out_get(const struct bgp_speaker *s, const ip_prefix *prefix, size_t peer,
+		    struct bgp_route_attrs *out)
+{
+	ip_prefix p;
+	if (!prefix_ok(prefix, &p) || peer >= s->n_sessions)
+		return -1;
+	const struct bgp_rib_attrs *a = bgp_rib_lookup_peer(s->rib, &p, peer);
+	if (!a)
+		return -1;
+	if (out)
+		*out = a->a;
 	return 0;
 }
 

@@ -188,6 +188,7 @@ static const struct ckey mitigation_keys[] = {
 	BOOL("dry_run", struct conf_mitigation, dry_run),
 	INT("max_bans_per_minute", struct conf_mitigation, max_bans_per_minute, 0, 1u << 16),
 	LIST("own_addresses", K_PREFIX_LIST, struct conf_mitigation, own_addresses, n_own_addresses, 0),
+	STR("state_file", struct conf_mitigation, state_file, 0),
 	END,
 };
 
@@ -481,6 +482,11 @@ static int finish(struct walk *w, const struct cn *root, struct loader *l)
 
 	if (check_group_prefixes(w, root, l))
 		return -1;
+	/* the ban state file lives beside the data unless placed elsewhere or turned off ("") */
+	if (!cn_map_get(cn_map_get(root, "mitigation"), "state_file") &&
+	    snprintf(c->mitigation.state_file, sizeof c->mitigation.state_file, "%s/bans.state", c->storage.dir) >=
+		    (int)sizeof c->mitigation.state_file)
+		return walk_fail(w, root, "storage.dir is too long for the ban state file beside it (mitigation.state_file)");
 	c->detect.max_bans = c->mitigation.max_bans;
 	c->detect.max_bans_per_minute = c->mitigation.max_bans_per_minute;
 	c->detect.own = c->mitigation.own_addresses;

@@ -186,6 +186,7 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 		kaddr(f, 4, "next_hop_ipv6", &m->next_hop_ipv6);
 	fprintf(f, "  max_bans: %u\n  dry_run: %s\n", m->max_bans, m->dry_run ? "true" : "false");
 	fprintf(f, "  max_bans_per_minute: %u\n", m->max_bans_per_minute);
+	kstr(f, 2, "state_file", m->state_file);
 	fprintf(f, "  flowspec:\n    rate_limit_mbps: %u\n    max_rules: %u\n    escalate_after: %u\n",
 		m->flowspec_rate_limit_mbps, m->flowspec_max_rules, m->flowspec_escalate_after_s);
 	fprintf(f, "    rules:%s\n", m->n_flowspec_rules ? "" : " []");

@@ -290,4 +290,16 @@ void det_fingerprint_classify(struct det_fingerprint *fp);
 /* The fingerprint of attack id (open or in the history); -1 when unknown. */
 int det_engine_fingerprint(const struct det_engine *e, uint64_t attack_id, struct det_fingerprint *out);
 
+/* ---- restart: bans restored from the daemon's ban state file ---------------------------- */
+
+/* Puts back a ban that was active before a restart, as b describes it (attack_id, target,
+ * direction, hostgroup, manual, since_ns, until_ns, trigger), without an event: the caller
+ * re-announces it. The engine never hands out b->attack_id or a lower id again, whatever the
+ * outcome. Returns 0 when restored; 1 when until_ns <= now_ns (expired while down: filed as an
+ * ended attack in the history, nothing else); -1 with *why set when it cannot be banned now
+ * (no longer monitored, whitelisted or an own address, already banned, past max_bans). A
+ * restored detected ban is tied to its host or prefix sum when traffic shows them again, and
+ * ends or is extended like any other. */
+int det_engine_restore(struct det_engine *e, const struct det_ban_info *b, uint64_t now_ns, const char **why);
+
 #endif

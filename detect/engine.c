@@ -1246,3 +1246,93 @@ size_t det_engine_hosts(const struct det_engine *e)
 {
 	return e->n_hosts;
 }
+
+/* ---- restart ------------------------------------------------------------------------------ */
+
+int det_engine_restore(struct det_engine *e, const struct det_ban_info *b, uint64_t now_ns, const char **why)
+{
+	const char *dummy;
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+	if (!b->attack_id || b->attack_id == UINT64_MAX) {
+		*why = "bad attack id";
+		return -1;
+	}
+	if (b->attack_id >= e->next_attack_id)
+		e->next_attack_id = b->attack_id + 1;
+	for (size_t i = 0; i < e->n_open; i++)
+		if (!e->open[i].dead && e->open[i].info.attack_id == b->attack_id) {
+			*why = "duplicate attack id";
+			return -1;
+		}
+	ip_prefix p = b->target;
+	ip_prefix_mask(&p);
+	if (b->until_ns <= now_ns) {
+		struct det_ban_info *h = &e->history[e->hist_next];
+		*h = *b;
+		h->target = p;
+		h->active = false;
+		h->ended_ns = b->until_ns;
+		/* the wiring indexes its groups with it: a group that is gone is the address's now */
+		if (h->hostgroup < 0 || (size_t)h->hostgroup >= e->cfg->n_groups)
+			h->hostgroup = det_networks_lookup(e->nets, &p.addr) < 0 ? 0 : det_networks_lookup(e->nets, &p.addr);
+		memset(&e->hist_fp[e->hist_next], 0, sizeof e->hist_fp[e->hist_next]);
+		e->hist_fp[e->hist_next].from_rates = true;
+		e->hist_next = (e->hist_next + 1) % HISTORY;
+		if (e->hist_count < HISTORY)
+			e->hist_count++;
+		return 1;
+	}
+	int group = b->hostgroup;
+	if (group < 0 || (size_t)group >= e->cfg->n_groups || det_networks_lookup(e->nets, &p.addr) < 0)
+		group = det_networks_lookup(e->nets, &p.addr);
+	if (group < 0) {
+		*why = "not monitored";
+		return -1;
+	}
+	if (find_ban(e, &p)) {
+		*why = "already banned";
+		return -1;
+	}
+	/* whitelist, own addresses and max_bans as for a manual ban; the rate cap is for new bans */
+	if ((*why = refusal(e, &p, false, now_ns)))
+		return -1;
+	struct attack *a = attack_open(e);
+	if (!a) {
+		*why = "out of memory";
+		return -1;
+	}
+	e->next_attack_id--; /* attack_open took the next id: give it back, a keeps b's */
+	a->info = *b;
+	a->info.attack_id = b->attack_id;
+	a->info.target = p;
+	a->info.hostgroup = group;
+	a->info.active = true;
+	a->info.ended_ns = 0;
+	memset(&a->info.rates, 0, sizeof a->info.rates);
+	a->info.peak_value = b->manual ? 0 : b->trigger_value;
+	a->banned = true;
+	bool host = p.len == ip_max_len(&p.addr);
+	if (host)
+		a->kind = ATT_HOST;
+	else if (b->manual || (size_t)group >= e->cfg->n_groups)
+		a->kind = ATT_OTHER;
+	else if (e->cfg->groups[group].total_scope == DET_SCOPE_PREFIX)
+		a->kind = ATT_PREFIX;
+	else {
+		a->kind = ATT_GROUP;
+		e->group_open[group]++;
+	}
+	struct host *h = attack_host(e, a);
+	if (h && !h->attack_id)
+		h->attack_id = a->info.attack_id;
+	struct det_psum *s = a->kind == ATT_GROUP ? NULL : attack_sum(e, a);
+	if (s && !s->attack_id)
+		s->attack_id = a->info.attack_id;
+	e->n_banned++;
+	if (host && (a->fp = calloc(1, sizeof *a->fp)))
+		e->watch_dirty = true;
+	publish_watch(e);
+	return 0;
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Session features against a real BIRD 2: TCP MD5 (RFC 2385) both ways, passive peers, route
-# refresh (RFC 2918) and graceful restart (RFC 4724).
+# refresh (RFC 2918, and enhanced: RFC 7313) and graceful restart (RFC 4724, with the Restart State bit).
 #
 #   bg_sd (bench_bgp_announce, AS65001)          ==veth==   bg_sr (BIRD 2, AS65002)
 #   .1  -> m1: MD5 "s3cret", we connect (BIRD passive)         .2
@@ -99,11 +99,18 @@ check "wrong MD5 key never establishes" eval '! established bad'
 
 # route refresh: BIRD asks, we send the RIB-out of that family again
 before=$(grep -c "g: Got UPDATE" "$B/bird.log")
+log_at=$(wc -l <"$B/bird.log")
 bc reload in g >/dev/null
 check "ROUTE-REFRESH answered for IPv4 unicast" wait_for 5 grep -q "10.79.0.7: ROUTE-REFRESH AFI 1 SAFI 1," "$LIB_TMP/drv1.log"
 check "ROUTE-REFRESH answered for IPv4 FlowSpec" wait_for 5 grep -q "10.79.0.7: ROUTE-REFRESH AFI 1 SAFI 133," "$LIB_TMP/drv1.log"
 check "BIRD got the routes again" wait_for 5 eval '[ "$(grep -c "g: Got UPDATE" "$B/bird.log")" -ge $((before + 2)) ]'
 check "session stayed up through the refresh" established g
+# enhanced route refresh (RFC 7313): BIRD marks our routes stale at BoRR and keeps what came before EoRR
+check "enhanced route refresh negotiated both ways" eval '[ "$(bc show protocols all g | grep -c "Enhanced refresh")" -ge 2 ]'
+check "refresh sent between BEGIN-OF-RR and END-OF-RR, for both families" wait_for 5 eval \
+	'tail -n +$((log_at + 1)) "$B/bird.log" | awk "/g: Got BEGIN-OF-RR/ { b++ } /g: Got UPDATE/ && b { u++ } /g: Got END-OF-RR/ && u { e++ } END { exit !(b >= 2 && e >= 2) }"'
+check "routes and rule still at BIRD after the enhanced refresh" eval 'has $A && has $C && has "dst 203.0.113.1/32" fl4'
+check "no Restart State bit on a fresh start" eval '! bc show protocols all g | grep -q "Restart recovery"'
 
 # graceful restart: the speaker dies without a NOTIFICATION
 kill -9 "$DRV_PID"
@@ -126,6 +133,7 @@ check "refreshed route kept" wait_for 5 has $A
 check "route the new speaker did not have is flushed" wait_for 5 gone $C
 check "refreshed rule kept" has "dst 203.0.113.1/32" fl4
 check "BIRD ended the graceful restart on our End-of-RIB" grep -q "g: Neighbor graceful restart done" "$B/bird.log"
+check "Restart State bit set: we came back with routes (RFC 4724 4.1)" eval 'bc show protocols all g | grep -q "Restart recovery"'
 
 # control: without the capability the same kill flushes at once
 cmd quit

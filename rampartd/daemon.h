@@ -35,6 +35,7 @@ struct rd_readback;
 struct rd_localroute;
 struct rd_apcap;
 struct rd_apcap_producer;
+struct rd_banstate;
 
 #define RD_MAX_WORKERS 16
 
@@ -71,6 +72,7 @@ struct rampart {
 	struct rd_exa *exa;           /* ExaBGP pipe and process (exapipe.c); NULL when neither is on */
 	struct rd_readback *readback; /* ClickHouse read-back queries (readback.c) */
 	struct rd_apcap *apcap;       /* attack sample packets (attack_pcap.c); NULL when off */
+	struct rd_banstate *banstate; /* the ban state file (banstate.h); NULL when off */
 };
 
 /* ---- capture workers (worker.c) ---------------------------------------------------------- */
@@ -326,6 +328,11 @@ int rd_route_add(struct rampart *rp, enum rd_route_src src, const ip_prefix *p, 
 /* src lets go of p: withdrawn when no source holds it any more. -1 when src did not hold it. */
 int rd_route_del(struct rampart *rp, enum rd_route_src src, const ip_prefix *p);
 size_t rd_route_del_all(struct rampart *rp, enum rd_route_src src);
+/* The same for some peers only (ExaBGP's `neighbor X announce|withdraw`); rd_route_add/del are
+ * these with BGP_PEERS_ALL. The latest API announce's attributes apply per peer. */
+int rd_route_add_to(struct rampart *rp, enum rd_route_src src, const ip_prefix *p,
+		    const struct bgp_route_attrs *attrs, bgp_peer_set peers);
+int rd_route_del_from(struct rampart *rp, enum rd_route_src src, const ip_prefix *p, bgp_peer_set peers);
 void rd_routes_list(const struct rampart *rp, struct evbuffer *out);
 
 /* ---- ExaBGP API (exapipe.c) ---------------------------------------------------------------- */

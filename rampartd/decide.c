@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../lib/log.h"
+#include "banstate.h"
 #include "daemon.h"
 
 void rd_blackhole_attrs(const struct rampart *rp, const ip_prefix *p, struct bgp_route_attrs *out)
@@ -113,6 +114,8 @@ void rd_decide(void *ctx, const struct det_event *ev)
 {
 	struct rampart *rp = ctx;
 	const char *action = "";
+	if (ev->type == DET_EV_BAN || ev->type == DET_EV_UNBAN || ev->type == DET_EV_BAN_EXTENDED)
+		rd_banstate_changed(rp); /* the ban state file, written off this path */
 	if (ev->type == DET_EV_BAN)
 		action = mitigate(rp, ev, true);
 	else if (ev->type == DET_EV_UNBAN)

@@ -21,6 +21,7 @@
 
 #include "../bgp/exabgp.h"
 #include "../lib/log.h"
+#include "banstate.h"
 #include "daemon.h"
 
 #define READ_CHUNK (256 * 1024)
@@ -58,51 +59,83 @@ struct rd_exa {
 
 /* ---- one command ---------------------------------------------------------------------------- */
 
-/* bgp.h announces every route to every peer: a neighbor selection is honoured only when it
- * selects every configured peer; naming an unknown peer is an error, as in ExaBGP. */
-static int check_neighbors(struct rampart *rp, const struct bgp_exa_cmd *c, struct evbuffer *out)
+/* Does `neighbor IP [selectors]` describe configured peer pp? ExaBGP matches every part given
+ * against the peer's name (address, local address, local AS, peer AS, router id, families). */
+static const char *sel_mismatch(const struct rampart *rp, const struct bgp_exa_neighbor *n,
+				const struct bgp_peer_config *pp)
 {
+	const struct bgp_config *bc = &rp->conf.bgp;
+	if (!ip_equal(&n->address, &pp->address))
+		return "address";
+	if (n->has_local_ip && !ip_equal(&n->local_ip, &pp->local_address))
+		return ip_is_zero(&pp->local_address) ? "local-ip (the peer has no local_address configured)"
+						       : "local-ip";
+	if (n->has_local_as && n->local_as != bc->local_as)
+		return "local-as";
+	if (n->has_peer_as && n->peer_as != pp->remote_as)
+		return "peer-as";
+	if (n->has_router_id && n->router_id != bc->router_id)
+		return bc->router_id ? "router-id" : "router-id (bgp.router_id is not configured)";
+	if (n->has_families && !n->in_open && n->families != pp->families)
+		return "family-allowed";
+	return NULL;
+}
+
+/* The peers a `neighbor ...` prefix selects (BGP_PEERS_ALL without one). A selector that matches
+ * no configured peer is an error, as in ExaBGP, rather than a route sent nowhere. */
+static int select_peers(struct rampart *rp, const struct bgp_exa_cmd *c, bgp_peer_set *out, struct evbuffer *text)
+{
+	*out = BGP_PEERS_ALL;
 	if (!c->n_neighbors)
 		return 0;
-	struct bgp_peer_status st[64];
-	size_t n = rp->bgp ? bgp_speaker_peers(rp->bgp, st, 64) : 0;
-	if (n > 64)
-		n = 64;
-	size_t matched = 0;
+	const struct bgp_config *bc = &rp->conf.bgp;
+	size_t n = rp->bgp ? bc->n_peers : 0;
+	bgp_peer_set set = 0;
 	for (size_t i = 0; i < c->n_neighbors; i++) {
-		bool found = false;
-		for (size_t j = 0; j < n && !found; j++)
-			found = ip_equal(&c->neighbors[i], &st[j].address);
-		if (!found) {
+		const struct bgp_exa_neighbor *sel = &c->sel[i];
+		const char *why = "address";
+		for (size_t j = 0; j < n; j++) {
+			const char *w = sel_mismatch(rp, sel, &bc->peers[j]);
+			if (!w) {
+				set |= bgp_peer_bit(j);
+				why = NULL;
+				break;
+			}
+			if (ip_equal(&sel->address, &bc->peers[j].address))
+				why = w;
+		}
+		if (why) {
 			char a[IP_STRLEN];
-			evbuffer_add_printf(out, "neighbor %s is not a configured BGP peer\n", ip_format(&c->neighbors[i], a));
+			if (!strcmp(why, "address"))
+				evbuffer_add_printf(text, "neighbor %s is not a configured BGP peer\n", ip_format(&sel->address, a));
+			else
+				evbuffer_add_printf(text, "neighbor %s: %s does not match the configured peer\n",
+						    ip_format(&sel->address, a), why);
 			return -1;
 		}
-		matched++;
 	}
-	if (matched < n) {
-		evbuffer_add_printf(out, "announcing to a subset of the peers is not supported yet: every route goes "
-					 "to every peer (name all %zu peers or none)\n", n);
-		return -1;
-	}
+	*out = set;
 	return 0;
 }
 
-/* Copies what the line asked for into the attributes bgp.h sends; what the speaker cannot send
- * (AS_PATH prepends, origin other than IGP, ATOMIC_AGGREGATE, more communities than it carries)
- * is refused rather than silently dropped. */
-static int sendable(const struct bgp_exa_attrs *a, struct bgp_route_attrs *out, struct evbuffer *out_text)
+/* Completes a->attrs, in place, with what the line asked for beyond it, so it is what bgp.h
+ * sends; what the speaker cannot send (more communities than it carries) is refused rather than
+ * silently dropped. */
+static int sendable(struct bgp_exa_attrs *a, struct evbuffer *out_text)
 {
-	*out = a->attrs;
-	const char *what = a->n_as_path ? "as-path" : a->atomic_aggregate ? "atomic-aggregate"
-			 : (a->has_origin && a->origin != BGP_EXA_ORIGIN_IGP) ? "origin other than igp"
-			 : a->n_large > BGP_MAX_LARGE_COMMUNITIES ? "more large communities than the speaker carries"
+	struct bgp_route_attrs *out = &a->attrs;
+	const char *what = a->n_large > BGP_MAX_LARGE_COMMUNITIES ? "more large communities than the speaker carries"
 			 : a->n_extended > BGP_MAX_EXT_COMMUNITIES ? "more extended communities than the speaker carries"
+			 : a->n_as_path > BGP_MAX_AS_PATH ? "an as-path longer than the speaker carries"
 			 : NULL;
 	if (what) {
-		evbuffer_add_printf(out_text, "%s is parsed but the speaker cannot send it yet\n", what);
+		evbuffer_add_printf(out_text, "%s\n", what);
 		return -1;
 	}
+	out->origin = a->has_origin ? a->origin : BGP_ORIGIN_IGP;
+	out->atomic_aggregate = a->atomic_aggregate;
+	memcpy(out->as_path, a->as_path, a->n_as_path * sizeof a->as_path[0]);
+	out->n_as_path = a->n_as_path;
 	for (size_t i = 0; i < a->n_large; i++) {
 		out->large_communities[i][0] = a->large[i].global;
 		out->large_communities[i][1] = a->large[i].local1;
@@ -134,14 +167,29 @@ static int run_flow(struct rampart *rp, const struct bgp_exa_cmd *c, struct evbu
 	return 0;
 }
 
-static int run(struct rampart *rp, enum rd_route_src src, const struct bgp_exa_cmd *c, struct evbuffer *out)
+/* every configured peer's bit: a selection naming all of them is no selection */
+static bgp_peer_set all_peers(const struct rampart *rp)
 {
-	if (check_neighbors(rp, c, out) != 0)
+	bgp_peer_set m = 0;
+	for (size_t i = 0; i < rp->conf.bgp.n_peers; i++)
+		m |= bgp_peer_bit(i);
+	return m;
+}
+
+static int run(struct rampart *rp, enum rd_route_src src, struct bgp_exa_cmd *c, struct evbuffer *out)
+{
+	bgp_peer_set peers;
+	if (select_peers(rp, c, &peers, out) != 0)
 		return -1;
 	switch (c->kind) {
 	case BGP_EXA_EOR:
 		return 0; /* the speaker sends End-of-RIB itself after each replay */
 	case BGP_EXA_FLOW:
+		if (c->n_neighbors && peers != all_peers(rp)) {
+			evbuffer_add_printf(out, "flow routes go to every peer with the family: a neighbor selection must "
+						 "name every configured peer or none\n");
+			return -1;
+		}
 		return run_flow(rp, c, out);
 	case BGP_EXA_ROUTE:
 		break;
@@ -149,14 +197,13 @@ static int run(struct rampart *rp, enum rd_route_src src, const struct bgp_exa_c
 	if (c->verb == BGP_EXA_WITHDRAW) {
 		/* idempotent like ExaBGP: withdrawing what this source does not hold is not an error */
 		for (size_t i = 0; i < c->n_nlri; i++)
-			rd_route_del(rp, src, &c->nlri[i]);
+			rd_route_del_from(rp, src, &c->nlri[i], peers);
 		return 0;
 	}
-	struct bgp_route_attrs attrs;
-	if (sendable(&c->a, &attrs, out) != 0)
+	if (sendable(&c->a, out) != 0)
 		return -1;
 	for (size_t i = 0; i < c->n_nlri; i++)
-		if (rd_route_add(rp, src, &c->nlri[i], &attrs) != 0) {
+		if (rd_route_add_to(rp, src, &c->nlri[i], &c->a.attrs, peers) != 0) {
 			char p[IP_PREFIX_STRLEN];
 			evbuffer_add_printf(out, "announce %s failed (out of memory or refused by the speaker)\n",
 					    ip_prefix_format(&c->nlri[i], p));
@@ -179,6 +226,8 @@ int rd_exa_command(struct rampart *rp, enum rd_route_src src, const char *line, 
 		rc = -1;
 	} else {
 		rc = run(rp, src, c, out);
+		if (rc == 0)
+			rd_banstate_api(rp, src, c); /* kept across a restart: socket and pipe */
 	}
 	if (!rp->exa)
 		free(c);

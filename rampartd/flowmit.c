@@ -17,6 +17,7 @@
 #include <event2/buffer.h>
 
 #include "../lib/log.h"
+#include "banstate.h"
 #include "daemon.h"
 
 struct flow_entry {
@@ -312,6 +313,7 @@ void rd_flowmit_tick(struct rd_flowmit *f)
 			if (!fs_rule_equal(&narrower, &e->rule) && announce(rp, &narrower)) {
 				withdraw(rp, &e->rule); /* make before break */
 				e->rule = narrower;
+				rd_banstate_changed(rp);
 				log_info("attack %" PRIu64 ": flowspec rule narrowed to the attack's fingerprint (%s)",
 					 e->attack_id, det_attack_kind_name(fp.kind));
 			}
@@ -332,6 +334,7 @@ void rd_flowmit_tick(struct rd_flowmit *f)
 				if (rp->bgp && !rp->conf.mitigation.dry_run && rd_route_add(rp, RD_SRC_DETECT, &e->target, NULL) == 0)
 					rp->announced++;
 				e->blackholed = true;
+				rd_banstate_changed(rp);
 			}
 		}
 	}
@@ -371,15 +374,18 @@ int rd_flowmit_add(struct rd_flowmit *f, const struct fs_rule *r, const struct f
 				o = &f->op[i];
 		f->n_op++;
 	}
+	bool was_config = o->used && o->from_config;
 	o->rule = *r;
 	o->actions = *a;
 	o->used = true;
-	o->from_config = from_config;
+	o->from_config = from_config || was_config; /* a config rule stays one */
 	if (!announce_with(f->rp, r, a, why, whylen)) {
 		memset(o, 0, sizeof *o);
 		f->n_op--;
 		return -1;
 	}
+	if (!o->from_config)
+		rd_banstate_changed(f->rp);
 	return 0;
 }
 
@@ -391,7 +397,57 @@ int rd_flowmit_del(struct rd_flowmit *f, const struct fs_rule *r)
 	withdraw(f->rp, &o->rule);
 	memset(o, 0, sizeof *o);
 	f->n_op--;
+	rd_banstate_changed(f->rp);
 	return 0;
+}
+
+/* ---- the ban state file (banstate.h) ------------------------------------------------------- */
+
+size_t rd_flowmit_cap(const struct rd_flowmit *f)
+{
+	return f->cap;
+}
+
+bool rd_flowmit_operator_rule(const struct rd_flowmit *f, size_t i, struct fs_rule *r, struct fs_actions *a)
+{
+	if (i >= f->cap || !f->op[i].used || f->op[i].from_config)
+		return false;
+	*r = f->op[i].rule;
+	*a = f->op[i].actions;
+	return true;
+}
+
+bool rd_flowmit_attack_rule(const struct rd_flowmit *f, uint64_t attack_id, struct fs_rule *r, bool *escalate,
+			    bool *blackholed)
+{
+	struct flow_entry *e = attack_id ? find((struct rd_flowmit *)f, attack_id) : NULL;
+	if (!e)
+		return false;
+	*r = e->rule;
+	*escalate = e->escalate;
+	*blackholed = e->blackholed;
+	return true;
+}
+
+bool rd_flowmit_restore(struct rd_flowmit *f, const struct det_event *ev, const struct fs_rule *r, bool escalate,
+			bool blackholed)
+{
+	struct rampart *rp = f->rp;
+	if (!ev->attack_id || find(f, ev->attack_id) || f->used >= f->cap || !announce(rp, r))
+		return false;
+	struct flow_entry *e = find(f, 0);
+	e->attack_id = ev->attack_id;
+	e->target = ev->target;
+	e->direction = ev->direction;
+	e->rule = *r;
+	e->since_ns = ev->time_ns;
+	e->refined = true; /* it is the rule that was out: no second narrowing */
+	e->escalate = escalate;
+	e->blackholed = blackholed;
+	f->used++;
+	if (blackholed && rp->bgp && !rp->conf.mitigation.dry_run)
+		rd_route_add(rp, RD_SRC_DETECT, &e->target, NULL);
+	return true;
 }
 
 void rd_flowmit_list(const struct rd_flowmit *f, struct evbuffer *out)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "banstate.h"
 #include "daemon.h"
 
 #define EXIT_CONFIG 2
@@ -117,6 +118,8 @@ static void teardown(struct rampart *rp)
 	if (rp->engine)
 		rd_tick_run(rp); /* what the workers counted last */
 	rd_exa_stop(rp);
+	rd_banstate_free(rp->banstate); /* the latest ban times, before anything is torn down */
+	rp->banstate = NULL;
 	if (rp->bgp)
 		bgp_speaker_free(rp->bgp);
 	rp->bgp = NULL;
@@ -331,6 +334,10 @@ int main(int argc, char **argv)
 		log_err("%s", rp.routes ? err : "out of memory");
 		goto out;
 	}
+	/* the ban state file: bans, API routes and rules go back in before BGP comes up, so the first
+	 * UPDATEs carry them and graceful restart's End-of-RIB flushes none of them (docs/BGP.md) */
+	rp.banstate = rd_banstate_new(&rp);
+	rd_banstate_load(rp.banstate);
 
 	if (st_writer_start(rp.storage, err, sizeof err) != 0) {
 		log_err("storage: %s", err);

@@ -7,19 +7,36 @@
  * daemon exists, and its attributes are the operator's configured ones); otherwise the attributes
  * of the latest API announce apply. A source letting go (detection's unban, an API withdraw, a
  * process dying) removes only its own claim: the prefix is withdrawn when nobody holds it and
- * re-announced with the remaining owner's attributes when they differ. */
+ * re-announced with the remaining owner's attributes when they differ.
+ *
+ * Per peer (ExaBGP's `neighbor X announce ...`): each source holds a prefix for a set of peers,
+ * and the API attributes are kept per set of peers (the latest announce to a peer wins there).
+ * An entry every source holds for every peer (all of detection's, and every line without a
+ * `neighbor` selection) takes the fast path of one bgp_announce; the others are pushed to the
+ * speaker peer by peer, grouped by equal attributes. */
 #include <event2/buffer.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../lib/log.h"
+#include "banstate.h"
 #include "daemon.h"
+
+/* API attributes for a set of peers other than the first's */
+struct variant {
+	bgp_peer_set peers;
+	struct bgp_route_attrs a;
+};
 
 struct entry {
 	ip_prefix p;
 	uint8_t owners;               /* bit (1 << enum rd_route_src) */
-	struct bgp_route_attrs api;   /* the latest API announce's */
+	bgp_peer_set held[RD_SRC_MAX]; /* the peers each source holds it for */
+	struct bgp_route_attrs api;   /* the latest API announce's, for api_peers */
+	bgp_peer_set api_peers;
+	struct variant *more;         /* other peers' API attributes (NULL: none) */
+	size_t n_more;
 };
 
 struct rd_routes {
@@ -54,6 +71,8 @@ void rd_routes_free(struct rd_routes *t)
 {
 	if (!t)
 		return;
+	for (size_t k = 0; k < t->n; k++)
+		free(t->e[k].more);
 	free(t->e);
 	free(t->slot);
 	free(t);
@@ -112,6 +131,7 @@ static int grow(struct rd_routes *t)
 static void remove_at(struct rd_routes *t, size_t i)
 {
 	size_t k = t->slot[i] - 1;
+	free(t->e[k].more);
 	t->slot[i] = 0;
 	for (size_t j = (i + 1) & t->mask; t->slot[j]; j = (j + 1) & t->mask) {
 		size_t home = hash(&t->e[t->slot[j] - 1].p) & t->mask;
@@ -134,16 +154,125 @@ static bool sending(const struct rampart *rp)
 	return rp->bgp && !rp->conf.mitigation.dry_run;
 }
 
-static void effective(const struct rampart *rp, const struct entry *e, struct bgp_route_attrs *out)
+/* What a simple entry announces: detection's blackhole (built in buf) or the API's. */
+static const struct bgp_route_attrs *effective(const struct rampart *rp, const struct entry *e,
+					       struct bgp_route_attrs *buf)
 {
-	if (e->owners & (1u << RD_SRC_DETECT))
-		rd_blackhole_attrs(rp, &e->p, out);
-	else
-		*out = e->api;
+	if (!(e->owners & (1u << RD_SRC_DETECT)))
+		return &e->api;
+	rd_blackhole_attrs(rp, &e->p, buf);
+	return buf;
+}
+
+/* Every owner holds it for every peer with one set of attributes: one bgp_announce says it all. */
+static bool simple(const struct entry *e)
+{
+	for (int s = 0; s < RD_SRC_MAX; s++)
+		if ((e->owners & (1u << s)) && e->held[s] != BGP_PEERS_ALL)
+			return false;
+	return e->n_more == 0 && (e->api_peers == BGP_PEERS_ALL || e->owners == (1u << RD_SRC_DETECT));
+}
+
+static const struct bgp_route_attrs *api_for(const struct entry *e, bgp_peer_set bit)
+{
+	if (e->api_peers & bit)
+		return &e->api;
+	for (size_t k = 0; k < e->n_more; k++)
+		if (e->more[k].peers & bit)
+			return &e->more[k].a;
+	return NULL;
+}
+
+/* The latest API announce: attrs for these peers, whatever they had before. */
+static int api_set(struct entry *e, const struct bgp_route_attrs *a, bgp_peer_set peers)
+{
+	if (peers == BGP_PEERS_ALL) {
+		free(e->more);
+		e->more = NULL;
+		e->n_more = 0;
+		e->api = *a;
+		e->api_peers = BGP_PEERS_ALL;
+		return 0;
+	}
+	e->api_peers &= ~peers;
+	size_t out = 0;
+	for (size_t k = 0; k < e->n_more; k++) {
+		e->more[k].peers &= ~peers;
+		if (e->more[k].peers)
+			e->more[out++] = e->more[k];
+	}
+	e->n_more = out;
+	if (!e->api_peers) {
+		e->api = *a;
+		e->api_peers = peers;
+		return 0;
+	}
+	if (!memcmp(&e->api, a, sizeof *a)) {
+		e->api_peers |= peers;
+		return 0;
+	}
+	for (size_t k = 0; k < e->n_more; k++)
+		if (!memcmp(&e->more[k].a, a, sizeof *a)) {
+			e->more[k].peers |= peers;
+			return 0;
+		}
+	struct variant *v = realloc(e->more, (e->n_more + 1) * sizeof *v);
+	if (!v)
+		return -1;
+	e->more = v;
+	e->more[e->n_more++] = (struct variant){.peers = peers, .a = *a};
+	return 0;
+}
+
+/* An entry some source holds for some peers only, or with attributes differing by peer: tell the
+ * speaker each peer's state, peers with equal attributes together (it skips what is unchanged). */
+static int push_per_peer(struct rampart *rp, const struct entry *e)
+{
+	if (e->owners & (1u << RD_SRC_DETECT)) {
+		struct bgp_route_attrs bh;
+		rd_blackhole_attrs(rp, &e->p, &bh);
+		return bgp_announce(rp->bgp, &e->p, &bh);
+	}
+	size_t n = rp->conf.bgp.n_peers < 64 ? rp->conf.bgp.n_peers : 64;
+	bgp_peer_set claimed = 0, done = 0, none = 0;
+	for (int s = 0; s < RD_SRC_MAX; s++)
+		if (e->owners & (1u << s))
+			claimed |= e->held[s];
+	int rc = 0;
+	for (size_t g = 0; g < n; g++) {
+		bgp_peer_set bit = bgp_peer_bit(g);
+		const struct bgp_route_attrs *a = (claimed & bit) ? api_for(e, bit) : NULL;
+		if (done & bit)
+			continue;
+		if (!a) {
+			none |= bit;
+			continue;
+		}
+		bgp_peer_set set = 0;
+		for (size_t h = g; h < n; h++) {
+			bgp_peer_set hb = bgp_peer_bit(h);
+			if (!(done & hb) && (claimed & hb) && api_for(e, hb) == a)
+				set |= hb;
+		}
+		done |= set;
+		if (bgp_announce_to(rp->bgp, &e->p, a, set) != 0)
+			rc = -1;
+	}
+	if (none)
+		bgp_withdraw_from(rp->bgp, &e->p, none); /* -1: none of them had it, fine */
+	return rc;
 }
 
 int rd_route_add(struct rampart *rp, enum rd_route_src src, const ip_prefix *p, const struct bgp_route_attrs *attrs)
 {
+	return rd_route_add_to(rp, src, p, attrs, BGP_PEERS_ALL);
+}
+
+int rd_route_add_to(struct rampart *rp, enum rd_route_src src, const ip_prefix *p,
+		    const struct bgp_route_attrs *attrs, bgp_peer_set peers)
+{
+	if (src == RD_SRC_DETECT)
+		peers = BGP_PEERS_ALL; /* a ban goes everywhere */
 	if (!rp->routes && !(rp->routes = rd_routes_new()))
 		return -1;
 	struct rd_routes *t = rp->routes;
@@ -151,7 +280,7 @@ int rd_route_add(struct rampart *rp, enum rd_route_src src, const ip_prefix *p, 
 		return -1;
 	size_t i = find(t, p);
 	struct entry *e;
-	struct bgp_route_attrs before, after;
+	struct bgp_route_attrs before, buf;
 	bool fresh = !t->slot[i];
 	if (fresh) {
 		e = &t->e[t->n];
@@ -160,18 +289,29 @@ int rd_route_add(struct rampart *rp, enum rd_route_src src, const ip_prefix *p, 
 		t->slot[i] = (uint32_t)++t->n;
 	} else {
 		e = &t->e[t->slot[i] - 1];
-		effective(rp, e, &before);
+		before = *effective(rp, e, &buf); /* a copy: e->api may change below */
 	}
+	bool was_simple = fresh || simple(e);
 	e->owners |= (uint8_t)(1u << src);
-	if (src != RD_SRC_DETECT)
-		e->api = *attrs;
-	effective(rp, e, &after);
-	if (!sending(rp) || (!fresh && !memcmp(&before, &after, sizeof after)))
+	e->held[src] |= peers; /* zero while src does not hold it */
+	if (src != RD_SRC_DETECT && api_set(e, attrs, peers) != 0)
+		return -1;
+	if (!sending(rp))
 		return 0;
-	return bgp_announce(rp->bgp, &e->p, &after);
+	if (!was_simple || !simple(e))
+		return push_per_peer(rp, e);
+	const struct bgp_route_attrs *after = effective(rp, e, &buf);
+	if (!fresh && !memcmp(&before, after, sizeof *after))
+		return 0;
+	return bgp_announce(rp->bgp, &e->p, after);
 }
 
 int rd_route_del(struct rampart *rp, enum rd_route_src src, const ip_prefix *p)
+{
+	return rd_route_del_from(rp, src, p, BGP_PEERS_ALL);
+}
+
+int rd_route_del_from(struct rampart *rp, enum rd_route_src src, const ip_prefix *p, bgp_peer_set peers)
 {
 	struct rd_routes *t = rp->routes;
 	if (!t)
@@ -180,11 +320,16 @@ int rd_route_del(struct rampart *rp, enum rd_route_src src, const ip_prefix *p)
 	if (!t->slot[i])
 		return -1;
 	struct entry *e = &t->e[t->slot[i] - 1];
-	if (!(e->owners & (1u << src)))
+	if (!(e->owners & (1u << src)) || !(e->held[src] & peers))
 		return -1;
-	struct bgp_route_attrs before, after;
-	effective(rp, e, &before);
-	e->owners &= (uint8_t)~(1u << src);
+	struct bgp_route_attrs before, buf;
+	bool was_simple = simple(e);
+	bool survives = (e->held[src] & ~peers) || (e->owners & ~(1u << src));
+	if (survives) /* the common withdraw removes the entry: no copy for it */
+		before = *effective(rp, e, &buf);
+	e->held[src] &= ~peers;
+	if (!e->held[src])
+		e->owners &= (uint8_t)~(1u << src);
 	if (!e->owners) {
 		ip_prefix gone = e->p;
 		remove_at(t, i);
@@ -192,9 +337,13 @@ int rd_route_del(struct rampart *rp, enum rd_route_src src, const ip_prefix *p)
 			bgp_withdraw(rp->bgp, &gone);
 		return 0;
 	}
-	effective(rp, e, &after);
-	if (sending(rp) && memcmp(&before, &after, sizeof after))
-		bgp_announce(rp->bgp, &e->p, &after);
+	if (sending(rp) && (!was_simple || !simple(e))) {
+		(void)push_per_peer(rp, e); /* the claim is gone whatever the speaker said */
+		return 0;
+	}
+	const struct bgp_route_attrs *after = effective(rp, e, &buf);
+	if (sending(rp) && memcmp(&before, after, sizeof *after))
+		bgp_announce(rp->bgp, &e->p, after);
 	return 0;
 }
 
@@ -214,6 +363,23 @@ size_t rd_route_del_all(struct rampart *rp, enum rd_route_src src)
 	return n;
 }
 
+/* For the ban state file (banstate.h): each API source's claims, per set of peers and attributes. */
+void rd_routes_each_api(const struct rd_routes *t, rd_routes_api_fn fn, void *ctx)
+{
+	for (size_t i = 0; t && i < t->n; i++) {
+		const struct entry *e = &t->e[i];
+		for (int s = 0; s < RD_SRC_MAX; s++) {
+			if (s == RD_SRC_DETECT || !(e->owners & (1u << s)))
+				continue;
+			if (e->held[s] & e->api_peers)
+				fn(ctx, (enum rd_route_src)s, &e->p, e->held[s] & e->api_peers, &e->api);
+			for (size_t k = 0; k < e->n_more; k++)
+				if (e->held[s] & e->more[k].peers)
+					fn(ctx, (enum rd_route_src)s, &e->p, e->held[s] & e->more[k].peers, &e->more[k].a);
+		}
+	}
+}
+
 void rd_routes_list(const struct rampart *rp, struct evbuffer *out)
 {
 	static const struct rd_routes none;
@@ -228,8 +394,10 @@ void rd_routes_list(const struct rampart *rp, struct evbuffer *out)
 					strcat(srcs, ",");
 				strcat(srcs, src_names[s]);
 			}
-		struct bgp_route_attrs a;
-		effective(rp, e, &a);
+		struct bgp_route_attrs buf;
+		const struct bgp_route_attrs *ap = effective(rp, e, &buf), a = *ap;
+		if (!simple(e))
+			strcat(srcs, " (per peer)");
 		evbuffer_add_printf(out, "%-44s %-28s %-40s", ip_prefix_format(&e->p, pfx), srcs,
 				    ip_is_zero(&a.next_hop) ? "self" : ip_format(&a.next_hop, nh));
 		for (size_t c = 0; c < a.n_communities; c++)

@@ -173,7 +173,15 @@ void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const stru
 {
 	if (!w || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN))
 		return;
-	char pfx[IP_PREFIX_STRLEN], ip[IP_STRLEN];
+	/* "ip" is what the notify script gets as its first argument: the address of a host, the
+	 * prefix itself for a prefix (group total) ban, so a receiver keyed on "ip" never mistakes a
+	 * /24 ban for one of its hosts (the network address) */
+	char pfx[IP_PREFIX_STRLEN], ip[IP_PREFIX_STRLEN];
+	ip_prefix_format(&ev->target, pfx);
+	if (ev->target.len == ip_max_len(&ev->target.addr))
+		ip_format(&ev->target.addr, ip);
+	else
+		memcpy(ip, pfx, sizeof ip);
 	struct evbuffer *f = evbuffer_new();
 	if (!f)
 		return;
@@ -183,8 +191,8 @@ void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const stru
 	evbuffer_add_printf(f, "{\"action\":\"%s\",\"attack_id\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",\"ip\":\"%s\","
 		   "\"prefix\":\"%s\",\"direction\":\"%s\",\"manual\":%s,\"attack_type\":\"%s\","
 		   "\"pps\":%.0f,\"bps\":%.0f,\"flows\":%.0f,\"ban_seconds\":%u,\"reason\":",
-		ev->type == DET_EV_BAN ? "ban" : "unban", ev->attack_id, ev->time_ns, ip_format(&ev->target.addr, ip),
-		ip_prefix_format(&ev->target, pfx), det_direction_name(ev->direction), ev->manual ? "true" : "false",
+		ev->type == DET_EV_BAN ? "ban" : "unban", ev->attack_id, ev->time_ns, ip, pfx,
+		det_direction_name(ev->direction), ev->manual ? "true" : "false",
 		have ? det_attack_kind_name(fp.kind) : "unknown", r[DET_PPS], r[DET_BPS], r[DET_FLOWS],
 		ev->ban_seconds);
 	const char *reason = ev->reason ? ev->reason : "";

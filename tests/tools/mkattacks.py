@@ -5,6 +5,7 @@ packets in well under a second).
 Usage: mkattacks.py OUT.pcap mix [seed]
        mkattacks.py OUT.pcap steady VICTIM PPS SECONDS [LEAD_S] [seed]
        mkattacks.py OUT.pcap carpet16 [seed]
+       mkattacks.py OUT.pcap carpetmit [seed]
 
 mix: every labelled attack below at 2000 pps for 2 s (t = 1..3 s), a carpet bombing, an outgoing
 attack, light background to t = 6 s. Victims (monitored networks 192.0.2.0/24, 198.51.100.0/24,
@@ -20,6 +21,12 @@ attack, light background to t = 6 s. Victims (monitored networks 192.0.2.0/24, 1
 carpet16: carpet bombing of one /24 inside a /16 customer: 10.20.5.1..200 at 40 pps each (8000
 pps over 10.20.5.0/24), t = 1..4 s; beside it 10.20.6.1..50 and 10.20.7.1..50 at 20 pps each
 (1000 pps per /24, 2000 over the /16 without the bombed /24); background to t = 6 s.
+carpetmit: carpet16's bombing (200 hosts at 40 pps, UDP to port 80, t = 1..4 s) of the .5 /24 of
+three /16 customers at once, 10.20.0.0/16, 10.30.0.0/16 and 10.40.0.0/16 (one per mitigation in
+tests/integration/carpet_mitigation.sh), and of the :5 /64 of two IPv6 /48s, 2001:db8:20::/48
+and 2001:db8:30::/48 (hosts ::1..::200 of 2001:db8:20:5::/64, at 40 pps each); beside each bombed
+prefix the .6 /24 (or :6 /64) of the same customer carries 1000 pps of TCP from 50 hosts, t =
+0.5..5 s; background to t = 6 s.
 steady: a UDP flood on VICTIM at PPS for SECONDS, after LEAD_S (default 1) of background at
 10 pps, evenly spaced (what a latency bench replays at recorded speed).
 """
@@ -134,6 +141,24 @@ def carpet16(c):
     background(c, 0, 6)
 
 
+def carpetmit(c):
+    r = c.rnd
+    hp = lambda: r.randint(1024, 65535)
+    for b in (20, 30, 40):
+        for t in c.even(1, 4, 8000):
+            c.add(t, ip4(c.rip(), "10.%d.5.%d" % (b, r.randint(1, 200)), 17, udp(hp(), 80, 200)))
+        for t in c.even(0.5, 5, 1000):
+            c.add(t, ip4(c.rip(), "10.%d.6.%d" % (b, r.randint(1, 50)), 6, tcp(hp(), 443, 0x10)))
+    for b in (20, 30):
+        for t in c.even(1, 4, 8000):
+            c.add(t, ip6("2001:db8:ff::%x" % r.randint(1, 65535), "2001:db8:%d:5::%x" % (b, r.randint(1, 200)),
+                         17, udp(hp(), 80, 200)))
+        for t in c.even(0.5, 5, 1000):
+            c.add(t, ip6("2001:db8:ff::%x" % r.randint(1, 65535), "2001:db8:%d:6::%x" % (b, r.randint(1, 50)),
+                         6, tcp(hp(), 443, 0x10)))
+    background(c, 0, 6)
+
+
 def steady(c, victim, pps, secs, lead):
     background(c, 0, lead + secs + 0.5)
     v6 = ":" in victim
@@ -155,6 +180,9 @@ def main():
     elif what == "carpet16":
         c = Capture(int(sys.argv[3]) if len(sys.argv) > 3 else 7)
         carpet16(c)
+    elif what == "carpetmit":
+        c = Capture(int(sys.argv[3]) if len(sys.argv) > 3 else 7)
+        carpetmit(c)
     elif what == "steady" and len(sys.argv) >= 6:
         lead = float(sys.argv[6]) if len(sys.argv) > 6 else 1.0
         c = Capture(int(sys.argv[7]) if len(sys.argv) > 7 else 7)

@@ -94,14 +94,15 @@ static void test_open_encode_4byte_asn_and_mp(void **state)
 	uint8_t buf[BGP_MSG_MAX];
 	struct wbuf w = wbuf_init(buf, sizeof buf);
 	static const uint8_t want[] = {
-		MARKER, 0x00, 0x35, 0x01,
+		MARKER, 0x00, 0x37, 0x01,
 		0x04, 0x5b, 0xa0,       /* AS_TRANS: 4200000001 does not fit */
 		0x00, 0x5a,             /* hold 90 */
 		0x0a, 0x4d, 0x00, 0x01, /* id 10.77.0.1 */
-		0x18, 0x02, 0x16,       /* one capabilities parameter of 22 bytes */
+		0x1a, 0x02, 0x18,       /* one capabilities parameter of 24 bytes */
 		0x01, 0x04, 0x00, 0x01, 0x00, 0x01, /* MP IPv4 unicast */
 		0x01, 0x04, 0x00, 0x02, 0x00, 0x01, /* MP IPv6 unicast */
 		0x02, 0x00,                         /* route refresh */
+		0x46, 0x00,                         /* enhanced route refresh (RFC 7313) */
 		0x06, 0x00,                         /* extended messages (RFC 8654) */
 		0x41, 0x04, 0xfa, 0x56, 0xea, 0x01, /* 4-octet AS 4200000001 */
 	};
@@ -127,6 +128,7 @@ static void test_open_encode_4byte_asn_and_mp(void **state)
 	assert_int_equal(o.families, BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST);
 	assert_true(o.route_refresh);
 	assert_true(o.ext_msg);
+	assert_true(o.enhanced_rr);
 	assert_int_equal(bgp_msg_open_check(&o, 4200000001u, &e), 0);
 }
 

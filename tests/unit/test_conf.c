@@ -931,6 +931,32 @@ static void test_attack_pcap(void **state)
 	assert_non_null(strstr(err, "detection.attack_pcap"));
 }
 
+/* mitigation.state_file: beside storage.dir when not set, "" turns it off, printed back as is. */
+static void test_state_file(void **state)
+{
+	(void)state;
+	struct rampart_conf c;
+	load_ok(NETS, &c);
+	assert_string_equal(c.mitigation.state_file, "/var/lib/rampart/bans.state");
+	round_trip(&c);
+	conf_free(&c);
+	load_ok(NETS "storage: { dir: /srv/r }\n", &c);
+	assert_string_equal(c.mitigation.state_file, "/srv/r/bans.state");
+	round_trip(&c);
+	conf_free(&c);
+	load_ok(NETS "storage: { dir: /srv/r }\nmitigation: { state_file: \"\" }\n", &c);
+	assert_string_equal(c.mitigation.state_file, "");
+	round_trip(&c);
+	conf_free(&c);
+	load_ok(NETS "mitigation: { state_file: \"/x y/b.state\" }\n", &c);
+	assert_string_equal(c.mitigation.state_file, "/x y/b.state");
+	round_trip(&c);
+	conf_free(&c);
+	char err[512];
+	assert_int_equal(load(NETS "mitigation: { state_file: [a] }\n", &c, err, sizeof err), -1);
+	assert_non_null(strstr(err, "mitigation.state_file"));
+}
+
 /* FlowSpec rules in the configuration: parsed by the rule language, errors name the rule's token
  * and the file position, and they print back to the same rules. */
 static void test_flowspec_rules(void **state)
@@ -984,6 +1010,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_edges),
 		cmocka_unit_test(test_flowspec_rules),
 		cmocka_unit_test(test_attack_pcap),
+		cmocka_unit_test(test_state_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

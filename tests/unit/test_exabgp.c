@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "bgp/exabgp.h"
+#include "flowspec/fs.h"
 
 static struct bgp_exa_cmd *parse_ok(const char *line)
 {
@@ -244,6 +245,71 @@ static void test_errors(void **state)
 	parse_err(big, "line longer than");
 }
 
+/* The attributes ExaBGP 4.2 takes on a route beyond communities, in its own spellings
+ * (exabgp/configuration/static/parser.py): aggregator with the parentheses glued or apart,
+ * originator-id, cluster-list bare or in brackets, and every neighbor selector kept. */
+static void test_more_attributes_and_selectors(void **state)
+{
+	(void)state;
+	struct bgp_exa_cmd *c = parse_ok("announce route 192.0.2.1/32 next-hop 10.0.0.1 origin incomplete "
+					 "as-path [ 65010 4200000001 ] atomic-aggregate aggregator ( 65000:10.0.0.1 ) "
+					 "originator-id 10.0.0.9 cluster-list [ 10.0.0.1 10.0.0.2 ]");
+	assert_int_equal(c->a.origin, BGP_EXA_ORIGIN_INCOMPLETE);
+	assert_int_equal(c->a.n_as_path, 2);
+	assert_int_equal(c->a.as_path[1], 4200000001u);
+	assert_true(c->a.atomic_aggregate);
+	assert_true(c->a.attrs.has_aggregator);
+	assert_int_equal(c->a.attrs.aggregator_as, 65000);
+	assert_int_equal(c->a.attrs.aggregator_id, 0x0a000001);
+	assert_true(c->a.attrs.has_originator_id);
+	assert_int_equal(c->a.attrs.originator_id, 0x0a000009);
+	assert_int_equal(c->a.attrs.n_cluster_list, 2);
+	assert_int_equal(c->a.attrs.cluster_list[1], 0x0a000002);
+	static const char *const aggs[] = {"(65000:10.0.0.1)", "( 65000:10.0.0.1)", "(65000:10.0.0.1 )",
+					   "65000:10.0.0.1", NULL};
+	for (size_t i = 0; aggs[i]; i++) {
+		char line[128];
+		snprintf(line, sizeof line, "announce route 192.0.2.1/32 aggregator %s med 7", aggs[i]);
+		c = parse_ok(line);
+		assert_int_equal(c->a.attrs.aggregator_as, 65000);
+		assert_int_equal(c->a.attrs.med, 7);
+	}
+	c = parse_ok("announce attributes cluster-list 10.0.0.3 nlri 192.0.2.1/32 192.0.2.2/32");
+	assert_int_equal(c->a.attrs.n_cluster_list, 1);
+	assert_int_equal(c->n_nlri, 2);
+	parse_err("announce route 192.0.2.1/32 aggregator ( 65000:10.0.0.1", "expected ')'");
+	parse_err("announce route 192.0.2.1/32 aggregator 65000:10.0.0.1)", "')' without '('");
+	parse_err("announce route 192.0.2.1/32 aggregator 65000", "aggregator is ASN:IPV4");
+	parse_err("announce route 192.0.2.1/32 aggregator 65000:2001:db8::1", "aggregator is ASN:IPV4");
+	parse_err("announce route 192.0.2.1/32 originator-id 7", "originator-id is an IPv4 address");
+	parse_err("announce route 192.0.2.1/32 cluster-list [ ]", "empty list");
+	parse_err("announce route 192.0.2.1/32 cluster-list [ 1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6 "
+		  "1.1.1.7 1.1.1.8 1.1.1.9 ]", "cluster-list longer than 8");
+
+	c = parse_ok("neighbor 10.0.0.2 local-ip 10.0.0.1 local-as 65001 peer-as 65002 router-id 10.0.0.1 "
+		     "family-allowed ipv4-unicast/ipv6-unicast , neighbor 10.0.0.3 family-allowed in-open "
+		     "announce route 192.0.2.1/32 next-hop self");
+	assert_int_equal(c->n_neighbors, 2);
+	const struct bgp_exa_neighbor *n = &c->sel[0];
+	assert_ip(&n->address, "10.0.0.2");
+	assert_true(n->has_local_ip && n->has_local_as && n->has_peer_as && n->has_router_id && n->has_families);
+	assert_ip(&n->local_ip, "10.0.0.1");
+	assert_int_equal(n->local_as, 65001);
+	assert_int_equal(n->peer_as, 65002);
+	assert_int_equal(n->router_id, 0x0a000001);
+	assert_int_equal(n->families, BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST);
+	assert_false(n->in_open);
+	assert_true(c->sel[1].in_open);
+	assert_false(c->sel[1].has_peer_as);
+	c = parse_ok("neighbor 10.0.0.2 announce route 192.0.2.1/32");
+	assert_false(c->sel[0].has_local_ip || c->sel[0].has_peer_as || c->sel[0].has_families);
+	parse_err("neighbor 10.0.0.2 peer-as sixty announce route 192.0.2.1/32", "peer-as is an AS number");
+	parse_err("neighbor 10.0.0.2 local-ip 10.0.0 announce route 192.0.2.1/32", "local-ip is an IP address");
+	parse_err("neighbor 10.0.0.2 router-id ::1 announce route 192.0.2.1/32", "router-id is an IPv4 address");
+	parse_err("neighbor 10.0.0.2 family-allowed ipv4-mpls announce route 192.0.2.1/32", "family-allowed is");
+	parse_err("neighbor 10.0.0.2 peer-as", "expected a value after it");
+}
+
 static void test_is_command(void **state)
 {
 	(void)state;
@@ -256,13 +322,71 @@ static void test_is_command(void **state)
 	assert_false(bgp_exa_is_command("routes"));
 }
 
+/* The IPv6 redirect actions as an ExaBGP API line writes them, block and one-line form, down to the
+ * 20-octet IPv6-address-specific extended communities (RFC 5701) that go in attribute 25. Expected
+ * bytes from the documents: Type 0x00, Sub-Type 0x0d (RFC 8956 6.1, rt-redirect-ipv6) or 0x0c
+ * (draft-ietf-idr-flowspec-redirect 3.2, redirect to an IPv6 next hop; Local = flags, C = bit 0),
+ * Global = the IPv6 address, Local = 2 octets. */
+static void check_flow6(const char *line, uint32_t want_present, const uint8_t *want, size_t want_len)
+{
+	struct bgp_exa_cmd *c = parse_ok(line);
+	assert_int_equal(c->kind, BGP_EXA_FLOW);
+	assert_int_equal(c->verb, BGP_EXA_ANNOUNCE);
+	assert_int_equal(c->flow.afi, FS_AFI_IPV6);
+	assert_prefix(&c->flow.dst.p, "2001:db8::1/128");
+	if (c->flow_actions.present != want_present)
+		fail_msg("'%s': actions 0x%x, want 0x%x", line, c->flow_actions.present, want_present);
+	uint8_t out[FS_ACTIONS6_MAX * FS_EXTCOMM6_LEN], out4[64];
+	struct fs_err fe = {{0}};
+	struct wbuf w = wbuf_init(out, sizeof out);
+	if (!fs_actions_encode6(&c->flow_actions, &w, &fe))
+		fail_msg("'%s': encode6: %s", line, fe.msg);
+	assert_int_equal(w.len, want_len);
+	assert_memory_equal(out, want, want_len);
+	/* nothing of it in the 8-octet EXTENDED_COMMUNITIES (attribute 16) */
+	struct wbuf w4 = wbuf_init(out4, sizeof out4);
+	assert_true(fs_actions_encode(&c->flow_actions, &w4, &fe));
+	assert_int_equal(w4.len, 0);
+}
+
+#define DB8_2 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02
+
+static void test_flow_redirect6(void **state)
+{
+	(void)state;
+	static const uint8_t rt6[] = {0x00, 0x0d, DB8_2, 0x00, 0x64};   /* [2001:db8::2]:100 */
+	static const uint8_t nh6[] = {0x00, 0x0c, DB8_2, 0x00, 0x00};   /* redirect, C = 0 */
+	static const uint8_t cp6[] = {0x00, 0x0c, DB8_2, 0x00, 0x01};   /* copy, C = 1 */
+	check_flow6("announce flow route { match { destination 2001:db8::1/128; } then { redirect [2001:db8::2]:100; } }",
+		    FS_ACT_REDIRECT6, rt6, sizeof rt6);
+	check_flow6("announce flow route destination 2001:db8::1/128 then redirect [2001:db8::2]:100",
+		    FS_ACT_REDIRECT6, rt6, sizeof rt6);
+	check_flow6("announce flow route { match { destination 2001:db8::1/128; } then { redirect-to-nexthop-ietf 2001:db8::2; } }",
+		    FS_ACT_REDIRECT_IP6, nh6, sizeof nh6);
+	check_flow6("announce flow route destination 2001:db8::1/128 then redirect-to-nexthop-ietf 2001:db8::2",
+		    FS_ACT_REDIRECT_IP6, nh6, sizeof nh6);
+	check_flow6("neighbor 10.0.0.2 announce flow route destination 2001:db8::1/128 then copy-to-nexthop-ietf 2001:db8::2",
+		    FS_ACT_REDIRECT_IP6, cp6, sizeof cp6);
+	/* both at once: the next hop first, as fs_actions_encode6 orders them */
+	uint8_t both[40];
+	memcpy(both, nh6, 20);
+	memcpy(both + 20, rt6, 20);
+	check_flow6("announce flow route { match { destination 2001:db8::1/128; } then { redirect [2001:db8::2]:100; "
+		    "redirect-to-nexthop-ietf 2001:db8::2; } }",
+		    FS_ACT_REDIRECT6 | FS_ACT_REDIRECT_IP6, both, sizeof both);
+	/* an IPv4 address in the IPv6 form is refused with the flow route's column */
+	parse_err("announce flow route { match { destination 2001:db8::1/128; } then { redirect [192.0.2.9]:100; } }",
+		  "needs an IPv6 address");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fastnetmon),     cmocka_unit_test(test_attributes),
 		cmocka_unit_test(test_attributes_nlri), cmocka_unit_test(test_neighbors_and_eor),
 		cmocka_unit_test(test_flow),           cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_is_command),
+		cmocka_unit_test(test_is_command),     cmocka_unit_test(test_more_attributes_and_selectors),
+		cmocka_unit_test(test_flow_redirect6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "rampartd/daemon.h"
 
@@ -89,8 +90,14 @@ static void test_socket_lines(void **state)
 	/* errors name the token; nothing changes */
 	assert_int_equal(run(f, "announce route 192.0.2.11/32 nexthop 10.0.0.1"), -1);
 	assert_non_null(strstr(f->reply, "'nexthop': unknown attribute"));
-	assert_int_equal(run(f, "announce route 192.0.2.11/32 as-path [ 65001 65002 ]"), -1);
-	assert_non_null(strstr(f->reply, "as-path is parsed but the speaker cannot send it yet"));
+	/* every attribute ExaBGP takes on a route is sent now */
+	assert_int_equal(run(f, "announce route 192.0.2.11/32 next-hop self origin egp as-path [ 65001 65002 ] "
+				"atomic-aggregate aggregator ( 65000:10.0.0.1 ) originator-id 10.0.0.9 "
+				"cluster-list [ 10.0.0.1 ] med 5"), 0);
+	assert_int_equal(run(f, "withdraw route 192.0.2.11/32"), 0);
+	assert_int_equal(run(f, "announce route 192.0.2.11/32 large-community [1:1:1 1:1:2 1:1:3 1:1:4 1:1:5 "
+				"1:1:6 1:1:7 1:1:8 1:1:9]"), -1);
+	assert_non_null(strstr(f->reply, "more large communities than the speaker carries"));
 	assert_int_equal(run(f, "announce flow route destination 192.0.2.1/32 then discard"), -1);
 	assert_non_null(strstr(f->reply, "no bgp section"));
 	assert_int_equal(run(f, "neighbor 10.0.0.9 announce route 192.0.2.11/32"), -1);
@@ -153,11 +160,125 @@ static void test_conflicts(void **state)
 	assert_int_equal(rd_routes_count(rp->routes), 0);
 }
 
+/* ---- with a speaker (not started: the RIB-out is what is checked, per peer) ---- */
+
+static const char config_bgp[] =
+	"networks: [192.0.2.0/24]\n"
+	"bgp: { local_as: 65001, router_id: 10.0.0.1, peers: [\n"
+	"  { address: 10.0.0.2, remote_as: 65002, local_address: 10.0.0.1 },\n"
+	"  { address: 10.0.0.3, remote_as: 65003 } ] }\n"
+	"api: { socket: /tmp/unused.sock, http: \"\" }\n";
+
+static int setup_bgp(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	char err[256];
+	if (conf_load_string(config_bgp, sizeof config_bgp - 1, "test.yaml", &f->rp.conf, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	f->rp.base = event_base_new();
+	f->rp.bgp = bgp_speaker_new(f->rp.base, &f->rp.conf.bgp, err, sizeof err);
+	if (!f->rp.bgp)
+		fail_msg("%s", err);
+	f->rp.routes = rd_routes_new();
+	*state = f;
+	return 0;
+}
+
+static int teardown_bgp(void **state)
+{
+	struct fixture *f = *state;
+	bgp_speaker_free(f->rp.bgp);
+	event_base_free(f->rp.base);
+	return teardown(state);
+}
+
+/* the first standard community peer i is told for p; 0: announced with none; -1: not announced */
+static long at_peer(struct fixture *f, const char *prefix, size_t i)
+{
+	ip_prefix p;
+	assert_true(ip_prefix_parse(prefix, &p));
+	struct bgp_route_attrs a;
+	if (bgp_rib_out_get(f->rp.bgp, &p, i, &a) != 0)
+		return -1;
+	return a.n_communities ? (long)a.communities[0] : 0;
+}
+
+#define C(a, b) ((long)((uint32_t)(a) << 16 | (b)))
+
+static void test_neighbor_selection(void **state)
+{
+	struct fixture *f = *state;
+	const char *P = "192.0.2.30/32";
+	assert_int_equal(run(f, "neighbor 10.0.0.2 announce route 192.0.2.30/32 next-hop 10.0.0.1 community 65001:1"), 0);
+	assert_int_equal(at_peer(f, P, 0), C(65001, 1));
+	assert_int_equal(at_peer(f, P, 1), -1);
+	assert_true(listed(f, P, "socket (per peer)"));
+	/* the same prefix to the other peer with other attributes */
+	assert_int_equal(run(f, "neighbor 10.0.0.3 announce route 192.0.2.30/32 next-hop 10.0.0.1 community 65001:2"), 0);
+	assert_int_equal(at_peer(f, P, 0), C(65001, 1));
+	assert_int_equal(at_peer(f, P, 1), C(65001, 2));
+	/* a ban covers every peer with detection's attributes; the unban gives each its own back */
+	ip_prefix p;
+	assert_true(ip_prefix_parse(P, &p));
+	assert_int_equal(rd_route_add(&f->rp, RD_SRC_DETECT, &p, NULL), 0);
+	assert_int_equal(at_peer(f, P, 0), (long)BGP_COMMUNITY_BLACKHOLE);
+	assert_int_equal(at_peer(f, P, 1), (long)BGP_COMMUNITY_BLACKHOLE);
+	assert_int_equal(rd_route_del(&f->rp, RD_SRC_DETECT, &p), 0);
+	assert_int_equal(at_peer(f, P, 0), C(65001, 1));
+	assert_int_equal(at_peer(f, P, 1), C(65001, 2));
+	/* withdrawn at one peer only */
+	assert_int_equal(run(f, "neighbor 10.0.0.2 withdraw route 192.0.2.30/32"), 0);
+	assert_int_equal(at_peer(f, P, 0), -1);
+	assert_int_equal(at_peer(f, P, 1), C(65001, 2));
+	/* no selection: every peer, one set of attributes; then a selective withdraw */
+	assert_int_equal(run(f, "announce route 192.0.2.30/32 next-hop 10.0.0.1 community 65001:3"), 0);
+	assert_int_equal(at_peer(f, P, 0), C(65001, 3));
+	assert_int_equal(at_peer(f, P, 1), C(65001, 3));
+	assert_true(listed(f, P, "socket"));
+	assert_int_equal(run(f, "neighbor 10.0.0.3 withdraw route 192.0.2.30/32"), 0);
+	assert_int_equal(at_peer(f, P, 0), C(65001, 3));
+	assert_int_equal(at_peer(f, P, 1), -1);
+	assert_int_equal(run(f, "withdraw route 192.0.2.30/32"), 0);
+	assert_int_equal(at_peer(f, P, 0), -1);
+	assert_int_equal(bgp_rib_out_count(f->rp.bgp), 0);
+	assert_int_equal(rd_routes_count(f->rp.routes), 0);
+
+	/* selectors: every one given must match the configured peer */
+	assert_int_equal(run(f, "neighbor 10.0.0.2 local-ip 10.0.0.1 local-as 65001 peer-as 65002 router-id 10.0.0.1 "
+				"family-allowed in-open announce route 192.0.2.31/32 next-hop 10.0.0.1"), 0);
+	assert_int_equal(at_peer(f, "192.0.2.31/32", 0), 0);
+	assert_int_equal(at_peer(f, "192.0.2.31/32", 1), -1);
+	assert_int_equal(run(f, "neighbor 10.0.0.2 family-allowed ipv4-unicast/ipv6-unicast withdraw route 192.0.2.31/32"), 0);
+	assert_int_equal(at_peer(f, "192.0.2.31/32", 0), -1);
+	assert_int_equal(run(f, "neighbor 10.0.0.2 peer-as 65009 announce route 192.0.2.32/32"), -1);
+	assert_non_null(strstr(f->reply, "neighbor 10.0.0.2: peer-as does not match the configured peer"));
+	assert_int_equal(run(f, "neighbor 10.0.0.3 local-ip 10.0.0.1 announce route 192.0.2.32/32"), -1);
+	assert_non_null(strstr(f->reply, "local-ip (the peer has no local_address configured)"));
+	assert_int_equal(run(f, "neighbor 10.0.0.2 local-as 65000 announce route 192.0.2.32/32"), -1);
+	assert_non_null(strstr(f->reply, "local-as does not match"));
+	assert_int_equal(run(f, "neighbor 10.0.0.2 family-allowed ipv4-flow announce route 192.0.2.32/32"), -1);
+	assert_non_null(strstr(f->reply, "family-allowed does not match"));
+	assert_int_equal(run(f, "neighbor 10.0.0.2 , neighbor 10.0.0.9 announce route 192.0.2.32/32"), -1);
+	assert_non_null(strstr(f->reply, "neighbor 10.0.0.9 is not a configured BGP peer"));
+	assert_int_equal(at_peer(f, "192.0.2.32/32", 0), -1); /* nothing half done */
+	/* both named: the same as no selection */
+	assert_int_equal(run(f, "neighbor 10.0.0.2 , neighbor 10.0.0.3 announce route 192.0.2.32/32 next-hop 10.0.0.1"), 0);
+	assert_int_equal(at_peer(f, "192.0.2.32/32", 1), 0);
+	assert_true(listed(f, "192.0.2.32/32", "socket"));
+	/* flow routes go to every peer: a strict subset is refused, all of them accepted */
+	assert_int_equal(run(f, "neighbor 10.0.0.2 announce flow route destination 192.0.2.1/32 then discard"), -1);
+	assert_non_null(strstr(f->reply, "flow routes go to every peer"));
+	assert_int_equal(run(f, "neighbor 10.0.0.2 , neighbor 10.0.0.3 announce flow route destination 192.0.2.1/32 "
+				"then discard"), 0);
+	assert_int_equal(bgp_flow_count(f->rp.bgp), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_socket_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_neighbor_selection, setup_bgp, teardown_bgp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,534 @@
+/* The ban state file, the daemon's side (banstate.h says what it holds and why): what is kept is
+ * written atomically, coalesced, off the packet path; at start it is read and put back before BGP
+ * comes up. The format and its parser are in banstate_file.c. */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../bgp/exabgp.h"
+#include "../lib/log.h"
+#include "../lib/path.h"
+#include "banstate.h"
+
+/* ---- the daemon side ----------------------------------------------------------------------------- */
+
+struct api_flow {
+	enum rd_route_src src;
+	struct fs_rule rule;
+	struct fs_actions actions;
+};
+
+struct rd_banstate {
+	struct rampart *rp;
+	char path[256], tmp[264];
+	struct event *timer;
+	bool loaded;  /* read (or found missing): from now on it may be written */
+	bool dirty;
+	struct api_flow *flows; /* the API's flow rules from the socket and the pipe */
+	size_t n_flows, cap_flows;
+	struct det_ban_info *bans; /* scratch for the writer, max_bans long */
+	size_t max_bans;
+	struct rd_banstate_stats st;
+	unsigned delay_ms; /* between a change and its write: RD_BS_DELAY_MS, longer for big tables */
+	struct log_once write_log;
+	size_t routes, flows_restored, rules; /* the load's figures */
+};
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+
+static void on_timer(evutil_socket_t fd, short what, void *ctx);
+
+struct rd_banstate *rd_banstate_new(struct rampart *rp)
+{
+	const char *path = rp->conf.mitigation.state_file;
+	if (!path[0]) {
+		log_info("ban state: mitigation.state_file is \"\": bans, API routes and rules are not kept across a restart");
+		return NULL;
+	}
+	if (rp->replay) {
+		log_info("ban state: not read or written in a --pcap replay (its clock is the capture's)");
+		return NULL;
+	}
+	struct rd_banstate *bs = calloc(1, sizeof *bs);
+	if (!bs)
+		return NULL;
+	bs->rp = rp;
+	snprintf(bs->path, sizeof bs->path, "%s", path);
+	snprintf(bs->tmp, sizeof bs->tmp, "%s.tmp", path);
+	bs->max_bans = rp->conf.mitigation.max_bans ? rp->conf.mitigation.max_bans : 1;
+	bs->delay_ms = RD_BS_DELAY_MS;
+	bs->bans = calloc(bs->max_bans, sizeof *bs->bans);
+	bs->timer = event_new(rp->base, -1, 0, on_timer, bs);
+	if (!bs->bans || !bs->timer) {
+		rd_banstate_free(bs);
+		return NULL;
+	}
+	return bs;
+}
+
+/* ---- writing ---------------------------------------------------------------------------------- */
+
+static int group_index(const struct rampart *rp, const char *name)
+{
+	for (size_t i = 0; name[0] && i < rp->conf.detect.n_groups; i++)
+		if (!strcmp(rp->conf.detect.groups[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+struct route_ctx {
+	const struct rampart *rp;
+	struct evbuffer *b;
+	size_t count;
+};
+
+/* A socket or pipe route, as the ExaBGP line that puts it back for the same peers. */
+static void put_route(void *ctx, enum rd_route_src src, const ip_prefix *p, bgp_peer_set peers,
+		      const struct bgp_route_attrs *a)
+{
+	struct route_ctx *rc = ctx;
+	if (src != RD_SRC_SOCKET && src != RD_SRC_PIPE)
+		return; /* the process sends its routes again itself */
+	const struct bgp_config *bc = &rc->rp->conf.bgp;
+	char sel[2048] = "";
+	size_t len = 0, named = 0;
+	for (size_t i = 0; peers != BGP_PEERS_ALL && i < bc->n_peers && i < 64; i++) {
+		char addr[IP_STRLEN];
+		if (!(peers & bgp_peer_bit(i)))
+			continue;
+		int n = snprintf(sel + len, sizeof sel - len, "%sneighbor %s", named ? ", " : "",
+				 ip_format(&bc->peers[i].address, addr));
+		if (n < 0 || (size_t)n >= sizeof sel - len - 1)
+			return; /* cannot happen with 64 peers */
+		len += (size_t)n;
+		named++;
+	}
+	if (peers != BGP_PEERS_ALL && !named)
+		return; /* held for no configured peer */
+	if (named == bc->n_peers)
+		sel[0] = 0, len = 0; /* every peer: no selector */
+	if (len)
+		sel[len++] = ' ', sel[len] = 0;
+	rd_banstate_format_route(rc->b, src, sel, p, a);
+	rc->count++;
+}
+
+static void serialise(struct rd_banstate *bs, struct evbuffer *b)
+{
+	struct rampart *rp = bs->rp;
+	size_t count = 0;
+	evbuffer_add_printf(b, RD_BS_HEADER " %d\n# rampartd's bans, API routes and operator rules (docs/BGP.md, Restart); "
+			       "rewritten on every change\n", RD_BS_VERSION);
+	char text[8192];
+	for (size_t i = 0; rp->flowmit && i < rd_flowmit_cap(rp->flowmit); i++) {
+		struct fs_rule r;
+		struct fs_actions a;
+		if (!rd_flowmit_operator_rule(rp->flowmit, i, &r, &a) || !fs_text_format(&r, &a, text, sizeof text))
+			continue;
+		evbuffer_add_printf(b, "rule %s\n", text);
+		count++;
+	}
+	size_t n = det_engine_bans(rp->engine, bs->bans, bs->max_bans);
+	if (n > bs->max_bans)
+		n = bs->max_bans;
+	for (size_t i = 0; i < n; i++) {
+		const struct det_ban_info *d = &bs->bans[i];
+		struct rd_bs_ban sb = {
+			.attack_id = d->attack_id,
+			.target = d->target,
+			.direction = d->direction,
+			.manual = d->manual,
+			.since_ns = d->since_ns, /* a live capture's clock is the wall clock (no --pcap here) */
+			.until_ns = d->until_ns,
+			.trigger_class = d->trigger_class,
+			.trigger_metric = d->trigger_metric,
+			.trigger_value = d->trigger_value,
+			.trigger_limit = d->trigger_limit,
+		};
+		if (d->hostgroup >= 0 && (size_t)d->hostgroup < rp->conf.detect.n_groups)
+			snprintf(sb.group, sizeof sb.group, "%s", rp->conf.detect.groups[d->hostgroup].name);
+		bool escalate = false, blackholed = false;
+		if (rp->flowmit && rd_flowmit_attack_rule(rp->flowmit, d->attack_id, &sb.rule, &escalate, &blackholed))
+			sb.mit = blackholed ? RD_BS_ESCALATED : escalate ? RD_BS_ESCALATE : RD_BS_FLOWSPEC;
+		rd_banstate_format_ban(b, &sb);
+		count++;
+	}
+	struct route_ctx rc = {.rp = rp, .b = b};
+	rd_routes_each_api(rp->routes, put_route, &rc);
+	count += rc.count;
+	for (size_t i = 0; i < bs->n_flows; i++) {
+		if (!fs_text_format(&bs->flows[i].rule, &bs->flows[i].actions, text, sizeof text))
+			continue;
+		evbuffer_add_printf(b, "flow %s announce flow route %s\n", rd_route_src_name(bs->flows[i].src), text);
+		count++;
+	}
+	evbuffer_add_printf(b, "end %zu\n", count);
+}
+
+/* FILE.tmp, fsync, rename, fsync the directory: the file is the old one or the new one, whole. */
+static int write_now(struct rd_banstate *bs)
+{
+	struct evbuffer *b = evbuffer_new();
+	if (!b)
+		return -1;
+	serialise(bs, b);
+	int fd = open(bs->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	int rc = -1;
+	const char *step = "open";
+	if (fd >= 0) {
+		step = "write";
+		while (evbuffer_get_length(b) > 0)
+			if (evbuffer_write(b, fd) < 0 && errno != EINTR)
+				break;
+		if (!evbuffer_get_length(b)) {
+			step = "fsync";
+			if (fsync(fd) == 0) {
+				step = "rename";
+				rc = rename(bs->tmp, bs->path);
+			}
+		}
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	if (rc != 0) {
+		log_once(&bs->write_log, "ban state: %s %s: %s (bans stay announced; retried)", step,
+			 fd >= 0 && strcmp(step, "rename") ? bs->tmp : bs->path, strerror(errno));
+		if (fd >= 0)
+			unlink(bs->tmp);
+		bs->st.write_errors++;
+	} else {
+		char dir[256];
+		snprintf(dir, sizeof dir, "%s", bs->path);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = 0;
+		int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd); /* the rename itself is durable */
+			close(dfd);
+		}
+		bs->st.writes++;
+	}
+	evbuffer_free(b);
+	return rc;
+}
+
+static void schedule(struct rd_banstate *bs, unsigned ms)
+{
+	if (evtimer_pending(bs->timer, NULL))
+		return;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	evtimer_add(bs->timer, &tv);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *ctx)
+{
+	(void)fd, (void)what;
+	struct rd_banstate *bs = ctx;
+	if (!bs->dirty || !bs->loaded)
+		return;
+	bs->dirty = false;
+	uint64_t t0 = mono_ms();
+	int rc = write_now(bs);
+	/* the main loop spends at most a tenth of its time on this file: 100 000 API routes take
+	 * tens of ms to write, and then changes are gathered for longer (at most 5 s) */
+	uint64_t took = mono_ms() - t0;
+	bs->delay_ms = took * 10 > RD_BS_DELAY_MS ? (took * 10 < 5000 ? (unsigned)took * 10 : 5000) : RD_BS_DELAY_MS;
+	if (rc != 0) {
+		bs->dirty = true;
+		schedule(bs, 1000);
+	}
+}
+
+void rd_banstate_changed(struct rampart *rp)
+{
+	struct rd_banstate *bs = rp->banstate;
+	if (!bs)
+		return;
+	bs->dirty = true;
+	if (bs->loaded)
+		schedule(bs, bs->delay_ms);
+}
+
+static struct api_flow *flow_find(struct rd_banstate *bs, const struct fs_rule *r)
+{
+	for (size_t i = 0; i < bs->n_flows; i++)
+		if (fs_rule_equal(&bs->flows[i].rule, r))
+			return &bs->flows[i];
+	return NULL;
+}
+
+void rd_banstate_api(struct rampart *rp, enum rd_route_src src, const struct bgp_exa_cmd *c)
+{
+	struct rd_banstate *bs = rp->banstate;
+	if (!bs)
+		return;
+	bool kept = src == RD_SRC_SOCKET || src == RD_SRC_PIPE;
+	if (c->kind == BGP_EXA_ROUTE) {
+		if (kept)
+			rd_banstate_changed(rp);
+		return;
+	}
+	if (c->kind != BGP_EXA_FLOW)
+		return;
+	struct api_flow *f = flow_find(bs, &c->flow);
+	if (c->verb == BGP_EXA_WITHDRAW) {
+		/* the speaker withdraws a flow rule whoever sent it */
+		if (f) {
+			*f = bs->flows[--bs->n_flows];
+			rd_banstate_changed(rp);
+		}
+		return;
+	}
+	if (!kept)
+		return;
+	if (!f) {
+		if (bs->n_flows == bs->cap_flows) {
+			size_t cap = bs->cap_flows ? bs->cap_flows * 2 : 16;
+			struct api_flow *n = realloc(bs->flows, cap * sizeof *n);
+			if (!n) {
+				log_err("ban state: out of memory: a flow rule from the %s is not kept", rd_route_src_name(src));
+				return;
+			}
+			bs->flows = n;
+			bs->cap_flows = cap;
+		}
+		f = &bs->flows[bs->n_flows++];
+	}
+	f->src = src;
+	f->rule = c->flow;
+	f->actions = c->flow_actions;
+	rd_banstate_changed(rp);
+}
+
+/* ---- reading at start ----------------------------------------------------------------------- */
+
+struct load {
+	struct rd_banstate *bs;
+	uint64_t cap; /* now: the capture clock, a live capture's is the wall clock */
+	struct evbuffer *reply;
+};
+
+static void on_error(void *ctx, size_t line, const char *why)
+{
+	struct load *ld = ctx;
+	log_warn("%s:%zu: %s", ld->bs->path, line, why);
+}
+
+/* The ban's blackhole or FlowSpec rule goes out again, as it was before the restart. */
+static void remitigate(struct rd_banstate *bs, const struct rd_bs_ban *sb, const struct det_ban_info *b)
+{
+	struct rampart *rp = bs->rp;
+	struct det_event ev = {
+		.type = DET_EV_BAN,
+		.attack_id = b->attack_id,
+		.time_ns = b->since_ns,
+		.target = b->target,
+		.direction = b->direction,
+		.hostgroup = b->hostgroup,
+		.manual = b->manual,
+		.trigger_class = b->trigger_class,
+		.trigger_metric = b->trigger_metric,
+		.trigger_value = b->trigger_value,
+		.trigger_limit = b->trigger_limit,
+		.ban_seconds = (uint32_t)((b->until_ns - b->since_ns) / 1000000000ull),
+	};
+	bool flow = sb->mit != RD_BS_BLACKHOLE && rp->flowmit &&
+		    rd_flowmit_restore(rp->flowmit, &ev, &sb->rule, sb->mit != RD_BS_FLOWSPEC, sb->mit == RD_BS_ESCALATED);
+	if (!flow && rp->bgp && !rp->conf.mitigation.dry_run && rd_route_add(rp, RD_SRC_DETECT, &b->target, NULL) != 0) {
+		char pfx[IP_PREFIX_STRLEN];
+		log_err("attack %" PRIu64 ": blackhole %s: announce failed", b->attack_id, ip_prefix_format(&b->target, pfx));
+	}
+	rd_localroute_event(rp->localroute, rp, &ev);
+}
+
+static void restore_ban(struct load *ld, const struct rd_bs_rec *r)
+{
+	struct rd_banstate *bs = ld->bs;
+	struct rampart *rp = bs->rp;
+	const struct rd_bs_ban *sb = &r->ban;
+	struct det_ban_info b = {
+		.attack_id = sb->attack_id,
+		.target = sb->target,
+		.direction = sb->direction,
+		.hostgroup = group_index(rp, sb->group),
+		.manual = sb->manual,
+		.since_ns = sb->since_ns,
+		.until_ns = sb->until_ns,
+		.trigger_class = sb->trigger_class,
+		.trigger_metric = sb->trigger_metric,
+		.trigger_value = sb->trigger_value,
+		.trigger_limit = sb->trigger_limit,
+		.active = true,
+	};
+	if (b.hostgroup < 0)
+		b.hostgroup = det_networks_lookup(rp->networks, &b.target.addr);
+	char pfx[IP_PREFIX_STRLEN];
+	ip_prefix_format(&sb->target, pfx);
+	const char *why = NULL;
+	int rc = det_engine_restore(rp->engine, &b, ld->cap, &why);
+	if (rc == 1) {
+		log_info("attack %" PRIu64 ": the ban of %s ended while rampartd was down; not announced again",
+			 sb->attack_id, pfx);
+		bs->st.expired++;
+		return;
+	}
+	if (rc != 0) {
+		log_warn("%s:%zu: attack %" PRIu64 ": the ban of %s is dropped: %s", bs->path, r->line, sb->attack_id,
+			 pfx, why ? why : "refused");
+		bs->st.dropped++;
+		return;
+	}
+	if (b.hostgroup < 0 || (size_t)b.hostgroup >= rp->conf.detect.n_groups)
+		b.hostgroup = 0;
+	remitigate(bs, sb, &b);
+	log_info("attack %" PRIu64 ": %s ban of %s restored (%s), %" PRIu64 " s left", sb->attack_id,
+		 sb->manual ? "manual" : "detected", pfx, rd_banstate_mit_name(sb->mit), (uint64_t)((b.until_ns - ld->cap) / UINT64_C(1000000000)));
+	bs->st.restored++;
+}
+
+static void on_record(void *ctx, const struct rd_bs_rec *r)
+{
+	struct load *ld = ctx;
+	struct rd_banstate *bs = ld->bs;
+	struct rampart *rp = bs->rp;
+	char why[256];
+	switch (r->kind) {
+	case RD_BS_BAN:
+		restore_ban(ld, r);
+		return;
+	case RD_BS_ROUTE:
+	case RD_BS_FLOW:
+		evbuffer_drain(ld->reply, evbuffer_get_length(ld->reply));
+		if (rd_exa_command(rp, r->src, r->text, ld->reply) != 0) {
+			size_t n = evbuffer_copyout(ld->reply, why, sizeof why - 1);
+			why[n > 0 ? n : 0] = 0;
+			why[strcspn(why, "\n")] = 0;
+			log_warn("%s:%zu: %s not restored: %s", bs->path, r->line, r->kind == RD_BS_ROUTE ? "route" : "flow", why);
+			return;
+		}
+		if (r->kind == RD_BS_ROUTE)
+			bs->routes++;
+		else
+			bs->flows_restored++;
+		return;
+	case RD_BS_RULE:
+		if (!rp->flowmit || rd_flowmit_add(rp->flowmit, &r->rule, &r->actions, false, why, sizeof why) != 0) {
+			log_warn("%s:%zu: flowspec rule not restored: %s", bs->path, r->line, rp->flowmit ? why : "no flowspec");
+			return;
+		}
+		bs->rules++;
+		return;
+	}
+}
+
+/* A file this rampartd cannot read at all is kept aside, not overwritten: a newer version's. */
+static void set_aside(struct rd_banstate *bs)
+{
+	char aside[300];
+	snprintf(aside, sizeof aside, "%s.unreadable", bs->path);
+	if (rename(bs->path, aside) == 0)
+		log_warn("ban state: %s moved to %s; starting with no restored bans", bs->path, aside);
+}
+
+void rd_banstate_load(struct rd_banstate *bs)
+{
+	if (!bs)
+		return;
+	struct rampart *rp = bs->rp;
+	/* the capture clock starts now: a live capture's is the wall clock (rampartctl ban before the
+	 * first tick, and the restored bans' times, are on it) */
+	if (!rp->clock_ns)
+		rp->clock_ns = wall_ns();
+	char err[256];
+	if (path_mkdir_parent(bs->path, 0750, err, sizeof err) != 0)
+		log_warn("ban state: %s", err);
+	int fd = open(bs->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			log_info("ban state: %s not there yet: nothing to restore", bs->path);
+			bs->loaded = true;
+		} else {
+			log_err("ban state: %s: %s: nothing restored, and it is not written either (so it is not lost)",
+				bs->path, strerror(errno));
+		}
+		return;
+	}
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > RD_BS_FILE_MAX ||
+	    !(buf = malloc((size_t)st.st_size + 1))) {
+		log_err("ban state: %s: not a regular file of at most %u bytes: nothing restored, not written", bs->path,
+			RD_BS_FILE_MAX);
+		close(fd);
+		return;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	struct load ld = {.bs = bs, .cap = rp->clock_ns, .reply = evbuffer_new()};
+	struct rd_bs_result res;
+	if (!ld.reply || rd_banstate_parse(buf, len, on_record, on_error, &ld, &res) != 0) {
+		set_aside(bs);
+	} else {
+		log_info("ban state: %s: %" PRIu64 " bans restored, %" PRIu64 " ended while down, %" PRIu64
+			 " dropped; %zu routes, %zu flow routes, %zu flowspec rules; %zu bad lines%s",
+			 bs->path, bs->st.restored, bs->st.expired, bs->st.dropped, bs->routes, bs->flows_restored, bs->rules,
+			 res.bad, res.complete ? "" : " (incomplete)");
+	}
+	if (ld.reply)
+		evbuffer_free(ld.reply);
+	free(buf);
+	bs->loaded = true;
+	bs->dirty = true;
+	schedule(bs, 0); /* what was dropped or ended leaves the file */
+}
+
+void rd_banstate_free(struct rd_banstate *bs)
+{
+	if (!bs)
+		return;
+	if (bs->loaded && bs->rp->engine)
+		write_now(bs); /* a clean shutdown: the latest ban times */
+	if (bs->timer)
+		event_free(bs->timer);
+	free(bs->flows);
+	free(bs->bans);
+	free(bs);
+}
+
+void rd_banstate_stats(const struct rd_banstate *bs, struct rd_banstate_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	if (bs)
+		*out = bs->st;
+}
