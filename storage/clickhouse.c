@@ -45,6 +45,7 @@ struct st_ch {
 	const char *local;                  /* the data tables' suffix: "_local" with a cluster */
 	unsigned retention_days;
 	char version[32];
+	unsigned features;                  /* the database's shape, ST_F_* (st_ch_shape) */
 	char answer[ANSWER_MAX];            /* start of the last response body */
 	size_t answer_len;
 };
@@ -403,6 +404,39 @@ static int cluster_check(struct st_ch *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* The shape the database's tables have: a database keeps the one it was created with, so an
+ * 18.16 database on an upgraded server stays FixedString(16)/String (one history per database;
+ * the encoders and the read-back follow the tables). A new one gets what the server has. */
+static int st_ch_shape(struct st_ch *c, char *err, size_t errlen)
+{
+	c->features = st_schema_features(c->version);
+	if (!(c->features & (ST_F_IPV6 | ST_F_LOWCARD | ST_F_CODEC)))
+		return 0; /* 18.16 and the like: the base shape, nothing to look up */
+	static const struct {
+		const char *table, *column, *newer;
+		unsigned feat;
+	} probe[] = {
+		{"flows", "dst", "IPv6", ST_F_IPV6},
+		/* CODEC came with LowCardinality (20.3): a database without one has neither */
+		{"attack_events", "event", "LowCardinality(String)", ST_F_LOWCARD | ST_F_CODEC},
+	};
+	for (size_t i = 0; i < sizeof probe / sizeof probe[0]; i++) {
+		char sql[300], type[64];
+		snprintf(sql, sizeof sql, "SELECT type FROM system.columns WHERE database = '%s' AND table = '%s%s' "
+			 "AND name = '%s'", c->db, probe[i].table, c->local, probe[i].column);
+		if (st_ch_query(c, sql, type, sizeof type, err, errlen) != 0)
+			return -1;
+		if (type[0] && strcmp(type, probe[i].newer))
+			c->features &= ~probe[i].feat; /* made by an older server: keep its shape */
+	}
+	return 0;
+}
+
+unsigned st_ch_features(const struct st_ch *c)
+{
+	return c->features;
+}
+
 static int migrate(struct st_ch *c, char *err, size_t errlen)
 {
 	char sql[300], out[32], e[200];
@@ -416,13 +450,15 @@ static int migrate(struct st_ch *c, char *err, size_t errlen)
 		goto fail;
 	if (cluster_check(c, err, errlen) != 0)
 		return -1;
+	if (st_ch_shape(c, e, sizeof e) != 0)
+		goto fail;
 	snprintf(sql, sizeof sql, "SELECT max(version) FROM %s.schema_migrations", c->db);
 	if (st_ch_query(c, sql, out, sizeof out, e, sizeof e) != 0)
 		goto fail;
 	unsigned have = (unsigned)strtoul(out, NULL, 10);
 	for (unsigned v = have + 1; v <= st_schema_latest(); v++) {
 		char stmts[ST_SCHEMA_MAX][ST_STMT_MAX];
-		size_t n = st_schema_migration(v, c->db, c->cluster, stmts, ST_SCHEMA_MAX);
+		size_t n = st_schema_migration_shape(v, c->db, c->cluster, c->features, stmts, ST_SCHEMA_MAX);
 		for (size_t i = 0; i < n; i++)
 			if (st_ch_query(c, stmts[i], NULL, 0, e, sizeof e) != 0 && !already_there(e)) {
 				snprintf(err, errlen, "schema migration %u (%s): %s", v, st_schema_what(v), e);

@@ -78,12 +78,12 @@ static size_t string_len(const uint8_t *p, size_t len)
  * the batch instead of one per column. */
 #define TILE 1024u
 static int fixed_columns(struct wbuf *out, const struct st_column *cols, const int *width, size_t ncols,
-			 const uint8_t *rows, size_t rowlen, uint32_t nrows)
+			 const uint8_t *rows, size_t rowlen, uint32_t nrows, unsigned feat)
 {
 	size_t at[MAX_COLS];
 	for (size_t c = 0; c < ncols; c++) {
 		put_string(out, cols[c].name);
-		put_string(out, cols[c].type);
+		put_string(out, st_column_wire_type(&cols[c], feat));
 		size_t n = (size_t)width[c] * nrows;
 		if (!wbuf_room(out, n))
 			return -1;
@@ -144,6 +144,14 @@ unsigned st_rows_version(enum st_table t, const uint8_t *rows, size_t len, uint3
 int st_native_block(struct wbuf *out, int table, const uint8_t *rows, size_t len, uint32_t nrows,
 		    uint32_t *pos)
 {
+	return st_native_block_shape(out, table, rows, len, nrows, pos, 0);
+}
+
+/* The columns are named by the types of the database's shape: an IPv6 column as IPv6 (its
+ * values are the FixedString(16) bytes as they are), a LowCardinality(String) as String. */
+int st_native_block_shape(struct wbuf *out, int table, const uint8_t *rows, size_t len, uint32_t nrows,
+			  uint32_t *pos, unsigned feat)
+{
 	if (table != ST_FLOWS && table != ST_EVENTS)
 		return -1;
 	const struct st_column *cols;
@@ -187,10 +195,10 @@ int st_native_block(struct wbuf *out, int table, const uint8_t *rows, size_t len
 	put_varint(out, ncols);
 	put_varint(out, nrows);
 	if (fixed)
-		return fixed_columns(out, cols, width, ncols, rows, rowlen, nrows);
+		return fixed_columns(out, cols, width, ncols, rows, rowlen, nrows, feat);
 	for (size_t c = 0; c < ncols; c++) {
 		put_string(out, cols[c].name);
-		put_string(out, cols[c].type);
+		put_string(out, st_column_wire_type(&cols[c], feat));
 		for (uint32_t r = 0; r < nrows; r++) {
 			/* pos[r] was checked above: each value lies within len */
 			size_t n = width[c] >= 0 ? (size_t)width[c] : string_len(rows + pos[r], len - pos[r]);

@@ -1,8 +1,10 @@
 /* The ClickHouse schema: the one place that says which columns exist and in which order.
  * rowbinary.c writes the columns in exactly this order; docs/STORAGE.md describes them.
  *
- * Valid on ClickHouse 18.16 (Debian 12), so none of DateTime64, IPv4/IPv6, LowCardinality,
- * CODEC or TTL. Addresses are FixedString(16): the ip_addr bytes, IPv4 as ::ffff:a.b.c.d, so
+ * Two shapes of the same columns. The base shape is valid on ClickHouse 18.16 (Debian 12), so
+ * none of DateTime64, IPv4/IPv6, LowCardinality, CODEC or TTL. A database created on a newer
+ * server gets what that server has (st_schema_features): IPv6 address columns, LowCardinality
+ * strings, codecs; the bytes the encoders write are the same for both. Addresses are FixedString(16): the ip_addr bytes, IPv4 as ::ffff:a.b.c.d, so
  * IPv6NumToString() prints both families. Times are a DateTime (seconds, UTC) plus a UInt32
  * of nanoseconds within that second: DateTime keeps every date function and partition working,
  * the _nsec column keeps the capture clock's precision. Enumerations (source, direction) are
@@ -13,60 +15,70 @@
 
 #include "st_int.h"
 
+/* How a column looks on a server with the newer features (docs/STORAGE.md "Newer servers"):
+ * ADDR columns become IPv6 (same 16 bytes on the wire, big-endian), LOWCARD columns
+ * LowCardinality(String) (RowBinary: a String; Native: sent as String, the server converts),
+ * and a CODEC where the column compresses far better with one. */
+#define ADDR ST_K_ADDR
+#define LC ST_K_LOWCARD
+#define TIME_CODEC "DoubleDelta, LZ4"   /* second timestamps, nearly sorted within a key */
+#define COUNT_CODEC "ZSTD(1)"           /* counters: small integers in wide types */
+#define NSEC_CODEC "ZSTD(1)"
+
 const char *const st_table_name[ST_NTABLES] = {"flows", "attack_events"};
 
 static const struct st_column flow_columns[] = {
-	{"date", "Date", 1},		/* of start_time; the partition key */
-	{"start_time", "DateTime", 1},
-	{"start_nsec", "UInt32", 1},
-	{"end_time", "DateTime", 1},
-	{"end_nsec", "UInt32", 1},
-	{"src", "FixedString(16)", 1},
-	{"dst", "FixedString(16)", 1},
-	{"src_port", "UInt16", 1},
-	{"dst_port", "UInt16", 1},	/* ICMP: type << 8 | code */
-	{"protocol", "UInt8", 1},
-	{"tcp_flags", "UInt8", 1},
-	{"tos", "UInt8", 1},
-	{"flags", "UInt8", 1},		/* FLOW_F_* */
-	{"packets", "UInt64", 1},		/* raw, as sampled */
-	{"bytes", "UInt64", 1},
-	{"sampling_rate", "UInt32", 1},	/* multiply packets/bytes by it for the estimate */
-	{"exporter", "FixedString(16)", 1},
-	{"in_if", "UInt32", 1},
-	{"out_if", "UInt32", 1},
-	{"vlan", "UInt16", 1},
-	{"source", "UInt8", 1},		/* 0 mirror, 1 sflow, 2 netflow5, 3 netflow9, 4 ipfix */
-	{"ip_version", "UInt8", 1},
-	{"batch_id", "UInt64", 2},	/* the writer appends it to every row */
+	{"date", "Date", 1, 0, "DoubleDelta, LZ4"},	/* of start_time; the partition key */
+	{"start_time", "DateTime", 1, 0, TIME_CODEC},
+	{"start_nsec", "UInt32", 1, 0, NSEC_CODEC},
+	{"end_time", "DateTime", 1, 0, TIME_CODEC},
+	{"end_nsec", "UInt32", 1, 0, NSEC_CODEC},
+	{"src", "FixedString(16)", 1, ADDR, NULL},
+	{"dst", "FixedString(16)", 1, ADDR, NULL},
+	{"src_port", "UInt16", 1, 0, NULL},
+	{"dst_port", "UInt16", 1, 0, NULL},	/* ICMP: type << 8 | code */
+	{"protocol", "UInt8", 1, 0, NULL},
+	{"tcp_flags", "UInt8", 1, 0, NULL},
+	{"tos", "UInt8", 1, 0, NULL},
+	{"flags", "UInt8", 1, 0, NULL},		/* FLOW_F_* */
+	{"packets", "UInt64", 1, 0, COUNT_CODEC},		/* raw, as sampled */
+	{"bytes", "UInt64", 1, 0, COUNT_CODEC},
+	{"sampling_rate", "UInt32", 1, 0, NULL},	/* multiply packets/bytes by it for the estimate */
+	{"exporter", "FixedString(16)", 1, ADDR, NULL},
+	{"in_if", "UInt32", 1, 0, NULL},
+	{"out_if", "UInt32", 1, 0, NULL},
+	{"vlan", "UInt16", 1, 0, NULL},
+	{"source", "UInt8", 1, 0, NULL},		/* 0 mirror, 1 sflow, 2 netflow5, 3 netflow9, 4 ipfix */
+	{"ip_version", "UInt8", 1, 0, NULL},
+	{"batch_id", "UInt64", 2, 0, NULL},	/* the writer appends it to every row */
 };
 
 static const struct st_column event_columns[] = {
-	{"date", "Date", 1},
-	{"time", "DateTime", 1},
-	{"time_nsec", "UInt32", 1},
-	{"attack_id", "UInt64", 1},
-	{"event", "String", 1},
-	{"target", "FixedString(16)", 1},
-	{"target_len", "UInt8", 1},	/* prefix length in the family's own numbering */
-	{"direction", "UInt8", 1},		/* 0 incoming, 1 outgoing */
-	{"manual", "UInt8", 1},
-	{"hostgroup", "String", 1},
-	{"trigger", "String", 1},
-	{"trigger_value", "Float64", 1},
-	{"trigger_limit", "Float64", 1},
-	{"pps", "Float64", 1},
-	{"bps", "Float64", 1},
-	{"flows", "Float64", 1},
-	{"ban_seconds", "UInt32", 1},
-	{"action", "String", 1},
-	{"reason", "String", 1},
+	{"date", "Date", 1, 0, "DoubleDelta, LZ4"},
+	{"time", "DateTime", 1, 0, TIME_CODEC},
+	{"time_nsec", "UInt32", 1, 0, NSEC_CODEC},
+	{"attack_id", "UInt64", 1, 0, NULL},
+	{"event", "String", 1, LC, NULL},
+	{"target", "FixedString(16)", 1, ADDR, NULL},
+	{"target_len", "UInt8", 1, 0, NULL},	/* prefix length in the family's own numbering */
+	{"direction", "UInt8", 1, 0, NULL},		/* 0 incoming, 1 outgoing */
+	{"manual", "UInt8", 1, 0, NULL},
+	{"hostgroup", "String", 1, LC, NULL},
+	{"trigger", "String", 1, LC, NULL},
+	{"trigger_value", "Float64", 1, 0, NULL},
+	{"trigger_limit", "Float64", 1, 0, NULL},
+	{"pps", "Float64", 1, 0, NULL},
+	{"bps", "Float64", 1, 0, NULL},
+	{"flows", "Float64", 1, 0, NULL},
+	{"ban_seconds", "UInt32", 1, 0, NULL},
+	{"action", "String", 1, LC, NULL},
+	{"reason", "String", 1, 0, NULL},
 	/* detection.attack_pcap: where the attack's sample packets go ("" when off or the target is
 	 * a prefix) and how many were written when this row was made (0 at the ban; the unban row
 	 * has the count up to then). Added AFTER reason, so batch_id stays the last column */
-	{"pcap_file", "String", 4},
-	{"pcap_packets", "UInt64", 4},
-	{"batch_id", "UInt64", 2},
+	{"pcap_file", "String", 4, 0, NULL},
+	{"pcap_packets", "UInt64", 4, 0, NULL},
+	{"batch_id", "UInt64", 2, 0, NULL},
 };
 
 /* Daily partitions so old days drop with one ALTER ... DROP PARTITION; within a day rows sort by
@@ -75,8 +87,26 @@ static const char flows_engine[] = "ENGINE = MergeTree() PARTITION BY date ORDER
 static const char events_engine[] =
 	"ENGINE = MergeTree() PARTITION BY toYYYYMM(date) ORDER BY (attack_id, time)";
 
+int st_column_ddl(const struct st_column *c, unsigned feat, char *out, size_t outlen)
+{
+	const char *type = st_column_wire_type(c, feat);
+	bool lc = (c->kind & ST_K_LOWCARD) && (feat & ST_F_LOWCARD);
+	bool codec = c->codec && (feat & ST_F_CODEC);
+	int k = snprintf(out, outlen, "%s%s%s%s%s%s", lc ? "LowCardinality(" : "", type, lc ? ")" : "",
+			 codec ? " CODEC(" : "", codec ? c->codec : "", codec ? ")" : "");
+	return k < 0 || (size_t)k >= outlen ? -1 : 0;
+}
+
+const char *st_column_wire_type(const struct st_column *c, unsigned feat)
+{
+	/* IPv6 is the same 16 bytes as FixedString(16) in RowBinary and Native (big-endian);
+	 * LowCardinality(String) is not named: RowBinary has no types, and Native sends it as a
+	 * String, which the server converts (the low_cardinality_allow_in_native_format path) */
+	return (c->kind & ST_K_ADDR) && (feat & ST_F_IPV6) ? "IPv6" : c->type;
+}
+
 static int table_sql(char *out, size_t outlen, const char *db, const char *table, const char *suffix,
-		     const struct st_column *cols, size_t n, const char *engine)
+		     const struct st_column *cols, size_t n, const char *engine, unsigned feat)
 {
 	size_t len = 0;
 	int k = snprintf(out, outlen, "CREATE TABLE IF NOT EXISTS %s.%s%s (", db, table, suffix);
@@ -84,9 +114,12 @@ static int table_sql(char *out, size_t outlen, const char *db, const char *table
 		return -1;
 	len = (size_t)k;
 	for (size_t i = 0, first = 1; i < n; i++) {
+		char type[96];
 		if (cols[i].since > 1)
 			continue; /* a later version ALTERs it in, so every database has one history */
-		k = snprintf(out + len, outlen - len, "%s%s %s", first ? "" : ", ", cols[i].name, cols[i].type);
+		if (st_column_ddl(&cols[i], feat, type, sizeof type) != 0)
+			return -1;
+		k = snprintf(out + len, outlen - len, "%s%s %s", first ? "" : ", ", cols[i].name, type);
 		first = 0;
 		if (k < 0 || (size_t)k >= outlen - len)
 			return -1;
@@ -99,37 +132,46 @@ static int table_sql(char *out, size_t outlen, const char *db, const char *table
 }
 
 /* Statement templates: {db} is the database, {L} the data tables' suffix ("_local" with a
- * cluster, else nothing), {cluster} the cluster. A template starting with '@' is for cluster
- * mode only: the Distributed table over the local one, or the same ALTER on it. */
-static int expand(char *out, size_t outlen, const char *tmpl, const char *db, const char *cluster)
+ * cluster, else nothing), {cluster} the cluster; the shape's types: {ADDR} an address column,
+ * {LCS} a low-cardinality String, {CT} / {CC} the codec clause of a time / a counter (empty
+ * without ST_F_CODEC). A template starting with '@' is for cluster mode only: the Distributed
+ * table over the local one, or the same ALTER on it. */
+static int expand(char *out, size_t outlen, const char *tmpl, const char *db, const char *cluster, unsigned feat)
 {
-	static const char *const keys[] = {"{db}", "{L}", "{cluster}"};
-	const char *vals[] = {db, cluster ? "_local" : "", cluster ? cluster : ""};
+	static const char *const keys[] = {"{db}", "{L}", "{cluster}", "{ADDR}", "{LCS}", "{CT}", "{CC}"};
+	enum { NKEYS = sizeof keys / sizeof keys[0] };
+	bool codec = feat & ST_F_CODEC;
+	const char *vals[NKEYS] = {
+		db, cluster ? "_local" : "", cluster ? cluster : "",
+		feat & ST_F_IPV6 ? "IPv6" : "FixedString(16)",
+		feat & ST_F_LOWCARD ? "LowCardinality(String)" : "String",
+		codec ? " CODEC(" TIME_CODEC ")" : "", codec ? " CODEC(" COUNT_CODEC ")" : "",
+	};
 	size_t len = 0;
 	for (const char *p = tmpl; *p;) {
 		size_t i = 0;
-		while (i < 3 && strncmp(p, keys[i], strlen(keys[i])))
+		while (i < NKEYS && strncmp(p, keys[i], strlen(keys[i])))
 			i++;
-		const char *add = i < 3 ? vals[i] : p;
-		size_t n = i < 3 ? strlen(vals[i]) : 1;
+		const char *add = i < NKEYS ? vals[i] : p;
+		size_t n = i < NKEYS ? strlen(vals[i]) : 1;
 		if (len + n >= outlen)
 			return -1;
 		memcpy(out + len, add, n);
 		len += n;
-		p += i < 3 ? strlen(keys[i]) : 1;
+		p += i < NKEYS ? strlen(keys[i]) : 1;
 	}
 	out[len] = '\0';
 	return 0;
 }
 
-static size_t expand_all(const char *const *text, const char *db, const char *cluster,
+static size_t expand_all(const char *const *text, const char *db, const char *cluster, unsigned feat,
 			 char out[][ST_STMT_MAX], size_t max)
 {
 	size_t n = 0;
 	for (; *text && n < max; text++) {
 		if (**text == '@' && !cluster)
 			continue;
-		if (expand(out[n], ST_STMT_MAX, *text + (**text == '@'), db, cluster) != 0)
+		if (expand(out[n], ST_STMT_MAX, *text + (**text == '@'), db, cluster, feat) != 0)
 			return n;
 		n++;
 	}
@@ -152,7 +194,8 @@ static const char *const v1_cluster[] = {
 
 /* The first schema, as sitting 1 shipped it: later versions only ALTER or add to it, so a
  * database made by any earlier Rampart upgrades in place. */
-static size_t v1_statements(const char *db, const char *cluster, char out[][ST_STMT_MAX], size_t max)
+static size_t v1_statements(const char *db, const char *cluster, unsigned feat, char out[][ST_STMT_MAX],
+			   size_t max)
 {
 	size_t n = 0;
 	const char *sfx = cluster ? "_local" : "";
@@ -164,17 +207,17 @@ static size_t v1_statements(const char *db, const char *cluster, char out[][ST_S
 	}
 	if (n < max) {
 		if (table_sql(out[n], ST_STMT_MAX, db, st_table_name[ST_FLOWS], sfx, flow_columns,
-			      sizeof flow_columns / sizeof flow_columns[0], flows_engine) != 0)
+			      sizeof flow_columns / sizeof flow_columns[0], flows_engine, feat) != 0)
 			return n;
 		n++;
 	}
 	if (n < max) {
 		if (table_sql(out[n], ST_STMT_MAX, db, st_table_name[ST_EVENTS], sfx, event_columns,
-			      sizeof event_columns / sizeof event_columns[0], events_engine) != 0)
+			      sizeof event_columns / sizeof event_columns[0], events_engine, feat) != 0)
 			return n;
 		n++;
 	}
-	return n + expand_all(v1_cluster, db, cluster, out + n, max - n);
+	return n + expand_all(v1_cluster, db, cluster, feat, out + n, max - n);
 }
 
 /* Later versions as templates. Each statement is safe to run again after a half-applied
@@ -189,7 +232,7 @@ static const char *const v2_batches[] = {
 	/* the ledger: one row per stored batch, written by ClickHouse itself inside the same INSERT
 	 * (materialized views), so a batch whose answer was lost can be looked up before a replay.
 	 * With a cluster each shard's views write the shard's part; the Distributed batches sums them */
-	"CREATE TABLE IF NOT EXISTS {db}.batches{L} (batch_id UInt64, tbl String, rows UInt64, time DateTime) "
+	"CREATE TABLE IF NOT EXISTS {db}.batches{L} (batch_id UInt64, tbl {LCS}, rows UInt64, time DateTime{CT}) "
 	"ENGINE = MergeTree() PARTITION BY toYYYYMM(time) ORDER BY batch_id",
 	"@CREATE TABLE IF NOT EXISTS {db}.batches AS {db}.batches_local "
 	"ENGINE = Distributed({cluster}, {db}, batches_local)",
@@ -204,8 +247,8 @@ static const char *const v2_batches[] = {
 static const char *const v3_rollup[] = {
 	/* per destination host and minute; packets and bytes scaled by the sampling rate. Summing
 	 * merges happen in the background: always query with sum() ... GROUP BY */
-	"CREATE TABLE IF NOT EXISTS {db}.host_traffic{L} (minute DateTime, dst FixedString(16), "
-	"flows UInt64, packets UInt64, bytes UInt64) "
+	"CREATE TABLE IF NOT EXISTS {db}.host_traffic{L} (minute DateTime{CT}, dst {ADDR}, "
+	"flows UInt64{CC}, packets UInt64{CC}, bytes UInt64{CC}) "
 	"ENGINE = SummingMergeTree() PARTITION BY toDate(minute) ORDER BY (dst, minute)",
 	"@CREATE TABLE IF NOT EXISTS {db}.host_traffic AS {db}.host_traffic_local "
 	"ENGINE = Distributed({cluster}, {db}, host_traffic_local)",
@@ -275,18 +318,24 @@ const char *st_schema_what(unsigned version)
 	return version >= 1 && version <= st_schema_latest() ? migration_what[version] : "";
 }
 
-size_t st_schema_migration(unsigned version, const char *db, const char *cluster, char out[][ST_STMT_MAX],
-			   size_t max)
+size_t st_schema_migration_shape(unsigned version, const char *db, const char *cluster, unsigned feat,
+				 char out[][ST_STMT_MAX], size_t max)
 {
 	if (cluster && !*cluster)
 		cluster = NULL;
 	switch (version) {
-	case 1: return v1_statements(db, cluster, out, max);
-	case 2: return expand_all(v2_batches, db, cluster, out, max);
-	case 3: return expand_all(v3_rollup, db, cluster, out, max);
-	case 4: return expand_all(v4_pcap, db, cluster, out, max);
+	case 1: return v1_statements(db, cluster, feat, out, max);
+	case 2: return expand_all(v2_batches, db, cluster, feat, out, max);
+	case 3: return expand_all(v3_rollup, db, cluster, feat, out, max);
+	case 4: return expand_all(v4_pcap, db, cluster, feat, out, max);
 	default: return 0;
 	}
+}
+
+size_t st_schema_migration(unsigned version, const char *db, const char *cluster, char out[][ST_STMT_MAX],
+			   size_t max)
+{
+	return st_schema_migration_shape(version, db, cluster, 0, out, max);
 }
 
 const struct st_retained_table st_retained[ST_N_RETAINED] = {
@@ -296,10 +345,37 @@ const struct st_retained_table st_retained[ST_N_RETAINED] = {
 	{"batches", "toDate(time)"},
 };
 
-/* Only TTL depends on the version. The tables keep one shape on every server: the IPv6 type,
- * LowCardinality and CODECs would change how rows are encoded (LowCardinality in Native), how
- * read-back compares addresses (IPv6 against FixedString(16) in 23.x) or what a CREATE accepts,
- * and only 18.16 can be run here; a DDL no server here has accepted is not shipped. */
+/* The first version of each feature Rampart uses, from ClickHouse's changelogs; chosen late
+ * rather than early (docs/STORAGE.md "Newer servers" has the sources):
+ * - LowCardinality: production ready in 19.3 (the experimental setting removed); CODEC: per
+ *   column codecs and Delta in 19.1, DoubleDelta in 19.11. Both from 20.3, the first LTS with
+ *   all of them.
+ * - IPv6: a domain over FixedString(16) since 19.1, with casting quirks (#11999); a type of its
+ *   own since 23.1 (#43221), which is what the read-back queries are written for. From 23.3, the
+ *   first LTS after that.
+ * - TTL: 19.6 (st_ch_version_has_ttl). */
+static const struct {
+	unsigned feature, major, minor;
+} first_version[] = {
+	{ST_F_LOWCARD, 20, 3},
+	{ST_F_CODEC, 20, 3},
+	{ST_F_IPV6, 23, 3},
+	{ST_F_TTL, 19, 6},
+};
+
+unsigned st_schema_features(const char *version)
+{
+	unsigned major = 0, minor = 0, feat = 0;
+	if (!version || sscanf(version, "%u.%u", &major, &minor) != 2)
+		return 0;
+	for (size_t i = 0; i < sizeof first_version / sizeof first_version[0]; i++)
+		if (major > first_version[i].major || (major == first_version[i].major && minor >= first_version[i].minor))
+			feat |= first_version[i].feature;
+	return feat;
+}
+
+/* TTL is set on every start (a changed retention applies); the table shapes come from the
+ * migrations (st_schema_migration_shape). */
 size_t st_schema_version_ddl(const char *version, const char *db, const char *cluster, unsigned retention_days,
 			     char out[][ST_STMT_MAX], size_t max)
 {

@@ -29,9 +29,27 @@ unsigned st_schema_latest(void);
 /* A table's columns as the writer inserts them (schema order, batch_id last). */
 struct st_column {
 	const char *name;
-	const char *type;
-	unsigned since; /* the schema version that added it (1: the first tables) */
+	const char *type;  /* in the base shape (18.16), and the RowBinary encoding */
+	unsigned since;    /* the schema version that added it (1: the first tables) */
+	unsigned kind;     /* ST_K_*: what it becomes with the newer features */
+	const char *codec; /* its codec list with ST_F_CODEC, or NULL */
 };
+#define ST_K_ADDR 1u    /* FixedString(16) -> IPv6 */
+#define ST_K_LOWCARD 2u /* String -> LowCardinality(String) */
+/* Features of the server a database is created on (SELECT version()). A database keeps the
+ * shape it was created with (clickhouse.c reads it back from system.columns). */
+#define ST_F_LOWCARD 1u
+#define ST_F_CODEC 2u
+#define ST_F_IPV6 4u
+#define ST_F_TTL 8u
+/* The features a server of this version ("18.16.1", "26.7.2.1") has; 0 for 18.16. */
+unsigned st_schema_features(const char *version);
+/* The column's type in a CREATE for the shape feat ("LowCardinality(String)", "IPv6",
+ * "DateTime CODEC(DoubleDelta, LZ4)"); -1 if it does not fit. */
+int st_column_ddl(const struct st_column *c, unsigned feat, char *out, size_t outlen);
+/* The type Native names the column by for that shape: IPv6 for an address with ST_F_IPV6, else
+ * the base type (a LowCardinality(String) goes as String). */
+const char *st_column_wire_type(const struct st_column *c, unsigned feat);
 size_t st_schema_columns(enum st_table t, const struct st_column **cols);
 const char *st_schema_what(unsigned version);
 /* The newest schema version (2 or later: batch_id last) whose row layout the RowBinary batch
@@ -46,6 +64,12 @@ int st_schema_insert_sql(char *out, size_t outlen, const char *db, enum st_table
  * them on cluster `cluster` (docs/STORAGE.md "Cluster"). */
 size_t st_schema_migration(unsigned version, const char *db, const char *cluster, char out[][ST_STMT_MAX],
 			   size_t max);
+/* The same for a database of shape feat (ST_F_*; 0 = the base shape, st_schema_migration). */
+size_t st_schema_migration_shape(unsigned version, const char *db, const char *cluster, unsigned feat,
+				 char out[][ST_STMT_MAX], size_t max);
+/* The Native block of a batch for a table of shape feat (st_native_block is shape 0). */
+int st_native_block_shape(struct wbuf *out, int table, const uint8_t *rows, size_t len, uint32_t nrows,
+			  uint32_t *pos, unsigned feat);
 
 /* Tables with a Date-like partition key (retention), and the date expression TTL uses. */
 struct st_retained_table {
@@ -82,6 +106,8 @@ enum st_post st_ch_insert(struct st_ch *c, enum st_table t, const uint8_t *body,
  * by TTL where the server has it (retention_days > 0); 0 or -1 + err. */
 int st_ch_prepare(struct st_ch *c, char *err, size_t errlen);
 const char *st_ch_version(const struct st_ch *c);
+/* The shape (ST_F_*) of the database after st_ch_prepare: what its tables were created with. */
+unsigned st_ch_features(const struct st_ch *c);
 /* Inserts in flight (curl multi): start one in a free slot (0..ST_CH_MAX_INFLIGHT-1; body must
  * stay untouched until it is done), then move all of them on with st_ch_async_run, which waits
  * up to wait_ms for progress and reports the finished ones. */

@@ -466,7 +466,7 @@ static void ch_flush(struct st_writer *w, enum st_table t, uint64_t now)
 	bool native = w->cfg.format == ST_FORMAT_NATIVE;
 	if (native) {
 		struct wbuf nb = wbuf_init(w->native[slot], w->native_cap);
-		if (st_native_block(&nb, t, f->buf, f->len, f->rows, w->native_pos) == 0) {
+		if (st_native_block_shape(&nb, t, f->buf, f->len, f->rows, w->native_pos, st_ch_features(w->ch)) == 0) {
 			body = nb.p;
 			len = nb.len;
 		} else { /* cannot happen: our own rows, a buffer sized for them; RowBinary then */
