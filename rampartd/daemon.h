@@ -244,6 +244,13 @@ struct rd_rb_job *rd_readback_start(struct rd_readback *rb, const struct rd_rb_r
 				    void *ctx, char *err, size_t errlen);
 /* The caller went away: cb will not run. */
 void rd_readback_cancel(struct rd_rb_job *j);
+/* The SQL of `flows ID` (dst within target) and `talkers HOST`, for a flows table whose
+ * addresses are FixedString(16) (v6 false: the 18.16 shape) or IPv6; exposed for
+ * tests/tools/chdb_storage.c, which runs them on ClickHouse 26.7. */
+void rd_rb_flows_sql(char *out, size_t outlen, const char *db, const ip_prefix *target, uint64_t from,
+		     uint64_t to, uint64_t limit, bool v6);
+void rd_rb_talkers_sql(char *out, size_t outlen, const char *db, const ip_addr *host, uint64_t from, uint64_t to,
+		       uint64_t limit, bool v6);
 
 /* ---- HTTP API (http.c): /metrics, JSON under /api/v1/, a live page ---------------------- */
 

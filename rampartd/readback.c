@@ -37,7 +37,7 @@ struct rd_rb_job {
 	struct rd_readback *rb;
 	enum rb_kind kind;
 	bool json;
-	char sql[1536];
+	char sql[2][1536];       /* [0] for FixedString(16) addresses (18.16 shape), [1] for IPv6 */
 	char head[256];          /* what the answer is about, for the reply's first line / object */
 	rd_rb_done cb;           /* NULL once cancelled; only the main loop touches it */
 	void *ctx;
@@ -53,6 +53,9 @@ struct rd_readback {
 	struct rampart *rp;
 	char url[512];
 	char userpwd[130];
+	char db[64];
+	int dst_v6;              /* flows.dst is IPv6 (1), FixedString(16) (0), not known yet (-1);
+				  * the query thread's own, looked up before its first query */
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t lock;
@@ -82,11 +85,11 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
 	return add;
 }
 
-static void run_query(struct rd_readback *rb, CURL *c, struct rd_rb_job *j)
+static bool post_sql(struct rd_readback *rb, CURL *c, struct rd_rb_job *j, const char *sql)
 {
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, rb->url);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->sql);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, sql);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -104,8 +107,31 @@ static void run_query(struct rd_readback *rb, CURL *c, struct rd_rb_job *j)
 		const char *m = j->answer ? j->answer : "";
 		snprintf(j->error, sizeof j->error, "ClickHouse: HTTP %ld: %.*s", status, (int)strcspn(m, "\n"), m);
 	} else {
-		j->ok = true;
+		return true;
 	}
+	return false;
+}
+
+/* The address literals depend on the table's shape: an IPv6 column does not compare with a
+ * FixedString(16) (26.7 parses the bytes as text), a FixedString(16) has no IPv6 on 18.16. The
+ * shape is the table's own column type, looked up once; again after a failed query (the
+ * database may have been made anew). */
+static void run_query(struct rd_readback *rb, CURL *c, struct rd_rb_job *j)
+{
+	if (rb->dst_v6 < 0) {
+		char sql[300];
+		snprintf(sql, sizeof sql, "SELECT type FROM system.columns WHERE database = '%s' AND table = 'flows' "
+			 "AND name = 'dst' FORMAT TabSeparated", rb->db);
+		if (post_sql(rb, c, j, sql))
+			rb->dst_v6 = j->answer && !strncmp(j->answer, "IPv6", 4);
+		free(j->answer);
+		j->answer = NULL;
+		j->len = 0;
+		j->error[0] = 0;
+	}
+	j->ok = post_sql(rb, c, j, j->sql[rb->dst_v6 == 1]);
+	if (!j->ok)
+		rb->dst_v6 = -1;
 }
 
 static void *rb_main(void *arg)
@@ -296,25 +322,26 @@ static void on_answers(evutil_socket_t fd, short what, void *arg)
 
 /* ---- building the queries ------------------------------------------------------------------ */
 
-/* The 16 bytes as ClickHouse's FixedString(16) literal. */
-static void fixed16(char out[64], const uint8_t b[16])
+/* The 16 bytes as a literal of the column's type: FixedString(16) (v6 false) or IPv6, all
+ * eight groups spelled out (IPv4 stays IPv4-mapped, as stored). */
+static void fixed16(char out[64], const uint8_t b[16], bool v6)
 {
-	char *p = out + sprintf(out, "toFixedString(unhex('");
+	char *p = out + sprintf(out, v6 ? "CAST('" : "toFixedString(unhex('");
 	for (int i = 0; i < 16; i++)
-		p += sprintf(p, "%02x", b[i]);
-	sprintf(p, "'), 16)");
+		p += sprintf(p, v6 && i && !(i & 1) ? ":%02x" : "%02x", b[i]);
+	sprintf(p, v6 ? "' AS IPv6)" : "'), 16)");
 }
 
 /* dst within the prefix: its first and last address (the table is ordered by dst). */
-static void dst_range(char *out, size_t outlen, const ip_prefix *pf)
+static void dst_range(char *out, size_t outlen, const ip_prefix *pf, bool v6)
 {
 	ip_addr lo = pf->addr, hi = pf->addr;
 	unsigned bits = ip_is_v4(&pf->addr) ? 96u + pf->len : pf->len;
 	for (unsigned i = bits; i < 128; i++)
 		hi.b[i / 8] |= (uint8_t)(0x80u >> (i % 8));
 	char a[64], z[64];
-	fixed16(a, lo.b);
-	fixed16(z, hi.b);
+	fixed16(a, lo.b, v6);
+	fixed16(z, hi.b, v6);
 	if (bits == 128)
 		snprintf(out, outlen, "dst = %s", a);
 	else
@@ -388,46 +415,60 @@ static int build_flows(struct rd_readback *rb, struct rd_rb_job *j, uint64_t id,
 	uint64_t from = a->since_ns / 1000000000u, to = (a->ended_ns ? a->ended_ns / 1000000000u : now_s(rb));
 	from = from > 60 ? from - 60 : 0;
 	to += 60;
-	char range[200], pfx[IP_PREFIX_STRLEN];
-	dst_range(range, sizeof range, &a->target);
-	ip_prefix_format(&a->target, pfx);
+	char pfx[IP_PREFIX_STRLEN];
+	ip_prefix target = a->target;
+	ip_prefix_format(&target, pfx);
 	free(all);
 	snprintf(j->head, sizeof j->head,
 		 j->json ? "\"attack_id\":%" PRIu64 ",\"target\":\"%s\",\"from\":%" PRIu64 ",\"to\":%" PRIu64
 			 : "attack %" PRIu64 " target %s, flows from %" PRIu64 " to %" PRIu64 " (UNIX s)",
 		 id, pfx, from, to);
-	const char *db = rb->rp->conf.storage.database;
-	snprintf(j->sql, sizeof j->sql,
+	for (int v6 = 0; v6 < 2; v6++)
+		rd_rb_flows_sql(j->sql[v6], sizeof j->sql[v6], rb->db, &target, from, to, limit, v6);
+	return 0;
+}
+
+void rd_rb_flows_sql(char *out, size_t outlen, const char *db, const ip_prefix *target, uint64_t from,
+		     uint64_t to, uint64_t limit, bool v6)
+{
+	char range[200];
+	dst_range(range, sizeof range, target, v6);
+	snprintf(out, outlen,
 		 "SELECT toString(start_time, 'UTC'), IPv6NumToString(src), IPv6NumToString(dst), src_port, "
 		 "dst_port, protocol, tcp_flags, packets, bytes, sampling_rate, source FROM %s.flows "
 		 "WHERE %s AND start_time >= toDateTime(%" PRIu64 ") AND start_time <= toDateTime(%" PRIu64 ") "
 		 "ORDER BY packets * sampling_rate DESC, start_time, src LIMIT %" PRIu64 " FORMAT TabSeparated",
 		 db, range, from, to, limit);
-	return 0;
 }
 
-static int build_talkers(struct rd_readback *rb, struct rd_rb_job *j, const ip_addr *host, uint64_t from,
-			 uint64_t to, uint64_t limit)
+void rd_rb_talkers_sql(char *out, size_t outlen, const char *db, const ip_addr *host, uint64_t from, uint64_t to,
+		       uint64_t limit, bool v6)
 {
-	char h[64], txt[IP_STRLEN];
-	fixed16(h, host->b);
-	ip_format(host, txt);
-	snprintf(j->head, sizeof j->head,
-		 j->json ? "\"host\":\"%s\",\"from\":%" PRIu64 ",\"to\":%" PRIu64
-			 : "talkers of %s from %" PRIu64 " to %" PRIu64 " (UNIX s; packets and bytes scaled by sampling)",
-		 txt, from, to);
-	const char *db = rb->rp->conf.storage.database;
-	char where[256];
+	char h[64], where[256];
+	fixed16(h, host->b, v6);
 	snprintf(where, sizeof where,
 		 "dst = %s AND start_time >= toDateTime(%" PRIu64 ") AND start_time < toDateTime(%" PRIu64 ")", h,
 		 from, to);
-	snprintf(j->sql, sizeof j->sql,
+	snprintf(out, outlen,
 		 "SELECT * FROM (SELECT 'src', IPv6NumToString(src) AS k, count() AS f, sum(packets * sampling_rate) "
 		 "AS p, sum(bytes * sampling_rate) AS b FROM %s.flows WHERE %s GROUP BY k ORDER BY p DESC, k LIMIT %" PRIu64
 		 " UNION ALL SELECT 'port', concat(toString(protocol), '/', toString(dst_port)) AS k, count() AS f, "
 		 "sum(packets * sampling_rate) AS p, sum(bytes * sampling_rate) AS b FROM %s.flows WHERE %s "
 		 "GROUP BY k ORDER BY p DESC, k LIMIT %" PRIu64 ") FORMAT TabSeparated",
 		 db, where, limit, db, where, limit);
+}
+
+static int build_talkers(struct rd_readback *rb, struct rd_rb_job *j, const ip_addr *host, uint64_t from,
+			 uint64_t to, uint64_t limit)
+{
+	char txt[IP_STRLEN];
+	ip_format(host, txt);
+	snprintf(j->head, sizeof j->head,
+		 j->json ? "\"host\":\"%s\",\"from\":%" PRIu64 ",\"to\":%" PRIu64
+			 : "talkers of %s from %" PRIu64 " to %" PRIu64 " (UNIX s; packets and bytes scaled by sampling)",
+		 txt, from, to);
+	for (int v6 = 0; v6 < 2; v6++)
+		rd_rb_talkers_sql(j->sql[v6], sizeof j->sql[v6], rb->db, host, from, to, limit, v6);
 	return 0;
 }
 
@@ -440,6 +481,8 @@ struct rd_readback *rd_readback_new(struct rampart *rp)
 		return NULL;
 	rb->rp = rp;
 	rb->pipe[0] = rb->pipe[1] = -1;
+	rb->dst_v6 = -1;
+	snprintf(rb->db, sizeof rb->db, "%s", rp->conf.storage.database);
 	const struct st_config *sc = &rp->conf.storage;
 	if (!sc->clickhouse_url[0])
 		return rb; /* file output: every query refused */
