@@ -40,6 +40,7 @@ all: $(BUILD)/rampartd $(BUILD)/rampartctl
 
 deps:
 	@scripts/install-deps.sh
+	@scripts/install-chdb.sh
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
