@@ -1005,6 +1005,113 @@ static void test_versions(void **state)
 	}
 }
 
+/* Which features each server version gets, and the DDL of each shape. */
+static void test_version_shapes(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *version;
+		unsigned feat;
+	} v[] = {
+		{"18.16.1", 0}, {"19.5.4.22", 0}, {"19.6.2.11", ST_F_TTL}, {"19.17.9.60", ST_F_TTL},
+		{"20.2.1", ST_F_TTL}, {"20.3.21.2", ST_F_TTL | ST_F_LOWCARD | ST_F_CODEC},
+		{"21.8.15.7", ST_F_TTL | ST_F_LOWCARD | ST_F_CODEC}, {"23.2.7.32", ST_F_TTL | ST_F_LOWCARD | ST_F_CODEC},
+		{"23.3.1.2823", ST_F_TTL | ST_F_LOWCARD | ST_F_CODEC | ST_F_IPV6},
+		{"26.7.2.1", ST_F_TTL | ST_F_LOWCARD | ST_F_CODEC | ST_F_IPV6}, {"", 0}, {"x.y", 0},
+	};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		assert_int_equal(st_schema_features(v[i].version), v[i].feat);
+	assert_int_equal(st_schema_features(NULL), 0);
+
+	/* 18.16's shape is byte for byte the plain migrations */
+	char a[ST_SCHEMA_MAX][ST_STMT_MAX], b[ST_SCHEMA_MAX][ST_STMT_MAX];
+	for (unsigned ver = 1; ver <= st_schema_latest(); ver++)
+		for (int cl = 0; cl < 2; cl++) {
+			size_t n = st_schema_migration(ver, "rp", cl ? "rc" : NULL, a, ST_SCHEMA_MAX);
+			assert_int_equal(st_schema_migration_shape(ver, "rp", cl ? "rc" : NULL, 0, b, ST_SCHEMA_MAX), n);
+			for (size_t i = 0; i < n; i++)
+				assert_string_equal(a[i], b[i]);
+		}
+
+	/* the newest shape: every statement fits, the types and codecs where they belong */
+	unsigned all = ST_F_IPV6 | ST_F_LOWCARD | ST_F_CODEC | ST_F_TTL;
+	size_t n = 0;
+	for (unsigned ver = 1; ver <= st_schema_latest(); ver++)
+		n += st_schema_migration_shape(ver, "rp", NULL, all, a + n, ST_SCHEMA_MAX - n);
+	assert_int_equal(n, 12);
+	assert_non_null(strstr(a[1], "src IPv6, dst IPv6, "));
+	assert_non_null(strstr(a[1], "start_time DateTime CODEC(DoubleDelta, LZ4), "));
+	assert_non_null(strstr(a[1], "packets UInt64 CODEC(ZSTD(1)), bytes UInt64 CODEC(ZSTD(1)), "));
+	assert_non_null(strstr(a[1], "exporter IPv6, "));
+	assert_non_null(strstr(a[1], "ENGINE = MergeTree() PARTITION BY date ORDER BY (dst, start_time)"));
+	assert_non_null(strstr(a[2], "event LowCardinality(String), target IPv6, "));
+	assert_non_null(strstr(a[2], "hostgroup LowCardinality(String), trigger LowCardinality(String), "));
+	assert_non_null(strstr(a[2], "action LowCardinality(String), reason String)"));
+	assert_non_null(strstr(a[5], "tbl LowCardinality(String), rows UInt64, time DateTime CODEC(DoubleDelta, LZ4)"));
+	assert_non_null(strstr(a[8], "(minute DateTime CODEC(DoubleDelta, LZ4), dst IPv6, flows UInt64 CODEC(ZSTD(1))"));
+	/* columns a later version ALTERs in stay plain, in every shape */
+	assert_string_equal(a[3], "ALTER TABLE rp.flows ADD COLUMN batch_id UInt64");
+	assert_string_equal(a[11], "ALTER TABLE rp.attack_events ADD COLUMN pcap_packets UInt64 AFTER pcap_file");
+	/* each feature alone changes only its own columns */
+	n = st_schema_migration_shape(1, "rp", NULL, ST_F_LOWCARD, b, ST_SCHEMA_MAX);
+	assert_int_equal(n, 3);
+	assert_null(strstr(b[1], "IPv6"));
+	assert_null(strstr(b[1], "CODEC"));
+	assert_non_null(strstr(b[2], "event LowCardinality(String), target FixedString(16)"));
+	n = st_schema_migration_shape(3, "rp", "rc", ST_F_IPV6, b, ST_SCHEMA_MAX);
+	assert_int_equal(n, 3);
+	assert_non_null(strstr(b[0], "CREATE TABLE IF NOT EXISTS rp.host_traffic_local (minute DateTime, dst IPv6, flows UInt64, "));
+	/* a long database name in the widest shape: whole statements or none */
+	char db[64];
+	memset(db, 'd', 63);
+	db[63] = 0;
+	n = st_schema_migration_shape(1, db, "c", all, a, ST_SCHEMA_MAX);
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < n; i++)
+		assert_non_null(strstr(a[i], db));
+
+	/* the types Native names: IPv6 for addresses in that shape, String for LowCardinality */
+	const struct st_column *cols;
+	size_t nc = st_schema_columns(ST_EVENTS, &cols);
+	char t[96];
+	for (size_t i = 0; i < nc; i++) {
+		if (!strcmp(cols[i].name, "target")) {
+			assert_string_equal(st_column_wire_type(&cols[i], all), "IPv6");
+			assert_string_equal(st_column_wire_type(&cols[i], 0), "FixedString(16)");
+		}
+		if (!strcmp(cols[i].name, "event")) {
+			assert_string_equal(st_column_wire_type(&cols[i], all), "String");
+			assert_int_equal(st_column_ddl(&cols[i], all, t, sizeof t), 0);
+			assert_string_equal(t, "LowCardinality(String)");
+			assert_int_equal(st_column_ddl(&cols[i], all, t, 10), -1);
+		}
+	}
+}
+
+/* A Native block in the IPv6 shape: the same bytes, only the address columns' type names differ. */
+static void test_native_shape(void **state)
+{
+	(void)state;
+	uint8_t rows[2 * 114], a[4096], b[4096];
+	struct wbuf w = wbuf_init(rows, sizeof rows);
+	for (int i = 0; i < 2; i++) {
+		struct flow_record r = {.start_ns = 1795000000000000000ull + (uint64_t)i, .packets = 7, .sampling_rate = 1};
+		ip_from_v4_u32(&r.src, 0xc0000201u + (uint32_t)i);
+		ip_parse("2001:db8::9", &r.dst);
+		st_rowbinary_flow(&w, &r);
+		wbuf_le64(&w, 42);
+	}
+	assert_false(w.err);
+	struct wbuf wa = wbuf_init(a, sizeof a), wb = wbuf_init(b, sizeof b);
+	assert_int_equal(st_native_block_shape(&wa, ST_FLOWS, rows, w.len, 2, NULL, 0), 0);
+	assert_int_equal(st_native_block_shape(&wb, ST_FLOWS, rows, w.len, 2, NULL, ST_F_IPV6 | ST_F_LOWCARD), 0);
+	/* three address columns, each "\x0fFixedString(16)" (16 bytes) becomes "\x04IPv6" (5) */
+	assert_int_equal(wa.len - wb.len, 3 * 11);
+	assert_non_null(memmem(b, wb.len, "\x03src\x04IPv6", 9));
+	assert_non_null(memmem(a, wa.len, "\x03src\x0f" "FixedString(16)", 20));
+	assert_null(memmem(b, wb.len, "FixedString", 11));
+}
+
 /* A directory that cannot be made is an error at start, named. */
 static void test_file_bad_dir(void **state)
 {
@@ -1036,6 +1143,8 @@ int main(void)
 		cmocka_unit_test(test_file_bad_dir),
 		cmocka_unit_test(test_spool),
 		cmocka_unit_test(test_versions),
+		cmocka_unit_test(test_version_shapes),
+		cmocka_unit_test(test_native_shape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
