@@ -85,7 +85,8 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
 	return add;
 }
 
-static bool post_sql(struct rd_readback *rb, CURL *c, struct rd_rb_job *j, const char *sql)
+/* 0 answered, 1 ClickHouse answered an error (the query was wrong for it), -1 no answer */
+static int post_sql(struct rd_readback *rb, CURL *c, struct rd_rb_job *j, const char *sql)
 {
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, rb->url);
@@ -102,35 +103,40 @@ static bool post_sql(struct rd_readback *rb, CURL *c, struct rd_rb_job *j, const
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (rc != CURLE_OK) {
 		snprintf(j->error, sizeof j->error, "ClickHouse: %s", curl_easy_strerror(rc));
-	} else if (status != 200) {
+		return -1;
+	}
+	if (status != 200) {
 		/* ClickHouse's message, first line only */
 		const char *m = j->answer ? j->answer : "";
 		snprintf(j->error, sizeof j->error, "ClickHouse: HTTP %ld: %.*s", status, (int)strcspn(m, "\n"), m);
-	} else {
-		return true;
+		return 1;
 	}
-	return false;
+	return 0;
 }
 
 /* The address literals depend on the table's shape: an IPv6 column does not compare with a
  * FixedString(16) (26.7 parses the bytes as text), a FixedString(16) has no IPv6 on 18.16. The
- * shape is the table's own column type, looked up once; again after a failed query (the
- * database may have been made anew). */
+ * shape is the table's own column type, looked up once; again after ClickHouse refused a
+ * query (the database may have been made anew), not after a timeout (a hung server would then
+ * cost each query two deadlines). */
 static void run_query(struct rd_readback *rb, CURL *c, struct rd_rb_job *j)
 {
 	if (rb->dst_v6 < 0) {
 		char sql[300];
 		snprintf(sql, sizeof sql, "SELECT type FROM system.columns WHERE database = '%s' AND table = 'flows' "
 			 "AND name = 'dst' FORMAT TabSeparated", rb->db);
-		if (post_sql(rb, c, j, sql))
+		int rc = post_sql(rb, c, j, sql);
+		if (rc == 0)
 			rb->dst_v6 = j->answer && !strncmp(j->answer, "IPv6", 4);
 		free(j->answer);
 		j->answer = NULL;
 		j->len = 0;
-		j->error[0] = 0;
+		if (rc != 0)
+			return; /* its error is the job's */
 	}
-	j->ok = post_sql(rb, c, j, j->sql[rb->dst_v6 == 1]);
-	if (!j->ok)
+	int rc = post_sql(rb, c, j, j->sql[rb->dst_v6 == 1]);
+	j->ok = rc == 0;
+	if (rc == 1)
 		rb->dst_v6 = -1;
 }
 
