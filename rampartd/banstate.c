@@ -39,7 +39,7 @@ struct rd_banstate {
 	struct rd_banstate_stats st;
 	unsigned delay_ms; /* between a change and its write: RD_BS_DELAY_MS, longer for big tables */
 	struct log_once write_log;
-	size_t routes, flows_restored, rules; /* the load's figures */
+	size_t routes, flows_restored, rules, bans_dropped; /* the load's figures, for its log line */
 };
 
 static uint64_t wall_ns(void)
@@ -180,12 +180,21 @@ static void serialise(struct rd_banstate *bs, struct evbuffer *b)
 }
 
 /* FILE.tmp, fsync, rename, fsync the directory: the file is the old one or the new one, whole. */
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static int write_now(struct rd_banstate *bs)
 {
+	uint64_t t0 = mono_us();
 	struct evbuffer *b = evbuffer_new();
 	if (!b)
 		return -1;
 	serialise(bs, b);
+	size_t bytes = evbuffer_get_length(b);
 	int fd = open(bs->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	int rc = -1;
 	const char *step = "open";
@@ -223,8 +232,10 @@ static int write_now(struct rd_banstate *bs)
 			close(dfd);
 		}
 		bs->st.writes++;
+		bs->st.last_write_bytes = bytes;
 	}
 	evbuffer_free(b);
+	bs->st.last_write_us = mono_us() - t0;
 	return rc;
 }
 
@@ -236,13 +247,6 @@ static void schedule(struct rd_banstate *bs, unsigned ms)
 	evtimer_add(bs->timer, &tv);
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void on_timer(evutil_socket_t fd, short what, void *ctx)
 {
 	(void)fd, (void)what;
@@ -250,11 +254,10 @@ static void on_timer(evutil_socket_t fd, short what, void *ctx)
 	if (!bs->dirty || !bs->loaded)
 		return;
 	bs->dirty = false;
-	uint64_t t0 = mono_ms();
 	int rc = write_now(bs);
 	/* the main loop spends at most a tenth of its time on this file: 100 000 API routes take
 	 * tens of ms to write, and then changes are gathered for longer (at most 5 s) */
-	uint64_t took = mono_ms() - t0;
+	uint64_t took = bs->st.last_write_us / 1000;
 	bs->delay_ms = took * 10 > RD_BS_DELAY_MS ? (took * 10 < 5000 ? (unsigned)took * 10 : 5000) : RD_BS_DELAY_MS;
 	if (rc != 0) {
 		bs->dirty = true;
@@ -398,7 +401,8 @@ static void restore_ban(struct load *ld, const struct rd_bs_rec *r)
 	if (rc != 0) {
 		log_warn("%s:%zu: attack %" PRIu64 ": the ban of %s is dropped: %s", bs->path, r->line, sb->attack_id,
 			 pfx, why ? why : "refused");
-		bs->st.dropped++;
+		bs->st.refused++;
+		bs->bans_dropped++;
 		return;
 	}
 	if (b.hostgroup < 0 || (size_t)b.hostgroup >= rp->conf.detect.n_groups)
@@ -407,6 +411,7 @@ static void restore_ban(struct load *ld, const struct rd_bs_rec *r)
 	log_info("attack %" PRIu64 ": %s ban of %s restored (%s), %" PRIu64 " s left", sb->attack_id,
 		 sb->manual ? "manual" : "detected", pfx, rd_banstate_mit_name(sb->mit), (uint64_t)((b.until_ns - ld->cap) / UINT64_C(1000000000)));
 	bs->st.restored++;
+	bs->st.restored_bans++;
 }
 
 static void on_record(void *ctx, const struct rd_bs_rec *r)
@@ -427,8 +432,10 @@ static void on_record(void *ctx, const struct rd_bs_rec *r)
 			why[n > 0 ? n : 0] = 0;
 			why[strcspn(why, "\n")] = 0;
 			log_warn("%s:%zu: %s not restored: %s", bs->path, r->line, r->kind == RD_BS_ROUTE ? "route" : "flow", why);
+			bs->st.refused++;
 			return;
 		}
+		bs->st.restored++;
 		if (r->kind == RD_BS_ROUTE)
 			bs->routes++;
 		else
@@ -437,8 +444,10 @@ static void on_record(void *ctx, const struct rd_bs_rec *r)
 	case RD_BS_RULE:
 		if (!rp->flowmit || rd_flowmit_add(rp->flowmit, &r->rule, &r->actions, false, why, sizeof why) != 0) {
 			log_warn("%s:%zu: flowspec rule not restored: %s", bs->path, r->line, rp->flowmit ? why : "no flowspec");
+			bs->st.refused++;
 			return;
 		}
+		bs->st.restored++;
 		bs->rules++;
 		return;
 	}
@@ -451,6 +460,18 @@ static void set_aside(struct rd_banstate *bs)
 	snprintf(aside, sizeof aside, "%s.unreadable", bs->path);
 	if (rename(bs->path, aside) == 0)
 		log_warn("ban state: %s moved to %s; starting with no restored bans", bs->path, aside);
+}
+
+/* RFC 4724's Restart State bit on each peer's first OPEN: this version's file, read, is a
+ * previous run's, so this start is a restart; none (a first start) or another version's is not.
+ * A file that could not be read at all leaves the speaker's guess (routes in the RIB-out). */
+static void tell_bgp(struct rd_banstate *bs, enum bgp_restart r)
+{
+	if (bs->rp->bgp)
+		bgp_speaker_set_restart(bs->rp->bgp, r);
+	log_info("ban state: %s", r == BGP_RESTART_YES ? "a restart: the Restart State bit goes on each peer's first OPEN"
+				  : r == BGP_RESTART_NO ? "a first start: no Restart State bit"
+							: "cannot tell a restart from a first start");
 }
 
 void rd_banstate_load(struct rd_banstate *bs)
@@ -470,9 +491,11 @@ void rd_banstate_load(struct rd_banstate *bs)
 		if (errno == ENOENT) {
 			log_info("ban state: %s not there yet: nothing to restore", bs->path);
 			bs->loaded = true;
+			tell_bgp(bs, BGP_RESTART_NO);
 		} else {
 			log_err("ban state: %s: %s: nothing restored, and it is not written either (so it is not lost)",
 				bs->path, strerror(errno));
+			tell_bgp(bs, BGP_RESTART_GUESS);
 		}
 		return;
 	}
@@ -484,6 +507,7 @@ void rd_banstate_load(struct rd_banstate *bs)
 		log_err("ban state: %s: not a regular file of at most %u bytes: nothing restored, not written", bs->path,
 			RD_BS_FILE_MAX);
 		close(fd);
+		tell_bgp(bs, BGP_RESTART_GUESS);
 		return;
 	}
 	while (len < (size_t)st.st_size) {
@@ -500,11 +524,14 @@ void rd_banstate_load(struct rd_banstate *bs)
 	if (!ld.reply || rd_banstate_parse(buf, len, on_record, on_error, &ld, &res) != 0) {
 		set_aside(bs);
 	} else {
+		bs->st.skipped = res.bad;
+		bs->st.restart = true; /* this version's file: a previous run wrote it */
 		log_info("ban state: %s: %" PRIu64 " bans restored, %" PRIu64 " ended while down, %" PRIu64
 			 " dropped; %zu routes, %zu flow routes, %zu flowspec rules; %zu bad lines%s",
-			 bs->path, bs->st.restored, bs->st.expired, bs->st.dropped, bs->routes, bs->flows_restored, bs->rules,
+			 bs->path, bs->st.restored_bans, bs->st.expired, bs->bans_dropped, bs->routes, bs->flows_restored, bs->rules,
 			 res.bad, res.complete ? "" : " (incomplete)");
 	}
+	tell_bgp(bs, bs->st.restart ? BGP_RESTART_YES : BGP_RESTART_NO);
 	if (ld.reply)
 		evbuffer_free(ld.reply);
 	free(buf);
@@ -531,4 +558,67 @@ void rd_banstate_stats(const struct rd_banstate *bs, struct rd_banstate_stats *o
 	memset(out, 0, sizeof *out);
 	if (bs)
 		*out = bs->st;
+}
+
+/* ---- the counters as rampartctl stats, /api/v1/stats and /metrics show them --------------- */
+
+void rd_banstate_stats_text(const struct rd_banstate *bs, struct evbuffer *out)
+{
+	if (!bs)
+		return;
+	const struct rd_banstate_stats *s = &bs->st;
+	evbuffer_add_printf(out,
+			    "ban state %s: writes %" PRIu64 " failed %" PRIu64 " last %" PRIu64 ".%03" PRIu64
+			    " ms %" PRIu64 " bytes; at start: %s, restored %" PRIu64 " (bans %" PRIu64
+			    ") expired %" PRIu64 " refused %" PRIu64 " skipped %" PRIu64 "\n",
+			    bs->path, s->writes, s->write_errors, s->last_write_us / 1000, s->last_write_us % 1000,
+			    s->last_write_bytes, s->restart ? "restart" : "first start", s->restored, s->restored_bans,
+			    s->expired, s->refused, s->skipped);
+}
+
+void rd_banstate_stats_json(const struct rd_banstate *bs, struct evbuffer *out)
+{
+	if (!bs)
+		return;
+	const struct rd_banstate_stats *s = &bs->st;
+	evbuffer_add_printf(out, ",\"ban_state\":{\"file\":");
+	rd_json_str(out, bs->path, strlen(bs->path));
+	evbuffer_add_printf(out,
+			    ",\"writes\":%" PRIu64 ",\"write_errors\":%" PRIu64 ",\"last_write_us\":%" PRIu64
+			    ",\"last_write_bytes\":%" PRIu64 ",\"restart\":%s,\"restored\":%" PRIu64
+			    ",\"restored_bans\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"refused\":%" PRIu64
+			    ",\"skipped\":%" PRIu64 "}",
+			    s->writes, s->write_errors, s->last_write_us, s->last_write_bytes, s->restart ? "true" : "false",
+			    s->restored, s->restored_bans, s->expired, s->refused, s->skipped);
+}
+
+static void head(struct evbuffer *b, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void rd_banstate_metrics(const struct rd_banstate *bs, struct evbuffer *b)
+{
+	if (!bs)
+		return;
+	const struct rd_banstate_stats *s = &bs->st;
+	head(b, "rampart_banstate_writes_total", "counter", "Ban state file writes, by result (a failed one is retried).");
+	evbuffer_add_printf(b, "rampart_banstate_writes_total{result=\"ok\"} %" PRIu64 "\n", s->writes);
+	evbuffer_add_printf(b, "rampart_banstate_writes_total{result=\"failed\"} %" PRIu64 "\n", s->write_errors);
+	head(b, "rampart_banstate_last_write_seconds", "gauge", "The last ban state write's time, on the main loop.");
+	evbuffer_add_printf(b, "rampart_banstate_last_write_seconds %.6f\n", (double)s->last_write_us / 1e6);
+	head(b, "rampart_banstate_last_write_bytes", "gauge", "The ban state file's size at its last write.");
+	evbuffer_add_printf(b, "rampart_banstate_last_write_bytes %" PRIu64 "\n", s->last_write_bytes);
+	head(b, "rampart_banstate_start_records", "gauge",
+	     "What the start found in the ban state file, per record: restored, expired (a ban that ended "
+	     "while down), refused, skipped (a bad line).");
+	evbuffer_add_printf(b, "rampart_banstate_start_records{result=\"restored\"} %" PRIu64 "\n", s->restored);
+	evbuffer_add_printf(b, "rampart_banstate_start_records{result=\"expired\"} %" PRIu64 "\n", s->expired);
+	evbuffer_add_printf(b, "rampart_banstate_start_records{result=\"refused\"} %" PRIu64 "\n", s->refused);
+	evbuffer_add_printf(b, "rampart_banstate_start_records{result=\"skipped\"} %" PRIu64 "\n", s->skipped);
+	head(b, "rampart_banstate_restored_bans", "gauge", "Bans the start put back from the ban state file.");
+	evbuffer_add_printf(b, "rampart_banstate_restored_bans %" PRIu64 "\n", s->restored_bans);
+	head(b, "rampart_banstate_restart", "gauge",
+	     "1 when this start read a previous run's ban state file: a restart (RFC 4724 Restart State bit).");
+	evbuffer_add_printf(b, "rampart_banstate_restart %d\n", s->restart ? 1 : 0);
 }

@@ -107,10 +107,24 @@ void rd_banstate_changed(struct rampart *rp);
 /* An ExaBGP API command that succeeded from src (exapipe.c): tracks flow rules, marks changes. */
 struct bgp_exa_cmd;
 void rd_banstate_api(struct rampart *rp, enum rd_route_src src, const struct bgp_exa_cmd *c);
+/* What the file did: its writes since start, and what the load at start found in it. */
 struct rd_banstate_stats {
-	uint64_t writes, write_errors, restored, expired, dropped;
+	uint64_t writes, write_errors;
+	uint64_t last_write_us;    /* the last write's time, serialisation to rename, 0 = none yet */
+	uint64_t last_write_bytes; /* its size */
+	/* at start, per record: put back (bans, routes, flow routes, rules), a ban that ended while
+	 * down, one refused (not monitored, whitelisted, max_bans, a route the API rejects now), a
+	 * line skipped as bad */
+	uint64_t restored, expired, refused, skipped;
+	uint64_t restored_bans;
+	bool restart; /* the load read a file of this version: a previous run's (RFC 4724 R bit) */
 };
 void rd_banstate_stats(const struct rd_banstate *bs, struct rd_banstate_stats *out);
+/* The counters as views, nothing when bs is NULL (no state file): a line of
+ * `rampartctl stats`, a member ',"ban_state":{...}' of /api/v1/stats, the /metrics block. */
+void rd_banstate_stats_text(const struct rd_banstate *bs, struct evbuffer *out);
+void rd_banstate_stats_json(const struct rd_banstate *bs, struct evbuffer *out);
+void rd_banstate_metrics(const struct rd_banstate *bs, struct evbuffer *out);
 
 /* ---- what it reads of the other tables (defined in routes.c and flowmit.c) ------------------ */
 

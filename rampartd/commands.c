@@ -11,6 +11,7 @@
 
 #include "../lib/log.h"
 #include "../bgp/exabgp.h"
+#include "banstate.h"
 #include "daemon.h"
 
 #define MAX_ARGS 16
@@ -378,6 +379,7 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 		evbuffer_add_printf(out, "local blackhole: added %" PRIu64 " removed %" PRIu64 " failed %" PRIu64 "\n",
 				    ls.added, ls.removed, ls.failed);
 	}
+	rd_banstate_stats_text(rp->banstate, out);
 	evbuffer_add_printf(out, "decisions: announced %" PRIu64 " withdrawn %" PRIu64 " events %" PRIu64 "%s\n",
 			    rp->announced, rp->withdrawn, rp->events_logged,
 			    rp->conf.mitigation.dry_run ? " (dry run)" : "");

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "../lib/log.h"
+#include "banstate.h"
 #include "daemon.h"
 
 #define LIST_MAX 4096
@@ -322,6 +323,7 @@ static void on_stats(struct evhttp_request *req, void *arg)
 		json_str(b, s.last_error);
 		evbuffer_add(b, "}", 1);
 	}
+	rd_banstate_stats_json(rp->banstate, b);
 	evbuffer_add_printf(b,
 			    ",\"decisions\":{\"announced\":%" PRIu64 ",\"withdrawn\":%" PRIu64 ",\"events\":%" PRIu64
 			    ",\"dry_run\":%s}}\n",
@@ -535,6 +537,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 		metric_head(b, "rampart_storage_clickhouse_down", "gauge", "1 while the last post or probe failed.");
 		evbuffer_add_printf(b, "rampart_storage_clickhouse_down %d\n", s.clickhouse && s.clickhouse_down);
 	}
+	rd_banstate_metrics(rp->banstate, b);
 	if (rp->bgp) {
 		struct bgp_peer_status st[64];
 		size_t n = bgp_speaker_peers(rp->bgp, st, 64);

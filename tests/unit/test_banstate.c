@@ -453,6 +453,14 @@ static void test_daemon_round_trip(void **state)
 	assert_non_null(strstr(s, "end 6\n"));
 	struct det_ban_info before[4];
 	assert_int_equal(det_engine_bans(d->rp.engine, before, 4), 3);
+	struct rd_banstate_stats st;
+	rd_banstate_stats(d->rp.banstate, &st);
+	assert_false(st.restart); /* no file: a first start */
+	assert_int_equal(st.restored + st.expired + st.refused + st.skipped, 0);
+	assert_int_equal(st.writes, 1);
+	assert_int_equal(st.write_errors, 0);
+	assert_int_equal(st.last_write_bytes, strlen(s));
+	assert_true(st.last_write_us > 0 && st.last_write_us < 5000000);
 	daemon_down(d, false);
 
 	/* two seconds later the short ban is over; a bad line in the middle is skipped */
@@ -463,6 +471,12 @@ static void test_daemon_round_trip(void **state)
 	FILE *w = fopen(path, "w");
 	fwrite(text, 1, (size_t)(at - text), w);
 	fputs("ban 9 192.0.2.99/32 in default manual bogus\n", w);
+	/* a good line of a ban that cannot come back: its address is whitelisted */
+	char *ban1 = strstr(text, "ban 1 192.0.2.10/32 "), *eol = strchr(ban1, '\n');
+	fprintf(w, "ban 7 192.0.2.1/32 %.*s", (int)(eol + 1 - (ban1 + 20)), ban1 + 20);
+	char *end = strstr(at, "end 6\n");
+	assert_non_null(end);
+	end[4] = '8'; /* the two lines added: the count matches, only the bogus line is bad */
 	fputs(at, w);
 	fclose(w);
 	free(text);
@@ -478,10 +492,35 @@ static void test_daemon_round_trip(void **state)
 	assert_true(after[0].until_ns == before[0].until_ns);
 	assert_int_equal(after[1].attack_id, 3);
 	assert_int_equal(det_engine_attacks(d->rp.engine, after, 4), 3); /* 2 active, 1 ended while down */
-	struct rd_banstate_stats st;
 	rd_banstate_stats(d->rp.banstate, &st);
-	assert_int_equal(st.restored, 2);
+	assert_true(st.restart); /* a previous run's file */
+	assert_int_equal(st.restored_bans, 2);
+	assert_int_equal(st.restored, 5); /* 2 bans, 2 routes, 1 rule */
 	assert_int_equal(st.expired, 1);
+	assert_int_equal(st.refused, 1);  /* the whitelisted one */
+	assert_int_equal(st.skipped, 1);  /* the bogus line */
+	/* the three views */
+	struct evbuffer *v = evbuffer_new();
+	assert_int_equal(rd_command(&d->rp, "stats", v), 0);
+	evbuffer_add(v, "", 1);
+	char *line = (char *)evbuffer_pullup(v, -1), *bl = strstr(line, "ban state ");
+	assert_non_null(bl);
+	assert_non_null(strstr(bl, "writes 0 failed 0 last 0.000 ms 0 bytes; at start: restart, restored 5 (bans 2) "
+				   "expired 1 refused 1 skipped 1\n"));
+	evbuffer_drain(v, evbuffer_get_length(v));
+	rd_banstate_stats_json(d->rp.banstate, v);
+	evbuffer_add(v, "", 1);
+	line = (char *)evbuffer_pullup(v, -1);
+	assert_non_null(strstr(line, "\"restart\":true,\"restored\":5,\"restored_bans\":2,\"expired\":1,\"refused\":1,"
+				     "\"skipped\":1}"));
+	evbuffer_drain(v, evbuffer_get_length(v));
+	rd_banstate_metrics(d->rp.banstate, v);
+	evbuffer_add(v, "", 1);
+	line = (char *)evbuffer_pullup(v, -1);
+	assert_non_null(strstr(line, "rampart_banstate_start_records{result=\"refused\"} 1\n"));
+	assert_non_null(strstr(line, "rampart_banstate_restart 1\n"));
+	assert_non_null(strstr(line, "rampart_banstate_writes_total{result=\"ok\"} 0\n"));
+	evbuffer_free(v);
 	assert_int_equal(rd_routes_count(d->rp.routes), 2);
 	assert_int_equal(rd_flowmit_cap(d->rp.flowmit) > 0, 1);
 	struct fs_rule r;
@@ -490,18 +529,22 @@ static void test_daemon_round_trip(void **state)
 	for (size_t i = 0; i < rd_flowmit_cap(d->rp.flowmit); i++)
 		rule |= rd_flowmit_operator_rule(d->rp.flowmit, i, &r, &a);
 	assert_true(rule);
-	/* ids go on */
+	/* ids go on after the highest in the file, the refused one's too (an id is never reused) */
 	assert_int_equal(cmd(d, "ban 192.0.2.12"), 0);
 	assert_int_equal(det_engine_bans(d->rp.engine, after, 4), 3);
-	assert_int_equal(after[2].attack_id, 4);
+	assert_int_equal(after[2].attack_id, 8);
 	/* the load rewrote the file without the ended ban and the bad line */
 	event_base_loop(d->rp.base, EVLOOP_ONCE);
 	s = slurp(path);
 	assert_null(strstr(s, "192.0.2.11/32"));
 	assert_null(strstr(s, "bogus"));
+	assert_null(strstr(s, "192.0.2.1/32"));
+	rd_banstate_stats(d->rp.banstate, &st);
+	assert_int_equal(st.writes, 1);
+	assert_int_equal(st.last_write_bytes, strlen(s));
 	daemon_down(d, true);
 	s = slurp(path);
-	assert_non_null(strstr(s, "ban 4 192.0.2.12/32"));
+	assert_non_null(strstr(s, "ban 8 192.0.2.12/32"));
 
 	/* another version's file is set aside, not overwritten */
 	w = fopen(path, "w");
@@ -509,6 +552,9 @@ static void test_daemon_round_trip(void **state)
 	fclose(w);
 	d = daemon_up();
 	assert_int_equal(det_engine_bans(d->rp.engine, after, 4), 0);
+	rd_banstate_stats(d->rp.banstate, &st);
+	assert_false(st.restart); /* not a file this run can read: not a restart */
+	assert_int_equal(st.restored, 0);
 	daemon_down(d, true);
 	char aside[160];
 	snprintf(aside, sizeof aside, "%s.unreadable", path);
