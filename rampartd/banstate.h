@@ -110,8 +110,10 @@ void rd_banstate_api(struct rampart *rp, enum rd_route_src src, const struct bgp
 /* What the file did: its writes since start, and what the load at start found in it. */
 struct rd_banstate_stats {
 	uint64_t writes, write_errors;
-	uint64_t last_write_us;    /* the last write's time, serialisation to rename, 0 = none yet */
-	uint64_t last_write_bytes; /* its size */
+	uint64_t last_serialise_us; /* the main loop's part of the last write: the snapshot as text */
+	uint64_t last_write_us;     /* the last write's time, write to the directory's fsync (on the
+				       writer thread; serialisation too when there is none) */
+	uint64_t last_write_bytes;  /* its size */
 	/* at start, per record: put back (bans, routes, flow routes, rules), a ban that ended while
 	 * down, one refused (not monitored, whitelisted, max_bans, a route the API rejects now), a
 	 * line skipped as bad */
@@ -120,6 +122,8 @@ struct rd_banstate_stats {
 	bool restart; /* the load read a file of this version: a previous run's (RFC 4724 R bit) */
 };
 void rd_banstate_stats(const struct rd_banstate *bs, struct rd_banstate_stats *out);
+/* Waits until what was handed to the writer thread is on disk or failed (tests, benchmarks). */
+void rd_banstate_sync(struct rd_banstate *bs);
 /* The counters as views, nothing when bs is NULL (no state file): a line of
  * `rampartctl stats`, a member ',"ban_state":{...}' of /api/v1/stats, the /metrics block. */
 void rd_banstate_stats_text(const struct rd_banstate *bs, struct evbuffer *out);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -382,7 +383,8 @@ static char *slurp(const char *p);
 
 static void daemon_down(struct daemon *d, bool clean)
 {
-	/* SIGKILL: no last write; the file stays as the timer last wrote it */
+	/* SIGKILL: no last write; the file stays as the timer last wrote it (once on disk) */
+	rd_banstate_sync(d->rp.banstate);
 	char *kept = clean ? NULL : strdup(slurp(path));
 	rd_banstate_free(d->rp.banstate);
 	if (kept) {
@@ -442,6 +444,7 @@ static void test_daemon_round_trip(void **state)
 	/* changes are coalesced: the write comes from the timer */
 	assert_null(slurp(path));
 	event_base_loop(d->rp.base, EVLOOP_ONCE);
+	rd_banstate_sync(d->rp.banstate); /* the writer thread's */
 	const char *s = slurp(path);
 	assert_non_null(s);
 	assert_non_null(strstr(s, "rampart-banstate 1\n"));
@@ -505,7 +508,7 @@ static void test_daemon_round_trip(void **state)
 	evbuffer_add(v, "", 1);
 	char *line = (char *)evbuffer_pullup(v, -1), *bl = strstr(line, "ban state ");
 	assert_non_null(bl);
-	assert_non_null(strstr(bl, "writes 0 failed 0 last 0.000 ms 0 bytes; at start: restart, restored 5 (bans 2) "
+	assert_non_null(strstr(bl, "writes 0 failed 0 last 0.000 ms (serialise 0.000 ms) 0 bytes; at start: restart, restored 5 (bans 2) "
 				   "expired 1 refused 1 skipped 1\n"));
 	evbuffer_drain(v, evbuffer_get_length(v));
 	rd_banstate_stats_json(d->rp.banstate, v);
@@ -535,6 +538,7 @@ static void test_daemon_round_trip(void **state)
 	assert_int_equal(after[2].attack_id, 8);
 	/* the load rewrote the file without the ended ban and the bad line */
 	event_base_loop(d->rp.base, EVLOOP_ONCE);
+	rd_banstate_sync(d->rp.banstate);
 	s = slurp(path);
 	assert_null(strstr(s, "192.0.2.11/32"));
 	assert_null(strstr(s, "bogus"));
@@ -598,6 +602,39 @@ static void test_daemon_flowspec_restore(void **state)
 	assert_int_equal(system(rm), 0);
 }
 
+/* A write that fails (FILE.tmp cannot be opened: a directory is in its way) is counted, the
+ * main loop goes on, and the writer thread tries again every second until it works. */
+static void test_daemon_write_retry(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/pe_banstate_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/bans.state", dir);
+	char tmp[160];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	struct daemon *d = daemon_up();
+	assert_int_equal(cmd(d, "ban 192.0.2.10 --for 300"), 0);
+	event_base_loop(d->rp.base, EVLOOP_ONCE);
+	rd_banstate_sync(d->rp.banstate); /* returns on the failure */
+	struct rd_banstate_stats st;
+	rd_banstate_stats(d->rp.banstate, &st);
+	assert_int_equal(st.writes, 0);
+	assert_true(st.write_errors >= 1);
+	assert_null(slurp(path));
+	assert_int_equal(rmdir(tmp), 0);
+	for (int i = 0; i < 40 && !st.writes; i++) { /* the retry, a second later, on its own */
+		usleep(100000);
+		rd_banstate_stats(d->rp.banstate, &st);
+	}
+	assert_int_equal(st.writes, 1);
+	assert_non_null(strstr(slurp(path), "ban 1 192.0.2.10/32 "));
+	daemon_down(d, true);
+	char rm[128];
+	snprintf(rm, sizeof rm, "rm -rf %s", dir);
+	assert_int_equal(system(rm), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -609,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_format_reads_back),
 		cmocka_unit_test(test_daemon_round_trip),
 		cmocka_unit_test(test_daemon_flowspec_restore),
+		cmocka_unit_test(test_daemon_write_retry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
