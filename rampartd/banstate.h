@@ -37,7 +37,7 @@
 #define RD_BS_HEADER "rampart-banstate"
 #define RD_BS_VERSION 1
 #define RD_BS_DELAY_MS 250          /* a change is on disk this long after it (longer, up to 5 s,
-                                       when a write takes more than a tenth of that) */
+                                       when serialising takes more than a tenth of that) */
 #define RD_BS_LINE_MAX 16384
 #define RD_BS_FILE_MAX (256u << 20) /* a larger file is refused whole */
 
