@@ -345,6 +345,43 @@ static void test_format_reads_back(void **state)
 	free(cmd);
 }
 
+/* The route line byte for byte at the edges of its numbers (0, UINT32_MAX, hex with leading
+ * zeros, an IPv6 next hop): it is built without printf. */
+static void test_format_route_edges(void **state)
+{
+	(void)state;
+	struct bgp_route_attrs a = {
+		.origin = BGP_ORIGIN_INCOMPLETE,
+		.n_as_path = 2, .as_path = {0, UINT32_MAX},
+		.atomic_aggregate = true,
+		.has_aggregator = true, .aggregator_as = UINT32_MAX, .aggregator_id = 0,
+		.has_originator_id = true, .originator_id = UINT32_MAX,
+		.n_cluster_list = 2, .cluster_list = {0x01020304, 0xff000aff},
+		.n_communities = 3, .communities = {0, UINT32_MAX, 10u << 16 | 9},
+		.n_large_communities = 2, .large_communities = {{0, 0, 0}, {UINT32_MAX, 1, 4200000000u}},
+		.n_ext_communities = 2, .ext_communities = {{0, 0, 0, 0, 0, 0, 0, 0}, {0xff, 0x0a, 0xa0, 1, 2, 3, 4, 0x0f}},
+		.local_pref = UINT32_MAX,
+		.has_med = true, .med = 0,
+	};
+	assert_true(ip_parse("2001:db8::ff", &a.next_hop));
+	ip_prefix p;
+	assert_true(ip_prefix_parse("0.0.0.0/0", &p));
+	struct evbuffer *out = evbuffer_new();
+	rd_banstate_format_route(out, RD_SRC_PIPE, "neighbor 10.0.0.2 ", &p, &a);
+	assert_true(ip_prefix_parse("2001:db8:10::/48", &p));
+	struct bgp_route_attrs none = {0};
+	rd_banstate_format_route(out, RD_SRC_SOCKET, "", &p, &none);
+	evbuffer_add(out, "", 1);
+	assert_string_equal((char *)evbuffer_pullup(out, -1),
+			    "route pipe neighbor 10.0.0.2 announce route 0.0.0.0/0 next-hop 2001:db8::ff origin incomplete "
+			    "as-path [0 4294967295] atomic-aggregate aggregator (4294967295:0.0.0.0) originator-id "
+			    "255.255.255.255 cluster-list [1.2.3.4 255.0.10.255] community [0:0 65535:65535 10:9] "
+			    "large-community [0:0:0 4294967295:1:4200000000] extended-community [0x0000000000000000 "
+			    "0xff0aa0010203040f] local-preference 4294967295 med 0\n"
+			    "route socket announce route 2001:db8:10::/48 next-hop self\n");
+	evbuffer_free(out);
+}
+
 /* ---- the daemon side: one rampartd writes, the next restores ---------------------------------- */
 
 struct daemon {
@@ -644,6 +681,7 @@ int main(void)
 		cmocka_unit_test(test_bad_fields),
 		cmocka_unit_test(test_duplicates_and_order),
 		cmocka_unit_test(test_format_reads_back),
+		cmocka_unit_test(test_format_route_edges),
 		cmocka_unit_test(test_daemon_round_trip),
 		cmocka_unit_test(test_daemon_flowspec_restore),
 		cmocka_unit_test(test_daemon_write_retry),
