@@ -10,7 +10,7 @@
  *   bench_storage [URL] [--url URL] [--db DB] [--dir DIR] [--rows N] [--first I] [--events E]
  *                 [--producers P] [--rate ROWS_PER_S | --prefill] [--queue Q] [--batch B]
  *                 [--wait S] [--spool DIR] [--spool-max BYTES] [--inflight K]
- *                 [--retention DAYS] [--print-row I]
+ *                 [--retention DAYS] [--format rowbinary|native] [--print-row I]
  *
  * e.g. bench_storage http://127.0.0.1:8123 --rows 1000000 --prefill --queue 1048576
  * Without a URL, rows go to files in --dir (default /tmp/rampart-bench-storage).
@@ -178,7 +178,7 @@ int main(int argc, char **argv)
 		{"batch", required_argument, 0, 'b'}, {"print-row", required_argument, 0, 'R'},
 		{"wait", required_argument, 0, 'w'}, {"spool", required_argument, 0, 'S'},
 		{"spool-max", required_argument, 0, 'M'}, {"inflight", required_argument, 0, 'I'},
-		{"retention", required_argument, 0, 'T'},
+		{"retention", required_argument, 0, 'T'}, {"format", required_argument, 0, 'F'},
 		{0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -199,6 +199,7 @@ int main(int argc, char **argv)
 		case 'M': cfg.spool_max_bytes = strtoull(optarg, NULL, 10); break;
 		case 'I': cfg.posts_in_flight = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'T': cfg.retention_days = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'F': cfg.format = !strcmp(optarg, "native") ? ST_FORMAT_NATIVE : ST_FORMAT_ROWBINARY; break;
 		case 'R': print_row(strtoull(optarg, NULL, 10)); return 0;
 		default: fprintf(stderr, "usage: see the comment at the top of bench/bench_storage.c\n"); return 2;
 		}

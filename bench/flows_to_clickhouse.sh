@@ -4,12 +4,13 @@
 # record sent becomes a row, beside the ceiling (one curl INSERT of the writer's own rows).
 #
 # Per rate R (BENCH_RATES, records/s), a fresh rampartd (database ftcR) with one NetFlow listener
-# on 127.0.0.1:22100 gets `bench_flows_udp send v9` (45 records per datagram, correct sequence
+# on 127.0.0.1:$PORT (24410) gets `bench_flows_udp send v9` (45 records per datagram, correct sequence
 # numbers, 1000 hosts; core 1) for BENCH_SECONDS (default 30; the brief asks 30-60). R passes with
 # zero loss when ClickHouse's count() equals the records sent within DRAIN s (default 5) of the
 # end of sending, the listener saw no kernel drop and no sequence gap, the storage dropped and
 # spooled nothing, and the sender kept within 2 % of R. Stops at the first rate that fails.
-# Usage: bench/flows_to_clickhouse.sh [BUILD]. Ports: UDP 22100, HTTP 22101, ClickHouse 18600/19600.
+# BENCH_FORMAT=rowbinary|native: storage.clickhouse.format (default native, as the daemon).
+# Usage: bench/flows_to_clickhouse.sh [BUILD]. Ports: UDP 24410, HTTP 24411, ClickHouse 24412/24413.
 set -u
 build=${1:-build}
 cd "$(dirname "$0")/.."
@@ -18,9 +19,10 @@ SECS=${BENCH_SECONDS:-30}
 DRAIN=${BENCH_DRAIN:-5}
 RATES=${BENCH_RATES:-"100000 200000 300000 400000 500000 600000 700000 800000 900000 1000000"}
 CEIL_ROWS=${BENCH_ROWS:-2000000}
-HTTP=${BENCH_HTTP:-18600}
-TCP=${BENCH_TCP:-19600}
-PORT=22100
+HTTP=${BENCH_HTTP:-24412}
+TCP=${BENCH_TCP:-24413}
+PORT=${BENCH_PORT:-24410}
+FORMAT=${BENCH_FORMAT:-native}
 SEND=$build/bench/bench_flows_udp
 LOAD=$build/bench/bench_storage
 for b in "$SEND" "$LOAD" "$build/rampartd" "$build/rampartctl"; do
@@ -71,7 +73,7 @@ capture:
   pcap: { interfaces: [] }
   netflow: { listen: ["127.0.0.1:$PORT"] }
 storage:
-  clickhouse: { url: "$URL", database: $db }
+  clickhouse: { url: "$URL", database: $db, format: $FORMAT }
   dir: $d/data
   queue_rows: 4194304
 api: { socket: $d/rampart.sock, http: "127.0.0.1:$((PORT + 1))" }
@@ -117,4 +119,4 @@ CONF
 	fi
 	ch_query "DROP DATABASE $db" >/dev/null
 done
-echo "flows to ClickHouse: highest zero-loss NetFlow v9 rate $best records/s over $SECS s (UDP -> rampartd -> ClickHouse rows); ceiling $ceiling rows/s; ratio $(echo "scale=2; $best / $ceiling" | bc)"
+echo "flows to ClickHouse ($FORMAT): highest zero-loss NetFlow v9 rate $best records/s over $SECS s (UDP -> rampartd -> ClickHouse rows); ceiling $ceiling rows/s; ratio $(echo "scale=2; $best / $ceiling" | bc)"

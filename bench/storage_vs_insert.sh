@@ -10,7 +10,9 @@
 #             pushed row is written, nothing is dropped or spooled, ClickHouse's count() equals
 #             the rows pushed, the producers kept within 2 % of R, and the last row was written
 #             within 2 s of the last push (no backlog). Prints the highest.
-# Usage: bench/storage_vs_insert.sh [BUILD]. Ports: HTTP 18340, TCP 19340.
+# BENCH_FORMAT=rowbinary|native (default native, as the daemon) is storage.clickhouse.format;
+# the ceiling stays one RowBinary INSERT.
+# Usage: bench/storage_vs_insert.sh [BUILD]. Ports: HTTP 24400, TCP 24401.
 set -u
 build=${1:-build}
 cd "$(dirname "$0")/.."
@@ -18,8 +20,9 @@ cd "$(dirname "$0")/.."
 SECS=${BENCH_SECONDS:-10}
 RATES=${BENCH_RATES:-"500000 600000 700000 800000 900000 1000000 1100000 1200000"}
 ROWS=${BENCH_ROWS:-2000000}
-HTTP=${BENCH_HTTP:-18340}
-TCP=${BENCH_TCP:-19340}
+HTTP=${BENCH_HTTP:-24400}
+TCP=${BENCH_TCP:-24401}
+FORMAT=${BENCH_FORMAT:-native}
 LOAD=$build/bench/bench_storage
 [ -x "$LOAD" ] || make -s BUILD="$build" "$LOAD" || exit 1
 work=$(mktemp -d /tmp/rampart-st-bench.XXXXXX)
@@ -42,15 +45,15 @@ n=$(ch_query "SELECT count() FROM ceil.flows")
 ceiling=$(echo "$n / ($t1 - $t0)" | bc)
 echo "ceiling: single INSERT of $n rows ($((bytes / 1048576)) MiB RowBinary) in $(echo "$t1 - $t0" | bc | cut -c1-5) s: $ceiling rows/s"
 
-out=$($LOAD "$URL" --db alone --rows "$ROWS" --events 0 --prefill --queue 4194304 --spool "$work/sp1" 2>/dev/null | tr '\n' ' ')
+out=$($LOAD "$URL" --db alone --rows "$ROWS" --events 0 --prefill --queue 4194304 --spool "$work/sp1" --format "$FORMAT" 2>/dev/null | tr '\n' ' ')
 alone=$(kv rows_per_s "$out")
-echo "writer alone (prefilled, batches of 100 000): $alone rows/s, written $(kv written "$out") of $ROWS"
+echo "writer alone (prefilled, batches of 100 000, $FORMAT): $alone rows/s, written $(kv written "$out") of $ROWS"
 
 best=0
 for r in $RATES; do
 	rows=$((r * SECS))
 	db=rate$r
-	out=$($LOAD "$URL" --db "$db" --rows "$rows" --events 0 --producers 2 --rate "$r" --spool "$work/sp$r" \
+	out=$($LOAD "$URL" --db "$db" --rows "$rows" --events 0 --producers 2 --rate "$r" --spool "$work/sp$r" --format "$FORMAT" \
 		2>/dev/null | tr '\n' ' ')
 	got=$(echo "$(kv pushed "$out") / $(kv push_s "$out")" | bc)
 	lag=$(kv lag_s "$out")
@@ -67,4 +70,4 @@ for r in $RATES; do
 	fi
 	ch_query "DROP DATABASE $db" >/dev/null
 done
-echo "storage: highest sustained zero-loss rate $best rows/s over $SECS s; ceiling $ceiling rows/s; ratio $(echo "scale=2; $best / $ceiling" | bc)"
+echo "storage ($FORMAT): highest sustained zero-loss rate $best rows/s over $SECS s; ceiling $ceiling rows/s; ratio $(echo "scale=2; $best / $ceiling" | bc)"

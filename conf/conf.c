@@ -280,12 +280,22 @@ static const struct ckey bgp_keys[] = {
 
 /* ---- storage, api, top level ----------------------------------------------------------------- */
 
+static const struct cenum st_format_names[] = {
+	{"rowbinary", ST_FORMAT_ROWBINARY},
+	{"native", ST_FORMAT_NATIVE},
+	{NULL, 0},
+};
+
 static const struct ckey clickhouse_keys[] = {
 	TYPED("url", K_URL, struct st_config, clickhouse_url),
 	{.name = "database", .type = K_IDENT, .off = offsetof(struct st_config, database),
 	 .size = SZ(struct st_config, database), .min = 1},
 	STR("user", struct st_config, user, 0),
 	STR("password", struct st_config, password, 0),
+	/* storage, sitting 4: a ClickHouse cluster (Distributed tables), the INSERT body's format */
+	{.name = "cluster", .type = K_IDENT, .off = offsetof(struct st_config, cluster),
+	 .size = SZ(struct st_config, cluster), .min = 0},
+	ENUM("format", struct st_config, format, st_format_names),
 	END,
 };
 

@@ -222,6 +222,8 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	kstr(f, 4, "database", s->database);
 	kstr(f, 4, "user", s->user);
 	kstr(f, 4, "password", s->password);
+	kstr(f, 4, "cluster", s->cluster);
+	fprintf(f, "    format: %s\n", s->format == ST_FORMAT_NATIVE ? "native" : "rowbinary");
 	kstr(f, 2, "dir", s->dir);
 	fprintf(f, "  batch_rows: %u\n  batch_ms: %u\n  queue_rows: %u\n", s->batch_rows, s->batch_ms, s->queue_rows);
 	kstr(f, 2, "spool_dir", s->spool_dir);

@@ -3,6 +3,7 @@
  * every BGP peer, or only logged in dry-run mode or when no BGP is configured; every event is a
  * row in attack_events and a log line. */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -89,6 +90,26 @@ static const char *mitigate(struct rampart *rp, const struct det_event *ev, bool
 	return blackhole(rp, ev, false);
 }
 
+/* detection.attack_pcap: the attack's sample file in its attack_events rows (schema 4), the
+ * path notifications name. Every row carries it with the samples written by then (0 at the ban;
+ * the unban row has the count up to then), so nothing is updated later: each row is still
+ * written exactly once. A path that does not fit the column is left out, never cut. */
+static void pcap_of(struct rampart *rp, const struct det_event *ev, struct st_attack_event *row)
+{
+	char path[PATH_MAX];
+	if (!*rd_apcap_path(rp->apcap, ev->attack_id, &ev->target, path, sizeof path))
+		return;
+	if (strlen(path) >= sizeof row->pcap_file) {
+		log_warn("attack %" PRIu64 ": pcap path longer than %zu bytes, not stored: %s", ev->attack_id,
+			 sizeof row->pcap_file - 1, path);
+		return;
+	}
+	memcpy(row->pcap_file, path, strlen(path) + 1);
+	struct rd_apcap_info pi;
+	if (rd_apcap_info(rp->apcap, ev->attack_id, &pi))
+		row->pcap_packets = pi.packets;
+}
+
 void rd_decide(void *ctx, const struct det_event *ev)
 {
 	struct rampart *rp = ctx;
@@ -135,6 +156,7 @@ void rd_decide(void *ctx, const struct det_event *ev)
 		snprintf(row.trigger, sizeof row.trigger, "%s", trig);
 	snprintf(row.action, sizeof row.action, "%s", action);
 	snprintf(row.reason, sizeof row.reason, "%s", ev->reason ? ev->reason : "");
+	pcap_of(rp, ev, &row);
 	if (!st_push_event(rp->storage, &row))
 		log_warn("attack %" PRIu64 ": event queue full, %s event not stored", ev->attack_id,
 			 det_event_name(ev->type));

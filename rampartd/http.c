@@ -332,6 +332,16 @@ static void on_stats(struct evhttp_request *req, void *arg)
 	evbuffer_free(b);
 }
 
+static void rb_conn_closed(struct evhttp_connection *conn, void *arg);
+
+/* A read-back command's text reply, as rampartctl gets it; ClickHouse's failure is a 502. */
+static void rb_cmd_done(void *ctx, bool ok, struct evbuffer *out)
+{
+	struct evhttp_request *req = ctx;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
+	reply(req, ok ? 200 : 502, "text/plain; charset=utf-8", out);
+}
+
 static void on_command(struct evhttp_request *req, void *arg)
 {
 	struct rd_http *h = arg;
@@ -359,6 +369,24 @@ static void on_command(struct evhttp_request *req, void *arg)
 		return;
 	}
 	struct evbuffer *out = evbuffer_new();
+	if (rd_readback_is_command(line)) { /* flows / talkers: answered when ClickHouse is */
+		struct rd_rb_request rq;
+		char err[256];
+		struct rd_rb_job *job;
+		int code = 400;
+		if (rd_readback_parse(h->rp->readback, line, &rq, err, sizeof err) == 0) {
+			if ((job = rd_readback_start(h->rp->readback, &rq, rb_cmd_done, req, err, sizeof err))) {
+				evhttp_connection_set_closecb(evhttp_request_get_connection(req), rb_conn_closed, job);
+				evbuffer_free(out);
+				return;
+			}
+			code = !strncmp(err, "no attack", 9) ? 404 : 503;
+		}
+		evbuffer_add_printf(out, "%s\n", err);
+		reply(req, code, "text/plain; charset=utf-8", out);
+		evbuffer_free(out);
+		return;
+	}
 	int rc = rd_command(h->rp, line, out);
 	reply(req, rc == 0 ? 200 : 400, "text/plain; charset=utf-8", out);
 	evbuffer_free(out);

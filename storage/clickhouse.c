@@ -39,8 +39,10 @@ struct st_ch {
 	unsigned busy;
 	struct curl_slist *headers;
 	char url[300];                      /* base, no trailing slash */
-	char insert_url[ST_NTABLES][600];   /* base + "/?query=INSERT ..." escaped */
+	char insert_url[ST_NTABLES][2][600]; /* base + "/?query=INSERT ..." escaped; [0] RowBinary, [1] Native */
 	char db[64];
+	char cluster[64];                   /* "" = plain tables */
+	const char *local;                  /* the data tables' suffix: "_local" with a cluster */
 	unsigned retention_days;
 	char version[32];
 	char answer[ANSWER_MAX];            /* start of the last response body */
@@ -104,19 +106,23 @@ struct st_ch *st_ch_new(const struct st_config *cfg, char *err, size_t errlen)
 	}
 	snprintf(c->url, sizeof c->url, "%s", cfg->clickhouse_url);
 	snprintf(c->db, sizeof c->db, "%s", cfg->database);
+	snprintf(c->cluster, sizeof c->cluster, "%s", cfg->cluster);
+	c->local = c->cluster[0] ? "_local" : "";
 	c->retention_days = cfg->retention_days;
-	for (int t = 0; t < ST_NTABLES; t++) {
-		char sql[160];
-		snprintf(sql, sizeof sql, "INSERT INTO %s.%s FORMAT RowBinary", c->db, st_table_name[t]);
-		char *q = curl_easy_escape(c->curl, sql, 0);
-		if (!q) {
-			snprintf(err, errlen, "out of memory");
-			st_ch_free(c);
-			return NULL;
+	for (int t = 0; t < ST_NTABLES; t++)
+		for (int f = 0; f < 2; f++) {
+			char sql[160];
+			snprintf(sql, sizeof sql, "INSERT INTO %s.%s FORMAT %s", c->db, st_table_name[t],
+				 f ? "Native" : "RowBinary");
+			char *q = curl_easy_escape(c->curl, sql, 0);
+			if (!q) {
+				snprintf(err, errlen, "out of memory");
+				st_ch_free(c);
+				return NULL;
+			}
+			snprintf(c->insert_url[t][f], sizeof c->insert_url[t][f], "%s/?query=%s", c->url, q);
+			curl_free(q);
 		}
-		snprintf(c->insert_url[t], sizeof c->insert_url[t], "%s/?query=%s", c->url, q);
-		curl_free(q);
-	}
 	/* no "Expect: 100-continue": it costs a round trip per insert and 18.16 gains nothing */
 	c->headers = curl_slist_append(NULL, "Expect:");
 	c->headers = curl_slist_append(c->headers, "Content-Type: application/octet-stream");
@@ -231,17 +237,36 @@ int st_ch_query(struct st_ch *c, const char *sql, char *out, size_t outlen, char
 enum st_post st_ch_insert(struct st_ch *c, enum st_table t, const uint8_t *body, size_t len, char *err,
 			  size_t errlen)
 {
-	return post(c, c->insert_url[t], body, len, INSERT_TIMEOUT_MS, err, errlen);
+	return post(c, c->insert_url[t][0], body, len, INSERT_TIMEOUT_MS, err, errlen);
 }
 
-int st_ch_async_insert(struct st_ch *c, unsigned slot, enum st_table t, const uint8_t *body, size_t len)
+enum st_post st_ch_insert_sql(struct st_ch *c, const char *sql, const uint8_t *body, size_t len, char *err,
+			      size_t errlen)
+{
+	char url[4096]; /* the base URL and a column list escaped (at most 3 bytes a character) */
+	char *q = curl_easy_escape(c->curl, sql, 0);
+	if (!q) {
+		snprintf(err, errlen, "out of memory");
+		return ST_POST_NOT_STORED;
+	}
+	int k = snprintf(url, sizeof url, "%s/?query=%s", c->url, q);
+	curl_free(q);
+	if (k < 0 || (size_t)k >= sizeof url) {
+		snprintf(err, errlen, "INSERT URL too long");
+		return ST_POST_NOT_STORED;
+	}
+	return post(c, url, body, len, INSERT_TIMEOUT_MS, err, errlen);
+}
+
+int st_ch_async_insert(struct st_ch *c, unsigned slot, enum st_table t, bool native, const uint8_t *body,
+		       size_t len)
 {
 	if (slot >= ST_CH_MAX_INFLIGHT || c->slot[slot].busy)
 		return -1;
 	struct slot *sl = &c->slot[slot];
 	sl->answer_len = 0;
 	sl->answer[0] = '\0';
-	curl_easy_setopt(sl->easy, CURLOPT_URL, c->insert_url[t]);
+	curl_easy_setopt(sl->easy, CURLOPT_URL, c->insert_url[t][native]);
 	curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	if (curl_multi_add_handle(c->multi, sl->easy) != CURLM_OK)
@@ -314,37 +339,26 @@ bool st_ch_version_has_ttl(const char *version)
 	return major > 19 || (major == 19 && minor >= 6);
 }
 
-/* Tables with a Date-like partition key, and the expression TTL would use. */
-static const struct {
-	const char *table;
-	const char *ttl_date;
-} retained[] = {
-	{"flows", "date"},
-	{"attack_events", "date"},
-	{"host_traffic", "toDate(minute)"},
-	{"batches", "toDate(time)"},
-};
-
 int st_ch_drop_old(struct st_ch *c, char *err, size_t errlen)
 {
 	if (!c->retention_days || st_ch_version_has_ttl(c->version))
 		return 0;
 	int dropped = 0;
-	for (size_t i = 0; i < sizeof retained / sizeof retained[0]; i++) {
+	for (size_t i = 0; i < ST_N_RETAINED; i++) {
 		/* a partition goes when its newest row is past retention: system.parts knows per part */
 		char sql[600], ids[ANSWER_MAX];
 		snprintf(sql, sizeof sql,
 			 "SELECT arrayStringConcat(groupArray(partition_id), ',') FROM (SELECT partition_id "
-			 "FROM system.parts WHERE database = '%s' AND table = '%s' AND active GROUP BY "
+			 "FROM system.parts WHERE database = '%s' AND table = '%s%s' AND active GROUP BY "
 			 "partition_id HAVING max(max_date) < today() - %u)",
-			 c->db, retained[i].table, c->retention_days);
+			 c->db, st_retained[i].table, c->local, c->retention_days);
 		if (st_ch_query(c, sql, ids, sizeof ids, err, errlen) != 0)
 			return -1;
 		for (char *save = NULL, *id = strtok_r(ids, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
 			if (strspn(id, "0123456789") != strlen(id)) /* partition ids here are digits */
 				continue;
-			snprintf(sql, sizeof sql, "ALTER TABLE %s.%s DROP PARTITION ID '%s'", c->db,
-				 retained[i].table, id);
+			snprintf(sql, sizeof sql, "ALTER TABLE %s.%s%s DROP PARTITION ID '%s'", c->db,
+				 st_retained[i].table, c->local, id);
 			if (st_ch_query(c, sql, NULL, 0, err, errlen) != 0)
 				return -1;
 			dropped++;
@@ -359,6 +373,36 @@ static bool already_there(const char *e)
 	return strstr(e, "already exists") != NULL;
 }
 
+/* A cluster this server knows, and a database made in the same mode: plain tables and the
+ * *_local + Distributed layout do not mix (switching means a new database and INSERT SELECT). */
+static int cluster_check(struct st_ch *c, char *err, size_t errlen)
+{
+	char sql[300], out[64], e[200];
+	if (c->cluster[0]) {
+		snprintf(sql, sizeof sql, "SELECT count() FROM system.clusters WHERE cluster = '%s'", c->cluster);
+		if (st_ch_query(c, sql, out, sizeof out, e, sizeof e) != 0) {
+			snprintf(err, errlen, "schema: %s", e);
+			return -1;
+		}
+		if (!strcmp(out, "0")) {
+			snprintf(err, errlen, "cluster %s is not in this server's remote_servers", c->cluster);
+			return -1;
+		}
+	}
+	snprintf(sql, sizeof sql, "SELECT engine FROM system.tables WHERE database = '%s' AND name = 'flows'", c->db);
+	if (st_ch_query(c, sql, out, sizeof out, e, sizeof e) != 0) {
+		snprintf(err, errlen, "schema: %s", e);
+		return -1;
+	}
+	if (out[0] && (c->cluster[0] != 0) != (strcmp(out, "Distributed") == 0)) {
+		snprintf(err, errlen, "%s.flows is %s but storage.clickhouse.cluster is %s: a database stays in "
+			 "the mode it was made in; use another database", c->db, out,
+			 c->cluster[0] ? c->cluster : "not set");
+		return -1;
+	}
+	return 0;
+}
+
 static int migrate(struct st_ch *c, char *err, size_t errlen)
 {
 	char sql[300], out[32], e[200];
@@ -370,13 +414,15 @@ static int migrate(struct st_ch *c, char *err, size_t errlen)
 		 "description String) ENGINE = MergeTree() ORDER BY version", c->db);
 	if (st_ch_query(c, sql, NULL, 0, e, sizeof e) != 0)
 		goto fail;
+	if (cluster_check(c, err, errlen) != 0)
+		return -1;
 	snprintf(sql, sizeof sql, "SELECT max(version) FROM %s.schema_migrations", c->db);
 	if (st_ch_query(c, sql, out, sizeof out, e, sizeof e) != 0)
 		goto fail;
 	unsigned have = (unsigned)strtoul(out, NULL, 10);
 	for (unsigned v = have + 1; v <= st_schema_latest(); v++) {
 		char stmts[ST_SCHEMA_MAX][ST_STMT_MAX];
-		size_t n = st_schema_migration(v, c->db, stmts, ST_SCHEMA_MAX);
+		size_t n = st_schema_migration(v, c->db, c->cluster, stmts, ST_SCHEMA_MAX);
 		for (size_t i = 0; i < n; i++)
 			if (st_ch_query(c, stmts[i], NULL, 0, e, sizeof e) != 0 && !already_there(e)) {
 				snprintf(err, errlen, "schema migration %u (%s): %s", v, st_schema_what(v), e);
@@ -402,13 +448,11 @@ int st_ch_prepare(struct st_ch *c, char *err, size_t errlen)
 		return -1;
 	if (c->retention_days && st_ch_version_has_ttl(c->version)) {
 		/* the server drops old rows itself; set every start so a changed retention applies */
-		for (size_t i = 0; i < sizeof retained / sizeof retained[0]; i++) {
-			char sql[300], e[200];
-			snprintf(sql, sizeof sql, "ALTER TABLE %s.%s MODIFY TTL %s + INTERVAL %u DAY", c->db,
-				 retained[i].table, retained[i].ttl_date, c->retention_days);
-			if (st_ch_query(c, sql, NULL, 0, e, sizeof e) != 0)
-				log_warn("storage: setting the TTL of %s.%s: %s", c->db, retained[i].table, e);
-		}
+		char stmts[ST_N_RETAINED][ST_STMT_MAX], e[200];
+		size_t n = st_schema_version_ddl(c->version, c->db, c->cluster, c->retention_days, stmts, ST_N_RETAINED);
+		for (size_t i = 0; i < n; i++)
+			if (st_ch_query(c, stmts[i], NULL, 0, e, sizeof e) != 0)
+				log_warn("storage: %s: %s", stmts[i], e);
 	}
 	return 0;
 }

@@ -71,6 +71,14 @@ int st_config_check(struct st_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "database name \"%s\": use letters, digits and _ only", cfg->database);
 		return -1;
 	}
+	if (cfg->cluster[0] && !identifier(cfg->cluster)) {
+		snprintf(err, errlen, "cluster name \"%s\": use letters, digits and _ only", cfg->cluster);
+		return -1;
+	}
+	if (cfg->format != ST_FORMAT_ROWBINARY && cfg->format != ST_FORMAT_NATIVE) {
+		snprintf(err, errlen, "format %d: rowbinary or native", cfg->format);
+		return -1;
+	}
 	if (cfg->batch_rows > MAX_BATCH_ROWS) {
 		snprintf(err, errlen, "batch_rows %u is more than %u", cfg->batch_rows, MAX_BATCH_ROWS);
 		return -1;

@@ -87,4 +87,6 @@ void st_rowbinary_event(struct wbuf *w, const struct st_attack_event *ev)
 	wbuf_le32(w, ev->ban_seconds);
 	put_string(w, ev->action, sizeof ev->action);
 	put_string(w, ev->reason, sizeof ev->reason);
+	put_string(w, ev->pcap_file, sizeof ev->pcap_file);
+	wbuf_le64(w, ev->pcap_packets);
 }

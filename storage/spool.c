@@ -26,7 +26,7 @@
 #include "../lib/path.h"
 #include "st_int.h"
 
-/* A spooled batch is at most batch_rows (≤ 1 000 000) rows of ≤ 408 bytes; anything bigger is
+/* A spooled batch is at most batch_rows (≤ 1 000 000) rows of ≤ 608 bytes; anything bigger is
  * not ours. */
 #define SPOOL_FILE_MAX (512ull << 20)
 

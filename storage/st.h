@@ -27,7 +27,13 @@ struct st_config {
 	uint64_t spool_max_bytes; /* its disk budget (default 1 GiB); beyond it rows are dropped */
 	uint32_t retention_days;  /* drop rows older than this (TTL or partitions); 0 = keep all */
 	uint32_t posts_in_flight; /* concurrent INSERTs, 1..4 (default 3); each holds a batch buffer */
+	/* sitting 4 */
+	char cluster[64];         /* remote_servers cluster: *_local tables + Distributed; "" = plain */
+	int format;               /* enum st_format: the INSERTs' body (spool and files stay RowBinary) */
 };
+
+/* Native is the default (0): measured faster end to end (docs/STORAGE.md, Formats). */
+enum st_format { ST_FORMAT_NATIVE = 0, ST_FORMAT_ROWBINARY = 1 };
 
 void st_config_defaults(struct st_config *cfg);
 
@@ -49,6 +55,8 @@ struct st_attack_event {
 	uint32_t ban_seconds;
 	char action[24];      /* "blackhole", "dry-run", "none" */
 	char reason[96];
+	char pcap_file[256];  /* detection.attack_pcap: the attack's sample file, "" when none */
+	uint64_t pcap_packets; /* samples in it when this event was made */
 };
 
 struct st_stats {
@@ -110,5 +118,11 @@ size_t st_schema_statements(const char *db, char out[][1024], size_t max);
 /* Appends one RowBinary row of the flows / attack_events table (column order as the schema). */
 void st_rowbinary_flow(struct wbuf *w, const struct flow_record *r);
 void st_rowbinary_event(struct wbuf *w, const struct st_attack_event *ev);
+/* One Native block of the rows of a RowBinary batch of that table (ClickHouse's Native format as
+ * its HTTP interface reads it: varint columns, varint rows, then per column its name, its type
+ * and its values back to back). pos: scratch of nrows entries, needed only for attack_events
+ * (String columns); may be NULL for flows. -1 if the rows do not parse or out overflows. */
+int st_native_block(struct wbuf *out, int table, const uint8_t *rows, size_t len, uint32_t nrows,
+		    uint32_t *pos);
 
 #endif

@@ -18,17 +18,47 @@ extern const char *const st_table_name[ST_NTABLES];
 /* Largest encoded row of each table: batch buffers are sized from these, so an append into a
  * batch with room for one more row can never overflow. */
 #define ST_FLOW_ROW_BYTES 106
-#define ST_EVENT_ROW_MAX 400
+#define ST_EVENT_ROW_MAX 600 /* 326 up to reason, + pcap_file (2 + 256) + pcap_packets 8 */
 /* The writer appends the batch's id (UInt64 batch_id, schema version 2) to every row. */
 #define ST_BATCH_ID_BYTES 8
 
 /* ---- schema.c: versioned migrations ---- */
-#define ST_SCHEMA_MAX 16   /* statements over all versions */
+#define ST_SCHEMA_MAX 24   /* statements over all versions (cluster mode has the most) */
 #define ST_STMT_MAX 1024
 unsigned st_schema_latest(void);
+/* A table's columns as the writer inserts them (schema order, batch_id last). */
+struct st_column {
+	const char *name;
+	const char *type;
+	unsigned since; /* the schema version that added it (1: the first tables) */
+};
+size_t st_schema_columns(enum st_table t, const struct st_column **cols);
 const char *st_schema_what(unsigned version);
-/* The statements that take a database from version-1 to version; 0 for an unknown version. */
-size_t st_schema_migration(unsigned version, const char *db, char out[][ST_STMT_MAX], size_t max);
+/* The newest schema version (2 or later: batch_id last) whose row layout the RowBinary batch
+ * rows/len parses as, exactly nrows whole rows; 0 when none. A batch spooled by an older Rampart
+ * has an older layout (attack_events before 4: no pcap columns). native.c */
+unsigned st_rows_version(enum st_table t, const uint8_t *rows, size_t len, uint32_t nrows);
+/* "INSERT INTO db.t (columns of that version) FORMAT RowBinary": the columns a later version
+ * added then take their defaults. -1 if it does not fit. */
+int st_schema_insert_sql(char *out, size_t outlen, const char *db, enum st_table t, unsigned version);
+/* The statements that take a database from version-1 to version; 0 for an unknown version.
+ * cluster NULL or "": plain MergeTree tables; else *_local tables and Distributed tables over
+ * them on cluster `cluster` (docs/STORAGE.md "Cluster"). */
+size_t st_schema_migration(unsigned version, const char *db, const char *cluster, char out[][ST_STMT_MAX],
+			   size_t max);
+
+/* Tables with a Date-like partition key (retention), and the date expression TTL uses. */
+struct st_retained_table {
+	const char *table;
+	const char *ttl_date;
+};
+#define ST_N_RETAINED 4
+extern const struct st_retained_table st_retained[ST_N_RETAINED];
+/* What depends on the server's version (SELECT version()), run at every start after the
+ * migrations: ALTER ... MODIFY TTL for each retained table on servers with TTL (19.6+) when
+ * retention_days > 0 (on the *_local tables with a cluster). 0 statements otherwise. */
+size_t st_schema_version_ddl(const char *version, const char *db, const char *cluster, unsigned retention_days,
+			     char out[][ST_STMT_MAX], size_t max);
 
 /* ---- config.c ---- */
 /* Fills zero fields with defaults and checks what goes into SQL or a URL; 0 or -1 with err. */
@@ -44,7 +74,8 @@ int st_ch_query(struct st_ch *c, const char *sql, char *out, size_t outlen, char
  * as it is), or unknown (timeout, reset, an error status: ClickHouse may have stored it, so the
  * ledger is asked before it is sent again). */
 enum st_post { ST_POST_OK = 0, ST_POST_NOT_STORED, ST_POST_UNKNOWN };
-/* INSERT INTO db.table FORMAT RowBinary with body as the data; OK once ClickHouse said 200. */
+/* INSERT INTO db.table FORMAT RowBinary with body as the data; OK once ClickHouse said 200.
+ * (st_ch_async_insert posts Native instead when native is set.) */
 enum st_post st_ch_insert(struct st_ch *c, enum st_table t, const uint8_t *body, size_t len, char *err,
 			  size_t errlen);
 /* SELECT version(), then the schema migrations not yet in db.schema_migrations, then retention
@@ -60,7 +91,11 @@ struct st_ch_done {
 	enum st_post result;
 	char err[200];
 };
-int st_ch_async_insert(struct st_ch *c, unsigned slot, enum st_table t, const uint8_t *body, size_t len);
+/* The same with the INSERT's own SQL (st_schema_insert_sql: a batch of an older layout). */
+enum st_post st_ch_insert_sql(struct st_ch *c, const char *sql, const uint8_t *body, size_t len, char *err,
+			      size_t errlen);
+int st_ch_async_insert(struct st_ch *c, unsigned slot, enum st_table t, bool native, const uint8_t *body,
+		       size_t len);
 size_t st_ch_async_run(struct st_ch *c, int wait_ms, struct st_ch_done *done, size_t max);
 unsigned st_ch_async_busy(const struct st_ch *c);
 /* SELECT 1 with a short deadline: is the server back? */

@@ -92,6 +92,12 @@ struct st_writer {
 	} flight[ST_CH_MAX_INFLIGHT];
 	uint8_t *spare[ST_NTABLES][ST_CH_MAX_INFLIGHT];
 	unsigned n_spare[ST_NTABLES];
+	/* format native: each slot posts a Native copy of its batch (the RowBinary one stays for the
+	 * spool); pos is the encoder's scratch for attack_events rows */
+	uint8_t *native[ST_CH_MAX_INFLIGHT];
+	size_t native_cap;
+	uint32_t *native_pos;
+	struct log_once native_fail;
 	struct st_ch *ch;
 	bool schema_ready;
 	struct st_files *files;        /* file output (no ClickHouse) */
@@ -191,8 +197,10 @@ struct st_writer *st_writer_new(const struct st_config *cfg, unsigned n_flow_pro
 	    batch_init(&w->batch[ST_EVENTS], evb, ST_EVENT_ROW_MAX + ST_BATCH_ID_BYTES) != 0)
 		goto oom;
 	if (w->cfg.clickhouse_url[0])
-		snprintf(w->destination, sizeof w->destination, "ClickHouse %s database %s%s%s",
-			 w->cfg.clickhouse_url, w->cfg.database, w->cfg.user[0] ? " user " : "", w->cfg.user);
+		snprintf(w->destination, sizeof w->destination, "ClickHouse %s database %s%s%s%s%s%s",
+			 w->cfg.clickhouse_url, w->cfg.database, w->cfg.user[0] ? " user " : "", w->cfg.user,
+			 w->cfg.cluster[0] ? " cluster " : "", w->cfg.cluster,
+			 w->cfg.format == ST_FORMAT_NATIVE ? " (Native)" : " (RowBinary)");
 	else
 		snprintf(w->destination, sizeof w->destination,
 			 "files in %s (flows-YYYYMMDDHH.rowbinary, attack_events-YYYYMMDDHH.rowbinary, schema.sql)",
@@ -221,8 +229,11 @@ void st_writer_free(struct st_writer *w)
 		for (unsigned i = 0; i < w->n_spare[t]; i++)
 			free(w->spare[t][i]);
 	}
-	for (unsigned i = 0; i < ST_CH_MAX_INFLIGHT; i++)
+	for (unsigned i = 0; i < ST_CH_MAX_INFLIGHT; i++) {
 		free(w->flight[i].buf); /* only if stop never ran */
+		free(w->native[i]);
+	}
+	free(w->native_pos);
 	st_ch_free(w->ch);
 	st_files_free(w->files);
 	st_spool_free(w->spool);
@@ -450,7 +461,21 @@ static void ch_flush(struct st_writer *w, enum st_table t, uint64_t now)
 	}
 	struct flight *f = &w->flight[slot];
 	*f = (struct flight){.busy = true, .t = t, .buf = b->buf, .len = b->w.len, .rows = b->rows, .id = b->id};
-	if (st_ch_async_insert(w->ch, slot, t, f->buf, f->len) != 0) { /* cannot happen: slot is free */
+	const uint8_t *body = f->buf;
+	size_t len = f->len;
+	bool native = w->cfg.format == ST_FORMAT_NATIVE;
+	if (native) {
+		struct wbuf nb = wbuf_init(w->native[slot], w->native_cap);
+		if (st_native_block(&nb, t, f->buf, f->len, f->rows, w->native_pos) == 0) {
+			body = nb.p;
+			len = nb.len;
+		} else { /* cannot happen: our own rows, a buffer sized for them; RowBinary then */
+			log_once(&w->native_fail, "storage: a %s batch did not encode as Native; posting it as RowBinary",
+				      st_table_name[t]);
+			native = false;
+		}
+	}
+	if (st_ch_async_insert(w->ch, slot, t, native, body, len) != 0) { /* cannot happen: slot is free */
 		f->busy = false;
 		f->buf = NULL;
 		went_down(w, now, "cannot start an insert (internal)");
@@ -499,7 +524,18 @@ static void replay_one(struct st_writer *w, uint64_t now)
 		publish_spool(w);
 		return;
 	}
-	enum st_post r = st_ch_insert(w->ch, e.table, body, len, err, sizeof err);
+	/* a batch an older Rampart spooled (an older row layout, e.g. attack_events without the
+	 * pcap columns of schema 4) names its columns; the newer ones take their defaults */
+	unsigned v = st_rows_version(e.table, body, len, e.rows);
+	enum st_post r;
+	char sql[1024];
+	if (v && v < st_schema_latest() && st_schema_insert_sql(sql, sizeof sql, w->cfg.database, e.table, v) == 0) {
+		log_info("storage: spooled batch %016" PRIx64 " has the rows of schema version %u; inserted as such",
+			 e.batch_id, v);
+		r = st_ch_insert_sql(w->ch, sql, body, len, err, sizeof err);
+	} else {
+		r = st_ch_insert(w->ch, e.table, body, len, err, sizeof err);
+	}
 	free(body);
 	if (r == ST_POST_OK) {
 		add(&w->written[e.table], e.rows);
@@ -652,6 +688,20 @@ int st_writer_start(struct st_writer *w, char *err, size_t errlen)
 		if (!(w->ch = st_ch_new(&w->cfg, err, errlen)))
 			return -1;
 		w->in_flight = w->cfg.posts_in_flight;
+		if (w->cfg.format == ST_FORMAT_NATIVE) {
+			/* a Native block is the rows' bytes plus one header: names, types, two varints */
+			w->native_cap = (w->batch[ST_FLOWS].cap > w->batch[ST_EVENTS].cap ? w->batch[ST_FLOWS].cap
+											 : w->batch[ST_EVENTS].cap) + 4096;
+			if (!(w->native_pos = malloc(w->batch[ST_EVENTS].max_rows * sizeof *w->native_pos))) {
+				snprintf(err, errlen, "out of memory for Native encoding");
+				return -1;
+			}
+			for (unsigned i = 0; i < w->in_flight; i++)
+				if (!(w->native[i] = malloc(w->native_cap))) {
+					snprintf(err, errlen, "out of memory for %u Native buffers", w->in_flight);
+					return -1;
+				}
+		}
 		for (int t = 0; t < ST_NTABLES; t++)
 			for (unsigned i = 0; i < w->in_flight; i++) {
 				if (!(w->spare[t][i] = malloc(w->batch[t].cap))) {

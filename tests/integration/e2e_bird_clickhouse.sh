@@ -5,7 +5,11 @@
 # Checks: every victim appears in BIRD as a /32 or /128 with BLACKHOLE (65535,666) and NO_EXPORT
 # and no background host does; BIRD restarted mid-ban gets the active bans again; after the ban
 # time BIRD has withdrawn them; ClickHouse holds every packet of the capture in flow rows and a
-# ban and an unban event per victim; rampartd stops cleanly with nothing dropped.
+# ban and an unban event per victim; each victim's attack_events rows name its sample pcap
+# (detection.attack_pcap, schema 4) and the unban row counts the packets the file holds;
+# rampartd stops cleanly with nothing dropped.
+# E2E_NS (default rp) prefixes the namespaces, E2E_CH_HTTP/E2E_CH_TCP (18123/19000) ClickHouse's
+# ports, so a helper can run it in its own range.
 set -u
 . "$(dirname "$0")/../lib/rampart.sh"
 . "$REPO/interop/lib.sh"          # netns_pair, bird_*, check, wait_for, lib_summary (EXIT cleanup)
@@ -13,10 +17,11 @@ need_data
 need_binaries
 command -v bird >/dev/null || die "bird (BIRD 2) is not installed: make deps"
 
-NS_RD=rp_rd NS_RT=rp_rt
+NS_RD=${E2E_NS:-rp}_rd NS_RT=${E2E_NS:-rp}_rt
 W=$LIB_TMP
-CH_HTTP=18123
-CH_TCP=19000
+CH_HTTP=${E2E_CH_HTTP:-18123}
+CH_TCP=${E2E_CH_TCP:-19000}
+SAMPLES=50
 BAN_TIME=30
 
 ip netns del $NS_RD 2>/dev/null; ip netns del $NS_RT 2>/dev/null
@@ -58,6 +63,7 @@ thresholds:
 detection:
   ban_time: $BAN_TIME
   unban_only_if_attack_finished: true
+  attack_pcap: { enabled: true, dir: $W/attacks, packets: $SAMPLES, snaplen: 128 }
 capture:
   pcap:
     interfaces: []
@@ -156,6 +162,19 @@ for v in $VICTIMS; do
 		grep -q "^$a	$len	1	1	1	1$" "$W/events.tsv"
 done
 check "no events for background hosts" test "$(wc -l <"$W/events.tsv")" -eq 5
+# the attack's sample pcap in its rows: every row of the attack names the same file, the unban
+# row counts the samples written by then, which is what the file on disk holds
+chq "SELECT IPv6NumToString(target), attack_id, uniqExact(pcap_file), any(pcap_file), maxIf(pcap_packets, event = 'unban') FROM rampart_e2e.attack_events GROUP BY target, attack_id ORDER BY target FORMAT TSV" >"$W/pcaps.tsv"
+cat "$W/pcaps.tsv"
+for v in $VICTIMS; do
+	a=${v%/*}
+	case $a in *.*) t="::ffff:$a" ;; *) t=$a ;; esac
+	id=$(awk -v t="$t" '$1 == t { print $2 }' "$W/pcaps.tsv")
+	check "attack_events of $v: pcap_file $W/attacks/$id-$a.pcap on every row, unban row: $SAMPLES packets" \
+		grep -qx "$t	$id	1	$W/attacks/$id-$a.pcap	$SAMPLES" "$W/pcaps.tsv"
+	check "$W/attacks/$id-$a.pcap holds the $SAMPLES packets the row says" \
+		sh -c "[ \"\$(capinfos -c -M '$W/attacks/$id-$a.pcap' 2>/dev/null | awk '/Number of packets/ { print \$NF }')\" = $SAMPLES ]"
+done
 
 kill -TERM $RD_PID
 for _ in $(seq 50); do kill -0 $RD_PID 2>/dev/null || break; sleep 0.2; done

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Sends numbered NetFlow v9 records to HOST:PORT at a steady rate.
 
-    nf9_soak_send.py HOST PORT RATE SECONDS [--per N]
+    nf9_soak_send.py HOST PORT RATE SECONDS [--per N] [--first K]
 
 Every record is unique: its IN_PKTS is its number + 1 (1, 2, 3, ...) and its source address
 is 10.0.0.0 + number, so ClickHouse can check count() == uniqExact(packets) == records sent.
+With --first K numbering starts at K (default 0), so two senders can share one table.
 Destinations cycle over 198.51.100.1..64. Each datagram carries the template flowset and N
 (default 40) data records, ~1.2 KB: a restarted collector learns the template at once.
 The pace is kept per 10 ms slot (the schedule is absolute, so a late slot catches up).
@@ -25,9 +26,14 @@ TID = 256
 def main():
     a = sys.argv[1:]
     per = 40
+    first = 0
     if '--per' in a:
         i = a.index('--per')
         per = int(a[i + 1])
+        del a[i:i + 2]
+    if '--first' in a:
+        i = a.index('--first')
+        first = int(a[i + 1])
         del a[i:i + 2]
     host, port, rate, seconds = a[0], int(a[1]), int(a[2]), float(a[3])
     total = int(rate * seconds)
@@ -48,7 +54,7 @@ def main():
             up = int((now - t0) * 1000) + 1000
             recs = b''.join(REC.pack(100 * (k + 1), k + 1, 17, 1024 + (k & 0x7fff), 0x0a000000 + k, 53,
                                      0xc6336401 + (k & 63), up, up)
-                            for k in range(sent, sent + n))
+                            for k in range(first + sent, first + sent + n))
             pad = (-len(recs)) % 4
             data_fs = struct.pack('>HH', TID, 4 + len(recs) + pad) + recs + b'\0' * pad
             hdr = struct.pack('>HHIIII', 9, n + 1, up, int(now), seq, 0)

@@ -4,7 +4,7 @@
 # must give what ClickHouse itself says (top rows by packets of the attack's target; top sources
 # and ports of a host), clear errors (unknown attack 404, bad host 400, no ClickHouse), and the
 # main loop must keep answering while a query waits on a hung ClickHouse (SIGSTOP).
-# Ports (this test's range): ClickHouse HTTP 18501 / TCP 19501, API 18598.
+# Ports (st4's range): ClickHouse HTTP 24301 / TCP 24302, API 24303 (24304 for the file-output daemon).
 set -u
 . "$(dirname "$0")/../lib/rampart.sh"
 . "$REPO/tests/lib/clickhouse.sh"
@@ -20,9 +20,9 @@ cleanup() {
 	rm -rf "$W"
 }
 trap cleanup EXIT
-API=18598
+API=24303
 URL=http://127.0.0.1:$API
-ch_start "$W/ch" 18501 19501 || die "clickhouse-server did not start"
+ch_start "$W/ch" 24301 24302 || die "clickhouse-server did not start"
 cat >"$W/rampart.yaml" <<CONF
 networks: [192.0.2.0/24, "2001:db8:10::/48"]
 thresholds:
@@ -31,7 +31,7 @@ detection: { ban_time: 3600 }
 capture:
   pcap: { interfaces: [] }
 storage:
-  clickhouse: { url: "http://127.0.0.1:18501", database: readback }
+  clickhouse: { url: "http://127.0.0.1:24301", database: readback }
   dir: $W/data
   batch_ms: 200
 api: { socket: $W/rampart.sock, http: "127.0.0.1:$API" }
@@ -78,6 +78,13 @@ check "GET /api/v1/attack/$ID/flows?n=3: 3 flows to the target, the first with $
 src=${want%% *}
 check "GET /api/v1/host/192.0.2.10/talkers?from=0: top source $src, sources and ports" \
 	json "/api/v1/host/192.0.2.10/talkers?from=0&n=3" "d['sources'][0]['key'] == '$src' and len(d['ports']) >= 1 and d['rows'] <= 6"
+post() { curl -s -o "$W/post.out" -w '%{http_code}' --data-binary "$1" "$URL/api/v1/command"; }
+check "POST /api/v1/command 'flows $ID --limit 5': 200 and rampartctl's text" \
+	sh -c "[ \"\$(curl -s -o '$W/post.out' -w '%{http_code}' --data-binary 'flows $ID --limit 5' '$URL/api/v1/command')\" = 200 ] && diff '$W/flows' '$W/post.out'"
+check "POST /api/v1/command 'talkers 192.0.2.10 --from 0 --limit 3': rampartctl's text" \
+	sh -c "[ \"\$(curl -s -o '$W/post.out' -w '%{http_code}' --data-binary 'talkers 192.0.2.10 --from 0 --limit 3' '$URL/api/v1/command')\" = 200 ] && diff '$W/talkers' '$W/post.out'"
+check "POST /api/v1/command 'flows 999999': 404 naming the attack" sh -c "[ \"\$(curl -s -o '$W/post.out' -w '%{http_code}' --data-binary 'flows 999999' '$URL/api/v1/command')\" = 404 ] && grep -q 'no attack 999999' '$W/post.out'"
+check "POST /api/v1/command 'talkers 1.2.3': 400" test "$(post 'talkers 1.2.3')" = 400
 check "GET an unknown attack's flows: 404" test "$(code /api/v1/attack/999999/flows)" = 404
 check "GET talkers of a bad address: 400" test "$(code /api/v1/host/1.2.3/talkers)" = 400
 check "GET talkers with a bad time: 400" test "$(code '/api/v1/host/192.0.2.10/talkers?from=yesterday')" = 400
@@ -106,11 +113,11 @@ check "the query against a hung ClickHouse ends in an error (10 s deadline each,
 check "... and HTTP gets a 502" test "$(cat "$W/hung.code")" = 502
 
 # Without ClickHouse (file output) the commands say why they cannot answer.
-sed -e '/clickhouse:/d' -e "s#$W/rampart.sock#$W/r2.sock#" -e "s#127.0.0.1:$API#127.0.0.1:18597#" -e "s#dir: $W/data#dir: $W/data2#" "$W/rampart.yaml" >"$W/r2.yaml"
+sed -e '/clickhouse:/d' -e "s#$W/rampart.sock#$W/r2.sock#" -e "s#127.0.0.1:$API#127.0.0.1:24304#" -e "s#dir: $W/data#dir: $W/data2#" "$W/rampart.yaml" >"$W/r2.yaml"
 "$RAMPARTD" -c "$W/r2.yaml" >"$W/r2.log" 2>&1 &
 PID2=$!
 wait_for 10 test -S "$W/r2.sock" || fail "second daemon"
 check "file storage: flows is refused with a clear error" sh -c "'$RAMPARTCTL' -s '$W/r2.sock' flows 1 2>&1 | grep -q 'needs ClickHouse storage'"
-check "file storage: HTTP 503" test "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18597/api/v1/host/192.0.2.10/talkers)" = 503
+check "file storage: HTTP 503" test "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:24304/api/v1/host/192.0.2.10/talkers)" = 503
 say "took $SECONDS s"
 finish

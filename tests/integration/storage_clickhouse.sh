@@ -94,7 +94,7 @@ flows_batches
 host_traffic
 host_traffic_mv
 schema_migrations" "$(q "SELECT name FROM system.tables WHERE database = 'rampart' ORDER BY name")"
-check "1: schema at version 3, each migration once" "1,2,3" \
+check "1: schema at version 4, each migration once" "1,2,3,4" \
 	"$(q "SELECT arrayStringConcat(groupArray(toString(version)), ',') FROM (SELECT version FROM rampart.schema_migrations ORDER BY version)")"
 check "1: writer says all written" "1000000 0 0" "$(kv written "$out") $(kv dropped "$out") $(kv lost "$out")"
 check_rows 1 rampart 0 1000000
@@ -205,6 +205,37 @@ grep -q "replayed at the next start" "$work/load5.err" && ok "5: the leftover sp
 $LOAD "$URL" --db rampart_spool --rows 0 --events 0 --spool "$work/spool5-empty" >/dev/null 2>&1 || bad "5: schema"
 cat "$work/spool5"/*-flows-*.rowbinary | ch_client --query "INSERT INTO rampart_spool.flows FORMAT RowBinary" || bad "5: loading the spool"
 check_rows 5 rampart_spool 30000000 10000
+# 5b. a batch an older Rampart spooled (attack_events of schema 3: no pcap columns) is replayed
+# by this one with its columns named; the pcap columns take their defaults
+mkdir -p "$work/spool5b"
+f=$(ls "$work/spool5"/*-attack_events-*.rowbinary | head -1)
+python3 - "$f" "$work/spool5b/$(basename "$f")" <<'PY'
+import sys
+b = open(sys.argv[1], 'rb').read()
+# attack_events of schema 4, per row: fixed widths, 'S' a String; pcap_file, pcap_packets before batch_id
+cols = [2, 4, 4, 8, 'S', 16, 1, 1, 1, 'S', 'S', 8, 8, 8, 8, 8, 4, 'S', 'S', 'P', 'Q', 8]
+out, p = bytearray(), 0
+while p < len(b):
+	for c in cols:
+		if c in ('S', 'P'):
+			n, sh, q = 0, 0, p
+			while True:
+				n |= (b[q] & 0x7f) << sh; sh += 7; q += 1
+				if not b[q - 1] & 0x80: break
+			end = q + n
+		else:
+			end = p + (8 if c == 'Q' else c)
+		if c not in ('P', 'Q'):
+			out += b[p:end]
+		p = end
+open(sys.argv[2], 'wb').write(out)
+PY
+before=$(q "SELECT count() FROM rampart_spool.attack_events")
+$LOAD "$URL" --db rampart_spool --rows 0 --events 0 --spool "$work/spool5b" >/dev/null 2>"$work/load5b.err" || bad "5b: writer"
+check "5b: a schema-3 attack_events batch replayed: 5 more rows, pcap columns at their defaults" \
+	"$((before + 5)) $((before + 5))" \
+	"$(q "SELECT count() FROM rampart_spool.attack_events") $(q "SELECT count() FROM rampart_spool.attack_events WHERE pcap_file = '' AND pcap_packets = 0 AND hostgroup LIKE 'group-%' AND action = 'blackhole'")"
+grep -q "has the rows of schema version 3" "$work/load5b.err" && ok "5b: logged" || bad "5b: no schema-3 line in the log"
 # ---- 6. retention without TTL: old partitions dropped ---------------------------------------
 echo "# 6. retention_days 30 on 18.16: partitions older than 30 days dropped at start"
 q "INSERT INTO rampart_spool.flows (date, start_time, packets) VALUES ('2020-01-01', '2020-01-01 10:00:00', 1), ('2020-01-02', '2020-01-02 10:00:00', 2)" || bad "6: old rows"

@@ -8,7 +8,10 @@
 #   ch_kill [DIR]                    SIGKILL, a crash: connections drop at once
 #   ch_query SQL                     runs SQL over HTTP, prints the answer; non-zero on an error
 #   ch_client ARGS...                clickhouse-client against the same server (native port)
+#   ch_cluster_xml NAME HOST:TCP...  <remote_servers> for a cluster NAME of one shard per HOST:TCP,
+#                                    to put in CH_EXTRA_CONFIG
 # ch_start sets CH_DIR, CH_HOST, CH_HTTP_PORT, CH_TCP_PORT for the others.
+# CH_EXTRA_CONFIG: XML put as it is inside the server's <yandex> (remote_servers, macros, ...).
 # Listens on 127.0.0.1 only, or on the address in CH_LISTEN (e.g. a veth address inside a netns:
 # run ch_start under `ip netns exec`). Data in DIR survives ch_stop/ch_start, so a restart in the
 # middle of a test is a real restart of the same server.
@@ -54,6 +57,7 @@ ch_write_config() {
   <uncompressed_cache_size>268435456</uncompressed_cache_size>
   <max_concurrent_queries>50</max_concurrent_queries>
   <mlock_executable>false</mlock_executable>
+${CH_EXTRA_CONFIG:-}
 </yandex>
 XML
 	cat >"$dir/users.xml" <<XML
@@ -74,6 +78,16 @@ XML
   </interval></default></quotas>
 </yandex>
 XML
+}
+
+ch_cluster_xml() {
+	local name=$1 hp
+	shift
+	printf '  <remote_servers>\n    <%s>\n' "$name"
+	for hp in "$@"; do
+		printf '      <shard><replica><host>%s</host><port>%s</port></replica></shard>\n' "${hp%:*}" "${hp##*:}"
+	done
+	printf '    </%s>\n  </remote_servers>\n' "$name"
 }
 
 ch_query() {
