@@ -356,6 +356,9 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 				    " replayed %" PRIu64 " dropped %" PRIu64 ", deduplicated %" PRIu64 "\n",
 				    s.clickhouse_down ? " (ClickHouse down)" : "", s.spool_batches, s.spool_bytes,
 				    s.flows_spooled, s.flows_replayed, s.flows_spool_dropped, s.batches_deduplicated);
+		if (s.clickhouse)
+			evbuffer_add_printf(out, "storage inserts: %" PRIu64 " bytes encoded, %" PRIu64 " bytes sent\n",
+					    s.insert_bytes, s.insert_wire_bytes);
 	}
 	if (rp->notify) {
 		struct rd_notify_stats ns;
