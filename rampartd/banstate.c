@@ -448,20 +448,8 @@ static void on_error(void *ctx, size_t line, const char *why)
 static void remitigate(struct rd_banstate *bs, const struct rd_bs_ban *sb, const struct det_ban_info *b)
 {
 	struct rampart *rp = bs->rp;
-	struct det_event ev = {
-		.type = DET_EV_BAN,
-		.attack_id = b->attack_id,
-		.time_ns = b->since_ns,
-		.target = b->target,
-		.direction = b->direction,
-		.hostgroup = b->hostgroup,
-		.manual = b->manual,
-		.trigger_class = b->trigger_class,
-		.trigger_metric = b->trigger_metric,
-		.trigger_value = b->trigger_value,
-		.trigger_limit = b->trigger_limit,
-		.ban_seconds = (uint32_t)((b->until_ns - b->since_ns) / 1000000000ull),
-	};
+	struct det_event ev = det_event_of_ban(b, DET_EV_BAN, b->since_ns,
+					       (uint32_t)((b->until_ns - b->since_ns) / 1000000000ull), NULL);
 	bool flow = sb->mit != RD_BS_BLACKHOLE && rp->flowmit &&
 		    rd_flowmit_restore(rp->flowmit, &ev, &sb->rule, sb->mit != RD_BS_FLOWSPEC, sb->mit == RD_BS_ESCALATED);
 	if (!flow && rp->bgp && !rp->conf.mitigation.dry_run && rd_route_add(rp, RD_SRC_DETECT, &b->target, NULL) != 0) {
