@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/num.h"
 #include "../bgp/exabgp.h"
 #include "banstate.h"
 
@@ -45,23 +46,6 @@ static char *field(char **s)
 	return f;
 }
 
-static bool parse_u64(const char *s, uint64_t *out)
-{
-	if (!*s || (s[0] == '0' && s[1]))
-		return false;
-	uint64_t v = 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return true;
-}
-
 /* "SECONDS.NNNNNNNNN" -> ns */
 static bool parse_time(const char *s, uint64_t *out)
 {
@@ -72,7 +56,7 @@ static bool parse_time(const char *s, uint64_t *out)
 	memcpy(sec, s, (size_t)(dot - s));
 	sec[dot - s] = 0;
 	uint64_t a, b = 0;
-	if (!parse_u64(sec, &a))
+	if (!num_parse_u64(sec, &a))
 		return false;
 	for (const char *p = dot + 1; *p; p++) {
 		if (*p < '0' || *p > '9')
@@ -222,7 +206,7 @@ static bool ban_line(struct parser *ps, char *rest)
 	for (int i = 0; i < 11; i++)
 		if (!(f[i] = field(&rest)))
 			return fail(ps, "ban: %s missing", names[i]);
-	if (!parse_u64(f[0], &b->attack_id) || !b->attack_id || b->attack_id == UINT64_MAX)
+	if (!num_parse_u64(f[0], &b->attack_id) || !b->attack_id || b->attack_id == UINT64_MAX)
 		return fail(ps, "ban: attack id '%.30s' is not a number 1..2^64-2", f[0]);
 	if (!parse_prefix(f[1], &b->target))
 		return fail(ps, "ban: target '%.60s' is not a prefix (address/length, no host bits)", f[1]);
@@ -389,7 +373,7 @@ int rd_banstate_parse(const char *buf, size_t len, rd_bs_rec_fn fn, rd_bs_err_fn
 				uint64_t count;
 				char *c = field(&rest);
 				ended = true;
-				if (!c || rest || !parse_u64(c, &count))
+				if (!c || rest || !num_parse_u64(c, &count))
 					ok = fail(ps, "end: not 'end COUNT'");
 				else if (count != seen)
 					ok = fail(ps, "end: the writer wrote %" PRIu64 " records, %zu are here: lines %s", count,
