@@ -10,7 +10,7 @@
  *   bench_storage [URL] [--url URL] [--db DB] [--dir DIR] [--rows N] [--first I] [--events E]
  *                 [--producers P] [--rate ROWS_PER_S | --prefill] [--queue Q] [--batch B]
  *                 [--wait S] [--spool DIR] [--spool-max BYTES] [--inflight K]
- *                 [--retention DAYS] [--format rowbinary|native] [--print-row I]
+ *                 [--retention DAYS] [--format rowbinary|native] [--gzip] [--print-row I]
  *
  * e.g. bench_storage http://127.0.0.1:8123 --rows 1000000 --prefill --queue 1048576
  * Without a URL, rows go to files in --dir (default /tmp/rampart-bench-storage).
@@ -179,6 +179,7 @@ int main(int argc, char **argv)
 		{"wait", required_argument, 0, 'w'}, {"spool", required_argument, 0, 'S'},
 		{"spool-max", required_argument, 0, 'M'}, {"inflight", required_argument, 0, 'I'},
 		{"retention", required_argument, 0, 'T'}, {"format", required_argument, 0, 'F'},
+		{"gzip", no_argument, 0, 'z'},
 		{0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -200,6 +201,7 @@ int main(int argc, char **argv)
 		case 'I': cfg.posts_in_flight = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'T': cfg.retention_days = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'F': cfg.format = !strcmp(optarg, "native") ? ST_FORMAT_NATIVE : ST_FORMAT_ROWBINARY; break;
+		case 'z': cfg.compression = ST_COMPRESSION_GZIP; break;
 		case 'R': print_row(strtoull(optarg, NULL, 10)); return 0;
 		default: fprintf(stderr, "usage: see the comment at the top of bench/bench_storage.c\n"); return 2;
 		}
@@ -290,6 +292,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)s.flows_spool_dropped, (unsigned long long)s.events_spooled,
 	       (unsigned long long)s.events_replayed, (unsigned long long)s.spool_batches,
 	       (unsigned long long)s.spool_bytes, (unsigned long long)s.batches_deduplicated);
+	printf("insert_bytes=%llu insert_wire_bytes=%llu\n", (unsigned long long)s.insert_bytes,
+	       (unsigned long long)s.insert_wire_bytes);
 	if (s.last_error[0])
 		printf("last_error=%s\n", s.last_error);
 	st_writer_free(w);

@@ -15,6 +15,8 @@ for b in "$build"/bench/bench_*; do
 	bench_flows) args=("$data/flows") ;;
 	# the writer's own speed: rows queued first, then written to files
 	bench_storage) args=(--rows 1000000 --events 100 --prefill --queue 1048576) ;;
+	# the ban state file: 100 000 API routes + 1 000 bans, written where a real one would be (disk)
+	bench_banstate) args=(100000 1000 /tmp) ;;
 	esac
 	echo "=== $name ${args[*]}"
 	taskset -c 0 "$b" "${args[@]}" || echo "$name failed"

@@ -113,6 +113,12 @@ struct bgp_speaker *bgp_speaker_new(struct event_base *base, const struct bgp_co
 				    size_t errlen);
 /* Opens the listener (if any peer is passive) and starts connecting to active peers. */
 int bgp_speaker_start(struct bgp_speaker *s, char *err, size_t errlen);
+/* Whether this start is a restart: the Restart State (R) bit of RFC 4724 on each peer's first
+ * OPEN after bgp_speaker_start (never on later ones: a flap is not our restart). Set before
+ * bgp_speaker_start. BGP_RESTART_GUESS (the default): when the RIB-out holds routes or rules by
+ * then; BGP_RESTART_YES / BGP_RESTART_NO: the caller knows (rampartd's ban state file). */
+enum bgp_restart { BGP_RESTART_GUESS, BGP_RESTART_YES, BGP_RESTART_NO };
+void bgp_speaker_set_restart(struct bgp_speaker *s, enum bgp_restart r);
 /* Sends CEASE to every established peer and closes everything. */
 void bgp_speaker_free(struct bgp_speaker *s);
 

@@ -60,7 +60,8 @@ struct bgp_session {
 	bool peer_gr; /* the peer has graceful restart */
 	bool ext_msg; /* both sides have extended messages: the peer may send up to 65535 bytes */
 	bool enhanced_rr; /* both sides have enhanced route refresh (RFC 7313) */
-	bool restarting;  /* not Established yet since we started: the R bit, if we have routes */
+	bool restarting;  /* not Established yet since we started: the R bit, if restart says so */
+	enum bgp_restart restart;
 	bool admin_down;
 
 	struct bgp_adj_out adj;
@@ -263,9 +264,10 @@ static void send_open(struct bgp_session *s)
 {
 	uint8_t buf[128];
 	struct wbuf w = wbuf_init(buf, sizeof buf);
-	/* routes in the RIB-out before our first session since start: we restarted with routes the
-	 * peer may still hold (RFC 4724 4.1) */
-	bool r = s->restarting && (bgp_rib_count(s->rib) > 0 || s->frib->n > 0);
+	/* our first session since start, and we restarted (RFC 4724 3: the peer may still hold our
+	 * routes); unless told, routes in the RIB-out by now stand for a restart with state */
+	bool r = s->restarting && (s->restart == BGP_RESTART_YES ||
+				   (s->restart == BGP_RESTART_GUESS && (bgp_rib_count(s->rib) > 0 || s->frib->n > 0)));
 	send_msg(s, buf, bgp_msg_open_gr(&w, s->local_as, s->cfg.hold_time, s->router_id, s->cfg.families,
 					     s->gr_time, r));
 }
@@ -798,6 +800,11 @@ void bgp_session_flow_changed(struct bgp_session *s, uint8_t afi, const uint8_t 
 		s->flush_scheduled = true;
 		event_active(s->flush_ev, 0, 0);
 	}
+}
+
+void bgp_session_set_restart(struct bgp_session *s, enum bgp_restart r)
+{
+	s->restart = r;
 }
 
 void bgp_session_set_enabled(struct bgp_session *s, bool enabled)

@@ -46,6 +46,8 @@ void bgp_session_route_changed(struct bgp_session *s, const ip_prefix *p);
 void bgp_session_flow_changed(struct bgp_session *s, uint8_t afi, const uint8_t *nlri, size_t len);
 /* Administrative shutdown / enable (see bgp_peer_enable). */
 void bgp_session_set_enabled(struct bgp_session *s, bool enabled);
+/* bgp_speaker_set_restart */
+void bgp_session_set_restart(struct bgp_session *s, enum bgp_restart r);
 void bgp_session_status(const struct bgp_session *s, struct bgp_peer_status *st);
 const struct bgp_peer_config *bgp_session_peer(const struct bgp_session *s);
 

@@ -220,6 +220,12 @@ int bgp_speaker_start(struct bgp_speaker *s, char *err, size_t errlen)
 	return 0;
 }
 
+void bgp_speaker_set_restart(struct bgp_speaker *s, enum bgp_restart r)
+{
+	for (size_t i = 0; i < s->n_sessions; i++)
+		bgp_session_set_restart(s->sessions[i], r);
+}
+
 void bgp_speaker_free(struct bgp_speaker *s)
 {
 	if (!s)

@@ -286,6 +286,12 @@ static const struct cenum st_format_names[] = {
 	{NULL, 0},
 };
 
+static const struct cenum st_compression_names[] = {
+	{"none", ST_COMPRESSION_NONE},
+	{"gzip", ST_COMPRESSION_GZIP},
+	{NULL, 0},
+};
+
 static const struct ckey clickhouse_keys[] = {
 	TYPED("url", K_URL, struct st_config, clickhouse_url),
 	{.name = "database", .type = K_IDENT, .off = offsetof(struct st_config, database),
@@ -296,6 +302,7 @@ static const struct ckey clickhouse_keys[] = {
 	{.name = "cluster", .type = K_IDENT, .off = offsetof(struct st_config, cluster),
 	 .size = SZ(struct st_config, cluster), .min = 0},
 	ENUM("format", struct st_config, format, st_format_names),
+	ENUM("compression", struct st_config, compression, st_compression_names),
 	END,
 };
 

@@ -224,6 +224,7 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	kstr(f, 4, "password", s->password);
 	kstr(f, 4, "cluster", s->cluster);
 	fprintf(f, "    format: %s\n", s->format == ST_FORMAT_NATIVE ? "native" : "rowbinary");
+	fprintf(f, "    compression: %s\n", s->compression == ST_COMPRESSION_GZIP ? "gzip" : "none");
 	kstr(f, 2, "dir", s->dir);
 	fprintf(f, "  batch_rows: %u\n  batch_ms: %u\n  queue_rows: %u\n", s->batch_rows, s->batch_ms, s->queue_rows);
 	kstr(f, 2, "spool_dir", s->spool_dir);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/num.h"
 #include "../conf/conf.h"
 #include "conf_int.h"
 
@@ -107,25 +108,6 @@ static int need_scalar(struct walk *w, const struct cn *v, const char *expect)
 	return 0;
 }
 
-static bool parse_u64(const char *s, uint64_t *out)
-{
-	if (!isdigit((unsigned char)*s))
-		return false;
-	if (s[0] == '0' && s[1] != 0)
-		return false; /* "0100" is 64 to a YAML 1.1 reader and 100 to us: refuse to guess */
-	uint64_t v = 0;
-	for (; *s; s++) {
-		if (!isdigit((unsigned char)*s))
-			return false;
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return true;
-}
-
 static void store_uint(void *dst, size_t size, uint64_t v)
 {
 	switch (size) {
@@ -147,7 +129,7 @@ static int do_int(struct walk *w, const struct ckey *k, const struct cn *v, void
 	if (need_scalar(w, v, expect))
 		return -1;
 	uint64_t x;
-	if (!parse_u64(v->s, &x) || x < k->min || x > k->max || (k->valid && !k->valid(x)))
+	if (!num_parse_u64(v->s, &x) || x < k->min || x > k->max || (k->valid && !k->valid(x)))
 		return walk_fail(w, v, "expected %s, got %s", expect, SHOW(v));
 	store_uint(dst, k->size, x * (k->mult ? k->mult : 1));
 	return 0;
@@ -178,7 +160,7 @@ static int do_duration(struct walk *w, const struct ckey *k, const struct cn *v,
 		return walk_fail(w, v, "expected %s, got %s", expect, SHOW(v));
 	memcpy(num, v->s, n);
 	num[n] = 0;
-	if (!parse_u64(num, &x) || x > UINT64_MAX / unit || x * unit < k->min || x * unit > k->max)
+	if (!num_parse_u64(num, &x) || x > UINT64_MAX / unit || x * unit < k->min || x * unit > k->max)
 		return walk_fail(w, v, "expected %s, got %s", expect, SHOW(v));
 	store_uint(dst, k->size, x * unit);
 	return 0;
@@ -301,7 +283,7 @@ bool conf_parse_community(const char *s, uint32_t *out)
 		return false;
 	memcpy(a, s, (size_t)(colon - s));
 	a[colon - s] = 0;
-	if (!parse_u64(a, &hi) || !parse_u64(colon + 1, &lo) || hi > 65535 || lo > 65535)
+	if (!num_parse_u64(a, &hi) || !num_parse_u64(colon + 1, &lo) || hi > 65535 || lo > 65535)
 		return false;
 	*out = (uint32_t)(hi << 16 | lo);
 	return true;
@@ -322,7 +304,7 @@ static bool host_bits_set(const char *s, char fixed[IP_PREFIX_STRLEN])
 	*slash = 0;
 	uint64_t len;
 	ip_prefix p;
-	if (!parse_u64(slash + 1, &len) || !ip_parse(tmp, &p.addr) || (ip_is_v4(&p.addr) && strchr(tmp, ':')) ||
+	if (!num_parse_u64(slash + 1, &len) || !ip_parse(tmp, &p.addr) || (ip_is_v4(&p.addr) && strchr(tmp, ':')) ||
 	    len > ip_max_len(&p.addr))
 		return false;
 	p.len = (uint8_t)len;

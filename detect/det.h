@@ -156,6 +156,12 @@ struct det_event {
 
 typedef void (*det_event_fn)(void *ctx, const struct det_event *ev);
 
+struct det_ban_info;
+/* The event of type `type` at now_ns for the ban b describes (its target, group, trigger, rates);
+ * reason static or NULL. */
+struct det_event det_event_of_ban(const struct det_ban_info *b, enum det_event_type type, uint64_t now_ns,
+				  uint32_t ban_seconds, const char *reason);
+
 struct det_engine;
 /* Keeps cfg and nets (both must outlive the engine); the groups' thresholds and totals are read
  * once here. A group over its `total` (the sum of its hosts' rates) opens one attack per prefix

@@ -638,11 +638,17 @@ static void emit(det_event_fn fn, void *ctx, const struct attack *a, enum det_ev
 {
 	if (!fn)
 		return;
-	const struct det_ban_info *b = &a->info;
-	struct det_event ev = {
+	struct det_event ev = det_event_of_ban(&a->info, type, now, ban_seconds, reason);
+	fn(ctx, &ev);
+}
+
+struct det_event det_event_of_ban(const struct det_ban_info *b, enum det_event_type type, uint64_t now_ns,
+				  uint32_t ban_seconds, const char *reason)
+{
+	return (struct det_event){
 		.type = type,
 		.attack_id = b->attack_id,
-		.time_ns = now,
+		.time_ns = now_ns,
 		.target = b->target,
 		.direction = b->direction,
 		.hostgroup = b->hostgroup,
@@ -655,7 +661,6 @@ static void emit(det_event_fn fn, void *ctx, const struct attack *a, enum det_ev
 		.ban_seconds = ban_seconds,
 		.reason = reason,
 	};
-	fn(ctx, &ev);
 }
 
 static struct host *attack_host(const struct det_engine *e, const struct attack *a)
@@ -1011,6 +1016,24 @@ void det_engine_tick(struct det_engine *e, uint64_t now_ns, det_event_fn fn, voi
 
 /* ---- manual bans -------------------------------------------------------------------------- */
 
+/* The group of p when an operator's ban (or one restored after a restart) may be made now;
+ * -1 with *why set: not monitored, already banned, whitelisted, own, past max_bans. */
+static int admissible(struct det_engine *e, const ip_prefix *p, uint64_t now_ns, const char **why)
+{
+	int group = det_networks_lookup(e->nets, &p->addr);
+	if (group < 0) {
+		*why = "not monitored";
+		return -1;
+	}
+	if (find_ban(e, p)) {
+		*why = "already banned";
+		return -1;
+	}
+	if ((*why = refusal(e, p, false, now_ns)))
+		return -1;
+	return group;
+}
+
 int det_engine_ban(struct det_engine *e, const ip_prefix *target, uint32_t seconds, uint64_t now_ns,
 		   det_event_fn fn, void *ctx, const char **why)
 {
@@ -1020,16 +1043,8 @@ int det_engine_ban(struct det_engine *e, const ip_prefix *target, uint32_t secon
 	*why = NULL;
 	ip_prefix p = *target;
 	ip_prefix_mask(&p);
-	int group = det_networks_lookup(e->nets, &p.addr);
-	if (group < 0) {
-		*why = "not monitored";
-		return -1;
-	}
-	if (find_ban(e, &p)) {
-		*why = "already banned";
-		return -1;
-	}
-	if ((*why = refusal(e, &p, false, now_ns)))
+	int group = admissible(e, &p, now_ns, why);
+	if (group < 0)
 		return -1;
 	struct attack *a = attack_open(e);
 	if (!a) {
@@ -1284,20 +1299,12 @@ int det_engine_restore(struct det_engine *e, const struct det_ban_info *b, uint6
 			e->hist_count++;
 		return 1;
 	}
-	int group = b->hostgroup;
-	if (group < 0 || (size_t)group >= e->cfg->n_groups || det_networks_lookup(e->nets, &p.addr) < 0)
-		group = det_networks_lookup(e->nets, &p.addr);
-	if (group < 0) {
-		*why = "not monitored";
+	/* as for a manual ban: the rate cap is for new bans */
+	int group = admissible(e, &p, now_ns, why);
+	if (group < 0)
 		return -1;
-	}
-	if (find_ban(e, &p)) {
-		*why = "already banned";
-		return -1;
-	}
-	/* whitelist, own addresses and max_bans as for a manual ban; the rate cap is for new bans */
-	if ((*why = refusal(e, &p, false, now_ns)))
-		return -1;
+	if (b->hostgroup >= 0 && (size_t)b->hostgroup < e->cfg->n_groups)
+		group = b->hostgroup;
 	struct attack *a = attack_open(e);
 	if (!a) {
 		*why = "out of memory";

@@ -140,7 +140,8 @@ rd_session_conf() {
 	cat >"$LIB_TMP/$1/rampart.yaml" <<CONF
 networks: [192.0.2.0/24, 2001:db8:10::/48]
 capture: { pcap: { interfaces: [] } }
-mitigation: { action: blackhole }
+# no ban state file: these tests re-make bans after a kill -9 (end_of_rib_delay); ban_persist.sh has the file
+mitigation: { action: blackhole, state_file: "" }
 bgp:
   local_as: $2
   router_id: $3

@@ -6,6 +6,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,22 @@ struct api_flow {
 	struct fs_actions actions;
 };
 
+/* The writer thread: the main loop serialises its tables (the snapshot: the file's text) and
+ * hands the text over; write, fsync, rename and the directory's fsync, which wait on the disk for
+ * as long as it takes, happen here, off the loop. One slot: a newer snapshot replaces one not yet
+ * taken. A failed write is tried again every second until a newer snapshot replaces it. */
+struct writer {
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t mu; /* the fields below, and the write figures of rd_banstate.st */
+	pthread_cond_t cv;  /* a snapshot, stop, or a write done */
+	struct evbuffer *next;
+	bool busy, failed, stop;
+};
+
 struct rd_banstate {
 	struct rampart *rp;
+	struct writer w;
 	char path[256], tmp[264];
 	struct event *timer;
 	bool loaded;  /* read (or found missing): from now on it may be written */
@@ -39,7 +54,7 @@ struct rd_banstate {
 	struct rd_banstate_stats st;
 	unsigned delay_ms; /* between a change and its write: RD_BS_DELAY_MS, longer for big tables */
 	struct log_once write_log;
-	size_t routes, flows_restored, rules; /* the load's figures */
+	size_t routes, flows_restored, rules, bans_dropped; /* the load's figures, for its log line */
 };
 
 static uint64_t wall_ns(void)
@@ -51,6 +66,7 @@ static uint64_t wall_ns(void)
 
 
 static void on_timer(evutil_socket_t fd, short what, void *ctx);
+static void *writer_main(void *arg);
 
 struct rd_banstate *rd_banstate_new(struct rampart *rp)
 {
@@ -77,6 +93,11 @@ struct rd_banstate *rd_banstate_new(struct rampart *rp)
 		rd_banstate_free(bs);
 		return NULL;
 	}
+	pthread_mutex_init(&bs->w.mu, NULL);
+	pthread_cond_init(&bs->w.cv, NULL);
+	bs->w.running = pthread_create(&bs->w.thread, NULL, writer_main, bs) == 0;
+	if (!bs->w.running)
+		log_warn("ban state: no writer thread: the file is written on the main loop");
 	return bs;
 }
 
@@ -179,22 +200,34 @@ static void serialise(struct rd_banstate *bs, struct evbuffer *b)
 	evbuffer_add_printf(b, "end %zu\n", count);
 }
 
-/* FILE.tmp, fsync, rename, fsync the directory: the file is the old one or the new one, whole. */
-static int write_now(struct rd_banstate *bs)
+static uint64_t mono_us(void)
 {
-	struct evbuffer *b = evbuffer_new();
-	if (!b)
-		return -1;
-	serialise(bs, b);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* The text in b to FILE.tmp, fsync, rename, fsync of the directory: the file is the old one or
+ * the new one, whole. b is left as it was (a failed write is tried again). On the writer thread,
+ * or on the main loop when there is none and at shutdown (one at a time, never both). */
+static int write_file(struct rd_banstate *bs, struct evbuffer *b)
+{
+	size_t len = evbuffer_get_length(b), done = 0;
+	const char *p = len ? (const char *)evbuffer_pullup(b, -1) : "";
 	int fd = open(bs->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	int rc = -1;
 	const char *step = "open";
 	if (fd >= 0) {
 		step = "write";
-		while (evbuffer_get_length(b) > 0)
-			if (evbuffer_write(b, fd) < 0 && errno != EINTR)
+		while (done < len) {
+			ssize_t n = write(fd, p + done, len - done);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
 				break;
-		if (!evbuffer_get_length(b)) {
+			done += (size_t)n;
+		}
+		if (done == len) {
 			step = "fsync";
 			if (fsync(fd) == 0) {
 				step = "rename";
@@ -207,23 +240,95 @@ static int write_now(struct rd_banstate *bs)
 	}
 	if (rc != 0) {
 		log_once(&bs->write_log, "ban state: %s %s: %s (bans stay announced; retried)", step,
-			 fd >= 0 && strcmp(step, "rename") ? bs->tmp : bs->path, strerror(errno));
+			 strcmp(step, "rename") ? bs->tmp : bs->path, strerror(errno));
 		if (fd >= 0)
 			unlink(bs->tmp);
-		bs->st.write_errors++;
-	} else {
-		char dir[256];
-		snprintf(dir, sizeof dir, "%s", bs->path);
-		char *slash = strrchr(dir, '/');
-		if (slash)
-			*(slash == dir ? slash + 1 : slash) = 0;
-		int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd); /* the rename itself is durable */
-			close(dfd);
-		}
-		bs->st.writes++;
+		return -1;
 	}
+	char dir[256];
+	snprintf(dir, sizeof dir, "%s", bs->path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = 0;
+	int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd); /* the rename itself is durable */
+		close(dfd);
+	}
+	return 0;
+}
+
+/* A write's figures; under w.mu when the thread runs. */
+static void count_write(struct rd_banstate *bs, int rc, uint64_t us, size_t bytes)
+{
+	bs->w.failed = rc != 0;
+	if (rc != 0) {
+		bs->st.write_errors++;
+		return;
+	}
+	bs->st.writes++;
+	bs->st.last_write_us = us;
+	bs->st.last_write_bytes = bytes;
+}
+
+static void *writer_main(void *arg)
+{
+	struct rd_banstate *bs = arg;
+	struct writer *w = &bs->w;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->next && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->stop)
+			break; /* the shutdown writes the latest itself */
+		struct evbuffer *b = w->next;
+		w->next = NULL;
+		w->busy = true;
+		pthread_mutex_unlock(&w->mu);
+		uint64_t t0 = mono_us();
+		int rc = write_file(bs, b);
+		uint64_t us = mono_us() - t0;
+		pthread_mutex_lock(&w->mu);
+		w->busy = false;
+		count_write(bs, rc, us, evbuffer_get_length(b));
+		pthread_cond_broadcast(&w->cv);
+		if (rc == 0 || w->next) {
+			evbuffer_free(b);
+			continue;
+		}
+		w->next = b; /* again in a second, unless a newer one comes first */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		while (w->next == b && !w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &ts) == 0)
+			;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Serialises now and writes (on the thread, or here without one): what the main loop spends is
+ * the serialisation, last_serialise_us. */
+static int write_now(struct rd_banstate *bs, bool here)
+{
+	uint64_t t0 = mono_us();
+	struct evbuffer *b = evbuffer_new();
+	if (!b)
+		return -1;
+	serialise(bs, b);
+	bs->st.last_serialise_us = mono_us() - t0;
+	if (!here && bs->w.running) {
+		pthread_mutex_lock(&bs->w.mu);
+		if (bs->w.next)
+			evbuffer_free(bs->w.next); /* not taken yet: this one is newer */
+		bs->w.next = b;
+		bs->w.failed = false;
+		pthread_cond_broadcast(&bs->w.cv);
+		pthread_mutex_unlock(&bs->w.mu);
+		return 0;
+	}
+	int rc = write_file(bs, b);
+	count_write(bs, rc, mono_us() - t0, evbuffer_get_length(b));
 	evbuffer_free(b);
 	return rc;
 }
@@ -236,13 +341,6 @@ static void schedule(struct rd_banstate *bs, unsigned ms)
 	evtimer_add(bs->timer, &tv);
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void on_timer(evutil_socket_t fd, short what, void *ctx)
 {
 	(void)fd, (void)what;
@@ -250,16 +348,25 @@ static void on_timer(evutil_socket_t fd, short what, void *ctx)
 	if (!bs->dirty || !bs->loaded)
 		return;
 	bs->dirty = false;
-	uint64_t t0 = mono_ms();
-	int rc = write_now(bs);
-	/* the main loop spends at most a tenth of its time on this file: 100 000 API routes take
-	 * tens of ms to write, and then changes are gathered for longer (at most 5 s) */
-	uint64_t took = mono_ms() - t0;
+	int rc = write_now(bs, false);
+	/* the main loop spends at most a tenth of its time on this file: serialising 100 000 API
+	 * routes takes tens of ms, and then changes are gathered for longer (at most 5 s) */
+	uint64_t took = bs->st.last_serialise_us / 1000;
 	bs->delay_ms = took * 10 > RD_BS_DELAY_MS ? (took * 10 < 5000 ? (unsigned)took * 10 : 5000) : RD_BS_DELAY_MS;
-	if (rc != 0) {
+	if (rc != 0) { /* only without the thread, which retries itself */
 		bs->dirty = true;
 		schedule(bs, 1000);
 	}
+}
+
+void rd_banstate_sync(struct rd_banstate *bs)
+{
+	if (!bs || !bs->w.running)
+		return;
+	pthread_mutex_lock(&bs->w.mu);
+	while (bs->w.busy || (bs->w.next && !bs->w.failed))
+		pthread_cond_wait(&bs->w.cv, &bs->w.mu);
+	pthread_mutex_unlock(&bs->w.mu);
 }
 
 void rd_banstate_changed(struct rampart *rp)
@@ -341,20 +448,8 @@ static void on_error(void *ctx, size_t line, const char *why)
 static void remitigate(struct rd_banstate *bs, const struct rd_bs_ban *sb, const struct det_ban_info *b)
 {
 	struct rampart *rp = bs->rp;
-	struct det_event ev = {
-		.type = DET_EV_BAN,
-		.attack_id = b->attack_id,
-		.time_ns = b->since_ns,
-		.target = b->target,
-		.direction = b->direction,
-		.hostgroup = b->hostgroup,
-		.manual = b->manual,
-		.trigger_class = b->trigger_class,
-		.trigger_metric = b->trigger_metric,
-		.trigger_value = b->trigger_value,
-		.trigger_limit = b->trigger_limit,
-		.ban_seconds = (uint32_t)((b->until_ns - b->since_ns) / 1000000000ull),
-	};
+	struct det_event ev = det_event_of_ban(b, DET_EV_BAN, b->since_ns,
+					       (uint32_t)((b->until_ns - b->since_ns) / 1000000000ull), NULL);
 	bool flow = sb->mit != RD_BS_BLACKHOLE && rp->flowmit &&
 		    rd_flowmit_restore(rp->flowmit, &ev, &sb->rule, sb->mit != RD_BS_FLOWSPEC, sb->mit == RD_BS_ESCALATED);
 	if (!flow && rp->bgp && !rp->conf.mitigation.dry_run && rd_route_add(rp, RD_SRC_DETECT, &b->target, NULL) != 0) {
@@ -398,7 +493,8 @@ static void restore_ban(struct load *ld, const struct rd_bs_rec *r)
 	if (rc != 0) {
 		log_warn("%s:%zu: attack %" PRIu64 ": the ban of %s is dropped: %s", bs->path, r->line, sb->attack_id,
 			 pfx, why ? why : "refused");
-		bs->st.dropped++;
+		bs->st.refused++;
+		bs->bans_dropped++;
 		return;
 	}
 	if (b.hostgroup < 0 || (size_t)b.hostgroup >= rp->conf.detect.n_groups)
@@ -407,6 +503,7 @@ static void restore_ban(struct load *ld, const struct rd_bs_rec *r)
 	log_info("attack %" PRIu64 ": %s ban of %s restored (%s), %" PRIu64 " s left", sb->attack_id,
 		 sb->manual ? "manual" : "detected", pfx, rd_banstate_mit_name(sb->mit), (uint64_t)((b.until_ns - ld->cap) / UINT64_C(1000000000)));
 	bs->st.restored++;
+	bs->st.restored_bans++;
 }
 
 static void on_record(void *ctx, const struct rd_bs_rec *r)
@@ -427,8 +524,10 @@ static void on_record(void *ctx, const struct rd_bs_rec *r)
 			why[n > 0 ? n : 0] = 0;
 			why[strcspn(why, "\n")] = 0;
 			log_warn("%s:%zu: %s not restored: %s", bs->path, r->line, r->kind == RD_BS_ROUTE ? "route" : "flow", why);
+			bs->st.refused++;
 			return;
 		}
+		bs->st.restored++;
 		if (r->kind == RD_BS_ROUTE)
 			bs->routes++;
 		else
@@ -437,8 +536,10 @@ static void on_record(void *ctx, const struct rd_bs_rec *r)
 	case RD_BS_RULE:
 		if (!rp->flowmit || rd_flowmit_add(rp->flowmit, &r->rule, &r->actions, false, why, sizeof why) != 0) {
 			log_warn("%s:%zu: flowspec rule not restored: %s", bs->path, r->line, rp->flowmit ? why : "no flowspec");
+			bs->st.refused++;
 			return;
 		}
+		bs->st.restored++;
 		bs->rules++;
 		return;
 	}
@@ -451,6 +552,18 @@ static void set_aside(struct rd_banstate *bs)
 	snprintf(aside, sizeof aside, "%s.unreadable", bs->path);
 	if (rename(bs->path, aside) == 0)
 		log_warn("ban state: %s moved to %s; starting with no restored bans", bs->path, aside);
+}
+
+/* RFC 4724's Restart State bit on each peer's first OPEN: this version's file, read, is a
+ * previous run's, so this start is a restart; none (a first start) or another version's is not.
+ * A file that could not be read at all leaves the speaker's guess (routes in the RIB-out). */
+static void tell_bgp(struct rd_banstate *bs, enum bgp_restart r)
+{
+	if (bs->rp->bgp)
+		bgp_speaker_set_restart(bs->rp->bgp, r);
+	log_info("ban state: %s", r == BGP_RESTART_YES ? "a restart: the Restart State bit goes on each peer's first OPEN"
+				  : r == BGP_RESTART_NO ? "a first start: no Restart State bit"
+							: "cannot tell a restart from a first start");
 }
 
 void rd_banstate_load(struct rd_banstate *bs)
@@ -470,9 +583,11 @@ void rd_banstate_load(struct rd_banstate *bs)
 		if (errno == ENOENT) {
 			log_info("ban state: %s not there yet: nothing to restore", bs->path);
 			bs->loaded = true;
+			tell_bgp(bs, BGP_RESTART_NO);
 		} else {
 			log_err("ban state: %s: %s: nothing restored, and it is not written either (so it is not lost)",
 				bs->path, strerror(errno));
+			tell_bgp(bs, BGP_RESTART_GUESS);
 		}
 		return;
 	}
@@ -484,6 +599,7 @@ void rd_banstate_load(struct rd_banstate *bs)
 		log_err("ban state: %s: not a regular file of at most %u bytes: nothing restored, not written", bs->path,
 			RD_BS_FILE_MAX);
 		close(fd);
+		tell_bgp(bs, BGP_RESTART_GUESS);
 		return;
 	}
 	while (len < (size_t)st.st_size) {
@@ -500,11 +616,14 @@ void rd_banstate_load(struct rd_banstate *bs)
 	if (!ld.reply || rd_banstate_parse(buf, len, on_record, on_error, &ld, &res) != 0) {
 		set_aside(bs);
 	} else {
+		bs->st.skipped = res.bad;
+		bs->st.restart = true; /* this version's file: a previous run wrote it */
 		log_info("ban state: %s: %" PRIu64 " bans restored, %" PRIu64 " ended while down, %" PRIu64
 			 " dropped; %zu routes, %zu flow routes, %zu flowspec rules; %zu bad lines%s",
-			 bs->path, bs->st.restored, bs->st.expired, bs->st.dropped, bs->routes, bs->flows_restored, bs->rules,
+			 bs->path, bs->st.restored_bans, bs->st.expired, bs->bans_dropped, bs->routes, bs->flows_restored, bs->rules,
 			 res.bad, res.complete ? "" : " (incomplete)");
 	}
+	tell_bgp(bs, bs->st.restart ? BGP_RESTART_YES : BGP_RESTART_NO);
 	if (ld.reply)
 		evbuffer_free(ld.reply);
 	free(buf);
@@ -517,8 +636,21 @@ void rd_banstate_free(struct rd_banstate *bs)
 {
 	if (!bs)
 		return;
+	if (bs->w.running) {
+		/* a write in progress ends first; one not taken yet is replaced by the one below */
+		pthread_mutex_lock(&bs->w.mu);
+		bs->w.stop = true;
+		pthread_cond_broadcast(&bs->w.cv);
+		pthread_mutex_unlock(&bs->w.mu);
+		pthread_join(bs->w.thread, NULL);
+		if (bs->w.next)
+			evbuffer_free(bs->w.next);
+		pthread_cond_destroy(&bs->w.cv);
+		pthread_mutex_destroy(&bs->w.mu);
+		bs->w.running = false;
+	}
 	if (bs->loaded && bs->rp->engine)
-		write_now(bs); /* a clean shutdown: the latest ban times */
+		write_now(bs, true); /* a clean shutdown: the latest ban times */
 	if (bs->timer)
 		event_free(bs->timer);
 	free(bs->flows);
@@ -529,6 +661,83 @@ void rd_banstate_free(struct rd_banstate *bs)
 void rd_banstate_stats(const struct rd_banstate *bs, struct rd_banstate_stats *out)
 {
 	memset(out, 0, sizeof *out);
-	if (bs)
-		*out = bs->st;
+	if (!bs)
+		return;
+	struct rd_banstate *w = (struct rd_banstate *)bs; /* the lock, not the state */
+	if (w->w.running)
+		pthread_mutex_lock(&w->w.mu);
+	*out = bs->st;
+	if (w->w.running)
+		pthread_mutex_unlock(&w->w.mu);
+}
+
+/* ---- the counters as rampartctl stats, /api/v1/stats and /metrics show them --------------- */
+
+void rd_banstate_stats_text(const struct rd_banstate *bs, struct evbuffer *out)
+{
+	if (!bs)
+		return;
+	struct rd_banstate_stats s;
+	rd_banstate_stats(bs, &s);
+	evbuffer_add_printf(out,
+			    "ban state %s: writes %" PRIu64 " failed %" PRIu64 " last %" PRIu64 ".%03" PRIu64
+			    " ms (serialise %" PRIu64 ".%03" PRIu64 " ms) %" PRIu64 " bytes; at start: %s, restored %" PRIu64
+			    " (bans %" PRIu64 ") expired %" PRIu64 " refused %" PRIu64 " skipped %" PRIu64 "\n",
+			    bs->path, s.writes, s.write_errors, s.last_write_us / 1000, s.last_write_us % 1000,
+			    s.last_serialise_us / 1000, s.last_serialise_us % 1000, s.last_write_bytes,
+			    s.restart ? "restart" : "first start", s.restored, s.restored_bans, s.expired, s.refused,
+			    s.skipped);
+}
+
+void rd_banstate_stats_json(const struct rd_banstate *bs, struct evbuffer *out)
+{
+	if (!bs)
+		return;
+	struct rd_banstate_stats s;
+	rd_banstate_stats(bs, &s);
+	evbuffer_add_printf(out, ",\"ban_state\":{\"file\":");
+	rd_json_str(out, bs->path, strlen(bs->path));
+	evbuffer_add_printf(out,
+			    ",\"writes\":%" PRIu64 ",\"write_errors\":%" PRIu64 ",\"last_write_us\":%" PRIu64
+			    ",\"last_serialise_us\":%" PRIu64 ",\"last_write_bytes\":%" PRIu64 ",\"restart\":%s"
+			    ",\"restored\":%" PRIu64 ",\"restored_bans\":%" PRIu64 ",\"expired\":%" PRIu64
+			    ",\"refused\":%" PRIu64 ",\"skipped\":%" PRIu64 "}",
+			    s.writes, s.write_errors, s.last_write_us, s.last_serialise_us, s.last_write_bytes,
+			    s.restart ? "true" : "false", s.restored, s.restored_bans, s.expired, s.refused, s.skipped);
+}
+
+static void head(struct evbuffer *b, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void rd_banstate_metrics(const struct rd_banstate *bs, struct evbuffer *b)
+{
+	if (!bs)
+		return;
+	struct rd_banstate_stats s;
+	rd_banstate_stats(bs, &s);
+	head(b, "rampart_banstate_writes_total", "counter", "Ban state file writes, by result (a failed one is retried).");
+	evbuffer_add_printf(b, "rampart_banstate_writes_total{result=\"ok\"} %" PRIu64 "\n", s.writes);
+	evbuffer_add_printf(b, "rampart_banstate_writes_total{result=\"failed\"} %" PRIu64 "\n", s.write_errors);
+	head(b, "rampart_banstate_last_write_seconds", "gauge",
+	     "The last ban state write's time: write, fsync, rename (on the writer thread).");
+	evbuffer_add_printf(b, "rampart_banstate_last_write_seconds %.6f\n", (double)s.last_write_us / 1e6);
+	head(b, "rampart_banstate_last_serialise_seconds", "gauge",
+	     "The main loop's part of the last ban state write: its tables as the file's text.");
+	evbuffer_add_printf(b, "rampart_banstate_last_serialise_seconds %.6f\n", (double)s.last_serialise_us / 1e6);
+	head(b, "rampart_banstate_last_write_bytes", "gauge", "The ban state file's size at its last write.");
+	evbuffer_add_printf(b, "rampart_banstate_last_write_bytes %" PRIu64 "\n", s.last_write_bytes);
+	head(b, "rampart_banstate_start_records", "gauge",
+	     "What the start found in the ban state file, per record: restored, expired (a ban that ended "
+	     "while down), refused, skipped (a bad line).");
+	evbuffer_add_printf(b, "rampart_banstate_start_records{result=\"restored\"} %" PRIu64 "\n", s.restored);
+	evbuffer_add_printf(b, "rampart_banstate_start_records{result=\"expired\"} %" PRIu64 "\n", s.expired);
+	evbuffer_add_printf(b, "rampart_banstate_start_records{result=\"refused\"} %" PRIu64 "\n", s.refused);
+	evbuffer_add_printf(b, "rampart_banstate_start_records{result=\"skipped\"} %" PRIu64 "\n", s.skipped);
+	head(b, "rampart_banstate_restored_bans", "gauge", "Bans the start put back from the ban state file.");
+	evbuffer_add_printf(b, "rampart_banstate_restored_bans %" PRIu64 "\n", s.restored_bans);
+	head(b, "rampart_banstate_restart", "gauge",
+	     "1 when this start read a previous run's ban state file: a restart (RFC 4724 Restart State bit).");
+	evbuffer_add_printf(b, "rampart_banstate_restart %d\n", s.restart ? 1 : 0);
 }

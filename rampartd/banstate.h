@@ -37,7 +37,7 @@
 #define RD_BS_HEADER "rampart-banstate"
 #define RD_BS_VERSION 1
 #define RD_BS_DELAY_MS 250          /* a change is on disk this long after it (longer, up to 5 s,
-                                       when a write takes more than a tenth of that) */
+                                       when serialising takes more than a tenth of that) */
 #define RD_BS_LINE_MAX 16384
 #define RD_BS_FILE_MAX (256u << 20) /* a larger file is refused whole */
 
@@ -107,10 +107,28 @@ void rd_banstate_changed(struct rampart *rp);
 /* An ExaBGP API command that succeeded from src (exapipe.c): tracks flow rules, marks changes. */
 struct bgp_exa_cmd;
 void rd_banstate_api(struct rampart *rp, enum rd_route_src src, const struct bgp_exa_cmd *c);
+/* What the file did: its writes since start, and what the load at start found in it. */
 struct rd_banstate_stats {
-	uint64_t writes, write_errors, restored, expired, dropped;
+	uint64_t writes, write_errors;
+	uint64_t last_serialise_us; /* the main loop's part of the last write: the snapshot as text */
+	uint64_t last_write_us;     /* the last write's time, write to the directory's fsync (on the
+				       writer thread; serialisation too when there is none) */
+	uint64_t last_write_bytes;  /* its size */
+	/* at start, per record: put back (bans, routes, flow routes, rules), a ban that ended while
+	 * down, one refused (not monitored, whitelisted, max_bans, a route the API rejects now), a
+	 * line skipped as bad */
+	uint64_t restored, expired, refused, skipped;
+	uint64_t restored_bans;
+	bool restart; /* the load read a file of this version: a previous run's (RFC 4724 R bit) */
 };
 void rd_banstate_stats(const struct rd_banstate *bs, struct rd_banstate_stats *out);
+/* Waits until what was handed to the writer thread is on disk or failed (tests, benchmarks). */
+void rd_banstate_sync(struct rd_banstate *bs);
+/* The counters as views, nothing when bs is NULL (no state file): a line of
+ * `rampartctl stats`, a member ',"ban_state":{...}' of /api/v1/stats, the /metrics block. */
+void rd_banstate_stats_text(const struct rd_banstate *bs, struct evbuffer *out);
+void rd_banstate_stats_json(const struct rd_banstate *bs, struct evbuffer *out);
+void rd_banstate_metrics(const struct rd_banstate *bs, struct evbuffer *out);
 
 /* ---- what it reads of the other tables (defined in routes.c and flowmit.c) ------------------ */
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/num.h"
 #include "../bgp/exabgp.h"
 #include "banstate.h"
 
@@ -45,23 +46,6 @@ static char *field(char **s)
 	return f;
 }
 
-static bool parse_u64(const char *s, uint64_t *out)
-{
-	if (!*s || (s[0] == '0' && s[1]))
-		return false;
-	uint64_t v = 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return true;
-}
-
 /* "SECONDS.NNNNNNNNN" -> ns */
 static bool parse_time(const char *s, uint64_t *out)
 {
@@ -72,7 +56,7 @@ static bool parse_time(const char *s, uint64_t *out)
 	memcpy(sec, s, (size_t)(dot - s));
 	sec[dot - s] = 0;
 	uint64_t a, b = 0;
-	if (!parse_u64(sec, &a))
+	if (!num_parse_u64(sec, &a))
 		return false;
 	for (const char *p = dot + 1; *p; p++) {
 		if (*p < '0' || *p > '9')
@@ -222,7 +206,7 @@ static bool ban_line(struct parser *ps, char *rest)
 	for (int i = 0; i < 11; i++)
 		if (!(f[i] = field(&rest)))
 			return fail(ps, "ban: %s missing", names[i]);
-	if (!parse_u64(f[0], &b->attack_id) || !b->attack_id || b->attack_id == UINT64_MAX)
+	if (!num_parse_u64(f[0], &b->attack_id) || !b->attack_id || b->attack_id == UINT64_MAX)
 		return fail(ps, "ban: attack id '%.30s' is not a number 1..2^64-2", f[0]);
 	if (!parse_prefix(f[1], &b->target))
 		return fail(ps, "ban: target '%.60s' is not a prefix (address/length, no host bits)", f[1]);
@@ -389,7 +373,7 @@ int rd_banstate_parse(const char *buf, size_t len, rd_bs_rec_fn fn, rd_bs_err_fn
 				uint64_t count;
 				char *c = field(&rest);
 				ended = true;
-				if (!c || rest || !parse_u64(c, &count))
+				if (!c || rest || !num_parse_u64(c, &count))
 					ok = fail(ps, "end: not 'end COUNT'");
 				else if (count != seen)
 					ok = fail(ps, "end: the writer wrote %" PRIu64 " records, %zu are here: lines %s", count,
@@ -485,72 +469,154 @@ void rd_banstate_format_ban(struct evbuffer *out, const struct rd_bs_ban *b)
 	evbuffer_add(out, "\n", 1);
 }
 
-static void put_v4(struct evbuffer *out, uint32_t v)
+/* A route line is built in memory and added at once: with evbuffer_add_printf per field, printf
+ * was most of a write's time (100 000 API routes: tens of ms on the main loop). The longest line
+ * (64 neighbors, every attribute list full) is under 6 KB: RD_BS_LINE_MAX holds it. */
+struct line {
+	char b[RD_BS_LINE_MAX];
+	size_t n;
+};
+
+static void l_mem(struct line *l, const char *s, size_t n)
 {
-	evbuffer_add_printf(out, "%u.%u.%u.%u", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255);
+	if (n > sizeof l->b - l->n)
+		n = sizeof l->b - l->n; /* cannot happen (see above); the parser would refuse the line */
+	memcpy(l->b + l->n, s, n);
+	l->n += n;
+}
+
+static void l_str(struct line *l, const char *s)
+{
+	l_mem(l, s, strlen(s));
+}
+
+static void l_u(struct line *l, uint32_t v)
+{
+	char d[10];
+	size_t i = sizeof d;
+	do
+		d[--i] = (char)('0' + v % 10);
+	while (v /= 10);
+	l_mem(l, d + i, sizeof d - i);
+}
+
+static void l_v4(struct line *l, uint32_t v)
+{
+	l_u(l, v >> 24);
+	l_mem(l, ".", 1);
+	l_u(l, (v >> 16) & 255);
+	l_mem(l, ".", 1);
+	l_u(l, (v >> 8) & 255);
+	l_mem(l, ".", 1);
+	l_u(l, v & 255);
+}
+
+static void l_addr(struct line *l, const ip_addr *a)
+{
+	if (ip_is_v4(a)) {
+		l_v4(l, (uint32_t)a->b[12] << 24 | (uint32_t)a->b[13] << 16 | (uint32_t)a->b[14] << 8 | a->b[15]);
+		return;
+	}
+	char buf[IP_STRLEN];
+	l_str(l, ip_format(a, buf));
 }
 
 void rd_banstate_format_route(struct evbuffer *out, enum rd_route_src src, const char *neighbors, const ip_prefix *p,
 			      const struct bgp_route_attrs *a)
 {
-	char pfx[IP_PREFIX_STRLEN], nh[IP_STRLEN];
 	static const char *const origins[] = {"igp", "egp", "incomplete"};
-	evbuffer_add_printf(out, "route %s %sannounce route %s next-hop %s", src == RD_SRC_SOCKET ? "socket" : "pipe",
-			    neighbors, ip_prefix_format(p, pfx), ip_is_zero(&a->next_hop) ? "self" : ip_format(&a->next_hop, nh));
-	if (a->origin && a->origin < 3)
-		evbuffer_add_printf(out, " origin %s", origins[a->origin]);
+	static const char hex[] = "0123456789abcdef";
+	struct line *l = &(struct line){.n = 0};
+	l_str(l, src == RD_SRC_SOCKET ? "route socket " : "route pipe ");
+	l_str(l, neighbors);
+	l_str(l, "announce route ");
+	l_addr(l, &p->addr);
+	l_mem(l, "/", 1);
+	l_u(l, p->len);
+	l_str(l, " next-hop ");
+	if (ip_is_zero(&a->next_hop))
+		l_str(l, "self");
+	else
+		l_addr(l, &a->next_hop);
+	if (a->origin && a->origin < 3) {
+		l_str(l, " origin ");
+		l_str(l, origins[a->origin]);
+	}
 	if (a->n_as_path) {
-		evbuffer_add_printf(out, " as-path [");
-		for (size_t i = 0; i < a->n_as_path; i++)
-			evbuffer_add_printf(out, "%s%u", i ? " " : "", a->as_path[i]);
-		evbuffer_add_printf(out, "]");
+		l_str(l, " as-path [");
+		for (size_t i = 0; i < a->n_as_path; i++) {
+			if (i)
+				l_mem(l, " ", 1);
+			l_u(l, a->as_path[i]);
+		}
+		l_mem(l, "]", 1);
 	}
 	if (a->atomic_aggregate)
-		evbuffer_add_printf(out, " atomic-aggregate");
+		l_str(l, " atomic-aggregate");
 	if (a->has_aggregator) {
-		evbuffer_add_printf(out, " aggregator (%u:", a->aggregator_as);
-		put_v4(out, a->aggregator_id);
-		evbuffer_add_printf(out, ")");
+		l_str(l, " aggregator (");
+		l_u(l, a->aggregator_as);
+		l_mem(l, ":", 1);
+		l_v4(l, a->aggregator_id);
+		l_mem(l, ")", 1);
 	}
 	if (a->has_originator_id) {
-		evbuffer_add_printf(out, " originator-id ");
-		put_v4(out, a->originator_id);
+		l_str(l, " originator-id ");
+		l_v4(l, a->originator_id);
 	}
 	if (a->n_cluster_list) {
-		evbuffer_add_printf(out, " cluster-list [");
+		l_str(l, " cluster-list [");
 		for (size_t i = 0; i < a->n_cluster_list; i++) {
 			if (i)
-				evbuffer_add(out, " ", 1);
-			put_v4(out, a->cluster_list[i]);
+				l_mem(l, " ", 1);
+			l_v4(l, a->cluster_list[i]);
 		}
-		evbuffer_add_printf(out, "]");
+		l_mem(l, "]", 1);
 	}
 	if (a->n_communities) {
-		evbuffer_add_printf(out, " community [");
-		for (size_t i = 0; i < a->n_communities; i++)
-			evbuffer_add_printf(out, "%s%u:%u", i ? " " : "", a->communities[i] >> 16, a->communities[i] & 0xFFFF);
-		evbuffer_add_printf(out, "]");
+		l_str(l, " community [");
+		for (size_t i = 0; i < a->n_communities; i++) {
+			if (i)
+				l_mem(l, " ", 1);
+			l_u(l, a->communities[i] >> 16);
+			l_mem(l, ":", 1);
+			l_u(l, a->communities[i] & 0xFFFF);
+		}
+		l_mem(l, "]", 1);
 	}
 	if (a->n_large_communities) {
-		evbuffer_add_printf(out, " large-community [");
-		for (size_t i = 0; i < a->n_large_communities; i++)
-			evbuffer_add_printf(out, "%s%u:%u:%u", i ? " " : "", a->large_communities[i][0],
-					    a->large_communities[i][1], a->large_communities[i][2]);
-		evbuffer_add_printf(out, "]");
+		l_str(l, " large-community [");
+		for (size_t i = 0; i < a->n_large_communities; i++) {
+			if (i)
+				l_mem(l, " ", 1);
+			for (int k = 0; k < 3; k++) {
+				if (k)
+					l_mem(l, ":", 1);
+				l_u(l, a->large_communities[i][k]);
+			}
+		}
+		l_mem(l, "]", 1);
 	}
 	if (a->n_ext_communities) {
-		evbuffer_add_printf(out, " extended-community [");
+		l_str(l, " extended-community [");
 		for (size_t i = 0; i < a->n_ext_communities; i++) {
-			evbuffer_add_printf(out, "%s0x", i ? " " : "");
-			for (int k = 0; k < 8; k++)
-				evbuffer_add_printf(out, "%02x", a->ext_communities[i][k]);
+			l_str(l, i ? " 0x" : "0x");
+			for (int k = 0; k < 8; k++) {
+				char h[2] = {hex[a->ext_communities[i][k] >> 4], hex[a->ext_communities[i][k] & 15]};
+				l_mem(l, h, 2);
+			}
 		}
-		evbuffer_add_printf(out, "]");
+		l_mem(l, "]", 1);
 	}
-	if (a->local_pref)
-		evbuffer_add_printf(out, " local-preference %u", a->local_pref);
-	if (a->has_med)
-		evbuffer_add_printf(out, " med %u", a->med);
-	evbuffer_add(out, "\n", 1);
+	if (a->local_pref) {
+		l_str(l, " local-preference ");
+		l_u(l, a->local_pref);
+	}
+	if (a->has_med) {
+		l_str(l, " med ");
+		l_u(l, a->med);
+	}
+	l_mem(l, "\n", 1);
+	evbuffer_add(out, l->b, l->n);
 }
 

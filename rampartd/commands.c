@@ -11,6 +11,7 @@
 
 #include "../lib/log.h"
 #include "../bgp/exabgp.h"
+#include "banstate.h"
 #include "daemon.h"
 
 #define MAX_ARGS 16
@@ -355,6 +356,9 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 				    " replayed %" PRIu64 " dropped %" PRIu64 ", deduplicated %" PRIu64 "\n",
 				    s.clickhouse_down ? " (ClickHouse down)" : "", s.spool_batches, s.spool_bytes,
 				    s.flows_spooled, s.flows_replayed, s.flows_spool_dropped, s.batches_deduplicated);
+		if (s.clickhouse)
+			evbuffer_add_printf(out, "storage inserts: %" PRIu64 " bytes encoded, %" PRIu64 " bytes sent\n",
+					    s.insert_bytes, s.insert_wire_bytes);
 	}
 	if (rp->notify) {
 		struct rd_notify_stats ns;
@@ -378,6 +382,7 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 		evbuffer_add_printf(out, "local blackhole: added %" PRIu64 " removed %" PRIu64 " failed %" PRIu64 "\n",
 				    ls.added, ls.removed, ls.failed);
 	}
+	rd_banstate_stats_text(rp->banstate, out);
 	evbuffer_add_printf(out, "decisions: announced %" PRIu64 " withdrawn %" PRIu64 " events %" PRIu64 "%s\n",
 			    rp->announced, rp->withdrawn, rp->events_logged,
 			    rp->conf.mitigation.dry_run ? " (dry run)" : "");

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "../lib/log.h"
+#include "banstate.h"
 #include "daemon.h"
 
 #define LIST_MAX 4096
@@ -316,12 +317,14 @@ static void on_stats(struct evhttp_request *req, void *arg)
 				    ",\"flows_queued\":%" PRIu64 ",\"flows_written\":%" PRIu64
 				    ",\"flows_dropped\":%" PRIu64 ",\"events_queued\":%" PRIu64
 				    ",\"events_written\":%" PRIu64 ",\"events_dropped\":%" PRIu64
-				    ",\"batches_failed\":%" PRIu64 ",\"last_error\":",
+				    ",\"batches_failed\":%" PRIu64 ",\"insert_bytes\":%" PRIu64
+				    ",\"insert_wire_bytes\":%" PRIu64 ",\"last_error\":",
 				    s.flows_queued, s.flows_written, s.flows_dropped, s.events_queued, s.events_written,
-				    s.events_dropped, s.batches_failed);
+				    s.events_dropped, s.batches_failed, s.insert_bytes, s.insert_wire_bytes);
 		json_str(b, s.last_error);
 		evbuffer_add(b, "}", 1);
 	}
+	rd_banstate_stats_json(rp->banstate, b);
 	evbuffer_add_printf(b,
 			    ",\"decisions\":{\"announced\":%" PRIu64 ",\"withdrawn\":%" PRIu64 ",\"events\":%" PRIu64
 			    ",\"dry_run\":%s}}\n",
@@ -548,6 +551,11 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 					    rows[i].table, rows[i].state, rows[i].v);
 		metric_head(b, "rampart_storage_batches_failed_total", "counter", "Batch posts that failed (retried).");
 		evbuffer_add_printf(b, "rampart_storage_batches_failed_total %" PRIu64 "\n", s.batches_failed);
+		metric_head(b, "rampart_storage_insert_bytes_total", "counter",
+			    "INSERT bodies posted to ClickHouse: as encoded (stage=encoded) and as sent (stage=wire).");
+		evbuffer_add_printf(b, "rampart_storage_insert_bytes_total{stage=\"encoded\"} %" PRIu64 "\n", s.insert_bytes);
+		evbuffer_add_printf(b, "rampart_storage_insert_bytes_total{stage=\"wire\"} %" PRIu64 "\n",
+				    s.insert_wire_bytes);
 		metric_head(b, "rampart_storage_spool_bytes", "gauge", "Bytes in the disk spool now.");
 		evbuffer_add_printf(b, "rampart_storage_spool_bytes %" PRIu64 "\n", s.spool_bytes);
 		metric_head(b, "rampart_storage_spool_batches", "gauge", "Batches in the disk spool now.");
@@ -563,6 +571,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 		metric_head(b, "rampart_storage_clickhouse_down", "gauge", "1 while the last post or probe failed.");
 		evbuffer_add_printf(b, "rampart_storage_clickhouse_down %d\n", s.clickhouse && s.clickhouse_down);
 	}
+	rd_banstate_metrics(rp->banstate, b);
 	if (rp->bgp) {
 		struct bgp_peer_status st[64];
 		size_t n = bgp_speaker_peers(rp->bgp, st, 64);

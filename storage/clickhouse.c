@@ -7,6 +7,7 @@
  * error text. Credentials go as HTTP Basic authentication, which 18.16 accepts. */
 #include <curl/curl.h>
 #include <stdio.h>
+#include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,10 +25,18 @@
 #define PROBE_TIMEOUT_MS 1000L
 #define ANSWER_MAX 512
 
+/* A body compressed for the wire, kept and grown for the next batch (no allocation per
+ * batch once it has seen the largest one). */
+struct squeezed {
+	uint8_t *p;
+	size_t cap;
+};
+
 /* One INSERT in flight on the multi handle; its own easy handle and answer. */
 struct slot {
 	CURL *easy;
 	bool busy;
+	struct squeezed gz; /* the body in flight when compressing: must live until it is done */
 	char answer[ANSWER_MAX];
 	size_t answer_len;
 };
@@ -38,6 +47,10 @@ struct st_ch {
 	struct slot slot[ST_CH_MAX_INFLIGHT];
 	unsigned busy;
 	struct curl_slist *headers;
+	struct curl_slist *insert_headers;  /* headers + Content-Encoding when compressing */
+	bool gzip;
+	struct squeezed gz;                 /* the synchronous inserts' (spool replay) */
+	uint64_t wire_bytes;                /* INSERT bodies as sent, after compression */
 	char url[300];                      /* base, no trailing slash */
 	char insert_url[ST_NTABLES][2][600]; /* base + "/?query=INSERT ..." escaped; [0] RowBinary, [1] Native */
 	char db[64];
@@ -127,6 +140,16 @@ struct st_ch *st_ch_new(const struct st_config *cfg, char *err, size_t errlen)
 	/* no "Expect: 100-continue": it costs a round trip per insert and 18.16 gains nothing */
 	c->headers = curl_slist_append(NULL, "Expect:");
 	c->headers = curl_slist_append(c->headers, "Content-Type: application/octet-stream");
+	c->gzip = cfg->compression == ST_COMPRESSION_GZIP;
+	c->insert_headers = curl_slist_append(NULL, "Expect:");
+	c->insert_headers = curl_slist_append(c->insert_headers, "Content-Type: application/octet-stream");
+	if (c->gzip) /* ClickHouse inflates a request body so marked (18.16 does) */
+		c->insert_headers = curl_slist_append(c->insert_headers, "Content-Encoding: gzip");
+	if (!c->headers || !c->insert_headers) {
+		snprintf(err, errlen, "out of memory");
+		st_ch_free(c);
+		return NULL;
+	}
 	setup(c->curl, c, cfg);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
@@ -145,6 +168,7 @@ struct st_ch *st_ch_new(const struct st_config *cfg, char *err, size_t errlen)
 			return NULL;
 		}
 		setup(sl->easy, c, cfg);
+		curl_easy_setopt(sl->easy, CURLOPT_HTTPHEADER, c->insert_headers);
 		curl_easy_setopt(sl->easy, CURLOPT_WRITEFUNCTION, on_slot_body);
 		curl_easy_setopt(sl->easy, CURLOPT_WRITEDATA, sl);
 		curl_easy_setopt(sl->easy, CURLOPT_TIMEOUT_MS, INSERT_TIMEOUT_MS);
@@ -162,11 +186,15 @@ void st_ch_free(struct st_ch *c)
 			curl_multi_remove_handle(c->multi, c->slot[i].easy);
 		if (c->slot[i].easy)
 			curl_easy_cleanup(c->slot[i].easy);
+		free(c->slot[i].gz.p);
 	}
+	free(c->gz.p);
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
-	curl_easy_cleanup(c->curl);
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
 	curl_slist_free_all(c->headers);
+	curl_slist_free_all(c->insert_headers);
 	free(c);
 }
 
@@ -184,10 +212,11 @@ static enum st_post outcome(CURL *h, CURLcode rc, const char *base, const char *
 			    size_t errlen);
 
 static enum st_post post(struct st_ch *c, const char *url, const void *body, size_t len, long timeout_ms,
-			 char *err, size_t errlen)
+			 struct curl_slist *headers, char *err, size_t errlen)
 {
 	c->answer_len = 0;
 	c->answer[0] = '\0';
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c->curl, CURLOPT_URL, url);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
@@ -223,7 +252,7 @@ static int query_timeout(struct st_ch *c, const char *sql, long timeout_ms, char
 {
 	char url[320];
 	snprintf(url, sizeof url, "%s/", c->url);
-	if (post(c, url, sql, strlen(sql), timeout_ms, err, errlen) != ST_POST_OK)
+	if (post(c, url, sql, strlen(sql), timeout_ms, c->headers, err, errlen) != ST_POST_OK)
 		return -1;
 	if (out && outlen)
 		first_line(c->answer, out, outlen);
@@ -235,10 +264,67 @@ int st_ch_query(struct st_ch *c, const char *sql, char *out, size_t outlen, char
 	return query_timeout(c, sql, QUERY_TIMEOUT_MS, out, outlen, err, errlen);
 }
 
+/* The body as it goes on the wire: itself, or gzip (level 1: on loopback even that loses, see
+ * docs/STORAGE.md; a higher level only costs more CPU for a few percent) into gz. NULL when
+ * zlib cannot (out of memory), with err set. */
+static const uint8_t *wire_body(struct st_ch *c, struct squeezed *gz, const uint8_t *body, size_t *len,
+				char *err, size_t errlen)
+{
+	if (!c->gzip) {
+		c->wire_bytes += *len;
+		return body;
+	}
+	z_stream z = {0};
+	/* windowBits 15 + 16: a gzip wrapper, what Content-Encoding: gzip names */
+	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		snprintf(err, errlen, "gzip: deflateInit2 failed");
+		return NULL;
+	}
+	size_t need = deflateBound(&z, *len);
+	if (need > gz->cap) {
+		uint8_t *p = realloc(gz->p, need);
+		if (!p) {
+			deflateEnd(&z);
+			snprintf(err, errlen, "gzip: out of memory for %zu bytes", need);
+			return NULL;
+		}
+		gz->p = p;
+		gz->cap = need;
+	}
+	z.next_in = (Bytef *)body;
+	z.avail_in = (uInt)*len;
+	z.next_out = gz->p;
+	z.avail_out = (uInt)gz->cap;
+	int rc = deflate(&z, Z_FINISH);
+	size_t out = z.total_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END) { /* cannot happen with deflateBound's room */
+		snprintf(err, errlen, "gzip: deflate returned %d", rc);
+		return NULL;
+	}
+	*len = out;
+	c->wire_bytes += out;
+	return gz->p;
+}
+
+static enum st_post insert(struct st_ch *c, const char *url, const uint8_t *body, size_t len, char *err,
+			   size_t errlen)
+{
+	const uint8_t *wire = wire_body(c, &c->gz, body, &len, err, errlen);
+	if (!wire)
+		return ST_POST_NOT_STORED;
+	return post(c, url, wire, len, INSERT_TIMEOUT_MS, c->insert_headers, err, errlen);
+}
+
 enum st_post st_ch_insert(struct st_ch *c, enum st_table t, const uint8_t *body, size_t len, char *err,
 			  size_t errlen)
 {
-	return post(c, c->insert_url[t][0], body, len, INSERT_TIMEOUT_MS, err, errlen);
+	return insert(c, c->insert_url[t][0], body, len, err, errlen);
+}
+
+uint64_t st_ch_wire_bytes(const struct st_ch *c)
+{
+	return c->wire_bytes;
 }
 
 enum st_post st_ch_insert_sql(struct st_ch *c, const char *sql, const uint8_t *body, size_t len, char *err,
@@ -256,7 +342,7 @@ enum st_post st_ch_insert_sql(struct st_ch *c, const char *sql, const uint8_t *b
 		snprintf(err, errlen, "INSERT URL too long");
 		return ST_POST_NOT_STORED;
 	}
-	return post(c, url, body, len, INSERT_TIMEOUT_MS, err, errlen);
+	return insert(c, url, body, len, err, errlen);
 }
 
 int st_ch_async_insert(struct st_ch *c, unsigned slot, enum st_table t, bool native, const uint8_t *body,
@@ -267,8 +353,14 @@ int st_ch_async_insert(struct st_ch *c, unsigned slot, enum st_table t, bool nat
 	struct slot *sl = &c->slot[slot];
 	sl->answer_len = 0;
 	sl->answer[0] = '\0';
+	char err[120];
+	const uint8_t *wire = wire_body(c, &sl->gz, body, &len, err, sizeof err);
+	if (!wire) {
+		log_err("storage: %s", err);
+		return -1;
+	}
 	curl_easy_setopt(sl->easy, CURLOPT_URL, c->insert_url[t][native]);
-	curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDS, wire);
 	curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	if (curl_multi_add_handle(c->multi, sl->easy) != CURLM_OK)
 		return -1;

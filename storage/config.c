@@ -79,6 +79,10 @@ int st_config_check(struct st_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "format %d: rowbinary or native", cfg->format);
 		return -1;
 	}
+	if (cfg->compression != ST_COMPRESSION_NONE && cfg->compression != ST_COMPRESSION_GZIP) {
+		snprintf(err, errlen, "compression %d: none or gzip", cfg->compression);
+		return -1;
+	}
 	if (cfg->batch_rows > MAX_BATCH_ROWS) {
 		snprintf(err, errlen, "batch_rows %u is more than %u", cfg->batch_rows, MAX_BATCH_ROWS);
 		return -1;

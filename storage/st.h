@@ -30,10 +30,14 @@ struct st_config {
 	/* sitting 4 */
 	char cluster[64];         /* remote_servers cluster: *_local tables + Distributed; "" = plain */
 	int format;               /* enum st_format: the INSERTs' body (spool and files stay RowBinary) */
+	int compression;          /* enum st_compression: the INSERTs' body on the wire */
 };
 
 /* Native is the default (0): measured faster end to end (docs/STORAGE.md, Formats). */
 enum st_format { ST_FORMAT_NATIVE = 0, ST_FORMAT_ROWBINARY = 1 };
+/* gzip pays only where the network, not ClickHouse's parsing, is the limit (docs/STORAGE.md,
+ * Posting options): off by default. */
+enum st_compression { ST_COMPRESSION_NONE = 0, ST_COMPRESSION_GZIP = 1 };
 
 void st_config_defaults(struct st_config *cfg);
 
@@ -85,6 +89,10 @@ struct st_stats {
 	uint64_t batches_deduplicated; /* replays skipped: ClickHouse already had the batch */
 	uint64_t partitions_dropped;   /* retention without TTL */
 	bool clickhouse_down;          /* the last post or probe failed */
+	/* INSERT bodies posted (retries included): as encoded, and as sent on the wire (smaller
+	 * with storage.clickhouse.compression: gzip) */
+	uint64_t insert_bytes;
+	uint64_t insert_wire_bytes;
 };
 
 struct st_writer;

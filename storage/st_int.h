@@ -124,6 +124,9 @@ int st_ch_async_insert(struct st_ch *c, unsigned slot, enum st_table t, bool nat
 		       size_t len);
 size_t st_ch_async_run(struct st_ch *c, int wait_ms, struct st_ch_done *done, size_t max);
 unsigned st_ch_async_busy(const struct st_ch *c);
+/* INSERT bodies as they went on the wire (gzip'd with storage.clickhouse.compression: gzip),
+ * cumulative; st_ch_async_insert returns -1 too when a body could not be compressed. */
+uint64_t st_ch_wire_bytes(const struct st_ch *c);
 /* SELECT 1 with a short deadline: is the server back? */
 int st_ch_probe(struct st_ch *c, char *err, size_t errlen);
 /* Rows the batches ledger holds for batch_id (0: ClickHouse never stored it). */

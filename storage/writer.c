@@ -118,6 +118,8 @@ struct st_writer {
 	_Atomic uint64_t written[ST_NTABLES];
 	_Atomic uint64_t lost[ST_NTABLES]; /* rows neither ClickHouse nor the spool took, at stop */
 	_Atomic uint64_t batches_failed;
+	_Atomic uint64_t insert_bytes;      /* INSERT bodies as encoded */
+	_Atomic uint64_t insert_wire_bytes; /* and as sent (compressed or not) */
 	_Atomic uint64_t spooled[ST_NTABLES];
 	_Atomic uint64_t replayed[ST_NTABLES];
 	_Atomic uint64_t spool_dropped[ST_NTABLES];
@@ -475,10 +477,13 @@ static void ch_flush(struct st_writer *w, enum st_table t, uint64_t now)
 			native = false;
 		}
 	}
-	if (st_ch_async_insert(w->ch, slot, t, native, body, len) != 0) { /* cannot happen: slot is free */
+	add(&w->insert_bytes, len);
+	int started = st_ch_async_insert(w->ch, slot, t, native, body, len);
+	atomic_store_explicit(&w->insert_wire_bytes, st_ch_wire_bytes(w->ch), memory_order_relaxed);
+	if (started != 0) { /* the slot is free: only a body gzip could not compress (out of memory) */
 		f->busy = false;
 		f->buf = NULL;
-		went_down(w, now, "cannot start an insert (internal)");
+		went_down(w, now, "cannot start an insert (gzip out of memory)");
 		spool_body(w, t, b->id, b->rows, false, b->buf, b->w.len);
 		batch_reset(b);
 		return;
@@ -536,6 +541,8 @@ static void replay_one(struct st_writer *w, uint64_t now)
 	} else {
 		r = st_ch_insert(w->ch, e.table, body, len, err, sizeof err);
 	}
+	add(&w->insert_bytes, len);
+	atomic_store_explicit(&w->insert_wire_bytes, st_ch_wire_bytes(w->ch), memory_order_relaxed);
 	free(body);
 	if (r == ST_POST_OK) {
 		add(&w->written[e.table], e.rows);
@@ -762,6 +769,8 @@ void st_writer_stats(struct st_writer *w, struct st_stats *out)
 	out->flows_lost = atomic_load_explicit(&w->lost[ST_FLOWS], memory_order_relaxed);
 	out->events_lost = atomic_load_explicit(&w->lost[ST_EVENTS], memory_order_relaxed);
 	out->batches_failed = atomic_load_explicit(&w->batches_failed, memory_order_relaxed);
+	out->insert_bytes = atomic_load_explicit(&w->insert_bytes, memory_order_relaxed);
+	out->insert_wire_bytes = atomic_load_explicit(&w->insert_wire_bytes, memory_order_relaxed);
 	pthread_mutex_lock(&w->err_lock);
 	snprintf(out->last_error, sizeof out->last_error, "%s", w->last_error);
 	pthread_mutex_unlock(&w->err_lock);

@@ -14,6 +14,8 @@
 #      load by hand with clickhouse-client as docs/STORAGE.md says.
 #   6. Retention on 18.16 (no TTL): with retention_days 30, partitions older than that are
 #      dropped at start (flows by day, attack_events by month), today's rows stay.
+#   7. compression: gzip, in Native and RowBinary, ClickHouse killed for a moment: exact rows
+#      and events (posts in flight and spool replays both gzip'd), far fewer bytes on the wire.
 # Ports: HTTP 18330, TCP 19330 (the storage helper's range).
 # The driver is bench/bench_storage (built by the Makefile, like every bench/bench_*.c); set
 # BUILD/OPT/EXTRA_CFLAGS/EXTRA_LDFLAGS as for make to run it under the sanitizers.
@@ -248,5 +250,38 @@ check "6: old partitions dropped" "0 0" "$(q "SELECT count() FROM rampart_spool.
 check "6: rows of the last 30 days kept, nothing else" "2	3,4" \
 	"$(q "SELECT count(), arrayStringConcat(arraySort(groupArray(toString(packets))), ',') FROM rampart_spool.flows")"
 grep -q "retention dropped [0-9]* partitions older than 30 days" "$work/load6.err" && ok "6: logged" || bad "6: no retention line"
+
+# ---- 7. compression: gzip ------------------------------------------------------------------
+for fmt in native rowbinary; do
+	echo "# 7. $fmt gzip'd: 300 000 rows at 100 000 rows/s; ClickHouse killed at 1 s for 1 s"
+	$LOAD "$URL" --db rampart_gz_$fmt --rows 300000 --first 60000000 --events 30 --rate 100000 \
+		--format $fmt --gzip --spool "$work/spool7$fmt" >"$work/load7$fmt.out" 2>"$work/load7$fmt.err" &
+	loader=$!
+	sleep 1
+	ch_kill "$work/ch"
+	sleep 1
+	ch_start "$work/ch" "$HTTP" "$TCP" || bad "7: ClickHouse did not come back"
+	wait "$loader"
+	loader=
+	out=$(tr '\n' ' ' <"$work/load7$fmt.out")
+	echo "#    $out"
+	check "7 $fmt: writer says all written, nothing dropped or lost" "300000 30 0 0" \
+		"$(kv written "$out") $(kv events_written "$out") $(kv dropped "$out") $(kv lost "$out")"
+	spooled=$(kv spooled "$out")
+	if [ "${spooled:-0}" -gt 0 ] && [ "$(kv replayed "$out")" = "$spooled" ]; then
+		ok "7 $fmt: the outage's rows spooled and replayed gzip'd ($spooled)"
+	else
+		bad "7 $fmt: spooled ${spooled:-?}, replayed $(kv replayed "$out")"
+	fi
+	check_rows "7 $fmt" rampart_gz_$fmt 60000000 300000
+	check "7 $fmt: events" "30	30" "$(q "SELECT count(), uniqExact(attack_id) FROM rampart_gz_$fmt.attack_events")"
+	enc=$(kv insert_bytes "$out") wire=$(kv insert_wire_bytes "$out")
+	echo "#    insert bodies: $enc bytes encoded, $wire bytes on the wire"
+	if [ "${wire:-0}" -gt 0 ] && [ $((wire * 2)) -lt "${enc:-0}" ]; then
+		ok "7 $fmt: gzip at least halves the bytes sent ($enc -> $wire)"
+	else
+		bad "7 $fmt: bytes sent not halved ($enc -> $wire)"
+	fi
+done
 
 finish

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -344,6 +345,43 @@ static void test_format_reads_back(void **state)
 	free(cmd);
 }
 
+/* The route line byte for byte at the edges of its numbers (0, UINT32_MAX, hex with leading
+ * zeros, an IPv6 next hop): it is built without printf. */
+static void test_format_route_edges(void **state)
+{
+	(void)state;
+	struct bgp_route_attrs a = {
+		.origin = BGP_ORIGIN_INCOMPLETE,
+		.n_as_path = 2, .as_path = {0, UINT32_MAX},
+		.atomic_aggregate = true,
+		.has_aggregator = true, .aggregator_as = UINT32_MAX, .aggregator_id = 0,
+		.has_originator_id = true, .originator_id = UINT32_MAX,
+		.n_cluster_list = 2, .cluster_list = {0x01020304, 0xff000aff},
+		.n_communities = 3, .communities = {0, UINT32_MAX, 10u << 16 | 9},
+		.n_large_communities = 2, .large_communities = {{0, 0, 0}, {UINT32_MAX, 1, 4200000000u}},
+		.n_ext_communities = 2, .ext_communities = {{0, 0, 0, 0, 0, 0, 0, 0}, {0xff, 0x0a, 0xa0, 1, 2, 3, 4, 0x0f}},
+		.local_pref = UINT32_MAX,
+		.has_med = true, .med = 0,
+	};
+	assert_true(ip_parse("2001:db8::ff", &a.next_hop));
+	ip_prefix p;
+	assert_true(ip_prefix_parse("0.0.0.0/0", &p));
+	struct evbuffer *out = evbuffer_new();
+	rd_banstate_format_route(out, RD_SRC_PIPE, "neighbor 10.0.0.2 ", &p, &a);
+	assert_true(ip_prefix_parse("2001:db8:10::/48", &p));
+	struct bgp_route_attrs none = {0};
+	rd_banstate_format_route(out, RD_SRC_SOCKET, "", &p, &none);
+	evbuffer_add(out, "", 1);
+	assert_string_equal((char *)evbuffer_pullup(out, -1),
+			    "route pipe neighbor 10.0.0.2 announce route 0.0.0.0/0 next-hop 2001:db8::ff origin incomplete "
+			    "as-path [0 4294967295] atomic-aggregate aggregator (4294967295:0.0.0.0) originator-id "
+			    "255.255.255.255 cluster-list [1.2.3.4 255.0.10.255] community [0:0 65535:65535 10:9] "
+			    "large-community [0:0:0 4294967295:1:4200000000] extended-community [0x0000000000000000 "
+			    "0xff0aa0010203040f] local-preference 4294967295 med 0\n"
+			    "route socket announce route 2001:db8:10::/48 next-hop self\n");
+	evbuffer_free(out);
+}
+
 /* ---- the daemon side: one rampartd writes, the next restores ---------------------------------- */
 
 struct daemon {
@@ -382,7 +420,8 @@ static char *slurp(const char *p);
 
 static void daemon_down(struct daemon *d, bool clean)
 {
-	/* SIGKILL: no last write; the file stays as the timer last wrote it */
+	/* SIGKILL: no last write; the file stays as the timer last wrote it (once on disk) */
+	rd_banstate_sync(d->rp.banstate);
 	char *kept = clean ? NULL : strdup(slurp(path));
 	rd_banstate_free(d->rp.banstate);
 	if (kept) {
@@ -442,6 +481,7 @@ static void test_daemon_round_trip(void **state)
 	/* changes are coalesced: the write comes from the timer */
 	assert_null(slurp(path));
 	event_base_loop(d->rp.base, EVLOOP_ONCE);
+	rd_banstate_sync(d->rp.banstate); /* the writer thread's */
 	const char *s = slurp(path);
 	assert_non_null(s);
 	assert_non_null(strstr(s, "rampart-banstate 1\n"));
@@ -453,6 +493,14 @@ static void test_daemon_round_trip(void **state)
 	assert_non_null(strstr(s, "end 6\n"));
 	struct det_ban_info before[4];
 	assert_int_equal(det_engine_bans(d->rp.engine, before, 4), 3);
+	struct rd_banstate_stats st;
+	rd_banstate_stats(d->rp.banstate, &st);
+	assert_false(st.restart); /* no file: a first start */
+	assert_int_equal(st.restored + st.expired + st.refused + st.skipped, 0);
+	assert_int_equal(st.writes, 1);
+	assert_int_equal(st.write_errors, 0);
+	assert_int_equal(st.last_write_bytes, strlen(s));
+	assert_true(st.last_write_us > 0 && st.last_write_us < 5000000);
 	daemon_down(d, false);
 
 	/* two seconds later the short ban is over; a bad line in the middle is skipped */
@@ -463,6 +511,12 @@ static void test_daemon_round_trip(void **state)
 	FILE *w = fopen(path, "w");
 	fwrite(text, 1, (size_t)(at - text), w);
 	fputs("ban 9 192.0.2.99/32 in default manual bogus\n", w);
+	/* a good line of a ban that cannot come back: its address is whitelisted */
+	char *ban1 = strstr(text, "ban 1 192.0.2.10/32 "), *eol = strchr(ban1, '\n');
+	fprintf(w, "ban 7 192.0.2.1/32 %.*s", (int)(eol + 1 - (ban1 + 20)), ban1 + 20);
+	char *end = strstr(at, "end 6\n");
+	assert_non_null(end);
+	end[4] = '8'; /* the two lines added: the count matches, only the bogus line is bad */
 	fputs(at, w);
 	fclose(w);
 	free(text);
@@ -478,10 +532,35 @@ static void test_daemon_round_trip(void **state)
 	assert_true(after[0].until_ns == before[0].until_ns);
 	assert_int_equal(after[1].attack_id, 3);
 	assert_int_equal(det_engine_attacks(d->rp.engine, after, 4), 3); /* 2 active, 1 ended while down */
-	struct rd_banstate_stats st;
 	rd_banstate_stats(d->rp.banstate, &st);
-	assert_int_equal(st.restored, 2);
+	assert_true(st.restart); /* a previous run's file */
+	assert_int_equal(st.restored_bans, 2);
+	assert_int_equal(st.restored, 5); /* 2 bans, 2 routes, 1 rule */
 	assert_int_equal(st.expired, 1);
+	assert_int_equal(st.refused, 1);  /* the whitelisted one */
+	assert_int_equal(st.skipped, 1);  /* the bogus line */
+	/* the three views */
+	struct evbuffer *v = evbuffer_new();
+	assert_int_equal(rd_command(&d->rp, "stats", v), 0);
+	evbuffer_add(v, "", 1);
+	char *line = (char *)evbuffer_pullup(v, -1), *bl = strstr(line, "ban state ");
+	assert_non_null(bl);
+	assert_non_null(strstr(bl, "writes 0 failed 0 last 0.000 ms (serialise 0.000 ms) 0 bytes; at start: restart, restored 5 (bans 2) "
+				   "expired 1 refused 1 skipped 1\n"));
+	evbuffer_drain(v, evbuffer_get_length(v));
+	rd_banstate_stats_json(d->rp.banstate, v);
+	evbuffer_add(v, "", 1);
+	line = (char *)evbuffer_pullup(v, -1);
+	assert_non_null(strstr(line, "\"restart\":true,\"restored\":5,\"restored_bans\":2,\"expired\":1,\"refused\":1,"
+				     "\"skipped\":1}"));
+	evbuffer_drain(v, evbuffer_get_length(v));
+	rd_banstate_metrics(d->rp.banstate, v);
+	evbuffer_add(v, "", 1);
+	line = (char *)evbuffer_pullup(v, -1);
+	assert_non_null(strstr(line, "rampart_banstate_start_records{result=\"refused\"} 1\n"));
+	assert_non_null(strstr(line, "rampart_banstate_restart 1\n"));
+	assert_non_null(strstr(line, "rampart_banstate_writes_total{result=\"ok\"} 0\n"));
+	evbuffer_free(v);
 	assert_int_equal(rd_routes_count(d->rp.routes), 2);
 	assert_int_equal(rd_flowmit_cap(d->rp.flowmit) > 0, 1);
 	struct fs_rule r;
@@ -490,18 +569,23 @@ static void test_daemon_round_trip(void **state)
 	for (size_t i = 0; i < rd_flowmit_cap(d->rp.flowmit); i++)
 		rule |= rd_flowmit_operator_rule(d->rp.flowmit, i, &r, &a);
 	assert_true(rule);
-	/* ids go on */
+	/* ids go on after the highest in the file, the refused one's too (an id is never reused) */
 	assert_int_equal(cmd(d, "ban 192.0.2.12"), 0);
 	assert_int_equal(det_engine_bans(d->rp.engine, after, 4), 3);
-	assert_int_equal(after[2].attack_id, 4);
+	assert_int_equal(after[2].attack_id, 8);
 	/* the load rewrote the file without the ended ban and the bad line */
 	event_base_loop(d->rp.base, EVLOOP_ONCE);
+	rd_banstate_sync(d->rp.banstate);
 	s = slurp(path);
 	assert_null(strstr(s, "192.0.2.11/32"));
 	assert_null(strstr(s, "bogus"));
+	assert_null(strstr(s, "192.0.2.1/32"));
+	rd_banstate_stats(d->rp.banstate, &st);
+	assert_int_equal(st.writes, 1);
+	assert_int_equal(st.last_write_bytes, strlen(s));
 	daemon_down(d, true);
 	s = slurp(path);
-	assert_non_null(strstr(s, "ban 4 192.0.2.12/32"));
+	assert_non_null(strstr(s, "ban 8 192.0.2.12/32"));
 
 	/* another version's file is set aside, not overwritten */
 	w = fopen(path, "w");
@@ -509,6 +593,9 @@ static void test_daemon_round_trip(void **state)
 	fclose(w);
 	d = daemon_up();
 	assert_int_equal(det_engine_bans(d->rp.engine, after, 4), 0);
+	rd_banstate_stats(d->rp.banstate, &st);
+	assert_false(st.restart); /* not a file this run can read: not a restart */
+	assert_int_equal(st.restored, 0);
 	daemon_down(d, true);
 	char aside[160];
 	snprintf(aside, sizeof aside, "%s.unreadable", path);
@@ -552,6 +639,39 @@ static void test_daemon_flowspec_restore(void **state)
 	assert_int_equal(system(rm), 0);
 }
 
+/* A write that fails (FILE.tmp cannot be opened: a directory is in its way) is counted, the
+ * main loop goes on, and the writer thread tries again every second until it works. */
+static void test_daemon_write_retry(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/pe_banstate_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/bans.state", dir);
+	char tmp[160];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	struct daemon *d = daemon_up();
+	assert_int_equal(cmd(d, "ban 192.0.2.10 --for 300"), 0);
+	event_base_loop(d->rp.base, EVLOOP_ONCE);
+	rd_banstate_sync(d->rp.banstate); /* returns on the failure */
+	struct rd_banstate_stats st;
+	rd_banstate_stats(d->rp.banstate, &st);
+	assert_int_equal(st.writes, 0);
+	assert_true(st.write_errors >= 1);
+	assert_null(slurp(path));
+	assert_int_equal(rmdir(tmp), 0);
+	for (int i = 0; i < 40 && !st.writes; i++) { /* the retry, a second later, on its own */
+		usleep(100000);
+		rd_banstate_stats(d->rp.banstate, &st);
+	}
+	assert_int_equal(st.writes, 1);
+	assert_non_null(strstr(slurp(path), "ban 1 192.0.2.10/32 "));
+	daemon_down(d, true);
+	char rm[128];
+	snprintf(rm, sizeof rm, "rm -rf %s", dir);
+	assert_int_equal(system(rm), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -561,8 +681,10 @@ int main(void)
 		cmocka_unit_test(test_bad_fields),
 		cmocka_unit_test(test_duplicates_and_order),
 		cmocka_unit_test(test_format_reads_back),
+		cmocka_unit_test(test_format_route_edges),
 		cmocka_unit_test(test_daemon_round_trip),
 		cmocka_unit_test(test_daemon_flowspec_restore),
+		cmocka_unit_test(test_daemon_write_retry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

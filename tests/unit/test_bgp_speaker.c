@@ -29,6 +29,8 @@ struct peer {
 	uint16_t port;
 	uint8_t msg[BGP_MSG_MAX];
 	size_t msg_len;
+	uint8_t open[BGP_MSG_MAX]; /* the speaker's last OPEN */
+	size_t open_len;
 };
 
 static uint64_t now_ms(void)
@@ -103,6 +105,8 @@ static void send_all(struct peer *p, const void *b, size_t n)
 static void open_exchange(struct peer *p)
 {
 	assert_int_equal(next_msg(p), BGP_MSG_OPEN);
+	memcpy(p->open, p->msg, p->msg_len);
+	p->open_len = p->msg_len;
 	struct bgp_open o;
 	struct bgp_msg_err e;
 	assert_int_equal(bgp_msg_open_decode(p->msg + BGP_HDR_LEN, p->msg_len - BGP_HDR_LEN, &o, &e), 0);
@@ -170,6 +174,15 @@ static struct bgp_route_attrs bh(const char *nh)
 	return a;
 }
 
+/* The graceful restart capability of the speaker's last OPEN, byte for byte: code 64, length 10,
+ * the Restart State bit (0x80) or not with 120 s, then IPv4 and IPv6 unicast with the F bit. */
+static void assert_gr_cap(const struct peer *p, bool restart)
+{
+	const uint8_t cap[] = {0x40, 0x0a, restart ? 0x80 : 0x00, 0x78, 0x00, 0x01, 0x01, 0x80, 0x00, 0x02, 0x01, 0x80};
+	if (!memmem(p->open, p->open_len, cap, sizeof cap))
+		fail_msg("OPEN has no graceful restart capability with R=%d", restart);
+}
+
 static void test_speaker_session_replay(void **state)
 {
 	(void)state;
@@ -216,6 +229,7 @@ static void test_speaker_session_replay(void **state)
 	accept_peer(&p);
 	handshake(&p, &announced);
 	assert_int_equal(announced, 2);
+	assert_gr_cap(&p, true); /* not told: routes before the first session stand for a restart */
 
 	/* live changes */
 	assert_int_equal(bgp_announce(p.spk, &v4b, &a4), 0);
@@ -232,6 +246,7 @@ static void test_speaker_session_replay(void **state)
 	accept_peer(&p);
 	handshake(&p, &announced);
 	assert_int_equal(announced, 2);
+	assert_gr_cap(&p, false); /* a flap is not our restart */
 	struct bgp_peer_status st;
 	bgp_speaker_peers(p.spk, &st, 1);
 	assert_int_equal(st.established_count, 2);
@@ -369,6 +384,65 @@ static void test_speaker_eor_delay(void **state)
 	event_base_free(p.base);
 }
 
+/* bgp_speaker_set_restart: the caller knows whether this start is a restart (rampartd's ban
+ * state file). YES: the R bit on the first OPEN even with an empty RIB-out, not on the next; NO:
+ * never, even with routes in the RIB-out before the session. */
+static void restart_case(enum bgp_restart r, bool routes, bool want)
+{
+	struct peer p = {.fd = -1};
+	p.base = event_base_new();
+	p.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(p.lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(listen(p.lfd, 4), 0);
+	socklen_t sl = sizeof sin;
+	assert_int_equal(getsockname(p.lfd, (struct sockaddr *)&sin, &sl), 0);
+	struct bgp_config cfg;
+	struct bgp_peer_config pc;
+	bgp_config_defaults(&cfg);
+	bgp_peer_config_defaults(&pc);
+	cfg.local_as = 65001;
+	cfg.router_id = 0x7f000001;
+	cfg.connect_retry_s = 1;
+	cfg.peers = &pc;
+	cfg.n_peers = 1;
+	assert_true(ip_parse("127.0.0.1", &pc.address));
+	pc.port = ntohs(sin.sin_port);
+	pc.remote_as = 65002;
+	char err[128];
+	p.spk = bgp_speaker_new(p.base, &cfg, err, sizeof err);
+	assert_non_null(p.spk);
+	ip_prefix v4;
+	assert_true(ip_prefix_parse("203.0.113.7/32", &v4));
+	struct bgp_route_attrs a4 = bh("192.0.2.254");
+	if (routes)
+		assert_int_equal(bgp_announce(p.spk, &v4, &a4), 0);
+	bgp_speaker_set_restart(p.spk, r);
+	assert_int_equal(bgp_speaker_start(p.spk, err, sizeof err), 0);
+	size_t announced;
+	accept_peer(&p);
+	handshake(&p, &announced);
+	assert_int_equal(announced, routes ? 1 : 0);
+	assert_gr_cap(&p, want);
+	close(p.fd);
+	accept_peer(&p);
+	handshake(&p, &announced);
+	assert_gr_cap(&p, false);
+	bgp_speaker_free(p.spk);
+	close(p.fd);
+	close(p.lfd);
+	event_base_free(p.base);
+}
+
+static void test_speaker_restart_bit(void **state)
+{
+	(void)state;
+	restart_case(BGP_RESTART_YES, false, true);
+	restart_case(BGP_RESTART_YES, true, true);
+	restart_case(BGP_RESTART_NO, true, false);
+	restart_case(BGP_RESTART_GUESS, false, false);
+}
+
 /* The FlowSpec API without a session: what it refuses, and that the RIB-out counts rules. */
 static void test_speaker_flow_api(void **state)
 {
@@ -413,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_speaker_session_replay),
 		cmocka_unit_test(test_speaker_flow_api),
 		cmocka_unit_test(test_speaker_eor_delay),
+		cmocka_unit_test(test_speaker_restart_bit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,6 +144,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.storage.posts_in_flight, 3);
 	assert_string_equal(c.storage.cluster, "");
 	assert_int_equal(c.storage.format, ST_FORMAT_NATIVE);
+	assert_int_equal(c.storage.compression, ST_COMPRESSION_NONE);
 	assert_string_equal(c.api.socket, "/run/rampart/rampart.sock");
 	assert_string_equal(c.api.http, "127.0.0.1:8080");
 	assert_string_equal(c.api.exabgp_pipe, "");
@@ -262,6 +263,8 @@ static const struct err_case err_cases[] = {
 	 "rampart.yaml:2:29: storage.posts_in_flight: expected an integer 1..4, got \"5\""},
 	{NETS "storage: { clickhouse: { format: parquet } }\n",
 	 "rampart.yaml:2:34: storage.clickhouse.format: expected one of rowbinary, native, got \"parquet\""},
+	{NETS "storage: { clickhouse: { compression: zstd } }\n",
+	 "rampart.yaml:2:39: storage.clickhouse.compression: expected one of none, gzip, got \"zstd\""},
 	{NETS "storage: { clickhouse: { cluster: \"a-b\" } }\n",
 	 "rampart.yaml:2:35: storage.clickhouse.cluster: expected a name of letters, digits and '_' (not starting with a digit), got \"a-b\""},
 	{NETS "storage: { spool_max_bytes: 1000 }\n",
@@ -793,6 +796,7 @@ static void assert_conf_equal(const struct rampart_conf *a, const struct rampart
 	assert_int_equal(sa->posts_in_flight, sb->posts_in_flight);
 	assert_string_equal(sa->cluster, sb->cluster);
 	assert_int_equal(sa->format, sb->format);
+	assert_int_equal(sa->compression, sb->compression);
 
 	assert_string_equal(a->api.socket, b->api.socket);
 	assert_string_equal(a->api.http, b->api.http);
@@ -878,7 +882,7 @@ static void test_round_trip_edges(void **state)
 		"        local_address: \"fe80::2\", description: \"tab\\there\\nnewline\", port: 1179,\n"
 		"        families: [ipv6-flowspec] }\n"
 		"storage: { clickhouse: { url: \"http://[::1]:8123/?x=\\\"y\\\"\", database: _db1, user: \"~\", password: \"\",\n"
-		"                         cluster: two_shards, format: rowbinary },\n"
+		"                         cluster: two_shards, format: rowbinary, compression: gzip },\n"
 		"           dir: ./var, batch_rows: 1, batch_ms: 3600000, queue_rows: 67108864,\n"
 		"           spool_dir: \"/var/spool/r a\", spool_max_bytes: 1125899906842624, retention_days: 36500,\n"
 		"           posts_in_flight: 4 }\n"
@@ -895,6 +899,7 @@ static void test_round_trip_edges(void **state)
 	assert_int_equal(c.storage.posts_in_flight, 4);
 	assert_string_equal(c.storage.cluster, "two_shards");
 	assert_int_equal(c.storage.format, ST_FORMAT_ROWBINARY);
+	assert_int_equal(c.storage.compression, ST_COMPRESSION_GZIP);
 	assert_int_equal(c.bgp.router_id, 0xFFFFFFFFu);
 	round_trip(&c);
 	conf_free(&c);

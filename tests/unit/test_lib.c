@@ -13,6 +13,7 @@
 
 #include "lib/buf.h"
 #include "lib/ip.h"
+#include "lib/num.h"
 #include "lib/path.h"
 #include "lib/spsc.h"
 
@@ -257,6 +258,24 @@ static void test_mkdir_p(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static void test_num_parse_u64(void **state)
+{
+	(void)state;
+	uint64_t v = 7;
+	assert_true(num_parse_u64("0", &v));
+	assert_int_equal(v, 0);
+	assert_true(num_parse_u64("18446744073709551615", &v));
+	assert_true(v == UINT64_MAX);
+	assert_true(num_parse_u64("100", &v));
+	assert_int_equal(v, 100);
+	v = 7;
+	static const char *bad[] = {"", "0100", "18446744073709551616", "99999999999999999999", "-1", "+1",
+				    " 1", "1 ", "1x", "0x10", "1.5"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_false(num_parse_u64(bad[i], &v));
+	assert_int_equal(v, 7); /* untouched on refusal */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_prefix_contains),  cmocka_unit_test(test_hash_spreads_a_subnet),
 		cmocka_unit_test(test_rbuf_bounds),      cmocka_unit_test(test_wbuf_overflow),
 		cmocka_unit_test(test_spsc_order_across_threads), cmocka_unit_test(test_spsc_full),
+		cmocka_unit_test(test_num_parse_u64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
