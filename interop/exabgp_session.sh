@@ -68,7 +68,9 @@ mkdir -p "$W"
 cat >"$W/rampart.yaml" <<CONF
 networks: [192.0.2.0/24, 2001:db8:10::/48]
 capture: { pcap: { interfaces: [] } }
-mitigation: { action: blackhole }
+# no ban state file: this tests graceful restart alone (a ban not re-made after the restart is
+# flushed at End-of-RIB); tests/integration/ban_persist.sh tests restarts with the file
+mitigation: { action: blackhole, state_file: "" }
 bgp:
   local_as: 65001
   router_id: 10.236.0.1
