@@ -34,12 +34,16 @@ BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 CONFIG ?= conf/rampart.yaml
 
-.PHONY: all deps run test unit integration fuzz fuzz-smoke asan bench bench-deps clean check-config
+.PHONY: all deps test-deps run test unit integration fuzz fuzz-smoke asan bench bench-deps clean check-config
 
 all: $(BUILD)/rampartd $(BUILD)/rampartctl
 
 deps:
 	@scripts/install-deps.sh
+
+# What only the tests need: ClickHouse 26.7's engine (chDB, ~180 MB) for
+# tests/integration/storage_newer_clickhouse.sh; `make run` does without it.
+test-deps: deps
 	@scripts/install-chdb.sh
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
@@ -77,7 +81,7 @@ check-config: all
 	$(BUILD)/rampartd -c $(CONFIG) --check-config
 
 # Every test: unit tests, fuzz smoke runs, integration tests with real BIRD and ClickHouse.
-test: deps all $(TESTS)
+test: test-deps all $(TESTS)
 	@tests/run-unit.sh $(BUILD)/tests
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@tests/run-integration.sh
@@ -85,7 +89,7 @@ test: deps all $(TESTS)
 unit: $(TESTS)
 	@tests/run-unit.sh $(BUILD)/tests
 
-integration: all
+integration: test-deps all
 	@tests/run-integration.sh
 
 # Every unit and integration test again with AddressSanitizer + UndefinedBehaviorSanitizer, in
@@ -93,7 +97,7 @@ integration: all
 ASAN_VARS := BUILD=build-asan OPT=-O1 \
 	EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	EXTRA_LDFLAGS="-fsanitize=address,undefined"
-asan: deps
+asan: test-deps
 	@$(MAKE) --no-print-directory $(ASAN_VARS) all unit
 	@env $(ASAN_VARS) tests/run-integration.sh
 
