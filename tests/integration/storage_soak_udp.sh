@@ -87,7 +87,9 @@ drained() {
 }
 wait_for 30 drained || fail "storage did not drain in 30 s"
 ctl stats | grep -E "^(storage|listener)" | sed "s/^/$T_NAME:   /"
-ctl exporters >"$W/exporters"
+# a listener's figures are refreshed once per tick (100 ms): let the last datagrams' tick pass
+all_in() { ctl exporters >"$W/exporters" && grep -Eq "^listener .*: datagrams $DGRAMS " "$W/exporters"; }
+wait_for 5 all_in
 cat "$W/exporters"
 check "the listener received all $DGRAMS datagrams, 0 kernel drops" \
 	grep -Eq "^listener .*: datagrams $DGRAMS kernel_drops 0 oversize 0 exporters 1$" "$W/exporters"
