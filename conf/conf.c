@@ -120,6 +120,8 @@ static const struct ckey attack_pcap_keys[] = {
 	STR("dir", struct conf_attack_pcap, dir, 0),
 	INT("packets", struct conf_attack_pcap, packets, 1, 100000),
 	INT("snaplen", struct conf_attack_pcap, snaplen, 64, 65535),
+	INT("keep_days", struct conf_attack_pcap, keep_days, 0, 36500),
+	INT("max_files", struct conf_attack_pcap, max_files, 0, 100000000),
 	END,
 };
 
@@ -373,6 +375,8 @@ void conf_defaults(struct rampart_conf *c)
 
 	c->attack_pcap.packets = 500;
 	c->attack_pcap.snaplen = 256;
+	c->attack_pcap.keep_days = 30;
+	c->attack_pcap.max_files = 10000;
 
 	c->capture.flow_active_timeout_s = 60;
 	c->capture.flow_inactive_timeout_s = 15;

@@ -100,6 +100,8 @@ struct conf_attack_pcap {
 	char dir[256];     /* default "": STORAGE_DIR/attacks */
 	uint32_t packets;  /* per attack at most, default 500 */
 	uint32_t snaplen;  /* bytes kept of each packet, default 256 */
+	uint32_t keep_days; /* files older than this are deleted, default 30; 0 = never */
+	uint32_t max_files; /* at most this many files in dir (oldest attacks go first), default 10000; 0 = no cap */
 };
 
 struct rampart_conf {

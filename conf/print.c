@@ -159,6 +159,7 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	fprintf(f, "  attack_pcap:\n    enabled: %s\n", c->attack_pcap.enabled ? "true" : "false");
 	kstr(f, 4, "dir", c->attack_pcap.dir);
 	fprintf(f, "    packets: %u\n    snaplen: %u\n", c->attack_pcap.packets, c->attack_pcap.snaplen);
+	fprintf(f, "    keep_days: %u\n    max_files: %u\n", c->attack_pcap.keep_days, c->attack_pcap.max_files);
 
 	const struct conf_capture *cc = &c->capture;
 	fprintf(f, "capture:\n  pcap:\n    interfaces:%s\n", cc->n_pcap_interfaces ? "" : " []");

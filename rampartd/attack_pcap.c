@@ -8,7 +8,11 @@
  * libpcap's dumper, and closes a file when it holds `packets` samples or a second (of capture
  * clock) after its attack ended. The ban never waits for any of this: detection does not know it
  * exists. A file that cannot be written costs its attack its samples (counted, logged once), never
- * a stall. Sources without packets (NetFlow, IPFIX) give no frame, so no file. */
+ * a stall. Sources without packets (NetFlow, IPFIX) give no frame, so no file.
+ *
+ * Retention keeps the directory bounded on a daemon that runs for months: files older than
+ * keep_days go, then the oldest attacks' files beyond max_files (rd_apcap_sweep). */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -18,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../lib/log.h"
 #include "daemon.h"
@@ -37,6 +42,9 @@
 #define HISTORY 512
 #define END_GRACE_NS 1000000000ull
 #define CHECK_EVERY_NS 250000000ull /* wall clock between looks at which attacks ended */
+/* Retention runs this often: a readdir of a few thousand names, nothing on a busy path. At most
+ * the bans of ten minutes (bounded by the per-minute ban cap) can pass max_files meanwhile. */
+#define SWEEP_EVERY_NS (600ull * 1000000000ull)
 
 struct slot {
 	uint64_t attack_id;
@@ -82,8 +90,9 @@ struct rd_apcap {
 	unsigned n_open;
 	struct det_ban_info *attacks; /* scratch for the attack list */
 	uint64_t last_check_mono;
+	uint64_t last_sweep_mono;
 	struct rd_apcap_stats st;
-	struct log_once open_log, write_log;
+	struct log_once open_log, write_log, sweep_log;
 };
 
 static uint64_t mono_ns(void)
@@ -135,6 +144,8 @@ struct rd_apcap *rd_apcap_new(const struct conf_attack_pcap *cfg, const char *st
 	if (make_dir(a->dir) != 0)
 		log_warn("attack_pcap: cannot create %s: %s (retried when an attack has samples)", a->dir,
 			 strerror(errno));
+	rd_apcap_sweep(a, time(NULL)); /* what earlier runs left */
+	a->last_sweep_mono = mono_ns();
 	return a;
 }
 
@@ -331,6 +342,121 @@ void rd_apcap_drain(struct rd_apcap *a, const struct det_engine *e, uint64_t now
 		}
 	if (e)
 		close_ended(a, e, now_ns);
+	if (e && mono_ns() - a->last_sweep_mono >= SWEEP_EVERY_NS) {
+		rd_apcap_sweep(a, time(NULL));
+		a->last_sweep_mono = mono_ns();
+	}
+}
+
+/* ---- retention ------------------------------------------------------------------------------ */
+
+struct kept {
+	uint64_t attack_id;
+	time_t mtime;
+	bool open;
+	char name[96]; /* ATTACK_ID-IP.pcap: at most 20 + 1 + 45 + 5 */
+};
+
+static int by_id(const void *x, const void *y)
+{
+	const struct kept *a = x, *b = y;
+	return a->attack_id < b->attack_id ? -1 : a->attack_id > b->attack_id;
+}
+
+/* ATTACK_ID-SOMETHING.pcap, the names file_open makes; 0 for any other name. */
+static uint64_t sample_file_id(const char *name)
+{
+	uint64_t id = 0;
+	const char *p = name;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (id > (UINT64_MAX - 9) / 10)
+			return 0;
+		id = id * 10 + (uint64_t)(*p - '0');
+	}
+	size_t n = strlen(name);
+	if (p == name || *p != '-' || n < 6 || strcmp(name + n - 5, ".pcap") != 0)
+		return 0;
+	return id;
+}
+
+static bool is_open(const struct rd_apcap *a, uint64_t id)
+{
+	for (unsigned i = 0; i < a->n_open; i++)
+		if (a->open[i]->attack_id == id)
+			return true;
+	return false;
+}
+
+static void delete_file(struct rd_apcap *a, const struct kept *k)
+{
+	char path[PATH_MAX];
+	int m = snprintf(path, sizeof path, "%s/%s", a->dir, k->name);
+	if (m < 0 || (size_t)m >= sizeof path) /* cannot happen: the sweep read it through this path */
+		return;
+	if (unlink(path) != 0 && errno != ENOENT) {
+		a->st.errors++;
+		log_once(&a->sweep_log, "attack_pcap: retention cannot delete %s: %s", path, strerror(errno));
+		return;
+	}
+	a->st.files_deleted++;
+	/* rampartctl attack and the API stop naming a file that is gone */
+	unsigned i = file_index(a, k->attack_id);
+	if (i < HISTORY && !a->hist[i].dumper)
+		a->hist[i].attack_id = 0;
+}
+
+void rd_apcap_sweep(struct rd_apcap *a, time_t now)
+{
+	if (!a || (!a->cfg.keep_days && !a->cfg.max_files))
+		return;
+	DIR *d = opendir(a->dir);
+	if (!d)
+		return; /* not made yet: nothing to keep */
+	struct kept *k = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		uint64_t id = sample_file_id(de->d_name);
+		struct stat sb;
+		char path[PATH_MAX];
+		size_t len = strlen(de->d_name);
+		if (!id || len >= sizeof k->name)
+			continue;
+		int m = snprintf(path, sizeof path, "%s/%s", a->dir, de->d_name);
+		if (m < 0 || (size_t)m >= sizeof path || lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			struct kept *nk = realloc(k, ncap * sizeof *k);
+			if (!nk)
+				break; /* the rest waits for the next sweep */
+			k = nk;
+			cap = ncap;
+		}
+		k[n] = (struct kept){.attack_id = id, .mtime = sb.st_mtime, .open = is_open(a, id)};
+		memcpy(k[n].name, de->d_name, len + 1);
+		n++;
+	}
+	closedir(d);
+	size_t left = n;
+	if (a->cfg.keep_days) {
+		time_t cutoff = now - (time_t)a->cfg.keep_days * 86400;
+		for (size_t i = 0; i < n; i++)
+			if (!k[i].open && k[i].mtime < cutoff) {
+				delete_file(a, &k[i]);
+				k[i].attack_id = 0; /* gone */
+				left--;
+			}
+	}
+	if (a->cfg.max_files && left > a->cfg.max_files) {
+		qsort(k, n, sizeof *k, by_id);
+		for (size_t i = 0; i < n && left > a->cfg.max_files; i++)
+			if (k[i].attack_id && !k[i].open) {
+				delete_file(a, &k[i]);
+				left--;
+			}
+	}
+	free(k);
 }
 
 void rd_apcap_free(struct rd_apcap *a)

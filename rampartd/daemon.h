@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "../bgp/bgp.h"
 #include "../capture/cap.h"
@@ -314,10 +315,15 @@ struct rd_apcap_stats {
 	uint64_t dropped;      /* a worker's ring was full */
 	uint64_t skipped;      /* arrived for a closed, unwritable or other-link-type file */
 	uint64_t files_opened, files_closed, errors;
+	uint64_t files_deleted; /* by keep_days / max_files */
 	unsigned open;
 };
 void rd_apcap_stats(const struct rd_apcap *a, struct rd_apcap_stats *out);
 const char *rd_apcap_dir(const struct rd_apcap *a);
+/* Retention: deletes DIR's ATTACK_ID-*.pcap files older than keep_days (by mtime, against now),
+ * then the oldest attacks' beyond max_files; never a file still collecting, nothing else in DIR.
+ * Run at start and every 10 minutes by rd_apcap_drain; exposed for tests. */
+void rd_apcap_sweep(struct rd_apcap *a, time_t now);
 /* Where attack_id's samples go, whether or not any came yet: "" when a is NULL or target is a
  * prefix. For the notifications sent at the ban, before any sample. */
 const char *rd_apcap_path(const struct rd_apcap *a, uint64_t attack_id, const ip_prefix *target, char *buf, size_t len);

@@ -521,6 +521,9 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 		evbuffer_add_printf(b, "rampart_attack_pcap_samples_total{state=\"skipped\"} %" PRIu64 "\n", as.skipped);
 		metric_head(b, "rampart_attack_pcap_files_total", "counter", "Attack pcap files opened.");
 		evbuffer_add_printf(b, "rampart_attack_pcap_files_total %" PRIu64 "\n", as.files_opened);
+		metric_head(b, "rampart_attack_pcap_files_deleted_total", "counter",
+			    "Attack pcap files deleted by retention (keep_days, max_files).");
+		evbuffer_add_printf(b, "rampart_attack_pcap_files_deleted_total %" PRIu64 "\n", as.files_deleted);
 		metric_head(b, "rampart_attack_pcap_errors_total", "counter", "Attack pcap files that could not be written.");
 		evbuffer_add_printf(b, "rampart_attack_pcap_errors_total %" PRIu64 "\n", as.errors);
 		metric_head(b, "rampart_attack_pcap_open_files", "gauge", "Attack pcap files collecting now.");

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -319,6 +322,106 @@ static void test_attack_of(void **state)
 	det_networks_free(n);
 }
 
+/* touch DIR/r/NAME (a file, mtime age_days ago) */
+static void put(const char *name, int age_days)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/r/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	struct timespec t[2];
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= (time_t)age_days * 86400;
+	t[1] = t[0];
+	assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+static bool there(const char *name)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/r/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+/* Retention: older than keep_days goes, then the oldest attacks past max_files; a file still
+ * collecting samples and anything that is not a sample file stay. */
+static void test_retention(void **state)
+{
+	(void)state;
+	char sub[128]; /* fits cfg.dir */
+	snprintf(sub, sizeof sub, "%s/r", dir);
+	assert_int_equal(mkdir(sub, 0750), 0);
+	put("1-192.0.2.1.pcap", 40); /* past keep_days */
+	put("2-192.0.2.2.pcap", 29);
+	put("3-192.0.2.3.pcap", 1);
+	put("4-2001:db8:10::4.pcap", 0);
+	put("notes.txt", 400);
+	put("x-1.pcap", 400);
+	put("5-192.0.2.5.txt", 400);
+	put("-192.0.2.6.pcap", 400);
+	char d[PATH_MAX];
+	snprintf(d, sizeof d, "%s/r/6-dir.pcap", dir);
+	assert_int_equal(mkdir(d, 0750), 0);
+
+	struct conf_attack_pcap cfg = {.enabled = true, .packets = 100, .snaplen = 64, .keep_days = 30, .max_files = 2};
+	snprintf(cfg.dir, sizeof cfg.dir, "%s", sub);
+	char err[256] = "";
+	struct rd_apcap *a = rd_apcap_new(&cfg, "/nonexistent", err, sizeof err); /* sweeps at start */
+	assert_non_null(a);
+	assert_false(there("1-192.0.2.1.pcap")); /* 40 days old */
+	assert_false(there("2-192.0.2.2.pcap")); /* the oldest attack of three, max_files 2 */
+	assert_true(there("3-192.0.2.3.pcap"));
+	assert_true(there("4-2001:db8:10::4.pcap"));
+	assert_true(there("notes.txt") && there("x-1.pcap") && there("5-192.0.2.5.txt") && there("-192.0.2.6.pcap"));
+	assert_true(there("6-dir.pcap"));
+	struct rd_apcap_stats st;
+	rd_apcap_stats(a, &st);
+	assert_int_equal(st.files_deleted, 2);
+
+	/* attack 7 collecting (its file open), then 8 and 9 made: 3, 4, 8 go; 7 stays although it is
+	 * older than 8 and 9 */
+	struct rd_apcap_producer *p = rd_apcap_producer(a, 0);
+	uint8_t buf[100];
+	frame(buf, sizeof buf, 1);
+	struct flow_record r = rec("198.51.100.7", "192.0.2.7", 1700000000000000000ull);
+	struct cap_frame f = {.data = buf, .caplen = sizeof buf, .len = sizeof buf, .dlt = DLT_EN10MB};
+	rd_apcap_sample(p, 7, DET_IN, &r, &f);
+	rd_apcap_drain(a, NULL, 0);
+	assert_true(there("7-192.0.2.7.pcap"));
+	put("8-192.0.2.8.pcap", 0);
+	put("9-192.0.2.9.pcap", 0);
+	rd_apcap_sweep(a, time(NULL));
+	assert_false(there("3-192.0.2.3.pcap"));
+	assert_false(there("4-2001:db8:10::4.pcap"));
+	assert_false(there("8-192.0.2.8.pcap"));
+	assert_true(there("7-192.0.2.7.pcap"));
+	assert_true(there("9-192.0.2.9.pcap"));
+	rd_apcap_stats(a, &st);
+	assert_int_equal(st.files_deleted, 5);
+	assert_int_equal(st.errors, 0);
+	struct rd_apcap_info pi;
+	assert_true(rd_apcap_info(a, 7, &pi));
+
+	/* once 7 is closed it is an old attack like any other: with 10 made, 7 goes */
+	rd_apcap_free(a);
+	put("10-192.0.2.10.pcap", 0);
+	a = rd_apcap_new(&cfg, "/nonexistent", err, sizeof err);
+	assert_non_null(a);
+	assert_false(there("7-192.0.2.7.pcap"));
+	assert_true(there("9-192.0.2.9.pcap") && there("10-192.0.2.10.pcap"));
+
+	/* keep_days 0 and max_files 0: nothing is ever deleted */
+	rd_apcap_free(a);
+	put("11-192.0.2.11.pcap", 4000);
+	cfg.keep_days = 0;
+	cfg.max_files = 0;
+	a = rd_apcap_new(&cfg, "/nonexistent", err, sizeof err);
+	assert_non_null(a);
+	assert_true(there("9-192.0.2.9.pcap") && there("10-192.0.2.10.pcap") && there("11-192.0.2.11.pcap"));
+	rd_apcap_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_unwritable),
 		cmocka_unit_test(test_off_and_path),
 		cmocka_unit_test(test_attack_of),
+		cmocka_unit_test(test_retention),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -722,6 +722,8 @@ static void assert_conf_equal(const struct rampart_conf *a, const struct rampart
 	assert_string_equal(a->attack_pcap.dir, b->attack_pcap.dir);
 	assert_int_equal(a->attack_pcap.packets, b->attack_pcap.packets);
 	assert_int_equal(a->attack_pcap.snaplen, b->attack_pcap.snaplen);
+	assert_int_equal(a->attack_pcap.keep_days, b->attack_pcap.keep_days);
+	assert_int_equal(a->attack_pcap.max_files, b->attack_pcap.max_files);
 
 	const struct conf_capture *ca = &a->capture, *cb = &b->capture;
 	assert_int_equal(ca->n_pcap_interfaces, cb->n_pcap_interfaces);
@@ -916,14 +918,18 @@ static void test_attack_pcap(void **state)
 	assert_string_equal(c.attack_pcap.dir, "");
 	assert_int_equal(c.attack_pcap.packets, 500);
 	assert_int_equal(c.attack_pcap.snaplen, 256);
+	assert_int_equal(c.attack_pcap.keep_days, 30);
+	assert_int_equal(c.attack_pcap.max_files, 10000);
 	round_trip(&c);
 	conf_free(&c);
-	load_ok(NETS "detection:\n  ban_time: 60\n  attack_pcap: { enabled: true, dir: \"/var/x y\", packets: 7, snaplen: 65535 }\n",
+	load_ok(NETS "detection:\n  ban_time: 60\n  attack_pcap: { enabled: true, dir: \"/var/x y\", packets: 7, snaplen: 65535, keep_days: 0, max_files: 3 }\n",
 		&c);
 	assert_true(c.attack_pcap.enabled);
 	assert_string_equal(c.attack_pcap.dir, "/var/x y");
 	assert_int_equal(c.attack_pcap.packets, 7);
 	assert_int_equal(c.attack_pcap.snaplen, 65535);
+	assert_int_equal(c.attack_pcap.keep_days, 0);
+	assert_int_equal(c.attack_pcap.max_files, 3);
 	assert_int_equal(c.detect.ban_time_s, 60); /* beside it, det_config still filled */
 	round_trip(&c);
 	conf_free(&c);
