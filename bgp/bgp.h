@@ -188,4 +188,15 @@ int bgp_peer_enable(struct bgp_speaker *s, const ip_addr *peer, bool enabled);
 /* Returns the number of peers; fills at most max. */
 size_t bgp_speaker_peers(const struct bgp_speaker *s, struct bgp_peer_status *out, size_t max);
 
+/* The kernel's TCP MD5 counters of this network namespace (all peers together: the kernel keeps
+ * no per-peer count). A peer sending unsigned segments to a peer with a password counts as
+ * not_found, signed ones to a peer without one as unexpected, a wrong key as failure. */
+struct bgp_md5_counters {
+	uint64_t not_found, unexpected, failure;
+};
+/* From /proc/net/netstat; -1 when it cannot be read or lacks them. */
+int bgp_md5_counters_read(struct bgp_md5_counters *out);
+/* The same from the file's text (for tests); -1 on anything malformed. */
+int bgp_md5_parse_netstat(const char *text, size_t len, struct bgp_md5_counters *out);
+
 #endif

@@ -202,6 +202,13 @@ exa_start
 check "ExaBGP back: both sessions up again" wait_for 30 eval 'x up4 3 && x up6 3'
 check "every ban announced again, then End-of-RIB (v4)" wait_for 10 x s3v4
 check "every ban announced again, then End-of-RIB (v6)" wait_for 5 x s3v6
+# an unsigned connection from the peer's address, as from a router without the password: the
+# kernel drops it (rampartd never sees it) and counts it, and rampartctl peers shows the count
+md5_unsigned() { ctl peers | sed -n 's/^TCP MD5 drops .*, unsigned \([0-9]*\),.*/\1/p'; }
+before=$(md5_unsigned)
+ip netns exec bi_ee timeout 2 bash -c 'exec 3<>/dev/tcp/10.236.0.1/179' 2>/dev/null
+check "an unsigned connection from a peer with a password: counted in rampartctl peers (${before:-?} -> $(md5_unsigned))" \
+	test "$(md5_unsigned)" -gt "${before:-0}"
 check "rampartd still running" kill -0 "$RD"
 check "whole run under 60 s (${SECONDS} s)" test "$SECONDS" -lt 60
 if [ "$LIB_FAIL" -ne 0 ]; then

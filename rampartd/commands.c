@@ -216,6 +216,14 @@ static int cmd_peers(struct rampart *rp, struct evbuffer *out)
 				    st[i].updates_sent, st[i].last_error);
 	}
 	evbuffer_add_printf(out, "%zu routes in the RIB-out\n", bgp_rib_out_count(rp->bgp));
+	/* a wrong or missing password never reaches BGP: the kernel drops the segments and counts
+	 * them (for all peers together) */
+	struct bgp_md5_counters md5;
+	if (bgp_md5_counters_read(&md5) == 0)
+		evbuffer_add_printf(out,
+				    "TCP MD5 drops (kernel, this namespace): wrong key %" PRIu64 ", unsigned %" PRIu64
+				    ", signed without a key here %" PRIu64 "\n",
+				    md5.failure, md5.not_found, md5.unexpected);
 	return 0;
 }
 

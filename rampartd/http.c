@@ -590,6 +590,15 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 			evbuffer_add_printf(b, "rampart_bgp_updates_sent_total{peer=\"%s\"} %" PRIu64 "\n",
 					    ip_format(&st[i].address, a), st[i].updates_sent);
 		}
+		struct bgp_md5_counters md5;
+		if (bgp_md5_counters_read(&md5) == 0) {
+			metric_head(b, "rampart_tcp_md5_drops_total", "counter",
+				    "TCP segments the kernel dropped for their MD5 signature (RFC 2385), this network "
+				    "namespace, all peers: kind = wrong_key, unsigned (we have a key), unexpected (we have none).");
+			evbuffer_add_printf(b, "rampart_tcp_md5_drops_total{kind=\"wrong_key\"} %" PRIu64 "\n", md5.failure);
+			evbuffer_add_printf(b, "rampart_tcp_md5_drops_total{kind=\"unsigned\"} %" PRIu64 "\n", md5.not_found);
+			evbuffer_add_printf(b, "rampart_tcp_md5_drops_total{kind=\"unexpected\"} %" PRIu64 "\n", md5.unexpected);
+		}
 		metric_head(b, "rampart_bgp_rib_out_routes", "gauge", "Routes in the RIB-out.");
 		evbuffer_add_printf(b, "rampart_bgp_rib_out_routes %zu\n", bgp_rib_out_count(rp->bgp));
 	}
