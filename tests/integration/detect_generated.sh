@@ -44,12 +44,7 @@ api:
 CONF
 
 "$RAMPARTD" -c "$WORK/rampart.yaml" --check-config || die "the test configuration does not validate"
-"$RAMPARTD" -c "$WORK/rampart.yaml" --pcap "$WORK/mix.pcap" --pcap-speed max >"$WORK/rampartd.log" 2>&1 &
-PID=$!
-ctl() { "$RAMPARTCTL" -s "$SOCK" "$@"; }
-wait_for 30 sh -c "\"$RAMPARTCTL\" -s $SOCK stats | grep -q finished" ||
-	{ cat "$WORK/rampartd.log"; die "the replay did not finish within 30 s"; }
-sleep 1
+replay_max "$WORK/mix.pcap"
 ctl attacks >"$WORK/attacks" || fail "attacks"
 ctl bans >"$WORK/bans" || fail "bans"
 

@@ -77,14 +77,7 @@ actions:
 CONF
 
 "$RAMPARTD" -c "$WORK/rampart.yaml" --check-config || die "the test configuration does not validate"
-NOTIFY_DIR=$WORK/calls "$RAMPARTD" -c "$WORK/rampart.yaml" --pcap "$DATA/mirror-attack-mix.pcap" \
-	--pcap-speed max >"$WORK/rampartd.log" 2>&1 &
-PID=$!
-ctl() { "$RAMPARTCTL" -s "$SOCK" "$@"; }
-
-wait_for 30 sh -c "\"$RAMPARTCTL\" -s $SOCK stats | grep -q finished" ||
-	{ cat "$WORK/rampartd.log"; die "the replay did not finish within 30 s"; }
-sleep 1
+replay_max "$DATA/mirror-attack-mix.pcap" env NOTIFY_DIR="$WORK/calls"
 ctl attacks >"$WORK/attacks" || fail "attacks"
 # victim -> the kind its fingerprint must show
 for pair in 192.0.2.10/32=ntp_amplification 192.0.2.20/32=syn_flood 192.0.2.30/32=icmp_flood \

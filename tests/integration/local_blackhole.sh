@@ -53,11 +53,7 @@ api:
 actions:
   local_blackhole: true
 CONF
-ip netns exec $NS "$RAMPARTD" -c "$WORK/rampart.yaml" --pcap "$WORK/mix.pcap" --pcap-speed max >"$WORK/rampartd.log" 2>&1 &
-PID=$!
-ctl() { "$RAMPARTCTL" -s "$SOCK" "$@"; }
-wait_for 30 sh -c "\"$RAMPARTCTL\" -s $SOCK stats | grep -q finished" ||
-	{ cat "$WORK/rampartd.log"; die "the replay did not finish within 30 s"; }
+replay_max "$WORK/mix.pcap" ip netns exec $NS
 bh4() { in_ns ip route show type blackhole; }
 bh6() { in_ns ip -6 route show type blackhole; }
 bh4 >"$WORK/r4"; bh6 >"$WORK/r6"

@@ -41,6 +41,20 @@ need_binaries() {
 	[ -x "$RAMPARTD" ] && [ -x "$RAMPARTCTL" ] || die "build $RAMPARTD and $RAMPARTCTL first (make)"
 }
 
+# replay_max PCAP [COMMAND...]: rampartd on $WORK/rampart.yaml (control socket $SOCK) replays PCAP
+# at full speed, run under COMMAND if given (e.g. ip netns exec NS); its pid in PID, its log in
+# $WORK/rampartd.log. Returns once the replay finished and the tick after the file's end ran on
+# the capture clock; dies after 30 s. ctl ARGS...: rampartctl on $SOCK.
+replay_max() {
+	local pcap=$1; shift
+	"$@" "$RAMPARTD" -c "$WORK/rampart.yaml" --pcap "$pcap" --pcap-speed max >"$WORK/rampartd.log" 2>&1 &
+	PID=$!
+	wait_for 30 sh -c "\"$RAMPARTCTL\" -s $SOCK stats | grep -q finished" ||
+		{ cat "$WORK/rampartd.log"; die "the replay did not finish within 30 s"; }
+	sleep 1
+}
+ctl() { "$RAMPARTCTL" -s "$SOCK" "$@"; }
+
 # The victims of mirror-attack-mix.pcap, from ../shared/data/README.md.
 VICTIMS="192.0.2.10/32 192.0.2.20/32 192.0.2.30/32 192.0.2.40/32 2001:db8:10::53/128"
 
