@@ -83,19 +83,10 @@ bgpd_start || { echo "FAIL: bgpd did not start"; exit 1; }
 vty() { ip netns exec bi_ff vtysh --vty_socket "$F" -c "$*"; }
 wait_for 10 vty show bgp summary || { echo "FAIL: bgpd does not answer"; exit 1; }
 
-# rampartd NAME AS ROUTER_ID PEERS_YAML: a config; rd_start NAME starts it (pid in RD_NAME)
-rampart_conf() { rd_session_conf "$@"; }
+# rampartd A and B (pids in RD_A, RD_B); rd_start NAME starts one again
 rd_start() { rd_session_start bi_fr "$1"; }
 ctl() { rd_ctl "$@"; }
-rampart_conf A 65001 10.234.0.1 "\
-    - { address: 10.234.0.2, remote_as: 65002, password: s3cret, local_address: 10.234.0.1, families: [ipv4-unicast], hold_time: 9 }
-    - { address: \"2001:db8:234::2\", remote_as: 65002, password: v6key, local_address: \"2001:db8:234::1\", families: [ipv6-unicast], hold_time: 9 }"
-rampart_conf B 65002 10.234.0.5 "\
-    - { address: 10.234.0.2, remote_as: 65002, local_address: 10.234.0.5, families: [ipv4-unicast], hold_time: 9 }
-    - { address: \"2001:db8:234::2\", remote_as: 65002, local_address: \"2001:db8:234::5\", families: [ipv6-unicast], hold_time: 9 }
-    - { address: 10.234.0.4, remote_as: 65002, password: s3cret, local_address: 10.234.0.3, families: [ipv4-unicast], hold_time: 9 }"
-rd_start A || { echo "FAIL: rampartd A did not start"; cat "$LIB_TMP/A/rampartd.log"; exit 1; }
-rd_start B || { echo "FAIL: rampartd B did not start"; cat "$LIB_TMP/B/rampartd.log"; exit 1; }
+rd_session_pair bi_fr 234
 
 # up N...: FRR shows each neighbor Established (its summary row ends in prefix counts)
 up() {

@@ -79,18 +79,10 @@ gb() { ip netns exec bi_gg gobgp -u 127.0.0.1 -p 23450 "$@"; }
 gobgpd_start
 wait_for 10 gb global || { echo "FAIL: gobgpd did not start"; cat "$G/gobgpd.log"; exit 1; }
 
-rampart_conf() { rd_session_conf "$@"; }
+# rampartd A and B (pids in RD_A, RD_B); rd_start NAME starts one again
 rd_start() { rd_session_start bi_gr "$1"; }
 ctl() { rd_ctl "$@"; }
-rampart_conf A 65001 10.235.0.1 "\
-    - { address: 10.235.0.2, remote_as: 65002, password: s3cret, local_address: 10.235.0.1, families: [ipv4-unicast], hold_time: 9 }
-    - { address: \"2001:db8:235::2\", remote_as: 65002, password: v6key, local_address: \"2001:db8:235::1\", families: [ipv6-unicast], hold_time: 9 }"
-rampart_conf B 65002 10.235.0.5 "\
-    - { address: 10.235.0.2, remote_as: 65002, local_address: 10.235.0.5, families: [ipv4-unicast], hold_time: 9 }
-    - { address: \"2001:db8:235::2\", remote_as: 65002, local_address: \"2001:db8:235::5\", families: [ipv6-unicast], hold_time: 9 }
-    - { address: 10.235.0.4, remote_as: 65002, password: s3cret, local_address: 10.235.0.3, families: [ipv4-unicast], hold_time: 9 }"
-rd_start A || { echo "FAIL: rampartd A did not start"; cat "$LIB_TMP/A/rampartd.log"; exit 1; }
-rd_start B || { echo "FAIL: rampartd B did not start"; cat "$LIB_TMP/B/rampartd.log"; exit 1; }
+rd_session_pair bi_gr 235
 
 # up N...: GoBGP has each neighbor Established
 up() {

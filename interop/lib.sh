@@ -161,6 +161,26 @@ rd_session_start() {
 }
 rd_ctl() { local n=$1; shift; "$RAMPARTCTL" -s "$LIB_TMP/$n/rampart.sock" "$@"; }
 
+# rd_session_pair NS X: the two rampartd of the session tests, in namespace NS, on 10.X.0.0/24 and
+# 2001:db8:X::/64 towards one peer router at .2 / ::2 (AS65002):
+#   A  AS65001 (eBGP), 10.X.0.1 and 2001:db8:X::1, MD5 "s3cret" (v4) and "v6key" (v6)
+#   B  AS65002 (iBGP), 10.X.0.5 and 2001:db8:X::5 without MD5, and 10.X.0.3 -> .4 with "s3cret"
+#      (a neighbor the router has with another key)
+# Both started; exits the test when one does not start.
+rd_session_pair() {
+	local ns=$1 x=$2 n
+	rd_session_conf A 65001 10.$x.0.1 "\
+    - { address: 10.$x.0.2, remote_as: 65002, password: s3cret, local_address: 10.$x.0.1, families: [ipv4-unicast], hold_time: 9 }
+    - { address: \"2001:db8:$x::2\", remote_as: 65002, password: v6key, local_address: \"2001:db8:$x::1\", families: [ipv6-unicast], hold_time: 9 }"
+	rd_session_conf B 65002 10.$x.0.5 "\
+    - { address: 10.$x.0.2, remote_as: 65002, local_address: 10.$x.0.5, families: [ipv4-unicast], hold_time: 9 }
+    - { address: \"2001:db8:$x::2\", remote_as: 65002, local_address: \"2001:db8:$x::5\", families: [ipv6-unicast], hold_time: 9 }
+    - { address: 10.$x.0.4, remote_as: 65002, password: s3cret, local_address: 10.$x.0.3, families: [ipv4-unicast], hold_time: 9 }"
+	for n in A B; do
+		rd_session_start "$ns" $n || { echo "FAIL: rampartd $n did not start"; cat "$LIB_TMP/$n/rampartd.log"; exit 1; }
+	done
+}
+
 lib_summary() {
 	echo "$LIB_PASS passed, $LIB_FAIL failed"
 	[ "$LIB_FAIL" -eq 0 ]
