@@ -66,7 +66,7 @@ $(BUILD)/rampartd: $(BUILD)/obj/rampartd/main.o $(BUILD)/libdaemon.a $(BUILD)/li
 $(BUILD)/rampartctl: $(BUILD)/obj/rampartd/rampartctl.o $(BUILD)/libdaemon.a $(BUILD)/librampart.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(HEADERS)
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(LDLIBS) $(CMOCKA_LIBS)
 

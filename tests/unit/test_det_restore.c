@@ -12,30 +12,11 @@
 
 #include <cmocka.h>
 
+#define MAX_EVENTS 64
+#include "tests/unit/det_test_util.h"
 #include "detect/det.h"
 
 #define NS 1000000000ull
-#define MAX_EVENTS 64
-
-static ip_prefix P(const char *s)
-{
-	ip_prefix p;
-	assert_true(ip_prefix_parse(s, &p));
-	return p;
-}
-
-struct recorder {
-	struct det_event ev[MAX_EVENTS];
-	size_t n;
-};
-
-static void record(void *ctx, const struct det_event *ev)
-{
-	struct recorder *r = ctx;
-	assert_true(r->n < MAX_EVENTS);
-	r->ev[r->n++] = *ev;
-}
-
 struct fx {
 	ip_prefix nets[2], white[1];
 	struct det_hostgroup groups[2];

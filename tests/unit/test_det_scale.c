@@ -12,37 +12,11 @@
 
 #include <cmocka.h>
 
+#define MAX_EVENTS 8192
+#include "tests/unit/det_test_util.h"
 #include "detect/det.h"
 
 #define NS 1000000000ull
-#define MAX_EVENTS 8192
-
-static ip_addr A(const char *s)
-{
-	ip_addr a;
-	assert_true(ip_parse(s, &a));
-	return a;
-}
-
-static ip_prefix P(const char *s)
-{
-	ip_prefix p;
-	assert_true(ip_prefix_parse(s, &p));
-	return p;
-}
-
-struct recorder {
-	struct det_event ev[MAX_EVENTS];
-	size_t n;
-};
-
-static void record(void *ctx, const struct det_event *ev)
-{
-	struct recorder *r = ctx;
-	assert_true(r->n < MAX_EVENTS);
-	r->ev[r->n++] = *ev;
-}
-
 static size_t count_events(const struct recorder *r, enum det_event_type t, const char *target)
 {
 	size_t n = 0;

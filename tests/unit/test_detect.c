@@ -10,24 +10,12 @@
 
 #include <cmocka.h>
 
+#define MAX_EVENTS 64
+#include "tests/unit/det_test_util.h"
 #include "detect/det.h"
 #include "detect/det_int.h" /* white-box: counters are read through det_counters_entries */
 
 #define NS 1000000000ull
-
-static ip_addr A(const char *s)
-{
-	ip_addr a;
-	assert_true(ip_parse(s, &a));
-	return a;
-}
-
-static ip_prefix P(const char *s)
-{
-	ip_prefix p;
-	assert_true(ip_prefix_parse(s, &p));
-	return p;
-}
 
 static struct flow_record rec(const char *src, const char *dst, uint8_t proto, uint64_t pk, uint64_t by)
 {
@@ -276,20 +264,6 @@ static void test_counters_overflow_clear(void **state)
 }
 
 /* ---- engine ------------------------------------------------------------------------------- */
-
-#define MAX_EVENTS 64
-
-struct recorder {
-	struct det_event ev[MAX_EVENTS];
-	size_t n;
-};
-
-static void record(void *ctx, const struct det_event *ev)
-{
-	struct recorder *r = ctx;
-	assert_true(r->n < MAX_EVENTS);
-	r->ev[r->n++] = *ev;
-}
 
 /* One tick ending at now_ns (seconds as double for readability) in which dst received pps packets
  * per second of 100-byte UDP packets over the tick's dt seconds. */

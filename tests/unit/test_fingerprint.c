@@ -11,23 +11,10 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/det_test_util.h"
 #include "detect/det.h"
 
 #define NS 1000000000ull
-
-static ip_addr A(const char *s)
-{
-	ip_addr a;
-	assert_true(ip_parse(s, &a));
-	return a;
-}
-
-static ip_prefix P(const char *s)
-{
-	ip_prefix p;
-	assert_true(ip_prefix_parse(s, &p));
-	return p;
-}
 
 struct env {
 	struct det_config cfg;
