@@ -183,33 +183,39 @@ static void assert_gr_cap(const struct peer *p, bool restart)
 		fail_msg("OPEN has no graceful restart capability with R=%d", restart);
 }
 
+/* A peer listening on a loopback port and a one-peer speaker config pointing at it (AS65001 ->
+ * AS65002, connect retry 1 s); the caller adjusts cfg, then makes the speaker. */
+static void peer_setup(struct peer *p, struct bgp_config *cfg, struct bgp_peer_config *pc)
+{
+	*p = (struct peer){.fd = -1};
+	p->base = event_base_new();
+	assert_non_null(p->base);
+	p->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(p->lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(listen(p->lfd, 4), 0);
+	socklen_t sl = sizeof sin;
+	assert_int_equal(getsockname(p->lfd, (struct sockaddr *)&sin, &sl), 0);
+	p->port = ntohs(sin.sin_port);
+	bgp_config_defaults(cfg);
+	bgp_peer_config_defaults(pc);
+	cfg->local_as = 65001;
+	cfg->router_id = 0x7f000001;
+	cfg->connect_retry_s = 1;
+	cfg->peers = pc;
+	cfg->n_peers = 1;
+	assert_true(ip_parse("127.0.0.1", &pc->address));
+	pc->port = p->port;
+	pc->remote_as = 65002;
+}
+
 static void test_speaker_session_replay(void **state)
 {
 	(void)state;
-	struct peer p = {.fd = -1};
-	p.base = event_base_new();
-	assert_non_null(p.base);
-
-	p.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(bind(p.lfd, (struct sockaddr *)&sin, sizeof sin), 0);
-	assert_int_equal(listen(p.lfd, 4), 0);
-	socklen_t sl = sizeof sin;
-	assert_int_equal(getsockname(p.lfd, (struct sockaddr *)&sin, &sl), 0);
-	p.port = ntohs(sin.sin_port);
-
+	struct peer p;
 	struct bgp_config cfg;
 	struct bgp_peer_config pc;
-	bgp_config_defaults(&cfg);
-	bgp_peer_config_defaults(&pc);
-	cfg.local_as = 65001;
-	cfg.router_id = 0x7f000001;
-	cfg.connect_retry_s = 1;
-	cfg.peers = &pc;
-	cfg.n_peers = 1;
-	assert_true(ip_parse("127.0.0.1", &pc.address));
-	pc.port = p.port;
-	pc.remote_as = 65002;
+	peer_setup(&p, &cfg, &pc);
 	char err[128];
 	p.spk = bgp_speaker_new(p.base, &cfg, err, sizeof err);
 	assert_non_null(p.spk);
@@ -318,30 +324,12 @@ static void test_speaker_session_replay(void **state)
 static void test_speaker_eor_delay(void **state)
 {
 	(void)state;
-	struct peer p = {.fd = -1};
-	p.base = event_base_new();
-	assert_non_null(p.base);
-	p.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(bind(p.lfd, (struct sockaddr *)&sin, sizeof sin), 0);
-	assert_int_equal(listen(p.lfd, 4), 0);
-	socklen_t sl = sizeof sin;
-	assert_int_equal(getsockname(p.lfd, (struct sockaddr *)&sin, &sl), 0);
-
+	struct peer p;
 	struct bgp_config cfg;
 	struct bgp_peer_config pc;
-	bgp_config_defaults(&cfg);
-	bgp_peer_config_defaults(&pc);
+	peer_setup(&p, &cfg, &pc);
 	assert_int_equal(cfg.end_of_rib_delay_s, 0);
-	cfg.local_as = 65001;
-	cfg.router_id = 0x7f000001;
-	cfg.connect_retry_s = 1;
 	cfg.end_of_rib_delay_s = 2;
-	cfg.peers = &pc;
-	cfg.n_peers = 1;
-	assert_true(ip_parse("127.0.0.1", &pc.address));
-	pc.port = ntohs(sin.sin_port);
-	pc.remote_as = 65002;
 	char err[128];
 	p.spk = bgp_speaker_new(p.base, &cfg, err, sizeof err);
 	assert_non_null(p.spk);
@@ -389,26 +377,10 @@ static void test_speaker_eor_delay(void **state)
  * never, even with routes in the RIB-out before the session. */
 static void restart_case(enum bgp_restart r, bool routes, bool want)
 {
-	struct peer p = {.fd = -1};
-	p.base = event_base_new();
-	p.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(bind(p.lfd, (struct sockaddr *)&sin, sizeof sin), 0);
-	assert_int_equal(listen(p.lfd, 4), 0);
-	socklen_t sl = sizeof sin;
-	assert_int_equal(getsockname(p.lfd, (struct sockaddr *)&sin, &sl), 0);
+	struct peer p;
 	struct bgp_config cfg;
 	struct bgp_peer_config pc;
-	bgp_config_defaults(&cfg);
-	bgp_peer_config_defaults(&pc);
-	cfg.local_as = 65001;
-	cfg.router_id = 0x7f000001;
-	cfg.connect_retry_s = 1;
-	cfg.peers = &pc;
-	cfg.n_peers = 1;
-	assert_true(ip_parse("127.0.0.1", &pc.address));
-	pc.port = ntohs(sin.sin_port);
-	pc.remote_as = 65002;
+	peer_setup(&p, &cfg, &pc);
 	char err[128];
 	p.spk = bgp_speaker_new(p.base, &cfg, err, sizeof err);
 	assert_non_null(p.spk);
