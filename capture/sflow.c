@@ -25,6 +25,9 @@
 #define HDR_ETHERNET 1
 #define HDR_IPV4 11
 #define HDR_IPV6 12
+/* ifIndex 0x3FFFFFFF: "the packet came from / went to the agent itself" (sflow_version_5.txt,
+ * flow_sample input/output); not an interface number. */
+#define IFINDEX_INTERNAL 0x3fffffffu
 /* Smallest sample / record: a format and a length word. */
 #define MIN_ITEM 8
 
@@ -130,12 +133,20 @@ static bool flow_records(struct rbuf *r, uint32_t nrec, struct sample *s, uint64
 			if (!sampled_ip(&body, s, (fmt & 0xfff) == REC_SAMPLED_IPV6, recv_ns))
 				return false;
 			break;
-		case REC_EXT_SWITCH:
-			s->switch_vlan = (uint16_t)(rbuf_u32(&body) & 0xfff);
-			rbuf_skip(&body, 12); /* priority, out vlan, out priority */
+		case REC_EXT_SWITCH: {
+			/* Agents write 0xFFFFFFFF (or 0) for a VLAN they do not know: only 1..4094 is
+			 * a VLAN id; the outgoing VLAN stands in for an unknown incoming one. */
+			uint32_t in_vlan = rbuf_u32(&body);
+			rbuf_u32(&body); /* priority */
+			uint32_t out_vlan = rbuf_u32(&body);
+			rbuf_u32(&body); /* out priority */
 			if (body.err)
 				return false;
+			s->switch_vlan = in_vlan >= 1 && in_vlan <= 4094	   ? (uint16_t)in_vlan
+					 : out_vlan >= 1 && out_vlan <= 4094 ? (uint16_t)out_vlan
+									     : 0;
 			break;
+		}
 		case REC_EXT_ROUTER: {
 			ip_addr nh; /* next hop and masks: validated, nothing to keep */
 			read_address(&body, &nh);
@@ -165,8 +176,8 @@ static bool flow_sample(struct cap_flow_ctx *ctx, struct exporter *e, struct rbu
 		uint32_t in_val = rbuf_u32(r);
 		uint32_t out_fmt = rbuf_u32(r);
 		uint32_t out_val = rbuf_u32(r);
-		in_if = in_fmt == 0 ? in_val : 0;
-		out_if = out_fmt == 0 ? out_val : 0;
+		in_if = in_fmt == 0 && in_val != IFINDEX_INTERNAL ? in_val : 0;
+		out_if = out_fmt == 0 && out_val != IFINDEX_INTERNAL ? out_val : 0;
 	} else {
 		rbuf_u32(r); /* source id */
 		rate = rbuf_u32(r);
@@ -174,8 +185,8 @@ static bool flow_sample(struct cap_flow_ctx *ctx, struct exporter *e, struct rbu
 		uint32_t in = rbuf_u32(r);
 		uint32_t out = rbuf_u32(r);
 		/* top 2 bits: format; 0 is a plain ifIndex */
-		in_if = in >> 30 == 0 ? in & 0x3fffffff : 0;
-		out_if = out >> 30 == 0 ? out & 0x3fffffff : 0;
+		in_if = in >> 30 == 0 && in != IFINDEX_INTERNAL ? in : 0;
+		out_if = out >> 30 == 0 && out != IFINDEX_INTERNAL ? out : 0;
 	}
 	uint32_t nrec = rbuf_u32(r);
 	if (r->err || nrec > rbuf_left(r) / MIN_ITEM)
