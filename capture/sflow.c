@@ -224,6 +224,8 @@ enum cap_flow_result cap_sflow_decode(struct cap_flow_ctx *ctx, const uint8_t *p
 				      const ip_addr *exporter, uint64_t recv_ns, cap_record_fn fn,
 				      void *arg)
 {
+	if (!flow_admit(ctx, exporter))
+		return flow_done(ctx, CAP_FLOW_NOT_ALLOWED);
 	struct rbuf r = rbuf_init(p, len);
 	uint32_t version = rbuf_u32(&r);
 	if (!r.err && version != SFLOW_VERSION) {
@@ -241,7 +243,7 @@ enum cap_flow_result cap_sflow_decode(struct cap_flow_ctx *ctx, const uint8_t *p
 			 "sflow: datagram shorter than its header, or bad agent address type");
 		return flow_done(ctx, CAP_FLOW_TRUNCATED);
 	}
-	struct exporter *e = flow_exporter(ctx, &key);
+	struct exporter *e = flow_exporter(ctx, &key, recv_ns);
 	if (!e)
 		return flow_done(ctx, CAP_FLOW_TABLE_FULL);
 	e->info.datagrams++;

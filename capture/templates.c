@@ -37,17 +37,33 @@ bool tmpl_store(struct cap_flow_ctx *ctx, struct exporter *e, const struct tmpl 
 {
 	bool found;
 	if (!e->tmpl) {
+		uint64_t slots = (uint64_t)ctx->cfg.max_templates * sizeof *e->tmpl;
+		if (!flow_template_room(ctx, e, slots)) {
+			flow_refuse(ctx, CAP_REFUSE_TEMPLATE_MEMORY, e, NULL,
+				    "template memory full (capture max_template_bytes): template refused");
+			return false;
+		}
 		e->tmpl = calloc(ctx->cfg.max_templates, sizeof *e->tmpl);
 		if (!e->tmpl)
 			return false;
+		e->tmpl_bytes += slots;
+		ctx->stats.template_bytes += slots;
 	}
 	int at = tmpl_pos(e, t->id, &found);
 	if (found) {
 		memcpy(e->tmpl[at], t, sizeof *t);
 		return true;
 	}
-	if (e->ntmpl >= ctx->cfg.max_templates)
+	if (e->ntmpl >= ctx->cfg.max_templates) {
+		flow_refuse(ctx, CAP_REFUSE_TEMPLATES, e, NULL,
+			    "too many templates for this exporter (max_templates): template refused");
 		return false;
+	}
+	if (!flow_template_room(ctx, e, sizeof *t)) {
+		flow_refuse(ctx, CAP_REFUSE_TEMPLATE_MEMORY, e, NULL,
+			    "template memory full (capture max_template_bytes): template refused");
+		return false;
+	}
 	struct tmpl *n = malloc(sizeof *n);
 	if (!n)
 		return false;
@@ -55,37 +71,48 @@ bool tmpl_store(struct cap_flow_ctx *ctx, struct exporter *e, const struct tmpl 
 	memmove(&e->tmpl[at + 1], &e->tmpl[at], (size_t)(e->ntmpl - at) * sizeof *e->tmpl);
 	e->tmpl[at] = n;
 	e->ntmpl++;
+	e->tmpl_bytes += sizeof *n;
+	ctx->stats.template_bytes += sizeof *n;
 	return true;
 }
 
-void tmpl_withdraw(struct exporter *e, uint16_t id)
+static void tmpl_release(struct cap_flow_ctx *ctx, struct exporter *e, struct tmpl *t)
+{
+	free(t);
+	e->tmpl_bytes -= sizeof *t;
+	ctx->stats.template_bytes -= sizeof *t;
+}
+
+void tmpl_withdraw(struct cap_flow_ctx *ctx, struct exporter *e, uint16_t id)
 {
 	bool found;
 	int at = tmpl_pos(e, id, &found);
 	if (!found)
 		return;
-	free(e->tmpl[at]);
+	tmpl_release(ctx, e, e->tmpl[at]);
 	memmove(&e->tmpl[at], &e->tmpl[at + 1], (size_t)(e->ntmpl - at - 1) * sizeof *e->tmpl);
 	e->ntmpl--;
 }
 
-void tmpl_withdraw_all(struct exporter *e, bool options)
+void tmpl_withdraw_all(struct cap_flow_ctx *ctx, struct exporter *e, bool options)
 {
 	uint16_t keep = 0;
 	for (uint16_t i = 0; i < e->ntmpl; i++) {
 		if (e->tmpl[i]->options == options)
-			free(e->tmpl[i]);
+			tmpl_release(ctx, e, e->tmpl[i]);
 		else
 			e->tmpl[keep++] = e->tmpl[i];
 	}
 	e->ntmpl = keep;
 }
 
-void tmpl_free_all(struct exporter *e)
+void tmpl_free_all(struct cap_flow_ctx *ctx, struct exporter *e)
 {
 	for (uint16_t i = 0; i < e->ntmpl; i++)
 		free(e->tmpl[i]);
 	free(e->tmpl);
+	ctx->stats.template_bytes -= e->tmpl_bytes;
+	e->tmpl_bytes = 0;
 	e->tmpl = NULL;
 	e->ntmpl = 0;
 }
