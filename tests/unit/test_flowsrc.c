@@ -306,6 +306,9 @@ static void test_exporters_command(void **state)
 	n = evbuffer_remove(out, text, sizeof text - 1);
 	text[n] = 0;
 	assert_non_null(strstr(text, "listener netflow 127.0.0.1:20955: datagrams 4 kernel_drops 0 oversize 0 exporters 1\n"));
+	assert_non_null(strstr(text, "\n  refused: not_allowed 0 table_full 0 domains_per_address 0 "
+				     "templates_per_exporter 0 template_memory 0 evicted 0 templates_reclaimed 0 "
+				     "template_bytes 0\n"));
 	/* exporter protocol domain rate datagrams records malformed tmpl_miss seq_gaps */
 	char addr[64], proto[16];
 	unsigned dom, rate, dg, rec, mal, miss, gaps;
