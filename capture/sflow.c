@@ -134,17 +134,14 @@ static bool flow_records(struct rbuf *r, uint32_t nrec, struct sample *s, uint64
 				return false;
 			break;
 		case REC_EXT_SWITCH: {
-			/* Agents write 0xFFFFFFFF (or 0) for a VLAN they do not know: only 1..4094 is
-			 * a VLAN id; the outgoing VLAN stands in for an unknown incoming one. */
+			/* The record's VLAN is the incoming one, as a mirrored packet's tag is. Agents
+			 * write 0xFFFFFFFF (or 0) for one they do not know: only 1..4094 is a VLAN id,
+			 * else the sampled header's tag stands. */
 			uint32_t in_vlan = rbuf_u32(&body);
-			rbuf_u32(&body); /* priority */
-			uint32_t out_vlan = rbuf_u32(&body);
-			rbuf_u32(&body); /* out priority */
+			rbuf_skip(&body, 12); /* priority, out vlan, out priority */
 			if (body.err)
 				return false;
-			s->switch_vlan = in_vlan >= 1 && in_vlan <= 4094	   ? (uint16_t)in_vlan
-					 : out_vlan >= 1 && out_vlan <= 4094 ? (uint16_t)out_vlan
-									     : 0;
+			s->switch_vlan = in_vlan >= 1 && in_vlan <= 4094 ? (uint16_t)in_vlan : 0;
 			break;
 		}
 		case REC_EXT_ROUTER: {

@@ -173,8 +173,9 @@ static void switch_rec2(struct pkt *p, uint32_t in_vlan, uint32_t out_vlan)
 	end32(p, l);
 }
 
-/* ifIndex 0x3FFFFFFF is the agent itself ("internal"), not interface 1073741823; an unknown
- * incoming VLAN (0xFFFFFFFF or 0) gives way to the outgoing one. */
+/* ifIndex 0x3FFFFFFF is the agent itself ("internal"), not interface 1073741823; an incoming
+ * VLAN that is no VLAN id (0xFFFFFFFF "unknown", 0, 5000) is not taken: the header's tag (none
+ * here) stands, and the outgoing VLAN is not the packet's. */
 static void test_internal_ifindex_and_unknown_vlan(void **state)
 {
 	(void)state;
@@ -199,10 +200,10 @@ static void test_internal_ifindex_and_unknown_vlan(void **state)
 	assert_int_equal(c.n, 3);
 	assert_int_equal(c.r[0].in_if, 27);
 	assert_int_equal(c.r[0].out_if, 0);
-	assert_int_equal(c.r[0].vlan, 100);
+	assert_int_equal(c.r[0].vlan, 0);
 	assert_int_equal(c.r[1].in_if, 0);
 	assert_int_equal(c.r[1].out_if, 28);
-	assert_int_equal(c.r[1].vlan, 3001);
+	assert_int_equal(c.r[1].vlan, 0);
 	assert_int_equal(c.r[2].in_if, 0x3ffffffe);
 	assert_int_equal(c.r[2].vlan, 0);
 	cap_flow_free(ctx);
