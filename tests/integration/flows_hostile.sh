@@ -10,7 +10,8 @@
 # Refusals are counted by reason (rampartctl exporters, /metrics) and logged with an address,
 # without flooding the log.
 #
-# Namespaces hx_rd (rampartd, the senders) / hx_rt (BIRD), 10.91.0.0/24; UDP 25055 in hx_rd.
+# Namespaces hx_rd (rampartd, the senders) / hx_rt (BIRD), 10.91.0.0/24; UDP 25055 and HTTP 25080
+# in hx_rd.
 # HOSTILE_DATAGRAMS (default 40000) per flood.
 set -u
 . "$(dirname "$0")/../lib/rampart.sh"
@@ -59,7 +60,7 @@ bgp:
   peers:
     - { address: 10.91.0.2, remote_as: 65002, families: [ipv4-unicast], local_address: 10.91.0.1, hold_time: 30 }
 storage: { dir: $W/spool }
-api: { socket: $SOCK, http: "" }
+api: { socket: $SOCK, http: "127.0.0.1:25080" }
 CONF
 "$RAMPARTD" -c "$W/rampart.yaml" --check-config || die "the test configuration does not validate"
 ip netns exec $NS_RD "$RAMPARTD" -c "$W/rampart.yaml" >"$W/rampartd.log" 2>&1 &
@@ -113,6 +114,13 @@ check "refusals and bad datagrams logged with the exporter's address" \
 	grep -Eq "exporter 127\.[0-9.]+ domain [0-9]+: |flow exporter 127\.[0-9.]+: " "$W/rampartd.log"
 log_lines=$(grep -c "exporter" "$W/rampartd.log")
 check "the floods did not flood the log (saw $log_lines exporter lines)" test "$log_lines" -lt 200
+ip netns exec $NS_RD curl -s http://127.0.0.1:25080/metrics >"$W/metrics"
+metrics_ok() {
+	awk '/^rampart_flow_exporters_evicted_total\{/ && $NF > 1000 { e = 1 }
+	     /^rampart_flow_refused_total\{.*reason="table_full"/ { r = 1 }
+	     END { exit !(e && r) }' "$W/metrics"
+}
+check "/metrics has the evictions and the refusals by reason" metrics_ok
 check "rampartd still running" kill -0 $RD_PID
 
 if ! lib_summary; then
