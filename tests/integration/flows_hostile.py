@@ -3,6 +3,7 @@
 collector, sent to HOST:PORT from many source addresses.
 
     flows_hostile.py HOST PORT [--datagrams N] [--addresses M] [--base 127.1.0.0] [--seed S]
+                     [--sflow-port P]
 
 Each datagram is one of (in turn):
   v9 / IPFIX template floods: 16 templates each under a random source id / observation domain,
@@ -12,7 +13,10 @@ Each datagram is one of (in turn):
   templates with 65535 fields, options templates with absurd scope lengths, IPFIX message
       lengths past the datagram, withdrawals of everything;
   NetFlow v5 with count 65535 and with count 30 over a short datagram;
-  sFlow with 2^32-1 samples; random bytes.
+  sFlow with 2^32-1 samples; random bytes;
+  with --sflow-port, to that port: sFlow datagrams under random agent addresses and sub-agents
+      (each a new exporter), with 2^32-1 samples, a sample longer than the datagram, a flow
+      sample claiming 2^32-1 records.
 Prints the number of datagrams sent.
 """
 import ipaddress
@@ -49,6 +53,19 @@ def ipfix_templates(rnd, count=16):
     return struct.pack(">HH", 2, 4 + len(recs)) + recs
 
 
+def sflow(agent, sub, seq, samples):
+    return struct.pack(">IIIIIII", 5, 1, agent, sub, seq, 1000, len(samples)) + b"".join(samples)
+
+
+def sflow_kinds(rnd, seq):
+    agent, sub = rnd.getrandbits(32), rnd.getrandbits(32)
+    yield sflow(agent, sub, seq, [])
+    yield struct.pack(">IIIIIII", 5, 1, agent, sub, seq, 1000, 0xffffffff)
+    yield sflow(agent, sub, seq, [struct.pack(">II", 1, 60000) + b"\0" * 40])
+    body = struct.pack(">IIIIIIII", seq, 3, 8, 1000, 0, 1, 2, 0xffffffff)
+    yield sflow(agent, sub, seq, [struct.pack(">II", 1, len(body)) + body])
+
+
 def kinds(rnd, seq):
     """(datagram, from_real_address) for each hostile kind, in turn."""
     sid = rnd.getrandbits(32)
@@ -79,13 +96,19 @@ def main():
     naddr = int(opts.get("--addresses", 4000))
     base = ipaddress.ip_address(opts.get("--base", "127.1.0.0"))
     rnd = random.Random(int(opts.get("--seed", 1)))
+    sport = int(opts["--sflow-port"]) if "--sflow-port" in opts else None
     real = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     socks = {}
     sent = 0
     seq = 0
     while sent < total:
         seq += 1
-        for dgram, from_real in kinds(rnd, seq):
+        todo = list(kinds(rnd, seq))
+        if sport:
+            todo += [(d, False, sport) for d in sflow_kinds(rnd, seq)]
+        for item in todo:
+            dgram, from_real = item[0], item[1]
+            dport = item[2] if len(item) > 2 else port
             if sent >= total:
                 break
             if from_real:
@@ -100,7 +123,7 @@ def main():
                     s.bind((str(base + i), 0))
                     socks[i] = s
             try:
-                s.sendto(dgram, (host, port))
+                s.sendto(dgram, (host, dport))
             except OSError:
                 pass  # a full socket buffer: the collector is flooded, which is the point
             sent += 1

@@ -4,9 +4,11 @@
 # exporter's own address, zero-length and overlong sets, absurd counts, garbage) floods
 # rampartd's NetFlow listener, at default table sizes, twice: the daemon's memory (VmRSS) must
 # stay flat from the end of the first flood to the end of the second, the table at its bound.
-# Then, with a third flood running, the shared NetFlow v5 capture is exported to the same
-# listener from 127.0.0.1: a real BIRD peer must receive every IPv4 victim (the v5 exporter was
-# not locked out) and nothing else; the v5 exporter keeps its entry, every datagram counted.
+# An sFlow listener gets its own flood (random agent addresses and sub-agents, absurd sample
+# counts and lengths) beside it. Then, with a third flood running, the shared NetFlow v5 and
+# sFlow captures are exported to the two listeners from 127.0.0.1: a real BIRD peer must receive
+# every IPv4 victim and nothing else; the v5 exporter and the sFlow agent keep their entries,
+# every datagram counted and decoded.
 # Refusals are counted by reason (rampartctl exporters, /metrics) and logged with an address,
 # without flooding the log.
 #
@@ -24,6 +26,7 @@ FLOWS=$DATA/flows
 NS_RD=hx_rd NS_RT=hx_rt
 W=$LIB_TMP
 PORT=25055
+SPORT=25343
 N=${HOSTILE_DATAGRAMS:-40000}
 
 netns_pair $NS_RD $NS_RT "10.91.0.1/24" "10.91.0.2/24" || die "cannot create the namespaces"
@@ -51,6 +54,7 @@ detection: { ban_time: 3600 }
 capture:
   pcap: { interfaces: [] }
   netflow: { listen: ["127.0.0.1:$PORT"] }
+  sflow: { listen: ["127.0.0.1:$SPORT"] }
   udp_rcvbuf: 8388608
 mitigation: { action: blackhole }
 bgp:
@@ -66,12 +70,13 @@ CONF
 ip netns exec $NS_RD "$RAMPARTD" -c "$W/rampart.yaml" >"$W/rampartd.log" 2>&1 &
 RD_PID=$!
 lib_on_exit "kill -9 $RD_PID"
-wait_for 10 grep -q "listening" "$W/rampartd.log" || { cat "$W/rampartd.log"; die "no listener"; }
+wait_for 10 grep -q "sflow.*listening" "$W/rampartd.log" && wait_for 10 grep -q "netflow.*listening" "$W/rampartd.log" ||
+	{ cat "$W/rampartd.log"; die "no listener"; }
 check "BIRD session established" wait_for 20 sh -c \
 	"ip netns exec $NS_RT birdc -s '$W/bird/bird.ctl' show protocols | grep -E '^rampart4 .*Established' >/dev/null"
 
 rss() { awk '/^VmRSS:/ { print $2 }' /proc/$RD_PID/status; }
-hostile() { ip netns exec $NS_RD python3 "$REPO/tests/integration/flows_hostile.py" 127.0.0.1 $PORT --datagrams $N --seed "$1"; }
+hostile() { ip netns exec $NS_RD python3 "$REPO/tests/integration/flows_hostile.py" 127.0.0.1 $PORT --datagrams $N --seed "$1" --sflow-port $SPORT; }
 RSS0=$(rss)
 hostile 1 >"$W/flood1" || die "the hostile sender failed"
 sleep 1
@@ -83,17 +88,24 @@ ctl exporters >"$W/exporters-flood"
 log "two floods of $N datagrams: VmRSS $RSS0 -> $RSS1 -> $RSS2 kB; $(grep refused: "$W/exporters-flood")"
 growth=$((RSS2 - RSS1))
 check "memory flat: VmRSS grew $growth kB (< 2048) over the second flood" test "$growth" -lt 2048
-check "the table stayed within max_exporters (256) and kept evicting" \
-	awk '/^listener/ { for (i = 1; i < NF; i++) if ($i == "exporters") n = $(i + 1) }
-	     /refused:/ { for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
+# per listener (netflow, then sflow): the table at its bound, evicting
+bounded() {
+	awk -v l="$1" '/^listener/ { on = index($0, "listener " l " ") == 1; if (on) for (i = 1; i < NF; i++) if ($i == "exporters") n = $(i + 1) }
+	     on && /refused:/ { for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
 	     END { exit !(n == 256 && v["evicted"] > 1000 && v["template_bytes"] <= 16777216) }' "$W/exporters-flood"
+}
+check "the NetFlow table stayed at max_exporters (256) and kept evicting" bounded netflow
+check "the sFlow table (random agents and sub-agents) too" bounded sflow
 
 # A third flood runs while the real NetFlow v5 exporter sends its capture at the recorded pace
-# (the v5 stream alone carries the victims, so the bans prove it was decoded).
+# and the sFlow agent its own to the sFlow listener.
 hostile 3 >"$W/flood3" &
 FLOOD=$!
+ip netns exec $NS_RD python3 "$REPO/tests/integration/flows_send.py" "$FLOWS/sflow.pcap" 127.0.0.1 $SPORT >"$W/sents" &
+SS=$!
 ip netns exec $NS_RD python3 "$REPO/tests/integration/flows_send.py" "$FLOWS/netflow5.pcap" 127.0.0.1 $PORT >"$W/sent5" ||
 	fail "the NetFlow v5 capture could not be sent"
+wait $SS || fail "the sFlow capture could not be sent"
 wait $FLOOD
 sleep 2
 ctl exporters >"$W/exporters"
@@ -109,7 +121,10 @@ check "exactly the 4 IPv4 victims in BIRD, no background or flood address (saw $
 sent=$(cat "$W/sent5")
 check "the NetFlow v5 exporter kept its entry: all $sent datagrams, records, no sequence gap" \
 	awk -v d="$sent" '$1 == "127.0.0.1" && $2 == "netflow5" && $5 == d && $6 > 0 && $9 == 0 { f = 1 } END { exit !f }' "$W/exporters"
-grep -E "^listener|refused:|127\.0\.0\.1 +netflow5" "$W/exporters"
+sents=$(cat "$W/sents")
+check "the sFlow agent kept its entry: all $sents datagrams, records, no sequence gap" \
+	awk -v d="$sents" '$1 == "127.0.0.1" && $2 == "sflow" && $5 == d && $6 > 0 && $9 == 0 { f = 1 } END { exit !f }' "$W/exporters"
+grep -E "^listener|refused:|127\.0\.0\.1 +(netflow5|sflow)" "$W/exporters"
 check "refusals and bad datagrams logged with the exporter's address" \
 	grep -Eq "exporter 127\.[0-9.]+ domain [0-9]+: |flow exporter 127\.[0-9.]+: " "$W/rampartd.log"
 log_lines=$(grep -c "exporter" "$W/rampartd.log")
