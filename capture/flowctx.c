@@ -274,15 +274,16 @@ static void evict(struct cap_flow_ctx *ctx, int32_t at)
 
 bool flow_template_room(struct cap_flow_ctx *ctx, const struct exporter *keep, uint64_t bytes)
 {
-	uint32_t n = ctx->nexp, scan = n < EVICT_SCAN ? n : EVICT_SCAN;
-	for (uint32_t k = 0; k < scan && ctx->stats.template_bytes + bytes > ctx->cfg.max_template_bytes;
-	     k++) {
+	uint32_t n = ctx->nexp, scan = n < EVICT_SCAN ? n : EVICT_SCAN, k = 0;
+	for (; k < scan && ctx->stats.template_bytes + bytes > ctx->cfg.max_template_bytes; k++) {
 		struct exporter *e = &ctx->exp[(ctx->evict_cursor + k) % n];
 		if (e == keep || e->info.records != 0 || !e->tmpl)
 			continue;
 		ctx->stats.templates_reclaimed += e->ntmpl;
 		tmpl_free_all(ctx, e);
 	}
+	if (n)
+		ctx->evict_cursor = (ctx->evict_cursor + k) % n; /* the next scan goes on from here */
 	return ctx->stats.template_bytes + bytes <= ctx->cfg.max_template_bytes;
 }
 
