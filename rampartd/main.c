@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "../lib/pidlock.h"
 #include "banstate.h"
 #include "daemon.h"
 
@@ -219,6 +220,17 @@ int main(int argc, char **argv)
 	rp.replay = pcap != NULL;
 	rp.start_wall_s = (uint64_t)time(NULL);
 
+	/* One daemon per data directory, before anything in it is read: a second one would restore
+	 * the first's bans from bans.state, announce them and replay the same spool. The descriptor
+	 * stays open (and the lock held) until the process ends. */
+	pid_t holder;
+	int lock_fd = pidlock_take(rp.conf.storage.dir, "rampartd.pid", &holder, err, sizeof err);
+	if (lock_fd < 0) {
+		log_err("storage.dir %s", err);
+		conf_free(&rp.conf);
+		return 1;
+	}
+
 	/* A peer that resets the connection must not kill the daemon with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	int rc = 1;
@@ -367,5 +379,6 @@ loop_out:
 	event_free(sigterm);
 out:
 	teardown(&rp);
+	close(lock_fd);
 	return rc;
 }
