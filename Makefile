@@ -1,5 +1,6 @@
-# Rampart. `make` builds, `make run` installs what is missing and runs the daemon on
-# conf/rampart.yaml, `make test` installs, builds and runs every test, `make bench` measures.
+# Rampart. `make` builds, `make run` installs what the daemon needs (scripts/install-deps.sh run)
+# and runs it on conf/rampart.yaml, `make test` installs the test tools and peers too
+# (install-deps.sh test), builds and runs every test, `make bench` measures.
 #
 # Sources are found by directory, so a new file in a module needs no Makefile change:
 #   lib/ capture/ detect/ flowspec/ bgp/ storage/ conf/  -> build/librampart.a
@@ -38,12 +39,14 @@ CONFIG ?= conf/rampart.yaml
 
 all: $(BUILD)/rampartd $(BUILD)/rampartctl
 
+# What building and running the daemon needs, nothing more.
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh run
 
-# What only the tests need: ClickHouse 26.7's engine (chDB, ~180 MB) for
-# tests/integration/storage_newer_clickhouse.sh; `make run` does without it.
-test-deps: deps
+# The test tools and peers, and ClickHouse 26.7's engine (chDB, ~180 MB) for
+# tests/integration/storage_newer_clickhouse.sh; `make run` does without them.
+test-deps:
+	@scripts/install-deps.sh test
 	@scripts/install-chdb.sh
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
@@ -126,9 +129,8 @@ fuzz-smoke: fuzz
 	@tests/run-fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
 # The peers the benchmarks compare against are installed for them only.
-BENCH_PKGS := exabgp fastnetmon
 bench-deps:
-	@RAMPART_EXTRA_PKGS="$(BENCH_PKGS)" scripts/install-deps.sh
+	@scripts/install-deps.sh bench
 
 bench: bench-deps all $(BENCHES)
 	@bench/run.sh $(BUILD)
