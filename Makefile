@@ -35,7 +35,7 @@ BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 CONFIG ?= conf/rampart.yaml
 
-.PHONY: all deps test-deps run test unit integration fuzz fuzz-smoke asan bench bench-deps clean check-config
+.PHONY: all deps test-deps run test unit integration fuzz fuzz-smoke asan bench bench-deps clean check-config install deb
 
 all: $(BUILD)/rampartd $(BUILD)/rampartctl
 
@@ -134,6 +134,56 @@ bench-deps:
 
 bench: bench-deps all $(BENCHES)
 	@bench/run.sh $(BUILD)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the two programs, the man pages, the systemd unit,
+# and the example configuration as SYSCONFDIR/rampart/rampart.yaml only when there is none (an
+# operator's file is never overwritten).
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/rampart
+	install -m 0755 $(BUILD)/rampartd $(DESTDIR)$(SBINDIR)/rampartd
+	install -m 0755 $(BUILD)/rampartctl $(DESTDIR)$(BINDIR)/rampartctl
+	install -m 0644 docs/man/rampartd.8 docs/man/rampartctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/man/rampart.yaml.5 $(DESTDIR)$(MANDIR)/man5/
+	sed 's|@SBINDIR@|$(SBINDIR)|g; s|/etc/rampart/|$(SYSCONFDIR)/rampart/|g' dist/systemd/rampart.service \
+		>$(DESTDIR)$(UNITDIR)/rampart.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/rampart.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/rampart/rampart.yaml ]; then \
+		echo "install: keeping the existing $(DESTDIR)$(SYSCONFDIR)/rampart/rampart.yaml"; \
+	else \
+		install -m 0644 conf/rampart.yaml $(DESTDIR)$(SYSCONFDIR)/rampart/rampart.yaml; \
+		echo "install: example configuration in $(DESTDIR)$(SYSCONFDIR)/rampart/rampart.yaml"; \
+	fi
+
+# make deb: build/rampart_VERSION_ARCH.deb with dpkg-deb (the files of make install under /usr,
+# the unit under /lib/systemd/system, the configuration as a conffile; postinst creates the
+# rampart system user). Depends: from dpkg-shlibdeps on the two programs.
+DEB_VERSION ?= $(shell git describe --tags --always 2>/dev/null | sed 's/^v//; s/^\([0-9a-f]\{7,\}\)$$/0.0~git\1/' || echo 0.0)
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_ROOT := $(BUILD)/deb/root
+deb: all
+	@scripts/install-deps.sh deb
+	rm -rf $(BUILD)/deb
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DEB_ROOT)) PREFIX=/usr SYSCONFDIR=/etc \
+		UNITDIR=/lib/systemd/system >/dev/null
+	gzip -9n $(DEB_ROOT)/usr/share/man/man5/*.5 $(DEB_ROOT)/usr/share/man/man8/*.8
+	install -d $(DEB_ROOT)/DEBIAN $(DEB_ROOT)/usr/share/doc/rampart $(BUILD)/deb/debian
+	install -m 0644 README.md docs/OPERATIONS.md $(DEB_ROOT)/usr/share/doc/rampart/
+	install -m 0755 dist/debian/postinst dist/debian/postrm $(DEB_ROOT)/DEBIAN/
+	echo /etc/rampart/rampart.yaml >$(DEB_ROOT)/DEBIAN/conffiles
+	printf 'Source: rampart\n\nPackage: rampart\nArchitecture: any\n' >$(BUILD)/deb/debian/control
+	cd $(BUILD)/deb && dpkg-shlibdeps -O root/usr/sbin/rampartd root/usr/bin/rampartctl >shlibs && \
+		sed -n "s/^shlibs:Depends=//p" shlibs >depends && test -s depends
+	sed 's|@VERSION@|$(DEB_VERSION)|; s|@ARCH@|$(DEB_ARCH)|; s|@DEPENDS@|'"$$(cat $(BUILD)/deb/depends)"'|' \
+		dist/debian/control.in >$(DEB_ROOT)/DEBIAN/control
+	echo "Installed-Size: $$(du -sk --exclude=DEBIAN $(DEB_ROOT) | cut -f1)" >>$(DEB_ROOT)/DEBIAN/control
+	dpkg-deb --root-owner-group --build $(DEB_ROOT) $(BUILD)/rampart_$(DEB_VERSION)_$(DEB_ARCH).deb
 
 clean:
 	rm -rf build build-asan

@@ -257,6 +257,11 @@ int main(int argc, char **argv)
 	}
 	/* Already that user (systemd's User=): nothing to change. */
 	bool drop = user && geteuid() != run_uid;
+	if (drop && geteuid() != 0) {
+		log_err("user %s: changing user needs root (running as uid %u)", user, (unsigned)geteuid());
+		conf_free(&rp.conf);
+		return EXIT_CONFIG;
+	}
 
 	pid_t holder;
 	int lock_fd = pidlock_take(rp.conf.storage.dir, "rampartd.pid", &holder, err, sizeof err);

@@ -6,6 +6,7 @@
 #   scripts/install-deps.sh test     run, plus the test tools (cmocka, clang for the fuzz targets) and
 #                                    the real peers the integration tests run against
 #   scripts/install-deps.sh bench    test, plus what the benchmarks compare against
+#   scripts/install-deps.sh deb      what `make deb` adds to run: dpkg-shlibdeps for the Depends line
 #
 # Several sets may be named; none = test. Idempotent: with everything present it installs nothing
 # and says so. Run as root.
@@ -18,10 +19,11 @@ RUN_PKGS=(gcc make pkg-config
 	zlib1g-dev libcap-ng-dev)
 # Unit tests, fuzz targets, and the real peers and tools the integration tests run against
 # (systemd for `systemd-analyze verify` of the unit, libcap2-bin for capsh).
-TEST_PKGS=(clang libclang-rt-14-dev libcmocka-dev
+TEST_PKGS=(clang libclang-rt-14-dev libcmocka-dev dpkg-dev
 	bird2 gobgpd clickhouse-server clickhouse-client tshark tcpreplay python3-scapy iproute2 procps
 	curl socat frr exabgp fastnetmon systemd libcap2-bin)
 BENCH_PKGS=(exabgp fastnetmon)
+DEB_PKGS=(dpkg-dev)
 
 want=()
 sets=("$@")
@@ -31,7 +33,8 @@ for s in "${sets[@]}"; do
 	run) want+=("${RUN_PKGS[@]}") ;;
 	test) want+=("${RUN_PKGS[@]}" "${TEST_PKGS[@]}") ;;
 	bench) want+=("${RUN_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
-	*) echo "usage: $0 [run|test|bench]..." >&2; exit 2 ;;
+	deb) want+=("${RUN_PKGS[@]}" "${DEB_PKGS[@]}") ;;
+	*) echo "usage: $0 [run|test|bench|deb]..." >&2; exit 2 ;;
 	esac
 done
 want+=(${RAMPART_EXTRA_PKGS:-})
