@@ -3,7 +3,7 @@
 # (install-deps.sh test), builds and runs every test, `make bench` measures.
 #
 # Sources are found by directory, so a new file in a module needs no Makefile change:
-#   lib/ capture/ detect/ flowspec/ bgp/ storage/ conf/  -> build/librampart.a
+#   lib/ capture/ detect/ flowspec/ bgp/ storage/ conf/ migrate/  -> build/librampart.a
 #   rampartd/*.c except main.c and rampartctl.c          -> build/libdaemon.a (tests link it)
 #   tests/unit/test_*.c                                  -> build/tests/test_* (cmocka)
 #   tests/fuzz/fuzz_*.c                                  -> build/fuzz/fuzz_* (libFuzzer, clang)
@@ -20,7 +20,7 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS = $(PKG_LIBS) -lm -lz $(EXTRA_LDFLAGS)
 
-MODULES := lib capture detect flowspec bgp storage conf
+MODULES := lib capture detect flowspec bgp storage conf migrate
 LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 DAEMON_SRC := $(filter-out rampartd/main.c rampartd/rampartctl.c,$(wildcard rampartd/*.c))
 TEST_SRC := $(wildcard tests/unit/test_*.c)
