@@ -401,7 +401,7 @@ int main(int argc, char **argv)
 
 	/* Root's part ends here: the capture handles, the flow sockets, the control socket and the
 	 * HTTP listener are open and the ban state is read. The storage writer (which creates its
-	 * files), BGP (port 179: CAP_NET_BIND_SERVICE kept; TCP MD5 keys), the workers and the rest of
+	 * files), BGP (port 179: CAP_NET_BIND_SERVICE kept), the workers and the rest of
 	 * the run are the user's. */
 	if (drop) {
 		if (rp.apcap && give_to(rd_apcap_dir(rp.apcap), run_uid, run_gid) != 0)
