@@ -35,6 +35,7 @@ BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 CONFIG ?= conf/rampart.yaml
 
+.PHONY: conformance
 .PHONY: all deps test-deps run test unit integration fuzz fuzz-smoke asan bench bench-deps clean check-config install deb
 
 all: $(BUILD)/rampartd $(BUILD)/rampartctl
@@ -87,7 +88,12 @@ check-config: all
 test: test-deps all $(TESTS)
 	@tests/run-unit.sh $(BUILD)/tests
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@tests/conformance/run.sh
 	@tests/run-integration.sh
+
+# Other projects' test vectors (../shared/data/external/) through Rampart.
+conformance: all
+	@tests/conformance/run.sh
 
 unit: $(TESTS)
 	@tests/run-unit.sh $(BUILD)/tests
