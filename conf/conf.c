@@ -360,6 +360,7 @@ static const struct ckey top_keys[] = {
 	MAP("storage", struct loader, c.storage, storage_keys),
 	MAP("api", struct loader, c.api, api_keys),
 	MAP("actions", struct loader, c.actions, actions_keys),
+	STR("user", struct loader, c.user, 0),
 	END,
 };
 

@@ -127,6 +127,7 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	}
 	fputc('\n', f);
 	fprintf(f, "log_level: %s\n", levels[c->log_level <= CONF_LOG_ERR ? c->log_level : CONF_LOG_INFO]);
+	kstr(f, 0, "user", c->user);
 	prefixes(f, 0, "networks", d->networks, d->n_networks);
 	prefixes(f, 0, "whitelist", d->whitelist, d->n_whitelist);
 	static const struct det_thresholds none;
