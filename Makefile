@@ -34,7 +34,7 @@ BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 CONFIG ?= conf/rampart.yaml
 
-.PHONY: all deps test-deps run test unit integration fuzz fuzz-smoke asan bench bench-deps clean check-config
+.PHONY: all deps test-deps run test unit integration faults fuzz fuzz-smoke asan bench bench-deps clean check-config
 
 all: $(BUILD)/rampartd $(BUILD)/rampartctl
 
@@ -85,12 +85,17 @@ test: test-deps all $(TESTS)
 	@tests/run-unit.sh $(BUILD)/tests
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@tests/run-integration.sh
+	@tests/faults/run.sh
 
 unit: $(TESTS)
 	@tests/run-unit.sh $(BUILD)/tests
 
 integration: test-deps all
 	@tests/run-integration.sh
+
+# Fault injection: full disk, ClickHouse killed and hung, a peer sending RFC 7606 cases.
+faults: test-deps all
+	@tests/faults/run.sh
 
 # Every unit and integration test again with AddressSanitizer + UndefinedBehaviorSanitizer, in
 # build-asan/ (the integration scripts take BUILD and the flags from the environment).
