@@ -43,7 +43,7 @@
  * still in flight are spooled as unknown (the ledger dedups them on replay), and only what the
  * spool cannot take is counted lost. The cost: a spool that ClickHouse could have taken in a few
  * more seconds is replayed at the next start instead. */
-#define STOP_RETRY_MS 700
+#define STOP_RETRY_MS 500
 /* SELECT 1 while ClickHouse is down: cheap, and every probe interval is rows spooled (or, past
  * the budget, dropped) after it is back */
 #define PROBE_MAX_MS 500

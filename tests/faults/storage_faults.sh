@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Storage faults through the real writer (bench/bench_storage drives st_writer, as rampartd does):
+#   (the stop deadline is 0.5 s, storage/writer.c STOP_RETRY_MS; 1 s is what the issue asks)
 #   1. ClickHouse unreachable: stop within 1 s, every row spooled, none lost.
 #   2. ClickHouse hung (SIGSTOP) with inserts in flight: stop within 1 s; every row written or
 #      spooled (in-flight ones as unknown), none lost.
@@ -79,7 +80,12 @@ if mount -t tmpfs -o size=256k tmpfs "$work/tmpfs"; then
 	check "4: spooled + spool_dropped == pushed, none lost" "200000 0" "$((sp + sd)) $(kv lost "$out")"
 	[ "$sp" -gt 0 ] && [ "$sd" -gt 0 ] && ok "4: the disk kept what it could ($sp rows), the rest counted ($sd)" ||
 		bad "4: expected both spooled and dropped rows, got $sp / $sd"
-	check "4: the full disk is logged loudly once" 1 "$(grep -c 'DROPPING rows' "$work/l4.err")"
+	# once per episode: a smaller batch (events) that still fits ends one, the next refusal
+	# starts another
+	loud=$(grep -c 'DROPPING rows' "$work/l4.err") again=$(grep -c 'takes batches again' "$work/l4.err")
+	[ "$loud" -ge 1 ] && [ "$loud" -le $((again + 1)) ] &&
+		ok "4: the full disk is logged loudly once per episode ($loud loud lines, $again recoveries)" ||
+		bad "4: $loud DROPPING lines for $again recoveries"
 	grep -q "No space left on device" "$work/l4.err" && ok "4: the log names the cause (ENOSPC)" ||
 		bad "4: no ENOSPC in the log"
 	under1 "$(kv stop_s "$out")" && ok "4: stop in $(kv stop_s "$out") s" || bad "4: stop took $(kv stop_s "$out") s"
