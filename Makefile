@@ -36,7 +36,7 @@ BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 CONFIG ?= conf/rampart.yaml
 
 .PHONY: conformance
-.PHONY: all deps test-deps run test unit integration fuzz fuzz-smoke asan bench bench-deps clean check-config install deb
+.PHONY: all deps test-deps run test unit integration faults fuzz fuzz-smoke asan bench bench-deps clean check-config install deb
 
 all: $(BUILD)/rampartd $(BUILD)/rampartctl
 
@@ -90,6 +90,7 @@ test: test-deps all $(TESTS)
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@tests/conformance/run.sh
 	@tests/run-integration.sh
+	@tests/faults/run.sh
 
 # Other projects' test vectors (../shared/data/external/) through Rampart.
 conformance: all
@@ -100,6 +101,10 @@ unit: $(TESTS)
 
 integration: test-deps all
 	@tests/run-integration.sh
+
+# Fault injection: full disk, ClickHouse killed and hung, a peer sending RFC 7606 cases.
+faults: test-deps all
+	@tests/faults/run.sh
 
 # Every unit and integration test again with AddressSanitizer + UndefinedBehaviorSanitizer, in
 # build-asan/ (the integration scripts take BUILD and the flags from the environment).

@@ -141,9 +141,20 @@ static void teardown(struct rampart *rp)
 		st_writer_stop(rp->storage);
 		struct st_stats s;
 		st_writer_stats(rp->storage, &s);
-		log_info("storage: %llu flow rows and %llu events written, %llu and %llu dropped",
-			 (unsigned long long)s.flows_written, (unsigned long long)s.events_written,
-			 (unsigned long long)s.flows_dropped, (unsigned long long)s.events_dropped);
+		/* every way a row can end: written, still in the spool for the next start, dropped
+		 * (a full ring, a spool that could not take it) or lost at stop */
+		log_info("storage: flow rows: %llu written, %llu in the spool, %llu dropped (%llu ring full, "
+			 "%llu spool refused), %llu lost at stop; events: %llu written, %llu dropped (%llu ring "
+			 "full, %llu spool refused), %llu lost at stop; spool: %llu batches, %llu bytes",
+			 (unsigned long long)s.flows_written,
+			 (unsigned long long)(s.flows_spooled - s.flows_replayed),
+			 (unsigned long long)(s.flows_dropped + s.flows_spool_dropped),
+			 (unsigned long long)s.flows_dropped, (unsigned long long)s.flows_spool_dropped,
+			 (unsigned long long)s.flows_lost, (unsigned long long)s.events_written,
+			 (unsigned long long)(s.events_dropped + s.events_spool_dropped),
+			 (unsigned long long)s.events_dropped, (unsigned long long)s.events_spool_dropped,
+			 (unsigned long long)s.events_lost, (unsigned long long)s.spool_batches,
+			 (unsigned long long)s.spool_bytes);
 		st_writer_free(rp->storage);
 	}
 	rd_control_free(rp->control);
