@@ -918,7 +918,7 @@ static void run_attacks(struct det_engine *e, uint64_t now, det_event_fn fn, voi
  * Sets h->streak and h->fast_over, and *t to the limit the tick is furthest over. Costs one pass
  * over the group's limits per touched host, no memory: the streak is a byte of the host. */
 static void fast_window(struct det_engine *e, struct host *h, const struct limits *l, const float *s,
-			bool consecutive, double dt, struct trigger *t)
+			bool consecutive, const float *per_s, struct trigger *t)
 {
 	uint32_t confirm = e->cfg->confirm_ticks, factor = e->cfg->burst_factor;
 	h->fast_over = 0;
@@ -926,7 +926,7 @@ static void fast_window(struct det_engine *e, struct host *h, const struct limit
 		return;
 	float inst[NV];
 	for (size_t k = 0; k < e->nk; k++)
-		inst[k] = (float)(s[k] / dt * (e->flat_of[k] % DET_METRICS == DET_BPS ? 8.0 : 1.0));
+		inst[k] = s[k] * per_s[k];
 	struct trigger ft;
 	if (!over_row(l, inst, &ft)) {
 		h->streak = 0;
@@ -948,9 +948,11 @@ static void tick_hosts(struct det_engine *e, uint64_t now, uint64_t prev, double
 	/* EMA of the rate over the elapsed capture time: the same time constant at any tick length.
 	 * rate' = d·rate + (1 − d)·count/dt, d = e^(−dt/T); bytes become bits */
 	float d1 = T ? (float)exp(-dt / T) : 0.0f;
-	float scale[NV];
-	for (size_t k = 0; k < e->nk; k++)
-		scale[k] = (float)((1.0 - (double)d1) / dt * (e->flat_of[k] % DET_METRICS == DET_BPS ? 8.0 : 1.0));
+	float scale[NV], per_s[NV]; /* per_s: a tick's count to its own rate (bytes to bits) */
+	for (size_t k = 0; k < e->nk; k++) {
+		per_s[k] = (float)((e->flat_of[k] % DET_METRICS == DET_BPS ? 8.0 : 1.0) / dt);
+		scale[k] = (float)(1.0 - (double)d1) * per_s[k];
+	}
 	const size_t nk = e->nk;
 	for (size_t i = 0; i < e->n_touched; i++) {
 		size_t hi = e->touched[i];
@@ -977,7 +979,7 @@ static void tick_hosts(struct det_engine *e, uint64_t now, uint64_t prev, double
 		const struct limits *l = host_limits(e, h);
 		if (!l)
 			continue;
-		fast_window(e, h, l, s, consecutive, dt, &t);
+		fast_window(e, h, l, s, consecutive, per_s, &t);
 		if (!h->attack_id && (over_row(l, r, &t) || h->fast_over))
 			detect_host(e, h, &t, now, fn, ctx);
 	}
