@@ -53,8 +53,11 @@ lines() {
 	}'
 }
 
-CEIL=$BUILD/bench/bench_bgp_ceiling
-make -s "$CEIL" >/dev/null || { echo "cannot build $CEIL"; exit 2; }
+# CEIL=PATH: a ceiling binary built elsewhere (to time another build's rampartd the same way)
+if [ -z "${CEIL:-}" ]; then
+	CEIL=$BUILD/bench/bench_bgp_ceiling
+	make -s "$CEIL" >/dev/null || { echo "cannot build $CEIL"; exit 2; }
+fi
 # timed FILE FIFO PROTO WANT [LIMIT]: ms from writing FILE to FIFO until BIRD's protocol PROTO has
 # imported WANT routes (-1 after LIMIT s)
 timed() {
