@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "../bgp/exabgp.h"
+#include "../bgp/flow_rib.h"
+#include "../lib/buf.h"
 #include "../lib/log.h"
 #include "banstate.h"
 #include "daemon.h"
@@ -155,11 +157,29 @@ static int run_flow(struct rampart *rp, const struct bgp_exa_cmd *c, struct evbu
 		evbuffer_add_printf(out, "no bgp section: there is no speaker to announce the rule\n");
 		return -1;
 	}
+	struct fs_err err = {{0}};
+	if (rp->conf.mitigation.dry_run) {
+		/* Refused exactly as a live speaker would refuse it, so a dry run tells the operator
+		 * whether the rule would go; then nothing is sent. */
+		uint8_t nlri[FS_NLRI_MAX + 2], ext[BGP_FLOW_EXT_MAX], ext6[BGP_FLOW_EXT6_MAX];
+		struct wbuf wn = wbuf_init(nlri, sizeof nlri), we = wbuf_init(ext, sizeof ext),
+			    we6 = wbuf_init(ext6, sizeof ext6);
+		if (c->verb == BGP_EXA_ANNOUNCE &&
+		    (!fs_nlri_encode(&c->flow, &wn, &err) || !fs_actions_encode(&c->flow_actions, &we, &err) ||
+		     !fs_actions_encode6(&c->flow_actions, &we6, &err))) {
+			evbuffer_add_printf(out, "flow route refused: %s\n", err.msg);
+			return -1;
+		}
+		char text[8192];
+		fs_text_format(&c->flow, c->verb == BGP_EXA_ANNOUNCE ? &c->flow_actions : NULL, text, sizeof text);
+		log_info("dry run: would %s flow route %s", c->verb == BGP_EXA_ANNOUNCE ? "announce" : "withdraw",
+			 text);
+		return 0;
+	}
 	if (c->verb == BGP_EXA_WITHDRAW) {
 		bgp_withdraw_flow(rp->bgp, &c->flow); /* idempotent, like ExaBGP */
 		return 0;
 	}
-	struct fs_err err = {{0}};
 	if (bgp_announce_flow(rp->bgp, &c->flow, &c->flow_actions, &err) != 0) {
 		evbuffer_add_printf(out, "flow route refused: %s\n", err.msg);
 		return -1;
@@ -202,6 +222,13 @@ static int run(struct rampart *rp, enum rd_route_src src, struct bgp_exa_cmd *c,
 	}
 	if (sendable(&c->a, out) != 0)
 		return -1;
+	if (rp->bgp && rp->conf.mitigation.dry_run && c->n_nlri) {
+		/* one line per command, not per prefix: a pipe may send 100 000 of them */
+		char p[IP_PREFIX_STRLEN];
+		log_info("dry run: would announce %zu route%s (%s%s), held by %s, not sent", c->n_nlri,
+			 c->n_nlri == 1 ? "" : "s", ip_prefix_format(&c->nlri[0], p), c->n_nlri > 1 ? " ..." : "",
+			 rd_route_src_name(src));
+	}
 	for (size_t i = 0; i < c->n_nlri; i++)
 		if (rd_route_add_to(rp, src, &c->nlri[i], &c->a.attrs, peers) != 0) {
 			char p[IP_PREFIX_STRLEN];
