@@ -137,6 +137,9 @@ enum det_event_type {
 				   below its thresholds, then ends quietly (no UNBAN) */
 	DET_EV_BAN_EXTENDED,    /* ban time passed while the attack goes on */
 	DET_EV_UNBAN,           /* mitigation ends (ban time passed, or manual) */
+	DET_EV_ESCALATE,        /* the mitigation hardened (flowspec-then-blackhole: the rule did not
+				   stop the attack, the host is blackholed too); made by the daemon's
+				   mitigation from the ban, never by the engine */
 };
 
 const char *det_event_name(enum det_event_type t); /* "attack_detected", "ban", ... */

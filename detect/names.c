@@ -32,6 +32,7 @@ const char *det_event_name(enum det_event_type t)
 	case DET_EV_BAN_REFUSED: return "ban_refused";
 	case DET_EV_BAN_EXTENDED: return "ban_extended";
 	case DET_EV_UNBAN: return "unban";
+	case DET_EV_ESCALATE: return "escalate";
 	default: return "?";
 	}
 }

@@ -114,12 +114,15 @@ void rd_decide(void *ctx, const struct det_event *ev)
 {
 	struct rampart *rp = ctx;
 	const char *action = "";
-	if (ev->type == DET_EV_BAN || ev->type == DET_EV_UNBAN || ev->type == DET_EV_BAN_EXTENDED)
+	if (ev->type == DET_EV_BAN || ev->type == DET_EV_UNBAN || ev->type == DET_EV_BAN_EXTENDED ||
+	    ev->type == DET_EV_ESCALATE)
 		rd_banstate_changed(rp); /* the ban state file, written off this path */
 	if (ev->type == DET_EV_BAN)
 		action = mitigate(rp, ev, true);
 	else if (ev->type == DET_EV_UNBAN)
 		action = mitigate(rp, ev, false);
+	else if (ev->type == DET_EV_ESCALATE)
+		action = blackhole(rp, ev, true); /* beside the FlowSpec rule, which stays */
 	rd_notify_event(rp->notify, rp, ev); /* dry run too: it is not an announcement */
 	rd_webhook_event(rp->webhook, rp, ev);
 	rd_localroute_event(rp->localroute, rp, ev);

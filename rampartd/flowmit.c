@@ -331,10 +331,14 @@ void rd_flowmit_tick(struct rd_flowmit *f)
 				log_warn("attack %" PRIu64 ": %s still over its threshold %u s after the flowspec rule: "
 					 "blackholing it too", e->attack_id, ip_prefix_format(&e->target, pfx),
 					 rp->conf.mitigation.flowspec_escalate_after_s);
-				if (rp->bgp && !rp->conf.mitigation.dry_run && rd_route_add(rp, RD_SRC_DETECT, &e->target, NULL) == 0)
-					rp->announced++;
 				e->blackholed = true;
-				rd_banstate_changed(rp);
+				/* one path for every mitigation step: the blackhole, the attack_events
+				 * row, notify and webhook all come from the event */
+				uint64_t left = b->until_ns > now ? (b->until_ns - now) / 1000000000ull : 0;
+				struct det_event ev = det_event_of_ban(b, DET_EV_ESCALATE, now,
+								       left > UINT32_MAX ? UINT32_MAX : (uint32_t)left,
+								       "flowspec rule did not stop the attack");
+				rd_decide(rp, &ev);
 			}
 		}
 	}

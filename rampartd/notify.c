@@ -40,7 +40,7 @@ struct call {
 	char ip[IP_PREFIX_STRLEN];
 	char direction[16];
 	char pps[24];
-	char action[8];
+	char action[16]; /* ban, unban, escalate */
 	char *details; /* NULL: empty stdin */
 };
 
@@ -304,7 +304,7 @@ static char *details(const struct rampart *rp, const struct det_event *ev, const
 
 void rd_notify_event(struct rd_notify *n, const struct rampart *rp, const struct det_event *ev)
 {
-	if (!n || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN))
+	if (!n || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN && ev->type != DET_EV_ESCALATE))
 		return;
 	if (n->q_len == QUEUE_MAX) {
 		if (n->st.dropped++ == 0)
@@ -322,7 +322,7 @@ void rd_notify_event(struct rd_notify *n, const struct rampart *rp, const struct
 	}
 	snprintf(c->direction, sizeof c->direction, "%s", det_direction_name(ev->direction));
 	snprintf(c->pps, sizeof c->pps, "%.0f", ev->rates.v[ev->direction][DET_TOTAL][DET_PPS]);
-	snprintf(c->action, sizeof c->action, "%s", ev->type == DET_EV_BAN ? "ban" : "unban");
+	snprintf(c->action, sizeof c->action, "%s", det_event_name(ev->type)); /* ban, unban, escalate */
 	if (ev->type == DET_EV_BAN) {
 		struct det_fingerprint fp;
 		bool have = rp->engine && det_engine_fingerprint(rp->engine, ev->attack_id, &fp) == 0;

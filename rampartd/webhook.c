@@ -171,7 +171,7 @@ void rd_webhook_free(struct rd_webhook *w)
 
 void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const struct det_event *ev)
 {
-	if (!w || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN))
+	if (!w || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN && ev->type != DET_EV_ESCALATE))
 		return;
 	/* "ip" is what the notify script gets as its first argument: the address of a host, the
 	 * prefix itself for a prefix (group total) ban, so a receiver keyed on "ip" never mistakes a
@@ -191,7 +191,7 @@ void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const stru
 	evbuffer_add_printf(f, "{\"action\":\"%s\",\"attack_id\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",\"ip\":\"%s\","
 		   "\"prefix\":\"%s\",\"direction\":\"%s\",\"manual\":%s,\"attack_type\":\"%s\","
 		   "\"pps\":%.0f,\"bps\":%.0f,\"flows\":%.0f,\"ban_seconds\":%u,\"reason\":",
-		ev->type == DET_EV_BAN ? "ban" : "unban", ev->attack_id, ev->time_ns, ip, pfx,
+		det_event_name(ev->type), ev->attack_id, ev->time_ns, ip, pfx,
 		det_direction_name(ev->direction), ev->manual ? "true" : "false",
 		have ? det_attack_kind_name(fp.kind) : "unknown", r[DET_PPS], r[DET_BPS], r[DET_FLOWS],
 		ev->ban_seconds);

@@ -14,7 +14,7 @@
 #     one flow6 rule, dst 2001:db8:30:5::/64 next header 17, both discard; no route for either;
 #   flowspec-then-blackhole (10.40.0.0/16, escalate_after 1 s): the rule for 10.40.5.0/24, then,
 #     as the bombing goes on, the blackhole of 10.40.5.0/24 as well;
-# nothing for any neighbour /24 or /64. The notify script and the webhook get the prefix.
+# nothing for any neighbour /24 or /64. The notify script and the webhook get the prefix, and the escalation as an event of its own.
 set -u
 . "$(dirname "$0")/../lib/rampart.sh"
 . "$REPO/interop/lib.sh"
@@ -209,14 +209,18 @@ check "BIRD has withdrawn every route and rule after the ban time" wait_for 20 \
 	       [ \"\$(ip netns exec $NS_RT birdc -s '$W/bird/bird.ctl' show route table fl6 | grep -c '^flow6')\" = 0 ]"
 
 # notify and webhook: the prefix, where FastNetMon would pass an address
-wait_for 10 sh -c "[ \$(ls '$W/calls' | wc -l) -ge 10 ] && [ \$(wc -l <'$W/hook.jsonl') -ge 10 ]"
+wait_for 10 sh -c "[ \$(ls '$W/calls' | wc -l) -ge 11 ] && [ \$(wc -l <'$W/hook.jsonl') -ge 11 ]"
 head -qn1 "$W"/calls/call.* | sort >"$W/argv.txt"
 cat "$W/argv.txt"
 for p in 10.20.5.0/24 10.30.5.0/24 10.40.5.0/24 2001:db8:20:5::/64 2001:db8:30:5::/64; do
 	check "notify: $p ban and unban" sh -c "grep -Eq '^$p incoming [0-9]+ ban\$' '$W/argv.txt' &&
 		grep -Eq '^$p incoming [0-9]+ unban\$' '$W/argv.txt'"
 done
-check "notify: ten calls, nothing else" test "$(wc -l <"$W/argv.txt")" -eq 10
+# the escalation is a mitigation step like a ban: its own call, row and webhook event
+check "notify: 10.40.5.0/24 escalate" grep -Eq '^10\.40\.5\.0/24 incoming [0-9]+ escalate$' "$W/argv.txt"
+check "notify: eleven calls (five bans, five unbans, one escalation), nothing else" test "$(wc -l <"$W/argv.txt")" -eq 11
+check "attack_events: the escalation is stored, with its blackhole" sh -c \
+	"cat '$W'/data/attack_events-*.rowbinary | grep -aq 'escalate' && grep -Eq 'attack [0-9]+: escalate 10\.40\.5\.0/24 ' '$W/rampartd.log'"
 # each of the five bans: stdin names the prefix, the group-total trigger and the class mix
 ban_details() {
 	local f n=0
@@ -230,12 +234,12 @@ ban_details() {
 	[ $n -eq 5 ]
 }
 check "notify: each ban's details name the prefix, the total trigger and the class mix" ban_details
-check "webhook: ten events, ip and prefix are the banned prefix" /usr/bin/python3 - "$W/hook.jsonl" <<'PY'
+check "webhook: eleven events (the escalation too), ip and prefix are the banned prefix" /usr/bin/python3 - "$W/hook.jsonl" <<'PY'
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 want = {"10.20.5.0/24", "10.30.5.0/24", "10.40.5.0/24", "2001:db8:20:5::/64", "2001:db8:30:5::/64"}
 got = sorted((e["prefix"], e["action"]) for e in ev)
-assert got == sorted((p, a) for p in want for a in ("ban", "unban")), got
+assert got == sorted([(p, a) for p in want for a in ("ban", "unban")] + [("10.40.5.0/24", "escalate")]), got
 assert all(e["ip"] == e["prefix"] for e in ev), ev
 assert all(e["attack_type"] == "udp_flood" for e in ev if e["action"] == "ban"), ev
 PY
