@@ -144,6 +144,25 @@ static const struct ckey pcap_keys[] = {
 	DUR("flow_active_timeout", struct conf_capture, flow_active_timeout_s, 1, 3600),
 	DUR("flow_inactive_timeout", struct conf_capture, flow_inactive_timeout_s, 1, 3600),
 	INT("flow_table_size", struct conf_capture, flow_table_size, 1024, 1u << 26),
+	INT("sample", struct conf_capture, pcap_sample, 1, 1000000),
+	END,
+};
+
+static const struct cenum fanout_names[] = {
+	{"hash", CAP_FANOUT_HASH},
+	{"lb", CAP_FANOUT_LB},
+	{"cpu", CAP_FANOUT_CPU},
+	{NULL, 0},
+};
+
+static const struct ckey afpacket_keys[] = {
+	LIST("interfaces", K_IFNAMES, struct conf_afpacket, interfaces, n_interfaces, CONF_MAX_INTERFACES),
+	INT("workers", struct conf_afpacket, workers, 1, 16),
+	ENUM("fanout", struct conf_afpacket, fanout, fanout_names),
+	INT("ring_mb", struct conf_afpacket, ring_mb, 1, 4096),
+	INT("block_kb", struct conf_afpacket, block_kb, 4, 65536),
+	INT("sample", struct conf_afpacket, sample, 1, 1000000),
+	BOOL("defrag", struct conf_afpacket, defrag),
 	END,
 };
 
@@ -158,6 +177,7 @@ LISTENERS(ipfix_keys, ipfix, n_ipfix);
 
 static const struct ckey capture_keys[] = {
 	{.name = "pcap", .type = K_MAP, .sub = pcap_keys},
+	MAP("afpacket", struct conf_capture, afpacket, afpacket_keys),
 	{.name = "sflow", .type = K_MAP, .sub = sflow_keys},
 	{.name = "netflow", .type = K_MAP, .sub = netflow_keys},
 	{.name = "ipfix", .type = K_MAP, .sub = ipfix_keys},
@@ -384,6 +404,12 @@ void conf_defaults(struct rampart_conf *c)
 	c->capture.udp_rcvbuf = 32u << 20;
 	c->capture.flow_spread_s = 4;
 	c->capture.udp_workers = 1;
+	c->capture.pcap_sample = 1;
+	c->capture.afpacket.workers = 1;
+	c->capture.afpacket.fanout = CAP_FANOUT_HASH;
+	c->capture.afpacket.ring_mb = 64;
+	c->capture.afpacket.block_kb = 1024;
+	c->capture.afpacket.sample = 1;
 
 	c->mitigation.action = DET_MIT_BLACKHOLE;
 	c->mitigation.max_bans = 1000;
@@ -428,6 +454,8 @@ void conf_free(struct rampart_conf *c)
 	free(c->bgp.peers);
 	for (size_t i = 0; i < c->capture.n_pcap_interfaces; i++)
 		free(c->capture.pcap_interfaces[i]);
+	for (size_t i = 0; i < c->capture.afpacket.n_interfaces; i++)
+		free(c->capture.afpacket.interfaces[i]);
 	memset(c, 0, sizeof *c);
 }
 
@@ -469,6 +497,31 @@ static int check_group_prefixes(struct walk *w, const struct cn *root, const str
 	return -1;
 }
 
+/* An interface read by two sources would count every packet twice; a ring must hold two blocks. */
+static int check_capture(struct walk *w, const struct cn *root, const struct conf_capture *cc)
+{
+	const struct cn *cap = cn_map_get(root, "capture");
+	const struct cn *afp = cn_map_get(cap, "afpacket");
+	if (!afp)
+		return 0;
+	const struct conf_afpacket *a = &cc->afpacket;
+	size_t saved = walk_push(w, "capture.afpacket");
+	for (size_t i = 0; i < a->n_interfaces; i++)
+		for (size_t j = 0; j < cc->n_pcap_interfaces; j++)
+			if (!strcmp(a->interfaces[i], cc->pcap_interfaces[j]))
+				return walk_fail_key(w, cn_map_get(afp, "interfaces")->kids[i], "interfaces",
+						     "%s is also in capture.pcap.interfaces: every packet would count twice",
+						     a->interfaces[i]);
+	if (a->block_kb & (a->block_kb - 1))
+		return walk_fail_key(w, cn_map_get(afp, "block_kb"), "block_kb", "must be a power of two, not %u",
+				     a->block_kb);
+	if ((uint64_t)a->ring_mb * 1024 < 2ull * a->block_kb)
+		return walk_fail_key(w, afp, "ring_mb", "%u MiB holds fewer than two blocks of block_kb %u KiB",
+				     a->ring_mb, a->block_kb);
+	walk_pop(w, saved);
+	return 0;
+}
+
 /* ---- checks across keys, and the assembly of det_config.groups -------------------------------- */
 
 static int finish(struct walk *w, const struct cn *root, struct loader *l)
@@ -492,6 +545,8 @@ static int finish(struct walk *w, const struct cn *root, struct loader *l)
 	}
 
 	if (check_group_prefixes(w, root, l))
+		return -1;
+	if (check_capture(w, root, &c->capture))
 		return -1;
 	/* the ban state file lives beside the data unless placed elsewhere or turned off ("") */
 	if (!cn_map_get(cn_map_get(root, "mitigation"), "state_file") &&
