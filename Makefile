@@ -10,7 +10,7 @@
 
 CC ?= gcc
 BUILD ?= build
-PKGS := libpcap libevent libevent_pthreads yaml-0.1 libcurl libnl-3.0 libnl-route-3.0
+PKGS := libpcap libevent libevent_pthreads yaml-0.1 libcurl libnl-3.0 libnl-route-3.0 libxdp libbpf
 OPT ?= -O2
 CFLAGS_BASE := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -pthread -D_GNU_SOURCE -I.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

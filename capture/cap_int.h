@@ -30,4 +30,13 @@ int cap_afp_dispatch(struct cap_afp *a, int max, cap_record_fn fn, void *ctx, ch
 const struct cap_frame *cap_afp_frame(const struct cap_afp *a);
 void cap_afp_stats(struct cap_afp *a, struct cap_src_stats *out);
 
+/* The AF_XDP source (afxdp.c), behind cap_src. */
+struct cap_xdp;
+struct cap_xdp *cap_xdp_open(const struct cap_src_spec *spec, char *err, size_t errlen);
+void cap_xdp_close(struct cap_xdp *x);
+const char *cap_xdp_name(const struct cap_xdp *x);
+int cap_xdp_dispatch(struct cap_xdp *x, int max, cap_record_fn fn, void *ctx, char *err, size_t errlen);
+const struct cap_frame *cap_xdp_frame(const struct cap_xdp *x);
+void cap_xdp_stats(struct cap_xdp *x, struct cap_src_stats *out);
+
 #endif

@@ -10,6 +10,7 @@ struct cap_src {
 	enum cap_src_kind kind;
 	struct cap_pcap *pcap;
 	struct cap_afp *afp;
+	struct cap_xdp *xdp;
 	char name[96];
 };
 
@@ -43,6 +44,13 @@ struct cap_src *cap_src_open(const struct cap_src_spec *spec, char *err, size_t 
 		}
 		snprintf(s->name, sizeof s->name, "%s", cap_afp_name(s->afp));
 		return s;
+	case CAP_SRC_AFXDP:
+		if (!(s->xdp = cap_xdp_open(spec, err, errlen))) {
+			free(s);
+			return NULL;
+		}
+		snprintf(s->name, sizeof s->name, "%s", cap_xdp_name(s->xdp));
+		return s;
 	}
 	snprintf(err, errlen, "%s: unknown capture source kind %d", spec->key, (int)spec->kind);
 	free(s);
@@ -55,6 +63,7 @@ void cap_src_close(struct cap_src *s)
 		return;
 	cap_pcap_close(s->pcap);
 	cap_afp_close(s->afp);
+	cap_xdp_close(s->xdp);
 	free(s);
 }
 
@@ -72,11 +81,15 @@ int cap_src_dispatch(struct cap_src *s, int max, cap_record_fn fn, void *ctx, ch
 {
 	if (s->afp)
 		return cap_afp_dispatch(s->afp, max, fn, ctx, err, errlen);
+	if (s->xdp)
+		return cap_xdp_dispatch(s->xdp, max, fn, ctx, err, errlen);
 	return cap_pcap_dispatch(s->pcap, max, fn, ctx, err, errlen);
 }
 
 const struct cap_frame *cap_src_frame(const struct cap_src *s)
 {
+	if (s->xdp)
+		return cap_xdp_frame(s->xdp);
 	return s->afp ? cap_afp_frame(s->afp) : cap_pcap_frame(s->pcap);
 }
 
@@ -84,6 +97,10 @@ void cap_src_stats(struct cap_src *s, struct cap_src_stats *out)
 {
 	if (s->afp) {
 		cap_afp_stats(s->afp, out);
+		return;
+	}
+	if (s->xdp) {
+		cap_xdp_stats(s->xdp, out);
 		return;
 	}
 	struct cap_pcap_stats ps;

@@ -1,5 +1,5 @@
 /* capture/: one interface for every mirror capture source (libpcap live or file, AF_PACKET
- * TPACKET_V3 with fanout). The daemon's wiring fills a cap_src_spec from the configuration and
+ * TPACKET_V3 with fanout, AF_XDP per RX queue). The daemon's wiring fills a cap_src_spec from the configuration and
  * from then on sees only a source: open, dispatch a burst, the frame behind a record, stats,
  * close. One source is read by one thread; a fanout group is one source per member.
  *
@@ -19,7 +19,10 @@ enum cap_src_kind {
 	CAP_SRC_PCAP,      /* libpcap on a live interface */
 	CAP_SRC_PCAP_FILE, /* libpcap replay of a pcap/pcapng file */
 	CAP_SRC_AFPACKET,  /* AF_PACKET TPACKET_V3 ring, one fanout member */
+	CAP_SRC_AFXDP,     /* AF_XDP socket on one RX queue */
 };
+
+enum cap_xdp_mode { CAP_XDP_AUTO, CAP_XDP_SKB, CAP_XDP_NATIVE };
 
 enum cap_fanout { CAP_FANOUT_HASH, CAP_FANOUT_LB, CAP_FANOUT_CPU };
 
@@ -33,6 +36,9 @@ struct cap_src_spec {
 	unsigned member, members; /* this one of members sockets in the interface's fanout group */
 	enum cap_fanout fanout;
 	bool defrag;       /* PACKET_FANOUT_FLAG_DEFRAG: see docs/CAPTURE.md before turning it on */
+	/* CAP_SRC_AFXDP */
+	unsigned queue;
+	enum cap_xdp_mode xdp_mode;
 	uint32_t ring_mb;  /* ring per member, MiB */
 	uint32_t block_kb; /* ring block, KiB (a power of two, at least a page) */
 };

@@ -155,6 +155,22 @@ static const struct cenum fanout_names[] = {
 	{NULL, 0},
 };
 
+static const struct cenum xdp_mode_names[] = {
+	{"auto", CONF_XDP_AUTO},
+	{"skb", CONF_XDP_SKB},
+	{"native", CONF_XDP_NATIVE},
+	{NULL, 0},
+};
+
+static const struct ckey afxdp_keys[] = {
+	LIST("interfaces", K_IFNAMES, struct conf_afxdp, interfaces, n_interfaces, CONF_MAX_INTERFACES),
+	{.name = "queues", .type = K_UINT_LIST, .off = offsetof(struct conf_afxdp, queues),
+	 .count_off = offsetof(struct conf_afxdp, n_queues), .max_items = CONF_MAX_QUEUES, .min = 0, .max = 1023},
+	ENUM("mode", struct conf_afxdp, mode, xdp_mode_names),
+	INT("sample", struct conf_afxdp, sample, 1, 1000000),
+	END,
+};
+
 static const struct ckey afpacket_keys[] = {
 	LIST("interfaces", K_IFNAMES, struct conf_afpacket, interfaces, n_interfaces, CONF_MAX_INTERFACES),
 	INT("workers", struct conf_afpacket, workers, 1, 16),
@@ -178,6 +194,7 @@ LISTENERS(ipfix_keys, ipfix, n_ipfix);
 static const struct ckey capture_keys[] = {
 	{.name = "pcap", .type = K_MAP, .sub = pcap_keys},
 	MAP("afpacket", struct conf_capture, afpacket, afpacket_keys),
+	MAP("afxdp", struct conf_capture, afxdp, afxdp_keys),
 	{.name = "sflow", .type = K_MAP, .sub = sflow_keys},
 	{.name = "netflow", .type = K_MAP, .sub = netflow_keys},
 	{.name = "ipfix", .type = K_MAP, .sub = ipfix_keys},
@@ -410,6 +427,9 @@ void conf_defaults(struct rampart_conf *c)
 	c->capture.afpacket.ring_mb = 64;
 	c->capture.afpacket.block_kb = 1024;
 	c->capture.afpacket.sample = 1;
+	c->capture.afxdp.n_queues = 1; /* queue 0 */
+	c->capture.afxdp.mode = CONF_XDP_AUTO;
+	c->capture.afxdp.sample = 1;
 
 	c->mitigation.action = DET_MIT_BLACKHOLE;
 	c->mitigation.max_bans = 1000;
@@ -456,6 +476,8 @@ void conf_free(struct rampart_conf *c)
 		free(c->capture.pcap_interfaces[i]);
 	for (size_t i = 0; i < c->capture.afpacket.n_interfaces; i++)
 		free(c->capture.afpacket.interfaces[i]);
+	for (size_t i = 0; i < c->capture.afxdp.n_interfaces; i++)
+		free(c->capture.afxdp.interfaces[i]);
 	memset(c, 0, sizeof *c);
 }
 
@@ -501,6 +523,23 @@ static int check_group_prefixes(struct walk *w, const struct cn *root, const str
 static int check_capture(struct walk *w, const struct cn *root, const struct conf_capture *cc)
 {
 	const struct cn *cap = cn_map_get(root, "capture");
+	const struct cn *xdp = cn_map_get(cap, "afxdp");
+	if (xdp) {
+		const struct conf_afxdp *x = &cc->afxdp;
+		size_t saved = walk_push(w, "capture.afxdp");
+		if (cn_map_get(xdp, "queues") && x->n_queues == 0)
+			return walk_fail_key(w, cn_map_get(xdp, "queues"), "queues", "needs at least one RX queue");
+		for (size_t i = 0; i < x->n_interfaces; i++)
+			for (size_t j = 0; j < cc->n_pcap_interfaces + cc->afpacket.n_interfaces; j++) {
+				const char *o = j < cc->n_pcap_interfaces ? cc->pcap_interfaces[j]
+									  : cc->afpacket.interfaces[j - cc->n_pcap_interfaces];
+				if (!strcmp(x->interfaces[i], o))
+					return walk_fail_key(w, cn_map_get(xdp, "interfaces")->kids[i], "interfaces",
+							     "%s is also in capture.%s.interfaces: every packet would count twice",
+							     o, j < cc->n_pcap_interfaces ? "pcap" : "afpacket");
+			}
+		walk_pop(w, saved);
+	}
 	const struct cn *afp = cn_map_get(cap, "afpacket");
 	if (!afp)
 		return 0;

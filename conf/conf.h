@@ -35,11 +35,24 @@ struct conf_afpacket {
 	bool defrag;       /* PACKET_FANOUT_FLAG_DEFRAG; default false (it hides fragment floods) */
 };
 
+/* capture.afxdp: AF_XDP sockets, one per RX queue (docs/CAPTURE.md) */
+#define CONF_MAX_QUEUES 16
+enum conf_xdp_mode { CONF_XDP_AUTO, CONF_XDP_SKB, CONF_XDP_NATIVE };
+struct conf_afxdp {
+	char *interfaces[CONF_MAX_INTERFACES];
+	size_t n_interfaces;
+	uint32_t queues[CONF_MAX_QUEUES]; /* RX queues read on every interface; default [0] */
+	size_t n_queues;
+	int mode;        /* enum conf_xdp_mode; default auto */
+	uint32_t sample; /* keep 1 frame in N; default 1 */
+};
+
 struct conf_capture {
 	char *pcap_interfaces[CONF_MAX_INTERFACES];
 	size_t n_pcap_interfaces;
 	uint32_t pcap_sample; /* capture.pcap.sample: keep 1 frame in N; default 1 */
 	struct conf_afpacket afpacket;
+	struct conf_afxdp afxdp;
 	/* mirror flow table (flow rows for storage) */
 	uint32_t flow_active_timeout_s;   /* default 60 */
 	uint32_t flow_inactive_timeout_s; /* default 15 */

@@ -181,6 +181,18 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	}
 	fprintf(f, "    workers: %u\n    fanout: %s\n    ring_mb: %u\n    block_kb: %u\n    sample: %u\n    defrag: %s\n",
 		a->workers, fanouts[a->fanout], a->ring_mb, a->block_kb, a->sample, a->defrag ? "true" : "false");
+	const struct conf_afxdp *x = &cc->afxdp;
+	static const char *const xmodes[] = {[CONF_XDP_AUTO] = "auto", [CONF_XDP_SKB] = "skb", [CONF_XDP_NATIVE] = "native"};
+	fprintf(f, "  afxdp:\n    interfaces:%s\n", x->n_interfaces ? "" : " []");
+	for (size_t i = 0; i < x->n_interfaces; i++) {
+		fprintf(f, "      - ");
+		qstr(f, x->interfaces[i]);
+		fputc('\n', f);
+	}
+	fprintf(f, "    queues: [");
+	for (size_t i = 0; i < x->n_queues; i++)
+		fprintf(f, "%s%u", i ? ", " : "", x->queues[i]);
+	fprintf(f, "]\n    mode: %s\n    sample: %u\n", xmodes[x->mode], x->sample);
 	listeners(f, "sflow", cc->sflow, cc->n_sflow);
 	listeners(f, "netflow", cc->netflow, cc->n_netflow);
 	listeners(f, "ipfix", cc->ipfix, cc->n_ipfix);

@@ -5,7 +5,7 @@ set -euo pipefail
 
 BUILD_PKGS=(gcc make pkg-config clang libclang-rt-14-dev
 	libpcap-dev libevent-dev libyaml-dev libcurl4-openssl-dev libnl-3-dev libnl-route-3-dev
-	libcmocka-dev zlib1g-dev)
+	libcmocka-dev zlib1g-dev libxdp-dev libbpf-dev)
 # Real peers and tools the tests run against.
 TEST_PKGS=(bird2 gobgpd clickhouse-server clickhouse-client tshark tcpreplay python3-scapy iproute2 procps
 	curl socat frr exabgp fastnetmon)

@@ -235,6 +235,16 @@ static const struct err_case err_cases[] = {
 	 "rampart.yaml:3:14: bgp.peers[1].address: duplicate peer 10.0.0.1 (bgp.peers[0] has it)"},
 	/* out of range */
 	{NETS "detection: { tick_ms: 5 }\n", "rampart.yaml:2:23: detection.tick_ms: expected an integer 10..10000, got \"5\""},
+	/* capture.afxdp */
+	{NETS "capture: { afxdp: { interfaces: [eth2], queues: [0, 1, 0] } }\n",
+	 "rampart.yaml:2:56: capture.afxdp.queues[2]: duplicate 0 (entry [0] has it)"},
+	{NETS "capture: { afxdp: { mode: fast } }\n",
+	 "rampart.yaml:2:27: capture.afxdp.mode: expected one of auto, skb, native, got \"fast\""},
+	{NETS "capture: { afxdp: { queues: [] } }\n",
+	 "rampart.yaml:2:29: capture.afxdp.queues: needs at least one RX queue"},
+	{NETS "capture: { afpacket: { interfaces: [eth2] }, afxdp: { interfaces: [eth2] } }\n",
+	 "rampart.yaml:2:68: capture.afxdp.interfaces: eth2 is also in capture.afpacket.interfaces: every packet "
+	 "would count twice"},
 	/* capture.afpacket */
 	{NETS "capture: { afpacket: { interfaces: [eth1], block_kb: 1000 } }\n",
 	 "rampart.yaml:2:54: capture.afpacket.block_kb: must be a power of two, not 1000"},
