@@ -130,7 +130,12 @@ BENCH_PKGS := exabgp fastnetmon
 bench-deps:
 	@RAMPART_EXTRA_PKGS="$(BENCH_PKGS)" scripts/install-deps.sh
 
-bench: bench-deps all $(BENCHES)
+# The fast sender bench/capture_rate.sh drives (PACKET_TX_RING): a tool, not a measurement itself.
+$(BUILD)/bench/capture_send: bench/capture_send.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O3 -o $@ $< $(LDLIBS)
+
+bench: bench-deps all $(BENCHES) $(BUILD)/bench/capture_send
 	@bench/run.sh $(BUILD)
 
 clean:
