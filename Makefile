@@ -34,6 +34,8 @@ BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 CONFIG ?= conf/rampart.yaml
 
+
+.PHONY: conformance
 .PHONY: all deps test-deps run test unit integration fuzz fuzz-smoke asan bench bench-deps clean check-config
 
 all: $(BUILD)/rampartd $(BUILD)/rampartctl
@@ -84,7 +86,12 @@ check-config: all
 test: test-deps all $(TESTS)
 	@tests/run-unit.sh $(BUILD)/tests
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@tests/conformance/run.sh
 	@tests/run-integration.sh
+
+# Other projects' test vectors (../shared/data/external/) through Rampart.
+conformance: all
+	@tests/conformance/run.sh
 
 unit: $(TESTS)
 	@tests/run-unit.sh $(BUILD)/tests

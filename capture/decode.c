@@ -235,7 +235,35 @@ cut_short:
 	return CAP_DECODE_OK;
 }
 
-static enum cap_decode_result decode_mpls(struct rbuf *r, struct flow_record *out, const char **why)
+static enum cap_decode_result decode_ethertype_in(uint16_t type, struct rbuf *r,
+						  struct flow_record *out, const char **why,
+						  bool in_pw);
+
+/* An Ethernet pseudowire (RFC 4448, EVPN): after the stack, a control word whose first nibble is
+ * 0 (RFC 4385 section 3), then the customer's Ethernet frame. The word's flags, fragment bits and
+ * length are 0 for Ethernet (RFC 4448 section 4.6); its sequence number may be anything. */
+static enum cap_decode_result decode_pw_ethernet(struct rbuf *r, struct flow_record *out,
+						 const char **why)
+{
+	const uint8_t *cw = rbuf_take(r, 4);
+	if (!cw) {
+		*why = "pseudowire control word cut short";
+		return CAP_DECODE_TRUNCATED;
+	}
+	if (cw[0] != 0 || cw[1] != 0) {
+		*why = "MPLS pseudowire control word with flags, fragment bits or a length";
+		return CAP_DECODE_NOT_IP;
+	}
+	const uint8_t *eth = rbuf_take(r, ETH_HLEN);
+	if (!eth) {
+		*why = "pseudowire Ethernet header cut short";
+		return CAP_DECODE_TRUNCATED;
+	}
+	return decode_ethertype_in(be16(eth + 12), r, out, why, true);
+}
+
+static enum cap_decode_result decode_mpls(struct rbuf *r, struct flow_record *out, const char **why,
+					  bool in_pw)
 {
 	for (unsigned n = 0;; n++) {
 		if (n == MAX_MPLS_LABELS) {
@@ -260,14 +288,23 @@ static enum cap_decode_result decode_mpls(struct rbuf *r, struct flow_record *ou
 		return decode_ipv4(r, out, why);
 	case 6:
 		return decode_ipv6(r, out, why);
+	case 0:
+		/* One pseudowire deep: a frame nesting them could make the decoder recurse as
+		 * often as the packet is long. */
+		if (in_pw) {
+			*why = "pseudowire inside a pseudowire";
+			return CAP_DECODE_NOT_IP;
+		}
+		return decode_pw_ethernet(r, out, why);
 	default:
-		*why = "MPLS payload is neither IPv4 nor IPv6 (pseudowire?)";
+		*why = "MPLS payload is neither IPv4, IPv6 nor a pseudowire control word";
 		return CAP_DECODE_NOT_IP;
 	}
 }
 
-static inline enum cap_decode_result decode_ethertype(uint16_t type, struct rbuf *r,
-						      struct flow_record *out, const char **why)
+static enum cap_decode_result decode_ethertype_in(uint16_t type, struct rbuf *r,
+						  struct flow_record *out, const char **why,
+						  bool in_pw)
 {
 	for (unsigned tags = 0;
 	     type == ETHERTYPE_8021Q || type == ETHERTYPE_8021AD || type == ETHERTYPE_QINQ; tags++) {
@@ -291,11 +328,17 @@ static inline enum cap_decode_result decode_ethertype(uint16_t type, struct rbuf
 		return decode_ipv6(r, out, why);
 	case ETHERTYPE_MPLS_UC:
 	case ETHERTYPE_MPLS_MC:
-		return decode_mpls(r, out, why);
+		return decode_mpls(r, out, why, in_pw);
 	default:
 		*why = "EtherType is not IPv4, IPv6, VLAN or MPLS";
 		return CAP_DECODE_NOT_IP;
 	}
+}
+
+static inline enum cap_decode_result decode_ethertype(uint16_t type, struct rbuf *r,
+						      struct flow_record *out, const char **why)
+{
+	return decode_ethertype_in(type, r, out, why, false);
 }
 
 enum cap_decode_result cap_decode_ethertype_why(uint16_t ethertype, const uint8_t *p, size_t len,

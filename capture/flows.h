@@ -21,9 +21,20 @@
 #define CAP_FLOW_MAX_RECORD 65535    /* bytes in one data record */
 #define CAP_FLOW_MAX_SAMPLERS 16     /* sampler ids remembered per exporter */
 
+/* Every table is bounded so that spoofed datagrams (UDP sources are free to forge) cannot lock a
+ * real exporter out: see flowctx.c for the eviction order. */
 struct cap_flow_config {
-	uint32_t max_exporters; /* exporters remembered; a new one past this is refused. 0: 256 */
+	uint32_t max_exporters; /* exporters (address + domain) remembered in total. 0: 256 */
+	uint32_t max_domains_per_addr; /* exporters sharing one source address (v9 source ids,
+					  IPFIX domains, sFlow agents/sub-agents). 0: 64 */
 	uint32_t max_templates; /* v9/IPFIX templates per exporter; more are refused. 0: 256 */
+	uint64_t max_template_bytes; /* template memory in total. 0: 16 MiB */
+	uint32_t idle_s; /* an exporter that sent valid data but nothing for this long may be
+			    evicted for a new one. 0: 300 */
+	/* Allow-list: when n_allow > 0, datagrams from a source outside every prefix are counted
+	 * and dropped before any byte is read. Copied by cap_flow_new. */
+	const ip_prefix *allow;
+	size_t n_allow;
 };
 
 enum cap_flow_result {
@@ -32,8 +43,23 @@ enum cap_flow_result {
 	CAP_FLOW_MALFORMED,   /* an impossible value (bad length, count, template) */
 	CAP_FLOW_VERSION,     /* not the protocol/version this decoder reads */
 	CAP_FLOW_TABLE_FULL,  /* a new exporter and no room for it: datagram dropped */
+	CAP_FLOW_NOT_ALLOWED, /* source outside the allow-list: dropped unread */
 	CAP_FLOW_RESULT_COUNT,
 };
+
+/* Why the collector refused state to a source (each counted, and logged once per reason per
+ * exporter, with its address). */
+enum cap_flow_refusal {
+	CAP_REFUSE_NOT_ALLOWED,     /* source outside the allow-list */
+	CAP_REFUSE_TABLE_FULL,      /* new exporter; every entry sends valid data and is active */
+	CAP_REFUSE_ADDR_DOMAINS,    /* new domain; its address holds max_domains_per_addr active,
+				       valid ones */
+	CAP_REFUSE_TEMPLATES,       /* template past max_templates of its exporter */
+	CAP_REFUSE_TEMPLATE_MEMORY, /* template past max_template_bytes, none reclaimable */
+	CAP_REFUSE_COUNT,
+};
+
+const char *cap_flow_refusal_name(enum cap_flow_refusal r);
 
 const char *cap_flow_strerror(enum cap_flow_result r);
 
@@ -97,13 +123,20 @@ struct cap_exporter_info {
 	uint64_t counter_samples; /* sFlow counter samples: counted, not decoded further */
 };
 
-/* Fills up to max entries and returns how many exporters there are. */
+/* Fills up to max entries, those that delivered records first, and returns how many exporters
+ * there are. */
 size_t cap_flow_exporters(const struct cap_flow_ctx *ctx, struct cap_exporter_info *out, size_t max);
 
 struct cap_flow_stats {
 	uint64_t datagrams;
 	uint64_t result[CAP_FLOW_RESULT_COUNT]; /* per datagram's result */
 	uint64_t exporters;                     /* in the table now */
+	uint64_t refused[CAP_REFUSE_COUNT]; /* enum cap_flow_refusal */
+	uint64_t evicted;          /* exporters pushed out for a new one (never one that sent valid
+				      data and is active) */
+	uint64_t templates_reclaimed; /* templates freed from exporters that never sent valid data,
+					 to make room under max_template_bytes */
+	uint64_t template_bytes;   /* template memory held now */
 };
 
 void cap_flow_stats(const struct cap_flow_ctx *ctx, struct cap_flow_stats *out);

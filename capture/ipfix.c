@@ -70,9 +70,9 @@ static bool template_set(struct cap_flow_ctx *ctx, struct exporter *e, struct rb
 		if (n == 0) {
 			/* Withdrawal; the set's own id withdraws all of that kind. */
 			if (t.id == set_id)
-				tmpl_withdraw_all(e, options);
+				tmpl_withdraw_all(ctx, e, options);
 			else if (t.id >= IPFIX_MIN_DATA_SET)
-				tmpl_withdraw(e, t.id);
+				tmpl_withdraw(ctx, e, t.id);
 			else
 				refuse(ctx, e, off, "withdrawal of a reserved template id");
 			continue;
@@ -101,11 +101,8 @@ static bool template_set(struct cap_flow_ctx *ctx, struct exporter *e, struct rb
 			refuse(ctx, e, off, "template record length 0 or past 65535");
 			continue;
 		}
-		if (!tmpl_store(ctx, e, &t)) {
-			e->info.templates_refused++;
-			flow_log(ctx, FLOG_TEMPLATE_FULL, e, NULL, off,
-				 "too many templates for this exporter (max_templates): template refused");
-		}
+		if (!tmpl_store(ctx, e, &t))
+			e->info.templates_refused++; /* counted and logged by reason there */
 	}
 	return true;
 }
@@ -114,6 +111,8 @@ enum cap_flow_result cap_ipfix_decode(struct cap_flow_ctx *ctx, const uint8_t *p
 				      const ip_addr *exporter, uint64_t recv_ns, cap_record_fn fn,
 				      void *arg)
 {
+	if (!flow_admit(ctx, exporter))
+		return flow_done(ctx, CAP_FLOW_NOT_ALLOWED);
 	struct rbuf r = rbuf_init(p, len);
 	uint16_t version = rbuf_u16(&r);
 	uint16_t mlen = rbuf_u16(&r);
@@ -135,7 +134,7 @@ enum cap_flow_result cap_ipfix_decode(struct cap_flow_ctx *ctx, const uint8_t *p
 	}
 	r.len = mlen; /* bytes after the message are not ours */
 	struct exp_key key = {.addr = *exporter, .domain = odid, .source = FLOW_SRC_IPFIX};
-	struct exporter *e = flow_exporter(ctx, &key);
+	struct exporter *e = flow_exporter(ctx, &key, recv_ns);
 	if (!e)
 		return flow_done(ctx, CAP_FLOW_TABLE_FULL);
 	e->info.datagrams++;

@@ -16,6 +16,8 @@ enum cap_flow_result cap_netflow5_decode(struct cap_flow_ctx *ctx, const uint8_t
 					 const ip_addr *exporter, uint64_t recv_ns, cap_record_fn fn,
 					 void *arg)
 {
+	if (!flow_admit(ctx, exporter))
+		return flow_done(ctx, CAP_FLOW_NOT_ALLOWED);
 	struct rbuf r = rbuf_init(p, len);
 	uint16_t version = rbuf_u16(&r);
 	uint16_t count = rbuf_u16(&r);
@@ -37,7 +39,7 @@ enum cap_flow_result cap_netflow5_decode(struct cap_flow_ctx *ctx, const uint8_t
 	struct exp_key key = {.addr = *exporter,
 			      .domain = (uint32_t)engine_type << 8 | engine_id,
 			      .source = FLOW_SRC_NETFLOW5};
-	struct exporter *e = flow_exporter(ctx, &key);
+	struct exporter *e = flow_exporter(ctx, &key, recv_ns);
 	if (!e)
 		return flow_done(ctx, CAP_FLOW_TABLE_FULL);
 	e->info.datagrams++;
@@ -98,6 +100,8 @@ enum cap_flow_result cap_netflow_decode(struct cap_flow_ctx *ctx, const uint8_t 
 					const ip_addr *exporter, uint64_t recv_ns, cap_record_fn fn,
 					void *arg)
 {
+	if (!flow_admit(ctx, exporter))
+		return flow_done(ctx, CAP_FLOW_NOT_ALLOWED);
 	if (len < 2) {
 		flow_log(ctx, FLOG_HEADER, NULL, exporter, 0, "netflow: datagram shorter than a version");
 		return flow_done(ctx, CAP_FLOW_TRUNCATED);

@@ -35,11 +35,8 @@ static void keep(struct cap_flow_ctx *ctx, struct exporter *e, struct tmpl *t, s
 	}
 	t->min_len = len;
 	t->varlen = false;
-	if (!tmpl_store(ctx, e, t)) {
-		e->info.templates_refused++;
-		flow_log(ctx, FLOG_TEMPLATE_FULL, e, NULL, off,
-			 "too many templates for this exporter (max_templates): template refused");
-	}
+	if (!tmpl_store(ctx, e, t))
+		e->info.templates_refused++; /* counted and logged by reason there */
 }
 
 /* Reads n (type, length) pairs into t->f; false when the set ends first. */
@@ -110,6 +107,8 @@ enum cap_flow_result cap_netflow9_decode(struct cap_flow_ctx *ctx, const uint8_t
 					 const ip_addr *exporter, uint64_t recv_ns, cap_record_fn fn,
 					 void *arg)
 {
+	if (!flow_admit(ctx, exporter))
+		return flow_done(ctx, CAP_FLOW_NOT_ALLOWED);
 	struct rbuf r = rbuf_init(p, len);
 	uint16_t version = rbuf_u16(&r);
 	rbuf_u16(&r); /* count: records in the packet; exporters get it wrong, sets are walked */
@@ -126,7 +125,7 @@ enum cap_flow_result cap_netflow9_decode(struct cap_flow_ctx *ctx, const uint8_t
 		return flow_done(ctx, CAP_FLOW_VERSION);
 	}
 	struct exp_key key = {.addr = *exporter, .domain = source_id, .source = FLOW_SRC_NETFLOW9};
-	struct exporter *e = flow_exporter(ctx, &key);
+	struct exporter *e = flow_exporter(ctx, &key, recv_ns);
 	if (!e)
 		return flow_done(ctx, CAP_FLOW_TABLE_FULL);
 	e->info.datagrams++;

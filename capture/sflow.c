@@ -25,6 +25,9 @@
 #define HDR_ETHERNET 1
 #define HDR_IPV4 11
 #define HDR_IPV6 12
+/* ifIndex 0x3FFFFFFF: "the packet came from / went to the agent itself" (sflow_version_5.txt,
+ * flow_sample input/output); not an interface number. */
+#define IFINDEX_INTERNAL 0x3fffffffu
 /* Smallest sample / record: a format and a length word. */
 #define MIN_ITEM 8
 
@@ -130,12 +133,17 @@ static bool flow_records(struct rbuf *r, uint32_t nrec, struct sample *s, uint64
 			if (!sampled_ip(&body, s, (fmt & 0xfff) == REC_SAMPLED_IPV6, recv_ns))
 				return false;
 			break;
-		case REC_EXT_SWITCH:
-			s->switch_vlan = (uint16_t)(rbuf_u32(&body) & 0xfff);
+		case REC_EXT_SWITCH: {
+			/* The record's VLAN is the incoming one, as a mirrored packet's tag is. Agents
+			 * write 0xFFFFFFFF (or 0) for one they do not know: only 1..4094 is a VLAN id,
+			 * else the sampled header's tag stands. */
+			uint32_t in_vlan = rbuf_u32(&body);
 			rbuf_skip(&body, 12); /* priority, out vlan, out priority */
 			if (body.err)
 				return false;
+			s->switch_vlan = in_vlan >= 1 && in_vlan <= 4094 ? (uint16_t)in_vlan : 0;
 			break;
+		}
 		case REC_EXT_ROUTER: {
 			ip_addr nh; /* next hop and masks: validated, nothing to keep */
 			read_address(&body, &nh);
@@ -165,8 +173,8 @@ static bool flow_sample(struct cap_flow_ctx *ctx, struct exporter *e, struct rbu
 		uint32_t in_val = rbuf_u32(r);
 		uint32_t out_fmt = rbuf_u32(r);
 		uint32_t out_val = rbuf_u32(r);
-		in_if = in_fmt == 0 ? in_val : 0;
-		out_if = out_fmt == 0 ? out_val : 0;
+		in_if = in_fmt == 0 && in_val != IFINDEX_INTERNAL ? in_val : 0;
+		out_if = out_fmt == 0 && out_val != IFINDEX_INTERNAL ? out_val : 0;
 	} else {
 		rbuf_u32(r); /* source id */
 		rate = rbuf_u32(r);
@@ -174,8 +182,8 @@ static bool flow_sample(struct cap_flow_ctx *ctx, struct exporter *e, struct rbu
 		uint32_t in = rbuf_u32(r);
 		uint32_t out = rbuf_u32(r);
 		/* top 2 bits: format; 0 is a plain ifIndex */
-		in_if = in >> 30 == 0 ? in & 0x3fffffff : 0;
-		out_if = out >> 30 == 0 ? out & 0x3fffffff : 0;
+		in_if = in >> 30 == 0 && in != IFINDEX_INTERNAL ? in : 0;
+		out_if = out >> 30 == 0 && out != IFINDEX_INTERNAL ? out : 0;
 	}
 	uint32_t nrec = rbuf_u32(r);
 	if (r->err || nrec > rbuf_left(r) / MIN_ITEM)
@@ -213,6 +221,8 @@ enum cap_flow_result cap_sflow_decode(struct cap_flow_ctx *ctx, const uint8_t *p
 				      const ip_addr *exporter, uint64_t recv_ns, cap_record_fn fn,
 				      void *arg)
 {
+	if (!flow_admit(ctx, exporter))
+		return flow_done(ctx, CAP_FLOW_NOT_ALLOWED);
 	struct rbuf r = rbuf_init(p, len);
 	uint32_t version = rbuf_u32(&r);
 	if (!r.err && version != SFLOW_VERSION) {
@@ -230,7 +240,7 @@ enum cap_flow_result cap_sflow_decode(struct cap_flow_ctx *ctx, const uint8_t *p
 			 "sflow: datagram shorter than its header, or bad agent address type");
 		return flow_done(ctx, CAP_FLOW_TRUNCATED);
 	}
-	struct exporter *e = flow_exporter(ctx, &key);
+	struct exporter *e = flow_exporter(ctx, &key, recv_ns);
 	if (!e)
 		return flow_done(ctx, CAP_FLOW_TABLE_FULL);
 	e->info.datagrams++;

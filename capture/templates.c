@@ -37,17 +37,33 @@ bool tmpl_store(struct cap_flow_ctx *ctx, struct exporter *e, const struct tmpl 
 {
 	bool found;
 	if (!e->tmpl) {
+		uint64_t slots = (uint64_t)ctx->cfg.max_templates * sizeof *e->tmpl;
+		if (!flow_template_room(ctx, e, slots)) {
+			flow_refuse(ctx, CAP_REFUSE_TEMPLATE_MEMORY, e, NULL,
+				    "template memory full (capture max_template_bytes): template refused");
+			return false;
+		}
 		e->tmpl = calloc(ctx->cfg.max_templates, sizeof *e->tmpl);
 		if (!e->tmpl)
 			return false;
+		e->tmpl_bytes += slots;
+		ctx->stats.template_bytes += slots;
 	}
 	int at = tmpl_pos(e, t->id, &found);
 	if (found) {
 		memcpy(e->tmpl[at], t, sizeof *t);
 		return true;
 	}
-	if (e->ntmpl >= ctx->cfg.max_templates)
+	if (e->ntmpl >= ctx->cfg.max_templates) {
+		flow_refuse(ctx, CAP_REFUSE_TEMPLATES, e, NULL,
+			    "too many templates for this exporter (max_templates): template refused");
 		return false;
+	}
+	if (!flow_template_room(ctx, e, sizeof *t)) {
+		flow_refuse(ctx, CAP_REFUSE_TEMPLATE_MEMORY, e, NULL,
+			    "template memory full (capture max_template_bytes): template refused");
+		return false;
+	}
 	struct tmpl *n = malloc(sizeof *n);
 	if (!n)
 		return false;
@@ -55,37 +71,48 @@ bool tmpl_store(struct cap_flow_ctx *ctx, struct exporter *e, const struct tmpl 
 	memmove(&e->tmpl[at + 1], &e->tmpl[at], (size_t)(e->ntmpl - at) * sizeof *e->tmpl);
 	e->tmpl[at] = n;
 	e->ntmpl++;
+	e->tmpl_bytes += sizeof *n;
+	ctx->stats.template_bytes += sizeof *n;
 	return true;
 }
 
-void tmpl_withdraw(struct exporter *e, uint16_t id)
+static void tmpl_release(struct cap_flow_ctx *ctx, struct exporter *e, struct tmpl *t)
+{
+	free(t);
+	e->tmpl_bytes -= sizeof *t;
+	ctx->stats.template_bytes -= sizeof *t;
+}
+
+void tmpl_withdraw(struct cap_flow_ctx *ctx, struct exporter *e, uint16_t id)
 {
 	bool found;
 	int at = tmpl_pos(e, id, &found);
 	if (!found)
 		return;
-	free(e->tmpl[at]);
+	tmpl_release(ctx, e, e->tmpl[at]);
 	memmove(&e->tmpl[at], &e->tmpl[at + 1], (size_t)(e->ntmpl - at - 1) * sizeof *e->tmpl);
 	e->ntmpl--;
 }
 
-void tmpl_withdraw_all(struct exporter *e, bool options)
+void tmpl_withdraw_all(struct cap_flow_ctx *ctx, struct exporter *e, bool options)
 {
 	uint16_t keep = 0;
 	for (uint16_t i = 0; i < e->ntmpl; i++) {
 		if (e->tmpl[i]->options == options)
-			free(e->tmpl[i]);
+			tmpl_release(ctx, e, e->tmpl[i]);
 		else
 			e->tmpl[keep++] = e->tmpl[i];
 	}
 	e->ntmpl = keep;
 }
 
-void tmpl_free_all(struct exporter *e)
+void tmpl_free_all(struct cap_flow_ctx *ctx, struct exporter *e)
 {
 	for (uint16_t i = 0; i < e->ntmpl; i++)
 		free(e->tmpl[i]);
 	free(e->tmpl);
+	ctx->stats.template_bytes -= e->tmpl_bytes;
+	e->tmpl_bytes = 0;
 	e->tmpl = NULL;
 	e->ntmpl = 0;
 }
@@ -103,14 +130,28 @@ enum {
 	IE_TOTAL_PACKETS = 86, IE_ICMP_V6 = 139, IE_START_S = 150, IE_END_S = 151,
 	IE_START_MS = 152, IE_END_MS = 153, IE_START_US = 154, IE_END_US = 155, IE_START_NS = 156,
 	IE_END_NS = 157, IE_START_DELTA_US = 158, IE_END_DELTA_US = 159, IE_SYS_INIT_MS = 160,
+	IE_IP_VERSION = 60, IE_IN_PHYS_IF = 252, IE_OUT_PHYS_IF = 253,
 	IE_DOT1Q_VLAN = 243, IE_SELECTOR_ID = 302, IE_SAMPLING_PKT_INTERVAL = 305,
 	IE_SAMPLING_PKT_SPACE = 306, IE_SAMPLING_SIZE = 309, IE_SAMPLING_POPULATION = 310,
+	IE_DATALINK_FRAME_SECTION = 315,
 };
+
+/* RFC 5103 biflows: the reverse direction's elements carry the IANA number under this PEN. */
+#define PEN_REVERSE 29305u
 
 /* What one record said, before it becomes a flow record. */
 struct rec_acc {
 	struct flow_record r;
-	uint8_t has;  /* HAS_* */
+	uint16_t has;  /* HAS_* */
+	/* Both families are kept apart: templates carrying IPv4 and IPv6 address fields together
+	 * fill the unused family with zeros, which must not replace the addresses that are there. */
+	uint8_t src4[4], dst4[4], src6[16], dst6[16];
+	uint8_t ip_version_ie; /* IE 60; 0 absent */
+	uint32_t phys_in, phys_out;
+	uint64_t rev_octets, rev_packets;
+	uint8_t rev_tcp_flags;
+	const uint8_t *frame; /* IE 315: the start of the sampled frame, valid during the set */
+	uint16_t frame_len;
 	uint64_t post_octets, post_packets, total_octets, total_packets;
 	uint64_t start_ns, end_ns;
 	uint64_t sampler_id;
@@ -120,13 +161,20 @@ struct rec_acc {
 	uint16_t seen; /* SEEN_* */
 };
 
-#define HAS_SRC 0x01
-#define HAS_DST 0x02
 #define HAS_START 0x04
 #define HAS_END 0x08
 #define HAS_SAMPLER 0x10
 #define HAS_ICMP 0x20
 #define HAS_INIT 0x40
+#define HAS_SRC4 0x80
+#define HAS_DST4 0x100
+#define HAS_SRC6 0x200
+#define HAS_DST6 0x400
+#define HAS_REVERSE 0x800 /* a reverse packet or octet count (RFC 5103) */
+#define HAS_PHYS_IN 0x1000
+#define HAS_PHYS_OUT 0x2000
+#define HAS_IN_IF 0x4000
+#define HAS_OUT_IF 0x8000
 
 #define SEEN_OCTETS 0x01
 #define SEEN_PACKETS 0x02
@@ -183,17 +231,15 @@ static void field(struct rec_acc *a, const struct tmpl_base *b, const struct exp
 	if (type == IE_SRC_V4 || type == IE_DST_V4) {
 		if (len != 4)
 			return;
-		ip_from_v4(type == IE_SRC_V4 ? &a->r.src : &a->r.dst, p);
-		a->has |= type == IE_SRC_V4 ? HAS_SRC : HAS_DST;
-		a->r.ip_version = 4;
+		memcpy(type == IE_SRC_V4 ? a->src4 : a->dst4, p, 4);
+		a->has |= type == IE_SRC_V4 ? HAS_SRC4 : HAS_DST4;
 		return;
 	}
 	if (type == IE_SRC_V6 || type == IE_DST_V6) {
 		if (len != 16)
 			return;
-		ip_from_v6(type == IE_SRC_V6 ? &a->r.src : &a->r.dst, p);
-		a->has |= type == IE_SRC_V6 ? HAS_SRC : HAS_DST;
-		a->r.ip_version = 6;
+		memcpy(type == IE_SRC_V6 ? a->src6 : a->dst6, p, 16);
+		a->has |= type == IE_SRC_V6 ? HAS_SRC6 : HAS_DST6;
 		return;
 	}
 	if (len > 8)
@@ -211,8 +257,11 @@ static void field(struct rec_acc *a, const struct tmpl_base *b, const struct exp
 	case IE_TCP_FLAGS: a->r.tcp_flags = (uint8_t)v; break; /* 2-byte IPFIX form: low byte */
 	case IE_SRC_PORT: a->r.src_port = (uint16_t)v; break;
 	case IE_DST_PORT: a->r.dst_port = (uint16_t)v; break;
-	case IE_IN_IF: a->r.in_if = (uint32_t)v; break;
-	case IE_OUT_IF: a->r.out_if = (uint32_t)v; break;
+	case IE_IN_IF: a->r.in_if = (uint32_t)v; a->has |= HAS_IN_IF; break;
+	case IE_OUT_IF: a->r.out_if = (uint32_t)v; a->has |= HAS_OUT_IF; break;
+	case IE_IN_PHYS_IF: a->phys_in = (uint32_t)v; a->has |= HAS_PHYS_IN; break;
+	case IE_OUT_PHYS_IF: a->phys_out = (uint32_t)v; a->has |= HAS_PHYS_OUT; break;
+	case IE_IP_VERSION: a->ip_version_ie = (uint8_t)v; break;
 	case IE_SRC_VLAN: a->src_vlan = (uint16_t)(v & 0xfff); break;
 	case IE_DST_VLAN: a->dst_vlan = (uint16_t)(v & 0xfff); break;
 	case IE_DOT1Q_VLAN: a->dot1q_vlan = (uint16_t)(v & 0xfff); break;
@@ -257,6 +306,22 @@ static void field(struct rec_acc *a, const struct tmpl_base *b, const struct exp
 	}
 }
 
+/* The reverse-direction elements of an RFC 5103 biflow that a flow record carries. */
+static void reverse_field(struct rec_acc *a, uint16_t type, const uint8_t *p, uint16_t len)
+{
+	uint64_t v = be_uint(p, len);
+	switch (type) {
+	case IE_OCTETS:
+	case IE_TOTAL_OCTETS: a->rev_octets = v; break;
+	case IE_PACKETS:
+	case IE_TOTAL_PACKETS: a->rev_packets = v; break;
+	case IE_TCP_FLAGS: a->rev_tcp_flags = (uint8_t)v; return;
+	default: return;
+	}
+	if (v)
+		a->has |= HAS_REVERSE;
+}
+
 /* A sampling rate the record states itself, 0 if none. */
 static uint64_t stated_rate(const struct rec_acc *a)
 {
@@ -288,8 +353,16 @@ static bool read_record(struct rec_acc *a, const struct tmpl_base *b, const stru
 		const uint8_t *p = rbuf_take(r, len);
 		if (!p)
 			return false;
-		if (f->pen == 0 && i >= first && len <= 16)
+		if (i < first)
+			continue;
+		if (f->pen == 0 && f->type == IE_DATALINK_FRAME_SECTION) {
+			a->frame = p;
+			a->frame_len = (uint16_t)len;
+		} else if (f->pen == 0 && len <= 16) {
 			field(a, b, e, f->type, p, (uint16_t)len);
+		} else if (f->pen == (PEN_REVERSE | 0x80000000u) && len <= 8 && len > 0) {
+			reverse_field(a, f->type, p, (uint16_t)len);
+		}
 	}
 	return true;
 }
@@ -335,18 +408,85 @@ static uint32_t record_rate(const struct exporter *e, const struct rec_acc *a)
 	return e->default_rate ? e->default_rate : 1;
 }
 
+static bool nonzero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return true;
+	return false;
+}
+
+/* The addresses from the address elements. With both families in the template the record's own
+ * ipVersion (IE 60) decides; without it, the family whose addresses are not all zero. */
+static bool pick_addresses(struct rec_acc *a)
+{
+	struct flow_record *r = &a->r;
+	bool v4 = a->has & (HAS_SRC4 | HAS_DST4), v6 = a->has & (HAS_SRC6 | HAS_DST6);
+	if (!v4 && !v6)
+		return false;
+	bool use6 = v6;
+	if (v4 && v6) {
+		if (a->ip_version_ie == 4 || a->ip_version_ie == 6)
+			use6 = a->ip_version_ie == 6;
+		else
+			use6 = !nonzero(a->src4, 4) && !nonzero(a->dst4, 4) &&
+			       (nonzero(a->src6, 16) || nonzero(a->dst6, 16));
+	}
+	if (use6) {
+		ip_from_v6(&r->src, a->src6);
+		ip_from_v6(&r->dst, a->dst6);
+	} else {
+		ip_from_v4(&r->src, a->src4);
+		ip_from_v4(&r->dst, a->dst4);
+	}
+	r->ip_version = use6 ? 6 : 4;
+	return true;
+}
+
+/* A record whose flow is only the sampled frame of IE 315 (RFC 7133, as Juniper and others
+ * export): the packet decoder reads the frame, as for a mirror port. One frame is one packet
+ * of its IP length, unless the record has its own counters. */
+static bool frame_addresses(struct rec_acc *a)
+{
+	struct flow_record f, *r = &a->r;
+	if (!a->frame || cap_decode_ethernet(a->frame, a->frame_len, 0, &f) != CAP_DECODE_OK)
+		return false;
+	r->src = f.src;
+	r->dst = f.dst;
+	r->ip_version = f.ip_version;
+	r->src_port = f.src_port;
+	r->dst_port = f.dst_port;
+	r->protocol = f.protocol;
+	r->tos = f.tos;
+	r->tcp_flags |= f.tcp_flags;
+	r->flags |= f.flags & (FLOW_F_FRAGMENT | FLOW_F_LATER_FRAGMENT);
+	if (!a->src_vlan && !a->dot1q_vlan && !a->dst_vlan)
+		a->src_vlan = f.vlan;
+	if (!(a->seen & (SEEN_OCTETS | SEEN_POST_OCTETS | SEEN_TOTAL_OCTETS)))
+		r->bytes = f.bytes;
+	if (!(a->seen & (SEEN_PACKETS | SEEN_POST_PACKETS | SEEN_TOTAL_PACKETS)))
+		r->packets = 1;
+	return true;
+}
+
 /* Completes the flow record; false when it carries no address (not an IP flow). */
 static bool finish(struct rec_acc *a, const struct tmpl_base *b, const struct exporter *e)
 {
 	struct flow_record *r = &a->r;
-	if (!(a->has & (HAS_SRC | HAS_DST)))
+	if (!pick_addresses(a) && !frame_addresses(a))
 		return false;
-	if (!(a->seen & SEEN_OCTETS))
+	if (!(a->seen & SEEN_OCTETS) && (a->seen & (SEEN_POST_OCTETS | SEEN_TOTAL_OCTETS)))
 		r->bytes = a->seen & SEEN_POST_OCTETS ? a->post_octets : a->total_octets;
-	if (!(a->seen & SEEN_PACKETS))
+	if (!(a->seen & SEEN_PACKETS) && (a->seen & (SEEN_POST_PACKETS | SEEN_TOTAL_PACKETS)))
 		r->packets = a->seen & SEEN_POST_PACKETS ? a->post_packets : a->total_packets;
 	if ((a->has & HAS_ICMP) && (r->protocol == 1 || r->protocol == 58))
 		r->dst_port = a->icmp;
+	/* ingress/egressPhysicalInterface (IEs 252/253) stand in when the template has no logical
+	 * ifIndex (IEs 10/14): both number the router's interfaces in the same ifIndex space. */
+	if (!(a->has & HAS_IN_IF) && (a->has & HAS_PHYS_IN))
+		r->in_if = a->phys_in;
+	if (!(a->has & HAS_OUT_IF) && (a->has & HAS_PHYS_OUT))
+		r->out_if = a->phys_out;
 	r->vlan = a->src_vlan ? a->src_vlan : a->dot1q_vlan ? a->dot1q_vlan : a->dst_vlan;
 	uint64_t fallback = b->export_ns ? b->export_ns : b->recv_ns;
 	r->start_ns = a->has & HAS_START ? a->start_ns : a->has & HAS_END ? a->end_ns : fallback;
@@ -355,6 +495,25 @@ static bool finish(struct rec_acc *a, const struct tmpl_base *b, const struct ex
 	r->exporter = e->key.addr;
 	r->source = b->source;
 	return true;
+}
+
+/* The reverse direction of an RFC 5103 biflow (section 6: the record's reverse elements), as a
+ * flow record of its own: addresses, ports and interfaces swapped, its own counters and flags. */
+static void reverse_record(const struct rec_acc *a, struct flow_record *out)
+{
+	*out = a->r;
+	out->src = a->r.dst;
+	out->dst = a->r.src;
+	out->src_port = a->r.dst_port;
+	out->dst_port = a->r.src_port;
+	if (a->r.protocol == 1 || a->r.protocol == 58)
+		out->src_port = out->dst_port = 0; /* the reply's ICMP type is not in the record */
+	out->in_if = a->r.out_if;
+	out->out_if = a->r.in_if;
+	out->bytes = a->rev_octets;
+	out->packets = a->rev_packets;
+	out->tcp_flags = a->rev_tcp_flags;
+	out->flags = (uint8_t)(a->r.flags & ~(FLOW_F_INGRESS | FLOW_F_EGRESS));
 }
 
 static bool all_zero(const struct rbuf *r)
@@ -399,6 +558,12 @@ uint32_t tmpl_decode_set(struct cap_flow_ctx *ctx, struct exporter *e, const str
 		e->info.records++;
 		e->info.sampling_rate = a.r.sampling_rate;
 		fn(arg, &a.r);
+		if (a.has & HAS_REVERSE) {
+			struct flow_record rev;
+			reverse_record(&a, &rev);
+			e->info.records++;
+			fn(arg, &rev);
+		}
 	}
 	return n;
 }

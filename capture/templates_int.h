@@ -52,6 +52,16 @@ struct exporter {
 	struct sampler samplers[CAP_FLOW_MAX_SAMPLERS];
 	uint16_t ntmpl;
 	struct tmpl **tmpl;            /* max_templates slots, sorted by id; NULL until first use */
+	uint64_t tmpl_bytes;           /* memory held for templates (slots included) */
+	int32_t addr_prev, addr_next;  /* the other exporters of this address, -1 at the ends */
+	uint8_t logged;                /* bit per enum cap_flow_refusal already logged for it */
+};
+
+/* Exporters per source address, for max_domains_per_addr. n == 0: empty slot. */
+struct addr_slot {
+	ip_addr addr;
+	uint32_t n;
+	int32_t head; /* first exporter of the address */
 };
 
 /* Error kinds logged once each (per context, so per thread). */
@@ -65,6 +75,9 @@ enum flow_log {
 	FLOG_TEMPLATE_MISS,
 	FLOG_OPTIONS,
 	FLOG_TABLE_FULL,
+	FLOG_NOT_ALLOWED,
+	FLOG_ADDR_DOMAINS,
+	FLOG_TEMPLATE_MEMORY,
 	FLOG_COUNT,
 };
 
@@ -72,8 +85,11 @@ struct cap_flow_ctx {
 	struct cap_flow_config cfg;
 	struct exporter *exp;  /* cfg.max_exporters entries, the first nexp used */
 	uint32_t nexp;
-	int32_t *index;        /* open addressing over exp[], -1 empty; never deleted from */
+	int32_t *index;        /* open addressing over exp[], -1 empty; backward-shift deletion */
 	uint32_t index_mask;
+	struct addr_slot *addrs; /* open addressing, same size as index */
+	ip_prefix *allow;      /* cfg.allow, copied */
+	uint32_t evict_cursor; /* where the next eviction scan starts */
 	struct exporter *last; /* one-entry cache: datagrams come in runs from one exporter */
 	struct cap_flow_stats stats;
 	struct log_once log[FLOG_COUNT];
@@ -81,8 +97,18 @@ struct cap_flow_ctx {
 };
 
 /* flowctx.c */
-/* The exporter for key, created when new; NULL (counted, logged) when the table is full. */
-struct exporter *flow_exporter(struct cap_flow_ctx *ctx, const struct exp_key *key);
+/* False (counted, logged) when the allow-list leaves addr out: the datagram is not to be read. */
+bool flow_admit(struct cap_flow_ctx *ctx, const ip_addr *addr);
+/* The exporter for key, created when new, evicting an entry that never sent valid data or is
+ * idle if need be; NULL (counted, logged) when no entry may go. */
+struct exporter *flow_exporter(struct cap_flow_ctx *ctx, const struct exp_key *key, uint64_t now_ns);
+/* Counts a refusal and logs it: once per reason for an exporter that sent valid data; for
+ * others (and with no exporter, naming addr) once per reason per minute with the count. */
+void flow_refuse(struct cap_flow_ctx *ctx, enum cap_flow_refusal why, struct exporter *e,
+		 const ip_addr *addr, const char *what);
+/* Makes room for `bytes` more template memory by freeing the templates of exporters that never
+ * sent valid data (never `keep`). False when the budget stays short. */
+bool flow_template_room(struct cap_flow_ctx *ctx, const struct exporter *keep, uint64_t bytes);
 /* Counts a gap when seq is ahead of what was expected; then expects seq + advance. */
 void flow_sequence(struct exporter *e, uint32_t seq, uint32_t advance);
 /* Counts the datagram's result in the context's statistics and returns it. */
@@ -97,12 +123,13 @@ static inline uint32_t flow_rate(uint64_t r)
 
 /* templates.c */
 struct tmpl *tmpl_find(const struct exporter *e, uint16_t id);
-/* Inserts or refreshes (copies *t). False when the exporter holds max_templates already. */
+/* Inserts or refreshes (copies *t). False (refusal counted and logged) when the exporter holds
+ * max_templates already or the template memory budget is spent. */
 bool tmpl_store(struct cap_flow_ctx *ctx, struct exporter *e, const struct tmpl *t);
-void tmpl_withdraw(struct exporter *e, uint16_t id);
+void tmpl_withdraw(struct cap_flow_ctx *ctx, struct exporter *e, uint16_t id);
 /* IPFIX withdraw-all: every template (options == false) or every options template. */
-void tmpl_withdraw_all(struct exporter *e, bool options);
-void tmpl_free_all(struct exporter *e);
+void tmpl_withdraw_all(struct cap_flow_ctx *ctx, struct exporter *e, bool options);
+void tmpl_free_all(struct cap_flow_ctx *ctx, struct exporter *e);
 
 /* What a data set is decoded against: the datagram header's clocks. */
 struct tmpl_base {

@@ -185,6 +185,7 @@ static const struct ckey afpacket_keys[] = {
 #define LISTENERS(tbl, f, cnt) \
 	static const struct ckey tbl[] = { \
 		LIST("listen", K_LISTEN_LIST, struct conf_capture, f, cnt, CONF_MAX_LISTEN), \
+		LIST("exporters", K_PREFIX_LIST, struct conf_capture, f##_exporters, n_##f##_exporters, 0), \
 		END, \
 	}
 LISTENERS(sflow_keys, sflow, n_sflow);
@@ -201,6 +202,11 @@ static const struct ckey capture_keys[] = {
 	INT("udp_rcvbuf", struct conf_capture, udp_rcvbuf, 65536, 1u << 30),
 	DUR("flow_spread", struct conf_capture, flow_spread_s, 0, 60),
 	INT("udp_workers", struct conf_capture, udp_workers, 1, 8),
+	INT("max_exporters", struct conf_capture, max_exporters, 1, 65536),
+	INT("max_domains_per_address", struct conf_capture, max_domains_per_address, 1, 65536),
+	INT("max_templates", struct conf_capture, max_templates, 1, 65536),
+	INT("max_template_bytes", struct conf_capture, max_template_bytes, 65536, 1u << 31),
+	DUR("exporter_idle", struct conf_capture, exporter_idle_s, 1, 86400),
 	END,
 };
 
@@ -430,6 +436,11 @@ void conf_defaults(struct rampart_conf *c)
 	c->capture.afxdp.n_queues = 1; /* queue 0 */
 	c->capture.afxdp.mode = CONF_XDP_AUTO;
 	c->capture.afxdp.sample = 1;
+	c->capture.max_exporters = 256;
+	c->capture.max_domains_per_address = 64;
+	c->capture.max_templates = 256;
+	c->capture.max_template_bytes = 16u << 20;
+	c->capture.exporter_idle_s = 300;
 
 	c->mitigation.action = DET_MIT_BLACKHOLE;
 	c->mitigation.max_bans = 1000;
@@ -468,6 +479,9 @@ void conf_free(struct rampart_conf *c)
 	free(c->detect.whitelist);
 	free(c->mitigation.flowspec_rules);
 	free(c->mitigation.own_addresses); /* c->detect.own is the same list */
+	free(c->capture.sflow_exporters);
+	free(c->capture.netflow_exporters);
+	free(c->capture.ipfix_exporters);
 	for (size_t i = 0; i < c->detect.n_groups; i++)
 		free(c->detect.groups[i].prefixes);
 	free(c->detect.groups);

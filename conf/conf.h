@@ -69,6 +69,15 @@ struct conf_capture {
 				   receipt. Default 4 */
 	uint32_t udp_workers; /* workers (SO_REUSEPORT sockets) per flow listen address, 1..8;
 				 default 1 */
+	/* Per listener protocol: the exporters allowed to send (malloc'ed; none = any source). */
+	ip_prefix *sflow_exporters, *netflow_exporters, *ipfix_exporters;
+	size_t n_sflow_exporters, n_netflow_exporters, n_ipfix_exporters;
+	/* The collectors' state bounds per listener worker (capture/flows.h cap_flow_config). */
+	uint32_t max_exporters;           /* default 256 */
+	uint32_t max_domains_per_address; /* default 64 */
+	uint32_t max_templates;           /* per exporter, default 256 */
+	uint32_t max_template_bytes;      /* default 16 MiB */
+	uint32_t exporter_idle_s;         /* default 300 */
 };
 
 /* A FlowSpec rule given in the configuration, in the text form (ExaBGP's flow route syntax). */

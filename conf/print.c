@@ -83,7 +83,8 @@ static void thresholds(FILE *f, int ind, const char *key, const struct det_thres
 	}
 }
 
-static void listeners(FILE *f, const char *key, const struct conf_listen *l, size_t n)
+static void listeners(FILE *f, const char *key, const struct conf_listen *l, size_t n,
+		      const ip_prefix *allow, size_t n_allow)
 {
 	fprintf(f, "  %s:\n    listen:%s\n", key, n ? "" : " []");
 	for (size_t i = 0; i < n; i++) {
@@ -91,6 +92,7 @@ static void listeners(FILE *f, const char *key, const struct conf_listen *l, siz
 		qstr(f, l[i].addr);
 		fputc('\n', f);
 	}
+	prefixes(f, 4, "exporters", allow, n_allow);
 }
 
 static void peer(FILE *f, const struct bgp_peer_config *p)
@@ -193,11 +195,15 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	for (size_t i = 0; i < x->n_queues; i++)
 		fprintf(f, "%s%u", i ? ", " : "", x->queues[i]);
 	fprintf(f, "]\n    mode: %s\n    sample: %u\n", xmodes[x->mode], x->sample);
-	listeners(f, "sflow", cc->sflow, cc->n_sflow);
-	listeners(f, "netflow", cc->netflow, cc->n_netflow);
-	listeners(f, "ipfix", cc->ipfix, cc->n_ipfix);
+	listeners(f, "sflow", cc->sflow, cc->n_sflow, cc->sflow_exporters, cc->n_sflow_exporters);
+	listeners(f, "netflow", cc->netflow, cc->n_netflow, cc->netflow_exporters, cc->n_netflow_exporters);
+	listeners(f, "ipfix", cc->ipfix, cc->n_ipfix, cc->ipfix_exporters, cc->n_ipfix_exporters);
 	fprintf(f, "  udp_rcvbuf: %u\n  flow_spread: %u\n", cc->udp_rcvbuf, cc->flow_spread_s);
 	fprintf(f, "  udp_workers: %u\n", cc->udp_workers);
+	fprintf(f, "  max_exporters: %u\n  max_domains_per_address: %u\n  max_templates: %u\n"
+		   "  max_template_bytes: %u\n  exporter_idle: %u\n",
+		cc->max_exporters, cc->max_domains_per_address, cc->max_templates, cc->max_template_bytes,
+		cc->exporter_idle_s);
 
 	const struct conf_mitigation *m = &c->mitigation;
 	fprintf(f, "mitigation:\n  action: %s\n  blackhole:\n    communities: [", action_name(m->action));

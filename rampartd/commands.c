@@ -299,6 +299,13 @@ static int cmd_exporters(struct rampart *rp, struct evbuffer *out)
 		evbuffer_add_printf(out, "listener %s: datagrams %" PRIu64 " kernel_drops %" PRIu64 " oversize %" PRIu64
 				    " exporters %zu\n",
 				    s.name, s.udp.datagrams, s.udp.kernel_drops, s.udp.oversize, s.n_exporters);
+		/* what the bounded tables refused to whom (docs/FLOWS.md) */
+		evbuffer_add_printf(out, "  refused:");
+		for (int r = 0; r < CAP_REFUSE_COUNT; r++)
+			evbuffer_add_printf(out, " %s %" PRIu64, cap_flow_refusal_name((enum cap_flow_refusal)r),
+					    s.udp.decode.refused[r]);
+		evbuffer_add_printf(out, " evicted %" PRIu64 " templates_reclaimed %" PRIu64 " template_bytes %" PRIu64 "\n",
+				    s.udp.decode.evicted, s.udp.decode.templates_reclaimed, s.udp.decode.template_bytes);
 		size_t shown = s.n_exporters < RD_EXPORTERS_SHOWN ? s.n_exporters : RD_EXPORTERS_SHOWN;
 		if (shown)
 			evbuffer_add_printf(out, "  %-40s %-9s %-10s %-6s %10s %10s %9s %9s %9s %9s %s\n", "exporter",

@@ -255,10 +255,16 @@ static void listener_json(struct evbuffer *b, const struct rd_worker_stats *s)
 			    ",\"listener\":{\"datagrams\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"kernel_drops\":%" PRIu64
 			    ",\"oversize\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"rcvbuf\":%" PRIu32
 			    ",\"truncated\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"wrong_version\":%" PRIu64
-			    ",\"exporters_known\":%zu,\"exporters_refused\":%" PRIu64 ",\"exporters\":[",
+			    ",\"exporters_known\":%zu,\"exporters_refused\":%" PRIu64 ",\"exporters_evicted\":%" PRIu64
+			    ",\"templates_reclaimed\":%" PRIu64 ",\"template_bytes\":%" PRIu64 ",\"refused\":{",
 			    u->datagrams, u->bytes, u->kernel_drops, u->oversize, u->errors, u->rcvbuf,
 			    u->decode.result[CAP_FLOW_TRUNCATED], u->decode.result[CAP_FLOW_MALFORMED],
-			    u->decode.result[CAP_FLOW_VERSION], s->n_exporters, u->decode.result[CAP_FLOW_TABLE_FULL]);
+			    u->decode.result[CAP_FLOW_VERSION], s->n_exporters, u->decode.result[CAP_FLOW_TABLE_FULL],
+			    u->decode.evicted, u->decode.templates_reclaimed, u->decode.template_bytes);
+	for (int r = 0; r < CAP_REFUSE_COUNT; r++)
+		evbuffer_add_printf(b, "%s\"%s\":%" PRIu64, r ? "," : "", cap_flow_refusal_name((enum cap_flow_refusal)r),
+				    u->decode.refused[r]);
+	evbuffer_add_printf(b, "},\"exporters\":[");
 	size_t n = s->n_exporters < RD_EXPORTERS_SHOWN ? s->n_exporters : RD_EXPORTERS_SHOWN;
 	for (size_t j = 0; j < n; j++) {
 		const struct cap_exporter_info *e = &s->exporters[j];
@@ -498,6 +504,24 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 		if (ws[i].flow)
 			evbuffer_add_printf(b, "rampart_flow_oversize_total{source=\"%s\"} %" PRIu64 "\n", names[i],
 					    ws[i].udp.oversize);
+	metric_head(b, "rampart_flow_refused_total", "counter",
+		    "State refused to a flow source, by reason (docs/FLOWS.md): datagrams or templates dropped.");
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		for (int r = 0; ws[i].flow && r < CAP_REFUSE_COUNT; r++)
+			evbuffer_add_printf(b, "rampart_flow_refused_total{source=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
+					    names[i], cap_flow_refusal_name((enum cap_flow_refusal)r),
+					    ws[i].udp.decode.refused[r]);
+	metric_head(b, "rampart_flow_exporters_evicted_total", "counter",
+		    "Exporters pushed out for a new one (never one sending valid data and active).");
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		if (ws[i].flow)
+			evbuffer_add_printf(b, "rampart_flow_exporters_evicted_total{source=\"%s\"} %" PRIu64 "\n",
+					    names[i], ws[i].udp.decode.evicted);
+	metric_head(b, "rampart_flow_template_bytes", "gauge", "Template memory held per flow listener.");
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		if (ws[i].flow)
+			evbuffer_add_printf(b, "rampart_flow_template_bytes{source=\"%s\"} %" PRIu64 "\n", names[i],
+					    ws[i].udp.decode.template_bytes);
 	metric_head(b, "rampart_flow_exporter_total", "counter",
 		    "Per exporter: datagrams, records, malformed, template_misses, sequence_gaps.");
 	for (unsigned i = 0; i < rp->n_workers; i++) {

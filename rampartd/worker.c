@@ -389,7 +389,20 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 
 	const struct conf_capture *cc = &rp->conf.capture;
 	if (src->listen) {
-		w->udp = rd_flowsrc_open(src->flow_proto, src->listen, cc->udp_rcvbuf, NULL, err, errlen);
+		struct cap_flow_config fcfg = {
+			.max_exporters = cc->max_exporters,
+			.max_domains_per_addr = cc->max_domains_per_address,
+			.max_templates = cc->max_templates,
+			.max_template_bytes = cc->max_template_bytes,
+			.idle_s = cc->exporter_idle_s,
+			.allow = src->flow_proto == RD_FLOW_SFLOW   ? cc->sflow_exporters
+				 : src->flow_proto == RD_FLOW_IPFIX ? cc->ipfix_exporters
+								    : cc->netflow_exporters,
+			.n_allow = src->flow_proto == RD_FLOW_SFLOW   ? cc->n_sflow_exporters
+				   : src->flow_proto == RD_FLOW_IPFIX ? cc->n_ipfix_exporters
+								      : cc->n_netflow_exporters,
+		};
+		w->udp = rd_flowsrc_open(src->flow_proto, src->listen, cc->udp_rcvbuf, &fcfg, err, errlen);
 		if (!w->udp)
 			goto fail;
 	} else {

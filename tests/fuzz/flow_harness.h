@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "capture/flows.h"
@@ -19,10 +20,13 @@ typedef enum cap_flow_result (*flow_decode_fn)(struct cap_flow_ctx *ctx, const u
 					       const ip_addr *exporter, uint64_t recv_ns, cap_record_fn fn,
 					       void *arg);
 
+#define FUZZ_EXPORTERS 8
+
 struct fuzz_state {
 	struct cap_flow_ctx *ctx;
-	ip_addr exporter[2];
+	ip_addr exporter[FUZZ_EXPORTERS];
 	uint64_t sum;
+	uint64_t now_ns;
 };
 
 static void fuzz_record(void *arg, const struct flow_record *r)
@@ -37,14 +41,27 @@ static int fuzz_flow_datagram(flow_decode_fn decode, const uint8_t *data, size_t
 {
 	static struct fuzz_state st;
 	if (!st.ctx) {
-		struct cap_flow_config cfg = {.max_exporters = 4, .max_templates = 64};
+		/* Tables far smaller than the exporters and templates inputs create, so that eviction,
+		 * per-address limits, template reclaim and the allow-list run on every few inputs. */
+		static ip_prefix allow[2];
+		ip_prefix_parse("192.0.2.0/24", &allow[0]);
+		ip_prefix_parse("2001:db8::/32", &allow[1]);
+		struct cap_flow_config cfg = {.max_exporters = 4, .max_domains_per_addr = 2,
+					      .max_templates = 64, .max_template_bytes = 64 << 10,
+					      .idle_s = 1, .allow = allow, .n_allow = 2};
 		log_set_level(LOG_LVL_ERR); /* malformed input is the point here: keep the run quiet */
 		st.ctx = cap_flow_new(&cfg);
-		ip_parse("192.0.2.250", &st.exporter[0]);
-		ip_parse("2001:db8::250", &st.exporter[1]);
+		char a[64];
+		for (int i = 0; i < FUZZ_EXPORTERS; i++) {
+			/* the last one is outside the allow-list */
+			snprintf(a, sizeof a, i == FUZZ_EXPORTERS - 1 ? "198.51.100.%d" : i & 1 ? "2001:db8::%d" : "192.0.2.%d", i + 1);
+			ip_parse(a, &st.exporter[i]);
+		}
+		st.now_ns = 1795411865000000000ull;
 	}
-	/* Two exporters, chosen by the input's length, so the exporter table is exercised too. */
-	decode(st.ctx, data, size, &st.exporter[size & 1], 1795411865000000000ull, fuzz_record, &st);
+	/* The exporter is chosen by the input's length; the clock moves so entries go idle. */
+	st.now_ns += 100000000ull;
+	decode(st.ctx, data, size, &st.exporter[size % FUZZ_EXPORTERS], st.now_ns, fuzz_record, &st);
 	return 0;
 }
 

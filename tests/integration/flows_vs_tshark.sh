@@ -112,6 +112,8 @@ def sflow_pdu(node, recv):
         rate = int(get(smp, 'sflow.flow_sample.sampling_rate'))
         i = int(get(smp, 'sflow.flow_sample.input_interface'))
         o = int(find(smp, 'sflow.flow_sample.output_interface_value'))
+        # 0x3FFFFFFF is the agent itself, not an interface (sflow_version_5.txt): interface 0
+        i, o = (0 if x == 0x3fffffff else x for x in (i, o))
         vin = int(find(smp, 'sflow_245.vlan.in') or 0)
         hdr = find(smp, 'sflow_245.header_tree')
         ip4, ip6 = get(hdr, 'ip'), get(hdr, 'ipv6')

@@ -155,6 +155,12 @@ static void test_defaults(void **state)
 	assert_int_equal(c.capture.udp_rcvbuf, 32u << 20);
 	assert_int_equal(c.capture.flow_spread_s, 4);
 	assert_int_equal(c.capture.udp_workers, 1);
+	assert_int_equal(c.capture.n_netflow_exporters, 0);
+	assert_int_equal(c.capture.max_exporters, 256);
+	assert_int_equal(c.capture.max_domains_per_address, 64);
+	assert_int_equal(c.capture.max_templates, 256);
+	assert_int_equal(c.capture.max_template_bytes, 16u << 20);
+	assert_int_equal(c.capture.exporter_idle_s, 300);
 	assert_int_equal(c.mitigation.action, DET_MIT_BLACKHOLE);
 	assert_int_equal(c.mitigation.max_bans, 1000);
 	assert_false(c.actions.local_blackhole);
@@ -569,11 +575,16 @@ static void test_every_key(void **state)
 		"detection: { tick_ms: 50, unban_only_if_attack_finished: false, max_hosts: 4096 }\n"
 		"capture:\n"
 		"  pcap: { interfaces: [lo, eth9], flow_inactive_timeout: 5s, flow_table_size: 2048 }\n"
-		"  netflow: { listen: [\"0.0.0.0:2055\"] }\n"
-		"  ipfix: { listen: [\"[::1]:4739\"] }\n"
+		"  netflow: { listen: [\"0.0.0.0:2055\"], exporters: [192.0.2.0/24, \"2001:db8:1::/48\"] }\n"
+		"  ipfix: { listen: [\"[::1]:4739\"], exporters: [198.51.100.7] }\n"
 		"  udp_rcvbuf: 1048576\n"
 		"  flow_spread: 0\n"
 		"  udp_workers: 3\n"
+		"  max_exporters: 1000\n"
+		"  max_domains_per_address: 8\n"
+		"  max_templates: 32\n"
+		"  max_template_bytes: 1048576\n"
+		"  exporter_idle: 2m\n"
 		"mitigation: { action: flowspec, blackhole: { next_hop_ipv4: 10.9.9.9, next_hop_ipv6: \"2001:db8::9\" },\n"
 		"              max_bans_per_minute: 9, own_addresses: [10.0.0.254/32],\n"
 		"              flowspec: { rate_limit_mbps: 10, max_rules: 50, escalate_after: 2m } }\n"
@@ -605,6 +616,16 @@ static void test_every_key(void **state)
 	assert_string_equal(c.capture.pcap_interfaces[1], "eth9");
 	assert_int_equal(c.capture.flow_inactive_timeout_s, 5);
 	assert_int_equal(c.capture.udp_workers, 3);
+	assert_int_equal(c.capture.n_netflow_exporters, 2);
+	assert_prefix(&c.capture.netflow_exporters[1], "2001:db8:1::/48");
+	assert_int_equal(c.capture.n_ipfix_exporters, 1);
+	assert_prefix(&c.capture.ipfix_exporters[0], "198.51.100.7/32");
+	assert_int_equal(c.capture.n_sflow_exporters, 0);
+	assert_int_equal(c.capture.max_exporters, 1000);
+	assert_int_equal(c.capture.max_domains_per_address, 8);
+	assert_int_equal(c.capture.max_templates, 32);
+	assert_int_equal(c.capture.max_template_bytes, 1048576);
+	assert_int_equal(c.capture.exporter_idle_s, 120);
 	assert_int_equal(c.capture.flow_table_size, 2048);
 	assert_int_equal(c.capture.n_netflow, 1);
 	assert_string_equal(c.capture.ipfix[0].addr, "[::1]:4739");
@@ -762,6 +783,15 @@ static void assert_conf_equal(const struct rampart_conf *a, const struct rampart
 	assert_int_equal(ca->udp_rcvbuf, cb->udp_rcvbuf);
 	assert_int_equal(ca->flow_spread_s, cb->flow_spread_s);
 	assert_int_equal(ca->udp_workers, cb->udp_workers);
+	assert_prefixes_equal(ca->sflow_exporters, ca->n_sflow_exporters, cb->sflow_exporters, cb->n_sflow_exporters);
+	assert_prefixes_equal(ca->netflow_exporters, ca->n_netflow_exporters, cb->netflow_exporters,
+			      cb->n_netflow_exporters);
+	assert_prefixes_equal(ca->ipfix_exporters, ca->n_ipfix_exporters, cb->ipfix_exporters, cb->n_ipfix_exporters);
+	assert_int_equal(ca->max_exporters, cb->max_exporters);
+	assert_int_equal(ca->max_domains_per_address, cb->max_domains_per_address);
+	assert_int_equal(ca->max_templates, cb->max_templates);
+	assert_int_equal(ca->max_template_bytes, cb->max_template_bytes);
+	assert_int_equal(ca->exporter_idle_s, cb->exporter_idle_s);
 
 	const struct conf_mitigation *ma = &a->mitigation, *mb = &b->mitigation;
 	assert_int_equal(ma->action, mb->action);

@@ -329,12 +329,58 @@ static void test_mpls(void **state)
 	assert_int_equal(r.dst_port, 4444);
 	assert_int_equal(r.bytes, 56);
 
-	/* a pseudowire control word (nibble 0) is not IP */
+	/* an Ethernet pseudowire (RFC 4448): control word with a sequence number, then the
+	 * customer frame, in its VLAN */
+	f = (struct frame){0};
+	eth(&f, 0x8847);
+	mpls(&f, 300012, 0);
+	mpls(&f, 17, 1);
+	put(&f, (const uint8_t[]){0, 0, 0, 1}, 4);
+	put(&f, MACS, 12);
+	put16(&f, 0x8100);
+	vlan_tag(&f, 0x8100, 77, 0x0800);
+	ipv4(&f, 17, 5, 36, 0);
+	put(&f, UDP_HDR, 8);
+	put(&f, PAYLOAD8, 8);
+	assert_int_equal(decode(&f, &r), CAP_DECODE_OK);
+	assert_int_equal(r.ip_version, 4);
+	assert_int_equal(r.vlan, 77);
+	assert_int_equal(r.src_port, 123);
+	assert_int_equal(r.bytes, 36);
+	assert_v4(&r.dst, V4_DST);
+
+	/* a control word with flags or a length is not an Ethernet pseudowire */
+	f = (struct frame){0};
+	eth(&f, 0x8847);
+	mpls(&f, 100, 1);
+	put(&f, (const uint8_t[]){0x08, 0, 0, 0}, 4);
+	put(&f, MACS, 12);
+	put16(&f, 0x0800);
+	ipv4(&f, 17, 5, 28, 0);
+	put(&f, UDP_HDR, 8);
+	assert_int_equal(decode(&f, &r), CAP_DECODE_NOT_IP);
+
+	/* the customer frame cut inside its Ethernet header */
 	f = (struct frame){0};
 	eth(&f, 0x8847);
 	mpls(&f, 100, 1);
 	put(&f, (const uint8_t[]){0, 0, 0, 0}, 4);
 	put(&f, MACS, 12);
+	assert_int_equal(decode(&f, &r), CAP_DECODE_TRUNCATED);
+
+	/* a pseudowire inside a pseudowire: refused, not recursed into */
+	f = (struct frame){0};
+	eth(&f, 0x8847);
+	mpls(&f, 100, 1);
+	put(&f, (const uint8_t[]){0, 0, 0, 0}, 4);
+	put(&f, MACS, 12);
+	put16(&f, 0x8847);
+	mpls(&f, 101, 1);
+	put(&f, (const uint8_t[]){0, 0, 0, 0}, 4);
+	put(&f, MACS, 12);
+	put16(&f, 0x0800);
+	ipv4(&f, 17, 5, 28, 0);
+	put(&f, UDP_HDR, 8);
 	assert_int_equal(decode(&f, &r), CAP_DECODE_NOT_IP);
 
 	/* a stack that never ends */

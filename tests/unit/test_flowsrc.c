@@ -175,6 +175,41 @@ static void test_kernel_drops_counted(void **state)
 	rd_flowsrc_close(s);
 }
 
+/* The listener's allow-list: a source outside it gets no exporter entry and no record, counted
+ * as refused (not_allowed); once the list names it, its datagrams decode. */
+static void test_allow_list(void **state)
+{
+	(void)state;
+	char err[256];
+	ip_prefix allow;
+	assert_true(ip_prefix_parse("192.0.2.0/24", &allow));
+	struct cap_flow_config cfg = {.allow = &allow, .n_allow = 1};
+	struct rd_flowsrc *s = rd_flowsrc_open(RD_FLOW_NETFLOW, "127.0.0.1:20958", 1 << 20, &cfg, err, sizeof err);
+	assert_non_null(s);
+	int fd = sender(AF_INET, 20958);
+	uint8_t b[256];
+	send(fd, b, v5_datagram(b, 0), 0);
+	send(fd, b, v5_datagram(b, 2), 0);
+	struct got g = {0};
+	assert_int_equal(drain(s, &g, 2), 2);
+	assert_int_equal(g.records, 0);
+	struct rd_flowsrc_stats st;
+	rd_flowsrc_stats(s, &st);
+	assert_int_equal(st.decode.refused[CAP_REFUSE_NOT_ALLOWED], 2);
+	assert_int_equal(st.decode.result[CAP_FLOW_NOT_ALLOWED], 2);
+	assert_int_equal(st.decode.exporters, 0);
+	rd_flowsrc_close(s);
+
+	assert_true(ip_prefix_parse("127.0.0.0/8", &allow));
+	s = rd_flowsrc_open(RD_FLOW_NETFLOW, "127.0.0.1:20958", 1 << 20, &cfg, err, sizeof err);
+	assert_non_null(s);
+	send(fd, b, v5_datagram(b, 0), 0);
+	assert_int_equal(drain(s, &g, 1), 1);
+	assert_int_equal(g.records, 2);
+	close(fd);
+	rd_flowsrc_close(s);
+}
+
 static void test_oversize_and_malformed(void **state)
 {
 	(void)state;
@@ -306,6 +341,9 @@ static void test_exporters_command(void **state)
 	n = evbuffer_remove(out, text, sizeof text - 1);
 	text[n] = 0;
 	assert_non_null(strstr(text, "listener netflow 127.0.0.1:20955: datagrams 4 kernel_drops 0 oversize 0 exporters 1\n"));
+	assert_non_null(strstr(text, "\n  refused: not_allowed 0 table_full 0 domains_per_address 0 "
+				     "templates_per_exporter 0 template_memory 0 evicted 0 templates_reclaimed 0 "
+				     "template_bytes 0\n"));
 	/* exporter protocol domain rate datagrams records malformed tmpl_miss seq_gaps */
 	char addr[64], proto[16];
 	unsigned dom, rate, dg, rec, mal, miss, gaps;
@@ -343,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_drops_counted),
 		cmocka_unit_test(test_oversize_and_malformed),
 		cmocka_unit_test(test_exporters_command),
+		cmocka_unit_test(test_allow_list),
 		cmocka_unit_test(test_two_workers_one_port),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -464,6 +464,261 @@ static void test_truncated_everywhere(void **state)
 }
 
 /* Template refresh: the same id re-sent with another layout replaces the old one. */
+/* Template with IPv4 and IPv6 address fields together (as many routers export one template
+ * for both families): the unused family is all zeros and must not replace the other. Record 1
+ * IPv4 (v6 zero), record 2 IPv6 (v4 zero), record 3 both set, ipVersion 4 decides. Physical
+ * interfaces (252/253) stand in for the absent ifIndex fields. */
+static void test_mixed_families_and_physical_ifs(void **state)
+{
+	(void)state;
+	struct cap_flow_ctx *ctx = cap_flow_new(NULL);
+	struct pkt p;
+	pkt_init(&p);
+	size_t m = msg_begin(&p, 0, 1);
+	size_t s = set_begin(&p, 2);
+	put16(&p, 600);
+	put16(&p, 8);
+	field(&p, 8, 4);
+	field(&p, 12, 4);
+	field(&p, 27, 16);
+	field(&p, 28, 16);
+	field(&p, 60, 1);
+	field(&p, 252, 4);
+	field(&p, 253, 4);
+	field(&p, 2, 4);
+	set_end(&p, s);
+	s = set_begin(&p, 600);
+	v4(&p, "198.51.100.1");
+	v4(&p, "192.0.2.1");
+	v6(&p, "::");
+	v6(&p, "::");
+	put8(&p, 0);
+	put32(&p, 1342177291u);
+	put32(&p, 7);
+	put32(&p, 3);
+	v4(&p, "0.0.0.0");
+	v4(&p, "0.0.0.0");
+	v6(&p, "2001:db8::1");
+	v6(&p, "2001:db8::2");
+	put8(&p, 0);
+	put32(&p, 1);
+	put32(&p, 2);
+	put32(&p, 4);
+	v4(&p, "203.0.113.9");
+	v4(&p, "203.0.113.10");
+	v6(&p, "2001:db8::9");
+	v6(&p, "2001:db8::10");
+	put8(&p, 4);
+	put32(&p, 1);
+	put32(&p, 2);
+	put32(&p, 5);
+	set_end(&p, s);
+	msg_end(&p, m);
+	struct collect c = {0};
+	assert_int_equal(decode(ctx, &p, &c), CAP_FLOW_OK);
+	assert_int_equal(c.n, 3);
+	assert_addr(&c.r[0].src, "198.51.100.1");
+	assert_addr(&c.r[0].dst, "192.0.2.1");
+	assert_int_equal(c.r[0].ip_version, 4);
+	assert_int_equal(c.r[0].in_if, 1342177291u);
+	assert_int_equal(c.r[0].out_if, 7);
+	assert_addr(&c.r[1].src, "2001:db8::1");
+	assert_addr(&c.r[1].dst, "2001:db8::2");
+	assert_int_equal(c.r[1].ip_version, 6);
+	assert_addr(&c.r[2].src, "203.0.113.9");
+	assert_int_equal(c.r[2].ip_version, 4);
+
+	/* With the logical ifIndex present, it wins over the physical one. */
+	pkt_init(&p);
+	m = msg_begin(&p, 3, 1);
+	s = set_begin(&p, 2);
+	put16(&p, 601);
+	put16(&p, 4);
+	field(&p, 8, 4);
+	field(&p, 10, 4);
+	field(&p, 252, 4);
+	field(&p, 2, 4);
+	set_end(&p, s);
+	s = set_begin(&p, 601);
+	v4(&p, "198.51.100.1");
+	put32(&p, 11);
+	put32(&p, 99);
+	put32(&p, 1);
+	set_end(&p, s);
+	msg_end(&p, m);
+	c.n = 0;
+	assert_int_equal(decode(ctx, &p, &c), CAP_FLOW_OK);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.r[0].in_if, 11);
+	cap_flow_free(ctx);
+}
+
+/* Ethernet/IPv4/TCP frame of 14 + 40 bytes, VLAN 231. */
+static void put_frame(struct pkt *p, const char *src, const char *dst)
+{
+	static const uint8_t macs[12] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2};
+	putn(p, macs, 12);
+	put16(p, 0x8100);
+	put16(p, 231);
+	put16(p, 0x0800);
+	put8(p, 0x45);
+	put8(p, 0x20);
+	put16(p, 40);
+	put32(p, 0);
+	put8(p, 64);
+	put8(p, 6);
+	put16(p, 0);
+	v4(p, src);
+	v4(p, dst);
+	put16(p, 443);
+	put16(p, 55000);
+	put32(p, 1);
+	put32(p, 0);
+	put8(p, 0x50);
+	put8(p, 0x12);
+	put16(p, 1000);
+	put32(p, 0);
+}
+
+/* dataLinkFrameSection (IE 315, RFC 7133) as the only source of the flow (Juniper's and
+ * others' sampled-frame export): the frame is decoded as a mirrored packet. */
+static void test_datalink_frame_section(void **state)
+{
+	(void)state;
+	struct cap_flow_ctx *ctx = cap_flow_new(NULL);
+	struct pkt p;
+	pkt_init(&p);
+	size_t m = msg_begin(&p, 0, 2);
+	size_t s = set_begin(&p, 2);
+	put16(&p, 384);
+	put16(&p, 4);
+	field(&p, 10, 4);
+	field(&p, 61, 1);
+	field(&p, 312, 2);
+	field(&p, 315, 0xffff);
+	set_end(&p, s);
+	s = set_begin(&p, 384);
+	put32(&p, 582);
+	put8(&p, 0);
+	put16(&p, 58);
+	put8(&p, 58);
+	put_frame(&p, "51.51.51.51", "52.52.52.52");
+	/* a frame that is not IP: skipped, counted */
+	put32(&p, 582);
+	put8(&p, 0);
+	put16(&p, 60);
+	put8(&p, 14);
+	putn(&p, (const uint8_t[]){2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x06}, 14);
+	/* a frame cut inside its IP header: skipped */
+	put32(&p, 582);
+	put8(&p, 0);
+	put16(&p, 60);
+	put8(&p, 24);
+	put_frame(&p, "51.51.51.51", "52.52.52.52");
+	p.w.len -= 58 - 24;
+	set_end(&p, s);
+	msg_end(&p, m);
+	struct collect c = {0};
+	assert_int_equal(decode(ctx, &p, &c), CAP_FLOW_OK);
+	assert_int_equal(c.n, 1);
+	const struct flow_record *r = &c.r[0];
+	assert_addr(&r->src, "51.51.51.51");
+	assert_addr(&r->dst, "52.52.52.52");
+	assert_int_equal(r->src_port, 443);
+	assert_int_equal(r->dst_port, 55000);
+	assert_int_equal(r->protocol, 6);
+	assert_int_equal(r->tcp_flags, 0x12);
+	assert_int_equal(r->tos, 0x20);
+	assert_int_equal(r->bytes, 40);
+	assert_int_equal(r->packets, 1);
+	assert_int_equal(r->vlan, 231);
+	assert_int_equal(r->in_if, 582);
+	assert_int_equal(r->flags, FLOW_F_INGRESS);
+	assert_int_equal(exporter_at(ctx, 0)->skipped, 2);
+	cap_flow_free(ctx);
+}
+
+/* RFC 5103 biflow: reverse elements (PEN 29305) give the reverse direction its own record;
+ * a record with zero reverse counters (a unidirectional flow) gives one record only. */
+static void test_biflow_reverse_records(void **state)
+{
+	(void)state;
+	struct cap_flow_ctx *ctx = cap_flow_new(NULL);
+	struct pkt p;
+	pkt_init(&p);
+	size_t m = msg_begin(&p, 0, 3);
+	size_t s = set_begin(&p, 2);
+	put16(&p, 700);
+	put16(&p, 12);
+	field(&p, 1, 8);
+	put16(&p, 0x8000 | 1);
+	put16(&p, 8);
+	put32(&p, 29305);
+	field(&p, 2, 8);
+	put16(&p, 0x8000 | 2);
+	put16(&p, 8);
+	put32(&p, 29305);
+	field(&p, 4, 1);
+	field(&p, 6, 1);
+	put16(&p, 0x8000 | 6);
+	put16(&p, 1);
+	put32(&p, 29305);
+	field(&p, 7, 2);
+	field(&p, 11, 2);
+	field(&p, 10, 4);
+	field(&p, 8, 4);
+	field(&p, 12, 4);
+	set_end(&p, s);
+	s = set_begin(&p, 700);
+	put64(&p, 21673);
+	put64(&p, 1546);
+	put64(&p, 28);
+	put64(&p, 25);
+	put8(&p, 6);
+	put8(&p, 0x1b);
+	put8(&p, 0x13);
+	put16(&p, 1470);
+	put16(&p, 25);
+	put32(&p, 10);
+	v4(&p, "10.10.1.4");
+	v4(&p, "74.53.140.153");
+	put64(&p, 229);
+	put64(&p, 0);
+	put64(&p, 1);
+	put64(&p, 0);
+	put8(&p, 17);
+	put8(&p, 0);
+	put8(&p, 0);
+	put16(&p, 138);
+	put16(&p, 138);
+	put32(&p, 10);
+	v4(&p, "10.10.1.20");
+	v4(&p, "10.10.1.255");
+	set_end(&p, s);
+	msg_end(&p, m);
+	struct collect c = {0};
+	assert_int_equal(decode(ctx, &p, &c), CAP_FLOW_OK);
+	assert_int_equal(c.n, 3);
+	assert_addr(&c.r[0].src, "10.10.1.4");
+	assert_int_equal(c.r[0].bytes, 21673);
+	assert_int_equal(c.r[0].packets, 28);
+	assert_int_equal(c.r[0].tcp_flags, 0x1b);
+	assert_int_equal(c.r[0].in_if, 10);
+	const struct flow_record *rev = &c.r[1];
+	assert_addr(&rev->src, "74.53.140.153");
+	assert_addr(&rev->dst, "10.10.1.4");
+	assert_int_equal(rev->src_port, 25);
+	assert_int_equal(rev->dst_port, 1470);
+	assert_int_equal(rev->bytes, 1546);
+	assert_int_equal(rev->packets, 25);
+	assert_int_equal(rev->tcp_flags, 0x13);
+	assert_int_equal(rev->in_if, 0);
+	assert_int_equal(rev->out_if, 10);
+	assert_addr(&c.r[2].src, "10.10.1.20");
+	assert_int_equal(exporter_at(ctx, 0)->records, 3);
+	cap_flow_free(ctx);
+}
+
 static void test_template_refresh(void **state)
 {
 	(void)state;
@@ -517,6 +772,9 @@ int main(void)
 		cmocka_unit_test(test_bad_messages),
 		cmocka_unit_test(test_template_flood_bounded),
 		cmocka_unit_test(test_template_refresh),
+		cmocka_unit_test(test_mixed_families_and_physical_ifs),
+		cmocka_unit_test(test_datalink_frame_section),
+		cmocka_unit_test(test_biflow_reverse_records),
 		cmocka_unit_test(test_truncated_everywhere),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,6 +54,52 @@ static enum cap_flow_result decode(struct cap_flow_ctx *ctx, struct pkt *p, stru
 	return cap_netflow9_decode(ctx, p->b, p->w.len, &ex, 7, collect_fn, c);
 }
 
+/* One template with IPv4 and IPv6 addresses (as Cisco and others export a dual-stack template):
+ * an IPv4 flow carries :: in the IPv6 fields and must keep its IPv4 addresses, an IPv6 flow
+ * 0.0.0.0 in the IPv4 ones. */
+static void test_dual_stack_template(void **state)
+{
+	(void)state;
+	struct cap_flow_ctx *ctx = cap_flow_new(NULL);
+	struct pkt p;
+	pkt_init(&p);
+	header(&p, 0, 9);
+	size_t s = set_begin(&p, 0);
+	put16(&p, 270);
+	put16(&p, 6);
+	const uint16_t f[6][2] = {{27, 16}, {28, 16}, {8, 4}, {12, 4}, {1, 4}, {2, 4}};
+	for (int i = 0; i < 6; i++) {
+		put16(&p, f[i][0]);
+		put16(&p, f[i][1]);
+	}
+	set_end(&p, s);
+	s = set_begin(&p, 270);
+	v6(&p, "::");
+	v6(&p, "::");
+	v4(&p, "198.51.100.7");
+	v4(&p, "192.0.2.10");
+	put32(&p, 1500);
+	put32(&p, 1);
+	v6(&p, "2001:db8::7");
+	v6(&p, "2001:db8:10::53");
+	v4(&p, "0.0.0.0");
+	v4(&p, "0.0.0.0");
+	put32(&p, 900);
+	put32(&p, 2);
+	set_end(&p, s);
+	struct collect c = {0};
+	assert_int_equal(decode(ctx, &p, &c), CAP_FLOW_OK);
+	assert_int_equal(c.n, 2);
+	assert_addr(&c.r[0].src, "198.51.100.7");
+	assert_addr(&c.r[0].dst, "192.0.2.10");
+	assert_int_equal(c.r[0].ip_version, 4);
+	assert_int_equal(c.r[0].bytes, 1500);
+	assert_addr(&c.r[1].src, "2001:db8::7");
+	assert_addr(&c.r[1].dst, "2001:db8:10::53");
+	assert_int_equal(c.r[1].ip_version, 6);
+	cap_flow_free(ctx);
+}
+
 static void test_template_then_data(void **state)
 {
 	(void)state;
@@ -496,6 +542,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_template_then_data),
+		cmocka_unit_test(test_dual_stack_template),
 		cmocka_unit_test(test_data_before_template_is_dropped),
 		cmocka_unit_test(test_templates_keyed_by_source_id),
 		cmocka_unit_test(test_sequence_counts_datagrams),

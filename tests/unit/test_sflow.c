@@ -162,6 +162,53 @@ static void test_raw_header_flow_sample(void **state)
 	cap_flow_free(ctx);
 }
 
+static void switch_rec2(struct pkt *p, uint32_t in_vlan, uint32_t out_vlan)
+{
+	put32(p, 1001);
+	size_t l = mark32(p);
+	put32(p, in_vlan);
+	put32(p, 0);
+	put32(p, out_vlan);
+	put32(p, 0);
+	end32(p, l);
+}
+
+/* ifIndex 0x3FFFFFFF is the agent itself ("internal"), not interface 1073741823; an incoming
+ * VLAN that is no VLAN id (0xFFFFFFFF "unknown", 0, 5000) is not taken: the header's tag (none
+ * here) stands, and the outgoing VLAN is not the packet's. */
+static void test_internal_ifindex_and_unknown_vlan(void **state)
+{
+	(void)state;
+	struct cap_flow_ctx *ctx = cap_flow_new(NULL);
+	struct pkt p;
+	size_t l;
+	dgram_begin(&p, 1, 3);
+	flow_sample_begin(&p, 8, 27, 0x3fffffff, 2, &l);
+	raw_header_rec(&p, 11, ip6_syn, sizeof ip6_syn);
+	switch_rec2(&p, 0xffffffff, 100);
+	end32(&p, l);
+	flow_sample_begin(&p, 8, 0x3fffffff, 28, 2, &l);
+	raw_header_rec(&p, 11, ip6_syn, sizeof ip6_syn);
+	switch_rec2(&p, 0, 3001);
+	end32(&p, l);
+	flow_sample_begin(&p, 8, 0x3ffffffe, 28, 2, &l);
+	raw_header_rec(&p, 11, ip6_syn, sizeof ip6_syn);
+	switch_rec2(&p, 5000, 0xffffffff);
+	end32(&p, l);
+	struct collect c = {0};
+	assert_int_equal(decode(ctx, &p, &c), CAP_FLOW_OK);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.r[0].in_if, 27);
+	assert_int_equal(c.r[0].out_if, 0);
+	assert_int_equal(c.r[0].vlan, 0);
+	assert_int_equal(c.r[1].in_if, 0);
+	assert_int_equal(c.r[1].out_if, 28);
+	assert_int_equal(c.r[1].vlan, 0);
+	assert_int_equal(c.r[2].in_if, 0x3ffffffe);
+	assert_int_equal(c.r[2].vlan, 0);
+	cap_flow_free(ctx);
+}
+
 static void test_counter_samples_skipped(void **state)
 {
 	(void)state;
@@ -446,6 +493,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_raw_header_flow_sample),
+		cmocka_unit_test(test_internal_ifindex_and_unknown_vlan),
 		cmocka_unit_test(test_counter_samples_skipped),
 		cmocka_unit_test(test_expanded_sample_ipv6_header),
 		cmocka_unit_test(test_sampled_ipv4_without_header),
