@@ -1,8 +1,9 @@
-# Rampart. `make` builds, `make run` installs what is missing and runs the daemon on
-# conf/rampart.yaml, `make test` installs, builds and runs every test, `make bench` measures.
+# Rampart. `make` builds, `make run` installs what the daemon needs (scripts/install-deps.sh run)
+# and runs it on conf/rampart.yaml, `make test` installs the test tools and peers too
+# (install-deps.sh test), builds and runs every test, `make bench` measures.
 #
 # Sources are found by directory, so a new file in a module needs no Makefile change:
-#   lib/ capture/ detect/ flowspec/ bgp/ storage/ conf/  -> build/librampart.a
+#   lib/ capture/ detect/ flowspec/ bgp/ storage/ conf/ migrate/  -> build/librampart.a
 #   rampartd/*.c except main.c and rampartctl.c          -> build/libdaemon.a (tests link it)
 #   tests/unit/test_*.c                                  -> build/tests/test_* (cmocka)
 #   tests/fuzz/fuzz_*.c                                  -> build/fuzz/fuzz_* (libFuzzer, clang)
@@ -10,7 +11,7 @@
 
 CC ?= gcc
 BUILD ?= build
-PKGS := libpcap libevent libevent_pthreads yaml-0.1 libcurl libnl-3.0 libnl-route-3.0 libxdp libbpf
+PKGS := libpcap libevent libevent_pthreads yaml-0.1 libcurl libnl-3.0 libnl-route-3.0 libcap-ng libxdp libbpf
 OPT ?= -O2
 CFLAGS_BASE := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -pthread -D_GNU_SOURCE -I.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -19,7 +20,7 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS = $(PKG_LIBS) -lm -lz $(EXTRA_LDFLAGS)
 
-MODULES := lib capture detect flowspec bgp storage conf
+MODULES := lib capture detect flowspec bgp storage conf migrate
 LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 DAEMON_SRC := $(filter-out rampartd/main.c rampartd/rampartctl.c,$(wildcard rampartd/*.c))
 TEST_SRC := $(wildcard tests/unit/test_*.c)
@@ -34,18 +35,19 @@ BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 CONFIG ?= conf/rampart.yaml
 
-
 .PHONY: conformance
-.PHONY: all deps test-deps run test unit integration fuzz fuzz-smoke asan bench bench-deps clean check-config
+.PHONY: all deps test-deps run test unit integration faults fuzz fuzz-smoke asan bench bench-deps clean check-config install deb
 
 all: $(BUILD)/rampartd $(BUILD)/rampartctl
 
+# What building and running the daemon needs, nothing more.
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh run
 
-# What only the tests need: ClickHouse 26.7's engine (chDB, ~180 MB) for
-# tests/integration/storage_newer_clickhouse.sh; `make run` does without it.
-test-deps: deps
+# The test tools and peers, and ClickHouse 26.7's engine (chDB, ~180 MB) for
+# tests/integration/storage_newer_clickhouse.sh; `make run` does without them.
+test-deps:
+	@scripts/install-deps.sh test
 	@scripts/install-chdb.sh
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
@@ -88,6 +90,7 @@ test: test-deps all $(TESTS)
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@tests/conformance/run.sh
 	@tests/run-integration.sh
+	@tests/faults/run.sh
 
 # Other projects' test vectors (../shared/data/external/) through Rampart.
 conformance: all
@@ -98,6 +101,10 @@ unit: $(TESTS)
 
 integration: test-deps all
 	@tests/run-integration.sh
+
+# Fault injection: full disk, ClickHouse killed and hung, a peer sending RFC 7606 cases.
+faults: test-deps all
+	@tests/faults/run.sh
 
 # Every unit and integration test again with AddressSanitizer + UndefinedBehaviorSanitizer, in
 # build-asan/ (the integration scripts take BUILD and the flags from the environment).
@@ -133,9 +140,8 @@ fuzz-smoke: fuzz
 	@tests/run-fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
 # The peers the benchmarks compare against are installed for them only.
-BENCH_PKGS := exabgp fastnetmon
 bench-deps:
-	@RAMPART_EXTRA_PKGS="$(BENCH_PKGS)" scripts/install-deps.sh
+	@scripts/install-deps.sh bench
 
 # The fast sender bench/capture_rate.sh drives (PACKET_TX_RING): a tool, not a measurement itself.
 $(BUILD)/bench/capture_send: bench/capture_send.c
@@ -144,6 +150,56 @@ $(BUILD)/bench/capture_send: bench/capture_send.c
 
 bench: bench-deps all $(BENCHES) $(BUILD)/bench/capture_send
 	@bench/run.sh $(BUILD)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the two programs, the man pages, the systemd unit,
+# and the example configuration as SYSCONFDIR/rampart/rampart.yaml only when there is none (an
+# operator's file is never overwritten).
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/rampart
+	install -m 0755 $(BUILD)/rampartd $(DESTDIR)$(SBINDIR)/rampartd
+	install -m 0755 $(BUILD)/rampartctl $(DESTDIR)$(BINDIR)/rampartctl
+	install -m 0644 docs/man/rampartd.8 docs/man/rampartctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/man/rampart.yaml.5 $(DESTDIR)$(MANDIR)/man5/
+	sed 's|@SBINDIR@|$(SBINDIR)|g; s|/etc/rampart/|$(SYSCONFDIR)/rampart/|g' dist/systemd/rampart.service \
+		>$(DESTDIR)$(UNITDIR)/rampart.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/rampart.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/rampart/rampart.yaml ]; then \
+		echo "install: keeping the existing $(DESTDIR)$(SYSCONFDIR)/rampart/rampart.yaml"; \
+	else \
+		install -m 0644 conf/rampart.yaml $(DESTDIR)$(SYSCONFDIR)/rampart/rampart.yaml; \
+		echo "install: example configuration in $(DESTDIR)$(SYSCONFDIR)/rampart/rampart.yaml"; \
+	fi
+
+# make deb: build/rampart_VERSION_ARCH.deb with dpkg-deb (the files of make install under /usr,
+# the unit under /lib/systemd/system, the configuration as a conffile; postinst creates the
+# rampart system user). Depends: from dpkg-shlibdeps on the two programs.
+DEB_VERSION ?= $(shell git describe --tags --always 2>/dev/null | sed 's/^v//; s/^\([0-9a-f]\{7,\}\)$$/0.0~git\1/' || echo 0.0)
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_ROOT := $(BUILD)/deb/root
+deb: all
+	@scripts/install-deps.sh deb
+	rm -rf $(BUILD)/deb
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DEB_ROOT)) PREFIX=/usr SYSCONFDIR=/etc \
+		UNITDIR=/lib/systemd/system >/dev/null
+	gzip -9n $(DEB_ROOT)/usr/share/man/man5/*.5 $(DEB_ROOT)/usr/share/man/man8/*.8
+	install -d $(DEB_ROOT)/DEBIAN $(DEB_ROOT)/usr/share/doc/rampart $(BUILD)/deb/debian
+	install -m 0644 README.md docs/OPERATIONS.md $(DEB_ROOT)/usr/share/doc/rampart/
+	install -m 0755 dist/debian/postinst dist/debian/postrm $(DEB_ROOT)/DEBIAN/
+	echo /etc/rampart/rampart.yaml >$(DEB_ROOT)/DEBIAN/conffiles
+	printf 'Source: rampart\n\nPackage: rampart\nArchitecture: any\n' >$(BUILD)/deb/debian/control
+	cd $(BUILD)/deb && dpkg-shlibdeps -O root/usr/sbin/rampartd root/usr/bin/rampartctl >shlibs && \
+		sed -n "s/^shlibs:Depends=//p" shlibs >depends && test -s depends
+	sed 's|@VERSION@|$(DEB_VERSION)|; s|@ARCH@|$(DEB_ARCH)|; s|@DEPENDS@|'"$$(cat $(BUILD)/deb/depends)"'|' \
+		dist/debian/control.in >$(DEB_ROOT)/DEBIAN/control
+	echo "Installed-Size: $$(du -sk --exclude=DEBIAN $(DEB_ROOT) | cut -f1)" >>$(DEB_ROOT)/DEBIAN/control
+	dpkg-deb --root-owner-group --build $(DEB_ROOT) $(BUILD)/rampart_$(DEB_VERSION)_$(DEB_ARCH).deb
 
 clean:
 	rm -rf build build-asan

@@ -73,13 +73,13 @@ static void status(struct drv *d)
 		char a[IP_STRLEN];
 		printf("peer %s as %u state %s hold %u families 0x%x updates_sent %llu prefixes_sent %llu "
 		       "updates_received %llu established %llu error \"%s\" prefixes_received %llu "
-		       "withdrawn_received %llu taw_received %llu\n",
+		       "withdrawn_received %llu taw_received %llu attrs_discarded %llu\n",
 		       ip_format(&st[i].address, a), st[i].remote_as, st[i].state, st[i].hold_time,
 		       st[i].families, (unsigned long long)st[i].updates_sent,
 		       (unsigned long long)st[i].prefixes_sent, (unsigned long long)st[i].updates_received,
 		       (unsigned long long)st[i].established_count, st[i].last_error,
 		       (unsigned long long)st[i].prefixes_received, (unsigned long long)st[i].withdrawn_received,
-		       (unsigned long long)st[i].taw_received);
+		       (unsigned long long)st[i].taw_received, (unsigned long long)st[i].attrs_discarded);
 	}
 	printf("rib_out %zu flows %zu\n", bgp_rib_out_count(d->spk), bgp_flow_count(d->spk));
 }

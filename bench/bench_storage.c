@@ -275,6 +275,7 @@ int main(int argc, char **argv)
 	}
 	double t_done = now_s();
 	st_writer_stop(w);
+	double t_stopped = now_s();
 	st_writer_stats(w, &s);
 	uint64_t pushed = 0;
 	for (unsigned k = 0; k < producers; k++)
@@ -285,7 +286,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)s.flows_written, (unsigned long long)s.flows_lost, (unsigned long long)events,
 	       (unsigned long long)s.events_written, (unsigned long long)s.events_dropped,
 	       (unsigned long long)s.batches_failed, t_done - t0, (double)s.flows_written / (t_done - t0));
-	printf("push_s=%.3f lag_s=%.3f ", t_pushed - t0, t_done - t_pushed);
+	printf("push_s=%.3f lag_s=%.3f stop_s=%.3f ", t_pushed - t0, t_done - t_pushed, t_stopped - t_done);
 	printf("spooled=%llu replayed=%llu spool_dropped=%llu events_spooled=%llu events_replayed=%llu "
 	       "spool_batches=%llu spool_bytes=%llu deduplicated=%llu\n",
 	       (unsigned long long)s.flows_spooled, (unsigned long long)s.flows_replayed,

@@ -179,6 +179,7 @@ struct bgp_peer_status {
 	uint64_t prefixes_received;  /* NLRI the peer announced (we install none of them) */
 	uint64_t withdrawn_received; /* NLRI it withdrew, incl. those of treat-as-withdraw UPDATEs */
 	uint64_t taw_received;       /* UPDATEs treated as withdraw (RFC 7606) */
+	uint64_t attrs_discarded;    /* attributes dropped by RFC 7606 "attribute discard" */
 };
 /* Administrative shutdown (enabled = false): CEASE / Administrative Shutdown (6/2) if a session
  * is up, then Idle with no reconnect, and an incoming connection from it is refused. enabled =

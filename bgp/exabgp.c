@@ -294,6 +294,10 @@ static bool one_asn(struct lexer *lx, const struct tok *t, struct bgp_exa_attrs 
 		return fail(lx, t, "AS_SET in as-path is not supported (deprecated by RFC 6472)");
 	if (!parse_num(t->s, UINT32_MAX, &v))
 		return fail(lx, t, "not an AS number (0..4294967295)");
+	/* RFC 7607: AS 0 must not be originated, and every peer (and our own decoder) treats an
+	 * AS_PATH holding it as withdraw: the route would never be installed. */
+	if (v == 0)
+		return fail(lx, t, "AS 0 is not allowed in an as-path (RFC 7607)");
 	if (a->n_as_path == BGP_EXA_MAX_LIST)
 		return fail(lx, t, "as-path longer than %d", BGP_EXA_MAX_LIST);
 	a->as_path[a->n_as_path++] = (uint32_t)v;

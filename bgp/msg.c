@@ -44,7 +44,8 @@ int bgp_msg_header_ext(const uint8_t *p, bool ext, uint8_t *type, uint16_t *len,
 	case BGP_MSG_UPDATE: min = 23; break;
 	case BGP_MSG_NOTIFICATION: min = 21; break;
 	case BGP_MSG_KEEPALIVE: min = max = 19; break;
-	case BGP_MSG_ROUTE_REFRESH: min = max = 23; break;
+	/* RFC 7313 5: a wrong length is the message's own error (7/1), for the decoder to give */
+	case BGP_MSG_ROUTE_REFRESH: min = 19; break;
 	default:
 		fail(e, BGP_ERR_HEADER, BGP_ERR_HDR_TYPE, "bad message type");
 		e->data[0] = *type;
@@ -196,46 +197,146 @@ static int parse_prefixes(struct rbuf *r, unsigned maxlen, uint32_t *count)
 	return 0;
 }
 
-/* AS_PATH / AS4_PATH: segments of type 1..4 (set, sequence, confed seq, confed set), non-empty,
- * exactly filling the attribute. */
-static bool as_path_ok(struct rbuf v, size_t as_size)
+/* AS_PATH / AS4_PATH (RFC 7606 7.2): segments of type 1..4 (set, sequence, confed seq, confed
+ * set), each non-empty and within the attribute, no single octet left over. *confed: a
+ * confederation segment was seen; *as0: an AS number 0 (RFC 7607). The leftmost-AS check of RFC
+ * 4271 6.3 is a MAY and not made: a route server's path does not start with its AS. */
+static bool as_path_ok(struct rbuf v, size_t as_size, bool *confed, bool *as0)
 {
+	*confed = *as0 = false;
 	while (rbuf_left(&v) > 0) {
 		uint8_t type = rbuf_u8(&v);
 		uint8_t count = rbuf_u8(&v);
-		if (v.err || type < 1 || type > 4 || count == 0 || !rbuf_skip(&v, count * as_size))
+		if (v.err || type < 1 || type > 4 || count == 0)
 			return false;
+		if (type >= 3)
+			*confed = true;
+		for (unsigned i = 0; i < count; i++) {
+			uint32_t as = as_size == 4 ? rbuf_u32(&v) : rbuf_u16(&v);
+			if (v.err)
+				return false;
+			if (as == 0)
+				*as0 = true;
+		}
 	}
 	return true;
 }
 
-static void taw(struct bgp_update_info *u, const char *reason)
+static const char *attr_name(uint8_t type)
+{
+	switch (type) {
+	case BGP_ATTR_ORIGIN: return "ORIGIN";
+	case BGP_ATTR_AS_PATH: return "AS_PATH";
+	case BGP_ATTR_NEXT_HOP: return "NEXT_HOP";
+	case BGP_ATTR_MED: return "MULTI_EXIT_DISC";
+	case BGP_ATTR_LOCAL_PREF: return "LOCAL_PREF";
+	case BGP_ATTR_ATOMIC_AGGREGATE: return "ATOMIC_AGGREGATE";
+	case BGP_ATTR_AGGREGATOR: return "AGGREGATOR";
+	case BGP_ATTR_COMMUNITIES: return "COMMUNITIES";
+	case BGP_ATTR_ORIGINATOR_ID: return "ORIGINATOR_ID";
+	case BGP_ATTR_CLUSTER_LIST: return "CLUSTER_LIST";
+	case BGP_ATTR_MP_REACH: return "MP_REACH_NLRI";
+	case BGP_ATTR_MP_UNREACH: return "MP_UNREACH_NLRI";
+	case BGP_ATTR_EXT_COMMUNITIES: return "EXTENDED_COMMUNITIES";
+	case BGP_ATTR_AS4_PATH: return "AS4_PATH";
+	case BGP_ATTR_AS4_AGGREGATOR: return "AS4_AGGREGATOR";
+	case BGP_ATTR_IPV6_EXT_COMMUNITIES: return "IPV6_EXTENDED_COMMUNITIES";
+	case BGP_ATTR_LARGE_COMMUNITIES: return "LARGE_COMMUNITY";
+	default: return "attribute";
+	}
+}
+
+const char *bgp_msg_attr_name(uint8_t type)
+{
+	return attr_name(type);
+}
+
+/* The first malformed attribute names the event; later ones only add to it. */
+static void taw(struct bgp_update_info *u, uint8_t type, const char *reason)
 {
 	if (!u->treat_as_withdraw) {
 		u->treat_as_withdraw = true;
 		u->taw_reason = reason;
+		u->taw_attr = type;
 	}
 }
 
-/* Flags of a well-known attribute: not optional, transitive (RFC 4271 6.3). */
-static bool well_known_flags(uint8_t flags)
+static void discard(struct bgp_update_info *u, uint8_t type, const char *reason)
 {
-	return (flags & 0xc0) == 0x40;
+	if (u->attrs_discarded++ == 0) {
+		u->discard_reason = reason;
+		u->discard_attr = type;
+	}
 }
 
+/* RFC 7606 3(c): the Optional and Transitive bits each attribute must carry. 0 = any (unknown). */
+static uint8_t attr_ot_bits(uint8_t type)
+{
+	switch (type) {
+	case BGP_ATTR_ORIGIN:
+	case BGP_ATTR_AS_PATH:
+	case BGP_ATTR_NEXT_HOP:
+	case BGP_ATTR_LOCAL_PREF:
+	case BGP_ATTR_ATOMIC_AGGREGATE:
+		return 0x40; /* well-known */
+	case BGP_ATTR_AGGREGATOR:
+	case BGP_ATTR_COMMUNITIES:
+	case BGP_ATTR_EXT_COMMUNITIES:
+	case BGP_ATTR_AS4_PATH:
+	case BGP_ATTR_AS4_AGGREGATOR:
+	case BGP_ATTR_IPV6_EXT_COMMUNITIES:
+	case BGP_ATTR_LARGE_COMMUNITIES:
+		return 0xc0; /* optional transitive */
+	case BGP_ATTR_MED:
+	case BGP_ATTR_ORIGINATOR_ID:
+	case BGP_ATTR_CLUSTER_LIST:
+	case BGP_ATTR_MP_REACH:
+	case BGP_ATTR_MP_UNREACH:
+		return 0x80; /* optional non-transitive */
+	default:
+		return 0;
+	}
+}
+
+/* RFC 4271 6.3 / RFC 7606 7.3: a NEXT_HOP that cannot be a unicast host address is semantically
+ * wrong: 0/8, 127/8, multicast and class E (255.255.255.255 included). */
+static bool next_hop_unicast(const uint8_t *a)
+{
+	return a[0] != 0 && a[0] != 127 && a[0] < 224;
+}
+
+/* RFC 7606 7.11 / RFC 4760 3: the next hop length the AFI/SAFI allows; a wrong one means the NLRI
+ * after it cannot be located. Families we do not parse are taken as they come. */
+static bool mp_next_hop_len_ok(uint32_t fam, uint8_t nhlen)
+{
+	if (fam == BGP_FAM_IPV4_UNICAST)
+		return nhlen == 4 || nhlen == 16 || nhlen == 32; /* RFC 8950 next hops too */
+	if (fam == BGP_FAM_IPV6_UNICAST)
+		return nhlen == 16 || nhlen == 32; /* global, or global + link-local */
+	return true;
+}
+
+/* MP_REACH_NLRI / MP_UNREACH_NLRI. Their NLRI are what treat-as-withdraw withdraws, so they must
+ * be read whole (RFC 7606 3(j), 5.3, 7.11): anything that keeps them from being located or read
+ * is an error for the session, UPDATE Message Error / Optional Attribute Error (RFC 4760 7).
+ * RFC 4760's AFI/SAFI disable is not offered: Rampart installs no received routes, so a session
+ * reset loses nothing of the peer's and keeps the state simple. */
 static int parse_mp(struct rbuf v, bool reach, struct bgp_update_info *u, struct bgp_msg_err *e)
 {
 	uint16_t afi = rbuf_u16(&v);
 	uint8_t safi = rbuf_u8(&v);
+	uint32_t fam = bgp_msg_family(afi, safi);
 	if (reach) {
 		uint8_t nhlen = rbuf_u8(&v);
 		rbuf_skip(&v, nhlen);
-		rbuf_u8(&v); /* reserved */
+		rbuf_u8(&v); /* reserved: ignored (RFC 4760 3) */
+		if (!v.err && !mp_next_hop_len_ok(fam, nhlen))
+			return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_OPTATTR,
+				    "MP_REACH_NLRI next hop length wrong for its AFI/SAFI");
 	}
 	if (v.err)
 		return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_OPTATTR,
 			    reach ? "MP_REACH_NLRI truncated" : "MP_UNREACH_NLRI truncated");
-	uint32_t fam = bgp_msg_family(afi, safi);
 	if (fam & (BGP_FAM_IPV4_FLOWSPEC | BGP_FAM_IPV6_FLOWSPEC)) {
 		/* every rule is decoded: one we cannot read cannot be withdrawn either, so a bad one
 		 * is an error for the session (RFC 7606 5.4 / RFC 8955 10), not treat-as-withdraw */
@@ -268,19 +369,121 @@ static int parse_mp(struct rbuf v, bool reach, struct bgp_update_info *u, struct
 	return 0;
 }
 
-/* RFC 7606 7.14 on RFC 5701: a length that is not a multiple of 20 is treat-as-withdraw. What the
- * communities say is flowspec/'s business (fs_actions_decode6); the UPDATE only needs them whole. */
-static bool ipv6_ext_communities_ok(size_t vlen)
+/* One recognised attribute's own rule (RFC 7606 7, RFC 6793 6, RFC 7607, RFC 8092 6), its
+ * flags already checked. Returns -1 only for the MP attributes (session reset). */
+static int check_attr(const struct bgp_update_ctx *c, uint8_t type, struct rbuf v, size_t vlen,
+		      struct bgp_update_info *u, struct bgp_msg_err *e)
 {
-	return vlen % 20 == 0;
+	bool confed, as0;
+	switch (type) {
+	case BGP_ATTR_ORIGIN: /* 7.1 */
+		if (vlen != 1)
+			taw(u, type, "ORIGIN length is not 1");
+		else if (rbuf_u8(&v) > 2)
+			taw(u, type, "ORIGIN value undefined");
+		break;
+	case BGP_ATTR_AS_PATH: /* 7.2 */
+		if (!as_path_ok(v, c->as4 ? 4 : 2, &confed, &as0))
+			taw(u, type, "malformed AS_PATH");
+		else if (as0)
+			taw(u, type, "AS_PATH holds AS 0 (RFC 7607)");
+		else if (confed && c->ebgp)
+			taw(u, type, "AS_PATH confederation segment from an external peer (RFC 5065)");
+		break;
+	case BGP_ATTR_NEXT_HOP: /* 7.3 */
+		if (vlen != 4)
+			taw(u, type, "NEXT_HOP length is not 4");
+		else if (!next_hop_unicast(v.p + v.off))
+			taw(u, type, "NEXT_HOP is not a unicast address");
+		break;
+	case BGP_ATTR_MED: /* 7.4 */
+		if (vlen != 4)
+			taw(u, type, "MULTI_EXIT_DISC length is not 4");
+		break;
+	case BGP_ATTR_LOCAL_PREF: /* 7.5 */
+		if (c->ebgp)
+			discard(u, type, "LOCAL_PREF from an external peer");
+		else if (vlen != 4)
+			taw(u, type, "LOCAL_PREF length is not 4");
+		break;
+	case BGP_ATTR_ATOMIC_AGGREGATE: /* 7.6 */
+		if (vlen != 0)
+			discard(u, type, "ATOMIC_AGGREGATE length is not 0");
+		break;
+	case BGP_ATTR_AGGREGATOR: /* 7.7, RFC 7607 */
+		if (vlen != (c->as4 ? 8u : 6u))
+			discard(u, type, "AGGREGATOR length wrong for the session's AS size");
+		else if ((c->as4 ? rbuf_u32(&v) : rbuf_u16(&v)) == 0)
+			discard(u, type, "AGGREGATOR AS 0 (RFC 7607)");
+		break;
+	case BGP_ATTR_COMMUNITIES: /* 7.8 */
+		if (vlen == 0 || vlen % 4 != 0)
+			taw(u, type, "COMMUNITIES length is not a non-zero multiple of 4");
+		break;
+	case BGP_ATTR_ORIGINATOR_ID: /* 7.9 */
+		if (c->ebgp)
+			discard(u, type, "ORIGINATOR_ID from an external peer");
+		else if (vlen != 4)
+			taw(u, type, "ORIGINATOR_ID length is not 4");
+		break;
+	case BGP_ATTR_CLUSTER_LIST: /* 7.10 */
+		if (c->ebgp)
+			discard(u, type, "CLUSTER_LIST from an external peer");
+		else if (vlen == 0 || vlen % 4 != 0)
+			taw(u, type, "CLUSTER_LIST length is not a non-zero multiple of 4");
+		break;
+	case BGP_ATTR_MP_REACH: /* 7.11 */
+	case BGP_ATTR_MP_UNREACH: /* 7.12 */
+		return parse_mp(v, type == BGP_ATTR_MP_REACH, u, e);
+	case BGP_ATTR_EXT_COMMUNITIES: /* 7.14 */
+		if (vlen == 0 || vlen % 8 != 0)
+			taw(u, type, "EXTENDED_COMMUNITIES length is not a non-zero multiple of 8");
+		break;
+	case BGP_ATTR_IPV6_EXT_COMMUNITIES: /* 7.15 on RFC 5701; what they say is flowspec/'s business */
+		if (vlen == 0 || vlen % 20 != 0)
+			taw(u, type, "IPV6_EXTENDED_COMMUNITIES length is not a non-zero multiple of 20");
+		break;
+	case BGP_ATTR_LARGE_COMMUNITIES: /* RFC 8092 6 */
+		if (vlen == 0 || vlen % 12 != 0)
+			taw(u, type, "LARGE_COMMUNITY length is not a non-zero multiple of 12");
+		break;
+	case BGP_ATTR_AS4_PATH: /* RFC 6793 6: malformed is discarded; a NEW speaker ignores it */
+		if (c->as4)
+			discard(u, type, "AS4_PATH on a 4-octet AS session");
+		else if (!as_path_ok(v, 4, &confed, &as0))
+			discard(u, type, "malformed AS4_PATH");
+		else if (as0)
+			discard(u, type, "AS4_PATH holds AS 0 (RFC 7607)");
+		break;
+	case BGP_ATTR_AS4_AGGREGATOR: /* RFC 6793 6 */
+		if (c->as4)
+			discard(u, type, "AS4_AGGREGATOR on a 4-octet AS session");
+		else if (vlen != 8)
+			discard(u, type, "AS4_AGGREGATOR length is not 8");
+		else if (rbuf_u32(&v) == 0)
+			discard(u, type, "AS4_AGGREGATOR AS 0 (RFC 7607)");
+		break;
+	default: /* unrecognised: optional ones pass or are dropped per RFC 4271 5; none is ours */
+		break;
+	}
+	return 0;
 }
 
 int bgp_msg_update_decode(const uint8_t *body, size_t len, bool as4, struct bgp_update_info *u,
 			  struct bgp_msg_err *e)
 {
+	struct bgp_update_ctx c = {.as4 = as4};
+	return bgp_msg_update_decode_ctx(body, len, &c, u, e);
+}
+
+int bgp_msg_update_decode_ctx(const uint8_t *body, size_t len, const struct bgp_update_ctx *c,
+			      struct bgp_update_info *u, struct bgp_msg_err *e)
+{
 	struct rbuf r = rbuf_init(body, len);
 	*u = (struct bgp_update_info){0};
 
+	/* RFC 7606 4: the two outer lengths must fit the message, or nothing after them can be
+	 * located: session reset with Malformed Attribute List (RFC 4271 6.3) */
 	uint16_t wlen = rbuf_u16(&r);
 	struct rbuf wd = rbuf_sub(&r, wlen);
 	if (r.err)
@@ -291,75 +494,56 @@ int bgp_msg_update_decode(const uint8_t *body, size_t len, bool as4, struct bgp_
 		return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_ATTRLIST, "path attribute length past the end");
 	struct rbuf nlri = rbuf_sub(&r, rbuf_left(&r));
 
+	/* RFC 7606 5.3: a withdrawn route or NLRI that cannot be read cannot be withdrawn either */
 	if (parse_prefixes(&wd, 32, &u->withdrawn) < 0)
 		return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_NETWORK, "bad withdrawn prefix");
 
 	uint8_t seen[32] = {0};
 	bool mp_only_unreach = alen > 0;
 	while (rbuf_left(&attrs) > 0) {
+		/* RFC 7606 4: fewer than 3 octets (4 with the Extended Length bit) for a header, or a
+		 * length past the path attributes: treat-as-withdraw, the rest of the attributes
+		 * unread; the Total Path Attribute Length still locates the NLRI */
 		uint8_t flags = rbuf_u8(&attrs);
 		uint8_t type = rbuf_u8(&attrs);
 		size_t vlen = (flags & 0x10) ? rbuf_u16(&attrs) : rbuf_u8(&attrs);
-		if (attrs.err)
-			return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_ATTRLEN, "attribute header truncated");
+		if (attrs.err) {
+			taw(u, type, "attribute header truncated (RFC 7606 4)");
+			mp_only_unreach = false;
+			break;
+		}
 		struct rbuf v = rbuf_sub(&attrs, vlen);
-		if (attrs.err)
-			return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_ATTRLEN, "attribute length past the end");
+		if (attrs.err) {
+			taw(u, type, "attribute length past the path attributes (RFC 7606 4)");
+			mp_only_unreach = false;
+			break;
+		}
 		u->n_attrs++;
 		bool dup = seen[type / 8] & (1u << (type % 8));
 		seen[type / 8] |= (uint8_t)(1u << (type % 8));
 		if (dup) {
+			/* RFC 7606 3(g): a second MP attribute is an error; of others the first counts */
 			if (type == BGP_ATTR_MP_REACH || type == BGP_ATTR_MP_UNREACH)
 				return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_ATTRLIST, "repeated MP attribute");
-			continue; /* RFC 7606 3.g: keep the first */
+			discard(u, type, "repeated attribute (RFC 7606 3(g))");
+			continue;
 		}
 		if (type != BGP_ATTR_MP_UNREACH)
 			mp_only_unreach = false;
-		switch (type) {
-		case BGP_ATTR_ORIGIN:
-			if (!well_known_flags(flags) || vlen != 1 || rbuf_u8(&v) > 2)
-				taw(u, "bad ORIGIN");
-			break;
-		case BGP_ATTR_AS_PATH:
-			if (!well_known_flags(flags) || !as_path_ok(v, as4 ? 4 : 2))
-				taw(u, "malformed AS_PATH");
-			break;
-		case BGP_ATTR_NEXT_HOP:
-			if (!well_known_flags(flags) || vlen != 4)
-				taw(u, "bad NEXT_HOP");
-			break;
-		case BGP_ATTR_MED:
-		case BGP_ATTR_LOCAL_PREF:
-			if (vlen != 4)
-				taw(u, type == BGP_ATTR_MED ? "bad MED length" : "bad LOCAL_PREF length");
-			break;
-		case BGP_ATTR_COMMUNITIES:
-			if (vlen % 4 != 0)
-				taw(u, "bad COMMUNITIES length");
-			break;
-		case BGP_ATTR_EXT_COMMUNITIES:
-			if (vlen % 8 != 0)
-				taw(u, "bad EXTENDED_COMMUNITIES length");
-			break;
-		case BGP_ATTR_IPV6_EXT_COMMUNITIES:
-			if (!ipv6_ext_communities_ok(vlen))
-				taw(u, "bad IPV6_EXTENDED_COMMUNITIES length (not a multiple of 20)");
-			break;
-		case BGP_ATTR_LARGE_COMMUNITIES:
-			if (vlen == 0 || vlen % 12 != 0)
-				taw(u, "bad LARGE_COMMUNITY length");
-			break;
-		case BGP_ATTR_AS4_PATH:
-			/* malformed AS4_PATH is discarded, not an error (RFC 6793 6) */
-			break;
-		case BGP_ATTR_MP_REACH:
-		case BGP_ATTR_MP_UNREACH:
-			if (parse_mp(v, type == BGP_ATTR_MP_REACH, u, e) < 0)
-				return -1;
-			break;
-		default:
-			break;
+		uint8_t ot = attr_ot_bits(type);
+		if (ot && (flags & 0xc0) != ot) {
+			/* RFC 7606 3(c); the AS4_* attributes' own rule is discard (RFC 6793 6); the MP
+			 * attributes are still read, their NLRI being what is withdrawn */
+			if (type == BGP_ATTR_AS4_PATH || type == BGP_ATTR_AS4_AGGREGATOR) {
+				discard(u, type, "attribute flags wrong for its type");
+				continue;
+			}
+			taw(u, type, "attribute flags wrong for its type (RFC 7606 3(c))");
+			if (type != BGP_ATTR_MP_REACH && type != BGP_ATTR_MP_UNREACH)
+				continue;
 		}
+		if (check_attr(c, type, v, vlen, u, e) < 0)
+			return -1;
 	}
 
 	uint32_t classic = 0;
@@ -367,15 +551,17 @@ int bgp_msg_update_decode(const uint8_t *body, size_t len, bool as4, struct bgp_
 		return fail(e, BGP_ERR_UPDATE, BGP_ERR_UPD_NETWORK, "bad NLRI prefix");
 	u->announced += classic;
 
-	bool has = true;
 #define SEEN(t) (seen[(t) / 8] & (1u << ((t) % 8)))
+	/* RFC 7606 3(d): a missing well-known mandatory attribute, where NLRI need it */
 	if (classic > 0 && !(SEEN(BGP_ATTR_ORIGIN) && SEEN(BGP_ATTR_AS_PATH) && SEEN(BGP_ATTR_NEXT_HOP)))
-		has = false;
+		taw(u, 0, "missing well-known attribute");
 	if (SEEN(BGP_ATTR_MP_REACH) && !(SEEN(BGP_ATTR_ORIGIN) && SEEN(BGP_ATTR_AS_PATH)))
-		has = false;
+		taw(u, 0, "missing well-known attribute");
+	/* RFC 7606 5.2: path attributes with no NLRI anywhere (End-of-RIB aside) */
+	if (u->n_attrs > 0 && classic == 0 && wlen == 0 && !SEEN(BGP_ATTR_MP_REACH) &&
+	    !SEEN(BGP_ATTR_MP_UNREACH))
+		taw(u, 0, "path attributes without NLRI (RFC 7606 5.2)");
 #undef SEEN
-	if (!has)
-		taw(u, "missing well-known attribute");
 	if (u->treat_as_withdraw) {
 		u->withdrawn += u->announced;
 		u->announced = 0;
@@ -411,8 +597,10 @@ int bgp_msg_route_refresh_decode_sub(const uint8_t *body, size_t len, uint16_t *
 	*afi = rbuf_u16(&r);
 	*subtype = rbuf_u8(&r);
 	*safi = rbuf_u8(&r);
+	if (len >= 3 && *subtype > BGP_RR_EORR)
+		return 0; /* RFC 7313 5: an unknown subtype is ignored, length and all */
 	if (r.err || rbuf_left(&r) != 0)
-		return fail(e, BGP_ERR_HEADER, BGP_ERR_HDR_LEN, "bad ROUTE-REFRESH length");
+		return fail(e, BGP_ERR_ROUTE_REFRESH, BGP_ERR_RR_LEN, "bad ROUTE-REFRESH length");
 	return 0;
 }
 
@@ -425,6 +613,7 @@ const char *bgp_msg_err_name(uint8_t code)
 	case BGP_ERR_HOLD: return "Hold Timer Expired";
 	case BGP_ERR_FSM: return "Finite State Machine Error";
 	case BGP_ERR_CEASE: return "Cease";
+	case BGP_ERR_ROUTE_REFRESH: return "ROUTE-REFRESH Message Error";
 	default: return "unknown error";
 	}
 }

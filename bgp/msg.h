@@ -48,6 +48,8 @@ enum bgp_msg_type {
 #define BGP_ERR_CEASE 6
 #define BGP_ERR_CEASE_SHUTDOWN 2
 #define BGP_ERR_CEASE_CONN_REJECTED 5
+#define BGP_ERR_ROUTE_REFRESH 7 /* RFC 7313 5 */
+#define BGP_ERR_RR_LEN 1        /* Invalid Message Length */
 
 /* path attribute type codes */
 #define BGP_ATTR_ORIGIN 1
@@ -126,11 +128,29 @@ struct bgp_update_info {
 	bool end_of_rib;
 	bool treat_as_withdraw; /* RFC 7606: a malformed attribute made the NLRI withdrawals */
 	const char *taw_reason;
+	uint8_t taw_attr;       /* the attribute type that caused it; 0 = none in particular */
+	uint32_t attrs_discarded; /* RFC 7606 "attribute discard": attributes ignored, UPDATE kept */
+	const char *discard_reason; /* of the first one */
+	uint8_t discard_attr;
 };
 
-/* as4: the session negotiated 4-byte AS numbers (AS_PATH carries 4-byte ASNs). */
+/* What the decoder must know of the session to apply RFC 7606 7 */
+struct bgp_update_ctx {
+	bool as4;  /* the session negotiated 4-byte AS numbers (AS_PATH carries 4-byte ASNs) */
+	bool ebgp; /* an external peer: LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST are discarded and
+		    * confederation segments make AS_PATH malformed */
+};
+
+/* Decodes one UPDATE body. -1 with e filled: the session must be reset (NOTIFICATION e); 0: the
+ * UPDATE stands, maybe treat-as-withdraw (u->treat_as_withdraw) or with attributes discarded
+ * (u->attrs_discarded), as RFC 7606 prescribes per case (docs/BGP.md has the table). */
+int bgp_msg_update_decode_ctx(const uint8_t *body, size_t len, const struct bgp_update_ctx *c,
+			      struct bgp_update_info *u, struct bgp_msg_err *e);
+/* The same for an internal peer with the given AS size. */
 int bgp_msg_update_decode(const uint8_t *body, size_t len, bool as4, struct bgp_update_info *u,
 			  struct bgp_msg_err *e);
+/* "ORIGIN", "AS_PATH", ... for logs; "attribute" for a type we do not know. */
+const char *bgp_msg_attr_name(uint8_t type);
 
 struct bgp_notification {
 	uint8_t code;
@@ -142,7 +162,10 @@ int bgp_msg_notification_decode(const uint8_t *body, size_t len, struct bgp_noti
 				struct bgp_msg_err *e);
 int bgp_msg_route_refresh_decode(const uint8_t *body, size_t len, uint16_t *afi, uint8_t *safi,
 				 struct bgp_msg_err *e);
-/* The same with the RFC 7313 message subtype (BGP_RR_*; other values are to be ignored). */
+/* The same with the RFC 7313 message subtype (BGP_RR_*; other values are to be ignored). A body
+ * other than 4 octets is ROUTE-REFRESH Message Error / Invalid Message Length (7/1, RFC 7313 5),
+ * except for an unknown subtype, which is returned (and ignored by the caller) whatever its length.
+ * The NOTIFICATION's data is the whole message (RFC 7313 5): the caller has it, e carries none. */
 int bgp_msg_route_refresh_decode_sub(const uint8_t *body, size_t len, uint16_t *afi, uint8_t *safi,
 				     uint8_t *subtype, struct bgp_msg_err *e);
 /* "Hold Timer Expired", "Cease" ... for logs */

@@ -66,10 +66,12 @@ struct bgp_session {
 
 	struct bgp_adj_out adj;
 	struct bgp_flow_q fq;
-	struct log_once lo_update, lo_nexthop;
+	/* one line each: a session reset, a treat-as-withdraw and an attribute discard are different
+	 * events and none may hide the others behind its rate limit */
+	struct log_once lo_update, lo_nexthop, lo_taw, lo_discard;
 
 	uint64_t updates_sent, updates_received, prefixes_sent, established_count;
-	uint64_t prefixes_received, withdrawn_received, taw_received;
+	uint64_t prefixes_received, withdrawn_received, taw_received, attrs_discarded;
 	char last_error[128];
 };
 
@@ -210,8 +212,10 @@ static void drop(struct bgp_session *s, uint8_t code, uint8_t subcode, const voi
 		struct bufferevent *bev = s->bev;
 		s->bev = NULL;
 		if (code) {
-			uint8_t buf[64];
+			uint8_t buf[BGP_MSG_MAX];
 			struct wbuf w = wbuf_init(buf, sizeof buf);
+			if (data_len > BGP_MSG_MAX - BGP_HDR_LEN - 2)
+				data_len = BGP_MSG_MAX - BGP_HDR_LEN - 2;
 			size_t len = bgp_msg_notification(&w, code, subcode, data, data_len);
 			bufferevent_write(bev, buf, len);
 			bufferevent_disable(bev, EV_READ);
@@ -520,8 +524,9 @@ static int on_update(struct bgp_session *s, const uint8_t *body, size_t len)
 		return fsm_error(s, "UPDATE before Established");
 	struct bgp_update_info u;
 	struct bgp_msg_err e;
-	if (bgp_msg_update_decode(body, len, s->as4, &u, &e) < 0) {
-		char a[IP_STRLEN];
+	struct bgp_update_ctx c = {.as4 = s->as4, .ebgp = s->cfg.remote_as != s->local_as};
+	char a[IP_STRLEN];
+	if (bgp_msg_update_decode_ctx(body, len, &c, &u, &e) < 0) {
 		log_once(&s->lo_update, "bgp: peer %s: malformed UPDATE: %s", peer_str(s, a), e.reason);
 		notify_and_drop(s, &e);
 		return -1;
@@ -530,10 +535,21 @@ static int on_update(struct bgp_session *s, const uint8_t *body, size_t len)
 	s->prefixes_received += u.announced;
 	s->withdrawn_received += u.withdrawn;
 	if (u.treat_as_withdraw) {
-		char a[IP_STRLEN];
 		s->taw_received++;
-		log_once(&s->lo_update, "bgp: peer %s: UPDATE treated as withdraw (RFC 7606): %s",
-			 peer_str(s, a), u.taw_reason);
+		log_once(&s->lo_taw,
+			 "bgp: peer %s AS%u: UPDATE treated as withdraw (RFC 7606), attribute %u %s: %s; "
+			 "%u prefixes withdrawn (%llu such UPDATEs from this peer)",
+			 peer_str(s, a), s->cfg.remote_as, u.taw_attr, bgp_msg_attr_name(u.taw_attr),
+			 u.taw_reason, u.withdrawn, (unsigned long long)s->taw_received);
+	}
+	if (u.attrs_discarded) {
+		s->attrs_discarded += u.attrs_discarded;
+		log_once(&s->lo_discard,
+			 "bgp: peer %s AS%u: attribute discarded (RFC 7606), attribute %u %s: %s; "
+			 "%u in this UPDATE (%llu attributes from this peer)",
+			 peer_str(s, a), s->cfg.remote_as, u.discard_attr,
+			 bgp_msg_attr_name(u.discard_attr), u.discard_reason, u.attrs_discarded,
+			 (unsigned long long)s->attrs_discarded);
 	}
 	return 0;
 }
@@ -557,7 +573,20 @@ static int on_route_refresh(struct bgp_session *s, const uint8_t *body, size_t l
 	uint8_t safi, sub;
 	struct bgp_msg_err e;
 	if (bgp_msg_route_refresh_decode_sub(body, len, &afi, &safi, &sub, &e) < 0) {
-		notify_and_drop(s, &e);
+		/* RFC 7313 5: the data is the whole ROUTE-REFRESH message as received */
+		uint8_t m[BGP_MSG_MAX];
+		size_t n = len > sizeof m - BGP_HDR_LEN ? sizeof m - BGP_HDR_LEN : len;
+		memset(m, 0xff, 16);
+		m[16] = (uint8_t)((len + BGP_HDR_LEN) >> 8);
+		m[17] = (uint8_t)(len + BGP_HDR_LEN);
+		m[18] = BGP_MSG_ROUTE_REFRESH;
+		memcpy(m + BGP_HDR_LEN, body, n);
+		char a[IP_STRLEN];
+		log_once(&s->lo_update, "bgp: peer %s: %s (%zu octets)", peer_str(s, a), e.reason, len);
+		set_error(s, "sent NOTIFICATION %s (%u/%u)", bgp_msg_err_name(e.code), e.code, e.subcode);
+		char reason[200];
+		snprintf(reason, sizeof reason, "%s, sent NOTIFICATION %u/%u", e.reason, e.code, e.subcode);
+		drop(s, e.code, e.subcode, m, BGP_HDR_LEN + n, ST_IDLE, reason);
 		return -1;
 	}
 	if (sub != BGP_RR_REQUEST)
@@ -841,6 +870,7 @@ void bgp_session_status(const struct bgp_session *s, struct bgp_peer_status *st)
 	st->prefixes_received = s->prefixes_received;
 	st->withdrawn_received = s->withdrawn_received;
 	st->taw_received = s->taw_received;
+	st->attrs_discarded = s->attrs_discarded;
 	st->prefixes_sent = s->prefixes_sent;
 	st->established_count = s->established_count;
 	st->shutdown = s->admin_down;

@@ -128,6 +128,8 @@ static const struct ckey attack_pcap_keys[] = {
 static const struct ckey detection_keys[] = {
 	INT("tick_ms", struct det_config, tick_ms, 10, 10000),
 	DUR("average_s", struct det_config, average_s, 1, 3600),
+	INT("confirm_ticks", struct det_config, confirm_ticks, 0, 100),
+	INT("burst_factor", struct det_config, burst_factor, 0, 1000),
 	DUR("ban_time", struct det_config, ban_time_s, 1, YEAR),
 	BOOL("unban_only_if_attack_finished", struct det_config, unban_only_if_attack_finished),
 	INT("max_hosts", struct det_config, max_hosts, 1024, 1u << 28),
@@ -397,6 +399,7 @@ static const struct ckey top_keys[] = {
 	MAP("storage", struct loader, c.storage, storage_keys),
 	MAP("api", struct loader, c.api, api_keys),
 	MAP("actions", struct loader, c.actions, actions_keys),
+	STR("user", struct loader, c.user, 0),
 	END,
 };
 
@@ -410,6 +413,8 @@ void conf_defaults(struct rampart_conf *c)
 	struct det_config *d = &c->detect;
 	d->tick_ms = 100;
 	d->average_s = 1;
+	d->confirm_ticks = 2;
+	d->burst_factor = 3;
 	d->ban_time_s = 600;
 	d->unban_only_if_attack_finished = true;
 	d->max_bans = 1000;

@@ -152,6 +152,9 @@ struct rampart_conf {
 	struct conf_api api;
 	struct conf_actions actions;
 	enum log_level_conf { CONF_LOG_DEBUG, CONF_LOG_INFO, CONF_LOG_WARN, CONF_LOG_ERR } log_level;
+	/* Started as root: the user rampartd becomes once what needs root is open (rampartd -u
+	 * takes precedence). "" = stay who started it. */
+	char user[64];
 	/* under detection: in the YAML; after detect here, since the walk reaches it from there */
 	struct conf_attack_pcap attack_pcap;
 };

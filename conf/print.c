@@ -127,6 +127,7 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	}
 	fputc('\n', f);
 	fprintf(f, "log_level: %s\n", levels[c->log_level <= CONF_LOG_ERR ? c->log_level : CONF_LOG_INFO]);
+	kstr(f, 0, "user", c->user);
 	prefixes(f, 0, "networks", d->networks, d->n_networks);
 	prefixes(f, 0, "whitelist", d->whitelist, d->n_whitelist);
 	static const struct det_thresholds none;
@@ -156,6 +157,7 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 
 	fprintf(f, "detection:\n  tick_ms: %u\n  average_s: %u\n  ban_time: %u\n", d->tick_ms, d->average_s,
 		d->ban_time_s);
+	fprintf(f, "  confirm_ticks: %u\n  burst_factor: %u\n", d->confirm_ticks, d->burst_factor);
 	fprintf(f, "  unban_only_if_attack_finished: %s\n  max_hosts: %zu\n  host_idle_s: %u\n",
 		d->unban_only_if_attack_finished ? "true" : "false", d->max_hosts, d->host_idle_s);
 	fprintf(f, "  attack_pcap:\n    enabled: %s\n", c->attack_pcap.enabled ? "true" : "false");

@@ -76,6 +76,11 @@ struct det_config {
 	size_t n_groups;
 	uint32_t tick_ms;      /* rate update interval, default 100 */
 	uint32_t average_s;    /* EMA time constant, default 1 */
+	/* The short window beside the average: a host is also detected when its rate over each of
+	 * the last confirm_ticks ticks is over a limit (default 2; 0 = the average only), or when
+	 * one tick's rate is burst_factor times a limit (default 3; 0 = never on one tick). */
+	uint32_t confirm_ticks;
+	uint32_t burst_factor;
 	uint32_t ban_time_s;   /* default 600 */
 	bool unban_only_if_attack_finished;
 	uint32_t max_bans;     /* active bans at most; further attacks are detected, not banned */

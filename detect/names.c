@@ -43,6 +43,8 @@ void det_config_defaults(struct det_config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->tick_ms = 100;
 	cfg->average_s = 1;
+	cfg->confirm_ticks = 2;
+	cfg->burst_factor = 3;
 	cfg->ban_time_s = 600;
 	cfg->unban_only_if_attack_finished = true;
 	cfg->max_bans = 1000;

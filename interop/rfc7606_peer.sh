@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # RFC 7606 live: a misbehaving peer (a Python script speaking BGP over TCP) sends UPDATEs with
-# malformed attributes that RFC 7606 says are treat-as-withdraw; the session stays up and the
-# UPDATE's routes count as withdrawn. Then a real error (an attribute longer than the UPDATE)
-# gets the NOTIFICATION RFC 4271 6.3 prescribes.
+# malformed attributes that RFC 7606 says are treat-as-withdraw (the session stays up and the
+# UPDATE's routes count as withdrawn), then attributes it says are discarded (the routes stand),
+# then a ROUTE-REFRESH of 5 octets, which RFC 7313 5 answers with NOTIFICATION 7/1.
 #
 #   b3_s (bench_bgp_announce, AS65001, 10.86.0.1, passive)  ==veth==  b3_p (peer.py, AS65002, 10.86.0.2)
 # Usage: interop/rfc7606_peer.sh [BUILD_DIR]   (root; exit 0 = all passed, 2 = cannot run)
@@ -47,10 +47,23 @@ steps = {
         ("LARGE_COMMUNITY length 11", update([ORIGIN, AS_PATH, NEXT_HOP, attr(0xc0, 32, b"\x00" * 11)])),
         # RFC 7606 7.14 on RFC 5701: IPv6-address-specific communities are 20 octets each
         ("IPV6_EXTENDED_COMMUNITIES length 19", update([ORIGIN, AS_PATH, NEXT_HOP, attr(0xc0, 25, b"\x00\x0c" + b"\x20" * 17)])),
-        ("NEXT_HOP missing", update([ORIGIN, AS_PATH]))],
-    # RFC 4271 6.3 / RFC 7606 4: an attribute length past the end of the attributes is an error
-    # for the whole session: UPDATE Message Error / Attribute Length Error (3/5)
-    3: [("attribute length past the end", update([ORIGIN, AS_PATH, NEXT_HOP, b"\xc0\x08\x40\xfd\xea"]))],
+        ("NEXT_HOP missing", update([ORIGIN, AS_PATH])),
+        # RFC 7606 4: the attribute list itself does not add up: treat-as-withdraw, not a reset
+        ("attribute length past the path attributes", update([ORIGIN, AS_PATH, NEXT_HOP, b"\xc0\x08\x40\xfd\xea"])),
+        ("2 octets left for an attribute header", update([ORIGIN, AS_PATH, NEXT_HOP, b"\x40\x01"])),
+        # RFC 7606 3(c): flags in conflict with the type
+        ("ORIGIN flagged optional", update([attr(0xc0, 1, b"\x00"), AS_PATH, NEXT_HOP])),
+        ("COMMUNITIES length 0", update([ORIGIN, AS_PATH, NEXT_HOP, attr(0xc0, 8, b"")])),
+        ("NEXT_HOP 0.0.0.0", update([ORIGIN, AS_PATH, attr(0x40, 3, b"\x00" * 4)])),
+        ("AS_PATH with AS 0 (RFC 7607)", update([ORIGIN, attr(0x40, 2, b"\x02\x01" + struct.pack("!I", 0)), NEXT_HOP])),
+        ("AS_PATH confederation segment from an external peer", update([ORIGIN, attr(0x40, 2, b"\x03\x01" + struct.pack("!I", 65002)), NEXT_HOP]))],
+    # RFC 7606 attribute discard: the routes stand, the attribute is ignored
+    3: [("ATOMIC_AGGREGATE length 1", update([ORIGIN, AS_PATH, NEXT_HOP, attr(0x40, 6, b"\x00")])),
+        ("AGGREGATOR length 6 on a 4-octet session", update([ORIGIN, AS_PATH, NEXT_HOP, attr(0xc0, 7, b"\xfd\xea\x0a\x56\x00\x02")])),
+        ("LOCAL_PREF from an external peer", update([ORIGIN, AS_PATH, NEXT_HOP, attr(0x40, 5, b"\x00\x00\x00\x64")])),
+        ("ORIGIN twice", update([ORIGIN, AS_PATH, NEXT_HOP, attr(0x40, 1, b"\x07")]))],
+    # RFC 7313 5: a ROUTE-REFRESH body of 5 octets is ROUTE-REFRESH Message Error / Invalid Length
+    4: [("ROUTE-REFRESH of 5 octets", msg(5, b"\x00\x01\x00\x01\x00"))],
 }
 s = socket.create_connection(("10.86.0.1", 179), timeout=5)
 caps = b"\x01\x04\x00\x01\x00\x01" + b"\x41\x04" + struct.pack("!I", 65002)
@@ -110,18 +123,24 @@ touch "$W/go.1"
 check "valid UPDATE: 2 prefixes received, none withdrawn" \
 	wait_for 5 status_has "updates_received [0-9]+ .*prefixes_received 2 withdrawn_received 0 taw_received 0"
 touch "$W/go.2"
-check "11 malformed UPDATEs: each treated as withdraw (22 prefixes withdrawn), still 2 announced" \
-	wait_for 5 status_has "prefixes_received 2 withdrawn_received 22 taw_received 11"
-check "the treat-as-withdraw is logged once, with its reason" \
-	eval '[ "$(grep -c "UPDATE treated as withdraw (RFC 7606): bad ORIGIN" "$W/drv.log")" = 1 ]'
+check "18 malformed UPDATEs: each treated as withdraw (36 prefixes withdrawn), still 2 announced" \
+	wait_for 5 status_has "prefixes_received 2 withdrawn_received 36 taw_received 18 attrs_discarded 0"
+check "the treat-as-withdraw is logged once under its own name, with peer, attribute and reason" \
+	eval '[ "$(grep -c "peer 10.86.0.2 AS65002: UPDATE treated as withdraw (RFC 7606), attribute 1 ORIGIN: ORIGIN value undefined" "$W/drv.log")" = 1 ]'
 sleep 10   # longer than the hold time: keepalives must keep flowing both ways
 check "session still up past the hold time (Established once, no error, no NOTIFICATION)" \
 	eval 'status_has "state Established .* established 1 error \"\"" && ! grep -q NOTIFICATION "$W/peer.out"'
 check "the peer got our keepalives meanwhile" eval '[ "$(grep -c "recv KEEPALIVE" "$W/peer.out")" -ge 4 ]'
+check "no treat-as-withdraw ended the session" eval '! grep -q "recv NOTIFICATION" "$W/peer.out"'
 touch "$W/go.3"
-check "attribute length past the end: NOTIFICATION 3/5 (UPDATE Message Error / Attribute Length)" \
-	wait_for 5 grep -q "recv NOTIFICATION 3/5" "$W/peer.out"
-check "our side logs why" wait_for 3 grep -q "Established -> Active: attribute length past the end, sent NOTIFICATION 3/5" "$W/drv.log"
+check "4 UPDATEs with an attribute to discard: their 8 prefixes stand, 4 attributes discarded" \
+	wait_for 5 status_has "prefixes_received 10 withdrawn_received 36 taw_received 18 attrs_discarded 4"
+check "the attribute discard is logged under its own name, with peer and attribute" \
+	grep -q "peer 10.86.0.2 AS65002: attribute discarded (RFC 7606), attribute 6 ATOMIC_AGGREGATE" "$W/drv.log"
+touch "$W/go.4"
+check "ROUTE-REFRESH of 5 octets: NOTIFICATION 7/1 (RFC 7313 ROUTE-REFRESH Message Error / Invalid Length)" \
+	wait_for 5 grep -q "recv NOTIFICATION 7/1" "$W/peer.out"
+check "our side logs why" wait_for 3 grep -qE "Established -> (Idle|Active): bad ROUTE-REFRESH length, sent NOTIFICATION 7/1" "$W/drv.log"
 check "the driver is still running" status_has "^peer "
 echo quit >&3
 check "whole run under 60 s (${SECONDS} s)" test "$SECONDS" -lt 60

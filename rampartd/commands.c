@@ -207,13 +207,14 @@ static int cmd_peers(struct rampart *rp, struct evbuffer *out)
 	}
 	struct bgp_peer_status st[64];
 	size_t n = bgp_speaker_peers(rp->bgp, st, 64);
-	evbuffer_add_printf(out, "%-40s %-10s %-12s %-8s %-10s %s\n", "peer", "as", "state", "routes", "updates",
-			    "last error");
+	evbuffer_add_printf(out, "%-40s %-10s %-12s %-8s %-10s %-8s %-8s %s\n", "peer", "as", "state", "routes",
+			    "updates", "taw", "discard", "last error");
 	for (size_t i = 0; i < n && i < 64; i++) {
 		char a[IP_STRLEN];
-		evbuffer_add_printf(out, "%-40s %-10" PRIu32 " %-12s %-8" PRIu64 " %-10" PRIu64 " %s\n",
+		evbuffer_add_printf(out, "%-40s %-10" PRIu32 " %-12s %-8" PRIu64 " %-10" PRIu64 " %-8" PRIu64
+				    " %-8" PRIu64 " %s\n",
 				    ip_format(&st[i].address, a), st[i].remote_as, st[i].state, st[i].prefixes_sent,
-				    st[i].updates_sent, st[i].last_error);
+				    st[i].updates_sent, st[i].taw_received, st[i].attrs_discarded, st[i].last_error);
 	}
 	evbuffer_add_printf(out, "%zu routes in the RIB-out\n", bgp_rib_out_count(rp->bgp));
 	/* a wrong or missing password never reaches BGP: the kernel drops the segments and counts

@@ -232,9 +232,10 @@ static void on_peers(struct evhttp_request *req, void *arg)
 			evbuffer_add_printf(b,
 					    ",\"hold_time\":%u,\"updates_sent\":%" PRIu64 ",\"updates_received\":%" PRIu64
 					    ",\"prefixes_sent\":%" PRIu64 ",\"established_count\":%" PRIu64
+					    ",\"treat_as_withdraw\":%" PRIu64 ",\"attrs_discarded\":%" PRIu64
 					    ",\"last_error\":",
 					    st[i].hold_time, st[i].updates_sent, st[i].updates_received, st[i].prefixes_sent,
-					    st[i].established_count);
+					    st[i].established_count, st[i].taw_received, st[i].attrs_discarded);
 			json_str(b, st[i].last_error);
 			evbuffer_add(b, "}", 1);
 		}
@@ -634,6 +635,20 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 			char a[IP_STRLEN];
 			evbuffer_add_printf(b, "rampart_bgp_updates_sent_total{peer=\"%s\"} %" PRIu64 "\n",
 					    ip_format(&st[i].address, a), st[i].updates_sent);
+		}
+		metric_head(b, "rampart_bgp_treat_as_withdraw_total", "counter",
+			    "UPDATEs received and treated as withdraw (RFC 7606), per peer.");
+		for (size_t i = 0; i < n && i < 64; i++) {
+			char a[IP_STRLEN];
+			evbuffer_add_printf(b, "rampart_bgp_treat_as_withdraw_total{peer=\"%s\"} %" PRIu64 "\n",
+					    ip_format(&st[i].address, a), st[i].taw_received);
+		}
+		metric_head(b, "rampart_bgp_attrs_discarded_total", "counter",
+			    "Path attributes received and discarded (RFC 7606 attribute discard), per peer.");
+		for (size_t i = 0; i < n && i < 64; i++) {
+			char a[IP_STRLEN];
+			evbuffer_add_printf(b, "rampart_bgp_attrs_discarded_total{peer=\"%s\"} %" PRIu64 "\n",
+					    ip_format(&st[i].address, a), st[i].attrs_discarded);
 		}
 		struct bgp_md5_counters md5;
 		if (bgp_md5_counters_read(&md5) == 0) {

@@ -2,6 +2,7 @@
  *
  *   rampartd -c FILE                    capture on the configured interfaces
  *   rampartd -c FILE --check-config     validate, print nothing else, exit 0 or 2
+ *   rampartd -c FILE -u USER            started as root, become USER once what needs root is open
  *   rampartd -c FILE --pcap FILE [--pcap-speed max|recorded]
  *                                       replay a capture instead; keeps running afterwards
  */
@@ -13,10 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "../lib/pidlock.h"
+#include "../lib/privs.h"
+#include "../lib/sdnotify.h"
 #include "banstate.h"
 #include "daemon.h"
 
@@ -26,8 +31,11 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: rampartd -c FILE [--check-config | --print-config]\n"
-		"                [--pcap FILE [--pcap-speed max|recorded]] [--debug]\n"
+		"                [--pcap FILE [--pcap-speed max|recorded]] [-u USER] [--debug]\n"
 		"  -c, --config FILE     configuration (YAML)\n"
+		"  -u, --user USER       started as root: become USER once the capture, the listeners\n"
+		"                        and the control socket are open, keeping CAP_NET_RAW,\n"
+		"                        CAP_NET_ADMIN and CAP_NET_BIND_SERVICE only (config key: user)\n"
 		"      --check-config    validate the configuration and exit (0 valid, 2 not)\n"
 		"      --print-config    print the effective configuration and exit\n"
 		"      --pcap FILE       replay a capture instead of the configured interfaces;\n"
@@ -52,6 +60,7 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
 	(void)what;
 	struct rampart *rp = ctx;
 	log_info("%s: shutting down", strsignal((int)sig));
+	(void)sdnotify_send("STOPPING=1");
 	event_base_loopbreak(rp->base);
 }
 
@@ -141,9 +150,20 @@ static void teardown(struct rampart *rp)
 		st_writer_stop(rp->storage);
 		struct st_stats s;
 		st_writer_stats(rp->storage, &s);
-		log_info("storage: %llu flow rows and %llu events written, %llu and %llu dropped",
-			 (unsigned long long)s.flows_written, (unsigned long long)s.events_written,
-			 (unsigned long long)s.flows_dropped, (unsigned long long)s.events_dropped);
+		/* every way a row can end: written, still in the spool for the next start, dropped
+		 * (a full ring, a spool that could not take it) or lost at stop */
+		log_info("storage: flow rows: %llu written, %llu in the spool, %llu dropped (%llu ring full, "
+			 "%llu spool refused), %llu lost at stop; events: %llu written, %llu dropped (%llu ring "
+			 "full, %llu spool refused), %llu lost at stop; spool: %llu batches, %llu bytes",
+			 (unsigned long long)s.flows_written,
+			 (unsigned long long)(s.flows_spooled - s.flows_replayed),
+			 (unsigned long long)(s.flows_dropped + s.flows_spool_dropped),
+			 (unsigned long long)s.flows_dropped, (unsigned long long)s.flows_spool_dropped,
+			 (unsigned long long)s.flows_lost, (unsigned long long)s.events_written,
+			 (unsigned long long)(s.events_dropped + s.events_spool_dropped),
+			 (unsigned long long)s.events_dropped, (unsigned long long)s.events_spool_dropped,
+			 (unsigned long long)s.events_lost, (unsigned long long)s.spool_batches,
+			 (unsigned long long)s.spool_bytes);
 		st_writer_free(rp->storage);
 	}
 	rd_control_free(rp->control);
@@ -170,24 +190,39 @@ static void teardown(struct rampart *rp)
 	conf_free(&rp->conf);
 }
 
+/* With -u: what root created before the change (the data directory, its lock, the attack pcap
+ * directory) becomes the user's, so that the daemon can go on writing there and the next start
+ * under the same user can take the lock. A path that does not exist is left alone. */
+static int give_to(const char *path, uid_t uid, gid_t gid)
+{
+	if (!path || !path[0])
+		return 0;
+	if (lchown(path, uid, gid) != 0 && errno != ENOENT) {
+		log_err("user: cannot give %s to uid %u: %s", path, (unsigned)uid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
 		{"print-config", no_argument, NULL, 'P'}, {"pcap", required_argument, NULL, 'p'},
 		{"pcap-speed", required_argument, NULL, 's'}, {"debug", no_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"user", required_argument, NULL, 'u'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
-	const char *config = NULL, *pcap = NULL;
+	const char *config = NULL, *pcap = NULL, *user = NULL;
 	bool check = false, print = false, debug = false;
 	enum cap_pcap_speed speed = CAP_SPEED_MAX;
 	int o;
-	while ((o = getopt_long(argc, argv, "c:dh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:u:dh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': config = optarg; break;
 		case 'C': check = true; break;
 		case 'P': print = true; break;
 		case 'p': pcap = optarg; break;
+		case 'u': user = optarg; break;
 		case 's':
 			if (!strcmp(optarg, "max"))
 				speed = CAP_SPEED_MAX;
@@ -227,6 +262,42 @@ int main(int argc, char **argv)
 	log_set_level(debug ? LOG_LVL_DEBUG : levels[rp.conf.log_level]);
 	rp.replay = pcap != NULL;
 	rp.start_wall_s = (uint64_t)time(NULL);
+
+	/* One daemon per data directory, before anything in it is read: a second one would restore
+	 * the first's bans from bans.state, announce them and replay the same spool. The descriptor
+	 * stays open (and the lock held) until the process ends. */
+	if (!user && rp.conf.user[0])
+		user = rp.conf.user;
+	uid_t run_uid = 0;
+	gid_t run_gid = 0;
+	if (user && privs_lookup(user, &run_uid, &run_gid, err, sizeof err) != 0) {
+		log_err("%s", err);
+		conf_free(&rp.conf);
+		return EXIT_CONFIG;
+	}
+	/* Already that user (systemd's User=): nothing to change. */
+	bool drop = user && geteuid() != run_uid;
+	if (drop && geteuid() != 0) {
+		log_err("user %s: changing user needs root (running as uid %u)", user, (unsigned)geteuid());
+		conf_free(&rp.conf);
+		return EXIT_CONFIG;
+	}
+
+	pid_t holder;
+	int lock_fd = pidlock_take(rp.conf.storage.dir, "rampartd.pid", &holder, err, sizeof err);
+	if (lock_fd < 0) {
+		log_err("storage.dir %s", err);
+		conf_free(&rp.conf);
+		return 1;
+	}
+	if (drop) {
+		char lock_path[512];
+		snprintf(lock_path, sizeof lock_path, "%s/rampartd.pid", rp.conf.storage.dir);
+		if (give_to(rp.conf.storage.dir, run_uid, run_gid) != 0 || give_to(lock_path, run_uid, run_gid) != 0) {
+			conf_free(&rp.conf);
+			return 1;
+		}
+	}
 
 	/* A peer that resets the connection must not kill the daemon with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
@@ -370,6 +441,20 @@ int main(int argc, char **argv)
 	rp.banstate = rd_banstate_new(&rp);
 	rd_banstate_load(rp.banstate);
 
+	/* Root's part ends here: the capture handles, the flow sockets, the control socket and the
+	 * HTTP listener are open and the ban state is read. The storage writer (which creates its
+	 * files), BGP (port 179: CAP_NET_BIND_SERVICE kept), the workers and the rest of
+	 * the run are the user's. */
+	if (drop) {
+		if (rp.apcap && give_to(rd_apcap_dir(rp.apcap), run_uid, run_gid) != 0)
+			goto out;
+		if (privs_drop(run_uid, run_gid, err, sizeof err) != 0) {
+			log_err("user %s: %s", user, err);
+			goto out;
+		}
+		log_info("running as %s (uid %u gid %u) with CAP_NET_RAW, CAP_NET_ADMIN, CAP_NET_BIND_SERVICE", user,
+			 (unsigned)run_uid, (unsigned)run_gid);
+	}
 	if (st_writer_start(rp.storage, err, sizeof err) != 0) {
 		log_err("storage: %s", err);
 		goto out;
@@ -391,6 +476,9 @@ int main(int argc, char **argv)
 		}
 	}
 	log_info("running");
+	/* systemd (Type=notify): ready once the configuration is loaded and every listener is open */
+	if (sdnotify_send("READY=1") < 0)
+		log_warn("sd_notify: cannot send READY=1 to %s: %s", getenv("NOTIFY_SOCKET"), strerror(errno));
 	event_base_dispatch(rp.base);
 	rc = 0;
 loop_out:
@@ -398,5 +486,6 @@ loop_out:
 	event_free(sigterm);
 out:
 	teardown(&rp);
+	close(lock_fd);
 	return rc;
 }

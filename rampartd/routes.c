@@ -23,17 +23,29 @@
 #include "banstate.h"
 #include "daemon.h"
 
+/* One API attribute set, shared by every entry announced with the same bytes: 100 000 routes
+ * from one script carry one set, so an entry is ~100 bytes rather than ~650 (the copy per route
+ * was most of the pipe's cost: page faults and cache misses on 65 MB). */
+struct shared_attrs {
+	struct bgp_route_attrs a; /* first: an entry's pointer to it is a pointer to this */
+	uint32_t refs;
+	uint32_t hash;
+	struct shared_attrs *next;
+};
+
+#define ATTR_BUCKETS 64
+
 /* API attributes for a set of peers other than the first's */
 struct variant {
 	bgp_peer_set peers;
-	struct bgp_route_attrs a;
+	const struct bgp_route_attrs *a; /* shared */
 };
 
 struct entry {
 	ip_prefix p;
 	uint8_t owners;               /* bit (1 << enum rd_route_src) */
 	bgp_peer_set held[RD_SRC_MAX]; /* the peers each source holds it for */
-	struct bgp_route_attrs api;   /* the latest API announce's, for api_peers */
+	const struct bgp_route_attrs *api; /* the latest API announce's, for api_peers (shared) */
 	bgp_peer_set api_peers;
 	struct variant *more;         /* other peers' API attributes (NULL: none) */
 	size_t n_more;
@@ -44,6 +56,7 @@ struct rd_routes {
 	size_t n, cap;
 	uint32_t *slot;  /* open addressing: index + 1 into e, 0 = empty */
 	size_t mask;     /* slots - 1 */
+	struct shared_attrs *attrs[ATTR_BUCKETS];
 };
 
 static const char *const src_names[RD_SRC_MAX] = {"detection", "socket", "pipe", "process"};
@@ -73,6 +86,11 @@ void rd_routes_free(struct rd_routes *t)
 		return;
 	for (size_t k = 0; k < t->n; k++)
 		free(t->e[k].more);
+	for (size_t b = 0; b < ATTR_BUCKETS; b++)
+		for (struct shared_attrs *x = t->attrs[b], *next; x; x = next) {
+			next = x->next;
+			free(x);
+		}
 	free(t->e);
 	free(t->slot);
 	free(t);
@@ -81,6 +99,68 @@ void rd_routes_free(struct rd_routes *t)
 size_t rd_routes_count(const struct rd_routes *t)
 {
 	return t ? t->n : 0;
+}
+
+/* Equal bytes, one set: the entries compared attributes with memcmp, so bytes are the identity. */
+static uint32_t attrs_hash(const struct bgp_route_attrs *a)
+{
+	const uint8_t *b = (const uint8_t *)a;
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i + 8 <= sizeof *a; i += 8) {
+		uint64_t w;
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0x100000001b3ull;
+	}
+	for (size_t i = sizeof *a & ~(size_t)7; i < sizeof *a; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return (uint32_t)(h ^ h >> 32);
+}
+
+/* A reference to the shared copy of a (made on first use); NULL when out of memory. */
+static const struct bgp_route_attrs *attrs_get(struct rd_routes *t, const struct bgp_route_attrs *a)
+{
+	uint32_t h = attrs_hash(a);
+	struct shared_attrs **b = &t->attrs[h % ATTR_BUCKETS];
+	for (struct shared_attrs *x = *b; x; x = x->next)
+		if (x->hash == h && !memcmp(&x->a, a, sizeof *a)) {
+			x->refs++;
+			return &x->a;
+		}
+	struct shared_attrs *x = malloc(sizeof *x);
+	if (!x)
+		return NULL;
+	x->a = *a;
+	x->refs = 1;
+	x->hash = h;
+	x->next = *b;
+	*b = x;
+	return &x->a;
+}
+
+static void attrs_put(struct rd_routes *t, const struct bgp_route_attrs *a)
+{
+	if (!a)
+		return;
+	struct shared_attrs *x = (struct shared_attrs *)(uintptr_t)a;
+	if (--x->refs > 0)
+		return;
+	struct shared_attrs **b = &t->attrs[x->hash % ATTR_BUCKETS];
+	while (*b != x)
+		b = &(*b)->next;
+	*b = x->next;
+	free(x);
+}
+
+/* Drops an entry's references to shared attribute sets and its variants. */
+static void entry_release(struct rd_routes *t, struct entry *e)
+{
+	attrs_put(t, e->api);
+	for (size_t k = 0; k < e->n_more; k++)
+		attrs_put(t, e->more[k].a);
+	free(e->more);
+	e->api = NULL;
+	e->more = NULL;
+	e->n_more = 0;
 }
 
 static size_t hash(const ip_prefix *p)
@@ -131,7 +211,7 @@ static int grow(struct rd_routes *t)
 static void remove_at(struct rd_routes *t, size_t i)
 {
 	size_t k = t->slot[i] - 1;
-	free(t->e[k].more);
+	entry_release(t, &t->e[k]);
 	t->slot[i] = 0;
 	for (size_t j = (i + 1) & t->mask; t->slot[j]; j = (j + 1) & t->mask) {
 		size_t home = hash(&t->e[t->slot[j] - 1].p) & t->mask;
@@ -159,7 +239,7 @@ static const struct bgp_route_attrs *effective(const struct rampart *rp, const s
 					       struct bgp_route_attrs *buf)
 {
 	if (!(e->owners & (1u << RD_SRC_DETECT)))
-		return &e->api;
+		return e->api;
 	rd_blackhole_attrs(rp, &e->p, buf);
 	return buf;
 }
@@ -176,51 +256,62 @@ static bool simple(const struct entry *e)
 static const struct bgp_route_attrs *api_for(const struct entry *e, bgp_peer_set bit)
 {
 	if (e->api_peers & bit)
-		return &e->api;
+		return e->api;
 	for (size_t k = 0; k < e->n_more; k++)
 		if (e->more[k].peers & bit)
-			return &e->more[k].a;
+			return e->more[k].a;
 	return NULL;
 }
 
 /* The latest API announce: attrs for these peers, whatever they had before. */
-static int api_set(struct entry *e, const struct bgp_route_attrs *a, bgp_peer_set peers)
+static int api_set(struct rd_routes *t, struct entry *e, const struct bgp_route_attrs *in, bgp_peer_set peers)
 {
+	const struct bgp_route_attrs *a = attrs_get(t, in); /* our reference, handed on or put */
+	if (!a)
+		return -1;
 	if (peers == BGP_PEERS_ALL) {
-		free(e->more);
-		e->more = NULL;
-		e->n_more = 0;
-		e->api = *a;
+		entry_release(t, e);
+		e->api = a;
 		e->api_peers = BGP_PEERS_ALL;
 		return 0;
 	}
 	e->api_peers &= ~peers;
+	if (!e->api_peers) {
+		attrs_put(t, e->api);
+		e->api = NULL;
+	}
 	size_t out = 0;
 	for (size_t k = 0; k < e->n_more; k++) {
 		e->more[k].peers &= ~peers;
 		if (e->more[k].peers)
 			e->more[out++] = e->more[k];
+		else
+			attrs_put(t, e->more[k].a);
 	}
 	e->n_more = out;
 	if (!e->api_peers) {
-		e->api = *a;
+		e->api = a;
 		e->api_peers = peers;
 		return 0;
 	}
-	if (!memcmp(&e->api, a, sizeof *a)) {
+	if (e->api == a) {
 		e->api_peers |= peers;
+		attrs_put(t, a);
 		return 0;
 	}
 	for (size_t k = 0; k < e->n_more; k++)
-		if (!memcmp(&e->more[k].a, a, sizeof *a)) {
+		if (e->more[k].a == a) {
 			e->more[k].peers |= peers;
+			attrs_put(t, a);
 			return 0;
 		}
 	struct variant *v = realloc(e->more, (e->n_more + 1) * sizeof *v);
-	if (!v)
+	if (!v) {
+		attrs_put(t, a);
 		return -1;
+	}
 	e->more = v;
-	e->more[e->n_more++] = (struct variant){.peers = peers, .a = *a};
+	e->more[e->n_more++] = (struct variant){.peers = peers, .a = a};
 	return 0;
 }
 
@@ -294,7 +385,7 @@ int rd_route_add_to(struct rampart *rp, enum rd_route_src src, const ip_prefix *
 	bool was_simple = fresh || simple(e);
 	e->owners |= (uint8_t)(1u << src);
 	e->held[src] |= peers; /* zero while src does not hold it */
-	if (src != RD_SRC_DETECT && api_set(e, attrs, peers) != 0)
+	if (src != RD_SRC_DETECT && api_set(t, e, attrs, peers) != 0)
 		return -1;
 	if (!sending(rp))
 		return 0;
@@ -372,10 +463,10 @@ void rd_routes_each_api(const struct rd_routes *t, rd_routes_api_fn fn, void *ct
 			if (s == RD_SRC_DETECT || !(e->owners & (1u << s)))
 				continue;
 			if (e->held[s] & e->api_peers)
-				fn(ctx, (enum rd_route_src)s, &e->p, e->held[s] & e->api_peers, &e->api);
+				fn(ctx, (enum rd_route_src)s, &e->p, e->held[s] & e->api_peers, e->api);
 			for (size_t k = 0; k < e->n_more; k++)
 				if (e->held[s] & e->more[k].peers)
-					fn(ctx, (enum rd_route_src)s, &e->p, e->held[s] & e->more[k].peers, &e->more[k].a);
+					fn(ctx, (enum rd_route_src)s, &e->p, e->held[s] & e->more[k].peers, e->more[k].a);
 		}
 	}
 }

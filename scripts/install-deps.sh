@@ -1,23 +1,52 @@
 #!/usr/bin/env bash
-# Installs what Rampart needs to build and test on Debian 12, and only what is missing.
-# Idempotent: with everything present it installs nothing and says so. Run as root.
+# Installs the Debian 12 packages of the named sets, and only what is missing:
+#
+#   scripts/install-deps.sh run      build and run the daemon (what `make run` needs; `make install`
+#                                    and `make deb` need no more: dpkg-deb is in dpkg)
+#   scripts/install-deps.sh test     run, plus the test tools (cmocka, clang for the fuzz targets) and
+#                                    the real peers the integration tests run against
+#   scripts/install-deps.sh bench    test, plus what the benchmarks compare against
+#   scripts/install-deps.sh deb      what `make deb` adds to run: dpkg-shlibdeps for the Depends line
+#
+# Several sets may be named; none = test. Idempotent: with everything present it installs nothing
+# and says so. Run as root.
 set -euo pipefail
 
-BUILD_PKGS=(gcc make pkg-config clang libclang-rt-14-dev
+# The compiler and the libraries rampartd and rampartctl link (their -dev packages pull the
+# runtime libraries).
+RUN_PKGS=(gcc make pkg-config
 	libpcap-dev libevent-dev libyaml-dev libcurl4-openssl-dev libnl-3-dev libnl-route-3-dev
-	libcmocka-dev zlib1g-dev libxdp-dev libbpf-dev)
-# Real peers and tools the tests run against.
-TEST_PKGS=(bird2 gobgpd clickhouse-server clickhouse-client tshark tcpreplay python3-scapy iproute2 procps
-	curl socat frr exabgp fastnetmon)
+	zlib1g-dev libcap-ng-dev libxdp-dev libbpf-dev)
+# Unit tests, fuzz targets, and the real peers and tools the integration tests run against
+# (systemd for `systemd-analyze verify` of the unit, libcap2-bin for capsh).
+TEST_PKGS=(clang libclang-rt-14-dev libcmocka-dev dpkg-dev
+	bird2 gobgpd clickhouse-server clickhouse-client tshark tcpreplay python3-scapy iproute2 procps
+	curl socat frr exabgp fastnetmon systemd libcap2-bin)
+BENCH_PKGS=(exabgp fastnetmon)
+DEB_PKGS=(dpkg-dev)
+
+want=()
+sets=("$@")
+[ ${#sets[@]} -gt 0 ] || sets=(test)
+for s in "${sets[@]}"; do
+	case $s in
+	run) want+=("${RUN_PKGS[@]}") ;;
+	test) want+=("${RUN_PKGS[@]}" "${TEST_PKGS[@]}") ;;
+	bench) want+=("${RUN_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
+	deb) want+=("${RUN_PKGS[@]}" "${DEB_PKGS[@]}") ;;
+	*) echo "usage: $0 [run|test|bench|deb]..." >&2; exit 2 ;;
+	esac
+done
+want+=(${RAMPART_EXTRA_PKGS:-})
 
 missing=()
-for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" ${RAMPART_EXTRA_PKGS:-}; do
+for p in $(printf '%s\n' "${want[@]}" | sort -u); do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	[ "$st" = "install ok installed" ] || missing+=("$p")
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-	echo "install-deps: all build and test dependencies present"
+	echo "install-deps: all dependencies of ${sets[*]} present"
 	exit 0
 fi
 

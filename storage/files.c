@@ -33,11 +33,19 @@ static int write_schema(const char *dir, const char *db, char *err, size_t errle
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	/* write then rename: a reader never sees half a schema */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0 || fd_write_all(fd, (const uint8_t *)sql, strlen(sql)) != 0 || close(fd) != 0 ||
-	    rename(tmp, path) != 0) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			unlink(tmp);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	/* close on every path: a failed write must not keep the descriptor */
+	int bad = fd_write_all(fd, (const uint8_t *)sql, strlen(sql)) != 0 ? errno : 0;
+	if (close(fd) != 0 && !bad)
+		bad = errno;
+	if (!bad && rename(tmp, path) != 0)
+		bad = errno;
+	if (bad) {
+		unlink(tmp);
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(bad));
 		return -1;
 	}
 	return 0;

@@ -186,12 +186,22 @@ int st_spool_put(struct st_spool *s, enum st_table t, uint64_t batch_id, uint32_
 	st_spool_name(&e, name, sizeof name);
 	snprintf(path, sizeof path, "%s/%s", s->dir, name);
 	snprintf(tmp, sizeof tmp, "%s/.tmp-%s", s->dir, name);
+	/* every failure closes and removes what it opened: a full disk refuses batch after batch,
+	 * and a descriptor kept per refusal would run the process out of them */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0 || fd_write_all(fd, body, len) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-		int saved = errno;
-		if (fd >= 0)
-			unlink(tmp);
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(saved));
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	int bad = fd_write_all(fd, body, len) != 0 ? errno : 0;
+	if (close(fd) != 0 && !bad)
+		bad = errno;
+	if (!bad && rename(tmp, path) != 0)
+		bad = errno;
+	if (bad) {
+		unlink(tmp);
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(bad));
+		errno = bad;
 		return -1;
 	}
 	s->next_seq++;

@@ -39,7 +39,11 @@
 #define IDLE_SLEEP_MAX_NS 32000000L /* the longest nap when nothing comes */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
-#define STOP_RETRY_MS 10000
+/* How long a stop may take whatever ClickHouse does (down, hung): the rest is spooled, inserts
+ * still in flight are spooled as unknown (the ledger dedups them on replay), and only what the
+ * spool cannot take is counted lost. The cost: a spool that ClickHouse could have taken in a few
+ * more seconds is replayed at the next start instead. */
+#define STOP_RETRY_MS 500
 /* SELECT 1 while ClickHouse is down: cheap, and every probe interval is rows spooled (or, past
  * the budget, dropped) after it is back */
 #define PROBE_MAX_MS 500
@@ -599,6 +603,26 @@ static void retention(struct st_writer *w, uint64_t now)
 	}
 }
 
+/* At the stop deadline: inserts still in flight (a hung ClickHouse) go to the spool marked
+ * unknown, since ClickHouse may yet commit them; their curl handles are dropped by st_ch_free. */
+static void spool_in_flight(struct st_writer *w)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < ST_CH_MAX_INFLIGHT; i++) {
+		struct flight *f = &w->flight[i];
+		if (!f->busy)
+			continue;
+		spool_body(w, f->t, f->id, f->rows, true, f->buf, f->len);
+		w->spare[f->t][w->n_spare[f->t]++] = f->buf;
+		f->buf = NULL;
+		f->busy = false;
+		n++;
+	}
+	if (n)
+		log_warn("storage: %u inserts still unanswered at stop; spooled as unknown (the ledger "
+			 "tells on replay whether ClickHouse has them)", n);
+}
+
 static void *run(void *arg)
 {
 	struct st_writer *w = arg;
@@ -642,14 +666,24 @@ static void *run(void *arg)
 			bool idle = rings_empty(w);
 			for (int t = 0; t < ST_NTABLES; t++)
 				idle = idle && w->batch[t].rows == 0;
+			if (!stop_deadline)
+				stop_deadline = now + STOP_RETRY_MS;
 			if (idle && w->ch && st_ch_async_busy(w->ch)) {
-				landed(w, 10); /* inserts in flight finish (or spool) before anything else */
-				continue;
+				if (now < stop_deadline) {
+					landed(w, 10); /* inserts in flight finish (or spool) first */
+					continue;
+				}
+				spool_in_flight(w);
 			}
 			if (idle && (!w->spool || !st_spool_count(w->spool)))
 				break;
-			if (!stop_deadline)
-				stop_deadline = now + STOP_RETRY_MS;
+			if (idle && w->down) {
+				/* ClickHouse is down: waiting for it would only delay the stop */
+				log_warn("storage: ClickHouse is down at stop; %" PRIu64 " batches (%" PRIu64
+					 " bytes) stay in the spool %s; they are replayed at the next start",
+					 st_spool_count(w->spool), st_spool_bytes(w->spool), w->cfg.spool_dir);
+				break;
+			}
 			if (now >= stop_deadline) {
 				if (w->spool && idle) {
 					log_warn("storage: stopping with %" PRIu64 " batches (%" PRIu64 " bytes) in the "

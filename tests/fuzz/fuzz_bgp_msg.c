@@ -31,6 +31,15 @@ static void one(const uint8_t *p, size_t len)
 		struct bgp_update_info u;
 		(void)bgp_msg_update_decode(body, blen, false, &u, &e);
 		(void)bgp_msg_update_decode(body, blen, true, &u, &e);
+		/* an external peer takes other RFC 7606 branches (discards, confederation segments) */
+		struct bgp_update_ctx c = {.as4 = true, .ebgp = true};
+		if (bgp_msg_update_decode_ctx(body, blen, &c, &u, &e) == 0) {
+			if (u.treat_as_withdraw)
+				(void)strlen(u.taw_reason);
+			if (u.attrs_discarded)
+				(void)strlen(u.discard_reason);
+			(void)bgp_msg_attr_name(u.taw_attr);
+		}
 		break;
 	}
 	case BGP_MSG_NOTIFICATION: {

@@ -151,7 +151,7 @@ for n in $NAMES; do
 	p=$(cat "$W/$n/pid")
 	for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
 	check "$n: rampartd stopped, storage dropped nothing" \
-		grep -Eq "storage: [0-9]+ flow rows and [0-9]+ events written, 0 and 0 dropped" "$W/$n/rampartd.log"
+		grep -Eq "storage: flow rows: [0-9]+ written, [0-9]+ in the spool, 0 dropped .*, 0 lost at stop; events: [0-9]+ written, 0 dropped .*, 0 lost at stop" "$W/$n/rampartd.log"
 done
 
 # Raw packets per victim, as exported (README: 5000, 6250, 3000, 3750, 2000). NetFlow/IPFIX are

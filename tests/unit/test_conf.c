@@ -182,7 +182,7 @@ static const struct err_case err_cases[] = {
 	/* unknown keys, at every depth */
 	{NETS "foo: 1\n",
 	 "rampart.yaml:2:1: foo: unknown key (expected log_level, networks, whitelist, thresholds, hostgroups, "
-	 "detection, capture, mitigation, bgp, storage, api, actions)"},
+	 "detection, capture, mitigation, bgp, storage, api, actions, user)"},
 	{NETS "capture:\n  pcap:\n    interface: [eth0]\n",
 	 "rampart.yaml:4:5: capture.pcap.interface: unknown key (expected interfaces, flow_active_timeout, "
 	 "flow_inactive_timeout, flow_table_size, sample)"},

@@ -260,6 +260,7 @@ static void test_same_events_as_plain_ema(void **state)
 	cfg.max_hosts = 256;
 	cfg.ban_time_s = 1;
 	cfg.host_idle_s = 3600;
+	cfg.confirm_ticks = 0, cfg.burst_factor = 0; /* the reference is the average alone */
 	struct det_networks *n = det_networks_new(&cfg);
 	struct det_engine *e = det_engine_new(&cfg, n);
 	struct det_counters *c = det_counters_new(n, 256);

@@ -228,6 +228,7 @@ static void test_errors(void **state)
 	parse_err("announce route 1.2.3.4/32 local-preference x", "'x': local-preference is a number");
 	parse_err("announce route 1.2.3.4/32 origin bgp", "'bgp': origin is igp");
 	parse_err("announce route 1.2.3.4/32 as-path [65000 (65001)]", "AS_SET");
+	parse_err("announce route 1.2.3.4/32 as-path [65000 0]", "RFC 7607");
 	parse_err("announce route 1.2.3.4/32 path-information 1.2.3.4", "not supported by Rampart");
 	parse_err("announce attributes next-hop 1.1.1.1", "expected 'nlri'");
 	parse_err("announce attributes next-hop 1.1.1.1 nlri", "'nlri': expected at least one prefix");

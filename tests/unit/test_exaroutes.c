@@ -111,6 +111,53 @@ static void test_socket_lines(void **state)
 }
 
 /* Detection and the API on one prefix: each lets go of its own claim only. */
+/* The listing's line for prefix (empty when not listed). */
+static const char *line_of(struct fixture *f, const char *prefix)
+{
+	static char line[512];
+	line[0] = 0;
+	assert_int_equal(run(f, "routes"), 0);
+	char want[128];
+	snprintf(want, sizeof want, "\n%s ", prefix);
+	const char *at = strstr(f->reply, want);
+	if (at) {
+		const char *end = strchr(at + 1, '\n');
+		size_t n = end ? (size_t)(end - at - 1) : strlen(at + 1);
+		snprintf(line, sizeof line, "%.*s", (int)n, at + 1);
+	}
+	return line;
+}
+
+/* Entries share one copy of equal attributes: a route re-announced with other attributes, or
+ * withdrawn, must not change what the others say, and a set freed when its last route went can
+ * be used again. */
+static void test_shared_attributes(void **state)
+{
+	struct fixture *f = *state;
+	for (int i = 1; i <= 3; i++) {
+		char l[128];
+		snprintf(l, sizeof l, "announce route 192.0.2.%d/32 next-hop 10.0.0.1 community 65001:1", i);
+		assert_int_equal(run(f, l), 0);
+	}
+	assert_int_equal(run(f, "announce route 192.0.2.2/32 next-hop 10.0.0.2 community 65001:2"), 0);
+	assert_non_null(strstr(line_of(f, "192.0.2.1/32"), "10.0.0.1"));
+	assert_non_null(strstr(line_of(f, "192.0.2.1/32"), "65001:1"));
+	assert_non_null(strstr(line_of(f, "192.0.2.2/32"), "10.0.0.2"));
+	assert_non_null(strstr(line_of(f, "192.0.2.2/32"), "65001:2"));
+	assert_non_null(strstr(line_of(f, "192.0.2.3/32"), "65001:1"));
+	assert_int_equal(run(f, "withdraw route 192.0.2.1/32"), 0);
+	assert_int_equal(run(f, "withdraw route 192.0.2.3/32"), 0);
+	assert_string_equal(line_of(f, "192.0.2.1/32"), "");
+	assert_int_equal(run(f, "announce route 192.0.2.4/32 next-hop 10.0.0.1 community 65001:1"), 0);
+	assert_non_null(strstr(line_of(f, "192.0.2.4/32"), "10.0.0.1"));
+	assert_non_null(strstr(line_of(f, "192.0.2.4/32"), "65001:1"));
+	assert_non_null(strstr(line_of(f, "192.0.2.2/32"), "65001:2"));
+	assert_int_equal(run(f, "withdraw route 192.0.2.2/32"), 0);
+	assert_int_equal(run(f, "announce route 192.0.2.2/32 next-hop 10.0.0.1 community 65001:1"), 0);
+	assert_non_null(strstr(line_of(f, "192.0.2.2/32"), "65001:1"));
+	assert_non_null(strstr(f->reply, "2 routes"));
+}
+
 static void test_conflicts(void **state)
 {
 	struct fixture *f = *state;
@@ -277,6 +324,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_socket_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_attributes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_neighbor_selection, setup_bgp, teardown_bgp),
 	};

@@ -170,9 +170,9 @@ static void test_classify_each_kind(void **state)
 			fail_msg("case %zu: %s, want %s", i, det_attack_kind_name(fp.kind),
 				 det_attack_kind_name(cases[i].kind));
 		assert_false(fp.from_rates);
-		/* detected at the 2nd tick; the next merge hands the watch set over, so the records
-		 * of ticks 4..20 are collected: 8000 of the 10000 */
-		assert_int_equal(fp.packets, 8000);
+		/* detected at the 1st tick (5x the limit); the next merge hands the watch set over,
+		 * so the records of ticks 3..20 are collected: 9000 of the 10000 */
+		assert_int_equal(fp.packets, 9000);
 		env_free(v);
 	}
 }
@@ -370,44 +370,79 @@ static void test_cap_own_addresses(void **state)
 
 /* ---- detection latency ------------------------------------------------------------------------ */
 
-/* A step from zero to k x limit starting `offset` into a tick: the capture time from the first
- * attack packet to the tick that detects it. */
-static double step_delay(double k, double offset_s)
+/* A step from zero to k x limit starting `offset` into a tick, lasting dur_s (0 = until
+ * detected): the capture time from the first attack packet to the tick that detects it, or -1
+ * when nothing is detected within 5 s. */
+static double pulse_delay(double k, double offset_s, double dur_s, uint32_t confirm, uint32_t factor)
 {
 	struct env *v = env_new(1000, 0);
+	v->cfg.confirm_ticks = confirm, v->cfg.burst_factor = factor;
 	uint64_t start = v->now + (uint64_t)(offset_s * 1e9);
+	uint64_t end = dur_s > 0 ? start + (uint64_t)(dur_s * 1e9) : UINT64_MAX;
 	double pps = 1000 * k;
 	for (int t = 0; t < 50 && v->n_ev == 0; t++) {
 		uint64_t from = v->now, to = v->now + NS / 10;
-		if (to > start) {
-			double secs = (double)(to - (from > start ? from : start)) / 1e9;
+		uint64_t a = from > start ? from : start, b = to < end ? to : end;
+		if (b > a) {
 			struct flow_record r = pkt(G_UDP, 0, "192.0.2.10", false, 0);
-			r.packets = (uint64_t)llround(pps * secs);
+			r.packets = (uint64_t)llround(pps * (double)(b - a) / 1e9);
 			det_counters_add(v->c, &r, 1);
 		}
 		tick(v);
 	}
-	assert_true(v->n_ev > 0);
-	double d = (double)(v->ev[0].time_ns - start) / 1e9;
+	double d = v->n_ev ? (double)(v->ev[0].time_ns - start) / 1e9 : -1;
 	env_free(v);
+	return d;
+}
+
+static double step_delay(double k, double offset_s, uint32_t confirm, uint32_t factor)
+{
+	double d = pulse_delay(k, offset_s, 0, confirm, factor);
+	assert_true(d >= 0);
 	return d;
 }
 
 static void test_detection_latency(void **state)
 {
 	(void)state;
-	/* tau 1 s, tick 100 ms: the EMA of a step to k x limit crosses it at tau * ln(k / (k - 1)),
-	 * detected at the first tick at or after that */
+	/* tick 100 ms. The 1 s average alone (confirm_ticks 0, burst_factor 0): a step to k x limit
+	 * crosses it at tau * ln(k / (k - 1)), detected at the first tick at or after that. The
+	 * defaults add the short window: two ticks over the limit, or one at 3x. */
 	for (double k = 2; k <= 10; k += 8) {
 		double cross = log(k / (k - 1));
-		double aligned = step_delay(k, 0), mid = step_delay(k, 0.05);
-		printf("detection delay at %2.0fx threshold: EMA crosses at %.3f s; measured %.3f s (step at a "
-		       "tick boundary), %.3f s (step mid-tick)\n",
-		       k, cross, aligned, mid);
+		double aligned = step_delay(k, 0, 0, 0), mid = step_delay(k, 0.05, 0, 0);
+		double fa = step_delay(k, 0, 2, 3), fm = step_delay(k, 0.05, 2, 3);
+		printf("detection delay at %2.0fx threshold: EMA crosses at %.3f s; average only %.3f s (step at a "
+		       "tick boundary), %.3f s (step mid-tick); with the short window %.3f s, %.3f s\n",
+		       k, cross, aligned, mid, fa, fm);
 		assert_true(aligned >= cross - 1e-9 && aligned < cross + 0.1 + 1e-9);
 		assert_true(mid < cross + 0.2 + 1e-9);
 		assert_true(aligned <= 1.0 && mid <= 1.0);
+		if (k < 4) {
+			/* two full ticks over the limit; mid-tick the first holds half a tick at 2x (the
+			 * limit exactly, not over it), so the 2nd and 3rd */
+			assert_true(fabs(fa - 0.2) < 1e-6);
+			assert_true(fabs(fm - 0.25) < 1e-6);
+		} else {
+			/* the first tick: a full one at 10x, half a one (5x) mid-tick */
+			assert_true(fabs(fa - 0.1) < 1e-6);
+			assert_true(fabs(fm - 0.05) < 1e-6);
+		}
 	}
+}
+
+/* What the short window must not ban: one tick just under 3x, a rate at the limit; and what it
+ * must: two ticks over the limit, one at 3x. */
+static void test_short_window_bursts(void **state)
+{
+	(void)state;
+	assert_true(pulse_delay(2.9, 0, 0.1, 2, 3) < 0);   /* one tick at 2.9x */
+	assert_true(pulse_delay(1.0, 0, 3.0, 2, 3) < 0);   /* 3 s at the limit exactly */
+	assert_true(pulse_delay(1.5, 0, 0.2, 2, 3) > 0);   /* two ticks at 1.5x */
+	assert_true(pulse_delay(3.0, 0, 0.1, 2, 3) > 0);   /* one tick at 3x */
+	/* a 10x step late in a tick: 25 ms of it (2.5x) is not enough, the next tick is */
+	assert_true(fabs(pulse_delay(10, 0.075, 0, 2, 3) - 0.125) < 1e-6);
+	assert_true(pulse_delay(1.5, 0, 0.2, 0, 0) < 0);   /* the average alone lets 200 ms at 1.5x pass */
 }
 
 int main(void)
@@ -420,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_cap_per_minute),
 		cmocka_unit_test(test_cap_own_addresses),
 		cmocka_unit_test(test_detection_latency),
+		cmocka_unit_test(test_short_window_bursts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -956,6 +958,56 @@ static void test_spool(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	int n = 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* A disk that refuses every write (RLIMIT_FSIZE makes write() fail with EFBIG as a full disk
+ * makes it fail with ENOSPC): each refused batch returns -1, keeps no descriptor and leaves no
+ * temporary file; when writes succeed again the spool takes batches as before. */
+static void test_spool_write_error_closes(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/rampart-test-spoolerr-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char err[200];
+	struct st_spool *sp = st_spool_open(dir, 1 << 20, err, sizeof err);
+	assert_non_null(sp);
+	uint8_t body[4096];
+	memset(body, 'x', sizeof body);
+	struct rlimit old, tiny = {.rlim_cur = 16, .rlim_max = RLIM_INFINITY};
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	tiny.rlim_max = old.rlim_max;
+	void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+	int before = count_fds();
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &tiny), 0);
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(st_spool_put(sp, ST_FLOWS, (uint64_t)i, 10, false, body, sizeof body, err, sizeof err), -1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, prev);
+	assert_int_equal(count_fds(), before);
+	assert_int_equal(st_spool_count(sp), 0);
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *de;
+	while ((de = readdir(d)))
+		assert_true(de->d_name[0] == '.' && (de->d_name[1] == 0 || (de->d_name[1] == '.' && de->d_name[2] == 0)));
+	closedir(d);
+	assert_int_equal(st_spool_put(sp, ST_FLOWS, 99, 10, false, body, sizeof body, err, sizeof err), 0);
+	assert_int_equal(st_spool_count(sp), 1);
+	st_spool_free(sp);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_versions(void **state)
 {
 	(void)state;
@@ -1142,6 +1194,7 @@ int main(void)
 		cmocka_unit_test(test_file_round_trip),
 		cmocka_unit_test(test_file_bad_dir),
 		cmocka_unit_test(test_spool),
+		cmocka_unit_test(test_spool_write_error_closes),
 		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_version_shapes),
 		cmocka_unit_test(test_native_shape),
