@@ -11,7 +11,7 @@
 
 CC ?= gcc
 BUILD ?= build
-PKGS := libpcap libevent libevent_pthreads yaml-0.1 libcurl libnl-3.0 libnl-route-3.0 libcap-ng
+PKGS := libpcap libevent libevent_pthreads yaml-0.1 libcurl libnl-3.0 libnl-route-3.0 libcap-ng libxdp libbpf
 OPT ?= -O2
 CFLAGS_BASE := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -pthread -D_GNU_SOURCE -I.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -143,7 +143,12 @@ fuzz-smoke: fuzz
 bench-deps:
 	@scripts/install-deps.sh bench
 
-bench: bench-deps all $(BENCHES)
+# The fast sender bench/capture_rate.sh drives (PACKET_TX_RING): a tool, not a measurement itself.
+$(BUILD)/bench/capture_send: bench/capture_send.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O3 -o $@ $< $(LDLIBS)
+
+bench: bench-deps all $(BENCHES) $(BUILD)/bench/capture_send
 	@bench/run.sh $(BUILD)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the two programs, the man pages, the systemd unit,

@@ -42,6 +42,9 @@ struct cap_pcap_stats {
 	uint64_t frames;                            /* frames read */
 	uint64_t decode[CAP_DECODE_RESULT_COUNT];   /* per result; decode[CAP_DECODE_OK] = records */
 	uint64_t kernel_drops;                      /* live only: pcap_stats ps_drop + ps_ifdrop */
+	uint64_t ring_drops;                        /* live only: ps_drop (the buffer was full) */
+	uint64_t if_drops;                          /* live only: ps_ifdrop (the interface dropped) */
+	uint64_t sampled_out;                       /* frames skipped by cap_pcap_set_sample */
 };
 
 struct cap_pcap;
@@ -79,6 +82,9 @@ int cap_pcap_dispatch(struct cap_pcap *p, int max, cap_record_fn fn, void *ctx, 
 /* The timestamp (capture clock, ns) of the last frame read; 0 before the first. */
 uint64_t cap_pcap_last_ts(const struct cap_pcap *p);
 void cap_pcap_stats(struct cap_pcap *p, struct cap_pcap_stats *out);
+/* Mirror sampling: keeps the first frame of every n (0 or 1: all) and gives its record
+ * sampling_rate = n, so detection scales what it counts back to the full rate. */
+void cap_pcap_set_sample(struct cap_pcap *p, uint32_t n);
 
 /* ---- mirror flow table ------------------------------------------------------------------- */
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "cap.h"
+#include "source.h"
 
 /* The decoder with a reason: on an error, *why names what was wrong (a static string) so the
  * caller can log it with its own context. *why is only written on error, so the fast path
@@ -19,5 +20,23 @@ enum cap_decode_result cap_decode_ip_why(const uint8_t *pkt, size_t caplen, uint
 enum cap_decode_result cap_decode_ethertype_why(uint16_t ethertype, const uint8_t *p, size_t len,
 						uint64_t ts_ns, struct flow_record *out,
 						const char **why);
+
+/* The AF_PACKET source (afpacket.c), behind cap_src. */
+struct cap_afp;
+struct cap_afp *cap_afp_open(const struct cap_src_spec *spec, char *err, size_t errlen);
+void cap_afp_close(struct cap_afp *a);
+const char *cap_afp_name(const struct cap_afp *a);
+int cap_afp_dispatch(struct cap_afp *a, int max, cap_record_fn fn, void *ctx, char *err, size_t errlen);
+const struct cap_frame *cap_afp_frame(const struct cap_afp *a);
+void cap_afp_stats(struct cap_afp *a, struct cap_src_stats *out);
+
+/* The AF_XDP source (afxdp.c), behind cap_src. */
+struct cap_xdp;
+struct cap_xdp *cap_xdp_open(const struct cap_src_spec *spec, char *err, size_t errlen);
+void cap_xdp_close(struct cap_xdp *x);
+const char *cap_xdp_name(const struct cap_xdp *x);
+int cap_xdp_dispatch(struct cap_xdp *x, int max, cap_record_fn fn, void *ctx, char *err, size_t errlen);
+const struct cap_frame *cap_xdp_frame(const struct cap_xdp *x);
+void cap_xdp_stats(struct cap_xdp *x, struct cap_src_stats *out);
 
 #endif

@@ -39,6 +39,7 @@ struct ft_entry {
 	uint64_t start_ns, end_ns;
 	uint64_t packets, bytes;
 	uint8_t tcp_flags, tos, flags, ip_version;
+	uint32_t sampling_rate; /* the packets' (mirror sampling: sample N); fills the padding */
 };
 
 struct ft_list {
@@ -151,7 +152,7 @@ static void export_entry(const struct ft_entry *f, cap_flow_export_fn fn, void *
 		.end_ns = f->end_ns,
 		.packets = f->packets,
 		.bytes = f->bytes,
-		.sampling_rate = 1,
+		.sampling_rate = f->sampling_rate ? f->sampling_rate : 1,
 		.src_port = f->key.src_port,
 		.dst_port = f->key.dst_port,
 		.vlan = f->key.vlan,
@@ -230,6 +231,7 @@ bool cap_flowtable_add(struct cap_flowtable *t, const struct flow_record *pkt, c
 	f->tos = pkt->tos;
 	f->flags = pkt->flags;
 	f->ip_version = pkt->ip_version;
+	f->sampling_rate = pkt->sampling_rate;
 	uint32_t *b = &t->bucket[h & t->mask];
 	f->chain = *b;
 	*b = i;

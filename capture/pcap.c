@@ -47,6 +47,8 @@ struct cap_pcap {
 	struct cap_pcap_stats st;
 	struct log_once bad[CAP_DECODE_RESULT_COUNT];
 	struct cap_frame frame; /* the frame behind the record fn is given */
+	uint32_t sample;     /* keep 1 frame in sample; 1 = all */
+	uint32_t sample_left; /* frames to skip before the next one kept */
 	cap_record_fn fn; /* the current dispatch's callback */
 	void *ctx;
 };
@@ -107,6 +109,7 @@ static struct cap_pcap *wrap(pcap_t *pc, const char *name, bool offline, char *e
 	p->offline = offline;
 	p->nano = pcap_get_tstamp_precision(pc) == PCAP_TSTAMP_PRECISION_NANO;
 	p->frame.dlt = dlt;
+	p->sample = 1;
 	snprintf(p->name, sizeof p->name, "%s", name);
 	return p;
 }
@@ -197,6 +200,12 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *da
 		      (uint64_t)h->ts.tv_usec * (p->nano ? 1u : 1000u);
 	p->last_ts = ts;
 	p->st.frames++;
+	if (p->sample_left) { /* mirror sampling: a countdown, no division per frame */
+		p->sample_left--;
+		p->st.sampled_out++;
+		return;
+	}
+	p->sample_left = p->sample - 1;
 	struct flow_record rec;
 	const char *why = NULL;
 	enum cap_decode_result r;
@@ -229,6 +238,7 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *da
 	}
 	p->st.decode[r]++;
 	if (r == CAP_DECODE_OK) {
+		rec.sampling_rate = p->sample;
 		p->frame.data = data;
 		p->frame.caplen = h->caplen;
 		p->frame.len = h->len;
@@ -329,8 +339,17 @@ void cap_pcap_stats(struct cap_pcap *p, struct cap_pcap_stats *out)
 {
 	if (!p->offline) {
 		struct pcap_stat ps;
-		if (pcap_stats(p->pc, &ps) == 0)
+		if (pcap_stats(p->pc, &ps) == 0) {
+			p->st.ring_drops = ps.ps_drop;
+			p->st.if_drops = ps.ps_ifdrop;
 			p->st.kernel_drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+		}
 	}
 	*out = p->st;
+}
+
+void cap_pcap_set_sample(struct cap_pcap *p, uint32_t n)
+{
+	p->sample = n ? n : 1;
+	p->sample_left = 0;
 }

@@ -146,6 +146,41 @@ static const struct ckey pcap_keys[] = {
 	DUR("flow_active_timeout", struct conf_capture, flow_active_timeout_s, 1, 3600),
 	DUR("flow_inactive_timeout", struct conf_capture, flow_inactive_timeout_s, 1, 3600),
 	INT("flow_table_size", struct conf_capture, flow_table_size, 1024, 1u << 26),
+	INT("sample", struct conf_capture, pcap_sample, 1, 1000000),
+	END,
+};
+
+static const struct cenum fanout_names[] = {
+	{"hash", CAP_FANOUT_HASH},
+	{"lb", CAP_FANOUT_LB},
+	{"cpu", CAP_FANOUT_CPU},
+	{NULL, 0},
+};
+
+static const struct cenum xdp_mode_names[] = {
+	{"auto", CONF_XDP_AUTO},
+	{"skb", CONF_XDP_SKB},
+	{"native", CONF_XDP_NATIVE},
+	{NULL, 0},
+};
+
+static const struct ckey afxdp_keys[] = {
+	LIST("interfaces", K_IFNAMES, struct conf_afxdp, interfaces, n_interfaces, CONF_MAX_INTERFACES),
+	{.name = "queues", .type = K_UINT_LIST, .off = offsetof(struct conf_afxdp, queues),
+	 .count_off = offsetof(struct conf_afxdp, n_queues), .max_items = CONF_MAX_QUEUES, .min = 0, .max = 1023},
+	ENUM("mode", struct conf_afxdp, mode, xdp_mode_names),
+	INT("sample", struct conf_afxdp, sample, 1, 1000000),
+	END,
+};
+
+static const struct ckey afpacket_keys[] = {
+	LIST("interfaces", K_IFNAMES, struct conf_afpacket, interfaces, n_interfaces, CONF_MAX_INTERFACES),
+	INT("workers", struct conf_afpacket, workers, 1, 16),
+	ENUM("fanout", struct conf_afpacket, fanout, fanout_names),
+	INT("ring_mb", struct conf_afpacket, ring_mb, 1, 4096),
+	INT("block_kb", struct conf_afpacket, block_kb, 4, 65536),
+	INT("sample", struct conf_afpacket, sample, 1, 1000000),
+	BOOL("defrag", struct conf_afpacket, defrag),
 	END,
 };
 
@@ -161,6 +196,8 @@ LISTENERS(ipfix_keys, ipfix, n_ipfix);
 
 static const struct ckey capture_keys[] = {
 	{.name = "pcap", .type = K_MAP, .sub = pcap_keys},
+	MAP("afpacket", struct conf_capture, afpacket, afpacket_keys),
+	MAP("afxdp", struct conf_capture, afxdp, afxdp_keys),
 	{.name = "sflow", .type = K_MAP, .sub = sflow_keys},
 	{.name = "netflow", .type = K_MAP, .sub = netflow_keys},
 	{.name = "ipfix", .type = K_MAP, .sub = ipfix_keys},
@@ -395,6 +432,15 @@ void conf_defaults(struct rampart_conf *c)
 	c->capture.udp_rcvbuf = 32u << 20;
 	c->capture.flow_spread_s = 4;
 	c->capture.udp_workers = 1;
+	c->capture.pcap_sample = 1;
+	c->capture.afpacket.workers = 1;
+	c->capture.afpacket.fanout = CAP_FANOUT_HASH;
+	c->capture.afpacket.ring_mb = 64;
+	c->capture.afpacket.block_kb = 1024;
+	c->capture.afpacket.sample = 1;
+	c->capture.afxdp.n_queues = 1; /* queue 0 */
+	c->capture.afxdp.mode = CONF_XDP_AUTO;
+	c->capture.afxdp.sample = 1;
 	c->capture.max_exporters = 256;
 	c->capture.max_domains_per_address = 64;
 	c->capture.max_templates = 256;
@@ -447,6 +493,10 @@ void conf_free(struct rampart_conf *c)
 	free(c->bgp.peers);
 	for (size_t i = 0; i < c->capture.n_pcap_interfaces; i++)
 		free(c->capture.pcap_interfaces[i]);
+	for (size_t i = 0; i < c->capture.afpacket.n_interfaces; i++)
+		free(c->capture.afpacket.interfaces[i]);
+	for (size_t i = 0; i < c->capture.afxdp.n_interfaces; i++)
+		free(c->capture.afxdp.interfaces[i]);
 	memset(c, 0, sizeof *c);
 }
 
@@ -488,6 +538,48 @@ static int check_group_prefixes(struct walk *w, const struct cn *root, const str
 	return -1;
 }
 
+/* An interface read by two sources would count every packet twice; a ring must hold two blocks. */
+static int check_capture(struct walk *w, const struct cn *root, const struct conf_capture *cc)
+{
+	const struct cn *cap = cn_map_get(root, "capture");
+	const struct cn *xdp = cn_map_get(cap, "afxdp");
+	if (xdp) {
+		const struct conf_afxdp *x = &cc->afxdp;
+		size_t saved = walk_push(w, "capture.afxdp");
+		if (cn_map_get(xdp, "queues") && x->n_queues == 0)
+			return walk_fail_key(w, cn_map_get(xdp, "queues"), "queues", "needs at least one RX queue");
+		for (size_t i = 0; i < x->n_interfaces; i++)
+			for (size_t j = 0; j < cc->n_pcap_interfaces + cc->afpacket.n_interfaces; j++) {
+				const char *o = j < cc->n_pcap_interfaces ? cc->pcap_interfaces[j]
+									  : cc->afpacket.interfaces[j - cc->n_pcap_interfaces];
+				if (!strcmp(x->interfaces[i], o))
+					return walk_fail_key(w, cn_map_get(xdp, "interfaces")->kids[i], "interfaces",
+							     "%s is also in capture.%s.interfaces: every packet would count twice",
+							     o, j < cc->n_pcap_interfaces ? "pcap" : "afpacket");
+			}
+		walk_pop(w, saved);
+	}
+	const struct cn *afp = cn_map_get(cap, "afpacket");
+	if (!afp)
+		return 0;
+	const struct conf_afpacket *a = &cc->afpacket;
+	size_t saved = walk_push(w, "capture.afpacket");
+	for (size_t i = 0; i < a->n_interfaces; i++)
+		for (size_t j = 0; j < cc->n_pcap_interfaces; j++)
+			if (!strcmp(a->interfaces[i], cc->pcap_interfaces[j]))
+				return walk_fail_key(w, cn_map_get(afp, "interfaces")->kids[i], "interfaces",
+						     "%s is also in capture.pcap.interfaces: every packet would count twice",
+						     a->interfaces[i]);
+	if (a->block_kb & (a->block_kb - 1))
+		return walk_fail_key(w, cn_map_get(afp, "block_kb"), "block_kb", "must be a power of two, not %u",
+				     a->block_kb);
+	if ((uint64_t)a->ring_mb * 1024 < 2ull * a->block_kb)
+		return walk_fail_key(w, afp, "ring_mb", "%u MiB holds fewer than two blocks of block_kb %u KiB",
+				     a->ring_mb, a->block_kb);
+	walk_pop(w, saved);
+	return 0;
+}
+
 /* ---- checks across keys, and the assembly of det_config.groups -------------------------------- */
 
 static int finish(struct walk *w, const struct cn *root, struct loader *l)
@@ -511,6 +603,8 @@ static int finish(struct walk *w, const struct cn *root, struct loader *l)
 	}
 
 	if (check_group_prefixes(w, root, l))
+		return -1;
+	if (check_capture(w, root, &c->capture))
 		return -1;
 	/* the ban state file lives beside the data unless placed elsewhere or turned off ("") */
 	if (!cn_map_get(cn_map_get(root, "mitigation"), "state_file") &&

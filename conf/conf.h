@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "../bgp/bgp.h"
+#include "../capture/source.h"
 #include "../detect/det.h"
 #include "../flowspec/fs.h"
 #include "../lib/ip.h"
@@ -22,9 +23,36 @@ struct conf_listen {
 	char addr[64]; /* "0.0.0.0:6343", "[::]:2055" as written */
 };
 
+/* capture.afpacket: AF_PACKET TPACKET_V3 rings with fanout (docs/CAPTURE.md) */
+struct conf_afpacket {
+	char *interfaces[CONF_MAX_INTERFACES];
+	size_t n_interfaces;
+	uint32_t workers;  /* fanout members (threads) per interface, 1..16; default 1 */
+	int fanout;        /* enum cap_fanout; default hash (by flow) */
+	uint32_t ring_mb;  /* ring per worker, MiB, 1..4096; default 64 */
+	uint32_t block_kb; /* ring block, KiB, a power of two 4..65536; default 1024 */
+	uint32_t sample;   /* keep 1 frame in N, 1..1000000; default 1 (all) */
+	bool defrag;       /* PACKET_FANOUT_FLAG_DEFRAG; default false (it hides fragment floods) */
+};
+
+/* capture.afxdp: AF_XDP sockets, one per RX queue (docs/CAPTURE.md) */
+#define CONF_MAX_QUEUES 16
+enum conf_xdp_mode { CONF_XDP_AUTO, CONF_XDP_SKB, CONF_XDP_NATIVE };
+struct conf_afxdp {
+	char *interfaces[CONF_MAX_INTERFACES];
+	size_t n_interfaces;
+	uint32_t queues[CONF_MAX_QUEUES]; /* RX queues read on every interface; default [0] */
+	size_t n_queues;
+	int mode;        /* enum conf_xdp_mode; default auto */
+	uint32_t sample; /* keep 1 frame in N; default 1 */
+};
+
 struct conf_capture {
 	char *pcap_interfaces[CONF_MAX_INTERFACES];
 	size_t n_pcap_interfaces;
+	uint32_t pcap_sample; /* capture.pcap.sample: keep 1 frame in N; default 1 */
+	struct conf_afpacket afpacket;
+	struct conf_afxdp afxdp;
 	/* mirror flow table (flow rows for storage) */
 	uint32_t flow_active_timeout_s;   /* default 60 */
 	uint32_t flow_inactive_timeout_s; /* default 15 */

@@ -174,6 +174,29 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	}
 	fprintf(f, "    flow_active_timeout: %u\n    flow_inactive_timeout: %u\n    flow_table_size: %u\n",
 		cc->flow_active_timeout_s, cc->flow_inactive_timeout_s, cc->flow_table_size);
+	fprintf(f, "    sample: %u\n", cc->pcap_sample);
+	const struct conf_afpacket *a = &cc->afpacket;
+	static const char *const fanouts[] = {[CAP_FANOUT_HASH] = "hash", [CAP_FANOUT_LB] = "lb", [CAP_FANOUT_CPU] = "cpu"};
+	fprintf(f, "  afpacket:\n    interfaces:%s\n", a->n_interfaces ? "" : " []");
+	for (size_t i = 0; i < a->n_interfaces; i++) {
+		fprintf(f, "      - ");
+		qstr(f, a->interfaces[i]);
+		fputc('\n', f);
+	}
+	fprintf(f, "    workers: %u\n    fanout: %s\n    ring_mb: %u\n    block_kb: %u\n    sample: %u\n    defrag: %s\n",
+		a->workers, fanouts[a->fanout], a->ring_mb, a->block_kb, a->sample, a->defrag ? "true" : "false");
+	const struct conf_afxdp *x = &cc->afxdp;
+	static const char *const xmodes[] = {[CONF_XDP_AUTO] = "auto", [CONF_XDP_SKB] = "skb", [CONF_XDP_NATIVE] = "native"};
+	fprintf(f, "  afxdp:\n    interfaces:%s\n", x->n_interfaces ? "" : " []");
+	for (size_t i = 0; i < x->n_interfaces; i++) {
+		fprintf(f, "      - ");
+		qstr(f, x->interfaces[i]);
+		fputc('\n', f);
+	}
+	fprintf(f, "    queues: [");
+	for (size_t i = 0; i < x->n_queues; i++)
+		fprintf(f, "%s%u", i ? ", " : "", x->queues[i]);
+	fprintf(f, "]\n    mode: %s\n    sample: %u\n", xmodes[x->mode], x->sample);
 	listeners(f, "sflow", cc->sflow, cc->n_sflow, cc->sflow_exporters, cc->n_sflow_exporters);
 	listeners(f, "netflow", cc->netflow, cc->n_netflow, cc->netflow_exporters, cc->n_netflow_exporters);
 	listeners(f, "ipfix", cc->ipfix, cc->n_ipfix, cc->ipfix_exporters, cc->n_ipfix_exporters);

@@ -503,6 +503,30 @@ static int do_ifnames(struct walk *w, const struct ckey *k, const struct cn *v, 
 	return 0;
 }
 
+static int do_uint_list(struct walk *w, const struct ckey *k, const struct cn *v, void *base)
+{
+	uint32_t *dst = (uint32_t *)((char *)base + k->off);
+	size_t *count = (size_t *)((char *)base + k->count_off);
+	struct ckey one = {.type = K_INT, .size = 4, .min = k->min, .max = k->max};
+	size_t n;
+	if (need_list(w, v, "integers", &n))
+		return -1;
+	if (n > k->max_items)
+		return too_many(w, v, k->max_items);
+	*count = 0; /* the list replaces the default, an empty one too */
+	for (size_t i = 0; i < n; i++) {
+		size_t saved = walk_push(w, "[%zu]", i);
+		if (do_int(w, &one, v->kids[i], &dst[i]))
+			return -1;
+		for (size_t j = 0; j < i; j++)
+			if (dst[j] == dst[i])
+				return walk_fail(w, v->kids[i], "duplicate %u (entry [%zu] has it)", dst[i], j);
+		*count = i + 1;
+		walk_pop(w, saved);
+	}
+	return 0;
+}
+
 /* FlowSpec rules in the operator's text form, checked by the same parser as rampartctl's, so an
  * error names the rule's column and token as well as the file's line. */
 static int do_flow_rules(struct walk *w, const struct ckey *k, const struct cn *v, void *base)
@@ -590,6 +614,7 @@ static int walk_value(struct walk *w, const struct ckey *k, const struct cn *v, 
 	case K_COMMUNITIES: return do_communities(w, k, v, base);
 	case K_FAMILIES: return do_families(w, k, v, dst);
 	case K_IFNAMES: return do_ifnames(w, k, v, base);
+	case K_UINT_LIST: return do_uint_list(w, k, v, base);
 	case K_FLOW_RULES: return do_flow_rules(w, k, v, base);
 	case K_MAP: return walk_map(w, k->sub, v, dst);
 	case K_SEQ_MAP: return do_seq_map(w, k, v, base);

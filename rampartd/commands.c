@@ -350,11 +350,13 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 		evbuffer_add_printf(out,
 				    "capture %s: frames %" PRIu64 " decoded %" PRIu64 " truncated %" PRIu64
 				    " malformed %" PRIu64 " not_ip %" PRIu64 " kernel_drops %" PRIu64
+				    " ring_drops %" PRIu64 " if_drops %" PRIu64 " bad_blocks %" PRIu64 " sampled_out %" PRIu64
 				    " flows_active %" PRIu64 " flows_exported %" PRIu64 " flows_dropped %" PRIu64
 				    " hosts_overflow %" PRIu64 "%s\n",
 				    s.name, s.pcap.frames, s.pcap.decode[CAP_DECODE_OK], s.pcap.decode[CAP_DECODE_TRUNCATED],
 				    s.pcap.decode[CAP_DECODE_MALFORMED], s.pcap.decode[CAP_DECODE_NOT_IP],
-				    s.pcap.kernel_drops, s.flows.active, s.flows.exported, s.flows_dropped,
+				    s.pcap.kernel_drops, s.pcap.ring_drops, s.pcap.if_drops, s.pcap.bad_blocks,
+				    s.pcap.sampled_out, s.flows.active, s.flows.exported, s.flows_dropped,
 				    s.hosts_overflow, s.finished ? " finished" : "");
 	}
 	if (rp->storage) {

@@ -16,6 +16,7 @@
 #include "../bgp/bgp.h"
 #include "../capture/cap.h"
 #include "../capture/flows.h"
+#include "../capture/source.h"
 #include "../conf/conf.h"
 #include "../detect/det.h"
 #include "../flowspec/fs.h"
@@ -38,7 +39,7 @@ struct rd_apcap;
 struct rd_apcap_producer;
 struct rd_banstate;
 
-#define RD_MAX_WORKERS 16
+#define RD_MAX_WORKERS 32
 
 struct rampart {
 	struct rampart_conf conf;
@@ -114,12 +115,11 @@ void rd_flowsrc_stats(const struct rd_flowsrc *s, struct rd_flowsrc_stats *out);
 size_t rd_flowsrc_exporters(const struct rd_flowsrc *s, struct cap_exporter_info *out, size_t max);
 
 struct rd_worker_source {
-	const char *interface;          /* live capture, or */
-	const char *pcap_file;          /* offline replay, or */
+	bool mirror;                    /* a mirror capture source (cap), or */
+	struct cap_src_spec cap;
 	const char *listen;             /* a flow export listener of protocol flow_proto */
 	enum rd_flow_proto flow_proto;
 	unsigned listen_worker, listen_workers; /* this one of capture.udp_workers on listen */
-	enum cap_pcap_speed speed;
 };
 
 /* Exporters shown per listener by `rampartctl exporters` (the decoder remembers more). */
@@ -143,7 +143,7 @@ void rd_worker_return(struct rd_worker *w, struct det_counters *c);
 /* Capture statistics for the control socket. */
 struct rd_worker_stats {
 	const char *name;
-	struct cap_pcap_stats pcap;
+	struct cap_src_stats pcap; /* mirror sources (any kind) */
 	struct cap_flowtable_stats flows;
 	uint64_t flows_dropped; /* flow rows the storage ring refused */
 	uint64_t hosts_overflow;

@@ -304,11 +304,14 @@ static void on_stats(struct evhttp_request *req, void *arg)
 		evbuffer_add_printf(b,
 				    ",\"frames\":%" PRIu64 ",\"decoded\":%" PRIu64 ",\"truncated\":%" PRIu64
 				    ",\"malformed\":%" PRIu64 ",\"not_ip\":%" PRIu64 ",\"kernel_drops\":%" PRIu64
+				    ",\"ring_drops\":%" PRIu64 ",\"if_drops\":%" PRIu64 ",\"bad_blocks\":%" PRIu64
+				    ",\"sampled_out\":%" PRIu64
 				    ",\"flows_active\":%" PRIu64 ",\"flows_exported\":%" PRIu64
 				    ",\"flows_dropped\":%" PRIu64 ",\"hosts_overflow\":%" PRIu64 ",\"finished\":%s",
 				    s.pcap.frames, s.pcap.decode[CAP_DECODE_OK], s.pcap.decode[CAP_DECODE_TRUNCATED],
 				    s.pcap.decode[CAP_DECODE_MALFORMED], s.pcap.decode[CAP_DECODE_NOT_IP],
-				    s.flow ? s.udp.kernel_drops : s.pcap.kernel_drops, s.flows.active, s.flows.exported,
+				    s.flow ? s.udp.kernel_drops : s.pcap.kernel_drops, s.pcap.ring_drops, s.pcap.if_drops,
+				    s.pcap.bad_blocks, s.pcap.sampled_out, s.flows.active, s.flows.exported,
 				    s.flows_dropped, s.hosts_overflow, s.finished ? "true" : "false");
 		if (s.flow)
 			listener_json(b, &s);
@@ -461,6 +464,24 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	for (unsigned i = 0; i < rp->n_workers; i++)
 		evbuffer_add_printf(b, "rampart_capture_kernel_drops_total{source=\"%s\"} %" PRIu64 "\n", names[i],
 				    ws[i].flow ? ws[i].udp.kernel_drops : ws[i].pcap.kernel_drops);
+	metric_head(b, "rampart_capture_ring_drops_total", "counter",
+		    "Frames the kernel had for a mirror source but its ring or buffer was full.");
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		evbuffer_add_printf(b, "rampart_capture_ring_drops_total{source=\"%s\"} %" PRIu64 "\n", names[i],
+				    ws[i].pcap.ring_drops);
+	metric_head(b, "rampart_capture_if_drops_total", "counter", "Frames the interface or NIC dropped.");
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		evbuffer_add_printf(b, "rampart_capture_if_drops_total{source=\"%s\"} %" PRIu64 "\n", names[i],
+				    ws[i].pcap.if_drops);
+	metric_head(b, "rampart_capture_bad_blocks_total", "counter",
+		    "Ring blocks with impossible offsets (the rest of each block is lost).");
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		evbuffer_add_printf(b, "rampart_capture_bad_blocks_total{source=\"%s\"} %" PRIu64 "\n", names[i],
+				    ws[i].pcap.bad_blocks);
+	metric_head(b, "rampart_capture_sampled_out_total", "counter", "Frames skipped by mirror sampling (sample: N).");
+	for (unsigned i = 0; i < rp->n_workers; i++)
+		evbuffer_add_printf(b, "rampart_capture_sampled_out_total{source=\"%s\"} %" PRIu64 "\n", names[i],
+				    ws[i].pcap.sampled_out);
 	metric_head(b, "rampart_flows_active", "gauge", "Flows in the mirror flow table.");
 	for (unsigned i = 0; i < rp->n_workers; i++)
 		evbuffer_add_printf(b, "rampart_flows_active{source=\"%s\"} %" PRIu64 "\n", names[i], ws[i].flows.active);

@@ -87,8 +87,17 @@ static void announce_plan(const struct rampart *rp, const char *pcap)
 	if (pcap)
 		log_info("capture: replaying %s", pcap);
 	for (size_t i = 0; !pcap && i < c->capture.n_pcap_interfaces; i++)
-		log_info("capture: interface %s", c->capture.pcap_interfaces[i]);
-	if (!pcap && c->capture.n_pcap_interfaces == 0 && !c->capture.n_sflow && !c->capture.n_netflow &&
+		log_info("capture: interface %s (libpcap%s)", c->capture.pcap_interfaces[i],
+			 c->capture.pcap_sample > 1 ? ", sampled" : "");
+	const struct conf_afpacket *afp = &c->capture.afpacket;
+	for (size_t i = 0; !pcap && i < afp->n_interfaces; i++)
+		log_info("capture: interface %s (AF_PACKET, %u worker(s), %u MiB ring each, 1 in %u)",
+			 afp->interfaces[i], afp->workers, afp->ring_mb, afp->sample);
+	for (size_t i = 0; !pcap && i < c->capture.afxdp.n_interfaces; i++)
+		log_info("capture: interface %s (AF_XDP, %zu RX queue(s))", c->capture.afxdp.interfaces[i],
+			 c->capture.afxdp.n_queues);
+	if (!pcap && c->capture.n_pcap_interfaces == 0 && afp->n_interfaces == 0 && !c->capture.afxdp.n_interfaces &&
+	    !c->capture.n_sflow && !c->capture.n_netflow &&
 	    !c->capture.n_ipfix)
 		log_warn("capture: no interfaces configured (capture.pcap.interfaces): nothing will be seen");
 	if (pcap && (c->capture.n_sflow || c->capture.n_netflow || c->capture.n_ipfix))
@@ -307,18 +316,40 @@ int main(int argc, char **argv)
 	const struct conf_capture *cc = &rp.conf.capture;
 	struct rd_worker_source sources[RD_MAX_WORKERS];
 	unsigned n_sources = 0;
-	size_t n_wanted = pcap ? 1 : cc->n_pcap_interfaces + (cc->n_sflow + cc->n_netflow + cc->n_ipfix) * cc->udp_workers;
+	size_t n_wanted = pcap ? 1 : cc->n_pcap_interfaces + cc->afpacket.n_interfaces * cc->afpacket.workers +
+		cc->afxdp.n_interfaces * cc->afxdp.n_queues +
+		(cc->n_sflow + cc->n_netflow + cc->n_ipfix) * cc->udp_workers;
 	if (n_wanted > RD_MAX_WORKERS) {
-		log_err("at most %d capture sources (interfaces, and flow listen addresses times "
-			"capture.udp_workers), %zu configured",
+		log_err("at most %d capture sources (pcap interfaces, afpacket interfaces times workers, and "
+			"flow listen addresses times capture.udp_workers), %zu configured",
 			RD_MAX_WORKERS, n_wanted);
 		goto out;
 	}
 	if (pcap) {
-		sources[n_sources++] = (struct rd_worker_source){.pcap_file = pcap, .speed = speed};
+		sources[n_sources++] = (struct rd_worker_source){.mirror = true,
+			.cap = {.kind = CAP_SRC_PCAP_FILE, .key = "--pcap", .name = pcap, .speed = speed}};
 	} else {
 		for (size_t i = 0; i < cc->n_pcap_interfaces; i++)
-			sources[n_sources++] = (struct rd_worker_source){.interface = cc->pcap_interfaces[i]};
+			sources[n_sources++] = (struct rd_worker_source){.mirror = true,
+				.cap = {.kind = CAP_SRC_PCAP, .key = "capture.pcap.interfaces", .name = cc->pcap_interfaces[i],
+					.sample = cc->pcap_sample}};
+		const struct conf_afpacket *afp = &cc->afpacket;
+		for (size_t i = 0; i < afp->n_interfaces; i++)
+			for (unsigned k = 0; k < afp->workers; k++)
+				sources[n_sources++] = (struct rd_worker_source){.mirror = true,
+					.cap = {.kind = CAP_SRC_AFPACKET, .key = "capture.afpacket.interfaces",
+						.name = afp->interfaces[i], .sample = afp->sample, .member = k,
+						.members = afp->workers, .fanout = (enum cap_fanout)afp->fanout,
+						.ring_mb = afp->ring_mb, .block_kb = afp->block_kb, .defrag = afp->defrag}};
+		const struct conf_afxdp *xdp = &cc->afxdp;
+		static const enum cap_xdp_mode modes[] = {[CONF_XDP_AUTO] = CAP_XDP_AUTO, [CONF_XDP_SKB] = CAP_XDP_SKB,
+							  [CONF_XDP_NATIVE] = CAP_XDP_NATIVE};
+		for (size_t i = 0; i < xdp->n_interfaces; i++)
+			for (size_t k = 0; k < xdp->n_queues; k++)
+				sources[n_sources++] = (struct rd_worker_source){.mirror = true,
+					.cap = {.kind = CAP_SRC_AFXDP, .key = "capture.afxdp.interfaces",
+						.name = xdp->interfaces[i], .sample = xdp->sample, .queue = xdp->queues[k],
+						.xdp_mode = modes[xdp->mode]}};
 		for (size_t i = 0; i < cc->n_sflow; i++)
 			for (unsigned k = 0; k < cc->udp_workers; k++)
 				sources[n_sources++] = (struct rd_worker_source){.listen = cc->sflow[i].addr,

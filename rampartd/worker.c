@@ -42,7 +42,7 @@ struct rd_worker {
 	struct rd_worker_source src;
 	bool offline;
 
-	struct cap_pcap *pcap;      /* a mirror source, or */
+	struct cap_src *cap;        /* a mirror source, or */
 	struct rd_flowsrc *udp;     /* a flow export listener */
 	struct cap_flowtable *flows; /* mirror sources only */
 	struct st_flow_producer *flows_out;
@@ -125,8 +125,8 @@ static void refresh_stats(struct rd_worker *w)
 	struct rd_worker_stats *s = &w->stats;
 	memset(s, 0, sizeof *s);
 	s->name = w->name;
-	if (w->pcap)
-		cap_pcap_stats(w->pcap, &s->pcap);
+	if (w->cap)
+		cap_src_stats(w->cap, &s->pcap);
 	if (w->flows)
 		cap_flowtable_stats(w->flows, &s->flows);
 	if (w->udp) {
@@ -250,7 +250,7 @@ static void on_record(void *ctx, const struct flow_record *r)
 	w->last_ts_ns = r->start_ns;
 	bool new_flow = cap_flowtable_add(w->flows, r, export_flow, w);
 	det_counters_add(w->cur, r, new_flow ? 1 : 0);
-	sample(w, w->cur, r, cap_pcap_frame(w->pcap));
+	sample(w, w->cur, r, cap_src_frame(w->cap));
 }
 
 /* An exported flow (or an sFlow sample): counted as it is, the counters scaling by its sampling
@@ -332,11 +332,11 @@ static void *worker_main(void *arg)
 	log_info("%s: capturing", w->name);
 	while (!atomic_load(&w->stop)) {
 		if (!quiet) {
-			int n = cap_pcap_dispatch(w->pcap, 512, on_record, w, err, sizeof err);
+			int n = cap_src_dispatch(w->cap, 512, on_record, w, err, sizeof err);
 			if (n < 0) {
 				if (w->offline) {
-					struct cap_pcap_stats st;
-					cap_pcap_stats(w->pcap, &st);
+					struct cap_src_stats st;
+					cap_src_stats(w->cap, &st);
 					log_info("%s: replay finished: %llu frames, %llu decoded; the clock goes on "
 						 "from the capture's last timestamp",
 						 w->name, (unsigned long long)st.frames,
@@ -378,7 +378,7 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 	w->rp = rp;
 	w->idx = idx;
 	w->src = *src;
-	w->offline = src->pcap_file != NULL;
+	w->offline = src->mirror && src->cap.kind == CAP_SRC_PCAP_FILE;
 	w->tick_ns = (uint64_t)rp->conf.detect.tick_ms * 1000000ull;
 	pthread_mutex_init(&w->stats_lock, NULL);
 	if (src->listen && src->listen_workers > 1)
@@ -386,11 +386,7 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 			 src->listen_worker + 1);
 	else if (src->listen)
 		snprintf(w->name, sizeof w->name, "%s %s", rd_flow_proto_name(src->flow_proto), src->listen);
-	else
-		snprintf(w->name, sizeof w->name, "%s %s", w->offline ? "replay" : "pcap",
-			 w->offline ? src->pcap_file : src->interface);
 
-	char perr[256] = "";
 	const struct conf_capture *cc = &rp->conf.capture;
 	if (src->listen) {
 		struct cap_flow_config fcfg = {
@@ -409,19 +405,17 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 		w->udp = rd_flowsrc_open(src->flow_proto, src->listen, cc->udp_rcvbuf, &fcfg, err, errlen);
 		if (!w->udp)
 			goto fail;
-	} else if (w->offline)
-		w->pcap = cap_pcap_open_offline(src->pcap_file, src->speed, perr, sizeof perr);
-	else
-		w->pcap = cap_pcap_open_live(src->interface, perr, sizeof perr);
-	if (!w->udp && !w->pcap) {
-		snprintf(err, errlen, "%s: %s", w->name, perr);
-		goto fail;
+	} else {
+		/* err names the configuration key, the interface and the reason */
+		if (!(w->cap = cap_src_open(&src->cap, err, errlen)))
+			goto fail;
+		snprintf(w->name, sizeof w->name, "%s", cap_src_name(w->cap));
 	}
-	if (w->pcap)
+	if (w->cap)
 		w->flows = cap_flowtable_new(cc->flow_table_size, cc->flow_active_timeout_s, cc->flow_inactive_timeout_s);
 	w->flows_out = st_writer_flow_producer(rp->storage, idx);
 	/* sample packets: mirror frames and sFlow headers; NetFlow/IPFIX records carry none */
-	if (rp->apcap && (w->pcap || src->flow_proto == RD_FLOW_SFLOW) &&
+	if (rp->apcap && (w->cap || src->flow_proto == RD_FLOW_SFLOW) &&
 	    !(w->samples = rd_apcap_producer(rp->apcap, idx))) {
 		snprintf(err, errlen, "%s: out of memory for the attack sample ring", w->name);
 		goto fail;
@@ -434,7 +428,7 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 	w->n_sets = w->spread_ticks > 1 ? w->spread_ticks + 1 + SPREAD_SPARES : COUNTER_SETS;
 	w->ready = spsc_new(w->n_sets + 1, sizeof(struct rd_tick_msg));
 	w->spare = spsc_new(w->n_sets + 1, sizeof(struct det_counters *));
-	if ((w->pcap && !w->flows) || !w->flows_out || !w->ready || !w->spare) {
+	if ((w->cap && !w->flows) || !w->flows_out || !w->ready || !w->spare) {
 		snprintf(err, errlen, "%s: out of memory", w->name);
 		goto fail;
 	}
@@ -487,8 +481,7 @@ void rd_worker_free(struct rd_worker *w)
 	if (!w)
 		return;
 	rd_worker_stop(w);
-	if (w->pcap)
-		cap_pcap_close(w->pcap);
+	cap_src_close(w->cap);
 	rd_flowsrc_close(w->udp);
 	if (w->flows)
 		cap_flowtable_free(w->flows);

@@ -16,7 +16,7 @@ set -euo pipefail
 # runtime libraries).
 RUN_PKGS=(gcc make pkg-config
 	libpcap-dev libevent-dev libyaml-dev libcurl4-openssl-dev libnl-3-dev libnl-route-3-dev
-	zlib1g-dev libcap-ng-dev)
+	zlib1g-dev libcap-ng-dev libxdp-dev libbpf-dev)
 # Unit tests, fuzz targets, and the real peers and tools the integration tests run against
 # (systemd for `systemd-analyze verify` of the unit, libcap2-bin for capsh).
 TEST_PKGS=(clang libclang-rt-14-dev libcmocka-dev dpkg-dev

@@ -185,7 +185,7 @@ static const struct err_case err_cases[] = {
 	 "detection, capture, mitigation, bgp, storage, api, actions, user)"},
 	{NETS "capture:\n  pcap:\n    interface: [eth0]\n",
 	 "rampart.yaml:4:5: capture.pcap.interface: unknown key (expected interfaces, flow_active_timeout, "
-	 "flow_inactive_timeout, flow_table_size)"},
+	 "flow_inactive_timeout, flow_table_size, sample)"},
 	{NETS "thresholds: { incoming: { ppps: 5 } }\n",
 	 "rampart.yaml:2:27: thresholds.incoming.ppps: unknown key (expected pps, mbps, flows, tcp_pps, tcp_mbps, "
 	 "tcp_flows, udp_pps, udp_mbps, udp_flows, icmp_pps, icmp_mbps, icmp_flows, syn_pps, syn_mbps, syn_flows, "
@@ -241,6 +241,30 @@ static const struct err_case err_cases[] = {
 	 "rampart.yaml:3:14: bgp.peers[1].address: duplicate peer 10.0.0.1 (bgp.peers[0] has it)"},
 	/* out of range */
 	{NETS "detection: { tick_ms: 5 }\n", "rampart.yaml:2:23: detection.tick_ms: expected an integer 10..10000, got \"5\""},
+	/* capture.afxdp */
+	{NETS "capture: { afxdp: { interfaces: [eth2], queues: [0, 1, 0] } }\n",
+	 "rampart.yaml:2:56: capture.afxdp.queues[2]: duplicate 0 (entry [0] has it)"},
+	{NETS "capture: { afxdp: { mode: fast } }\n",
+	 "rampart.yaml:2:27: capture.afxdp.mode: expected one of auto, skb, native, got \"fast\""},
+	{NETS "capture: { afxdp: { queues: [] } }\n",
+	 "rampart.yaml:2:29: capture.afxdp.queues: needs at least one RX queue"},
+	{NETS "capture: { afpacket: { interfaces: [eth2] }, afxdp: { interfaces: [eth2] } }\n",
+	 "rampart.yaml:2:68: capture.afxdp.interfaces: eth2 is also in capture.afpacket.interfaces: every packet "
+	 "would count twice"},
+	/* capture.afpacket */
+	{NETS "capture: { afpacket: { interfaces: [eth1], block_kb: 1000 } }\n",
+	 "rampart.yaml:2:54: capture.afpacket.block_kb: must be a power of two, not 1000"},
+	{NETS "capture: { afpacket: { interfaces: [eth1], ring_mb: 1, block_kb: 1024 } }\n",
+	 "rampart.yaml:2:22: capture.afpacket.ring_mb: 1 MiB holds fewer than two blocks of block_kb 1024 KiB"},
+	{NETS "capture: { pcap: { interfaces: [eth1] }, afpacket: { interfaces: [eth2, eth1] } }\n",
+	 "rampart.yaml:2:73: capture.afpacket.interfaces: eth1 is also in capture.pcap.interfaces: every packet "
+	 "would count twice"},
+	{NETS "capture: { afpacket: { fanout: flow } }\n",
+	 "rampart.yaml:2:32: capture.afpacket.fanout: expected one of hash, lb, cpu, got \"flow\""},
+	{NETS "capture: { afpacket: { workers: 17 } }\n",
+	 "rampart.yaml:2:33: capture.afpacket.workers: expected an integer 1..16, got \"17\""},
+	{NETS "capture: { afpacket: { sample: 0 } }\n",
+	 "rampart.yaml:2:32: capture.afpacket.sample: expected an integer 1..1000000, got \"0\""},
 	{NETS "capture: { flow_spread: 61 }\n",
 	 "rampart.yaml:2:25: capture.flow_spread: expected a duration of 0..60 seconds (like 600, 90s, 10m, 1h, 1d), got \"61\""},
 	{NETS "capture: { udp_rcvbuf: 1024 }\n",

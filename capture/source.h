@@ -1,0 +1,76 @@
+/* capture/: one interface for every mirror capture source (libpcap live or file, AF_PACKET
+ * TPACKET_V3 with fanout, AF_XDP per RX queue). The daemon's wiring fills a cap_src_spec from the configuration and
+ * from then on sees only a source: open, dispatch a burst, the frame behind a record, stats,
+ * close. One source is read by one thread; a fanout group is one source per member.
+ *
+ * On the packet path (cap_src_dispatch) a source takes no lock, allocates nothing and makes no
+ * system call per packet: it waits (poll) only when its ring is empty, and reads the kernel's
+ * drop counters only in cap_src_stats, once per tick. */
+#ifndef RAMPART_CAPTURE_SOURCE_H
+#define RAMPART_CAPTURE_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cap.h"
+
+enum cap_src_kind {
+	CAP_SRC_PCAP,      /* libpcap on a live interface */
+	CAP_SRC_PCAP_FILE, /* libpcap replay of a pcap/pcapng file */
+	CAP_SRC_AFPACKET,  /* AF_PACKET TPACKET_V3 ring, one fanout member */
+	CAP_SRC_AFXDP,     /* AF_XDP socket on one RX queue */
+};
+
+enum cap_xdp_mode { CAP_XDP_AUTO, CAP_XDP_SKB, CAP_XDP_NATIVE };
+
+enum cap_fanout { CAP_FANOUT_HASH, CAP_FANOUT_LB, CAP_FANOUT_CPU };
+
+struct cap_src_spec {
+	enum cap_src_kind kind;
+	const char *key;  /* the configuration key it came from, for errors: "capture.afpacket.interfaces" */
+	const char *name; /* interface, or file for CAP_SRC_PCAP_FILE */
+	enum cap_pcap_speed speed; /* CAP_SRC_PCAP_FILE */
+	uint32_t sample;  /* keep 1 frame in sample (0 or 1: all); records carry sampling_rate = sample */
+	/* CAP_SRC_AFPACKET */
+	unsigned member, members; /* this one of members sockets in the interface's fanout group */
+	enum cap_fanout fanout;
+	bool defrag;       /* PACKET_FANOUT_FLAG_DEFRAG: see docs/CAPTURE.md before turning it on */
+	/* CAP_SRC_AFXDP */
+	unsigned queue;
+	enum cap_xdp_mode xdp_mode;
+	uint32_t ring_mb;  /* ring per member, MiB */
+	uint32_t block_kb; /* ring block, KiB (a power of two, at least a page) */
+};
+
+struct cap_src_stats {
+	uint64_t frames;                          /* frames read off the ring/file */
+	uint64_t sampled_out;                     /* frames skipped by sample: N */
+	uint64_t decode[CAP_DECODE_RESULT_COUNT]; /* per result; decode[CAP_DECODE_OK] = records */
+	uint64_t ring_drops;  /* frames the kernel had for us but our ring/buffer was full */
+	uint64_t if_drops;    /* frames the interface or NIC dropped before the kernel had them */
+	uint64_t kernel_drops; /* ring_drops + if_drops */
+	uint64_t bad_blocks;  /* ring blocks with impossible offsets (their remaining packets lost) */
+};
+
+struct cap_src;
+
+/* Opens the source; on error returns NULL with err naming spec->key, the interface and the
+ * reason (no such interface, not Ethernet, no permission: CAP_NET_RAW is needed, ...). */
+struct cap_src *cap_src_open(const struct cap_src_spec *spec, char *err, size_t errlen);
+void cap_src_close(struct cap_src *s);
+/* A short name for log lines and stats: "afpacket eth1 #2", "pcap eth1", "replay FILE". */
+const char *cap_src_name(const struct cap_src *s);
+/* A live source: the clock is the wall clock when it is quiet. */
+bool cap_src_live(const struct cap_src *s);
+
+/* Reads and decodes a burst of at most about max frames, records to fn. Returns frames read
+ * (0: nothing within 100 ms on a live source), or -1 at the end of a file or on a capture
+ * error (err set). */
+int cap_src_dispatch(struct cap_src *s, int max, cap_record_fn fn, void *ctx, char *err, size_t errlen);
+/* The frame behind the record being delivered (valid only during the cap_record_fn call). */
+const struct cap_frame *cap_src_frame(const struct cap_src *s);
+/* Refreshes the kernel's counters (one system call) and copies the totals: once per tick. */
+void cap_src_stats(struct cap_src *s, struct cap_src_stats *out);
+
+#endif
