@@ -74,6 +74,7 @@ struct rampart {
 	struct rd_exa *exa;           /* ExaBGP pipe and process (exapipe.c); NULL when neither is on */
 	struct rd_readback *readback; /* ClickHouse read-back queries (readback.c) */
 	struct rd_apcap *apcap;       /* attack sample packets (attack_pcap.c); NULL when off */
+	struct cap_dpdk *dpdk;        /* the EAL and capture.dpdk's ports; NULL without a dpdk section */
 	struct rd_banstate *banstate; /* the ban state file (banstate.h); NULL when off */
 };
 
