@@ -145,13 +145,18 @@ static int start_port(struct cap_dpdk *d, const struct cap_dpdk_spec *spec, stru
 		conf.rx_adv_conf.rss_conf.rss_hf = rss; /* the driver's default key: symmetric is not needed, a
 							 * flow's packets in one direction meet in one queue */
 	}
-	if ((rc = rte_eth_dev_configure(p->id, (uint16_t)d->rx_queues, 0, &conf)) != 0) {
+	/* no TX queue: a mirror is only read. Some drivers pair their queues (net_tap: one fd per
+	 * pair) and refuse that; they get as many TX queues as RX, set up and never used. */
+	uint16_t tx = 0;
+	if (rte_eth_dev_configure(p->id, (uint16_t)d->rx_queues, 0, &conf) != 0)
+		tx = (uint16_t)d->rx_queues;
+	if (tx && (rc = rte_eth_dev_configure(p->id, (uint16_t)d->rx_queues, tx, &conf)) != 0) {
 		snprintf(err, errlen, "%s.ports: %s: configuring %u RX queues: %s", spec->key, name, d->rx_queues,
 			 rte_strerror(-rc));
 		return -1;
 	}
 	p->configured = true;
-	uint16_t nb_rxd = RX_DESC, nb_txd = 0;
+	uint16_t nb_rxd = RX_DESC, nb_txd = 512;
 	rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &nb_rxd, &nb_txd);
 	/* every descriptor holds an mbuf, a burst in flight, and each lcore cache up to 1.5 times its
 	 * size; rounded to 2^n - 1, the size a mempool ring uses best */
@@ -174,6 +179,13 @@ static int start_port(struct cap_dpdk *d, const struct cap_dpdk_spec *spec, stru
 	for (unsigned q = 0; q < d->rx_queues; q++) {
 		if ((rc = rte_eth_rx_queue_setup(p->id, (uint16_t)q, nb_rxd, (unsigned)socket, NULL, p->pool)) != 0) {
 			snprintf(err, errlen, "%s.ports: %s: RX queue %u: %s", spec->key, name, q, rte_strerror(-rc));
+			return -1;
+		}
+	}
+	for (uint16_t q = 0; q < tx; q++) {
+		if ((rc = rte_eth_tx_queue_setup(p->id, q, nb_txd, (unsigned)socket, NULL)) != 0) {
+			snprintf(err, errlen, "%s.ports: %s: TX queue %u (the driver pairs queues): %s", spec->key, name,
+				 q, rte_strerror(-rc));
 			return -1;
 		}
 	}
