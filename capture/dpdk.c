@@ -46,6 +46,7 @@
 #define BURST 64
 #define MAX_QUEUES 16
 #define POOL_CACHE 256
+#define POOL_MIN 32767 /* mbufs per port: 75 MiB */
 #define SPIN_NS 1000000ull       /* empty polls before the worker starts sleeping */
 #define IDLE_SLEEP_NS 20000l     /* per empty poll after that */
 #define WAIT_NS 100000000ull     /* dispatch returns 0 after this long without a frame */
@@ -159,8 +160,11 @@ static int start_port(struct cap_dpdk *d, const struct cap_dpdk_spec *spec, stru
 	uint16_t nb_rxd = RX_DESC, nb_txd = 512;
 	rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &nb_rxd, &nb_txd);
 	/* every descriptor holds an mbuf, a burst in flight, and each lcore cache up to 1.5 times its
-	 * size; rounded to 2^n - 1, the size a mempool ring uses best */
+	 * size; rounded to 2^n - 1, the size a mempool ring uses best. At least POOL_MIN: net_pcap's
+	 * infinite_rx=1 keeps the whole file in the pool (the shared capture: 21 000 frames). */
 	uint64_t want = (uint64_t)d->rx_queues * (nb_rxd + BURST) + (uint64_t)(d->workers + 1) * POOL_CACHE * 3 / 2;
+	if (want < POOL_MIN)
+		want = POOL_MIN;
 	unsigned n = 1;
 	while (n - 1 < want)
 		n <<= 1;
