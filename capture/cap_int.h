@@ -22,6 +22,14 @@ enum cap_decode_result cap_decode_ethertype_why(uint16_t ethertype, const uint8_
 						uint64_t ts_ns, struct flow_record *out,
 						const char **why);
 
+/* The first bytes of a frame that did not decode, as "45 00 00 54 ...", for its log line:
+ * at most CAP_HEX_HEAD bytes of the caplen there are. */
+#define CAP_HEX_HEAD 24
+struct cap_hex {
+	char s[3 * CAP_HEX_HEAD + 1];
+};
+struct cap_hex cap_hex_head(const uint8_t *data, size_t caplen);
+
 /* The AF_PACKET source (afpacket.c), behind cap_src. */
 struct cap_afp;
 struct cap_afp *cap_afp_open(const struct cap_src_spec *spec, char *err, size_t errlen);

@@ -364,13 +364,10 @@ bool cap_dpdkq_live(const struct cap_dpdkq *q)
 static void report(struct cap_dpdkq *q, enum cap_decode_result r, const char *why, const uint8_t *data,
 		   uint32_t caplen, uint32_t len)
 {
-	char hex[3 * 24 + 1] = "";
-	size_t n = caplen < 24 ? caplen : 24, off = 0;
-	for (size_t i = 0; i < n; i++)
-		off += (size_t)snprintf(hex + off, sizeof hex - off, "%s%02x", i ? " " : "", data[i]);
+	struct cap_hex hex = cap_hex_head(data, caplen);
 	log_once(&q->bad[r], "capture %s: frame %llu (%u of %u bytes in the first segment): %s: %s; counted and "
 		 "skipped [%s]", q->name, (unsigned long long)q->st.frames, caplen, len, cap_decode_strerror(r),
-		 why ? why : "?", hex);
+		 why ? why : "?", hex.s);
 }
 
 static inline void one(struct cap_dpdkq *q, struct rte_mbuf *m, uint64_t burst_ns, cap_record_fn fn, void *ctx)
