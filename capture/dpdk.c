@@ -7,10 +7,10 @@
  * so nothing is locked. Each worker registers itself as a DPDK lcore (rte_thread_register) so
  * the pool's per-lcore cache serves it without touching the shared ring per mbuf.
  *
- * Poll mode costs a core while traffic flows: a worker spins on its queues and sleeps 20 us per
- * empty poll only after 1 ms without a frame, so an idle daemon does not burn a core and a busy
- * one makes no system call. A 4096-descriptor ring holds 400 us of 10 Mpps, well above that
- * sleep.
+ * Poll mode: a busy worker spins on its queues and makes no system call. 50 us after its last
+ * frame it sleeps 20 us (about 70 with the kernel's timer slack) per empty poll: a 1 ms spin kept
+ * both cores of a small machine busy at a few kpps (a frame every 0.5 ms restarts it) and starved
+ * everything else on them. A 4096-descriptor ring holds 400 us of 10 Mpps, well above a sleep.
  *
  * Timestamps: DPDK leaves the unit of the RX timestamp to the driver; net_pcap's is the
  * capture's microseconds since the epoch, which we use, so a file replayed through net_pcap runs
@@ -47,7 +47,7 @@
 #define MAX_QUEUES 16
 #define POOL_CACHE 256
 #define POOL_MIN 32767 /* mbufs per port: 75 MiB */
-#define SPIN_NS 1000000ull       /* empty polls before the worker starts sleeping */
+#define SPIN_NS 50000ull         /* empty polls before the worker starts sleeping */
 #define IDLE_SLEEP_NS 20000l     /* per empty poll after that */
 #define WAIT_NS 100000000ull     /* dispatch returns 0 after this long without a frame */
 #define REPLAY_END_NS 100000000ull /* a replayed file that gives nothing this long has ended */
