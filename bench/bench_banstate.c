@@ -1,4 +1,4 @@
-/* The ban state file (rampartd/banstate.c): what a write costs the main loop, and what the load at
+/* The ban state file (mitigation/banstate.c): what a write costs the main loop, and what the load at
  * start costs, for N API routes and M bans (default 100 000 pipe routes with a community and
  * 1 000 manual bans). A write is the timer's serialisation on the main loop (the snapshot as
  * text), then write, fsync, rename, fsync of the directory on the writer thread; each has its own
@@ -18,7 +18,7 @@
 
 #include "bench/bench_util.h"
 #include "lib/log.h"
-#include "rampartd/banstate.h"
+#include "mitigation/banstate.h"
 #include "rampartd/daemon.h"
 
 static char path[512];

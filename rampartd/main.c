@@ -22,7 +22,7 @@
 #include "../lib/pidlock.h"
 #include "../lib/privs.h"
 #include "../lib/sdnotify.h"
-#include "banstate.h"
+#include "../mitigation/banstate.h"
 #include "daemon.h"
 
 #define EXIT_CONFIG 2

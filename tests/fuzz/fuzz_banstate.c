@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* the format's file only: the rest of the daemon is not in the fuzz library */
-#include "../../rampartd/banstate_file.c"
+#include "../../mitigation/banstate_file.c"
 
 struct fz {
 	size_t n;

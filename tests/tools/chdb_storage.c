@@ -2,7 +2,7 @@
  * (ClickHouse 26.7's SQL engine as a library, clickhouse-local level: no HTTP server), loaded
  * with dlopen. Everything Rampart-side is the real code: the DDL from storage/schema.c, rows
  * from storage/rowbinary.c, Native blocks from storage/native.c, the read-back SQL from
- * rampartd/readback.c.
+ * api/readback.c.
  *
  *   chdb_storage LIBCHDB DATADIR [--base] [--cluster]
  *     --base     the 18.16 shape (features 0) on this engine: a database made by 18.16 on a
@@ -414,7 +414,7 @@ int main(int argc, char **argv)
 	value(&e, sql, v, sizeof v);
 	check(strtoull(v, NULL, 10) == 2 * scaled, "host_traffic rollup: %s packets = 2 x %" PRIu64, v, scaled);
 
-	/* 5. the read-back queries of rampartd/readback.c, for this shape; and the other shape's
+	/* 5. the read-back queries of api/readback.c, for this shape; and the other shape's
 	 * SQL must fail here (when the shapes differ), so the choice is not moot */
 	char rb[2048], *a = NULL;
 	bool v6 = feat & ST_F_IPV6;

@@ -16,7 +16,7 @@
 #include <event2/event.h>
 
 #include "bgp/exabgp.h"
-#include "rampartd/banstate.h"
+#include "mitigation/banstate.h"
 #include "rampartd/daemon.h"
 
 #define NS 1000000000ull

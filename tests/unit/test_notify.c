@@ -1,4 +1,4 @@
-/* rampartd/notify.c: FastNetMon's argv and stdin, failures counted, a hung script killed at its
+/* actions/notify.c: FastNetMon's argv and stdin, failures counted, a hung script killed at its
  * timeout, the concurrency bound (later calls wait, none lost), and the loop never blocks. */
 #include <setjmp.h>
 #include <stdarg.h>

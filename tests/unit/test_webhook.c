@@ -1,4 +1,4 @@
-/* rampartd/webhook.c: the JSON body a receiver gets. A host ban names the host in "ip"; a prefix
+/* actions/webhook.c: the JSON body a receiver gets. A host ban names the host in "ip"; a prefix
  * (group total, carpet bombing) ban names the prefix there too, as the notify script's first
  * argument does, never the bare network address (which reads as a ban of one host). The receiver
  * is a socket on loopback in this process, one request per connection. */

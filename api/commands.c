@@ -11,8 +11,8 @@
 
 #include "../lib/log.h"
 #include "../bgp/exabgp.h"
-#include "banstate.h"
-#include "daemon.h"
+#include "../mitigation/banstate.h"
+#include "../rampartd/daemon.h"
 
 #define MAX_ARGS 16
 #define LIST_MAX 4096

@@ -18,7 +18,7 @@
 
 #include "../lib/log.h"
 #include "banstate.h"
-#include "daemon.h"
+#include "../rampartd/daemon.h"
 
 struct flow_entry {
 	uint64_t attack_id; /* 0 = free slot */

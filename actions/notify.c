@@ -29,7 +29,7 @@
 #include <event2/event.h>
 
 #include "../lib/log.h"
-#include "daemon.h"
+#include "../rampartd/daemon.h"
 
 extern char **environ;
 

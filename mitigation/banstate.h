@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 #include "../flowspec/fs.h"
-#include "daemon.h"
+#include "../rampartd/daemon.h"
 
 #define RD_BS_HEADER "rampart-banstate"
 #define RD_BS_VERSION 1

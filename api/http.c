@@ -21,8 +21,8 @@
 #include <string.h>
 
 #include "../lib/log.h"
-#include "banstate.h"
-#include "daemon.h"
+#include "../mitigation/banstate.h"
+#include "../rampartd/daemon.h"
 
 #define LIST_MAX 4096
 

@@ -2,7 +2,7 @@
  * how a string is escaped. */
 #include <event2/buffer.h>
 
-#include "daemon.h"
+#include "../rampartd/daemon.h"
 
 void rd_json_str(struct evbuffer *b, const char *s, size_t n)
 {

@@ -22,7 +22,7 @@
 #include <netlink/route/route.h>
 
 #include "../lib/log.h"
-#include "daemon.h"
+#include "../rampartd/daemon.h"
 
 /* In the range no name in /etc/iproute2/rt_protos (nor FRR's) claims; `ip route show proto 201` lists ours. */
 #define RD_RTPROT 201

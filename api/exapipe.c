@@ -23,8 +23,8 @@
 #include "../bgp/flow_rib.h"
 #include "../lib/buf.h"
 #include "../lib/log.h"
-#include "banstate.h"
-#include "daemon.h"
+#include "../mitigation/banstate.h"
+#include "../rampartd/daemon.h"
 
 #define READ_CHUNK (256 * 1024)
 #define REPLY_QUEUE_MAX (64 * 1024)

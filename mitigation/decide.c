@@ -9,7 +9,7 @@
 
 #include "../lib/log.h"
 #include "banstate.h"
-#include "daemon.h"
+#include "../rampartd/daemon.h"
 
 void rd_blackhole_attrs(const struct rampart *rp, const ip_prefix *p, struct bgp_route_attrs *out)
 {

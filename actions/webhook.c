@@ -20,7 +20,7 @@
 #include <event2/buffer.h>
 
 #include "../lib/log.h"
-#include "daemon.h"
+#include "../rampartd/daemon.h"
 
 #define QUEUE_MAX 1024
 

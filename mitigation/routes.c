@@ -21,7 +21,7 @@
 
 #include "../lib/log.h"
 #include "banstate.h"
-#include "daemon.h"
+#include "../rampartd/daemon.h"
 
 /* One API attribute set, shared by every entry announced with the same bytes: 100 000 routes
  * from one script carry one set, so an entry is ~100 bytes rather than ~650 (the copy per route

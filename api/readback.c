@@ -24,7 +24,7 @@
 #include <curl/curl.h>
 
 #include "../lib/log.h"
-#include "daemon.h"
+#include "../rampartd/daemon.h"
 
 #define QUEUE_MAX 8
 #define ANSWER_MAX (1u << 20)
