@@ -47,12 +47,12 @@ struct call {
 struct child {
 	pid_t pid; /* 0 = free slot */
 	struct event *timer;
-	struct rd_notify *n;
+	struct act_notify *n;
 	char what[80];
 	bool killed;
 };
 
-struct rd_notify {
+struct act_notify {
 	struct event_base *base;
 	char script[256];
 	uint32_t timeout_s;
@@ -62,7 +62,7 @@ struct rd_notify {
 	unsigned n_running;
 	struct call queue[QUEUE_MAX];
 	size_t q_head, q_len;
-	struct rd_notify_stats st;
+	struct act_notify_stats st;
 };
 
 static void call_free(struct call *c)
@@ -102,7 +102,7 @@ static void write_details(int fd, const char *details, const char *what)
 }
 
 /* Starts c in a free slot; false (counted, logged) when the spawn fails. */
-static bool start(struct rd_notify *n, struct call *c)
+static bool start(struct act_notify *n, struct call *c)
 {
 	struct child *ch = NULL;
 	for (unsigned i = 0; i < n->max_running; i++)
@@ -159,7 +159,7 @@ static bool start(struct rd_notify *n, struct call *c)
 	return true;
 }
 
-static void run_queue(struct rd_notify *n)
+static void run_queue(struct act_notify *n)
 {
 	while (n->q_len && n->n_running < n->max_running) {
 		struct call *c = &n->queue[n->q_head];
@@ -170,7 +170,7 @@ static void run_queue(struct rd_notify *n)
 	}
 }
 
-static void reaped(struct rd_notify *n, struct child *ch, int status)
+static void reaped(struct act_notify *n, struct child *ch, int status)
 {
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		n->st.ok++;
@@ -189,7 +189,7 @@ static void reaped(struct rd_notify *n, struct child *ch, int status)
 	n->n_running--;
 }
 
-static void reap(struct rd_notify *n)
+static void reap(struct act_notify *n)
 {
 	for (unsigned i = 0; i < n->max_running; i++) {
 		struct child *ch = &n->running[i];
@@ -206,11 +206,11 @@ static void on_sigchld(evutil_socket_t sig, short what, void *ctx)
 	reap(ctx);
 }
 
-struct rd_notify *rd_notify_new(struct event_base *base, const struct conf_actions *cfg)
+struct act_notify *act_notify_new(struct event_base *base, const struct conf_actions *cfg)
 {
 	if (!cfg->notify_script[0])
 		return NULL;
-	struct rd_notify *n = calloc(1, sizeof *n);
+	struct act_notify *n = calloc(1, sizeof *n);
 	if (!n)
 		return NULL;
 	n->base = base;
@@ -233,7 +233,7 @@ struct rd_notify *rd_notify_new(struct event_base *base, const struct conf_actio
 	return n;
 }
 
-void rd_notify_free(struct rd_notify *n)
+void act_notify_free(struct act_notify *n)
 {
 	if (!n)
 		return;
@@ -290,7 +290,7 @@ static char *details(const struct rampart *rp, const struct det_event *ev, const
 			det_metric_name(ev->trigger_metric), ev->trigger_value, ev->trigger_limit);
 	fprintf(f, "Ban time: %u s\n", ev->ban_seconds);
 	char pcap[PATH_MAX];
-	if (*rd_apcap_path(rp->apcap, ev->attack_id, &ev->target, pcap, sizeof pcap))
+	if (*rd_samples_path(rp->samples, ev->attack_id, &ev->target, pcap, sizeof pcap))
 		fprintf(f, "Attack pcap: %s\n", pcap); /* sample packets, written from now on (mirror, sFlow) */
 	fprintf(f, "Initial attack power: %.0f packets per second\n", r[DET_TOTAL][DET_PPS]);
 	fprintf(f, "Total %s traffic: %.2f mbps\n", det_direction_name(ev->direction), r[DET_TOTAL][DET_BPS] / 1e6);
@@ -302,7 +302,7 @@ static char *details(const struct rampart *rp, const struct det_event *ev, const
 	return buf;
 }
 
-void rd_notify_event(struct rd_notify *n, const struct rampart *rp, const struct det_event *ev)
+void act_notify_event(struct act_notify *n, const struct rampart *rp, const struct det_event *ev)
 {
 	if (!n || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN && ev->type != DET_EV_ESCALATE))
 		return;
@@ -332,7 +332,7 @@ void rd_notify_event(struct rd_notify *n, const struct rampart *rp, const struct
 	run_queue(n);
 }
 
-void rd_notify_stats(const struct rd_notify *n, struct rd_notify_stats *out)
+void act_notify_stats(const struct act_notify *n, struct act_notify_stats *out)
 {
 	memset(out, 0, sizeof *out);
 	if (!n)

@@ -24,7 +24,7 @@
 
 #define QUEUE_MAX 1024
 
-struct rd_webhook {
+struct act_webhook {
 	char url[256];
 	uint32_t timeout_s;
 	uint32_t retries;
@@ -46,7 +46,7 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
 }
 
 /* One POST: true for a 2xx answer. */
-static bool post(struct rd_webhook *w, CURL *curl, struct curl_slist *hdr, const char *body, char *why,
+static bool post(struct act_webhook *w, CURL *curl, struct curl_slist *hdr, const char *body, char *why,
 		 size_t whylen)
 {
 	curl_easy_reset(curl);
@@ -71,7 +71,7 @@ static bool post(struct rd_webhook *w, CURL *curl, struct curl_slist *hdr, const
 }
 
 /* Waits ms unless stop is set; false when stopping. Called with the lock held. */
-static bool pause_ms(struct rd_webhook *w, unsigned ms)
+static bool pause_ms(struct act_webhook *w, unsigned ms)
 {
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
@@ -89,7 +89,7 @@ static bool pause_ms(struct rd_webhook *w, unsigned ms)
 
 static void *webhook_main(void *arg)
 {
-	struct rd_webhook *w = arg;
+	struct act_webhook *w = arg;
 	CURL *curl = curl_easy_init();
 	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
 	pthread_mutex_lock(&w->lock);
@@ -129,11 +129,11 @@ static void *webhook_main(void *arg)
 	return NULL;
 }
 
-struct rd_webhook *rd_webhook_new(const struct conf_actions *cfg)
+struct act_webhook *act_webhook_new(const struct conf_actions *cfg)
 {
 	if (!cfg->webhook_url[0])
 		return NULL;
-	struct rd_webhook *w = calloc(1, sizeof *w);
+	struct act_webhook *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
 	snprintf(w->url, sizeof w->url, "%s", cfg->webhook_url);
@@ -153,7 +153,7 @@ struct rd_webhook *rd_webhook_new(const struct conf_actions *cfg)
 	return w;
 }
 
-void rd_webhook_free(struct rd_webhook *w)
+void act_webhook_free(struct act_webhook *w)
 {
 	if (!w)
 		return;
@@ -169,7 +169,7 @@ void rd_webhook_free(struct rd_webhook *w)
 	free(w);
 }
 
-void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const struct det_event *ev)
+void act_webhook_event(struct act_webhook *w, const struct rampart *rp, const struct det_event *ev)
 {
 	if (!w || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN && ev->type != DET_EV_ESCALATE))
 		return;
@@ -196,18 +196,18 @@ void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const stru
 		have ? det_attack_kind_name(fp.kind) : "unknown", r[DET_PPS], r[DET_BPS], r[DET_FLOWS],
 		ev->ban_seconds);
 	const char *reason = ev->reason ? ev->reason : "";
-	rd_json_str(f, reason, strlen(reason));
+	api_json_str(f, reason, strlen(reason));
 	evbuffer_add_printf(f, ",\"hostgroup\":");
 	const char *group = ev->hostgroup >= 0 && (size_t)ev->hostgroup < rp->conf.detect.n_groups
 				    ? rp->conf.detect.groups[ev->hostgroup].name
 				    : "";
-	rd_json_str(f, group, strlen(group));
+	api_json_str(f, group, strlen(group));
 	char pcap[PATH_MAX];
-	if (*rd_apcap_path(rp->apcap, ev->attack_id, &ev->target, pcap, sizeof pcap)) {
-		struct rd_apcap_info pi = {0};
-		rd_apcap_info(rp->apcap, ev->attack_id, &pi);
+	if (*rd_samples_path(rp->samples, ev->attack_id, &ev->target, pcap, sizeof pcap)) {
+		struct rd_samples_info pi = {0};
+		rd_samples_info(rp->samples, ev->attack_id, &pi);
 		evbuffer_add_printf(f, ",\"pcap\":");
-		rd_json_str(f, pcap, strlen(pcap));
+		api_json_str(f, pcap, strlen(pcap));
 		evbuffer_add_printf(f, ",\"pcap_packets\":%" PRIu64, pi.packets);
 	}
 	evbuffer_add(f, "}", 1);
@@ -235,7 +235,7 @@ void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const stru
 	pthread_mutex_unlock(&w->lock);
 }
 
-void rd_webhook_stats(const struct rd_webhook *w, struct rd_webhook_stats *out)
+void act_webhook_stats(const struct act_webhook *w, struct act_webhook_stats *out)
 {
 	memset(out, 0, sizeof *out);
 	if (!w)

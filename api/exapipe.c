@@ -23,7 +23,7 @@
 #include "../bgp/flow_rib.h"
 #include "../lib/buf.h"
 #include "../lib/log.h"
-#include "../mitigation/banstate.h"
+#include "../mitigation/state.h"
 #include "../rampartd/daemon.h"
 
 #define READ_CHUNK (256 * 1024)
@@ -35,15 +35,15 @@ struct reader {
 	int fd;
 	struct event *ev;
 	struct evbuffer *in;
-	enum rd_route_src src;
+	enum mit_route_src src;
 	bool skipping; /* discarding the rest of an over-long line */
 };
 
-struct rd_exa {
+struct api_exa {
 	struct rampart *rp;
 	struct bgp_exa_cmd cmd; /* parse target, reused: 12 KiB we do not want on every line's stack */
 	struct evbuffer *reply; /* one command's reply text */
-	struct log_once bad_line[RD_SRC_MAX]; /* per source: a noisy process must not hide the pipe's */
+	struct log_once bad_line[MIT_SRC_MAX]; /* per source: a noisy process must not hide the pipe's */
 	uint64_t lines, errors, replies_dropped, process_starts;
 
 	struct reader pipe;
@@ -196,7 +196,7 @@ static bgp_peer_set all_peers(const struct rampart *rp)
 	return m;
 }
 
-static int run(struct rampart *rp, enum rd_route_src src, struct bgp_exa_cmd *c, struct evbuffer *out)
+static int run(struct rampart *rp, enum mit_route_src src, struct bgp_exa_cmd *c, struct evbuffer *out)
 {
 	bgp_peer_set peers;
 	if (select_peers(rp, c, &peers, out) != 0)
@@ -217,7 +217,7 @@ static int run(struct rampart *rp, enum rd_route_src src, struct bgp_exa_cmd *c,
 	if (c->verb == BGP_EXA_WITHDRAW) {
 		/* idempotent like ExaBGP: withdrawing what this source does not hold is not an error */
 		for (size_t i = 0; i < c->n_nlri; i++)
-			rd_route_del_from(rp, src, &c->nlri[i], peers);
+			mit_route_del_from(rp, src, &c->nlri[i], peers);
 		return 0;
 	}
 	if (sendable(&c->a, out) != 0)
@@ -227,10 +227,10 @@ static int run(struct rampart *rp, enum rd_route_src src, struct bgp_exa_cmd *c,
 		char p[IP_PREFIX_STRLEN];
 		log_info("dry run: would announce %zu route%s (%s%s), held by %s, not sent", c->n_nlri,
 			 c->n_nlri == 1 ? "" : "s", ip_prefix_format(&c->nlri[0], p), c->n_nlri > 1 ? " ..." : "",
-			 rd_route_src_name(src));
+			 mit_route_src_name(src));
 	}
 	for (size_t i = 0; i < c->n_nlri; i++)
-		if (rd_route_add_to(rp, src, &c->nlri[i], &c->a.attrs, peers) != 0) {
+		if (mit_route_add_to(rp, src, &c->nlri[i], &c->a.attrs, peers) != 0) {
 			char p[IP_PREFIX_STRLEN];
 			evbuffer_add_printf(out, "announce %s failed (out of memory or refused by the speaker)\n",
 					    ip_prefix_format(&c->nlri[i], p));
@@ -239,7 +239,7 @@ static int run(struct rampart *rp, enum rd_route_src src, struct bgp_exa_cmd *c,
 	return 0;
 }
 
-int rd_exa_command(struct rampart *rp, enum rd_route_src src, const char *line, struct evbuffer *out)
+int api_exa_command(struct rampart *rp, enum mit_route_src src, const char *line, struct evbuffer *out)
 {
 	struct bgp_exa_cmd *c = rp->exa ? &rp->exa->cmd : malloc(sizeof *c);
 	if (!c) {
@@ -254,7 +254,7 @@ int rd_exa_command(struct rampart *rp, enum rd_route_src src, const char *line, 
 	} else {
 		rc = run(rp, src, c, out);
 		if (rc == 0)
-			rd_banstate_api(rp, src, c); /* kept across a restart: socket and pipe */
+			mit_state_api(rp, src, c); /* kept across a restart: socket and pipe */
 	}
 	if (!rp->exa)
 		free(c);
@@ -263,9 +263,9 @@ int rd_exa_command(struct rampart *rp, enum rd_route_src src, const char *line, 
 
 /* ---- line readers (pipe and process stdout) ------------------------------------------------- */
 
-static void reply(struct rd_exa *x, enum rd_route_src src, int rc)
+static void reply(struct api_exa *x, enum mit_route_src src, int rc)
 {
-	if (src != RD_SRC_PROCESS || x->proc_in < 0) {
+	if (src != MIT_SRC_PROCESS || x->proc_in < 0) {
 		evbuffer_drain(x->reply, evbuffer_get_length(x->reply));
 		return;
 	}
@@ -278,7 +278,7 @@ static void reply(struct rd_exa *x, enum rd_route_src src, int rc)
 	evbuffer_drain(x->reply, evbuffer_get_length(x->reply));
 }
 
-static void one_line(struct rd_exa *x, enum rd_route_src src, char *line)
+static void one_line(struct api_exa *x, enum mit_route_src src, char *line)
 {
 	x->lines++;
 	size_t len = strlen(line);
@@ -286,7 +286,7 @@ static void one_line(struct rd_exa *x, enum rd_route_src src, char *line)
 		line[--len] = 0;
 	if (!len)
 		return;
-	int rc = rd_exa_command(x->rp, src, line, x->reply);
+	int rc = api_exa_command(x->rp, src, line, x->reply);
 	if (rc != 0) {
 		x->errors++;
 		size_t n = evbuffer_get_length(x->reply);
@@ -297,12 +297,12 @@ static void one_line(struct rd_exa *x, enum rd_route_src src, char *line)
 		why[n] = 0;
 		if (n && why[n - 1] == '\n')
 			why[n - 1] = 0;
-		log_once(&x->bad_line[src], "exabgp %s: '%.120s': %s", rd_route_src_name(src), line, why);
+		log_once(&x->bad_line[src], "exabgp %s: '%.120s': %s", mit_route_src_name(src), line, why);
 	}
 	reply(x, src, rc);
 }
 
-static void drain_lines(struct rd_exa *x, struct reader *r)
+static void drain_lines(struct api_exa *x, struct reader *r)
 {
 	char line[BGP_EXA_LINE_MAX + 2];
 	for (;;) {
@@ -314,7 +314,7 @@ static void drain_lines(struct rd_exa *x, struct reader *r)
 				if (!r->skipping) {
 					x->errors++;
 					log_once(&x->bad_line[r->src], "exabgp %s: line longer than %d bytes dropped",
-						 rd_route_src_name(r->src), BGP_EXA_LINE_MAX);
+						 mit_route_src_name(r->src), BGP_EXA_LINE_MAX);
 				}
 				r->skipping = true;
 			}
@@ -358,14 +358,14 @@ static int fill(struct reader *r)
 static void on_pipe(evutil_socket_t fd, short what, void *ctx)
 {
 	(void)fd, (void)what;
-	struct rd_exa *x = ctx;
+	struct api_exa *x = ctx;
 	int rc = fill(&x->pipe);
 	drain_lines(x, &x->pipe);
 	if (rc != 0) /* cannot happen while we hold a write end; say so if it does */
 		log_warn("exabgp pipe %s: %s", x->rp->conf.api.exabgp_pipe, rc < 0 ? strerror(errno) : "EOF");
 }
 
-static int open_pipe(struct rd_exa *x, const char *path, char *err, size_t errlen)
+static int open_pipe(struct api_exa *x, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 	if (stat(path, &st) != 0) {
@@ -394,9 +394,9 @@ static int open_pipe(struct rd_exa *x, const char *path, char *err, size_t errle
 
 /* ---- the process ------------------------------------------------------------------------------ */
 
-static void proc_start(struct rd_exa *x);
+static void proc_start(struct api_exa *x);
 
-static void proc_close(struct rd_exa *x)
+static void proc_close(struct api_exa *x)
 {
 	if (x->proc.ev) {
 		event_free(x->proc.ev);
@@ -416,21 +416,21 @@ static void proc_close(struct rd_exa *x)
 	x->proc.skipping = false;
 }
 
-static void reap(struct rd_exa *x)
+static void reap(struct api_exa *x)
 {
 	if (x->pid > 0 && waitpid(x->pid, NULL, WNOHANG) == x->pid)
 		x->pid = 0;
 }
 
 /* The process closed its stdout: it is gone (or as good as gone for us). */
-static void proc_gone(struct rd_exa *x, const char *why)
+static void proc_gone(struct api_exa *x, const char *why)
 {
 	struct rampart *rp = x->rp;
 	proc_close(x);
 	reap(x);
 	if (x->pid > 0)
 		kill(-x->pid, SIGTERM); /* closed stdout but lives on: it cannot talk to us any more */
-	size_t n = rp->conf.api.exabgp_process_withdraw ? rd_route_del_all(rp, RD_SRC_PROCESS) : 0;
+	size_t n = rp->conf.api.exabgp_process_withdraw ? mit_route_del_all(rp, MIT_SRC_PROCESS) : 0;
 	if (time(NULL) - x->started >= BACKOFF_MAX_S)
 		x->backoff_s = BACKOFF_MIN_S; /* it ran well for a while: a fresh start */
 	log_warn("exabgp process: %s; %zu of its routes withdrawn; restarting in %u s", why, n, x->backoff_s);
@@ -442,7 +442,7 @@ static void proc_gone(struct rd_exa *x, const char *why)
 static void on_proc_out(evutil_socket_t fd, short what, void *ctx)
 {
 	(void)fd, (void)what;
-	struct rd_exa *x = ctx;
+	struct api_exa *x = ctx;
 	int rc = fill(&x->proc);
 	drain_lines(x, &x->proc);
 	if (x->proc_in_ev && evbuffer_get_length(x->proc_out))
@@ -454,7 +454,7 @@ static void on_proc_out(evutil_socket_t fd, short what, void *ctx)
 static void on_proc_in(evutil_socket_t fd, short what, void *ctx)
 {
 	(void)what;
-	struct rd_exa *x = ctx;
+	struct api_exa *x = ctx;
 	int n = evbuffer_write(x->proc_out, fd);
 	if (n < 0 && errno != EAGAIN && errno != EINTR) {
 		/* it closed its stdin: it does not want replies; stop offering them */
@@ -473,7 +473,7 @@ static void on_proc_in(evutil_socket_t fd, short what, void *ctx)
 static void on_restart(evutil_socket_t fd, short what, void *ctx)
 {
 	(void)fd, (void)what;
-	struct rd_exa *x = ctx;
+	struct api_exa *x = ctx;
 	reap(x);
 	if (x->pid > 0) { /* still not dead after SIGTERM and a backoff: make sure */
 		kill(-x->pid, SIGKILL);
@@ -489,7 +489,7 @@ static void on_sigchld(evutil_socket_t fd, short what, void *ctx)
 	reap(ctx);
 }
 
-static void proc_start(struct rd_exa *x)
+static void proc_start(struct api_exa *x)
 {
 	int out[2] = {-1, -1}, in[2] = {-1, -1};
 	if (pipe2(out, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) {
@@ -537,9 +537,9 @@ fail:
 
 /* ---- lifecycle -------------------------------------------------------------------------------- */
 
-int rd_exa_start(struct rampart *rp, char *err, size_t errlen)
+int api_exa_start(struct rampart *rp, char *err, size_t errlen)
 {
-	struct rd_exa *x = calloc(1, sizeof *x);
+	struct api_exa *x = calloc(1, sizeof *x);
 	if (!x) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -547,8 +547,8 @@ int rd_exa_start(struct rampart *rp, char *err, size_t errlen)
 	rp->exa = x;
 	x->rp = rp;
 	x->pipe.fd = x->proc.fd = x->proc_in = -1;
-	x->pipe.src = RD_SRC_PIPE;
-	x->proc.src = RD_SRC_PROCESS;
+	x->pipe.src = MIT_SRC_PIPE;
+	x->proc.src = MIT_SRC_PROCESS;
 	x->backoff_s = BACKOFF_MIN_S;
 	x->reply = evbuffer_new();
 	x->pipe.in = evbuffer_new();
@@ -573,9 +573,9 @@ int rd_exa_start(struct rampart *rp, char *err, size_t errlen)
 	return 0;
 }
 
-void rd_exa_stop(struct rampart *rp)
+void api_exa_stop(struct rampart *rp)
 {
-	struct rd_exa *x = rp->exa;
+	struct api_exa *x = rp->exa;
 	if (!x)
 		return;
 	if (x->proc.in)
@@ -612,10 +612,10 @@ void rd_exa_stop(struct rampart *rp)
 	rp->exa = NULL;
 }
 
-void rd_exa_stats(const struct rampart *rp, struct rd_exa_stats *out)
+void api_exa_stats(const struct rampart *rp, struct api_exa_stats *out)
 {
 	memset(out, 0, sizeof *out);
-	const struct rd_exa *x = rp->exa;
+	const struct api_exa *x = rp->exa;
 	if (!x)
 		return;
 	out->lines = x->lines;

@@ -21,12 +21,12 @@
 #include <string.h>
 
 #include "../lib/log.h"
-#include "../mitigation/banstate.h"
+#include "../mitigation/state.h"
 #include "../rampartd/daemon.h"
 
 #define LIST_MAX 4096
 
-struct rd_http {
+struct api_http {
 	struct rampart *rp;
 	struct evhttp *http;
 	/* scratch for the lists, so a handler does not put megabytes on the stack */
@@ -38,7 +38,7 @@ struct rd_http {
 
 static void json_str(struct evbuffer *b, const char *s)
 {
-	rd_json_str(b, s, strlen(s));
+	api_json_str(b, s, strlen(s));
 }
 
 /* JSON has no NaN or infinity; rates are finite, but a division by a zero interval must not
@@ -86,8 +86,8 @@ static void json_ban(struct evbuffer *b, const struct rampart *rp, const struct 
 	json_num(b, x->peak_value);
 	evbuffer_add_printf(b, "},\"rates\":");
 	json_rates(b, &x->rates, x->direction);
-	struct rd_apcap_info pi; /* sample packets (detection.attack_pcap); null when none */
-	if (rd_apcap_info(rp->apcap, x->attack_id, &pi)) {
+	struct rd_samples_info pi; /* sample packets (detection.attack_pcap); null when none */
+	if (rd_samples_info(rp->samples, x->attack_id, &pi)) {
 		evbuffer_add_printf(b, ",\"pcap\":{\"path\":");
 		json_str(b, pi.path);
 		evbuffer_add_printf(b, ",\"packets\":%" PRIu64 ",\"open\":%s}", pi.packets, pi.open ? "true" : "false");
@@ -131,7 +131,7 @@ static bool want_get(struct evhttp_request *req)
 
 static void on_bans(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	if (!want_get(req))
 		return;
 	bool history = !strcmp(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)), "/api/v1/attacks");
@@ -152,7 +152,7 @@ static void on_bans(struct evhttp_request *req, void *arg)
 
 static void on_top(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	if (!want_get(req))
 		return;
 	enum det_direction dir = DET_IN;
@@ -215,7 +215,7 @@ static void on_top(struct evhttp_request *req, void *arg)
 
 static void on_peers(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	if (!want_get(req))
 		return;
 	struct evbuffer *b = evbuffer_new();
@@ -289,7 +289,7 @@ static void listener_json(struct evbuffer *b, const struct rd_worker_stats *s)
 
 static void on_stats(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	struct rampart *rp = h->rp;
 	if (!want_get(req))
 		return;
@@ -334,7 +334,7 @@ static void on_stats(struct evhttp_request *req, void *arg)
 		json_str(b, s.last_error);
 		evbuffer_add(b, "}", 1);
 	}
-	rd_banstate_stats_json(rp->banstate, b);
+	mit_state_stats_json(rp->banstate, b);
 	evbuffer_add_printf(b,
 			    ",\"decisions\":{\"announced\":%" PRIu64 ",\"withdrawn\":%" PRIu64 ",\"events\":%" PRIu64
 			    ",\"dry_run\":%s}}\n",
@@ -355,7 +355,7 @@ static void rb_cmd_done(void *ctx, bool ok, struct evbuffer *out)
 
 static void on_command(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		reply_error(req, 405, "this resource takes POST with one command line as the body");
 		return;
@@ -380,13 +380,13 @@ static void on_command(struct evhttp_request *req, void *arg)
 		return;
 	}
 	struct evbuffer *out = evbuffer_new();
-	if (rd_readback_is_command(line)) { /* flows / talkers: answered when ClickHouse is */
-		struct rd_rb_request rq;
+	if (api_readback_is_command(line)) { /* flows / talkers: answered when ClickHouse is */
+		struct api_rb_request rq;
 		char err[256];
-		struct rd_rb_job *job;
+		struct api_rb_job *job;
 		int code = 400;
-		if (rd_readback_parse(h->rp->readback, line, &rq, err, sizeof err) == 0) {
-			if ((job = rd_readback_start(h->rp->readback, &rq, rb_cmd_done, req, err, sizeof err))) {
+		if (api_readback_parse(h->rp->readback, line, &rq, err, sizeof err) == 0) {
+			if ((job = api_readback_start(h->rp->readback, &rq, rb_cmd_done, req, err, sizeof err))) {
 				evhttp_connection_set_closecb(evhttp_request_get_connection(req), rb_conn_closed, job);
 				evbuffer_free(out);
 				return;
@@ -398,7 +398,7 @@ static void on_command(struct evhttp_request *req, void *arg)
 		evbuffer_free(out);
 		return;
 	}
-	int rc = rd_command(h->rp, line, out);
+	int rc = api_command(h->rp, line, out);
 	reply(req, rc == 0 ? 200 : 400, "text/plain; charset=utf-8", out);
 	evbuffer_free(out);
 }
@@ -438,7 +438,7 @@ static const char *const decode_result_label[CAP_DECODE_RESULT_COUNT] = {
 
 static void on_metrics(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	struct rampart *rp = h->rp;
 	if (!want_get(req))
 		return;
@@ -556,9 +556,9 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"withdrawn\"} %" PRIu64 "\n", rp->withdrawn);
 	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"events\"} %" PRIu64 "\n", rp->events_logged);
 
-	if (rp->apcap) { /* attack sample packets (detection.attack_pcap) */
-		struct rd_apcap_stats as;
-		rd_apcap_stats(rp->apcap, &as);
+	if (rp->samples) { /* attack sample packets (detection.attack_pcap) */
+		struct rd_samples_stats as;
+		rd_samples_stats(rp->samples, &as);
 		metric_head(b, "rampart_attack_pcap_samples_total", "counter",
 			    "Attack sample packets: written to a file, dropped (a worker's ring was full), skipped "
 			    "(file closed, unwritable or of another link type).");
@@ -620,7 +620,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 		metric_head(b, "rampart_storage_clickhouse_down", "gauge", "1 while the last post or probe failed.");
 		evbuffer_add_printf(b, "rampart_storage_clickhouse_down %d\n", s.clickhouse && s.clickhouse_down);
 	}
-	rd_banstate_metrics(rp->banstate, b);
+	mit_state_metrics(rp->banstate, b);
 	if (rp->bgp) {
 		struct bgp_peer_status st[64];
 		size_t n = bgp_speaker_peers(rp->bgp, st, 64);
@@ -705,7 +705,7 @@ static const char live_page[] =
 static void rb_conn_closed(struct evhttp_connection *conn, void *arg)
 {
 	(void)conn;
-	rd_readback_cancel(arg); /* the request is gone with its connection */
+	api_readback_cancel(arg); /* the request is gone with its connection */
 }
 
 static void rb_done(void *ctx, bool ok, struct evbuffer *out)
@@ -728,7 +728,7 @@ static void rb_done(void *ctx, bool ok, struct evbuffer *out)
 
 /* /api/v1/attack/ID/flows?n=N and /api/v1/host/IP/talkers?from=T&to=T&n=N, as the control
  * commands `flows ID --limit N` and `talkers IP --from T --to T --limit N` (one parser). */
-static bool on_readback(struct rd_http *h, struct evhttp_request *req, const char *path)
+static bool on_readback(struct api_http *h, struct evhttp_request *req, const char *path)
 {
 	char what[64], cmd[320];
 	int used = 0;
@@ -753,14 +753,14 @@ static bool on_readback(struct rd_http *h, struct evhttp_request *req, const cha
 			len += snprintf(cmd + len, sizeof cmd - (size_t)len, " %s %s", keys[i][1], v[0] ? v : "''");
 	}
 	evhttp_clear_headers(&q);
-	struct rd_rb_request rq;
+	struct api_rb_request rq;
 	char err[256];
-	struct rd_rb_job *job = NULL;
+	struct api_rb_job *job = NULL;
 	if ((size_t)len >= sizeof cmd)
 		snprintf(err, sizeof err, "query string too long");
-	else if (rd_readback_parse(h->rp->readback, cmd, &rq, err, sizeof err) == 0) {
+	else if (api_readback_parse(h->rp->readback, cmd, &rq, err, sizeof err) == 0) {
 		rq.json = true;
-		job = rd_readback_start(h->rp->readback, &rq, rb_done, req, err, sizeof err);
+		job = api_readback_start(h->rp->readback, &rq, rb_done, req, err, sizeof err);
 		if (job) {
 			evhttp_connection_set_closecb(evhttp_request_get_connection(req), rb_conn_closed, job);
 			return true;
@@ -790,7 +790,7 @@ static void on_other(struct evhttp_request *req, void *arg)
 			      "/api/v1/stats, /api/v1/command, /api/v1/attack/ID/flows, /api/v1/host/IP/talkers, /metrics)");
 }
 
-struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, size_t errlen)
+struct api_http *api_http_new(struct rampart *rp, const char *listen, char *err, size_t errlen)
 {
 	char host[IP_STRLEN];
 	uint16_t port;
@@ -804,7 +804,7 @@ struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, s
 		snprintf(err, errlen, "api.http: '%s' is not ADDRESS:PORT", listen);
 		return NULL;
 	}
-	struct rd_http *h = calloc(1, sizeof *h);
+	struct api_http *h = calloc(1, sizeof *h);
 	if (!h || !(h->http = evhttp_new(rp->base))) {
 		free(h);
 		snprintf(err, errlen, "api.http: out of memory");
@@ -832,7 +832,7 @@ struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, s
 	return h;
 }
 
-void rd_http_free(struct rd_http *h)
+void api_http_free(struct api_http *h)
 {
 	if (!h)
 		return;

@@ -4,7 +4,7 @@
 
 #include "../rampartd/daemon.h"
 
-void rd_json_str(struct evbuffer *b, const char *s, size_t n)
+void api_json_str(struct evbuffer *b, const char *s, size_t n)
 {
 	evbuffer_add(b, "\"", 1);
 	for (size_t i = 0; i < n; i++) {

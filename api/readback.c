@@ -33,23 +33,23 @@
 
 enum rb_kind { RB_FLOWS, RB_TALKERS };
 
-struct rd_rb_job {
-	struct rd_readback *rb;
+struct api_rb_job {
+	struct api_readback *rb;
 	enum rb_kind kind;
 	bool json;
 	char sql[2][1536];       /* [0] for FixedString(16) addresses (18.16 shape), [1] for IPv6 */
 	char head[256];          /* what the answer is about, for the reply's first line / object */
-	rd_rb_done cb;           /* NULL once cancelled; only the main loop touches it */
+	api_rb_done cb;           /* NULL once cancelled; only the main loop touches it */
 	void *ctx;
 	/* filled by the thread */
 	char *answer;
 	size_t len;
 	bool ok;
 	char error[256];
-	struct rd_rb_job *next;
+	struct api_rb_job *next;
 };
 
-struct rd_readback {
+struct api_readback {
 	struct rampart *rp;
 	char url[512];
 	char userpwd[130];
@@ -60,7 +60,7 @@ struct rd_readback {
 	bool running;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct rd_rb_job *todo, *done; /* FIFO of jobs to run; LIFO of answers (order is per job) */
+	struct api_rb_job *todo, *done; /* FIFO of jobs to run; LIFO of answers (order is per job) */
 	unsigned queued;
 	bool stop;
 	int pipe[2];
@@ -71,7 +71,7 @@ struct rd_readback {
 
 static size_t collect(char *p, size_t size, size_t n, void *arg)
 {
-	struct rd_rb_job *j = arg;
+	struct api_rb_job *j = arg;
 	size_t add = size * n;
 	if (j->len + add > ANSWER_MAX)
 		return 0; /* the row limit makes this unreachable for sane rows; fail rather than grow */
@@ -86,7 +86,7 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
 }
 
 /* 0 answered, 1 ClickHouse answered an error (the query was wrong for it), -1 no answer */
-static int post_sql(struct rd_readback *rb, CURL *c, struct rd_rb_job *j, const char *sql)
+static int post_sql(struct api_readback *rb, CURL *c, struct api_rb_job *j, const char *sql)
 {
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, rb->url);
@@ -119,7 +119,7 @@ static int post_sql(struct rd_readback *rb, CURL *c, struct rd_rb_job *j, const 
  * shape is the table's own column type, looked up once; again after ClickHouse refused a
  * query (the database may have been made anew), not after a timeout (a hung server would then
  * cost each query two deadlines). */
-static void run_query(struct rd_readback *rb, CURL *c, struct rd_rb_job *j)
+static void run_query(struct api_readback *rb, CURL *c, struct api_rb_job *j)
 {
 	if (rb->dst_v6 < 0) {
 		char sql[300];
@@ -142,7 +142,7 @@ static void run_query(struct rd_readback *rb, CURL *c, struct rd_rb_job *j)
 
 static void *rb_main(void *arg)
 {
-	struct rd_readback *rb = arg;
+	struct api_readback *rb = arg;
 	CURL *c = curl_easy_init();
 	pthread_mutex_lock(&rb->lock);
 	for (;;) {
@@ -150,7 +150,7 @@ static void *rb_main(void *arg)
 			pthread_cond_wait(&rb->cond, &rb->lock);
 		if (rb->stop)
 			break;
-		struct rd_rb_job *j = rb->todo;
+		struct api_rb_job *j = rb->todo;
 		rb->todo = j->next;
 		pthread_mutex_unlock(&rb->lock);
 		if (c)
@@ -215,7 +215,7 @@ static void add_row(struct evbuffer *out, bool json, const struct column *cols, 
 			if (cols[i].number && f[i][0] && strspn(f[i], "0123456789.") == strlen(f[i]))
 				evbuffer_add_printf(out, "%s", f[i]);
 			else
-				rd_json_str(out, f[i], strlen(f[i]));
+				api_json_str(out, f[i], strlen(f[i]));
 		}
 		evbuffer_add(out, "}", 1);
 	} else {
@@ -237,7 +237,7 @@ static void add_header(struct evbuffer *out, const struct column *cols, size_t n
 
 /* The answer as text (rampartctl) or a JSON object (the HTTP API). Talkers come as one
  * result of two lists (kind "src" or "port" in the first field), each sorted already. */
-static void format_answer(struct rd_rb_job *j, struct evbuffer *out)
+static void format_answer(struct api_rb_job *j, struct evbuffer *out)
 {
 	bool talkers = j->kind == RB_TALKERS;
 	const struct column *cols = talkers ? talkers_cols : flows_cols;
@@ -298,16 +298,16 @@ static void format_answer(struct rd_rb_job *j, struct evbuffer *out)
 static void on_answers(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
-	struct rd_readback *rb = arg;
+	struct api_readback *rb = arg;
 	char drain[64];
 	while (read(fd, drain, sizeof drain) > 0)
 		;
 	pthread_mutex_lock(&rb->lock);
-	struct rd_rb_job *list = rb->done;
+	struct api_rb_job *list = rb->done;
 	rb->done = NULL;
 	pthread_mutex_unlock(&rb->lock);
 	while (list) {
-		struct rd_rb_job *j = list;
+		struct api_rb_job *j = list;
 		list = j->next;
 		if (j->cb) {
 			struct evbuffer *out = evbuffer_new();
@@ -390,14 +390,14 @@ static bool parse_time(const char *s, uint64_t now, uint64_t *out)
 }
 
 /* "now" on the daemon's clock: the capture's in a replay, else the wall clock. */
-static uint64_t now_s(const struct rd_readback *rb)
+static uint64_t now_s(const struct api_readback *rb)
 {
 	if (rb->rp->replay && rb->rp->clock_ns)
 		return rb->rp->clock_ns / 1000000000u;
 	return (uint64_t)time(NULL);
 }
 
-static int build_flows(struct rd_readback *rb, struct rd_rb_job *j, uint64_t id, uint64_t limit, char *err,
+static int build_flows(struct api_readback *rb, struct api_rb_job *j, uint64_t id, uint64_t limit, char *err,
 		       size_t errlen)
 {
 	enum { MAXA = 512 };
@@ -430,11 +430,11 @@ static int build_flows(struct rd_readback *rb, struct rd_rb_job *j, uint64_t id,
 			 : "attack %" PRIu64 " target %s, flows from %" PRIu64 " to %" PRIu64 " (UNIX s)",
 		 id, pfx, from, to);
 	for (int v6 = 0; v6 < 2; v6++)
-		rd_rb_flows_sql(j->sql[v6], sizeof j->sql[v6], rb->db, &target, from, to, limit, v6);
+		api_rb_flows_sql(j->sql[v6], sizeof j->sql[v6], rb->db, &target, from, to, limit, v6);
 	return 0;
 }
 
-void rd_rb_flows_sql(char *out, size_t outlen, const char *db, const ip_prefix *target, uint64_t from,
+void api_rb_flows_sql(char *out, size_t outlen, const char *db, const ip_prefix *target, uint64_t from,
 		     uint64_t to, uint64_t limit, bool v6)
 {
 	char range[200];
@@ -447,7 +447,7 @@ void rd_rb_flows_sql(char *out, size_t outlen, const char *db, const ip_prefix *
 		 db, range, from, to, limit);
 }
 
-void rd_rb_talkers_sql(char *out, size_t outlen, const char *db, const ip_addr *host, uint64_t from, uint64_t to,
+void api_rb_talkers_sql(char *out, size_t outlen, const char *db, const ip_addr *host, uint64_t from, uint64_t to,
 		       uint64_t limit, bool v6)
 {
 	char h[64], where[256];
@@ -464,7 +464,7 @@ void rd_rb_talkers_sql(char *out, size_t outlen, const char *db, const ip_addr *
 		 db, where, limit, db, where, limit);
 }
 
-static int build_talkers(struct rd_readback *rb, struct rd_rb_job *j, const ip_addr *host, uint64_t from,
+static int build_talkers(struct api_readback *rb, struct api_rb_job *j, const ip_addr *host, uint64_t from,
 			 uint64_t to, uint64_t limit)
 {
 	char txt[IP_STRLEN];
@@ -474,15 +474,15 @@ static int build_talkers(struct rd_readback *rb, struct rd_rb_job *j, const ip_a
 			 : "talkers of %s from %" PRIu64 " to %" PRIu64 " (UNIX s; packets and bytes scaled by sampling)",
 		 txt, from, to);
 	for (int v6 = 0; v6 < 2; v6++)
-		rd_rb_talkers_sql(j->sql[v6], sizeof j->sql[v6], rb->db, host, from, to, limit, v6);
+		api_rb_talkers_sql(j->sql[v6], sizeof j->sql[v6], rb->db, host, from, to, limit, v6);
 	return 0;
 }
 
 /* ---- public -------------------------------------------------------------------------------- */
 
-struct rd_readback *rd_readback_new(struct rampart *rp)
+struct api_readback *api_readback_new(struct rampart *rp)
 {
-	struct rd_readback *rb = calloc(1, sizeof *rb);
+	struct api_readback *rb = calloc(1, sizeof *rb);
 	if (!rb)
 		return NULL;
 	rb->rp = rp;
@@ -503,14 +503,14 @@ struct rd_readback *rd_readback_new(struct rampart *rp)
 	    !(rb->ev = event_new(rp->base, rb->pipe[0], EV_READ | EV_PERSIST, on_answers, rb)) ||
 	    event_add(rb->ev, NULL) != 0 || pthread_create(&rb->thread, NULL, rb_main, rb) != 0) {
 		log_err("readback: cannot start the query thread");
-		rd_readback_free(rb);
+		api_readback_free(rb);
 		return NULL;
 	}
 	rb->running = true;
 	return rb;
 }
 
-void rd_readback_free(struct rd_readback *rb)
+void api_readback_free(struct api_readback *rb)
 {
 	if (!rb)
 		return;
@@ -521,14 +521,14 @@ void rd_readback_free(struct rd_readback *rb)
 		pthread_mutex_unlock(&rb->lock);
 		pthread_join(rb->thread, NULL); /* a query in progress ends by its 10 s deadline */
 	}
-	for (struct rd_rb_job *l = rb->todo; l;) {
-		struct rd_rb_job *n = l->next;
+	for (struct api_rb_job *l = rb->todo; l;) {
+		struct api_rb_job *n = l->next;
 		free(l->answer);
 		free(l);
 		l = n;
 	}
-	for (struct rd_rb_job *l = rb->done; l;) {
-		struct rd_rb_job *n = l->next;
+	for (struct api_rb_job *l = rb->done; l;) {
+		struct api_rb_job *n = l->next;
 		free(l->answer);
 		free(l);
 		l = n;
@@ -545,13 +545,13 @@ void rd_readback_free(struct rd_readback *rb)
 	free(rb);
 }
 
-bool rd_readback_is_command(const char *line)
+bool api_readback_is_command(const char *line)
 {
 	size_t n = strcspn(line, " \t");
 	return (n == 5 && !strncmp(line, "flows", 5)) || (n == 7 && !strncmp(line, "talkers", 7));
 }
 
-struct rd_rb_job *rd_readback_start(struct rd_readback *rb, const struct rd_rb_request *req, rd_rb_done cb,
+struct api_rb_job *api_readback_start(struct api_readback *rb, const struct api_rb_request *req, api_rb_done cb,
 				    void *ctx, char *err, size_t errlen)
 {
 	if (!rb || !rb->running) {
@@ -565,7 +565,7 @@ struct rd_rb_job *rd_readback_start(struct rd_readback *rb, const struct rd_rb_r
 	uint64_t limit = req->limit ? req->limit : ROWS_DEFAULT;
 	if (limit > ROWS_MAX)
 		limit = ROWS_MAX;
-	struct rd_rb_job *j = calloc(1, sizeof *j);
+	struct api_rb_job *j = calloc(1, sizeof *j);
 	if (!j) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -594,7 +594,7 @@ struct rd_rb_job *rd_readback_start(struct rd_readback *rb, const struct rd_rb_r
 	j->ctx = ctx;
 	rb->queued++;
 	pthread_mutex_lock(&rb->lock);
-	struct rd_rb_job **tail = &rb->todo;
+	struct api_rb_job **tail = &rb->todo;
 	while (*tail)
 		tail = &(*tail)->next;
 	*tail = j;
@@ -603,13 +603,13 @@ struct rd_rb_job *rd_readback_start(struct rd_readback *rb, const struct rd_rb_r
 	return j;
 }
 
-void rd_readback_cancel(struct rd_rb_job *j)
+void api_readback_cancel(struct api_rb_job *j)
 {
 	if (j)
 		j->cb = NULL;
 }
 
-int rd_readback_parse(struct rd_readback *rb, const char *line, struct rd_rb_request *req, char *err, size_t errlen)
+int api_readback_parse(struct api_readback *rb, const char *line, struct api_rb_request *req, char *err, size_t errlen)
 {
 	char buf[512];
 	snprintf(buf, sizeof buf, "%s", line);

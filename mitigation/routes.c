@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "../lib/log.h"
-#include "banstate.h"
+#include "state.h"
 #include "../rampartd/daemon.h"
 
 /* One API attribute set, shared by every entry announced with the same bytes: 100 000 routes
@@ -43,15 +43,15 @@ struct variant {
 
 struct entry {
 	ip_prefix p;
-	uint8_t owners;               /* bit (1 << enum rd_route_src) */
-	bgp_peer_set held[RD_SRC_MAX]; /* the peers each source holds it for */
+	uint8_t owners;               /* bit (1 << enum mit_route_src) */
+	bgp_peer_set held[MIT_SRC_MAX]; /* the peers each source holds it for */
 	const struct bgp_route_attrs *api; /* the latest API announce's, for api_peers (shared) */
 	bgp_peer_set api_peers;
 	struct variant *more;         /* other peers' API attributes (NULL: none) */
 	size_t n_more;
 };
 
-struct rd_routes {
+struct mit_routes {
 	struct entry *e; /* dense */
 	size_t n, cap;
 	uint32_t *slot;  /* open addressing: index + 1 into e, 0 = empty */
@@ -59,16 +59,16 @@ struct rd_routes {
 	struct shared_attrs *attrs[ATTR_BUCKETS];
 };
 
-static const char *const src_names[RD_SRC_MAX] = {"detection", "socket", "pipe", "process"};
+static const char *const src_names[MIT_SRC_MAX] = {"detection", "socket", "pipe", "process"};
 
-const char *rd_route_src_name(enum rd_route_src s)
+const char *mit_route_src_name(enum mit_route_src s)
 {
-	return (unsigned)s < RD_SRC_MAX ? src_names[s] : "?";
+	return (unsigned)s < MIT_SRC_MAX ? src_names[s] : "?";
 }
 
-struct rd_routes *rd_routes_new(void)
+struct mit_routes *mit_routes_new(void)
 {
-	struct rd_routes *t = calloc(1, sizeof *t);
+	struct mit_routes *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
 	t->mask = 1023;
@@ -80,7 +80,7 @@ struct rd_routes *rd_routes_new(void)
 	return t;
 }
 
-void rd_routes_free(struct rd_routes *t)
+void mit_routes_free(struct mit_routes *t)
 {
 	if (!t)
 		return;
@@ -96,7 +96,7 @@ void rd_routes_free(struct rd_routes *t)
 	free(t);
 }
 
-size_t rd_routes_count(const struct rd_routes *t)
+size_t mit_routes_count(const struct mit_routes *t)
 {
 	return t ? t->n : 0;
 }
@@ -117,7 +117,7 @@ static uint32_t attrs_hash(const struct bgp_route_attrs *a)
 }
 
 /* A reference to the shared copy of a (made on first use); NULL when out of memory. */
-static const struct bgp_route_attrs *attrs_get(struct rd_routes *t, const struct bgp_route_attrs *a)
+static const struct bgp_route_attrs *attrs_get(struct mit_routes *t, const struct bgp_route_attrs *a)
 {
 	uint32_t h = attrs_hash(a);
 	struct shared_attrs **b = &t->attrs[h % ATTR_BUCKETS];
@@ -137,7 +137,7 @@ static const struct bgp_route_attrs *attrs_get(struct rd_routes *t, const struct
 	return &x->a;
 }
 
-static void attrs_put(struct rd_routes *t, const struct bgp_route_attrs *a)
+static void attrs_put(struct mit_routes *t, const struct bgp_route_attrs *a)
 {
 	if (!a)
 		return;
@@ -152,7 +152,7 @@ static void attrs_put(struct rd_routes *t, const struct bgp_route_attrs *a)
 }
 
 /* Drops an entry's references to shared attribute sets and its variants. */
-static void entry_release(struct rd_routes *t, struct entry *e)
+static void entry_release(struct mit_routes *t, struct entry *e)
 {
 	attrs_put(t, e->api);
 	for (size_t k = 0; k < e->n_more; k++)
@@ -174,7 +174,7 @@ static size_t hash(const ip_prefix *p)
 }
 
 /* The slot holding p, or the empty slot where it would go. */
-static size_t find(const struct rd_routes *t, const ip_prefix *p)
+static size_t find(const struct mit_routes *t, const ip_prefix *p)
 {
 	size_t i = hash(p) & t->mask;
 	while (t->slot[i] && !ip_prefix_equal(&t->e[t->slot[i] - 1].p, p))
@@ -182,7 +182,7 @@ static size_t find(const struct rd_routes *t, const ip_prefix *p)
 	return i;
 }
 
-static int grow(struct rd_routes *t)
+static int grow(struct mit_routes *t)
 {
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 256;
@@ -208,7 +208,7 @@ static int grow(struct rd_routes *t)
 
 /* Removes entry at slot i (backward-shift deletion keeps probe chains whole) and moves the last
  * dense entry into its place. */
-static void remove_at(struct rd_routes *t, size_t i)
+static void remove_at(struct mit_routes *t, size_t i)
 {
 	size_t k = t->slot[i] - 1;
 	entry_release(t, &t->e[k]);
@@ -238,19 +238,19 @@ static bool sending(const struct rampart *rp)
 static const struct bgp_route_attrs *effective(const struct rampart *rp, const struct entry *e,
 					       struct bgp_route_attrs *buf)
 {
-	if (!(e->owners & (1u << RD_SRC_DETECT)))
+	if (!(e->owners & (1u << MIT_SRC_DETECT)))
 		return e->api;
-	rd_blackhole_attrs(rp, &e->p, buf);
+	mit_blackhole_attrs(rp, &e->p, buf);
 	return buf;
 }
 
 /* Every owner holds it for every peer with one set of attributes: one bgp_announce says it all. */
 static bool simple(const struct entry *e)
 {
-	for (int s = 0; s < RD_SRC_MAX; s++)
+	for (int s = 0; s < MIT_SRC_MAX; s++)
 		if ((e->owners & (1u << s)) && e->held[s] != BGP_PEERS_ALL)
 			return false;
-	return e->n_more == 0 && (e->api_peers == BGP_PEERS_ALL || e->owners == (1u << RD_SRC_DETECT));
+	return e->n_more == 0 && (e->api_peers == BGP_PEERS_ALL || e->owners == (1u << MIT_SRC_DETECT));
 }
 
 static const struct bgp_route_attrs *api_for(const struct entry *e, bgp_peer_set bit)
@@ -264,7 +264,7 @@ static const struct bgp_route_attrs *api_for(const struct entry *e, bgp_peer_set
 }
 
 /* The latest API announce: attrs for these peers, whatever they had before. */
-static int api_set(struct rd_routes *t, struct entry *e, const struct bgp_route_attrs *in, bgp_peer_set peers)
+static int api_set(struct mit_routes *t, struct entry *e, const struct bgp_route_attrs *in, bgp_peer_set peers)
 {
 	const struct bgp_route_attrs *a = attrs_get(t, in); /* our reference, handed on or put */
 	if (!a)
@@ -319,14 +319,14 @@ static int api_set(struct rd_routes *t, struct entry *e, const struct bgp_route_
  * speaker each peer's state, peers with equal attributes together (it skips what is unchanged). */
 static int push_per_peer(struct rampart *rp, const struct entry *e)
 {
-	if (e->owners & (1u << RD_SRC_DETECT)) {
+	if (e->owners & (1u << MIT_SRC_DETECT)) {
 		struct bgp_route_attrs bh;
-		rd_blackhole_attrs(rp, &e->p, &bh);
+		mit_blackhole_attrs(rp, &e->p, &bh);
 		return bgp_announce(rp->bgp, &e->p, &bh);
 	}
 	size_t n = rp->conf.bgp.n_peers < 64 ? rp->conf.bgp.n_peers : 64;
 	bgp_peer_set claimed = 0, done = 0, none = 0;
-	for (int s = 0; s < RD_SRC_MAX; s++)
+	for (int s = 0; s < MIT_SRC_MAX; s++)
 		if (e->owners & (1u << s))
 			claimed |= e->held[s];
 	int rc = 0;
@@ -354,19 +354,19 @@ static int push_per_peer(struct rampart *rp, const struct entry *e)
 	return rc;
 }
 
-int rd_route_add(struct rampart *rp, enum rd_route_src src, const ip_prefix *p, const struct bgp_route_attrs *attrs)
+int mit_route_add(struct rampart *rp, enum mit_route_src src, const ip_prefix *p, const struct bgp_route_attrs *attrs)
 {
-	return rd_route_add_to(rp, src, p, attrs, BGP_PEERS_ALL);
+	return mit_route_add_to(rp, src, p, attrs, BGP_PEERS_ALL);
 }
 
-int rd_route_add_to(struct rampart *rp, enum rd_route_src src, const ip_prefix *p,
+int mit_route_add_to(struct rampart *rp, enum mit_route_src src, const ip_prefix *p,
 		    const struct bgp_route_attrs *attrs, bgp_peer_set peers)
 {
-	if (src == RD_SRC_DETECT)
+	if (src == MIT_SRC_DETECT)
 		peers = BGP_PEERS_ALL; /* a ban goes everywhere */
-	if (!rp->routes && !(rp->routes = rd_routes_new()))
+	if (!rp->routes && !(rp->routes = mit_routes_new()))
 		return -1;
-	struct rd_routes *t = rp->routes;
+	struct mit_routes *t = rp->routes;
 	if (grow(t) != 0)
 		return -1;
 	size_t i = find(t, p);
@@ -385,7 +385,7 @@ int rd_route_add_to(struct rampart *rp, enum rd_route_src src, const ip_prefix *
 	bool was_simple = fresh || simple(e);
 	e->owners |= (uint8_t)(1u << src);
 	e->held[src] |= peers; /* zero while src does not hold it */
-	if (src != RD_SRC_DETECT && api_set(t, e, attrs, peers) != 0)
+	if (src != MIT_SRC_DETECT && api_set(t, e, attrs, peers) != 0)
 		return -1;
 	if (!sending(rp))
 		return 0;
@@ -397,14 +397,14 @@ int rd_route_add_to(struct rampart *rp, enum rd_route_src src, const ip_prefix *
 	return bgp_announce(rp->bgp, &e->p, after);
 }
 
-int rd_route_del(struct rampart *rp, enum rd_route_src src, const ip_prefix *p)
+int mit_route_del(struct rampart *rp, enum mit_route_src src, const ip_prefix *p)
 {
-	return rd_route_del_from(rp, src, p, BGP_PEERS_ALL);
+	return mit_route_del_from(rp, src, p, BGP_PEERS_ALL);
 }
 
-int rd_route_del_from(struct rampart *rp, enum rd_route_src src, const ip_prefix *p, bgp_peer_set peers)
+int mit_route_del_from(struct rampart *rp, enum mit_route_src src, const ip_prefix *p, bgp_peer_set peers)
 {
-	struct rd_routes *t = rp->routes;
+	struct mit_routes *t = rp->routes;
 	if (!t)
 		return -1;
 	size_t i = find(t, p);
@@ -438,9 +438,9 @@ int rd_route_del_from(struct rampart *rp, enum rd_route_src src, const ip_prefix
 	return 0;
 }
 
-size_t rd_route_del_all(struct rampart *rp, enum rd_route_src src)
+size_t mit_route_del_all(struct rampart *rp, enum mit_route_src src)
 {
-	struct rd_routes *t = rp->routes;
+	struct mit_routes *t = rp->routes;
 	size_t n = 0;
 	if (!t)
 		return 0;
@@ -448,38 +448,38 @@ size_t rd_route_del_all(struct rampart *rp, enum rd_route_src src)
 		if (k >= t->n || !(t->e[k].owners & (1u << src)))
 			continue;
 		ip_prefix p = t->e[k].p;
-		if (rd_route_del(rp, src, &p) == 0)
+		if (mit_route_del(rp, src, &p) == 0)
 			n++;
 	}
 	return n;
 }
 
 /* For the ban state file (banstate.h): each API source's claims, per set of peers and attributes. */
-void rd_routes_each_api(const struct rd_routes *t, rd_routes_api_fn fn, void *ctx)
+void mit_routes_each_api(const struct mit_routes *t, mit_routes_api_fn fn, void *ctx)
 {
 	for (size_t i = 0; t && i < t->n; i++) {
 		const struct entry *e = &t->e[i];
-		for (int s = 0; s < RD_SRC_MAX; s++) {
-			if (s == RD_SRC_DETECT || !(e->owners & (1u << s)))
+		for (int s = 0; s < MIT_SRC_MAX; s++) {
+			if (s == MIT_SRC_DETECT || !(e->owners & (1u << s)))
 				continue;
 			if (e->held[s] & e->api_peers)
-				fn(ctx, (enum rd_route_src)s, &e->p, e->held[s] & e->api_peers, e->api);
+				fn(ctx, (enum mit_route_src)s, &e->p, e->held[s] & e->api_peers, e->api);
 			for (size_t k = 0; k < e->n_more; k++)
 				if (e->held[s] & e->more[k].peers)
-					fn(ctx, (enum rd_route_src)s, &e->p, e->held[s] & e->more[k].peers, e->more[k].a);
+					fn(ctx, (enum mit_route_src)s, &e->p, e->held[s] & e->more[k].peers, e->more[k].a);
 		}
 	}
 }
 
-void rd_routes_list(const struct rampart *rp, struct evbuffer *out)
+void mit_routes_list(const struct rampart *rp, struct evbuffer *out)
 {
-	static const struct rd_routes none;
-	const struct rd_routes *t = rp->routes ? rp->routes : &none;
+	static const struct mit_routes none;
+	const struct mit_routes *t = rp->routes ? rp->routes : &none;
 	evbuffer_add_printf(out, "%-44s %-28s %-40s %s\n", "prefix", "sources", "next-hop", "communities");
 	for (size_t k = 0; k < t->n; k++) {
 		const struct entry *e = &t->e[k];
 		char pfx[IP_PREFIX_STRLEN], nh[IP_STRLEN], srcs[64] = "";
-		for (int s = 0; s < RD_SRC_MAX; s++)
+		for (int s = 0; s < MIT_SRC_MAX; s++)
 			if (e->owners & (1u << s)) {
 				if (srcs[0])
 					strcat(srcs, ",");

@@ -46,7 +46,7 @@ struct rd_worker {
 	struct rd_flowsrc *udp;     /* a flow export listener */
 	struct cap_flowtable *flows; /* mirror sources only */
 	struct st_flow_producer *flows_out;
-	struct rd_apcap_producer *samples; /* attack sample packets; NULL when off or no packets */
+	struct rd_samples_producer *samples; /* attack sample packets; NULL when off or no packets */
 	struct det_counters *sets[MAX_SETS];
 	unsigned n_sets;
 	struct det_counters *cur;  /* == ahead[head] when spreading */
@@ -239,7 +239,7 @@ static inline void sample(struct rd_worker *w, const struct det_counters *c, con
 	enum det_direction dir;
 	uint64_t id = det_counters_attack_of(c, r, &dir);
 	if (id)
-		rd_apcap_sample(w->samples, id, dir, r, f);
+		rd_samples_sample(w->samples, id, dir, r, f);
 }
 
 static void on_record(void *ctx, const struct flow_record *r)
@@ -415,8 +415,8 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 		w->flows = cap_flowtable_new(cc->flow_table_size, cc->flow_active_timeout_s, cc->flow_inactive_timeout_s);
 	w->flows_out = st_writer_flow_producer(rp->storage, idx);
 	/* sample packets: mirror frames and sFlow headers; NetFlow/IPFIX records carry none */
-	if (rp->apcap && (w->cap || src->flow_proto == RD_FLOW_SFLOW) &&
-	    !(w->samples = rd_apcap_producer(rp->apcap, idx))) {
+	if (rp->samples && (w->cap || src->flow_proto == RD_FLOW_SFLOW) &&
+	    !(w->samples = rd_samples_producer(rp->samples, idx))) {
 		snprintf(err, errlen, "%s: out of memory for the attack sample ring", w->name);
 		goto fail;
 	}

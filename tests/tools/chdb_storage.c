@@ -422,7 +422,7 @@ int main(int argc, char **argv)
 	const char *tbl_db = db;
 	ip_prefix target;
 	ip_prefix_parse("10.1.2.0/24", &target);
-	rd_rb_flows_sql(rb, sizeof rb, tbl_db, &target, T0, T0 + 86400, 1000, v6);
+	api_rb_flows_sql(rb, sizeof rb, tbl_db, &target, T0, T0 + 86400, 1000, v6);
 	if (cluster) { /* flows -> flows_local */
 		char *p = strstr(rb, ".flows ");
 		if (p) {
@@ -467,7 +467,7 @@ int main(int argc, char **argv)
 	a = NULL;
 	ip_addr host;
 	ip_parse("2001:db8:ff::7", &host);
-	rd_rb_talkers_sql(rb, sizeof rb, tbl_db, &host, T0, T0 + 86400, 5, v6);
+	api_rb_talkers_sql(rb, sizeof rb, tbl_db, &host, T0, T0 + 86400, 5, v6);
 	for (char *p = rb; cluster && (p = strstr(p, ".flows ")); p += 12) {
 		memmove(p + 12, p + 6, strlen(p + 6) + 1);
 		memcpy(p + 6, "_local", 6);
@@ -482,7 +482,7 @@ int main(int argc, char **argv)
 	free(a);
 	a = NULL;
 	if (v6) {
-		rd_rb_talkers_sql(rb, sizeof rb, tbl_db, &host, T0, T0 + 86400, 5, false);
+		api_rb_talkers_sql(rb, sizeof rb, tbl_db, &host, T0, T0 + 86400, 5, false);
 		for (char *p = rb; cluster && (p = strstr(p, ".flows ")); p += 12) {
 			memmove(p + 12, p + 6, strlen(p + 6) + 1);
 			memcpy(p + 6, "_local", 6);

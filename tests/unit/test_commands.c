@@ -42,7 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	rd_routes_free(f->rp.routes);
+	mit_routes_free(f->rp.routes);
 	det_engine_free(f->rp.engine);
 	det_networks_free(f->rp.networks);
 	conf_free(&f->rp.conf);
@@ -50,11 +50,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Runs line; returns rd_command's status and leaves the reply text in f->reply. */
+/* Runs line; returns api_command's status and leaves the reply text in f->reply. */
 static int run(struct fixture *f, const char *line)
 {
 	struct evbuffer *out = evbuffer_new();
-	int rc = rd_command(&f->rp, line, out);
+	int rc = api_command(&f->rp, line, out);
 	size_t n = evbuffer_get_length(out);
 	if (n >= sizeof f->reply)
 		n = sizeof f->reply - 1;

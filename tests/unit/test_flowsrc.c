@@ -318,7 +318,7 @@ static void test_exporters_command(void **state)
 	rp.storage = st_writer_new(&rp.conf.storage, 1, err, sizeof err);
 	assert_non_null(rp.storage);
 	struct evbuffer *out = evbuffer_new();
-	assert_int_equal(rd_command(&rp, "exporters", out), 0);
+	assert_int_equal(api_command(&rp, "exporters", out), 0);
 	char text[8192];
 	size_t n = evbuffer_remove(out, text, sizeof text - 1);
 	text[n] = 0;
@@ -337,7 +337,7 @@ static void test_exporters_command(void **state)
 	send(fd, b, v5_datagram(b, 6) - 10, 0); /* a record cut short: the exporter's malformed */
 	usleep(400000);                     /* stats are refreshed once per tick */
 	rd_tick_run(&rp);
-	assert_int_equal(rd_command(&rp, "exporters", out), 0);
+	assert_int_equal(api_command(&rp, "exporters", out), 0);
 	n = evbuffer_remove(out, text, sizeof text - 1);
 	text[n] = 0;
 	assert_non_null(strstr(text, "listener netflow 127.0.0.1:20955: datagrams 4 kernel_drops 0 oversize 0 exporters 1\n"));
@@ -357,12 +357,12 @@ static void test_exporters_command(void **state)
 	assert_int_equal(rec, 4); /* v5 checks the count against the length first: a cut datagram gives none */
 	assert_int_equal(mal, 1);
 	assert_int_equal(gaps, 2);
-	assert_int_equal(rd_command(&rp, "stats", out), 0);
+	assert_int_equal(api_command(&rp, "stats", out), 0);
 	n = evbuffer_remove(out, text, sizeof text - 1);
 	text[n] = 0;
 	assert_non_null(strstr(text, "listener netflow 127.0.0.1:20955: datagrams 4 bytes "));
 	assert_non_null(strstr(text, " truncated 2 "));
-	assert_int_equal(rd_command(&rp, "exporters now", out), -1);
+	assert_int_equal(api_command(&rp, "exporters now", out), -1);
 	evbuffer_free(out);
 	close(fd);
 	rd_worker_free(rp.workers[0]);

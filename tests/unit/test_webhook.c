@@ -80,7 +80,7 @@ static void test_ip_is_the_host_or_the_prefix(void **state)
 	int ls = listen_loopback(&port);
 	struct conf_actions cfg = {.webhook_timeout_s = 2, .webhook_retries = 0};
 	snprintf(cfg.webhook_url, sizeof cfg.webhook_url, "http://127.0.0.1:%u/hook", port);
-	struct rd_webhook *w = rd_webhook_new(&cfg);
+	struct act_webhook *w = act_webhook_new(&cfg);
 	assert_non_null(w);
 	struct rampart rp;
 	memset(&rp, 0, sizeof rp);
@@ -100,22 +100,22 @@ static void test_ip_is_the_host_or_the_prefix(void **state)
 	char buf[4096];
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct det_event ev = event(cases[i].target, cases[i].type);
-		rd_webhook_event(w, &rp, &ev);
+		act_webhook_event(w, &rp, &ev);
 		const char *body = receive(ls, buf, sizeof buf);
 		if (!strstr(body, cases[i].want))
 			fail_msg("%s: want %s in %s", cases[i].target, cases[i].want, body);
 		assert_non_null(strstr(body, "\"pps\":3148,"));
 	}
-	struct rd_webhook_stats st;
+	struct act_webhook_stats st;
 	for (int i = 0; i < 500; i++) { /* the thread counts a POST once curl has the answer */
-		rd_webhook_stats(w, &st);
+		act_webhook_stats(w, &st);
 		if (st.sent == 5)
 			break;
 		usleep(10000);
 	}
 	assert_int_equal(st.sent, 5);
 	assert_int_equal(st.failed, 0);
-	rd_webhook_free(w);
+	act_webhook_free(w);
 	close(ls);
 }
 

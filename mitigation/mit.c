@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "../lib/log.h"
-#include "banstate.h"
+#include "state.h"
 #include "../rampartd/daemon.h"
 
-void rd_blackhole_attrs(const struct rampart *rp, const ip_prefix *p, struct bgp_route_attrs *out)
+void mit_blackhole_attrs(const struct rampart *rp, const ip_prefix *p, struct bgp_route_attrs *out)
 {
 	const struct conf_mitigation *m = &rp->conf.mitigation;
 	memset(out, 0, sizeof *out);
@@ -57,13 +57,13 @@ static const char *blackhole(struct rampart *rp, const struct det_event *ev, boo
 	}
 	if (announce) {
 		/* through the route table, which keeps detection's bans apart from the ExaBGP API's routes */
-		if (rd_route_add(rp, RD_SRC_DETECT, &ev->target, NULL) != 0) {
+		if (mit_route_add(rp, MIT_SRC_DETECT, &ev->target, NULL) != 0) {
 			log_err("blackhole %s: announce failed", pfx);
 			return "failed";
 		}
 		rp->announced++;
 	} else {
-		if (rd_route_del(rp, RD_SRC_DETECT, &ev->target) != 0)
+		if (mit_route_del(rp, MIT_SRC_DETECT, &ev->target) != 0)
 			log_warn("blackhole %s: was not announced", pfx);
 		rp->withdrawn++;
 	}
@@ -77,13 +77,13 @@ static const char *mitigate(struct rampart *rp, const struct det_event *ev, bool
 	if (announce) {
 		enum det_mitigation m = mode_of(rp, ev);
 		if ((m == DET_MIT_FLOWSPEC || m == DET_MIT_FLOWSPEC_THEN_BLACKHOLE) && rp->flowmit &&
-		    rd_flowmit_ban(rp->flowmit, ev, m == DET_MIT_FLOWSPEC_THEN_BLACKHOLE)) {
+		    mit_flowspec_ban(rp->flowmit, ev, m == DET_MIT_FLOWSPEC_THEN_BLACKHOLE)) {
 			rp->announced += live;
 			return live ? "flowspec" : rp->bgp ? "dry-run" : "none";
 		}
 		return blackhole(rp, ev, true);
 	}
-	if (rp->flowmit && rd_flowmit_unban(rp->flowmit, ev)) {
+	if (rp->flowmit && mit_flowspec_unban(rp->flowmit, ev)) {
 		rp->withdrawn += live;
 		return live ? "flowspec" : rp->bgp ? "dry-run" : "none";
 	}
@@ -97,7 +97,7 @@ static const char *mitigate(struct rampart *rp, const struct det_event *ev, bool
 static void pcap_of(struct rampart *rp, const struct det_event *ev, struct st_attack_event *row)
 {
 	char path[PATH_MAX];
-	if (!*rd_apcap_path(rp->apcap, ev->attack_id, &ev->target, path, sizeof path))
+	if (!*rd_samples_path(rp->samples, ev->attack_id, &ev->target, path, sizeof path))
 		return;
 	if (strlen(path) >= sizeof row->pcap_file) {
 		log_warn("attack %" PRIu64 ": pcap path longer than %zu bytes, not stored: %s", ev->attack_id,
@@ -105,27 +105,27 @@ static void pcap_of(struct rampart *rp, const struct det_event *ev, struct st_at
 		return;
 	}
 	memcpy(row->pcap_file, path, strlen(path) + 1);
-	struct rd_apcap_info pi;
-	if (rd_apcap_info(rp->apcap, ev->attack_id, &pi))
+	struct rd_samples_info pi;
+	if (rd_samples_info(rp->samples, ev->attack_id, &pi))
 		row->pcap_packets = pi.packets;
 }
 
-void rd_decide(void *ctx, const struct det_event *ev)
+void mit_on_detection_event(void *ctx, const struct det_event *ev)
 {
 	struct rampart *rp = ctx;
 	const char *action = "";
 	if (ev->type == DET_EV_BAN || ev->type == DET_EV_UNBAN || ev->type == DET_EV_BAN_EXTENDED ||
 	    ev->type == DET_EV_ESCALATE)
-		rd_banstate_changed(rp); /* the ban state file, written off this path */
+		mit_state_changed(rp); /* the ban state file, written off this path */
 	if (ev->type == DET_EV_BAN)
 		action = mitigate(rp, ev, true);
 	else if (ev->type == DET_EV_UNBAN)
 		action = mitigate(rp, ev, false);
 	else if (ev->type == DET_EV_ESCALATE)
 		action = blackhole(rp, ev, true); /* beside the FlowSpec rule, which stays */
-	rd_notify_event(rp->notify, rp, ev); /* dry run too: it is not an announcement */
-	rd_webhook_event(rp->webhook, rp, ev);
-	rd_localroute_event(rp->localroute, rp, ev);
+	act_notify_event(rp->notify, rp, ev); /* dry run too: it is not an announcement */
+	act_webhook_event(rp->webhook, rp, ev);
+	act_localroute_event(rp->localroute, rp, ev);
 
 	char pfx[IP_PREFIX_STRLEN], trig[32];
 	ip_prefix_format(&ev->target, pfx);

@@ -10,7 +10,7 @@
  *
  * Format, version 1: text, one record per line, fields separated by one space, times as wall
  * clock (UNIX seconds, a dot, 9 digits of nanoseconds), written atomically (FILE.tmp, fsync,
- * rename) at most every RD_BS_DELAY_MS after a change and at a clean shutdown:
+ * rename) at most every MIT_STATE_DELAY_MS after a change and at a clean shutdown:
  *
  *   rampart-banstate 1
  *   ban ID PREFIX in|out GROUP detected|manual SINCE UNTIL TRIGGER VALUE LIMIT MIT [RULE]
@@ -34,18 +34,18 @@
 #include "../flowspec/fs.h"
 #include "../rampartd/daemon.h"
 
-#define RD_BS_HEADER "rampart-banstate"
-#define RD_BS_VERSION 1
-#define RD_BS_DELAY_MS 250          /* a change is on disk this long after it (longer, up to 5 s,
+#define MIT_STATE_HEADER "rampart-banstate"
+#define MIT_STATE_VERSION 1
+#define MIT_STATE_DELAY_MS 250          /* a change is on disk this long after it (longer, up to 5 s,
                                        when serialising takes more than a tenth of that) */
-#define RD_BS_LINE_MAX 16384
-#define RD_BS_FILE_MAX (256u << 20) /* a larger file is refused whole */
+#define MIT_STATE_LINE_MAX 16384
+#define MIT_STATE_FILE_MAX (256u << 20) /* a larger file is refused whole */
 
-enum rd_bs_kind { RD_BS_BAN, RD_BS_ROUTE, RD_BS_FLOW, RD_BS_RULE };
-enum rd_bs_mit { RD_BS_BLACKHOLE, RD_BS_FLOWSPEC, RD_BS_ESCALATE, RD_BS_ESCALATED, RD_BS_MITS };
-const char *rd_banstate_mit_name(enum rd_bs_mit m); /* "blackhole", "flowspec", ... */
+enum mit_state_kind { MIT_STATE_BAN, MIT_STATE_ROUTE, MIT_STATE_FLOW, MIT_STATE_RULE };
+enum mit_state_mit { MIT_STATE_BLACKHOLE, MIT_STATE_FLOWSPEC, MIT_STATE_ESCALATE, MIT_STATE_ESCALATED, MIT_STATE_MITS };
+const char *mit_state_mit_name(enum mit_state_mit m); /* "blackhole", "flowspec", ... */
 
-struct rd_bs_ban {
+struct mit_state_ban {
 	uint64_t attack_id;
 	ip_prefix target;
 	enum det_direction direction;
@@ -55,25 +55,25 @@ struct rd_bs_ban {
 	enum det_class trigger_class;
 	enum det_metric trigger_metric;
 	double trigger_value, trigger_limit;
-	enum rd_bs_mit mit;
-	struct fs_rule rule; /* mit != RD_BS_BLACKHOLE */
+	enum mit_state_mit mit;
+	struct fs_rule rule; /* mit != MIT_STATE_BLACKHOLE */
 };
 
 /* One record. Pointers are into the parser's line and valid during the callback only. */
-struct rd_bs_rec {
-	enum rd_bs_kind kind;
+struct mit_state_rec {
+	enum mit_state_kind kind;
 	size_t line;              /* 1-based, for FILE:LINE in messages */
-	struct rd_bs_ban ban;     /* RD_BS_BAN */
-	enum rd_route_src src;    /* RD_BS_ROUTE, RD_BS_FLOW: RD_SRC_SOCKET or RD_SRC_PIPE */
-	const char *text;         /* RD_BS_ROUTE, RD_BS_FLOW: the ExaBGP line, parsed and valid */
-	struct fs_rule rule;      /* RD_BS_RULE */
+	struct mit_state_ban ban;     /* MIT_STATE_BAN */
+	enum mit_route_src src;    /* MIT_STATE_ROUTE, MIT_STATE_FLOW: MIT_SRC_SOCKET or MIT_SRC_PIPE */
+	const char *text;         /* MIT_STATE_ROUTE, MIT_STATE_FLOW: the ExaBGP line, parsed and valid */
+	struct fs_rule rule;      /* MIT_STATE_RULE */
 	struct fs_actions actions;
 };
 
-typedef void (*rd_bs_rec_fn)(void *ctx, const struct rd_bs_rec *r);
-typedef void (*rd_bs_err_fn)(void *ctx, size_t line, const char *why);
+typedef void (*mit_state_rec_fn)(void *ctx, const struct mit_state_rec *r);
+typedef void (*mit_state_err_fn)(void *ctx, size_t line, const char *why);
 
-struct rd_bs_result {
+struct mit_state_result {
 	size_t records; /* handed to the callback */
 	size_t bad;     /* lines skipped with an error */
 	bool complete;  /* the end line was there and its count matched */
@@ -82,33 +82,33 @@ struct rd_bs_result {
 /* Parses a whole state file from memory: each good record goes to fn, each bad line to efn (its
  * number and why) and is skipped. Returns -1 (efn told why, nothing handed out) when the first
  * line is not a version-1 header: another version or not a state file at all. */
-int rd_banstate_parse(const char *buf, size_t len, rd_bs_rec_fn fn, rd_bs_err_fn efn, void *ctx,
-		      struct rd_bs_result *res);
+int mit_state_parse(const char *buf, size_t len, mit_state_rec_fn fn, mit_state_err_fn efn, void *ctx,
+		      struct mit_state_result *res);
 
 /* One record as its line, with '\n', appended to out. */
-void rd_banstate_format_ban(struct evbuffer *out, const struct rd_bs_ban *b);
+void mit_state_format_ban(struct evbuffer *out, const struct mit_state_ban *b);
 /* neighbors: "" (every peer) or an ExaBGP selector ending in a space ("neighbor 10.0.0.2, neighbor
  * 10.0.0.3 "). */
-void rd_banstate_format_route(struct evbuffer *out, enum rd_route_src src, const char *neighbors, const ip_prefix *p,
+void mit_state_format_route(struct evbuffer *out, enum mit_route_src src, const char *neighbors, const ip_prefix *p,
 			      const struct bgp_route_attrs *a);
 
 /* ---- the daemon side ------------------------------------------------------------------------ */
 
-struct rd_banstate;
+struct mit_state;
 /* NULL when mitigation.state_file is "" or in a --pcap replay (logged); the file is not read yet. */
-struct rd_banstate *rd_banstate_new(struct rampart *rp);
+struct mit_state *mit_state_new(struct rampart *rp);
 /* Reads the file and puts its bans, routes and rules back; before the BGP speaker starts, so the
  * first UPDATEs after OPEN carry them, before our End-of-RIB. A missing file is a first start. */
-void rd_banstate_load(struct rd_banstate *bs);
+void mit_state_load(struct mit_state *bs);
 /* Writes what is current (when the file was loaded) and frees. */
-void rd_banstate_free(struct rd_banstate *bs);
-/* Something kept here changed: written within RD_BS_DELAY_MS. rp->banstate may be NULL. */
-void rd_banstate_changed(struct rampart *rp);
+void mit_state_free(struct mit_state *bs);
+/* Something kept here changed: written within MIT_STATE_DELAY_MS. rp->banstate may be NULL. */
+void mit_state_changed(struct rampart *rp);
 /* An ExaBGP API command that succeeded from src (exapipe.c): tracks flow rules, marks changes. */
 struct bgp_exa_cmd;
-void rd_banstate_api(struct rampart *rp, enum rd_route_src src, const struct bgp_exa_cmd *c);
+void mit_state_api(struct rampart *rp, enum mit_route_src src, const struct bgp_exa_cmd *c);
 /* What the file did: its writes since start, and what the load at start found in it. */
-struct rd_banstate_stats {
+struct mit_state_stats {
 	uint64_t writes, write_errors;
 	uint64_t last_serialise_us; /* the main loop's part of the last write: the snapshot as text */
 	uint64_t last_write_us;     /* the last write's time, write to the directory's fsync (on the
@@ -121,30 +121,30 @@ struct rd_banstate_stats {
 	uint64_t restored_bans;
 	bool restart; /* the load read a file of this version: a previous run's (RFC 4724 R bit) */
 };
-void rd_banstate_stats(const struct rd_banstate *bs, struct rd_banstate_stats *out);
+void mit_state_stats(const struct mit_state *bs, struct mit_state_stats *out);
 /* Waits until what was handed to the writer thread is on disk or failed (tests, benchmarks). */
-void rd_banstate_sync(struct rd_banstate *bs);
+void mit_state_sync(struct mit_state *bs);
 /* The counters as views, nothing when bs is NULL (no state file): a line of
  * `rampartctl stats`, a member ',"ban_state":{...}' of /api/v1/stats, the /metrics block. */
-void rd_banstate_stats_text(const struct rd_banstate *bs, struct evbuffer *out);
-void rd_banstate_stats_json(const struct rd_banstate *bs, struct evbuffer *out);
-void rd_banstate_metrics(const struct rd_banstate *bs, struct evbuffer *out);
+void mit_state_stats_text(const struct mit_state *bs, struct evbuffer *out);
+void mit_state_stats_json(const struct mit_state *bs, struct evbuffer *out);
+void mit_state_metrics(const struct mit_state *bs, struct evbuffer *out);
 
 /* ---- what it reads of the other tables (defined in routes.c and flowmit.c) ------------------ */
 
 /* Every claim of an API source (not detection's) on a prefix: for which peers, with which
  * attributes (a prefix announced differently per peer is several). */
-typedef void (*rd_routes_api_fn)(void *ctx, enum rd_route_src src, const ip_prefix *p, bgp_peer_set peers,
+typedef void (*mit_routes_api_fn)(void *ctx, enum mit_route_src src, const ip_prefix *p, bgp_peer_set peers,
 				 const struct bgp_route_attrs *a);
-void rd_routes_each_api(const struct rd_routes *t, rd_routes_api_fn fn, void *ctx);
+void mit_routes_each_api(const struct mit_routes *t, mit_routes_api_fn fn, void *ctx);
 /* The rule out for attack_id, and whether it escalates / already did; false when none. */
-bool rd_flowmit_attack_rule(const struct rd_flowmit *f, uint64_t attack_id, struct fs_rule *r, bool *escalate,
+bool mit_flowspec_attack_rule(const struct mit_flowspec *f, uint64_t attack_id, struct fs_rule *r, bool *escalate,
 			    bool *blackholed);
 /* ev's attack's rule r goes out again as it was (restart); false when it cannot (cap, speaker). */
-bool rd_flowmit_restore(struct rd_flowmit *f, const struct det_event *ev, const struct fs_rule *r, bool escalate,
+bool mit_flowspec_restore(struct mit_flowspec *f, const struct det_event *ev, const struct fs_rule *r, bool escalate,
 			bool blackholed);
 /* Operator rule i (0 .. max_rules - 1) when used and not from the configuration. */
-bool rd_flowmit_operator_rule(const struct rd_flowmit *f, size_t i, struct fs_rule *r, struct fs_actions *a);
-size_t rd_flowmit_cap(const struct rd_flowmit *f);
+bool mit_flowspec_operator_rule(const struct mit_flowspec *f, size_t i, struct fs_rule *r, struct fs_actions *a);
+size_t mit_flowspec_cap(const struct mit_flowspec *f);
 
 #endif

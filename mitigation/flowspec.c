@@ -17,7 +17,7 @@
 #include <event2/buffer.h>
 
 #include "../lib/log.h"
-#include "banstate.h"
+#include "state.h"
 #include "../rampartd/daemon.h"
 
 struct flow_entry {
@@ -39,7 +39,7 @@ struct operator_rule {
 	bool from_config;
 };
 
-struct rd_flowmit {
+struct mit_flowspec {
 	struct rampart *rp;
 	struct operator_rule *op; /* cap long */
 	size_t n_op;
@@ -78,7 +78,7 @@ static bool dominant_port(const struct det_fp_port *top, uint8_t n, uint64_t pac
 	return true;
 }
 
-int rd_flow_rule_for_attack(const ip_prefix *target, enum det_direction dir, const struct det_fingerprint *fp,
+int mit_flowspec_rule_for_attack(const ip_prefix *target, enum det_direction dir, const struct det_fingerprint *fp,
 			    struct fs_rule *r)
 {
 	bool v4 = ip_is_v4(&target->addr);
@@ -139,9 +139,9 @@ int rd_flow_rule_for_attack(const ip_prefix *target, enum det_direction dir, con
 
 /* ---- the table ------------------------------------------------------------------------------ */
 
-struct rd_flowmit *rd_flowmit_new(struct rampart *rp)
+struct mit_flowspec *mit_flowspec_new(struct rampart *rp)
 {
-	struct rd_flowmit *f = calloc(1, sizeof *f);
+	struct mit_flowspec *f = calloc(1, sizeof *f);
 	if (!f)
 		return NULL;
 	f->cap = rp->conf.mitigation.flowspec_max_rules;
@@ -160,7 +160,7 @@ struct rd_flowmit *rd_flowmit_new(struct rampart *rp)
 	return f;
 }
 
-void rd_flowmit_free(struct rd_flowmit *f)
+void mit_flowspec_free(struct mit_flowspec *f)
 {
 	if (!f)
 		return;
@@ -170,7 +170,7 @@ void rd_flowmit_free(struct rd_flowmit *f)
 	free(f);
 }
 
-static struct flow_entry *find(struct rd_flowmit *f, uint64_t attack_id)
+static struct flow_entry *find(struct mit_flowspec *f, uint64_t attack_id)
 {
 	for (size_t i = 0; i < f->cap; i++)
 		if (f->e[i].attack_id == attack_id)
@@ -232,7 +232,7 @@ static void withdraw(struct rampart *rp, const struct fs_rule *r)
 
 /* The rule for ev's attack goes out; false when it cannot (cap, target not monitored, the
  * speaker refused), and the caller blackholes instead. */
-bool rd_flowmit_ban(struct rd_flowmit *f, const struct det_event *ev, bool escalate)
+bool mit_flowspec_ban(struct mit_flowspec *f, const struct det_event *ev, bool escalate)
 {
 	struct rampart *rp = f->rp;
 	char pfx[IP_PREFIX_STRLEN];
@@ -252,7 +252,7 @@ bool rd_flowmit_ban(struct rd_flowmit *f, const struct det_event *ev, bool escal
 		fp.from_rates = true;
 	}
 	struct flow_entry *e = find(f, 0);
-	rd_flow_rule_for_attack(&ev->target, ev->direction, &fp, &e->rule);
+	mit_flowspec_rule_for_attack(&ev->target, ev->direction, &fp, &e->rule);
 	if (!announce(rp, &e->rule))
 		return false;
 	e->attack_id = ev->attack_id;
@@ -267,14 +267,14 @@ bool rd_flowmit_ban(struct rd_flowmit *f, const struct det_event *ev, bool escal
 }
 
 /* Withdraws the attack's rule (and its escalation blackhole); false when it had none. */
-bool rd_flowmit_unban(struct rd_flowmit *f, const struct det_event *ev)
+bool mit_flowspec_unban(struct mit_flowspec *f, const struct det_event *ev)
 {
 	struct flow_entry *e = find(f, ev->attack_id);
 	if (!e)
 		return false;
 	withdraw(f->rp, &e->rule);
 	if (e->blackholed && f->rp->bgp && !f->rp->conf.mitigation.dry_run)
-		rd_route_del(f->rp, RD_SRC_DETECT, &e->target);
+		mit_route_del(f->rp, MIT_SRC_DETECT, &e->target);
 	memset(e, 0, sizeof *e);
 	f->used--;
 	return true;
@@ -293,7 +293,7 @@ static const struct det_ban_info *ban_of(const struct det_ban_info *bans, size_t
 	return NULL;
 }
 
-void rd_flowmit_tick(struct rd_flowmit *f)
+void mit_flowspec_tick(struct mit_flowspec *f)
 {
 	struct rampart *rp = f->rp;
 	if (!f->used)
@@ -308,12 +308,12 @@ void rd_flowmit_tick(struct rd_flowmit *f)
 		if (!e->refined && det_engine_fingerprint(rp->engine, e->attack_id, &fp) == 0 && !fp.from_rates &&
 		    fp.packets > 0) {
 			struct fs_rule narrower;
-			rd_flow_rule_for_attack(&e->target, e->direction, &fp, &narrower);
+			mit_flowspec_rule_for_attack(&e->target, e->direction, &fp, &narrower);
 			e->refined = true;
 			if (!fs_rule_equal(&narrower, &e->rule) && announce(rp, &narrower)) {
 				withdraw(rp, &e->rule); /* make before break */
 				e->rule = narrower;
-				rd_banstate_changed(rp);
+				mit_state_changed(rp);
 				log_info("attack %" PRIu64 ": flowspec rule narrowed to the attack's fingerprint (%s)",
 					 e->attack_id, det_attack_kind_name(fp.kind));
 			}
@@ -338,20 +338,20 @@ void rd_flowmit_tick(struct rd_flowmit *f)
 				struct det_event ev = det_event_of_ban(b, DET_EV_ESCALATE, now,
 								       left > UINT32_MAX ? UINT32_MAX : (uint32_t)left,
 								       "flowspec rule did not stop the attack");
-				rd_decide(rp, &ev);
+				mit_on_detection_event(rp, &ev);
 			}
 		}
 	}
 }
 
-size_t rd_flowmit_count(const struct rd_flowmit *f)
+size_t mit_flowspec_count(const struct mit_flowspec *f)
 {
 	return f ? f->used : 0;
 }
 
 /* ---- operator rules ------------------------------------------------------------------------ */
 
-static struct operator_rule *find_op(struct rd_flowmit *f, const struct fs_rule *r)
+static struct operator_rule *find_op(struct mit_flowspec *f, const struct fs_rule *r)
 {
 	for (size_t i = 0; i < f->cap; i++)
 		if (f->op[i].used && fs_rule_equal(&f->op[i].rule, r))
@@ -359,7 +359,7 @@ static struct operator_rule *find_op(struct rd_flowmit *f, const struct fs_rule 
 	return NULL;
 }
 
-int rd_flowmit_add(struct rd_flowmit *f, const struct fs_rule *r, const struct fs_actions *a, bool from_config,
+int mit_flowspec_add(struct mit_flowspec *f, const struct fs_rule *r, const struct fs_actions *a, bool from_config,
 		   char *why, size_t whylen)
 {
 	/* the same promise as for detection's rules: we only ever filter traffic to our own hosts */
@@ -389,11 +389,11 @@ int rd_flowmit_add(struct rd_flowmit *f, const struct fs_rule *r, const struct f
 		return -1;
 	}
 	if (!o->from_config)
-		rd_banstate_changed(f->rp);
+		mit_state_changed(f->rp);
 	return 0;
 }
 
-int rd_flowmit_del(struct rd_flowmit *f, const struct fs_rule *r)
+int mit_flowspec_del(struct mit_flowspec *f, const struct fs_rule *r)
 {
 	struct operator_rule *o = find_op(f, r);
 	if (!o)
@@ -401,18 +401,18 @@ int rd_flowmit_del(struct rd_flowmit *f, const struct fs_rule *r)
 	withdraw(f->rp, &o->rule);
 	memset(o, 0, sizeof *o);
 	f->n_op--;
-	rd_banstate_changed(f->rp);
+	mit_state_changed(f->rp);
 	return 0;
 }
 
 /* ---- the ban state file (banstate.h) ------------------------------------------------------- */
 
-size_t rd_flowmit_cap(const struct rd_flowmit *f)
+size_t mit_flowspec_cap(const struct mit_flowspec *f)
 {
 	return f->cap;
 }
 
-bool rd_flowmit_operator_rule(const struct rd_flowmit *f, size_t i, struct fs_rule *r, struct fs_actions *a)
+bool mit_flowspec_operator_rule(const struct mit_flowspec *f, size_t i, struct fs_rule *r, struct fs_actions *a)
 {
 	if (i >= f->cap || !f->op[i].used || f->op[i].from_config)
 		return false;
@@ -421,10 +421,10 @@ bool rd_flowmit_operator_rule(const struct rd_flowmit *f, size_t i, struct fs_ru
 	return true;
 }
 
-bool rd_flowmit_attack_rule(const struct rd_flowmit *f, uint64_t attack_id, struct fs_rule *r, bool *escalate,
+bool mit_flowspec_attack_rule(const struct mit_flowspec *f, uint64_t attack_id, struct fs_rule *r, bool *escalate,
 			    bool *blackholed)
 {
-	struct flow_entry *e = attack_id ? find((struct rd_flowmit *)f, attack_id) : NULL;
+	struct flow_entry *e = attack_id ? find((struct mit_flowspec *)f, attack_id) : NULL;
 	if (!e)
 		return false;
 	*r = e->rule;
@@ -433,7 +433,7 @@ bool rd_flowmit_attack_rule(const struct rd_flowmit *f, uint64_t attack_id, stru
 	return true;
 }
 
-bool rd_flowmit_restore(struct rd_flowmit *f, const struct det_event *ev, const struct fs_rule *r, bool escalate,
+bool mit_flowspec_restore(struct mit_flowspec *f, const struct det_event *ev, const struct fs_rule *r, bool escalate,
 			bool blackholed)
 {
 	struct rampart *rp = f->rp;
@@ -450,11 +450,11 @@ bool rd_flowmit_restore(struct rd_flowmit *f, const struct det_event *ev, const 
 	e->blackholed = blackholed;
 	f->used++;
 	if (blackholed && rp->bgp && !rp->conf.mitigation.dry_run)
-		rd_route_add(rp, RD_SRC_DETECT, &e->target, NULL);
+		mit_route_add(rp, MIT_SRC_DETECT, &e->target, NULL);
 	return true;
 }
 
-void rd_flowmit_list(const struct rd_flowmit *f, struct evbuffer *out)
+void mit_flowspec_list(const struct mit_flowspec *f, struct evbuffer *out)
 {
 	char text[1024];
 	size_t n = 0;
