@@ -22,7 +22,7 @@
 #include <netlink/route/route.h>
 
 #include "../lib/log.h"
-#include "../rampartd/daemon.h"
+#include "act.h"
 
 /* In the range no name in /etc/iproute2/rt_protos (nor FRR's) claims; `ip route show proto 201` lists ours. */
 #define RD_RTPROT 201
@@ -109,9 +109,11 @@ void act_localroute_free(struct act_localroute *lr)
 	free(lr);
 }
 
-void act_localroute_event(struct act_localroute *lr, const struct rampart *rp, const struct det_event *ev)
+void act_localroute_event(void *ctx, const struct mit_event *e)
 {
-	if (!lr || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN) || rp->conf.mitigation.dry_run)
+	struct act_localroute *lr = ctx;
+	const struct det_event *ev = e->ev;
+	if (!lr || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN) || e->dry_run)
 		return;
 	bool add = ev->type == DET_EV_BAN;
 	char pfx[IP_PREFIX_STRLEN];
@@ -132,6 +134,16 @@ void act_localroute_event(struct act_localroute *lr, const struct rampart *rp, c
 	else
 		lr->removed++;
 	log_debug("local blackhole: %s %s in table %" PRIu32, add ? "added" : "deleted", pfx, lr->table);
+}
+
+static void localroute_free(void *ctx)
+{
+	act_localroute_free(ctx);
+}
+
+struct act_action act_localroute_action(struct act_localroute *lr)
+{
+	return (struct act_action){.name = "localroute", .ctx = lr, .event = act_localroute_event, .free = localroute_free};
 }
 
 void act_localroute_stats(const struct act_localroute *lr, struct act_localroute_stats *out)

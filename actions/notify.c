@@ -29,7 +29,7 @@
 #include <event2/event.h>
 
 #include "../lib/log.h"
-#include "../rampartd/daemon.h"
+#include "act.h"
 
 extern char **environ;
 
@@ -266,9 +266,10 @@ void act_notify_free(struct act_notify *n)
 }
 
 /* FastNetMon-like details: one "Key: value" per line. */
-static char *details(const struct rampart *rp, const struct det_event *ev, const char *ip,
-		     const struct det_fingerprint *fp)
+static char *details(const struct mit_event *e, const char *ip)
 {
+	const struct det_event *ev = e->ev;
+	const struct det_fingerprint *fp = e->fp;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -281,17 +282,16 @@ static char *details(const struct rampart *rp, const struct det_event *ev, const
 	 * `rampartctl attack ID` has the full fingerprint later */
 	fprintf(f, "Attack type: %s\n", fp ? det_attack_kind_name(fp->kind) : "unknown");
 	fprintf(f, "Attack direction: %s\n", det_direction_name(ev->direction));
-	if (ev->hostgroup >= 0 && (size_t)ev->hostgroup < rp->conf.detect.n_groups)
-		fprintf(f, "Hostgroup: %s\n", rp->conf.detect.groups[ev->hostgroup].name);
+	if (e->hostgroup[0])
+		fprintf(f, "Hostgroup: %s\n", e->hostgroup);
 	if (ev->manual)
 		fprintf(f, "Manual: yes\n");
 	else
 		fprintf(f, "Trigger: %s_%s %.0f over %.0f\n", det_class_name(ev->trigger_class),
 			det_metric_name(ev->trigger_metric), ev->trigger_value, ev->trigger_limit);
 	fprintf(f, "Ban time: %u s\n", ev->ban_seconds);
-	char pcap[PATH_MAX];
-	if (*rd_samples_path(rp->samples, ev->attack_id, &ev->target, pcap, sizeof pcap))
-		fprintf(f, "Attack pcap: %s\n", pcap); /* sample packets, written from now on (mirror, sFlow) */
+	if (e->samples_path[0])
+		fprintf(f, "Attack pcap: %s\n", e->samples_path); /* sample packets, written from now on (mirror, sFlow) */
 	fprintf(f, "Initial attack power: %.0f packets per second\n", r[DET_TOTAL][DET_PPS]);
 	fprintf(f, "Total %s traffic: %.2f mbps\n", det_direction_name(ev->direction), r[DET_TOTAL][DET_BPS] / 1e6);
 	fprintf(f, "Total %s pps: %.0f\nTotal %s flows: %.0f\n", det_direction_name(ev->direction),
@@ -302,9 +302,11 @@ static char *details(const struct rampart *rp, const struct det_event *ev, const
 	return buf;
 }
 
-void act_notify_event(struct act_notify *n, const struct rampart *rp, const struct det_event *ev)
+void act_notify_event(void *ctx, const struct mit_event *e)
 {
-	if (!n || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN && ev->type != DET_EV_ESCALATE))
+	struct act_notify *n = ctx;
+	const struct det_event *ev = e->ev;
+	if (!n || e->restored || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN && ev->type != DET_EV_ESCALATE))
 		return;
 	if (n->q_len == QUEUE_MAX) {
 		if (n->st.dropped++ == 0)
@@ -323,13 +325,20 @@ void act_notify_event(struct act_notify *n, const struct rampart *rp, const stru
 	snprintf(c->direction, sizeof c->direction, "%s", det_direction_name(ev->direction));
 	snprintf(c->pps, sizeof c->pps, "%.0f", ev->rates.v[ev->direction][DET_TOTAL][DET_PPS]);
 	snprintf(c->action, sizeof c->action, "%s", det_event_name(ev->type)); /* ban, unban, escalate */
-	if (ev->type == DET_EV_BAN) {
-		struct det_fingerprint fp;
-		bool have = rp->engine && det_engine_fingerprint(rp->engine, ev->attack_id, &fp) == 0;
-		c->details = details(rp, ev, c->ip, have ? &fp : NULL);
-	}
+	if (ev->type == DET_EV_BAN)
+		c->details = details(e, c->ip);
 	n->q_len++;
 	run_queue(n);
+}
+
+static void notify_free(void *ctx)
+{
+	act_notify_free(ctx);
+}
+
+struct act_action act_notify_action(struct act_notify *n)
+{
+	return (struct act_action){.name = "notify", .ctx = n, .event = act_notify_event, .free = notify_free};
 }
 
 void act_notify_stats(const struct act_notify *n, struct act_notify_stats *out)

@@ -20,7 +20,8 @@
 #include <event2/buffer.h>
 
 #include "../lib/log.h"
-#include "../rampartd/daemon.h"
+#include "../lib/json.h"
+#include "act.h"
 
 #define QUEUE_MAX 1024
 
@@ -169,9 +170,11 @@ void act_webhook_free(struct act_webhook *w)
 	free(w);
 }
 
-void act_webhook_event(struct act_webhook *w, const struct rampart *rp, const struct det_event *ev)
+void act_webhook_event(void *ctx, const struct mit_event *e)
 {
-	if (!w || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN && ev->type != DET_EV_ESCALATE))
+	struct act_webhook *w = ctx;
+	const struct det_event *ev = e->ev;
+	if (!w || e->restored || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN && ev->type != DET_EV_ESCALATE))
 		return;
 	/* "ip" is what the notify script gets as its first argument: the address of a host, the
 	 * prefix itself for a prefix (group total) ban, so a receiver keyed on "ip" never mistakes a
@@ -185,30 +188,22 @@ void act_webhook_event(struct act_webhook *w, const struct rampart *rp, const st
 	struct evbuffer *f = evbuffer_new();
 	if (!f)
 		return;
-	struct det_fingerprint fp;
-	bool have = rp->engine && det_engine_fingerprint(rp->engine, ev->attack_id, &fp) == 0;
 	const double *r = ev->rates.v[ev->direction][DET_TOTAL];
 	evbuffer_add_printf(f, "{\"action\":\"%s\",\"attack_id\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",\"ip\":\"%s\","
 		   "\"prefix\":\"%s\",\"direction\":\"%s\",\"manual\":%s,\"attack_type\":\"%s\","
 		   "\"pps\":%.0f,\"bps\":%.0f,\"flows\":%.0f,\"ban_seconds\":%u,\"reason\":",
 		det_event_name(ev->type), ev->attack_id, ev->time_ns, ip, pfx,
 		det_direction_name(ev->direction), ev->manual ? "true" : "false",
-		have ? det_attack_kind_name(fp.kind) : "unknown", r[DET_PPS], r[DET_BPS], r[DET_FLOWS],
+		e->fp ? det_attack_kind_name(e->fp->kind) : "unknown", r[DET_PPS], r[DET_BPS], r[DET_FLOWS],
 		ev->ban_seconds);
 	const char *reason = ev->reason ? ev->reason : "";
-	api_json_str(f, reason, strlen(reason));
+	json_str(f, reason, strlen(reason));
 	evbuffer_add_printf(f, ",\"hostgroup\":");
-	const char *group = ev->hostgroup >= 0 && (size_t)ev->hostgroup < rp->conf.detect.n_groups
-				    ? rp->conf.detect.groups[ev->hostgroup].name
-				    : "";
-	api_json_str(f, group, strlen(group));
-	char pcap[PATH_MAX];
-	if (*rd_samples_path(rp->samples, ev->attack_id, &ev->target, pcap, sizeof pcap)) {
-		struct rd_samples_info pi = {0};
-		rd_samples_info(rp->samples, ev->attack_id, &pi);
+	json_str(f, e->hostgroup, strlen(e->hostgroup));
+	if (e->samples_path[0]) {
 		evbuffer_add_printf(f, ",\"pcap\":");
-		api_json_str(f, pcap, strlen(pcap));
-		evbuffer_add_printf(f, ",\"pcap_packets\":%" PRIu64, pi.packets);
+		json_str(f, e->samples_path, strlen(e->samples_path));
+		evbuffer_add_printf(f, ",\"pcap_packets\":%" PRIu64, e->samples_packets);
 	}
 	evbuffer_add(f, "}", 1);
 	size_t len = evbuffer_get_length(f);
@@ -233,6 +228,16 @@ void act_webhook_event(struct act_webhook *w, const struct rampart *rp, const st
 	atomic_fetch_add(&w->queued, 1);
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
+}
+
+static void webhook_free(void *ctx)
+{
+	act_webhook_free(ctx);
+}
+
+struct act_action act_webhook_action(struct act_webhook *w)
+{
+	return (struct act_action){.name = "webhook", .ctx = w, .event = act_webhook_event, .free = webhook_free};
 }
 
 void act_webhook_stats(const struct act_webhook *w, struct act_webhook_stats *out)

@@ -15,7 +15,7 @@
 
 #include "../lib/log.h"
 #include "../lib/path.h"
-#include "../rampartd/daemon.h"
+#include "api.h"
 
 #define MAX_LINE 4096
 #define MAX_OUTPUT (8u << 20) /* a client that stops reading is dropped past this */

@@ -23,8 +23,7 @@
 #include "../bgp/flow_rib.h"
 #include "../lib/buf.h"
 #include "../lib/log.h"
-#include "../mitigation/state.h"
-#include "../rampartd/daemon.h"
+#include "api.h"
 
 #define READ_CHUNK (256 * 1024)
 #define REPLY_QUEUE_MAX (64 * 1024)
@@ -41,7 +40,6 @@ struct reader {
 
 struct api_exa {
 	struct rampart *rp;
-	struct bgp_exa_cmd cmd; /* parse target, reused: 12 KiB we do not want on every line's stack */
 	struct evbuffer *reply; /* one command's reply text */
 	struct log_once bad_line[MIT_SRC_MAX]; /* per source: a noisy process must not hide the pipe's */
 	uint64_t lines, errors, replies_dropped, process_starts;
@@ -58,208 +56,6 @@ struct api_exa {
 	unsigned backoff_s;
 	struct event *restart_ev, *sigchld_ev;
 };
-
-/* ---- one command ---------------------------------------------------------------------------- */
-
-/* Does `neighbor IP [selectors]` describe configured peer pp? ExaBGP matches every part given
- * against the peer's name (address, local address, local AS, peer AS, router id, families). */
-static const char *sel_mismatch(const struct rampart *rp, const struct bgp_exa_neighbor *n,
-				const struct bgp_peer_config *pp)
-{
-	const struct bgp_config *bc = &rp->conf.bgp;
-	if (!ip_equal(&n->address, &pp->address))
-		return "address";
-	if (n->has_local_ip && !ip_equal(&n->local_ip, &pp->local_address))
-		return ip_is_zero(&pp->local_address) ? "local-ip (the peer has no local_address configured)"
-						       : "local-ip";
-	if (n->has_local_as && n->local_as != bc->local_as)
-		return "local-as";
-	if (n->has_peer_as && n->peer_as != pp->remote_as)
-		return "peer-as";
-	if (n->has_router_id && n->router_id != bc->router_id)
-		return bc->router_id ? "router-id" : "router-id (bgp.router_id is not configured)";
-	if (n->has_families && !n->in_open && n->families != pp->families)
-		return "family-allowed";
-	return NULL;
-}
-
-/* The peers a `neighbor ...` prefix selects (BGP_PEERS_ALL without one). A selector that matches
- * no configured peer is an error, as in ExaBGP, rather than a route sent nowhere. */
-static int select_peers(struct rampart *rp, const struct bgp_exa_cmd *c, bgp_peer_set *out, struct evbuffer *text)
-{
-	*out = BGP_PEERS_ALL;
-	if (!c->n_neighbors)
-		return 0;
-	const struct bgp_config *bc = &rp->conf.bgp;
-	size_t n = rp->bgp ? bc->n_peers : 0;
-	bgp_peer_set set = 0;
-	for (size_t i = 0; i < c->n_neighbors; i++) {
-		const struct bgp_exa_neighbor *sel = &c->sel[i];
-		const char *why = "address";
-		for (size_t j = 0; j < n; j++) {
-			const char *w = sel_mismatch(rp, sel, &bc->peers[j]);
-			if (!w) {
-				set |= bgp_peer_bit(j);
-				why = NULL;
-				break;
-			}
-			if (ip_equal(&sel->address, &bc->peers[j].address))
-				why = w;
-		}
-		if (why) {
-			char a[IP_STRLEN];
-			if (!strcmp(why, "address"))
-				evbuffer_add_printf(text, "neighbor %s is not a configured BGP peer\n", ip_format(&sel->address, a));
-			else
-				evbuffer_add_printf(text, "neighbor %s: %s does not match the configured peer\n",
-						    ip_format(&sel->address, a), why);
-			return -1;
-		}
-	}
-	*out = set;
-	return 0;
-}
-
-/* Completes a->attrs, in place, with what the line asked for beyond it, so it is what bgp.h
- * sends; what the speaker cannot send (more communities than it carries) is refused rather than
- * silently dropped. */
-static int sendable(struct bgp_exa_attrs *a, struct evbuffer *out_text)
-{
-	struct bgp_route_attrs *out = &a->attrs;
-	const char *what = a->n_large > BGP_MAX_LARGE_COMMUNITIES ? "more large communities than the speaker carries"
-			 : a->n_extended > BGP_MAX_EXT_COMMUNITIES ? "more extended communities than the speaker carries"
-			 : a->n_as_path > BGP_MAX_AS_PATH ? "an as-path longer than the speaker carries"
-			 : NULL;
-	if (what) {
-		evbuffer_add_printf(out_text, "%s\n", what);
-		return -1;
-	}
-	out->origin = a->has_origin ? a->origin : BGP_ORIGIN_IGP;
-	out->atomic_aggregate = a->atomic_aggregate;
-	memcpy(out->as_path, a->as_path, a->n_as_path * sizeof a->as_path[0]);
-	out->n_as_path = a->n_as_path;
-	for (size_t i = 0; i < a->n_large; i++) {
-		out->large_communities[i][0] = a->large[i].global;
-		out->large_communities[i][1] = a->large[i].local1;
-		out->large_communities[i][2] = a->large[i].local2;
-	}
-	out->n_large_communities = a->n_large;
-	for (size_t i = 0; i < a->n_extended; i++)
-		for (int k = 0; k < 8; k++)
-			out->ext_communities[i][k] = (uint8_t)(a->extended[i] >> (56 - 8 * k));
-	out->n_ext_communities = a->n_extended;
-	return 0;
-}
-
-static int run_flow(struct rampart *rp, const struct bgp_exa_cmd *c, struct evbuffer *out)
-{
-	if (!rp->bgp) {
-		evbuffer_add_printf(out, "no bgp section: there is no speaker to announce the rule\n");
-		return -1;
-	}
-	struct fs_err err = {{0}};
-	if (rp->conf.mitigation.dry_run) {
-		/* Refused exactly as a live speaker would refuse it, so a dry run tells the operator
-		 * whether the rule would go; then nothing is sent. */
-		uint8_t nlri[FS_NLRI_MAX + 2], ext[BGP_FLOW_EXT_MAX], ext6[BGP_FLOW_EXT6_MAX];
-		struct wbuf wn = wbuf_init(nlri, sizeof nlri), we = wbuf_init(ext, sizeof ext),
-			    we6 = wbuf_init(ext6, sizeof ext6);
-		if (c->verb == BGP_EXA_ANNOUNCE &&
-		    (!fs_nlri_encode(&c->flow, &wn, &err) || !fs_actions_encode(&c->flow_actions, &we, &err) ||
-		     !fs_actions_encode6(&c->flow_actions, &we6, &err))) {
-			evbuffer_add_printf(out, "flow route refused: %s\n", err.msg);
-			return -1;
-		}
-		char text[8192];
-		fs_text_format(&c->flow, c->verb == BGP_EXA_ANNOUNCE ? &c->flow_actions : NULL, text, sizeof text);
-		log_info("dry run: would %s flow route %s", c->verb == BGP_EXA_ANNOUNCE ? "announce" : "withdraw",
-			 text);
-		return 0;
-	}
-	if (c->verb == BGP_EXA_WITHDRAW) {
-		bgp_withdraw_flow(rp->bgp, &c->flow); /* idempotent, like ExaBGP */
-		return 0;
-	}
-	if (bgp_announce_flow(rp->bgp, &c->flow, &c->flow_actions, &err) != 0) {
-		evbuffer_add_printf(out, "flow route refused: %s\n", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
-/* every configured peer's bit: a selection naming all of them is no selection */
-static bgp_peer_set all_peers(const struct rampart *rp)
-{
-	bgp_peer_set m = 0;
-	for (size_t i = 0; i < rp->conf.bgp.n_peers; i++)
-		m |= bgp_peer_bit(i);
-	return m;
-}
-
-static int run(struct rampart *rp, enum mit_route_src src, struct bgp_exa_cmd *c, struct evbuffer *out)
-{
-	bgp_peer_set peers;
-	if (select_peers(rp, c, &peers, out) != 0)
-		return -1;
-	switch (c->kind) {
-	case BGP_EXA_EOR:
-		return 0; /* the speaker sends End-of-RIB itself after each replay */
-	case BGP_EXA_FLOW:
-		if (c->n_neighbors && peers != all_peers(rp)) {
-			evbuffer_add_printf(out, "flow routes go to every peer with the family: a neighbor selection must "
-						 "name every configured peer or none\n");
-			return -1;
-		}
-		return run_flow(rp, c, out);
-	case BGP_EXA_ROUTE:
-		break;
-	}
-	if (c->verb == BGP_EXA_WITHDRAW) {
-		/* idempotent like ExaBGP: withdrawing what this source does not hold is not an error */
-		for (size_t i = 0; i < c->n_nlri; i++)
-			mit_route_del_from(rp, src, &c->nlri[i], peers);
-		return 0;
-	}
-	if (sendable(&c->a, out) != 0)
-		return -1;
-	if (rp->bgp && rp->conf.mitigation.dry_run && c->n_nlri) {
-		/* one line per command, not per prefix: a pipe may send 100 000 of them */
-		char p[IP_PREFIX_STRLEN];
-		log_info("dry run: would announce %zu route%s (%s%s), held by %s, not sent", c->n_nlri,
-			 c->n_nlri == 1 ? "" : "s", ip_prefix_format(&c->nlri[0], p), c->n_nlri > 1 ? " ..." : "",
-			 mit_route_src_name(src));
-	}
-	for (size_t i = 0; i < c->n_nlri; i++)
-		if (mit_route_add_to(rp, src, &c->nlri[i], &c->a.attrs, peers) != 0) {
-			char p[IP_PREFIX_STRLEN];
-			evbuffer_add_printf(out, "announce %s failed (out of memory or refused by the speaker)\n",
-					    ip_prefix_format(&c->nlri[i], p));
-			return -1;
-		}
-	return 0;
-}
-
-int api_exa_command(struct rampart *rp, enum mit_route_src src, const char *line, struct evbuffer *out)
-{
-	struct bgp_exa_cmd *c = rp->exa ? &rp->exa->cmd : malloc(sizeof *c);
-	if (!c) {
-		evbuffer_add_printf(out, "out of memory\n");
-		return -1;
-	}
-	struct bgp_exa_err err;
-	int rc;
-	if (!bgp_exa_parse(line, c, &err)) {
-		evbuffer_add_printf(out, "%s\n", err.msg);
-		rc = -1;
-	} else {
-		rc = run(rp, src, c, out);
-		if (rc == 0)
-			mit_state_api(rp, src, c); /* kept across a restart: socket and pipe */
-	}
-	if (!rp->exa)
-		free(c);
-	return rc;
-}
 
 /* ---- line readers (pipe and process stdout) ------------------------------------------------- */
 
@@ -286,7 +82,7 @@ static void one_line(struct api_exa *x, enum mit_route_src src, char *line)
 		line[--len] = 0;
 	if (!len)
 		return;
-	int rc = api_exa_command(x->rp, src, line, x->reply);
+	int rc = mit_exabgp_command(x->rp->mit, src, line, x->reply);
 	if (rc != 0) {
 		x->errors++;
 		size_t n = evbuffer_get_length(x->reply);
@@ -430,7 +226,7 @@ static void proc_gone(struct api_exa *x, const char *why)
 	reap(x);
 	if (x->pid > 0)
 		kill(-x->pid, SIGTERM); /* closed stdout but lives on: it cannot talk to us any more */
-	size_t n = rp->conf.api.exabgp_process_withdraw ? mit_route_del_all(rp, MIT_SRC_PROCESS) : 0;
+	size_t n = rp->conf.api.exabgp_process_withdraw ? mit_route_del_all(rp->mit, MIT_SRC_PROCESS) : 0;
 	if (time(NULL) - x->started >= BACKOFF_MAX_S)
 		x->backoff_s = BACKOFF_MIN_S; /* it ran well for a while: a fresh start */
 	log_warn("exabgp process: %s; %zu of its routes withdrawn; restarting in %u s", why, n, x->backoff_s);

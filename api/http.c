@@ -20,9 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/json.h"
 #include "../lib/log.h"
 #include "../mitigation/state.h"
-#include "../rampartd/daemon.h"
+#include "api.h"
 
 #define LIST_MAX 4096
 
@@ -36,9 +37,9 @@ struct api_http {
 
 /* ---- JSON output --------------------------------------------------------------------------- */
 
-static void json_str(struct evbuffer *b, const char *s)
+static void json_cstr(struct evbuffer *b, const char *s)
 {
-	api_json_str(b, s, strlen(s));
+	json_str(b, s, strlen(s));
 }
 
 /* JSON has no NaN or infinity; rates are finite, but a division by a zero interval must not
@@ -70,10 +71,10 @@ static void json_ban(struct evbuffer *b, const struct rampart *rp, const struct 
 {
 	char pfx[IP_PREFIX_STRLEN];
 	evbuffer_add_printf(b, "{\"attack_id\":%" PRIu64 ",\"target\":", x->attack_id);
-	json_str(b, ip_prefix_format(&x->target, pfx));
+	json_cstr(b, ip_prefix_format(&x->target, pfx));
 	evbuffer_add_printf(b, ",\"direction\":\"%s\",\"kind\":\"%s\",\"hostgroup\":", det_direction_name(x->direction),
 			    det_attack_kind_name((enum det_attack_kind)x->kind));
-	json_str(b, group_name(rp, x->hostgroup));
+	json_cstr(b, group_name(rp, x->hostgroup));
 	evbuffer_add_printf(b,
 			    ",\"manual\":%s,\"active\":%s,\"since_ns\":%" PRIu64 ",\"until_ns\":%" PRIu64
 			    ",\"ended_ns\":%" PRIu64 ",\"trigger\":{\"class\":\"%s\",\"metric\":\"%s\",\"value\":",
@@ -89,7 +90,7 @@ static void json_ban(struct evbuffer *b, const struct rampart *rp, const struct 
 	struct rd_samples_info pi; /* sample packets (detection.attack_pcap); null when none */
 	if (rd_samples_info(rp->samples, x->attack_id, &pi)) {
 		evbuffer_add_printf(b, ",\"pcap\":{\"path\":");
-		json_str(b, pi.path);
+		json_cstr(b, pi.path);
 		evbuffer_add_printf(b, ",\"packets\":%" PRIu64 ",\"open\":%s}", pi.packets, pi.open ? "true" : "false");
 	} else {
 		evbuffer_add_printf(b, ",\"pcap\":null");
@@ -113,7 +114,7 @@ static void reply_error(struct evhttp_request *req, int code, const char *msg)
 {
 	struct evbuffer *b = evbuffer_new();
 	evbuffer_add_printf(b, "{\"error\":");
-	json_str(b, msg);
+	json_cstr(b, msg);
 	evbuffer_add_printf(b, "}\n");
 	reply(req, code, "application/json", b);
 	evbuffer_free(b);
@@ -201,9 +202,9 @@ static void on_top(struct evhttp_request *req, void *arg)
 	for (size_t i = 0; i < got; i++) {
 		char a[IP_STRLEN];
 		evbuffer_add_printf(b, "%s{\"host\":", i ? "," : "");
-		json_str(b, ip_format(&h->hosts[i].host, a));
+		json_cstr(b, ip_format(&h->hosts[i].host, a));
 		evbuffer_add_printf(b, ",\"hostgroup\":");
-		json_str(b, group_name(h->rp, h->hosts[i].hostgroup));
+		json_cstr(b, group_name(h->rp, h->hosts[i].hostgroup));
 		evbuffer_add_printf(b, ",\"banned\":%s,\"rates\":", h->hosts[i].banned ? "true" : "false");
 		json_rates(b, &h->hosts[i].rates, dir);
 		evbuffer_add(b, "}", 1);
@@ -226,9 +227,9 @@ static void on_peers(struct evhttp_request *req, void *arg)
 		for (size_t i = 0; i < n && i < 64; i++) {
 			char a[IP_STRLEN];
 			evbuffer_add_printf(b, "%s{\"address\":", i ? "," : "");
-			json_str(b, ip_format(&st[i].address, a));
+			json_cstr(b, ip_format(&st[i].address, a));
 			evbuffer_add_printf(b, ",\"remote_as\":%" PRIu32 ",\"state\":", st[i].remote_as);
-			json_str(b, st[i].state);
+			json_cstr(b, st[i].state);
 			evbuffer_add_printf(b,
 					    ",\"hold_time\":%u,\"updates_sent\":%" PRIu64 ",\"updates_received\":%" PRIu64
 					    ",\"prefixes_sent\":%" PRIu64 ",\"established_count\":%" PRIu64
@@ -236,7 +237,7 @@ static void on_peers(struct evhttp_request *req, void *arg)
 					    ",\"last_error\":",
 					    st[i].hold_time, st[i].updates_sent, st[i].updates_received, st[i].prefixes_sent,
 					    st[i].established_count, st[i].taw_received, st[i].attrs_discarded);
-			json_str(b, st[i].last_error);
+			json_cstr(b, st[i].last_error);
 			evbuffer_add(b, "}", 1);
 		}
 		evbuffer_add_printf(b, "],\"rib_out\":%zu}\n", bgp_rib_out_count(h->rp->bgp));
@@ -300,7 +301,7 @@ static void on_stats(struct evhttp_request *req, void *arg)
 		struct rd_worker_stats s;
 		rd_worker_stats(rp->workers[i], &s);
 		evbuffer_add_printf(b, "%s{\"source\":", i ? "," : "");
-		json_str(b, s.name);
+		json_cstr(b, s.name);
 		evbuffer_add_printf(b,
 				    ",\"frames\":%" PRIu64 ",\"decoded\":%" PRIu64 ",\"truncated\":%" PRIu64
 				    ",\"malformed\":%" PRIu64 ",\"not_ip\":%" PRIu64 ",\"kernel_drops\":%" PRIu64
@@ -322,7 +323,7 @@ static void on_stats(struct evhttp_request *req, void *arg)
 		struct st_stats s;
 		st_writer_stats(rp->storage, &s);
 		evbuffer_add_printf(b, ",\"storage\":{\"destination\":");
-		json_str(b, st_writer_destination(rp->storage));
+		json_cstr(b, st_writer_destination(rp->storage));
 		evbuffer_add_printf(b,
 				    ",\"flows_queued\":%" PRIu64 ",\"flows_written\":%" PRIu64
 				    ",\"flows_dropped\":%" PRIu64 ",\"events_queued\":%" PRIu64
@@ -331,14 +332,16 @@ static void on_stats(struct evhttp_request *req, void *arg)
 				    ",\"insert_wire_bytes\":%" PRIu64 ",\"last_error\":",
 				    s.flows_queued, s.flows_written, s.flows_dropped, s.events_queued, s.events_written,
 				    s.events_dropped, s.batches_failed, s.insert_bytes, s.insert_wire_bytes);
-		json_str(b, s.last_error);
+		json_cstr(b, s.last_error);
 		evbuffer_add(b, "}", 1);
 	}
-	mit_state_stats_json(rp->banstate, b);
+	api_state_stats_json(rp->mit, b);
+	struct mit_stats ms;
+	mit_stats(rp->mit, &ms);
 	evbuffer_add_printf(b,
 			    ",\"decisions\":{\"announced\":%" PRIu64 ",\"withdrawn\":%" PRIu64 ",\"events\":%" PRIu64
 			    ",\"dry_run\":%s}}\n",
-			    rp->announced, rp->withdrawn, rp->events_logged, rp->conf.mitigation.dry_run ? "true" : "false");
+			    ms.announced, ms.withdrawn, ms.events, rp->conf.mitigation.dry_run ? "true" : "false");
 	reply(req, 200, "application/json", b);
 	evbuffer_free(b);
 }
@@ -551,10 +554,12 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	evbuffer_add_printf(b, "rampart_bans_active %zu\n", det_engine_bans(rp->engine, h->bans, 0));
 	metric_head(b, "rampart_ticks_total", "counter", "Detection ticks run.");
 	evbuffer_add_printf(b, "rampart_ticks_total %" PRIu64 "\n", rp->ticks);
+	struct mit_stats ms;
+	mit_stats(rp->mit, &ms);
 	metric_head(b, "rampart_decisions_total", "counter", "What the decisions did.");
-	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"announced\"} %" PRIu64 "\n", rp->announced);
-	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"withdrawn\"} %" PRIu64 "\n", rp->withdrawn);
-	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"events\"} %" PRIu64 "\n", rp->events_logged);
+	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"announced\"} %" PRIu64 "\n", ms.announced);
+	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"withdrawn\"} %" PRIu64 "\n", ms.withdrawn);
+	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"events\"} %" PRIu64 "\n", ms.events);
 
 	if (rp->samples) { /* attack sample packets (detection.attack_pcap) */
 		struct rd_samples_stats as;
@@ -620,7 +625,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 		metric_head(b, "rampart_storage_clickhouse_down", "gauge", "1 while the last post or probe failed.");
 		evbuffer_add_printf(b, "rampart_storage_clickhouse_down %d\n", s.clickhouse && s.clickhouse_down);
 	}
-	mit_state_metrics(rp->banstate, b);
+	api_state_metrics(rp->mit, b);
 	if (rp->bgp) {
 		struct bgp_peer_status st[64];
 		size_t n = bgp_speaker_peers(rp->bgp, st, 64);

@@ -23,8 +23,9 @@
 
 #include <curl/curl.h>
 
+#include "../lib/json.h"
 #include "../lib/log.h"
-#include "../rampartd/daemon.h"
+#include "api.h"
 
 #define QUEUE_MAX 8
 #define ANSWER_MAX (1u << 20)
@@ -215,7 +216,7 @@ static void add_row(struct evbuffer *out, bool json, const struct column *cols, 
 			if (cols[i].number && f[i][0] && strspn(f[i], "0123456789.") == strlen(f[i]))
 				evbuffer_add_printf(out, "%s", f[i]);
 			else
-				api_json_str(out, f[i], strlen(f[i]));
+				json_str(out, f[i], strlen(f[i]));
 		}
 		evbuffer_add(out, "}", 1);
 	} else {
@@ -328,32 +329,6 @@ static void on_answers(evutil_socket_t fd, short what, void *arg)
 
 /* ---- building the queries ------------------------------------------------------------------ */
 
-/* The 16 bytes as a literal of the column's type: FixedString(16) (v6 false) or IPv6, all
- * eight groups spelled out (IPv4 stays IPv4-mapped, as stored). */
-static void fixed16(char out[64], const uint8_t b[16], bool v6)
-{
-	char *p = out + sprintf(out, v6 ? "CAST('" : "toFixedString(unhex('");
-	for (int i = 0; i < 16; i++)
-		p += sprintf(p, v6 && i && !(i & 1) ? ":%02x" : "%02x", b[i]);
-	sprintf(p, v6 ? "' AS IPv6)" : "'), 16)");
-}
-
-/* dst within the prefix: its first and last address (the table is ordered by dst). */
-static void dst_range(char *out, size_t outlen, const ip_prefix *pf, bool v6)
-{
-	ip_addr lo = pf->addr, hi = pf->addr;
-	unsigned bits = ip_is_v4(&pf->addr) ? 96u + pf->len : pf->len;
-	for (unsigned i = bits; i < 128; i++)
-		hi.b[i / 8] |= (uint8_t)(0x80u >> (i % 8));
-	char a[64], z[64];
-	fixed16(a, lo.b, v6);
-	fixed16(z, hi.b, v6);
-	if (bits == 128)
-		snprintf(out, outlen, "dst = %s", a);
-	else
-		snprintf(out, outlen, "dst >= %s AND dst <= %s", a, z);
-}
-
 static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
 	if (!s || !*s || !isdigit((unsigned char)*s))
@@ -430,38 +405,8 @@ static int build_flows(struct api_readback *rb, struct api_rb_job *j, uint64_t i
 			 : "attack %" PRIu64 " target %s, flows from %" PRIu64 " to %" PRIu64 " (UNIX s)",
 		 id, pfx, from, to);
 	for (int v6 = 0; v6 < 2; v6++)
-		api_rb_flows_sql(j->sql[v6], sizeof j->sql[v6], rb->db, &target, from, to, limit, v6);
+		st_readback_flows_sql(j->sql[v6], sizeof j->sql[v6], rb->db, &target, from, to, limit, v6);
 	return 0;
-}
-
-void api_rb_flows_sql(char *out, size_t outlen, const char *db, const ip_prefix *target, uint64_t from,
-		     uint64_t to, uint64_t limit, bool v6)
-{
-	char range[200];
-	dst_range(range, sizeof range, target, v6);
-	snprintf(out, outlen,
-		 "SELECT toString(start_time, 'UTC'), IPv6NumToString(src), IPv6NumToString(dst), src_port, "
-		 "dst_port, protocol, tcp_flags, packets, bytes, sampling_rate, source FROM %s.flows "
-		 "WHERE %s AND start_time >= toDateTime(%" PRIu64 ") AND start_time <= toDateTime(%" PRIu64 ") "
-		 "ORDER BY packets * sampling_rate DESC, start_time, src LIMIT %" PRIu64 " FORMAT TabSeparated",
-		 db, range, from, to, limit);
-}
-
-void api_rb_talkers_sql(char *out, size_t outlen, const char *db, const ip_addr *host, uint64_t from, uint64_t to,
-		       uint64_t limit, bool v6)
-{
-	char h[64], where[256];
-	fixed16(h, host->b, v6);
-	snprintf(where, sizeof where,
-		 "dst = %s AND start_time >= toDateTime(%" PRIu64 ") AND start_time < toDateTime(%" PRIu64 ")", h,
-		 from, to);
-	snprintf(out, outlen,
-		 "SELECT * FROM (SELECT 'src', IPv6NumToString(src) AS k, count() AS f, sum(packets * sampling_rate) "
-		 "AS p, sum(bytes * sampling_rate) AS b FROM %s.flows WHERE %s GROUP BY k ORDER BY p DESC, k LIMIT %" PRIu64
-		 " UNION ALL SELECT 'port', concat(toString(protocol), '/', toString(dst_port)) AS k, count() AS f, "
-		 "sum(packets * sampling_rate) AS p, sum(bytes * sampling_rate) AS b FROM %s.flows WHERE %s "
-		 "GROUP BY k ORDER BY p DESC, k LIMIT %" PRIu64 ") FORMAT TabSeparated",
-		 db, where, limit, db, where, limit);
 }
 
 static int build_talkers(struct api_readback *rb, struct api_rb_job *j, const ip_addr *host, uint64_t from,
@@ -474,7 +419,7 @@ static int build_talkers(struct api_readback *rb, struct api_rb_job *j, const ip
 			 : "talkers of %s from %" PRIu64 " to %" PRIu64 " (UNIX s; packets and bytes scaled by sampling)",
 		 txt, from, to);
 	for (int v6 = 0; v6 < 2; v6++)
-		api_rb_talkers_sql(j->sql[v6], sizeof j->sql[v6], rb->db, host, from, to, limit, v6);
+		st_readback_talkers_sql(j->sql[v6], sizeof j->sql[v6], rb->db, host, from, to, limit, v6);
 	return 0;
 }
 

@@ -18,7 +18,9 @@
 
 #include "bench/bench_util.h"
 #include "lib/log.h"
-#include "mitigation/state.h"
+#include "api/api.h"
+#include "lib/clock.h"
+#include "mitigation/internal.h"
 #include "rampartd/daemon.h"
 
 static char path[512];
@@ -40,10 +42,9 @@ static struct rampart *up(size_t bans)
 	rp->base = event_base_new();
 	rp->networks = det_networks_new(&rp->conf.detect);
 	rp->engine = det_engine_new(&rp->conf.detect, rp->networks);
-	rp->routes = mit_routes_new();
-	rp->flowmit = mit_flowspec_new(rp);
-	rp->banstate = mit_state_new(rp);
-	if (!rp->base || !rp->engine || !rp->routes || !rp->banstate) {
+	rp->mit = mit_new(&(struct mit_deps){.conf = &rp->conf, .base = rp->base, .networks = rp->networks,
+					     .engine = rp->engine});
+	if (!rp->base || !rp->engine || !rp->mit || !mit_state_new(rp->mit)) {
 		fprintf(stderr, "bench_banstate: cannot set up\n");
 		exit(1);
 	}
@@ -53,9 +54,8 @@ static struct rampart *up(size_t bans)
 /* clean: the last write at free (as at SIGTERM); else the file stays as the timer wrote it */
 static void down(struct rampart *rp)
 {
-	mit_state_free(rp->banstate);
-	mit_flowspec_free(rp->flowmit);
-	mit_routes_free(rp->routes);
+	mit_state_close(rp->mit);
+	mit_free(rp->mit);
 	det_engine_free(rp->engine);
 	det_networks_free(rp->networks);
 	event_base_free(rp->base);
@@ -93,7 +93,8 @@ int main(int argc, char **argv)
 	log_set_level(LOG_LVL_WARN); /* a line per restored ban otherwise */
 
 	struct rampart *rp = up(n_bans);
-	mit_state_load(rp->banstate); /* no file: a first start */
+	rp->clock_ns = clock_wall_ns();
+	mit_state_load(rp->mit, rp->clock_ns); /* no file: a first start */
 	struct evbuffer *reply = evbuffer_new();
 	char line[256];
 	double t0 = now_s();
@@ -102,7 +103,7 @@ int main(int argc, char **argv)
 		uint32_t a = i < 131072 ? 0xC6120000u + (uint32_t)i : 0x64400000u + (uint32_t)(i - 131072);
 		snprintf(line, sizeof line, "announce route %u.%u.%u.%u/32 next-hop 10.0.0.1 community [65001:666]",
 			 a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-		if (api_exa_command(rp, MIT_SRC_PIPE, line, reply) != 0) {
+		if (mit_exabgp_command(rp->mit, MIT_SRC_PIPE, line, reply) != 0) {
 			fprintf(stderr, "bench_banstate: %s refused\n", line);
 			return 1;
 		}
@@ -123,10 +124,10 @@ int main(int argc, char **argv)
 	double w[RUNS], ser[RUNS];
 	struct mit_state_stats st;
 	for (int r = 0; r < RUNS; r++) {
-		mit_state_changed(rp);
+		mit_state_changed(rp->mit);
 		event_base_loop(rp->base, EVLOOP_ONCE);
-		mit_state_sync(rp->banstate);
-		mit_state_stats(rp->banstate, &st);
+		mit_state_sync(rp->mit);
+		mit_state_stats(rp->mit, &st);
 		ser[r] = (double)st.last_serialise_us / 1e3;
 		w[r] = (double)st.last_write_us / 1e3;
 	}
@@ -159,10 +160,11 @@ int main(int argc, char **argv)
 	/* a start: read, parse, put everything back */
 	rp = up(n_bans);
 	t0 = now_s();
-	mit_state_load(rp->banstate);
+	rp->clock_ns = clock_wall_ns();
+	mit_state_load(rp->mit, rp->clock_ns);
 	double load = now_s() - t0;
-	mit_state_stats(rp->banstate, &st);
-	size_t routes_back = mit_routes_count(rp->routes);
+	mit_state_stats(rp->mit, &st);
+	size_t routes_back = mit_routes_count(rp->mit);
 	down(rp);
 
 	printf("ban state: %zu pipe routes + %zu manual bans, file %.1f MB (%zu records%s)\n", n_routes, n_bans,

@@ -17,8 +17,7 @@
 #include <event2/buffer.h>
 
 #include "../lib/log.h"
-#include "state.h"
-#include "../rampartd/daemon.h"
+#include "internal.h"
 
 struct flow_entry {
 	uint64_t attack_id; /* 0 = free slot */
@@ -40,7 +39,7 @@ struct operator_rule {
 };
 
 struct mit_flowspec {
-	struct rampart *rp;
+	struct mit *m;
 	struct operator_rule *op; /* cap long */
 	size_t n_op;
 	struct flow_entry *e;
@@ -139,13 +138,13 @@ int mit_flowspec_rule_for_attack(const ip_prefix *target, enum det_direction dir
 
 /* ---- the table ------------------------------------------------------------------------------ */
 
-struct mit_flowspec *mit_flowspec_new(struct rampart *rp)
+struct mit_flowspec *mit_flowspec_new(struct mit *m)
 {
 	struct mit_flowspec *f = calloc(1, sizeof *f);
 	if (!f)
 		return NULL;
-	f->cap = rp->conf.mitigation.flowspec_max_rules;
-	f->max_bans = rp->conf.mitigation.max_bans;
+	f->cap = m->conf->mitigation.flowspec_max_rules;
+	f->max_bans = m->conf->mitigation.max_bans;
 	f->e = calloc(f->cap ? f->cap : 1, sizeof *f->e);
 	f->bans = calloc(f->max_bans ? f->max_bans : 1, sizeof *f->bans);
 	f->op = calloc(f->cap ? f->cap : 1, sizeof *f->op);
@@ -156,7 +155,7 @@ struct mit_flowspec *mit_flowspec_new(struct rampart *rp)
 		free(f);
 		return NULL;
 	}
-	f->rp = rp;
+	f->m = m;
 	return f;
 }
 
@@ -178,28 +177,28 @@ static struct flow_entry *find(struct mit_flowspec *f, uint64_t attack_id)
 	return NULL;
 }
 
-static bool announce_with(struct rampart *rp, const struct fs_rule *r, const struct fs_actions *a, char *why,
+static bool announce_with(struct mit *m, const struct fs_rule *r, const struct fs_actions *a, char *why,
 			  size_t whylen);
 
-static void actions(const struct rampart *rp, struct fs_actions *a)
+static void actions(const struct mit *m, struct fs_actions *a)
 {
 	memset(a, 0, sizeof *a);
 	a->present = FS_ACT_RATE;
 	/* traffic-rate is bytes per second; 0 discards */
-	a->rate = (float)((double)rp->conf.mitigation.flowspec_rate_limit_mbps * 1e6 / 8);
+	a->rate = (float)((double)m->conf->mitigation.flowspec_rate_limit_mbps * 1e6 / 8);
 }
 
-static bool announce_with(struct rampart *rp, const struct fs_rule *r, const struct fs_actions *a, char *why,
+static bool announce_with(struct mit *m, const struct fs_rule *r, const struct fs_actions *a, char *why,
 			  size_t whylen)
 {
 	char text[1024];
 	fs_text_format(r, a, text, sizeof text);
-	if (rp->conf.mitigation.dry_run || !rp->bgp) {
-		log_info("%s: would announce flowspec rule: %s", rp->bgp ? "dry run" : "no BGP configured", text);
+	if (!mit_live(m)) {
+		log_info("%s: would announce flowspec rule: %s", m->d.bgp ? "dry run" : "no BGP configured", text);
 		return true;
 	}
 	struct fs_err err = {{0}};
-	if (bgp_announce_flow(rp->bgp, r, a, &err) != 0) {
+	if (bgp_announce_flow(m->d.bgp, r, a, &err) != 0) {
 		log_err("flowspec rule %s: not announced: %s", text, err.msg);
 		if (why)
 			snprintf(why, whylen, "%s", err.msg);
@@ -209,22 +208,22 @@ static bool announce_with(struct rampart *rp, const struct fs_rule *r, const str
 	return true;
 }
 
-static bool announce(struct rampart *rp, const struct fs_rule *r)
+static bool announce(struct mit *m, const struct fs_rule *r)
 {
 	struct fs_actions a;
-	actions(rp, &a);
-	return announce_with(rp, r, &a, NULL, 0);
+	actions(m, &a);
+	return announce_with(m, r, &a, NULL, 0);
 }
 
-static void withdraw(struct rampart *rp, const struct fs_rule *r)
+static void withdraw(struct mit *m, const struct fs_rule *r)
 {
 	char text[512];
 	fs_text_format(r, NULL, text, sizeof text);
-	if (rp->conf.mitigation.dry_run || !rp->bgp) {
-		log_info("%s: would withdraw flowspec rule: %s", rp->bgp ? "dry run" : "no BGP configured", text);
+	if (!mit_live(m)) {
+		log_info("%s: would withdraw flowspec rule: %s", m->d.bgp ? "dry run" : "no BGP configured", text);
 		return;
 	}
-	if (bgp_withdraw_flow(rp->bgp, r) != 0)
+	if (bgp_withdraw_flow(m->d.bgp, r) != 0)
 		log_warn("flowspec rule %s: was not announced", text);
 	else
 		log_info("flowspec rule withdrawn: %s", text);
@@ -234,10 +233,10 @@ static void withdraw(struct rampart *rp, const struct fs_rule *r)
  * speaker refused), and the caller blackholes instead. */
 bool mit_flowspec_ban(struct mit_flowspec *f, const struct det_event *ev, bool escalate)
 {
-	struct rampart *rp = f->rp;
+	struct mit *m = f->m;
 	char pfx[IP_PREFIX_STRLEN];
 	ip_prefix_format(&ev->target, pfx);
-	if (det_networks_lookup(rp->networks, &ev->target.addr) < 0) {
+	if (det_networks_lookup(m->d.networks, &ev->target.addr) < 0) {
 		log_warn("attack %" PRIu64 ": no flowspec rule for %s: not in the monitored networks", ev->attack_id, pfx);
 		return false;
 	}
@@ -247,13 +246,13 @@ bool mit_flowspec_ban(struct mit_flowspec *f, const struct det_event *ev, bool e
 		return false;
 	}
 	struct det_fingerprint fp;
-	if (det_engine_fingerprint(rp->engine, ev->attack_id, &fp) != 0) {
+	if (det_engine_fingerprint(m->d.engine, ev->attack_id, &fp) != 0) {
 		memset(&fp, 0, sizeof fp);
 		fp.from_rates = true;
 	}
 	struct flow_entry *e = find(f, 0);
 	mit_flowspec_rule_for_attack(&ev->target, ev->direction, &fp, &e->rule);
-	if (!announce(rp, &e->rule))
+	if (!announce(m, &e->rule))
 		return false;
 	e->attack_id = ev->attack_id;
 	e->target = ev->target;
@@ -272,9 +271,9 @@ bool mit_flowspec_unban(struct mit_flowspec *f, const struct det_event *ev)
 	struct flow_entry *e = find(f, ev->attack_id);
 	if (!e)
 		return false;
-	withdraw(f->rp, &e->rule);
-	if (e->blackholed && f->rp->bgp && !f->rp->conf.mitigation.dry_run)
-		mit_route_del(f->rp, MIT_SRC_DETECT, &e->target);
+	withdraw(f->m, &e->rule);
+	if (e->blackholed && mit_live(f->m))
+		mit_route_del(f->m, MIT_SRC_DETECT, &e->target);
 	memset(e, 0, sizeof *e);
 	f->used--;
 	return true;
@@ -293,35 +292,34 @@ static const struct det_ban_info *ban_of(const struct det_ban_info *bans, size_t
 	return NULL;
 }
 
-void mit_flowspec_tick(struct mit_flowspec *f)
+void mit_flowspec_tick(struct mit_flowspec *f, uint64_t now)
 {
-	struct rampart *rp = f->rp;
+	struct mit *m = f->m;
 	if (!f->used)
 		return;
-	uint64_t now = rd_now_ns(rp);
 	size_t n_bans = SIZE_MAX; /* fetched when the first escalation check needs it */
 	for (size_t i = 0; i < f->cap; i++) {
 		struct flow_entry *e = &f->e[i];
 		if (!e->attack_id)
 			continue;
 		struct det_fingerprint fp;
-		if (!e->refined && det_engine_fingerprint(rp->engine, e->attack_id, &fp) == 0 && !fp.from_rates &&
+		if (!e->refined && det_engine_fingerprint(m->d.engine, e->attack_id, &fp) == 0 && !fp.from_rates &&
 		    fp.packets > 0) {
 			struct fs_rule narrower;
 			mit_flowspec_rule_for_attack(&e->target, e->direction, &fp, &narrower);
 			e->refined = true;
-			if (!fs_rule_equal(&narrower, &e->rule) && announce(rp, &narrower)) {
-				withdraw(rp, &e->rule); /* make before break */
+			if (!fs_rule_equal(&narrower, &e->rule) && announce(m, &narrower)) {
+				withdraw(m, &e->rule); /* make before break */
 				e->rule = narrower;
-				mit_state_changed(rp);
+				mit_state_changed(m);
 				log_info("attack %" PRIu64 ": flowspec rule narrowed to the attack's fingerprint (%s)",
 					 e->attack_id, det_attack_kind_name(fp.kind));
 			}
 		}
-		uint64_t after = (uint64_t)rp->conf.mitigation.flowspec_escalate_after_s * 1000000000ull;
+		uint64_t after = (uint64_t)m->conf->mitigation.flowspec_escalate_after_s * 1000000000ull;
 		if (e->escalate && !e->blackholed && now >= e->since_ns + after) {
 			if (n_bans == SIZE_MAX) {
-				n_bans = det_engine_bans(rp->engine, f->bans, f->max_bans);
+				n_bans = det_engine_bans(m->d.engine, f->bans, f->max_bans);
 				if (n_bans > f->max_bans)
 					n_bans = f->max_bans;
 			}
@@ -330,7 +328,7 @@ void mit_flowspec_tick(struct mit_flowspec *f)
 				char pfx[IP_PREFIX_STRLEN];
 				log_warn("attack %" PRIu64 ": %s still over its threshold %u s after the flowspec rule: "
 					 "blackholing it too", e->attack_id, ip_prefix_format(&e->target, pfx),
-					 rp->conf.mitigation.flowspec_escalate_after_s);
+					 m->conf->mitigation.flowspec_escalate_after_s);
 				e->blackholed = true;
 				/* one path for every mitigation step: the blackhole, the attack_events
 				 * row, notify and webhook all come from the event */
@@ -338,7 +336,7 @@ void mit_flowspec_tick(struct mit_flowspec *f)
 				struct det_event ev = det_event_of_ban(b, DET_EV_ESCALATE, now,
 								       left > UINT32_MAX ? UINT32_MAX : (uint32_t)left,
 								       "flowspec rule did not stop the attack");
-				mit_on_detection_event(rp, &ev);
+				mit_on_detection_event(m, &ev);
 			}
 		}
 	}
@@ -359,11 +357,12 @@ static struct operator_rule *find_op(struct mit_flowspec *f, const struct fs_rul
 	return NULL;
 }
 
-int mit_flowspec_add(struct mit_flowspec *f, const struct fs_rule *r, const struct fs_actions *a, bool from_config,
-		   char *why, size_t whylen)
+int mit_flowspec_add(struct mit *m, const struct fs_rule *r, const struct fs_actions *a, bool from_config, char *why,
+		     size_t whylen)
 {
+	struct mit_flowspec *f = m->flowspec;
 	/* the same promise as for detection's rules: we only ever filter traffic to our own hosts */
-	if (!fs_rule_has(r, FS_DST) || det_networks_lookup(f->rp->networks, &r->dst.p.addr) < 0) {
+	if (!fs_rule_has(r, FS_DST) || det_networks_lookup(m->d.networks, &r->dst.p.addr) < 0) {
 		snprintf(why, whylen, "a rule needs a destination inside the monitored networks");
 		return -1;
 	}
@@ -383,29 +382,30 @@ int mit_flowspec_add(struct mit_flowspec *f, const struct fs_rule *r, const stru
 	o->actions = *a;
 	o->used = true;
 	o->from_config = from_config || was_config; /* a config rule stays one */
-	if (!announce_with(f->rp, r, a, why, whylen)) {
+	if (!announce_with(f->m, r, a, why, whylen)) {
 		memset(o, 0, sizeof *o);
 		f->n_op--;
 		return -1;
 	}
 	if (!o->from_config)
-		mit_state_changed(f->rp);
+		mit_state_changed(f->m);
 	return 0;
 }
 
-int mit_flowspec_del(struct mit_flowspec *f, const struct fs_rule *r)
+int mit_flowspec_del(struct mit *m, const struct fs_rule *r)
 {
+	struct mit_flowspec *f = m->flowspec;
 	struct operator_rule *o = find_op(f, r);
 	if (!o)
 		return -1;
-	withdraw(f->rp, &o->rule);
+	withdraw(f->m, &o->rule);
 	memset(o, 0, sizeof *o);
 	f->n_op--;
-	mit_state_changed(f->rp);
+	mit_state_changed(f->m);
 	return 0;
 }
 
-/* ---- the ban state file (banstate.h) ------------------------------------------------------- */
+/* ---- the ban state file (state.c) ------------------------------------------------------- */
 
 size_t mit_flowspec_cap(const struct mit_flowspec *f)
 {
@@ -421,10 +421,10 @@ bool mit_flowspec_operator_rule(const struct mit_flowspec *f, size_t i, struct f
 	return true;
 }
 
-bool mit_flowspec_attack_rule(const struct mit_flowspec *f, uint64_t attack_id, struct fs_rule *r, bool *escalate,
-			    bool *blackholed)
+bool mit_flowspec_attack_rule(const struct mit *m, uint64_t attack_id, struct fs_rule *r, bool *escalate,
+			      bool *blackholed)
 {
-	struct flow_entry *e = attack_id ? find((struct mit_flowspec *)f, attack_id) : NULL;
+	struct flow_entry *e = attack_id ? find(m->flowspec, attack_id) : NULL;
 	if (!e)
 		return false;
 	*r = e->rule;
@@ -436,8 +436,8 @@ bool mit_flowspec_attack_rule(const struct mit_flowspec *f, uint64_t attack_id, 
 bool mit_flowspec_restore(struct mit_flowspec *f, const struct det_event *ev, const struct fs_rule *r, bool escalate,
 			bool blackholed)
 {
-	struct rampart *rp = f->rp;
-	if (!ev->attack_id || find(f, ev->attack_id) || f->used >= f->cap || !announce(rp, r))
+	struct mit *m = f->m;
+	if (!ev->attack_id || find(f, ev->attack_id) || f->used >= f->cap || !announce(m, r))
 		return false;
 	struct flow_entry *e = find(f, 0);
 	e->attack_id = ev->attack_id;
@@ -449,13 +449,14 @@ bool mit_flowspec_restore(struct mit_flowspec *f, const struct det_event *ev, co
 	e->escalate = escalate;
 	e->blackholed = blackholed;
 	f->used++;
-	if (blackholed && rp->bgp && !rp->conf.mitigation.dry_run)
-		mit_route_add(rp, MIT_SRC_DETECT, &e->target, NULL);
+	if (blackholed && mit_live(m))
+		mit_route_add(m, MIT_SRC_DETECT, &e->target, NULL);
 	return true;
 }
 
-void mit_flowspec_list(const struct mit_flowspec *f, struct evbuffer *out)
+void mit_flowspec_list(const struct mit *m, struct evbuffer *out)
 {
+	const struct mit_flowspec *f = m->flowspec;
 	char text[1024];
 	size_t n = 0;
 	for (size_t i = 0; i < f->cap; i++) {
@@ -467,7 +468,7 @@ void mit_flowspec_list(const struct mit_flowspec *f, struct evbuffer *out)
 		n++;
 	}
 	struct fs_actions a;
-	actions(f->rp, &a);
+	actions(f->m, &a);
 	for (size_t i = 0; i < f->cap; i++) {
 		const struct flow_entry *e = &f->e[i];
 		if (!e->attack_id)

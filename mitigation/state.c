@@ -1,4 +1,4 @@
-/* The ban state file, the daemon's side (banstate.h says what it holds and why): what is kept is
+/* The ban state file, the daemon's side (state.h says what it holds and why): what is kept is
  * written atomically, coalesced, off the packet path; at start it is read and put back before BGP
  * comes up. The format and its parser are in banstate_file.c. */
 #include <errno.h>
@@ -17,11 +17,11 @@
 #include "../bgp/exabgp.h"
 #include "../lib/log.h"
 #include "../lib/path.h"
-#include "state.h"
+#include "internal.h"
 
 /* ---- the daemon side ----------------------------------------------------------------------------- */
 
-struct api_flow {
+struct api_flow_rule {
 	enum mit_route_src src;
 	struct fs_rule rule;
 	struct fs_actions actions;
@@ -34,20 +34,20 @@ struct api_flow {
 struct writer {
 	pthread_t thread;
 	bool running;
-	pthread_mutex_t mu; /* the fields below, and the write figures of rd_banstate.st */
+	pthread_mutex_t mu; /* the fields below, and the write figures of mit_state.st */
 	pthread_cond_t cv;  /* a snapshot, stop, or a write done */
 	struct evbuffer *next;
 	bool busy, failed, stop;
 };
 
 struct mit_state {
-	struct rampart *rp;
+	struct mit *m;
 	struct writer w;
 	char path[256], tmp[264];
 	struct event *timer;
 	bool loaded;  /* read (or found missing): from now on it may be written */
 	bool dirty;
-	struct api_flow *flows; /* the API's flow rules from the socket and the pipe */
+	struct api_flow_rule *flows; /* the API's flow rules from the socket and the pipe */
 	size_t n_flows, cap_flows;
 	struct det_ban_info *bans; /* scratch for the writer, max_bans long */
 	size_t max_bans;
@@ -57,62 +57,58 @@ struct mit_state {
 	size_t routes, flows_restored, rules, bans_dropped; /* the load's figures, for its log line */
 };
 
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 
 static void on_timer(evutil_socket_t fd, short what, void *ctx);
 static void *writer_main(void *arg);
 
-struct mit_state *mit_state_new(struct rampart *rp)
+static void state_free(struct mit_state *bs);
+
+bool mit_state_new(struct mit *m)
 {
-	const char *path = rp->conf.mitigation.state_file;
+	const char *path = m->conf->mitigation.state_file;
 	if (!path[0]) {
 		log_info("ban state: mitigation.state_file is \"\": bans, API routes and rules are not kept across a restart");
-		return NULL;
+		return false;
 	}
-	if (rp->replay) {
+	if (m->d.replay) {
 		log_info("ban state: not read or written in a --pcap replay (its clock is the capture's)");
-		return NULL;
+		return false;
 	}
 	struct mit_state *bs = calloc(1, sizeof *bs);
 	if (!bs)
-		return NULL;
-	bs->rp = rp;
+		return false;
+	bs->m = m;
 	snprintf(bs->path, sizeof bs->path, "%s", path);
 	snprintf(bs->tmp, sizeof bs->tmp, "%s.tmp", path);
-	bs->max_bans = rp->conf.mitigation.max_bans ? rp->conf.mitigation.max_bans : 1;
+	bs->max_bans = m->conf->mitigation.max_bans ? m->conf->mitigation.max_bans : 1;
 	bs->delay_ms = MIT_STATE_DELAY_MS;
 	bs->bans = calloc(bs->max_bans, sizeof *bs->bans);
-	bs->timer = event_new(rp->base, -1, 0, on_timer, bs);
+	bs->timer = event_new(m->d.base, -1, 0, on_timer, bs);
 	if (!bs->bans || !bs->timer) {
-		mit_state_free(bs);
-		return NULL;
+		state_free(bs);
+		return false;
 	}
 	pthread_mutex_init(&bs->w.mu, NULL);
 	pthread_cond_init(&bs->w.cv, NULL);
 	bs->w.running = pthread_create(&bs->w.thread, NULL, writer_main, bs) == 0;
 	if (!bs->w.running)
 		log_warn("ban state: no writer thread: the file is written on the main loop");
-	return bs;
+	m->state = bs;
+	return true;
 }
 
 /* ---- writing ---------------------------------------------------------------------------------- */
 
-static int group_index(const struct rampart *rp, const char *name)
+static int group_index(const struct mit *m, const char *name)
 {
-	for (size_t i = 0; name[0] && i < rp->conf.detect.n_groups; i++)
-		if (!strcmp(rp->conf.detect.groups[i].name, name))
+	for (size_t i = 0; name[0] && i < m->conf->detect.n_groups; i++)
+		if (!strcmp(m->conf->detect.groups[i].name, name))
 			return (int)i;
 	return -1;
 }
 
 struct route_ctx {
-	const struct rampart *rp;
+	const struct mit *m;
 	struct evbuffer *b;
 	size_t count;
 };
@@ -124,7 +120,7 @@ static void put_route(void *ctx, enum mit_route_src src, const ip_prefix *p, bgp
 	struct route_ctx *rc = ctx;
 	if (src != MIT_SRC_SOCKET && src != MIT_SRC_PIPE)
 		return; /* the process sends its routes again itself */
-	const struct bgp_config *bc = &rc->rp->conf.bgp;
+	const struct bgp_config *bc = &rc->m->conf->bgp;
 	char sel[2048] = "";
 	size_t len = 0, named = 0;
 	for (size_t i = 0; peers != BGP_PEERS_ALL && i < bc->n_peers && i < 64; i++) {
@@ -150,20 +146,20 @@ static void put_route(void *ctx, enum mit_route_src src, const ip_prefix *p, bgp
 
 static void serialise(struct mit_state *bs, struct evbuffer *b)
 {
-	struct rampart *rp = bs->rp;
+	struct mit *m = bs->m;
 	size_t count = 0;
 	evbuffer_add_printf(b, MIT_STATE_HEADER " %d\n# rampartd's bans, API routes and operator rules (docs/BGP.md, Restart); "
 			       "rewritten on every change\n", MIT_STATE_VERSION);
 	char text[8192];
-	for (size_t i = 0; rp->flowmit && i < mit_flowspec_cap(rp->flowmit); i++) {
+	for (size_t i = 0; i < mit_flowspec_cap(m->flowspec); i++) {
 		struct fs_rule r;
 		struct fs_actions a;
-		if (!mit_flowspec_operator_rule(rp->flowmit, i, &r, &a) || !fs_text_format(&r, &a, text, sizeof text))
+		if (!mit_flowspec_operator_rule(m->flowspec, i, &r, &a) || !fs_text_format(&r, &a, text, sizeof text))
 			continue;
 		evbuffer_add_printf(b, "rule %s\n", text);
 		count++;
 	}
-	size_t n = det_engine_bans(rp->engine, bs->bans, bs->max_bans);
+	size_t n = det_engine_bans(m->d.engine, bs->bans, bs->max_bans);
 	if (n > bs->max_bans)
 		n = bs->max_bans;
 	for (size_t i = 0; i < n; i++) {
@@ -180,16 +176,16 @@ static void serialise(struct mit_state *bs, struct evbuffer *b)
 			.trigger_value = d->trigger_value,
 			.trigger_limit = d->trigger_limit,
 		};
-		if (d->hostgroup >= 0 && (size_t)d->hostgroup < rp->conf.detect.n_groups)
-			snprintf(sb.group, sizeof sb.group, "%s", rp->conf.detect.groups[d->hostgroup].name);
+		if (d->hostgroup >= 0 && (size_t)d->hostgroup < m->conf->detect.n_groups)
+			snprintf(sb.group, sizeof sb.group, "%s", m->conf->detect.groups[d->hostgroup].name);
 		bool escalate = false, blackholed = false;
-		if (rp->flowmit && mit_flowspec_attack_rule(rp->flowmit, d->attack_id, &sb.rule, &escalate, &blackholed))
+		if (mit_flowspec_attack_rule(m, d->attack_id, &sb.rule, &escalate, &blackholed))
 			sb.mit = blackholed ? MIT_STATE_ESCALATED : escalate ? MIT_STATE_ESCALATE : MIT_STATE_FLOWSPEC;
 		mit_state_format_ban(b, &sb);
 		count++;
 	}
-	struct route_ctx rc = {.rp = rp, .b = b};
-	mit_routes_each_api(rp->routes, put_route, &rc);
+	struct route_ctx rc = {.m = m, .b = b};
+	mit_routes_each_api(m->routes, put_route, &rc);
 	count += rc.count;
 	for (size_t i = 0; i < bs->n_flows; i++) {
 		if (!fs_text_format(&bs->flows[i].rule, &bs->flows[i].actions, text, sizeof text))
@@ -359,8 +355,14 @@ static void on_timer(evutil_socket_t fd, short what, void *ctx)
 	}
 }
 
-void mit_state_sync(struct mit_state *bs)
+const char *mit_state_path(const struct mit *m)
 {
+	return m && m->state ? m->state->path : "";
+}
+
+void mit_state_sync(struct mit *m)
+{
+	struct mit_state *bs = m->state;
 	if (!bs || !bs->w.running)
 		return;
 	pthread_mutex_lock(&bs->w.mu);
@@ -369,9 +371,9 @@ void mit_state_sync(struct mit_state *bs)
 	pthread_mutex_unlock(&bs->w.mu);
 }
 
-void mit_state_changed(struct rampart *rp)
+void mit_state_changed(struct mit *m)
 {
-	struct mit_state *bs = rp->banstate;
+	struct mit_state *bs = m->state;
 	if (!bs)
 		return;
 	bs->dirty = true;
@@ -379,7 +381,7 @@ void mit_state_changed(struct rampart *rp)
 		schedule(bs, bs->delay_ms);
 }
 
-static struct api_flow *flow_find(struct mit_state *bs, const struct fs_rule *r)
+static struct api_flow_rule *flow_find(struct mit_state *bs, const struct fs_rule *r)
 {
 	for (size_t i = 0; i < bs->n_flows; i++)
 		if (fs_rule_equal(&bs->flows[i].rule, r))
@@ -387,25 +389,25 @@ static struct api_flow *flow_find(struct mit_state *bs, const struct fs_rule *r)
 	return NULL;
 }
 
-void mit_state_api(struct rampart *rp, enum mit_route_src src, const struct bgp_exa_cmd *c)
+void mit_state_api(struct mit *m, enum mit_route_src src, const struct bgp_exa_cmd *c)
 {
-	struct mit_state *bs = rp->banstate;
+	struct mit_state *bs = m->state;
 	if (!bs)
 		return;
 	bool kept = src == MIT_SRC_SOCKET || src == MIT_SRC_PIPE;
 	if (c->kind == BGP_EXA_ROUTE) {
 		if (kept)
-			mit_state_changed(rp);
+			mit_state_changed(m);
 		return;
 	}
 	if (c->kind != BGP_EXA_FLOW)
 		return;
-	struct api_flow *f = flow_find(bs, &c->flow);
+	struct api_flow_rule *f = flow_find(bs, &c->flow);
 	if (c->verb == BGP_EXA_WITHDRAW) {
 		/* the speaker withdraws a flow rule whoever sent it */
 		if (f) {
 			*f = bs->flows[--bs->n_flows];
-			mit_state_changed(rp);
+			mit_state_changed(m);
 		}
 		return;
 	}
@@ -414,7 +416,7 @@ void mit_state_api(struct rampart *rp, enum mit_route_src src, const struct bgp_
 	if (!f) {
 		if (bs->n_flows == bs->cap_flows) {
 			size_t cap = bs->cap_flows ? bs->cap_flows * 2 : 16;
-			struct api_flow *n = realloc(bs->flows, cap * sizeof *n);
+			struct api_flow_rule *n = realloc(bs->flows, cap * sizeof *n);
 			if (!n) {
 				log_err("ban state: out of memory: a flow rule from the %s is not kept", mit_route_src_name(src));
 				return;
@@ -427,7 +429,7 @@ void mit_state_api(struct rampart *rp, enum mit_route_src src, const struct bgp_
 	f->src = src;
 	f->rule = c->flow;
 	f->actions = c->flow_actions;
-	mit_state_changed(rp);
+	mit_state_changed(m);
 }
 
 /* ---- reading at start ----------------------------------------------------------------------- */
@@ -447,28 +449,28 @@ static void on_error(void *ctx, size_t line, const char *why)
 /* The ban's blackhole or FlowSpec rule goes out again, as it was before the restart. */
 static void remitigate(struct mit_state *bs, const struct mit_state_ban *sb, const struct det_ban_info *b)
 {
-	struct rampart *rp = bs->rp;
+	struct mit *m = bs->m;
 	struct det_event ev = det_event_of_ban(b, DET_EV_BAN, b->since_ns,
 					       (uint32_t)((b->until_ns - b->since_ns) / 1000000000ull), NULL);
-	bool flow = sb->mit != MIT_STATE_BLACKHOLE && rp->flowmit &&
-		    mit_flowspec_restore(rp->flowmit, &ev, &sb->rule, sb->mit != MIT_STATE_FLOWSPEC, sb->mit == MIT_STATE_ESCALATED);
-	if (!flow && rp->bgp && !rp->conf.mitigation.dry_run && mit_route_add(rp, MIT_SRC_DETECT, &b->target, NULL) != 0) {
+	bool flow = sb->mit != MIT_STATE_BLACKHOLE &&
+		    mit_flowspec_restore(m->flowspec, &ev, &sb->rule, sb->mit != MIT_STATE_FLOWSPEC, sb->mit == MIT_STATE_ESCALATED);
+	if (!flow && mit_live(m) && mit_route_add(m, MIT_SRC_DETECT, &b->target, NULL) != 0) {
 		char pfx[IP_PREFIX_STRLEN];
 		log_err("attack %" PRIu64 ": blackhole %s: announce failed", b->attack_id, ip_prefix_format(&b->target, pfx));
 	}
-	act_localroute_event(rp->localroute, rp, &ev);
+	mit_emit(m, &ev, flow ? "flowspec" : "blackhole", true); /* the kernel route, outside BGP */
 }
 
 static void restore_ban(struct load *ld, const struct mit_state_rec *r)
 {
 	struct mit_state *bs = ld->bs;
-	struct rampart *rp = bs->rp;
+	struct mit *m = bs->m;
 	const struct mit_state_ban *sb = &r->ban;
 	struct det_ban_info b = {
 		.attack_id = sb->attack_id,
 		.target = sb->target,
 		.direction = sb->direction,
-		.hostgroup = group_index(rp, sb->group),
+		.hostgroup = group_index(m, sb->group),
 		.manual = sb->manual,
 		.since_ns = sb->since_ns,
 		.until_ns = sb->until_ns,
@@ -479,11 +481,11 @@ static void restore_ban(struct load *ld, const struct mit_state_rec *r)
 		.active = true,
 	};
 	if (b.hostgroup < 0)
-		b.hostgroup = det_networks_lookup(rp->networks, &b.target.addr);
+		b.hostgroup = det_networks_lookup(m->d.networks, &b.target.addr);
 	char pfx[IP_PREFIX_STRLEN];
 	ip_prefix_format(&sb->target, pfx);
 	const char *why = NULL;
-	int rc = det_engine_restore(rp->engine, &b, ld->cap, &why);
+	int rc = det_engine_restore(m->d.engine, &b, ld->cap, &why);
 	if (rc == 1) {
 		log_info("attack %" PRIu64 ": the ban of %s ended while rampartd was down; not announced again",
 			 sb->attack_id, pfx);
@@ -497,7 +499,7 @@ static void restore_ban(struct load *ld, const struct mit_state_rec *r)
 		bs->bans_dropped++;
 		return;
 	}
-	if (b.hostgroup < 0 || (size_t)b.hostgroup >= rp->conf.detect.n_groups)
+	if (b.hostgroup < 0 || (size_t)b.hostgroup >= m->conf->detect.n_groups)
 		b.hostgroup = 0;
 	remitigate(bs, sb, &b);
 	log_info("attack %" PRIu64 ": %s ban of %s restored (%s), %" PRIu64 " s left", sb->attack_id,
@@ -510,7 +512,7 @@ static void on_record(void *ctx, const struct mit_state_rec *r)
 {
 	struct load *ld = ctx;
 	struct mit_state *bs = ld->bs;
-	struct rampart *rp = bs->rp;
+	struct mit *m = bs->m;
 	char why[256];
 	switch (r->kind) {
 	case MIT_STATE_BAN:
@@ -519,7 +521,7 @@ static void on_record(void *ctx, const struct mit_state_rec *r)
 	case MIT_STATE_ROUTE:
 	case MIT_STATE_FLOW:
 		evbuffer_drain(ld->reply, evbuffer_get_length(ld->reply));
-		if (api_exa_command(rp, r->src, r->text, ld->reply) != 0) {
+		if (mit_exabgp_command(m, r->src, r->text, ld->reply) != 0) {
 			size_t n = evbuffer_copyout(ld->reply, why, sizeof why - 1);
 			why[n > 0 ? n : 0] = 0;
 			why[strcspn(why, "\n")] = 0;
@@ -534,8 +536,8 @@ static void on_record(void *ctx, const struct mit_state_rec *r)
 			bs->flows_restored++;
 		return;
 	case MIT_STATE_RULE:
-		if (!rp->flowmit || mit_flowspec_add(rp->flowmit, &r->rule, &r->actions, false, why, sizeof why) != 0) {
-			log_warn("%s:%zu: flowspec rule not restored: %s", bs->path, r->line, rp->flowmit ? why : "no flowspec");
+		if (mit_flowspec_add(m, &r->rule, &r->actions, false, why, sizeof why) != 0) {
+			log_warn("%s:%zu: flowspec rule not restored: %s", bs->path, r->line, why);
 			bs->st.refused++;
 			return;
 		}
@@ -559,22 +561,19 @@ static void set_aside(struct mit_state *bs)
  * A file that could not be read at all leaves the speaker's guess (routes in the RIB-out). */
 static void tell_bgp(struct mit_state *bs, enum bgp_restart r)
 {
-	if (bs->rp->bgp)
-		bgp_speaker_set_restart(bs->rp->bgp, r);
+	if (bs->m->d.bgp)
+		bgp_speaker_set_restart(bs->m->d.bgp, r);
 	log_info("ban state: %s", r == BGP_RESTART_YES ? "a restart: the Restart State bit goes on each peer's first OPEN"
 				  : r == BGP_RESTART_NO ? "a first start: no Restart State bit"
 							: "cannot tell a restart from a first start");
 }
 
-void mit_state_load(struct mit_state *bs)
+void mit_state_load(struct mit *m, uint64_t now_ns)
 {
+	struct mit_state *bs = m->state;
 	if (!bs)
 		return;
-	struct rampart *rp = bs->rp;
-	/* the capture clock starts now: a live capture's is the wall clock (rampartctl ban before the
-	 * first tick, and the restored bans' times, are on it) */
-	if (!rp->clock_ns)
-		rp->clock_ns = wall_ns();
+	m->now_ns = now_ns;
 	char err[256];
 	if (path_mkdir_parent(bs->path, 0750, err, sizeof err) != 0)
 		log_warn("ban state: %s", err);
@@ -611,7 +610,7 @@ void mit_state_load(struct mit_state *bs)
 		len += (size_t)n;
 	}
 	close(fd);
-	struct load ld = {.bs = bs, .cap = rp->clock_ns, .reply = evbuffer_new()};
+	struct load ld = {.bs = bs, .cap = m->now_ns, .reply = evbuffer_new()};
 	struct mit_state_result res;
 	if (!ld.reply || mit_state_parse(buf, len, on_record, on_error, &ld, &res) != 0) {
 		set_aside(bs);
@@ -632,7 +631,13 @@ void mit_state_load(struct mit_state *bs)
 	schedule(bs, 0); /* what was dropped or ended leaves the file */
 }
 
-void mit_state_free(struct mit_state *bs)
+void mit_state_close(struct mit *m)
+{
+	state_free(m->state);
+	m->state = NULL;
+}
+
+static void state_free(struct mit_state *bs)
 {
 	if (!bs)
 		return;
@@ -649,7 +654,7 @@ void mit_state_free(struct mit_state *bs)
 		pthread_mutex_destroy(&bs->w.mu);
 		bs->w.running = false;
 	}
-	if (bs->loaded && bs->rp->engine)
+	if (bs->loaded && bs->m->d.engine)
 		write_now(bs, true); /* a clean shutdown: the latest ban times */
 	if (bs->timer)
 		event_free(bs->timer);
@@ -658,8 +663,9 @@ void mit_state_free(struct mit_state *bs)
 	free(bs);
 }
 
-void mit_state_stats(const struct mit_state *bs, struct mit_state_stats *out)
+void mit_state_stats(const struct mit *m, struct mit_state_stats *out)
 {
+	const struct mit_state *bs = m ? m->state : NULL;
 	memset(out, 0, sizeof *out);
 	if (!bs)
 		return;
@@ -669,75 +675,4 @@ void mit_state_stats(const struct mit_state *bs, struct mit_state_stats *out)
 	*out = bs->st;
 	if (w->w.running)
 		pthread_mutex_unlock(&w->w.mu);
-}
-
-/* ---- the counters as rampartctl stats, /api/v1/stats and /metrics show them --------------- */
-
-void mit_state_stats_text(const struct mit_state *bs, struct evbuffer *out)
-{
-	if (!bs)
-		return;
-	struct mit_state_stats s;
-	mit_state_stats(bs, &s);
-	evbuffer_add_printf(out,
-			    "ban state %s: writes %" PRIu64 " failed %" PRIu64 " last %" PRIu64 ".%03" PRIu64
-			    " ms (serialise %" PRIu64 ".%03" PRIu64 " ms) %" PRIu64 " bytes; at start: %s, restored %" PRIu64
-			    " (bans %" PRIu64 ") expired %" PRIu64 " refused %" PRIu64 " skipped %" PRIu64 "\n",
-			    bs->path, s.writes, s.write_errors, s.last_write_us / 1000, s.last_write_us % 1000,
-			    s.last_serialise_us / 1000, s.last_serialise_us % 1000, s.last_write_bytes,
-			    s.restart ? "restart" : "first start", s.restored, s.restored_bans, s.expired, s.refused,
-			    s.skipped);
-}
-
-void mit_state_stats_json(const struct mit_state *bs, struct evbuffer *out)
-{
-	if (!bs)
-		return;
-	struct mit_state_stats s;
-	mit_state_stats(bs, &s);
-	evbuffer_add_printf(out, ",\"ban_state\":{\"file\":");
-	api_json_str(out, bs->path, strlen(bs->path));
-	evbuffer_add_printf(out,
-			    ",\"writes\":%" PRIu64 ",\"write_errors\":%" PRIu64 ",\"last_write_us\":%" PRIu64
-			    ",\"last_serialise_us\":%" PRIu64 ",\"last_write_bytes\":%" PRIu64 ",\"restart\":%s"
-			    ",\"restored\":%" PRIu64 ",\"restored_bans\":%" PRIu64 ",\"expired\":%" PRIu64
-			    ",\"refused\":%" PRIu64 ",\"skipped\":%" PRIu64 "}",
-			    s.writes, s.write_errors, s.last_write_us, s.last_serialise_us, s.last_write_bytes,
-			    s.restart ? "true" : "false", s.restored, s.restored_bans, s.expired, s.refused, s.skipped);
-}
-
-static void head(struct evbuffer *b, const char *name, const char *type, const char *help)
-{
-	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-void mit_state_metrics(const struct mit_state *bs, struct evbuffer *b)
-{
-	if (!bs)
-		return;
-	struct mit_state_stats s;
-	mit_state_stats(bs, &s);
-	head(b, "rampart_banstate_writes_total", "counter", "Ban state file writes, by result (a failed one is retried).");
-	evbuffer_add_printf(b, "rampart_banstate_writes_total{result=\"ok\"} %" PRIu64 "\n", s.writes);
-	evbuffer_add_printf(b, "rampart_banstate_writes_total{result=\"failed\"} %" PRIu64 "\n", s.write_errors);
-	head(b, "rampart_banstate_last_write_seconds", "gauge",
-	     "The last ban state write's time: write, fsync, rename (on the writer thread).");
-	evbuffer_add_printf(b, "rampart_banstate_last_write_seconds %.6f\n", (double)s.last_write_us / 1e6);
-	head(b, "rampart_banstate_last_serialise_seconds", "gauge",
-	     "The main loop's part of the last ban state write: its tables as the file's text.");
-	evbuffer_add_printf(b, "rampart_banstate_last_serialise_seconds %.6f\n", (double)s.last_serialise_us / 1e6);
-	head(b, "rampart_banstate_last_write_bytes", "gauge", "The ban state file's size at its last write.");
-	evbuffer_add_printf(b, "rampart_banstate_last_write_bytes %" PRIu64 "\n", s.last_write_bytes);
-	head(b, "rampart_banstate_start_records", "gauge",
-	     "What the start found in the ban state file, per record: restored, expired (a ban that ended "
-	     "while down), refused, skipped (a bad line).");
-	evbuffer_add_printf(b, "rampart_banstate_start_records{result=\"restored\"} %" PRIu64 "\n", s.restored);
-	evbuffer_add_printf(b, "rampart_banstate_start_records{result=\"expired\"} %" PRIu64 "\n", s.expired);
-	evbuffer_add_printf(b, "rampart_banstate_start_records{result=\"refused\"} %" PRIu64 "\n", s.refused);
-	evbuffer_add_printf(b, "rampart_banstate_start_records{result=\"skipped\"} %" PRIu64 "\n", s.skipped);
-	head(b, "rampart_banstate_restored_bans", "gauge", "Bans the start put back from the ban state file.");
-	evbuffer_add_printf(b, "rampart_banstate_restored_bans %" PRIu64 "\n", s.restored_bans);
-	head(b, "rampart_banstate_restart", "gauge",
-	     "1 when this start read a previous run's ban state file: a restart (RFC 4724 Restart State bit).");
-	evbuffer_add_printf(b, "rampart_banstate_restart %d\n", s.restart ? 1 : 0);
 }

@@ -1,4 +1,4 @@
-/* The ban state file (banstate.c, banstate_file.c): what rampartd has announced on purpose and must still announce
+/* The ban state file (state.c, state_file.c): what rampartd has announced on purpose and must still announce
  * after a restart, so that BGP graceful restart (RFC 4724) finds every ban re-announced before our
  * End-of-RIB instead of flushing it.
  *
@@ -24,15 +24,15 @@
  * flowspec-then-blackhole, or flowspec+blackhole (escalated: both are out); the flowspec ones are
  * followed by the attack's rule (flowspec/fs.h text, no actions). COUNT: the records above it, so
  * a truncated file is told from a complete one. Lines starting with '#' are comments. */
-#ifndef RAMPART_BANSTATE_H
-#define RAMPART_BANSTATE_H
+#ifndef RAMPART_MIT_STATE_H
+#define RAMPART_MIT_STATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "../flowspec/fs.h"
-#include "../rampartd/daemon.h"
+#include "mit.h"
 
 #define MIT_STATE_HEADER "rampart-banstate"
 #define MIT_STATE_VERSION 1
@@ -92,21 +92,19 @@ void mit_state_format_ban(struct evbuffer *out, const struct mit_state_ban *b);
 void mit_state_format_route(struct evbuffer *out, enum mit_route_src src, const char *neighbors, const ip_prefix *p,
 			      const struct bgp_route_attrs *a);
 
-/* ---- the daemon side ------------------------------------------------------------------------ */
+/* ---- the file of a running rampartd ---------------------------------------------------------- */
 
-struct mit_state;
-/* NULL when mitigation.state_file is "" or in a --pcap replay (logged); the file is not read yet. */
-struct mit_state *mit_state_new(struct rampart *rp);
+/* Sets up m's state file; false (logged) when mitigation.state_file is "" or in a --pcap replay,
+ * and then every call below does nothing. The file is not read yet. */
+bool mit_state_new(struct mit *m);
 /* Reads the file and puts its bans, routes and rules back; before the BGP speaker starts, so the
- * first UPDATEs after OPEN carry them, before our End-of-RIB. A missing file is a first start. */
-void mit_state_load(struct mit_state *bs);
-/* Writes what is current (when the file was loaded) and frees. */
-void mit_state_free(struct mit_state *bs);
-/* Something kept here changed: written within MIT_STATE_DELAY_MS. rp->banstate may be NULL. */
-void mit_state_changed(struct rampart *rp);
-/* An ExaBGP API command that succeeded from src (exapipe.c): tracks flow rules, marks changes. */
-struct bgp_exa_cmd;
-void mit_state_api(struct rampart *rp, enum mit_route_src src, const struct bgp_exa_cmd *c);
+ * first UPDATEs after OPEN carry them, before our End-of-RIB. now_ns is the clock the restored
+ * bans are on (a live capture's: the wall clock). A missing file is a first start. */
+void mit_state_load(struct mit *m, uint64_t now_ns);
+/* Writes what is current (when the file was loaded) and frees; before the speaker goes. */
+void mit_state_close(struct mit *m);
+/* The file's path, "" when there is none. */
+const char *mit_state_path(const struct mit *m);
 /* What the file did: its writes since start, and what the load at start found in it. */
 struct mit_state_stats {
 	uint64_t writes, write_errors;
@@ -121,30 +119,9 @@ struct mit_state_stats {
 	uint64_t restored_bans;
 	bool restart; /* the load read a file of this version: a previous run's (RFC 4724 R bit) */
 };
-void mit_state_stats(const struct mit_state *bs, struct mit_state_stats *out);
+/* All zero when there is no state file. */
+void mit_state_stats(const struct mit *m, struct mit_state_stats *out);
 /* Waits until what was handed to the writer thread is on disk or failed (tests, benchmarks). */
-void mit_state_sync(struct mit_state *bs);
-/* The counters as views, nothing when bs is NULL (no state file): a line of
- * `rampartctl stats`, a member ',"ban_state":{...}' of /api/v1/stats, the /metrics block. */
-void mit_state_stats_text(const struct mit_state *bs, struct evbuffer *out);
-void mit_state_stats_json(const struct mit_state *bs, struct evbuffer *out);
-void mit_state_metrics(const struct mit_state *bs, struct evbuffer *out);
-
-/* ---- what it reads of the other tables (defined in routes.c and flowmit.c) ------------------ */
-
-/* Every claim of an API source (not detection's) on a prefix: for which peers, with which
- * attributes (a prefix announced differently per peer is several). */
-typedef void (*mit_routes_api_fn)(void *ctx, enum mit_route_src src, const ip_prefix *p, bgp_peer_set peers,
-				 const struct bgp_route_attrs *a);
-void mit_routes_each_api(const struct mit_routes *t, mit_routes_api_fn fn, void *ctx);
-/* The rule out for attack_id, and whether it escalates / already did; false when none. */
-bool mit_flowspec_attack_rule(const struct mit_flowspec *f, uint64_t attack_id, struct fs_rule *r, bool *escalate,
-			    bool *blackholed);
-/* ev's attack's rule r goes out again as it was (restart); false when it cannot (cap, speaker). */
-bool mit_flowspec_restore(struct mit_flowspec *f, const struct det_event *ev, const struct fs_rule *r, bool escalate,
-			bool blackholed);
-/* Operator rule i (0 .. max_rules - 1) when used and not from the configuration. */
-bool mit_flowspec_operator_rule(const struct mit_flowspec *f, size_t i, struct fs_rule *r, struct fs_actions *a);
-size_t mit_flowspec_cap(const struct mit_flowspec *f);
+void mit_state_sync(struct mit *m);
 
 #endif

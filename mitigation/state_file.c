@@ -1,4 +1,4 @@
-/* The ban state file's format: the parser and the record writers (banstate.h has the format).
+/* The ban state file's format: the parser and the record writers (state.h has the format).
  * The parser takes outside bytes: a file another version wrote, a disk that lost its tail, an
  * operator's editor. Every line is checked whole before anything of it is used; a bad line is
  * reported with its number and skipped, the rest is handed on. */

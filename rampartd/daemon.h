@@ -26,21 +26,20 @@
 struct event_base;
 struct event;
 struct rd_worker;
-struct api_control;
-struct mit_routes;
-struct api_exa;
-struct api_http;
-struct mit_flowspec;
-struct act_notify;
-struct act_webhook;
-struct api_readback;
-struct act_localroute;
 struct rd_samples;
 struct rd_samples_producer;
-struct mit_state;
+struct mit;
+struct act_notify;
+struct act_webhook;
+struct act_localroute;
+struct api_control;
+struct api_exa;
+struct api_http;
+struct api_readback;
 
 #define RD_MAX_WORKERS 32
 
+/* Everything the daemon runs, created by main.c and torn down in reverse. */
 struct rampart {
 	struct rampart_conf conf;
 	struct event_base *base;
@@ -49,12 +48,15 @@ struct rampart {
 	struct det_engine *engine;
 	struct bgp_speaker *bgp;      /* NULL when no bgp section */
 	struct st_writer *storage;
-	struct api_control *control;
-	struct api_http *http;          /* NULL when api.http is "" */
-	struct mit_flowspec *flowmit;    /* FlowSpec mitigation: the rules out per attack */
-	struct act_notify *notify;     /* NULL when no actions.notify_script */
-	struct act_webhook *webhook;   /* NULL when no actions.webhook_url */
+	struct mit *mit;              /* every mitigation: bans, routes, FlowSpec rules, the state file */
+	struct act_notify *notify;    /* NULL when no actions.notify_script */
+	struct act_webhook *webhook;  /* NULL when no actions.webhook_url */
 	struct act_localroute *localroute; /* NULL unless actions.local_blackhole */
+	struct api_control *control;
+	struct api_http *http;        /* NULL when api.http is "" */
+	struct api_exa *exa;          /* ExaBGP pipe and process (api/exapipe.c); NULL when neither is on */
+	struct api_readback *readback; /* ClickHouse read-back queries (api/readback.c) */
+	struct rd_samples *samples;   /* attack sample packets (samples.c); NULL when off */
 
 	struct rd_worker *workers[RD_MAX_WORKERS];
 	unsigned n_workers;
@@ -63,18 +65,7 @@ struct rampart {
 	uint64_t ticks;               /* ticks processed */
 	uint64_t clock_ns;            /* capture clock of the last tick */
 	uint64_t start_wall_s;
-
-	/* what the decisions did */
-	uint64_t announced;
-	uint64_t withdrawn;
-	uint64_t events_logged;
 	bool replay;                  /* --pcap: the clock is the capture's */
-
-	struct mit_routes *routes;     /* who wants which route (routes.c) */
-	struct api_exa *exa;           /* ExaBGP pipe and process (exapipe.c); NULL when neither is on */
-	struct api_readback *readback; /* ClickHouse read-back queries (readback.c) */
-	struct rd_samples *samples;      /* attack sample packets (samples.c); NULL when off */
-	struct mit_state *banstate; /* the ban state file (banstate.h); NULL when off */
 };
 
 /* ---- capture workers (worker.c) ---------------------------------------------------------- */
@@ -156,137 +147,16 @@ struct rd_worker_stats {
 };
 void rd_worker_stats(struct rd_worker *w, struct rd_worker_stats *out);
 
-/* ---- the tick and the decisions (tick.c, decide.c) --------------------------------------- */
+/* ---- the tick (tick.c) --------------------------------------- */
 
-/* Drains every worker's ready ticks, merges and runs the engine. */
+/* Drains every worker's ready ticks, merges and runs the engine, then mitigation's tick. */
 void rd_tick_run(struct rampart *rp);
-/* Routes one detection event: BGP announce/withdraw (or dry run), storage, log. */
-void mit_on_detection_event(void *rp, const struct det_event *ev);
-/* The route attributes of a blackhole for prefix (RFC 7999 community, NO_EXPORT, configured). */
-void mit_blackhole_attrs(const struct rampart *rp, const ip_prefix *p, struct bgp_route_attrs *out);
-
-/* ---- notify script (notify.c) ----------------------------------------------------------- */
-
-/* NULL when cfg has no notify_script (or out of memory: logged by the caller). */
-struct act_notify *act_notify_new(struct event_base *base, const struct conf_actions *cfg);
-/* Waits up to 3 s for running scripts, kills what is left, drops the queue. */
-void act_notify_free(struct act_notify *n);
-/* Runs the script for a BAN or UNBAN (other events are ignored); never blocks. n may be NULL. */
-void act_notify_event(struct act_notify *n, const struct rampart *rp, const struct det_event *ev);
-struct act_notify_stats {
-	uint64_t started, ok, failed, timed_out, dropped;
-	unsigned running, queued;
-};
-void act_notify_stats(const struct act_notify *n, struct act_notify_stats *out);
-
-/* ---- webhook (webhook.c) ---------------------------------------------------------------- */
-
-/* NULL when cfg has no webhook_url (or the thread cannot start). */
-struct act_webhook *act_webhook_new(const struct conf_actions *cfg);
-/* Stops the thread after one last attempt at each queued event. */
-void act_webhook_free(struct act_webhook *w);
-/* Queues a BAN or UNBAN as JSON (other events are ignored); never blocks on the network. */
-void act_webhook_event(struct act_webhook *w, const struct rampart *rp, const struct det_event *ev);
-struct act_webhook_stats {
-	uint64_t queued, sent, retried, failed, dropped;
-};
-void act_webhook_stats(const struct act_webhook *w, struct act_webhook_stats *out);
-
-/* ---- local blackhole route (localroute.c) ------------------------------------------------ */
-
-/* NULL when the netlink socket cannot be opened (logged). Deletes our stale routes first. */
-struct act_localroute *act_localroute_new(const struct conf_actions *cfg);
-/* Deletes the routes still in place. */
-void act_localroute_free(struct act_localroute *lr);
-/* Adds (BAN) or deletes (UNBAN) the blackhole route of ev->target; not in dry run; lr may be NULL. */
-void act_localroute_event(struct act_localroute *lr, const struct rampart *rp, const struct det_event *ev);
-struct act_localroute_stats {
-	uint64_t added, removed, failed;
-};
-void act_localroute_stats(const struct act_localroute *lr, struct act_localroute_stats *out);
-
-/* ---- control socket (control.c, commands.c) ---------------------------------------------- */
-
-struct api_control *api_control_new(struct rampart *rp, const char *path, char *err, size_t errlen);
-void api_control_free(struct api_control *c);
-
-/* Runs one command line; writes the reply text into out (lines ending in \n) and returns 0 for
- * success or -1 for an error (out then holds the message). The socket adds the "done"/"error"
- * trailer. */
-struct evbuffer;
-int api_command(struct rampart *rp, const char *line, struct evbuffer *out);
-
-/* ---- read-back from ClickHouse (readback.c): `flows ID`, `talkers HOST` ------------------- */
-
-/* One query; the reply comes later, on the main loop, through api_rb_done. */
-struct api_rb_request {
-	bool talkers;            /* else: the flows of attack_id */
-	bool json;               /* the reply as a JSON object (HTTP), else text (rampartctl) */
-	uint64_t attack_id;
-	ip_addr host;
-	uint64_t from, to;       /* UNIX seconds; to 0 = now, from unset = to - 1 h */
-	bool from_set;
-	uint64_t limit;          /* rows per list, 1..1000; 0 = 20 */
-};
-struct api_rb_job;
-/* ok false: out holds the error message. Runs on the main loop. */
-typedef void (*api_rb_done)(void *ctx, bool ok, struct evbuffer *out);
-
-/* Always returns an object (NULL only out of memory): without ClickHouse storage it refuses
- * every query with a clear error. */
-struct api_readback *api_readback_new(struct rampart *rp);
-void api_readback_free(struct api_readback *rb);
-/* "flows ..." or "talkers ...": a control command answered by api_readback_start. */
-bool api_readback_is_command(const char *line);
-int api_readback_parse(struct api_readback *rb, const char *line, struct api_rb_request *req, char *err,
-		      size_t errlen);
-/* NULL with err set when refused (no ClickHouse, busy, unknown attack, bad range). */
-struct api_rb_job *api_readback_start(struct api_readback *rb, const struct api_rb_request *req, api_rb_done cb,
-				    void *ctx, char *err, size_t errlen);
-/* The caller went away: cb will not run. */
-void api_readback_cancel(struct api_rb_job *j);
-/* The SQL of `flows ID` (dst within target) and `talkers HOST`, for a flows table whose
- * addresses are FixedString(16) (v6 false: the 18.16 shape) or IPv6; exposed for
- * tests/tools/chdb_storage.c, which runs them on ClickHouse 26.7. */
-void api_rb_flows_sql(char *out, size_t outlen, const char *db, const ip_prefix *target, uint64_t from,
-		     uint64_t to, uint64_t limit, bool v6);
-void api_rb_talkers_sql(char *out, size_t outlen, const char *db, const ip_addr *host, uint64_t from, uint64_t to,
-		       uint64_t limit, bool v6);
-
-/* ---- HTTP API (http.c): /metrics, JSON under /api/v1/, a live page ---------------------- */
-
-struct api_http *api_http_new(struct rampart *rp, const char *listen, char *err, size_t errlen);
-void api_http_free(struct api_http *h);
-
-/* ---- FlowSpec mitigation (flowmit.c) ----------------------------------------------------- */
-
-struct mit_flowspec *mit_flowspec_new(struct rampart *rp);
-void mit_flowspec_free(struct mit_flowspec *f);
-/* The rule for ev's attack goes out (escalate: flowspec-then-blackhole); false when it cannot
- * (rule cap, target outside the monitored networks, the speaker refused): blackhole instead. */
-bool mit_flowspec_ban(struct mit_flowspec *f, const struct det_event *ev, bool escalate);
-/* Withdraws ev's attack's rule (and its escalation blackhole); false when it had no rule. */
-bool mit_flowspec_unban(struct mit_flowspec *f, const struct det_event *ev);
-/* After each engine tick: narrows rules to the attacks' fingerprints, escalates. */
-void mit_flowspec_tick(struct mit_flowspec *f);
-size_t mit_flowspec_count(const struct mit_flowspec *f);
-/* Operator rules (configuration, rampartctl flowspec add): announced and kept until deleted.
- * Refused (-1, why set) when the destination is missing or not monitored, or past the cap. */
-int mit_flowspec_add(struct mit_flowspec *f, const struct fs_rule *r, const struct fs_actions *a, bool from_config,
-		   char *why, size_t whylen);
-int mit_flowspec_del(struct mit_flowspec *f, const struct fs_rule *r);
-/* Every rule out: the operators', then the attacks'. */
-void mit_flowspec_list(const struct mit_flowspec *f, struct evbuffer *out);
-/* The narrowest rule for an attack on target in direction dir with fingerprint fp; returns how
- * many components beside the prefix it has. */
-int mit_flowspec_rule_for_attack(const ip_prefix *target, enum det_direction dir, const struct det_fingerprint *fp,
-			    struct fs_rule *r);
-
-/* s (n bytes) as a JSON string, quoted and escaped (json.c). */
-void api_json_str(struct evbuffer *b, const char *s, size_t n);
 
 /* The capture clock now: the last tick's time. */
 uint64_t rd_now_ns(const struct rampart *rp);
+/* mitigation's view of the sample files (mit_samples_fn); ctx is the struct rd_samples. */
+const char *rd_samples_for_mit(void *ctx, uint64_t attack_id, const ip_prefix *target, char *path, size_t len,
+			       uint64_t *packets);
 
 /* ---- attack sample packets (samples.c): detection.attack_pcap ------------------------- */
 
@@ -327,39 +197,5 @@ void rd_samples_sweep(struct rd_samples *a, time_t now);
 /* Where attack_id's samples go, whether or not any came yet: "" when a is NULL or target is a
  * prefix. For the notifications sent at the ban, before any sample. */
 const char *rd_samples_path(const struct rd_samples *a, uint64_t attack_id, const ip_prefix *target, char *buf, size_t len);
-
-/* ---- routes by source (routes.c): detection's bans and the ExaBGP API's routes ------------ */
-
-enum mit_route_src { MIT_SRC_DETECT, MIT_SRC_SOCKET, MIT_SRC_PIPE, MIT_SRC_PROCESS, MIT_SRC_MAX };
-struct mit_routes *mit_routes_new(void);
-void mit_routes_free(struct mit_routes *t);
-size_t mit_routes_count(const struct mit_routes *t);
-const char *mit_route_src_name(enum mit_route_src s);
-/* src wants p announced (attrs are ignored for MIT_SRC_DETECT: its blackhole attributes apply);
- * tells the speaker when what is announced changes. -1 out of memory or the speaker refused. */
-int mit_route_add(struct rampart *rp, enum mit_route_src src, const ip_prefix *p, const struct bgp_route_attrs *attrs);
-/* src lets go of p: withdrawn when no source holds it any more. -1 when src did not hold it. */
-int mit_route_del(struct rampart *rp, enum mit_route_src src, const ip_prefix *p);
-size_t mit_route_del_all(struct rampart *rp, enum mit_route_src src);
-/* The same for some peers only (ExaBGP's `neighbor X announce|withdraw`); mit_route_add/del are
- * these with BGP_PEERS_ALL. The latest API announce's attributes apply per peer. */
-int mit_route_add_to(struct rampart *rp, enum mit_route_src src, const ip_prefix *p,
-		    const struct bgp_route_attrs *attrs, bgp_peer_set peers);
-int mit_route_del_from(struct rampart *rp, enum mit_route_src src, const ip_prefix *p, bgp_peer_set peers);
-void mit_routes_list(const struct rampart *rp, struct evbuffer *out);
-
-/* ---- ExaBGP API (exapipe.c) ---------------------------------------------------------------- */
-
-/* One ExaBGP API line from src: 0 and nothing in out ("done"), or -1 with the reason in out. */
-int api_exa_command(struct rampart *rp, enum mit_route_src src, const char *line, struct evbuffer *out);
-/* Opens api.exabgp_pipe and starts api.exabgp_process when configured. */
-int api_exa_start(struct rampart *rp, char *err, size_t errlen);
-/* Stops the process (its routes stay in the RIB-out until the speaker closes), closes the pipe. */
-void api_exa_stop(struct rampart *rp);
-struct api_exa_stats {
-	uint64_t lines, errors, replies_dropped, process_starts;
-	int process_pid; /* 0 when not running */
-};
-void api_exa_stats(const struct rampart *rp, struct api_exa_stats *out);
 
 #endif

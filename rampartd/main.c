@@ -18,10 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../lib/pidlock.h"
 #include "../lib/privs.h"
 #include "../lib/sdnotify.h"
+#include "../actions/act.h"
+#include "../api/api.h"
 #include "../mitigation/state.h"
 #include "daemon.h"
 
@@ -136,8 +139,8 @@ static void teardown(struct rampart *rp)
 	if (rp->engine)
 		rd_tick_run(rp); /* what the workers counted last */
 	api_exa_stop(rp);
-	mit_state_free(rp->banstate); /* the latest ban times, before anything is torn down */
-	rp->banstate = NULL;
+	if (rp->mit)
+		mit_state_close(rp->mit); /* the latest ban times, before anything is torn down */
 	if (rp->bgp)
 		bgp_speaker_free(rp->bgp);
 	rp->bgp = NULL;
@@ -167,12 +170,11 @@ static void teardown(struct rampart *rp)
 		st_writer_free(rp->storage);
 	}
 	api_control_free(rp->control);
-	mit_routes_free(rp->routes);
 	api_http_free(rp->http);
 	api_readback_free(rp->readback); /* after its callers: no callback is left to run */
 	rp->readback = NULL;
-	mit_flowspec_free(rp->flowmit);
-	rp->flowmit = NULL;
+	mit_free(rp->mit);
+	rp->mit = NULL;
 	act_notify_free(rp->notify); /* after the last tick: its unbans are notified too */
 	rp->notify = NULL;
 	act_webhook_free(rp->webhook);
@@ -383,6 +385,13 @@ int main(int argc, char **argv)
 		log_info("attack_pcap: up to %u packets of %u bytes per attack into %s", rp.conf.attack_pcap.packets,
 			 rp.conf.attack_pcap.snaplen, rd_samples_dir(rp.samples));
 	}
+	rp.mit = mit_new(&(struct mit_deps){.conf = &rp.conf, .base = rp.base, .bgp = rp.bgp, .networks = rp.networks,
+					    .engine = rp.engine, .replay = rp.replay,
+					    .samples = rp.samples ? rd_samples_for_mit : NULL, .samples_ctx = rp.samples});
+	if (!rp.mit) {
+		log_err("mitigation: out of memory");
+		goto out;
+	}
 	for (unsigned i = 0; i < n_sources; i++) {
 		rp.workers[i] = rd_worker_new(&rp, i, &sources[i], err, sizeof err);
 		if (!rp.workers[i]) {
@@ -405,18 +414,28 @@ int main(int argc, char **argv)
 	}
 	if (rp.conf.actions.local_blackhole && !(rp.localroute = act_localroute_new(&rp.conf.actions)))
 		goto out;
+	/* mitigation's event stream, in this order: the notify script, the webhook, the kernel route,
+	 * the attack_events row */
+	struct act_action actions[4];
+	size_t n_actions = 0;
+	if (rp.notify)
+		actions[n_actions++] = act_notify_action(rp.notify);
+	if (rp.webhook)
+		actions[n_actions++] = act_webhook_action(rp.webhook);
+	if (rp.localroute)
+		actions[n_actions++] = act_localroute_action(rp.localroute);
+	actions[n_actions++] = act_store(rp.storage);
+	for (size_t i = 0; i < n_actions; i++)
+		if (act_subscribe(rp.mit, &actions[i]) != 0)
+			goto out;
 	rp.control = api_control_new(&rp, rp.conf.api.socket, err, sizeof err);
 	if (!rp.control) {
 		log_err("%s", err);
 		goto out;
 	}
-	if (!(rp.flowmit = mit_flowspec_new(&rp))) {
-		log_err("flowspec: out of memory");
-		goto out;
-	}
 	for (size_t i = 0; i < rp.conf.mitigation.n_flowspec_rules; i++) {
 		const struct conf_flow_rule *fr = &rp.conf.mitigation.flowspec_rules[i];
-		if (mit_flowspec_add(rp.flowmit, &fr->rule, &fr->actions, true, err, sizeof err) != 0) {
+		if (mit_flowspec_add(rp.mit, &fr->rule, &fr->actions, true, err, sizeof err) != 0) {
 			log_err("mitigation.flowspec.rules[%zu]: %s", i, err);
 			rc = EXIT_CONFIG;
 			goto out;
@@ -431,15 +450,19 @@ int main(int argc, char **argv)
 	}
 	announce_plan(&rp, pcap);
 	/* ExaBGP drop-in: the named pipe and the process (docs/EXABGP.md) */
-	rp.routes = mit_routes_new();
-	if (!rp.routes || api_exa_start(&rp, err, sizeof err) != 0) {
-		log_err("%s", rp.routes ? err : "out of memory");
+	if (api_exa_start(&rp, err, sizeof err) != 0) {
+		log_err("%s", err);
 		goto out;
 	}
 	/* the ban state file: bans, API routes and rules go back in before BGP comes up, so the first
 	 * UPDATEs carry them and graceful restart's End-of-RIB flushes none of them (docs/BGP.md) */
-	rp.banstate = mit_state_new(&rp);
-	mit_state_load(rp.banstate);
+	if (mit_state_new(rp.mit)) {
+		/* the capture clock starts now: a live capture's is the wall clock (rampartctl ban before
+		 * the first tick, and the restored bans' times, are on it) */
+		if (!rp.clock_ns)
+			rp.clock_ns = clock_wall_ns();
+		mit_state_load(rp.mit, rp.clock_ns);
+	}
 
 	/* Root's part ends here: the capture handles, the flow sockets, the control socket and the
 	 * HTTP listener are open and the ban state is read. The storage writer (which creates its

@@ -515,3 +515,15 @@ const char *rd_samples_path(const struct rd_samples *a, uint64_t attack_id, cons
 	snprintf(buf, len, "%s/%" PRIu64 "-%s.pcap", a->dir, attack_id, ip_format(&target->addr, ip));
 	return buf;
 }
+
+const char *rd_samples_for_mit(void *ctx, uint64_t attack_id, const ip_prefix *target, char *path, size_t len,
+			       uint64_t *packets)
+{
+	struct rd_samples *a = ctx;
+	*packets = 0;
+	const char *p = rd_samples_path(a, attack_id, target, path, len);
+	struct rd_samples_info pi;
+	if (*p && rd_samples_info(a, attack_id, &pi))
+		*packets = pi.packets;
+	return p;
+}

@@ -16,7 +16,9 @@
 #include <event2/event.h>
 
 #include "bgp/exabgp.h"
-#include "mitigation/state.h"
+#include "api/api.h"
+#include "lib/clock.h"
+#include "mitigation/internal.h"
 #include "rampartd/daemon.h"
 
 #define NS 1000000000ull
@@ -408,11 +410,12 @@ static struct daemon *daemon_up(void)
 	d->rp.base = event_base_new();
 	d->rp.networks = det_networks_new(&d->rp.conf.detect);
 	d->rp.engine = det_engine_new(&d->rp.conf.detect, d->rp.networks);
-	d->rp.routes = mit_routes_new();
-	d->rp.flowmit = mit_flowspec_new(&d->rp);
-	d->rp.banstate = mit_state_new(&d->rp);
-	assert_non_null(d->rp.banstate);
-	mit_state_load(d->rp.banstate);
+	d->rp.mit = mit_new(&(struct mit_deps){.conf = &d->rp.conf, .base = d->rp.base, .networks = d->rp.networks,
+						.engine = d->rp.engine});
+	assert_non_null(d->rp.mit);
+	assert_true(mit_state_new(d->rp.mit));
+	d->rp.clock_ns = clock_wall_ns();
+	mit_state_load(d->rp.mit, d->rp.clock_ns);
 	return d;
 }
 
@@ -421,17 +424,16 @@ static char *slurp(const char *p);
 static void daemon_down(struct daemon *d, bool clean)
 {
 	/* SIGKILL: no last write; the file stays as the timer last wrote it (once on disk) */
-	mit_state_sync(d->rp.banstate);
+	mit_state_sync(d->rp.mit);
 	char *kept = clean ? NULL : strdup(slurp(path));
-	mit_state_free(d->rp.banstate);
+	mit_state_close(d->rp.mit);
 	if (kept) {
 		FILE *f = fopen(path, "w");
 		fputs(kept, f);
 		fclose(f);
 		free(kept);
 	}
-	mit_flowspec_free(d->rp.flowmit);
-	mit_routes_free(d->rp.routes);
+	mit_free(d->rp.mit);
 	det_engine_free(d->rp.engine);
 	det_networks_free(d->rp.networks);
 	event_base_free(d->rp.base);
@@ -474,14 +476,14 @@ static void test_daemon_round_trip(void **state)
 	assert_int_equal(cmd(d, "ban 2001:db8:10::/64"), 0);
 	assert_int_equal(cmd(d, "announce route 198.51.100.7/32 next-hop 10.0.0.1 community 65001:666"), 0);
 	struct evbuffer *reply = evbuffer_new();
-	assert_int_equal(api_exa_command(&d->rp, MIT_SRC_PIPE, "announce route 198.51.100.8/32 med 9", reply), 0);
-	assert_int_equal(api_exa_command(&d->rp, MIT_SRC_PROCESS, "announce route 198.51.100.9/32", reply), 0);
+	assert_int_equal(mit_exabgp_command(d->rp.mit, MIT_SRC_PIPE, "announce route 198.51.100.8/32 med 9", reply), 0);
+	assert_int_equal(mit_exabgp_command(d->rp.mit, MIT_SRC_PROCESS, "announce route 198.51.100.9/32", reply), 0);
 	evbuffer_free(reply);
 	assert_int_equal(cmd(d, "flowspec add destination 192.0.2.20/32; protocol udp then discard"), 0);
 	/* changes are coalesced: the write comes from the timer */
 	assert_null(slurp(path));
 	event_base_loop(d->rp.base, EVLOOP_ONCE);
-	mit_state_sync(d->rp.banstate); /* the writer thread's */
+	mit_state_sync(d->rp.mit); /* the writer thread's */
 	const char *s = slurp(path);
 	assert_non_null(s);
 	assert_non_null(strstr(s, "rampart-banstate 1\n"));
@@ -494,7 +496,7 @@ static void test_daemon_round_trip(void **state)
 	struct det_ban_info before[4];
 	assert_int_equal(det_engine_bans(d->rp.engine, before, 4), 3);
 	struct mit_state_stats st;
-	mit_state_stats(d->rp.banstate, &st);
+	mit_state_stats(d->rp.mit, &st);
 	assert_false(st.restart); /* no file: a first start */
 	assert_int_equal(st.restored + st.expired + st.refused + st.skipped, 0);
 	assert_int_equal(st.writes, 1);
@@ -532,7 +534,7 @@ static void test_daemon_round_trip(void **state)
 	assert_true(after[0].until_ns == before[0].until_ns);
 	assert_int_equal(after[1].attack_id, 3);
 	assert_int_equal(det_engine_attacks(d->rp.engine, after, 4), 3); /* 2 active, 1 ended while down */
-	mit_state_stats(d->rp.banstate, &st);
+	mit_state_stats(d->rp.mit, &st);
 	assert_true(st.restart); /* a previous run's file */
 	assert_int_equal(st.restored_bans, 2);
 	assert_int_equal(st.restored, 5); /* 2 bans, 2 routes, 1 rule */
@@ -548,26 +550,26 @@ static void test_daemon_round_trip(void **state)
 	assert_non_null(strstr(bl, "writes 0 failed 0 last 0.000 ms (serialise 0.000 ms) 0 bytes; at start: restart, restored 5 (bans 2) "
 				   "expired 1 refused 1 skipped 1\n"));
 	evbuffer_drain(v, evbuffer_get_length(v));
-	mit_state_stats_json(d->rp.banstate, v);
+	api_state_stats_json(d->rp.mit, v);
 	evbuffer_add(v, "", 1);
 	line = (char *)evbuffer_pullup(v, -1);
 	assert_non_null(strstr(line, "\"restart\":true,\"restored\":5,\"restored_bans\":2,\"expired\":1,\"refused\":1,"
 				     "\"skipped\":1}"));
 	evbuffer_drain(v, evbuffer_get_length(v));
-	mit_state_metrics(d->rp.banstate, v);
+	api_state_metrics(d->rp.mit, v);
 	evbuffer_add(v, "", 1);
 	line = (char *)evbuffer_pullup(v, -1);
 	assert_non_null(strstr(line, "rampart_banstate_start_records{result=\"refused\"} 1\n"));
 	assert_non_null(strstr(line, "rampart_banstate_restart 1\n"));
 	assert_non_null(strstr(line, "rampart_banstate_writes_total{result=\"ok\"} 0\n"));
 	evbuffer_free(v);
-	assert_int_equal(mit_routes_count(d->rp.routes), 2);
-	assert_int_equal(mit_flowspec_cap(d->rp.flowmit) > 0, 1);
+	assert_int_equal(mit_routes_count(d->rp.mit), 2);
+	assert_int_equal(mit_flowspec_cap(d->rp.mit->flowspec) > 0, 1);
 	struct fs_rule r;
 	struct fs_actions a;
 	bool rule = false;
-	for (size_t i = 0; i < mit_flowspec_cap(d->rp.flowmit); i++)
-		rule |= mit_flowspec_operator_rule(d->rp.flowmit, i, &r, &a);
+	for (size_t i = 0; i < mit_flowspec_cap(d->rp.mit->flowspec); i++)
+		rule |= mit_flowspec_operator_rule(d->rp.mit->flowspec, i, &r, &a);
 	assert_true(rule);
 	/* ids go on after the highest in the file, the refused one's too (an id is never reused) */
 	assert_int_equal(cmd(d, "ban 192.0.2.12"), 0);
@@ -575,12 +577,12 @@ static void test_daemon_round_trip(void **state)
 	assert_int_equal(after[2].attack_id, 8);
 	/* the load rewrote the file without the ended ban and the bad line */
 	event_base_loop(d->rp.base, EVLOOP_ONCE);
-	mit_state_sync(d->rp.banstate);
+	mit_state_sync(d->rp.mit);
 	s = slurp(path);
 	assert_null(strstr(s, "192.0.2.11/32"));
 	assert_null(strstr(s, "bogus"));
 	assert_null(strstr(s, "192.0.2.1/32"));
-	mit_state_stats(d->rp.banstate, &st);
+	mit_state_stats(d->rp.mit, &st);
 	assert_int_equal(st.writes, 1);
 	assert_int_equal(st.last_write_bytes, strlen(s));
 	daemon_down(d, true);
@@ -593,7 +595,7 @@ static void test_daemon_round_trip(void **state)
 	fclose(w);
 	d = daemon_up();
 	assert_int_equal(det_engine_bans(d->rp.engine, after, 4), 0);
-	mit_state_stats(d->rp.banstate, &st);
+	mit_state_stats(d->rp.mit, &st);
 	assert_false(st.restart); /* not a file this run can read: not a restart */
 	assert_int_equal(st.restored, 0);
 	daemon_down(d, true);
@@ -618,7 +620,7 @@ static void test_daemon_flowspec_restore(void **state)
 	assert_int_equal(cmd(d, "ban 192.0.2.10 --for 300"), 0);
 	struct fs_rule before, after;
 	bool esc = false, bh = true;
-	assert_true(mit_flowspec_attack_rule(d->rp.flowmit, 1, &before, &esc, &bh));
+	assert_true(mit_flowspec_attack_rule(d->rp.mit, 1, &before, &esc, &bh));
 	assert_true(esc);
 	assert_false(bh);
 	daemon_down(d, true);
@@ -626,12 +628,12 @@ static void test_daemon_flowspec_restore(void **state)
 	assert_non_null(strstr(s, " - 0 0 flowspec-then-blackhole destination 192.0.2.10/32"));
 	assert_null(strstr(s, " blackhole\n"));
 	d = daemon_up();
-	assert_true(mit_flowspec_attack_rule(d->rp.flowmit, 1, &after, &esc, &bh));
+	assert_true(mit_flowspec_attack_rule(d->rp.mit, 1, &after, &esc, &bh));
 	assert_true(fs_rule_equal(&before, &after));
 	assert_true(esc);
 	assert_false(bh);
-	assert_int_equal(mit_flowspec_count(d->rp.flowmit), 1);
-	assert_int_equal(mit_routes_count(d->rp.routes), 0); /* no blackhole beside it */
+	assert_int_equal(mit_flowspec_count(d->rp.mit->flowspec), 1);
+	assert_int_equal(mit_routes_count(d->rp.mit), 0); /* no blackhole beside it */
 	daemon_down(d, true);
 	action = "blackhole";
 	char rm[128];
@@ -653,16 +655,16 @@ static void test_daemon_write_retry(void **state)
 	struct daemon *d = daemon_up();
 	assert_int_equal(cmd(d, "ban 192.0.2.10 --for 300"), 0);
 	event_base_loop(d->rp.base, EVLOOP_ONCE);
-	mit_state_sync(d->rp.banstate); /* returns on the failure */
+	mit_state_sync(d->rp.mit); /* returns on the failure */
 	struct mit_state_stats st;
-	mit_state_stats(d->rp.banstate, &st);
+	mit_state_stats(d->rp.mit, &st);
 	assert_int_equal(st.writes, 0);
 	assert_true(st.write_errors >= 1);
 	assert_null(slurp(path));
 	assert_int_equal(rmdir(tmp), 0);
 	for (int i = 0; i < 40 && !st.writes; i++) { /* the retry, a second later, on its own */
 		usleep(100000);
-		mit_state_stats(d->rp.banstate, &st);
+		mit_state_stats(d->rp.mit, &st);
 	}
 	assert_int_equal(st.writes, 1);
 	assert_non_null(strstr(slurp(path), "ban 1 192.0.2.10/32 "));

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <event2/buffer.h>
 
+#include "api/api.h"
 #include "rampartd/daemon.h"
 
 /* A NetFlow v5 datagram: 2 records to 192.0.2.10 and 192.0.2.20, flow sequence seq. */
@@ -317,6 +318,8 @@ static void test_exporters_command(void **state)
 	rp.tick_fd = eventfd(0, EFD_NONBLOCK);
 	rp.storage = st_writer_new(&rp.conf.storage, 1, err, sizeof err);
 	assert_non_null(rp.storage);
+	rp.mit = mit_new(&(struct mit_deps){.conf = &rp.conf, .networks = rp.networks, .engine = rp.engine});
+	assert_non_null(rp.mit);
 	struct evbuffer *out = evbuffer_new();
 	assert_int_equal(api_command(&rp, "exporters", out), 0);
 	char text[8192];
@@ -366,6 +369,7 @@ static void test_exporters_command(void **state)
 	evbuffer_free(out);
 	close(fd);
 	rd_worker_free(rp.workers[0]);
+	mit_free(rp.mit);
 	st_writer_free(rp.storage);
 	close(rp.tick_fd);
 	det_engine_free(rp.engine);

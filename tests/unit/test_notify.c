@@ -13,7 +13,15 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "rampartd/daemon.h"
+#include "actions/act.h"
+
+/* ev as mitigation hands it on: no hostgroup, fingerprint or sample file */
+static const struct mit_event *mitigated(const struct det_event *ev)
+{
+	static struct mit_event e;
+	e = (struct mit_event){.ev = ev, .action = "blackhole", .hostgroup = "", .trigger = "", .samples_path = ""};
+	return &e;
+}
 
 static char dir[64];
 
@@ -76,15 +84,13 @@ static void test_args_stdin_and_queue(void **state)
 	snprintf(cfg.notify_script, sizeof cfg.notify_script, "%s", path);
 	struct act_notify *n = act_notify_new(base, &cfg);
 	assert_non_null(n);
-	struct rampart rp;
-	memset(&rp, 0, sizeof rp);
 	double t0 = mono();
 	for (int i = 0; i < 5; i++) {
 		struct det_event ev = ban_event("192.0.2.10", i % 2 ? DET_EV_UNBAN : DET_EV_BAN);
-		act_notify_event(n, &rp, &ev);
+		act_notify_event(n, mitigated(&ev));
 	}
 	struct det_event other = ban_event("192.0.2.10", DET_EV_ATTACK_DETECTED);
-	act_notify_event(n, &rp, &other); /* not a ban or unban: no call */
+	act_notify_event(n, mitigated(&other)); /* not a ban or unban: no call */
 	assert_true(mono() - t0 < 0.5); /* five calls of a 1 s script did not wait for it */
 	struct act_notify_stats st;
 	act_notify_stats(n, &st);
@@ -125,15 +131,13 @@ static void test_failures_and_timeout(void **state)
 	snprintf(hang_path, sizeof hang_path, "%s/hang.sh", dir);
 	script(fail_path, "exit 3");
 	script(hang_path, "exec sleep 30");
-	struct rampart rp;
-	memset(&rp, 0, sizeof rp);
 	struct det_event ev = ban_event("2001:db8:10::53", DET_EV_BAN);
 
 	struct event_base *base = event_base_new();
 	struct conf_actions cfg = {.notify_timeout_s = 1, .notify_max_running = 4};
 	snprintf(cfg.notify_script, sizeof cfg.notify_script, "%s", fail_path);
 	struct act_notify *n = act_notify_new(base, &cfg);
-	act_notify_event(n, &rp, &ev);
+	act_notify_event(n, mitigated(&ev));
 	struct act_notify_stats st = settle(base, n, 5);
 	assert_int_equal(st.started, 1);
 	assert_int_equal(st.failed, 1);
@@ -142,7 +146,7 @@ static void test_failures_and_timeout(void **state)
 
 	snprintf(cfg.notify_script, sizeof cfg.notify_script, "%s/missing.sh", dir);
 	n = act_notify_new(base, &cfg);
-	act_notify_event(n, &rp, &ev);
+	act_notify_event(n, mitigated(&ev));
 	st = settle(base, n, 5);
 	assert_int_equal(st.failed, 1); /* cannot run: counted, nothing hangs */
 	act_notify_free(n);
@@ -150,7 +154,7 @@ static void test_failures_and_timeout(void **state)
 	snprintf(cfg.notify_script, sizeof cfg.notify_script, "%s", hang_path);
 	n = act_notify_new(base, &cfg);
 	double t0 = mono();
-	act_notify_event(n, &rp, &ev);
+	act_notify_event(n, mitigated(&ev));
 	st = settle(base, n, 5);
 	double took = mono() - t0;
 	assert_int_equal(st.timed_out, 1);
@@ -162,7 +166,7 @@ static void test_failures_and_timeout(void **state)
 	/* no script configured: no notifier, and a NULL one takes calls harmlessly */
 	struct conf_actions none = {0};
 	assert_null(act_notify_new(NULL, &none));
-	act_notify_event(NULL, &rp, &ev);
+	act_notify_event(NULL, mitigated(&ev));
 }
 
 static int setup(void **state)

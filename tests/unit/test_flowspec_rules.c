@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "rampartd/daemon.h"
+#include "mitigation/mit.h"
 
 static struct det_fingerprint fp_of(enum det_attack_kind kind, bool from_rates)
 {
