@@ -122,7 +122,16 @@ struct rd_tick_msg {
 	uint64_t tick_end_ns;          /* capture clock at the end of the tick */
 };
 
-struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct rd_worker_source *src,
+/* What a capture thread is given: its configuration, where its counters, flow rows and sample
+ * packets go, and nothing else of the daemon. */
+struct rd_worker_deps {
+	const struct rampart_conf *conf;
+	const struct det_networks *networks;
+	struct st_writer *storage;
+	struct rd_samples *samples; /* NULL when detection.attack_pcap is off */
+	int tick_fd;
+};
+struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, const struct rd_worker_source *src,
 				char *err, size_t errlen);
 int rd_worker_start(struct rd_worker *w, char *err, size_t errlen);
 /* Asks the thread to stop, joins it, and exports what its flow table holds. */

@@ -392,8 +392,10 @@ int main(int argc, char **argv)
 		log_err("mitigation: out of memory");
 		goto out;
 	}
+	const struct rd_worker_deps wd = {.conf = &rp.conf, .networks = rp.networks, .storage = rp.storage,
+					  .samples = rp.samples, .tick_fd = rp.tick_fd};
 	for (unsigned i = 0; i < n_sources; i++) {
-		rp.workers[i] = rd_worker_new(&rp, i, &sources[i], err, sizeof err);
+		rp.workers[i] = rd_worker_new(&wd, i, &sources[i], err, sizeof err);
 		if (!rp.workers[i]) {
 			log_err("capture: %s", err);
 			goto out;

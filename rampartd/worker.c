@@ -36,7 +36,7 @@
 #define MAX_EMPTY_TICKS 50
 
 struct rd_worker {
-	struct rampart *rp;
+	int tick_fd; /* the main loop's eventfd, signalled when a tick is ready */
 	unsigned idx;
 	char name[96];
 	struct rd_worker_source src;
@@ -183,7 +183,7 @@ static bool publish_spread_tick(struct rd_worker *w, uint64_t end_ns)
 	w->cur = w->ahead[w->head];
 	w->now = b;
 	uint64_t one = 1;
-	ssize_t n = write(w->rp->tick_fd, &one, sizeof one);
+	ssize_t n = write(w->tick_fd, &one, sizeof one);
 	(void)n;
 	return true;
 }
@@ -209,7 +209,7 @@ static bool publish_tick(struct rd_worker *w, uint64_t end_ns)
 	}
 	w->cur = next;
 	uint64_t one = 1;
-	ssize_t n = write(w->rp->tick_fd, &one, sizeof one);
+	ssize_t n = write(w->tick_fd, &one, sizeof one);
 	(void)n; /* the counter only wakes the loop; a full eventfd is already awake */
 	return true;
 }
@@ -367,7 +367,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct rd_worker_source *src,
+struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, const struct rd_worker_source *src,
 				char *err, size_t errlen)
 {
 	struct rd_worker *w = calloc(1, sizeof *w);
@@ -375,11 +375,11 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	w->rp = rp;
+	w->tick_fd = d->tick_fd;
 	w->idx = idx;
 	w->src = *src;
 	w->offline = src->mirror && src->cap.kind == CAP_SRC_PCAP_FILE;
-	w->tick_ns = (uint64_t)rp->conf.detect.tick_ms * 1000000ull;
+	w->tick_ns = (uint64_t)d->conf->detect.tick_ms * 1000000ull;
 	pthread_mutex_init(&w->stats_lock, NULL);
 	if (src->listen && src->listen_workers > 1)
 		snprintf(w->name, sizeof w->name, "%s %s #%u", rd_flow_proto_name(src->flow_proto), src->listen,
@@ -387,7 +387,7 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 	else if (src->listen)
 		snprintf(w->name, sizeof w->name, "%s %s", rd_flow_proto_name(src->flow_proto), src->listen);
 
-	const struct conf_capture *cc = &rp->conf.capture;
+	const struct conf_capture *cc = &d->conf->capture;
 	if (src->listen) {
 		struct cap_flow_config fcfg = {
 			.max_exporters = cc->max_exporters,
@@ -413,16 +413,16 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 	}
 	if (w->cap)
 		w->flows = cap_flowtable_new(cc->flow_table_size, cc->flow_active_timeout_s, cc->flow_inactive_timeout_s);
-	w->flows_out = st_writer_flow_producer(rp->storage, idx);
+	w->flows_out = st_writer_flow_producer(d->storage, idx);
 	/* sample packets: mirror frames and sFlow headers; NetFlow/IPFIX records carry none */
-	if (rp->samples && (w->cap || src->flow_proto == RD_FLOW_SFLOW) &&
-	    !(w->samples = rd_samples_producer(rp->samples, idx))) {
+	if (d->samples && (w->cap || src->flow_proto == RD_FLOW_SFLOW) &&
+	    !(w->samples = rd_samples_producer(d->samples, idx))) {
 		snprintf(err, errlen, "%s: out of memory for the attack sample ring", w->name);
 		goto fail;
 	}
 	w->spread_ticks = 1;
 	if (w->udp) {
-		uint64_t t = ((uint64_t)cc->flow_spread_s * 1000 + rp->conf.detect.tick_ms - 1) / rp->conf.detect.tick_ms;
+		uint64_t t = ((uint64_t)cc->flow_spread_s * 1000 + d->conf->detect.tick_ms - 1) / d->conf->detect.tick_ms;
 		w->spread_ticks = t < 1 ? 1 : t > SPREAD_MAX_TICKS ? SPREAD_MAX_TICKS : (unsigned)t;
 	}
 	w->n_sets = w->spread_ticks > 1 ? w->spread_ticks + 1 + SPREAD_SPARES : COUNTER_SETS;
@@ -433,7 +433,7 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 		goto fail;
 	}
 	for (unsigned i = 0; i < w->n_sets; i++) {
-		w->sets[i] = det_counters_new(rp->networks, rp->conf.detect.max_hosts);
+		w->sets[i] = det_counters_new(d->networks, d->conf->detect.max_hosts);
 		if (!w->sets[i]) {
 			snprintf(err, errlen, "%s: out of memory for host counters", w->name);
 			goto fail;

@@ -328,7 +328,9 @@ static void test_exporters_command(void **state)
 	assert_non_null(strstr(text, "no flow listeners"));
 
 	struct rd_worker_source src = {.listen = rp.conf.capture.netflow[0].addr, .flow_proto = RD_FLOW_NETFLOW};
-	rp.workers[0] = rd_worker_new(&rp, 0, &src, err, sizeof err);
+	const struct rd_worker_deps wd = {.conf = &rp.conf, .networks = rp.networks, .storage = rp.storage,
+					  .tick_fd = rp.tick_fd};
+	rp.workers[0] = rd_worker_new(&wd, 0, &src, err, sizeof err);
 	assert_non_null(rp.workers[0]);
 	rp.n_workers = 1;
 	assert_int_equal(rd_worker_start(rp.workers[0], err, sizeof err), 0);
