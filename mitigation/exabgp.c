@@ -9,8 +9,6 @@
 #include <string.h>
 
 #include "../bgp/exabgp.h"
-#include "../bgp/flow_rib.h"
-#include "../lib/buf.h"
 #include "../lib/log.h"
 #include "internal.h"
 
@@ -106,42 +104,6 @@ static int sendable(struct bgp_exa_attrs *a, struct evbuffer *out_text)
 	return 0;
 }
 
-static int run_flow(struct mit *m, const struct bgp_exa_cmd *c, struct evbuffer *out)
-{
-	if (!m->d.bgp) {
-		evbuffer_add_printf(out, "no bgp section: there is no speaker to announce the rule\n");
-		return -1;
-	}
-	struct fs_err err = {{0}};
-	if (!mit_live(m)) {
-		/* Refused exactly as a live speaker would refuse it, so a dry run tells the operator
-		 * whether the rule would go; then nothing is sent. */
-		uint8_t nlri[FS_NLRI_MAX + 2], ext[BGP_FLOW_EXT_MAX], ext6[BGP_FLOW_EXT6_MAX];
-		struct wbuf wn = wbuf_init(nlri, sizeof nlri), we = wbuf_init(ext, sizeof ext),
-			    we6 = wbuf_init(ext6, sizeof ext6);
-		if (c->verb == BGP_EXA_ANNOUNCE &&
-		    (!fs_nlri_encode(&c->flow, &wn, &err) || !fs_actions_encode(&c->flow_actions, &we, &err) ||
-		     !fs_actions_encode6(&c->flow_actions, &we6, &err))) {
-			evbuffer_add_printf(out, "flow route refused: %s\n", err.msg);
-			return -1;
-		}
-		char text[8192];
-		fs_text_format(&c->flow, c->verb == BGP_EXA_ANNOUNCE ? &c->flow_actions : NULL, text, sizeof text);
-		log_info("dry run: would %s flow route %s", c->verb == BGP_EXA_ANNOUNCE ? "announce" : "withdraw",
-			 text);
-		return 0;
-	}
-	if (c->verb == BGP_EXA_WITHDRAW) {
-		bgp_withdraw_flow(m->d.bgp, &c->flow); /* idempotent, like ExaBGP */
-		return 0;
-	}
-	if (bgp_announce_flow(m->d.bgp, &c->flow, &c->flow_actions, &err) != 0) {
-		evbuffer_add_printf(out, "flow route refused: %s\n", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
 /* every configured peer's bit: a selection naming all of them is no selection */
 static bgp_peer_set all_peers(const struct mit *m)
 {
@@ -165,7 +127,7 @@ static int run(struct mit *m, enum mit_route_src src, struct bgp_exa_cmd *c, str
 						 "name every configured peer or none\n");
 			return -1;
 		}
-		return run_flow(m, c, out);
+		return mit_flowspec_api(m, src, c, out);
 	case BGP_EXA_ROUTE:
 		break;
 	}

@@ -7,7 +7,11 @@
  * it is narrower, announced before the broad one is withdrawn, so there is no gap. With
  * flowspec-then-blackhole, an attack still over its threshold escalate_after seconds after its
  * rule went out gets the blackhole as well. Rules are capped (max_rules); past the cap, or for a
- * target outside the monitored networks, the attack falls back to the blackhole. */
+ * target outside the monitored networks, the attack falls back to the blackhole.
+ *
+ * The FlowSpec rules out have three owners, each kept here: the attacks' (one per attack), the
+ * operators' (configuration and rampartctl flowspec add) and the ExaBGP API's (`announce flow
+ * route` from the socket, the pipe or a process). */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +20,9 @@
 
 #include <event2/buffer.h>
 
+#include "../bgp/exabgp.h"
+#include "../bgp/flow_rib.h"
+#include "../lib/buf.h"
 #include "../lib/log.h"
 #include "internal.h"
 
@@ -38,6 +45,14 @@ struct operator_rule {
 	bool from_config;
 };
 
+/* A rule the ExaBGP API announced: the control socket's or the named pipe's (a process's rules
+ * are sent again by the process after a restart, so they are not kept). */
+struct api_rule {
+	enum mit_route_src src;
+	struct fs_rule rule;
+	struct fs_actions actions;
+};
+
 struct mit_flowspec {
 	struct mit *m;
 	struct operator_rule *op; /* cap long */
@@ -48,6 +63,8 @@ struct mit_flowspec {
 	struct log_once cap_log;
 	struct det_ban_info *bans; /* scratch for the escalation check, max_bans long */
 	size_t max_bans;
+	struct api_rule *api; /* the ExaBGP API's rules from the socket and the pipe */
+	size_t n_api, cap_api;
 };
 
 /* ---- attack -> rule ---------------------------------------------------------------------- */
@@ -166,6 +183,7 @@ void mit_flowspec_free(struct mit_flowspec *f)
 	free(f->e);
 	free(f->bans);
 	free(f->op);
+	free(f->api);
 	free(f);
 }
 
@@ -478,4 +496,97 @@ void mit_flowspec_list(const struct mit *m, struct evbuffer *out)
 		n++;
 	}
 	evbuffer_add_printf(out, "%zu flowspec rules\n", n);
+}
+
+/* ---- the ExaBGP API's rules ------------------------------------------------------------------ */
+
+static int api_send(struct mit *m, const struct bgp_exa_cmd *c, struct evbuffer *out)
+{
+	if (!m->d.bgp) {
+		evbuffer_add_printf(out, "no bgp section: there is no speaker to announce the rule\n");
+		return -1;
+	}
+	struct fs_err err = {{0}};
+	if (!mit_live(m)) {
+		/* Refused exactly as a live speaker would refuse it, so a dry run tells the operator
+		 * whether the rule would go; then nothing is sent. */
+		uint8_t nlri[FS_NLRI_MAX + 2], ext[BGP_FLOW_EXT_MAX], ext6[BGP_FLOW_EXT6_MAX];
+		struct wbuf wn = wbuf_init(nlri, sizeof nlri), we = wbuf_init(ext, sizeof ext),
+			    we6 = wbuf_init(ext6, sizeof ext6);
+		if (c->verb == BGP_EXA_ANNOUNCE &&
+		    (!fs_nlri_encode(&c->flow, &wn, &err) || !fs_actions_encode(&c->flow_actions, &we, &err) ||
+		     !fs_actions_encode6(&c->flow_actions, &we6, &err))) {
+			evbuffer_add_printf(out, "flow route refused: %s\n", err.msg);
+			return -1;
+		}
+		char text[8192];
+		fs_text_format(&c->flow, c->verb == BGP_EXA_ANNOUNCE ? &c->flow_actions : NULL, text, sizeof text);
+		log_info("dry run: would %s flow route %s", c->verb == BGP_EXA_ANNOUNCE ? "announce" : "withdraw",
+			 text);
+		return 0;
+	}
+	if (c->verb == BGP_EXA_WITHDRAW) {
+		bgp_withdraw_flow(m->d.bgp, &c->flow); /* idempotent, like ExaBGP */
+		return 0;
+	}
+	if (bgp_announce_flow(m->d.bgp, &c->flow, &c->flow_actions, &err) != 0) {
+		evbuffer_add_printf(out, "flow route refused: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static struct api_rule *api_find(struct mit_flowspec *f, const struct fs_rule *r)
+{
+	for (size_t i = 0; i < f->n_api; i++)
+		if (fs_rule_equal(&f->api[i].rule, r))
+			return &f->api[i];
+	return NULL;
+}
+
+int mit_flowspec_api(struct mit *m, enum mit_route_src src, const struct bgp_exa_cmd *c, struct evbuffer *out)
+{
+	if (api_send(m, c, out) != 0)
+		return -1;
+	struct mit_flowspec *f = m->flowspec;
+	struct api_rule *r = api_find(f, &c->flow);
+	if (c->verb == BGP_EXA_WITHDRAW) {
+		if (r) {
+			*r = f->api[--f->n_api];
+			mit_state_changed(m);
+		}
+		return 0;
+	}
+	if (src != MIT_SRC_SOCKET && src != MIT_SRC_PIPE)
+		return 0;
+	if (!r) {
+		if (f->n_api == f->cap_api) {
+			size_t cap = f->cap_api ? f->cap_api * 2 : 16;
+			struct api_rule *n = realloc(f->api, cap * sizeof *n);
+			if (!n) {
+				log_err("flowspec: out of memory: a flow rule from the %s is not kept across a restart",
+					mit_route_src_name(src));
+				return 0;
+			}
+			f->api = n;
+			f->cap_api = cap;
+		}
+		r = &f->api[f->n_api++];
+	}
+	r->src = src;
+	r->rule = c->flow;
+	r->actions = c->flow_actions;
+	mit_state_changed(m);
+	return 0;
+}
+
+bool mit_flowspec_api_rule(const struct mit_flowspec *f, size_t i, enum mit_route_src *src, struct fs_rule *r,
+			   struct fs_actions *a)
+{
+	if (i >= f->n_api)
+		return false;
+	*src = f->api[i].src;
+	*r = f->api[i].rule;
+	*a = f->api[i].actions;
+	return true;
 }

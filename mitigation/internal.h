@@ -52,9 +52,18 @@ bool mit_flowspec_restore(struct mit_flowspec *f, const struct det_event *ev, co
 bool mit_flowspec_operator_rule(const struct mit_flowspec *f, size_t i, struct fs_rule *r, struct fs_actions *a);
 size_t mit_flowspec_cap(const struct mit_flowspec *f);
 
+/* The ExaBGP API's `announce|withdraw flow route` c from src, carried out (dry run: refused as
+ * the speaker would refuse it, logged, not sent) and, when it succeeded, kept as the API's rule:
+ * the socket's and the pipe's, for the state file; a withdraw removes the rule whoever sent it,
+ * as the speaker does. 0, or -1 with the reason in out. */
+int mit_flowspec_api(struct mit *m, enum mit_route_src src, const struct bgp_exa_cmd *c, struct evbuffer *out);
+/* The API's kept rule i (0, 1, ... until false), with the source that holds it. */
+bool mit_flowspec_api_rule(const struct mit_flowspec *f, size_t i, enum mit_route_src *src, struct fs_rule *r,
+			   struct fs_actions *a);
+
 /* state.c: something kept in the file changed (m->state may be NULL). */
 void mit_state_changed(struct mit *m);
-/* An ExaBGP API command that succeeded from src: tracks API flow rules, marks changes. */
+/* An ExaBGP API route command that succeeded from src: marks the change. */
 void mit_state_api(struct mit *m, enum mit_route_src src, const struct bgp_exa_cmd *c);
 
 /* mit.c: the event to every subscriber (restored: see struct mit_event). */

@@ -21,11 +21,6 @@
 
 /* ---- the daemon side ----------------------------------------------------------------------------- */
 
-struct api_flow_rule {
-	enum mit_route_src src;
-	struct fs_rule rule;
-	struct fs_actions actions;
-};
 
 /* The writer thread: the main loop serialises its tables (the snapshot: the file's text) and
  * hands the text over; write, fsync, rename and the directory's fsync, which wait on the disk for
@@ -47,8 +42,6 @@ struct mit_state {
 	struct event *timer;
 	bool loaded;  /* read (or found missing): from now on it may be written */
 	bool dirty;
-	struct api_flow_rule *flows; /* the API's flow rules from the socket and the pipe */
-	size_t n_flows, cap_flows;
 	struct det_ban_info *bans; /* scratch for the writer, max_bans long */
 	size_t max_bans;
 	struct mit_state_stats st;
@@ -187,10 +180,13 @@ static void serialise(struct mit_state *bs, struct evbuffer *b)
 	struct route_ctx rc = {.m = m, .b = b};
 	mit_routes_each_api(m->routes, put_route, &rc);
 	count += rc.count;
-	for (size_t i = 0; i < bs->n_flows; i++) {
-		if (!fs_text_format(&bs->flows[i].rule, &bs->flows[i].actions, text, sizeof text))
+	enum mit_route_src src;
+	struct fs_rule fr;
+	struct fs_actions fa;
+	for (size_t i = 0; mit_flowspec_api_rule(m->flowspec, i, &src, &fr, &fa); i++) {
+		if (!fs_text_format(&fr, &fa, text, sizeof text))
 			continue;
-		evbuffer_add_printf(b, "flow %s announce flow route %s\n", mit_route_src_name(bs->flows[i].src), text);
+		evbuffer_add_printf(b, "flow %s announce flow route %s\n", mit_route_src_name(src), text);
 		count++;
 	}
 	evbuffer_add_printf(b, "end %zu\n", count);
@@ -381,55 +377,11 @@ void mit_state_changed(struct mit *m)
 		schedule(bs, bs->delay_ms);
 }
 
-static struct api_flow_rule *flow_find(struct mit_state *bs, const struct fs_rule *r)
-{
-	for (size_t i = 0; i < bs->n_flows; i++)
-		if (fs_rule_equal(&bs->flows[i].rule, r))
-			return &bs->flows[i];
-	return NULL;
-}
-
 void mit_state_api(struct mit *m, enum mit_route_src src, const struct bgp_exa_cmd *c)
 {
-	struct mit_state *bs = m->state;
-	if (!bs)
-		return;
-	bool kept = src == MIT_SRC_SOCKET || src == MIT_SRC_PIPE;
-	if (c->kind == BGP_EXA_ROUTE) {
-		if (kept)
-			mit_state_changed(m);
-		return;
-	}
-	if (c->kind != BGP_EXA_FLOW)
-		return;
-	struct api_flow_rule *f = flow_find(bs, &c->flow);
-	if (c->verb == BGP_EXA_WITHDRAW) {
-		/* the speaker withdraws a flow rule whoever sent it */
-		if (f) {
-			*f = bs->flows[--bs->n_flows];
-			mit_state_changed(m);
-		}
-		return;
-	}
-	if (!kept)
-		return;
-	if (!f) {
-		if (bs->n_flows == bs->cap_flows) {
-			size_t cap = bs->cap_flows ? bs->cap_flows * 2 : 16;
-			struct api_flow_rule *n = realloc(bs->flows, cap * sizeof *n);
-			if (!n) {
-				log_err("ban state: out of memory: a flow rule from the %s is not kept", mit_route_src_name(src));
-				return;
-			}
-			bs->flows = n;
-			bs->cap_flows = cap;
-		}
-		f = &bs->flows[bs->n_flows++];
-	}
-	f->src = src;
-	f->rule = c->flow;
-	f->actions = c->flow_actions;
-	mit_state_changed(m);
+	/* the socket's and the pipe's routes are kept; a process sends its own again */
+	if (c->kind == BGP_EXA_ROUTE && (src == MIT_SRC_SOCKET || src == MIT_SRC_PIPE))
+		mit_state_changed(m);
 }
 
 /* ---- reading at start ----------------------------------------------------------------------- */
@@ -658,7 +610,6 @@ static void state_free(struct mit_state *bs)
 		write_now(bs, true); /* a clean shutdown: the latest ban times */
 	if (bs->timer)
 		event_free(bs->timer);
-	free(bs->flows);
 	free(bs->bans);
 	free(bs);
 }
