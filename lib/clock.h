@@ -32,4 +32,9 @@ static inline uint64_t clock_mono_us(void)
 	return clock_mono_ns() / 1000;
 }
 
+static inline uint64_t clock_mono_ms(void)
+{
+	return clock_mono_ns() / 1000000;
+}
+
 #endif

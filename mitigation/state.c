@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/clock.h"
 #include "../bgp/exabgp.h"
 #include "../lib/log.h"
 #include "../lib/path.h"
@@ -192,13 +193,6 @@ static void serialise(struct mit_state *bs, struct evbuffer *b)
 	evbuffer_add_printf(b, "end %zu\n", count);
 }
 
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* The text in b to FILE.tmp, fsync, rename, fsync of the directory: the file is the old one or
  * the new one, whole. b is left as it was (a failed write is tried again). On the writer thread,
  * or on the main loop when there is none and at shutdown (one at a time, never both). */
@@ -277,9 +271,9 @@ static void *writer_main(void *arg)
 		w->next = NULL;
 		w->busy = true;
 		pthread_mutex_unlock(&w->mu);
-		uint64_t t0 = mono_us();
+		uint64_t t0 = clock_mono_us();
 		int rc = write_file(bs, b);
-		uint64_t us = mono_us() - t0;
+		uint64_t us = clock_mono_us() - t0;
 		pthread_mutex_lock(&w->mu);
 		w->busy = false;
 		count_write(bs, rc, us, evbuffer_get_length(b));
@@ -303,12 +297,12 @@ static void *writer_main(void *arg)
  * the serialisation, last_serialise_us. */
 static int write_now(struct mit_state *bs, bool here)
 {
-	uint64_t t0 = mono_us();
+	uint64_t t0 = clock_mono_us();
 	struct evbuffer *b = evbuffer_new();
 	if (!b)
 		return -1;
 	serialise(bs, b);
-	bs->st.last_serialise_us = mono_us() - t0;
+	bs->st.last_serialise_us = clock_mono_us() - t0;
 	if (!here && bs->w.running) {
 		pthread_mutex_lock(&bs->w.mu);
 		if (bs->w.next)
@@ -320,7 +314,7 @@ static int write_now(struct mit_state *bs, bool here)
 		return 0;
 	}
 	int rc = write_file(bs, b);
-	count_write(bs, rc, mono_us() - t0, evbuffer_get_length(b));
+	count_write(bs, rc, clock_mono_us() - t0, evbuffer_get_length(b));
 	evbuffer_free(b);
 	return rc;
 }

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "daemon.h"
 
@@ -95,13 +96,6 @@ struct rd_samples {
 	struct log_once open_log, write_log, sweep_log;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* mkdir -p for the last two components: DIR and its parent (STORAGE_DIR/attacks before storage
  * made STORAGE_DIR). */
 static int make_dir(const char *dir)
@@ -145,7 +139,7 @@ struct rd_samples *rd_samples_new(const struct conf_attack_pcap *cfg, const char
 		log_warn("attack_pcap: cannot create %s: %s (retried when an attack has samples)", a->dir,
 			 strerror(errno));
 	rd_samples_sweep(a, time(NULL)); /* what earlier runs left */
-	a->last_sweep_mono = mono_ns();
+	a->last_sweep_mono = clock_mono_ns();
 	return a;
 }
 
@@ -295,7 +289,7 @@ static void write_slot(struct rd_samples *a, const struct slot *s)
  * rings, or in counters sets handed out before the end, get that long to arrive). */
 static void close_ended(struct rd_samples *a, const struct det_engine *e, uint64_t now_ns)
 {
-	uint64_t t = mono_ns();
+	uint64_t t = clock_mono_ns();
 	if (!a->n_open || t - a->last_check_mono < CHECK_EVERY_NS)
 		return;
 	a->last_check_mono = t;
@@ -342,9 +336,9 @@ void rd_samples_drain(struct rd_samples *a, const struct det_engine *e, uint64_t
 		}
 	if (e)
 		close_ended(a, e, now_ns);
-	if (e && mono_ns() - a->last_sweep_mono >= SWEEP_EVERY_NS) {
+	if (e && clock_mono_ns() - a->last_sweep_mono >= SWEEP_EVERY_NS) {
 		rd_samples_sweep(a, time(NULL));
-		a->last_sweep_mono = mono_ns();
+		a->last_sweep_mono = clock_mono_ns();
 	}
 }
 

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "daemon.h"
 
@@ -83,32 +84,13 @@ struct rd_worker {
 	struct rd_worker_stats stats;
 };
 
-static uint64_t timespec_ns(const struct timespec *ts)
-{
-	return (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
-}
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return timespec_ns(&ts);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return timespec_ns(&ts);
-}
-
 /* The capture clock when no frame says what time it is: wall time for a live link; for a replay
  * that ended, the last frame's time moved on by the wall time since, as if the link went quiet. */
 static uint64_t quiet_clock_ns(const struct rd_worker *w)
 {
 	if (!w->offline)
-		return wall_ns();
-	return w->last_ts_ns + (mono_ns() - timespec_ns(&w->quiet_since));
+		return clock_wall_ns();
+	return w->last_ts_ns + (clock_mono_ns() - clock_ts_ns(&w->quiet_since));
 }
 
 static void export_flow(void *ctx, const struct flow_record *flow)
@@ -300,7 +282,7 @@ static void *listener_main(struct rd_worker *w)
 	char err[256];
 	log_info("%s: listening", w->name);
 	while (!atomic_load(&w->stop)) {
-		uint64_t now = wall_ns();
+		uint64_t now = clock_wall_ns();
 		if (w->next_tick_ns == 0 || now >= w->next_tick_ns)
 			advance_clock(w, now);
 		uint64_t recv_ns;
@@ -312,7 +294,7 @@ static void *listener_main(struct rd_worker *w)
 			usleep(100000); /* a socket error is not a reason to spin */
 			continue;
 		}
-		now = wall_ns();
+		now = clock_wall_ns();
 		uint64_t wait_ns = w->next_tick_ns > now ? w->next_tick_ns - now : 0;
 		/* at least 1 ms: a tick that could not be handed over (the main loop is behind) must
 		 * not turn this into a busy loop; a datagram still wakes us at once */
