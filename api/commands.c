@@ -11,8 +11,9 @@
 
 #include "../lib/log.h"
 #include "../bgp/exabgp.h"
-#include "banstate.h"
-#include "daemon.h"
+#include "../actions/act.h"
+#include "../mitigation/state.h"
+#include "api.h"
 
 #define MAX_ARGS 16
 #define LIST_MAX 4096
@@ -85,7 +86,7 @@ static int cmd_ban(struct rampart *rp, int argc, char **argv, struct evbuffer *o
 	if (argc == 4 && (strcmp(argv[2], "--for") || !parse_u32(argv[3], &secs) || secs == 0))
 		return fail(out, "ban: expected --for SECONDS (a positive integer), got '%s %s'", argv[2], argv[3]);
 	const char *why = NULL;
-	if (det_engine_ban(rp->engine, &p, secs, rd_now_ns(rp), rd_decide, rp, &why) != 0)
+	if (det_engine_ban(rp->engine, &p, secs, rd_now_ns(rp), mit_on_detection_event, rp->mit, &why) != 0)
 		return fail(out, "ban %s refused: %s", argv[1], why ? why : "unknown reason");
 	char buf[IP_PREFIX_STRLEN];
 	evbuffer_add_printf(out, "banned %s\n", ip_prefix_format(&p, buf));
@@ -99,7 +100,7 @@ static int cmd_unban(struct rampart *rp, int argc, char **argv, struct evbuffer 
 	ip_prefix p;
 	if (!ip_prefix_parse(argv[1], &p))
 		return fail(out, "unban: '%s' is not an IP address or prefix", argv[1]);
-	if (det_engine_unban(rp->engine, &p, rd_now_ns(rp), rd_decide, rp) != 0)
+	if (det_engine_unban(rp->engine, &p, rd_now_ns(rp), mit_on_detection_event, rp->mit) != 0)
 		return fail(out, "unban: %s is not banned", argv[1]);
 	char buf[IP_PREFIX_STRLEN];
 	evbuffer_add_printf(out, "unbanned %s\n", ip_prefix_format(&p, buf));
@@ -192,8 +193,8 @@ static int cmd_attack(struct rampart *rp, int argc, char **argv, struct evbuffer
 	for (int i = 0; i < fp.n_dst_ports; i++)
 		evbuffer_add_printf(out, " %u (%" PRIu64 ")", fp.dst_ports[i].port, fp.dst_ports[i].packets);
 	evbuffer_add_printf(out, "\n");
-	struct rd_apcap_info pi;
-	if (rd_apcap_info(rp->apcap, id, &pi)) /* sample packets (detection.attack_pcap) */
+	struct rd_samples_info pi;
+	if (rd_samples_info(rp->samples, id, &pi)) /* sample packets (detection.attack_pcap) */
 		evbuffer_add_printf(out, "pcap: %s (%" PRIu64 " packets%s)\n", pi.path, pi.packets,
 				    pi.open ? ", collecting" : "");
 	return 0;
@@ -379,38 +380,40 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 					    s.insert_bytes, s.insert_wire_bytes);
 	}
 	if (rp->notify) {
-		struct rd_notify_stats ns;
-		rd_notify_stats(rp->notify, &ns);
+		struct act_notify_stats ns;
+		act_notify_stats(rp->notify, &ns);
 		evbuffer_add_printf(out,
 				    "notify: started %" PRIu64 " ok %" PRIu64 " failed %" PRIu64 " timed_out %" PRIu64
 				    " dropped %" PRIu64 " running %u queued %u\n",
 				    ns.started, ns.ok, ns.failed, ns.timed_out, ns.dropped, ns.running, ns.queued);
 	}
 	if (rp->webhook) {
-		struct rd_webhook_stats ws;
-		rd_webhook_stats(rp->webhook, &ws);
+		struct act_webhook_stats ws;
+		act_webhook_stats(rp->webhook, &ws);
 		evbuffer_add_printf(out,
 				    "webhook: queued %" PRIu64 " sent %" PRIu64 " retried %" PRIu64 " failed %" PRIu64
 				    " dropped %" PRIu64 "\n",
 				    ws.queued, ws.sent, ws.retried, ws.failed, ws.dropped);
 	}
 	if (rp->localroute) {
-		struct rd_localroute_stats ls;
-		rd_localroute_stats(rp->localroute, &ls);
+		struct act_localroute_stats ls;
+		act_localroute_stats(rp->localroute, &ls);
 		evbuffer_add_printf(out, "local blackhole: added %" PRIu64 " removed %" PRIu64 " failed %" PRIu64 "\n",
 				    ls.added, ls.removed, ls.failed);
 	}
-	rd_banstate_stats_text(rp->banstate, out);
+	api_state_stats_text(rp->mit, out);
+	struct mit_stats ms;
+	mit_stats(rp->mit, &ms);
 	evbuffer_add_printf(out, "decisions: announced %" PRIu64 " withdrawn %" PRIu64 " events %" PRIu64 "%s\n",
-			    rp->announced, rp->withdrawn, rp->events_logged,
+			    ms.announced, ms.withdrawn, ms.events,
 			    rp->conf.mitigation.dry_run ? " (dry run)" : "");
-	struct rd_exa_stats x;
-	rd_exa_stats(rp, &x);
+	struct api_exa_stats x;
+	api_exa_stats(rp, &x);
 	evbuffer_add_printf(out,
 			    "exabgp: lines %" PRIu64 " errors %" PRIu64 " replies_dropped %" PRIu64
 			    " process_starts %" PRIu64 " process_pid %d routes %zu\n",
 			    x.lines, x.errors, x.replies_dropped, x.process_starts, x.process_pid,
-			    rd_routes_count(rp->routes));
+			    ms.routes);
 	return 0;
 }
 
@@ -438,7 +441,7 @@ static int cmd_flowspec(struct rampart *rp, const char *args, struct evbuffer *o
 	while (*args == ' ')
 		args++;
 	if (!strcmp(args, "list"))
-		return rd_flowmit_list(rp->flowmit, out), 0;
+		return mit_flowspec_list(rp->mit, out), 0;
 	bool add = !strncmp(args, "add ", 4), del = !strncmp(args, "del ", 4);
 	if (!add && !del)
 		return fail(out, "usage: flowspec add RULE | flowspec del RULE | flowspec list");
@@ -449,7 +452,7 @@ static int cmd_flowspec(struct rampart *rp, const char *args, struct evbuffer *o
 		return fail(out, "flowspec: %s", err.msg);
 	char text[1024];
 	if (del) {
-		if (rd_flowmit_del(rp->flowmit, &r) != 0)
+		if (mit_flowspec_del(rp->mit, &r) != 0)
 			return fail(out, "flowspec del: no such operator rule (flowspec list shows them)");
 		fs_text_format(&r, NULL, text, sizeof text);
 		evbuffer_add_printf(out, "withdrawn: %s\n", text);
@@ -458,18 +461,18 @@ static int cmd_flowspec(struct rampart *rp, const char *args, struct evbuffer *o
 	if (!a.present)
 		return fail(out, "flowspec add: the rule has no action (add e.g. \"then discard\")");
 	char why[200] = "";
-	if (rd_flowmit_add(rp->flowmit, &r, &a, false, why, sizeof why) != 0)
+	if (mit_flowspec_add(rp->mit, &r, &a, false, why, sizeof why) != 0)
 		return fail(out, "flowspec add refused: %s", why);
 	fs_text_format(&r, &a, text, sizeof text);
 	evbuffer_add_printf(out, "announced: %s\n", text);
 	return 0;
 }
 
-int rd_command(struct rampart *rp, const char *line, struct evbuffer *out)
+int api_command(struct rampart *rp, const char *line, struct evbuffer *out)
 {
 	/* ExaBGP's API text (docs/EXABGP.md): lines may be longer than our own commands */
 	if (bgp_exa_is_command(line))
-		return rd_exa_command(rp, RD_SRC_SOCKET, line, out);
+		return mit_exabgp_command(rp->mit, MIT_SRC_SOCKET, line, out);
 	if (!strncmp(line, "flowspec", 8) && (line[8] == ' ' || line[8] == '\0'))
 		return cmd_flowspec(rp, line + 8, out);
 	char buf[1024];
@@ -503,7 +506,7 @@ int rd_command(struct rampart *rp, const char *line, struct evbuffer *out)
 	if (!strcmp(cmd, "exporters") && argc == 1)
 		return cmd_exporters(rp, out);
 	if (!strcmp(cmd, "routes") && argc == 1) {
-		rd_routes_list(rp, out);
+		mit_routes_list(rp->mit, out);
 		return 0;
 	}
 	if (!strcmp(cmd, "help") && argc == 1) {
