@@ -417,23 +417,6 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 	return 0;
 }
 
-static const char help_text[] =
-	"ban IP[/LEN] [--for SECONDS]   ban (blackhole) a host or prefix\n"
-	"unban IP[/LEN]                 lift a ban\n"
-	"bans                           active bans\n"
-	"attacks                        active and recent attacks\n"
-	"attack ID                      one attack: its fingerprint and kind\n"
-	"peers                          BGP sessions\n"
-	"top [incoming|outgoing] [pps|bps|flows] [N]   busiest hosts now\n"
-	"stats                          capture, storage and decision counters\n"
-	"exporters                      flow listeners and their exporters' counters\n"
-	"flows ATTACK_ID [--limit N]    the attack's flows from ClickHouse, top N by packets\n"
-	"talkers HOST [--from T] [--to T] [--limit N]   top sources and ports of a host (ClickHouse)\n"
-	"routes                         announced routes and which source holds each\n"
-	"announce ... / withdraw ... / neighbor IP ...   ExaBGP API commands (docs/EXABGP.md)\n"
-	"flowspec add RULE | del RULE | list   operator FlowSpec rules (docs/FLOWSPEC.md)\n"
-	"help                           this text\n";
-
 /* flowspec add RULE | del RULE | list: RULE in the text form of docs/FLOWSPEC.md (ExaBGP's flow
  * route syntax is accepted too), taken from the rest of the line as typed. */
 static int cmd_flowspec(struct rampart *rp, const char *args, struct evbuffer *out)
@@ -468,13 +451,114 @@ static int cmd_flowspec(struct rampart *rp, const char *args, struct evbuffer *o
 	return 0;
 }
 
+/* ---- the command table: dispatch and `help` from the same rows ---------------------------- */
+
+struct command {
+	const char *name;
+	const char *usage;   /* as `help` shows it */
+	const char *help;
+	int max_args;        /* beyond the name: 0 = none allowed, -1 = the command checks them */
+	bool rest;           /* takes the rest of the line as typed (run_rest), not split words */
+	int (*run)(struct rampart *rp, int argc, char **argv, struct evbuffer *out);
+	int (*run_rest)(struct rampart *rp, const char *rest, struct evbuffer *out);
+};
+
+static int run_bans(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	(void)argc, (void)argv;
+	return list_bans(rp, out, false);
+}
+
+static int run_attacks(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	(void)argc, (void)argv;
+	return list_bans(rp, out, true);
+}
+
+static int run_peers(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	(void)argc, (void)argv;
+	return cmd_peers(rp, out);
+}
+
+static int run_stats(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	(void)argc, (void)argv;
+	return cmd_stats(rp, out);
+}
+
+static int run_exporters(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	(void)argc, (void)argv;
+	return cmd_exporters(rp, out);
+}
+
+static int run_routes(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	(void)argc, (void)argv;
+	mit_routes_list(rp->mit, out);
+	return 0;
+}
+
+static int run_help(struct rampart *rp, int argc, char **argv, struct evbuffer *out);
+
+/* flows and talkers are answered later, by the read-back (readback.c): the socket and HTTP send
+ * them there before the table; their rows are here for `help`. The ExaBGP row stands for every
+ * line bgp_exa_is_command() accepts. */
+static const struct command commands[] = {
+	{"ban", "ban IP[/LEN] [--for SECONDS]", "ban (blackhole) a host or prefix", -1, false, cmd_ban, NULL},
+	{"unban", "unban IP[/LEN]", "lift a ban", -1, false, cmd_unban, NULL},
+	{"bans", "bans", "active bans", 0, false, run_bans, NULL},
+	{"attacks", "attacks", "active and recent attacks", 0, false, run_attacks, NULL},
+	{"attack", "attack ID", "one attack: its fingerprint and kind", -1, false, cmd_attack, NULL},
+	{"peers", "peers", "BGP sessions", 0, false, run_peers, NULL},
+	{"top", "top [incoming|outgoing] [pps|bps|flows] [N]", "busiest hosts now", -1, false, cmd_top, NULL},
+	{"stats", "stats", "capture, storage and decision counters", 0, false, run_stats, NULL},
+	{"exporters", "exporters", "flow listeners and their exporters' counters", 0, false, run_exporters, NULL},
+	{"flows", "flows ATTACK_ID [--limit N]", "the attack's flows from ClickHouse, top N by packets", -1, false, NULL,
+	 NULL},
+	{"talkers", "talkers HOST [--from T] [--to T] [--limit N]", "top sources and ports of a host (ClickHouse)", -1,
+	 false, NULL, NULL},
+	{"routes", "routes", "announced routes and which source holds each", 0, false, run_routes, NULL},
+	{"announce", "announce ... / withdraw ... / neighbor IP ...", "ExaBGP API commands (docs/EXABGP.md)", -1, true,
+	 NULL, NULL},
+	{"flowspec", "flowspec add RULE | del RULE | list", "operator FlowSpec rules (docs/FLOWSPEC.md)", -1, true, NULL,
+	 cmd_flowspec},
+	{"help", "help", "this text", 0, false, run_help, NULL},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static int run_help(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	(void)rp, (void)argc, (void)argv;
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const struct command *c = &commands[i];
+		/* the help column starts at 31; a longer usage is followed by three spaces */
+		if (strlen(c->usage) <= 28)
+			evbuffer_add_printf(out, "%-31s%s\n", c->usage, c->help);
+		else
+			evbuffer_add_printf(out, "%s   %s\n", c->usage, c->help);
+	}
+	return 0;
+}
+
+static const struct command *find_command(const char *name, size_t len)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strlen(commands[i].name) == len && !memcmp(commands[i].name, name, len))
+			return &commands[i];
+	return NULL;
+}
+
 int api_command(struct rampart *rp, const char *line, struct evbuffer *out)
 {
 	/* ExaBGP's API text (docs/EXABGP.md): lines may be longer than our own commands */
 	if (bgp_exa_is_command(line))
 		return mit_exabgp_command(rp->mit, MIT_SRC_SOCKET, line, out);
-	if (!strncmp(line, "flowspec", 8) && (line[8] == ' ' || line[8] == '\0'))
-		return cmd_flowspec(rp, line + 8, out);
+	size_t word = strcspn(line, " ");
+	const struct command *c = find_command(line, word);
+	if (c && c->run_rest)
+		return c->run_rest(rp, line + word, out);
 	char buf[1024];
 	size_t len = strlen(line);
 	if (len >= sizeof buf)
@@ -486,35 +570,10 @@ int api_command(struct rampart *rp, const char *line, struct evbuffer *out)
 		return fail(out, "too many arguments (at most %d)", MAX_ARGS);
 	if (argc == 0)
 		return fail(out, "empty command (try 'help')");
-	const char *cmd = argv[0];
-	if (!strcmp(cmd, "ban"))
-		return cmd_ban(rp, argc, argv, out);
-	if (!strcmp(cmd, "unban"))
-		return cmd_unban(rp, argc, argv, out);
-	if (!strcmp(cmd, "bans") && argc == 1)
-		return list_bans(rp, out, false);
-	if (!strcmp(cmd, "attacks") && argc == 1)
-		return list_bans(rp, out, true);
-	if (!strcmp(cmd, "attack"))
-		return cmd_attack(rp, argc, argv, out);
-	if (!strcmp(cmd, "peers") && argc == 1)
-		return cmd_peers(rp, out);
-	if (!strcmp(cmd, "top"))
-		return cmd_top(rp, argc, argv, out);
-	if (!strcmp(cmd, "stats") && argc == 1)
-		return cmd_stats(rp, out);
-	if (!strcmp(cmd, "exporters") && argc == 1)
-		return cmd_exporters(rp, out);
-	if (!strcmp(cmd, "routes") && argc == 1) {
-		mit_routes_list(rp->mit, out);
-		return 0;
-	}
-	if (!strcmp(cmd, "help") && argc == 1) {
-		evbuffer_add(out, help_text, sizeof help_text - 1);
-		return 0;
-	}
-	if (!strcmp(cmd, "bans") || !strcmp(cmd, "attacks") || !strcmp(cmd, "peers") || !strcmp(cmd, "stats") ||
-	    !strcmp(cmd, "help") || !strcmp(cmd, "routes") || !strcmp(cmd, "exporters"))
-		return fail(out, "%s takes no arguments", cmd);
-	return fail(out, "unknown command '%.64s' (try 'help')", cmd);
+	c = find_command(argv[0], strlen(argv[0]));
+	if (!c || !c->run)
+		return fail(out, "unknown command '%.64s' (try 'help')", argv[0]);
+	if (c->max_args >= 0 && argc - 1 > c->max_args)
+		return fail(out, "%s takes no arguments", c->name);
+	return c->run(rp, argc, argv, out);
 }

@@ -46,11 +46,6 @@ bool mit_live(const struct mit *m)
 	return m->d.bgp && !m->conf->mitigation.dry_run;
 }
 
-bool mit_dry_run(const struct mit *m)
-{
-	return m->conf->mitigation.dry_run;
-}
-
 int mit_subscribe(struct mit *m, mit_event_fn fn, void *ctx)
 {
 	if (m->n_subs == MIT_MAX_SUBSCRIBERS)
@@ -59,11 +54,6 @@ int mit_subscribe(struct mit *m, mit_event_fn fn, void *ctx)
 	m->subs[m->n_subs].ctx = ctx;
 	m->n_subs++;
 	return 0;
-}
-
-void mit_set_clock(struct mit *m, uint64_t now_ns)
-{
-	m->now_ns = now_ns;
 }
 
 void mit_tick(struct mit *m, uint64_t now_ns)

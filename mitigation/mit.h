@@ -11,7 +11,7 @@
  * storage's attack_events rows, the notify script, the webhook, the local netlink route.
  *
  * Arrows: detect, bgp, flowspec and conf come in; nothing here knows the API or the daemon's
- * wiring. The clock is handed in (mit_tick, mit_set_clock): a replayed capture's clock is not
+ * wiring. The clock is handed in (mit_tick, mit_state_load): a replayed capture's clock is not
  * the wall clock.
  *
  * Threads: the main loop only, like the BGP speaker it drives. The ban state file's writer
@@ -64,8 +64,6 @@ void mit_free(struct mit *m);
  * Everything that would announce or withdraw asks this and only logs what it would do when
  * it is false. */
 bool mit_live(const struct mit *m);
-/* mitigation.dry_run, for the subscribers that do not go through BGP (the local route). */
-bool mit_dry_run(const struct mit *m);
 
 /* The route attributes of a blackhole for prefix (RFC 7999 community, NO_EXPORT, configured). */
 void mit_blackhole_attrs(const struct mit *m, const ip_prefix *p, struct bgp_route_attrs *out);
@@ -101,8 +99,6 @@ void mit_on_detection_event(void *m, const struct det_event *ev);
 /* After each engine tick, now_ns the capture clock: narrows FlowSpec rules to the attacks'
  * fingerprints and escalates flowspec-then-blackhole attacks still over their threshold. */
 void mit_tick(struct mit *m, uint64_t now_ns);
-/* The clock before the first tick (the state file's restored bans are on it). */
-void mit_set_clock(struct mit *m, uint64_t now_ns);
 
 struct mit_stats {
 	uint64_t announced, withdrawn; /* BGP announcements and withdrawals mitigation made */
