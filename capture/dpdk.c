@@ -14,9 +14,10 @@
  *
  * Timestamps: DPDK leaves the unit of the RX timestamp to the driver; net_pcap's is the
  * capture's microseconds since the epoch, which we use, so a file replayed through net_pcap runs
- * on the file's pace, moved to start at the wall clock. Every other port is stamped once per burst from the TSC, anchored to the
- * wall clock once a second. Drops: imissed + rx_nombuf (the ring or the pool was full) and
- * ierrors (bad frames) from rte_eth_stats, read once per tick by the port's first worker. */
+ * on the file's pace, moved to start at the wall clock. Every other port is stamped once per
+ * burst from the TSC, anchored to the wall clock once a second. Drops: imissed + rx_nombuf (the
+ * ring or the pool was full) and ierrors (bad frames) from rte_eth_stats, read once per tick by
+ * the port's first worker. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_mempool.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "dpdkplan.h"
 
@@ -92,13 +94,6 @@ struct cap_dpdkq {
 	struct log_once no_lcore;
 	struct cap_frame frame;
 };
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void list_ports(char *out, size_t len)
 {
@@ -346,7 +341,7 @@ struct cap_dpdkq *cap_dpdkq_open(const struct cap_src_spec *spec, char *err, siz
 	q->wait_tsc = q->hz / (1000000000ull / WAIT_NS);
 	q->end_tsc = q->hz / (1000000000ull / REPLAY_END_NS);
 	q->tsc0 = rte_get_tsc_cycles();
-	q->base_ns = wall_ns();
+	q->base_ns = clock_wall_ns();
 	return q;
 }
 
@@ -431,7 +426,7 @@ int cap_dpdkq_dispatch(struct cap_dpdkq *q, int max, cap_record_fn fn, void *ctx
 	uint64_t start = rte_get_tsc_cycles();
 	if (start - q->tsc0 > q->hz) { /* re-anchor the TSC clock to the wall clock once a second */
 		q->base_ns = ns_of(q, start);
-		uint64_t wall = wall_ns();
+		uint64_t wall = clock_wall_ns();
 		if (wall > q->base_ns) /* never backwards: a record's clock must not go back */
 			q->base_ns = wall;
 		q->tsc0 = start;
