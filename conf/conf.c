@@ -563,6 +563,12 @@ static int check_capture(struct walk *w, const struct cn *root, const struct con
 	if (dp && cc->dpdk.workers > cc->dpdk.rx_queues)
 		return walk_fail(w, cn_map_get(dp, "workers"), "capture.dpdk.workers: %u workers for %u RX queues: a worker "
 				 "would have none (at most rx_queues)", cc->dpdk.workers, cc->dpdk.rx_queues);
+	/* a port started twice is refused by DPDK with a reason that names no key */
+	for (size_t i = 0; dp && i < cc->dpdk.n_ports; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(cc->dpdk.ports[i], cc->dpdk.ports[j]))
+				return walk_fail(w, cn_map_get(dp, "ports")->kids[i], "capture.dpdk.ports[%zu]: duplicate %s "
+						 "(entry [%zu] has it)", i, cc->dpdk.ports[i], j);
 	const struct cn *xdp = cn_map_get(cap, "afxdp");
 	if (xdp) {
 		const struct conf_afxdp *x = &cc->afxdp;

@@ -274,6 +274,8 @@ static const struct err_case err_cases[] = {
 	 "rampart.yaml:2:25: capture.dpdk.eal: expected a list of strings, got \"--no-huge\""},
 	{NETS "capture: { dpdk: { rx_queues: 17 } }\n",
 	 "rampart.yaml:2:31: capture.dpdk.rx_queues: expected an integer 1..16, got \"17\""},
+	{NETS "capture: { dpdk: { ports: [net_pcap0, net_pcap1, net_pcap0] } }\n",
+	 "rampart.yaml:2:50: capture.dpdk.ports[2]: duplicate net_pcap0 (entry [0] has it)"},
 	{NETS "capture: { dpdk: { port: [net_pcap0] } }\n",
 	 "rampart.yaml:2:20: capture.dpdk.port: unknown key (expected eal, ports, rx_queues, workers, sample)"},
 	{NETS "capture: { flow_spread: 61 }\n",
