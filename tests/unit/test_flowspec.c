@@ -189,6 +189,56 @@ static void test_decode_sequence(void **state)
 	assert_memory_equal(out, ((uint8_t[]){0x03, 0x04, 0x81, 0x19}), 4);
 }
 
+/* Bits with no meaning are ignored on receipt, not refused (docs/FLOWS.md): the rule decodes to
+ * what it matches and re-encodes with those bits clear. in/out are NLRIs, length octet included. */
+static void repaired(enum fs_afi afi, const uint8_t *in, size_t n, const uint8_t *want, size_t wn)
+{
+	struct rbuf rb = rbuf_init(in, n);
+	struct fs_rule r;
+	struct fs_err err = {{0}};
+	if (!fs_nlri_decode(&rb, afi, &r, &err))
+		fail_msg("refused: %s", err.msg);
+	assert_int_equal(rbuf_left(&rb), 0);
+	uint8_t out[64];
+	struct wbuf w = wbuf_init(out, sizeof out);
+	assert_true(fs_nlri_encode(&r, &w, &err));
+	assert_int_equal(w.len, wn);
+	assert_memory_equal(out, want, wn);
+}
+
+static void test_decode_ignores_meaningless_bits(void **state)
+{
+	(void)state;
+	const enum fs_afi V4 = FS_AFI_IPV4, V6 = FS_AFI_IPV6;
+	/* prefix padding after /7 and /8 (RFC 4271 4.3): dst 192.0.0.0/7, IPv6 dst /8 offset 4 */
+	repaired(V4, B(0x03, 0x01, 0x07, 0xc1), B(0x03, 0x01, 0x07, 0xc0));
+	repaired(V6, B(0x04, 0x01, 0x08, 0x04, 0x0f), B(0x04, 0x01, 0x08, 0x04, 0x00));
+	/* BIRD's lib/flowspec_test.c: 5.6.127.0/21 padded, repaired to 5.6.120.0/21 */
+	repaired(V4, B(0x0a, 0x01, 0x15, 0x05, 0x06, 0x7f, 0x02, 0x18, 0x05, 0x06, 0x7f),
+		 B(0x0a, 0x01, 0x15, 0x05, 0x06, 0x78, 0x02, 0x18, 0x05, 0x06, 0x7f));
+	/* reserved operator bits (RFC 8955 4.2.1.1 / 4.2.1.2: "MUST be ignored on receipt") */
+	repaired(V4, B(0x03, 0x03, 0x89, 0x06), B(0x03, 0x03, 0x81, 0x06));
+	repaired(V4, B(0x03, 0x09, 0x84, 0x02), B(0x03, 0x09, 0x80, 0x02));
+	repaired(V4, B(0x03, 0x09, 0x88, 0x02), B(0x03, 0x09, 0x80, 0x02));
+	/* TCP flags: the data offset nibble of the 2-octet form is "don't care" (RFC 8955 4.2.2.9) */
+	repaired(V4, B(0x04, 0x09, 0x91, 0xff, 0x3a), B(0x04, 0x09, 0x91, 0x0f, 0x3a));
+	repaired(V4, B(0x04, 0x09, 0x91, 0xf0, 0x02), B(0x03, 0x09, 0x81, 0x02));
+	/* fragment bits 4-7, and DF in IPv6 (RFC 8956 3.6), are not defined */
+	repaired(V4, B(0x03, 0x0c, 0x81, 0xff), B(0x03, 0x0c, 0x81, 0x0f));
+	repaired(V4, B(0x03, 0x0c, 0x81, 0x12), B(0x03, 0x0c, 0x81, 0x02));
+	repaired(V6, B(0x03, 0x0c, 0x81, 0xff), B(0x03, 0x0c, 0x81, 0x0e));
+	/* numeric values keep their range check: nothing to ignore in a number */
+	struct rbuf rb = rbuf_init(B(0x03, 0x0b, 0x81, 0x40));
+	struct fs_rule r;
+	assert_false(fs_nlri_decode(&rb, V4, &r, NULL));
+	/* encode still refuses what it must never send */
+	fs_rule_init(&r, V4);
+	fs_rule_add(&r, FS_TCP_FLAGS, FS_OP_MATCH, 0x1000);
+	uint8_t out[16];
+	struct wbuf w = wbuf_init(out, sizeof out);
+	assert_false(fs_nlri_encode(&r, &w, NULL));
+}
+
 static void bad_nlri(enum fs_afi afi, const uint8_t *p, size_t n, const char *want)
 {
 	struct rbuf rb = rbuf_init(p, n);
@@ -218,16 +268,9 @@ static void test_decode_errors(void **state)
 	bad_nlri(V6, B(0x04, 0x01, 0x81, 0x00, 0x20), "length 129");
 	bad_nlri(V6, B(0x04, 0x01, 0x08, 0x10, 0x20), "offset 16 invalid");
 	bad_nlri(V4, B(0x04, 0x01, 0x18, 0xc0, 0x00), "needs 3 octets, 2 left");
-	bad_nlri(V4, B(0x03, 0x01, 0x07, 0xc1), "padding bits");
-	bad_nlri(V6, B(0x04, 0x01, 0x08, 0x04, 0x0f), "padding bits");
-	bad_nlri(V4, B(0x03, 0x03, 0x89, 0x06), "reserved bits set in operator 0x89");
-	bad_nlri(V4, B(0x03, 0x09, 0x84, 0x02), "reserved bits set in operator 0x84");
-	bad_nlri(V4, B(0x03, 0x09, 0x88, 0x02), "reserved bits set");
 	bad_nlri(V4, B(0x04, 0x03, 0x91, 0x00, 0x06), "2-octet value, the component allows 1");
 	bad_nlri(V4, B(0x0a, 0x04, 0xb1, 0, 0, 0, 0, 0, 0, 0, 0x35), "8-octet value");
 	bad_nlri(V4, B(0x03, 0x0b, 0x81, 0x40), "value 64 out of range");
-	bad_nlri(V4, B(0x03, 0x0c, 0x81, 0x10), "value 16 out of range");
-	bad_nlri(V6, B(0x03, 0x0c, 0x81, 0x01), "value 1 out of range"); /* DF is IPv4 only */
 	bad_nlri(V6, B(0x06, 0x0d, 0xa1, 0x00, 0x10, 0x00, 0x00), "out of range");
 	bad_nlri(V4, B(0x03, 0x03, 0x01, 0x06), "no end-of-list");
 	bad_nlri(V4, B(0x03, 0x04, 0x91, 0x00), "truncated 2-octet value");
@@ -571,7 +614,7 @@ static void random_rule(uint64_t *s, struct fs_rule *r)
 	fs_rule_init(r, afi);
 	static const uint32_t max[] = {[FS_PROTO] = 0xff, [FS_PORT] = 0xffff, [FS_DPORT] = 0xffff,
 				       [FS_SPORT] = 0xffff, [FS_ICMP_TYPE] = 0xff, [FS_ICMP_CODE] = 0xff,
-				       [FS_TCP_FLAGS] = 0xffff, [FS_PKT_LEN] = 0xffff, [FS_DSCP] = 0x3f,
+				       [FS_TCP_FLAGS] = 0x0fff, [FS_PKT_LEN] = 0xffff, [FS_DSCP] = 0x3f,
 				       [FS_FRAGMENT] = 0x0f, [FS_FLOW_LABEL] = 0xfffff};
 	for (int t = FS_DST; t <= (afi == FS_AFI_IPV6 ? FS_FLOW_LABEL : FS_FRAGMENT); t++) {
 		if (rnd(s) % 3)
@@ -647,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_long_length),
 		cmocka_unit_test(test_decode_sequence),
 		cmocka_unit_test(test_decode_errors),
+		cmocka_unit_test(test_decode_ignores_meaningless_bits),
 		cmocka_unit_test(test_encode_errors),
 		cmocka_unit_test(test_actions),
 		cmocka_unit_test(test_text_parse),
