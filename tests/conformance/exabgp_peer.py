@@ -33,7 +33,6 @@ import threading
 import time
 
 MARKER = b"\xff" * 16
-LOCAL_AS = 65533
 
 
 def msg(mtype, body):
@@ -246,7 +245,7 @@ def compare(expected, got):
 
 
 class Rampart:
-    def __init__(self, binary, work, listeners):
+    def __init__(self, binary, work, local_as, listeners):
         self.sock = os.path.join(work, "rampart.sock")
         conf = os.path.join(work, "rampart.yaml")
         peers = ""
@@ -258,10 +257,10 @@ class Rampart:
         with open(conf, "w") as f:
             f.write("networks: [\"0.0.0.0/0\", \"::/0\"]\ncapture:\n  pcap:\n    interfaces: []\n"
                     "mitigation:\n  state_file: \"\"\n"
-                    "bgp:\n  local_as: %d\n  router_id: 127.0.0.1\n  connect_retry: 1\n"
+                    "bgp:\n  local_as: %d\n  router_id: 1.2.3.4\n  connect_retry: 1\n"
                     "  end_of_rib_delay: 0\n  peers:\n%s"
                     "storage:\n  dir: %s/data\napi:\n  socket: %s\n  http: \"\"\n"
-                    % (LOCAL_AS, peers, work, self.sock))
+                    % (local_as, peers, work, self.sock))
         self.log = open(os.path.join(work, "rampartd.log"), "w")
         self.proc = subprocess.Popen([binary, "-c", conf], stdout=self.log, stderr=subprocess.STDOUT)
 
@@ -324,6 +323,46 @@ def wait_updates(lst, want_eor=False, first=1.5, quiet=0.15):
     return [u for u in got if want_eor or not is_eor(u)]
 
 
+def run_row(rd, peers, lst, verb, line, raw, sibling):
+    """'' when the row passes, else why not."""
+    def drain():
+        for p in peers.values():
+            p.take()
+    expected = [parse_update(raw[19:])]
+    eor_row = bool(is_eor(expected[0]))
+    drain()
+    if verb == "withdraw":
+        rd.command(swap_verb(line, "announce"))
+        wait_updates(lst)
+        drain()
+    ok, why = rd.command(line)
+    if not ok:
+        return "refused: " + why
+    got = wait_updates(lst, want_eor=eor_row)
+    if verb == "announce" and not eor_row:
+        rd.command(swap_verb(line, "withdraw"))
+        wait_updates(lst)
+    if not got:
+        return "nothing sent"
+    ann, wd, _ = summarize(got)
+    # what the same command sent for its sibling rows is theirs to check
+    ea, ew, _ = summarize(expected)
+    keep = [u for u in got]
+    for u in keep:
+        u["nlri"] = {p for p in u["nlri"] if ("ipv4", p) in ea or ("ipv4", p) not in sibling[0]}
+        u["withdrawn"] = {p for p in u["withdrawn"] if ("ipv4", p) in ew or ("ipv4", p) not in sibling[1]}
+        for k in ("reach", "unreach"):
+            if u[k]:
+                afi, safi, nh, items = u[k]
+                fam = (afi, safi)
+                if k == "reach":
+                    items = frozenset(p for p in items if (fam, p) in ea or (fam, p) not in sibling[0])
+                else:
+                    items = frozenset(p for p in items if (fam, p) in ew or (fam, p) not in sibling[1])
+                u[k] = (afi, safi, nh, items) if items or k == "unreach" and not u[k][3] else None
+    return compare(expected, keep)
+
+
 def main():
     binary, data, exc_file, work = sys.argv[1:5]
     verbose = "-v" in sys.argv[5:]
@@ -335,83 +374,77 @@ def main():
         src, row, reason = ln.rstrip("\n").split("\t", 2)
         excepted[(src, row)] = reason
 
-    ibgp = Listener("127.0.0.2", LOCAL_AS, True)
-    ebgp = Listener("127.0.0.3", 65000, True)
-    as2 = Listener("127.0.0.4", LOCAL_AS, False)
-    for lst in (ibgp, ebgp, as2):
-        lst.start()
-    rd = Rampart(binary, work, [(ibgp, LOCAL_AS), (ebgp, 65000), (as2, LOCAL_AS)])
-    try:
-        for lst in (ibgp, ebgp, as2):
-            if not lst.established.wait(20):
-                print("session to %s not established: %s" % (lst.addr, lst.error))
-                return 2
-        time.sleep(0.5)
-        for lst in (ibgp, ebgp, as2):
-            lst.take()  # the sessions' own End-of-RIBs
+    rows = []  # (local_as, source, id, verb, line, peer kind, raw UPDATE)
+    for r in csv.DictReader(open(os.path.join(data, "flow_vectors.tsv")), delimiter="\t"):
+        # ExaBGP's flow QA sessions are iBGP (AS 1, and AS 65500 for conf-flow-redirect)
+        rows.append((1, "exabgp-flow", r["id"], r["verb"], r["api_line"], "ibgp", r["raw_update_hex"]))
+    for r in csv.DictReader(open(os.path.join(data, "unicast_vectors.tsv")), delimiter="\t"):
+        kind = "ebgp" if r["local_as"] != r["peer_as"] else "as2" if r["asn4"] == "false" else "ibgp"
+        rows.append((int(r["local_as"] or 1), "exabgp-unicast", r["id"], r["verb"], r["primary_text"],
+                     kind, r["raw_update_hex"], int(r["peer_as"] or 1)))
+    rows = [r if len(r) == 8 else r + (r[0],) for r in rows]
+    if only:
+        rows = [r for r in rows if r[2] in only]
+    # One command can make several UPDATEs (ExaBGP sent one per prefix; the vectors hold one row
+    # per UPDATE): the routes of a row's siblings (same command, same session) are not extra.
+    siblings = {}
+    for r in rows:
+        raw = bytes.fromhex(r[6])
+        ann, wd, _ = summarize([parse_update(raw[19:])])
+        sib = siblings.setdefault((r[0], r[4], r[5]), [set(), set()])
+        sib[0] |= set(ann)
+        sib[1] |= wd
 
-        rows = []
-        for r in csv.DictReader(open(os.path.join(data, "flow_vectors.tsv")), delimiter="\t"):
-            rows.append(("exabgp-flow", r["id"], r["verb"], r["api_line"], ibgp, r["raw_update_hex"]))
-        for r in csv.DictReader(open(os.path.join(data, "unicast_vectors.tsv")), delimiter="\t"):
-            if r["local_as"] and r["local_as"] != r["peer_as"]:
-                lst = ebgp
-            elif r["asn4"] == "false":
-                lst = as2
-            else:
-                lst = ibgp
-            rows.append(("exabgp-unicast", r["id"], r["verb"], r["primary_text"], lst, r["raw_update_hex"]))
-
-        counts = {}
-        for src, rid, verb, line, lst, raw in rows:
-            if only and rid not in only:
-                continue
-            c = counts.setdefault(src, [0, 0, 0])
-            raw = bytes.fromhex(raw)
-            expected = [parse_update(raw[19:])]
-            eor_row = bool(is_eor(expected[0]))
-            for l in (ibgp, ebgp, as2):
-                l.take()
-            if verb == "withdraw":
-                rd.command(swap_verb(line, "announce"))
-                wait_updates(lst)
-                for l in (ibgp, ebgp, as2):
-                    l.take()
-            ok, why = rd.command(line)
-            if ok:
-                got = wait_updates(lst, want_eor=eor_row)
-                why = compare(expected, got)
-                if not got and not why:
-                    why = "nothing sent"
-                if verb == "announce" and not eor_row:
-                    rd.command(swap_verb(line, "withdraw"))
-                    wait_updates(lst)
-            else:
-                why = "refused: " + why
-            listed = (src, rid) in excepted
-            if not why:
-                c[0] += 1
-                if verbose:
-                    print("ok   %s %s" % (rid, line))
-                if listed:
-                    print("listed but passes: %s %s" % (src, rid))
-            elif listed:
-                c[2] += 1
-                print("excepted %s: %s: %s" % (rid, line, why))
-            else:
-                c[1] += 1
-                print("FAIL %s: %s: %s" % (rid, line, why))
-            for l in (ibgp, ebgp, as2):
-                if l.error:
-                    print("session %s: %s" % (l.addr, l.error))
+    counts = {}
+    for local_as in sorted(set(r[0] for r in rows)):
+        group = [r for r in rows if r[0] == local_as]
+        peers = {"ibgp": Listener("127.0.0.1", local_as, True)}
+        for r in group:
+            if r[5] == "ebgp":
+                peers["ebgp"] = Listener("127.0.0.3", r[7], True)
+            if r[5] == "as2":
+                peers["as2"] = Listener("127.0.0.4", local_as, False)
+        for lst in peers.values():
+            lst.start()
+        rd = Rampart(binary, work, local_as, [(lst, lst.asn) for lst in peers.values()])
+        try:
+            for lst in peers.values():
+                if not lst.established.wait(20):
+                    print("AS %d: session to %s not established: %s" % (local_as, lst.addr, lst.error))
                     return 2
-        failed = 0
-        for src, (p, f, e) in counts.items():
-            print("%s: %d passed, %d failed (%d excepted)" % (src, p, f, e))
-            failed += f
-        return 1 if failed else 0
-    finally:
-        rd.stop()
+            time.sleep(0.3)
+            for lst in peers.values():
+                lst.take()  # the sessions' own End-of-RIBs
+            for _, src, rid, verb, line, kind, raw, _ in group:
+                why = run_row(rd, peers, peers[kind], verb, line, bytes.fromhex(raw),
+                              siblings[(local_as, line, kind)])
+                c = counts.setdefault(src, [0, 0, 0])
+                listed = (src, rid) in excepted
+                if not why:
+                    c[0] += 1
+                    if verbose:
+                        print("ok   %s %s" % (rid, line))
+                    if listed:
+                        print("listed but passes: %s %s" % (src, rid))
+                elif listed:
+                    c[2] += 1
+                    print("excepted %s: %s: %s" % (rid, line, why))
+                else:
+                    c[1] += 1
+                    print("FAIL %s: %s: %s" % (rid, line, why))
+                for lst in peers.values():
+                    if lst.error:
+                        print("AS %d: session %s: %s" % (local_as, lst.addr, lst.error))
+                        return 2
+        finally:
+            rd.stop()
+            for lst in peers.values():
+                lst.sock.close()
+    failed = 0
+    for src, (p, f, e) in counts.items():
+        print("%s: %d passed, %d failed (%d excepted)" % (src, p, f, e))
+        failed += f
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
