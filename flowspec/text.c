@@ -9,13 +9,16 @@
  * Braces, brackets and semicolons only separate. After a component keyword come one or more
  * values, ORed; inside a value '&' ANDs terms. Numeric terms take =, !=, <, <=, >, >= (bare means
  * =); bitmask terms take = (all bits), ! (none), != (not all), bare (any), with flag names joined
- * by '+' or a number. IPv6 prefixes may carry an offset: 2001:db8::/64/8. */
+ * by '+' or a number. Names are read in any case (ExaBGP writes SYN); icmp-type and icmp-code
+ * also take ExaBGP's names (echo-request, host-unreachable, ...); traffic-class is dscp.
+ * IPv6 prefixes may carry an offset: 2001:db8::/64/8. */
 #include <errno.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "flowspec/fs_int.h"
 
@@ -44,10 +47,40 @@ static const struct name *names_of(int type)
 					   : type == FS_FRAGMENT ? frags : NULL;
 }
 
+/* ExaBGP's ICMP type and code names (exabgp/protocol/ip/icmp.py, the IANA names): read, never
+ * printed (a code's name depends on its type, and numbers are what routers show). */
+static const struct name icmp_types[] = {
+	{"echo-reply", 0}, {"unreachable", 3}, {"source-quench", 4}, {"redirect", 5},
+	{"echo-request", 8}, {"router-advertisement", 9}, {"router-solicit", 10},
+	{"time-exceeded", 11}, {"parameter-problem", 12}, {"timestamp", 13},
+	{"timestamp-reply", 14}, {"info-request", 15}, {"info-reply", 16}, {"mask-request", 17},
+	{"mask-reply", 18}, {"traceroute", 30}, {NULL, 0},
+};
+static const struct name icmp_codes[] = {
+	{"network-unreachable", 0}, {"host-unreachable", 1}, {"protocol-unreachable", 2},
+	{"port-unreachable", 3}, {"fragmentation-needed", 4}, {"source-route-failed", 5},
+	{"destination-network-unknown", 6}, {"destination-host-unknown", 7},
+	{"source-host-isolated", 8}, {"destination-network-prohibited", 9},
+	{"destination-host-prohibited", 10}, {"network-unreachable-for-tos", 11},
+	{"host-unreachable-for-tos", 12}, {"communication-prohibited-by-filtering", 13},
+	{"host-precedence-violation", 14}, {"precedence-cutoff-in-effect", 15},
+	{"redirect-for-network", 0}, {"redirect-for-host", 1}, {"redirect-for-tos-and-net", 2},
+	{"redirect-for-tos-and-host", 3}, {"ttl-eq-zero-during-transit", 0},
+	{"ttl-eq-zero-during-reassembly", 1}, {"required-option-missing", 1}, {"ip-header-bad", 2},
+	{NULL, 0},
+};
+
+static const struct name *names_read(int type)
+{
+	return type == FS_ICMP_TYPE ? icmp_types : type == FS_ICMP_CODE ? icmp_codes : names_of(type);
+}
+
 static int keyword(const char *t)
 {
 	if (!strcmp(t, "next-header"))
 		return FS_PROTO; /* RFC 8956's name for type 3 */
+	if (!strcmp(t, "traffic-class"))
+		return FS_DSCP; /* ExaBGP's IPv6 name for type 11: the traffic class's DSCP bits, RFC 8956 3.7 */
 	for (int i = FS_DST; i <= FS_TYPE_MAX; i++)
 		if (!strcmp(t, fs_type_name(i)))
 			return i;
@@ -108,7 +141,7 @@ static bool term_value(int type, const char *s, uint32_t max, uint32_t *out)
 {
 	if (number(s, max, out))
 		return true;
-	const struct name *tab = names_of(type);
+	const struct name *tab = names_read(type);
 	if (!tab)
 		return false;
 	bool multi = fs_type_is_bitmask(type);
@@ -116,7 +149,8 @@ static bool term_value(int type, const char *s, uint32_t max, uint32_t *out)
 	while (*s) {
 		size_t n = multi ? strcspn(s, "+") : strlen(s);
 		const struct name *m = tab;
-		while (m->s && (strlen(m->s) != n || strncmp(m->s, s, n)))
+		/* any case: ExaBGP's own examples write SYN, RST, FIN */
+		while (m->s && (strlen(m->s) != n || strncasecmp(m->s, s, n)))
 			m++;
 		if (!m->s)
 			return false;
