@@ -599,7 +599,10 @@ static bool flow(struct lexer *lx, struct bgp_exa_cmd *c, const struct tok *kw)
 		snprintf(lx->err->msg, sizeof lx->err->msg, "flow route (from column %u): %s", kw->col, fe.msg);
 		return false;
 	}
-	if (c->verb == BGP_EXA_ANNOUNCE && !c->flow_actions.present)
+	/* ExaBGP takes a rule whose then block holds only communities (an extended one may be the
+	 * redirect, as in its conf-flow example): announced as given */
+	if (c->verb == BGP_EXA_ANNOUNCE && !c->flow_actions.present && !c->flow_actions.n_ext &&
+	    !c->flow_actions.n_comm)
 		return fail(lx, kw, "an announced flow route needs an action (then { discard; } or rate-limit N)");
 	return true;
 }

@@ -691,6 +691,75 @@ static void test_text_exabgp_names(void **state)
 	assert_false(fs_text_parse("destination 192.0.2.1/32 icmp-type bogus-name", &r, NULL, &err));
 }
 
+static void mem_is(const uint8_t *got, const uint8_t *want, size_t n)
+{
+	assert_memory_equal(got, want, n);
+}
+
+/* ExaBGP's then { community; extended-community } and the old redirect/copy IPv4 (conf-flow.conf,
+ * conf-flow-redirect.conf): what fs_actions_encode writes, with ExaBGP's octets. */
+static void test_text_exabgp_then(void **state)
+{
+	(void)state;
+	struct fs_rule r, back;
+	struct fs_actions a, b;
+	struct fs_err err = {{0}};
+	uint8_t out[FS_ACTIONS_MAX * FS_EXTCOMM_LEN];
+	struct wbuf w;
+
+	assert_true(fs_text_parse("destination 10.0.0.2/32 then { discard; community [30740:0 30740:30740 30740:0]; }",
+				  &r, &a, &err));
+	assert_int_equal(a.present, FS_ACT_RATE);
+	assert_int_equal(a.n_comm, 2); /* a set: the repeat is dropped */
+	assert_int_equal(a.comm[0], 0x78140000u);
+	assert_int_equal(a.comm[1], 0x78147814u);
+
+	assert_true(fs_text_parse("destination 192.168.0.1/32 then { community [30740:0]; extended-community "
+				  "[ redirect:65500:12345 origin:2345:6.7.8.9 origin:2.3.4.5:6789 target:70000:1 ]; }",
+				  &r, &a, &err));
+	assert_int_equal(a.present, 0);
+	assert_int_equal(a.n_ext, 4);
+	w = wbuf_init(out, sizeof out);
+	assert_true(fs_actions_encode(&a, &w, &err));
+	assert_int_equal(w.len, 32);
+	mem_is(out, B(0x80, 0x08, 0xff, 0xdc, 0x00, 0x00, 0x30, 0x39,
+				   0x00, 0x03, 0x09, 0x29, 0x06, 0x07, 0x08, 0x09,
+				   0x01, 0x03, 0x02, 0x03, 0x04, 0x05, 0x1a, 0x85, /* RFC 4360 3.2: type 0x01 */
+				   0x02, 0x02, 0x00, 0x01, 0x11, 0x70, 0x00, 0x01));
+	char text[512];
+	assert_true(fs_text_format(&r, &a, text, sizeof text));
+	assert_true(fs_text_parse(text, &back, &b, &err));
+	assert_true(fs_actions_equal(&a, &b));
+
+	/* redirect 1.2.3.4 / copy 1.2.3.4: 0x0800, copy flag in the last bit; the address is the
+	 * MP_REACH next hop */
+	assert_true(fs_text_parse("destination 192.168.0.1/32 then { redirect 1.2.3.4; }", &r, &a, &err));
+	assert_int_equal(a.present, FS_ACT_REDIRECT_NH);
+	assert_false(a.redirect_nh_copy);
+	w = wbuf_init(out, sizeof out);
+	assert_true(fs_actions_encode(&a, &w, &err));
+	mem_is(out, B(0x08, 0x00, 0, 0, 0, 0, 0, 0));
+	assert_true(fs_text_parse("destination 10.0.0.2/32 then copy 1.2.3.4 mark 10", &r, &a, &err));
+	assert_true(a.redirect_nh_copy);
+	w = wbuf_init(out, sizeof out);
+	assert_true(fs_actions_encode(&a, &w, &err));
+	mem_is(out + 8, B(0x08, 0x00, 0, 0, 0, 0, 0, 1));
+	assert_true(fs_text_format(&r, &a, text, sizeof text));
+	assert_non_null(strstr(text, "copy 1.2.3.4"));
+	assert_true(fs_text_parse(text, &back, &b, &err));
+	assert_true(fs_actions_equal(&a, &b));
+	/* redirect AS:N keeps its meaning */
+	assert_true(fs_text_parse("destination 10.0.0.2/32 then redirect 65001:119", &r, &a, &err));
+	assert_int_equal(a.present, FS_ACT_REDIRECT);
+
+	assert_false(fs_text_parse("destination 10.0.0.2/32 then community", &r, &a, &err));
+	assert_false(fs_text_parse("destination 10.0.0.2/32 then community [70000:1]", &r, &a, &err));
+	assert_false(fs_text_parse("destination 10.0.0.2/32 then extended-community [bogus:1:2]", &r, &a, &err));
+	assert_false(fs_text_parse("destination 10.0.0.2/32 then copy 2001:db8::1", &r, &a, &err));
+	assert_false(fs_text_parse("destination 10.0.0.2/32 then community [1:1 1:2 1:3 1:4 1:5 1:6 1:7 1:8 1:9]",
+				   &r, &a, &err));
+}
+
 static void test_random_round_trips(void **state)
 {
 	(void)state;
@@ -742,6 +811,7 @@ int main(void)
 		cmocka_unit_test(test_text_errors),
 		cmocka_unit_test(test_text_errors2),
 		cmocka_unit_test(test_text_exabgp_names),
+		cmocka_unit_test(test_text_exabgp_then),
 		cmocka_unit_test(test_random_round_trips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
