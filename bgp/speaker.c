@@ -377,6 +377,13 @@ int bgp_announce_flow(struct bgp_speaker *s, const struct fs_rule *r, const stru
 	return 0;
 }
 
+void bgp_send_eor(struct bgp_speaker *s, bgp_peer_set peers, uint32_t fam)
+{
+	for (size_t i = 0; i < s->n_sessions; i++)
+		if (peers & bgp_peer_bit(i))
+			bgp_session_send_eor(s->sessions[i], fam);
+}
+
 int bgp_withdraw_flow(struct bgp_speaker *s, const struct fs_rule *r)
 {
 	uint8_t nlri[FS_NLRI_MAX + 2];
