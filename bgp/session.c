@@ -830,6 +830,17 @@ void bgp_session_flow_changed(struct bgp_session *s, uint8_t afi, const uint8_t 
 	}
 }
 
+void bgp_session_send_eor(struct bgp_session *s, uint32_t fam)
+{
+	if (s->state != ST_ESTABLISHED || !(fam & s->families))
+		return;
+	s->adj.eor |= fam & s->families;
+	if (!s->flush_scheduled) {
+		s->flush_scheduled = true;
+		event_active(s->flush_ev, 0, 0);
+	}
+}
+
 void bgp_session_set_restart(struct bgp_session *s, enum bgp_restart r)
 {
 	s->restart = r;

@@ -119,8 +119,17 @@ static int run(struct mit *m, enum mit_route_src src, struct bgp_exa_cmd *c, str
 	if (select_peers(m, c, &peers, out) != 0)
 		return -1;
 	switch (c->kind) {
-	case BGP_EXA_EOR:
-		return 0; /* the speaker sends End-of-RIB itself after each replay */
+	case BGP_EXA_EOR: {
+		/* the speaker also sends End-of-RIB itself after each replay; this is one more, on
+		 * demand, as ExaBGP sends it (no family: every family) */
+		uint32_t fam = c->eor_afi == 0 ? ~0u
+			       : c->eor_safi == 1 ? (c->eor_afi == 1 ? BGP_FAM_IPV4_UNICAST : BGP_FAM_IPV6_UNICAST)
+			       : c->eor_safi == 133 ? (c->eor_afi == 1 ? BGP_FAM_IPV4_FLOWSPEC : BGP_FAM_IPV6_FLOWSPEC)
+						    : 0;
+		if (m->d.bgp && !m->conf->mitigation.dry_run)
+			bgp_send_eor(m->d.bgp, peers, fam);
+		return 0;
+	}
 	case BGP_EXA_FLOW:
 		if (c->n_neighbors && peers != all_peers(m)) {
 			evbuffer_add_printf(out, "flow routes go to every peer with the family: a neighbor selection must "
