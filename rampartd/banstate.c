@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../bgp/exabgp.h"
+#include "../lib/atomic_file.h"
 #include "../lib/log.h"
 #include "../lib/path.h"
 #include "banstate.h"
@@ -43,7 +44,7 @@ struct writer {
 struct rd_banstate {
 	struct rampart *rp;
 	struct writer w;
-	char path[256], tmp[264];
+	char path[256], spare[264]; /* spare: the next write's space (atomic_file.h) */
 	struct event *timer;
 	bool loaded;  /* read (or found missing): from now on it may be written */
 	bool dirty;
@@ -54,6 +55,7 @@ struct rd_banstate {
 	struct rd_banstate_stats st;
 	unsigned delay_ms; /* between a change and its write: RD_BS_DELAY_MS, longer for big tables */
 	struct log_once write_log;
+	bool spare_said; /* the spare's other failures (EOPNOTSUPP), said once */
 	size_t routes, flows_restored, rules, bans_dropped; /* the load's figures, for its log line */
 };
 
@@ -84,7 +86,7 @@ struct rd_banstate *rd_banstate_new(struct rampart *rp)
 		return NULL;
 	bs->rp = rp;
 	snprintf(bs->path, sizeof bs->path, "%s", path);
-	snprintf(bs->tmp, sizeof bs->tmp, "%s.tmp", path);
+	snprintf(bs->spare, sizeof bs->spare, "%s.spare", path);
 	bs->max_bans = rp->conf.mitigation.max_bans ? rp->conf.mitigation.max_bans : 1;
 	bs->delay_ms = RD_BS_DELAY_MS;
 	bs->bans = calloc(bs->max_bans, sizeof *bs->bans);
@@ -207,61 +209,67 @@ static uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* The text in b to FILE.tmp, fsync, rename, fsync of the directory: the file is the old one or
- * the new one, whole. b is left as it was (a failed write is tried again). On the writer thread,
- * or on the main loop when there is none and at shutdown (one at a time, never both). */
-static int write_file(struct rd_banstate *bs, struct evbuffer *b)
+/* The space the spare keeps for the next write: twice the file (atomic_file.h: the write and the
+ * next spare both fit in what the spare and the old file hold), at least 64 KiB so that a few
+ * more bans never outgrow it. */
+#define SPARE_MIN (64u << 10)
+
+static uint64_t spare_size(size_t len)
 {
-	size_t len = evbuffer_get_length(b), done = 0;
-	const char *p = len ? (const char *)evbuffer_pullup(b, -1) : "";
-	int fd = open(bs->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	int rc = -1;
-	const char *step = "open";
-	if (fd >= 0) {
-		step = "write";
-		while (done < len) {
-			ssize_t n = write(fd, p + done, len - done);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			done += (size_t)n;
-		}
-		if (done == len) {
-			step = "fsync";
-			if (fsync(fd) == 0) {
-				step = "rename";
-				rc = rename(bs->tmp, bs->path);
-			}
-		}
-		int e = errno;
-		close(fd);
-		errno = e;
-	}
-	if (rc != 0) {
-		log_once(&bs->write_log, "ban state: %s %s: %s (bans stay announced; retried)", step,
-			 strcmp(step, "rename") ? bs->tmp : bs->path, strerror(errno));
-		if (fd >= 0)
-			unlink(bs->tmp);
-		return -1;
-	}
-	char dir[256];
-	snprintf(dir, sizeof dir, "%s", bs->path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = 0;
-	int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd); /* the rename itself is durable */
-		close(dfd);
-	}
-	return 0;
+	return len > SPARE_MIN / 2 ? 2 * (uint64_t)len : SPARE_MIN;
 }
 
-/* A write's figures; under w.mu when the thread runs. */
-static void count_write(struct rd_banstate *bs, int rc, uint64_t us, size_t bytes)
+static bool no_space(int e)
+{
+	return e == ENOSPC || e == EDQUOT;
+}
+
+/* The text in b to the file, atomically through the spare (FILE.spare): the file is the old one
+ * or the new one, whole, and a full disk keeps the old one. b is left as it was (a failed write
+ * is tried again). On the writer thread, or on the main loop when there is none and at shutdown
+ * (one at a time, never both). 0 or an errno; *spare_err: whether the next write's space is
+ * kept (0) or why not. */
+static int write_file(struct rd_banstate *bs, struct evbuffer *b, int *spare_err)
+{
+	size_t len = evbuffer_get_length(b);
+	const char *p = len ? (const char *)evbuffer_pullup(b, -1) : "";
+	const char *step = "write";
+	int e = afile_write_spare(bs->path, bs->spare, p, len, 0640, spare_size(len), spare_err, &step);
+	if (e && !no_space(e))
+		log_once(&bs->write_log, "ban state: writing %s through %s: %s: %s (bans stay announced; retried)",
+			 bs->path, bs->spare, step, strerror(e));
+	return e;
+}
+
+/* A write's figures, and the full-disk condition: said once when it starts (a write refused, or
+ * no room for the next one's spare) and once when it ends. Under w.mu when the thread runs. */
+static void count_write(struct rd_banstate *bs, int rc, int spare_err, uint64_t us, size_t bytes)
 {
 	bs->w.failed = rc != 0;
+	bool full = no_space(rc) || (!rc && no_space(spare_err));
+	if (no_space(rc))
+		bs->st.no_space++;
+	if (!rc && spare_err)
+		bs->st.spare_failures++;
+	if (!rc && spare_err && !no_space(spare_err) && !bs->spare_said) {
+		bs->spare_said = true;
+		log_warn("ban state: %s: no spare for the next write (%s): a full disk there would stop its writes",
+			 bs->spare, strerror(spare_err));
+	}
+	if (full && !bs->st.disk_full) {
+		bs->st.disk_full = true;
+		bs->st.disk_full_events++;
+		if (rc)
+			log_err("ban state: NO SPACE for %s (%s): the last good file stays as it is, without the latest "
+				"changes; retried every second", bs->path, strerror(rc));
+		else
+			log_err("ban state: NO SPACE on the filesystem of %s: written, but no room is left to reserve the "
+				"next write's (%" PRIu64 " bytes in %s); the next write may fail, and keeps this file then",
+				bs->path, spare_size(bytes), bs->spare);
+	} else if (!rc && !spare_err && bs->st.disk_full) {
+		bs->st.disk_full = false;
+		log_info("ban state: space is back for %s: written, and the next write's space reserved", bs->path);
+	}
 	if (rc != 0) {
 		bs->st.write_errors++;
 		return;
@@ -286,13 +294,16 @@ static void *writer_main(void *arg)
 		w->busy = true;
 		pthread_mutex_unlock(&w->mu);
 		uint64_t t0 = mono_us();
-		int rc = write_file(bs, b);
+		int spare_err = 0;
+		int rc = write_file(bs, b, &spare_err);
 		uint64_t us = mono_us() - t0;
 		pthread_mutex_lock(&w->mu);
 		w->busy = false;
-		count_write(bs, rc, us, evbuffer_get_length(b));
+		count_write(bs, rc, spare_err, us, evbuffer_get_length(b));
 		pthread_cond_broadcast(&w->cv);
-		if (rc == 0 || w->next) {
+		/* written without room for the next spare: written again each second (the same text),
+		 * which takes the spare as soon as space returns and ends the condition */
+		if ((rc == 0 && !no_space(spare_err)) || w->next) {
 			evbuffer_free(b);
 			continue;
 		}
@@ -327,8 +338,9 @@ static int write_now(struct rd_banstate *bs, bool here)
 		pthread_mutex_unlock(&bs->w.mu);
 		return 0;
 	}
-	int rc = write_file(bs, b);
-	count_write(bs, rc, mono_us() - t0, evbuffer_get_length(b));
+	int spare_err = 0;
+	int rc = write_file(bs, b, &spare_err);
+	count_write(bs, rc, spare_err, mono_us() - t0, evbuffer_get_length(b));
 	evbuffer_free(b);
 	return rc;
 }
@@ -584,6 +596,10 @@ void rd_banstate_load(struct rd_banstate *bs)
 			log_info("ban state: %s not there yet: nothing to restore", bs->path);
 			bs->loaded = true;
 			tell_bgp(bs, BGP_RESTART_NO);
+			/* written at once, empty: the write reserves the next one's space (the spare)
+			 * while the disk has it, so the first ban is kept on a disk that fills later */
+			bs->dirty = true;
+			schedule(bs, 0);
 		} else {
 			log_err("ban state: %s: %s: nothing restored, and it is not written either (so it is not lost)",
 				bs->path, strerror(errno));
@@ -680,10 +696,10 @@ void rd_banstate_stats_text(const struct rd_banstate *bs, struct evbuffer *out)
 	struct rd_banstate_stats s;
 	rd_banstate_stats(bs, &s);
 	evbuffer_add_printf(out,
-			    "ban state %s: writes %" PRIu64 " failed %" PRIu64 " last %" PRIu64 ".%03" PRIu64
+			    "ban state %s: writes %" PRIu64 " failed %" PRIu64 " (no space %" PRIu64 ")%s last %" PRIu64 ".%03" PRIu64
 			    " ms (serialise %" PRIu64 ".%03" PRIu64 " ms) %" PRIu64 " bytes; at start: %s, restored %" PRIu64
 			    " (bans %" PRIu64 ") expired %" PRIu64 " refused %" PRIu64 " skipped %" PRIu64 "\n",
-			    bs->path, s.writes, s.write_errors, s.last_write_us / 1000, s.last_write_us % 1000,
+			    bs->path, s.writes, s.write_errors, s.no_space, s.disk_full ? " DISK FULL" : "", s.last_write_us / 1000, s.last_write_us % 1000,
 			    s.last_serialise_us / 1000, s.last_serialise_us % 1000, s.last_write_bytes,
 			    s.restart ? "restart" : "first start", s.restored, s.restored_bans, s.expired, s.refused,
 			    s.skipped);
@@ -698,11 +714,14 @@ void rd_banstate_stats_json(const struct rd_banstate *bs, struct evbuffer *out)
 	evbuffer_add_printf(out, ",\"ban_state\":{\"file\":");
 	rd_json_str(out, bs->path, strlen(bs->path));
 	evbuffer_add_printf(out,
-			    ",\"writes\":%" PRIu64 ",\"write_errors\":%" PRIu64 ",\"last_write_us\":%" PRIu64
+			    ",\"writes\":%" PRIu64 ",\"write_errors\":%" PRIu64 ",\"no_space\":%" PRIu64
+			    ",\"spare_failures\":%" PRIu64 ",\"disk_full\":%s,\"disk_full_events\":%" PRIu64
+			    ",\"last_write_us\":%" PRIu64
 			    ",\"last_serialise_us\":%" PRIu64 ",\"last_write_bytes\":%" PRIu64 ",\"restart\":%s"
 			    ",\"restored\":%" PRIu64 ",\"restored_bans\":%" PRIu64 ",\"expired\":%" PRIu64
 			    ",\"refused\":%" PRIu64 ",\"skipped\":%" PRIu64 "}",
-			    s.writes, s.write_errors, s.last_write_us, s.last_serialise_us, s.last_write_bytes,
+			    s.writes, s.write_errors, s.no_space, s.spare_failures, s.disk_full ? "true" : "false",
+			    s.disk_full_events, s.last_write_us, s.last_serialise_us, s.last_write_bytes,
 			    s.restart ? "true" : "false", s.restored, s.restored_bans, s.expired, s.refused, s.skipped);
 }
 
@@ -720,6 +739,17 @@ void rd_banstate_metrics(const struct rd_banstate *bs, struct evbuffer *b)
 	head(b, "rampart_banstate_writes_total", "counter", "Ban state file writes, by result (a failed one is retried).");
 	evbuffer_add_printf(b, "rampart_banstate_writes_total{result=\"ok\"} %" PRIu64 "\n", s.writes);
 	evbuffer_add_printf(b, "rampart_banstate_writes_total{result=\"failed\"} %" PRIu64 "\n", s.write_errors);
+	head(b, "rampart_banstate_no_space_total", "counter",
+	     "Ban state writes refused for lack of space (ENOSPC, EDQUOT); the last good file stays.");
+	evbuffer_add_printf(b, "rampart_banstate_no_space_total %" PRIu64 "\n", s.no_space);
+	head(b, "rampart_banstate_spare_failures_total", "counter",
+	     "Ban state writes after which the next write's space (FILE.spare) could not be reserved.");
+	evbuffer_add_printf(b, "rampart_banstate_spare_failures_total %" PRIu64 "\n", s.spare_failures);
+	head(b, "rampart_banstate_disk_full", "gauge",
+	     "1 while the ban state file's disk is full: a write refused, or no room to reserve the next one.");
+	evbuffer_add_printf(b, "rampart_banstate_disk_full %d\n", s.disk_full ? 1 : 0);
+	head(b, "rampart_banstate_disk_full_events_total", "counter", "Times the ban state file's disk became full.");
+	evbuffer_add_printf(b, "rampart_banstate_disk_full_events_total %" PRIu64 "\n", s.disk_full_events);
 	head(b, "rampart_banstate_last_write_seconds", "gauge",
 	     "The last ban state write's time: write, fsync, rename (on the writer thread).");
 	evbuffer_add_printf(b, "rampart_banstate_last_write_seconds %.6f\n", (double)s.last_write_us / 1e6);
