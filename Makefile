@@ -4,7 +4,8 @@
 #
 # Sources are found by directory, so a new file in a module needs no Makefile change:
 #   lib/ capture/ detect/ flowspec/ bgp/ storage/ conf/ migrate/  -> build/librampart.a
-#   rampartd/*.c except main.c and rampartctl.c          -> build/libdaemon.a (tests link it)
+#   mitigation/ actions/ api/, rampartd/*.c except main.c and rampartctl.c
+#                                                        -> build/libdaemon.a (tests link it)
 #   tests/unit/test_*.c                                  -> build/tests/test_* (cmocka)
 #   tests/fuzz/fuzz_*.c                                  -> build/fuzz/fuzz_* (libFuzzer, clang)
 #   bench/bench_*.c                                      -> build/bench/bench_*
@@ -22,11 +23,12 @@ LDLIBS = $(PKG_LIBS) -lm -lz $(EXTRA_LDFLAGS)
 
 MODULES := lib capture detect flowspec bgp storage conf migrate
 LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
-DAEMON_SRC := $(filter-out rampartd/main.c rampartd/rampartctl.c,$(wildcard rampartd/*.c))
+DAEMON_MODULES := mitigation actions api rampartd
+DAEMON_SRC := $(filter-out rampartd/main.c rampartd/rampartctl.c,$(foreach m,$(DAEMON_MODULES),$(wildcard $(m)/*.c)))
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRC := $(wildcard bench/bench_*.c)
-HEADERS := $(foreach m,$(MODULES) rampartd,$(wildcard $(m)/*.h))
+HEADERS := $(foreach m,$(MODULES) $(DAEMON_MODULES),$(wildcard $(m)/*.h))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)

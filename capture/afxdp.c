@@ -25,6 +25,7 @@
 #include <linux/bpf.h>
 #include <xdp/xsk.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "cap_int.h"
 #include "xskdesc.h"
@@ -238,9 +239,7 @@ int cap_xdp_dispatch(struct cap_xdp *x, int max, cap_record_fn fn, void *ctx, ch
 		if (n == 0)
 			return 0;
 	}
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	uint64_t ts = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	uint64_t ts = clock_wall_ns();
 	uint64_t refill[BATCH];
 	uint32_t m = 0;
 	for (uint32_t i = 0; i < n; i++) {

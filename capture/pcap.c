@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "cap_int.h"
 
@@ -52,13 +53,6 @@ struct cap_pcap {
 	cap_record_fn fn; /* the current dispatch's callback */
 	void *ctx;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static bool link_from_dlt(int dlt, enum cap_link *out)
 {
@@ -254,13 +248,13 @@ static void pace(struct cap_pcap *p, uint64_t ts)
 	if (!p->paced) {
 		p->paced = true;
 		p->pace_ts0 = ts;
-		p->pace_mono0 = mono_ns();
+		p->pace_mono0 = clock_mono_ns();
 		return;
 	}
 	if (ts <= p->pace_ts0)
 		return;
 	uint64_t due = p->pace_mono0 + (ts - p->pace_ts0);
-	if (due <= mono_ns())
+	if (due <= clock_mono_ns())
 		return;
 	struct timespec at = {.tv_sec = (time_t)(due / 1000000000ull), .tv_nsec = (long)(due % 1000000000ull)};
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)

@@ -105,7 +105,7 @@ struct conf_mitigation {
 					     * the threshold this long after the rule. Default 60 */
 	struct conf_flow_rule *flowspec_rules; /* announced at start and kept, like rampartctl flowspec add */
 	size_t n_flowspec_rules;
-	/* The ban state file (rampartd/banstate.c): bans, API routes and operator rules kept across a
+	/* The ban state file (mitigation/state.c): bans, API routes and operator rules kept across a
 	 * restart. Absent from the YAML = STORAGE_DIR/bans.state; "" = off. */
 	char state_file[256];
 };

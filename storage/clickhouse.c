@@ -8,11 +8,11 @@
 #include <curl/curl.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <time.h>
 #include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "st_int.h"
 
@@ -222,13 +222,6 @@ static void first_line(const char *s, char *out, size_t outlen)
 static enum st_post outcome(CURL *h, CURLcode rc, const char *base, const char *answer, char *err,
 			    size_t errlen);
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* c->curl's request, watching the stop flag every 10 ms: curl_easy_perform cannot be told to
  * stop (its progress callback comes about once a second), a multi handle polled here can. An
  * abandoned request is CURLE_ABORTED_BY_CALLBACK: its outcome is unknown. */
@@ -252,7 +245,7 @@ static CURLcode perform(struct st_ch *c)
 			break;
 		}
 		if (atomic_load_explicit(c->stop, memory_order_acquire)) {
-			uint64_t now = mono_ms();
+			uint64_t now = clock_mono_ms();
 			if (!*c->stop_by_ms)
 				*c->stop_by_ms = now + c->stop_grace_ms;
 			if (now >= *c->stop_by_ms) {
