@@ -16,6 +16,7 @@
 
 #include "../lib/clock.h"
 #include "../bgp/exabgp.h"
+#include "../lib/atomic_file.h"
 #include "../lib/log.h"
 #include "../lib/path.h"
 #include "internal.h"
@@ -39,7 +40,7 @@ struct writer {
 struct mit_state {
 	struct mit *m;
 	struct writer w;
-	char path[256], tmp[264];
+	char path[256], spare[264]; /* spare: the next write's space (atomic_file.h) */
 	struct event *timer;
 	bool loaded;  /* read (or found missing): from now on it may be written */
 	bool dirty;
@@ -48,6 +49,7 @@ struct mit_state {
 	struct mit_state_stats st;
 	unsigned delay_ms; /* between a change and its write: MIT_STATE_DELAY_MS, longer for big tables */
 	struct log_once write_log;
+	bool spare_said; /* the spare's other failures (EOPNOTSUPP), said once */
 	size_t routes, flows_restored, rules, bans_dropped; /* the load's figures, for its log line */
 };
 
@@ -73,7 +75,7 @@ bool mit_state_new(struct mit *m)
 		return false;
 	bs->m = m;
 	snprintf(bs->path, sizeof bs->path, "%s", path);
-	snprintf(bs->tmp, sizeof bs->tmp, "%s.tmp", path);
+	snprintf(bs->spare, sizeof bs->spare, "%s.spare", path);
 	bs->max_bans = m->conf->mitigation.max_bans ? m->conf->mitigation.max_bans : 1;
 	bs->delay_ms = MIT_STATE_DELAY_MS;
 	bs->bans = calloc(bs->max_bans, sizeof *bs->bans);
@@ -193,61 +195,67 @@ static void serialise(struct mit_state *bs, struct evbuffer *b)
 	evbuffer_add_printf(b, "end %zu\n", count);
 }
 
-/* The text in b to FILE.tmp, fsync, rename, fsync of the directory: the file is the old one or
- * the new one, whole. b is left as it was (a failed write is tried again). On the writer thread,
- * or on the main loop when there is none and at shutdown (one at a time, never both). */
-static int write_file(struct mit_state *bs, struct evbuffer *b)
+/* The space the spare keeps for the next write: twice the file (atomic_file.h: the write and the
+ * next spare both fit in what the spare and the old file hold), at least 64 KiB so that a few
+ * more bans never outgrow it. */
+#define SPARE_MIN (64u << 10)
+
+static uint64_t spare_size(size_t len)
 {
-	size_t len = evbuffer_get_length(b), done = 0;
-	const char *p = len ? (const char *)evbuffer_pullup(b, -1) : "";
-	int fd = open(bs->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	int rc = -1;
-	const char *step = "open";
-	if (fd >= 0) {
-		step = "write";
-		while (done < len) {
-			ssize_t n = write(fd, p + done, len - done);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			done += (size_t)n;
-		}
-		if (done == len) {
-			step = "fsync";
-			if (fsync(fd) == 0) {
-				step = "rename";
-				rc = rename(bs->tmp, bs->path);
-			}
-		}
-		int e = errno;
-		close(fd);
-		errno = e;
-	}
-	if (rc != 0) {
-		log_once(&bs->write_log, "ban state: %s %s: %s (bans stay announced; retried)", step,
-			 strcmp(step, "rename") ? bs->tmp : bs->path, strerror(errno));
-		if (fd >= 0)
-			unlink(bs->tmp);
-		return -1;
-	}
-	char dir[256];
-	snprintf(dir, sizeof dir, "%s", bs->path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = 0;
-	int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd); /* the rename itself is durable */
-		close(dfd);
-	}
-	return 0;
+	return len > SPARE_MIN / 2 ? 2 * (uint64_t)len : SPARE_MIN;
 }
 
-/* A write's figures; under w.mu when the thread runs. */
-static void count_write(struct mit_state *bs, int rc, uint64_t us, size_t bytes)
+static bool no_space(int e)
+{
+	return e == ENOSPC || e == EDQUOT;
+}
+
+/* The text in b to the file, atomically through the spare (FILE.spare): the file is the old one
+ * or the new one, whole, and a full disk keeps the old one. b is left as it was (a failed write
+ * is tried again). On the writer thread, or on the main loop when there is none and at shutdown
+ * (one at a time, never both). 0 or an errno; *spare_err: whether the next write's space is
+ * kept (0) or why not. */
+static int write_file(struct mit_state *bs, struct evbuffer *b, int *spare_err)
+{
+	size_t len = evbuffer_get_length(b);
+	const char *p = len ? (const char *)evbuffer_pullup(b, -1) : "";
+	const char *step = "write";
+	int e = afile_write_spare(bs->path, bs->spare, p, len, 0640, spare_size(len), spare_err, &step);
+	if (e && !no_space(e))
+		log_once(&bs->write_log, "ban state: %s %s: %s (bans stay announced; retried)", step,
+			 bs->path, strerror(e));
+	return e;
+}
+
+/* A write's figures, and the full-disk condition: said once when it starts (a write refused, or
+ * no room for the next one's spare) and once when it ends. Under w.mu when the thread runs. */
+static void count_write(struct mit_state *bs, int rc, int spare_err, uint64_t us, size_t bytes)
 {
 	bs->w.failed = rc != 0;
+	bool full = no_space(rc) || (!rc && no_space(spare_err));
+	if (no_space(rc))
+		bs->st.no_space++;
+	if (!rc && spare_err)
+		bs->st.spare_failures++;
+	if (!rc && spare_err && !no_space(spare_err) && !bs->spare_said) {
+		bs->spare_said = true;
+		log_warn("ban state: %s: no spare for the next write (%s): a full disk there would stop its writes",
+			 bs->spare, strerror(spare_err));
+	}
+	if (full && !bs->st.disk_full) {
+		bs->st.disk_full = true;
+		bs->st.disk_full_events++;
+		if (rc)
+			log_err("ban state: NO SPACE for %s (%s): the last good file stays as it is, without the latest "
+				"changes; retried every second", bs->path, strerror(rc));
+		else
+			log_err("ban state: NO SPACE on the filesystem of %s: written, but no room is left to reserve the "
+				"next write's (%" PRIu64 " bytes in %s); the next write may fail, and keeps this file then",
+				bs->path, spare_size(bytes), bs->spare);
+	} else if (!rc && !spare_err && bs->st.disk_full) {
+		bs->st.disk_full = false;
+		log_info("ban state: space is back for %s: written, and the next write's space reserved", bs->path);
+	}
 	if (rc != 0) {
 		bs->st.write_errors++;
 		return;
@@ -272,13 +280,16 @@ static void *writer_main(void *arg)
 		w->busy = true;
 		pthread_mutex_unlock(&w->mu);
 		uint64_t t0 = clock_mono_us();
-		int rc = write_file(bs, b);
+		int spare_err = 0;
+		int rc = write_file(bs, b, &spare_err);
 		uint64_t us = clock_mono_us() - t0;
 		pthread_mutex_lock(&w->mu);
 		w->busy = false;
-		count_write(bs, rc, us, evbuffer_get_length(b));
+		count_write(bs, rc, spare_err, us, evbuffer_get_length(b));
 		pthread_cond_broadcast(&w->cv);
-		if (rc == 0 || w->next) {
+		/* written without room for the next spare: written again each second (the same text),
+		 * which takes the spare as soon as space returns and ends the condition */
+		if ((rc == 0 && !no_space(spare_err)) || w->next) {
 			evbuffer_free(b);
 			continue;
 		}
@@ -313,8 +324,9 @@ static int write_now(struct mit_state *bs, bool here)
 		pthread_mutex_unlock(&bs->w.mu);
 		return 0;
 	}
-	int rc = write_file(bs, b);
-	count_write(bs, rc, clock_mono_us() - t0, evbuffer_get_length(b));
+	int spare_err = 0;
+	int rc = write_file(bs, b, &spare_err);
+	count_write(bs, rc, spare_err, clock_mono_us() - t0, evbuffer_get_length(b));
 	evbuffer_free(b);
 	return rc;
 }
@@ -529,6 +541,10 @@ void mit_state_load(struct mit *m, uint64_t now_ns)
 			log_info("ban state: %s not there yet: nothing to restore", bs->path);
 			bs->loaded = true;
 			tell_bgp(bs, BGP_RESTART_NO);
+			/* written at once, empty: the write reserves the next one's space (the spare)
+			 * while the disk has it, so the first ban is kept on a disk that fills later */
+			bs->dirty = true;
+			schedule(bs, 0);
 		} else {
 			log_err("ban state: %s: %s: nothing restored, and it is not written either (so it is not lost)",
 				bs->path, strerror(errno));

@@ -9,8 +9,10 @@
  * with rampartd and sends them again) and the configuration's rules.
  *
  * Format, version 1: text, one record per line, fields separated by one space, times as wall
- * clock (UNIX seconds, a dot, 9 digits of nanoseconds), written atomically (FILE.tmp, fsync,
- * rename) at most every MIT_STATE_DELAY_MS after a change and at a clean shutdown:
+ * clock (UNIX seconds, a dot, 9 digits of nanoseconds), written atomically at most every
+ * MIT_STATE_DELAY_MS after a change and at a clean shutdown. The write goes through FILE.spare, a
+ * file that holds twice the state's size of disk (lib/atomic_file.h), so a disk the spool fills
+ * still takes it; a write that fails keeps the last good file and is retried every second:
  *
  *   rampart-banstate 1
  *   ban ID PREFIX in|out GROUP detected|manual SINCE UNTIL TRIGGER VALUE LIMIT MIT [RULE]
@@ -108,6 +110,11 @@ const char *mit_state_path(const struct mit *m);
 /* What the file did: its writes since start, and what the load at start found in it. */
 struct mit_state_stats {
 	uint64_t writes, write_errors;
+	uint64_t no_space;          /* write_errors for lack of space (ENOSPC, EDQUOT) */
+	uint64_t spare_failures;    /* writes after which the next one's space could not be kept */
+	bool disk_full;             /* now: a write refused, or no room for the spare; cleared by a
+				       write with its spare */
+	uint64_t disk_full_events;  /* times that began */
 	uint64_t last_serialise_us; /* the main loop's part of the last write: the snapshot as text */
 	uint64_t last_write_us;     /* the last write's time, write to the directory's fsync (on the
 				       writer thread; serialisation too when there is none) */

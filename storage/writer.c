@@ -120,6 +120,7 @@ struct st_writer {
 	pthread_t thread;
 	bool started;
 	_Atomic bool stop;
+	uint64_t stop_by_ms; /* the writer thread's: when a stop must give up on ClickHouse (0: none) */
 	_Atomic uint64_t written[ST_NTABLES];
 	_Atomic uint64_t lost[ST_NTABLES]; /* rows neither ClickHouse nor the spool took, at stop */
 	_Atomic uint64_t batches_failed;
@@ -412,6 +413,18 @@ static void spool_body(struct st_writer *w, enum st_table t, uint64_t id, uint32
 	publish_spool(w);
 }
 
+/* A stop asked for STOP_RETRY_MS ago or more: what waits on ClickHouse is spooled instead. The
+ * deadline starts at the first look after the stop was asked, wherever the thread is waiting. */
+static bool stop_due(struct st_writer *w)
+{
+	if (!atomic_load_explicit(&w->stop, memory_order_acquire))
+		return false;
+	uint64_t now = clock_mono_ms();
+	if (!w->stop_by_ms)
+		w->stop_by_ms = now + STOP_RETRY_MS;
+	return now >= w->stop_by_ms;
+}
+
 /* Finished inserts: count them, or spool them and mark ClickHouse down. */
 static void landed(struct st_writer *w, int wait_ms)
 {
@@ -452,7 +465,15 @@ static void ch_flush(struct st_writer *w, enum st_table t, uint64_t now)
 		if (slot < ST_CH_MAX_INFLIGHT && w->n_spare[t])
 			break;
 		slot = ST_CH_MAX_INFLIGHT;
+		/* every slot busy (a hung server) past the stop deadline: spooled, not waited for */
+		if (stop_due(w))
+			break;
 		landed(w, 10);
+	}
+	if (slot == ST_CH_MAX_INFLIGHT && !w->down) {
+		spool_body(w, t, b->id, b->rows, false, b->buf, b->w.len);
+		batch_reset(b);
+		return;
 	}
 	if (w->down) {
 		spool_body(w, t, b->id, b->rows, false, b->buf, b->w.len);
@@ -625,6 +646,10 @@ static void *run(void *arg)
 	for (;;) {
 		bool stopping = atomic_load_explicit(&w->stop, memory_order_acquire);
 		uint64_t now = clock_mono_ms();
+		if (stopping && !stop_deadline) {
+			stop_due(w);
+			stop_deadline = w->stop_by_ms;
+		}
 		size_t moved = drain_flows(w, now) + drain_events(w, now);
 		bool wrote = false;
 		now = clock_mono_ms();
@@ -660,8 +685,6 @@ static void *run(void *arg)
 			bool idle = rings_empty(w);
 			for (int t = 0; t < ST_NTABLES; t++)
 				idle = idle && w->batch[t].rows == 0;
-			if (!stop_deadline)
-				stop_deadline = now + STOP_RETRY_MS;
 			if (idle && w->ch && st_ch_async_busy(w->ch)) {
 				if (now < stop_deadline) {
 					landed(w, 10); /* inserts in flight finish (or spool) first */
@@ -722,6 +745,7 @@ int st_writer_start(struct st_writer *w, char *err, size_t errlen)
 			atomic_store(&w->spooled[t], st_spool_rows(w->spool, (enum st_table)t));
 		if (!(w->ch = st_ch_new(&w->cfg, err, errlen)))
 			return -1;
+		st_ch_watch_stop(w->ch, &w->stop, &w->stop_by_ms, STOP_RETRY_MS);
 		w->in_flight = w->cfg.posts_in_flight;
 		if (w->cfg.format == ST_FORMAT_NATIVE) {
 			/* a Native block is the rows' bytes plus one header: names, types, two varints */
@@ -764,6 +788,7 @@ int st_writer_start(struct st_writer *w, char *err, size_t errlen)
 		return -1;
 	}
 	atomic_store(&w->stop, false);
+	w->stop_by_ms = 0;
 	int rc = pthread_create(&w->thread, NULL, run, w);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the storage thread: %s", strerror(rc));

@@ -547,7 +547,7 @@ static void test_daemon_round_trip(void **state)
 	evbuffer_add(v, "", 1);
 	char *line = (char *)evbuffer_pullup(v, -1), *bl = strstr(line, "ban state ");
 	assert_non_null(bl);
-	assert_non_null(strstr(bl, "writes 0 failed 0 last 0.000 ms (serialise 0.000 ms) 0 bytes; at start: restart, restored 5 (bans 2) "
+	assert_non_null(strstr(bl, "writes 0 failed 0 (no space 0) last 0.000 ms (serialise 0.000 ms) 0 bytes; at start: restart, restored 5 (bans 2) "
 				   "expired 1 refused 1 skipped 1\n"));
 	evbuffer_drain(v, evbuffer_get_length(v));
 	api_state_stats_json(d->rp.mit, v);
@@ -641,7 +641,7 @@ static void test_daemon_flowspec_restore(void **state)
 	assert_int_equal(system(rm), 0);
 }
 
-/* A write that fails (FILE.tmp cannot be opened: a directory is in its way) is counted, the
+/* A write that fails (FILE.spare cannot be opened: a directory is in its way) is counted, the
  * main loop goes on, and the writer thread tries again every second until it works. */
 static void test_daemon_write_retry(void **state)
 {
@@ -650,7 +650,7 @@ static void test_daemon_write_retry(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/bans.state", dir);
 	char tmp[160];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	snprintf(tmp, sizeof tmp, "%s.spare", path);
 	assert_int_equal(mkdir(tmp, 0700), 0);
 	struct daemon *d = daemon_up();
 	assert_int_equal(cmd(d, "ban 192.0.2.10 --for 300"), 0);
