@@ -19,7 +19,17 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS = $(PKG_LIBS) -lm -lz $(EXTRA_LDFLAGS)
+LDLIBS = $(PKG_LIBS) $(DPDK_LIBS) -lm -lz $(EXTRA_LDFLAGS)
+
+# DPDK (capture.dpdk, capture/dpdk.c) when pkg-config finds libdpdk; without it the daemon builds
+# and a dpdk section is an error at start. Its flags (-march, -include rte_config.h) are for
+# capture/dpdk.c alone. The fuzz build leaves it out (dpdk.c then compiles to its error stubs).
+HAVE_DPDK := $(shell pkg-config --exists libdpdk 2>/dev/null && echo 1)
+ifeq ($(HAVE_DPDK),1)
+DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk) -DRAMPART_DPDK=1
+DPDK_LIBS := $(shell pkg-config --libs libdpdk)
+endif
+$(BUILD)/obj/capture/dpdk.o: CFLAGS += $(DPDK_CFLAGS)
 
 MODULES := lib capture detect flowspec bgp storage conf migrate
 LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))

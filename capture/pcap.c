@@ -177,14 +177,10 @@ void cap_pcap_close(struct cap_pcap *p)
 static void report(struct cap_pcap *p, enum cap_decode_result r, const char *why,
 		   const struct pcap_pkthdr *h, const u_char *data)
 {
-	char hex[3 * 24 + 1] = "";
-	size_t n = h->caplen < 24 ? h->caplen : 24;
-	size_t off = 0;
-	for (size_t i = 0; i < n; i++)
-		off += (size_t)snprintf(hex + off, sizeof hex - off, "%s%02x", i ? " " : "", data[i]);
+	struct cap_hex hex = cap_hex_head(data, h->caplen);
 	log_once(&p->bad[r], "capture %s: frame %llu (%u of %u bytes captured): %s: %s; counted and "
 		 "skipped [%s]", p->name, (unsigned long long)p->st.frames, h->caplen, h->len,
-		 cap_decode_strerror(r), why ? why : "?", hex);
+		 cap_decode_strerror(r), why ? why : "?", hex.s);
 }
 
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *data)

@@ -57,6 +57,7 @@ struct rampart {
 	struct api_control *control;
 	struct api_http *http;        /* NULL when api.http is "" */
 	struct rd_samples *samples;   /* attack sample packets (samples.c); NULL when off */
+	struct cap_dpdk *dpdk;        /* the EAL and capture.dpdk's ports; NULL without a dpdk section */
 
 	struct rd_worker *workers[RD_MAX_WORKERS];
 	unsigned n_workers;

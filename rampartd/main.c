@@ -100,6 +100,7 @@ static void announce_plan(const struct rampart *rp, const char *pcap)
 		log_info("capture: interface %s (AF_XDP, %zu RX queue(s))", c->capture.afxdp.interfaces[i],
 			 c->capture.afxdp.n_queues);
 	if (!pcap && c->capture.n_pcap_interfaces == 0 && afp->n_interfaces == 0 && !c->capture.afxdp.n_interfaces &&
+	    !c->capture.dpdk.n_ports &&
 	    !c->capture.n_sflow && !c->capture.n_netflow &&
 	    !c->capture.n_ipfix)
 		log_warn("capture: no interfaces configured (capture.pcap.interfaces): nothing will be seen");
@@ -149,6 +150,8 @@ static void teardown(struct rampart *rp)
 	rp->n_workers = 0;
 	rd_samples_free(rp->samples); /* after the workers: writes what their rings still hold */
 	rp->samples = NULL;
+	cap_dpdk_stop(rp->dpdk); /* after the workers: their queues are on its ports */
+	rp->dpdk = NULL;
 	if (rp->storage) {
 		st_writer_stop(rp->storage);
 		struct st_stats s;
@@ -320,10 +323,11 @@ int main(int argc, char **argv)
 	unsigned n_sources = 0;
 	size_t n_wanted = pcap ? 1 : cc->n_pcap_interfaces + cc->afpacket.n_interfaces * cc->afpacket.workers +
 		cc->afxdp.n_interfaces * cc->afxdp.n_queues +
+		cc->dpdk.n_ports * cc->dpdk.workers +
 		(cc->n_sflow + cc->n_netflow + cc->n_ipfix) * cc->udp_workers;
 	if (n_wanted > RD_MAX_WORKERS) {
-		log_err("at most %d capture sources (pcap interfaces, afpacket interfaces times workers, and "
-			"flow listen addresses times capture.udp_workers), %zu configured",
+		log_err("at most %d capture sources (pcap interfaces, afpacket interfaces times workers, dpdk "
+			"ports times workers, and flow listen addresses times capture.udp_workers), %zu configured",
 			RD_MAX_WORKERS, n_wanted);
 		goto out;
 	}
@@ -352,6 +356,23 @@ int main(int argc, char **argv)
 					.cap = {.kind = CAP_SRC_AFXDP, .key = "capture.afxdp.interfaces",
 						.name = xdp->interfaces[i], .sample = xdp->sample, .queue = xdp->queues[k],
 						.xdp_mode = modes[xdp->mode]}};
+		const struct conf_dpdk *dk = &cc->dpdk;
+		if (dk->n_ports) {
+			/* the EAL and the ports first: the workers' sources are queues on them */
+			struct cap_dpdk_spec ds = {.key = "capture.dpdk", .eal = dk->eal, .n_eal = dk->n_eal,
+				.ports = dk->ports, .n_ports = dk->n_ports, .rx_queues = dk->rx_queues,
+				.workers = dk->workers};
+			if (!(rp.dpdk = cap_dpdk_start(&ds, err, sizeof err))) {
+				log_err("capture: %s", err);
+				goto out;
+			}
+		}
+		for (size_t i = 0; i < dk->n_ports; i++)
+			for (unsigned k = 0; k < dk->workers; k++)
+				sources[n_sources++] = (struct rd_worker_source){.mirror = true,
+					.cap = {.kind = CAP_SRC_DPDK, .key = "capture.dpdk.ports", .name = dk->ports[i],
+						.sample = dk->sample, .member = k, .members = dk->workers,
+						.dpdk = rp.dpdk}};
 		for (size_t i = 0; i < cc->n_sflow; i++)
 			for (unsigned k = 0; k < cc->udp_workers; k++)
 				sources[n_sources++] = (struct rd_worker_source){.listen = cc->sflow[i].addr,

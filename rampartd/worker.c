@@ -360,7 +360,6 @@ struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, co
 	w->tick_fd = d->tick_fd;
 	w->idx = idx;
 	w->src = *src;
-	w->offline = src->mirror && src->cap.kind == CAP_SRC_PCAP_FILE;
 	w->tick_ns = (uint64_t)d->conf->detect.tick_ms * 1000000ull;
 	pthread_mutex_init(&w->stats_lock, NULL);
 	if (src->listen && src->listen_workers > 1)
@@ -392,6 +391,8 @@ struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, co
 		if (!(w->cap = cap_src_open(&src->cap, err, errlen)))
 			goto fail;
 		snprintf(w->name, sizeof w->name, "%s", cap_src_name(w->cap));
+		/* a replay (a file, or a port reading one) runs on its own clock and waits for the main loop */
+		w->offline = !cap_src_live(w->cap);
 	}
 	if (w->cap)
 		w->flows = cap_flowtable_new(cc->flow_table_size, cc->flow_active_timeout_s, cc->flow_inactive_timeout_s);
