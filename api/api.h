@@ -11,21 +11,124 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../capture/cap.h"
+#include "../capture/flows.h"
+#include "../capture/source.h"
+#include "../conf/conf.h"
+#include "../detect/det.h"
 #include "../lib/ip.h"
 #include "../mitigation/mit.h"
-#include "../rampartd/daemon.h"
+#include "../storage/st.h"
 
 struct evbuffer;
+struct event_base;
+struct act_notify;
+struct act_webhook;
+struct act_localroute;
+struct api_exa;
+struct api_readback;
+struct api_control;
+struct api_http;
+
+/* ---- what the API shows of the daemon's own parts ---------------------------------------------
+ * The capture sources, the clock and the attack sample files belong to the wiring (rampartd/);
+ * the API declares what it reads of them and the wiring fills it in (struct api_daemon). */
+
+/* Exporters shown per listener by `rampartctl exporters` (the decoder remembers more). */
+#define API_EXPORTERS_SHOWN 64
+
+struct api_udp_stats {
+	uint64_t datagrams;
+	uint64_t bytes;
+	uint64_t kernel_drops;  /* the socket's receive-buffer drops (SO_RXQ_OVFL), as of the last
+				   datagram read */
+	uint64_t oversize;      /* datagrams larger than a receive buffer: dropped */
+	uint64_t errors;        /* recvmmsg failures */
+	uint32_t rcvbuf;        /* receive buffer the kernel granted, bytes */
+	struct cap_flow_stats decode;
+};
+
+/* Capture statistics for the control socket. */
+struct api_source_stats {
+	const char *name;
+	struct cap_src_stats pcap; /* mirror sources (any kind) */
+	struct cap_flowtable_stats flows;
+	uint64_t flows_dropped; /* flow rows the storage ring refused */
+	uint64_t hosts_overflow;
+	bool finished;          /* replay reached the end of the file */
+	/* flow export listeners only */
+	bool flow;
+	struct api_udp_stats udp;
+	struct cap_exporter_info exporters[API_EXPORTERS_SHOWN];
+	size_t n_exporters;     /* exporters known (may exceed API_EXPORTERS_SHOWN) */
+};
+
+struct api_samples_info {
+	const char *path; /* valid until the next drain */
+	uint64_t packets; /* written so far */
+	bool open;        /* still collecting */
+};
+
+struct api_samples_stats {
+	uint64_t written;      /* samples in files */
+	uint64_t dropped;      /* a worker's ring was full */
+	uint64_t skipped;      /* arrived for a closed, unwritable or other-link-type file */
+	uint64_t files_opened, files_closed, errors;
+	uint64_t files_deleted; /* by keep_days / max_files */
+	unsigned open;
+};
+
+/* At most this many capture sources (workers) report. */
+#define API_MAX_SOURCES 32
+
+struct api_daemon {
+	void *ctx;
+	uint64_t (*now_ns)(void *ctx); /* the capture clock: the last tick's time */
+	uint64_t (*ticks)(void *ctx);  /* ticks run */
+	unsigned (*n_sources)(void *ctx);
+	void (*source_stats)(void *ctx, unsigned i, struct api_source_stats *out);
+	/* attack_id's sample file; false when it has none */
+	bool (*samples_info)(void *ctx, uint64_t attack_id, struct api_samples_info *out);
+	/* false when detection.attack_pcap is off */
+	bool (*samples_stats)(void *ctx, struct api_samples_stats *out);
+};
+
+/* Everything the API reads and drives. Filled by the wiring; exa and readback are the API's own
+ * (api_exa_start, api_readback_new). */
+struct api_ctx {
+	const struct rampart_conf *conf;
+	struct event_base *base;
+	struct det_networks *networks;
+	struct det_engine *engine;
+	struct bgp_speaker *bgp;      /* NULL when no bgp section */
+	struct st_writer *storage;
+	struct mit *mit;
+	struct act_notify *notify;    /* NULL when off, as the two below */
+	struct act_webhook *webhook;
+	struct act_localroute *localroute;
+	bool replay;                  /* --pcap: the clock is the capture's */
+	struct api_daemon daemon;
+	struct api_exa *exa;          /* NULL when neither the pipe nor the process is on */
+	struct api_readback *readback;
+};
+
+/* The daemon's parts through c->daemon; 0 / false where the wiring gave no function. */
+uint64_t api_now_ns(const struct api_ctx *c);
+uint64_t api_ticks(const struct api_ctx *c);
+unsigned api_n_sources(const struct api_ctx *c);
+void api_source_stats(const struct api_ctx *c, unsigned i, struct api_source_stats *out);
+bool api_samples_info(const struct api_ctx *c, uint64_t attack_id, struct api_samples_info *out);
+bool api_samples_stats(const struct api_ctx *c, struct api_samples_stats *out);
 
 /* ---- control socket (control.c, commands.c) ---------------------------------------------- */
 
-struct api_control *api_control_new(struct rampart *rp, const char *path, char *err, size_t errlen);
+struct api_control *api_control_new(struct api_ctx *rp, const char *path, char *err, size_t errlen);
 void api_control_free(struct api_control *c);
 
 /* Runs one command line; writes the reply text into out (lines ending in \n) and returns 0 for
  * success or -1 for an error (out then holds the message). The socket adds the "done"/"error"
  * trailer. */
-int api_command(struct rampart *rp, const char *line, struct evbuffer *out);
+int api_command(struct api_ctx *rp, const char *line, struct evbuffer *out);
 
 /* ---- read-back from ClickHouse (readback.c): `flows ID`, `talkers HOST` ------------------- */
 
@@ -45,7 +148,7 @@ typedef void (*api_rb_done)(void *ctx, bool ok, struct evbuffer *out);
 
 /* Always returns an object (NULL only out of memory): without ClickHouse storage it refuses
  * every query with a clear error. */
-struct api_readback *api_readback_new(struct rampart *rp);
+struct api_readback *api_readback_new(struct api_ctx *rp);
 void api_readback_free(struct api_readback *rb);
 /* "flows ..." or "talkers ...": a control command answered by api_readback_start. */
 bool api_readback_is_command(const char *line);
@@ -59,20 +162,20 @@ void api_readback_cancel(struct api_rb_job *j);
 
 /* ---- HTTP API (http.c): /metrics, JSON under /api/v1/, a live page ---------------------- */
 
-struct api_http *api_http_new(struct rampart *rp, const char *listen, char *err, size_t errlen);
+struct api_http *api_http_new(struct api_ctx *rp, const char *listen, char *err, size_t errlen);
 void api_http_free(struct api_http *h);
 
 /* ---- ExaBGP API transports (exapipe.c): named pipe and process; lines run by mit_exabgp_command ---------------------------------------------------------------- */
 
 /* Opens api.exabgp_pipe and starts api.exabgp_process when configured. */
-int api_exa_start(struct rampart *rp, char *err, size_t errlen);
+int api_exa_start(struct api_ctx *rp, char *err, size_t errlen);
 /* Stops the process (its routes stay in the RIB-out until the speaker closes), closes the pipe. */
-void api_exa_stop(struct rampart *rp);
+void api_exa_stop(struct api_ctx *rp);
 struct api_exa_stats {
 	uint64_t lines, errors, replies_dropped, process_starts;
 	int process_pid; /* 0 when not running */
 };
-void api_exa_stats(const struct rampart *rp, struct api_exa_stats *out);
+void api_exa_stats(const struct api_ctx *rp, struct api_exa_stats *out);
 
 /* ---- stats (stats.c) -------------------------------------------------------------------------- */
 

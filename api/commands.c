@@ -75,7 +75,7 @@ static void trigger_text(const struct det_ban_info *b, char *buf, size_t len)
 		 b->trigger_value, b->trigger_limit);
 }
 
-static int cmd_ban(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+static int cmd_ban(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out)
 {
 	if (argc != 2 && argc != 4)
 		return fail(out, "usage: ban IP[/LEN] [--for SECONDS]");
@@ -86,34 +86,34 @@ static int cmd_ban(struct rampart *rp, int argc, char **argv, struct evbuffer *o
 	if (argc == 4 && (strcmp(argv[2], "--for") || !parse_u32(argv[3], &secs) || secs == 0))
 		return fail(out, "ban: expected --for SECONDS (a positive integer), got '%s %s'", argv[2], argv[3]);
 	const char *why = NULL;
-	if (det_engine_ban(rp->engine, &p, secs, rd_now_ns(rp), mit_on_detection_event, rp->mit, &why) != 0)
+	if (det_engine_ban(rp->engine, &p, secs, api_now_ns(rp), mit_on_detection_event, rp->mit, &why) != 0)
 		return fail(out, "ban %s refused: %s", argv[1], why ? why : "unknown reason");
 	char buf[IP_PREFIX_STRLEN];
 	evbuffer_add_printf(out, "banned %s\n", ip_prefix_format(&p, buf));
 	return 0;
 }
 
-static int cmd_unban(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+static int cmd_unban(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out)
 {
 	if (argc != 2)
 		return fail(out, "usage: unban IP[/LEN]");
 	ip_prefix p;
 	if (!ip_prefix_parse(argv[1], &p))
 		return fail(out, "unban: '%s' is not an IP address or prefix", argv[1]);
-	if (det_engine_unban(rp->engine, &p, rd_now_ns(rp), mit_on_detection_event, rp->mit) != 0)
+	if (det_engine_unban(rp->engine, &p, api_now_ns(rp), mit_on_detection_event, rp->mit) != 0)
 		return fail(out, "unban: %s is not banned", argv[1]);
 	char buf[IP_PREFIX_STRLEN];
 	evbuffer_add_printf(out, "unbanned %s\n", ip_prefix_format(&p, buf));
 	return 0;
 }
 
-static int list_bans(struct rampart *rp, struct evbuffer *out, bool history)
+static int list_bans(struct api_ctx *rp, struct evbuffer *out, bool history)
 {
 	static struct det_ban_info list[LIST_MAX];
 	size_t n = history ? det_engine_attacks(rp->engine, list, LIST_MAX) : det_engine_bans(rp->engine, list, LIST_MAX);
 	if (n > LIST_MAX)
 		n = LIST_MAX;
-	uint64_t now = rd_now_ns(rp);
+	uint64_t now = api_now_ns(rp);
 	evbuffer_add_printf(out, "%-8s %-24s %-9s %-8s %-20s %-22s %s\n", "attack", "target", "direction",
 			    history ? "state" : "left", "since", "trigger", "now pps / Mbit/s");
 	for (size_t i = 0; i < n; i++) {
@@ -141,7 +141,7 @@ static void fp_share(struct evbuffer *out, const char *name, uint64_t part, uint
 		evbuffer_add_printf(out, " %s %.1f%%", name, whole ? 100.0 * (double)part / (double)whole : 0.0);
 }
 
-static int cmd_attack(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+static int cmd_attack(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out)
 {
 	uint32_t id;
 	if (argc != 2 || !parse_u32(argv[1], &id) || id == 0)
@@ -193,14 +193,14 @@ static int cmd_attack(struct rampart *rp, int argc, char **argv, struct evbuffer
 	for (int i = 0; i < fp.n_dst_ports; i++)
 		evbuffer_add_printf(out, " %u (%" PRIu64 ")", fp.dst_ports[i].port, fp.dst_ports[i].packets);
 	evbuffer_add_printf(out, "\n");
-	struct rd_samples_info pi;
-	if (rd_samples_info(rp->samples, id, &pi)) /* sample packets (detection.attack_pcap) */
+	struct api_samples_info pi;
+	if (api_samples_info(rp, id, &pi)) /* sample packets (detection.attack_pcap) */
 		evbuffer_add_printf(out, "pcap: %s (%" PRIu64 " packets%s)\n", pi.path, pi.packets,
 				    pi.open ? ", collecting" : "");
 	return 0;
 }
 
-static int cmd_peers(struct rampart *rp, struct evbuffer *out)
+static int cmd_peers(struct api_ctx *rp, struct evbuffer *out)
 {
 	if (!rp->bgp) {
 		evbuffer_add_printf(out, "no BGP peers configured (bgp section absent)\n");
@@ -229,7 +229,7 @@ static int cmd_peers(struct rampart *rp, struct evbuffer *out)
 	return 0;
 }
 
-static int cmd_top(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+static int cmd_top(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out)
 {
 	enum det_direction dir = DET_IN;
 	enum det_metric metric = DET_PPS;
@@ -255,8 +255,8 @@ static int cmd_top(struct rampart *rp, int argc, char **argv, struct evbuffer *o
 	for (size_t i = 0; i < got && i < n; i++) {
 		char a[IP_STRLEN];
 		const double *r = list[i].rates.v[dir][DET_TOTAL];
-		const char *group = list[i].hostgroup >= 0 && (size_t)list[i].hostgroup < rp->conf.detect.n_groups
-					    ? rp->conf.detect.groups[list[i].hostgroup].name
+		const char *group = list[i].hostgroup >= 0 && (size_t)list[i].hostgroup < rp->conf->detect.n_groups
+					    ? rp->conf->detect.groups[list[i].hostgroup].name
 					    : "-";
 		evbuffer_add_printf(out, "%-40s %-12s %12.0f %12.2f %12.0f %s\n", ip_format(&list[i].host, a), group,
 				    r[DET_PPS], r[DET_BPS] / 1e6, r[DET_FLOWS], list[i].banned ? "banned" : "");
@@ -268,9 +268,9 @@ static int cmd_top(struct rampart *rp, int argc, char **argv, struct evbuffer *o
 
 /* ---- flow export listeners -------------------------------------------------------------- */
 
-static void listener_stats_line(const struct rd_worker_stats *s, struct evbuffer *out)
+static void listener_stats_line(const struct api_source_stats *s, struct evbuffer *out)
 {
-	const struct rd_flowsrc_stats *u = &s->udp;
+	const struct api_udp_stats *u = &s->udp;
 	evbuffer_add_printf(out,
 			    "listener %s: datagrams %" PRIu64 " bytes %" PRIu64 " kernel_drops %" PRIu64
 			    " oversize %" PRIu64 " truncated %" PRIu64 " malformed %" PRIu64 " wrong_version %" PRIu64
@@ -289,12 +289,12 @@ static const char *flow_source_name(uint8_t src)
 }
 
 /* Per listener: its kernel drops; per exporter: what came, what was lost and why. */
-static int cmd_exporters(struct rampart *rp, struct evbuffer *out)
+static int cmd_exporters(struct api_ctx *rp, struct evbuffer *out)
 {
-	static struct rd_worker_stats s;
+	static struct api_source_stats s;
 	unsigned listeners = 0;
-	for (unsigned i = 0; i < rp->n_workers; i++) {
-		rd_worker_stats(rp->workers[i], &s);
+	for (unsigned i = 0; i < api_n_sources(rp); i++) {
+		api_source_stats(rp, i, &s);
 		if (!s.flow)
 			continue;
 		listeners++;
@@ -308,7 +308,7 @@ static int cmd_exporters(struct rampart *rp, struct evbuffer *out)
 					    s.udp.decode.refused[r]);
 		evbuffer_add_printf(out, " evicted %" PRIu64 " templates_reclaimed %" PRIu64 " template_bytes %" PRIu64 "\n",
 				    s.udp.decode.evicted, s.udp.decode.templates_reclaimed, s.udp.decode.template_bytes);
-		size_t shown = s.n_exporters < RD_EXPORTERS_SHOWN ? s.n_exporters : RD_EXPORTERS_SHOWN;
+		size_t shown = s.n_exporters < API_EXPORTERS_SHOWN ? s.n_exporters : API_EXPORTERS_SHOWN;
 		if (shown)
 			evbuffer_add_printf(out, "  %-40s %-9s %-10s %-6s %10s %10s %9s %9s %9s %9s %s\n", "exporter",
 					    "protocol", "domain", "rate", "datagrams", "records", "malformed",
@@ -336,14 +336,14 @@ static int cmd_exporters(struct rampart *rp, struct evbuffer *out)
 	return 0;
 }
 
-static int cmd_stats(struct rampart *rp, struct evbuffer *out)
+static int cmd_stats(struct api_ctx *rp, struct evbuffer *out)
 {
 	char clock[32];
-	format_time(rd_now_ns(rp), clock, sizeof clock);
-	evbuffer_add_printf(out, "clock %s ticks %" PRIu64 " hosts %zu\n", clock, rp->ticks, det_engine_hosts(rp->engine));
-	for (unsigned i = 0; i < rp->n_workers; i++) {
-		static struct rd_worker_stats s; /* large (exporters); the main loop is one thread */
-		rd_worker_stats(rp->workers[i], &s);
+	format_time(api_now_ns(rp), clock, sizeof clock);
+	evbuffer_add_printf(out, "clock %s ticks %" PRIu64 " hosts %zu\n", clock, api_ticks(rp), det_engine_hosts(rp->engine));
+	for (unsigned i = 0; i < api_n_sources(rp); i++) {
+		static struct api_source_stats s; /* large (exporters); the main loop is one thread */
+		api_source_stats(rp, i, &s);
 		if (s.flow) {
 			listener_stats_line(&s, out);
 			continue;
@@ -406,7 +406,7 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 	mit_stats(rp->mit, &ms);
 	evbuffer_add_printf(out, "decisions: announced %" PRIu64 " withdrawn %" PRIu64 " events %" PRIu64 "%s\n",
 			    ms.announced, ms.withdrawn, ms.events,
-			    rp->conf.mitigation.dry_run ? " (dry run)" : "");
+			    rp->conf->mitigation.dry_run ? " (dry run)" : "");
 	struct api_exa_stats x;
 	api_exa_stats(rp, &x);
 	evbuffer_add_printf(out,
@@ -419,7 +419,7 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 
 /* flowspec add RULE | del RULE | list: RULE in the text form of docs/FLOWSPEC.md (ExaBGP's flow
  * route syntax is accepted too), taken from the rest of the line as typed. */
-static int cmd_flowspec(struct rampart *rp, const char *args, struct evbuffer *out)
+static int cmd_flowspec(struct api_ctx *rp, const char *args, struct evbuffer *out)
 {
 	while (*args == ' ')
 		args++;
@@ -459,48 +459,48 @@ struct command {
 	const char *help;
 	int max_args;        /* beyond the name: 0 = none allowed, -1 = the command checks them */
 	bool rest;           /* takes the rest of the line as typed (run_rest), not split words */
-	int (*run)(struct rampart *rp, int argc, char **argv, struct evbuffer *out);
-	int (*run_rest)(struct rampart *rp, const char *rest, struct evbuffer *out);
+	int (*run)(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out);
+	int (*run_rest)(struct api_ctx *rp, const char *rest, struct evbuffer *out);
 };
 
-static int run_bans(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+static int run_bans(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out)
 {
 	(void)argc, (void)argv;
 	return list_bans(rp, out, false);
 }
 
-static int run_attacks(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+static int run_attacks(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out)
 {
 	(void)argc, (void)argv;
 	return list_bans(rp, out, true);
 }
 
-static int run_peers(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+static int run_peers(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out)
 {
 	(void)argc, (void)argv;
 	return cmd_peers(rp, out);
 }
 
-static int run_stats(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+static int run_stats(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out)
 {
 	(void)argc, (void)argv;
 	return cmd_stats(rp, out);
 }
 
-static int run_exporters(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+static int run_exporters(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out)
 {
 	(void)argc, (void)argv;
 	return cmd_exporters(rp, out);
 }
 
-static int run_routes(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+static int run_routes(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out)
 {
 	(void)argc, (void)argv;
 	mit_routes_list(rp->mit, out);
 	return 0;
 }
 
-static int run_help(struct rampart *rp, int argc, char **argv, struct evbuffer *out);
+static int run_help(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out);
 
 /* flows and talkers are answered later, by the read-back (readback.c): the socket and HTTP send
  * them there before the table; their rows are here for `help`. The ExaBGP row stands for every
@@ -528,7 +528,7 @@ static const struct command commands[] = {
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
-static int run_help(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+static int run_help(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out)
 {
 	(void)rp, (void)argc, (void)argv;
 	for (size_t i = 0; i < N_COMMANDS; i++) {
@@ -550,7 +550,7 @@ static const struct command *find_command(const char *name, size_t len)
 	return NULL;
 }
 
-int api_command(struct rampart *rp, const char *line, struct evbuffer *out)
+int api_command(struct api_ctx *rp, const char *line, struct evbuffer *out)
 {
 	/* ExaBGP's API text (docs/EXABGP.md): lines may be longer than our own commands */
 	if (bgp_exa_is_command(line))

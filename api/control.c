@@ -21,7 +21,7 @@
 #define MAX_OUTPUT (8u << 20) /* a client that stops reading is dropped past this */
 
 struct api_control {
-	struct rampart *rp;
+	struct api_ctx *rp;
 	struct evconnlistener *listener;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -190,7 +190,7 @@ static int claim_path(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-struct api_control *api_control_new(struct rampart *rp, const char *path, char *err, size_t errlen)
+struct api_control *api_control_new(struct api_ctx *rp, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof sa.sun_path) {

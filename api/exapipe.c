@@ -39,7 +39,7 @@ struct reader {
 };
 
 struct api_exa {
-	struct rampart *rp;
+	struct api_ctx *rp;
 	struct evbuffer *reply; /* one command's reply text */
 	struct log_once bad_line[MIT_SRC_MAX]; /* per source: a noisy process must not hide the pipe's */
 	uint64_t lines, errors, replies_dropped, process_starts;
@@ -158,7 +158,7 @@ static void on_pipe(evutil_socket_t fd, short what, void *ctx)
 	int rc = fill(&x->pipe);
 	drain_lines(x, &x->pipe);
 	if (rc != 0) /* cannot happen while we hold a write end; say so if it does */
-		log_warn("exabgp pipe %s: %s", x->rp->conf.api.exabgp_pipe, rc < 0 ? strerror(errno) : "EOF");
+		log_warn("exabgp pipe %s: %s", x->rp->conf->api.exabgp_pipe, rc < 0 ? strerror(errno) : "EOF");
 }
 
 static int open_pipe(struct api_exa *x, const char *path, char *err, size_t errlen)
@@ -221,12 +221,12 @@ static void reap(struct api_exa *x)
 /* The process closed its stdout: it is gone (or as good as gone for us). */
 static void proc_gone(struct api_exa *x, const char *why)
 {
-	struct rampart *rp = x->rp;
+	struct api_ctx *rp = x->rp;
 	proc_close(x);
 	reap(x);
 	if (x->pid > 0)
 		kill(-x->pid, SIGTERM); /* closed stdout but lives on: it cannot talk to us any more */
-	size_t n = rp->conf.api.exabgp_process_withdraw ? mit_route_del_all(rp->mit, MIT_SRC_PROCESS) : 0;
+	size_t n = rp->conf->api.exabgp_process_withdraw ? mit_route_del_all(rp->mit, MIT_SRC_PROCESS) : 0;
 	if (time(NULL) - x->started >= BACKOFF_MAX_S)
 		x->backoff_s = BACKOFF_MIN_S; /* it ran well for a while: a fresh start */
 	log_warn("exabgp process: %s; %zu of its routes withdrawn; restarting in %u s", why, n, x->backoff_s);
@@ -303,7 +303,7 @@ static void proc_start(struct api_exa *x)
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		signal(SIGPIPE, SIG_DFL);
-		execl("/bin/sh", "sh", "-c", x->rp->conf.api.exabgp_process, (char *)NULL);
+		execl("/bin/sh", "sh", "-c", x->rp->conf->api.exabgp_process, (char *)NULL);
 		_exit(127);
 	}
 	close(out[1]);
@@ -318,7 +318,7 @@ static void proc_start(struct api_exa *x)
 	x->proc.ev = event_new(x->rp->base, x->proc.fd, EV_READ | EV_PERSIST, on_proc_out, x);
 	x->proc_in_ev = event_new(x->rp->base, x->proc_in, EV_WRITE, on_proc_in, x);
 	event_add(x->proc.ev, NULL);
-	log_info("exabgp process: started '%s' (pid %d)", x->rp->conf.api.exabgp_process, (int)pid);
+	log_info("exabgp process: started '%s' (pid %d)", x->rp->conf->api.exabgp_process, (int)pid);
 	return;
 fail:
 	for (int i = 0; i < 2; i++) {
@@ -333,7 +333,7 @@ fail:
 
 /* ---- lifecycle -------------------------------------------------------------------------------- */
 
-int api_exa_start(struct rampart *rp, char *err, size_t errlen)
+int api_exa_start(struct api_ctx *rp, char *err, size_t errlen)
 {
 	struct api_exa *x = calloc(1, sizeof *x);
 	if (!x) {
@@ -354,7 +354,7 @@ int api_exa_start(struct rampart *rp, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	const struct conf_api *api = &rp->conf.api;
+	const struct conf_api *api = &rp->conf->api;
 	if (api->exabgp_pipe[0] && open_pipe(x, api->exabgp_pipe, err, errlen) != 0)
 		return -1;
 	if (api->exabgp_process[0]) {
@@ -369,7 +369,7 @@ int api_exa_start(struct rampart *rp, char *err, size_t errlen)
 	return 0;
 }
 
-void api_exa_stop(struct rampart *rp)
+void api_exa_stop(struct api_ctx *rp)
 {
 	struct api_exa *x = rp->exa;
 	if (!x)
@@ -408,7 +408,7 @@ void api_exa_stop(struct rampart *rp)
 	rp->exa = NULL;
 }
 
-void api_exa_stats(const struct rampart *rp, struct api_exa_stats *out)
+void api_exa_stats(const struct api_ctx *rp, struct api_exa_stats *out)
 {
 	memset(out, 0, sizeof *out);
 	const struct api_exa *x = rp->exa;

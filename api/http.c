@@ -28,7 +28,7 @@
 #define LIST_MAX 4096
 
 struct api_http {
-	struct rampart *rp;
+	struct api_ctx *rp;
 	struct evhttp *http;
 	/* scratch for the lists, so a handler does not put megabytes on the stack */
 	struct det_ban_info bans[LIST_MAX];
@@ -62,12 +62,12 @@ static void json_rates(struct evbuffer *b, const struct det_rates *r, enum det_d
 	evbuffer_add(b, "}", 1);
 }
 
-static const char *group_name(const struct rampart *rp, int g)
+static const char *group_name(const struct api_ctx *rp, int g)
 {
-	return g >= 0 && (size_t)g < rp->conf.detect.n_groups ? rp->conf.detect.groups[g].name : "";
+	return g >= 0 && (size_t)g < rp->conf->detect.n_groups ? rp->conf->detect.groups[g].name : "";
 }
 
-static void json_ban(struct evbuffer *b, const struct rampart *rp, const struct det_ban_info *x)
+static void json_ban(struct evbuffer *b, const struct api_ctx *rp, const struct det_ban_info *x)
 {
 	char pfx[IP_PREFIX_STRLEN];
 	evbuffer_add_printf(b, "{\"attack_id\":%" PRIu64 ",\"target\":", x->attack_id);
@@ -87,8 +87,8 @@ static void json_ban(struct evbuffer *b, const struct rampart *rp, const struct 
 	json_num(b, x->peak_value);
 	evbuffer_add_printf(b, "},\"rates\":");
 	json_rates(b, &x->rates, x->direction);
-	struct rd_samples_info pi; /* sample packets (detection.attack_pcap); null when none */
-	if (rd_samples_info(rp->samples, x->attack_id, &pi)) {
+	struct api_samples_info pi; /* sample packets (detection.attack_pcap); null when none */
+	if (api_samples_info(rp, x->attack_id, &pi)) {
 		evbuffer_add_printf(b, ",\"pcap\":{\"path\":");
 		json_cstr(b, pi.path);
 		evbuffer_add_printf(b, ",\"packets\":%" PRIu64 ",\"open\":%s}", pi.packets, pi.open ? "true" : "false");
@@ -249,10 +249,10 @@ static void on_peers(struct evhttp_request *req, void *arg)
 }
 
 /* A flow listener's counters, as /metrics and `rampartctl exporters` have them (docs/FLOWS.md). */
-static void listener_json(struct evbuffer *b, const struct rd_worker_stats *s)
+static void listener_json(struct evbuffer *b, const struct api_source_stats *s)
 {
 	static const char *protos[] = {"mirror", "sflow", "netflow5", "netflow9", "ipfix"};
-	const struct rd_flowsrc_stats *u = &s->udp;
+	const struct api_udp_stats *u = &s->udp;
 	evbuffer_add_printf(b,
 			    ",\"listener\":{\"datagrams\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"kernel_drops\":%" PRIu64
 			    ",\"oversize\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"rcvbuf\":%" PRIu32
@@ -267,7 +267,7 @@ static void listener_json(struct evbuffer *b, const struct rd_worker_stats *s)
 		evbuffer_add_printf(b, "%s\"%s\":%" PRIu64, r ? "," : "", cap_flow_refusal_name((enum cap_flow_refusal)r),
 				    u->decode.refused[r]);
 	evbuffer_add_printf(b, "},\"exporters\":[");
-	size_t n = s->n_exporters < RD_EXPORTERS_SHOWN ? s->n_exporters : RD_EXPORTERS_SHOWN;
+	size_t n = s->n_exporters < API_EXPORTERS_SHOWN ? s->n_exporters : API_EXPORTERS_SHOWN;
 	for (size_t j = 0; j < n; j++) {
 		const struct cap_exporter_info *e = &s->exporters[j];
 		char a[IP_STRLEN], ag[IP_STRLEN] = "";
@@ -291,15 +291,15 @@ static void listener_json(struct evbuffer *b, const struct rd_worker_stats *s)
 static void on_stats(struct evhttp_request *req, void *arg)
 {
 	struct api_http *h = arg;
-	struct rampart *rp = h->rp;
+	struct api_ctx *rp = h->rp;
 	if (!want_get(req))
 		return;
 	struct evbuffer *b = evbuffer_new();
 	evbuffer_add_printf(b, "{\"clock_ns\":%" PRIu64 ",\"ticks\":%" PRIu64 ",\"hosts\":%zu,\"capture\":[",
-			    rd_now_ns(rp), rp->ticks, det_engine_hosts(rp->engine));
-	for (unsigned i = 0; i < rp->n_workers; i++) {
-		struct rd_worker_stats s;
-		rd_worker_stats(rp->workers[i], &s);
+			    api_now_ns(rp), api_ticks(rp), det_engine_hosts(rp->engine));
+	for (unsigned i = 0; i < api_n_sources(rp); i++) {
+		struct api_source_stats s;
+		api_source_stats(rp, i, &s);
 		evbuffer_add_printf(b, "%s{\"source\":", i ? "," : "");
 		json_cstr(b, s.name);
 		evbuffer_add_printf(b,
@@ -341,7 +341,7 @@ static void on_stats(struct evhttp_request *req, void *arg)
 	evbuffer_add_printf(b,
 			    ",\"decisions\":{\"announced\":%" PRIu64 ",\"withdrawn\":%" PRIu64 ",\"events\":%" PRIu64
 			    ",\"dry_run\":%s}}\n",
-			    ms.announced, ms.withdrawn, ms.events, rp->conf.mitigation.dry_run ? "true" : "false");
+			    ms.announced, ms.withdrawn, ms.events, rp->conf->mitigation.dry_run ? "true" : "false");
 	reply(req, 200, "application/json", b);
 	evbuffer_free(b);
 }
@@ -442,94 +442,94 @@ static const char *const decode_result_label[CAP_DECODE_RESULT_COUNT] = {
 static void on_metrics(struct evhttp_request *req, void *arg)
 {
 	struct api_http *h = arg;
-	struct rampart *rp = h->rp;
+	struct api_ctx *rp = h->rp;
 	if (!want_get(req))
 		return;
 	struct evbuffer *b = evbuffer_new();
-	static struct rd_worker_stats ws[RD_MAX_WORKERS]; /* ~10 KB each (exporters); main loop only */
-	char names[RD_MAX_WORKERS][300];
-	for (unsigned i = 0; i < rp->n_workers; i++) {
-		rd_worker_stats(rp->workers[i], &ws[i]);
+	static struct api_source_stats ws[API_MAX_SOURCES]; /* ~10 KB each (exporters); main loop only */
+	char names[API_MAX_SOURCES][300];
+	for (unsigned i = 0; i < api_n_sources(rp); i++) {
+		api_source_stats(rp, i, &ws[i]);
 		label(ws[i].name, names[i], sizeof names[i]);
 	}
 
 	metric_head(b, "rampart_capture_frames_total", "counter", "Frames read per capture source.");
-	for (unsigned i = 0; i < rp->n_workers; i++)
+	for (unsigned i = 0; i < api_n_sources(rp); i++)
 		evbuffer_add_printf(b, "rampart_capture_frames_total{source=\"%s\"} %" PRIu64 "\n", names[i],
 				    ws[i].pcap.frames);
 	metric_head(b, "rampart_capture_decode_total", "counter", "Frames per decode result.");
-	for (unsigned i = 0; i < rp->n_workers; i++)
+	for (unsigned i = 0; i < api_n_sources(rp); i++)
 		for (int r = 0; r < CAP_DECODE_RESULT_COUNT; r++)
 			evbuffer_add_printf(b, "rampart_capture_decode_total{source=\"%s\",result=\"%s\"} %" PRIu64 "\n",
 					    names[i], decode_result_label[r],
 					    ws[i].pcap.decode[r]);
 	metric_head(b, "rampart_capture_kernel_drops_total", "counter", "Frames the kernel dropped before capture.");
-	for (unsigned i = 0; i < rp->n_workers; i++)
+	for (unsigned i = 0; i < api_n_sources(rp); i++)
 		evbuffer_add_printf(b, "rampart_capture_kernel_drops_total{source=\"%s\"} %" PRIu64 "\n", names[i],
 				    ws[i].flow ? ws[i].udp.kernel_drops : ws[i].pcap.kernel_drops);
 	metric_head(b, "rampart_capture_ring_drops_total", "counter",
 		    "Frames the kernel had for a mirror source but its ring or buffer was full.");
-	for (unsigned i = 0; i < rp->n_workers; i++)
+	for (unsigned i = 0; i < api_n_sources(rp); i++)
 		evbuffer_add_printf(b, "rampart_capture_ring_drops_total{source=\"%s\"} %" PRIu64 "\n", names[i],
 				    ws[i].pcap.ring_drops);
 	metric_head(b, "rampart_capture_if_drops_total", "counter", "Frames the interface or NIC dropped.");
-	for (unsigned i = 0; i < rp->n_workers; i++)
+	for (unsigned i = 0; i < api_n_sources(rp); i++)
 		evbuffer_add_printf(b, "rampart_capture_if_drops_total{source=\"%s\"} %" PRIu64 "\n", names[i],
 				    ws[i].pcap.if_drops);
 	metric_head(b, "rampart_capture_bad_blocks_total", "counter",
 		    "Ring blocks with impossible offsets (the rest of each block is lost).");
-	for (unsigned i = 0; i < rp->n_workers; i++)
+	for (unsigned i = 0; i < api_n_sources(rp); i++)
 		evbuffer_add_printf(b, "rampart_capture_bad_blocks_total{source=\"%s\"} %" PRIu64 "\n", names[i],
 				    ws[i].pcap.bad_blocks);
 	metric_head(b, "rampart_capture_sampled_out_total", "counter", "Frames skipped by mirror sampling (sample: N).");
-	for (unsigned i = 0; i < rp->n_workers; i++)
+	for (unsigned i = 0; i < api_n_sources(rp); i++)
 		evbuffer_add_printf(b, "rampart_capture_sampled_out_total{source=\"%s\"} %" PRIu64 "\n", names[i],
 				    ws[i].pcap.sampled_out);
 	metric_head(b, "rampart_flows_active", "gauge", "Flows in the mirror flow table.");
-	for (unsigned i = 0; i < rp->n_workers; i++)
+	for (unsigned i = 0; i < api_n_sources(rp); i++)
 		evbuffer_add_printf(b, "rampart_flows_active{source=\"%s\"} %" PRIu64 "\n", names[i], ws[i].flows.active);
 	metric_head(b, "rampart_flows_exported_total", "counter", "Flow rows exported by the mirror flow table.");
-	for (unsigned i = 0; i < rp->n_workers; i++)
+	for (unsigned i = 0; i < api_n_sources(rp); i++)
 		evbuffer_add_printf(b, "rampart_flows_exported_total{source=\"%s\"} %" PRIu64 "\n", names[i],
 				    ws[i].flows.exported);
 	metric_head(b, "rampart_hosts_overflow_total", "counter", "Records not counted: the host table was full.");
-	for (unsigned i = 0; i < rp->n_workers; i++)
+	for (unsigned i = 0; i < api_n_sources(rp); i++)
 		evbuffer_add_printf(b, "rampart_hosts_overflow_total{source=\"%s\"} %" PRIu64 "\n", names[i],
 				    ws[i].hosts_overflow);
 
 	/* flow export listeners (docs/FLOWS.md): per listener, then per exporter */
 	metric_head(b, "rampart_flow_datagrams_total", "counter", "Datagrams read per flow listener.");
-	for (unsigned i = 0; i < rp->n_workers; i++)
+	for (unsigned i = 0; i < api_n_sources(rp); i++)
 		if (ws[i].flow)
 			evbuffer_add_printf(b, "rampart_flow_datagrams_total{source=\"%s\"} %" PRIu64 "\n", names[i],
 					    ws[i].udp.datagrams);
 	metric_head(b, "rampart_flow_oversize_total", "counter", "Datagrams too large for a receive buffer, dropped.");
-	for (unsigned i = 0; i < rp->n_workers; i++)
+	for (unsigned i = 0; i < api_n_sources(rp); i++)
 		if (ws[i].flow)
 			evbuffer_add_printf(b, "rampart_flow_oversize_total{source=\"%s\"} %" PRIu64 "\n", names[i],
 					    ws[i].udp.oversize);
 	metric_head(b, "rampart_flow_refused_total", "counter",
 		    "State refused to a flow source, by reason (docs/FLOWS.md): datagrams or templates dropped.");
-	for (unsigned i = 0; i < rp->n_workers; i++)
+	for (unsigned i = 0; i < api_n_sources(rp); i++)
 		for (int r = 0; ws[i].flow && r < CAP_REFUSE_COUNT; r++)
 			evbuffer_add_printf(b, "rampart_flow_refused_total{source=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
 					    names[i], cap_flow_refusal_name((enum cap_flow_refusal)r),
 					    ws[i].udp.decode.refused[r]);
 	metric_head(b, "rampart_flow_exporters_evicted_total", "counter",
 		    "Exporters pushed out for a new one (never one sending valid data and active).");
-	for (unsigned i = 0; i < rp->n_workers; i++)
+	for (unsigned i = 0; i < api_n_sources(rp); i++)
 		if (ws[i].flow)
 			evbuffer_add_printf(b, "rampart_flow_exporters_evicted_total{source=\"%s\"} %" PRIu64 "\n",
 					    names[i], ws[i].udp.decode.evicted);
 	metric_head(b, "rampart_flow_template_bytes", "gauge", "Template memory held per flow listener.");
-	for (unsigned i = 0; i < rp->n_workers; i++)
+	for (unsigned i = 0; i < api_n_sources(rp); i++)
 		if (ws[i].flow)
 			evbuffer_add_printf(b, "rampart_flow_template_bytes{source=\"%s\"} %" PRIu64 "\n", names[i],
 					    ws[i].udp.decode.template_bytes);
 	metric_head(b, "rampart_flow_exporter_total", "counter",
 		    "Per exporter: datagrams, records, malformed, template_misses, sequence_gaps.");
-	for (unsigned i = 0; i < rp->n_workers; i++) {
-		size_t n = ws[i].n_exporters < RD_EXPORTERS_SHOWN ? ws[i].n_exporters : RD_EXPORTERS_SHOWN;
+	for (unsigned i = 0; i < api_n_sources(rp); i++) {
+		size_t n = ws[i].n_exporters < API_EXPORTERS_SHOWN ? ws[i].n_exporters : API_EXPORTERS_SHOWN;
 		for (size_t j = 0; ws[i].flow && j < n; j++) {
 			const struct cap_exporter_info *e = &ws[i].exporters[j];
 			char a[IP_STRLEN];
@@ -553,7 +553,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	metric_head(b, "rampart_bans_active", "gauge", "Active bans.");
 	evbuffer_add_printf(b, "rampart_bans_active %zu\n", det_engine_bans(rp->engine, h->bans, 0));
 	metric_head(b, "rampart_ticks_total", "counter", "Detection ticks run.");
-	evbuffer_add_printf(b, "rampart_ticks_total %" PRIu64 "\n", rp->ticks);
+	evbuffer_add_printf(b, "rampart_ticks_total %" PRIu64 "\n", api_ticks(rp));
 	struct mit_stats ms;
 	mit_stats(rp->mit, &ms);
 	metric_head(b, "rampart_decisions_total", "counter", "What the decisions did.");
@@ -561,9 +561,8 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"withdrawn\"} %" PRIu64 "\n", ms.withdrawn);
 	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"events\"} %" PRIu64 "\n", ms.events);
 
-	if (rp->samples) { /* attack sample packets (detection.attack_pcap) */
-		struct rd_samples_stats as;
-		rd_samples_stats(rp->samples, &as);
+	struct api_samples_stats as;
+	if (api_samples_stats(rp, &as)) { /* attack sample packets (detection.attack_pcap) */
 		metric_head(b, "rampart_attack_pcap_samples_total", "counter",
 			    "Attack sample packets: written to a file, dropped (a worker's ring was full), skipped "
 			    "(file closed, unwritable or of another link type).");
@@ -795,7 +794,7 @@ static void on_other(struct evhttp_request *req, void *arg)
 			      "/api/v1/stats, /api/v1/command, /api/v1/attack/ID/flows, /api/v1/host/IP/talkers, /metrics)");
 }
 
-struct api_http *api_http_new(struct rampart *rp, const char *listen, char *err, size_t errlen)
+struct api_http *api_http_new(struct api_ctx *rp, const char *listen, char *err, size_t errlen)
 {
 	char host[IP_STRLEN];
 	uint16_t port;

@@ -51,7 +51,7 @@ struct api_rb_job {
 };
 
 struct api_readback {
-	struct rampart *rp;
+	struct api_ctx *rp;
 	char url[512];
 	char userpwd[130];
 	char db[64];
@@ -367,8 +367,8 @@ static bool parse_time(const char *s, uint64_t now, uint64_t *out)
 /* "now" on the daemon's clock: the capture's in a replay, else the wall clock. */
 static uint64_t now_s(const struct api_readback *rb)
 {
-	if (rb->rp->replay && rb->rp->clock_ns)
-		return rb->rp->clock_ns / 1000000000u;
+	if (rb->rp->replay && api_now_ns(rb->rp))
+		return api_now_ns(rb->rp) / 1000000000u;
 	return (uint64_t)time(NULL);
 }
 
@@ -425,7 +425,7 @@ static int build_talkers(struct api_readback *rb, struct api_rb_job *j, const ip
 
 /* ---- public -------------------------------------------------------------------------------- */
 
-struct api_readback *api_readback_new(struct rampart *rp)
+struct api_readback *api_readback_new(struct api_ctx *rp)
 {
 	struct api_readback *rb = calloc(1, sizeof *rb);
 	if (!rb)
@@ -433,8 +433,8 @@ struct api_readback *api_readback_new(struct rampart *rp)
 	rb->rp = rp;
 	rb->pipe[0] = rb->pipe[1] = -1;
 	rb->dst_v6 = -1;
-	snprintf(rb->db, sizeof rb->db, "%s", rp->conf.storage.database);
-	const struct st_config *sc = &rp->conf.storage;
+	snprintf(rb->db, sizeof rb->db, "%s", rp->conf->storage.database);
+	const struct st_config *sc = &rp->conf->storage;
 	if (!sc->clickhouse_url[0])
 		return rb; /* file output: every query refused */
 	/* the limits travel as ClickHouse settings too, so a heavy query stops at the server */

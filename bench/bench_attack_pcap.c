@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 		if ((x = run(HOOK_ON, frames, n, c, ft, a2, p2, seconds / 8)) > cp)
 			cp = x;
 	}
-	struct rd_samples_stats s1, s2;
+	struct api_samples_stats s1, s2;
 	rd_samples_stats(a1, &s1);
 	rd_samples_stats(a2, &s2);
 	printf("decode+flowtable+count, no sampling hook:        %.2f Mpps\n", base);

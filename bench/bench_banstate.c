@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n_bans; i++) {
 		snprintf(line, sizeof line, "ban 10.1.%zu.%zu --for 3600", i / 250, i % 250 + 1);
-		if (api_command(rp, line, reply) != 0) {
+		if (api_command(rd_api_ctx(rp), line, reply) != 0) {
 			fprintf(stderr, "bench_banstate: %s refused\n", line);
 			return 1;
 		}

@@ -379,7 +379,7 @@ int main(int argc, char **argv)
 	       proto_name(proto), per_dgram(proto), step_s);
 	printf("%12s %12s %12s %10s %12s %10s\n", "target/s", "sent/s", "received", "lost", "kernel_drops", "seq_gaps");
 	for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
-		struct rd_flowsrc_stats before, after;
+		struct api_udp_stats before, after;
 		uint64_t gaps0, gaps1, bad0, bad1;
 		rd_flowsrc_stats(rx.src, &before);
 		exporter_totals(rx.src, &gaps0, &bad0);

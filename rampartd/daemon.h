@@ -21,6 +21,7 @@
 #include "../detect/det.h"
 #include "../flowspec/fs.h"
 #include "../lib/spsc.h"
+#include "../api/api.h"
 #include "../storage/st.h"
 
 struct event_base;
@@ -37,7 +38,7 @@ struct api_exa;
 struct api_http;
 struct api_readback;
 
-#define RD_MAX_WORKERS 32
+#define RD_MAX_WORKERS API_MAX_SOURCES
 
 /* Everything the daemon runs, created by main.c and torn down in reverse. */
 struct rampart {
@@ -52,10 +53,9 @@ struct rampart {
 	struct act_notify *notify;    /* NULL when no actions.notify_script */
 	struct act_webhook *webhook;  /* NULL when no actions.webhook_url */
 	struct act_localroute *localroute; /* NULL unless actions.local_blackhole */
+	struct api_ctx api;           /* the API's view of all the above (rd_api_ctx) */
 	struct api_control *control;
 	struct api_http *http;        /* NULL when api.http is "" */
-	struct api_exa *exa;          /* ExaBGP pipe and process (api/exapipe.c); NULL when neither is on */
-	struct api_readback *readback; /* ClickHouse read-back queries (api/readback.c) */
 	struct rd_samples *samples;   /* attack sample packets (samples.c); NULL when off */
 	struct cap_dpdk *dpdk;        /* the EAL and capture.dpdk's ports; NULL without a dpdk section */
 
@@ -77,16 +77,6 @@ enum rd_flow_proto { RD_FLOW_SFLOW, RD_FLOW_NETFLOW /* v5, v9 and IPFIX by versi
 
 struct rd_flowsrc;
 
-struct rd_flowsrc_stats {
-	uint64_t datagrams;
-	uint64_t bytes;
-	uint64_t kernel_drops;  /* the socket's receive-buffer drops (SO_RXQ_OVFL), as of the last
-				   datagram read */
-	uint64_t oversize;      /* datagrams larger than a receive buffer: dropped */
-	uint64_t errors;        /* recvmmsg failures */
-	uint32_t rcvbuf;        /* receive buffer the kernel granted, bytes */
-	struct cap_flow_stats decode;
-};
 
 const char *rd_flow_proto_name(enum rd_flow_proto p);
 /* Binds a UDP socket on listen ("a.b.c.d:port", "[v6]:port") with SO_REUSEPORT, SO_RXQ_OVFL and
@@ -103,7 +93,7 @@ int rd_flowsrc_dispatch(struct rd_flowsrc *s, cap_record_fn fn, void *arg, uint6
 			size_t errlen);
 /* sFlow: the raw header behind the record being delivered (cap_flow_frame); data NULL if none. */
 const struct cap_frame *rd_flowsrc_frame(const struct rd_flowsrc *s);
-void rd_flowsrc_stats(const struct rd_flowsrc *s, struct rd_flowsrc_stats *out);
+void rd_flowsrc_stats(const struct rd_flowsrc *s, struct api_udp_stats *out);
 size_t rd_flowsrc_exporters(const struct rd_flowsrc *s, struct cap_exporter_info *out, size_t max);
 
 struct rd_worker_source {
@@ -114,8 +104,6 @@ struct rd_worker_source {
 	unsigned listen_worker, listen_workers; /* this one of capture.udp_workers on listen */
 };
 
-/* Exporters shown per listener by `rampartctl exporters` (the decoder remembers more). */
-#define RD_EXPORTERS_SHOWN 64
 
 /* A message from a worker to the main loop: the counters for one tick. */
 struct rd_tick_msg {
@@ -141,21 +129,7 @@ void rd_worker_free(struct rd_worker *w);
 /* Main loop side: the next tick message, or false when there is none. */
 bool rd_worker_poll(struct rd_worker *w, struct rd_tick_msg *msg);
 void rd_worker_return(struct rd_worker *w, struct det_counters *c);
-/* Capture statistics for the control socket. */
-struct rd_worker_stats {
-	const char *name;
-	struct cap_src_stats pcap; /* mirror sources (any kind) */
-	struct cap_flowtable_stats flows;
-	uint64_t flows_dropped; /* flow rows the storage ring refused */
-	uint64_t hosts_overflow;
-	bool finished;          /* replay reached the end of the file */
-	/* flow export listeners only */
-	bool flow;
-	struct rd_flowsrc_stats udp;
-	struct cap_exporter_info exporters[RD_EXPORTERS_SHOWN];
-	size_t n_exporters;     /* exporters known (may exceed RD_EXPORTERS_SHOWN) */
-};
-void rd_worker_stats(struct rd_worker *w, struct rd_worker_stats *out);
+void rd_worker_stats(struct rd_worker *w, struct api_source_stats *out);
 
 /* ---- the tick (tick.c) --------------------------------------- */
 
@@ -164,6 +138,9 @@ void rd_tick_run(struct rampart *rp);
 
 /* The capture clock now: the last tick's time. */
 uint64_t rd_now_ns(const struct rampart *rp);
+/* Fills rp->api from rp's modules and the daemon's own parts (keeping the API's exa and
+ * readback), again after any of them changes; returns it. */
+struct api_ctx *rd_api_ctx(struct rampart *rp);
 /* mitigation's view of the sample files (mit_samples_fn); ctx is the struct rd_samples. */
 const char *rd_samples_for_mit(void *ctx, uint64_t attack_id, const ip_prefix *target, char *path, size_t len,
 			       uint64_t *packets);
@@ -183,22 +160,9 @@ void rd_samples_sample(struct rd_samples_producer *p, uint64_t attack_id, enum d
 /* Main loop, after each tick: rings into files; closes the files of attacks e says ended (e may be
  * NULL: no closing). now_ns is the capture clock. */
 void rd_samples_drain(struct rd_samples *a, const struct det_engine *e, uint64_t now_ns);
-struct rd_samples_info {
-	const char *path; /* valid until the next drain */
-	uint64_t packets; /* written so far */
-	bool open;        /* still collecting */
-};
 /* The file of an attack; false when it has none (no samples yet, no packets in the source, off). */
-bool rd_samples_info(const struct rd_samples *a, uint64_t attack_id, struct rd_samples_info *out);
-struct rd_samples_stats {
-	uint64_t written;      /* samples in files */
-	uint64_t dropped;      /* a worker's ring was full */
-	uint64_t skipped;      /* arrived for a closed, unwritable or other-link-type file */
-	uint64_t files_opened, files_closed, errors;
-	uint64_t files_deleted; /* by keep_days / max_files */
-	unsigned open;
-};
-void rd_samples_stats(const struct rd_samples *a, struct rd_samples_stats *out);
+bool rd_samples_info(const struct rd_samples *a, uint64_t attack_id, struct api_samples_info *out);
+void rd_samples_stats(const struct rd_samples *a, struct api_samples_stats *out);
 const char *rd_samples_dir(const struct rd_samples *a);
 /* Retention: deletes DIR's ATTACK_ID-*.pcap files older than keep_days (by mtime, against now),
  * then the oldest attacks' beyond max_files; never a file still collecting, nothing else in DIR.

@@ -45,7 +45,7 @@ struct rd_flowsrc {
 	} ctl[BATCH];
 	uint8_t *data; /* BATCH * DGRAM_MAX */
 
-	struct rd_flowsrc_stats st;
+	struct api_udp_stats st;
 	struct log_once oversize_log, family_log;
 };
 
@@ -248,7 +248,7 @@ int rd_flowsrc_dispatch(struct rd_flowsrc *s, cap_record_fn fn, void *arg, uint6
 	return n;
 }
 
-void rd_flowsrc_stats(const struct rd_flowsrc *s, struct rd_flowsrc_stats *out)
+void rd_flowsrc_stats(const struct rd_flowsrc *s, struct api_udp_stats *out)
 {
 	*out = s->st;
 	cap_flow_stats(s->ctx, &out->decode);

@@ -139,12 +139,12 @@ static void teardown(struct rampart *rp)
 		rd_worker_stop(rp->workers[i]);
 	if (rp->engine)
 		rd_tick_run(rp); /* what the workers counted last */
-	api_exa_stop(rp);
+	api_exa_stop(&rp->api);
 	if (rp->mit)
 		mit_state_close(rp->mit); /* the latest ban times, before anything is torn down */
 	if (rp->bgp)
 		bgp_speaker_free(rp->bgp);
-	rp->bgp = NULL;
+	rp->bgp = rp->api.bgp = NULL;
 	for (unsigned i = 0; i < rp->n_workers; i++)
 		rd_worker_free(rp->workers[i]);
 	rp->n_workers = 0;
@@ -174,8 +174,8 @@ static void teardown(struct rampart *rp)
 	}
 	api_control_free(rp->control);
 	api_http_free(rp->http);
-	api_readback_free(rp->readback); /* after its callers: no callback is left to run */
-	rp->readback = NULL;
+	api_readback_free(rp->api.readback); /* after its callers: no callback is left to run */
+	rp->api.readback = NULL;
 	mit_free(rp->mit);
 	rp->mit = NULL;
 	act_notify_free(rp->notify); /* after the last tick: its unbans are notified too */
@@ -431,7 +431,8 @@ int main(int argc, char **argv)
 		log_err("webhook: cannot start for %s", rp.conf.actions.webhook_url);
 		goto out;
 	}
-	if (!(rp.readback = api_readback_new(&rp))) {
+	rd_api_ctx(&rp);
+	if (!(rp.api.readback = api_readback_new(&rp.api))) {
 		log_err("readback: cannot start");
 		goto out;
 	}
@@ -451,7 +452,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n_actions; i++)
 		if (act_subscribe(rp.mit, &actions[i]) != 0)
 			goto out;
-	rp.control = api_control_new(&rp, rp.conf.api.socket, err, sizeof err);
+	rd_api_ctx(&rp); /* with the local route */
+	rp.control = api_control_new(&rp.api, rp.conf.api.socket, err, sizeof err);
 	if (!rp.control) {
 		log_err("%s", err);
 		goto out;
@@ -465,7 +467,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (rp.conf.api.http[0]) {
-		rp.http = api_http_new(&rp, rp.conf.api.http, err, sizeof err);
+		rp.http = api_http_new(&rp.api, rp.conf.api.http, err, sizeof err);
 		if (!rp.http) {
 			log_err("%s", err);
 			goto out;
@@ -473,7 +475,7 @@ int main(int argc, char **argv)
 	}
 	announce_plan(&rp, pcap);
 	/* ExaBGP drop-in: the named pipe and the process (docs/EXABGP.md) */
-	if (api_exa_start(&rp, err, sizeof err) != 0) {
+	if (api_exa_start(&rp.api, err, sizeof err) != 0) {
 		log_err("%s", err);
 		goto out;
 	}

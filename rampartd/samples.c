@@ -92,7 +92,7 @@ struct rd_samples {
 	struct det_ban_info *attacks; /* scratch for the attack list */
 	uint64_t last_check_mono;
 	uint64_t last_sweep_mono;
-	struct rd_samples_stats st;
+	struct api_samples_stats st;
 	struct log_once open_log, write_log, sweep_log;
 };
 
@@ -469,7 +469,7 @@ void rd_samples_free(struct rd_samples *a)
 	free(a);
 }
 
-bool rd_samples_info(const struct rd_samples *a, uint64_t attack_id, struct rd_samples_info *out)
+bool rd_samples_info(const struct rd_samples *a, uint64_t attack_id, struct api_samples_info *out)
 {
 	if (!a || !attack_id)
 		return false;
@@ -483,7 +483,7 @@ bool rd_samples_info(const struct rd_samples *a, uint64_t attack_id, struct rd_s
 	return true;
 }
 
-void rd_samples_stats(const struct rd_samples *a, struct rd_samples_stats *out)
+void rd_samples_stats(const struct rd_samples *a, struct api_samples_stats *out)
 {
 	memset(out, 0, sizeof *out);
 	if (!a)
@@ -516,7 +516,7 @@ const char *rd_samples_for_mit(void *ctx, uint64_t attack_id, const ip_prefix *t
 	struct rd_samples *a = ctx;
 	*packets = 0;
 	const char *p = rd_samples_path(a, attack_id, target, path, len);
-	struct rd_samples_info pi;
+	struct api_samples_info pi;
 	if (*p && rd_samples_info(a, attack_id, &pi))
 		*packets = pi.packets;
 	return p;

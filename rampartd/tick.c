@@ -51,3 +51,70 @@ void rd_tick_run(struct rampart *rp)
 		}
 	}
 }
+
+/* ---- what the API reads of the wiring (api/api.h, struct api_daemon) ------------------------- */
+
+static uint64_t view_now_ns(void *ctx)
+{
+	return rd_now_ns(ctx);
+}
+
+static uint64_t view_ticks(void *ctx)
+{
+	return ((const struct rampart *)ctx)->ticks;
+}
+
+static unsigned view_n_sources(void *ctx)
+{
+	return ((const struct rampart *)ctx)->n_workers;
+}
+
+static void view_source_stats(void *ctx, unsigned i, struct api_source_stats *out)
+{
+	struct rampart *rp = ctx;
+	if (i < rp->n_workers)
+		rd_worker_stats(rp->workers[i], out);
+}
+
+static bool view_samples_info(void *ctx, uint64_t attack_id, struct api_samples_info *out)
+{
+	return rd_samples_info(((const struct rampart *)ctx)->samples, attack_id, out);
+}
+
+static bool view_samples_stats(void *ctx, struct api_samples_stats *out)
+{
+	const struct rampart *rp = ctx;
+	if (!rp->samples)
+		return false;
+	rd_samples_stats(rp->samples, out);
+	return true;
+}
+
+struct api_ctx *rd_api_ctx(struct rampart *rp)
+{
+	struct api_exa *exa = rp->api.exa;
+	struct api_readback *readback = rp->api.readback;
+	rp->api = (struct api_ctx){
+		.conf = &rp->conf,
+		.base = rp->base,
+		.networks = rp->networks,
+		.engine = rp->engine,
+		.bgp = rp->bgp,
+		.storage = rp->storage,
+		.mit = rp->mit,
+		.notify = rp->notify,
+		.webhook = rp->webhook,
+		.localroute = rp->localroute,
+		.replay = rp->replay,
+		.daemon = {.ctx = rp,
+			   .now_ns = view_now_ns,
+			   .ticks = view_ticks,
+			   .n_sources = view_n_sources,
+			   .source_stats = view_source_stats,
+			   .samples_info = view_samples_info,
+			   .samples_stats = view_samples_stats},
+		.exa = exa,
+		.readback = readback,
+	};
+	return &rp->api;
+}

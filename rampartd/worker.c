@@ -81,7 +81,7 @@ struct rd_worker {
 
 	/* Statistics snapshot, refreshed once per tick; the lock is never taken per packet. */
 	pthread_mutex_t stats_lock;
-	struct rd_worker_stats stats;
+	struct api_source_stats stats;
 };
 
 /* The capture clock when no frame says what time it is: wall time for a live link; for a replay
@@ -104,7 +104,7 @@ static void refresh_stats(struct rd_worker *w)
 {
 	/* static-sized and large (the exporters): built in place under the lock, not on the stack */
 	pthread_mutex_lock(&w->stats_lock);
-	struct rd_worker_stats *s = &w->stats;
+	struct api_source_stats *s = &w->stats;
 	memset(s, 0, sizeof *s);
 	s->name = w->name;
 	if (w->cap)
@@ -114,7 +114,7 @@ static void refresh_stats(struct rd_worker *w)
 	if (w->udp) {
 		s->flow = true;
 		rd_flowsrc_stats(w->udp, &s->udp);
-		s->n_exporters = rd_flowsrc_exporters(w->udp, s->exporters, RD_EXPORTERS_SHOWN);
+		s->n_exporters = rd_flowsrc_exporters(w->udp, s->exporters, API_EXPORTERS_SHOWN);
 	}
 	s->flows_dropped = w->flows_dropped;
 	for (unsigned i = 0; i < w->n_sets; i++) {
@@ -488,7 +488,7 @@ void rd_worker_return(struct rd_worker *w, struct det_counters *c)
 	spsc_push(w->spare, &c);
 }
 
-void rd_worker_stats(struct rd_worker *w, struct rd_worker_stats *out)
+void rd_worker_stats(struct rd_worker *w, struct api_source_stats *out)
 {
 	pthread_mutex_lock(&w->stats_lock);
 	*out = w->stats;

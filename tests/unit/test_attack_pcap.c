@@ -98,7 +98,7 @@ static void test_mirror_file(void **state)
 	rd_samples_sample(p, 9, DET_IN, &nf, &none);
 	rd_samples_drain(a, NULL, 0);
 
-	struct rd_samples_info pi;
+	struct api_samples_info pi;
 	assert_true(rd_samples_info(a, 7, &pi));
 	char want[PATH_MAX];
 	snprintf(want, sizeof want, "%s/m/7-192.0.2.10.pcap", dir);
@@ -109,7 +109,7 @@ static void test_mirror_file(void **state)
 	snprintf(want, sizeof want, "%s/m/9-192.0.2.11.pcap", dir);
 	assert_int_equal(access(want, F_OK), -1);
 
-	struct rd_samples_stats st;
+	struct api_samples_stats st;
 	rd_samples_stats(a, &st);
 	assert_int_equal(st.written, 5);
 	assert_int_equal(st.dropped, 0);
@@ -152,14 +152,14 @@ static void test_sflow_raw_outgoing(void **state)
 	struct cap_frame eth = {.data = ip, .caplen = sizeof ip, .len = 60, .dlt = DLT_EN10MB};
 	rd_samples_sample(p, 12, DET_OUT, &r, &eth);
 	rd_samples_drain(a, NULL, 0);
-	struct rd_samples_info pi;
+	struct api_samples_info pi;
 	assert_true(rd_samples_info(a, 12, &pi));
 	assert_int_equal(pi.packets, 2);
 	assert_true(pi.open); /* 2 of 100: still collecting */
 	char want[PATH_MAX];
 	snprintf(want, sizeof want, "%s/s/12-2001:db8:10::53.pcap", dir);
 	assert_string_equal(pi.path, want);
-	struct rd_samples_stats st;
+	struct api_samples_stats st;
 	rd_samples_stats(a, &st);
 	assert_int_equal(st.skipped, 1);
 	assert_int_equal(st.open, 1);
@@ -192,7 +192,7 @@ static void test_ring_full(void **state)
 	struct cap_frame f = {.data = big, .caplen = sizeof big, .len = sizeof big, .dlt = DLT_EN10MB};
 	for (int i = 0; i < 70; i++)
 		rd_samples_sample(p, 3, DET_IN, &r, &f);
-	struct rd_samples_stats st;
+	struct api_samples_stats st;
 	rd_samples_stats(a, &st);
 	assert_int_equal(st.dropped, 6);
 	rd_samples_drain(a, NULL, 0);
@@ -201,7 +201,7 @@ static void test_ring_full(void **state)
 	/* drained: room again */
 	rd_samples_sample(p, 3, DET_IN, &r, &f);
 	rd_samples_drain(a, NULL, 0);
-	struct rd_samples_info pi;
+	struct api_samples_info pi;
 	assert_true(rd_samples_info(a, 3, &pi));
 	assert_int_equal(pi.packets, 65);
 	rd_samples_free(a);
@@ -225,12 +225,12 @@ static void test_unwritable(void **state)
 	for (int i = 0; i < 3; i++)
 		rd_samples_sample(p, 4, DET_IN, &r, &f);
 	rd_samples_drain(a, NULL, 0);
-	struct rd_samples_stats st;
+	struct api_samples_stats st;
 	rd_samples_stats(a, &st);
 	assert_int_equal(st.errors, 1);
 	assert_int_equal(st.written, 0);
 	assert_int_equal(st.skipped, 3);
-	struct rd_samples_info pi;
+	struct api_samples_info pi;
 	assert_false(rd_samples_info(a, 4, &pi));
 	rd_samples_free(a);
 }
@@ -244,7 +244,7 @@ static void test_off_and_path(void **state)
 	assert_null(rd_samples_new(&off, "/var/lib/rampart", err, sizeof err));
 	assert_null(rd_samples_producer(NULL, 0));
 	rd_samples_drain(NULL, NULL, 0);
-	struct rd_samples_info pi;
+	struct api_samples_info pi;
 	assert_false(rd_samples_info(NULL, 1, &pi));
 	char buf[PATH_MAX];
 	ip_prefix host, net;
@@ -375,7 +375,7 @@ static void test_retention(void **state)
 	assert_true(there("4-2001:db8:10::4.pcap"));
 	assert_true(there("notes.txt") && there("x-1.pcap") && there("5-192.0.2.5.txt") && there("-192.0.2.6.pcap"));
 	assert_true(there("6-dir.pcap"));
-	struct rd_samples_stats st;
+	struct api_samples_stats st;
 	rd_samples_stats(a, &st);
 	assert_int_equal(st.files_deleted, 2);
 
@@ -400,7 +400,7 @@ static void test_retention(void **state)
 	rd_samples_stats(a, &st);
 	assert_int_equal(st.files_deleted, 5);
 	assert_int_equal(st.errors, 0);
-	struct rd_samples_info pi;
+	struct api_samples_info pi;
 	assert_true(rd_samples_info(a, 7, &pi));
 
 	/* once 7 is closed it is an old attack like any other: with 10 made, 7 goes */

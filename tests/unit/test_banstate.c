@@ -444,7 +444,7 @@ static void daemon_down(struct daemon *d, bool clean)
 static int cmd(struct daemon *d, const char *line)
 {
 	struct evbuffer *out = evbuffer_new();
-	int rc = api_command(&d->rp, line, out);
+	int rc = api_command(rd_api_ctx(&d->rp), line, out);
 	evbuffer_free(out);
 	return rc;
 }
@@ -543,7 +543,7 @@ static void test_daemon_round_trip(void **state)
 	assert_int_equal(st.skipped, 1);  /* the bogus line */
 	/* the three views */
 	struct evbuffer *v = evbuffer_new();
-	assert_int_equal(api_command(&d->rp, "stats", v), 0);
+	assert_int_equal(api_command(rd_api_ctx(&d->rp), "stats", v), 0);
 	evbuffer_add(v, "", 1);
 	char *line = (char *)evbuffer_pullup(v, -1), *bl = strstr(line, "ban state ");
 	assert_non_null(bl);

@@ -47,7 +47,7 @@ static int teardown(void **state)
 static int run(struct fixture *f, const char *line)
 {
 	struct evbuffer *out = evbuffer_new();
-	int rc = api_command(&f->rp, line, out);
+	int rc = api_command(rd_api_ctx(&f->rp), line, out);
 	size_t n = evbuffer_get_length(out);
 	if (n >= sizeof f->reply)
 		n = sizeof f->reply - 1;

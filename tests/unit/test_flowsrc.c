@@ -132,7 +132,7 @@ static void test_ipv4_ipv6_batches(void **state)
 	assert_string_equal(ip_format(&g4.exporter, a), "127.0.0.1");
 	assert_string_equal(ip_format(&g6.exporter, a), "::1");
 
-	struct rd_flowsrc_stats st;
+	struct api_udp_stats st;
 	rd_flowsrc_stats(s4, &st);
 	assert_int_equal(st.datagrams, 100);
 	assert_int_equal(st.decode.datagrams, 100);
@@ -166,7 +166,7 @@ static void test_kernel_drops_counted(void **state)
 	/* one more after the drops, to carry the counter */
 	send(fd, b, v5_datagram(b, 1000), 0);
 	got += drain(s, &g, 1);
-	struct rd_flowsrc_stats st;
+	struct api_udp_stats st;
 	rd_flowsrc_stats(s, &st);
 	assert_int_equal(st.kernel_drops, 501 - got);
 	struct cap_exporter_info e[1];
@@ -194,7 +194,7 @@ static void test_allow_list(void **state)
 	struct got g = {0};
 	assert_int_equal(drain(s, &g, 2), 2);
 	assert_int_equal(g.records, 0);
-	struct rd_flowsrc_stats st;
+	struct api_udp_stats st;
 	rd_flowsrc_stats(s, &st);
 	assert_int_equal(st.decode.refused[CAP_REFUSE_NOT_ALLOWED], 2);
 	assert_int_equal(st.decode.result[CAP_FLOW_NOT_ALLOWED], 2);
@@ -226,7 +226,7 @@ static void test_oversize_and_malformed(void **state)
 	send(fd, b, n - 10, 0); /* truncated record */
 	struct got g = {0};
 	assert_int_equal(drain(s, &g, 2), 2);
-	struct rd_flowsrc_stats st;
+	struct api_udp_stats st;
 	rd_flowsrc_stats(s, &st);
 	assert_int_equal(st.oversize, 1);
 	assert_int_equal(st.decode.datagrams, 1);
@@ -321,7 +321,7 @@ static void test_exporters_command(void **state)
 	rp.mit = mit_new(&(struct mit_deps){.conf = &rp.conf, .networks = rp.networks, .engine = rp.engine});
 	assert_non_null(rp.mit);
 	struct evbuffer *out = evbuffer_new();
-	assert_int_equal(api_command(&rp, "exporters", out), 0);
+	assert_int_equal(api_command(rd_api_ctx(&rp), "exporters", out), 0);
 	char text[8192];
 	size_t n = evbuffer_remove(out, text, sizeof text - 1);
 	text[n] = 0;
@@ -342,7 +342,7 @@ static void test_exporters_command(void **state)
 	send(fd, b, v5_datagram(b, 6) - 10, 0); /* a record cut short: the exporter's malformed */
 	usleep(400000);                     /* stats are refreshed once per tick */
 	rd_tick_run(&rp);
-	assert_int_equal(api_command(&rp, "exporters", out), 0);
+	assert_int_equal(api_command(rd_api_ctx(&rp), "exporters", out), 0);
 	n = evbuffer_remove(out, text, sizeof text - 1);
 	text[n] = 0;
 	assert_non_null(strstr(text, "listener netflow 127.0.0.1:20955: datagrams 4 kernel_drops 0 oversize 0 exporters 1\n"));
@@ -362,12 +362,12 @@ static void test_exporters_command(void **state)
 	assert_int_equal(rec, 4); /* v5 checks the count against the length first: a cut datagram gives none */
 	assert_int_equal(mal, 1);
 	assert_int_equal(gaps, 2);
-	assert_int_equal(api_command(&rp, "stats", out), 0);
+	assert_int_equal(api_command(rd_api_ctx(&rp), "stats", out), 0);
 	n = evbuffer_remove(out, text, sizeof text - 1);
 	text[n] = 0;
 	assert_non_null(strstr(text, "listener netflow 127.0.0.1:20955: datagrams 4 bytes "));
 	assert_non_null(strstr(text, " truncated 2 "));
-	assert_int_equal(api_command(&rp, "exporters now", out), -1);
+	assert_int_equal(api_command(rd_api_ctx(&rp), "exporters now", out), -1);
 	evbuffer_free(out);
 	close(fd);
 	rd_worker_free(rp.workers[0]);
