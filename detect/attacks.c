@@ -155,6 +155,7 @@ struct det_event det_event_of_ban(const struct det_ban_info *b, enum det_event_t
 		.rates = b->rates,
 		.ban_seconds = ban_seconds,
 		.reason = reason,
+		.parent_attack_id = b->parent_attack_id,
 	};
 }
 
@@ -269,17 +270,37 @@ static struct attack *find_ban(struct det_engine *e, const ip_prefix *p)
 	return NULL;
 }
 
+/* The open attack on the narrowest prefix that strictly contains target (banned or refused, any
+ * direction), or 0: an attack inside a mitigated prefix is still an attack of its own, and this
+ * links it to the covering one. One pass over the open attacks per new attack. */
+static uint64_t covering_attack(const struct det_engine *e, const ip_prefix *target)
+{
+	uint64_t id = 0;
+	int best = -1;
+	for (size_t i = 0; i < e->n_open; i++) {
+		const struct det_ban_info *b = &e->open[i].info;
+		if (e->open[i].dead || b->target.len >= target->len || (int)b->target.len <= best ||
+		    ip_is_v4(&b->target.addr) != ip_is_v4(&target->addr) || !ip_prefix_contains(&b->target, &target->addr))
+			continue;
+		best = b->target.len;
+		id = b->attack_id;
+	}
+	return id;
+}
+
 /* Opens a detected attack on target and bans it, or refuses; the attack is returned for the
  * caller to tie to its host or group, NULL on ENOMEM (it is detected again next tick). */
 static struct attack *start_attack(struct det_engine *e, const ip_prefix *target, int group,
 				   const struct det_rates *rates, const struct trigger *t, uint64_t now,
 				   det_event_fn fn, void *ctx)
 {
+	uint64_t parent = covering_attack(e, target);
 	struct attack *a = attack_open(e);
 	if (!a)
 		return NULL;
 	struct det_ban_info *b = &a->info;
 	b->target = *target;
+	b->parent_attack_id = parent;
 	b->direction = t->dir;
 	b->hostgroup = group;
 	b->since_ns = now;
@@ -435,11 +456,13 @@ int det_engine_ban(struct det_engine *e, const ip_prefix *target, uint32_t secon
 	int group = admissible(e, &p, now_ns, why);
 	if (group < 0)
 		return -1;
+	uint64_t parent = covering_attack(e, &p);
 	struct attack *a = attack_open(e);
 	if (!a) {
 		*why = "out of memory";
 		return -1;
 	}
+	a->info.parent_attack_id = parent;
 	if (!seconds)
 		seconds = ban_time(e, group);
 	struct det_ban_info *b = &a->info;

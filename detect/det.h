@@ -55,6 +55,10 @@ struct det_hostgroup {
 	ip_prefix *prefixes;
 	size_t n_prefixes;
 	struct det_thresholds thresholds; /* per host */
+	/* Whether the configuration set thresholds for the direction (conf/): a direction it leaves
+	 * out has the default group's per-host limits, so the hosts of a group made for its `total`
+	 * (carpet bombing) are still checked one by one, in both directions. */
+	bool thresholds_set[DET_DIRECTIONS];
 	struct det_thresholds total;      /* the sum over the group or each prefix (carpet bombing); 0 = off */
 	uint32_t ban_time_s;              /* 0 = detection.ban_time */
 	enum det_mitigation mitigation;
@@ -160,6 +164,8 @@ struct det_event {
 	struct det_rates rates;  /* the host's rates when the event happened */
 	uint32_t ban_seconds;    /* BAN, BAN_EXTENDED: for how long */
 	const char *reason;      /* static text: why refused, why unbanned */
+	uint64_t parent_attack_id; /* the attack on a prefix covering the target that was open when
+				      this attack opened (a host attacked inside a bombed /24); 0 = none */
 };
 
 typedef void (*det_event_fn)(void *ctx, const struct det_event *ev);
@@ -221,6 +227,7 @@ struct det_ban_info {
 	uint64_t ended_ns;      /* when it was unbanned; 0 while active */
 	double peak_value;      /* highest value of the trigger metric seen during the attack */
 	int kind;               /* enum det_attack_kind, from the fingerprint so far */
+	uint64_t parent_attack_id; /* as in det_event; 0 = none */
 };
 /* Active bans, oldest first; returns how many there are (may exceed max). */
 size_t det_engine_bans(const struct det_engine *e, struct det_ban_info *out, size_t max);
