@@ -160,6 +160,8 @@ static int cmd_attack(struct rampart *rp, int argc, char **argv, struct evbuffer
 	evbuffer_add_printf(out, "attack %u: %s %s %s since %s, trigger %s, peak %.0f\n", id,
 			    ip_prefix_format(&b->target, pfx), det_direction_name(b->direction),
 			    b->active ? "banned" : "ended", since, trig, b->peak_value);
+	if (b->parent_attack_id)
+		evbuffer_add_printf(out, "inside attack %" PRIu64 " (a covering prefix)\n", b->parent_attack_id);
 	evbuffer_add_printf(out, "kind: %s%s\n", det_attack_kind_name(fp.kind),
 			    fp.from_rates ? " (from the class rates; no records yet)" : "");
 	evbuffer_add_printf(out, "packets: %" PRIu64 " bytes: %" PRIu64 "\nprotocols:", fp.packets, fp.bytes);

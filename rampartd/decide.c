@@ -131,9 +131,12 @@ void rd_decide(void *ctx, const struct det_event *ev)
 	ip_prefix_format(&ev->target, pfx);
 	trigger_name(ev, trig, sizeof trig);
 	const double *r = ev->rates.v[ev->direction][DET_TOTAL];
-	log_info("attack %" PRIu64 ": %s %s %s%s: %s %.0f (limit %.0f), %.0f pps %.1f Mbit/s %.0f flows/s%s%s",
+	char inside[48] = "";
+	if (ev->parent_attack_id)
+		snprintf(inside, sizeof inside, " (inside attack %" PRIu64 ")", ev->parent_attack_id);
+	log_info("attack %" PRIu64 ": %s %s %s%s%s: %s %.0f (limit %.0f), %.0f pps %.1f Mbit/s %.0f flows/s%s%s",
 		 ev->attack_id, det_event_name(ev->type), pfx, det_direction_name(ev->direction),
-		 ev->manual ? " (manual)" : "", trig, ev->trigger_value, ev->trigger_limit, r[DET_PPS],
+		 ev->manual ? " (manual)" : "", inside, trig, ev->trigger_value, ev->trigger_limit, r[DET_PPS],
 		 r[DET_BPS] / 1e6, r[DET_FLOWS], ev->reason ? ": " : "", ev->reason ? ev->reason : "");
 	rp->events_logged++;
 
@@ -151,6 +154,7 @@ void rd_decide(void *ctx, const struct det_event *ev)
 		.bps = r[DET_BPS],
 		.flows = r[DET_FLOWS],
 		.ban_seconds = ev->ban_seconds,
+		.parent_attack_id = ev->parent_attack_id,
 	};
 	snprintf(row.event, sizeof row.event, "%s", det_event_name(ev->type));
 	if (ev->hostgroup >= 0 && (size_t)ev->hostgroup < rp->conf.detect.n_groups)

@@ -84,7 +84,7 @@ static void json_ban(struct evbuffer *b, const struct rampart *rp, const struct 
 	json_num(b, x->trigger_limit);
 	evbuffer_add_printf(b, ",\"peak\":");
 	json_num(b, x->peak_value);
-	evbuffer_add_printf(b, "},\"rates\":");
+	evbuffer_add_printf(b, "},\"parent_attack_id\":%" PRIu64 ",\"rates\":", x->parent_attack_id);
 	json_rates(b, &x->rates, x->direction);
 	struct rd_apcap_info pi; /* sample packets (detection.attack_pcap); null when none */
 	if (rd_apcap_info(rp->apcap, x->attack_id, &pi)) {

@@ -202,6 +202,7 @@ void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const stru
 				    ? rp->conf.detect.groups[ev->hostgroup].name
 				    : "";
 	rd_json_str(f, group, strlen(group));
+	evbuffer_add_printf(f, ",\"parent_attack_id\":%" PRIu64, ev->parent_attack_id);
 	char pcap[PATH_MAX];
 	if (*rd_apcap_path(rp->apcap, ev->attack_id, &ev->target, pcap, sizeof pcap)) {
 		struct rd_apcap_info pi = {0};
