@@ -274,13 +274,17 @@ enum det_fp_proto { DET_FP_TCP = 0, DET_FP_UDP, DET_FP_ICMP, DET_FP_OTHER, DET_F
 /* Upper bounds (IP bytes) of the packet size buckets; the last bucket is everything larger. */
 extern const uint16_t det_fp_size_bounds[DET_FP_SIZES - 1];
 
+/* A top-K entry: packets is an upper bound of what the key sent, packets - error a guaranteed
+ * minimum (the summary may have overcounted by up to error, never undercounted). */
 struct det_fp_addr {
 	ip_addr addr;
-	uint64_t packets; /* an upper bound: the top-K summary may overcount by the error below */
+	uint64_t packets;
+	uint64_t error;
 };
 struct det_fp_port {
 	uint16_t port;
 	uint64_t packets;
+	uint64_t error;
 };
 
 /* What an attack's packets look like: counted from the records of the attacked host (in the
@@ -300,9 +304,20 @@ struct det_fingerprint {
 	struct det_fp_addr peers[DET_FP_TOP];
 	struct det_fp_port src_ports[DET_FP_TOP], dst_ports[DET_FP_TOP]; /* TCP and UDP only */
 	uint8_t n_peers, n_src_ports, n_dst_ports;
+	uint64_t records;        /* flow records (or packets) counted, unscaled */
+	uint64_t distinct_peers; /* estimated remote ends (HyperLogLog, 1.6 % standard error) */
 	bool from_rates;
 	enum det_attack_kind kind;
 };
+
+/* A share counts as proven heavy when the key's guaranteed minimum (packets - error) is at least
+ * half the attack's packets, counted over at least DET_FP_HEAVY_RECORDS records (docs/DETECTION.md
+ * "Attack fingerprint": why half, why 32). */
+#define DET_FP_HEAVY_RECORDS 32
+bool det_fp_proven_heavy(const struct det_fingerprint *fp, uint64_t packets, uint64_t error);
+/* The remote end (source of an incoming attack, destination of an outgoing one) that is proven
+ * heavy, if any: at most one can be, and a rule may then match it. */
+bool det_fp_heavy_peer(const struct det_fingerprint *fp, ip_addr *out);
 
 /* Sets fp->kind from the counts: fragments when most packets are fragments; UDP mostly from one
  * amplification source port -> that amplification, else UDP flood; ICMP flood; TCP: SYN flood,
