@@ -184,15 +184,29 @@ static int cmd_attack(struct rampart *rp, int argc, char **argv, struct evbuffer
 			snprintf(name, sizeof name, ">%u", det_fp_size_bounds[i - 1]);
 		fp_share(out, name, fp.size[i], fp.packets);
 	}
-	evbuffer_add_printf(out, "\n%s:", b->direction == DET_IN ? "top sources" : "top destinations");
+	/* top-K counters are bounds: at most the count, at least count - error */
+	const char *peers = b->direction == DET_IN ? "sources" : "destinations";
+	ip_addr heavy;
+	if (fp.from_rates)
+		evbuffer_add_printf(out, "\n%s: not counted yet", peers);
+	else if (det_fp_heavy_peer(&fp, &heavy))
+		evbuffer_add_printf(out, "\n%s: ~%" PRIu64 " distinct; proven heavy: %s", peers, fp.distinct_peers,
+				    ip_format(&heavy, a));
+	else
+		evbuffer_add_printf(out, "\n%s: ~%" PRIu64 " distinct; none proven heavy (spread over ~%" PRIu64 ")", peers,
+				    fp.distinct_peers, fp.distinct_peers);
+	evbuffer_add_printf(out, "\ntop %s (packets at least..at most):", peers);
 	for (int i = 0; i < fp.n_peers; i++)
-		evbuffer_add_printf(out, " %s (%" PRIu64 ")", ip_format(&fp.peers[i].addr, a), fp.peers[i].packets);
-	evbuffer_add_printf(out, "\ntop source ports:");
+		evbuffer_add_printf(out, " %s (%" PRIu64 "..%" PRIu64 ")", ip_format(&fp.peers[i].addr, a),
+				    fp.peers[i].packets - fp.peers[i].error, fp.peers[i].packets);
+	evbuffer_add_printf(out, "\ntop source ports (packets at least..at most):");
 	for (int i = 0; i < fp.n_src_ports; i++)
-		evbuffer_add_printf(out, " %u (%" PRIu64 ")", fp.src_ports[i].port, fp.src_ports[i].packets);
-	evbuffer_add_printf(out, "\ntop destination ports:");
+		evbuffer_add_printf(out, " %u (%" PRIu64 "..%" PRIu64 ")", fp.src_ports[i].port,
+				    fp.src_ports[i].packets - fp.src_ports[i].error, fp.src_ports[i].packets);
+	evbuffer_add_printf(out, "\ntop destination ports (packets at least..at most):");
 	for (int i = 0; i < fp.n_dst_ports; i++)
-		evbuffer_add_printf(out, " %u (%" PRIu64 ")", fp.dst_ports[i].port, fp.dst_ports[i].packets);
+		evbuffer_add_printf(out, " %u (%" PRIu64 "..%" PRIu64 ")", fp.dst_ports[i].port,
+				    fp.dst_ports[i].packets - fp.dst_ports[i].error, fp.dst_ports[i].packets);
 	evbuffer_add_printf(out, "\n");
 	struct rd_apcap_info pi;
 	if (rd_apcap_info(rp->apcap, id, &pi)) /* sample packets (detection.attack_pcap) */
