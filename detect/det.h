@@ -122,8 +122,10 @@ void det_counters_free(struct det_counters *c);
  * exported flow record; for mirrored packets, 1 when the packet opened a flow, else 0). */
 void det_counters_add(struct det_counters *c, const struct flow_record *r, uint32_t flows);
 void det_counters_clear(struct det_counters *c);
-/* Records not counted because the table was full (since creation). */
+/* Records not counted because the table was full (since creation): in all, and per direction
+ * (a record lost for both its destination and its source counts once in all, once in each). */
 uint64_t det_counters_overflow(const struct det_counters *c);
+uint64_t det_counters_overflow_dir(const struct det_counters *c, enum det_direction d);
 size_t det_counters_hosts(const struct det_counters *c);
 /* The attack r belongs to, from the set of hosts under attack the engine last handed c: its
  * destination under an incoming attack, else its source under an outgoing one (*dir says which);
@@ -244,6 +246,17 @@ struct det_host_info {
 size_t det_engine_top(const struct det_engine *e, enum det_direction dir, enum det_metric metric,
 		      struct det_host_info *out, size_t n);
 size_t det_engine_hosts(const struct det_engine *e);
+
+/* The engine's host table. Full (max_hosts), a new host gets in by pushing out the quietest of a
+ * few random hosts that are under no attack, when that one's rate is below the newcomer's counts
+ * of this tick; otherwise its counts of the tick are not tracked and counted, per direction it
+ * had packets in, in hosts_overflow (and logged at most once a minute). */
+struct det_engine_stats {
+	size_t hosts, max_hosts;
+	uint64_t hosts_evicted;
+	uint64_t hosts_overflow[DET_DIRECTIONS];
+};
+void det_engine_stats(const struct det_engine *e, struct det_engine_stats *out);
 
 /* ---- attack fingerprint ------------------------------------------------------------------ */
 

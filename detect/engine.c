@@ -19,6 +19,7 @@
  * `total`, each of the group's prefixes (the networks for group 0) becomes an attack of its own
  * and all end when the sum is back under; with total_scope prefix only the (sub-)prefix over it
  * is attacked, and ends when its own sum is back under. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,7 @@ struct det_engine *det_engine_new(const struct det_config *cfg, const struct det
 	e->cfg = cfg;
 	e->nets = nets;
 	e->next_attack_id = 1;
+	e->evict_rng = 0x9e3779b97f4a7c15ull;
 	e->max_hosts = cfg->max_hosts ? cfg->max_hosts : 1;
 	if (e->max_hosts > UINT32_MAX / 4)
 		e->max_hosts = UINT32_MAX / 4;
@@ -391,6 +393,34 @@ static void tick_sums(struct det_engine *e, uint64_t now, double dt, uint64_t id
 	}
 }
 
+/* A full host table that refused counts says so at most once a minute (capture clock), with the
+ * rate per direction, so a churn flood is visible without a line per host. */
+static void log_overflow(struct det_engine *e, uint64_t now)
+{
+	uint64_t in = e->hosts_overflow[DET_IN] - e->overflow_logged[DET_IN];
+	uint64_t out = e->hosts_overflow[DET_OUT] - e->overflow_logged[DET_OUT];
+	if ((!in && !out) || (e->overflow_log_ns && now < e->overflow_log_ns + 60000000000ull))
+		return;
+	double secs = e->overflow_log_ns && now > e->overflow_log_ns ? (double)(now - e->overflow_log_ns) / 1e9 : 1.0;
+	log_warn("detect: host table full (%zu hosts, none quiet enough to push out): %" PRIu64
+		 " incoming and %" PRIu64 " outgoing host counts not tracked (%.1f/s) since the last report; %" PRIu64
+		 " quiet hosts pushed out in all",
+		 e->max_hosts, in, out, (double)(in + out) / secs, e->hosts_evicted);
+	e->overflow_logged[DET_IN] = e->hosts_overflow[DET_IN];
+	e->overflow_logged[DET_OUT] = e->hosts_overflow[DET_OUT];
+	e->overflow_log_ns = now;
+}
+
+void det_engine_stats(const struct det_engine *e, struct det_engine_stats *out)
+{
+	*out = (struct det_engine_stats){
+		.hosts = e->n_hosts,
+		.max_hosts = e->max_hosts,
+		.hosts_evicted = e->hosts_evicted,
+		.hosts_overflow = {e->hosts_overflow[DET_IN], e->hosts_overflow[DET_OUT]},
+	};
+}
+
 void det_engine_tick(struct det_engine *e, uint64_t now_ns, det_event_fn fn, void *ctx)
 {
 	double dt = e->cfg->tick_ms ? e->cfg->tick_ms / 1000.0 : 0.1;
@@ -401,6 +431,7 @@ void det_engine_tick(struct det_engine *e, uint64_t now_ns, det_event_fn fn, voi
 	uint64_t idle_ns = (uint64_t)e->cfg->host_idle_s * 1000000000ull;
 
 	tick_hosts(e, now_ns, prev, dt, fn, ctx);
+	log_overflow(e, now_ns);
 	if (e->any_totals)
 		tick_sums(e, now_ns, dt, idle_ns, fn, ctx);
 	det_sweep_idle(e, now_ns, idle_ns);

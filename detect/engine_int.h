@@ -80,7 +80,12 @@ struct det_engine {
 	uint32_t *touched; /* host numbers, by scratch row */
 	size_t n_touched;
 	size_t n_hosts, max_hosts, sweep;
-	uint64_t hosts_dropped;
+	uint64_t hosts_overflow[DET_DIRECTIONS]; /* host counts of a tick refused: table full, no
+						    host quiet enough to make room */
+	uint64_t hosts_evicted;                  /* pushed out for a busier newcomer */
+	uint64_t evict_rng;
+	uint64_t overflow_logged[DET_DIRECTIONS]; /* overflow at the last log line */
+	uint64_t overflow_log_ns;                 /* when that was (capture clock) */
 
 	/* prefix sums: the group's prefixes in a trie (value: index into pfx) to find a host's */
 	struct det_psums psums;

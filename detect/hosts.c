@@ -26,8 +26,53 @@ struct host *det_host_find(const struct det_engine *e, const ip_addr *a)
 	}
 }
 
-static struct host *host_get(struct det_engine *e, const ip_addr *a, uint32_t h, int group)
+static void host_remove(struct det_engine *e, size_t i);
+
+/* Hosts looked at to make room for a newcomer in a full table. 8 random picks find a host among
+ * the quietest eighth of the table with probability 1 - (7/8)^8 = 66 %, among the quietest half
+ * with 99.6 %: a one-packet churn keeps being pushed out by the next one, a host with real
+ * traffic is almost never picked, and the cost is 8 header reads per admission. */
+#define EVICT_SAMPLES 8
+
+/* Room in a full table for in's host: the quietest of EVICT_SAMPLES random hosts (its packet
+ * rate in both directions, decayed to the last tick) goes, if it is under no attack, has no
+ * counts merged this tick, and is quieter than in's counts of this tick as a rate. By rate, not
+ * by age: a flood of one-packet destinations cannot push out hosts that carry traffic, and a new
+ * host with real traffic always gets in. */
+static bool evict_for(struct det_engine *e, const struct det_counters_host *in)
 {
+	double tick_s = e->cfg->tick_ms ? e->cfg->tick_ms / 1000.0 : 0.1;
+	double want = ((double)in->c.v[DET_IN][DET_TOTAL][DET_PPS] + (double)in->c.v[DET_OUT][DET_TOTAL][DET_PPS]) / tick_s;
+	size_t kin = (size_t)e->k_of[FLAT(DET_IN, DET_TOTAL, DET_PPS)], kout = (size_t)e->k_of[FLAT(DET_OUT, DET_TOTAL, DET_PPS)];
+	size_t best = SIZE_MAX;
+	double best_rate = want;
+	for (int k = 0; k < EVICT_SAMPLES; k++) {
+		/* xorshift64: cheap, and the engine's own state, so runs are reproducible */
+		e->evict_rng ^= e->evict_rng << 13;
+		e->evict_rng ^= e->evict_rng >> 7;
+		e->evict_rng ^= e->evict_rng << 17;
+		size_t j = (size_t)(e->evict_rng % e->n_hosts);
+		const struct host *h = &e->hosts[j];
+		if (h->attack_id || h->row)
+			continue;
+		const float *r = &e->rates[j * e->nk];
+		double rate = ((double)r[kin] + (double)r[kout]) * det_decay_since(e, h->upd_ns);
+		if (rate < best_rate) {
+			best_rate = rate;
+			best = j;
+		}
+	}
+	if (best == SIZE_MAX)
+		return false;
+	host_remove(e, best);
+	e->hosts_evicted++;
+	return true;
+}
+
+static struct host *host_get(struct det_engine *e, const struct det_counters_host *in)
+{
+	const ip_addr *a = &in->host;
+	uint32_t h = in->hash;
 	size_t s = h & e->mask;
 	for (;; s = (s + 1) & e->mask) {
 		uint32_t i = e->index[s].host;
@@ -37,9 +82,14 @@ static struct host *host_get(struct det_engine *e, const ip_addr *a, uint32_t h,
 			return &e->hosts[i - 1];
 	}
 	if (e->n_hosts == e->max_hosts) {
-		if (e->hosts_dropped++ == 0)
-			log_warn("detect: host table full (%zu hosts); new hosts are not tracked", e->max_hosts);
-		return NULL;
+		if (!evict_for(e, in)) {
+			for (int d = 0; d < DET_DIRECTIONS; d++)
+				e->hosts_overflow[d] += in->c.v[d][DET_TOTAL][DET_PPS] > 0;
+			return NULL;
+		}
+		/* the removal shifted the index: find the free slot again */
+		for (s = h & e->mask; e->index[s].host; s = (s + 1) & e->mask)
+			;
 	}
 	size_t n = e->n_hosts++;
 	struct host *x = &e->hosts[n];
@@ -48,7 +98,7 @@ static struct host *host_get(struct det_engine *e, const ip_addr *a, uint32_t h,
 	x->addr = *a;
 	x->hash = h;
 	x->slot = (uint32_t)s;
-	x->group = (int16_t)group;
+	x->group = (int16_t)in->group;
 	e->index[s] = (struct slot){(uint32_t)e->n_hosts, h};
 	return x;
 }
@@ -75,6 +125,9 @@ static void host_remove(struct det_engine *e, size_t i)
 		e->hosts[i] = e->hosts[last];
 		memcpy(&e->rates[i * e->nk], &e->rates[last * e->nk], e->nk * sizeof *e->rates);
 		e->index[e->hosts[i].slot].host = (uint32_t)(i + 1);
+		/* an eviction during a merge may move a host that has counts this tick */
+		if (e->hosts[i].row)
+			e->touched[e->hosts[i].row - 1] = (uint32_t)i;
 	}
 	e->n_hosts--;
 }
@@ -104,7 +157,7 @@ void det_host_rates(const struct det_engine *e, size_t i, struct det_rates *out)
  * tick). */
 static inline void merge_one(struct det_engine *e, const struct det_counters_host *in)
 {
-	struct host *h = host_get(e, &in->host, in->hash, in->group);
+	struct host *h = host_get(e, in);
 	if (!h)
 		return;
 	if (!h->row) {
