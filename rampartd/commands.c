@@ -290,11 +290,12 @@ static void listener_stats_line(const struct rd_worker_stats *s, struct evbuffer
 			    "listener %s: datagrams %" PRIu64 " bytes %" PRIu64 " kernel_drops %" PRIu64
 			    " oversize %" PRIu64 " truncated %" PRIu64 " malformed %" PRIu64 " wrong_version %" PRIu64
 			    " exporters %" PRIu64 " refused_exporter %" PRIu64 " rcvbuf %" PRIu32 " flows_dropped %" PRIu64
-			    " hosts_overflow %" PRIu64 "\n",
+			    " hosts_overflow %" PRIu64 " hosts_overflow_in %" PRIu64 " hosts_overflow_out %" PRIu64 "\n",
 			    s->name, u->datagrams, u->bytes, u->kernel_drops, u->oversize,
 			    u->decode.result[CAP_FLOW_TRUNCATED], u->decode.result[CAP_FLOW_MALFORMED],
 			    u->decode.result[CAP_FLOW_VERSION], u->decode.exporters, u->decode.result[CAP_FLOW_TABLE_FULL],
-			    u->rcvbuf, s->flows_dropped, s->hosts_overflow);
+			    u->rcvbuf, s->flows_dropped, s->hosts_overflow, s->hosts_overflow_dir[DET_IN],
+			    s->hosts_overflow_dir[DET_OUT]);
 }
 
 static const char *flow_source_name(uint8_t src)
@@ -356,6 +357,12 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 	char clock[32];
 	format_time(rd_now_ns(rp), clock, sizeof clock);
 	evbuffer_add_printf(out, "clock %s ticks %" PRIu64 " hosts %zu\n", clock, rp->ticks, det_engine_hosts(rp->engine));
+	struct det_engine_stats ds;
+	det_engine_stats(rp->engine, &ds);
+	evbuffer_add_printf(out,
+			    "detect: hosts %zu of %zu pushed_out %" PRIu64 " hosts_overflow_in %" PRIu64
+			    " hosts_overflow_out %" PRIu64 "\n",
+			    ds.hosts, ds.max_hosts, ds.hosts_evicted, ds.hosts_overflow[DET_IN], ds.hosts_overflow[DET_OUT]);
 	for (unsigned i = 0; i < rp->n_workers; i++) {
 		static struct rd_worker_stats s; /* large (exporters); the main loop is one thread */
 		rd_worker_stats(rp->workers[i], &s);
@@ -368,12 +375,13 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 				    " malformed %" PRIu64 " not_ip %" PRIu64 " kernel_drops %" PRIu64
 				    " ring_drops %" PRIu64 " if_drops %" PRIu64 " bad_blocks %" PRIu64 " sampled_out %" PRIu64
 				    " flows_active %" PRIu64 " flows_exported %" PRIu64 " flows_dropped %" PRIu64
-				    " hosts_overflow %" PRIu64 "%s\n",
+				    " hosts_overflow %" PRIu64 " hosts_overflow_in %" PRIu64 " hosts_overflow_out %" PRIu64 "%s\n",
 				    s.name, s.pcap.frames, s.pcap.decode[CAP_DECODE_OK], s.pcap.decode[CAP_DECODE_TRUNCATED],
 				    s.pcap.decode[CAP_DECODE_MALFORMED], s.pcap.decode[CAP_DECODE_NOT_IP],
 				    s.pcap.kernel_drops, s.pcap.ring_drops, s.pcap.if_drops, s.pcap.bad_blocks,
 				    s.pcap.sampled_out, s.flows.active, s.flows.exported, s.flows_dropped,
-				    s.hosts_overflow, s.finished ? " finished" : "");
+				    s.hosts_overflow, s.hosts_overflow_dir[DET_IN], s.hosts_overflow_dir[DET_OUT],
+				    s.finished ? " finished" : "");
 	}
 	if (rp->storage) {
 		struct st_stats s;
