@@ -350,6 +350,10 @@ static void *worker_main(void *arg)
 				} else {
 					log_err("%s: capture stopped: %s", w->name, err);
 				}
+				/* no packet will continue these flows: their rows go to storage now, not
+				 * at shutdown, so a replay's flows are stored while the daemon runs on */
+				if (w->flows)
+					cap_flowtable_flush(w->flows, export_flow, w);
 				clock_gettime(CLOCK_MONOTONIC, &w->quiet_since);
 				atomic_store(&w->finished, true);
 				refresh_stats(w);
