@@ -270,6 +270,46 @@ static struct attack *find_ban(struct det_engine *e, const ip_prefix *p)
 	return NULL;
 }
 
+/* The one way an attack becomes banned, detected, manual or restored: until until_ns, counted
+ * against max_bans_per_minute at counted_at (0: not counted, a restored ban was counted before). */
+static void ban_attack(struct det_engine *e, struct attack *a, uint64_t until_ns, uint64_t counted_at)
+{
+	a->banned = true;
+	a->info.active = true;
+	a->info.until_ns = until_ns;
+	e->n_banned++;
+	if (counted_at)
+		count_ban(e, counted_at);
+}
+
+/* A host attack's fingerprint, collected by the workers once the next watch set is out; without
+ * memory for it the attack has the class mix of its rates only. */
+static void watch_host(struct det_engine *e, struct attack *a)
+{
+	if (a->kind == ATT_HOST && (a->fp = calloc(1, sizeof *a->fp)))
+		e->watch_dirty = true;
+}
+
+/* A manual or restored ban tied to the host or prefix sum it names, when they have no attack of
+ * their own yet (so they do not open a second one); its rates from them when take_rates. */
+static void tie_to_traffic(struct det_engine *e, struct attack *a, bool take_rates)
+{
+	struct host *h = attack_host(e, a);
+	if (h) {
+		if (take_rates)
+			det_host_rates(e, (size_t)(h - e->hosts), &a->info.rates);
+		if (!h->attack_id)
+			h->attack_id = a->info.attack_id;
+	}
+	struct det_psum *s = a->kind == ATT_GROUP ? NULL : det_attack_sum(e, a);
+	if (s) {
+		if (take_rates)
+			a->info.rates = s->rates;
+		if (!s->attack_id)
+			s->attack_id = a->info.attack_id;
+	}
+}
+
 /* The open attack on the narrowest prefix that strictly contains target (banned or refused, any
  * direction), or 0: an attack inside a mitigated prefix is still an attack of its own, and this
  * links it to the covering one. One pass over the open attacks per new attack. */
@@ -317,11 +357,7 @@ static struct attack *start_attack(struct det_engine *e, const ip_prefix *target
 		return a;
 	}
 	uint32_t secs = ban_time(e, group);
-	a->banned = true;
-	b->active = true;
-	b->until_ns = now + (uint64_t)secs * 1000000000ull;
-	e->n_banned++;
-	count_ban(e, now);
+	ban_attack(e, a, now + (uint64_t)secs * 1000000000ull, now);
 	emit(fn, ctx, a, DET_EV_BAN, now, secs, NULL);
 	return a;
 }
@@ -340,9 +376,7 @@ void det_detect_host(struct det_engine *e, struct host *h, const struct trigger 
 		if (!a)
 			return;
 		a->kind = ATT_HOST;
-		/* without memory for it the attack has the class mix of its rates only */
-		if ((a->fp = calloc(1, sizeof *a->fp)))
-			e->watch_dirty = true;
+		watch_host(e, a);
 	}
 	h->attack_id = a->info.attack_id;
 }
@@ -471,28 +505,12 @@ int det_engine_ban(struct det_engine *e, const ip_prefix *target, uint32_t secon
 	b->hostgroup = group;
 	b->manual = true;
 	b->since_ns = now_ns;
-	b->until_ns = now_ns + (uint64_t)seconds * 1000000000ull;
-	b->active = true;
-	a->banned = true;
 	if (p.len == ip_max_len(&p.addr))
 		a->kind = ATT_HOST;
-	struct host *h = attack_host(e, a);
-	if (h) {
-		det_host_rates(e, (size_t)(h - e->hosts), &b->rates);
-		if (!h->attack_id)
-			h->attack_id = b->attack_id;
-	}
 	/* a prefix with a sum of its own: the sum does not open a second attack on it */
-	struct det_psum *s = det_attack_sum(e, a);
-	if (s) {
-		b->rates = s->rates;
-		if (!s->attack_id)
-			s->attack_id = b->attack_id;
-	}
-	e->n_banned++;
-	count_ban(e, now_ns);
-	if (a->kind == ATT_HOST && (a->fp = calloc(1, sizeof *a->fp)))
-		e->watch_dirty = true;
+	tie_to_traffic(e, a, true);
+	ban_attack(e, a, now_ns + (uint64_t)seconds * 1000000000ull, now_ns);
+	watch_host(e, a);
 	emit(fn, ctx, a, DET_EV_BAN, now_ns, seconds, NULL);
 	det_publish_watch(e);
 	return 0;
@@ -632,11 +650,9 @@ int det_engine_restore(struct det_engine *e, const struct det_ban_info *b, uint6
 	a->info.attack_id = b->attack_id;
 	a->info.target = p;
 	a->info.hostgroup = group;
-	a->info.active = true;
 	a->info.ended_ns = 0;
 	memset(&a->info.rates, 0, sizeof a->info.rates);
 	a->info.peak_value = b->manual ? 0 : b->trigger_value;
-	a->banned = true;
 	bool host = p.len == ip_max_len(&p.addr);
 	if (host)
 		a->kind = ATT_HOST;
@@ -648,15 +664,9 @@ int det_engine_restore(struct det_engine *e, const struct det_ban_info *b, uint6
 		a->kind = ATT_GROUP;
 		e->group_open[group]++;
 	}
-	struct host *h = attack_host(e, a);
-	if (h && !h->attack_id)
-		h->attack_id = a->info.attack_id;
-	struct det_psum *s = a->kind == ATT_GROUP ? NULL : det_attack_sum(e, a);
-	if (s && !s->attack_id)
-		s->attack_id = a->info.attack_id;
-	e->n_banned++;
-	if (host && (a->fp = calloc(1, sizeof *a->fp)))
-		e->watch_dirty = true;
+	tie_to_traffic(e, a, false);
+	ban_attack(e, a, b->until_ns, 0);
+	watch_host(e, a);
 	det_publish_watch(e);
 	return 0;
 }
