@@ -37,6 +37,7 @@ static void store_event(void *ctx, const struct mit_event *e)
 		.bps = r[DET_BPS],
 		.flows = r[DET_FLOWS],
 		.ban_seconds = ev->ban_seconds,
+		.parent_attack_id = ev->parent_attack_id,
 	};
 	snprintf(row.event, sizeof row.event, "%s", det_event_name(ev->type));
 	snprintf(row.hostgroup, sizeof row.hostgroup, "%s", e->hostgroup);

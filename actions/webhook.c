@@ -200,6 +200,7 @@ void act_webhook_event(void *ctx, const struct mit_event *e)
 	json_str(f, reason, strlen(reason));
 	evbuffer_add_printf(f, ",\"hostgroup\":");
 	json_str(f, e->hostgroup, strlen(e->hostgroup));
+	evbuffer_add_printf(f, ",\"parent_attack_id\":%" PRIu64, ev->parent_attack_id);
 	if (e->samples_path[0]) {
 		evbuffer_add_printf(f, ",\"pcap\":");
 		json_str(f, e->samples_path, strlen(e->samples_path));

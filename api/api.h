@@ -54,7 +54,9 @@ struct api_source_stats {
 	struct cap_src_stats pcap; /* mirror sources (any kind) */
 	struct cap_flowtable_stats flows;
 	uint64_t flows_dropped; /* flow rows the storage ring refused */
-	uint64_t hosts_overflow;
+	uint64_t hosts_overflow; /* records the worker's host table had no room for */
+	uint64_t hosts_overflow_dir[DET_DIRECTIONS]; /* the same per direction (a record lost both
+							ways counts in each) */
 	bool finished;          /* replay reached the end of the file */
 	/* flow export listeners only */
 	bool flow;

@@ -161,6 +161,8 @@ static int cmd_attack(struct api_ctx *rp, int argc, char **argv, struct evbuffer
 	evbuffer_add_printf(out, "attack %u: %s %s %s since %s, trigger %s, peak %.0f\n", id,
 			    ip_prefix_format(&b->target, pfx), det_direction_name(b->direction),
 			    b->active ? "banned" : "ended", since, trig, b->peak_value);
+	if (b->parent_attack_id)
+		evbuffer_add_printf(out, "inside attack %" PRIu64 " (a covering prefix)\n", b->parent_attack_id);
 	evbuffer_add_printf(out, "kind: %s%s\n", det_attack_kind_name(fp.kind),
 			    fp.from_rates ? " (from the class rates; no records yet)" : "");
 	evbuffer_add_printf(out, "packets: %" PRIu64 " bytes: %" PRIu64 "\nprotocols:", fp.packets, fp.bytes);
@@ -183,15 +185,29 @@ static int cmd_attack(struct api_ctx *rp, int argc, char **argv, struct evbuffer
 			snprintf(name, sizeof name, ">%u", det_fp_size_bounds[i - 1]);
 		fp_share(out, name, fp.size[i], fp.packets);
 	}
-	evbuffer_add_printf(out, "\n%s:", b->direction == DET_IN ? "top sources" : "top destinations");
+	/* top-K counters are bounds: at most the count, at least count - error */
+	const char *peers = b->direction == DET_IN ? "sources" : "destinations";
+	ip_addr heavy;
+	if (fp.from_rates)
+		evbuffer_add_printf(out, "\n%s: not counted yet", peers);
+	else if (det_fp_heavy_peer(&fp, &heavy))
+		evbuffer_add_printf(out, "\n%s: ~%" PRIu64 " distinct; proven heavy: %s", peers, fp.distinct_peers,
+				    ip_format(&heavy, a));
+	else
+		evbuffer_add_printf(out, "\n%s: ~%" PRIu64 " distinct; none proven heavy (spread over ~%" PRIu64 ")", peers,
+				    fp.distinct_peers, fp.distinct_peers);
+	evbuffer_add_printf(out, "\ntop %s (packets at least..at most):", peers);
 	for (int i = 0; i < fp.n_peers; i++)
-		evbuffer_add_printf(out, " %s (%" PRIu64 ")", ip_format(&fp.peers[i].addr, a), fp.peers[i].packets);
-	evbuffer_add_printf(out, "\ntop source ports:");
+		evbuffer_add_printf(out, " %s (%" PRIu64 "..%" PRIu64 ")", ip_format(&fp.peers[i].addr, a),
+				    fp.peers[i].packets - fp.peers[i].error, fp.peers[i].packets);
+	evbuffer_add_printf(out, "\ntop source ports (packets at least..at most):");
 	for (int i = 0; i < fp.n_src_ports; i++)
-		evbuffer_add_printf(out, " %u (%" PRIu64 ")", fp.src_ports[i].port, fp.src_ports[i].packets);
-	evbuffer_add_printf(out, "\ntop destination ports:");
+		evbuffer_add_printf(out, " %u (%" PRIu64 "..%" PRIu64 ")", fp.src_ports[i].port,
+				    fp.src_ports[i].packets - fp.src_ports[i].error, fp.src_ports[i].packets);
+	evbuffer_add_printf(out, "\ntop destination ports (packets at least..at most):");
 	for (int i = 0; i < fp.n_dst_ports; i++)
-		evbuffer_add_printf(out, " %u (%" PRIu64 ")", fp.dst_ports[i].port, fp.dst_ports[i].packets);
+		evbuffer_add_printf(out, " %u (%" PRIu64 "..%" PRIu64 ")", fp.dst_ports[i].port,
+				    fp.dst_ports[i].packets - fp.dst_ports[i].error, fp.dst_ports[i].packets);
 	evbuffer_add_printf(out, "\n");
 	struct api_samples_info pi;
 	if (api_samples_info(rp, id, &pi)) /* sample packets (detection.attack_pcap) */
@@ -275,11 +291,12 @@ static void listener_stats_line(const struct api_source_stats *s, struct evbuffe
 			    "listener %s: datagrams %" PRIu64 " bytes %" PRIu64 " kernel_drops %" PRIu64
 			    " oversize %" PRIu64 " truncated %" PRIu64 " malformed %" PRIu64 " wrong_version %" PRIu64
 			    " exporters %" PRIu64 " refused_exporter %" PRIu64 " rcvbuf %" PRIu32 " flows_dropped %" PRIu64
-			    " hosts_overflow %" PRIu64 "\n",
+			    " hosts_overflow %" PRIu64 " hosts_overflow_in %" PRIu64 " hosts_overflow_out %" PRIu64 "\n",
 			    s->name, u->datagrams, u->bytes, u->kernel_drops, u->oversize,
 			    u->decode.result[CAP_FLOW_TRUNCATED], u->decode.result[CAP_FLOW_MALFORMED],
 			    u->decode.result[CAP_FLOW_VERSION], u->decode.exporters, u->decode.result[CAP_FLOW_TABLE_FULL],
-			    u->rcvbuf, s->flows_dropped, s->hosts_overflow);
+			    u->rcvbuf, s->flows_dropped, s->hosts_overflow, s->hosts_overflow_dir[DET_IN],
+			    s->hosts_overflow_dir[DET_OUT]);
 }
 
 static const char *flow_source_name(uint8_t src)
@@ -341,6 +358,12 @@ static int cmd_stats(struct api_ctx *rp, struct evbuffer *out)
 	char clock[32];
 	format_time(api_now_ns(rp), clock, sizeof clock);
 	evbuffer_add_printf(out, "clock %s ticks %" PRIu64 " hosts %zu\n", clock, api_ticks(rp), det_engine_hosts(rp->engine));
+	struct det_engine_stats ds;
+	det_engine_stats(rp->engine, &ds);
+	evbuffer_add_printf(out,
+			    "detect: hosts %zu of %zu pushed_out %" PRIu64 " hosts_overflow_in %" PRIu64
+			    " hosts_overflow_out %" PRIu64 "\n",
+			    ds.hosts, ds.max_hosts, ds.hosts_evicted, ds.hosts_overflow[DET_IN], ds.hosts_overflow[DET_OUT]);
 	for (unsigned i = 0; i < api_n_sources(rp); i++) {
 		static struct api_source_stats s; /* large (exporters); the main loop is one thread */
 		api_source_stats(rp, i, &s);
@@ -353,12 +376,13 @@ static int cmd_stats(struct api_ctx *rp, struct evbuffer *out)
 				    " malformed %" PRIu64 " not_ip %" PRIu64 " kernel_drops %" PRIu64
 				    " ring_drops %" PRIu64 " if_drops %" PRIu64 " bad_blocks %" PRIu64 " sampled_out %" PRIu64
 				    " flows_active %" PRIu64 " flows_exported %" PRIu64 " flows_dropped %" PRIu64
-				    " hosts_overflow %" PRIu64 "%s\n",
+				    " hosts_overflow %" PRIu64 " hosts_overflow_in %" PRIu64 " hosts_overflow_out %" PRIu64 "%s\n",
 				    s.name, s.pcap.frames, s.pcap.decode[CAP_DECODE_OK], s.pcap.decode[CAP_DECODE_TRUNCATED],
 				    s.pcap.decode[CAP_DECODE_MALFORMED], s.pcap.decode[CAP_DECODE_NOT_IP],
 				    s.pcap.kernel_drops, s.pcap.ring_drops, s.pcap.if_drops, s.pcap.bad_blocks,
 				    s.pcap.sampled_out, s.flows.active, s.flows.exported, s.flows_dropped,
-				    s.hosts_overflow, s.finished ? " finished" : "");
+				    s.hosts_overflow, s.hosts_overflow_dir[DET_IN], s.hosts_overflow_dir[DET_OUT],
+				    s.finished ? " finished" : "");
 	}
 	if (rp->storage) {
 		struct st_stats s;

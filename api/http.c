@@ -85,7 +85,7 @@ static void json_ban(struct evbuffer *b, const struct api_ctx *rp, const struct 
 	json_num(b, x->trigger_limit);
 	evbuffer_add_printf(b, ",\"peak\":");
 	json_num(b, x->peak_value);
-	evbuffer_add_printf(b, "},\"rates\":");
+	evbuffer_add_printf(b, "},\"parent_attack_id\":%" PRIu64 ",\"rates\":", x->parent_attack_id);
 	json_rates(b, &x->rates, x->direction);
 	struct api_samples_info pi; /* sample packets (detection.attack_pcap); null when none */
 	if (api_samples_info(rp, x->attack_id, &pi)) {
@@ -308,12 +308,14 @@ static void on_stats(struct evhttp_request *req, void *arg)
 				    ",\"ring_drops\":%" PRIu64 ",\"if_drops\":%" PRIu64 ",\"bad_blocks\":%" PRIu64
 				    ",\"sampled_out\":%" PRIu64
 				    ",\"flows_active\":%" PRIu64 ",\"flows_exported\":%" PRIu64
-				    ",\"flows_dropped\":%" PRIu64 ",\"hosts_overflow\":%" PRIu64 ",\"finished\":%s",
+				    ",\"flows_dropped\":%" PRIu64 ",\"hosts_overflow\":%" PRIu64
+				    ",\"hosts_overflow_in\":%" PRIu64 ",\"hosts_overflow_out\":%" PRIu64 ",\"finished\":%s",
 				    s.pcap.frames, s.pcap.decode[CAP_DECODE_OK], s.pcap.decode[CAP_DECODE_TRUNCATED],
 				    s.pcap.decode[CAP_DECODE_MALFORMED], s.pcap.decode[CAP_DECODE_NOT_IP],
 				    s.flow ? s.udp.kernel_drops : s.pcap.kernel_drops, s.pcap.ring_drops, s.pcap.if_drops,
 				    s.pcap.bad_blocks, s.pcap.sampled_out, s.flows.active, s.flows.exported,
-				    s.flows_dropped, s.hosts_overflow, s.finished ? "true" : "false");
+				    s.flows_dropped, s.hosts_overflow, s.hosts_overflow_dir[DET_IN],
+				    s.hosts_overflow_dir[DET_OUT], s.finished ? "true" : "false");
 		if (s.flow)
 			listener_json(b, &s);
 		evbuffer_add_printf(b, "}");
@@ -492,10 +494,20 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	for (unsigned i = 0; i < api_n_sources(rp); i++)
 		evbuffer_add_printf(b, "rampart_flows_exported_total{source=\"%s\"} %" PRIu64 "\n", names[i],
 				    ws[i].flows.exported);
-	metric_head(b, "rampart_hosts_overflow_total", "counter", "Records not counted: the host table was full.");
+	metric_head(b, "rampart_hosts_overflow_total", "counter",
+		    "Not counted for lack of room: records in a worker's host table (source), host counts of a tick in the engine's (source=\"detect\").");
 	for (unsigned i = 0; i < api_n_sources(rp); i++)
-		evbuffer_add_printf(b, "rampart_hosts_overflow_total{source=\"%s\"} %" PRIu64 "\n", names[i],
-				    ws[i].hosts_overflow);
+		for (int d = 0; d < DET_DIRECTIONS; d++)
+			evbuffer_add_printf(b, "rampart_hosts_overflow_total{source=\"%s\",direction=\"%s\"} %" PRIu64 "\n",
+					    names[i], det_direction_name((enum det_direction)d), ws[i].hosts_overflow_dir[d]);
+	struct det_engine_stats ds;
+	det_engine_stats(rp->engine, &ds);
+	for (int d = 0; d < DET_DIRECTIONS; d++)
+		evbuffer_add_printf(b, "rampart_hosts_overflow_total{source=\"detect\",direction=\"%s\"} %" PRIu64 "\n",
+				    det_direction_name((enum det_direction)d), ds.hosts_overflow[d]);
+	metric_head(b, "rampart_hosts_pushed_out_total", "counter",
+		    "Quiet hosts the full host table pushed out for a busier new host.");
+	evbuffer_add_printf(b, "rampart_hosts_pushed_out_total %" PRIu64 "\n", ds.hosts_evicted);
 
 	/* flow export listeners (docs/FLOWS.md): per listener, then per exporter */
 	metric_head(b, "rampart_flow_datagrams_total", "counter", "Datagrams read per flow listener.");

@@ -97,7 +97,12 @@ static const struct ckey hostgroup_keys[] = {
 
 static int hostgroup_check(struct walk *w, const struct cn *node, void *array, size_t i)
 {
-	const struct det_hostgroup *g = array;
+	struct det_hostgroup *g = array;
+	const struct cn *th = cn_map_get(node, "thresholds");
+	/* `thresholds: {}` says "nothing per host", as FastNetMon's enable_ban off converts */
+	bool none = th && th->type == CN_MAP && th->n == 0;
+	g[i].thresholds_set[DET_IN] = none || cn_map_get(th, "incoming") != NULL;
+	g[i].thresholds_set[DET_OUT] = none || cn_map_get(th, "outgoing") != NULL;
 	const struct cn *name = cn_map_get(node, "name");
 	if (!strcmp(g[i].name, "default"))
 		return walk_fail_key(w, name, "name", "\"default\" is the top-level thresholds' group; pick another name");
@@ -652,6 +657,13 @@ static int finish(struct walk *w, const struct cn *root, struct loader *l)
 	g[0].n_prefixes = 0;
 	if (l->n_groups)
 		memcpy(g + 1, l->groups, l->n_groups * sizeof *g);
+	/* a direction a hostgroup's thresholds leave out is checked with the top-level limits (an
+	 * explicit `outgoing: {}`, or `thresholds: {}`, turns it off for the group) */
+	g[0].thresholds_set[DET_IN] = g[0].thresholds_set[DET_OUT] = true;
+	for (size_t k = 1; k <= l->n_groups; k++)
+		for (int d = 0; d < DET_DIRECTIONS; d++)
+			if (!g[k].thresholds_set[d])
+				memcpy(g[k].thresholds.limit[d], g[0].thresholds.limit[d], sizeof g[k].thresholds.limit[d]);
 	c->detect.groups = g;
 	c->detect.n_groups = 1 + l->n_groups;
 	free(l->groups); /* the elements moved into g; their prefixes now belong to c */

@@ -55,8 +55,10 @@ static const char *action_name(enum det_mitigation m)
 	}
 }
 
-/* Only the limits that are set: 0 means not checked, which is also what an absent key means. */
-static void thresholds(FILE *f, int ind, const char *key, const struct det_thresholds *t)
+/* Only the limits that are set: 0 means not checked, which is also what an absent key means.
+ * every_direction: both directions are written, `{}` when nothing is checked, since a hostgroup
+ * direction left out would have the top-level limits. */
+static void thresholds(FILE *f, int ind, const char *key, const struct det_thresholds *t, bool every_direction)
 {
 	static const char *const cls[DET_CLASSES] = {"", "tcp_", "udp_", "icmp_", "syn_", "frag_"};
 	static const char *const met[DET_METRICS] = {"pps", "mbps", "flows"};
@@ -65,7 +67,7 @@ static void thresholds(FILE *f, int ind, const char *key, const struct det_thres
 		for (int c = 0; c < DET_CLASSES; c++)
 			for (int m = 0; m < DET_METRICS; m++)
 				any |= t->limit[d][c][m] != 0;
-	fprintf(f, "%*s%s:%s\n", ind, "", key, any ? "" : " {}");
+	fprintf(f, "%*s%s:%s\n", ind, "", key, any || every_direction ? "" : " {}");
 	for (int d = 0; d < DET_DIRECTIONS; d++) {
 		bool header = false;
 		for (int c = 0; c < DET_CLASSES; c++)
@@ -80,6 +82,8 @@ static void thresholds(FILE *f, int ind, const char *key, const struct det_thres
 				fprintf(f, "%*s    %s%s: %llu\n", ind, "", cls[c], met[m],
 					(unsigned long long)(m == DET_BPS ? v / 1000000 : v));
 			}
+		if (!header && every_direction)
+			fprintf(f, "%*s  %s: {}\n", ind, "", d == DET_IN ? "incoming" : "outgoing");
 	}
 }
 
@@ -131,7 +135,7 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	prefixes(f, 0, "networks", d->networks, d->n_networks);
 	prefixes(f, 0, "whitelist", d->whitelist, d->n_whitelist);
 	static const struct det_thresholds none;
-	thresholds(f, 0, "thresholds", d->n_groups ? &d->groups[0].thresholds : &none);
+	thresholds(f, 0, "thresholds", d->n_groups ? &d->groups[0].thresholds : &none, false);
 
 	fprintf(f, "hostgroups:%s\n", d->n_groups > 1 ? "" : " []");
 	for (size_t i = 1; i < d->n_groups; i++) {
@@ -140,8 +144,8 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 		qstr(f, g->name);
 		fputc('\n', f);
 		prefixes(f, 4, "prefixes", g->prefixes, g->n_prefixes);
-		thresholds(f, 4, "thresholds", &g->thresholds);
-		thresholds(f, 4, "total", &g->total);
+		thresholds(f, 4, "thresholds", &g->thresholds, true);
+		thresholds(f, 4, "total", &g->total, false);
 		fprintf(f, "    ban_time: %u\n", g->ban_time_s);
 		if (g->mitigation != DET_MIT_DEFAULT)
 			fprintf(f, "    mitigation:\n      action: %s\n", action_name(g->mitigation));

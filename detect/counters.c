@@ -15,7 +15,7 @@ struct det_counters {
 	size_t mask;     /* index size - 1 */
 	struct det_counters_host *hosts;
 	size_t used, max;
-	uint64_t overflow;
+	uint64_t overflow, overflow_dir[DET_DIRECTIONS];
 	/* fingerprints of the hosts under attack: one accumulator per entry of watch */
 	const struct det_watch *watch; /* set by the engine's merge; NULL = none */
 	struct det_fp_acc *fp;          /* DET_WATCH_MAX */
@@ -132,8 +132,10 @@ void det_counters_add(struct det_counters *c, const struct flow_record *r, uint3
 			count(&e->c, DET_IN, classes, pk, by, fl);
 			if (e->fp[DET_IN] >= 0)
 				fp_add(c, e->fp[DET_IN], r, DET_IN, rate);
-		} else
+		} else {
 			lost = true;
+			c->overflow_dir[DET_IN]++;
+		}
 	}
 	if (gs >= 0) {
 		struct det_counters_host *e = host_get(c, &r->src, gs);
@@ -141,8 +143,10 @@ void det_counters_add(struct det_counters *c, const struct flow_record *r, uint3
 			count(&e->c, DET_OUT, classes, pk, by, fl);
 			if (e->fp[DET_OUT] >= 0)
 				fp_add(c, e->fp[DET_OUT], r, DET_OUT, rate);
-		} else
+		} else {
 			lost = true;
+			c->overflow_dir[DET_OUT]++;
+		}
 	}
 	c->overflow += lost;
 }
@@ -156,6 +160,11 @@ void det_counters_clear(struct det_counters *c)
 	for (size_t i = 0; c->fp_used; i++, c->fp_used >>= 1)
 		if (c->fp_used & 1)
 			memset(&c->fp[i], 0, sizeof c->fp[i]);
+}
+
+uint64_t det_counters_overflow_dir(const struct det_counters *c, enum det_direction d)
+{
+	return (unsigned)d < DET_DIRECTIONS ? c->overflow_dir[d] : 0;
 }
 
 uint64_t det_counters_overflow(const struct det_counters *c)

@@ -55,6 +55,10 @@ struct det_hostgroup {
 	ip_prefix *prefixes;
 	size_t n_prefixes;
 	struct det_thresholds thresholds; /* per host */
+	/* Whether the configuration set thresholds for the direction (conf/): a direction it leaves
+	 * out has the default group's per-host limits, so the hosts of a group made for its `total`
+	 * (carpet bombing) are still checked one by one, in both directions. */
+	bool thresholds_set[DET_DIRECTIONS];
 	struct det_thresholds total;      /* the sum over the group or each prefix (carpet bombing); 0 = off */
 	uint32_t ban_time_s;              /* 0 = detection.ban_time */
 	enum det_mitigation mitigation;
@@ -118,8 +122,10 @@ void det_counters_free(struct det_counters *c);
  * exported flow record; for mirrored packets, 1 when the packet opened a flow, else 0). */
 void det_counters_add(struct det_counters *c, const struct flow_record *r, uint32_t flows);
 void det_counters_clear(struct det_counters *c);
-/* Records not counted because the table was full (since creation). */
+/* Records not counted because the table was full (since creation): in all, and per direction
+ * (a record lost for both its destination and its source counts once in all, once in each). */
 uint64_t det_counters_overflow(const struct det_counters *c);
+uint64_t det_counters_overflow_dir(const struct det_counters *c, enum det_direction d);
 size_t det_counters_hosts(const struct det_counters *c);
 /* The attack r belongs to, from the set of hosts under attack the engine last handed c: its
  * destination under an incoming attack, else its source under an outgoing one (*dir says which);
@@ -160,6 +166,8 @@ struct det_event {
 	struct det_rates rates;  /* the host's rates when the event happened */
 	uint32_t ban_seconds;    /* BAN, BAN_EXTENDED: for how long */
 	const char *reason;      /* static text: why refused, why unbanned */
+	uint64_t parent_attack_id; /* the attack on a prefix covering the target that was open when
+				      this attack opened (a host attacked inside a bombed /24); 0 = none */
 };
 
 typedef void (*det_event_fn)(void *ctx, const struct det_event *ev);
@@ -221,6 +229,7 @@ struct det_ban_info {
 	uint64_t ended_ns;      /* when it was unbanned; 0 while active */
 	double peak_value;      /* highest value of the trigger metric seen during the attack */
 	int kind;               /* enum det_attack_kind, from the fingerprint so far */
+	uint64_t parent_attack_id; /* as in det_event; 0 = none */
 };
 /* Active bans, oldest first; returns how many there are (may exceed max). */
 size_t det_engine_bans(const struct det_engine *e, struct det_ban_info *out, size_t max);
@@ -237,6 +246,17 @@ struct det_host_info {
 size_t det_engine_top(const struct det_engine *e, enum det_direction dir, enum det_metric metric,
 		      struct det_host_info *out, size_t n);
 size_t det_engine_hosts(const struct det_engine *e);
+
+/* The engine's host table. Full (max_hosts), a new host gets in by pushing out the quietest of a
+ * few random hosts that are under no attack, when that one's rate is below the newcomer's counts
+ * of this tick; otherwise its counts of the tick are not tracked and counted, per direction it
+ * had packets in, in hosts_overflow (and logged at most once a minute). */
+struct det_engine_stats {
+	size_t hosts, max_hosts;
+	uint64_t hosts_evicted;
+	uint64_t hosts_overflow[DET_DIRECTIONS];
+};
+void det_engine_stats(const struct det_engine *e, struct det_engine_stats *out);
 
 /* ---- attack fingerprint ------------------------------------------------------------------ */
 
@@ -267,13 +287,17 @@ enum det_fp_proto { DET_FP_TCP = 0, DET_FP_UDP, DET_FP_ICMP, DET_FP_OTHER, DET_F
 /* Upper bounds (IP bytes) of the packet size buckets; the last bucket is everything larger. */
 extern const uint16_t det_fp_size_bounds[DET_FP_SIZES - 1];
 
+/* A top-K entry: packets is an upper bound of what the key sent, packets - error a guaranteed
+ * minimum (the summary may have overcounted by up to error, never undercounted). */
 struct det_fp_addr {
 	ip_addr addr;
-	uint64_t packets; /* an upper bound: the top-K summary may overcount by the error below */
+	uint64_t packets;
+	uint64_t error;
 };
 struct det_fp_port {
 	uint16_t port;
 	uint64_t packets;
+	uint64_t error;
 };
 
 /* What an attack's packets look like: counted from the records of the attacked host (in the
@@ -293,9 +317,20 @@ struct det_fingerprint {
 	struct det_fp_addr peers[DET_FP_TOP];
 	struct det_fp_port src_ports[DET_FP_TOP], dst_ports[DET_FP_TOP]; /* TCP and UDP only */
 	uint8_t n_peers, n_src_ports, n_dst_ports;
+	uint64_t records;        /* flow records (or packets) counted, unscaled */
+	uint64_t distinct_peers; /* estimated remote ends (HyperLogLog, 1.6 % standard error) */
 	bool from_rates;
 	enum det_attack_kind kind;
 };
+
+/* A share counts as proven heavy when the key's guaranteed minimum (packets - error) is at least
+ * half the attack's packets, counted over at least DET_FP_HEAVY_RECORDS records (docs/DETECTION.md
+ * "Attack fingerprint": why half, why 32). */
+#define DET_FP_HEAVY_RECORDS 32
+bool det_fp_proven_heavy(const struct det_fingerprint *fp, uint64_t packets, uint64_t error);
+/* The remote end (source of an incoming attack, destination of an outgoing one) that is proven
+ * heavy, if any: at most one can be, and a rule may then match it. */
+bool det_fp_heavy_peer(const struct det_fingerprint *fp, ip_addr *out);
 
 /* Sets fp->kind from the counts: fragments when most packets are fragments; UDP mostly from one
  * amplification source port -> that amplification, else UDP flood; ICMP flood; TCP: SYN flood,

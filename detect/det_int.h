@@ -51,16 +51,31 @@ const struct det_counters_host *det_counters_entries(const struct det_counters *
 
 /* ---- fingerprints (fingerprint.c) ------------------------------------------------------- */
 
-/* Space-saving top-K: K counters; a new key replaces the smallest and inherits its count, so a
- * key's count is an upper bound and any key with more than total/K is in the table. */
+/* Space-saving top-K (Metwally et al. 2005): K counters; a new key replaces the smallest and
+ * inherits its count as its error, so count is an upper bound of the key's packets, count - err a
+ * guaranteed minimum (what was counted since the key came in), err at most total/K, and any key
+ * with more than total/K is in the table. */
 #define DET_SS_K 16
 struct det_ss {
 	uint8_t n;
 	struct {
 		uint8_t key[16];
 		uint64_t count;
+		uint64_t err;
 	} e[DET_SS_K];
 };
+
+/* HyperLogLog distinct count (hll.c): 2^DET_HLL_P registers, 1.6 % standard error. */
+#define DET_HLL_P 12
+struct det_hll {
+	uint8_t reg[1u << DET_HLL_P];
+};
+/* 64 mixed bits of a 16-byte key (an address), for det_hll_add. */
+uint64_t det_key_hash(const uint8_t key[16]);
+void det_hll_add(struct det_hll *h, uint64_t hash);
+void det_hll_merge(struct det_hll *into, const struct det_hll *from);
+/* The estimated number of distinct keys added. */
+uint64_t det_hll_estimate(const struct det_hll *h);
 
 /* The counts of a fingerprint while it is collected (per worker, then per attack). */
 struct det_fp_acc {
@@ -69,7 +84,9 @@ struct det_fp_acc {
 	uint64_t tcp_flag[8];
 	uint64_t syn_only, ack_rst, fragments;
 	uint64_t size[DET_FP_SIZES];
+	uint64_t records; /* flow records or packets seen, unscaled */
 	struct det_ss peers, src_ports, dst_ports;
+	struct det_hll peer_set; /* distinct remote ends */
 };
 
 void det_fp_acc_add(struct det_fp_acc *a, const struct flow_record *r, enum det_direction dir, uint64_t scale);

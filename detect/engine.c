@@ -19,207 +19,13 @@
  * `total`, each of the group's prefixes (the networks for group 0) becomes an attack of its own
  * and all end when the sum is back under; with total_scope prefix only the (sub-)prefix over it
  * is attacked, and ends when its own sum is back under. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../lib/log.h"
-#include "det_int.h"
-
-#define HISTORY 256
-#define NV (DET_DIRECTIONS * DET_CLASSES * DET_METRICS)
-#define FLAT(d, c, m) (((d) * DET_CLASSES + (c)) * DET_METRICS + (m))
-
-/* An index slot keeps the hash beside the host number, so a probe past another host's slot
- * costs no read of that host (a million hosts: every read of a header is a cache miss). */
-struct slot {
-	uint32_t host; /* host number + 1; 0 = empty */
-	uint32_t hash;
-};
-
-struct host {
-	ip_addr addr;
-	uint32_t hash;
-	uint32_t slot;
-	int16_t group;
-	uint8_t streak;     /* consecutive ticks, up to this one, whose own rate was over a limit */
-	uint8_t fast_over;  /* the short window finds this host over its limits this tick */
-	uint32_t row;       /* this tick's scratch row + 1; 0 = no counts merged this tick */
-	uint64_t attack_id; /* the open attack on this host, 0 = none */
-	uint64_t upd_ns;    /* the tick its rates are as of: its last tick with traffic */
-};
-
-enum attack_kind { ATT_HOST, ATT_OTHER, ATT_GROUP, ATT_PREFIX };
-
-struct attack {
-	struct det_ban_info info;
-	bool banned;  /* false: refused, open until the host calms down */
-	uint8_t kind; /* ATT_HOST: target is one host (/32, /128), so its rates are the host's;
-			 ATT_GROUP: a prefix of a group over its total; ATT_PREFIX: a (sub-)prefix
-			 over its own total; ATT_OTHER: a manual ban of a prefix */
-	bool dead;    /* ended during this pass; compacted away */
-	struct det_fp_acc *fp; /* host attacks: the fingerprint collected by the workers */
-};
-
-/* A group's non-zero limits, listed once so the tick checks only those. */
-struct limits {
-	size_t n;
-	struct {
-		uint8_t d, c, m, k; /* k: the tracked metric */
-		double limit;
-	} l[NV];
-	/* quick reject: every class is part of TOTAL, so a host whose total (d, m) rate is under
-	 * the smallest (d, m) limit of any class is under all of them */
-	size_t nq;
-	struct {
-		uint8_t k;
-		float min;
-	} q[DET_DIRECTIONS * DET_METRICS];
-};
-
-struct det_engine {
-	const struct det_config *cfg;
-	struct limits *limits; /* per group */
-	struct limits *totals; /* per group: its `total` limits */
-	size_t *group_open;    /* per group: open attacks from its group-scope total */
-	struct det_psum **gsum_tick; /* per group: its group-scope sum, found once per tick */
-	const struct det_networks *nets;
-	struct det_lpm whitelist;
-	bool any_totals;
-
-	/* the tracked metrics: k -> flat index into det_rates, and back (-1 = not tracked) */
-	size_t nk;
-	uint8_t flat_of[NV];
-	int8_t k_of[NV];
-
-	struct slot *index;
-	size_t mask;
-	struct host *hosts;
-	float *rates;    /* nk per host, beside hosts[] */
-	float *scratch;  /* nk per host touched this tick: counts merged (bytes, not bits) */
-	uint32_t *touched; /* host numbers, by scratch row */
-	size_t n_touched;
-	size_t n_hosts, max_hosts, sweep;
-	uint64_t hosts_dropped;
-
-	/* prefix sums: the group's prefixes in a trie (value: index into pfx) to find a host's */
-	struct det_psums psums;
-	struct det_lpm pfx_lpm;
-	ip_prefix *pfx;
-	size_t n_pfx;
-
-	struct attack *open;
-	size_t n_open, cap_open;
-	size_t n_banned;
-
-	struct det_ban_info history[HISTORY]; /* ring of finished attacks */
-	struct det_fingerprint hist_fp[HISTORY]; /* and their fingerprints */
-	size_t hist_next, hist_count;
-
-	/* the hosts under attack the workers fingerprint: the current set and older ones that some
-	 * counters set still holds */
-	struct det_watch *watches, *watch_cur;
-	bool watch_dirty;
-
-	uint64_t *ban_times; /* ring of the last max_bans_per_minute ban times */
-	size_t ban_next, ban_count;
-
-	uint64_t next_attack_id;
-	uint64_t last_tick_ns; /* 0 before the first tick */
-};
-
-/* ---- host table --------------------------------------------------------------------------- */
-
-static inline bool same(const ip_addr *a, const ip_addr *b)
-{
-	return !memcmp(a->b, b->b, 16);
-}
-
-static struct host *host_find(const struct det_engine *e, const ip_addr *a)
-{
-	uint32_t h = ip_hash(a);
-	for (size_t s = h & e->mask;; s = (s + 1) & e->mask) {
-		uint32_t i = e->index[s].host;
-		if (i == 0)
-			return NULL;
-		if (e->index[s].hash == h && same(&e->hosts[i - 1].addr, a))
-			return &e->hosts[i - 1];
-	}
-}
-
-static struct host *host_get(struct det_engine *e, const ip_addr *a, uint32_t h, int group)
-{
-	size_t s = h & e->mask;
-	for (;; s = (s + 1) & e->mask) {
-		uint32_t i = e->index[s].host;
-		if (i == 0)
-			break;
-		if (e->index[s].hash == h && same(&e->hosts[i - 1].addr, a))
-			return &e->hosts[i - 1];
-	}
-	if (e->n_hosts == e->max_hosts) {
-		if (e->hosts_dropped++ == 0)
-			log_warn("detect: host table full (%zu hosts); new hosts are not tracked", e->max_hosts);
-		return NULL;
-	}
-	size_t n = e->n_hosts++;
-	struct host *x = &e->hosts[n];
-	memset(x, 0, sizeof *x);
-	memset(&e->rates[n * e->nk], 0, e->nk * sizeof *e->rates);
-	x->addr = *a;
-	x->hash = h;
-	x->slot = (uint32_t)s;
-	x->group = (int16_t)group;
-	e->index[s] = (struct slot){(uint32_t)e->n_hosts, h};
-	return x;
-}
-
-/* Frees host number i: backward-shift deletion in the index (no tombstones, so lookups stay
- * short), then the last host moves into the hole of the dense arrays. */
-static void host_remove(struct det_engine *e, size_t i)
-{
-	size_t hole = e->hosts[i].slot;
-	for (size_t j = (hole + 1) & e->mask; e->index[j].host; j = (j + 1) & e->mask) {
-		struct host *x = &e->hosts[e->index[j].host - 1];
-		size_t home = e->index[j].hash & e->mask;
-		/* x may move back to the hole unless its home lies cyclically in (hole, j] */
-		bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-		if (stays)
-			continue;
-		e->index[hole] = e->index[j];
-		x->slot = (uint32_t)hole;
-		hole = j;
-	}
-	e->index[hole] = (struct slot){0, 0};
-	size_t last = e->n_hosts - 1;
-	if (i != last) {
-		e->hosts[i] = e->hosts[last];
-		memcpy(&e->rates[i * e->nk], &e->rates[last * e->nk], e->nk * sizeof *e->rates);
-		e->index[e->hosts[i].slot].host = (uint32_t)(i + 1);
-	}
-	e->n_hosts--;
-}
-
-/* How much a rate as of time t has decayed by the last tick: e^(−Δt/T). */
-static double decay_since(const struct det_engine *e, uint64_t t)
-{
-	if (t >= e->last_tick_ns)
-		return 1.0;
-	if (!e->cfg->average_s)
-		return 0.0;
-	return exp(-(double)(e->last_tick_ns - t) / 1e9 / (double)e->cfg->average_s);
-}
-
-/* Host number i's rates as of the last tick. */
-static void host_rates(const struct det_engine *e, size_t i, struct det_rates *out)
-{
-	memset(out, 0, sizeof *out);
-	double dec = decay_since(e, e->hosts[i].upd_ns);
-	const float *r = &e->rates[i * e->nk];
-	double *v = &out->v[0][0][0];
-	for (size_t k = 0; k < e->nk; k++)
-		v[e->flat_of[k]] = r[k] * dec;
-}
+#include "engine_int.h"
 
 /* ---- lifecycle ---------------------------------------------------------------------------- */
 
@@ -308,6 +114,7 @@ struct det_engine *det_engine_new(const struct det_config *cfg, const struct det
 	e->cfg = cfg;
 	e->nets = nets;
 	e->next_attack_id = 1;
+	e->evict_rng = 0x9e3779b97f4a7c15ull;
 	e->max_hosts = cfg->max_hosts ? cfg->max_hosts : 1;
 	if (e->max_hosts > UINT32_MAX / 4)
 		e->max_hosts = UINT32_MAX / 4;
@@ -380,114 +187,10 @@ void det_engine_free(struct det_engine *e)
 	free(e);
 }
 
-static struct attack *open_by_id(struct det_engine *e, uint64_t id)
-{
-	for (size_t i = 0; i < e->n_open; i++)
-		if (e->open[i].info.attack_id == id && !e->open[i].dead)
-			return &e->open[i];
-	return NULL;
-}
-
-/* The fingerprints c collected against the watch set it holds go to their attacks (an attack
- * that ended meanwhile is skipped), then c gets the current set. */
-static void merge_fingerprints(struct det_engine *e, struct det_counters *c)
-{
-	const struct det_watch *w = det_counters_watch(c);
-	for (size_t i = 0; w && i < w->n; i++) {
-		const struct det_fp_acc *acc = det_counters_fp(c, i);
-		struct attack *a = acc ? open_by_id(e, w->e[i].attack_id) : NULL;
-		if (a && a->fp)
-			det_fp_acc_merge(a->fp, acc);
-	}
-	if (w == e->watch_cur)
-		return;
-	for (struct det_watch *x = e->watches; x; x = x->next)
-		if (x == w)
-			x->refs--;
-	det_counters_set_watch(c, e->watch_cur);
-	if (e->watch_cur)
-		e->watch_cur->refs++;
-}
-
-/* A new watch set when attacks on hosts started or ended; sets nobody holds are freed. */
-static void publish_watch(struct det_engine *e)
-{
-	if (!e->watch_dirty)
-		return;
-	e->watch_dirty = false;
-	struct det_watch *w = NULL;
-	for (size_t i = 0; i < e->n_open; i++) {
-		const struct attack *a = &e->open[i];
-		if (a->dead || !a->fp)
-			continue;
-		if (!w && !(w = calloc(1, sizeof *w)))
-			break; /* fingerprints pause; the next start or end tries again */
-		det_watch_add(w, &a->info.target.addr, a->info.direction, a->info.attack_id);
-	}
-	if (w) {
-		w->next = e->watches;
-		e->watches = w;
-	}
-	e->watch_cur = w;
-	for (struct det_watch **p = &e->watches; *p;) {
-		struct det_watch *x = *p;
-		if (x != e->watch_cur && x->refs == 0) {
-			*p = x->next;
-			free(x);
-		} else {
-			p = &x->next;
-		}
-	}
-}
-
-/* Adds one counters entry to its host's scratch row (opened at the host's first entry of the
- * tick). */
-static inline void merge_one(struct det_engine *e, const struct det_counters_host *in)
-{
-	struct host *h = host_get(e, &in->host, in->hash, in->group);
-	if (!h)
-		return;
-	if (!h->row) {
-		e->touched[e->n_touched] = (uint32_t)(h - e->hosts);
-		h->row = (uint32_t)++e->n_touched;
-	}
-	float *dst = &e->scratch[(size_t)(h->row - 1) * e->nk];
-	const float *src = &in->c.v[0][0][0];
-	for (size_t k = 0; k < e->nk; k++)
-		dst[k] += src[e->flat_of[k]];
-}
-
-void det_engine_merge(struct det_engine *e, struct det_counters *c)
-{
-	merge_fingerprints(e, c);
-	size_t n;
-	const struct det_counters_host *in = det_counters_entries(c, &n);
-	/* a million hosts are a million cache misses into the index and the headers: ask for them
-	 * a few entries ahead so the misses overlap */
-	enum { AHEAD = 16 };
-	for (size_t i = 0; i < n; i++) {
-		if (i + AHEAD < n)
-			__builtin_prefetch(&e->index[in[i + AHEAD].hash & e->mask]);
-		if (i + AHEAD / 2 < n) {
-			uint32_t j = e->index[in[i + AHEAD / 2].hash & e->mask].host;
-			if (j)
-				__builtin_prefetch(&e->hosts[j - 1]);
-		}
-		merge_one(e, &in[i]);
-	}
-}
-
 /* ---- thresholds --------------------------------------------------------------------------- */
 
-struct trigger {
-	enum det_direction dir;
-	enum det_class cls;
-	enum det_metric metric;
-	double value, limit;
-};
-
 /* The limit r exceeds most (by ratio), if any. */
-static bool over(const struct limits *l, const struct det_rates *r, struct trigger *t)
+bool det_over(const struct limits *l, const struct det_rates *r, struct trigger *t)
 {
 	double best = 1.0;
 	bool found = false;
@@ -524,48 +227,11 @@ static bool over_row(const struct limits *l, const float *r, struct trigger *t)
 	return found;
 }
 
-static const struct limits *host_limits(const struct det_engine *e, const struct host *h)
+const struct limits *det_host_limits(const struct det_engine *e, const struct host *h)
 {
 	if (h->group < 0 || (size_t)h->group >= e->cfg->n_groups || !e->limits[h->group].n)
 		return NULL;
 	return &e->limits[h->group];
-}
-
-static uint32_t ban_time(const struct det_engine *e, int group)
-{
-	if (group >= 0 && (size_t)group < e->cfg->n_groups && e->cfg->groups[group].ban_time_s)
-		return e->cfg->groups[group].ban_time_s;
-	return e->cfg->ban_time_s;
-}
-
-/* p overlaps one of list: banning it would ban some of them */
-static bool covered(const ip_prefix *list, size_t n, const ip_prefix *p)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (ip_is_v4(&p->addr) != ip_is_v4(&list[i].addr))
-			continue;
-		if ((ip_prefix_contains(&list[i], &p->addr) && list[i].len <= p->len) ||
-		    (ip_prefix_contains(p, &list[i].addr) && p->len <= list[i].len))
-			return true;
-	}
-	return false;
-}
-
-static bool whitelisted(const struct det_engine *e, const ip_prefix *p)
-{
-	if (det_lpm_lookup(&e->whitelist, &p->addr) >= 0) {
-		/* a whitelist prefix covers p's first address; it covers all of p if not longer */
-		for (size_t i = 0; i < e->cfg->n_whitelist; i++)
-			if (ip_prefix_contains(&e->cfg->whitelist[i], &p->addr) &&
-			    e->cfg->whitelist[i].len <= p->len)
-				return true;
-	}
-	/* or p would also ban a whitelisted prefix inside it */
-	for (size_t i = 0; i < e->cfg->n_whitelist; i++)
-		if (ip_prefix_contains(p, &e->cfg->whitelist[i].addr) && p->len <= e->cfg->whitelist[i].len &&
-		    ip_is_v4(&p->addr) == ip_is_v4(&e->cfg->whitelist[i].addr))
-			return true;
-	return false;
 }
 
 /* ---- sums --------------------------------------------------------------------------------- */
@@ -574,7 +240,7 @@ static const ip_prefix whole_group; /* the key of a group-scope sum */
 
 /* The sum a's rates come from: its group's (ATT_GROUP) or its prefix's (ATT_PREFIX, and a
  * manual ban of a prefix that has a sum). */
-static struct det_psum *attack_sum(const struct det_engine *e, const struct attack *a)
+struct det_psum *det_attack_sum(const struct det_engine *e, const struct attack *a)
 {
 	if (!e->any_totals || a->kind == ATT_HOST)
 		return NULL;
@@ -615,298 +281,7 @@ static struct det_psum *host_sum(struct det_engine *e, const struct host *h)
 	return s;
 }
 
-/* ---- attacks ------------------------------------------------------------------------------ */
-
-static struct attack *attack_open(struct det_engine *e)
-{
-	if (e->n_open == e->cap_open) {
-		size_t cap = e->cap_open ? e->cap_open * 2 : 64;
-		struct attack *n = realloc(e->open, cap * sizeof *n);
-		if (!n)
-			return NULL;
-		e->open = n;
-		e->cap_open = cap;
-	}
-	struct attack *a = &e->open[e->n_open++];
-	memset(a, 0, sizeof *a);
-	a->kind = ATT_OTHER;
-	a->info.attack_id = e->next_attack_id++;
-	return a;
-}
-
-static void emit(det_event_fn fn, void *ctx, const struct attack *a, enum det_event_type type, uint64_t now,
-		 uint32_t ban_seconds, const char *reason)
-{
-	if (!fn)
-		return;
-	struct det_event ev = det_event_of_ban(&a->info, type, now, ban_seconds, reason);
-	fn(ctx, &ev);
-}
-
-struct det_event det_event_of_ban(const struct det_ban_info *b, enum det_event_type type, uint64_t now_ns,
-				  uint32_t ban_seconds, const char *reason)
-{
-	return (struct det_event){
-		.type = type,
-		.attack_id = b->attack_id,
-		.time_ns = now_ns,
-		.target = b->target,
-		.direction = b->direction,
-		.hostgroup = b->hostgroup,
-		.manual = b->manual,
-		.trigger_class = b->trigger_class,
-		.trigger_metric = b->trigger_metric,
-		.trigger_value = b->trigger_value,
-		.trigger_limit = b->trigger_limit,
-		.rates = b->rates,
-		.ban_seconds = ban_seconds,
-		.reason = reason,
-	};
-}
-
-static struct host *attack_host(const struct det_engine *e, const struct attack *a)
-{
-	return a->kind == ATT_HOST ? host_find(e, &a->info.target.addr) : NULL;
-}
-
-/* a's rates now: its host's or its sum's; false when neither is known (kept as they were). */
-static bool attack_rates(const struct det_engine *e, const struct attack *a, struct det_rates *out)
-{
-	const struct host *h = attack_host(e, a);
-	if (h) {
-		host_rates(e, (size_t)(h - e->hosts), out);
-		return true;
-	}
-	const struct det_psum *s = attack_sum(e, a);
-	if (s)
-		*out = s->rates;
-	return s != NULL;
-}
-
-/* What is known of a's packets: the records' fingerprint once there are some, before that
- * (and for prefix attacks) the class mix of its rates. */
-static void fingerprint_of(const struct det_engine *e, const struct attack *a, struct det_fingerprint *out)
-{
-	if (a->fp && a->fp->packets) {
-		det_fp_acc_summary(a->fp, out);
-		return;
-	}
-	struct det_rates r;
-	if (!attack_rates(e, a, &r))
-		r = a->info.rates;
-	det_fp_from_rates(&r, a->info.direction, out);
-}
-
-/* Ends open attack a (keeps it until compaction) and files it in the history. */
-static void attack_end(struct det_engine *e, struct attack *a, uint64_t now)
-{
-	attack_rates(e, a, &a->info.rates);
-	struct host *h = attack_host(e, a);
-	if (h && h->attack_id == a->info.attack_id)
-		h->attack_id = 0;
-	struct det_psum *s = a->kind == ATT_GROUP ? NULL : attack_sum(e, a);
-	if (s && s->attack_id == a->info.attack_id)
-		s->attack_id = 0;
-	if (a->kind == ATT_GROUP)
-		e->group_open[a->info.hostgroup]--;
-	if (a->banned)
-		e->n_banned--;
-	a->dead = true;
-	a->info.active = false;
-	a->info.ended_ns = now;
-	struct det_fingerprint *fp = &e->hist_fp[e->hist_next];
-	fingerprint_of(e, a, fp);
-	a->info.kind = fp->kind;
-	if (a->fp) {
-		free(a->fp);
-		a->fp = NULL;
-		e->watch_dirty = true;
-	}
-	e->history[e->hist_next] = a->info;
-	e->hist_next = (e->hist_next + 1) % HISTORY;
-	if (e->hist_count < HISTORY)
-		e->hist_count++;
-}
-
-static void compact(struct det_engine *e)
-{
-	size_t j = 0;
-	for (size_t i = 0; i < e->n_open; i++)
-		if (!e->open[i].dead)
-			e->open[j++] = e->open[i];
-	e->n_open = j;
-}
-
-/* Whether the target of a ban (detected, or manual) may be banned, or why not. The rate cap
- * holds back only detected bans: a runaway detector must not blackhole a network, an operator
- * may. */
-static const char *refusal(const struct det_engine *e, const ip_prefix *p, bool detected, uint64_t now)
-{
-	if (whitelisted(e, p))
-		return "whitelisted";
-	if (covered(e->cfg->own, e->cfg->n_own, p))
-		return "own address";
-	if (e->n_banned >= e->cfg->max_bans)
-		return "max_bans reached";
-	uint32_t cap = e->cfg->max_bans_per_minute;
-	/* the ring holds the last cap ban times: full, and its oldest within the minute, means cap
-	 * bans in the last 60 s */
-	if (detected && cap && e->ban_count == cap && e->ban_times[e->ban_next] + 60000000000ull > now)
-		return "max_bans_per_minute reached";
-	return NULL;
-}
-
-static void count_ban(struct det_engine *e, uint64_t now)
-{
-	uint32_t cap = e->cfg->max_bans_per_minute;
-	if (!cap)
-		return;
-	e->ban_times[e->ban_next] = now;
-	e->ban_next = (e->ban_next + 1) % cap;
-	if (e->ban_count < cap)
-		e->ban_count++;
-}
-
-static struct attack *find_ban(struct det_engine *e, const ip_prefix *p)
-{
-	for (size_t i = 0; i < e->n_open; i++)
-		if (!e->open[i].dead && e->open[i].banned && ip_prefix_equal(&e->open[i].info.target, p))
-			return &e->open[i];
-	return NULL;
-}
-
-/* Opens a detected attack on target and bans it, or refuses; the attack is returned for the
- * caller to tie to its host or group, NULL on ENOMEM (it is detected again next tick). */
-static struct attack *start_attack(struct det_engine *e, const ip_prefix *target, int group,
-				   const struct det_rates *rates, const struct trigger *t, uint64_t now,
-				   det_event_fn fn, void *ctx)
-{
-	struct attack *a = attack_open(e);
-	if (!a)
-		return NULL;
-	struct det_ban_info *b = &a->info;
-	b->target = *target;
-	b->direction = t->dir;
-	b->hostgroup = group;
-	b->since_ns = now;
-	b->trigger_class = t->cls;
-	b->trigger_metric = t->metric;
-	b->trigger_value = t->value;
-	b->trigger_limit = t->limit;
-	b->peak_value = t->value;
-	b->rates = *rates;
-	emit(fn, ctx, a, DET_EV_ATTACK_DETECTED, now, 0, NULL);
-	const char *why = refusal(e, target, true, now);
-	if (why) {
-		emit(fn, ctx, a, DET_EV_BAN_REFUSED, now, 0, why);
-		return a;
-	}
-	uint32_t secs = ban_time(e, group);
-	a->banned = true;
-	b->active = true;
-	b->until_ns = now + (uint64_t)secs * 1000000000ull;
-	e->n_banned++;
-	count_ban(e, now);
-	emit(fn, ctx, a, DET_EV_BAN, now, secs, NULL);
-	return a;
-}
-
-static void detect_host(struct det_engine *e, struct host *h, const struct trigger *t, uint64_t now,
-			det_event_fn fn, void *ctx)
-{
-	ip_prefix target;
-	ip_prefix_host(&target, &h->addr);
-	/* a ban of exactly this host (manual) already covers it */
-	struct attack *a = find_ban(e, &target);
-	if (!a) {
-		struct det_rates r;
-		host_rates(e, (size_t)(h - e->hosts), &r);
-		a = start_attack(e, &target, h->group, &r, t, now, fn, ctx);
-		if (!a)
-			return;
-		a->kind = ATT_HOST;
-		/* without memory for it the attack has the class mix of its rates only */
-		if ((a->fp = calloc(1, sizeof *a->fp)))
-			e->watch_dirty = true;
-	}
-	h->attack_id = a->info.attack_id;
-}
-
-/* Every prefix of group g over its total; prefixes already banned (manually) are left alone. */
-static void detect_group(struct det_engine *e, int g, const struct det_rates *sum, const struct trigger *t,
-			 uint64_t now, det_event_fn fn, void *ctx)
-{
-	const struct det_config *cfg = e->cfg;
-	const ip_prefix *p = g == 0 ? cfg->networks : cfg->groups[g].prefixes;
-	size_t n = g == 0 ? cfg->n_networks : cfg->groups[g].n_prefixes;
-	for (size_t i = 0; i < n; i++) {
-		ip_prefix q = p[i];
-		ip_prefix_mask(&q);
-		if (find_ban(e, &q))
-			continue;
-		struct attack *a = start_attack(e, &q, g, sum, t, now, fn, ctx);
-		if (!a)
-			continue;
-		a->kind = ATT_GROUP;
-		e->group_open[g]++;
-	}
-}
-
-/* The (sub-)prefix of sum s over its group's total; a ban of exactly it (manual) covers it. */
-static void detect_prefix(struct det_engine *e, struct det_psum *s, const struct trigger *t, uint64_t now,
-			  det_event_fn fn, void *ctx)
-{
-	struct attack *a = find_ban(e, &s->p);
-	if (!a) {
-		a = start_attack(e, &s->p, s->group, &s->rates, t, now, fn, ctx);
-		if (!a)
-			return;
-		a->kind = ATT_PREFIX;
-	}
-	s->attack_id = a->info.attack_id;
-}
-
-/* Ban expiry, and the end of refused attacks. */
-static void run_attacks(struct det_engine *e, uint64_t now, det_event_fn fn, void *ctx)
-{
-	size_t n = e->n_open; /* attacks opened below are not yet due */
-	for (size_t i = 0; i < n; i++) {
-		struct attack *a = &e->open[i];
-		if (a->dead)
-			continue;
-		struct det_rates r;
-		bool known = attack_rates(e, a, &r), going_on = false;
-		if (known && a->kind == ATT_HOST) {
-			const struct host *h = attack_host(e, a);
-			/* an attack the short window opened goes on while the window still sees it */
-			going_on = host_limits(e, h) &&
-				   (over(host_limits(e, h), &r, NULL) || (h->fast_over && h->upd_ns == now));
-		} else if (known && (a->kind == ATT_GROUP || a->kind == ATT_PREFIX)) {
-			going_on = over(&e->totals[a->info.hostgroup], &r, NULL);
-		}
-		if (known) {
-			a->info.rates = r;
-			double v = r.v[a->info.direction][a->info.trigger_class][a->info.trigger_metric];
-			if (!a->info.manual && v > a->info.peak_value)
-				a->info.peak_value = v;
-		}
-		if (!a->banned) {
-			if (!going_on)
-				attack_end(e, a, now);
-			continue;
-		}
-		if (now < a->info.until_ns)
-			continue;
-		if (going_on && e->cfg->unban_only_if_attack_finished && !a->info.manual) {
-			uint32_t secs = ban_time(e, a->info.hostgroup);
-			a->info.until_ns = now + (uint64_t)secs * 1000000000ull;
-			emit(fn, ctx, a, DET_EV_BAN_EXTENDED, now, secs, "attack goes on");
-			continue;
-		}
-		attack_end(e, a, now);
-		emit(fn, ctx, a, DET_EV_UNBAN, now, 0, going_on ? "ban time passed" : "ban time passed, attack finished");
-	}
-}
+/* ---- tick --------------------------------------------------------------------------------- */
 
 /* The short window beside the average: the host's own rate this tick (its counts over dt), over
  * a limit on each of the last confirm_ticks ticks, or burst_factor times a limit on this one.
@@ -976,12 +351,12 @@ static void tick_hosts(struct det_engine *e, uint64_t now, uint64_t prev, double
 			}
 		}
 		struct trigger t;
-		const struct limits *l = host_limits(e, h);
+		const struct limits *l = det_host_limits(e, h);
 		if (!l)
 			continue;
 		fast_window(e, h, l, s, consecutive, per_s, &t);
 		if (!h->attack_id && (over_row(l, r, &t) || h->fast_over))
-			detect_host(e, h, &t, now, fn, ctx);
+			det_detect_host(e, h, &t, now, fn, ctx);
 	}
 	memset(e->scratch, 0, e->n_touched * nk * sizeof *e->scratch);
 	e->n_touched = 0;
@@ -1009,33 +384,41 @@ static void tick_sums(struct det_engine *e, uint64_t now, double dt, uint64_t id
 		int g = s->group;
 		struct trigger t;
 		bool whole = e->cfg->groups[g].total_scope != DET_SCOPE_PREFIX;
-		if (whole && !e->group_open[g] && over(&e->totals[g], &s->rates, &t))
-			detect_group(e, g, &s->rates, &t, now, fn, ctx);
-		else if (!whole && !s->attack_id && over(&e->totals[g], &s->rates, &t))
-			detect_prefix(e, s, &t, now, fn, ctx);
+		if (whole && !e->group_open[g] && det_over(&e->totals[g], &s->rates, &t))
+			det_detect_group(e, g, &s->rates, &t, now, fn, ctx);
+		else if (!whole && !s->attack_id && det_over(&e->totals[g], &s->rates, &t))
+			det_detect_prefix(e, s, &t, now, fn, ctx);
 		else if (!seen && now - s->last_ns >= idle_ns && !s->attack_id && !(whole && e->group_open[g]))
 			det_psums_remove(&e->psums, i);
 	}
 }
 
-/* Frees hosts quiet for host_idle_s: a slice of the table per tick, so the whole table is seen
- * every 16 ticks and a tick's cost does not grow with the hosts that did nothing. */
-static void sweep_idle(struct det_engine *e, uint64_t now, uint64_t idle_ns)
+/* A full host table that refused counts says so at most once a minute (capture clock), with the
+ * rate per direction, so a churn flood is visible without a line per host. */
+static void log_overflow(struct det_engine *e, uint64_t now)
 {
-	size_t budget = e->n_hosts / 16 > 1024 ? e->n_hosts / 16 : 1024;
-	if (budget > e->n_hosts)
-		budget = e->n_hosts;
-	while (budget > 0 && e->n_hosts > 0) {
-		if (e->sweep >= e->n_hosts)
-			e->sweep = 0;
-		struct host *h = &e->hosts[e->sweep];
-		if (!h->attack_id && h->upd_ns < now && now - h->upd_ns >= idle_ns) {
-			host_remove(e, e->sweep); /* the last host moves here, seen next */
-		} else {
-			e->sweep++;
-			budget--;
-		}
-	}
+	uint64_t in = e->hosts_overflow[DET_IN] - e->overflow_logged[DET_IN];
+	uint64_t out = e->hosts_overflow[DET_OUT] - e->overflow_logged[DET_OUT];
+	if ((!in && !out) || (e->overflow_log_ns && now < e->overflow_log_ns + 60000000000ull))
+		return;
+	double secs = e->overflow_log_ns && now > e->overflow_log_ns ? (double)(now - e->overflow_log_ns) / 1e9 : 1.0;
+	log_warn("detect: host table full (%zu hosts, none quiet enough to push out): %" PRIu64
+		 " incoming and %" PRIu64 " outgoing host counts not tracked (%.1f/s) since the last report; %" PRIu64
+		 " quiet hosts pushed out in all",
+		 e->max_hosts, in, out, (double)(in + out) / secs, e->hosts_evicted);
+	e->overflow_logged[DET_IN] = e->hosts_overflow[DET_IN];
+	e->overflow_logged[DET_OUT] = e->hosts_overflow[DET_OUT];
+	e->overflow_log_ns = now;
+}
+
+void det_engine_stats(const struct det_engine *e, struct det_engine_stats *out)
+{
+	*out = (struct det_engine_stats){
+		.hosts = e->n_hosts,
+		.max_hosts = e->max_hosts,
+		.hosts_evicted = e->hosts_evicted,
+		.hosts_overflow = {e->hosts_overflow[DET_IN], e->hosts_overflow[DET_OUT]},
+	};
 }
 
 void det_engine_tick(struct det_engine *e, uint64_t now_ns, det_event_fn fn, void *ctx)
@@ -1048,340 +431,11 @@ void det_engine_tick(struct det_engine *e, uint64_t now_ns, det_event_fn fn, voi
 	uint64_t idle_ns = (uint64_t)e->cfg->host_idle_s * 1000000000ull;
 
 	tick_hosts(e, now_ns, prev, dt, fn, ctx);
+	log_overflow(e, now_ns);
 	if (e->any_totals)
 		tick_sums(e, now_ns, dt, idle_ns, fn, ctx);
-	sweep_idle(e, now_ns, idle_ns);
-	run_attacks(e, now_ns, fn, ctx);
-	compact(e);
-	publish_watch(e);
-}
-
-/* ---- manual bans -------------------------------------------------------------------------- */
-
-/* The group of p when an operator's ban (or one restored after a restart) may be made now;
- * -1 with *why set: not monitored, already banned, whitelisted, own, past max_bans. */
-static int admissible(struct det_engine *e, const ip_prefix *p, uint64_t now_ns, const char **why)
-{
-	int group = det_networks_lookup(e->nets, &p->addr);
-	if (group < 0) {
-		*why = "not monitored";
-		return -1;
-	}
-	if (find_ban(e, p)) {
-		*why = "already banned";
-		return -1;
-	}
-	if ((*why = refusal(e, p, false, now_ns)))
-		return -1;
-	return group;
-}
-
-int det_engine_ban(struct det_engine *e, const ip_prefix *target, uint32_t seconds, uint64_t now_ns,
-		   det_event_fn fn, void *ctx, const char **why)
-{
-	const char *dummy;
-	if (!why)
-		why = &dummy;
-	*why = NULL;
-	ip_prefix p = *target;
-	ip_prefix_mask(&p);
-	int group = admissible(e, &p, now_ns, why);
-	if (group < 0)
-		return -1;
-	struct attack *a = attack_open(e);
-	if (!a) {
-		*why = "out of memory";
-		return -1;
-	}
-	if (!seconds)
-		seconds = ban_time(e, group);
-	struct det_ban_info *b = &a->info;
-	b->target = p;
-	b->direction = DET_IN;
-	b->hostgroup = group;
-	b->manual = true;
-	b->since_ns = now_ns;
-	b->until_ns = now_ns + (uint64_t)seconds * 1000000000ull;
-	b->active = true;
-	a->banned = true;
-	if (p.len == ip_max_len(&p.addr))
-		a->kind = ATT_HOST;
-	struct host *h = attack_host(e, a);
-	if (h) {
-		host_rates(e, (size_t)(h - e->hosts), &b->rates);
-		if (!h->attack_id)
-			h->attack_id = b->attack_id;
-	}
-	/* a prefix with a sum of its own: the sum does not open a second attack on it */
-	struct det_psum *s = attack_sum(e, a);
-	if (s) {
-		b->rates = s->rates;
-		if (!s->attack_id)
-			s->attack_id = b->attack_id;
-	}
-	e->n_banned++;
-	count_ban(e, now_ns);
-	if (a->kind == ATT_HOST && (a->fp = calloc(1, sizeof *a->fp)))
-		e->watch_dirty = true;
-	emit(fn, ctx, a, DET_EV_BAN, now_ns, seconds, NULL);
-	publish_watch(e);
-	return 0;
-}
-
-int det_engine_unban(struct det_engine *e, const ip_prefix *target, uint64_t now_ns, det_event_fn fn, void *ctx)
-{
-	ip_prefix p = *target;
-	ip_prefix_mask(&p);
-	struct attack *a = find_ban(e, &p);
-	if (!a)
-		return -1;
-	attack_end(e, a, now_ns);
-	/* the UNBAN is manual whoever banned it; the attack keeps its own manual flag in history */
-	struct attack copy = *a;
-	copy.info.manual = true;
-	emit(fn, ctx, &copy, DET_EV_UNBAN, now_ns, 0, "manual unban");
-	compact(e);
-	publish_watch(e);
-	return 0;
-}
-
-/* ---- queries ------------------------------------------------------------------------------ */
-
-static void info_now(const struct det_engine *e, const struct attack *a, struct det_ban_info *out)
-{
-	*out = a->info;
-	attack_rates(e, a, &out->rates);
-	struct det_fingerprint fp;
-	fingerprint_of(e, a, &fp);
-	out->kind = fp.kind;
-}
-
-int det_engine_fingerprint(const struct det_engine *e, uint64_t attack_id, struct det_fingerprint *out)
-{
-	for (size_t i = 0; i < e->n_open; i++)
-		if (!e->open[i].dead && e->open[i].info.attack_id == attack_id) {
-			fingerprint_of(e, &e->open[i], out);
-			return 0;
-		}
-	for (size_t i = 0; i < e->hist_count; i++)
-		if (e->history[i].attack_id == attack_id) {
-			*out = e->hist_fp[i];
-			return 0;
-		}
-	return -1;
-}
-
-size_t det_engine_bans(const struct det_engine *e, struct det_ban_info *out, size_t max)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < e->n_open; i++) {
-		const struct attack *a = &e->open[i];
-		if (a->dead || !a->banned)
-			continue;
-		if (n < max)
-			info_now(e, a, &out[n]);
-		n++;
-	}
-	return n;
-}
-
-static int by_id_desc(const void *x, const void *y)
-{
-	const struct det_ban_info *a = x, *b = y;
-	return (a->attack_id < b->attack_id) - (a->attack_id > b->attack_id);
-}
-
-size_t det_engine_attacks(const struct det_engine *e, struct det_ban_info *out, size_t max)
-{
-	size_t total = e->n_open + e->hist_count;
-	struct det_ban_info *all = malloc((total ? total : 1) * sizeof *all);
-	if (!all)
-		return 0;
-	size_t n = 0;
-	for (size_t i = 0; i < e->n_open; i++)
-		if (!e->open[i].dead)
-			info_now(e, &e->open[i], &all[n++]);
-	for (size_t i = 0; i < e->hist_count; i++)
-		all[n++] = e->history[i];
-	qsort(all, n, sizeof *all, by_id_desc);
-	memcpy(out, all, (n < max ? n : max) * sizeof *all);
-	free(all);
-	return n;
-}
-
-/* top: a min-heap of the n busiest seen so far, so a pass over every host costs log n each.
- * Keys are the hosts' rates decayed to the last tick. */
-struct top_ent {
-	double key;
-	size_t host;
-};
-
-static double top_key(const struct top_ent *t, enum det_direction dir, enum det_metric m)
-{
-	(void)dir, (void)m;
-	return t->key;
-}
-
-static void sift_down(struct top_ent *heap, size_t n, size_t i, enum det_direction dir, enum det_metric m)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, s = i;
-		if (l < n && top_key(&heap[l], dir, m) < top_key(&heap[s], dir, m))
-			s = l;
-		if (r < n && top_key(&heap[r], dir, m) < top_key(&heap[s], dir, m))
-			s = r;
-		if (s == i)
-			return;
-		struct top_ent t = heap[i];
-		heap[i] = heap[s];
-		heap[s] = t;
-		i = s;
-	}
-}
-
-static void sift_up(struct top_ent *heap, size_t i, enum det_direction dir, enum det_metric m)
-{
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (top_key(&heap[p], dir, m) <= top_key(&heap[i], dir, m))
-			return;
-		struct top_ent t = heap[i];
-		heap[i] = heap[p];
-		heap[p] = t;
-		i = p;
-	}
-}
-
-size_t det_engine_top(const struct det_engine *e, enum det_direction dir, enum det_metric metric,
-		      struct det_host_info *out, size_t n)
-{
-	if ((unsigned)dir >= DET_DIRECTIONS || (unsigned)metric >= DET_METRICS)
-		return 0;
-	if (n > e->n_hosts)
-		n = e->n_hosts;
-	if (n == 0)
-		return 0;
-	struct top_ent *heap = malloc(n * sizeof *heap);
-	if (!heap)
-		return 0;
-	size_t k = 0, kk = (size_t)e->k_of[FLAT(dir, DET_TOTAL, metric)];
-	for (size_t i = 0; i < e->n_hosts; i++) {
-		struct top_ent h = {e->rates[i * e->nk + kk], i};
-		if (h.key > 0 && e->hosts[i].upd_ns < e->last_tick_ns)
-			h.key *= decay_since(e, e->hosts[i].upd_ns);
-		if (k < n) {
-			heap[k] = h;
-			sift_up(heap, k++, dir, metric);
-		} else if (h.key > heap[0].key) {
-			heap[0] = h;
-			sift_down(heap, k, 0, dir, metric);
-		}
-	}
-	/* pop the smallest to the back: the array ends up busiest first */
-	for (size_t left = k; left > 1; left--) {
-		struct top_ent t = heap[0];
-		heap[0] = heap[left - 1];
-		heap[left - 1] = t;
-		sift_down(heap, left - 1, 0, dir, metric);
-	}
-	for (size_t i = 0; i < k; i++) {
-		const struct host *h = &e->hosts[heap[i].host];
-		out[i] = (struct det_host_info){.host = h->addr, .hostgroup = h->group, .banned = false};
-		host_rates(e, heap[i].host, &out[i].rates);
-		if (h->attack_id)
-			for (size_t j = 0; j < e->n_open; j++)
-				if (e->open[j].info.attack_id == h->attack_id) {
-					out[i].banned = e->open[j].banned && !e->open[j].dead;
-					break;
-				}
-	}
-	free(heap);
-	return k;
-}
-
-size_t det_engine_hosts(const struct det_engine *e)
-{
-	return e->n_hosts;
-}
-
-/* ---- restart ------------------------------------------------------------------------------ */
-
-int det_engine_restore(struct det_engine *e, const struct det_ban_info *b, uint64_t now_ns, const char **why)
-{
-	const char *dummy;
-	if (!why)
-		why = &dummy;
-	*why = NULL;
-	if (!b->attack_id || b->attack_id == UINT64_MAX) {
-		*why = "bad attack id";
-		return -1;
-	}
-	if (b->attack_id >= e->next_attack_id)
-		e->next_attack_id = b->attack_id + 1;
-	for (size_t i = 0; i < e->n_open; i++)
-		if (!e->open[i].dead && e->open[i].info.attack_id == b->attack_id) {
-			*why = "duplicate attack id";
-			return -1;
-		}
-	ip_prefix p = b->target;
-	ip_prefix_mask(&p);
-	if (b->until_ns <= now_ns) {
-		struct det_ban_info *h = &e->history[e->hist_next];
-		*h = *b;
-		h->target = p;
-		h->active = false;
-		h->ended_ns = b->until_ns;
-		/* the wiring indexes its groups with it: a group that is gone is the address's now */
-		if (h->hostgroup < 0 || (size_t)h->hostgroup >= e->cfg->n_groups)
-			h->hostgroup = det_networks_lookup(e->nets, &p.addr) < 0 ? 0 : det_networks_lookup(e->nets, &p.addr);
-		memset(&e->hist_fp[e->hist_next], 0, sizeof e->hist_fp[e->hist_next]);
-		e->hist_fp[e->hist_next].from_rates = true;
-		e->hist_next = (e->hist_next + 1) % HISTORY;
-		if (e->hist_count < HISTORY)
-			e->hist_count++;
-		return 1;
-	}
-	/* as for a manual ban: the rate cap is for new bans */
-	int group = admissible(e, &p, now_ns, why);
-	if (group < 0)
-		return -1;
-	if (b->hostgroup >= 0 && (size_t)b->hostgroup < e->cfg->n_groups)
-		group = b->hostgroup;
-	struct attack *a = attack_open(e);
-	if (!a) {
-		*why = "out of memory";
-		return -1;
-	}
-	e->next_attack_id--; /* attack_open took the next id: give it back, a keeps b's */
-	a->info = *b;
-	a->info.attack_id = b->attack_id;
-	a->info.target = p;
-	a->info.hostgroup = group;
-	a->info.active = true;
-	a->info.ended_ns = 0;
-	memset(&a->info.rates, 0, sizeof a->info.rates);
-	a->info.peak_value = b->manual ? 0 : b->trigger_value;
-	a->banned = true;
-	bool host = p.len == ip_max_len(&p.addr);
-	if (host)
-		a->kind = ATT_HOST;
-	else if (b->manual || (size_t)group >= e->cfg->n_groups)
-		a->kind = ATT_OTHER;
-	else if (e->cfg->groups[group].total_scope == DET_SCOPE_PREFIX)
-		a->kind = ATT_PREFIX;
-	else {
-		a->kind = ATT_GROUP;
-		e->group_open[group]++;
-	}
-	struct host *h = attack_host(e, a);
-	if (h && !h->attack_id)
-		h->attack_id = a->info.attack_id;
-	struct det_psum *s = a->kind == ATT_GROUP ? NULL : attack_sum(e, a);
-	if (s && !s->attack_id)
-		s->attack_id = a->info.attack_id;
-	e->n_banned++;
-	if (host && (a->fp = calloc(1, sizeof *a->fp)))
-		e->watch_dirty = true;
-	publish_watch(e);
-	return 0;
+	det_sweep_idle(e, now_ns, idle_ns);
+	det_run_attacks(e, now_ns, fn, ctx);
+	det_compact(e);
+	det_publish_watch(e);
 }

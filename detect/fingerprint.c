@@ -13,12 +13,14 @@ const uint16_t det_fp_size_bounds[DET_FP_SIZES - 1] = {64, 128, 256, 512, 1024, 
 
 /* ---- space-saving top-K ------------------------------------------------------------------- */
 
-static void ss_add(struct det_ss *s, const uint8_t key[16], uint64_t count)
+/* Adds count packets of key, of which err may be overcounted already (a merged entry's error). */
+static void ss_add(struct det_ss *s, const uint8_t key[16], uint64_t count, uint64_t err)
 {
 	size_t min = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		if (!memcmp(s->e[i].key, key, 16)) {
 			s->e[i].count += count;
+			s->e[i].err += err;
 			return;
 		}
 		if (s->e[i].count < s->e[min].count)
@@ -26,12 +28,15 @@ static void ss_add(struct det_ss *s, const uint8_t key[16], uint64_t count)
 	}
 	if (s->n < DET_SS_K) {
 		memcpy(s->e[s->n].key, key, 16);
-		s->e[s->n++].count = count;
+		s->e[s->n].count = count;
+		s->e[s->n++].err = err;
 		return;
 	}
 	/* the newcomer takes the smallest counter's place and count: an overestimate, never an
-	 * underestimate, so a heavy key cannot be pushed out by many light ones */
+	 * underestimate, so a heavy key cannot be pushed out by many light ones; the inherited
+	 * count is its error, so count - err stays what this key was really counted */
 	memcpy(s->e[min].key, key, 16);
+	s->e[min].err = s->e[min].count + err;
 	s->e[min].count += count;
 }
 
@@ -77,6 +82,7 @@ void det_fp_acc_add(struct det_fp_acc *a, const struct flow_record *r, enum det_
 {
 	uint64_t pk = r->packets * scale;
 	a->packets += pk;
+	a->records++;
 	a->bytes += r->bytes * scale;
 	a->size[size_bucket(r->packets ? r->bytes / r->packets : r->bytes)] += pk;
 	if (r->flags & FLOW_F_FRAGMENT)
@@ -102,27 +108,31 @@ void det_fp_acc_add(struct det_fp_acc *a, const struct flow_record *r, enum det_
 	case 58: a->proto[DET_FP_ICMP] += pk; break;
 	default: a->proto[DET_FP_OTHER] += pk; break;
 	}
-	ss_add(&a->peers, (dir == DET_IN ? r->src : r->dst).b, pk);
+	const uint8_t *peer = (dir == DET_IN ? r->src : r->dst).b;
+	ss_add(&a->peers, peer, pk, 0);
+	det_hll_add(&a->peer_set, det_key_hash(peer));
 	/* later fragments carry no transport header: their zero ports would only crowd the lists */
 	if (ports && !(r->flags & FLOW_F_LATER_FRAGMENT)) {
 		uint8_t key[16];
 		port_key(key, r->src_port);
-		ss_add(&a->src_ports, key, pk);
+		ss_add(&a->src_ports, key, pk, 0);
 		port_key(key, r->dst_port);
-		ss_add(&a->dst_ports, key, pk);
+		ss_add(&a->dst_ports, key, pk, 0);
 	}
 }
 
 static void ss_merge(struct det_ss *into, const struct det_ss *from)
 {
 	for (size_t i = 0; i < from->n; i++)
-		ss_add(into, from->e[i].key, from->e[i].count);
+		ss_add(into, from->e[i].key, from->e[i].count, from->e[i].err);
 }
 
 void det_fp_acc_merge(struct det_fp_acc *into, const struct det_fp_acc *from)
 {
 	into->packets += from->packets;
 	into->bytes += from->bytes;
+	into->records += from->records;
+	det_hll_merge(&into->peer_set, &from->peer_set);
 	for (int i = 0; i < DET_FP_PROTOS; i++)
 		into->proto[i] += from->proto[i];
 	for (int i = 0; i < 8; i++)
@@ -153,18 +163,21 @@ void det_fp_acc_summary(const struct det_fp_acc *a, struct det_fingerprint *out)
 	for (size_t i = 0; i < n; i++) {
 		memcpy(out->peers[i].addr.b, a->peers.e[idx[i]].key, 16);
 		out->peers[i].packets = a->peers.e[idx[i]].count;
+		out->peers[i].error = a->peers.e[idx[i]].err;
 	}
 	out->n_peers = (uint8_t)n;
 	n = ss_top(&a->src_ports, idx);
 	for (size_t i = 0; i < n; i++)
 		out->src_ports[i] = (struct det_fp_port){key_port(a->src_ports.e[idx[i]].key),
-							 a->src_ports.e[idx[i]].count};
+							 a->src_ports.e[idx[i]].count, a->src_ports.e[idx[i]].err};
 	out->n_src_ports = (uint8_t)n;
 	n = ss_top(&a->dst_ports, idx);
 	for (size_t i = 0; i < n; i++)
 		out->dst_ports[i] = (struct det_fp_port){key_port(a->dst_ports.e[idx[i]].key),
-							 a->dst_ports.e[idx[i]].count};
+							 a->dst_ports.e[idx[i]].count, a->dst_ports.e[idx[i]].err};
 	out->n_dst_ports = (uint8_t)n;
+	out->records = a->records;
+	out->distinct_peers = det_hll_estimate(&a->peer_set);
 	det_fingerprint_classify(out);
 }
 
@@ -216,7 +229,7 @@ void det_fingerprint_classify(struct det_fingerprint *fp)
 	if (most(udp, total)) {
 		fp->kind = DET_KIND_UDP_FLOOD;
 		/* reflectors answer from their service port: one source port carries most of it */
-		if (fp->n_src_ports && most(fp->src_ports[0].packets, udp))
+		if (fp->n_src_ports && most(fp->src_ports[0].packets - fp->src_ports[0].error, udp))
 			for (size_t i = 0; i < sizeof amp_ports / sizeof amp_ports[0]; i++)
 				if (fp->src_ports[0].port == amp_ports[i].port)
 					fp->kind = amp_ports[i].kind;
@@ -234,6 +247,24 @@ void det_fingerprint_classify(struct det_fingerprint *fp)
 		else
 			fp->kind = DET_KIND_TCP_FLOOD;
 	}
+}
+
+bool det_fp_proven_heavy(const struct det_fingerprint *fp, uint64_t packets, uint64_t error)
+{
+	return !fp->from_rates && fp->records >= DET_FP_HEAVY_RECORDS && fp->packets &&
+	       (packets - error) * 2 >= fp->packets;
+}
+
+bool det_fp_heavy_peer(const struct det_fingerprint *fp, ip_addr *out)
+{
+	/* by guaranteed minimum, not by the listed order (upper bounds): at most one key holds a
+	 * guaranteed half, bar an exact tie */
+	for (size_t i = 0; i < fp->n_peers; i++)
+		if (det_fp_proven_heavy(fp, fp->peers[i].packets, fp->peers[i].error)) {
+			*out = fp->peers[i].addr;
+			return true;
+		}
+	return false;
 }
 
 const char *det_attack_kind_name(enum det_attack_kind k)

@@ -84,11 +84,12 @@ static uint16_t amp_port(enum det_attack_kind k)
 	}
 }
 
-/* The top port when it carries at least half of the attack's packets: narrow enough to name,
- * common enough that the rule still covers most of the attack. */
+/* The top port when it carries at least half of the attack's packets for sure (its guaranteed
+ * minimum, not the summary's upper bound): narrow enough to name, common enough that the rule
+ * still covers most of the attack. */
 static bool dominant_port(const struct det_fp_port *top, uint8_t n, uint64_t packets, uint16_t *port)
 {
-	if (n == 0 || packets == 0 || top[0].packets * 2 < packets)
+	if (n == 0 || packets == 0 || (top[0].packets - top[0].error) * 2 < packets)
 		return false;
 	*port = top[0].port;
 	return true;
@@ -146,8 +147,18 @@ int mit_flowspec_rule_for_attack(const ip_prefix *target, enum det_direction dir
 		/* unknown: the whole host, as a blackhole would, but only at routers that take the rule */
 		break;
 	}
-	/* components added = how narrow it is; a refined rule is only worth a swap if narrower */
+	/* the remote end only when it is proven to send (or get) half the attack: a source match on
+	 * a random-source flood's top-K entry would drop one packet in thousands */
+	ip_addr peer;
 	int n = 0;
+	if (det_fp_heavy_peer(fp, &peer) && ip_is_v4(&peer) == v4) {
+		struct fs_prefix *other = dir == DET_IN ? &r->src : &r->dst;
+		ip_prefix_host(&other->p, &peer);
+		other->offset = 0;
+		r->present |= 1u << (dir == DET_IN ? FS_SRC : FS_DST);
+		n++;
+	}
+	/* components added = how narrow it is; a refined rule is only worth a swap if narrower */
 	for (int t = FS_PROTO; t <= FS_TYPE_MAX; t++)
 		n += fs_rule_has(r, (enum fs_type)t);
 	return n;

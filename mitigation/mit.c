@@ -198,9 +198,12 @@ void mit_on_detection_event(void *ctx, const struct det_event *ev)
 	ip_prefix_format(&ev->target, pfx);
 	trigger_name(ev, trig, sizeof trig);
 	const double *r = ev->rates.v[ev->direction][DET_TOTAL];
-	log_info("attack %" PRIu64 ": %s %s %s%s: %s %.0f (limit %.0f), %.0f pps %.1f Mbit/s %.0f flows/s%s%s",
+	char inside[48] = "";
+	if (ev->parent_attack_id)
+		snprintf(inside, sizeof inside, " (inside attack %" PRIu64 ")", ev->parent_attack_id);
+	log_info("attack %" PRIu64 ": %s %s %s%s%s: %s %.0f (limit %.0f), %.0f pps %.1f Mbit/s %.0f flows/s%s%s",
 		 ev->attack_id, det_event_name(ev->type), pfx, det_direction_name(ev->direction),
-		 ev->manual ? " (manual)" : "", trig, ev->trigger_value, ev->trigger_limit, r[DET_PPS],
+		 ev->manual ? " (manual)" : "", inside, trig, ev->trigger_value, ev->trigger_limit, r[DET_PPS],
 		 r[DET_BPS] / 1e6, r[DET_FLOWS], ev->reason ? ": " : "", ev->reason ? ev->reason : "");
 	m->events++;
 	mit_emit(m, ev, action, false); /* dry run too: an event is not an announcement */

@@ -78,6 +78,7 @@ struct rd_worker {
 	uint64_t flows_dropped; /* written by the worker only */
 	/* det_counters_overflow() of each set, read while the worker owned it */
 	uint64_t overflow_seen[MAX_SETS];
+	uint64_t overflow_dir_seen[MAX_SETS][DET_DIRECTIONS];
 
 	/* Statistics snapshot, refreshed once per tick; the lock is never taken per packet. */
 	pthread_mutex_t stats_lock;
@@ -121,9 +122,14 @@ static void refresh_stats(struct rd_worker *w)
 		bool mine = w->sets[i] == w->cur || w->sets[i] == w->now || w->sets[i] == w->held;
 		for (unsigned j = 0; j < w->spread_ticks && !mine; j++)
 			mine = w->sets[i] == w->ahead[j];
-		if (mine)
+		if (mine) {
 			w->overflow_seen[i] = det_counters_overflow(w->sets[i]);
+			for (int d = 0; d < DET_DIRECTIONS; d++)
+				w->overflow_dir_seen[i][d] = det_counters_overflow_dir(w->sets[i], (enum det_direction)d);
+		}
 		s->hosts_overflow += w->overflow_seen[i];
+		for (int d = 0; d < DET_DIRECTIONS; d++)
+			s->hosts_overflow_dir[d] += w->overflow_dir_seen[i][d];
 	}
 	s->finished = atomic_load(&w->finished);
 	pthread_mutex_unlock(&w->stats_lock);
@@ -326,6 +332,10 @@ static void *worker_main(void *arg)
 				} else {
 					log_err("%s: capture stopped: %s", w->name, err);
 				}
+				/* no packet will continue these flows: their rows go to storage now, not
+				 * at shutdown, so a replay's flows are stored while the daemon runs on */
+				if (w->flows)
+					cap_flowtable_flush(w->flows, export_flow, w);
 				clock_gettime(CLOCK_MONOTONIC, &w->quiet_since);
 				atomic_store(&w->finished, true);
 				refresh_stats(w);

@@ -89,4 +89,5 @@ void st_rowbinary_event(struct wbuf *w, const struct st_attack_event *ev)
 	put_string(w, ev->reason, sizeof ev->reason);
 	put_string(w, ev->pcap_file, sizeof ev->pcap_file);
 	wbuf_le64(w, ev->pcap_packets);
+	wbuf_le64(w, ev->parent_attack_id);
 }

@@ -78,6 +78,9 @@ static const struct st_column event_columns[] = {
 	 * has the count up to then). Added AFTER reason, so batch_id stays the last column */
 	{"pcap_file", "String", 4, 0, NULL},
 	{"pcap_packets", "UInt64", 4, 0, NULL},
+	/* the attack on a covering prefix open when this one opened (a host attacked inside a
+	 * bombed /24), 0 = none */
+	{"parent_attack_id", "UInt64", 5, 0, NULL},
 	{"batch_id", "UInt64", 2, 0, NULL},
 };
 
@@ -269,12 +272,21 @@ static const char *const v4_pcap[] = {
 	NULL,
 };
 
+static const char *const v5_parent[] = {
+	/* 18.16 has no ADD COLUMN IF NOT EXISTS (a syntax error there): a second run answers
+	 * "already exists", which migrate counts as done */
+	"ALTER TABLE {db}.attack_events{L} ADD COLUMN parent_attack_id UInt64 AFTER pcap_packets",
+	"@ALTER TABLE {db}.attack_events ADD COLUMN parent_attack_id UInt64 AFTER pcap_packets",
+	NULL,
+};
+
 static const char *const migration_what[] = {
 	NULL,
 	"flows and attack_events",
 	"batch_id columns and the batches ledger (idempotent replays)",
 	"host_traffic per-minute rollup",
 	"attack_events pcap_file and pcap_packets (detection.attack_pcap)",
+	"attack_events parent_attack_id (attacks inside a mitigated prefix)",
 };
 
 size_t st_schema_columns(enum st_table t, const struct st_column **cols)
@@ -328,6 +340,7 @@ size_t st_schema_migration_shape(unsigned version, const char *db, const char *c
 	case 2: return expand_all(v2_batches, db, cluster, feat, out, max);
 	case 3: return expand_all(v3_rollup, db, cluster, feat, out, max);
 	case 4: return expand_all(v4_pcap, db, cluster, feat, out, max);
+	case 5: return expand_all(v5_parent, db, cluster, feat, out, max);
 	default: return 0;
 	}
 }

@@ -61,6 +61,7 @@ struct st_attack_event {
 	char reason[96];
 	char pcap_file[256];  /* detection.attack_pcap: the attack's sample file, "" when none */
 	uint64_t pcap_packets; /* samples in it when this event was made */
+	uint64_t parent_attack_id; /* the covering prefix's attack (det_event's), 0 = none */
 };
 
 struct st_stats {

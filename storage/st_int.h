@@ -19,12 +19,13 @@ extern const char *const st_table_name[ST_NTABLES];
 /* Largest encoded row of each table: batch buffers are sized from these, so an append into a
  * batch with room for one more row can never overflow. */
 #define ST_FLOW_ROW_BYTES 106
-#define ST_EVENT_ROW_MAX 600 /* 326 up to reason, + pcap_file (2 + 256) + pcap_packets 8 */
+#define ST_EVENT_ROW_MAX 608 /* 326 up to reason, + pcap_file (2 + 256) + pcap_packets 8 +
+				parent_attack_id 8 */
 /* The writer appends the batch's id (UInt64 batch_id, schema version 2) to every row. */
 #define ST_BATCH_ID_BYTES 8
 
 /* ---- schema.c: versioned migrations ---- */
-#define ST_SCHEMA_MAX 24   /* statements over all versions (cluster mode has the most) */
+#define ST_SCHEMA_MAX 32   /* statements over all versions (cluster mode has the most) */
 #define ST_STMT_MAX 1024
 unsigned st_schema_latest(void);
 /* A table's columns as the writer inserts them (schema order, batch_id last). */

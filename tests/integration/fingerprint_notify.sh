@@ -88,9 +88,9 @@ for pair in 192.0.2.10/32=ntp_amplification 192.0.2.20/32=syn_flood 192.0.2.30/3
 	ctl attack "$id" >"$WORK/attack.$id" || { fail "attack $id"; continue; }
 	check "$v: $kind" grep -q "^kind: $kind\$" "$WORK/attack.$id"
 	case $kind in
-	ntp_amplification) check "$v: top source port 123" grep -q "^top source ports: 123 " "$WORK/attack.$id" ;;
-	udp_flood) check "$v: top destination port 53" grep -q "^top destination ports: 53 " "$WORK/attack.$id" ;;
-	syn_flood) check "$v: top destination port 80" grep -q "^top destination ports: 80 " "$WORK/attack.$id" ;;
+	ntp_amplification) check "$v: top source port 123" grep -q "^top source ports (packets at least..at most): 123 " "$WORK/attack.$id" ;;
+	udp_flood) check "$v: top destination port 53" grep -q "^top destination ports (packets at least..at most): 53 " "$WORK/attack.$id" ;;
+	syn_flood) check "$v: top destination port 80" grep -q "^top destination ports (packets at least..at most): 80 " "$WORK/attack.$id" ;;
 	esac
 done
 check "attack with a bad id is an error" sh -c "! \"$RAMPARTCTL\" -s $SOCK attack 999999"

@@ -96,7 +96,7 @@ flows_batches
 host_traffic
 host_traffic_mv
 schema_migrations" "$(q "SELECT name FROM system.tables WHERE database = 'rampart' ORDER BY name")"
-check "1: schema at version 4, each migration once" "1,2,3,4" \
+check "1: schema at version 5, each migration once" "1,2,3,4,5" \
 	"$(q "SELECT arrayStringConcat(groupArray(toString(version)), ',') FROM (SELECT version FROM rampart.schema_migrations ORDER BY version)")"
 check "1: writer says all written" "1000000 0 0" "$(kv written "$out") $(kv dropped "$out") $(kv lost "$out")"
 check_rows 1 rampart 0 1000000
@@ -214,8 +214,9 @@ f=$(ls "$work/spool5"/*-attack_events-*.rowbinary | head -1)
 python3 - "$f" "$work/spool5b/$(basename "$f")" <<'PY'
 import sys
 b = open(sys.argv[1], 'rb').read()
-# attack_events of schema 4, per row: fixed widths, 'S' a String; pcap_file, pcap_packets before batch_id
-cols = [2, 4, 4, 8, 'S', 16, 1, 1, 1, 'S', 'S', 8, 8, 8, 8, 8, 4, 'S', 'S', 'P', 'Q', 8]
+# attack_events of schema 5, per row: fixed widths, 'S' a String; pcap_file, pcap_packets (4) and
+# parent_attack_id (5) before batch_id, all three cut
+cols = [2, 4, 4, 8, 'S', 16, 1, 1, 1, 'S', 'S', 8, 8, 8, 8, 8, 4, 'S', 'S', 'P', 'Q', 'Q', 8]
 out, p = bytearray(), 0
 while p < len(b):
 	for c in cols:

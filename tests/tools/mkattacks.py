@@ -6,6 +6,8 @@ Usage: mkattacks.py OUT.pcap mix [seed]
        mkattacks.py OUT.pcap steady VICTIM PPS SECONDS [LEAD_S] [seed]
        mkattacks.py OUT.pcap carpet16 [seed]
        mkattacks.py OUT.pcap carpetmit [seed]
+       mkattacks.py OUT.pcap nested [seed]
+       mkattacks.py OUT.pcap churn [seed]
 
 mix: every labelled attack below at 2000 pps for 2 s (t = 1..3 s), a carpet bombing, an outgoing
 attack, light background to t = 6 s. Victims (monitored networks 192.0.2.0/24, 198.51.100.0/24,
@@ -27,6 +29,15 @@ tests/integration/carpet_mitigation.sh), and of the :5 /64 of two IPv6 /48s, 200
 and 2001:db8:30::/48 (hosts ::1..::200 of 2001:db8:20:5::/64, at 40 pps each); beside each bombed
 prefix the .6 /24 (or :6 /64) of the same customer carries 1000 pps of TCP from 50 hosts, t =
 0.5..5 s; background to t = 6 s.
+nested: attacks inside a bombed prefix: carpet16's bombing of 10.50.5.0/24 (200 hosts at 40 pps,
+UDP to port 80, t = 1..5 s), and inside it, once the /24 is mitigated, a DNS amplification on
+10.50.5.210 (2000 pps from source port 53 of random reflectors, 1400-byte answers, t = 2..4.5 s)
+and an outgoing SYN flood from 10.50.5.220 to random hosts of 203.0.113.0/24 port 80 (2000 pps,
+t = 2..4.5 s); background to t = 6 s.
+churn: a flood of distinct destinations: 5000 one-packet destinations per second in
+2001:db8:10::/48 (each a new address), t = 0..6 s (30000 in all, far more than a 1024-host table),
+and from t = 3 s a UDP flood of 5000 pps on 192.0.2.30, a host not yet seen, while the churn
+goes on; background to t = 6 s.
 steady: a UDP flood on VICTIM at PPS for SECONDS, after LEAD_S (default 1) of background at
 10 pps, evenly spaced (what a latency bench replays at recorded speed).
 """
@@ -159,6 +170,27 @@ def carpetmit(c):
     background(c, 0, 6)
 
 
+def nested(c):
+    r = c.rnd
+    hp = lambda: r.randint(1024, 65535)
+    for t in c.even(1, 5, 8000):
+        c.add(t, ip4(c.rip(), "10.50.5.%d" % r.randint(1, 200), 17, udp(hp(), 80, 200)))
+    for t in c.even(2, 4.5, 2000):
+        c.add(t + r.uniform(0, 0.0002), ip4(c.rip(), "10.50.5.210", 17, udp(53, hp(), 1400)))
+        c.add(t + r.uniform(0, 0.0002), ip4("10.50.5.220", "203.0.113.%d" % r.randint(1, 254), 6,
+                                           tcp(hp(), 80, 0x02)))
+    background(c, 0, 6)
+
+
+def churn(c):
+    r = c.rnd
+    for i, t in enumerate(c.even(0, 6, 5000)):
+        c.add(t, ip6("2001:db8:ff::1", "2001:db8:10::%x:%x" % (i >> 16, i & 0xFFFF), 17, udp(40000, 53, 60)))
+    for t in c.even(3, 5, 5000):
+        c.add(t + 0.00005, ip4(c.rip(), "192.0.2.30", 17, udp(r.randint(1024, 65535), 80, 100)))
+    background(c, 0, 6)
+
+
 def steady(c, victim, pps, secs, lead):
     background(c, 0, lead + secs + 0.5)
     v6 = ":" in victim
@@ -183,6 +215,12 @@ def main():
     elif what == "carpetmit":
         c = Capture(int(sys.argv[3]) if len(sys.argv) > 3 else 7)
         carpetmit(c)
+    elif what == "nested":
+        c = Capture(int(sys.argv[3]) if len(sys.argv) > 3 else 7)
+        nested(c)
+    elif what == "churn":
+        c = Capture(int(sys.argv[3]) if len(sys.argv) > 3 else 7)
+        churn(c)
     elif what == "steady" and len(sys.argv) >= 6:
         lead = float(sys.argv[6]) if len(sys.argv) > 6 else 1.0
         c = Capture(int(sys.argv[7]) if len(sys.argv) > 7 else 7)

@@ -564,13 +564,47 @@ static void test_hostgroups(void **state)
 	assert_string_equal(g[2].name, "silver");
 	assert_int_equal(g[2].ban_time_s, 0); /* detection.ban_time */
 	assert_int_equal(g[2].mitigation, DET_MIT_DEFAULT);
-	assert_int_equal(g[2].thresholds.limit[DET_IN][DET_TOTAL][DET_PPS], 0);
+	/* silver sets no thresholds: per host it has the top-level ones, in both directions */
+	assert_int_equal(g[2].thresholds.limit[DET_IN][DET_TOTAL][DET_PPS], 500);
+	assert_int_equal(g[2].thresholds.limit[DET_OUT][DET_TOTAL][DET_PPS], 0);
+	/* gold sets incoming only: outgoing is the top-level's (none here), incoming its own */
+	assert_int_equal(g[1].thresholds.limit[DET_IN][DET_UDP][DET_PPS], 2000);
 	assert_int_equal(g[1].total_scope, DET_SCOPE_GROUP); /* the default */
 	assert_int_equal(g[1].total_prefix_len_v4, 0);
 	assert_int_equal(g[3].total_scope, DET_SCOPE_PREFIX);
 	assert_int_equal(g[3].total_prefix_len_v4, 24);
 	assert_int_equal(g[3].total_prefix_len_v6, 64);
 	assert_int_equal(g[3].total.limit[DET_IN][DET_TOTAL][DET_PPS], 3000);
+	round_trip(&c);
+	conf_free(&c);
+}
+
+/* A hostgroup's per-host thresholds: a direction it leaves out has the top-level limits (a
+ * group made for its total still checks each host), an explicit empty direction has none. */
+static void test_hostgroup_inherits_thresholds(void **state)
+{
+	(void)state;
+	struct rampart_conf c;
+	load_ok("networks: [10.0.0.0/8]\n"
+		"hostgroups:\n"
+		"  - { name: carpet, prefixes: [10.1.0.0/16], total: { incoming: { pps: 3000 } } }\n"
+		"  - { name: inonly, prefixes: [10.2.0.0/16], thresholds: { incoming: { udp_pps: 70 } } }\n"
+		"  - { name: quiet, prefixes: [10.3.0.0/16], thresholds: { incoming: {}, outgoing: {} } }\n"
+		"  - { name: none, prefixes: [10.4.0.0/16], thresholds: {} }\n"
+		"thresholds: { incoming: { pps: 500, syn_pps: 90 }, outgoing: { pps: 800 } }\n",
+		&c);
+	const struct det_hostgroup *g = c.detect.groups;
+	assert_int_equal(c.detect.n_groups, 5);
+	for (int d = 0; d < DET_DIRECTIONS; d++)
+		assert_memory_equal(g[1].thresholds.limit[d], g[0].thresholds.limit[d], sizeof g[0].thresholds.limit[d]);
+	assert_int_equal(g[1].thresholds.limit[DET_OUT][DET_TOTAL][DET_PPS], 800);
+	assert_int_equal(g[2].thresholds.limit[DET_IN][DET_UDP][DET_PPS], 70);
+	assert_int_equal(g[2].thresholds.limit[DET_IN][DET_TOTAL][DET_PPS], 0);
+	assert_int_equal(g[2].thresholds.limit[DET_IN][DET_SYN][DET_PPS], 0);
+	assert_int_equal(g[2].thresholds.limit[DET_OUT][DET_TOTAL][DET_PPS], 800);
+	static const struct det_thresholds none;
+	assert_memory_equal(&g[3].thresholds, &none, sizeof none);
+	assert_memory_equal(&g[4].thresholds, &none, sizeof none);
 	round_trip(&c);
 	conf_free(&c);
 }
@@ -1132,6 +1166,7 @@ int main(void)
 		cmocka_unit_test(test_mbps_is_bits),
 		cmocka_unit_test(test_communities),
 		cmocka_unit_test(test_hostgroups),
+		cmocka_unit_test(test_hostgroup_inherits_thresholds),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_dpdk),
 		cmocka_unit_test(test_every_key),

@@ -579,6 +579,83 @@ static void test_group_total(void **state)
 	sm_free(s);
 }
 
+/* Attacks inside a prefix banned for its total: a host flooded inside the bombed prefix and a
+ * host sending a flood out of it open attacks of their own, linked to the prefix's attack; an
+ * attack outside the prefix, and the prefix's own, have no parent. */
+static void nested_limits(struct det_config *cfg)
+{
+	cfg->groups[1].total.limit[DET_IN][DET_TOTAL][DET_PPS] = 3000;
+	cfg->groups[1].thresholds.limit[DET_OUT][DET_TOTAL][DET_PPS] = 1000;
+}
+
+static const struct det_event *find_event(const struct sm *s, size_t from, enum det_event_type type,
+					  const char *target, enum det_direction dir)
+{
+	ip_prefix p = P(target);
+	for (size_t i = from; i < s->rec.n; i++)
+		if (s->rec.ev[i].type == type && s->rec.ev[i].direction == dir && ip_prefix_equal(&s->rec.ev[i].target, &p))
+			return &s->rec.ev[i];
+	return NULL;
+}
+
+static void test_nested_attacks(void **state)
+{
+	(void)state;
+	struct sm *s = sm_new(nested_limits);
+	char host[32];
+	for (int i = 0; i < 20; i++) {
+		for (int h = 0; h < 8; h++) {
+			snprintf(host, sizeof host, "192.0.2.%d", 140 + h);
+			feed(s->e, s->c, host, 500, 0.1);
+		}
+		run(s, NULL, 0, 0.1);
+	}
+	const struct det_event *gold = find_event(s, 0, DET_EV_BAN, "192.0.2.128/25", DET_IN);
+	assert_non_null(gold);
+	assert_int_equal(gold->parent_attack_id, 0);
+	uint64_t gold_id = gold->attack_id;
+	size_t before = s->rec.n;
+	for (int i = 0; i < 10; i++) {
+		for (int h = 0; h < 8; h++) {
+			snprintf(host, sizeof host, "192.0.2.%d", 140 + h);
+			feed(s->e, s->c, host, 500, 0.1);
+		}
+		feed(s->e, s->c, "192.0.2.200", 20000, 0.1); /* udp over gold's 5000 */
+		struct flow_record out = rec("192.0.2.201", "203.0.113.9", 6, 500, 20000);
+		det_counters_add(s->c, &out, 1);
+		feed(s->e, s->c, "192.0.2.20", 2000, 0.1); /* the default group, outside gold */
+		run(s, NULL, 0, 0.1);
+	}
+	const struct det_event *in = find_event(s, before, DET_EV_ATTACK_DETECTED, "192.0.2.200/32", DET_IN);
+	const struct det_event *out = find_event(s, before, DET_EV_ATTACK_DETECTED, "192.0.2.201/32", DET_OUT);
+	const struct det_event *other = find_event(s, before, DET_EV_ATTACK_DETECTED, "192.0.2.20/32", DET_IN);
+	assert_non_null(in);
+	assert_non_null(out);
+	assert_non_null(other);
+	assert_int_equal(in->parent_attack_id, gold_id);
+	assert_int_equal(out->parent_attack_id, gold_id);
+	assert_int_equal(other->parent_attack_id, 0);
+	assert_int_equal(in->trigger_class, DET_UDP);
+	assert_int_equal(out->trigger_metric, DET_PPS);
+	const struct det_event *in_ban = find_event(s, before, DET_EV_BAN, "192.0.2.200/32", DET_IN);
+	assert_non_null(in_ban);
+	assert_int_equal(in_ban->parent_attack_id, gold_id);
+	assert_int_equal(in_ban->attack_id, in->attack_id);
+	/* the link is kept in the attack list, open and, after the end, in the history */
+	struct det_ban_info list[8];
+	size_t n = det_engine_attacks(s->e, list, 8);
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(list[i].parent_attack_id, list[i].attack_id == in->attack_id || list[i].attack_id == out->attack_id ? gold_id : 0);
+	run(s, NULL, 0, 40);
+	assert_int_equal(det_engine_bans(s->e, list, 8), 0);
+	n = det_engine_attacks(s->e, list, 8);
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(list[i].parent_attack_id, list[i].attack_id == in->attack_id || list[i].attack_id == out->attack_id ? gold_id : 0);
+	sm_free(s);
+}
+
 static void test_manual(void **state)
 {
 	(void)state;
@@ -717,6 +794,69 @@ static void test_idle_churn(void **state)
 	fixture_free(f);
 }
 
+/* A full host table still sees attacks: a churn of one-packet IPv6 destinations fills the table
+ * (64 hosts) and keeps coming; a host with steady traffic under its limit stays in the table all
+ * along, and a new host flooded at 10x its limit gets in and is banned at once, while the churn
+ * goes on. When the table is full of hosts busier than a newcomer, the newcomer's counts are
+ * refused and counted in hosts_overflow, per direction. */
+static void test_full_table_admission(void **state)
+{
+	(void)state;
+	struct sm *s = sm_new(NULL);
+	unsigned next = 1;
+	char host[64];
+	struct det_engine_stats st;
+	for (int i = 0; i < 60; i++) {
+		for (int k = 0; k < 20; k++, next++) {
+			snprintf(host, sizeof host, "2001:db8:10::%x:%x", next >> 16, next & 0xffff);
+			feed(s->e, s->c, host, 10, 0.1); /* one packet */
+		}
+		feed(s->e, s->c, "192.0.2.40", 100, 0.1);
+		if (i >= 30)
+			feed(s->e, s->c, "192.0.2.30", 5000, 0.1);
+		run(s, NULL, 0, 0.1);
+		det_engine_stats(s->e, &st);
+		assert_int_equal(st.hosts, i < 3 ? 1 + 20 * (i + 1) : 64);
+		if (i == 29)
+			assert_int_equal(s->rec.n, 0);
+		assert_non_null(in_total(s->e, "192.0.2.40")); /* never pushed out */
+	}
+	/* every newcomer got in (and was pushed out later, or is there) or was refused and counted;
+	 * refusals (all 8 picks busy or merged this tick) are rare */
+	assert_int_equal(st.hosts_evicted + st.hosts + st.hosts_overflow[DET_IN], 1200 + 2);
+	assert_true(st.hosts_overflow[DET_IN] < 12);
+	assert_true(st.hosts_evicted > 1100);
+	assert_true(s->rec.n >= 2);
+	assert_int_equal(s->rec.ev[0].type, DET_EV_ATTACK_DETECTED);
+	ip_prefix victim = P("192.0.2.30/32");
+	assert_true(ip_prefix_equal(&s->rec.ev[0].target, &victim));
+	/* detected at its first or second tick */
+	assert_true(s->rec.ev[0].time_ns <= 1000 * NS + 32 * NS / 10);
+	assert_int_equal(s->rec.ev[1].type, DET_EV_BAN);
+	sm_free(s);
+
+	/* 64 busy hosts: a one-packet newcomer finds none quieter than itself */
+	s = sm_new(NULL);
+	for (int i = 0; i < 5; i++) {
+		for (int k = 0; k < 64; k++) {
+			snprintf(host, sizeof host, "2001:db8:10::1:%x", k);
+			feed(s->e, s->c, host, 400, 0.1);
+		}
+		run(s, NULL, 0, 0.1);
+	}
+	feed(s->e, s->c, "192.0.2.99", 10, 0.1);
+	struct flow_record out = rec("192.0.2.98", "203.0.113.1", 17, 1, 100);
+	det_counters_add(s->c, &out, 0);
+	feed(s->e, s->c, NULL, 0, 0.1);
+	det_engine_stats(s->e, &st);
+	assert_int_equal(st.hosts, 64);
+	assert_int_equal(st.hosts_evicted, 0);
+	assert_int_equal(st.hosts_overflow[DET_IN], 1);
+	assert_int_equal(st.hosts_overflow[DET_OUT], 1);
+	assert_null(in_total(s->e, "192.0.2.99"));
+	sm_free(s);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -749,6 +889,8 @@ int main(void)
 		cmocka_unit_test(test_group_thresholds_and_ban_time),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_group_total),
+		cmocka_unit_test(test_nested_attacks),
+		cmocka_unit_test(test_full_table_admission),
 		cmocka_unit_test(test_manual),
 		cmocka_unit_test(test_top_and_idle),
 		cmocka_unit_test(test_idle_churn),

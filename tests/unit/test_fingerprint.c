@@ -13,6 +13,7 @@
 
 #include "tests/unit/det_test_util.h"
 #include "detect/det.h"
+#include "detect/det_int.h"
 
 #define NS 1000000000ull
 
@@ -225,6 +226,144 @@ static void test_fingerprint_contents(void **state)
 	env_free(v);
 }
 
+/* The distinct-source sketch against exact counts: within 3 standard errors (3 x 1.6 %) from a
+ * thousand keys up, within 1 below a hundred (linear counting is near exact there); a key added
+ * again changes nothing; two halves merged are the sketch of the whole, register for register. */
+static void test_hll_against_exact_counts(void **state)
+{
+	(void)state;
+	static const uint32_t sizes[] = {0, 1, 2, 10, 50, 100, 1000, 5000, 20000, 100000, 1000000};
+	static struct det_hll h, half_a, half_b;
+	for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+		uint32_t n = sizes[s];
+		memset(&h, 0, sizeof h);
+		memset(&half_a, 0, sizeof half_a);
+		memset(&half_b, 0, sizeof half_b);
+		for (uint32_t i = 0; i < n; i++) {
+			ip_addr a = A("10.0.0.0");
+			a.b[13] = (uint8_t)(i >> 16), a.b[14] = (uint8_t)(i >> 8), a.b[15] = (uint8_t)i;
+			uint64_t k = det_key_hash(a.b);
+			det_hll_add(&h, k);
+			det_hll_add(i % 2 ? &half_a : &half_b, k);
+			if (i % 3 == 0)
+				det_hll_add(&h, k); /* duplicates are not new keys */
+		}
+		double est = (double)det_hll_estimate(&h), err = fabs(est - n);
+		double allowed = n < 1000 ? 1.0 + n * 0.01 : n * 3 * 1.04 / 64;
+		if (err > allowed)
+			fail_msg("%u keys: estimate %.0f (off by %.0f, allowed %.0f)", n, est, err, allowed);
+		det_hll_merge(&half_a, &half_b);
+		assert_memory_equal(half_a.reg, h.reg, sizeof h.reg);
+	}
+}
+
+/* Space-Saving bounds on known streams, through the real counters -> merge path: three heavy
+ * sources (20 %, 12 %, 8 % of the packets: each over 1/K of them, which the summary guarantees
+ * to keep) in a noise of sources that send one packet each are exactly the top three, each true
+ * count within [count - error, count]; none of them holds a proven half, so none is a heavy peer.
+ * Every listed noise source's guaranteed minimum is at most its true count, one packet. */
+static void test_space_saving_bounds(void **state)
+{
+	(void)state;
+	struct env *v = env_new(1000, 0);
+	static const char *const heavy[3] = {"203.0.113.1", "203.0.113.2", "203.0.113.3"};
+	uint64_t sent[3] = {0, 0, 0};
+	unsigned noise = 0;
+	for (int t = 0; t < 20; t++) {
+		for (unsigned k = 0; k < 500; k++) {
+			struct flow_record r = pkt(G_AMP, 53, "192.0.2.30", false, 0);
+			unsigned m = k % 25;
+			int which = m < 5 ? 0 : m < 8 ? 1 : m < 10 ? 2 : -1;
+			if (which >= 0) {
+				r.src = A(heavy[which]);
+				if (t >= 2) /* collected from tick 3 on (the watch set arrives at tick 2's merge) */
+					sent[which]++;
+			} else {
+				r.src = A("100.64.0.0");
+				r.src.b[13] = (uint8_t)(noise >> 16), r.src.b[14] = (uint8_t)(noise >> 8),
+				r.src.b[15] = (uint8_t)noise;
+				noise++;
+			}
+			det_counters_add(v->c, &r, 1);
+		}
+		tick(v);
+	}
+	struct det_ban_info b;
+	assert_int_equal(det_engine_bans(v->e, &b, 1), 1);
+	struct det_fingerprint fp;
+	assert_int_equal(det_engine_fingerprint(v->e, b.attack_id, &fp), 0);
+	assert_int_equal(fp.packets, 9000);
+	assert_int_equal(fp.records, 9000);
+	for (int i = 0; i < 3; i++) {
+		ip_addr want = A(heavy[i]);
+		int at = -1;
+		for (int j = 0; j < 3; j++)
+			if (ip_equal(&fp.peers[j].addr, &want))
+				at = j;
+		assert_true(at >= 0);
+		assert_true(fp.peers[at].packets - fp.peers[at].error <= sent[i]);
+		assert_true(fp.peers[at].packets >= sent[i]);
+		assert_true(fp.peers[at].error <= fp.packets / DET_SS_K);
+	}
+	assert_int_equal(sent[0], 1800);
+	assert_int_equal(sent[2], 720);
+	/* the noise sources that are listed sent one packet each */
+	for (int i = 3; i < fp.n_peers; i++)
+		assert_true(fp.peers[i].packets - fp.peers[i].error <= 1);
+	ip_addr peer;
+	assert_false(det_fp_heavy_peer(&fp, &peer));
+	/* 6000 noise sources in the collected ticks (7200 in all: the sketch counts what it saw) + 3 */
+	assert_true(fabs((double)fp.distinct_peers - 5403.0) < 5403.0 * 0.05);
+	env_free(v);
+}
+
+/* A DNS amplification from thousands of random reflectors: the summary's counters are mostly
+ * error (each source sent one packet), none is proven heavy. The same from one reflector: it
+ * is, with its whole count guaranteed. */
+static void test_heavy_peer_random_and_single_reflector(void **state)
+{
+	(void)state;
+	struct env *v = env_new(1000, 0);
+	struct det_fingerprint fp = run_attack(v, G_AMP, 53, "192.0.2.10", false);
+	assert_int_equal(fp.kind, DET_KIND_AMP_DNS);
+	assert_int_equal(fp.n_peers, DET_FP_TOP);
+	for (int i = 0; i < fp.n_peers; i++)
+		assert_true(fp.peers[i].packets - fp.peers[i].error <= 1);
+	assert_true(fp.peers[0].packets > 100); /* what used to be printed as its count */
+	ip_addr peer;
+	assert_false(det_fp_heavy_peer(&fp, &peer));
+	assert_true(fabs((double)fp.distinct_peers - 9000.0) < 9000.0 * 0.05);
+	env_free(v);
+
+	v = env_new(1000, 0);
+	for (int t = 0; t < 20; t++) {
+		for (unsigned k = 0; k < 500; k++) {
+			struct flow_record r = pkt(G_AMP, 53, "192.0.2.11", false, (unsigned)t * 500 + k);
+			r.src = A("198.51.100.53");
+			det_counters_add(v->c, &r, 1);
+		}
+		tick(v);
+	}
+	struct det_ban_info b;
+	assert_int_equal(det_engine_bans(v->e, &b, 1), 1);
+	assert_int_equal(det_engine_fingerprint(v->e, b.attack_id, &fp), 0);
+	assert_int_equal(fp.kind, DET_KIND_AMP_DNS);
+	assert_int_equal(fp.n_peers, 1);
+	assert_int_equal(fp.peers[0].packets, 9000);
+	assert_int_equal(fp.peers[0].error, 0);
+	assert_int_equal(fp.distinct_peers, 1);
+	assert_true(det_fp_heavy_peer(&fp, &peer));
+	ip_addr want = A("198.51.100.53");
+	assert_true(ip_equal(&peer, &want));
+	/* proven heavy needs the guaranteed half and enough records to say so */
+	assert_true(det_fp_proven_heavy(&fp, 4500, 0));
+	assert_false(det_fp_proven_heavy(&fp, 4499, 0));
+	assert_false(det_fp_proven_heavy(&fp, 9000, 4501));
+	fp.records = DET_FP_HEAVY_RECORDS - 1;
+	assert_false(det_fp_proven_heavy(&fp, 9000, 0));
+	env_free(v);
+}
+
 static void test_fingerprint_lifecycle(void **state)
 {
 	(void)state;
@@ -285,7 +424,7 @@ static void test_classify_direct(void **state)
 	assert_int_equal(fp.kind, DET_KIND_UNKNOWN);
 	/* UDP with source port 123 on only half of it: a UDP flood, not NTP amplification */
 	fp.proto[DET_FP_UDP] = 80, fp.proto[DET_FP_TCP] = 0;
-	fp.n_src_ports = 1, fp.src_ports[0] = (struct det_fp_port){123, 40};
+	fp.n_src_ports = 1, fp.src_ports[0] = (struct det_fp_port){123, 40, 0};
 	det_fingerprint_classify(&fp);
 	assert_int_equal(fp.kind, DET_KIND_UDP_FLOOD);
 	fp.src_ports[0].packets = 41;
@@ -451,6 +590,9 @@ int main(void)
 		cmocka_unit_test(test_classify_direct),
 		cmocka_unit_test(test_classify_each_kind),
 		cmocka_unit_test(test_fingerprint_contents),
+		cmocka_unit_test(test_hll_against_exact_counts),
+		cmocka_unit_test(test_space_saving_bounds),
+		cmocka_unit_test(test_heavy_peer_random_and_single_reflector),
 		cmocka_unit_test(test_fingerprint_lifecycle),
 		cmocka_unit_test(test_cap_per_minute),
 		cmocka_unit_test(test_cap_own_addresses),

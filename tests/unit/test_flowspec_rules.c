@@ -67,6 +67,54 @@ static void test_amplification_names_the_reflector_port(void **state)
 	expect("2001:db8:10::53", DET_IN, &fp, "destination 2001:db8:10::53/128 next-header =udp source-port =53", 2);
 }
 
+/* A source match only for a source proven to send half the attack: the random-reflector DNS
+ * amplification (top counters of ~220 that are all error: each source sent one packet) gets
+ * none, a single reflector gets its /32; a port whose upper bound is over half but whose
+ * guaranteed minimum is not is not named either. */
+static void test_source_match_only_when_proven_heavy(void **state)
+{
+	(void)state;
+	struct det_fingerprint fp = fp_of(DET_KIND_AMP_DNS, false);
+	fp.packets = 9000;
+	fp.records = 9000;
+	fp.distinct_peers = 8950;
+	for (int i = 0; i < DET_FP_TOP; i++) {
+		assert_true(ip_parse("198.51.100.1", &fp.peers[i].addr));
+		fp.peers[i].addr.b[15] = (uint8_t)(10 + i);
+		fp.peers[i].packets = 220;
+		fp.peers[i].error = 219;
+	}
+	fp.n_peers = DET_FP_TOP;
+	expect("192.0.2.10", DET_IN, &fp, "destination 192.0.2.10/32 protocol =udp source-port =53", 2);
+
+	fp.n_peers = 1;
+	assert_true(ip_parse("198.51.100.53", &fp.peers[0].addr));
+	fp.peers[0].packets = 9000;
+	fp.peers[0].error = 0;
+	fp.distinct_peers = 1;
+	expect("192.0.2.10", DET_IN, &fp,
+	       "destination 192.0.2.10/32 source 198.51.100.53/32 protocol =udp source-port =53", 3);
+	/* outgoing: the heavy peer is a destination */
+	struct det_fingerprint out = fp_of(DET_KIND_SYN_FLOOD, false);
+	out.packets = out.records = 5000;
+	out.n_peers = 1;
+	assert_true(ip_parse("203.0.113.9", &out.peers[0].addr));
+	out.peers[0].packets = 5000;
+	int n;
+	const char *t = rule_text("192.0.2.77", DET_OUT, &out, &n);
+	assert_non_null(strstr(t, "destination 203.0.113.9/32 source 192.0.2.77/32 protocol =tcp"));
+	/* too few records to prove anything: the first record of a random-source flood is 100 % */
+	fp.records = DET_FP_HEAVY_RECORDS - 1;
+	expect("192.0.2.10", DET_IN, &fp, "destination 192.0.2.10/32 protocol =udp source-port =53", 2);
+
+	/* a destination port at most 900 of 1000, but at least 400: not named */
+	struct det_fingerprint syn = fp_of(DET_KIND_SYN_FLOOD, false);
+	port(syn.dst_ports, &syn.n_dst_ports, 80, 900);
+	syn.dst_ports[0].error = 500;
+	t = rule_text("192.0.2.20", DET_IN, &syn, &n);
+	assert_null(strstr(t, "destination-port"));
+}
+
 static void test_syn_flood_with_and_without_a_dominant_port(void **state)
 {
 	(void)state;
@@ -131,6 +179,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_amplification_names_the_reflector_port),
+		cmocka_unit_test(test_source_match_only_when_proven_heavy),
 		cmocka_unit_test(test_syn_flood_with_and_without_a_dominant_port),
 		cmocka_unit_test(test_udp_icmp_fragments),
 		cmocka_unit_test(test_before_records_only_the_class),

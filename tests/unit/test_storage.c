@@ -114,6 +114,7 @@ static struct st_attack_event sample_event(void)
 	memset(ev.reason, 'x', sizeof ev.reason);
 	strcpy(ev.pcap_file, "/var/lib/rampart/attacks/42-192.0.2.7.pcap");
 	ev.pcap_packets = 1000;
+	ev.parent_attack_id = 41;
 	return ev;
 }
 
@@ -151,6 +152,7 @@ static void test_rowbinary_event_bytes(void **state)
 	memcpy(expect + n, "/var/lib/rampart/attacks/42-192.0.2.7.pcap", 42);
 	n += 42;
 	PUT(0xe8, 0x03, 0, 0, 0, 0, 0, 0);         /* pcap_packets 1000 */
+	PUT(41, 0, 0, 0, 0, 0, 0, 0);              /* parent_attack_id (schema 5) */
 #undef PUT
 
 	uint8_t buf[512];
@@ -211,11 +213,14 @@ static void test_schema(void **state)
 	char stmts[4][1024];
 	char all[ST_SCHEMA_MAX][1024];
 	size_t nall = st_schema_statements("rampart", all, ST_SCHEMA_MAX);
-	assert_int_equal(nall, 12); /* v1: 3, v2: 5, v3: 2, v4: 2 */
-	assert_int_equal(st_schema_latest(), 4);
+	assert_int_equal(nall, 13); /* v1: 3, v2: 5, v3: 2, v4: 2, v5: 1 */
+	assert_int_equal(st_schema_latest(), 5);
 	/* v4 puts the attack's pcap file before batch_id, which the writer keeps appending last */
 	assert_string_equal(all[10], "ALTER TABLE rampart.attack_events ADD COLUMN pcap_file String AFTER reason");
 	assert_string_equal(all[11], "ALTER TABLE rampart.attack_events ADD COLUMN pcap_packets UInt64 AFTER pcap_file");
+	/* v5: the covering attack's id, still before batch_id; a plain ADD COLUMN (18.16 has no IF
+	 * NOT EXISTS), its "already exists" on a second run counted as done */
+	assert_string_equal(all[12], "ALTER TABLE rampart.attack_events ADD COLUMN parent_attack_id UInt64 AFTER pcap_packets");
 	/* v2 adds the batch identity as the last column of both tables, which the writer appends */
 	assert_string_equal(all[3], "ALTER TABLE rampart.flows ADD COLUMN batch_id UInt64");
 	assert_string_equal(all[4], "ALTER TABLE rampart.attack_events ADD COLUMN batch_id UInt64");
@@ -223,7 +228,7 @@ static void test_schema(void **state)
 	assert_non_null(strstr(all[8], "SummingMergeTree() PARTITION BY toDate(minute) ORDER BY (dst, minute)"));
 	for (size_t i = 0; i < nall; i++) /* nothing 18.16 lacks, anywhere */
 		assert_null(strstr(all[i], "LowCardinality"));
-	assert_int_equal(st_schema_migration(5, "rampart", NULL, all, ST_SCHEMA_MAX), 0);
+	assert_int_equal(st_schema_migration(6, "rampart", NULL, all, ST_SCHEMA_MAX), 0);
 	assert_int_equal(st_schema_statements("rampart", stmts, 4), 4);
 	assert_string_equal(stmts[3], all[3]);
 	assert_string_equal(stmts[0], "CREATE DATABASE IF NOT EXISTS rampart");
@@ -254,9 +259,10 @@ static void test_schema(void **state)
 	size_t fixed = schema_width(stmts[2], &strings, &columns);
 	assert_int_equal(strings, 5);
 	assert_null(strstr(stmts[2], "pcap")); /* v1's table; v4 ALTERs them in */
-	/* v1's columns, then v4's pcap_file String + pcap_packets UInt64 (batch_id is the writer's) */
+	/* v1's columns, then v4's pcap_file String + pcap_packets UInt64, v5's parent_attack_id
+	 * UInt64 (batch_id is the writer's) */
 	size_t string_bytes = (1 + 3) + (1 + 4) + (1 + 7) + (1 + 9) + (1 + 96) + (1 + 42);
-	assert_int_equal(fixed + string_bytes + 8, w.len);
+	assert_int_equal(fixed + string_bytes + 8 + 8, w.len);
 
 	/* too little room: fewer statements, never a partial one */
 	assert_int_equal(st_schema_statements("rampart", stmts, 1), 1);
@@ -269,7 +275,8 @@ static void test_schema(void **state)
  * these bytes are what the server writes and therefore reads; storage_clickhouse.sh then inserts
  * the encoder's blocks into the real server and reads them back. native_events2 since schema 4
  * (pcap_file, pcap_packets): `SELECT * FROM attack_events ORDER BY batch_id FORMAT Native` of a
- * table made by the migrations 1-4 on 18.16, holding the rows of two_events(). */
+ * table made by the migrations 1-4 on 18.16, holding the rows of two_events(); schema 5's
+ * parent_attack_id UInt64 column sits before batch_id in the same shape (name, type, two values). */
 static const uint8_t native_flows2[] = {
   0x17, 0x02, 0x04, 0x64, 0x61, 0x74, 0x65, 0x04, 0x44, 0x61, 0x74, 0x65,
   0xdb, 0x4c, 0xdb, 0x4c, 0x0a, 0x73, 0x74, 0x61, 0x72, 0x74, 0x5f, 0x74,
@@ -323,7 +330,7 @@ static const uint8_t native_flows2[] = {
   0x89, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11
 };
 static const uint8_t native_events2[] = {
-  0x16, 0x02, 0x04, 0x64, 0x61, 0x74, 0x65, 0x04, 0x44, 0x61, 0x74, 0x65,
+  0x17, 0x02, 0x04, 0x64, 0x61, 0x74, 0x65, 0x04, 0x44, 0x61, 0x74, 0x65,
   0xdb, 0x4c, 0xdb, 0x4c, 0x04, 0x74, 0x69, 0x6d, 0x65, 0x08, 0x44, 0x61,
   0x74, 0x65, 0x54, 0x69, 0x6d, 0x65, 0x00, 0xf1, 0x53, 0x65, 0x00, 0xf1,
   0x53, 0x65, 0x09, 0x74, 0x69, 0x6d, 0x65, 0x5f, 0x6e, 0x73, 0x65, 0x63,
@@ -394,7 +401,13 @@ static const uint8_t native_events2[] = {
   0x61, 0x70, 0x0c, 0x70, 0x63, 0x61, 0x70, 0x5f, 0x70, 0x61, 0x63, 0x6b,
   0x65, 0x74, 0x73, 0x06, 0x55, 0x49, 0x6e, 0x74, 0x36, 0x34, 0xe8, 0x03,
   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xe8, 0x03, 0x00, 0x00, 0x00, 0x00,
-  0x00, 0x00, 0x08, 0x62, 0x61, 0x74, 0x63, 0x68, 0x5f, 0x69, 0x64, 0x06,
+  0x00, 0x00,
+  /* parent_attack_id UInt64 (schema 5): 41, 41 */
+  0x10, 0x70, 0x61, 0x72, 0x65, 0x6e, 0x74, 0x5f, 0x61, 0x74, 0x74, 0x61,
+  0x63, 0x6b, 0x5f, 0x69, 0x64, 0x06, 0x55, 0x49, 0x6e, 0x74, 0x36, 0x34,
+  0x29, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x29, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00,
+  0x08, 0x62, 0x61, 0x74, 0x63, 0x68, 0x5f, 0x69, 0x64, 0x06,
   0x55, 0x49, 0x6e, 0x74, 0x36, 0x34, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00,
   0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00
 };
@@ -485,8 +498,22 @@ static void test_old_layout(void **state)
 	(void)state;
 	uint8_t rows[1024];
 	size_t n = two_events(rows, sizeof rows);
-	assert_int_equal(st_rows_version(ST_EVENTS, rows, n, 2), 4);
+	assert_int_equal(st_rows_version(ST_EVENTS, rows, n, 2), 5);
 	assert_int_equal(st_rows_version(ST_EVENTS, rows, n, 3), 0); /* row count wrong */
+	/* attack_events as schema 4 wrote them: pcap_packets, then batch_id (no parent_attack_id) */
+	uint8_t v4[1024];
+	size_t m4 = 0;
+	for (int i = 0; i < 2; i++) {
+		struct st_attack_event ev = sample_event();
+		uint8_t one[700];
+		struct wbuf w = wbuf_init(one, sizeof one);
+		st_rowbinary_event(&w, &ev);
+		memcpy(v4 + m4, one, w.len - 8);
+		m4 += w.len - 8;
+		memcpy(v4 + m4, "\x07\0\0\0\0\0\0\0", 8);
+		m4 += 8;
+	}
+	assert_int_equal(st_rows_version(ST_EVENTS, v4, m4, 2), 4);
 	assert_int_equal(st_rows_version(ST_EVENTS, rows, n - 1, 2), 0);
 	/* attack_events as schema 3 wrote them: reason, then batch_id (no pcap columns) */
 	uint8_t v3[1024];
@@ -496,7 +523,7 @@ static void test_old_layout(void **state)
 		uint8_t one[700];
 		struct wbuf w = wbuf_init(one, sizeof one);
 		st_rowbinary_event(&w, &ev);
-		size_t len = w.len - (1 + strlen(ev.pcap_file)) - 8; /* cut pcap_file and pcap_packets */
+		size_t len = w.len - (1 + strlen(ev.pcap_file)) - 8 - 8; /* cut pcap_file, pcap_packets, parent */
 		memcpy(v3 + m, one, len);
 		m += len;
 		memcpy(v3 + m, "\x07\0\0\0\0\0\0\0", 8);    /* batch_id */
@@ -516,6 +543,8 @@ static void test_old_layout(void **state)
 				 "bps, flows, ban_seconds, action, reason, batch_id) FORMAT RowBinary");
 	assert_int_equal(st_schema_insert_sql(sql, sizeof sql, "rp", ST_EVENTS, 4), 0);
 	assert_non_null(strstr(sql, "reason, pcap_file, pcap_packets, batch_id) FORMAT RowBinary"));
+	assert_int_equal(st_schema_insert_sql(sql, sizeof sql, "rp", ST_EVENTS, 5), 0);
+	assert_non_null(strstr(sql, "pcap_packets, parent_attack_id, batch_id) FORMAT RowBinary"));
 	assert_int_equal(st_schema_insert_sql(sql, 40, "rp", ST_EVENTS, 4), -1);
 }
 
@@ -526,7 +555,7 @@ static void test_schema_cluster(void **state)
 	size_t n = 0;
 	for (unsigned v = 1; v <= st_schema_latest(); v++)
 		n += st_schema_migration(v, "rp", "two", st + n, ST_SCHEMA_MAX - n);
-	assert_int_equal(n, 20); /* v1: 3 + 2, v2: 5 + 3, v3: 2 + 1, v4: 2 + 2 */
+	assert_int_equal(n, 22); /* v1: 3 + 2, v2: 5 + 3, v3: 2 + 1, v4: 2 + 2, v5: 1 + 1 */
 	assert_non_null(strstr(st[1], "CREATE TABLE IF NOT EXISTS rp.flows_local (date Date,"));
 	assert_non_null(strstr(st[1], "ENGINE = MergeTree() PARTITION BY date ORDER BY (dst, start_time)"));
 	assert_null(strstr(st[1], "batch_id")); /* v2 adds it */
@@ -1100,7 +1129,7 @@ static void test_version_shapes(void **state)
 	size_t n = 0;
 	for (unsigned ver = 1; ver <= st_schema_latest(); ver++)
 		n += st_schema_migration_shape(ver, "rp", NULL, all, a + n, ST_SCHEMA_MAX - n);
-	assert_int_equal(n, 12);
+	assert_int_equal(n, 13);
 	assert_non_null(strstr(a[1], "src IPv6, dst IPv6, "));
 	assert_non_null(strstr(a[1], "start_time DateTime CODEC(DoubleDelta, LZ4), "));
 	assert_non_null(strstr(a[1], "packets UInt64 CODEC(ZSTD(1)), bytes UInt64 CODEC(ZSTD(1)), "));
