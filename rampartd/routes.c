@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/ht.h"
 #include "../lib/log.h"
 #include "banstate.h"
 #include "daemon.h"
@@ -42,7 +43,7 @@ struct variant {
 };
 
 struct entry {
-	ip_prefix p;
+	ip_prefix p; /* the key (lib/ht), masked */
 	uint8_t owners;               /* bit (1 << enum rd_route_src) */
 	bgp_peer_set held[RD_SRC_MAX]; /* the peers each source holds it for */
 	const struct bgp_route_attrs *api; /* the latest API announce's, for api_peers (shared) */
@@ -52,12 +53,35 @@ struct entry {
 };
 
 struct rd_routes {
-	struct entry *e; /* dense */
-	size_t n, cap;
-	uint32_t *slot;  /* open addressing: index + 1 into e, 0 = empty */
-	size_t mask;     /* slots - 1 */
+	struct ht e; /* of struct entry */
 	struct shared_attrs *attrs[ATTR_BUCKETS];
 };
+
+static uint32_t prefix_hash(const void *key)
+{
+	/* a 64-bit finaliser: consecutive /32s (a ban list) must not make one long probe run */
+	const ip_prefix *p = key;
+	uint64_t h = (uint64_t)ip_hash(&p->addr) << 8 ^ p->len;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
+static bool prefix_eq(const void *a, const void *b)
+{
+	return ip_prefix_equal(a, b);
+}
+
+static const struct ht_type entry_type = {.rec_size = sizeof(struct entry),
+					  .key_off = offsetof(struct entry, p),
+					  .key_size = sizeof(ip_prefix),
+					  .hash = prefix_hash,
+					  .eq = prefix_eq};
+
+/* A first table for a few thousand routes; a burst grows it by doubling (records move, their
+ * hashes are kept). */
+#define ROUTES_PRESIZE 4096
 
 static const char *const src_names[RD_SRC_MAX] = {"detection", "socket", "pipe", "process"};
 
@@ -71,9 +95,7 @@ struct rd_routes *rd_routes_new(void)
 	struct rd_routes *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
-	t->mask = 1023;
-	t->slot = calloc(t->mask + 1, sizeof *t->slot);
-	if (!t->slot) {
+	if (ht_init(&t->e, &entry_type, ROUTES_PRESIZE) != 0) {
 		free(t);
 		return NULL;
 	}
@@ -84,21 +106,20 @@ void rd_routes_free(struct rd_routes *t)
 {
 	if (!t)
 		return;
-	for (size_t k = 0; k < t->n; k++)
-		free(t->e[k].more);
+	for (struct entry *e = ht_next(&t->e, NULL); e; e = ht_next(&t->e, e))
+		free(e->more);
 	for (size_t b = 0; b < ATTR_BUCKETS; b++)
 		for (struct shared_attrs *x = t->attrs[b], *next; x; x = next) {
 			next = x->next;
 			free(x);
 		}
-	free(t->e);
-	free(t->slot);
+	ht_free(&t->e);
 	free(t);
 }
 
 size_t rd_routes_count(const struct rd_routes *t)
 {
-	return t ? t->n : 0;
+	return t ? ht_count(&t->e) : 0;
 }
 
 /* Equal bytes, one set: the entries compared attributes with memcmp, so bytes are the identity. */
@@ -163,70 +184,11 @@ static void entry_release(struct rd_routes *t, struct entry *e)
 	e->n_more = 0;
 }
 
-static size_t hash(const ip_prefix *p)
+/* Removes an entry (its shared references first). */
+static void remove_entry(struct rd_routes *t, struct entry *e)
 {
-	/* a 64-bit finaliser: consecutive /32s (a ban list) must not make one long probe run */
-	uint64_t h = (uint64_t)ip_hash(&p->addr) << 8 ^ p->len;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return (size_t)h;
-}
-
-/* The slot holding p, or the empty slot where it would go. */
-static size_t find(const struct rd_routes *t, const ip_prefix *p)
-{
-	size_t i = hash(p) & t->mask;
-	while (t->slot[i] && !ip_prefix_equal(&t->e[t->slot[i] - 1].p, p))
-		i = (i + 1) & t->mask;
-	return i;
-}
-
-static int grow(struct rd_routes *t)
-{
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		struct entry *e = realloc(t->e, cap * sizeof *e);
-		if (!e)
-			return -1;
-		t->e = e;
-		t->cap = cap;
-	}
-	if ((t->n + 1) * 2 > t->mask + 1) {
-		size_t slots = (t->mask + 1) * 2;
-		uint32_t *s = calloc(slots, sizeof *s);
-		if (!s)
-			return -1;
-		free(t->slot);
-		t->slot = s;
-		t->mask = slots - 1;
-		for (size_t k = 0; k < t->n; k++)
-			t->slot[find(t, &t->e[k].p)] = (uint32_t)(k + 1);
-	}
-	return 0;
-}
-
-/* Removes entry at slot i (backward-shift deletion keeps probe chains whole) and moves the last
- * dense entry into its place. */
-static void remove_at(struct rd_routes *t, size_t i)
-{
-	size_t k = t->slot[i] - 1;
-	entry_release(t, &t->e[k]);
-	t->slot[i] = 0;
-	for (size_t j = (i + 1) & t->mask; t->slot[j]; j = (j + 1) & t->mask) {
-		size_t home = hash(&t->e[t->slot[j] - 1].p) & t->mask;
-		/* move j back to i when its home is not in (i, j] cyclically */
-		if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
-			t->slot[i] = t->slot[j];
-			t->slot[j] = 0;
-			i = j;
-		}
-	}
-	t->n--;
-	if (k != t->n) {
-		t->e[k] = t->e[t->n];
-		t->slot[find(t, &t->e[k].p)] = (uint32_t)(k + 1);
-	}
+	entry_release(t, e);
+	ht_remove_rec(&t->e, e);
 }
 
 static bool sending(const struct rampart *rp)
@@ -367,26 +329,21 @@ int rd_route_add_to(struct rampart *rp, enum rd_route_src src, const ip_prefix *
 	if (!rp->routes && !(rp->routes = rd_routes_new()))
 		return -1;
 	struct rd_routes *t = rp->routes;
-	if (grow(t) != 0)
-		return -1;
-	size_t i = find(t, p);
-	struct entry *e;
+	bool fresh;
+	struct entry *e = ht_insert(&t->e, p, &fresh);
 	struct bgp_route_attrs before, buf;
-	bool fresh = !t->slot[i];
-	if (fresh) {
-		e = &t->e[t->n];
-		memset(e, 0, sizeof *e);
-		e->p = *p;
-		t->slot[i] = (uint32_t)++t->n;
-	} else {
-		e = &t->e[t->slot[i] - 1];
+	if (!e)
+		return -1;
+	if (!fresh)
 		before = *effective(rp, e, &buf); /* a copy: e->api may change below */
-	}
 	bool was_simple = fresh || simple(e);
 	e->owners |= (uint8_t)(1u << src);
 	e->held[src] |= peers; /* zero while src does not hold it */
-	if (src != RD_SRC_DETECT && api_set(t, e, attrs, peers) != 0)
+	if (src != RD_SRC_DETECT && api_set(t, e, attrs, peers) != 0) {
+		if (fresh)
+			ht_remove_rec(&t->e, e); /* nothing claimed it yet */
 		return -1;
+	}
 	if (!sending(rp))
 		return 0;
 	if (!was_simple || !simple(e))
@@ -407,10 +364,9 @@ int rd_route_del_from(struct rampart *rp, enum rd_route_src src, const ip_prefix
 	struct rd_routes *t = rp->routes;
 	if (!t)
 		return -1;
-	size_t i = find(t, p);
-	if (!t->slot[i])
+	struct entry *e = ht_find(&t->e, p);
+	if (!e)
 		return -1;
-	struct entry *e = &t->e[t->slot[i] - 1];
 	if (!(e->owners & (1u << src)) || !(e->held[src] & peers))
 		return -1;
 	struct bgp_route_attrs before, buf;
@@ -423,7 +379,7 @@ int rd_route_del_from(struct rampart *rp, enum rd_route_src src, const ip_prefix
 		e->owners &= (uint8_t)~(1u << src);
 	if (!e->owners) {
 		ip_prefix gone = e->p;
-		remove_at(t, i);
+		remove_entry(t, e);
 		if (sending(rp))
 			bgp_withdraw(rp->bgp, &gone);
 		return 0;
@@ -441,24 +397,29 @@ int rd_route_del_from(struct rampart *rp, enum rd_route_src src, const ip_prefix
 size_t rd_route_del_all(struct rampart *rp, enum rd_route_src src)
 {
 	struct rd_routes *t = rp->routes;
-	size_t n = 0;
+	size_t n = 0, k = 0;
 	if (!t)
 		return 0;
-	for (size_t k = t->n; k-- > 0;) {
-		if (k >= t->n || !(t->e[k].owners & (1u << src)))
-			continue;
-		ip_prefix p = t->e[k].p;
-		if (rd_route_del(rp, src, &p) == 0)
+	/* the prefixes first: deleting moves records under an iteration */
+	ip_prefix *held = malloc((ht_count(&t->e) + 1) * sizeof *held);
+	if (!held)
+		return 0;
+	for (const struct entry *e = ht_next(&t->e, NULL); e; e = ht_next(&t->e, e))
+		if (e->owners & (1u << src))
+			held[k++] = e->p;
+	for (size_t i = 0; i < k; i++)
+		if (rd_route_del(rp, src, &held[i]) == 0)
 			n++;
-	}
+	free(held);
 	return n;
 }
 
 /* For the ban state file (banstate.h): each API source's claims, per set of peers and attributes. */
 void rd_routes_each_api(const struct rd_routes *t, rd_routes_api_fn fn, void *ctx)
 {
-	for (size_t i = 0; t && i < t->n; i++) {
-		const struct entry *e = &t->e[i];
+	if (!t)
+		return;
+	for (const struct entry *e = ht_next(&t->e, NULL); e; e = ht_next(&t->e, e)) {
 		for (int s = 0; s < RD_SRC_MAX; s++) {
 			if (s == RD_SRC_DETECT || !(e->owners & (1u << s)))
 				continue;
@@ -473,11 +434,9 @@ void rd_routes_each_api(const struct rd_routes *t, rd_routes_api_fn fn, void *ct
 
 void rd_routes_list(const struct rampart *rp, struct evbuffer *out)
 {
-	static const struct rd_routes none;
-	const struct rd_routes *t = rp->routes ? rp->routes : &none;
+	const struct rd_routes *t = rp->routes;
 	evbuffer_add_printf(out, "%-44s %-28s %-40s %s\n", "prefix", "sources", "next-hop", "communities");
-	for (size_t k = 0; k < t->n; k++) {
-		const struct entry *e = &t->e[k];
+	for (const struct entry *e = t ? ht_next(&t->e, NULL) : NULL; e; e = ht_next(&t->e, e)) {
 		char pfx[IP_PREFIX_STRLEN], nh[IP_STRLEN], srcs[64] = "";
 		for (int s = 0; s < RD_SRC_MAX; s++)
 			if (e->owners & (1u << s)) {
@@ -495,7 +454,7 @@ void rd_routes_list(const struct rampart *rp, struct evbuffer *out)
 			evbuffer_add_printf(out, "%s%u:%u", c ? " " : "", a.communities[c] >> 16, a.communities[c] & 0xFFFF);
 		evbuffer_add_printf(out, "\n");
 	}
-	evbuffer_add_printf(out, "%zu routes%s\n", t->n,
+	evbuffer_add_printf(out, "%zu routes%s\n", rd_routes_count(t),
 			    !rp->bgp ? " (no bgp section: not announced)"
 				     : rp->conf.mitigation.dry_run ? " (dry run: not announced)" : "");
 }
