@@ -12,11 +12,11 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 
-/* Zeroed memory. Big arrays are mapped 2 MiB-aligned with MADV_HUGEPAGE and faulted in with one
- * call (MADV_POPULATE_WRITE, Linux 5.14): a hash table touches every page of its arrays, and a
- * fault per 4 KiB page was a fifth of a 100 000-route burst. Where huge pages or populate are
- * refused the mapping still works, faulting lazily. */
-static void *big_alloc(size_t bytes)
+/* Zeroed memory. Big arrays are mapped 2 MiB-aligned with MADV_HUGEPAGE; `populate` faults them
+ * in with one call (MADV_POPULATE_WRITE, Linux 5.14), for the index, which hashing spreads over
+ * every page. A fault per 4 KiB page was a fifth of a 100 000-route burst. Where huge pages or
+ * populate are refused the mapping still works, faulting lazily. */
+static void *big_alloc(size_t bytes, bool populate)
 {
 	if (bytes < HUGE_MIN)
 		return calloc(1, bytes);
@@ -30,7 +30,8 @@ static void *big_alloc(size_t bytes)
 	if (a + len < m + len + HUGE_MIN)
 		munmap(a + len, (size_t)(m + len + HUGE_MIN - (a + len)));
 	(void)madvise(a, len, MADV_HUGEPAGE);
-	(void)madvise(a, len, MADV_POPULATE_WRITE);
+	if (populate)
+		(void)madvise(a, len, MADV_POPULATE_WRITE);
 	return a;
 }
 
@@ -75,18 +76,28 @@ static bool key_eq(const struct ht *t, const void *key, const unsigned char *rec
 	return t->type->eq ? t->type->eq(key, rk) : !memcmp(key, rk, t->type->key_size);
 }
 
-static unsigned char *rec_at(const struct ht *t, size_t i)
+static uint32_t slot_tag(uint64_t s)
 {
-	return t->recs + i * t->type->rec_size;
+	return (uint32_t)s;
 }
 
-/* Slots for n records under the 3/4 load limit. */
+static size_t slot_rec(uint64_t s)
+{
+	return (size_t)(s >> 32);
+}
+
+/* Slots for n records under the 3/4 load limit, and how many records that many slots allow. */
 static size_t cap_for(size_t n)
 {
 	size_t cap = 16;
 	while (cap - cap / 4 < n)
 		cap *= 2;
 	return cap;
+}
+
+static size_t limit(size_t cap)
+{
+	return cap - cap / 4;
 }
 
 int ht_init(struct ht *t, const struct ht_type *type, size_t presize)
@@ -98,11 +109,11 @@ int ht_init(struct ht *t, const struct ht_type *type, size_t presize)
 
 void ht_free(struct ht *t)
 {
-	big_free(t->tags, t->tags_bytes);
+	big_free(t->slots, t->slots_bytes);
 	big_free(t->recs, t->recs_bytes);
-	t->tags = NULL;
+	t->slots = NULL;
 	t->recs = NULL;
-	t->cap = t->count = t->tags_bytes = t->recs_bytes = 0;
+	t->cap = t->count = t->slots_bytes = t->recs_bytes = 0;
 }
 
 int ht_reserve(struct ht *t, size_t n)
@@ -112,31 +123,32 @@ int ht_reserve(struct ht *t, size_t n)
 	size_t cap = cap_for(n);
 	if (cap <= t->cap)
 		return 0;
-	size_t tb = cap * sizeof *t->tags, rb = cap * t->type->rec_size;
-	uint32_t *tags = big_alloc(tb);
-	unsigned char *recs = big_alloc(rb);
-	if (!tags || !recs) {
-		big_free(tags, tb);
+	size_t sb = cap * sizeof *t->slots, rb = limit(cap) * t->type->rec_size;
+	uint64_t *slots = big_alloc(sb, true);
+	unsigned char *recs = big_alloc(rb, false);
+	if (!slots || !recs) {
+		big_free(slots, sb);
 		big_free(recs, rb);
 		return -1;
 	}
-	size_t mask = cap - 1, rs = t->type->rec_size;
+	size_t mask = cap - 1;
 	for (size_t i = 0; i < t->cap; i++) {
-		uint32_t g = t->tags[i];
-		if (!g)
+		uint64_t s = t->slots[i];
+		if (!s)
 			continue;
-		size_t j = g & mask;
-		while (tags[j])
+		size_t j = slot_tag(s) & mask;
+		while (slots[j])
 			j = (j + 1) & mask;
-		tags[j] = g;
-		memcpy(recs + j * rs, rec_at(t, i), rs);
+		slots[j] = s;
 	}
-	big_free(t->tags, t->tags_bytes);
+	if (t->count)
+		memcpy(recs, t->recs, t->count * t->type->rec_size);
+	big_free(t->slots, t->slots_bytes);
 	big_free(t->recs, t->recs_bytes);
-	t->tags = tags;
+	t->slots = slots;
 	t->recs = recs;
 	t->cap = cap;
-	t->tags_bytes = tb;
+	t->slots_bytes = sb;
 	t->recs_bytes = rb;
 	return 0;
 }
@@ -146,12 +158,12 @@ static bool probe(const struct ht *t, const void *key, uint32_t g, size_t *slot)
 {
 	size_t mask = t->cap - 1, i = g & mask;
 	for (;; i = (i + 1) & mask) {
-		uint32_t x = t->tags[i];
+		uint64_t x = t->slots[i];
 		if (!x) {
 			*slot = i;
 			return false;
 		}
-		if (x == g && key_eq(t, key, rec_at(t, i))) {
+		if (slot_tag(x) == g && key_eq(t, key, ht_at(t, slot_rec(x)))) {
 			*slot = i;
 			return true;
 		}
@@ -163,7 +175,7 @@ void *ht_find(const struct ht *t, const void *key)
 	size_t i;
 	if (!t->count || !probe(t, key, tag_of(t, key), &i))
 		return NULL;
-	return rec_at(t, i);
+	return ht_at(t, slot_rec(t->slots[i]));
 }
 
 void *ht_insert(struct ht *t, const void *key, bool *fresh)
@@ -173,38 +185,46 @@ void *ht_insert(struct ht *t, const void *key, bool *fresh)
 	if (t->cap && probe(t, key, g, &i)) {
 		if (fresh)
 			*fresh = false;
-		return rec_at(t, i);
+		return ht_at(t, slot_rec(t->slots[i]));
 	}
-	if (t->count + 1 > t->cap - t->cap / 4) {
+	if (t->count + 1 > limit(t->cap)) {
 		if (ht_reserve(t, t->count + 1 > t->cap ? t->count + 1 : t->cap) != 0)
 			return NULL;
 		(void)probe(t, key, g, &i);
 	}
-	unsigned char *r = rec_at(t, i);
+	unsigned char *r = ht_at(t, t->count);
 	memset(r, 0, t->type->rec_size);
 	memcpy(r + t->type->key_off, key, t->type->key_size);
-	t->tags[i] = g;
+	t->slots[i] = (uint64_t)t->count << 32 | g;
 	t->count++;
 	if (fresh)
 		*fresh = true;
 	return r;
 }
 
-/* Backward shift: each later record of the run whose home is not in (hole, j] moves into the
- * hole, so every record stays reachable from its home without tombstones. */
+/* Empties slot `hole` by backward shift: each later slot of the run whose home is not in
+ * (hole, j] moves into the hole, so every record stays reachable from its home without
+ * tombstones. Then the last record moves into the freed position and its slot follows it. */
 static void remove_slot(struct ht *t, size_t hole)
 {
-	size_t mask = t->cap - 1, rs = t->type->rec_size;
-	for (size_t j = (hole + 1) & mask; t->tags[j]; j = (j + 1) & mask) {
-		size_t home = t->tags[j] & mask;
+	size_t mask = t->cap - 1, k = slot_rec(t->slots[hole]);
+	for (size_t j = (hole + 1) & mask; t->slots[j]; j = (j + 1) & mask) {
+		size_t home = slot_tag(t->slots[j]) & mask;
 		if (((j - home) & mask) < ((j - hole) & mask))
 			continue;
-		t->tags[hole] = t->tags[j];
-		memcpy(rec_at(t, hole), rec_at(t, j), rs);
+		t->slots[hole] = t->slots[j];
 		hole = j;
 	}
-	t->tags[hole] = 0;
-	t->count--;
+	t->slots[hole] = 0;
+	size_t last = --t->count;
+	if (k == last)
+		return;
+	unsigned char *from = ht_at(t, last);
+	memcpy(ht_at(t, k), from, t->type->rec_size);
+	size_t i = tag_of(t, from + t->type->key_off) & mask;
+	while (slot_rec(t->slots[i]) != last || !t->slots[i])
+		i = (i + 1) & mask;
+	t->slots[i] = (uint64_t)k << 32 | slot_tag(t->slots[i]);
 }
 
 bool ht_remove(struct ht *t, const void *key)
@@ -218,21 +238,22 @@ bool ht_remove(struct ht *t, const void *key)
 
 void ht_remove_rec(struct ht *t, void *rec)
 {
-	remove_slot(t, (size_t)((unsigned char *)rec - t->recs) / t->type->rec_size);
+	size_t k = ht_index(t, rec), mask = t->cap - 1;
+	size_t i = tag_of(t, (unsigned char *)rec + t->type->key_off) & mask;
+	while (slot_rec(t->slots[i]) != k || !t->slots[i])
+		i = (i + 1) & mask;
+	remove_slot(t, i);
 }
 
 void *ht_next(const struct ht *t, const void *rec)
 {
-	size_t i = rec ? (size_t)((const unsigned char *)rec - t->recs) / t->type->rec_size + 1 : 0;
-	for (; i < t->cap; i++)
-		if (t->tags[i])
-			return rec_at(t, i);
-	return NULL;
+	size_t i = rec ? ht_index(t, rec) + 1 : 0;
+	return i < t->count ? ht_at(t, i) : NULL;
 }
 
 void ht_clear(struct ht *t)
 {
-	if (t->tags)
-		memset(t->tags, 0, t->cap * sizeof *t->tags);
+	if (t->slots)
+		memset(t->slots, 0, t->cap * sizeof *t->slots);
 	t->count = 0;
 }

@@ -1,17 +1,19 @@
 /* lib/ht: one open-addressing hash table of fixed-size records, each holding its own key.
  *
- * Linear probing over a power-of-two number of slots, grown by rehash (doubling) when the load
- * passes 3/4, deletion by backward shift (no tombstones, so probe runs never rot). Each slot keeps
- * the record's 32-bit hash in a separate dense array of tags: a probe reads 4 bytes per slot and
- * compares a key only when the tags match, so a lookup costs about one cache miss on the records,
- * and growing never calls the hash function again.
+ * The records are dense (an array of `count`, in no particular order); the hash index beside them
+ * is a power-of-two array of 8-byte slots (the record's 32-bit hash and its position), probed
+ * linearly, grown by rehash (doubling) past 3/4 load, and cleared by backward shift (no
+ * tombstones, so probe runs never rot). A probe reads 8 bytes a slot and looks at a record only
+ * when the hashes match: a lookup costs about one cache miss on the records, growing never calls
+ * the hash function again and moves 8-byte slots, not records, and memory touched follows the
+ * records in use rather than the slots.
  *
- * Arrays of 2 MiB and more are mapped with transparent huge pages and faulted in at once: a
- * table's slots are all touched in the end (hashing spreads records over every page), and one
- * fault per 2 MiB instead of one per 4 KiB is what makes a burst of 100 000 inserts cheap.
+ * Arrays of 2 MiB and more are mapped with transparent huge pages (the index faulted in at once,
+ * as hashing spreads it over every page; the records as they fill): one fault per 2 MiB instead
+ * of one per 4 KiB is most of what a burst of 100 000 inserts costs the kernel.
  *
- * Records move: a pointer returned by ht_find / ht_insert is valid until the next insert or
- * remove on the table. Not thread-safe; one owner. */
+ * Records move: a pointer returned by ht_find / ht_insert / ht_at is valid until the next insert
+ * or remove on the table (a remove moves the last record into the hole). Not thread-safe. */
 #ifndef RAMPART_LIB_HT_H
 #define RAMPART_LIB_HT_H
 
@@ -32,11 +34,11 @@ struct ht_type {
 
 struct ht {
 	const struct ht_type *type;
-	uint32_t *tags;  /* 0: empty slot; else the record's hash with the top bit set */
-	unsigned char *recs;
-	size_t cap;      /* slots, a power of two (0 before the first insert) */
+	uint64_t *slots;     /* 0: empty; else record index << 32 | hash with the top bit set */
+	unsigned char *recs; /* count records, dense */
+	size_t cap;          /* slots, a power of two (0 before the first insert) */
 	size_t count;
-	size_t tags_bytes, recs_bytes; /* as allocated (mapped arrays are freed by size) */
+	size_t slots_bytes, recs_bytes; /* as allocated (mapped arrays are freed by size) */
 };
 
 /* An empty table for `presize` records without growing (0: allocate on first insert). -1 when
@@ -58,9 +60,18 @@ void *ht_insert(struct ht *t, const void *key, bool *fresh);
 bool ht_remove(struct ht *t, const void *key);
 /* Removes a record ht_find / ht_insert / ht_next returned (copy out what you need first). */
 void ht_remove_rec(struct ht *t, void *rec);
-/* Iteration in slot order: rec NULL gives the first record, NULL at the end. Removing while
- * iterating may skip or repeat records (backward shift moves them); collect keys first. */
+/* Iteration over the dense records: rec NULL gives the first, NULL after the last. A remove
+ * moves the last record into the hole, so to remove while iterating, walk ht_at from the end. */
 void *ht_next(const struct ht *t, const void *rec);
+/* The i-th record, i < ht_count(t); and a record's position. */
+static inline void *ht_at(const struct ht *t, size_t i)
+{
+	return t->recs + i * t->type->rec_size;
+}
+static inline size_t ht_index(const struct ht *t, const void *rec)
+{
+	return (size_t)((const unsigned char *)rec - t->recs) / t->type->rec_size;
+}
 /* Removes every record (keeps the slots). */
 void ht_clear(struct ht *t);
 

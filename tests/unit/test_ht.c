@@ -112,7 +112,7 @@ static void test_backward_shift_in_run(void **state)
 	/* no tombstones: the slots left empty are exactly cap - count */
 	size_t empty = 0;
 	for (size_t i = 0; i < t.cap; i++)
-		empty += t.tags[i] == 0;
+		empty += t.slots[i] == 0;
 	assert_int_equal(empty, t.cap - ht_count(&t));
 	ht_free(&t);
 }
@@ -126,14 +126,14 @@ static void test_backward_shift_wraps(void **state)
 	assert_int_equal(t.cap, 16);
 	for (uint64_t k = 1; k <= 6; k++)
 		put(&t, k, k);
-	assert_int_not_equal(t.tags[15], 0);
-	assert_int_not_equal(t.tags[0], 0); /* the run continued at slot 0 */
+	assert_int_not_equal(t.slots[15], 0);
+	assert_int_not_equal(t.slots[0], 0); /* the run continued at slot 0 */
 	uint64_t k = 1;                     /* in slot 15: everything after shifts back over the end */
 	assert_true(ht_remove(&t, &k));
 	for (uint64_t j = 2; j <= 6; j++)
 		assert_int_equal(value_of(&t, j), j);
-	assert_int_equal(t.tags[4], 0); /* the run got one shorter: slots 15, 0..3 */
-	assert_int_not_equal(t.tags[3], 0);
+	assert_int_equal(t.slots[4], 0); /* the run got one shorter: slots 15, 0..3 */
+	assert_int_not_equal(t.slots[3], 0);
 	struct rec *r = ht_find(&t, &(uint64_t){4});
 	assert_non_null(r);
 	ht_remove_rec(&t, r);
@@ -181,6 +181,26 @@ static void test_presize_does_not_move(void **state)
 	assert_int_equal(value_of(&t, 5), 5);
 	assert_int_equal(ht_reserve(&t, 10), 0); /* never shrinks */
 	assert_int_equal(t.cap, cap * 2);
+	ht_free(&t);
+}
+
+/* Removing while walking the dense records from the end: every odd key goes, the rest stay. */
+static void test_remove_while_iterating(void **state)
+{
+	(void)state;
+	struct ht t;
+	assert_int_equal(ht_init(&t, &colliding_type, 0), 0);
+	for (uint64_t k = 0; k < 1000; k++)
+		put(&t, k, k + 1);
+	for (size_t i = ht_count(&t); i-- > 0;) {
+		struct rec *r = ht_at(&t, i);
+		assert_int_equal(ht_index(&t, r), i);
+		if (r->key % 2)
+			ht_remove_rec(&t, r);
+	}
+	assert_int_equal(ht_count(&t), 500);
+	for (uint64_t k = 0; k < 1000; k++)
+		assert_int_equal(value_of(&t, k), k % 2 ? UINT64_MAX : k + 1);
 	ht_free(&t);
 }
 
@@ -280,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_insert_find_remove),   cmocka_unit_test(test_backward_shift_in_run),
 		cmocka_unit_test(test_backward_shift_wraps), cmocka_unit_test(test_grow_keeps_everything),
 		cmocka_unit_test(test_presize_does_not_move), cmocka_unit_test(test_prefix_keys),
+		cmocka_unit_test(test_remove_while_iterating),
 		cmocka_unit_test(test_random_against_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
