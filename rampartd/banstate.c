@@ -53,6 +53,7 @@ struct rd_banstate {
 	size_t max_bans;
 	struct rd_banstate_stats st;
 	unsigned delay_ms; /* between a change and its write: RD_BS_DELAY_MS, longer for big tables */
+	uint64_t first_change_ms, last_change_ms; /* unwritten ones, the loop's cached clock */
 	struct log_once write_log;
 	size_t routes, flows_restored, rules, bans_dropped; /* the load's figures, for its log line */
 };
@@ -341,13 +342,31 @@ static void schedule(struct rd_banstate *bs, unsigned ms)
 	evtimer_add(bs->timer, &tv);
 }
 
+/* The main loop's clock as of this iteration, ms: free to read on every change. */
+static uint64_t loop_ms(const struct rd_banstate *bs)
+{
+	struct timeval tv;
+	if (event_base_gettimeofday_cached(bs->rp->base, &tv) != 0)
+		return 0;
+	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *ctx)
 {
 	(void)fd, (void)what;
 	struct rd_banstate *bs = ctx;
 	if (!bs->dirty || !bs->loaded)
 		return;
+	uint64_t now = loop_ms(bs), quiet = now - bs->last_change_ms, age = now - bs->first_change_ms;
+	/* changes in the second half of the wait: they are still coming, wait for the pause (the
+	 * first half's are the ones that armed the timer: a few commands are written at once) */
+	if (quiet < RD_BS_QUIET_MS / 2 && age < bs->delay_ms) {
+		uint64_t b = bs->delay_ms - age;
+		schedule(bs, (unsigned)(b < RD_BS_QUIET_MS ? b : RD_BS_QUIET_MS));
+		return;
+	}
 	bs->dirty = false;
+	bs->first_change_ms = 0;
 	int rc = write_now(bs, false);
 	/* the main loop spends at most a tenth of its time on this file: serialising 100 000 API
 	 * routes takes tens of ms, and then changes are gathered for longer (at most 5 s) */
@@ -375,8 +394,11 @@ void rd_banstate_changed(struct rampart *rp)
 	if (!bs)
 		return;
 	bs->dirty = true;
+	bs->last_change_ms = loop_ms(bs);
+	if (!bs->first_change_ms)
+		bs->first_change_ms = bs->last_change_ms;
 	if (bs->loaded)
-		schedule(bs, bs->delay_ms);
+		schedule(bs, RD_BS_QUIET_MS);
 }
 
 static struct api_flow *flow_find(struct rd_banstate *bs, const struct fs_rule *r)

@@ -10,7 +10,8 @@
  *
  * Format, version 1: text, one record per line, fields separated by one space, times as wall
  * clock (UNIX seconds, a dot, 9 digits of nanoseconds), written atomically (FILE.tmp, fsync,
- * rename) at most every RD_BS_DELAY_MS after a change and at a clean shutdown:
+ * rename) once changes pause for RD_BS_QUIET_MS, at the latest RD_BS_DELAY_MS after the first
+ * unwritten one, and at a clean shutdown:
  *
  *   rampart-banstate 1
  *   ban ID PREFIX in|out GROUP detected|manual SINCE UNTIL TRIGGER VALUE LIMIT MIT [RULE]
@@ -36,8 +37,11 @@
 
 #define RD_BS_HEADER "rampart-banstate"
 #define RD_BS_VERSION 1
-#define RD_BS_DELAY_MS 250          /* a change is on disk this long after it (longer, up to 5 s,
-                                       when serialising takes more than a tenth of that) */
+#define RD_BS_QUIET_MS 100          /* changes still coming are gathered: a burst of 100 000 API
+                                       lines is serialised once after it, not while it is sent */
+#define RD_BS_DELAY_MS 1000         /* a change is on disk at the latest this long after it
+                                       (longer, up to 5 s, when serialising takes more than a
+                                       tenth of that) */
 #define RD_BS_LINE_MAX 16384
 #define RD_BS_FILE_MAX (256u << 20) /* a larger file is refused whole */
 
