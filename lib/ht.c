@@ -111,9 +111,11 @@ void ht_free(struct ht *t)
 {
 	big_free(t->slots, t->slots_bytes);
 	big_free(t->recs, t->recs_bytes);
+	big_free(t->back, t->back_bytes);
 	t->slots = NULL;
 	t->recs = NULL;
-	t->cap = t->count = t->slots_bytes = t->recs_bytes = 0;
+	t->back = NULL;
+	t->cap = t->count = t->slots_bytes = t->recs_bytes = t->back_bytes = 0;
 }
 
 int ht_reserve(struct ht *t, size_t n)
@@ -123,12 +125,14 @@ int ht_reserve(struct ht *t, size_t n)
 	size_t cap = cap_for(n);
 	if (cap <= t->cap)
 		return 0;
-	size_t sb = cap * sizeof *t->slots, rb = limit(cap) * t->type->rec_size;
+	size_t sb = cap * sizeof *t->slots, rb = limit(cap) * t->type->rec_size, bb = limit(cap) * sizeof *t->back;
 	uint64_t *slots = big_alloc(sb, true);
 	unsigned char *recs = big_alloc(rb, false);
-	if (!slots || !recs) {
+	uint32_t *back = big_alloc(bb, false);
+	if (!slots || !recs || !back) {
 		big_free(slots, sb);
 		big_free(recs, rb);
+		big_free(back, bb);
 		return -1;
 	}
 	size_t mask = cap - 1;
@@ -140,16 +144,20 @@ int ht_reserve(struct ht *t, size_t n)
 		while (slots[j])
 			j = (j + 1) & mask;
 		slots[j] = s;
+		back[slot_rec(s)] = (uint32_t)j;
 	}
 	if (t->count)
 		memcpy(recs, t->recs, t->count * t->type->rec_size);
 	big_free(t->slots, t->slots_bytes);
 	big_free(t->recs, t->recs_bytes);
+	big_free(t->back, t->back_bytes);
 	t->slots = slots;
 	t->recs = recs;
+	t->back = back;
 	t->cap = cap;
 	t->slots_bytes = sb;
 	t->recs_bytes = rb;
+	t->back_bytes = bb;
 	return 0;
 }
 
@@ -196,6 +204,7 @@ void *ht_insert(struct ht *t, const void *key, bool *fresh)
 	memset(r, 0, t->type->rec_size);
 	memcpy(r + t->type->key_off, key, t->type->key_size);
 	t->slots[i] = (uint64_t)t->count << 32 | g;
+	t->back[t->count] = (uint32_t)i;
 	t->count++;
 	if (fresh)
 		*fresh = true;
@@ -213,18 +222,17 @@ static void remove_slot(struct ht *t, size_t hole)
 		if (((j - home) & mask) < ((j - hole) & mask))
 			continue;
 		t->slots[hole] = t->slots[j];
+		t->back[slot_rec(t->slots[j])] = (uint32_t)hole;
 		hole = j;
 	}
 	t->slots[hole] = 0;
 	size_t last = --t->count;
 	if (k == last)
 		return;
-	unsigned char *from = ht_at(t, last);
-	memcpy(ht_at(t, k), from, t->type->rec_size);
-	size_t i = tag_of(t, from + t->type->key_off) & mask;
-	while (slot_rec(t->slots[i]) != last || !t->slots[i])
-		i = (i + 1) & mask;
+	memcpy(ht_at(t, k), ht_at(t, last), t->type->rec_size);
+	size_t i = t->back[last];
 	t->slots[i] = (uint64_t)k << 32 | slot_tag(t->slots[i]);
+	t->back[k] = (uint32_t)i;
 }
 
 bool ht_remove(struct ht *t, const void *key)
@@ -238,11 +246,7 @@ bool ht_remove(struct ht *t, const void *key)
 
 void ht_remove_rec(struct ht *t, void *rec)
 {
-	size_t k = ht_index(t, rec), mask = t->cap - 1;
-	size_t i = tag_of(t, (unsigned char *)rec + t->type->key_off) & mask;
-	while (slot_rec(t->slots[i]) != k || !t->slots[i])
-		i = (i + 1) & mask;
-	remove_slot(t, i);
+	remove_slot(t, t->back[ht_index(t, rec)]);
 }
 
 void *ht_next(const struct ht *t, const void *rec)

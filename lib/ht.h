@@ -36,9 +36,10 @@ struct ht {
 	const struct ht_type *type;
 	uint64_t *slots;     /* 0: empty; else record index << 32 | hash with the top bit set */
 	unsigned char *recs; /* count records, dense */
+	uint32_t *back;      /* per record, its slot: a removal never probes */
 	size_t cap;          /* slots, a power of two (0 before the first insert) */
 	size_t count;
-	size_t slots_bytes, recs_bytes; /* as allocated (mapped arrays are freed by size) */
+	size_t slots_bytes, recs_bytes, back_bytes; /* as allocated (mapped arrays are freed by size) */
 };
 
 /* An empty table for `presize` records without growing (0: allocate on first insert). -1 when

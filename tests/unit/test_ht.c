@@ -62,6 +62,17 @@ static uint64_t value_of(const struct ht *t, uint64_t k)
 	return r ? r->value : UINT64_MAX;
 }
 
+/* Every record's back pointer names the slot that names it; the slots name count records. */
+static void check_index(const struct ht *t)
+{
+	size_t used = 0;
+	for (size_t i = 0; i < t->cap; i++)
+		used += t->slots[i] != 0;
+	assert_int_equal(used, ht_count(t));
+	for (size_t i = 0; i < ht_count(t); i++)
+		assert_int_equal(t->slots[t->back[i]] >> 32, i);
+}
+
 static void test_insert_find_remove(void **state)
 {
 	(void)state;
@@ -199,6 +210,7 @@ static void test_remove_while_iterating(void **state)
 			ht_remove_rec(&t, r);
 	}
 	assert_int_equal(ht_count(&t), 500);
+	check_index(&t);
 	for (uint64_t k = 0; k < 1000; k++)
 		assert_int_equal(value_of(&t, k), k % 2 ? UINT64_MAX : k + 1);
 	ht_free(&t);
@@ -279,6 +291,10 @@ static void test_random_against_reference(void **state)
 			if (want[k] != UINT64_MAX)
 				present--;
 			want[k] = UINT64_MAX;
+		}
+		if (step % 20000 == 0) {
+			check_index(&t);
+			check_index(&c);
 		}
 		if (step % 20000 == 0)
 			for (uint64_t j = 0; j < KEYS; j++) {
