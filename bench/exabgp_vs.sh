@@ -95,11 +95,19 @@ ip netns exec ex_bd taskset -c 0 "$RAMPARTD" -c "$W/rampart.yaml" >"$W/rampartd.
 RD=$!
 lib_on_exit "kill $RD"
 wait_for 15 established rampart || { echo "FAIL: rampart session"; tail "$W/rampartd.log"; exit 1; }
+# cpu_ms PID: user + system CPU time of a process so far, ms (fields 14 and 15 of /proc/PID/stat)
+cpu_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%d", ($12 + $13) * 1000 / hz }' "/proc/$1/stat"
+}
 declare -A R_ANN R_WD E_ANN E_WD
 for n in $SIZES; do
+	c0=$(cpu_ms $RD)
 	R_ANN[$n]=$(timed "$W/ann.$n" "$W/rampart.fifo" rampart "$n")
+	c1=$(cpu_ms $RD)
 	R_WD[$n]=$(timed "$W/wd.$n" "$W/rampart.fifo" rampart 0)
-	echo "rampart  $n: announce ${R_ANN[$n]} ms, withdraw ${R_WD[$n]} ms (to all in / all out of BIRD)"
+	c2=$(cpu_ms $RD)
+	echo "rampart  $n: announce ${R_ANN[$n]} ms, withdraw ${R_WD[$n]} ms (to all in / all out of BIRD);" \
+		"rampartd CPU $((c1 - c0)) ms / $((c2 - c1)) ms"
 done
 kill $RD
 wait $RD 2>/dev/null

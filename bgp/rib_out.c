@@ -1,10 +1,11 @@
-/* The RIB-out (prefix -> interned attributes, an open-addressing hash table) and the per-peer
- * queues that turn it into packed UPDATEs. */
+/* The RIB-out (prefix -> interned attributes, in a lib/ht table) and the per-peer queues that
+ * turn it into packed UPDATEs. */
 #include "rib_out.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/ht.h"
 #include "msg.h"
 
 #define ATTR_BUCKETS 256
@@ -21,22 +22,26 @@ struct rib_slot {
 struct bgp_rib {
 	size_t n_peers;
 	bgp_peer_set all; /* every peer's bit */
-	struct rib_slot *slots;
-	size_t cap; /* power of two */
-	size_t count;
+	struct ht slots; /* of struct rib_slot, keyed by the (masked) prefix */
 	struct bgp_rib_attrs *attrs[ATTR_BUCKETS];
 	uint32_t next_attr_id;
 };
 
-static uint32_t prefix_hash(const ip_prefix *p)
+static uint32_t prefix_hash(const void *key)
 {
+	const ip_prefix *p = key;
 	return ip_hash(&p->addr) ^ (p->len * 0x9e3779b1u);
 }
 
-static bool used(const struct rib_slot *s)
-{
-	return s->a || s->per;
-}
+/* 17 bytes without padding, host bits zero (stored masked): the bytes are the identity */
+static const struct ht_type slot_type = {.rec_size = sizeof(struct rib_slot),
+					 .key_off = offsetof(struct rib_slot, p),
+					 .key_size = sizeof(ip_prefix),
+					 .hash = prefix_hash};
+
+/* A first table that holds a few thousand routes without a rehash; a burst grows it by doubling,
+ * which moves records without hashing them again. */
+#define RIB_PRESIZE 4096
 
 static bool attrs_equal(const struct bgp_route_attrs *x, const struct bgp_route_attrs *y)
 {
@@ -86,9 +91,7 @@ struct bgp_rib *bgp_rib_new_peers(size_t n_peers)
 	rib->n_peers = n_peers ? n_peers : 1;
 	for (size_t i = 0; i < rib->n_peers && i < 64; i++)
 		rib->all |= bgp_peer_bit(i);
-	rib->cap = 1024;
-	rib->slots = calloc(rib->cap, sizeof *rib->slots);
-	if (!rib->slots) {
+	if (ht_init(&rib->slots, &slot_type, RIB_PRESIZE) != 0) {
 		free(rib);
 		return NULL;
 	}
@@ -106,9 +109,9 @@ void bgp_rib_free(struct bgp_rib *rib)
 			free(a);
 		}
 	}
-	for (size_t i = 0; i < rib->cap; i++)
-		free(rib->slots[i].per);
-	free(rib->slots);
+	for (struct rib_slot *s = ht_next(&rib->slots, NULL); s; s = ht_next(&rib->slots, s))
+		free(s->per);
+	ht_free(&rib->slots);
 	free(rib);
 }
 
@@ -180,30 +183,6 @@ static void attrs_unref(struct bgp_rib *rib, struct bgp_rib_attrs *x)
 	free(x);
 }
 
-static size_t slot_find(const struct bgp_rib *rib, const ip_prefix *p)
-{
-	size_t mask = rib->cap - 1;
-	for (size_t i = prefix_hash(p) & mask;; i = (i + 1) & mask)
-		if (!used(&rib->slots[i]) || ip_prefix_equal(&rib->slots[i].p, p))
-			return i;
-}
-
-static int grow(struct bgp_rib *rib)
-{
-	struct rib_slot *old = rib->slots;
-	size_t oldcap = rib->cap;
-	struct rib_slot *n = calloc(oldcap * 2, sizeof *n);
-	if (!n)
-		return -1;
-	rib->slots = n;
-	rib->cap = oldcap * 2;
-	for (size_t i = 0; i < oldcap; i++)
-		if (used(&old[i]))
-			rib->slots[slot_find(rib, &old[i].p)] = old[i];
-	free(old);
-	return 0;
-}
-
 /* bgp_peer_set bit of peer i, and whether a set names every peer of this RIB */
 static bool in_set(bgp_peer_set set, size_t i)
 {
@@ -258,24 +237,10 @@ static int expand(struct bgp_rib *rib, struct rib_slot *s)
 	return 0;
 }
 
-static void remove_slot(struct bgp_rib *rib, size_t i)
+static void remove_slot(struct bgp_rib *rib, struct rib_slot *s)
 {
-	size_t mask = rib->cap - 1;
-	free(rib->slots[i].per);
-	rib->slots[i].per = NULL;
-	rib->slots[i].a = NULL;
-	rib->count--;
-	/* backward-shift deletion keeps probe chains intact without tombstones */
-	for (size_t j = (i + 1) & mask; used(&rib->slots[j]); j = (j + 1) & mask) {
-		size_t home = prefix_hash(&rib->slots[j].p) & mask;
-		bool between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-		if (between)
-			continue;
-		rib->slots[i] = rib->slots[j];
-		rib->slots[j].a = NULL;
-		rib->slots[j].per = NULL;
-		i = j;
-	}
+	free(s->per);
+	ht_remove_rec(&rib->slots, s);
 }
 
 int bgp_rib_announce(struct bgp_rib *rib, const ip_prefix *p, const struct bgp_route_attrs *a)
@@ -291,16 +256,16 @@ int bgp_rib_announce_to(struct bgp_rib *rib, const ip_prefix *p, const struct bg
 		*changed = 0;
 	if (p->len > ip_max_len(&p->addr))
 		return -1;
-	if ((rib->count + 1) * 2 > rib->cap && grow(rib) < 0)
-		return -1;
+	ip_prefix key = *p;
+	ip_prefix_mask(&key);
 	struct bgp_rib_attrs *x = attrs_ref(rib, a);
 	if (!x)
 		return -1;
-	struct rib_slot *s = &rib->slots[slot_find(rib, p)];
-	bool fresh = !used(s);
-	if (fresh) {
-		s->p = *p;
-		ip_prefix_mask(&s->p);
+	bool fresh;
+	struct rib_slot *s = ht_insert(&rib->slots, &key, &fresh);
+	if (!s) {
+		attrs_unref(rib, x);
+		return -1;
 	}
 	if (peers == BGP_PEERS_ALL || covers_all(rib, peers)) {
 		/* the common case: the prefix means the same to everyone */
@@ -339,14 +304,11 @@ int bgp_rib_announce_to(struct bgp_rib *rib, const ip_prefix *p, const struct bg
 		bool any = s->a != NULL;
 		for (size_t i = 0; s->per && i < rib->n_peers; i++)
 			any |= s->per[i] != NULL;
-		if (!any) { /* a fresh prefix and a set naming no peer of ours */
-			free(s->per);
-			s->per = NULL;
+		if (!any) { /* a fresh prefix and a set naming no peer of ours: nothing to keep */
+			remove_slot(rib, s);
 			return -1;
 		}
 	}
-	if (fresh)
-		rib->count++;
 	if (changed)
 		*changed = ch;
 	return fresh ? 0 : ch ? 1 : 2;
@@ -361,9 +323,10 @@ int bgp_rib_withdraw_from(struct bgp_rib *rib, const ip_prefix *p, bgp_peer_set 
 {
 	if (changed)
 		*changed = 0;
-	size_t i = slot_find(rib, p);
-	struct rib_slot *s = &rib->slots[i];
-	if (!used(s))
+	ip_prefix key = *p;
+	ip_prefix_mask(&key);
+	struct rib_slot *s = ht_find(&rib->slots, &key);
+	if (!s)
 		return -1;
 	bgp_peer_set ch = 0;
 	if (covers_all(rib, peers)) {
@@ -375,7 +338,7 @@ int bgp_rib_withdraw_from(struct bgp_rib *rib, const ip_prefix *p, bgp_peer_set 
 			}
 		if (s->a)
 			attrs_unref(rib, s->a);
-		remove_slot(rib, i);
+		remove_slot(rib, s);
 	} else {
 		if (expand(rib, s) < 0)
 			return -1;
@@ -389,7 +352,7 @@ int bgp_rib_withdraw_from(struct bgp_rib *rib, const ip_prefix *p, bgp_peer_set 
 			any |= s->per[k] != NULL;
 		}
 		if (!any)
-			remove_slot(rib, i);
+			remove_slot(rib, s);
 		else
 			collapse(rib, s);
 	}
@@ -405,13 +368,15 @@ const struct bgp_rib_attrs *bgp_rib_lookup(const struct bgp_rib *rib, const ip_p
 
 const struct bgp_rib_attrs *bgp_rib_lookup_peer(const struct bgp_rib *rib, const ip_prefix *p, size_t peer)
 {
-	const struct rib_slot *s = &rib->slots[slot_find(rib, p)];
-	return used(s) ? peer_attrs(rib, s, peer) : NULL;
+	ip_prefix key = *p;
+	ip_prefix_mask(&key);
+	const struct rib_slot *s = ht_find(&rib->slots, &key);
+	return s ? peer_attrs(rib, s, peer) : NULL;
 }
 
 size_t bgp_rib_count(const struct bgp_rib *rib)
 {
-	return rib->count;
+	return ht_count(&rib->slots);
 }
 
 /* ---- per-peer queues ---- */
@@ -502,11 +467,11 @@ int bgp_adj_push(struct bgp_adj_out *q, const ip_prefix *p)
 
 int bgp_adj_replay(struct bgp_adj_out *q, const struct bgp_rib *rib, uint32_t eor_families)
 {
-	if (reserve(q, rib->count) < 0)
+	if (reserve(q, ht_count(&rib->slots)) < 0)
 		return -1;
-	for (size_t i = 0; i < rib->cap; i++)
-		if (rib->slots[i].a || (rib->slots[i].per && peer_attrs(rib, &rib->slots[i], q->peer)))
-			q->v[q->n++] = (struct bgp_adj_ent){.p = rib->slots[i].p};
+	for (const struct rib_slot *s = ht_next(&rib->slots, NULL); s; s = ht_next(&rib->slots, s))
+		if (s->a || (s->per && peer_attrs(rib, s, q->peer)))
+			q->v[q->n++] = (struct bgp_adj_ent){.p = s->p};
 	q->eor |= eor_families;
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../lib/log.h"
+#include "../lib/ht.h"
 #include "internal.h"
 
 /* One API attribute set, shared by every entry announced with the same bytes: 100 000 routes
@@ -41,7 +42,7 @@ struct variant {
 };
 
 struct entry {
-	ip_prefix p;
+	ip_prefix p; /* the key (lib/ht) */
 	uint8_t owners;               /* bit (1 << enum mit_route_src) */
 	bgp_peer_set held[MIT_SRC_MAX]; /* the peers each source holds it for */
 	const struct bgp_route_attrs *api; /* the latest API announce's, for api_peers (shared) */
@@ -51,12 +52,35 @@ struct entry {
 };
 
 struct mit_routes {
-	struct entry *e; /* dense */
-	size_t n, cap;
-	uint32_t *slot;  /* open addressing: index + 1 into e, 0 = empty */
-	size_t mask;     /* slots - 1 */
+	struct ht e; /* of struct entry */
 	struct shared_attrs *attrs[ATTR_BUCKETS];
 };
+
+static uint32_t prefix_hash(const void *key)
+{
+	/* a 64-bit finaliser: consecutive /32s (a ban list) must not make one long probe run */
+	const ip_prefix *p = key;
+	uint64_t h = (uint64_t)ip_hash(&p->addr) << 8 ^ p->len;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
+static bool prefix_eq(const void *a, const void *b)
+{
+	return ip_prefix_equal(a, b);
+}
+
+static const struct ht_type entry_type = {.rec_size = sizeof(struct entry),
+					  .key_off = offsetof(struct entry, p),
+					  .key_size = sizeof(ip_prefix),
+					  .hash = prefix_hash,
+					  .eq = prefix_eq};
+
+/* A first table for a few thousand routes; a burst grows it by doubling (slots move, records and
+ * their hashes stay). */
+#define ROUTES_PRESIZE 4096
 
 static const char *const src_names[MIT_SRC_MAX] = {"detection", "socket", "pipe", "process"};
 
@@ -70,9 +94,7 @@ struct mit_routes *mit_routes_new(void)
 	struct mit_routes *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
-	t->mask = 1023;
-	t->slot = calloc(t->mask + 1, sizeof *t->slot);
-	if (!t->slot) {
+	if (ht_init(&t->e, &entry_type, ROUTES_PRESIZE) != 0) {
 		free(t);
 		return NULL;
 	}
@@ -83,21 +105,20 @@ void mit_routes_free(struct mit_routes *t)
 {
 	if (!t)
 		return;
-	for (size_t k = 0; k < t->n; k++)
-		free(t->e[k].more);
+	for (struct entry *e = ht_next(&t->e, NULL); e; e = ht_next(&t->e, e))
+		free(e->more);
 	for (size_t b = 0; b < ATTR_BUCKETS; b++)
 		for (struct shared_attrs *x = t->attrs[b], *next; x; x = next) {
 			next = x->next;
 			free(x);
 		}
-	free(t->e);
-	free(t->slot);
+	ht_free(&t->e);
 	free(t);
 }
 
 size_t mit_routes_count(const struct mit *m)
 {
-	return m && m->routes ? m->routes->n : 0;
+	return m && m->routes ? ht_count(&m->routes->e) : 0;
 }
 
 /* Equal bytes, one set: the entries compared attributes with memcmp, so bytes are the identity. */
@@ -162,70 +183,11 @@ static void entry_release(struct mit_routes *t, struct entry *e)
 	e->n_more = 0;
 }
 
-static size_t hash(const ip_prefix *p)
+/* Removes an entry (its shared references first). */
+static void remove_entry(struct mit_routes *t, struct entry *e)
 {
-	/* a 64-bit finaliser: consecutive /32s (a ban list) must not make one long probe run */
-	uint64_t h = (uint64_t)ip_hash(&p->addr) << 8 ^ p->len;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return (size_t)h;
-}
-
-/* The slot holding p, or the empty slot where it would go. */
-static size_t find(const struct mit_routes *t, const ip_prefix *p)
-{
-	size_t i = hash(p) & t->mask;
-	while (t->slot[i] && !ip_prefix_equal(&t->e[t->slot[i] - 1].p, p))
-		i = (i + 1) & t->mask;
-	return i;
-}
-
-static int grow(struct mit_routes *t)
-{
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		struct entry *e = realloc(t->e, cap * sizeof *e);
-		if (!e)
-			return -1;
-		t->e = e;
-		t->cap = cap;
-	}
-	if ((t->n + 1) * 2 > t->mask + 1) {
-		size_t slots = (t->mask + 1) * 2;
-		uint32_t *s = calloc(slots, sizeof *s);
-		if (!s)
-			return -1;
-		free(t->slot);
-		t->slot = s;
-		t->mask = slots - 1;
-		for (size_t k = 0; k < t->n; k++)
-			t->slot[find(t, &t->e[k].p)] = (uint32_t)(k + 1);
-	}
-	return 0;
-}
-
-/* Removes entry at slot i (backward-shift deletion keeps probe chains whole) and moves the last
- * dense entry into its place. */
-static void remove_at(struct mit_routes *t, size_t i)
-{
-	size_t k = t->slot[i] - 1;
-	entry_release(t, &t->e[k]);
-	t->slot[i] = 0;
-	for (size_t j = (i + 1) & t->mask; t->slot[j]; j = (j + 1) & t->mask) {
-		size_t home = hash(&t->e[t->slot[j] - 1].p) & t->mask;
-		/* move j back to i when its home is not in (i, j] cyclically */
-		if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
-			t->slot[i] = t->slot[j];
-			t->slot[j] = 0;
-			i = j;
-		}
-	}
-	t->n--;
-	if (k != t->n) {
-		t->e[k] = t->e[t->n];
-		t->slot[find(t, &t->e[k].p)] = (uint32_t)(k + 1);
-	}
+	entry_release(t, e);
+	ht_remove_rec(&t->e, e);
 }
 
 /* What a simple entry announces: detection's blackhole (built in buf) or the API's. */
@@ -361,26 +323,21 @@ int mit_route_add_to(struct mit *m, enum mit_route_src src, const ip_prefix *p,
 	if (!m->routes && !(m->routes = mit_routes_new()))
 		return -1;
 	struct mit_routes *t = m->routes;
-	if (grow(t) != 0)
-		return -1;
-	size_t i = find(t, p);
-	struct entry *e;
+	bool fresh;
+	struct entry *e = ht_insert(&t->e, p, &fresh);
 	struct bgp_route_attrs before, buf;
-	bool fresh = !t->slot[i];
-	if (fresh) {
-		e = &t->e[t->n];
-		memset(e, 0, sizeof *e);
-		e->p = *p;
-		t->slot[i] = (uint32_t)++t->n;
-	} else {
-		e = &t->e[t->slot[i] - 1];
+	if (!e)
+		return -1;
+	if (!fresh)
 		before = *effective(m, e, &buf); /* a copy: e->api may change below */
-	}
 	bool was_simple = fresh || simple(e);
 	e->owners |= (uint8_t)(1u << src);
 	e->held[src] |= peers; /* zero while src does not hold it */
-	if (src != MIT_SRC_DETECT && api_set(t, e, attrs, peers) != 0)
+	if (src != MIT_SRC_DETECT && api_set(t, e, attrs, peers) != 0) {
+		if (fresh)
+			ht_remove_rec(&t->e, e); /* nothing claimed it yet */
 		return -1;
+	}
 	if (!mit_live(m))
 		return 0;
 	if (!was_simple || !simple(e))
@@ -401,10 +358,9 @@ int mit_route_del_from(struct mit *m, enum mit_route_src src, const ip_prefix *p
 	struct mit_routes *t = m->routes;
 	if (!t)
 		return -1;
-	size_t i = find(t, p);
-	if (!t->slot[i])
+	struct entry *e = ht_find(&t->e, p);
+	if (!e)
 		return -1;
-	struct entry *e = &t->e[t->slot[i] - 1];
 	if (!(e->owners & (1u << src)) || !(e->held[src] & peers))
 		return -1;
 	struct bgp_route_attrs before, buf;
@@ -417,7 +373,7 @@ int mit_route_del_from(struct mit *m, enum mit_route_src src, const ip_prefix *p
 		e->owners &= (uint8_t)~(1u << src);
 	if (!e->owners) {
 		ip_prefix gone = e->p;
-		remove_at(t, i);
+		remove_entry(t, e);
 		if (mit_live(m))
 			bgp_withdraw(m->d.bgp, &gone);
 		return 0;
@@ -438,10 +394,12 @@ size_t mit_route_del_all(struct mit *m, enum mit_route_src src)
 	size_t n = 0;
 	if (!t)
 		return 0;
-	for (size_t k = t->n; k-- > 0;) {
-		if (k >= t->n || !(t->e[k].owners & (1u << src)))
+	/* from the end: a removal moves the last record into the hole, one already visited */
+	for (size_t k = ht_count(&t->e); k-- > 0;) {
+		const struct entry *e = k < ht_count(&t->e) ? ht_at(&t->e, k) : NULL;
+		if (!e || !(e->owners & (1u << src)))
 			continue;
-		ip_prefix p = t->e[k].p;
+		ip_prefix p = e->p;
 		if (mit_route_del(m, src, &p) == 0)
 			n++;
 	}
@@ -451,8 +409,8 @@ size_t mit_route_del_all(struct mit *m, enum mit_route_src src)
 /* For the ban state file (state.c): each API source's claims, per set of peers and attributes. */
 void mit_routes_each_api(const struct mit_routes *t, mit_routes_api_fn fn, void *ctx)
 {
-	for (size_t i = 0; t && i < t->n; i++) {
-		const struct entry *e = &t->e[i];
+	for (size_t i = 0; t && i < ht_count(&t->e); i++) {
+		const struct entry *e = ht_at(&t->e, i);
 		for (int s = 0; s < MIT_SRC_MAX; s++) {
 			if (s == MIT_SRC_DETECT || !(e->owners & (1u << s)))
 				continue;
@@ -467,11 +425,10 @@ void mit_routes_each_api(const struct mit_routes *t, mit_routes_api_fn fn, void 
 
 void mit_routes_list(const struct mit *m, struct evbuffer *out)
 {
-	static const struct mit_routes none;
-	const struct mit_routes *t = m->routes ? m->routes : &none;
+	const struct mit_routes *t = m->routes;
 	evbuffer_add_printf(out, "%-44s %-28s %-40s %s\n", "prefix", "sources", "next-hop", "communities");
-	for (size_t k = 0; k < t->n; k++) {
-		const struct entry *e = &t->e[k];
+	for (size_t k = 0; t && k < ht_count(&t->e); k++) {
+		const struct entry *e = ht_at(&t->e, k);
 		char pfx[IP_PREFIX_STRLEN], nh[IP_STRLEN], srcs[64] = "";
 		for (int s = 0; s < MIT_SRC_MAX; s++)
 			if (e->owners & (1u << s)) {
@@ -489,7 +446,7 @@ void mit_routes_list(const struct mit *m, struct evbuffer *out)
 			evbuffer_add_printf(out, "%s%u:%u", c ? " " : "", a.communities[c] >> 16, a.communities[c] & 0xFFFF);
 		evbuffer_add_printf(out, "\n");
 	}
-	evbuffer_add_printf(out, "%zu routes%s\n", t->n,
+	evbuffer_add_printf(out, "%zu routes%s\n", mit_routes_count(m),
 			    !m->d.bgp ? " (no bgp section: not announced)"
 				     : m->conf->mitigation.dry_run ? " (dry run: not announced)" : "");
 }

@@ -48,6 +48,7 @@ struct mit_state {
 	size_t max_bans;
 	struct mit_state_stats st;
 	unsigned delay_ms; /* between a change and its write: MIT_STATE_DELAY_MS, longer for big tables */
+	uint64_t first_change_ms, last_change_ms; /* unwritten ones, the loop's cached clock */
 	struct log_once write_log;
 	bool spare_said; /* the spare's other failures (EOPNOTSUPP), said once */
 	size_t routes, flows_restored, rules, bans_dropped; /* the load's figures, for its log line */
@@ -339,13 +340,31 @@ static void schedule(struct mit_state *bs, unsigned ms)
 	evtimer_add(bs->timer, &tv);
 }
 
+/* The main loop's clock as of this iteration, ms: free to read on every change. */
+static uint64_t loop_ms(const struct mit_state *bs)
+{
+	struct timeval tv;
+	if (event_base_gettimeofday_cached(bs->m->d.base, &tv) != 0)
+		return 0;
+	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *ctx)
 {
 	(void)fd, (void)what;
 	struct mit_state *bs = ctx;
 	if (!bs->dirty || !bs->loaded)
 		return;
+	uint64_t now = loop_ms(bs), quiet = now - bs->last_change_ms, age = now - bs->first_change_ms;
+	/* changes in the second half of the wait: they are still coming, wait for the pause (the
+	 * first half's are the ones that armed the timer: a few commands are written at once) */
+	if (quiet < MIT_STATE_QUIET_MS / 2 && age < bs->delay_ms) {
+		uint64_t b = bs->delay_ms - age;
+		schedule(bs, (unsigned)(b < MIT_STATE_QUIET_MS ? b : MIT_STATE_QUIET_MS));
+		return;
+	}
 	bs->dirty = false;
+	bs->first_change_ms = 0;
 	int rc = write_now(bs, false);
 	/* the main loop spends at most a tenth of its time on this file: serialising 100 000 API
 	 * routes takes tens of ms, and then changes are gathered for longer (at most 5 s) */
@@ -379,8 +398,11 @@ void mit_state_changed(struct mit *m)
 	if (!bs)
 		return;
 	bs->dirty = true;
+	bs->last_change_ms = loop_ms(bs);
+	if (!bs->first_change_ms)
+		bs->first_change_ms = bs->last_change_ms;
 	if (bs->loaded)
-		schedule(bs, bs->delay_ms);
+		schedule(bs, MIT_STATE_QUIET_MS);
 }
 
 void mit_state_api(struct mit *m, enum mit_route_src src, const struct bgp_exa_cmd *c)

@@ -38,8 +38,11 @@
 
 #define MIT_STATE_HEADER "rampart-banstate"
 #define MIT_STATE_VERSION 1
-#define MIT_STATE_DELAY_MS 250          /* a change is on disk this long after it (longer, up to 5 s,
-                                       when serialising takes more than a tenth of that) */
+#define MIT_STATE_QUIET_MS 100          /* changes still coming are gathered: a burst of 100 000 API
+                                           lines is serialised once after it, not while it is sent */
+#define MIT_STATE_DELAY_MS 1000         /* a change is on disk at the latest this long after it
+                                           (longer, up to 5 s, when serialising takes more than a
+                                           tenth of that) */
 #define MIT_STATE_LINE_MAX 16384
 #define MIT_STATE_FILE_MAX (256u << 20) /* a larger file is refused whole */
 

@@ -1,0 +1,263 @@
+/* Open-addressing hash table (ht.h). */
+#include "ht.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define USED 0x80000000u
+#define HUGE_MIN (2u << 20) /* one transparent huge page */
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* Zeroed memory. Big arrays are mapped 2 MiB-aligned with MADV_HUGEPAGE; `populate` faults them
+ * in with one call (MADV_POPULATE_WRITE, Linux 5.14), for the index, which hashing spreads over
+ * every page. A fault per 4 KiB page was a fifth of a 100 000-route burst. Where huge pages or
+ * populate are refused the mapping still works, faulting lazily. */
+static void *big_alloc(size_t bytes, bool populate)
+{
+	if (bytes < HUGE_MIN)
+		return calloc(1, bytes);
+	size_t len = (bytes + HUGE_MIN - 1) & ~(size_t)(HUGE_MIN - 1);
+	unsigned char *m = mmap(NULL, len + HUGE_MIN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	unsigned char *a = (unsigned char *)(((uintptr_t)m + HUGE_MIN - 1) & ~(uintptr_t)(HUGE_MIN - 1));
+	if (a > m)
+		munmap(m, (size_t)(a - m));
+	if (a + len < m + len + HUGE_MIN)
+		munmap(a + len, (size_t)(m + len + HUGE_MIN - (a + len)));
+	(void)madvise(a, len, MADV_HUGEPAGE);
+	if (populate)
+		(void)madvise(a, len, MADV_POPULATE_WRITE);
+	return a;
+}
+
+static void big_free(void *p, size_t bytes)
+{
+	if (!p)
+		return;
+	if (bytes < HUGE_MIN)
+		free(p);
+	else
+		munmap(p, (bytes + HUGE_MIN - 1) & ~(size_t)(HUGE_MIN - 1));
+}
+
+static uint32_t bytes_hash(const void *key, size_t n)
+{
+	const unsigned char *b = key;
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+		h ^= h >> 32;
+	}
+	for (; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001B3ull;
+	h ^= h >> 33;
+	h *= 0xC4CEB9FE1A85EC53ull;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
+static uint32_t tag_of(const struct ht *t, const void *key)
+{
+	uint32_t h = t->type->hash ? t->type->hash(key) : bytes_hash(key, t->type->key_size);
+	return h | USED;
+}
+
+static bool key_eq(const struct ht *t, const void *key, const unsigned char *rec)
+{
+	const void *rk = rec + t->type->key_off;
+	return t->type->eq ? t->type->eq(key, rk) : !memcmp(key, rk, t->type->key_size);
+}
+
+static uint32_t slot_tag(uint64_t s)
+{
+	return (uint32_t)s;
+}
+
+static size_t slot_rec(uint64_t s)
+{
+	return (size_t)(s >> 32);
+}
+
+/* Slots for n records under the 3/4 load limit, and how many records that many slots allow. */
+static size_t cap_for(size_t n)
+{
+	size_t cap = 16;
+	while (cap - cap / 4 < n)
+		cap *= 2;
+	return cap;
+}
+
+static size_t limit(size_t cap)
+{
+	return cap - cap / 4;
+}
+
+int ht_init(struct ht *t, const struct ht_type *type, size_t presize)
+{
+	memset(t, 0, sizeof *t);
+	t->type = type;
+	return presize ? ht_reserve(t, presize) : 0;
+}
+
+void ht_free(struct ht *t)
+{
+	big_free(t->slots, t->slots_bytes);
+	big_free(t->recs, t->recs_bytes);
+	big_free(t->back, t->back_bytes);
+	t->slots = NULL;
+	t->recs = NULL;
+	t->back = NULL;
+	t->cap = t->count = t->slots_bytes = t->recs_bytes = t->back_bytes = 0;
+}
+
+int ht_reserve(struct ht *t, size_t n)
+{
+	if (n < t->count)
+		n = t->count;
+	size_t cap = cap_for(n);
+	if (cap <= t->cap)
+		return 0;
+	size_t sb = cap * sizeof *t->slots, rb = limit(cap) * t->type->rec_size, bb = limit(cap) * sizeof *t->back;
+	uint64_t *slots = big_alloc(sb, true);
+	unsigned char *recs = big_alloc(rb, false);
+	uint32_t *back = big_alloc(bb, false);
+	if (!slots || !recs || !back) {
+		big_free(slots, sb);
+		big_free(recs, rb);
+		big_free(back, bb);
+		return -1;
+	}
+	size_t mask = cap - 1;
+	for (size_t i = 0; i < t->cap; i++) {
+		uint64_t s = t->slots[i];
+		if (!s)
+			continue;
+		size_t j = slot_tag(s) & mask;
+		while (slots[j])
+			j = (j + 1) & mask;
+		slots[j] = s;
+		back[slot_rec(s)] = (uint32_t)j;
+	}
+	if (t->count)
+		memcpy(recs, t->recs, t->count * t->type->rec_size);
+	big_free(t->slots, t->slots_bytes);
+	big_free(t->recs, t->recs_bytes);
+	big_free(t->back, t->back_bytes);
+	t->slots = slots;
+	t->recs = recs;
+	t->back = back;
+	t->cap = cap;
+	t->slots_bytes = sb;
+	t->recs_bytes = rb;
+	t->back_bytes = bb;
+	return 0;
+}
+
+/* The slot holding key (true) or the empty slot ending its probe run (false). */
+static bool probe(const struct ht *t, const void *key, uint32_t g, size_t *slot)
+{
+	size_t mask = t->cap - 1, i = g & mask;
+	for (;; i = (i + 1) & mask) {
+		uint64_t x = t->slots[i];
+		if (!x) {
+			*slot = i;
+			return false;
+		}
+		if (slot_tag(x) == g && key_eq(t, key, ht_at(t, slot_rec(x)))) {
+			*slot = i;
+			return true;
+		}
+	}
+}
+
+void *ht_find(const struct ht *t, const void *key)
+{
+	size_t i;
+	if (!t->count || !probe(t, key, tag_of(t, key), &i))
+		return NULL;
+	return ht_at(t, slot_rec(t->slots[i]));
+}
+
+void *ht_insert(struct ht *t, const void *key, bool *fresh)
+{
+	uint32_t g = tag_of(t, key);
+	size_t i;
+	if (t->cap && probe(t, key, g, &i)) {
+		if (fresh)
+			*fresh = false;
+		return ht_at(t, slot_rec(t->slots[i]));
+	}
+	if (t->count + 1 > limit(t->cap)) {
+		if (ht_reserve(t, t->count + 1 > t->cap ? t->count + 1 : t->cap) != 0)
+			return NULL;
+		(void)probe(t, key, g, &i);
+	}
+	unsigned char *r = ht_at(t, t->count);
+	memset(r, 0, t->type->rec_size);
+	memcpy(r + t->type->key_off, key, t->type->key_size);
+	t->slots[i] = (uint64_t)t->count << 32 | g;
+	t->back[t->count] = (uint32_t)i;
+	t->count++;
+	if (fresh)
+		*fresh = true;
+	return r;
+}
+
+/* Empties slot `hole` by backward shift: each later slot of the run whose home is not in
+ * (hole, j] moves into the hole, so every record stays reachable from its home without
+ * tombstones. Then the last record moves into the freed position and its slot follows it. */
+static void remove_slot(struct ht *t, size_t hole)
+{
+	size_t mask = t->cap - 1, k = slot_rec(t->slots[hole]);
+	for (size_t j = (hole + 1) & mask; t->slots[j]; j = (j + 1) & mask) {
+		size_t home = slot_tag(t->slots[j]) & mask;
+		if (((j - home) & mask) < ((j - hole) & mask))
+			continue;
+		t->slots[hole] = t->slots[j];
+		t->back[slot_rec(t->slots[j])] = (uint32_t)hole;
+		hole = j;
+	}
+	t->slots[hole] = 0;
+	size_t last = --t->count;
+	if (k == last)
+		return;
+	memcpy(ht_at(t, k), ht_at(t, last), t->type->rec_size);
+	size_t i = t->back[last];
+	t->slots[i] = (uint64_t)k << 32 | slot_tag(t->slots[i]);
+	t->back[k] = (uint32_t)i;
+}
+
+bool ht_remove(struct ht *t, const void *key)
+{
+	size_t i;
+	if (!t->count || !probe(t, key, tag_of(t, key), &i))
+		return false;
+	remove_slot(t, i);
+	return true;
+}
+
+void ht_remove_rec(struct ht *t, void *rec)
+{
+	remove_slot(t, t->back[ht_index(t, rec)]);
+}
+
+void *ht_next(const struct ht *t, const void *rec)
+{
+	size_t i = rec ? ht_index(t, rec) + 1 : 0;
+	return i < t->count ? ht_at(t, i) : NULL;
+}
+
+void ht_clear(struct ht *t)
+{
+	if (t->slots)
+		memset(t->slots, 0, t->cap * sizeof *t->slots);
+	t->count = 0;
+}
