@@ -461,6 +461,21 @@ static char *slurp(const char *p)
 	return buf;
 }
 
+/* Runs the loop until the state file's timer has tried a write (it waits for a pause in the
+ * changes, at most MIT_STATE_DELAY_MS after the first) and the writer thread is done with it. */
+static void await_write_attempt(struct daemon *d)
+{
+	struct mit_state_stats st;
+	mit_state_stats(d->rp.mit, &st);
+	uint64_t before = st.writes + st.write_errors;
+	uint64_t until = clock_mono_ns() + 2ull * MIT_STATE_DELAY_MS * 1000000;
+	do {
+		event_base_loop(d->rp.base, EVLOOP_ONCE);
+		mit_state_sync(d->rp.mit); /* the writer thread's */
+		mit_state_stats(d->rp.mit, &st);
+	} while (st.writes + st.write_errors == before && clock_mono_ns() < until);
+}
+
 static void test_daemon_round_trip(void **state)
 {
 	(void)state;
@@ -482,8 +497,7 @@ static void test_daemon_round_trip(void **state)
 	assert_int_equal(cmd(d, "flowspec add destination 192.0.2.20/32; protocol udp then discard"), 0);
 	/* changes are coalesced: the write comes from the timer */
 	assert_null(slurp(path));
-	event_base_loop(d->rp.base, EVLOOP_ONCE);
-	mit_state_sync(d->rp.mit); /* the writer thread's */
+	await_write_attempt(d);
 	const char *s = slurp(path);
 	assert_non_null(s);
 	assert_non_null(strstr(s, "rampart-banstate 1\n"));
@@ -576,8 +590,7 @@ static void test_daemon_round_trip(void **state)
 	assert_int_equal(det_engine_bans(d->rp.engine, after, 4), 3);
 	assert_int_equal(after[2].attack_id, 8);
 	/* the load rewrote the file without the ended ban and the bad line */
-	event_base_loop(d->rp.base, EVLOOP_ONCE);
-	mit_state_sync(d->rp.mit);
+	await_write_attempt(d);
 	s = slurp(path);
 	assert_null(strstr(s, "192.0.2.11/32"));
 	assert_null(strstr(s, "bogus"));
@@ -654,8 +667,7 @@ static void test_daemon_write_retry(void **state)
 	assert_int_equal(mkdir(tmp, 0700), 0);
 	struct daemon *d = daemon_up();
 	assert_int_equal(cmd(d, "ban 192.0.2.10 --for 300"), 0);
-	event_base_loop(d->rp.base, EVLOOP_ONCE);
-	mit_state_sync(d->rp.mit); /* returns on the failure */
+	await_write_attempt(d); /* the writer returns on the failure */
 	struct mit_state_stats st;
 	mit_state_stats(d->rp.mit, &st);
 	assert_int_equal(st.writes, 0);
