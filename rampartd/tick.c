@@ -39,6 +39,8 @@ void rd_tick_run(struct rampart *rp)
 		qsort(p, n, sizeof p[0], by_tick_end);
 		for (size_t i = 0; i < n; i++) {
 			det_engine_merge(rp->engine, p[i].msg.counters);
+			/* the networks of the latest reload from the next tick on (reload.c) */
+			det_counters_set_networks(p[i].msg.counters, rp->networks);
 			rd_worker_return(p[i].worker, p[i].msg.counters);
 			bool last_of_tick = i + 1 == n || p[i + 1].msg.tick_end_ns != p[i].msg.tick_end_ns;
 			if (last_of_tick && p[i].msg.tick_end_ns > rp->clock_ns) {
@@ -47,6 +49,8 @@ void rd_tick_run(struct rampart *rp)
 				if (rp->flowmit)
 					rd_flowmit_tick(rp->flowmit);
 				rp->ticks++;
+				if (rp->n_retired)
+					rd_reload_release(rp);
 			}
 		}
 	}
