@@ -429,6 +429,7 @@ static const char help_text[] =
 	"routes                         announced routes and which source holds each\n"
 	"announce ... / withdraw ... / neighbor IP ...   ExaBGP API commands (docs/EXABGP.md)\n"
 	"flowspec add RULE | del RULE | list   operator FlowSpec rules (docs/FLOWSPEC.md)\n"
+	"reload                         read the configuration file again and apply it (docs/OPERATIONS.md)\n"
 	"help                           this text\n";
 
 /* flowspec add RULE | del RULE | list: RULE in the text form of docs/FLOWSPEC.md (ExaBGP's flow
@@ -510,8 +511,10 @@ int rd_command(struct rampart *rp, const char *line, struct evbuffer *out)
 		evbuffer_add(out, help_text, sizeof help_text - 1);
 		return 0;
 	}
+	if (!strcmp(cmd, "reload") && argc == 1)
+		return rd_reload(rp, out);
 	if (!strcmp(cmd, "bans") || !strcmp(cmd, "attacks") || !strcmp(cmd, "peers") || !strcmp(cmd, "stats") ||
-	    !strcmp(cmd, "help") || !strcmp(cmd, "routes") || !strcmp(cmd, "exporters"))
+	    !strcmp(cmd, "help") || !strcmp(cmd, "routes") || !strcmp(cmd, "exporters") || !strcmp(cmd, "reload"))
 		return fail(out, "%s takes no arguments", cmd);
 	return fail(out, "unknown command '%.64s' (try 'help')", cmd);
 }
