@@ -366,6 +366,10 @@ int rd_route_add_to(struct rampart *rp, enum rd_route_src src, const ip_prefix *
 		    const struct bgp_route_attrs *attrs, bgp_peer_set peers);
 int rd_route_del_from(struct rampart *rp, enum rd_route_src src, const ip_prefix *p, bgp_peer_set peers);
 void rd_routes_list(const struct rampart *rp, struct evbuffer *out);
+/* Reload: the peer sets held per source follow the peers to their places in the new list
+ * (map[old index] = new index, -1 when removed; a set of every peer stays every peer). The
+ * speaker keeps each kept peer's view, so nothing is sent. */
+void rd_routes_remap_peers(struct rd_routes *t, const int *map, size_t n_old);
 
 /* ---- ExaBGP API (exapipe.c) ---------------------------------------------------------------- */
 

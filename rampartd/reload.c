@@ -172,7 +172,17 @@ int rd_reload(struct rampart *rp, struct evbuffer *out)
 			evbuffer_add_printf(out, "peers not changed: %s\n", err);
 			log_err("reload: peers not changed: %s", err);
 			rc = -1;
-		} else if (d.peers_added || d.peers_removed || d.peers_changed) {
+		} else {
+			int map[64];
+			size_t n_old = old.bgp.n_peers < 64 ? old.bgp.n_peers : 64;
+			for (size_t i = 0; i < n_old; i++) {
+				const struct bgp_peer_config *np = conf_peer_find(&rp->conf.bgp, &old.bgp.peers[i].address);
+				map[i] = np ? (int)(np - rp->conf.bgp.peers) : -1;
+			}
+			if (rp->routes)
+				rd_routes_remap_peers(rp->routes, map, n_old);
+		}
+		if (rc == 0 && (d.peers_added || d.peers_removed || d.peers_changed)) {
 			char w[96];
 			snprintf(w, sizeof w, "peers (%zu added, %zu removed, %zu changed)", d.peers_added, d.peers_removed,
 				 d.peers_changed);
