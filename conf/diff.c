@@ -132,6 +132,11 @@ void conf_diff(const struct rampart_conf *o, const struct rampart_conf *n, struc
 			   memcmp(ox->queues, nx->queues, ox->n_queues * sizeof ox->queues[0]) != 0 ||
 			   ox->mode != nx->mode || ox->sample != nx->sample,
 		"capture.afxdp");
+	const struct conf_dpdk *op = &oc->dpdk, *np = &nc->dpdk;
+	restart(d, !strs_eq(op->eal, op->n_eal, np->eal, np->n_eal) ||
+			   !strs_eq(op->ports, op->n_ports, np->ports, np->n_ports) || op->rx_queues != np->rx_queues ||
+			   op->workers != np->workers || op->sample != np->sample,
+		"capture.dpdk");
 	restart(d, !listens_eq(oc->sflow, oc->n_sflow, nc->sflow, nc->n_sflow) ||
 			   !prefixes_eq(oc->sflow_exporters, oc->n_sflow_exporters, nc->sflow_exporters,
 					nc->n_sflow_exporters),

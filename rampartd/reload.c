@@ -16,6 +16,8 @@
 
 #include "../lib/log.h"
 #include "../lib/sdnotify.h"
+#include "../actions/act.h"
+#include "../api/api.h"
 #include "daemon.h"
 
 static void notify_systemd(const char *msg)
@@ -58,20 +60,36 @@ static int apply_actions(struct rampart *rp, const struct conf_diff *d, struct e
 {
 	int rc = 0;
 	if (d->notify) {
-		rd_notify_free(rp->notify);
-		rp->notify = NULL;
-		if (rp->conf.actions.notify_script[0] && !(rp->notify = rd_notify_new(rp->base, &rp->conf.actions))) {
+		struct act_notify *n = NULL;
+		if (rp->conf.actions.notify_script[0] && !(n = act_notify_new(rp->base, &rp->conf.actions))) {
 			evbuffer_add_printf(out, "notify: cannot set up %s\n", rp->conf.actions.notify_script);
 			rc = -1;
 		}
+		if (mit_replace_subscriber(rp->mit, rp->notify, act_notify_event, n) != 0) {
+			evbuffer_add_printf(out, "notify: no room among mitigation's subscribers\n");
+			act_notify_free(n);
+			n = NULL;
+			mit_replace_subscriber(rp->mit, rp->notify, act_notify_event, NULL);
+			rc = -1;
+		}
+		act_notify_free(rp->notify);
+		rp->notify = n;
 	}
 	if (d->webhook) {
-		rd_webhook_free(rp->webhook);
-		rp->webhook = NULL;
-		if (rp->conf.actions.webhook_url[0] && !(rp->webhook = rd_webhook_new(&rp->conf.actions))) {
+		struct act_webhook *w = NULL;
+		if (rp->conf.actions.webhook_url[0] && !(w = act_webhook_new(&rp->conf.actions))) {
 			evbuffer_add_printf(out, "webhook: cannot start for %s\n", rp->conf.actions.webhook_url);
 			rc = -1;
 		}
+		if (mit_replace_subscriber(rp->mit, rp->webhook, act_webhook_event, w) != 0) {
+			evbuffer_add_printf(out, "webhook: no room among mitigation's subscribers\n");
+			act_webhook_free(w);
+			w = NULL;
+			mit_replace_subscriber(rp->mit, rp->webhook, act_webhook_event, NULL);
+			rc = -1;
+		}
+		act_webhook_free(rp->webhook);
+		rp->webhook = w;
 	}
 	return rc;
 }
@@ -80,14 +98,14 @@ static int apply_actions(struct rampart *rp, const struct conf_diff *d, struct e
  * ours) leaves the API where it was. */
 static int apply_http(struct rampart *rp, const char *was, struct evbuffer *out)
 {
-	struct rd_http *h = NULL;
+	struct api_http *h = NULL;
 	char err[256];
-	if (rp->conf.api.http[0] && !(h = rd_http_new(rp, rp->conf.api.http, err, sizeof err))) {
+	if (rp->conf.api.http[0] && !(h = api_http_new(rp, rp->conf.api.http, err, sizeof err))) {
 		evbuffer_add_printf(out, "api.http: %s; it stays on %s\n", err, was[0] ? was : "(off)");
 		snprintf(rp->conf.api.http, sizeof rp->conf.api.http, "%s", was);
 		return -1;
 	}
-	rd_http_free(rp->http);
+	api_http_free(rp->http);
 	rp->http = h;
 	if (h)
 		log_info("http: JSON API, /metrics and a live page on http://%s/", rp->conf.api.http);
@@ -146,6 +164,7 @@ int rd_reload(struct rampart *rp, struct evbuffer *out)
 	if (nets != rp->networks) {
 		rp->retired[rp->n_retired++] = rp->networks;
 		rp->networks = nets;
+		mit_set_networks(rp->mit, nets);
 	}
 	char applied[512] = "";
 	int rc = 0;
@@ -179,8 +198,7 @@ int rd_reload(struct rampart *rp, struct evbuffer *out)
 				const struct bgp_peer_config *np = conf_peer_find(&rp->conf.bgp, &old.bgp.peers[i].address);
 				map[i] = np ? (int)(np - rp->conf.bgp.peers) : -1;
 			}
-			if (rp->routes)
-				rd_routes_remap_peers(rp->routes, map, n_old);
+			mit_routes_remap_peers(rp->mit, map, n_old);
 		}
 		if (rc == 0 && (d.peers_added || d.peers_removed || d.peers_changed)) {
 			char w[96];

@@ -31,6 +31,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../lib/spsc.h"
 #include "st_int.h"
@@ -133,13 +134,6 @@ struct st_writer {
 	char last_error[160];
 	char destination[400];
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void set_error(struct st_writer *w, const char *msg)
 {
@@ -429,7 +423,7 @@ static void landed(struct st_writer *w, int wait_ms)
 			add(&w->written[f->t], f->rows);
 		} else {
 			w->schema_ready = false;
-			went_down(w, now_ms(), done[i].err);
+			went_down(w, clock_mono_ms(), done[i].err);
 			spool_body(w, f->t, f->id, f->rows, done[i].result == ST_POST_UNKNOWN, f->buf, f->len);
 		}
 		w->spare[f->t][w->n_spare[f->t]++] = f->buf;
@@ -630,10 +624,10 @@ static void *run(void *arg)
 	long nap_ns = IDLE_SLEEP_NS;
 	for (;;) {
 		bool stopping = atomic_load_explicit(&w->stop, memory_order_acquire);
-		uint64_t now = now_ms();
+		uint64_t now = clock_mono_ms();
 		size_t moved = drain_flows(w, now) + drain_events(w, now);
 		bool wrote = false;
-		now = now_ms();
+		now = clock_mono_ms();
 		for (int t = 0; t < ST_NTABLES; t++) {
 			struct batch *b = &w->batch[t];
 			if (!b->rows)
@@ -652,7 +646,7 @@ static void *run(void *arg)
 		if (w->ch) {
 			if (st_ch_async_busy(w->ch))
 				landed(w, 0);
-			now = now_ms();
+			now = clock_mono_ms();
 			if (w->down && now >= w->probe_ms)
 				probe(w, now);
 			if (!w->down && st_spool_count(w->spool)) {
@@ -761,9 +755,9 @@ int st_writer_start(struct st_writer *w, char *err, size_t errlen)
 			log_warn("storage: ClickHouse not ready (%s); batches go to the spool %s and the writer "
 				 "keeps probing", e, w->cfg.spool_dir);
 			w->down = true;
-			w->down_since_ms = now_ms();
+			w->down_since_ms = clock_mono_ms();
 			w->probe_backoff_ms = BACKOFF_MIN_MS;
-			w->probe_ms = now_ms() + BACKOFF_MIN_MS;
+			w->probe_ms = clock_mono_ms() + BACKOFF_MIN_MS;
 			atomic_store(&w->down_pub, true);
 		}
 	} else if (!(w->files = st_files_new(w->cfg.dir, w->cfg.database, err, errlen))) {

@@ -1,4 +1,4 @@
-/* The ban state file, the daemon's side (banstate.h says what it holds and why): what is kept is
+/* The ban state file, the daemon's side (state.h says what it holds and why): what is kept is
  * written atomically, coalesced, off the packet path; at start it is read and put back before BGP
  * comes up. The format and its parser are in banstate_file.c. */
 #include <errno.h>
@@ -14,18 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/clock.h"
 #include "../bgp/exabgp.h"
 #include "../lib/log.h"
 #include "../lib/path.h"
-#include "banstate.h"
+#include "internal.h"
 
 /* ---- the daemon side ----------------------------------------------------------------------------- */
 
-struct api_flow {
-	enum rd_route_src src;
-	struct fs_rule rule;
-	struct fs_actions actions;
-};
 
 /* The writer thread: the main loop serialises its tables (the snapshot: the file's text) and
  * hands the text over; write, fsync, rename and the directory's fsync, which wait on the disk for
@@ -34,97 +30,91 @@ struct api_flow {
 struct writer {
 	pthread_t thread;
 	bool running;
-	pthread_mutex_t mu; /* the fields below, and the write figures of rd_banstate.st */
+	pthread_mutex_t mu; /* the fields below, and the write figures of mit_state.st */
 	pthread_cond_t cv;  /* a snapshot, stop, or a write done */
 	struct evbuffer *next;
 	bool busy, failed, stop;
 };
 
-struct rd_banstate {
-	struct rampart *rp;
+struct mit_state {
+	struct mit *m;
 	struct writer w;
 	char path[256], tmp[264];
 	struct event *timer;
 	bool loaded;  /* read (or found missing): from now on it may be written */
 	bool dirty;
-	struct api_flow *flows; /* the API's flow rules from the socket and the pipe */
-	size_t n_flows, cap_flows;
 	struct det_ban_info *bans; /* scratch for the writer, max_bans long */
 	size_t max_bans;
-	struct rd_banstate_stats st;
-	unsigned delay_ms; /* between a change and its write: RD_BS_DELAY_MS, longer for big tables */
+	struct mit_state_stats st;
+	unsigned delay_ms; /* between a change and its write: MIT_STATE_DELAY_MS, longer for big tables */
 	struct log_once write_log;
 	size_t routes, flows_restored, rules, bans_dropped; /* the load's figures, for its log line */
 };
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 
 static void on_timer(evutil_socket_t fd, short what, void *ctx);
 static void *writer_main(void *arg);
 
-struct rd_banstate *rd_banstate_new(struct rampart *rp)
+static void state_free(struct mit_state *bs);
+
+bool mit_state_new(struct mit *m)
 {
-	const char *path = rp->conf.mitigation.state_file;
+	const char *path = m->conf->mitigation.state_file;
 	if (!path[0]) {
 		log_info("ban state: mitigation.state_file is \"\": bans, API routes and rules are not kept across a restart");
-		return NULL;
+		return false;
 	}
-	if (rp->replay) {
+	if (m->d.replay) {
 		log_info("ban state: not read or written in a --pcap replay (its clock is the capture's)");
-		return NULL;
+		return false;
 	}
-	struct rd_banstate *bs = calloc(1, sizeof *bs);
+	struct mit_state *bs = calloc(1, sizeof *bs);
 	if (!bs)
-		return NULL;
-	bs->rp = rp;
+		return false;
+	bs->m = m;
 	snprintf(bs->path, sizeof bs->path, "%s", path);
 	snprintf(bs->tmp, sizeof bs->tmp, "%s.tmp", path);
-	bs->max_bans = rp->conf.mitigation.max_bans ? rp->conf.mitigation.max_bans : 1;
-	bs->delay_ms = RD_BS_DELAY_MS;
+	bs->max_bans = m->conf->mitigation.max_bans ? m->conf->mitigation.max_bans : 1;
+	bs->delay_ms = MIT_STATE_DELAY_MS;
 	bs->bans = calloc(bs->max_bans, sizeof *bs->bans);
-	bs->timer = event_new(rp->base, -1, 0, on_timer, bs);
+	bs->timer = event_new(m->d.base, -1, 0, on_timer, bs);
 	if (!bs->bans || !bs->timer) {
-		rd_banstate_free(bs);
-		return NULL;
+		state_free(bs);
+		return false;
 	}
 	pthread_mutex_init(&bs->w.mu, NULL);
 	pthread_cond_init(&bs->w.cv, NULL);
 	bs->w.running = pthread_create(&bs->w.thread, NULL, writer_main, bs) == 0;
 	if (!bs->w.running)
 		log_warn("ban state: no writer thread: the file is written on the main loop");
-	return bs;
+	m->state = bs;
+	return true;
 }
 
 /* ---- writing ---------------------------------------------------------------------------------- */
 
-static int group_index(const struct rampart *rp, const char *name)
+static int group_index(const struct mit *m, const char *name)
 {
-	for (size_t i = 0; name[0] && i < rp->conf.detect.n_groups; i++)
-		if (!strcmp(rp->conf.detect.groups[i].name, name))
+	for (size_t i = 0; name[0] && i < m->conf->detect.n_groups; i++)
+		if (!strcmp(m->conf->detect.groups[i].name, name))
 			return (int)i;
 	return -1;
 }
 
 struct route_ctx {
-	const struct rampart *rp;
+	const struct mit *m;
 	struct evbuffer *b;
 	size_t count;
 };
 
 /* A socket or pipe route, as the ExaBGP line that puts it back for the same peers. */
-static void put_route(void *ctx, enum rd_route_src src, const ip_prefix *p, bgp_peer_set peers,
+static void put_route(void *ctx, enum mit_route_src src, const ip_prefix *p, bgp_peer_set peers,
 		      const struct bgp_route_attrs *a)
 {
 	struct route_ctx *rc = ctx;
-	if (src != RD_SRC_SOCKET && src != RD_SRC_PIPE)
+	if (src != MIT_SRC_SOCKET && src != MIT_SRC_PIPE)
 		return; /* the process sends its routes again itself */
-	const struct bgp_config *bc = &rc->rp->conf.bgp;
+	const struct bgp_config *bc = &rc->m->conf->bgp;
 	char sel[2048] = "";
 	size_t len = 0, named = 0;
 	for (size_t i = 0; peers != BGP_PEERS_ALL && i < bc->n_peers && i < 64; i++) {
@@ -144,31 +134,31 @@ static void put_route(void *ctx, enum rd_route_src src, const ip_prefix *p, bgp_
 		sel[0] = 0, len = 0; /* every peer: no selector */
 	if (len)
 		sel[len++] = ' ', sel[len] = 0;
-	rd_banstate_format_route(rc->b, src, sel, p, a);
+	mit_state_format_route(rc->b, src, sel, p, a);
 	rc->count++;
 }
 
-static void serialise(struct rd_banstate *bs, struct evbuffer *b)
+static void serialise(struct mit_state *bs, struct evbuffer *b)
 {
-	struct rampart *rp = bs->rp;
+	struct mit *m = bs->m;
 	size_t count = 0;
-	evbuffer_add_printf(b, RD_BS_HEADER " %d\n# rampartd's bans, API routes and operator rules (docs/BGP.md, Restart); "
-			       "rewritten on every change\n", RD_BS_VERSION);
+	evbuffer_add_printf(b, MIT_STATE_HEADER " %d\n# rampartd's bans, API routes and operator rules (docs/BGP.md, Restart); "
+			       "rewritten on every change\n", MIT_STATE_VERSION);
 	char text[8192];
-	for (size_t i = 0; rp->flowmit && i < rd_flowmit_cap(rp->flowmit); i++) {
+	for (size_t i = 0; i < mit_flowspec_cap(m->flowspec); i++) {
 		struct fs_rule r;
 		struct fs_actions a;
-		if (!rd_flowmit_operator_rule(rp->flowmit, i, &r, &a) || !fs_text_format(&r, &a, text, sizeof text))
+		if (!mit_flowspec_operator_rule(m->flowspec, i, &r, &a) || !fs_text_format(&r, &a, text, sizeof text))
 			continue;
 		evbuffer_add_printf(b, "rule %s\n", text);
 		count++;
 	}
-	size_t n = det_engine_bans(rp->engine, bs->bans, bs->max_bans);
+	size_t n = det_engine_bans(m->d.engine, bs->bans, bs->max_bans);
 	if (n > bs->max_bans)
 		n = bs->max_bans;
 	for (size_t i = 0; i < n; i++) {
 		const struct det_ban_info *d = &bs->bans[i];
-		struct rd_bs_ban sb = {
+		struct mit_state_ban sb = {
 			.attack_id = d->attack_id,
 			.target = d->target,
 			.direction = d->direction,
@@ -180,37 +170,33 @@ static void serialise(struct rd_banstate *bs, struct evbuffer *b)
 			.trigger_value = d->trigger_value,
 			.trigger_limit = d->trigger_limit,
 		};
-		if (d->hostgroup >= 0 && (size_t)d->hostgroup < rp->conf.detect.n_groups)
-			snprintf(sb.group, sizeof sb.group, "%s", rp->conf.detect.groups[d->hostgroup].name);
+		if (d->hostgroup >= 0 && (size_t)d->hostgroup < m->conf->detect.n_groups)
+			snprintf(sb.group, sizeof sb.group, "%s", m->conf->detect.groups[d->hostgroup].name);
 		bool escalate = false, blackholed = false;
-		if (rp->flowmit && rd_flowmit_attack_rule(rp->flowmit, d->attack_id, &sb.rule, &escalate, &blackholed))
-			sb.mit = blackholed ? RD_BS_ESCALATED : escalate ? RD_BS_ESCALATE : RD_BS_FLOWSPEC;
-		rd_banstate_format_ban(b, &sb);
+		if (mit_flowspec_attack_rule(m, d->attack_id, &sb.rule, &escalate, &blackholed))
+			sb.mit = blackholed ? MIT_STATE_ESCALATED : escalate ? MIT_STATE_ESCALATE : MIT_STATE_FLOWSPEC;
+		mit_state_format_ban(b, &sb);
 		count++;
 	}
-	struct route_ctx rc = {.rp = rp, .b = b};
-	rd_routes_each_api(rp->routes, put_route, &rc);
+	struct route_ctx rc = {.m = m, .b = b};
+	mit_routes_each_api(m->routes, put_route, &rc);
 	count += rc.count;
-	for (size_t i = 0; i < bs->n_flows; i++) {
-		if (!fs_text_format(&bs->flows[i].rule, &bs->flows[i].actions, text, sizeof text))
+	enum mit_route_src src;
+	struct fs_rule fr;
+	struct fs_actions fa;
+	for (size_t i = 0; mit_flowspec_api_rule(m->flowspec, i, &src, &fr, &fa); i++) {
+		if (!fs_text_format(&fr, &fa, text, sizeof text))
 			continue;
-		evbuffer_add_printf(b, "flow %s announce flow route %s\n", rd_route_src_name(bs->flows[i].src), text);
+		evbuffer_add_printf(b, "flow %s announce flow route %s\n", mit_route_src_name(src), text);
 		count++;
 	}
 	evbuffer_add_printf(b, "end %zu\n", count);
 }
 
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* The text in b to FILE.tmp, fsync, rename, fsync of the directory: the file is the old one or
  * the new one, whole. b is left as it was (a failed write is tried again). On the writer thread,
  * or on the main loop when there is none and at shutdown (one at a time, never both). */
-static int write_file(struct rd_banstate *bs, struct evbuffer *b)
+static int write_file(struct mit_state *bs, struct evbuffer *b)
 {
 	size_t len = evbuffer_get_length(b), done = 0;
 	const char *p = len ? (const char *)evbuffer_pullup(b, -1) : "";
@@ -259,7 +245,7 @@ static int write_file(struct rd_banstate *bs, struct evbuffer *b)
 }
 
 /* A write's figures; under w.mu when the thread runs. */
-static void count_write(struct rd_banstate *bs, int rc, uint64_t us, size_t bytes)
+static void count_write(struct mit_state *bs, int rc, uint64_t us, size_t bytes)
 {
 	bs->w.failed = rc != 0;
 	if (rc != 0) {
@@ -273,7 +259,7 @@ static void count_write(struct rd_banstate *bs, int rc, uint64_t us, size_t byte
 
 static void *writer_main(void *arg)
 {
-	struct rd_banstate *bs = arg;
+	struct mit_state *bs = arg;
 	struct writer *w = &bs->w;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
@@ -285,9 +271,9 @@ static void *writer_main(void *arg)
 		w->next = NULL;
 		w->busy = true;
 		pthread_mutex_unlock(&w->mu);
-		uint64_t t0 = mono_us();
+		uint64_t t0 = clock_mono_us();
 		int rc = write_file(bs, b);
-		uint64_t us = mono_us() - t0;
+		uint64_t us = clock_mono_us() - t0;
 		pthread_mutex_lock(&w->mu);
 		w->busy = false;
 		count_write(bs, rc, us, evbuffer_get_length(b));
@@ -309,14 +295,14 @@ static void *writer_main(void *arg)
 
 /* Serialises now and writes (on the thread, or here without one): what the main loop spends is
  * the serialisation, last_serialise_us. */
-static int write_now(struct rd_banstate *bs, bool here)
+static int write_now(struct mit_state *bs, bool here)
 {
-	uint64_t t0 = mono_us();
+	uint64_t t0 = clock_mono_us();
 	struct evbuffer *b = evbuffer_new();
 	if (!b)
 		return -1;
 	serialise(bs, b);
-	bs->st.last_serialise_us = mono_us() - t0;
+	bs->st.last_serialise_us = clock_mono_us() - t0;
 	if (!here && bs->w.running) {
 		pthread_mutex_lock(&bs->w.mu);
 		if (bs->w.next)
@@ -328,12 +314,12 @@ static int write_now(struct rd_banstate *bs, bool here)
 		return 0;
 	}
 	int rc = write_file(bs, b);
-	count_write(bs, rc, mono_us() - t0, evbuffer_get_length(b));
+	count_write(bs, rc, clock_mono_us() - t0, evbuffer_get_length(b));
 	evbuffer_free(b);
 	return rc;
 }
 
-static void schedule(struct rd_banstate *bs, unsigned ms)
+static void schedule(struct mit_state *bs, unsigned ms)
 {
 	if (evtimer_pending(bs->timer, NULL))
 		return;
@@ -344,7 +330,7 @@ static void schedule(struct rd_banstate *bs, unsigned ms)
 static void on_timer(evutil_socket_t fd, short what, void *ctx)
 {
 	(void)fd, (void)what;
-	struct rd_banstate *bs = ctx;
+	struct mit_state *bs = ctx;
 	if (!bs->dirty || !bs->loaded)
 		return;
 	bs->dirty = false;
@@ -352,15 +338,21 @@ static void on_timer(evutil_socket_t fd, short what, void *ctx)
 	/* the main loop spends at most a tenth of its time on this file: serialising 100 000 API
 	 * routes takes tens of ms, and then changes are gathered for longer (at most 5 s) */
 	uint64_t took = bs->st.last_serialise_us / 1000;
-	bs->delay_ms = took * 10 > RD_BS_DELAY_MS ? (took * 10 < 5000 ? (unsigned)took * 10 : 5000) : RD_BS_DELAY_MS;
+	bs->delay_ms = took * 10 > MIT_STATE_DELAY_MS ? (took * 10 < 5000 ? (unsigned)took * 10 : 5000) : MIT_STATE_DELAY_MS;
 	if (rc != 0) { /* only without the thread, which retries itself */
 		bs->dirty = true;
 		schedule(bs, 1000);
 	}
 }
 
-void rd_banstate_sync(struct rd_banstate *bs)
+const char *mit_state_path(const struct mit *m)
 {
+	return m && m->state ? m->state->path : "";
+}
+
+void mit_state_sync(struct mit *m)
+{
+	struct mit_state *bs = m->state;
 	if (!bs || !bs->w.running)
 		return;
 	pthread_mutex_lock(&bs->w.mu);
@@ -369,9 +361,9 @@ void rd_banstate_sync(struct rd_banstate *bs)
 	pthread_mutex_unlock(&bs->w.mu);
 }
 
-void rd_banstate_changed(struct rampart *rp)
+void mit_state_changed(struct mit *m)
 {
-	struct rd_banstate *bs = rp->banstate;
+	struct mit_state *bs = m->state;
 	if (!bs)
 		return;
 	bs->dirty = true;
@@ -379,61 +371,17 @@ void rd_banstate_changed(struct rampart *rp)
 		schedule(bs, bs->delay_ms);
 }
 
-static struct api_flow *flow_find(struct rd_banstate *bs, const struct fs_rule *r)
+void mit_state_api(struct mit *m, enum mit_route_src src, const struct bgp_exa_cmd *c)
 {
-	for (size_t i = 0; i < bs->n_flows; i++)
-		if (fs_rule_equal(&bs->flows[i].rule, r))
-			return &bs->flows[i];
-	return NULL;
-}
-
-void rd_banstate_api(struct rampart *rp, enum rd_route_src src, const struct bgp_exa_cmd *c)
-{
-	struct rd_banstate *bs = rp->banstate;
-	if (!bs)
-		return;
-	bool kept = src == RD_SRC_SOCKET || src == RD_SRC_PIPE;
-	if (c->kind == BGP_EXA_ROUTE) {
-		if (kept)
-			rd_banstate_changed(rp);
-		return;
-	}
-	if (c->kind != BGP_EXA_FLOW)
-		return;
-	struct api_flow *f = flow_find(bs, &c->flow);
-	if (c->verb == BGP_EXA_WITHDRAW) {
-		/* the speaker withdraws a flow rule whoever sent it */
-		if (f) {
-			*f = bs->flows[--bs->n_flows];
-			rd_banstate_changed(rp);
-		}
-		return;
-	}
-	if (!kept)
-		return;
-	if (!f) {
-		if (bs->n_flows == bs->cap_flows) {
-			size_t cap = bs->cap_flows ? bs->cap_flows * 2 : 16;
-			struct api_flow *n = realloc(bs->flows, cap * sizeof *n);
-			if (!n) {
-				log_err("ban state: out of memory: a flow rule from the %s is not kept", rd_route_src_name(src));
-				return;
-			}
-			bs->flows = n;
-			bs->cap_flows = cap;
-		}
-		f = &bs->flows[bs->n_flows++];
-	}
-	f->src = src;
-	f->rule = c->flow;
-	f->actions = c->flow_actions;
-	rd_banstate_changed(rp);
+	/* the socket's and the pipe's routes are kept; a process sends its own again */
+	if (c->kind == BGP_EXA_ROUTE && (src == MIT_SRC_SOCKET || src == MIT_SRC_PIPE))
+		mit_state_changed(m);
 }
 
 /* ---- reading at start ----------------------------------------------------------------------- */
 
 struct load {
-	struct rd_banstate *bs;
+	struct mit_state *bs;
 	uint64_t cap; /* now: the capture clock, a live capture's is the wall clock */
 	struct evbuffer *reply;
 };
@@ -445,30 +393,30 @@ static void on_error(void *ctx, size_t line, const char *why)
 }
 
 /* The ban's blackhole or FlowSpec rule goes out again, as it was before the restart. */
-static void remitigate(struct rd_banstate *bs, const struct rd_bs_ban *sb, const struct det_ban_info *b)
+static void remitigate(struct mit_state *bs, const struct mit_state_ban *sb, const struct det_ban_info *b)
 {
-	struct rampart *rp = bs->rp;
+	struct mit *m = bs->m;
 	struct det_event ev = det_event_of_ban(b, DET_EV_BAN, b->since_ns,
 					       (uint32_t)((b->until_ns - b->since_ns) / 1000000000ull), NULL);
-	bool flow = sb->mit != RD_BS_BLACKHOLE && rp->flowmit &&
-		    rd_flowmit_restore(rp->flowmit, &ev, &sb->rule, sb->mit != RD_BS_FLOWSPEC, sb->mit == RD_BS_ESCALATED);
-	if (!flow && rp->bgp && !rp->conf.mitigation.dry_run && rd_route_add(rp, RD_SRC_DETECT, &b->target, NULL) != 0) {
+	bool flow = sb->mit != MIT_STATE_BLACKHOLE &&
+		    mit_flowspec_restore(m->flowspec, &ev, &sb->rule, sb->mit != MIT_STATE_FLOWSPEC, sb->mit == MIT_STATE_ESCALATED);
+	if (!flow && mit_live(m) && mit_route_add(m, MIT_SRC_DETECT, &b->target, NULL) != 0) {
 		char pfx[IP_PREFIX_STRLEN];
 		log_err("attack %" PRIu64 ": blackhole %s: announce failed", b->attack_id, ip_prefix_format(&b->target, pfx));
 	}
-	rd_localroute_event(rp->localroute, rp, &ev);
+	mit_emit(m, &ev, flow ? "flowspec" : "blackhole", true); /* the kernel route, outside BGP */
 }
 
-static void restore_ban(struct load *ld, const struct rd_bs_rec *r)
+static void restore_ban(struct load *ld, const struct mit_state_rec *r)
 {
-	struct rd_banstate *bs = ld->bs;
-	struct rampart *rp = bs->rp;
-	const struct rd_bs_ban *sb = &r->ban;
+	struct mit_state *bs = ld->bs;
+	struct mit *m = bs->m;
+	const struct mit_state_ban *sb = &r->ban;
 	struct det_ban_info b = {
 		.attack_id = sb->attack_id,
 		.target = sb->target,
 		.direction = sb->direction,
-		.hostgroup = group_index(rp, sb->group),
+		.hostgroup = group_index(m, sb->group),
 		.manual = sb->manual,
 		.since_ns = sb->since_ns,
 		.until_ns = sb->until_ns,
@@ -479,11 +427,11 @@ static void restore_ban(struct load *ld, const struct rd_bs_rec *r)
 		.active = true,
 	};
 	if (b.hostgroup < 0)
-		b.hostgroup = det_networks_lookup(rp->networks, &b.target.addr);
+		b.hostgroup = det_networks_lookup(m->d.networks, &b.target.addr);
 	char pfx[IP_PREFIX_STRLEN];
 	ip_prefix_format(&sb->target, pfx);
 	const char *why = NULL;
-	int rc = det_engine_restore(rp->engine, &b, ld->cap, &why);
+	int rc = det_engine_restore(m->d.engine, &b, ld->cap, &why);
 	if (rc == 1) {
 		log_info("attack %" PRIu64 ": the ban of %s ended while rampartd was down; not announced again",
 			 sb->attack_id, pfx);
@@ -497,45 +445,45 @@ static void restore_ban(struct load *ld, const struct rd_bs_rec *r)
 		bs->bans_dropped++;
 		return;
 	}
-	if (b.hostgroup < 0 || (size_t)b.hostgroup >= rp->conf.detect.n_groups)
+	if (b.hostgroup < 0 || (size_t)b.hostgroup >= m->conf->detect.n_groups)
 		b.hostgroup = 0;
 	remitigate(bs, sb, &b);
 	log_info("attack %" PRIu64 ": %s ban of %s restored (%s), %" PRIu64 " s left", sb->attack_id,
-		 sb->manual ? "manual" : "detected", pfx, rd_banstate_mit_name(sb->mit), (uint64_t)((b.until_ns - ld->cap) / UINT64_C(1000000000)));
+		 sb->manual ? "manual" : "detected", pfx, mit_state_mit_name(sb->mit), (uint64_t)((b.until_ns - ld->cap) / UINT64_C(1000000000)));
 	bs->st.restored++;
 	bs->st.restored_bans++;
 }
 
-static void on_record(void *ctx, const struct rd_bs_rec *r)
+static void on_record(void *ctx, const struct mit_state_rec *r)
 {
 	struct load *ld = ctx;
-	struct rd_banstate *bs = ld->bs;
-	struct rampart *rp = bs->rp;
+	struct mit_state *bs = ld->bs;
+	struct mit *m = bs->m;
 	char why[256];
 	switch (r->kind) {
-	case RD_BS_BAN:
+	case MIT_STATE_BAN:
 		restore_ban(ld, r);
 		return;
-	case RD_BS_ROUTE:
-	case RD_BS_FLOW:
+	case MIT_STATE_ROUTE:
+	case MIT_STATE_FLOW:
 		evbuffer_drain(ld->reply, evbuffer_get_length(ld->reply));
-		if (rd_exa_command(rp, r->src, r->text, ld->reply) != 0) {
+		if (mit_exabgp_command(m, r->src, r->text, ld->reply) != 0) {
 			size_t n = evbuffer_copyout(ld->reply, why, sizeof why - 1);
 			why[n > 0 ? n : 0] = 0;
 			why[strcspn(why, "\n")] = 0;
-			log_warn("%s:%zu: %s not restored: %s", bs->path, r->line, r->kind == RD_BS_ROUTE ? "route" : "flow", why);
+			log_warn("%s:%zu: %s not restored: %s", bs->path, r->line, r->kind == MIT_STATE_ROUTE ? "route" : "flow", why);
 			bs->st.refused++;
 			return;
 		}
 		bs->st.restored++;
-		if (r->kind == RD_BS_ROUTE)
+		if (r->kind == MIT_STATE_ROUTE)
 			bs->routes++;
 		else
 			bs->flows_restored++;
 		return;
-	case RD_BS_RULE:
-		if (!rp->flowmit || rd_flowmit_add(rp->flowmit, &r->rule, &r->actions, false, why, sizeof why) != 0) {
-			log_warn("%s:%zu: flowspec rule not restored: %s", bs->path, r->line, rp->flowmit ? why : "no flowspec");
+	case MIT_STATE_RULE:
+		if (mit_flowspec_add(m, &r->rule, &r->actions, false, why, sizeof why) != 0) {
+			log_warn("%s:%zu: flowspec rule not restored: %s", bs->path, r->line, why);
 			bs->st.refused++;
 			return;
 		}
@@ -546,7 +494,7 @@ static void on_record(void *ctx, const struct rd_bs_rec *r)
 }
 
 /* A file this rampartd cannot read at all is kept aside, not overwritten: a newer version's. */
-static void set_aside(struct rd_banstate *bs)
+static void set_aside(struct mit_state *bs)
 {
 	char aside[300];
 	snprintf(aside, sizeof aside, "%s.unreadable", bs->path);
@@ -557,24 +505,21 @@ static void set_aside(struct rd_banstate *bs)
 /* RFC 4724's Restart State bit on each peer's first OPEN: this version's file, read, is a
  * previous run's, so this start is a restart; none (a first start) or another version's is not.
  * A file that could not be read at all leaves the speaker's guess (routes in the RIB-out). */
-static void tell_bgp(struct rd_banstate *bs, enum bgp_restart r)
+static void tell_bgp(struct mit_state *bs, enum bgp_restart r)
 {
-	if (bs->rp->bgp)
-		bgp_speaker_set_restart(bs->rp->bgp, r);
+	if (bs->m->d.bgp)
+		bgp_speaker_set_restart(bs->m->d.bgp, r);
 	log_info("ban state: %s", r == BGP_RESTART_YES ? "a restart: the Restart State bit goes on each peer's first OPEN"
 				  : r == BGP_RESTART_NO ? "a first start: no Restart State bit"
 							: "cannot tell a restart from a first start");
 }
 
-void rd_banstate_load(struct rd_banstate *bs)
+void mit_state_load(struct mit *m, uint64_t now_ns)
 {
+	struct mit_state *bs = m->state;
 	if (!bs)
 		return;
-	struct rampart *rp = bs->rp;
-	/* the capture clock starts now: a live capture's is the wall clock (rampartctl ban before the
-	 * first tick, and the restored bans' times, are on it) */
-	if (!rp->clock_ns)
-		rp->clock_ns = wall_ns();
+	m->now_ns = now_ns;
 	char err[256];
 	if (path_mkdir_parent(bs->path, 0750, err, sizeof err) != 0)
 		log_warn("ban state: %s", err);
@@ -594,10 +539,10 @@ void rd_banstate_load(struct rd_banstate *bs)
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > RD_BS_FILE_MAX ||
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MIT_STATE_FILE_MAX ||
 	    !(buf = malloc((size_t)st.st_size + 1))) {
 		log_err("ban state: %s: not a regular file of at most %u bytes: nothing restored, not written", bs->path,
-			RD_BS_FILE_MAX);
+			MIT_STATE_FILE_MAX);
 		close(fd);
 		tell_bgp(bs, BGP_RESTART_GUESS);
 		return;
@@ -611,9 +556,9 @@ void rd_banstate_load(struct rd_banstate *bs)
 		len += (size_t)n;
 	}
 	close(fd);
-	struct load ld = {.bs = bs, .cap = rp->clock_ns, .reply = evbuffer_new()};
-	struct rd_bs_result res;
-	if (!ld.reply || rd_banstate_parse(buf, len, on_record, on_error, &ld, &res) != 0) {
+	struct load ld = {.bs = bs, .cap = m->now_ns, .reply = evbuffer_new()};
+	struct mit_state_result res;
+	if (!ld.reply || mit_state_parse(buf, len, on_record, on_error, &ld, &res) != 0) {
 		set_aside(bs);
 	} else {
 		bs->st.skipped = res.bad;
@@ -632,7 +577,13 @@ void rd_banstate_load(struct rd_banstate *bs)
 	schedule(bs, 0); /* what was dropped or ended leaves the file */
 }
 
-void rd_banstate_free(struct rd_banstate *bs)
+void mit_state_close(struct mit *m)
+{
+	state_free(m->state);
+	m->state = NULL;
+}
+
+static void state_free(struct mit_state *bs)
 {
 	if (!bs)
 		return;
@@ -649,95 +600,24 @@ void rd_banstate_free(struct rd_banstate *bs)
 		pthread_mutex_destroy(&bs->w.mu);
 		bs->w.running = false;
 	}
-	if (bs->loaded && bs->rp->engine)
+	if (bs->loaded && bs->m->d.engine)
 		write_now(bs, true); /* a clean shutdown: the latest ban times */
 	if (bs->timer)
 		event_free(bs->timer);
-	free(bs->flows);
 	free(bs->bans);
 	free(bs);
 }
 
-void rd_banstate_stats(const struct rd_banstate *bs, struct rd_banstate_stats *out)
+void mit_state_stats(const struct mit *m, struct mit_state_stats *out)
 {
+	const struct mit_state *bs = m ? m->state : NULL;
 	memset(out, 0, sizeof *out);
 	if (!bs)
 		return;
-	struct rd_banstate *w = (struct rd_banstate *)bs; /* the lock, not the state */
+	struct mit_state *w = (struct mit_state *)bs; /* the lock, not the state */
 	if (w->w.running)
 		pthread_mutex_lock(&w->w.mu);
 	*out = bs->st;
 	if (w->w.running)
 		pthread_mutex_unlock(&w->w.mu);
-}
-
-/* ---- the counters as rampartctl stats, /api/v1/stats and /metrics show them --------------- */
-
-void rd_banstate_stats_text(const struct rd_banstate *bs, struct evbuffer *out)
-{
-	if (!bs)
-		return;
-	struct rd_banstate_stats s;
-	rd_banstate_stats(bs, &s);
-	evbuffer_add_printf(out,
-			    "ban state %s: writes %" PRIu64 " failed %" PRIu64 " last %" PRIu64 ".%03" PRIu64
-			    " ms (serialise %" PRIu64 ".%03" PRIu64 " ms) %" PRIu64 " bytes; at start: %s, restored %" PRIu64
-			    " (bans %" PRIu64 ") expired %" PRIu64 " refused %" PRIu64 " skipped %" PRIu64 "\n",
-			    bs->path, s.writes, s.write_errors, s.last_write_us / 1000, s.last_write_us % 1000,
-			    s.last_serialise_us / 1000, s.last_serialise_us % 1000, s.last_write_bytes,
-			    s.restart ? "restart" : "first start", s.restored, s.restored_bans, s.expired, s.refused,
-			    s.skipped);
-}
-
-void rd_banstate_stats_json(const struct rd_banstate *bs, struct evbuffer *out)
-{
-	if (!bs)
-		return;
-	struct rd_banstate_stats s;
-	rd_banstate_stats(bs, &s);
-	evbuffer_add_printf(out, ",\"ban_state\":{\"file\":");
-	rd_json_str(out, bs->path, strlen(bs->path));
-	evbuffer_add_printf(out,
-			    ",\"writes\":%" PRIu64 ",\"write_errors\":%" PRIu64 ",\"last_write_us\":%" PRIu64
-			    ",\"last_serialise_us\":%" PRIu64 ",\"last_write_bytes\":%" PRIu64 ",\"restart\":%s"
-			    ",\"restored\":%" PRIu64 ",\"restored_bans\":%" PRIu64 ",\"expired\":%" PRIu64
-			    ",\"refused\":%" PRIu64 ",\"skipped\":%" PRIu64 "}",
-			    s.writes, s.write_errors, s.last_write_us, s.last_serialise_us, s.last_write_bytes,
-			    s.restart ? "true" : "false", s.restored, s.restored_bans, s.expired, s.refused, s.skipped);
-}
-
-static void head(struct evbuffer *b, const char *name, const char *type, const char *help)
-{
-	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-void rd_banstate_metrics(const struct rd_banstate *bs, struct evbuffer *b)
-{
-	if (!bs)
-		return;
-	struct rd_banstate_stats s;
-	rd_banstate_stats(bs, &s);
-	head(b, "rampart_banstate_writes_total", "counter", "Ban state file writes, by result (a failed one is retried).");
-	evbuffer_add_printf(b, "rampart_banstate_writes_total{result=\"ok\"} %" PRIu64 "\n", s.writes);
-	evbuffer_add_printf(b, "rampart_banstate_writes_total{result=\"failed\"} %" PRIu64 "\n", s.write_errors);
-	head(b, "rampart_banstate_last_write_seconds", "gauge",
-	     "The last ban state write's time: write, fsync, rename (on the writer thread).");
-	evbuffer_add_printf(b, "rampart_banstate_last_write_seconds %.6f\n", (double)s.last_write_us / 1e6);
-	head(b, "rampart_banstate_last_serialise_seconds", "gauge",
-	     "The main loop's part of the last ban state write: its tables as the file's text.");
-	evbuffer_add_printf(b, "rampart_banstate_last_serialise_seconds %.6f\n", (double)s.last_serialise_us / 1e6);
-	head(b, "rampart_banstate_last_write_bytes", "gauge", "The ban state file's size at its last write.");
-	evbuffer_add_printf(b, "rampart_banstate_last_write_bytes %" PRIu64 "\n", s.last_write_bytes);
-	head(b, "rampart_banstate_start_records", "gauge",
-	     "What the start found in the ban state file, per record: restored, expired (a ban that ended "
-	     "while down), refused, skipped (a bad line).");
-	evbuffer_add_printf(b, "rampart_banstate_start_records{result=\"restored\"} %" PRIu64 "\n", s.restored);
-	evbuffer_add_printf(b, "rampart_banstate_start_records{result=\"expired\"} %" PRIu64 "\n", s.expired);
-	evbuffer_add_printf(b, "rampart_banstate_start_records{result=\"refused\"} %" PRIu64 "\n", s.refused);
-	evbuffer_add_printf(b, "rampart_banstate_start_records{result=\"skipped\"} %" PRIu64 "\n", s.skipped);
-	head(b, "rampart_banstate_restored_bans", "gauge", "Bans the start put back from the ban state file.");
-	evbuffer_add_printf(b, "rampart_banstate_restored_bans %" PRIu64 "\n", s.restored_bans);
-	head(b, "rampart_banstate_restart", "gauge",
-	     "1 when this start read a previous run's ban state file: a restart (RFC 4724 Restart State bit).");
-	evbuffer_add_printf(b, "rampart_banstate_restart %d\n", s.restart ? 1 : 0);
 }

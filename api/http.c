@@ -20,13 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/json.h"
 #include "../lib/log.h"
-#include "banstate.h"
-#include "daemon.h"
+#include "../mitigation/state.h"
+#include "api.h"
 
 #define LIST_MAX 4096
 
-struct rd_http {
+struct api_http {
 	struct rampart *rp;
 	struct evhttp *http;
 	/* scratch for the lists, so a handler does not put megabytes on the stack */
@@ -36,9 +37,9 @@ struct rd_http {
 
 /* ---- JSON output --------------------------------------------------------------------------- */
 
-static void json_str(struct evbuffer *b, const char *s)
+static void json_cstr(struct evbuffer *b, const char *s)
 {
-	rd_json_str(b, s, strlen(s));
+	json_str(b, s, strlen(s));
 }
 
 /* JSON has no NaN or infinity; rates are finite, but a division by a zero interval must not
@@ -70,10 +71,10 @@ static void json_ban(struct evbuffer *b, const struct rampart *rp, const struct 
 {
 	char pfx[IP_PREFIX_STRLEN];
 	evbuffer_add_printf(b, "{\"attack_id\":%" PRIu64 ",\"target\":", x->attack_id);
-	json_str(b, ip_prefix_format(&x->target, pfx));
+	json_cstr(b, ip_prefix_format(&x->target, pfx));
 	evbuffer_add_printf(b, ",\"direction\":\"%s\",\"kind\":\"%s\",\"hostgroup\":", det_direction_name(x->direction),
 			    det_attack_kind_name((enum det_attack_kind)x->kind));
-	json_str(b, group_name(rp, x->hostgroup));
+	json_cstr(b, group_name(rp, x->hostgroup));
 	evbuffer_add_printf(b,
 			    ",\"manual\":%s,\"active\":%s,\"since_ns\":%" PRIu64 ",\"until_ns\":%" PRIu64
 			    ",\"ended_ns\":%" PRIu64 ",\"trigger\":{\"class\":\"%s\",\"metric\":\"%s\",\"value\":",
@@ -86,10 +87,10 @@ static void json_ban(struct evbuffer *b, const struct rampart *rp, const struct 
 	json_num(b, x->peak_value);
 	evbuffer_add_printf(b, "},\"rates\":");
 	json_rates(b, &x->rates, x->direction);
-	struct rd_apcap_info pi; /* sample packets (detection.attack_pcap); null when none */
-	if (rd_apcap_info(rp->apcap, x->attack_id, &pi)) {
+	struct rd_samples_info pi; /* sample packets (detection.attack_pcap); null when none */
+	if (rd_samples_info(rp->samples, x->attack_id, &pi)) {
 		evbuffer_add_printf(b, ",\"pcap\":{\"path\":");
-		json_str(b, pi.path);
+		json_cstr(b, pi.path);
 		evbuffer_add_printf(b, ",\"packets\":%" PRIu64 ",\"open\":%s}", pi.packets, pi.open ? "true" : "false");
 	} else {
 		evbuffer_add_printf(b, ",\"pcap\":null");
@@ -113,7 +114,7 @@ static void reply_error(struct evhttp_request *req, int code, const char *msg)
 {
 	struct evbuffer *b = evbuffer_new();
 	evbuffer_add_printf(b, "{\"error\":");
-	json_str(b, msg);
+	json_cstr(b, msg);
 	evbuffer_add_printf(b, "}\n");
 	reply(req, code, "application/json", b);
 	evbuffer_free(b);
@@ -131,7 +132,7 @@ static bool want_get(struct evhttp_request *req)
 
 static void on_bans(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	if (!want_get(req))
 		return;
 	bool history = !strcmp(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)), "/api/v1/attacks");
@@ -152,7 +153,7 @@ static void on_bans(struct evhttp_request *req, void *arg)
 
 static void on_top(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	if (!want_get(req))
 		return;
 	enum det_direction dir = DET_IN;
@@ -201,9 +202,9 @@ static void on_top(struct evhttp_request *req, void *arg)
 	for (size_t i = 0; i < got; i++) {
 		char a[IP_STRLEN];
 		evbuffer_add_printf(b, "%s{\"host\":", i ? "," : "");
-		json_str(b, ip_format(&h->hosts[i].host, a));
+		json_cstr(b, ip_format(&h->hosts[i].host, a));
 		evbuffer_add_printf(b, ",\"hostgroup\":");
-		json_str(b, group_name(h->rp, h->hosts[i].hostgroup));
+		json_cstr(b, group_name(h->rp, h->hosts[i].hostgroup));
 		evbuffer_add_printf(b, ",\"banned\":%s,\"rates\":", h->hosts[i].banned ? "true" : "false");
 		json_rates(b, &h->hosts[i].rates, dir);
 		evbuffer_add(b, "}", 1);
@@ -215,7 +216,7 @@ static void on_top(struct evhttp_request *req, void *arg)
 
 static void on_peers(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	if (!want_get(req))
 		return;
 	struct evbuffer *b = evbuffer_new();
@@ -226,9 +227,9 @@ static void on_peers(struct evhttp_request *req, void *arg)
 		for (size_t i = 0; i < n && i < 64; i++) {
 			char a[IP_STRLEN];
 			evbuffer_add_printf(b, "%s{\"address\":", i ? "," : "");
-			json_str(b, ip_format(&st[i].address, a));
+			json_cstr(b, ip_format(&st[i].address, a));
 			evbuffer_add_printf(b, ",\"remote_as\":%" PRIu32 ",\"state\":", st[i].remote_as);
-			json_str(b, st[i].state);
+			json_cstr(b, st[i].state);
 			evbuffer_add_printf(b,
 					    ",\"hold_time\":%u,\"updates_sent\":%" PRIu64 ",\"updates_received\":%" PRIu64
 					    ",\"prefixes_sent\":%" PRIu64 ",\"established_count\":%" PRIu64
@@ -236,7 +237,7 @@ static void on_peers(struct evhttp_request *req, void *arg)
 					    ",\"last_error\":",
 					    st[i].hold_time, st[i].updates_sent, st[i].updates_received, st[i].prefixes_sent,
 					    st[i].established_count, st[i].taw_received, st[i].attrs_discarded);
-			json_str(b, st[i].last_error);
+			json_cstr(b, st[i].last_error);
 			evbuffer_add(b, "}", 1);
 		}
 		evbuffer_add_printf(b, "],\"rib_out\":%zu}\n", bgp_rib_out_count(h->rp->bgp));
@@ -289,7 +290,7 @@ static void listener_json(struct evbuffer *b, const struct rd_worker_stats *s)
 
 static void on_stats(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	struct rampart *rp = h->rp;
 	if (!want_get(req))
 		return;
@@ -300,7 +301,7 @@ static void on_stats(struct evhttp_request *req, void *arg)
 		struct rd_worker_stats s;
 		rd_worker_stats(rp->workers[i], &s);
 		evbuffer_add_printf(b, "%s{\"source\":", i ? "," : "");
-		json_str(b, s.name);
+		json_cstr(b, s.name);
 		evbuffer_add_printf(b,
 				    ",\"frames\":%" PRIu64 ",\"decoded\":%" PRIu64 ",\"truncated\":%" PRIu64
 				    ",\"malformed\":%" PRIu64 ",\"not_ip\":%" PRIu64 ",\"kernel_drops\":%" PRIu64
@@ -322,7 +323,7 @@ static void on_stats(struct evhttp_request *req, void *arg)
 		struct st_stats s;
 		st_writer_stats(rp->storage, &s);
 		evbuffer_add_printf(b, ",\"storage\":{\"destination\":");
-		json_str(b, st_writer_destination(rp->storage));
+		json_cstr(b, st_writer_destination(rp->storage));
 		evbuffer_add_printf(b,
 				    ",\"flows_queued\":%" PRIu64 ",\"flows_written\":%" PRIu64
 				    ",\"flows_dropped\":%" PRIu64 ",\"events_queued\":%" PRIu64
@@ -331,14 +332,16 @@ static void on_stats(struct evhttp_request *req, void *arg)
 				    ",\"insert_wire_bytes\":%" PRIu64 ",\"last_error\":",
 				    s.flows_queued, s.flows_written, s.flows_dropped, s.events_queued, s.events_written,
 				    s.events_dropped, s.batches_failed, s.insert_bytes, s.insert_wire_bytes);
-		json_str(b, s.last_error);
+		json_cstr(b, s.last_error);
 		evbuffer_add(b, "}", 1);
 	}
-	rd_banstate_stats_json(rp->banstate, b);
+	api_state_stats_json(rp->mit, b);
+	struct mit_stats ms;
+	mit_stats(rp->mit, &ms);
 	evbuffer_add_printf(b,
 			    ",\"decisions\":{\"announced\":%" PRIu64 ",\"withdrawn\":%" PRIu64 ",\"events\":%" PRIu64
 			    ",\"dry_run\":%s}}\n",
-			    rp->announced, rp->withdrawn, rp->events_logged, rp->conf.mitigation.dry_run ? "true" : "false");
+			    ms.announced, ms.withdrawn, ms.events, rp->conf.mitigation.dry_run ? "true" : "false");
 	reply(req, 200, "application/json", b);
 	evbuffer_free(b);
 }
@@ -355,7 +358,7 @@ static void rb_cmd_done(void *ctx, bool ok, struct evbuffer *out)
 
 static void on_command(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		reply_error(req, 405, "this resource takes POST with one command line as the body");
 		return;
@@ -380,13 +383,13 @@ static void on_command(struct evhttp_request *req, void *arg)
 		return;
 	}
 	struct evbuffer *out = evbuffer_new();
-	if (rd_readback_is_command(line)) { /* flows / talkers: answered when ClickHouse is */
-		struct rd_rb_request rq;
+	if (api_readback_is_command(line)) { /* flows / talkers: answered when ClickHouse is */
+		struct api_rb_request rq;
 		char err[256];
-		struct rd_rb_job *job;
+		struct api_rb_job *job;
 		int code = 400;
-		if (rd_readback_parse(h->rp->readback, line, &rq, err, sizeof err) == 0) {
-			if ((job = rd_readback_start(h->rp->readback, &rq, rb_cmd_done, req, err, sizeof err))) {
+		if (api_readback_parse(h->rp->readback, line, &rq, err, sizeof err) == 0) {
+			if ((job = api_readback_start(h->rp->readback, &rq, rb_cmd_done, req, err, sizeof err))) {
 				evhttp_connection_set_closecb(evhttp_request_get_connection(req), rb_conn_closed, job);
 				evbuffer_free(out);
 				return;
@@ -398,7 +401,7 @@ static void on_command(struct evhttp_request *req, void *arg)
 		evbuffer_free(out);
 		return;
 	}
-	int rc = rd_command(h->rp, line, out);
+	int rc = api_command(h->rp, line, out);
 	reply(req, rc == 0 ? 200 : 400, "text/plain; charset=utf-8", out);
 	evbuffer_free(out);
 }
@@ -438,7 +441,7 @@ static const char *const decode_result_label[CAP_DECODE_RESULT_COUNT] = {
 
 static void on_metrics(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	struct rampart *rp = h->rp;
 	if (!want_get(req))
 		return;
@@ -551,14 +554,16 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	evbuffer_add_printf(b, "rampart_bans_active %zu\n", det_engine_bans(rp->engine, h->bans, 0));
 	metric_head(b, "rampart_ticks_total", "counter", "Detection ticks run.");
 	evbuffer_add_printf(b, "rampart_ticks_total %" PRIu64 "\n", rp->ticks);
+	struct mit_stats ms;
+	mit_stats(rp->mit, &ms);
 	metric_head(b, "rampart_decisions_total", "counter", "What the decisions did.");
-	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"announced\"} %" PRIu64 "\n", rp->announced);
-	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"withdrawn\"} %" PRIu64 "\n", rp->withdrawn);
-	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"events\"} %" PRIu64 "\n", rp->events_logged);
+	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"announced\"} %" PRIu64 "\n", ms.announced);
+	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"withdrawn\"} %" PRIu64 "\n", ms.withdrawn);
+	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"events\"} %" PRIu64 "\n", ms.events);
 
-	if (rp->apcap) { /* attack sample packets (detection.attack_pcap) */
-		struct rd_apcap_stats as;
-		rd_apcap_stats(rp->apcap, &as);
+	if (rp->samples) { /* attack sample packets (detection.attack_pcap) */
+		struct rd_samples_stats as;
+		rd_samples_stats(rp->samples, &as);
 		metric_head(b, "rampart_attack_pcap_samples_total", "counter",
 			    "Attack sample packets: written to a file, dropped (a worker's ring was full), skipped "
 			    "(file closed, unwritable or of another link type).");
@@ -620,7 +625,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 		metric_head(b, "rampart_storage_clickhouse_down", "gauge", "1 while the last post or probe failed.");
 		evbuffer_add_printf(b, "rampart_storage_clickhouse_down %d\n", s.clickhouse && s.clickhouse_down);
 	}
-	rd_banstate_metrics(rp->banstate, b);
+	api_state_metrics(rp->mit, b);
 	if (rp->bgp) {
 		struct bgp_peer_status st[64];
 		size_t n = bgp_speaker_peers(rp->bgp, st, 64);
@@ -705,7 +710,7 @@ static const char live_page[] =
 static void rb_conn_closed(struct evhttp_connection *conn, void *arg)
 {
 	(void)conn;
-	rd_readback_cancel(arg); /* the request is gone with its connection */
+	api_readback_cancel(arg); /* the request is gone with its connection */
 }
 
 static void rb_done(void *ctx, bool ok, struct evbuffer *out)
@@ -728,7 +733,7 @@ static void rb_done(void *ctx, bool ok, struct evbuffer *out)
 
 /* /api/v1/attack/ID/flows?n=N and /api/v1/host/IP/talkers?from=T&to=T&n=N, as the control
  * commands `flows ID --limit N` and `talkers IP --from T --to T --limit N` (one parser). */
-static bool on_readback(struct rd_http *h, struct evhttp_request *req, const char *path)
+static bool on_readback(struct api_http *h, struct evhttp_request *req, const char *path)
 {
 	char what[64], cmd[320];
 	int used = 0;
@@ -753,14 +758,14 @@ static bool on_readback(struct rd_http *h, struct evhttp_request *req, const cha
 			len += snprintf(cmd + len, sizeof cmd - (size_t)len, " %s %s", keys[i][1], v[0] ? v : "''");
 	}
 	evhttp_clear_headers(&q);
-	struct rd_rb_request rq;
+	struct api_rb_request rq;
 	char err[256];
-	struct rd_rb_job *job = NULL;
+	struct api_rb_job *job = NULL;
 	if ((size_t)len >= sizeof cmd)
 		snprintf(err, sizeof err, "query string too long");
-	else if (rd_readback_parse(h->rp->readback, cmd, &rq, err, sizeof err) == 0) {
+	else if (api_readback_parse(h->rp->readback, cmd, &rq, err, sizeof err) == 0) {
 		rq.json = true;
-		job = rd_readback_start(h->rp->readback, &rq, rb_done, req, err, sizeof err);
+		job = api_readback_start(h->rp->readback, &rq, rb_done, req, err, sizeof err);
 		if (job) {
 			evhttp_connection_set_closecb(evhttp_request_get_connection(req), rb_conn_closed, job);
 			return true;
@@ -790,7 +795,7 @@ static void on_other(struct evhttp_request *req, void *arg)
 			      "/api/v1/stats, /api/v1/command, /api/v1/attack/ID/flows, /api/v1/host/IP/talkers, /metrics)");
 }
 
-struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, size_t errlen)
+struct api_http *api_http_new(struct rampart *rp, const char *listen, char *err, size_t errlen)
 {
 	char host[IP_STRLEN];
 	uint16_t port;
@@ -804,7 +809,7 @@ struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, s
 		snprintf(err, errlen, "api.http: '%s' is not ADDRESS:PORT", listen);
 		return NULL;
 	}
-	struct rd_http *h = calloc(1, sizeof *h);
+	struct api_http *h = calloc(1, sizeof *h);
 	if (!h || !(h->http = evhttp_new(rp->base))) {
 		free(h);
 		snprintf(err, errlen, "api.http: out of memory");
@@ -832,7 +837,7 @@ struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, s
 	return h;
 }
 
-void rd_http_free(struct rd_http *h)
+void api_http_free(struct api_http *h)
 {
 	if (!h)
 		return;

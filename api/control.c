@@ -15,12 +15,12 @@
 
 #include "../lib/log.h"
 #include "../lib/path.h"
-#include "daemon.h"
+#include "api.h"
 
 #define MAX_LINE 4096
 #define MAX_OUTPUT (8u << 20) /* a client that stops reading is dropped past this */
 
-struct rd_control {
+struct api_control {
 	struct rampart *rp;
 	struct evconnlistener *listener;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -29,15 +29,15 @@ struct rd_control {
 /* One client. A read-back command (flows, talkers) is answered later, by the query thread
  * (readback.c): meanwhile the client's later lines wait unread, so replies stay in order. */
 struct client {
-	struct rd_control *c;
+	struct api_control *c;
 	struct bufferevent *bev;
-	struct rd_rb_job *pending;
+	struct api_rb_job *pending;
 	bool eof_seen;
 };
 
 static void client_close(struct client *cl)
 {
-	rd_readback_cancel(cl->pending);
+	api_readback_cancel(cl->pending);
 	bufferevent_free(cl->bev);
 	free(cl);
 }
@@ -75,11 +75,11 @@ static void readback_done(void *ctx, bool ok, struct evbuffer *reply)
 /* Starts a read-back query; 1 when the reply will come later, 0 when reply holds an error. */
 static int start_readback(struct client *cl, const char *line, struct evbuffer *reply)
 {
-	struct rd_rb_request req;
+	struct api_rb_request req;
 	char err[256];
-	struct rd_readback *rb = cl->c->rp->readback;
-	if (rd_readback_parse(rb, line, &req, err, sizeof err) == 0 &&
-	    (cl->pending = rd_readback_start(rb, &req, readback_done, cl, err, sizeof err)))
+	struct api_readback *rb = cl->c->rp->readback;
+	if (api_readback_parse(rb, line, &req, err, sizeof err) == 0 &&
+	    (cl->pending = api_readback_start(rb, &req, readback_done, cl, err, sizeof err)))
 		return 1;
 	evbuffer_add_printf(reply, "%s\n", err);
 	return 0;
@@ -102,10 +102,10 @@ static void client_read(struct bufferevent *bev, void *ctx)
 		int rc;
 		if (memchr(line, 0, len))
 			rc = (evbuffer_add_printf(reply, "command contains a NUL byte\n"), -1);
-		else if (rd_readback_is_command(line))
+		else if (api_readback_is_command(line))
 			rc = start_readback(cl, line, reply) ? 1 : -1;
 		else
-			rc = rd_command(cl->c->rp, line, reply);
+			rc = api_command(cl->c->rp, line, reply);
 		free(line);
 		if (rc == 1) {
 			/* the answer comes later; hold the client's next lines until then */
@@ -154,7 +154,7 @@ static void client_event(struct bufferevent *bev, short what, void *ctx)
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *ctx)
 {
 	(void)l, (void)sa, (void)salen;
-	struct rd_control *c = ctx;
+	struct api_control *c = ctx;
 	struct client *cl = calloc(1, sizeof *cl);
 	struct bufferevent *bev = cl ? bufferevent_socket_new(c->rp->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
 	if (!bev) {
@@ -190,7 +190,7 @@ static int claim_path(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-struct rd_control *rd_control_new(struct rampart *rp, const char *path, char *err, size_t errlen)
+struct api_control *api_control_new(struct rampart *rp, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof sa.sun_path) {
@@ -205,7 +205,7 @@ struct rd_control *rd_control_new(struct rampart *rp, const char *path, char *er
 	}
 	if (claim_path(path, err, errlen) != 0)
 		return NULL;
-	struct rd_control *c = calloc(1, sizeof *c);
+	struct api_control *c = calloc(1, sizeof *c);
 	if (!c) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -224,7 +224,7 @@ struct rd_control *rd_control_new(struct rampart *rp, const char *path, char *er
 	return c;
 }
 
-void rd_control_free(struct rd_control *c)
+void api_control_free(struct api_control *c)
 {
 	if (!c)
 		return;

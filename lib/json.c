@@ -1,10 +1,10 @@
-/* JSON text for the HTTP API, the read-back answers and the webhook: the one place that knows
- * how a string is escaped. */
+/* JSON text for the HTTP API, the read-back answers, the webhook and the stats: the one place
+ * that knows how a string is escaped. */
 #include <event2/buffer.h>
 
-#include "daemon.h"
+#include "json.h"
 
-void rd_json_str(struct evbuffer *b, const char *s, size_t n)
+void json_str(struct evbuffer *b, const char *s, size_t n)
 {
 	evbuffer_add(b, "\"", 1);
 	for (size_t i = 0; i < n; i++) {
