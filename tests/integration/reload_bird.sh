@@ -149,6 +149,18 @@ check "SIGHUP removing peer_b: peer_a's session did not reset" [ "$(since peer_a
 check "SIGHUP removing peer_b: the ban and peer_a's route stay" sh -c "ip netns exec hup_rd '$RAMPARTCTL' -s '$SOCK' bans | grep -q 192.0.2.77 && ip netns exec hup_rt birdc -s '$W/bird/bird.ctl' show route all 192.0.2.77/32 protocol peer_a | grep -q 65535,666"
 check "peers shows peer_a only" sh -c "ip netns exec hup_rd '$RAMPARTCTL' -s '$SOCK' peers | grep -q 10.249.0.2 && ! ip netns exec hup_rd '$RAMPARTCTL' -s '$SOCK' peers | grep -q 10.249.0.3"
 
+# a notify script added by a reload is called for the next ban
+cat >"$W/notify.sh" <<'SH'
+#!/bin/sh
+echo "$@" >>"$(dirname "$0")/notify.calls"
+SH
+chmod +x "$W/notify.sh"
+write_conf 500
+sed -i "s|^mitigation:|actions: { notify_script: $W/notify.sh }\nmitigation:|" "$CONF"
+check "reload adding a notify script: the reply says notify" sh -c "ip netns exec hup_rd '$RAMPARTCTL' -s '$SOCK' reload | grep -q 'reloaded .*notify'"
+ctl ban 192.0.2.99 --for 30 >/dev/null
+check "reload adding a notify script: the next ban calls it" wait_for 5 grep -q "^192.0.2.99 .*ban" "$W/notify.calls"
+
 # a key only a restart changes is reported, and the rest still applies
 write_conf 400
 sed -i 's/detection: { ban_time: 120 }/detection: { ban_time: 120, tick_ms: 200 }/' "$CONF"
