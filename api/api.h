@@ -93,6 +93,9 @@ struct api_daemon {
 	bool (*samples_info)(void *ctx, uint64_t attack_id, struct api_samples_info *out);
 	/* false when detection.attack_pcap is off */
 	bool (*samples_stats)(void *ctx, struct api_samples_stats *out);
+	/* `reload`: reads the configuration file again and applies it; what it did (or why nothing
+	 * changed) goes to out; -1 when the file did not load or a part could not be applied */
+	int (*reload)(void *ctx, struct evbuffer *out);
 };
 
 /* Everything the API reads and drives. Filled by the wiring; exa and readback are the API's own

@@ -524,6 +524,12 @@ static int run_routes(struct api_ctx *rp, int argc, char **argv, struct evbuffer
 	return 0;
 }
 
+static int run_reload(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out)
+{
+	(void)argc, (void)argv;
+	return rp->daemon.reload(rp->daemon.ctx, out);
+}
+
 static int run_help(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out);
 
 /* flows and talkers are answered later, by the read-back (readback.c): the socket and HTTP send
@@ -548,6 +554,8 @@ static const struct command commands[] = {
 	 NULL, NULL},
 	{"flowspec", "flowspec add RULE | del RULE | list", "operator FlowSpec rules (docs/FLOWSPEC.md)", -1, true, NULL,
 	 cmd_flowspec},
+	{"reload", "reload", "read the configuration file again and apply it (docs/OPERATIONS.md)", 0, false, run_reload,
+	 NULL},
 	{"help", "help", "this text", 0, false, run_help, NULL},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -119,6 +119,17 @@ int bgp_speaker_start(struct bgp_speaker *s, char *err, size_t errlen);
  * then; BGP_RESTART_YES / BGP_RESTART_NO: the caller knows (rampartd's ban state file). */
 enum bgp_restart { BGP_RESTART_GUESS, BGP_RESTART_YES, BGP_RESTART_NO };
 void bgp_speaker_set_restart(struct bgp_speaker *s, enum bgp_restart r);
+/* Reload: takes the peer list of cfg (its other fields are the speaker's identity and listener,
+ * kept as they were). Peers are matched by address: one with the same settings keeps its
+ * session and what it was told (a new description does not count); a changed one is closed
+ * with CEASE "other configuration change" (RFC 4486 subcode 6) and connects again with the new
+ * settings, keeping its view of the RIB-out; one no longer listed is closed with CEASE "peer
+ * de-configured" (subcode 3); a new one starts (after bgp_speaker_start) and is told what was
+ * announced to every peer, none of the routes announced to some peers only. From then on the
+ * index of a peer (bgp_peer_set bits, bgp_rib_out_get, bgp_speaker_peers) is its place in
+ * cfg->peers. -1 with err when cfg is invalid or memory runs out: nothing changed then (only a
+ * listener opened for a first passive peer may stay open). */
+int bgp_speaker_set_peers(struct bgp_speaker *s, const struct bgp_config *cfg, char *err, size_t errlen);
 /* Sends CEASE to every established peer and closes everything. */
 void bgp_speaker_free(struct bgp_speaker *s);
 

@@ -47,7 +47,9 @@ enum bgp_msg_type {
 #define BGP_ERR_FSM 5
 #define BGP_ERR_CEASE 6
 #define BGP_ERR_CEASE_SHUTDOWN 2
+#define BGP_ERR_CEASE_DECONFIGURED 3 /* RFC 4486: Peer De-configured */
 #define BGP_ERR_CEASE_CONN_REJECTED 5
+#define BGP_ERR_CEASE_CONFIG_CHANGE 6 /* RFC 4486: Other Configuration Change */
 #define BGP_ERR_ROUTE_REFRESH 7 /* RFC 7313 5 */
 #define BGP_ERR_RR_LEN 1        /* Invalid Message Length */
 

@@ -98,6 +98,25 @@ struct bgp_rib *bgp_rib_new_peers(size_t n_peers)
 	return rib;
 }
 
+int bgp_rib_add_peer(struct bgp_rib *rib)
+{
+	/* every per-peer entry first, so a failure leaves the RIB as it was (a longer array than
+	 * n_peers is harmless) */
+	for (size_t i = 0; i < ht_count(&rib->slots); i++) {
+		struct rib_slot *s = ht_at(&rib->slots, i);
+		if (!s->per)
+			continue;
+		struct bgp_rib_attrs **per = realloc(s->per, (rib->n_peers + 1) * sizeof *per);
+		if (!per)
+			return -1;
+		per[rib->n_peers] = NULL;
+		s->per = per;
+	}
+	size_t peer = rib->n_peers++;
+	rib->all |= bgp_peer_bit(peer);
+	return (int)peer;
+}
+
 void bgp_rib_free(struct bgp_rib *rib)
 {
 	if (!rib)

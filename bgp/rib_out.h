@@ -31,6 +31,9 @@ struct bgp_rib *bgp_rib_new(void); /* one peer */
 /* n_peers: how many sessions read it (the bgp_peer_set indexes) */
 struct bgp_rib *bgp_rib_new_peers(size_t n_peers);
 void bgp_rib_free(struct bgp_rib *rib);
+/* One more peer reading the RIB-out (the speaker's reload): it is told every prefix told to all
+ * peers, and none of the per-peer ones. Its index, or -1 out of memory (nothing changed). */
+int bgp_rib_add_peer(struct bgp_rib *rib);
 /* 0 added, 1 replaced, 2 unchanged (same attributes), -1 out of memory or bad prefix */
 int bgp_rib_announce(struct bgp_rib *rib, const ip_prefix *p, const struct bgp_route_attrs *a);
 /* 0 removed, -1 not there */

@@ -744,7 +744,7 @@ bool bgp_session_accept(struct bgp_session *s, int fd)
  * CEASE if all of that went, since after a partial message a NOTIFICATION would be garbage.
  * libevent keeps the start of a socket bufferevent's output frozen to all but its own write
  * path, so evbuffer_write() cannot be used here: we send the chunks ourselves. */
-static void send_cease_now(struct bgp_session *s)
+static void send_cease_now(struct bgp_session *s, uint8_t subcode)
 {
 	int fd = bufferevent_getfd(s->bev);
 	struct evbuffer *out = bufferevent_get_output(s->bev);
@@ -768,7 +768,7 @@ static void send_cease_now(struct bgp_session *s)
 	if (all) {
 		uint8_t buf[32];
 		struct wbuf w = wbuf_init(buf, sizeof buf);
-		size_t len = bgp_msg_notification(&w, BGP_ERR_CEASE, BGP_ERR_CEASE_SHUTDOWN, NULL, 0);
+		size_t len = bgp_msg_notification(&w, BGP_ERR_CEASE, subcode, NULL, 0);
 		(void)!send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
 	/* unread input would turn close() into a RST, which can discard the CEASE at the peer */
@@ -780,11 +780,16 @@ static void send_cease_now(struct bgp_session *s)
 
 void bgp_session_free(struct bgp_session *s)
 {
+	bgp_session_free_cease(s, BGP_ERR_CEASE_SHUTDOWN);
+}
+
+void bgp_session_free_cease(struct bgp_session *s, uint8_t subcode)
+{
 	if (!s)
 		return;
 	if (s->bev) {
 		if (s->state >= ST_OPENSENT)
-			send_cease_now(s);
+			send_cease_now(s, subcode);
 		bufferevent_free(s->bev);
 		s->bev = NULL;
 		set_state(s, ST_IDLE, "speaker shut down");

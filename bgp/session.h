@@ -40,6 +40,8 @@ void bgp_session_start(struct bgp_session *s);
 bool bgp_session_accept(struct bgp_session *s, int fd);
 /* Sends CEASE if a session is up, best effort, and frees everything. */
 void bgp_session_free(struct bgp_session *s);
+/* The same with CEASE subcode `subcode` (RFC 4486) instead of Administrative Shutdown. */
+void bgp_session_free_cease(struct bgp_session *s, uint8_t subcode);
 /* A prefix of the RIB-out changed: tell the peer if it is Established. */
 void bgp_session_route_changed(struct bgp_session *s, const ip_prefix *p);
 /* A FlowSpec rule of the flow RIB changed (added, new actions, or removed). */

@@ -186,4 +186,41 @@ void conf_defaults(struct rampart_conf *c);
  * same values (the round trip the tests check). */
 void conf_print(const struct rampart_conf *c, FILE *f);
 
+/* ---- reload: what a new file changes (diff.c) ------------------------------------------- */
+
+enum conf_peer_change { CONF_PEER_SAME, CONF_PEER_CHANGED, CONF_PEER_ADDED, CONF_PEER_REMOVED };
+#define CONF_DIFF_MAX_RESTART 32
+
+/* Per section, whether the new configuration differs in what a reload applies, and the keys
+ * that differ but only take effect at a restart (docs/OPERATIONS.md, Reload). */
+struct conf_diff {
+	bool networks;   /* monitored networks, or a hostgroup's name, prefixes or total scope */
+	bool thresholds; /* a hostgroup's thresholds, totals, ban time or mitigation */
+	bool whitelist;  /* whitelist or mitigation.own_addresses */
+	bool detection;  /* average_s, confirm_ticks, burst_factor, ban_time, unban_only_if_attack_finished,
+			    max_bans_per_minute, host_idle_s */
+	bool mitigation; /* action, communities, next hops, dry_run, flowspec rate_limit / escalate_after */
+	bool notify;     /* actions.notify_* */
+	bool webhook;    /* actions.webhook_* */
+	bool http;       /* api.http */
+	bool log_level;
+	size_t peers_added, peers_removed, peers_changed;
+	size_t peers_described; /* kept peers with a new description only */
+	const char *restart[CONF_DIFF_MAX_RESTART]; /* static key names */
+	size_t n_restart;
+};
+
+void conf_diff(const struct rampart_conf *old, const struct rampart_conf *new, struct conf_diff *d);
+/* Whether d holds anything a reload applies. */
+bool conf_diff_any(const struct conf_diff *d);
+/* How a peer changes (old or new NULL: added or removed); its description does not count. */
+enum conf_peer_change conf_peer_compare(const struct bgp_peer_config *old, const struct bgp_peer_config *new);
+/* The peer of b with that address, or NULL. */
+const struct bgp_peer_config *conf_peer_find(const struct bgp_config *b, const ip_addr *address);
+/* Gives new the running values of every key conf_diff lists as needing a restart, taken from
+ * old (sections with what they own trade places), so that new can replace old as the running
+ * configuration and conf_free(old) frees what was not taken. Called a second time with the same
+ * two, it gives old back what it traded (the undo of a reload that could not be applied). */
+void conf_keep_restart(struct rampart_conf *new, struct rampart_conf *old);
+
 #endif

@@ -215,3 +215,13 @@ uint64_t det_counters_attack_of(const struct det_counters *c, const struct flow_
 	}
 	return 0;
 }
+
+void det_counters_set_networks(struct det_counters *c, const struct det_networks *nets)
+{
+	c->nets = nets;
+}
+
+const struct det_networks *det_counters_networks(const struct det_counters *c)
+{
+	return c->nets;
+}

@@ -127,6 +127,11 @@ void det_counters_clear(struct det_counters *c);
 uint64_t det_counters_overflow(const struct det_counters *c);
 uint64_t det_counters_overflow_dir(const struct det_counters *c, enum det_direction d);
 size_t det_counters_hosts(const struct det_counters *c);
+/* Reload: the networks c counts against from now on. Only by whoever owns c at the time (the
+ * main loop, between a merge and handing c back); the old networks must stay alive until no
+ * counters set points at them (det_counters_networks). */
+void det_counters_set_networks(struct det_counters *c, const struct det_networks *nets);
+const struct det_networks *det_counters_networks(const struct det_counters *c);
 /* The attack r belongs to, from the set of hosts under attack the engine last handed c: its
  * destination under an incoming attack, else its source under an outgoing one (*dir says which);
  * 0 when neither. Cheap enough per record (two loads when nothing is under attack), for sample
@@ -201,6 +206,21 @@ void det_engine_merge(struct det_engine *e, struct det_counters *c);
  * the moving averages, checks thresholds, runs the state machine (ban expiry included) and frees
  * hosts that went quiet. Emits events in order through fn. now_ns is the capture clock. */
 void det_engine_tick(struct det_engine *e, uint64_t now_ns, det_event_fn fn, void *ctx);
+
+/* Reload: cfg and nets replace the configuration and networks the engine was given (cfg may be
+ * the same address with new contents; was is a copy of what it held before, still valid). Every
+ * host, rate, open attack, ban and the history stay; thresholds, totals, whitelist, own
+ * addresses, ban times, caps and the averaging apply from the next tick. A host already over a
+ * lowered threshold is detected at its next tick with traffic. Hosts take the group nets gives
+ * them: one that left the monitored networks is no longer checked and its ban (if any) ends
+ * when its time is up, never extended. A group's or prefix's open attack follows its group by
+ * name; the prefix sums start again (one average_s to fill) when the networks or the groups'
+ * prefixes changed. max_hosts and tick_ms cannot change (-1). -1 also when memory runs out:
+ * the engine is then as it was, and still refers to was's values, so the caller must restore
+ * them. Counters merged afterwards that were filled against other networks have their hosts'
+ * groups looked up again in nets. */
+int det_engine_reconfigure(struct det_engine *e, const struct det_config *cfg, const struct det_config *was,
+			   const struct det_networks *nets);
 
 /* Manual ban of a host or prefix for `seconds` (0 = ban_time). Refused (returns -1, *why set)
  * for a whitelisted or unmonitored address, or past max_bans, or one already banned. A prefix

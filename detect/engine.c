@@ -439,3 +439,157 @@ void det_engine_tick(struct det_engine *e, uint64_t now_ns, det_event_fn fn, voi
 	det_compact(e);
 	det_publish_watch(e);
 }
+
+/* ---- reload ------------------------------------------------------------------------------- */
+
+/* The hostgroup layout the prefix sums are keyed by (group index, prefix). */
+static bool same_layout(const struct det_config *a, const struct det_config *b)
+{
+	if (a->n_groups != b->n_groups || a->n_networks != b->n_networks)
+		return false;
+	for (size_t i = 0; i < a->n_networks; i++)
+		if (!ip_prefix_equal(&a->networks[i], &b->networks[i]))
+			return false;
+	for (size_t g = 0; g < a->n_groups; g++) {
+		const struct det_hostgroup *x = &a->groups[g], *y = &b->groups[g];
+		if (strcmp(x->name, y->name) || x->n_prefixes != y->n_prefixes || x->total_scope != y->total_scope ||
+		    x->total_prefix_len_v4 != y->total_prefix_len_v4 || x->total_prefix_len_v6 != y->total_prefix_len_v6)
+			return false;
+		for (size_t i = 0; i < x->n_prefixes; i++)
+			if (!ip_prefix_equal(&x->prefixes[i], &y->prefixes[i]))
+				return false;
+	}
+	return true;
+}
+
+int det_engine_reconfigure(struct det_engine *e, const struct det_config *cfg, const struct det_config *was,
+			   const struct det_networks *nets)
+{
+	if (cfg->max_hosts != was->max_hosts)
+		return -1;
+	/* the new state is built beside the old one; nothing of the engine changes until all of it
+	 * is there */
+	struct det_engine n = *e;
+	n.cfg = cfg;
+	n.nets = nets;
+	choose_metrics(&n);
+	bool remap = n.nk != e->nk || memcmp(n.flat_of, e->flat_of, n.nk) != 0;
+	size_t ng = cfg->n_groups ? cfg->n_groups : 1;
+	bool keep_sums = same_layout(cfg, was);
+	struct det_psums sums = {0};
+	struct det_lpm pfx_lpm = {0}, whitelist = {0};
+	n.limits = calloc(ng, sizeof *n.limits);
+	n.totals = calloc(ng, sizeof *n.totals);
+	n.group_open = calloc(ng, sizeof *n.group_open);
+	n.gsum_tick = calloc(ng, sizeof *n.gsum_tick);
+	n.ban_times = cfg->max_bans_per_minute ? calloc(cfg->max_bans_per_minute, sizeof *n.ban_times) : NULL;
+	n.rates = remap ? calloc(e->max_hosts * n.nk, sizeof *n.rates) : e->rates;
+	n.scratch = remap ? calloc(e->max_hosts * n.nk, sizeof *n.scratch) : e->scratch;
+	n.pfx = NULL;
+	n.n_pfx = 0;
+	n.pfx_lpm = pfx_lpm;
+	bool ok = n.limits && n.totals && n.group_open && n.gsum_tick && (!cfg->max_bans_per_minute || n.ban_times) &&
+		  n.rates && n.scratch && det_lpm_init(&whitelist) == 0;
+	n.any_totals = false;
+	for (size_t g = 0; ok && g < cfg->n_groups; g++) {
+		limits_of(&n, &cfg->groups[g].thresholds, &n.limits[g]);
+		limits_of(&n, &cfg->groups[g].total, &n.totals[g]);
+		n.any_totals |= n.totals[g].n > 0;
+	}
+	bool fresh_sums = n.any_totals && !(keep_sums && e->any_totals);
+	if (ok && fresh_sums)
+		ok = det_psums_init(&sums, DET_MAX_PREFIX_SUMS) == 0;
+	if (ok)
+		ok = prefixes_init(&n) == 0;
+	for (size_t i = 0; ok && i < cfg->n_whitelist; i++)
+		ok = det_lpm_insert(&whitelist, &cfg->whitelist[i], 0) == 0;
+	if (!ok) {
+		free(n.limits);
+		free(n.totals);
+		free(n.group_open);
+		free(n.gsum_tick);
+		free(n.ban_times);
+		if (remap) {
+			free(n.rates);
+			free(n.scratch);
+		}
+		det_psums_fini(&sums);
+		det_lpm_fini(&n.pfx_lpm);
+		free(n.pfx);
+		det_lpm_fini(&whitelist);
+		return -1;
+	}
+
+	/* rates of the metrics tracked before and after move over; a newly tracked one starts at 0
+	 * and fills within the average's time constant */
+	if (remap) {
+		for (size_t k = 0; k < n.nk; k++) {
+			int old = e->k_of[n.flat_of[k]];
+			if (old < 0)
+				continue;
+			for (size_t i = 0; i < e->n_hosts; i++)
+				n.rates[i * n.nk + k] = e->rates[i * e->nk + (size_t)old];
+			for (size_t i = 0; i < e->n_touched; i++)
+				n.scratch[i * n.nk + k] = e->scratch[i * e->nk + (size_t)old];
+		}
+		free(e->rates);
+		free(e->scratch);
+	}
+	/* the latest ban times, as many as the new cap holds */
+	n.ban_next = n.ban_count = 0;
+	for (size_t j = e->ban_count < cfg->max_bans_per_minute ? e->ban_count : cfg->max_bans_per_minute; j > 0; j--) {
+		size_t cap = was->max_bans_per_minute;
+		n.ban_times[n.ban_next] = e->ban_times[(e->ban_next + cap - j) % cap];
+		n.ban_next = (n.ban_next + 1) % cfg->max_bans_per_minute;
+		n.ban_count++;
+	}
+	if (fresh_sums) {
+		det_psums_fini(&e->psums);
+		n.psums = sums;
+	} else if (!n.any_totals) {
+		det_psums_fini(&e->psums);
+		memset(&n.psums, 0, sizeof n.psums);
+	}
+	/* hosts take the group the new networks give them; one no longer monitored has none: it is
+	 * not checked and, without traffic counted, is freed after host_idle_s unless banned */
+	for (size_t i = 0; i < e->n_hosts; i++)
+		n.hosts[i].group = (int16_t)det_networks_lookup(nets, &n.hosts[i].addr);
+	/* open attacks: a host's follows its host's group (the default one once it left the
+	 * networks, for its ban time); a group's or prefix's goes to the group of the same name if it
+	 * still has totals, else it runs out its ban time like a manual prefix ban */
+	for (size_t i = 0; i < e->n_open; i++) {
+		struct attack *a = &e->open[i];
+		if (a->dead)
+			continue;
+		if (a->kind == ATT_GROUP || a->kind == ATT_PREFIX) {
+			int g = -1;
+			const char *name = a->info.hostgroup >= 0 && (size_t)a->info.hostgroup < was->n_groups
+						   ? was->groups[a->info.hostgroup].name
+						   : NULL;
+			for (size_t k = 0; name && k < cfg->n_groups; k++)
+				if (!strcmp(cfg->groups[k].name, name))
+					g = (int)k;
+			if (g < 0 || !n.totals[g].n || cfg->groups[g].total_scope != was->groups[a->info.hostgroup].total_scope) {
+				a->kind = ATT_OTHER;
+				g = g < 0 ? 0 : g;
+			}
+			a->info.hostgroup = g;
+			if (a->kind == ATT_GROUP)
+				n.group_open[g]++;
+		} else {
+			int g = det_networks_lookup(nets, &a->info.target.addr);
+			a->info.hostgroup = g < 0 || (size_t)g >= cfg->n_groups ? 0 : g;
+		}
+	}
+	det_lpm_fini(&e->whitelist);
+	n.whitelist = whitelist;
+	det_lpm_fini(&e->pfx_lpm);
+	free(e->pfx);
+	free(e->limits);
+	free(e->totals);
+	free(e->group_open);
+	free(e->gsum_tick);
+	free(e->ban_times);
+	*e = n;
+	return 0;
+}

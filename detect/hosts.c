@@ -69,7 +69,8 @@ static bool evict_for(struct det_engine *e, const struct det_counters_host *in)
 	return true;
 }
 
-static struct host *host_get(struct det_engine *e, const struct det_counters_host *in)
+/* in's host, added with group when new (full table: evicts the quietest candidate, or NULL). */
+static struct host *host_get(struct det_engine *e, const struct det_counters_host *in, int group)
 {
 	const ip_addr *a = &in->host;
 	uint32_t h = in->hash;
@@ -98,7 +99,7 @@ static struct host *host_get(struct det_engine *e, const struct det_counters_hos
 	x->addr = *a;
 	x->hash = h;
 	x->slot = (uint32_t)s;
-	x->group = (int16_t)in->group;
+	x->group = (int16_t)group;
 	e->index[s] = (struct slot){(uint32_t)e->n_hosts, h};
 	return x;
 }
@@ -155,9 +156,11 @@ void det_host_rates(const struct det_engine *e, size_t i, struct det_rates *out)
 
 /* Adds one counters entry to its host's scratch row (opened at the host's first entry of the
  * tick). */
-static inline void merge_one(struct det_engine *e, const struct det_counters_host *in)
+static inline void merge_one(struct det_engine *e, const struct det_counters_host *in, bool stale)
 {
-	struct host *h = host_get(e, in);
+	/* counters filled against the networks before a reload: their groups are looked up again */
+	int group = stale ? det_networks_lookup(e->nets, &in->host) : in->group;
+	struct host *h = host_get(e, in, group);
 	if (!h)
 		return;
 	if (!h->row) {
@@ -175,6 +178,7 @@ void det_engine_merge(struct det_engine *e, struct det_counters *c)
 	det_merge_fingerprints(e, c);
 	size_t n;
 	const struct det_counters_host *in = det_counters_entries(c, &n);
+	bool stale = det_counters_networks(c) != e->nets;
 	/* a million hosts are a million cache misses into the index and the headers: ask for them
 	 * a few entries ahead so the misses overlap */
 	enum { AHEAD = 16 };
@@ -186,7 +190,7 @@ void det_engine_merge(struct det_engine *e, struct det_counters *c)
 			if (j)
 				__builtin_prefetch(&e->hosts[j - 1]);
 		}
-		merge_one(e, &in[i]);
+		merge_one(e, &in[i], stale);
 	}
 }
 

@@ -56,6 +56,36 @@ int mit_subscribe(struct mit *m, mit_event_fn fn, void *ctx)
 	return 0;
 }
 
+int mit_replace_subscriber(struct mit *m, void *old_ctx, mit_event_fn fn, void *new_ctx)
+{
+	for (size_t i = 0; old_ctx && i < m->n_subs; i++) {
+		if (m->subs[i].ctx != old_ctx)
+			continue;
+		if (new_ctx) {
+			m->subs[i].fn = fn;
+			m->subs[i].ctx = new_ctx;
+		} else {
+			memmove(&m->subs[i], &m->subs[i + 1], (m->n_subs - i - 1) * sizeof m->subs[0]);
+			m->n_subs--;
+		}
+		return 0;
+	}
+	if (!new_ctx)
+		return 0;
+	if (m->n_subs == MIT_MAX_SUBSCRIBERS)
+		return -1;
+	memmove(&m->subs[1], &m->subs[0], m->n_subs * sizeof m->subs[0]);
+	m->subs[0].fn = fn;
+	m->subs[0].ctx = new_ctx;
+	m->n_subs++;
+	return 0;
+}
+
+void mit_set_networks(struct mit *m, struct det_networks *networks)
+{
+	m->d.networks = networks;
+}
+
 void mit_tick(struct mit *m, uint64_t now_ns)
 {
 	m->now_ns = now_ns;

@@ -88,6 +88,12 @@ typedef void (*mit_event_fn)(void *ctx, const struct mit_event *e);
 #define MIT_MAX_SUBSCRIBERS 8
 /* fn gets every event from now on, in subscription order; -1 past MIT_MAX_SUBSCRIBERS. */
 int mit_subscribe(struct mit *m, mit_event_fn fn, void *ctx);
+/* Reload: the subscriber old_ctx gets replaced by (fn, new_ctx) in its place; new_ctx NULL
+ * removes it; old_ctx NULL (or not found) puts (fn, new_ctx) first, before the others (the
+ * actions come before storage's row). -1 past MIT_MAX_SUBSCRIBERS. */
+int mit_replace_subscriber(struct mit *m, void *old_ctx, mit_event_fn fn, void *new_ctx);
+/* Reload: the monitored networks FlowSpec targets and restored bans are checked against. */
+void mit_set_networks(struct mit *m, struct det_networks *networks);
 
 /* ---- driving it ---------------------------------------------------------------------------- */
 
@@ -124,6 +130,10 @@ int mit_route_add_to(struct mit *m, enum mit_route_src src, const ip_prefix *p, 
 int mit_route_del_from(struct mit *m, enum mit_route_src src, const ip_prefix *p, bgp_peer_set peers);
 /* `rampartctl routes`: every route, its sources and attributes. */
 void mit_routes_list(const struct mit *m, struct evbuffer *out);
+/* Reload: the peer sets held per source follow the peers to their places in the new list
+ * (map[old index] = new index, -1 when removed; a set of every peer stays every peer). The
+ * speaker keeps each kept peer's view, so nothing is sent. */
+void mit_routes_remap_peers(struct mit *m, const int *map, size_t n_old);
 
 /* ---- FlowSpec rules (flowspec.c) ----------------------------------------------------------- */
 

@@ -39,6 +39,7 @@ struct api_http;
 struct api_readback;
 
 #define RD_MAX_WORKERS API_MAX_SOURCES
+#define RD_MAX_RETIRED 8 /* networks of earlier reloads some counters set may still point at */
 
 /* Everything the daemon runs, created by main.c and torn down in reverse. */
 struct rampart {
@@ -67,7 +68,22 @@ struct rampart {
 	uint64_t clock_ns;            /* capture clock of the last tick */
 	uint64_t start_wall_s;
 	bool replay;                  /* --pcap: the clock is the capture's */
+	struct det_networks *retired[RD_MAX_RETIRED]; /* replaced by a reload, freed once unused */
+	size_t n_retired;
 };
+
+/* ---- reload (reload.c): SIGHUP and `rampartctl reload` ---------------------------------- */
+
+struct evbuffer;
+
+/* Reads rp->conf.path again and applies what changed; the summary (or the error, file:line:col)
+ * goes to out. 0 when everything was applied; -1 when the file did not load or memory ran out
+ * (nothing changed) or a part could not be applied (out says which; the rest was). */
+int rd_reload(struct rampart *rp, struct evbuffer *out);
+/* Frees the networks of earlier reloads that no counters set points at any more (each tick). */
+void rd_reload_release(struct rampart *rp);
+/* Frees them all (teardown, after the workers). */
+void rd_reload_free(struct rampart *rp);
 
 /* ---- capture workers (worker.c) ---------------------------------------------------------- */
 
@@ -129,6 +145,9 @@ void rd_worker_free(struct rd_worker *w);
 /* Main loop side: the next tick message, or false when there is none. */
 bool rd_worker_poll(struct rd_worker *w, struct rd_tick_msg *msg);
 void rd_worker_return(struct rd_worker *w, struct det_counters *c);
+/* Whether one of w's counters sets still counts against nets (main loop only: the main loop is
+ * the only writer of a set's networks). */
+bool rd_worker_counts_with(const struct rd_worker *w, const struct det_networks *nets);
 void rd_worker_stats(struct rd_worker *w, struct api_source_stats *out);
 
 /* ---- the tick (tick.c) --------------------------------------- */

@@ -1,4 +1,5 @@
-/* rampartd: the daemon. Runs in the foreground (systemd style) until SIGINT or SIGTERM.
+/* rampartd: the daemon. Runs in the foreground (systemd style) until SIGINT or SIGTERM;
+ * SIGHUP reads the configuration file again and applies it (reload.c).
  *
  *   rampartd -c FILE                    capture on the configured interfaces
  *   rampartd -c FILE --check-config     validate, print nothing else, exit 0 or 2
@@ -7,6 +8,7 @@
  *                                       replay a capture instead; keeps running afterwards
  */
 #include <errno.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <getopt.h>
 #include <signal.h>
@@ -65,6 +67,22 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
 	log_info("%s: shutting down", strsignal((int)sig));
 	(void)sdnotify_send("STOPPING=1");
 	event_base_loopbreak(rp->base);
+}
+
+/* SIGHUP: reload, on the loop (libevent turns the signal into an event: no work in a handler) */
+static void on_hup(evutil_socket_t sig, short what, void *ctx)
+{
+	(void)sig;
+	(void)what;
+	struct rampart *rp = ctx;
+	struct evbuffer *out = evbuffer_new();
+	if (!out) {
+		log_err("SIGHUP: out of memory, configuration not reloaded");
+		return;
+	}
+	log_info("SIGHUP: reloading %s", rp->conf.path);
+	rd_reload(rp, out); /* what it did is logged */
+	evbuffer_free(out);
 }
 
 static bool uses_flowspec(const struct rampart_conf *c)
@@ -190,6 +208,7 @@ static void teardown(struct rampart *rp)
 		close(rp->tick_fd);
 	det_engine_free(rp->engine);
 	det_networks_free(rp->networks);
+	rd_reload_free(rp); /* after the workers' counters */
 	if (rp->base)
 		event_base_free(rp->base);
 	conf_free(&rp->conf);
@@ -514,9 +533,11 @@ int main(int argc, char **argv)
 	rp.tick_ev = event_new(rp.base, rp.tick_fd, EV_READ | EV_PERSIST, on_tick_ready, &rp);
 	struct event *sigint = evsignal_new(rp.base, SIGINT, on_signal, &rp);
 	struct event *sigterm = evsignal_new(rp.base, SIGTERM, on_signal, &rp);
+	struct event *sighup = evsignal_new(rp.base, SIGHUP, on_hup, &rp);
 	event_add(rp.tick_ev, NULL);
 	event_add(sigint, NULL);
 	event_add(sigterm, NULL);
+	event_add(sighup, NULL);
 	for (unsigned i = 0; i < rp.n_workers; i++) {
 		if (rd_worker_start(rp.workers[i], err, sizeof err) != 0) {
 			log_err("capture: %s", err);
@@ -532,6 +553,7 @@ int main(int argc, char **argv)
 loop_out:
 	event_free(sigint);
 	event_free(sigterm);
+	event_free(sighup);
 out:
 	teardown(&rp);
 	close(lock_fd);

@@ -25,7 +25,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: rampartctl [-c CONFIG | -s SOCKET] COMMAND [ARGS...]\n"
 		   "commands: ban IP [--for SECONDS], unban IP, bans, attacks, peers, top, stats, exporters,\n"
-		   "          flows ATTACK_ID, talkers HOST [--from T] [--to T], help\n"
+		   "          flows ATTACK_ID, talkers HOST [--from T] [--to T], reload, help\n"
 		   "       rampartctl import-fastnetmon [FASTNETMON_CONF [NETWORKS_LIST [NETWORKS_WHITELIST]]]\n"
 		   "          prints the equivalent rampart.yaml (defaults /etc/fastnetmon.conf and the lists it names)\n"
 		   "the socket is api.socket of CONFIG, else %s\n",

@@ -40,6 +40,8 @@ void rd_tick_run(struct rampart *rp)
 		qsort(p, n, sizeof p[0], by_tick_end);
 		for (size_t i = 0; i < n; i++) {
 			det_engine_merge(rp->engine, p[i].msg.counters);
+			/* the networks of the latest reload from the next tick on (reload.c) */
+			det_counters_set_networks(p[i].msg.counters, rp->networks);
 			rd_worker_return(p[i].worker, p[i].msg.counters);
 			bool last_of_tick = i + 1 == n || p[i + 1].msg.tick_end_ns != p[i].msg.tick_end_ns;
 			if (last_of_tick && p[i].msg.tick_end_ns > rp->clock_ns) {
@@ -47,6 +49,8 @@ void rd_tick_run(struct rampart *rp)
 				det_engine_tick(rp->engine, rp->clock_ns, mit_on_detection_event, rp->mit);
 				mit_tick(rp->mit, rp->clock_ns);
 				rp->ticks++;
+				if (rp->n_retired)
+					rd_reload_release(rp);
 			}
 		}
 	}
@@ -90,6 +94,11 @@ static bool view_samples_stats(void *ctx, struct api_samples_stats *out)
 	return true;
 }
 
+static int view_reload(void *ctx, struct evbuffer *out)
+{
+	return rd_reload(ctx, out);
+}
+
 struct api_ctx *rd_api_ctx(struct rampart *rp)
 {
 	struct api_exa *exa = rp->api.exa;
@@ -112,7 +121,8 @@ struct api_ctx *rd_api_ctx(struct rampart *rp)
 			   .n_sources = view_n_sources,
 			   .source_stats = view_source_stats,
 			   .samples_info = view_samples_info,
-			   .samples_stats = view_samples_stats},
+			   .samples_stats = view_samples_stats,
+			   .reload = view_reload},
 		.exa = exa,
 		.readback = readback,
 	};

@@ -498,6 +498,14 @@ void rd_worker_return(struct rd_worker *w, struct det_counters *c)
 	spsc_push(w->spare, &c);
 }
 
+bool rd_worker_counts_with(const struct rd_worker *w, const struct det_networks *nets)
+{
+	for (unsigned i = 0; i < w->n_sets; i++)
+		if (w->sets[i] && det_counters_networks(w->sets[i]) == nets)
+			return true;
+	return false;
+}
+
 void rd_worker_stats(struct rd_worker *w, struct api_source_stats *out)
 {
 	pthread_mutex_lock(&w->stats_lock);

@@ -453,11 +453,107 @@ static void test_speaker_flow_api(void **state)
 	event_base_free(base);
 }
 
+/* bgp_speaker_set_peers (reload): an unchanged peer (a new description only) keeps its session;
+ * a changed one gets CEASE 6/6 (other configuration change) and comes back with its routes; a
+ * removed one gets CEASE 6/3 (peer de-configured) and is gone from the list; added again, it
+ * connects and is told the routes announced to every peer. */
+static int next_not_keepalive(struct peer *p)
+{
+	int t;
+	while ((t = next_msg(p)) == BGP_MSG_KEEPALIVE)
+		;
+	return t;
+}
+
+static void test_speaker_set_peers(void **state)
+{
+	(void)state;
+	struct peer p;
+	struct bgp_config cfg;
+	struct bgp_peer_config pc;
+	peer_setup(&p, &cfg, &pc);
+	char err[128];
+	p.spk = bgp_speaker_new(p.base, &cfg, err, sizeof err);
+	assert_non_null(p.spk);
+	ip_prefix v4;
+	assert_true(ip_prefix_parse("203.0.113.7/32", &v4));
+	struct bgp_route_attrs a4 = bh("192.0.2.254");
+	assert_int_equal(bgp_announce(p.spk, &v4, &a4), 0);
+	assert_int_equal(bgp_speaker_start(p.spk, err, sizeof err), 0);
+	size_t announced;
+	accept_peer(&p);
+	handshake(&p, &announced);
+	assert_int_equal(announced, 1);
+
+	struct bgp_peer_config same = pc;
+	snprintf(same.description, sizeof same.description, "renamed");
+	struct bgp_config c2 = cfg;
+	c2.peers = &same;
+	assert_int_equal(bgp_speaker_set_peers(p.spk, &c2, err, sizeof err), 0);
+	for (int i = 0; i < 50; i++)
+		pump(&p);
+	struct bgp_peer_status st;
+	assert_int_equal(bgp_speaker_peers(p.spk, &st, 1), 1);
+	assert_string_equal(st.state, "Established");
+	assert_int_equal(st.established_count, 1);
+	char probe;
+	assert_true(recv(p.fd, &probe, 1, MSG_DONTWAIT | MSG_PEEK) < 0); /* nothing was sent: no CEASE */
+
+	struct bgp_peer_config changed = pc;
+	changed.hold_time = 60;
+	c2.peers = &changed;
+	assert_int_equal(bgp_speaker_set_peers(p.spk, &c2, err, sizeof err), 0);
+	assert_int_equal(next_not_keepalive(&p), BGP_MSG_NOTIFICATION);
+	assert_int_equal(p.msg[19], BGP_ERR_CEASE);
+	assert_int_equal(p.msg[20], BGP_ERR_CEASE_CONFIG_CHANGE);
+	assert_int_equal(next_msg(&p), -1);
+	close(p.fd);
+	accept_peer(&p);
+	handshake(&p, &announced);
+	assert_int_equal(announced, 1); /* the same view of the RIB-out */
+
+	c2.n_peers = 0;
+	assert_int_equal(bgp_speaker_set_peers(p.spk, &c2, err, sizeof err), 0);
+	assert_int_equal(next_not_keepalive(&p), BGP_MSG_NOTIFICATION);
+	assert_int_equal(p.msg[19], BGP_ERR_CEASE);
+	assert_int_equal(p.msg[20], BGP_ERR_CEASE_DECONFIGURED);
+	assert_int_equal(next_msg(&p), -1);
+	close(p.fd);
+	assert_int_equal(bgp_speaker_peers(p.spk, &st, 1), 0);
+	ip_prefix v4b;
+	assert_true(ip_prefix_parse("203.0.113.8/32", &v4b));
+	assert_int_equal(bgp_announce(p.spk, &v4b, &a4), 0); /* to nobody, kept */
+
+	c2.n_peers = 1;
+	c2.peers = &pc;
+	assert_int_equal(bgp_speaker_set_peers(p.spk, &c2, err, sizeof err), 0);
+	accept_peer(&p);
+	handshake(&p, &announced);
+	assert_int_equal(announced, 2);
+	struct bgp_route_attrs got;
+	assert_int_equal(bgp_rib_out_get(p.spk, &v4b, 0, &got), 0);
+
+	/* a duplicate address is refused and changes nothing */
+	struct bgp_peer_config two[2] = {pc, pc};
+	c2.peers = two;
+	c2.n_peers = 2;
+	assert_int_equal(bgp_speaker_set_peers(p.spk, &c2, err, sizeof err), -1);
+	assert_non_null(strstr(err, "twice"));
+	assert_int_equal(bgp_speaker_peers(p.spk, &st, 1), 1);
+	assert_string_equal(st.state, "Established");
+
+	bgp_speaker_free(p.spk);
+	close(p.fd);
+	close(p.lfd);
+	event_base_free(p.base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_speaker_session_replay),
 		cmocka_unit_test(test_speaker_flow_api),
+		cmocka_unit_test(test_speaker_set_peers),
 		cmocka_unit_test(test_speaker_eor_delay),
 		cmocka_unit_test(test_speaker_restart_bit),
 	};
