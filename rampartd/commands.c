@@ -465,6 +465,25 @@ static int cmd_flowspec(struct rampart *rp, const char *args, struct evbuffer *o
 	return 0;
 }
 
+bool rd_command_changes_state(const char *line)
+{
+	static const char *const readers[] = {"bans",	   "attacks", "attack", "peers", "top",	  "stats",
+					      "exporters", "routes",  "help",	"flows", "talkers", NULL};
+	while (*line == ' ' || *line == '\t')
+		line++;
+	size_t n = strcspn(line, " \t\r\n");
+	for (size_t i = 0; readers[i]; i++)
+		if (n == strlen(readers[i]) && !strncmp(line, readers[i], n))
+			return false;
+	if (n == 8 && !strncmp(line, "flowspec", 8)) {
+		const char *a = line + 8;
+		while (*a == ' ' || *a == '\t')
+			a++;
+		return strncmp(a, "list", 4) || (a[4] && !strchr(" \t\r\n", a[4]));
+	}
+	return true;
+}
+
 int rd_command(struct rampart *rp, const char *line, struct evbuffer *out)
 {
 	/* ExaBGP's API text (docs/EXABGP.md): lines may be longer than our own commands */

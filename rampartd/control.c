@@ -1,6 +1,7 @@
 /* The control socket: a UNIX stream socket taking one command per line. Every reply ends with a
  * line "done" or "error: WHY", so a client (rampartctl, a script) knows where a reply ends. */
 #include <errno.h>
+#include <grp.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -190,6 +191,24 @@ static int claim_path(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* Mode 0660, owner root and group rampart (when that group exists, else root's): the members of
+ * the group may drive the daemon, nobody else (docs/OPERATIONS.md). A daemon that is not root
+ * keeps itself as the owner and sets the group when it may (it is a member). */
+static int set_owner(const char *path, char *err, size_t errlen)
+{
+	struct group *g = getgrnam("rampart");
+	gid_t gid = g ? g->gr_gid : 0;
+	uid_t uid = geteuid() == 0 ? 0 : (uid_t)-1;
+	if (chown(path, uid, gid) != 0 && (geteuid() == 0 || g))
+		log_warn("control socket %s: cannot give it to group %s: %s", path, g ? "rampart" : "root",
+			 strerror(errno));
+	if (chmod(path, 0660) != 0) {
+		snprintf(err, errlen, "control socket %s: chmod 0660: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 struct rd_control *rd_control_new(struct rampart *rp, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -219,6 +238,10 @@ struct rd_control *rd_control_new(struct rampart *rp, const char *path, char *er
 	if (!c->listener) {
 		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
 		free(c);
+		return NULL;
+	}
+	if (set_owner(path, err, errlen) != 0) {
+		rd_control_free(c);
 		return NULL;
 	}
 	return c;

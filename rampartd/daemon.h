@@ -215,6 +215,9 @@ void rd_control_free(struct rd_control *c);
  * trailer. */
 struct evbuffer;
 int rd_command(struct rampart *rp, const char *line, struct evbuffer *out);
+/* True unless line is a command known to only read (bans, stats, flowspec list, ...): what the
+ * API's token guards and the audit trail records. Unknown commands count as changing state. */
+bool rd_command_changes_state(const char *line);
 
 /* ---- read-back from ClickHouse (readback.c): `flows ID`, `talkers HOST` ------------------- */
 
@@ -255,8 +258,24 @@ void rd_rb_talkers_sql(char *out, size_t outlen, const char *db, const ip_addr *
 
 /* ---- HTTP API (http.c): /metrics, JSON under /api/v1/, a live page ---------------------- */
 
+/* Listens on listen (api.http) with the api.* settings of rp->conf; NULL with err when it
+ * cannot (address in use, a token file others can read, off loopback without a token). */
 struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, size_t errlen);
 void rd_http_free(struct rd_http *h);
+
+/* Requests refused and connections closed by the API's rules (docs/OPERATIONS.md), for /metrics
+ * and `stats`. */
+struct rd_http_stats {
+	uint64_t refused_host;   /* Host not ours (421) */
+	uint64_t refused_token;  /* no or wrong bearer token (401) */
+	uint64_t refused_type;   /* a command not sent as application/json (415) */
+	uint64_t closed_max_clients; /* over api.http_max_clients: closed at once */
+	uint64_t closed_timeout; /* request or reply not done within api.http_request_timeout */
+	uint64_t closed_output;  /* a reply past the per-connection output cap */
+	uint64_t accept_errors;  /* accept() failures (EMFILE, ENFILE, ...): the listener paused */
+	uint32_t clients;        /* connections now */
+};
+void rd_http_stats(const struct rd_http *h, struct rd_http_stats *out);
 
 /* ---- FlowSpec mitigation (flowmit.c) ----------------------------------------------------- */
 

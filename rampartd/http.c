@@ -8,27 +8,55 @@
  *   GET  /api/v1/top?direction=incoming|outgoing&metric=pps|bps|flows&n=N
  *   GET  /api/v1/peers            BGP sessions
  *   GET  /api/v1/stats            capture, storage and decision counters
- *   POST /api/v1/command          body: one control command line (as rampartctl sends);
- *                                 200 with the reply, or 400 with the error
+ *   POST /api/v1/command          Content-Type: application/json, {"command": "LINE"} with one
+ *                                 control command line (as rampartctl sends); 200 with the
+ *                                 reply, or 400 with the error
+ *
+ * Who may ask (docs/OPERATIONS.md, "The API's security model"): a page in the operator's browser
+ * must not be able to drive the daemon. A browser sends a cross-site form or text/plain POST
+ * without asking, but an application/json POST only after a CORS preflight (OPTIONS), which is
+ * not served; so a command is taken only as application/json, and refused (415) before it is
+ * parsed otherwise. DNS rebinding (a hostile name resolving to 127.0.0.1) is caught by the Host
+ * header: only the address the client connected to, localhost on loopback and api.http_hosts are
+ * answered. Off loopback every request, and with a token every command that changes state, needs
+ * the bearer token of api.token_file.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "../lib/json.h"
 #include "../lib/log.h"
 #include "banstate.h"
 #include "daemon.h"
 
 #define LIST_MAX 4096
 
+#define TOKEN_MAX 256
+
 struct rd_http {
 	struct rampart *rp;
 	struct evhttp *http;
+	ip_addr listen_addr;           /* as configured; zero for a wildcard (0.0.0.0, ::) */
+	uint16_t port;
+	bool loopback;                 /* listening on 127.0.0.0/8 or ::1 only */
+	char allowed_hosts[512];       /* api.http_hosts, lower case, comma separated */
+	char token[TOKEN_MAX];         /* api.token_file's token; "" = none */
+	size_t token_len;
+	struct rd_http_stats st;
 	/* scratch for the lists, so a handler does not put megabytes on the stack */
 	struct det_ban_info bans[LIST_MAX];
 	struct det_host_info hosts[1000];
@@ -103,8 +131,10 @@ static void reply(struct evhttp_request *req, int code, const char *type, struct
 {
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
-	static const char *const reasons[] = {[200] = "OK", [400] = "Bad Request", [404] = "Not Found",
-					      [405] = "Method Not Allowed", [502] = "Bad Gateway",
+	static const char *const reasons[] = {[200] = "OK", [400] = "Bad Request", [401] = "Unauthorized",
+					      [403] = "Forbidden", [404] = "Not Found",
+					      [405] = "Method Not Allowed", [415] = "Unsupported Media Type",
+					      [421] = "Misdirected Request", [502] = "Bad Gateway",
 					      [503] = "Service Unavailable"};
 	evhttp_send_reply(req, code, code < 504 && reasons[code] ? reasons[code] : "Error", body);
 }
@@ -125,6 +155,162 @@ static bool want_get(struct evhttp_request *req)
 		return true;
 	reply_error(req, 405, "this resource takes GET");
 	return false;
+}
+
+
+/* ---- who may ask --------------------------------------------------------------------------- */
+
+/* Compares in time that depends on the lengths only, so the token cannot be guessed byte by
+ * byte from the answer's timing. */
+static bool same_secret(const char *a, size_t alen, const char *b, size_t blen)
+{
+	unsigned char d = alen != blen;
+	for (size_t i = 0; i < alen; i++)
+		d |= (unsigned char)a[i] ^ (unsigned char)b[i < blen ? i : 0];
+	return blen && d == 0;
+}
+
+static bool has_token(const struct rd_http *h, struct evhttp_request *req)
+{
+	const char *v = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	if (!h->token_len || !v || strncasecmp(v, "Bearer ", 7))
+		return false;
+	v += 7;
+	while (*v == ' ')
+		v++;
+	size_t n = strlen(v);
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	return same_secret(v, n, h->token, h->token_len);
+}
+
+static bool is_loopback(const ip_addr *a)
+{
+	static const uint8_t v6[16] = {[15] = 1};
+	return ip_is_v4(a) ? (ip_v4_u32(a) >> 24) == 127 : !memcmp(a->b, v6, 16);
+}
+
+/* The local address of the request's connection: what a client that did not go through a name
+ * connected to. */
+static bool local_addr(struct evhttp_request *req, ip_addr *out)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	int fd = evcon ? bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)) : -1;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return false;
+	char a[INET6_ADDRSTRLEN];
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, a, sizeof a);
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, a, sizeof a);
+	else
+		return false;
+	return ip_parse(a, out);
+}
+
+/* Host: NAME, NAME:PORT, [V6] or [V6]:PORT. Answered for the address the client connected to
+ * (and the configured one), for localhost when that address is loopback, and for api.http_hosts;
+ * the port, when given, must be ours. */
+static bool host_allowed(const struct rd_http *h, struct evhttp_request *req, const char *host)
+{
+	char name[256];
+	const char *port = NULL;
+	size_t n;
+	if (host[0] == '[') {
+		const char *e = strchr(host, ']');
+		if (!e || (e[1] && e[1] != ':'))
+			return false;
+		n = (size_t)(e - host - 1);
+		if (n >= sizeof name)
+			return false;
+		memcpy(name, host + 1, n);
+		port = e[1] ? e + 2 : NULL;
+	} else {
+		const char *c = strchr(host, ':');
+		n = c ? (size_t)(c - host) : strlen(host);
+		if (n >= sizeof name || (c && strchr(c + 1, ':')))
+			return false;
+		memcpy(name, host, n);
+		port = c ? c + 1 : NULL;
+	}
+	name[n] = '\0';
+	if (port) {
+		char *end;
+		unsigned long p = strtoul(port, &end, 10);
+		if (!*port || *end || p != h->port)
+			return false;
+	}
+	for (char *c = name; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	if (n && name[n - 1] == '.')
+		name[--n] = '\0';
+	if (!n)
+		return false;
+	ip_addr a, local;
+	bool have_local = local_addr(req, &local);
+	if (ip_parse(name, &a)) {
+		if ((!ip_is_zero(&h->listen_addr) && ip_equal(&a, &h->listen_addr)) ||
+		    (have_local && ip_equal(&a, &local)) || (have_local && is_loopback(&local) && is_loopback(&a)))
+			return true;
+	} else if (!strcmp(name, "localhost") && have_local && is_loopback(&local)) {
+		return true;
+	}
+	/* api.http_hosts, compared as written (lower case) */
+	for (const char *p = h->allowed_hosts; *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == n && !memcmp(p, name, n))
+			return true;
+		p += len;
+		p += *p == ',';
+	}
+	return false;
+}
+
+/* Everything a request must pass before any handler sees it; false when it was answered. */
+static bool admit(struct rd_http *h, struct evhttp_request *req)
+{
+	const char *host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+	const char *uri_host = evhttp_uri_get_host(evhttp_request_get_evhttp_uri(req));
+	if (!host || !host_allowed(h, req, host) || (uri_host && !host_allowed(h, req, uri_host))) {
+		h->st.refused_host++;
+		reply_error(req, 421, "this server answers only to its own address (Host header; api.http_hosts)");
+		return false;
+	}
+	if (!h->loopback && !has_token(h, req)) {
+		h->st.refused_token++;
+		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer realm=\"rampart\"");
+		reply_error(req, 401, "a bearer token (api.token_file) is needed");
+		return false;
+	}
+	return true;
+}
+
+/* The command of a POST /api/v1/command, or NULL when it was answered with the refusal. */
+static bool command_body(struct rd_http *h, struct evhttp_request *req, char *line, size_t linelen)
+{
+	const char *type = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+	size_t tl = type ? strcspn(type, ";") : 0;
+	while (tl && (type[tl - 1] == ' ' || type[tl - 1] == '\t'))
+		tl--;
+	if (!type || tl != 16 || strncasecmp(type, "application/json", 16)) {
+		h->st.refused_type++;
+		reply_error(req, 415, "commands are taken only as Content-Type: application/json, "
+				      "{\"command\": \"LINE\"}");
+		return false;
+	}
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const char *body = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+	const char *why = NULL;
+	if (json_object_string(body ? body : "", body ? len : 0, "command", line, linelen, &why) != 0) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "the body must be a JSON object {\"command\": \"LINE\"}: %s", why);
+		reply_error(req, 400, msg);
+		return false;
+	}
+	return true;
 }
 
 /* ---- handlers ------------------------------------------------------------------------------ */
@@ -357,26 +543,24 @@ static void on_command(struct evhttp_request *req, void *arg)
 {
 	struct rd_http *h = arg;
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		reply_error(req, 405, "this resource takes POST with one command line as the body");
+		reply_error(req, 405, "this resource takes POST with {\"command\": \"LINE\"} as application/json");
 		return;
 	}
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	char line[1024];
-	size_t len = evbuffer_get_length(in);
-	if (len >= sizeof line) {
-		reply_error(req, 400, "command too long");
+	if (!command_body(h, req, line, sizeof line))
 		return;
-	}
-	evbuffer_remove(in, line, len);
-	line[len] = '\0';
-	if (memchr(line, '\0', len)) {
-		reply_error(req, 400, "command contains a NUL byte");
-		return;
-	}
+	size_t len = strlen(line);
 	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		line[--len] = '\0';
-	if (strchr(line, '\n')) {
+	if (strpbrk(line, "\r\n")) {
 		reply_error(req, 400, "one command per request");
+		return;
+	}
+	bool token = has_token(h, req);
+	if (h->token_len && !token && rd_command_changes_state(line)) {
+		h->st.refused_token++;
+		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer realm=\"rampart\"");
+		reply_error(req, 401, "this command changes state: it needs the bearer token (api.token_file)");
 		return;
 	}
 	struct evbuffer *out = evbuffer_new();
@@ -435,6 +619,18 @@ static const char *const decode_result_label[CAP_DECODE_RESULT_COUNT] = {
 	[CAP_DECODE_MALFORMED] = "malformed",
 	[CAP_DECODE_NOT_IP] = "not_ip",
 };
+
+/* What the API refused and closed (docs/OPERATIONS.md, "The API's security model"). */
+static void api_metrics(const struct rd_http *h, struct evbuffer *b)
+{
+	metric_head(b, "rampart_api_requests_refused_total", "counter",
+		    "HTTP requests refused: host = Host not this server's (421), token = bearer token missing or "
+		    "wrong (401), content_type = a command not sent as application/json (415).");
+	evbuffer_add_printf(b, "rampart_api_requests_refused_total{reason=\"host\"} %" PRIu64 "\n", h->st.refused_host);
+	evbuffer_add_printf(b, "rampart_api_requests_refused_total{reason=\"token\"} %" PRIu64 "\n", h->st.refused_token);
+	evbuffer_add_printf(b, "rampart_api_requests_refused_total{reason=\"content_type\"} %" PRIu64 "\n",
+			    h->st.refused_type);
+}
 
 static void on_metrics(struct evhttp_request *req, void *arg)
 {
@@ -662,6 +858,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 		metric_head(b, "rampart_bgp_rib_out_routes", "gauge", "Routes in the RIB-out.");
 		evbuffer_add_printf(b, "rampart_bgp_rib_out_routes %zu\n", bgp_rib_out_count(rp->bgp));
 	}
+	api_metrics(h, b);
 	reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b);
 	evbuffer_free(b);
 }
@@ -790,6 +987,66 @@ static void on_other(struct evhttp_request *req, void *arg)
 			      "/api/v1/stats, /api/v1/command, /api/v1/attack/ID/flows, /api/v1/host/IP/talkers, /metrics)");
 }
 
+/* Every request comes here first: admission, then the resource's handler. */
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct rd_http *h = arg;
+	if (!admit(h, req))
+		return;
+	static const struct {
+		const char *path;
+		void (*fn)(struct evhttp_request *, void *);
+	} routes[] = {
+		{"/metrics", on_metrics},   {"/api/v1/bans", on_bans},   {"/api/v1/attacks", on_bans},
+		{"/api/v1/top", on_top},    {"/api/v1/peers", on_peers}, {"/api/v1/stats", on_stats},
+		{"/api/v1/command", on_command},
+	};
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	for (size_t i = 0; path && i < sizeof routes / sizeof routes[0]; i++)
+		if (!strcmp(path, routes[i].path)) {
+			routes[i].fn(req, h);
+			return;
+		}
+	on_other(req, h);
+}
+
+/* api.token_file: one line, the token. A file others can read is refused: the token is the
+ * key to every ban and announce. */
+static int read_token(struct rd_http *h, const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "api.token_file %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & S_IRWXO)) {
+		snprintf(err, errlen, "api.token_file %s: mode %04o lets others read it; chmod 0600 (or 0640 root:rampart)",
+			 path, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	char buf[TOKEN_MAX + 2];
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "api.token_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		n--;
+	buf[n] = '\0';
+	if (n == 0 || (size_t)n >= TOKEN_MAX || strpbrk(buf, " \t\r\n") || memchr(buf, 0, (size_t)n)) {
+		snprintf(err, errlen, "api.token_file %s: expected one token of 1..%d printable bytes", path, TOKEN_MAX - 1);
+		return -1;
+	}
+	memcpy(h->token, buf, (size_t)n + 1);
+	h->token_len = (size_t)n;
+	return 0;
+}
+
 struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, size_t errlen)
 {
 	char host[IP_STRLEN];
@@ -811,18 +1068,35 @@ struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, s
 		return NULL;
 	}
 	h->rp = rp;
+	h->listen_addr = addr;
+	if (ip_is_v4(&addr) && ip_v4_u32(&addr) == 0)
+		memset(&h->listen_addr, 0, sizeof h->listen_addr); /* 0.0.0.0: any, like :: */
+	addr = h->listen_addr;
+	h->port = port;
+	h->loopback = !ip_is_zero(&addr) && is_loopback(&addr);
+	size_t o = 0;
+	for (const char *c = rp->conf.api.http_hosts; *c && o + 1 < sizeof h->allowed_hosts; c++)
+		if (*c != ' ' && *c != '\t')
+			h->allowed_hosts[o++] = (char)tolower((unsigned char)*c);
+	if (rp->conf.api.token_file[0] && read_token(h, rp->conf.api.token_file, err, errlen) != 0) {
+		evhttp_free(h->http);
+		free(h);
+		return NULL;
+	}
+	if (!h->loopback && !h->token_len) {
+		snprintf(err, errlen,
+			 "api.http: %s is not a loopback address: set api.token_file (a bearer token every request "
+			 "then needs), or listen on 127.0.0.1",
+			 listen);
+		evhttp_free(h->http);
+		free(h);
+		return NULL;
+	}
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
 	evhttp_set_max_body_size(h->http, 4096);
 	evhttp_set_max_headers_size(h->http, 16384);
 	evhttp_set_timeout(h->http, 10);
-	evhttp_set_cb(h->http, "/metrics", on_metrics, h);
-	evhttp_set_cb(h->http, "/api/v1/bans", on_bans, h);
-	evhttp_set_cb(h->http, "/api/v1/attacks", on_bans, h);
-	evhttp_set_cb(h->http, "/api/v1/top", on_top, h);
-	evhttp_set_cb(h->http, "/api/v1/peers", on_peers, h);
-	evhttp_set_cb(h->http, "/api/v1/stats", on_stats, h);
-	evhttp_set_cb(h->http, "/api/v1/command", on_command, h);
-	evhttp_set_gencb(h->http, on_other, h);
+	evhttp_set_gencb(h->http, on_request, h);
 	if (!evhttp_bind_socket_with_handle(h->http, host, port)) {
 		snprintf(err, errlen, "api.http: cannot listen on %s", listen);
 		evhttp_free(h->http);
@@ -830,6 +1104,11 @@ struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, s
 		return NULL;
 	}
 	return h;
+}
+
+void rd_http_stats(const struct rd_http *h, struct rd_http_stats *out)
+{
+	*out = h->st;
 }
 
 void rd_http_free(struct rd_http *h)
