@@ -6,12 +6,14 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../lib/log.h"
@@ -21,9 +23,19 @@
 #define MAX_LINE 4096
 #define MAX_OUTPUT (8u << 20) /* a client that stops reading is dropped past this */
 
+/* At EMFILE/ENFILE the listener pauses (100 ms doubling to 1 s while accept keeps failing) and
+ * one line every 10 s says how often it failed, as the HTTP listener does. */
+#define PAUSE_MIN_MS 100
+#define PAUSE_MAX_MS 1000
+#define LOG_INTERVAL_S 10
+
 struct rd_control {
 	struct rampart *rp;
 	struct evconnlistener *listener;
+	struct event *resume;
+	unsigned pause_ms;
+	uint64_t failed_unlogged, logged_ns;
+	struct rd_control_stats st;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -38,6 +50,7 @@ struct client {
 
 static void client_close(struct client *cl)
 {
+	cl->c->st.clients--;
 	rd_readback_cancel(cl->pending);
 	bufferevent_free(cl->bev);
 	free(cl);
@@ -123,6 +136,7 @@ static void client_read(struct bufferevent *bev, void *ctx)
 		}
 		evbuffer_free(reply);
 		if (evbuffer_get_length(out) > MAX_OUTPUT) {
+			cl->c->st.closed_output++;
 			log_warn("control: client is not reading its replies; closing it");
 			client_close(cl);
 			return;
@@ -148,6 +162,8 @@ static void client_event(struct bufferevent *bev, short what, void *ctx)
 			client_close(cl);
 		return;
 	}
+	if (what & BEV_EVENT_TIMEOUT)
+		cl->c->st.closed_timeout++;
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		client_close(cl);
 }
@@ -156,6 +172,12 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
 	(void)l, (void)sa, (void)salen;
 	struct rd_control *c = ctx;
+	c->pause_ms = PAUSE_MIN_MS;
+	if (c->st.clients >= c->rp->conf.api.control_max_clients) {
+		c->st.closed_max_clients++; /* closed at once: a client holds a buffer and a descriptor */
+		close(fd);
+		return;
+	}
 	struct client *cl = calloc(1, sizeof *cl);
 	struct bufferevent *bev = cl ? bufferevent_socket_new(c->rp->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
 	if (!bev) {
@@ -165,12 +187,43 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	cl->c = c;
 	cl->bev = bev;
+	c->st.clients++;
 	bufferevent_setcb(bev, client_read, client_written, client_event, cl);
 	struct timeval idle = {.tv_sec = 300};
 	bufferevent_set_timeouts(bev, &idle, &idle);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
+
+static void accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct rd_control *c = arg;
+	evconnlistener_enable(c->listener);
+}
+
+/* accept() failed (EMFILE, ENFILE, ...): libevent would retry at once, forever, logging each
+ * time; pause instead and log once an interval. */
+static void accept_error(struct evconnlistener *l, void *ctx)
+{
+	struct rd_control *c = ctx;
+	int err = EVUTIL_SOCKET_ERROR();
+	c->st.accept_errors++;
+	c->failed_unlogged++;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (!c->logged_ns || now - c->logged_ns >= LOG_INTERVAL_S * 1000000000ull) {
+		log_warn("control socket: accept failed %" PRIu64 " time(s) in the last %d s (%s); pausing it %u ms at a time",
+			 c->failed_unlogged, LOG_INTERVAL_S, evutil_socket_error_to_string(err), c->pause_ms);
+		c->failed_unlogged = 0;
+		c->logged_ns = now;
+	}
+	evconnlistener_disable(l);
+	struct timeval t = {.tv_sec = c->pause_ms / 1000, .tv_usec = (c->pause_ms % 1000) * 1000};
+	evtimer_add(c->resume, &t);
+	c->pause_ms = c->pause_ms * 2 > PAUSE_MAX_MS ? PAUSE_MAX_MS : c->pause_ms * 2;
+}
 
 /* A socket file left by a daemon that died is removed; one that answers belongs to a running
  * daemon, and starting a second one on it is an error. */
@@ -240,6 +293,13 @@ struct rd_control *rd_control_new(struct rampart *rp, const char *path, char *er
 		free(c);
 		return NULL;
 	}
+	c->pause_ms = PAUSE_MIN_MS;
+	if (!(c->resume = evtimer_new(rp->base, accept_resume, c))) {
+		snprintf(err, errlen, "out of memory");
+		rd_control_free(c);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(c->listener, accept_error);
 	if (set_owner(path, err, errlen) != 0) {
 		rd_control_free(c);
 		return NULL;
@@ -247,11 +307,18 @@ struct rd_control *rd_control_new(struct rampart *rp, const char *path, char *er
 	return c;
 }
 
+void rd_control_stats(const struct rd_control *c, struct rd_control_stats *out)
+{
+	*out = c->st;
+}
+
 void rd_control_free(struct rd_control *c)
 {
 	if (!c)
 		return;
 	evconnlistener_free(c->listener);
+	if (c->resume)
+		event_free(c->resume);
 	unlink(c->path);
 	free(c);
 }

@@ -209,6 +209,13 @@ void rd_localroute_stats(const struct rd_localroute *lr, struct rd_localroute_st
 
 struct rd_control *rd_control_new(struct rampart *rp, const char *path, char *err, size_t errlen);
 void rd_control_free(struct rd_control *c);
+/* Control socket clients closed by its bounds (api.control_max_clients, 8 MiB of replies not
+ * read, 300 s idle) and accept failures, for /metrics and `stats`. */
+struct rd_control_stats {
+	uint64_t closed_max_clients, closed_output, closed_timeout, accept_errors;
+	uint32_t clients;
+};
+void rd_control_stats(const struct rd_control *c, struct rd_control_stats *out);
 
 /* Runs one command line; writes the reply text into out (lines ending in \n) and returns 0 for
  * success or -1 for an error (out then holds the message). The socket adds the "done"/"error"

@@ -27,13 +27,16 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/http.h>
+#include <event2/event.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,6 +49,34 @@
 #define LIST_MAX 4096
 
 #define TOKEN_MAX 256
+/* Per connection: what is read ahead of the request being answered (headers are at most 16 KiB
+ * and bodies 4 KiB, so a request always fits), and what may wait to be written (the largest
+ * reply, 4096 bans as JSON, is ~2.5 MB). A client that pipelines without reading stops being
+ * read at IN_MAX; one whose reply would pass OUT_MAX is closed. */
+#define IN_MAX (64u << 10)
+#define OUT_MAX (8u << 20)
+/* What a read-back (flows, talkers) may add to a reply's deadline: its own query limit. */
+#define READBACK_S 10
+/* At EMFILE/ENFILE the listener pauses, from PAUSE_MIN_MS doubling to PAUSE_MAX_MS while accept
+ * keeps failing, and one line a LOG_INTERVAL_S says how often it failed. */
+#define PAUSE_MIN_MS 100
+#define PAUSE_MAX_MS 1000
+#define LOG_INTERVAL_S 10
+
+enum conn_close { CLOSE_TIMEOUT, CLOSE_MAX_CLIENTS, CLOSE_OUTPUT };
+
+/* One HTTP connection, from accept to close. evhttp owns it; we see it through the bufferevent
+ * we give evhttp (a pass-through filter, whose free callback tells us when the connection is
+ * gone) and its deadline. */
+struct http_conn {
+	struct rd_http *h;             /* NULL once the server is freed */
+	struct bufferevent *bev;       /* the filter evhttp reads and writes */
+	struct event *deadline;
+	struct event *kick;            /* pushes queued output through the filter */
+	struct event *writable;        /* the socket can take more of the output; made when needed */
+	enum conn_close why;
+	struct http_conn *prev, *next;
+};
 
 struct rd_http {
 	struct rampart *rp;
@@ -57,6 +88,13 @@ struct rd_http {
 	char token[TOKEN_MAX];         /* api.token_file's token; "" = none */
 	size_t token_len;
 	struct rd_http_stats st;
+	struct http_conn *conns;       /* open connections */
+	struct timeval timeout;        /* api.http_request_timeout */
+	struct event *accept_resume;   /* always added: resumes the paused listener */
+	struct evconnlistener *listener;
+	unsigned pause_ms;
+	uint64_t accept_failed_unlogged;
+	uint64_t accept_logged_ns;
 	/* scratch for the lists, so a handler does not put megabytes on the stack */
 	struct det_ban_info bans[LIST_MAX];
 	struct det_host_info hosts[1000];
@@ -630,6 +668,36 @@ static void api_metrics(const struct rd_http *h, struct evbuffer *b)
 	evbuffer_add_printf(b, "rampart_api_requests_refused_total{reason=\"token\"} %" PRIu64 "\n", h->st.refused_token);
 	evbuffer_add_printf(b, "rampart_api_requests_refused_total{reason=\"content_type\"} %" PRIu64 "\n",
 			    h->st.refused_type);
+	metric_head(b, "rampart_api_connections_closed_total", "counter",
+		    "HTTP connections closed by a bound: max_clients = over api.http_max_clients, timeout = request "
+		    "or reply not done by api.http_request_timeout, output = reply past the output cap.");
+	evbuffer_add_printf(b, "rampart_api_connections_closed_total{reason=\"max_clients\"} %" PRIu64 "\n",
+			    h->st.closed_max_clients);
+	evbuffer_add_printf(b, "rampart_api_connections_closed_total{reason=\"timeout\"} %" PRIu64 "\n",
+			    h->st.closed_timeout);
+	evbuffer_add_printf(b, "rampart_api_connections_closed_total{reason=\"output\"} %" PRIu64 "\n",
+			    h->st.closed_output);
+	metric_head(b, "rampart_api_connections", "gauge", "HTTP connections open now.");
+	evbuffer_add_printf(b, "rampart_api_connections %u\n", h->st.clients);
+	metric_head(b, "rampart_api_accept_errors_total", "counter",
+		    "accept() failures on the HTTP listener (EMFILE, ENFILE, ...); each pauses it 100 ms..1 s.");
+	evbuffer_add_printf(b, "rampart_api_accept_errors_total %" PRIu64 "\n", h->st.accept_errors);
+	if (h->rp->control) {
+		struct rd_control_stats cs;
+		rd_control_stats(h->rp->control, &cs);
+		metric_head(b, "rampart_control_clients_closed_total", "counter",
+			    "Control socket clients closed by a bound: max_clients (api.control_max_clients), output "
+			    "(8 MiB of replies not read), timeout (300 s idle).");
+		evbuffer_add_printf(b, "rampart_control_clients_closed_total{reason=\"max_clients\"} %" PRIu64 "\n",
+				    cs.closed_max_clients);
+		evbuffer_add_printf(b, "rampart_control_clients_closed_total{reason=\"output\"} %" PRIu64 "\n",
+				    cs.closed_output);
+		evbuffer_add_printf(b, "rampart_control_clients_closed_total{reason=\"timeout\"} %" PRIu64 "\n",
+				    cs.closed_timeout);
+		metric_head(b, "rampart_control_accept_errors_total", "counter",
+			    "accept() failures on the control socket; each pauses it 100 ms..1 s.");
+		evbuffer_add_printf(b, "rampart_control_accept_errors_total %" PRIu64 "\n", cs.accept_errors);
+	}
 }
 
 static void on_metrics(struct evhttp_request *req, void *arg)
@@ -987,10 +1055,261 @@ static void on_other(struct evhttp_request *req, void *arg)
 			      "/api/v1/stats, /api/v1/command, /api/v1/attack/ID/flows, /api/v1/host/IP/talkers, /metrics)");
 }
 
+
+/* ---- connections: bounded per client ------------------------------------------------------- */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The filter moves bytes as they are; on the way out it enforces OUT_MAX. */
+static enum bufferevent_filter_result pass_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
+					      enum bufferevent_flush_mode mode, void *ctx)
+{
+	(void)mode, (void)ctx;
+	size_t n = evbuffer_get_length(src);
+	if (limit >= 0 && (size_t)limit < n)
+		n = (size_t)limit;
+	if (!n)
+		return BEV_NEED_MORE;
+	evbuffer_remove_buffer(src, dst, n);
+	return BEV_OK;
+}
+
+static void conn_writable(evutil_socket_t fd, short what, void *arg);
+
+/* Output goes from the filter straight to the socket, as much as the kernel takes now: evhttp
+ * takes an empty output buffer for "reply sent" and may then close, so nothing may wait in a
+ * buffer below it. The rest waits in the filter's buffer (bounded by OUT_MAX) for the socket to
+ * be writable again. */
+static enum bufferevent_filter_result pass_out(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
+					       enum bufferevent_flush_mode mode, void *ctx)
+{
+	(void)dst, (void)limit, (void)mode;
+	struct http_conn *c = ctx;
+	if (!c->h)
+		return BEV_ERROR;
+	if (evbuffer_get_length(src) > OUT_MAX) {
+		if (c->why != CLOSE_OUTPUT) {
+			c->why = CLOSE_OUTPUT;
+			c->h->st.closed_output++;
+			event_active(c->deadline, EV_TIMEOUT, 1); /* closed from the loop, not inside evhttp */
+		}
+		return BEV_ERROR;
+	}
+	int fd = bufferevent_getfd(c->bev);
+	if (fd < 0 || !evbuffer_get_length(src))
+		return BEV_NEED_MORE;
+	int n = evbuffer_write(src, fd);
+	if (evbuffer_get_length(src)) {
+		if (!c->writable)
+			c->writable = event_new(bufferevent_get_base(c->bev), fd, EV_WRITE, conn_writable, c);
+		if (c->writable)
+			event_add(c->writable, NULL);
+	}
+	return n > 0 ? BEV_OK : BEV_NEED_MORE;
+}
+
+static void conn_gone(void *ctx)
+{
+	struct http_conn *c = ctx;
+	if (c->h) {
+		struct rd_http *h = c->h;
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			h->conns = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+		h->st.clients--;
+		event_free(c->deadline);
+		event_free(c->kick);
+		if (c->writable)
+			event_free(c->writable);
+	}
+	free(c);
+}
+
+/* The deadline passed (or the connection is over a bound): evhttp drops it as it does a
+ * timed-out read, and conn_gone follows. */
+static void conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct http_conn *c = arg;
+	if (c->writable)
+		event_del(c->writable); /* before evhttp closes the socket */
+	if (c->why == CLOSE_TIMEOUT)
+		c->h->st.closed_timeout++;
+	bufferevent_trigger_event(c->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, 0);
+}
+
+/* evhttp queues a reply before it enables writing, and libevent 2.1's filter moves output only
+ * when data is added while writing is on: so each addition is pushed through from the loop,
+ * once evhttp is done with it. */
+static void conn_kick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct http_conn *c = arg;
+	bufferevent_flush(c->bev, EV_WRITE, BEV_FLUSH);
+}
+
+static void conn_writable(evutil_socket_t fd, short what, void *arg)
+{
+	conn_kick(fd, what, arg);
+}
+
+static void output_added(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	(void)buf;
+	struct http_conn *c = arg;
+	if (info->n_added && c->h)
+		event_active(c->kick, EV_TIMEOUT, 1);
+}
+
+/* evhttp's bufferevent for each accepted connection. */
+static struct bufferevent *conn_new(struct event_base *base, void *arg)
+{
+	struct rd_http *h = arg;
+	struct http_conn *c = calloc(1, sizeof *c);
+	struct bufferevent *sock = c ? bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE) : NULL;
+	struct event *deadline = sock ? evtimer_new(base, conn_deadline, c) : NULL;
+	struct event *kick = deadline ? event_new(base, -1, 0, conn_kick, c) : NULL;
+	struct bufferevent *bev = kick ? bufferevent_filter_new(sock, pass_in, pass_out, BEV_OPT_CLOSE_ON_FREE,
+								    conn_gone, c)
+					   : NULL;
+	if (!bev || !evbuffer_add_cb(bufferevent_get_output(bev), output_added, c)) {
+		if (bev)
+			bufferevent_free(bev), sock = NULL, c = NULL; /* conn_gone freed c */
+		if (kick)
+			event_free(kick);
+		if (deadline)
+			event_free(deadline);
+		if (sock)
+			bufferevent_free(sock);
+		free(c);
+		return NULL; /* evhttp then makes one of its own, unbounded: only when out of memory */
+	}
+	c->h = h;
+	c->bev = bev;
+	c->deadline = deadline;
+	c->kick = kick;
+	c->next = h->conns;
+	if (h->conns)
+		h->conns->prev = c;
+	h->conns = c;
+	bufferevent_setwatermark(sock, EV_READ, 0, IN_MAX);
+	bufferevent_setwatermark(bev, EV_READ, 0, IN_MAX);
+	h->pause_ms = PAUSE_MIN_MS;
+	if (++h->st.clients > h->rp->conf.api.http_max_clients) {
+		c->why = CLOSE_MAX_CLIENTS;
+		h->st.closed_max_clients++;
+		event_active(deadline, EV_TIMEOUT, 1);
+	} else {
+		evtimer_add(deadline, &h->timeout); /* the first request, headers and body, by then */
+	}
+	return bev;
+}
+
+static struct http_conn *conn_of(struct rd_http *h, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	for (struct http_conn *c = h->conns; bev && c; c = c->next)
+		if (c->bev == bev)
+			return c;
+	return NULL;
+}
+
+/* The reply is written: the next request on the connection has the same time to come. */
+static void request_done(struct evhttp_request *req, void *arg)
+{
+	(void)req;
+	struct http_conn *c = arg;
+	evtimer_add(c->deadline, &c->h->timeout);
+}
+
+/* A request arrived whole: its reply (a read-back's too) must be written by the deadline. */
+static void request_started(struct rd_http *h, struct evhttp_request *req)
+{
+	struct http_conn *c = conn_of(h, req);
+	if (!c)
+		return;
+	struct timeval t = h->timeout;
+	t.tv_sec += READBACK_S;
+	evtimer_add(c->deadline, &t);
+	evhttp_request_set_on_complete_cb(req, request_done, c);
+}
+
+/* ---- accept errors: pause the listener instead of spinning ------------------------------- */
+
+/* accept_resume stays pending (a timer a day away) so that accept_error can find it among the
+ * loop's events: libevent lists only pending ones. */
+static void park_resume(struct rd_http *h)
+{
+	struct timeval day = {.tv_sec = 86400};
+	event_add(h->accept_resume, &day);
+}
+
+static void accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct rd_http *h = arg;
+	evconnlistener_enable(h->listener);
+	park_resume(h);
+}
+
+struct server_search {
+	const struct evhttp *http;
+	struct rd_http *found;
+};
+
+static int find_server(const struct event_base *base, const struct event *ev, void *arg)
+{
+	(void)base;
+	struct server_search *q = arg;
+	if (event_get_callback(ev) == accept_resume && ((struct rd_http *)event_get_callback_arg(ev))->http == q->http) {
+		q->found = event_get_callback_arg(ev);
+		return 1;
+	}
+	return 0;
+}
+
+/* evhttp's listener calls this with evhttp's own pointer, not ours: the server is found through
+ * its accept_resume event, which stays added for that (one walk of the loop's events per
+ * failure, at most one failure per pause). */
+static void accept_error(struct evconnlistener *lev, void *arg)
+{
+	int err = EVUTIL_SOCKET_ERROR();
+	struct server_search q = {.http = arg};
+	event_base_foreach_event(evconnlistener_get_base(lev), find_server, &q);
+	struct rd_http *h = q.found;
+	if (!h)
+		return;
+	h->st.accept_errors++;
+	h->accept_failed_unlogged++;
+	uint64_t now = mono_ns();
+	if (!h->accept_logged_ns || now - h->accept_logged_ns >= LOG_INTERVAL_S * 1000000000ull) {
+		log_warn("api.http: accept failed %" PRIu64 " time(s) in the last %d s (%s); pausing the listener "
+			 "%u ms at a time (rampart_api_accept_errors_total)",
+			 h->accept_failed_unlogged, LOG_INTERVAL_S, evutil_socket_error_to_string(err), h->pause_ms);
+		h->accept_failed_unlogged = 0;
+		h->accept_logged_ns = now;
+	}
+	evconnlistener_disable(lev);
+	struct timeval t = {.tv_sec = h->pause_ms / 1000, .tv_usec = (h->pause_ms % 1000) * 1000};
+	event_add(h->accept_resume, &t);
+	if (h->pause_ms < PAUSE_MAX_MS)
+		h->pause_ms = h->pause_ms * 2 > PAUSE_MAX_MS ? PAUSE_MAX_MS : h->pause_ms * 2;
+}
+
 /* Every request comes here first: admission, then the resource's handler. */
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct rd_http *h = arg;
+	request_started(h, req);
 	if (!admit(h, req))
 		return;
 	static const struct {
@@ -1095,14 +1414,23 @@ struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, s
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
 	evhttp_set_max_body_size(h->http, 4096);
 	evhttp_set_max_headers_size(h->http, 16384);
-	evhttp_set_timeout(h->http, 10);
+	/* evhttp's own timeouts are per read and write, renewed by each byte; the deadlines of
+	 * conn_new and request_started are not */
+	h->timeout.tv_sec = rp->conf.api.http_request_timeout_s;
+	evhttp_set_timeout(h->http, (int)rp->conf.api.http_request_timeout_s);
 	evhttp_set_gencb(h->http, on_request, h);
-	if (!evhttp_bind_socket_with_handle(h->http, host, port)) {
+	evhttp_set_bevcb(h->http, conn_new, h);
+	h->pause_ms = PAUSE_MIN_MS;
+	struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(h->http, host, port);
+	if (!bound || !(h->accept_resume = event_new(rp->base, -1, 0, accept_resume, h))) {
 		snprintf(err, errlen, "api.http: cannot listen on %s", listen);
 		evhttp_free(h->http);
 		free(h);
 		return NULL;
 	}
+	h->listener = evhttp_bound_socket_get_listener(bound);
+	evconnlistener_set_error_cb(h->listener, accept_error);
+	park_resume(h);
 	return h;
 }
 
@@ -1115,6 +1443,18 @@ void rd_http_free(struct rd_http *h)
 {
 	if (!h)
 		return;
+	/* evhttp frees the connections' bufferevents later, in the loop's finalizers: by then
+	 * conn_gone must not touch the server */
+	for (struct http_conn *c = h->conns, *next; c; c = next) {
+		next = c->next;
+		event_free(c->deadline);
+		event_free(c->kick);
+		if (c->writable)
+			event_free(c->writable);
+		c->writable = NULL;
+		c->h = NULL;
+	}
+	event_free(h->accept_resume);
 	evhttp_free(h->http);
 	free(h);
 }
