@@ -1,8 +1,8 @@
-/* The ban state file (rampartd/banstate.c): what a write costs the main loop, and what the load at
+/* The ban state file (mitigation/state.c): what a write costs the main loop, and what the load at
  * start costs, for N API routes and M bans (default 100 000 pipe routes with a community and
  * 1 000 manual bans). A write is the timer's serialisation on the main loop (the snapshot as
  * text), then write, fsync, rename, fsync of the directory on the writer thread; each has its own
- * figure (rd_banstate_stats: last_serialise_us, last_write_us). The load is
+ * figure (mit_state_stats: last_serialise_us, last_write_us). The load is
  * read + parse + every record put back (routes into the route table, bans into detection);
  * the parse alone is timed too. No BGP speaker: the RIB-out is not part of this cost.
  *
@@ -18,7 +18,9 @@
 
 #include "bench/bench_util.h"
 #include "lib/log.h"
-#include "rampartd/banstate.h"
+#include "api/api.h"
+#include "lib/clock.h"
+#include "mitigation/internal.h"
 #include "rampartd/daemon.h"
 
 static char path[512];
@@ -40,10 +42,9 @@ static struct rampart *up(size_t bans)
 	rp->base = event_base_new();
 	rp->networks = det_networks_new(&rp->conf.detect);
 	rp->engine = det_engine_new(&rp->conf.detect, rp->networks);
-	rp->routes = rd_routes_new();
-	rp->flowmit = rd_flowmit_new(rp);
-	rp->banstate = rd_banstate_new(rp);
-	if (!rp->base || !rp->engine || !rp->routes || !rp->banstate) {
+	rp->mit = mit_new(&(struct mit_deps){.conf = &rp->conf, .base = rp->base, .networks = rp->networks,
+					     .engine = rp->engine});
+	if (!rp->base || !rp->engine || !rp->mit || !mit_state_new(rp->mit)) {
 		fprintf(stderr, "bench_banstate: cannot set up\n");
 		exit(1);
 	}
@@ -53,9 +54,8 @@ static struct rampart *up(size_t bans)
 /* clean: the last write at free (as at SIGTERM); else the file stays as the timer wrote it */
 static void down(struct rampart *rp)
 {
-	rd_banstate_free(rp->banstate);
-	rd_flowmit_free(rp->flowmit);
-	rd_routes_free(rp->routes);
+	mit_state_close(rp->mit);
+	mit_free(rp->mit);
 	det_engine_free(rp->engine);
 	det_networks_free(rp->networks);
 	event_base_free(rp->base);
@@ -63,7 +63,7 @@ static void down(struct rampart *rp)
 	free(rp);
 }
 
-static void nop_rec(void *ctx, const struct rd_bs_rec *r)
+static void nop_rec(void *ctx, const struct mit_state_rec *r)
 {
 	(void)r;
 	(*(size_t *)ctx)++;
@@ -93,7 +93,8 @@ int main(int argc, char **argv)
 	log_set_level(LOG_LVL_WARN); /* a line per restored ban otherwise */
 
 	struct rampart *rp = up(n_bans);
-	rd_banstate_load(rp->banstate); /* no file: a first start */
+	rp->clock_ns = clock_wall_ns();
+	mit_state_load(rp->mit, rp->clock_ns); /* no file: a first start */
 	struct evbuffer *reply = evbuffer_new();
 	char line[256];
 	double t0 = now_s();
@@ -102,7 +103,7 @@ int main(int argc, char **argv)
 		uint32_t a = i < 131072 ? 0xC6120000u + (uint32_t)i : 0x64400000u + (uint32_t)(i - 131072);
 		snprintf(line, sizeof line, "announce route %u.%u.%u.%u/32 next-hop 10.0.0.1 community [65001:666]",
 			 a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-		if (rd_exa_command(rp, RD_SRC_PIPE, line, reply) != 0) {
+		if (mit_exabgp_command(rp->mit, MIT_SRC_PIPE, line, reply) != 0) {
 			fprintf(stderr, "bench_banstate: %s refused\n", line);
 			return 1;
 		}
@@ -110,7 +111,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n_bans; i++) {
 		snprintf(line, sizeof line, "ban 10.1.%zu.%zu --for 3600", i / 250, i % 250 + 1);
-		if (rd_command(rp, line, reply) != 0) {
+		if (api_command(rp, line, reply) != 0) {
 			fprintf(stderr, "bench_banstate: %s refused\n", line);
 			return 1;
 		}
@@ -121,12 +122,12 @@ int main(int argc, char **argv)
 	/* writes, each from the timer as on the main loop */
 	enum { RUNS = 7 };
 	double w[RUNS], ser[RUNS];
-	struct rd_banstate_stats st;
+	struct mit_state_stats st;
 	for (int r = 0; r < RUNS; r++) {
-		rd_banstate_changed(rp);
+		mit_state_changed(rp->mit);
 		event_base_loop(rp->base, EVLOOP_ONCE);
-		rd_banstate_sync(rp->banstate);
-		rd_banstate_stats(rp->banstate, &st);
+		mit_state_sync(rp->mit);
+		mit_state_stats(rp->mit, &st);
 		ser[r] = (double)st.last_serialise_us / 1e3;
 		w[r] = (double)st.last_write_us / 1e3;
 	}
@@ -150,19 +151,20 @@ int main(int argc, char **argv)
 	size_t len = fread(buf, 1, (size_t)sb.st_size, f);
 	fclose(f);
 	size_t recs = 0;
-	struct rd_bs_result res;
+	struct mit_state_result res;
 	t0 = now_s();
-	rd_banstate_parse(buf, len, nop_rec, nop_err, &recs, &res);
+	mit_state_parse(buf, len, nop_rec, nop_err, &recs, &res);
 	double parse = now_s() - t0;
 	free(buf);
 
 	/* a start: read, parse, put everything back */
 	rp = up(n_bans);
 	t0 = now_s();
-	rd_banstate_load(rp->banstate);
+	rp->clock_ns = clock_wall_ns();
+	mit_state_load(rp->mit, rp->clock_ns);
 	double load = now_s() - t0;
-	rd_banstate_stats(rp->banstate, &st);
-	size_t routes_back = rd_routes_count(rp->routes);
+	mit_state_stats(rp->mit, &st);
+	size_t routes_back = mit_routes_count(rp->mit);
 	down(rp);
 
 	printf("ban state: %zu pipe routes + %zu manual bans, file %.1f MB (%zu records%s)\n", n_routes, n_bans,

@@ -144,6 +144,9 @@ static inline bgp_peer_set bgp_peer_bit(size_t index)
 int bgp_announce_to(struct bgp_speaker *s, const ip_prefix *prefix, const struct bgp_route_attrs *attrs,
 		    bgp_peer_set peers);
 int bgp_withdraw_from(struct bgp_speaker *s, const ip_prefix *prefix, bgp_peer_set peers);
+/* Sends End-of-RIB (RFC 4724 2) for the families in fam (BGP_FAM_*) to the Established peers in
+ * peers that carry them, as ExaBGP's `announce eor AFI SAFI` does. */
+void bgp_send_eor(struct bgp_speaker *s, bgp_peer_set peers, uint32_t fam);
 /* What the RIB-out holds for peers[peer] (its index in bgp_config.peers): 0 and the attributes
  * (normalised: local_pref 0 reads 100) when the prefix is announced to it, -1 when not. */
 int bgp_rib_out_get(const struct bgp_speaker *s, const ip_prefix *prefix, size_t peer,

@@ -117,6 +117,8 @@ static bool parse_num(const char *s, uint64_t max, uint64_t *out)
 	return true;
 }
 
+static bool parse_v4(const char *s, uint32_t *out);
+
 /* "A:B[:C]" split into at most n unsigned parts; each part checked against max[i]. */
 static bool parse_colon(const char *s, size_t n, const uint64_t *max, uint64_t *out)
 {
@@ -207,14 +209,31 @@ static bool one_large(struct lexer *lx, const struct tok *t, struct bgp_exa_attr
 	static const uint64_t max[3] = {UINT32_MAX, UINT32_MAX, UINT32_MAX};
 	if (!parse_colon(t->s, 3, max, p))
 		return fail(lx, t, "large community must be GLOBAL:LOCAL1:LOCAL2, each 0..4294967295");
+	for (size_t i = 0; i < a->n_large; i++)
+		if (a->large[i].global == p[0] && a->large[i].local1 == p[1] && a->large[i].local2 == p[2])
+			return true; /* RFC 8092 3: duplicates SHOULD NOT be sent; a set, as communities */
 	if (a->n_large == BGP_EXA_MAX_LIST)
 		return fail(lx, t, "more than %d large communities", BGP_EXA_MAX_LIST);
 	a->large[a->n_large++] = (struct bgp_exa_large_community){(uint32_t)p[0], (uint32_t)p[1], (uint32_t)p[2]};
 	return true;
 }
 
-/* target:/origin:/redirect: (RFC 4360 route target and origin, RFC 5575 redirect), rate-limit:
- * (RFC 5575 traffic-rate), or the raw 8 octets as 0x and 16 hex digits. */
+/* The local part of an AS-specific extended community: a number up to max, or, for the 4-octet
+ * local part of a 2-octet-AS community, a dotted quad (ExaBGP's origin:9000:9.9.9.9). */
+static bool parse_local(const char *s, uint64_t max, uint64_t *out)
+{
+	uint32_t v4;
+	if (max == UINT32_MAX && parse_v4(s, &v4)) {
+		*out = v4;
+		return true;
+	}
+	return parse_num(s, max, out);
+}
+
+/* target:/origin:/redirect: (RFC 4360 route target and origin, RFC 5575 redirect), target4:/
+ * origin4: (the same, always the 4-octet-AS form of RFC 5668), l2info:ENCAPS:CONTROL:MTU:RESERVED
+ * (RFC 4761 3.2.4 Layer2 Info), rate-limit: (RFC 5575 traffic-rate), or the raw 8 octets as 0x
+ * and 16 hex digits. A bare A:B is a route target, as in ExaBGP. */
 static bool one_extended(struct lexer *lx, const struct tok *t, struct bgp_exa_attrs *a)
 {
 	uint64_t v = 0;
@@ -230,9 +249,15 @@ static bool one_extended(struct lexer *lx, const struct tok *t, struct bgp_exa_a
 			rest = t->s;
 			colon = "target";
 		}
-		uint64_t p[2];
+		uint64_t p[4];
 		ip_addr ip;
-		if (kl == 10 && !strncmp(t->s, "rate-limit", kl)) {
+		if (kl == 6 && !strncmp(t->s, "l2info", kl)) {
+			static const uint64_t max[4] = {0xFF, 0xFF, 0xFFFF, 0xFFFF};
+			if (!parse_colon(rest, 4, max, p))
+				return fail(lx, t, "l2info is l2info:ENCAPS:CONTROL:MTU:RESERVED (0..255, 0..255, "
+						   "0..65535, 0..65535)");
+			v = 0x800Aull << 48 | p[0] << 40 | p[1] << 32 | p[2] << 16 | p[3];
+		} else if (kl == 10 && !strncmp(t->s, "rate-limit", kl)) {
 			char *end;
 			errno = 0;
 			float rate = strtof(rest, &end);
@@ -243,15 +268,18 @@ static bool one_extended(struct lexer *lx, const struct tok *t, struct bgp_exa_a
 			v = 0x8006ull << 48 | bits;
 		} else {
 			uint64_t sub;
+			bool as4 = kl == 7 && (!strncmp(t->s, "target4", kl) || !strncmp(t->s, "origin4", kl));
 			if (kl == 6 && (colon[0] == 't' || !strncmp(t->s, "target", kl)))
 				sub = 0x02;
 			else if (kl == 6 && !strncmp(t->s, "origin", kl))
 				sub = 0x03;
+			else if (as4)
+				sub = t->s[0] == 't' ? 0x02 : 0x03;
 			else if (kl == 8 && !strncmp(t->s, "redirect", kl))
 				sub = 0x08; /* type 0x80 below */
 			else
-				return fail(lx, t, "unknown extended community kind (target:, origin:, redirect:, "
-						   "rate-limit: or 0x + 16 hex digits)");
+				return fail(lx, t, "unknown extended community kind (target:, origin:, target4:, "
+						   "origin4:, redirect:, l2info:, rate-limit: or 0x + 16 hex digits)");
 			const char *c2 = strrchr(rest, ':');
 			char head[48];
 			if (!c2 || (size_t)(c2 - rest) >= sizeof head)
@@ -259,14 +287,19 @@ static bool one_extended(struct lexer *lx, const struct tok *t, struct bgp_exa_a
 			memcpy(head, rest, (size_t)(c2 - rest));
 			head[c2 - rest] = 0;
 			uint64_t type_hi = sub == 0x08 ? 0x80 : 0x00;
-			if (ip_parse(head, &ip) && ip_is_v4(&ip)) {
+			if (as4) {
+				if (!parse_num(head, UINT32_MAX, &p[0]) || !parse_num(c2 + 1, 0xFFFF, &p[1]))
+					return fail(lx, t, "%.7s is ASN:N, ASN 0..4294967295, N 0..65535", t->s);
+				v = 0x02ull << 56 | sub << 48 | p[0] << 16 | p[1];
+			} else if (ip_parse(head, &ip) && ip_is_v4(&ip)) {
 				if (!parse_num(c2 + 1, 0xFFFF, &p[1]))
 					return fail(lx, t, "local part after an IPv4 address is 0..65535");
 				v = (type_hi | 0x01) << 56 | sub << 48 | (uint64_t)ip_v4_u32(&ip) << 16 | p[1];
 			} else if (parse_num(head, UINT32_MAX, &p[0])) {
 				if (p[0] <= 0xFFFF) {
-					if (!parse_num(c2 + 1, UINT32_MAX, &p[1]))
-						return fail(lx, t, "local part after a 2-byte ASN is 0..4294967295");
+					if (!parse_local(c2 + 1, UINT32_MAX, &p[1]))
+						return fail(lx, t, "local part after a 2-byte ASN is 0..4294967295 "
+								   "or an IPv4 address");
 					v = type_hi << 56 | sub << 48 | p[0] << 32 | p[1];
 				} else {
 					if (!parse_num(c2 + 1, 0xFFFF, &p[1]))
@@ -440,8 +473,7 @@ static bool attribute(struct lexer *lx, struct bgp_exa_attrs *a)
 	if (!k)
 		return fail(lx, NULL, "expected an attribute");
 	static const char *const unsupported[] = {"path-information",
-						  "label", "rd", "route-distinguisher", "split", "watchdog",
-						  "withdraw", "name", "attribute", "aigp", "bgp-prefix-sid", NULL};
+						  "label", "rd", "route-distinguisher", "split", "attribute", "aigp", "bgp-prefix-sid", NULL};
 	for (size_t i = 0; unsupported[i]; i++)
 		if (is(k, unsupported[i]))
 			return fail(lx, k, "ExaBGP attribute not supported by Rampart");
@@ -479,6 +511,29 @@ static bool check_families(struct lexer *lx, struct bgp_exa_cmd *c)
 	return true;
 }
 
+/* ExaBGP's per-route words that are not path attributes: `name NAME` (a label for its logs) is
+ * accepted and not sent; `watchdog NAME` is accepted, and a route is announced at once: Rampart
+ * has no `announce|withdraw watchdog NAME` group commands (docs/EXABGP.md); `withdraw` makes the
+ * route start withdrawn, so the command withdraws it, as ExaBGP leaves such a route unannounced.
+ * True if the word at the cursor was one of them (and is consumed). */
+static bool route_word(struct lexer *lx, struct bgp_exa_cmd *c, bool *ok)
+{
+	const struct tok *k = peek(lx);
+	*ok = true;
+	if (is(k, "withdraw")) {
+		next(lx);
+		c->verb = BGP_EXA_WITHDRAW;
+		return true;
+	}
+	if (!is(k, "name") && !is(k, "watchdog"))
+		return false;
+	next(lx);
+	const struct tok *v = next(lx);
+	if (!v || is(v, "[") || is(v, "]") || is(v, ","))
+		*ok = fail(lx, v ? v : k, "expected a name after '%s'", k->s);
+	return true;
+}
+
 /* announce|withdraw route P ATTR...  (also ipv4|ipv6 unicast P ATTR...) */
 static bool route(struct lexer *lx, struct bgp_exa_cmd *c, const struct tok *key, bool v6)
 {
@@ -486,8 +541,9 @@ static bool route(struct lexer *lx, struct bgp_exa_cmd *c, const struct tok *key
 		return false;
 	if (key && ip_is_v4(&c->nlri[0].addr) == v6)
 		return fail(lx, key, "prefix %s is not of this family", lx->t[lx->i - 1].s);
+	bool ok;
 	while (peek(lx))
-		if (!attribute(lx, &c->a))
+		if (route_word(lx, c, &ok) ? !ok : !attribute(lx, &c->a))
 			return false;
 	return check_families(lx, c);
 }
@@ -495,8 +551,9 @@ static bool route(struct lexer *lx, struct bgp_exa_cmd *c, const struct tok *key
 /* announce|withdraw attributes ATTR... nlri P... */
 static bool attributes(struct lexer *lx, struct bgp_exa_cmd *c)
 {
+	bool ok;
 	while (peek(lx) && !is(peek(lx), "nlri"))
-		if (!attribute(lx, &c->a))
+		if (route_word(lx, c, &ok) ? !ok : !attribute(lx, &c->a))
 			return false;
 	const struct tok *k = next(lx);
 	if (!k)
@@ -542,7 +599,10 @@ static bool flow(struct lexer *lx, struct bgp_exa_cmd *c, const struct tok *kw)
 		snprintf(lx->err->msg, sizeof lx->err->msg, "flow route (from column %u): %s", kw->col, fe.msg);
 		return false;
 	}
-	if (c->verb == BGP_EXA_ANNOUNCE && !c->flow_actions.present)
+	/* ExaBGP takes a rule whose then block holds only communities (an extended one may be the
+	 * redirect, as in its conf-flow example): announced as given */
+	if (c->verb == BGP_EXA_ANNOUNCE && !c->flow_actions.present && !c->flow_actions.n_ext &&
+	    !c->flow_actions.n_comm)
 		return fail(lx, kw, "an announced flow route needs an action (then { discard; } or rate-limit N)");
 	return true;
 }
@@ -606,13 +666,21 @@ static bool selector(struct lexer *lx, const struct tok *k, const struct tok *v,
 /* neighbor IP [local-ip IP | local-as N | peer-as N | router-id IP | family-allowed F]... [,] */
 static bool neighbors(struct lexer *lx, struct bgp_exa_cmd *c)
 {
+	bool any = false;
 	while (is(peek(lx), "neighbor")) {
 		const struct tok *k = next(lx), *v = next(lx);
 		if (!v)
 			return fail(lx, k, "expected the neighbor's address after it");
 		ip_addr a;
+		if (is(v, "*")) {
+			/* ExaBGP's every neighbor (its healthcheck writes it): as no selection at all */
+			if (is(peek(lx), ","))
+				next(lx);
+			any = true;
+			continue;
+		}
 		if (!ip_parse(v->s, &a))
-			return fail(lx, v, "neighbor is not an IP address");
+			return fail(lx, v, "neighbor is not an IP address or '*'");
 		if (c->n_neighbors == BGP_EXA_MAX_NEIGHBORS)
 			return fail(lx, v, "more than %d neighbors", BGP_EXA_MAX_NEIGHBORS);
 		struct bgp_exa_neighbor *sel = &c->sel[c->n_neighbors];
@@ -640,6 +708,8 @@ static bool neighbors(struct lexer *lx, struct bgp_exa_cmd *c)
 			break;
 		}
 	}
+	if (any)
+		c->n_neighbors = 0; /* '*' among others still means every peer */
 	return true;
 }
 

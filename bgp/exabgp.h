@@ -4,16 +4,20 @@
  * route) is the daemon's business.
  *
  * Accepted (one command per line, as ExaBGP 4.2 takes them; ';' at the end is ignored):
- *   [neighbor IP [SELECTOR VALUE]... [, neighbor IP ...]] VERB ...
+ *   [neighbor IP|* [SELECTOR VALUE]... [, neighbor IP ...]] VERB ...   (* = every peer)
  *   announce route P next-hop NH|self [ATTR]...       withdraw route P [ATTR]...
  *   announce ipv4|ipv6 unicast P ...                  (ExaBGP 4's family-first form, same thing)
  *   announce attributes [ATTR]... nlri P [P]...       withdraw attributes [ATTR]... nlri P...
  *   announce flow route {match {...} then {...}}      withdraw flow route ... (flowspec/fs.h text)
  *   announce eor [AFI SAFI]
  * ATTR: next-hop NH|self, origin igp|egp|incomplete, as-path [ASN...], med N, local-preference N,
- *   community [A:B|NAME|N ...], large-community [A:B:C ...], extended-community [target:A:B|
- *   origin:A:B|redirect:A:B|rate-limit:N|0xHEX ...], atomic-aggregate, aggregator (ASN:IPV4),
- *   originator-id IPV4, cluster-list [IPV4 ...]; lists take one value bare or several in brackets.
+ *   community [A:B|NAME|N ...], large-community [A:B:C ...] (a repeat is sent once, RFC 8092),
+ *   extended-community [target:A:B|origin:A:B|target4:A:B|origin4:A:B|redirect:A:B|A:B|
+ *   l2info:E:C:M:R|rate-limit:N|0xHEX ...] (B of a 2-octet A may be an IPv4 address),
+ *   atomic-aggregate, aggregator (ASN:IPV4), originator-id IPV4, cluster-list [IPV4 ...]; lists
+ *   take one value bare or several in brackets. A route also takes ExaBGP's `name NAME` and
+ *   `watchdog NAME` (accepted, not sent) and `withdraw` (the route starts withdrawn: the command
+ *   withdraws it).
  * SELECTOR: local-ip IP, local-as N, peer-as N, router-id IPV4, family-allowed in-open|AFI-SAFI/...
  *   (kept in cmd->sel for the daemon to match against its peers).
  * Errors name the offending token and what was expected there. */

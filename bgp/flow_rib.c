@@ -48,6 +48,23 @@ static bool same_ext(const struct bgp_flow *f, const uint8_t *ext, size_t n_ext,
 	       f->n_ext6 == n_ext6 && (n_ext6 == 0 || memcmp(f->ext6, ext6, n_ext6 * FS_EXTCOMM6_LEN) == 0);
 }
 
+static bool same_more(const struct bgp_flow *f, const uint32_t *comm, size_t n_comm, const ip_addr *nh)
+{
+	static const ip_addr none;
+	return f->n_comm == n_comm && (n_comm == 0 || memcmp(f->comm, comm, n_comm * sizeof *comm) == 0) &&
+	       ip_equal(&f->next_hop, nh ? nh : &none);
+}
+
+static void set_more(struct bgp_flow *f, const uint32_t *comm, size_t n_comm, const ip_addr *nh)
+{
+	f->n_comm = (uint8_t)n_comm;
+	if (n_comm)
+		memcpy(f->comm, comm, n_comm * sizeof *comm);
+	memset(&f->next_hop, 0, sizeof f->next_hop);
+	if (nh)
+		f->next_hop = *nh;
+}
+
 static void set_ext(struct bgp_flow *f, const uint8_t *ext, size_t n_ext, const uint8_t *ext6, size_t n_ext6)
 {
 	f->n_ext = (uint8_t)n_ext;
@@ -60,13 +77,25 @@ static void set_ext(struct bgp_flow *f, const uint8_t *ext, size_t n_ext, const 
 int bgp_flow_rib_set6(struct bgp_flow_rib *rib, uint8_t afi, const uint8_t *nlri, size_t len,
 		      const uint8_t *ext, size_t n_ext, const uint8_t *ext6, size_t n_ext6)
 {
-	if (n_ext > FS_ACTIONS_MAX || n_ext6 > FS_ACTIONS6_MAX || len == 0 || len > FS_NLRI_MAX + 2)
+	return bgp_flow_rib_set_attrs(rib, afi, nlri, len, ext, n_ext, ext6, n_ext6, NULL);
+}
+
+int bgp_flow_rib_set_attrs(struct bgp_flow_rib *rib, uint8_t afi, const uint8_t *nlri, size_t len,
+			   const uint8_t *ext, size_t n_ext, const uint8_t *ext6, size_t n_ext6,
+			   const struct bgp_flow_attrs *more)
+{
+	const uint32_t *comm = more ? more->comm : NULL;
+	size_t n_comm = more && more->comm ? more->n_comm : 0;
+	const ip_addr *nh = more ? more->next_hop : NULL;
+	if (n_ext > FS_ACTIONS_MAX || n_ext6 > FS_ACTIONS6_MAX || n_comm > FS_EXTRA_MAX || len == 0 ||
+	    len > FS_NLRI_MAX + 2)
 		return -1;
 	struct bgp_flow *f = find(rib, afi, nlri, len);
 	if (f) {
-		if (same_ext(f, ext, n_ext, ext6, n_ext6))
+		if (same_ext(f, ext, n_ext, ext6, n_ext6) && same_more(f, comm, n_comm, nh))
 			return 2;
 		set_ext(f, ext, n_ext, ext6, n_ext6);
+		set_more(f, comm, n_comm, nh);
 		return 1;
 	}
 	if (rib->n == rib->cap) {
@@ -87,6 +116,7 @@ int bgp_flow_rib_set6(struct bgp_flow_rib *rib, uint8_t afi, const uint8_t *nlri
 	f->nlri = copy;
 	f->nlri_len = (uint16_t)len;
 	set_ext(f, ext, n_ext, ext6, n_ext6);
+	set_more(f, comm, n_comm, nh);
 	return 0;
 }
 
@@ -172,7 +202,7 @@ int bgp_flow_q_replay(struct bgp_flow_q *q, const struct bgp_flow_rib *rib)
 
 static bool same_actions(const struct bgp_flow *a, const struct bgp_flow *b)
 {
-	return same_ext(a, b->ext, b->n_ext, b->ext6, b->n_ext6);
+	return same_ext(a, b->ext, b->n_ext, b->ext6, b->n_ext6) && same_more(a, b->comm, b->n_comm, &b->next_hop);
 }
 
 static uint32_t fam_of(uint8_t afi)
@@ -201,7 +231,10 @@ int bgp_flow_q_flush(struct bgp_flow_q *q, const struct bgp_flow_rib *rib, struc
 			.ext_communities = cur ? cur->ext : NULL, .n_ext_communities = cur ? cur->n_ext : 0,
 			.ipv6_ext_communities = cur ? cur->ext6 : NULL,
 			.n_ipv6_ext_communities = cur ? cur->n_ext6 : 0,
+			.communities = cur ? cur->comm : NULL, .n_communities = cur ? cur->n_comm : 0,
 		};
+		if (cur)
+			enc.next_hop = cur->next_hop;
 		if (bgp_msg_upd_begin_flow(&u, k->afi, cur == NULL, &enc) < 0) {
 			ret = -1;
 			break;

@@ -26,6 +26,16 @@ struct bgp_flow {
 	uint8_t ext[BGP_FLOW_EXT_MAX];
 	uint8_t n_ext6;    /* IPv6-address-specific extended communities (20 octets each, RFC 5701) */
 	uint8_t ext6[BGP_FLOW_EXT6_MAX];
+	uint8_t n_comm;    /* COMMUNITIES sent with the rule (ExaBGP's then { community }) */
+	uint32_t comm[FS_EXTRA_MAX];
+	ip_addr next_hop;  /* MP_REACH next hop (0x0800 redirect); zero: none, as RFC 8955 4 */
+};
+
+/* What a rule carries besides its action communities; NULL members / zero: none. */
+struct bgp_flow_attrs {
+	const uint32_t *comm;
+	size_t n_comm;
+	const ip_addr *next_hop;
 };
 
 struct bgp_flow_rib {
@@ -42,6 +52,10 @@ int bgp_flow_rib_set(struct bgp_flow_rib *rib, uint8_t afi, const uint8_t *nlri,
  * differ only there is replaced. bgp_flow_rib_set is this with none. */
 int bgp_flow_rib_set6(struct bgp_flow_rib *rib, uint8_t afi, const uint8_t *nlri, size_t len,
 		      const uint8_t *ext, size_t n_ext, const uint8_t *ext6, size_t n_ext6);
+/* The same with communities and a next hop as well (any may differ for a replace). */
+int bgp_flow_rib_set_attrs(struct bgp_flow_rib *rib, uint8_t afi, const uint8_t *nlri, size_t len,
+			   const uint8_t *ext, size_t n_ext, const uint8_t *ext6, size_t n_ext6,
+			   const struct bgp_flow_attrs *more);
 /* 0 removed, -1 not there */
 int bgp_flow_rib_del(struct bgp_flow_rib *rib, uint8_t afi, const uint8_t *nlri, size_t len);
 const struct bgp_flow *bgp_flow_rib_find(const struct bgp_flow_rib *rib, uint8_t afi,

@@ -985,7 +985,16 @@ int bgp_msg_upd_begin_flow(struct bgp_upd *u, uint16_t afi, bool withdraw, const
 	put_path_attrs(w, a, false);
 	put_ipv6_ext_communities(w, a);
 	mp_begin(u, BGP_ATTR_MP_REACH, afi, BGP_SAFI_FLOWSPEC);
-	wbuf_u8(w, 0); /* no next hop (RFC 8955 4) */
+	if (ip_is_zero(&a->next_hop)) {
+		wbuf_u8(w, 0); /* no next hop (RFC 8955 4) */
+	} else if (ip_is_v4(&a->next_hop)) {
+		/* the 0x0800 redirect's target (draft-simpson-idr-flowspec-redirect 3) */
+		wbuf_u8(w, 4);
+		wbuf_bytes(w, a->next_hop.b + 12, 4);
+	} else {
+		wbuf_u8(w, 16);
+		wbuf_bytes(w, a->next_hop.b, 16);
+	}
 	wbuf_u8(w, 0); /* reserved */
 	return w->err ? -1 : 0;
 }

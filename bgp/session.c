@@ -17,6 +17,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "msg.h"
 
@@ -77,9 +78,7 @@ struct bgp_session {
 
 static uint64_t mono_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
+	return clock_mono_ns() / 1000000000ull;
 }
 
 static const char *peer_str(const struct bgp_session *s, char buf[IP_STRLEN])
@@ -825,6 +824,17 @@ void bgp_session_flow_changed(struct bgp_session *s, uint8_t afi, const uint8_t 
 		notify_and_drop(s, &e);
 		return;
 	}
+	if (!s->flush_scheduled) {
+		s->flush_scheduled = true;
+		event_active(s->flush_ev, 0, 0);
+	}
+}
+
+void bgp_session_send_eor(struct bgp_session *s, uint32_t fam)
+{
+	if (s->state != ST_ESTABLISHED || !(fam & s->families))
+		return;
+	s->adj.eor |= fam & s->families;
 	if (!s->flush_scheduled) {
 		s->flush_scheduled = true;
 		event_active(s->flush_ev, 0, 0);

@@ -44,6 +44,9 @@ void bgp_session_free(struct bgp_session *s);
 void bgp_session_route_changed(struct bgp_session *s, const ip_prefix *p);
 /* A FlowSpec rule of the flow RIB changed (added, new actions, or removed). */
 void bgp_session_flow_changed(struct bgp_session *s, uint8_t afi, const uint8_t *nlri, size_t len);
+/* Queues End-of-RIB for the families in fam (BGP_FAM_*) the session carries, after what is queued;
+ * nothing when it is not Established (Established sends its own after the replay). */
+void bgp_session_send_eor(struct bgp_session *s, uint32_t fam);
 /* Administrative shutdown / enable (see bgp_peer_enable). */
 void bgp_session_set_enabled(struct bgp_session *s, bool enabled);
 /* bgp_speaker_set_restart */

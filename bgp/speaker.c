@@ -359,8 +359,12 @@ int bgp_announce_flow(struct bgp_speaker *s, const struct fs_rule *r, const stru
 	struct wbuf w6 = wbuf_init(ext6, sizeof ext6);
 	if (a && !fs_actions_encode6(a, &w6, err))
 		return -1;
-	int rc = bgp_flow_rib_set6(&s->flows, r->afi, nlri, len, ext, w.len / FS_EXTCOMM_LEN, ext6,
-				   w6.len / FS_EXTCOMM6_LEN);
+	struct bgp_flow_attrs more = {
+		.comm = a ? a->comm : NULL, .n_comm = a ? a->n_comm : 0,
+		.next_hop = a && (a->present & FS_ACT_REDIRECT_NH) ? &a->redirect_nh : NULL,
+	};
+	int rc = bgp_flow_rib_set_attrs(&s->flows, r->afi, nlri, len, ext, w.len / FS_EXTCOMM_LEN, ext6,
+					w6.len / FS_EXTCOMM6_LEN, &more);
 	if (rc < 0) {
 		if (err)
 			snprintf(err->msg, sizeof err->msg, "out of memory");
@@ -371,6 +375,13 @@ int bgp_announce_flow(struct bgp_speaker *s, const struct fs_rule *r, const stru
 	for (size_t i = 0; i < s->n_sessions; i++)
 		bgp_session_flow_changed(s->sessions[i], r->afi, nlri, len);
 	return 0;
+}
+
+void bgp_send_eor(struct bgp_speaker *s, bgp_peer_set peers, uint32_t fam)
+{
+	for (size_t i = 0; i < s->n_sessions; i++)
+		if (peers & bgp_peer_bit(i))
+			bgp_session_send_eor(s->sessions[i], fam);
 }
 
 int bgp_withdraw_flow(struct bgp_speaker *s, const struct fs_rule *r)

@@ -189,13 +189,10 @@ const char *cap_afp_name(const struct cap_afp *a)
 /* Cold path: a frame that did not decode. */
 static void report(struct cap_afp *a, enum cap_decode_result r, const char *why, const struct cap_tpv3_pkt *p)
 {
-	char hex[3 * 24 + 1] = "";
-	size_t n = p->caplen < 24 ? p->caplen : 24, off = 0;
-	for (size_t i = 0; i < n; i++)
-		off += (size_t)snprintf(hex + off, sizeof hex - off, "%s%02x", i ? " " : "", p->data[i]);
+	struct cap_hex hex = cap_hex_head(p->data, p->caplen);
 	log_once(&a->bad[r], "capture %s: frame %llu (%u of %u bytes captured): %s: %s; counted and skipped [%s]",
 		 a->name, (unsigned long long)a->st.frames, p->caplen, p->len, cap_decode_strerror(r),
-		 why ? why : "?", hex);
+		 why ? why : "?", hex.s);
 }
 
 static void on_pkt(void *ctx, const struct cap_tpv3_pkt *p)

@@ -25,6 +25,7 @@
 #include <linux/bpf.h>
 #include <xdp/xsk.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "cap_int.h"
 #include "xskdesc.h"
@@ -215,12 +216,9 @@ const char *cap_xdp_name(const struct cap_xdp *x)
 
 static void report(struct cap_xdp *x, enum cap_decode_result r, const char *why, const uint8_t *d, uint32_t len)
 {
-	char hex[3 * 24 + 1] = "";
-	size_t n = len < 24 ? len : 24, off = 0;
-	for (size_t i = 0; i < n; i++)
-		off += (size_t)snprintf(hex + off, sizeof hex - off, "%s%02x", i ? " " : "", d[i]);
+	struct cap_hex hex = cap_hex_head(d, len);
 	log_once(&x->bad[r], "capture %s: frame %llu (%u bytes): %s: %s; counted and skipped [%s]", x->name,
-		 (unsigned long long)x->st.frames, len, cap_decode_strerror(r), why ? why : "?", hex);
+		 (unsigned long long)x->st.frames, len, cap_decode_strerror(r), why ? why : "?", hex.s);
 }
 
 int cap_xdp_dispatch(struct cap_xdp *x, int max, cap_record_fn fn, void *ctx, char *err, size_t errlen)
@@ -238,9 +236,7 @@ int cap_xdp_dispatch(struct cap_xdp *x, int max, cap_record_fn fn, void *ctx, ch
 		if (n == 0)
 			return 0;
 	}
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	uint64_t ts = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	uint64_t ts = clock_wall_ns();
 	uint64_t refill[BATCH];
 	uint32_t m = 0;
 	for (uint32_t i = 0; i < n; i++) {

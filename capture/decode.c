@@ -9,6 +9,7 @@
  * (MALFORMED). A transport or IPv6 extension header that is cut short is not: mirror ports often
  * capture with a small snap length, and a packet with a readable IP header still counts toward
  * its destination's rates, which is what detection needs. Such a record has ports zero. */
+#include <stdio.h>
 #include <string.h>
 
 #include "../lib/buf.h"
@@ -395,4 +396,13 @@ enum cap_decode_result cap_decode_ip(const uint8_t *pkt, size_t caplen, uint64_t
 {
 	const char *why;
 	return cap_decode_ip_why(pkt, caplen, ts_ns, out, &why);
+}
+
+struct cap_hex cap_hex_head(const uint8_t *data, size_t caplen)
+{
+	struct cap_hex h = {""};
+	size_t n = caplen < CAP_HEX_HEAD ? caplen : CAP_HEX_HEAD, off = 0;
+	for (size_t i = 0; i < n; i++)
+		off += (size_t)snprintf(h.s + off, sizeof h.s - off, "%s%02x", i ? " " : "", data[i]);
+	return h;
 }

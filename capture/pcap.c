@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "cap_int.h"
 
@@ -52,13 +53,6 @@ struct cap_pcap {
 	cap_record_fn fn; /* the current dispatch's callback */
 	void *ctx;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static bool link_from_dlt(int dlt, enum cap_link *out)
 {
@@ -183,14 +177,10 @@ void cap_pcap_close(struct cap_pcap *p)
 static void report(struct cap_pcap *p, enum cap_decode_result r, const char *why,
 		   const struct pcap_pkthdr *h, const u_char *data)
 {
-	char hex[3 * 24 + 1] = "";
-	size_t n = h->caplen < 24 ? h->caplen : 24;
-	size_t off = 0;
-	for (size_t i = 0; i < n; i++)
-		off += (size_t)snprintf(hex + off, sizeof hex - off, "%s%02x", i ? " " : "", data[i]);
+	struct cap_hex hex = cap_hex_head(data, h->caplen);
 	log_once(&p->bad[r], "capture %s: frame %llu (%u of %u bytes captured): %s: %s; counted and "
 		 "skipped [%s]", p->name, (unsigned long long)p->st.frames, h->caplen, h->len,
-		 cap_decode_strerror(r), why ? why : "?", hex);
+		 cap_decode_strerror(r), why ? why : "?", hex.s);
 }
 
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
@@ -254,13 +244,13 @@ static void pace(struct cap_pcap *p, uint64_t ts)
 	if (!p->paced) {
 		p->paced = true;
 		p->pace_ts0 = ts;
-		p->pace_mono0 = mono_ns();
+		p->pace_mono0 = clock_mono_ns();
 		return;
 	}
 	if (ts <= p->pace_ts0)
 		return;
 	uint64_t due = p->pace_mono0 + (ts - p->pace_ts0);
-	if (due <= mono_ns())
+	if (due <= clock_mono_ns())
 		return;
 	struct timespec at = {.tv_sec = (time_t)(due / 1000000000ull), .tv_nsec = (long)(due % 1000000000ull)};
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)

@@ -11,6 +11,7 @@ struct cap_src {
 	struct cap_pcap *pcap;
 	struct cap_afp *afp;
 	struct cap_xdp *xdp;
+	struct cap_dpdkq *dpdk;
 	char name[96];
 };
 
@@ -51,6 +52,13 @@ struct cap_src *cap_src_open(const struct cap_src_spec *spec, char *err, size_t 
 		}
 		snprintf(s->name, sizeof s->name, "%s", cap_xdp_name(s->xdp));
 		return s;
+	case CAP_SRC_DPDK:
+		if (!(s->dpdk = cap_dpdkq_open(spec, err, errlen))) {
+			free(s);
+			return NULL;
+		}
+		snprintf(s->name, sizeof s->name, "%s", cap_dpdkq_name(s->dpdk));
+		return s;
 	}
 	snprintf(err, errlen, "%s: unknown capture source kind %d", spec->key, (int)spec->kind);
 	free(s);
@@ -64,6 +72,7 @@ void cap_src_close(struct cap_src *s)
 	cap_pcap_close(s->pcap);
 	cap_afp_close(s->afp);
 	cap_xdp_close(s->xdp);
+	cap_dpdkq_close(s->dpdk);
 	free(s);
 }
 
@@ -74,6 +83,8 @@ const char *cap_src_name(const struct cap_src *s)
 
 bool cap_src_live(const struct cap_src *s)
 {
+	if (s->dpdk)
+		return cap_dpdkq_live(s->dpdk);
 	return s->kind != CAP_SRC_PCAP_FILE;
 }
 
@@ -83,6 +94,8 @@ int cap_src_dispatch(struct cap_src *s, int max, cap_record_fn fn, void *ctx, ch
 		return cap_afp_dispatch(s->afp, max, fn, ctx, err, errlen);
 	if (s->xdp)
 		return cap_xdp_dispatch(s->xdp, max, fn, ctx, err, errlen);
+	if (s->dpdk)
+		return cap_dpdkq_dispatch(s->dpdk, max, fn, ctx, err, errlen);
 	return cap_pcap_dispatch(s->pcap, max, fn, ctx, err, errlen);
 }
 
@@ -90,6 +103,8 @@ const struct cap_frame *cap_src_frame(const struct cap_src *s)
 {
 	if (s->xdp)
 		return cap_xdp_frame(s->xdp);
+	if (s->dpdk)
+		return cap_dpdkq_frame(s->dpdk);
 	return s->afp ? cap_afp_frame(s->afp) : cap_pcap_frame(s->pcap);
 }
 
@@ -101,6 +116,10 @@ void cap_src_stats(struct cap_src *s, struct cap_src_stats *out)
 	}
 	if (s->xdp) {
 		cap_xdp_stats(s->xdp, out);
+		return;
+	}
+	if (s->dpdk) {
+		cap_dpdkq_stats(s->dpdk, out);
 		return;
 	}
 	struct cap_pcap_stats ps;

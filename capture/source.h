@@ -1,5 +1,5 @@
 /* capture/: one interface for every mirror capture source (libpcap live or file, AF_PACKET
- * TPACKET_V3 with fanout, AF_XDP per RX queue). The daemon's wiring fills a cap_src_spec from the configuration and
+ * TPACKET_V3 with fanout, AF_XDP per RX queue, DPDK ports). The daemon's wiring fills a cap_src_spec from the configuration and
  * from then on sees only a source: open, dispatch a burst, the frame behind a record, stats,
  * close. One source is read by one thread; a fanout group is one source per member.
  *
@@ -20,6 +20,7 @@ enum cap_src_kind {
 	CAP_SRC_PCAP_FILE, /* libpcap replay of a pcap/pcapng file */
 	CAP_SRC_AFPACKET,  /* AF_PACKET TPACKET_V3 ring, one fanout member */
 	CAP_SRC_AFXDP,     /* AF_XDP socket on one RX queue */
+	CAP_SRC_DPDK,      /* DPDK port, the RX queues of one worker (cap_dpdk_start first) */
 };
 
 enum cap_xdp_mode { CAP_XDP_AUTO, CAP_XDP_SKB, CAP_XDP_NATIVE };
@@ -41,6 +42,8 @@ struct cap_src_spec {
 	enum cap_xdp_mode xdp_mode;
 	uint32_t ring_mb;  /* ring per member, MiB */
 	uint32_t block_kb; /* ring block, KiB (a power of two, at least a page) */
+	/* CAP_SRC_DPDK: name is the port, member/members this worker of the port's workers */
+	struct cap_dpdk *dpdk;
 };
 
 struct cap_src_stats {
@@ -55,13 +58,34 @@ struct cap_src_stats {
 
 struct cap_src;
 
+/* DPDK: the EAL and the ports, set up once for the process before any CAP_SRC_DPDK source opens.
+ * The EAL is process-global (rte_eal_init runs once per process), so a daemon has one
+ * capture.dpdk section. */
+struct cap_dpdk_spec {
+	const char *key;         /* "capture.dpdk", for errors */
+	char *const *eal;        /* EAL arguments, as on a DPDK application's command line */
+	size_t n_eal;
+	char *const *ports;      /* PCI addresses or vdev names (the vdev created by an --vdev argument) */
+	size_t n_ports;
+	unsigned rx_queues;      /* per port; RSS spreads flows across them */
+	unsigned workers;        /* per port, at most rx_queues */
+};
+struct cap_dpdk;
+/* Initialises the EAL, then configures and starts every port: rx_queues queues, RSS, promiscuous.
+ * On error returns NULL with err naming the key (capture.dpdk.eal, .ports, .rx_queues) and the
+ * reason; nothing is left started. Built without libdpdk, always an error saying so. */
+struct cap_dpdk *cap_dpdk_start(const struct cap_dpdk_spec *spec, char *err, size_t errlen);
+/* Stops and closes the ports and releases the EAL, after every source on it is closed. */
+void cap_dpdk_stop(struct cap_dpdk *d);
+
 /* Opens the source; on error returns NULL with err naming spec->key, the interface and the
  * reason (no such interface, not Ethernet, no permission: CAP_NET_RAW is needed, ...). */
 struct cap_src *cap_src_open(const struct cap_src_spec *spec, char *err, size_t errlen);
 void cap_src_close(struct cap_src *s);
 /* A short name for log lines and stats: "afpacket eth1 #2", "pcap eth1", "replay FILE". */
 const char *cap_src_name(const struct cap_src *s);
-/* A live source: the clock is the wall clock when it is quiet. */
+/* A live source: the clock is the wall clock when it is quiet. Not live: a replay of a file
+ * (--pcap, or a DPDK net_pcap port with rx_pcap=), on the file's clock, which ends. */
 bool cap_src_live(const struct cap_src *s);
 
 /* Reads and decodes a burst of at most about max frames, records to fn. Returns frames read

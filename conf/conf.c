@@ -173,6 +173,15 @@ static const struct ckey afxdp_keys[] = {
 	END,
 };
 
+static const struct ckey dpdk_keys[] = {
+	LIST("eal", K_STRINGS, struct conf_dpdk, eal, n_eal, CONF_MAX_EAL_ARGS),
+	LIST("ports", K_STRINGS, struct conf_dpdk, ports, n_ports, CONF_MAX_INTERFACES),
+	INT("rx_queues", struct conf_dpdk, rx_queues, 1, 16),
+	INT("workers", struct conf_dpdk, workers, 1, 16),
+	INT("sample", struct conf_dpdk, sample, 1, 1000000),
+	END,
+};
+
 static const struct ckey afpacket_keys[] = {
 	LIST("interfaces", K_IFNAMES, struct conf_afpacket, interfaces, n_interfaces, CONF_MAX_INTERFACES),
 	INT("workers", struct conf_afpacket, workers, 1, 16),
@@ -198,6 +207,7 @@ static const struct ckey capture_keys[] = {
 	{.name = "pcap", .type = K_MAP, .sub = pcap_keys},
 	MAP("afpacket", struct conf_capture, afpacket, afpacket_keys),
 	MAP("afxdp", struct conf_capture, afxdp, afxdp_keys),
+	MAP("dpdk", struct conf_capture, dpdk, dpdk_keys),
 	{.name = "sflow", .type = K_MAP, .sub = sflow_keys},
 	{.name = "netflow", .type = K_MAP, .sub = netflow_keys},
 	{.name = "ipfix", .type = K_MAP, .sub = ipfix_keys},
@@ -446,6 +456,9 @@ void conf_defaults(struct rampart_conf *c)
 	c->capture.afxdp.n_queues = 1; /* queue 0 */
 	c->capture.afxdp.mode = CONF_XDP_AUTO;
 	c->capture.afxdp.sample = 1;
+	c->capture.dpdk.rx_queues = 1;
+	c->capture.dpdk.workers = 1;
+	c->capture.dpdk.sample = 1;
 	c->capture.max_exporters = 256;
 	c->capture.max_domains_per_address = 64;
 	c->capture.max_templates = 256;
@@ -505,6 +518,10 @@ void conf_free(struct rampart_conf *c)
 		free(c->capture.afpacket.interfaces[i]);
 	for (size_t i = 0; i < c->capture.afxdp.n_interfaces; i++)
 		free(c->capture.afxdp.interfaces[i]);
+	for (size_t i = 0; i < c->capture.dpdk.n_eal; i++)
+		free(c->capture.dpdk.eal[i]);
+	for (size_t i = 0; i < c->capture.dpdk.n_ports; i++)
+		free(c->capture.dpdk.ports[i]);
 	memset(c, 0, sizeof *c);
 }
 
@@ -550,6 +567,16 @@ static int check_group_prefixes(struct walk *w, const struct cn *root, const str
 static int check_capture(struct walk *w, const struct cn *root, const struct conf_capture *cc)
 {
 	const struct cn *cap = cn_map_get(root, "capture");
+	const struct cn *dp = cn_map_get(cap, "dpdk");
+	if (dp && cc->dpdk.workers > cc->dpdk.rx_queues)
+		return walk_fail(w, cn_map_get(dp, "workers"), "capture.dpdk.workers: %u workers for %u RX queues: a worker "
+				 "would have none (at most rx_queues)", cc->dpdk.workers, cc->dpdk.rx_queues);
+	/* a port started twice is refused by DPDK with a reason that names no key */
+	for (size_t i = 0; dp && i < cc->dpdk.n_ports; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(cc->dpdk.ports[i], cc->dpdk.ports[j]))
+				return walk_fail(w, cn_map_get(dp, "ports")->kids[i], "capture.dpdk.ports[%zu]: duplicate %s "
+						 "(entry [%zu] has it)", i, cc->dpdk.ports[i], j);
 	const struct cn *xdp = cn_map_get(cap, "afxdp");
 	if (xdp) {
 		const struct conf_afxdp *x = &cc->afxdp;

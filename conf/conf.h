@@ -47,12 +47,25 @@ struct conf_afxdp {
 	uint32_t sample; /* keep 1 frame in N; default 1 */
 };
 
+/* capture.dpdk: DPDK poll-mode ports (docs/CAPTURE.md) */
+#define CONF_MAX_EAL_ARGS 32
+struct conf_dpdk {
+	char *eal[CONF_MAX_EAL_ARGS]; /* EAL arguments, as on a DPDK command line */
+	size_t n_eal;
+	char *ports[CONF_MAX_INTERFACES]; /* PCI addresses or vdev names */
+	size_t n_ports;
+	uint32_t rx_queues; /* RX queues per port (RSS spreads across them), 1..16; default 1 */
+	uint32_t workers;   /* threads per port, 1..rx_queues; worker k reads queues k, k + workers, ... */
+	uint32_t sample;
+};
+
 struct conf_capture {
 	char *pcap_interfaces[CONF_MAX_INTERFACES];
 	size_t n_pcap_interfaces;
 	uint32_t pcap_sample; /* capture.pcap.sample: keep 1 frame in N; default 1 */
 	struct conf_afpacket afpacket;
 	struct conf_afxdp afxdp;
+	struct conf_dpdk dpdk;
 	/* mirror flow table (flow rows for storage) */
 	uint32_t flow_active_timeout_s;   /* default 60 */
 	uint32_t flow_inactive_timeout_s; /* default 15 */
@@ -105,7 +118,7 @@ struct conf_mitigation {
 					     * the threshold this long after the rule. Default 60 */
 	struct conf_flow_rule *flowspec_rules; /* announced at start and kept, like rampartctl flowspec add */
 	size_t n_flowspec_rules;
-	/* The ban state file (rampartd/banstate.c): bans, API routes and operator rules kept across a
+	/* The ban state file (mitigation/state.c): bans, API routes and operator rules kept across a
 	 * restart. Absent from the YAML = STORAGE_DIR/bans.state; "" = off. */
 	char state_file[256];
 };

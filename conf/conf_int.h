@@ -58,6 +58,7 @@ enum ck_type {
 	K_FAMILIES,    /* non-empty list of names[] OR'ed together (values are bits) */
 	K_IFNAMES,     /* list of interface names, strdup'ed into char *[max_items] */
 	K_UINT_LIST,   /* list of distinct integers min..max into uint32_t[max_items] */
+	K_STRINGS,     /* list of non-empty strings, strdup'ed into char *[max_items] */
 	K_FLOW_RULES,  /* list of FlowSpec rules in text form into a malloc'ed struct conf_flow_rule[] */
 	K_MAP,         /* a mapping walked with sub, base moved by off */
 	K_SEQ_MAP,     /* a list of mappings into a malloc'ed array of elem_size, count at count_off */

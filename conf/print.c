@@ -197,6 +197,18 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	for (size_t i = 0; i < x->n_queues; i++)
 		fprintf(f, "%s%u", i ? ", " : "", x->queues[i]);
 	fprintf(f, "]\n    mode: %s\n    sample: %u\n", xmodes[x->mode], x->sample);
+	const struct conf_dpdk *dk = &cc->dpdk;
+	fprintf(f, "  dpdk:\n    eal: [");
+	for (size_t i = 0; i < dk->n_eal; i++) {
+		fprintf(f, "%s", i ? ", " : "");
+		qstr(f, dk->eal[i]);
+	}
+	fprintf(f, "]\n    ports: [");
+	for (size_t i = 0; i < dk->n_ports; i++) {
+		fprintf(f, "%s", i ? ", " : "");
+		qstr(f, dk->ports[i]);
+	}
+	fprintf(f, "]\n    rx_queues: %u\n    workers: %u\n    sample: %u\n", dk->rx_queues, dk->workers, dk->sample);
 	listeners(f, "sflow", cc->sflow, cc->n_sflow, cc->sflow_exporters, cc->n_sflow_exporters);
 	listeners(f, "netflow", cc->netflow, cc->n_netflow, cc->netflow_exporters, cc->n_netflow_exporters);
 	listeners(f, "ipfix", cc->ipfix, cc->n_ipfix, cc->ipfix_exporters, cc->n_ipfix_exporters);

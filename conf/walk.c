@@ -503,6 +503,29 @@ static int do_ifnames(struct walk *w, const struct ckey *k, const struct cn *v, 
 	return 0;
 }
 
+static int do_strings(struct walk *w, const struct ckey *k, const struct cn *v, void *base)
+{
+	char **dst = (char **)((char *)base + k->off);
+	size_t *count = (size_t *)((char *)base + k->count_off);
+	size_t n;
+	if (need_list(w, v, "strings", &n))
+		return -1;
+	if (n > k->max_items)
+		return too_many(w, v, k->max_items);
+	for (size_t i = 0; i < n; i++) {
+		size_t saved = walk_push(w, "[%zu]", i);
+		if (need_scalar(w, v->kids[i], "a string"))
+			return -1;
+		if (v->kids[i]->len == 0 || v->kids[i]->len > 255)
+			return walk_fail(w, v->kids[i], "expected a string of 1..255 bytes");
+		if (!(dst[i] = strdup(v->kids[i]->s)))
+			return walk_fail(w, v->kids[i], "out of memory");
+		*count = i + 1;
+		walk_pop(w, saved);
+	}
+	return 0;
+}
+
 static int do_uint_list(struct walk *w, const struct ckey *k, const struct cn *v, void *base)
 {
 	uint32_t *dst = (uint32_t *)((char *)base + k->off);
@@ -615,6 +638,7 @@ static int walk_value(struct walk *w, const struct ckey *k, const struct cn *v, 
 	case K_FAMILIES: return do_families(w, k, v, dst);
 	case K_IFNAMES: return do_ifnames(w, k, v, base);
 	case K_UINT_LIST: return do_uint_list(w, k, v, base);
+	case K_STRINGS: return do_strings(w, k, v, base);
 	case K_FLOW_RULES: return do_flow_rules(w, k, v, base);
 	case K_MAP: return walk_map(w, k->sub, v, dst);
 	case K_SEQ_MAP: return do_seq_map(w, k, v, base);

@@ -101,6 +101,21 @@ bool fs_actions_encode(const struct fs_actions *a, struct wbuf *w, struct fs_err
 		wbuf_u16(w, a->rate_id);
 		wbuf_u32(w, f2u(a->rate_pkts));
 	}
+	if (a->present & FS_ACT_REDIRECT_NH) {
+		if (!ip_is_v4(&a->redirect_nh)) {
+			fs_errf(err, "redirect to a next hop takes an IPv4 address");
+			return false;
+		}
+		wbuf_u16(w, 0x0800);
+		wbuf_u32(w, 0);
+		wbuf_u16(w, a->redirect_nh_copy ? 1 : 0);
+	}
+	if (a->n_ext > FS_EXTRA_MAX || a->n_comm > FS_EXTRA_MAX) {
+		fs_errf(err, "more than %d communities or extended communities", FS_EXTRA_MAX);
+		return false;
+	}
+	for (unsigned i = 0; i < a->n_ext; i++)
+		wbuf_u64(w, a->ext[i]);
 	if (w->err) {
 		fs_errf(err, "no room for the action communities");
 		return false;
@@ -215,6 +230,13 @@ bool fs_actions_equal(const struct fs_actions *a, const struct fs_actions *b)
 		return false;
 	if ((p & FS_ACT_REDIRECT6) && (memcmp(a->rt6_global, b->rt6_global, 16) != 0 ||
 				       a->rt6_local != b->rt6_local))
+		return false;
+	if ((p & FS_ACT_REDIRECT_NH) && (!ip_equal(&a->redirect_nh, &b->redirect_nh) ||
+					 a->redirect_nh_copy != b->redirect_nh_copy))
+		return false;
+	if (a->n_comm != b->n_comm || a->n_ext != b->n_ext ||
+	    (a->n_comm && memcmp(a->comm, b->comm, a->n_comm * sizeof a->comm[0]) != 0) ||
+	    (a->n_ext && memcmp(a->ext, b->ext, a->n_ext * sizeof a->ext[0]) != 0))
 		return false;
 	return true;
 }

@@ -130,6 +130,12 @@ enum fs_redirect_form { FS_RT_AS2 = 0, FS_RT_IPV4 = 1, FS_RT_AS4 = 2 }; /* 0x800
  * global administrator an IPv6 address, local administrator 2 octets. */
 #define FS_ACT_REDIRECT6 (1u << 7)
 #define FS_ACTS_IPV6 (FS_ACT_REDIRECT_IP6 | FS_ACT_REDIRECT6)
+/* 0x0800 redirect to the rule's next hop (draft-simpson-idr-flowspec-redirect, ExaBGP's
+ * `redirect IPv4` / `copy IPv4`): the community carries only the copy flag (its last bit), the
+ * address rides as the MP_REACH_NLRI next hop (fs_actions.redirect_nh). */
+#define FS_ACT_REDIRECT_NH (1u << 8)
+
+#define FS_EXTRA_MAX 8 /* communities / extended communities sent as given with a rule */
 
 #define FS_ACTION_TERMINAL 0x01
 #define FS_ACTION_SAMPLE 0x02
@@ -150,10 +156,20 @@ struct fs_actions {
 	bool redirect6_copy;
 	uint8_t rt6_global[16];   /* FS_ACT_REDIRECT6: never IPv4-mapped */
 	uint16_t rt6_local;
+	ip_addr redirect_nh;      /* FS_ACT_REDIRECT_NH: IPv4 (mapped), the MP_REACH next hop */
+	bool redirect_nh_copy;
+	/* ExaBGP's `then { community [...]; extended-community [...]; }`: not actions, attributes of
+	 * the route. The communities go in COMMUNITIES; the extended ones after the actions' in
+	 * EXTENDED_COMMUNITIES, as given (a receiver may take one for an action: ExaBGP writes
+	 * redirect:AS:N that way). fs_actions_decode keeps neither. */
+	uint8_t n_comm;
+	uint32_t comm[FS_EXTRA_MAX];
+	uint8_t n_ext;
+	uint64_t ext[FS_EXTRA_MAX];
 };
 
 #define FS_EXTCOMM_LEN 8
-#define FS_ACTIONS_MAX 6 /* communities fs_actions_encode can write */
+#define FS_ACTIONS_MAX (7 + FS_EXTRA_MAX) /* communities fs_actions_encode can write */
 
 /* Writes each present action as one 8-octet extended community; false on a bad value
  * (negative/NaN rate, DSCP > 63, a local part too wide for its form) or a full buffer. */

@@ -4,16 +4,22 @@
  *   prefix component:  type | length | [IPv6: offset] | prefix (or pattern) bits, zero padded
  *   operator component: type | (op | value 1/2/4/8 octets)... the last op has end-of-list set
  *
- * Decode accepts only what the RFCs allow and what strict peers (BIRD) accept, so a rule that
- * decodes is one we could send back; the error names the component and the byte. */
+ * Decode refuses what cannot be read (a truncated component, an unknown or repeated type, a value
+ * wider than its component) and ignores, as the RFCs ask, bits that carry no meaning: prefix bits
+ * after the prefix length (RFC 4271 4.3, RFC 8955 4.2.2.1), reserved operator bits (RFC 8955
+ * 4.2.1: "MUST be ignored on receipt"), the first operator's AND bit (4.2.1.1), and bitmask bits
+ * outside the field's defined set (fragment bits 4-7 and the IPv6 DF position, RFC 8955 4.2.2.12 /
+ * RFC 8956 3.6; TCP flag bits in the data offset position, "don't care" per RFC 8955 4.2.2.9).
+ * Those bits are cleared, so the decoded rule is the one that matches, encodes canonically and
+ * compares equal to the repaired rule. Refusing them instead would reset the whole session
+ * (a FlowSpec NLRI cannot be treated as withdrawn, RFC 7606 5.4) over bits nothing reads.
+ * docs/FLOWS.md lists each case. The error names the component and the byte. */
 #include <string.h>
 
 #include "flowspec/fs_int.h"
 
 #define OP_END 0x80
 #define OP_LEN_MASK 0x30
-#define OP_NUM_RESERVED 0x08
-#define OP_BM_RESERVED 0x0c
 
 static unsigned prefix_base(enum fs_afi afi)
 {
@@ -117,14 +123,10 @@ static bool get_prefix(struct rbuf *r, enum fs_afi afi, int type, struct fs_pref
 		fp->p.addr.b[10] = fp->p.addr.b[11] = 0xff;
 	fp->p.len = (uint8_t)len;
 	fp->offset = (uint8_t)off;
-	for (unsigned i = 0; i < nbytes * 8; i++) {
+	/* bits after the length are padding, irrelevant (RFC 4271 4.3): not copied */
+	for (unsigned i = 0; i < len - off; i++) {
 		if (!(pat[i / 8] >> (7 - i % 8) & 1))
 			continue;
-		if (i >= len - off) {
-			fs_errf(err, "%s at octet %zu: padding bits after /%u are not zero",
-				fs_type_name(type), at, len);
-			return false;
-		}
 		unsigned b = base + off + i;
 		fp->p.addr.b[b / 8] |= (uint8_t)(0x80 >> (b % 8));
 	}
@@ -145,10 +147,6 @@ static bool get_list(struct rbuf *r, enum fs_afi afi, int type, struct fs_list *
 			fs_errf(err, "%s: operator list not ended (no end-of-list bit)", name);
 			return false;
 		}
-		if (op & (bm ? OP_BM_RESERVED : OP_NUM_RESERVED)) {
-			fs_errf(err, "%s at octet %zu: reserved bits set in operator 0x%02x", name, at, op);
-			return false;
-		}
 		unsigned width = 1u << ((op & OP_LEN_MASK) >> 4);
 		if (width > fs_type_width(type)) {
 			fs_errf(err, "%s at octet %zu: %u-octet value, the component allows %u", name, at,
@@ -160,7 +158,9 @@ static bool get_list(struct rbuf *r, enum fs_afi afi, int type, struct fs_list *
 			fs_errf(err, "%s at octet %zu: truncated %u-octet value", name, at, width);
 			return false;
 		}
-		if (bm ? (v & ~(uint64_t)max) != 0 : v > max) {
+		if (bm)
+			v &= max; /* undefined bitmask bits: ignored, see the top of the file */
+		else if (v > max) {
 			fs_errf(err, "%s at octet %zu: value %llu out of range (max %u)", name, at,
 				(unsigned long long)v, max);
 			return false;
@@ -169,7 +169,8 @@ static bool get_list(struct rbuf *r, enum fs_afi afi, int type, struct fs_list *
 			fs_errf(err, "%s: more than %d terms", name, FS_MAX_TERMS);
 			return false;
 		}
-		/* RFC 8955 4.2.1.1: the first AND bit MUST be treated as unset. */
+		/* RFC 8955 4.2.1.1: the first AND bit MUST be treated as unset; reserved bits are
+		 * dropped here too, since keep names only the defined ones. */
 		uint8_t keep = (uint8_t)((l->n ? FS_OP_AND : 0) | (bm ? 0x03 : 0x07));
 		l->t[l->n++] = (struct fs_term){.op = op & keep, .value = (uint32_t)v};
 		if (op & OP_END)

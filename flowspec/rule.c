@@ -18,7 +18,7 @@ static const struct {
 	[FS_SPORT] = {"source-port", 2, 0xffff},
 	[FS_ICMP_TYPE] = {"icmp-type", 1, 0xff},
 	[FS_ICMP_CODE] = {"icmp-code", 1, 0xff},
-	[FS_TCP_FLAGS] = {"tcp-flags", 2, 0xffff},
+	[FS_TCP_FLAGS] = {"tcp-flags", 2, 0x0fff}, /* the 12 bits after the data offset */
 	[FS_PKT_LEN] = {"packet-length", 2, 0xffff},
 	[FS_DSCP] = {"dscp", 1, 0x3f},
 	[FS_FRAGMENT] = {"fragment", 1, 0x0f},

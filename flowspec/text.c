@@ -4,18 +4,22 @@
  *       packet-length >=512&<=1500; tcp-flags =syn&!ack; fragment is-fragment [}]
  *   then [{] discard | rate-limit BYTES/S | rate-limit-packets PPS | redirect AS:N | IP:N | ASL:N
  *       | redirect [IPv6]:N | redirect-to-nexthop-ietf IPv4|IPv6 | copy-to-nexthop-ietf IPv4|IPv6
- *       | mark DSCP | action sample|terminal|sample-terminal|none [}]
+ *       | mark DSCP | action sample|terminal|sample-terminal|none | redirect IPv4 | copy IPv4
+ *       | community [A:B ...] | extended-community [KIND:G:L|0xHEX16 ...] [}]
  *
  * Braces, brackets and semicolons only separate. After a component keyword come one or more
  * values, ORed; inside a value '&' ANDs terms. Numeric terms take =, !=, <, <=, >, >= (bare means
  * =); bitmask terms take = (all bits), ! (none), != (not all), bare (any), with flag names joined
- * by '+' or a number. IPv6 prefixes may carry an offset: 2001:db8::/64/8. */
+ * by '+' or a number. Names are read in any case (ExaBGP writes SYN); icmp-type and icmp-code
+ * also take ExaBGP's names (echo-request, host-unreachable, ...); traffic-class is dscp.
+ * IPv6 prefixes may carry an offset: 2001:db8::/64/8. */
 #include <errno.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "flowspec/fs_int.h"
 
@@ -44,10 +48,40 @@ static const struct name *names_of(int type)
 					   : type == FS_FRAGMENT ? frags : NULL;
 }
 
+/* ExaBGP's ICMP type and code names (exabgp/protocol/ip/icmp.py, the IANA names): read, never
+ * printed (a code's name depends on its type, and numbers are what routers show). */
+static const struct name icmp_types[] = {
+	{"echo-reply", 0}, {"unreachable", 3}, {"source-quench", 4}, {"redirect", 5},
+	{"echo-request", 8}, {"router-advertisement", 9}, {"router-solicit", 10},
+	{"time-exceeded", 11}, {"parameter-problem", 12}, {"timestamp", 13},
+	{"timestamp-reply", 14}, {"info-request", 15}, {"info-reply", 16}, {"mask-request", 17},
+	{"mask-reply", 18}, {"traceroute", 30}, {NULL, 0},
+};
+static const struct name icmp_codes[] = {
+	{"network-unreachable", 0}, {"host-unreachable", 1}, {"protocol-unreachable", 2},
+	{"port-unreachable", 3}, {"fragmentation-needed", 4}, {"source-route-failed", 5},
+	{"destination-network-unknown", 6}, {"destination-host-unknown", 7},
+	{"source-host-isolated", 8}, {"destination-network-prohibited", 9},
+	{"destination-host-prohibited", 10}, {"network-unreachable-for-tos", 11},
+	{"host-unreachable-for-tos", 12}, {"communication-prohibited-by-filtering", 13},
+	{"host-precedence-violation", 14}, {"precedence-cutoff-in-effect", 15},
+	{"redirect-for-network", 0}, {"redirect-for-host", 1}, {"redirect-for-tos-and-net", 2},
+	{"redirect-for-tos-and-host", 3}, {"ttl-eq-zero-during-transit", 0},
+	{"ttl-eq-zero-during-reassembly", 1}, {"required-option-missing", 1}, {"ip-header-bad", 2},
+	{NULL, 0},
+};
+
+static const struct name *names_read(int type)
+{
+	return type == FS_ICMP_TYPE ? icmp_types : type == FS_ICMP_CODE ? icmp_codes : names_of(type);
+}
+
 static int keyword(const char *t)
 {
 	if (!strcmp(t, "next-header"))
 		return FS_PROTO; /* RFC 8956's name for type 3 */
+	if (!strcmp(t, "traffic-class"))
+		return FS_DSCP; /* ExaBGP's IPv6 name for type 11: the traffic class's DSCP bits, RFC 8956 3.7 */
 	for (int i = FS_DST; i <= FS_TYPE_MAX; i++)
 		if (!strcmp(t, fs_type_name(i)))
 			return i;
@@ -108,7 +142,7 @@ static bool term_value(int type, const char *s, uint32_t max, uint32_t *out)
 {
 	if (number(s, max, out))
 		return true;
-	const struct name *tab = names_of(type);
+	const struct name *tab = names_read(type);
 	if (!tab)
 		return false;
 	bool multi = fs_type_is_bitmask(type);
@@ -116,7 +150,8 @@ static bool term_value(int type, const char *s, uint32_t max, uint32_t *out)
 	while (*s) {
 		size_t n = multi ? strcspn(s, "+") : strlen(s);
 		const struct name *m = tab;
-		while (m->s && (strlen(m->s) != n || strncmp(m->s, s, n)))
+		/* any case: ExaBGP's own examples write SYN, RST, FIN */
+		while (m->s && (strlen(m->s) != n || strncasecmp(m->s, s, n)))
 			m++;
 		if (!m->s)
 			return false;
@@ -308,6 +343,154 @@ static bool parse_rt(struct parser *p, struct fs_actions *a)
 	return true;
 }
 
+/* True when the next token is a bare IPv4 address (no :N): ExaBGP's old `redirect IPv4`. */
+static bool next_is_v4(const struct parser *p)
+{
+	struct parser q = *p;
+	ip_addr ip;
+	q.err = NULL;
+	if (!next(&q) || strchr(q.tok, ':') || !ip_parse(q.tok, &ip) || !ip_is_v4(&ip))
+		return false;
+	/* "[192.0.2.9]:100" is an (invalid) IPv6 route target, for parse_rt6 to refuse */
+	bool bracketed = q.col >= 2 && q.s[q.col - 2] == '[';
+	return !bracketed && q.s[q.pos] != ']' && q.s[q.pos] != ':';
+}
+
+/* One community of ExaBGP's then { community [...] }: A:B (each 0..65535), a number, or a
+ * well-known name (RFC 1997, RFC 7999 blackhole). */
+static bool community_value(const char *s, uint32_t *out)
+{
+	static const struct name wk[] = {
+		{"no-export", 0xFFFFFF01u}, {"no-advertise", 0xFFFFFF02u},
+		{"no-export-subconfed", 0xFFFFFF03u}, {"nopeer", 0xFFFFFF04u},
+		{"blackhole", 0xFFFF029Au}, {NULL, 0},
+	};
+	for (const struct name *m = wk; m->s; m++)
+		if (!strcmp(s, m->s)) {
+			*out = m->v;
+			return true;
+		}
+	const char *colon = strchr(s, ':');
+	uint32_t hi, lo;
+	if (!colon)
+		return number(s, 0xffffffff, out);
+	char head[16];
+	size_t hl = (size_t)(colon - s);
+	if (hl == 0 || hl >= sizeof head)
+		return false;
+	memcpy(head, s, hl);
+	head[hl] = 0;
+	if (!number(head, 0xffff, &hi) || !number(colon + 1, 0xffff, &lo))
+		return false;
+	*out = hi << 16 | lo;
+	return true;
+}
+
+/* One extended community of then { extended-community [...] }: 0x and 16 hex digits, or
+ * KIND:GLOBAL:LOCAL with KIND target (0x02), origin (0x03) or redirect (0x08, type 0x80+) and
+ * GLOBAL a 2-octet AS (LOCAL 4 octets, a number or dotted quad), an IPv4 address or a 4-octet AS
+ * (LOCAL 0..65535): RFC 4360 3.1/3.2, RFC 5668 2, RFC 8955 7. */
+static bool extcomm_value(const char *s, uint64_t *out)
+{
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && strlen(s) == 18) {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(s + 2, &end, 16);
+		if (errno || *end)
+			return false;
+		*out = v;
+		return true;
+	}
+	uint64_t sub, hi = 0;
+	const char *rest;
+	if (!strncmp(s, "target:", 7))
+		sub = 0x02, rest = s + 7;
+	else if (!strncmp(s, "origin:", 7))
+		sub = 0x03, rest = s + 7;
+	else if (!strncmp(s, "redirect:", 9))
+		sub = 0x08, hi = 0x80, rest = s + 9;
+	else
+		return false;
+	const char *colon = strrchr(rest, ':');
+	char head[IP_STRLEN + 1];
+	size_t hl = colon ? (size_t)(colon - rest) : 0;
+	if (!colon || hl == 0 || hl >= sizeof head)
+		return false;
+	memcpy(head, rest, hl);
+	head[hl] = 0;
+	ip_addr ip;
+	uint32_t g, l;
+	if (strchr(head, '.')) {
+		if (!ip_parse(head, &ip) || !ip_is_v4(&ip) || !number(colon + 1, 0xffff, &l))
+			return false;
+		*out = (hi | 0x01) << 56 | sub << 48 | (uint64_t)ip_v4_u32(&ip) << 16 | l;
+		return true;
+	}
+	if (!number(head, 0xffffffff, &g))
+		return false;
+	if (g > 0xffff) {
+		if (!number(colon + 1, 0xffff, &l))
+			return false;
+		*out = (hi | 0x02) << 56 | sub << 48 | (uint64_t)g << 16 | l;
+		return true;
+	}
+	if (strchr(colon + 1, '.')) {
+		if (!ip_parse(colon + 1, &ip) || !ip_is_v4(&ip))
+			return false;
+		l = ip_v4_u32(&ip);
+	} else if (!number(colon + 1, 0xffffffff, &l)) {
+		return false;
+	}
+	*out = hi << 56 | sub << 48 | (uint64_t)g << 32 | l;
+	return true;
+}
+
+/* community [...] / extended-community [...] inside then: one or more values, up to the next
+ * word that is not one. */
+static bool parse_communities(struct parser *p, struct fs_actions *a, bool ext)
+{
+	const char *what = ext ? "extended-community" : "community";
+	size_t got = 0;
+	for (;;) {
+		size_t save_pos = p->pos, save_col = p->col;
+		char save_tok[sizeof p->tok];
+		memcpy(save_tok, p->tok, sizeof save_tok);
+		if (!next(p))
+			break;
+		uint32_t c = 0;
+		uint64_t e = 0;
+		if (ext ? !extcomm_value(p->tok, &e) : !community_value(p->tok, &c)) {
+			if (got == 0)
+				return bad(p, ext ? "not an extended community (0x + 16 hex digits, target:, origin: "
+						    "or redirect:GLOBAL:LOCAL)"
+						  : "not a community (A:B, a number, no-export, no-advertise, nopeer, "
+						    "blackhole)");
+			p->pos = save_pos;
+			p->col = save_col;
+			memcpy(p->tok, save_tok, sizeof save_tok);
+			break;
+		}
+		uint8_t *n = ext ? &a->n_ext : &a->n_comm;
+		bool dup = false;
+		for (unsigned i = 0; i < *n; i++)
+			dup |= ext ? a->ext[i] == e : a->comm[i] == c;
+		if (!dup) {
+			if (*n == FS_EXTRA_MAX)
+				return bad(p, ext ? "more than 8 extended communities" : "more than 8 communities");
+			if (ext)
+				a->ext[(*n)++] = e;
+			else
+				a->comm[(*n)++] = c;
+		}
+		got++;
+	}
+	if (got == 0) {
+		fs_errf(p->err, "%s needs a value", what);
+		return false;
+	}
+	return true;
+}
+
 static bool parse_action(struct parser *p, struct fs_actions *a)
 {
 	const char *t = p->tok;
@@ -356,6 +539,17 @@ static bool parse_action(struct parser *p, struct fs_actions *a)
 			a->redirect6_copy = copy;
 			memcpy(a->redirect_ip6, ip.b, 16);
 		}
+	} else if (!strcmp(t, "community") || !strcmp(t, "extended-community")) {
+		return parse_communities(p, a, t[0] == 'e');
+	} else if (!strcmp(t, "copy") || (!strcmp(t, "redirect") && next_is_v4(p))) {
+		/* ExaBGP's redirect/copy to an IPv4 next hop (draft-simpson: 0x0800 + MP next hop) */
+		bool copy = t[0] == 'c';
+		ip_addr ip;
+		if (!next(p) || !strchr(p->tok, '.') || !ip_parse(p->tok, &ip) || !ip_is_v4(&ip))
+			return bad(p, copy ? "copy needs an IPv4 address" : "redirect needs an IPv4 address");
+		bit = FS_ACT_REDIRECT_NH;
+		a->redirect_nh = ip;
+		a->redirect_nh_copy = copy;
 	} else if (!strcmp(t, "redirect")) {
 		int rt6 = parse_rt6(p, a);
 		if (rt6 < 0 || (rt6 == 0 && !parse_rt(p, a)))
@@ -438,7 +632,7 @@ bool fs_text_parse(const char *s, struct fs_rule *r, struct fs_actions *a, struc
 		fs_errf(err, "%s has no value", fs_type_name(type));
 		return false;
 	}
-	if (then && a && !a->present) {
+	if (then && a && !a->present && !a->n_comm && !a->n_ext) {
 		fs_errf(err, "'then' without an action");
 		return false;
 	}
@@ -540,7 +734,7 @@ bool fs_text_format(const struct fs_rule *r, const struct fs_actions *a, char *b
 			put_value(&o, t, l->t[i].value);
 		}
 	}
-	if (a && a->present) {
+	if (a && (a->present || a->n_comm || a->n_ext)) {
 		put(&o, " then");
 		if (a->present & FS_ACT_RATE) {
 			if (a->rate == 0)
@@ -584,6 +778,22 @@ bool fs_text_format(const struct fs_rule *r, const struct fs_actions *a, char *b
 			char b[IP_STRLEN];
 			ip_from_v6(&ip, a->rt6_global);
 			put(&o, " redirect [%s]:%u", ip_format(&ip, b), a->rt6_local);
+		}
+		if (a->present & FS_ACT_REDIRECT_NH) {
+			char b[IP_STRLEN];
+			put(&o, " %s %s", a->redirect_nh_copy ? "copy" : "redirect", ip_format(&a->redirect_nh, b));
+		}
+		if (a->n_comm) {
+			put(&o, " community [");
+			for (unsigned i = 0; i < a->n_comm && i < FS_EXTRA_MAX; i++)
+				put(&o, "%s%u:%u", i ? " " : "", a->comm[i] >> 16, a->comm[i] & 0xffff);
+			put(&o, "]");
+		}
+		if (a->n_ext) {
+			put(&o, " extended-community [");
+			for (unsigned i = 0; i < a->n_ext && i < FS_EXTRA_MAX; i++)
+				put(&o, "%s0x%016llx", i ? " " : "", (unsigned long long)a->ext[i]);
+			put(&o, "]");
 		}
 	}
 	if (o.err)

@@ -1,342 +1,11 @@
 /* fastnetmon.conf -> rampart.yaml. The input is outside bytes: every line is taken apart
  * without trusting it (no length, encoding or syntax assumed), anything unreadable becomes a
  * comment naming its line, and every string written out is quoted, so the output is always YAML. */
-#include "fnm.h"
-
 #include <ctype.h>
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/ip.h"
-
-#define MAX_GROUPS 256
-#define MAX_LISTEN 8
-#define MAX_IFACES 16
-#define MAX_COMMUNITIES 32
-#define SHOW_MAX 160 /* bytes of a value or line quoted in a comment */
-
-struct setting {
-	char *key, *val;
-	unsigned line;
-	bool used;
-};
-
-struct plist {
-	ip_prefix *p;
-	size_t n, cap;
-};
-
-struct group {
-	char name[64];
-	struct plist prefixes;
-};
-
-struct cv {
-	struct setting *s;
-	size_t n, cap;
-	char *notes; /* the comments of the tail, built with open_memstream */
-	size_t notes_len;
-	FILE *nf;
-	struct fnm_result *res;
-};
-
-/* ---- bytes --------------------------------------------------------------------------------- */
-
-/* A value or line for a comment: printable ASCII only, at most SHOW_MAX bytes. */
-static void show(FILE *f, const char *s)
-{
-	size_t i = 0;
-	for (; s[i] && i < SHOW_MAX; i++)
-		fputc(s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?', f);
-	if (s[i])
-		fputs("...", f);
-}
-
-/* A YAML double-quoted scalar. */
-static void yq(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		s[--n] = 0;
-	return s;
-}
-
-/* A NUL-terminated copy of len bytes in which a NUL byte ends nothing early: NULs become '?'. */
-static char *copy_text(const char *p, size_t len)
-{
-	char *s = malloc(len + 1);
-	if (!s)
-		return NULL;
-	for (size_t i = 0; i < len; i++)
-		s[i] = p[i] ? p[i] : '?';
-	s[len] = 0;
-	return s;
-}
-
-static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	if (!*s)
-		return false;
-	uint64_t v = 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > max)
-			return false;
-	}
-	*out = v;
-	return true;
-}
-
-/* ---- the settings -------------------------------------------------------------------------- */
-
-static void note(struct cv *c, const char *fmt, const char *a)
-{
-	fputs("# ", c->nf);
-	for (const char *p = fmt; *p; p++) {
-		if (p[0] == '%' && p[1] == 's') {
-			show(c->nf, a ? a : "");
-			p++;
-		} else {
-			fputc(*p, c->nf);
-		}
-	}
-	fputc('\n', c->nf);
-}
-
-/* A setting that has no equivalent, with why. */
-static void no_equiv(struct cv *c, struct setting *s, const char *why)
-{
-	fputs("# ", c->nf);
-	show(c->nf, s->key);
-	fputs(" = ", c->nf);
-	show(c->nf, s->val);
-	fprintf(c->nf, " (line %u): %s\n", s->line, why);
-	s->used = true;
-	c->res->no_equivalent++;
-}
-
-static int read_settings(struct cv *c, char *text)
-{
-	unsigned line = 0;
-	for (char *next = text; next;) {
-		char *l = next;
-		char *nl = strchr(l, '\n');
-		next = nl ? nl + 1 : NULL;
-		if (nl)
-			*nl = 0;
-		line++;
-		l = trim(l);
-		if (!*l || *l == '#')
-			continue;
-		char orig[SHOW_MAX + 4];
-		snprintf(orig, sizeof orig, "%s", l); /* as written, for the comment if it is no setting */
-		char *eq = strchr(l, '=');
-		bool ok = eq != NULL;
-		char *key = NULL, *val = NULL;
-		if (ok) {
-			*eq = 0;
-			key = trim(l);
-			val = trim(eq + 1);
-			ok = *key != 0;
-			for (const char *k = key; ok && *k; k++)
-				ok = isalnum((unsigned char)*k) || *k == '_' || *k == '-' || *k == '.';
-		}
-		if (!ok) {
-			fprintf(c->nf, "# line %u: not a setting (key = value), skipped: ", line);
-			show(c->nf, orig);
-			fputc('\n', c->nf);
-			c->res->bad_lines++;
-			continue;
-		}
-		if (c->n == c->cap) {
-			size_t cap = c->cap ? c->cap * 2 : 64;
-			struct setting *ns = realloc(c->s, cap * sizeof *ns);
-			if (!ns)
-				return -1;
-			c->s = ns;
-			c->cap = cap;
-		}
-		c->s[c->n++] = (struct setting){.key = key, .val = val, .line = line};
-		c->res->settings++;
-	}
-	return 0;
-}
-
-/* The last line that sets key (FastNetMon keeps the last), every one of them marked as read. */
-static struct setting *get(struct cv *c, const char *key)
-{
-	struct setting *last = NULL;
-	for (size_t i = 0; i < c->n; i++)
-		if (!strcmp(c->s[i].key, key)) {
-			c->s[i].used = true;
-			last = &c->s[i];
-		}
-	return last;
-}
-
-static const char *val(struct cv *c, const char *key, const char *def)
-{
-	struct setting *s = get(c, key);
-	return s ? s->val : def;
-}
-
-/* on/off (FastNetMon's booleans); anything else is noted and taken as def */
-static bool flag(struct cv *c, const char *key, bool def)
-{
-	struct setting *s = get(c, key);
-	if (!s)
-		return def;
-	if (!strcmp(s->val, "on") || !strcmp(s->val, "yes") || !strcmp(s->val, "true"))
-		return true;
-	if (!strcmp(s->val, "off") || !strcmp(s->val, "no") || !strcmp(s->val, "false"))
-		return false;
-	fprintf(c->nf, "# %s = ", s->key);
-	show(c->nf, s->val);
-	fprintf(c->nf, " (line %u): neither on nor off; taken as %s\n", s->line, def ? "on" : "off");
-	c->res->bad_lines++;
-	return def;
-}
-
-/* A number setting within 0..max, or def (absent) / false (bad, noted). */
-static bool number(struct cv *c, const char *key, uint64_t max, uint64_t def, uint64_t *out)
-{
-	struct setting *s = get(c, key);
-	if (!s) {
-		*out = def;
-		return true;
-	}
-	if (parse_u64(s->val, max, out))
-		return true;
-	fprintf(c->nf, "# %s = ", s->key);
-	show(c->nf, s->val);
-	fprintf(c->nf, " (line %u): not a number in 0..%llu, left out\n", s->line, (unsigned long long)max);
-	c->res->bad_lines++;
-	return false;
-}
-
-/* ---- prefixes ------------------------------------------------------------------------------ */
-
-static int plist_add(struct plist *l, const ip_prefix *p)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (ip_prefix_equal(&l->p[i], p))
-			return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		ip_prefix *np = realloc(l->p, cap * sizeof *np);
-		if (!np)
-			return -1;
-		l->p = np;
-		l->cap = cap;
-	}
-	l->p[l->n++] = *p;
-	return 1;
-}
-
-/* "a.b.c.d/len", "v6/len" or a bare address; host bits are cleared (FastNetMon takes
- * 10.0.0.1/24 as 10.0.0.0/24), and said so in *masked. */
-static bool parse_prefix(const char *s, ip_prefix *p, bool *masked)
-{
-	char buf[IP_PREFIX_STRLEN + 8];
-	size_t n = strlen(s);
-	if (n >= sizeof buf)
-		return false;
-	memcpy(buf, s, n + 1);
-	char *slash = strchr(buf, '/');
-	uint64_t len = 0;
-	if (slash) {
-		*slash = 0;
-		if (!parse_u64(slash + 1, 128, &len))
-			return false;
-	}
-	if (!ip_parse(buf, &p->addr))
-		return false;
-	unsigned max = ip_max_len(&p->addr);
-	if (!slash)
-		len = max;
-	if (len > max)
-		return false;
-	p->len = (uint8_t)len;
-	ip_prefix before = *p;
-	ip_prefix_mask(p);
-	*masked = !ip_prefix_equal(&before, p);
-	return true;
-}
-
-/* One prefix per line (FastNetMon's lists), '#' comments. */
-static int read_list(struct cv *c, const char *bytes, size_t len, const char *name, struct plist *out)
-{
-	char *text = copy_text(bytes, len);
-	if (!text)
-		return -1;
-	unsigned line = 0;
-	for (char *next = text; next;) {
-		char *l = next;
-		char *nl = strchr(l, '\n');
-		next = nl ? nl + 1 : NULL;
-		if (nl)
-			*nl = 0;
-		line++;
-		char *hash = strchr(l, '#');
-		if (hash)
-			*hash = 0;
-		l = trim(l);
-		if (!*l)
-			continue;
-		ip_prefix p;
-		bool masked;
-		if (!parse_prefix(l, &p, &masked)) {
-			fprintf(c->nf, "# %s line %u: not a prefix, skipped: ", name, line);
-			show(c->nf, l);
-			fputc('\n', c->nf);
-			c->res->bad_lines++;
-			continue;
-		}
-		char pb[IP_PREFIX_STRLEN];
-		if (masked) {
-			fprintf(c->nf, "# %s line %u: ", name, line);
-			show(c->nf, l);
-			fprintf(c->nf, " has host bits set: taken as %s, as FastNetMon does\n", ip_prefix_format(&p, pb));
-		}
-		if (plist_add(out, &p) < 0) {
-			free(text);
-			return -1;
-		}
-	}
-	free(text);
-	return 0;
-}
-
-static void print_plist(FILE *f, const struct plist *l)
-{
-	fputc('[', f);
-	for (size_t i = 0; i < l->n; i++) {
-		char pb[IP_PREFIX_STRLEN];
-		fprintf(f, "%s\"%s\"", i ? ", " : "", ip_prefix_format(&l->p[i], pb));
-	}
-	fputc(']', f);
-}
+#include "fnm_int.h"
 
 /* ---- thresholds ---------------------------------------------------------------------------- */
 
@@ -372,9 +41,9 @@ static void thresholds(struct cv *c, const char *pfx, bool group, char *out, siz
 		char bk[160], tk[160];
 		snprintf(bk, sizeof bk, "%s%s", pfx, m->ban_for);
 		snprintf(tk, sizeof tk, "%s%s", pfx, m->threshold);
-		bool on = flag(c, bk, m->def_on);
+		bool on = fnm_flag(c, bk, m->def_on);
 		uint64_t v;
-		bool have = number(c, tk, m->max, m->def, &v);
+		bool have = fnm_number(c, tk, m->max, m->def, &v);
 		if (!on || !have || v == 0)
 			continue;
 		if (used < outlen)
@@ -392,9 +61,9 @@ static void thresholds(struct cv *c, const char *pfx, bool group, char *out, siz
 static void listeners(struct cv *c, FILE *f, const char *section, const char *host_key, const char *port_key,
 		      const char *def_port)
 {
-	const char *host = val(c, host_key, "0.0.0.0");
+	const char *host = fnm_val(c, host_key, "0.0.0.0");
 	char ports[256];
-	snprintf(ports, sizeof ports, "%s", val(c, port_key, def_port));
+	snprintf(ports, sizeof ports, "%s", fnm_val(c, port_key, def_port));
 	fprintf(f, "  %s:\n    listen: [", section);
 	unsigned n = 0;
 	char seen[MAX_LISTEN][128];
@@ -410,14 +79,14 @@ static void listeners(struct cv *c, FILE *f, const char *section, const char *ho
 		if (dup)
 			continue;
 		if (n == MAX_LISTEN || !ip_parse_endpoint(ep, &a, &port)) {
-			note(c, n == MAX_LISTEN ? "%s: more than 8 listen addresses, the rest left out"
+			fnm_note(c, n == MAX_LISTEN ? "%s: more than 8 listen addresses, the rest left out"
 						: "%s: not a listen address (host:port), left out",
 			     ep);
 			c->res->bad_lines++;
 			continue;
 		}
 		fprintf(f, "%s", n ? ", " : "");
-		yq(f, ep);
+		fnm_yq(f, ep);
 		snprintf(seen[n++], sizeof seen[0], "%s", ep);
 	}
 	fprintf(f, "]\n");
@@ -439,7 +108,7 @@ static bool iface_name_ok(const char *s)
 /* "65001:666", "[65001:666 65001:777]" or "65001:666,65001:777" */
 static void add_communities(struct cv *c, const char *key, char (*list)[16], size_t *n)
 {
-	struct setting *s = get(c, key);
+	struct setting *s = fnm_get(c, key);
 	if (!s)
 		return;
 	char buf[512];
@@ -449,12 +118,12 @@ static void add_communities(struct cv *c, const char *key, char (*list)[16], siz
 		char *colon = strchr(t, ':');
 		uint64_t hi, lo;
 		if (!colon) {
-			no_equiv(c, s, "not a community ASN:VALUE, left out");
+			fnm_no_equiv(c, s, "not a community ASN:VALUE, left out");
 			continue;
 		}
 		*colon = 0;
-		if (!parse_u64(t, 65535, &hi) || !parse_u64(colon + 1, 65535, &lo)) {
-			no_equiv(c, s, "not a community ASN:VALUE (each 0..65535), left out");
+		if (!fnm_parse_u64(t, 65535, &hi) || !fnm_parse_u64(colon + 1, 65535, &lo)) {
+			fnm_no_equiv(c, s, "not a community ASN:VALUE (each 0..65535), left out");
 			continue;
 		}
 		char cs[16];
@@ -473,17 +142,17 @@ void fnm_list_paths(const char *conf, size_t conf_len, char *networks, size_t nl
 {
 	snprintf(networks, nlen, "/etc/networks_list");
 	snprintf(whitelist, wlen, "/etc/networks_whitelist");
-	char *text = copy_text(conf, conf_len);
+	char *text = fnm_copy_text(conf, conf_len);
 	if (!text)
 		return;
 	struct fnm_result res = {0};
 	FILE *nf = fopen("/dev/null", "w");
 	struct cv c = {.res = &res, .nf = nf};
-	if (nf && read_settings(&c, text) == 0) {
-		struct setting *s = get(&c, "networks_list_path");
+	if (nf && fnm_read_settings(&c, text) == 0) {
+		struct setting *s = fnm_get(&c, "networks_list_path");
 		if (s && *s->val)
 			snprintf(networks, nlen, "%s", s->val);
-		s = get(&c, "white_list_path");
+		s = fnm_get(&c, "white_list_path");
 		if (s && *s->val)
 			snprintf(whitelist, wlen, "%s", s->val);
 	}
@@ -517,24 +186,24 @@ static int convert(struct cv *c, const struct fnm_input *in, FILE *f)
 	size_t n_groups = 0;
 
 	/* the lists' own settings, whichever files were given */
-	get(c, "networks_list_path");
-	get(c, "white_list_path");
-	if (in->networks && read_list(c, in->networks, in->networks_len, in->networks_name, &nets) < 0)
+	fnm_get(c, "networks_list_path");
+	fnm_get(c, "white_list_path");
+	if (in->networks && fnm_read_list(c, in->networks, in->networks_len, in->networks_name, &nets) < 0)
 		goto oom;
-	if (in->whitelist && read_list(c, in->whitelist, in->whitelist_len, in->whitelist_name, &white) < 0)
+	if (in->whitelist && fnm_read_list(c, in->whitelist, in->whitelist_len, in->whitelist_name, &white) < 0)
 		goto oom;
 	if (!in->whitelist)
-		note(c, "%s: not read; no whitelist", in->whitelist_name);
+		fnm_note(c, "%s: not read; no whitelist", in->whitelist_name);
 	c->res->networks = (unsigned)nets.n;
 
-	const char *ll = val(c, "logging_level", "info");
+	const char *ll = fnm_val(c, "logging_level", "info");
 	fprintf(f, "log_level: %s\n", !strcmp(ll, "debug") ? "debug" : "info");
 	if (strcmp(ll, "debug") && strcmp(ll, "info"))
-		note(c, "logging_level = %s: taken as info", ll);
+		fnm_note(c, "logging_level = %s: taken as info", ll);
 
 	if (nets.n) {
 		fprintf(f, "networks: ");
-		print_plist(f, &nets);
+		fnm_print_plist(f, &nets);
 		fputc('\n', f);
 	} else {
 		fprintf(f, "# networks: none found in %s: FastNetMon's networks_list is required; add them here\n",
@@ -543,11 +212,11 @@ static int convert(struct cv *c, const struct fnm_input *in, FILE *f)
 		rc = -1;
 	}
 	fprintf(f, "whitelist: ");
-	print_plist(f, &white);
+	fnm_print_plist(f, &white);
 	fputc('\n', f);
 
 	/* thresholds: FastNetMon checks each limit in either direction it processes */
-	bool in_on = flag(c, "process_incoming_traffic", true), out_on = flag(c, "process_outgoing_traffic", true);
+	bool in_on = fnm_flag(c, "process_incoming_traffic", true), out_on = fnm_flag(c, "process_outgoing_traffic", true);
 	char th[1024];
 	thresholds(c, "", false, th, sizeof th);
 	fprintf(f, "thresholds:\n");
@@ -573,16 +242,16 @@ static int convert(struct cv *c, const struct fnm_input *in, FILE *f)
 		char *colon = strchr(buf, ':');
 		/* an IPv6 prefix has colons too: the name is what comes before the first one */
 		if (!colon || colon == buf) {
-			no_equiv(c, s, "not NAME:PREFIX,PREFIX, left out");
+			fnm_no_equiv(c, s, "not NAME:PREFIX,PREFIX, left out");
 			continue;
 		}
 		*colon = 0;
-		char *name = trim(buf);
+		char *name = fnm_trim(buf);
 		bool ok = strlen(name) < sizeof groups[0].name && strcmp(name, "default") && *name;
 		for (const char *p = name; ok && *p; p++)
 			ok = isalnum((unsigned char)*p) || *p == '_' || *p == '-';
 		if (!ok) {
-			no_equiv(c, s, "the group's name is not letters, digits, _ or - (at most 63, not default), left out");
+			fnm_no_equiv(c, s, "the group's name is not letters, digits, _ or - (at most 63, not default), left out");
 			continue;
 		}
 		struct group *g = NULL;
@@ -591,7 +260,7 @@ static int convert(struct cv *c, const struct fnm_input *in, FILE *f)
 				g = &groups[k];
 		if (!g) {
 			if (n_groups == MAX_GROUPS) {
-				no_equiv(c, s, "more than 256 hostgroups, left out");
+				fnm_no_equiv(c, s, "more than 256 hostgroups, left out");
 				continue;
 			}
 			struct group *ng = realloc(groups, (n_groups + 1) * sizeof *ng);
@@ -606,9 +275,9 @@ static int convert(struct cv *c, const struct fnm_input *in, FILE *f)
 		for (char *t = strtok_r(colon + 1, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
 			ip_prefix p;
 			bool masked, taken = false;
-			if (!parse_prefix(t, &p, &masked)) {
+			if (!fnm_parse_prefix(t, &p, &masked)) {
 				fprintf(c->nf, "# hostgroup %s (line %u): ", g->name, s->line);
-				show(c->nf, t);
+				fnm_show(c->nf, t);
 				fprintf(c->nf, " is not a prefix, left out\n");
 				c->res->bad_lines++;
 				continue;
@@ -628,7 +297,7 @@ static int convert(struct cv *c, const struct fnm_input *in, FILE *f)
 					g->name, s->line, ip_prefix_format(&p, pb));
 				continue;
 			}
-			if (plist_add(&g->prefixes, &p) < 0)
+			if (fnm_plist_add(&g->prefixes, &p) < 0)
 				goto oom;
 		}
 	}
@@ -642,14 +311,14 @@ static int convert(struct cv *c, const struct fnm_input *in, FILE *f)
 		snprintf(pfx, sizeof pfx, "%s_", g->name);
 		char key[160];
 		snprintf(key, sizeof key, "%senable_ban", pfx);
-		bool ban = flag(c, key, true);
+		bool ban = fnm_flag(c, key, true);
 		thresholds(c, pfx, true, th, sizeof th);
 		if (!g->prefixes.n) {
-			note(c, "hostgroup %s: no prefix left, left out", g->name);
+			fnm_note(c, "hostgroup %s: no prefix left, left out", g->name);
 			continue;
 		}
 		fprintf(f, "  - name: \"%s\"\n    prefixes: ", g->name);
-		print_plist(f, &g->prefixes);
+		fnm_print_plist(f, &g->prefixes);
 		fputc('\n', f);
 		if (ban) {
 			fprintf(f, "    thresholds:\n");
@@ -668,23 +337,23 @@ static int convert(struct cv *c, const struct fnm_input *in, FILE *f)
 	/* detection */
 	uint64_t v;
 	fprintf(f, "detection:\n");
-	if (number(c, "ban_time", 365ull * 86400, 1900, &v)) {
+	if (fnm_number(c, "ban_time", 365ull * 86400, 1900, &v)) {
 		if (v)
 			fprintf(f, "  ban_time: %llu\n", (unsigned long long)v);
 		else
-			note(c, "ban_time = 0: Rampart bans for 1 s at least; its default (600 s) is used%s", "");
+			fnm_note(c, "ban_time = 0: Rampart bans for 1 s at least; its default (600 s) is used%s", "");
 	}
-	fprintf(f, "  unban_only_if_attack_finished: %s\n", flag(c, "unban_only_if_attack_finished", true) ? "true" : "false");
-	if (number(c, "average_calculation_time", 3600, 5, &v) && v)
+	fprintf(f, "  unban_only_if_attack_finished: %s\n", fnm_flag(c, "unban_only_if_attack_finished", true) ? "true" : "false");
+	if (fnm_number(c, "average_calculation_time", 3600, 5, &v) && v)
 		fprintf(f, "  average_s: %llu\n", (unsigned long long)v);
-	if (flag(c, "collect_attack_pcap_dumps", false))
+	if (fnm_flag(c, "collect_attack_pcap_dumps", false))
 		fprintf(f, "  attack_pcap: { enabled: true }\n");
 
 	/* capture: FastNetMon's mirror modes all become libpcap on the same interfaces */
-	bool afp = flag(c, "mirror_afpacket", false), pcap = flag(c, "pcap", false);
-	bool xdp = flag(c, "mirror_afxdp", false), netmap = flag(c, "mirror_netmap", false);
+	bool afp = fnm_flag(c, "mirror_afpacket", false), pcap = fnm_flag(c, "pcap", false);
+	bool xdp = fnm_flag(c, "mirror_afxdp", false), netmap = fnm_flag(c, "mirror_netmap", false);
 	fprintf(f, "capture:\n  pcap:\n    interfaces: [");
-	struct setting *ifs = get(c, "interfaces");
+	struct setting *ifs = fnm_get(c, "interfaces");
 	if ((afp || pcap || xdp || netmap) && ifs) {
 		char buf[1024];
 		snprintf(buf, sizeof buf, "%s", ifs->val);
@@ -698,42 +367,42 @@ static int convert(struct cv *c, const struct fnm_input *in, FILE *f)
 			if (dup)
 				continue;
 			if (n == MAX_IFACES || !iface_name_ok(t)) {
-				note(c, n == MAX_IFACES ? "interfaces: %s: more than 16, left out"
+				fnm_note(c, n == MAX_IFACES ? "interfaces: %s: more than 16, left out"
 							: "interfaces: %s is not an interface name, left out",
 				     t);
 				continue;
 			}
 			fprintf(f, "%s", n ? ", " : "");
-			yq(f, t);
+			fnm_yq(f, t);
 			snprintf(seen[n++], sizeof seen[0], "%s", t);
 		}
 	} else if (ifs && *ifs->val) {
-		no_equiv(c, ifs, "no mirror capture is on (mirror_afpacket, pcap, mirror_afxdp, mirror_netmap), so no interface is captured");
+		fnm_no_equiv(c, ifs, "no mirror capture is on (mirror_afpacket, pcap, mirror_afxdp, mirror_netmap), so no interface is captured");
 	}
 	fprintf(f, "]\n");
 	struct setting *s;
-	if (xdp && (s = get(c, "mirror_afxdp")))
-		no_equiv(c, s, "AF_XDP: Rampart captures these interfaces with libpcap (AF_PACKET) instead");
-	if (netmap && (s = get(c, "mirror_netmap")))
-		no_equiv(c, s, "netmap: Rampart captures these interfaces with libpcap (AF_PACKET) instead");
-	if (flag(c, "sflow", false))
+	if (xdp && (s = fnm_get(c, "mirror_afxdp")))
+		fnm_no_equiv(c, s, "AF_XDP: Rampart captures these interfaces with libpcap (AF_PACKET) instead");
+	if (netmap && (s = fnm_get(c, "mirror_netmap")))
+		fnm_no_equiv(c, s, "netmap: Rampart captures these interfaces with libpcap (AF_PACKET) instead");
+	if (fnm_flag(c, "sflow", false))
 		listeners(c, f, "sflow", "sflow_host", "sflow_port", "6343");
-	if (flag(c, "netflow", false)) {
+	if (fnm_flag(c, "netflow", false)) {
 		listeners(c, f, "netflow", "netflow_host", "netflow_port", "2055");
-		note(c, "netflow: FastNetMon takes IPFIX on its NetFlow port; Rampart's netflow listeners take v5 "
+		fnm_note(c, "netflow: FastNetMon takes IPFIX on its NetFlow port; Rampart's netflow listeners take v5 "
 			"and v9: give IPFIX exporters a capture.ipfix.listen address of their own%s",
 		     "");
 	}
 	static const char *ratios[] = {"netflow_sampling_ratio", "mirror_af_packet_custom_sampling_rate",
 				       "netmap_sampling_ratio"};
 	for (size_t i = 0; i < sizeof ratios / sizeof ratios[0]; i++)
-		if ((s = get(c, ratios[i])) && strcmp(s->val, "1"))
-			no_equiv(c, s, "Rampart scales by the sampling rate the exporter reports (sFlow, NetFlow, "
+		if ((s = fnm_get(c, ratios[i])) && strcmp(s->val, "1"))
+			fnm_no_equiv(c, s, "Rampart scales by the sampling rate the exporter reports (sFlow, NetFlow, "
 				       "IPFIX) and takes a mirror port as unsampled; there is no fixed ratio");
 
 	/* mitigation: ExaBGP's and GoBGP's announcement settings */
-	bool ban_on = flag(c, "enable_ban", true);
-	bool exa = flag(c, "exabgp", false), gobgp = flag(c, "gobgp", false);
+	bool ban_on = fnm_flag(c, "enable_ban", true);
+	bool exa = fnm_flag(c, "exabgp", false), gobgp = fnm_flag(c, "gobgp", false);
 	char comm[MAX_COMMUNITIES][16];
 	size_t n_comm = 0;
 	ip_addr nh4 = {0}, nh6 = {0};
@@ -741,45 +410,45 @@ static int convert(struct cv *c, const struct fnm_input *in, FILE *f)
 	if (exa) {
 		add_communities(c, "exabgp_community", comm, &n_comm);
 		add_communities(c, "exabgp_community_host", comm, &n_comm);
-		const char *nh = val(c, "exabgp_next_hop", "");
+		const char *nh = fnm_val(c, "exabgp_next_hop", "");
 		if (*nh && ip_parse(nh, &nh4) && ip_is_v4(&nh4) && !ip_is_zero(&nh4))
 			have4 = true;
-		if ((s = get(c, "exabgp_command_pipe")))
-			no_equiv(c, s, "Rampart speaks BGP to the routers itself: ExaBGP's neighbors (in exabgp.conf) "
+		if ((s = fnm_get(c, "exabgp_command_pipe")))
+			fnm_no_equiv(c, s, "Rampart speaks BGP to the routers itself: ExaBGP's neighbors (in exabgp.conf) "
 				       "become bgp.peers below");
-		if ((s = get(c, "exabgp_announce_whole_subnet")) && !strcmp(s->val, "on"))
-			no_equiv(c, s, "Rampart announces the attacked host (or, for a hostgroup total, its prefixes), "
+		if ((s = fnm_get(c, "exabgp_announce_whole_subnet")) && !strcmp(s->val, "on"))
+			fnm_no_equiv(c, s, "Rampart announces the attacked host (or, for a hostgroup total, its prefixes), "
 				       "never the whole network");
-		if ((s = get(c, "exabgp_announce_host")) && strcmp(s->val, "on"))
-			no_equiv(c, s, "Rampart always announces the attacked host");
+		if ((s = fnm_get(c, "exabgp_announce_host")) && strcmp(s->val, "on"))
+			fnm_no_equiv(c, s, "Rampart always announces the attacked host");
 	}
 	if (gobgp) {
 		add_communities(c, "gobgp_community_host", comm, &n_comm);
 		add_communities(c, "gobgp_community_host_ipv6", comm, &n_comm);
-		const char *nh = val(c, "gobgp_next_hop", "");
+		const char *nh = fnm_val(c, "gobgp_next_hop", "");
 		ip_addr a;
 		if (!have4 && *nh && ip_parse(nh, &a) && ip_is_v4(&a) && !ip_is_zero(&a))
 			nh4 = a, have4 = true;
-		nh = val(c, "gobgp_next_hop_ipv6", "");
+		nh = fnm_val(c, "gobgp_next_hop_ipv6", "");
 		if (*nh && ip_parse(nh, &a) && !ip_is_v4(&a) && !ip_is_zero(&a))
 			nh6 = a, have6 = true;
 		static const char *subnet[] = {"gobgp_announce_whole_subnet", "gobgp_announce_whole_subnet_ipv6"};
 		for (size_t i = 0; i < sizeof subnet / sizeof subnet[0]; i++)
-			if ((s = get(c, subnet[i])) && !strcmp(s->val, "on"))
-				no_equiv(c, s, "Rampart announces the attacked host (or, for a hostgroup total, its "
+			if ((s = fnm_get(c, subnet[i])) && !strcmp(s->val, "on"))
+				fnm_no_equiv(c, s, "Rampart announces the attacked host (or, for a hostgroup total, its "
 					       "prefixes), never the whole network");
 		static const char *subcomm[] = {"gobgp_community_subnet", "gobgp_community_subnet_ipv6"};
 		for (size_t i = 0; i < sizeof subcomm / sizeof subcomm[0]; i++)
-			if ((s = get(c, subcomm[i])))
-				no_equiv(c, s, "for whole-network announcements only, which Rampart does not make");
-		if ((s = get(c, "gobgp_announce_host_ipv6")) && strcmp(s->val, "on"))
-			no_equiv(c, s, "Rampart announces IPv6 hosts like IPv4 ones (no per-family switch)");
+			if ((s = fnm_get(c, subcomm[i])))
+				fnm_no_equiv(c, s, "for whole-network announcements only, which Rampart does not make");
+		if ((s = fnm_get(c, "gobgp_announce_host_ipv6")) && strcmp(s->val, "on"))
+			fnm_no_equiv(c, s, "Rampart announces IPv6 hosts like IPv4 ones (no per-family switch)");
 	}
 	fprintf(f, "mitigation:\n  action: blackhole\n");
 	if (!ban_on)
 		fprintf(f, "  # enable_ban = off: detect and record, announce nothing\n  dry_run: true\n");
-	if ((s = get(c, "enable_ban_ipv6")) && ban_on && strcmp(s->val, "on"))
-		no_equiv(c, s, "Rampart bans IPv6 hosts like IPv4 ones; leave the IPv6 networks out to not watch them");
+	if ((s = fnm_get(c, "enable_ban_ipv6")) && ban_on && strcmp(s->val, "on"))
+		fnm_no_equiv(c, s, "Rampart bans IPv6 hosts like IPv4 ones; leave the IPv6 networks out to not watch them");
 	if (n_comm || have4 || have6) {
 		fprintf(f, "  blackhole:\n");
 		if (n_comm) {
@@ -796,22 +465,22 @@ static int convert(struct cv *c, const struct fnm_input *in, FILE *f)
 	}
 
 	/* actions */
-	const char *script = val(c, "notify_script_path", "");
-	bool script_on = flag(c, "notify_script_enabled", true);
+	const char *script = fnm_val(c, "notify_script_path", "");
+	bool script_on = fnm_flag(c, "notify_script_enabled", true);
 	if (strlen(script) > 255) {
-		note(c, "notify_script_path = %s: longer than Rampart's 255 characters, left out", script);
+		fnm_note(c, "notify_script_path = %s: longer than Rampart's 255 characters, left out", script);
 		script = "";
 	}
 	for (const char *p = script; *p; p++)
 		if (*p < 0x20 || *p >= 0x7f) {
 			/* YAML is Unicode text: bytes that are not printable ASCII would not come back as the same path */
-			note(c, "notify_script_path = %s: not printable ASCII, left out", script);
+			fnm_note(c, "notify_script_path = %s: not printable ASCII, left out", script);
 			script = "";
 			break;
 		}
 	if (*script && script_on) {
 		fprintf(f, "actions:\n  notify_script: ");
-		yq(f, script);
+		fnm_yq(f, script);
 		fputc('\n', f);
 	}
 
@@ -826,10 +495,10 @@ static int convert(struct cv *c, const struct fnm_input *in, FILE *f)
 			exa ? "ExaBGP" : "", exa && gobgp ? " and " : "", gobgp ? "GoBGP" : "",
 			exa && gobgp ? "exabgp.conf and gobgpd.conf" : exa ? "exabgp.conf" : "gobgpd.conf");
 	}
-	if ((s = get(c, "prometheus")) && !strcmp(s->val, "on"))
-		no_equiv(c, s, "Rampart serves Prometheus metrics at /metrics on api.http (default 127.0.0.1:8080)");
-	if ((s = get(c, "enable_api")) && !strcmp(s->val, "on"))
-		no_equiv(c, s, "Rampart's API is rampartctl on api.socket and HTTP on api.http");
+	if ((s = fnm_get(c, "prometheus")) && !strcmp(s->val, "on"))
+		fnm_no_equiv(c, s, "Rampart serves Prometheus metrics at /metrics on api.http (default 127.0.0.1:8080)");
+	if ((s = fnm_get(c, "enable_api")) && !strcmp(s->val, "on"))
+		fnm_no_equiv(c, s, "Rampart's API is rampartctl on api.socket and HTTP on api.http");
 	/* whatever is left: the settings of a feature that is off are unused; the rest has no
 	 * counterpart (the storage back ends say where Rampart's data goes instead) */
 	static const struct feature {
@@ -875,7 +544,7 @@ static int convert(struct cv *c, const struct fnm_input *in, FILE *f)
 			}
 			break;
 		}
-		no_equiv(c, st, why);
+		fnm_no_equiv(c, st, why);
 	}
 	goto done;
 oom:
@@ -896,21 +565,21 @@ int fnm_convert(const struct fnm_input *in, FILE *out, struct fnm_result *res)
 	memset(res, 0, sizeof *res);
 	struct cv c = {.res = res};
 	c.nf = open_memstream(&c.notes, &c.notes_len);
-	char *text = in->conf ? copy_text(in->conf, in->conf_len) : NULL;
+	char *text = in->conf ? fnm_copy_text(in->conf, in->conf_len) : NULL;
 	int rc = -1;
 	if (!c.nf || (in->conf && !text)) {
 		fprintf(out, "# out of memory\n");
 		goto out;
 	}
 	fprintf(out, "# Rampart configuration converted by rampartctl import-fastnetmon from ");
-	show(out, in->conf_name ? in->conf_name : "fastnetmon.conf");
+	fnm_show(out, in->conf_name ? in->conf_name : "fastnetmon.conf");
 	fprintf(out, ",\n# ");
-	show(out, in->networks_name ? in->networks_name : "networks_list");
+	fnm_show(out, in->networks_name ? in->networks_name : "networks_list");
 	fprintf(out, " and ");
-	show(out, in->whitelist_name ? in->whitelist_name : "networks_whitelist");
+	fnm_show(out, in->whitelist_name ? in->whitelist_name : "networks_whitelist");
 	fprintf(out, ". Check it with rampartd -c FILE --check-config;\n"
 		     "# every key is described in rampart.yaml(5). Settings without an equivalent are listed at the end.\n");
-	if (text && read_settings(&c, text) != 0) {
+	if (text && fnm_read_settings(&c, text) != 0) {
 		fprintf(out, "# out of memory\n");
 		goto out;
 	}

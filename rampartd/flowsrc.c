@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/clock.h"
 #include "../capture/flows.h"
 #include "../lib/log.h"
 #include "daemon.h"
@@ -195,13 +196,6 @@ int rd_flowsrc_wait(struct rd_flowsrc *s, int timeout_ms)
 	return poll(&p, 1, timeout_ms);
 }
 
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int rd_flowsrc_dispatch(struct rd_flowsrc *s, cap_record_fn fn, void *arg, uint64_t *recv_ns, char *err,
 			size_t errlen)
 {
@@ -224,7 +218,7 @@ int rd_flowsrc_dispatch(struct rd_flowsrc *s, cap_record_fn fn, void *arg, uint6
 		return -1;
 	}
 	/* One clock read per batch: the datagrams of a batch arrived within microseconds. */
-	uint64_t now = wall_ns();
+	uint64_t now = clock_wall_ns();
 	*recv_ns = now;
 	for (int i = 0; i < n; i++) {
 		struct msghdr *h = &s->msgs[i].msg_hdr;

@@ -18,11 +18,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../lib/pidlock.h"
 #include "../lib/privs.h"
 #include "../lib/sdnotify.h"
-#include "banstate.h"
+#include "../actions/act.h"
+#include "../api/api.h"
+#include "../mitigation/state.h"
 #include "daemon.h"
 
 #define EXIT_CONFIG 2
@@ -52,7 +55,7 @@ static void on_tick_ready(evutil_socket_t fd, short what, void *ctx)
 		log_warn("tick eventfd: %s", strerror(errno));
 	rd_tick_run(ctx);
 	struct rampart *rp = ctx;
-	rd_apcap_drain(rp->apcap, rp->engine, rp->clock_ns); /* attack sample packets, off the packet path */
+	rd_samples_drain(rp->samples, rp->engine, rp->clock_ns); /* attack sample packets, off the packet path */
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *ctx)
@@ -97,6 +100,7 @@ static void announce_plan(const struct rampart *rp, const char *pcap)
 		log_info("capture: interface %s (AF_XDP, %zu RX queue(s))", c->capture.afxdp.interfaces[i],
 			 c->capture.afxdp.n_queues);
 	if (!pcap && c->capture.n_pcap_interfaces == 0 && afp->n_interfaces == 0 && !c->capture.afxdp.n_interfaces &&
+	    !c->capture.dpdk.n_ports &&
 	    !c->capture.n_sflow && !c->capture.n_netflow &&
 	    !c->capture.n_ipfix)
 		log_warn("capture: no interfaces configured (capture.pcap.interfaces): nothing will be seen");
@@ -135,17 +139,19 @@ static void teardown(struct rampart *rp)
 		rd_worker_stop(rp->workers[i]);
 	if (rp->engine)
 		rd_tick_run(rp); /* what the workers counted last */
-	rd_exa_stop(rp);
-	rd_banstate_free(rp->banstate); /* the latest ban times, before anything is torn down */
-	rp->banstate = NULL;
+	api_exa_stop(rp);
+	if (rp->mit)
+		mit_state_close(rp->mit); /* the latest ban times, before anything is torn down */
 	if (rp->bgp)
 		bgp_speaker_free(rp->bgp);
 	rp->bgp = NULL;
 	for (unsigned i = 0; i < rp->n_workers; i++)
 		rd_worker_free(rp->workers[i]);
 	rp->n_workers = 0;
-	rd_apcap_free(rp->apcap); /* after the workers: writes what their rings still hold */
-	rp->apcap = NULL;
+	rd_samples_free(rp->samples); /* after the workers: writes what their rings still hold */
+	rp->samples = NULL;
+	cap_dpdk_stop(rp->dpdk); /* after the workers: their queues are on its ports */
+	rp->dpdk = NULL;
 	if (rp->storage) {
 		st_writer_stop(rp->storage);
 		struct st_stats s;
@@ -166,18 +172,17 @@ static void teardown(struct rampart *rp)
 			 (unsigned long long)s.spool_bytes);
 		st_writer_free(rp->storage);
 	}
-	rd_control_free(rp->control);
-	rd_routes_free(rp->routes);
-	rd_http_free(rp->http);
-	rd_readback_free(rp->readback); /* after its callers: no callback is left to run */
+	api_control_free(rp->control);
+	api_http_free(rp->http);
+	api_readback_free(rp->readback); /* after its callers: no callback is left to run */
 	rp->readback = NULL;
-	rd_flowmit_free(rp->flowmit);
-	rp->flowmit = NULL;
-	rd_notify_free(rp->notify); /* after the last tick: its unbans are notified too */
+	mit_free(rp->mit);
+	rp->mit = NULL;
+	act_notify_free(rp->notify); /* after the last tick: its unbans are notified too */
 	rp->notify = NULL;
-	rd_webhook_free(rp->webhook);
+	act_webhook_free(rp->webhook);
 	rp->webhook = NULL;
-	rd_localroute_free(rp->localroute);
+	act_localroute_free(rp->localroute);
 	rp->localroute = NULL;
 	if (rp->tick_ev)
 		event_free(rp->tick_ev);
@@ -318,10 +323,11 @@ int main(int argc, char **argv)
 	unsigned n_sources = 0;
 	size_t n_wanted = pcap ? 1 : cc->n_pcap_interfaces + cc->afpacket.n_interfaces * cc->afpacket.workers +
 		cc->afxdp.n_interfaces * cc->afxdp.n_queues +
+		cc->dpdk.n_ports * cc->dpdk.workers +
 		(cc->n_sflow + cc->n_netflow + cc->n_ipfix) * cc->udp_workers;
 	if (n_wanted > RD_MAX_WORKERS) {
-		log_err("at most %d capture sources (pcap interfaces, afpacket interfaces times workers, and "
-			"flow listen addresses times capture.udp_workers), %zu configured",
+		log_err("at most %d capture sources (pcap interfaces, afpacket interfaces times workers, dpdk "
+			"ports times workers, and flow listen addresses times capture.udp_workers), %zu configured",
 			RD_MAX_WORKERS, n_wanted);
 		goto out;
 	}
@@ -350,6 +356,23 @@ int main(int argc, char **argv)
 					.cap = {.kind = CAP_SRC_AFXDP, .key = "capture.afxdp.interfaces",
 						.name = xdp->interfaces[i], .sample = xdp->sample, .queue = xdp->queues[k],
 						.xdp_mode = modes[xdp->mode]}};
+		const struct conf_dpdk *dk = &cc->dpdk;
+		if (dk->n_ports) {
+			/* the EAL and the ports first: the workers' sources are queues on them */
+			struct cap_dpdk_spec ds = {.key = "capture.dpdk", .eal = dk->eal, .n_eal = dk->n_eal,
+				.ports = dk->ports, .n_ports = dk->n_ports, .rx_queues = dk->rx_queues,
+				.workers = dk->workers};
+			if (!(rp.dpdk = cap_dpdk_start(&ds, err, sizeof err))) {
+				log_err("capture: %s", err);
+				goto out;
+			}
+		}
+		for (size_t i = 0; i < dk->n_ports; i++)
+			for (unsigned k = 0; k < dk->workers; k++)
+				sources[n_sources++] = (struct rd_worker_source){.mirror = true,
+					.cap = {.kind = CAP_SRC_DPDK, .key = "capture.dpdk.ports", .name = dk->ports[i],
+						.sample = dk->sample, .member = k, .members = dk->workers,
+						.dpdk = rp.dpdk}};
 		for (size_t i = 0; i < cc->n_sflow; i++)
 			for (unsigned k = 0; k < cc->udp_workers; k++)
 				sources[n_sources++] = (struct rd_worker_source){.listen = cc->sflow[i].addr,
@@ -376,54 +399,73 @@ int main(int argc, char **argv)
 		}
 	}
 	if (rp.conf.attack_pcap.enabled) {
-		if (!(rp.apcap = rd_apcap_new(&rp.conf.attack_pcap, rp.conf.storage.dir, err, sizeof err))) {
+		if (!(rp.samples = rd_samples_new(&rp.conf.attack_pcap, rp.conf.storage.dir, err, sizeof err))) {
 			log_err("%s", err);
 			goto out;
 		}
 		log_info("attack_pcap: up to %u packets of %u bytes per attack into %s", rp.conf.attack_pcap.packets,
-			 rp.conf.attack_pcap.snaplen, rd_apcap_dir(rp.apcap));
+			 rp.conf.attack_pcap.snaplen, rd_samples_dir(rp.samples));
 	}
+	rp.mit = mit_new(&(struct mit_deps){.conf = &rp.conf, .base = rp.base, .bgp = rp.bgp, .networks = rp.networks,
+					    .engine = rp.engine, .replay = rp.replay,
+					    .samples = rp.samples ? rd_samples_for_mit : NULL, .samples_ctx = rp.samples});
+	if (!rp.mit) {
+		log_err("mitigation: out of memory");
+		goto out;
+	}
+	const struct rd_worker_deps wd = {.conf = &rp.conf, .networks = rp.networks, .storage = rp.storage,
+					  .samples = rp.samples, .tick_fd = rp.tick_fd};
 	for (unsigned i = 0; i < n_sources; i++) {
-		rp.workers[i] = rd_worker_new(&rp, i, &sources[i], err, sizeof err);
+		rp.workers[i] = rd_worker_new(&wd, i, &sources[i], err, sizeof err);
 		if (!rp.workers[i]) {
 			log_err("capture: %s", err);
 			goto out;
 		}
 		rp.n_workers++;
 	}
-	if (rp.conf.actions.notify_script[0] && !(rp.notify = rd_notify_new(rp.base, &rp.conf.actions))) {
+	if (rp.conf.actions.notify_script[0] && !(rp.notify = act_notify_new(rp.base, &rp.conf.actions))) {
 		log_err("notify: cannot set up %s", rp.conf.actions.notify_script);
 		goto out;
 	}
-	if (rp.conf.actions.webhook_url[0] && !(rp.webhook = rd_webhook_new(&rp.conf.actions))) {
+	if (rp.conf.actions.webhook_url[0] && !(rp.webhook = act_webhook_new(&rp.conf.actions))) {
 		log_err("webhook: cannot start for %s", rp.conf.actions.webhook_url);
 		goto out;
 	}
-	if (!(rp.readback = rd_readback_new(&rp))) {
+	if (!(rp.readback = api_readback_new(&rp))) {
 		log_err("readback: cannot start");
 		goto out;
 	}
-	if (rp.conf.actions.local_blackhole && !(rp.localroute = rd_localroute_new(&rp.conf.actions)))
+	if (rp.conf.actions.local_blackhole && !(rp.localroute = act_localroute_new(&rp.conf.actions)))
 		goto out;
-	rp.control = rd_control_new(&rp, rp.conf.api.socket, err, sizeof err);
+	/* mitigation's event stream, in this order: the notify script, the webhook, the kernel route,
+	 * the attack_events row */
+	struct act_action actions[4];
+	size_t n_actions = 0;
+	if (rp.notify)
+		actions[n_actions++] = act_notify_action(rp.notify);
+	if (rp.webhook)
+		actions[n_actions++] = act_webhook_action(rp.webhook);
+	if (rp.localroute)
+		actions[n_actions++] = act_localroute_action(rp.localroute);
+	actions[n_actions++] = act_store(rp.storage);
+	for (size_t i = 0; i < n_actions; i++)
+		if (act_subscribe(rp.mit, &actions[i]) != 0)
+			goto out;
+	rp.control = api_control_new(&rp, rp.conf.api.socket, err, sizeof err);
 	if (!rp.control) {
 		log_err("%s", err);
 		goto out;
 	}
-	if (!(rp.flowmit = rd_flowmit_new(&rp))) {
-		log_err("flowspec: out of memory");
-		goto out;
-	}
 	for (size_t i = 0; i < rp.conf.mitigation.n_flowspec_rules; i++) {
 		const struct conf_flow_rule *fr = &rp.conf.mitigation.flowspec_rules[i];
-		if (rd_flowmit_add(rp.flowmit, &fr->rule, &fr->actions, true, err, sizeof err) != 0) {
+		if (mit_flowspec_add(rp.mit, &fr->rule, &fr->actions, true, err, sizeof err) != 0) {
 			log_err("mitigation.flowspec.rules[%zu]: %s", i, err);
 			rc = EXIT_CONFIG;
 			goto out;
 		}
 	}
 	if (rp.conf.api.http[0]) {
-		rp.http = rd_http_new(&rp, rp.conf.api.http, err, sizeof err);
+		rp.http = api_http_new(&rp, rp.conf.api.http, err, sizeof err);
 		if (!rp.http) {
 			log_err("%s", err);
 			goto out;
@@ -431,22 +473,26 @@ int main(int argc, char **argv)
 	}
 	announce_plan(&rp, pcap);
 	/* ExaBGP drop-in: the named pipe and the process (docs/EXABGP.md) */
-	rp.routes = rd_routes_new();
-	if (!rp.routes || rd_exa_start(&rp, err, sizeof err) != 0) {
-		log_err("%s", rp.routes ? err : "out of memory");
+	if (api_exa_start(&rp, err, sizeof err) != 0) {
+		log_err("%s", err);
 		goto out;
 	}
 	/* the ban state file: bans, API routes and rules go back in before BGP comes up, so the first
 	 * UPDATEs carry them and graceful restart's End-of-RIB flushes none of them (docs/BGP.md) */
-	rp.banstate = rd_banstate_new(&rp);
-	rd_banstate_load(rp.banstate);
+	if (mit_state_new(rp.mit)) {
+		/* the capture clock starts now: a live capture's is the wall clock (rampartctl ban before
+		 * the first tick, and the restored bans' times, are on it) */
+		if (!rp.clock_ns)
+			rp.clock_ns = clock_wall_ns();
+		mit_state_load(rp.mit, rp.clock_ns);
+	}
 
 	/* Root's part ends here: the capture handles, the flow sockets, the control socket and the
 	 * HTTP listener are open and the ban state is read. The storage writer (which creates its
 	 * files), BGP (port 179: CAP_NET_BIND_SERVICE kept), the workers and the rest of
 	 * the run are the user's. */
 	if (drop) {
-		if (rp.apcap && give_to(rd_apcap_dir(rp.apcap), run_uid, run_gid) != 0)
+		if (rp.samples && give_to(rd_samples_dir(rp.samples), run_uid, run_gid) != 0)
 			goto out;
 		if (privs_drop(run_uid, run_gid, err, sizeof err) != 0) {
 			log_err("user %s: %s", user, err);

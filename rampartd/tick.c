@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "../lib/log.h"
+#include "../mitigation/mit.h"
 #include "daemon.h"
 
 #define MAX_PENDING (RD_MAX_WORKERS * 4)
@@ -43,9 +44,8 @@ void rd_tick_run(struct rampart *rp)
 			bool last_of_tick = i + 1 == n || p[i + 1].msg.tick_end_ns != p[i].msg.tick_end_ns;
 			if (last_of_tick && p[i].msg.tick_end_ns > rp->clock_ns) {
 				rp->clock_ns = p[i].msg.tick_end_ns;
-				det_engine_tick(rp->engine, rp->clock_ns, rd_decide, rp);
-				if (rp->flowmit)
-					rd_flowmit_tick(rp->flowmit);
+				det_engine_tick(rp->engine, rp->clock_ns, mit_on_detection_event, rp->mit);
+				mit_tick(rp->mit, rp->clock_ns);
 				rp->ticks++;
 			}
 		}

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "daemon.h"
 
@@ -36,7 +37,7 @@
 #define MAX_EMPTY_TICKS 50
 
 struct rd_worker {
-	struct rampart *rp;
+	int tick_fd; /* the main loop's eventfd, signalled when a tick is ready */
 	unsigned idx;
 	char name[96];
 	struct rd_worker_source src;
@@ -46,7 +47,7 @@ struct rd_worker {
 	struct rd_flowsrc *udp;     /* a flow export listener */
 	struct cap_flowtable *flows; /* mirror sources only */
 	struct st_flow_producer *flows_out;
-	struct rd_apcap_producer *samples; /* attack sample packets; NULL when off or no packets */
+	struct rd_samples_producer *samples; /* attack sample packets; NULL when off or no packets */
 	struct det_counters *sets[MAX_SETS];
 	unsigned n_sets;
 	struct det_counters *cur;  /* == ahead[head] when spreading */
@@ -83,32 +84,13 @@ struct rd_worker {
 	struct rd_worker_stats stats;
 };
 
-static uint64_t timespec_ns(const struct timespec *ts)
-{
-	return (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
-}
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return timespec_ns(&ts);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return timespec_ns(&ts);
-}
-
 /* The capture clock when no frame says what time it is: wall time for a live link; for a replay
  * that ended, the last frame's time moved on by the wall time since, as if the link went quiet. */
 static uint64_t quiet_clock_ns(const struct rd_worker *w)
 {
 	if (!w->offline)
-		return wall_ns();
-	return w->last_ts_ns + (mono_ns() - timespec_ns(&w->quiet_since));
+		return clock_wall_ns();
+	return w->last_ts_ns + (clock_mono_ns() - clock_ts_ns(&w->quiet_since));
 }
 
 static void export_flow(void *ctx, const struct flow_record *flow)
@@ -183,7 +165,7 @@ static bool publish_spread_tick(struct rd_worker *w, uint64_t end_ns)
 	w->cur = w->ahead[w->head];
 	w->now = b;
 	uint64_t one = 1;
-	ssize_t n = write(w->rp->tick_fd, &one, sizeof one);
+	ssize_t n = write(w->tick_fd, &one, sizeof one);
 	(void)n;
 	return true;
 }
@@ -209,7 +191,7 @@ static bool publish_tick(struct rd_worker *w, uint64_t end_ns)
 	}
 	w->cur = next;
 	uint64_t one = 1;
-	ssize_t n = write(w->rp->tick_fd, &one, sizeof one);
+	ssize_t n = write(w->tick_fd, &one, sizeof one);
 	(void)n; /* the counter only wakes the loop; a full eventfd is already awake */
 	return true;
 }
@@ -239,7 +221,7 @@ static inline void sample(struct rd_worker *w, const struct det_counters *c, con
 	enum det_direction dir;
 	uint64_t id = det_counters_attack_of(c, r, &dir);
 	if (id)
-		rd_apcap_sample(w->samples, id, dir, r, f);
+		rd_samples_sample(w->samples, id, dir, r, f);
 }
 
 static void on_record(void *ctx, const struct flow_record *r)
@@ -300,7 +282,7 @@ static void *listener_main(struct rd_worker *w)
 	char err[256];
 	log_info("%s: listening", w->name);
 	while (!atomic_load(&w->stop)) {
-		uint64_t now = wall_ns();
+		uint64_t now = clock_wall_ns();
 		if (w->next_tick_ns == 0 || now >= w->next_tick_ns)
 			advance_clock(w, now);
 		uint64_t recv_ns;
@@ -312,7 +294,7 @@ static void *listener_main(struct rd_worker *w)
 			usleep(100000); /* a socket error is not a reason to spin */
 			continue;
 		}
-		now = wall_ns();
+		now = clock_wall_ns();
 		uint64_t wait_ns = w->next_tick_ns > now ? w->next_tick_ns - now : 0;
 		/* at least 1 ms: a tick that could not be handed over (the main loop is behind) must
 		 * not turn this into a busy loop; a datagram still wakes us at once */
@@ -367,7 +349,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct rd_worker_source *src,
+struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, const struct rd_worker_source *src,
 				char *err, size_t errlen)
 {
 	struct rd_worker *w = calloc(1, sizeof *w);
@@ -375,11 +357,10 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	w->rp = rp;
+	w->tick_fd = d->tick_fd;
 	w->idx = idx;
 	w->src = *src;
-	w->offline = src->mirror && src->cap.kind == CAP_SRC_PCAP_FILE;
-	w->tick_ns = (uint64_t)rp->conf.detect.tick_ms * 1000000ull;
+	w->tick_ns = (uint64_t)d->conf->detect.tick_ms * 1000000ull;
 	pthread_mutex_init(&w->stats_lock, NULL);
 	if (src->listen && src->listen_workers > 1)
 		snprintf(w->name, sizeof w->name, "%s %s #%u", rd_flow_proto_name(src->flow_proto), src->listen,
@@ -387,7 +368,7 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 	else if (src->listen)
 		snprintf(w->name, sizeof w->name, "%s %s", rd_flow_proto_name(src->flow_proto), src->listen);
 
-	const struct conf_capture *cc = &rp->conf.capture;
+	const struct conf_capture *cc = &d->conf->capture;
 	if (src->listen) {
 		struct cap_flow_config fcfg = {
 			.max_exporters = cc->max_exporters,
@@ -410,19 +391,21 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 		if (!(w->cap = cap_src_open(&src->cap, err, errlen)))
 			goto fail;
 		snprintf(w->name, sizeof w->name, "%s", cap_src_name(w->cap));
+		/* a replay (a file, or a port reading one) runs on its own clock and waits for the main loop */
+		w->offline = !cap_src_live(w->cap);
 	}
 	if (w->cap)
 		w->flows = cap_flowtable_new(cc->flow_table_size, cc->flow_active_timeout_s, cc->flow_inactive_timeout_s);
-	w->flows_out = st_writer_flow_producer(rp->storage, idx);
+	w->flows_out = st_writer_flow_producer(d->storage, idx);
 	/* sample packets: mirror frames and sFlow headers; NetFlow/IPFIX records carry none */
-	if (rp->apcap && (w->cap || src->flow_proto == RD_FLOW_SFLOW) &&
-	    !(w->samples = rd_apcap_producer(rp->apcap, idx))) {
+	if (d->samples && (w->cap || src->flow_proto == RD_FLOW_SFLOW) &&
+	    !(w->samples = rd_samples_producer(d->samples, idx))) {
 		snprintf(err, errlen, "%s: out of memory for the attack sample ring", w->name);
 		goto fail;
 	}
 	w->spread_ticks = 1;
 	if (w->udp) {
-		uint64_t t = ((uint64_t)cc->flow_spread_s * 1000 + rp->conf.detect.tick_ms - 1) / rp->conf.detect.tick_ms;
+		uint64_t t = ((uint64_t)cc->flow_spread_s * 1000 + d->conf->detect.tick_ms - 1) / d->conf->detect.tick_ms;
 		w->spread_ticks = t < 1 ? 1 : t > SPREAD_MAX_TICKS ? SPREAD_MAX_TICKS : (unsigned)t;
 	}
 	w->n_sets = w->spread_ticks > 1 ? w->spread_ticks + 1 + SPREAD_SPARES : COUNTER_SETS;
@@ -433,7 +416,7 @@ struct rd_worker *rd_worker_new(struct rampart *rp, unsigned idx, const struct r
 		goto fail;
 	}
 	for (unsigned i = 0; i < w->n_sets; i++) {
-		w->sets[i] = det_counters_new(rp->networks, rp->conf.detect.max_hosts);
+		w->sets[i] = det_counters_new(d->networks, d->conf->detect.max_hosts);
 		if (!w->sets[i]) {
 			snprintf(err, errlen, "%s: out of memory for host counters", w->name);
 			goto fail;

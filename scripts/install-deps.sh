@@ -13,10 +13,11 @@
 set -euo pipefail
 
 # The compiler and the libraries rampartd and rampartctl link (their -dev packages pull the
-# runtime libraries).
+# runtime libraries; libdpdk-dev pulls DPDK's poll-mode drivers, dpdk adds dpdk-devbind.py and
+# dpdk-hugepages.py for binding a NIC and reserving hugepages, docs/CAPTURE.md).
 RUN_PKGS=(gcc make pkg-config
 	libpcap-dev libevent-dev libyaml-dev libcurl4-openssl-dev libnl-3-dev libnl-route-3-dev
-	zlib1g-dev libcap-ng-dev libxdp-dev libbpf-dev)
+	zlib1g-dev libcap-ng-dev libxdp-dev libbpf-dev libdpdk-dev dpdk)
 # Unit tests, fuzz targets, and the real peers and tools the integration tests run against
 # (systemd for `systemd-analyze verify` of the unit, libcap2-bin for capsh).
 TEST_PKGS=(clang libclang-rt-14-dev libcmocka-dev dpkg-dev

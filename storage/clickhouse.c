@@ -6,11 +6,13 @@
  * URL parameter, the data as the POST body; any status but 200 is a failure whose body is the
  * error text. Credentials go as HTTP Basic authentication, which 18.16 accepts. */
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "st_int.h"
 
@@ -61,6 +63,13 @@ struct st_ch {
 	unsigned features;                  /* the database's shape, ST_F_* (st_ch_shape) */
 	char answer[ANSWER_MAX];            /* start of the last response body */
 	size_t answer_len;
+	/* the writer's stop flag: a synchronous request (probe, schema, ledger, spool replay) is
+	 * given up stop_grace_ms after it is set, so a hung server cannot hold a stop for the
+	 * request's whole timeout (5 s, a migration's 30 s) */
+	const _Atomic bool *stop;
+	uint64_t *stop_by_ms;               /* the deadline, shared with the writer (its thread's) */
+	unsigned stop_grace_ms;
+	CURLM *sync_multi;                  /* drives c->curl while stop can be watched */
 };
 
 /* Keeps the start of the answer (an error text or a query's result), drops the rest. */
@@ -191,6 +200,8 @@ void st_ch_free(struct st_ch *c)
 	free(c->gz.p);
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
+	if (c->sync_multi)
+		curl_multi_cleanup(c->sync_multi);
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
 	curl_slist_free_all(c->headers);
@@ -211,6 +222,52 @@ static void first_line(const char *s, char *out, size_t outlen)
 static enum st_post outcome(CURL *h, CURLcode rc, const char *base, const char *answer, char *err,
 			    size_t errlen);
 
+/* c->curl's request, watching the stop flag every 10 ms: curl_easy_perform cannot be told to
+ * stop (its progress callback comes about once a second), a multi handle polled here can. An
+ * abandoned request is CURLE_ABORTED_BY_CALLBACK: its outcome is unknown. */
+static CURLcode perform(struct st_ch *c)
+{
+	if (!c->stop || !c->sync_multi || curl_multi_add_handle(c->sync_multi, c->curl) != CURLM_OK)
+		return curl_easy_perform(c->curl);
+	CURLcode rc = CURLE_OK;
+	int running = 1;
+	for (;;) {
+		if (curl_multi_perform(c->sync_multi, &running) != CURLM_OK) {
+			rc = CURLE_FAILED_INIT;
+			break;
+		}
+		if (!running) {
+			int left;
+			CURLMsg *m;
+			while ((m = curl_multi_info_read(c->sync_multi, &left)))
+				if (m->msg == CURLMSG_DONE && m->easy_handle == c->curl)
+					rc = m->data.result;
+			break;
+		}
+		if (atomic_load_explicit(c->stop, memory_order_acquire)) {
+			uint64_t now = clock_mono_ms();
+			if (!*c->stop_by_ms)
+				*c->stop_by_ms = now + c->stop_grace_ms;
+			if (now >= *c->stop_by_ms) {
+				rc = CURLE_ABORTED_BY_CALLBACK;
+				break;
+			}
+		}
+		curl_multi_poll(c->sync_multi, NULL, 0, 10, NULL);
+	}
+	curl_multi_remove_handle(c->sync_multi, c->curl);
+	return rc;
+}
+
+void st_ch_watch_stop(struct st_ch *c, const _Atomic bool *stop, uint64_t *stop_by_ms, unsigned grace_ms)
+{
+	if (!c->sync_multi)
+		c->sync_multi = curl_multi_init();
+	c->stop = stop;
+	c->stop_by_ms = stop_by_ms;
+	c->stop_grace_ms = grace_ms;
+}
+
 static enum st_post post(struct st_ch *c, const char *url, const void *body, size_t len, long timeout_ms,
 			 struct curl_slist *headers, char *err, size_t errlen)
 {
@@ -221,7 +278,7 @@ static enum st_post post(struct st_ch *c, const char *url, const void *body, siz
 	curl_easy_setopt(c->curl, CURLOPT_URL, url);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	CURLcode rc = curl_easy_perform(c->curl);
+	CURLcode rc = perform(c);
 	return outcome(c->curl, rc, c->url, c->answer, err, errlen);
 }
 

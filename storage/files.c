@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/atomic_file.h"
 #include "../lib/log.h"
 #include "../lib/path.h"
 #include "st_int.h"
@@ -24,28 +25,17 @@ struct st_files {
 
 static int write_schema(const char *dir, const char *db, char *err, size_t errlen)
 {
-	char sql[4096], path[300], tmp[310];
+	char sql[4096], path[300];
 	if (st_schema_sql(db, sql, sizeof sql) != 0) {
 		snprintf(err, errlen, "schema does not fit (internal)");
 		return -1;
 	}
 	snprintf(path, sizeof path, "%s/schema.sql", dir);
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	/* write then rename: a reader never sees half a schema */
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	/* close on every path: a failed write must not keep the descriptor */
-	int bad = fd_write_all(fd, (const uint8_t *)sql, strlen(sql)) != 0 ? errno : 0;
-	if (close(fd) != 0 && !bad)
-		bad = errno;
-	if (!bad && rename(tmp, path) != 0)
-		bad = errno;
-	if (bad) {
-		unlink(tmp);
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(bad));
+	/* atomic: a reader never sees half a schema */
+	const char *step;
+	int e = afile_write(path, sql, strlen(sql), 0640, &step);
+	if (e) {
+		snprintf(err, errlen, "cannot write %s (%s): %s", path, step, strerror(e));
 		return -1;
 	}
 	return 0;

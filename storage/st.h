@@ -133,4 +133,13 @@ void st_rowbinary_event(struct wbuf *w, const struct st_attack_event *ev);
 int st_native_block(struct wbuf *out, int table, const uint8_t *rows, size_t len, uint32_t nrows,
 		    uint32_t *pos);
 
+/* The SQL of the read-back's `flows ID` (dst within target, the top flows by sampled packets)
+ * and `talkers HOST` (top sources and ports towards host) between from and to (UNIX seconds),
+ * for a flows table whose addresses are FixedString(16) (v6 false: the 18.16 shape) or IPv6;
+ * in readback_sql.c. tests/tools/chdb_storage.c runs them on ClickHouse 26.7. */
+void st_readback_flows_sql(char *out, size_t outlen, const char *db, const ip_prefix *target, uint64_t from,
+			   uint64_t to, uint64_t limit, bool v6);
+void st_readback_talkers_sql(char *out, size_t outlen, const char *db, const ip_addr *host, uint64_t from,
+			     uint64_t to, uint64_t limit, bool v6);
+
 #endif

@@ -2,6 +2,7 @@
 #ifndef RAMPART_STORAGE_ST_INT_H
 #define RAMPART_STORAGE_ST_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -127,6 +128,11 @@ unsigned st_ch_async_busy(const struct st_ch *c);
 /* INSERT bodies as they went on the wire (gzip'd with storage.clickhouse.compression: gzip),
  * cumulative; st_ch_async_insert returns -1 too when a body could not be compressed. */
 uint64_t st_ch_wire_bytes(const struct st_ch *c);
+/* From now on a synchronous request (the calls below, st_ch_prepare, st_ch_insert) is given up,
+ * as unknown, at *stop_by_ms once *stop is set; *stop_by_ms, when still 0, becomes grace_ms
+ * after the first look. The caller's thread owns *stop_by_ms and gives up at the same deadline,
+ * so a stop takes no longer than that whatever the server does. */
+void st_ch_watch_stop(struct st_ch *c, const _Atomic bool *stop, uint64_t *stop_by_ms, unsigned grace_ms);
 /* SELECT 1 with a short deadline: is the server back? */
 int st_ch_probe(struct st_ch *c, char *err, size_t errlen);
 /* Rows the batches ledger holds for batch_id (0: ClickHouse never stored it). */

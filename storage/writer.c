@@ -31,6 +31,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../lib/spsc.h"
 #include "st_int.h"
@@ -119,6 +120,7 @@ struct st_writer {
 	pthread_t thread;
 	bool started;
 	_Atomic bool stop;
+	uint64_t stop_by_ms; /* the writer thread's: when a stop must give up on ClickHouse (0: none) */
 	_Atomic uint64_t written[ST_NTABLES];
 	_Atomic uint64_t lost[ST_NTABLES]; /* rows neither ClickHouse nor the spool took, at stop */
 	_Atomic uint64_t batches_failed;
@@ -133,13 +135,6 @@ struct st_writer {
 	char last_error[160];
 	char destination[400];
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void set_error(struct st_writer *w, const char *msg)
 {
@@ -418,6 +413,18 @@ static void spool_body(struct st_writer *w, enum st_table t, uint64_t id, uint32
 	publish_spool(w);
 }
 
+/* A stop asked for STOP_RETRY_MS ago or more: what waits on ClickHouse is spooled instead. The
+ * deadline starts at the first look after the stop was asked, wherever the thread is waiting. */
+static bool stop_due(struct st_writer *w)
+{
+	if (!atomic_load_explicit(&w->stop, memory_order_acquire))
+		return false;
+	uint64_t now = clock_mono_ms();
+	if (!w->stop_by_ms)
+		w->stop_by_ms = now + STOP_RETRY_MS;
+	return now >= w->stop_by_ms;
+}
+
 /* Finished inserts: count them, or spool them and mark ClickHouse down. */
 static void landed(struct st_writer *w, int wait_ms)
 {
@@ -429,7 +436,7 @@ static void landed(struct st_writer *w, int wait_ms)
 			add(&w->written[f->t], f->rows);
 		} else {
 			w->schema_ready = false;
-			went_down(w, now_ms(), done[i].err);
+			went_down(w, clock_mono_ms(), done[i].err);
 			spool_body(w, f->t, f->id, f->rows, done[i].result == ST_POST_UNKNOWN, f->buf, f->len);
 		}
 		w->spare[f->t][w->n_spare[f->t]++] = f->buf;
@@ -458,7 +465,15 @@ static void ch_flush(struct st_writer *w, enum st_table t, uint64_t now)
 		if (slot < ST_CH_MAX_INFLIGHT && w->n_spare[t])
 			break;
 		slot = ST_CH_MAX_INFLIGHT;
+		/* every slot busy (a hung server) past the stop deadline: spooled, not waited for */
+		if (stop_due(w))
+			break;
 		landed(w, 10);
+	}
+	if (slot == ST_CH_MAX_INFLIGHT && !w->down) {
+		spool_body(w, t, b->id, b->rows, false, b->buf, b->w.len);
+		batch_reset(b);
+		return;
 	}
 	if (w->down) {
 		spool_body(w, t, b->id, b->rows, false, b->buf, b->w.len);
@@ -630,10 +645,14 @@ static void *run(void *arg)
 	long nap_ns = IDLE_SLEEP_NS;
 	for (;;) {
 		bool stopping = atomic_load_explicit(&w->stop, memory_order_acquire);
-		uint64_t now = now_ms();
+		uint64_t now = clock_mono_ms();
+		if (stopping && !stop_deadline) {
+			stop_due(w);
+			stop_deadline = w->stop_by_ms;
+		}
 		size_t moved = drain_flows(w, now) + drain_events(w, now);
 		bool wrote = false;
-		now = now_ms();
+		now = clock_mono_ms();
 		for (int t = 0; t < ST_NTABLES; t++) {
 			struct batch *b = &w->batch[t];
 			if (!b->rows)
@@ -652,7 +671,7 @@ static void *run(void *arg)
 		if (w->ch) {
 			if (st_ch_async_busy(w->ch))
 				landed(w, 0);
-			now = now_ms();
+			now = clock_mono_ms();
 			if (w->down && now >= w->probe_ms)
 				probe(w, now);
 			if (!w->down && st_spool_count(w->spool)) {
@@ -666,8 +685,6 @@ static void *run(void *arg)
 			bool idle = rings_empty(w);
 			for (int t = 0; t < ST_NTABLES; t++)
 				idle = idle && w->batch[t].rows == 0;
-			if (!stop_deadline)
-				stop_deadline = now + STOP_RETRY_MS;
 			if (idle && w->ch && st_ch_async_busy(w->ch)) {
 				if (now < stop_deadline) {
 					landed(w, 10); /* inserts in flight finish (or spool) first */
@@ -728,6 +745,7 @@ int st_writer_start(struct st_writer *w, char *err, size_t errlen)
 			atomic_store(&w->spooled[t], st_spool_rows(w->spool, (enum st_table)t));
 		if (!(w->ch = st_ch_new(&w->cfg, err, errlen)))
 			return -1;
+		st_ch_watch_stop(w->ch, &w->stop, &w->stop_by_ms, STOP_RETRY_MS);
 		w->in_flight = w->cfg.posts_in_flight;
 		if (w->cfg.format == ST_FORMAT_NATIVE) {
 			/* a Native block is the rows' bytes plus one header: names, types, two varints */
@@ -761,15 +779,16 @@ int st_writer_start(struct st_writer *w, char *err, size_t errlen)
 			log_warn("storage: ClickHouse not ready (%s); batches go to the spool %s and the writer "
 				 "keeps probing", e, w->cfg.spool_dir);
 			w->down = true;
-			w->down_since_ms = now_ms();
+			w->down_since_ms = clock_mono_ms();
 			w->probe_backoff_ms = BACKOFF_MIN_MS;
-			w->probe_ms = now_ms() + BACKOFF_MIN_MS;
+			w->probe_ms = clock_mono_ms() + BACKOFF_MIN_MS;
 			atomic_store(&w->down_pub, true);
 		}
 	} else if (!(w->files = st_files_new(w->cfg.dir, w->cfg.database, err, errlen))) {
 		return -1;
 	}
 	atomic_store(&w->stop, false);
+	w->stop_by_ms = 0;
 	int rc = pthread_create(&w->thread, NULL, run, w);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the storage thread: %s", strerror(rc));

@@ -13,6 +13,7 @@
 
 #include "capture/cap.h"
 #include "capture/flows.h"
+#include "tests/tools/udp_payload.h"
 
 static void print_record(const struct flow_record *r)
 {
@@ -30,30 +31,6 @@ static void on_record(void *arg, const struct flow_record *r)
 {
 	(void)arg;
 	print_record(r);
-}
-
-/* The UDP payload of an Ethernet/IPv4 or IPv6/UDP frame; NULL for anything else. */
-static const uint8_t *udp_payload(const uint8_t *p, size_t n, ip_addr *src, size_t *len)
-{
-	if (n < 14)
-		return NULL;
-	uint16_t type = (uint16_t)(p[12] << 8 | p[13]);
-	p += 14;
-	n -= 14;
-	size_t hl;
-	if (type == 0x0800 && n >= 20 && p[9] == 17) {
-		hl = (size_t)(p[0] & 15) * 4;
-		ip_from_v4(src, p + 12);
-	} else if (type == 0x86dd && n >= 40 && p[6] == 17) {
-		hl = 40;
-		ip_from_v6(src, p + 8);
-	} else {
-		return NULL;
-	}
-	if (n < hl + 8)
-		return NULL;
-	*len = n - hl - 8;
-	return p + hl + 8;
 }
 
 static pcap_t *open_capture(const char *path)

@@ -89,7 +89,7 @@ if mount -t tmpfs -o size=256k tmpfs "$work/tmpfs"; then
 	grep -q "No space left on device" "$work/l4.err" && ok "4: the log names the cause (ENOSPC)" ||
 		bad "4: no ENOSPC in the log"
 	under1 "$(kv stop_s "$out")" && ok "4: stop in $(kv stop_s "$out") s" || bad "4: stop took $(kv stop_s "$out") s"
-	ls -A "$work/tmpfs/spool" | grep -q '^\.tmp' && bad "4: a .tmp file left in the spool" || ok "4: no .tmp file left"
+	ls -A "$work/tmpfs/spool" | grep -q '\.tmp$' && bad "4: a .tmp file left in the spool" || ok "4: no .tmp file left"
 else
 	bad "4: cannot mount a tmpfs (root needed)"
 fi

@@ -32,17 +32,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	uint8_t ec[FS_ACTIONS_MAX * FS_EXTCOMM_LEN];
 	w = wbuf_init(ec, sizeof ec);
-	struct fs_actions a8 = a;
+	/* what the extended communities carry back: not the route's communities, not the 0x0800
+	 * redirect (its address is the next hop); extra extended communities given raw may read
+	 * back as actions, so with any the round trip is not compared */
+	struct fs_actions plain = a;
+	plain.present &= ~(uint32_t)FS_ACT_REDIRECT_NH;
+	plain.n_comm = plain.n_ext = 0;
+	struct fs_actions a8 = plain;
 	a8.present &= ~(uint32_t)FS_ACTS_IPV6;
 	if (!fs_actions_encode(&a, &w, &err) || !fs_actions_decode(ec, w.len, &a2, &err) ||
-	    !fs_actions_equal(&a8, &a2))
+	    (!a.n_ext && !fs_actions_equal(&a8, &a2)))
 		abort();
 	/* the IPv6 actions go in their own attribute (25); decode6 adds them to what decode found */
 	uint8_t ec6[FS_ACTIONS6_MAX * FS_EXTCOMM6_LEN];
 	struct wbuf w6 = wbuf_init(ec6, sizeof ec6);
 	if (!fs_actions_encode6(&a, &w6, &err) || !fs_actions_decode6(ec6, w6.len, &a2, &err))
 		abort();
-	if ((a.present & FS_ACTS_IPV6) ? !fs_actions_equal(&a, &a2) : w6.len != 0)
+	if ((a.present & FS_ACTS_IPV6) ? !a.n_ext && !fs_actions_equal(&plain, &a2) : w6.len != 0)
 		abort();
 	return 0;
 }

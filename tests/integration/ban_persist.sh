@@ -130,7 +130,7 @@ check "the state file has them all" wait_for 3 eval \
 	 grep -q '^rule destination 192.0.2.60/32' $STATE && grep -q '^flow socket announce flow route destination 192.0.2.61/32' $STATE"
 
 check "stats before the kill: a first start, the file written, no failure" eval \
-	"ctl stats | grep -qE '^ban state $STATE: writes [1-9][0-9]* failed 0 last [0-9.]+ ms \(serialise [0-9.]+ ms\) [1-9][0-9]* bytes; at start: first start, restored 0 '"
+	"ctl stats | grep -qE '^ban state $STATE: writes [1-9][0-9]* failed 0 \(no space 0\) last [0-9.]+ ms \(serialise [0-9.]+ ms\) [1-9][0-9]* bytes; at start: first start, restored 0 '"
 
 # ---- round 1: SIGKILL --------------------------------------------------------------------------
 kill -9 "$RD_PID"

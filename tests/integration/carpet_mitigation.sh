@@ -14,7 +14,9 @@
 #     one flow6 rule, dst 2001:db8:30:5::/64 next header 17, both discard; no route for either;
 #   flowspec-then-blackhole (10.40.0.0/16, escalate_after 1 s): the rule for 10.40.5.0/24, then,
 #     as the bombing goes on, the blackhole of 10.40.5.0/24 as well;
-# nothing for any neighbour /24 or /64. The notify script and the webhook get the prefix, and the escalation as an event of its own.
+# nothing for any neighbour /24 or /64. The notify script and the webhook get the prefix, and the
+# escalation as an event of its own; a real ClickHouse (18.16, in cb_rd) gets every event row,
+# the escalation's among them.
 set -u
 . "$(dirname "$0")/../lib/rampart.sh"
 . "$REPO/interop/lib.sh"
@@ -23,11 +25,18 @@ command -v bird >/dev/null || die "bird (BIRD 2) is not installed: make deps"
 
 NS_RD=cb_rd NS_RT=cb_rt
 HOOK_PORT=24710
+CH_HTTP=18761 CH_TCP=19761
 W=$LIB_TMP
 /usr/bin/python3 "$REPO/tests/tools/mkattacks.py" "$W/carpet.pcap" carpetmit >/dev/null ||
 	die "the capture generator failed"
 netns_pair $NS_RD $NS_RT "10.78.0.1/24,2001:db8:78::1/64" "10.78.0.2/24,2001:db8:78::2/64" ||
 	die "cannot create the namespaces"
+
+# ClickHouse on cb_rd's own loopback, where rampartd reaches it
+ch() { ip netns exec $NS_RD bash -c ". '$REPO/tests/lib/clickhouse.sh'; $*"; }
+chq() { ip netns exec $NS_RD bash -c ". '$REPO/tests/lib/clickhouse.sh'; ch_query $CH_HTTP \"\$1\"" _ "$1"; }
+ch "ch_start '$W/ch' $CH_HTTP $CH_TCP" || die "clickhouse-server did not start"
+lib_on_exit "ip netns exec $NS_RD bash -c \". '$REPO/tests/lib/clickhouse.sh'; ch_stop '$W/ch'\""
 
 mkdir -p "$W/bird" "$W/calls"
 cat >"$W/bird/bird.conf" <<CONF
@@ -127,7 +136,11 @@ bgp:
       local_address: "2001:db8:78::1"
       hold_time: 30
 storage:
+  clickhouse:
+    url: "http://127.0.0.1:$CH_HTTP"
+    database: rampart_carpet
   dir: $W/data
+  batch_ms: 200
 api:
   socket: $SOCK
   http: ""
@@ -219,8 +232,17 @@ done
 # the escalation is a mitigation step like a ban: its own call, row and webhook event
 check "notify: 10.40.5.0/24 escalate" grep -Eq '^10\.40\.5\.0/24 incoming [0-9]+ escalate$' "$W/argv.txt"
 check "notify: eleven calls (five bans, five unbans, one escalation), nothing else" test "$(wc -l <"$W/argv.txt")" -eq 11
-check "attack_events: the escalation is stored, with its blackhole" sh -c \
-	"cat '$W'/data/attack_events-*.rowbinary | grep -aq 'escalate' && grep -Eq 'attack [0-9]+: escalate 10\.40\.5\.0/24 ' '$W/rampartd.log'"
+# ClickHouse: the escalation of 10.40.5.0/24 is a row of its own, of the attack whose ban row it follows
+esc_stored() {
+	[ "$(chq "SELECT count() FROM rampart_carpet.attack_events WHERE event = 'escalate'
+	     AND IPv6NumToString(target) = '::ffff:10.40.5.0' AND target_len = 24
+	     AND attack_id IN (SELECT attack_id FROM rampart_carpet.attack_events WHERE event = 'ban')")" = 1 ]
+}
+check "attack_events in ClickHouse: the escalation of 10.40.5.0/24, of the banned attack" wait_for 10 esc_stored
+check "attack_events in ClickHouse: five bans, five unbans, one escalation" \
+	test "$(chq "SELECT event, count() FROM rampart_carpet.attack_events WHERE event IN ('ban', 'unban', 'escalate')
+		     GROUP BY event ORDER BY event FORMAT CSV" | tr -d '"' | tr '\n' ' ')" = "ban,5 escalate,1 unban,5 "
+check "log: the escalation" grep -Eq 'attack [0-9]+: escalate 10\.40\.5\.0/24 ' "$W/rampartd.log"
 # each of the five bans: stdin names the prefix, the group-total trigger and the class mix
 ban_details() {
 	local f n=0

@@ -2,7 +2,7 @@
  * (ClickHouse 26.7's SQL engine as a library, clickhouse-local level: no HTTP server), loaded
  * with dlopen. Everything Rampart-side is the real code: the DDL from storage/schema.c, rows
  * from storage/rowbinary.c, Native blocks from storage/native.c, the read-back SQL from
- * rampartd/readback.c.
+ * storage/readback_sql.c.
  *
  *   chdb_storage LIBCHDB DATADIR [--base] [--cluster]
  *     --base     the 18.16 shape (features 0) on this engine: a database made by 18.16 on a
@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "lib/buf.h"
-#include "rampartd/daemon.h"
 #include "storage/st_int.h"
 
 /* chDB's connection API (chdb.h of chDB 3.x/4.x): one engine per process, queried many times
@@ -414,7 +413,7 @@ int main(int argc, char **argv)
 	value(&e, sql, v, sizeof v);
 	check(strtoull(v, NULL, 10) == 2 * scaled, "host_traffic rollup: %s packets = 2 x %" PRIu64, v, scaled);
 
-	/* 5. the read-back queries of rampartd/readback.c, for this shape; and the other shape's
+	/* 5. the read-back queries of storage/readback_sql.c, for this shape; and the other shape's
 	 * SQL must fail here (when the shapes differ), so the choice is not moot */
 	char rb[2048], *a = NULL;
 	bool v6 = feat & ST_F_IPV6;
@@ -422,7 +421,7 @@ int main(int argc, char **argv)
 	const char *tbl_db = db;
 	ip_prefix target;
 	ip_prefix_parse("10.1.2.0/24", &target);
-	rd_rb_flows_sql(rb, sizeof rb, tbl_db, &target, T0, T0 + 86400, 1000, v6);
+	st_readback_flows_sql(rb, sizeof rb, tbl_db, &target, T0, T0 + 86400, 1000, v6);
 	if (cluster) { /* flows -> flows_local */
 		char *p = strstr(rb, ".flows ");
 		if (p) {
@@ -467,7 +466,7 @@ int main(int argc, char **argv)
 	a = NULL;
 	ip_addr host;
 	ip_parse("2001:db8:ff::7", &host);
-	rd_rb_talkers_sql(rb, sizeof rb, tbl_db, &host, T0, T0 + 86400, 5, v6);
+	st_readback_talkers_sql(rb, sizeof rb, tbl_db, &host, T0, T0 + 86400, 5, v6);
 	for (char *p = rb; cluster && (p = strstr(p, ".flows ")); p += 12) {
 		memmove(p + 12, p + 6, strlen(p + 6) + 1);
 		memcpy(p + 6, "_local", 6);
@@ -482,7 +481,7 @@ int main(int argc, char **argv)
 	free(a);
 	a = NULL;
 	if (v6) {
-		rd_rb_talkers_sql(rb, sizeof rb, tbl_db, &host, T0, T0 + 86400, 5, false);
+		st_readback_talkers_sql(rb, sizeof rb, tbl_db, &host, T0, T0 + 86400, 5, false);
 		for (char *p = rb; cluster && (p = strstr(p, ".flows ")); p += 12) {
 			memmove(p + 12, p + 6, strlen(p + 6) + 1);
 			memcpy(p + 6, "_local", 6);

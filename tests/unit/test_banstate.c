@@ -16,20 +16,22 @@
 #include <event2/event.h>
 
 #include "bgp/exabgp.h"
-#include "rampartd/banstate.h"
+#include "api/api.h"
+#include "lib/clock.h"
+#include "mitigation/internal.h"
 #include "rampartd/daemon.h"
 
 #define NS 1000000000ull
 
 struct got {
-	struct rd_bs_rec rec[16];
+	struct mit_state_rec rec[16];
 	char text[16][512];
 	size_t n;
 	char errors[2048];
 	size_t n_errors;
 };
 
-static void on_rec(void *ctx, const struct rd_bs_rec *r)
+static void on_rec(void *ctx, const struct mit_state_rec *r)
 {
 	struct got *g = ctx;
 	assert_true(g->n < 16);
@@ -47,10 +49,10 @@ static void on_err(void *ctx, size_t line, const char *why)
 	g->n_errors++;
 }
 
-static int parse(const char *s, struct got *g, struct rd_bs_result *res)
+static int parse(const char *s, struct got *g, struct mit_state_result *res)
 {
 	memset(g, 0, sizeof *g);
-	return rd_banstate_parse(s, strlen(s), on_rec, on_err, g, res);
+	return mit_state_parse(s, strlen(s), on_rec, on_err, g, res);
 }
 
 #define H "rampart-banstate 1\n"
@@ -65,14 +67,14 @@ static void test_good_file(void **state)
 {
 	(void)state;
 	struct got g;
-	struct rd_bs_result res;
+	struct mit_state_result res;
 	assert_int_equal(parse(H "# comment\n" BAN1 BAN2 BAN3 ROUTE FLOW RULE "end 6\n", &g, &res), 0);
 	assert_int_equal(g.n_errors, 0);
 	assert_int_equal(res.records, 6);
 	assert_int_equal(res.bad, 0);
 	assert_true(res.complete);
-	const struct rd_bs_ban *b = &g.rec[0].ban;
-	assert_int_equal(g.rec[0].kind, RD_BS_BAN);
+	const struct mit_state_ban *b = &g.rec[0].ban;
+	assert_int_equal(g.rec[0].kind, MIT_STATE_BAN);
 	assert_int_equal(g.rec[0].line, 3);
 	assert_int_equal(b->attack_id, 17);
 	ip_prefix p;
@@ -86,20 +88,20 @@ static void test_good_file(void **state)
 	assert_int_equal(b->trigger_class, DET_UDP);
 	assert_int_equal(b->trigger_metric, DET_PPS);
 	assert_true(b->trigger_value == 12345.5 && b->trigger_limit == 500);
-	assert_int_equal(b->mit, RD_BS_BLACKHOLE);
+	assert_int_equal(b->mit, MIT_STATE_BLACKHOLE);
 	b = &g.rec[1].ban;
 	assert_true(b->manual);
 	assert_string_equal(b->group, "gold tier");
 	b = &g.rec[2].ban;
 	assert_string_equal(b->group, "");
-	assert_int_equal(b->mit, RD_BS_ESCALATE);
+	assert_int_equal(b->mit, MIT_STATE_ESCALATE);
 	assert_true(fs_rule_has(&b->rule, FS_TCP_FLAGS));
-	assert_int_equal(g.rec[3].kind, RD_BS_ROUTE);
-	assert_int_equal(g.rec[3].src, RD_SRC_PIPE);
+	assert_int_equal(g.rec[3].kind, MIT_STATE_ROUTE);
+	assert_int_equal(g.rec[3].src, MIT_SRC_PIPE);
 	assert_string_equal(g.text[3], "announce route 198.51.100.0/24 next-hop 10.0.0.1 community [65001:666]");
-	assert_int_equal(g.rec[4].kind, RD_BS_FLOW);
-	assert_int_equal(g.rec[4].src, RD_SRC_SOCKET);
-	assert_int_equal(g.rec[5].kind, RD_BS_RULE);
+	assert_int_equal(g.rec[4].kind, MIT_STATE_FLOW);
+	assert_int_equal(g.rec[4].src, MIT_SRC_SOCKET);
+	assert_int_equal(g.rec[5].kind, MIT_STATE_RULE);
 	assert_true(g.rec[5].actions.present != 0);
 }
 
@@ -107,7 +109,7 @@ static void test_truncated(void **state)
 {
 	(void)state;
 	struct got g;
-	struct rd_bs_result res;
+	struct mit_state_result res;
 	/* the tail cut inside a line: the partial line is not trusted, the rest is restored */
 	const char *f = H BAN1 "ban 18 2001:db8:10::/64 in gold manual 1763900001.000000000 17639";
 	assert_int_equal(parse(f, &g, &res), 0);
@@ -131,7 +133,7 @@ static void test_other_versions(void **state)
 {
 	(void)state;
 	struct got g;
-	struct rd_bs_result res;
+	struct mit_state_result res;
 	assert_int_equal(parse("rampart-banstate 2\n" BAN1 "end 1\n", &g, &res), -1);
 	assert_int_equal(g.n, 0);
 	assert_non_null(strstr(g.errors, "1: unknown version '2'"));
@@ -204,7 +206,7 @@ static void test_bad_fields(void **state)
 		char f[1024];
 		snprintf(f, sizeof f, H "%s\n" BAN1 "end 2\n", bad[i].line);
 		struct got g;
-		struct rd_bs_result res;
+		struct mit_state_result res;
 		if (parse(f, &g, &res) != 0)
 			fail_msg("line %zu: whole file refused", i);
 		if (!strcmp(bad[i].line, "end")) {
@@ -224,7 +226,7 @@ static void test_duplicates_and_order(void **state)
 {
 	(void)state;
 	struct got g;
-	struct rd_bs_result res;
+	struct mit_state_result res;
 	assert_int_equal(parse(H BAN1 BAN1 "end 2\n", &g, &res), 0);
 	assert_int_equal(res.records, 1);
 	assert_int_equal(res.bad, 1);
@@ -245,7 +247,7 @@ static void test_duplicates_and_order(void **state)
 	evbuffer_remove(b, s, n);
 	s[n] = 0;
 	memset(&g, 0, sizeof g);
-	assert_int_equal(rd_banstate_parse(s, n, NULL, on_err, &g, &res), 0);
+	assert_int_equal(mit_state_parse(s, n, NULL, on_err, &g, &res), 0);
 	assert_int_equal(res.records, 300);
 	assert_int_equal(res.bad, 1);
 	assert_non_null(strstr(g.errors, "302: attack 150 is in the file twice"));
@@ -257,7 +259,7 @@ static void test_duplicates_and_order(void **state)
 static void test_format_reads_back(void **state)
 {
 	(void)state;
-	struct rd_bs_ban b = {
+	struct mit_state_ban b = {
 		.attack_id = 123456789012ull,
 		.direction = DET_OUT,
 		.since_ns = 1763900000 * NS + 123,
@@ -266,7 +268,7 @@ static void test_format_reads_back(void **state)
 		.trigger_metric = DET_BPS,
 		.trigger_value = 0.1 + 0.2,
 		.trigger_limit = 1e12,
-		.mit = RD_BS_ESCALATED,
+		.mit = MIT_STATE_ESCALATED,
 	};
 	snprintf(b.group, sizeof b.group, "we\"ird \\ name: # \xc3\xbc-%%");
 	assert_true(ip_prefix_parse("2001:db8:10::53/128", &b.target));
@@ -282,27 +284,27 @@ static void test_format_reads_back(void **state)
 	assert_true(ip_prefix_parse("198.51.100.0/24", &rp));
 	struct evbuffer *out = evbuffer_new();
 	evbuffer_add_printf(out, H);
-	rd_banstate_format_ban(out, &b);
-	rd_banstate_format_route(out, RD_SRC_SOCKET, "", &rp, &a);
+	mit_state_format_ban(out, &b);
+	mit_state_format_route(out, MIT_SRC_SOCKET, "", &rp, &a);
 	a.origin = BGP_ORIGIN_EGP;
 	a.n_as_path = 2, a.as_path[0] = 65010, a.as_path[1] = 4200000000u;
 	a.atomic_aggregate = true;
 	a.has_aggregator = true, a.aggregator_as = 65011, a.aggregator_id = 0x0a000001;
 	a.has_originator_id = true, a.originator_id = 0x0a000002;
 	a.n_cluster_list = 2, a.cluster_list[0] = 0x0a000003, a.cluster_list[1] = 0x0a000004;
-	rd_banstate_format_route(out, RD_SRC_PIPE, "neighbor 10.0.0.2, neighbor 10.0.0.3 ", &rp, &a);
+	mit_state_format_route(out, MIT_SRC_PIPE, "neighbor 10.0.0.2, neighbor 10.0.0.3 ", &rp, &a);
 	evbuffer_add_printf(out, "end 3\n");
 	char s[4096];
 	size_t n = evbuffer_remove(out, s, sizeof s - 1);
 	s[n] = 0;
 	evbuffer_free(out);
 	struct got g;
-	struct rd_bs_result res;
+	struct mit_state_result res;
 	assert_int_equal(parse(s, &g, &res), 0);
 	if (g.n_errors)
 		fail_msg("%s\n%s", s, g.errors);
 	assert_int_equal(res.records, 3);
-	const struct rd_bs_ban *c = &g.rec[0].ban;
+	const struct mit_state_ban *c = &g.rec[0].ban;
 	assert_int_equal(c->attack_id, b.attack_id);
 	assert_true(ip_prefix_equal(&c->target, &b.target));
 	assert_int_equal(c->direction, DET_OUT);
@@ -312,7 +314,7 @@ static void test_format_reads_back(void **state)
 	assert_int_equal(c->trigger_class, DET_FRAG);
 	assert_int_equal(c->trigger_metric, DET_BPS);
 	assert_true(c->trigger_value == b.trigger_value && c->trigger_limit == b.trigger_limit);
-	assert_int_equal(c->mit, RD_BS_ESCALATED);
+	assert_int_equal(c->mit, MIT_STATE_ESCALATED);
 	assert_true(fs_rule_equal(&c->rule, &b.rule));
 	/* the route line is an ExaBGP command that gives back the same attributes */
 	struct bgp_exa_cmd *cmd = malloc(sizeof *cmd);
@@ -367,10 +369,10 @@ static void test_format_route_edges(void **state)
 	ip_prefix p;
 	assert_true(ip_prefix_parse("0.0.0.0/0", &p));
 	struct evbuffer *out = evbuffer_new();
-	rd_banstate_format_route(out, RD_SRC_PIPE, "neighbor 10.0.0.2 ", &p, &a);
+	mit_state_format_route(out, MIT_SRC_PIPE, "neighbor 10.0.0.2 ", &p, &a);
 	assert_true(ip_prefix_parse("2001:db8:10::/48", &p));
 	struct bgp_route_attrs none = {0};
-	rd_banstate_format_route(out, RD_SRC_SOCKET, "", &p, &none);
+	mit_state_format_route(out, MIT_SRC_SOCKET, "", &p, &none);
 	evbuffer_add(out, "", 1);
 	assert_string_equal((char *)evbuffer_pullup(out, -1),
 			    "route pipe neighbor 10.0.0.2 announce route 0.0.0.0/0 next-hop 2001:db8::ff origin incomplete "
@@ -408,11 +410,12 @@ static struct daemon *daemon_up(void)
 	d->rp.base = event_base_new();
 	d->rp.networks = det_networks_new(&d->rp.conf.detect);
 	d->rp.engine = det_engine_new(&d->rp.conf.detect, d->rp.networks);
-	d->rp.routes = rd_routes_new();
-	d->rp.flowmit = rd_flowmit_new(&d->rp);
-	d->rp.banstate = rd_banstate_new(&d->rp);
-	assert_non_null(d->rp.banstate);
-	rd_banstate_load(d->rp.banstate);
+	d->rp.mit = mit_new(&(struct mit_deps){.conf = &d->rp.conf, .base = d->rp.base, .networks = d->rp.networks,
+						.engine = d->rp.engine});
+	assert_non_null(d->rp.mit);
+	assert_true(mit_state_new(d->rp.mit));
+	d->rp.clock_ns = clock_wall_ns();
+	mit_state_load(d->rp.mit, d->rp.clock_ns);
 	return d;
 }
 
@@ -421,17 +424,16 @@ static char *slurp(const char *p);
 static void daemon_down(struct daemon *d, bool clean)
 {
 	/* SIGKILL: no last write; the file stays as the timer last wrote it (once on disk) */
-	rd_banstate_sync(d->rp.banstate);
+	mit_state_sync(d->rp.mit);
 	char *kept = clean ? NULL : strdup(slurp(path));
-	rd_banstate_free(d->rp.banstate);
+	mit_state_close(d->rp.mit);
 	if (kept) {
 		FILE *f = fopen(path, "w");
 		fputs(kept, f);
 		fclose(f);
 		free(kept);
 	}
-	rd_flowmit_free(d->rp.flowmit);
-	rd_routes_free(d->rp.routes);
+	mit_free(d->rp.mit);
 	det_engine_free(d->rp.engine);
 	det_networks_free(d->rp.networks);
 	event_base_free(d->rp.base);
@@ -442,7 +444,7 @@ static void daemon_down(struct daemon *d, bool clean)
 static int cmd(struct daemon *d, const char *line)
 {
 	struct evbuffer *out = evbuffer_new();
-	int rc = rd_command(&d->rp, line, out);
+	int rc = api_command(&d->rp, line, out);
 	evbuffer_free(out);
 	return rc;
 }
@@ -474,14 +476,14 @@ static void test_daemon_round_trip(void **state)
 	assert_int_equal(cmd(d, "ban 2001:db8:10::/64"), 0);
 	assert_int_equal(cmd(d, "announce route 198.51.100.7/32 next-hop 10.0.0.1 community 65001:666"), 0);
 	struct evbuffer *reply = evbuffer_new();
-	assert_int_equal(rd_exa_command(&d->rp, RD_SRC_PIPE, "announce route 198.51.100.8/32 med 9", reply), 0);
-	assert_int_equal(rd_exa_command(&d->rp, RD_SRC_PROCESS, "announce route 198.51.100.9/32", reply), 0);
+	assert_int_equal(mit_exabgp_command(d->rp.mit, MIT_SRC_PIPE, "announce route 198.51.100.8/32 med 9", reply), 0);
+	assert_int_equal(mit_exabgp_command(d->rp.mit, MIT_SRC_PROCESS, "announce route 198.51.100.9/32", reply), 0);
 	evbuffer_free(reply);
 	assert_int_equal(cmd(d, "flowspec add destination 192.0.2.20/32; protocol udp then discard"), 0);
 	/* changes are coalesced: the write comes from the timer */
 	assert_null(slurp(path));
 	event_base_loop(d->rp.base, EVLOOP_ONCE);
-	rd_banstate_sync(d->rp.banstate); /* the writer thread's */
+	mit_state_sync(d->rp.mit); /* the writer thread's */
 	const char *s = slurp(path);
 	assert_non_null(s);
 	assert_non_null(strstr(s, "rampart-banstate 1\n"));
@@ -493,8 +495,8 @@ static void test_daemon_round_trip(void **state)
 	assert_non_null(strstr(s, "end 6\n"));
 	struct det_ban_info before[4];
 	assert_int_equal(det_engine_bans(d->rp.engine, before, 4), 3);
-	struct rd_banstate_stats st;
-	rd_banstate_stats(d->rp.banstate, &st);
+	struct mit_state_stats st;
+	mit_state_stats(d->rp.mit, &st);
 	assert_false(st.restart); /* no file: a first start */
 	assert_int_equal(st.restored + st.expired + st.refused + st.skipped, 0);
 	assert_int_equal(st.writes, 1);
@@ -532,7 +534,7 @@ static void test_daemon_round_trip(void **state)
 	assert_true(after[0].until_ns == before[0].until_ns);
 	assert_int_equal(after[1].attack_id, 3);
 	assert_int_equal(det_engine_attacks(d->rp.engine, after, 4), 3); /* 2 active, 1 ended while down */
-	rd_banstate_stats(d->rp.banstate, &st);
+	mit_state_stats(d->rp.mit, &st);
 	assert_true(st.restart); /* a previous run's file */
 	assert_int_equal(st.restored_bans, 2);
 	assert_int_equal(st.restored, 5); /* 2 bans, 2 routes, 1 rule */
@@ -541,33 +543,33 @@ static void test_daemon_round_trip(void **state)
 	assert_int_equal(st.skipped, 1);  /* the bogus line */
 	/* the three views */
 	struct evbuffer *v = evbuffer_new();
-	assert_int_equal(rd_command(&d->rp, "stats", v), 0);
+	assert_int_equal(api_command(&d->rp, "stats", v), 0);
 	evbuffer_add(v, "", 1);
 	char *line = (char *)evbuffer_pullup(v, -1), *bl = strstr(line, "ban state ");
 	assert_non_null(bl);
-	assert_non_null(strstr(bl, "writes 0 failed 0 last 0.000 ms (serialise 0.000 ms) 0 bytes; at start: restart, restored 5 (bans 2) "
+	assert_non_null(strstr(bl, "writes 0 failed 0 (no space 0) last 0.000 ms (serialise 0.000 ms) 0 bytes; at start: restart, restored 5 (bans 2) "
 				   "expired 1 refused 1 skipped 1\n"));
 	evbuffer_drain(v, evbuffer_get_length(v));
-	rd_banstate_stats_json(d->rp.banstate, v);
+	api_state_stats_json(d->rp.mit, v);
 	evbuffer_add(v, "", 1);
 	line = (char *)evbuffer_pullup(v, -1);
 	assert_non_null(strstr(line, "\"restart\":true,\"restored\":5,\"restored_bans\":2,\"expired\":1,\"refused\":1,"
 				     "\"skipped\":1}"));
 	evbuffer_drain(v, evbuffer_get_length(v));
-	rd_banstate_metrics(d->rp.banstate, v);
+	api_state_metrics(d->rp.mit, v);
 	evbuffer_add(v, "", 1);
 	line = (char *)evbuffer_pullup(v, -1);
 	assert_non_null(strstr(line, "rampart_banstate_start_records{result=\"refused\"} 1\n"));
 	assert_non_null(strstr(line, "rampart_banstate_restart 1\n"));
 	assert_non_null(strstr(line, "rampart_banstate_writes_total{result=\"ok\"} 0\n"));
 	evbuffer_free(v);
-	assert_int_equal(rd_routes_count(d->rp.routes), 2);
-	assert_int_equal(rd_flowmit_cap(d->rp.flowmit) > 0, 1);
+	assert_int_equal(mit_routes_count(d->rp.mit), 2);
+	assert_int_equal(mit_flowspec_cap(d->rp.mit->flowspec) > 0, 1);
 	struct fs_rule r;
 	struct fs_actions a;
 	bool rule = false;
-	for (size_t i = 0; i < rd_flowmit_cap(d->rp.flowmit); i++)
-		rule |= rd_flowmit_operator_rule(d->rp.flowmit, i, &r, &a);
+	for (size_t i = 0; i < mit_flowspec_cap(d->rp.mit->flowspec); i++)
+		rule |= mit_flowspec_operator_rule(d->rp.mit->flowspec, i, &r, &a);
 	assert_true(rule);
 	/* ids go on after the highest in the file, the refused one's too (an id is never reused) */
 	assert_int_equal(cmd(d, "ban 192.0.2.12"), 0);
@@ -575,12 +577,12 @@ static void test_daemon_round_trip(void **state)
 	assert_int_equal(after[2].attack_id, 8);
 	/* the load rewrote the file without the ended ban and the bad line */
 	event_base_loop(d->rp.base, EVLOOP_ONCE);
-	rd_banstate_sync(d->rp.banstate);
+	mit_state_sync(d->rp.mit);
 	s = slurp(path);
 	assert_null(strstr(s, "192.0.2.11/32"));
 	assert_null(strstr(s, "bogus"));
 	assert_null(strstr(s, "192.0.2.1/32"));
-	rd_banstate_stats(d->rp.banstate, &st);
+	mit_state_stats(d->rp.mit, &st);
 	assert_int_equal(st.writes, 1);
 	assert_int_equal(st.last_write_bytes, strlen(s));
 	daemon_down(d, true);
@@ -593,7 +595,7 @@ static void test_daemon_round_trip(void **state)
 	fclose(w);
 	d = daemon_up();
 	assert_int_equal(det_engine_bans(d->rp.engine, after, 4), 0);
-	rd_banstate_stats(d->rp.banstate, &st);
+	mit_state_stats(d->rp.mit, &st);
 	assert_false(st.restart); /* not a file this run can read: not a restart */
 	assert_int_equal(st.restored, 0);
 	daemon_down(d, true);
@@ -618,7 +620,7 @@ static void test_daemon_flowspec_restore(void **state)
 	assert_int_equal(cmd(d, "ban 192.0.2.10 --for 300"), 0);
 	struct fs_rule before, after;
 	bool esc = false, bh = true;
-	assert_true(rd_flowmit_attack_rule(d->rp.flowmit, 1, &before, &esc, &bh));
+	assert_true(mit_flowspec_attack_rule(d->rp.mit, 1, &before, &esc, &bh));
 	assert_true(esc);
 	assert_false(bh);
 	daemon_down(d, true);
@@ -626,12 +628,12 @@ static void test_daemon_flowspec_restore(void **state)
 	assert_non_null(strstr(s, " - 0 0 flowspec-then-blackhole destination 192.0.2.10/32"));
 	assert_null(strstr(s, " blackhole\n"));
 	d = daemon_up();
-	assert_true(rd_flowmit_attack_rule(d->rp.flowmit, 1, &after, &esc, &bh));
+	assert_true(mit_flowspec_attack_rule(d->rp.mit, 1, &after, &esc, &bh));
 	assert_true(fs_rule_equal(&before, &after));
 	assert_true(esc);
 	assert_false(bh);
-	assert_int_equal(rd_flowmit_count(d->rp.flowmit), 1);
-	assert_int_equal(rd_routes_count(d->rp.routes), 0); /* no blackhole beside it */
+	assert_int_equal(mit_flowspec_count(d->rp.mit->flowspec), 1);
+	assert_int_equal(mit_routes_count(d->rp.mit), 0); /* no blackhole beside it */
 	daemon_down(d, true);
 	action = "blackhole";
 	char rm[128];
@@ -639,7 +641,7 @@ static void test_daemon_flowspec_restore(void **state)
 	assert_int_equal(system(rm), 0);
 }
 
-/* A write that fails (FILE.tmp cannot be opened: a directory is in its way) is counted, the
+/* A write that fails (FILE.spare cannot be opened: a directory is in its way) is counted, the
  * main loop goes on, and the writer thread tries again every second until it works. */
 static void test_daemon_write_retry(void **state)
 {
@@ -648,21 +650,21 @@ static void test_daemon_write_retry(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/bans.state", dir);
 	char tmp[160];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	snprintf(tmp, sizeof tmp, "%s.spare", path);
 	assert_int_equal(mkdir(tmp, 0700), 0);
 	struct daemon *d = daemon_up();
 	assert_int_equal(cmd(d, "ban 192.0.2.10 --for 300"), 0);
 	event_base_loop(d->rp.base, EVLOOP_ONCE);
-	rd_banstate_sync(d->rp.banstate); /* returns on the failure */
-	struct rd_banstate_stats st;
-	rd_banstate_stats(d->rp.banstate, &st);
+	mit_state_sync(d->rp.mit); /* returns on the failure */
+	struct mit_state_stats st;
+	mit_state_stats(d->rp.mit, &st);
 	assert_int_equal(st.writes, 0);
 	assert_true(st.write_errors >= 1);
 	assert_null(slurp(path));
 	assert_int_equal(rmdir(tmp), 0);
 	for (int i = 0; i < 40 && !st.writes; i++) { /* the retry, a second later, on its own */
 		usleep(100000);
-		rd_banstate_stats(d->rp.banstate, &st);
+		mit_state_stats(d->rp.mit, &st);
 	}
 	assert_int_equal(st.writes, 1);
 	assert_non_null(strstr(slurp(path), "ban 1 192.0.2.10/32 "));

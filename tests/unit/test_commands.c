@@ -10,6 +10,8 @@
 #include <cmocka.h>
 #include <event2/buffer.h>
 
+#include "api/api.h"
+#include "mitigation/mit.h"
 #include "rampartd/daemon.h"
 
 static const char config[] = "networks: [192.0.2.0/24, \"2001:db8:10::/48\"]\n"
@@ -35,14 +37,15 @@ static int setup(void **state)
 	f->rp.networks = det_networks_new(&f->rp.conf.detect);
 	f->rp.engine = det_engine_new(&f->rp.conf.detect, f->rp.networks);
 	f->rp.clock_ns = 1700000000ull * 1000000000ull;
+	f->rp.mit = mit_new(&(struct mit_deps){.conf = &f->rp.conf, .networks = f->rp.networks, .engine = f->rp.engine});
 	*state = f;
-	return f->rp.engine ? 0 : -1;
+	return f->rp.engine && f->rp.mit ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	rd_routes_free(f->rp.routes);
+	mit_free(f->rp.mit);
 	det_engine_free(f->rp.engine);
 	det_networks_free(f->rp.networks);
 	conf_free(&f->rp.conf);
@@ -50,11 +53,18 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Runs line; returns rd_command's status and leaves the reply text in f->reply. */
+static uint64_t mit_events(const struct fixture *f)
+{
+	struct mit_stats ms;
+	mit_stats(f->rp.mit, &ms);
+	return ms.events;
+}
+
+/* Runs line; returns api_command's status and leaves the reply text in f->reply. */
 static int run(struct fixture *f, const char *line)
 {
 	struct evbuffer *out = evbuffer_new();
-	int rc = rd_command(&f->rp, line, out);
+	int rc = api_command(&f->rp, line, out);
 	size_t n = evbuffer_get_length(out);
 	if (n >= sizeof f->reply)
 		n = sizeof f->reply - 1;
@@ -75,7 +85,7 @@ static void test_ban_list_unban(void **state)
 	assert_non_null(strstr(f->reply, " 192.0.2.10/32 "));
 	assert_non_null(strstr(f->reply, " 2001:db8:10::53/128 "));
 	assert_non_null(strstr(f->reply, "\n2 active bans\n"));
-	assert_int_equal(f->rp.events_logged, 2);
+	assert_int_equal(mit_events(f), 2);
 
 	assert_int_equal(run(f, "unban 192.0.2.10"), 0);
 	assert_non_null(strstr(f->reply, "unbanned 192.0.2.10/32"));
@@ -153,14 +163,14 @@ static void test_changes_state(void **state)
 					      "talkers 192.0.2.1", "flowspec list", "flowspec  list", "help", "routes",
 					      "exporters", "peers", "attacks"};
 	for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++)
-		if (rd_command_changes_state(readers[i]))
+		if (api_command_changes_state(readers[i]))
 			fail_msg("a reader taken as changing state: %s", readers[i]);
 	static const char *const writers[] = {"ban 192.0.2.1", "unban 192.0.2.1", "announce route 192.0.2.1/32 next-hop self",
 					      "withdraw route 192.0.2.1/32", "neighbor 10.0.0.1 announce route 192.0.2.1/32 next-hop self",
 					      "flowspec add dst 192.0.2.1/32 then discard", "flowspec del dst 192.0.2.1/32",
 					      "flowspec listx", "bansx", "reload", "frobnicate", ""};
 	for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++)
-		if (!rd_command_changes_state(writers[i]))
+		if (!api_command_changes_state(writers[i]))
 			fail_msg("a command that changes state taken as a reader: %s", writers[i]);
 }
 

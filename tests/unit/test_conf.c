@@ -265,6 +265,19 @@ static const struct err_case err_cases[] = {
 	 "rampart.yaml:2:33: capture.afpacket.workers: expected an integer 1..16, got \"17\""},
 	{NETS "capture: { afpacket: { sample: 0 } }\n",
 	 "rampart.yaml:2:32: capture.afpacket.sample: expected an integer 1..1000000, got \"0\""},
+	/* capture.dpdk */
+	{NETS "capture: { dpdk: { ports: [net_pcap0], rx_queues: 2, workers: 3 } }\n",
+	 "rampart.yaml:2:63: capture.dpdk.workers: 3 workers for 2 RX queues: a worker would have none (at most rx_queues)"},
+	{NETS "capture: { dpdk: { eal: [\"--no-huge\", \"\"] } }\n",
+	 "rampart.yaml:2:39: capture.dpdk.eal[1]: expected a string of 1..255 bytes"},
+	{NETS "capture: { dpdk: { eal: \"--no-huge\" } }\n",
+	 "rampart.yaml:2:25: capture.dpdk.eal: expected a list of strings, got \"--no-huge\""},
+	{NETS "capture: { dpdk: { rx_queues: 17 } }\n",
+	 "rampart.yaml:2:31: capture.dpdk.rx_queues: expected an integer 1..16, got \"17\""},
+	{NETS "capture: { dpdk: { ports: [net_pcap0, net_pcap1, net_pcap0] } }\n",
+	 "rampart.yaml:2:50: capture.dpdk.ports[2]: duplicate net_pcap0 (entry [0] has it)"},
+	{NETS "capture: { dpdk: { port: [net_pcap0] } }\n",
+	 "rampart.yaml:2:20: capture.dpdk.port: unknown key (expected eal, ports, rx_queues, workers, sample)"},
 	{NETS "capture: { flow_spread: 61 }\n",
 	 "rampart.yaml:2:25: capture.flow_spread: expected a duration of 0..60 seconds (like 600, 90s, 10m, 1h, 1d), got \"61\""},
 	{NETS "capture: { udp_rcvbuf: 1024 }\n",
@@ -680,6 +693,56 @@ static void test_every_key(void **state)
 	conf_free(&c);
 }
 
+/* capture.dpdk: the keys of the example, the defaults, and a print that loads back. */
+static void test_dpdk(void **state)
+{
+	(void)state;
+	struct rampart_conf c;
+	load_ok(NETS "capture: { pcap: { interfaces: [] } }\n", &c);
+	assert_int_equal(c.capture.dpdk.n_ports, 0);
+	assert_int_equal(c.capture.dpdk.n_eal, 0);
+	assert_int_equal(c.capture.dpdk.rx_queues, 1);
+	assert_int_equal(c.capture.dpdk.workers, 1);
+	assert_int_equal(c.capture.dpdk.sample, 1);
+	conf_free(&c);
+	load_ok(NETS "capture:\n"
+		     "  dpdk: { eal: [\"--no-huge\", \"--vdev=net_pcap0,rx_pcap=/path/x.pcap\", \"-m\", \"256\"],\n"
+		     "          ports: [net_pcap0, \"0000:03:00.0\"], rx_queues: 4, workers: 2, sample: 8 }\n",
+		&c);
+	const struct conf_dpdk *d = &c.capture.dpdk;
+	assert_int_equal(d->n_eal, 4);
+	assert_string_equal(d->eal[0], "--no-huge");
+	assert_string_equal(d->eal[1], "--vdev=net_pcap0,rx_pcap=/path/x.pcap");
+	assert_string_equal(d->eal[3], "256");
+	assert_int_equal(d->n_ports, 2);
+	assert_string_equal(d->ports[0], "net_pcap0");
+	assert_string_equal(d->ports[1], "0000:03:00.0");
+	assert_int_equal(d->rx_queues, 4);
+	assert_int_equal(d->workers, 2);
+	assert_int_equal(d->sample, 8);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	conf_print(&c, f);
+	fclose(f);
+	struct rampart_conf b;
+	char err[512];
+	if (conf_load_string(text, len, "printed", &b, err, sizeof err) != 0)
+		fail_msg("printed config does not load: %s\n%s", err, text);
+	assert_int_equal(b.capture.dpdk.n_eal, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(b.capture.dpdk.eal[i], d->eal[i]);
+	assert_int_equal(b.capture.dpdk.n_ports, 2);
+	assert_string_equal(b.capture.dpdk.ports[1], "0000:03:00.0");
+	assert_int_equal(b.capture.dpdk.rx_queues, 4);
+	assert_int_equal(b.capture.dpdk.workers, 2);
+	assert_int_equal(b.capture.dpdk.sample, 8);
+	free(text);
+	conf_free(&b);
+	conf_free(&c);
+}
+
 static void test_values(void **state)
 {
 	(void)state;
@@ -1070,6 +1133,7 @@ int main(void)
 		cmocka_unit_test(test_communities),
 		cmocka_unit_test(test_hostgroups),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_dpdk),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_round_trip_examples),
 		cmocka_unit_test(test_round_trip_edges),

@@ -311,6 +311,61 @@ static void test_more_attributes_and_selectors(void **state)
 	parse_err("neighbor 10.0.0.2 peer-as", "expected a value after it");
 }
 
+/* ExaBGP QA spellings (../shared/data/external/exabgp/unicast_vectors.tsv), with the octets
+ * ExaBGP sent for them. */
+static void test_exabgp_qa_spellings(void **state)
+{
+	(void)state;
+	/* neighbor * (ExaBGP's healthcheck): every peer, as no selection */
+	struct bgp_exa_cmd *c = parse_ok("neighbor * announce route 10.0.0.1/32 next-hop self origin igp "
+					 "local-preference 100");
+	assert_int_equal(c->n_neighbors, 0);
+	assert_int_equal(c->verb, BGP_EXA_ANNOUNCE);
+	c = parse_ok("neighbor * withdraw route 10.0.0.1/32 next-hop self");
+	assert_int_equal(c->n_neighbors, 0);
+	assert_int_equal(c->verb, BGP_EXA_WITHDRAW);
+	c = parse_ok("neighbor 10.0.0.2 , neighbor * announce route 10.0.0.1/32");
+	assert_int_equal(c->n_neighbors, 0);
+	parse_err("neighbor * local-as 1 announce route 10.0.0.1/32", "expected announce or withdraw");
+
+	/* name and watchdog: accepted, nothing sent for them; withdraw: the route starts withdrawn */
+	c = parse_ok("announce route 1.0.0.0/24 next-hop 1.2.3.4 name this-is-a-test-route");
+	assert_int_equal(c->verb, BGP_EXA_ANNOUNCE);
+	assert_int_equal(c->n_nlri, 1);
+	c = parse_ok("announce route 77.77.77.77 next-hop 1.2.3.4 watchdog dnsr");
+	assert_int_equal(c->verb, BGP_EXA_ANNOUNCE);
+	c = parse_ok("announce route 77.77.77.77 next-hop 1.2.3.4 watchdog dnsr withdraw");
+	assert_int_equal(c->verb, BGP_EXA_WITHDRAW);
+	assert_prefix(&c->nlri[0], "77.77.77.77/32");
+	parse_err("announce route 1.0.0.0/24 next-hop 1.2.3.4 name", "expected a name after 'name'");
+	parse_err("announce route 1.0.0.0/24 watchdog [ a ]", "expected a name after 'watchdog'");
+
+	/* extended communities: bytes from ExaBGP's conf-extended-attributes / ipv46routes UPDATEs */
+	c = parse_ok("announce route 10.0.0.9/32 next-hop 15.15.15.9 extended-community [origin:9000:9.9.9.9]");
+	assert_true(c->a.extended[0] == 0x0003232809090909ull);
+	c = parse_ok("announce route 10.0.0.10/32 next-hop 15.15.15.10 extended-community [target:1000:10.10.10.10]");
+	assert_true(c->a.extended[0] == 0x000203E80A0A0A0Aull);
+	c = parse_ok("announce route 193.0.2.1 next-hop 10.0.0.1 extended-community 72:0.0.0.1");
+	assert_true(c->a.extended[0] == 0x0002004800000001ull);
+	c = parse_ok("announce route 10.0.0.15/32 next-hop 15.15.15.15 extended-community [l2info:1:2:13398:30864]");
+	assert_true(c->a.extended[0] == 0x800A010234567890ull);
+	/* RFC 5668: the 4-octet-AS form is type 0x02 (ExaBGP main writes 0x01, docs/EXABGP.md) */
+	c = parse_ok("announce route 10.0.0.11/32 next-hop 15.15.15.11 extended-community [origin4:71100:11000 "
+		     "target4:1:2]");
+	assert_true(c->a.extended[0] == 0x0203000115BC2AF8ull);
+	assert_true(c->a.extended[1] == 0x0202000000010002ull);
+	parse_err("announce route 10.0.0.11/32 extended-community [origin4:1:70000]", "origin4 is ASN:N");
+	parse_err("announce route 10.0.0.11/32 extended-community [origin4:1.2.3.4:7]", "origin4 is ASN:N");
+	parse_err("announce route 10.0.0.11/32 extended-community [origin:70000:1.2.3.4]", "4-byte ASN");
+	parse_err("announce route 10.0.0.15/32 extended-community [l2info:1:2:70000:0]", "l2info is");
+	parse_err("announce route 10.0.0.15/32 extended-community [l2info:1:2:3]", "l2info is");
+
+	/* RFC 8092 3: a repeated large community is sent once */
+	c = parse_ok("announce route 10.0.0.1/32 next-hop 1.2.3.4 large-community [1:2:3 1:2:3 4:5:6 1:2:3]");
+	assert_int_equal(c->a.n_large, 2);
+	assert_int_equal(c->a.large[1].global, 4);
+}
+
 static void test_is_command(void **state)
 {
 	(void)state;
@@ -387,7 +442,7 @@ int main(void)
 		cmocka_unit_test(test_attributes_nlri), cmocka_unit_test(test_neighbors_and_eor),
 		cmocka_unit_test(test_flow),           cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_is_command),     cmocka_unit_test(test_more_attributes_and_selectors),
-		cmocka_unit_test(test_flow_redirect6),
+		cmocka_unit_test(test_flow_redirect6), cmocka_unit_test(test_exabgp_qa_spellings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

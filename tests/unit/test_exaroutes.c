@@ -12,6 +12,8 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "api/api.h"
+#include "mitigation/mit.h"
 #include "rampartd/daemon.h"
 
 static const char config[] = "networks: [192.0.2.0/24]\n"
@@ -28,15 +30,15 @@ static int setup(void **state)
 	char err[256];
 	if (conf_load_string(config, sizeof config - 1, "test.yaml", &f->rp.conf, err, sizeof err) != 0)
 		return -1;
-	f->rp.routes = rd_routes_new();
+	f->rp.mit = mit_new(&(struct mit_deps){.conf = &f->rp.conf});
 	*state = f;
-	return f->rp.routes ? 0 : -1;
+	return f->rp.mit ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	rd_routes_free(f->rp.routes);
+	mit_free(f->rp.mit);
 	conf_free(&f->rp.conf);
 	free(f);
 	return 0;
@@ -45,7 +47,7 @@ static int teardown(void **state)
 static int run(struct fixture *f, const char *line)
 {
 	struct evbuffer *out = evbuffer_new();
-	int rc = rd_command(&f->rp, line, out);
+	int rc = api_command(&f->rp, line, out);
 	size_t n = evbuffer_get_length(out);
 	if (n >= sizeof f->reply)
 		n = sizeof f->reply - 1;
@@ -84,9 +86,9 @@ static void test_socket_lines(void **state)
 	for (int i = 0; i < 150; i++)
 		n += snprintf(line + n, sizeof line - (size_t)n, " 198.51.%d.%d/32", i / 200, i % 200 + 1);
 	assert_int_equal(run(f, line), 0);
-	assert_int_equal(rd_routes_count(f->rp.routes), 151);
+	assert_int_equal(mit_routes_count(f->rp.mit), 151);
 	assert_int_equal(run(f, "withdraw attributes nlri 198.51.0.1/32 198.51.0.2/32"), 0);
-	assert_int_equal(rd_routes_count(f->rp.routes), 149);
+	assert_int_equal(mit_routes_count(f->rp.mit), 149);
 	/* errors name the token; nothing changes */
 	assert_int_equal(run(f, "announce route 192.0.2.11/32 nexthop 10.0.0.1"), -1);
 	assert_non_null(strstr(f->reply, "'nexthop': unknown attribute"));
@@ -103,7 +105,7 @@ static void test_socket_lines(void **state)
 	assert_int_equal(run(f, "neighbor 10.0.0.9 announce route 192.0.2.11/32"), -1);
 	assert_non_null(strstr(f->reply, "neighbor 10.0.0.9 is not a configured BGP peer"));
 	assert_int_equal(run(f, "announce eor"), 0);
-	assert_int_equal(rd_routes_count(f->rp.routes), 149);
+	assert_int_equal(mit_routes_count(f->rp.mit), 149);
 	/* withdrawing what was never announced is not an error (ExaBGP does not complain either) */
 	assert_int_equal(run(f, "withdraw route 203.0.113.1/32"), 0);
 	assert_int_equal(run(f, "withdraw route 192.0.2.10/32"), 0);
@@ -167,44 +169,44 @@ static void test_conflicts(void **state)
 	struct bgp_route_attrs api = {.n_communities = 1, .communities = {65001u << 16 | 666}};
 	assert_true(ip_parse("10.0.0.1", &api.next_hop));
 
-	assert_int_equal(rd_route_add(rp, RD_SRC_PIPE, &p, &api), 0);
-	assert_int_equal(rd_route_add(rp, RD_SRC_DETECT, &p, NULL), 0);
+	assert_int_equal(mit_route_add(rp->mit, MIT_SRC_PIPE, &p, &api), 0);
+	assert_int_equal(mit_route_add(rp->mit, MIT_SRC_DETECT, &p, NULL), 0);
 	assert_true(listed(f, "192.0.2.20/32", "detection,pipe"));
 	assert_non_null(strstr(f->reply, "65535:666")); /* detection's attributes while it holds it */
-	assert_int_equal(rd_route_del(rp, RD_SRC_DETECT, &p), 0); /* the unban */
+	assert_int_equal(mit_route_del(rp->mit, MIT_SRC_DETECT, &p), 0); /* the unban */
 	assert_true(listed(f, "192.0.2.20/32", "pipe"));
 	assert_non_null(strstr(f->reply, "65001:666"));
 	assert_null(strstr(f->reply, "65535:666"));
-	assert_int_equal(rd_route_del(rp, RD_SRC_DETECT, &p), -1); /* not detection's any more */
+	assert_int_equal(mit_route_del(rp->mit, MIT_SRC_DETECT, &p), -1); /* not detection's any more */
 
 	/* and the other way round: an API withdraw leaves the ban */
-	assert_int_equal(rd_route_add(rp, RD_SRC_DETECT, &p, NULL), 0);
-	assert_int_equal(rd_route_del(rp, RD_SRC_PIPE, &p), 0);
+	assert_int_equal(mit_route_add(rp->mit, MIT_SRC_DETECT, &p, NULL), 0);
+	assert_int_equal(mit_route_del(rp->mit, MIT_SRC_PIPE, &p), 0);
 	assert_true(listed(f, "192.0.2.20/32", "detection"));
-	assert_int_equal(rd_route_del(rp, RD_SRC_DETECT, &p), 0);
-	assert_int_equal(rd_routes_count(rp->routes), 0);
+	assert_int_equal(mit_route_del(rp->mit, MIT_SRC_DETECT, &p), 0);
+	assert_int_equal(mit_routes_count(rp->mit), 0);
 
 	/* a dead process takes only its own routes */
 	for (int i = 0; i < 5000; i++) {
 		ip_prefix q = {.len = 32};
 		ip_from_v4_u32(&q.addr, 0x64400000u + (uint32_t)i);
-		assert_int_equal(rd_route_add(rp, i % 2 ? RD_SRC_PROCESS : RD_SRC_PIPE, &q, &api), 0);
+		assert_int_equal(mit_route_add(rp->mit, i % 2 ? MIT_SRC_PROCESS : MIT_SRC_PIPE, &q, &api), 0);
 		if (i % 10 == 1)
-			assert_int_equal(rd_route_add(rp, RD_SRC_DETECT, &q, NULL), 0);
+			assert_int_equal(mit_route_add(rp->mit, MIT_SRC_DETECT, &q, NULL), 0);
 	}
-	assert_int_equal(rd_routes_count(rp->routes), 5000);
-	assert_int_equal(rd_route_del_all(rp, RD_SRC_PROCESS), 2500);
-	assert_int_equal(rd_routes_count(rp->routes), 2500 + 500); /* pipe's, and the banned ones */
-	assert_int_equal(rd_route_del_all(rp, RD_SRC_PROCESS), 0);
+	assert_int_equal(mit_routes_count(rp->mit), 5000);
+	assert_int_equal(mit_route_del_all(rp->mit, MIT_SRC_PROCESS), 2500);
+	assert_int_equal(mit_routes_count(rp->mit), 2500 + 500); /* pipe's, and the banned ones */
+	assert_int_equal(mit_route_del_all(rp->mit, MIT_SRC_PROCESS), 0);
 	for (int i = 0; i < 5000; i++) { /* every remaining one is still findable after the deletions */
 		ip_prefix q = {.len = 32};
 		ip_from_v4_u32(&q.addr, 0x64400000u + (uint32_t)i);
 		int want = i % 2 == 0 ? 0 : -1;
-		assert_int_equal(rd_route_del(rp, RD_SRC_PIPE, &q), want);
+		assert_int_equal(mit_route_del(rp->mit, MIT_SRC_PIPE, &q), want);
 	}
-	assert_int_equal(rd_routes_count(rp->routes), 500);
-	assert_int_equal(rd_route_del_all(rp, RD_SRC_DETECT), 500);
-	assert_int_equal(rd_routes_count(rp->routes), 0);
+	assert_int_equal(mit_routes_count(rp->mit), 500);
+	assert_int_equal(mit_route_del_all(rp->mit, MIT_SRC_DETECT), 500);
+	assert_int_equal(mit_routes_count(rp->mit), 0);
 }
 
 /* ---- with a speaker (not started: the RIB-out is what is checked, per peer) ---- */
@@ -226,9 +228,9 @@ static int setup_bgp(void **state)
 	f->rp.bgp = bgp_speaker_new(f->rp.base, &f->rp.conf.bgp, err, sizeof err);
 	if (!f->rp.bgp)
 		fail_msg("%s", err);
-	f->rp.routes = rd_routes_new();
+	f->rp.mit = mit_new(&(struct mit_deps){.conf = &f->rp.conf, .base = f->rp.base, .bgp = f->rp.bgp});
 	*state = f;
-	return 0;
+	return f->rp.mit ? 0 : -1;
 }
 
 static int teardown_bgp(void **state)
@@ -267,10 +269,10 @@ static void test_neighbor_selection(void **state)
 	/* a ban covers every peer with detection's attributes; the unban gives each its own back */
 	ip_prefix p;
 	assert_true(ip_prefix_parse(P, &p));
-	assert_int_equal(rd_route_add(&f->rp, RD_SRC_DETECT, &p, NULL), 0);
+	assert_int_equal(mit_route_add(f->rp.mit, MIT_SRC_DETECT, &p, NULL), 0);
 	assert_int_equal(at_peer(f, P, 0), (long)BGP_COMMUNITY_BLACKHOLE);
 	assert_int_equal(at_peer(f, P, 1), (long)BGP_COMMUNITY_BLACKHOLE);
-	assert_int_equal(rd_route_del(&f->rp, RD_SRC_DETECT, &p), 0);
+	assert_int_equal(mit_route_del(f->rp.mit, MIT_SRC_DETECT, &p), 0);
 	assert_int_equal(at_peer(f, P, 0), C(65001, 1));
 	assert_int_equal(at_peer(f, P, 1), C(65001, 2));
 	/* withdrawn at one peer only */
@@ -288,7 +290,7 @@ static void test_neighbor_selection(void **state)
 	assert_int_equal(run(f, "withdraw route 192.0.2.30/32"), 0);
 	assert_int_equal(at_peer(f, P, 0), -1);
 	assert_int_equal(bgp_rib_out_count(f->rp.bgp), 0);
-	assert_int_equal(rd_routes_count(f->rp.routes), 0);
+	assert_int_equal(mit_routes_count(f->rp.mit), 0);
 
 	/* selectors: every one given must match the configured peer */
 	assert_int_equal(run(f, "neighbor 10.0.0.2 local-ip 10.0.0.1 local-as 65001 peer-as 65002 router-id 10.0.0.1 "

@@ -189,6 +189,56 @@ static void test_decode_sequence(void **state)
 	assert_memory_equal(out, ((uint8_t[]){0x03, 0x04, 0x81, 0x19}), 4);
 }
 
+/* Bits with no meaning are ignored on receipt, not refused (docs/FLOWS.md): the rule decodes to
+ * what it matches and re-encodes with those bits clear. in/out are NLRIs, length octet included. */
+static void repaired(enum fs_afi afi, const uint8_t *in, size_t n, const uint8_t *want, size_t wn)
+{
+	struct rbuf rb = rbuf_init(in, n);
+	struct fs_rule r;
+	struct fs_err err = {{0}};
+	if (!fs_nlri_decode(&rb, afi, &r, &err))
+		fail_msg("refused: %s", err.msg);
+	assert_int_equal(rbuf_left(&rb), 0);
+	uint8_t out[64];
+	struct wbuf w = wbuf_init(out, sizeof out);
+	assert_true(fs_nlri_encode(&r, &w, &err));
+	assert_int_equal(w.len, wn);
+	assert_memory_equal(out, want, wn);
+}
+
+static void test_decode_ignores_meaningless_bits(void **state)
+{
+	(void)state;
+	const enum fs_afi V4 = FS_AFI_IPV4, V6 = FS_AFI_IPV6;
+	/* prefix padding after /7 and /8 (RFC 4271 4.3): dst 192.0.0.0/7, IPv6 dst /8 offset 4 */
+	repaired(V4, B(0x03, 0x01, 0x07, 0xc1), B(0x03, 0x01, 0x07, 0xc0));
+	repaired(V6, B(0x04, 0x01, 0x08, 0x04, 0x0f), B(0x04, 0x01, 0x08, 0x04, 0x00));
+	/* BIRD's lib/flowspec_test.c: 5.6.127.0/21 padded, repaired to 5.6.120.0/21 */
+	repaired(V4, B(0x0a, 0x01, 0x15, 0x05, 0x06, 0x7f, 0x02, 0x18, 0x05, 0x06, 0x7f),
+		 B(0x0a, 0x01, 0x15, 0x05, 0x06, 0x78, 0x02, 0x18, 0x05, 0x06, 0x7f));
+	/* reserved operator bits (RFC 8955 4.2.1.1 / 4.2.1.2: "MUST be ignored on receipt") */
+	repaired(V4, B(0x03, 0x03, 0x89, 0x06), B(0x03, 0x03, 0x81, 0x06));
+	repaired(V4, B(0x03, 0x09, 0x84, 0x02), B(0x03, 0x09, 0x80, 0x02));
+	repaired(V4, B(0x03, 0x09, 0x88, 0x02), B(0x03, 0x09, 0x80, 0x02));
+	/* TCP flags: the data offset nibble of the 2-octet form is "don't care" (RFC 8955 4.2.2.9) */
+	repaired(V4, B(0x04, 0x09, 0x91, 0xff, 0x3a), B(0x04, 0x09, 0x91, 0x0f, 0x3a));
+	repaired(V4, B(0x04, 0x09, 0x91, 0xf0, 0x02), B(0x03, 0x09, 0x81, 0x02));
+	/* fragment bits 4-7, and DF in IPv6 (RFC 8956 3.6), are not defined */
+	repaired(V4, B(0x03, 0x0c, 0x81, 0xff), B(0x03, 0x0c, 0x81, 0x0f));
+	repaired(V4, B(0x03, 0x0c, 0x81, 0x12), B(0x03, 0x0c, 0x81, 0x02));
+	repaired(V6, B(0x03, 0x0c, 0x81, 0xff), B(0x03, 0x0c, 0x81, 0x0e));
+	/* numeric values keep their range check: nothing to ignore in a number */
+	struct rbuf rb = rbuf_init(B(0x03, 0x0b, 0x81, 0x40));
+	struct fs_rule r;
+	assert_false(fs_nlri_decode(&rb, V4, &r, NULL));
+	/* encode still refuses what it must never send */
+	fs_rule_init(&r, V4);
+	fs_rule_add(&r, FS_TCP_FLAGS, FS_OP_MATCH, 0x1000);
+	uint8_t out[16];
+	struct wbuf w = wbuf_init(out, sizeof out);
+	assert_false(fs_nlri_encode(&r, &w, NULL));
+}
+
 static void bad_nlri(enum fs_afi afi, const uint8_t *p, size_t n, const char *want)
 {
 	struct rbuf rb = rbuf_init(p, n);
@@ -218,16 +268,9 @@ static void test_decode_errors(void **state)
 	bad_nlri(V6, B(0x04, 0x01, 0x81, 0x00, 0x20), "length 129");
 	bad_nlri(V6, B(0x04, 0x01, 0x08, 0x10, 0x20), "offset 16 invalid");
 	bad_nlri(V4, B(0x04, 0x01, 0x18, 0xc0, 0x00), "needs 3 octets, 2 left");
-	bad_nlri(V4, B(0x03, 0x01, 0x07, 0xc1), "padding bits");
-	bad_nlri(V6, B(0x04, 0x01, 0x08, 0x04, 0x0f), "padding bits");
-	bad_nlri(V4, B(0x03, 0x03, 0x89, 0x06), "reserved bits set in operator 0x89");
-	bad_nlri(V4, B(0x03, 0x09, 0x84, 0x02), "reserved bits set in operator 0x84");
-	bad_nlri(V4, B(0x03, 0x09, 0x88, 0x02), "reserved bits set");
 	bad_nlri(V4, B(0x04, 0x03, 0x91, 0x00, 0x06), "2-octet value, the component allows 1");
 	bad_nlri(V4, B(0x0a, 0x04, 0xb1, 0, 0, 0, 0, 0, 0, 0, 0x35), "8-octet value");
 	bad_nlri(V4, B(0x03, 0x0b, 0x81, 0x40), "value 64 out of range");
-	bad_nlri(V4, B(0x03, 0x0c, 0x81, 0x10), "value 16 out of range");
-	bad_nlri(V6, B(0x03, 0x0c, 0x81, 0x01), "value 1 out of range"); /* DF is IPv4 only */
 	bad_nlri(V6, B(0x06, 0x0d, 0xa1, 0x00, 0x10, 0x00, 0x00), "out of range");
 	bad_nlri(V4, B(0x03, 0x03, 0x01, 0x06), "no end-of-list");
 	bad_nlri(V4, B(0x03, 0x04, 0x91, 0x00), "truncated 2-octet value");
@@ -571,7 +614,7 @@ static void random_rule(uint64_t *s, struct fs_rule *r)
 	fs_rule_init(r, afi);
 	static const uint32_t max[] = {[FS_PROTO] = 0xff, [FS_PORT] = 0xffff, [FS_DPORT] = 0xffff,
 				       [FS_SPORT] = 0xffff, [FS_ICMP_TYPE] = 0xff, [FS_ICMP_CODE] = 0xff,
-				       [FS_TCP_FLAGS] = 0xffff, [FS_PKT_LEN] = 0xffff, [FS_DSCP] = 0x3f,
+				       [FS_TCP_FLAGS] = 0x0fff, [FS_PKT_LEN] = 0xffff, [FS_DSCP] = 0x3f,
 				       [FS_FRAGMENT] = 0x0f, [FS_FLOW_LABEL] = 0xfffff};
 	for (int t = FS_DST; t <= (afi == FS_AFI_IPV6 ? FS_FLOW_LABEL : FS_FRAGMENT); t++) {
 		if (rnd(s) % 3)
@@ -602,6 +645,119 @@ static void random_rule(uint64_t *s, struct fs_rule *r)
 	}
 	if (!r->present)
 		fs_rule_add(r, FS_PROTO, FS_OP_EQ, 6);
+}
+
+/* ExaBGP's spellings (etc/exabgp/conf-flow.conf): upper-case flag names, ICMP names,
+ * traffic-class; NLRI octets as ExaBGP sent them (../shared/data/external/exabgp). */
+static void fs_text_nlri(const char *text, const uint8_t *want, size_t n)
+{
+	struct fs_rule r;
+	struct fs_actions a;
+	struct fs_err err = {{0}};
+	if (!fs_text_parse(text, &r, &a, &err))
+		fail_msg("'%s': %s", text, err.msg);
+	uint8_t out[256];
+	struct wbuf w = wbuf_init(out, sizeof out);
+	assert_true(fs_nlri_encode(&r, &w, &err));
+	assert_int_equal(w.len, n);
+	assert_memory_equal(out, want, n);
+}
+
+static void test_text_exabgp_names(void **state)
+{
+	(void)state;
+	fs_text_nlri("destination 10.0.0.2/32 tcp-flags [SYN RST&FIN&!=push] then discard",
+		     B(0x0f, 0x01, 0x20, 0x0a, 0, 0, 2, 0x09, 0x00, 0x02, 0x00, 0x04, 0x40, 0x01, 0xc3, 0x08));
+	fs_text_nlri("destination 10.0.0.2/32 tcp-flags Ack+Urgent then discard",
+		     B(0x09, 0x01, 0x20, 0x0a, 0, 0, 2, 0x09, 0x80, 0x30));
+	fs_text_nlri("destination 192.168.0.1/32 icmp-type [ unreachable echo-request echo-reply ] "
+		     "icmp-code [ host-unreachable network-unreachable ] then discard",
+		     B(0x12, 0x01, 0x20, 0xc0, 0xa8, 0, 1, 0x07, 0x01, 0x03, 0x01, 0x08, 0x81, 0x00,
+		       0x08, 0x01, 0x01, 0x81, 0x00));
+	fs_text_nlri("destination 2001:db8::1/128 traffic-class 10 then discard",
+		     B(0x16, 0x01, 0x80, 0x00, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+		       0x0b, 0x81, 0x0a));
+	/* names are read, numbers printed: the text still parses back to the rule */
+	struct fs_rule r, back;
+	struct fs_err err = {{0}};
+	assert_true(fs_text_parse("destination 192.0.2.1/32 icmp-type echo-request icmp-code 0", &r, NULL, &err));
+	char text[256];
+	assert_true(fs_text_format(&r, NULL, text, sizeof text));
+	assert_non_null(strstr(text, "icmp-type =8"));
+	assert_true(fs_text_parse(text, &back, NULL, &err));
+	assert_true(fs_rule_equal(&r, &back));
+	/* traffic-class is the DSCP component: 6 bits (RFC 8956 3.7) */
+	assert_false(fs_text_parse("destination 2001:db8::1/128 traffic-class 101", &r, NULL, &err));
+	assert_false(fs_text_parse("destination 192.0.2.1/32 icmp-type bogus-name", &r, NULL, &err));
+}
+
+static void mem_is(const uint8_t *got, const uint8_t *want, size_t n)
+{
+	assert_memory_equal(got, want, n);
+}
+
+/* ExaBGP's then { community; extended-community } and the old redirect/copy IPv4 (conf-flow.conf,
+ * conf-flow-redirect.conf): what fs_actions_encode writes, with ExaBGP's octets. */
+static void test_text_exabgp_then(void **state)
+{
+	(void)state;
+	struct fs_rule r, back;
+	struct fs_actions a, b;
+	struct fs_err err = {{0}};
+	uint8_t out[FS_ACTIONS_MAX * FS_EXTCOMM_LEN];
+	struct wbuf w;
+
+	assert_true(fs_text_parse("destination 10.0.0.2/32 then { discard; community [30740:0 30740:30740 30740:0]; }",
+				  &r, &a, &err));
+	assert_int_equal(a.present, FS_ACT_RATE);
+	assert_int_equal(a.n_comm, 2); /* a set: the repeat is dropped */
+	assert_int_equal(a.comm[0], 0x78140000u);
+	assert_int_equal(a.comm[1], 0x78147814u);
+
+	assert_true(fs_text_parse("destination 192.168.0.1/32 then { community [30740:0]; extended-community "
+				  "[ redirect:65500:12345 origin:2345:6.7.8.9 origin:2.3.4.5:6789 target:70000:1 ]; }",
+				  &r, &a, &err));
+	assert_int_equal(a.present, 0);
+	assert_int_equal(a.n_ext, 4);
+	w = wbuf_init(out, sizeof out);
+	assert_true(fs_actions_encode(&a, &w, &err));
+	assert_int_equal(w.len, 32);
+	mem_is(out, B(0x80, 0x08, 0xff, 0xdc, 0x00, 0x00, 0x30, 0x39,
+				   0x00, 0x03, 0x09, 0x29, 0x06, 0x07, 0x08, 0x09,
+				   0x01, 0x03, 0x02, 0x03, 0x04, 0x05, 0x1a, 0x85, /* RFC 4360 3.2: type 0x01 */
+				   0x02, 0x02, 0x00, 0x01, 0x11, 0x70, 0x00, 0x01));
+	char text[512];
+	assert_true(fs_text_format(&r, &a, text, sizeof text));
+	assert_true(fs_text_parse(text, &back, &b, &err));
+	assert_true(fs_actions_equal(&a, &b));
+
+	/* redirect 1.2.3.4 / copy 1.2.3.4: 0x0800, copy flag in the last bit; the address is the
+	 * MP_REACH next hop */
+	assert_true(fs_text_parse("destination 192.168.0.1/32 then { redirect 1.2.3.4; }", &r, &a, &err));
+	assert_int_equal(a.present, FS_ACT_REDIRECT_NH);
+	assert_false(a.redirect_nh_copy);
+	w = wbuf_init(out, sizeof out);
+	assert_true(fs_actions_encode(&a, &w, &err));
+	mem_is(out, B(0x08, 0x00, 0, 0, 0, 0, 0, 0));
+	assert_true(fs_text_parse("destination 10.0.0.2/32 then copy 1.2.3.4 mark 10", &r, &a, &err));
+	assert_true(a.redirect_nh_copy);
+	w = wbuf_init(out, sizeof out);
+	assert_true(fs_actions_encode(&a, &w, &err));
+	mem_is(out + 8, B(0x08, 0x00, 0, 0, 0, 0, 0, 1));
+	assert_true(fs_text_format(&r, &a, text, sizeof text));
+	assert_non_null(strstr(text, "copy 1.2.3.4"));
+	assert_true(fs_text_parse(text, &back, &b, &err));
+	assert_true(fs_actions_equal(&a, &b));
+	/* redirect AS:N keeps its meaning */
+	assert_true(fs_text_parse("destination 10.0.0.2/32 then redirect 65001:119", &r, &a, &err));
+	assert_int_equal(a.present, FS_ACT_REDIRECT);
+
+	assert_false(fs_text_parse("destination 10.0.0.2/32 then community", &r, &a, &err));
+	assert_false(fs_text_parse("destination 10.0.0.2/32 then community [70000:1]", &r, &a, &err));
+	assert_false(fs_text_parse("destination 10.0.0.2/32 then extended-community [bogus:1:2]", &r, &a, &err));
+	assert_false(fs_text_parse("destination 10.0.0.2/32 then copy 2001:db8::1", &r, &a, &err));
+	assert_false(fs_text_parse("destination 10.0.0.2/32 then community [1:1 1:2 1:3 1:4 1:5 1:6 1:7 1:8 1:9]",
+				   &r, &a, &err));
 }
 
 static void test_random_round_trips(void **state)
@@ -647,12 +803,15 @@ int main(void)
 		cmocka_unit_test(test_long_length),
 		cmocka_unit_test(test_decode_sequence),
 		cmocka_unit_test(test_decode_errors),
+		cmocka_unit_test(test_decode_ignores_meaningless_bits),
 		cmocka_unit_test(test_encode_errors),
 		cmocka_unit_test(test_actions),
 		cmocka_unit_test(test_text_parse),
 		cmocka_unit_test(test_text_redirect_ip),
 		cmocka_unit_test(test_text_errors),
 		cmocka_unit_test(test_text_errors2),
+		cmocka_unit_test(test_text_exabgp_names),
+		cmocka_unit_test(test_text_exabgp_then),
 		cmocka_unit_test(test_random_round_trips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <event2/buffer.h>
 
+#include "api/api.h"
 #include "rampartd/daemon.h"
 
 /* A NetFlow v5 datagram: 2 records to 192.0.2.10 and 192.0.2.20, flow sequence seq. */
@@ -317,15 +318,19 @@ static void test_exporters_command(void **state)
 	rp.tick_fd = eventfd(0, EFD_NONBLOCK);
 	rp.storage = st_writer_new(&rp.conf.storage, 1, err, sizeof err);
 	assert_non_null(rp.storage);
+	rp.mit = mit_new(&(struct mit_deps){.conf = &rp.conf, .networks = rp.networks, .engine = rp.engine});
+	assert_non_null(rp.mit);
 	struct evbuffer *out = evbuffer_new();
-	assert_int_equal(rd_command(&rp, "exporters", out), 0);
+	assert_int_equal(api_command(&rp, "exporters", out), 0);
 	char text[8192];
 	size_t n = evbuffer_remove(out, text, sizeof text - 1);
 	text[n] = 0;
 	assert_non_null(strstr(text, "no flow listeners"));
 
 	struct rd_worker_source src = {.listen = rp.conf.capture.netflow[0].addr, .flow_proto = RD_FLOW_NETFLOW};
-	rp.workers[0] = rd_worker_new(&rp, 0, &src, err, sizeof err);
+	const struct rd_worker_deps wd = {.conf = &rp.conf, .networks = rp.networks, .storage = rp.storage,
+					  .tick_fd = rp.tick_fd};
+	rp.workers[0] = rd_worker_new(&wd, 0, &src, err, sizeof err);
 	assert_non_null(rp.workers[0]);
 	rp.n_workers = 1;
 	assert_int_equal(rd_worker_start(rp.workers[0], err, sizeof err), 0);
@@ -337,7 +342,7 @@ static void test_exporters_command(void **state)
 	send(fd, b, v5_datagram(b, 6) - 10, 0); /* a record cut short: the exporter's malformed */
 	usleep(400000);                     /* stats are refreshed once per tick */
 	rd_tick_run(&rp);
-	assert_int_equal(rd_command(&rp, "exporters", out), 0);
+	assert_int_equal(api_command(&rp, "exporters", out), 0);
 	n = evbuffer_remove(out, text, sizeof text - 1);
 	text[n] = 0;
 	assert_non_null(strstr(text, "listener netflow 127.0.0.1:20955: datagrams 4 kernel_drops 0 oversize 0 exporters 1\n"));
@@ -357,15 +362,16 @@ static void test_exporters_command(void **state)
 	assert_int_equal(rec, 4); /* v5 checks the count against the length first: a cut datagram gives none */
 	assert_int_equal(mal, 1);
 	assert_int_equal(gaps, 2);
-	assert_int_equal(rd_command(&rp, "stats", out), 0);
+	assert_int_equal(api_command(&rp, "stats", out), 0);
 	n = evbuffer_remove(out, text, sizeof text - 1);
 	text[n] = 0;
 	assert_non_null(strstr(text, "listener netflow 127.0.0.1:20955: datagrams 4 bytes "));
 	assert_non_null(strstr(text, " truncated 2 "));
-	assert_int_equal(rd_command(&rp, "exporters now", out), -1);
+	assert_int_equal(api_command(&rp, "exporters now", out), -1);
 	evbuffer_free(out);
 	close(fd);
 	rd_worker_free(rp.workers[0]);
+	mit_free(rp.mit);
 	st_writer_free(rp.storage);
 	close(rp.tick_fd);
 	det_engine_free(rp.engine);

@@ -395,6 +395,64 @@ static void test_flow_rib(void **state)
 	bgp_flow_rib_free(&rib);
 }
 
+/* ExaBGP's `redirect 1.2.3.4` / then { community [...] } (exa-flow-19, exa-flow-14): the 0x0800
+ * redirect's address is the MP_REACH next hop, 4 octets for an IPv4 rule, and the communities
+ * go in COMMUNITIES; the flow RIB tells a change of either from a repeat. */
+static void test_flow_next_hop_and_communities(void **state)
+{
+	(void)state;
+	static const uint8_t nlri[] = {0x06, 0x01, 0x20, 0xc0, 0xa8, 0x00, 0x01}; /* dst 192.168.0.1/32 */
+	static const uint32_t comm[] = {0x78140000u, 0x78147814u};
+	ip_addr nh;
+	assert_true(ip_parse("1.2.3.4", &nh));
+	struct bgp_attr_enc enc = {.as4 = true, .local_as = 1, .local_pref = 100,
+				   .ext_communities = (const uint8_t[]){0x08, 0x00, 0, 0, 0, 0, 0, 0},
+				   .n_ext_communities = 1, .communities = comm, .n_communities = 2,
+				   .next_hop = nh};
+	struct bgp_upd u;
+	assert_int_equal(bgp_msg_upd_begin_flow(&u, BGP_AFI_IPV4, false, &enc), 0);
+	assert_true(bgp_msg_upd_add_raw(&u, nlri, sizeof nlri));
+	size_t len = bgp_msg_upd_finish(&u);
+	assert_true(len > 0);
+	size_t at, vlen;
+	int idx;
+	assert_true(find_attr(u.buf, len, BGP_ATTR_MP_REACH, &at, &vlen, &idx));
+	static const uint8_t mp[] = {0x00, 0x01, 0x85, 0x04, 0x01, 0x02, 0x03, 0x04, 0x00,
+				     0x06, 0x01, 0x20, 0xc0, 0xa8, 0x00, 0x01};
+	assert_int_equal(vlen, sizeof mp);
+	assert_memory_equal(u.buf + at, mp, sizeof mp);
+	assert_true(find_attr(u.buf, len, BGP_ATTR_COMMUNITIES, &at, &vlen, &idx));
+	static const uint8_t cv[] = {0x78, 0x14, 0x00, 0x00, 0x78, 0x14, 0x78, 0x14};
+	assert_int_equal(vlen, sizeof cv);
+	assert_memory_equal(u.buf + at, cv, sizeof cv);
+	assert_int_equal(u.buf[at - 3], 0xc0);
+
+	/* without a next hop: none, as RFC 8955 4 asks */
+	enc.next_hop = (ip_addr){0};
+	assert_int_equal(bgp_msg_upd_begin_flow(&u, BGP_AFI_IPV4, false, &enc), 0);
+	assert_true(bgp_msg_upd_add_raw(&u, nlri, sizeof nlri));
+	len = bgp_msg_upd_finish(&u);
+	assert_true(find_attr(u.buf, len, BGP_ATTR_MP_REACH, &at, &vlen, &idx));
+	assert_int_equal(u.buf[at + 3], 0);
+
+	struct bgp_flow_rib rib;
+	bgp_flow_rib_init(&rib);
+	static const uint8_t ext[] = {0x08, 0x00, 0, 0, 0, 0, 0, 0};
+	struct bgp_flow_attrs more = {.comm = comm, .n_comm = 2, .next_hop = &nh};
+	assert_int_equal(bgp_flow_rib_set_attrs(&rib, FS_AFI_IPV4, nlri, sizeof nlri, ext, 1, NULL, 0, &more), 0);
+	assert_int_equal(bgp_flow_rib_set_attrs(&rib, FS_AFI_IPV4, nlri, sizeof nlri, ext, 1, NULL, 0, &more), 2);
+	more.n_comm = 1;
+	assert_int_equal(bgp_flow_rib_set_attrs(&rib, FS_AFI_IPV4, nlri, sizeof nlri, ext, 1, NULL, 0, &more), 1);
+	const struct bgp_flow *f = bgp_flow_rib_find(&rib, FS_AFI_IPV4, nlri, sizeof nlri);
+	assert_int_equal(f->n_comm, 1);
+	assert_true(ip_equal(&f->next_hop, &nh));
+	/* the same rule without them is a change too */
+	assert_int_equal(bgp_flow_rib_set(&rib, FS_AFI_IPV4, nlri, sizeof nlri, ext, 1), 1);
+	assert_int_equal(f->n_comm, 0);
+	assert_true(ip_is_zero(&f->next_hop));
+	bgp_flow_rib_free(&rib);
+}
+
 /* mitigation.flowspec.rules takes them through the same parser, and conf_print writes them back in
  * a form that loads to the same actions. */
 static void test_config(void **state)
@@ -453,7 +511,7 @@ int main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_update_encode),
 		cmocka_unit_test(test_update_decode),
-		cmocka_unit_test(test_flow_rib),
+		cmocka_unit_test(test_flow_rib), cmocka_unit_test(test_flow_next_hop_and_communities),
 		cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

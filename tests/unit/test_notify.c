@@ -1,4 +1,4 @@
-/* rampartd/notify.c: FastNetMon's argv and stdin, failures counted, a hung script killed at its
+/* actions/notify.c: FastNetMon's argv and stdin, failures counted, a hung script killed at its
  * timeout, the concurrency bound (later calls wait, none lost), and the loop never blocks. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,15 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "rampartd/daemon.h"
+#include "actions/act.h"
+
+/* ev as mitigation hands it on: no hostgroup, fingerprint or sample file */
+static const struct mit_event *mitigated(const struct det_event *ev)
+{
+	static struct mit_event e;
+	e = (struct mit_event){.ev = ev, .action = "blackhole", .hostgroup = "", .trigger = "", .samples_path = ""};
+	return &e;
+}
 
 static char dir[64];
 
@@ -49,15 +57,15 @@ static struct det_event ban_event(const char *ip, enum det_event_type type)
 }
 
 /* Runs the loop until every call finished (or limit seconds). */
-static struct rd_notify_stats settle(struct event_base *base, struct rd_notify *n, double limit)
+static struct act_notify_stats settle(struct event_base *base, struct act_notify *n, double limit)
 {
-	struct rd_notify_stats st;
+	struct act_notify_stats st;
 	double end = mono() + limit;
 	struct timeval tick = {0, 20000};
 	do {
 		event_base_loopexit(base, &tick);
 		event_base_dispatch(base);
-		rd_notify_stats(n, &st);
+		act_notify_stats(n, &st);
 	} while ((st.running || st.queued) && mono() < end);
 	return st;
 }
@@ -74,20 +82,18 @@ static void test_args_stdin_and_queue(void **state)
 	struct event_base *base = event_base_new();
 	struct conf_actions cfg = {.notify_timeout_s = 5, .notify_max_running = 2};
 	snprintf(cfg.notify_script, sizeof cfg.notify_script, "%s", path);
-	struct rd_notify *n = rd_notify_new(base, &cfg);
+	struct act_notify *n = act_notify_new(base, &cfg);
 	assert_non_null(n);
-	struct rampart rp;
-	memset(&rp, 0, sizeof rp);
 	double t0 = mono();
 	for (int i = 0; i < 5; i++) {
 		struct det_event ev = ban_event("192.0.2.10", i % 2 ? DET_EV_UNBAN : DET_EV_BAN);
-		rd_notify_event(n, &rp, &ev);
+		act_notify_event(n, mitigated(&ev));
 	}
 	struct det_event other = ban_event("192.0.2.10", DET_EV_ATTACK_DETECTED);
-	rd_notify_event(n, &rp, &other); /* not a ban or unban: no call */
+	act_notify_event(n, mitigated(&other)); /* not a ban or unban: no call */
 	assert_true(mono() - t0 < 0.5); /* five calls of a 1 s script did not wait for it */
-	struct rd_notify_stats st;
-	rd_notify_stats(n, &st);
+	struct act_notify_stats st;
+	act_notify_stats(n, &st);
 	assert_int_equal(st.running, 2);
 	assert_int_equal(st.queued, 3);
 	st = settle(base, n, 10);
@@ -113,7 +119,7 @@ static void test_args_stdin_and_queue(void **state)
 	assert_int_equal(fscanf(p, "%d", &details), 1);
 	pclose(p);
 	assert_int_equal(details, 3); /* details for bans only, as FastNetMon */
-	rd_notify_free(n);
+	act_notify_free(n);
 	event_base_free(base);
 }
 
@@ -125,44 +131,42 @@ static void test_failures_and_timeout(void **state)
 	snprintf(hang_path, sizeof hang_path, "%s/hang.sh", dir);
 	script(fail_path, "exit 3");
 	script(hang_path, "exec sleep 30");
-	struct rampart rp;
-	memset(&rp, 0, sizeof rp);
 	struct det_event ev = ban_event("2001:db8:10::53", DET_EV_BAN);
 
 	struct event_base *base = event_base_new();
 	struct conf_actions cfg = {.notify_timeout_s = 1, .notify_max_running = 4};
 	snprintf(cfg.notify_script, sizeof cfg.notify_script, "%s", fail_path);
-	struct rd_notify *n = rd_notify_new(base, &cfg);
-	rd_notify_event(n, &rp, &ev);
-	struct rd_notify_stats st = settle(base, n, 5);
+	struct act_notify *n = act_notify_new(base, &cfg);
+	act_notify_event(n, mitigated(&ev));
+	struct act_notify_stats st = settle(base, n, 5);
 	assert_int_equal(st.started, 1);
 	assert_int_equal(st.failed, 1);
 	assert_int_equal(st.ok, 0);
-	rd_notify_free(n);
+	act_notify_free(n);
 
 	snprintf(cfg.notify_script, sizeof cfg.notify_script, "%s/missing.sh", dir);
-	n = rd_notify_new(base, &cfg);
-	rd_notify_event(n, &rp, &ev);
+	n = act_notify_new(base, &cfg);
+	act_notify_event(n, mitigated(&ev));
 	st = settle(base, n, 5);
 	assert_int_equal(st.failed, 1); /* cannot run: counted, nothing hangs */
-	rd_notify_free(n);
+	act_notify_free(n);
 
 	snprintf(cfg.notify_script, sizeof cfg.notify_script, "%s", hang_path);
-	n = rd_notify_new(base, &cfg);
+	n = act_notify_new(base, &cfg);
 	double t0 = mono();
-	rd_notify_event(n, &rp, &ev);
+	act_notify_event(n, mitigated(&ev));
 	st = settle(base, n, 5);
 	double took = mono() - t0;
 	assert_int_equal(st.timed_out, 1);
 	assert_int_equal(st.running, 0);
 	assert_true(took >= 0.9 && took < 3);
-	rd_notify_free(n);
+	act_notify_free(n);
 	event_base_free(base);
 
 	/* no script configured: no notifier, and a NULL one takes calls harmlessly */
 	struct conf_actions none = {0};
-	assert_null(rd_notify_new(NULL, &none));
-	rd_notify_event(NULL, &rp, &ev);
+	assert_null(act_notify_new(NULL, &none));
+	act_notify_event(NULL, mitigated(&ev));
 }
 
 static int setup(void **state)

@@ -921,8 +921,18 @@ static void test_spool(void **state)
 	FILE *f = fopen(stray, "w");
 	assert_non_null(f);
 	fclose(f);
+	/* a batch a crash stopped half-way (.NAME.tmp) is removed; another dot file is not ours */
+	char half[300], other[300];
+	snprintf(half, sizeof half, "%s/.0000000000000009-flows-0000000000000009-5.rowbinary.tmp", sub);
+	snprintf(other, sizeof other, "%s/.notes.tmp", sub);
+	assert_non_null((f = fopen(half, "w")));
+	fclose(f);
+	assert_non_null((f = fopen(other, "w")));
+	fclose(f);
 	sp = st_spool_open(sub, 100, err, sizeof err);
 	assert_non_null(sp);
+	assert_int_equal(access(half, F_OK), -1);
+	assert_int_equal(access(other, F_OK), 0);
 	assert_int_equal(st_spool_count(sp), 2);
 	assert_true(st_spool_oldest(sp, &g));
 	assert_int_equal(g.batch_id, 10);

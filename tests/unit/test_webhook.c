@@ -1,4 +1,4 @@
-/* rampartd/webhook.c: the JSON body a receiver gets. A host ban names the host in "ip"; a prefix
+/* actions/webhook.c: the JSON body a receiver gets. A host ban names the host in "ip"; a prefix
  * (group total, carpet bombing) ban names the prefix there too, as the notify script's first
  * argument does, never the bare network address (which reads as a ban of one host). The receiver
  * is a socket on loopback in this process, one request per connection. */
@@ -16,7 +16,15 @@
 
 #include <cmocka.h>
 
-#include "rampartd/daemon.h"
+#include "actions/act.h"
+
+/* ev as mitigation hands it on: no hostgroup, fingerprint or sample file */
+static const struct mit_event *mitigated(const struct det_event *ev)
+{
+	static struct mit_event e;
+	e = (struct mit_event){.ev = ev, .action = "blackhole", .hostgroup = "", .trigger = "", .samples_path = ""};
+	return &e;
+}
 
 static int listen_loopback(uint16_t *port)
 {
@@ -80,10 +88,8 @@ static void test_ip_is_the_host_or_the_prefix(void **state)
 	int ls = listen_loopback(&port);
 	struct conf_actions cfg = {.webhook_timeout_s = 2, .webhook_retries = 0};
 	snprintf(cfg.webhook_url, sizeof cfg.webhook_url, "http://127.0.0.1:%u/hook", port);
-	struct rd_webhook *w = rd_webhook_new(&cfg);
+	struct act_webhook *w = act_webhook_new(&cfg);
 	assert_non_null(w);
-	struct rampart rp;
-	memset(&rp, 0, sizeof rp);
 	static const struct {
 		const char *target, *want;
 		enum det_event_type type;
@@ -100,22 +106,22 @@ static void test_ip_is_the_host_or_the_prefix(void **state)
 	char buf[4096];
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct det_event ev = event(cases[i].target, cases[i].type);
-		rd_webhook_event(w, &rp, &ev);
+		act_webhook_event(w, mitigated(&ev));
 		const char *body = receive(ls, buf, sizeof buf);
 		if (!strstr(body, cases[i].want))
 			fail_msg("%s: want %s in %s", cases[i].target, cases[i].want, body);
 		assert_non_null(strstr(body, "\"pps\":3148,"));
 	}
-	struct rd_webhook_stats st;
+	struct act_webhook_stats st;
 	for (int i = 0; i < 500; i++) { /* the thread counts a POST once curl has the answer */
-		rd_webhook_stats(w, &st);
+		act_webhook_stats(w, &st);
 		if (st.sent == 5)
 			break;
 		usleep(10000);
 	}
 	assert_int_equal(st.sent, 5);
 	assert_int_equal(st.failed, 0);
-	rd_webhook_free(w);
+	act_webhook_free(w);
 	close(ls);
 }
 

@@ -23,8 +23,7 @@
 #include "../bgp/flow_rib.h"
 #include "../lib/buf.h"
 #include "../lib/log.h"
-#include "banstate.h"
-#include "daemon.h"
+#include "api.h"
 
 #define READ_CHUNK (256 * 1024)
 #define REPLY_QUEUE_MAX (64 * 1024)
@@ -35,15 +34,14 @@ struct reader {
 	int fd;
 	struct event *ev;
 	struct evbuffer *in;
-	enum rd_route_src src;
+	enum mit_route_src src;
 	bool skipping; /* discarding the rest of an over-long line */
 };
 
-struct rd_exa {
+struct api_exa {
 	struct rampart *rp;
-	struct bgp_exa_cmd cmd; /* parse target, reused: 12 KiB we do not want on every line's stack */
 	struct evbuffer *reply; /* one command's reply text */
-	struct log_once bad_line[RD_SRC_MAX]; /* per source: a noisy process must not hide the pipe's */
+	struct log_once bad_line[MIT_SRC_MAX]; /* per source: a noisy process must not hide the pipe's */
 	uint64_t lines, errors, replies_dropped, process_starts;
 
 	struct reader pipe;
@@ -59,213 +57,11 @@ struct rd_exa {
 	struct event *restart_ev, *sigchld_ev;
 };
 
-/* ---- one command ---------------------------------------------------------------------------- */
-
-/* Does `neighbor IP [selectors]` describe configured peer pp? ExaBGP matches every part given
- * against the peer's name (address, local address, local AS, peer AS, router id, families). */
-static const char *sel_mismatch(const struct rampart *rp, const struct bgp_exa_neighbor *n,
-				const struct bgp_peer_config *pp)
-{
-	const struct bgp_config *bc = &rp->conf.bgp;
-	if (!ip_equal(&n->address, &pp->address))
-		return "address";
-	if (n->has_local_ip && !ip_equal(&n->local_ip, &pp->local_address))
-		return ip_is_zero(&pp->local_address) ? "local-ip (the peer has no local_address configured)"
-						       : "local-ip";
-	if (n->has_local_as && n->local_as != bc->local_as)
-		return "local-as";
-	if (n->has_peer_as && n->peer_as != pp->remote_as)
-		return "peer-as";
-	if (n->has_router_id && n->router_id != bc->router_id)
-		return bc->router_id ? "router-id" : "router-id (bgp.router_id is not configured)";
-	if (n->has_families && !n->in_open && n->families != pp->families)
-		return "family-allowed";
-	return NULL;
-}
-
-/* The peers a `neighbor ...` prefix selects (BGP_PEERS_ALL without one). A selector that matches
- * no configured peer is an error, as in ExaBGP, rather than a route sent nowhere. */
-static int select_peers(struct rampart *rp, const struct bgp_exa_cmd *c, bgp_peer_set *out, struct evbuffer *text)
-{
-	*out = BGP_PEERS_ALL;
-	if (!c->n_neighbors)
-		return 0;
-	const struct bgp_config *bc = &rp->conf.bgp;
-	size_t n = rp->bgp ? bc->n_peers : 0;
-	bgp_peer_set set = 0;
-	for (size_t i = 0; i < c->n_neighbors; i++) {
-		const struct bgp_exa_neighbor *sel = &c->sel[i];
-		const char *why = "address";
-		for (size_t j = 0; j < n; j++) {
-			const char *w = sel_mismatch(rp, sel, &bc->peers[j]);
-			if (!w) {
-				set |= bgp_peer_bit(j);
-				why = NULL;
-				break;
-			}
-			if (ip_equal(&sel->address, &bc->peers[j].address))
-				why = w;
-		}
-		if (why) {
-			char a[IP_STRLEN];
-			if (!strcmp(why, "address"))
-				evbuffer_add_printf(text, "neighbor %s is not a configured BGP peer\n", ip_format(&sel->address, a));
-			else
-				evbuffer_add_printf(text, "neighbor %s: %s does not match the configured peer\n",
-						    ip_format(&sel->address, a), why);
-			return -1;
-		}
-	}
-	*out = set;
-	return 0;
-}
-
-/* Completes a->attrs, in place, with what the line asked for beyond it, so it is what bgp.h
- * sends; what the speaker cannot send (more communities than it carries) is refused rather than
- * silently dropped. */
-static int sendable(struct bgp_exa_attrs *a, struct evbuffer *out_text)
-{
-	struct bgp_route_attrs *out = &a->attrs;
-	const char *what = a->n_large > BGP_MAX_LARGE_COMMUNITIES ? "more large communities than the speaker carries"
-			 : a->n_extended > BGP_MAX_EXT_COMMUNITIES ? "more extended communities than the speaker carries"
-			 : a->n_as_path > BGP_MAX_AS_PATH ? "an as-path longer than the speaker carries"
-			 : NULL;
-	if (what) {
-		evbuffer_add_printf(out_text, "%s\n", what);
-		return -1;
-	}
-	out->origin = a->has_origin ? a->origin : BGP_ORIGIN_IGP;
-	out->atomic_aggregate = a->atomic_aggregate;
-	memcpy(out->as_path, a->as_path, a->n_as_path * sizeof a->as_path[0]);
-	out->n_as_path = a->n_as_path;
-	for (size_t i = 0; i < a->n_large; i++) {
-		out->large_communities[i][0] = a->large[i].global;
-		out->large_communities[i][1] = a->large[i].local1;
-		out->large_communities[i][2] = a->large[i].local2;
-	}
-	out->n_large_communities = a->n_large;
-	for (size_t i = 0; i < a->n_extended; i++)
-		for (int k = 0; k < 8; k++)
-			out->ext_communities[i][k] = (uint8_t)(a->extended[i] >> (56 - 8 * k));
-	out->n_ext_communities = a->n_extended;
-	return 0;
-}
-
-static int run_flow(struct rampart *rp, const struct bgp_exa_cmd *c, struct evbuffer *out)
-{
-	if (!rp->bgp) {
-		evbuffer_add_printf(out, "no bgp section: there is no speaker to announce the rule\n");
-		return -1;
-	}
-	struct fs_err err = {{0}};
-	if (rp->conf.mitigation.dry_run) {
-		/* Refused exactly as a live speaker would refuse it, so a dry run tells the operator
-		 * whether the rule would go; then nothing is sent. */
-		uint8_t nlri[FS_NLRI_MAX + 2], ext[BGP_FLOW_EXT_MAX], ext6[BGP_FLOW_EXT6_MAX];
-		struct wbuf wn = wbuf_init(nlri, sizeof nlri), we = wbuf_init(ext, sizeof ext),
-			    we6 = wbuf_init(ext6, sizeof ext6);
-		if (c->verb == BGP_EXA_ANNOUNCE &&
-		    (!fs_nlri_encode(&c->flow, &wn, &err) || !fs_actions_encode(&c->flow_actions, &we, &err) ||
-		     !fs_actions_encode6(&c->flow_actions, &we6, &err))) {
-			evbuffer_add_printf(out, "flow route refused: %s\n", err.msg);
-			return -1;
-		}
-		char text[8192];
-		fs_text_format(&c->flow, c->verb == BGP_EXA_ANNOUNCE ? &c->flow_actions : NULL, text, sizeof text);
-		log_info("dry run: would %s flow route %s", c->verb == BGP_EXA_ANNOUNCE ? "announce" : "withdraw",
-			 text);
-		return 0;
-	}
-	if (c->verb == BGP_EXA_WITHDRAW) {
-		bgp_withdraw_flow(rp->bgp, &c->flow); /* idempotent, like ExaBGP */
-		return 0;
-	}
-	if (bgp_announce_flow(rp->bgp, &c->flow, &c->flow_actions, &err) != 0) {
-		evbuffer_add_printf(out, "flow route refused: %s\n", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
-/* every configured peer's bit: a selection naming all of them is no selection */
-static bgp_peer_set all_peers(const struct rampart *rp)
-{
-	bgp_peer_set m = 0;
-	for (size_t i = 0; i < rp->conf.bgp.n_peers; i++)
-		m |= bgp_peer_bit(i);
-	return m;
-}
-
-static int run(struct rampart *rp, enum rd_route_src src, struct bgp_exa_cmd *c, struct evbuffer *out)
-{
-	bgp_peer_set peers;
-	if (select_peers(rp, c, &peers, out) != 0)
-		return -1;
-	switch (c->kind) {
-	case BGP_EXA_EOR:
-		return 0; /* the speaker sends End-of-RIB itself after each replay */
-	case BGP_EXA_FLOW:
-		if (c->n_neighbors && peers != all_peers(rp)) {
-			evbuffer_add_printf(out, "flow routes go to every peer with the family: a neighbor selection must "
-						 "name every configured peer or none\n");
-			return -1;
-		}
-		return run_flow(rp, c, out);
-	case BGP_EXA_ROUTE:
-		break;
-	}
-	if (c->verb == BGP_EXA_WITHDRAW) {
-		/* idempotent like ExaBGP: withdrawing what this source does not hold is not an error */
-		for (size_t i = 0; i < c->n_nlri; i++)
-			rd_route_del_from(rp, src, &c->nlri[i], peers);
-		return 0;
-	}
-	if (sendable(&c->a, out) != 0)
-		return -1;
-	if (rp->bgp && rp->conf.mitigation.dry_run && c->n_nlri) {
-		/* one line per command, not per prefix: a pipe may send 100 000 of them */
-		char p[IP_PREFIX_STRLEN];
-		log_info("dry run: would announce %zu route%s (%s%s), held by %s, not sent", c->n_nlri,
-			 c->n_nlri == 1 ? "" : "s", ip_prefix_format(&c->nlri[0], p), c->n_nlri > 1 ? " ..." : "",
-			 rd_route_src_name(src));
-	}
-	for (size_t i = 0; i < c->n_nlri; i++)
-		if (rd_route_add_to(rp, src, &c->nlri[i], &c->a.attrs, peers) != 0) {
-			char p[IP_PREFIX_STRLEN];
-			evbuffer_add_printf(out, "announce %s failed (out of memory or refused by the speaker)\n",
-					    ip_prefix_format(&c->nlri[i], p));
-			return -1;
-		}
-	return 0;
-}
-
-int rd_exa_command(struct rampart *rp, enum rd_route_src src, const char *line, struct evbuffer *out)
-{
-	struct bgp_exa_cmd *c = rp->exa ? &rp->exa->cmd : malloc(sizeof *c);
-	if (!c) {
-		evbuffer_add_printf(out, "out of memory\n");
-		return -1;
-	}
-	struct bgp_exa_err err;
-	int rc;
-	if (!bgp_exa_parse(line, c, &err)) {
-		evbuffer_add_printf(out, "%s\n", err.msg);
-		rc = -1;
-	} else {
-		rc = run(rp, src, c, out);
-		if (rc == 0)
-			rd_banstate_api(rp, src, c); /* kept across a restart: socket and pipe */
-	}
-	if (!rp->exa)
-		free(c);
-	return rc;
-}
-
 /* ---- line readers (pipe and process stdout) ------------------------------------------------- */
 
-static void reply(struct rd_exa *x, enum rd_route_src src, int rc)
+static void reply(struct api_exa *x, enum mit_route_src src, int rc)
 {
-	if (src != RD_SRC_PROCESS || x->proc_in < 0) {
+	if (src != MIT_SRC_PROCESS || x->proc_in < 0) {
 		evbuffer_drain(x->reply, evbuffer_get_length(x->reply));
 		return;
 	}
@@ -278,7 +74,7 @@ static void reply(struct rd_exa *x, enum rd_route_src src, int rc)
 	evbuffer_drain(x->reply, evbuffer_get_length(x->reply));
 }
 
-static void one_line(struct rd_exa *x, enum rd_route_src src, char *line)
+static void one_line(struct api_exa *x, enum mit_route_src src, char *line)
 {
 	x->lines++;
 	size_t len = strlen(line);
@@ -286,7 +82,7 @@ static void one_line(struct rd_exa *x, enum rd_route_src src, char *line)
 		line[--len] = 0;
 	if (!len)
 		return;
-	int rc = rd_exa_command(x->rp, src, line, x->reply);
+	int rc = mit_exabgp_command(x->rp->mit, src, line, x->reply);
 	if (rc != 0) {
 		x->errors++;
 		size_t n = evbuffer_get_length(x->reply);
@@ -297,12 +93,12 @@ static void one_line(struct rd_exa *x, enum rd_route_src src, char *line)
 		why[n] = 0;
 		if (n && why[n - 1] == '\n')
 			why[n - 1] = 0;
-		log_once(&x->bad_line[src], "exabgp %s: '%.120s': %s", rd_route_src_name(src), line, why);
+		log_once(&x->bad_line[src], "exabgp %s: '%.120s': %s", mit_route_src_name(src), line, why);
 	}
 	reply(x, src, rc);
 }
 
-static void drain_lines(struct rd_exa *x, struct reader *r)
+static void drain_lines(struct api_exa *x, struct reader *r)
 {
 	char line[BGP_EXA_LINE_MAX + 2];
 	for (;;) {
@@ -314,7 +110,7 @@ static void drain_lines(struct rd_exa *x, struct reader *r)
 				if (!r->skipping) {
 					x->errors++;
 					log_once(&x->bad_line[r->src], "exabgp %s: line longer than %d bytes dropped",
-						 rd_route_src_name(r->src), BGP_EXA_LINE_MAX);
+						 mit_route_src_name(r->src), BGP_EXA_LINE_MAX);
 				}
 				r->skipping = true;
 			}
@@ -358,14 +154,14 @@ static int fill(struct reader *r)
 static void on_pipe(evutil_socket_t fd, short what, void *ctx)
 {
 	(void)fd, (void)what;
-	struct rd_exa *x = ctx;
+	struct api_exa *x = ctx;
 	int rc = fill(&x->pipe);
 	drain_lines(x, &x->pipe);
 	if (rc != 0) /* cannot happen while we hold a write end; say so if it does */
 		log_warn("exabgp pipe %s: %s", x->rp->conf.api.exabgp_pipe, rc < 0 ? strerror(errno) : "EOF");
 }
 
-static int open_pipe(struct rd_exa *x, const char *path, char *err, size_t errlen)
+static int open_pipe(struct api_exa *x, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 	if (stat(path, &st) != 0) {
@@ -394,9 +190,9 @@ static int open_pipe(struct rd_exa *x, const char *path, char *err, size_t errle
 
 /* ---- the process ------------------------------------------------------------------------------ */
 
-static void proc_start(struct rd_exa *x);
+static void proc_start(struct api_exa *x);
 
-static void proc_close(struct rd_exa *x)
+static void proc_close(struct api_exa *x)
 {
 	if (x->proc.ev) {
 		event_free(x->proc.ev);
@@ -416,21 +212,21 @@ static void proc_close(struct rd_exa *x)
 	x->proc.skipping = false;
 }
 
-static void reap(struct rd_exa *x)
+static void reap(struct api_exa *x)
 {
 	if (x->pid > 0 && waitpid(x->pid, NULL, WNOHANG) == x->pid)
 		x->pid = 0;
 }
 
 /* The process closed its stdout: it is gone (or as good as gone for us). */
-static void proc_gone(struct rd_exa *x, const char *why)
+static void proc_gone(struct api_exa *x, const char *why)
 {
 	struct rampart *rp = x->rp;
 	proc_close(x);
 	reap(x);
 	if (x->pid > 0)
 		kill(-x->pid, SIGTERM); /* closed stdout but lives on: it cannot talk to us any more */
-	size_t n = rp->conf.api.exabgp_process_withdraw ? rd_route_del_all(rp, RD_SRC_PROCESS) : 0;
+	size_t n = rp->conf.api.exabgp_process_withdraw ? mit_route_del_all(rp->mit, MIT_SRC_PROCESS) : 0;
 	if (time(NULL) - x->started >= BACKOFF_MAX_S)
 		x->backoff_s = BACKOFF_MIN_S; /* it ran well for a while: a fresh start */
 	log_warn("exabgp process: %s; %zu of its routes withdrawn; restarting in %u s", why, n, x->backoff_s);
@@ -442,7 +238,7 @@ static void proc_gone(struct rd_exa *x, const char *why)
 static void on_proc_out(evutil_socket_t fd, short what, void *ctx)
 {
 	(void)fd, (void)what;
-	struct rd_exa *x = ctx;
+	struct api_exa *x = ctx;
 	int rc = fill(&x->proc);
 	drain_lines(x, &x->proc);
 	if (x->proc_in_ev && evbuffer_get_length(x->proc_out))
@@ -454,7 +250,7 @@ static void on_proc_out(evutil_socket_t fd, short what, void *ctx)
 static void on_proc_in(evutil_socket_t fd, short what, void *ctx)
 {
 	(void)what;
-	struct rd_exa *x = ctx;
+	struct api_exa *x = ctx;
 	int n = evbuffer_write(x->proc_out, fd);
 	if (n < 0 && errno != EAGAIN && errno != EINTR) {
 		/* it closed its stdin: it does not want replies; stop offering them */
@@ -473,7 +269,7 @@ static void on_proc_in(evutil_socket_t fd, short what, void *ctx)
 static void on_restart(evutil_socket_t fd, short what, void *ctx)
 {
 	(void)fd, (void)what;
-	struct rd_exa *x = ctx;
+	struct api_exa *x = ctx;
 	reap(x);
 	if (x->pid > 0) { /* still not dead after SIGTERM and a backoff: make sure */
 		kill(-x->pid, SIGKILL);
@@ -489,7 +285,7 @@ static void on_sigchld(evutil_socket_t fd, short what, void *ctx)
 	reap(ctx);
 }
 
-static void proc_start(struct rd_exa *x)
+static void proc_start(struct api_exa *x)
 {
 	int out[2] = {-1, -1}, in[2] = {-1, -1};
 	if (pipe2(out, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) {
@@ -537,9 +333,9 @@ fail:
 
 /* ---- lifecycle -------------------------------------------------------------------------------- */
 
-int rd_exa_start(struct rampart *rp, char *err, size_t errlen)
+int api_exa_start(struct rampart *rp, char *err, size_t errlen)
 {
-	struct rd_exa *x = calloc(1, sizeof *x);
+	struct api_exa *x = calloc(1, sizeof *x);
 	if (!x) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -547,8 +343,8 @@ int rd_exa_start(struct rampart *rp, char *err, size_t errlen)
 	rp->exa = x;
 	x->rp = rp;
 	x->pipe.fd = x->proc.fd = x->proc_in = -1;
-	x->pipe.src = RD_SRC_PIPE;
-	x->proc.src = RD_SRC_PROCESS;
+	x->pipe.src = MIT_SRC_PIPE;
+	x->proc.src = MIT_SRC_PROCESS;
 	x->backoff_s = BACKOFF_MIN_S;
 	x->reply = evbuffer_new();
 	x->pipe.in = evbuffer_new();
@@ -573,9 +369,9 @@ int rd_exa_start(struct rampart *rp, char *err, size_t errlen)
 	return 0;
 }
 
-void rd_exa_stop(struct rampart *rp)
+void api_exa_stop(struct rampart *rp)
 {
-	struct rd_exa *x = rp->exa;
+	struct api_exa *x = rp->exa;
 	if (!x)
 		return;
 	if (x->proc.in)
@@ -612,10 +408,10 @@ void rd_exa_stop(struct rampart *rp)
 	rp->exa = NULL;
 }
 
-void rd_exa_stats(const struct rampart *rp, struct rd_exa_stats *out)
+void api_exa_stats(const struct rampart *rp, struct api_exa_stats *out)
 {
 	memset(out, 0, sizeof *out);
-	const struct rd_exa *x = rp->exa;
+	const struct api_exa *x = rp->exa;
 	if (!x)
 		return;
 	out->lines = x->lines;

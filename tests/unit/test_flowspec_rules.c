@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "rampartd/daemon.h"
+#include "mitigation/mit.h"
 
 static struct det_fingerprint fp_of(enum det_attack_kind kind, bool from_rates)
 {
@@ -35,7 +35,7 @@ static const char *rule_text(const char *target, enum det_direction dir, const s
 	ip_prefix p;
 	assert_true(ip_prefix_parse(target, &p));
 	struct fs_rule r;
-	*components = rd_flow_rule_for_attack(&p, dir, fp, &r);
+	*components = mit_flowspec_rule_for_attack(&p, dir, fp, &r);
 	/* every rule built must be one the codec accepts */
 	uint8_t wire[256];
 	struct wbuf w = wbuf_init(wire, sizeof wire);

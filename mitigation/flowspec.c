@@ -7,7 +7,11 @@
  * it is narrower, announced before the broad one is withdrawn, so there is no gap. With
  * flowspec-then-blackhole, an attack still over its threshold escalate_after seconds after its
  * rule went out gets the blackhole as well. Rules are capped (max_rules); past the cap, or for a
- * target outside the monitored networks, the attack falls back to the blackhole. */
+ * target outside the monitored networks, the attack falls back to the blackhole.
+ *
+ * The FlowSpec rules out have three owners, each kept here: the attacks' (one per attack), the
+ * operators' (configuration and rampartctl flowspec add) and the ExaBGP API's (`announce flow
+ * route` from the socket, the pipe or a process). */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,9 +20,11 @@
 
 #include <event2/buffer.h>
 
+#include "../bgp/exabgp.h"
+#include "../bgp/flow_rib.h"
+#include "../lib/buf.h"
 #include "../lib/log.h"
-#include "banstate.h"
-#include "daemon.h"
+#include "internal.h"
 
 struct flow_entry {
 	uint64_t attack_id; /* 0 = free slot */
@@ -39,8 +45,16 @@ struct operator_rule {
 	bool from_config;
 };
 
-struct rd_flowmit {
-	struct rampart *rp;
+/* A rule the ExaBGP API announced: the control socket's or the named pipe's (a process's rules
+ * are sent again by the process after a restart, so they are not kept). */
+struct api_rule {
+	enum mit_route_src src;
+	struct fs_rule rule;
+	struct fs_actions actions;
+};
+
+struct mit_flowspec {
+	struct mit *m;
 	struct operator_rule *op; /* cap long */
 	size_t n_op;
 	struct flow_entry *e;
@@ -49,6 +63,8 @@ struct rd_flowmit {
 	struct log_once cap_log;
 	struct det_ban_info *bans; /* scratch for the escalation check, max_bans long */
 	size_t max_bans;
+	struct api_rule *api; /* the ExaBGP API's rules from the socket and the pipe */
+	size_t n_api, cap_api;
 };
 
 /* ---- attack -> rule ---------------------------------------------------------------------- */
@@ -78,7 +94,7 @@ static bool dominant_port(const struct det_fp_port *top, uint8_t n, uint64_t pac
 	return true;
 }
 
-int rd_flow_rule_for_attack(const ip_prefix *target, enum det_direction dir, const struct det_fingerprint *fp,
+int mit_flowspec_rule_for_attack(const ip_prefix *target, enum det_direction dir, const struct det_fingerprint *fp,
 			    struct fs_rule *r)
 {
 	bool v4 = ip_is_v4(&target->addr);
@@ -139,13 +155,13 @@ int rd_flow_rule_for_attack(const ip_prefix *target, enum det_direction dir, con
 
 /* ---- the table ------------------------------------------------------------------------------ */
 
-struct rd_flowmit *rd_flowmit_new(struct rampart *rp)
+struct mit_flowspec *mit_flowspec_new(struct mit *m)
 {
-	struct rd_flowmit *f = calloc(1, sizeof *f);
+	struct mit_flowspec *f = calloc(1, sizeof *f);
 	if (!f)
 		return NULL;
-	f->cap = rp->conf.mitigation.flowspec_max_rules;
-	f->max_bans = rp->conf.mitigation.max_bans;
+	f->cap = m->conf->mitigation.flowspec_max_rules;
+	f->max_bans = m->conf->mitigation.max_bans;
 	f->e = calloc(f->cap ? f->cap : 1, sizeof *f->e);
 	f->bans = calloc(f->max_bans ? f->max_bans : 1, sizeof *f->bans);
 	f->op = calloc(f->cap ? f->cap : 1, sizeof *f->op);
@@ -156,21 +172,22 @@ struct rd_flowmit *rd_flowmit_new(struct rampart *rp)
 		free(f);
 		return NULL;
 	}
-	f->rp = rp;
+	f->m = m;
 	return f;
 }
 
-void rd_flowmit_free(struct rd_flowmit *f)
+void mit_flowspec_free(struct mit_flowspec *f)
 {
 	if (!f)
 		return;
 	free(f->e);
 	free(f->bans);
 	free(f->op);
+	free(f->api);
 	free(f);
 }
 
-static struct flow_entry *find(struct rd_flowmit *f, uint64_t attack_id)
+static struct flow_entry *find(struct mit_flowspec *f, uint64_t attack_id)
 {
 	for (size_t i = 0; i < f->cap; i++)
 		if (f->e[i].attack_id == attack_id)
@@ -178,28 +195,28 @@ static struct flow_entry *find(struct rd_flowmit *f, uint64_t attack_id)
 	return NULL;
 }
 
-static bool announce_with(struct rampart *rp, const struct fs_rule *r, const struct fs_actions *a, char *why,
+static bool announce_with(struct mit *m, const struct fs_rule *r, const struct fs_actions *a, char *why,
 			  size_t whylen);
 
-static void actions(const struct rampart *rp, struct fs_actions *a)
+static void actions(const struct mit *m, struct fs_actions *a)
 {
 	memset(a, 0, sizeof *a);
 	a->present = FS_ACT_RATE;
 	/* traffic-rate is bytes per second; 0 discards */
-	a->rate = (float)((double)rp->conf.mitigation.flowspec_rate_limit_mbps * 1e6 / 8);
+	a->rate = (float)((double)m->conf->mitigation.flowspec_rate_limit_mbps * 1e6 / 8);
 }
 
-static bool announce_with(struct rampart *rp, const struct fs_rule *r, const struct fs_actions *a, char *why,
+static bool announce_with(struct mit *m, const struct fs_rule *r, const struct fs_actions *a, char *why,
 			  size_t whylen)
 {
 	char text[1024];
 	fs_text_format(r, a, text, sizeof text);
-	if (rp->conf.mitigation.dry_run || !rp->bgp) {
-		log_info("%s: would announce flowspec rule: %s", rp->bgp ? "dry run" : "no BGP configured", text);
+	if (!mit_live(m)) {
+		log_info("%s: would announce flowspec rule: %s", m->d.bgp ? "dry run" : "no BGP configured", text);
 		return true;
 	}
 	struct fs_err err = {{0}};
-	if (bgp_announce_flow(rp->bgp, r, a, &err) != 0) {
+	if (bgp_announce_flow(m->d.bgp, r, a, &err) != 0) {
 		log_err("flowspec rule %s: not announced: %s", text, err.msg);
 		if (why)
 			snprintf(why, whylen, "%s", err.msg);
@@ -209,22 +226,22 @@ static bool announce_with(struct rampart *rp, const struct fs_rule *r, const str
 	return true;
 }
 
-static bool announce(struct rampart *rp, const struct fs_rule *r)
+static bool announce(struct mit *m, const struct fs_rule *r)
 {
 	struct fs_actions a;
-	actions(rp, &a);
-	return announce_with(rp, r, &a, NULL, 0);
+	actions(m, &a);
+	return announce_with(m, r, &a, NULL, 0);
 }
 
-static void withdraw(struct rampart *rp, const struct fs_rule *r)
+static void withdraw(struct mit *m, const struct fs_rule *r)
 {
 	char text[512];
 	fs_text_format(r, NULL, text, sizeof text);
-	if (rp->conf.mitigation.dry_run || !rp->bgp) {
-		log_info("%s: would withdraw flowspec rule: %s", rp->bgp ? "dry run" : "no BGP configured", text);
+	if (!mit_live(m)) {
+		log_info("%s: would withdraw flowspec rule: %s", m->d.bgp ? "dry run" : "no BGP configured", text);
 		return;
 	}
-	if (bgp_withdraw_flow(rp->bgp, r) != 0)
+	if (bgp_withdraw_flow(m->d.bgp, r) != 0)
 		log_warn("flowspec rule %s: was not announced", text);
 	else
 		log_info("flowspec rule withdrawn: %s", text);
@@ -232,12 +249,12 @@ static void withdraw(struct rampart *rp, const struct fs_rule *r)
 
 /* The rule for ev's attack goes out; false when it cannot (cap, target not monitored, the
  * speaker refused), and the caller blackholes instead. */
-bool rd_flowmit_ban(struct rd_flowmit *f, const struct det_event *ev, bool escalate)
+bool mit_flowspec_ban(struct mit_flowspec *f, const struct det_event *ev, bool escalate)
 {
-	struct rampart *rp = f->rp;
+	struct mit *m = f->m;
 	char pfx[IP_PREFIX_STRLEN];
 	ip_prefix_format(&ev->target, pfx);
-	if (det_networks_lookup(rp->networks, &ev->target.addr) < 0) {
+	if (det_networks_lookup(m->d.networks, &ev->target.addr) < 0) {
 		log_warn("attack %" PRIu64 ": no flowspec rule for %s: not in the monitored networks", ev->attack_id, pfx);
 		return false;
 	}
@@ -247,13 +264,13 @@ bool rd_flowmit_ban(struct rd_flowmit *f, const struct det_event *ev, bool escal
 		return false;
 	}
 	struct det_fingerprint fp;
-	if (det_engine_fingerprint(rp->engine, ev->attack_id, &fp) != 0) {
+	if (det_engine_fingerprint(m->d.engine, ev->attack_id, &fp) != 0) {
 		memset(&fp, 0, sizeof fp);
 		fp.from_rates = true;
 	}
 	struct flow_entry *e = find(f, 0);
-	rd_flow_rule_for_attack(&ev->target, ev->direction, &fp, &e->rule);
-	if (!announce(rp, &e->rule))
+	mit_flowspec_rule_for_attack(&ev->target, ev->direction, &fp, &e->rule);
+	if (!announce(m, &e->rule))
 		return false;
 	e->attack_id = ev->attack_id;
 	e->target = ev->target;
@@ -267,14 +284,14 @@ bool rd_flowmit_ban(struct rd_flowmit *f, const struct det_event *ev, bool escal
 }
 
 /* Withdraws the attack's rule (and its escalation blackhole); false when it had none. */
-bool rd_flowmit_unban(struct rd_flowmit *f, const struct det_event *ev)
+bool mit_flowspec_unban(struct mit_flowspec *f, const struct det_event *ev)
 {
 	struct flow_entry *e = find(f, ev->attack_id);
 	if (!e)
 		return false;
-	withdraw(f->rp, &e->rule);
-	if (e->blackholed && f->rp->bgp && !f->rp->conf.mitigation.dry_run)
-		rd_route_del(f->rp, RD_SRC_DETECT, &e->target);
+	withdraw(f->m, &e->rule);
+	if (e->blackholed && mit_live(f->m))
+		mit_route_del(f->m, MIT_SRC_DETECT, &e->target);
 	memset(e, 0, sizeof *e);
 	f->used--;
 	return true;
@@ -293,35 +310,34 @@ static const struct det_ban_info *ban_of(const struct det_ban_info *bans, size_t
 	return NULL;
 }
 
-void rd_flowmit_tick(struct rd_flowmit *f)
+void mit_flowspec_tick(struct mit_flowspec *f, uint64_t now)
 {
-	struct rampart *rp = f->rp;
+	struct mit *m = f->m;
 	if (!f->used)
 		return;
-	uint64_t now = rd_now_ns(rp);
 	size_t n_bans = SIZE_MAX; /* fetched when the first escalation check needs it */
 	for (size_t i = 0; i < f->cap; i++) {
 		struct flow_entry *e = &f->e[i];
 		if (!e->attack_id)
 			continue;
 		struct det_fingerprint fp;
-		if (!e->refined && det_engine_fingerprint(rp->engine, e->attack_id, &fp) == 0 && !fp.from_rates &&
+		if (!e->refined && det_engine_fingerprint(m->d.engine, e->attack_id, &fp) == 0 && !fp.from_rates &&
 		    fp.packets > 0) {
 			struct fs_rule narrower;
-			rd_flow_rule_for_attack(&e->target, e->direction, &fp, &narrower);
+			mit_flowspec_rule_for_attack(&e->target, e->direction, &fp, &narrower);
 			e->refined = true;
-			if (!fs_rule_equal(&narrower, &e->rule) && announce(rp, &narrower)) {
-				withdraw(rp, &e->rule); /* make before break */
+			if (!fs_rule_equal(&narrower, &e->rule) && announce(m, &narrower)) {
+				withdraw(m, &e->rule); /* make before break */
 				e->rule = narrower;
-				rd_banstate_changed(rp);
+				mit_state_changed(m);
 				log_info("attack %" PRIu64 ": flowspec rule narrowed to the attack's fingerprint (%s)",
 					 e->attack_id, det_attack_kind_name(fp.kind));
 			}
 		}
-		uint64_t after = (uint64_t)rp->conf.mitigation.flowspec_escalate_after_s * 1000000000ull;
+		uint64_t after = (uint64_t)m->conf->mitigation.flowspec_escalate_after_s * 1000000000ull;
 		if (e->escalate && !e->blackholed && now >= e->since_ns + after) {
 			if (n_bans == SIZE_MAX) {
-				n_bans = det_engine_bans(rp->engine, f->bans, f->max_bans);
+				n_bans = det_engine_bans(m->d.engine, f->bans, f->max_bans);
 				if (n_bans > f->max_bans)
 					n_bans = f->max_bans;
 			}
@@ -330,7 +346,7 @@ void rd_flowmit_tick(struct rd_flowmit *f)
 				char pfx[IP_PREFIX_STRLEN];
 				log_warn("attack %" PRIu64 ": %s still over its threshold %u s after the flowspec rule: "
 					 "blackholing it too", e->attack_id, ip_prefix_format(&e->target, pfx),
-					 rp->conf.mitigation.flowspec_escalate_after_s);
+					 m->conf->mitigation.flowspec_escalate_after_s);
 				e->blackholed = true;
 				/* one path for every mitigation step: the blackhole, the attack_events
 				 * row, notify and webhook all come from the event */
@@ -338,20 +354,20 @@ void rd_flowmit_tick(struct rd_flowmit *f)
 				struct det_event ev = det_event_of_ban(b, DET_EV_ESCALATE, now,
 								       left > UINT32_MAX ? UINT32_MAX : (uint32_t)left,
 								       "flowspec rule did not stop the attack");
-				rd_decide(rp, &ev);
+				mit_on_detection_event(m, &ev);
 			}
 		}
 	}
 }
 
-size_t rd_flowmit_count(const struct rd_flowmit *f)
+size_t mit_flowspec_count(const struct mit_flowspec *f)
 {
 	return f ? f->used : 0;
 }
 
 /* ---- operator rules ------------------------------------------------------------------------ */
 
-static struct operator_rule *find_op(struct rd_flowmit *f, const struct fs_rule *r)
+static struct operator_rule *find_op(struct mit_flowspec *f, const struct fs_rule *r)
 {
 	for (size_t i = 0; i < f->cap; i++)
 		if (f->op[i].used && fs_rule_equal(&f->op[i].rule, r))
@@ -359,11 +375,12 @@ static struct operator_rule *find_op(struct rd_flowmit *f, const struct fs_rule 
 	return NULL;
 }
 
-int rd_flowmit_add(struct rd_flowmit *f, const struct fs_rule *r, const struct fs_actions *a, bool from_config,
-		   char *why, size_t whylen)
+int mit_flowspec_add(struct mit *m, const struct fs_rule *r, const struct fs_actions *a, bool from_config, char *why,
+		     size_t whylen)
 {
+	struct mit_flowspec *f = m->flowspec;
 	/* the same promise as for detection's rules: we only ever filter traffic to our own hosts */
-	if (!fs_rule_has(r, FS_DST) || det_networks_lookup(f->rp->networks, &r->dst.p.addr) < 0) {
+	if (!fs_rule_has(r, FS_DST) || det_networks_lookup(m->d.networks, &r->dst.p.addr) < 0) {
 		snprintf(why, whylen, "a rule needs a destination inside the monitored networks");
 		return -1;
 	}
@@ -383,36 +400,37 @@ int rd_flowmit_add(struct rd_flowmit *f, const struct fs_rule *r, const struct f
 	o->actions = *a;
 	o->used = true;
 	o->from_config = from_config || was_config; /* a config rule stays one */
-	if (!announce_with(f->rp, r, a, why, whylen)) {
+	if (!announce_with(f->m, r, a, why, whylen)) {
 		memset(o, 0, sizeof *o);
 		f->n_op--;
 		return -1;
 	}
 	if (!o->from_config)
-		rd_banstate_changed(f->rp);
+		mit_state_changed(f->m);
 	return 0;
 }
 
-int rd_flowmit_del(struct rd_flowmit *f, const struct fs_rule *r)
+int mit_flowspec_del(struct mit *m, const struct fs_rule *r)
 {
+	struct mit_flowspec *f = m->flowspec;
 	struct operator_rule *o = find_op(f, r);
 	if (!o)
 		return -1;
-	withdraw(f->rp, &o->rule);
+	withdraw(f->m, &o->rule);
 	memset(o, 0, sizeof *o);
 	f->n_op--;
-	rd_banstate_changed(f->rp);
+	mit_state_changed(f->m);
 	return 0;
 }
 
-/* ---- the ban state file (banstate.h) ------------------------------------------------------- */
+/* ---- the ban state file (state.c) ------------------------------------------------------- */
 
-size_t rd_flowmit_cap(const struct rd_flowmit *f)
+size_t mit_flowspec_cap(const struct mit_flowspec *f)
 {
 	return f->cap;
 }
 
-bool rd_flowmit_operator_rule(const struct rd_flowmit *f, size_t i, struct fs_rule *r, struct fs_actions *a)
+bool mit_flowspec_operator_rule(const struct mit_flowspec *f, size_t i, struct fs_rule *r, struct fs_actions *a)
 {
 	if (i >= f->cap || !f->op[i].used || f->op[i].from_config)
 		return false;
@@ -421,10 +439,10 @@ bool rd_flowmit_operator_rule(const struct rd_flowmit *f, size_t i, struct fs_ru
 	return true;
 }
 
-bool rd_flowmit_attack_rule(const struct rd_flowmit *f, uint64_t attack_id, struct fs_rule *r, bool *escalate,
-			    bool *blackholed)
+bool mit_flowspec_attack_rule(const struct mit *m, uint64_t attack_id, struct fs_rule *r, bool *escalate,
+			      bool *blackholed)
 {
-	struct flow_entry *e = attack_id ? find((struct rd_flowmit *)f, attack_id) : NULL;
+	struct flow_entry *e = attack_id ? find(m->flowspec, attack_id) : NULL;
 	if (!e)
 		return false;
 	*r = e->rule;
@@ -433,11 +451,11 @@ bool rd_flowmit_attack_rule(const struct rd_flowmit *f, uint64_t attack_id, stru
 	return true;
 }
 
-bool rd_flowmit_restore(struct rd_flowmit *f, const struct det_event *ev, const struct fs_rule *r, bool escalate,
+bool mit_flowspec_restore(struct mit_flowspec *f, const struct det_event *ev, const struct fs_rule *r, bool escalate,
 			bool blackholed)
 {
-	struct rampart *rp = f->rp;
-	if (!ev->attack_id || find(f, ev->attack_id) || f->used >= f->cap || !announce(rp, r))
+	struct mit *m = f->m;
+	if (!ev->attack_id || find(f, ev->attack_id) || f->used >= f->cap || !announce(m, r))
 		return false;
 	struct flow_entry *e = find(f, 0);
 	e->attack_id = ev->attack_id;
@@ -449,13 +467,14 @@ bool rd_flowmit_restore(struct rd_flowmit *f, const struct det_event *ev, const 
 	e->escalate = escalate;
 	e->blackholed = blackholed;
 	f->used++;
-	if (blackholed && rp->bgp && !rp->conf.mitigation.dry_run)
-		rd_route_add(rp, RD_SRC_DETECT, &e->target, NULL);
+	if (blackholed && mit_live(m))
+		mit_route_add(m, MIT_SRC_DETECT, &e->target, NULL);
 	return true;
 }
 
-void rd_flowmit_list(const struct rd_flowmit *f, struct evbuffer *out)
+void mit_flowspec_list(const struct mit *m, struct evbuffer *out)
 {
+	const struct mit_flowspec *f = m->flowspec;
 	char text[1024];
 	size_t n = 0;
 	for (size_t i = 0; i < f->cap; i++) {
@@ -467,7 +486,7 @@ void rd_flowmit_list(const struct rd_flowmit *f, struct evbuffer *out)
 		n++;
 	}
 	struct fs_actions a;
-	actions(f->rp, &a);
+	actions(f->m, &a);
 	for (size_t i = 0; i < f->cap; i++) {
 		const struct flow_entry *e = &f->e[i];
 		if (!e->attack_id)
@@ -477,4 +496,97 @@ void rd_flowmit_list(const struct rd_flowmit *f, struct evbuffer *out)
 		n++;
 	}
 	evbuffer_add_printf(out, "%zu flowspec rules\n", n);
+}
+
+/* ---- the ExaBGP API's rules ------------------------------------------------------------------ */
+
+static int api_send(struct mit *m, const struct bgp_exa_cmd *c, struct evbuffer *out)
+{
+	if (!m->d.bgp) {
+		evbuffer_add_printf(out, "no bgp section: there is no speaker to announce the rule\n");
+		return -1;
+	}
+	struct fs_err err = {{0}};
+	if (!mit_live(m)) {
+		/* Refused exactly as a live speaker would refuse it, so a dry run tells the operator
+		 * whether the rule would go; then nothing is sent. */
+		uint8_t nlri[FS_NLRI_MAX + 2], ext[BGP_FLOW_EXT_MAX], ext6[BGP_FLOW_EXT6_MAX];
+		struct wbuf wn = wbuf_init(nlri, sizeof nlri), we = wbuf_init(ext, sizeof ext),
+			    we6 = wbuf_init(ext6, sizeof ext6);
+		if (c->verb == BGP_EXA_ANNOUNCE &&
+		    (!fs_nlri_encode(&c->flow, &wn, &err) || !fs_actions_encode(&c->flow_actions, &we, &err) ||
+		     !fs_actions_encode6(&c->flow_actions, &we6, &err))) {
+			evbuffer_add_printf(out, "flow route refused: %s\n", err.msg);
+			return -1;
+		}
+		char text[8192];
+		fs_text_format(&c->flow, c->verb == BGP_EXA_ANNOUNCE ? &c->flow_actions : NULL, text, sizeof text);
+		log_info("dry run: would %s flow route %s", c->verb == BGP_EXA_ANNOUNCE ? "announce" : "withdraw",
+			 text);
+		return 0;
+	}
+	if (c->verb == BGP_EXA_WITHDRAW) {
+		bgp_withdraw_flow(m->d.bgp, &c->flow); /* idempotent, like ExaBGP */
+		return 0;
+	}
+	if (bgp_announce_flow(m->d.bgp, &c->flow, &c->flow_actions, &err) != 0) {
+		evbuffer_add_printf(out, "flow route refused: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static struct api_rule *api_find(struct mit_flowspec *f, const struct fs_rule *r)
+{
+	for (size_t i = 0; i < f->n_api; i++)
+		if (fs_rule_equal(&f->api[i].rule, r))
+			return &f->api[i];
+	return NULL;
+}
+
+int mit_flowspec_api(struct mit *m, enum mit_route_src src, const struct bgp_exa_cmd *c, struct evbuffer *out)
+{
+	if (api_send(m, c, out) != 0)
+		return -1;
+	struct mit_flowspec *f = m->flowspec;
+	struct api_rule *r = api_find(f, &c->flow);
+	if (c->verb == BGP_EXA_WITHDRAW) {
+		if (r) {
+			*r = f->api[--f->n_api];
+			mit_state_changed(m);
+		}
+		return 0;
+	}
+	if (src != MIT_SRC_SOCKET && src != MIT_SRC_PIPE)
+		return 0;
+	if (!r) {
+		if (f->n_api == f->cap_api) {
+			size_t cap = f->cap_api ? f->cap_api * 2 : 16;
+			struct api_rule *n = realloc(f->api, cap * sizeof *n);
+			if (!n) {
+				log_err("flowspec: out of memory: a flow rule from the %s is not kept across a restart",
+					mit_route_src_name(src));
+				return 0;
+			}
+			f->api = n;
+			f->cap_api = cap;
+		}
+		r = &f->api[f->n_api++];
+	}
+	r->src = src;
+	r->rule = c->flow;
+	r->actions = c->flow_actions;
+	mit_state_changed(m);
+	return 0;
+}
+
+bool mit_flowspec_api_rule(const struct mit_flowspec *f, size_t i, enum mit_route_src *src, struct fs_rule *r,
+			   struct fs_actions *a)
+{
+	if (i >= f->n_api)
+		return false;
+	*src = f->api[i].src;
+	*r = f->api[i].rule;
+	*a = f->api[i].actions;
+	return true;
 }

@@ -29,7 +29,7 @@
 #include <event2/event.h>
 
 #include "../lib/log.h"
-#include "daemon.h"
+#include "act.h"
 
 extern char **environ;
 
@@ -47,12 +47,12 @@ struct call {
 struct child {
 	pid_t pid; /* 0 = free slot */
 	struct event *timer;
-	struct rd_notify *n;
+	struct act_notify *n;
 	char what[80];
 	bool killed;
 };
 
-struct rd_notify {
+struct act_notify {
 	struct event_base *base;
 	char script[256];
 	uint32_t timeout_s;
@@ -62,7 +62,7 @@ struct rd_notify {
 	unsigned n_running;
 	struct call queue[QUEUE_MAX];
 	size_t q_head, q_len;
-	struct rd_notify_stats st;
+	struct act_notify_stats st;
 };
 
 static void call_free(struct call *c)
@@ -102,7 +102,7 @@ static void write_details(int fd, const char *details, const char *what)
 }
 
 /* Starts c in a free slot; false (counted, logged) when the spawn fails. */
-static bool start(struct rd_notify *n, struct call *c)
+static bool start(struct act_notify *n, struct call *c)
 {
 	struct child *ch = NULL;
 	for (unsigned i = 0; i < n->max_running; i++)
@@ -159,7 +159,7 @@ static bool start(struct rd_notify *n, struct call *c)
 	return true;
 }
 
-static void run_queue(struct rd_notify *n)
+static void run_queue(struct act_notify *n)
 {
 	while (n->q_len && n->n_running < n->max_running) {
 		struct call *c = &n->queue[n->q_head];
@@ -170,7 +170,7 @@ static void run_queue(struct rd_notify *n)
 	}
 }
 
-static void reaped(struct rd_notify *n, struct child *ch, int status)
+static void reaped(struct act_notify *n, struct child *ch, int status)
 {
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		n->st.ok++;
@@ -189,7 +189,7 @@ static void reaped(struct rd_notify *n, struct child *ch, int status)
 	n->n_running--;
 }
 
-static void reap(struct rd_notify *n)
+static void reap(struct act_notify *n)
 {
 	for (unsigned i = 0; i < n->max_running; i++) {
 		struct child *ch = &n->running[i];
@@ -206,11 +206,11 @@ static void on_sigchld(evutil_socket_t sig, short what, void *ctx)
 	reap(ctx);
 }
 
-struct rd_notify *rd_notify_new(struct event_base *base, const struct conf_actions *cfg)
+struct act_notify *act_notify_new(struct event_base *base, const struct conf_actions *cfg)
 {
 	if (!cfg->notify_script[0])
 		return NULL;
-	struct rd_notify *n = calloc(1, sizeof *n);
+	struct act_notify *n = calloc(1, sizeof *n);
 	if (!n)
 		return NULL;
 	n->base = base;
@@ -233,7 +233,7 @@ struct rd_notify *rd_notify_new(struct event_base *base, const struct conf_actio
 	return n;
 }
 
-void rd_notify_free(struct rd_notify *n)
+void act_notify_free(struct act_notify *n)
 {
 	if (!n)
 		return;
@@ -266,9 +266,10 @@ void rd_notify_free(struct rd_notify *n)
 }
 
 /* FastNetMon-like details: one "Key: value" per line. */
-static char *details(const struct rampart *rp, const struct det_event *ev, const char *ip,
-		     const struct det_fingerprint *fp)
+static char *details(const struct mit_event *e, const char *ip)
 {
+	const struct det_event *ev = e->ev;
+	const struct det_fingerprint *fp = e->fp;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -281,17 +282,16 @@ static char *details(const struct rampart *rp, const struct det_event *ev, const
 	 * `rampartctl attack ID` has the full fingerprint later */
 	fprintf(f, "Attack type: %s\n", fp ? det_attack_kind_name(fp->kind) : "unknown");
 	fprintf(f, "Attack direction: %s\n", det_direction_name(ev->direction));
-	if (ev->hostgroup >= 0 && (size_t)ev->hostgroup < rp->conf.detect.n_groups)
-		fprintf(f, "Hostgroup: %s\n", rp->conf.detect.groups[ev->hostgroup].name);
+	if (e->hostgroup[0])
+		fprintf(f, "Hostgroup: %s\n", e->hostgroup);
 	if (ev->manual)
 		fprintf(f, "Manual: yes\n");
 	else
 		fprintf(f, "Trigger: %s_%s %.0f over %.0f\n", det_class_name(ev->trigger_class),
 			det_metric_name(ev->trigger_metric), ev->trigger_value, ev->trigger_limit);
 	fprintf(f, "Ban time: %u s\n", ev->ban_seconds);
-	char pcap[PATH_MAX];
-	if (*rd_apcap_path(rp->apcap, ev->attack_id, &ev->target, pcap, sizeof pcap))
-		fprintf(f, "Attack pcap: %s\n", pcap); /* sample packets, written from now on (mirror, sFlow) */
+	if (e->samples_path[0])
+		fprintf(f, "Attack pcap: %s\n", e->samples_path); /* sample packets, written from now on (mirror, sFlow) */
 	fprintf(f, "Initial attack power: %.0f packets per second\n", r[DET_TOTAL][DET_PPS]);
 	fprintf(f, "Total %s traffic: %.2f mbps\n", det_direction_name(ev->direction), r[DET_TOTAL][DET_BPS] / 1e6);
 	fprintf(f, "Total %s pps: %.0f\nTotal %s flows: %.0f\n", det_direction_name(ev->direction),
@@ -302,9 +302,11 @@ static char *details(const struct rampart *rp, const struct det_event *ev, const
 	return buf;
 }
 
-void rd_notify_event(struct rd_notify *n, const struct rampart *rp, const struct det_event *ev)
+void act_notify_event(void *ctx, const struct mit_event *e)
 {
-	if (!n || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN && ev->type != DET_EV_ESCALATE))
+	struct act_notify *n = ctx;
+	const struct det_event *ev = e->ev;
+	if (!n || e->restored || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN && ev->type != DET_EV_ESCALATE))
 		return;
 	if (n->q_len == QUEUE_MAX) {
 		if (n->st.dropped++ == 0)
@@ -323,16 +325,23 @@ void rd_notify_event(struct rd_notify *n, const struct rampart *rp, const struct
 	snprintf(c->direction, sizeof c->direction, "%s", det_direction_name(ev->direction));
 	snprintf(c->pps, sizeof c->pps, "%.0f", ev->rates.v[ev->direction][DET_TOTAL][DET_PPS]);
 	snprintf(c->action, sizeof c->action, "%s", det_event_name(ev->type)); /* ban, unban, escalate */
-	if (ev->type == DET_EV_BAN) {
-		struct det_fingerprint fp;
-		bool have = rp->engine && det_engine_fingerprint(rp->engine, ev->attack_id, &fp) == 0;
-		c->details = details(rp, ev, c->ip, have ? &fp : NULL);
-	}
+	if (ev->type == DET_EV_BAN)
+		c->details = details(e, c->ip);
 	n->q_len++;
 	run_queue(n);
 }
 
-void rd_notify_stats(const struct rd_notify *n, struct rd_notify_stats *out)
+static void notify_free(void *ctx)
+{
+	act_notify_free(ctx);
+}
+
+struct act_action act_notify_action(struct act_notify *n)
+{
+	return (struct act_action){.name = "notify", .ctx = n, .event = act_notify_event, .free = notify_free};
+}
+
+void act_notify_stats(const struct act_notify *n, struct act_notify_stats *out)
 {
 	memset(out, 0, sizeof *out);
 	if (!n)

@@ -20,11 +20,12 @@
 #include <event2/buffer.h>
 
 #include "../lib/log.h"
-#include "daemon.h"
+#include "../lib/json.h"
+#include "act.h"
 
 #define QUEUE_MAX 1024
 
-struct rd_webhook {
+struct act_webhook {
 	char url[256];
 	uint32_t timeout_s;
 	uint32_t retries;
@@ -46,7 +47,7 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
 }
 
 /* One POST: true for a 2xx answer. */
-static bool post(struct rd_webhook *w, CURL *curl, struct curl_slist *hdr, const char *body, char *why,
+static bool post(struct act_webhook *w, CURL *curl, struct curl_slist *hdr, const char *body, char *why,
 		 size_t whylen)
 {
 	curl_easy_reset(curl);
@@ -71,7 +72,7 @@ static bool post(struct rd_webhook *w, CURL *curl, struct curl_slist *hdr, const
 }
 
 /* Waits ms unless stop is set; false when stopping. Called with the lock held. */
-static bool pause_ms(struct rd_webhook *w, unsigned ms)
+static bool pause_ms(struct act_webhook *w, unsigned ms)
 {
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
@@ -89,7 +90,7 @@ static bool pause_ms(struct rd_webhook *w, unsigned ms)
 
 static void *webhook_main(void *arg)
 {
-	struct rd_webhook *w = arg;
+	struct act_webhook *w = arg;
 	CURL *curl = curl_easy_init();
 	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
 	pthread_mutex_lock(&w->lock);
@@ -129,11 +130,11 @@ static void *webhook_main(void *arg)
 	return NULL;
 }
 
-struct rd_webhook *rd_webhook_new(const struct conf_actions *cfg)
+struct act_webhook *act_webhook_new(const struct conf_actions *cfg)
 {
 	if (!cfg->webhook_url[0])
 		return NULL;
-	struct rd_webhook *w = calloc(1, sizeof *w);
+	struct act_webhook *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
 	snprintf(w->url, sizeof w->url, "%s", cfg->webhook_url);
@@ -153,7 +154,7 @@ struct rd_webhook *rd_webhook_new(const struct conf_actions *cfg)
 	return w;
 }
 
-void rd_webhook_free(struct rd_webhook *w)
+void act_webhook_free(struct act_webhook *w)
 {
 	if (!w)
 		return;
@@ -169,9 +170,11 @@ void rd_webhook_free(struct rd_webhook *w)
 	free(w);
 }
 
-void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const struct det_event *ev)
+void act_webhook_event(void *ctx, const struct mit_event *e)
 {
-	if (!w || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN && ev->type != DET_EV_ESCALATE))
+	struct act_webhook *w = ctx;
+	const struct det_event *ev = e->ev;
+	if (!w || e->restored || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN && ev->type != DET_EV_ESCALATE))
 		return;
 	/* "ip" is what the notify script gets as its first argument: the address of a host, the
 	 * prefix itself for a prefix (group total) ban, so a receiver keyed on "ip" never mistakes a
@@ -185,30 +188,22 @@ void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const stru
 	struct evbuffer *f = evbuffer_new();
 	if (!f)
 		return;
-	struct det_fingerprint fp;
-	bool have = rp->engine && det_engine_fingerprint(rp->engine, ev->attack_id, &fp) == 0;
 	const double *r = ev->rates.v[ev->direction][DET_TOTAL];
 	evbuffer_add_printf(f, "{\"action\":\"%s\",\"attack_id\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",\"ip\":\"%s\","
 		   "\"prefix\":\"%s\",\"direction\":\"%s\",\"manual\":%s,\"attack_type\":\"%s\","
 		   "\"pps\":%.0f,\"bps\":%.0f,\"flows\":%.0f,\"ban_seconds\":%u,\"reason\":",
 		det_event_name(ev->type), ev->attack_id, ev->time_ns, ip, pfx,
 		det_direction_name(ev->direction), ev->manual ? "true" : "false",
-		have ? det_attack_kind_name(fp.kind) : "unknown", r[DET_PPS], r[DET_BPS], r[DET_FLOWS],
+		e->fp ? det_attack_kind_name(e->fp->kind) : "unknown", r[DET_PPS], r[DET_BPS], r[DET_FLOWS],
 		ev->ban_seconds);
 	const char *reason = ev->reason ? ev->reason : "";
-	rd_json_str(f, reason, strlen(reason));
+	json_str(f, reason, strlen(reason));
 	evbuffer_add_printf(f, ",\"hostgroup\":");
-	const char *group = ev->hostgroup >= 0 && (size_t)ev->hostgroup < rp->conf.detect.n_groups
-				    ? rp->conf.detect.groups[ev->hostgroup].name
-				    : "";
-	rd_json_str(f, group, strlen(group));
-	char pcap[PATH_MAX];
-	if (*rd_apcap_path(rp->apcap, ev->attack_id, &ev->target, pcap, sizeof pcap)) {
-		struct rd_apcap_info pi = {0};
-		rd_apcap_info(rp->apcap, ev->attack_id, &pi);
+	json_str(f, e->hostgroup, strlen(e->hostgroup));
+	if (e->samples_path[0]) {
 		evbuffer_add_printf(f, ",\"pcap\":");
-		rd_json_str(f, pcap, strlen(pcap));
-		evbuffer_add_printf(f, ",\"pcap_packets\":%" PRIu64, pi.packets);
+		json_str(f, e->samples_path, strlen(e->samples_path));
+		evbuffer_add_printf(f, ",\"pcap_packets\":%" PRIu64, e->samples_packets);
 	}
 	evbuffer_add(f, "}", 1);
 	size_t len = evbuffer_get_length(f);
@@ -235,7 +230,17 @@ void rd_webhook_event(struct rd_webhook *w, const struct rampart *rp, const stru
 	pthread_mutex_unlock(&w->lock);
 }
 
-void rd_webhook_stats(const struct rd_webhook *w, struct rd_webhook_stats *out)
+static void webhook_free(void *ctx)
+{
+	act_webhook_free(ctx);
+}
+
+struct act_action act_webhook_action(struct act_webhook *w)
+{
+	return (struct act_action){.name = "webhook", .ctx = w, .event = act_webhook_event, .free = webhook_free};
+}
+
+void act_webhook_stats(const struct act_webhook *w, struct act_webhook_stats *out)
 {
 	memset(out, 0, sizeof *out);
 	if (!w)

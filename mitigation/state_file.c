@@ -1,4 +1,4 @@
-/* The ban state file's format: the parser and the record writers (banstate.h has the format).
+/* The ban state file's format: the parser and the record writers (state.h has the format).
  * The parser takes outside bytes: a file another version wrote, a disk that lost its tail, an
  * operator's editor. Every line is checked whole before anything of it is used; a bad line is
  * reported with its number and skipped, the rest is handed on. */
@@ -13,18 +13,18 @@
 
 #include "../lib/num.h"
 #include "../bgp/exabgp.h"
-#include "banstate.h"
+#include "state.h"
 
-static const char *const mit_names[RD_BS_MITS] = {
-	[RD_BS_BLACKHOLE] = "blackhole",
-	[RD_BS_FLOWSPEC] = "flowspec",
-	[RD_BS_ESCALATE] = "flowspec-then-blackhole",
-	[RD_BS_ESCALATED] = "flowspec+blackhole",
+static const char *const mit_names[MIT_STATE_MITS] = {
+	[MIT_STATE_BLACKHOLE] = "blackhole",
+	[MIT_STATE_FLOWSPEC] = "flowspec",
+	[MIT_STATE_ESCALATE] = "flowspec-then-blackhole",
+	[MIT_STATE_ESCALATED] = "flowspec+blackhole",
 };
 
-const char *rd_banstate_mit_name(enum rd_bs_mit m)
+const char *mit_state_mit_name(enum mit_state_mit m)
 {
-	return (unsigned)m < RD_BS_MITS ? mit_names[m] : "?";
+	return (unsigned)m < MIT_STATE_MITS ? mit_names[m] : "?";
 }
 
 /* ---- fields ----------------------------------------------------------------------------------- */
@@ -146,12 +146,12 @@ static bool parse_prefix(const char *s, ip_prefix *out)
 /* ---- the parser -------------------------------------------------------------------------------- */
 
 struct parser {
-	rd_bs_rec_fn fn;
-	rd_bs_err_fn efn;
+	mit_state_rec_fn fn;
+	mit_state_err_fn efn;
 	void *ctx;
 	char *line;                 /* the current line, NUL-terminated, cut into fields */
 	struct bgp_exa_cmd *cmd;    /* 12 KiB: once per parse, not per line */
-	struct rd_bs_rec rec;
+	struct mit_state_rec rec;
 	uint64_t *ids;              /* ban ids seen: open addressing, 0 = empty */
 	size_t ids_mask, n_ids;
 	char why[256];
@@ -198,7 +198,7 @@ static bool id_add(struct parser *ps, uint64_t id)
 
 static bool ban_line(struct parser *ps, char *rest)
 {
-	struct rd_bs_ban *b = &ps->rec.ban;
+	struct mit_state_ban *b = &ps->rec.ban;
 	memset(b, 0, sizeof *b);
 	char *f[11];
 	static const char *const names[11] = {"attack id", "target", "direction", "hostgroup", "detected|manual",
@@ -237,8 +237,8 @@ static bool ban_line(struct parser *ps, char *rest)
 	if (mit < 0)
 		return fail(ps, "ban: mitigation '%.40s' is not blackhole, flowspec, flowspec-then-blackhole or "
 				"flowspec+blackhole", f[10]);
-	b->mit = (enum rd_bs_mit)mit;
-	if (b->mit == RD_BS_BLACKHOLE) {
+	b->mit = (enum mit_state_mit)mit;
+	if (b->mit == MIT_STATE_BLACKHOLE) {
 		if (rest)
 			return fail(ps, "ban: text after blackhole");
 	} else {
@@ -264,9 +264,9 @@ static bool api_line(struct parser *ps, char *rest, enum bgp_exa_kind kind)
 	if (!src || !rest)
 		return fail(ps, "%s: source and command missing", what);
 	if (!strcmp(src, "socket"))
-		ps->rec.src = RD_SRC_SOCKET;
+		ps->rec.src = MIT_SRC_SOCKET;
 	else if (!strcmp(src, "pipe"))
-		ps->rec.src = RD_SRC_PIPE;
+		ps->rec.src = MIT_SRC_PIPE;
 	else
 		return fail(ps, "%s: source '%.20s' is not socket or pipe", what, src);
 	if (strlen(rest) > BGP_EXA_LINE_MAX)
@@ -298,23 +298,23 @@ static bool rule_line(struct parser *ps, char *rest)
 static bool header(struct parser *ps, char *s)
 {
 	char *magic = field(&s), *ver = field(&s);
-	if (!magic || strcmp(magic, RD_BS_HEADER))
-		return fail(ps, "not a ban state file (the first line is not '" RD_BS_HEADER " %d')", RD_BS_VERSION);
+	if (!magic || strcmp(magic, MIT_STATE_HEADER))
+		return fail(ps, "not a ban state file (the first line is not '" MIT_STATE_HEADER " %d')", MIT_STATE_VERSION);
 	if (!ver || s || strcmp(ver, "1"))
 		return fail(ps, "unknown version '%.20s' (this rampartd reads version %d): nothing restored",
-			    ver ? ver : "", RD_BS_VERSION);
+			    ver ? ver : "", MIT_STATE_VERSION);
 	return true;
 }
 
-int rd_banstate_parse(const char *buf, size_t len, rd_bs_rec_fn fn, rd_bs_err_fn efn, void *ctx,
-		      struct rd_bs_result *res)
+int mit_state_parse(const char *buf, size_t len, mit_state_rec_fn fn, mit_state_err_fn efn, void *ctx,
+		      struct mit_state_result *res)
 {
-	struct rd_bs_result dummy;
+	struct mit_state_result dummy;
 	if (!res)
 		res = &dummy;
 	memset(res, 0, sizeof *res);
 	struct parser *ps = calloc(1, sizeof *ps);
-	char *line = malloc(RD_BS_LINE_MAX + 1);
+	char *line = malloc(MIT_STATE_LINE_MAX + 1);
 	struct bgp_exa_cmd *cmd = malloc(sizeof *cmd);
 	if (!ps || !line || !cmd) {
 		free(ps);
@@ -338,8 +338,8 @@ int rd_banstate_parse(const char *buf, size_t len, rd_bs_rec_fn fn, rd_bs_err_fn
 		ps->why[0] = 0;
 		if (!nl) {
 			ok = fail(ps, "truncated: the last line has no newline (%zu bytes), skipped", n);
-		} else if (n > RD_BS_LINE_MAX) {
-			ok = fail(ps, "line longer than %d bytes", RD_BS_LINE_MAX);
+		} else if (n > MIT_STATE_LINE_MAX) {
+			ok = fail(ps, "line longer than %d bytes", MIT_STATE_LINE_MAX);
 		} else {
 			for (size_t i = 0; i < n && ok; i++)
 				if ((unsigned char)l[i] < 0x20 || (unsigned char)l[i] > 0x7e)
@@ -390,16 +390,16 @@ int rd_banstate_parse(const char *buf, size_t len, rd_bs_rec_fn fn, rd_bs_err_fn
 				ok = fail(ps, "empty line");
 			} else {
 				if (!strcmp(kw, "ban")) {
-					ps->rec.kind = RD_BS_BAN;
+					ps->rec.kind = MIT_STATE_BAN;
 					ok = ban_line(ps, rest);
 				} else if (!strcmp(kw, "route")) {
-					ps->rec.kind = RD_BS_ROUTE;
+					ps->rec.kind = MIT_STATE_ROUTE;
 					ok = api_line(ps, rest, BGP_EXA_ROUTE);
 				} else if (!strcmp(kw, "flow")) {
-					ps->rec.kind = RD_BS_FLOW;
+					ps->rec.kind = MIT_STATE_FLOW;
 					ok = api_line(ps, rest, BGP_EXA_FLOW);
 				} else if (!strcmp(kw, "rule")) {
-					ps->rec.kind = RD_BS_RULE;
+					ps->rec.kind = MIT_STATE_RULE;
 					ok = rule_line(ps, rest);
 				} else {
 					ok = fail(ps, "unknown record '%.30s' (ban, route, flow, rule, end)", kw);
@@ -438,7 +438,7 @@ static void put_time(struct evbuffer *out, uint64_t ns)
 	evbuffer_add_printf(out, " %" PRIu64 ".%09" PRIu64, ns / UINT64_C(1000000000), ns % UINT64_C(1000000000));
 }
 
-void rd_banstate_format_ban(struct evbuffer *out, const struct rd_bs_ban *b)
+void mit_state_format_ban(struct evbuffer *out, const struct mit_state_ban *b)
 {
 	char pfx[IP_PREFIX_STRLEN];
 	evbuffer_add_printf(out, "ban %" PRIu64 " %s %s ", b->attack_id, ip_prefix_format(&b->target, pfx),
@@ -461,7 +461,7 @@ void rd_banstate_format_ban(struct evbuffer *out, const struct rd_bs_ban *b)
 	/* %.17g reads back to the same double */
 	evbuffer_add_printf(out, " %.17g %.17g %s", b->trigger_value >= 0 ? b->trigger_value : 0,
 			    b->trigger_limit >= 0 ? b->trigger_limit : 0, mit_names[b->mit]);
-	if (b->mit != RD_BS_BLACKHOLE) {
+	if (b->mit != MIT_STATE_BLACKHOLE) {
 		char text[8192];
 		fs_text_format(&b->rule, NULL, text, sizeof text);
 		evbuffer_add_printf(out, " %s", text);
@@ -471,9 +471,9 @@ void rd_banstate_format_ban(struct evbuffer *out, const struct rd_bs_ban *b)
 
 /* A route line is built in memory and added at once: with evbuffer_add_printf per field, printf
  * was most of a write's time (100 000 API routes: tens of ms on the main loop). The longest line
- * (64 neighbors, every attribute list full) is under 6 KB: RD_BS_LINE_MAX holds it. */
+ * (64 neighbors, every attribute list full) is under 6 KB: MIT_STATE_LINE_MAX holds it. */
 struct line {
-	char b[RD_BS_LINE_MAX];
+	char b[MIT_STATE_LINE_MAX];
 	size_t n;
 };
 
@@ -521,13 +521,13 @@ static void l_addr(struct line *l, const ip_addr *a)
 	l_str(l, ip_format(a, buf));
 }
 
-void rd_banstate_format_route(struct evbuffer *out, enum rd_route_src src, const char *neighbors, const ip_prefix *p,
+void mit_state_format_route(struct evbuffer *out, enum mit_route_src src, const char *neighbors, const ip_prefix *p,
 			      const struct bgp_route_attrs *a)
 {
 	static const char *const origins[] = {"igp", "egp", "incomplete"};
 	static const char hex[] = "0123456789abcdef";
 	struct line *l = &(struct line){.n = 0};
-	l_str(l, src == RD_SRC_SOCKET ? "route socket " : "route pipe ");
+	l_str(l, src == MIT_SRC_SOCKET ? "route socket " : "route pipe ");
 	l_str(l, neighbors);
 	l_str(l, "announce route ");
 	l_addr(l, &p->addr);

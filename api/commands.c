@@ -11,8 +11,9 @@
 
 #include "../lib/log.h"
 #include "../bgp/exabgp.h"
-#include "banstate.h"
-#include "daemon.h"
+#include "../actions/act.h"
+#include "../mitigation/state.h"
+#include "api.h"
 
 #define MAX_ARGS 16
 #define LIST_MAX 4096
@@ -85,7 +86,7 @@ static int cmd_ban(struct rampart *rp, int argc, char **argv, struct evbuffer *o
 	if (argc == 4 && (strcmp(argv[2], "--for") || !parse_u32(argv[3], &secs) || secs == 0))
 		return fail(out, "ban: expected --for SECONDS (a positive integer), got '%s %s'", argv[2], argv[3]);
 	const char *why = NULL;
-	if (det_engine_ban(rp->engine, &p, secs, rd_now_ns(rp), rd_decide, rp, &why) != 0)
+	if (det_engine_ban(rp->engine, &p, secs, rd_now_ns(rp), mit_on_detection_event, rp->mit, &why) != 0)
 		return fail(out, "ban %s refused: %s", argv[1], why ? why : "unknown reason");
 	char buf[IP_PREFIX_STRLEN];
 	evbuffer_add_printf(out, "banned %s\n", ip_prefix_format(&p, buf));
@@ -99,7 +100,7 @@ static int cmd_unban(struct rampart *rp, int argc, char **argv, struct evbuffer 
 	ip_prefix p;
 	if (!ip_prefix_parse(argv[1], &p))
 		return fail(out, "unban: '%s' is not an IP address or prefix", argv[1]);
-	if (det_engine_unban(rp->engine, &p, rd_now_ns(rp), rd_decide, rp) != 0)
+	if (det_engine_unban(rp->engine, &p, rd_now_ns(rp), mit_on_detection_event, rp->mit) != 0)
 		return fail(out, "unban: %s is not banned", argv[1]);
 	char buf[IP_PREFIX_STRLEN];
 	evbuffer_add_printf(out, "unbanned %s\n", ip_prefix_format(&p, buf));
@@ -192,8 +193,8 @@ static int cmd_attack(struct rampart *rp, int argc, char **argv, struct evbuffer
 	for (int i = 0; i < fp.n_dst_ports; i++)
 		evbuffer_add_printf(out, " %u (%" PRIu64 ")", fp.dst_ports[i].port, fp.dst_ports[i].packets);
 	evbuffer_add_printf(out, "\n");
-	struct rd_apcap_info pi;
-	if (rd_apcap_info(rp->apcap, id, &pi)) /* sample packets (detection.attack_pcap) */
+	struct rd_samples_info pi;
+	if (rd_samples_info(rp->samples, id, &pi)) /* sample packets (detection.attack_pcap) */
 		evbuffer_add_printf(out, "pcap: %s (%" PRIu64 " packets%s)\n", pi.path, pi.packets,
 				    pi.open ? ", collecting" : "");
 	return 0;
@@ -379,57 +380,42 @@ static int cmd_stats(struct rampart *rp, struct evbuffer *out)
 					    s.insert_bytes, s.insert_wire_bytes);
 	}
 	if (rp->notify) {
-		struct rd_notify_stats ns;
-		rd_notify_stats(rp->notify, &ns);
+		struct act_notify_stats ns;
+		act_notify_stats(rp->notify, &ns);
 		evbuffer_add_printf(out,
 				    "notify: started %" PRIu64 " ok %" PRIu64 " failed %" PRIu64 " timed_out %" PRIu64
 				    " dropped %" PRIu64 " running %u queued %u\n",
 				    ns.started, ns.ok, ns.failed, ns.timed_out, ns.dropped, ns.running, ns.queued);
 	}
 	if (rp->webhook) {
-		struct rd_webhook_stats ws;
-		rd_webhook_stats(rp->webhook, &ws);
+		struct act_webhook_stats ws;
+		act_webhook_stats(rp->webhook, &ws);
 		evbuffer_add_printf(out,
 				    "webhook: queued %" PRIu64 " sent %" PRIu64 " retried %" PRIu64 " failed %" PRIu64
 				    " dropped %" PRIu64 "\n",
 				    ws.queued, ws.sent, ws.retried, ws.failed, ws.dropped);
 	}
 	if (rp->localroute) {
-		struct rd_localroute_stats ls;
-		rd_localroute_stats(rp->localroute, &ls);
+		struct act_localroute_stats ls;
+		act_localroute_stats(rp->localroute, &ls);
 		evbuffer_add_printf(out, "local blackhole: added %" PRIu64 " removed %" PRIu64 " failed %" PRIu64 "\n",
 				    ls.added, ls.removed, ls.failed);
 	}
-	rd_banstate_stats_text(rp->banstate, out);
+	api_state_stats_text(rp->mit, out);
+	struct mit_stats ms;
+	mit_stats(rp->mit, &ms);
 	evbuffer_add_printf(out, "decisions: announced %" PRIu64 " withdrawn %" PRIu64 " events %" PRIu64 "%s\n",
-			    rp->announced, rp->withdrawn, rp->events_logged,
+			    ms.announced, ms.withdrawn, ms.events,
 			    rp->conf.mitigation.dry_run ? " (dry run)" : "");
-	struct rd_exa_stats x;
-	rd_exa_stats(rp, &x);
+	struct api_exa_stats x;
+	api_exa_stats(rp, &x);
 	evbuffer_add_printf(out,
 			    "exabgp: lines %" PRIu64 " errors %" PRIu64 " replies_dropped %" PRIu64
 			    " process_starts %" PRIu64 " process_pid %d routes %zu\n",
 			    x.lines, x.errors, x.replies_dropped, x.process_starts, x.process_pid,
-			    rd_routes_count(rp->routes));
+			    ms.routes);
 	return 0;
 }
-
-static const char help_text[] =
-	"ban IP[/LEN] [--for SECONDS]   ban (blackhole) a host or prefix\n"
-	"unban IP[/LEN]                 lift a ban\n"
-	"bans                           active bans\n"
-	"attacks                        active and recent attacks\n"
-	"attack ID                      one attack: its fingerprint and kind\n"
-	"peers                          BGP sessions\n"
-	"top [incoming|outgoing] [pps|bps|flows] [N]   busiest hosts now\n"
-	"stats                          capture, storage and decision counters\n"
-	"exporters                      flow listeners and their exporters' counters\n"
-	"flows ATTACK_ID [--limit N]    the attack's flows from ClickHouse, top N by packets\n"
-	"talkers HOST [--from T] [--to T] [--limit N]   top sources and ports of a host (ClickHouse)\n"
-	"routes                         announced routes and which source holds each\n"
-	"announce ... / withdraw ... / neighbor IP ...   ExaBGP API commands (docs/EXABGP.md)\n"
-	"flowspec add RULE | del RULE | list   operator FlowSpec rules (docs/FLOWSPEC.md)\n"
-	"help                           this text\n";
 
 /* flowspec add RULE | del RULE | list: RULE in the text form of docs/FLOWSPEC.md (ExaBGP's flow
  * route syntax is accepted too), taken from the rest of the line as typed. */
@@ -438,7 +424,7 @@ static int cmd_flowspec(struct rampart *rp, const char *args, struct evbuffer *o
 	while (*args == ' ')
 		args++;
 	if (!strcmp(args, "list"))
-		return rd_flowmit_list(rp->flowmit, out), 0;
+		return mit_flowspec_list(rp->mit, out), 0;
 	bool add = !strncmp(args, "add ", 4), del = !strncmp(args, "del ", 4);
 	if (!add && !del)
 		return fail(out, "usage: flowspec add RULE | flowspec del RULE | flowspec list");
@@ -449,7 +435,7 @@ static int cmd_flowspec(struct rampart *rp, const char *args, struct evbuffer *o
 		return fail(out, "flowspec: %s", err.msg);
 	char text[1024];
 	if (del) {
-		if (rd_flowmit_del(rp->flowmit, &r) != 0)
+		if (mit_flowspec_del(rp->mit, &r) != 0)
 			return fail(out, "flowspec del: no such operator rule (flowspec list shows them)");
 		fs_text_format(&r, NULL, text, sizeof text);
 		evbuffer_add_printf(out, "withdrawn: %s\n", text);
@@ -458,14 +444,114 @@ static int cmd_flowspec(struct rampart *rp, const char *args, struct evbuffer *o
 	if (!a.present)
 		return fail(out, "flowspec add: the rule has no action (add e.g. \"then discard\")");
 	char why[200] = "";
-	if (rd_flowmit_add(rp->flowmit, &r, &a, false, why, sizeof why) != 0)
+	if (mit_flowspec_add(rp->mit, &r, &a, false, why, sizeof why) != 0)
 		return fail(out, "flowspec add refused: %s", why);
 	fs_text_format(&r, &a, text, sizeof text);
 	evbuffer_add_printf(out, "announced: %s\n", text);
 	return 0;
 }
 
-bool rd_command_changes_state(const char *line)
+/* ---- the command table: dispatch and `help` from the same rows ---------------------------- */
+
+struct command {
+	const char *name;
+	const char *usage;   /* as `help` shows it */
+	const char *help;
+	int max_args;        /* beyond the name: 0 = none allowed, -1 = the command checks them */
+	bool rest;           /* takes the rest of the line as typed (run_rest), not split words */
+	int (*run)(struct rampart *rp, int argc, char **argv, struct evbuffer *out);
+	int (*run_rest)(struct rampart *rp, const char *rest, struct evbuffer *out);
+};
+
+static int run_bans(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	(void)argc, (void)argv;
+	return list_bans(rp, out, false);
+}
+
+static int run_attacks(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	(void)argc, (void)argv;
+	return list_bans(rp, out, true);
+}
+
+static int run_peers(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	(void)argc, (void)argv;
+	return cmd_peers(rp, out);
+}
+
+static int run_stats(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	(void)argc, (void)argv;
+	return cmd_stats(rp, out);
+}
+
+static int run_exporters(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	(void)argc, (void)argv;
+	return cmd_exporters(rp, out);
+}
+
+static int run_routes(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	(void)argc, (void)argv;
+	mit_routes_list(rp->mit, out);
+	return 0;
+}
+
+static int run_help(struct rampart *rp, int argc, char **argv, struct evbuffer *out);
+
+/* flows and talkers are answered later, by the read-back (readback.c): the socket and HTTP send
+ * them there before the table; their rows are here for `help`. The ExaBGP row stands for every
+ * line bgp_exa_is_command() accepts. */
+static const struct command commands[] = {
+	{"ban", "ban IP[/LEN] [--for SECONDS]", "ban (blackhole) a host or prefix", -1, false, cmd_ban, NULL},
+	{"unban", "unban IP[/LEN]", "lift a ban", -1, false, cmd_unban, NULL},
+	{"bans", "bans", "active bans", 0, false, run_bans, NULL},
+	{"attacks", "attacks", "active and recent attacks", 0, false, run_attacks, NULL},
+	{"attack", "attack ID", "one attack: its fingerprint and kind", -1, false, cmd_attack, NULL},
+	{"peers", "peers", "BGP sessions", 0, false, run_peers, NULL},
+	{"top", "top [incoming|outgoing] [pps|bps|flows] [N]", "busiest hosts now", -1, false, cmd_top, NULL},
+	{"stats", "stats", "capture, storage and decision counters", 0, false, run_stats, NULL},
+	{"exporters", "exporters", "flow listeners and their exporters' counters", 0, false, run_exporters, NULL},
+	{"flows", "flows ATTACK_ID [--limit N]", "the attack's flows from ClickHouse, top N by packets", -1, false, NULL,
+	 NULL},
+	{"talkers", "talkers HOST [--from T] [--to T] [--limit N]", "top sources and ports of a host (ClickHouse)", -1,
+	 false, NULL, NULL},
+	{"routes", "routes", "announced routes and which source holds each", 0, false, run_routes, NULL},
+	{"announce", "announce ... / withdraw ... / neighbor IP ...", "ExaBGP API commands (docs/EXABGP.md)", -1, true,
+	 NULL, NULL},
+	{"flowspec", "flowspec add RULE | del RULE | list", "operator FlowSpec rules (docs/FLOWSPEC.md)", -1, true, NULL,
+	 cmd_flowspec},
+	{"help", "help", "this text", 0, false, run_help, NULL},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static int run_help(struct rampart *rp, int argc, char **argv, struct evbuffer *out)
+{
+	(void)rp, (void)argc, (void)argv;
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const struct command *c = &commands[i];
+		/* the help column starts at 31; a longer usage is followed by three spaces */
+		if (strlen(c->usage) <= 28)
+			evbuffer_add_printf(out, "%-31s%s\n", c->usage, c->help);
+		else
+			evbuffer_add_printf(out, "%s   %s\n", c->usage, c->help);
+	}
+	return 0;
+}
+
+static const struct command *find_command(const char *name, size_t len)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strlen(commands[i].name) == len && !memcmp(commands[i].name, name, len))
+			return &commands[i];
+	return NULL;
+}
+
+/* True unless line is a command known to only read (api/api.h). */
+bool api_command_changes_state(const char *line)
 {
 	static const char *const readers[] = {"bans",	   "attacks", "attack", "peers", "top",	  "stats",
 					      "exporters", "routes",  "help",	"flows", "talkers", NULL};
@@ -484,13 +570,15 @@ bool rd_command_changes_state(const char *line)
 	return true;
 }
 
-int rd_command(struct rampart *rp, const char *line, struct evbuffer *out)
+int api_command(struct rampart *rp, const char *line, struct evbuffer *out)
 {
 	/* ExaBGP's API text (docs/EXABGP.md): lines may be longer than our own commands */
 	if (bgp_exa_is_command(line))
-		return rd_exa_command(rp, RD_SRC_SOCKET, line, out);
-	if (!strncmp(line, "flowspec", 8) && (line[8] == ' ' || line[8] == '\0'))
-		return cmd_flowspec(rp, line + 8, out);
+		return mit_exabgp_command(rp->mit, MIT_SRC_SOCKET, line, out);
+	size_t word = strcspn(line, " ");
+	const struct command *c = find_command(line, word);
+	if (c && c->run_rest)
+		return c->run_rest(rp, line + word, out);
 	char buf[1024];
 	size_t len = strlen(line);
 	if (len >= sizeof buf)
@@ -502,35 +590,10 @@ int rd_command(struct rampart *rp, const char *line, struct evbuffer *out)
 		return fail(out, "too many arguments (at most %d)", MAX_ARGS);
 	if (argc == 0)
 		return fail(out, "empty command (try 'help')");
-	const char *cmd = argv[0];
-	if (!strcmp(cmd, "ban"))
-		return cmd_ban(rp, argc, argv, out);
-	if (!strcmp(cmd, "unban"))
-		return cmd_unban(rp, argc, argv, out);
-	if (!strcmp(cmd, "bans") && argc == 1)
-		return list_bans(rp, out, false);
-	if (!strcmp(cmd, "attacks") && argc == 1)
-		return list_bans(rp, out, true);
-	if (!strcmp(cmd, "attack"))
-		return cmd_attack(rp, argc, argv, out);
-	if (!strcmp(cmd, "peers") && argc == 1)
-		return cmd_peers(rp, out);
-	if (!strcmp(cmd, "top"))
-		return cmd_top(rp, argc, argv, out);
-	if (!strcmp(cmd, "stats") && argc == 1)
-		return cmd_stats(rp, out);
-	if (!strcmp(cmd, "exporters") && argc == 1)
-		return cmd_exporters(rp, out);
-	if (!strcmp(cmd, "routes") && argc == 1) {
-		rd_routes_list(rp, out);
-		return 0;
-	}
-	if (!strcmp(cmd, "help") && argc == 1) {
-		evbuffer_add(out, help_text, sizeof help_text - 1);
-		return 0;
-	}
-	if (!strcmp(cmd, "bans") || !strcmp(cmd, "attacks") || !strcmp(cmd, "peers") || !strcmp(cmd, "stats") ||
-	    !strcmp(cmd, "help") || !strcmp(cmd, "routes") || !strcmp(cmd, "exporters"))
-		return fail(out, "%s takes no arguments", cmd);
-	return fail(out, "unknown command '%.64s' (try 'help')", cmd);
+	c = find_command(argv[0], strlen(argv[0]));
+	if (!c || !c->run)
+		return fail(out, "unknown command '%.64s' (try 'help')", argv[0]);
+	if (c->max_args >= 0 && argc - 1 > c->max_args)
+		return fail(out, "%s takes no arguments", c->name);
+	return c->run(rp, argc, argv, out);
 }

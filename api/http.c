@@ -43,8 +43,8 @@
 
 #include "../lib/json.h"
 #include "../lib/log.h"
-#include "banstate.h"
-#include "daemon.h"
+#include "../mitigation/state.h"
+#include "api.h"
 
 #define LIST_MAX 4096
 
@@ -69,7 +69,7 @@ enum conn_close { CLOSE_TIMEOUT, CLOSE_MAX_CLIENTS, CLOSE_OUTPUT };
  * we give evhttp (a pass-through filter, whose free callback tells us when the connection is
  * gone) and its deadline. */
 struct http_conn {
-	struct rd_http *h;             /* NULL once the server is freed */
+	struct api_http *h;             /* NULL once the server is freed */
 	struct bufferevent *bev;       /* the filter evhttp reads and writes */
 	struct event *deadline;
 	struct event *kick;            /* pushes queued output through the filter */
@@ -78,7 +78,7 @@ struct http_conn {
 	struct http_conn *prev, *next;
 };
 
-struct rd_http {
+struct api_http {
 	struct rampart *rp;
 	struct evhttp *http;
 	ip_addr listen_addr;           /* as configured; zero for a wildcard (0.0.0.0, ::) */
@@ -87,7 +87,7 @@ struct rd_http {
 	char allowed_hosts[512];       /* api.http_hosts, lower case, comma separated */
 	char token[TOKEN_MAX];         /* api.token_file's token; "" = none */
 	size_t token_len;
-	struct rd_http_stats st;
+	struct api_http_stats st;
 	struct http_conn *conns;       /* open connections */
 	struct timeval timeout;        /* api.http_request_timeout */
 	struct event *accept_resume;   /* always added: resumes the paused listener */
@@ -102,9 +102,9 @@ struct rd_http {
 
 /* ---- JSON output --------------------------------------------------------------------------- */
 
-static void json_str(struct evbuffer *b, const char *s)
+static void json_cstr(struct evbuffer *b, const char *s)
 {
-	rd_json_str(b, s, strlen(s));
+	json_str(b, s, strlen(s));
 }
 
 /* JSON has no NaN or infinity; rates are finite, but a division by a zero interval must not
@@ -136,10 +136,10 @@ static void json_ban(struct evbuffer *b, const struct rampart *rp, const struct 
 {
 	char pfx[IP_PREFIX_STRLEN];
 	evbuffer_add_printf(b, "{\"attack_id\":%" PRIu64 ",\"target\":", x->attack_id);
-	json_str(b, ip_prefix_format(&x->target, pfx));
+	json_cstr(b, ip_prefix_format(&x->target, pfx));
 	evbuffer_add_printf(b, ",\"direction\":\"%s\",\"kind\":\"%s\",\"hostgroup\":", det_direction_name(x->direction),
 			    det_attack_kind_name((enum det_attack_kind)x->kind));
-	json_str(b, group_name(rp, x->hostgroup));
+	json_cstr(b, group_name(rp, x->hostgroup));
 	evbuffer_add_printf(b,
 			    ",\"manual\":%s,\"active\":%s,\"since_ns\":%" PRIu64 ",\"until_ns\":%" PRIu64
 			    ",\"ended_ns\":%" PRIu64 ",\"trigger\":{\"class\":\"%s\",\"metric\":\"%s\",\"value\":",
@@ -152,10 +152,10 @@ static void json_ban(struct evbuffer *b, const struct rampart *rp, const struct 
 	json_num(b, x->peak_value);
 	evbuffer_add_printf(b, "},\"rates\":");
 	json_rates(b, &x->rates, x->direction);
-	struct rd_apcap_info pi; /* sample packets (detection.attack_pcap); null when none */
-	if (rd_apcap_info(rp->apcap, x->attack_id, &pi)) {
+	struct rd_samples_info pi; /* sample packets (detection.attack_pcap); null when none */
+	if (rd_samples_info(rp->samples, x->attack_id, &pi)) {
 		evbuffer_add_printf(b, ",\"pcap\":{\"path\":");
-		json_str(b, pi.path);
+		json_cstr(b, pi.path);
 		evbuffer_add_printf(b, ",\"packets\":%" PRIu64 ",\"open\":%s}", pi.packets, pi.open ? "true" : "false");
 	} else {
 		evbuffer_add_printf(b, ",\"pcap\":null");
@@ -181,7 +181,7 @@ static void reply_error(struct evhttp_request *req, int code, const char *msg)
 {
 	struct evbuffer *b = evbuffer_new();
 	evbuffer_add_printf(b, "{\"error\":");
-	json_str(b, msg);
+	json_cstr(b, msg);
 	evbuffer_add_printf(b, "}\n");
 	reply(req, code, "application/json", b);
 	evbuffer_free(b);
@@ -208,7 +208,7 @@ static bool same_secret(const char *a, size_t alen, const char *b, size_t blen)
 	return blen && d == 0;
 }
 
-static bool has_token(const struct rd_http *h, struct evhttp_request *req)
+static bool has_token(const struct api_http *h, struct evhttp_request *req)
 {
 	const char *v = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
 	if (!h->token_len || !v || strncasecmp(v, "Bearer ", 7))
@@ -251,7 +251,7 @@ static bool local_addr(struct evhttp_request *req, ip_addr *out)
 /* Host: NAME, NAME:PORT, [V6] or [V6]:PORT. Answered for the address the client connected to
  * (and the configured one), for localhost when that address is loopback, and for api.http_hosts;
  * the port, when given, must be ours. */
-static bool host_allowed(const struct rd_http *h, struct evhttp_request *req, const char *host)
+static bool host_allowed(const struct api_http *h, struct evhttp_request *req, const char *host)
 {
 	char name[256];
 	const char *port = NULL;
@@ -307,7 +307,7 @@ static bool host_allowed(const struct rd_http *h, struct evhttp_request *req, co
 }
 
 /* Everything a request must pass before any handler sees it; false when it was answered. */
-static bool admit(struct rd_http *h, struct evhttp_request *req)
+static bool admit(struct api_http *h, struct evhttp_request *req)
 {
 	const char *host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
 	const char *uri_host = evhttp_uri_get_host(evhttp_request_get_evhttp_uri(req));
@@ -326,7 +326,7 @@ static bool admit(struct rd_http *h, struct evhttp_request *req)
 }
 
 /* The command of a POST /api/v1/command, or NULL when it was answered with the refusal. */
-static bool command_body(struct rd_http *h, struct evhttp_request *req, char *line, size_t linelen)
+static bool command_body(struct api_http *h, struct evhttp_request *req, char *line, size_t linelen)
 {
 	const char *type = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
 	size_t tl = type ? strcspn(type, ";") : 0;
@@ -355,7 +355,7 @@ static bool command_body(struct rd_http *h, struct evhttp_request *req, char *li
 
 static void on_bans(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	if (!want_get(req))
 		return;
 	bool history = !strcmp(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)), "/api/v1/attacks");
@@ -376,7 +376,7 @@ static void on_bans(struct evhttp_request *req, void *arg)
 
 static void on_top(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	if (!want_get(req))
 		return;
 	enum det_direction dir = DET_IN;
@@ -425,9 +425,9 @@ static void on_top(struct evhttp_request *req, void *arg)
 	for (size_t i = 0; i < got; i++) {
 		char a[IP_STRLEN];
 		evbuffer_add_printf(b, "%s{\"host\":", i ? "," : "");
-		json_str(b, ip_format(&h->hosts[i].host, a));
+		json_cstr(b, ip_format(&h->hosts[i].host, a));
 		evbuffer_add_printf(b, ",\"hostgroup\":");
-		json_str(b, group_name(h->rp, h->hosts[i].hostgroup));
+		json_cstr(b, group_name(h->rp, h->hosts[i].hostgroup));
 		evbuffer_add_printf(b, ",\"banned\":%s,\"rates\":", h->hosts[i].banned ? "true" : "false");
 		json_rates(b, &h->hosts[i].rates, dir);
 		evbuffer_add(b, "}", 1);
@@ -439,7 +439,7 @@ static void on_top(struct evhttp_request *req, void *arg)
 
 static void on_peers(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	if (!want_get(req))
 		return;
 	struct evbuffer *b = evbuffer_new();
@@ -450,9 +450,9 @@ static void on_peers(struct evhttp_request *req, void *arg)
 		for (size_t i = 0; i < n && i < 64; i++) {
 			char a[IP_STRLEN];
 			evbuffer_add_printf(b, "%s{\"address\":", i ? "," : "");
-			json_str(b, ip_format(&st[i].address, a));
+			json_cstr(b, ip_format(&st[i].address, a));
 			evbuffer_add_printf(b, ",\"remote_as\":%" PRIu32 ",\"state\":", st[i].remote_as);
-			json_str(b, st[i].state);
+			json_cstr(b, st[i].state);
 			evbuffer_add_printf(b,
 					    ",\"hold_time\":%u,\"updates_sent\":%" PRIu64 ",\"updates_received\":%" PRIu64
 					    ",\"prefixes_sent\":%" PRIu64 ",\"established_count\":%" PRIu64
@@ -460,7 +460,7 @@ static void on_peers(struct evhttp_request *req, void *arg)
 					    ",\"last_error\":",
 					    st[i].hold_time, st[i].updates_sent, st[i].updates_received, st[i].prefixes_sent,
 					    st[i].established_count, st[i].taw_received, st[i].attrs_discarded);
-			json_str(b, st[i].last_error);
+			json_cstr(b, st[i].last_error);
 			evbuffer_add(b, "}", 1);
 		}
 		evbuffer_add_printf(b, "],\"rib_out\":%zu}\n", bgp_rib_out_count(h->rp->bgp));
@@ -513,7 +513,7 @@ static void listener_json(struct evbuffer *b, const struct rd_worker_stats *s)
 
 static void on_stats(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	struct rampart *rp = h->rp;
 	if (!want_get(req))
 		return;
@@ -524,7 +524,7 @@ static void on_stats(struct evhttp_request *req, void *arg)
 		struct rd_worker_stats s;
 		rd_worker_stats(rp->workers[i], &s);
 		evbuffer_add_printf(b, "%s{\"source\":", i ? "," : "");
-		json_str(b, s.name);
+		json_cstr(b, s.name);
 		evbuffer_add_printf(b,
 				    ",\"frames\":%" PRIu64 ",\"decoded\":%" PRIu64 ",\"truncated\":%" PRIu64
 				    ",\"malformed\":%" PRIu64 ",\"not_ip\":%" PRIu64 ",\"kernel_drops\":%" PRIu64
@@ -546,7 +546,7 @@ static void on_stats(struct evhttp_request *req, void *arg)
 		struct st_stats s;
 		st_writer_stats(rp->storage, &s);
 		evbuffer_add_printf(b, ",\"storage\":{\"destination\":");
-		json_str(b, st_writer_destination(rp->storage));
+		json_cstr(b, st_writer_destination(rp->storage));
 		evbuffer_add_printf(b,
 				    ",\"flows_queued\":%" PRIu64 ",\"flows_written\":%" PRIu64
 				    ",\"flows_dropped\":%" PRIu64 ",\"events_queued\":%" PRIu64
@@ -555,14 +555,16 @@ static void on_stats(struct evhttp_request *req, void *arg)
 				    ",\"insert_wire_bytes\":%" PRIu64 ",\"last_error\":",
 				    s.flows_queued, s.flows_written, s.flows_dropped, s.events_queued, s.events_written,
 				    s.events_dropped, s.batches_failed, s.insert_bytes, s.insert_wire_bytes);
-		json_str(b, s.last_error);
+		json_cstr(b, s.last_error);
 		evbuffer_add(b, "}", 1);
 	}
-	rd_banstate_stats_json(rp->banstate, b);
+	api_state_stats_json(rp->mit, b);
+	struct mit_stats ms;
+	mit_stats(rp->mit, &ms);
 	evbuffer_add_printf(b,
 			    ",\"decisions\":{\"announced\":%" PRIu64 ",\"withdrawn\":%" PRIu64 ",\"events\":%" PRIu64
 			    ",\"dry_run\":%s}}\n",
-			    rp->announced, rp->withdrawn, rp->events_logged, rp->conf.mitigation.dry_run ? "true" : "false");
+			    ms.announced, ms.withdrawn, ms.events, rp->conf.mitigation.dry_run ? "true" : "false");
 	reply(req, 200, "application/json", b);
 	evbuffer_free(b);
 }
@@ -579,7 +581,7 @@ static void rb_cmd_done(void *ctx, bool ok, struct evbuffer *out)
 
 static void on_command(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		reply_error(req, 405, "this resource takes POST with {\"command\": \"LINE\"} as application/json");
 		return;
@@ -595,20 +597,20 @@ static void on_command(struct evhttp_request *req, void *arg)
 		return;
 	}
 	bool token = has_token(h, req);
-	if (h->token_len && !token && rd_command_changes_state(line)) {
+	if (h->token_len && !token && api_command_changes_state(line)) {
 		h->st.refused_token++;
 		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer realm=\"rampart\"");
 		reply_error(req, 401, "this command changes state: it needs the bearer token (api.token_file)");
 		return;
 	}
 	struct evbuffer *out = evbuffer_new();
-	if (rd_readback_is_command(line)) { /* flows / talkers: answered when ClickHouse is */
-		struct rd_rb_request rq;
+	if (api_readback_is_command(line)) { /* flows / talkers: answered when ClickHouse is */
+		struct api_rb_request rq;
 		char err[256];
-		struct rd_rb_job *job;
+		struct api_rb_job *job;
 		int code = 400;
-		if (rd_readback_parse(h->rp->readback, line, &rq, err, sizeof err) == 0) {
-			if ((job = rd_readback_start(h->rp->readback, &rq, rb_cmd_done, req, err, sizeof err))) {
+		if (api_readback_parse(h->rp->readback, line, &rq, err, sizeof err) == 0) {
+			if ((job = api_readback_start(h->rp->readback, &rq, rb_cmd_done, req, err, sizeof err))) {
 				evhttp_connection_set_closecb(evhttp_request_get_connection(req), rb_conn_closed, job);
 				evbuffer_free(out);
 				return;
@@ -620,7 +622,7 @@ static void on_command(struct evhttp_request *req, void *arg)
 		evbuffer_free(out);
 		return;
 	}
-	int rc = rd_command(h->rp, line, out);
+	int rc = api_command(h->rp, line, out);
 	reply(req, rc == 0 ? 200 : 400, "text/plain; charset=utf-8", out);
 	evbuffer_free(out);
 }
@@ -659,7 +661,7 @@ static const char *const decode_result_label[CAP_DECODE_RESULT_COUNT] = {
 };
 
 /* What the API refused and closed (docs/OPERATIONS.md, "The API's security model"). */
-static void api_metrics(const struct rd_http *h, struct evbuffer *b)
+static void api_metrics(const struct api_http *h, struct evbuffer *b)
 {
 	metric_head(b, "rampart_api_requests_refused_total", "counter",
 		    "HTTP requests refused: host = Host not this server's (421), token = bearer token missing or "
@@ -683,8 +685,8 @@ static void api_metrics(const struct rd_http *h, struct evbuffer *b)
 		    "accept() failures on the HTTP listener (EMFILE, ENFILE, ...); each pauses it 100 ms..1 s.");
 	evbuffer_add_printf(b, "rampart_api_accept_errors_total %" PRIu64 "\n", h->st.accept_errors);
 	if (h->rp->control) {
-		struct rd_control_stats cs;
-		rd_control_stats(h->rp->control, &cs);
+		struct api_control_stats cs;
+		api_control_stats(h->rp->control, &cs);
 		metric_head(b, "rampart_control_clients_closed_total", "counter",
 			    "Control socket clients closed by a bound: max_clients (api.control_max_clients), output "
 			    "(8 MiB of replies not read), timeout (300 s idle).");
@@ -702,7 +704,7 @@ static void api_metrics(const struct rd_http *h, struct evbuffer *b)
 
 static void on_metrics(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	struct rampart *rp = h->rp;
 	if (!want_get(req))
 		return;
@@ -815,14 +817,16 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	evbuffer_add_printf(b, "rampart_bans_active %zu\n", det_engine_bans(rp->engine, h->bans, 0));
 	metric_head(b, "rampart_ticks_total", "counter", "Detection ticks run.");
 	evbuffer_add_printf(b, "rampart_ticks_total %" PRIu64 "\n", rp->ticks);
+	struct mit_stats ms;
+	mit_stats(rp->mit, &ms);
 	metric_head(b, "rampart_decisions_total", "counter", "What the decisions did.");
-	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"announced\"} %" PRIu64 "\n", rp->announced);
-	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"withdrawn\"} %" PRIu64 "\n", rp->withdrawn);
-	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"events\"} %" PRIu64 "\n", rp->events_logged);
+	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"announced\"} %" PRIu64 "\n", ms.announced);
+	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"withdrawn\"} %" PRIu64 "\n", ms.withdrawn);
+	evbuffer_add_printf(b, "rampart_decisions_total{kind=\"events\"} %" PRIu64 "\n", ms.events);
 
-	if (rp->apcap) { /* attack sample packets (detection.attack_pcap) */
-		struct rd_apcap_stats as;
-		rd_apcap_stats(rp->apcap, &as);
+	if (rp->samples) { /* attack sample packets (detection.attack_pcap) */
+		struct rd_samples_stats as;
+		rd_samples_stats(rp->samples, &as);
 		metric_head(b, "rampart_attack_pcap_samples_total", "counter",
 			    "Attack sample packets: written to a file, dropped (a worker's ring was full), skipped "
 			    "(file closed, unwritable or of another link type).");
@@ -884,7 +888,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 		metric_head(b, "rampart_storage_clickhouse_down", "gauge", "1 while the last post or probe failed.");
 		evbuffer_add_printf(b, "rampart_storage_clickhouse_down %d\n", s.clickhouse && s.clickhouse_down);
 	}
-	rd_banstate_metrics(rp->banstate, b);
+	api_state_metrics(rp->mit, b);
 	if (rp->bgp) {
 		struct bgp_peer_status st[64];
 		size_t n = bgp_speaker_peers(rp->bgp, st, 64);
@@ -970,7 +974,7 @@ static const char live_page[] =
 static void rb_conn_closed(struct evhttp_connection *conn, void *arg)
 {
 	(void)conn;
-	rd_readback_cancel(arg); /* the request is gone with its connection */
+	api_readback_cancel(arg); /* the request is gone with its connection */
 }
 
 static void rb_done(void *ctx, bool ok, struct evbuffer *out)
@@ -993,7 +997,7 @@ static void rb_done(void *ctx, bool ok, struct evbuffer *out)
 
 /* /api/v1/attack/ID/flows?n=N and /api/v1/host/IP/talkers?from=T&to=T&n=N, as the control
  * commands `flows ID --limit N` and `talkers IP --from T --to T --limit N` (one parser). */
-static bool on_readback(struct rd_http *h, struct evhttp_request *req, const char *path)
+static bool on_readback(struct api_http *h, struct evhttp_request *req, const char *path)
 {
 	char what[64], cmd[320];
 	int used = 0;
@@ -1018,14 +1022,14 @@ static bool on_readback(struct rd_http *h, struct evhttp_request *req, const cha
 			len += snprintf(cmd + len, sizeof cmd - (size_t)len, " %s %s", keys[i][1], v[0] ? v : "''");
 	}
 	evhttp_clear_headers(&q);
-	struct rd_rb_request rq;
+	struct api_rb_request rq;
 	char err[256];
-	struct rd_rb_job *job = NULL;
+	struct api_rb_job *job = NULL;
 	if ((size_t)len >= sizeof cmd)
 		snprintf(err, sizeof err, "query string too long");
-	else if (rd_readback_parse(h->rp->readback, cmd, &rq, err, sizeof err) == 0) {
+	else if (api_readback_parse(h->rp->readback, cmd, &rq, err, sizeof err) == 0) {
 		rq.json = true;
-		job = rd_readback_start(h->rp->readback, &rq, rb_done, req, err, sizeof err);
+		job = api_readback_start(h->rp->readback, &rq, rb_done, req, err, sizeof err);
 		if (job) {
 			evhttp_connection_set_closecb(evhttp_request_get_connection(req), rb_conn_closed, job);
 			return true;
@@ -1117,7 +1121,7 @@ static void conn_gone(void *ctx)
 {
 	struct http_conn *c = ctx;
 	if (c->h) {
-		struct rd_http *h = c->h;
+		struct api_http *h = c->h;
 		if (c->prev)
 			c->prev->next = c->next;
 		else
@@ -1172,7 +1176,7 @@ static void output_added(struct evbuffer *buf, const struct evbuffer_cb_info *in
 /* evhttp's bufferevent for each accepted connection. */
 static struct bufferevent *conn_new(struct event_base *base, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	struct http_conn *c = calloc(1, sizeof *c);
 	struct bufferevent *sock = c ? bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE) : NULL;
 	struct event *deadline = sock ? evtimer_new(base, conn_deadline, c) : NULL;
@@ -1213,7 +1217,7 @@ static struct bufferevent *conn_new(struct event_base *base, void *arg)
 	return bev;
 }
 
-static struct http_conn *conn_of(struct rd_http *h, struct evhttp_request *req)
+static struct http_conn *conn_of(struct api_http *h, struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
@@ -1232,7 +1236,7 @@ static void request_done(struct evhttp_request *req, void *arg)
 }
 
 /* A request arrived whole: its reply (a read-back's too) must be written by the deadline. */
-static void request_started(struct rd_http *h, struct evhttp_request *req)
+static void request_started(struct api_http *h, struct evhttp_request *req)
 {
 	struct http_conn *c = conn_of(h, req);
 	if (!c)
@@ -1247,7 +1251,7 @@ static void request_started(struct rd_http *h, struct evhttp_request *req)
 
 /* accept_resume stays pending (a timer a day away) so that accept_error can find it among the
  * loop's events: libevent lists only pending ones. */
-static void park_resume(struct rd_http *h)
+static void park_resume(struct api_http *h)
 {
 	struct timeval day = {.tv_sec = 86400};
 	event_add(h->accept_resume, &day);
@@ -1256,21 +1260,21 @@ static void park_resume(struct rd_http *h)
 static void accept_resume(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	evconnlistener_enable(h->listener);
 	park_resume(h);
 }
 
 struct server_search {
 	const struct evhttp *http;
-	struct rd_http *found;
+	struct api_http *found;
 };
 
 static int find_server(const struct event_base *base, const struct event *ev, void *arg)
 {
 	(void)base;
 	struct server_search *q = arg;
-	if (event_get_callback(ev) == accept_resume && ((struct rd_http *)event_get_callback_arg(ev))->http == q->http) {
+	if (event_get_callback(ev) == accept_resume && ((struct api_http *)event_get_callback_arg(ev))->http == q->http) {
 		q->found = event_get_callback_arg(ev);
 		return 1;
 	}
@@ -1285,7 +1289,7 @@ static void accept_error(struct evconnlistener *lev, void *arg)
 	int err = EVUTIL_SOCKET_ERROR();
 	struct server_search q = {.http = arg};
 	event_base_foreach_event(evconnlistener_get_base(lev), find_server, &q);
-	struct rd_http *h = q.found;
+	struct api_http *h = q.found;
 	if (!h)
 		return;
 	h->st.accept_errors++;
@@ -1308,7 +1312,7 @@ static void accept_error(struct evconnlistener *lev, void *arg)
 /* Every request comes here first: admission, then the resource's handler. */
 static void on_request(struct evhttp_request *req, void *arg)
 {
-	struct rd_http *h = arg;
+	struct api_http *h = arg;
 	request_started(h, req);
 	if (!admit(h, req))
 		return;
@@ -1331,7 +1335,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 /* api.token_file: one line, the token. A file others can read is refused: the token is the
  * key to every ban and announce. */
-static int read_token(struct rd_http *h, const char *path, char *err, size_t errlen)
+static int read_token(struct api_http *h, const char *path, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
@@ -1366,7 +1370,7 @@ static int read_token(struct rd_http *h, const char *path, char *err, size_t err
 	return 0;
 }
 
-struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, size_t errlen)
+struct api_http *api_http_new(struct rampart *rp, const char *listen, char *err, size_t errlen)
 {
 	char host[IP_STRLEN];
 	uint16_t port;
@@ -1380,7 +1384,7 @@ struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, s
 		snprintf(err, errlen, "api.http: '%s' is not ADDRESS:PORT", listen);
 		return NULL;
 	}
-	struct rd_http *h = calloc(1, sizeof *h);
+	struct api_http *h = calloc(1, sizeof *h);
 	if (!h || !(h->http = evhttp_new(rp->base))) {
 		free(h);
 		snprintf(err, errlen, "api.http: out of memory");
@@ -1434,12 +1438,12 @@ struct rd_http *rd_http_new(struct rampart *rp, const char *listen, char *err, s
 	return h;
 }
 
-void rd_http_stats(const struct rd_http *h, struct rd_http_stats *out)
+void api_http_stats(const struct api_http *h, struct api_http_stats *out)
 {
 	*out = h->st;
 }
 
-void rd_http_free(struct rd_http *h)
+void api_http_free(struct api_http *h)
 {
 	if (!h)
 		return;

@@ -20,8 +20,7 @@
 #include <string.h>
 
 #include "../lib/log.h"
-#include "banstate.h"
-#include "daemon.h"
+#include "internal.h"
 
 /* One API attribute set, shared by every entry announced with the same bytes: 100 000 routes
  * from one script carry one set, so an entry is ~100 bytes rather than ~650 (the copy per route
@@ -43,15 +42,15 @@ struct variant {
 
 struct entry {
 	ip_prefix p;
-	uint8_t owners;               /* bit (1 << enum rd_route_src) */
-	bgp_peer_set held[RD_SRC_MAX]; /* the peers each source holds it for */
+	uint8_t owners;               /* bit (1 << enum mit_route_src) */
+	bgp_peer_set held[MIT_SRC_MAX]; /* the peers each source holds it for */
 	const struct bgp_route_attrs *api; /* the latest API announce's, for api_peers (shared) */
 	bgp_peer_set api_peers;
 	struct variant *more;         /* other peers' API attributes (NULL: none) */
 	size_t n_more;
 };
 
-struct rd_routes {
+struct mit_routes {
 	struct entry *e; /* dense */
 	size_t n, cap;
 	uint32_t *slot;  /* open addressing: index + 1 into e, 0 = empty */
@@ -59,16 +58,16 @@ struct rd_routes {
 	struct shared_attrs *attrs[ATTR_BUCKETS];
 };
 
-static const char *const src_names[RD_SRC_MAX] = {"detection", "socket", "pipe", "process"};
+static const char *const src_names[MIT_SRC_MAX] = {"detection", "socket", "pipe", "process"};
 
-const char *rd_route_src_name(enum rd_route_src s)
+const char *mit_route_src_name(enum mit_route_src s)
 {
-	return (unsigned)s < RD_SRC_MAX ? src_names[s] : "?";
+	return (unsigned)s < MIT_SRC_MAX ? src_names[s] : "?";
 }
 
-struct rd_routes *rd_routes_new(void)
+struct mit_routes *mit_routes_new(void)
 {
-	struct rd_routes *t = calloc(1, sizeof *t);
+	struct mit_routes *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
 	t->mask = 1023;
@@ -80,7 +79,7 @@ struct rd_routes *rd_routes_new(void)
 	return t;
 }
 
-void rd_routes_free(struct rd_routes *t)
+void mit_routes_free(struct mit_routes *t)
 {
 	if (!t)
 		return;
@@ -96,9 +95,9 @@ void rd_routes_free(struct rd_routes *t)
 	free(t);
 }
 
-size_t rd_routes_count(const struct rd_routes *t)
+size_t mit_routes_count(const struct mit *m)
 {
-	return t ? t->n : 0;
+	return m && m->routes ? m->routes->n : 0;
 }
 
 /* Equal bytes, one set: the entries compared attributes with memcmp, so bytes are the identity. */
@@ -117,7 +116,7 @@ static uint32_t attrs_hash(const struct bgp_route_attrs *a)
 }
 
 /* A reference to the shared copy of a (made on first use); NULL when out of memory. */
-static const struct bgp_route_attrs *attrs_get(struct rd_routes *t, const struct bgp_route_attrs *a)
+static const struct bgp_route_attrs *attrs_get(struct mit_routes *t, const struct bgp_route_attrs *a)
 {
 	uint32_t h = attrs_hash(a);
 	struct shared_attrs **b = &t->attrs[h % ATTR_BUCKETS];
@@ -137,7 +136,7 @@ static const struct bgp_route_attrs *attrs_get(struct rd_routes *t, const struct
 	return &x->a;
 }
 
-static void attrs_put(struct rd_routes *t, const struct bgp_route_attrs *a)
+static void attrs_put(struct mit_routes *t, const struct bgp_route_attrs *a)
 {
 	if (!a)
 		return;
@@ -152,7 +151,7 @@ static void attrs_put(struct rd_routes *t, const struct bgp_route_attrs *a)
 }
 
 /* Drops an entry's references to shared attribute sets and its variants. */
-static void entry_release(struct rd_routes *t, struct entry *e)
+static void entry_release(struct mit_routes *t, struct entry *e)
 {
 	attrs_put(t, e->api);
 	for (size_t k = 0; k < e->n_more; k++)
@@ -174,7 +173,7 @@ static size_t hash(const ip_prefix *p)
 }
 
 /* The slot holding p, or the empty slot where it would go. */
-static size_t find(const struct rd_routes *t, const ip_prefix *p)
+static size_t find(const struct mit_routes *t, const ip_prefix *p)
 {
 	size_t i = hash(p) & t->mask;
 	while (t->slot[i] && !ip_prefix_equal(&t->e[t->slot[i] - 1].p, p))
@@ -182,7 +181,7 @@ static size_t find(const struct rd_routes *t, const ip_prefix *p)
 	return i;
 }
 
-static int grow(struct rd_routes *t)
+static int grow(struct mit_routes *t)
 {
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 256;
@@ -208,7 +207,7 @@ static int grow(struct rd_routes *t)
 
 /* Removes entry at slot i (backward-shift deletion keeps probe chains whole) and moves the last
  * dense entry into its place. */
-static void remove_at(struct rd_routes *t, size_t i)
+static void remove_at(struct mit_routes *t, size_t i)
 {
 	size_t k = t->slot[i] - 1;
 	entry_release(t, &t->e[k]);
@@ -229,28 +228,23 @@ static void remove_at(struct rd_routes *t, size_t i)
 	}
 }
 
-static bool sending(const struct rampart *rp)
-{
-	return rp->bgp && !rp->conf.mitigation.dry_run;
-}
-
 /* What a simple entry announces: detection's blackhole (built in buf) or the API's. */
-static const struct bgp_route_attrs *effective(const struct rampart *rp, const struct entry *e,
+static const struct bgp_route_attrs *effective(const struct mit *m, const struct entry *e,
 					       struct bgp_route_attrs *buf)
 {
-	if (!(e->owners & (1u << RD_SRC_DETECT)))
+	if (!(e->owners & (1u << MIT_SRC_DETECT)))
 		return e->api;
-	rd_blackhole_attrs(rp, &e->p, buf);
+	mit_blackhole_attrs(m, &e->p, buf);
 	return buf;
 }
 
 /* Every owner holds it for every peer with one set of attributes: one bgp_announce says it all. */
 static bool simple(const struct entry *e)
 {
-	for (int s = 0; s < RD_SRC_MAX; s++)
+	for (int s = 0; s < MIT_SRC_MAX; s++)
 		if ((e->owners & (1u << s)) && e->held[s] != BGP_PEERS_ALL)
 			return false;
-	return e->n_more == 0 && (e->api_peers == BGP_PEERS_ALL || e->owners == (1u << RD_SRC_DETECT));
+	return e->n_more == 0 && (e->api_peers == BGP_PEERS_ALL || e->owners == (1u << MIT_SRC_DETECT));
 }
 
 static const struct bgp_route_attrs *api_for(const struct entry *e, bgp_peer_set bit)
@@ -264,7 +258,7 @@ static const struct bgp_route_attrs *api_for(const struct entry *e, bgp_peer_set
 }
 
 /* The latest API announce: attrs for these peers, whatever they had before. */
-static int api_set(struct rd_routes *t, struct entry *e, const struct bgp_route_attrs *in, bgp_peer_set peers)
+static int api_set(struct mit_routes *t, struct entry *e, const struct bgp_route_attrs *in, bgp_peer_set peers)
 {
 	const struct bgp_route_attrs *a = attrs_get(t, in); /* our reference, handed on or put */
 	if (!a)
@@ -317,16 +311,16 @@ static int api_set(struct rd_routes *t, struct entry *e, const struct bgp_route_
 
 /* An entry some source holds for some peers only, or with attributes differing by peer: tell the
  * speaker each peer's state, peers with equal attributes together (it skips what is unchanged). */
-static int push_per_peer(struct rampart *rp, const struct entry *e)
+static int push_per_peer(struct mit *m, const struct entry *e)
 {
-	if (e->owners & (1u << RD_SRC_DETECT)) {
+	if (e->owners & (1u << MIT_SRC_DETECT)) {
 		struct bgp_route_attrs bh;
-		rd_blackhole_attrs(rp, &e->p, &bh);
-		return bgp_announce(rp->bgp, &e->p, &bh);
+		mit_blackhole_attrs(m, &e->p, &bh);
+		return bgp_announce(m->d.bgp, &e->p, &bh);
 	}
-	size_t n = rp->conf.bgp.n_peers < 64 ? rp->conf.bgp.n_peers : 64;
+	size_t n = m->conf->bgp.n_peers < 64 ? m->conf->bgp.n_peers : 64;
 	bgp_peer_set claimed = 0, done = 0, none = 0;
-	for (int s = 0; s < RD_SRC_MAX; s++)
+	for (int s = 0; s < MIT_SRC_MAX; s++)
 		if (e->owners & (1u << s))
 			claimed |= e->held[s];
 	int rc = 0;
@@ -346,27 +340,27 @@ static int push_per_peer(struct rampart *rp, const struct entry *e)
 				set |= hb;
 		}
 		done |= set;
-		if (bgp_announce_to(rp->bgp, &e->p, a, set) != 0)
+		if (bgp_announce_to(m->d.bgp, &e->p, a, set) != 0)
 			rc = -1;
 	}
 	if (none)
-		bgp_withdraw_from(rp->bgp, &e->p, none); /* -1: none of them had it, fine */
+		bgp_withdraw_from(m->d.bgp, &e->p, none); /* -1: none of them had it, fine */
 	return rc;
 }
 
-int rd_route_add(struct rampart *rp, enum rd_route_src src, const ip_prefix *p, const struct bgp_route_attrs *attrs)
+int mit_route_add(struct mit *m, enum mit_route_src src, const ip_prefix *p, const struct bgp_route_attrs *attrs)
 {
-	return rd_route_add_to(rp, src, p, attrs, BGP_PEERS_ALL);
+	return mit_route_add_to(m, src, p, attrs, BGP_PEERS_ALL);
 }
 
-int rd_route_add_to(struct rampart *rp, enum rd_route_src src, const ip_prefix *p,
+int mit_route_add_to(struct mit *m, enum mit_route_src src, const ip_prefix *p,
 		    const struct bgp_route_attrs *attrs, bgp_peer_set peers)
 {
-	if (src == RD_SRC_DETECT)
+	if (src == MIT_SRC_DETECT)
 		peers = BGP_PEERS_ALL; /* a ban goes everywhere */
-	if (!rp->routes && !(rp->routes = rd_routes_new()))
+	if (!m->routes && !(m->routes = mit_routes_new()))
 		return -1;
-	struct rd_routes *t = rp->routes;
+	struct mit_routes *t = m->routes;
 	if (grow(t) != 0)
 		return -1;
 	size_t i = find(t, p);
@@ -380,31 +374,31 @@ int rd_route_add_to(struct rampart *rp, enum rd_route_src src, const ip_prefix *
 		t->slot[i] = (uint32_t)++t->n;
 	} else {
 		e = &t->e[t->slot[i] - 1];
-		before = *effective(rp, e, &buf); /* a copy: e->api may change below */
+		before = *effective(m, e, &buf); /* a copy: e->api may change below */
 	}
 	bool was_simple = fresh || simple(e);
 	e->owners |= (uint8_t)(1u << src);
 	e->held[src] |= peers; /* zero while src does not hold it */
-	if (src != RD_SRC_DETECT && api_set(t, e, attrs, peers) != 0)
+	if (src != MIT_SRC_DETECT && api_set(t, e, attrs, peers) != 0)
 		return -1;
-	if (!sending(rp))
+	if (!mit_live(m))
 		return 0;
 	if (!was_simple || !simple(e))
-		return push_per_peer(rp, e);
-	const struct bgp_route_attrs *after = effective(rp, e, &buf);
+		return push_per_peer(m, e);
+	const struct bgp_route_attrs *after = effective(m, e, &buf);
 	if (!fresh && !memcmp(&before, after, sizeof *after))
 		return 0;
-	return bgp_announce(rp->bgp, &e->p, after);
+	return bgp_announce(m->d.bgp, &e->p, after);
 }
 
-int rd_route_del(struct rampart *rp, enum rd_route_src src, const ip_prefix *p)
+int mit_route_del(struct mit *m, enum mit_route_src src, const ip_prefix *p)
 {
-	return rd_route_del_from(rp, src, p, BGP_PEERS_ALL);
+	return mit_route_del_from(m, src, p, BGP_PEERS_ALL);
 }
 
-int rd_route_del_from(struct rampart *rp, enum rd_route_src src, const ip_prefix *p, bgp_peer_set peers)
+int mit_route_del_from(struct mit *m, enum mit_route_src src, const ip_prefix *p, bgp_peer_set peers)
 {
-	struct rd_routes *t = rp->routes;
+	struct mit_routes *t = m->routes;
 	if (!t)
 		return -1;
 	size_t i = find(t, p);
@@ -417,30 +411,30 @@ int rd_route_del_from(struct rampart *rp, enum rd_route_src src, const ip_prefix
 	bool was_simple = simple(e);
 	bool survives = (e->held[src] & ~peers) || (e->owners & ~(1u << src));
 	if (survives) /* the common withdraw removes the entry: no copy for it */
-		before = *effective(rp, e, &buf);
+		before = *effective(m, e, &buf);
 	e->held[src] &= ~peers;
 	if (!e->held[src])
 		e->owners &= (uint8_t)~(1u << src);
 	if (!e->owners) {
 		ip_prefix gone = e->p;
 		remove_at(t, i);
-		if (sending(rp))
-			bgp_withdraw(rp->bgp, &gone);
+		if (mit_live(m))
+			bgp_withdraw(m->d.bgp, &gone);
 		return 0;
 	}
-	if (sending(rp) && (!was_simple || !simple(e))) {
-		(void)push_per_peer(rp, e); /* the claim is gone whatever the speaker said */
+	if (mit_live(m) && (!was_simple || !simple(e))) {
+		(void)push_per_peer(m, e); /* the claim is gone whatever the speaker said */
 		return 0;
 	}
-	const struct bgp_route_attrs *after = effective(rp, e, &buf);
-	if (sending(rp) && memcmp(&before, after, sizeof *after))
-		bgp_announce(rp->bgp, &e->p, after);
+	const struct bgp_route_attrs *after = effective(m, e, &buf);
+	if (mit_live(m) && memcmp(&before, after, sizeof *after))
+		bgp_announce(m->d.bgp, &e->p, after);
 	return 0;
 }
 
-size_t rd_route_del_all(struct rampart *rp, enum rd_route_src src)
+size_t mit_route_del_all(struct mit *m, enum mit_route_src src)
 {
-	struct rd_routes *t = rp->routes;
+	struct mit_routes *t = m->routes;
 	size_t n = 0;
 	if (!t)
 		return 0;
@@ -448,45 +442,45 @@ size_t rd_route_del_all(struct rampart *rp, enum rd_route_src src)
 		if (k >= t->n || !(t->e[k].owners & (1u << src)))
 			continue;
 		ip_prefix p = t->e[k].p;
-		if (rd_route_del(rp, src, &p) == 0)
+		if (mit_route_del(m, src, &p) == 0)
 			n++;
 	}
 	return n;
 }
 
-/* For the ban state file (banstate.h): each API source's claims, per set of peers and attributes. */
-void rd_routes_each_api(const struct rd_routes *t, rd_routes_api_fn fn, void *ctx)
+/* For the ban state file (state.c): each API source's claims, per set of peers and attributes. */
+void mit_routes_each_api(const struct mit_routes *t, mit_routes_api_fn fn, void *ctx)
 {
 	for (size_t i = 0; t && i < t->n; i++) {
 		const struct entry *e = &t->e[i];
-		for (int s = 0; s < RD_SRC_MAX; s++) {
-			if (s == RD_SRC_DETECT || !(e->owners & (1u << s)))
+		for (int s = 0; s < MIT_SRC_MAX; s++) {
+			if (s == MIT_SRC_DETECT || !(e->owners & (1u << s)))
 				continue;
 			if (e->held[s] & e->api_peers)
-				fn(ctx, (enum rd_route_src)s, &e->p, e->held[s] & e->api_peers, e->api);
+				fn(ctx, (enum mit_route_src)s, &e->p, e->held[s] & e->api_peers, e->api);
 			for (size_t k = 0; k < e->n_more; k++)
 				if (e->held[s] & e->more[k].peers)
-					fn(ctx, (enum rd_route_src)s, &e->p, e->held[s] & e->more[k].peers, e->more[k].a);
+					fn(ctx, (enum mit_route_src)s, &e->p, e->held[s] & e->more[k].peers, e->more[k].a);
 		}
 	}
 }
 
-void rd_routes_list(const struct rampart *rp, struct evbuffer *out)
+void mit_routes_list(const struct mit *m, struct evbuffer *out)
 {
-	static const struct rd_routes none;
-	const struct rd_routes *t = rp->routes ? rp->routes : &none;
+	static const struct mit_routes none;
+	const struct mit_routes *t = m->routes ? m->routes : &none;
 	evbuffer_add_printf(out, "%-44s %-28s %-40s %s\n", "prefix", "sources", "next-hop", "communities");
 	for (size_t k = 0; k < t->n; k++) {
 		const struct entry *e = &t->e[k];
 		char pfx[IP_PREFIX_STRLEN], nh[IP_STRLEN], srcs[64] = "";
-		for (int s = 0; s < RD_SRC_MAX; s++)
+		for (int s = 0; s < MIT_SRC_MAX; s++)
 			if (e->owners & (1u << s)) {
 				if (srcs[0])
 					strcat(srcs, ",");
 				strcat(srcs, src_names[s]);
 			}
 		struct bgp_route_attrs buf;
-		const struct bgp_route_attrs *ap = effective(rp, e, &buf), a = *ap;
+		const struct bgp_route_attrs *ap = effective(m, e, &buf), a = *ap;
 		if (!simple(e))
 			strcat(srcs, " (per peer)");
 		evbuffer_add_printf(out, "%-44s %-28s %-40s", ip_prefix_format(&e->p, pfx), srcs,
@@ -496,6 +490,6 @@ void rd_routes_list(const struct rampart *rp, struct evbuffer *out)
 		evbuffer_add_printf(out, "\n");
 	}
 	evbuffer_add_printf(out, "%zu routes%s\n", t->n,
-			    !rp->bgp ? " (no bgp section: not announced)"
-				     : rp->conf.mitigation.dry_run ? " (dry run: not announced)" : "");
+			    !m->d.bgp ? " (no bgp section: not announced)"
+				     : m->conf->mitigation.dry_run ? " (dry run: not announced)" : "");
 }

@@ -22,18 +22,18 @@
 #include <netlink/route/route.h>
 
 #include "../lib/log.h"
-#include "daemon.h"
+#include "act.h"
 
 /* In the range no name in /etc/iproute2/rt_protos (nor FRR's) claims; `ip route show proto 201` lists ours. */
 #define RD_RTPROT 201
 
-struct rd_localroute {
+struct act_localroute {
 	struct nl_sock *sk;
 	uint32_t table;
 	uint64_t added, removed, failed;
 };
 
-static struct rtnl_route *route_of(const struct rd_localroute *lr, const ip_prefix *p)
+static struct rtnl_route *route_of(const struct act_localroute *lr, const ip_prefix *p)
 {
 	struct rtnl_route *r = rtnl_route_alloc();
 	if (!r)
@@ -57,7 +57,7 @@ static struct rtnl_route *route_of(const struct rd_localroute *lr, const ip_pref
 }
 
 /* Deletes every blackhole of ours in our table: leftovers of a run that died, or at shutdown. */
-static void flush_ours(struct rd_localroute *lr)
+static void flush_ours(struct act_localroute *lr)
 {
 	struct nl_cache *cache;
 	if (rtnl_route_alloc_cache(lr->sk, AF_UNSPEC, 0, &cache) < 0) {
@@ -78,16 +78,16 @@ static void flush_ours(struct rd_localroute *lr)
 		log_info("local blackhole: removed %u route(s) of ours from table %" PRIu32, n, lr->table);
 }
 
-struct rd_localroute *rd_localroute_new(const struct conf_actions *cfg)
+struct act_localroute *act_localroute_new(const struct conf_actions *cfg)
 {
-	struct rd_localroute *lr = calloc(1, sizeof *lr);
+	struct act_localroute *lr = calloc(1, sizeof *lr);
 	if (!lr)
 		return NULL;
 	lr->table = cfg->local_blackhole_table;
 	lr->sk = nl_socket_alloc();
 	if (!lr->sk || nl_connect(lr->sk, NETLINK_ROUTE) < 0) {
 		log_err("local blackhole: cannot open a netlink socket");
-		rd_localroute_free(lr);
+		act_localroute_free(lr);
 		return NULL;
 	}
 	/* the kernel answers at once; this only bounds a wedged socket */
@@ -97,7 +97,7 @@ struct rd_localroute *rd_localroute_new(const struct conf_actions *cfg)
 	return lr;
 }
 
-void rd_localroute_free(struct rd_localroute *lr)
+void act_localroute_free(struct act_localroute *lr)
 {
 	if (!lr)
 		return;
@@ -109,9 +109,11 @@ void rd_localroute_free(struct rd_localroute *lr)
 	free(lr);
 }
 
-void rd_localroute_event(struct rd_localroute *lr, const struct rampart *rp, const struct det_event *ev)
+void act_localroute_event(void *ctx, const struct mit_event *e)
 {
-	if (!lr || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN) || rp->conf.mitigation.dry_run)
+	struct act_localroute *lr = ctx;
+	const struct det_event *ev = e->ev;
+	if (!lr || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN) || e->dry_run)
 		return;
 	bool add = ev->type == DET_EV_BAN;
 	char pfx[IP_PREFIX_STRLEN];
@@ -134,7 +136,17 @@ void rd_localroute_event(struct rd_localroute *lr, const struct rampart *rp, con
 	log_debug("local blackhole: %s %s in table %" PRIu32, add ? "added" : "deleted", pfx, lr->table);
 }
 
-void rd_localroute_stats(const struct rd_localroute *lr, struct rd_localroute_stats *out)
+static void localroute_free(void *ctx)
+{
+	act_localroute_free(ctx);
+}
+
+struct act_action act_localroute_action(struct act_localroute *lr)
+{
+	return (struct act_action){.name = "localroute", .ctx = lr, .event = act_localroute_event, .free = localroute_free};
+}
+
+void act_localroute_stats(const struct act_localroute *lr, struct act_localroute_stats *out)
 {
 	memset(out, 0, sizeof *out);
 	if (!lr)

@@ -18,7 +18,7 @@
 
 #include "../lib/log.h"
 #include "../lib/path.h"
-#include "daemon.h"
+#include "api.h"
 
 #define MAX_LINE 4096
 #define MAX_OUTPUT (8u << 20) /* a client that stops reading is dropped past this */
@@ -29,29 +29,29 @@
 #define PAUSE_MAX_MS 1000
 #define LOG_INTERVAL_S 10
 
-struct rd_control {
+struct api_control {
 	struct rampart *rp;
 	struct evconnlistener *listener;
 	struct event *resume;
 	unsigned pause_ms;
 	uint64_t failed_unlogged, logged_ns;
-	struct rd_control_stats st;
+	struct api_control_stats st;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
 /* One client. A read-back command (flows, talkers) is answered later, by the query thread
  * (readback.c): meanwhile the client's later lines wait unread, so replies stay in order. */
 struct client {
-	struct rd_control *c;
+	struct api_control *c;
 	struct bufferevent *bev;
-	struct rd_rb_job *pending;
+	struct api_rb_job *pending;
 	bool eof_seen;
 };
 
 static void client_close(struct client *cl)
 {
 	cl->c->st.clients--;
-	rd_readback_cancel(cl->pending);
+	api_readback_cancel(cl->pending);
 	bufferevent_free(cl->bev);
 	free(cl);
 }
@@ -89,11 +89,11 @@ static void readback_done(void *ctx, bool ok, struct evbuffer *reply)
 /* Starts a read-back query; 1 when the reply will come later, 0 when reply holds an error. */
 static int start_readback(struct client *cl, const char *line, struct evbuffer *reply)
 {
-	struct rd_rb_request req;
+	struct api_rb_request req;
 	char err[256];
-	struct rd_readback *rb = cl->c->rp->readback;
-	if (rd_readback_parse(rb, line, &req, err, sizeof err) == 0 &&
-	    (cl->pending = rd_readback_start(rb, &req, readback_done, cl, err, sizeof err)))
+	struct api_readback *rb = cl->c->rp->readback;
+	if (api_readback_parse(rb, line, &req, err, sizeof err) == 0 &&
+	    (cl->pending = api_readback_start(rb, &req, readback_done, cl, err, sizeof err)))
 		return 1;
 	evbuffer_add_printf(reply, "%s\n", err);
 	return 0;
@@ -116,10 +116,10 @@ static void client_read(struct bufferevent *bev, void *ctx)
 		int rc;
 		if (memchr(line, 0, len))
 			rc = (evbuffer_add_printf(reply, "command contains a NUL byte\n"), -1);
-		else if (rd_readback_is_command(line))
+		else if (api_readback_is_command(line))
 			rc = start_readback(cl, line, reply) ? 1 : -1;
 		else
-			rc = rd_command(cl->c->rp, line, reply);
+			rc = api_command(cl->c->rp, line, reply);
 		free(line);
 		if (rc == 1) {
 			/* the answer comes later; hold the client's next lines until then */
@@ -171,7 +171,7 @@ static void client_event(struct bufferevent *bev, short what, void *ctx)
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *ctx)
 {
 	(void)l, (void)sa, (void)salen;
-	struct rd_control *c = ctx;
+	struct api_control *c = ctx;
 	c->pause_ms = PAUSE_MIN_MS;
 	if (c->st.clients >= c->rp->conf.api.control_max_clients) {
 		c->st.closed_max_clients++; /* closed at once: a client holds a buffer and a descriptor */
@@ -198,7 +198,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 static void accept_resume(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
-	struct rd_control *c = arg;
+	struct api_control *c = arg;
 	evconnlistener_enable(c->listener);
 }
 
@@ -206,7 +206,7 @@ static void accept_resume(evutil_socket_t fd, short what, void *arg)
  * time; pause instead and log once an interval. */
 static void accept_error(struct evconnlistener *l, void *ctx)
 {
-	struct rd_control *c = ctx;
+	struct api_control *c = ctx;
 	int err = EVUTIL_SOCKET_ERROR();
 	c->st.accept_errors++;
 	c->failed_unlogged++;
@@ -262,7 +262,7 @@ static int set_owner(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-struct rd_control *rd_control_new(struct rampart *rp, const char *path, char *err, size_t errlen)
+struct api_control *api_control_new(struct rampart *rp, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof sa.sun_path) {
@@ -277,7 +277,7 @@ struct rd_control *rd_control_new(struct rampart *rp, const char *path, char *er
 	}
 	if (claim_path(path, err, errlen) != 0)
 		return NULL;
-	struct rd_control *c = calloc(1, sizeof *c);
+	struct api_control *c = calloc(1, sizeof *c);
 	if (!c) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -296,23 +296,23 @@ struct rd_control *rd_control_new(struct rampart *rp, const char *path, char *er
 	c->pause_ms = PAUSE_MIN_MS;
 	if (!(c->resume = evtimer_new(rp->base, accept_resume, c))) {
 		snprintf(err, errlen, "out of memory");
-		rd_control_free(c);
+		api_control_free(c);
 		return NULL;
 	}
 	evconnlistener_set_error_cb(c->listener, accept_error);
 	if (set_owner(path, err, errlen) != 0) {
-		rd_control_free(c);
+		api_control_free(c);
 		return NULL;
 	}
 	return c;
 }
 
-void rd_control_stats(const struct rd_control *c, struct rd_control_stats *out)
+void api_control_stats(const struct api_control *c, struct api_control_stats *out)
 {
 	*out = c->st;
 }
 
-void rd_control_free(struct rd_control *c)
+void api_control_free(struct api_control *c)
 {
 	if (!c)
 		return;

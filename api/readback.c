@@ -23,8 +23,9 @@
 
 #include <curl/curl.h>
 
+#include "../lib/json.h"
 #include "../lib/log.h"
-#include "daemon.h"
+#include "api.h"
 
 #define QUEUE_MAX 8
 #define ANSWER_MAX (1u << 20)
@@ -33,23 +34,23 @@
 
 enum rb_kind { RB_FLOWS, RB_TALKERS };
 
-struct rd_rb_job {
-	struct rd_readback *rb;
+struct api_rb_job {
+	struct api_readback *rb;
 	enum rb_kind kind;
 	bool json;
 	char sql[2][1536];       /* [0] for FixedString(16) addresses (18.16 shape), [1] for IPv6 */
 	char head[256];          /* what the answer is about, for the reply's first line / object */
-	rd_rb_done cb;           /* NULL once cancelled; only the main loop touches it */
+	api_rb_done cb;           /* NULL once cancelled; only the main loop touches it */
 	void *ctx;
 	/* filled by the thread */
 	char *answer;
 	size_t len;
 	bool ok;
 	char error[256];
-	struct rd_rb_job *next;
+	struct api_rb_job *next;
 };
 
-struct rd_readback {
+struct api_readback {
 	struct rampart *rp;
 	char url[512];
 	char userpwd[130];
@@ -60,7 +61,7 @@ struct rd_readback {
 	bool running;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct rd_rb_job *todo, *done; /* FIFO of jobs to run; LIFO of answers (order is per job) */
+	struct api_rb_job *todo, *done; /* FIFO of jobs to run; LIFO of answers (order is per job) */
 	unsigned queued;
 	bool stop;
 	int pipe[2];
@@ -71,7 +72,7 @@ struct rd_readback {
 
 static size_t collect(char *p, size_t size, size_t n, void *arg)
 {
-	struct rd_rb_job *j = arg;
+	struct api_rb_job *j = arg;
 	size_t add = size * n;
 	if (j->len + add > ANSWER_MAX)
 		return 0; /* the row limit makes this unreachable for sane rows; fail rather than grow */
@@ -86,7 +87,7 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
 }
 
 /* 0 answered, 1 ClickHouse answered an error (the query was wrong for it), -1 no answer */
-static int post_sql(struct rd_readback *rb, CURL *c, struct rd_rb_job *j, const char *sql)
+static int post_sql(struct api_readback *rb, CURL *c, struct api_rb_job *j, const char *sql)
 {
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, rb->url);
@@ -119,7 +120,7 @@ static int post_sql(struct rd_readback *rb, CURL *c, struct rd_rb_job *j, const 
  * shape is the table's own column type, looked up once; again after ClickHouse refused a
  * query (the database may have been made anew), not after a timeout (a hung server would then
  * cost each query two deadlines). */
-static void run_query(struct rd_readback *rb, CURL *c, struct rd_rb_job *j)
+static void run_query(struct api_readback *rb, CURL *c, struct api_rb_job *j)
 {
 	if (rb->dst_v6 < 0) {
 		char sql[300];
@@ -142,7 +143,7 @@ static void run_query(struct rd_readback *rb, CURL *c, struct rd_rb_job *j)
 
 static void *rb_main(void *arg)
 {
-	struct rd_readback *rb = arg;
+	struct api_readback *rb = arg;
 	CURL *c = curl_easy_init();
 	pthread_mutex_lock(&rb->lock);
 	for (;;) {
@@ -150,7 +151,7 @@ static void *rb_main(void *arg)
 			pthread_cond_wait(&rb->cond, &rb->lock);
 		if (rb->stop)
 			break;
-		struct rd_rb_job *j = rb->todo;
+		struct api_rb_job *j = rb->todo;
 		rb->todo = j->next;
 		pthread_mutex_unlock(&rb->lock);
 		if (c)
@@ -215,7 +216,7 @@ static void add_row(struct evbuffer *out, bool json, const struct column *cols, 
 			if (cols[i].number && f[i][0] && strspn(f[i], "0123456789.") == strlen(f[i]))
 				evbuffer_add_printf(out, "%s", f[i]);
 			else
-				rd_json_str(out, f[i], strlen(f[i]));
+				json_str(out, f[i], strlen(f[i]));
 		}
 		evbuffer_add(out, "}", 1);
 	} else {
@@ -237,7 +238,7 @@ static void add_header(struct evbuffer *out, const struct column *cols, size_t n
 
 /* The answer as text (rampartctl) or a JSON object (the HTTP API). Talkers come as one
  * result of two lists (kind "src" or "port" in the first field), each sorted already. */
-static void format_answer(struct rd_rb_job *j, struct evbuffer *out)
+static void format_answer(struct api_rb_job *j, struct evbuffer *out)
 {
 	bool talkers = j->kind == RB_TALKERS;
 	const struct column *cols = talkers ? talkers_cols : flows_cols;
@@ -298,16 +299,16 @@ static void format_answer(struct rd_rb_job *j, struct evbuffer *out)
 static void on_answers(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
-	struct rd_readback *rb = arg;
+	struct api_readback *rb = arg;
 	char drain[64];
 	while (read(fd, drain, sizeof drain) > 0)
 		;
 	pthread_mutex_lock(&rb->lock);
-	struct rd_rb_job *list = rb->done;
+	struct api_rb_job *list = rb->done;
 	rb->done = NULL;
 	pthread_mutex_unlock(&rb->lock);
 	while (list) {
-		struct rd_rb_job *j = list;
+		struct api_rb_job *j = list;
 		list = j->next;
 		if (j->cb) {
 			struct evbuffer *out = evbuffer_new();
@@ -327,32 +328,6 @@ static void on_answers(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- building the queries ------------------------------------------------------------------ */
-
-/* The 16 bytes as a literal of the column's type: FixedString(16) (v6 false) or IPv6, all
- * eight groups spelled out (IPv4 stays IPv4-mapped, as stored). */
-static void fixed16(char out[64], const uint8_t b[16], bool v6)
-{
-	char *p = out + sprintf(out, v6 ? "CAST('" : "toFixedString(unhex('");
-	for (int i = 0; i < 16; i++)
-		p += sprintf(p, v6 && i && !(i & 1) ? ":%02x" : "%02x", b[i]);
-	sprintf(p, v6 ? "' AS IPv6)" : "'), 16)");
-}
-
-/* dst within the prefix: its first and last address (the table is ordered by dst). */
-static void dst_range(char *out, size_t outlen, const ip_prefix *pf, bool v6)
-{
-	ip_addr lo = pf->addr, hi = pf->addr;
-	unsigned bits = ip_is_v4(&pf->addr) ? 96u + pf->len : pf->len;
-	for (unsigned i = bits; i < 128; i++)
-		hi.b[i / 8] |= (uint8_t)(0x80u >> (i % 8));
-	char a[64], z[64];
-	fixed16(a, lo.b, v6);
-	fixed16(z, hi.b, v6);
-	if (bits == 128)
-		snprintf(out, outlen, "dst = %s", a);
-	else
-		snprintf(out, outlen, "dst >= %s AND dst <= %s", a, z);
-}
 
 static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
@@ -390,14 +365,14 @@ static bool parse_time(const char *s, uint64_t now, uint64_t *out)
 }
 
 /* "now" on the daemon's clock: the capture's in a replay, else the wall clock. */
-static uint64_t now_s(const struct rd_readback *rb)
+static uint64_t now_s(const struct api_readback *rb)
 {
 	if (rb->rp->replay && rb->rp->clock_ns)
 		return rb->rp->clock_ns / 1000000000u;
 	return (uint64_t)time(NULL);
 }
 
-static int build_flows(struct rd_readback *rb, struct rd_rb_job *j, uint64_t id, uint64_t limit, char *err,
+static int build_flows(struct api_readback *rb, struct api_rb_job *j, uint64_t id, uint64_t limit, char *err,
 		       size_t errlen)
 {
 	enum { MAXA = 512 };
@@ -430,41 +405,11 @@ static int build_flows(struct rd_readback *rb, struct rd_rb_job *j, uint64_t id,
 			 : "attack %" PRIu64 " target %s, flows from %" PRIu64 " to %" PRIu64 " (UNIX s)",
 		 id, pfx, from, to);
 	for (int v6 = 0; v6 < 2; v6++)
-		rd_rb_flows_sql(j->sql[v6], sizeof j->sql[v6], rb->db, &target, from, to, limit, v6);
+		st_readback_flows_sql(j->sql[v6], sizeof j->sql[v6], rb->db, &target, from, to, limit, v6);
 	return 0;
 }
 
-void rd_rb_flows_sql(char *out, size_t outlen, const char *db, const ip_prefix *target, uint64_t from,
-		     uint64_t to, uint64_t limit, bool v6)
-{
-	char range[200];
-	dst_range(range, sizeof range, target, v6);
-	snprintf(out, outlen,
-		 "SELECT toString(start_time, 'UTC'), IPv6NumToString(src), IPv6NumToString(dst), src_port, "
-		 "dst_port, protocol, tcp_flags, packets, bytes, sampling_rate, source FROM %s.flows "
-		 "WHERE %s AND start_time >= toDateTime(%" PRIu64 ") AND start_time <= toDateTime(%" PRIu64 ") "
-		 "ORDER BY packets * sampling_rate DESC, start_time, src LIMIT %" PRIu64 " FORMAT TabSeparated",
-		 db, range, from, to, limit);
-}
-
-void rd_rb_talkers_sql(char *out, size_t outlen, const char *db, const ip_addr *host, uint64_t from, uint64_t to,
-		       uint64_t limit, bool v6)
-{
-	char h[64], where[256];
-	fixed16(h, host->b, v6);
-	snprintf(where, sizeof where,
-		 "dst = %s AND start_time >= toDateTime(%" PRIu64 ") AND start_time < toDateTime(%" PRIu64 ")", h,
-		 from, to);
-	snprintf(out, outlen,
-		 "SELECT * FROM (SELECT 'src', IPv6NumToString(src) AS k, count() AS f, sum(packets * sampling_rate) "
-		 "AS p, sum(bytes * sampling_rate) AS b FROM %s.flows WHERE %s GROUP BY k ORDER BY p DESC, k LIMIT %" PRIu64
-		 " UNION ALL SELECT 'port', concat(toString(protocol), '/', toString(dst_port)) AS k, count() AS f, "
-		 "sum(packets * sampling_rate) AS p, sum(bytes * sampling_rate) AS b FROM %s.flows WHERE %s "
-		 "GROUP BY k ORDER BY p DESC, k LIMIT %" PRIu64 ") FORMAT TabSeparated",
-		 db, where, limit, db, where, limit);
-}
-
-static int build_talkers(struct rd_readback *rb, struct rd_rb_job *j, const ip_addr *host, uint64_t from,
+static int build_talkers(struct api_readback *rb, struct api_rb_job *j, const ip_addr *host, uint64_t from,
 			 uint64_t to, uint64_t limit)
 {
 	char txt[IP_STRLEN];
@@ -474,15 +419,15 @@ static int build_talkers(struct rd_readback *rb, struct rd_rb_job *j, const ip_a
 			 : "talkers of %s from %" PRIu64 " to %" PRIu64 " (UNIX s; packets and bytes scaled by sampling)",
 		 txt, from, to);
 	for (int v6 = 0; v6 < 2; v6++)
-		rd_rb_talkers_sql(j->sql[v6], sizeof j->sql[v6], rb->db, host, from, to, limit, v6);
+		st_readback_talkers_sql(j->sql[v6], sizeof j->sql[v6], rb->db, host, from, to, limit, v6);
 	return 0;
 }
 
 /* ---- public -------------------------------------------------------------------------------- */
 
-struct rd_readback *rd_readback_new(struct rampart *rp)
+struct api_readback *api_readback_new(struct rampart *rp)
 {
-	struct rd_readback *rb = calloc(1, sizeof *rb);
+	struct api_readback *rb = calloc(1, sizeof *rb);
 	if (!rb)
 		return NULL;
 	rb->rp = rp;
@@ -503,14 +448,14 @@ struct rd_readback *rd_readback_new(struct rampart *rp)
 	    !(rb->ev = event_new(rp->base, rb->pipe[0], EV_READ | EV_PERSIST, on_answers, rb)) ||
 	    event_add(rb->ev, NULL) != 0 || pthread_create(&rb->thread, NULL, rb_main, rb) != 0) {
 		log_err("readback: cannot start the query thread");
-		rd_readback_free(rb);
+		api_readback_free(rb);
 		return NULL;
 	}
 	rb->running = true;
 	return rb;
 }
 
-void rd_readback_free(struct rd_readback *rb)
+void api_readback_free(struct api_readback *rb)
 {
 	if (!rb)
 		return;
@@ -521,14 +466,14 @@ void rd_readback_free(struct rd_readback *rb)
 		pthread_mutex_unlock(&rb->lock);
 		pthread_join(rb->thread, NULL); /* a query in progress ends by its 10 s deadline */
 	}
-	for (struct rd_rb_job *l = rb->todo; l;) {
-		struct rd_rb_job *n = l->next;
+	for (struct api_rb_job *l = rb->todo; l;) {
+		struct api_rb_job *n = l->next;
 		free(l->answer);
 		free(l);
 		l = n;
 	}
-	for (struct rd_rb_job *l = rb->done; l;) {
-		struct rd_rb_job *n = l->next;
+	for (struct api_rb_job *l = rb->done; l;) {
+		struct api_rb_job *n = l->next;
 		free(l->answer);
 		free(l);
 		l = n;
@@ -545,13 +490,13 @@ void rd_readback_free(struct rd_readback *rb)
 	free(rb);
 }
 
-bool rd_readback_is_command(const char *line)
+bool api_readback_is_command(const char *line)
 {
 	size_t n = strcspn(line, " \t");
 	return (n == 5 && !strncmp(line, "flows", 5)) || (n == 7 && !strncmp(line, "talkers", 7));
 }
 
-struct rd_rb_job *rd_readback_start(struct rd_readback *rb, const struct rd_rb_request *req, rd_rb_done cb,
+struct api_rb_job *api_readback_start(struct api_readback *rb, const struct api_rb_request *req, api_rb_done cb,
 				    void *ctx, char *err, size_t errlen)
 {
 	if (!rb || !rb->running) {
@@ -565,7 +510,7 @@ struct rd_rb_job *rd_readback_start(struct rd_readback *rb, const struct rd_rb_r
 	uint64_t limit = req->limit ? req->limit : ROWS_DEFAULT;
 	if (limit > ROWS_MAX)
 		limit = ROWS_MAX;
-	struct rd_rb_job *j = calloc(1, sizeof *j);
+	struct api_rb_job *j = calloc(1, sizeof *j);
 	if (!j) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -594,7 +539,7 @@ struct rd_rb_job *rd_readback_start(struct rd_readback *rb, const struct rd_rb_r
 	j->ctx = ctx;
 	rb->queued++;
 	pthread_mutex_lock(&rb->lock);
-	struct rd_rb_job **tail = &rb->todo;
+	struct api_rb_job **tail = &rb->todo;
 	while (*tail)
 		tail = &(*tail)->next;
 	*tail = j;
@@ -603,13 +548,13 @@ struct rd_rb_job *rd_readback_start(struct rd_readback *rb, const struct rd_rb_r
 	return j;
 }
 
-void rd_readback_cancel(struct rd_rb_job *j)
+void api_readback_cancel(struct api_rb_job *j)
 {
 	if (j)
 		j->cb = NULL;
 }
 
-int rd_readback_parse(struct rd_readback *rb, const char *line, struct rd_rb_request *req, char *err, size_t errlen)
+int api_readback_parse(struct api_readback *rb, const char *line, struct api_rb_request *req, char *err, size_t errlen)
 {
 	char buf[512];
 	snprintf(buf, sizeof buf, "%s", line);

@@ -1,0 +1,72 @@
+/* Inside the mitigation module: struct mit and what its files (mit.c, routes.c, flowspec.c,
+ * exabgp.c, state.c) call of each other. Nothing outside mitigation/ includes this. */
+#ifndef RAMPART_MIT_INTERNAL_H
+#define RAMPART_MIT_INTERNAL_H
+
+#include "mit.h"
+#include "state.h"
+
+struct mit_routes;
+struct mit_flowspec;
+struct bgp_exa_cmd;
+
+struct mit {
+	struct mit_deps d;
+	const struct rampart_conf *conf; /* d.conf */
+	uint64_t now_ns;                 /* the capture clock of the last tick */
+	struct mit_routes *routes;
+	struct mit_flowspec *flowspec;
+	struct mit_state *state;         /* NULL when there is no state file */
+	struct bgp_exa_cmd *cmd;         /* ExaBGP parse target, reused: 12 KiB per line otherwise */
+	struct {
+		mit_event_fn fn;
+		void *ctx;
+	} subs[MIT_MAX_SUBSCRIBERS];
+	size_t n_subs;
+	uint64_t announced, withdrawn, events;
+};
+
+/* routes.c */
+struct mit_routes *mit_routes_new(void);
+void mit_routes_free(struct mit_routes *t);
+/* Every claim of an API source (not detection's) on a prefix: for which peers, with which
+ * attributes (a prefix announced differently per peer is several). */
+typedef void (*mit_routes_api_fn)(void *ctx, enum mit_route_src src, const ip_prefix *p, bgp_peer_set peers,
+				  const struct bgp_route_attrs *a);
+void mit_routes_each_api(const struct mit_routes *t, mit_routes_api_fn fn, void *ctx);
+
+/* flowspec.c */
+struct mit_flowspec *mit_flowspec_new(struct mit *m);
+void mit_flowspec_free(struct mit_flowspec *f);
+/* The rule for ev's attack goes out (escalate: flowspec-then-blackhole); false when it cannot
+ * (rule cap, target outside the monitored networks, the speaker refused): blackhole instead. */
+bool mit_flowspec_ban(struct mit_flowspec *f, const struct det_event *ev, bool escalate);
+/* Withdraws ev's attack's rule (and its escalation blackhole); false when it had no rule. */
+bool mit_flowspec_unban(struct mit_flowspec *f, const struct det_event *ev);
+void mit_flowspec_tick(struct mit_flowspec *f, uint64_t now_ns);
+size_t mit_flowspec_count(const struct mit_flowspec *f);
+/* ev's attack's rule r goes out again as it was (restart); false when it cannot (cap, speaker). */
+bool mit_flowspec_restore(struct mit_flowspec *f, const struct det_event *ev, const struct fs_rule *r, bool escalate,
+			  bool blackholed);
+/* Operator rule i (0 .. max_rules - 1) when used and not from the configuration. */
+bool mit_flowspec_operator_rule(const struct mit_flowspec *f, size_t i, struct fs_rule *r, struct fs_actions *a);
+size_t mit_flowspec_cap(const struct mit_flowspec *f);
+
+/* The ExaBGP API's `announce|withdraw flow route` c from src, carried out (dry run: refused as
+ * the speaker would refuse it, logged, not sent) and, when it succeeded, kept as the API's rule:
+ * the socket's and the pipe's, for the state file; a withdraw removes the rule whoever sent it,
+ * as the speaker does. 0, or -1 with the reason in out. */
+int mit_flowspec_api(struct mit *m, enum mit_route_src src, const struct bgp_exa_cmd *c, struct evbuffer *out);
+/* The API's kept rule i (0, 1, ... until false), with the source that holds it. */
+bool mit_flowspec_api_rule(const struct mit_flowspec *f, size_t i, enum mit_route_src *src, struct fs_rule *r,
+			   struct fs_actions *a);
+
+/* state.c: something kept in the file changed (m->state may be NULL). */
+void mit_state_changed(struct mit *m);
+/* An ExaBGP API route command that succeeded from src: marks the change. */
+void mit_state_api(struct mit *m, enum mit_route_src src, const struct bgp_exa_cmd *c);
+
+/* mit.c: the event to every subscriber (restored: see struct mit_event). */
+void mit_emit(struct mit *m, const struct det_event *ev, const char *action, bool restored);
+
+#endif
