@@ -118,8 +118,21 @@ static void client_read(struct bufferevent *bev, void *ctx)
 			rc = (evbuffer_add_printf(reply, "command contains a NUL byte\n"), -1);
 		else if (api_readback_is_command(line))
 			rc = start_readback(cl, line, reply) ? 1 : -1;
-		else
+		else {
 			rc = api_command(cl->c->rp, line, reply);
+			if (api_command_changes_state(line)) { /* the audit trail: who, what, the result */
+				struct ucred cr = {.pid = 0, .uid = (uid_t)-1};
+				socklen_t cl_len = sizeof cr;
+				getsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_PEERCRED, &cr, &cl_len);
+				size_t n = evbuffer_get_length(reply);
+				char res[160];
+				evbuffer_copyout(reply, res, n < sizeof res ? n : sizeof res - 1);
+				res[n < sizeof res ? n : sizeof res - 1] = '\0';
+				res[strcspn(res, "\n")] = '\0';
+				log_info("audit: socket uid %d pid %d: \"%s\": %s: %s", (int)cr.uid, (int)cr.pid, line,
+					 rc == 0 ? "ok" : "refused", res);
+			}
+		}
 		free(line);
 		if (rc == 1) {
 			/* the answer comes later; hold the client's next lines until then */

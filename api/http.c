@@ -623,6 +623,18 @@ static void on_command(struct evhttp_request *req, void *arg)
 		return;
 	}
 	int rc = api_command(h->rp, line, out);
+	if (api_command_changes_state(line)) { /* the audit trail: who, what, the result */
+		char *peer = NULL;
+		ev_uint16_t pport = 0;
+		evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer, &pport);
+		size_t n = evbuffer_get_length(out);
+		char res[160];
+		evbuffer_copyout(out, res, n < sizeof res ? n : sizeof res - 1);
+		res[n < sizeof res ? n : sizeof res - 1] = '\0';
+		res[strcspn(res, "\n")] = '\0';
+		log_info("audit: http client %s:%u token %s: \"%s\": %s: %s", peer ? peer : "?", pport,
+			 token ? "yes" : "no", line, rc == 0 ? "ok" : "refused", res);
+	}
 	reply(req, rc == 0 ? 200 : 400, "text/plain; charset=utf-8", out);
 	evbuffer_free(out);
 }

@@ -104,6 +104,10 @@ check "JSON POST of the ban: 200 'banned $VICTIM/32'" sh -c "[ \"\$(curl -s -o '
 check "$VICTIM is banned" banned
 check "a body that is not a JSON object: 400" \
 	test "$(code -H 'Content-Type: application/json' --data-binary "ban $VICTIM" "$URL/api/v1/command")" = 400
+check "audit line for the HTTP ban: client, token, command, result" grep -Eq 'audit: http client 127\.0\.0\.1:[0-9]+ token no: "ban 192\.0\.2\.61 --for 60": ok: banned 192\.0\.2\.61/32' "$WORK/rampartd.log"
+"$RAMPARTCTL" -s "$SOCK" ban 192.0.2.62 >/dev/null
+check "audit line for a socket ban: uid and pid (SO_PEERCRED)" grep -Eq 'audit: socket uid 0 pid [0-9]+: "ban 192\.0\.2\.62": ok: banned 192\.0\.2\.62/32' "$WORK/rampartd.log"
+check "no audit line for reading" sh -c "! grep -q 'audit: .*\"bans\"' '$WORK/rampartd.log'"
 check "JSON unban: 200" test "$(code -H 'Content-Type: application/json' --data-binary "{\"command\":\"unban $VICTIM\"}" "$URL/api/v1/command")" = 200
 stop
 
