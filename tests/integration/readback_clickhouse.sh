@@ -87,7 +87,7 @@ check "POST /api/v1/command 'flows $ID --limit 5': 200 and rampartctl's text" \
 	bash -c "[ \"\$(post 'flows $ID --limit 5')\" = 200 ] && diff <(sed '1s/ to [0-9]* (UNIX s/ (UNIX s/' '$W/flows') <(sed '1s/ to [0-9]* (UNIX s/ (UNIX s/' '$W/post.out')"
 check "POST /api/v1/command 'talkers 192.0.2.10 --from 0 --limit 3': rampartctl's text" \
 	bash -c "[ \"\$(post 'talkers 192.0.2.10 --from 0 --limit 3')\" = 200 ] && diff <(sed '1s/ to [0-9]* (UNIX s/ (UNIX s/' '$W/talkers') <(sed '1s/ to [0-9]* (UNIX s/ (UNIX s/' '$W/post.out')"
-check "POST /api/v1/command 'flows 999999': 404 naming the attack" sh -c "[ \"\$(post 'flows 999999')\" = 404 ] && grep -q 'no attack 999999' '$W/post.out'"
+check "POST /api/v1/command 'flows 999999': 404 naming the attack" bash -c "[ \"\$(post 'flows 999999')\" = 404 ] && grep -q 'no attack 999999' '$W/post.out'"
 check "POST /api/v1/command 'talkers 1.2.3': 400" test "$(post 'talkers 1.2.3')" = 400
 check "GET an unknown attack's flows: 404" test "$(code /api/v1/attack/999999/flows)" = 404
 check "GET talkers of a bad address: 400" test "$(code /api/v1/host/1.2.3/talkers)" = 400
