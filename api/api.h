@@ -113,6 +113,7 @@ struct api_ctx {
 	struct act_localroute *localroute;
 	bool replay;                  /* --pcap: the clock is the capture's */
 	struct api_daemon daemon;
+	struct api_control *control;  /* the control socket, for its counters in /metrics */
 	struct api_exa *exa;          /* NULL when neither the pipe nor the process is on */
 	struct api_readback *readback;
 };
@@ -129,11 +130,21 @@ bool api_samples_stats(const struct api_ctx *c, struct api_samples_stats *out);
 
 struct api_control *api_control_new(struct api_ctx *rp, const char *path, char *err, size_t errlen);
 void api_control_free(struct api_control *c);
+/* Control socket clients closed by its bounds (api.control_max_clients, 8 MiB of replies not
+ * read, 300 s idle) and accept failures, for /metrics and `stats`. */
+struct api_control_stats {
+	uint64_t closed_max_clients, closed_output, closed_timeout, accept_errors;
+	uint32_t clients;
+};
+void api_control_stats(const struct api_control *c, struct api_control_stats *out);
 
 /* Runs one command line; writes the reply text into out (lines ending in \n) and returns 0 for
  * success or -1 for an error (out then holds the message). The socket adds the "done"/"error"
  * trailer. */
 int api_command(struct api_ctx *rp, const char *line, struct evbuffer *out);
+/* True unless line is a command known to only read (bans, stats, flowspec list, ...): what the
+ * API's token guards. Unknown commands count as changing state. */
+bool api_command_changes_state(const char *line);
 
 /* ---- read-back from ClickHouse (readback.c): `flows ID`, `talkers HOST` ------------------- */
 
@@ -167,8 +178,23 @@ void api_readback_cancel(struct api_rb_job *j);
 
 /* ---- HTTP API (http.c): /metrics, JSON under /api/v1/, a live page ---------------------- */
 
+/* Listens on listen (api.http) with the api.* settings of rp->conf; NULL with err when it
+ * cannot (address in use, a token file others can read, off loopback without a token). */
 struct api_http *api_http_new(struct api_ctx *rp, const char *listen, char *err, size_t errlen);
 void api_http_free(struct api_http *h);
+
+/* Requests refused and connections closed by the API's rules (docs/OPERATIONS.md), for /metrics. */
+struct api_http_stats {
+	uint64_t refused_host;   /* Host not ours (421) */
+	uint64_t refused_token;  /* no or wrong bearer token (401) */
+	uint64_t refused_type;   /* a command not sent as application/json (415) */
+	uint64_t closed_max_clients; /* over api.http_max_clients: closed at once */
+	uint64_t closed_timeout; /* request or reply not done within api.http_request_timeout */
+	uint64_t closed_output;  /* a reply past the per-connection output cap */
+	uint64_t accept_errors;  /* accept() failures (EMFILE, ENFILE, ...): the listener paused */
+	uint32_t clients;        /* connections now */
+};
+void api_http_stats(const struct api_http *h, struct api_http_stats *out);
 
 /* ---- ExaBGP API transports (exapipe.c): named pipe and process; lines run by mit_exabgp_command ---------------------------------------------------------------- */
 

@@ -582,6 +582,26 @@ static const struct command *find_command(const char *name, size_t len)
 	return NULL;
 }
 
+/* True unless line is a command known to only read (api/api.h). */
+bool api_command_changes_state(const char *line)
+{
+	static const char *const readers[] = {"bans",	   "attacks", "attack", "peers", "top",	  "stats",
+					      "exporters", "routes",  "help",	"flows", "talkers", NULL};
+	while (*line == ' ' || *line == '\t')
+		line++;
+	size_t n = strcspn(line, " \t\r\n");
+	for (size_t i = 0; readers[i]; i++)
+		if (n == strlen(readers[i]) && !strncmp(line, readers[i], n))
+			return false;
+	if (n == 8 && !strncmp(line, "flowspec", 8)) {
+		const char *a = line + 8;
+		while (*a == ' ' || *a == '\t')
+			a++;
+		return strncmp(a, "list", 4) || (a[4] && !strchr(" \t\r\n", a[4]));
+	}
+	return true;
+}
+
 int api_command(struct api_ctx *rp, const char *line, struct evbuffer *out)
 {
 	/* ExaBGP's API text (docs/EXABGP.md): lines may be longer than our own commands */

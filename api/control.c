@@ -1,16 +1,19 @@
 /* The control socket: a UNIX stream socket taking one command per line. Every reply ends with a
  * line "done" or "error: WHY", so a client (rampartctl, a script) knows where a reply ends. */
 #include <errno.h>
+#include <grp.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../lib/log.h"
@@ -20,9 +23,19 @@
 #define MAX_LINE 4096
 #define MAX_OUTPUT (8u << 20) /* a client that stops reading is dropped past this */
 
+/* At EMFILE/ENFILE the listener pauses (100 ms doubling to 1 s while accept keeps failing) and
+ * one line every 10 s says how often it failed, as the HTTP listener does. */
+#define PAUSE_MIN_MS 100
+#define PAUSE_MAX_MS 1000
+#define LOG_INTERVAL_S 10
+
 struct api_control {
 	struct api_ctx *rp;
 	struct evconnlistener *listener;
+	struct event *resume;
+	unsigned pause_ms;
+	uint64_t failed_unlogged, logged_ns;
+	struct api_control_stats st;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -37,6 +50,7 @@ struct client {
 
 static void client_close(struct client *cl)
 {
+	cl->c->st.clients--;
 	api_readback_cancel(cl->pending);
 	bufferevent_free(cl->bev);
 	free(cl);
@@ -104,8 +118,21 @@ static void client_read(struct bufferevent *bev, void *ctx)
 			rc = (evbuffer_add_printf(reply, "command contains a NUL byte\n"), -1);
 		else if (api_readback_is_command(line))
 			rc = start_readback(cl, line, reply) ? 1 : -1;
-		else
+		else {
 			rc = api_command(cl->c->rp, line, reply);
+			if (api_command_changes_state(line)) { /* the audit trail: who, what, the result */
+				struct ucred cr = {.pid = 0, .uid = (uid_t)-1};
+				socklen_t cl_len = sizeof cr;
+				getsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_PEERCRED, &cr, &cl_len);
+				size_t n = evbuffer_get_length(reply);
+				char res[160];
+				evbuffer_copyout(reply, res, n < sizeof res ? n : sizeof res - 1);
+				res[n < sizeof res ? n : sizeof res - 1] = '\0';
+				res[strcspn(res, "\n")] = '\0';
+				log_info("audit: socket uid %d pid %d: \"%s\": %s: %s", (int)cr.uid, (int)cr.pid, line,
+					 rc == 0 ? "ok" : "refused", res);
+			}
+		}
 		free(line);
 		if (rc == 1) {
 			/* the answer comes later; hold the client's next lines until then */
@@ -122,6 +149,7 @@ static void client_read(struct bufferevent *bev, void *ctx)
 		}
 		evbuffer_free(reply);
 		if (evbuffer_get_length(out) > MAX_OUTPUT) {
+			cl->c->st.closed_output++;
 			log_warn("control: client is not reading its replies; closing it");
 			client_close(cl);
 			return;
@@ -147,6 +175,8 @@ static void client_event(struct bufferevent *bev, short what, void *ctx)
 			client_close(cl);
 		return;
 	}
+	if (what & BEV_EVENT_TIMEOUT)
+		cl->c->st.closed_timeout++;
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		client_close(cl);
 }
@@ -155,6 +185,12 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
 	(void)l, (void)sa, (void)salen;
 	struct api_control *c = ctx;
+	c->pause_ms = PAUSE_MIN_MS;
+	if (c->st.clients >= c->rp->conf->api.control_max_clients) {
+		c->st.closed_max_clients++; /* closed at once: a client holds a buffer and a descriptor */
+		close(fd);
+		return;
+	}
 	struct client *cl = calloc(1, sizeof *cl);
 	struct bufferevent *bev = cl ? bufferevent_socket_new(c->rp->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
 	if (!bev) {
@@ -164,12 +200,43 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	cl->c = c;
 	cl->bev = bev;
+	c->st.clients++;
 	bufferevent_setcb(bev, client_read, client_written, client_event, cl);
 	struct timeval idle = {.tv_sec = 300};
 	bufferevent_set_timeouts(bev, &idle, &idle);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
+
+static void accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct api_control *c = arg;
+	evconnlistener_enable(c->listener);
+}
+
+/* accept() failed (EMFILE, ENFILE, ...): libevent would retry at once, forever, logging each
+ * time; pause instead and log once an interval. */
+static void accept_error(struct evconnlistener *l, void *ctx)
+{
+	struct api_control *c = ctx;
+	int err = EVUTIL_SOCKET_ERROR();
+	c->st.accept_errors++;
+	c->failed_unlogged++;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (!c->logged_ns || now - c->logged_ns >= LOG_INTERVAL_S * 1000000000ull) {
+		log_warn("control socket: accept failed %" PRIu64 " time(s) in the last %d s (%s); pausing it %u ms at a time",
+			 c->failed_unlogged, LOG_INTERVAL_S, evutil_socket_error_to_string(err), c->pause_ms);
+		c->failed_unlogged = 0;
+		c->logged_ns = now;
+	}
+	evconnlistener_disable(l);
+	struct timeval t = {.tv_sec = c->pause_ms / 1000, .tv_usec = (c->pause_ms % 1000) * 1000};
+	evtimer_add(c->resume, &t);
+	c->pause_ms = c->pause_ms * 2 > PAUSE_MAX_MS ? PAUSE_MAX_MS : c->pause_ms * 2;
+}
 
 /* A socket file left by a daemon that died is removed; one that answers belongs to a running
  * daemon, and starting a second one on it is an error. */
@@ -187,6 +254,24 @@ static int claim_path(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	unlink(path);
+	return 0;
+}
+
+/* Mode 0660, owner root and group rampart (when that group exists, else root's): the members of
+ * the group may drive the daemon, nobody else (docs/OPERATIONS.md). A daemon that is not root
+ * keeps itself as the owner and sets the group when it may (it is a member). */
+static int set_owner(const char *path, char *err, size_t errlen)
+{
+	struct group *g = getgrnam("rampart");
+	gid_t gid = g ? g->gr_gid : 0;
+	uid_t uid = geteuid() == 0 ? 0 : (uid_t)-1;
+	if (chown(path, uid, gid) != 0 && (geteuid() == 0 || g))
+		log_warn("control socket %s: cannot give it to group %s: %s", path, g ? "rampart" : "root",
+			 strerror(errno));
+	if (chmod(path, 0660) != 0) {
+		snprintf(err, errlen, "control socket %s: chmod 0660: %s", path, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -221,7 +306,23 @@ struct api_control *api_control_new(struct api_ctx *rp, const char *path, char *
 		free(c);
 		return NULL;
 	}
+	c->pause_ms = PAUSE_MIN_MS;
+	if (!(c->resume = evtimer_new(rp->base, accept_resume, c))) {
+		snprintf(err, errlen, "out of memory");
+		api_control_free(c);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(c->listener, accept_error);
+	if (set_owner(path, err, errlen) != 0) {
+		api_control_free(c);
+		return NULL;
+	}
 	return c;
+}
+
+void api_control_stats(const struct api_control *c, struct api_control_stats *out)
+{
+	*out = c->st;
 }
 
 void api_control_free(struct api_control *c)
@@ -229,6 +330,8 @@ void api_control_free(struct api_control *c)
 	if (!c)
 		return;
 	evconnlistener_free(c->listener);
+	if (c->resume)
+		event_free(c->resume);
 	unlink(c->path);
 	free(c);
 }

@@ -388,6 +388,11 @@ static const struct ckey api_keys[] = {
 	STR("exabgp_pipe", struct conf_api, exabgp_pipe, 0),
 	STR("exabgp_process", struct conf_api, exabgp_process, 0),
 	BOOL("exabgp_process_withdraw", struct conf_api, exabgp_process_withdraw),
+	STR("token_file", struct conf_api, token_file, 0),
+	STR("http_hosts", struct conf_api, http_hosts, 0),
+	INT("http_max_clients", struct conf_api, http_max_clients, 1, 10000),
+	DUR("http_request_timeout", struct conf_api, http_request_timeout_s, 1, 300),
+	INT("control_max_clients", struct conf_api, control_max_clients, 1, 1000),
 	END,
 };
 
@@ -491,6 +496,9 @@ void conf_defaults(struct rampart_conf *c)
 	snprintf(c->api.socket, sizeof c->api.socket, "/run/rampart/rampart.sock");
 	snprintf(c->api.http, sizeof c->api.http, "127.0.0.1:8080");
 	c->api.exabgp_process_withdraw = true;
+	c->api.http_max_clients = 64;
+	c->api.http_request_timeout_s = 10;
+	c->api.control_max_clients = 16;
 	c->log_level = CONF_LOG_INFO;
 }
 

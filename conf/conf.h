@@ -142,6 +142,12 @@ struct conf_api {
 	char exabgp_pipe[256];          /* named pipe taking ExaBGP API lines; empty = off */
 	char exabgp_process[512];       /* command (sh -c) whose stdout lines are API commands; empty = off */
 	bool exabgp_process_withdraw;   /* withdraw the process's routes when it exits; default true */
+	/* who may drive the API, and how much of the daemon one client may hold (docs/OPERATIONS.md) */
+	char token_file[256];           /* bearer token for HTTP; empty = none (loopback only) */
+	char http_hosts[512];           /* extra Host names the HTTP API answers to, comma separated */
+	uint32_t http_max_clients;      /* HTTP connections at once; default 64 */
+	uint32_t http_request_timeout_s; /* whole request (headers and body) and each reply; default 10 */
+	uint32_t control_max_clients;   /* control socket clients at once; default 16 */
 };
 
 /* detection.attack_pcap: sample packets of each attack, one pcap file per attack (docs/DETECTION.md) */

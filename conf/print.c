@@ -285,6 +285,10 @@ void conf_print(const struct rampart_conf *c, FILE *f)
 	kstr(f, 2, "exabgp_pipe", c->api.exabgp_pipe);
 	kstr(f, 2, "exabgp_process", c->api.exabgp_process);
 	fprintf(f, "  exabgp_process_withdraw: %s\n", c->api.exabgp_process_withdraw ? "true" : "false");
+	kstr(f, 2, "token_file", c->api.token_file);
+	kstr(f, 2, "http_hosts", c->api.http_hosts);
+	fprintf(f, "  http_max_clients: %u\n  http_request_timeout: %u\n  control_max_clients: %u\n",
+		c->api.http_max_clients, c->api.http_request_timeout_s, c->api.control_max_clients);
 
 	fprintf(f, "actions:\n");
 	kstr(f, 2, "notify_script", c->actions.notify_script);

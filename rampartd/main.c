@@ -485,6 +485,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	rd_api_ctx(&rp); /* with the control socket, whose counters /metrics shows */
 	if (rp.conf.api.http[0]) {
 		rp.http = api_http_new(&rp.api, rp.conf.api.http, err, sizeof err);
 		if (!rp.http) {

@@ -123,6 +123,7 @@ struct api_ctx *rd_api_ctx(struct rampart *rp)
 			   .samples_info = view_samples_info,
 			   .samples_stats = view_samples_stats,
 			   .reload = view_reload},
+		.control = rp->control,
 		.exa = exa,
 		.readback = readback,
 	};

@@ -44,7 +44,11 @@ sleep 1
 status() {
 	local want=$1 method=$2 path=$3 body=${4:-}
 	local got
-	if [ -n "$body" ]; then
+	if [ "$path" = /api/v1/command ]; then # a command goes as JSON: {"command": LINE}
+		body=$(/usr/bin/python3 -c 'import json,sys; print(json.dumps({"command": sys.argv[1]}))' "$body")
+		got=$(curl -s -o "$WORK/body" -w '%{http_code}' -X "$method" -H 'Content-Type: application/json' \
+			--data-binary "$body" "$URL$path")
+	elif [ -n "$body" ]; then
 		got=$(curl -s -o "$WORK/body" -w '%{http_code}' -X "$method" --data-binary "$body" "$URL$path")
 	else
 		got=$(curl -s -o "$WORK/body" -w '%{http_code}' -X "$method" "$URL$path")

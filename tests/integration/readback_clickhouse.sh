@@ -78,14 +78,16 @@ check "GET /api/v1/attack/$ID/flows?n=3: 3 flows to the target, the first with $
 src=${want%% *}
 check "GET /api/v1/host/192.0.2.10/talkers?from=0: top source $src, sources and ports" \
 	json "/api/v1/host/192.0.2.10/talkers?from=0&n=3" "d['sources'][0]['key'] == '$src' and len(d['ports']) >= 1 and d['rows'] <= 6"
-post() { curl -s -o "$W/post.out" -w '%{http_code}' --data-binary "$1" "$URL/api/v1/command"; }
+# a command goes as JSON (docs/API.md): {"command": LINE}
+post() { curl -s -o "$W/post.out" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "{\"command\":\"$1\"}" "$URL/api/v1/command"; }
+export -f post; export W URL
 # the header's range ends at the attack's end, or now (the capture clock goes on after the replay)
 # while it is still active: the same header up to that bound, the same rows
 check "POST /api/v1/command 'flows $ID --limit 5': 200 and rampartctl's text" \
-	bash -c "[ \"\$(curl -s -o '$W/post.out' -w '%{http_code}' --data-binary 'flows $ID --limit 5' '$URL/api/v1/command')\" = 200 ] && diff <(sed '1s/ to [0-9]* (UNIX s/ (UNIX s/' '$W/flows') <(sed '1s/ to [0-9]* (UNIX s/ (UNIX s/' '$W/post.out')"
+	bash -c "[ \"\$(post 'flows $ID --limit 5')\" = 200 ] && diff <(sed '1s/ to [0-9]* (UNIX s/ (UNIX s/' '$W/flows') <(sed '1s/ to [0-9]* (UNIX s/ (UNIX s/' '$W/post.out')"
 check "POST /api/v1/command 'talkers 192.0.2.10 --from 0 --limit 3': rampartctl's text" \
-	bash -c "[ \"\$(curl -s -o '$W/post.out' -w '%{http_code}' --data-binary 'talkers 192.0.2.10 --from 0 --limit 3' '$URL/api/v1/command')\" = 200 ] && diff <(sed '1s/ to [0-9]* (UNIX s/ (UNIX s/' '$W/talkers') <(sed '1s/ to [0-9]* (UNIX s/ (UNIX s/' '$W/post.out')"
-check "POST /api/v1/command 'flows 999999': 404 naming the attack" sh -c "[ \"\$(curl -s -o '$W/post.out' -w '%{http_code}' --data-binary 'flows 999999' '$URL/api/v1/command')\" = 404 ] && grep -q 'no attack 999999' '$W/post.out'"
+	bash -c "[ \"\$(post 'talkers 192.0.2.10 --from 0 --limit 3')\" = 200 ] && diff <(sed '1s/ to [0-9]* (UNIX s/ (UNIX s/' '$W/talkers') <(sed '1s/ to [0-9]* (UNIX s/ (UNIX s/' '$W/post.out')"
+check "POST /api/v1/command 'flows 999999': 404 naming the attack" bash -c "[ \"\$(post 'flows 999999')\" = 404 ] && grep -q 'no attack 999999' '$W/post.out'"
 check "POST /api/v1/command 'talkers 1.2.3': 400" test "$(post 'talkers 1.2.3')" = 400
 check "GET an unknown attack's flows: 404" test "$(code /api/v1/attack/999999/flows)" = 404
 check "GET talkers of a bad address: 400" test "$(code /api/v1/host/1.2.3/talkers)" = 400

@@ -155,9 +155,29 @@ static void test_top_stats_peers_help(void **state)
 	assert_non_null(strstr(f->reply, "unban"));
 }
 
+/* What the HTTP token guards and the audit records: everything but the known readers. */
+static void test_changes_state(void **state)
+{
+	(void)state;
+	static const char *const readers[] = {"bans", " stats", "top incoming pps 5", "attack 3", "flows 7 --limit 5",
+					      "talkers 192.0.2.1", "flowspec list", "flowspec  list", "help", "routes",
+					      "exporters", "peers", "attacks"};
+	for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++)
+		if (api_command_changes_state(readers[i]))
+			fail_msg("a reader taken as changing state: %s", readers[i]);
+	static const char *const writers[] = {"ban 192.0.2.1", "unban 192.0.2.1", "announce route 192.0.2.1/32 next-hop self",
+					      "withdraw route 192.0.2.1/32", "neighbor 10.0.0.1 announce route 192.0.2.1/32 next-hop self",
+					      "flowspec add dst 192.0.2.1/32 then discard", "flowspec del dst 192.0.2.1/32",
+					      "flowspec listx", "bansx", "reload", "frobnicate", ""};
+	for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++)
+		if (!api_command_changes_state(writers[i]))
+			fail_msg("a command that changes state taken as a reader: %s", writers[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_changes_state),
 		cmocka_unit_test_setup_teardown(test_ban_list_unban, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),

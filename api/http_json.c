@@ -1,0 +1,310 @@
+/* The HTTP API's JSON lists: /api/v1/bans (and /attacks), /top, /peers and /stats; http.c routes
+ * the requests here after its checks (Host, token, method). */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <event2/event.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../lib/json.h"
+#include "../lib/log.h"
+#include "../mitigation/state.h"
+#include "api.h"
+#include "internal.h"
+
+/* ---- JSON output --------------------------------------------------------------------------- */
+
+static void json_cstr(struct evbuffer *b, const char *s)
+{
+	json_str(b, s, strlen(s));
+}
+
+/* JSON has no NaN or infinity; rates are finite, but a division by a zero interval must not
+ * produce invalid output. */
+static void json_num(struct evbuffer *b, double v)
+{
+	if (v != v || v > 1e300 || v < -1e300)
+		v = 0;
+	evbuffer_add_printf(b, "%.3f", v);
+}
+
+static void json_rates(struct evbuffer *b, const struct det_rates *r, enum det_direction d)
+{
+	evbuffer_add_printf(b, "{\"pps\":");
+	json_num(b, r->v[d][DET_TOTAL][DET_PPS]);
+	evbuffer_add_printf(b, ",\"bps\":");
+	json_num(b, r->v[d][DET_TOTAL][DET_BPS]);
+	evbuffer_add_printf(b, ",\"flows\":");
+	json_num(b, r->v[d][DET_TOTAL][DET_FLOWS]);
+	evbuffer_add(b, "}", 1);
+}
+
+static const char *group_name(const struct api_ctx *rp, int g)
+{
+	return g >= 0 && (size_t)g < rp->conf->detect.n_groups ? rp->conf->detect.groups[g].name : "";
+}
+
+static void json_ban(struct evbuffer *b, const struct api_ctx *rp, const struct det_ban_info *x)
+{
+	char pfx[IP_PREFIX_STRLEN];
+	evbuffer_add_printf(b, "{\"attack_id\":%" PRIu64 ",\"target\":", x->attack_id);
+	json_cstr(b, ip_prefix_format(&x->target, pfx));
+	evbuffer_add_printf(b, ",\"direction\":\"%s\",\"kind\":\"%s\",\"hostgroup\":", det_direction_name(x->direction),
+			    det_attack_kind_name((enum det_attack_kind)x->kind));
+	json_cstr(b, group_name(rp, x->hostgroup));
+	evbuffer_add_printf(b,
+			    ",\"manual\":%s,\"active\":%s,\"since_ns\":%" PRIu64 ",\"until_ns\":%" PRIu64
+			    ",\"ended_ns\":%" PRIu64 ",\"trigger\":{\"class\":\"%s\",\"metric\":\"%s\",\"value\":",
+			    x->manual ? "true" : "false", x->active ? "true" : "false", x->since_ns, x->until_ns,
+			    x->ended_ns, det_class_name(x->trigger_class), det_metric_name(x->trigger_metric));
+	json_num(b, x->trigger_value);
+	evbuffer_add_printf(b, ",\"limit\":");
+	json_num(b, x->trigger_limit);
+	evbuffer_add_printf(b, ",\"peak\":");
+	json_num(b, x->peak_value);
+	evbuffer_add_printf(b, "},\"parent_attack_id\":%" PRIu64 ",\"rates\":", x->parent_attack_id);
+	json_rates(b, &x->rates, x->direction);
+	struct api_samples_info pi; /* sample packets (detection.attack_pcap); null when none */
+	if (api_samples_info(rp, x->attack_id, &pi)) {
+		evbuffer_add_printf(b, ",\"pcap\":{\"path\":");
+		json_cstr(b, pi.path);
+		evbuffer_add_printf(b, ",\"packets\":%" PRIu64 ",\"open\":%s}", pi.packets, pi.open ? "true" : "false");
+	} else {
+		evbuffer_add_printf(b, ",\"pcap\":null");
+	}
+	evbuffer_add(b, "}", 1);
+}
+
+/* ---- handlers ------------------------------------------------------------------------------ */
+
+void api_http_get_bans(struct evhttp_request *req, void *arg)
+{
+	struct api_http *h = arg;
+	if (!api_http_want_get(req))
+		return;
+	bool history = !strcmp(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)), "/api/v1/attacks");
+	size_t n = history ? det_engine_attacks(h->rp->engine, h->bans, LIST_MAX)
+			   : det_engine_bans(h->rp->engine, h->bans, LIST_MAX);
+	size_t shown = n < LIST_MAX ? n : LIST_MAX;
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add_printf(b, "{\"count\":%zu,\"%s\":[", n, history ? "attacks" : "bans");
+	for (size_t i = 0; i < shown; i++) {
+		if (i)
+			evbuffer_add(b, ",", 1);
+		json_ban(b, h->rp, &h->bans[i]);
+	}
+	evbuffer_add_printf(b, "]}\n");
+	api_http_reply(req, 200, "application/json", b);
+	evbuffer_free(b);
+}
+
+void api_http_get_top(struct evhttp_request *req, void *arg)
+{
+	struct api_http *h = arg;
+	if (!api_http_want_get(req))
+		return;
+	enum det_direction dir = DET_IN;
+	enum det_metric metric = DET_PPS;
+	unsigned long n = 10;
+	struct evkeyvalq q;
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	if (evhttp_parse_query_str(query ? query : "", &q) != 0) {
+		api_http_reply_error(req, 400, "bad query string");
+		return;
+	}
+	const char *v, *bad = NULL;
+	if ((v = evhttp_find_header(&q, "direction"))) {
+		if (!strcmp(v, "incoming") || !strcmp(v, "in"))
+			dir = DET_IN;
+		else if (!strcmp(v, "outgoing") || !strcmp(v, "out"))
+			dir = DET_OUT;
+		else
+			bad = "direction must be incoming or outgoing";
+	}
+	if ((v = evhttp_find_header(&q, "metric"))) {
+		if (!strcmp(v, "pps"))
+			metric = DET_PPS;
+		else if (!strcmp(v, "bps"))
+			metric = DET_BPS;
+		else if (!strcmp(v, "flows"))
+			metric = DET_FLOWS;
+		else
+			bad = "metric must be pps, bps or flows";
+	}
+	if ((v = evhttp_find_header(&q, "n"))) {
+		char *end;
+		n = strtoul(v, &end, 10);
+		if (*v == '\0' || *end || n == 0 || n > 1000)
+			bad = "n must be 1..1000";
+	}
+	evhttp_clear_headers(&q);
+	if (bad) {
+		api_http_reply_error(req, 400, bad);
+		return;
+	}
+	size_t got = det_engine_top(h->rp->engine, dir, metric, h->hosts, n);
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add_printf(b, "{\"direction\":\"%s\",\"metric\":\"%s\",\"hosts_tracked\":%zu,\"top\":[",
+			    det_direction_name(dir), det_metric_name(metric), det_engine_hosts(h->rp->engine));
+	for (size_t i = 0; i < got; i++) {
+		char a[IP_STRLEN];
+		evbuffer_add_printf(b, "%s{\"host\":", i ? "," : "");
+		json_cstr(b, ip_format(&h->hosts[i].host, a));
+		evbuffer_add_printf(b, ",\"hostgroup\":");
+		json_cstr(b, group_name(h->rp, h->hosts[i].hostgroup));
+		evbuffer_add_printf(b, ",\"banned\":%s,\"rates\":", h->hosts[i].banned ? "true" : "false");
+		json_rates(b, &h->hosts[i].rates, dir);
+		evbuffer_add(b, "}", 1);
+	}
+	evbuffer_add_printf(b, "]}\n");
+	api_http_reply(req, 200, "application/json", b);
+	evbuffer_free(b);
+}
+
+void api_http_get_peers(struct evhttp_request *req, void *arg)
+{
+	struct api_http *h = arg;
+	if (!api_http_want_get(req))
+		return;
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add_printf(b, "{\"bgp\":%s,\"peers\":[", h->rp->bgp ? "true" : "false");
+	if (h->rp->bgp) {
+		struct bgp_peer_status st[64];
+		size_t n = bgp_speaker_peers(h->rp->bgp, st, 64);
+		for (size_t i = 0; i < n && i < 64; i++) {
+			char a[IP_STRLEN];
+			evbuffer_add_printf(b, "%s{\"address\":", i ? "," : "");
+			json_cstr(b, ip_format(&st[i].address, a));
+			evbuffer_add_printf(b, ",\"remote_as\":%" PRIu32 ",\"state\":", st[i].remote_as);
+			json_cstr(b, st[i].state);
+			evbuffer_add_printf(b,
+					    ",\"hold_time\":%u,\"updates_sent\":%" PRIu64 ",\"updates_received\":%" PRIu64
+					    ",\"prefixes_sent\":%" PRIu64 ",\"established_count\":%" PRIu64
+					    ",\"treat_as_withdraw\":%" PRIu64 ",\"attrs_discarded\":%" PRIu64
+					    ",\"last_error\":",
+					    st[i].hold_time, st[i].updates_sent, st[i].updates_received, st[i].prefixes_sent,
+					    st[i].established_count, st[i].taw_received, st[i].attrs_discarded);
+			json_cstr(b, st[i].last_error);
+			evbuffer_add(b, "}", 1);
+		}
+		evbuffer_add_printf(b, "],\"rib_out\":%zu}\n", bgp_rib_out_count(h->rp->bgp));
+	} else {
+		evbuffer_add_printf(b, "],\"rib_out\":0}\n");
+	}
+	api_http_reply(req, 200, "application/json", b);
+	evbuffer_free(b);
+}
+
+/* A flow listener's counters, as /metrics and `rampartctl exporters` have them (docs/FLOWS.md). */
+static void listener_json(struct evbuffer *b, const struct api_source_stats *s)
+{
+	static const char *protos[] = {"mirror", "sflow", "netflow5", "netflow9", "ipfix"};
+	const struct api_udp_stats *u = &s->udp;
+	evbuffer_add_printf(b,
+			    ",\"listener\":{\"datagrams\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"kernel_drops\":%" PRIu64
+			    ",\"oversize\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"rcvbuf\":%" PRIu32
+			    ",\"truncated\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"wrong_version\":%" PRIu64
+			    ",\"exporters_known\":%zu,\"exporters_refused\":%" PRIu64 ",\"exporters_evicted\":%" PRIu64
+			    ",\"templates_reclaimed\":%" PRIu64 ",\"template_bytes\":%" PRIu64 ",\"refused\":{",
+			    u->datagrams, u->bytes, u->kernel_drops, u->oversize, u->errors, u->rcvbuf,
+			    u->decode.result[CAP_FLOW_TRUNCATED], u->decode.result[CAP_FLOW_MALFORMED],
+			    u->decode.result[CAP_FLOW_VERSION], s->n_exporters, u->decode.result[CAP_FLOW_TABLE_FULL],
+			    u->decode.evicted, u->decode.templates_reclaimed, u->decode.template_bytes);
+	for (int r = 0; r < CAP_REFUSE_COUNT; r++)
+		evbuffer_add_printf(b, "%s\"%s\":%" PRIu64, r ? "," : "", cap_flow_refusal_name((enum cap_flow_refusal)r),
+				    u->decode.refused[r]);
+	evbuffer_add_printf(b, "},\"exporters\":[");
+	size_t n = s->n_exporters < API_EXPORTERS_SHOWN ? s->n_exporters : API_EXPORTERS_SHOWN;
+	for (size_t j = 0; j < n; j++) {
+		const struct cap_exporter_info *e = &s->exporters[j];
+		char a[IP_STRLEN], ag[IP_STRLEN] = "";
+		ip_format(&e->addr, a);
+		if (!ip_is_zero(&e->agent))
+			ip_format(&e->agent, ag);
+		evbuffer_add_printf(b,
+				    "%s{\"exporter\":\"%s\",\"agent\":\"%s\",\"protocol\":\"%s\",\"domain\":%" PRIu32
+				    ",\"sampling_rate\":%" PRIu32 ",\"templates\":%" PRIu32 ",\"last_seen_ns\":%" PRIu64
+				    ",\"datagrams\":%" PRIu64 ",\"records\":%" PRIu64 ",\"malformed\":%" PRIu64
+				    ",\"template_misses\":%" PRIu64 ",\"templates_refused\":%" PRIu64
+				    ",\"sequence_gaps\":%" PRIu64 ",\"skipped\":%" PRIu64 ",\"counter_samples\":%" PRIu64 "}",
+				    j ? "," : "", a, ag, e->source < 5 ? protos[e->source] : "?", e->domain,
+				    e->sampling_rate, e->templates, e->last_seen_ns, e->datagrams, e->records, e->malformed,
+				    e->template_misses, e->templates_refused, e->sequence_gaps, e->skipped,
+				    e->counter_samples);
+	}
+	evbuffer_add_printf(b, "]}");
+}
+
+void api_http_get_stats(struct evhttp_request *req, void *arg)
+{
+	struct api_http *h = arg;
+	struct api_ctx *rp = h->rp;
+	if (!api_http_want_get(req))
+		return;
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add_printf(b, "{\"clock_ns\":%" PRIu64 ",\"ticks\":%" PRIu64 ",\"hosts\":%zu,\"capture\":[",
+			    api_now_ns(rp), api_ticks(rp), det_engine_hosts(rp->engine));
+	for (unsigned i = 0; i < api_n_sources(rp); i++) {
+		struct api_source_stats s;
+		api_source_stats(rp, i, &s);
+		evbuffer_add_printf(b, "%s{\"source\":", i ? "," : "");
+		json_cstr(b, s.name);
+		evbuffer_add_printf(b,
+				    ",\"frames\":%" PRIu64 ",\"decoded\":%" PRIu64 ",\"truncated\":%" PRIu64
+				    ",\"malformed\":%" PRIu64 ",\"not_ip\":%" PRIu64 ",\"kernel_drops\":%" PRIu64
+				    ",\"ring_drops\":%" PRIu64 ",\"if_drops\":%" PRIu64 ",\"bad_blocks\":%" PRIu64
+				    ",\"sampled_out\":%" PRIu64
+				    ",\"flows_active\":%" PRIu64 ",\"flows_exported\":%" PRIu64
+				    ",\"flows_dropped\":%" PRIu64 ",\"hosts_overflow\":%" PRIu64
+				    ",\"hosts_overflow_in\":%" PRIu64 ",\"hosts_overflow_out\":%" PRIu64 ",\"finished\":%s",
+				    s.pcap.frames, s.pcap.decode[CAP_DECODE_OK], s.pcap.decode[CAP_DECODE_TRUNCATED],
+				    s.pcap.decode[CAP_DECODE_MALFORMED], s.pcap.decode[CAP_DECODE_NOT_IP],
+				    s.flow ? s.udp.kernel_drops : s.pcap.kernel_drops, s.pcap.ring_drops, s.pcap.if_drops,
+				    s.pcap.bad_blocks, s.pcap.sampled_out, s.flows.active, s.flows.exported,
+				    s.flows_dropped, s.hosts_overflow, s.hosts_overflow_dir[DET_IN],
+				    s.hosts_overflow_dir[DET_OUT], s.finished ? "true" : "false");
+		if (s.flow)
+			listener_json(b, &s);
+		evbuffer_add_printf(b, "}");
+	}
+	evbuffer_add_printf(b, "]");
+	if (rp->storage) {
+		struct st_stats s;
+		st_writer_stats(rp->storage, &s);
+		evbuffer_add_printf(b, ",\"storage\":{\"destination\":");
+		json_cstr(b, st_writer_destination(rp->storage));
+		evbuffer_add_printf(b,
+				    ",\"flows_queued\":%" PRIu64 ",\"flows_written\":%" PRIu64
+				    ",\"flows_dropped\":%" PRIu64 ",\"events_queued\":%" PRIu64
+				    ",\"events_written\":%" PRIu64 ",\"events_dropped\":%" PRIu64
+				    ",\"batches_failed\":%" PRIu64 ",\"insert_bytes\":%" PRIu64
+				    ",\"insert_wire_bytes\":%" PRIu64 ",\"last_error\":",
+				    s.flows_queued, s.flows_written, s.flows_dropped, s.events_queued, s.events_written,
+				    s.events_dropped, s.batches_failed, s.insert_bytes, s.insert_wire_bytes);
+		json_cstr(b, s.last_error);
+		evbuffer_add(b, "}", 1);
+	}
+	api_state_stats_json(rp->mit, b);
+	struct mit_stats ms;
+	mit_stats(rp->mit, &ms);
+	evbuffer_add_printf(b,
+			    ",\"decisions\":{\"announced\":%" PRIu64 ",\"withdrawn\":%" PRIu64 ",\"events\":%" PRIu64
+			    ",\"dry_run\":%s}}\n",
+			    ms.announced, ms.withdrawn, ms.events, rp->conf->mitigation.dry_run ? "true" : "false");
+	api_http_reply(req, 200, "application/json", b);
+	evbuffer_free(b);
+}
