@@ -47,7 +47,7 @@ BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 CONFIG ?= conf/rampart.yaml
 
-.PHONY: conformance
+.PHONY: conformance structure
 .PHONY: all deps test-deps run test unit integration faults fuzz fuzz-smoke asan bench bench-deps clean check-config install deb
 
 all: $(BUILD)/rampartd $(BUILD)/rampartctl
@@ -98,11 +98,16 @@ check-config: all
 
 # Every test: unit tests, fuzz smoke runs, integration tests with real BIRD and ClickHouse.
 test: test-deps all $(TESTS)
+	@tests/structure.sh
 	@tests/run-unit.sh $(BUILD)/tests
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@tests/conformance/run.sh
 	@tests/run-integration.sh
 	@tests/faults/run.sh
+
+# The module map (which module may include which) and the 900-line limit per file.
+structure:
+	@tests/structure.sh
 
 # Other projects' test vectors (../shared/data/external/) through Rampart.
 conformance: all

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The module map, enforced: which module may include which, no reaching into another module's
-# internal header (*_int.h), no source file over 900 lines. Prints every module's size, then each
+# internal header (*_int.h, internal.h), no source file over 900 lines. Prints every module's size, then each
 # violation with file:line, and exits 1 if there is any.
 #
 # A module is a top-level folder with C sources. Its allowed dependencies are listed below, one
@@ -61,7 +61,7 @@ for m in "${modules[@]}"; do
 		while IFS=: read -r ln inc; do
 			dep=${inc%%/*}
 			[[ $dep == "$m" ]] && continue
-			if [[ $inc == *_int.h ]]; then
+			if [[ $inc == *_int.h || $inc == */internal.h ]]; then
 				violation "$f:$ln includes $inc: another module's internal header"
 			fi
 			[[ ${ALLOW[$m]} == "*" ]] && continue
