@@ -10,13 +10,7 @@ set -u
 . "$(dirname "$0")/../lib/rampart.sh"
 need_binaries
 
-WORK=$(mktemp -d /tmp/rampart-ft.XXXXXX)
-PID=
-cleanup() {
-	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+work_dir ft
 
 /usr/bin/python3 "$REPO/tests/tools/mkattacks.py" "$WORK/churn.pcap" churn >/dev/null ||
 	die "the capture generator failed"

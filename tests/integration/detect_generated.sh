@@ -9,13 +9,7 @@ set -u
 . "$(dirname "$0")/../lib/rampart.sh"
 need_binaries
 
-WORK=$(mktemp -d /tmp/rampart-dg.XXXXXX)
-PID=
-cleanup() {
-	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+work_dir dg
 
 /usr/bin/python3 "$REPO/tests/tools/mkattacks.py" "$WORK/mix.pcap" mix >/dev/null ||
 	die "the capture generator failed"

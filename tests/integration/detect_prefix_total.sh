@@ -9,13 +9,7 @@ set -u
 . "$(dirname "$0")/../lib/rampart.sh"
 need_binaries
 
-WORK=$(mktemp -d /tmp/rampart-dp.XXXXXX)
-PID=
-cleanup() {
-	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+work_dir dp
 
 /usr/bin/python3 "$REPO/tests/tools/mkattacks.py" "$WORK/c16.pcap" carpet16 >/dev/null ||
 	die "the capture generator failed"

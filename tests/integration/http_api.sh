@@ -8,13 +8,7 @@ set -u
 need_data
 need_binaries
 
-WORK=$(mktemp -d /tmp/rampart-http.XXXXXX)
-PID=
-cleanup() {
-	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+work_dir http
 
 PORT=18480
 URL=http://127.0.0.1:$PORT

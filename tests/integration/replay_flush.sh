@@ -10,13 +10,7 @@ set -u
 need_data
 need_binaries
 
-WORK=$(mktemp -d /tmp/rampart-rf.XXXXXX)
-PID=
-cleanup() {
-	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+work_dir rf
 
 SOCK=$WORK/rampart.sock
 cat >"$WORK/rampart.yaml" <<CONF

@@ -8,13 +8,7 @@ set -u
 need_data
 need_binaries
 
-WORK=$(mktemp -d /tmp/rampart-smoke.XXXXXX)
-PID=
-cleanup() {
-	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+work_dir smoke
 
 SOCK=$WORK/rampart.sock
 cat >"$WORK/rampart.yaml" <<CONF

@@ -7,13 +7,7 @@ set -u
 need_data
 need_binaries
 
-WORK=$(mktemp -d /tmp/rampart-speed.XXXXXX)
-PID=
-cleanup() {
-	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+work_dir speed
 
 SOCK=$WORK/rampart.sock
 cat >"$WORK/rampart.yaml" <<CONF

@@ -55,6 +55,22 @@ replay_max() {
 }
 ctl() { "$RAMPARTCTL" -s "$SOCK" "$@"; }
 
+# work_dir TAG: a fresh WORK=/tmp/rampart-TAG.XXXXXX, removed at exit, where the daemon started
+# as PID is killed (-9) first; on_exit CMD adds a command run before that (last added, first run).
+EXIT_CMDS=()
+on_exit() { EXIT_CMDS+=("$*"); }
+work_dir() {
+	WORK=$(mktemp -d "/tmp/rampart-$1.XXXXXX")
+	PID=
+	trap work_cleanup EXIT
+}
+work_cleanup() {
+	local i
+	for ((i = ${#EXIT_CMDS[@]} - 1; i >= 0; i--)); do eval "${EXIT_CMDS[i]}" 2>/dev/null; done
+	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
+	rm -rf "$WORK"
+}
+
 # The victims of mirror-attack-mix.pcap, from ../shared/data/README.md.
 VICTIMS="192.0.2.10/32 192.0.2.20/32 192.0.2.30/32 192.0.2.40/32 2001:db8:10::53/128"
 
