@@ -19,6 +19,8 @@ void api_audit(struct api_ctx *rp, const struct api_audit_who *who, const char *
 	evbuffer_copyout(reply, res, n);
 	res[n] = '\0';
 	res[strcspn(res, "\n")] = '\0';
+	if (!res[0]) /* the ExaBGP lines answer nothing when done: say it as its process API would */
+		snprintf(res, sizeof res, "%s", rc == 0 ? "done" : "error");
 	const char *result = rc == 0 ? "ok" : "refused";
 	if (!strcmp(who->source, "socket"))
 		log_info("audit: socket uid %d pid %d: \"%s\": %s: %s", (int)who->uid, (int)who->pid, line, result, res);
