@@ -395,6 +395,10 @@ static int cmd_stats(struct api_ctx *rp, struct evbuffer *out)
 				    s.events_queued, s.events_written, s.events_dropped, s.batches_failed,
 				    s.last_error[0] ? " last_error: " : "", s.last_error);
 		evbuffer_add_printf(out,
+				    "storage operator events: queued %" PRIu64 " written %" PRIu64 " dropped %" PRIu64
+				    " lost %" PRIu64 "\n",
+				    s.ops_queued, s.ops_written, s.ops_dropped, s.ops_lost);
+		evbuffer_add_printf(out,
 				    "storage spool%s: %" PRIu64 " batches %" PRIu64 " bytes, flows spooled %" PRIu64
 				    " replayed %" PRIu64 " dropped %" PRIu64 ", deduplicated %" PRIu64 "\n",
 				    s.clickhouse_down ? " (ClickHouse down)" : "", s.spool_batches, s.spool_bytes,

@@ -19,6 +19,7 @@
 #include "../lib/log.h"
 #include "../lib/path.h"
 #include "api.h"
+#include "internal.h"
 
 #define MAX_LINE 4096
 #define MAX_OUTPUT (8u << 20) /* a client that stops reading is dropped past this */
@@ -124,13 +125,8 @@ static void client_read(struct bufferevent *bev, void *ctx)
 				struct ucred cr = {.pid = 0, .uid = (uid_t)-1};
 				socklen_t cl_len = sizeof cr;
 				getsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_PEERCRED, &cr, &cl_len);
-				size_t n = evbuffer_get_length(reply);
-				char res[160];
-				evbuffer_copyout(reply, res, n < sizeof res ? n : sizeof res - 1);
-				res[n < sizeof res ? n : sizeof res - 1] = '\0';
-				res[strcspn(res, "\n")] = '\0';
-				log_info("audit: socket uid %d pid %d: \"%s\": %s: %s", (int)cr.uid, (int)cr.pid, line,
-					 rc == 0 ? "ok" : "refused", res);
+				struct api_audit_who who = {.source = "socket", .uid = (int32_t)cr.uid, .pid = cr.pid};
+				api_audit(cl->c->rp, &who, line, rc, reply);
 			}
 		}
 		free(line);

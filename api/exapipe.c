@@ -24,6 +24,7 @@
 #include "../lib/buf.h"
 #include "../lib/log.h"
 #include "api.h"
+#include "internal.h"
 
 #define READ_CHUNK (256 * 1024)
 #define REPLY_QUEUE_MAX (64 * 1024)
@@ -83,6 +84,11 @@ static void one_line(struct api_exa *x, enum mit_route_src src, char *line)
 	if (!len)
 		return;
 	int rc = mit_exabgp_command(x->rp->mit, src, line, x->reply);
+	/* every API line announces or withdraws: all are audited (the process's own pid: its
+	 * command line is in the log at its start) */
+	struct api_audit_who who = {.source = src == MIT_SRC_PROCESS ? "process" : "pipe", .uid = -1,
+				    .pid = src == MIT_SRC_PROCESS ? (int32_t)x->pid : 0};
+	api_audit(x->rp, &who, line, rc, x->reply);
 	if (rc != 0) {
 		x->errors++;
 		size_t n = evbuffer_get_length(x->reply);

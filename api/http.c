@@ -295,13 +295,10 @@ static void on_command(struct evhttp_request *req, void *arg)
 		char *peer = NULL;
 		ev_uint16_t pport = 0;
 		evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer, &pport);
-		size_t n = evbuffer_get_length(out);
-		char res[160];
-		evbuffer_copyout(out, res, n < sizeof res ? n : sizeof res - 1);
-		res[n < sizeof res ? n : sizeof res - 1] = '\0';
-		res[strcspn(res, "\n")] = '\0';
-		log_info("audit: http client %s:%u token %s: \"%s\": %s: %s", peer ? peer : "?", pport,
-			 token ? "yes" : "no", line, rc == 0 ? "ok" : "refused", res);
+		char client[64];
+		snprintf(client, sizeof client, "%s:%u", peer ? peer : "?", pport);
+		struct api_audit_who who = {.source = "http", .client = client, .uid = -1, .token = token};
+		api_audit(h->rp, &who, line, rc, out);
 	}
 	api_http_reply(req, rc == 0 ? 200 : 400, "text/plain; charset=utf-8", out);
 	evbuffer_free(out);

@@ -291,10 +291,13 @@ void api_http_get_stats(struct evhttp_request *req, void *arg)
 				    ",\"flows_queued\":%" PRIu64 ",\"flows_written\":%" PRIu64
 				    ",\"flows_dropped\":%" PRIu64 ",\"events_queued\":%" PRIu64
 				    ",\"events_written\":%" PRIu64 ",\"events_dropped\":%" PRIu64
+				    ",\"operator_events_queued\":%" PRIu64 ",\"operator_events_written\":%" PRIu64
+				    ",\"operator_events_dropped\":%" PRIu64
 				    ",\"batches_failed\":%" PRIu64 ",\"insert_bytes\":%" PRIu64
 				    ",\"insert_wire_bytes\":%" PRIu64 ",\"last_error\":",
 				    s.flows_queued, s.flows_written, s.flows_dropped, s.events_queued, s.events_written,
-				    s.events_dropped, s.batches_failed, s.insert_bytes, s.insert_wire_bytes);
+				    s.events_dropped, s.ops_queued, s.ops_written, s.ops_dropped, s.batches_failed,
+				    s.insert_bytes, s.insert_wire_bytes);
 		json_cstr(b, s.last_error);
 		evbuffer_add(b, "}", 1);
 	}

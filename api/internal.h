@@ -86,4 +86,17 @@ void api_http_get_stats(struct evhttp_request *req, void *arg);
  * bounds (st: the HTTP server's counters). Main loop only. */
 void api_metrics_write(struct api_ctx *rp, const struct api_http_stats *st, struct evbuffer *b);
 
+/* Who gave a state-changing command, for the audit trail (audit.c). */
+struct api_audit_who {
+	const char *source; /* "socket", "http", "pipe", "process" */
+	const char *client; /* HTTP "address:port", else NULL */
+	int32_t uid;        /* socket peer's (SO_PEERCRED), -1 when not known */
+	int32_t pid;        /* socket peer's or the ExaBGP process's, 0 when not known */
+	bool token;         /* HTTP: the request carried the API token */
+};
+/* Logs the command (line), its result (rc 0: done; the reply's first line) and who gave it, and
+ * queues the operator_events row when storage is on; never waits. */
+void api_audit(struct api_ctx *rp, const struct api_audit_who *who, const char *line, int rc,
+	       struct evbuffer *reply);
+
 #endif

@@ -243,6 +243,8 @@ void api_metrics_write(struct api_ctx *rp, const struct api_http_stats *st, stru
 			{"flows", "dropped", s.flows_dropped},	{"flows", "lost", s.flows_lost},
 			{"attack_events", "queued", s.events_queued}, {"attack_events", "written", s.events_written},
 			{"attack_events", "dropped", s.events_dropped}, {"attack_events", "lost", s.events_lost},
+			{"operator_events", "queued", s.ops_queued}, {"operator_events", "written", s.ops_written},
+			{"operator_events", "dropped", s.ops_dropped}, {"operator_events", "lost", s.ops_lost},
 			/* the spool: rows that went to disk while ClickHouse was away, came back, or did
 			 * not fit its budget */
 			{"flows", "spooled", s.flows_spooled},	{"flows", "replayed", s.flows_replayed},

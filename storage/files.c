@@ -25,7 +25,7 @@ struct st_files {
 
 static int write_schema(const char *dir, const char *db, char *err, size_t errlen)
 {
-	char sql[4096], path[300];
+	char sql[8192], path[300];
 	if (st_schema_sql(db, sql, sizeof sql) != 0) {
 		snprintf(err, errlen, "schema does not fit (internal)");
 		return -1;

@@ -27,7 +27,7 @@ static int type_width(const char *t)
 		const char *name;
 		int width;
 	} fixed[] = {
-		{"UInt8", 1}, {"UInt16", 2}, {"UInt32", 4}, {"UInt64", 8}, {"Date", 2},
+		{"UInt8", 1}, {"UInt16", 2}, {"UInt32", 4}, {"UInt64", 8}, {"Int32", 4}, {"Date", 2},
 		{"DateTime", 4}, {"Float64", 8}, {"String", -1},
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
@@ -152,7 +152,7 @@ int st_native_block(struct wbuf *out, int table, const uint8_t *rows, size_t len
 int st_native_block_shape(struct wbuf *out, int table, const uint8_t *rows, size_t len, uint32_t nrows,
 			  uint32_t *pos, unsigned feat)
 {
-	if (table != ST_FLOWS && table != ST_EVENTS)
+	if (table < 0 || table >= ST_NTABLES)
 		return -1;
 	const struct st_column *cols;
 	size_t ncols = st_schema_columns((enum st_table)table, &cols);

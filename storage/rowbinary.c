@@ -91,3 +91,17 @@ void st_rowbinary_event(struct wbuf *w, const struct st_attack_event *ev)
 	wbuf_le64(w, ev->pcap_packets);
 	wbuf_le64(w, ev->parent_attack_id);
 }
+
+void st_rowbinary_operator_event(struct wbuf *w, const struct st_operator_event *ev)
+{
+	put_date(w, ev->time_ns);
+	put_time(w, ev->time_ns);
+	put_string(w, ev->source, sizeof ev->source);
+	put_string(w, ev->client, sizeof ev->client);
+	wbuf_le32(w, (uint32_t)ev->uid);
+	wbuf_le32(w, (uint32_t)ev->pid);
+	wbuf_u8(w, ev->token ? 1 : 0);
+	put_string(w, ev->command, sizeof ev->command);
+	put_string(w, ev->result, sizeof ev->result);
+	wbuf_u8(w, ev->ok ? 1 : 0);
+}

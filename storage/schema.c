@@ -25,7 +25,7 @@
 #define COUNT_CODEC "ZSTD(1)"           /* counters: small integers in wide types */
 #define NSEC_CODEC "ZSTD(1)"
 
-const char *const st_table_name[ST_NTABLES] = {"flows", "attack_events"};
+const char *const st_table_name[ST_NTABLES] = {"flows", "attack_events", "operator_events"};
 
 static const struct st_column flow_columns[] = {
 	{"date", "Date", 1, 0, "DoubleDelta, LZ4"},	/* of start_time; the partition key */
@@ -84,11 +84,31 @@ static const struct st_column event_columns[] = {
 	{"batch_id", "UInt64", 2, 0, NULL},
 };
 
+/* The audit trail (api/): one row per state-changing command, from the control socket, the HTTP
+ * API, the ExaBGP pipe or process. A table of its own from version 6, so all its columns are of
+ * that version; uid and pid are signed (-1: not known, e.g. an HTTP client). */
+static const struct st_column ops_columns[] = {
+	{"date", "Date", 6, 0, "DoubleDelta, LZ4"},
+	{"time", "DateTime", 6, 0, TIME_CODEC},
+	{"time_nsec", "UInt32", 6, 0, NSEC_CODEC},
+	{"source", "String", 6, LC, NULL},	/* socket, http, pipe, process */
+	{"client", "String", 6, 0, NULL},	/* HTTP client address:port, else "" */
+	{"uid", "Int32", 6, 0, NULL},
+	{"pid", "Int32", 6, 0, NULL},
+	{"token", "UInt8", 6, 0, NULL},
+	{"command", "String", 6, 0, NULL},
+	{"result", "String", 6, 0, NULL},	/* the reply's first line */
+	{"ok", "UInt8", 6, 0, NULL},
+	{"batch_id", "UInt64", 6, 0, NULL},
+};
+
 /* Daily partitions so old days drop with one ALTER ... DROP PARTITION; within a day rows sort by
  * destination then time, the order of "what happened to this host", the common question. */
 static const char flows_engine[] = "ENGINE = MergeTree() PARTITION BY date ORDER BY (dst, start_time)";
 static const char events_engine[] =
 	"ENGINE = MergeTree() PARTITION BY toYYYYMM(date) ORDER BY (attack_id, time)";
+/* few rows (operators' commands), read by time */
+static const char ops_engine[] = "ENGINE = MergeTree() PARTITION BY toYYYYMM(date) ORDER BY time";
 
 int st_column_ddl(const struct st_column *c, unsigned feat, char *out, size_t outlen)
 {
@@ -108,8 +128,10 @@ const char *st_column_wire_type(const struct st_column *c, unsigned feat)
 	return (c->kind & ST_K_ADDR) && (feat & ST_F_IPV6) ? "IPv6" : c->type;
 }
 
+/* The CREATE of a table as schema version `version` makes it: the columns of that version and
+ * earlier (later ones are ALTERed in, so every database has one history). */
 static int table_sql(char *out, size_t outlen, const char *db, const char *table, const char *suffix,
-		     const struct st_column *cols, size_t n, const char *engine, unsigned feat)
+		     const struct st_column *cols, size_t n, const char *engine, unsigned feat, unsigned version)
 {
 	size_t len = 0;
 	int k = snprintf(out, outlen, "CREATE TABLE IF NOT EXISTS %s.%s%s (", db, table, suffix);
@@ -118,8 +140,8 @@ static int table_sql(char *out, size_t outlen, const char *db, const char *table
 	len = (size_t)k;
 	for (size_t i = 0, first = 1; i < n; i++) {
 		char type[96];
-		if (cols[i].since > 1)
-			continue; /* a later version ALTERs it in, so every database has one history */
+		if (cols[i].since > version)
+			continue;
 		if (st_column_ddl(&cols[i], feat, type, sizeof type) != 0)
 			return -1;
 		k = snprintf(out + len, outlen - len, "%s%s %s", first ? "" : ", ", cols[i].name, type);
@@ -210,13 +232,13 @@ static size_t v1_statements(const char *db, const char *cluster, unsigned feat, 
 	}
 	if (n < max) {
 		if (table_sql(out[n], ST_STMT_MAX, db, st_table_name[ST_FLOWS], sfx, flow_columns,
-			      sizeof flow_columns / sizeof flow_columns[0], flows_engine, feat) != 0)
+			      sizeof flow_columns / sizeof flow_columns[0], flows_engine, feat, 1) != 0)
 			return n;
 		n++;
 	}
 	if (n < max) {
 		if (table_sql(out[n], ST_STMT_MAX, db, st_table_name[ST_EVENTS], sfx, event_columns,
-			      sizeof event_columns / sizeof event_columns[0], events_engine, feat) != 0)
+			      sizeof event_columns / sizeof event_columns[0], events_engine, feat, 1) != 0)
 			return n;
 		n++;
 	}
@@ -280,6 +302,26 @@ static const char *const v5_parent[] = {
 	NULL,
 };
 
+/* operator_events: its Distributed table shards at random (rows are few and read whole), and
+ * its rows go into the batches ledger as the other tables' do */
+static const char *const v6_operator_cluster[] = {
+	"@CREATE TABLE IF NOT EXISTS {db}.operator_events AS {db}.operator_events_local "
+	"ENGINE = Distributed({cluster}, {db}, operator_events_local, rand())",
+	"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.operator_events_batches TO {db}.batches{L} AS "
+	"SELECT batch_id, 'operator_events' AS tbl, count() AS rows, now() AS time FROM {db}.operator_events{L} "
+	"GROUP BY batch_id",
+	NULL,
+};
+
+static size_t v6_statements(const char *db, const char *cluster, unsigned feat, char out[][ST_STMT_MAX],
+			   size_t max)
+{
+	if (!max || table_sql(out[0], ST_STMT_MAX, db, st_table_name[ST_OPS], cluster ? "_local" : "",
+			      ops_columns, sizeof ops_columns / sizeof ops_columns[0], ops_engine, feat, 6) != 0)
+		return 0;
+	return 1 + expand_all(v6_operator_cluster, db, cluster, feat, out + 1, max - 1);
+}
+
 static const char *const migration_what[] = {
 	NULL,
 	"flows and attack_events",
@@ -287,6 +329,7 @@ static const char *const migration_what[] = {
 	"host_traffic per-minute rollup",
 	"attack_events pcap_file and pcap_packets (detection.attack_pcap)",
 	"attack_events parent_attack_id (attacks inside a mitigated prefix)",
+	"operator_events (the audit trail of state-changing commands)",
 };
 
 size_t st_schema_columns(enum st_table t, const struct st_column **cols)
@@ -294,6 +337,10 @@ size_t st_schema_columns(enum st_table t, const struct st_column **cols)
 	if (t == ST_FLOWS) {
 		*cols = flow_columns;
 		return sizeof flow_columns / sizeof flow_columns[0];
+	}
+	if (t == ST_OPS) {
+		*cols = ops_columns;
+		return sizeof ops_columns / sizeof ops_columns[0];
 	}
 	*cols = event_columns;
 	return sizeof event_columns / sizeof event_columns[0];
@@ -341,6 +388,7 @@ size_t st_schema_migration_shape(unsigned version, const char *db, const char *c
 	case 3: return expand_all(v3_rollup, db, cluster, feat, out, max);
 	case 4: return expand_all(v4_pcap, db, cluster, feat, out, max);
 	case 5: return expand_all(v5_parent, db, cluster, feat, out, max);
+	case 6: return v6_statements(db, cluster, feat, out, max);
 	default: return 0;
 	}
 }
@@ -356,6 +404,7 @@ const struct st_retained_table st_retained[ST_N_RETAINED] = {
 	{"attack_events", "date"},
 	{"host_traffic", "toDate(minute)"},
 	{"batches", "toDate(time)"},
+	{"operator_events", "date"},
 };
 
 /* The first version of each feature Rampart uses, from ClickHouse's changelogs; chosen late
@@ -426,8 +475,9 @@ int st_schema_sql(const char *db, char *out, size_t outlen)
 			 "--   clickhouse-client --multiquery < schema.sql\n"
 			 "-- then load each file with\n"
 			 "--   clickhouse-client --query \"INSERT INTO %s.flows FORMAT RowBinary\" < flows-YYYYMMDDHH.rowbinary\n"
-			 "--   clickhouse-client --query \"INSERT INTO %s.attack_events FORMAT RowBinary\" < attack_events-YYYYMMDDHH.rowbinary\n",
-			 db, db);
+			 "--   clickhouse-client --query \"INSERT INTO %s.attack_events FORMAT RowBinary\" < attack_events-YYYYMMDDHH.rowbinary\n"
+			 "--   (and operator_events-YYYYMMDDHH.rowbinary into %s.operator_events the same way)\n",
+			 db, db, db);
 	if (k < 0 || (size_t)k >= outlen)
 		return -1;
 	len = (size_t)k;

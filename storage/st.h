@@ -64,6 +64,19 @@ struct st_attack_event {
 	uint64_t parent_attack_id; /* the covering prefix's attack (det_event's), 0 = none */
 };
 
+/* One row of operator_events: a state-changing command and who gave it (api/'s audit trail). */
+struct st_operator_event {
+	uint64_t time_ns;
+	char source[8];       /* "socket", "http", "pipe", "process" */
+	char client[64];      /* HTTP client "address:port"; "" for the others */
+	int32_t uid;          /* control socket peer (SO_PEERCRED); -1 when not known */
+	int32_t pid;          /* socket peer or ExaBGP process; 0 when not known */
+	bool token;           /* HTTP: the request carried the API token */
+	char command[256];
+	char result[160];     /* the reply's first line */
+	bool ok;
+};
+
 struct st_stats {
 	uint64_t flows_queued;   /* accepted into the rings */
 	uint64_t flows_dropped;  /* rejected because a ring was full */
@@ -73,6 +86,10 @@ struct st_stats {
 	uint64_t events_written;
 	uint64_t flows_lost;     /* given up at stop: neither ClickHouse nor the spool took them */
 	uint64_t events_lost;
+	uint64_t ops_queued;     /* operator_events rows, counted as events are */
+	uint64_t ops_dropped;
+	uint64_t ops_written;
+	uint64_t ops_lost;
 	uint64_t batches_failed; /* posts that failed (retried) */
 	char last_error[160];
 	bool clickhouse;         /* writing to ClickHouse (else files) */
@@ -116,6 +133,9 @@ struct st_flow_producer *st_writer_flow_producer(struct st_writer *w, unsigned i
 bool st_push_flow(struct st_flow_producer *p, const struct flow_record *r);
 /* From the main loop only. */
 bool st_push_event(struct st_writer *w, const struct st_attack_event *ev);
+/* One operator_events row, queued like st_push_event: never waits, false (and counted in
+ * ops_dropped) when its ring is full. From the main loop only. */
+bool st_writer_operator_event(struct st_writer *w, const struct st_operator_event *ev);
 void st_writer_stats(struct st_writer *w, struct st_stats *out);
 /* Where rows go, for the operator: "ClickHouse http://... database rampart" or "files in DIR". */
 const char *st_writer_destination(const struct st_writer *w);
@@ -127,6 +147,8 @@ size_t st_schema_statements(const char *db, char out[][1024], size_t max);
 /* Appends one RowBinary row of the flows / attack_events table (column order as the schema). */
 void st_rowbinary_flow(struct wbuf *w, const struct flow_record *r);
 void st_rowbinary_event(struct wbuf *w, const struct st_attack_event *ev);
+/* The same for operator_events (without batch_id, which the writer appends). */
+void st_rowbinary_operator_event(struct wbuf *w, const struct st_operator_event *ev);
 /* One Native block of the rows of a RowBinary batch of that table (ClickHouse's Native format as
  * its HTTP interface reads it: varint columns, varint rows, then per column its name, its type
  * and its values back to back). pos: scratch of nrows entries, needed only for attack_events

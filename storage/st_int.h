@@ -11,8 +11,8 @@
 
 #include "st.h"
 
-/* The two tables; the index names a table's batch, file and statement everywhere. */
-enum st_table { ST_FLOWS = 0, ST_EVENTS = 1, ST_NTABLES };
+/* The tables; the index names a table's batch, file and statement everywhere. */
+enum st_table { ST_FLOWS = 0, ST_EVENTS = 1, ST_OPS = 2, ST_NTABLES };
 
 extern const char *const st_table_name[ST_NTABLES];
 
@@ -21,6 +21,8 @@ extern const char *const st_table_name[ST_NTABLES];
 #define ST_FLOW_ROW_BYTES 106
 #define ST_EVENT_ROW_MAX 608 /* 326 up to reason, + pcap_file (2 + 256) + pcap_packets 8 +
 				parent_attack_id 8 */
+#define ST_OPS_ROW_MAX 514 /* date 2 + time 8 + source 9 + client 65 + uid, pid 8 + token 1 +
+				command 258 + result 162 + ok 1 (strings at their arrays' full size) */
 /* The writer appends the batch's id (UInt64 batch_id, schema version 2) to every row. */
 #define ST_BATCH_ID_BYTES 8
 
@@ -78,7 +80,7 @@ struct st_retained_table {
 	const char *table;
 	const char *ttl_date;
 };
-#define ST_N_RETAINED 4
+#define ST_N_RETAINED 5
 extern const struct st_retained_table st_retained[ST_N_RETAINED];
 /* What depends on the server's version (SELECT version()), run at every start after the
  * migrations: ALTER ... MODIFY TTL for each retained table on servers with TTL (19.6+) when

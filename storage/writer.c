@@ -81,6 +81,9 @@ struct st_writer {
 	struct spsc *events;
 	uint64_t ev_dropped;           /* main loop's own count */
 	_Atomic uint64_t ev_dropped_pub;
+	struct spsc *ops;              /* operator_events, from the main loop too */
+	uint64_t ops_dropped;
+	_Atomic uint64_t ops_dropped_pub;
 
 	/* storage thread only */
 	struct batch batch[ST_NTABLES];
@@ -191,11 +194,13 @@ struct st_writer *st_writer_new(const struct st_config *cfg, unsigned n_flow_pro
 		if (!(w->prod[i].ring = spsc_new(w->cfg.queue_rows, sizeof(struct flow_record))))
 			goto oom;
 	uint32_t evq = w->cfg.queue_rows < EVENT_QUEUE_MAX ? w->cfg.queue_rows : EVENT_QUEUE_MAX;
-	if (!(w->events = spsc_new(evq, sizeof(struct st_attack_event))))
+	if (!(w->events = spsc_new(evq, sizeof(struct st_attack_event))) ||
+	    !(w->ops = spsc_new(evq, sizeof(struct st_operator_event))))
 		goto oom;
 	uint32_t evb = w->cfg.batch_rows < EVENT_BATCH_MAX ? w->cfg.batch_rows : EVENT_BATCH_MAX;
 	if (batch_init(&w->batch[ST_FLOWS], w->cfg.batch_rows, ST_FLOW_ROW_BYTES + ST_BATCH_ID_BYTES) != 0 ||
-	    batch_init(&w->batch[ST_EVENTS], evb, ST_EVENT_ROW_MAX + ST_BATCH_ID_BYTES) != 0)
+	    batch_init(&w->batch[ST_EVENTS], evb, ST_EVENT_ROW_MAX + ST_BATCH_ID_BYTES) != 0 ||
+	    batch_init(&w->batch[ST_OPS], evb, ST_OPS_ROW_MAX + ST_BATCH_ID_BYTES) != 0)
 		goto oom;
 	if (w->cfg.clickhouse_url[0])
 		snprintf(w->destination, sizeof w->destination, "ClickHouse %s database %s%s%s%s%s%s",
@@ -204,7 +209,7 @@ struct st_writer *st_writer_new(const struct st_config *cfg, unsigned n_flow_pro
 			 w->cfg.format == ST_FORMAT_NATIVE ? " (Native)" : " (RowBinary)");
 	else
 		snprintf(w->destination, sizeof w->destination,
-			 "files in %s (flows-YYYYMMDDHH.rowbinary, attack_events-YYYYMMDDHH.rowbinary, schema.sql)",
+			 "files in %s (flows-, attack_events-, operator_events-YYYYMMDDHH.rowbinary, schema.sql)",
 			 w->cfg.dir);
 	return w;
 oom:
@@ -225,6 +230,7 @@ void st_writer_free(struct st_writer *w)
 		spsc_free(w->prod[i].ring);
 	free(w->prod);
 	spsc_free(w->events);
+	spsc_free(w->ops);
 	for (int t = 0; t < ST_NTABLES; t++) {
 		free(w->batch[t].buf);
 		for (unsigned i = 0; i < w->n_spare[t]; i++)
@@ -262,6 +268,15 @@ bool st_push_event(struct st_writer *w, const struct st_attack_event *ev)
 		return true;
 	w->ev_dropped++;
 	atomic_store_explicit(&w->ev_dropped_pub, w->ev_dropped, memory_order_relaxed);
+	return false;
+}
+
+bool st_writer_operator_event(struct st_writer *w, const struct st_operator_event *ev)
+{
+	if (spsc_push(w->ops, ev))
+		return true;
+	w->ops_dropped++;
+	atomic_store_explicit(&w->ops_dropped_pub, w->ops_dropped, memory_order_relaxed);
 	return false;
 }
 
@@ -315,6 +330,23 @@ static size_t drain_events(struct st_writer *w, uint64_t now)
 		st_rowbinary_event(&b->w, ev);
 		wbuf_le64(&b->w, b->id);
 		spsc_pop_commit(w->events);
+		b->rows++;
+		moved++;
+	}
+	return moved;
+}
+
+static size_t drain_ops(struct st_writer *w, uint64_t now)
+{
+	struct batch *b = &w->batch[ST_OPS];
+	size_t moved = 0;
+	const struct st_operator_event *ev;
+	while (!b->pending && b->rows < b->max_rows && (ev = spsc_peek(w->ops))) {
+		if (b->rows == 0)
+			batch_open(w, b, now);
+		st_rowbinary_operator_event(&b->w, ev);
+		wbuf_le64(&b->w, b->id);
+		spsc_pop_commit(w->ops);
 		b->rows++;
 		moved++;
 	}
@@ -584,7 +616,7 @@ static bool rings_empty(struct st_writer *w)
 	for (unsigned i = 0; i < w->n_prod; i++)
 		if (spsc_peek(w->prod[i].ring))
 			return false;
-	return spsc_peek(w->events) == NULL;
+	return spsc_peek(w->events) == NULL && spsc_peek(w->ops) == NULL;
 }
 
 /* Files only: everything left when the files refuse it at stop, counted, not silent. */
@@ -598,10 +630,13 @@ static void give_up(struct st_writer *w)
 			n[ST_FLOWS]++;
 	while (spsc_pop(w->events, &(struct st_attack_event){0}))
 		n[ST_EVENTS]++;
+	while (spsc_pop(w->ops, &(struct st_operator_event){0}))
+		n[ST_OPS]++;
 	for (int t = 0; t < ST_NTABLES; t++)
 		atomic_store_explicit(&w->lost[t], n[t], memory_order_relaxed);
-	log_err("storage: %llu flow rows and %llu events could not be written anywhere and are lost",
-		(unsigned long long)n[ST_FLOWS], (unsigned long long)n[ST_EVENTS]);
+	log_err("storage: %llu flow rows, %llu events and %llu operator events could not be written anywhere "
+		"and are lost", (unsigned long long)n[ST_FLOWS], (unsigned long long)n[ST_EVENTS],
+		(unsigned long long)n[ST_OPS]);
 }
 
 static void retention(struct st_writer *w, uint64_t now)
@@ -650,7 +685,7 @@ static void *run(void *arg)
 			stop_due(w);
 			stop_deadline = w->stop_by_ms;
 		}
-		size_t moved = drain_flows(w, now) + drain_events(w, now);
+		size_t moved = drain_flows(w, now) + drain_events(w, now) + drain_ops(w, now);
 		bool wrote = false;
 		now = clock_mono_ms();
 		for (int t = 0; t < ST_NTABLES; t++) {
@@ -749,9 +784,15 @@ int st_writer_start(struct st_writer *w, char *err, size_t errlen)
 		w->in_flight = w->cfg.posts_in_flight;
 		if (w->cfg.format == ST_FORMAT_NATIVE) {
 			/* a Native block is the rows' bytes plus one header: names, types, two varints */
-			w->native_cap = (w->batch[ST_FLOWS].cap > w->batch[ST_EVENTS].cap ? w->batch[ST_FLOWS].cap
-											 : w->batch[ST_EVENTS].cap) + 4096;
-			if (!(w->native_pos = malloc(w->batch[ST_EVENTS].max_rows * sizeof *w->native_pos))) {
+			size_t cap = 0;
+			uint32_t rows = 0;
+			for (int t = 0; t < ST_NTABLES; t++) {
+				cap = w->batch[t].cap > cap ? w->batch[t].cap : cap;
+				if (t != ST_FLOWS) /* the tables with String columns */
+					rows = w->batch[t].max_rows > rows ? w->batch[t].max_rows : rows;
+			}
+			w->native_cap = cap + 4096;
+			if (!(w->native_pos = malloc(rows * sizeof *w->native_pos))) {
 				snprintf(err, errlen, "out of memory for Native encoding");
 				return -1;
 			}
@@ -821,6 +862,10 @@ void st_writer_stats(struct st_writer *w, struct st_stats *out)
 	out->events_written = atomic_load_explicit(&w->written[ST_EVENTS], memory_order_relaxed);
 	out->flows_lost = atomic_load_explicit(&w->lost[ST_FLOWS], memory_order_relaxed);
 	out->events_lost = atomic_load_explicit(&w->lost[ST_EVENTS], memory_order_relaxed);
+	out->ops_queued = atomic_load_explicit(&w->ops->head, memory_order_relaxed);
+	out->ops_dropped = atomic_load_explicit(&w->ops_dropped_pub, memory_order_relaxed);
+	out->ops_written = atomic_load_explicit(&w->written[ST_OPS], memory_order_relaxed);
+	out->ops_lost = atomic_load_explicit(&w->lost[ST_OPS], memory_order_relaxed);
 	out->batches_failed = atomic_load_explicit(&w->batches_failed, memory_order_relaxed);
 	out->insert_bytes = atomic_load_explicit(&w->insert_bytes, memory_order_relaxed);
 	out->insert_wire_bytes = atomic_load_explicit(&w->insert_wire_bytes, memory_order_relaxed);

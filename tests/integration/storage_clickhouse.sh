@@ -95,8 +95,10 @@ flows
 flows_batches
 host_traffic
 host_traffic_mv
+operator_events
+operator_events_batches
 schema_migrations" "$(q "SELECT name FROM system.tables WHERE database = 'rampart' ORDER BY name")"
-check "1: schema at version 5, each migration once" "1,2,3,4,5" \
+check "1: schema at version 6, each migration once" "1,2,3,4,5,6" \
 	"$(q "SELECT arrayStringConcat(groupArray(toString(version)), ',') FROM (SELECT version FROM rampart.schema_migrations ORDER BY version)")"
 check "1: writer says all written" "1000000 0 0" "$(kv written "$out") $(kv dropped "$out") $(kv lost "$out")"
 check_rows 1 rampart 0 1000000

@@ -67,9 +67,9 @@ ctl() { "$RAMPARTCTL" -s "$W/$1.sock" "${@:2}"; }
 wait_for 10 sh -c "'$RAMPARTCTL' -s '$W/a.sock' stats | grep -q 'storage ClickHouse.*cluster rc (Native)'" ||
 	fail "daemon A does not say it writes Native through cluster rc"
 check "A made the local and the Distributed tables on server A" test \
-	"$(qa "SELECT arrayStringConcat(groupArray(concat(name, ':', engine)), ' ') FROM (SELECT name, engine FROM system.tables WHERE database = 'cl' AND name IN ('flows', 'flows_local', 'batches', 'host_traffic') ORDER BY name)")" \
-	= "batches:Distributed flows:Distributed flows_local:MergeTree host_traffic:Distributed"
-check "B made them on server B" test "$(qb "SELECT count() FROM system.tables WHERE database = 'cl' AND name LIKE '%_local'")" = 4
+	"$(qa "SELECT arrayStringConcat(groupArray(concat(name, ':', engine)), ' ') FROM (SELECT name, engine FROM system.tables WHERE database = 'cl' AND name IN ('flows', 'flows_local', 'batches', 'host_traffic', 'operator_events', 'operator_events_local') ORDER BY name)")" \
+	= "batches:Distributed flows:Distributed flows_local:MergeTree host_traffic:Distributed operator_events:Distributed operator_events_local:MergeTree"
+check "B made them on server B" test "$(qb "SELECT count() FROM system.tables WHERE database = 'cl' AND name LIKE '%_local'")" = 5
 
 say "$RATE records/s for $DUR s into each daemon"
 python3 "$REPO/tests/integration/nf9_soak_send.py" 127.0.0.1 24210 "$RATE" "$DUR" >"$W/sent.a" &

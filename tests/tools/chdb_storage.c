@@ -174,6 +174,23 @@ static void make_event(struct st_attack_event *ev, unsigned i)
 }
 
 /* The batch's RowBinary rows as the writer makes them: each row, then the batch id. */
+/* An operator_events row: each source, a negative uid, long and non-ASCII text */
+static void make_op(struct st_operator_event *ev, unsigned i)
+{
+	static const char *const src[] = {"socket", "http", "pipe", "process"};
+	memset(ev, 0, sizeof *ev);
+	ev->time_ns = (T0 + i * 60) * 1000000000ull + i;
+	snprintf(ev->source, sizeof ev->source, "%s", src[i % 4]);
+	if (i % 4 == 1)
+		snprintf(ev->client, sizeof ev->client, "[2001:db8::%u]:%u", i, 40000 + i);
+	ev->uid = i % 4 == 0 ? (int32_t)i : -1;
+	ev->pid = (int32_t)(1000 + i);
+	ev->token = i % 4 == 1;
+	snprintf(ev->command, sizeof ev->command, "ban 192.0.2.%u --for %u # \xc3\xa9", i % 250, 60 + i);
+	snprintf(ev->result, sizeof ev->result, "%s", i % 3 ? "banned" : "ban: refused");
+	ev->ok = i % 3 != 0;
+}
+
 static size_t encode(enum st_table t, uint8_t *buf, size_t cap, unsigned n, uint64_t batch_id)
 {
 	struct wbuf w = wbuf_init(buf, cap);
@@ -182,6 +199,10 @@ static size_t encode(enum st_table t, uint8_t *buf, size_t cap, unsigned n, uint
 			struct flow_record r;
 			make_flow(&r, i);
 			st_rowbinary_flow(&w, &r);
+		} else if (t == ST_OPS) {
+			struct st_operator_event ev;
+			make_op(&ev, i);
+			st_rowbinary_operator_event(&w, &ev);
 		} else {
 			struct st_attack_event ev;
 			make_event(&ev, i);
@@ -297,13 +318,16 @@ int main(int argc, char **argv)
 		}
 		char *line = a;
 		size_t matched = 0;
+		unsigned created = cols[0].since; /* the version whose CREATE made the table */
+		for (size_t c = 1; c < n; c++)
+			created = cols[c].since < created ? cols[c].since : created;
 		for (size_t c = 0; c < n && line && *line; c++) {
 			char want[200], type[96], *nl = strchr(line, '\n');
 			if (nl)
 				*nl = 0;
 			/* columns a later migration ALTERs in carry no codec */
 			struct st_column col = cols[c];
-			if (col.since > 1)
+			if (col.since > created)
 				col.codec = NULL;
 			struct st_column bare = col;
 			bare.codec = NULL;
@@ -388,7 +412,7 @@ int main(int argc, char **argv)
 			for (size_t c = 0; c < nc; c++)
 				k += snprintf(sql + k, sizeof sql - (size_t)k, "%s%s", c ? ", " : "", cols[c].name);
 			snprintf(sql + k, sizeof sql - (size_t)k, " FROM %s.%s%s WHERE batch_id = %" PRIu64 " ORDER BY %s", db,
-				 st_table_name[t], L, batch_id, t == ST_FLOWS ? "packets" : "attack_id");
+				 st_table_name[t], L, batch_id, t == ST_FLOWS ? "packets" : t == ST_OPS ? "time" : "attack_id");
 			char *back = NULL;
 			size_t backlen = 0;
 			rc = run(&e, "RowBinary", sql, &back, &backlen, err, sizeof err);
@@ -401,8 +425,8 @@ int main(int argc, char **argv)
 	/* the ledger and the rollup filled by the views, in the shape's types */
 	snprintf(sql, sizeof sql, "SELECT count(), sum(rows) FROM %s.batches%s", db, L);
 	value(&e, sql, v, sizeof v);
-	snprintf(sql, sizeof sql, "4\t%u", 2 * NFLOWS + 2 * NEVENTS);
-	check(!strcmp(v, sql), "batches ledger: 4 batches, every row (%s)", v);
+	snprintf(sql, sizeof sql, "%d\t%u", 2 * ST_NTABLES, 2 * NFLOWS + 2 * (ST_NTABLES - 1) * NEVENTS);
+	check(!strcmp(v, sql), "batches ledger: %d batches, every row (%s)", 2 * ST_NTABLES, v);
 	uint64_t scaled = 0;
 	for (unsigned i = 0; i < NFLOWS; i++) {
 		struct flow_record r;

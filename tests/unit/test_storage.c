@@ -164,6 +164,75 @@ static void test_rowbinary_event_bytes(void **state)
 	assert_memory_equal(buf, expect, n);
 }
 
+/* operator_events: the audit row, byte for byte; a negative uid as Int32, and strings cut to their
+ * arrays. Then its Native block: the columns named by the schema, the row transposed. */
+static void test_rowbinary_operator_event_bytes(void **state)
+{
+	(void)state;
+	uint8_t expect[600];
+	size_t n = 0;
+#define PUT(...)                                                                             \
+	do {                                                                                 \
+		const uint8_t b_[] = {__VA_ARGS__};                                          \
+		memcpy(expect + n, b_, sizeof b_);                                           \
+		n += sizeof b_;                                                              \
+	} while (0)
+	PUT(0xdb, 0x4c);                           /* date */
+	PUT(0x00, 0xf1, 0x53, 0x65);               /* time 1700000000 */
+	PUT(0x00, 0x65, 0xcd, 0x1d);               /* time_nsec 500000000 */
+	PUT(4, 'h', 't', 't', 'p');                /* source */
+	PUT(15, '1', '2', '7', '.', '0', '.', '0', '.', '1', ':', '4', '0', '0', '0', '0'); /* client */
+	PUT(0xff, 0xff, 0xff, 0xff);               /* uid -1 */
+	PUT(0x39, 0x30, 0, 0);                     /* pid 12345 */
+	PUT(1);                                    /* token */
+	PUT(0x80, 0x02);                           /* command: 256 bytes (a varint of two bytes) */
+	memset(expect + n, 'c', 256);
+	n += 256;
+	PUT(7, 'b', 'a', 'n', 'n', 'e', 'd', '.'); /* result */
+	PUT(0);                                    /* ok */
+#undef PUT
+	struct st_operator_event ev = {.time_ns = 1700000000500000000ull, .source = "http",
+				       .client = "127.0.0.1:40000", .uid = -1, .pid = 12345, .token = true,
+				       .result = "banned.", .ok = false};
+	memset(ev.command, 'c', sizeof ev.command); /* no NUL: cut at the array */
+	uint8_t buf[600];
+	struct wbuf w = wbuf_init(buf, sizeof buf);
+	st_rowbinary_operator_event(&w, &ev);
+	assert_false(w.err);
+	assert_int_equal(w.len, n);
+	assert_memory_equal(buf, expect, n);
+	assert_true(w.len <= ST_OPS_ROW_MAX);
+
+	/* the longest row fits the batch's row budget */
+	struct st_operator_event big;
+	memset(&big, 'z', sizeof big);
+	uint8_t bigbuf[600];
+	struct wbuf wb = wbuf_init(bigbuf, sizeof bigbuf);
+	st_rowbinary_operator_event(&wb, &big);
+	assert_false(wb.err);
+	assert_int_equal(wb.len, ST_OPS_ROW_MAX);
+
+	/* with batch_id, as the writer appends it: a whole row of the latest schema */
+	wbuf_le64(&w, 9);
+	assert_int_equal(st_rows_version(ST_OPS, buf, w.len, 1), st_schema_latest());
+	assert_int_equal(st_rows_version(ST_OPS, buf, w.len - 1, 1), 0);
+	uint8_t out[1024];
+	uint32_t pos[1];
+	struct wbuf nb = wbuf_init(out, sizeof out);
+	assert_int_equal(st_native_block(&nb, ST_OPS, buf, w.len, 1, pos), 0);
+	assert_int_equal(out[0], 12); /* columns */
+	assert_int_equal(out[1], 1);  /* rows */
+	assert_memory_equal(out + 2, "\x04" "date" "\x04" "Date" "\xdb\x4c", 12);
+	/* uid: its name, its type, its four bytes */
+	const uint8_t uid[] = {3, 'u', 'i', 'd', 5, 'I', 'n', 't', '3', '2', 0xff, 0xff, 0xff, 0xff};
+	assert_non_null(memmem(out, nb.len, uid, sizeof uid));
+	const uint8_t ok[] = {2, 'o', 'k', 5, 'U', 'I', 'n', 't', '8', 0};
+	assert_non_null(memmem(out, nb.len, ok, sizeof ok));
+	assert_int_equal(nb.len, 2 + 10 + w.len + /* date's name and type, then the other 11's */
+				 (5 + 9) + (10 + 7) + (7 + 7) + (7 + 7) + (4 + 6) + (4 + 6) + (6 + 6) + (8 + 7) +
+				 (7 + 7) + (3 + 6) + (9 + 7));
+}
+
 /* RowBinary width of a fixed-width ClickHouse type; 0 for String (variable). */
 static size_t type_width(const char *t)
 {
@@ -213,8 +282,15 @@ static void test_schema(void **state)
 	char stmts[4][1024];
 	char all[ST_SCHEMA_MAX][1024];
 	size_t nall = st_schema_statements("rampart", all, ST_SCHEMA_MAX);
-	assert_int_equal(nall, 13); /* v1: 3, v2: 5, v3: 2, v4: 2, v5: 1 */
-	assert_int_equal(st_schema_latest(), 5);
+	assert_int_equal(nall, 15); /* v1: 3, v2: 5, v3: 2, v4: 2, v5: 1, v6: 2 */
+	assert_int_equal(st_schema_latest(), 6);
+	/* v6: operator_events, whole in one CREATE (batch_id included), and its ledger view */
+	assert_string_equal(all[13], "CREATE TABLE IF NOT EXISTS rampart.operator_events (date Date, time DateTime, "
+				     "time_nsec UInt32, source String, client String, uid Int32, pid Int32, token UInt8, "
+				     "command String, result String, ok UInt8, batch_id UInt64) ENGINE = MergeTree() "
+				     "PARTITION BY toYYYYMM(date) ORDER BY time");
+	assert_non_null(strstr(all[14], "rampart.operator_events_batches TO rampart.batches AS SELECT batch_id, "
+				       "'operator_events' AS tbl"));
 	/* v4 puts the attack's pcap file before batch_id, which the writer keeps appending last */
 	assert_string_equal(all[10], "ALTER TABLE rampart.attack_events ADD COLUMN pcap_file String AFTER reason");
 	assert_string_equal(all[11], "ALTER TABLE rampart.attack_events ADD COLUMN pcap_packets UInt64 AFTER pcap_file");
@@ -228,7 +304,7 @@ static void test_schema(void **state)
 	assert_non_null(strstr(all[8], "SummingMergeTree() PARTITION BY toDate(minute) ORDER BY (dst, minute)"));
 	for (size_t i = 0; i < nall; i++) /* nothing 18.16 lacks, anywhere */
 		assert_null(strstr(all[i], "LowCardinality"));
-	assert_int_equal(st_schema_migration(6, "rampart", NULL, all, ST_SCHEMA_MAX), 0);
+	assert_int_equal(st_schema_migration(7, "rampart", NULL, all, ST_SCHEMA_MAX), 0);
 	assert_int_equal(st_schema_statements("rampart", stmts, 4), 4);
 	assert_string_equal(stmts[3], all[3]);
 	assert_string_equal(stmts[0], "CREATE DATABASE IF NOT EXISTS rampart");
@@ -498,7 +574,7 @@ static void test_old_layout(void **state)
 	(void)state;
 	uint8_t rows[1024];
 	size_t n = two_events(rows, sizeof rows);
-	assert_int_equal(st_rows_version(ST_EVENTS, rows, n, 2), 5);
+	assert_int_equal(st_rows_version(ST_EVENTS, rows, n, 2), 6); /* 6 added no event column */
 	assert_int_equal(st_rows_version(ST_EVENTS, rows, n, 3), 0); /* row count wrong */
 	/* attack_events as schema 4 wrote them: pcap_packets, then batch_id (no parent_attack_id) */
 	uint8_t v4[1024];
@@ -555,7 +631,12 @@ static void test_schema_cluster(void **state)
 	size_t n = 0;
 	for (unsigned v = 1; v <= st_schema_latest(); v++)
 		n += st_schema_migration(v, "rp", "two", st + n, ST_SCHEMA_MAX - n);
-	assert_int_equal(n, 22); /* v1: 3 + 2, v2: 5 + 3, v3: 2 + 1, v4: 2 + 2, v5: 1 + 1 */
+	assert_int_equal(n, 25); /* v1: 3 + 2, v2: 5 + 3, v3: 2 + 1, v4: 2 + 2, v5: 1 + 1, v6: 2 + 1 */
+	assert_non_null(strstr(st[22], "CREATE TABLE IF NOT EXISTS rp.operator_events_local (date Date,"));
+	assert_string_equal(st[23], "CREATE TABLE IF NOT EXISTS rp.operator_events AS rp.operator_events_local "
+				    "ENGINE = Distributed(two, rp, operator_events_local, rand())");
+	assert_non_null(strstr(st[24], "TO rp.batches_local AS"));
+	assert_non_null(strstr(st[24], "FROM rp.operator_events_local GROUP BY batch_id"));
 	assert_non_null(strstr(st[1], "CREATE TABLE IF NOT EXISTS rp.flows_local (date Date,"));
 	assert_non_null(strstr(st[1], "ENGINE = MergeTree() PARTITION BY date ORDER BY (dst, start_time)"));
 	assert_null(strstr(st[1], "batch_id")); /* v2 adds it */
@@ -1065,19 +1146,20 @@ static void test_versions(void **state)
 		const char *version;
 		size_t n;
 	} v[] = {
-		{"18.16.1", 0}, {"19.5.4.22", 0}, {"19.6.2.11", 4}, {"19.17.9.60", 4},
-		{"20.3.21.2", 4}, {"21.8.15.7", 4}, {"23.8.1.1", 4}, {"", 0},
+		{"18.16.1", 0}, {"19.5.4.22", 0}, {"19.6.2.11", 5}, {"19.17.9.60", 5},
+		{"20.3.21.2", 5}, {"21.8.15.7", 5}, {"23.8.1.1", 5}, {"", 0},
 	};
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
 		assert_int_equal(st_schema_version_ddl(v[i].version, "rp", NULL, 30, st, 8), v[i].n);
 		assert_int_equal(st_schema_version_ddl(v[i].version, "rp", NULL, 0, st, 8), 0); /* keep all */
 	}
-	assert_int_equal(st_schema_version_ddl("23.8.1.1", "rp", NULL, 30, st, 8), 4);
+	assert_int_equal(st_schema_version_ddl("23.8.1.1", "rp", NULL, 30, st, 8), 5);
 	assert_string_equal(st[0], "ALTER TABLE rp.flows MODIFY TTL date + INTERVAL 30 DAY");
 	assert_string_equal(st[1], "ALTER TABLE rp.attack_events MODIFY TTL date + INTERVAL 30 DAY");
 	assert_string_equal(st[2], "ALTER TABLE rp.host_traffic MODIFY TTL toDate(minute) + INTERVAL 30 DAY");
 	assert_string_equal(st[3], "ALTER TABLE rp.batches MODIFY TTL toDate(time) + INTERVAL 30 DAY");
-	assert_int_equal(st_schema_version_ddl("20.3.21.2", "rp", "rc", 7, st, 8), 4); /* the data tables */
+	assert_string_equal(st[4], "ALTER TABLE rp.operator_events MODIFY TTL date + INTERVAL 30 DAY");
+	assert_int_equal(st_schema_version_ddl("20.3.21.2", "rp", "rc", 7, st, 8), 5); /* the data tables */
 	assert_string_equal(st[0], "ALTER TABLE rp.flows_local MODIFY TTL date + INTERVAL 7 DAY");
 	assert_string_equal(st[3], "ALTER TABLE rp.batches_local MODIFY TTL toDate(time) + INTERVAL 7 DAY");
 	assert_int_equal(st_schema_version_ddl("19.6.2.11", "rp", NULL, 30, st, 2), 2);
@@ -1129,7 +1211,9 @@ static void test_version_shapes(void **state)
 	size_t n = 0;
 	for (unsigned ver = 1; ver <= st_schema_latest(); ver++)
 		n += st_schema_migration_shape(ver, "rp", NULL, all, a + n, ST_SCHEMA_MAX - n);
-	assert_int_equal(n, 13);
+	assert_int_equal(n, 15);
+	assert_non_null(strstr(a[13], "source LowCardinality(String), client String, "));
+	assert_non_null(strstr(a[13], "time DateTime CODEC(DoubleDelta, LZ4), "));
 	assert_non_null(strstr(a[1], "src IPv6, dst IPv6, "));
 	assert_non_null(strstr(a[1], "start_time DateTime CODEC(DoubleDelta, LZ4), "));
 	assert_non_null(strstr(a[1], "packets UInt64 CODEC(ZSTD(1)), bytes UInt64 CODEC(ZSTD(1)), "));
@@ -1223,6 +1307,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rowbinary_flow_bytes),
 		cmocka_unit_test(test_rowbinary_event_bytes),
+		cmocka_unit_test(test_rowbinary_operator_event_bytes),
 		cmocka_unit_test(test_schema),
 		cmocka_unit_test(test_schema_cluster),
 		cmocka_unit_test(test_native_bytes),
