@@ -27,10 +27,8 @@ void api_audit(struct api_ctx *rp, const struct api_audit_who *who, const char *
 	else if (!strcmp(who->source, "http"))
 		log_info("audit: http client %s token %s: \"%s\": %s: %s", who->client, who->token ? "yes" : "no", line,
 			 result, res);
-	else if (!strcmp(who->source, "process"))
-		log_info("audit: exabgp process pid %d: \"%s\": %s: %s", (int)who->pid, line, result, res);
 	else
-		log_info("audit: exabgp %s: \"%s\": %s: %s", who->source, line, result, res);
+		log_info("audit: %s: \"%s\": %s: %s", who->source, line, result, res);
 	if (!rp->storage)
 		return;
 	struct st_operator_event ev = {.uid = who->uid, .pid = who->pid, .token = who->token, .ok = rc == 0};
