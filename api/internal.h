@@ -25,8 +25,13 @@ struct bufferevent;
  * read at IN_MAX; one whose reply would pass OUT_MAX is closed. */
 #define IN_MAX (64u << 10)
 #define OUT_MAX (8u << 20)
-/* What a read-back (flows, talkers) may add to a reply's deadline: its own query limit. */
-#define READBACK_S 10
+/* The read-back (readback.c): one query at a time, each ended by READBACK_QUERY_S, at most
+ * READBACK_QUEUE_MAX waiting. */
+#define READBACK_QUERY_S 10
+#define READBACK_QUEUE_MAX 8
+/* What a read-back (flows, talkers) may add to a reply's deadline: its own query and every one
+ * that may be queued ahead of it, so a reply the read-back still gives is never cut off. */
+#define READBACK_S ((READBACK_QUEUE_MAX + 1) * READBACK_QUERY_S)
 /* At EMFILE/ENFILE the listener pauses, from PAUSE_MIN_MS doubling to PAUSE_MAX_MS while accept
  * keeps failing, and one line a LOG_INTERVAL_S says how often it failed. */
 #define PAUSE_MIN_MS 100

@@ -26,8 +26,9 @@
 #include "../lib/json.h"
 #include "../lib/log.h"
 #include "api.h"
+#include "internal.h"
 
-#define QUEUE_MAX 8
+#define QUEUE_MAX READBACK_QUEUE_MAX
 #define ANSWER_MAX (1u << 20)
 #define ROWS_DEFAULT 20
 #define ROWS_MAX 1000
@@ -92,7 +93,7 @@ static int post_sql(struct api_readback *rb, CURL *c, struct api_rb_job *j, cons
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, rb->url);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, sql);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, READBACK_QUERY_S * 1000L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
