@@ -235,6 +235,8 @@ static bool command_body(struct api_http *h, struct evhttp_request *req, char *l
 	return true;
 }
 
+static void readback_deadline(struct api_http *h, struct evhttp_request *req);
+
 /* ---- handlers: the JSON lists are in http_json.c ------------------------------------------ */
 
 static void rb_conn_closed(struct evhttp_connection *conn, void *arg);
@@ -279,6 +281,7 @@ static void on_command(struct evhttp_request *req, void *arg)
 		int code = 400;
 		if (api_readback_parse(h->rp->readback, line, &rq, err, sizeof err) == 0) {
 			if ((job = api_readback_start(h->rp->readback, &rq, rb_cmd_done, req, err, sizeof err))) {
+				readback_deadline(h, req);
 				evhttp_connection_set_closecb(evhttp_request_get_connection(req), rb_conn_closed, job);
 				evbuffer_free(out);
 				return;
@@ -413,6 +416,7 @@ static bool on_readback(struct api_http *h, struct evhttp_request *req, const ch
 		rq.json = true;
 		job = api_readback_start(h->rp->readback, &rq, rb_done, req, err, sizeof err);
 		if (job) {
+			readback_deadline(h, req);
 			evhttp_connection_set_closecb(evhttp_request_get_connection(req), rb_conn_closed, job);
 			return true;
 		}
@@ -624,9 +628,20 @@ static void request_started(struct api_http *h, struct evhttp_request *req)
 	if (!c)
 		return;
 	struct timeval t = h->timeout;
-	t.tv_sec += READBACK_S;
+	t.tv_sec += READBACK_QUERY_S;
 	evtimer_add(c->deadline, &t);
 	evhttp_request_set_on_complete_cb(req, request_done, c);
+}
+
+/* A read-back was queued for req: its reply may wait for the queries ahead of it as well. */
+static void readback_deadline(struct api_http *h, struct evhttp_request *req)
+{
+	struct http_conn *c = conn_of(h, req);
+	if (!c)
+		return;
+	struct timeval t = h->timeout;
+	t.tv_sec += READBACK_S;
+	evtimer_add(c->deadline, &t);
 }
 
 /* ---- accept errors: pause the listener instead of spinning ------------------------------- */
