@@ -2,6 +2,7 @@
  * (version 0.0.4), one # HELP and # TYPE per family; the HTTP server (http.c) serves it. */
 #include <event2/buffer.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -84,6 +85,21 @@ static void api_metrics(const struct api_ctx *rp, const struct api_http_stats *s
 		evbuffer_add_printf(b, "rampart_control_accept_errors_total %" PRIu64 "\n", cs.accept_errors);
 	}
 }
+
+/* The per-peer counters of struct bgp_peer_status, one family each. */
+struct peer_counter {
+	const char *name, *help;
+	size_t off; /* of a uint64_t in struct bgp_peer_status */
+};
+static const struct peer_counter peer_counters[] = {
+	{"rampart_bgp_updates_sent_total", "UPDATE messages sent per peer.",
+	 offsetof(struct bgp_peer_status, updates_sent)},
+	{"rampart_bgp_treat_as_withdraw_total", "UPDATEs received and treated as withdraw (RFC 7606), per peer.",
+	 offsetof(struct bgp_peer_status, taw_received)},
+	{"rampart_bgp_attrs_discarded_total",
+	 "Path attributes received and discarded (RFC 7606 attribute discard), per peer.",
+	 offsetof(struct bgp_peer_status, attrs_discarded)},
+};
 
 void api_metrics_write(struct api_ctx *rp, const struct api_http_stats *st, struct evbuffer *b)
 {
@@ -287,25 +303,15 @@ void api_metrics_write(struct api_ctx *rp, const struct api_http_stats *st, stru
 			evbuffer_add_printf(b, "rampart_bgp_peer_established{peer=\"%s\"} %d\n", ip_format(&st[i].address, a),
 					    !strcmp(st[i].state, "Established"));
 		}
-		metric_head(b, "rampart_bgp_updates_sent_total", "counter", "UPDATE messages sent per peer.");
-		for (size_t i = 0; i < n && i < 64; i++) {
-			char a[IP_STRLEN];
-			evbuffer_add_printf(b, "rampart_bgp_updates_sent_total{peer=\"%s\"} %" PRIu64 "\n",
-					    ip_format(&st[i].address, a), st[i].updates_sent);
-		}
-		metric_head(b, "rampart_bgp_treat_as_withdraw_total", "counter",
-			    "UPDATEs received and treated as withdraw (RFC 7606), per peer.");
-		for (size_t i = 0; i < n && i < 64; i++) {
-			char a[IP_STRLEN];
-			evbuffer_add_printf(b, "rampart_bgp_treat_as_withdraw_total{peer=\"%s\"} %" PRIu64 "\n",
-					    ip_format(&st[i].address, a), st[i].taw_received);
-		}
-		metric_head(b, "rampart_bgp_attrs_discarded_total", "counter",
-			    "Path attributes received and discarded (RFC 7606 attribute discard), per peer.");
-		for (size_t i = 0; i < n && i < 64; i++) {
-			char a[IP_STRLEN];
-			evbuffer_add_printf(b, "rampart_bgp_attrs_discarded_total{peer=\"%s\"} %" PRIu64 "\n",
-					    ip_format(&st[i].address, a), st[i].attrs_discarded);
+		for (size_t k = 0; k < sizeof peer_counters / sizeof peer_counters[0]; k++) {
+			const struct peer_counter *pc = &peer_counters[k];
+			metric_head(b, pc->name, "counter", pc->help);
+			for (size_t i = 0; i < n && i < 64; i++) {
+				char a[IP_STRLEN];
+				uint64_t v;
+				memcpy(&v, (const char *)&st[i] + pc->off, sizeof v);
+				evbuffer_add_printf(b, "%s{peer=\"%s\"} %" PRIu64 "\n", pc->name, ip_format(&st[i].address, a), v);
+			}
 		}
 		struct bgp_md5_counters md5;
 		if (bgp_md5_counters_read(&md5) == 0) {
