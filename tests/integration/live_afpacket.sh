@@ -24,13 +24,7 @@ live_rig
 conf() { live_conf "afpacket: { interfaces: [$1], workers: 2, fanout: hash, ring_mb: 16, block_kb: 256 }"; }
 
 # a missing interface: an error at start that names the key and the reason, and no daemon
-conf nosuch0 >"$W/bad.yaml"
-ip netns exec $NS_RD timeout 20 "$RAMPARTD" -c "$W/bad.yaml" >"$W/bad.log" 2>&1
-rc=$?
-check "a missing interface stops the start (exit $rc)" test $rc -ne 0 -a $rc -ne 124
-check "the error names capture.afpacket.interfaces, the interface and the reason" \
-	grep -q "capture.afpacket.interfaces: nosuch0: no such interface" "$W/bad.log"
-check "nothing half-started: no worker began capturing" sh -c "! grep -q capturing '$W/bad.log'"
+live_check_missing_interface afpacket
 
 conf mirror0 >"$W/rampart.yaml"
 ip netns exec $NS_RD "$RAMPARTD" -c "$W/rampart.yaml" >"$W/rampartd.log" 2>&1 &

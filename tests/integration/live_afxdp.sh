@@ -25,13 +25,7 @@ live_rig
 conf() { live_conf "afxdp: { interfaces: [$1], queues: [0], mode: skb }"; }
 
 # a missing interface: an error at start that names the key and the reason, and no daemon
-conf nosuch0 >"$W/bad.yaml"
-ip netns exec $NS_RD timeout 20 "$RAMPARTD" -c "$W/bad.yaml" >"$W/bad.log" 2>&1
-rc=$?
-check "a missing interface stops the start (exit $rc)" test $rc -ne 0 -a $rc -ne 124
-check "the error names capture.afxdp.interfaces, the interface and the reason" \
-	grep -q "capture.afxdp.interfaces: nosuch0: no such interface" "$W/bad.log"
-check "nothing half-started: no worker began capturing" sh -c "! grep -q capturing '$W/bad.log'"
+live_check_missing_interface afxdp
 
 # native mode on a driver without native XDP (loopback): an error naming the key, nothing left
 conf lo | sed 's/mode: skb/mode: native/' >"$W/native.yaml"

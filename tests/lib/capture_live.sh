@@ -90,6 +90,19 @@ api:
 CONF
 }
 
+# live_check_missing_interface KIND: a config naming a missing interface (conf nosuch0) stops the
+# start with an error naming capture.KIND.interfaces, the interface and the reason, and no worker
+# begins capturing.
+live_check_missing_interface() {
+	conf nosuch0 >"$W/bad.yaml"
+	ip netns exec $NS_RD timeout 20 "$RAMPARTD" -c "$W/bad.yaml" >"$W/bad.log" 2>&1
+	local rc=$?
+	check "a missing interface stops the start (exit $rc)" test $rc -ne 0 -a $rc -ne 124
+	check "the error names capture.$1.interfaces, the interface and the reason" \
+		grep -q "capture.$1.interfaces: nosuch0: no such interface" "$W/bad.log"
+	check "nothing half-started: no worker began capturing" sh -c "! grep -q capturing '$W/bad.log'"
+}
+
 live_bird_up() {
 	check "BIRD sessions established" wait_for 20 sh -c \
 		"ip netns exec $NS_RT birdc -s '$W/bird/bird.ctl' show protocols | grep -E '^rampart4 .*Established' >/dev/null &&
