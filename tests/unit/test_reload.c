@@ -217,24 +217,7 @@ static void fx_free(struct fx *f)
 
 static void run(struct fx *f, const char *dst, double pps, double seconds)
 {
-	for (int i = 0; i < (int)llround(seconds * 10); i++) {
-		if (dst) {
-			struct flow_record r;
-			memset(&r, 0, sizeof r);
-			assert_true(ip_parse("198.51.100.1", &r.src));
-			assert_true(ip_parse(dst, &r.dst));
-			r.protocol = 17;
-			r.packets = (uint64_t)llround(pps / 10);
-			r.bytes = r.packets * 100;
-			r.sampling_rate = 1;
-			r.ip_version = 4;
-			det_counters_add(f->c, &r, 1);
-		}
-		det_engine_merge(f->e, f->c);
-		det_counters_clear(f->c);
-		f->t += NS / 10;
-		det_engine_tick(f->e, f->t, record, &f->rec);
-	}
+	det_test_udp_ticks(f->e, f->c, &f->t, &f->rec, dst, pps, seconds);
 }
 
 static size_t count(const struct fx *f, enum det_event_type t)
