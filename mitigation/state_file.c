@@ -616,6 +616,24 @@ void mit_state_format_route(struct evbuffer *out, enum mit_route_src src, const 
 		l_str(l, " med ");
 		l_u(l, a->med);
 	}
+	/* raw attributes as ExaBGP's attribute [0xCODE 0xFLAGS 0xVALUE], which reads them back */
+	for (size_t at = 0; at + 3 <= a->n_raw_attrs && a->n_raw_attrs <= BGP_MAX_RAW_ATTRS;) {
+		const uint8_t *r = a->raw_attrs + at;
+		size_t hl = (r[0] & 0x10) ? 4 : 3;
+		size_t len = hl == 4 ? (size_t)r[2] << 8 | r[3] : r[2];
+		if (at + hl + len > a->n_raw_attrs)
+			break;
+		char h[12] = {' ', '[', '0', 'x', hex[r[1] >> 4], hex[r[1] & 15], ' ', '0', 'x', hex[r[0] >> 4], hex[r[0] & 15], ' '};
+		l_mem(l, " attribute", 10);
+		l_mem(l, h, sizeof h);
+		l_mem(l, "0x", 2);
+		for (size_t i = 0; i < len; i++) {
+			char o[2] = {hex[r[hl + i] >> 4], hex[r[hl + i] & 15]};
+			l_mem(l, o, 2);
+		}
+		l_mem(l, " ]", 2);
+		at += hl + len;
+	}
 	l_mem(l, "\n", 1);
 	evbuffer_add(out, l->b, l->n);
 }

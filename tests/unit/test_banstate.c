@@ -364,6 +364,7 @@ static void test_format_route_edges(void **state)
 		.n_ext_communities = 2, .ext_communities = {{0, 0, 0, 0, 0, 0, 0, 0}, {0xff, 0x0a, 0xa0, 1, 2, 3, 4, 0x0f}},
 		.local_pref = UINT32_MAX,
 		.has_med = true, .med = 0,
+		.n_raw_attrs = 9, .raw_attrs = {0xc0, 0x13, 0x02, 0x0a, 0xbc, 0x70, 0x99, 0x00, 0x00},
 	};
 	assert_true(ip_parse("2001:db8::ff", &a.next_hop));
 	ip_prefix p;
@@ -379,7 +380,8 @@ static void test_format_route_edges(void **state)
 			    "as-path [0 4294967295] atomic-aggregate aggregator (4294967295:0.0.0.0) originator-id "
 			    "255.255.255.255 cluster-list [1.2.3.4 255.0.10.255] community [0:0 65535:65535 10:9] "
 			    "large-community [0:0:0 4294967295:1:4200000000] extended-community [0x0000000000000000 "
-			    "0xff0aa0010203040f] local-preference 4294967295 med 0\n"
+			    "0xff0aa0010203040f] local-preference 4294967295 med 0 attribute [0x13 0xc0 0x0abc ] "
+			    "attribute [0x99 0x70 0x ]\n"
 			    "route socket announce route 2001:db8:10::/48 next-hop self\n");
 	evbuffer_free(out);
 }
