@@ -610,7 +610,7 @@ int api_command(struct api_ctx *rp, const char *line, struct evbuffer *out)
 {
 	/* ExaBGP's API text (docs/EXABGP.md): lines may be longer than our own commands */
 	if (bgp_exa_is_command(line))
-		return mit_exabgp_command(rp->mit, MIT_SRC_SOCKET, line, out);
+		return mit_exabgp_command(rp->mit, MIT_SRC_OPERATOR, line, out);
 	size_t word = strcspn(line, " ");
 	const struct command *c = find_command(line, word);
 	if (c && c->run_rest)

@@ -351,7 +351,7 @@ int api_exa_start(struct api_ctx *rp, char *err, size_t errlen)
 	rp->exa = x;
 	x->rp = rp;
 	x->pipe.fd = x->proc.fd = x->proc_in = -1;
-	x->pipe.src = MIT_SRC_PIPE;
+	x->pipe.src = MIT_SRC_API;
 	x->proc.src = MIT_SRC_PROCESS;
 	x->backoff_s = BACKOFF_MIN_S;
 	x->reply = evbuffer_new();
