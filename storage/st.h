@@ -102,6 +102,9 @@ struct st_stats {
 	uint64_t events_spooled;
 	uint64_t events_replayed;
 	uint64_t events_spool_dropped;
+	uint64_t ops_spooled;          /* operator_events rows, counted as events are */
+	uint64_t ops_replayed;
+	uint64_t ops_spool_dropped;
 	uint64_t spool_bytes;          /* on disk now */
 	uint64_t spool_batches;        /* batches on disk now */
 	uint64_t batches_deduplicated; /* replays skipped: ClickHouse already had the batch */

@@ -879,6 +879,9 @@ void st_writer_stats(struct st_writer *w, struct st_stats *out)
 	out->events_spooled = atomic_load_explicit(&w->spooled[ST_EVENTS], memory_order_relaxed);
 	out->events_replayed = atomic_load_explicit(&w->replayed[ST_EVENTS], memory_order_relaxed);
 	out->events_spool_dropped = atomic_load_explicit(&w->spool_dropped[ST_EVENTS], memory_order_relaxed);
+	out->ops_spooled = atomic_load_explicit(&w->spooled[ST_OPS], memory_order_relaxed);
+	out->ops_replayed = atomic_load_explicit(&w->replayed[ST_OPS], memory_order_relaxed);
+	out->ops_spool_dropped = atomic_load_explicit(&w->spool_dropped[ST_OPS], memory_order_relaxed);
 	out->spool_bytes = atomic_load_explicit(&w->spool_bytes, memory_order_relaxed);
 	out->spool_batches = atomic_load_explicit(&w->spool_batches, memory_order_relaxed);
 	out->batches_deduplicated = atomic_load_explicit(&w->deduplicated, memory_order_relaxed);
