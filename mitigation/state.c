@@ -190,7 +190,7 @@ static void serialise(struct mit_state *bs, struct evbuffer *b)
 	for (size_t i = 0; mit_flowspec_api_rule(m->flowspec, i, &src, &fr, &fa); i++) {
 		if (!fs_text_format(&fr, &fa, text, sizeof text))
 			continue;
-		evbuffer_add_printf(b, "flow %s announce flow route %s\n", mit_route_src_name(src), text);
+		evbuffer_add_printf(b, "flow %s announce flow route %s\n", mit_state_src_word(src), text);
 		count++;
 	}
 	evbuffer_add_printf(b, "end %zu\n", count);

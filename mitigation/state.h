@@ -93,6 +93,8 @@ int mit_state_parse(const char *buf, size_t len, mit_state_rec_fn fn, mit_state_
 
 /* One record as its line, with '\n', appended to out. */
 void mit_state_format_ban(struct evbuffer *out, const struct mit_state_ban *b);
+/* The file's word for a source it keeps ("socket": MIT_SRC_OPERATOR, "pipe": MIT_SRC_API). */
+const char *mit_state_src_word(enum mit_route_src src);
 /* neighbors: "" (every peer) or an ExaBGP selector ending in a space ("neighbor 10.0.0.2, neighbor
  * 10.0.0.3 "). */
 void mit_state_format_route(struct evbuffer *out, enum mit_route_src src, const char *neighbors, const ip_prefix *p,
