@@ -39,7 +39,7 @@ static void store_event(void *ctx, const struct mit_event *e)
 		.ban_seconds = ev->ban_seconds,
 		.parent_attack_id = ev->parent_attack_id,
 	};
-	snprintf(row.event, sizeof row.event, "%s", det_event_name(ev->type));
+	snprintf(row.event, sizeof row.event, "%s", mit_event_name(e->type));
 	snprintf(row.hostgroup, sizeof row.hostgroup, "%s", e->hostgroup);
 	if (!ev->manual)
 		snprintf(row.trigger, sizeof row.trigger, "%s", e->trigger);
@@ -58,15 +58,10 @@ static void store_event(void *ctx, const struct mit_event *e)
 	}
 	if (!st_push_event(st, &row))
 		log_warn("attack %" PRIu64 ": event queue full, %s event not stored", ev->attack_id,
-			 det_event_name(ev->type));
-}
-
-static void store_free(void *ctx)
-{
-	(void)ctx; /* the writer is the wiring's */
+			 mit_event_name(e->type));
 }
 
 struct act_action act_store(struct st_writer *st)
 {
-	return (struct act_action){.name = "storage", .ctx = st, .event = store_event, .free = store_free};
+	return (struct act_action){.name = "storage", .ctx = st, .event = store_event};
 }

@@ -14,6 +14,7 @@
 #include "../actions/act.h"
 #include "../mitigation/state.h"
 #include "api.h"
+#include "internal.h"
 
 #define MAX_ARGS 16
 #define LIST_MAX 4096
@@ -284,21 +285,6 @@ static int cmd_top(struct api_ctx *rp, int argc, char **argv, struct evbuffer *o
 
 /* ---- flow export listeners -------------------------------------------------------------- */
 
-static void listener_stats_line(const struct api_source_stats *s, struct evbuffer *out)
-{
-	const struct api_udp_stats *u = &s->udp;
-	evbuffer_add_printf(out,
-			    "listener %s: datagrams %" PRIu64 " bytes %" PRIu64 " kernel_drops %" PRIu64
-			    " oversize %" PRIu64 " truncated %" PRIu64 " malformed %" PRIu64 " wrong_version %" PRIu64
-			    " exporters %" PRIu64 " refused_exporter %" PRIu64 " rcvbuf %" PRIu32 " flows_dropped %" PRIu64
-			    " hosts_overflow %" PRIu64 " hosts_overflow_in %" PRIu64 " hosts_overflow_out %" PRIu64 "\n",
-			    s->name, u->datagrams, u->bytes, u->kernel_drops, u->oversize,
-			    u->decode.result[CAP_FLOW_TRUNCATED], u->decode.result[CAP_FLOW_MALFORMED],
-			    u->decode.result[CAP_FLOW_VERSION], u->decode.exporters, u->decode.result[CAP_FLOW_TABLE_FULL],
-			    u->rcvbuf, s->flows_dropped, s->hosts_overflow, s->hosts_overflow_dir[DET_IN],
-			    s->hosts_overflow_dir[DET_OUT]);
-}
-
 static const char *flow_source_name(uint8_t src)
 {
 	static const char *names[] = {"mirror", "sflow", "netflow5", "netflow9", "ipfix"};
@@ -353,95 +339,15 @@ static int cmd_exporters(struct api_ctx *rp, struct evbuffer *out)
 	return 0;
 }
 
+/* The stats registry's text view (stats_render.c); HTTP's own counters are /metrics' and
+ * /api/v1/stats', which the control socket cannot see. */
 static int cmd_stats(struct api_ctx *rp, struct evbuffer *out)
 {
-	char clock[32];
-	format_time(api_now_ns(rp), clock, sizeof clock);
-	evbuffer_add_printf(out, "clock %s ticks %" PRIu64 " hosts %zu\n", clock, api_ticks(rp), det_engine_hosts(rp->engine));
-	struct det_engine_stats ds;
-	det_engine_stats(rp->engine, &ds);
-	evbuffer_add_printf(out,
-			    "detect: hosts %zu of %zu pushed_out %" PRIu64 " hosts_overflow_in %" PRIu64
-			    " hosts_overflow_out %" PRIu64 "\n",
-			    ds.hosts, ds.max_hosts, ds.hosts_evicted, ds.hosts_overflow[DET_IN], ds.hosts_overflow[DET_OUT]);
-	for (unsigned i = 0; i < api_n_sources(rp); i++) {
-		static struct api_source_stats s; /* large (exporters); the main loop is one thread */
-		api_source_stats(rp, i, &s);
-		if (s.flow) {
-			listener_stats_line(&s, out);
-			continue;
-		}
-		evbuffer_add_printf(out,
-				    "capture %s: frames %" PRIu64 " decoded %" PRIu64 " truncated %" PRIu64
-				    " malformed %" PRIu64 " not_ip %" PRIu64 " kernel_drops %" PRIu64
-				    " ring_drops %" PRIu64 " if_drops %" PRIu64 " bad_blocks %" PRIu64 " sampled_out %" PRIu64
-				    " flows_active %" PRIu64 " flows_exported %" PRIu64 " flows_dropped %" PRIu64
-				    " hosts_overflow %" PRIu64 " hosts_overflow_in %" PRIu64 " hosts_overflow_out %" PRIu64 "%s\n",
-				    s.name, s.pcap.frames, s.pcap.decode[CAP_DECODE_OK], s.pcap.decode[CAP_DECODE_TRUNCATED],
-				    s.pcap.decode[CAP_DECODE_MALFORMED], s.pcap.decode[CAP_DECODE_NOT_IP],
-				    s.pcap.kernel_drops, s.pcap.ring_drops, s.pcap.if_drops, s.pcap.bad_blocks,
-				    s.pcap.sampled_out, s.flows.active, s.flows.exported, s.flows_dropped,
-				    s.hosts_overflow, s.hosts_overflow_dir[DET_IN], s.hosts_overflow_dir[DET_OUT],
-				    s.finished ? " finished" : "");
-	}
-	if (rp->storage) {
-		struct st_stats s;
-		st_writer_stats(rp->storage, &s);
-		evbuffer_add_printf(out,
-				    "storage %s: flows queued %" PRIu64 " written %" PRIu64 " dropped %" PRIu64
-				    " events queued %" PRIu64 " written %" PRIu64 " dropped %" PRIu64
-				    " failed_batches %" PRIu64 "%s%s\n",
-				    st_writer_destination(rp->storage), s.flows_queued, s.flows_written, s.flows_dropped,
-				    s.events_queued, s.events_written, s.events_dropped, s.batches_failed,
-				    s.last_error[0] ? " last_error: " : "", s.last_error);
-		evbuffer_add_printf(out,
-				    "storage operator events: queued %" PRIu64 " written %" PRIu64 " dropped %" PRIu64
-				    " lost %" PRIu64 "\n",
-				    s.ops_queued, s.ops_written, s.ops_dropped, s.ops_lost);
-		evbuffer_add_printf(out,
-				    "storage spool%s: %" PRIu64 " batches %" PRIu64 " bytes, flows spooled %" PRIu64
-				    " replayed %" PRIu64 " dropped %" PRIu64 ", deduplicated %" PRIu64 "\n",
-				    s.clickhouse_down ? " (ClickHouse down)" : "", s.spool_batches, s.spool_bytes,
-				    s.flows_spooled, s.flows_replayed, s.flows_spool_dropped, s.batches_deduplicated);
-		if (s.clickhouse)
-			evbuffer_add_printf(out, "storage inserts: %" PRIu64 " bytes encoded, %" PRIu64 " bytes sent\n",
-					    s.insert_bytes, s.insert_wire_bytes);
-	}
-	if (rp->notify) {
-		struct act_notify_stats ns;
-		act_notify_stats(rp->notify, &ns);
-		evbuffer_add_printf(out,
-				    "notify: started %" PRIu64 " ok %" PRIu64 " failed %" PRIu64 " timed_out %" PRIu64
-				    " dropped %" PRIu64 " running %u queued %u\n",
-				    ns.started, ns.ok, ns.failed, ns.timed_out, ns.dropped, ns.running, ns.queued);
-	}
-	if (rp->webhook) {
-		struct act_webhook_stats ws;
-		act_webhook_stats(rp->webhook, &ws);
-		evbuffer_add_printf(out,
-				    "webhook: queued %" PRIu64 " sent %" PRIu64 " retried %" PRIu64 " failed %" PRIu64
-				    " dropped %" PRIu64 "\n",
-				    ws.queued, ws.sent, ws.retried, ws.failed, ws.dropped);
-	}
-	if (rp->localroute) {
-		struct act_localroute_stats ls;
-		act_localroute_stats(rp->localroute, &ls);
-		evbuffer_add_printf(out, "local blackhole: added %" PRIu64 " removed %" PRIu64 " failed %" PRIu64 "\n",
-				    ls.added, ls.removed, ls.failed);
-	}
-	api_state_stats_text(rp->mit, out);
-	struct mit_stats ms;
-	mit_stats(rp->mit, &ms);
-	evbuffer_add_printf(out, "decisions: announced %" PRIu64 " withdrawn %" PRIu64 " events %" PRIu64 "%s\n",
-			    ms.announced, ms.withdrawn, ms.events,
-			    rp->conf->mitigation.dry_run ? " (dry run)" : "");
-	struct api_exa_stats x;
-	api_exa_stats(rp, &x);
-	evbuffer_add_printf(out,
-			    "exabgp: lines %" PRIu64 " errors %" PRIu64 " replies_dropped %" PRIu64
-			    " process_starts %" PRIu64 " process_pid %d routes %zu\n",
-			    x.lines, x.errors, x.replies_dropped, x.process_starts, x.process_pid,
-			    ms.routes);
+	struct api_stats_snap *snap = api_stats_snap_new(rp, NULL);
+	if (!snap)
+		return fail(out, "out of memory");
+	api_stats_text(snap, out);
+	api_stats_snap_free(snap);
 	return 0;
 }
 
@@ -610,7 +516,7 @@ int api_command(struct api_ctx *rp, const char *line, struct evbuffer *out)
 {
 	/* ExaBGP's API text (docs/EXABGP.md): lines may be longer than our own commands */
 	if (bgp_exa_is_command(line))
-		return mit_exabgp_command(rp->mit, MIT_SRC_SOCKET, line, out);
+		return mit_exabgp_command(rp->mit, MIT_SRC_OPERATOR, line, out);
 	size_t word = strcspn(line, " ");
 	const struct command *c = find_command(line, word);
 	if (c && c->run_rest)

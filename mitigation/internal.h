@@ -66,7 +66,9 @@ void mit_state_changed(struct mit *m);
 /* An ExaBGP API route command that succeeded from src: marks the change. */
 void mit_state_api(struct mit *m, enum mit_route_src src, const struct bgp_exa_cmd *c);
 
-/* mit.c: the event to every subscriber (restored: see struct mit_event). */
-void mit_emit(struct mit *m, const struct det_event *ev, const char *action, bool restored);
+/* mit.c: the event to every subscriber (restored: see struct mit_event); type is what it is,
+ * ev the attack it is about. */
+void mit_emit(struct mit *m, enum mit_event_type type, const struct det_event *ev, const char *action,
+	      bool restored);
 
 #endif

@@ -183,15 +183,44 @@ static const char *mitigate(struct mit *m, const struct det_event *ev, bool anno
 	return blackhole(m, ev, false);
 }
 
-void mit_emit(struct mit *m, const struct det_event *ev, const char *action, bool restored)
+enum mit_event_type mit_event_type_of(enum det_event_type t)
+{
+	switch (t) {
+	case DET_EV_ATTACK_DETECTED: return MIT_EV_DETECTED;
+	case DET_EV_BAN: return MIT_EV_BAN;
+	case DET_EV_BAN_REFUSED: return MIT_EV_BAN_REFUSED;
+	case DET_EV_BAN_EXTENDED: return MIT_EV_BAN_EXTENDED;
+	case DET_EV_UNBAN: return MIT_EV_UNBAN;
+	case DET_EV_ESCALATE: return MIT_EV_ESCALATE;
+	}
+	return MIT_EV_DETECTED; /* not reached: every detection type is above (-Wswitch) */
+}
+
+const char *mit_event_name(enum mit_event_type t)
+{
+	switch (t) {
+	case MIT_EV_DETECTED: return det_event_name(DET_EV_ATTACK_DETECTED);
+	case MIT_EV_BAN: return det_event_name(DET_EV_BAN);
+	case MIT_EV_BAN_REFUSED: return det_event_name(DET_EV_BAN_REFUSED);
+	case MIT_EV_BAN_EXTENDED: return det_event_name(DET_EV_BAN_EXTENDED);
+	case MIT_EV_UNBAN: return det_event_name(DET_EV_UNBAN);
+	case MIT_EV_ESCALATE: return det_event_name(DET_EV_ESCALATE);
+	case MIT_EV_NARROW: return "narrow";
+	}
+	return "?";
+}
+
+void mit_emit(struct mit *m, enum mit_event_type type, const struct det_event *ev, const char *action,
+	      bool restored)
 {
 	if (!m->n_subs)
 		return;
 	char trig[32], path[PATH_MAX];
 	struct det_fingerprint fp;
-	bool have_fp = (ev->type == DET_EV_BAN || ev->type == DET_EV_UNBAN || ev->type == DET_EV_ESCALATE) &&
+	bool have_fp = (type == MIT_EV_BAN || type == MIT_EV_UNBAN || type == MIT_EV_ESCALATE || type == MIT_EV_NARROW) &&
 		       m->d.engine && det_engine_fingerprint(m->d.engine, ev->attack_id, &fp) == 0;
 	struct mit_event e = {
+		.type = type,
 		.ev = ev,
 		.action = action,
 		.hostgroup = ev->hostgroup >= 0 && (size_t)ev->hostgroup < m->conf->detect.n_groups
@@ -236,5 +265,5 @@ void mit_on_detection_event(void *ctx, const struct det_event *ev)
 		 ev->manual ? " (manual)" : "", inside, trig, ev->trigger_value, ev->trigger_limit, r[DET_PPS],
 		 r[DET_BPS] / 1e6, r[DET_FLOWS], ev->reason ? ": " : "", ev->reason ? ev->reason : "");
 	m->events++;
-	mit_emit(m, ev, action, false); /* dry run too: an event is not an announcement */
+	mit_emit(m, mit_event_type_of(ev->type), ev, action, false); /* dry run too: an event is not an announcement */
 }

@@ -115,7 +115,7 @@ static void put_route(void *ctx, enum mit_route_src src, const ip_prefix *p, bgp
 		      const struct bgp_route_attrs *a)
 {
 	struct route_ctx *rc = ctx;
-	if (src != MIT_SRC_SOCKET && src != MIT_SRC_PIPE)
+	if (src != MIT_SRC_OPERATOR && src != MIT_SRC_API)
 		return; /* the process sends its routes again itself */
 	const struct bgp_config *bc = &rc->m->conf->bgp;
 	char sel[2048] = "";
@@ -190,7 +190,7 @@ static void serialise(struct mit_state *bs, struct evbuffer *b)
 	for (size_t i = 0; mit_flowspec_api_rule(m->flowspec, i, &src, &fr, &fa); i++) {
 		if (!fs_text_format(&fr, &fa, text, sizeof text))
 			continue;
-		evbuffer_add_printf(b, "flow %s announce flow route %s\n", mit_route_src_name(src), text);
+		evbuffer_add_printf(b, "flow %s announce flow route %s\n", mit_state_src_word(src), text);
 		count++;
 	}
 	evbuffer_add_printf(b, "end %zu\n", count);
@@ -408,7 +408,7 @@ void mit_state_changed(struct mit *m)
 void mit_state_api(struct mit *m, enum mit_route_src src, const struct bgp_exa_cmd *c)
 {
 	/* the socket's and the pipe's routes are kept; a process sends its own again */
-	if (c->kind == BGP_EXA_ROUTE && (src == MIT_SRC_SOCKET || src == MIT_SRC_PIPE))
+	if (c->kind == BGP_EXA_ROUTE && (src == MIT_SRC_OPERATOR || src == MIT_SRC_API))
 		mit_state_changed(m);
 }
 
@@ -438,7 +438,7 @@ static void remitigate(struct mit_state *bs, const struct mit_state_ban *sb, con
 		char pfx[IP_PREFIX_STRLEN];
 		log_err("attack %" PRIu64 ": blackhole %s: announce failed", b->attack_id, ip_prefix_format(&b->target, pfx));
 	}
-	mit_emit(m, &ev, flow ? "flowspec" : "blackhole", true); /* the kernel route, outside BGP */
+	mit_emit(m, MIT_EV_BAN, &ev, flow ? "flowspec" : "blackhole", true); /* the kernel route, outside BGP */
 }
 
 static void restore_ban(struct load *ld, const struct mit_state_rec *r)

@@ -16,7 +16,8 @@
  *
  *   rampart-banstate 1
  *   ban ID PREFIX in|out GROUP detected|manual SINCE UNTIL TRIGGER VALUE LIMIT MIT [RULE]
- *   route socket|pipe [neighbor IP, ...] announce route PREFIX ATTRIBUTES   (an ExaBGP API line)
+ *   route socket|pipe [neighbor IP, ...] announce route PREFIX ATTRIBUTES   (an ExaBGP API line;
+ *                                          socket: source operator, pipe: source api)
  *   flow socket|pipe announce flow route RULE ACTIONS       (an ExaBGP API line)
  *   rule RULE ACTIONS                                       (rampartctl flowspec add)
  *   end COUNT
@@ -69,7 +70,7 @@ struct mit_state_rec {
 	enum mit_state_kind kind;
 	size_t line;              /* 1-based, for FILE:LINE in messages */
 	struct mit_state_ban ban;     /* MIT_STATE_BAN */
-	enum mit_route_src src;    /* MIT_STATE_ROUTE, MIT_STATE_FLOW: MIT_SRC_SOCKET or MIT_SRC_PIPE */
+	enum mit_route_src src;    /* MIT_STATE_ROUTE, MIT_STATE_FLOW: MIT_SRC_OPERATOR or MIT_SRC_API */
 	const char *text;         /* MIT_STATE_ROUTE, MIT_STATE_FLOW: the ExaBGP line, parsed and valid */
 	struct fs_rule rule;      /* MIT_STATE_RULE */
 	struct fs_actions actions;
@@ -92,6 +93,8 @@ int mit_state_parse(const char *buf, size_t len, mit_state_rec_fn fn, mit_state_
 
 /* One record as its line, with '\n', appended to out. */
 void mit_state_format_ban(struct evbuffer *out, const struct mit_state_ban *b);
+/* The file's word for a source it keeps ("socket": MIT_SRC_OPERATOR, "pipe": MIT_SRC_API). */
+const char *mit_state_src_word(enum mit_route_src src);
 /* neighbors: "" (every peer) or an ExaBGP selector ending in a space ("neighbor 10.0.0.2, neighbor
  * 10.0.0.3 "). */
 void mit_state_format_route(struct evbuffer *out, enum mit_route_src src, const char *neighbors, const ip_prefix *p,

@@ -256,6 +256,13 @@ static bool ban_line(struct parser *ps, char *rest)
 	return id_add(ps, b->attack_id);
 }
 
+/* The file's word for a source it keeps: the words every version reads ("socket" for
+ * MIT_SRC_OPERATOR, "pipe" for MIT_SRC_API), whatever `rampartctl routes` calls them. */
+const char *mit_state_src_word(enum mit_route_src src)
+{
+	return src == MIT_SRC_OPERATOR ? "socket" : "pipe";
+}
+
 /* route|flow SRC LINE: LINE an ExaBGP announce of that kind, from the socket or the pipe */
 static bool api_line(struct parser *ps, char *rest, enum bgp_exa_kind kind)
 {
@@ -264,9 +271,9 @@ static bool api_line(struct parser *ps, char *rest, enum bgp_exa_kind kind)
 	if (!src || !rest)
 		return fail(ps, "%s: source and command missing", what);
 	if (!strcmp(src, "socket"))
-		ps->rec.src = MIT_SRC_SOCKET;
+		ps->rec.src = MIT_SRC_OPERATOR;
 	else if (!strcmp(src, "pipe"))
-		ps->rec.src = MIT_SRC_PIPE;
+		ps->rec.src = MIT_SRC_API;
 	else
 		return fail(ps, "%s: source '%.20s' is not socket or pipe", what, src);
 	if (strlen(rest) > BGP_EXA_LINE_MAX)
@@ -527,7 +534,9 @@ void mit_state_format_route(struct evbuffer *out, enum mit_route_src src, const 
 	static const char *const origins[] = {"igp", "egp", "incomplete"};
 	static const char hex[] = "0123456789abcdef";
 	struct line *l = &(struct line){.n = 0};
-	l_str(l, src == MIT_SRC_SOCKET ? "route socket " : "route pipe ");
+	l_str(l, "route ");
+	l_str(l, mit_state_src_word(src));
+	l_str(l, " ");
 	l_str(l, neighbors);
 	l_str(l, "announce route ");
 	l_addr(l, &p->addr);

@@ -33,7 +33,7 @@ static void on_rec(void *ctx, const struct mit_state_rec *r)
 	if (r->line < 2)
 		abort();
 	if (r->kind == MIT_STATE_ROUTE || r->kind == MIT_STATE_FLOW) {
-		if (!r->text || strlen(r->text) > BGP_EXA_LINE_MAX || (r->src != MIT_SRC_SOCKET && r->src != MIT_SRC_PIPE))
+		if (!r->text || strlen(r->text) > BGP_EXA_LINE_MAX || (r->src != MIT_SRC_OPERATOR && r->src != MIT_SRC_API))
 			abort();
 		return;
 	}

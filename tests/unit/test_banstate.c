@@ -97,10 +97,10 @@ static void test_good_file(void **state)
 	assert_int_equal(b->mit, MIT_STATE_ESCALATE);
 	assert_true(fs_rule_has(&b->rule, FS_TCP_FLAGS));
 	assert_int_equal(g.rec[3].kind, MIT_STATE_ROUTE);
-	assert_int_equal(g.rec[3].src, MIT_SRC_PIPE);
+	assert_int_equal(g.rec[3].src, MIT_SRC_API);
 	assert_string_equal(g.text[3], "announce route 198.51.100.0/24 next-hop 10.0.0.1 community [65001:666]");
 	assert_int_equal(g.rec[4].kind, MIT_STATE_FLOW);
-	assert_int_equal(g.rec[4].src, MIT_SRC_SOCKET);
+	assert_int_equal(g.rec[4].src, MIT_SRC_OPERATOR);
 	assert_int_equal(g.rec[5].kind, MIT_STATE_RULE);
 	assert_true(g.rec[5].actions.present != 0);
 }
@@ -285,14 +285,14 @@ static void test_format_reads_back(void **state)
 	struct evbuffer *out = evbuffer_new();
 	evbuffer_add_printf(out, H);
 	mit_state_format_ban(out, &b);
-	mit_state_format_route(out, MIT_SRC_SOCKET, "", &rp, &a);
+	mit_state_format_route(out, MIT_SRC_OPERATOR, "", &rp, &a);
 	a.origin = BGP_ORIGIN_EGP;
 	a.n_as_path = 2, a.as_path[0] = 65010, a.as_path[1] = 4200000000u;
 	a.atomic_aggregate = true;
 	a.has_aggregator = true, a.aggregator_as = 65011, a.aggregator_id = 0x0a000001;
 	a.has_originator_id = true, a.originator_id = 0x0a000002;
 	a.n_cluster_list = 2, a.cluster_list[0] = 0x0a000003, a.cluster_list[1] = 0x0a000004;
-	mit_state_format_route(out, MIT_SRC_PIPE, "neighbor 10.0.0.2, neighbor 10.0.0.3 ", &rp, &a);
+	mit_state_format_route(out, MIT_SRC_API, "neighbor 10.0.0.2, neighbor 10.0.0.3 ", &rp, &a);
 	evbuffer_add_printf(out, "end 3\n");
 	char s[4096];
 	size_t n = evbuffer_remove(out, s, sizeof s - 1);
@@ -370,10 +370,10 @@ static void test_format_route_edges(void **state)
 	ip_prefix p;
 	assert_true(ip_prefix_parse("0.0.0.0/0", &p));
 	struct evbuffer *out = evbuffer_new();
-	mit_state_format_route(out, MIT_SRC_PIPE, "neighbor 10.0.0.2 ", &p, &a);
+	mit_state_format_route(out, MIT_SRC_API, "neighbor 10.0.0.2 ", &p, &a);
 	assert_true(ip_prefix_parse("2001:db8:10::/48", &p));
 	struct bgp_route_attrs none = {0};
-	mit_state_format_route(out, MIT_SRC_SOCKET, "", &p, &none);
+	mit_state_format_route(out, MIT_SRC_OPERATOR, "", &p, &none);
 	evbuffer_add(out, "", 1);
 	assert_string_equal((char *)evbuffer_pullup(out, -1),
 			    "route pipe neighbor 10.0.0.2 announce route 0.0.0.0/0 next-hop 2001:db8::ff origin incomplete "
@@ -493,7 +493,7 @@ static void test_daemon_round_trip(void **state)
 	assert_int_equal(cmd(d, "ban 2001:db8:10::/64"), 0);
 	assert_int_equal(cmd(d, "announce route 198.51.100.7/32 next-hop 10.0.0.1 community 65001:666"), 0);
 	struct evbuffer *reply = evbuffer_new();
-	assert_int_equal(mit_exabgp_command(d->rp.mit, MIT_SRC_PIPE, "announce route 198.51.100.8/32 med 9", reply), 0);
+	assert_int_equal(mit_exabgp_command(d->rp.mit, MIT_SRC_API, "announce route 198.51.100.8/32 med 9", reply), 0);
 	assert_int_equal(mit_exabgp_command(d->rp.mit, MIT_SRC_PROCESS, "announce route 198.51.100.9/32", reply), 0);
 	evbuffer_free(reply);
 	assert_int_equal(cmd(d, "flowspec add destination 192.0.2.20/32; protocol udp then discard"), 0);
