@@ -121,12 +121,12 @@ static int hostgroup_check(struct walk *w, const struct cn *node, void *array, s
 /* ---- detection, capture, mitigation ---------------------------------------------------------- */
 
 static const struct ckey attack_pcap_keys[] = {
-	BOOL("enabled", struct conf_attack_pcap, enabled),
-	STR("dir", struct conf_attack_pcap, dir, 0),
-	INT("packets", struct conf_attack_pcap, packets, 1, 100000),
-	INT("snaplen", struct conf_attack_pcap, snaplen, 64, 65535),
-	INT("keep_days", struct conf_attack_pcap, keep_days, 0, 36500),
-	INT("max_files", struct conf_attack_pcap, max_files, 0, 100000000),
+	BOOL("enabled", struct st_samples_config, enabled),
+	STR("dir", struct st_samples_config, dir, 0),
+	INT("packets", struct st_samples_config, packets, 1, 100000),
+	INT("snaplen", struct st_samples_config, snaplen, 64, 65535),
+	INT("keep_days", struct st_samples_config, keep_days, 0, 36500),
+	INT("max_files", struct st_samples_config, max_files, 0, 100000000),
 	END,
 };
 

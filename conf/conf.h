@@ -14,6 +14,7 @@
 #include "../detect/det.h"
 #include "../flowspec/fs.h"
 #include "../lib/ip.h"
+#include "../storage/samples.h"
 #include "../storage/st.h"
 
 #define CONF_MAX_LISTEN 8
@@ -150,16 +151,6 @@ struct conf_api {
 	uint32_t control_max_clients;   /* control socket clients at once; default 16 */
 };
 
-/* detection.attack_pcap: sample packets of each attack, one pcap file per attack (docs/DETECTION.md) */
-struct conf_attack_pcap {
-	bool enabled;      /* default false */
-	char dir[256];     /* default "": STORAGE_DIR/attacks */
-	uint32_t packets;  /* per attack at most, default 500 */
-	uint32_t snaplen;  /* bytes kept of each packet, default 256 */
-	uint32_t keep_days; /* files older than this are deleted, default 30; 0 = never */
-	uint32_t max_files; /* at most this many files in dir (oldest attacks go first), default 10000; 0 = no cap */
-};
-
 struct rampart_conf {
 	char path[256];
 	struct det_config detect; /* networks, whitelist, hostgroups, thresholds, detection */
@@ -175,7 +166,7 @@ struct rampart_conf {
 	 * takes precedence). "" = stay who started it. */
 	char user[64];
 	/* under detection: in the YAML; after detect here, since the walk reaches it from there */
-	struct conf_attack_pcap attack_pcap;
+	struct st_samples_config attack_pcap; /* detection.attack_pcap (storage/samples.h) */
 };
 
 /* 0 on success; -1 with err = "FILE:LINE:COL: KEY: what is wrong". *out is only written on success. */

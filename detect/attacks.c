@@ -169,7 +169,7 @@ static bool attack_rates(const struct det_engine *e, const struct attack *a, str
 {
 	const struct host *h = attack_host(e, a);
 	if (h) {
-		det_host_rates(e, (size_t)(h - e->hosts), out);
+		det_host_rates(e, (size_t)(h - det_hosts(e)), out);
 		return true;
 	}
 	const struct det_psum *s = det_attack_sum(e, a);
@@ -297,7 +297,7 @@ static void tie_to_traffic(struct det_engine *e, struct attack *a, bool take_rat
 	struct host *h = attack_host(e, a);
 	if (h) {
 		if (take_rates)
-			det_host_rates(e, (size_t)(h - e->hosts), &a->info.rates);
+			det_host_rates(e, (size_t)(h - det_hosts(e)), &a->info.rates);
 		if (!h->attack_id)
 			h->attack_id = a->info.attack_id;
 	}
@@ -371,7 +371,7 @@ void det_detect_host(struct det_engine *e, struct host *h, const struct trigger 
 	struct attack *a = find_ban(e, &target);
 	if (!a) {
 		struct det_rates r;
-		det_host_rates(e, (size_t)(h - e->hosts), &r);
+		det_host_rates(e, (size_t)(h - det_hosts(e)), &r);
 		a = start_attack(e, &target, h->group, &r, t, now, fn, ctx);
 		if (!a)
 			return;
@@ -405,9 +405,9 @@ void det_detect_group(struct det_engine *e, int g, const struct det_rates *sum, 
 void det_detect_prefix(struct det_engine *e, struct det_psum *s, const struct trigger *t, uint64_t now,
 			  det_event_fn fn, void *ctx)
 {
-	struct attack *a = find_ban(e, &s->p);
+	struct attack *a = find_ban(e, &s->key.p);
 	if (!a) {
-		a = start_attack(e, &s->p, s->group, &s->rates, t, now, fn, ctx);
+		a = start_attack(e, &s->key.p, s->key.group, &s->rates, t, now, fn, ctx);
 		if (!a)
 			return;
 		a->kind = ATT_PREFIX;

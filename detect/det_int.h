@@ -3,6 +3,7 @@
 #define RAMPART_DETECT_DET_INT_H
 
 #include "det.h"
+#include "../lib/ht.h"
 
 /* Longest-prefix match: a trie with 8-bit strides and prefix expansion, one per family, so a
  * lookup is at most 4 (IPv4) or 16 (IPv6) array reads. Built once, then read-only. */
@@ -127,23 +128,23 @@ const struct det_fp_acc *det_counters_fp(const struct det_counters *c, size_t sl
 /* The traffic of a group's hosts summed per (sub-)prefix, or over the whole group (p is then the
  * zero prefix, length 0): counts of the current tick and their moving average, like a host's.
  * Because the average is linear, the average of the sum is the sum of the hosts' averages. */
-struct det_psum {
+struct det_psum_key {
 	ip_prefix p;
 	int32_t group;
-	uint32_t hash;
-	uint32_t slot;
+};
+
+struct det_psum {
+	struct det_psum_key key;
 	uint64_t attack_id; /* the open attack on this prefix, 0 = none */
 	uint64_t last_ns;   /* the last tick with traffic */
 	struct det_rates acc;   /* counts this tick (bytes, not bits) */
 	struct det_rates rates;
 };
 
-/* A bounded table: a dense array (swap-remove) behind an open-addressing index, like hosts. */
+/* A bounded table (lib/ht, reserved for max so it never rehashes): dense entries, in no order. */
 struct det_psums {
-	uint32_t *index; /* entry + 1; 0 = empty */
-	size_t mask;
-	struct det_psum *e;
-	size_t n, max;
+	struct ht t;
+	size_t max;
 	uint64_t dropped; /* sums not kept because the table was full */
 };
 
@@ -153,5 +154,14 @@ void det_psums_fini(struct det_psums *t);
 struct det_psum *det_psums_get(struct det_psums *t, int group, const ip_prefix *p, bool create);
 /* Frees entry i; the last entry moves into its place. */
 void det_psums_remove(struct det_psums *t, size_t i);
+/* The entries: det_psums_count of them, entry i at det_psums_at (walk from the end to remove). */
+static inline size_t det_psums_count(const struct det_psums *t)
+{
+	return ht_count(&t->t);
+}
+static inline struct det_psum *det_psums_at(const struct det_psums *t, size_t i)
+{
+	return (struct det_psum *)ht_recs(&t->t) + i;
+}
 
 #endif

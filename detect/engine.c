@@ -1,8 +1,8 @@
 /* The engine, on the main loop: merges worker counts, turns them into rates at every tick,
  * checks thresholds and runs the attack state machine.
  *
- * Hosts: a dense array of small headers (swap-remove on eviction) behind an open-addressing
- * index, bounded by max_hosts, and beside it, struct-of-arrays, the host's rates as floats, only
+ * Hosts: a dense array of small headers (swap-remove on eviction) in lib/ht's open-addressing
+ * table, reserved for max_hosts, and beside it, struct-of-arrays, the host's rates as floats, only
  * for the metrics the engine tracks (nk of the 36, see det_engine_new). Counts merged in a tick go
  * to a scratch row per host touched in that tick, so the tick visits only those hosts: a host
  * without traffic keeps its rates as of its last tick with traffic (upd_ns), and whoever reads
@@ -118,14 +118,9 @@ struct det_engine *det_engine_new(const struct det_config *cfg, const struct det
 	e->max_hosts = cfg->max_hosts ? cfg->max_hosts : 1;
 	if (e->max_hosts > UINT32_MAX / 4)
 		e->max_hosts = UINT32_MAX / 4;
-	size_t size = 16;
-	while (size < e->max_hosts * 2)
-		size <<= 1;
-	e->mask = size - 1;
 	choose_metrics(e);
-	/* calloc'd: pages become resident only as hosts appear */
-	e->index = calloc(size, sizeof *e->index);
-	e->hosts = calloc(e->max_hosts, sizeof *e->hosts);
+	/* calloc'd (the host table lazy too): pages become resident only as hosts appear */
+	int hosts_ok = ht_init(&e->host_table, &det_host_type, e->max_hosts);
 	e->rates = calloc(e->max_hosts * e->nk, sizeof *e->rates);
 	e->scratch = calloc(e->max_hosts * e->nk, sizeof *e->scratch);
 	e->touched = calloc(e->max_hosts, sizeof *e->touched);
@@ -136,7 +131,7 @@ struct det_engine *det_engine_new(const struct det_config *cfg, const struct det
 	e->gsum_tick = calloc(ng, sizeof *e->gsum_tick);
 	if (cfg->max_bans_per_minute)
 		e->ban_times = calloc(cfg->max_bans_per_minute, sizeof *e->ban_times);
-	if (!e->index || !e->hosts || !e->rates || !e->scratch || !e->touched || !e->limits || !e->totals ||
+	if (hosts_ok != 0 || !e->rates || !e->scratch || !e->touched || !e->limits || !e->totals ||
 	    !e->group_open || !e->gsum_tick || (cfg->max_bans_per_minute && !e->ban_times) ||
 	    det_lpm_init(&e->whitelist) != 0)
 		goto fail;
@@ -173,8 +168,7 @@ void det_engine_free(struct det_engine *e)
 		free(w);
 	}
 	free(e->ban_times);
-	free(e->index);
-	free(e->hosts);
+	ht_free(&e->host_table);
 	free(e->rates);
 	free(e->scratch);
 	free(e->touched);
@@ -331,7 +325,7 @@ static void tick_hosts(struct det_engine *e, uint64_t now, uint64_t prev, double
 	const size_t nk = e->nk;
 	for (size_t i = 0; i < e->n_touched; i++) {
 		size_t hi = e->touched[i];
-		struct host *h = &e->hosts[hi];
+		struct host *h = &det_hosts(e)[hi];
 		float *r = &e->rates[hi * nk];
 		const float *s = &e->scratch[i * nk];
 		float d = d1;
@@ -369,8 +363,8 @@ static void tick_sums(struct det_engine *e, uint64_t now, double dt, uint64_t id
 	double d1 = T ? exp(-dt / T) : 0.0;
 	for (size_t g = 0; g < e->cfg->n_groups; g++)
 		e->gsum_tick[g] = NULL;
-	for (size_t i = e->psums.n; i-- > 0;) {
-		struct det_psum *s = &e->psums.e[i];
+	for (size_t i = det_psums_count(&e->psums); i-- > 0;) {
+		struct det_psum *s = det_psums_at(&e->psums, i);
 		double *acc = &s->acc.v[0][0][0], *r = &s->rates.v[0][0][0];
 		bool seen = false;
 		for (size_t k = 0; k < e->nk; k++) {
@@ -381,7 +375,7 @@ static void tick_sums(struct det_engine *e, uint64_t now, double dt, uint64_t id
 		}
 		if (seen)
 			s->last_ns = now;
-		int g = s->group;
+		int g = s->key.group;
 		struct trigger t;
 		bool whole = e->cfg->groups[g].total_scope != DET_SCOPE_PREFIX;
 		if (whole && !e->group_open[g] && det_over(&e->totals[g], &s->rates, &t))
@@ -414,7 +408,7 @@ static void log_overflow(struct det_engine *e, uint64_t now)
 void det_engine_stats(const struct det_engine *e, struct det_engine_stats *out)
 {
 	*out = (struct det_engine_stats){
-		.hosts = e->n_hosts,
+		.hosts = det_n_hosts(e),
 		.max_hosts = e->max_hosts,
 		.hosts_evicted = e->hosts_evicted,
 		.hosts_overflow = {e->hosts_overflow[DET_IN], e->hosts_overflow[DET_OUT]},
@@ -527,7 +521,7 @@ int det_engine_reconfigure(struct det_engine *e, const struct det_config *cfg, c
 			int old = e->k_of[n.flat_of[k]];
 			if (old < 0)
 				continue;
-			for (size_t i = 0; i < e->n_hosts; i++)
+			for (size_t i = 0; i < det_n_hosts(e); i++)
 				n.rates[i * n.nk + k] = e->rates[i * e->nk + (size_t)old];
 			for (size_t i = 0; i < e->n_touched; i++)
 				n.scratch[i * n.nk + k] = e->scratch[i * e->nk + (size_t)old];
@@ -552,8 +546,8 @@ int det_engine_reconfigure(struct det_engine *e, const struct det_config *cfg, c
 	}
 	/* hosts take the group the new networks give them; one no longer monitored has none: it is
 	 * not checked and, without traffic counted, is freed after host_idle_s unless banned */
-	for (size_t i = 0; i < e->n_hosts; i++)
-		n.hosts[i].group = (int16_t)det_networks_lookup(nets, &n.hosts[i].addr);
+	for (size_t i = 0; i < det_n_hosts(e); i++)
+		det_hosts(&n)[i].group = (int16_t)det_networks_lookup(nets, &det_hosts(&n)[i].addr);
 	/* open attacks: a host's follows its host's group (the default one once it left the
 	 * networks, for its ban time); a group's or prefix's goes to the group of the same name if it
 	 * still has totals, else it runs out its ban time like a manual prefix ban */

@@ -10,17 +10,11 @@
 #define NV (DET_DIRECTIONS * DET_CLASSES * DET_METRICS)
 #define FLAT(d, c, m) (((d) * DET_CLASSES + (c)) * DET_METRICS + (m))
 
-/* An index slot keeps the hash beside the host number, so a probe past another host's slot
- * costs no read of that host (a million hosts: every read of a header is a cache miss). */
-struct slot {
-	uint32_t host; /* host number + 1; 0 = empty */
-	uint32_t hash;
-};
-
+/* A record of the host table (lib/ht, keyed by addr). Its index keeps the hash beside the host
+ * number, so a probe past another host's slot costs no read of that host (a million hosts:
+ * every read of a header is a cache miss). */
 struct host {
 	ip_addr addr;
-	uint32_t hash;
-	uint32_t slot;
 	int16_t group;
 	uint8_t streak;     /* consecutive ticks, up to this one, whose own rate was over a limit */
 	uint8_t fast_over;  /* the short window finds this host over its limits this tick */
@@ -72,14 +66,14 @@ struct det_engine {
 	uint8_t flat_of[NV];
 	int8_t k_of[NV];
 
-	struct slot *index;
-	size_t mask;
-	struct host *hosts;
-	float *rates;    /* nk per host, beside hosts[] */
+	/* struct host, reserved for max_hosts so it never rehashes; the arrays below follow its
+	 * positions (host number i: det_hosts(e)[i]), and move with a host a removal moves */
+	struct ht host_table;
+	float *rates;    /* nk per host, beside the hosts */
 	float *scratch;  /* nk per host touched this tick: counts merged (bytes, not bits) */
 	uint32_t *touched; /* host numbers, by scratch row */
 	size_t n_touched;
-	size_t n_hosts, max_hosts, sweep;
+	size_t max_hosts, sweep;
 	uint64_t hosts_overflow[DET_DIRECTIONS]; /* host counts of a tick refused: table full, no
 						    host quiet enough to make room */
 	uint64_t hosts_evicted;                  /* pushed out for a busier newcomer */
@@ -123,6 +117,16 @@ struct trigger {
 /* ---- across the engine's files ---------------------------------------------------------- */
 
 /* hosts.c */
+extern const struct ht_type det_host_type; /* the host table's records */
+/* The hosts as an array by host number, and how many there are. */
+static inline struct host *det_hosts(const struct det_engine *e)
+{
+	return ht_recs(&e->host_table);
+}
+static inline size_t det_n_hosts(const struct det_engine *e)
+{
+	return ht_count(&e->host_table);
+}
 struct host *det_host_find(const struct det_engine *e, const ip_addr *a);
 /* How much a rate as of time t has decayed by the last tick: e^(-dt/T). */
 double det_decay_since(const struct det_engine *e, uint64_t t);

@@ -57,7 +57,7 @@ static void on_tick_ready(evutil_socket_t fd, short what, void *ctx)
 		log_warn("tick eventfd: %s", strerror(errno));
 	rd_tick_run(ctx);
 	struct rampart *rp = ctx;
-	rd_samples_drain(rp->samples, rp->engine, rp->clock_ns); /* attack sample packets, off the packet path */
+	st_samples_drain(rp->samples, rp->engine, rp->clock_ns); /* attack sample packets, off the packet path */
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *ctx)
@@ -166,7 +166,7 @@ static void teardown(struct rampart *rp)
 	for (unsigned i = 0; i < rp->n_workers; i++)
 		rd_worker_free(rp->workers[i]);
 	rp->n_workers = 0;
-	rd_samples_free(rp->samples); /* after the workers: writes what their rings still hold */
+	st_samples_free(rp->samples); /* after the workers: writes what their rings still hold */
 	rp->samples = NULL;
 	cap_dpdk_stop(rp->dpdk); /* after the workers: their queues are on its ports */
 	rp->dpdk = NULL;
@@ -427,12 +427,12 @@ int main(int argc, char **argv)
 		}
 	}
 	if (rp.conf.attack_pcap.enabled) {
-		if (!(rp.samples = rd_samples_new(&rp.conf.attack_pcap, rp.conf.storage.dir, err, sizeof err))) {
+		if (!(rp.samples = st_samples_new(&rp.conf.attack_pcap, rp.conf.storage.dir, err, sizeof err))) {
 			log_err("%s", err);
 			goto out;
 		}
 		log_info("attack_pcap: up to %u packets of %u bytes per attack into %s", rp.conf.attack_pcap.packets,
-			 rp.conf.attack_pcap.snaplen, rd_samples_dir(rp.samples));
+			 rp.conf.attack_pcap.snaplen, st_samples_dir(rp.samples));
 	}
 	rp.mit = mit_new(&(struct mit_deps){.conf = &rp.conf, .base = rp.base, .bgp = rp.bgp, .networks = rp.networks,
 					    .engine = rp.engine, .replay = rp.replay,
@@ -523,7 +523,7 @@ int main(int argc, char **argv)
 	 * files), BGP (port 179: CAP_NET_BIND_SERVICE kept), the workers and the rest of
 	 * the run are the user's. */
 	if (drop) {
-		if (rp.samples && give_to(rd_samples_dir(rp.samples), run_uid, run_gid) != 0)
+		if (rp.samples && give_to(st_samples_dir(rp.samples), run_uid, run_gid) != 0)
 			goto out;
 		if (privs_drop(run_uid, run_gid, err, sizeof err) != 0) {
 			log_err("user %s: %s", user, err);

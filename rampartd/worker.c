@@ -47,7 +47,7 @@ struct rd_worker {
 	struct rd_flowsrc *udp;     /* a flow export listener */
 	struct cap_flowtable *flows; /* mirror sources only */
 	struct st_flow_producer *flows_out;
-	struct rd_samples_producer *samples; /* attack sample packets; NULL when off or no packets */
+	struct st_samples_producer *samples; /* attack sample packets; NULL when off or no packets */
 	struct det_counters *sets[MAX_SETS];
 	unsigned n_sets;
 	struct det_counters *cur;  /* == ahead[head] when spreading */
@@ -227,7 +227,7 @@ static inline void sample(struct rd_worker *w, const struct det_counters *c, con
 	enum det_direction dir;
 	uint64_t id = det_counters_attack_of(c, r, &dir);
 	if (id)
-		rd_samples_sample(w->samples, id, dir, r, f);
+		st_samples_sample(w->samples, id, dir, r, f);
 }
 
 static void on_record(void *ctx, const struct flow_record *r)
@@ -409,7 +409,7 @@ struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, co
 	w->flows_out = st_writer_flow_producer(d->storage, idx);
 	/* sample packets: mirror frames and sFlow headers; NetFlow/IPFIX records carry none */
 	if (d->samples && (w->cap || src->flow_proto == RD_FLOW_SFLOW) &&
-	    !(w->samples = rd_samples_producer(d->samples, idx))) {
+	    !(w->samples = st_samples_producer(d->samples, idx))) {
 		snprintf(err, errlen, "%s: out of memory for the attack sample ring", w->name);
 		goto fail;
 	}
