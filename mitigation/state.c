@@ -434,11 +434,10 @@ static void remitigate(struct mit_state *bs, const struct mit_state_ban *sb, con
 					       (uint32_t)((b->until_ns - b->since_ns) / 1000000000ull), NULL);
 	bool flow = sb->mit != MIT_STATE_BLACKHOLE &&
 		    mit_flowspec_restore(m->flowspec, &ev, &sb->rule, sb->mit != MIT_STATE_FLOWSPEC, sb->mit == MIT_STATE_ESCALATED);
-	if (!flow && mit_live(m) && mit_route_add(m, MIT_SRC_DETECT, &b->target, NULL) != 0) {
-		char pfx[IP_PREFIX_STRLEN];
-		log_err("attack %" PRIu64 ": blackhole %s: announce failed", b->attack_id, ip_prefix_format(&b->target, pfx));
-	}
-	mit_emit(m, &ev, flow ? "flowspec" : "blackhole", true); /* the kernel route, outside BGP */
+	/* held per attack like a new ban's (a failure is logged there): inside its restored covering
+	 * blackhole it is covered again */
+	const char *action = flow ? "flowspec" : mit_live(m) ? mit_blackhole_hold(m, &ev) : "blackhole";
+	mit_emit(m, &ev, action, true); /* the kernel route, outside BGP */
 }
 
 static void restore_ban(struct load *ld, const struct mit_state_rec *r)
