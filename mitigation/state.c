@@ -172,6 +172,7 @@ static void serialise(struct mit_state *bs, struct evbuffer *b)
 			.trigger_metric = d->trigger_metric,
 			.trigger_value = d->trigger_value,
 			.trigger_limit = d->trigger_limit,
+			.parent_attack_id = d->parent_attack_id,
 		};
 		if (d->hostgroup >= 0 && (size_t)d->hostgroup < m->conf->detect.n_groups)
 			snprintf(sb.group, sizeof sb.group, "%s", m->conf->detect.groups[d->hostgroup].name);
@@ -457,6 +458,7 @@ static void restore_ban(struct load *ld, const struct mit_state_rec *r)
 		.trigger_metric = sb->trigger_metric,
 		.trigger_value = sb->trigger_value,
 		.trigger_limit = sb->trigger_limit,
+		.parent_attack_id = sb->parent_attack_id,
 		.active = true,
 	};
 	if (b.hostgroup < 0)
