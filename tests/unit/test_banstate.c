@@ -444,6 +444,7 @@ struct daemon {
 
 static char dir[64], path[128];
 static const char *action = "blackhole";
+static bool with_bgp; /* a speaker (not started): announcements land in its RIB-out */
 
 static struct daemon *daemon_up(void)
 {
@@ -455,15 +456,19 @@ static struct daemon *daemon_up(void)
 		 "thresholds: { incoming: { pps: 500 } }\n"
 		 "detection: { ban_time: 600 }\n"
 		 "mitigation: { action: %s, max_bans: 10, state_file: \"%s\" }\n"
-		 "api: { socket: /tmp/unused.sock, http: \"\" }\n",
-		 action, path);
+		 "api: { socket: /tmp/unused.sock, http: \"\" }\n%s",
+		 action, path,
+		 with_bgp ? "bgp: { local_as: 65001, router_id: 10.0.0.1, peers: [ { address: 10.0.0.2, remote_as: 65002, "
+			    "local_address: 10.0.0.1, families: [ipv4-unicast, ipv6-unicast] } ] }\n" : "");
 	if (conf_load_string(yaml, strlen(yaml), "test.yaml", &d->rp.conf, err, sizeof err) != 0)
 		fail_msg("%s", err);
 	d->rp.base = event_base_new();
 	d->rp.networks = det_networks_new(&d->rp.conf.detect);
 	d->rp.engine = det_engine_new(&d->rp.conf.detect, d->rp.networks);
+	if (with_bgp && !(d->rp.bgp = bgp_speaker_new(d->rp.base, &d->rp.conf.bgp, err, sizeof err)))
+		fail_msg("%s", err);
 	d->rp.mit = mit_new(&(struct mit_deps){.conf = &d->rp.conf, .base = d->rp.base, .networks = d->rp.networks,
-						.engine = d->rp.engine});
+						.engine = d->rp.engine, .bgp = d->rp.bgp});
 	assert_non_null(d->rp.mit);
 	assert_true(mit_state_new(d->rp.mit));
 	d->rp.clock_ns = clock_wall_ns();
@@ -486,6 +491,8 @@ static void daemon_down(struct daemon *d, bool clean)
 		free(kept);
 	}
 	mit_free(d->rp.mit);
+	if (d->rp.bgp)
+		bgp_speaker_free(d->rp.bgp);
 	det_engine_free(d->rp.engine);
 	det_networks_free(d->rp.networks);
 	event_base_free(d->rp.base);
@@ -720,6 +727,52 @@ static void test_daemon_parent_restore(void **state)
 	assert_int_equal(system(rm), 0);
 }
 
+static bool in_rib(struct daemon *d, const char *prefix)
+{
+	ip_prefix p;
+	assert_true(ip_prefix_parse(prefix, &p));
+	struct bgp_route_attrs a;
+	return bgp_rib_out_get(d->rp.bgp, &p, 0, &a) == 0;
+}
+
+/* A ban covered by its parent's blackhole is covered again after a kill -9 and a restart: the
+ * /64 goes out again, the /128 inside it does not, and its unban hands over as before. */
+static void test_daemon_covered_restore(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/pe_banstate_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/bans.state", dir);
+	with_bgp = true;
+	struct daemon *d = daemon_up();
+	assert_int_equal(cmd(d, "ban 2001:db8:10::/64 --for 300"), 0);
+	assert_int_equal(cmd(d, "ban 2001:db8:10::5 --for 300"), 0);
+	uint64_t cov = 0;
+	assert_string_equal(mit_attack_mitigation(d->rp.mit, 2, &cov), "covered");
+	assert_int_equal(cov, 1);
+	assert_true(in_rib(d, "2001:db8:10::/64"));
+	assert_false(in_rib(d, "2001:db8:10::5/128"));
+	await_write_attempt(d);
+	daemon_down(d, false);
+	d = daemon_up();
+	assert_true(in_rib(d, "2001:db8:10::/64"));
+	assert_false(in_rib(d, "2001:db8:10::5/128"));
+	assert_string_equal(mit_attack_mitigation(d->rp.mit, 2, &cov), "covered");
+	assert_int_equal(cov, 1);
+	/* the covering ban ends: the host's own route first, the /64 two ticks later */
+	assert_int_equal(cmd(d, "unban 2001:db8:10::/64"), 0);
+	assert_true(in_rib(d, "2001:db8:10::5/128"));
+	mit_tick(d->rp.mit, d->rp.clock_ns);
+	mit_tick(d->rp.mit, d->rp.clock_ns);
+	assert_false(in_rib(d, "2001:db8:10::/64"));
+	assert_string_equal(mit_attack_mitigation(d->rp.mit, 2, &cov), "blackhole");
+	daemon_down(d, true);
+	with_bgp = false;
+	char rm[128];
+	snprintf(rm, sizeof rm, "rm -rf %s", dir);
+	assert_int_equal(system(rm), 0);
+}
+
 /* A ban mitigated by a FlowSpec rule gets the same rule back, not a blackhole. */
 static void test_daemon_flowspec_restore(void **state)
 {
@@ -798,6 +851,7 @@ int main(void)
 		cmocka_unit_test(test_format_route_edges),
 		cmocka_unit_test(test_daemon_round_trip),
 		cmocka_unit_test(test_daemon_parent_restore),
+		cmocka_unit_test(test_daemon_covered_restore),
 		cmocka_unit_test(test_daemon_flowspec_restore),
 		cmocka_unit_test(test_daemon_write_retry),
 	};
