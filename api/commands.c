@@ -108,6 +108,18 @@ static int cmd_unban(struct api_ctx *rp, int argc, char **argv, struct evbuffer 
 	return 0;
 }
 
+/* What mitigation has out for the attack: "covered by N" for a blackhole inside its covering
+ * attack's, "-" for nothing (refused, ended, dry run). */
+static void mitigation_text(const struct api_ctx *rp, uint64_t attack_id, char *buf, size_t len)
+{
+	uint64_t covering = 0;
+	const char *m = rp->mit ? mit_attack_mitigation(rp->mit, attack_id, &covering) : "";
+	if (covering)
+		snprintf(buf, len, "covered by %" PRIu64, covering);
+	else
+		snprintf(buf, len, "%s", m[0] ? m : "-");
+}
+
 static int list_bans(struct api_ctx *rp, struct evbuffer *out, bool history)
 {
 	static struct det_ban_info list[LIST_MAX];
@@ -115,8 +127,8 @@ static int list_bans(struct api_ctx *rp, struct evbuffer *out, bool history)
 	if (n > LIST_MAX)
 		n = LIST_MAX;
 	uint64_t now = api_now_ns(rp);
-	evbuffer_add_printf(out, "%-8s %-24s %-9s %-8s %-20s %-22s %s\n", "attack", "target", "direction",
-			    history ? "state" : "left", "since", "trigger", "now pps / Mbit/s");
+	evbuffer_add_printf(out, "%-8s %-24s %-9s %-8s %-20s %-22s %-18s %s\n", "attack", "target", "direction",
+			    history ? "state" : "left", "since", "trigger", "now pps / Mbit/s", "mitigation");
 	for (size_t i = 0; i < n; i++) {
 		const struct det_ban_info *b = &list[i];
 		char pfx[IP_PREFIX_STRLEN], since[32], trig[64], state[16];
@@ -127,9 +139,12 @@ static int list_bans(struct api_ctx *rp, struct evbuffer *out, bool history)
 		else
 			snprintf(state, sizeof state, "%.0fs", secs_between(now, b->until_ns));
 		const double *r = b->rates.v[b->direction][DET_TOTAL];
-		evbuffer_add_printf(out, "%-8" PRIu64 " %-24s %-9s %-8s %-20s %-22s %.0f / %.2f\n", b->attack_id,
+		char now[40], mit[48];
+		snprintf(now, sizeof now, "%.0f / %.2f", r[DET_PPS], r[DET_BPS] / 1e6);
+		mitigation_text(rp, b->attack_id, mit, sizeof mit);
+		evbuffer_add_printf(out, "%-8" PRIu64 " %-24s %-9s %-8s %-20s %-22s %-18s %s\n", b->attack_id,
 				    ip_prefix_format(&b->target, pfx), det_direction_name(b->direction), state, since,
-				    trig, r[DET_PPS], r[DET_BPS] / 1e6);
+				    trig, now, mit);
 	}
 	evbuffer_add_printf(out, "%zu %s\n", n, history ? "attacks" : "active bans");
 	return 0;
@@ -164,6 +179,12 @@ static int cmd_attack(struct api_ctx *rp, int argc, char **argv, struct evbuffer
 			    b->active ? "banned" : "ended", since, trig, b->peak_value);
 	if (b->parent_attack_id)
 		evbuffer_add_printf(out, "inside attack %" PRIu64 " (a covering prefix)\n", b->parent_attack_id);
+	if (b->active) {
+		char mit[48];
+		mitigation_text(rp, b->attack_id, mit, sizeof mit);
+		evbuffer_add_printf(out, "mitigation: %s%s\n", mit,
+				    !strncmp(mit, "covered", 7) ? " (inside its blackhole: no route of its own)" : "");
+	}
 	evbuffer_add_printf(out, "kind: %s%s\n", det_attack_kind_name(fp.kind),
 			    fp.from_rates ? " (from the class rates; no records yet)" : "");
 	evbuffer_add_printf(out, "packets: %" PRIu64 " bytes: %" PRIu64 "\nprotocols:", fp.packets, fp.bytes);

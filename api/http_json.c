@@ -76,7 +76,10 @@ static void json_ban(struct evbuffer *b, const struct api_ctx *rp, const struct 
 	json_num(b, x->trigger_limit);
 	evbuffer_add_printf(b, ",\"peak\":");
 	json_num(b, x->peak_value);
-	evbuffer_add_printf(b, "},\"parent_attack_id\":%" PRIu64 ",\"rates\":", x->parent_attack_id);
+	uint64_t covering = 0;
+	const char *mit = rp->mit ? mit_attack_mitigation(rp->mit, x->attack_id, &covering) : "";
+	evbuffer_add_printf(b, "},\"parent_attack_id\":%" PRIu64 ",\"mitigation\":\"%s\",\"covered_by\":%" PRIu64 ",\"rates\":",
+			    x->parent_attack_id, mit, covering);
 	json_rates(b, &x->rates, x->direction);
 	struct api_samples_info pi; /* sample packets (detection.attack_pcap); null when none */
 	if (api_samples_info(rp, x->attack_id, &pi)) {

@@ -302,7 +302,7 @@ bool mit_flowspec_unban(struct mit_flowspec *f, const struct det_event *ev)
 		return false;
 	withdraw(f->m, &e->rule);
 	if (e->blackholed && mit_live(f->m))
-		mit_route_del(f->m, MIT_SRC_DETECT, &e->target);
+		mit_blackhole_release(f->m, e->attack_id);
 	memset(e, 0, sizeof *e);
 	f->used--;
 	return true;
@@ -499,7 +499,7 @@ bool mit_flowspec_restore(struct mit_flowspec *f, const struct det_event *ev, co
 	e->blackholed = blackholed;
 	f->used++;
 	if (blackholed && mit_live(m))
-		mit_route_add(m, MIT_SRC_DETECT, &e->target, NULL);
+		mit_blackhole_hold(m, ev);
 	return true;
 }
 

@@ -23,8 +23,9 @@ struct mit *mit_new(const struct mit_deps *d)
 	m->conf = d->conf;
 	m->routes = mit_routes_new();
 	m->flowspec = mit_flowspec_new(m);
+	m->holds = mit_holds_new();
 	m->cmd = malloc(sizeof *m->cmd);
-	if (!m->routes || !m->flowspec || !m->cmd) {
+	if (!m->routes || !m->flowspec || !m->holds || !m->cmd) {
 		mit_free(m);
 		return NULL;
 	}
@@ -37,6 +38,7 @@ void mit_free(struct mit *m)
 		return;
 	mit_routes_free(m->routes);
 	mit_flowspec_free(m->flowspec);
+	mit_holds_free(m->holds);
 	free(m->cmd);
 	free(m);
 }
@@ -89,6 +91,7 @@ void mit_set_networks(struct mit *m, struct det_networks *networks)
 void mit_tick(struct mit *m, uint64_t now_ns)
 {
 	m->now_ns = now_ns;
+	mit_holds_tick(m);
 	mit_flowspec_tick(m->flowspec, now_ns);
 }
 
@@ -148,19 +151,14 @@ static const char *blackhole(struct mit *m, const struct det_event *ev, bool ann
 		log_info("no BGP configured: blackhole %s would be %s", pfx, announce ? "announced" : "withdrawn");
 		return "none";
 	}
-	if (announce) {
-		/* through the route table, which keeps detection's bans apart from the ExaBGP API's routes */
-		if (mit_route_add(m, MIT_SRC_DETECT, &ev->target, NULL) != 0) {
-			log_err("blackhole %s: announce failed", pfx);
-			return "failed";
-		}
-		m->announced++;
-	} else {
-		if (mit_route_del(m, MIT_SRC_DETECT, &ev->target) != 0)
-			log_warn("blackhole %s: was not announced", pfx);
-		m->withdrawn++;
-	}
-	return "blackhole";
+	/* held per attack (holds.c), through the route table, which keeps detection's bans apart from
+	 * the ExaBGP API's routes */
+	if (announce)
+		return mit_blackhole_hold(m, ev);
+	const char *done = mit_blackhole_release(m, ev->attack_id);
+	if (!done)
+		log_warn("attack %" PRIu64 ": blackhole %s: was not announced", ev->attack_id, pfx);
+	return done ? done : "blackhole";
 }
 
 /* What a BAN or UNBAN does here, for the log and the subscribers. */
@@ -208,6 +206,18 @@ const char *mit_event_name(enum mit_event_type t)
 	case MIT_EV_NARROW: return "narrow";
 	}
 	return "?";
+}
+
+const char *mit_attack_mitigation(const struct mit *m, uint64_t attack_id, uint64_t *covering)
+{
+	*covering = 0;
+	struct fs_rule r;
+	bool escalate = false, blackholed = false, covered = false;
+	if (mit_flowspec_attack_rule(m, attack_id, &r, &escalate, &blackholed))
+		return blackholed ? "flowspec+blackhole" : "flowspec";
+	if (mit_blackhole_state(m, attack_id, &covered, covering))
+		return covered ? "covered" : "blackhole";
+	return "";
 }
 
 void mit_emit(struct mit *m, enum mit_event_type type, const struct det_event *ev, const char *action,

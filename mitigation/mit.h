@@ -134,6 +134,11 @@ void mit_on_detection_event(void *m, const struct det_event *ev);
  * their threshold (an ESCALATE event each). */
 void mit_tick(struct mit *m, uint64_t now_ns);
 
+/* What is out for attack_id now: "blackhole", "flowspec", "flowspec+blackhole", "covered" (a
+ * blackhole inside the blackhole of its covering attack, *covering: nothing of its own is
+ * announced until that one ends), or "" (nothing: refused, ended, dry run, no BGP). */
+const char *mit_attack_mitigation(const struct mit *m, uint64_t attack_id, uint64_t *covering);
+
 struct mit_stats {
 	uint64_t announced, withdrawn; /* BGP announcements and withdrawals mitigation made */
 	uint64_t events;               /* detection events handled */

@@ -152,6 +152,7 @@ struct parser {
 	char *line;                 /* the current line, NUL-terminated, cut into fields */
 	struct bgp_exa_cmd *cmd;    /* 12 KiB: once per parse, not per line */
 	struct mit_state_rec rec;
+	int version;                /* the header's */
 	uint64_t *ids;              /* ban ids seen: open addressing, 0 = empty */
 	size_t ids_mask, n_ids;
 	char why[256];
@@ -200,14 +201,24 @@ static bool ban_line(struct parser *ps, char *rest)
 {
 	struct mit_state_ban *b = &ps->rec.ban;
 	memset(b, 0, sizeof *b);
-	char *f[11];
-	static const char *const names[11] = {"attack id", "target", "direction", "hostgroup", "detected|manual",
-					      "since", "until", "trigger", "trigger value", "limit", "mitigation"};
-	for (int i = 0; i < 11; i++)
+	/* version 2 has PARENT before the mitigation; version 1 has none */
+	char *f[12];
+	static const char *const names[12] = {"attack id", "target", "direction", "hostgroup", "detected|manual",
+					      "since", "until", "trigger", "trigger value", "limit", "parent attack id",
+					      "mitigation"};
+	int nf = ps->version >= 2 ? 12 : 11;
+	for (int i = 0; i < nf; i++)
 		if (!(f[i] = field(&rest)))
-			return fail(ps, "ban: %s missing", names[i]);
+			return fail(ps, "ban: %s missing", names[i == 10 && nf == 11 ? 11 : i]);
+	if (nf == 12) {
+		if (!num_parse_u64(f[10], &b->parent_attack_id) || b->parent_attack_id == UINT64_MAX)
+			return fail(ps, "ban: parent attack id '%.30s' is not a number 0..2^64-2", f[10]);
+		f[10] = f[11];
+	}
 	if (!num_parse_u64(f[0], &b->attack_id) || !b->attack_id || b->attack_id == UINT64_MAX)
 		return fail(ps, "ban: attack id '%.30s' is not a number 1..2^64-2", f[0]);
+	if (b->parent_attack_id == b->attack_id)
+		return fail(ps, "ban: attack %" PRIu64 " is its own parent", b->attack_id);
 	if (!parse_prefix(f[1], &b->target))
 		return fail(ps, "ban: target '%.60s' is not a prefix (address/length, no host bits)", f[1]);
 	if (!strcmp(f[2], "in"))
@@ -307,10 +318,16 @@ static bool header(struct parser *ps, char *s)
 	char *magic = field(&s), *ver = field(&s);
 	if (!magic || strcmp(magic, MIT_STATE_HEADER))
 		return fail(ps, "not a ban state file (the first line is not '" MIT_STATE_HEADER " %d')", MIT_STATE_VERSION);
-	if (!ver || s || strcmp(ver, "1"))
-		return fail(ps, "unknown version '%.20s' (this rampartd reads version %d): nothing restored",
-			    ver ? ver : "", MIT_STATE_VERSION);
-	return true;
+	for (int v = MIT_STATE_VERSION_MIN; ver && !s && v <= MIT_STATE_VERSION; v++) {
+		char want[12];
+		snprintf(want, sizeof want, "%d", v);
+		if (!strcmp(ver, want)) {
+			ps->version = v;
+			return true;
+		}
+	}
+	return fail(ps, "unknown version '%.20s' (this rampartd reads versions %d to %d): nothing restored",
+		    ver ? ver : "", MIT_STATE_VERSION_MIN, MIT_STATE_VERSION);
 }
 
 int mit_state_parse(const char *buf, size_t len, mit_state_rec_fn fn, mit_state_err_fn efn, void *ctx,
@@ -466,8 +483,8 @@ void mit_state_format_ban(struct evbuffer *out, const struct mit_state_ban *b)
 	else
 		evbuffer_add_printf(out, " %s_%s", det_class_name(b->trigger_class), det_metric_name(b->trigger_metric));
 	/* %.17g reads back to the same double */
-	evbuffer_add_printf(out, " %.17g %.17g %s", b->trigger_value >= 0 ? b->trigger_value : 0,
-			    b->trigger_limit >= 0 ? b->trigger_limit : 0, mit_names[b->mit]);
+	evbuffer_add_printf(out, " %.17g %.17g %" PRIu64 " %s", b->trigger_value >= 0 ? b->trigger_value : 0,
+			    b->trigger_limit >= 0 ? b->trigger_limit : 0, b->parent_attack_id, mit_names[b->mit]);
 	if (b->mit != MIT_STATE_BLACKHOLE) {
 		char text[8192];
 		fs_text_format(&b->rule, NULL, text, sizeof text);
