@@ -1,6 +1,7 @@
 /* attack_events rows: every event mitigation handled is one row, written exactly once, with
- * what mitigation did (action) and the attack's sample file as far as it got (schema 4: 0
- * packets at the ban, the count up to then at the unban), so no row is updated later. */
+ * what mitigation did (action), the attack's sample file as far as it got (schema 4: 0 packets
+ * at the ban, the count up to then at the unban) and the fingerprint's distinct counts the same
+ * way (schema 7), so no row is updated later. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +40,12 @@ static void store_event(void *ctx, const struct mit_event *e)
 		.ban_seconds = ev->ban_seconds,
 		.parent_attack_id = ev->parent_attack_id,
 	};
+	if (e->fp && !e->fp->from_rates) { /* schema 7: the distinct counts as far as they got */
+		row.distinct_peers = e->fp->distinct_peers;
+		row.distinct_peer_prefixes = e->fp->distinct_peer_prefixes;
+		row.distinct_src_ports = e->fp->distinct_src_ports;
+		row.distinct_dst_ports = e->fp->distinct_dst_ports;
+	}
 	snprintf(row.event, sizeof row.event, "%s", mit_event_name(e->type));
 	snprintf(row.hostgroup, sizeof row.hostgroup, "%s", e->hostgroup);
 	if (!ev->manual)

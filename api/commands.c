@@ -157,6 +157,48 @@ static void fp_share(struct evbuffer *out, const char *name, uint64_t part, uint
 		evbuffer_add_printf(out, " %s %.1f%%", name, whole ? 100.0 * (double)part / (double)whole : 0.0);
 }
 
+/* The entries of a top list that hold a guaranteed real share, with their bounds; the list's
+ * other entries may be all error, so they are not shown. */
+static void fp_list_none(struct evbuffer *out, const struct det_fingerprint *fp, size_t shown)
+{
+	if (!shown && !fp->from_rates)
+		evbuffer_add_printf(out, " none with a proven %u%% share", 100 / DET_FP_LIST_SHARE);
+}
+
+static void fp_list_addrs(struct evbuffer *out, const struct det_fingerprint *fp, const struct det_fp_addr *e,
+			  size_t n, bool prefixes)
+{
+	size_t shown = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!det_fp_listed(fp, e[i].packets, e[i].error))
+			continue;
+		char text[IP_PREFIX_STRLEN];
+		ip_prefix net;
+		if (prefixes) {
+			det_fp_peer_prefix(&e[i].addr, &net);
+			ip_prefix_format(&net, text);
+		} else {
+			ip_format(&e[i].addr, text);
+		}
+		evbuffer_add_printf(out, " %s (%" PRIu64 "..%" PRIu64 ")", text, e[i].packets - e[i].error, e[i].packets);
+		shown++;
+	}
+	fp_list_none(out, fp, shown);
+}
+
+static void fp_list_ports(struct evbuffer *out, const struct det_fingerprint *fp, const struct det_fp_port *e, size_t n)
+{
+	size_t shown = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!det_fp_listed(fp, e[i].packets, e[i].error))
+			continue;
+		evbuffer_add_printf(out, " %u (%" PRIu64 "..%" PRIu64 ")", e[i].port, e[i].packets - e[i].error,
+				    e[i].packets);
+		shown++;
+	}
+	fp_list_none(out, fp, shown);
+}
+
 static int cmd_attack(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out)
 {
 	uint32_t id;
@@ -207,29 +249,37 @@ static int cmd_attack(struct api_ctx *rp, int argc, char **argv, struct evbuffer
 			snprintf(name, sizeof name, ">%u", det_fp_size_bounds[i - 1]);
 		fp_share(out, name, fp.size[i], fp.packets);
 	}
-	/* top-K counters are bounds: at most the count, at least count - error */
+	/* top-K counters are bounds: at most the count, at least count - error; a key is shown only
+	 * with a guaranteed real share (det_fp_listed), else the distinct counts say how spread */
 	const char *peers = b->direction == DET_IN ? "sources" : "destinations";
+	const char *nets = ip_is_v4(&b->target.addr) ? "/24s" : "/64s";
 	ip_addr heavy;
-	if (fp.from_rates)
+	ip_prefix heavy_net;
+	if (fp.from_rates) {
 		evbuffer_add_printf(out, "\n%s: not counted yet", peers);
-	else if (det_fp_heavy_peer(&fp, &heavy))
-		evbuffer_add_printf(out, "\n%s: ~%" PRIu64 " distinct; proven heavy: %s", peers, fp.distinct_peers,
-				    ip_format(&heavy, a));
-	else
-		evbuffer_add_printf(out, "\n%s: ~%" PRIu64 " distinct; none proven heavy (spread over ~%" PRIu64 ")", peers,
-				    fp.distinct_peers, fp.distinct_peers);
+	} else {
+		evbuffer_add_printf(out, "\n%s: ~%" PRIu64 " distinct, ~%" PRIu64 " %s; ", peers, fp.distinct_peers,
+				    fp.distinct_peer_prefixes, nets);
+		if (det_fp_heavy_peer(&fp, &heavy))
+			evbuffer_add_printf(out, "proven heavy: %s", ip_format(&heavy, a));
+		else if (det_fp_heavy_peer_prefix(&fp, &heavy_net))
+			evbuffer_add_printf(out, "proven heavy: %s (no single address)", ip_prefix_format(&heavy_net, pfx));
+		else
+			evbuffer_add_printf(out, "none proven heavy: spread over ~%" PRIu64 " %s (~%" PRIu64 " %s)",
+					    fp.distinct_peers, peers, fp.distinct_peer_prefixes, nets);
+	}
 	evbuffer_add_printf(out, "\ntop %s (packets at least..at most):", peers);
-	for (int i = 0; i < fp.n_peers; i++)
-		evbuffer_add_printf(out, " %s (%" PRIu64 "..%" PRIu64 ")", ip_format(&fp.peers[i].addr, a),
-				    fp.peers[i].packets - fp.peers[i].error, fp.peers[i].packets);
+	fp_list_addrs(out, &fp, fp.peers, fp.n_peers, false);
+	evbuffer_add_printf(out, "\ntop %s %s (packets at least..at most):", b->direction == DET_IN ? "source" : "destination",
+			    nets);
+	fp_list_addrs(out, &fp, fp.peer_prefixes, fp.n_peer_prefixes, true);
+	if (!fp.from_rates)
+		evbuffer_add_printf(out, "\nports: ~%" PRIu64 " distinct source, ~%" PRIu64 " distinct destination",
+				    fp.distinct_src_ports, fp.distinct_dst_ports);
 	evbuffer_add_printf(out, "\ntop source ports (packets at least..at most):");
-	for (int i = 0; i < fp.n_src_ports; i++)
-		evbuffer_add_printf(out, " %u (%" PRIu64 "..%" PRIu64 ")", fp.src_ports[i].port,
-				    fp.src_ports[i].packets - fp.src_ports[i].error, fp.src_ports[i].packets);
+	fp_list_ports(out, &fp, fp.src_ports, fp.n_src_ports);
 	evbuffer_add_printf(out, "\ntop destination ports (packets at least..at most):");
-	for (int i = 0; i < fp.n_dst_ports; i++)
-		evbuffer_add_printf(out, " %u (%" PRIu64 "..%" PRIu64 ")", fp.dst_ports[i].port,
-				    fp.dst_ports[i].packets - fp.dst_ports[i].error, fp.dst_ports[i].packets);
+	fp_list_ports(out, &fp, fp.dst_ports, fp.n_dst_ports);
 	evbuffer_add_printf(out, "\n");
 	struct api_samples_info pi;
 	if (api_samples_info(rp, id, &pi)) /* sample packets (detection.attack_pcap) */

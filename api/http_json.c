@@ -58,6 +58,82 @@ static const char *group_name(const struct api_ctx *rp, int g)
 	return g >= 0 && (size_t)g < rp->conf->detect.n_groups ? rp->conf->detect.groups[g].name : "";
 }
 
+/* A top list's entries that hold a guaranteed real share (det_fp_listed), with their bounds. */
+static void json_fp_addrs(struct evbuffer *b, const struct det_fingerprint *fp, const struct det_fp_addr *e, size_t n,
+			  bool prefixes)
+{
+	evbuffer_add(b, "[", 1);
+	for (size_t i = 0, shown = 0; i < n; i++) {
+		if (!det_fp_listed(fp, e[i].packets, e[i].error))
+			continue;
+		char text[IP_PREFIX_STRLEN];
+		ip_prefix net;
+		if (prefixes) {
+			det_fp_peer_prefix(&e[i].addr, &net);
+			ip_prefix_format(&net, text);
+		} else {
+			ip_format(&e[i].addr, text);
+		}
+		evbuffer_add_printf(b, "%s{\"key\":", shown++ ? "," : "");
+		json_cstr(b, text);
+		evbuffer_add_printf(b, ",\"at_least\":%" PRIu64 ",\"at_most\":%" PRIu64 "}", e[i].packets - e[i].error,
+				    e[i].packets);
+	}
+	evbuffer_add(b, "]", 1);
+}
+
+static void json_fp_ports(struct evbuffer *b, const struct det_fingerprint *fp, const struct det_fp_port *e, size_t n)
+{
+	evbuffer_add(b, "[", 1);
+	for (size_t i = 0, shown = 0; i < n; i++)
+		if (det_fp_listed(fp, e[i].packets, e[i].error))
+			evbuffer_add_printf(b, "%s{\"port\":%u,\"at_least\":%" PRIu64 ",\"at_most\":%" PRIu64 "}",
+					    shown++ ? "," : "", e[i].port, e[i].packets - e[i].error, e[i].packets);
+	evbuffer_add(b, "]", 1);
+}
+
+/* The attack's fingerprint as rampartctl attack shows it: distinct counts (HyperLogLog
+ * estimates), the proven heavy remote end or network (null when none), and the keys with a
+ * guaranteed real share; peers are the sources of an incoming attack, destinations of an
+ * outgoing one. */
+static void json_fingerprint(struct evbuffer *b, const struct api_ctx *rp, const struct det_ban_info *x)
+{
+	struct det_fingerprint fp;
+	if (det_engine_fingerprint(rp->engine, x->attack_id, &fp) != 0) {
+		evbuffer_add_printf(b, ",\"fingerprint\":null");
+		return;
+	}
+	evbuffer_add_printf(b,
+			    ",\"fingerprint\":{\"from_rates\":%s,\"records\":%" PRIu64 ",\"packets\":%" PRIu64
+			    ",\"distinct_peers\":%" PRIu64 ",\"distinct_peer_prefixes\":%" PRIu64
+			    ",\"peer_prefix_length\":%u,\"distinct_src_ports\":%" PRIu64 ",\"distinct_dst_ports\":%" PRIu64,
+			    fp.from_rates ? "true" : "false", fp.records, fp.packets, fp.distinct_peers,
+			    fp.distinct_peer_prefixes, ip_is_v4(&x->target.addr) ? DET_FP_PREFIX_V4 : DET_FP_PREFIX_V6,
+			    fp.distinct_src_ports, fp.distinct_dst_ports);
+	char text[IP_PREFIX_STRLEN];
+	ip_addr heavy;
+	ip_prefix net;
+	evbuffer_add_printf(b, ",\"heavy_peer\":");
+	if (det_fp_heavy_peer(&fp, &heavy))
+		json_cstr(b, ip_format(&heavy, text));
+	else
+		evbuffer_add_printf(b, "null");
+	evbuffer_add_printf(b, ",\"heavy_peer_prefix\":");
+	if (det_fp_heavy_peer_prefix(&fp, &net))
+		json_cstr(b, ip_prefix_format(&net, text));
+	else
+		evbuffer_add_printf(b, "null");
+	evbuffer_add_printf(b, ",\"peers\":");
+	json_fp_addrs(b, &fp, fp.peers, fp.n_peers, false);
+	evbuffer_add_printf(b, ",\"peer_prefixes\":");
+	json_fp_addrs(b, &fp, fp.peer_prefixes, fp.n_peer_prefixes, true);
+	evbuffer_add_printf(b, ",\"src_ports\":");
+	json_fp_ports(b, &fp, fp.src_ports, fp.n_src_ports);
+	evbuffer_add_printf(b, ",\"dst_ports\":");
+	json_fp_ports(b, &fp, fp.dst_ports, fp.n_dst_ports);
+	evbuffer_add(b, "}", 1);
+}
+
 static void json_ban(struct evbuffer *b, const struct api_ctx *rp, const struct det_ban_info *x)
 {
 	char pfx[IP_PREFIX_STRLEN];
@@ -89,6 +165,7 @@ static void json_ban(struct evbuffer *b, const struct api_ctx *rp, const struct 
 	} else {
 		evbuffer_add_printf(b, ",\"pcap\":null");
 	}
+	json_fingerprint(b, rp, x);
 	evbuffer_add(b, "}", 1);
 }
 

@@ -148,12 +148,21 @@ int mit_flowspec_rule_for_attack(const ip_prefix *target, enum det_direction dir
 		break;
 	}
 	/* the remote end only when it is proven to send (or get) half the attack: a source match on
-	 * a random-source flood's top-K entry would drop one packet in thousands */
+	 * a random-source flood's top-K entry would drop one packet in thousands. Else its /24 (/64)
+	 * under the same bound: a spoofed or botnet flood from one network, no host of it heavy */
 	ip_addr peer;
-	int n = 0;
+	ip_prefix remote;
+	bool matched = false;
 	if (det_fp_heavy_peer(fp, &peer) && ip_is_v4(&peer) == v4) {
+		ip_prefix_host(&remote, &peer);
+		matched = true;
+	} else if (det_fp_heavy_peer_prefix(fp, &remote) && ip_is_v4(&remote.addr) == v4) {
+		matched = true;
+	}
+	int n = 0;
+	if (matched) {
 		struct fs_prefix *other = dir == DET_IN ? &r->src : &r->dst;
-		ip_prefix_host(&other->p, &peer);
+		other->p = remote;
 		other->offset = 0;
 		r->present |= 1u << (dir == DET_IN ? FS_SRC : FS_DST);
 		n++;

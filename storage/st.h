@@ -62,6 +62,8 @@ struct st_attack_event {
 	char pcap_file[256];  /* detection.attack_pcap: the attack's sample file, "" when none */
 	uint64_t pcap_packets; /* samples in it when this event was made */
 	uint64_t parent_attack_id; /* the covering prefix's attack (det_event's), 0 = none */
+	/* the fingerprint's distinct counts when this event was made (0 before any record) */
+	uint64_t distinct_peers, distinct_peer_prefixes, distinct_src_ports, distinct_dst_ports;
 };
 
 /* One row of operator_events: a state-changing command and who gave it (api/'s audit trail). */

@@ -19,15 +19,15 @@ extern const char *const st_table_name[ST_NTABLES];
 /* Largest encoded row of each table: batch buffers are sized from these, so an append into a
  * batch with room for one more row can never overflow. */
 #define ST_FLOW_ROW_BYTES 106
-#define ST_EVENT_ROW_MAX 608 /* 326 up to reason, + pcap_file (2 + 256) + pcap_packets 8 +
-				parent_attack_id 8 */
+#define ST_EVENT_ROW_MAX 640 /* 326 up to reason, + pcap_file (2 + 256) + pcap_packets 8 +
+				parent_attack_id 8 + the four distinct counts 32 */
 #define ST_OPS_ROW_MAX 514 /* date 2 + time 8 + source 9 + client 65 + uid, pid 8 + token 1 +
 				command 258 + result 162 + ok 1 (strings at their arrays' full size) */
 /* The writer appends the batch's id (UInt64 batch_id, schema version 2) to every row. */
 #define ST_BATCH_ID_BYTES 8
 
 /* ---- schema.c: versioned migrations ---- */
-#define ST_SCHEMA_MAX 32   /* statements over all versions (cluster mode has the most) */
+#define ST_SCHEMA_MAX 48   /* statements over all versions (cluster mode has the most: 33) */
 #define ST_STMT_MAX 1024
 unsigned st_schema_latest(void);
 /* A table's columns as the writer inserts them (schema order, batch_id last). */

@@ -100,7 +100,7 @@ host_traffic_mv
 operator_events
 operator_events_batches
 schema_migrations" "$(q "SELECT name FROM system.tables WHERE database = 'rampart' ORDER BY name")"
-check "1: schema at version 6, each migration once" "1,2,3,4,5,6" \
+check "1: schema at version 7, each migration once" "1,2,3,4,5,6,7" \
 	"$(q "SELECT arrayStringConcat(groupArray(toString(version)), ',') FROM (SELECT version FROM rampart.schema_migrations ORDER BY version)")"
 check "1: writer says all written" "1000000 0 0" "$(kv written "$out") $(kv dropped "$out") $(kv lost "$out")"
 check_rows 1 rampart 0 1000000
@@ -229,9 +229,9 @@ f=$(ls "$work/spool5"/*-attack_events-*.rowbinary | head -1)
 python3 - "$f" "$work/spool5b/$(basename "$f")" <<'PY'
 import sys
 b = open(sys.argv[1], 'rb').read()
-# attack_events of schema 5, per row: fixed widths, 'S' a String; pcap_file, pcap_packets (4) and
-# parent_attack_id (5) before batch_id, all three cut
-cols = [2, 4, 4, 8, 'S', 16, 1, 1, 1, 'S', 'S', 8, 8, 8, 8, 8, 4, 'S', 'S', 'P', 'Q', 'Q', 8]
+# attack_events of schema 7, per row: fixed widths, 'S' a String; pcap_file, pcap_packets (4),
+# parent_attack_id (5) and the four distinct counts (7) before batch_id, all cut
+cols = [2, 4, 4, 8, 'S', 16, 1, 1, 1, 'S', 'S', 8, 8, 8, 8, 8, 4, 'S', 'S', 'P', 'Q', 'Q', 'Q', 'Q', 'Q', 'Q', 8]
 out, p = bytearray(), 0
 while p < len(b):
 	for c in cols:

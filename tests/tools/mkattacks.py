@@ -9,6 +9,7 @@ Usage: mkattacks.py OUT.pcap mix [seed]
        mkattacks.py OUT.pcap nested [seed]
        mkattacks.py OUT.pcap handover [seed]
        mkattacks.py OUT.pcap churn [seed]
+       mkattacks.py OUT.pcap spread [seed]
 
 mix: every labelled attack below at 2000 pps for 2 s (t = 1..3 s), a carpet bombing, an outgoing
 attack, light background to t = 6 s. Victims (monitored networks 192.0.2.0/24, 198.51.100.0/24,
@@ -44,6 +45,12 @@ churn: a flood of distinct destinations: 5000 one-packet destinations per second
 2001:db8:10::/48 (each a new address), t = 0..6 s (30000 in all, far more than a 1024-host table),
 and from t = 3 s a UDP flood of 5000 pps on 192.0.2.30, a host not yet seen, while the churn
 goes on; background to t = 6 s.
+spread: two floods whose sources a fingerprint can only count: a DNS amplification on 192.0.2.81
+(2000 pps, t = 1..4 s, source port 53 to random ports) from random reflectors in the 50 /24s
+198.18.0.0/24..198.18.49.0/24 (each packet a random host .1..254 of a random one of them), and a
+UDP flood on 192.0.2.82 (2000 pps, t = 1..4 s, random source ports to port 80) from the 250
+hosts of 203.0.113.0/24 (a random one per packet: none near a real share, the /24 all of it);
+background to t = 6 s.
 steady: a UDP flood on VICTIM at PPS for SECONDS, after LEAD_S (default 1) of background at
 10 pps, evenly spaced (what a latency bench replays at recorded speed).
 """
@@ -211,6 +218,16 @@ def churn(c):
     background(c, 0, 6)
 
 
+def spread(c):
+    r = c.rnd
+    hp = lambda: r.randint(1024, 65535)
+    for t in c.even(1, 4, 2000):
+        c.add(t, ip4("198.18.%d.%d" % (r.randint(0, 49), r.randint(1, 254)), "192.0.2.81", 17,
+                     udp(53, hp(), 500)))
+        c.add(t + 0.0001, ip4("203.0.113.%d" % r.randint(1, 250), "192.0.2.82", 17, udp(hp(), 80, 200)))
+    background(c, 0, 6)
+
+
 def steady(c, victim, pps, secs, lead):
     background(c, 0, lead + secs + 0.5)
     v6 = ":" in victim
@@ -244,6 +261,9 @@ def main():
     elif what == "churn":
         c = Capture(int(sys.argv[3]) if len(sys.argv) > 3 else 7)
         churn(c)
+    elif what == "spread":
+        c = Capture(int(sys.argv[3]) if len(sys.argv) > 3 else 7)
+        spread(c)
     elif what == "steady" and len(sys.argv) >= 6:
         lead = float(sys.argv[6]) if len(sys.argv) > 6 else 1.0
         c = Capture(int(sys.argv[7]) if len(sys.argv) > 7 else 7)
