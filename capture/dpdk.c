@@ -25,10 +25,16 @@
 #include "cap_int.h"
 
 #ifdef RAMPART_DPDK
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_dev.h>
@@ -65,6 +71,15 @@ struct dpdk_port {
 	uint64_t ts_mult; /* RX timestamp to ns; 0: stamp from the TSC */
 	struct rte_mempool *pool;
 	bool configured, started;
+	/* What a virtual device loses in the kernel, which rte_eth_stats leaves out (kernel_losses):
+	 * net_tap, the tap's own tx_dropped (the kernel found the tap's queue full), by its sysfs
+	 * file; net_af_packet, PACKET_STATISTICS of the PMD's sockets (read and reset by the kernel
+	 * at each read, so summed here). -1 / 0: none. */
+	int tap_dropped_fd;
+	uint64_t tap_dropped0; /* at start */
+	int afp_fds[MAX_QUEUES];
+	unsigned n_afp_fds;
+	uint64_t afp_drops;
 };
 
 struct cap_dpdk {
@@ -97,6 +112,77 @@ struct cap_dpdkq {
 	struct cap_frame frame;
 };
 
+static uint64_t read_counter_fd(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	return strtoull(buf, NULL, 10);
+}
+
+/* The kernel side of a virtual device, found at start: net_tap's interface counter, or the
+ * AF_PACKET sockets net_af_packet opened on its interface (the only ones bound there yet: the
+ * daemon opens its own capture sockets after the EAL). The PMDs keep their sockets private and
+ * export no drop statistic of their own (DPDK 22.11, xstats included). */
+static void find_kernel_losses(struct dpdk_port *p, unsigned if_index)
+{
+	p->tap_dropped_fd = -1;
+	char ifname[IF_NAMESIZE];
+	if (!if_index || !if_indextoname(if_index, ifname))
+		return;
+	if (strcmp(p->driver, "net_tap") == 0) {
+		char path[96];
+		snprintf(path, sizeof path, "/sys/class/net/%s/statistics/tx_dropped", ifname);
+		if ((p->tap_dropped_fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0)
+			p->tap_dropped0 = read_counter_fd(p->tap_dropped_fd);
+		else
+			log_warn("capture: dpdk port %s: %s: %s; the tap's kernel drops are not counted", p->name, path,
+				 strerror(errno));
+		return;
+	}
+	if (strcmp(p->driver, "net_af_packet") != 0)
+		return;
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	while (dir && (e = readdir(dir)) && p->n_afp_fds < MAX_QUEUES) {
+		int fd = atoi(e->d_name), domain = 0;
+		socklen_t dl = sizeof domain;
+		struct sockaddr_ll sll;
+		socklen_t sl = sizeof sll;
+		if (e->d_name[0] == '.' || fd == dirfd(dir) ||
+		    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dl) != 0 || domain != AF_PACKET ||
+		    getsockname(fd, (struct sockaddr *)&sll, &sl) != 0 || (unsigned)sll.sll_ifindex != if_index)
+			continue;
+		struct tpacket_stats_v3 ts;
+		socklen_t tl = sizeof ts;
+		getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &ts, &tl); /* from zero: what came before start */
+		p->afp_fds[p->n_afp_fds++] = fd;
+	}
+	if (dir)
+		closedir(dir);
+	if (!p->n_afp_fds)
+		log_warn("capture: dpdk port %s: no AF_PACKET socket on %s found; its kernel drops are not counted",
+			 p->name, ifname);
+}
+
+/* Frames the kernel lost before the PMD saw them, since the port started. */
+static uint64_t kernel_losses(struct dpdk_port *p)
+{
+	if (p->tap_dropped_fd >= 0) {
+		uint64_t now = read_counter_fd(p->tap_dropped_fd);
+		return now > p->tap_dropped0 ? now - p->tap_dropped0 : 0;
+	}
+	for (unsigned i = 0; i < p->n_afp_fds; i++) {
+		struct tpacket_stats_v3 ts;
+		socklen_t tl = sizeof ts;
+		if (getsockopt(p->afp_fds[i], SOL_PACKET, PACKET_STATISTICS, &ts, &tl) == 0)
+			p->afp_drops += ts.tp_drops;
+	}
+	return p->afp_drops;
+}
+
 static void list_ports(char *out, size_t len)
 {
 	size_t off = 0;
@@ -115,6 +201,7 @@ static int start_port(struct cap_dpdk *d, const struct cap_dpdk_spec *spec, stru
 		      char *err, size_t errlen)
 {
 	snprintf(p->name, sizeof p->name, "%s", name);
+	p->tap_dropped_fd = -1;
 	if (rte_eth_dev_get_port_by_name(name, &p->id) != 0) {
 		char found[256];
 		list_ports(found, sizeof found);
@@ -202,6 +289,7 @@ static int start_port(struct cap_dpdk *d, const struct cap_dpdk_spec *spec, stru
 	const struct rte_devargs *da = rte_dev_devargs(di.device);
 	p->replay = cap_dpdk_is_replay(p->driver, da ? da->args : NULL);
 	p->ts_mult = strcmp(p->driver, "net_pcap") == 0 ? 1000 : 0;
+	find_kernel_losses(p, di.if_index);
 	log_info("capture: dpdk port %s (%s%s): %u RX queue(s) of %u descriptors%s, %u worker(s), %u mbufs", name,
 		 p->driver, p->replay ? ", replaying a file" : "", d->rx_queues, nb_rxd,
 		 d->rx_queues > 1 ? (rss ? ", RSS" : ", spread by the driver (no RSS)") : "", d->workers, n - 1);
@@ -218,6 +306,8 @@ void cap_dpdk_stop(struct cap_dpdk *d)
 			rte_eth_dev_stop(p->id);
 		if (p->configured)
 			rte_eth_dev_close(p->id);
+		if (p->tap_dropped_fd >= 0)
+			close(p->tap_dropped_fd);
 		rte_mempool_free(p->pool);
 	}
 	if (d->eal)
@@ -520,7 +610,8 @@ void cap_dpdkq_stats(struct cap_dpdkq *q, struct cap_src_stats *out)
 	struct rte_eth_stats es;
 	struct cap_dpdk_port_counters c = {0};
 	if (q->member == 0 && rte_eth_stats_get(q->port->id, &es) == 0)
-		c = (struct cap_dpdk_port_counters){.imissed = es.imissed, .rx_nombuf = es.rx_nombuf, .ierrors = es.ierrors};
+		c = (struct cap_dpdk_port_counters){.imissed = es.imissed, .rx_nombuf = es.rx_nombuf, .ierrors = es.ierrors,
+						    .kernel_losses = kernel_losses(q->port)};
 	cap_dpdk_port_drops(&c, q->member, &q->st);
 	*out = q->st;
 }
