@@ -16,8 +16,9 @@
  * capture's microseconds since the epoch, which we use, so a file replayed through net_pcap runs
  * on the file's pace, moved to start at the wall clock. Every other port is stamped once per
  * burst from the TSC, anchored to the wall clock once a second. Drops: imissed + rx_nombuf (the
- * ring or the pool was full) and ierrors (bad frames) from rte_eth_stats, read once per tick by
- * the port's first worker. */
+ * ring or the pool was full) and ierrors (bad frames) from rte_eth_stats, plus what net_tap and
+ * net_af_packet lose in the kernel (which rte_eth_stats leaves out), read once per tick by the
+ * port's first worker. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
