@@ -359,6 +359,8 @@ int main(int argc, char **argv)
 			RD_MAX_WORKERS, n_wanted);
 		goto out;
 	}
+	/* worker i of a section with cpus: [...] runs on cpus[i mod the list's length] */
+#define PIN(cpus, i, key) .pinned = (cpus).n > 0, .cpu = (cpus).n ? (cpus).cpu[(i) % (cpus).n] : 0, .cpu_key = (key)
 	if (pcap) {
 		sources[n_sources++] = (struct rd_worker_source){.mirror = true,
 			.cap = {.kind = CAP_SRC_PCAP_FILE, .key = "--pcap", .name = pcap, .speed = speed}};
@@ -374,7 +376,8 @@ int main(int argc, char **argv)
 					.cap = {.kind = CAP_SRC_AFPACKET, .key = "capture.afpacket.interfaces",
 						.name = afp->interfaces[i], .sample = afp->sample, .member = k,
 						.members = afp->workers, .fanout = (enum cap_fanout)afp->fanout,
-						.ring_mb = afp->ring_mb, .block_kb = afp->block_kb, .defrag = afp->defrag}};
+						.ring_mb = afp->ring_mb, .block_kb = afp->block_kb, .defrag = afp->defrag,
+						PIN(afp->cpus, i * afp->workers + k, "capture.afpacket.cpus")}};
 		const struct conf_afxdp *xdp = &cc->afxdp;
 		static const enum cap_xdp_mode modes[] = {[CONF_XDP_AUTO] = CAP_XDP_AUTO, [CONF_XDP_SKB] = CAP_XDP_SKB,
 							  [CONF_XDP_NATIVE] = CAP_XDP_NATIVE};
@@ -383,7 +386,8 @@ int main(int argc, char **argv)
 				sources[n_sources++] = (struct rd_worker_source){.mirror = true,
 					.cap = {.kind = CAP_SRC_AFXDP, .key = "capture.afxdp.interfaces",
 						.name = xdp->interfaces[i], .sample = xdp->sample, .queue = xdp->queues[k],
-						.xdp_mode = modes[xdp->mode]}};
+						.xdp_mode = modes[xdp->mode],
+						PIN(xdp->cpus, i * xdp->n_queues + k, "capture.afxdp.cpus")}};
 		const struct conf_dpdk *dk = &cc->dpdk;
 		if (dk->n_ports) {
 			/* the EAL and the ports first: the workers' sources are queues on them */
@@ -400,7 +404,7 @@ int main(int argc, char **argv)
 				sources[n_sources++] = (struct rd_worker_source){.mirror = true,
 					.cap = {.kind = CAP_SRC_DPDK, .key = "capture.dpdk.ports", .name = dk->ports[i],
 						.sample = dk->sample, .member = k, .members = dk->workers,
-						.dpdk = rp.dpdk}};
+						.dpdk = rp.dpdk, PIN(dk->cpus, i * dk->workers + k, "capture.dpdk.cpus")}};
 		for (size_t i = 0; i < cc->n_sflow; i++)
 			for (unsigned k = 0; k < cc->udp_workers; k++)
 				sources[n_sources++] = (struct rd_worker_source){.listen = cc->sflow[i].addr,
