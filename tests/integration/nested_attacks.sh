@@ -129,17 +129,18 @@ check "log: the inner attacks are opened inside the /24's" sh -c \
 	"grep -Eq 'attack $AMP: attack_detected 10\.50\.5\.210/32 incoming \(inside attack $P\)' '$W/rampartd.log' &&
 	 grep -Eq 'attack $SYN: attack_detected 10\.50\.5\.220/32 outgoing \(inside attack $P\)' '$W/rampartd.log'"
 
-# ClickHouse: attack_detected and ban rows for each, the inner ones pointing to the /24's attack
+# ClickHouse: attack_detected and ban rows for each, and a narrow row for each inner attack (its
+# rule narrowed to the fingerprint), the inner ones pointing to the /24's attack
 q="SELECT attack_id, event, parent_attack_id FROM rampart_nested.attack_events ORDER BY attack_id, event FORMAT TSV"
-check "attack_events: six rows stored" wait_for 20 sh -c \
-	"[ \"\$(ip netns exec $NS_RD curl -sS 'http://127.0.0.1:$CH_HTTP/' --data-binary 'SELECT count() FROM rampart_nested.attack_events')\" -ge 6 ]"
+check "attack_events: eight rows stored" wait_for 20 sh -c \
+	"[ \"\$(ip netns exec $NS_RD curl -sS 'http://127.0.0.1:$CH_HTTP/' --data-binary 'SELECT count() FROM rampart_nested.attack_events')\" -ge 8 ]"
 chq "$q" >"$W/events.tsv"
 cat "$W/events.tsv"
 check "attack_events: the inner attacks' rows have parent_attack_id $P, the /24's 0" awk -v p="$P" -v a="$AMP" -v s="$SYN" '
 	{ n++ }
-	($1 == a || $1 == s) && $3 == p { inner++ }
+	($1 == a || $1 == s) && $3 == p { inner++; if ($2 == "narrow") narrow++ }
 	$1 == p && $3 == 0 { outer++ }
-	END { exit !(n == 6 && inner == 4 && outer == 2) }' "$W/events.tsv"
+	END { exit !(n == 8 && inner == 6 && narrow == 2 && outer == 2) }' "$W/events.tsv"
 check "attack_events schema 5 recorded" test "$(chq 'SELECT max(version) FROM rampart_nested.schema_migrations')" -ge 5
 
 kill -TERM $RD_PID
