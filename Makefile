@@ -31,6 +31,8 @@ DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk) -DRAMPART_DPDK=1
 DPDK_LIBS := $(shell pkg-config --libs libdpdk)
 endif
 $(BUILD)/obj/capture/dpdk.o: CFLAGS += $(DPDK_CFLAGS)
+# the one benchmark that drives DPDK itself (net_ring fed from memory)
+$(BUILD)/bench/bench_dpdk_ring: CFLAGS += $(DPDK_CFLAGS)
 
 MODULES := lib capture detect flowspec bgp storage conf migrate
 LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))

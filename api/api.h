@@ -208,10 +208,11 @@ struct api_exa_stats {
 };
 void api_exa_stats(const struct api_ctx *rp, struct api_exa_stats *out);
 
-/* ---- stats (stats.c) -------------------------------------------------------------------------- */
+/* ---- stats (the registry: stats_registry.c) ---------------------------------------------------- */
 
-/* The ban state file's counters: a line of `rampartctl stats`, a member ',"ban_state":{...}' of
- * /api/v1/stats, the /metrics block; nothing when m has no state file. */
+/* The ban state file's counters alone, from the registry's rows: its lines of `rampartctl
+ * stats`, a member ',"ban_state":{...}' of /api/v1/stats, its /metrics families; nothing when m
+ * has no state file. */
 void api_state_stats_text(const struct mit *m, struct evbuffer *out);
 void api_state_stats_json(const struct mit *m, struct evbuffer *out);
 void api_state_metrics(const struct mit *m, struct evbuffer *out);

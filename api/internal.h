@@ -87,9 +87,19 @@ void api_http_get_top(struct evhttp_request *req, void *arg);
 void api_http_get_peers(struct evhttp_request *req, void *arg);
 void api_http_get_stats(struct evhttp_request *req, void *arg);
 
-/* The /metrics page into b: capture, detection, mitigation, storage, BGP and the API's own
- * bounds (st: the HTTP server's counters). Main loop only. */
-void api_metrics_write(struct api_ctx *rp, const struct api_http_stats *st, struct evbuffer *b);
+/* ---- the stats registry (stats_registry.c, stats_render.c) ----------------------------------
+ * One table of rows (name, type, help, labels, getter) rendered three ways; docs/API.md. */
+struct api_stats_snap;
+/* Every module's counters at this moment; http: the HTTP server's (NULL from the control
+ * socket, which cannot see them). NULL when out of memory. Main loop only. */
+struct api_stats_snap *api_stats_snap_new(struct api_ctx *rp, const struct api_http_stats *http);
+void api_stats_snap_free(struct api_stats_snap *s);
+/* `rampartctl stats`: a line per section. */
+void api_stats_text(const struct api_stats_snap *s, struct evbuffer *out);
+/* /api/v1/stats: one JSON object and a newline. */
+void api_stats_json(const struct api_stats_snap *s, struct evbuffer *out);
+/* /metrics: Prometheus' text exposition format 0.0.4, one # HELP and # TYPE per family. */
+void api_stats_prometheus(const struct api_stats_snap *s, struct evbuffer *out);
 
 /* Who gave a state-changing command, for the audit trail (audit.c). */
 struct api_audit_who {

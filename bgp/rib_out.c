@@ -25,6 +25,7 @@ struct bgp_rib {
 	struct ht slots; /* of struct rib_slot, keyed by the (masked) prefix */
 	struct bgp_rib_attrs *attrs[ATTR_BUCKETS];
 	uint32_t next_attr_id;
+	uint64_t gen; /* bgp_rib_gen */
 };
 
 static uint32_t prefix_hash(const void *key)
@@ -59,7 +60,8 @@ static bool attrs_equal(const struct bgp_route_attrs *x, const struct bgp_route_
 	       memcmp(x->ext_communities, y->ext_communities, x->n_ext_communities * 8) == 0 &&
 	       x->n_large_communities == y->n_large_communities &&
 	       memcmp(x->large_communities, y->large_communities,
-		      x->n_large_communities * sizeof x->large_communities[0]) == 0;
+		      x->n_large_communities * sizeof x->large_communities[0]) == 0 &&
+	       x->n_raw_attrs == y->n_raw_attrs && memcmp(x->raw_attrs, y->raw_attrs, x->n_raw_attrs) == 0;
 }
 
 static uint32_t attrs_hash(const struct bgp_route_attrs *a)
@@ -75,6 +77,8 @@ static uint32_t attrs_hash(const struct bgp_route_attrs *a)
 	for (size_t i = 0; i < a->n_large_communities; i++)
 		h = (h * 16777619u ^ a->large_communities[i][0]) * 31u ^ a->large_communities[i][1] ^
 		    a->large_communities[i][2] * 7u;
+	for (size_t i = 0; i < a->n_raw_attrs; i++)
+		h = h * 16777619u ^ a->raw_attrs[i];
 	return h;
 }
 
@@ -114,6 +118,7 @@ int bgp_rib_add_peer(struct bgp_rib *rib)
 	}
 	size_t peer = rib->n_peers++;
 	rib->all |= bgp_peer_bit(peer);
+	rib->gen++;
 	return (int)peer;
 }
 
@@ -164,6 +169,8 @@ static void normalize(struct bgp_route_attrs *a, const struct bgp_route_attrs *i
 	a->originator_id = in->has_originator_id ? in->originator_id : 0;
 	a->n_cluster_list = in->n_cluster_list > BGP_MAX_CLUSTER_LIST ? BGP_MAX_CLUSTER_LIST : in->n_cluster_list;
 	memcpy(a->cluster_list, in->cluster_list, a->n_cluster_list * sizeof a->cluster_list[0]);
+	a->n_raw_attrs = in->n_raw_attrs > BGP_MAX_RAW_ATTRS ? 0 : in->n_raw_attrs; /* never cut one in half */
+	memcpy(a->raw_attrs, in->raw_attrs, a->n_raw_attrs);
 }
 
 static struct bgp_rib_attrs *attrs_ref(struct bgp_rib *rib, const struct bgp_route_attrs *in)
@@ -275,6 +282,7 @@ int bgp_rib_announce_to(struct bgp_rib *rib, const ip_prefix *p, const struct bg
 		*changed = 0;
 	if (p->len > ip_max_len(&p->addr))
 		return -1;
+	rib->gen++;
 	ip_prefix key = *p;
 	ip_prefix_mask(&key);
 	struct bgp_rib_attrs *x = attrs_ref(rib, a);
@@ -347,6 +355,7 @@ int bgp_rib_withdraw_from(struct bgp_rib *rib, const ip_prefix *p, bgp_peer_set 
 	struct rib_slot *s = ht_find(&rib->slots, &key);
 	if (!s)
 		return -1;
+	rib->gen++;
 	bgp_peer_set ch = 0;
 	if (covers_all(rib, peers)) {
 		for (size_t k = 0; k < rib->n_peers; k++)
@@ -396,6 +405,11 @@ const struct bgp_rib_attrs *bgp_rib_lookup_peer(const struct bgp_rib *rib, const
 size_t bgp_rib_count(const struct bgp_rib *rib)
 {
 	return ht_count(&rib->slots);
+}
+
+uint64_t bgp_rib_gen(const struct bgp_rib *rib)
+{
+	return rib->gen;
 }
 
 /* ---- per-peer queues ---- */
@@ -500,21 +514,46 @@ bool bgp_adj_pending(const struct bgp_adj_out *q)
 	return q->n > 0 || q->eor != 0 || q->eorr != 0;
 }
 
-/* Moves what arrived since the last sort to the front, sorted by current attributes. */
+/* Is v[0, n) already in cmp's order? One pass: a burst from a sorted ban list (or 100 000
+ * consecutive /32s) arrives in order, and glibc's merge sort still compares n log n / 2 times on
+ * sorted input. */
+static bool in_order(const struct bgp_adj_ent *v, size_t n, int (*cmp)(const void *, const void *))
+{
+	for (size_t i = 1; i < n; i++)
+		if (cmp(&v[i - 1], &v[i]) > 0)
+			return false;
+	return true;
+}
+
+/* Moves what arrived since the last sort to the front, sorted by current attributes, each entry
+ * remembering the attributes it was sorted by (flush sends those while the RIB-out's generation
+ * is unchanged, so a prefix costs one table lookup here rather than two more there). */
 static void resort(struct bgp_adj_out *q, const struct bgp_rib *rib)
 {
 	size_t tail = q->n - q->sorted;
 	memmove(q->v, q->v + q->sorted, tail * sizeof *q->v);
 	q->n = tail;
-	qsort(q->v, q->n, sizeof *q->v, cmp_ent_prefix);
+	if (!in_order(q->v, q->n, cmp_ent_prefix))
+		qsort(q->v, q->n, sizeof *q->v, cmp_ent_prefix);
 	q->n = dedup(q->v, q->n);
 	for (size_t i = 0; i < q->n; i++) {
 		const struct bgp_rib_attrs *a = bgp_rib_lookup_peer(rib, &q->v[i].p, q->peer);
 		q->v[i].attr_id = a ? a->id : 0;
+		q->v[i].cur = a;
 	}
-	qsort(q->v, q->n, sizeof *q->v, cmp_ent);
+	if (!in_order(q->v, q->n, cmp_ent))
+		qsort(q->v, q->n, sizeof *q->v, cmp_ent);
 	q->pos = 0;
 	q->sorted = q->n;
+	q->gen = bgp_rib_gen(rib);
+}
+
+/* What entry i's prefix is told now: the sort's lookup while nothing changed since. */
+static const struct bgp_rib_attrs *current(const struct bgp_adj_out *q, const struct bgp_rib *rib, size_t i)
+{
+	if (q->gen == bgp_rib_gen(rib))
+		return q->v[i].cur;
+	return bgp_rib_lookup_peer(rib, &q->v[i].p, q->peer);
 }
 
 static bool nh_zero(const ip_addr *a)
@@ -553,11 +592,11 @@ int bgp_adj_flush(struct bgp_adj_out *q, const struct bgp_rib *rib, struct bgp_o
 		const ip_prefix *p = &q->v[q->pos].p;
 		bool v6 = !ip_is_v4(&p->addr);
 		uint32_t fam = v6 ? BGP_FAM_IPV6_UNICAST : BGP_FAM_IPV4_UNICAST;
-		const struct bgp_rib_attrs *cur = bgp_rib_lookup_peer(rib, p, q->peer);
 		if (!(c->families & fam)) {
 			q->pos++;
 			continue;
 		}
+		const struct bgp_rib_attrs *cur = current(q, rib, q->pos);
 		if (cur) {
 			struct bgp_attr_enc enc = {
 				.ebgp = c->ebgp, .as4 = c->as4, .local_as = c->local_as,
@@ -586,7 +625,7 @@ int bgp_adj_flush(struct bgp_adj_out *q, const struct bgp_rib *rib, struct bgp_o
 		/* the run of prefixes in the same family with the same current attributes */
 		while (q->pos < q->sorted) {
 			const ip_prefix *np = &q->v[q->pos].p;
-			if (ip_is_v4(&np->addr) == v6 || bgp_rib_lookup_peer(rib, np, q->peer) != cur)
+			if (ip_is_v4(&np->addr) == v6 || current(q, rib, q->pos) != cur)
 				break;
 			if (!bgp_msg_upd_add(&u, np))
 				break;

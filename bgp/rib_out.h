@@ -48,10 +48,14 @@ const struct bgp_rib_attrs *bgp_rib_lookup(const struct bgp_rib *rib, const ip_p
 /* what peer `peer` is told */
 const struct bgp_rib_attrs *bgp_rib_lookup_peer(const struct bgp_rib *rib, const ip_prefix *p, size_t peer);
 size_t bgp_rib_count(const struct bgp_rib *rib);
+/* Changes with every announce, withdrawal or added peer: equal values mean nothing in the RIB-out
+ * moved or was freed in between, so attribute pointers looked up then are still what is told. */
+uint64_t bgp_rib_gen(const struct bgp_rib *rib);
 
 struct bgp_adj_ent {
 	ip_prefix p;
 	uint32_t attr_id; /* sort key at the last sort: groups prefixes sharing attributes */
+	const struct bgp_rib_attrs *cur; /* what the last sort found; trusted while q->gen holds */
 };
 
 struct bgp_adj_out {
@@ -62,6 +66,7 @@ struct bgp_adj_out {
 	uint32_t eor;  /* families still owed an End-of-RIB */
 	size_t peer;   /* whose view of the RIB-out this queue sends (set after bgp_adj_init) */
 	uint32_t eorr; /* families owed an End-of-Route-Refresh (RFC 7313), after everything queued */
+	uint64_t gen;  /* the RIB-out's bgp_rib_gen at the last sort: the cur pointers are current */
 };
 
 void bgp_adj_init(struct bgp_adj_out *q);

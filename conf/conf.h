@@ -25,6 +25,13 @@ struct conf_listen {
 };
 
 /* capture.afpacket: AF_PACKET TPACKET_V3 rings with fanout (docs/CAPTURE.md) */
+/* capture.*.cpus: the CPUs a section's workers run on, worker i on cpus[i % n_cpus] */
+#define CONF_MAX_CPUS 64
+struct conf_cpus {
+	uint32_t cpu[CONF_MAX_CPUS];
+	size_t n; /* 0: not pinned (the daemon's own CPU set) */
+};
+
 struct conf_afpacket {
 	char *interfaces[CONF_MAX_INTERFACES];
 	size_t n_interfaces;
@@ -34,6 +41,7 @@ struct conf_afpacket {
 	uint32_t block_kb; /* ring block, KiB, a power of two 4..65536; default 1024 */
 	uint32_t sample;   /* keep 1 frame in N, 1..1000000; default 1 (all) */
 	bool defrag;       /* PACKET_FANOUT_FLAG_DEFRAG; default false (it hides fragment floods) */
+	struct conf_cpus cpus; /* interfaces x workers, in that order */
 };
 
 /* capture.afxdp: AF_XDP sockets, one per RX queue (docs/CAPTURE.md) */
@@ -46,6 +54,7 @@ struct conf_afxdp {
 	size_t n_queues;
 	int mode;        /* enum conf_xdp_mode; default auto */
 	uint32_t sample; /* keep 1 frame in N; default 1 */
+	struct conf_cpus cpus; /* interfaces x queues, in that order */
 };
 
 /* capture.dpdk: DPDK poll-mode ports (docs/CAPTURE.md) */
@@ -58,6 +67,7 @@ struct conf_dpdk {
 	uint32_t rx_queues; /* RX queues per port (RSS spreads across them), 1..16; default 1 */
 	uint32_t workers;   /* threads per port, 1..rx_queues; worker k reads queues k, k + workers, ... */
 	uint32_t sample;
+	struct conf_cpus cpus; /* ports x workers, in that order */
 };
 
 struct conf_capture {

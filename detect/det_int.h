@@ -66,17 +66,27 @@ struct det_ss {
 	} e[DET_SS_K];
 };
 
-/* HyperLogLog distinct count (hll.c): 2^DET_HLL_P registers, 1.6 % standard error. */
+/* HyperLogLog distinct counts (hll.c) with 2^p one-byte registers: standard error 1.04 / sqrt(2^p)
+ * for 2^p bytes. The remote ends get p = 12 (4 KiB, 1.6 %); their /24 (/64) prefixes and the
+ * ports p = 10 (1 KiB, 3.3 %): a third of the memory each, and ports (at most 65536 values) or
+ * prefixes need a count, not a census. docs/DETECTION.md "Attack fingerprint" has the costs. */
 #define DET_HLL_P 12
+#define DET_HLL_P_SMALL 10
 struct det_hll {
 	uint8_t reg[1u << DET_HLL_P];
 };
-/* 64 mixed bits of a 16-byte key (an address), for det_hll_add. */
+struct det_hll_small {
+	uint8_t reg[1u << DET_HLL_P_SMALL];
+};
+/* The precision p of a sketch h (either type): its register count is 2^p. */
+#define DET_HLL_PREC(h) ((unsigned)__builtin_ctz((unsigned)sizeof (h)->reg))
+/* 64 mixed bits of a 16-byte key (an address, a prefix, a port), for det_hll_add. */
 uint64_t det_key_hash(const uint8_t key[16]);
-void det_hll_add(struct det_hll *h, uint64_t hash);
-void det_hll_merge(struct det_hll *into, const struct det_hll *from);
+/* reg is the 2^p registers of one sketch: (h)->reg with p = DET_HLL_PREC(h). */
+void det_hll_add(uint8_t *reg, unsigned p, uint64_t hash);
+void det_hll_merge(uint8_t *into, const uint8_t *from, unsigned p);
 /* The estimated number of distinct keys added. */
-uint64_t det_hll_estimate(const struct det_hll *h);
+uint64_t det_hll_estimate(const uint8_t *reg, unsigned p);
 
 /* The counts of a fingerprint while it is collected (per worker, then per attack). */
 struct det_fp_acc {
@@ -86,8 +96,12 @@ struct det_fp_acc {
 	uint64_t syn_only, ack_rst, fragments;
 	uint64_t size[DET_FP_SIZES];
 	uint64_t records; /* flow records or packets seen, unscaled */
-	struct det_ss peers, src_ports, dst_ports;
-	struct det_hll peer_set; /* distinct remote ends */
+	/* peer_prefixes: the remote ends' /24 (IPv4) or /64 (IPv6), the network a FlowSpec source
+	 * match may name when no single address is heavy */
+	struct det_ss peers, peer_prefixes, src_ports, dst_ports;
+	struct det_hll peer_set;               /* distinct remote ends */
+	struct det_hll_small peer_prefix_set;  /* distinct remote /24s or /64s */
+	struct det_hll_small src_port_set, dst_port_set; /* distinct TCP/UDP ports */
 };
 
 void det_fp_acc_add(struct det_fp_acc *a, const struct flow_record *r, enum det_direction dir, uint64_t scale);

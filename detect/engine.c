@@ -46,7 +46,7 @@ static void limits_of(const struct det_engine *e, const struct det_thresholds *t
 			/* float rounding may put a rate just over a limit it equals in double: the
 			 * quick test lets such a rate through to the exact check */
 			if (min)
-				l->q[l->nq++] = (typeof(l->q[0])){(uint8_t)e->k_of[FLAT(d, DET_TOTAL, m)],
+				l->q[l->nq++] = (typeof(l->q[0])){(uint8_t)e->k_of[FLAT(d, DET_TOTAL, m)], (uint8_t)d,
 								  (float)min * (1.0f - 1e-6f)};
 		}
 }
@@ -200,22 +200,33 @@ bool det_over(const struct limits *l, const struct det_rates *r, struct trigger 
 	return found;
 }
 
-/* The same on a host's tracked rates (as of its last update), with the quick reject first. */
-static bool over_row(const struct limits *l, const float *r, struct trigger *t)
+bool det_over_dir(const struct limits *l, const struct det_rates *r, enum det_direction d)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->l[i].d == d && r->v[d][l->l[i].c][l->l[i].m] > l->l[i].limit)
+			return true;
+	return false;
+}
+
+/* The same on a host's tracked rates (as of its last update), with the quick reject first, for
+ * the directions in dirs (bit 1 << direction): returns the directions over a limit, t[d] the
+ * limit direction d is furthest over (by ratio). One pass for both directions. */
+static unsigned over_row(const struct limits *l, const float *r, unsigned dirs, struct trigger t[DET_DIRECTIONS])
 {
 	size_t q = 0;
-	while (q < l->nq && r[l->q[q].k] <= l->q[q].min)
+	while (q < l->nq && (!(dirs & (1u << l->q[q].d)) || r[l->q[q].k] <= l->q[q].min))
 		q++;
 	if (q == l->nq)
-		return false;
-	double best = 1.0;
-	bool found = false;
+		return 0;
+	double best[DET_DIRECTIONS] = {1.0, 1.0};
+	unsigned found = 0;
 	for (size_t i = 0; i < l->n; i++) {
+		unsigned d = l->l[i].d;
 		double v = r[l->l[i].k], lim = l->l[i].limit;
-		if (v > lim && v / lim > best) {
-			best = v / lim;
-			found = true;
-			*t = (struct trigger){l->l[i].d, l->l[i].c, l->l[i].m, v, lim};
+		if ((dirs & (1u << d)) && v > lim && v / lim > best[d]) {
+			best[d] = v / lim;
+			found |= 1u << d;
+			t[d] = (struct trigger){l->l[i].d, l->l[i].c, l->l[i].m, v, lim};
 		}
 	}
 	return found;
@@ -284,29 +295,34 @@ static struct det_psum *host_sum(struct det_engine *e, const struct host *h)
  * single tick under 3x a limit (a short burst) does not ban. A 10x attack that starts late in a
  * tick fills too little of it for 3x and is detected at the next: at most 0.13 s after its
  * first packet (0.14 s with 4x, which is why 3).
- * Sets h->streak and h->fast_over, and *t to the limit the tick is furthest over. Costs one pass
- * over the group's limits per touched host, no memory: the streak is a byte of the host. */
+ * Per direction: sets h->run[d], and t[d] to the
+ * limit the tick is furthest over when RUN_FAST is set. Costs one pass over the group's limits
+ * per touched host, no memory: the run is a byte of the host. */
 static void fast_window(struct det_engine *e, struct host *h, const struct limits *l, const float *s,
-			bool consecutive, const float *per_s, struct trigger *t)
+			bool consecutive, const float *per_s, struct trigger t[DET_DIRECTIONS])
 {
 	uint32_t confirm = e->cfg->confirm_ticks, factor = e->cfg->burst_factor;
-	h->fast_over = 0;
+	for (int d = 0; d < DET_DIRECTIONS; d++)
+		h->run[d] &= RUN_MAX;
 	if (!confirm && !factor)
 		return;
 	float inst[NV];
 	for (size_t k = 0; k < e->nk; k++)
 		inst[k] = s[k] * per_s[k];
-	struct trigger ft;
-	if (!over_row(l, inst, &ft)) {
-		h->streak = 0;
-		return;
-	}
-	/* a tick without counts for this host broke the run */
-	uint8_t before = consecutive ? h->streak : 0;
-	h->streak = before < UINT8_MAX ? before + 1 : UINT8_MAX;
-	if ((confirm && h->streak >= confirm) || (factor && ft.value >= ft.limit * factor)) {
-		h->fast_over = 1;
-		*t = ft;
+	struct trigger ft[DET_DIRECTIONS];
+	unsigned over = over_row(l, inst, (1u << DET_IN) | (1u << DET_OUT), ft);
+	for (int d = 0; d < DET_DIRECTIONS; d++) {
+		if (!(over & (1u << d))) {
+			h->run[d] = 0;
+			continue;
+		}
+		/* a tick without counts for this host broke the run */
+		unsigned before = consecutive ? h->run[d] : 0;
+		h->run[d] = (uint8_t)(before < RUN_MAX ? before + 1 : RUN_MAX);
+		if ((confirm && h->run[d] >= confirm) || (factor && ft[d].value >= ft[d].limit * factor)) {
+			h->run[d] |= RUN_FAST;
+			t[d] = ft[d];
+		}
 	}
 }
 
@@ -344,13 +360,18 @@ static void tick_hosts(struct det_engine *e, uint64_t now, uint64_t prev, double
 					acc[e->flat_of[k]] += s[k];
 			}
 		}
-		struct trigger t;
+		struct trigger t[DET_DIRECTIONS];
 		const struct limits *l = det_host_limits(e, h);
 		if (!l)
 			continue;
-		fast_window(e, h, l, s, consecutive, per_s, &t);
-		if (!h->attack_id && (over_row(l, r, &t) || h->fast_over))
-			det_detect_host(e, h, &t, now, fn, ctx);
+		/* each direction on its own: an attack on the host never hides one from it */
+		unsigned dirs = (h->attack_id[DET_IN] ? 0 : 1u << DET_IN) | (h->attack_id[DET_OUT] ? 0 : 1u << DET_OUT);
+		/* the window runs in both: it also says whether an open attack goes on */
+		fast_window(e, h, l, s, consecutive, per_s, t);
+		unsigned over = dirs ? over_row(l, r, dirs, t) : 0;
+		for (int d = 0; d < DET_DIRECTIONS; d++)
+			if ((dirs & (1u << d)) && !h->attack_id[d] && (((over >> d) & 1) || (h->run[d] & RUN_FAST)))
+				det_detect_host(e, h, &t[d], now, fn, ctx);
 	}
 	memset(e->scratch, 0, e->n_touched * nk * sizeof *e->scratch);
 	e->n_touched = 0;

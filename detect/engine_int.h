@@ -10,18 +10,30 @@
 #define NV (DET_DIRECTIONS * DET_CLASSES * DET_METRICS)
 #define FLAT(d, c, m) (((d) * DET_CLASSES + (c)) * DET_METRICS + (m))
 
+/* A host's short-window run per direction, one byte each: the consecutive ticks, up to this one,
+ * whose own rate was over a limit of that direction (saturating at RUN_MAX, over any
+ * confirm_ticks), and RUN_FAST when the short window finds it over this tick. */
+#define RUN_FAST 0x80u
+#define RUN_MAX 0x7fu
+
 /* A record of the host table (lib/ht, keyed by addr). Its index keeps the hash beside the host
  * number, so a probe past another host's slot costs no read of that host (a million hosts:
  * every read of a header is a cache miss). */
 struct host {
 	ip_addr addr;
-	int16_t group;
-	uint8_t streak;     /* consecutive ticks, up to this one, whose own rate was over a limit */
-	uint8_t fast_over;  /* the short window finds this host over its limits this tick */
 	uint32_t row;       /* this tick's scratch row + 1; 0 = no counts merged this tick */
-	uint64_t attack_id; /* the open attack on this host, 0 = none */
+	int16_t group;
+	uint8_t run[DET_DIRECTIONS]; /* the short window, per direction (RUN_*) */
+	/* the open attack on this host per direction, 0 = none: an incoming attack and an outgoing
+	 * one from the same host are two attacks, each detected, banned and ended on its own */
+	uint64_t attack_id[DET_DIRECTIONS];
 	uint64_t upd_ns;    /* the tick its rates are as of: its last tick with traffic */
 };
+
+static inline bool host_attacked(const struct host *h)
+{
+	return h->attack_id[DET_IN] || h->attack_id[DET_OUT];
+}
 
 enum attack_kind { ATT_HOST, ATT_OTHER, ATT_GROUP, ATT_PREFIX };
 
@@ -46,7 +58,7 @@ struct limits {
 	 * the smallest (d, m) limit of any class is under all of them */
 	size_t nq;
 	struct {
-		uint8_t k;
+		uint8_t k, d;
 		float min;
 	} q[DET_DIRECTIONS * DET_METRICS];
 };
@@ -138,13 +150,16 @@ void det_sweep_idle(struct det_engine *e, uint64_t now, uint64_t idle_ns);
 /* engine.c */
 /* The limit r exceeds most (by ratio), if any; *t (when not NULL) says which. */
 bool det_over(const struct limits *l, const struct det_rates *r, struct trigger *t);
+/* The same for the limits of direction d only (a host attack goes on in its own direction). */
+bool det_over_dir(const struct limits *l, const struct det_rates *r, enum det_direction d);
 /* h's group's per-host limits, NULL when it has none. */
 const struct limits *det_host_limits(const struct det_engine *e, const struct host *h);
 /* The sum a's rates come from (group or prefix attacks, manual prefix bans), or NULL. */
 struct det_psum *det_attack_sum(const struct det_engine *e, const struct attack *a);
 
 /* attacks.c */
-/* Opens the attack on host h (or ties it to a manual ban of exactly h). */
+/* Opens the attack on host h in direction t->dir (or ties it to a manual ban of exactly h in
+ * that direction). */
 void det_detect_host(struct det_engine *e, struct host *h, const struct trigger *t, uint64_t now,
 		     det_event_fn fn, void *ctx);
 /* Opens an attack on every prefix of group g (over its total). */

@@ -54,7 +54,7 @@ static bool evict_for(struct det_engine *e, const struct det_counters_host *in)
 		e->evict_rng ^= e->evict_rng << 17;
 		size_t j = (size_t)(e->evict_rng % det_n_hosts(e));
 		const struct host *h = &det_hosts(e)[j];
-		if (h->attack_id || h->row)
+		if (host_attacked(h) || h->row)
 			continue;
 		const float *r = &e->rates[j * e->nk];
 		double rate = ((double)r[kin] + (double)r[kout]) * det_decay_since(e, h->upd_ns);
@@ -178,7 +178,7 @@ void det_sweep_idle(struct det_engine *e, uint64_t now, uint64_t idle_ns)
 		if (e->sweep >= det_n_hosts(e))
 			e->sweep = 0;
 		struct host *h = &det_hosts(e)[e->sweep];
-		if (!h->attack_id && h->upd_ns < now && now - h->upd_ns >= idle_ns) {
+		if (!host_attacked(h) && h->upd_ns < now && now - h->upd_ns >= idle_ns) {
 			host_remove(e, e->sweep); /* the last host moves here, seen next */
 		} else {
 			e->sweep++;
@@ -268,12 +268,12 @@ size_t det_engine_top(const struct det_engine *e, enum det_direction dir, enum d
 		const struct host *h = &det_hosts(e)[heap[i].host];
 		out[i] = (struct det_host_info){.host = h->addr, .hostgroup = h->group, .banned = false};
 		det_host_rates(e, heap[i].host, &out[i].rates);
-		if (h->attack_id)
-			for (size_t j = 0; j < e->n_open; j++)
-				if (e->open[j].info.attack_id == h->attack_id) {
-					out[i].banned = e->open[j].banned && !e->open[j].dead;
-					break;
-				}
+		/* banned: in either direction */
+		for (size_t j = 0; host_attacked(h) && j < e->n_open; j++)
+			if (!e->open[j].dead && e->open[j].banned &&
+			    (e->open[j].info.attack_id == h->attack_id[DET_IN] ||
+			     e->open[j].info.attack_id == h->attack_id[DET_OUT]))
+				out[i].banned = true;
 	}
 	free(heap);
 	return k;

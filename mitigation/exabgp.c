@@ -170,7 +170,7 @@ int mit_exabgp_command(struct mit *m, enum mit_route_src src, const char *line, 
 	struct bgp_exa_cmd *c = m->cmd;
 	struct bgp_exa_err err;
 	int rc;
-	if (!bgp_exa_parse(line, c, &err)) {
+	if (!bgp_exa_parse_fast(line, c) && !bgp_exa_parse(line, c, &err)) {
 		evbuffer_add_printf(out, "%s\n", err.msg);
 		rc = -1;
 	} else {

@@ -98,15 +98,16 @@ check "BIRD session established" wait_for 20 sh -c \
 # the host rules start from the class mix and are narrowed to the fingerprint a tick later
 narrowed() {
 	rules >"$W/rules.txt"
-	grep -q 'sport 53;' "$W/rules.txt" && grep -Eq '^flow4 \{ src 10\.50\.5\.220/32;.*dport 80;' "$W/rules.txt"
+	grep -q 'sport 53;' "$W/rules.txt" && grep -Eq '^flow4 \{ dst 203\.0\.113\.0/24; src 10\.50\.5\.220/32;.*dport 80;' "$W/rules.txt"
 }
 check "FlowSpec rules at BIRD for the /24 and each inner attack, narrowed" wait_for 15 narrowed
 cat "$W/rules.txt"
 check "rule for the bombed /24" grep -q '^flow4 { dst 10\.50\.5\.0/24;' "$W/rules.txt"
 check "rule for the amplification's victim: dst 10.50.5.210/32, UDP from port 53" \
 	grep -Eq '^flow4 \{ dst 10\.50\.5\.210/32;.*proto 17;.*sport 53;' "$W/rules.txt"
-check "rule for the outgoing SYN flood: src 10.50.5.220/32, TCP SYN to port 80" \
-	grep -Eq '^flow4 \{ src 10\.50\.5\.220/32;.*proto 6;.*dport 80;' "$W/rules.txt"
+# its destinations are random hosts of one /24, which gets all of it: proven heavy, so named
+check "rule for the outgoing SYN flood: src 10.50.5.220/32 to the proven heavy 203.0.113.0/24, TCP SYN to port 80" \
+	grep -Eq '^flow4 \{ dst 203\.0\.113\.0/24; src 10\.50\.5\.220/32;.*proto 6;.*dport 80;' "$W/rules.txt"
 check "exactly three rules" test "$(wc -l <"$W/rules.txt")" -eq 3
 
 wait_for 30 sh -c "\"$RAMPARTCTL\" -s $SOCK stats | grep -q finished" || bad "the replay did not finish"
