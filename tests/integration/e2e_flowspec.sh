@@ -3,7 +3,8 @@
 # mitigation.action flowspec, peering with BIRD 2 (flow4 and flow6 tables) in namespace rf_rt.
 # Each victim must get the rule that matches its attack (README of the data) and nothing else:
 # NTP amplification -> UDP from port 123, SYN flood -> TCP SYN without ACK to port 80, ICMP
-# flood -> ICMP, fragments -> fragments, the IPv6 UDP flood -> UDP to port 53; no rule for a
+# flood -> ICMP, fragments -> fragments, the IPv6 UDP flood -> UDP to port 53 from the one /64
+# all its sources share (proven heavy, docs/DETECTION.md); no rule for a
 # background host, no blackhole route. Each rule narrowed from the fingerprint is a `narrow`
 # event like a ban: an attack_events row, a notify call and a webhook POST each. Then an
 # operator's ExaBGP flow line through rampartctl reaches BIRD and is withdrawn again.
@@ -108,7 +109,7 @@ six_rules() { [ "$(rule_lines | wc -l)" -eq 6 ]; }
 check "session established" wait_for 20 sh -c \
 	"ip netns exec rf_rt birdc -s '$W/bird/bird.ctl' show protocols | grep -qE '^rampart .*Established'"
 check "six rules: one per victim and the configured one" wait_for 20 six_rules
-wait_for 5 has_rule "flow6 { dst 2001:db8:10::53/128; next header 17; dport 53; }"
+wait_for 5 has_rule "flow6 { dst 2001:db8:10::53/128; src 2001:db8:ff::/64; next header 17; dport 53; }"
 flows >"$W/flows.txt"
 rule_lines
 check "NTP amplification: UDP from port 123 to 192.0.2.10" has_rule "flow4 { dst 192.0.2.10/32; proto 17; sport 123; }"
@@ -116,7 +117,7 @@ check "SYN flood: TCP SYN without ACK to 192.0.2.20 port 80" \
 	sh -c "grep -F 'flow4 { dst 192.0.2.20/32; proto 6; dport 80; tcp flags 0x2/0x2 && 0x0/0x10; }' '$W/flows.txt' >/dev/null"
 check "ICMP flood: ICMP to 192.0.2.30" has_rule "flow4 { dst 192.0.2.30/32; proto 1; }"
 check "fragment flood: fragments to 192.0.2.40" sh -c "grep -E '^flow4 \\{ dst 192.0.2.40/32; fragment ' '$W/flows.txt' >/dev/null"
-check "IPv6 UDP flood: UDP to 2001:db8:10::53 port 53" has_rule "flow6 { dst 2001:db8:10::53/128; next header 17; dport 53; }"
+check "IPv6 UDP flood: UDP to 2001:db8:10::53 port 53 from its one proven heavy /64" has_rule "flow6 { dst 2001:db8:10::53/128; src 2001:db8:ff::/64; next header 17; dport 53; }"
 check "every rule discards (traffic-rate 0)" sh -c \
 	"[ \$(grep -c 'BGP.ext_community: (generic, 0x80060000, 0x0)' '$W/flows.txt') -eq 6 ]"
 check "the configured rule" has_rule "flow4 { dst 192.0.2.200/32; proto 6; dport 23; }"
