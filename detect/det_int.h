@@ -132,7 +132,7 @@ struct det_psum {
 	int32_t group;
 	uint32_t hash;
 	uint32_t slot;
-	uint64_t attack_id; /* the open attack on this prefix, 0 = none */
+	uint64_t attack_id[DET_DIRECTIONS]; /* the open attack on this prefix per direction, 0 = none */
 	uint64_t last_ns;   /* the last tick with traffic */
 	struct det_rates acc;   /* counts this tick (bytes, not bits) */
 	struct det_rates rates;
