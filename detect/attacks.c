@@ -200,10 +200,10 @@ static void attack_end(struct det_engine *e, struct attack *a, uint64_t now)
 	if (h && h->attack_id[a->info.direction] == a->info.attack_id)
 		h->attack_id[a->info.direction] = 0;
 	struct det_psum *s = a->kind == ATT_GROUP ? NULL : det_attack_sum(e, a);
-	if (s && s->attack_id == a->info.attack_id)
-		s->attack_id = 0;
+	if (s && s->attack_id[a->info.direction] == a->info.attack_id)
+		s->attack_id[a->info.direction] = 0;
 	if (a->kind == ATT_GROUP)
-		e->group_open[a->info.hostgroup]--;
+		e->group_open[a->info.hostgroup][a->info.direction]--;
 	if (a->banned)
 		e->n_banned--;
 	a->dead = true;
@@ -308,8 +308,8 @@ static void tie_to_traffic(struct det_engine *e, struct attack *a, bool take_rat
 	if (s) {
 		if (take_rates)
 			a->info.rates = s->rates;
-		if (!s->attack_id)
-			s->attack_id = a->info.attack_id;
+		if (!s->attack_id[a->info.direction])
+			s->attack_id[a->info.direction] = a->info.attack_id;
 	}
 }
 
@@ -385,7 +385,8 @@ void det_detect_host(struct det_engine *e, struct host *h, const struct trigger 
 	h->attack_id[t->dir] = a->info.attack_id;
 }
 
-/* Every prefix of group g over its total; prefixes already banned (manually) are left alone. */
+/* Every prefix of group g over its total in t->dir; prefixes already banned in that direction
+ * (manually: incoming) are left alone. */
 void det_detect_group(struct det_engine *e, int g, const struct det_rates *sum, const struct trigger *t,
 			 uint64_t now, det_event_fn fn, void *ctx)
 {
@@ -395,28 +396,29 @@ void det_detect_group(struct det_engine *e, int g, const struct det_rates *sum, 
 	for (size_t i = 0; i < n; i++) {
 		ip_prefix q = p[i];
 		ip_prefix_mask(&q);
-		if (find_ban(e, &q, DET_DIR_ANY))
+		if (find_ban(e, &q, (int)t->dir))
 			continue;
 		struct attack *a = start_attack(e, &q, g, sum, t, now, fn, ctx);
 		if (!a)
 			continue;
 		a->kind = ATT_GROUP;
-		e->group_open[g]++;
+		e->group_open[g][t->dir]++;
 	}
 }
 
-/* The (sub-)prefix of sum s over its group's total; a ban of exactly it (manual) covers it. */
+/* The (sub-)prefix of sum s over its group's total in t->dir; a ban of exactly it in that
+ * direction (manual: incoming) covers it. */
 void det_detect_prefix(struct det_engine *e, struct det_psum *s, const struct trigger *t, uint64_t now,
 			  det_event_fn fn, void *ctx)
 {
-	struct attack *a = find_ban(e, &s->key.p, DET_DIR_ANY);
+	struct attack *a = find_ban(e, &s->key.p, (int)t->dir);
 	if (!a) {
 		a = start_attack(e, &s->key.p, s->key.group, &s->rates, t, now, fn, ctx);
 		if (!a)
 			return;
 		a->kind = ATT_PREFIX;
 	}
-	s->attack_id = a->info.attack_id;
+	s->attack_id[t->dir] = a->info.attack_id;
 }
 
 /* Ban expiry, and the end of refused attacks. */
@@ -434,9 +436,9 @@ void det_run_attacks(struct det_engine *e, uint64_t now, det_event_fn fn, void *
 			/* an attack the short window opened goes on while the window still sees it */
 			enum det_direction d = a->info.direction;
 			going_on = det_host_limits(e, h) &&
-				   (det_over_dir(det_host_limits(e, h), &r, d) || ((h->run[d] & RUN_FAST) && h->upd_ns == now));
+				   (det_over_dir(det_host_limits(e, h), &r, d, NULL) || ((h->run[d] & RUN_FAST) && h->upd_ns == now));
 		} else if (known && (a->kind == ATT_GROUP || a->kind == ATT_PREFIX)) {
-			going_on = det_over(&e->totals[a->info.hostgroup], &r, NULL);
+			going_on = det_over_dir(&e->totals[a->info.hostgroup], &r, a->info.direction, NULL);
 		}
 		if (known) {
 			a->info.rates = r;
@@ -672,7 +674,7 @@ int det_engine_restore(struct det_engine *e, const struct det_ban_info *b, uint6
 		a->kind = ATT_PREFIX;
 	else {
 		a->kind = ATT_GROUP;
-		e->group_open[group]++;
+		e->group_open[group][a->info.direction]++;
 	}
 	tie_to_traffic(e, a, false);
 	ban_attack(e, a, b->until_ns, 0);

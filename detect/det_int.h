@@ -149,7 +149,7 @@ struct det_psum_key {
 
 struct det_psum {
 	struct det_psum_key key;
-	uint64_t attack_id; /* the open attack on this prefix, 0 = none */
+	uint64_t attack_id[DET_DIRECTIONS]; /* the open attack on this prefix per direction, 0 = none */
 	uint64_t last_ns;   /* the last tick with traffic */
 	struct det_rates acc;   /* counts this tick (bytes, not bits) */
 	struct det_rates rates;

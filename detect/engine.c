@@ -183,14 +183,14 @@ void det_engine_free(struct det_engine *e)
 
 /* ---- thresholds --------------------------------------------------------------------------- */
 
-/* The limit r exceeds most (by ratio), if any. */
-bool det_over(const struct limits *l, const struct det_rates *r, struct trigger *t)
+/* The limit of direction d that r exceeds most (by ratio), if any. */
+bool det_over_dir(const struct limits *l, const struct det_rates *r, enum det_direction d, struct trigger *t)
 {
 	double best = 1.0;
 	bool found = false;
 	for (size_t i = 0; i < l->n; i++) {
-		double v = r->v[l->l[i].d][l->l[i].c][l->l[i].m], lim = l->l[i].limit;
-		if (v > lim && v / lim > best) {
+		double v = r->v[d][l->l[i].c][l->l[i].m], lim = l->l[i].limit;
+		if (l->l[i].d == d && v > lim && v / lim > best) {
 			best = v / lim;
 			found = true;
 			if (t)
@@ -198,14 +198,6 @@ bool det_over(const struct limits *l, const struct det_rates *r, struct trigger 
 		}
 	}
 	return found;
-}
-
-bool det_over_dir(const struct limits *l, const struct det_rates *r, enum det_direction d)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->l[i].d == d && r->v[d][l->l[i].c][l->l[i].m] > l->l[i].limit)
-			return true;
-	return false;
 }
 
 /* The same on a host's tracked rates (as of its last update), with the quick reject first, for
@@ -398,12 +390,17 @@ static void tick_sums(struct det_engine *e, uint64_t now, double dt, uint64_t id
 			s->last_ns = now;
 		int g = s->key.group;
 		struct trigger t;
-		bool whole = e->cfg->groups[g].total_scope != DET_SCOPE_PREFIX;
-		if (whole && !e->group_open[g] && det_over(&e->totals[g], &s->rates, &t))
-			det_detect_group(e, g, &s->rates, &t, now, fn, ctx);
-		else if (!whole && !s->attack_id && det_over(&e->totals[g], &s->rates, &t))
-			det_detect_prefix(e, s, &t, now, fn, ctx);
-		else if (!seen && now - s->last_ns >= idle_ns && !s->attack_id && !(whole && e->group_open[g]))
+		bool whole = e->cfg->groups[g].total_scope != DET_SCOPE_PREFIX, open = false;
+		/* each direction on its own, as for hosts: an incoming attack on a prefix never hides
+		 * an outgoing one from it */
+		for (int d = 0; d < DET_DIRECTIONS; d++) {
+			if (whole && !e->group_open[g][d] && det_over_dir(&e->totals[g], &s->rates, d, &t))
+				det_detect_group(e, g, &s->rates, &t, now, fn, ctx);
+			else if (!whole && !s->attack_id[d] && det_over_dir(&e->totals[g], &s->rates, d, &t))
+				det_detect_prefix(e, s, &t, now, fn, ctx);
+			open |= whole ? e->group_open[g][d] != 0 : s->attack_id[d] != 0;
+		}
+		if (!open && !seen && now - s->last_ns >= idle_ns)
 			det_psums_remove(&e->psums, i);
 	}
 }
@@ -590,7 +587,7 @@ int det_engine_reconfigure(struct det_engine *e, const struct det_config *cfg, c
 			}
 			a->info.hostgroup = g;
 			if (a->kind == ATT_GROUP)
-				n.group_open[g]++;
+				n.group_open[g][a->info.direction]++;
 		} else {
 			int g = det_networks_lookup(nets, &a->info.target.addr);
 			a->info.hostgroup = g < 0 || (size_t)g >= cfg->n_groups ? 0 : g;

@@ -67,7 +67,8 @@ struct det_engine {
 	const struct det_config *cfg;
 	struct limits *limits; /* per group */
 	struct limits *totals; /* per group: its `total` limits */
-	size_t *group_open;    /* per group: open attacks from its group-scope total */
+	size_t (*group_open)[DET_DIRECTIONS]; /* per group and direction: open attacks from its
+						 group-scope total */
 	struct det_psum **gsum_tick; /* per group: its group-scope sum, found once per tick */
 	const struct det_networks *nets;
 	struct det_lpm whitelist;
@@ -148,10 +149,9 @@ void det_host_rates(const struct det_engine *e, size_t i, struct det_rates *out)
 void det_sweep_idle(struct det_engine *e, uint64_t now, uint64_t idle_ns);
 
 /* engine.c */
-/* The limit r exceeds most (by ratio), if any; *t (when not NULL) says which. */
-bool det_over(const struct limits *l, const struct det_rates *r, struct trigger *t);
-/* The same for the limits of direction d only (a host attack goes on in its own direction). */
-bool det_over_dir(const struct limits *l, const struct det_rates *r, enum det_direction d);
+/* The limit of direction d that r exceeds most (by ratio), if any: an attack opens, goes on and
+ * ends in its own direction; *t (when not NULL) says which. */
+bool det_over_dir(const struct limits *l, const struct det_rates *r, enum det_direction d, struct trigger *t);
 /* h's group's per-host limits, NULL when it has none. */
 const struct limits *det_host_limits(const struct det_engine *e, const struct host *h);
 /* The sum a's rates come from (group or prefix attacks, manual prefix bans), or NULL. */
