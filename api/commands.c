@@ -173,13 +173,7 @@ static void fp_list_addrs(struct evbuffer *out, const struct det_fingerprint *fp
 		if (!det_fp_listed(fp, e[i].packets, e[i].error))
 			continue;
 		char text[IP_PREFIX_STRLEN];
-		ip_prefix net;
-		if (prefixes) {
-			det_fp_peer_prefix(&e[i].addr, &net);
-			ip_prefix_format(&net, text);
-		} else {
-			ip_format(&e[i].addr, text);
-		}
+		api_fp_key_text(&e[i], prefixes, text);
 		evbuffer_add_printf(out, " %s (%" PRIu64 "..%" PRIu64 ")", text, e[i].packets - e[i].error, e[i].packets);
 		shown++;
 	}
@@ -281,7 +275,7 @@ static int cmd_attack(struct api_ctx *rp, int argc, char **argv, struct evbuffer
 	evbuffer_add_printf(out, "\ntop destination ports (packets at least..at most):");
 	fp_list_ports(out, &fp, fp.dst_ports, fp.n_dst_ports);
 	evbuffer_add_printf(out, "\n");
-	struct api_samples_info pi;
+	struct st_samples_info pi;
 	if (api_samples_info(rp, id, &pi)) /* sample packets (detection.attack_pcap) */
 		evbuffer_add_printf(out, "pcap: %s (%" PRIu64 " packets%s)\n", pi.path, pi.packets,
 				    pi.open ? ", collecting" : "");

@@ -67,13 +67,7 @@ static void json_fp_addrs(struct evbuffer *b, const struct det_fingerprint *fp, 
 		if (!det_fp_listed(fp, e[i].packets, e[i].error))
 			continue;
 		char text[IP_PREFIX_STRLEN];
-		ip_prefix net;
-		if (prefixes) {
-			det_fp_peer_prefix(&e[i].addr, &net);
-			ip_prefix_format(&net, text);
-		} else {
-			ip_format(&e[i].addr, text);
-		}
+		api_fp_key_text(&e[i], prefixes, text);
 		evbuffer_add_printf(b, "%s{\"key\":", shown++ ? "," : "");
 		json_cstr(b, text);
 		evbuffer_add_printf(b, ",\"at_least\":%" PRIu64 ",\"at_most\":%" PRIu64 "}", e[i].packets - e[i].error,
@@ -157,7 +151,7 @@ static void json_ban(struct evbuffer *b, const struct api_ctx *rp, const struct 
 	evbuffer_add_printf(b, "},\"parent_attack_id\":%" PRIu64 ",\"mitigation\":\"%s\",\"covered_by\":%" PRIu64 ",\"rates\":",
 			    x->parent_attack_id, mit, covering);
 	json_rates(b, &x->rates, x->direction);
-	struct api_samples_info pi; /* sample packets (detection.attack_pcap); null when none */
+	struct st_samples_info pi; /* sample packets (detection.attack_pcap); null when none */
 	if (api_samples_info(rp, x->attack_id, &pi)) {
 		evbuffer_add_printf(b, ",\"pcap\":{\"path\":");
 		json_cstr(b, pi.path);

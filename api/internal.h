@@ -114,4 +114,16 @@ struct api_audit_who {
 void api_audit(struct api_ctx *rp, const struct api_audit_who *who, const char *line, int rc,
 	       struct evbuffer *reply);
 
+/* A fingerprint top-list entry as text: the address, or with prefixes its /24 (/64) network. */
+static inline void api_fp_key_text(const struct det_fp_addr *e, bool prefixes, char text[IP_PREFIX_STRLEN])
+{
+	if (prefixes) {
+		ip_prefix net;
+		det_fp_peer_prefix(&e->addr, &net);
+		ip_prefix_format(&net, text);
+	} else {
+		ip_format(&e->addr, text);
+	}
+}
+
 #endif

@@ -28,12 +28,12 @@ void api_source_stats(const struct api_ctx *c, unsigned i, struct api_source_sta
 		c->daemon.source_stats(c->daemon.ctx, i, out);
 }
 
-bool api_samples_info(const struct api_ctx *c, uint64_t attack_id, struct api_samples_info *out)
+bool api_samples_info(const struct api_ctx *c, uint64_t attack_id, struct st_samples_info *out)
 {
 	return c->daemon.samples_info && c->daemon.samples_info(c->daemon.ctx, attack_id, out);
 }
 
-bool api_samples_stats(const struct api_ctx *c, struct api_samples_stats *out)
+bool api_samples_stats(const struct api_ctx *c, struct st_samples_stats *out)
 {
 	return c->daemon.samples_stats && c->daemon.samples_stats(c->daemon.ctx, out);
 }

@@ -38,7 +38,7 @@ struct api_stats_snap {
 	bool dry_run;
 	struct api_exa_stats exa;
 	bool have_samples;
-	struct api_samples_stats smp;
+	struct st_samples_stats smp;
 	bool have_bgp, have_md5;
 	size_t n_peers, rib_out;
 	struct bgp_peer_status peers[MAX_PEERS];

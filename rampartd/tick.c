@@ -80,31 +80,18 @@ static void view_source_stats(void *ctx, unsigned i, struct api_source_stats *ou
 		rd_worker_stats(rp->workers[i], out);
 }
 
-/* storage's sample figures as the API shows them (the same fields) */
-static bool view_samples_info(void *ctx, uint64_t attack_id, struct api_samples_info *out)
+/* storage's sample figures, for the API */
+static bool view_samples_info(void *ctx, uint64_t attack_id, struct st_samples_info *out)
 {
-	struct st_samples_info i;
-	if (!st_samples_info(((const struct rampart *)ctx)->samples, attack_id, &i))
-		return false;
-	*out = (struct api_samples_info){.path = i.path, .packets = i.packets, .open = i.open};
-	return true;
+	return st_samples_info(((const struct rampart *)ctx)->samples, attack_id, out);
 }
 
-static bool view_samples_stats(void *ctx, struct api_samples_stats *out)
+static bool view_samples_stats(void *ctx, struct st_samples_stats *out)
 {
 	const struct rampart *rp = ctx;
 	if (!rp->samples)
 		return false;
-	struct st_samples_stats s;
-	st_samples_stats(rp->samples, &s);
-	*out = (struct api_samples_stats){.written = s.written,
-					  .dropped = s.dropped,
-					  .skipped = s.skipped,
-					  .files_opened = s.files_opened,
-					  .files_closed = s.files_closed,
-					  .errors = s.errors,
-					  .files_deleted = s.files_deleted,
-					  .open = s.open};
+	st_samples_stats(rp->samples, out);
 	return true;
 }
 
