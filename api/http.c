@@ -311,19 +311,7 @@ static void on_command(struct evhttp_request *req, void *arg)
 
 static void on_metrics(struct evhttp_request *req, void *arg)
 {
-	struct api_http *h = arg;
-	if (!api_http_want_get(req))
-		return;
-	struct api_stats_snap *snap = api_stats_snap_new(h->rp, &h->st);
-	if (!snap) {
-		api_http_reply_error(req, 500, "out of memory");
-		return;
-	}
-	struct evbuffer *b = evbuffer_new();
-	api_stats_prometheus(snap, b);
-	api_stats_snap_free(snap);
-	api_http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b);
-	evbuffer_free(b);
+	api_http_reply_stats(req, arg, api_stats_prometheus, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 /* ---- the live page ------------------------------------------------------------------------- */

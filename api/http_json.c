@@ -283,9 +283,9 @@ void api_http_get_peers(struct evhttp_request *req, void *arg)
 	evbuffer_free(b);
 }
 
-void api_http_get_stats(struct evhttp_request *req, void *arg)
+void api_http_reply_stats(struct evhttp_request *req, struct api_http *h,
+			  void (*render)(const struct api_stats_snap *, struct evbuffer *), const char *content_type)
 {
-	struct api_http *h = arg;
 	if (!api_http_want_get(req))
 		return;
 	struct api_stats_snap *snap = api_stats_snap_new(h->rp, &h->st);
@@ -294,8 +294,13 @@ void api_http_get_stats(struct evhttp_request *req, void *arg)
 		return;
 	}
 	struct evbuffer *b = evbuffer_new();
-	api_stats_json(snap, b);
+	render(snap, b);
 	api_stats_snap_free(snap);
-	api_http_reply(req, 200, "application/json", b);
+	api_http_reply(req, 200, content_type, b);
 	evbuffer_free(b);
+}
+
+void api_http_get_stats(struct evhttp_request *req, void *arg)
+{
+	api_http_reply_stats(req, arg, api_stats_json, "application/json");
 }

@@ -86,6 +86,10 @@ void api_http_get_bans(struct evhttp_request *req, void *arg);
 void api_http_get_top(struct evhttp_request *req, void *arg);
 void api_http_get_peers(struct evhttp_request *req, void *arg);
 void api_http_get_stats(struct evhttp_request *req, void *arg);
+/* A GET answered with one stats snapshot rendered by render (JSON or Prometheus). */
+struct api_stats_snap;
+void api_http_reply_stats(struct evhttp_request *req, struct api_http *h,
+			  void (*render)(const struct api_stats_snap *, struct evbuffer *), const char *content_type);
 
 /* ---- the stats registry (stats_registry.c, stats_render.c) ----------------------------------
  * One table of rows (name, type, help, labels, getter) rendered three ways; docs/API.md. */
