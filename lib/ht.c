@@ -186,6 +186,21 @@ void *ht_find(const struct ht *t, const void *key)
 	return ht_at(t, slot_rec(t->slots[i]));
 }
 
+void ht_prefetch_slot(const struct ht *t, const void *key)
+{
+	if (t->count)
+		__builtin_prefetch(&t->slots[tag_of(t, key) & (t->cap - 1)]);
+}
+
+void ht_prefetch_rec(const struct ht *t, const void *key)
+{
+	if (!t->count)
+		return;
+	uint64_t x = t->slots[tag_of(t, key) & (t->cap - 1)];
+	if (x)
+		__builtin_prefetch(ht_at(t, slot_rec(x)));
+}
+
 void *ht_insert(struct ht *t, const void *key, bool *fresh)
 {
 	uint32_t g = tag_of(t, key);

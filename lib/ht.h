@@ -73,6 +73,11 @@ static inline size_t ht_index(const struct ht *t, const void *rec)
 {
 	return (size_t)((const unsigned char *)rec - t->recs) / t->type->rec_size;
 }
+/* Hints for a batch of lookups (a sorted queue looked up prefix by prefix): start fetching the
+ * key's home slot, and, a few keys later, the record that slot names, so the lookup finds both in
+ * cache. They change nothing and are wrong only in costing a hash when the key is elsewhere. */
+void ht_prefetch_slot(const struct ht *t, const void *key);
+void ht_prefetch_rec(const struct ht *t, const void *key);
 /* Removes every record (keeps the slots). */
 void ht_clear(struct ht *t);
 
