@@ -4,8 +4,9 @@
 #
 # Sources are found by directory, so a new file in a module needs no Makefile change:
 #   lib/ capture/ detect/ flowspec/ bgp/ storage/ conf/ migrate/  -> build/librampart.a
-#   mitigation/ actions/ api/, rampartd/*.c except main.c and rampartctl.c
+#   mitigation/ actions/ api/, rampartd/*.c except main.c
 #                                                        -> build/libdaemon.a (tests link it)
+#   ctl/ (the rampartctl client: librampart.a only)     -> build/rampartctl
 #   tests/unit/test_*.c                                  -> build/tests/test_* (cmocka)
 #   tests/fuzz/fuzz_*.c                                  -> build/fuzz/fuzz_* (libFuzzer, clang)
 #   bench/bench_*.c                                      -> build/bench/bench_*
@@ -30,11 +31,13 @@ DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk) -DRAMPART_DPDK=1
 DPDK_LIBS := $(shell pkg-config --libs libdpdk)
 endif
 $(BUILD)/obj/capture/dpdk.o: CFLAGS += $(DPDK_CFLAGS)
+# the one benchmark that drives DPDK itself (net_ring fed from memory)
+$(BUILD)/bench/bench_dpdk_ring: CFLAGS += $(DPDK_CFLAGS)
 
 MODULES := lib capture detect flowspec bgp storage conf migrate
 LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 DAEMON_MODULES := mitigation actions api rampartd
-DAEMON_SRC := $(filter-out rampartd/main.c rampartd/rampartctl.c,$(foreach m,$(DAEMON_MODULES),$(wildcard $(m)/*.c)))
+DAEMON_SRC := $(filter-out rampartd/main.c,$(foreach m,$(DAEMON_MODULES),$(wildcard $(m)/*.c)))
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRC := $(wildcard bench/bench_*.c)
@@ -79,7 +82,7 @@ $(BUILD)/libdaemon.a: $(DAEMON_OBJ)
 $(BUILD)/rampartd: $(BUILD)/obj/rampartd/main.o $(BUILD)/libdaemon.a $(BUILD)/librampart.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/rampartctl: $(BUILD)/obj/rampartd/rampartctl.o $(BUILD)/libdaemon.a $(BUILD)/librampart.a
+$(BUILD)/rampartctl: $(BUILD)/obj/ctl/rampartctl.o $(BUILD)/librampart.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(HEADERS)

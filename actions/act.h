@@ -22,13 +22,13 @@
 struct event_base;
 struct st_writer;
 
-/* One action: subscribe event with ctx (mit_subscribe), and free ctx at shutdown, after the
- * last event. */
+/* One action: event subscribed with ctx (mit_subscribe). The wiring frees each ctx through its
+ * own act_*_free, after the last event: teardown and reload need the typed handle anyway (a
+ * reload swaps one action's ctx for a new one), so a generic free hook would be a second path. */
 struct act_action {
-	const char *name;
+	const char *name; /* for the log when there is no room */
 	void *ctx;
 	mit_event_fn event;
-	void (*free)(void *ctx);
 };
 
 /* Subscribes a to m's events; -1 when m has no room (MIT_MAX_SUBSCRIBERS). */
@@ -46,8 +46,8 @@ struct act_notify;
 struct act_notify *act_notify_new(struct event_base *base, const struct conf_actions *cfg);
 /* Waits up to 3 s for running scripts, kills what is left, drops the queue. */
 void act_notify_free(struct act_notify *n);
-/* Runs the script for a BAN, UNBAN or ESCALATE (others, and restored bans, are ignored); never
- * blocks. ctx is the struct act_notify. */
+/* Runs the script for a BAN, UNBAN, ESCALATE or NARROW (others, and restored bans, are ignored);
+ * never blocks. ctx is the struct act_notify. */
 void act_notify_event(void *ctx, const struct mit_event *e);
 struct act_action act_notify_action(struct act_notify *n);
 struct act_notify_stats {
@@ -63,8 +63,8 @@ struct act_webhook;
 struct act_webhook *act_webhook_new(const struct conf_actions *cfg);
 /* Stops the thread after one last attempt at each queued event. */
 void act_webhook_free(struct act_webhook *w);
-/* Queues a BAN, UNBAN or ESCALATE as JSON (others, and restored bans, are ignored); never blocks
- * on the network. ctx is the struct act_webhook. */
+/* Queues a BAN, UNBAN, ESCALATE or NARROW as JSON (others, and restored bans, are ignored);
+ * never blocks on the network. ctx is the struct act_webhook. */
 void act_webhook_event(void *ctx, const struct mit_event *e);
 struct act_action act_webhook_action(struct act_webhook *w);
 struct act_webhook_stats {

@@ -113,9 +113,9 @@ void act_localroute_event(void *ctx, const struct mit_event *e)
 {
 	struct act_localroute *lr = ctx;
 	const struct det_event *ev = e->ev;
-	if (!lr || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN) || e->dry_run)
+	if (!lr || (e->type != MIT_EV_BAN && e->type != MIT_EV_UNBAN) || e->dry_run)
 		return;
-	bool add = ev->type == DET_EV_BAN;
+	bool add = e->type == MIT_EV_BAN;
 	char pfx[IP_PREFIX_STRLEN];
 	ip_prefix_format(&ev->target, pfx);
 	struct rtnl_route *r = route_of(lr, &ev->target);
@@ -136,14 +136,9 @@ void act_localroute_event(void *ctx, const struct mit_event *e)
 	log_debug("local blackhole: %s %s in table %" PRIu32, add ? "added" : "deleted", pfx, lr->table);
 }
 
-static void localroute_free(void *ctx)
-{
-	act_localroute_free(ctx);
-}
-
 struct act_action act_localroute_action(struct act_localroute *lr)
 {
-	return (struct act_action){.name = "localroute", .ctx = lr, .event = act_localroute_event, .free = localroute_free};
+	return (struct act_action){.name = "localroute", .ctx = lr, .event = act_localroute_event};
 }
 
 void act_localroute_stats(const struct act_localroute *lr, struct act_localroute_stats *out)

@@ -40,7 +40,7 @@ struct call {
 	char ip[IP_PREFIX_STRLEN];
 	char direction[16];
 	char pps[24];
-	char action[16]; /* ban, unban, escalate */
+	char action[16]; /* ban, unban, escalate, narrow */
 	char *details; /* NULL: empty stdin */
 };
 
@@ -306,7 +306,8 @@ void act_notify_event(void *ctx, const struct mit_event *e)
 {
 	struct act_notify *n = ctx;
 	const struct det_event *ev = e->ev;
-	if (!n || e->restored || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN && ev->type != DET_EV_ESCALATE))
+	if (!n || e->restored || (e->type != MIT_EV_BAN && e->type != MIT_EV_UNBAN && e->type != MIT_EV_ESCALATE &&
+						     e->type != MIT_EV_NARROW))
 		return;
 	if (n->q_len == QUEUE_MAX) {
 		if (n->st.dropped++ == 0)
@@ -324,21 +325,16 @@ void act_notify_event(void *ctx, const struct mit_event *e)
 	}
 	snprintf(c->direction, sizeof c->direction, "%s", det_direction_name(ev->direction));
 	snprintf(c->pps, sizeof c->pps, "%.0f", ev->rates.v[ev->direction][DET_TOTAL][DET_PPS]);
-	snprintf(c->action, sizeof c->action, "%s", det_event_name(ev->type)); /* ban, unban, escalate */
-	if (ev->type == DET_EV_BAN)
+	snprintf(c->action, sizeof c->action, "%s", mit_event_name(e->type)); /* ban, unban, escalate, narrow */
+	if (e->type == MIT_EV_BAN)
 		c->details = details(e, c->ip);
 	n->q_len++;
 	run_queue(n);
 }
 
-static void notify_free(void *ctx)
-{
-	act_notify_free(ctx);
-}
-
 struct act_action act_notify_action(struct act_notify *n)
 {
-	return (struct act_action){.name = "notify", .ctx = n, .event = act_notify_event, .free = notify_free};
+	return (struct act_action){.name = "notify", .ctx = n, .event = act_notify_event};
 }
 
 void act_notify_stats(const struct act_notify *n, struct act_notify_stats *out)

@@ -1,6 +1,7 @@
 /* attack_events rows: every event mitigation handled is one row, written exactly once, with
- * what mitigation did (action) and the attack's sample file as far as it got (schema 4: 0
- * packets at the ban, the count up to then at the unban), so no row is updated later. */
+ * what mitigation did (action), the attack's sample file as far as it got (schema 4: 0 packets
+ * at the ban, the count up to then at the unban) and the fingerprint's distinct counts the same
+ * way (schema 7), so no row is updated later. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,7 +40,13 @@ static void store_event(void *ctx, const struct mit_event *e)
 		.ban_seconds = ev->ban_seconds,
 		.parent_attack_id = ev->parent_attack_id,
 	};
-	snprintf(row.event, sizeof row.event, "%s", det_event_name(ev->type));
+	if (e->fp && !e->fp->from_rates) { /* schema 7: the distinct counts as far as they got */
+		row.distinct_peers = e->fp->distinct_peers;
+		row.distinct_peer_prefixes = e->fp->distinct_peer_prefixes;
+		row.distinct_src_ports = e->fp->distinct_src_ports;
+		row.distinct_dst_ports = e->fp->distinct_dst_ports;
+	}
+	snprintf(row.event, sizeof row.event, "%s", mit_event_name(e->type));
 	snprintf(row.hostgroup, sizeof row.hostgroup, "%s", e->hostgroup);
 	if (!ev->manual)
 		snprintf(row.trigger, sizeof row.trigger, "%s", e->trigger);
@@ -58,15 +65,10 @@ static void store_event(void *ctx, const struct mit_event *e)
 	}
 	if (!st_push_event(st, &row))
 		log_warn("attack %" PRIu64 ": event queue full, %s event not stored", ev->attack_id,
-			 det_event_name(ev->type));
-}
-
-static void store_free(void *ctx)
-{
-	(void)ctx; /* the writer is the wiring's */
+			 mit_event_name(e->type));
 }
 
 struct act_action act_store(struct st_writer *st)
 {
-	return (struct act_action){.name = "storage", .ctx = st, .event = store_event, .free = store_free};
+	return (struct act_action){.name = "storage", .ctx = st, .event = store_event};
 }

@@ -174,7 +174,8 @@ void act_webhook_event(void *ctx, const struct mit_event *e)
 {
 	struct act_webhook *w = ctx;
 	const struct det_event *ev = e->ev;
-	if (!w || e->restored || (ev->type != DET_EV_BAN && ev->type != DET_EV_UNBAN && ev->type != DET_EV_ESCALATE))
+	if (!w || e->restored || (e->type != MIT_EV_BAN && e->type != MIT_EV_UNBAN && e->type != MIT_EV_ESCALATE &&
+						     e->type != MIT_EV_NARROW))
 		return;
 	/* "ip" is what the notify script gets as its first argument: the address of a host, the
 	 * prefix itself for a prefix (group total) ban, so a receiver keyed on "ip" never mistakes a
@@ -192,7 +193,7 @@ void act_webhook_event(void *ctx, const struct mit_event *e)
 	evbuffer_add_printf(f, "{\"action\":\"%s\",\"attack_id\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",\"ip\":\"%s\","
 		   "\"prefix\":\"%s\",\"direction\":\"%s\",\"manual\":%s,\"attack_type\":\"%s\","
 		   "\"pps\":%.0f,\"bps\":%.0f,\"flows\":%.0f,\"ban_seconds\":%u,\"reason\":",
-		det_event_name(ev->type), ev->attack_id, ev->time_ns, ip, pfx,
+		mit_event_name(e->type), ev->attack_id, ev->time_ns, ip, pfx,
 		det_direction_name(ev->direction), ev->manual ? "true" : "false",
 		e->fp ? det_attack_kind_name(e->fp->kind) : "unknown", r[DET_PPS], r[DET_BPS], r[DET_FLOWS],
 		ev->ban_seconds);
@@ -231,14 +232,9 @@ void act_webhook_event(void *ctx, const struct mit_event *e)
 	pthread_mutex_unlock(&w->lock);
 }
 
-static void webhook_free(void *ctx)
-{
-	act_webhook_free(ctx);
-}
-
 struct act_action act_webhook_action(struct act_webhook *w)
 {
-	return (struct act_action){.name = "webhook", .ctx = w, .event = act_webhook_event, .free = webhook_free};
+	return (struct act_action){.name = "webhook", .ctx = w, .event = act_webhook_event};
 }
 
 void act_webhook_stats(const struct act_webhook *w, struct act_webhook_stats *out)

@@ -18,6 +18,7 @@
 #include "../detect/det.h"
 #include "../lib/ip.h"
 #include "../mitigation/mit.h"
+#include "../storage/samples.h"
 #include "../storage/st.h"
 
 struct evbuffer;
@@ -65,21 +66,6 @@ struct api_source_stats {
 	size_t n_exporters;     /* exporters known (may exceed API_EXPORTERS_SHOWN) */
 };
 
-struct api_samples_info {
-	const char *path; /* valid until the next drain */
-	uint64_t packets; /* written so far */
-	bool open;        /* still collecting */
-};
-
-struct api_samples_stats {
-	uint64_t written;      /* samples in files */
-	uint64_t dropped;      /* a worker's ring was full */
-	uint64_t skipped;      /* arrived for a closed, unwritable or other-link-type file */
-	uint64_t files_opened, files_closed, errors;
-	uint64_t files_deleted; /* by keep_days / max_files */
-	unsigned open;
-};
-
 /* At most this many capture sources (workers) report. */
 #define API_MAX_SOURCES 32
 
@@ -90,9 +76,9 @@ struct api_daemon {
 	unsigned (*n_sources)(void *ctx);
 	void (*source_stats)(void *ctx, unsigned i, struct api_source_stats *out);
 	/* attack_id's sample file; false when it has none */
-	bool (*samples_info)(void *ctx, uint64_t attack_id, struct api_samples_info *out);
+	bool (*samples_info)(void *ctx, uint64_t attack_id, struct st_samples_info *out);
 	/* false when detection.attack_pcap is off */
-	bool (*samples_stats)(void *ctx, struct api_samples_stats *out);
+	bool (*samples_stats)(void *ctx, struct st_samples_stats *out);
 	/* `reload`: reads the configuration file again and applies it; what it did (or why nothing
 	 * changed) goes to out; -1 when the file did not load or a part could not be applied */
 	int (*reload)(void *ctx, struct evbuffer *out);
@@ -123,8 +109,8 @@ uint64_t api_now_ns(const struct api_ctx *c);
 uint64_t api_ticks(const struct api_ctx *c);
 unsigned api_n_sources(const struct api_ctx *c);
 void api_source_stats(const struct api_ctx *c, unsigned i, struct api_source_stats *out);
-bool api_samples_info(const struct api_ctx *c, uint64_t attack_id, struct api_samples_info *out);
-bool api_samples_stats(const struct api_ctx *c, struct api_samples_stats *out);
+bool api_samples_info(const struct api_ctx *c, uint64_t attack_id, struct st_samples_info *out);
+bool api_samples_stats(const struct api_ctx *c, struct st_samples_stats *out);
 
 /* ---- control socket (control.c, commands.c) ---------------------------------------------- */
 
@@ -208,10 +194,11 @@ struct api_exa_stats {
 };
 void api_exa_stats(const struct api_ctx *rp, struct api_exa_stats *out);
 
-/* ---- stats (stats.c) -------------------------------------------------------------------------- */
+/* ---- stats (the registry: stats_registry.c) ---------------------------------------------------- */
 
-/* The ban state file's counters: a line of `rampartctl stats`, a member ',"ban_state":{...}' of
- * /api/v1/stats, the /metrics block; nothing when m has no state file. */
+/* The ban state file's counters alone, from the registry's rows: its lines of `rampartctl
+ * stats`, a member ',"ban_state":{...}' of /api/v1/stats, its /metrics families; nothing when m
+ * has no state file. */
 void api_state_stats_text(const struct mit *m, struct evbuffer *out);
 void api_state_stats_json(const struct mit *m, struct evbuffer *out);
 void api_state_metrics(const struct mit *m, struct evbuffer *out);

@@ -14,6 +14,7 @@
 #include "../actions/act.h"
 #include "../mitigation/state.h"
 #include "api.h"
+#include "internal.h"
 
 #define MAX_ARGS 16
 #define LIST_MAX 4096
@@ -107,6 +108,18 @@ static int cmd_unban(struct api_ctx *rp, int argc, char **argv, struct evbuffer 
 	return 0;
 }
 
+/* What mitigation has out for the attack: "covered by N" for a blackhole inside its covering
+ * attack's, "-" for nothing (refused, ended, dry run). */
+static void mitigation_text(const struct api_ctx *rp, uint64_t attack_id, char *buf, size_t len)
+{
+	uint64_t covering = 0;
+	const char *m = rp->mit ? mit_attack_mitigation(rp->mit, attack_id, &covering) : "";
+	if (covering)
+		snprintf(buf, len, "covered by %" PRIu64, covering);
+	else
+		snprintf(buf, len, "%s", m[0] ? m : "-");
+}
+
 static int list_bans(struct api_ctx *rp, struct evbuffer *out, bool history)
 {
 	static struct det_ban_info list[LIST_MAX];
@@ -114,8 +127,8 @@ static int list_bans(struct api_ctx *rp, struct evbuffer *out, bool history)
 	if (n > LIST_MAX)
 		n = LIST_MAX;
 	uint64_t now = api_now_ns(rp);
-	evbuffer_add_printf(out, "%-8s %-24s %-9s %-8s %-20s %-22s %s\n", "attack", "target", "direction",
-			    history ? "state" : "left", "since", "trigger", "now pps / Mbit/s");
+	evbuffer_add_printf(out, "%-8s %-24s %-9s %-8s %-20s %-22s %-18s %s\n", "attack", "target", "direction",
+			    history ? "state" : "left", "since", "trigger", "now pps / Mbit/s", "mitigation");
 	for (size_t i = 0; i < n; i++) {
 		const struct det_ban_info *b = &list[i];
 		char pfx[IP_PREFIX_STRLEN], since[32], trig[64], state[16];
@@ -126,9 +139,12 @@ static int list_bans(struct api_ctx *rp, struct evbuffer *out, bool history)
 		else
 			snprintf(state, sizeof state, "%.0fs", secs_between(now, b->until_ns));
 		const double *r = b->rates.v[b->direction][DET_TOTAL];
-		evbuffer_add_printf(out, "%-8" PRIu64 " %-24s %-9s %-8s %-20s %-22s %.0f / %.2f\n", b->attack_id,
+		char now[40], mit[48];
+		snprintf(now, sizeof now, "%.0f / %.2f", r[DET_PPS], r[DET_BPS] / 1e6);
+		mitigation_text(rp, b->attack_id, mit, sizeof mit);
+		evbuffer_add_printf(out, "%-8" PRIu64 " %-24s %-9s %-8s %-20s %-22s %-18s %s\n", b->attack_id,
 				    ip_prefix_format(&b->target, pfx), det_direction_name(b->direction), state, since,
-				    trig, r[DET_PPS], r[DET_BPS] / 1e6);
+				    trig, now, mit);
 	}
 	evbuffer_add_printf(out, "%zu %s\n", n, history ? "attacks" : "active bans");
 	return 0;
@@ -139,6 +155,42 @@ static void fp_share(struct evbuffer *out, const char *name, uint64_t part, uint
 {
 	if (part)
 		evbuffer_add_printf(out, " %s %.1f%%", name, whole ? 100.0 * (double)part / (double)whole : 0.0);
+}
+
+/* The entries of a top list that hold a guaranteed real share, with their bounds; the list's
+ * other entries may be all error, so they are not shown. */
+static void fp_list_none(struct evbuffer *out, const struct det_fingerprint *fp, size_t shown)
+{
+	if (!shown && !fp->from_rates)
+		evbuffer_add_printf(out, " none with a proven %u%% share", 100 / DET_FP_LIST_SHARE);
+}
+
+static void fp_list_addrs(struct evbuffer *out, const struct det_fingerprint *fp, const struct det_fp_addr *e,
+			  size_t n, bool prefixes)
+{
+	size_t shown = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!det_fp_listed(fp, e[i].packets, e[i].error))
+			continue;
+		char text[IP_PREFIX_STRLEN];
+		api_fp_key_text(&e[i], prefixes, text);
+		evbuffer_add_printf(out, " %s (%" PRIu64 "..%" PRIu64 ")", text, e[i].packets - e[i].error, e[i].packets);
+		shown++;
+	}
+	fp_list_none(out, fp, shown);
+}
+
+static void fp_list_ports(struct evbuffer *out, const struct det_fingerprint *fp, const struct det_fp_port *e, size_t n)
+{
+	size_t shown = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!det_fp_listed(fp, e[i].packets, e[i].error))
+			continue;
+		evbuffer_add_printf(out, " %u (%" PRIu64 "..%" PRIu64 ")", e[i].port, e[i].packets - e[i].error,
+				    e[i].packets);
+		shown++;
+	}
+	fp_list_none(out, fp, shown);
 }
 
 static int cmd_attack(struct api_ctx *rp, int argc, char **argv, struct evbuffer *out)
@@ -163,6 +215,12 @@ static int cmd_attack(struct api_ctx *rp, int argc, char **argv, struct evbuffer
 			    b->active ? "banned" : "ended", since, trig, b->peak_value);
 	if (b->parent_attack_id)
 		evbuffer_add_printf(out, "inside attack %" PRIu64 " (a covering prefix)\n", b->parent_attack_id);
+	if (b->active) {
+		char mit[48];
+		mitigation_text(rp, b->attack_id, mit, sizeof mit);
+		evbuffer_add_printf(out, "mitigation: %s%s\n", mit,
+				    !strncmp(mit, "covered", 7) ? " (inside its blackhole: no route of its own)" : "");
+	}
 	evbuffer_add_printf(out, "kind: %s%s\n", det_attack_kind_name(fp.kind),
 			    fp.from_rates ? " (from the class rates; no records yet)" : "");
 	evbuffer_add_printf(out, "packets: %" PRIu64 " bytes: %" PRIu64 "\nprotocols:", fp.packets, fp.bytes);
@@ -185,31 +243,39 @@ static int cmd_attack(struct api_ctx *rp, int argc, char **argv, struct evbuffer
 			snprintf(name, sizeof name, ">%u", det_fp_size_bounds[i - 1]);
 		fp_share(out, name, fp.size[i], fp.packets);
 	}
-	/* top-K counters are bounds: at most the count, at least count - error */
+	/* top-K counters are bounds: at most the count, at least count - error; a key is shown only
+	 * with a guaranteed real share (det_fp_listed), else the distinct counts say how spread */
 	const char *peers = b->direction == DET_IN ? "sources" : "destinations";
+	const char *nets = ip_is_v4(&b->target.addr) ? "/24s" : "/64s";
 	ip_addr heavy;
-	if (fp.from_rates)
+	ip_prefix heavy_net;
+	if (fp.from_rates) {
 		evbuffer_add_printf(out, "\n%s: not counted yet", peers);
-	else if (det_fp_heavy_peer(&fp, &heavy))
-		evbuffer_add_printf(out, "\n%s: ~%" PRIu64 " distinct; proven heavy: %s", peers, fp.distinct_peers,
-				    ip_format(&heavy, a));
-	else
-		evbuffer_add_printf(out, "\n%s: ~%" PRIu64 " distinct; none proven heavy (spread over ~%" PRIu64 ")", peers,
-				    fp.distinct_peers, fp.distinct_peers);
+	} else {
+		evbuffer_add_printf(out, "\n%s: ~%" PRIu64 " distinct, ~%" PRIu64 " %s; ", peers, fp.distinct_peers,
+				    fp.distinct_peer_prefixes, nets);
+		if (det_fp_heavy_peer(&fp, &heavy))
+			evbuffer_add_printf(out, "proven heavy: %s", ip_format(&heavy, a));
+		else if (det_fp_heavy_peer_prefix(&fp, &heavy_net))
+			evbuffer_add_printf(out, "proven heavy: %s (no single address)", ip_prefix_format(&heavy_net, pfx));
+		else
+			evbuffer_add_printf(out, "none proven heavy: spread over ~%" PRIu64 " %s (~%" PRIu64 " %s)",
+					    fp.distinct_peers, peers, fp.distinct_peer_prefixes, nets);
+	}
 	evbuffer_add_printf(out, "\ntop %s (packets at least..at most):", peers);
-	for (int i = 0; i < fp.n_peers; i++)
-		evbuffer_add_printf(out, " %s (%" PRIu64 "..%" PRIu64 ")", ip_format(&fp.peers[i].addr, a),
-				    fp.peers[i].packets - fp.peers[i].error, fp.peers[i].packets);
+	fp_list_addrs(out, &fp, fp.peers, fp.n_peers, false);
+	evbuffer_add_printf(out, "\ntop %s %s (packets at least..at most):", b->direction == DET_IN ? "source" : "destination",
+			    nets);
+	fp_list_addrs(out, &fp, fp.peer_prefixes, fp.n_peer_prefixes, true);
+	if (!fp.from_rates)
+		evbuffer_add_printf(out, "\nports: ~%" PRIu64 " distinct source, ~%" PRIu64 " distinct destination",
+				    fp.distinct_src_ports, fp.distinct_dst_ports);
 	evbuffer_add_printf(out, "\ntop source ports (packets at least..at most):");
-	for (int i = 0; i < fp.n_src_ports; i++)
-		evbuffer_add_printf(out, " %u (%" PRIu64 "..%" PRIu64 ")", fp.src_ports[i].port,
-				    fp.src_ports[i].packets - fp.src_ports[i].error, fp.src_ports[i].packets);
+	fp_list_ports(out, &fp, fp.src_ports, fp.n_src_ports);
 	evbuffer_add_printf(out, "\ntop destination ports (packets at least..at most):");
-	for (int i = 0; i < fp.n_dst_ports; i++)
-		evbuffer_add_printf(out, " %u (%" PRIu64 "..%" PRIu64 ")", fp.dst_ports[i].port,
-				    fp.dst_ports[i].packets - fp.dst_ports[i].error, fp.dst_ports[i].packets);
+	fp_list_ports(out, &fp, fp.dst_ports, fp.n_dst_ports);
 	evbuffer_add_printf(out, "\n");
-	struct api_samples_info pi;
+	struct st_samples_info pi;
 	if (api_samples_info(rp, id, &pi)) /* sample packets (detection.attack_pcap) */
 		evbuffer_add_printf(out, "pcap: %s (%" PRIu64 " packets%s)\n", pi.path, pi.packets,
 				    pi.open ? ", collecting" : "");
@@ -284,21 +350,6 @@ static int cmd_top(struct api_ctx *rp, int argc, char **argv, struct evbuffer *o
 
 /* ---- flow export listeners -------------------------------------------------------------- */
 
-static void listener_stats_line(const struct api_source_stats *s, struct evbuffer *out)
-{
-	const struct api_udp_stats *u = &s->udp;
-	evbuffer_add_printf(out,
-			    "listener %s: datagrams %" PRIu64 " bytes %" PRIu64 " kernel_drops %" PRIu64
-			    " oversize %" PRIu64 " truncated %" PRIu64 " malformed %" PRIu64 " wrong_version %" PRIu64
-			    " exporters %" PRIu64 " refused_exporter %" PRIu64 " rcvbuf %" PRIu32 " flows_dropped %" PRIu64
-			    " hosts_overflow %" PRIu64 " hosts_overflow_in %" PRIu64 " hosts_overflow_out %" PRIu64 "\n",
-			    s->name, u->datagrams, u->bytes, u->kernel_drops, u->oversize,
-			    u->decode.result[CAP_FLOW_TRUNCATED], u->decode.result[CAP_FLOW_MALFORMED],
-			    u->decode.result[CAP_FLOW_VERSION], u->decode.exporters, u->decode.result[CAP_FLOW_TABLE_FULL],
-			    u->rcvbuf, s->flows_dropped, s->hosts_overflow, s->hosts_overflow_dir[DET_IN],
-			    s->hosts_overflow_dir[DET_OUT]);
-}
-
 static const char *flow_source_name(uint8_t src)
 {
 	static const char *names[] = {"mirror", "sflow", "netflow5", "netflow9", "ipfix"};
@@ -353,95 +404,15 @@ static int cmd_exporters(struct api_ctx *rp, struct evbuffer *out)
 	return 0;
 }
 
+/* The stats registry's text view (stats_render.c); HTTP's own counters are /metrics' and
+ * /api/v1/stats', which the control socket cannot see. */
 static int cmd_stats(struct api_ctx *rp, struct evbuffer *out)
 {
-	char clock[32];
-	format_time(api_now_ns(rp), clock, sizeof clock);
-	evbuffer_add_printf(out, "clock %s ticks %" PRIu64 " hosts %zu\n", clock, api_ticks(rp), det_engine_hosts(rp->engine));
-	struct det_engine_stats ds;
-	det_engine_stats(rp->engine, &ds);
-	evbuffer_add_printf(out,
-			    "detect: hosts %zu of %zu pushed_out %" PRIu64 " hosts_overflow_in %" PRIu64
-			    " hosts_overflow_out %" PRIu64 "\n",
-			    ds.hosts, ds.max_hosts, ds.hosts_evicted, ds.hosts_overflow[DET_IN], ds.hosts_overflow[DET_OUT]);
-	for (unsigned i = 0; i < api_n_sources(rp); i++) {
-		static struct api_source_stats s; /* large (exporters); the main loop is one thread */
-		api_source_stats(rp, i, &s);
-		if (s.flow) {
-			listener_stats_line(&s, out);
-			continue;
-		}
-		evbuffer_add_printf(out,
-				    "capture %s: frames %" PRIu64 " decoded %" PRIu64 " truncated %" PRIu64
-				    " malformed %" PRIu64 " not_ip %" PRIu64 " kernel_drops %" PRIu64
-				    " ring_drops %" PRIu64 " if_drops %" PRIu64 " bad_blocks %" PRIu64 " sampled_out %" PRIu64
-				    " flows_active %" PRIu64 " flows_exported %" PRIu64 " flows_dropped %" PRIu64
-				    " hosts_overflow %" PRIu64 " hosts_overflow_in %" PRIu64 " hosts_overflow_out %" PRIu64 "%s\n",
-				    s.name, s.pcap.frames, s.pcap.decode[CAP_DECODE_OK], s.pcap.decode[CAP_DECODE_TRUNCATED],
-				    s.pcap.decode[CAP_DECODE_MALFORMED], s.pcap.decode[CAP_DECODE_NOT_IP],
-				    s.pcap.kernel_drops, s.pcap.ring_drops, s.pcap.if_drops, s.pcap.bad_blocks,
-				    s.pcap.sampled_out, s.flows.active, s.flows.exported, s.flows_dropped,
-				    s.hosts_overflow, s.hosts_overflow_dir[DET_IN], s.hosts_overflow_dir[DET_OUT],
-				    s.finished ? " finished" : "");
-	}
-	if (rp->storage) {
-		struct st_stats s;
-		st_writer_stats(rp->storage, &s);
-		evbuffer_add_printf(out,
-				    "storage %s: flows queued %" PRIu64 " written %" PRIu64 " dropped %" PRIu64
-				    " events queued %" PRIu64 " written %" PRIu64 " dropped %" PRIu64
-				    " failed_batches %" PRIu64 "%s%s\n",
-				    st_writer_destination(rp->storage), s.flows_queued, s.flows_written, s.flows_dropped,
-				    s.events_queued, s.events_written, s.events_dropped, s.batches_failed,
-				    s.last_error[0] ? " last_error: " : "", s.last_error);
-		evbuffer_add_printf(out,
-				    "storage operator events: queued %" PRIu64 " written %" PRIu64 " dropped %" PRIu64
-				    " lost %" PRIu64 "\n",
-				    s.ops_queued, s.ops_written, s.ops_dropped, s.ops_lost);
-		evbuffer_add_printf(out,
-				    "storage spool%s: %" PRIu64 " batches %" PRIu64 " bytes, flows spooled %" PRIu64
-				    " replayed %" PRIu64 " dropped %" PRIu64 ", deduplicated %" PRIu64 "\n",
-				    s.clickhouse_down ? " (ClickHouse down)" : "", s.spool_batches, s.spool_bytes,
-				    s.flows_spooled, s.flows_replayed, s.flows_spool_dropped, s.batches_deduplicated);
-		if (s.clickhouse)
-			evbuffer_add_printf(out, "storage inserts: %" PRIu64 " bytes encoded, %" PRIu64 " bytes sent\n",
-					    s.insert_bytes, s.insert_wire_bytes);
-	}
-	if (rp->notify) {
-		struct act_notify_stats ns;
-		act_notify_stats(rp->notify, &ns);
-		evbuffer_add_printf(out,
-				    "notify: started %" PRIu64 " ok %" PRIu64 " failed %" PRIu64 " timed_out %" PRIu64
-				    " dropped %" PRIu64 " running %u queued %u\n",
-				    ns.started, ns.ok, ns.failed, ns.timed_out, ns.dropped, ns.running, ns.queued);
-	}
-	if (rp->webhook) {
-		struct act_webhook_stats ws;
-		act_webhook_stats(rp->webhook, &ws);
-		evbuffer_add_printf(out,
-				    "webhook: queued %" PRIu64 " sent %" PRIu64 " retried %" PRIu64 " failed %" PRIu64
-				    " dropped %" PRIu64 "\n",
-				    ws.queued, ws.sent, ws.retried, ws.failed, ws.dropped);
-	}
-	if (rp->localroute) {
-		struct act_localroute_stats ls;
-		act_localroute_stats(rp->localroute, &ls);
-		evbuffer_add_printf(out, "local blackhole: added %" PRIu64 " removed %" PRIu64 " failed %" PRIu64 "\n",
-				    ls.added, ls.removed, ls.failed);
-	}
-	api_state_stats_text(rp->mit, out);
-	struct mit_stats ms;
-	mit_stats(rp->mit, &ms);
-	evbuffer_add_printf(out, "decisions: announced %" PRIu64 " withdrawn %" PRIu64 " events %" PRIu64 "%s\n",
-			    ms.announced, ms.withdrawn, ms.events,
-			    rp->conf->mitigation.dry_run ? " (dry run)" : "");
-	struct api_exa_stats x;
-	api_exa_stats(rp, &x);
-	evbuffer_add_printf(out,
-			    "exabgp: lines %" PRIu64 " errors %" PRIu64 " replies_dropped %" PRIu64
-			    " process_starts %" PRIu64 " process_pid %d routes %zu\n",
-			    x.lines, x.errors, x.replies_dropped, x.process_starts, x.process_pid,
-			    ms.routes);
+	struct api_stats_snap *snap = api_stats_snap_new(rp, NULL);
+	if (!snap)
+		return fail(out, "out of memory");
+	api_stats_text(snap, out);
+	api_stats_snap_free(snap);
 	return 0;
 }
 
@@ -610,7 +581,7 @@ int api_command(struct api_ctx *rp, const char *line, struct evbuffer *out)
 {
 	/* ExaBGP's API text (docs/EXABGP.md): lines may be longer than our own commands */
 	if (bgp_exa_is_command(line))
-		return mit_exabgp_command(rp->mit, MIT_SRC_SOCKET, line, out);
+		return mit_exabgp_command(rp->mit, MIT_SRC_OPERATOR, line, out);
 	size_t word = strcspn(line, " ");
 	const struct command *c = find_command(line, word);
 	if (c && c->run_rest)

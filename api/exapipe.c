@@ -60,6 +60,12 @@ struct api_exa {
 
 /* ---- line readers (pipe and process stdout) ------------------------------------------------- */
 
+/* The log names the transport a line came by: the named pipe or the process. */
+static const char *transport_name(enum mit_route_src src)
+{
+	return src == MIT_SRC_PROCESS ? "process" : "pipe";
+}
+
 static void reply(struct api_exa *x, enum mit_route_src src, int rc)
 {
 	if (src != MIT_SRC_PROCESS || x->proc_in < 0) {
@@ -97,7 +103,7 @@ static void one_line(struct api_exa *x, enum mit_route_src src, char *line)
 		why[n] = 0;
 		if (n && why[n - 1] == '\n')
 			why[n - 1] = 0;
-		log_once(&x->bad_line[src], "exabgp %s: '%.120s': %s", mit_route_src_name(src), line, why);
+		log_once(&x->bad_line[src], "exabgp %s: '%.120s': %s", transport_name(src), line, why);
 	}
 	reply(x, src, rc);
 }
@@ -114,7 +120,7 @@ static void drain_lines(struct api_exa *x, struct reader *r)
 				if (!r->skipping) {
 					x->errors++;
 					log_once(&x->bad_line[r->src], "exabgp %s: line longer than %d bytes dropped",
-						 mit_route_src_name(r->src), BGP_EXA_LINE_MAX);
+						 transport_name(r->src), BGP_EXA_LINE_MAX);
 				}
 				r->skipping = true;
 			}
@@ -351,7 +357,7 @@ int api_exa_start(struct api_ctx *rp, char *err, size_t errlen)
 	rp->exa = x;
 	x->rp = rp;
 	x->pipe.fd = x->proc.fd = x->proc_in = -1;
-	x->pipe.src = MIT_SRC_PIPE;
+	x->pipe.src = MIT_SRC_API;
 	x->proc.src = MIT_SRC_PROCESS;
 	x->backoff_s = BACKOFF_MIN_S;
 	x->reply = evbuffer_new();

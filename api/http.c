@@ -307,15 +307,21 @@ static void on_command(struct evhttp_request *req, void *arg)
 	evbuffer_free(out);
 }
 
-/* ---- /metrics (metrics.c) ------------------------------------------------------------------ */
+/* ---- /metrics (the stats registry: stats_render.c) ----------------------------------------- */
 
 static void on_metrics(struct evhttp_request *req, void *arg)
 {
 	struct api_http *h = arg;
 	if (!api_http_want_get(req))
 		return;
+	struct api_stats_snap *snap = api_stats_snap_new(h->rp, &h->st);
+	if (!snap) {
+		api_http_reply_error(req, 500, "out of memory");
+		return;
+	}
 	struct evbuffer *b = evbuffer_new();
-	api_metrics_write(h->rp, &h->st, b);
+	api_stats_prometheus(snap, b);
+	api_stats_snap_free(snap);
 	api_http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b);
 	evbuffer_free(b);
 }

@@ -58,6 +58,76 @@ static const char *group_name(const struct api_ctx *rp, int g)
 	return g >= 0 && (size_t)g < rp->conf->detect.n_groups ? rp->conf->detect.groups[g].name : "";
 }
 
+/* A top list's entries that hold a guaranteed real share (det_fp_listed), with their bounds. */
+static void json_fp_addrs(struct evbuffer *b, const struct det_fingerprint *fp, const struct det_fp_addr *e, size_t n,
+			  bool prefixes)
+{
+	evbuffer_add(b, "[", 1);
+	for (size_t i = 0, shown = 0; i < n; i++) {
+		if (!det_fp_listed(fp, e[i].packets, e[i].error))
+			continue;
+		char text[IP_PREFIX_STRLEN];
+		api_fp_key_text(&e[i], prefixes, text);
+		evbuffer_add_printf(b, "%s{\"key\":", shown++ ? "," : "");
+		json_cstr(b, text);
+		evbuffer_add_printf(b, ",\"at_least\":%" PRIu64 ",\"at_most\":%" PRIu64 "}", e[i].packets - e[i].error,
+				    e[i].packets);
+	}
+	evbuffer_add(b, "]", 1);
+}
+
+static void json_fp_ports(struct evbuffer *b, const struct det_fingerprint *fp, const struct det_fp_port *e, size_t n)
+{
+	evbuffer_add(b, "[", 1);
+	for (size_t i = 0, shown = 0; i < n; i++)
+		if (det_fp_listed(fp, e[i].packets, e[i].error))
+			evbuffer_add_printf(b, "%s{\"port\":%u,\"at_least\":%" PRIu64 ",\"at_most\":%" PRIu64 "}",
+					    shown++ ? "," : "", e[i].port, e[i].packets - e[i].error, e[i].packets);
+	evbuffer_add(b, "]", 1);
+}
+
+/* The attack's fingerprint as rampartctl attack shows it: distinct counts (HyperLogLog
+ * estimates), the proven heavy remote end or network (null when none), and the keys with a
+ * guaranteed real share; peers are the sources of an incoming attack, destinations of an
+ * outgoing one. */
+static void json_fingerprint(struct evbuffer *b, const struct api_ctx *rp, const struct det_ban_info *x)
+{
+	struct det_fingerprint fp;
+	if (det_engine_fingerprint(rp->engine, x->attack_id, &fp) != 0) {
+		evbuffer_add_printf(b, ",\"fingerprint\":null");
+		return;
+	}
+	evbuffer_add_printf(b,
+			    ",\"fingerprint\":{\"from_rates\":%s,\"records\":%" PRIu64 ",\"packets\":%" PRIu64
+			    ",\"distinct_peers\":%" PRIu64 ",\"distinct_peer_prefixes\":%" PRIu64
+			    ",\"peer_prefix_length\":%u,\"distinct_src_ports\":%" PRIu64 ",\"distinct_dst_ports\":%" PRIu64,
+			    fp.from_rates ? "true" : "false", fp.records, fp.packets, fp.distinct_peers,
+			    fp.distinct_peer_prefixes, ip_is_v4(&x->target.addr) ? DET_FP_PREFIX_V4 : DET_FP_PREFIX_V6,
+			    fp.distinct_src_ports, fp.distinct_dst_ports);
+	char text[IP_PREFIX_STRLEN];
+	ip_addr heavy;
+	ip_prefix net;
+	evbuffer_add_printf(b, ",\"heavy_peer\":");
+	if (det_fp_heavy_peer(&fp, &heavy))
+		json_cstr(b, ip_format(&heavy, text));
+	else
+		evbuffer_add_printf(b, "null");
+	evbuffer_add_printf(b, ",\"heavy_peer_prefix\":");
+	if (det_fp_heavy_peer_prefix(&fp, &net))
+		json_cstr(b, ip_prefix_format(&net, text));
+	else
+		evbuffer_add_printf(b, "null");
+	evbuffer_add_printf(b, ",\"peers\":");
+	json_fp_addrs(b, &fp, fp.peers, fp.n_peers, false);
+	evbuffer_add_printf(b, ",\"peer_prefixes\":");
+	json_fp_addrs(b, &fp, fp.peer_prefixes, fp.n_peer_prefixes, true);
+	evbuffer_add_printf(b, ",\"src_ports\":");
+	json_fp_ports(b, &fp, fp.src_ports, fp.n_src_ports);
+	evbuffer_add_printf(b, ",\"dst_ports\":");
+	json_fp_ports(b, &fp, fp.dst_ports, fp.n_dst_ports);
+	evbuffer_add(b, "}", 1);
+}
+
 static void json_ban(struct evbuffer *b, const struct api_ctx *rp, const struct det_ban_info *x)
 {
 	char pfx[IP_PREFIX_STRLEN];
@@ -76,9 +146,12 @@ static void json_ban(struct evbuffer *b, const struct api_ctx *rp, const struct 
 	json_num(b, x->trigger_limit);
 	evbuffer_add_printf(b, ",\"peak\":");
 	json_num(b, x->peak_value);
-	evbuffer_add_printf(b, "},\"parent_attack_id\":%" PRIu64 ",\"rates\":", x->parent_attack_id);
+	uint64_t covering = 0;
+	const char *mit = rp->mit ? mit_attack_mitigation(rp->mit, x->attack_id, &covering) : "";
+	evbuffer_add_printf(b, "},\"parent_attack_id\":%" PRIu64 ",\"mitigation\":\"%s\",\"covered_by\":%" PRIu64 ",\"rates\":",
+			    x->parent_attack_id, mit, covering);
 	json_rates(b, &x->rates, x->direction);
-	struct api_samples_info pi; /* sample packets (detection.attack_pcap); null when none */
+	struct st_samples_info pi; /* sample packets (detection.attack_pcap); null when none */
 	if (api_samples_info(rp, x->attack_id, &pi)) {
 		evbuffer_add_printf(b, ",\"pcap\":{\"path\":");
 		json_cstr(b, pi.path);
@@ -86,6 +159,7 @@ static void json_ban(struct evbuffer *b, const struct api_ctx *rp, const struct 
 	} else {
 		evbuffer_add_printf(b, ",\"pcap\":null");
 	}
+	json_fingerprint(b, rp, x);
 	evbuffer_add(b, "}", 1);
 }
 
@@ -209,105 +283,19 @@ void api_http_get_peers(struct evhttp_request *req, void *arg)
 	evbuffer_free(b);
 }
 
-/* A flow listener's counters, as /metrics and `rampartctl exporters` have them (docs/FLOWS.md). */
-static void listener_json(struct evbuffer *b, const struct api_source_stats *s)
-{
-	static const char *protos[] = {"mirror", "sflow", "netflow5", "netflow9", "ipfix"};
-	const struct api_udp_stats *u = &s->udp;
-	evbuffer_add_printf(b,
-			    ",\"listener\":{\"datagrams\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"kernel_drops\":%" PRIu64
-			    ",\"oversize\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"rcvbuf\":%" PRIu32
-			    ",\"truncated\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"wrong_version\":%" PRIu64
-			    ",\"exporters_known\":%zu,\"exporters_refused\":%" PRIu64 ",\"exporters_evicted\":%" PRIu64
-			    ",\"templates_reclaimed\":%" PRIu64 ",\"template_bytes\":%" PRIu64 ",\"refused\":{",
-			    u->datagrams, u->bytes, u->kernel_drops, u->oversize, u->errors, u->rcvbuf,
-			    u->decode.result[CAP_FLOW_TRUNCATED], u->decode.result[CAP_FLOW_MALFORMED],
-			    u->decode.result[CAP_FLOW_VERSION], s->n_exporters, u->decode.result[CAP_FLOW_TABLE_FULL],
-			    u->decode.evicted, u->decode.templates_reclaimed, u->decode.template_bytes);
-	for (int r = 0; r < CAP_REFUSE_COUNT; r++)
-		evbuffer_add_printf(b, "%s\"%s\":%" PRIu64, r ? "," : "", cap_flow_refusal_name((enum cap_flow_refusal)r),
-				    u->decode.refused[r]);
-	evbuffer_add_printf(b, "},\"exporters\":[");
-	size_t n = s->n_exporters < API_EXPORTERS_SHOWN ? s->n_exporters : API_EXPORTERS_SHOWN;
-	for (size_t j = 0; j < n; j++) {
-		const struct cap_exporter_info *e = &s->exporters[j];
-		char a[IP_STRLEN], ag[IP_STRLEN] = "";
-		ip_format(&e->addr, a);
-		if (!ip_is_zero(&e->agent))
-			ip_format(&e->agent, ag);
-		evbuffer_add_printf(b,
-				    "%s{\"exporter\":\"%s\",\"agent\":\"%s\",\"protocol\":\"%s\",\"domain\":%" PRIu32
-				    ",\"sampling_rate\":%" PRIu32 ",\"templates\":%" PRIu32 ",\"last_seen_ns\":%" PRIu64
-				    ",\"datagrams\":%" PRIu64 ",\"records\":%" PRIu64 ",\"malformed\":%" PRIu64
-				    ",\"template_misses\":%" PRIu64 ",\"templates_refused\":%" PRIu64
-				    ",\"sequence_gaps\":%" PRIu64 ",\"skipped\":%" PRIu64 ",\"counter_samples\":%" PRIu64 "}",
-				    j ? "," : "", a, ag, e->source < 5 ? protos[e->source] : "?", e->domain,
-				    e->sampling_rate, e->templates, e->last_seen_ns, e->datagrams, e->records, e->malformed,
-				    e->template_misses, e->templates_refused, e->sequence_gaps, e->skipped,
-				    e->counter_samples);
-	}
-	evbuffer_add_printf(b, "]}");
-}
-
 void api_http_get_stats(struct evhttp_request *req, void *arg)
 {
 	struct api_http *h = arg;
-	struct api_ctx *rp = h->rp;
 	if (!api_http_want_get(req))
 		return;
+	struct api_stats_snap *snap = api_stats_snap_new(h->rp, &h->st);
+	if (!snap) {
+		api_http_reply_error(req, 500, "out of memory");
+		return;
+	}
 	struct evbuffer *b = evbuffer_new();
-	evbuffer_add_printf(b, "{\"clock_ns\":%" PRIu64 ",\"ticks\":%" PRIu64 ",\"hosts\":%zu,\"capture\":[",
-			    api_now_ns(rp), api_ticks(rp), det_engine_hosts(rp->engine));
-	for (unsigned i = 0; i < api_n_sources(rp); i++) {
-		struct api_source_stats s;
-		api_source_stats(rp, i, &s);
-		evbuffer_add_printf(b, "%s{\"source\":", i ? "," : "");
-		json_cstr(b, s.name);
-		evbuffer_add_printf(b,
-				    ",\"frames\":%" PRIu64 ",\"decoded\":%" PRIu64 ",\"truncated\":%" PRIu64
-				    ",\"malformed\":%" PRIu64 ",\"not_ip\":%" PRIu64 ",\"kernel_drops\":%" PRIu64
-				    ",\"ring_drops\":%" PRIu64 ",\"if_drops\":%" PRIu64 ",\"bad_blocks\":%" PRIu64
-				    ",\"sampled_out\":%" PRIu64
-				    ",\"flows_active\":%" PRIu64 ",\"flows_exported\":%" PRIu64
-				    ",\"flows_dropped\":%" PRIu64 ",\"hosts_overflow\":%" PRIu64
-				    ",\"hosts_overflow_in\":%" PRIu64 ",\"hosts_overflow_out\":%" PRIu64 ",\"finished\":%s",
-				    s.pcap.frames, s.pcap.decode[CAP_DECODE_OK], s.pcap.decode[CAP_DECODE_TRUNCATED],
-				    s.pcap.decode[CAP_DECODE_MALFORMED], s.pcap.decode[CAP_DECODE_NOT_IP],
-				    s.flow ? s.udp.kernel_drops : s.pcap.kernel_drops, s.pcap.ring_drops, s.pcap.if_drops,
-				    s.pcap.bad_blocks, s.pcap.sampled_out, s.flows.active, s.flows.exported,
-				    s.flows_dropped, s.hosts_overflow, s.hosts_overflow_dir[DET_IN],
-				    s.hosts_overflow_dir[DET_OUT], s.finished ? "true" : "false");
-		if (s.flow)
-			listener_json(b, &s);
-		evbuffer_add_printf(b, "}");
-	}
-	evbuffer_add_printf(b, "]");
-	if (rp->storage) {
-		struct st_stats s;
-		st_writer_stats(rp->storage, &s);
-		evbuffer_add_printf(b, ",\"storage\":{\"destination\":");
-		json_cstr(b, st_writer_destination(rp->storage));
-		evbuffer_add_printf(b,
-				    ",\"flows_queued\":%" PRIu64 ",\"flows_written\":%" PRIu64
-				    ",\"flows_dropped\":%" PRIu64 ",\"events_queued\":%" PRIu64
-				    ",\"events_written\":%" PRIu64 ",\"events_dropped\":%" PRIu64
-				    ",\"operator_events_queued\":%" PRIu64 ",\"operator_events_written\":%" PRIu64
-				    ",\"operator_events_dropped\":%" PRIu64
-				    ",\"batches_failed\":%" PRIu64 ",\"insert_bytes\":%" PRIu64
-				    ",\"insert_wire_bytes\":%" PRIu64 ",\"last_error\":",
-				    s.flows_queued, s.flows_written, s.flows_dropped, s.events_queued, s.events_written,
-				    s.events_dropped, s.ops_queued, s.ops_written, s.ops_dropped, s.batches_failed,
-				    s.insert_bytes, s.insert_wire_bytes);
-		json_cstr(b, s.last_error);
-		evbuffer_add(b, "}", 1);
-	}
-	api_state_stats_json(rp->mit, b);
-	struct mit_stats ms;
-	mit_stats(rp->mit, &ms);
-	evbuffer_add_printf(b,
-			    ",\"decisions\":{\"announced\":%" PRIu64 ",\"withdrawn\":%" PRIu64 ",\"events\":%" PRIu64
-			    ",\"dry_run\":%s}}\n",
-			    ms.announced, ms.withdrawn, ms.events, rp->conf->mitigation.dry_run ? "true" : "false");
+	api_stats_json(snap, b);
+	api_stats_snap_free(snap);
 	api_http_reply(req, 200, "application/json", b);
 	evbuffer_free(b);
 }

@@ -87,9 +87,19 @@ void api_http_get_top(struct evhttp_request *req, void *arg);
 void api_http_get_peers(struct evhttp_request *req, void *arg);
 void api_http_get_stats(struct evhttp_request *req, void *arg);
 
-/* The /metrics page into b: capture, detection, mitigation, storage, BGP and the API's own
- * bounds (st: the HTTP server's counters). Main loop only. */
-void api_metrics_write(struct api_ctx *rp, const struct api_http_stats *st, struct evbuffer *b);
+/* ---- the stats registry (stats_registry.c, stats_render.c) ----------------------------------
+ * One table of rows (name, type, help, labels, getter) rendered three ways; docs/API.md. */
+struct api_stats_snap;
+/* Every module's counters at this moment; http: the HTTP server's (NULL from the control
+ * socket, which cannot see them). NULL when out of memory. Main loop only. */
+struct api_stats_snap *api_stats_snap_new(struct api_ctx *rp, const struct api_http_stats *http);
+void api_stats_snap_free(struct api_stats_snap *s);
+/* `rampartctl stats`: a line per section. */
+void api_stats_text(const struct api_stats_snap *s, struct evbuffer *out);
+/* /api/v1/stats: one JSON object and a newline. */
+void api_stats_json(const struct api_stats_snap *s, struct evbuffer *out);
+/* /metrics: Prometheus' text exposition format 0.0.4, one # HELP and # TYPE per family. */
+void api_stats_prometheus(const struct api_stats_snap *s, struct evbuffer *out);
 
 /* Who gave a state-changing command, for the audit trail (audit.c). */
 struct api_audit_who {
@@ -103,5 +113,17 @@ struct api_audit_who {
  * queues the operator_events row when storage is on; never waits. */
 void api_audit(struct api_ctx *rp, const struct api_audit_who *who, const char *line, int rc,
 	       struct evbuffer *reply);
+
+/* A fingerprint top-list entry as text: the address, or with prefixes its /24 (/64) network. */
+static inline void api_fp_key_text(const struct det_fp_addr *e, bool prefixes, char text[IP_PREFIX_STRLEN])
+{
+	if (prefixes) {
+		ip_prefix net;
+		det_fp_peer_prefix(&e->addr, &net);
+		ip_prefix_format(&net, text);
+	} else {
+		ip_format(&e->addr, text);
+	}
+}
 
 #endif

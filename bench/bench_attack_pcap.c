@@ -19,7 +19,7 @@
 #include "bench/bench_util.h"
 #include "capture/cap.h"
 #include "detect/det.h"
-#include "rampartd/daemon.h"
+#include "storage/samples.h"
 
 
 static void discard(void *ctx, const struct flow_record *f)
@@ -36,7 +36,7 @@ static void no_event(void *ctx, const struct det_event *ev)
 enum mode { BASE, HOOK_OFF, HOOK_ON };
 
 static double run(enum mode m, const struct frame *frames, size_t n, struct det_counters *c, struct cap_flowtable *ft,
-		  struct rd_samples *a, struct rd_samples_producer *p, double seconds)
+		  struct st_samples *a, struct st_samples_producer *p, double seconds)
 {
 	struct flow_record r;
 	uint64_t pkts = 0, exported = 0, shift = 0;
@@ -58,7 +58,7 @@ static double run(enum mode m, const struct frame *frames, size_t n, struct det_
 			if (id) {
 				struct cap_frame f = {.data = frames[i].data, .caplen = frames[i].len,
 						      .len = frames[i].len, .dlt = DLT_EN10MB};
-				rd_samples_sample(p, id, dir, &r, &f);
+				st_samples_sample(p, id, dir, &r, &f);
 			}
 		}
 		pkts += n;
@@ -66,7 +66,7 @@ static double run(enum mode m, const struct frame *frames, size_t n, struct det_
 		cap_flowtable_expire(ft, frames[n - 1].ts + shift, discard, &exported);
 		busy += now_s() - t0;
 		if (a)
-			rd_samples_drain(a, NULL, 0); /* off the clock, as on the main loop */
+			st_samples_drain(a, NULL, 0); /* off the clock, as on the main loop */
 	} while (busy < seconds);
 	return pkts / busy / 1e6;
 }
@@ -122,14 +122,14 @@ int main(int argc, char **argv)
 	char dir[] = "/tmp/p5_bench_apcap.XXXXXX";
 	if (!mkdtemp(dir))
 		return 1;
-	struct conf_attack_pcap steady = {.enabled = true, .packets = 500, .snaplen = 256};
-	struct conf_attack_pcap copying = {.enabled = true, .packets = 100000, .snaplen = 256};
+	struct st_samples_config steady = {.enabled = true, .packets = 500, .snaplen = 256};
+	struct st_samples_config copying = {.enabled = true, .packets = 100000, .snaplen = 256};
 	snprintf(steady.dir, sizeof steady.dir, "%s/steady", dir);
 	snprintf(copying.dir, sizeof copying.dir, "%s/copying", dir);
 	char err[256];
-	struct rd_samples *a1 = rd_samples_new(&steady, dir, err, sizeof err);
-	struct rd_samples *a2 = rd_samples_new(&copying, dir, err, sizeof err);
-	struct rd_samples_producer *p1 = rd_samples_producer(a1, 0), *p2 = rd_samples_producer(a2, 0);
+	struct st_samples *a1 = st_samples_new(&steady, dir, err, sizeof err);
+	struct st_samples *a2 = st_samples_new(&copying, dir, err, sizeof err);
+	struct st_samples_producer *p1 = st_samples_producer(a1, 0), *p2 = st_samples_producer(a2, 0);
 	if (!p1 || !p2) {
 		fprintf(stderr, "bench_attack_pcap: %s\n", err);
 		return 1;
@@ -150,17 +150,17 @@ int main(int argc, char **argv)
 		if ((x = run(HOOK_ON, frames, n, c, ft, a2, p2, seconds / 8)) > cp)
 			cp = x;
 	}
-	struct api_samples_stats s1, s2;
-	rd_samples_stats(a1, &s1);
-	rd_samples_stats(a2, &s2);
+	struct st_samples_stats s1, s2;
+	st_samples_stats(a1, &s1);
+	st_samples_stats(a2, &s2);
 	printf("decode+flowtable+count, no sampling hook:        %.2f Mpps\n", base);
 	printf("  + hook, attack_pcap off:                        %.2f Mpps (%+.1f%%)\n", off, 100 * (off / base - 1));
 	printf("  + hook on, 5 attacks, quotas full (steady):     %.2f Mpps (%+.1f%%)\n", on, 100 * (on / base - 1));
 	printf("  + hook on, 5 attacks, copying 256 B per frame:  %.2f Mpps (%+.1f%%; %llu copied, %llu ring-full drops)\n",
 	       cp, 100 * (cp / base - 1), (unsigned long long)s2.written, (unsigned long long)s2.dropped);
 	printf("(steady run: %llu samples written in all)\n", (unsigned long long)s1.written);
-	rd_samples_free(a1);
-	rd_samples_free(a2);
+	st_samples_free(a1);
+	st_samples_free(a2);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	return system(cmd) == 0 ? 0 : 1;

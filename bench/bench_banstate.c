@@ -103,7 +103,7 @@ int main(int argc, char **argv)
 		uint32_t a = i < 131072 ? 0xC6120000u + (uint32_t)i : 0x64400000u + (uint32_t)(i - 131072);
 		snprintf(line, sizeof line, "announce route %u.%u.%u.%u/32 next-hop 10.0.0.1 community [65001:666]",
 			 a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-		if (mit_exabgp_command(rp->mit, MIT_SRC_PIPE, line, reply) != 0) {
+		if (mit_exabgp_command(rp->mit, MIT_SRC_API, line, reply) != 0) {
 			fprintf(stderr, "bench_banstate: %s refused\n", line);
 			return 1;
 		}

@@ -7,7 +7,8 @@
 # and FastNetMon 1.2.4 (Debian's, AF_PACKET as packaged: one fanout worker per CPU) on the same
 # veth. For each step: sent (the sender's count), seen (frames the daemon's workers read;
 # FastNetMon's fastnetmon_total_simple_packets_processed from its Prometheus endpoint), lost =
-# sent - seen, and the loss the daemon counted (kernel/ring drops; FastNetMon exports none).
+# sent - seen, and the loss the daemon counted (kernel/ring drops, the DPDK virtual devices' kernel
+# losses included; FastNetMon exports none).
 # Prints each source's highest rate with zero loss, the sender's own top rate as the ceiling, and
 # the ratios to the ceiling and to FastNetMon, all from this run.
 # BUILD dir as $1; STEP_S seconds per step (default 3); RATES (default "50000 100000 200000
@@ -188,4 +189,4 @@ while read -r name best; do
 		"$(awk -v b="$best" -v c="$ceiling" 'BEGIN { printf "%.2f", c ? b / c : 0 }')" \
 		"$([ -n "$fnm" ] && [ "$name" != fastnetmon ] && awk -v b="$best" -v f="$fnm" 'BEGIN { printf ", %s x FastNetMon", f ? sprintf("%.2f", b / f) : "n/a" }')"
 done <"$W/best"
-say "DPDK here reads virtual devices on a veth without hugepages; the issue's >= 10 Mpps per core needs a NIC bound to vfio-pci (docs/CAPTURE.md)"
+say "DPDK here reads virtual devices on a veth without hugepages; net_af_packet's uncounted loss is the capture's fragments its DEFRAG fanout discards (docs/CAPTURE.md); DPDK's own per-core figure is bench_dpdk_ring (net_ring fed from memory)"

@@ -12,6 +12,8 @@ for b in "$build"/bench/bench_*; do
 	args=()
 	case $name in
 	bench_pipeline) args=("$data/mirror-attack-mix.pcap" 3) ;;
+	# the DPDK worker fed through net_ring0; it pins itself (worker CPU 1, feeder CPU 0)
+	bench_dpdk_ring) args=("$data/mirror-attack-mix.pcap" 3) ;;
 	bench_flows) args=("$data/flows") ;;
 	# the writer's own speed: rows queued first, then written to files
 	bench_storage) args=(--rows 1000000 --events 100 --prefill --queue 1048576) ;;

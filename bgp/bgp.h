@@ -68,6 +68,7 @@ void bgp_peer_config_defaults(struct bgp_peer_config *p);
 #define BGP_MAX_LARGE_COMMUNITIES 8
 #define BGP_MAX_AS_PATH 32
 #define BGP_MAX_CLUSTER_LIST 8
+#define BGP_MAX_RAW_ATTRS 128 /* octets of raw path attributes, headers included */
 
 /* Path attributes of a route we originate. */
 struct bgp_route_attrs {
@@ -98,6 +99,12 @@ struct bgp_route_attrs {
 	uint32_t originator_id;    /* host order */
 	uint32_t cluster_list[BGP_MAX_CLUSTER_LIST]; /* host order */
 	size_t n_cluster_list;
+	/* Path attributes the speaker has no field of, as given (ExaBGP's `attribute [CODE FLAGS
+	 * VALUE]`): each one flags, type, length (two octets when flags has the extended length bit
+	 * 0x10, else one) and value, exactly as on the wire, in ascending type order, no type twice,
+	 * none of a type the speaker writes itself. Sent to every peer unchanged. */
+	uint8_t raw_attrs[BGP_MAX_RAW_ATTRS];
+	size_t n_raw_attrs; /* octets used */
 };
 
 #define BGP_ORIGIN_IGP 0

@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "exabgp.h"
+#include "exabgp_int.h"
 
 #define MAX_TOKENS (BGP_EXA_LINE_MAX + 1)
 
@@ -405,6 +407,29 @@ static bool aggregator(struct lexer *lx, const struct tok *k, struct bgp_exa_att
 	return true;
 }
 
+/* attribute [ 0xCODE 0xFLAGS 0xVALUE ], ExaBGP's generic attribute (its configuration/static/
+ * parser.py `attribute`): the three 0x numbers, then bgp_exa_generic (exabgp_generic.c) decides. */
+static bool generic(struct lexer *lx, const struct tok *k, struct bgp_exa_attrs *a)
+{
+	const struct tok *t[5];
+	for (int i = 0; i < 5; i++) {
+		if (!(t[i] = next(lx)))
+			return fail(lx, i ? t[i - 1] : k, "expected attribute [ 0xCODE 0xFLAGS 0xVALUE ]");
+		if (i == 0 && !is(t[0], "["))
+			return fail(lx, t[0], "expected '[' (attribute [ 0xCODE 0xFLAGS 0xVALUE ])");
+	}
+	if (!is(t[4], "]"))
+		return fail(lx, t[4], "expected ']' after the value (attribute [ 0xCODE 0xFLAGS 0xVALUE ])");
+	uint64_t code, flags;
+	if (strncasecmp(t[1]->s, "0x", 2) || !parse_num(t[1]->s, 255, &code))
+		return fail(lx, t[1], "attribute code is 0x00..0xff");
+	if (strncasecmp(t[2]->s, "0x", 2) || !parse_num(t[2]->s, 255, &flags))
+		return fail(lx, t[2], "attribute flags are 0x00..0xff");
+	char why[120];
+	int bad = bgp_exa_generic((uint8_t)code, (uint8_t)flags, t[3]->s, a, why, sizeof why);
+	return bad ? fail(lx, t[bad], "%s", why) : true;
+}
+
 /* One attribute at the cursor; false (with the error) if the token is not one. */
 static bool attribute(struct lexer *lx, struct bgp_exa_attrs *a)
 {
@@ -470,16 +495,18 @@ static bool attribute(struct lexer *lx, struct bgp_exa_attrs *a)
 	}
 	if (is(k, "cluster-list"))
 		return list(lx, k, a, one_cluster);
+	if (is(k, "attribute"))
+		return generic(lx, k, a);
 	if (!k)
 		return fail(lx, NULL, "expected an attribute");
 	static const char *const unsupported[] = {"path-information",
-						  "label", "rd", "route-distinguisher", "split", "attribute", "aigp", "bgp-prefix-sid", NULL};
+						  "label", "rd", "route-distinguisher", "split", "aigp", "bgp-prefix-sid", NULL};
 	for (size_t i = 0; unsupported[i]; i++)
 		if (is(k, unsupported[i]))
 			return fail(lx, k, "ExaBGP attribute not supported by Rampart");
 	return fail(lx, k, "unknown attribute (next-hop, origin, as-path, med, local-preference, community, "
 			   "large-community, extended-community, atomic-aggregate, aggregator, originator-id, "
-			   "cluster-list)");
+			   "cluster-list, attribute)");
 }
 
 static bool add_nlri(struct lexer *lx, const struct tok *t, struct bgp_exa_cmd *c)

@@ -14,7 +14,8 @@
  *   community [A:B|NAME|N ...], large-community [A:B:C ...] (a repeat is sent once, RFC 8092),
  *   extended-community [target:A:B|origin:A:B|target4:A:B|origin4:A:B|redirect:A:B|A:B|
  *   l2info:E:C:M:R|rate-limit:N|0xHEX ...] (B of a 2-octet A may be an IPv4 address),
- *   atomic-aggregate, aggregator (ASN:IPV4), originator-id IPV4, cluster-list [IPV4 ...]; lists
+ *   atomic-aggregate, aggregator (ASN:IPV4), originator-id IPV4, cluster-list [IPV4 ...],
+ *   attribute [0xCODE 0xFLAGS 0xVALUE] (ExaBGP's generic attribute, bgp/exabgp_generic.c); lists
  *   take one value bare or several in brackets. A route also takes ExaBGP's `name NAME` and
  *   `watchdog NAME` (accepted, not sent) and `withdraw` (the route starts withdrawn: the command
  *   withdraws it).

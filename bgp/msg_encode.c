@@ -232,11 +232,38 @@ static void attr_hdr(struct wbuf *w, uint8_t flags, uint8_t type, size_t len)
 	}
 }
 
+/* The raw attributes (bgp_route_attrs.raw_attrs) from *at on whose type is below `below`: they go
+ * between the speaker's own so the whole list stays in ascending type order, as RFC 4271 5 asks
+ * of a sender. A truncated entry (bgp/exabgp.c never writes one) ends the list. */
+static void put_raw_below(struct wbuf *w, const struct bgp_route_attrs *m, size_t *at, unsigned below)
+{
+	if (!m)
+		return;
+	size_t n = m->n_raw_attrs > BGP_MAX_RAW_ATTRS ? BGP_MAX_RAW_ATTRS : m->n_raw_attrs;
+	const uint8_t *r = m->raw_attrs;
+	while (*at + 3 <= n && r[*at + 1] < below) {
+		size_t hl = (r[*at] & 0x10) ? 4 : 3;
+		if (*at + hl > n) {
+			*at = n;
+			return;
+		}
+		size_t len = hl == 4 ? (size_t)r[*at + 2] << 8 | r[*at + 3] : r[*at + 2];
+		if (*at + hl + len > n) {
+			*at = n;
+			return;
+		}
+		wbuf_bytes(w, r + *at, hl + len);
+		*at += hl + len;
+	}
+}
+
 /* Everything but the NLRI and the MP attribute (which goes last so NLRI can be appended), in
  * type order. */
 static void put_path_attrs(struct wbuf *w, const struct bgp_attr_enc *a, bool classic_nh)
 {
 	const struct bgp_route_attrs *m = a->more;
+	size_t raw = 0;
+	put_raw_below(w, m, &raw, BGP_ATTR_ORIGIN);
 	wbuf_u8(w, 0x40);
 	wbuf_u8(w, BGP_ATTR_ORIGIN);
 	wbuf_u8(w, 1);
@@ -247,32 +274,38 @@ static void put_path_attrs(struct wbuf *w, const struct bgp_attr_enc *a, bool cl
 	bool need_as4_path = false;
 	for (size_t i = 0; i < n_seq && !a->as4; i++)
 		need_as4_path |= seq[i] > 0xffff;
+	put_raw_below(w, m, &raw, BGP_ATTR_AS_PATH);
 	attr_hdr(w, 0x40, BGP_ATTR_AS_PATH, as_path_len(n_seq, a->as4));
 	as_path_value(w, seq, n_seq, a->as4);
 
+	put_raw_below(w, m, &raw, BGP_ATTR_NEXT_HOP);
 	if (classic_nh) {
 		wbuf_u8(w, 0x40);
 		wbuf_u8(w, BGP_ATTR_NEXT_HOP);
 		wbuf_u8(w, 4);
 		wbuf_bytes(w, a->next_hop.b + 12, 4);
 	}
+	put_raw_below(w, m, &raw, BGP_ATTR_MED);
 	if (a->has_med) {
 		wbuf_u8(w, 0x80);
 		wbuf_u8(w, BGP_ATTR_MED);
 		wbuf_u8(w, 4);
 		wbuf_u32(w, a->med);
 	}
+	put_raw_below(w, m, &raw, BGP_ATTR_LOCAL_PREF);
 	if (!a->ebgp) {
 		wbuf_u8(w, 0x40);
 		wbuf_u8(w, BGP_ATTR_LOCAL_PREF);
 		wbuf_u8(w, 4);
 		wbuf_u32(w, a->local_pref ? a->local_pref : 100);
 	}
+	put_raw_below(w, m, &raw, BGP_ATTR_ATOMIC_AGGREGATE);
 	if (m && m->atomic_aggregate) {
 		wbuf_u8(w, 0x40);
 		wbuf_u8(w, BGP_ATTR_ATOMIC_AGGREGATE);
 		wbuf_u8(w, 0);
 	}
+	put_raw_below(w, m, &raw, BGP_ATTR_AGGREGATOR);
 	if (m && m->has_aggregator) {
 		/* a 2-octet session gets AS_TRANS here and the real AS in AS4_AGGREGATOR (RFC 6793 4.2.2) */
 		wbuf_u8(w, 0xc0);
@@ -284,18 +317,21 @@ static void put_path_attrs(struct wbuf *w, const struct bgp_attr_enc *a, bool cl
 			wbuf_u16(w, m->aggregator_as > 0xffff ? BGP_AS_TRANS : (uint16_t)m->aggregator_as);
 		wbuf_u32(w, m->aggregator_id);
 	}
+	put_raw_below(w, m, &raw, BGP_ATTR_COMMUNITIES);
 	if (a->n_communities > 0) {
 		size_t n = a->n_communities > BGP_MAX_COMMUNITIES ? BGP_MAX_COMMUNITIES : a->n_communities;
 		attr_hdr(w, 0xc0, BGP_ATTR_COMMUNITIES, n * 4);
 		for (size_t i = 0; i < n; i++)
 			wbuf_u32(w, a->communities[i]);
 	}
+	put_raw_below(w, m, &raw, BGP_ATTR_ORIGINATOR_ID);
 	if (m && !a->ebgp && m->has_originator_id) { /* RFC 4456: never across an AS border */
 		wbuf_u8(w, 0x80);
 		wbuf_u8(w, BGP_ATTR_ORIGINATOR_ID);
 		wbuf_u8(w, 4);
 		wbuf_u32(w, m->originator_id);
 	}
+	put_raw_below(w, m, &raw, BGP_ATTR_CLUSTER_LIST);
 	if (m && !a->ebgp && m->n_cluster_list > 0) {
 		size_t n = m->n_cluster_list > BGP_MAX_CLUSTER_LIST ? BGP_MAX_CLUSTER_LIST : m->n_cluster_list;
 		wbuf_u8(w, 0x80);
@@ -304,15 +340,18 @@ static void put_path_attrs(struct wbuf *w, const struct bgp_attr_enc *a, bool cl
 		for (size_t i = 0; i < n; i++)
 			wbuf_u32(w, m->cluster_list[i]);
 	}
+	put_raw_below(w, m, &raw, BGP_ATTR_EXT_COMMUNITIES);
 	if (a->n_ext_communities > 0) {
 		attr_hdr(w, 0xc0, BGP_ATTR_EXT_COMMUNITIES, a->n_ext_communities * 8);
 		wbuf_bytes(w, a->ext_communities, a->n_ext_communities * 8);
 	}
+	put_raw_below(w, m, &raw, BGP_ATTR_AS4_PATH);
 	if (need_as4_path) {
 		/* an old speaker sees AS_TRANS; AS4_PATH carries the real ones (RFC 6793 4.2.2) */
 		attr_hdr(w, 0xc0, BGP_ATTR_AS4_PATH, as_path_len(n_seq, true));
 		as_path_value(w, seq, n_seq, true);
 	}
+	put_raw_below(w, m, &raw, BGP_ATTR_AS4_AGGREGATOR);
 	if (m && m->has_aggregator && !a->as4 && m->aggregator_as > 0xffff) {
 		wbuf_u8(w, 0xc0);
 		wbuf_u8(w, BGP_ATTR_AS4_AGGREGATOR);
@@ -320,12 +359,14 @@ static void put_path_attrs(struct wbuf *w, const struct bgp_attr_enc *a, bool cl
 		wbuf_u32(w, m->aggregator_as);
 		wbuf_u32(w, m->aggregator_id);
 	}
+	put_raw_below(w, m, &raw, BGP_ATTR_LARGE_COMMUNITIES);
 	if (a->n_large_communities > 0) {
 		attr_hdr(w, 0xc0, BGP_ATTR_LARGE_COMMUNITIES, a->n_large_communities * 12);
 		for (size_t i = 0; i < a->n_large_communities; i++)
 			for (int j = 0; j < 3; j++)
 				wbuf_u32(w, a->large_communities[i][j]);
 	}
+	put_raw_below(w, m, &raw, 256);
 }
 
 int bgp_msg_upd_begin_announce(struct bgp_upd *u, bool v6, const struct bgp_attr_enc *a)

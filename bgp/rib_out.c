@@ -60,7 +60,8 @@ static bool attrs_equal(const struct bgp_route_attrs *x, const struct bgp_route_
 	       memcmp(x->ext_communities, y->ext_communities, x->n_ext_communities * 8) == 0 &&
 	       x->n_large_communities == y->n_large_communities &&
 	       memcmp(x->large_communities, y->large_communities,
-		      x->n_large_communities * sizeof x->large_communities[0]) == 0;
+		      x->n_large_communities * sizeof x->large_communities[0]) == 0 &&
+	       x->n_raw_attrs == y->n_raw_attrs && memcmp(x->raw_attrs, y->raw_attrs, x->n_raw_attrs) == 0;
 }
 
 static uint32_t attrs_hash(const struct bgp_route_attrs *a)
@@ -76,6 +77,8 @@ static uint32_t attrs_hash(const struct bgp_route_attrs *a)
 	for (size_t i = 0; i < a->n_large_communities; i++)
 		h = (h * 16777619u ^ a->large_communities[i][0]) * 31u ^ a->large_communities[i][1] ^
 		    a->large_communities[i][2] * 7u;
+	for (size_t i = 0; i < a->n_raw_attrs; i++)
+		h = h * 16777619u ^ a->raw_attrs[i];
 	return h;
 }
 
@@ -166,6 +169,8 @@ static void normalize(struct bgp_route_attrs *a, const struct bgp_route_attrs *i
 	a->originator_id = in->has_originator_id ? in->originator_id : 0;
 	a->n_cluster_list = in->n_cluster_list > BGP_MAX_CLUSTER_LIST ? BGP_MAX_CLUSTER_LIST : in->n_cluster_list;
 	memcpy(a->cluster_list, in->cluster_list, a->n_cluster_list * sizeof a->cluster_list[0]);
+	a->n_raw_attrs = in->n_raw_attrs > BGP_MAX_RAW_ATTRS ? 0 : in->n_raw_attrs; /* never cut one in half */
+	memcpy(a->raw_attrs, in->raw_attrs, a->n_raw_attrs);
 }
 
 static struct bgp_rib_attrs *attrs_ref(struct bgp_rib *rib, const struct bgp_route_attrs *in)
@@ -537,9 +542,9 @@ static void resort(struct bgp_adj_out *q, const struct bgp_rib *rib)
 		/* 100 000 lookups in a row: each a cache miss on the index and one on the record
 		 * unless fetched ahead (queued prefixes are masked, as the RIB-out's keys) */
 		if (i + 2 * PREFETCH_AHEAD < q->n)
-			ht_prefetch_slot(&rib->slots, &q->v[i + 2 * PREFETCH_AHEAD].p);
+			ht_prefetch_slot(&rib->slots, prefix_hash(&q->v[i + 2 * PREFETCH_AHEAD].p));
 		if (i + PREFETCH_AHEAD < q->n)
-			ht_prefetch_rec(&rib->slots, &q->v[i + PREFETCH_AHEAD].p);
+			ht_prefetch_rec(&rib->slots, prefix_hash(&q->v[i + PREFETCH_AHEAD].p));
 		const struct bgp_rib_attrs *a = bgp_rib_lookup_peer(rib, &q->v[i].p, q->peer);
 		q->v[i].attr_id = a ? a->id : 0;
 		q->v[i].cur = a;

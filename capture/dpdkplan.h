@@ -32,18 +32,21 @@ struct cap_dpdk_port_counters {
 	uint64_t imissed;   /* the NIC had the frame but its RX ring was full: we polled too slowly */
 	uint64_t rx_nombuf; /* no mbuf to receive into: the pool was empty */
 	uint64_t ierrors;   /* frames the NIC received in error (bad FCS, runts, ...) */
+	uint64_t kernel_losses; /* a virtual device: frames the kernel dropped before the PMD read
+				 * them (net_tap's queue, net_af_packet's ring full) */
 };
 
 /* The port's drops go to its first worker only (member 0), so that adding up the workers of a
- * port gives the port's drops once. imissed and rx_nombuf are frames we had the chance to read
- * and lost to a full ring or pool: ring_drops. ierrors happened on the wire: if_drops. */
+ * port gives the port's drops once. imissed, rx_nombuf and a virtual device's kernel losses are
+ * frames we had the chance to read and lost to a full ring, pool or queue: ring_drops. ierrors
+ * happened on the wire: if_drops. */
 static inline void cap_dpdk_port_drops(const struct cap_dpdk_port_counters *c, unsigned member,
 				       struct cap_src_stats *st)
 {
 	if (member != 0) {
 		st->ring_drops = st->if_drops = 0;
 	} else {
-		st->ring_drops = c->imissed + c->rx_nombuf;
+		st->ring_drops = c->imissed + c->rx_nombuf + c->kernel_losses;
 		st->if_drops = c->ierrors;
 	}
 	st->kernel_drops = st->ring_drops + st->if_drops;

@@ -44,6 +44,12 @@ struct cap_src_spec {
 	uint32_t block_kb; /* ring block, KiB (a power of two, at least a page) */
 	/* CAP_SRC_DPDK: name is the port, member/members this worker of the port's workers */
 	struct cap_dpdk *dpdk;
+	/* The CPU the thread reading this source runs on (afpacket, afxdp, dpdk: capture.*.cpus);
+	 * pinned false: wherever the scheduler puts it. cpu_key names the list for errors. The
+	 * source does not pin: its thread's owner does, before the first read. */
+	bool pinned;
+	unsigned cpu;
+	const char *cpu_key;
 };
 
 struct cap_src_stats {

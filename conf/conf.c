@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "conf_int.h"
@@ -121,12 +122,12 @@ static int hostgroup_check(struct walk *w, const struct cn *node, void *array, s
 /* ---- detection, capture, mitigation ---------------------------------------------------------- */
 
 static const struct ckey attack_pcap_keys[] = {
-	BOOL("enabled", struct conf_attack_pcap, enabled),
-	STR("dir", struct conf_attack_pcap, dir, 0),
-	INT("packets", struct conf_attack_pcap, packets, 1, 100000),
-	INT("snaplen", struct conf_attack_pcap, snaplen, 64, 65535),
-	INT("keep_days", struct conf_attack_pcap, keep_days, 0, 36500),
-	INT("max_files", struct conf_attack_pcap, max_files, 0, 100000000),
+	BOOL("enabled", struct st_samples_config, enabled),
+	STR("dir", struct st_samples_config, dir, 0),
+	INT("packets", struct st_samples_config, packets, 1, 100000),
+	INT("snaplen", struct st_samples_config, snaplen, 64, 65535),
+	INT("keep_days", struct st_samples_config, keep_days, 0, 36500),
+	INT("max_files", struct st_samples_config, max_files, 0, 100000000),
 	END,
 };
 
@@ -175,6 +176,8 @@ static const struct ckey afxdp_keys[] = {
 	 .count_off = offsetof(struct conf_afxdp, n_queues), .max_items = CONF_MAX_QUEUES, .min = 0, .max = 1023},
 	ENUM("mode", struct conf_afxdp, mode, xdp_mode_names),
 	INT("sample", struct conf_afxdp, sample, 1, 1000000),
+	{.name = "cpus", .type = K_UINT_LIST, .off = offsetof(struct conf_afxdp, cpus.cpu),
+	 .count_off = offsetof(struct conf_afxdp, cpus.n), .max_items = CONF_MAX_CPUS, .min = 0, .max = 4095},
 	END,
 };
 
@@ -184,6 +187,8 @@ static const struct ckey dpdk_keys[] = {
 	INT("rx_queues", struct conf_dpdk, rx_queues, 1, 16),
 	INT("workers", struct conf_dpdk, workers, 1, 16),
 	INT("sample", struct conf_dpdk, sample, 1, 1000000),
+	{.name = "cpus", .type = K_UINT_LIST, .off = offsetof(struct conf_dpdk, cpus.cpu),
+	 .count_off = offsetof(struct conf_dpdk, cpus.n), .max_items = CONF_MAX_CPUS, .min = 0, .max = 4095},
 	END,
 };
 
@@ -195,6 +200,8 @@ static const struct ckey afpacket_keys[] = {
 	INT("block_kb", struct conf_afpacket, block_kb, 4, 65536),
 	INT("sample", struct conf_afpacket, sample, 1, 1000000),
 	BOOL("defrag", struct conf_afpacket, defrag),
+	{.name = "cpus", .type = K_UINT_LIST, .off = offsetof(struct conf_afpacket, cpus.cpu),
+	 .count_off = offsetof(struct conf_afpacket, cpus.n), .max_items = CONF_MAX_CPUS, .min = 0, .max = 4095},
 	END,
 };
 
@@ -568,10 +575,27 @@ static int check_group_prefixes(struct walk *w, const struct cn *root, const str
 	return -1;
 }
 
+/* A CPU the machine does not have would fail at start with a reason naming no key. One the
+ * machine has but the daemon may not use (taskset, CPUAffinity=) is refused at start, when the
+ * worker is pinned. */
+static int check_cpus(struct walk *w, const struct cn *section, const char *name, const struct conf_cpus *c)
+{
+	long have = sysconf(_SC_NPROCESSORS_CONF);
+	for (size_t i = 0; section && i < c->n; i++)
+		if (have > 0 && c->cpu[i] >= (uint32_t)have)
+			return walk_fail(w, cn_map_get(section, "cpus")->kids[i], "capture.%s.cpus[%zu]: CPU %u does not "
+					 "exist (this machine has CPUs 0-%ld)", name, i, c->cpu[i], have - 1);
+	return 0;
+}
+
 /* An interface read by two sources would count every packet twice; a ring must hold two blocks. */
 static int check_capture(struct walk *w, const struct cn *root, const struct conf_capture *cc)
 {
 	const struct cn *cap = cn_map_get(root, "capture");
+	if (check_cpus(w, cn_map_get(cap, "afpacket"), "afpacket", &cc->afpacket.cpus) != 0 ||
+	    check_cpus(w, cn_map_get(cap, "afxdp"), "afxdp", &cc->afxdp.cpus) != 0 ||
+	    check_cpus(w, cn_map_get(cap, "dpdk"), "dpdk", &cc->dpdk.cpus) != 0)
+		return -1;
 	const struct cn *dp = cn_map_get(cap, "dpdk");
 	if (dp && cc->dpdk.workers > cc->dpdk.rx_queues)
 		return walk_fail(w, cn_map_get(dp, "workers"), "capture.dpdk.workers: %u workers for %u RX queues: a worker "

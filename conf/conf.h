@@ -14,6 +14,7 @@
 #include "../detect/det.h"
 #include "../flowspec/fs.h"
 #include "../lib/ip.h"
+#include "../storage/samples.h"
 #include "../storage/st.h"
 
 #define CONF_MAX_LISTEN 8
@@ -24,6 +25,13 @@ struct conf_listen {
 };
 
 /* capture.afpacket: AF_PACKET TPACKET_V3 rings with fanout (docs/CAPTURE.md) */
+/* capture.*.cpus: the CPUs a section's workers run on, worker i on cpus[i % n_cpus] */
+#define CONF_MAX_CPUS 64
+struct conf_cpus {
+	uint32_t cpu[CONF_MAX_CPUS];
+	size_t n; /* 0: not pinned (the daemon's own CPU set) */
+};
+
 struct conf_afpacket {
 	char *interfaces[CONF_MAX_INTERFACES];
 	size_t n_interfaces;
@@ -33,6 +41,7 @@ struct conf_afpacket {
 	uint32_t block_kb; /* ring block, KiB, a power of two 4..65536; default 1024 */
 	uint32_t sample;   /* keep 1 frame in N, 1..1000000; default 1 (all) */
 	bool defrag;       /* PACKET_FANOUT_FLAG_DEFRAG; default false (it hides fragment floods) */
+	struct conf_cpus cpus; /* interfaces x workers, in that order */
 };
 
 /* capture.afxdp: AF_XDP sockets, one per RX queue (docs/CAPTURE.md) */
@@ -45,6 +54,7 @@ struct conf_afxdp {
 	size_t n_queues;
 	int mode;        /* enum conf_xdp_mode; default auto */
 	uint32_t sample; /* keep 1 frame in N; default 1 */
+	struct conf_cpus cpus; /* interfaces x queues, in that order */
 };
 
 /* capture.dpdk: DPDK poll-mode ports (docs/CAPTURE.md) */
@@ -57,6 +67,7 @@ struct conf_dpdk {
 	uint32_t rx_queues; /* RX queues per port (RSS spreads across them), 1..16; default 1 */
 	uint32_t workers;   /* threads per port, 1..rx_queues; worker k reads queues k, k + workers, ... */
 	uint32_t sample;
+	struct conf_cpus cpus; /* ports x workers, in that order */
 };
 
 struct conf_capture {
@@ -150,16 +161,6 @@ struct conf_api {
 	uint32_t control_max_clients;   /* control socket clients at once; default 16 */
 };
 
-/* detection.attack_pcap: sample packets of each attack, one pcap file per attack (docs/DETECTION.md) */
-struct conf_attack_pcap {
-	bool enabled;      /* default false */
-	char dir[256];     /* default "": STORAGE_DIR/attacks */
-	uint32_t packets;  /* per attack at most, default 500 */
-	uint32_t snaplen;  /* bytes kept of each packet, default 256 */
-	uint32_t keep_days; /* files older than this are deleted, default 30; 0 = never */
-	uint32_t max_files; /* at most this many files in dir (oldest attacks go first), default 10000; 0 = no cap */
-};
-
 struct rampart_conf {
 	char path[256];
 	struct det_config detect; /* networks, whitelist, hostgroups, thresholds, detection */
@@ -175,7 +176,7 @@ struct rampart_conf {
 	 * takes precedence). "" = stay who started it. */
 	char user[64];
 	/* under detection: in the YAML; after detect here, since the walk reaches it from there */
-	struct conf_attack_pcap attack_pcap;
+	struct st_samples_config attack_pcap; /* detection.attack_pcap (storage/samples.h) */
 };
 
 /* 0 on success; -1 with err = "FILE:LINE:COL: KEY: what is wrong". *out is only written on success. */

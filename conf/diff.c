@@ -30,6 +30,11 @@ static bool strs_eq(char *const *a, size_t na, char *const *b, size_t nb)
 	return true;
 }
 
+static bool cpus_eq(const struct conf_cpus *a, const struct conf_cpus *b)
+{
+	return a->n == b->n && memcmp(a->cpu, b->cpu, a->n * sizeof a->cpu[0]) == 0;
+}
+
 static bool listens_eq(const struct conf_listen *a, size_t na, const struct conf_listen *b, size_t nb)
 {
 	if (na != nb)
@@ -124,18 +129,19 @@ void conf_diff(const struct rampart_conf *o, const struct rampart_conf *n, struc
 	const struct conf_afpacket *oa = &oc->afpacket, *na = &nc->afpacket;
 	restart(d, !strs_eq(oa->interfaces, oa->n_interfaces, na->interfaces, na->n_interfaces) ||
 			   oa->workers != na->workers || oa->fanout != na->fanout || oa->ring_mb != na->ring_mb ||
-			   oa->block_kb != na->block_kb || oa->sample != na->sample || oa->defrag != na->defrag,
+			   oa->block_kb != na->block_kb || oa->sample != na->sample || oa->defrag != na->defrag ||
+			   !cpus_eq(&oa->cpus, &na->cpus),
 		"capture.afpacket");
 	const struct conf_afxdp *ox = &oc->afxdp, *nx = &nc->afxdp;
 	restart(d, !strs_eq(ox->interfaces, ox->n_interfaces, nx->interfaces, nx->n_interfaces) ||
 			   ox->n_queues != nx->n_queues ||
 			   memcmp(ox->queues, nx->queues, ox->n_queues * sizeof ox->queues[0]) != 0 ||
-			   ox->mode != nx->mode || ox->sample != nx->sample,
+			   ox->mode != nx->mode || ox->sample != nx->sample || !cpus_eq(&ox->cpus, &nx->cpus),
 		"capture.afxdp");
 	const struct conf_dpdk *op = &oc->dpdk, *np = &nc->dpdk;
 	restart(d, !strs_eq(op->eal, op->n_eal, np->eal, np->n_eal) ||
 			   !strs_eq(op->ports, op->n_ports, np->ports, np->n_ports) || op->rx_queues != np->rx_queues ||
-			   op->workers != np->workers || op->sample != np->sample,
+			   op->workers != np->workers || op->sample != np->sample || !cpus_eq(&op->cpus, &np->cpus),
 		"capture.dpdk");
 	restart(d, !listens_eq(oc->sflow, oc->n_sflow, nc->sflow, nc->n_sflow) ||
 			   !prefixes_eq(oc->sflow_exporters, oc->n_sflow_exporters, nc->sflow_exporters,

@@ -169,7 +169,7 @@ static bool attack_rates(const struct det_engine *e, const struct attack *a, str
 {
 	const struct host *h = attack_host(e, a);
 	if (h) {
-		det_host_rates(e, (size_t)(h - e->hosts), out);
+		det_host_rates(e, (size_t)(h - det_hosts(e)), out);
 		return true;
 	}
 	const struct det_psum *s = det_attack_sum(e, a);
@@ -197,13 +197,13 @@ static void attack_end(struct det_engine *e, struct attack *a, uint64_t now)
 {
 	attack_rates(e, a, &a->info.rates);
 	struct host *h = attack_host(e, a);
-	if (h && h->attack_id == a->info.attack_id)
-		h->attack_id = 0;
+	if (h && h->attack_id[a->info.direction] == a->info.attack_id)
+		h->attack_id[a->info.direction] = 0;
 	struct det_psum *s = a->kind == ATT_GROUP ? NULL : det_attack_sum(e, a);
-	if (s && s->attack_id == a->info.attack_id)
-		s->attack_id = 0;
+	if (s && s->attack_id[a->info.direction] == a->info.attack_id)
+		s->attack_id[a->info.direction] = 0;
 	if (a->kind == ATT_GROUP)
-		e->group_open[a->info.hostgroup]--;
+		e->group_open[a->info.hostgroup][a->info.direction]--;
 	if (a->banned)
 		e->n_banned--;
 	a->dead = true;
@@ -262,10 +262,13 @@ static void count_ban(struct det_engine *e, uint64_t now)
 		e->ban_count++;
 }
 
-static struct attack *find_ban(struct det_engine *e, const ip_prefix *p)
+/* The banned attack on exactly p in direction dir (DET_DIR_ANY: either). */
+#define DET_DIR_ANY (-1)
+static struct attack *find_ban(struct det_engine *e, const ip_prefix *p, int dir)
 {
 	for (size_t i = 0; i < e->n_open; i++)
-		if (!e->open[i].dead && e->open[i].banned && ip_prefix_equal(&e->open[i].info.target, p))
+		if (!e->open[i].dead && e->open[i].banned && ip_prefix_equal(&e->open[i].info.target, p) &&
+		    (dir == DET_DIR_ANY || (int)e->open[i].info.direction == dir))
 			return &e->open[i];
 	return NULL;
 }
@@ -297,16 +300,16 @@ static void tie_to_traffic(struct det_engine *e, struct attack *a, bool take_rat
 	struct host *h = attack_host(e, a);
 	if (h) {
 		if (take_rates)
-			det_host_rates(e, (size_t)(h - e->hosts), &a->info.rates);
-		if (!h->attack_id)
-			h->attack_id = a->info.attack_id;
+			det_host_rates(e, (size_t)(h - det_hosts(e)), &a->info.rates);
+		if (!h->attack_id[a->info.direction])
+			h->attack_id[a->info.direction] = a->info.attack_id;
 	}
 	struct det_psum *s = a->kind == ATT_GROUP ? NULL : det_attack_sum(e, a);
 	if (s) {
 		if (take_rates)
 			a->info.rates = s->rates;
-		if (!s->attack_id)
-			s->attack_id = a->info.attack_id;
+		if (!s->attack_id[a->info.direction])
+			s->attack_id[a->info.direction] = a->info.attack_id;
 	}
 }
 
@@ -367,21 +370,23 @@ void det_detect_host(struct det_engine *e, struct host *h, const struct trigger 
 {
 	ip_prefix target;
 	ip_prefix_host(&target, &h->addr);
-	/* a ban of exactly this host (manual) already covers it */
-	struct attack *a = find_ban(e, &target);
+	/* a ban of exactly this host in this direction (manual: incoming) already covers it; one in
+	 * the other direction does not: an outgoing attack from a victim is an attack of its own */
+	struct attack *a = find_ban(e, &target, (int)t->dir);
 	if (!a) {
 		struct det_rates r;
-		det_host_rates(e, (size_t)(h - e->hosts), &r);
+		det_host_rates(e, (size_t)(h - det_hosts(e)), &r);
 		a = start_attack(e, &target, h->group, &r, t, now, fn, ctx);
 		if (!a)
 			return;
 		a->kind = ATT_HOST;
 		watch_host(e, a);
 	}
-	h->attack_id = a->info.attack_id;
+	h->attack_id[t->dir] = a->info.attack_id;
 }
 
-/* Every prefix of group g over its total; prefixes already banned (manually) are left alone. */
+/* Every prefix of group g over its total in t->dir; prefixes already banned in that direction
+ * (manually: incoming) are left alone. */
 void det_detect_group(struct det_engine *e, int g, const struct det_rates *sum, const struct trigger *t,
 			 uint64_t now, det_event_fn fn, void *ctx)
 {
@@ -391,28 +396,29 @@ void det_detect_group(struct det_engine *e, int g, const struct det_rates *sum, 
 	for (size_t i = 0; i < n; i++) {
 		ip_prefix q = p[i];
 		ip_prefix_mask(&q);
-		if (find_ban(e, &q))
+		if (find_ban(e, &q, (int)t->dir))
 			continue;
 		struct attack *a = start_attack(e, &q, g, sum, t, now, fn, ctx);
 		if (!a)
 			continue;
 		a->kind = ATT_GROUP;
-		e->group_open[g]++;
+		e->group_open[g][t->dir]++;
 	}
 }
 
-/* The (sub-)prefix of sum s over its group's total; a ban of exactly it (manual) covers it. */
+/* The (sub-)prefix of sum s over its group's total in t->dir; a ban of exactly it in that
+ * direction (manual: incoming) covers it. */
 void det_detect_prefix(struct det_engine *e, struct det_psum *s, const struct trigger *t, uint64_t now,
 			  det_event_fn fn, void *ctx)
 {
-	struct attack *a = find_ban(e, &s->p);
+	struct attack *a = find_ban(e, &s->key.p, (int)t->dir);
 	if (!a) {
-		a = start_attack(e, &s->p, s->group, &s->rates, t, now, fn, ctx);
+		a = start_attack(e, &s->key.p, s->key.group, &s->rates, t, now, fn, ctx);
 		if (!a)
 			return;
 		a->kind = ATT_PREFIX;
 	}
-	s->attack_id = a->info.attack_id;
+	s->attack_id[t->dir] = a->info.attack_id;
 }
 
 /* Ban expiry, and the end of refused attacks. */
@@ -428,10 +434,11 @@ void det_run_attacks(struct det_engine *e, uint64_t now, det_event_fn fn, void *
 		if (known && a->kind == ATT_HOST) {
 			const struct host *h = attack_host(e, a);
 			/* an attack the short window opened goes on while the window still sees it */
+			enum det_direction d = a->info.direction;
 			going_on = det_host_limits(e, h) &&
-				   (det_over(det_host_limits(e, h), &r, NULL) || (h->fast_over && h->upd_ns == now));
+				   (det_over_dir(det_host_limits(e, h), &r, d, NULL) || ((h->run[d] & RUN_FAST) && h->upd_ns == now));
 		} else if (known && (a->kind == ATT_GROUP || a->kind == ATT_PREFIX)) {
-			going_on = det_over(&e->totals[a->info.hostgroup], &r, NULL);
+			going_on = det_over_dir(&e->totals[a->info.hostgroup], &r, a->info.direction, NULL);
 		}
 		if (known) {
 			a->info.rates = r;
@@ -460,16 +467,17 @@ void det_run_attacks(struct det_engine *e, uint64_t now, det_event_fn fn, void *
 
 /* ---- manual bans -------------------------------------------------------------------------- */
 
-/* The group of p when an operator's ban (or one restored after a restart) may be made now;
- * -1 with *why set: not monitored, already banned, whitelisted, own, past max_bans. */
-static int admissible(struct det_engine *e, const ip_prefix *p, uint64_t now_ns, const char **why)
+/* The group of p when an operator's ban (or one restored after a restart) in direction dir may be
+ * made now; -1 with *why set: not monitored, already banned, whitelisted, own, past max_bans. */
+static int admissible(struct det_engine *e, const ip_prefix *p, enum det_direction dir, uint64_t now_ns,
+		      const char **why)
 {
 	int group = det_networks_lookup(e->nets, &p->addr);
 	if (group < 0) {
 		*why = "not monitored";
 		return -1;
 	}
-	if (find_ban(e, p)) {
+	if (find_ban(e, p, (int)dir)) {
 		*why = "already banned";
 		return -1;
 	}
@@ -487,7 +495,7 @@ int det_engine_ban(struct det_engine *e, const ip_prefix *target, uint32_t secon
 	*why = NULL;
 	ip_prefix p = *target;
 	ip_prefix_mask(&p);
-	int group = admissible(e, &p, now_ns, why);
+	int group = admissible(e, &p, DET_IN, now_ns, why);
 	if (group < 0)
 		return -1;
 	uint64_t parent = covering_attack(e, &p);
@@ -520,14 +528,18 @@ int det_engine_unban(struct det_engine *e, const ip_prefix *target, uint64_t now
 {
 	ip_prefix p = *target;
 	ip_prefix_mask(&p);
-	struct attack *a = find_ban(e, &p);
+	struct attack *a = find_ban(e, &p, DET_DIR_ANY);
 	if (!a)
 		return -1;
-	attack_end(e, a, now_ns);
-	/* the UNBAN is manual whoever banned it; the attack keeps its own manual flag in history */
-	struct attack copy = *a;
-	copy.info.manual = true;
-	emit(fn, ctx, &copy, DET_EV_UNBAN, now_ns, 0, "manual unban");
+	/* the operator unbans the prefix: every direction's ban of it (an attacked host that also
+	 * attacks has two) */
+	for (; a; a = find_ban(e, &p, DET_DIR_ANY)) {
+		attack_end(e, a, now_ns);
+		/* the UNBAN is manual whoever banned it; the attack keeps its own manual flag in history */
+		struct attack copy = *a;
+		copy.info.manual = true;
+		emit(fn, ctx, &copy, DET_EV_UNBAN, now_ns, 0, "manual unban");
+	}
 	det_compact(e);
 	det_publish_watch(e);
 	return 0;
@@ -635,7 +647,7 @@ int det_engine_restore(struct det_engine *e, const struct det_ban_info *b, uint6
 		return 1;
 	}
 	/* as for a manual ban: the rate cap is for new bans */
-	int group = admissible(e, &p, now_ns, why);
+	int group = admissible(e, &p, b->direction, now_ns, why);
 	if (group < 0)
 		return -1;
 	if (b->hostgroup >= 0 && (size_t)b->hostgroup < e->cfg->n_groups)
@@ -662,7 +674,7 @@ int det_engine_restore(struct det_engine *e, const struct det_ban_info *b, uint6
 		a->kind = ATT_PREFIX;
 	else {
 		a->kind = ATT_GROUP;
-		e->group_open[group]++;
+		e->group_open[group][a->info.direction]++;
 	}
 	tie_to_traffic(e, a, false);
 	ban_attack(e, a, b->until_ns, 0);

@@ -335,13 +335,35 @@ struct det_fingerprint {
 	uint64_t size[DET_FP_SIZES];
 	/* remote ends: sources of an incoming attack, destinations of an outgoing one */
 	struct det_fp_addr peers[DET_FP_TOP];
+	/* the remote ends' networks, /DET_FP_PREFIX_V4 (IPv4) or /DET_FP_PREFIX_V6 (IPv6): addr is
+	 * the network address, with the same bounds as peers */
+	struct det_fp_addr peer_prefixes[DET_FP_TOP];
 	struct det_fp_port src_ports[DET_FP_TOP], dst_ports[DET_FP_TOP]; /* TCP and UDP only */
-	uint8_t n_peers, n_src_ports, n_dst_ports;
+	uint8_t n_peers, n_peer_prefixes, n_src_ports, n_dst_ports;
 	uint64_t records;        /* flow records (or packets) counted, unscaled */
-	uint64_t distinct_peers; /* estimated remote ends (HyperLogLog, 1.6 % standard error) */
+	/* distinct counts (HyperLogLog estimates): remote ends (1.6 % standard error), their /24s or
+	 * /64s, TCP/UDP source and destination ports (3.3 % each: DET_FP_DISTINCT_SE_*) */
+	uint64_t distinct_peers;
+	uint64_t distinct_peer_prefixes;
+	uint64_t distinct_src_ports, distinct_dst_ports;
 	bool from_rates;
 	enum det_attack_kind kind;
 };
+
+/* The prefix length the remote ends are summarised by (peer_prefixes, distinct_peer_prefixes):
+ * a /24 is the smallest IPv4 prefix the Internet routes, a /64 one IPv6 subnet. */
+#define DET_FP_PREFIX_V4 24
+#define DET_FP_PREFIX_V6 64
+/* One standard error of the distinct counts, in per mille: 1.04 / sqrt(registers). */
+#define DET_FP_DISTINCT_SE_PEERS 16  /* 4096 registers */
+#define DET_FP_DISTINCT_SE_SMALL 33  /* 1024 registers: prefixes and ports */
+
+/* A top-list key is shown (rampartctl attack, the API) only when it holds a real share: its
+ * guaranteed minimum is at least 1/DET_FP_LIST_SHARE of the attack's packets, over at least
+ * DET_FP_HEAVY_RECORDS records. Below that a Space-Saving entry may be all error (its bound is
+ * packets/16, more than the share), so showing it would claim what is not known. */
+#define DET_FP_LIST_SHARE 20
+bool det_fp_listed(const struct det_fingerprint *fp, uint64_t packets, uint64_t error);
 
 /* A share counts as proven heavy when the key's guaranteed minimum (packets - error) is at least
  * half the attack's packets, counted over at least DET_FP_HEAVY_RECORDS records (docs/DETECTION.md
@@ -351,6 +373,12 @@ bool det_fp_proven_heavy(const struct det_fingerprint *fp, uint64_t packets, uin
 /* The remote end (source of an incoming attack, destination of an outgoing one) that is proven
  * heavy, if any: at most one can be, and a rule may then match it. */
 bool det_fp_heavy_peer(const struct det_fingerprint *fp, ip_addr *out);
+/* The remote /24 (IPv4) or /64 (IPv6) that is proven heavy, if any (the same bound: a
+ * guaranteed half of the attack's packets from inside it); a rule may match it when no single
+ * address is heavy. */
+bool det_fp_heavy_peer_prefix(const struct det_fingerprint *fp, ip_prefix *out);
+/* The prefix a peer_prefixes entry's network address stands for: /24 for IPv4, /64 for IPv6. */
+void det_fp_peer_prefix(const ip_addr *network, ip_prefix *out);
 
 /* Sets fp->kind from the counts: fragments when most packets are fragments; UDP mostly from one
  * amplification source port -> that amplification, else UDP flood; ICMP flood; TCP: SYN flood,

@@ -3,6 +3,7 @@
 #define RAMPART_DETECT_DET_INT_H
 
 #include "det.h"
+#include "../lib/ht.h"
 
 /* Longest-prefix match: a trie with 8-bit strides and prefix expansion, one per family, so a
  * lookup is at most 4 (IPv4) or 16 (IPv6) array reads. Built once, then read-only. */
@@ -65,17 +66,27 @@ struct det_ss {
 	} e[DET_SS_K];
 };
 
-/* HyperLogLog distinct count (hll.c): 2^DET_HLL_P registers, 1.6 % standard error. */
+/* HyperLogLog distinct counts (hll.c) with 2^p one-byte registers: standard error 1.04 / sqrt(2^p)
+ * for 2^p bytes. The remote ends get p = 12 (4 KiB, 1.6 %); their /24 (/64) prefixes and the
+ * ports p = 10 (1 KiB, 3.3 %): a third of the memory each, and ports (at most 65536 values) or
+ * prefixes need a count, not a census. docs/DETECTION.md "Attack fingerprint" has the costs. */
 #define DET_HLL_P 12
+#define DET_HLL_P_SMALL 10
 struct det_hll {
 	uint8_t reg[1u << DET_HLL_P];
 };
-/* 64 mixed bits of a 16-byte key (an address), for det_hll_add. */
+struct det_hll_small {
+	uint8_t reg[1u << DET_HLL_P_SMALL];
+};
+/* The precision p of a sketch h (either type): its register count is 2^p. */
+#define DET_HLL_PREC(h) ((unsigned)__builtin_ctz((unsigned)sizeof (h)->reg))
+/* 64 mixed bits of a 16-byte key (an address, a prefix, a port), for det_hll_add. */
 uint64_t det_key_hash(const uint8_t key[16]);
-void det_hll_add(struct det_hll *h, uint64_t hash);
-void det_hll_merge(struct det_hll *into, const struct det_hll *from);
+/* reg is the 2^p registers of one sketch: (h)->reg with p = DET_HLL_PREC(h). */
+void det_hll_add(uint8_t *reg, unsigned p, uint64_t hash);
+void det_hll_merge(uint8_t *into, const uint8_t *from, unsigned p);
 /* The estimated number of distinct keys added. */
-uint64_t det_hll_estimate(const struct det_hll *h);
+uint64_t det_hll_estimate(const uint8_t *reg, unsigned p);
 
 /* The counts of a fingerprint while it is collected (per worker, then per attack). */
 struct det_fp_acc {
@@ -85,8 +96,12 @@ struct det_fp_acc {
 	uint64_t syn_only, ack_rst, fragments;
 	uint64_t size[DET_FP_SIZES];
 	uint64_t records; /* flow records or packets seen, unscaled */
-	struct det_ss peers, src_ports, dst_ports;
-	struct det_hll peer_set; /* distinct remote ends */
+	/* peer_prefixes: the remote ends' /24 (IPv4) or /64 (IPv6), the network a FlowSpec source
+	 * match may name when no single address is heavy */
+	struct det_ss peers, peer_prefixes, src_ports, dst_ports;
+	struct det_hll peer_set;               /* distinct remote ends */
+	struct det_hll_small peer_prefix_set;  /* distinct remote /24s or /64s */
+	struct det_hll_small src_port_set, dst_port_set; /* distinct TCP/UDP ports */
 };
 
 void det_fp_acc_add(struct det_fp_acc *a, const struct flow_record *r, enum det_direction dir, uint64_t scale);
@@ -127,23 +142,23 @@ const struct det_fp_acc *det_counters_fp(const struct det_counters *c, size_t sl
 /* The traffic of a group's hosts summed per (sub-)prefix, or over the whole group (p is then the
  * zero prefix, length 0): counts of the current tick and their moving average, like a host's.
  * Because the average is linear, the average of the sum is the sum of the hosts' averages. */
-struct det_psum {
+struct det_psum_key {
 	ip_prefix p;
 	int32_t group;
-	uint32_t hash;
-	uint32_t slot;
-	uint64_t attack_id; /* the open attack on this prefix, 0 = none */
+};
+
+struct det_psum {
+	struct det_psum_key key;
+	uint64_t attack_id[DET_DIRECTIONS]; /* the open attack on this prefix per direction, 0 = none */
 	uint64_t last_ns;   /* the last tick with traffic */
 	struct det_rates acc;   /* counts this tick (bytes, not bits) */
 	struct det_rates rates;
 };
 
-/* A bounded table: a dense array (swap-remove) behind an open-addressing index, like hosts. */
+/* A bounded table (lib/ht, reserved for max so it never rehashes): dense entries, in no order. */
 struct det_psums {
-	uint32_t *index; /* entry + 1; 0 = empty */
-	size_t mask;
-	struct det_psum *e;
-	size_t n, max;
+	struct ht t;
+	size_t max;
 	uint64_t dropped; /* sums not kept because the table was full */
 };
 
@@ -153,5 +168,14 @@ void det_psums_fini(struct det_psums *t);
 struct det_psum *det_psums_get(struct det_psums *t, int group, const ip_prefix *p, bool create);
 /* Frees entry i; the last entry moves into its place. */
 void det_psums_remove(struct det_psums *t, size_t i);
+/* The entries: det_psums_count of them, entry i at det_psums_at (walk from the end to remove). */
+static inline size_t det_psums_count(const struct det_psums *t)
+{
+	return ht_count(&t->t);
+}
+static inline struct det_psum *det_psums_at(const struct det_psums *t, size_t i)
+{
+	return (struct det_psum *)ht_recs(&t->t) + i;
+}
 
 #endif

@@ -1,8 +1,8 @@
 /* The engine, on the main loop: merges worker counts, turns them into rates at every tick,
  * checks thresholds and runs the attack state machine.
  *
- * Hosts: a dense array of small headers (swap-remove on eviction) behind an open-addressing
- * index, bounded by max_hosts, and beside it, struct-of-arrays, the host's rates as floats, only
+ * Hosts: a dense array of small headers (swap-remove on eviction) in lib/ht's open-addressing
+ * table, reserved for max_hosts, and beside it, struct-of-arrays, the host's rates as floats, only
  * for the metrics the engine tracks (nk of the 36, see det_engine_new). Counts merged in a tick go
  * to a scratch row per host touched in that tick, so the tick visits only those hosts: a host
  * without traffic keeps its rates as of its last tick with traffic (upd_ns), and whoever reads
@@ -46,7 +46,7 @@ static void limits_of(const struct det_engine *e, const struct det_thresholds *t
 			/* float rounding may put a rate just over a limit it equals in double: the
 			 * quick test lets such a rate through to the exact check */
 			if (min)
-				l->q[l->nq++] = (typeof(l->q[0])){(uint8_t)e->k_of[FLAT(d, DET_TOTAL, m)],
+				l->q[l->nq++] = (typeof(l->q[0])){(uint8_t)e->k_of[FLAT(d, DET_TOTAL, m)], (uint8_t)d,
 								  (float)min * (1.0f - 1e-6f)};
 		}
 }
@@ -118,14 +118,9 @@ struct det_engine *det_engine_new(const struct det_config *cfg, const struct det
 	e->max_hosts = cfg->max_hosts ? cfg->max_hosts : 1;
 	if (e->max_hosts > UINT32_MAX / 4)
 		e->max_hosts = UINT32_MAX / 4;
-	size_t size = 16;
-	while (size < e->max_hosts * 2)
-		size <<= 1;
-	e->mask = size - 1;
 	choose_metrics(e);
-	/* calloc'd: pages become resident only as hosts appear */
-	e->index = calloc(size, sizeof *e->index);
-	e->hosts = calloc(e->max_hosts, sizeof *e->hosts);
+	/* calloc'd (the host table lazy too): pages become resident only as hosts appear */
+	int hosts_ok = ht_init(&e->host_table, &det_host_type, e->max_hosts);
 	e->rates = calloc(e->max_hosts * e->nk, sizeof *e->rates);
 	e->scratch = calloc(e->max_hosts * e->nk, sizeof *e->scratch);
 	e->touched = calloc(e->max_hosts, sizeof *e->touched);
@@ -136,7 +131,7 @@ struct det_engine *det_engine_new(const struct det_config *cfg, const struct det
 	e->gsum_tick = calloc(ng, sizeof *e->gsum_tick);
 	if (cfg->max_bans_per_minute)
 		e->ban_times = calloc(cfg->max_bans_per_minute, sizeof *e->ban_times);
-	if (!e->index || !e->hosts || !e->rates || !e->scratch || !e->touched || !e->limits || !e->totals ||
+	if (hosts_ok != 0 || !e->rates || !e->scratch || !e->touched || !e->limits || !e->totals ||
 	    !e->group_open || !e->gsum_tick || (cfg->max_bans_per_minute && !e->ban_times) ||
 	    det_lpm_init(&e->whitelist) != 0)
 		goto fail;
@@ -173,8 +168,7 @@ void det_engine_free(struct det_engine *e)
 		free(w);
 	}
 	free(e->ban_times);
-	free(e->index);
-	free(e->hosts);
+	ht_free(&e->host_table);
 	free(e->rates);
 	free(e->scratch);
 	free(e->touched);
@@ -189,14 +183,14 @@ void det_engine_free(struct det_engine *e)
 
 /* ---- thresholds --------------------------------------------------------------------------- */
 
-/* The limit r exceeds most (by ratio), if any. */
-bool det_over(const struct limits *l, const struct det_rates *r, struct trigger *t)
+/* The limit of direction d that r exceeds most (by ratio), if any. */
+bool det_over_dir(const struct limits *l, const struct det_rates *r, enum det_direction d, struct trigger *t)
 {
 	double best = 1.0;
 	bool found = false;
 	for (size_t i = 0; i < l->n; i++) {
-		double v = r->v[l->l[i].d][l->l[i].c][l->l[i].m], lim = l->l[i].limit;
-		if (v > lim && v / lim > best) {
+		double v = r->v[d][l->l[i].c][l->l[i].m], lim = l->l[i].limit;
+		if (l->l[i].d == d && v > lim && v / lim > best) {
 			best = v / lim;
 			found = true;
 			if (t)
@@ -206,22 +200,25 @@ bool det_over(const struct limits *l, const struct det_rates *r, struct trigger 
 	return found;
 }
 
-/* The same on a host's tracked rates (as of its last update), with the quick reject first. */
-static bool over_row(const struct limits *l, const float *r, struct trigger *t)
+/* The same on a host's tracked rates (as of its last update), with the quick reject first, for
+ * the directions in dirs (bit 1 << direction): returns the directions over a limit, t[d] the
+ * limit direction d is furthest over (by ratio). One pass for both directions. */
+static unsigned over_row(const struct limits *l, const float *r, unsigned dirs, struct trigger t[DET_DIRECTIONS])
 {
 	size_t q = 0;
-	while (q < l->nq && r[l->q[q].k] <= l->q[q].min)
+	while (q < l->nq && (!(dirs & (1u << l->q[q].d)) || r[l->q[q].k] <= l->q[q].min))
 		q++;
 	if (q == l->nq)
-		return false;
-	double best = 1.0;
-	bool found = false;
+		return 0;
+	double best[DET_DIRECTIONS] = {1.0, 1.0};
+	unsigned found = 0;
 	for (size_t i = 0; i < l->n; i++) {
+		unsigned d = l->l[i].d;
 		double v = r[l->l[i].k], lim = l->l[i].limit;
-		if (v > lim && v / lim > best) {
-			best = v / lim;
-			found = true;
-			*t = (struct trigger){l->l[i].d, l->l[i].c, l->l[i].m, v, lim};
+		if ((dirs & (1u << d)) && v > lim && v / lim > best[d]) {
+			best[d] = v / lim;
+			found |= 1u << d;
+			t[d] = (struct trigger){l->l[i].d, l->l[i].c, l->l[i].m, v, lim};
 		}
 	}
 	return found;
@@ -290,29 +287,34 @@ static struct det_psum *host_sum(struct det_engine *e, const struct host *h)
  * single tick under 3x a limit (a short burst) does not ban. A 10x attack that starts late in a
  * tick fills too little of it for 3x and is detected at the next: at most 0.13 s after its
  * first packet (0.14 s with 4x, which is why 3).
- * Sets h->streak and h->fast_over, and *t to the limit the tick is furthest over. Costs one pass
- * over the group's limits per touched host, no memory: the streak is a byte of the host. */
+ * Per direction: sets h->run[d], and t[d] to the
+ * limit the tick is furthest over when RUN_FAST is set. Costs one pass over the group's limits
+ * per touched host, no memory: the run is a byte of the host. */
 static void fast_window(struct det_engine *e, struct host *h, const struct limits *l, const float *s,
-			bool consecutive, const float *per_s, struct trigger *t)
+			bool consecutive, const float *per_s, struct trigger t[DET_DIRECTIONS])
 {
 	uint32_t confirm = e->cfg->confirm_ticks, factor = e->cfg->burst_factor;
-	h->fast_over = 0;
+	for (int d = 0; d < DET_DIRECTIONS; d++)
+		h->run[d] &= RUN_MAX;
 	if (!confirm && !factor)
 		return;
 	float inst[NV];
 	for (size_t k = 0; k < e->nk; k++)
 		inst[k] = s[k] * per_s[k];
-	struct trigger ft;
-	if (!over_row(l, inst, &ft)) {
-		h->streak = 0;
-		return;
-	}
-	/* a tick without counts for this host broke the run */
-	uint8_t before = consecutive ? h->streak : 0;
-	h->streak = before < UINT8_MAX ? before + 1 : UINT8_MAX;
-	if ((confirm && h->streak >= confirm) || (factor && ft.value >= ft.limit * factor)) {
-		h->fast_over = 1;
-		*t = ft;
+	struct trigger ft[DET_DIRECTIONS];
+	unsigned over = over_row(l, inst, (1u << DET_IN) | (1u << DET_OUT), ft);
+	for (int d = 0; d < DET_DIRECTIONS; d++) {
+		if (!(over & (1u << d))) {
+			h->run[d] = 0;
+			continue;
+		}
+		/* a tick without counts for this host broke the run */
+		unsigned before = consecutive ? h->run[d] : 0;
+		h->run[d] = (uint8_t)(before < RUN_MAX ? before + 1 : RUN_MAX);
+		if ((confirm && h->run[d] >= confirm) || (factor && ft[d].value >= ft[d].limit * factor)) {
+			h->run[d] |= RUN_FAST;
+			t[d] = ft[d];
+		}
 	}
 }
 
@@ -331,7 +333,7 @@ static void tick_hosts(struct det_engine *e, uint64_t now, uint64_t prev, double
 	const size_t nk = e->nk;
 	for (size_t i = 0; i < e->n_touched; i++) {
 		size_t hi = e->touched[i];
-		struct host *h = &e->hosts[hi];
+		struct host *h = &det_hosts(e)[hi];
 		float *r = &e->rates[hi * nk];
 		const float *s = &e->scratch[i * nk];
 		float d = d1;
@@ -350,13 +352,18 @@ static void tick_hosts(struct det_engine *e, uint64_t now, uint64_t prev, double
 					acc[e->flat_of[k]] += s[k];
 			}
 		}
-		struct trigger t;
+		struct trigger t[DET_DIRECTIONS];
 		const struct limits *l = det_host_limits(e, h);
 		if (!l)
 			continue;
-		fast_window(e, h, l, s, consecutive, per_s, &t);
-		if (!h->attack_id && (over_row(l, r, &t) || h->fast_over))
-			det_detect_host(e, h, &t, now, fn, ctx);
+		/* each direction on its own: an attack on the host never hides one from it */
+		unsigned dirs = (h->attack_id[DET_IN] ? 0 : 1u << DET_IN) | (h->attack_id[DET_OUT] ? 0 : 1u << DET_OUT);
+		/* the window runs in both: it also says whether an open attack goes on */
+		fast_window(e, h, l, s, consecutive, per_s, t);
+		unsigned over = dirs ? over_row(l, r, dirs, t) : 0;
+		for (int d = 0; d < DET_DIRECTIONS; d++)
+			if ((dirs & (1u << d)) && !h->attack_id[d] && (((over >> d) & 1) || (h->run[d] & RUN_FAST)))
+				det_detect_host(e, h, &t[d], now, fn, ctx);
 	}
 	memset(e->scratch, 0, e->n_touched * nk * sizeof *e->scratch);
 	e->n_touched = 0;
@@ -369,8 +376,8 @@ static void tick_sums(struct det_engine *e, uint64_t now, double dt, uint64_t id
 	double d1 = T ? exp(-dt / T) : 0.0;
 	for (size_t g = 0; g < e->cfg->n_groups; g++)
 		e->gsum_tick[g] = NULL;
-	for (size_t i = e->psums.n; i-- > 0;) {
-		struct det_psum *s = &e->psums.e[i];
+	for (size_t i = det_psums_count(&e->psums); i-- > 0;) {
+		struct det_psum *s = det_psums_at(&e->psums, i);
 		double *acc = &s->acc.v[0][0][0], *r = &s->rates.v[0][0][0];
 		bool seen = false;
 		for (size_t k = 0; k < e->nk; k++) {
@@ -381,14 +388,19 @@ static void tick_sums(struct det_engine *e, uint64_t now, double dt, uint64_t id
 		}
 		if (seen)
 			s->last_ns = now;
-		int g = s->group;
+		int g = s->key.group;
 		struct trigger t;
-		bool whole = e->cfg->groups[g].total_scope != DET_SCOPE_PREFIX;
-		if (whole && !e->group_open[g] && det_over(&e->totals[g], &s->rates, &t))
-			det_detect_group(e, g, &s->rates, &t, now, fn, ctx);
-		else if (!whole && !s->attack_id && det_over(&e->totals[g], &s->rates, &t))
-			det_detect_prefix(e, s, &t, now, fn, ctx);
-		else if (!seen && now - s->last_ns >= idle_ns && !s->attack_id && !(whole && e->group_open[g]))
+		bool whole = e->cfg->groups[g].total_scope != DET_SCOPE_PREFIX, open = false;
+		/* each direction on its own, as for hosts: an incoming attack on a prefix never hides
+		 * an outgoing one from it */
+		for (int d = 0; d < DET_DIRECTIONS; d++) {
+			if (whole && !e->group_open[g][d] && det_over_dir(&e->totals[g], &s->rates, d, &t))
+				det_detect_group(e, g, &s->rates, &t, now, fn, ctx);
+			else if (!whole && !s->attack_id[d] && det_over_dir(&e->totals[g], &s->rates, d, &t))
+				det_detect_prefix(e, s, &t, now, fn, ctx);
+			open |= whole ? e->group_open[g][d] != 0 : s->attack_id[d] != 0;
+		}
+		if (!open && !seen && now - s->last_ns >= idle_ns)
 			det_psums_remove(&e->psums, i);
 	}
 }
@@ -414,7 +426,7 @@ static void log_overflow(struct det_engine *e, uint64_t now)
 void det_engine_stats(const struct det_engine *e, struct det_engine_stats *out)
 {
 	*out = (struct det_engine_stats){
-		.hosts = e->n_hosts,
+		.hosts = det_n_hosts(e),
 		.max_hosts = e->max_hosts,
 		.hosts_evicted = e->hosts_evicted,
 		.hosts_overflow = {e->hosts_overflow[DET_IN], e->hosts_overflow[DET_OUT]},
@@ -527,7 +539,7 @@ int det_engine_reconfigure(struct det_engine *e, const struct det_config *cfg, c
 			int old = e->k_of[n.flat_of[k]];
 			if (old < 0)
 				continue;
-			for (size_t i = 0; i < e->n_hosts; i++)
+			for (size_t i = 0; i < det_n_hosts(e); i++)
 				n.rates[i * n.nk + k] = e->rates[i * e->nk + (size_t)old];
 			for (size_t i = 0; i < e->n_touched; i++)
 				n.scratch[i * n.nk + k] = e->scratch[i * e->nk + (size_t)old];
@@ -552,8 +564,8 @@ int det_engine_reconfigure(struct det_engine *e, const struct det_config *cfg, c
 	}
 	/* hosts take the group the new networks give them; one no longer monitored has none: it is
 	 * not checked and, without traffic counted, is freed after host_idle_s unless banned */
-	for (size_t i = 0; i < e->n_hosts; i++)
-		n.hosts[i].group = (int16_t)det_networks_lookup(nets, &n.hosts[i].addr);
+	for (size_t i = 0; i < det_n_hosts(e); i++)
+		det_hosts(&n)[i].group = (int16_t)det_networks_lookup(nets, &det_hosts(&n)[i].addr);
 	/* open attacks: a host's follows its host's group (the default one once it left the
 	 * networks, for its ban time); a group's or prefix's goes to the group of the same name if it
 	 * still has totals, else it runs out its ban time like a manual prefix ban */
@@ -575,7 +587,7 @@ int det_engine_reconfigure(struct det_engine *e, const struct det_config *cfg, c
 			}
 			a->info.hostgroup = g;
 			if (a->kind == ATT_GROUP)
-				n.group_open[g]++;
+				n.group_open[g][a->info.direction]++;
 		} else {
 			int g = det_networks_lookup(nets, &a->info.target.addr);
 			a->info.hostgroup = g < 0 || (size_t)g >= cfg->n_groups ? 0 : g;

@@ -10,24 +10,30 @@
 #define NV (DET_DIRECTIONS * DET_CLASSES * DET_METRICS)
 #define FLAT(d, c, m) (((d) * DET_CLASSES + (c)) * DET_METRICS + (m))
 
-/* An index slot keeps the hash beside the host number, so a probe past another host's slot
- * costs no read of that host (a million hosts: every read of a header is a cache miss). */
-struct slot {
-	uint32_t host; /* host number + 1; 0 = empty */
-	uint32_t hash;
-};
+/* A host's short-window run per direction, one byte each: the consecutive ticks, up to this one,
+ * whose own rate was over a limit of that direction (saturating at RUN_MAX, over any
+ * confirm_ticks), and RUN_FAST when the short window finds it over this tick. */
+#define RUN_FAST 0x80u
+#define RUN_MAX 0x7fu
 
+/* A record of the host table (lib/ht, keyed by addr). Its index keeps the hash beside the host
+ * number, so a probe past another host's slot costs no read of that host (a million hosts:
+ * every read of a header is a cache miss). */
 struct host {
 	ip_addr addr;
-	uint32_t hash;
-	uint32_t slot;
-	int16_t group;
-	uint8_t streak;     /* consecutive ticks, up to this one, whose own rate was over a limit */
-	uint8_t fast_over;  /* the short window finds this host over its limits this tick */
 	uint32_t row;       /* this tick's scratch row + 1; 0 = no counts merged this tick */
-	uint64_t attack_id; /* the open attack on this host, 0 = none */
+	int16_t group;
+	uint8_t run[DET_DIRECTIONS]; /* the short window, per direction (RUN_*) */
+	/* the open attack on this host per direction, 0 = none: an incoming attack and an outgoing
+	 * one from the same host are two attacks, each detected, banned and ended on its own */
+	uint64_t attack_id[DET_DIRECTIONS];
 	uint64_t upd_ns;    /* the tick its rates are as of: its last tick with traffic */
 };
+
+static inline bool host_attacked(const struct host *h)
+{
+	return h->attack_id[DET_IN] || h->attack_id[DET_OUT];
+}
 
 enum attack_kind { ATT_HOST, ATT_OTHER, ATT_GROUP, ATT_PREFIX };
 
@@ -52,7 +58,7 @@ struct limits {
 	 * the smallest (d, m) limit of any class is under all of them */
 	size_t nq;
 	struct {
-		uint8_t k;
+		uint8_t k, d;
 		float min;
 	} q[DET_DIRECTIONS * DET_METRICS];
 };
@@ -61,7 +67,8 @@ struct det_engine {
 	const struct det_config *cfg;
 	struct limits *limits; /* per group */
 	struct limits *totals; /* per group: its `total` limits */
-	size_t *group_open;    /* per group: open attacks from its group-scope total */
+	size_t (*group_open)[DET_DIRECTIONS]; /* per group and direction: open attacks from its
+						 group-scope total */
 	struct det_psum **gsum_tick; /* per group: its group-scope sum, found once per tick */
 	const struct det_networks *nets;
 	struct det_lpm whitelist;
@@ -72,14 +79,14 @@ struct det_engine {
 	uint8_t flat_of[NV];
 	int8_t k_of[NV];
 
-	struct slot *index;
-	size_t mask;
-	struct host *hosts;
-	float *rates;    /* nk per host, beside hosts[] */
+	/* struct host, reserved for max_hosts so it never rehashes; the arrays below follow its
+	 * positions (host number i: det_hosts(e)[i]), and move with a host a removal moves */
+	struct ht host_table;
+	float *rates;    /* nk per host, beside the hosts */
 	float *scratch;  /* nk per host touched this tick: counts merged (bytes, not bits) */
 	uint32_t *touched; /* host numbers, by scratch row */
 	size_t n_touched;
-	size_t n_hosts, max_hosts, sweep;
+	size_t max_hosts, sweep;
 	uint64_t hosts_overflow[DET_DIRECTIONS]; /* host counts of a tick refused: table full, no
 						    host quiet enough to make room */
 	uint64_t hosts_evicted;                  /* pushed out for a busier newcomer */
@@ -123,6 +130,16 @@ struct trigger {
 /* ---- across the engine's files ---------------------------------------------------------- */
 
 /* hosts.c */
+extern const struct ht_type det_host_type; /* the host table's records */
+/* The hosts as an array by host number, and how many there are. */
+static inline struct host *det_hosts(const struct det_engine *e)
+{
+	return ht_recs(&e->host_table);
+}
+static inline size_t det_n_hosts(const struct det_engine *e)
+{
+	return ht_count(&e->host_table);
+}
 struct host *det_host_find(const struct det_engine *e, const ip_addr *a);
 /* How much a rate as of time t has decayed by the last tick: e^(-dt/T). */
 double det_decay_since(const struct det_engine *e, uint64_t t);
@@ -132,15 +149,17 @@ void det_host_rates(const struct det_engine *e, size_t i, struct det_rates *out)
 void det_sweep_idle(struct det_engine *e, uint64_t now, uint64_t idle_ns);
 
 /* engine.c */
-/* The limit r exceeds most (by ratio), if any; *t (when not NULL) says which. */
-bool det_over(const struct limits *l, const struct det_rates *r, struct trigger *t);
+/* The limit of direction d that r exceeds most (by ratio), if any: an attack opens, goes on and
+ * ends in its own direction; *t (when not NULL) says which. */
+bool det_over_dir(const struct limits *l, const struct det_rates *r, enum det_direction d, struct trigger *t);
 /* h's group's per-host limits, NULL when it has none. */
 const struct limits *det_host_limits(const struct det_engine *e, const struct host *h);
 /* The sum a's rates come from (group or prefix attacks, manual prefix bans), or NULL. */
 struct det_psum *det_attack_sum(const struct det_engine *e, const struct attack *a);
 
 /* attacks.c */
-/* Opens the attack on host h (or ties it to a manual ban of exactly h). */
+/* Opens the attack on host h in direction t->dir (or ties it to a manual ban of exactly h in
+ * that direction). */
 void det_detect_host(struct det_engine *e, struct host *h, const struct trigger *t, uint64_t now,
 		     det_event_fn fn, void *ctx);
 /* Opens an attack on every prefix of group g (over its total). */

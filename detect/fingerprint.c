@@ -47,6 +47,26 @@ static void port_key(uint8_t key[16], uint16_t port)
 	key[1] = (uint8_t)port;
 }
 
+/* The remote end's network: /24 of an IPv4 address (its last byte of the mapped 16), /64 of an
+ * IPv6 one. */
+static void prefix_key(uint8_t key[16], const uint8_t addr[16])
+{
+	ip_addr a;
+	memcpy(a.b, addr, 16);
+	memcpy(key, addr, 16);
+	if (ip_is_v4(&a))
+		key[15] = 0;
+	else
+		memset(key + DET_FP_PREFIX_V6 / 8, 0, 16 - DET_FP_PREFIX_V6 / 8);
+}
+
+void det_fp_peer_prefix(const ip_addr *network, ip_prefix *out)
+{
+	out->addr = *network;
+	out->len = ip_is_v4(network) ? DET_FP_PREFIX_V4 : DET_FP_PREFIX_V6;
+	ip_prefix_mask(out);
+}
+
 static uint16_t key_port(const uint8_t key[16])
 {
 	return (uint16_t)(key[0] << 8 | key[1]);
@@ -109,15 +129,20 @@ void det_fp_acc_add(struct det_fp_acc *a, const struct flow_record *r, enum det_
 	default: a->proto[DET_FP_OTHER] += pk; break;
 	}
 	const uint8_t *peer = (dir == DET_IN ? r->src : r->dst).b;
+	uint8_t key[16];
 	ss_add(&a->peers, peer, pk, 0);
-	det_hll_add(&a->peer_set, det_key_hash(peer));
+	det_hll_add(a->peer_set.reg, DET_HLL_PREC(&a->peer_set), det_key_hash(peer));
+	prefix_key(key, peer);
+	ss_add(&a->peer_prefixes, key, pk, 0);
+	det_hll_add(a->peer_prefix_set.reg, DET_HLL_PREC(&a->peer_prefix_set), det_key_hash(key));
 	/* later fragments carry no transport header: their zero ports would only crowd the lists */
 	if (ports && !(r->flags & FLOW_F_LATER_FRAGMENT)) {
-		uint8_t key[16];
 		port_key(key, r->src_port);
 		ss_add(&a->src_ports, key, pk, 0);
+		det_hll_add(a->src_port_set.reg, DET_HLL_PREC(&a->src_port_set), det_key_hash(key));
 		port_key(key, r->dst_port);
 		ss_add(&a->dst_ports, key, pk, 0);
+		det_hll_add(a->dst_port_set.reg, DET_HLL_PREC(&a->dst_port_set), det_key_hash(key));
 	}
 }
 
@@ -132,7 +157,10 @@ void det_fp_acc_merge(struct det_fp_acc *into, const struct det_fp_acc *from)
 	into->packets += from->packets;
 	into->bytes += from->bytes;
 	into->records += from->records;
-	det_hll_merge(&into->peer_set, &from->peer_set);
+	det_hll_merge(into->peer_set.reg, from->peer_set.reg, DET_HLL_PREC(&into->peer_set));
+	det_hll_merge(into->peer_prefix_set.reg, from->peer_prefix_set.reg, DET_HLL_PREC(&into->peer_prefix_set));
+	det_hll_merge(into->src_port_set.reg, from->src_port_set.reg, DET_HLL_PREC(&into->src_port_set));
+	det_hll_merge(into->dst_port_set.reg, from->dst_port_set.reg, DET_HLL_PREC(&into->dst_port_set));
 	for (int i = 0; i < DET_FP_PROTOS; i++)
 		into->proto[i] += from->proto[i];
 	for (int i = 0; i < 8; i++)
@@ -143,6 +171,7 @@ void det_fp_acc_merge(struct det_fp_acc *into, const struct det_fp_acc *from)
 	for (int i = 0; i < DET_FP_SIZES; i++)
 		into->size[i] += from->size[i];
 	ss_merge(&into->peers, &from->peers);
+	ss_merge(&into->peer_prefixes, &from->peer_prefixes);
 	ss_merge(&into->src_ports, &from->src_ports);
 	ss_merge(&into->dst_ports, &from->dst_ports);
 }
@@ -166,6 +195,13 @@ void det_fp_acc_summary(const struct det_fp_acc *a, struct det_fingerprint *out)
 		out->peers[i].error = a->peers.e[idx[i]].err;
 	}
 	out->n_peers = (uint8_t)n;
+	n = ss_top(&a->peer_prefixes, idx);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(out->peer_prefixes[i].addr.b, a->peer_prefixes.e[idx[i]].key, 16);
+		out->peer_prefixes[i].packets = a->peer_prefixes.e[idx[i]].count;
+		out->peer_prefixes[i].error = a->peer_prefixes.e[idx[i]].err;
+	}
+	out->n_peer_prefixes = (uint8_t)n;
 	n = ss_top(&a->src_ports, idx);
 	for (size_t i = 0; i < n; i++)
 		out->src_ports[i] = (struct det_fp_port){key_port(a->src_ports.e[idx[i]].key),
@@ -177,7 +213,10 @@ void det_fp_acc_summary(const struct det_fp_acc *a, struct det_fingerprint *out)
 							 a->dst_ports.e[idx[i]].count, a->dst_ports.e[idx[i]].err};
 	out->n_dst_ports = (uint8_t)n;
 	out->records = a->records;
-	out->distinct_peers = det_hll_estimate(&a->peer_set);
+	out->distinct_peers = det_hll_estimate(a->peer_set.reg, DET_HLL_PREC(&a->peer_set));
+	out->distinct_peer_prefixes = det_hll_estimate(a->peer_prefix_set.reg, DET_HLL_PREC(&a->peer_prefix_set));
+	out->distinct_src_ports = det_hll_estimate(a->src_port_set.reg, DET_HLL_PREC(&a->src_port_set));
+	out->distinct_dst_ports = det_hll_estimate(a->dst_port_set.reg, DET_HLL_PREC(&a->dst_port_set));
 	det_fingerprint_classify(out);
 }
 
@@ -262,6 +301,22 @@ bool det_fp_heavy_peer(const struct det_fingerprint *fp, ip_addr *out)
 	for (size_t i = 0; i < fp->n_peers; i++)
 		if (det_fp_proven_heavy(fp, fp->peers[i].packets, fp->peers[i].error)) {
 			*out = fp->peers[i].addr;
+			return true;
+		}
+	return false;
+}
+
+bool det_fp_listed(const struct det_fingerprint *fp, uint64_t packets, uint64_t error)
+{
+	return !fp->from_rates && fp->records >= DET_FP_HEAVY_RECORDS && fp->packets &&
+	       (packets - error) * DET_FP_LIST_SHARE >= fp->packets;
+}
+
+bool det_fp_heavy_peer_prefix(const struct det_fingerprint *fp, ip_prefix *out)
+{
+	for (size_t i = 0; i < fp->n_peer_prefixes; i++)
+		if (det_fp_proven_heavy(fp, fp->peer_prefixes[i].packets, fp->peer_prefixes[i].error)) {
+			det_fp_peer_prefix(&fp->peer_prefixes[i].addr, out);
 			return true;
 		}
 	return false;

@@ -1,6 +1,7 @@
 /* The engine's host table (engine_int.h): lookup, insertion, removal, lazy decay of the rates,
  * the merge of worker counts into it, the idle sweep and the busiest-hosts query. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,21 +10,21 @@
 
 /* ---- host table --------------------------------------------------------------------------- */
 
-static inline bool same(const ip_addr *a, const ip_addr *b)
+/* The hash the workers' counters carry with each host (det_counters_host.hash). */
+static uint32_t host_hash(const void *key)
 {
-	return !memcmp(a->b, b->b, 16);
+	return ip_hash(key);
 }
+
+const struct ht_type det_host_type = {.rec_size = sizeof(struct host),
+				      .key_off = offsetof(struct host, addr),
+				      .key_size = sizeof(ip_addr),
+				      .hash = host_hash,
+				      .lazy = true};
 
 struct host *det_host_find(const struct det_engine *e, const ip_addr *a)
 {
-	uint32_t h = ip_hash(a);
-	for (size_t s = h & e->mask;; s = (s + 1) & e->mask) {
-		uint32_t i = e->index[s].host;
-		if (i == 0)
-			return NULL;
-		if (e->index[s].hash == h && same(&e->hosts[i - 1].addr, a))
-			return &e->hosts[i - 1];
-	}
+	return ht_find(&e->host_table, a);
 }
 
 static void host_remove(struct det_engine *e, size_t i);
@@ -51,9 +52,9 @@ static bool evict_for(struct det_engine *e, const struct det_counters_host *in)
 		e->evict_rng ^= e->evict_rng << 13;
 		e->evict_rng ^= e->evict_rng >> 7;
 		e->evict_rng ^= e->evict_rng << 17;
-		size_t j = (size_t)(e->evict_rng % e->n_hosts);
-		const struct host *h = &e->hosts[j];
-		if (h->attack_id || h->row)
+		size_t j = (size_t)(e->evict_rng % det_n_hosts(e));
+		const struct host *h = &det_hosts(e)[j];
+		if (host_attacked(h) || h->row)
 			continue;
 		const float *r = &e->rates[j * e->nk];
 		double rate = ((double)r[kin] + (double)r[kout]) * det_decay_since(e, h->upd_ns);
@@ -72,65 +73,40 @@ static bool evict_for(struct det_engine *e, const struct det_counters_host *in)
 /* in's host, added with group when new (full table: evicts the quietest candidate, or NULL). */
 static struct host *host_get(struct det_engine *e, const struct det_counters_host *in, int group)
 {
-	const ip_addr *a = &in->host;
-	uint32_t h = in->hash;
-	size_t s = h & e->mask;
-	for (;; s = (s + 1) & e->mask) {
-		uint32_t i = e->index[s].host;
-		if (i == 0)
-			break;
-		if (e->index[s].hash == h && same(&e->hosts[i - 1].addr, a))
-			return &e->hosts[i - 1];
-	}
-	if (e->n_hosts == e->max_hosts) {
+	struct ht *t = &e->host_table;
+	if (ht_count(t) == e->max_hosts) {
+		struct host *x = ht_find_hashed(t, &in->host, in->hash);
+		if (x)
+			return x;
 		if (!evict_for(e, in)) {
 			for (int d = 0; d < DET_DIRECTIONS; d++)
 				e->hosts_overflow[d] += in->c.v[d][DET_TOTAL][DET_PPS] > 0;
 			return NULL;
 		}
-		/* the removal shifted the index: find the free slot again */
-		for (s = h & e->mask; e->index[s].host; s = (s + 1) & e->mask)
-			;
 	}
-	size_t n = e->n_hosts++;
-	struct host *x = &e->hosts[n];
-	memset(x, 0, sizeof *x);
-	memset(&e->rates[n * e->nk], 0, e->nk * sizeof *e->rates);
-	x->addr = *a;
-	x->hash = h;
-	x->slot = (uint32_t)s;
-	x->group = (int16_t)group;
-	e->index[s] = (struct slot){(uint32_t)e->n_hosts, h};
+	/* reserved for max_hosts: no rehash, so NULL (out of memory) cannot happen here */
+	bool fresh = false;
+	struct host *x = ht_insert_hashed(t, &in->host, in->hash, &fresh);
+	if (x && fresh) {
+		memset(&e->rates[(size_t)(x - det_hosts(e)) * e->nk], 0, e->nk * sizeof *e->rates);
+		x->group = (int16_t)group;
+	}
 	return x;
 }
 
-/* Frees host number i: backward-shift deletion in the index (no tombstones, so lookups stay
- * short), then the last host moves into the hole of the dense arrays. */
+/* Frees host number i; the last host moves into its place in the table, and its rates and
+ * scratch row follow. */
 static void host_remove(struct det_engine *e, size_t i)
 {
-	size_t hole = e->hosts[i].slot;
-	for (size_t j = (hole + 1) & e->mask; e->index[j].host; j = (j + 1) & e->mask) {
-		struct host *x = &e->hosts[e->index[j].host - 1];
-		size_t home = e->index[j].hash & e->mask;
-		/* x may move back to the hole unless its home lies cyclically in (hole, j] */
-		bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-		if (stays)
-			continue;
-		e->index[hole] = e->index[j];
-		x->slot = (uint32_t)hole;
-		hole = j;
-	}
-	e->index[hole] = (struct slot){0, 0};
-	size_t last = e->n_hosts - 1;
+	size_t last = det_n_hosts(e) - 1;
+	ht_remove_rec(&e->host_table, &det_hosts(e)[i]);
 	if (i != last) {
-		e->hosts[i] = e->hosts[last];
 		memcpy(&e->rates[i * e->nk], &e->rates[last * e->nk], e->nk * sizeof *e->rates);
-		e->index[e->hosts[i].slot].host = (uint32_t)(i + 1);
 		/* an eviction during a merge may move a host that has counts this tick */
-		if (e->hosts[i].row)
-			e->touched[e->hosts[i].row - 1] = (uint32_t)i;
+		const struct host *h = &det_hosts(e)[i];
+		if (h->row)
+			e->touched[h->row - 1] = (uint32_t)i;
 	}
-	e->n_hosts--;
 }
 
 /* How much a rate as of time t has decayed by the last tick: e^(−Δt/T). */
@@ -147,7 +123,7 @@ double det_decay_since(const struct det_engine *e, uint64_t t)
 void det_host_rates(const struct det_engine *e, size_t i, struct det_rates *out)
 {
 	memset(out, 0, sizeof *out);
-	double dec = det_decay_since(e, e->hosts[i].upd_ns);
+	double dec = det_decay_since(e, det_hosts(e)[i].upd_ns);
 	const float *r = &e->rates[i * e->nk];
 	double *v = &out->v[0][0][0];
 	for (size_t k = 0; k < e->nk; k++)
@@ -164,7 +140,7 @@ static inline void merge_one(struct det_engine *e, const struct det_counters_hos
 	if (!h)
 		return;
 	if (!h->row) {
-		e->touched[e->n_touched] = (uint32_t)(h - e->hosts);
+		e->touched[e->n_touched] = (uint32_t)(h - det_hosts(e));
 		h->row = (uint32_t)++e->n_touched;
 	}
 	float *dst = &e->scratch[(size_t)(h->row - 1) * e->nk];
@@ -184,12 +160,9 @@ void det_engine_merge(struct det_engine *e, struct det_counters *c)
 	enum { AHEAD = 16 };
 	for (size_t i = 0; i < n; i++) {
 		if (i + AHEAD < n)
-			__builtin_prefetch(&e->index[in[i + AHEAD].hash & e->mask]);
-		if (i + AHEAD / 2 < n) {
-			uint32_t j = e->index[in[i + AHEAD / 2].hash & e->mask].host;
-			if (j)
-				__builtin_prefetch(&e->hosts[j - 1]);
-		}
+			ht_prefetch_slot(&e->host_table, in[i + AHEAD].hash);
+		if (i + AHEAD / 2 < n)
+			ht_prefetch_rec(&e->host_table, in[i + AHEAD / 2].hash);
 		merge_one(e, &in[i], stale);
 	}
 }
@@ -198,14 +171,14 @@ void det_engine_merge(struct det_engine *e, struct det_counters *c)
  * every 16 ticks and a tick's cost does not grow with the hosts that did nothing. */
 void det_sweep_idle(struct det_engine *e, uint64_t now, uint64_t idle_ns)
 {
-	size_t budget = e->n_hosts / 16 > 1024 ? e->n_hosts / 16 : 1024;
-	if (budget > e->n_hosts)
-		budget = e->n_hosts;
-	while (budget > 0 && e->n_hosts > 0) {
-		if (e->sweep >= e->n_hosts)
+	size_t budget = det_n_hosts(e) / 16 > 1024 ? det_n_hosts(e) / 16 : 1024;
+	if (budget > det_n_hosts(e))
+		budget = det_n_hosts(e);
+	while (budget > 0 && det_n_hosts(e) > 0) {
+		if (e->sweep >= det_n_hosts(e))
 			e->sweep = 0;
-		struct host *h = &e->hosts[e->sweep];
-		if (!h->attack_id && h->upd_ns < now && now - h->upd_ns >= idle_ns) {
+		struct host *h = &det_hosts(e)[e->sweep];
+		if (!host_attacked(h) && h->upd_ns < now && now - h->upd_ns >= idle_ns) {
 			host_remove(e, e->sweep); /* the last host moves here, seen next */
 		} else {
 			e->sweep++;
@@ -264,18 +237,18 @@ size_t det_engine_top(const struct det_engine *e, enum det_direction dir, enum d
 {
 	if ((unsigned)dir >= DET_DIRECTIONS || (unsigned)metric >= DET_METRICS)
 		return 0;
-	if (n > e->n_hosts)
-		n = e->n_hosts;
+	if (n > det_n_hosts(e))
+		n = det_n_hosts(e);
 	if (n == 0)
 		return 0;
 	struct top_ent *heap = malloc(n * sizeof *heap);
 	if (!heap)
 		return 0;
 	size_t k = 0, kk = (size_t)e->k_of[FLAT(dir, DET_TOTAL, metric)];
-	for (size_t i = 0; i < e->n_hosts; i++) {
+	for (size_t i = 0; i < det_n_hosts(e); i++) {
 		struct top_ent h = {e->rates[i * e->nk + kk], i};
-		if (h.key > 0 && e->hosts[i].upd_ns < e->last_tick_ns)
-			h.key *= det_decay_since(e, e->hosts[i].upd_ns);
+		if (h.key > 0 && det_hosts(e)[i].upd_ns < e->last_tick_ns)
+			h.key *= det_decay_since(e, det_hosts(e)[i].upd_ns);
 		if (k < n) {
 			heap[k] = h;
 			sift_up(heap, k++, dir, metric);
@@ -292,15 +265,15 @@ size_t det_engine_top(const struct det_engine *e, enum det_direction dir, enum d
 		sift_down(heap, left - 1, 0, dir, metric);
 	}
 	for (size_t i = 0; i < k; i++) {
-		const struct host *h = &e->hosts[heap[i].host];
+		const struct host *h = &det_hosts(e)[heap[i].host];
 		out[i] = (struct det_host_info){.host = h->addr, .hostgroup = h->group, .banned = false};
 		det_host_rates(e, heap[i].host, &out[i].rates);
-		if (h->attack_id)
-			for (size_t j = 0; j < e->n_open; j++)
-				if (e->open[j].info.attack_id == h->attack_id) {
-					out[i].banned = e->open[j].banned && !e->open[j].dead;
-					break;
-				}
+		/* banned: in either direction */
+		for (size_t j = 0; host_attacked(h) && j < e->n_open; j++)
+			if (!e->open[j].dead && e->open[j].banned &&
+			    (e->open[j].info.attack_id == h->attack_id[DET_IN] ||
+			     e->open[j].info.attack_id == h->attack_id[DET_OUT]))
+				out[i].banned = true;
 	}
 	free(heap);
 	return k;
@@ -308,5 +281,5 @@ size_t det_engine_top(const struct det_engine *e, enum det_direction dir, enum d
 
 size_t det_engine_hosts(const struct det_engine *e)
 {
-	return e->n_hosts;
+	return det_n_hosts(e);
 }

@@ -2,29 +2,37 @@
  * keyed by hostgroup and prefix. Entries are created by the tick as traffic appears and removed
  * by it when quiet, so memory follows the prefixes in use, never the address space a group
  * covers (a /8 split into /24s is 65536 possible sums, a /32 of IPv6 into /64s 2^32). */
-#include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "det_int.h"
 
-static uint32_t key_hash(int group, const ip_prefix *p)
+static uint32_t key_hash(const void *key)
 {
-	return ip_hash(&p->addr) ^ ((uint32_t)p->len * 0x9E3779B1u) ^ ((uint32_t)group * 0x85EBCA77u);
+	const struct det_psum_key *k = key;
+	return ip_hash(&k->p.addr) ^ ((uint32_t)k->p.len * 0x9E3779B1u) ^ ((uint32_t)k->group * 0x85EBCA77u);
 }
+
+/* by field: the key struct has padding after the prefix */
+static bool key_eq(const void *key, const void *rec_key)
+{
+	const struct det_psum_key *a = key, *b = rec_key;
+	return a->group == b->group && ip_prefix_equal(&a->p, &b->p);
+}
+
+static const struct ht_type psum_type = {.rec_size = sizeof(struct det_psum),
+					 .key_off = offsetof(struct det_psum, key),
+					 .key_size = sizeof(struct det_psum_key),
+					 .hash = key_hash,
+					 .eq = key_eq,
+					 .lazy = true};
 
 int det_psums_init(struct det_psums *t, size_t max)
 {
 	memset(t, 0, sizeof *t);
-	if (max == 0)
-		max = 1;
-	size_t size = 16;
-	while (size < max * 2)
-		size <<= 1;
-	t->mask = size - 1;
-	t->max = max;
-	t->index = calloc(size, sizeof *t->index);
-	t->e = calloc(max, sizeof *t->e); /* resident only as sums appear */
-	if (!t->index || !t->e) {
+	t->max = max ? max : 1;
+	/* reserved for max: the table never rehashes, and (lazy) is resident only as sums appear */
+	if (ht_init(&t->t, &psum_type, t->max) != 0) {
 		det_psums_fini(t);
 		return -1;
 	}
@@ -33,58 +41,28 @@ int det_psums_init(struct det_psums *t, size_t max)
 
 void det_psums_fini(struct det_psums *t)
 {
-	free(t->index);
-	free(t->e);
+	ht_free(&t->t);
 	memset(t, 0, sizeof *t);
 }
 
 struct det_psum *det_psums_get(struct det_psums *t, int group, const ip_prefix *p, bool create)
 {
-	uint32_t h = key_hash(group, p);
-	size_t s = h & t->mask;
-	for (;; s = (s + 1) & t->mask) {
-		uint32_t i = t->index[s];
-		if (i == 0)
-			break;
-		struct det_psum *x = &t->e[i - 1];
-		if (x->hash == h && x->group == group && ip_prefix_equal(&x->p, p))
-			return x;
-	}
+	struct det_psum_key k;
+	memset(&k, 0, sizeof k);
+	k.p = *p;
+	k.group = group;
 	if (!create)
-		return NULL;
-	if (t->n == t->max) {
-		t->dropped++;
-		return NULL;
+		return ht_find(&t->t, &k);
+	if (ht_count(&t->t) == t->max) {
+		struct det_psum *x = ht_find(&t->t, &k);
+		if (!x)
+			t->dropped++;
+		return x;
 	}
-	struct det_psum *x = &t->e[t->n++];
-	memset(x, 0, sizeof *x);
-	x->p = *p;
-	x->group = group;
-	x->hash = h;
-	x->slot = (uint32_t)s;
-	t->index[s] = (uint32_t)t->n;
-	return x;
+	return ht_insert(&t->t, &k, NULL);
 }
 
-/* Backward-shift deletion (no tombstones), as the engine's host table. */
 void det_psums_remove(struct det_psums *t, size_t i)
 {
-	size_t hole = t->e[i].slot;
-	for (size_t j = (hole + 1) & t->mask; t->index[j]; j = (j + 1) & t->mask) {
-		struct det_psum *x = &t->e[t->index[j] - 1];
-		size_t home = x->hash & t->mask;
-		bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-		if (stays)
-			continue;
-		t->index[hole] = t->index[j];
-		x->slot = (uint32_t)hole;
-		hole = j;
-	}
-	t->index[hole] = 0;
-	size_t last = t->n - 1;
-	if (i != last) {
-		t->e[i] = t->e[last];
-		t->index[t->e[i].slot] = (uint32_t)(i + 1);
-	}
-	t->n--;
+	ht_remove_rec(&t->t, ht_at(&t->t, i));
 }

@@ -113,7 +113,7 @@ check "b1 keeps its own attributes" route_has 1 192.0.2.40/32 "BGP.origin: EGP" 
 check "b1 never saw b2's community" route_lacks 1 192.0.2.40/32 "(65001,2)"
 check "a selector that does not match the peer: error" \
 	eval 'out=$(ctl "neighbor 10.84.1.2 peer-as 65009 announce route 192.0.2.41/32 next-hop self" 2>&1); [ $? = 1 ] && grep -q "peer-as does not match" <<<"$out"'
-check "routes marks it per peer" eval 'ctl routes | grep -q "^192.0.2.40/32 *socket (per peer)"'
+check "routes marks it per peer" eval 'ctl routes | grep -q "^192.0.2.40/32 *operator (per peer)"'
 
 # a selective withdraw
 check "neighbor b1 withdraw: done" ctl "neighbor 10.84.1.2 withdraw route 192.0.2.40/32"

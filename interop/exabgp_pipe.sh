@@ -105,7 +105,7 @@ check "pipe: announce attributes ... nlri: both prefixes" \
 check "pipe: IPv6 /128" wait_for 5 route_has 2001:db8:10::99/128 "(65001,666)" "BGP.next_hop: 2001:db8:78::66"
 check "pipe: the bad line was logged with its reason" \
 	wait_for 3 grep -q "exabgp pipe: 'this is not a command'.*expected announce or withdraw" "$W/rampartd.log"
-check "routes lists them with their source" eval 'ctl routes | grep -q "^192.0.2.10/32 *pipe "'
+check "routes lists them with their source (api: the ExaBGP API's pipe)" eval 'ctl routes | grep -q "^192.0.2.10/32 *api "'
 
 # the control socket takes the same lines
 check "socket: announce answers done" ctl announce route 192.0.2.12/32 next-hop 10.78.0.66
@@ -124,7 +124,7 @@ check "socket: route withdrawn" wait_for 5 route_gone 192.0.2.12/32
 # not withdraw the pipe's route
 ctl ban 192.0.2.10 >/dev/null
 check "ban on a pipe route: blackhole community now" wait_for 5 route_has 192.0.2.10/32 "(65535,666)" "(65535,65281)"
-check "routes shows both owners" eval 'ctl routes | grep -q "^192.0.2.10/32 *detection,pipe "'
+check "routes shows both owners" eval 'ctl routes | grep -q "^192.0.2.10/32 *detection,api "'
 ctl unban 192.0.2.10 >/dev/null
 check "unban: the pipe's route stays, with its own attributes" \
 	wait_for 5 eval 'route_has 192.0.2.10/32 "(65001,666)" "BGP.next_hop: 10.78.0.66" && route_lacks 192.0.2.10/32 "(65535,666)"'

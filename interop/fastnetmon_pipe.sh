@@ -7,7 +7,7 @@
 #         rampartd (no capture; AS65001, 10.85.0.1)  ==veth==  b3_b: BIRD 2 (AS65002, 10.85.0.2)
 # The shared capture mirror-attack-mix.pcap is replayed once at its recorded speed (~10 s).
 # Asserts: FastNetMon bans IPv4 victims (its notify script says which); each of them is at BIRD as
-# a /32 with FastNetMon's exabgp_community and exabgp_next_hop, from AS65001, source "pipe" in
+# a /32 with FastNetMon's exabgp_community and exabgp_next_hop, from AS65001, source "api" in
 # rampartctl routes; no background host is announced; rampartd counted no bad pipe line.
 # FastNetMon's ExaBGP integration is IPv4 only (IPv6 bans go to its GoBGP integration).
 # Usage: interop/fastnetmon_pipe.sh [BUILD_DIR]   (root; exit 0 = all passed, 2 = cannot run)
@@ -139,7 +139,7 @@ echo "FastNetMon banned: $BANNED"
 for v in $BANNED; do
 	check "$v/32 at BIRD with FastNetMon's community 65001:666 and next hop 10.85.0.66" \
 		wait_for 5 route_has "$v/32" "(65001,666)" "BGP.next_hop: 10.85.0.66" "AS65001"
-	check "rampartctl routes: $v/32 from the pipe" eval 'ctl routes | grep -q "^$v/32 *pipe "'
+	check "rampartctl routes: $v/32 from the pipe" eval 'ctl routes | grep -q "^$v/32 *api "'
 done
 check "the NTP amplification victim 192.0.2.10 is among them" eval 'grep -qw 192.0.2.10 <<<"$BANNED"'
 check "no background host (192.0.2.100-140) at BIRD" eval '! bc show route | grep -qE "192\.0\.2\.1[0-4][0-9]/32"'

@@ -15,10 +15,11 @@
 /* Zeroed memory. Big arrays are mapped 2 MiB-aligned with MADV_HUGEPAGE; `populate` faults them
  * in with one call (MADV_POPULATE_WRITE, Linux 5.14), for the index, which hashing spreads over
  * every page. A fault per 4 KiB page was a fifth of a 100 000-route burst. Where huge pages or
- * populate are refused the mapping still works, faulting lazily. */
-static void *big_alloc(size_t bytes, bool populate)
+ * populate are refused the mapping still works, faulting lazily. A lazy table (ht_type.lazy) gets
+ * calloc, whose large blocks are fresh mappings resident only where touched. */
+static void *big_alloc(size_t bytes, bool populate, bool lazy)
 {
-	if (bytes < HUGE_MIN)
+	if (bytes < HUGE_MIN || lazy)
 		return calloc(1, bytes);
 	size_t len = (bytes + HUGE_MIN - 1) & ~(size_t)(HUGE_MIN - 1);
 	unsigned char *m = mmap(NULL, len + HUGE_MIN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -35,17 +36,17 @@ static void *big_alloc(size_t bytes, bool populate)
 	return a;
 }
 
-static void big_free(void *p, size_t bytes)
+static void big_free(void *p, size_t bytes, bool lazy)
 {
 	if (!p)
 		return;
-	if (bytes < HUGE_MIN)
+	if (bytes < HUGE_MIN || lazy)
 		free(p);
 	else
 		munmap(p, (bytes + HUGE_MIN - 1) & ~(size_t)(HUGE_MIN - 1));
 }
 
-static uint32_t bytes_hash(const void *key, size_t n)
+uint32_t ht_hash_bytes(const void *key, size_t n)
 {
 	const unsigned char *b = key;
 	uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
@@ -66,14 +67,30 @@ static uint32_t bytes_hash(const void *key, size_t n)
 
 static uint32_t tag_of(const struct ht *t, const void *key)
 {
-	uint32_t h = t->type->hash ? t->type->hash(key) : bytes_hash(key, t->type->key_size);
+	uint32_t h = t->type->hash ? t->type->hash(key) : ht_hash_bytes(key, t->type->key_size);
 	return h | USED;
 }
 
-static bool key_eq(const struct ht *t, const void *key, const unsigned char *rec)
+/* Keys of 8 and 16 bytes (an address, a pair of ids) compare as words, not through a memcmp
+ * call: a million-host merge compares one key per host. */
+static inline bool key_eq(const struct ht *t, const void *key, const unsigned char *rec)
 {
 	const void *rk = rec + t->type->key_off;
-	return t->type->eq ? t->type->eq(key, rk) : !memcmp(key, rk, t->type->key_size);
+	if (t->type->eq)
+		return t->type->eq(key, rk);
+	uint64_t a[2], b[2];
+	switch (t->type->key_size) {
+	case 8:
+		memcpy(a, key, 8);
+		memcpy(b, rk, 8);
+		return a[0] == b[0];
+	case 16:
+		memcpy(a, key, 16);
+		memcpy(b, rk, 16);
+		return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+	default:
+		return !memcmp(key, rk, t->type->key_size);
+	}
 }
 
 static uint32_t slot_tag(uint64_t s)
@@ -109,9 +126,10 @@ int ht_init(struct ht *t, const struct ht_type *type, size_t presize)
 
 void ht_free(struct ht *t)
 {
-	big_free(t->slots, t->slots_bytes);
-	big_free(t->recs, t->recs_bytes);
-	big_free(t->back, t->back_bytes);
+	bool lazy = t->type && t->type->lazy; /* a zeroed, never initialised table frees nothing */
+	big_free(t->slots, t->slots_bytes, lazy);
+	big_free(t->recs, t->recs_bytes, lazy);
+	big_free(t->back, t->back_bytes, lazy);
 	t->slots = NULL;
 	t->recs = NULL;
 	t->back = NULL;
@@ -126,13 +144,13 @@ int ht_reserve(struct ht *t, size_t n)
 	if (cap <= t->cap)
 		return 0;
 	size_t sb = cap * sizeof *t->slots, rb = limit(cap) * t->type->rec_size, bb = limit(cap) * sizeof *t->back;
-	uint64_t *slots = big_alloc(sb, true);
-	unsigned char *recs = big_alloc(rb, false);
-	uint32_t *back = big_alloc(bb, false);
+	uint64_t *slots = big_alloc(sb, true, t->type->lazy);
+	unsigned char *recs = big_alloc(rb, false, t->type->lazy);
+	uint32_t *back = big_alloc(bb, false, t->type->lazy);
 	if (!slots || !recs || !back) {
-		big_free(slots, sb);
-		big_free(recs, rb);
-		big_free(back, bb);
+		big_free(slots, sb, t->type->lazy);
+		big_free(recs, rb, t->type->lazy);
+		big_free(back, bb, t->type->lazy);
 		return -1;
 	}
 	size_t mask = cap - 1;
@@ -148,9 +166,9 @@ int ht_reserve(struct ht *t, size_t n)
 	}
 	if (t->count)
 		memcpy(recs, t->recs, t->count * t->type->rec_size);
-	big_free(t->slots, t->slots_bytes);
-	big_free(t->recs, t->recs_bytes);
-	big_free(t->back, t->back_bytes);
+	big_free(t->slots, t->slots_bytes, t->type->lazy);
+	big_free(t->recs, t->recs_bytes, t->type->lazy);
+	big_free(t->back, t->back_bytes, t->type->lazy);
 	t->slots = slots;
 	t->recs = recs;
 	t->back = back;
@@ -162,7 +180,7 @@ int ht_reserve(struct ht *t, size_t n)
 }
 
 /* The slot holding key (true) or the empty slot ending its probe run (false). */
-static bool probe(const struct ht *t, const void *key, uint32_t g, size_t *slot)
+static inline bool probe(const struct ht *t, const void *key, uint32_t g, size_t *slot)
 {
 	size_t mask = t->cap - 1, i = g & mask;
 	for (;; i = (i + 1) & mask) {
@@ -178,33 +196,28 @@ static bool probe(const struct ht *t, const void *key, uint32_t g, size_t *slot)
 	}
 }
 
-void *ht_find(const struct ht *t, const void *key)
+void *ht_find_hashed(const struct ht *t, const void *key, uint32_t hash)
 {
 	size_t i;
-	if (!t->count || !probe(t, key, tag_of(t, key), &i))
+	if (!t->count || !probe(t, key, hash | USED, &i))
 		return NULL;
 	return ht_at(t, slot_rec(t->slots[i]));
 }
 
-void ht_prefetch_slot(const struct ht *t, const void *key)
+void *ht_find(const struct ht *t, const void *key)
 {
-	if (t->count)
-		__builtin_prefetch(&t->slots[tag_of(t, key) & (t->cap - 1)]);
-}
-
-void ht_prefetch_rec(const struct ht *t, const void *key)
-{
-	if (!t->count)
-		return;
-	uint64_t x = t->slots[tag_of(t, key) & (t->cap - 1)];
-	if (x)
-		__builtin_prefetch(ht_at(t, slot_rec(x)));
+	return t->count ? ht_find_hashed(t, key, tag_of(t, key)) : NULL;
 }
 
 void *ht_insert(struct ht *t, const void *key, bool *fresh)
 {
-	uint32_t g = tag_of(t, key);
-	size_t i;
+	return ht_insert_hashed(t, key, tag_of(t, key), fresh);
+}
+
+void *ht_insert_hashed(struct ht *t, const void *key, uint32_t hash, bool *fresh)
+{
+	uint32_t g = hash | USED;
+	size_t i = 0; /* set by a probe: on an empty table (cap 0) the reserve below runs first */
 	if (t->cap && probe(t, key, g, &i)) {
 		if (fresh)
 			*fresh = false;

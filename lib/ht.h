@@ -30,6 +30,11 @@ struct ht_type {
 	size_t key_size;
 	uint32_t (*hash)(const void *key);
 	bool (*eq)(const void *key, const void *rec_key);
+	/* Arrays are calloc'd and become resident page by page as they are used, rather than
+	 * mapped with huge pages and the index faulted in at once: for a table reserved up front to
+	 * a bound it seldom reaches (a host table sized for max_hosts), whose memory should follow
+	 * the records in use. Costs a page fault per 4 KiB first touched. */
+	bool lazy;
 };
 
 struct ht {
@@ -45,6 +50,7 @@ struct ht {
 /* An empty table for `presize` records without growing (0: allocate on first insert). -1 when
  * out of memory. The type must outlive the table. */
 int ht_init(struct ht *t, const struct ht_type *type, size_t presize);
+/* Frees the arrays; also safe on a zeroed struct never initialised. */
 void ht_free(struct ht *t);
 /* Room for n records in all without a rehash; -1 when out of memory (the table is unchanged). */
 int ht_reserve(struct ht *t, size_t n);
@@ -55,8 +61,32 @@ static inline size_t ht_count(const struct ht *t)
 /* The record with this key, or NULL. */
 void *ht_find(const struct ht *t, const void *key);
 /* The record with this key; a new one (zeroed, key copied in; *fresh true) when absent.
- * NULL when out of memory. */
+ * NULL when out of memory. A table reserved for n records never grows (nor moves its records)
+ * while it holds at most n: a caller that bounds its count itself inserts without a rehash. */
 void *ht_insert(struct ht *t, const void *key, bool *fresh);
+/* ht_find and ht_insert for a caller that carries the key's hash (computed once where the key
+ * was first seen): hash must be what the type's hash (or the byte hash) gives for key. */
+void *ht_find_hashed(const struct ht *t, const void *key, uint32_t hash);
+void *ht_insert_hashed(struct ht *t, const void *key, uint32_t hash, bool *fresh);
+/* The byte hash used when the type has no hash function, for a caller that computes it ahead. */
+uint32_t ht_hash_bytes(const void *key, size_t n);
+/* For a batch of lookups whose hashes are known ahead: ht_prefetch_slot asks for the home slot
+ * of hash; ht_prefetch_rec reads that slot and asks for the record it points at (call it some
+ * lookups after the slot's prefetch, so the read hits). A million-record table is a cache miss
+ * per slot and per record; issued ahead, the misses of a batch overlap instead of queueing. */
+static inline void ht_prefetch_slot(const struct ht *t, uint32_t hash)
+{
+	if (t->cap)
+		__builtin_prefetch(&t->slots[hash & (t->cap - 1)]);
+}
+static inline void ht_prefetch_rec(const struct ht *t, uint32_t hash)
+{
+	if (!t->cap)
+		return;
+	uint64_t s = t->slots[hash & (t->cap - 1)];
+	if (s)
+		__builtin_prefetch(t->recs + (size_t)(s >> 32) * t->type->rec_size);
+}
 /* Removes the record with this key: true if there was one. */
 bool ht_remove(struct ht *t, const void *key);
 /* Removes a record ht_find / ht_insert / ht_next returned (copy out what you need first). */
@@ -64,6 +94,13 @@ void ht_remove_rec(struct ht *t, void *rec);
 /* Iteration over the dense records: rec NULL gives the first, NULL after the last. A remove
  * moves the last record into the hole, so to remove while iterating, walk ht_at from the end. */
 void *ht_next(const struct ht *t, const void *rec);
+/* The records as one array, ht_count(t) of them rec_size apart: a caller that knows the record
+ * type indexes it directly, and keeps arrays of its own beside it by the same position (moving
+ * entry ht_count(t) into i after a removal at i). */
+static inline void *ht_recs(const struct ht *t)
+{
+	return t->recs;
+}
 /* The i-th record, i < ht_count(t); and a record's position. */
 static inline void *ht_at(const struct ht *t, size_t i)
 {
@@ -73,11 +110,6 @@ static inline size_t ht_index(const struct ht *t, const void *rec)
 {
 	return (size_t)((const unsigned char *)rec - t->recs) / t->type->rec_size;
 }
-/* Hints for a batch of lookups (a sorted queue looked up prefix by prefix): start fetching the
- * key's home slot, and, a few keys later, the record that slot names, so the lookup finds both in
- * cache. They change nothing and are wrong only in costing a hash when the key is elsewhere. */
-void ht_prefetch_slot(const struct ht *t, const void *key);
-void ht_prefetch_rec(const struct ht *t, const void *key);
 /* Removes every record (keeps the slots). */
 void ht_clear(struct ht *t);
 

@@ -148,12 +148,21 @@ int mit_flowspec_rule_for_attack(const ip_prefix *target, enum det_direction dir
 		break;
 	}
 	/* the remote end only when it is proven to send (or get) half the attack: a source match on
-	 * a random-source flood's top-K entry would drop one packet in thousands */
+	 * a random-source flood's top-K entry would drop one packet in thousands. Else its /24 (/64)
+	 * under the same bound: a spoofed or botnet flood from one network, no host of it heavy */
 	ip_addr peer;
-	int n = 0;
+	ip_prefix remote;
+	bool matched = false;
 	if (det_fp_heavy_peer(fp, &peer) && ip_is_v4(&peer) == v4) {
+		ip_prefix_host(&remote, &peer);
+		matched = true;
+	} else if (det_fp_heavy_peer_prefix(fp, &remote) && ip_is_v4(&remote.addr) == v4) {
+		matched = true;
+	}
+	int n = 0;
+	if (matched) {
 		struct fs_prefix *other = dir == DET_IN ? &r->src : &r->dst;
-		ip_prefix_host(&other->p, &peer);
+		other->p = remote;
 		other->offset = 0;
 		r->present |= 1u << (dir == DET_IN ? FS_SRC : FS_DST);
 		n++;
@@ -302,7 +311,7 @@ bool mit_flowspec_unban(struct mit_flowspec *f, const struct det_event *ev)
 		return false;
 	withdraw(f->m, &e->rule);
 	if (e->blackholed && mit_live(f->m))
-		mit_route_del(f->m, MIT_SRC_DETECT, &e->target);
+		mit_blackhole_release(f->m, e->attack_id);
 	memset(e, 0, sizeof *e);
 	f->used--;
 	return true;
@@ -321,12 +330,30 @@ static const struct det_ban_info *ban_of(const struct det_ban_info *bans, size_t
 	return NULL;
 }
 
+/* The ban of attack_id among the engine's, fetched once per tick when the first check needs it
+ * (*n_bans SIZE_MAX until then); NULL when it has none. */
+static const struct det_ban_info *tick_ban(struct mit_flowspec *f, size_t *n_bans, uint64_t attack_id)
+{
+	if (*n_bans == SIZE_MAX) {
+		*n_bans = det_engine_bans(f->m->d.engine, f->bans, f->max_bans);
+		if (*n_bans > f->max_bans)
+			*n_bans = f->max_bans;
+	}
+	return ban_of(f->bans, *n_bans, attack_id);
+}
+
+static uint32_t ban_seconds_left(const struct det_ban_info *b, uint64_t now)
+{
+	uint64_t left = b->until_ns > now ? (b->until_ns - now) / 1000000000ull : 0;
+	return left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+}
+
 void mit_flowspec_tick(struct mit_flowspec *f, uint64_t now)
 {
 	struct mit *m = f->m;
 	if (!f->used)
 		return;
-	size_t n_bans = SIZE_MAX; /* fetched when the first escalation check needs it */
+	size_t n_bans = SIZE_MAX;
 	for (size_t i = 0; i < f->cap; i++) {
 		struct flow_entry *e = &f->e[i];
 		if (!e->attack_id)
@@ -343,16 +370,20 @@ void mit_flowspec_tick(struct mit_flowspec *f, uint64_t now)
 				mit_state_changed(m);
 				log_info("attack %" PRIu64 ": flowspec rule narrowed to the attack's fingerprint (%s)",
 					 e->attack_id, det_attack_kind_name(fp.kind));
+				/* a step of the mitigation like an escalation: its attack_events row, notify
+				 * and webhook come from the event */
+				const struct det_ban_info *b = tick_ban(f, &n_bans, e->attack_id);
+				if (b) {
+					struct det_event ev = det_event_of_ban(b, DET_EV_BAN, now, ban_seconds_left(b, now),
+									       "flowspec rule narrowed to the attack's fingerprint");
+					mit_emit(m, MIT_EV_NARROW, &ev, mit_live(m) ? "flowspec" : m->d.bgp ? "dry-run" : "none",
+						 false);
+				}
 			}
 		}
 		uint64_t after = (uint64_t)m->conf->mitigation.flowspec_escalate_after_s * 1000000000ull;
 		if (e->escalate && !e->blackholed && now >= e->since_ns + after) {
-			if (n_bans == SIZE_MAX) {
-				n_bans = det_engine_bans(m->d.engine, f->bans, f->max_bans);
-				if (n_bans > f->max_bans)
-					n_bans = f->max_bans;
-			}
-			const struct det_ban_info *b = ban_of(f->bans, n_bans, e->attack_id);
+			const struct det_ban_info *b = tick_ban(f, &n_bans, e->attack_id);
 			if (b && still_over(b)) {
 				char pfx[IP_PREFIX_STRLEN];
 				log_warn("attack %" PRIu64 ": %s still over its threshold %u s after the flowspec rule: "
@@ -361,9 +392,7 @@ void mit_flowspec_tick(struct mit_flowspec *f, uint64_t now)
 				e->blackholed = true;
 				/* one path for every mitigation step: the blackhole, the attack_events
 				 * row, notify and webhook all come from the event */
-				uint64_t left = b->until_ns > now ? (b->until_ns - now) / 1000000000ull : 0;
-				struct det_event ev = det_event_of_ban(b, DET_EV_ESCALATE, now,
-								       left > UINT32_MAX ? UINT32_MAX : (uint32_t)left,
+				struct det_event ev = det_event_of_ban(b, DET_EV_ESCALATE, now, ban_seconds_left(b, now),
 								       "flowspec rule did not stop the attack");
 				mit_on_detection_event(m, &ev);
 			}
@@ -479,7 +508,7 @@ bool mit_flowspec_restore(struct mit_flowspec *f, const struct det_event *ev, co
 	e->blackholed = blackholed;
 	f->used++;
 	if (blackholed && mit_live(m))
-		mit_route_add(m, MIT_SRC_DETECT, &e->target, NULL);
+		mit_blackhole_hold(m, ev);
 	return true;
 }
 
@@ -568,7 +597,7 @@ int mit_flowspec_api(struct mit *m, enum mit_route_src src, const struct bgp_exa
 		}
 		return 0;
 	}
-	if (src != MIT_SRC_SOCKET && src != MIT_SRC_PIPE)
+	if (src != MIT_SRC_OPERATOR && src != MIT_SRC_API)
 		return 0;
 	if (!r) {
 		if (f->n_api == f->cap_api) {

@@ -8,6 +8,7 @@
 
 struct mit_routes;
 struct mit_flowspec;
+struct mit_holds;
 struct bgp_exa_cmd;
 
 struct mit {
@@ -16,6 +17,7 @@ struct mit {
 	uint64_t now_ns;                 /* the capture clock of the last tick */
 	struct mit_routes *routes;
 	struct mit_flowspec *flowspec;
+	struct mit_holds *holds;         /* detection's blackholes by attack */
 	struct mit_state *state;         /* NULL when there is no state file */
 	struct bgp_exa_cmd *cmd;         /* ExaBGP parse target, reused: 12 KiB per line otherwise */
 	struct {
@@ -34,6 +36,22 @@ void mit_routes_free(struct mit_routes *t);
 typedef void (*mit_routes_api_fn)(void *ctx, enum mit_route_src src, const ip_prefix *p, bgp_peer_set peers,
 				  const struct bgp_route_attrs *a);
 void mit_routes_each_api(const struct mit_routes *t, mit_routes_api_fn fn, void *ctx);
+
+/* holds.c: detection's blackholes by attack (the file's comment says why) */
+struct mit_holds *mit_holds_new(void);
+void mit_holds_free(struct mit_holds *t);
+/* ev's attack holds the blackhole of its target: announced, unless another attack holds it
+ * already, or recorded as covered when ev's parent attack holds a blackhole containing it.
+ * Returns the action: "blackhole", "covered" or "failed" (the speaker refused; nothing held). */
+const char *mit_blackhole_hold(struct mit *m, const struct det_event *ev);
+/* attack_id lets go of its blackhole: the attacks it covered announce their own first, then its
+ * route is withdrawn (two ticks later when it covered any) unless another attack still holds the
+ * prefix. Returns "blackhole" or "covered" (nothing of its own was out), NULL when it held none. */
+const char *mit_blackhole_release(struct mit *m, uint64_t attack_id);
+/* Lets go of the routes whose hand-over is done; every mit_tick. */
+void mit_holds_tick(struct mit *m);
+/* Whether attack_id holds a blackhole; *covered and *covering (its covering attack) say how. */
+bool mit_blackhole_state(const struct mit *m, uint64_t attack_id, bool *covered, uint64_t *covering);
 
 /* flowspec.c */
 struct mit_flowspec *mit_flowspec_new(struct mit *m);
@@ -66,7 +84,9 @@ void mit_state_changed(struct mit *m);
 /* An ExaBGP API route command that succeeded from src: marks the change. */
 void mit_state_api(struct mit *m, enum mit_route_src src, const struct bgp_exa_cmd *c);
 
-/* mit.c: the event to every subscriber (restored: see struct mit_event). */
-void mit_emit(struct mit *m, const struct det_event *ev, const char *action, bool restored);
+/* mit.c: the event to every subscriber (restored: see struct mit_event); type is what it is,
+ * ev the attack it is about. */
+void mit_emit(struct mit *m, enum mit_event_type type, const struct det_event *ev, const char *action,
+	      bool restored);
 
 #endif

@@ -23,8 +23,9 @@ struct mit *mit_new(const struct mit_deps *d)
 	m->conf = d->conf;
 	m->routes = mit_routes_new();
 	m->flowspec = mit_flowspec_new(m);
+	m->holds = mit_holds_new();
 	m->cmd = malloc(sizeof *m->cmd);
-	if (!m->routes || !m->flowspec || !m->cmd) {
+	if (!m->routes || !m->flowspec || !m->holds || !m->cmd) {
 		mit_free(m);
 		return NULL;
 	}
@@ -37,6 +38,7 @@ void mit_free(struct mit *m)
 		return;
 	mit_routes_free(m->routes);
 	mit_flowspec_free(m->flowspec);
+	mit_holds_free(m->holds);
 	free(m->cmd);
 	free(m);
 }
@@ -89,6 +91,7 @@ void mit_set_networks(struct mit *m, struct det_networks *networks)
 void mit_tick(struct mit *m, uint64_t now_ns)
 {
 	m->now_ns = now_ns;
+	mit_holds_tick(m);
 	mit_flowspec_tick(m->flowspec, now_ns);
 }
 
@@ -148,19 +151,14 @@ static const char *blackhole(struct mit *m, const struct det_event *ev, bool ann
 		log_info("no BGP configured: blackhole %s would be %s", pfx, announce ? "announced" : "withdrawn");
 		return "none";
 	}
-	if (announce) {
-		/* through the route table, which keeps detection's bans apart from the ExaBGP API's routes */
-		if (mit_route_add(m, MIT_SRC_DETECT, &ev->target, NULL) != 0) {
-			log_err("blackhole %s: announce failed", pfx);
-			return "failed";
-		}
-		m->announced++;
-	} else {
-		if (mit_route_del(m, MIT_SRC_DETECT, &ev->target) != 0)
-			log_warn("blackhole %s: was not announced", pfx);
-		m->withdrawn++;
-	}
-	return "blackhole";
+	/* held per attack (holds.c), through the route table, which keeps detection's bans apart from
+	 * the ExaBGP API's routes */
+	if (announce)
+		return mit_blackhole_hold(m, ev);
+	const char *done = mit_blackhole_release(m, ev->attack_id);
+	if (!done)
+		log_warn("attack %" PRIu64 ": blackhole %s: was not announced", ev->attack_id, pfx);
+	return done ? done : "blackhole";
 }
 
 /* What a BAN or UNBAN does here, for the log and the subscribers. */
@@ -183,15 +181,56 @@ static const char *mitigate(struct mit *m, const struct det_event *ev, bool anno
 	return blackhole(m, ev, false);
 }
 
-void mit_emit(struct mit *m, const struct det_event *ev, const char *action, bool restored)
+enum mit_event_type mit_event_type_of(enum det_event_type t)
+{
+	switch (t) {
+	case DET_EV_ATTACK_DETECTED: return MIT_EV_DETECTED;
+	case DET_EV_BAN: return MIT_EV_BAN;
+	case DET_EV_BAN_REFUSED: return MIT_EV_BAN_REFUSED;
+	case DET_EV_BAN_EXTENDED: return MIT_EV_BAN_EXTENDED;
+	case DET_EV_UNBAN: return MIT_EV_UNBAN;
+	case DET_EV_ESCALATE: return MIT_EV_ESCALATE;
+	}
+	return MIT_EV_DETECTED; /* not reached: every detection type is above (-Wswitch) */
+}
+
+const char *mit_event_name(enum mit_event_type t)
+{
+	switch (t) {
+	case MIT_EV_DETECTED: return det_event_name(DET_EV_ATTACK_DETECTED);
+	case MIT_EV_BAN: return det_event_name(DET_EV_BAN);
+	case MIT_EV_BAN_REFUSED: return det_event_name(DET_EV_BAN_REFUSED);
+	case MIT_EV_BAN_EXTENDED: return det_event_name(DET_EV_BAN_EXTENDED);
+	case MIT_EV_UNBAN: return det_event_name(DET_EV_UNBAN);
+	case MIT_EV_ESCALATE: return det_event_name(DET_EV_ESCALATE);
+	case MIT_EV_NARROW: return "narrow";
+	}
+	return "?";
+}
+
+const char *mit_attack_mitigation(const struct mit *m, uint64_t attack_id, uint64_t *covering)
+{
+	*covering = 0;
+	struct fs_rule r;
+	bool escalate = false, blackholed = false, covered = false;
+	if (mit_flowspec_attack_rule(m, attack_id, &r, &escalate, &blackholed))
+		return blackholed ? "flowspec+blackhole" : "flowspec";
+	if (mit_blackhole_state(m, attack_id, &covered, covering))
+		return covered ? "covered" : "blackhole";
+	return "";
+}
+
+void mit_emit(struct mit *m, enum mit_event_type type, const struct det_event *ev, const char *action,
+	      bool restored)
 {
 	if (!m->n_subs)
 		return;
 	char trig[32], path[PATH_MAX];
 	struct det_fingerprint fp;
-	bool have_fp = (ev->type == DET_EV_BAN || ev->type == DET_EV_UNBAN || ev->type == DET_EV_ESCALATE) &&
+	bool have_fp = (type == MIT_EV_BAN || type == MIT_EV_UNBAN || type == MIT_EV_ESCALATE || type == MIT_EV_NARROW) &&
 		       m->d.engine && det_engine_fingerprint(m->d.engine, ev->attack_id, &fp) == 0;
 	struct mit_event e = {
+		.type = type,
 		.ev = ev,
 		.action = action,
 		.hostgroup = ev->hostgroup >= 0 && (size_t)ev->hostgroup < m->conf->detect.n_groups
@@ -236,5 +275,5 @@ void mit_on_detection_event(void *ctx, const struct det_event *ev)
 		 ev->manual ? " (manual)" : "", inside, trig, ev->trigger_value, ev->trigger_limit, r[DET_PPS],
 		 r[DET_BPS] / 1e6, r[DET_FLOWS], ev->reason ? ": " : "", ev->reason ? ev->reason : "");
 	m->events++;
-	mit_emit(m, ev, action, false); /* dry run too: an event is not an announcement */
+	mit_emit(m, mit_event_type_of(ev->type), ev, action, false); /* dry run too: an event is not an announcement */
 }

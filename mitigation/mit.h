@@ -3,12 +3,13 @@
  *
  * It holds one record per attack (its mode, FlowSpec rule, whether the rule was refined from
  * the fingerprint, escalated, blackholed), the routes table with the source that holds each
- * route (detection, control socket, named pipe, process), the FlowSpec rules with their owner
+ * route (detection, operator, ExaBGP API, ExaBGP process), the FlowSpec rules with their owner
  * (attacks, the ExaBGP API, operators), the policy (mode per hostgroup, blackhole attributes,
  * and mit_live(): whether anything is sent at all) and the ban state file that carries it all
- * across a restart (state.h). Every BAN, UNBAN, ESCALATE and the other detection events go out
- * again, once mitigation acted on them, as one event stream (struct mit_event) to subscribers:
- * storage's attack_events rows, the notify script, the webhook, the local netlink route.
+ * across a restart (state.h). Every detection event (detected, ban, unban, ...) goes out again,
+ * once mitigation acted on it, with mitigation's own steps (escalate, narrow) as one event
+ * stream (struct mit_event) to subscribers: storage's attack_events rows, the notify script,
+ * the webhook, the local netlink route.
  *
  * Arrows: detect, bgp, flowspec and conf come in; nothing here knows the API or the daemon's
  * wiring. The clock is handed in (mit_tick, mit_state_load): a replayed capture's clock is not
@@ -32,10 +33,14 @@ struct event_base;
 struct evbuffer;
 struct mit;
 
-/* Who holds a route. An API source's routes stay apart from detection's bans on the same
- * prefix (routes.c says how conflicts resolve). */
-enum mit_route_src { MIT_SRC_DETECT, MIT_SRC_SOCKET, MIT_SRC_PIPE, MIT_SRC_PROCESS, MIT_SRC_MAX };
-const char *mit_route_src_name(enum mit_route_src s); /* "detection", "socket", "pipe", "process" */
+/* Who holds a route: detection (the bans, manual ones too), an operator (ExaBGP lines typed on
+ * the control socket or sent to HTTP's command), the ExaBGP API (its named pipe, where
+ * FastNetMon writes) and the ExaBGP process (api.exabgp_process, whose routes go when it
+ * exits). Each source's routes stay apart from the others' on the same prefix (routes.c says
+ * how conflicts resolve). The ban state file keeps its own words for the two it saves
+ * (state_file.c: "socket", "pipe"), so a file stays readable by every version. */
+enum mit_route_src { MIT_SRC_DETECT, MIT_SRC_OPERATOR, MIT_SRC_API, MIT_SRC_PROCESS, MIT_SRC_MAX };
+const char *mit_route_src_name(enum mit_route_src s); /* "detection", "operator", "api", "process" */
 
 /* Where an attack's sample packets go (the daemon's attack sample files): writes the path into
  * path and the packets written so far into *packets; returns path, "" when there is none. */
@@ -70,14 +75,36 @@ void mit_blackhole_attrs(const struct mit *m, const ip_prefix *p, struct bgp_rou
 
 /* ---- the event stream ----------------------------------------------------------------------- */
 
-/* One detection event after mitigation acted on it. Pointers are valid during the callback only. */
+/* What an event is: a detection event as the engine made it, or one of mitigation's own steps
+ * for an attack it already mitigates (ESCALATE: the blackhole beside a FlowSpec rule that did
+ * not stop it; NARROW: the FlowSpec rule replaced by a narrower one built from the attack's
+ * fingerprint, make before break). */
+enum mit_event_type {
+	MIT_EV_DETECTED,
+	MIT_EV_BAN,
+	MIT_EV_BAN_REFUSED,
+	MIT_EV_BAN_EXTENDED,
+	MIT_EV_UNBAN,
+	MIT_EV_ESCALATE,
+	MIT_EV_NARROW,
+};
+/* The name rows, scripts and webhooks carry: det_event_name's ("attack_detected", "ban", ...,
+ * "escalate") and "narrow". */
+const char *mit_event_name(enum mit_event_type t);
+/* The type of a detection event as the stream carries it. */
+enum mit_event_type mit_event_type_of(enum det_event_type t);
+
+/* One event after mitigation acted on it. Pointers are valid during the callback only. */
 struct mit_event {
-	const struct det_event *ev;
+	enum mit_event_type type;
+	const struct det_event *ev; /* the attack as an event: for NARROW built from its ban (type,
+				       rates, ban time left), so only `type` above says what happened */
 	const char *action;      /* what mitigation did: blackhole, flowspec, dry-run, none, failed; "" for
-				    events that announce nothing */
+				    events that announce nothing; NARROW: flowspec, or dry-run */
 	const char *hostgroup;   /* its name, "" when none */
 	const char *trigger;     /* CLASS_METRIC ("udp_pps") or METRIC for the total ("total_bps") */
-	const struct det_fingerprint *fp; /* BAN, UNBAN, ESCALATE: the engine's fingerprint; NULL when none */
+	const struct det_fingerprint *fp; /* BAN, UNBAN, ESCALATE, NARROW: the engine's fingerprint;
+					     NULL when none */
 	const char *samples_path; /* the attack's sample file, "" when none */
 	uint64_t samples_packets; /* written to it so far */
 	bool dry_run;            /* mitigation.dry_run */
@@ -103,8 +130,14 @@ void mit_set_networks(struct mit *m, struct det_networks *networks);
  * subscribers. */
 void mit_on_detection_event(void *m, const struct det_event *ev);
 /* After each engine tick, now_ns the capture clock: narrows FlowSpec rules to the attacks'
- * fingerprints and escalates flowspec-then-blackhole attacks still over their threshold. */
+ * fingerprints (a NARROW event each) and escalates flowspec-then-blackhole attacks still over
+ * their threshold (an ESCALATE event each). */
 void mit_tick(struct mit *m, uint64_t now_ns);
+
+/* What is out for attack_id now: "blackhole", "flowspec", "flowspec+blackhole", "covered" (a
+ * blackhole inside the blackhole of its covering attack, *covering: nothing of its own is
+ * announced until that one ends), or "" (nothing: refused, ended, dry run, no BGP). */
+const char *mit_attack_mitigation(const struct mit *m, uint64_t attack_id, uint64_t *covering);
 
 struct mit_stats {
 	uint64_t announced, withdrawn; /* BGP announcements and withdrawals mitigation made */

@@ -82,7 +82,7 @@ static const struct ht_type entry_type = {.rec_size = sizeof(struct entry),
  * their hashes stay). */
 #define ROUTES_PRESIZE 4096
 
-static const char *const src_names[MIT_SRC_MAX] = {"detection", "socket", "pipe", "process"};
+static const char *const src_names[MIT_SRC_MAX] = {"detection", "operator", "api", "process"};
 
 const char *mit_route_src_name(enum mit_route_src s)
 {

@@ -115,7 +115,7 @@ static void put_route(void *ctx, enum mit_route_src src, const ip_prefix *p, bgp
 		      const struct bgp_route_attrs *a)
 {
 	struct route_ctx *rc = ctx;
-	if (src != MIT_SRC_SOCKET && src != MIT_SRC_PIPE)
+	if (src != MIT_SRC_OPERATOR && src != MIT_SRC_API)
 		return; /* the process sends its routes again itself */
 	const struct bgp_config *bc = &rc->m->conf->bgp;
 	char sel[2048]; /* not zeroed: written per route, 100 000 times a file */
@@ -173,6 +173,7 @@ static void serialise(struct mit_state *bs, struct evbuffer *b)
 			.trigger_metric = d->trigger_metric,
 			.trigger_value = d->trigger_value,
 			.trigger_limit = d->trigger_limit,
+			.parent_attack_id = d->parent_attack_id,
 		};
 		if (d->hostgroup >= 0 && (size_t)d->hostgroup < m->conf->detect.n_groups)
 			snprintf(sb.group, sizeof sb.group, "%s", m->conf->detect.groups[d->hostgroup].name);
@@ -193,7 +194,7 @@ static void serialise(struct mit_state *bs, struct evbuffer *b)
 	for (size_t i = 0; mit_flowspec_api_rule(m->flowspec, i, &src, &fr, &fa); i++) {
 		if (!fs_text_format(&fr, &fa, text, sizeof text))
 			continue;
-		evbuffer_add_printf(b, "flow %s announce flow route %s\n", mit_route_src_name(src), text);
+		evbuffer_add_printf(b, "flow %s announce flow route %s\n", mit_state_src_word(src), text);
 		count++;
 	}
 	evbuffer_add_printf(b, "end %zu\n", count);
@@ -411,7 +412,7 @@ void mit_state_changed(struct mit *m)
 void mit_state_api(struct mit *m, enum mit_route_src src, const struct bgp_exa_cmd *c)
 {
 	/* the socket's and the pipe's routes are kept; a process sends its own again */
-	if (c->kind == BGP_EXA_ROUTE && (src == MIT_SRC_SOCKET || src == MIT_SRC_PIPE))
+	if (c->kind == BGP_EXA_ROUTE && (src == MIT_SRC_OPERATOR || src == MIT_SRC_API))
 		mit_state_changed(m);
 }
 
@@ -437,11 +438,10 @@ static void remitigate(struct mit_state *bs, const struct mit_state_ban *sb, con
 					       (uint32_t)((b->until_ns - b->since_ns) / 1000000000ull), NULL);
 	bool flow = sb->mit != MIT_STATE_BLACKHOLE &&
 		    mit_flowspec_restore(m->flowspec, &ev, &sb->rule, sb->mit != MIT_STATE_FLOWSPEC, sb->mit == MIT_STATE_ESCALATED);
-	if (!flow && mit_live(m) && mit_route_add(m, MIT_SRC_DETECT, &b->target, NULL) != 0) {
-		char pfx[IP_PREFIX_STRLEN];
-		log_err("attack %" PRIu64 ": blackhole %s: announce failed", b->attack_id, ip_prefix_format(&b->target, pfx));
-	}
-	mit_emit(m, &ev, flow ? "flowspec" : "blackhole", true); /* the kernel route, outside BGP */
+	/* held per attack like a new ban's (a failure is logged there): inside its restored covering
+	 * blackhole it is covered again */
+	const char *action = flow ? "flowspec" : mit_live(m) ? mit_blackhole_hold(m, &ev) : "blackhole";
+	mit_emit(m, MIT_EV_BAN, &ev, action, true); /* the kernel route, outside BGP */
 }
 
 static void restore_ban(struct load *ld, const struct mit_state_rec *r)
@@ -461,6 +461,7 @@ static void restore_ban(struct load *ld, const struct mit_state_rec *r)
 		.trigger_metric = sb->trigger_metric,
 		.trigger_value = sb->trigger_value,
 		.trigger_limit = sb->trigger_limit,
+		.parent_attack_id = sb->parent_attack_id,
 		.active = true,
 	};
 	if (b.hostgroup < 0)

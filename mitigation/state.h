@@ -8,15 +8,16 @@
  * of `rampartctl flowspec add`. Not kept: a configured process's routes (the process is restarted
  * with rampartd and sends them again) and the configuration's rules.
  *
- * Format, version 1: text, one record per line, fields separated by one space, times as wall
+ * Format, version 2: text, one record per line, fields separated by one space, times as wall
  * clock (UNIX seconds, a dot, 9 digits of nanoseconds), written atomically at most every
  * MIT_STATE_DELAY_MS after a change and at a clean shutdown. The write goes through FILE.spare, a
  * file that holds twice the state's size of disk (lib/atomic_file.h), so a disk the spool fills
  * still takes it; a write that fails keeps the last good file and is retried every second:
  *
- *   rampart-banstate 1
- *   ban ID PREFIX in|out GROUP detected|manual SINCE UNTIL TRIGGER VALUE LIMIT MIT [RULE]
- *   route socket|pipe [neighbor IP, ...] announce route PREFIX ATTRIBUTES   (an ExaBGP API line)
+ *   rampart-banstate 2
+ *   ban ID PREFIX in|out GROUP detected|manual SINCE UNTIL TRIGGER VALUE LIMIT PARENT MIT [RULE]
+ *   route socket|pipe [neighbor IP, ...] announce route PREFIX ATTRIBUTES   (an ExaBGP API line;
+ *                                          socket: source operator, pipe: source api)
  *   flow socket|pipe announce flow route RULE ACTIONS       (an ExaBGP API line)
  *   rule RULE ACTIONS                                       (rampartctl flowspec add)
  *   end COUNT
@@ -25,7 +26,12 @@
  * CLASS_METRIC (udp_pps, total_bps) or "-" for a manual ban. MIT: blackhole, flowspec,
  * flowspec-then-blackhole, or flowspec+blackhole (escalated: both are out); the flowspec ones are
  * followed by the attack's rule (flowspec/fs.h text, no actions). COUNT: the records above it, so
- * a truncated file is told from a complete one. Lines starting with '#' are comments. */
+ * a truncated file is told from a complete one. Lines starting with '#' are comments. PARENT: the
+ * covering attack's id (parent_attack_id), 0 = none; a blackhole inside its restored covering
+ * blackhole is covered again, as when it was banned.
+ *
+ * Version 1 (rampartd before parent_attack_id) is read as well: its ban lines have no PARENT,
+ * which reads as 0. What is written is always the current version. */
 #ifndef RAMPART_MIT_STATE_H
 #define RAMPART_MIT_STATE_H
 
@@ -37,7 +43,8 @@
 #include "mit.h"
 
 #define MIT_STATE_HEADER "rampart-banstate"
-#define MIT_STATE_VERSION 1
+#define MIT_STATE_VERSION 2
+#define MIT_STATE_VERSION_MIN 1 /* the oldest version still read */
 #define MIT_STATE_QUIET_MS 100          /* changes still coming are gathered: a burst of 100 000 API
                                            lines is serialised once after it, not while it is sent */
 #define MIT_STATE_DELAY_MS 1000         /* a change is on disk at the latest this long after it
@@ -60,6 +67,7 @@ struct mit_state_ban {
 	enum det_class trigger_class;
 	enum det_metric trigger_metric;
 	double trigger_value, trigger_limit;
+	uint64_t parent_attack_id; /* 0 = none (and in a version 1 file) */
 	enum mit_state_mit mit;
 	struct fs_rule rule; /* mit != MIT_STATE_BLACKHOLE */
 };
@@ -69,7 +77,7 @@ struct mit_state_rec {
 	enum mit_state_kind kind;
 	size_t line;              /* 1-based, for FILE:LINE in messages */
 	struct mit_state_ban ban;     /* MIT_STATE_BAN */
-	enum mit_route_src src;    /* MIT_STATE_ROUTE, MIT_STATE_FLOW: MIT_SRC_SOCKET or MIT_SRC_PIPE */
+	enum mit_route_src src;    /* MIT_STATE_ROUTE, MIT_STATE_FLOW: MIT_SRC_OPERATOR or MIT_SRC_API */
 	const char *text;         /* MIT_STATE_ROUTE, MIT_STATE_FLOW: the ExaBGP line, parsed and valid */
 	struct fs_rule rule;      /* MIT_STATE_RULE */
 	struct fs_actions actions;
@@ -86,12 +94,15 @@ struct mit_state_result {
 
 /* Parses a whole state file from memory: each good record goes to fn, each bad line to efn (its
  * number and why) and is skipped. Returns -1 (efn told why, nothing handed out) when the first
- * line is not a version-1 header: another version or not a state file at all. */
+ * line is not a header of a version from MIT_STATE_VERSION_MIN to MIT_STATE_VERSION: another
+ * version or not a state file at all. */
 int mit_state_parse(const char *buf, size_t len, mit_state_rec_fn fn, mit_state_err_fn efn, void *ctx,
 		      struct mit_state_result *res);
 
 /* One record as its line, with '\n', appended to out. */
 void mit_state_format_ban(struct evbuffer *out, const struct mit_state_ban *b);
+/* The file's word for a source it keeps ("socket": MIT_SRC_OPERATOR, "pipe": MIT_SRC_API). */
+const char *mit_state_src_word(enum mit_route_src src);
 /* neighbors: "" (every peer) or an ExaBGP selector ending in a space ("neighbor 10.0.0.2, neighbor
  * 10.0.0.3 "). */
 void mit_state_format_route(struct evbuffer *out, enum mit_route_src src, const char *neighbors, const ip_prefix *p,

@@ -152,6 +152,7 @@ struct parser {
 	char *line;                 /* the current line, NUL-terminated, cut into fields */
 	struct bgp_exa_cmd *cmd;    /* 12 KiB: once per parse, not per line */
 	struct mit_state_rec rec;
+	int version;                /* the header's */
 	uint64_t *ids;              /* ban ids seen: open addressing, 0 = empty */
 	size_t ids_mask, n_ids;
 	char why[256];
@@ -200,14 +201,24 @@ static bool ban_line(struct parser *ps, char *rest)
 {
 	struct mit_state_ban *b = &ps->rec.ban;
 	memset(b, 0, sizeof *b);
-	char *f[11];
-	static const char *const names[11] = {"attack id", "target", "direction", "hostgroup", "detected|manual",
-					      "since", "until", "trigger", "trigger value", "limit", "mitigation"};
-	for (int i = 0; i < 11; i++)
+	/* version 2 has PARENT before the mitigation; version 1 has none */
+	char *f[12];
+	static const char *const names[12] = {"attack id", "target", "direction", "hostgroup", "detected|manual",
+					      "since", "until", "trigger", "trigger value", "limit", "parent attack id",
+					      "mitigation"};
+	int nf = ps->version >= 2 ? 12 : 11;
+	for (int i = 0; i < nf; i++)
 		if (!(f[i] = field(&rest)))
-			return fail(ps, "ban: %s missing", names[i]);
+			return fail(ps, "ban: %s missing", names[i == 10 && nf == 11 ? 11 : i]);
+	if (nf == 12) {
+		if (!num_parse_u64(f[10], &b->parent_attack_id) || b->parent_attack_id == UINT64_MAX)
+			return fail(ps, "ban: parent attack id '%.30s' is not a number 0..2^64-2", f[10]);
+		f[10] = f[11];
+	}
 	if (!num_parse_u64(f[0], &b->attack_id) || !b->attack_id || b->attack_id == UINT64_MAX)
 		return fail(ps, "ban: attack id '%.30s' is not a number 1..2^64-2", f[0]);
+	if (b->parent_attack_id == b->attack_id)
+		return fail(ps, "ban: attack %" PRIu64 " is its own parent", b->attack_id);
 	if (!parse_prefix(f[1], &b->target))
 		return fail(ps, "ban: target '%.60s' is not a prefix (address/length, no host bits)", f[1]);
 	if (!strcmp(f[2], "in"))
@@ -256,6 +267,13 @@ static bool ban_line(struct parser *ps, char *rest)
 	return id_add(ps, b->attack_id);
 }
 
+/* The file's word for a source it keeps: the words every version reads ("socket" for
+ * MIT_SRC_OPERATOR, "pipe" for MIT_SRC_API), whatever `rampartctl routes` calls them. */
+const char *mit_state_src_word(enum mit_route_src src)
+{
+	return src == MIT_SRC_OPERATOR ? "socket" : "pipe";
+}
+
 /* route|flow SRC LINE: LINE an ExaBGP announce of that kind, from the socket or the pipe */
 static bool api_line(struct parser *ps, char *rest, enum bgp_exa_kind kind)
 {
@@ -264,9 +282,9 @@ static bool api_line(struct parser *ps, char *rest, enum bgp_exa_kind kind)
 	if (!src || !rest)
 		return fail(ps, "%s: source and command missing", what);
 	if (!strcmp(src, "socket"))
-		ps->rec.src = MIT_SRC_SOCKET;
+		ps->rec.src = MIT_SRC_OPERATOR;
 	else if (!strcmp(src, "pipe"))
-		ps->rec.src = MIT_SRC_PIPE;
+		ps->rec.src = MIT_SRC_API;
 	else
 		return fail(ps, "%s: source '%.20s' is not socket or pipe", what, src);
 	if (strlen(rest) > BGP_EXA_LINE_MAX)
@@ -300,10 +318,16 @@ static bool header(struct parser *ps, char *s)
 	char *magic = field(&s), *ver = field(&s);
 	if (!magic || strcmp(magic, MIT_STATE_HEADER))
 		return fail(ps, "not a ban state file (the first line is not '" MIT_STATE_HEADER " %d')", MIT_STATE_VERSION);
-	if (!ver || s || strcmp(ver, "1"))
-		return fail(ps, "unknown version '%.20s' (this rampartd reads version %d): nothing restored",
-			    ver ? ver : "", MIT_STATE_VERSION);
-	return true;
+	for (int v = MIT_STATE_VERSION_MIN; ver && !s && v <= MIT_STATE_VERSION; v++) {
+		char want[12];
+		snprintf(want, sizeof want, "%d", v);
+		if (!strcmp(ver, want)) {
+			ps->version = v;
+			return true;
+		}
+	}
+	return fail(ps, "unknown version '%.20s' (this rampartd reads versions %d to %d): nothing restored",
+		    ver ? ver : "", MIT_STATE_VERSION_MIN, MIT_STATE_VERSION);
 }
 
 int mit_state_parse(const char *buf, size_t len, mit_state_rec_fn fn, mit_state_err_fn efn, void *ctx,
@@ -459,8 +483,8 @@ void mit_state_format_ban(struct evbuffer *out, const struct mit_state_ban *b)
 	else
 		evbuffer_add_printf(out, " %s_%s", det_class_name(b->trigger_class), det_metric_name(b->trigger_metric));
 	/* %.17g reads back to the same double */
-	evbuffer_add_printf(out, " %.17g %.17g %s", b->trigger_value >= 0 ? b->trigger_value : 0,
-			    b->trigger_limit >= 0 ? b->trigger_limit : 0, mit_names[b->mit]);
+	evbuffer_add_printf(out, " %.17g %.17g %" PRIu64 " %s", b->trigger_value >= 0 ? b->trigger_value : 0,
+			    b->trigger_limit >= 0 ? b->trigger_limit : 0, b->parent_attack_id, mit_names[b->mit]);
 	if (b->mit != MIT_STATE_BLACKHOLE) {
 		char text[8192];
 		fs_text_format(&b->rule, NULL, text, sizeof text);
@@ -528,7 +552,9 @@ void mit_state_format_route(struct evbuffer *out, enum mit_route_src src, const 
 	static const char hex[] = "0123456789abcdef";
 	struct line line, *l = &line; /* not zeroed: 16 KiB per route was a third of serialising */
 	line.n = 0;
-	l_str(l, src == MIT_SRC_SOCKET ? "route socket " : "route pipe ");
+	l_str(l, "route ");
+	l_str(l, mit_state_src_word(src));
+	l_str(l, " ");
 	l_str(l, neighbors);
 	l_str(l, "announce route ");
 	l_addr(l, &p->addr);
@@ -616,6 +642,24 @@ void mit_state_format_route(struct evbuffer *out, enum mit_route_src src, const 
 	if (a->has_med) {
 		l_str(l, " med ");
 		l_u(l, a->med);
+	}
+	/* raw attributes as ExaBGP's attribute [0xCODE 0xFLAGS 0xVALUE], which reads them back */
+	for (size_t at = 0; at + 3 <= a->n_raw_attrs && a->n_raw_attrs <= BGP_MAX_RAW_ATTRS;) {
+		const uint8_t *r = a->raw_attrs + at;
+		size_t hl = (r[0] & 0x10) ? 4 : 3;
+		size_t len = hl == 4 ? (size_t)r[2] << 8 | r[3] : r[2];
+		if (at + hl + len > a->n_raw_attrs)
+			break;
+		char h[12] = {' ', '[', '0', 'x', hex[r[1] >> 4], hex[r[1] & 15], ' ', '0', 'x', hex[r[0] >> 4], hex[r[0] & 15], ' '};
+		l_mem(l, " attribute", 10);
+		l_mem(l, h, sizeof h);
+		l_mem(l, "0x", 2);
+		for (size_t i = 0; i < len; i++) {
+			char o[2] = {hex[r[hl + i] >> 4], hex[r[hl + i] & 15]};
+			l_mem(l, o, 2);
+		}
+		l_mem(l, " ]", 2);
+		at += hl + len;
 	}
 	l_mem(l, "\n", 1);
 	evbuffer_add(out, l->b, l->n);

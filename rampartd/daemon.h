@@ -22,13 +22,13 @@
 #include "../flowspec/fs.h"
 #include "../lib/spsc.h"
 #include "../api/api.h"
+#include "../storage/samples.h"
 #include "../storage/st.h"
 
 struct event_base;
 struct event;
 struct rd_worker;
-struct rd_samples;
-struct rd_samples_producer;
+struct st_samples;
 struct mit;
 struct act_notify;
 struct act_webhook;
@@ -57,7 +57,7 @@ struct rampart {
 	struct api_ctx api;           /* the API's view of all the above (rd_api_ctx) */
 	struct api_control *control;
 	struct api_http *http;        /* NULL when api.http is "" */
-	struct rd_samples *samples;   /* attack sample packets (samples.c); NULL when off */
+	struct st_samples *samples;   /* attack sample packets (storage/samples.h); NULL when off */
 	struct cap_dpdk *dpdk;        /* the EAL and capture.dpdk's ports; NULL without a dpdk section */
 
 	struct rd_worker *workers[RD_MAX_WORKERS];
@@ -133,7 +133,7 @@ struct rd_worker_deps {
 	const struct rampart_conf *conf;
 	const struct det_networks *networks;
 	struct st_writer *storage;
-	struct rd_samples *samples; /* NULL when detection.attack_pcap is off */
+	struct st_samples *samples; /* NULL when detection.attack_pcap is off */
 	int tick_fd;
 };
 struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, const struct rd_worker_source *src,
@@ -160,35 +160,8 @@ uint64_t rd_now_ns(const struct rampart *rp);
 /* Fills rp->api from rp's modules and the daemon's own parts (keeping the API's exa and
  * readback), again after any of them changes; returns it. */
 struct api_ctx *rd_api_ctx(struct rampart *rp);
-/* mitigation's view of the sample files (mit_samples_fn); ctx is the struct rd_samples. */
+/* mitigation's view of the sample files (mit_samples_fn); ctx is the struct st_samples. */
 const char *rd_samples_for_mit(void *ctx, uint64_t attack_id, const ip_prefix *target, char *path, size_t len,
 			       uint64_t *packets);
-
-/* ---- attack sample packets (samples.c): detection.attack_pcap ------------------------- */
-
-/* NULL when cfg is off, or on error (err set). dir "" = storage_dir/attacks. */
-struct rd_samples *rd_samples_new(const struct conf_attack_pcap *cfg, const char *storage_dir, char *err, size_t errlen);
-/* Drains what the rings still hold and closes every file. After the workers stopped. */
-void rd_samples_free(struct rd_samples *a);
-/* Worker idx's ring (created on first call, before the worker starts); NULL when a is NULL. */
-struct rd_samples_producer *rd_samples_producer(struct rd_samples *a, unsigned idx);
-/* Worker: r belongs to attack_id (det_counters_attack_of); copies f's bytes into the ring unless
- * the attack has its samples already or the ring is full (counted). No allocation, lock, syscall. */
-void rd_samples_sample(struct rd_samples_producer *p, uint64_t attack_id, enum det_direction dir,
-		     const struct flow_record *r, const struct cap_frame *f);
-/* Main loop, after each tick: rings into files; closes the files of attacks e says ended (e may be
- * NULL: no closing). now_ns is the capture clock. */
-void rd_samples_drain(struct rd_samples *a, const struct det_engine *e, uint64_t now_ns);
-/* The file of an attack; false when it has none (no samples yet, no packets in the source, off). */
-bool rd_samples_info(const struct rd_samples *a, uint64_t attack_id, struct api_samples_info *out);
-void rd_samples_stats(const struct rd_samples *a, struct api_samples_stats *out);
-const char *rd_samples_dir(const struct rd_samples *a);
-/* Retention: deletes DIR's ATTACK_ID-*.pcap files older than keep_days (by mtime, against now),
- * then the oldest attacks' beyond max_files; never a file still collecting, nothing else in DIR.
- * Run at start and every 10 minutes by rd_samples_drain; exposed for tests. */
-void rd_samples_sweep(struct rd_samples *a, time_t now);
-/* Where attack_id's samples go, whether or not any came yet: "" when a is NULL or target is a
- * prefix. For the notifications sent at the ban, before any sample. */
-const char *rd_samples_path(const struct rd_samples *a, uint64_t attack_id, const ip_prefix *target, char *buf, size_t len);
 
 #endif

@@ -57,7 +57,7 @@ static void on_tick_ready(evutil_socket_t fd, short what, void *ctx)
 		log_warn("tick eventfd: %s", strerror(errno));
 	rd_tick_run(ctx);
 	struct rampart *rp = ctx;
-	rd_samples_drain(rp->samples, rp->engine, rp->clock_ns); /* attack sample packets, off the packet path */
+	st_samples_drain(rp->samples, rp->engine, rp->clock_ns); /* attack sample packets, off the packet path */
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *ctx)
@@ -166,7 +166,7 @@ static void teardown(struct rampart *rp)
 	for (unsigned i = 0; i < rp->n_workers; i++)
 		rd_worker_free(rp->workers[i]);
 	rp->n_workers = 0;
-	rd_samples_free(rp->samples); /* after the workers: writes what their rings still hold */
+	st_samples_free(rp->samples); /* after the workers: writes what their rings still hold */
 	rp->samples = NULL;
 	cap_dpdk_stop(rp->dpdk); /* after the workers: their queues are on its ports */
 	rp->dpdk = NULL;
@@ -175,10 +175,14 @@ static void teardown(struct rampart *rp)
 		struct st_stats s;
 		st_writer_stats(rp->storage, &s);
 		/* every way a row can end: written, still in the spool for the next start, dropped
-		 * (a full ring, a spool that could not take it) or lost at stop */
+		 * (a full ring, a spool that could not take it), lost at stop, or in doubt (an insert
+		 * without an answer that ClickHouse was not back to tell about); per table */
 		log_info("storage: flow rows: %llu written, %llu in the spool, %llu dropped (%llu ring full, "
 			 "%llu spool refused), %llu lost at stop; events: %llu written, %llu dropped (%llu ring "
-			 "full, %llu spool refused), %llu lost at stop; spool: %llu batches, %llu bytes",
+			 "full, %llu spool refused), %llu lost at stop; operator events: %llu written, %llu dropped "
+			 "(%llu ring full, %llu spool refused), %llu lost; in the spool also %llu events and %llu "
+			 "operator events; in doubt: %llu flow rows, %llu events, %llu operator events; spool: "
+			 "%llu batches, %llu bytes",
 			 (unsigned long long)s.flows_written,
 			 (unsigned long long)(s.flows_spooled - s.flows_replayed),
 			 (unsigned long long)(s.flows_dropped + s.flows_spool_dropped),
@@ -186,8 +190,13 @@ static void teardown(struct rampart *rp)
 			 (unsigned long long)s.flows_lost, (unsigned long long)s.events_written,
 			 (unsigned long long)(s.events_dropped + s.events_spool_dropped),
 			 (unsigned long long)s.events_dropped, (unsigned long long)s.events_spool_dropped,
-			 (unsigned long long)s.events_lost, (unsigned long long)s.spool_batches,
-			 (unsigned long long)s.spool_bytes);
+			 (unsigned long long)s.events_lost, (unsigned long long)s.ops_written,
+			 (unsigned long long)(s.ops_dropped + s.ops_spool_dropped),
+			 (unsigned long long)s.ops_dropped, (unsigned long long)s.ops_spool_dropped,
+			 (unsigned long long)s.ops_lost, (unsigned long long)(s.events_spooled - s.events_replayed),
+			 (unsigned long long)(s.ops_spooled - s.ops_replayed), (unsigned long long)s.flows_in_doubt,
+			 (unsigned long long)s.events_in_doubt, (unsigned long long)s.ops_in_doubt,
+			 (unsigned long long)s.spool_batches, (unsigned long long)s.spool_bytes);
 		st_writer_free(rp->storage);
 	}
 	api_control_free(rp->control);
@@ -350,6 +359,8 @@ int main(int argc, char **argv)
 			RD_MAX_WORKERS, n_wanted);
 		goto out;
 	}
+	/* worker i of a section with cpus: [...] runs on cpus[i mod the list's length] */
+#define PIN(cpus, i, key) .pinned = (cpus).n > 0, .cpu = (cpus).n ? (cpus).cpu[(i) % (cpus).n] : 0, .cpu_key = (key)
 	if (pcap) {
 		sources[n_sources++] = (struct rd_worker_source){.mirror = true,
 			.cap = {.kind = CAP_SRC_PCAP_FILE, .key = "--pcap", .name = pcap, .speed = speed}};
@@ -365,7 +376,8 @@ int main(int argc, char **argv)
 					.cap = {.kind = CAP_SRC_AFPACKET, .key = "capture.afpacket.interfaces",
 						.name = afp->interfaces[i], .sample = afp->sample, .member = k,
 						.members = afp->workers, .fanout = (enum cap_fanout)afp->fanout,
-						.ring_mb = afp->ring_mb, .block_kb = afp->block_kb, .defrag = afp->defrag}};
+						.ring_mb = afp->ring_mb, .block_kb = afp->block_kb, .defrag = afp->defrag,
+						PIN(afp->cpus, i * afp->workers + k, "capture.afpacket.cpus")}};
 		const struct conf_afxdp *xdp = &cc->afxdp;
 		static const enum cap_xdp_mode modes[] = {[CONF_XDP_AUTO] = CAP_XDP_AUTO, [CONF_XDP_SKB] = CAP_XDP_SKB,
 							  [CONF_XDP_NATIVE] = CAP_XDP_NATIVE};
@@ -374,7 +386,8 @@ int main(int argc, char **argv)
 				sources[n_sources++] = (struct rd_worker_source){.mirror = true,
 					.cap = {.kind = CAP_SRC_AFXDP, .key = "capture.afxdp.interfaces",
 						.name = xdp->interfaces[i], .sample = xdp->sample, .queue = xdp->queues[k],
-						.xdp_mode = modes[xdp->mode]}};
+						.xdp_mode = modes[xdp->mode],
+						PIN(xdp->cpus, i * xdp->n_queues + k, "capture.afxdp.cpus")}};
 		const struct conf_dpdk *dk = &cc->dpdk;
 		if (dk->n_ports) {
 			/* the EAL and the ports first: the workers' sources are queues on them */
@@ -391,7 +404,7 @@ int main(int argc, char **argv)
 				sources[n_sources++] = (struct rd_worker_source){.mirror = true,
 					.cap = {.kind = CAP_SRC_DPDK, .key = "capture.dpdk.ports", .name = dk->ports[i],
 						.sample = dk->sample, .member = k, .members = dk->workers,
-						.dpdk = rp.dpdk}};
+						.dpdk = rp.dpdk, PIN(dk->cpus, i * dk->workers + k, "capture.dpdk.cpus")}};
 		for (size_t i = 0; i < cc->n_sflow; i++)
 			for (unsigned k = 0; k < cc->udp_workers; k++)
 				sources[n_sources++] = (struct rd_worker_source){.listen = cc->sflow[i].addr,
@@ -418,12 +431,12 @@ int main(int argc, char **argv)
 		}
 	}
 	if (rp.conf.attack_pcap.enabled) {
-		if (!(rp.samples = rd_samples_new(&rp.conf.attack_pcap, rp.conf.storage.dir, err, sizeof err))) {
+		if (!(rp.samples = st_samples_new(&rp.conf.attack_pcap, rp.conf.storage.dir, err, sizeof err))) {
 			log_err("%s", err);
 			goto out;
 		}
 		log_info("attack_pcap: up to %u packets of %u bytes per attack into %s", rp.conf.attack_pcap.packets,
-			 rp.conf.attack_pcap.snaplen, rd_samples_dir(rp.samples));
+			 rp.conf.attack_pcap.snaplen, st_samples_dir(rp.samples));
 	}
 	rp.mit = mit_new(&(struct mit_deps){.conf = &rp.conf, .base = rp.base, .bgp = rp.bgp, .networks = rp.networks,
 					    .engine = rp.engine, .replay = rp.replay,
@@ -514,7 +527,7 @@ int main(int argc, char **argv)
 	 * files), BGP (port 179: CAP_NET_BIND_SERVICE kept), the workers and the rest of
 	 * the run are the user's. */
 	if (drop) {
-		if (rp.samples && give_to(rd_samples_dir(rp.samples), run_uid, run_gid) != 0)
+		if (rp.samples && give_to(st_samples_dir(rp.samples), run_uid, run_gid) != 0)
 			goto out;
 		if (privs_drop(run_uid, run_gid, err, sizeof err) != 0) {
 			log_err("user %s: %s", user, err);

@@ -80,18 +80,31 @@ static void view_source_stats(void *ctx, unsigned i, struct api_source_stats *ou
 		rd_worker_stats(rp->workers[i], out);
 }
 
-static bool view_samples_info(void *ctx, uint64_t attack_id, struct api_samples_info *out)
+/* storage's sample figures, for the API */
+static bool view_samples_info(void *ctx, uint64_t attack_id, struct st_samples_info *out)
 {
-	return rd_samples_info(((const struct rampart *)ctx)->samples, attack_id, out);
+	return st_samples_info(((const struct rampart *)ctx)->samples, attack_id, out);
 }
 
-static bool view_samples_stats(void *ctx, struct api_samples_stats *out)
+static bool view_samples_stats(void *ctx, struct st_samples_stats *out)
 {
 	const struct rampart *rp = ctx;
 	if (!rp->samples)
 		return false;
-	rd_samples_stats(rp->samples, out);
+	st_samples_stats(rp->samples, out);
 	return true;
+}
+
+const char *rd_samples_for_mit(void *ctx, uint64_t attack_id, const ip_prefix *target, char *path, size_t len,
+			       uint64_t *packets)
+{
+	struct st_samples *a = ctx;
+	*packets = 0;
+	const char *p = st_samples_path(a, attack_id, target, path, len);
+	struct st_samples_info pi;
+	if (*p && st_samples_info(a, attack_id, &pi))
+		*packets = pi.packets;
+	return p;
 }
 
 static int view_reload(void *ctx, struct evbuffer *out)

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ struct rd_worker {
 	struct rd_flowsrc *udp;     /* a flow export listener */
 	struct cap_flowtable *flows; /* mirror sources only */
 	struct st_flow_producer *flows_out;
-	struct rd_samples_producer *samples; /* attack sample packets; NULL when off or no packets */
+	struct st_samples_producer *samples; /* attack sample packets; NULL when off or no packets */
 	struct det_counters *sets[MAX_SETS];
 	unsigned n_sets;
 	struct det_counters *cur;  /* == ahead[head] when spreading */
@@ -227,7 +228,7 @@ static inline void sample(struct rd_worker *w, const struct det_counters *c, con
 	enum det_direction dir;
 	uint64_t id = det_counters_attack_of(c, r, &dir);
 	if (id)
-		rd_samples_sample(w->samples, id, dir, r, f);
+		st_samples_sample(w->samples, id, dir, r, f);
 }
 
 static void on_record(void *ctx, const struct flow_record *r)
@@ -317,7 +318,14 @@ static void *worker_main(void *arg)
 		return listener_main(w);
 	char err[256];
 	bool quiet = false;
-	log_info("%s: capturing", w->name);
+	/* "rampart-cap3": a thread's name in top -H, ps -L and /proc (15 bytes at most) */
+	char tname[16];
+	snprintf(tname, sizeof tname, "rampart-cap%u", w->idx);
+	pthread_setname_np(pthread_self(), tname);
+	if (w->src.cap.pinned)
+		log_info("%s: capturing on CPU %u (%s)", w->name, w->src.cap.cpu, w->src.cap.cpu_key);
+	else
+		log_info("%s: capturing", w->name);
 	while (!atomic_load(&w->stop)) {
 		if (!quiet) {
 			int n = cap_src_dispatch(w->cap, 512, on_record, w, err, sizeof err);
@@ -409,7 +417,7 @@ struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, co
 	w->flows_out = st_writer_flow_producer(d->storage, idx);
 	/* sample packets: mirror frames and sFlow headers; NetFlow/IPFIX records carry none */
 	if (d->samples && (w->cap || src->flow_proto == RD_FLOW_SFLOW) &&
-	    !(w->samples = rd_samples_producer(d->samples, idx))) {
+	    !(w->samples = st_samples_producer(d->samples, idx))) {
 		snprintf(err, errlen, "%s: out of memory for the attack sample ring", w->name);
 		goto fail;
 	}
@@ -448,7 +456,23 @@ fail:
 
 int rd_worker_start(struct rd_worker *w, char *err, size_t errlen)
 {
-	int rc = pthread_create(&w->thread, NULL, worker_main, w);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	const struct cap_src_spec *cs = &w->src.cap;
+	if (w->src.mirror && cs->pinned) {
+		/* set before the thread runs, so no frame is read on another CPU */
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(cs->cpu, &set);
+		pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+	}
+	int rc = pthread_create(&w->thread, &attr, worker_main, w);
+	pthread_attr_destroy(&attr);
+	if (rc != 0 && w->src.mirror && cs->pinned) {
+		snprintf(err, errlen, "%s: %s: cannot run on CPU %u: %s (offline, or outside the daemon's cgroup "
+			 "cpuset: the unit's AllowedCPUs=)", cs->cpu_key, w->name, cs->cpu, strerror(rc));
+		return -1;
+	}
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: cannot start thread: %s", w->name, strerror(rc));
 		return -1;

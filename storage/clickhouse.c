@@ -41,6 +41,7 @@ struct slot {
 	struct squeezed gz; /* the body in flight when compressing: must live until it is done */
 	char answer[ANSWER_MAX];
 	size_t answer_len;
+	bool sent; /* the request went out on a connection (see on_sending) */
 };
 
 struct st_ch {
@@ -63,6 +64,7 @@ struct st_ch {
 	unsigned features;                  /* the database's shape, ST_F_* (st_ch_shape) */
 	char answer[ANSWER_MAX];            /* start of the last response body */
 	size_t answer_len;
+	bool sent;                          /* c->curl's request went out (on_sending) */
 	/* the writer's stop flag: a synchronous request (probe, schema, ledger, spool replay) is
 	 * given up stop_grace_ms after it is set, so a hung server cannot hold a stop for the
 	 * request's whole timeout (5 s, a migration's 30 s) */
@@ -93,6 +95,18 @@ static size_t on_slot_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct slot *s = arg;
 	return keep(s->answer, &s->answer_len, data, size * nmemb);
+}
+
+/* libcurl calls this each time a request is about to go out on a connection, new or reused.
+ * Until it has, a failure proves the server never saw the body. After it has, even "could not
+ * connect" proves nothing: a kept-alive connection the server closed makes libcurl send the
+ * request again on a new one, and the first copy may have been stored (a server killed after
+ * the insert and before its answer; seen in storage_clickhouse.sh 3b). */
+static int on_sending(void *arg, char *ip, char *local_ip, int port, int local_port)
+{
+	(void)ip, (void)local_ip, (void)port, (void)local_port;
+	*(bool *)arg = true;
+	return CURL_PREREQFUNC_OK;
 }
 
 /* Options every handle shares: headers, timeouts, authentication. */
@@ -160,6 +174,8 @@ struct st_ch *st_ch_new(const struct st_config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	setup(c->curl, c, cfg);
+	curl_easy_setopt(c->curl, CURLOPT_PREREQFUNCTION, on_sending);
+	curl_easy_setopt(c->curl, CURLOPT_PREREQDATA, &c->sent);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
 	/* inserts in flight: one multi handle, an easy handle per slot (each its own connection,
@@ -182,6 +198,8 @@ struct st_ch *st_ch_new(const struct st_config *cfg, char *err, size_t errlen)
 		curl_easy_setopt(sl->easy, CURLOPT_WRITEDATA, sl);
 		curl_easy_setopt(sl->easy, CURLOPT_TIMEOUT_MS, INSERT_TIMEOUT_MS);
 		curl_easy_setopt(sl->easy, CURLOPT_PRIVATE, sl);
+		curl_easy_setopt(sl->easy, CURLOPT_PREREQFUNCTION, on_sending);
+		curl_easy_setopt(sl->easy, CURLOPT_PREREQDATA, &sl->sent);
 	}
 	return c;
 }
@@ -219,7 +237,7 @@ static void first_line(const char *s, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
-static enum st_post outcome(CURL *h, CURLcode rc, const char *base, const char *answer, char *err,
+static enum st_post outcome(CURL *h, CURLcode rc, bool sent, const char *base, const char *answer, char *err,
 			    size_t errlen);
 
 /* c->curl's request, watching the stop flag every 10 ms: curl_easy_perform cannot be told to
@@ -272,6 +290,7 @@ static enum st_post post(struct st_ch *c, const char *url, const void *body, siz
 			 struct curl_slist *headers, char *err, size_t errlen)
 {
 	c->answer_len = 0;
+	c->sent = false;
 	c->answer[0] = '\0';
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -279,17 +298,17 @@ static enum st_post post(struct st_ch *c, const char *url, const void *body, siz
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	CURLcode rc = perform(c);
-	return outcome(c->curl, rc, c->url, c->answer, err, errlen);
+	return outcome(c->curl, rc, c->sent, c->url, c->answer, err, errlen);
 }
 
-static enum st_post outcome(CURL *h, CURLcode rc, const char *base, const char *answer, char *err,
+static enum st_post outcome(CURL *h, CURLcode rc, bool sent, const char *base, const char *answer, char *err,
 			    size_t errlen)
 {
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "%.120s: %s", base, curl_easy_strerror(rc));
-		/* only a connection never made proves the server never saw the body */
-		return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ? ST_POST_NOT_STORED
-										     : ST_POST_UNKNOWN;
+		/* only a request that never went out proves the server never saw the body */
+		return !sent && (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) ? ST_POST_NOT_STORED
+												   : ST_POST_UNKNOWN;
 	}
 	long status = 0;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -409,6 +428,7 @@ int st_ch_async_insert(struct st_ch *c, unsigned slot, enum st_table t, bool nat
 		return -1;
 	struct slot *sl = &c->slot[slot];
 	sl->answer_len = 0;
+	sl->sent = false;
 	sl->answer[0] = '\0';
 	char err[120];
 	const uint8_t *wire = wire_body(c, &sl->gz, body, &len, err, sizeof err);
@@ -452,7 +472,7 @@ size_t st_ch_async_run(struct st_ch *c, int wait_ms, struct st_ch_done *done, si
 		CURLcode rc = m->data.result;
 		struct st_ch_done *d = &done[n++];
 		d->slot = (unsigned)(sl - c->slot);
-		d->result = outcome(sl->easy, rc, c->url, sl->answer, d->err, sizeof d->err);
+		d->result = outcome(sl->easy, rc, sl->sent, c->url, sl->answer, d->err, sizeof d->err);
 		curl_multi_remove_handle(c->multi, sl->easy);
 		sl->busy = false;
 		c->busy--;
@@ -478,6 +498,32 @@ int st_ch_batch_rows(struct st_ch *c, uint64_t batch_id, uint64_t *rows, char *e
 		snprintf(err, errlen, "ledger lookup: unexpected answer \"%s\"", out);
 		return -1;
 	}
+	return 0;
+}
+
+int st_ch_batch_stored(struct st_ch *c, enum st_table t, uint64_t batch_id, const uint8_t *row, size_t len,
+		       uint64_t *ledger_rows, bool *stored, char *err, size_t errlen)
+{
+	if (st_ch_batch_rows(c, batch_id, ledger_rows, err, errlen) != 0)
+		return -1;
+	*stored = *ledger_rows > 0;
+	if (*stored)
+		return 0;
+	char sql[600], out[32];
+	if (st_batch_probe_sql(sql, sizeof sql, c->db, t, row, len, batch_id, (c->features & ST_F_IPV6) != 0) != 0) {
+		snprintf(err, errlen, "batch %016llx: a first row of %zu bytes is too short to look up",
+			 (unsigned long long)batch_id, len);
+		return -1;
+	}
+	if (query_timeout(c, sql, INSERT_TIMEOUT_MS, out, sizeof out, err, errlen) != 0)
+		return -1;
+	char *end;
+	unsigned long long n = strtoull(out, &end, 10);
+	if (end == out) {
+		snprintf(err, errlen, "batch lookup: unexpected answer \"%s\"", out);
+		return -1;
+	}
+	*stored = n > 0;
 	return 0;
 }
 

@@ -3,8 +3,10 @@
  * in the same module. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 
-#include "st.h"
+#include "st_int.h"
 
 /* The 16 bytes as a literal of the column's type: FixedString(16) (v6 false) or IPv6, all
  * eight groups spelled out (IPv4 stays IPv4-mapped, as stored). */
@@ -62,3 +64,38 @@ void st_readback_talkers_sql(char *out, size_t outlen, const char *db, const ip_
 		 db, where, limit, db, where, limit);
 }
 
+
+/* Little-endian fields of a RowBinary row (the encoders write them so). */
+static uint32_t le32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int st_batch_probe_sql(char *out, size_t outlen, const char *db, enum st_table t, const uint8_t *row, size_t len,
+		       uint64_t batch_id, bool v6)
+{
+	/* every table starts date (UInt16 days), time (UInt32 seconds); flows has dst at 34
+	 * (after start_nsec, end_time, end_nsec, src), attack_events attack_id at 10 */
+	static const size_t need[ST_NTABLES] = {[ST_FLOWS] = 50, [ST_EVENTS] = 18, [ST_OPS] = 6};
+	if ((unsigned)t >= ST_NTABLES || len < need[t])
+		return -1;
+	time_t day = (time_t)((unsigned)row[0] | (unsigned)row[1] << 8) * 86400;
+	struct tm tm;
+	char date[16], key[160];
+	gmtime_r(&day, &tm);
+	strftime(date, sizeof date, "%Y-%m-%d", &tm);
+	uint32_t secs = le32_at(row + 2);
+	if (t == ST_FLOWS) {
+		char dst[64];
+		fixed16(dst, row + 34, v6);
+		snprintf(key, sizeof key, "dst = %s AND start_time = toDateTime(%" PRIu32 ")", dst, secs);
+	} else if (t == ST_EVENTS) {
+		uint64_t id = le32_at(row + 10) | (uint64_t)le32_at(row + 14) << 32;
+		snprintf(key, sizeof key, "attack_id = %" PRIu64 " AND time = toDateTime(%" PRIu32 ")", id, secs);
+	} else {
+		snprintf(key, sizeof key, "time = toDateTime(%" PRIu32 ")", secs);
+	}
+	int n = snprintf(out, outlen, "SELECT count() FROM %s.%s WHERE date = '%s' AND %s AND batch_id = %" PRIu64,
+			 db, st_table_name[t], date, key, batch_id);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}

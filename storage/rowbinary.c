@@ -90,6 +90,10 @@ void st_rowbinary_event(struct wbuf *w, const struct st_attack_event *ev)
 	put_string(w, ev->pcap_file, sizeof ev->pcap_file);
 	wbuf_le64(w, ev->pcap_packets);
 	wbuf_le64(w, ev->parent_attack_id);
+	wbuf_le64(w, ev->distinct_peers);
+	wbuf_le64(w, ev->distinct_peer_prefixes);
+	wbuf_le64(w, ev->distinct_src_ports);
+	wbuf_le64(w, ev->distinct_dst_ports);
 }
 
 void st_rowbinary_operator_event(struct wbuf *w, const struct st_operator_event *ev)

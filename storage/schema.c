@@ -81,6 +81,13 @@ static const struct st_column event_columns[] = {
 	/* the attack on a covering prefix open when this one opened (a host attacked inside a
 	 * bombed /24), 0 = none */
 	{"parent_attack_id", "UInt64", 5, 0, NULL},
+	/* the fingerprint's distinct counts (HyperLogLog estimates) as far as it got: remote ends
+	 * (sources of an incoming attack), their /24s or /64s, TCP/UDP source and destination
+	 * ports; 0 before any record (the ban row), the whole attack's on the unban row */
+	{"distinct_peers", "UInt64", 7, 0, NULL},
+	{"distinct_peer_prefixes", "UInt64", 7, 0, NULL},
+	{"distinct_src_ports", "UInt64", 7, 0, NULL},
+	{"distinct_dst_ports", "UInt64", 7, 0, NULL},
 	{"batch_id", "UInt64", 2, 0, NULL},
 };
 
@@ -313,6 +320,19 @@ static const char *const v6_operator_cluster[] = {
 	NULL,
 };
 
+static const char *const v7_distinct[] = {
+	/* the fingerprint's distinct counts, after parent_attack_id so batch_id stays last */
+	"ALTER TABLE {db}.attack_events{L} ADD COLUMN distinct_peers UInt64 AFTER parent_attack_id",
+	"@ALTER TABLE {db}.attack_events ADD COLUMN distinct_peers UInt64 AFTER parent_attack_id",
+	"ALTER TABLE {db}.attack_events{L} ADD COLUMN distinct_peer_prefixes UInt64 AFTER distinct_peers",
+	"@ALTER TABLE {db}.attack_events ADD COLUMN distinct_peer_prefixes UInt64 AFTER distinct_peers",
+	"ALTER TABLE {db}.attack_events{L} ADD COLUMN distinct_src_ports UInt64 AFTER distinct_peer_prefixes",
+	"@ALTER TABLE {db}.attack_events ADD COLUMN distinct_src_ports UInt64 AFTER distinct_peer_prefixes",
+	"ALTER TABLE {db}.attack_events{L} ADD COLUMN distinct_dst_ports UInt64 AFTER distinct_src_ports",
+	"@ALTER TABLE {db}.attack_events ADD COLUMN distinct_dst_ports UInt64 AFTER distinct_src_ports",
+	NULL,
+};
+
 static size_t v6_statements(const char *db, const char *cluster, unsigned feat, char out[][ST_STMT_MAX],
 			   size_t max)
 {
@@ -330,6 +350,7 @@ static const char *const migration_what[] = {
 	"attack_events pcap_file and pcap_packets (detection.attack_pcap)",
 	"attack_events parent_attack_id (attacks inside a mitigated prefix)",
 	"operator_events (the audit trail of state-changing commands)",
+	"attack_events distinct_peers, distinct_peer_prefixes, distinct_src_ports, distinct_dst_ports (fingerprint)",
 };
 
 size_t st_schema_columns(enum st_table t, const struct st_column **cols)
@@ -389,6 +410,7 @@ size_t st_schema_migration_shape(unsigned version, const char *db, const char *c
 	case 4: return expand_all(v4_pcap, db, cluster, feat, out, max);
 	case 5: return expand_all(v5_parent, db, cluster, feat, out, max);
 	case 6: return v6_statements(db, cluster, feat, out, max);
+	case 7: return expand_all(v7_distinct, db, cluster, feat, out, max);
 	default: return 0;
 	}
 }

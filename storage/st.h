@@ -62,6 +62,8 @@ struct st_attack_event {
 	char pcap_file[256];  /* detection.attack_pcap: the attack's sample file, "" when none */
 	uint64_t pcap_packets; /* samples in it when this event was made */
 	uint64_t parent_attack_id; /* the covering prefix's attack (det_event's), 0 = none */
+	/* the fingerprint's distinct counts when this event was made (0 before any record) */
+	uint64_t distinct_peers, distinct_peer_prefixes, distinct_src_ports, distinct_dst_ports;
 };
 
 /* One row of operator_events: a state-changing command and who gave it (api/'s audit trail). */
@@ -95,13 +97,24 @@ struct st_stats {
 	bool clickhouse;         /* writing to ClickHouse (else files) */
 	/* sitting 2: the disk spool. Rows spooled are not yet written; replayed rows count in
 	 * written too. For each table: written + dropped + spool_dropped + lost + in the spool ==
-	 * pushed (+ rows an earlier run left in the spool, which count as spooled at start). */
+	 * pushed (+ rows an earlier run left in the spool, which count as spooled at start), with
+	 * in_doubt added while any is. */
 	uint64_t flows_spooled;        /* rows put in the spool (cumulative) */
 	uint64_t flows_replayed;       /* spooled rows ClickHouse has now */
 	uint64_t flows_spool_dropped;  /* rows dropped: the spool's byte budget was exhausted */
 	uint64_t events_spooled;
 	uint64_t events_replayed;
 	uint64_t events_spool_dropped;
+	uint64_t ops_spooled;
+	uint64_t ops_replayed;
+	uint64_t ops_spool_dropped;
+	/* rows whose insert got no answer and that the spool could not take: ClickHouse may have
+	 * them. Once it answers again the writer asks it and moves them to written or spool_dropped;
+	 * non-zero after a stop only when it never did (the log names the batches). They count in
+	 * the identity above beside spool_dropped. */
+	uint64_t flows_in_doubt;
+	uint64_t events_in_doubt;
+	uint64_t ops_in_doubt;
 	uint64_t spool_bytes;          /* on disk now */
 	uint64_t spool_batches;        /* batches on disk now */
 	uint64_t batches_deduplicated; /* replays skipped: ClickHouse already had the batch */

@@ -19,15 +19,15 @@ extern const char *const st_table_name[ST_NTABLES];
 /* Largest encoded row of each table: batch buffers are sized from these, so an append into a
  * batch with room for one more row can never overflow. */
 #define ST_FLOW_ROW_BYTES 106
-#define ST_EVENT_ROW_MAX 608 /* 326 up to reason, + pcap_file (2 + 256) + pcap_packets 8 +
-				parent_attack_id 8 */
+#define ST_EVENT_ROW_MAX 640 /* 326 up to reason, + pcap_file (2 + 256) + pcap_packets 8 +
+				parent_attack_id 8 + the four distinct counts 32 */
 #define ST_OPS_ROW_MAX 514 /* date 2 + time 8 + source 9 + client 65 + uid, pid 8 + token 1 +
 				command 258 + result 162 + ok 1 (strings at their arrays' full size) */
 /* The writer appends the batch's id (UInt64 batch_id, schema version 2) to every row. */
 #define ST_BATCH_ID_BYTES 8
 
 /* ---- schema.c: versioned migrations ---- */
-#define ST_SCHEMA_MAX 32   /* statements over all versions (cluster mode has the most) */
+#define ST_SCHEMA_MAX 48   /* statements over all versions (cluster mode has the most: 33) */
 #define ST_STMT_MAX 1024
 unsigned st_schema_latest(void);
 /* A table's columns as the writer inserts them (schema order, batch_id last). */
@@ -140,6 +140,19 @@ void st_ch_watch_stop(struct st_ch *c, const _Atomic bool *stop, uint64_t *stop_
 int st_ch_probe(struct st_ch *c, char *err, size_t errlen);
 /* Rows the batches ledger holds for batch_id (0: ClickHouse never stored it). */
 int st_ch_batch_rows(struct st_ch *c, uint64_t batch_id, uint64_t *rows, char *err, size_t errlen);
+/* Whether ClickHouse stored a batch whose insert had an unknown outcome. The ledger first
+ * (*ledger_rows, 0 when it has none); when it has none, the batch's first row (row, len: its
+ * RowBinary bytes) is looked up by the table's sort key and batch_id, which reads a granule or
+ * two, not the table: a server killed after writing the table's part and before the ledger's
+ * (the views run after the table) holds the rows without a ledger row. A batch is one block, so
+ * its rows of one partition are stored together or not at all (a batch spanning two days could
+ * be half stored; the probe sees the first row's day). 0 + *stored, or -1 + err. */
+int st_ch_batch_stored(struct st_ch *c, enum st_table t, uint64_t batch_id, const uint8_t *row, size_t len,
+		       uint64_t *ledger_rows, bool *stored, char *err, size_t errlen);
+/* The probe's SQL (readback_sql.c): SELECT count() of the rows of that batch with the first row's
+ * date and sort key; v6 for a database of the IPv6 shape. -1 if the row is too short. */
+int st_batch_probe_sql(char *out, size_t outlen, const char *db, enum st_table t, const uint8_t *row, size_t len,
+		       uint64_t batch_id, bool v6);
 /* Without TTL: drops the partitions wholly older than retention_days; the number dropped or -1. */
 int st_ch_drop_old(struct st_ch *c, char *err, size_t errlen);
 /* Whether a server of this version ("18.16.1", "21.8.3.44") has table TTL (19.6 and later). */
@@ -176,6 +189,27 @@ uint64_t st_spool_rows(const struct st_spool *s, enum st_table t);
 /* SEQ-TABLE-BATCHID-ROWS[-u].rowbinary; false for any other name (exposed for tests). */
 bool st_spool_parse_name(const char *name, struct st_spool_entry *e);
 void st_spool_name(const struct st_spool_entry *e, char *out, size_t outlen);
+
+/* ---- doubt.c: unknown-outcome batches the spool refused, kept by id until ClickHouse tells ---- */
+#define ST_DOUBT_MAX 256
+#define ST_DOUBT_ROW 64 /* the first row's leading bytes: the key st_ch_batch_stored looks up */
+struct st_doubt_entry {
+	enum st_table table;
+	uint64_t batch_id;
+	uint32_t rows;
+	uint8_t row[ST_DOUBT_ROW];
+	size_t row_len;
+};
+struct st_doubt {
+	struct st_doubt_entry e[ST_DOUBT_MAX];
+	unsigned head, n;
+};
+/* Keeps the batch's id, rows and first row (body: its RowBinary rows); false when full. */
+bool st_doubt_add(struct st_doubt *d, enum st_table t, uint64_t batch_id, uint32_t rows, const uint8_t *body,
+		  size_t len);
+/* The oldest entry, NULL when none; st_doubt_pop drops it once decided. */
+const struct st_doubt_entry *st_doubt_oldest(const struct st_doubt *d);
+void st_doubt_pop(struct st_doubt *d);
 
 /* ---- files.c: RowBinary files, one per table per hour ---- */
 struct st_files;

@@ -32,9 +32,7 @@
 #include <time.h>
 
 #include "../lib/clock.h"
-#include "../lib/log.h"
-#include "../lib/spsc.h"
-#include "st_int.h"
+#include "writer_int.h"
 
 #define IDLE_SLEEP_NS 2000000L      /* 2 ms after a pass that found work */
 #define IDLE_SLEEP_MAX_NS 32000000L /* the longest nap when nothing comes */
@@ -49,95 +47,6 @@
  * the budget, dropped) after it is back */
 #define PROBE_MAX_MS 500
 #define RETENTION_EVERY_MS (3600 * 1000)
-/* Events are rare and a row is ~300 bytes: smaller ring and batch than for flows. */
-#define EVENT_QUEUE_MAX 16384
-#define EVENT_BATCH_MAX 4096
-
-/* One per capture worker, on its own cache lines: the worker writes dropped, nobody else does. */
-struct st_flow_producer {
-	_Alignas(64) struct spsc *ring;
-	uint64_t dropped;              /* the producer's own count */
-	_Atomic uint64_t dropped_pub;  /* the same, published with a relaxed store for stats */
-};
-
-struct batch {
-	uint8_t *buf;
-	size_t cap;
-	struct wbuf w;
-	uint32_t rows;
-	uint32_t max_rows;
-	uint64_t first_ms;   /* when the oldest row came in */
-	bool pending;        /* a write failed: retry at retry_ms, take no new rows until then */
-	uint64_t retry_ms;
-	uint32_t backoff_ms;
-	uint32_t failures;   /* in a row, for the "back after" line */
-	uint64_t id;         /* batch identity, stamped into every row */
-};
-
-struct st_writer {
-	struct st_config cfg;
-	unsigned n_prod;
-	struct st_flow_producer *prod;
-	struct spsc *events;
-	uint64_t ev_dropped;           /* main loop's own count */
-	_Atomic uint64_t ev_dropped_pub;
-	struct spsc *ops;              /* operator_events, from the main loop too */
-	uint64_t ops_dropped;
-	_Atomic uint64_t ops_dropped_pub;
-
-	/* storage thread only */
-	struct batch batch[ST_NTABLES];
-	/* inserts in flight: a slot holds a batch's buffer until ClickHouse answers; spare[t] are
-	 * the buffers batches swap in meanwhile (in_flight of each table, allocated at start) */
-	unsigned in_flight;
-	struct flight {
-		bool busy;
-		enum st_table t;
-		uint8_t *buf;
-		size_t len;
-		uint32_t rows;
-		uint64_t id;
-	} flight[ST_CH_MAX_INFLIGHT];
-	uint8_t *spare[ST_NTABLES][ST_CH_MAX_INFLIGHT];
-	unsigned n_spare[ST_NTABLES];
-	/* format native: each slot posts a Native copy of its batch (the RowBinary one stays for the
-	 * spool); pos is the encoder's scratch for attack_events rows */
-	uint8_t *native[ST_CH_MAX_INFLIGHT];
-	size_t native_cap;
-	uint32_t *native_pos;
-	struct log_once native_fail;
-	struct st_ch *ch;
-	bool schema_ready;
-	struct st_files *files;        /* file output (no ClickHouse) */
-	struct st_spool *spool;        /* with ClickHouse: batches it could not take */
-	bool down;                     /* ClickHouse failed: spool, and probe at probe_ms */
-	uint64_t probe_ms;
-	uint32_t probe_backoff_ms;
-	uint64_t down_since_ms;
-	uint64_t retention_ms;         /* next partition drop (servers without TTL) */
-	uint64_t id_prefix;            /* random per start: batch ids of two runs never meet */
-	uint32_t id_seq;
-	uint64_t drop_episode;         /* rows dropped since the spool last took a batch */
-	unsigned next_prod;            /* round-robin start, so one busy worker cannot starve others */
-
-	pthread_t thread;
-	bool started;
-	_Atomic bool stop;
-	uint64_t stop_by_ms; /* the writer thread's: when a stop must give up on ClickHouse (0: none) */
-	_Atomic uint64_t written[ST_NTABLES];
-	_Atomic uint64_t lost[ST_NTABLES]; /* rows neither ClickHouse nor the spool took, at stop */
-	_Atomic uint64_t batches_failed;
-	_Atomic uint64_t insert_bytes;      /* INSERT bodies as encoded */
-	_Atomic uint64_t insert_wire_bytes; /* and as sent (compressed or not) */
-	_Atomic uint64_t spooled[ST_NTABLES];
-	_Atomic uint64_t replayed[ST_NTABLES];
-	_Atomic uint64_t spool_dropped[ST_NTABLES];
-	_Atomic uint64_t spool_bytes, spool_batches, deduplicated, partitions_dropped;
-	_Atomic bool down_pub;
-	pthread_mutex_t err_lock;      /* last_error: written by the thread, read by stats */
-	char last_error[160];
-	char destination[400];
-};
 
 static void set_error(struct st_writer *w, const char *msg)
 {
@@ -148,17 +57,6 @@ static void set_error(struct st_writer *w, const char *msg)
 	pthread_mutex_unlock(&w->err_lock);
 }
 
-static int batch_init(struct batch *b, uint32_t rows, size_t row_bytes)
-{
-	b->max_rows = rows;
-	b->cap = (size_t)rows * row_bytes;
-	b->buf = malloc(b->cap);
-	if (!b->buf)
-		return -1;
-	b->w = wbuf_init(b->buf, b->cap);
-	return 0;
-}
-
 static void batch_reset(struct batch *b)
 {
 	b->w.len = 0;
@@ -167,117 +65,6 @@ static void batch_reset(struct batch *b)
 	b->pending = false;
 	b->backoff_ms = 0;
 	b->failures = 0;
-}
-
-struct st_writer *st_writer_new(const struct st_config *cfg, unsigned n_flow_producers, char *err,
-				size_t errlen)
-{
-	if (n_flow_producers == 0 || n_flow_producers > 1024) {
-		snprintf(err, errlen, "%u flow producers: want 1..1024", n_flow_producers);
-		return NULL;
-	}
-	struct st_writer *w = calloc(1, sizeof *w);
-	if (!w) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	w->cfg = *cfg;
-	pthread_mutex_init(&w->err_lock, NULL);
-	if (st_config_check(&w->cfg, err, errlen) != 0)
-		goto fail;
-	w->n_prod = n_flow_producers;
-	w->prod = aligned_alloc(64, n_flow_producers * sizeof *w->prod);
-	if (!w->prod)
-		goto oom;
-	memset(w->prod, 0, n_flow_producers * sizeof *w->prod);
-	for (unsigned i = 0; i < n_flow_producers; i++)
-		if (!(w->prod[i].ring = spsc_new(w->cfg.queue_rows, sizeof(struct flow_record))))
-			goto oom;
-	uint32_t evq = w->cfg.queue_rows < EVENT_QUEUE_MAX ? w->cfg.queue_rows : EVENT_QUEUE_MAX;
-	if (!(w->events = spsc_new(evq, sizeof(struct st_attack_event))) ||
-	    !(w->ops = spsc_new(evq, sizeof(struct st_operator_event))))
-		goto oom;
-	uint32_t evb = w->cfg.batch_rows < EVENT_BATCH_MAX ? w->cfg.batch_rows : EVENT_BATCH_MAX;
-	if (batch_init(&w->batch[ST_FLOWS], w->cfg.batch_rows, ST_FLOW_ROW_BYTES + ST_BATCH_ID_BYTES) != 0 ||
-	    batch_init(&w->batch[ST_EVENTS], evb, ST_EVENT_ROW_MAX + ST_BATCH_ID_BYTES) != 0 ||
-	    batch_init(&w->batch[ST_OPS], evb, ST_OPS_ROW_MAX + ST_BATCH_ID_BYTES) != 0)
-		goto oom;
-	if (w->cfg.clickhouse_url[0])
-		snprintf(w->destination, sizeof w->destination, "ClickHouse %s database %s%s%s%s%s%s",
-			 w->cfg.clickhouse_url, w->cfg.database, w->cfg.user[0] ? " user " : "", w->cfg.user,
-			 w->cfg.cluster[0] ? " cluster " : "", w->cfg.cluster,
-			 w->cfg.format == ST_FORMAT_NATIVE ? " (Native)" : " (RowBinary)");
-	else
-		snprintf(w->destination, sizeof w->destination,
-			 "files in %s (flows-, attack_events-, operator_events-YYYYMMDDHH.rowbinary, schema.sql)",
-			 w->cfg.dir);
-	return w;
-oom:
-	snprintf(err, errlen, "out of memory for %u rings of %u rows and batches of %u rows",
-		 n_flow_producers, w->cfg.queue_rows, w->cfg.batch_rows);
-fail:
-	st_writer_free(w);
-	return NULL;
-}
-
-void st_writer_free(struct st_writer *w)
-{
-	if (!w)
-		return;
-	if (w->started)
-		st_writer_stop(w);
-	for (unsigned i = 0; w->prod && i < w->n_prod; i++)
-		spsc_free(w->prod[i].ring);
-	free(w->prod);
-	spsc_free(w->events);
-	spsc_free(w->ops);
-	for (int t = 0; t < ST_NTABLES; t++) {
-		free(w->batch[t].buf);
-		for (unsigned i = 0; i < w->n_spare[t]; i++)
-			free(w->spare[t][i]);
-	}
-	for (unsigned i = 0; i < ST_CH_MAX_INFLIGHT; i++) {
-		free(w->flight[i].buf); /* only if stop never ran */
-		free(w->native[i]);
-	}
-	free(w->native_pos);
-	st_ch_free(w->ch);
-	st_files_free(w->files);
-	st_spool_free(w->spool);
-	pthread_mutex_destroy(&w->err_lock);
-	free(w);
-}
-
-struct st_flow_producer *st_writer_flow_producer(struct st_writer *w, unsigned idx)
-{
-	return idx < w->n_prod ? &w->prod[idx] : NULL;
-}
-
-bool st_push_flow(struct st_flow_producer *p, const struct flow_record *r)
-{
-	if (spsc_push(p->ring, r))
-		return true;
-	p->dropped++;
-	atomic_store_explicit(&p->dropped_pub, p->dropped, memory_order_relaxed);
-	return false;
-}
-
-bool st_push_event(struct st_writer *w, const struct st_attack_event *ev)
-{
-	if (spsc_push(w->events, ev))
-		return true;
-	w->ev_dropped++;
-	atomic_store_explicit(&w->ev_dropped_pub, w->ev_dropped, memory_order_relaxed);
-	return false;
-}
-
-bool st_writer_operator_event(struct st_writer *w, const struct st_operator_event *ev)
-{
-	if (spsc_push(w->ops, ev))
-		return true;
-	w->ops_dropped++;
-	atomic_store_explicit(&w->ops_dropped_pub, w->ops_dropped, memory_order_relaxed);
-	return false;
 }
 
 /* ---- the storage thread ---------------------------------------------------------------- */
@@ -433,6 +220,12 @@ static void spool_body(struct st_writer *w, enum st_table t, uint64_t id, uint32
 				"could not", w->drop_episode);
 			w->drop_episode = 0;
 		}
+	} else if (unknown && st_doubt_add(&w->doubt, t, id, rows, body, len)) {
+		add(&w->in_doubt[t], rows);
+		set_error(w, err);
+		log_warn("storage: %s batch %016" PRIx64 " (%u rows) is in doubt: its insert got no answer and "
+			 "the spool cannot take it (%s); ClickHouse is asked whether it has it once it answers",
+			 st_table_name[t], id, rows, err);
 	} else {
 		add(&w->spool_dropped[t], rows);
 		set_error(w, err);
@@ -551,25 +344,6 @@ static void replay_one(struct st_writer *w, uint64_t now)
 	char err[200];
 	if (!st_spool_oldest(w->spool, &e))
 		return;
-	if (e.unknown) {
-		uint64_t have;
-		if (st_ch_batch_rows(w->ch, e.batch_id, &have, err, sizeof err) != 0) {
-			went_down(w, now, err);
-			return;
-		}
-		if (have) {
-			/* the post whose answer was lost did store it */
-			if (have != e.rows)
-				log_warn("storage: ledger has %" PRIu64 " rows for batch %016" PRIx64 ", spooled %u",
-					 have, e.batch_id, e.rows);
-			add(&w->written[e.table], e.rows);
-			add(&w->replayed[e.table], e.rows);
-			add(&w->deduplicated, 1);
-			st_spool_pop(w->spool);
-			publish_spool(w);
-			return;
-		}
-	}
 	uint8_t *body;
 	size_t len;
 	if (st_spool_read_oldest(w->spool, &body, &len, err, sizeof err) != 0) {
@@ -579,6 +353,28 @@ static void replay_one(struct st_writer *w, uint64_t now)
 		st_spool_pop(w->spool);
 		publish_spool(w);
 		return;
+	}
+	if (e.unknown) {
+		uint64_t have;
+		bool stored;
+		if (st_ch_batch_stored(w->ch, e.table, e.batch_id, body, len, &have, &stored, err, sizeof err) != 0) {
+			free(body);
+			went_down(w, now, err);
+			return;
+		}
+		if (stored) {
+			/* the post whose answer was lost did store it */
+			if (have != e.rows)
+				log_warn("storage: ledger has %" PRIu64 " rows for batch %016" PRIx64 ", spooled %u%s",
+					 have, e.batch_id, e.rows, have ? "" : " (found in the table itself)");
+			free(body);
+			add(&w->written[e.table], e.rows);
+			add(&w->replayed[e.table], e.rows);
+			add(&w->deduplicated, 1);
+			st_spool_pop(w->spool);
+			publish_spool(w);
+			return;
+		}
 	}
 	/* a batch an older Rampart spooled (an older row layout, e.g. attack_events without the
 	 * pcap columns of schema 4) names its columns; the newer ones take their defaults */
@@ -609,6 +405,24 @@ static void replay_one(struct st_writer *w, uint64_t now)
 			"duplicate it", e.batch_id);
 	w->schema_ready = false;
 	went_down(w, now, err);
+}
+
+/* The oldest batch in doubt: ClickHouse says whether it has it; written or dropped accordingly. */
+static void resolve_doubt(struct st_writer *w, uint64_t now)
+{
+	const struct st_doubt_entry *e = st_doubt_oldest(&w->doubt);
+	char err[200];
+	uint64_t have;
+	bool stored;
+	if (st_ch_batch_stored(w->ch, e->table, e->batch_id, e->row, e->row_len, &have, &stored, err, sizeof err) != 0) {
+		went_down(w, now, err);
+		return;
+	}
+	log_info("storage: %s batch %016" PRIx64 " (%u rows), in doubt: ClickHouse %s", st_table_name[e->table],
+		 e->batch_id, e->rows, stored ? "has it; counted as written" : "does not have it; counted as dropped");
+	add(stored ? &w->written[e->table] : &w->spool_dropped[e->table], e->rows);
+	add(&w->in_doubt[e->table], -(uint64_t)e->rows);
+	st_doubt_pop(&w->doubt);
 }
 
 static bool rings_empty(struct st_writer *w)
@@ -709,7 +523,10 @@ static void *run(void *arg)
 			now = clock_mono_ms();
 			if (w->down && now >= w->probe_ms)
 				probe(w, now);
-			if (!w->down && st_spool_count(w->spool)) {
+			if (!w->down && w->doubt.n) {
+				resolve_doubt(w, now);
+				wrote = true;
+			} else if (!w->down && st_spool_count(w->spool)) {
 				replay_one(w, now);
 				wrote = true;
 			}
@@ -727,7 +544,7 @@ static void *run(void *arg)
 				}
 				spool_in_flight(w);
 			}
-			if (idle && (!w->spool || !st_spool_count(w->spool)))
+			if (idle && (!w->spool || (!st_spool_count(w->spool) && !w->doubt.n)))
 				break;
 			if (idle && w->down) {
 				/* ClickHouse is down: waiting for it would only delay the stop */
@@ -760,6 +577,11 @@ static void *run(void *arg)
 				nap_ns *= 2;
 		}
 	}
+	/* what ClickHouse was not there to tell: the ids, for a look by hand */
+	for (const struct st_doubt_entry *e; (e = st_doubt_oldest(&w->doubt)); st_doubt_pop(&w->doubt))
+		log_warn("storage: stopping with %s batch %016" PRIx64 " (%u rows) in doubt: ClickHouse may have "
+			 "it (SELECT count() FROM %s.%s WHERE batch_id = %" PRIu64 ")", st_table_name[e->table],
+			 e->batch_id, e->rows, w->cfg.database, st_table_name[e->table], e->batch_id);
 	return NULL;
 }
 
@@ -846,47 +668,4 @@ void st_writer_stop(struct st_writer *w)
 	atomic_store_explicit(&w->stop, true, memory_order_release);
 	pthread_join(w->thread, NULL);
 	w->started = false;
-}
-
-void st_writer_stats(struct st_writer *w, struct st_stats *out)
-{
-	memset(out, 0, sizeof *out);
-	for (unsigned i = 0; i < w->n_prod; i++) {
-		/* a ring's head counts every push it accepted */
-		out->flows_queued += atomic_load_explicit(&w->prod[i].ring->head, memory_order_relaxed);
-		out->flows_dropped += atomic_load_explicit(&w->prod[i].dropped_pub, memory_order_relaxed);
-	}
-	out->events_queued = atomic_load_explicit(&w->events->head, memory_order_relaxed);
-	out->events_dropped = atomic_load_explicit(&w->ev_dropped_pub, memory_order_relaxed);
-	out->flows_written = atomic_load_explicit(&w->written[ST_FLOWS], memory_order_relaxed);
-	out->events_written = atomic_load_explicit(&w->written[ST_EVENTS], memory_order_relaxed);
-	out->flows_lost = atomic_load_explicit(&w->lost[ST_FLOWS], memory_order_relaxed);
-	out->events_lost = atomic_load_explicit(&w->lost[ST_EVENTS], memory_order_relaxed);
-	out->ops_queued = atomic_load_explicit(&w->ops->head, memory_order_relaxed);
-	out->ops_dropped = atomic_load_explicit(&w->ops_dropped_pub, memory_order_relaxed);
-	out->ops_written = atomic_load_explicit(&w->written[ST_OPS], memory_order_relaxed);
-	out->ops_lost = atomic_load_explicit(&w->lost[ST_OPS], memory_order_relaxed);
-	out->batches_failed = atomic_load_explicit(&w->batches_failed, memory_order_relaxed);
-	out->insert_bytes = atomic_load_explicit(&w->insert_bytes, memory_order_relaxed);
-	out->insert_wire_bytes = atomic_load_explicit(&w->insert_wire_bytes, memory_order_relaxed);
-	pthread_mutex_lock(&w->err_lock);
-	snprintf(out->last_error, sizeof out->last_error, "%s", w->last_error);
-	pthread_mutex_unlock(&w->err_lock);
-	out->clickhouse = w->cfg.clickhouse_url[0] != '\0';
-	out->flows_spooled = atomic_load_explicit(&w->spooled[ST_FLOWS], memory_order_relaxed);
-	out->flows_replayed = atomic_load_explicit(&w->replayed[ST_FLOWS], memory_order_relaxed);
-	out->flows_spool_dropped = atomic_load_explicit(&w->spool_dropped[ST_FLOWS], memory_order_relaxed);
-	out->events_spooled = atomic_load_explicit(&w->spooled[ST_EVENTS], memory_order_relaxed);
-	out->events_replayed = atomic_load_explicit(&w->replayed[ST_EVENTS], memory_order_relaxed);
-	out->events_spool_dropped = atomic_load_explicit(&w->spool_dropped[ST_EVENTS], memory_order_relaxed);
-	out->spool_bytes = atomic_load_explicit(&w->spool_bytes, memory_order_relaxed);
-	out->spool_batches = atomic_load_explicit(&w->spool_batches, memory_order_relaxed);
-	out->batches_deduplicated = atomic_load_explicit(&w->deduplicated, memory_order_relaxed);
-	out->partitions_dropped = atomic_load_explicit(&w->partitions_dropped, memory_order_relaxed);
-	out->clickhouse_down = atomic_load_explicit(&w->down_pub, memory_order_relaxed);
-}
-
-const char *st_writer_destination(const struct st_writer *w)
-{
-	return w->destination;
 }

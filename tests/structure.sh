@@ -24,6 +24,7 @@ declare -A ALLOW=(
 	[mitigation]="lib capture detect flowspec bgp storage conf"
 	[actions]="lib capture detect flowspec bgp storage conf mitigation"
 	[api]="lib capture detect flowspec bgp storage conf mitigation actions migrate"
+	[ctl]="lib conf migrate"
 	[rampartd]="*"
 )
 

@@ -22,7 +22,7 @@ static void again(void *ctx, const struct mit_state_rec *r)
 		  a->direction == b->direction && !strcmp(a->group, b->group) && a->manual == b->manual &&
 		  a->since_ns == b->since_ns && a->until_ns == b->until_ns && a->trigger_class == b->trigger_class &&
 		  a->trigger_metric == b->trigger_metric && a->trigger_value == b->trigger_value &&
-		  a->trigger_limit == b->trigger_limit && a->mit == b->mit &&
+		  a->trigger_limit == b->trigger_limit && a->parent_attack_id == b->parent_attack_id && a->mit == b->mit &&
 		  (a->mit == MIT_STATE_BLACKHOLE || fs_rule_equal(&a->rule, &b->rule));
 }
 
@@ -33,7 +33,7 @@ static void on_rec(void *ctx, const struct mit_state_rec *r)
 	if (r->line < 2)
 		abort();
 	if (r->kind == MIT_STATE_ROUTE || r->kind == MIT_STATE_FLOW) {
-		if (!r->text || strlen(r->text) > BGP_EXA_LINE_MAX || (r->src != MIT_SRC_SOCKET && r->src != MIT_SRC_PIPE))
+		if (!r->text || strlen(r->text) > BGP_EXA_LINE_MAX || (r->src != MIT_SRC_OPERATOR && r->src != MIT_SRC_API))
 			abort();
 		return;
 	}
@@ -44,7 +44,7 @@ static void on_rec(void *ctx, const struct mit_state_rec *r)
 	struct evbuffer *b = evbuffer_new();
 	if (!b)
 		return;
-	evbuffer_add_printf(b, MIT_STATE_HEADER " 1\n");
+	evbuffer_add_printf(b, MIT_STATE_HEADER " %d\n", MIT_STATE_VERSION); /* what the writer writes */
 	mit_state_format_ban(b, &r->ban);
 	evbuffer_add_printf(b, "end 1\n");
 	size_t n = evbuffer_get_length(b);

@@ -59,7 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ok && (c.n_nlri > BGP_EXA_MAX_NLRI || c.n_neighbors > BGP_EXA_MAX_NEIGHBORS ||
 		   c.a.attrs.n_communities > BGP_MAX_COMMUNITIES || c.a.n_large > BGP_EXA_MAX_LIST ||
 		   c.a.n_extended > BGP_EXA_MAX_LIST || c.a.n_as_path > BGP_EXA_MAX_LIST ||
-		   c.a.attrs.n_cluster_list > BGP_MAX_CLUSTER_LIST || c.a.origin > BGP_EXA_ORIGIN_INCOMPLETE))
+		   c.a.attrs.n_cluster_list > BGP_MAX_CLUSTER_LIST || c.a.origin > BGP_EXA_ORIGIN_INCOMPLETE ||
+		   c.a.attrs.n_raw_attrs > BGP_MAX_RAW_ATTRS))
 		abort();
 	for (size_t i = 0; ok && i < c.n_neighbors; i++)
 		if (!ip_equal(&c.neighbors[i], &c.sel[i].address))

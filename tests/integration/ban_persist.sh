@@ -169,7 +169,7 @@ check "stats: a restart, every record restored, 1 expired, none refused or skipp
 BANS_BACK=$(grep -o '(bans [0-9]*)' "$W/stats.restart" | tr -dc 0-9)
 check "stats: the restored bans are the log's (${BANS_BACK:-?})" grep -q "ban state: .*: ${BANS_BACK:-x} bans restored," "$W/rampartd.log"
 check "stats: restored = those bans + 2 routes, 1 flow route, 1 rule" grep -q "restored $((${BANS_BACK:-0} + 4)) (bans" "$W/stats.restart"
-check "routes lists the pipe route as the pipe's" eval "ctl routes | grep -q '^$R *pipe '"
+check "routes lists the pipe route as the ExaBGP API's" eval "ctl routes | grep -q '^$R *api '"
 ctl ban 192.0.2.52 >/dev/null
 NEXT_ID=$(ban_of 192.0.2.52/32 | cut -d' ' -f1)
 check "new attack ids continue after the restored ones ($NEXT_ID)" test "${NEXT_ID:-0}" -gt "$M_ID"

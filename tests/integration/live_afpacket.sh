@@ -21,7 +21,10 @@ W=$LIB_TMP
 CH_HTTP=24511 CH_TCP=24512 HTTP=127.0.0.1:24513
 . "$REPO/tests/lib/capture_live.sh"
 live_rig
-conf() { live_conf "afpacket: { interfaces: [$1], workers: 2, fanout: hash, ring_mb: 16, block_kb: 256 }"; }
+# the workers pinned (capture.afpacket.cpus) the other way round from their order, so that a
+# worker left where the scheduler put it, or pinned to the wrong entry, shows
+if [ "$(nproc --all)" -ge 2 ]; then CPUS="1, 0"; else CPUS="0"; fi
+conf() { live_conf "afpacket: { interfaces: [$1], workers: 2, fanout: hash, ring_mb: 16, block_kb: 256, cpus: [$CPUS] }"; }
 
 # a missing interface: an error at start that names the key and the reason, and no daemon
 live_check_missing_interface afpacket
@@ -35,6 +38,8 @@ wait_for 10 sh -c "[ \$(grep -c 'afpacket mirror0 #[12]: capturing' '$W/rampartd
 live_bird_up
 
 live_replay
+# $CPUS as words: "1, 0" -> 1 0; one CPU: both workers on it
+if [ "$CPUS" = 0 ]; then live_check_worker_cpus $RD_PID 0 0; else live_check_worker_cpus $RD_PID 1 0; fi
 sleep 2
 "$RAMPARTCTL" -s "$SOCK" stats >"$W/stats"
 grep "^capture" "$W/stats"

@@ -98,15 +98,16 @@ check "BIRD session established" wait_for 20 sh -c \
 # the host rules start from the class mix and are narrowed to the fingerprint a tick later
 narrowed() {
 	rules >"$W/rules.txt"
-	grep -q 'sport 53;' "$W/rules.txt" && grep -Eq '^flow4 \{ src 10\.50\.5\.220/32;.*dport 80;' "$W/rules.txt"
+	grep -q 'sport 53;' "$W/rules.txt" && grep -Eq '^flow4 \{ dst 203\.0\.113\.0/24; src 10\.50\.5\.220/32;.*dport 80;' "$W/rules.txt"
 }
 check "FlowSpec rules at BIRD for the /24 and each inner attack, narrowed" wait_for 15 narrowed
 cat "$W/rules.txt"
 check "rule for the bombed /24" grep -q '^flow4 { dst 10\.50\.5\.0/24;' "$W/rules.txt"
 check "rule for the amplification's victim: dst 10.50.5.210/32, UDP from port 53" \
 	grep -Eq '^flow4 \{ dst 10\.50\.5\.210/32;.*proto 17;.*sport 53;' "$W/rules.txt"
-check "rule for the outgoing SYN flood: src 10.50.5.220/32, TCP SYN to port 80" \
-	grep -Eq '^flow4 \{ src 10\.50\.5\.220/32;.*proto 6;.*dport 80;' "$W/rules.txt"
+# its destinations are random hosts of one /24, which gets all of it: proven heavy, so named
+check "rule for the outgoing SYN flood: src 10.50.5.220/32 to the proven heavy 203.0.113.0/24, TCP SYN to port 80" \
+	grep -Eq '^flow4 \{ dst 203\.0\.113\.0/24; src 10\.50\.5\.220/32;.*proto 6;.*dport 80;' "$W/rules.txt"
 check "exactly three rules" test "$(wc -l <"$W/rules.txt")" -eq 3
 
 wait_for 30 sh -c "\"$RAMPARTCTL\" -s $SOCK stats | grep -q finished" || bad "the replay did not finish"
@@ -128,17 +129,18 @@ check "log: the inner attacks are opened inside the /24's" sh -c \
 	"grep -Eq 'attack $AMP: attack_detected 10\.50\.5\.210/32 incoming \(inside attack $P\)' '$W/rampartd.log' &&
 	 grep -Eq 'attack $SYN: attack_detected 10\.50\.5\.220/32 outgoing \(inside attack $P\)' '$W/rampartd.log'"
 
-# ClickHouse: attack_detected and ban rows for each, the inner ones pointing to the /24's attack
+# ClickHouse: attack_detected and ban rows for each, and a narrow row for each inner attack (its
+# rule narrowed to the fingerprint), the inner ones pointing to the /24's attack
 q="SELECT attack_id, event, parent_attack_id FROM rampart_nested.attack_events ORDER BY attack_id, event FORMAT TSV"
-check "attack_events: six rows stored" wait_for 20 sh -c \
-	"[ \"\$(ip netns exec $NS_RD curl -sS 'http://127.0.0.1:$CH_HTTP/' --data-binary 'SELECT count() FROM rampart_nested.attack_events')\" -ge 6 ]"
+check "attack_events: eight rows stored" wait_for 20 sh -c \
+	"[ \"\$(ip netns exec $NS_RD curl -sS 'http://127.0.0.1:$CH_HTTP/' --data-binary 'SELECT count() FROM rampart_nested.attack_events')\" -ge 8 ]"
 chq "$q" >"$W/events.tsv"
 cat "$W/events.tsv"
 check "attack_events: the inner attacks' rows have parent_attack_id $P, the /24's 0" awk -v p="$P" -v a="$AMP" -v s="$SYN" '
 	{ n++ }
-	($1 == a || $1 == s) && $3 == p { inner++ }
+	($1 == a || $1 == s) && $3 == p { inner++; if ($2 == "narrow") narrow++ }
 	$1 == p && $3 == 0 { outer++ }
-	END { exit !(n == 6 && inner == 4 && outer == 2) }' "$W/events.tsv"
+	END { exit !(n == 8 && inner == 6 && narrow == 2 && outer == 2) }' "$W/events.tsv"
 check "attack_events schema 5 recorded" test "$(chq 'SELECT max(version) FROM rampart_nested.schema_migrations')" -ge 5
 
 kill -TERM $RD_PID

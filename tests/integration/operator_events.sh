@@ -6,7 +6,7 @@
 #   - the HTTP API: a JSON POST with the bearer token; source 'http', client 127.0.0.1:PORT,
 #     token 1
 #   - the ExaBGP named pipe: an announce line, which is counted, not audited (no row)
-# Reading commands (bans, stats) give no row. The stats line counts the rows written.
+# Reading commands (bans, stats) give no row. The stats line and the shutdown summary count the rows written.
 # Ports: ClickHouse HTTP 18771, TCP 19771; rampartd's HTTP API 18772.
 # Prints "N passed, N failed"; exits non-zero on any failure.
 set -u
@@ -119,5 +119,7 @@ kill -TERM "$RD_PID"
 wait "$RD_PID"
 expect "rampartd exits 0" 0 "$?"
 RD_PID=
+expect "the shutdown summary counts the operator events" 1 \
+	"$(grep -c 'operator events: 4 written, 0 dropped (0 ring full, 0 spool refused), 0 lost; in the spool also 0 events and 0 operator events; in doubt: 0 flow rows, 0 events, 0 operator events' "$W/rampartd.log")"
 echo "operator_events: $pass passed, $failed failed"
 [ "$failed" -eq 0 ] || { tail -30 "$W/rampartd.log"; exit 1; }

@@ -82,7 +82,7 @@ DGRAMS=$(awk '{ print $4 }' "$W/sent")
 drained() {
 	ctl stats >"$W/stats" || return 1
 	awk '/^storage ClickHouse/ { for (i = 1; i <= NF; i++) { if ($i == "queued" && !q) q = $(i + 1); if ($i == "written" && !w) w = $(i + 1) } }
-	     /^storage spool/ { b = $3 }
+	     /^storage spool:/ { b = $3 }
 	     END { exit !(q > 0 && q == w && b == 0) }' "$W/stats"
 }
 wait_for 30 drained || fail "storage did not drain in 30 s"

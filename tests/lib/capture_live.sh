@@ -12,6 +12,7 @@
 #   live_rig                         namespaces, mirror veth, ClickHouse and BIRD up (or dies)
 #   live_conf 'CAPTURE LINE' [DIR]   rampartd's configuration with that line under capture:,
 #                                    the storage spool in DIR (default $W/spool)
+#   live_check_worker_cpus PID CPU.. checks capture worker k runs on the k-th CPU (capture.*.cpus)
 #   live_bird_up                     checks both BIRD sessions come up
 #   live_replay                      tcpreplay of the capture at its recorded speed into mirror0
 #   live_check_bans                  checks the five victims, and nothing else, are at BIRD
@@ -101,6 +102,23 @@ live_check_missing_interface() {
 	check "the error names capture.$1.interfaces, the interface and the reason" \
 		grep -q "capture.$1.interfaces: nosuch0: no such interface" "$W/bad.log"
 	check "nothing half-started: no worker began capturing" sh -c "! grep -q capturing '$W/bad.log'"
+}
+
+# live_check_worker_cpus PID CPU...: capture worker k (thread rampart-capK, in start order) of
+# rampartd PID may run only on the k-th CPU given (its affinity) and last ran there (field 39 of
+# its /proc stat).
+live_check_worker_cpus() {
+	local pid=$1 k=0 cpu tid allowed last
+	shift
+	for cpu in "$@"; do
+		tid=$(grep -lx "rampart-cap$k" /proc/$pid/task/*/comm 2>/dev/null | head -1 | cut -d/ -f5)
+		check "capture worker $k is a thread named rampart-cap$k" test -n "$tid"
+		allowed=$(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/$pid/task/${tid:-0}/status 2>/dev/null)
+		last=$(sed 's/.*) //' /proc/$pid/task/${tid:-0}/stat 2>/dev/null | awk '{ print $37 }')
+		check "capture worker $k may run only on CPU $cpu (Cpus_allowed_list ${allowed:-?})" test "$allowed" = "$cpu"
+		check "capture worker $k last ran on CPU $cpu (stat field 39: ${last:-?})" test "$last" = "$cpu"
+		k=$((k + 1))
+	done
 }
 
 live_bird_up() {

@@ -7,7 +7,9 @@ Usage: mkattacks.py OUT.pcap mix [seed]
        mkattacks.py OUT.pcap carpet16 [seed]
        mkattacks.py OUT.pcap carpetmit [seed]
        mkattacks.py OUT.pcap nested [seed]
+       mkattacks.py OUT.pcap handover [seed]
        mkattacks.py OUT.pcap churn [seed]
+       mkattacks.py OUT.pcap spread [seed]
 
 mix: every labelled attack below at 2000 pps for 2 s (t = 1..3 s), a carpet bombing, an outgoing
 attack, light background to t = 6 s. Victims (monitored networks 192.0.2.0/24, 198.51.100.0/24,
@@ -34,10 +36,21 @@ UDP to port 80, t = 1..5 s), and inside it, once the /24 is mitigated, a DNS amp
 10.50.5.210 (2000 pps from source port 53 of random reflectors, 1400-byte answers, t = 2..4.5 s)
 and an outgoing SYN flood from 10.50.5.220 to random hosts of 203.0.113.0/24 port 80 (2000 pps,
 t = 2..4.5 s); background to t = 6 s.
+handover: a covering ban that ends before the attack inside it, and a host attacked and attacking
+at once. 10.60.5.0/24 bombed by 200 hosts at 40 pps (UDP to port 80, t = 1..4 s); inside it a DNS
+amplification on 10.60.5.210 (2000 pps from source port 53, t = 2..12 s), which outlasts the
+bombing. 10.60.9.9 gets a UDP flood (2000 pps, t = 1..4 s) and sends a SYN flood to 203.0.113.0/24
+port 80 (2000 pps, t = 1..10 s). Background to t = 20 s.
 churn: a flood of distinct destinations: 5000 one-packet destinations per second in
 2001:db8:10::/48 (each a new address), t = 0..6 s (30000 in all, far more than a 1024-host table),
 and from t = 3 s a UDP flood of 5000 pps on 192.0.2.30, a host not yet seen, while the churn
 goes on; background to t = 6 s.
+spread: two floods whose sources a fingerprint can only count: a DNS amplification on 192.0.2.81
+(2000 pps, t = 1..4 s, source port 53 to random ports) from random reflectors in the 50 /24s
+198.18.0.0/24..198.18.49.0/24 (each packet a random host .1..254 of a random one of them), and a
+UDP flood on 192.0.2.82 (2000 pps, t = 1..4 s, random source ports to port 80) from the 250
+hosts of 203.0.113.0/24 (a random one per packet: none near a real share, the /24 all of it);
+background to t = 6 s.
 steady: a UDP flood on VICTIM at PPS for SECONDS, after LEAD_S (default 1) of background at
 10 pps, evenly spaced (what a latency bench replays at recorded speed).
 """
@@ -182,12 +195,36 @@ def nested(c):
     background(c, 0, 6)
 
 
+def handover(c):
+    r = c.rnd
+    hp = lambda: r.randint(1024, 65535)
+    for t in c.even(1, 4, 8000):
+        c.add(t, ip4(c.rip(), "10.60.5.%d" % r.randint(1, 200), 17, udp(hp(), 80, 200)))
+    for t in c.even(2, 12, 2000):
+        c.add(t + r.uniform(0, 0.0002), ip4(c.rip(), "10.60.5.210", 17, udp(53, hp(), 1400)))
+    for t in c.even(1, 4, 2000):
+        c.add(t + r.uniform(0, 0.0002), ip4(c.rip(), "10.60.9.9", 17, udp(hp(), 80, 200)))
+    for t in c.even(1, 10, 2000):
+        c.add(t + r.uniform(0, 0.0002), ip4("10.60.9.9", "203.0.113.%d" % r.randint(1, 254), 6, tcp(hp(), 80, 0x02)))
+    background(c, 0, 20)
+
+
 def churn(c):
     r = c.rnd
     for i, t in enumerate(c.even(0, 6, 5000)):
         c.add(t, ip6("2001:db8:ff::1", "2001:db8:10::%x:%x" % (i >> 16, i & 0xFFFF), 17, udp(40000, 53, 60)))
     for t in c.even(3, 5, 5000):
         c.add(t + 0.00005, ip4(c.rip(), "192.0.2.30", 17, udp(r.randint(1024, 65535), 80, 100)))
+    background(c, 0, 6)
+
+
+def spread(c):
+    r = c.rnd
+    hp = lambda: r.randint(1024, 65535)
+    for t in c.even(1, 4, 2000):
+        c.add(t, ip4("198.18.%d.%d" % (r.randint(0, 49), r.randint(1, 254)), "192.0.2.81", 17,
+                     udp(53, hp(), 500)))
+        c.add(t + 0.0001, ip4("203.0.113.%d" % r.randint(1, 250), "192.0.2.82", 17, udp(hp(), 80, 200)))
     background(c, 0, 6)
 
 
@@ -218,9 +255,15 @@ def main():
     elif what == "nested":
         c = Capture(int(sys.argv[3]) if len(sys.argv) > 3 else 7)
         nested(c)
+    elif what == "handover":
+        c = Capture(int(sys.argv[3]) if len(sys.argv) > 3 else 7)
+        handover(c)
     elif what == "churn":
         c = Capture(int(sys.argv[3]) if len(sys.argv) > 3 else 7)
         churn(c)
+    elif what == "spread":
+        c = Capture(int(sys.argv[3]) if len(sys.argv) > 3 else 7)
+        spread(c)
     elif what == "steady" and len(sys.argv) >= 6:
         lead = float(sys.argv[6]) if len(sys.argv) > 6 else 1.0
         c = Capture(int(sys.argv[7]) if len(sys.argv) > 7 else 7)

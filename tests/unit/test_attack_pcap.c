@@ -1,4 +1,4 @@
-/* rampartd/samples.c: what a worker puts in its ring comes out, drained, as a real pcap file
+/* storage/samples.c: what a worker puts in its ring comes out, drained, as a real pcap file
  * that libpcap reads back: the right number of packets (capped per attack), the link type of the
  * source, nanosecond timestamps, the snap length; a full ring drops and counts; a file that cannot
  * be written is counted and costs nothing else. */
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "rampartd/daemon.h"
+#include "storage/samples.h"
 
 static char dir[64];
 
@@ -37,14 +37,14 @@ static int teardown(void **state)
 	return system(cmd);
 }
 
-static struct rd_samples *make(const char *sub, uint32_t packets, uint32_t snaplen)
+static struct st_samples *make(const char *sub, uint32_t packets, uint32_t snaplen)
 {
-	struct conf_attack_pcap cfg = {.enabled = true, .packets = packets, .snaplen = snaplen};
+	struct st_samples_config cfg = {.enabled = true, .packets = packets, .snaplen = snaplen};
 	snprintf(cfg.dir, sizeof cfg.dir, "%s/%s", dir, sub);
 	char err[256] = "";
-	struct rd_samples *a = rd_samples_new(&cfg, "/nonexistent", err, sizeof err);
+	struct st_samples *a = st_samples_new(&cfg, "/nonexistent", err, sizeof err);
 	if (!a)
-		fail_msg("rd_samples_new: %s", err);
+		fail_msg("st_samples_new: %s", err);
 	return a;
 }
 
@@ -79,38 +79,38 @@ static pcap_t *open_back(const char *path)
 static void test_mirror_file(void **state)
 {
 	(void)state;
-	struct rd_samples *a = make("m", 5, 64);
-	struct rd_samples_producer *p = rd_samples_producer(a, 0);
+	struct st_samples *a = make("m", 5, 64);
+	struct st_samples_producer *p = st_samples_producer(a, 0);
 	assert_non_null(p);
-	assert_ptr_equal(rd_samples_producer(a, 0), p);
+	assert_ptr_equal(st_samples_producer(a, 0), p);
 	uint8_t buf[8][100];
 	const uint64_t t0 = 1700000002123456789ull;
 	for (int i = 0; i < 8; i++) {
 		frame(buf[i], sizeof buf[i], (uint8_t)(i * 16));
 		struct flow_record r = rec("198.51.100.7", "192.0.2.10", t0 + (uint64_t)i * 1001);
 		struct cap_frame f = {.data = buf[i], .caplen = sizeof buf[i], .len = 1514, .dlt = DLT_EN10MB};
-		rd_samples_sample(p, 7, DET_IN, &r, &f);
+		st_samples_sample(p, 7, DET_IN, &r, &f);
 	}
 	/* no frame (NetFlow): nothing, and no file */
 	struct flow_record nf = rec("198.51.100.7", "192.0.2.11", t0);
-	rd_samples_sample(p, 9, DET_IN, &nf, NULL);
+	st_samples_sample(p, 9, DET_IN, &nf, NULL);
 	struct cap_frame none = {.data = NULL};
-	rd_samples_sample(p, 9, DET_IN, &nf, &none);
-	rd_samples_drain(a, NULL, 0);
+	st_samples_sample(p, 9, DET_IN, &nf, &none);
+	st_samples_drain(a, NULL, 0);
 
-	struct api_samples_info pi;
-	assert_true(rd_samples_info(a, 7, &pi));
+	struct st_samples_info pi;
+	assert_true(st_samples_info(a, 7, &pi));
 	char want[PATH_MAX];
 	snprintf(want, sizeof want, "%s/m/7-192.0.2.10.pcap", dir);
 	assert_string_equal(pi.path, want);
 	assert_int_equal(pi.packets, 5);
 	assert_false(pi.open); /* closed at 5 */
-	assert_false(rd_samples_info(a, 9, &pi));
+	assert_false(st_samples_info(a, 9, &pi));
 	snprintf(want, sizeof want, "%s/m/9-192.0.2.11.pcap", dir);
 	assert_int_equal(access(want, F_OK), -1);
 
-	struct api_samples_stats st;
-	rd_samples_stats(a, &st);
+	struct st_samples_stats st;
+	st_samples_stats(a, &st);
 	assert_int_equal(st.written, 5);
 	assert_int_equal(st.dropped, 0);
 	assert_int_equal(st.files_opened, 1);
@@ -133,7 +133,7 @@ static void test_mirror_file(void **state)
 	}
 	assert_int_equal(n, 5);
 	pcap_close(pc);
-	rd_samples_free(a);
+	st_samples_free(a);
 }
 
 /* sFlow raw IP headers: a raw-IP file; an outgoing attack is named by its source; a frame shorter
@@ -141,29 +141,29 @@ static void test_mirror_file(void **state)
 static void test_sflow_raw_outgoing(void **state)
 {
 	(void)state;
-	struct rd_samples *a = make("s", 100, 256);
-	struct rd_samples_producer *p = rd_samples_producer(a, 3);
+	struct st_samples *a = make("s", 100, 256);
+	struct st_samples_producer *p = st_samples_producer(a, 3);
 	uint8_t ip[40];
 	frame(ip, sizeof ip, 0x45);
 	struct flow_record r = rec("2001:db8:10::53", "2001:db8:ff::1", 1700000000000000001ull);
 	struct cap_frame f = {.data = ip, .caplen = sizeof ip, .len = 1280, .dlt = DLT_RAW};
-	rd_samples_sample(p, 12, DET_OUT, &r, &f);
-	rd_samples_sample(p, 12, DET_OUT, &r, &f);
+	st_samples_sample(p, 12, DET_OUT, &r, &f);
+	st_samples_sample(p, 12, DET_OUT, &r, &f);
 	struct cap_frame eth = {.data = ip, .caplen = sizeof ip, .len = 60, .dlt = DLT_EN10MB};
-	rd_samples_sample(p, 12, DET_OUT, &r, &eth);
-	rd_samples_drain(a, NULL, 0);
-	struct api_samples_info pi;
-	assert_true(rd_samples_info(a, 12, &pi));
+	st_samples_sample(p, 12, DET_OUT, &r, &eth);
+	st_samples_drain(a, NULL, 0);
+	struct st_samples_info pi;
+	assert_true(st_samples_info(a, 12, &pi));
 	assert_int_equal(pi.packets, 2);
 	assert_true(pi.open); /* 2 of 100: still collecting */
 	char want[PATH_MAX];
 	snprintf(want, sizeof want, "%s/s/12-2001:db8:10::53.pcap", dir);
 	assert_string_equal(pi.path, want);
-	struct api_samples_stats st;
-	rd_samples_stats(a, &st);
+	struct st_samples_stats st;
+	st_samples_stats(a, &st);
 	assert_int_equal(st.skipped, 1);
 	assert_int_equal(st.open, 1);
-	rd_samples_free(a); /* closes it */
+	st_samples_free(a); /* closes it */
 	pcap_t *pc = open_back(want);
 	assert_int_equal(pcap_datalink(pc), DLT_RAW);
 	struct pcap_pkthdr *h;
@@ -184,27 +184,27 @@ static void test_sflow_raw_outgoing(void **state)
 static void test_ring_full(void **state)
 {
 	(void)state;
-	struct rd_samples *a = make("f", 100000, 65535);
-	struct rd_samples_producer *p = rd_samples_producer(a, 0);
+	struct st_samples *a = make("f", 100000, 65535);
+	struct st_samples_producer *p = st_samples_producer(a, 0);
 	static uint8_t big[9000];
 	frame(big, sizeof big, 1);
 	struct flow_record r = rec("198.51.100.1", "192.0.2.20", 1700000000000000000ull);
 	struct cap_frame f = {.data = big, .caplen = sizeof big, .len = sizeof big, .dlt = DLT_EN10MB};
 	for (int i = 0; i < 70; i++)
-		rd_samples_sample(p, 3, DET_IN, &r, &f);
-	struct api_samples_stats st;
-	rd_samples_stats(a, &st);
+		st_samples_sample(p, 3, DET_IN, &r, &f);
+	struct st_samples_stats st;
+	st_samples_stats(a, &st);
 	assert_int_equal(st.dropped, 6);
-	rd_samples_drain(a, NULL, 0);
-	rd_samples_stats(a, &st);
+	st_samples_drain(a, NULL, 0);
+	st_samples_stats(a, &st);
 	assert_int_equal(st.written, 64);
 	/* drained: room again */
-	rd_samples_sample(p, 3, DET_IN, &r, &f);
-	rd_samples_drain(a, NULL, 0);
-	struct api_samples_info pi;
-	assert_true(rd_samples_info(a, 3, &pi));
+	st_samples_sample(p, 3, DET_IN, &r, &f);
+	st_samples_drain(a, NULL, 0);
+	struct st_samples_info pi;
+	assert_true(st_samples_info(a, 3, &pi));
 	assert_int_equal(pi.packets, 65);
-	rd_samples_free(a);
+	st_samples_free(a);
 }
 
 /* A directory that cannot exist (its parent is a file): counted as an error, the attack has no
@@ -217,54 +217,54 @@ static void test_unwritable(void **state)
 	FILE *fp = fopen(file, "w");
 	assert_non_null(fp);
 	fclose(fp);
-	struct rd_samples *a = make("plain/sub", 10, 128);
-	struct rd_samples_producer *p = rd_samples_producer(a, 0);
+	struct st_samples *a = make("plain/sub", 10, 128);
+	struct st_samples_producer *p = st_samples_producer(a, 0);
 	uint8_t b[60] = {0};
 	struct flow_record r = rec("198.51.100.1", "192.0.2.30", 1);
 	struct cap_frame f = {.data = b, .caplen = sizeof b, .len = sizeof b, .dlt = DLT_EN10MB};
 	for (int i = 0; i < 3; i++)
-		rd_samples_sample(p, 4, DET_IN, &r, &f);
-	rd_samples_drain(a, NULL, 0);
-	struct api_samples_stats st;
-	rd_samples_stats(a, &st);
+		st_samples_sample(p, 4, DET_IN, &r, &f);
+	st_samples_drain(a, NULL, 0);
+	struct st_samples_stats st;
+	st_samples_stats(a, &st);
 	assert_int_equal(st.errors, 1);
 	assert_int_equal(st.written, 0);
 	assert_int_equal(st.skipped, 3);
-	struct api_samples_info pi;
-	assert_false(rd_samples_info(a, 4, &pi));
-	rd_samples_free(a);
+	struct st_samples_info pi;
+	assert_false(st_samples_info(a, 4, &pi));
+	st_samples_free(a);
 }
 
 /* Off: no object, and every call takes NULL. The path for notifications: hosts only. */
 static void test_off_and_path(void **state)
 {
 	(void)state;
-	struct conf_attack_pcap off = {.enabled = false, .packets = 500, .snaplen = 256};
+	struct st_samples_config off = {.enabled = false, .packets = 500, .snaplen = 256};
 	char err[64];
-	assert_null(rd_samples_new(&off, "/var/lib/rampart", err, sizeof err));
-	assert_null(rd_samples_producer(NULL, 0));
-	rd_samples_drain(NULL, NULL, 0);
-	struct api_samples_info pi;
-	assert_false(rd_samples_info(NULL, 1, &pi));
+	assert_null(st_samples_new(&off, "/var/lib/rampart", err, sizeof err));
+	assert_null(st_samples_producer(NULL, 0));
+	st_samples_drain(NULL, NULL, 0);
+	struct st_samples_info pi;
+	assert_false(st_samples_info(NULL, 1, &pi));
 	char buf[PATH_MAX];
 	ip_prefix host, net;
 	assert_true(ip_prefix_parse("192.0.2.10/32", &host));
 	assert_true(ip_prefix_parse("192.0.2.0/24", &net));
-	assert_string_equal(rd_samples_path(NULL, 1, &host, buf, sizeof buf), "");
+	assert_string_equal(st_samples_path(NULL, 1, &host, buf, sizeof buf), "");
 
-	struct conf_attack_pcap on = {.enabled = true, .packets = 500, .snaplen = 256};
+	struct st_samples_config on = {.enabled = true, .packets = 500, .snaplen = 256};
 	char sd[PATH_MAX];
 	snprintf(sd, sizeof sd, "%s/state", dir);
-	struct rd_samples *a = rd_samples_new(&on, sd, err, sizeof err);
+	struct st_samples *a = st_samples_new(&on, sd, err, sizeof err);
 	assert_non_null(a);
 	char want[PATH_MAX];
 	snprintf(want, sizeof want, "%s/state/attacks", dir);
-	assert_string_equal(rd_samples_dir(a), want);
+	assert_string_equal(st_samples_dir(a), want);
 	assert_int_equal(access(want, W_OK), 0); /* made at start, parent included */
 	snprintf(want, sizeof want, "%s/state/attacks/42-192.0.2.10.pcap", dir);
-	assert_string_equal(rd_samples_path(a, 42, &host, buf, sizeof buf), want);
-	assert_string_equal(rd_samples_path(a, 43, &net, buf, sizeof buf), "");
-	rd_samples_free(a);
+	assert_string_equal(st_samples_path(a, 42, &host, buf, sizeof buf), want);
+	assert_string_equal(st_samples_path(a, 43, &net, buf, sizeof buf), "");
+	st_samples_free(a);
 }
 
 static void no_event(void *ctx, const struct det_event *ev)
@@ -364,10 +364,10 @@ static void test_retention(void **state)
 	snprintf(d, sizeof d, "%s/r/6-dir.pcap", dir);
 	assert_int_equal(mkdir(d, 0750), 0);
 
-	struct conf_attack_pcap cfg = {.enabled = true, .packets = 100, .snaplen = 64, .keep_days = 30, .max_files = 2};
+	struct st_samples_config cfg = {.enabled = true, .packets = 100, .snaplen = 64, .keep_days = 30, .max_files = 2};
 	snprintf(cfg.dir, sizeof cfg.dir, "%s", sub);
 	char err[256] = "";
-	struct rd_samples *a = rd_samples_new(&cfg, "/nonexistent", err, sizeof err); /* sweeps at start */
+	struct st_samples *a = st_samples_new(&cfg, "/nonexistent", err, sizeof err); /* sweeps at start */
 	assert_non_null(a);
 	assert_false(there("1-192.0.2.1.pcap")); /* 40 days old */
 	assert_false(there("2-192.0.2.2.pcap")); /* the oldest attack of three, max_files 2 */
@@ -375,51 +375,51 @@ static void test_retention(void **state)
 	assert_true(there("4-2001:db8:10::4.pcap"));
 	assert_true(there("notes.txt") && there("x-1.pcap") && there("5-192.0.2.5.txt") && there("-192.0.2.6.pcap"));
 	assert_true(there("6-dir.pcap"));
-	struct api_samples_stats st;
-	rd_samples_stats(a, &st);
+	struct st_samples_stats st;
+	st_samples_stats(a, &st);
 	assert_int_equal(st.files_deleted, 2);
 
 	/* attack 7 collecting (its file open), then 8 and 9 made: 3, 4, 8 go; 7 stays although it is
 	 * older than 8 and 9 */
-	struct rd_samples_producer *p = rd_samples_producer(a, 0);
+	struct st_samples_producer *p = st_samples_producer(a, 0);
 	uint8_t buf[100];
 	frame(buf, sizeof buf, 1);
 	struct flow_record r = rec("198.51.100.7", "192.0.2.7", 1700000000000000000ull);
 	struct cap_frame f = {.data = buf, .caplen = sizeof buf, .len = sizeof buf, .dlt = DLT_EN10MB};
-	rd_samples_sample(p, 7, DET_IN, &r, &f);
-	rd_samples_drain(a, NULL, 0);
+	st_samples_sample(p, 7, DET_IN, &r, &f);
+	st_samples_drain(a, NULL, 0);
 	assert_true(there("7-192.0.2.7.pcap"));
 	put("8-192.0.2.8.pcap", 0);
 	put("9-192.0.2.9.pcap", 0);
-	rd_samples_sweep(a, time(NULL));
+	st_samples_sweep(a, time(NULL));
 	assert_false(there("3-192.0.2.3.pcap"));
 	assert_false(there("4-2001:db8:10::4.pcap"));
 	assert_false(there("8-192.0.2.8.pcap"));
 	assert_true(there("7-192.0.2.7.pcap"));
 	assert_true(there("9-192.0.2.9.pcap"));
-	rd_samples_stats(a, &st);
+	st_samples_stats(a, &st);
 	assert_int_equal(st.files_deleted, 5);
 	assert_int_equal(st.errors, 0);
-	struct api_samples_info pi;
-	assert_true(rd_samples_info(a, 7, &pi));
+	struct st_samples_info pi;
+	assert_true(st_samples_info(a, 7, &pi));
 
 	/* once 7 is closed it is an old attack like any other: with 10 made, 7 goes */
-	rd_samples_free(a);
+	st_samples_free(a);
 	put("10-192.0.2.10.pcap", 0);
-	a = rd_samples_new(&cfg, "/nonexistent", err, sizeof err);
+	a = st_samples_new(&cfg, "/nonexistent", err, sizeof err);
 	assert_non_null(a);
 	assert_false(there("7-192.0.2.7.pcap"));
 	assert_true(there("9-192.0.2.9.pcap") && there("10-192.0.2.10.pcap"));
 
 	/* keep_days 0 and max_files 0: nothing is ever deleted */
-	rd_samples_free(a);
+	st_samples_free(a);
 	put("11-192.0.2.11.pcap", 4000);
 	cfg.keep_days = 0;
 	cfg.max_files = 0;
-	a = rd_samples_new(&cfg, "/nonexistent", err, sizeof err);
+	a = st_samples_new(&cfg, "/nonexistent", err, sizeof err);
 	assert_non_null(a);
 	assert_true(there("9-192.0.2.9.pcap") && there("10-192.0.2.10.pcap") && there("11-192.0.2.11.pcap"));
-	rd_samples_free(a);
+	st_samples_free(a);
 }
 
 int main(void)

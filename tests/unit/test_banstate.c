@@ -1,6 +1,7 @@
 /* The ban state file: the parser on byte vectors (good, truncated, other versions, every bad field,
  * duplicates), the record writers read back, and a daemon round trip: what one rampartd kept, the
  * next one restores with the same attack ids and end times. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,7 +56,8 @@ static int parse(const char *s, struct got *g, struct mit_state_result *res)
 	return mit_state_parse(s, strlen(s), on_rec, on_err, g, res);
 }
 
-#define H "rampart-banstate 1\n"
+#define H "rampart-banstate 1\n" /* the old version: still read, ban lines without PARENT */
+#define H2 "rampart-banstate 2\n"
 #define BAN1 "ban 17 192.0.2.10/32 in default detected 1763900000.000000001 1763900600.500000000 udp_pps 12345.5 500 blackhole\n"
 #define BAN2 "ban 18 2001:db8:10::/64 in gold%20tier manual 1763900001.000000000 1763903601.000000000 - 0 0 blackhole\n"
 #define BAN3 "ban 19 192.0.2.11/32 in - detected 1763900002.000000000 1763900602.000000000 syn_pps 9000 1000 flowspec-then-blackhole destination 192.0.2.11/32; protocol =6; tcp-flags syn&!ack\n"
@@ -97,10 +99,10 @@ static void test_good_file(void **state)
 	assert_int_equal(b->mit, MIT_STATE_ESCALATE);
 	assert_true(fs_rule_has(&b->rule, FS_TCP_FLAGS));
 	assert_int_equal(g.rec[3].kind, MIT_STATE_ROUTE);
-	assert_int_equal(g.rec[3].src, MIT_SRC_PIPE);
+	assert_int_equal(g.rec[3].src, MIT_SRC_API);
 	assert_string_equal(g.text[3], "announce route 198.51.100.0/24 next-hop 10.0.0.1 community [65001:666]");
 	assert_int_equal(g.rec[4].kind, MIT_STATE_FLOW);
-	assert_int_equal(g.rec[4].src, MIT_SRC_SOCKET);
+	assert_int_equal(g.rec[4].src, MIT_SRC_OPERATOR);
 	assert_int_equal(g.rec[5].kind, MIT_STATE_RULE);
 	assert_true(g.rec[5].actions.present != 0);
 }
@@ -134,9 +136,10 @@ static void test_other_versions(void **state)
 	(void)state;
 	struct got g;
 	struct mit_state_result res;
-	assert_int_equal(parse("rampart-banstate 2\n" BAN1 "end 1\n", &g, &res), -1);
+	assert_int_equal(parse("rampart-banstate 3\n" BAN1 "end 1\n", &g, &res), -1);
 	assert_int_equal(g.n, 0);
-	assert_non_null(strstr(g.errors, "1: unknown version '2'"));
+	assert_non_null(strstr(g.errors, "1: unknown version '3'"));
+	assert_int_equal(parse("rampart-banstate 0\n" BAN1 "end 1\n", &g, &res), -1);
 	assert_int_equal(parse("rampart-banstate 1 extra\n" BAN1, &g, &res), -1);
 	assert_int_equal(parse("rampart-banstate\n", &g, &res), -1);
 	assert_int_equal(parse("{\"bans\":[]}\n", &g, &res), -1);
@@ -255,6 +258,53 @@ static void test_duplicates_and_order(void **state)
 	evbuffer_free(b);
 }
 
+/* Version 2: PARENT (the covering attack) before the mitigation; version 1 lines read as 0. */
+static void test_version2_parent(void **state)
+{
+	(void)state;
+	struct got g;
+	struct mit_state_result res;
+	const char *v2 = H2
+		"ban 20 192.0.2.0/25 in default detected 1763900000.000000000 1763900600.000000000 total_pps 9000 3000 0 blackhole\n"
+		"ban 21 192.0.2.10/32 out default detected 1763900001.000000000 1763900601.000000000 syn_pps 2000 500 20 "
+		"flowspec source 192.0.2.10/32; protocol =6\n"
+		"end 2\n";
+	assert_int_equal(parse(v2, &g, &res), 0);
+	assert_int_equal(g.n_errors, 0);
+	assert_int_equal(res.records, 2);
+	assert_int_equal(g.rec[0].ban.parent_attack_id, 0);
+	assert_int_equal(g.rec[1].ban.parent_attack_id, 20);
+	assert_int_equal(g.rec[1].ban.mit, MIT_STATE_FLOWSPEC);
+	assert_int_equal(g.rec[1].ban.direction, DET_OUT);
+	/* the old format: no PARENT field, none */
+	assert_int_equal(parse(H BAN1 "end 1\n", &g, &res), 0);
+	assert_int_equal(g.n_errors, 0);
+	assert_int_equal(g.rec[0].ban.parent_attack_id, 0);
+	assert_int_equal(g.rec[0].ban.mit, MIT_STATE_BLACKHOLE);
+	static const struct {
+		const char *line, *why;
+	} bad[] = {
+		/* a version 1 line in a version 2 file: the mitigation is where PARENT goes */
+		{"ban 5 192.0.2.10/32 in - detected 1.000000000 2.000000000 udp_pps 1 1 blackhole", "mitigation missing"},
+		{"ban 5 192.0.2.10/32 in - detected 1.000000000 2.000000000 udp_pps 1 1 -1 blackhole", "parent attack id"},
+		{"ban 5 192.0.2.10/32 in - detected 1.000000000 2.000000000 udp_pps 1 1 18446744073709551615 blackhole",
+		 "parent attack id"},
+		{"ban 5 192.0.2.10/32 in - detected 1.000000000 2.000000000 udp_pps 1 1 5 blackhole", "its own parent"},
+		{"ban 5 192.0.2.10/32 in - detected 1.000000000 2.000000000 udp_pps 1 1 4", "mitigation missing"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char f[1024];
+		snprintf(f, sizeof f, H2 "%s\n"
+			 "ban 17 192.0.2.10/32 in default detected 1763900000.000000001 1763900600.500000000 udp_pps 12345.5 500 0 blackhole\n"
+			 "end 2\n", bad[i].line);
+		assert_int_equal(parse(f, &g, &res), 0);
+		if (res.records != 1 || res.bad != 1 || g.rec[0].ban.attack_id != 17)
+			fail_msg("'%s': %zu records, %zu bad: %s", bad[i].line, res.records, res.bad, g.errors);
+		if (!strstr(g.errors, "2: ") || !strstr(g.errors, bad[i].why))
+			fail_msg("'%s': expected '%s' in: %s", bad[i].line, bad[i].why, g.errors);
+	}
+}
+
 /* What the writers write, the parser reads back the same. */
 static void test_format_reads_back(void **state)
 {
@@ -268,6 +318,7 @@ static void test_format_reads_back(void **state)
 		.trigger_metric = DET_BPS,
 		.trigger_value = 0.1 + 0.2,
 		.trigger_limit = 1e12,
+		.parent_attack_id = 123456789011ull,
 		.mit = MIT_STATE_ESCALATED,
 	};
 	snprintf(b.group, sizeof b.group, "we\"ird \\ name: # \xc3\xbc-%%");
@@ -283,16 +334,16 @@ static void test_format_reads_back(void **state)
 	ip_prefix rp;
 	assert_true(ip_prefix_parse("198.51.100.0/24", &rp));
 	struct evbuffer *out = evbuffer_new();
-	evbuffer_add_printf(out, H);
+	evbuffer_add_printf(out, H2);
 	mit_state_format_ban(out, &b);
-	mit_state_format_route(out, MIT_SRC_SOCKET, "", &rp, &a);
+	mit_state_format_route(out, MIT_SRC_OPERATOR, "", &rp, &a);
 	a.origin = BGP_ORIGIN_EGP;
 	a.n_as_path = 2, a.as_path[0] = 65010, a.as_path[1] = 4200000000u;
 	a.atomic_aggregate = true;
 	a.has_aggregator = true, a.aggregator_as = 65011, a.aggregator_id = 0x0a000001;
 	a.has_originator_id = true, a.originator_id = 0x0a000002;
 	a.n_cluster_list = 2, a.cluster_list[0] = 0x0a000003, a.cluster_list[1] = 0x0a000004;
-	mit_state_format_route(out, MIT_SRC_PIPE, "neighbor 10.0.0.2, neighbor 10.0.0.3 ", &rp, &a);
+	mit_state_format_route(out, MIT_SRC_API, "neighbor 10.0.0.2, neighbor 10.0.0.3 ", &rp, &a);
 	evbuffer_add_printf(out, "end 3\n");
 	char s[4096];
 	size_t n = evbuffer_remove(out, s, sizeof s - 1);
@@ -315,6 +366,7 @@ static void test_format_reads_back(void **state)
 	assert_int_equal(c->trigger_metric, DET_BPS);
 	assert_true(c->trigger_value == b.trigger_value && c->trigger_limit == b.trigger_limit);
 	assert_int_equal(c->mit, MIT_STATE_ESCALATED);
+	assert_int_equal(c->parent_attack_id, b.parent_attack_id);
 	assert_true(fs_rule_equal(&c->rule, &b.rule));
 	/* the route line is an ExaBGP command that gives back the same attributes */
 	struct bgp_exa_cmd *cmd = malloc(sizeof *cmd);
@@ -364,22 +416,24 @@ static void test_format_route_edges(void **state)
 		.n_ext_communities = 2, .ext_communities = {{0, 0, 0, 0, 0, 0, 0, 0}, {0xff, 0x0a, 0xa0, 1, 2, 3, 4, 0x0f}},
 		.local_pref = UINT32_MAX,
 		.has_med = true, .med = 0,
+		.n_raw_attrs = 9, .raw_attrs = {0xc0, 0x13, 0x02, 0x0a, 0xbc, 0x70, 0x99, 0x00, 0x00},
 	};
 	assert_true(ip_parse("2001:db8::ff", &a.next_hop));
 	ip_prefix p;
 	assert_true(ip_prefix_parse("0.0.0.0/0", &p));
 	struct evbuffer *out = evbuffer_new();
-	mit_state_format_route(out, MIT_SRC_PIPE, "neighbor 10.0.0.2 ", &p, &a);
+	mit_state_format_route(out, MIT_SRC_API, "neighbor 10.0.0.2 ", &p, &a);
 	assert_true(ip_prefix_parse("2001:db8:10::/48", &p));
 	struct bgp_route_attrs none = {0};
-	mit_state_format_route(out, MIT_SRC_SOCKET, "", &p, &none);
+	mit_state_format_route(out, MIT_SRC_OPERATOR, "", &p, &none);
 	evbuffer_add(out, "", 1);
 	assert_string_equal((char *)evbuffer_pullup(out, -1),
 			    "route pipe neighbor 10.0.0.2 announce route 0.0.0.0/0 next-hop 2001:db8::ff origin incomplete "
 			    "as-path [0 4294967295] atomic-aggregate aggregator (4294967295:0.0.0.0) originator-id "
 			    "255.255.255.255 cluster-list [1.2.3.4 255.0.10.255] community [0:0 65535:65535 10:9] "
 			    "large-community [0:0:0 4294967295:1:4200000000] extended-community [0x0000000000000000 "
-			    "0xff0aa0010203040f] local-preference 4294967295 med 0\n"
+			    "0xff0aa0010203040f] local-preference 4294967295 med 0 attribute [0x13 0xc0 0x0abc ] "
+			    "attribute [0x99 0x70 0x ]\n"
 			    "route socket announce route 2001:db8:10::/48 next-hop self\n");
 	evbuffer_free(out);
 }
@@ -392,6 +446,7 @@ struct daemon {
 
 static char dir[64], path[128];
 static const char *action = "blackhole";
+static bool with_bgp; /* a speaker (not started): announcements land in its RIB-out */
 
 static struct daemon *daemon_up(void)
 {
@@ -403,15 +458,19 @@ static struct daemon *daemon_up(void)
 		 "thresholds: { incoming: { pps: 500 } }\n"
 		 "detection: { ban_time: 600 }\n"
 		 "mitigation: { action: %s, max_bans: 10, state_file: \"%s\" }\n"
-		 "api: { socket: /tmp/unused.sock, http: \"\" }\n",
-		 action, path);
+		 "api: { socket: /tmp/unused.sock, http: \"\" }\n%s",
+		 action, path,
+		 with_bgp ? "bgp: { local_as: 65001, router_id: 10.0.0.1, peers: [ { address: 10.0.0.2, remote_as: 65002, "
+			    "local_address: 10.0.0.1, families: [ipv4-unicast, ipv6-unicast] } ] }\n" : "");
 	if (conf_load_string(yaml, strlen(yaml), "test.yaml", &d->rp.conf, err, sizeof err) != 0)
 		fail_msg("%s", err);
 	d->rp.base = event_base_new();
 	d->rp.networks = det_networks_new(&d->rp.conf.detect);
 	d->rp.engine = det_engine_new(&d->rp.conf.detect, d->rp.networks);
+	if (with_bgp && !(d->rp.bgp = bgp_speaker_new(d->rp.base, &d->rp.conf.bgp, err, sizeof err)))
+		fail_msg("%s", err);
 	d->rp.mit = mit_new(&(struct mit_deps){.conf = &d->rp.conf, .base = d->rp.base, .networks = d->rp.networks,
-						.engine = d->rp.engine});
+						.engine = d->rp.engine, .bgp = d->rp.bgp});
 	assert_non_null(d->rp.mit);
 	assert_true(mit_state_new(d->rp.mit));
 	d->rp.clock_ns = clock_wall_ns();
@@ -434,6 +493,8 @@ static void daemon_down(struct daemon *d, bool clean)
 		free(kept);
 	}
 	mit_free(d->rp.mit);
+	if (d->rp.bgp)
+		bgp_speaker_free(d->rp.bgp);
 	det_engine_free(d->rp.engine);
 	det_networks_free(d->rp.networks);
 	event_base_free(d->rp.base);
@@ -491,7 +552,7 @@ static void test_daemon_round_trip(void **state)
 	assert_int_equal(cmd(d, "ban 2001:db8:10::/64"), 0);
 	assert_int_equal(cmd(d, "announce route 198.51.100.7/32 next-hop 10.0.0.1 community 65001:666"), 0);
 	struct evbuffer *reply = evbuffer_new();
-	assert_int_equal(mit_exabgp_command(d->rp.mit, MIT_SRC_PIPE, "announce route 198.51.100.8/32 med 9", reply), 0);
+	assert_int_equal(mit_exabgp_command(d->rp.mit, MIT_SRC_API, "announce route 198.51.100.8/32 med 9", reply), 0);
 	assert_int_equal(mit_exabgp_command(d->rp.mit, MIT_SRC_PROCESS, "announce route 198.51.100.9/32", reply), 0);
 	evbuffer_free(reply);
 	assert_int_equal(cmd(d, "flowspec add destination 192.0.2.20/32; protocol udp then discard"), 0);
@@ -500,7 +561,7 @@ static void test_daemon_round_trip(void **state)
 	await_write_attempt(d);
 	const char *s = slurp(path);
 	assert_non_null(s);
-	assert_non_null(strstr(s, "rampart-banstate 1\n"));
+	assert_non_null(strstr(s, "rampart-banstate 2\n"));
 	assert_non_null(strstr(s, "ban 1 192.0.2.10/32 in default manual "));
 	assert_non_null(strstr(s, "route socket announce route 198.51.100.7/32 next-hop 10.0.0.1 community [65001:666]\n"));
 	assert_non_null(strstr(s, "route pipe announce route 198.51.100.8/32 next-hop self med 9\n"));
@@ -615,7 +676,100 @@ static void test_daemon_round_trip(void **state)
 	char aside[160];
 	snprintf(aside, sizeof aside, "%s.unreadable", path);
 	assert_non_null(strstr(slurp(aside), "rampart-banstate 9"));
-	assert_non_null(strstr(slurp(path), "rampart-banstate 1"));
+	assert_non_null(strstr(slurp(path), "rampart-banstate 2"));
+	char rm[128];
+	snprintf(rm, sizeof rm, "rm -rf %s", dir);
+	assert_int_equal(system(rm), 0);
+}
+
+/* A ban inside a covering one keeps its parent_attack_id across a kill -9 and a restart; a
+ * version 1 file (no PARENT) is still restored, and written back as version 2. */
+static void test_daemon_parent_restore(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/pe_banstate_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/bans.state", dir);
+	struct daemon *d = daemon_up();
+	assert_int_equal(cmd(d, "ban 2001:db8:10::/64 --for 300"), 0);
+	assert_int_equal(cmd(d, "ban 2001:db8:10::5 --for 300"), 0);
+	struct det_ban_info b[4];
+	assert_int_equal(det_engine_bans(d->rp.engine, b, 4), 2);
+	assert_int_equal(b[1].parent_attack_id, 1);
+	await_write_attempt(d);
+	daemon_down(d, false); /* as SIGKILL: the file as last written */
+	const char *s = slurp(path);
+	assert_non_null(strstr(s, "ban 1 2001:db8:10::/64 in default manual "));
+	assert_non_null(strstr(s, " - 0 0 0 blackhole\nban 2 2001:db8:10::5/128 in default manual "));
+	assert_non_null(strstr(s, " - 0 0 1 blackhole\n"));
+	d = daemon_up();
+	assert_int_equal(det_engine_bans(d->rp.engine, b, 4), 2);
+	assert_int_equal(b[0].attack_id, 1);
+	assert_int_equal(b[0].parent_attack_id, 0);
+	assert_int_equal(b[1].attack_id, 2);
+	assert_int_equal(b[1].parent_attack_id, 1);
+	daemon_down(d, true);
+	/* a version 1 file, as a rampartd before PARENT wrote it */
+	FILE *w = fopen(path, "w");
+	uint64_t now = clock_wall_ns() / NS;
+	fprintf(w, "rampart-banstate 1\nban 4 192.0.2.40/32 out default detected %" PRIu64 ".000000000 %" PRIu64
+		   ".000000000 syn_pps 2000 500 blackhole\nend 1\n", now, now + 300);
+	fclose(w);
+	d = daemon_up();
+	assert_int_equal(det_engine_bans(d->rp.engine, b, 4), 1);
+	assert_int_equal(b[0].attack_id, 4);
+	assert_int_equal(b[0].direction, DET_OUT);
+	assert_int_equal(b[0].parent_attack_id, 0);
+	daemon_down(d, true);
+	s = slurp(path);
+	assert_non_null(strstr(s, "rampart-banstate 2\n"));
+	assert_non_null(strstr(s, " syn_pps 2000 500 0 blackhole\n"));
+	char rm[128];
+	snprintf(rm, sizeof rm, "rm -rf %s", dir);
+	assert_int_equal(system(rm), 0);
+}
+
+static bool in_rib(struct daemon *d, const char *prefix)
+{
+	ip_prefix p;
+	assert_true(ip_prefix_parse(prefix, &p));
+	struct bgp_route_attrs a;
+	return bgp_rib_out_get(d->rp.bgp, &p, 0, &a) == 0;
+}
+
+/* A ban covered by its parent's blackhole is covered again after a kill -9 and a restart: the
+ * /64 goes out again, the /128 inside it does not, and its unban hands over as before. */
+static void test_daemon_covered_restore(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/pe_banstate_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/bans.state", dir);
+	with_bgp = true;
+	struct daemon *d = daemon_up();
+	assert_int_equal(cmd(d, "ban 2001:db8:10::/64 --for 300"), 0);
+	assert_int_equal(cmd(d, "ban 2001:db8:10::5 --for 300"), 0);
+	uint64_t cov = 0;
+	assert_string_equal(mit_attack_mitigation(d->rp.mit, 2, &cov), "covered");
+	assert_int_equal(cov, 1);
+	assert_true(in_rib(d, "2001:db8:10::/64"));
+	assert_false(in_rib(d, "2001:db8:10::5/128"));
+	await_write_attempt(d);
+	daemon_down(d, false);
+	d = daemon_up();
+	assert_true(in_rib(d, "2001:db8:10::/64"));
+	assert_false(in_rib(d, "2001:db8:10::5/128"));
+	assert_string_equal(mit_attack_mitigation(d->rp.mit, 2, &cov), "covered");
+	assert_int_equal(cov, 1);
+	/* the covering ban ends: the host's own route first, the /64 two ticks later */
+	assert_int_equal(cmd(d, "unban 2001:db8:10::/64"), 0);
+	assert_true(in_rib(d, "2001:db8:10::5/128"));
+	mit_tick(d->rp.mit, d->rp.clock_ns);
+	mit_tick(d->rp.mit, d->rp.clock_ns);
+	assert_false(in_rib(d, "2001:db8:10::/64"));
+	assert_string_equal(mit_attack_mitigation(d->rp.mit, 2, &cov), "blackhole");
+	daemon_down(d, true);
+	with_bgp = false;
 	char rm[128];
 	snprintf(rm, sizeof rm, "rm -rf %s", dir);
 	assert_int_equal(system(rm), 0);
@@ -638,7 +792,7 @@ static void test_daemon_flowspec_restore(void **state)
 	assert_false(bh);
 	daemon_down(d, true);
 	const char *s = slurp(path);
-	assert_non_null(strstr(s, " - 0 0 flowspec-then-blackhole destination 192.0.2.10/32"));
+	assert_non_null(strstr(s, " - 0 0 0 flowspec-then-blackhole destination 192.0.2.10/32"));
 	assert_null(strstr(s, " blackhole\n"));
 	d = daemon_up();
 	assert_true(mit_flowspec_attack_rule(d->rp.mit, 1, &after, &esc, &bh));
@@ -694,9 +848,12 @@ int main(void)
 		cmocka_unit_test(test_other_versions),
 		cmocka_unit_test(test_bad_fields),
 		cmocka_unit_test(test_duplicates_and_order),
+		cmocka_unit_test(test_version2_parent),
 		cmocka_unit_test(test_format_reads_back),
 		cmocka_unit_test(test_format_route_edges),
 		cmocka_unit_test(test_daemon_round_trip),
+		cmocka_unit_test(test_daemon_parent_restore),
+		cmocka_unit_test(test_daemon_covered_restore),
 		cmocka_unit_test(test_daemon_flowspec_restore),
 		cmocka_unit_test(test_daemon_write_retry),
 	};

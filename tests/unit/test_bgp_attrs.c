@@ -86,6 +86,37 @@ static void test_ebgp_attributes(void **state)
 	decodes_clean(u.buf, n, true);
 }
 
+/* Raw attributes (ExaBGP's attribute [CODE FLAGS VALUE]) go between the speaker's own in type
+ * order with their flags and length form as given: type 19 before LARGE_COMMUNITY (32), 153
+ * with the extended length flag last. iBGP, 4-octet. */
+static void test_raw_attributes(void **state)
+{
+	(void)state;
+	static const uint8_t want[] = {
+		MARKER, 0x00, 0x4a, 0x02,
+		0x00, 0x00, 0x00, 0x2e,
+		0x40, 0x01, 0x01, 0x00,                                   /* ORIGIN IGP */
+		0x40, 0x02, 0x00,                                         /* empty AS_PATH (iBGP) */
+		0x40, 0x03, 0x04, 192, 0, 2, 254,                         /* NEXT_HOP */
+		0x40, 0x05, 0x04, 0x00, 0x00, 0x00, 0x64,                 /* LOCAL_PREF 100 */
+		0xc0, 0x13, 0x02, 0xab, 0xcd,                             /* raw type 19 */
+		0xc0, 0x20, 0x0c, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3,     /* LARGE_COMMUNITY 1:2:3 */
+		0x70, 0x99, 0x00, 0x01, 0x2a,                             /* raw 153, 2-octet length */
+		0x20, 203, 0, 113, 7,
+	};
+	struct bgp_route_attrs r = {.raw_attrs = {0xc0, 0x13, 0x02, 0xab, 0xcd, 0x70, 0x99, 0x00, 0x01, 0x2a},
+				    .n_raw_attrs = 10};
+	static const uint32_t large[][3] = {{1, 2, 3}};
+	struct bgp_attr_enc a = {.as4 = true, .local_as = 65001, .large_communities = large,
+				 .n_large_communities = 1, .more = &r};
+	assert_true(ip_parse("192.0.2.254", &a.next_hop));
+	struct bgp_upd u;
+	size_t n = encode(&u, &a, "203.0.113.7/32");
+	assert_int_equal(n, sizeof want);
+	assert_memory_equal(u.buf, want, sizeof want);
+	decodes_clean(u.buf, n, true);
+}
+
 /* A path that already starts with our AS (an ExaBGP script writes the whole path) goes as it is. */
 static void test_ebgp_path_starting_with_us(void **state)
 {
@@ -255,7 +286,7 @@ static void test_enhanced_route_refresh_and_restart_bit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ebgp_attributes),
+		cmocka_unit_test(test_ebgp_attributes), cmocka_unit_test(test_raw_attributes),
 		cmocka_unit_test(test_ebgp_path_starting_with_us),
 		cmocka_unit_test(test_ibgp_reflection_attributes),
 		cmocka_unit_test(test_two_octet_peer_as4_attributes),

@@ -71,6 +71,15 @@ static void test_port_drops_once(void **state)
 	cap_dpdk_port_drops(&c, 0, &first);
 	assert_int_equal(first.ring_drops, 14);
 	assert_int_equal(first.kernel_drops, 16);
+	/* a virtual device's kernel losses (net_tap's queue, net_af_packet's ring) are ring drops,
+	 * on the first worker only */
+	c.kernel_losses = 7;
+	cap_dpdk_port_drops(&c, 0, &first);
+	cap_dpdk_port_drops(&c, 1, &second);
+	assert_int_equal(first.ring_drops, 21);
+	assert_int_equal(first.if_drops, 2);
+	assert_int_equal(first.kernel_drops, 23);
+	assert_int_equal(second.ring_drops, 0);
 }
 
 static void test_tsc_clock(void **state)

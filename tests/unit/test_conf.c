@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "../../conf/conf.h"
 
@@ -277,7 +278,7 @@ static const struct err_case err_cases[] = {
 	{NETS "capture: { dpdk: { ports: [net_pcap0, net_pcap1, net_pcap0] } }\n",
 	 "rampart.yaml:2:50: capture.dpdk.ports[2]: duplicate net_pcap0 (entry [0] has it)"},
 	{NETS "capture: { dpdk: { port: [net_pcap0] } }\n",
-	 "rampart.yaml:2:20: capture.dpdk.port: unknown key (expected eal, ports, rx_queues, workers, sample)"},
+	 "rampart.yaml:2:20: capture.dpdk.port: unknown key (expected eal, ports, rx_queues, workers, sample, cpus)"},
 	{NETS "capture: { flow_spread: 61 }\n",
 	 "rampart.yaml:2:25: capture.flow_spread: expected a duration of 0..60 seconds (like 600, 90s, 10m, 1h, 1d), got \"61\""},
 	{NETS "capture: { udp_rcvbuf: 1024 }\n",
@@ -1153,6 +1154,42 @@ static void test_flowspec_rules(void **state)
 	assert_non_null(strstr(err, "the same rule as entry [0]"));
 }
 
+/* capture.*.cpus: the list lands per section; a CPU past the machine's is refused naming the
+ * entry (the count is the machine's, so the message is built here). */
+static void test_capture_cpus(void **state)
+{
+	(void)state;
+	struct rampart_conf c;
+	load_ok(NETS "capture: { afpacket: { interfaces: [eth1], workers: 2, cpus: [1, 0] },\n"
+		"  afxdp: { interfaces: [eth2], cpus: [0] }, dpdk: { cpus: [1, 0] } }\n", &c);
+	assert_int_equal(c.capture.afpacket.cpus.n, 2);
+	assert_int_equal(c.capture.afpacket.cpus.cpu[0], 1);
+	assert_int_equal(c.capture.afpacket.cpus.cpu[1], 0);
+	assert_int_equal(c.capture.afxdp.cpus.n, 1);
+	assert_int_equal(c.capture.dpdk.cpus.n, 2);
+	assert_int_equal(c.capture.dpdk.cpus.cpu[1], 0);
+	conf_free(&c);
+	load_ok(NETS "capture: { afpacket: { interfaces: [eth1] } }\n", &c);
+	assert_int_equal(c.capture.afpacket.cpus.n, 0); /* not pinned */
+	conf_free(&c);
+
+	long have = sysconf(_SC_NPROCESSORS_CONF);
+	assert_true(have > 0);
+	static const char *const sections[] = {"afpacket", "afxdp", "dpdk"};
+	for (size_t i = 0; i < 3; i++) {
+		char yaml[256], want[256], err[512] = "";
+		snprintf(yaml, sizeof yaml, NETS "capture: { %s: { cpus: [0, %ld] } }\n", sections[i], have);
+		int col = (int)strlen("capture: { ") + (int)strlen(sections[i]) + (int)strlen(": { cpus: [0, ") + 1;
+		snprintf(want, sizeof want, "rampart.yaml:2:%d: capture.%s.cpus[1]: CPU %ld does not exist (this machine "
+			 "has CPUs 0-%ld)", col, sections[i], have, have - 1);
+		assert_int_equal(load(yaml, &c, err, sizeof err), -1);
+		assert_string_equal(err, want);
+	}
+	char err[512] = "";
+	assert_int_equal(load(NETS "capture: { afpacket: { cpus: [-1] } }\n", &c, err, sizeof err), -1);
+	assert_non_null(strstr(err, "capture.afpacket.cpus"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1169,6 +1206,7 @@ int main(void)
 		cmocka_unit_test(test_hostgroup_inherits_thresholds),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_dpdk),
+		cmocka_unit_test(test_capture_cpus),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_round_trip_examples),
 		cmocka_unit_test(test_round_trip_edges),

@@ -59,6 +59,7 @@ static struct carpet *carpet_new(enum det_total_scope scope, uint8_t len_v4, con
 	k->groups[1].prefixes = k->g1, k->groups[1].n_prefixes = 2;
 	k->groups[1].thresholds.limit[DET_IN][DET_TOTAL][DET_PPS] = 500;
 	k->groups[1].total.limit[DET_IN][DET_TOTAL][DET_PPS] = 3000;
+	k->groups[1].total.limit[DET_OUT][DET_TOTAL][DET_PPS] = 3000;
 	k->groups[1].total_scope = scope;
 	k->groups[1].total_prefix_len_v4 = len_v4;
 	k->cfg.groups = k->groups, k->cfg.n_groups = 2;
@@ -150,6 +151,69 @@ static void test_prefix_scope_only_attacked_subprefix(void **state)
 	assert_int_equal(count_events(&k->rec, DET_EV_ATTACK_DETECTED, NULL), 1);
 	assert_int_equal(det_engine_bans(k->e, bans, 4), 0);
 	carpet_free(k);
+}
+
+/* One 0.1 s tick in which hosts base+1 .. base+hosts each send pps out (and nothing comes in). */
+static void carpet_tick_out(struct carpet *k, const char *base, int hosts, double pps)
+{
+	for (int i = 1; i <= hosts; i++) {
+		char src[32];
+		snprintf(src, sizeof src, "%s%d", base, i);
+		struct flow_record r;
+		memset(&r, 0, sizeof r);
+		r.src = A(src);
+		r.dst = A("203.0.113.9");
+		r.protocol = 17;
+		r.packets = (uint64_t)llround(pps / 10);
+		r.bytes = r.packets * 200;
+		r.sampling_rate = 1;
+		r.ip_version = 4;
+		det_counters_add(k->c, &r, 1);
+	}
+}
+
+/* A /24 bombed from outside and bombing out at once: two prefix attacks, one per direction, and
+ * the end of the incoming one leaves the outgoing one open (per prefix and for the whole group). */
+static void test_prefix_both_directions(void **state)
+{
+	(void)state;
+	for (int scope = 0; scope < 2; scope++) {
+		struct carpet *k = carpet_new(scope ? DET_SCOPE_GROUP : DET_SCOPE_PREFIX, scope ? 0 : 24, NULL);
+		const char *target = scope ? "10.1.0.0/16" : "10.1.5.0/24";
+		for (int i = 0; i < 20; i++) {
+			carpet_tick_out(k, "10.1.5.", 100, 100);
+			carpet_tick(k, "10.1.5.", 100, 100, NULL, 0, 0);
+		}
+		assert_int_equal(count_events(&k->rec, DET_EV_BAN, target), 2);
+		const struct det_event *in = NULL, *out = NULL;
+		for (size_t i = 0; i < k->rec.n; i++)
+			if (k->rec.ev[i].type == DET_EV_BAN) {
+				char buf[IP_PREFIX_STRLEN];
+				if (strcmp(ip_prefix_format(&k->rec.ev[i].target, buf), target))
+					continue;
+				if (k->rec.ev[i].direction == DET_IN)
+					in = &k->rec.ev[i];
+				else
+					out = &k->rec.ev[i];
+			}
+		assert_non_null(in);
+		assert_non_null(out);
+		assert_true(in->attack_id != out->attack_id);
+		uint64_t out_id = out->attack_id;
+		/* the bombing stops, the hosts go on sending out */
+		for (int i = 0; i < 60; i++) {
+			carpet_tick_out(k, "10.1.5.", 100, 100);
+			carpet_tick(k, NULL, 0, 0, NULL, 0, 0);
+		}
+		assert_int_equal(count_events(&k->rec, DET_EV_UNBAN, target), 1);
+		struct det_ban_info bans[8];
+		size_t n = det_engine_bans(k->e, bans, 8);
+		size_t still = 0;
+		for (size_t i = 0; i < n; i++)
+			still += bans[i].attack_id == out_id;
+		assert_int_equal(still, 1);
+		carpet_free(k);
+	}
 }
 
 /* Without total_prefix_length each prefix of the group has its own sum: 10.2.0.0/16 bombed,
@@ -367,6 +431,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prefix_scope_only_attacked_subprefix),
+		cmocka_unit_test(test_prefix_both_directions),
 		cmocka_unit_test(test_prefix_scope_whole_prefixes),
 		cmocka_unit_test(test_group_scope_still_bans_every_prefix),
 		cmocka_unit_test(test_prefix_with_whitelisted_host_refused),

@@ -656,6 +656,81 @@ static void test_nested_attacks(void **state)
 	sm_free(s);
 }
 
+static void out_limits(struct det_config *c)
+{
+	c->groups[0].thresholds.limit[DET_OUT][DET_TOTAL][DET_PPS] = 500;
+}
+
+/* One 0.1 s tick in which src sends pps packets per second of TCP out, merged. */
+static void send_out(struct sm *s, const char *src, double pps)
+{
+	struct flow_record o = rec(src, "203.0.113.9", 6, (uint64_t)llround(pps / 10), (uint64_t)llround(pps * 4));
+	det_counters_add(s->c, &o, 1);
+	det_engine_merge(s->e, s->c);
+	det_counters_clear(s->c);
+	run(s, NULL, 0, 0.1);
+}
+
+/* One host attacked and attacking at once: two attacks, each banned on its own, and the end of
+ * one leaves the other open; a manual (incoming) ban of the host does not hide its outgoing
+ * attack. */
+static void test_both_directions(void **state)
+{
+	(void)state;
+	struct sm *s = sm_new(out_limits);
+	for (int i = 0; i < 10; i++) {
+		feed(s->e, s->c, "192.0.2.30", 3000, 0.1); /* incoming, 6x */
+		send_out(s, "192.0.2.30", 3000);
+	}
+	const struct det_event *in = find_event(s, 0, DET_EV_BAN, "192.0.2.30/32", DET_IN);
+	const struct det_event *out = find_event(s, 0, DET_EV_BAN, "192.0.2.30/32", DET_OUT);
+	assert_non_null(in);
+	assert_non_null(out);
+	assert_true(in->attack_id != out->attack_id);
+	uint64_t in_id = in->attack_id, out_id = out->attack_id;
+	struct det_ban_info list[8];
+	assert_int_equal(det_engine_bans(s->e, list, 8), 2);
+	/* the incoming flood stops, the outgoing goes on: only the incoming attack ends */
+	size_t before = s->rec.n;
+	for (int i = 0; i < 150; i++) {
+		send_out(s, "192.0.2.30", 3000);
+	}
+	const struct det_event *unban = find_event(s, before, DET_EV_UNBAN, "192.0.2.30/32", DET_IN);
+	assert_non_null(unban);
+	assert_int_equal(unban->attack_id, in_id);
+	assert_null(find_event(s, before, DET_EV_UNBAN, "192.0.2.30/32", DET_OUT));
+	assert_int_equal(det_engine_bans(s->e, list, 8), 1);
+	assert_int_equal(list[0].attack_id, out_id);
+	/* a new incoming flood on it is a new attack, beside the outgoing one */
+	before = s->rec.n;
+	for (int i = 0; i < 10; i++) {
+		feed(s->e, s->c, "192.0.2.30", 3000, 0.1);
+		send_out(s, "192.0.2.30", 3000);
+	}
+	const struct det_event *again = find_event(s, before, DET_EV_BAN, "192.0.2.30/32", DET_IN);
+	assert_non_null(again);
+	assert_true(again->attack_id != in_id && again->attack_id != out_id);
+	assert_int_equal(det_engine_bans(s->e, list, 8), 2);
+	/* the operator's unban of the host ends both */
+	ip_prefix p = P("192.0.2.30/32");
+	before = s->rec.n;
+	assert_int_equal(det_engine_unban(s->e, &p, s->t, record, &s->rec), 0);
+	assert_int_equal(s->rec.n - before, 2);
+	assert_int_equal(det_engine_bans(s->e, list, 8), 0);
+	/* a manual ban of a host, then its outgoing flood: a detected outgoing attack of its own */
+	p = P("192.0.2.40/32");
+	assert_int_equal(det_engine_ban(s->e, &p, 60, s->t, record, &s->rec, NULL), 0);
+	before = s->rec.n;
+	for (int i = 0; i < 10; i++) {
+		send_out(s, "192.0.2.40", 3000);
+	}
+	const struct det_event *o40 = find_event(s, before, DET_EV_BAN, "192.0.2.40/32", DET_OUT);
+	assert_non_null(o40);
+	assert_false(o40->manual);
+	assert_int_equal(det_engine_bans(s->e, list, 8), 2);
+	sm_free(s);
+}
+
 static void test_manual(void **state)
 {
 	(void)state;
@@ -890,6 +965,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_group_total),
 		cmocka_unit_test(test_nested_attacks),
+		cmocka_unit_test(test_both_directions),
 		cmocka_unit_test(test_full_table_admission),
 		cmocka_unit_test(test_manual),
 		cmocka_unit_test(test_top_and_idle),

@@ -366,6 +366,65 @@ static void test_exabgp_qa_spellings(void **state)
 	assert_int_equal(c->a.large[1].global, 4);
 }
 
+/* ExaBGP's generic attribute (qa/encoding/conf-generic-attribute): a code with a word becomes
+ * that word; any other is kept as on the wire, in type order; session-derived codes, flags that
+ * contradict the definition and malformed values are refused. */
+static void test_generic_attribute(void **state)
+{
+	(void)state;
+	struct bgp_exa_cmd *c = parse_ok("announce route 100.100.100.100 next-hop 192.168.1.100 attribute [0x04 0x80 0x00000064]");
+	assert_true(c->a.attrs.has_med);
+	assert_int_equal(c->a.attrs.med, 100);
+	assert_int_equal(c->a.attrs.n_raw_attrs, 0);
+	c = parse_ok("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [ 0x99 0x70 0x00000064 ] attribute [0x80 0xc0 0x]"
+		     " attribute [0x08 0xc0 0xFFFF029A0000000A] attribute [0x20 0xC0 0x000000010000000200000003]");
+	/* 0x80 (type 128) with an empty value before 0x99 (153), whose flags ask for a 2-octet length */
+	static const uint8_t raw[] = {0xc0, 0x80, 0x00, 0x70, 0x99, 0x00, 0x04, 0x00, 0x00, 0x00, 0x64};
+	assert_int_equal(c->a.attrs.n_raw_attrs, sizeof raw);
+	assert_memory_equal(c->a.attrs.raw_attrs, raw, sizeof raw);
+	assert_int_equal(c->a.attrs.n_communities, 2);
+	assert_int_equal(c->a.attrs.communities[0], 0xFFFF029Au);
+	assert_int_equal(c->a.attrs.communities[1], 10);
+	assert_int_equal(c->a.n_large, 1);
+	assert_int_equal(c->a.large[0].local2, 3);
+	c = parse_ok("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x01 0x40 0x02] attribute [0x06 0x40 0x]"
+		     " attribute [0x10 0xc0 0x0002fde800000001] attribute [0x0a 0x80 0x0a0000010a000002]");
+	assert_int_equal(c->a.origin, BGP_EXA_ORIGIN_INCOMPLETE);
+	assert_true(c->a.atomic_aggregate);
+	assert_int_equal(c->a.n_extended, 1);
+	assert_true(c->a.extended[0] == 0x0002fde800000001ull);
+	assert_int_equal(c->a.attrs.n_cluster_list, 2);
+	assert_int_equal(c->a.attrs.cluster_list[1], 0x0a000002u);
+
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x02 0x40 0x0201000000fd]", "AS_PATH is written by Rampart");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x03 0x40 0x01020304]", "NEXT_HOP is written");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x0e 0x80 0x00]", "MP_REACH_NLRI");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x0f 0x80 0x00]", "MP_UNREACH_NLRI");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x11 0xc0 0x00]", "AS4_PATH");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x00 0xc0 0x00]", "reserved");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x04 0x40 0x00000064]", "flags 0x40 do not match attribute 4");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x04 0x80 0x000064]", "attribute 4 is 4 octets");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x08 0xc0 0x000064]", "non-empty multiple of 4");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x01 0x40 0x03]", "ORIGIN is 0");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x99 0xc1 0x00]", "low 4 flag bits");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x99 0xc0 0x0]", "even number of hex digits");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x99 0xc0 0x0g]", "even number of hex digits");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x99 0xc0 64]", "even number of hex digits");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [153 0xc0 0x00]", "attribute code is 0x00..0xff");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x199 0xc0 0x00]", "attribute code is 0x00..0xff");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x99 0xc0 0x00", "expected attribute [");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute 0x99 0xc0 0x00 ]", "expected '['");
+	parse_err("announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x99 0xc0 0x00] attribute [0x99 0xc0 0x01]",
+		  "attribute 0x99 given twice");
+	/* 128 octets in all, headers included */
+	char line[600];
+	int o = snprintf(line, sizeof line, "announce route 10.0.0.1/32 next-hop 1.2.3.4 attribute [0x99 0xc0 0x");
+	for (int i = 0; i < 126; i++)
+		o += snprintf(line + o, sizeof line - (size_t)o, "ab");
+	snprintf(line + o, sizeof line - (size_t)o, "]");
+	parse_err(line, "over 128 octets in all");
+}
+
 static void test_is_command(void **state)
 {
 	(void)state;
@@ -443,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_flow),           cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_is_command),     cmocka_unit_test(test_more_attributes_and_selectors),
 		cmocka_unit_test(test_flow_redirect6), cmocka_unit_test(test_exabgp_qa_spellings),
+		cmocka_unit_test(test_generic_attribute),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,7 +76,7 @@ static void test_socket_lines(void **state)
 	struct fixture *f = *state;
 	assert_int_equal(run(f, "announce route 192.0.2.10/32 next-hop 10.0.0.1 community 65001:666"), 0);
 	assert_string_equal(f->reply, "");
-	assert_true(listed(f, "192.0.2.10/32", "socket"));
+	assert_true(listed(f, "192.0.2.10/32", "operator"));
 	assert_non_null(strstr(f->reply, "10.0.0.1"));
 	assert_non_null(strstr(f->reply, "65001:666"));
 	assert_non_null(strstr(f->reply, "1 routes (no bgp section"));
@@ -109,7 +109,7 @@ static void test_socket_lines(void **state)
 	/* withdrawing what was never announced is not an error (ExaBGP does not complain either) */
 	assert_int_equal(run(f, "withdraw route 203.0.113.1/32"), 0);
 	assert_int_equal(run(f, "withdraw route 192.0.2.10/32"), 0);
-	assert_false(listed(f, "192.0.2.10/32", "socket"));
+	assert_false(listed(f, "192.0.2.10/32", "operator"));
 }
 
 /* Detection and the API on one prefix: each lets go of its own claim only. */
@@ -169,19 +169,19 @@ static void test_conflicts(void **state)
 	struct bgp_route_attrs api = {.n_communities = 1, .communities = {65001u << 16 | 666}};
 	assert_true(ip_parse("10.0.0.1", &api.next_hop));
 
-	assert_int_equal(mit_route_add(rp->mit, MIT_SRC_PIPE, &p, &api), 0);
+	assert_int_equal(mit_route_add(rp->mit, MIT_SRC_API, &p, &api), 0);
 	assert_int_equal(mit_route_add(rp->mit, MIT_SRC_DETECT, &p, NULL), 0);
-	assert_true(listed(f, "192.0.2.20/32", "detection,pipe"));
+	assert_true(listed(f, "192.0.2.20/32", "detection,api"));
 	assert_non_null(strstr(f->reply, "65535:666")); /* detection's attributes while it holds it */
 	assert_int_equal(mit_route_del(rp->mit, MIT_SRC_DETECT, &p), 0); /* the unban */
-	assert_true(listed(f, "192.0.2.20/32", "pipe"));
+	assert_true(listed(f, "192.0.2.20/32", "api"));
 	assert_non_null(strstr(f->reply, "65001:666"));
 	assert_null(strstr(f->reply, "65535:666"));
 	assert_int_equal(mit_route_del(rp->mit, MIT_SRC_DETECT, &p), -1); /* not detection's any more */
 
 	/* and the other way round: an API withdraw leaves the ban */
 	assert_int_equal(mit_route_add(rp->mit, MIT_SRC_DETECT, &p, NULL), 0);
-	assert_int_equal(mit_route_del(rp->mit, MIT_SRC_PIPE, &p), 0);
+	assert_int_equal(mit_route_del(rp->mit, MIT_SRC_API, &p), 0);
 	assert_true(listed(f, "192.0.2.20/32", "detection"));
 	assert_int_equal(mit_route_del(rp->mit, MIT_SRC_DETECT, &p), 0);
 	assert_int_equal(mit_routes_count(rp->mit), 0);
@@ -190,7 +190,7 @@ static void test_conflicts(void **state)
 	for (int i = 0; i < 5000; i++) {
 		ip_prefix q = {.len = 32};
 		ip_from_v4_u32(&q.addr, 0x64400000u + (uint32_t)i);
-		assert_int_equal(mit_route_add(rp->mit, i % 2 ? MIT_SRC_PROCESS : MIT_SRC_PIPE, &q, &api), 0);
+		assert_int_equal(mit_route_add(rp->mit, i % 2 ? MIT_SRC_PROCESS : MIT_SRC_API, &q, &api), 0);
 		if (i % 10 == 1)
 			assert_int_equal(mit_route_add(rp->mit, MIT_SRC_DETECT, &q, NULL), 0);
 	}
@@ -202,7 +202,7 @@ static void test_conflicts(void **state)
 		ip_prefix q = {.len = 32};
 		ip_from_v4_u32(&q.addr, 0x64400000u + (uint32_t)i);
 		int want = i % 2 == 0 ? 0 : -1;
-		assert_int_equal(mit_route_del(rp->mit, MIT_SRC_PIPE, &q), want);
+		assert_int_equal(mit_route_del(rp->mit, MIT_SRC_API, &q), want);
 	}
 	assert_int_equal(mit_routes_count(rp->mit), 500);
 	assert_int_equal(mit_route_del_all(rp->mit, MIT_SRC_DETECT), 500);
@@ -261,7 +261,7 @@ static void test_neighbor_selection(void **state)
 	assert_int_equal(run(f, "neighbor 10.0.0.2 announce route 192.0.2.30/32 next-hop 10.0.0.1 community 65001:1"), 0);
 	assert_int_equal(at_peer(f, P, 0), C(65001, 1));
 	assert_int_equal(at_peer(f, P, 1), -1);
-	assert_true(listed(f, P, "socket (per peer)"));
+	assert_true(listed(f, P, "operator (per peer)"));
 	/* the same prefix to the other peer with other attributes */
 	assert_int_equal(run(f, "neighbor 10.0.0.3 announce route 192.0.2.30/32 next-hop 10.0.0.1 community 65001:2"), 0);
 	assert_int_equal(at_peer(f, P, 0), C(65001, 1));
@@ -283,7 +283,7 @@ static void test_neighbor_selection(void **state)
 	assert_int_equal(run(f, "announce route 192.0.2.30/32 next-hop 10.0.0.1 community 65001:3"), 0);
 	assert_int_equal(at_peer(f, P, 0), C(65001, 3));
 	assert_int_equal(at_peer(f, P, 1), C(65001, 3));
-	assert_true(listed(f, P, "socket"));
+	assert_true(listed(f, P, "operator"));
 	assert_int_equal(run(f, "neighbor 10.0.0.3 withdraw route 192.0.2.30/32"), 0);
 	assert_int_equal(at_peer(f, P, 0), C(65001, 3));
 	assert_int_equal(at_peer(f, P, 1), -1);
@@ -313,7 +313,7 @@ static void test_neighbor_selection(void **state)
 	/* both named: the same as no selection */
 	assert_int_equal(run(f, "neighbor 10.0.0.2 , neighbor 10.0.0.3 announce route 192.0.2.32/32 next-hop 10.0.0.1"), 0);
 	assert_int_equal(at_peer(f, "192.0.2.32/32", 1), 0);
-	assert_true(listed(f, "192.0.2.32/32", "socket"));
+	assert_true(listed(f, "192.0.2.32/32", "operator"));
 	/* flow routes go to every peer: a strict subset is refused, all of them accepted */
 	assert_int_equal(run(f, "neighbor 10.0.0.2 announce flow route destination 192.0.2.1/32 then discard"), -1);
 	assert_non_null(strstr(f->reply, "flow routes go to every peer"));

@@ -115,6 +115,43 @@ static void test_source_match_only_when_proven_heavy(void **state)
 	assert_null(strstr(t, "destination-port"));
 }
 
+/* No address is heavy but one /24 (or /64) is, by the same bound: the rule names the network;
+ * a /24 with less than a guaranteed half is not named, and a heavy host wins over its /24. */
+static void test_source_prefix_only_when_proven_heavy(void **state)
+{
+	(void)state;
+	struct det_fingerprint fp = fp_of(DET_KIND_AMP_NTP, false);
+	fp.packets = fp.records = 10000;
+	for (int i = 0; i < DET_FP_TOP; i++) {
+		assert_true(ip_parse("198.51.100.1", &fp.peers[i].addr));
+		fp.peers[i].addr.b[15] = (uint8_t)(10 + i);
+		fp.peers[i].packets = 60;
+		fp.peers[i].error = 10;
+	}
+	fp.n_peers = DET_FP_TOP;
+	assert_true(ip_parse("198.51.100.0", &fp.peer_prefixes[0].addr));
+	fp.peer_prefixes[0].packets = 6200;
+	fp.peer_prefixes[0].error = 1000; /* at least 5200 of 10000 */
+	fp.n_peer_prefixes = 1;
+	expect("192.0.2.10", DET_IN, &fp,
+	       "destination 192.0.2.10/32 source 198.51.100.0/24 protocol =udp source-port =123", 3);
+	fp.peer_prefixes[0].error = 1300; /* at least 4900: maybe not half */
+	expect("192.0.2.10", DET_IN, &fp, "destination 192.0.2.10/32 protocol =udp source-port =123", 2);
+	/* a proven heavy host inside it: the host, the narrower match */
+	fp.peer_prefixes[0].error = 0;
+	fp.peers[0].packets = 6000;
+	fp.peers[0].error = 0;
+	expect("192.0.2.10", DET_IN, &fp,
+	       "destination 192.0.2.10/32 source 198.51.100.10/32 protocol =udp source-port =123", 3);
+
+	struct det_fingerprint v6 = fp_of(DET_KIND_UDP_FLOOD, false);
+	v6.packets = v6.records = 1000;
+	assert_true(ip_parse("2001:db8:77:1::", &v6.peer_prefixes[0].addr));
+	v6.peer_prefixes[0].packets = 900;
+	v6.n_peer_prefixes = 1;
+	expect("2001:db8:10::53", DET_IN, &v6, "destination 2001:db8:10::53/128 source 2001:db8:77:1::/64 next-header =udp", 2);
+}
+
 static void test_syn_flood_with_and_without_a_dominant_port(void **state)
 {
 	(void)state;
@@ -180,6 +217,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_amplification_names_the_reflector_port),
 		cmocka_unit_test(test_source_match_only_when_proven_heavy),
+		cmocka_unit_test(test_source_prefix_only_when_proven_heavy),
 		cmocka_unit_test(test_syn_flood_with_and_without_a_dominant_port),
 		cmocka_unit_test(test_udp_icmp_fragments),
 		cmocka_unit_test(test_before_records_only_the_class),

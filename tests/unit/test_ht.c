@@ -195,6 +195,49 @@ static void test_presize_does_not_move(void **state)
 	ht_free(&t);
 }
 
+/* A caller's own hash must find what the table's hash put in, and the other way round; a lazy
+ * table (calloc'd, reserved up front like the engine's host table) behaves the same. */
+static void test_hashed_and_lazy(void **state)
+{
+	(void)state;
+	static const struct ht_type lazy_type = {.rec_size = sizeof(struct rec),
+						 .key_off = offsetof(struct rec, key),
+						 .key_size = sizeof(uint64_t),
+						 .lazy = true};
+	const struct ht_type *types[] = {&bytes_type, &lazy_type};
+	for (size_t ti = 0; ti < 2; ti++) {
+		struct ht t;
+		assert_int_equal(ht_init(&t, types[ti], 300000), 0); /* index over 2 MiB */
+		unsigned char *recs = t.recs;
+		for (uint64_t k = 0; k < 300000; k++) {
+			uint32_t h = ht_hash_bytes(&k, sizeof k);
+			ht_prefetch_slot(&t, h);
+			ht_prefetch_rec(&t, h);
+			bool fresh = false;
+			struct rec *r = k % 2 ? ht_insert_hashed(&t, &k, h, &fresh) : ht_insert(&t, &k, &fresh);
+			assert_non_null(r);
+			assert_true(fresh);
+			r->value = k + 1;
+		}
+		assert_ptr_equal(t.recs, recs); /* reserved: no rehash */
+		for (uint64_t k = 0; k < 300000; k++) {
+			uint32_t h = ht_hash_bytes(&k, sizeof k);
+			struct rec *a = ht_find_hashed(&t, &k, h), *b = ht_find(&t, &k);
+			assert_non_null(a);
+			assert_ptr_equal(a, b);
+			assert_int_equal(a->value, k + 1);
+			assert_ptr_equal((struct rec *)ht_recs(&t) + ht_index(&t, a), a);
+		}
+		uint64_t k = 300000;
+		assert_null(ht_find_hashed(&t, &k, ht_hash_bytes(&k, sizeof k)));
+		k = 7;
+		bool fresh = true;
+		assert_ptr_equal(ht_insert_hashed(&t, &k, ht_hash_bytes(&k, sizeof k), &fresh), ht_find(&t, &k));
+		assert_false(fresh);
+		ht_free(&t);
+	}
+}
+
 /* Removing while walking the dense records from the end: every odd key goes, the rest stay. */
 static void test_remove_while_iterating(void **state)
 {
@@ -316,7 +359,7 @@ int main(void)
 		cmocka_unit_test(test_insert_find_remove),   cmocka_unit_test(test_backward_shift_in_run),
 		cmocka_unit_test(test_backward_shift_wraps), cmocka_unit_test(test_grow_keeps_everything),
 		cmocka_unit_test(test_presize_does_not_move), cmocka_unit_test(test_prefix_keys),
-		cmocka_unit_test(test_remove_while_iterating),
+		cmocka_unit_test(test_remove_while_iterating), cmocka_unit_test(test_hashed_and_lazy),
 		cmocka_unit_test(test_random_against_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

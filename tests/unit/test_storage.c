@@ -115,6 +115,10 @@ static struct st_attack_event sample_event(void)
 	strcpy(ev.pcap_file, "/var/lib/rampart/attacks/42-192.0.2.7.pcap");
 	ev.pcap_packets = 1000;
 	ev.parent_attack_id = 41;
+	ev.distinct_peers = 9000;
+	ev.distinct_peer_prefixes = 35;
+	ev.distinct_src_ports = 1;
+	ev.distinct_dst_ports = 300;
 	return ev;
 }
 
@@ -153,6 +157,10 @@ static void test_rowbinary_event_bytes(void **state)
 	n += 42;
 	PUT(0xe8, 0x03, 0, 0, 0, 0, 0, 0);         /* pcap_packets 1000 */
 	PUT(41, 0, 0, 0, 0, 0, 0, 0);              /* parent_attack_id (schema 5) */
+	PUT(0x28, 0x23, 0, 0, 0, 0, 0, 0);         /* distinct_peers 9000 (schema 7) */
+	PUT(35, 0, 0, 0, 0, 0, 0, 0);              /* distinct_peer_prefixes */
+	PUT(1, 0, 0, 0, 0, 0, 0, 0);               /* distinct_src_ports */
+	PUT(0x2c, 0x01, 0, 0, 0, 0, 0, 0);         /* distinct_dst_ports 300 */
 #undef PUT
 
 	uint8_t buf[512];
@@ -282,8 +290,16 @@ static void test_schema(void **state)
 	char stmts[4][1024];
 	char all[ST_SCHEMA_MAX][1024];
 	size_t nall = st_schema_statements("rampart", all, ST_SCHEMA_MAX);
-	assert_int_equal(nall, 15); /* v1: 3, v2: 5, v3: 2, v4: 2, v5: 1, v6: 2 */
-	assert_int_equal(st_schema_latest(), 6);
+	assert_int_equal(nall, 19); /* v1: 3, v2: 5, v3: 2, v4: 2, v5: 1, v6: 2, v7: 4 */
+	assert_int_equal(st_schema_latest(), 7);
+	/* v7: the fingerprint's distinct counts in a row after parent_attack_id, before batch_id */
+	assert_string_equal(all[15], "ALTER TABLE rampart.attack_events ADD COLUMN distinct_peers UInt64 AFTER parent_attack_id");
+	assert_string_equal(all[16], "ALTER TABLE rampart.attack_events ADD COLUMN distinct_peer_prefixes UInt64 AFTER "
+				     "distinct_peers");
+	assert_string_equal(all[17], "ALTER TABLE rampart.attack_events ADD COLUMN distinct_src_ports UInt64 AFTER "
+				     "distinct_peer_prefixes");
+	assert_string_equal(all[18], "ALTER TABLE rampart.attack_events ADD COLUMN distinct_dst_ports UInt64 AFTER "
+				     "distinct_src_ports");
 	/* v6: operator_events, whole in one CREATE (batch_id included), and its ledger view */
 	assert_string_equal(all[13], "CREATE TABLE IF NOT EXISTS rampart.operator_events (date Date, time DateTime, "
 				     "time_nsec UInt32, source String, client String, uid Int32, pid Int32, token UInt8, "
@@ -304,7 +320,7 @@ static void test_schema(void **state)
 	assert_non_null(strstr(all[8], "SummingMergeTree() PARTITION BY toDate(minute) ORDER BY (dst, minute)"));
 	for (size_t i = 0; i < nall; i++) /* nothing 18.16 lacks, anywhere */
 		assert_null(strstr(all[i], "LowCardinality"));
-	assert_int_equal(st_schema_migration(7, "rampart", NULL, all, ST_SCHEMA_MAX), 0);
+	assert_int_equal(st_schema_migration(8, "rampart", NULL, all, ST_SCHEMA_MAX), 0);
 	assert_int_equal(st_schema_statements("rampart", stmts, 4), 4);
 	assert_string_equal(stmts[3], all[3]);
 	assert_string_equal(stmts[0], "CREATE DATABASE IF NOT EXISTS rampart");
@@ -336,9 +352,9 @@ static void test_schema(void **state)
 	assert_int_equal(strings, 5);
 	assert_null(strstr(stmts[2], "pcap")); /* v1's table; v4 ALTERs them in */
 	/* v1's columns, then v4's pcap_file String + pcap_packets UInt64, v5's parent_attack_id
-	 * UInt64 (batch_id is the writer's) */
+	 * UInt64, v7's four UInt64 distinct counts (batch_id is the writer's) */
 	size_t string_bytes = (1 + 3) + (1 + 4) + (1 + 7) + (1 + 9) + (1 + 96) + (1 + 42);
-	assert_int_equal(fixed + string_bytes + 8 + 8, w.len);
+	assert_int_equal(fixed + string_bytes + 8 + 8 + 4 * 8, w.len);
 
 	/* too little room: fewer statements, never a partial one */
 	assert_int_equal(st_schema_statements("rampart", stmts, 1), 1);
@@ -352,7 +368,8 @@ static void test_schema(void **state)
  * the encoder's blocks into the real server and reads them back. native_events2 since schema 4
  * (pcap_file, pcap_packets): `SELECT * FROM attack_events ORDER BY batch_id FORMAT Native` of a
  * table made by the migrations 1-4 on 18.16, holding the rows of two_events(); schema 5's
- * parent_attack_id UInt64 column sits before batch_id in the same shape (name, type, two values). */
+ * parent_attack_id and schema 7's four distinct counts (UInt64 columns) sit before batch_id in the
+ * same shape (name, type, two values). */
 static const uint8_t native_flows2[] = {
   0x17, 0x02, 0x04, 0x64, 0x61, 0x74, 0x65, 0x04, 0x44, 0x61, 0x74, 0x65,
   0xdb, 0x4c, 0xdb, 0x4c, 0x0a, 0x73, 0x74, 0x61, 0x72, 0x74, 0x5f, 0x74,
@@ -406,7 +423,7 @@ static const uint8_t native_flows2[] = {
   0x89, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11
 };
 static const uint8_t native_events2[] = {
-  0x17, 0x02, 0x04, 0x64, 0x61, 0x74, 0x65, 0x04, 0x44, 0x61, 0x74, 0x65,
+  0x1b, 0x02, 0x04, 0x64, 0x61, 0x74, 0x65, 0x04, 0x44, 0x61, 0x74, 0x65,
   0xdb, 0x4c, 0xdb, 0x4c, 0x04, 0x74, 0x69, 0x6d, 0x65, 0x08, 0x44, 0x61,
   0x74, 0x65, 0x54, 0x69, 0x6d, 0x65, 0x00, 0xf1, 0x53, 0x65, 0x00, 0xf1,
   0x53, 0x65, 0x09, 0x74, 0x69, 0x6d, 0x65, 0x5f, 0x6e, 0x73, 0x65, 0x63,
@@ -483,6 +500,22 @@ static const uint8_t native_events2[] = {
   0x63, 0x6b, 0x5f, 0x69, 0x64, 0x06, 0x55, 0x49, 0x6e, 0x74, 0x36, 0x34,
   0x29, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x29, 0x00, 0x00, 0x00,
   0x00, 0x00, 0x00, 0x00,
+  /* distinct_peers, distinct_peer_prefixes, distinct_src_ports, distinct_dst_ports UInt64 (schema
+   * 7): 9000, 35, 1, 300 in both rows */
+  0x0e, 0x64, 0x69, 0x73, 0x74, 0x69, 0x6e, 0x63, 0x74, 0x5f, 0x70, 0x65,
+  0x65, 0x72, 0x73, 0x06, 0x55, 0x49, 0x6e, 0x74, 0x36, 0x34, 0x28, 0x23,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x28, 0x23, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x16, 0x64, 0x69, 0x73, 0x74, 0x69, 0x6e, 0x63, 0x74, 0x5f,
+  0x70, 0x65, 0x65, 0x72, 0x5f, 0x70, 0x72, 0x65, 0x66, 0x69, 0x78, 0x65,
+  0x73, 0x06, 0x55, 0x49, 0x6e, 0x74, 0x36, 0x34, 0x23, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x23, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x12, 0x64, 0x69, 0x73, 0x74, 0x69, 0x6e, 0x63, 0x74, 0x5f, 0x73, 0x72,
+  0x63, 0x5f, 0x70, 0x6f, 0x72, 0x74, 0x73, 0x06, 0x55, 0x49, 0x6e, 0x74,
+  0x36, 0x34, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x12, 0x64, 0x69, 0x73, 0x74, 0x69,
+  0x6e, 0x63, 0x74, 0x5f, 0x64, 0x73, 0x74, 0x5f, 0x70, 0x6f, 0x72, 0x74,
+  0x73, 0x06, 0x55, 0x49, 0x6e, 0x74, 0x36, 0x34, 0x2c, 0x01, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x2c, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
   0x08, 0x62, 0x61, 0x74, 0x63, 0x68, 0x5f, 0x69, 0x64, 0x06,
   0x55, 0x49, 0x6e, 0x74, 0x36, 0x34, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00,
   0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00
@@ -574,9 +607,23 @@ static void test_old_layout(void **state)
 	(void)state;
 	uint8_t rows[1024];
 	size_t n = two_events(rows, sizeof rows);
-	assert_int_equal(st_rows_version(ST_EVENTS, rows, n, 2), 6); /* 6 added no event column */
+	assert_int_equal(st_rows_version(ST_EVENTS, rows, n, 2), 7);
 	assert_int_equal(st_rows_version(ST_EVENTS, rows, n, 3), 0); /* row count wrong */
-	/* attack_events as schema 4 wrote them: pcap_packets, then batch_id (no parent_attack_id) */
+	/* attack_events as schema 5 (and 6, which added no event column) wrote them: parent_attack_id,
+	 * then batch_id; as schema 4: pcap_packets, then batch_id */
+	uint8_t v5[1024];
+	size_t m5 = 0;
+	for (int i = 0; i < 2; i++) {
+		struct st_attack_event ev = sample_event();
+		uint8_t one[700];
+		struct wbuf w = wbuf_init(one, sizeof one);
+		st_rowbinary_event(&w, &ev);
+		memcpy(v5 + m5, one, w.len - 4 * 8);
+		m5 += w.len - 4 * 8;
+		memcpy(v5 + m5, "\x07\0\0\0\0\0\0\0", 8);
+		m5 += 8;
+	}
+	assert_int_equal(st_rows_version(ST_EVENTS, v5, m5, 2), 6);
 	uint8_t v4[1024];
 	size_t m4 = 0;
 	for (int i = 0; i < 2; i++) {
@@ -584,8 +631,8 @@ static void test_old_layout(void **state)
 		uint8_t one[700];
 		struct wbuf w = wbuf_init(one, sizeof one);
 		st_rowbinary_event(&w, &ev);
-		memcpy(v4 + m4, one, w.len - 8);
-		m4 += w.len - 8;
+		memcpy(v4 + m4, one, w.len - 8 - 4 * 8);
+		m4 += w.len - 8 - 4 * 8;
 		memcpy(v4 + m4, "\x07\0\0\0\0\0\0\0", 8);
 		m4 += 8;
 	}
@@ -599,7 +646,8 @@ static void test_old_layout(void **state)
 		uint8_t one[700];
 		struct wbuf w = wbuf_init(one, sizeof one);
 		st_rowbinary_event(&w, &ev);
-		size_t len = w.len - (1 + strlen(ev.pcap_file)) - 8 - 8; /* cut pcap_file, pcap_packets, parent */
+		/* cut pcap_file, pcap_packets, parent, the distinct counts */
+		size_t len = w.len - (1 + strlen(ev.pcap_file)) - 8 - 8 - 4 * 8;
 		memcpy(v3 + m, one, len);
 		m += len;
 		memcpy(v3 + m, "\x07\0\0\0\0\0\0\0", 8);    /* batch_id */
@@ -621,6 +669,9 @@ static void test_old_layout(void **state)
 	assert_non_null(strstr(sql, "reason, pcap_file, pcap_packets, batch_id) FORMAT RowBinary"));
 	assert_int_equal(st_schema_insert_sql(sql, sizeof sql, "rp", ST_EVENTS, 5), 0);
 	assert_non_null(strstr(sql, "pcap_packets, parent_attack_id, batch_id) FORMAT RowBinary"));
+	assert_int_equal(st_schema_insert_sql(sql, sizeof sql, "rp", ST_EVENTS, 7), 0);
+	assert_non_null(strstr(sql, "parent_attack_id, distinct_peers, distinct_peer_prefixes, distinct_src_ports, "
+				    "distinct_dst_ports, batch_id) FORMAT RowBinary"));
 	assert_int_equal(st_schema_insert_sql(sql, 40, "rp", ST_EVENTS, 4), -1);
 }
 
@@ -631,7 +682,9 @@ static void test_schema_cluster(void **state)
 	size_t n = 0;
 	for (unsigned v = 1; v <= st_schema_latest(); v++)
 		n += st_schema_migration(v, "rp", "two", st + n, ST_SCHEMA_MAX - n);
-	assert_int_equal(n, 25); /* v1: 3 + 2, v2: 5 + 3, v3: 2 + 1, v4: 2 + 2, v5: 1 + 1, v6: 2 + 1 */
+	assert_int_equal(n, 33); /* v1: 3 + 2, v2: 5 + 3, v3: 2 + 1, v4: 2 + 2, v5: 1 + 1, v6: 2 + 1, v7: 4 + 4 */
+	assert_string_equal(st[25], "ALTER TABLE rp.attack_events_local ADD COLUMN distinct_peers UInt64 AFTER parent_attack_id");
+	assert_string_equal(st[26], "ALTER TABLE rp.attack_events ADD COLUMN distinct_peers UInt64 AFTER parent_attack_id");
 	assert_non_null(strstr(st[22], "CREATE TABLE IF NOT EXISTS rp.operator_events_local (date Date,"));
 	assert_string_equal(st[23], "CREATE TABLE IF NOT EXISTS rp.operator_events AS rp.operator_events_local "
 				    "ENGINE = Distributed(two, rp, operator_events_local, rand())");
@@ -1211,7 +1264,7 @@ static void test_version_shapes(void **state)
 	size_t n = 0;
 	for (unsigned ver = 1; ver <= st_schema_latest(); ver++)
 		n += st_schema_migration_shape(ver, "rp", NULL, all, a + n, ST_SCHEMA_MAX - n);
-	assert_int_equal(n, 15);
+	assert_int_equal(n, 19);
 	assert_non_null(strstr(a[13], "source LowCardinality(String), client String, "));
 	assert_non_null(strstr(a[13], "time DateTime CODEC(DoubleDelta, LZ4), "));
 	assert_non_null(strstr(a[1], "src IPv6, dst IPv6, "));

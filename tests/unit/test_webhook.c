@@ -22,7 +22,7 @@
 static const struct mit_event *mitigated(const struct det_event *ev)
 {
 	static struct mit_event e;
-	e = (struct mit_event){.ev = ev, .action = "blackhole", .hostgroup = "", .trigger = "", .samples_path = ""};
+	e = (struct mit_event){.type = mit_event_type_of(ev->type), .ev = ev, .action = "blackhole", .hostgroup = "", .trigger = "", .samples_path = ""};
 	return &e;
 }
 

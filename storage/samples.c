@@ -11,7 +11,7 @@
  * a stall. Sources without packets (NetFlow, IPFIX) give no frame, so no file.
  *
  * Retention keeps the directory bounded on a daemon that runs for months: files older than
- * keep_days go, then the oldest attacks' files beyond max_files (rd_samples_sweep). */
+ * keep_days go, then the oldest attacks' files beyond max_files (st_samples_sweep). */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -26,7 +26,8 @@
 
 #include "../lib/clock.h"
 #include "../lib/log.h"
-#include "daemon.h"
+#include "../lib/spsc.h"
+#include "samples.h"
 
 /* A ring holds at most this many bytes of slots (and 64..4096 slots): at the defaults (256-byte
  * snaplen) 4096 slots, ~1.3 MB per worker, several ticks of five attacks at full mirror rate. */
@@ -57,7 +58,7 @@ struct slot {
 	uint8_t data[];
 };
 
-struct rd_samples_producer {
+struct st_samples_producer {
 	struct spsc *ring;
 	uint32_t snaplen, max_packets;
 	struct {
@@ -80,11 +81,11 @@ struct file {
 	char path[PATH_MAX];
 };
 
-struct rd_samples {
-	struct conf_attack_pcap cfg;
+struct st_samples {
+	struct st_samples_config cfg;
 	char dir[PATH_MAX - 96]; /* room for /ATTACK_ID-IP.pcap */
 	size_t slot_size, ring_slots;
-	struct rd_samples_producer *prod[RD_MAX_WORKERS];
+	struct st_samples_producer *prod[ST_SAMPLES_MAX_PRODUCERS];
 	struct file hist[HISTORY];
 	unsigned hist_next;
 	struct file *open[MAX_OPEN];
@@ -92,7 +93,7 @@ struct rd_samples {
 	struct det_ban_info *attacks; /* scratch for the attack list */
 	uint64_t last_check_mono;
 	uint64_t last_sweep_mono;
-	struct api_samples_stats st;
+	struct st_samples_stats st;
 	struct log_once open_log, write_log, sweep_log;
 };
 
@@ -113,11 +114,11 @@ static int make_dir(const char *dir)
 	return mkdir(dir, 0750) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-struct rd_samples *rd_samples_new(const struct conf_attack_pcap *cfg, const char *storage_dir, char *err, size_t errlen)
+struct st_samples *st_samples_new(const struct st_samples_config *cfg, const char *storage_dir, char *err, size_t errlen)
 {
 	if (!cfg->enabled)
 		return NULL;
-	struct rd_samples *a = calloc(1, sizeof *a);
+	struct st_samples *a = calloc(1, sizeof *a);
 	if (!a || !(a->attacks = calloc(HISTORY, sizeof *a->attacks))) {
 		free(a);
 		snprintf(err, errlen, "attack_pcap: out of memory");
@@ -128,7 +129,7 @@ struct rd_samples *rd_samples_new(const struct conf_attack_pcap *cfg, const char
 			    : snprintf(a->dir, sizeof a->dir, "%s/attacks", storage_dir);
 	if (n < 0 || (size_t)n >= sizeof a->dir) {
 		snprintf(err, errlen, "attack_pcap: directory name too long");
-		rd_samples_free(a);
+		st_samples_free(a);
 		return NULL;
 	}
 	a->slot_size = (sizeof(struct slot) + cfg->snaplen + 7) & ~(size_t)7;
@@ -138,18 +139,18 @@ struct rd_samples *rd_samples_new(const struct conf_attack_pcap *cfg, const char
 	if (make_dir(a->dir) != 0)
 		log_warn("attack_pcap: cannot create %s: %s (retried when an attack has samples)", a->dir,
 			 strerror(errno));
-	rd_samples_sweep(a, time(NULL)); /* what earlier runs left */
+	st_samples_sweep(a, time(NULL)); /* what earlier runs left */
 	a->last_sweep_mono = clock_mono_ns();
 	return a;
 }
 
-struct rd_samples_producer *rd_samples_producer(struct rd_samples *a, unsigned idx)
+struct st_samples_producer *st_samples_producer(struct st_samples *a, unsigned idx)
 {
-	if (!a || idx >= RD_MAX_WORKERS)
+	if (!a || idx >= ST_SAMPLES_MAX_PRODUCERS)
 		return NULL;
 	if (a->prod[idx])
 		return a->prod[idx];
-	struct rd_samples_producer *p = calloc(1, sizeof *p);
+	struct st_samples_producer *p = calloc(1, sizeof *p);
 	if (!p || !(p->ring = spsc_new(a->ring_slots, a->slot_size))) {
 		free(p);
 		return NULL;
@@ -162,7 +163,7 @@ struct rd_samples_producer *rd_samples_producer(struct rd_samples *a, unsigned i
 
 /* ---- worker side: per record of a host under attack ---------------------------------------- */
 
-void rd_samples_sample(struct rd_samples_producer *p, uint64_t attack_id, enum det_direction dir,
+void st_samples_sample(struct st_samples_producer *p, uint64_t attack_id, enum det_direction dir,
 		     const struct flow_record *r, const struct cap_frame *f)
 {
 	if (!f || !f->data)
@@ -195,7 +196,7 @@ void rd_samples_sample(struct rd_samples_producer *p, uint64_t attack_id, enum d
 
 /* ---- main loop side: rings into files -------------------------------------------------------- */
 
-static void file_close(struct rd_samples *a, struct file *f)
+static void file_close(struct st_samples *a, struct file *f)
 {
 	if (f->dumper) {
 		pcap_dump_close(f->dumper);
@@ -214,7 +215,7 @@ static void file_close(struct rd_samples *a, struct file *f)
 }
 
 /* The file of attack id (open ones first: that is where samples go), or HISTORY. */
-static unsigned file_index(const struct rd_samples *a, uint64_t id)
+static unsigned file_index(const struct st_samples *a, uint64_t id)
 {
 	for (unsigned i = 0; i < a->n_open; i++)
 		if (a->open[i]->attack_id == id)
@@ -225,7 +226,7 @@ static unsigned file_index(const struct rd_samples *a, uint64_t id)
 	return HISTORY;
 }
 
-static struct file *file_open(struct rd_samples *a, const struct slot *s)
+static struct file *file_open(struct st_samples *a, const struct slot *s)
 {
 	if (a->n_open == MAX_OPEN) {
 		/* the oldest: attack ids grow, so the smallest id */
@@ -265,7 +266,7 @@ static struct file *file_open(struct rd_samples *a, const struct slot *s)
 	return f;
 }
 
-static void write_slot(struct rd_samples *a, const struct slot *s)
+static void write_slot(struct st_samples *a, const struct slot *s)
 {
 	unsigned i = file_index(a, s->attack_id);
 	struct file *f = i < HISTORY ? &a->hist[i] : file_open(a, s);
@@ -287,7 +288,7 @@ static void write_slot(struct rd_samples *a, const struct slot *s)
 
 /* Closes the files of attacks that ended at least END_GRACE_NS ago (late samples still in the
  * rings, or in counters sets handed out before the end, get that long to arrive). */
-static void close_ended(struct rd_samples *a, const struct det_engine *e, uint64_t now_ns)
+static void close_ended(struct st_samples *a, const struct det_engine *e, uint64_t now_ns)
 {
 	uint64_t t = clock_mono_ns();
 	if (!a->n_open || t - a->last_check_mono < CHECK_EVERY_NS)
@@ -309,12 +310,12 @@ static void close_ended(struct rd_samples *a, const struct det_engine *e, uint64
 	}
 }
 
-void rd_samples_drain(struct rd_samples *a, const struct det_engine *e, uint64_t now_ns)
+void st_samples_drain(struct st_samples *a, const struct det_engine *e, uint64_t now_ns)
 {
 	if (!a)
 		return;
-	for (unsigned w = 0; w < RD_MAX_WORKERS; w++) {
-		struct rd_samples_producer *p = a->prod[w];
+	for (unsigned w = 0; w < ST_SAMPLES_MAX_PRODUCERS; w++) {
+		struct st_samples_producer *p = a->prod[w];
 		if (!p)
 			continue;
 		/* at most a ring's worth per call, so a busy worker cannot hold the loop */
@@ -337,7 +338,7 @@ void rd_samples_drain(struct rd_samples *a, const struct det_engine *e, uint64_t
 	if (e)
 		close_ended(a, e, now_ns);
 	if (e && clock_mono_ns() - a->last_sweep_mono >= SWEEP_EVERY_NS) {
-		rd_samples_sweep(a, time(NULL));
+		st_samples_sweep(a, time(NULL));
 		a->last_sweep_mono = clock_mono_ns();
 	}
 }
@@ -373,7 +374,7 @@ static uint64_t sample_file_id(const char *name)
 	return id;
 }
 
-static bool is_open(const struct rd_samples *a, uint64_t id)
+static bool is_open(const struct st_samples *a, uint64_t id)
 {
 	for (unsigned i = 0; i < a->n_open; i++)
 		if (a->open[i]->attack_id == id)
@@ -381,7 +382,7 @@ static bool is_open(const struct rd_samples *a, uint64_t id)
 	return false;
 }
 
-static void delete_file(struct rd_samples *a, const struct kept *k)
+static void delete_file(struct st_samples *a, const struct kept *k)
 {
 	char path[PATH_MAX];
 	int m = snprintf(path, sizeof path, "%s/%s", a->dir, k->name);
@@ -399,7 +400,7 @@ static void delete_file(struct rd_samples *a, const struct kept *k)
 		a->hist[i].attack_id = 0;
 }
 
-void rd_samples_sweep(struct rd_samples *a, time_t now)
+void st_samples_sweep(struct st_samples *a, time_t now)
 {
 	if (!a || (!a->cfg.keep_days && !a->cfg.max_files))
 		return;
@@ -453,14 +454,14 @@ void rd_samples_sweep(struct rd_samples *a, time_t now)
 	free(k);
 }
 
-void rd_samples_free(struct rd_samples *a)
+void st_samples_free(struct st_samples *a)
 {
 	if (!a)
 		return;
-	rd_samples_drain(a, NULL, 0);
+	st_samples_drain(a, NULL, 0);
 	while (a->n_open)
 		file_close(a, a->open[0]);
-	for (unsigned i = 0; i < RD_MAX_WORKERS; i++)
+	for (unsigned i = 0; i < ST_SAMPLES_MAX_PRODUCERS; i++)
 		if (a->prod[i]) {
 			spsc_free(a->prod[i]->ring);
 			free(a->prod[i]);
@@ -469,7 +470,7 @@ void rd_samples_free(struct rd_samples *a)
 	free(a);
 }
 
-bool rd_samples_info(const struct rd_samples *a, uint64_t attack_id, struct api_samples_info *out)
+bool st_samples_info(const struct st_samples *a, uint64_t attack_id, struct st_samples_info *out)
 {
 	if (!a || !attack_id)
 		return false;
@@ -483,24 +484,24 @@ bool rd_samples_info(const struct rd_samples *a, uint64_t attack_id, struct api_
 	return true;
 }
 
-void rd_samples_stats(const struct rd_samples *a, struct api_samples_stats *out)
+void st_samples_stats(const struct st_samples *a, struct st_samples_stats *out)
 {
 	memset(out, 0, sizeof *out);
 	if (!a)
 		return;
 	*out = a->st;
 	out->open = a->n_open;
-	for (unsigned i = 0; i < RD_MAX_WORKERS; i++)
+	for (unsigned i = 0; i < ST_SAMPLES_MAX_PRODUCERS; i++)
 		if (a->prod[i])
 			out->dropped += atomic_load_explicit(&a->prod[i]->dropped, memory_order_relaxed);
 }
 
-const char *rd_samples_dir(const struct rd_samples *a)
+const char *st_samples_dir(const struct st_samples *a)
 {
 	return a ? a->dir : "";
 }
 
-const char *rd_samples_path(const struct rd_samples *a, uint64_t attack_id, const ip_prefix *target, char *buf, size_t len)
+const char *st_samples_path(const struct st_samples *a, uint64_t attack_id, const ip_prefix *target, char *buf, size_t len)
 {
 	buf[0] = '\0';
 	if (!a || target->len != ip_max_len(&target->addr))
@@ -508,16 +509,4 @@ const char *rd_samples_path(const struct rd_samples *a, uint64_t attack_id, cons
 	char ip[IP_STRLEN];
 	snprintf(buf, len, "%s/%" PRIu64 "-%s.pcap", a->dir, attack_id, ip_format(&target->addr, ip));
 	return buf;
-}
-
-const char *rd_samples_for_mit(void *ctx, uint64_t attack_id, const ip_prefix *target, char *path, size_t len,
-			       uint64_t *packets)
-{
-	struct rd_samples *a = ctx;
-	*packets = 0;
-	const char *p = rd_samples_path(a, attack_id, target, path, len);
-	struct api_samples_info pi;
-	if (*p && rd_samples_info(a, attack_id, &pi))
-		*packets = pi.packets;
-	return p;
 }
