@@ -7,7 +7,17 @@
  * the UMEM (xskdesc.h), decoded and its chunk handed back to the fill ring in the same batch; the
  * worker waits in poll() only when the RX ring is empty. AF_XDP gives no hardware timestamp in
  * copy mode, so a batch is stamped with the wall clock once (a vDSO read, not a system call).
- * Drops come from XDP_STATISTICS, read once per tick. */
+ * Drops come from XDP_STATISTICS, read once per tick.
+ *
+ * Sizes: 64 MiB of UMEM per queue (afpacket's default ring), cut into 2 KiB chunks when the
+ * interface's MTU fits one (the kernel keeps XDP_PACKET_HEADROOM of each chunk, so 2 KiB holds a
+ * 1792-byte frame) and 4 KiB otherwise: 32768 frames where 4 KiB chunks held 16384 in the same
+ * memory. The RX ring holds half the chunks, so the kernel has somewhere to put a burst while the
+ * worker is off the CPU (on a mirror port that CPU also runs the receive softirq), and the other
+ * half stays in the fill ring or in the worker's hands: the fill ring never runs dry before the RX
+ * ring is full. The fill ring is topped up once per batch (one reserve and one submit, no system
+ * call); with XDP_USE_NEED_WAKEUP a driver that stops polling an empty fill ring asks for a kick,
+ * which costs one recvfrom per batch only while it asks (native modes; SKB mode never asks). */
 #include <errno.h>
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
@@ -30,10 +40,11 @@
 #include "cap_int.h"
 #include "xskdesc.h"
 
-#define CHUNK XSK_UMEM__DEFAULT_FRAME_SIZE /* 4096 */
-#define CHUNKS 4096                        /* 16 MiB of UMEM per queue */
-#define RX_SIZE 2048
-#define FILL_SIZE 4096
+#define UMEM_BYTES (64u << 20) /* per queue */
+#define SMALL_CHUNK 2048u       /* the smallest chunk AF_XDP takes */
+#define LARGE_CHUNK 4096u       /* for an MTU past what a small chunk holds */
+#define XDP_HEADROOM 256u       /* XDP_PACKET_HEADROOM, kept by the kernel in every chunk */
+#define L2_OVERHEAD 22u         /* Ethernet header and two VLAN tags on top of the MTU */
 #define BATCH 256
 #define WAIT_MS 100
 #define DLT_ETHERNET 1
@@ -48,6 +59,7 @@ struct cap_xdp {
 	struct xsk_ring_prod fill;
 	struct xsk_ring_cons comp, rx;
 	uint8_t *area;
+	uint32_t chunk, chunks;
 	int fd;
 	uint32_t sample, sample_left;
 	char name[64];
@@ -67,7 +79,7 @@ void cap_xdp_close(struct cap_xdp *x)
 	if (x->umem)
 		xsk_umem__delete(x->umem);
 	if (x->area)
-		munmap(x->area, (size_t)CHUNK * CHUNKS);
+		munmap(x->area, (size_t)x->chunk * x->chunks);
 	free(x);
 }
 
@@ -81,6 +93,21 @@ static int rx_queues(const char *ifname)
 			break;
 	}
 	return n;
+}
+
+/* The interface's MTU from sysfs, 1500 when it cannot be read. */
+static unsigned if_mtu(const char *ifname)
+{
+	char path[128];
+	snprintf(path, sizeof path, "/sys/class/net/%s/mtu", ifname);
+	FILE *f = fopen(path, "r");
+	unsigned mtu = 0;
+	if (f) {
+		if (fscanf(f, "%u", &mtu) != 1)
+			mtu = 0;
+		fclose(f);
+	}
+	return mtu ? mtu : 1500;
 }
 
 /* Whether the driver runs XDP natively: attaches a two-instruction XDP_PASS program in driver
@@ -112,8 +139,8 @@ static int native_xdp(unsigned ifindex, int *e)
 static int try_mode(struct cap_xdp *x, const struct cap_src_spec *spec, uint32_t xdp_flags, uint16_t bind_flags)
 {
 	struct xsk_socket_config cfg = {
-		.rx_size = RX_SIZE, .tx_size = 0, .libxdp_flags = 0,
-		.xdp_flags = xdp_flags, .bind_flags = bind_flags,
+		.rx_size = x->chunks / 2, .tx_size = 0, .libxdp_flags = 0,
+		.xdp_flags = xdp_flags, .bind_flags = bind_flags | XDP_USE_NEED_WAKEUP,
 	};
 	return xsk_socket__create(&x->xsk, spec->name, spec->queue, x->umem, &x->rx, NULL, &cfg);
 }
@@ -140,7 +167,9 @@ struct cap_xdp *cap_xdp_open(const struct cap_src_spec *spec, char *err, size_t 
 			 spec->queue);
 		goto out;
 	}
-	x->area = mmap(NULL, (size_t)CHUNK * CHUNKS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	x->chunk = if_mtu(spec->name) + L2_OVERHEAD + XDP_HEADROOM <= SMALL_CHUNK ? SMALL_CHUNK : LARGE_CHUNK;
+	x->chunks = UMEM_BYTES / x->chunk;
+	x->area = mmap(NULL, (size_t)x->chunk * x->chunks, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (x->area == MAP_FAILED) {
 		x->area = NULL;
 		snprintf(err, errlen, "%s: %s: UMEM: %s", spec->key, spec->name, strerror(errno));
@@ -166,9 +195,9 @@ struct cap_xdp *cap_xdp_open(const struct cap_src_spec *spec, char *err, size_t 
 	int rc = -EINVAL;
 	for (int i = 0; i < n; i++) {
 		/* a UMEM whose rings a failed bind took cannot be bound again: a fresh one per attempt */
-		struct xsk_umem_config ucfg = {.fill_size = FILL_SIZE, .comp_size = 64, .frame_size = CHUNK,
+		struct xsk_umem_config ucfg = {.fill_size = x->chunks, .comp_size = 64, .frame_size = x->chunk,
 					       .frame_headroom = 0, .flags = 0};
-		rc = xsk_umem__create(&x->umem, x->area, (uint64_t)CHUNK * CHUNKS, &x->fill, &x->comp, &ucfg);
+		rc = xsk_umem__create(&x->umem, x->area, (uint64_t)x->chunk * x->chunks, &x->fill, &x->comp, &ucfg);
 		if (rc) {
 			x->umem = NULL;
 			break;
@@ -195,14 +224,15 @@ struct cap_xdp *cap_xdp_open(const struct cap_src_spec *spec, char *err, size_t 
 	}
 	x->fd = xsk_socket__fd(x->xsk);
 	uint32_t idx;
-	if (xsk_ring_prod__reserve(&x->fill, CHUNKS, &idx) != CHUNKS) {
+	if (xsk_ring_prod__reserve(&x->fill, x->chunks, &idx) != x->chunks) {
 		snprintf(err, errlen, "%s: %s: cannot fill the fill ring", spec->key, spec->name);
 		goto out;
 	}
-	for (uint32_t i = 0; i < CHUNKS; i++)
-		*xsk_ring_prod__fill_addr(&x->fill, idx + i) = (uint64_t)i * CHUNK;
-	xsk_ring_prod__submit(&x->fill, CHUNKS);
-	log_info("%s: AF_XDP in %s mode", x->name, x->mode);
+	for (uint32_t i = 0; i < x->chunks; i++)
+		*xsk_ring_prod__fill_addr(&x->fill, idx + i) = (uint64_t)i * x->chunk;
+	xsk_ring_prod__submit(&x->fill, x->chunks);
+	log_info("%s: AF_XDP in %s mode, %u chunks of %u bytes, RX ring %u", x->name, x->mode, x->chunks, x->chunk,
+		 x->chunks / 2);
 	return x;
 out:
 	cap_xdp_close(x);
@@ -236,15 +266,15 @@ int cap_xdp_dispatch(struct cap_xdp *x, int max, cap_record_fn fn, void *ctx, ch
 		if (n == 0)
 			return 0;
 	}
-	uint64_t ts = clock_wall_ns();
+	uint64_t ts = clock_wall_ns(), umem_size = (uint64_t)x->chunk * x->chunks;
 	uint64_t refill[BATCH];
 	uint32_t m = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&x->rx, idx + i);
 		uint64_t chunk = 0;
 		const char *why = NULL;
-		bool ok = cap_xsk_desc_ok(d->addr, d->len, (uint64_t)CHUNK * CHUNKS, CHUNK, &chunk, &why);
-		if (ok || d->addr < (uint64_t)CHUNK * CHUNKS) /* an address outside the UMEM has no chunk to give back */
+		bool ok = cap_xsk_desc_ok(d->addr, d->len, umem_size, x->chunk, &chunk, &why);
+		if (ok || d->addr < umem_size) /* an address outside the UMEM has no chunk to give back */
 			refill[m++] = chunk;
 		x->st.frames++;
 		if (!ok) {
@@ -281,6 +311,8 @@ int cap_xdp_dispatch(struct cap_xdp *x, int max, cap_record_fn fn, void *ctx, ch
 			*xsk_ring_prod__fill_addr(&x->fill, fidx + i) = refill[i];
 		xsk_ring_prod__submit(&x->fill, m);
 	}
+	if (xsk_ring_prod__needs_wakeup(&x->fill))
+		recvfrom(x->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 	return (int)n;
 }
 
