@@ -28,6 +28,9 @@
 # and the reader kept up: at most 0.1 s of the step's traffic still queued when the sender
 # stopped (the rings' block retire timers are 10 ms for rampartd, 60 ms for FastNetMon), so a
 # ring large enough to hold a whole step is not taken for speed.
+# Per step also the reader process's own CPU time (user + system over its threads, /proc/PID/stat)
+# per frame seen: a cost that does not depend on how fast the sender got, though softirq work is
+# charged to whichever task it interrupts.
 # Ring sizes as FastNetMon 1.2.4's afpacket_collector has them (64 blocks of 4 MiB per socket):
 # afpacket ring_mb 256, block_kb 4096 per worker; libpcap's buffer 32 MiB (capture/pcap.c); AF_XDP
 # 4096 UMEM chunks, RX ring 2048 (capture/afxdp.c).
@@ -100,28 +103,37 @@ backlog_drops() { # frames refused before any socket: softnet_stat column 2 summ
 	while read -r _cpu dropped _rest; do sum=$((sum + 16#$dropped)); done </proc/net/softnet_stat
 	echo "$sum $(ip netns exec cb_tx cat /sys/class/net/mirror0/statistics/tx_dropped)"
 }
+reader_cpu_ms() { # user + system CPU time of the reader's process (all its threads), ms
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%d\n", ($12 + $13) * 1000 / hz }' "/proc/$RD/stat"
+}
 send_step() { # send_step RATE: the sender on SEND_CPU; prints its line
 	ip netns exec cb_tx taskset -c "$SEND_CPU" nice -n "$NICE" "$SEND" mirror0 "$PCAP" "$1" "$STEP_S"
 }
 steps() { # steps NAME TOTALS-FUNCTION: the rate steps against a running reader
-	local name=$1 totals=$2 rate best=0 out sent pps seen lost counted queued f0 d0 f1 d1 fe s0 v0 s1 v1
+	local name=$1 totals=$2 rate best=0 out sent pps seen lost counted queued f0 d0 f1 d1 fe s0 v0 s1 v1 c0 c1
+	local cpu_ms=0 frames=0
 	for rate in $RATES; do
 		read -r f0 d0 < <($totals)
+		c0=$(reader_cpu_ms)
 		read -r s0 v0 < <(backlog_drops)
 		out=$(send_step "$rate")
 		read -r fe _ < <($totals)
 		read -r s1 v1 < <(backlog_drops)
 		sleep "$DRAIN_S"
 		read -r f1 d1 < <($totals)
+		c1=$(reader_cpu_ms)
 		sent=$(echo "$out" | awk '{ print $2 }')
 		pps=$(echo "$out" | grep -oE '[0-9]+ pps' | cut -d' ' -f1)
 		seen=$((f1 - f0)) counted=$((d1 - d0)) lost=$((sent - seen)) queued=$((sent - (v1 - v0) - (fe - f0)))
 		printf 'capture_rate: %-13s rate %8s: %s; seen %d, lost %d = backlog %d (softnet %d) + reader %d; reader counted %s; queued at stop %d\n' \
 			"$name" "${rate/#0/max}" "$out" "$seen" "$lost" $((v1 - v0)) $((s1 - s0)) $((lost - (v1 - v0))) \
 			"$([ "$totals" = fnm_totals ] && echo n/a || echo $counted)" "$queued"
+		printf 'capture_rate: %-13s rate %8s: reader process CPU %d ms, %d ns per frame seen\n' "$name" "${rate/#0/max}" \
+			$((c1 - c0)) $((seen > 0 ? (c1 - c0) * 1000000 / seen : 0))
+		cpu_ms=$((cpu_ms + c1 - c0)) frames=$((frames + seen))
 		[ "$lost" -eq 0 ] && [ "$counted" -eq 0 ] && [ "$queued" -le $((pps / 10)) ] && [ "$pps" -gt "$best" ] && best=$pps
 	done
-	echo "$name $best" >>"$W/best"
+	echo "$name $best $((frames > 0 ? cpu_ms * 1000000 / frames : 0))" >>"$W/best"
 }
 run_source() { # run_source NAME CAPTURE_YAML [COMMAND once the daemon captures]
 	local name=$1 capture=$2
@@ -238,9 +250,12 @@ else
 fi
 say "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
 fnm=$(awk '$1 == "fastnetmon" { print $2 }' "$W/best")
-while read -r name best; do
+fnm_ns=$(awk '$1 == "fastnetmon" { print $3 }' "$W/best")
+while read -r name best ns; do
 	printf 'capture_rate: %-13s highest zero-loss rate %8s pps = %s of the sender ceiling%s\n' "$name" "$best" \
 		"$(awk -v b="$best" -v c="$ceiling" 'BEGIN { printf "%.2f", c ? b / c : 0 }')" \
 		"$([ -n "$fnm" ] && [ "$name" != fastnetmon ] && awk -v b="$best" -v f="$fnm" 'BEGIN { printf ", %s x FastNetMon", f ? sprintf("%.2f", b / f) : "n/a" }')"
+	printf 'capture_rate: %-13s reader process CPU per frame over all steps %6s ns%s\n' "$name" "$ns" \
+		"$([ -n "$fnm_ns" ] && [ "$name" != fastnetmon ] && awk -v n="$ns" -v f="$fnm_ns" 'BEGIN { printf ", FastNetMon / this = %s", n ? sprintf("%.2f", f / n) : "n/a" }')"
 done <"$W/best"
 say "DPDK here reads virtual devices on a veth without hugepages; net_af_packet's uncounted loss is the capture's fragments its DEFRAG fanout discards (docs/CAPTURE.md); DPDK's own per-core figure is bench_dpdk_ring (net_ring fed from memory)"
