@@ -756,3 +756,28 @@ int conf_load(const char *path, struct rampart_conf *out, char *err, size_t errl
 	free(buf);
 	return rc;
 }
+
+void conf_flow_config(const struct conf_capture *c, enum cap_flow_proto proto, struct cap_flow_config *out)
+{
+	*out = (struct cap_flow_config){
+		.max_exporters = c->max_exporters,
+		.max_domains_per_addr = c->max_domains_per_address,
+		.max_templates = c->max_templates,
+		.max_template_bytes = c->max_template_bytes,
+		.idle_s = c->exporter_idle_s,
+	};
+	switch (proto) {
+	case CAP_FLOW_PROTO_SFLOW:
+		out->allow = c->sflow_exporters;
+		out->n_allow = c->n_sflow_exporters;
+		break;
+	case CAP_FLOW_PROTO_IPFIX:
+		out->allow = c->ipfix_exporters;
+		out->n_allow = c->n_ipfix_exporters;
+		break;
+	case CAP_FLOW_PROTO_NETFLOW:
+		out->allow = c->netflow_exporters;
+		out->n_allow = c->n_netflow_exporters;
+		break;
+	}
+}

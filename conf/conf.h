@@ -192,6 +192,9 @@ void conf_defaults(struct rampart_conf *c);
 /* Prints the effective configuration as YAML that conf_load accepts and that loads back to the
  * same values (the round trip the tests check). */
 void conf_print(const struct rampart_conf *c, FILE *f);
+/* The collector bounds and the allow-list of proto's exporters, as a listener of that protocol
+ * takes them (capture/flows.h); out points into c, which must outlive it. */
+void conf_flow_config(const struct conf_capture *c, enum cap_flow_proto proto, struct cap_flow_config *out);
 
 /* ---- reload: what a new file changes (diff.c) ------------------------------------------- */
 

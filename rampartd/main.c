@@ -408,15 +408,15 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < cc->n_sflow; i++)
 			for (unsigned k = 0; k < cc->udp_workers; k++)
 				sources[n_sources++] = (struct rd_worker_source){.listen = cc->sflow[i].addr,
-					.flow_proto = RD_FLOW_SFLOW, .listen_worker = k, .listen_workers = cc->udp_workers};
+					.flow_proto = CAP_FLOW_PROTO_SFLOW, .listen_worker = k, .listen_workers = cc->udp_workers};
 		for (size_t i = 0; i < cc->n_netflow; i++)
 			for (unsigned k = 0; k < cc->udp_workers; k++)
 				sources[n_sources++] = (struct rd_worker_source){.listen = cc->netflow[i].addr,
-					.flow_proto = RD_FLOW_NETFLOW, .listen_worker = k, .listen_workers = cc->udp_workers};
+					.flow_proto = CAP_FLOW_PROTO_NETFLOW, .listen_worker = k, .listen_workers = cc->udp_workers};
 		for (size_t i = 0; i < cc->n_ipfix; i++)
 			for (unsigned k = 0; k < cc->udp_workers; k++)
 				sources[n_sources++] = (struct rd_worker_source){.listen = cc->ipfix[i].addr,
-					.flow_proto = RD_FLOW_IPFIX, .listen_worker = k, .listen_workers = cc->udp_workers};
+					.flow_proto = CAP_FLOW_PROTO_IPFIX, .listen_worker = k, .listen_workers = cc->udp_workers};
 	}
 	rp.storage = st_writer_new(&rp.conf.storage, n_sources ? n_sources : 1, err, sizeof err);
 	if (!rp.storage) {

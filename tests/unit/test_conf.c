@@ -674,6 +674,21 @@ static void test_every_key(void **state)
 	assert_int_equal(c.capture.max_templates, 32);
 	assert_int_equal(c.capture.max_template_bytes, 1048576);
 	assert_int_equal(c.capture.exporter_idle_s, 120);
+	/* what a listener of each protocol is given: the bounds, and its own protocol's allow-list */
+	struct cap_flow_config fc;
+	conf_flow_config(&c.capture, CAP_FLOW_PROTO_IPFIX, &fc);
+	assert_int_equal(fc.max_exporters, 1000);
+	assert_int_equal(fc.max_domains_per_addr, 8);
+	assert_int_equal(fc.max_templates, 32);
+	assert_int_equal(fc.max_template_bytes, 1048576);
+	assert_int_equal(fc.idle_s, 120);
+	assert_int_equal(fc.n_allow, 1);
+	assert_prefix(&fc.allow[0], "198.51.100.7/32");
+	conf_flow_config(&c.capture, CAP_FLOW_PROTO_NETFLOW, &fc);
+	assert_int_equal(fc.n_allow, 2);
+	assert_prefix(&fc.allow[1], "2001:db8:1::/48");
+	conf_flow_config(&c.capture, CAP_FLOW_PROTO_SFLOW, &fc);
+	assert_int_equal(fc.n_allow, 0);
 	assert_int_equal(c.capture.flow_table_size, 2048);
 	assert_int_equal(c.capture.n_netflow, 1);
 	assert_string_equal(c.capture.ipfix[0].addr, "[::1]:4739");
