@@ -87,13 +87,6 @@ void rd_reload_free(struct rampart *rp);
 
 /* ---- capture workers (worker.c) ---------------------------------------------------------- */
 
-struct rd_worker_source {
-	bool mirror;                    /* a mirror capture source (cap), or */
-	struct cap_src_spec cap;
-	const char *listen;             /* a flow export listener of protocol flow_proto */
-	enum cap_flow_proto flow_proto;
-	unsigned listen_worker, listen_workers; /* this one of capture.udp_workers on listen */
-};
 
 
 /* A message from a worker to the main loop: the counters for one tick. */
@@ -111,7 +104,7 @@ struct rd_worker_deps {
 	struct st_samples *samples; /* NULL when detection.attack_pcap is off */
 	int tick_fd;
 };
-struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, const struct rd_worker_source *src,
+struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, const struct conf_source *src,
 				char *err, size_t errlen);
 int rd_worker_start(struct rd_worker *w, char *err, size_t errlen);
 /* Asks the thread to stop, joins it, and exports what its flow table holds. */

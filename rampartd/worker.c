@@ -41,7 +41,7 @@ struct rd_worker {
 	int tick_fd; /* the main loop's eventfd, signalled when a tick is ready */
 	unsigned idx;
 	char name[96];
-	struct rd_worker_source src;
+	struct conf_source src;
 	bool offline;
 
 	struct cap_src *cap;        /* a mirror source, or */
@@ -367,7 +367,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, const struct rd_worker_source *src,
+struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, const struct conf_source *src,
 				char *err, size_t errlen)
 {
 	struct rd_worker *w = calloc(1, sizeof *w);

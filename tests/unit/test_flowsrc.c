@@ -327,7 +327,7 @@ static void test_exporters_command(void **state)
 	text[n] = 0;
 	assert_non_null(strstr(text, "no flow listeners"));
 
-	struct rd_worker_source src = {.listen = rp.conf.capture.netflow[0].addr, .flow_proto = CAP_FLOW_PROTO_NETFLOW};
+	struct conf_source src = {.listen = rp.conf.capture.netflow[0].addr, .flow_proto = CAP_FLOW_PROTO_NETFLOW};
 	const struct rd_worker_deps wd = {.conf = &rp.conf, .networks = rp.networks, .storage = rp.storage,
 					  .tick_fd = rp.tick_fd};
 	rp.workers[0] = rd_worker_new(&wd, 0, &src, err, sizeof err);
