@@ -522,17 +522,19 @@ static bool add_nlri(struct lexer *lx, const struct tok *t, struct bgp_exa_cmd *
 	return true;
 }
 
-/* The next hop must be of the prefixes' family: the speaker has no RFC 8950 (IPv6 over IPv4). */
+/* The next hop must be of the prefixes' family, except an IPv6 one for IPv4 prefixes (RFC 8950,
+ * which the daemon checks against its peers' extended_next_hop). An IPv4 next hop for an IPv6
+ * prefix has no encoding (RFC 2545 3: 16 or 32 octets). */
 static bool check_families(struct lexer *lx, struct bgp_exa_cmd *c)
 {
 	const ip_addr *nh = &c->a.attrs.next_hop;
 	if (c->verb != BGP_EXA_ANNOUNCE || ip_is_zero(nh))
 		return true;
 	for (size_t i = 0; i < c->n_nlri; i++)
-		if (ip_is_v4(nh) != ip_is_v4(&c->nlri[i].addr)) {
+		if (ip_is_v4(nh) && !ip_is_v4(&c->nlri[i].addr)) {
 			char a[IP_STRLEN], p[IP_PREFIX_STRLEN];
-			snprintf(lx->err->msg, sizeof lx->err->msg, "next-hop %s is not of the family of %s",
-				 ip_format(nh, a), ip_prefix_format(&c->nlri[i], p));
+			snprintf(lx->err->msg, sizeof lx->err->msg, "next-hop %s is not of the family of %s (an IPv6 "
+				 "route needs an IPv6 next hop, RFC 2545 3)", ip_format(nh, a), ip_prefix_format(&c->nlri[i], p));
 			return false;
 		}
 	return true;

@@ -104,6 +104,31 @@ static int sendable(struct bgp_exa_attrs *a, struct evbuffer *out_text)
 	return 0;
 }
 
+/* An IPv4 route with an IPv6 next hop goes only where Extended Next Hop (RFC 8950) is
+ * negotiated; refused when no selected peer has it configured (extended_next_hop), since it
+ * would be sent nowhere. A selected peer whose session did not negotiate it does not get the
+ * route (the speaker logs that once per session). */
+static bool ext_nh_refused(const struct mit *m, const struct bgp_exa_cmd *c, bgp_peer_set peers,
+			   struct evbuffer *out)
+{
+	const ip_addr *nh = &c->a.attrs.next_hop;
+	if (ip_is_zero(nh) || ip_is_v4(nh))
+		return false;
+	size_t i = 0;
+	while (i < c->n_nlri && !ip_is_v4(&c->nlri[i].addr))
+		i++;
+	if (i == c->n_nlri)
+		return false;
+	const struct bgp_config *bc = &m->conf->bgp;
+	for (size_t j = 0; m->d.bgp && j < bc->n_peers; j++)
+		if ((peers & bgp_peer_bit(j)) && bc->peers[j].extended_next_hop)
+			return false;
+	char a[IP_STRLEN], p[IP_PREFIX_STRLEN];
+	evbuffer_add_printf(out, "next-hop %s for IPv4 route %s needs Extended Next Hop (RFC 8950): no selected peer "
+				 "has extended_next_hop\n", ip_format(nh, a), ip_prefix_format(&c->nlri[i], p));
+	return true;
+}
+
 /* every configured peer's bit: a selection naming all of them is no selection */
 static bgp_peer_set all_peers(const struct mit *m)
 {
@@ -147,6 +172,8 @@ static int run(struct mit *m, enum mit_route_src src, struct bgp_exa_cmd *c, str
 		return 0;
 	}
 	if (sendable(&c->a, out) != 0)
+		return -1;
+	if (ext_nh_refused(m, c, peers, out))
 		return -1;
 	if (m->d.bgp && !mit_live(m) && c->n_nlri) {
 		/* one line per command, not per prefix: a pipe may send 100 000 of them */

@@ -122,6 +122,11 @@ static void test_attributes(void **state)
 	/* ExaBGP 4's family-first form */
 	c = parse_ok("announce ipv6 unicast 2001:db8:1::/48 next-hop 2001:db8::2");
 	assert_prefix(&c->nlri[0], "2001:db8:1::/48");
+	/* an IPv6 next hop for an IPv4 prefix is RFC 8950's; the speaker sends it where negotiated */
+	c = parse_ok("announce route 153.153.153.153 next-hop BAD:CAFE:BAD:CAFE:BAD:CAFE:BAD:CAFE");
+	assert_prefix(&c->nlri[0], "153.153.153.153/32");
+	assert_true(c->a.has_next_hop);
+	assert_false(ip_is_v4(&c->a.attrs.next_hop));
 }
 
 static void test_attributes_nlri(void **state)
@@ -213,7 +218,8 @@ static void test_errors(void **state)
 	parse_err("announce route 10.0.0.1/8 next-hop 1.1.1.1", "'10.0.0.1/8': not a prefix");
 	parse_err("announce route 1.2.3.4/32 next-hop", "'next-hop': expected an address");
 	parse_err("announce route 1.2.3.4/32 next-hop 1.2.3", "'1.2.3': next-hop is not");
-	parse_err("announce route 1.2.3.4/32 next-hop 2001:db8::1", "next-hop 2001:db8::1 is not of the family");
+	/* an IPv4 next hop for an IPv6 prefix has no encoding (RFC 2545 3: 16 or 32 octets) */
+	parse_err("announce route 2001:db8:1::/48 next-hop 192.0.2.1", "next-hop 192.0.2.1 is not of the family");
 	parse_err("announce route 1.2.3.4/32 next-hopp 1.1.1.1", "'next-hopp': unknown attribute");
 	parse_err("announce route 1.2.3.4/32 community 65536:1", "'65536:1': community must be");
 	parse_err("announce route 1.2.3.4/32 community [65000:1", "list not closed");
