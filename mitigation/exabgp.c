@@ -138,6 +138,55 @@ static bgp_peer_set all_peers(const struct mit *m)
 	return all;
 }
 
+/* `announce|withdraw watchdog NAME` (watchdog.c): on every peer's routes of the group, as in
+ * ExaBGP, so a neighbor selection must name every peer or none. */
+static int watchdog(struct mit *m, const struct bgp_exa_cmd *c, bgp_peer_set peers, struct evbuffer *out)
+{
+	if (c->n_neighbors && peers != all_peers(m)) {
+		evbuffer_add_printf(out, "a watchdog acts on the group's routes for every peer: a neighbor selection must "
+					 "name every configured peer or none\n");
+		return -1;
+	}
+	bool ann = c->verb == BGP_EXA_ANNOUNCE;
+	size_t n;
+	int rc = mit_watchdog_switch(m, c->a.watchdog, ann, &n);
+	log_info("exabgp: %s watchdog %s: %zu route%s %s, %zu %s", ann ? "announce" : "withdraw", c->a.watchdog, n,
+		 n == 1 ? "" : "s", ann ? "announced" : "withdrawn", mit_watchdog_count(m, c->a.watchdog, !ann),
+		 ann ? "still held (refused by the speaker)" : "announced");
+	if (rc != 0)
+		evbuffer_add_printf(out, "announce watchdog %s: a route was refused by the speaker and stays held\n",
+				    c->a.watchdog);
+	return rc;
+}
+
+/* An announce that joins a watchdog group (or leaves one: a route announced again without a
+ * watchdog is no longer the group's). Held back (`withdraw`): nothing goes out, and what src had
+ * announced for the prefix to those peers is withdrawn, since the route now says it is down. */
+static int watchdog_route(struct mit *m, enum mit_route_src src, const struct bgp_exa_cmd *c, bgp_peer_set peers,
+			  struct evbuffer *out)
+{
+	const struct bgp_exa_attrs *a = &c->a;
+	for (size_t i = 0; i < c->n_nlri; i++) {
+		const ip_prefix *p = &c->nlri[i];
+		char t[IP_PREFIX_STRLEN];
+		if (a->watchdog_withdrawn)
+			(void)mit_route_del_from(m, src, p, peers);
+		else if (mit_route_add_to(m, src, p, &a->attrs, peers) != 0) {
+			evbuffer_add_printf(out, "announce %s failed (out of memory or refused by the speaker)\n",
+					    ip_prefix_format(p, t));
+			return -1;
+		}
+		if (!a->watchdog[0])
+			mit_watchdog_forget(m, src, p, peers);
+		else if (mit_watchdog_join(m, src, p, peers, &a->attrs, a->watchdog, !a->watchdog_withdrawn) != 0) {
+			evbuffer_add_printf(out, "announce %s: out of memory for watchdog %s\n", ip_prefix_format(p, t),
+					    a->watchdog);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int run(struct mit *m, enum mit_route_src src, struct bgp_exa_cmd *c, struct evbuffer *out)
 {
 	bgp_peer_set peers;
@@ -162,13 +211,17 @@ static int run(struct mit *m, enum mit_route_src src, struct bgp_exa_cmd *c, str
 			return -1;
 		}
 		return mit_flowspec_api(m, src, c, out);
+	case BGP_EXA_WATCHDOG:
+		return watchdog(m, c, peers, out);
 	case BGP_EXA_ROUTE:
 		break;
 	}
 	if (c->verb == BGP_EXA_WITHDRAW) {
 		/* idempotent like ExaBGP: withdrawing what this source does not hold is not an error */
-		for (size_t i = 0; i < c->n_nlri; i++)
+		for (size_t i = 0; i < c->n_nlri; i++) {
 			mit_route_del_from(m, src, &c->nlri[i], peers);
+			mit_watchdog_forget(m, src, &c->nlri[i], peers);
+		}
 		return 0;
 	}
 	if (sendable(&c->a, out) != 0)
@@ -182,6 +235,8 @@ static int run(struct mit *m, enum mit_route_src src, struct bgp_exa_cmd *c, str
 			 c->n_nlri == 1 ? "" : "s", ip_prefix_format(&c->nlri[0], p), c->n_nlri > 1 ? " ..." : "",
 			 mit_route_src_name(src));
 	}
+	if (c->a.watchdog[0] || m->watchdogs)
+		return watchdog_route(m, src, c, peers, out);
 	for (size_t i = 0; i < c->n_nlri; i++)
 		if (mit_route_add_to(m, src, &c->nlri[i], &c->a.attrs, peers) != 0) {
 			char p[IP_PREFIX_STRLEN];
