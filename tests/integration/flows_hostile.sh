@@ -70,7 +70,7 @@ CONF
 ip netns exec $NS_RD "$RAMPARTD" -c "$W/rampart.yaml" >"$W/rampartd.log" 2>&1 &
 RD_PID=$!
 lib_on_exit "kill -9 $RD_PID"
-wait_for 10 grep -q "sflow.*listening" "$W/rampartd.log" && wait_for 10 grep -q "netflow.*listening" "$W/rampartd.log" ||
+wait_for 30 grep -q "sflow.*listening" "$W/rampartd.log" && wait_for 30 grep -q "netflow.*listening" "$W/rampartd.log" ||
 	{ cat "$W/rampartd.log"; die "no listener"; }
 check "BIRD session established" wait_for 20 sh -c \
 	"ip netns exec $NS_RT birdc -s '$W/bird/bird.ctl' show protocols | grep -E '^rampart4 .*Established' >/dev/null"
