@@ -592,7 +592,9 @@ static void *run(void *arg)
 				landed(w, 0);
 			now = clock_mono_ms();
 			/* at stop neither a probe nor a replay: what is spooled stays for the next start,
-			 * and a request to a server that may be hung would only spend the stop's budget */
+			 * and a request to a server that may be hung would only spend the stop's budget;
+			 * a retention that is due (a daemon stopped soon after its start) runs until the
+			 * deadline, as a lookup of a batch in doubt does */
 			if (w->down && !stopping && now >= w->probe_ms)
 				probe(w, now);
 			if (!w->down && w->doubt.n && !(stopping && stop_due(w))) {
@@ -602,7 +604,7 @@ static void *run(void *arg)
 				replay_one(w, now);
 				wrote = true;
 			}
-			if (!w->down && !stopping && w->cfg.retention_days && now >= w->retention_ms)
+			if (!w->down && w->cfg.retention_days && now >= w->retention_ms && !(stopping && stop_due(w)))
 				retention(w, now);
 		}
 		if (stopping) {
