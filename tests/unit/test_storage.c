@@ -214,6 +214,8 @@ static void test_rowbinary_operator_event_bytes(void **state)
 	/* the longest row fits the batch's row budget */
 	struct st_operator_event big;
 	memset(&big, 'z', sizeof big);
+	big.token = true; /* a bool holds only 0 or 1; 'z' there is undefined behaviour */
+	big.ok = true;
 	uint8_t bigbuf[600];
 	struct wbuf wb = wbuf_init(bigbuf, sizeof bigbuf);
 	st_rowbinary_operator_event(&wb, &big);
