@@ -301,6 +301,7 @@ static const struct ckey peer_keys[] = {
 	{.name = "hold_time", .type = K_INT, .off = offsetof(struct bgp_peer_config, hold_time), .size = 2, .min = 0,
 	 .max = 65535, .valid = hold_time_ok, .expect = "0 or an integer 3..65535"},
 	INT("ttl", struct bgp_peer_config, ttl, 0, 255),
+	BOOL("extended_next_hop", struct bgp_peer_config, extended_next_hop),
 	STR("description", struct bgp_peer_config, description, 0),
 	INT("port", struct bgp_peer_config, port, 1, 65535),
 	END,
@@ -313,6 +314,7 @@ static void peer_defaults(void *elem)
 	p->port = 179;
 	p->families = BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST;
 	p->hold_time = 90;
+	p->extended_next_hop = true;
 }
 
 static int peer_check(struct walk *w, const struct cn *node, void *array, size_t i)

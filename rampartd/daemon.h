@@ -63,6 +63,7 @@ struct rampart {
 	struct rd_worker *workers[RD_MAX_WORKERS];
 	unsigned n_workers;
 	int tick_fd;                  /* eventfd the workers signal when a tick is ready */
+	uint64_t stop_asked_ms;       /* monotonic, when SIGTERM/SIGINT came: the stop's log line */
 	struct event *tick_ev;
 	uint64_t ticks;               /* ticks processed */
 	uint64_t clock_ns;            /* capture clock of the last tick */

@@ -64,6 +64,7 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
 {
 	(void)what;
 	struct rampart *rp = ctx;
+	rp->stop_asked_ms = clock_mono_ms();
 	log_info("%s: shutting down", strsignal((int)sig));
 	(void)sdnotify_send("STOPPING=1");
 	event_base_loopbreak(rp->base);
@@ -153,6 +154,8 @@ static void announce_plan(const struct rampart *rp, const char *pcap)
 
 static void teardown(struct rampart *rp)
 {
+	/* where a stop's time goes, logged at the end: the budget is 1 s whatever ClickHouse does */
+	uint64_t t_start = clock_mono_ms(), t_bgp, t_storage = 0, t_storage_done = 0;
 	for (unsigned i = 0; i < rp->n_workers; i++)
 		rd_worker_stop(rp->workers[i]);
 	if (rp->engine)
@@ -160,6 +163,7 @@ static void teardown(struct rampart *rp)
 	api_exa_stop(&rp->api);
 	if (rp->mit)
 		mit_state_close(rp->mit); /* the latest ban times, before anything is torn down */
+	t_bgp = clock_mono_ms();
 	if (rp->bgp)
 		bgp_speaker_free(rp->bgp);
 	rp->bgp = rp->api.bgp = NULL;
@@ -171,7 +175,9 @@ static void teardown(struct rampart *rp)
 	cap_dpdk_stop(rp->dpdk); /* after the workers: their queues are on its ports */
 	rp->dpdk = NULL;
 	if (rp->storage) {
+		t_storage = clock_mono_ms();
 		st_writer_stop(rp->storage);
+		t_storage_done = clock_mono_ms();
 		st_writer_log_summary(rp->storage);
 		st_writer_free(rp->storage);
 	}
@@ -197,6 +203,16 @@ static void teardown(struct rampart *rp)
 	if (rp->base)
 		event_base_free(rp->base);
 	conf_free(&rp->conf);
+	if (rp->stop_asked_ms) {
+		uint64_t end = clock_mono_ms();
+		log_info("stopped in %llu ms: %llu ms to leave the loop, %llu ms capture and the last tick, %llu ms "
+			 "BGP and capture teardown, %llu ms storage, %llu ms the rest",
+			 (unsigned long long)(end - rp->stop_asked_ms), (unsigned long long)(t_start - rp->stop_asked_ms),
+			 (unsigned long long)(t_bgp - t_start),
+			 (unsigned long long)((t_storage ? t_storage : end) - t_bgp),
+			 (unsigned long long)(t_storage_done - t_storage),
+			 (unsigned long long)(end - (t_storage_done ? t_storage_done : end)));
+	}
 }
 
 /* With -u: what root created before the change (the data directory, its lock, the attack pcap

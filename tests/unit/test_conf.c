@@ -342,7 +342,7 @@ static const struct err_case err_cases[] = {
 	{NETS "whitelist: 10.0.0.1/32\n", "rampart.yaml:2:12: whitelist: expected a list of prefixes, got \"10.0.0.1/32\""},
 	{NETS "bgp: { peers: [ { address: 10.0.0.1, remote_as: 2, foo: 1 } ] }\n",
 	 "rampart.yaml:2:52: bgp.peers[0].foo: unknown key (expected address, remote_as, families, passive, password, "
-	 "local_address, hold_time, ttl, description, port)"},
+	 "local_address, hold_time, ttl, extended_next_hop, description, port)"},
 	{NETS "hostgroups: [ { name: a, prefixes: [10.1.0.0/16], bogus: 1 } ]\n",
 	 "rampart.yaml:2:51: hostgroups[0].bogus: unknown key (expected name, prefixes, thresholds, total, ban_time, "
 	 "mitigation, total_scope, total_prefix_length)"},
