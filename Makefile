@@ -89,7 +89,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libdaemon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(LDLIBS) $(CMOCKA_LIBS)
 
-$(BUILD)/bench/%: bench/%.c bench/bench_util.h $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(HEADERS)
+$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O3 -o $@ $< $(BUILD)/libdaemon.a $(BUILD)/librampart.a $(LDLIBS)
 

@@ -38,17 +38,6 @@ struct api_http;
 /* Exporters shown per listener by `rampartctl exporters` (the decoder remembers more). */
 #define API_EXPORTERS_SHOWN 64
 
-struct api_udp_stats {
-	uint64_t datagrams;
-	uint64_t bytes;
-	uint64_t kernel_drops;  /* the socket's receive-buffer drops (SO_RXQ_OVFL), as of the last
-				   datagram read */
-	uint64_t oversize;      /* datagrams larger than a receive buffer: dropped */
-	uint64_t errors;        /* recvmmsg failures */
-	uint32_t rcvbuf;        /* receive buffer the kernel granted, bytes */
-	struct cap_flow_stats decode;
-};
-
 /* Capture statistics for the control socket. */
 struct api_source_stats {
 	const char *name;
@@ -61,7 +50,7 @@ struct api_source_stats {
 	bool finished;          /* replay reached the end of the file */
 	/* flow export listeners only */
 	bool flow;
-	struct api_udp_stats udp;
+	struct cap_flowsrc_stats udp;
 	struct cap_exporter_info exporters[API_EXPORTERS_SHOWN];
 	size_t n_exporters;     /* exporters known (may exceed API_EXPORTERS_SHOWN) */
 };

@@ -23,6 +23,10 @@
 
 #define MAX_LINE 4096
 #define MAX_OUTPUT (8u << 20) /* a client that stops reading is dropped past this */
+/* A line begun must end within this, whatever trickles in meanwhile: the idle timeout (300 s)
+ * is renewed by every byte, so without it a byte a minute would hold a client slot for ever.
+ * rampartctl sends its line at once; a person typing into socat has 10 s a line. */
+#define LINE_TIMEOUT_S 10
 
 /* At EMFILE/ENFILE the listener pauses (100 ms doubling to 1 s while accept keeps failing) and
  * one line every 10 s says how often it failed, as the HTTP listener does. */
@@ -46,12 +50,14 @@ struct client {
 	struct api_control *c;
 	struct bufferevent *bev;
 	struct api_rb_job *pending;
+	struct event *line_deadline;
 	bool eof_seen;
 };
 
 static void client_close(struct client *cl)
 {
 	cl->c->st.clients--;
+	event_free(cl->line_deadline);
 	api_readback_cancel(cl->pending);
 	bufferevent_free(cl->bev);
 	free(cl);
@@ -152,12 +158,27 @@ static void client_read(struct bufferevent *bev, void *ctx)
 		}
 	}
 	if (!cl->pending && evbuffer_get_length(in) > MAX_LINE) {
+		/* the reply says why, then the client is closed (client_written) */
 		evbuffer_add_printf(out, "error: line longer than %d bytes\n", MAX_LINE);
 		evbuffer_drain(in, evbuffer_get_length(in));
 		bufferevent_disable(bev, EV_READ);
+		cl->eof_seen = true;
 	}
+	/* a partial line starts the line's deadline; a finished one (or a reply awaited) stops it */
+	if (cl->pending || evbuffer_get_length(in) == 0)
+		evtimer_del(cl->line_deadline);
+	else if (!evtimer_pending(cl->line_deadline, NULL))
+		evtimer_add(cl->line_deadline, &(struct timeval){.tv_sec = LINE_TIMEOUT_S});
 	if (!cl->pending && cl->eof_seen && evbuffer_get_length(out) == 0)
 		client_close(cl);
+}
+
+static void line_timeout(evutil_socket_t fd, short what, void *ctx)
+{
+	(void)fd, (void)what;
+	struct client *cl = ctx;
+	cl->c->st.closed_timeout++;
+	client_close(cl);
 }
 
 static void client_event(struct bufferevent *bev, short what, void *ctx)
@@ -189,11 +210,16 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	struct client *cl = calloc(1, sizeof *cl);
 	struct bufferevent *bev = cl ? bufferevent_socket_new(c->rp->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
-	if (!bev) {
+	struct event *deadline = bev ? evtimer_new(c->rp->base, line_timeout, cl) : NULL;
+	if (!deadline) {
+		if (bev)
+			bufferevent_free(bev);
+		else
+			close(fd);
 		free(cl);
-		close(fd);
 		return;
 	}
+	cl->line_deadline = deadline;
 	cl->c = c;
 	cl->bev = bev;
 	c->st.clients++;

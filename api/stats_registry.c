@@ -386,7 +386,7 @@ const struct row stats_rows[] = {
 	R(S_HTTP, K_U64, SNAP(http.accept_errors), "accept_errors", " accept_errors #", M("rampart_api_accept_errors_total", COUNTER,
 	  "accept() failures on the HTTP listener (EMFILE, ENFILE, ...); each pauses it 100 ms..1 s.")),
 	R(S_CONTROL, K_U64, SNAP(control.closed_max_clients), "closed_max_clients", " closed_max_clients #", M("rampart_control_clients_closed_total",
-	  COUNTER, "Control socket clients closed by a bound: max_clients (api.control_max_clients), output (8 MiB of replies not read), timeout (300 s idle)."),
+	  COUNTER, "Control socket clients closed by a bound: max_clients (api.control_max_clients), output (8 MiB of replies not read), timeout (300 s idle, or a line not finished within 10 s)."),
 	  .labels = "reason=\"max_clients\""),
 	R(S_CONTROL, K_U64, SNAP(control.closed_output), "closed_output", " closed_output #", .metric = "rampart_control_clients_closed_total",
 	  .labels = "reason=\"output\""),

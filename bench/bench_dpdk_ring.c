@@ -44,6 +44,7 @@ int main(void)
 #include <rte_pause.h>
 #include <rte_ring.h>
 
+#include "bench/bench_mirror.h"
 #include "capture/cap.h"
 #include "capture/flows.h"
 #include "capture/source.h"
@@ -58,11 +59,6 @@ struct count_ctx {
 	size_t frames_per_pass;
 };
 
-static void discard(void *ctx, const struct flow_record *f)
-{
-	(*(uint64_t *)ctx) += f->packets;
-}
-
 /* What the daemon's worker does per record (rampartd/worker.c on_record), without the tick
  * hand-over: the counters are cleared once per pass over the capture, as bench_pipeline does. */
 static void on_record(void *arg, const struct flow_record *r)
@@ -73,14 +69,14 @@ static void on_record(void *arg, const struct flow_record *r)
 		struct flow_record moved = *r;
 		moved.start_ns += x->shift_ns;
 		moved.end_ns += x->shift_ns;
-		nf = cap_flowtable_add(x->ft, &moved, discard, &x->exported);
+		nf = cap_flowtable_add(x->ft, &moved, bench_mirror_discard, &x->exported);
 	}
 	det_counters_add(x->c, r, nf);
 	if (++x->pass == x->frames_per_pass) {
 		x->pass = 0;
 		if (x->ft) { /* each pass 20 s later: flows expire like a live link's */
 			x->shift_ns += 20ull * 1000000000ull;
-			cap_flowtable_expire(x->ft, r->start_ns + x->shift_ns, discard, &x->exported);
+			cap_flowtable_expire(x->ft, r->start_ns + x->shift_ns, bench_mirror_discard, &x->exported);
 		}
 		det_counters_clear(x->c);
 	}
@@ -269,20 +265,11 @@ int main(int argc, char **argv)
 	if (n_mbufs == 0 || n_mbufs > n)
 		n_mbufs = n;
 
-	struct det_config cfg;
-	det_config_defaults(&cfg);
-	ip_prefix nets[2];
-	ip_prefix_parse("192.0.2.0/24", &nets[0]);
-	ip_prefix_parse("2001:db8:10::/48", &nets[1]);
-	cfg.networks = nets;
-	cfg.n_networks = 2;
-	struct det_networks *dn = det_networks_new(&cfg);
-	struct det_counters *c = det_counters_new(dn, 1 << 16);
-	struct cap_flowtable *ft = cap_flowtable_new(1 << 18, 60, 15);
-	if (!dn || !c || !ft) {
-		fprintf(stderr, "bench_dpdk_ring: setup failed\n");
+	struct bench_mirror m;
+	if (!bench_mirror_setup("bench_dpdk_ring", &m))
 		return 1;
-	}
+	struct det_counters *c = m.counters;
+	struct cap_flowtable *ft = m.flows;
 
 	char prefix[64], pcapdev[1200];
 	snprintf(prefix, sizeof prefix, "--file-prefix=bench_dpdk%d", (int)getpid());

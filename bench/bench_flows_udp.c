@@ -5,7 +5,7 @@
  * or v5 (30 records per datagram) or sFlow v5 (13 flow samples per datagram, each a raw
  * Ethernet/IPv4/UDP header, sampling rate 1) with correct sequence numbers, to 1000 hosts of
  * 192.0.2.0/22.
- * The receiver (core 0) is the daemon's listener path: rampartd/flowsrc.c (recvmmsg batches,
+ * The receiver (core 0) is the daemon's listener path: capture/flowsrc.c (recvmmsg batches,
  * SO_RXQ_OVFL, 32 MiB buffer) decoding into det_counters, swapped every 100 ms as the worker
  * does. Storage is left out (its own bench: bench_storage).
  *
@@ -259,7 +259,7 @@ static void *sender_main(void *arg)
 /* ---- receiver: the listener path --------------------------------------------------------------- */
 
 struct receiver {
-	struct rd_flowsrc *src;
+	struct cap_flowsrc *src;
 	struct det_counters *sets[2];
 	int cur;
 	uint64_t records;
@@ -283,14 +283,14 @@ static void *receiver_main(void *arg)
 	/* after stop, drain until the socket has been empty a while */
 	while (!atomic_load(&rx->stop) || idle < 50) {
 		uint64_t recv_ns;
-		int n = rd_flowsrc_dispatch(rx->src, on_record, rx, &recv_ns, err, sizeof err);
+		int n = cap_flowsrc_dispatch(rx->src, on_record, rx, &recv_ns, err, sizeof err);
 		if (n < 0) {
 			fprintf(stderr, "%s\n", err);
 			break;
 		}
 		if (n == 0) {
 			idle++;
-			rd_flowsrc_wait(rx->src, 2);
+			cap_flowsrc_wait(rx->src, 2);
 		} else {
 			idle = 0;
 		}
@@ -304,10 +304,10 @@ static void *receiver_main(void *arg)
 	return NULL;
 }
 
-static void exporter_totals(struct rd_flowsrc *src, uint64_t *gaps, uint64_t *malformed)
+static void exporter_totals(struct cap_flowsrc *src, uint64_t *gaps, uint64_t *malformed)
 {
 	struct cap_exporter_info e[4];
-	size_t n = rd_flowsrc_exporters(src, e, 4);
+	size_t n = cap_flowsrc_exporters(src, e, 4);
 	*gaps = *malformed = 0;
 	for (size_t i = 0; i < n && i < 4; i++) {
 		*gaps += e[i].sequence_gaps;
@@ -356,7 +356,7 @@ int main(int argc, char **argv)
 	char listen[32], err[256];
 	snprintf(listen, sizeof listen, "127.0.0.1:%d", PORT);
 	struct receiver rx = {0};
-	rx.src = rd_flowsrc_open(proto == P_SFLOW ? RD_FLOW_SFLOW : RD_FLOW_NETFLOW, listen, 32u << 20, NULL, err, sizeof err);
+	rx.src = cap_flowsrc_open(proto == P_SFLOW ? CAP_FLOW_PROTO_SFLOW : CAP_FLOW_PROTO_NETFLOW, listen, 32u << 20, NULL, err, sizeof err);
 	if (!rx.src || !dn) {
 		fprintf(stderr, "bench_flows_udp: %s\n", rx.src ? "out of memory" : err);
 		return 1;
@@ -379,9 +379,9 @@ int main(int argc, char **argv)
 	       proto_name(proto), per_dgram(proto), step_s);
 	printf("%12s %12s %12s %10s %12s %10s\n", "target/s", "sent/s", "received", "lost", "kernel_drops", "seq_gaps");
 	for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
-		struct api_udp_stats before, after;
+		struct cap_flowsrc_stats before, after;
 		uint64_t gaps0, gaps1, bad0, bad1;
-		rd_flowsrc_stats(rx.src, &before);
+		cap_flowsrc_stats(rx.src, &before);
 		exporter_totals(rx.src, &gaps0, &bad0);
 		rx.records = 0;
 		atomic_store(&rx.stop, false);
@@ -393,7 +393,7 @@ int main(int argc, char **argv)
 		double el = tx.elapsed;
 		atomic_store(&rx.stop, true);
 		pthread_join(rt, NULL);
-		rd_flowsrc_stats(rx.src, &after);
+		cap_flowsrc_stats(rx.src, &after);
 		exporter_totals(rx.src, &gaps1, &bad1);
 		uint64_t drops = after.kernel_drops - before.kernel_drops;
 		uint64_t lost = tx.sent_records > rx.records ? tx.sent_records - rx.records : 0;
@@ -411,7 +411,7 @@ int main(int argc, char **argv)
 	printf("highest rate with zero records lost: %.2f M records/s (budget >= 1 M/s)\n", best / 1e6);
 	det_counters_free(rx.sets[0]);
 	det_counters_free(rx.sets[1]);
-	rd_flowsrc_close(rx.src);
+	cap_flowsrc_close(rx.src);
 	det_networks_free(dn);
 	close(tx.fd);
 	return 0;

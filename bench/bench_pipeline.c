@@ -7,15 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_mirror.h"
 #include "bench/bench_util.h"
 #include "capture/cap.h"
 #include "detect/det.h"
-
-
-static void discard(void *ctx, const struct flow_record *f)
-{
-	(*(uint64_t *)ctx) += f->packets;
-}
 
 int main(int argc, char **argv)
 {
@@ -26,20 +21,11 @@ int main(int argc, char **argv)
 	if (!frames)
 		return 1;
 
-	struct det_config cfg;
-	det_config_defaults(&cfg);
-	ip_prefix nets[2];
-	ip_prefix_parse("192.0.2.0/24", &nets[0]);
-	ip_prefix_parse("2001:db8:10::/48", &nets[1]);
-	cfg.networks = nets;
-	cfg.n_networks = 2;
-	struct det_networks *dn = det_networks_new(&cfg);
-	struct det_counters *c = det_counters_new(dn, 1 << 16);
-	struct cap_flowtable *ft = cap_flowtable_new(1 << 18, 60, 15);
-	if (!dn || !c || !ft) {
-		fprintf(stderr, "bench_pipeline: setup failed\n");
+	struct bench_mirror m;
+	if (!bench_mirror_setup("bench_pipeline", &m))
 		return 1;
-	}
+	struct det_counters *c = m.counters;
+	struct cap_flowtable *ft = m.flows;
 
 	/* 1: decode + counters */
 	struct flow_record r;
@@ -69,12 +55,12 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < n; i++) {
 			if (cap_decode_ethernet(frames[i].data, frames[i].len, frames[i].ts + shift, &r) != CAP_DECODE_OK)
 				continue;
-			bool nf = cap_flowtable_add(ft, &r, discard, &exported);
+			bool nf = cap_flowtable_add(ft, &r, bench_mirror_discard, &exported);
 			det_counters_add(c, &r, nf);
 		}
 		pkts += n;
 		shift += 20ull * 1000000000ull; /* each pass 20 s later: flows expire like a live link */
-		cap_flowtable_expire(ft, frames[n - 1].ts + shift, discard, &exported);
+		cap_flowtable_expire(ft, frames[n - 1].ts + shift, bench_mirror_discard, &exported);
 		det_counters_clear(c);
 		t = now_s() - t0;
 	} while (t < seconds);

@@ -36,6 +36,10 @@ struct bgp_peer_config {
 	uint16_t hold_time;     /* offered, seconds; default 90; 0 = no keepalives (RFC 4271) */
 	uint8_t ttl;            /* 0 = default (1 for eBGP, 64 for iBGP); >1 for multihop eBGP */
 	char description[64];
+	/* Extended Next Hop (RFC 8950): offer the capability for IPv4 unicast over an IPv6 next hop,
+	 * and send IPv4 routes whose next hop is IPv6 to this peer when it offers it too. Default
+	 * true; false: neither (such routes are not sent to this peer). */
+	bool extended_next_hop;
 };
 
 struct bgp_config {

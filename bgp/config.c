@@ -18,4 +18,5 @@ void bgp_peer_config_defaults(struct bgp_peer_config *p)
 	p->port = 179;
 	p->families = BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST;
 	p->hold_time = 90;
+	p->extended_next_hop = true;
 }

@@ -522,26 +522,41 @@ static bool add_nlri(struct lexer *lx, const struct tok *t, struct bgp_exa_cmd *
 	return true;
 }
 
-/* The next hop must be of the prefixes' family: the speaker has no RFC 8950 (IPv6 over IPv4). */
+/* The next hop must be of the prefixes' family, except an IPv6 one for IPv4 prefixes (RFC 8950,
+ * which the daemon checks against its peers' extended_next_hop). An IPv4 next hop for an IPv6
+ * prefix has no encoding (RFC 2545 3: 16 or 32 octets). */
 static bool check_families(struct lexer *lx, struct bgp_exa_cmd *c)
 {
 	const ip_addr *nh = &c->a.attrs.next_hop;
 	if (c->verb != BGP_EXA_ANNOUNCE || ip_is_zero(nh))
 		return true;
 	for (size_t i = 0; i < c->n_nlri; i++)
-		if (ip_is_v4(nh) != ip_is_v4(&c->nlri[i].addr)) {
+		if (ip_is_v4(nh) && !ip_is_v4(&c->nlri[i].addr)) {
 			char a[IP_STRLEN], p[IP_PREFIX_STRLEN];
-			snprintf(lx->err->msg, sizeof lx->err->msg, "next-hop %s is not of the family of %s",
-				 ip_format(nh, a), ip_prefix_format(&c->nlri[i], p));
+			snprintf(lx->err->msg, sizeof lx->err->msg, "next-hop %s is not of the family of %s (an IPv6 "
+				 "route needs an IPv6 next hop, RFC 2545 3)", ip_format(nh, a), ip_prefix_format(&c->nlri[i], p));
 			return false;
 		}
 	return true;
 }
 
+/* A watchdog group's name: one word of at most BGP_EXA_NAME_MAX - 1 bytes, not a verb (ExaBGP
+ * refuses those too: `announce watchdog withdraw` would be ambiguous). */
+static bool watchdog_name(struct lexer *lx, const struct tok *v, struct bgp_exa_cmd *c)
+{
+	if (is(v, "announce") || is(v, "withdraw"))
+		return fail(lx, v, "'%s' is not a watchdog name", v->s);
+	size_t n = strlen(v->s);
+	if (n >= sizeof c->a.watchdog)
+		return fail(lx, v, "watchdog name longer than %zu bytes", sizeof c->a.watchdog - 1);
+	memcpy(c->a.watchdog, v->s, n + 1);
+	return true;
+}
+
 /* ExaBGP's per-route words that are not path attributes: `name NAME` (a label for its logs) is
- * accepted and not sent; `watchdog NAME` is accepted, and a route is announced at once: Rampart
- * has no `announce|withdraw watchdog NAME` group commands (docs/EXABGP.md); `withdraw` makes the
- * route start withdrawn, so the command withdraws it, as ExaBGP leaves such a route unannounced.
+ * accepted and not sent; `watchdog NAME` puts the route in that group (ExaBGP's rib/outgoing.py:
+ * `withdraw watchdog NAME` withdraws the group's routes, `announce watchdog NAME` brings them
+ * back); `withdraw` makes the route start withdrawn (route_end says what that does).
  * True if the word at the cursor was one of them (and is consumed). */
 static bool route_word(struct lexer *lx, struct bgp_exa_cmd *c, bool *ok)
 {
@@ -549,16 +564,30 @@ static bool route_word(struct lexer *lx, struct bgp_exa_cmd *c, bool *ok)
 	*ok = true;
 	if (is(k, "withdraw")) {
 		next(lx);
-		c->verb = BGP_EXA_WITHDRAW;
+		c->a.watchdog_withdrawn = true;
 		return true;
 	}
-	if (!is(k, "name") && !is(k, "watchdog"))
+	bool wd = is(k, "watchdog");
+	if (!is(k, "name") && !wd)
 		return false;
 	next(lx);
 	const struct tok *v = next(lx);
 	if (!v || is(v, "[") || is(v, "]") || is(v, ","))
 		*ok = fail(lx, v ? v : k, "expected a name after '%s'", k->s);
+	else if (wd && !watchdog_name(lx, v, c))
+		*ok = false;
 	return true;
+}
+
+/* After a route's words: `withdraw` without a watchdog makes the command a withdraw, as ExaBGP
+ * leaves such a route unannounced; with one the route is announced into its group, held back. */
+static bool route_end(struct lexer *lx, struct bgp_exa_cmd *c)
+{
+	if (c->a.watchdog_withdrawn && !c->a.watchdog[0]) {
+		c->verb = BGP_EXA_WITHDRAW;
+		c->a.watchdog_withdrawn = false;
+	}
+	return check_families(lx, c);
 }
 
 /* announce|withdraw route P ATTR...  (also ipv4|ipv6 unicast P ATTR...) */
@@ -572,7 +601,7 @@ static bool route(struct lexer *lx, struct bgp_exa_cmd *c, const struct tok *key
 	while (peek(lx))
 		if (route_word(lx, c, &ok) ? !ok : !attribute(lx, &c->a))
 			return false;
-	return check_families(lx, c);
+	return route_end(lx, c);
 }
 
 /* announce|withdraw attributes ATTR... nlri P... */
@@ -590,7 +619,18 @@ static bool attributes(struct lexer *lx, struct bgp_exa_cmd *c)
 	while (peek(lx))
 		if (!add_nlri(lx, next(lx), c))
 			return false;
-	return check_families(lx, c);
+	return route_end(lx, c);
+}
+
+/* announce|withdraw watchdog NAME */
+static bool watchdog(struct lexer *lx, struct bgp_exa_cmd *c, const struct tok *k)
+{
+	const struct tok *v = next(lx);
+	if (!v)
+		return fail(lx, k, "expected a watchdog name after it");
+	if (!watchdog_name(lx, v, c))
+		return false;
+	return peek(lx) ? fail(lx, peek(lx), "nothing may follow the watchdog name") : true;
 }
 
 static bool eor(struct lexer *lx, struct bgp_exa_cmd *c)
@@ -809,13 +849,16 @@ bool bgp_exa_parse(const char *line, struct bgp_exa_cmd *cmd, struct bgp_exa_err
 	} else if (is(k, "flow")) {
 		cmd->kind = BGP_EXA_FLOW;
 		ok = flow(lx, cmd, k);
+	} else if (is(k, "watchdog")) {
+		cmd->kind = BGP_EXA_WATCHDOG;
+		ok = watchdog(lx, cmd, k);
 	} else if (is(k, "eor")) {
 		cmd->kind = BGP_EXA_EOR;
 		ok = cmd->verb == BGP_EXA_ANNOUNCE ? eor(lx, cmd) : fail(lx, k, "End-of-RIB is announced, not withdrawn");
 	} else if (k) {
-		ok = fail(lx, k, "expected route, attributes, flow, eor, ipv4 or ipv6 after '%s'", v->s);
+		ok = fail(lx, k, "expected route, attributes, flow, eor, watchdog, ipv4 or ipv6 after '%s'", v->s);
 	} else {
-		ok = fail(lx, NULL, "expected route, attributes, flow or eor after '%s'", v->s);
+		ok = fail(lx, NULL, "expected route, attributes, flow, eor or watchdog after '%s'", v->s);
 	}
 out:
 	return ok;

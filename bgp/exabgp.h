@@ -10,14 +10,16 @@
  *   announce attributes [ATTR]... nlri P [P]...       withdraw attributes [ATTR]... nlri P...
  *   announce flow route {match {...} then {...}}      withdraw flow route ... (flowspec/fs.h text)
  *   announce eor [AFI SAFI]
+ *   announce watchdog NAME                            withdraw watchdog NAME  (ExaBGP's groups)
  * ATTR: next-hop NH|self, origin igp|egp|incomplete, as-path [ASN...], med N, local-preference N,
  *   community [A:B|NAME|N ...], large-community [A:B:C ...] (a repeat is sent once, RFC 8092),
  *   extended-community [target:A:B|origin:A:B|target4:A:B|origin4:A:B|redirect:A:B|A:B|
  *   l2info:E:C:M:R|rate-limit:N|0xHEX ...] (B of a 2-octet A may be an IPv4 address),
  *   atomic-aggregate, aggregator (ASN:IPV4), originator-id IPV4, cluster-list [IPV4 ...],
  *   attribute [0xCODE 0xFLAGS 0xVALUE] (ExaBGP's generic attribute, bgp/exabgp_generic.c); lists
- *   take one value bare or several in brackets. A route also takes ExaBGP's `name NAME` and
- *   `watchdog NAME` (accepted, not sent) and `withdraw` (the route starts withdrawn: the command
+ *   take one value bare or several in brackets. A route also takes ExaBGP's `name NAME` (accepted, not
+ *   sent), `watchdog NAME` (its group, in a.watchdog) and `withdraw` (the route starts withdrawn:
+ *   with a watchdog it is held in the group, a.watchdog_withdrawn; without one the command
  *   withdraws it).
  * SELECTOR: local-ip IP, local-as N, peer-as N, router-id IPV4, family-allowed in-open|AFI-SAFI/...
  *   (kept in cmd->sel for the daemon to match against its peers).
@@ -37,9 +39,10 @@
 #define BGP_EXA_MAX_NLRI 512    /* a 4 KiB line holds fewer /32s than this */
 #define BGP_EXA_MAX_NEIGHBORS 16
 #define BGP_EXA_MAX_LIST 32     /* as-path, large and extended communities */
+#define BGP_EXA_NAME_MAX 64     /* a watchdog name, NUL included */
 
 enum bgp_exa_verb { BGP_EXA_ANNOUNCE, BGP_EXA_WITHDRAW };
-enum bgp_exa_kind { BGP_EXA_ROUTE, BGP_EXA_FLOW, BGP_EXA_EOR };
+enum bgp_exa_kind { BGP_EXA_ROUTE, BGP_EXA_FLOW, BGP_EXA_EOR, BGP_EXA_WATCHDOG };
 enum bgp_exa_origin { BGP_EXA_ORIGIN_IGP = 0, BGP_EXA_ORIGIN_EGP = 1, BGP_EXA_ORIGIN_INCOMPLETE = 2 };
 
 struct bgp_exa_large_community {
@@ -61,6 +64,10 @@ struct bgp_exa_attrs {
 	size_t n_large;
 	uint64_t extended[BGP_EXA_MAX_LIST]; /* 8 octets each, type in the top byte, as on the wire */
 	size_t n_extended;
+	/* ExaBGP's internal attributes, never sent: the route's watchdog group ("" = none) and
+	 * whether it starts withdrawn in it (held back until `announce watchdog NAME`) */
+	char watchdog[BGP_EXA_NAME_MAX];
+	bool watchdog_withdrawn;
 };
 
 /* One `neighbor IP [SELECTOR VALUE]...`: ExaBGP matches every given part against the peer. */
@@ -88,6 +95,7 @@ struct bgp_exa_cmd {
 	/* BGP_EXA_FLOW */
 	struct fs_rule flow;
 	struct fs_actions flow_actions;
+	/* BGP_EXA_WATCHDOG: `announce|withdraw watchdog NAME`, the name in a.watchdog */
 	/* BGP_EXA_EOR: 0/0 = every family */
 	uint16_t eor_afi;
 	uint8_t eor_safi;

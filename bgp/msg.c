@@ -123,6 +123,18 @@ static int parse_capabilities(struct rbuf *r, struct bgp_open *o, struct bgp_msg
 			}
 			break;
 		}
+		case 5: /* extended next hop, RFC 8950 4: tuples of NLRI AFI (2), NLRI SAFI (2), next hop
+			 * AFI (2). Tuples for other families are offers we have no use for and are ignored;
+			 * no tuple at all offers nothing (BIRD and FRR accept that too). A length that cuts a
+			 * tuple is malformed, as for the other capabilities here. */
+			if (len % 6 != 0)
+				return fail(e, BGP_ERR_OPEN, 0, "bad extended next hop capability length");
+			while (rbuf_left(&v) > 0) {
+				uint16_t afi = rbuf_u16(&v), safi = rbuf_u16(&v), nh_afi = rbuf_u16(&v);
+				if (afi == BGP_AFI_IPV4 && safi == BGP_SAFI_UNICAST && nh_afi == BGP_AFI_IPV6)
+					o->ext_nh_v4 = true;
+			}
+			break;
 		case 65: /* 4-octet AS, RFC 6793 */
 			o->as4 = rbuf_u32(&v);
 			if (v.err || rbuf_left(&v) != 0)

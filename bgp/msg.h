@@ -112,6 +112,9 @@ struct bgp_open {
 	uint32_t gr_families; /* BGP_FAM_* whose forwarding state the peer kept */
 	bool ext_msg;         /* extended messages (RFC 8654) */
 	bool enhanced_rr;     /* enhanced route refresh (RFC 7313) */
+	/* Extended Next Hop (RFC 8950, capability 5): the peer takes IPv4 unicast NLRI with an
+	 * IPv6 next hop (a tuple AFI 1, SAFI 1, next hop AFI 2) */
+	bool ext_nh_v4;
 };
 
 /* body: the message after the header */
@@ -185,6 +188,10 @@ size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t
 /* The same with the graceful restart Restart State bit (RFC 4724 3) set when restarting. */
 size_t bgp_msg_open_gr(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t bgp_id,
 		       uint32_t families, uint16_t gr_time, bool restarting);
+/* The same with the Extended Next Hop capability (RFC 8950) for IPv4 unicast over an IPv6 next
+ * hop when ext_nh and families has IPv4 unicast: we accept such routes from the peer. */
+size_t bgp_msg_open_ext(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t bgp_id,
+			uint32_t families, uint16_t gr_time, bool restarting, bool ext_nh);
 size_t bgp_msg_route_refresh(struct wbuf *w, uint16_t afi, uint8_t safi);
 /* RFC 7313: subtype 0 a request, 1 Beginning of Route Refresh, 2 End of Route Refresh */
 #define BGP_RR_REQUEST 0
@@ -198,7 +205,9 @@ struct bgp_attr_enc {
 	bool ebgp;
 	bool as4;           /* both sides have the 4-byte ASN capability */
 	uint32_t local_as;
-	ip_addr next_hop;   /* an IPv4 (mapped) for IPv4 prefixes; any for IPv6 (mapped is sent as is) */
+	ip_addr next_hop;   /* an IPv4 (mapped) for IPv4 prefixes, or an IPv6 one on a session with
+			     * Extended Next Hop (RFC 8950: the NLRI go in MP_REACH); any for IPv6
+			     * (mapped is sent as is) */
 	uint32_t local_pref;
 	uint32_t med;
 	bool has_med;
@@ -224,6 +233,7 @@ struct bgp_upd {
 	size_t max;
 	struct wbuf w;
 	bool v6;         /* the NLRI ride in MP_(UN)REACH (IPv6 or FlowSpec), not in the classic fields */
+	bool v4_in_mp;   /* IPv4 NLRI in MP_REACH (an IPv6 next hop, RFC 8950) */
 	bool withdraw;
 	size_t len_at;   /* the field whose length grows with each prefix */
 	size_t len_base; /* where that field's content starts */

@@ -71,6 +71,12 @@ size_t bgp_msg_open(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t
 size_t bgp_msg_open_gr(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t bgp_id,
 		       uint32_t families, uint16_t gr_time, bool restarting)
 {
+	return bgp_msg_open_ext(w, my_as, hold_time, bgp_id, families, gr_time, restarting, false);
+}
+
+size_t bgp_msg_open_ext(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint32_t bgp_id,
+			uint32_t families, uint16_t gr_time, bool restarting, bool ext_nh)
+{
 	size_t s = hdr_begin(w, BGP_MSG_OPEN);
 	wbuf_u8(w, BGP_VERSION);
 	wbuf_u16(w, my_as > 0xffff ? BGP_AS_TRANS : (uint16_t)my_as);
@@ -90,6 +96,13 @@ size_t bgp_msg_open_gr(struct wbuf *w, uint32_t my_as, uint16_t hold_time, uint3
 		wbuf_u16(w, afi);
 		wbuf_u8(w, 0);
 		wbuf_u8(w, safi);
+	}
+	if (ext_nh && (families & BGP_FAM_IPV4_UNICAST)) {
+		wbuf_u8(w, 5); /* extended next hop (RFC 8950): IPv4 unicast, next hop IPv6 */
+		wbuf_u8(w, 6);
+		wbuf_u16(w, BGP_AFI_IPV4);
+		wbuf_u16(w, BGP_SAFI_UNICAST);
+		wbuf_u16(w, BGP_AFI_IPV6);
 	}
 	wbuf_u8(w, 2); /* route refresh */
 	wbuf_u8(w, 0);
@@ -202,6 +215,7 @@ static void upd_init(struct bgp_upd *u, bool v6, bool withdraw)
 	u->max = BGP_MSG_MAX;
 	u->v6 = v6;
 	u->withdraw = withdraw;
+	u->v4_in_mp = false;
 	u->n = 0;
 	u->attr_at = u->len_at = SIZE_MAX;
 	hdr_begin(&u->w, BGP_MSG_UPDATE);
@@ -371,16 +385,18 @@ static void put_path_attrs(struct wbuf *w, const struct bgp_attr_enc *a, bool cl
 
 int bgp_msg_upd_begin_announce(struct bgp_upd *u, bool v6, const struct bgp_attr_enc *a)
 {
-	if (!v6 && !ip_is_v4(&a->next_hop))
-		return -1; /* IPv4 NLRI need an IPv4 next hop (no RFC 8950 here) */
-	upd_init(u, v6, false);
+	/* IPv4 NLRI with an IPv6 next hop: MP_REACH_NLRI AFI 1 with the 16-octet next hop, no
+	 * NEXT_HOP attribute (RFC 8950 3); the caller sends it only where the peer has the capability */
+	bool v4_in_mp = !v6 && !ip_is_v4(&a->next_hop);
+	upd_init(u, v6 || v4_in_mp, false);
+	u->v4_in_mp = v4_in_mp;
 	struct wbuf *w = &u->w;
 	wbuf_u16(w, 0); /* no withdrawn routes */
 	u->attr_at = wbuf_reserve(w, 2);
 	u->attr_base = w->len;
-	put_path_attrs(w, a, !v6);
-	if (v6) {
-		mp_begin(u, BGP_ATTR_MP_REACH, BGP_AFI_IPV6, BGP_SAFI_UNICAST);
+	put_path_attrs(w, a, !v6 && !v4_in_mp);
+	if (v6 || v4_in_mp) {
+		mp_begin(u, BGP_ATTR_MP_REACH, v6 ? BGP_AFI_IPV6 : BGP_AFI_IPV4, BGP_SAFI_UNICAST);
 		wbuf_u8(w, 16);
 		wbuf_bytes(w, a->next_hop.b, 16); /* an IPv4 next hop goes as ::ffff:a.b.c.d */
 		wbuf_u8(w, 0);
@@ -458,7 +474,7 @@ bool bgp_msg_upd_add(struct bgp_upd *u, const ip_prefix *p)
 	if (u->w.err || u->w.len + 1 + nbytes + tail > u->max)
 		return false;
 	wbuf_u8(&u->w, p->len);
-	wbuf_bytes(&u->w, u->v6 ? p->addr.b : p->addr.b + 12, nbytes);
+	wbuf_bytes(&u->w, u->v6 && !u->v4_in_mp ? p->addr.b : p->addr.b + 12, nbytes);
 	u->n++;
 	return true;
 }

@@ -577,11 +577,12 @@ static bool nh_zero(const ip_addr *a)
 }
 
 /* The next hop this session sends for a route: the configured one, else our session address
- * (IPv6 NLRI over an IPv4 session get ::ffff:LOCAL_V4, which is what ip_addr holds already). */
+ * (IPv6 NLRI over an IPv4 session get ::ffff:LOCAL_V4, which is what ip_addr holds already). An
+ * IPv6 one for IPv4 NLRI only with Extended Next Hop (RFC 8950). */
 static bool resolve_nh(const struct bgp_out_ctx *c, bool v6, const ip_addr *cfg, ip_addr *out)
 {
 	const ip_addr *nh = nh_zero(cfg) ? &c->local : cfg;
-	if (nh_zero(nh) || (!v6 && !ip_is_v4(nh)))
+	if (nh_zero(nh) || (!v6 && !ip_is_v4(nh) && !c->ext_nh))
 		return false;
 	*out = *nh;
 	return true;

@@ -92,6 +92,7 @@ struct bgp_out_ctx {
 	bool (*full)(void *arg); /* the output is past its high-water mark: stop producing */
 	void *arg;
 	size_t max_msg;     /* largest UPDATE: 0 = BGP_MSG_MAX; BGP_MSG_EXT_MAX with RFC 8654 */
+	bool ext_nh;        /* Extended Next Hop (RFC 8950): IPv4 routes may have an IPv6 next hop */
 	struct log_once *no_nexthop;
 	uint64_t updates;   /* counters, incremented */
 	uint64_t prefixes;

@@ -61,6 +61,7 @@ struct bgp_session {
 	bool peer_gr; /* the peer has graceful restart */
 	bool ext_msg; /* both sides have extended messages: the peer may send up to 65535 bytes */
 	bool enhanced_rr; /* both sides have enhanced route refresh (RFC 7313) */
+	bool ext_nh;      /* IPv4 routes may go with an IPv6 next hop (RFC 8950, both sides) */
 	bool restarting;  /* not Established yet since we started: the R bit, if restart says so */
 	enum bgp_restart restart;
 	bool admin_down;
@@ -230,9 +231,7 @@ static void drop(struct bgp_session *s, uint8_t code, uint8_t subcode, const voi
 	bgp_flow_q_reset(&s->fq);
 	s->hold = 0;
 	s->families = 0;
-	s->as4 = false;
-	s->ext_msg = false;
-	s->enhanced_rr = false;
+	s->as4 = s->ext_msg = s->enhanced_rr = s->ext_nh = false;
 	if (s->cfg.passive)
 		next = ST_ACTIVE;
 	if (s->admin_down)
@@ -271,8 +270,8 @@ static void send_open(struct bgp_session *s)
 	 * routes); unless told, routes in the RIB-out by now stand for a restart with state */
 	bool r = s->restarting && (s->restart == BGP_RESTART_YES ||
 				   (s->restart == BGP_RESTART_GUESS && (bgp_rib_count(s->rib) > 0 || s->frib->n > 0)));
-	send_msg(s, buf, bgp_msg_open_gr(&w, s->local_as, s->cfg.hold_time, s->router_id, s->cfg.families,
-					     s->gr_time, r));
+	send_msg(s, buf, bgp_msg_open_ext(&w, s->local_as, s->cfg.hold_time, s->router_id, s->cfg.families,
+					      s->gr_time, r, s->cfg.extended_next_hop));
 }
 
 /* The TCP connection is up, whichever side opened it. */
@@ -385,6 +384,7 @@ static void flush(struct bgp_session *s)
 		.families = s->families, .local = s->local, .no_nexthop = &s->lo_nexthop,
 		.send = out_send, .full = out_full, .arg = s,
 		.max_msg = s->ext_msg ? BGP_MSG_EXT_MAX : BGP_MSG_MAX, /* RFC 8654 both ways */
+		.ext_nh = s->ext_nh,
 	};
 	/* rules first: the End-of-RIB markers go out at the end of the unicast queue */
 	int r = bgp_flow_q_flush(&s->fq, s->frib, &c);
@@ -467,6 +467,8 @@ static int on_open(struct bgp_session *s, const uint8_t *body, size_t len)
 	s->peer_gr = o.has_gr;
 	s->ext_msg = o.ext_msg;
 	s->enhanced_rr = o.enhanced_rr;
+	/* RFC 8950 4: an IPv6 next hop for IPv4 NLRI only to a peer that offered to take it */
+	s->ext_nh = s->cfg.extended_next_hop && o.ext_nh_v4 && (s->families & BGP_FAM_IPV4_UNICAST);
 	send_keepalive(s);
 	event_del(s->hold_ev);
 	if (s->hold)

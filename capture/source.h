@@ -1,5 +1,6 @@
 /* capture/: one interface for every mirror capture source (libpcap live or file, AF_PACKET
- * TPACKET_V3 with fanout, AF_XDP per RX queue, DPDK ports). The daemon's wiring fills a cap_src_spec from the configuration and
+ * TPACKET_V3 with fanout, AF_XDP per RX queue, DPDK ports), and one for the flow export
+ * listeners (cap_flowsrc, at the end: a UDP socket feeding the flows.h decoders). The daemon's wiring fills a cap_src_spec from the configuration and
  * from then on sees only a source: open, dispatch a burst, the frame behind a record, stats,
  * close. One source is read by one thread; a fanout group is one source per member.
  *
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "cap.h"
+#include "flows.h"
 
 enum cap_src_kind {
 	CAP_SRC_PCAP,      /* libpcap on a live interface */
@@ -102,5 +104,52 @@ int cap_src_dispatch(struct cap_src *s, int max, cap_record_fn fn, void *ctx, ch
 const struct cap_frame *cap_src_frame(const struct cap_src *s);
 /* Refreshes the kernel's counters (one system call) and copies the totals: once per tick. */
 void cap_src_stats(struct cap_src *s, struct cap_src_stats *out);
+
+/* ---- flow export listeners (flowsrc.c) ------------------------------------------------------
+ * One UDP socket (sFlow, NetFlow v5/v9 or IPFIX) read in recvmmsg batches by one thread, its
+ * datagrams handed to the flows.h decoders. Memory is fixed at open; nothing is allocated per
+ * datagram. Like a mirror source, one listener is read by one thread. */
+
+enum cap_flow_proto {
+	CAP_FLOW_PROTO_SFLOW,
+	CAP_FLOW_PROTO_NETFLOW, /* v5, v9 and IPFIX, told apart by the version field */
+	CAP_FLOW_PROTO_IPFIX,
+};
+
+struct cap_flowsrc_stats {
+	uint64_t datagrams;
+	uint64_t bytes;
+	uint64_t kernel_drops;  /* the socket's receive-buffer drops (SO_RXQ_OVFL), as of the last
+				   datagram read */
+	uint64_t oversize;      /* datagrams larger than a receive buffer: dropped */
+	uint64_t errors;        /* recvmmsg failures */
+	uint32_t rcvbuf;        /* receive buffer the kernel granted, bytes */
+	struct cap_flow_stats decode;
+};
+
+struct cap_flowsrc;
+
+/* "sflow", "netflow", "ipfix": for names and log lines. */
+const char *cap_flow_proto_name(enum cap_flow_proto p);
+/* Binds a UDP socket on listen ("a.b.c.d:port", "[v6]:port") with SO_REUSEPORT, SO_RXQ_OVFL and
+ * a receive buffer of rcvbuf bytes (SO_RCVBUFFORCE when allowed); fcfg bounds the decoders'
+ * exporter state (NULL: defaults). On error NULL, err saying which listener and why. */
+struct cap_flowsrc *cap_flowsrc_open(enum cap_flow_proto proto, const char *listen, uint32_t rcvbuf,
+				     const struct cap_flow_config *fcfg, char *err, size_t errlen);
+void cap_flowsrc_close(struct cap_flowsrc *s);
+/* "sflow 0.0.0.0:6343": for log lines. */
+const char *cap_flowsrc_name(const struct cap_flowsrc *s);
+/* poll() for a datagram: >0 readable, 0 timeout, -1 error. */
+int cap_flowsrc_wait(struct cap_flowsrc *s, int timeout_ms);
+/* Reads one batch without waiting and decodes it, records to fn; *recv_ns is the wall clock at
+ * which the batch was read. Returns datagrams read (0: none waiting), -1 on a socket error. */
+int cap_flowsrc_dispatch(struct cap_flowsrc *s, cap_record_fn fn, void *arg, uint64_t *recv_ns, char *err,
+			 size_t errlen);
+/* sFlow: the raw header behind the record being delivered (cap_flow_frame); data NULL if none. */
+const struct cap_frame *cap_flowsrc_frame(const struct cap_flowsrc *s);
+/* The socket's counters and the decoders' (copied; no system call). */
+void cap_flowsrc_stats(const struct cap_flowsrc *s, struct cap_flowsrc_stats *out);
+/* Up to max exporters, those that delivered records first; returns how many there are. */
+size_t cap_flowsrc_exporters(const struct cap_flowsrc *s, struct cap_exporter_info *out, size_t max);
 
 #endif

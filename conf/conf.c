@@ -301,6 +301,7 @@ static const struct ckey peer_keys[] = {
 	{.name = "hold_time", .type = K_INT, .off = offsetof(struct bgp_peer_config, hold_time), .size = 2, .min = 0,
 	 .max = 65535, .valid = hold_time_ok, .expect = "0 or an integer 3..65535"},
 	INT("ttl", struct bgp_peer_config, ttl, 0, 255),
+	BOOL("extended_next_hop", struct bgp_peer_config, extended_next_hop),
 	STR("description", struct bgp_peer_config, description, 0),
 	INT("port", struct bgp_peer_config, port, 1, 65535),
 	END,
@@ -313,6 +314,7 @@ static void peer_defaults(void *elem)
 	p->port = 179;
 	p->families = BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST;
 	p->hold_time = 90;
+	p->extended_next_hop = true;
 }
 
 static int peer_check(struct walk *w, const struct cn *node, void *array, size_t i)
@@ -755,4 +757,29 @@ int conf_load(const char *path, struct rampart_conf *out, char *err, size_t errl
 	int rc = conf_load_string(buf, n, path, out, err, errlen);
 	free(buf);
 	return rc;
+}
+
+void conf_flow_config(const struct conf_capture *c, enum cap_flow_proto proto, struct cap_flow_config *out)
+{
+	*out = (struct cap_flow_config){
+		.max_exporters = c->max_exporters,
+		.max_domains_per_addr = c->max_domains_per_address,
+		.max_templates = c->max_templates,
+		.max_template_bytes = c->max_template_bytes,
+		.idle_s = c->exporter_idle_s,
+	};
+	switch (proto) {
+	case CAP_FLOW_PROTO_SFLOW:
+		out->allow = c->sflow_exporters;
+		out->n_allow = c->n_sflow_exporters;
+		break;
+	case CAP_FLOW_PROTO_IPFIX:
+		out->allow = c->ipfix_exporters;
+		out->n_allow = c->n_ipfix_exporters;
+		break;
+	case CAP_FLOW_PROTO_NETFLOW:
+		out->allow = c->netflow_exporters;
+		out->n_allow = c->n_netflow_exporters;
+		break;
+	}
 }

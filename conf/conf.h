@@ -192,6 +192,25 @@ void conf_defaults(struct rampart_conf *c);
 /* Prints the effective configuration as YAML that conf_load accepts and that loads back to the
  * same values (the round trip the tests check). */
 void conf_print(const struct rampart_conf *c, FILE *f);
+/* One capture worker's source as the configuration asks for it: a mirror source (cap), or a
+ * flow export listener of flow_proto on listen, this one of listen_workers sockets there. */
+struct conf_source {
+	bool mirror;
+	struct cap_src_spec cap;
+	const char *listen;
+	enum cap_flow_proto flow_proto;
+	unsigned listen_worker, listen_workers; /* this one of capture.udp_workers on listen */
+};
+/* The workers the capture sections ask for: pcap interfaces, afpacket interfaces x workers,
+ * afxdp interfaces x queues, dpdk ports x workers, flow listen addresses x udp_workers. */
+size_t conf_capture_n_sources(const struct conf_capture *c);
+/* Fills out (room for conf_capture_n_sources) in that order, each pinned per its section's
+ * cpus; the dpdk sources are queues on dpdk (cap_dpdk_start of capture.dpdk first; NULL when
+ * there are no ports). Returns how many; the names point into c. */
+size_t conf_capture_sources(const struct conf_capture *c, struct cap_dpdk *dpdk, struct conf_source *out);
+/* The collector bounds and the allow-list of proto's exporters, as a listener of that protocol
+ * takes them (capture/flows.h); out points into c, which must outlive it. */
+void conf_flow_config(const struct conf_capture *c, enum cap_flow_proto proto, struct cap_flow_config *out);
 
 /* ---- reload: what a new file changes (diff.c) ------------------------------------------- */
 

@@ -65,7 +65,7 @@ static bool peer_eq(const struct bgp_peer_config *a, const struct bgp_peer_confi
 	return ip_equal(&a->address, &b->address) && a->port == b->port && a->remote_as == b->remote_as &&
 	       a->families == b->families && a->passive == b->passive && !strcmp(a->password, b->password) &&
 	       ip_equal(&a->local_address, &b->local_address) && a->hold_time == b->hold_time &&
-	       a->ttl == b->ttl;
+	       a->ttl == b->ttl && a->extended_next_hop == b->extended_next_hop;
 }
 
 enum conf_peer_change conf_peer_compare(const struct bgp_peer_config *old, const struct bgp_peer_config *new)

@@ -117,6 +117,7 @@ static void peer(FILE *f, const struct bgp_peer_config *p)
 	if (!ip_is_zero(&p->local_address))
 		kaddr(f, 6, "local_address", &p->local_address);
 	fprintf(f, "      hold_time: %u\n      ttl: %u\n", p->hold_time, p->ttl);
+	fprintf(f, "      extended_next_hop: %s\n", p->extended_next_hop ? "true" : "false");
 	kstr(f, 6, "description", p->description);
 }
 

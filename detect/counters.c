@@ -1,20 +1,31 @@
 /* Per-worker host counters: one owner thread, no locks, no allocation after creation.
  *
- * Hosts live in a dense array in the order they first appeared; an open-addressing index
- * (linear probing, at most half full) maps an address to its entry. The dense array makes the
- * engine's merge and the clear O(hosts seen this tick), and since calloc'd pages are only made
- * resident when touched, a table sized for a million hosts costs memory only for those seen. */
+ * Hosts live in lib/ht, reserved for max_hosts up front (so it never grows or moves a record
+ * while counting) and lazy (calloc'd pages resident only when touched, so a table sized for a
+ * million hosts costs memory for those seen). Its records are dense, which makes the engine's
+ * merge O(hosts seen this tick), and ht_clear empties the slots of those hosts only. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/ht.h"
 #include "det_int.h"
+
+static uint32_t counters_host_hash(const void *key)
+{
+	return ip_hash(key);
+}
+
+static const struct ht_type counters_host_type = {.rec_size = sizeof(struct det_counters_host),
+						  .key_off = offsetof(struct det_counters_host, host),
+						  .key_size = sizeof(ip_addr),
+						  .hash = counters_host_hash,
+						  .lazy = true};
 
 struct det_counters {
 	const struct det_networks *nets;
-	uint32_t *index; /* entry number + 1; 0 = empty */
-	size_t mask;     /* index size - 1 */
-	struct det_counters_host *hosts;
-	size_t used, max;
+	struct ht hosts; /* struct det_counters_host, at most max */
+	size_t max;
 	uint64_t overflow, overflow_dir[DET_DIRECTIONS];
 	/* fingerprints of the hosts under attack: one accumulator per entry of watch */
 	const struct det_watch *watch; /* set by the engine's merge; NULL = none */
@@ -31,16 +42,10 @@ struct det_counters *det_counters_new(const struct det_networks *nets, size_t ma
 	struct det_counters *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
-	size_t size = 16;
-	while (size < max_hosts * 2)
-		size <<= 1;
 	c->nets = nets;
-	c->mask = size - 1;
 	c->max = max_hosts;
-	c->index = calloc(size, sizeof *c->index);
-	c->hosts = calloc(max_hosts, sizeof *c->hosts);
 	c->fp = calloc(DET_WATCH_MAX, sizeof *c->fp);
-	if (!c->index || !c->hosts || !c->fp) {
+	if (ht_init(&c->hosts, &counters_host_type, max_hosts) != 0 || !c->fp) {
 		det_counters_free(c);
 		return NULL;
 	}
@@ -51,8 +56,7 @@ void det_counters_free(struct det_counters *c)
 {
 	if (!c)
 		return;
-	free(c->index);
-	free(c->hosts);
+	ht_free(&c->hosts);
 	free(c->fp);
 	free(c);
 }
@@ -61,27 +65,18 @@ void det_counters_free(struct det_counters *c)
 static struct det_counters_host *host_get(struct det_counters *c, const ip_addr *a, int group)
 {
 	uint32_t h = ip_hash(a);
-	size_t s = h & c->mask;
-	for (;;) {
-		uint32_t i = c->index[s];
-		if (i == 0)
-			break;
-		struct det_counters_host *e = &c->hosts[i - 1];
-		if (e->hash == h && ip_equal(&e->host, a))
-			return e;
-		s = (s + 1) & c->mask;
-	}
-	if (c->used == c->max)
-		return NULL;
-	struct det_counters_host *e = &c->hosts[c->used++];
-	e->host = *a;
+	if (ht_count(&c->hosts) == c->max)
+		return ht_find_hashed(&c->hosts, a, h);
+	bool fresh;
+	/* reserved for max: never grows, so never fails */
+	struct det_counters_host *e = ht_insert_hashed(&c->hosts, a, h, &fresh);
+	if (!fresh)
+		return e;
 	e->hash = h;
-	e->slot = (uint32_t)s;
 	e->group = (int16_t)group;
 	/* once per host and tick, not per record: is it under attack? */
 	e->fp[DET_IN] = (int8_t)det_watch_find(c->watch, a, h, DET_IN);
 	e->fp[DET_OUT] = (int8_t)det_watch_find(c->watch, a, h, DET_OUT);
-	c->index[s] = (uint32_t)c->used;
 	return e;
 }
 
@@ -153,10 +148,7 @@ void det_counters_add(struct det_counters *c, const struct flow_record *r, uint3
 
 void det_counters_clear(struct det_counters *c)
 {
-	for (size_t i = 0; i < c->used; i++)
-		c->index[c->hosts[i].slot] = 0;
-	memset(c->hosts, 0, c->used * sizeof *c->hosts);
-	c->used = 0;
+	ht_clear(&c->hosts);
 	for (size_t i = 0; c->fp_used; i++, c->fp_used >>= 1)
 		if (c->fp_used & 1)
 			memset(&c->fp[i], 0, sizeof c->fp[i]);
@@ -174,13 +166,13 @@ uint64_t det_counters_overflow(const struct det_counters *c)
 
 size_t det_counters_hosts(const struct det_counters *c)
 {
-	return c->used;
+	return ht_count(&c->hosts);
 }
 
 const struct det_counters_host *det_counters_entries(const struct det_counters *c, size_t *n)
 {
-	*n = c->used;
-	return c->hosts;
+	*n = ht_count(&c->hosts);
+	return ht_recs(&c->hosts);
 }
 
 const struct det_watch *det_counters_watch(const struct det_counters *c)

@@ -40,8 +40,7 @@ struct det_count {
 
 struct det_counters_host {
 	ip_addr host;
-	uint32_t hash;
-	uint32_t slot; /* where the index points at this entry, so clear is O(used) */
+	uint32_t hash;             /* ip_hash(host): the engine's merge looks it up without hashing again */
 	int16_t group;             /* hostgroups are at most 4097 */
 	int8_t fp[DET_DIRECTIONS]; /* fingerprint slot in the watch set, -1 = not under attack */
 	struct det_count c;

@@ -285,7 +285,12 @@ void *ht_next(const struct ht *t, const void *rec)
 
 void ht_clear(struct ht *t)
 {
-	if (t->slots)
+	/* A table reserved far beyond what it holds (a host table for max_hosts cleared every tick)
+	 * empties its used slots one by one through back[]; a full one is one memset. */
+	if (t->count < t->cap / 8)
+		for (size_t i = 0; i < t->count; i++)
+			t->slots[t->back[i]] = 0;
+	else if (t->slots)
 		memset(t->slots, 0, t->cap * sizeof *t->slots);
 	t->count = 0;
 }

@@ -110,7 +110,8 @@ static inline size_t ht_index(const struct ht *t, const void *rec)
 {
 	return (size_t)((const unsigned char *)rec - t->recs) / t->type->rec_size;
 }
-/* Removes every record (keeps the slots). */
+/* Removes every record (keeps the slots): O(records) while they fill under an eighth of the
+ * slots, one memset of the slots otherwise. */
 void ht_clear(struct ht *t);
 
 #endif

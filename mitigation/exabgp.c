@@ -104,6 +104,31 @@ static int sendable(struct bgp_exa_attrs *a, struct evbuffer *out_text)
 	return 0;
 }
 
+/* An IPv4 route with an IPv6 next hop goes only where Extended Next Hop (RFC 8950) is
+ * negotiated; refused when no selected peer has it configured (extended_next_hop), since it
+ * would be sent nowhere. A selected peer whose session did not negotiate it does not get the
+ * route (the speaker logs that once per session). */
+static bool ext_nh_refused(const struct mit *m, const struct bgp_exa_cmd *c, bgp_peer_set peers,
+			   struct evbuffer *out)
+{
+	const ip_addr *nh = &c->a.attrs.next_hop;
+	if (ip_is_zero(nh) || ip_is_v4(nh))
+		return false;
+	size_t i = 0;
+	while (i < c->n_nlri && !ip_is_v4(&c->nlri[i].addr))
+		i++;
+	if (i == c->n_nlri)
+		return false;
+	const struct bgp_config *bc = &m->conf->bgp;
+	for (size_t j = 0; m->d.bgp && j < bc->n_peers; j++)
+		if ((peers & bgp_peer_bit(j)) && bc->peers[j].extended_next_hop)
+			return false;
+	char a[IP_STRLEN], p[IP_PREFIX_STRLEN];
+	evbuffer_add_printf(out, "next-hop %s for IPv4 route %s needs Extended Next Hop (RFC 8950): no selected peer "
+				 "has extended_next_hop\n", ip_format(nh, a), ip_prefix_format(&c->nlri[i], p));
+	return true;
+}
+
 /* every configured peer's bit: a selection naming all of them is no selection */
 static bgp_peer_set all_peers(const struct mit *m)
 {
@@ -111,6 +136,55 @@ static bgp_peer_set all_peers(const struct mit *m)
 	for (size_t i = 0; i < m->conf->bgp.n_peers; i++)
 		all |= bgp_peer_bit(i);
 	return all;
+}
+
+/* `announce|withdraw watchdog NAME` (watchdog.c): on every peer's routes of the group, as in
+ * ExaBGP, so a neighbor selection must name every peer or none. */
+static int watchdog(struct mit *m, const struct bgp_exa_cmd *c, bgp_peer_set peers, struct evbuffer *out)
+{
+	if (c->n_neighbors && peers != all_peers(m)) {
+		evbuffer_add_printf(out, "a watchdog acts on the group's routes for every peer: a neighbor selection must "
+					 "name every configured peer or none\n");
+		return -1;
+	}
+	bool ann = c->verb == BGP_EXA_ANNOUNCE;
+	size_t n;
+	int rc = mit_watchdog_switch(m, c->a.watchdog, ann, &n);
+	log_info("exabgp: %s watchdog %s: %zu route%s %s, %zu %s", ann ? "announce" : "withdraw", c->a.watchdog, n,
+		 n == 1 ? "" : "s", ann ? "announced" : "withdrawn", mit_watchdog_count(m, c->a.watchdog, !ann),
+		 ann ? "still held (refused by the speaker)" : "announced");
+	if (rc != 0)
+		evbuffer_add_printf(out, "announce watchdog %s: a route was refused by the speaker and stays held\n",
+				    c->a.watchdog);
+	return rc;
+}
+
+/* An announce that joins a watchdog group (or leaves one: a route announced again without a
+ * watchdog is no longer the group's). Held back (`withdraw`): nothing goes out, and what src had
+ * announced for the prefix to those peers is withdrawn, since the route now says it is down. */
+static int watchdog_route(struct mit *m, enum mit_route_src src, const struct bgp_exa_cmd *c, bgp_peer_set peers,
+			  struct evbuffer *out)
+{
+	const struct bgp_exa_attrs *a = &c->a;
+	for (size_t i = 0; i < c->n_nlri; i++) {
+		const ip_prefix *p = &c->nlri[i];
+		char t[IP_PREFIX_STRLEN];
+		if (a->watchdog_withdrawn)
+			(void)mit_route_del_from(m, src, p, peers);
+		else if (mit_route_add_to(m, src, p, &a->attrs, peers) != 0) {
+			evbuffer_add_printf(out, "announce %s failed (out of memory or refused by the speaker)\n",
+					    ip_prefix_format(p, t));
+			return -1;
+		}
+		if (!a->watchdog[0])
+			mit_watchdog_forget(m, src, p, peers);
+		else if (mit_watchdog_join(m, src, p, peers, &a->attrs, a->watchdog, !a->watchdog_withdrawn) != 0) {
+			evbuffer_add_printf(out, "announce %s: out of memory for watchdog %s\n", ip_prefix_format(p, t),
+					    a->watchdog);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int run(struct mit *m, enum mit_route_src src, struct bgp_exa_cmd *c, struct evbuffer *out)
@@ -137,16 +211,22 @@ static int run(struct mit *m, enum mit_route_src src, struct bgp_exa_cmd *c, str
 			return -1;
 		}
 		return mit_flowspec_api(m, src, c, out);
+	case BGP_EXA_WATCHDOG:
+		return watchdog(m, c, peers, out);
 	case BGP_EXA_ROUTE:
 		break;
 	}
 	if (c->verb == BGP_EXA_WITHDRAW) {
 		/* idempotent like ExaBGP: withdrawing what this source does not hold is not an error */
-		for (size_t i = 0; i < c->n_nlri; i++)
+		for (size_t i = 0; i < c->n_nlri; i++) {
 			mit_route_del_from(m, src, &c->nlri[i], peers);
+			mit_watchdog_forget(m, src, &c->nlri[i], peers);
+		}
 		return 0;
 	}
 	if (sendable(&c->a, out) != 0)
+		return -1;
+	if (ext_nh_refused(m, c, peers, out))
 		return -1;
 	if (m->d.bgp && !mit_live(m) && c->n_nlri) {
 		/* one line per command, not per prefix: a pipe may send 100 000 of them */
@@ -155,6 +235,8 @@ static int run(struct mit *m, enum mit_route_src src, struct bgp_exa_cmd *c, str
 			 c->n_nlri == 1 ? "" : "s", ip_prefix_format(&c->nlri[0], p), c->n_nlri > 1 ? " ..." : "",
 			 mit_route_src_name(src));
 	}
+	if (c->a.watchdog[0] || m->watchdogs)
+		return watchdog_route(m, src, c, peers, out);
 	for (size_t i = 0; i < c->n_nlri; i++)
 		if (mit_route_add_to(m, src, &c->nlri[i], &c->a.attrs, peers) != 0) {
 			char p[IP_PREFIX_STRLEN];

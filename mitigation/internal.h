@@ -9,6 +9,7 @@
 struct mit_routes;
 struct mit_flowspec;
 struct mit_holds;
+struct mit_watchdogs;
 struct bgp_exa_cmd;
 
 struct mit {
@@ -18,6 +19,7 @@ struct mit {
 	struct mit_routes *routes;
 	struct mit_flowspec *flowspec;
 	struct mit_holds *holds;         /* detection's blackholes by attack */
+	struct mit_watchdogs *watchdogs; /* ExaBGP's watchdog groups; NULL until a route joins one */
 	struct mit_state *state;         /* NULL when there is no state file */
 	struct bgp_exa_cmd *cmd;         /* ExaBGP parse target, reused: 12 KiB per line otherwise */
 	struct {
@@ -54,6 +56,25 @@ const char *mit_blackhole_release(struct mit *m, uint64_t attack_id);
 void mit_holds_tick(struct mit *m);
 /* Whether attack_id holds a blackhole; *covered and *covering (its covering attack) say how. */
 bool mit_blackhole_state(const struct mit *m, uint64_t attack_id, bool *covered, uint64_t *covering);
+
+/* watchdog.c: ExaBGP's watchdog groups (the file's comment has the semantics) */
+void mit_watchdogs_free(struct mit_watchdogs *w);
+/* src's route p for peers becomes a member of group name with attributes a: announced (the
+ * caller has put it in the routes table) or held back. It replaces src's membership of p for
+ * those peers in any group. 0, or -1 out of memory. */
+int mit_watchdog_join(struct mit *m, enum mit_route_src src, const ip_prefix *p, bgp_peer_set peers,
+		      const struct bgp_route_attrs *a, const char *name, bool announced);
+/* src's routes p (NULL: every prefix) for peers leave their groups: withdrawn or re-announced
+ * without a watchdog. */
+void mit_watchdog_forget(struct mit *m, enum mit_route_src src, const ip_prefix *p, bgp_peer_set peers);
+/* `announce watchdog name` (announce) or `withdraw watchdog name`: the group's held routes go
+ * out, or its announced ones are withdrawn and held. *changed: how many routes moved. -1 when
+ * the speaker refused a route (it stays held), else 0. An unknown name changes nothing. */
+int mit_watchdog_switch(struct mit *m, const char *name, bool announce, size_t *changed);
+/* Members of group name that are announced (or held back). */
+size_t mit_watchdog_count(const struct mit *m, const char *name, bool announced);
+/* The peers were renumbered by a reload (map: old index -> new, -1 gone), as the routes table. */
+void mit_watchdog_remap_peers(struct mit *m, const int *map, size_t n_old);
 
 /* flowspec.c */
 struct mit_flowspec *mit_flowspec_new(struct mit *m);

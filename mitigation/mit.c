@@ -37,6 +37,7 @@ void mit_free(struct mit *m)
 	if (!m)
 		return;
 	mit_routes_free(m->routes);
+	mit_watchdogs_free(m->watchdogs);
 	mit_flowspec_free(m->flowspec);
 	mit_holds_free(m->holds);
 	free(m->cmd);

@@ -146,6 +146,7 @@ void mit_routes_remap_peers(struct mit *m, const int *map, size_t n_old)
 		for (size_t v = 0; v < e->n_more; v++)
 			e->more[v].peers = remap_set(e->more[v].peers, map, n_old);
 	}
+	mit_watchdog_remap_peers(m, map, n_old);
 }
 
 size_t mit_routes_count(const struct mit *m)
@@ -424,6 +425,7 @@ size_t mit_route_del_all(struct mit *m, enum mit_route_src src)
 {
 	struct mit_routes *t = m->routes;
 	size_t n = 0;
+	mit_watchdog_forget(m, src, NULL, BGP_PEERS_ALL); /* its held routes go with the others */
 	if (!t)
 		return 0;
 	/* from the end: a removal moves the last record into the hole, one already visited */

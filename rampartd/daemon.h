@@ -1,7 +1,7 @@
 /* The daemon's wiring: the only place that knows every module.
  *
  * Threads: one capture worker per source (a pcap interface, a replayed file or a flow export
- * listen address, flowsrc.c), each owning its decoder, flow table and detection counters; the
+ * listen address, capture/flowsrc.c), each owning its decoder, flow table and detection counters; the
  * main libevent loop, which runs the tick (merge the workers' counters, rates, thresholds, state
  * machine), the BGP speaker and the control socket; the storage thread inside storage/. Workers hand counters to the main loop through
  * SPSC rings and an eventfd, once per tick, never per packet. */
@@ -63,6 +63,7 @@ struct rampart {
 	struct rd_worker *workers[RD_MAX_WORKERS];
 	unsigned n_workers;
 	int tick_fd;                  /* eventfd the workers signal when a tick is ready */
+	uint64_t stop_asked_ms;       /* monotonic, when SIGTERM/SIGINT came: the stop's log line */
 	struct event *tick_ev;
 	uint64_t ticks;               /* ticks processed */
 	uint64_t clock_ns;            /* capture clock of the last tick */
@@ -87,38 +88,6 @@ void rd_reload_free(struct rampart *rp);
 
 /* ---- capture workers (worker.c) ---------------------------------------------------------- */
 
-/* ---- flow export listeners (flowsrc.c) ----------------------------------------------------- */
-
-enum rd_flow_proto { RD_FLOW_SFLOW, RD_FLOW_NETFLOW /* v5, v9 and IPFIX by version */, RD_FLOW_IPFIX };
-
-struct rd_flowsrc;
-
-
-const char *rd_flow_proto_name(enum rd_flow_proto p);
-/* Binds a UDP socket on listen ("a.b.c.d:port", "[v6]:port") with SO_REUSEPORT, SO_RXQ_OVFL and
- * a receive buffer of rcvbuf bytes (SO_RCVBUFFORCE when allowed). */
-struct rd_flowsrc *rd_flowsrc_open(enum rd_flow_proto proto, const char *listen, uint32_t rcvbuf,
-				   const struct cap_flow_config *fcfg, char *err, size_t errlen);
-void rd_flowsrc_close(struct rd_flowsrc *s);
-const char *rd_flowsrc_name(const struct rd_flowsrc *s);
-/* poll() for a datagram: >0 readable, 0 timeout, -1 error. */
-int rd_flowsrc_wait(struct rd_flowsrc *s, int timeout_ms);
-/* Reads one batch without waiting and decodes it, records to fn; *recv_ns is the wall clock at
- * which the batch was read. Returns datagrams read (0: none waiting), -1 on a socket error. */
-int rd_flowsrc_dispatch(struct rd_flowsrc *s, cap_record_fn fn, void *arg, uint64_t *recv_ns, char *err,
-			size_t errlen);
-/* sFlow: the raw header behind the record being delivered (cap_flow_frame); data NULL if none. */
-const struct cap_frame *rd_flowsrc_frame(const struct rd_flowsrc *s);
-void rd_flowsrc_stats(const struct rd_flowsrc *s, struct api_udp_stats *out);
-size_t rd_flowsrc_exporters(const struct rd_flowsrc *s, struct cap_exporter_info *out, size_t max);
-
-struct rd_worker_source {
-	bool mirror;                    /* a mirror capture source (cap), or */
-	struct cap_src_spec cap;
-	const char *listen;             /* a flow export listener of protocol flow_proto */
-	enum rd_flow_proto flow_proto;
-	unsigned listen_worker, listen_workers; /* this one of capture.udp_workers on listen */
-};
 
 
 /* A message from a worker to the main loop: the counters for one tick. */
@@ -136,7 +105,7 @@ struct rd_worker_deps {
 	struct st_samples *samples; /* NULL when detection.attack_pcap is off */
 	int tick_fd;
 };
-struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, const struct rd_worker_source *src,
+struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, const struct conf_source *src,
 				char *err, size_t errlen);
 int rd_worker_start(struct rd_worker *w, char *err, size_t errlen);
 /* Asks the thread to stop, joins it, and exports what its flow table holds. */

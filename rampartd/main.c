@@ -64,6 +64,7 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
 {
 	(void)what;
 	struct rampart *rp = ctx;
+	rp->stop_asked_ms = clock_mono_ms();
 	log_info("%s: shutting down", strsignal((int)sig));
 	(void)sdnotify_send("STOPPING=1");
 	event_base_loopbreak(rp->base);
@@ -153,6 +154,8 @@ static void announce_plan(const struct rampart *rp, const char *pcap)
 
 static void teardown(struct rampart *rp)
 {
+	/* where a stop's time goes, logged at the end: the budget is 1 s whatever ClickHouse does */
+	uint64_t t_start = clock_mono_ms(), t_bgp, t_storage = 0, t_storage_done = 0;
 	for (unsigned i = 0; i < rp->n_workers; i++)
 		rd_worker_stop(rp->workers[i]);
 	if (rp->engine)
@@ -160,6 +163,7 @@ static void teardown(struct rampart *rp)
 	api_exa_stop(&rp->api);
 	if (rp->mit)
 		mit_state_close(rp->mit); /* the latest ban times, before anything is torn down */
+	t_bgp = clock_mono_ms();
 	if (rp->bgp)
 		bgp_speaker_free(rp->bgp);
 	rp->bgp = rp->api.bgp = NULL;
@@ -171,32 +175,10 @@ static void teardown(struct rampart *rp)
 	cap_dpdk_stop(rp->dpdk); /* after the workers: their queues are on its ports */
 	rp->dpdk = NULL;
 	if (rp->storage) {
+		t_storage = clock_mono_ms();
 		st_writer_stop(rp->storage);
-		struct st_stats s;
-		st_writer_stats(rp->storage, &s);
-		/* every way a row can end: written, still in the spool for the next start, dropped
-		 * (a full ring, a spool that could not take it), lost at stop, or in doubt (an insert
-		 * without an answer that ClickHouse was not back to tell about); per table */
-		log_info("storage: flow rows: %llu written, %llu in the spool, %llu dropped (%llu ring full, "
-			 "%llu spool refused), %llu lost at stop; events: %llu written, %llu dropped (%llu ring "
-			 "full, %llu spool refused), %llu lost at stop; operator events: %llu written, %llu dropped "
-			 "(%llu ring full, %llu spool refused), %llu lost; in the spool also %llu events and %llu "
-			 "operator events; in doubt: %llu flow rows, %llu events, %llu operator events; spool: "
-			 "%llu batches, %llu bytes",
-			 (unsigned long long)s.flows_written,
-			 (unsigned long long)(s.flows_spooled - s.flows_replayed),
-			 (unsigned long long)(s.flows_dropped + s.flows_spool_dropped),
-			 (unsigned long long)s.flows_dropped, (unsigned long long)s.flows_spool_dropped,
-			 (unsigned long long)s.flows_lost, (unsigned long long)s.events_written,
-			 (unsigned long long)(s.events_dropped + s.events_spool_dropped),
-			 (unsigned long long)s.events_dropped, (unsigned long long)s.events_spool_dropped,
-			 (unsigned long long)s.events_lost, (unsigned long long)s.ops_written,
-			 (unsigned long long)(s.ops_dropped + s.ops_spool_dropped),
-			 (unsigned long long)s.ops_dropped, (unsigned long long)s.ops_spool_dropped,
-			 (unsigned long long)s.ops_lost, (unsigned long long)(s.events_spooled - s.events_replayed),
-			 (unsigned long long)(s.ops_spooled - s.ops_replayed), (unsigned long long)s.flows_in_doubt,
-			 (unsigned long long)s.events_in_doubt, (unsigned long long)s.ops_in_doubt,
-			 (unsigned long long)s.spool_batches, (unsigned long long)s.spool_bytes);
+		t_storage_done = clock_mono_ms();
+		st_writer_log_summary(rp->storage);
 		st_writer_free(rp->storage);
 	}
 	api_control_free(rp->control);
@@ -221,6 +203,16 @@ static void teardown(struct rampart *rp)
 	if (rp->base)
 		event_base_free(rp->base);
 	conf_free(&rp->conf);
+	if (rp->stop_asked_ms) {
+		uint64_t end = clock_mono_ms();
+		log_info("stopped in %llu ms: %llu ms to leave the loop, %llu ms capture and the last tick, %llu ms "
+			 "BGP and capture teardown, %llu ms storage, %llu ms the rest",
+			 (unsigned long long)(end - rp->stop_asked_ms), (unsigned long long)(t_start - rp->stop_asked_ms),
+			 (unsigned long long)(t_bgp - t_start),
+			 (unsigned long long)((t_storage ? t_storage : end) - t_bgp),
+			 (unsigned long long)(t_storage_done - t_storage),
+			 (unsigned long long)(end - (t_storage_done ? t_storage_done : end)));
+	}
 }
 
 /* With -u: what root created before the change (the data directory, its lock, the attack pcap
@@ -347,50 +339,22 @@ int main(int argc, char **argv)
 	/* Sources: the replayed file, or the interfaces then capture.udp_workers workers per flow
 	 * listen address, each with its own SO_REUSEPORT socket and exporter state (docs/FLOWS.md). */
 	const struct conf_capture *cc = &rp.conf.capture;
-	struct rd_worker_source sources[RD_MAX_WORKERS];
+	struct conf_source sources[RD_MAX_WORKERS];
 	unsigned n_sources = 0;
-	size_t n_wanted = pcap ? 1 : cc->n_pcap_interfaces + cc->afpacket.n_interfaces * cc->afpacket.workers +
-		cc->afxdp.n_interfaces * cc->afxdp.n_queues +
-		cc->dpdk.n_ports * cc->dpdk.workers +
-		(cc->n_sflow + cc->n_netflow + cc->n_ipfix) * cc->udp_workers;
+	size_t n_wanted = pcap ? 1 : conf_capture_n_sources(cc);
 	if (n_wanted > RD_MAX_WORKERS) {
 		log_err("at most %d capture sources (pcap interfaces, afpacket interfaces times workers, dpdk "
 			"ports times workers, and flow listen addresses times capture.udp_workers), %zu configured",
 			RD_MAX_WORKERS, n_wanted);
 		goto out;
 	}
-	/* worker i of a section with cpus: [...] runs on cpus[i mod the list's length] */
-#define PIN(cpus, i, key) .pinned = (cpus).n > 0, .cpu = (cpus).n ? (cpus).cpu[(i) % (cpus).n] : 0, .cpu_key = (key)
 	if (pcap) {
-		sources[n_sources++] = (struct rd_worker_source){.mirror = true,
+		sources[n_sources++] = (struct conf_source){.mirror = true,
 			.cap = {.kind = CAP_SRC_PCAP_FILE, .key = "--pcap", .name = pcap, .speed = speed}};
 	} else {
-		for (size_t i = 0; i < cc->n_pcap_interfaces; i++)
-			sources[n_sources++] = (struct rd_worker_source){.mirror = true,
-				.cap = {.kind = CAP_SRC_PCAP, .key = "capture.pcap.interfaces", .name = cc->pcap_interfaces[i],
-					.sample = cc->pcap_sample}};
-		const struct conf_afpacket *afp = &cc->afpacket;
-		for (size_t i = 0; i < afp->n_interfaces; i++)
-			for (unsigned k = 0; k < afp->workers; k++)
-				sources[n_sources++] = (struct rd_worker_source){.mirror = true,
-					.cap = {.kind = CAP_SRC_AFPACKET, .key = "capture.afpacket.interfaces",
-						.name = afp->interfaces[i], .sample = afp->sample, .member = k,
-						.members = afp->workers, .fanout = (enum cap_fanout)afp->fanout,
-						.ring_mb = afp->ring_mb, .block_kb = afp->block_kb, .defrag = afp->defrag,
-						PIN(afp->cpus, i * afp->workers + k, "capture.afpacket.cpus")}};
-		const struct conf_afxdp *xdp = &cc->afxdp;
-		static const enum cap_xdp_mode modes[] = {[CONF_XDP_AUTO] = CAP_XDP_AUTO, [CONF_XDP_SKB] = CAP_XDP_SKB,
-							  [CONF_XDP_NATIVE] = CAP_XDP_NATIVE};
-		for (size_t i = 0; i < xdp->n_interfaces; i++)
-			for (size_t k = 0; k < xdp->n_queues; k++)
-				sources[n_sources++] = (struct rd_worker_source){.mirror = true,
-					.cap = {.kind = CAP_SRC_AFXDP, .key = "capture.afxdp.interfaces",
-						.name = xdp->interfaces[i], .sample = xdp->sample, .queue = xdp->queues[k],
-						.xdp_mode = modes[xdp->mode],
-						PIN(xdp->cpus, i * xdp->n_queues + k, "capture.afxdp.cpus")}};
-		const struct conf_dpdk *dk = &cc->dpdk;
-		if (dk->n_ports) {
+		if (cc->dpdk.n_ports) {
 			/* the EAL and the ports first: the workers' sources are queues on them */
+			const struct conf_dpdk *dk = &cc->dpdk;
 			struct cap_dpdk_spec ds = {.key = "capture.dpdk", .eal = dk->eal, .n_eal = dk->n_eal,
 				.ports = dk->ports, .n_ports = dk->n_ports, .rx_queues = dk->rx_queues,
 				.workers = dk->workers};
@@ -399,24 +363,7 @@ int main(int argc, char **argv)
 				goto out;
 			}
 		}
-		for (size_t i = 0; i < dk->n_ports; i++)
-			for (unsigned k = 0; k < dk->workers; k++)
-				sources[n_sources++] = (struct rd_worker_source){.mirror = true,
-					.cap = {.kind = CAP_SRC_DPDK, .key = "capture.dpdk.ports", .name = dk->ports[i],
-						.sample = dk->sample, .member = k, .members = dk->workers,
-						.dpdk = rp.dpdk, PIN(dk->cpus, i * dk->workers + k, "capture.dpdk.cpus")}};
-		for (size_t i = 0; i < cc->n_sflow; i++)
-			for (unsigned k = 0; k < cc->udp_workers; k++)
-				sources[n_sources++] = (struct rd_worker_source){.listen = cc->sflow[i].addr,
-					.flow_proto = RD_FLOW_SFLOW, .listen_worker = k, .listen_workers = cc->udp_workers};
-		for (size_t i = 0; i < cc->n_netflow; i++)
-			for (unsigned k = 0; k < cc->udp_workers; k++)
-				sources[n_sources++] = (struct rd_worker_source){.listen = cc->netflow[i].addr,
-					.flow_proto = RD_FLOW_NETFLOW, .listen_worker = k, .listen_workers = cc->udp_workers};
-		for (size_t i = 0; i < cc->n_ipfix; i++)
-			for (unsigned k = 0; k < cc->udp_workers; k++)
-				sources[n_sources++] = (struct rd_worker_source){.listen = cc->ipfix[i].addr,
-					.flow_proto = RD_FLOW_IPFIX, .listen_worker = k, .listen_workers = cc->udp_workers};
+		n_sources = (unsigned)conf_capture_sources(cc, rp.dpdk, sources);
 	}
 	rp.storage = st_writer_new(&rp.conf.storage, n_sources ? n_sources : 1, err, sizeof err);
 	if (!rp.storage) {

@@ -54,42 +54,54 @@ static void add_word(char *buf, size_t len, const char *w)
 	snprintf(buf + at, len - at, "%s%s", at ? ", " : "", w);
 }
 
-/* The actions beside BGP whose settings changed start again with them; a script still running
- * or a POST still queued is finished (or given up) by the old one first. */
+static void free_notify(void *n)
+{
+	act_notify_free(n);
+}
+
+static void free_webhook(void *w)
+{
+	act_webhook_free(w);
+}
+
+/* An action beside BGP whose settings changed starts again with them: fresh (NULL when its key
+ * is now empty or it could not start) takes running's place among mitigation's subscribers,
+ * then running is freed, so a script still running or a POST still queued is finished (or given
+ * up) by the old one. Without room for fresh the action is off until the next reload. Returns
+ * what runs now. */
+static void *swap_action(struct rampart *rp, const char *name, void *running, void *fresh, mit_event_fn event,
+			 void (*free_ctx)(void *), struct evbuffer *out, int *rc)
+{
+	if (mit_replace_subscriber(rp->mit, running, event, fresh) != 0) {
+		evbuffer_add_printf(out, "%s: no room among mitigation's subscribers\n", name);
+		free_ctx(fresh);
+		fresh = NULL;
+		mit_replace_subscriber(rp->mit, running, event, NULL);
+		*rc = -1;
+	}
+	free_ctx(running);
+	return fresh;
+}
+
 static int apply_actions(struct rampart *rp, const struct conf_diff *d, struct evbuffer *out)
 {
 	int rc = 0;
+	const struct conf_actions *a = &rp->conf.actions;
 	if (d->notify) {
 		struct act_notify *n = NULL;
-		if (rp->conf.actions.notify_script[0] && !(n = act_notify_new(rp->base, &rp->conf.actions))) {
-			evbuffer_add_printf(out, "notify: cannot set up %s\n", rp->conf.actions.notify_script);
+		if (a->notify_script[0] && !(n = act_notify_new(rp->base, a))) {
+			evbuffer_add_printf(out, "notify: cannot set up %s\n", a->notify_script);
 			rc = -1;
 		}
-		if (mit_replace_subscriber(rp->mit, rp->notify, act_notify_event, n) != 0) {
-			evbuffer_add_printf(out, "notify: no room among mitigation's subscribers\n");
-			act_notify_free(n);
-			n = NULL;
-			mit_replace_subscriber(rp->mit, rp->notify, act_notify_event, NULL);
-			rc = -1;
-		}
-		act_notify_free(rp->notify);
-		rp->notify = n;
+		rp->notify = swap_action(rp, "notify", rp->notify, n, act_notify_event, free_notify, out, &rc);
 	}
 	if (d->webhook) {
 		struct act_webhook *w = NULL;
-		if (rp->conf.actions.webhook_url[0] && !(w = act_webhook_new(&rp->conf.actions))) {
-			evbuffer_add_printf(out, "webhook: cannot start for %s\n", rp->conf.actions.webhook_url);
+		if (a->webhook_url[0] && !(w = act_webhook_new(a))) {
+			evbuffer_add_printf(out, "webhook: cannot start for %s\n", a->webhook_url);
 			rc = -1;
 		}
-		if (mit_replace_subscriber(rp->mit, rp->webhook, act_webhook_event, w) != 0) {
-			evbuffer_add_printf(out, "webhook: no room among mitigation's subscribers\n");
-			act_webhook_free(w);
-			w = NULL;
-			mit_replace_subscriber(rp->mit, rp->webhook, act_webhook_event, NULL);
-			rc = -1;
-		}
-		act_webhook_free(rp->webhook);
-		rp->webhook = w;
+		rp->webhook = swap_action(rp, "webhook", rp->webhook, w, act_webhook_event, free_webhook, out, &rc);
 	}
 	return rc;
 }

@@ -2,7 +2,7 @@
  * storage and counts per host for detection, all in memory it owns. Once per tick of the capture
  * clock it hands its counters to the main loop and takes an empty set back.
  *
- * A flow export listener (flowsrc.c) is a source too: its records are flows a router already
+ * A flow export listener (capture/flowsrc.c) is a source too: its records are flows a router already
  * aggregated, so they go to the counters and to storage as they are, without the flow table.
  * Its clock is the wall clock at which datagrams are received, like a live interface's: the
  * records' own start/end times are the exporter's clock, in the past by up to the exporter's
@@ -41,11 +41,11 @@ struct rd_worker {
 	int tick_fd; /* the main loop's eventfd, signalled when a tick is ready */
 	unsigned idx;
 	char name[96];
-	struct rd_worker_source src;
+	struct conf_source src;
 	bool offline;
 
 	struct cap_src *cap;        /* a mirror source, or */
-	struct rd_flowsrc *udp;     /* a flow export listener */
+	struct cap_flowsrc *udp;     /* a flow export listener */
 	struct cap_flowtable *flows; /* mirror sources only */
 	struct st_flow_producer *flows_out;
 	struct st_samples_producer *samples; /* attack sample packets; NULL when off or no packets */
@@ -115,8 +115,8 @@ static void refresh_stats(struct rd_worker *w)
 		cap_flowtable_stats(w->flows, &s->flows);
 	if (w->udp) {
 		s->flow = true;
-		rd_flowsrc_stats(w->udp, &s->udp);
-		s->n_exporters = rd_flowsrc_exporters(w->udp, s->exporters, API_EXPORTERS_SHOWN);
+		cap_flowsrc_stats(w->udp, &s->udp);
+		s->n_exporters = cap_flowsrc_exporters(w->udp, s->exporters, API_EXPORTERS_SHOWN);
 	}
 	s->flows_dropped = w->flows_dropped;
 	for (unsigned i = 0; i < w->n_sets; i++) {
@@ -263,7 +263,7 @@ static void on_exported(void *ctx, const struct flow_record *r)
 		parts = r->packets;
 	struct det_counters *now = w->now ? w->now : w->cur;
 	if (r->source == FLOW_SRC_SFLOW)
-		sample(w, now, r, rd_flowsrc_frame(w->udp));
+		sample(w, now, r, cap_flowsrc_frame(w->udp));
 	if (parts <= 1) {
 		det_counters_add(now, r, flows);
 		return;
@@ -293,7 +293,7 @@ static void *listener_main(struct rd_worker *w)
 		if (w->next_tick_ns == 0 || now >= w->next_tick_ns)
 			advance_clock(w, now);
 		uint64_t recv_ns;
-		int n = rd_flowsrc_dispatch(w->udp, on_exported, w, &recv_ns, err, sizeof err);
+		int n = cap_flowsrc_dispatch(w->udp, on_exported, w, &recv_ns, err, sizeof err);
 		if (n > 0)
 			continue;
 		if (n < 0) {
@@ -306,7 +306,7 @@ static void *listener_main(struct rd_worker *w)
 		/* at least 1 ms: a tick that could not be handed over (the main loop is behind) must
 		 * not turn this into a busy loop; a datagram still wakes us at once */
 		int ms = (int)((wait_ns + 999999) / 1000000);
-		rd_flowsrc_wait(w->udp, ms < 1 ? 1 : ms);
+		cap_flowsrc_wait(w->udp, ms < 1 ? 1 : ms);
 	}
 	return NULL;
 }
@@ -367,7 +367,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, const struct rd_worker_source *src,
+struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, const struct conf_source *src,
 				char *err, size_t errlen)
 {
 	struct rd_worker *w = calloc(1, sizeof *w);
@@ -381,27 +381,16 @@ struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, co
 	w->tick_ns = (uint64_t)d->conf->detect.tick_ms * 1000000ull;
 	pthread_mutex_init(&w->stats_lock, NULL);
 	if (src->listen && src->listen_workers > 1)
-		snprintf(w->name, sizeof w->name, "%s %s #%u", rd_flow_proto_name(src->flow_proto), src->listen,
+		snprintf(w->name, sizeof w->name, "%s %s #%u", cap_flow_proto_name(src->flow_proto), src->listen,
 			 src->listen_worker + 1);
 	else if (src->listen)
-		snprintf(w->name, sizeof w->name, "%s %s", rd_flow_proto_name(src->flow_proto), src->listen);
+		snprintf(w->name, sizeof w->name, "%s %s", cap_flow_proto_name(src->flow_proto), src->listen);
 
 	const struct conf_capture *cc = &d->conf->capture;
 	if (src->listen) {
-		struct cap_flow_config fcfg = {
-			.max_exporters = cc->max_exporters,
-			.max_domains_per_addr = cc->max_domains_per_address,
-			.max_templates = cc->max_templates,
-			.max_template_bytes = cc->max_template_bytes,
-			.idle_s = cc->exporter_idle_s,
-			.allow = src->flow_proto == RD_FLOW_SFLOW   ? cc->sflow_exporters
-				 : src->flow_proto == RD_FLOW_IPFIX ? cc->ipfix_exporters
-								    : cc->netflow_exporters,
-			.n_allow = src->flow_proto == RD_FLOW_SFLOW   ? cc->n_sflow_exporters
-				   : src->flow_proto == RD_FLOW_IPFIX ? cc->n_ipfix_exporters
-								      : cc->n_netflow_exporters,
-		};
-		w->udp = rd_flowsrc_open(src->flow_proto, src->listen, cc->udp_rcvbuf, &fcfg, err, errlen);
+		struct cap_flow_config fcfg;
+		conf_flow_config(cc, src->flow_proto, &fcfg);
+		w->udp = cap_flowsrc_open(src->flow_proto, src->listen, cc->udp_rcvbuf, &fcfg, err, errlen);
 		if (!w->udp)
 			goto fail;
 	} else {
@@ -416,7 +405,7 @@ struct rd_worker *rd_worker_new(const struct rd_worker_deps *d, unsigned idx, co
 		w->flows = cap_flowtable_new(cc->flow_table_size, cc->flow_active_timeout_s, cc->flow_inactive_timeout_s);
 	w->flows_out = st_writer_flow_producer(d->storage, idx);
 	/* sample packets: mirror frames and sFlow headers; NetFlow/IPFIX records carry none */
-	if (d->samples && (w->cap || src->flow_proto == RD_FLOW_SFLOW) &&
+	if (d->samples && (w->cap || src->flow_proto == CAP_FLOW_PROTO_SFLOW) &&
 	    !(w->samples = st_samples_producer(d->samples, idx))) {
 		snprintf(err, errlen, "%s: out of memory for the attack sample ring", w->name);
 		goto fail;
@@ -499,7 +488,7 @@ void rd_worker_free(struct rd_worker *w)
 		return;
 	rd_worker_stop(w);
 	cap_src_close(w->cap);
-	rd_flowsrc_close(w->udp);
+	cap_flowsrc_close(w->udp);
 	if (w->flows)
 		cap_flowtable_free(w->flows);
 	for (unsigned i = 0; i < MAX_SETS; i++)

@@ -40,7 +40,24 @@ struct st_spool {
 	/* a ring of entries in seq order: put appends at the tail, replay pops the head */
 	struct st_spool_entry *e;
 	size_t head, count;
+	/* deferred: batches written under their temporary name, not yet fsynced nor renamed */
+	bool deferred;
+	unsigned n_pending;
+	uint64_t pending_bytes;
+	struct pending {
+		int fd;
+		struct st_spool_entry e;
+	} pending[ST_SPOOL_PENDING_MAX];
 };
+
+static void entry_paths(const struct st_spool *s, const struct st_spool_entry *e, char *path, char *tmp,
+			size_t len)
+{
+	char name[128];
+	st_spool_name(e, name, sizeof name);
+	snprintf(path, len, "%s/%s", s->dir, name);
+	snprintf(tmp, len, "%s/.%s.tmp", s->dir, name);
+}
 
 void st_spool_name(const struct st_spool_entry *e, char *out, size_t outlen)
 {
@@ -187,20 +204,64 @@ void st_spool_free(struct st_spool *s)
 {
 	if (!s)
 		return;
+	char err[200];
+	if (st_spool_sync(s, NULL, err, sizeof err))
+		log_err("storage: spooled batches lost at close: %s", err);
 	free(s->e);
 	free(s);
+}
+
+static void index_add(struct st_spool *s, const struct st_spool_entry *e)
+{
+	*at(s, s->count) = *e;
+	s->count++;
+	s->bytes += e->bytes;
+	s->rows[e->table] += e->rows;
+}
+
+/* A deferred batch: its bytes under the temporary name, the descriptor kept for the fsync that
+ * st_spool_sync does for all of them. */
+static int put_deferred(struct st_spool *s, const struct st_spool_entry *e, const uint8_t *body, size_t len,
+			char *err, size_t errlen)
+{
+	char path[400], tmp[400];
+	entry_paths(s, e, path, tmp, sizeof path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0 || fd_write_all(fd, body, len) != 0) {
+		int bad = errno;
+		snprintf(err, errlen, "cannot write %s (%s): %s", tmp, fd < 0 ? "open" : "write", strerror(bad));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		errno = bad;
+		return -1;
+	}
+	s->pending[s->n_pending++] = (struct pending){.fd = fd, .e = *e};
+	s->pending_bytes += len;
+	return 0;
 }
 
 int st_spool_put(struct st_spool *s, enum st_table t, uint64_t batch_id, uint32_t rows, bool unknown,
 		 const uint8_t *body, size_t len, char *err, size_t errlen)
 {
-	if (s->count == ST_SPOOL_MAX_FILES || s->bytes + len > s->max_bytes) {
+	if (s->deferred && s->n_pending == ST_SPOOL_PENDING_MAX) {
+		snprintf(err, errlen, "spool %s: %u batches wait for their sync", s->dir, s->n_pending);
+		return -2;
+	}
+	if (s->count + s->n_pending >= ST_SPOOL_MAX_FILES || s->bytes + s->pending_bytes + len > s->max_bytes) {
 		snprintf(err, errlen, "spool %s full (%" PRIu64 " of %" PRIu64 " bytes, %zu batches)", s->dir,
 			 s->bytes, s->max_bytes, s->count);
 		return -2;
 	}
 	struct st_spool_entry e = {.seq = s->next_seq, .table = t, .batch_id = batch_id, .rows = rows,
 				   .unknown = unknown, .bytes = len};
+	if (s->deferred) {
+		if (put_deferred(s, &e, body, len, err, errlen) != 0)
+			return -1;
+		s->next_seq++;
+		return 0;
+	}
 	char name[128], path[400];
 	st_spool_name(&e, name, sizeof name);
 	snprintf(path, sizeof path, "%s/%s", s->dir, name);
@@ -215,11 +276,62 @@ int st_spool_put(struct st_spool *s, enum st_table t, uint64_t batch_id, uint32_
 		return -1;
 	}
 	s->next_seq++;
-	*at(s, s->count) = e;
-	s->count++;
-	s->bytes += len;
-	s->rows[t] += rows;
+	index_add(s, &e);
 	return 0;
+}
+
+void st_spool_defer_sync(struct st_spool *s)
+{
+	s->deferred = true;
+}
+
+unsigned st_spool_sync(struct st_spool *s, uint64_t lost_rows[ST_NTABLES], char *err, size_t errlen)
+{
+	unsigned failed = 0;
+	int bad = 0;
+	const char *step = "";
+	char path[400], tmp[400], first[400] = "";
+	/* the first fsync commits the journal for every file written so far; the others find
+	 * their blocks on disk already and cost a cache flush */
+	for (unsigned i = 0; i < s->n_pending; i++) {
+		struct pending *p = &s->pending[i];
+		entry_paths(s, &p->e, path, tmp, sizeof path);
+		int e = fsync(p->fd) != 0 ? errno : 0;
+		const char *what = "fsync";
+		if (close(p->fd) != 0 && !e)
+			e = errno, what = "close";
+		if (!e && rename(tmp, path) != 0)
+			e = errno, what = "rename";
+		if (e) {
+			unlink(tmp);
+			if (!bad)
+				bad = e, step = what, snprintf(first, sizeof first, "%s", tmp);
+			if (lost_rows)
+				lost_rows[p->e.table] += p->e.rows;
+			failed++;
+			continue;
+		}
+		index_add(s, &p->e);
+	}
+	if (s->n_pending > failed) {
+		/* one directory fsync makes every rename durable */
+		int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int e = dfd < 0 || (fsync(dfd) != 0 && errno != EINVAL) ? errno : 0;
+		if (dfd >= 0)
+			close(dfd);
+		if (e && !bad)
+			bad = e, step = "fsync directory", snprintf(first, sizeof first, "%s", s->dir);
+	}
+	if (bad)
+		snprintf(err, errlen, "cannot sync %s (%s): %s", first, step, strerror(bad));
+	s->n_pending = 0;
+	s->pending_bytes = 0;
+	return failed;
+}
+
+unsigned st_spool_pending(const struct st_spool *s)
+{
+	return s->n_pending;
 }
 
 bool st_spool_oldest(const struct st_spool *s, struct st_spool_entry *e)

@@ -150,6 +150,9 @@ bool st_push_event(struct st_writer *w, const struct st_attack_event *ev);
  * ops_dropped) when its ring is full. From the main loop only. */
 bool st_writer_operator_event(struct st_writer *w, const struct st_operator_event *ev);
 void st_writer_stats(struct st_writer *w, struct st_stats *out);
+/* Logs, once stopped, how every row ended: written, in the spool for the next start, dropped
+ * (ring full, spool refused), lost at stop, or in doubt; per table. */
+void st_writer_log_summary(struct st_writer *w);
 /* Where rows go, for the operator: "ClickHouse http://... database rampart" or "files in DIR". */
 const char *st_writer_destination(const struct st_writer *w);
 

@@ -175,6 +175,18 @@ void st_spool_free(struct st_spool *s);
 /* 0; -1 + err on a disk error; -2 when the byte budget (or the file count) is exhausted. */
 int st_spool_put(struct st_spool *s, enum st_table t, uint64_t batch_id, uint32_t rows, bool unknown,
 		 const uint8_t *body, size_t len, char *err, size_t errlen);
+/* From now on (a stop), st_spool_put writes each batch under its temporary name without fsync;
+ * st_spool_sync then makes them all durable at once: one journal commit and one directory fsync
+ * for the lot instead of two fsyncs per batch. Until synced a batch is not in the index (nor in
+ * st_spool_count) and a crash loses it, as a crash during a put would. */
+void st_spool_defer_sync(struct st_spool *s);
+/* The deferred batches fsynced and renamed to their spool names (st_spool_free does it too).
+ * Returns how many could not be; their rows are added to lost_rows[table] (when not NULL) and
+ * err says why. A put with ST_SPOOL_PENDING_MAX batches waiting (each holds a descriptor until
+ * its sync) is refused: sync first. */
+#define ST_SPOOL_PENDING_MAX 32
+unsigned st_spool_sync(struct st_spool *s, uint64_t lost_rows[ST_NTABLES], char *err, size_t errlen);
+unsigned st_spool_pending(const struct st_spool *s);
 bool st_spool_oldest(const struct st_spool *s, struct st_spool_entry *e);
 /* The oldest batch's bytes, malloc'd; the caller frees. */
 int st_spool_read_oldest(struct st_spool *s, uint8_t **body, size_t *len, char *err, size_t errlen);

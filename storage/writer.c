@@ -38,11 +38,19 @@
 #define IDLE_SLEEP_MAX_NS 32000000L /* the longest nap when nothing comes */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
-/* How long a stop may take whatever ClickHouse does (down, hung): the rest is spooled, inserts
+/* How long a stop may wait on ClickHouse (slow, hung): then what is queued is spooled, inserts
  * still in flight are spooled as unknown (the ledger dedups them on replay), and only what the
- * spool cannot take is counted lost. The cost: a spool that ClickHouse could have taken in a few
- * more seconds is replayed at the next start instead. */
-#define STOP_RETRY_MS 500
+ * spool cannot take is counted lost. With ClickHouse down nothing is waited for at all. The
+ * cost: an insert ClickHouse would have answered a little later is replayed at the next start
+ * (one ledger lookup). 250 ms leaves the rest of a 1 s stop budget to spooling on a busy disk
+ * and to the daemon's other stops. */
+#define STOP_RETRY_MS 250
+/* Inserts in flight and none answered for this long: ClickHouse is hung (SIGSTOP, a dead host
+ * behind a live TCP peer), and a stop does not wait for it at all. A healthy server answers a
+ * batch in tens of ms; one under load that takes longer only has its insert spooled as unknown. */
+#define HUNG_MS 150
+#define STR_(x) #x
+#define STR(x) STR_(x)
 /* SELECT 1 while ClickHouse is down: cheap, and every probe interval is rows spooled (or, past
  * the budget, dropped) after it is back */
 #define PROBE_MAX_MS 500
@@ -208,11 +216,41 @@ static void probe(struct st_writer *w, uint64_t now)
 		 (double)(now - w->down_since_ms) / 1000, st_spool_count(w->spool), st_spool_bytes(w->spool));
 }
 
+/* At stop the spool defers its fsyncs (st_spool_defer_sync): the batches it took are made
+ * durable here, together; those it then could not keep move from spooled to spool_dropped. */
+static void spool_sync(struct st_writer *w)
+{
+	uint64_t lost[ST_NTABLES] = {0};
+	char err[200];
+	uint64_t t0 = clock_mono_ms();
+	unsigned failed = st_spool_sync(w->spool, lost, err, sizeof err);
+	w->stop_cost.spool_ms += clock_mono_ms() - t0;
+	if (failed) {
+		set_error(w, err);
+		log_err("storage: %u spooled batches could not be synced at stop and are DROPPED (%" PRIu64
+			" flow rows, %" PRIu64 " events, %" PRIu64 " operator events; counted in spool_dropped): %s",
+			failed, lost[ST_FLOWS], lost[ST_EVENTS], lost[ST_OPS], err);
+		for (int t = 0; t < ST_NTABLES; t++) {
+			add(&w->spooled[t], -lost[t]);
+			add(&w->spool_dropped[t], lost[t]);
+		}
+	}
+	publish_spool(w);
+}
+
 static void spool_body(struct st_writer *w, enum st_table t, uint64_t id, uint32_t rows, bool unknown,
 		       const uint8_t *body, size_t len)
 {
 	char err[200];
+	if (st_spool_pending(w->spool) == ST_SPOOL_PENDING_MAX)
+		spool_sync(w);
+	uint64_t t0 = w->stop_cost.asked_ms ? clock_mono_ms() : 0;
 	int rc = st_spool_put(w->spool, t, id, rows, unknown, body, len, err, sizeof err);
+	if (t0) {
+		w->stop_cost.spool_ms += clock_mono_ms() - t0;
+		w->stop_cost.spooled++;
+		w->stop_cost.spool_bytes += len;
+	}
 	if (rc == 0) {
 		add(&w->spooled[t], rows);
 		if (w->drop_episode) {
@@ -238,8 +276,25 @@ static void spool_body(struct st_writer *w, enum st_table t, uint64_t id, uint32
 	publish_spool(w);
 }
 
-/* A stop asked for STOP_RETRY_MS ago or more: what waits on ClickHouse is spooled instead. The
- * deadline starts at the first look after the stop was asked, wherever the thread is waiting. */
+/* Inserts in flight and no answer from ClickHouse for HUNG_MS, counted from its last answer or
+ * from the oldest insert's start if that is later (after an idle spell). */
+static bool ch_hung(const struct st_writer *w, uint64_t now)
+{
+	uint64_t quiet_since = UINT64_MAX;
+	for (unsigned i = 0; i < w->in_flight; i++)
+		if (w->flight[i].busy && w->flight[i].started_ms < quiet_since)
+			quiet_since = w->flight[i].started_ms;
+	if (quiet_since == UINT64_MAX)
+		return false;
+	if (w->heard_ms > quiet_since)
+		quiet_since = w->heard_ms;
+	return now >= quiet_since + HUNG_MS;
+}
+
+/* A stop asked for STOP_RETRY_MS ago or more, or a hung ClickHouse at stop: what waits on
+ * ClickHouse is spooled instead. The deadline starts at the first look after the stop was asked,
+ * wherever the thread is waiting; a hung server moves it to now, which also gives up the
+ * synchronous request clickhouse.c may be in (it watches the same deadline). */
 static bool stop_due(struct st_writer *w)
 {
 	if (!atomic_load_explicit(&w->stop, memory_order_acquire))
@@ -247,6 +302,10 @@ static bool stop_due(struct st_writer *w)
 	uint64_t now = clock_mono_ms();
 	if (!w->stop_by_ms)
 		w->stop_by_ms = now + STOP_RETRY_MS;
+	if (now < w->stop_by_ms && w->ch && ch_hung(w, now)) {
+		w->stop_by_ms = now;
+		w->stop_cost.hung = true;
+	}
 	return now >= w->stop_by_ms;
 }
 
@@ -254,7 +313,15 @@ static bool stop_due(struct st_writer *w)
 static void landed(struct st_writer *w, int wait_ms)
 {
 	struct st_ch_done done[ST_CH_MAX_INFLIGHT];
+	uint64_t t0 = clock_mono_ms();
 	size_t n = st_ch_async_run(w->ch, wait_ms, done, ST_CH_MAX_INFLIGHT);
+	uint64_t t1 = clock_mono_ms();
+	if (n)
+		w->heard_ms = t1;
+	if (w->stop_cost.asked_ms) {
+		w->stop_cost.answered += (unsigned)n;
+		w->stop_cost.waited_ms += t1 - t0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct flight *f = &w->flight[done[i].slot];
 		if (done[i].result == ST_POST_OK) {
@@ -306,7 +373,8 @@ static void ch_flush(struct st_writer *w, enum st_table t, uint64_t now)
 		return;
 	}
 	struct flight *f = &w->flight[slot];
-	*f = (struct flight){.busy = true, .t = t, .buf = b->buf, .len = b->w.len, .rows = b->rows, .id = b->id};
+	*f = (struct flight){.busy = true, .t = t, .buf = b->buf, .len = b->w.len, .rows = b->rows, .id = b->id,
+			     .started_ms = clock_mono_ms()};
 	const uint8_t *body = f->buf;
 	size_t len = f->len;
 	bool native = w->cfg.format == ST_FORMAT_NATIVE;
@@ -482,6 +550,7 @@ static void spool_in_flight(struct st_writer *w)
 		f->busy = false;
 		n++;
 	}
+	w->stop_cost.unanswered += n;
 	if (n)
 		log_warn("storage: %u inserts still unanswered at stop; spooled as unknown (the ledger "
 			 "tells on replay whether ClickHouse has them)", n);
@@ -490,14 +559,15 @@ static void spool_in_flight(struct st_writer *w)
 static void *run(void *arg)
 {
 	struct st_writer *w = arg;
-	uint64_t stop_deadline = 0;
 	long nap_ns = IDLE_SLEEP_NS;
 	for (;;) {
 		bool stopping = atomic_load_explicit(&w->stop, memory_order_acquire);
 		uint64_t now = clock_mono_ms();
-		if (stopping && !stop_deadline) {
+		if (stopping && !w->stop_cost.asked_ms) {
+			w->stop_cost.asked_ms = now;
 			stop_due(w);
-			stop_deadline = w->stop_by_ms;
+			if (w->spool) /* one sync for everything spooled at stop, at the end */
+				st_spool_defer_sync(w->spool);
 		}
 		size_t moved = drain_flows(w, now) + drain_events(w, now) + drain_ops(w, now);
 		bool wrote = false;
@@ -521,16 +591,20 @@ static void *run(void *arg)
 			if (st_ch_async_busy(w->ch))
 				landed(w, 0);
 			now = clock_mono_ms();
-			if (w->down && now >= w->probe_ms)
+			/* at stop neither a probe nor a replay: what is spooled stays for the next start,
+			 * and a request to a server that may be hung would only spend the stop's budget;
+			 * a retention that is due (a daemon stopped soon after its start) runs until the
+			 * deadline, as a lookup of a batch in doubt does */
+			if (w->down && !stopping && now >= w->probe_ms)
 				probe(w, now);
-			if (!w->down && w->doubt.n) {
+			if (!w->down && w->doubt.n && !(stopping && stop_due(w))) {
 				resolve_doubt(w, now);
 				wrote = true;
-			} else if (!w->down && st_spool_count(w->spool)) {
+			} else if (!w->down && !stopping && st_spool_count(w->spool)) {
 				replay_one(w, now);
 				wrote = true;
 			}
-			if (!w->down && w->cfg.retention_days && now >= w->retention_ms)
+			if (!w->down && w->cfg.retention_days && now >= w->retention_ms && !(stopping && stop_due(w)))
 				retention(w, now);
 		}
 		if (stopping) {
@@ -538,32 +612,20 @@ static void *run(void *arg)
 			for (int t = 0; t < ST_NTABLES; t++)
 				idle = idle && w->batch[t].rows == 0;
 			if (idle && w->ch && st_ch_async_busy(w->ch)) {
-				if (now < stop_deadline) {
+				if (!stop_due(w)) {
 					landed(w, 10); /* inserts in flight finish (or spool) first */
 					continue;
 				}
 				spool_in_flight(w);
 			}
-			if (idle && (!w->spool || (!st_spool_count(w->spool) && !w->doubt.n)))
+			/* in doubt and ClickHouse up: it is asked (above) until the deadline */
+			if (idle && w->ch && !(w->doubt.n && !w->down && !stop_due(w)))
 				break;
-			if (idle && w->down) {
-				/* ClickHouse is down: waiting for it would only delay the stop */
-				log_warn("storage: ClickHouse is down at stop; %" PRIu64 " batches (%" PRIu64
-					 " bytes) stay in the spool %s; they are replayed at the next start",
-					 st_spool_count(w->spool), st_spool_bytes(w->spool), w->cfg.spool_dir);
+			if (idle && w->files)
 				break;
-			}
-			if (now >= stop_deadline) {
-				if (w->spool && idle) {
-					log_warn("storage: stopping with %" PRIu64 " batches (%" PRIu64 " bytes) in the "
-						 "spool %s; they are replayed at the next start", st_spool_count(w->spool),
-						 st_spool_bytes(w->spool), w->cfg.spool_dir);
-					break;
-				}
-				if (w->files) {
-					give_up(w);
-					break;
-				}
+			if (w->files && stop_due(w)) {
+				give_up(w);
+				break;
 			}
 		}
 		if (moved || wrote) {
@@ -576,6 +638,25 @@ static void *run(void *arg)
 			if (nap_ns < IDLE_SLEEP_MAX_NS && !stopping)
 				nap_ns *= 2;
 		}
+	}
+	if (w->spool) {
+		spool_sync(w);
+		if (st_spool_count(w->spool))
+			log_warn("storage: %s%" PRIu64 " batches (%" PRIu64 " bytes) stay in the spool %s; they are "
+				 "replayed at the next start", w->down ? "ClickHouse is down at stop; " : "",
+				 st_spool_count(w->spool), st_spool_bytes(w->spool), w->cfg.spool_dir);
+	}
+	if (w->ch) {
+		/* where the stop's time went: an operator whose stop was slow sees which part */
+		const struct stop_cost *c = &w->stop_cost;
+		uint64_t total = clock_mono_ms() - c->asked_ms;
+		log_info("storage: stopped in %" PRIu64 " ms: %" PRIu64 " ms waiting for ClickHouse (%u inserts "
+			 "answered, %u unanswered spooled as unknown%s), %" PRIu64 " ms spooling %u batches (%" PRIu64
+			 " bytes), %" PRIu64 " ms encoding and the rest", total, c->waited_ms, c->answered,
+			 c->unanswered, c->hung ? "; ClickHouse hung: no answer for " STR(HUNG_MS) " ms, not waited for"
+				    : w->down ? "; ClickHouse down, not waited for" : "",
+			 c->spool_ms, c->spooled, c->spool_bytes,
+			 total - (c->waited_ms + c->spool_ms <= total ? c->waited_ms + c->spool_ms : total));
 	}
 	/* what ClickHouse was not there to tell: the ids, for a look by hand */
 	for (const struct st_doubt_entry *e; (e = st_doubt_oldest(&w->doubt)); st_doubt_pop(&w->doubt))

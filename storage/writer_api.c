@@ -181,3 +181,32 @@ const char *st_writer_destination(const struct st_writer *w)
 {
 	return w->destination;
 }
+
+void st_writer_log_summary(struct st_writer *w)
+{
+	struct st_stats s;
+	st_writer_stats(w, &s);
+	/* every way a row can end: written, still in the spool for the next start, dropped
+	 * (a full ring, a spool that could not take it), lost at stop, or in doubt (an insert
+	 * without an answer that ClickHouse was not back to tell about); per table */
+	log_info("storage: flow rows: %llu written, %llu in the spool, %llu dropped (%llu ring full, "
+		 "%llu spool refused), %llu lost at stop; events: %llu written, %llu dropped (%llu ring "
+		 "full, %llu spool refused), %llu lost at stop; operator events: %llu written, %llu dropped "
+		 "(%llu ring full, %llu spool refused), %llu lost; in the spool also %llu events and %llu "
+		 "operator events; in doubt: %llu flow rows, %llu events, %llu operator events; spool: "
+		 "%llu batches, %llu bytes",
+		 (unsigned long long)s.flows_written,
+		 (unsigned long long)(s.flows_spooled - s.flows_replayed),
+		 (unsigned long long)(s.flows_dropped + s.flows_spool_dropped),
+		 (unsigned long long)s.flows_dropped, (unsigned long long)s.flows_spool_dropped,
+		 (unsigned long long)s.flows_lost, (unsigned long long)s.events_written,
+		 (unsigned long long)(s.events_dropped + s.events_spool_dropped),
+		 (unsigned long long)s.events_dropped, (unsigned long long)s.events_spool_dropped,
+		 (unsigned long long)s.events_lost, (unsigned long long)s.ops_written,
+		 (unsigned long long)(s.ops_dropped + s.ops_spool_dropped),
+		 (unsigned long long)s.ops_dropped, (unsigned long long)s.ops_spool_dropped,
+		 (unsigned long long)s.ops_lost, (unsigned long long)(s.events_spooled - s.events_replayed),
+		 (unsigned long long)(s.ops_spooled - s.ops_replayed), (unsigned long long)s.flows_in_doubt,
+		 (unsigned long long)s.events_in_doubt, (unsigned long long)s.ops_in_doubt,
+		 (unsigned long long)s.spool_batches, (unsigned long long)s.spool_bytes);
+}

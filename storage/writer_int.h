@@ -54,7 +54,9 @@ struct st_writer {
 		size_t len;
 		uint32_t rows;
 		uint64_t id;
+		uint64_t started_ms;
 	} flight[ST_CH_MAX_INFLIGHT];
+	uint64_t heard_ms;             /* when an insert last got an answer (any): see ch_hung */
 	uint8_t *spare[ST_NTABLES][ST_CH_MAX_INFLIGHT];
 	unsigned n_spare[ST_NTABLES];
 	/* format native: each slot posts a Native copy of its batch (the RowBinary one stays for the
@@ -82,6 +84,12 @@ struct st_writer {
 	bool started;
 	_Atomic bool stop;
 	uint64_t stop_by_ms; /* the writer thread's: when a stop must give up on ClickHouse (0: none) */
+	/* where a stop's time went, for its log line: asked, done waiting on ClickHouse, spooling */
+	struct stop_cost {
+		uint64_t asked_ms, waited_ms, spool_ms, spool_bytes;
+		unsigned spooled, answered, unanswered;
+		bool hung;
+	} stop_cost;
 	_Atomic uint64_t written[ST_NTABLES];
 	_Atomic uint64_t lost[ST_NTABLES]; /* rows neither ClickHouse nor the spool took, at stop */
 	_Atomic uint64_t batches_failed;

@@ -59,6 +59,11 @@ class Listener(threading.Thread):
         caps = b""
         for afi, safi in ((1, 1), (2, 1), (1, 133), (2, 133)):
             caps += struct.pack("!BBHBB", 1, 4, afi, 0, safi)
+        # Extended Next Hop (RFC 8950) for IPv4 unicast over an IPv6 next hop, as a peer with it
+        # configured offers it whatever the other side does (BIRD's 'extended next hop on', the
+        # QA's extended-nexthop.conf): Rampart uses it only for IPv4 routes whose next hop is IPv6,
+        # so the rows with IPv4 next hops are encoded as without it
+        caps += struct.pack("!BBHHH", 5, 6, 1, 1, 2)
         if self.asn4:
             caps += struct.pack("!BBI", 65, 4, self.asn)
         opt = struct.pack("!BB", 2, len(caps)) + caps

@@ -73,6 +73,8 @@ round() {
 		wait_for 10 eval "ctl bans | grep -q '192.0.2.10/32'"
 	sleep 2 # more rows, inserts in flight
 	stop_rd
+	# the 1 s budget, with the daemon's and the writer's own account of where the time went
+	grep -h 'stopped in' "$W/rd.log" | sed "s/^/# $n: /"
 	check "$n: SIGTERM returned in $STOP_MS ms (< 1000), rc $STOP_RC" test "$STOP_MS" -lt 1000 -a "$STOP_RC" -eq 0
 	s=$(summary)
 	say "$n: $s"

@@ -84,6 +84,28 @@ elif mode == "flood":
     time.sleep(hold)
     for s in socks:
         s.close()
+elif mode == "slowbody":
+    # whole headers at once, then the body (Content-Length 200) a byte every 0.5 s: the request's
+    # deadline covers the body too, and its bytes do not renew it
+    wait = float(sys.argv[3])
+    s = conn(port)
+    s.sendall(b"POST /api/v1/command HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: text/plain\r\n"
+              b"Content-Length: 200\r\n\r\n" % port)
+    t0, closed = time.time(), False
+    s.settimeout(0.5)
+    while time.time() - t0 < wait:
+        try:
+            s.send(b"x")
+            d = s.recv(1 << 16)
+            if not d:
+                closed = True
+                break
+        except socket.timeout:
+            continue
+        except (ConnectionResetError, BrokenPipeError):
+            closed = True
+            break
+    print("closed=%d after=%.1f" % (closed, time.time() - t0))
 elif mode == "slowloris":
     # one header byte every 0.5 s; the daemon must close it by its deadline, not at each byte
     wait = float(sys.argv[3])

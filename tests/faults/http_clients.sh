@@ -5,7 +5,7 @@
 #   2. connections over api.http_max_clients are closed at once and counted; the API answers
 #      again once they go;
 #   3. slowloris (a header byte every 0.5 s) is closed by api.http_request_timeout, which the
-#      bytes do not renew;
+#      bytes do not renew; a body sent a byte every 0.5 s likewise;
 #   4. ulimit -n low: accept hits EMFILE; the listeners pause instead of spinning (CPU bounded),
 #      a bounded number of log lines, the API is reachable again after the clients close, and
 #      detection goes on (ticks advance, the replay's bans are there).
@@ -80,6 +80,10 @@ out=$(python3 $PY slowloris $PORT 8)
 echo "   slowloris: $out"
 t "a timeout is counted (slowloris)" test "$(metric 'rampart_api_connections_closed_total{reason="timeout"}')" -ge 1
 t "slowloris is closed within 4 s (timeout 2 s, not renewed by each byte)" \
+	awk -v o="$out" 'BEGIN { split(o, a, /[= ]/); exit !(a[2] == 1 && a[4] < 4.0) }'
+out=$(python3 $PY slowbody $PORT 8)
+echo "   slow body: $out"
+t "a body a byte every 0.5 s is closed within 4 s too (the deadline covers headers and body)" \
 	awk -v o="$out" 'BEGIN { split(o, a, /[= ]/); exit !(a[2] == 1 && a[4] < 4.0) }'
 stop
 

@@ -3,7 +3,8 @@
 # scripted RFC 7606 peer (interop/rfc7606_peer.sh): storage_faults (the writer alone),
 # banstate_full (a full disk under the ban state file), bgp_malformed_bird (RFC 7606 at real
 # BIRD), clickhouse_hung (ClickHouse hung and killed under rampartd), http_clients
-# (hostile API clients, EMFILE). Each script is one pass or one failure;
+# (hostile API clients, EMFILE), control_clients (hostile control socket clients, EMFILE), spool_full_summary (the shutdown
+# summary on a full spool disk). Each script is one pass or one failure;
 # prints "faults: N passed, N failed" and fails if any failed. Exit 2 from a script (cannot
 # run here, e.g. not root) counts as a failure: the suite is part of make test.
 set -u

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Storage faults through the real writer (bench/bench_storage drives st_writer, as rampartd does):
-#   (the stop deadline is 0.5 s, storage/writer.c STOP_RETRY_MS; 1 s is what the issue asks)
+#   (1 s is the stop budget the issue asks; the writer waits on ClickHouse at most 250 ms,
+#   storage/writer.c STOP_RETRY_MS, and not at all once it is down or hung; its "stopped in"
+#   line, printed here, says where the time went)
 #   1. ClickHouse unreachable: stop within 1 s, every row spooled, none lost.
 #   2. ClickHouse hung (SIGSTOP) with inserts in flight: stop within 1 s; every row written or
 #      spooled (in-flight ones as unknown), none lost.
+#   2b. ClickHouse slow (SIGSTOPped 100 ms in every 150): stop within 1 s, nothing lost.
 #   3. ClickHouse killed (SIGKILL) while rows flow: stop within 1 s; written + spooled == pushed.
 #   4. The spool on a tmpfs that fills (mount -t tmpfs -o size=256k, private dir): nothing lost
 #      that the disk could keep: written + spooled + spool_dropped == pushed, the loud line
@@ -37,6 +40,7 @@ URL=http://127.0.0.1:$HTTP
 out=$($LOAD "http://127.0.0.1:1" --spool "$work/spool1" --db rampart_f --rows 20000 --events 5 --wait 0 \
 	2>"$work/l1.err" | tr '\n' ' ')
 echo "# 1: $out"
+grep -h 'storage: stopped in' "$work/l1.err"
 under1 "$(kv stop_s "$out")" && ok "1: ClickHouse unreachable: stop in $(kv stop_s "$out") s" ||
 	bad "1: stop took $(kv stop_s "$out") s"
 check "1: every row and event spooled, none lost" "20000 5 0 0" \
@@ -52,11 +56,30 @@ out=$($LOAD "$URL" --spool "$work/spool2" --db rampart_f --rows 200000 --rate 10
 	2>"$work/l2.err" | tr '\n' ' ')
 wait "$bg"
 echo "# 2: $out"
+grep -h 'storage: stopped in' "$work/l2.err"
 under1 "$(kv stop_s "$out")" && ok "2: ClickHouse hung (SIGSTOP): stop in $(kv stop_s "$out") s" ||
 	bad "2: stop took $(kv stop_s "$out") s"
 check "2: written + spooled == pushed, none lost or dropped" "200000 0 0 0" \
 	"$(( $(kv written "$out") + $(kv spooled "$out") )) $(kv lost "$out") $(kv dropped "$out") $(kv spool_dropped "$out")"
 kill -CONT "$(cat "$work/ch/pid")"
+# 2b --------------------------------------------------------------------------------------
+# slow, not hung: stopped 100 ms in every 150 from 1 s on, through the stop, so inserts answer
+# late and irregularly and the writer waits for them up to its 250 ms stop deadline
+touch "$work/slow"
+(sleep 1; p=$(cat "$work/ch/pid"); while [ -f "$work/slow" ]; do
+	kill -STOP "$p"; sleep 0.1; kill -CONT "$p"; sleep 0.05; done) &
+bg=$!
+out=$($LOAD "$URL" --spool "$work/spool2b" --db rampart_f --rows 200000 --first 2000000 --rate 100000 \
+	--events 5 --wait 0 2>"$work/l2b.err" | tr '\n' ' ')
+rm -f "$work/slow"
+wait "$bg"
+kill -CONT "$(cat "$work/ch/pid")"
+echo "# 2b: $out"
+grep -h 'storage: stopped in' "$work/l2b.err"
+under1 "$(kv stop_s "$out")" && ok "2b: ClickHouse slow (stopped 100 ms in 150): stop in $(kv stop_s "$out") s" ||
+	bad "2b: stop took $(kv stop_s "$out") s"
+check "2b: written + spooled == pushed, none lost or dropped" "200000 0 0 0" \
+	"$(( $(kv written "$out") + $(kv spooled "$out") )) $(kv lost "$out") $(kv dropped "$out") $(kv spool_dropped "$out")"
 # 3 ---------------------------------------------------------------------------------------
 (sleep 1; ch_kill "$work/ch") &
 bg=$!
@@ -64,6 +87,7 @@ out=$($LOAD "$URL" --spool "$work/spool3" --db rampart_f --rows 200000 --first 1
 	--events 5 --wait 0 2>"$work/l3.err" | tr '\n' ' ')
 wait "$bg"
 echo "# 3: $out"
+grep -h 'storage: stopped in' "$work/l3.err"
 under1 "$(kv stop_s "$out")" && ok "3: ClickHouse killed: stop in $(kv stop_s "$out") s" ||
 	bad "3: stop took $(kv stop_s "$out") s"
 check "3: written + spooled == pushed, none lost or dropped" "200000 0 0 0" \

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bgp/bgp.h"
 #include "bgp/msg.h"
 
 static void one(const uint8_t *p, size_t len)
@@ -24,6 +25,18 @@ static void one(const uint8_t *p, size_t len)
 		if (bgp_msg_open_decode(body, blen, &o, &e) == 0) {
 			(void)bgp_msg_open_check(&o, bgp_msg_open_as(&o), &e);
 			(void)bgp_msg_open_check(&o, 65001, &e);
+			/* what was read encodes back and reads the same: the families and the Extended
+			 * Next Hop offer (RFC 8950, sent only with IPv4 unicast to carry) survive */
+			uint8_t buf[BGP_MSG_MAX];
+			struct wbuf w = wbuf_init(buf, sizeof buf);
+			size_t n = bgp_msg_open_ext(&w, bgp_msg_open_as(&o), o.hold_time, o.bgp_id, o.families,
+						    0, false, o.ext_nh_v4);
+			struct bgp_open o2;
+			if (n == 0 || bgp_msg_open_decode(buf + BGP_HDR_LEN, n - BGP_HDR_LEN, &o2, &e) != 0)
+				__builtin_trap();
+			if (o2.families != o.families ||
+			    o2.ext_nh_v4 != (o.ext_nh_v4 && (o.families & BGP_FAM_IPV4_UNICAST)))
+				__builtin_trap();
 		}
 		break;
 	}

@@ -53,7 +53,7 @@ conf sflow 30 "  pcap: { interfaces: [] }
 
 "$RAMPARTD" -c "$W/sflow/rampart.yaml" >"$W/sflow/rampartd.log" 2>&1 &
 PIDS+=($!)
-wait_for 10 grep -q "listening" "$W/sflow/rampartd.log" || { cat "$W/sflow/rampartd.log"; die "sflow: no listener"; }
+wait_for 30 grep -q "listening" "$W/sflow/rampartd.log" || { cat "$W/sflow/rampartd.log"; die "sflow: no listener"; }
 python3 "$SEND" "$DATA/flows/sflow.pcap" ::1 23843 >"$W/sflow/sent" &
 SENDER=$!
 "$RAMPARTD" -c "$W/mirror/rampart.yaml" --pcap "$DATA/mirror-attack-mix.pcap" --pcap-speed max \

@@ -85,7 +85,7 @@ NAMES="nf5 nf9 ipfix sflow"
 ctl() { "$RAMPARTCTL" -s "$W/$1/rampart.sock" "${@:2}"; }
 
 for n in $NAMES; do
-	wait_for 10 grep -q "listening" "$W/$n/rampartd.log" || { cat "$W/$n/rampartd.log"; die "$n: no listener"; }
+	wait_for 30 grep -q "listening" "$W/$n/rampartd.log" || { cat "$W/$n/rampartd.log"; die "$n: no listener"; }
 done
 
 START=$SECONDS

@@ -52,7 +52,7 @@ api: { socket: $W/rampart.sock, http: "127.0.0.1:$API" }
 CONF
 "$RAMPARTD" -c "$W/rampart.yaml" >"$W/rampartd.log" 2>&1 &
 RPID=$!
-wait_for 10 grep -q "listening" "$W/rampartd.log" || { cat "$W/rampartd.log"; die "no listener"; }
+wait_for 30 grep -q "listening" "$W/rampartd.log" || { cat "$W/rampartd.log"; die "no listener"; }
 ctl() { "$RAMPARTCTL" -s "$W/rampart.sock" "$@"; }
 wait_for 10 sh -c "'$RAMPARTCTL' -s '$W/rampart.sock' stats | grep -q 'storage ClickHouse'" || die "no storage line"
 

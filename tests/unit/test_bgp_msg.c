@@ -134,6 +134,65 @@ static void test_open_encode_4byte_asn_and_mp(void **state)
 
 static void expect_err(int r, const struct bgp_msg_err *e, int code, int subcode);
 
+/* Extended Next Hop (RFC 8950 4): code 5, tuples of NLRI AFI (2), NLRI SAFI (2), next hop AFI (2).
+ * Offered for IPv4 unicast over IPv6 when asked and the OPEN has IPv4 unicast; read from any
+ * number of tuples, ignoring those of other families. */
+static void test_open_extended_next_hop(void **state)
+{
+	(void)state;
+	uint8_t buf[BGP_MSG_MAX];
+	struct wbuf w = wbuf_init(buf, sizeof buf);
+	static const uint8_t cap[] = {0x05, 0x06, 0x00, 0x01, 0x00, 0x01, 0x00, 0x02};
+	size_t n = bgp_msg_open_ext(&w, 65001, 90, 1, BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST, 0, false, true);
+	assert_true(n > 0);
+	assert_int_equal(buf[28], n - 29); /* optional parameters length */
+	assert_non_null(memmem(buf + 29, n - 29, cap, sizeof cap));
+	struct bgp_open o;
+	struct bgp_msg_err e;
+	assert_int_equal(bgp_msg_open_decode(buf + BGP_HDR_LEN, n - BGP_HDR_LEN, &o, &e), 0);
+	assert_true(o.ext_nh_v4);
+	assert_int_equal(o.families, BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST);
+	/* not asked, or no IPv4 unicast to carry: not offered */
+	w = wbuf_init(buf, sizeof buf);
+	n = bgp_msg_open_ext(&w, 65001, 90, 1, BGP_FAM_IPV4_UNICAST | BGP_FAM_IPV6_UNICAST, 0, false, false);
+	assert_null(memmem(buf + 29, n - 29, cap, 2));
+	w = wbuf_init(buf, sizeof buf);
+	n = bgp_msg_open_ext(&w, 65001, 90, 1, BGP_FAM_IPV6_UNICAST, 0, false, true);
+	assert_null(memmem(buf + 29, n - 29, cap, 2));
+	assert_int_equal(bgp_msg_open_decode(buf + BGP_HDR_LEN, n - BGP_HDR_LEN, &o, &e), 0);
+	assert_false(o.ext_nh_v4);
+
+	/* OPEN bodies: version, AS 65002, hold 90, id 10.77.0.2, then one capabilities parameter */
+#define OPEN_CAP(...) {4, 0xfd, 0xea, 0, 90, 10, 77, 0, 2, \
+		2 + sizeof((uint8_t[]){__VA_ARGS__}), 2, sizeof((uint8_t[]){__VA_ARGS__}), __VA_ARGS__}
+	/* BIRD's and FRR's form: the one tuple */
+	uint8_t good[] = OPEN_CAP(0x05, 0x06, 0x00, 0x01, 0x00, 0x01, 0x00, 0x02);
+	assert_int_equal(bgp_msg_open_decode(good, sizeof good, &o, &e), 0);
+	assert_true(o.ext_nh_v4);
+	/* several tuples, ours among IPv4 VPN (SAFI 128), IPv4 multicast and IPv6-over-IPv4 */
+	uint8_t multi[] = OPEN_CAP(0x05, 0x18, 0x00, 0x01, 0x00, 0x80, 0x00, 0x02, 0x00, 0x01, 0x00, 0x02, 0x00, 0x02,
+				   0x00, 0x02, 0x00, 0x01, 0x00, 0x01, 0x00, 0x01, 0x00, 0x01, 0x00, 0x02);
+	assert_int_equal(bgp_msg_open_decode(multi, sizeof multi, &o, &e), 0);
+	assert_true(o.ext_nh_v4);
+	/* only tuples of other families (and IPv4 over an unknown next hop AFI 25): accepted, no offer */
+	uint8_t other[] = OPEN_CAP(0x05, 0x0c, 0x00, 0x01, 0x00, 0x80, 0x00, 0x02, 0x00, 0x01, 0x00, 0x01, 0x00, 0x19);
+	assert_int_equal(bgp_msg_open_decode(other, sizeof other, &o, &e), 0);
+	assert_false(o.ext_nh_v4);
+	/* no tuple at all: nothing offered */
+	uint8_t empty[] = OPEN_CAP(0x05, 0x00);
+	assert_int_equal(bgp_msg_open_decode(empty, sizeof empty, &o, &e), 0);
+	assert_false(o.ext_nh_v4);
+	/* a length that cuts a tuple: OPEN Message Error */
+	uint8_t short5[] = OPEN_CAP(0x05, 0x05, 0x00, 0x01, 0x00, 0x01, 0x00);
+	expect_err(bgp_msg_open_decode(short5, sizeof short5, &o, &e), &e, BGP_ERR_OPEN, 0);
+	uint8_t long7[] = OPEN_CAP(0x05, 0x07, 0x00, 0x01, 0x00, 0x01, 0x00, 0x02, 0x00);
+	expect_err(bgp_msg_open_decode(long7, sizeof long7, &o, &e), &e, BGP_ERR_OPEN, 0);
+	/* the capability's length runs past its parameter */
+	uint8_t past[] = {4, 0xfd, 0xea, 0, 90, 10, 77, 0, 2, 8, 2, 6, 0x05, 0x06, 0x00, 0x01, 0x00, 0x01};
+	expect_err(bgp_msg_open_decode(past, sizeof past, &o, &e), &e, BGP_ERR_OPEN, 0);
+#undef OPEN_CAP
+}
+
 /* RFC 8654: with extended messages an UPDATE or NOTIFICATION may exceed 4096, an OPEN or
  * KEEPALIVE may not; without them nothing may. */
 static void test_extended_message_header(void **state)
@@ -336,10 +395,32 @@ static void test_update_v4_encode(void **state)
 	assert_int_equal(n, sizeof upd_v4);
 	assert_memory_equal(u.buf, upd_v4, sizeof upd_v4);
 
-	/* an IPv4 prefix cannot carry an IPv6 next hop in NEXT_HOP */
+	/* an IPv6 next hop for an IPv4 prefix (a session with Extended Next Hop): RFC 8950 3, the
+	 * prefix goes in MP_REACH_NLRI AFI 1 SAFI 1 with the 16-octet next hop, and no NEXT_HOP */
+	static const uint8_t want[] = {
+		MARKER, 0x00, 0x4d, 0x02,
+		0x00, 0x00, 0x00, 0x36,
+		0x40, 0x01, 0x01, 0x00,
+		0x40, 0x02, 0x06, 0x02, 0x01, 0x00, 0x00, 0xfd, 0xe9,
+		0xc0, 0x08, 0x08, 0xff, 0xff, 0x02, 0x9a, 0xff, 0xff, 0xff, 0x01,
+		0x90, 0x0e, 0x00, 0x1a, 0x00, 0x01, 0x01,       /* MP_REACH, AFI 1 SAFI 1 */
+		0x10, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54,
+		0x00,
+		0x20, 203, 0, 113, 7,                           /* the IPv4 prefix, 4 octets */
+	};
 	nh = addr("2001:db8::254");
 	a = blackhole_enc(&nh, bh_comm);
-	assert_int_equal(bgp_msg_upd_begin_announce(&u, false, &a), -1);
+	assert_int_equal(bgp_msg_upd_begin_announce(&u, false, &a), 0);
+	assert_true(bgp_msg_upd_add(&u, &p));
+	n = bgp_msg_upd_finish(&u);
+	assert_int_equal(n, sizeof want);
+	assert_memory_equal(u.buf, want, sizeof want);
+	/* and the decoder takes it back (a 16-octet next hop for AFI 1 is valid) */
+	struct bgp_update_info ui;
+	struct bgp_msg_err e;
+	assert_int_equal(decode_update(want, sizeof want, true, &ui, &e), 0);
+	assert_int_equal(ui.announced, 1);
+	assert_false(ui.treat_as_withdraw);
 }
 
 static void test_update_v6_mp_reach_unreach_encode(void **state)
@@ -756,6 +837,7 @@ int main(void)
 		cmocka_unit_test(test_open_encode_4byte_asn_and_mp),
 		cmocka_unit_test(test_open_flowspec_caps),
 		cmocka_unit_test(test_open_graceful_restart),
+		cmocka_unit_test(test_open_extended_next_hop),
 		cmocka_unit_test(test_extended_message_header),
 		cmocka_unit_test(test_flow_update_encode),
 		cmocka_unit_test(test_large_communities_encode),

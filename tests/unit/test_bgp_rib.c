@@ -360,6 +360,31 @@ static void test_next_hop_resolution(void **state)
 	assert_int_equal(s.msgs, 0);
 	assert_true(lo.printed || lo.count > 0);
 
+	/* with Extended Next Hop (RFC 8950) the IPv6 session address is the IPv4 route's next hop,
+	 * in MP_REACH_NLRI AFI 1 and without NEXT_HOP */
+	c.ext_nh = true;
+	bgp_adj_push(&q, &p);
+	assert_int_equal(bgp_adj_flush(&q, rib, &c), 1);
+	assert_int_equal(s.announced, 1);
+	static const uint8_t mp_v4_v6nh[] = {0x00, 0x01, 0x01, 0x10, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x77,
+					     0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00, 0x20, 203, 0, 113, 7};
+	assert_true(sink_has(&s, mp_v4_v6nh, sizeof mp_v4_v6nh));
+	static const uint8_t nh_attr[] = {0x40, 0x03, 0x04};
+	assert_false(sink_has(&s, nh_attr, sizeof nh_attr));
+	sink_clear(&s);
+	/* a configured IPv6 next hop: the same, and only with the capability */
+	struct bgp_route_attrs a6 = bh("2001:db8::254");
+	bgp_rib_announce(rib, &p, &a6);
+	assert_true(ip_parse("10.77.0.1", &c.local));
+	bgp_adj_push(&q, &p);
+	assert_int_equal(bgp_adj_flush(&q, rib, &c), 1);
+	assert_int_equal(s.announced, 1);
+	sink_clear(&s);
+	c.ext_nh = false;
+	bgp_adj_push(&q, &p);
+	assert_int_equal(bgp_adj_flush(&q, rib, &c), 1);
+	assert_int_equal(s.announced, 0);
+
 	sink_clear(&s);
 	bgp_adj_free(&q);
 	bgp_rib_free(rib);

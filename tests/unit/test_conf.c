@@ -342,7 +342,7 @@ static const struct err_case err_cases[] = {
 	{NETS "whitelist: 10.0.0.1/32\n", "rampart.yaml:2:12: whitelist: expected a list of prefixes, got \"10.0.0.1/32\""},
 	{NETS "bgp: { peers: [ { address: 10.0.0.1, remote_as: 2, foo: 1 } ] }\n",
 	 "rampart.yaml:2:52: bgp.peers[0].foo: unknown key (expected address, remote_as, families, passive, password, "
-	 "local_address, hold_time, ttl, description, port)"},
+	 "local_address, hold_time, ttl, extended_next_hop, description, port)"},
 	{NETS "hostgroups: [ { name: a, prefixes: [10.1.0.0/16], bogus: 1 } ]\n",
 	 "rampart.yaml:2:51: hostgroups[0].bogus: unknown key (expected name, prefixes, thresholds, total, ban_time, "
 	 "mitigation, total_scope, total_prefix_length)"},
@@ -674,6 +674,21 @@ static void test_every_key(void **state)
 	assert_int_equal(c.capture.max_templates, 32);
 	assert_int_equal(c.capture.max_template_bytes, 1048576);
 	assert_int_equal(c.capture.exporter_idle_s, 120);
+	/* what a listener of each protocol is given: the bounds, and its own protocol's allow-list */
+	struct cap_flow_config fc;
+	conf_flow_config(&c.capture, CAP_FLOW_PROTO_IPFIX, &fc);
+	assert_int_equal(fc.max_exporters, 1000);
+	assert_int_equal(fc.max_domains_per_addr, 8);
+	assert_int_equal(fc.max_templates, 32);
+	assert_int_equal(fc.max_template_bytes, 1048576);
+	assert_int_equal(fc.idle_s, 120);
+	assert_int_equal(fc.n_allow, 1);
+	assert_prefix(&fc.allow[0], "198.51.100.7/32");
+	conf_flow_config(&c.capture, CAP_FLOW_PROTO_NETFLOW, &fc);
+	assert_int_equal(fc.n_allow, 2);
+	assert_prefix(&fc.allow[1], "2001:db8:1::/48");
+	conf_flow_config(&c.capture, CAP_FLOW_PROTO_SFLOW, &fc);
+	assert_int_equal(fc.n_allow, 0);
 	assert_int_equal(c.capture.flow_table_size, 2048);
 	assert_int_equal(c.capture.n_netflow, 1);
 	assert_string_equal(c.capture.ipfix[0].addr, "[::1]:4739");
@@ -1156,6 +1171,43 @@ static void test_flowspec_rules(void **state)
 
 /* capture.*.cpus: the list lands per section; a CPU past the machine's is refused naming the
  * entry (the count is the machine's, so the message is built here). */
+/* The workers the capture sections ask for: one source per interface x member, per queue, per
+ * listen address x udp_workers, in that order, each pinned per its section's cpus (wrapping). */
+static void test_capture_sources(void **state)
+{
+	(void)state;
+	struct rampart_conf c;
+	load_ok(NETS "capture: { pcap: { interfaces: [lo] },\n"
+		"  afpacket: { interfaces: [eth1, eth2], workers: 2, cpus: [1, 0] },\n"
+		"  sflow: { listen: [\"0.0.0.0:6343\"] }, ipfix: { listen: [\"[::1]:4739\"] }, udp_workers: 2 }\n",
+		&c);
+	assert_int_equal(conf_capture_n_sources(&c.capture), 1 + 4 + 2 + 2);
+	struct conf_source src[16];
+	assert_int_equal(conf_capture_sources(&c.capture, NULL, src), 9);
+	assert_true(src[0].mirror);
+	assert_int_equal(src[0].cap.kind, CAP_SRC_PCAP);
+	assert_string_equal(src[0].cap.name, "lo");
+	assert_false(src[0].cap.pinned);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(src[1 + i].cap.kind, CAP_SRC_AFPACKET);
+		assert_string_equal(src[1 + i].cap.name, i < 2 ? "eth1" : "eth2");
+		assert_int_equal(src[1 + i].cap.member, i % 2);
+		assert_int_equal(src[1 + i].cap.members, 2);
+		assert_true(src[1 + i].cap.pinned);
+	}
+	assert_int_equal(src[1].cap.cpu, 1);
+	assert_int_equal(src[2].cap.cpu, 0);
+	assert_int_equal(src[3].cap.cpu, 1); /* the third of two CPUs wraps */
+	assert_false(src[5].mirror);
+	assert_string_equal(src[5].listen, "0.0.0.0:6343");
+	assert_int_equal(src[5].flow_proto, CAP_FLOW_PROTO_SFLOW);
+	assert_int_equal(src[6].listen_worker, 1);
+	assert_int_equal(src[6].listen_workers, 2);
+	assert_int_equal(src[8].flow_proto, CAP_FLOW_PROTO_IPFIX);
+	assert_string_equal(src[8].listen, "[::1]:4739");
+	conf_free(&c);
+}
+
 static void test_capture_cpus(void **state)
 {
 	(void)state;
@@ -1207,6 +1259,7 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_dpdk),
 		cmocka_unit_test(test_capture_cpus),
+		cmocka_unit_test(test_capture_sources),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_round_trip_examples),
 		cmocka_unit_test(test_round_trip_edges),

@@ -122,6 +122,31 @@ static void test_attributes(void **state)
 	/* ExaBGP 4's family-first form */
 	c = parse_ok("announce ipv6 unicast 2001:db8:1::/48 next-hop 2001:db8::2");
 	assert_prefix(&c->nlri[0], "2001:db8:1::/48");
+	/* an IPv6 next hop for an IPv4 prefix is RFC 8950's; the speaker sends it where negotiated */
+	c = parse_ok("announce route 153.153.153.153 next-hop BAD:CAFE:BAD:CAFE:BAD:CAFE:BAD:CAFE");
+	assert_prefix(&c->nlri[0], "153.153.153.153/32");
+	assert_true(c->a.has_next_hop);
+	assert_false(ip_is_v4(&c->a.attrs.next_hop));
+	/* ExaBGP's watchdog: the route's group, and `withdraw` holds it there instead of withdrawing */
+	c = parse_ok("announce route 77.77.77.77 next-hop 1.2.3.4 watchdog dnsr withdraw");
+	assert_int_equal(c->verb, BGP_EXA_ANNOUNCE);
+	assert_string_equal(c->a.watchdog, "dnsr");
+	assert_true(c->a.watchdog_withdrawn);
+	c = parse_ok("announce route 77.77.77.77 next-hop 1.2.3.4 withdraw");
+	assert_int_equal(c->verb, BGP_EXA_WITHDRAW);
+	c = parse_ok("announce route 77.77.77.77 next-hop 1.2.3.4");
+	assert_string_equal(c->a.watchdog, "");
+	c = parse_ok("withdraw watchdog dnsr");
+	assert_int_equal(c->kind, BGP_EXA_WATCHDOG);
+	assert_int_equal(c->verb, BGP_EXA_WITHDRAW);
+	assert_string_equal(c->a.watchdog, "dnsr");
+	c = parse_ok("neighbor * announce watchdog dnsr");
+	assert_int_equal(c->kind, BGP_EXA_WATCHDOG);
+	parse_err("announce watchdog", "expected a watchdog name");
+	parse_err("announce watchdog announce", "'announce' is not a watchdog name");
+	parse_err("announce watchdog x y", "nothing may follow the watchdog name");
+	parse_err("announce route 1.2.3.4/32 watchdog "
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "watchdog name longer than 63");
 }
 
 static void test_attributes_nlri(void **state)
@@ -206,14 +231,15 @@ static void test_errors(void **state)
 	(void)state;
 	parse_err("", "expected announce or withdraw");
 	parse_err("show neighbor", "'show': expected announce or withdraw");
-	parse_err("announce", "expected route, attributes, flow or eor");
+	parse_err("announce", "expected route, attributes, flow, eor or watchdog");
 	parse_err("announce rout 1.2.3.4/32", "column 10: 'rout'");
 	parse_err("announce route", "expected a prefix");
 	parse_err("announce route 1.2.3.4/33 next-hop 1.1.1.1", "'1.2.3.4/33': not a prefix");
 	parse_err("announce route 10.0.0.1/8 next-hop 1.1.1.1", "'10.0.0.1/8': not a prefix");
 	parse_err("announce route 1.2.3.4/32 next-hop", "'next-hop': expected an address");
 	parse_err("announce route 1.2.3.4/32 next-hop 1.2.3", "'1.2.3': next-hop is not");
-	parse_err("announce route 1.2.3.4/32 next-hop 2001:db8::1", "next-hop 2001:db8::1 is not of the family");
+	/* an IPv4 next hop for an IPv6 prefix has no encoding (RFC 2545 3: 16 or 32 octets) */
+	parse_err("announce route 2001:db8:1::/48 next-hop 192.0.2.1", "next-hop 192.0.2.1 is not of the family");
 	parse_err("announce route 1.2.3.4/32 next-hopp 1.1.1.1", "'next-hopp': unknown attribute");
 	parse_err("announce route 1.2.3.4/32 community 65536:1", "'65536:1': community must be");
 	parse_err("announce route 1.2.3.4/32 community [65000:1", "list not closed");
@@ -328,14 +354,16 @@ static void test_exabgp_qa_spellings(void **state)
 	assert_int_equal(c->n_neighbors, 0);
 	parse_err("neighbor * local-as 1 announce route 10.0.0.1/32", "expected announce or withdraw");
 
-	/* name and watchdog: accepted, nothing sent for them; withdraw: the route starts withdrawn */
+	/* name and watchdog: accepted, nothing sent for them; withdraw: the route starts withdrawn,
+	 * held in its watchdog group (the daemon's business) */
 	c = parse_ok("announce route 1.0.0.0/24 next-hop 1.2.3.4 name this-is-a-test-route");
 	assert_int_equal(c->verb, BGP_EXA_ANNOUNCE);
 	assert_int_equal(c->n_nlri, 1);
 	c = parse_ok("announce route 77.77.77.77 next-hop 1.2.3.4 watchdog dnsr");
 	assert_int_equal(c->verb, BGP_EXA_ANNOUNCE);
 	c = parse_ok("announce route 77.77.77.77 next-hop 1.2.3.4 watchdog dnsr withdraw");
-	assert_int_equal(c->verb, BGP_EXA_WITHDRAW);
+	assert_int_equal(c->verb, BGP_EXA_ANNOUNCE);
+	assert_true(c->a.watchdog_withdrawn);
 	assert_prefix(&c->nlri[0], "77.77.77.77/32");
 	parse_err("announce route 1.0.0.0/24 next-hop 1.2.3.4 name", "expected a name after 'name'");
 	parse_err("announce route 1.0.0.0/24 watchdog [ a ]", "expected a name after 'watchdog'");

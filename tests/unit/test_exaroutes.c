@@ -322,12 +322,68 @@ static void test_neighbor_selection(void **state)
 	assert_int_equal(bgp_flow_count(f->rp.bgp), 1);
 }
 
+/* ExaBGP's watchdog groups (exabgp/rib/outgoing.py): `withdraw watchdog NAME` takes the group's
+ * routes out of the table (so from the peers), `announce watchdog NAME` puts them back; a route
+ * that says `withdraw` starts held; `withdraw route` takes a route out of its group for good. */
+static void test_watchdog(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(run(f, "announce route 192.0.2.20/32 next-hop 10.0.0.1 watchdog web"), 0);
+	assert_int_equal(run(f, "announce route 192.0.2.21/32 next-hop 10.0.0.1 name a watchdog web"), 0);
+	assert_int_equal(run(f, "announce route 192.0.2.22/32 next-hop 10.0.0.1 watchdog dns withdraw"), 0);
+	assert_int_equal(run(f, "announce route 192.0.2.23/32 next-hop 10.0.0.1"), 0);
+	assert_true(listed(f, "192.0.2.20/32", "operator"));
+	assert_true(listed(f, "192.0.2.21/32", "operator"));
+	assert_false(listed(f, "192.0.2.22/32", "operator")); /* held back */
+
+	assert_int_equal(run(f, "withdraw watchdog web"), 0);
+	assert_false(listed(f, "192.0.2.20/32", "operator"));
+	assert_false(listed(f, "192.0.2.21/32", "operator"));
+	assert_false(listed(f, "192.0.2.22/32", "operator"));
+	assert_true(listed(f, "192.0.2.23/32", "operator")); /* in no group */
+	assert_int_equal(run(f, "withdraw watchdog web"), 0);   /* again: nothing to do */
+	assert_int_equal(run(f, "withdraw watchdog nosuch"), 0); /* unknown: nothing, as ExaBGP */
+
+	assert_int_equal(run(f, "announce watchdog dns"), 0);
+	assert_true(listed(f, "192.0.2.22/32", "operator"));
+	assert_false(listed(f, "192.0.2.20/32", "operator")); /* another group */
+	/* with the same attributes as announced */
+	assert_int_equal(run(f, "announce watchdog web"), 0);
+	assert_true(listed(f, "192.0.2.20/32", "operator"));
+	assert_true(listed(f, "192.0.2.21/32", "operator"));
+	assert_non_null(strstr(f->reply, "10.0.0.1"));
+
+	/* a group has no state of its own: announced into a withdrawn group, a route goes out */
+	assert_int_equal(run(f, "withdraw watchdog web"), 0);
+	assert_int_equal(run(f, "announce route 192.0.2.24/32 next-hop 10.0.0.1 watchdog web"), 0);
+	assert_true(listed(f, "192.0.2.24/32", "operator"));
+	/* withdraw route: out of the group, not brought back */
+	assert_int_equal(run(f, "withdraw route 192.0.2.24/32"), 0);
+	assert_int_equal(run(f, "announce watchdog web"), 0);
+	assert_false(listed(f, "192.0.2.24/32", "operator"));
+	assert_true(listed(f, "192.0.2.20/32", "operator"));
+	/* announced again without a watchdog: no longer the group's */
+	assert_int_equal(run(f, "announce route 192.0.2.20/32 next-hop 10.0.0.2"), 0);
+	assert_int_equal(run(f, "withdraw watchdog web"), 0);
+	assert_true(listed(f, "192.0.2.20/32", "operator"));
+	assert_false(listed(f, "192.0.2.21/32", "operator"));
+
+	/* errors */
+	assert_int_equal(run(f, "announce watchdog"), -1);
+	assert_non_null(strstr(f->reply, "expected a watchdog name"));
+	assert_int_equal(run(f, "announce watchdog withdraw"), -1);
+	assert_int_equal(run(f, "announce watchdog a b"), -1);
+	assert_non_null(strstr(f->reply, "nothing may follow"));
+	assert_int_equal(run(f, "announce route 192.0.2.25/32 next-hop 10.0.0.1 watchdog"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_socket_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_attributes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watchdog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_neighbor_selection, setup_bgp, teardown_bgp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,4 @@
-/* Flow export listeners (rampartd/flowsrc.c) on real loopback sockets: addresses, batches,
+/* Flow export listeners (capture/flowsrc.c) on real loopback sockets: addresses, batches,
  * kernel drops, oversize datagrams; and a listener worker behind `rampartctl exporters` and
  * `stats`. Ports 20950-20959 (this helper's range). */
 #include <arpa/inet.h>
@@ -78,16 +78,16 @@ static void on_record(void *arg, const struct flow_record *r)
 }
 
 /* Reads until n datagrams came or a second passed. */
-static unsigned drain(struct rd_flowsrc *s, struct got *g, unsigned n)
+static unsigned drain(struct cap_flowsrc *s, struct got *g, unsigned n)
 {
 	unsigned total = 0;
 	char err[256];
 	for (int tries = 0; tries < 100 && total < n; tries++) {
 		uint64_t ns;
-		int k = rd_flowsrc_dispatch(s, on_record, g, &ns, err, sizeof err);
+		int k = cap_flowsrc_dispatch(s, on_record, g, &ns, err, sizeof err);
 		assert_true(k >= 0);
 		if (k == 0)
-			rd_flowsrc_wait(s, 10);
+			cap_flowsrc_wait(s, 10);
 		total += (unsigned)k;
 	}
 	return total;
@@ -101,11 +101,11 @@ static void test_bad_addresses(void **state)
 			     "[::1:20951", "127.0.0.1:x"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		err[0] = 0;
-		assert_null(rd_flowsrc_open(RD_FLOW_NETFLOW, bad[i], 65536, NULL, err, sizeof err));
+		assert_null(cap_flowsrc_open(CAP_FLOW_PROTO_NETFLOW, bad[i], 65536, NULL, err, sizeof err));
 		assert_non_null(strstr(err, bad[i]));
 	}
 	/* 192.0.2.1 is not ours: bind fails with a message naming the listener */
-	assert_null(rd_flowsrc_open(RD_FLOW_SFLOW, "192.0.2.1:20951", 65536, NULL, err, sizeof err));
+	assert_null(cap_flowsrc_open(CAP_FLOW_PROTO_SFLOW, "192.0.2.1:20951", 65536, NULL, err, sizeof err));
 	assert_non_null(strstr(err, "bind"));
 }
 
@@ -113,8 +113,8 @@ static void test_ipv4_ipv6_batches(void **state)
 {
 	(void)state;
 	char err[256];
-	struct rd_flowsrc *s4 = rd_flowsrc_open(RD_FLOW_NETFLOW, "127.0.0.1:20952", 1 << 20, NULL, err, sizeof err);
-	struct rd_flowsrc *s6 = rd_flowsrc_open(RD_FLOW_NETFLOW, "[::1]:20952", 1 << 20, NULL, err, sizeof err);
+	struct cap_flowsrc *s4 = cap_flowsrc_open(CAP_FLOW_PROTO_NETFLOW, "127.0.0.1:20952", 1 << 20, NULL, err, sizeof err);
+	struct cap_flowsrc *s6 = cap_flowsrc_open(CAP_FLOW_PROTO_NETFLOW, "[::1]:20952", 1 << 20, NULL, err, sizeof err);
 	assert_non_null(s4);
 	assert_non_null(s6);
 	uint8_t b[256];
@@ -132,20 +132,20 @@ static void test_ipv4_ipv6_batches(void **state)
 	assert_string_equal(ip_format(&g4.exporter, a), "127.0.0.1");
 	assert_string_equal(ip_format(&g6.exporter, a), "::1");
 
-	struct api_udp_stats st;
-	rd_flowsrc_stats(s4, &st);
+	struct cap_flowsrc_stats st;
+	cap_flowsrc_stats(s4, &st);
 	assert_int_equal(st.datagrams, 100);
 	assert_int_equal(st.decode.datagrams, 100);
 	assert_int_equal(st.kernel_drops, 0);
 	assert_true(st.rcvbuf >= 1 << 20); /* as root SO_RCVBUFFORCE grants it */
 	struct cap_exporter_info e[2];
-	assert_int_equal(rd_flowsrc_exporters(s4, e, 2), 1);
+	assert_int_equal(cap_flowsrc_exporters(s4, e, 2), 1);
 	assert_int_equal(e[0].records, 200);
 	assert_int_equal(e[0].sequence_gaps, 0);
 	close(fd4);
 	close(fd6);
-	rd_flowsrc_close(s4);
-	rd_flowsrc_close(s6);
+	cap_flowsrc_close(s4);
+	cap_flowsrc_close(s6);
 }
 
 /* A receive buffer too small for what is sent while nobody reads: the kernel drops, and the
@@ -154,7 +154,7 @@ static void test_kernel_drops_counted(void **state)
 {
 	(void)state;
 	char err[256];
-	struct rd_flowsrc *s = rd_flowsrc_open(RD_FLOW_NETFLOW, "127.0.0.1:20953", 4096, NULL, err, sizeof err);
+	struct cap_flowsrc *s = cap_flowsrc_open(CAP_FLOW_PROTO_NETFLOW, "127.0.0.1:20953", 4096, NULL, err, sizeof err);
 	assert_non_null(s);
 	int fd = sender(AF_INET, 20953);
 	uint8_t b[256];
@@ -166,14 +166,14 @@ static void test_kernel_drops_counted(void **state)
 	/* one more after the drops, to carry the counter */
 	send(fd, b, v5_datagram(b, 1000), 0);
 	got += drain(s, &g, 1);
-	struct api_udp_stats st;
-	rd_flowsrc_stats(s, &st);
+	struct cap_flowsrc_stats st;
+	cap_flowsrc_stats(s, &st);
 	assert_int_equal(st.kernel_drops, 501 - got);
 	struct cap_exporter_info e[1];
-	assert_int_equal(rd_flowsrc_exporters(s, e, 1), 1);
+	assert_int_equal(cap_flowsrc_exporters(s, e, 1), 1);
 	assert_int_equal(e[0].sequence_gaps, 2 * (501 - got));
 	close(fd);
-	rd_flowsrc_close(s);
+	cap_flowsrc_close(s);
 }
 
 /* The listener's allow-list: a source outside it gets no exporter entry and no record, counted
@@ -185,7 +185,7 @@ static void test_allow_list(void **state)
 	ip_prefix allow;
 	assert_true(ip_prefix_parse("192.0.2.0/24", &allow));
 	struct cap_flow_config cfg = {.allow = &allow, .n_allow = 1};
-	struct rd_flowsrc *s = rd_flowsrc_open(RD_FLOW_NETFLOW, "127.0.0.1:20958", 1 << 20, &cfg, err, sizeof err);
+	struct cap_flowsrc *s = cap_flowsrc_open(CAP_FLOW_PROTO_NETFLOW, "127.0.0.1:20958", 1 << 20, &cfg, err, sizeof err);
 	assert_non_null(s);
 	int fd = sender(AF_INET, 20958);
 	uint8_t b[256];
@@ -194,28 +194,28 @@ static void test_allow_list(void **state)
 	struct got g = {0};
 	assert_int_equal(drain(s, &g, 2), 2);
 	assert_int_equal(g.records, 0);
-	struct api_udp_stats st;
-	rd_flowsrc_stats(s, &st);
+	struct cap_flowsrc_stats st;
+	cap_flowsrc_stats(s, &st);
 	assert_int_equal(st.decode.refused[CAP_REFUSE_NOT_ALLOWED], 2);
 	assert_int_equal(st.decode.result[CAP_FLOW_NOT_ALLOWED], 2);
 	assert_int_equal(st.decode.exporters, 0);
-	rd_flowsrc_close(s);
+	cap_flowsrc_close(s);
 
 	assert_true(ip_prefix_parse("127.0.0.0/8", &allow));
-	s = rd_flowsrc_open(RD_FLOW_NETFLOW, "127.0.0.1:20958", 1 << 20, &cfg, err, sizeof err);
+	s = cap_flowsrc_open(CAP_FLOW_PROTO_NETFLOW, "127.0.0.1:20958", 1 << 20, &cfg, err, sizeof err);
 	assert_non_null(s);
 	send(fd, b, v5_datagram(b, 0), 0);
 	assert_int_equal(drain(s, &g, 1), 1);
 	assert_int_equal(g.records, 2);
 	close(fd);
-	rd_flowsrc_close(s);
+	cap_flowsrc_close(s);
 }
 
 static void test_oversize_and_malformed(void **state)
 {
 	(void)state;
 	char err[256];
-	struct rd_flowsrc *s = rd_flowsrc_open(RD_FLOW_NETFLOW, "127.0.0.1:20954", 1 << 20, NULL, err, sizeof err);
+	struct cap_flowsrc *s = cap_flowsrc_open(CAP_FLOW_PROTO_NETFLOW, "127.0.0.1:20954", 1 << 20, NULL, err, sizeof err);
 	assert_non_null(s);
 	int fd = sender(AF_INET, 20954);
 	static uint8_t big[20000];
@@ -226,13 +226,13 @@ static void test_oversize_and_malformed(void **state)
 	send(fd, b, n - 10, 0); /* truncated record */
 	struct got g = {0};
 	assert_int_equal(drain(s, &g, 2), 2);
-	struct api_udp_stats st;
-	rd_flowsrc_stats(s, &st);
+	struct cap_flowsrc_stats st;
+	cap_flowsrc_stats(s, &st);
 	assert_int_equal(st.oversize, 1);
 	assert_int_equal(st.decode.datagrams, 1);
 	assert_int_equal(st.decode.result[CAP_FLOW_OK], 0);
 	close(fd);
-	rd_flowsrc_close(s);
+	cap_flowsrc_close(s);
 }
 
 /* ---- a listener worker behind the control commands ----------------------------------------- */
@@ -246,9 +246,9 @@ static void test_two_workers_one_port(void **state)
 	(void)state;
 	char err[256];
 	enum { EXPORTERS = 32, EACH = 5 };
-	struct rd_flowsrc *w[2];
+	struct cap_flowsrc *w[2];
 	for (int k = 0; k < 2; k++) {
-		w[k] = rd_flowsrc_open(RD_FLOW_NETFLOW, "127.0.0.1:22010", 1 << 20, NULL, err, sizeof err);
+		w[k] = cap_flowsrc_open(CAP_FLOW_PROTO_NETFLOW, "127.0.0.1:22010", 1 << 20, NULL, err, sizeof err);
 		assert_non_null(w[k]);
 	}
 	int fd[EXPORTERS];
@@ -267,11 +267,11 @@ static void test_two_workers_one_port(void **state)
 	for (int tries = 0; tries < 200 && got[0] + got[1] < EXPORTERS * EACH; tries++)
 		for (int k = 0; k < 2; k++) {
 			uint64_t ns;
-			int n = rd_flowsrc_dispatch(w[k], on_record, &g[k], &ns, err2, sizeof err2);
+			int n = cap_flowsrc_dispatch(w[k], on_record, &g[k], &ns, err2, sizeof err2);
 			assert_true(n >= 0);
 			got[k] += (unsigned)n;
 			if (n == 0)
-				rd_flowsrc_wait(w[k], 5);
+				cap_flowsrc_wait(w[k], 5);
 		}
 	assert_int_equal(got[0] + got[1], EXPORTERS * EACH);
 	assert_true(got[0] > 0 && got[1] > 0);
@@ -281,7 +281,7 @@ static void test_two_workers_one_port(void **state)
 	size_t n[2];
 	unsigned seen[EXPORTERS] = {0};
 	for (int k = 0; k < 2; k++) {
-		n[k] = rd_flowsrc_exporters(w[k], e[k], EXPORTERS + 1);
+		n[k] = cap_flowsrc_exporters(w[k], e[k], EXPORTERS + 1);
 		for (size_t i = 0; i < n[k]; i++) {
 			assert_true((e[k][i].domain & 0xff) < EXPORTERS);
 			seen[e[k][i].domain & 0xff]++;
@@ -295,8 +295,8 @@ static void test_two_workers_one_port(void **state)
 		assert_int_equal(seen[x], 1); /* on exactly one worker */
 	for (int x = 0; x < EXPORTERS; x++)
 		close(fd[x]);
-	rd_flowsrc_close(w[0]);
-	rd_flowsrc_close(w[1]);
+	cap_flowsrc_close(w[0]);
+	cap_flowsrc_close(w[1]);
 }
 
 static const char config[] = "networks: [192.0.2.0/24]\n"
@@ -327,7 +327,7 @@ static void test_exporters_command(void **state)
 	text[n] = 0;
 	assert_non_null(strstr(text, "no flow listeners"));
 
-	struct rd_worker_source src = {.listen = rp.conf.capture.netflow[0].addr, .flow_proto = RD_FLOW_NETFLOW};
+	struct conf_source src = {.listen = rp.conf.capture.netflow[0].addr, .flow_proto = CAP_FLOW_PROTO_NETFLOW};
 	const struct rd_worker_deps wd = {.conf = &rp.conf, .networks = rp.networks, .storage = rp.storage,
 					  .tick_fd = rp.tick_fd};
 	rp.workers[0] = rd_worker_new(&wd, 0, &src, err, sizeof err);

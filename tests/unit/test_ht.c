@@ -103,6 +103,32 @@ static void test_insert_find_remove(void **state)
 	ht_free(&t);
 }
 
+/* Clear empties every slot it used, whether it walks the records (a table reserved far beyond
+ * what it holds, colliding keys in one run) or clears the slots at once (a full one): nothing
+ * found after it, and inserts after it see an empty table. */
+static void test_clear_sparse_and_full(void **state)
+{
+	(void)state;
+	const struct ht_type *types[] = {&bytes_type, &colliding_type};
+	for (size_t ty = 0; ty < 2; ty++)
+		for (size_t n = 5; n <= 3000; n = n == 5 ? 3000 : n + 1) {
+			struct ht t;
+			assert_int_equal(ht_init(&t, types[ty], 4096), 0); /* 8192 slots: 5 sparse, 3000 not */
+			for (uint64_t k = 1; k <= n; k++)
+				put(&t, k, k * 10);
+			ht_clear(&t);
+			assert_int_equal(ht_count(&t), 0);
+			for (size_t i = 0; i < t.cap; i++)
+				assert_int_equal(t.slots[i], 0);
+			for (uint64_t k = 1; k <= n; k++)
+				assert_int_equal(value_of(&t, k), UINT64_MAX);
+			put(&t, 2, 99);
+			assert_int_equal(value_of(&t, 2), 99);
+			check_index(&t);
+			ht_free(&t);
+		}
+}
+
 /* Removing from the middle of a run of collisions must keep every later record reachable. */
 static void test_backward_shift_in_run(void **state)
 {
@@ -357,6 +383,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_insert_find_remove),   cmocka_unit_test(test_backward_shift_in_run),
+		cmocka_unit_test(test_clear_sparse_and_full),
 		cmocka_unit_test(test_backward_shift_wraps), cmocka_unit_test(test_grow_keeps_everything),
 		cmocka_unit_test(test_presize_does_not_move), cmocka_unit_test(test_prefix_keys),
 		cmocka_unit_test(test_remove_while_iterating), cmocka_unit_test(test_hashed_and_lazy),

@@ -214,6 +214,8 @@ static void test_rowbinary_operator_event_bytes(void **state)
 	/* the longest row fits the batch's row budget */
 	struct st_operator_event big;
 	memset(&big, 'z', sizeof big);
+	big.token = true; /* a bool holds only 0 or 1; 'z' there is undefined behaviour */
+	big.ok = true;
 	uint8_t bigbuf[600];
 	struct wbuf wb = wbuf_init(bigbuf, sizeof bigbuf);
 	st_rowbinary_operator_event(&wb, &big);
@@ -1145,6 +1147,66 @@ static int count_fds(void)
 /* A disk that refuses every write (RLIMIT_FSIZE makes write() fail with EFBIG as a full disk
  * makes it fail with ENOSPC): each refused batch returns -1, keeps no descriptor and leaves no
  * temporary file; when writes succeed again the spool takes batches as before. */
+/* At stop the spool writes batches without fsync and syncs them together: until then they are
+ * temporary files outside the index, after it ordinary spooled batches a restart finds, in order;
+ * the budget counts them while they wait; a full set of waiting batches refuses the next put. */
+static void test_spool_deferred_sync(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/rampart-test-spool-defer-XXXXXX", err[200], path[400];
+	assert_non_null(mkdtemp(dir));
+	struct st_spool *sp = st_spool_open(dir, 1000, err, sizeof err);
+	assert_non_null(sp);
+	uint8_t body[100];
+	memset(body, 'x', sizeof body);
+	assert_int_equal(st_spool_put(sp, ST_FLOWS, 1, 3, false, body, sizeof body, err, sizeof err), 0);
+	st_spool_defer_sync(sp);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(st_spool_put(sp, i == 2 ? ST_EVENTS : ST_FLOWS, 2 + (uint64_t)i, 5, i == 3, body,
+					      sizeof body, err, sizeof err), 0);
+	/* 100 + 8 x 100 = 900: one more fits, the next is over the budget of 1000 */
+	assert_int_equal(st_spool_put(sp, ST_FLOWS, 20, 5, false, body, sizeof body, err, sizeof err), 0);
+	assert_int_equal(st_spool_put(sp, ST_FLOWS, 21, 5, false, body, sizeof body, err, sizeof err), -2);
+	assert_int_equal(st_spool_count(sp), 1);
+	assert_int_equal(st_spool_pending(sp), 9);
+	snprintf(path, sizeof path, "%s/.0000000000000002-flows-0000000000000002-5.rowbinary.tmp", dir);
+	assert_int_equal(access(path, F_OK), 0);
+	uint64_t lost[ST_NTABLES] = {0};
+	assert_int_equal(st_spool_sync(sp, lost, err, sizeof err), 0);
+	assert_int_equal(lost[ST_FLOWS] + lost[ST_EVENTS] + lost[ST_OPS], 0);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(st_spool_count(sp), 10);
+	assert_int_equal(st_spool_pending(sp), 0);
+	assert_int_equal(st_spool_bytes(sp), 1000);
+	assert_int_equal(st_spool_rows(sp, ST_EVENTS), 5);
+	st_spool_free(sp);
+	sp = st_spool_open(dir, 100000, err, sizeof err);
+	assert_non_null(sp);
+	assert_int_equal(st_spool_count(sp), 10);
+	struct st_spool_entry e;
+	uint64_t want[] = {1, 2, 3, 4, 5};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		assert_true(st_spool_oldest(sp, &e));
+		assert_int_equal(e.batch_id, want[i]);
+		assert_int_equal(e.unknown, want[i] == 5);
+		st_spool_pop(sp);
+	}
+	/* the pending set is bounded (a descriptor each): a put beyond it is refused */
+	st_spool_defer_sync(sp);
+	for (int i = 0; i < ST_SPOOL_PENDING_MAX; i++)
+		assert_int_equal(st_spool_put(sp, ST_OPS, 100 + (uint64_t)i, 1, false, body, 10, err, sizeof err), 0);
+	assert_int_equal(st_spool_put(sp, ST_OPS, 999, 1, false, body, 10, err, sizeof err), -2);
+	assert_non_null(strstr(err, "sync"));
+	st_spool_free(sp); /* syncs what waits */
+	sp = st_spool_open(dir, 100000, err, sizeof err);
+	assert_non_null(sp);
+	assert_int_equal(st_spool_count(sp), 5 + ST_SPOOL_PENDING_MAX);
+	while (st_spool_count(sp))
+		st_spool_pop(sp);
+	st_spool_free(sp);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_spool_write_error_closes(void **state)
 {
 	(void)state;
@@ -1372,6 +1434,7 @@ int main(void)
 		cmocka_unit_test(test_file_bad_dir),
 		cmocka_unit_test(test_spool),
 		cmocka_unit_test(test_spool_write_error_closes),
+		cmocka_unit_test(test_spool_deferred_sync),
 		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_version_shapes),
 		cmocka_unit_test(test_native_shape),

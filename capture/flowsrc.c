@@ -20,18 +20,18 @@
 #include <unistd.h>
 
 #include "../lib/clock.h"
-#include "../capture/flows.h"
 #include "../lib/log.h"
-#include "daemon.h"
+#include "flows.h"
+#include "source.h"
 
 #define BATCH 64
 /* Jumbo frames' payload; exporters keep datagrams under the path MTU, 1500 in practice. */
 #define DGRAM_MAX 9216
 #define CMSG_SPACE_OVFL CMSG_SPACE(sizeof(uint32_t))
 
-struct rd_flowsrc {
+struct cap_flowsrc {
 	int fd;
-	enum rd_flow_proto proto;
+	enum cap_flow_proto proto;
 	char name[96];
 	cap_flow_decode_fn decode;
 	struct cap_flow_ctx *ctx;
@@ -45,16 +45,16 @@ struct rd_flowsrc {
 	} ctl[BATCH];
 	uint8_t *data; /* BATCH * DGRAM_MAX */
 
-	struct api_udp_stats st;
+	struct cap_flowsrc_stats st;
 	struct log_once oversize_log, family_log;
 };
 
-const char *rd_flow_proto_name(enum rd_flow_proto p)
+const char *cap_flow_proto_name(enum cap_flow_proto p)
 {
 	switch (p) {
-	case RD_FLOW_SFLOW: return "sflow";
-	case RD_FLOW_NETFLOW: return "netflow";
-	case RD_FLOW_IPFIX: return "ipfix";
+	case CAP_FLOW_PROTO_SFLOW: return "sflow";
+	case CAP_FLOW_PROTO_NETFLOW: return "netflow";
+	case CAP_FLOW_PROTO_IPFIX: return "ipfix";
 	}
 	return "?";
 }
@@ -108,7 +108,7 @@ static bool sockaddr_ip(const struct sockaddr_storage *ss, ip_addr *out)
 /* Grows the receive buffer to what the configuration asks: SO_RCVBUFFORCE passes the
  * net.core.rmem_max cap when we may (root, CAP_NET_ADMIN); otherwise SO_RCVBUF gets what the cap
  * allows, and the operator is told how much that is. */
-static void size_rcvbuf(struct rd_flowsrc *s, uint32_t want)
+static void size_rcvbuf(struct cap_flowsrc *s, uint32_t want)
 {
 	int v = want > INT32_MAX / 2 ? INT32_MAX / 2 : (int)want;
 	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof v) != 0)
@@ -123,18 +123,18 @@ static void size_rcvbuf(struct rd_flowsrc *s, uint32_t want)
 			 s->name, got / 2, want);
 }
 
-struct rd_flowsrc *rd_flowsrc_open(enum rd_flow_proto proto, const char *listen, uint32_t rcvbuf,
+struct cap_flowsrc *cap_flowsrc_open(enum cap_flow_proto proto, const char *listen, uint32_t rcvbuf,
 				   const struct cap_flow_config *fcfg, char *err, size_t errlen)
 {
-	struct rd_flowsrc *s = calloc(1, sizeof *s);
+	struct cap_flowsrc *s = calloc(1, sizeof *s);
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	s->fd = -1;
 	s->proto = proto;
-	snprintf(s->name, sizeof s->name, "%s %s", rd_flow_proto_name(proto), listen);
-	s->decode = proto == RD_FLOW_SFLOW ? cap_sflow_decode : proto == RD_FLOW_IPFIX ? cap_ipfix_decode : cap_netflow_decode;
+	snprintf(s->name, sizeof s->name, "%s %s", cap_flow_proto_name(proto), listen);
+	s->decode = proto == CAP_FLOW_PROTO_SFLOW ? cap_sflow_decode : proto == CAP_FLOW_PROTO_IPFIX ? cap_ipfix_decode : cap_netflow_decode;
 	s->ctx = cap_flow_new(fcfg);
 	s->data = malloc((size_t)BATCH * DGRAM_MAX);
 	if (!s->ctx || !s->data) {
@@ -170,11 +170,11 @@ struct rd_flowsrc *rd_flowsrc_open(enum rd_flow_proto proto, const char *listen,
 	}
 	return s;
 fail:
-	rd_flowsrc_close(s);
+	cap_flowsrc_close(s);
 	return NULL;
 }
 
-void rd_flowsrc_close(struct rd_flowsrc *s)
+void cap_flowsrc_close(struct cap_flowsrc *s)
 {
 	if (!s)
 		return;
@@ -185,18 +185,18 @@ void rd_flowsrc_close(struct rd_flowsrc *s)
 	free(s);
 }
 
-const char *rd_flowsrc_name(const struct rd_flowsrc *s)
+const char *cap_flowsrc_name(const struct cap_flowsrc *s)
 {
 	return s->name;
 }
 
-int rd_flowsrc_wait(struct rd_flowsrc *s, int timeout_ms)
+int cap_flowsrc_wait(struct cap_flowsrc *s, int timeout_ms)
 {
 	struct pollfd p = {.fd = s->fd, .events = POLLIN};
 	return poll(&p, 1, timeout_ms);
 }
 
-int rd_flowsrc_dispatch(struct rd_flowsrc *s, cap_record_fn fn, void *arg, uint64_t *recv_ns, char *err,
+int cap_flowsrc_dispatch(struct cap_flowsrc *s, cap_record_fn fn, void *arg, uint64_t *recv_ns, char *err,
 			size_t errlen)
 {
 	for (int i = 0; i < BATCH; i++) {
@@ -248,18 +248,18 @@ int rd_flowsrc_dispatch(struct rd_flowsrc *s, cap_record_fn fn, void *arg, uint6
 	return n;
 }
 
-void rd_flowsrc_stats(const struct rd_flowsrc *s, struct api_udp_stats *out)
+void cap_flowsrc_stats(const struct cap_flowsrc *s, struct cap_flowsrc_stats *out)
 {
 	*out = s->st;
 	cap_flow_stats(s->ctx, &out->decode);
 }
 
-size_t rd_flowsrc_exporters(const struct rd_flowsrc *s, struct cap_exporter_info *out, size_t max)
+size_t cap_flowsrc_exporters(const struct cap_flowsrc *s, struct cap_exporter_info *out, size_t max)
 {
 	return cap_flow_exporters(s->ctx, out, max);
 }
 
-const struct cap_frame *rd_flowsrc_frame(const struct rd_flowsrc *s)
+const struct cap_frame *cap_flowsrc_frame(const struct cap_flowsrc *s)
 {
 	return cap_flow_frame(s->ctx);
 }
