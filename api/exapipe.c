@@ -27,14 +27,21 @@
 #include "internal.h"
 
 #define READ_CHUNK (256 * 1024)
+#define READS_PER_WAKEUP 4 /* bounded: other events get their turn */
+/* lines read, and prefetched (mit_exabgp_prefetch), ahead of the one carried out: about a DRAM
+ * latency of lines, whose table slots then arrive while the earlier ones run */
+#define LOOKAHEAD 8
 #define REPLY_QUEUE_MAX (64 * 1024)
 #define BACKOFF_MIN_S 1
 #define BACKOFF_MAX_S 30
 
+/* Lines are read into one flat buffer and carried out in place: a reader that sees every line of
+ * a read at once can look ahead (LOOKAHEAD), and a line costs no copy out of a buffer chain. */
 struct reader {
 	int fd;
 	struct event *ev;
-	struct evbuffer *in;
+	char *buf; /* len bytes read, at most a partial line once drained; cap: READS_PER_WAKEUP reads and a line */
+	size_t len, cap;
 	enum mit_route_src src;
 	bool skipping; /* discarding the rest of an over-long line */
 };
@@ -108,50 +115,71 @@ static void one_line(struct api_exa *x, enum mit_route_src src, char *line)
 	reply(x, src, rc);
 }
 
+/* One line of r->buf, NUL-terminated where its newline was, n bytes long. */
+static void take_line(struct api_exa *x, struct reader *r, char *line, size_t n)
+{
+	if (r->skipping || n > BGP_EXA_LINE_MAX) { /* the end of an over-long line, or all of one */
+		if (!r->skipping)
+			x->errors++;
+		r->skipping = false;
+		return;
+	}
+	if (memchr(line, 0, n)) {
+		x->errors++;
+		reply(x, r->src, -1);
+		return;
+	}
+	one_line(x, r->src, line);
+}
+
 static void drain_lines(struct api_exa *x, struct reader *r)
 {
-	char line[BGP_EXA_LINE_MAX + 2];
+	char *b = r->buf;
+	size_t scan = 0; /* where the next unseen line starts */
+	size_t ring[LOOKAHEAD], len[LOOKAHEAD];
+	unsigned head = 0, n_ahead = 0;
 	for (;;) {
-		struct evbuffer_ptr eol = evbuffer_search_eol(r->in, NULL, NULL, EVBUFFER_EOL_LF);
-		size_t have = evbuffer_get_length(r->in);
-		if (eol.pos < 0) {
-			if (have > BGP_EXA_LINE_MAX) { /* no newline in sight: drop it, resync at the next */
-				evbuffer_drain(r->in, have);
-				if (!r->skipping) {
-					x->errors++;
-					log_once(&x->bad_line[r->src], "exabgp %s: line longer than %d bytes dropped",
-						 transport_name(r->src), BGP_EXA_LINE_MAX);
-				}
-				r->skipping = true;
-			}
-			return;
+		while (n_ahead < LOOKAHEAD && scan < r->len) {
+			char *nl = memchr(b + scan, '\n', r->len - scan);
+			if (!nl)
+				break;
+			*nl = 0;
+			unsigned k = (head + n_ahead++) % LOOKAHEAD;
+			ring[k] = scan;
+			len[k] = (size_t)(nl - (b + scan));
+			mit_exabgp_prefetch(x->rp->mit, b + scan);
+			scan += len[k] + 1;
 		}
-		size_t n = (size_t)eol.pos;
-		if (r->skipping || n > BGP_EXA_LINE_MAX) {
-			evbuffer_drain(r->in, n + 1);
-			if (!r->skipping)
-				x->errors++;
-			r->skipping = false;
-			continue;
-		}
-		evbuffer_remove(r->in, line, n + 1);
-		line[n] = 0;
-		if (memchr(line, 0, n)) {
-			x->errors++;
-			reply(x, r->src, -1);
-			continue;
-		}
-		one_line(x, r->src, line);
+		if (!n_ahead)
+			break;
+		take_line(x, r, b + ring[head], len[head]);
+		head = (head + 1) % LOOKAHEAD;
+		n_ahead--;
 	}
+	size_t rest = r->len - scan;
+	if (rest > BGP_EXA_LINE_MAX) { /* no newline in sight: drop it, resync at the next */
+		if (!r->skipping) {
+			x->errors++;
+			log_once(&x->bad_line[r->src], "exabgp %s: line longer than %d bytes dropped",
+				 transport_name(r->src), BGP_EXA_LINE_MAX);
+		}
+		r->skipping = true;
+		rest = 0;
+	}
+	memmove(b, b + r->len - rest, rest);
+	r->len = rest;
 }
 
 /* Reads what is there; 0 = more may come, 1 = EOF, -1 = error. */
 static int fill(struct reader *r)
 {
-	for (int i = 0; i < 4; i++) { /* bounded: other events get their turn */
-		int n = evbuffer_read(r->in, r->fd, READ_CHUNK);
-		if (n > 0)
+	for (int i = 0; i < READS_PER_WAKEUP && r->len < r->cap; i++) {
+		size_t room = r->cap - r->len;
+		ssize_t n = read(r->fd, r->buf + r->len, room < READ_CHUNK ? room : READ_CHUNK);
+		if (n > 0) {
+			r->len += (size_t)n;
 			continue;
+		}
 		if (n == 0)
 			return 1;
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
@@ -221,7 +249,7 @@ static void proc_close(struct api_exa *x)
 	if (x->proc_in >= 0)
 		close(x->proc_in);
 	x->proc.fd = x->proc_in = -1;
-	evbuffer_drain(x->proc.in, evbuffer_get_length(x->proc.in));
+	x->proc.len = 0;
 	evbuffer_drain(x->proc_out, evbuffer_get_length(x->proc_out));
 	x->proc.skipping = false;
 }
@@ -361,10 +389,11 @@ int api_exa_start(struct api_ctx *rp, char *err, size_t errlen)
 	x->proc.src = MIT_SRC_PROCESS;
 	x->backoff_s = BACKOFF_MIN_S;
 	x->reply = evbuffer_new();
-	x->pipe.in = evbuffer_new();
-	x->proc.in = evbuffer_new();
+	x->pipe.cap = x->proc.cap = READS_PER_WAKEUP * READ_CHUNK + BGP_EXA_LINE_MAX + 1;
+	x->pipe.buf = malloc(x->pipe.cap);
+	x->proc.buf = malloc(x->proc.cap);
 	x->proc_out = evbuffer_new();
-	if (!x->reply || !x->pipe.in || !x->proc.in || !x->proc_out) {
+	if (!x->reply || !x->pipe.buf || !x->proc.buf || !x->proc_out) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -388,7 +417,7 @@ void api_exa_stop(struct api_ctx *rp)
 	struct api_exa *x = rp->exa;
 	if (!x)
 		return;
-	if (x->proc.in)
+	if (x->proc.buf)
 		proc_close(x);
 	if (x->pid > 0) {
 		kill(-x->pid, SIGTERM);
@@ -412,10 +441,8 @@ void api_exa_stop(struct api_ctx *rp)
 		event_free(x->sigchld_ev);
 	if (x->reply)
 		evbuffer_free(x->reply);
-	if (x->pipe.in)
-		evbuffer_free(x->pipe.in);
-	if (x->proc.in)
-		evbuffer_free(x->proc.in);
+	free(x->pipe.buf);
+	free(x->proc.buf);
 	if (x->proc_out)
 		evbuffer_free(x->proc_out);
 	free(x);

@@ -174,6 +174,10 @@ void bgp_send_eor(struct bgp_speaker *s, bgp_peer_set peers, uint32_t fam);
 int bgp_rib_out_get(const struct bgp_speaker *s, const ip_prefix *prefix, size_t peer,
 		    struct bgp_route_attrs *out);
 size_t bgp_rib_out_count(const struct bgp_speaker *s);
+/* A hint that prefix is about to be announced or withdrawn: its RIB-out slot is fetched into the
+ * cache now, so the change finds it there (a burst of 100 000 ExaBGP lines is otherwise a cache
+ * miss per line here). Changes nothing. */
+void bgp_prefetch(const struct bgp_speaker *s, const ip_prefix *prefix);
 
 /* FlowSpec (RFC 8955 IPv4 / RFC 8956 IPv6): adds or replaces a rule (keyed by its match part) in
  * the RIB-out and sends it to every established peer that negotiated the rule's family, as

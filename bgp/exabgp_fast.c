@@ -140,28 +140,52 @@ static bool communities(const char **sp, struct bgp_route_attrs *r)
 	return true;
 }
 
+/* `announce|withdraw route A.B.C.D[/N]` up to the space or end after it: both paths' head. */
+static bool head(const char **sp, enum bgp_exa_verb *verb, uint32_t *addr, uint64_t *len)
+{
+	const char *s = *sp;
+	if (skip(&s, "announce"))
+		*verb = BGP_EXA_ANNOUNCE;
+	else if (skip(&s, "withdraw"))
+		*verb = BGP_EXA_WITHDRAW;
+	else
+		return false;
+	if (*s++ != ' ' || !skip(&s, "route") || *s++ != ' ')
+		return false;
+	*len = 32;
+	if (!quad(&s, addr))
+		return false;
+	if (*s == '/' && (s++, !dec(&s, 2, 32, len)))
+		return false;
+	if (!word_end(*s) || (*len < 32 && (*addr & (0xFFFFFFFFu >> *len))))
+		return false; /* host bits set: bgp_exa_parse refuses it with the reason */
+	*sp = s;
+	return true;
+}
+
+bool bgp_exa_route_prefix(const char *line, ip_prefix *out)
+{
+	const char *s = line;
+	enum bgp_exa_verb verb;
+	uint32_t addr;
+	uint64_t len;
+	if (!head(&s, &verb, &addr, &len))
+		return false;
+	ip_from_v4_u32(&out->addr, addr);
+	out->len = (uint8_t)len;
+	return true;
+}
+
 bool bgp_exa_parse_fast(const char *line, struct bgp_exa_cmd *cmd)
 {
 	if (strnlen(line, BGP_EXA_LINE_MAX + 1) > BGP_EXA_LINE_MAX)
 		return false; /* refused by bgp_exa_parse, with the reason */
 	const char *s = line;
 	enum bgp_exa_verb verb;
-	if (skip(&s, "announce"))
-		verb = BGP_EXA_ANNOUNCE;
-	else if (skip(&s, "withdraw"))
-		verb = BGP_EXA_WITHDRAW;
-	else
-		return false;
-	if (*s++ != ' ' || !skip(&s, "route") || *s++ != ' ')
-		return false;
 	uint32_t addr;
-	uint64_t len = 32;
-	if (!quad(&s, &addr))
+	uint64_t len;
+	if (!head(&s, &verb, &addr, &len))
 		return false;
-	if (*s == '/' && (s++, !dec(&s, 2, 32, &len)))
-		return false;
-	if (!word_end(*s) || (len < 32 && (addr & (0xFFFFFFFFu >> len))))
-		return false; /* host bits set: bgp_exa_parse refuses it with the reason */
 	memset(&cmd->a, 0, sizeof cmd->a);
 	struct bgp_route_attrs *r = &cmd->a.attrs;
 	while (*s) {

@@ -402,6 +402,13 @@ const struct bgp_rib_attrs *bgp_rib_lookup_peer(const struct bgp_rib *rib, const
 	return s ? peer_attrs(rib, s, peer) : NULL;
 }
 
+void bgp_rib_prefetch(const struct bgp_rib *rib, const ip_prefix *p)
+{
+	ip_prefix key = *p;
+	ip_prefix_mask(&key);
+	ht_prefetch_slot(&rib->slots, prefix_hash(&key));
+}
+
 size_t bgp_rib_count(const struct bgp_rib *rib)
 {
 	return ht_count(&rib->slots);

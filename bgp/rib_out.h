@@ -48,6 +48,9 @@ const struct bgp_rib_attrs *bgp_rib_lookup(const struct bgp_rib *rib, const ip_p
 /* what peer `peer` is told */
 const struct bgp_rib_attrs *bgp_rib_lookup_peer(const struct bgp_rib *rib, const ip_prefix *p, size_t peer);
 size_t bgp_rib_count(const struct bgp_rib *rib);
+/* Asks the cache for p's slot in the index (a hint, nothing changes): a caller that knows a
+ * prefix some lines before it announces or withdraws it. */
+void bgp_rib_prefetch(const struct bgp_rib *rib, const ip_prefix *p);
 /* Changes with every announce, withdrawal or added peer: equal values mean nothing in the RIB-out
  * moved or was freed in between, so attribute pointers looked up then are still what is told. */
 uint64_t bgp_rib_gen(const struct bgp_rib *rib);

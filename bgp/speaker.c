@@ -351,6 +351,12 @@ int bgp_rib_out_get(const struct bgp_speaker *s, const ip_prefix *prefix, size_t
 	return 0;
 }
 
+void bgp_prefetch(const struct bgp_speaker *s, const ip_prefix *prefix)
+{
+	if (prefix->len <= ip_max_len(&prefix->addr))
+		bgp_rib_prefetch(s->rib, prefix);
+}
+
 size_t bgp_rib_out_count(const struct bgp_speaker *s)
 {
 	return bgp_rib_count(s->rib);

@@ -247,6 +247,16 @@ static int run(struct mit *m, enum mit_route_src src, struct bgp_exa_cmd *c, str
 	return 0;
 }
 
+void mit_exabgp_prefetch(const struct mit *m, const char *line)
+{
+	ip_prefix p;
+	if (!bgp_exa_route_prefix(line, &p))
+		return;
+	mit_routes_prefetch(m->routes, &p);
+	if (m->d.bgp)
+		bgp_prefetch(m->d.bgp, &p);
+}
+
 int mit_exabgp_command(struct mit *m, enum mit_route_src src, const char *line, struct evbuffer *out)
 {
 	struct bgp_exa_cmd *c = m->cmd;

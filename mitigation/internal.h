@@ -33,6 +33,8 @@ struct mit {
 /* routes.c */
 struct mit_routes *mit_routes_new(void);
 void mit_routes_free(struct mit_routes *t);
+/* Fetches p's slot of the table's index into the cache (t may be NULL): see mit_exabgp_prefetch. */
+void mit_routes_prefetch(const struct mit_routes *t, const ip_prefix *p);
 /* Every claim of an API source (not detection's) on a prefix: for which peers, with which
  * attributes (a prefix announced differently per peer is several). */
 typedef void (*mit_routes_api_fn)(void *ctx, enum mit_route_src src, const ip_prefix *p, bgp_peer_set peers,

@@ -191,5 +191,10 @@ bool mit_flowspec_attack_rule(const struct mit *m, uint64_t attack_id, struct fs
  * src's, flow routes to the speaker; under dry run refused as a live speaker would refuse it,
  * logged and not sent. 0 and nothing in out ("done"), or -1 with the reason in out. */
 int mit_exabgp_command(struct mit *m, enum mit_route_src src, const char *line, struct evbuffer *out);
+/* A hint from a reader that has line (NUL-terminated) some lines before it hands it to
+ * mit_exabgp_command: for an `announce|withdraw route P` line, P's places in the routes table and
+ * the RIB-out are fetched into the cache, so the command finds them there. Changes nothing; any
+ * other line costs a few compares. */
+void mit_exabgp_prefetch(const struct mit *m, const char *line);
 
 #endif

@@ -116,6 +116,12 @@ void mit_routes_free(struct mit_routes *t)
 	free(t);
 }
 
+void mit_routes_prefetch(const struct mit_routes *t, const ip_prefix *p)
+{
+	if (t)
+		ht_prefetch_slot(&t->e, prefix_hash(p));
+}
+
 static bgp_peer_set remap_set(bgp_peer_set set, const int *map, size_t n_old)
 {
 	if (set == BGP_PEERS_ALL)

@@ -1,6 +1,7 @@
 /* The ExaBGP parser's fast path against the full parser on arbitrary bytes: whenever
  * bgp_exa_parse_fast takes a line, bgp_exa_parse must take it too and make the same command of
- * it (bgp/exabgp_fast.c promises exactly that; anything it gets wrong here would be announced). */
+ * it (bgp/exabgp_fast.c promises exactly that; anything it gets wrong here would be announced),
+ * and bgp_exa_route_prefix must give that command's prefix. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!bgp_exa_parse_fast(in, &fast))
 		return 0;
 	if (!bgp_exa_parse(in, &full, &err) || !same(&fast, &full))
+		abort();
+	ip_prefix hint; /* the prefetch hint of every line the fast path takes is its prefix */
+	if (!bgp_exa_route_prefix(in, &hint) || !ip_prefix_equal(&hint, &fast.nlri[0]))
 		abort();
 	return 0;
 }

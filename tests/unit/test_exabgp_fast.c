@@ -36,6 +36,9 @@ static void taken(const char *line)
 		fail_msg("'%s': fast path took it, the parser refuses it: %s", line, err.msg);
 	if (!same(&fast, &full))
 		fail_msg("'%s': fast path and parser differ", line);
+	ip_prefix hint;
+	if (!bgp_exa_route_prefix(line, &hint) || !ip_prefix_equal(&hint, &fast.nlri[0]))
+		fail_msg("'%s': the prefetch hint is not the route's prefix", line);
 }
 
 static void left(const char *line)
@@ -185,12 +188,51 @@ static void test_edits_agree(void **state)
 	assert_true(agreed > tried / 10);
 }
 
+/* bgp_exa_route_prefix reads the head only: the prefix it gives, or none, byte for byte */
+static void test_route_prefix(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line;
+		const char *prefix; /* NULL: no hint */
+	} v[] = {
+		{"withdraw route 100.65.0.1/32", "100.65.0.1/32"},
+		{"withdraw route 100.65.0.1", "100.65.0.1/32"},
+		{"announce route 10.0.0.0/8 next-hop 1.2.3.4", "10.0.0.0/8"},
+		{"announce route 10.0.0.0/8 whatever the parsers refuse", "10.0.0.0/8"}, /* a hint only */
+		{"announce route 10.0.0.1/8", NULL},    /* host bits */
+		{"announce route 10.0.0.0/33", NULL},
+		{"announce route 010.0.0.0/8", NULL},   /* a leading zero */
+		{"announce route 10.0.0/8", NULL},
+		{"announce route 10.0.0.0/8x", NULL},
+		{"announce  route 10.0.0.0/8", NULL},
+		{"announce flow route 10.0.0.0/8", NULL},
+		{"neighbor 10.0.0.1 announce route 10.0.0.0/8", NULL},
+		{"announce route 2001:db8::/32", NULL}, /* IPv6: the full parser's, no hint */
+		{"withdraw route ", NULL},
+		{"", NULL},
+	};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		ip_prefix got, want;
+		bool ok = bgp_exa_route_prefix(v[i].line, &got);
+		if (!v[i].prefix) {
+			if (ok)
+				fail_msg("'%s': a hint where there is none", v[i].line);
+			continue;
+		}
+		assert_true(ip_prefix_parse(v[i].prefix, &want));
+		if (!ok || !ip_prefix_equal(&got, &want))
+			fail_msg("'%s': hint is not %s", v[i].line, v[i].prefix);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_taken),
 		cmocka_unit_test(test_left),
 		cmocka_unit_test(test_edits_agree),
+		cmocka_unit_test(test_route_prefix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
