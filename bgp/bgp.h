@@ -159,6 +159,18 @@ static inline bgp_peer_set bgp_peer_bit(size_t index)
 {
 	return (bgp_peer_set)1 << (index < 63 ? index : 63);
 }
+/* The set after a reload renumbered the peers: map[i] is old peer i's new index, or -1 when it
+ * left the configuration (its bit is dropped). BGP_PEERS_ALL stays every peer. */
+static inline bgp_peer_set bgp_peer_set_remap(bgp_peer_set set, const int *map, size_t n_old)
+{
+	if (set == BGP_PEERS_ALL)
+		return set;
+	bgp_peer_set out = 0;
+	for (size_t i = 0; i < n_old && i < 64; i++)
+		if ((set & bgp_peer_bit(i)) && map[i] >= 0)
+			out |= bgp_peer_bit((size_t)map[i]);
+	return out;
+}
 /* The same as bgp_announce / bgp_withdraw for the peers in `peers` only; the other peers keep what
  * they were told. bgp_announce is bgp_announce_to(BGP_PEERS_ALL), which also drops any per-peer
  * difference. Withdrawing from peers that do not have the prefix is not an error; -1 when no

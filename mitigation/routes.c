@@ -122,17 +122,6 @@ void mit_routes_prefetch(const struct mit_routes *t, const ip_prefix *p)
 		ht_prefetch_slot(&t->e, prefix_hash(p));
 }
 
-static bgp_peer_set remap_set(bgp_peer_set set, const int *map, size_t n_old)
-{
-	if (set == BGP_PEERS_ALL)
-		return set;
-	bgp_peer_set out = 0;
-	for (size_t i = 0; i < n_old && i < 64; i++)
-		if ((set & bgp_peer_bit(i)) && map[i] >= 0)
-			out |= bgp_peer_bit((size_t)map[i]);
-	return out;
-}
-
 void mit_routes_remap_peers(struct mit *m, const int *map, size_t n_old)
 {
 	struct mit_routes *t = m->routes;
@@ -141,10 +130,10 @@ void mit_routes_remap_peers(struct mit *m, const int *map, size_t n_old)
 	for (size_t k = 0; k < ht_count(&t->e); k++) {
 		struct entry *e = ht_at(&t->e, k);
 		for (int s = 0; s < MIT_SRC_MAX; s++)
-			e->held[s] = remap_set(e->held[s], map, n_old);
-		e->api_peers = remap_set(e->api_peers, map, n_old);
+			e->held[s] = bgp_peer_set_remap(e->held[s], map, n_old);
+		e->api_peers = bgp_peer_set_remap(e->api_peers, map, n_old);
 		for (size_t v = 0; v < e->n_more; v++)
-			e->more[v].peers = remap_set(e->more[v].peers, map, n_old);
+			e->more[v].peers = bgp_peer_set_remap(e->more[v].peers, map, n_old);
 	}
 	mit_watchdog_remap_peers(m, map, n_old);
 }

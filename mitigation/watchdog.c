@@ -111,22 +111,11 @@ size_t mit_watchdog_count(const struct mit *m, const char *name, bool announced)
 	return n;
 }
 
-static bgp_peer_set remap_set(bgp_peer_set set, const int *map, size_t n_old)
-{
-	if (set == BGP_PEERS_ALL)
-		return set;
-	bgp_peer_set out = 0;
-	for (size_t i = 0; i < n_old && i < 64; i++)
-		if ((set & bgp_peer_bit(i)) && map[i] >= 0)
-			out |= bgp_peer_bit((size_t)map[i]);
-	return out;
-}
-
 void mit_watchdog_remap_peers(struct mit *m, const int *map, size_t n_old)
 {
 	struct mit_watchdogs *w = m->watchdogs;
 	for (size_t i = w ? w->n : 0; i-- > 0;) {
-		w->v[i].peers = remap_set(w->v[i].peers, map, n_old);
+		w->v[i].peers = bgp_peer_set_remap(w->v[i].peers, map, n_old);
 		if (!w->v[i].peers) /* every peer it was for is gone from the configuration */
 			w->v[i] = w->v[--w->n];
 	}
