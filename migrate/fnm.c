@@ -92,13 +92,15 @@ static void listeners(struct cv *c, FILE *f, const char *section, const char *ho
 	fprintf(f, "]\n");
 }
 
+/* The characters rampart.yaml takes in capture interfaces (conf/walk.c), so that what is written
+ * loads. No ':': "eth0:1" is an alias label, not a device, and capturing it means capturing eth0. */
 static bool iface_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 	if (!n || n > 15)
 		return false;
 	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("_.-:@", *s))
+		if (!isalnum((unsigned char)*s) && !strchr("_.-@", *s))
 			return false;
 	return true;
 }

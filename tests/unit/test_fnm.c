@@ -213,7 +213,7 @@ static void test_capture(void **state)
 	struct run r;
 	convert(&r,
 		"netflow = on\nnetflow_host = ::\nnetflow_port = 2055,2056,2055\nsflow = on\nsflow_port = 6343\n"
-		"mirror_afpacket = on\ninterfaces = eth3, eth4,eth3,bad/name\nnetflow_sampling_ratio = 100\n"
+		"mirror_afpacket = on\ninterfaces = eth3, eth4,eth3,bad/name,eth0:1\nnetflow_sampling_ratio = 100\n"
 		"collect_attack_pcap_dumps = on\n",
 		NETS, NULL);
 	must_load(&r);
@@ -221,6 +221,7 @@ static void test_capture(void **state)
 	has(&r, "sflow:\n    listen: [\"0.0.0.0:6343\"]");
 	has(&r, "interfaces: [\"eth3\", \"eth4\"]");
 	has(&r, "interfaces: bad/name is not an interface name");
+	has(&r, "interfaces: eth0:1 is not an interface name"); /* an alias label, not a device */
 	has(&r, "# netflow_sampling_ratio = 100 (line 8): Rampart scales by the sampling rate");
 	has(&r, "give IPFIX exporters a capture.ipfix.listen address");
 	assert_true(r.conf.attack_pcap.enabled);
