@@ -138,6 +138,25 @@ const struct det_networks *det_counters_networks(const struct det_counters *c);
  * packets. */
 uint64_t det_counters_attack_of(const struct det_counters *c, const struct flow_record *r, enum det_direction *dir);
 
+/* ---- spreading an exported record over the ticks it lasted ------------------------------- */
+
+/* An exported flow record says its packets came over end_ns - start_ns; counted all in one tick,
+ * an exporter's burst of records (every flow timing out at once) would read as a spike. So a
+ * listener deposits the record in shares over the ticks it lasted: at most max_ticks of them
+ * (the listener's ring of counter sets) and into at most max_parts deposits, so a long record
+ * costs a few counter updates, not one per tick. */
+struct det_spread {
+	uint64_t ticks; /* ticks the record covers: ceil(duration / tick_ns), at most max_ticks */
+	uint64_t parts; /* deposits: min(ticks, max_parts, packets); 0 or 1 = count r whole now */
+};
+struct det_spread det_spread_plan(const struct flow_record *r, uint64_t tick_ns, uint64_t max_ticks,
+				  uint64_t max_parts);
+/* Share j (0 <= j < s->parts, s->parts > 1) of r: *part is r with that share's packets and bytes
+ * (integer shares that add up to r's exactly over all j); returns the share's tick offset from
+ * the current tick, 0 for j == 0, increasing with j and below s->ticks. */
+uint64_t det_spread_part(const struct det_spread *s, const struct flow_record *r, uint64_t j,
+			 struct flow_record *part);
+
 /* ---- engine: rates, thresholds, state machine -------------------------------------------- */
 
 enum det_event_type {

@@ -244,41 +244,29 @@ static void on_record(void *ctx, const struct flow_record *r)
 
 /* An exported flow (or an sFlow sample): counted as it is, the counters scaling by its sampling
  * rate, and stored raw with the rate. A NetFlow/IPFIX record is one flow; an sFlow sample is one
- * sampled packet, not a new flow, so sFlow adds nothing to flows/s. */
+ * sampled packet, not a new flow, so sFlow adds nothing to flows/s. Its packets are counted at
+ * the pace the record says they came, over the ticks ahead (det_spread_plan). */
 static void on_exported(void *ctx, const struct flow_record *r)
 {
 	struct rd_worker *w = ctx;
 	if (!st_push_flow(w->flows_out, r))
 		w->flows_dropped++;
 	uint32_t flows = r->source == FLOW_SRC_SFLOW ? 0 : 1;
-	/* The record says its packets came over end - start: count them at that pace, from now on
-	 * over as many ticks, instead of all in this tick, so an exporter's burst of records (every
-	 * flow timing out at once) reads as the steady traffic it was. */
-	uint64_t dur = r->end_ns > r->start_ns ? r->end_ns - r->start_ns : 0;
-	uint64_t ticks = (dur + w->tick_ns - 1) / w->tick_ns;
-	if (ticks > w->spread_ticks)
-		ticks = w->spread_ticks;
-	uint64_t parts = ticks < SPREAD_DEPOSITS ? ticks : SPREAD_DEPOSITS;
-	if (parts > r->packets)
-		parts = r->packets;
+	struct det_spread s = det_spread_plan(r, w->tick_ns, w->spread_ticks, SPREAD_DEPOSITS);
 	struct det_counters *now = w->now ? w->now : w->cur;
 	if (r->source == FLOW_SRC_SFLOW)
 		sample(w, now, r, cap_flowsrc_frame(w->udp));
-	if (parts <= 1) {
+	if (s.parts <= 1) {
 		det_counters_add(now, r, flows);
 		return;
 	}
-	struct flow_record part = *r;
-	for (uint64_t j = 0; j < parts; j++) {
-		/* integer shares that add up to the record exactly */
-		part.packets = r->packets * (j + 1) / parts - r->packets * j / parts;
-		part.bytes = r->bytes * (j + 1) / parts - r->bytes * j / parts;
-		if (j == 0) { /* offset 0: this tick */
-			det_counters_add(now, &part, flows);
-			continue;
-		}
-		unsigned slot = (unsigned)((w->head + j * ticks / parts) % w->spread_ticks);
-		det_counters_add(w->ahead[slot], &part, 0);
+	struct flow_record part;
+	/* share 0 (offset 0) is this tick's and carries the flow; the rest go to the ring ahead */
+	det_spread_part(&s, r, 0, &part);
+	det_counters_add(now, &part, flows);
+	for (uint64_t j = 1; j < s.parts; j++) {
+		uint64_t ahead = det_spread_part(&s, r, j, &part);
+		det_counters_add(w->ahead[(w->head + ahead) % w->spread_ticks], &part, 0);
 	}
 }
 
