@@ -27,19 +27,25 @@ static struct flow_record rec(uint64_t start, uint64_t end, uint64_t packets, ui
 	return r;
 }
 
+/* The plan for r on one-second ticks with 8 deposits, checked against the expected tick and
+ * deposit counts. */
+static struct det_spread plan_is(const struct flow_record *r, uint64_t max_ticks, uint64_t ticks, uint64_t parts)
+{
+	struct det_spread s = det_spread_plan(r, S, max_ticks, 8);
+	assert_int_equal(s.ticks, ticks);
+	assert_int_equal(s.parts, parts);
+	return s;
+}
+
 /* A record with no duration (or end before start, as a broken exporter sends) is counted whole
  * in the current tick. */
 static void test_no_duration_counts_whole(void **state)
 {
 	(void)state;
 	struct flow_record r = rec(10 * S, 10 * S, 50, 5000);
-	struct det_spread s = det_spread_plan(&r, S, 64, 8);
-	assert_int_equal(s.ticks, 0);
-	assert_int_equal(s.parts, 0);
+	plan_is(&r, 64, 0, 0);
 	r = rec(10 * S, 9 * S, 50, 5000);
-	s = det_spread_plan(&r, S, 64, 8);
-	assert_int_equal(s.ticks, 0);
-	assert_int_equal(s.parts, 0);
+	plan_is(&r, 64, 0, 0);
 }
 
 /* ceil(duration / tick): 2 s exactly covers two ticks, one nanosecond more covers three. */
@@ -51,8 +57,7 @@ static void test_ticks_round_up(void **state)
 	r.end_ns = 2 * S + 1;
 	assert_int_equal(det_spread_plan(&r, S, 64, 8).ticks, 3);
 	r.end_ns = 1;
-	assert_int_equal(det_spread_plan(&r, S, 64, 8).ticks, 1);
-	assert_int_equal(det_spread_plan(&r, S, 64, 8).parts, 1); /* one tick: counted whole */
+	plan_is(&r, 64, 1, 1); /* one tick: counted whole */
 }
 
 /* 2.5 s, 10 packets, 1000 bytes: three shares of 3, 3, 4 packets and 333, 333, 334 bytes in this
@@ -61,9 +66,7 @@ static void test_three_uneven_shares(void **state)
 {
 	(void)state;
 	struct flow_record r = rec(S, S + 5 * S / 2, 10, 1000);
-	struct det_spread s = det_spread_plan(&r, S, 64, 8);
-	assert_int_equal(s.ticks, 3);
-	assert_int_equal(s.parts, 3);
+	struct det_spread s = plan_is(&r, 64, 3, 3);
 	const uint64_t pk[3] = {3, 3, 4}, by[3] = {333, 333, 334}, off[3] = {0, 1, 2};
 	for (uint64_t j = 0; j < 3; j++) {
 		struct flow_record p;
@@ -82,9 +85,7 @@ static void test_long_record_capped(void **state)
 {
 	(void)state;
 	struct flow_record r = rec(0, 100 * S, 1000, 64000);
-	struct det_spread s = det_spread_plan(&r, S, 64, 8);
-	assert_int_equal(s.ticks, 64);
-	assert_int_equal(s.parts, 8);
+	struct det_spread s = plan_is(&r, 64, 64, 8);
 	for (uint64_t j = 0; j < 8; j++) {
 		struct flow_record p;
 		assert_int_equal(det_spread_part(&s, &r, j, &p), j * 8);
@@ -92,9 +93,7 @@ static void test_long_record_capped(void **state)
 		assert_int_equal(p.bytes, 8000);
 	}
 	/* a listener without spreading (a ring of one) counts everything now */
-	s = det_spread_plan(&r, S, 1, 8);
-	assert_int_equal(s.ticks, 1);
-	assert_int_equal(s.parts, 1);
+	plan_is(&r, 1, 1, 1);
 }
 
 /* Fewer packets than ticks: no share of zero packets; 2 packets over 10 s land at offsets 0 and
@@ -103,9 +102,7 @@ static void test_fewer_packets_than_ticks(void **state)
 {
 	(void)state;
 	struct flow_record r = rec(0, 10 * S, 2, 3);
-	struct det_spread s = det_spread_plan(&r, S, 64, 8);
-	assert_int_equal(s.ticks, 10);
-	assert_int_equal(s.parts, 2);
+	struct det_spread s = plan_is(&r, 64, 10, 2);
 	struct flow_record p;
 	assert_int_equal(det_spread_part(&s, &r, 0, &p), 0);
 	assert_int_equal(p.packets, 1);
@@ -121,9 +118,7 @@ static void test_huge_duration_does_not_wrap(void **state)
 {
 	(void)state;
 	struct flow_record r = rec(0, UINT64_MAX, 64, 64);
-	struct det_spread s = det_spread_plan(&r, S, 64, 8);
-	assert_int_equal(s.ticks, 64);
-	assert_int_equal(s.parts, 8);
+	plan_is(&r, 64, 64, 8);
 }
 
 /* Over many shapes: shares add up to the record exactly, offsets start at 0, rise, stay in the
