@@ -46,6 +46,38 @@ static void big_free(void *p, size_t bytes, bool lazy)
 		munmap(p, (bytes + HUGE_MIN - 1) & ~(size_t)(HUGE_MIN - 1));
 }
 
+/* A block of new_bytes holding the old block's first old_bytes, which it replaces (freed on
+ * success, untouched on failure). Between two mapped blocks the old pages are moved to the start
+ * of the new mapping (mremap with MREMAP_FIXED): no byte is copied and no page is faulted or
+ * zeroed again, so a table grown by doubling to N records pays for N records' pages once, not
+ * for twice that plus a copy of everything before. Kept 2 MiB-aligned, so huge pages move as
+ * huge pages. */
+static void *big_grow(void *old, size_t old_bytes, size_t new_bytes, bool lazy)
+{
+	if (!old)
+		return big_alloc(new_bytes, false, lazy);
+	if (lazy) {
+		unsigned char *r = realloc(old, new_bytes); /* glibc grows large blocks by mremap */
+		if (r)
+			memset(r + old_bytes, 0, new_bytes - old_bytes);
+		return r;
+	}
+	unsigned char *n = big_alloc(new_bytes, false, false);
+	if (!n)
+		return NULL;
+	if (old_bytes < HUGE_MIN || new_bytes < HUGE_MIN) {
+		memcpy(n, old, old_bytes);
+		big_free(old, old_bytes, false);
+		return n;
+	}
+	size_t old_len = (old_bytes + HUGE_MIN - 1) & ~(size_t)(HUGE_MIN - 1);
+	if (mremap(old, old_len, old_len, MREMAP_MAYMOVE | MREMAP_FIXED, n) == MAP_FAILED) {
+		memcpy(n, old, old_bytes); /* a kernel that refuses: the copy, as any allocator does */
+		big_free(old, old_bytes, false);
+	}
+	return n;
+}
+
 uint32_t ht_hash_bytes(const void *key, size_t n)
 {
 	const unsigned char *b = key;
@@ -145,11 +177,10 @@ int ht_reserve(struct ht *t, size_t n)
 		return 0;
 	size_t sb = cap * sizeof *t->slots, rb = limit(cap) * t->type->rec_size, bb = limit(cap) * sizeof *t->back;
 	uint64_t *slots = big_alloc(sb, true, t->type->lazy);
-	unsigned char *recs = big_alloc(rb, false, t->type->lazy);
-	uint32_t *back = big_alloc(bb, false, t->type->lazy);
-	if (!slots || !recs || !back) {
+	uint32_t *back = big_alloc(bb, false, t->type->lazy); /* rewritten whole below: fresh */
+	unsigned char *recs = slots && back ? big_grow(t->recs, t->recs_bytes, rb, t->type->lazy) : NULL;
+	if (!recs) {
 		big_free(slots, sb, t->type->lazy);
-		big_free(recs, rb, t->type->lazy);
 		big_free(back, bb, t->type->lazy);
 		return -1;
 	}
@@ -164,10 +195,7 @@ int ht_reserve(struct ht *t, size_t n)
 		slots[j] = s;
 		back[slot_rec(s)] = (uint32_t)j;
 	}
-	if (t->count)
-		memcpy(recs, t->recs, t->count * t->type->rec_size);
 	big_free(t->slots, t->slots_bytes, t->type->lazy);
-	big_free(t->recs, t->recs_bytes, t->type->lazy);
 	big_free(t->back, t->back_bytes, t->type->lazy);
 	t->slots = slots;
 	t->recs = recs;
