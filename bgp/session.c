@@ -23,8 +23,7 @@
 
 enum bgp_state { ST_IDLE, ST_CONNECT, ST_ACTIVE, ST_OPENSENT, ST_OPENCONFIRM, ST_ESTABLISHED };
 
-static const char *const state_names[] = {"Idle", "Connect", "Active", "OpenSent", "OpenConfirm",
-					  "Established"};
+static const char *const state_names[] = {"Idle", "Connect", "Active", "OpenSent", "OpenConfirm", "Established"};
 
 #define OPENSENT_HOLD_S 240 /* RFC 4271 8.2.2: a large hold time until the OPEN arrives */
 #define CONNECT_TIMEOUT_S 30
@@ -153,9 +152,7 @@ static void set_ttl(int fd, int family, int ttl)
 
 static int session_ttl(const struct bgp_session *s)
 {
-	if (s->cfg.ttl)
-		return s->cfg.ttl;
-	return s->cfg.remote_as == s->local_as ? 64 : 1;
+	return s->cfg.ttl ? s->cfg.ttl : s->cfg.remote_as == s->local_as ? 64 : 1;
 }
 
 /* ---- connection lifetime ---- */
@@ -283,10 +280,13 @@ static void connected(struct bgp_session *s)
 	memset(&ss, 0, sizeof ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		from_sockaddr(&ss, &s->local);
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	event_del(s->retry_ev);
 	bufferevent_setwatermark(s->bev, EV_WRITE, BGP_OUT_LOW_WATER, 0);
+	/* libevent's default, 16 KiB a writable event, capped a burst of API lines at 16 KiB of
+	 * UPDATEs per loop pass, the peer idle meanwhile: the socket buffer bounds a write instead */
+	bufferevent_set_max_single_write(s->bev, BGP_OUT_HIGH_WATER);
+	bufferevent_set_max_single_read(s->bev, BGP_IN_MAX_READ);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	send_open(s);
 	arm(s->hold_ev, OPENSENT_HOLD_S);

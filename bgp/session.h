@@ -31,6 +31,7 @@ struct bgp_session_params {
 #define BGP_RETRY_MAX_S 120
 #define BGP_OUT_HIGH_WATER (4u << 20) /* stop producing UPDATEs past this much unsent output */
 #define BGP_OUT_LOW_WATER (1u << 20)  /* and resume below this */
+#define BGP_IN_MAX_READ (256u << 10) /* bytes read from a peer per readable event */
 
 struct bgp_session *bgp_session_new(const struct bgp_session_params *p);
 /* Active peers start connecting; passive ones wait in Active for the listener. */
