@@ -145,6 +145,8 @@ static unsigned family_offset(const ip_addr *a)
 void ip_prefix_mask(ip_prefix *p)
 {
 	unsigned bits = family_offset(&p->addr) + p->len;
+	if (bits >= 128)
+		return; /* a host route (/32, /128), most of what is masked: nothing to clear */
 	for (unsigned i = 0; i < 16; i++) {
 		unsigned lo = i * 8;
 		if (bits >= lo + 8)
