@@ -369,7 +369,7 @@ static const struct ckey clickhouse_keys[] = {
 	 .size = SZ(struct st_config, database), .min = 1},
 	STR("user", struct st_config, user, 0),
 	STR("password", struct st_config, password, 0),
-	/* storage, sitting 4: a ClickHouse cluster (Distributed tables), the INSERT body's format */
+	/* a ClickHouse cluster (Distributed tables), the INSERT body's format */
 	{.name = "cluster", .type = K_IDENT, .off = offsetof(struct st_config, cluster),
 	 .size = SZ(struct st_config, cluster), .min = 0},
 	ENUM("format", struct st_config, format, st_format_names),
@@ -383,7 +383,7 @@ static const struct ckey storage_keys[] = {
 	INT("batch_rows", struct st_config, batch_rows, 1, 10000000),
 	INT("batch_ms", struct st_config, batch_ms, 1, 3600000),
 	INT("queue_rows", struct st_config, queue_rows, 1024, 1u << 26),
-	/* the disk spool while ClickHouse is down, and retention (storage, sitting 2) */
+	/* the disk spool while ClickHouse is down, and retention */
 	STR("spool_dir", struct st_config, spool_dir, 0),
 	INT("spool_max_bytes", struct st_config, spool_max_bytes, 1u << 20, 1ull << 50),
 	INT("retention_days", struct st_config, retention_days, 0, 36500),

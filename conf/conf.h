@@ -192,6 +192,10 @@ void conf_defaults(struct rampart_conf *c);
 /* Prints the effective configuration as YAML that conf_load accepts and that loads back to the
  * same values (the round trip the tests check). */
 void conf_print(const struct rampart_conf *c, FILE *f);
+/* Logs, at info level, what the configuration asks for: the networks watched, the capture (or
+ * the capture file `replay` that stands in for it; NULL: none), what an attack leads to, the
+ * control socket and the HTTP listener. Once, at start. */
+void conf_log_summary(const struct rampart_conf *c, const char *replay);
 /* One capture worker's source as the configuration asks for it: a mirror source (cap), or a
  * flow export listener of flow_proto on listen, this one of listen_workers sockets there. */
 struct conf_source {

@@ -86,72 +86,6 @@ static void on_hup(evutil_socket_t sig, short what, void *ctx)
 	evbuffer_free(out);
 }
 
-static bool uses_flowspec(const struct rampart_conf *c)
-{
-	if (c->mitigation.action != DET_MIT_BLACKHOLE)
-		return true;
-	for (size_t i = 0; i < c->detect.n_groups; i++)
-		if (c->detect.groups[i].mitigation == DET_MIT_FLOWSPEC ||
-		    c->detect.groups[i].mitigation == DET_MIT_FLOWSPEC_THEN_BLACKHOLE)
-			return true;
-	return false;
-}
-
-static void announce_plan(const struct rampart *rp, const char *pcap)
-{
-	const struct rampart_conf *c = &rp->conf;
-	char buf[IP_PREFIX_STRLEN];
-	log_info("rampartd starting with %s", c->path);
-	for (size_t i = 0; i < c->detect.n_networks; i++)
-		log_info("monitoring %s", ip_prefix_format(&c->detect.networks[i], buf));
-	log_info("%zu hostgroups besides the default; tick %u ms, average %u s, ban time %u s", c->detect.n_groups - 1,
-		 c->detect.tick_ms, c->detect.average_s, c->detect.ban_time_s);
-	if (pcap)
-		log_info("capture: replaying %s", pcap);
-	for (size_t i = 0; !pcap && i < c->capture.n_pcap_interfaces; i++)
-		log_info("capture: interface %s (libpcap%s)", c->capture.pcap_interfaces[i],
-			 c->capture.pcap_sample > 1 ? ", sampled" : "");
-	const struct conf_afpacket *afp = &c->capture.afpacket;
-	for (size_t i = 0; !pcap && i < afp->n_interfaces; i++)
-		log_info("capture: interface %s (AF_PACKET, %u worker(s), %u MiB ring each, 1 in %u)",
-			 afp->interfaces[i], afp->workers, afp->ring_mb, afp->sample);
-	for (size_t i = 0; !pcap && i < c->capture.afxdp.n_interfaces; i++)
-		log_info("capture: interface %s (AF_XDP, %zu RX queue(s))", c->capture.afxdp.interfaces[i],
-			 c->capture.afxdp.n_queues);
-	if (!pcap && c->capture.n_pcap_interfaces == 0 && afp->n_interfaces == 0 && !c->capture.afxdp.n_interfaces &&
-	    !c->capture.dpdk.n_ports &&
-	    !c->capture.n_sflow && !c->capture.n_netflow &&
-	    !c->capture.n_ipfix)
-		log_warn("capture: no interfaces configured (capture.pcap.interfaces): nothing will be seen");
-	if (pcap && (c->capture.n_sflow || c->capture.n_netflow || c->capture.n_ipfix))
-		log_warn("capture: --pcap replays a capture on its own clock; the flow listeners are not started");
-	if (rp->storage)
-		log_info("storage: flow rows and attack events go to %s", st_writer_destination(rp->storage));
-	if (c->mitigation.dry_run)
-		log_info("mitigation: dry run: attacks are detected and recorded, nothing is announced");
-	else if (!rp->bgp)
-		log_info("mitigation: no bgp section: bans are decided, logged and stored, but announced to "
-			 "no router");
-	else
-		log_info("mitigation: bans are announced as blackholes (65535:666, no-export) to %zu BGP peer(s)",
-			 c->bgp.n_peers);
-	static const char *const mode[] = {[DET_MIT_BLACKHOLE] = "blackhole", [DET_MIT_FLOWSPEC] = "flowspec",
-					   [DET_MIT_FLOWSPEC_THEN_BLACKHOLE] = "flowspec, then blackhole if it goes on"};
-	for (size_t i = 0; i < c->detect.n_groups; i++) {
-		enum det_mitigation m = c->detect.groups[i].mitigation;
-		if (m == DET_MIT_DEFAULT)
-			m = c->mitigation.action;
-		log_info("hostgroup %s: mitigation %s", c->detect.groups[i].name, mode[m]);
-	}
-	if (uses_flowspec(c))
-		log_info("flowspec: %s matched traffic; at most %u rules, then blackholes",
-			 c->mitigation.flowspec_rate_limit_mbps ? "rate-limits" : "discards",
-			 c->mitigation.flowspec_max_rules);
-	log_info("control: %s (rampartctl -s %s help)", c->api.socket, c->api.socket);
-	if (rp->http)
-		log_info("http: JSON API, /metrics and a live page on http://%s/", c->api.http);
-}
-
 static void teardown(struct rampart *rp)
 {
 	/* where a stop's time goes, logged at the end: the budget is 1 s whatever ClickHouse does */
@@ -453,7 +387,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	announce_plan(&rp, pcap);
+	conf_log_summary(&rp.conf, pcap);
 	/* ExaBGP drop-in: the named pipe and the process (docs/EXABGP.md) */
 	if (api_exa_start(&rp.api, err, sizeof err) != 0) {
 		log_err("%s", err);

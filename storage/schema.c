@@ -224,8 +224,8 @@ static const char *const v1_cluster[] = {
 	NULL,
 };
 
-/* The first schema, as sitting 1 shipped it: later versions only ALTER or add to it, so a
- * database made by any earlier Rampart upgrades in place. */
+/* Schema version 1, the base: later versions only ALTER or add to it, so a database made by
+ * any earlier Rampart upgrades in place. */
 static size_t v1_statements(const char *db, const char *cluster, unsigned feat, char out[][ST_STMT_MAX],
 			   size_t max)
 {

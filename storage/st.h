@@ -22,12 +22,12 @@ struct st_config {
 	uint32_t batch_rows;      /* flush a table's batch at this many rows (default 100000) */
 	uint32_t batch_ms;        /* or when its oldest row is this old (default 1000) */
 	uint32_t queue_rows;      /* capacity of each producer's ring (default 262144) */
-	/* sitting 2: the disk spool while ClickHouse is down, and retention */
+	/* the disk spool while ClickHouse is down, and retention */
 	char spool_dir[256];      /* batches ClickHouse could not take; default DIR/spool */
 	uint64_t spool_max_bytes; /* its disk budget (default 1 GiB); beyond it rows are dropped */
 	uint32_t retention_days;  /* drop rows older than this (TTL or partitions); 0 = keep all */
 	uint32_t posts_in_flight; /* concurrent INSERTs, 1..4 (default 3); each holds a batch buffer */
-	/* sitting 4 */
+	/* a cluster and the INSERTs' encoding */
 	char cluster[64];         /* remote_servers cluster: *_local tables + Distributed; "" = plain */
 	int format;               /* enum st_format: the INSERTs' body (spool and files stay RowBinary) */
 	int compression;          /* enum st_compression: the INSERTs' body on the wire */
@@ -95,7 +95,7 @@ struct st_stats {
 	uint64_t batches_failed; /* posts that failed (retried) */
 	char last_error[160];
 	bool clickhouse;         /* writing to ClickHouse (else files) */
-	/* sitting 2: the disk spool. Rows spooled are not yet written; replayed rows count in
+	/* the disk spool. Rows spooled are not yet written; replayed rows count in
 	 * written too. For each table: written + dropped + spool_dropped + lost + in the spool ==
 	 * pushed (+ rows an earlier run left in the spool, which count as spooled at start), with
 	 * in_doubt added while any is. */

@@ -64,6 +64,7 @@ struct st_writer *st_writer_new(const struct st_config *cfg, unsigned n_flow_pro
 		snprintf(w->destination, sizeof w->destination,
 			 "files in %s (flows-, attack_events-, operator_events-YYYYMMDDHH.rowbinary, schema.sql)",
 			 w->cfg.dir);
+	log_info("storage: flow rows and attack events go to %s", w->destination);
 	return w;
 oom:
 	snprintf(err, errlen, "out of memory for %u rings of %u rows and batches of %u rows",
