@@ -7,11 +7,6 @@
 
 static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-bool ip_is_v4(const ip_addr *a)
-{
-	return memcmp(a->b, v4_mapped_prefix, 12) == 0;
-}
-
 void ip_from_v4(ip_addr *a, const uint8_t v4[4])
 {
 	memcpy(a->b, v4_mapped_prefix, 12);
@@ -40,28 +35,9 @@ bool ip_is_zero(const ip_addr *a)
 	return memcmp(a, &zero, sizeof zero) == 0;
 }
 
-bool ip_equal(const ip_addr *a, const ip_addr *b)
-{
-	return memcmp(a->b, b->b, 16) == 0;
-}
-
 int ip_compare(const ip_addr *a, const ip_addr *b)
 {
 	return memcmp(a->b, b->b, 16);
-}
-
-uint32_t ip_hash(const ip_addr *a)
-{
-	/* Two 64-bit halves folded with a multiplicative mix: fast, and spreads the low bits of
-	 * sequential addresses (a /24 under attack) across the whole table. */
-	uint64_t h, l;
-	memcpy(&h, a->b, 8);
-	memcpy(&l, a->b + 8, 8);
-	uint64_t x = (h * 0x9E3779B97F4A7C15ull) ^ l;
-	x ^= x >> 32;
-	x *= 0xD6E8FEB86659FD93ull;
-	x ^= x >> 32;
-	return (uint32_t)x;
 }
 
 bool ip_parse(const char *s, ip_addr *out)
@@ -217,7 +193,3 @@ bool ip_prefix_contains(const ip_prefix *p, const ip_addr *a)
 	return ip_equal(&q.addr, &p->addr);
 }
 
-bool ip_prefix_equal(const ip_prefix *a, const ip_prefix *b)
-{
-	return a->len == b->len && ip_equal(&a->addr, &b->addr);
-}
