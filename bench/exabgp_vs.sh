@@ -10,6 +10,11 @@
 # all PROTO` every 2 ms: a counter, not a table walk) showing the protocol's imported count.
 # ExaBGP runs 10 000 only unless EXA_BIG=1, not at all with EXA=0 (it needs tens of seconds per 100 000); the 100 000
 # ratio is then against ExaBGP's 10 000 figure scaled linearly, labelled as such.
+# ROUNDS (default 5): the ceiling and Rampart each run every size that many times, alternating
+# announce and withdraw on the same session and the same daemon; the FIGURE is the median round,
+# beside the first (a fresh process whose tables fault their memory in) and the spread. One round
+# alone moved by 2x from run to run on this VM (the host backing fresh guest pages, the other
+# core's load), so a single run is not a figure.
 #   bash bench/exabgp_vs.sh [BUILD]          (run by bench/run.sh; needs root, bird2, exabgp)
 set -u
 cd "$(dirname "$0")/.."
@@ -25,6 +30,7 @@ command -v exabgp >/dev/null || { echo "exabgp not installed (apt-get install ex
 # EXA=0: ceiling and Rampart only (ExaBGP's start and its 10 000 leg cost ~20 s a run)
 [ "${EXA:-1}" = 0 ] && HAVE_EXA=0
 SIZES=${SIZES:-"10000 100000"}
+ROUNDS=${ROUNDS:-5}
 W=$LIB_TMP
 
 netns_pair ex_bd ex_bt "10.79.0.1/24,10.79.0.3/24,10.79.0.4/24" "10.79.0.2/24" || { echo "FAIL: namespaces"; exit 1; }
@@ -72,12 +78,20 @@ for n in $SIZES; do
 done
 
 # ---- ceiling: pre-encoded packed UPDATEs, on rampartd's core ----
-declare -A C_ANN C_WD
+# median V...: the middle value (the lower middle of an even count)
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# spread V...: "min-max"
+spread() { printf '%s\n' "$@" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
+declare -A C_ANN C_WD C_ANN_ALL C_WD_ALL
 for n in $SIZES; do
-	out=$(ip netns exec ex_bd taskset -c 0 "$CEIL" blast 10.79.0.4 10.79.0.2 65001 65002 "$n" 10.79.0.1 \
-		"$W/bird/bird.ctl" ceiling) || { echo "FAIL: ceiling: $out"; exit 1; }
-	echo "$out"
-	read -r C_ANN[$n] C_WD[$n] < <(sed -E 's/.*announce (-?[0-9]+) ms, withdraw (-?[0-9]+) ms.*/\1 \2/' <<<"$out")
+	for ((r = 1; r <= ROUNDS; r++)); do
+		out=$(ip netns exec ex_bd taskset -c 0 "$CEIL" blast 10.79.0.4 10.79.0.2 65001 65002 "$n" 10.79.0.1 \
+			"$W/bird/bird.ctl" ceiling) || { echo "FAIL: ceiling: $out"; exit 1; }
+		echo "round $r: $out"
+		read -r a w < <(sed -E 's/.*announce (-?[0-9]+) ms, withdraw (-?[0-9]+) ms.*/\1 \2/' <<<"$out")
+		C_ANN_ALL[$n]+="$a " C_WD_ALL[$n]+="$w "
+	done
+	C_ANN[$n]=$(median ${C_ANN_ALL[$n]}) C_WD[$n]=$(median ${C_WD_ALL[$n]})
 done
 bc disable ceiling >/dev/null
 
@@ -101,15 +115,20 @@ wait_for 15 established rampart || { echo "FAIL: rampart session"; tail "$W/ramp
 cpu_ms() {
 	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%d", ($12 + $13) * 1000 / hz }' "/proc/$1/stat"
 }
-declare -A R_ANN R_WD E_ANN E_WD
+declare -A R_ANN R_WD R_ANN_ALL R_WD_ALL R_FIRST E_ANN E_WD
 for n in $SIZES; do
-	c0=$(cpu_ms $RD)
-	R_ANN[$n]=$(timed "$W/ann.$n" "$W/rampart.fifo" rampart "$n")
-	c1=$(cpu_ms $RD)
-	R_WD[$n]=$(timed "$W/wd.$n" "$W/rampart.fifo" rampart 0)
-	c2=$(cpu_ms $RD)
-	echo "rampart  $n: announce ${R_ANN[$n]} ms, withdraw ${R_WD[$n]} ms (to all in / all out of BIRD);" \
-		"rampartd CPU $((c1 - c0)) ms / $((c2 - c1)) ms"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		c0=$(cpu_ms $RD)
+		a=$(timed "$W/ann.$n" "$W/rampart.fifo" rampart "$n")
+		c1=$(cpu_ms $RD)
+		w=$(timed "$W/wd.$n" "$W/rampart.fifo" rampart 0)
+		c2=$(cpu_ms $RD)
+		echo "rampart  $n round $r: announce $a ms, withdraw $w ms (to all in / all out of BIRD);" \
+			"rampartd CPU $((c1 - c0)) ms / $((c2 - c1)) ms"
+		R_ANN_ALL[$n]+="$a " R_WD_ALL[$n]+="$w "
+		[ "$r" = 1 ] && R_FIRST[$n]="$a / $w"
+	done
+	R_ANN[$n]=$(median ${R_ANN_ALL[$n]}) R_WD[$n]=$(median ${R_WD_ALL[$n]})
 done
 kill $RD
 wait $RD 2>/dev/null
@@ -166,8 +185,10 @@ for n in $SIZES; do
 	if [ -z "$ea" ] && [ -n "${E_ANN[10000]:-}" ] && [ "${E_ANN[10000]}" -gt 0 ]; then
 		ea=$((E_ANN[10000] * n / 10000)) ew=$((E_WD[10000] * n / 10000)) label=" (ExaBGP extrapolated linearly from 10 000, not measured)"
 	fi
-	echo "FIGURE: $n /32 via ExaBGP API lines -> BIRD: ceiling announce ${C_ANN[$n]} ms withdraw ${C_WD[$n]} ms;" \
-		"Rampart announce ${R_ANN[$n]} ms withdraw ${R_WD[$n]} ms;" \
+	echo "FIGURE: $n /32 via ExaBGP API lines -> BIRD, median of $ROUNDS rounds: ceiling announce ${C_ANN[$n]} ms" \
+		"withdraw ${C_WD[$n]} ms (rounds $(spread ${C_ANN_ALL[$n]}) / $(spread ${C_WD_ALL[$n]}));" \
+		"Rampart announce ${R_ANN[$n]} ms withdraw ${R_WD[$n]} ms (rounds $(spread ${R_ANN_ALL[$n]}) /" \
+		"$(spread ${R_WD_ALL[$n]}); first round ${R_FIRST[$n]});" \
 		"Rampart/ceiling announce $(ratio1 "${R_ANN[$n]}" "${C_ANN[$n]}") withdraw $(ratio1 "${R_WD[$n]}" "${C_WD[$n]}");" \
 		"ExaBGP 4.2 announce ${ea:-n/a} ms withdraw ${ew:-n/a} ms; ExaBGP/Rampart announce $(ratio "${ea:-0}" "${R_ANN[$n]}")" \
 		"withdraw $(ratio "${ew:-0}" "${R_WD[$n]}")$label"
