@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 	size_t nb = det_engine_bans(e, bans, 8);
 	printf("attacks active: %zu (%d events)\n", nb, events);
 
-	char dir[] = "/tmp/p5_bench_apcap.XXXXXX";
+	char dir[] = "/tmp/rampart_bench_attack_pcap.XXXXXX";
 	if (!mkdtemp(dir))
 		return 1;
 	struct st_samples_config steady = {.enabled = true, .packets = 500, .snaplen = 256};

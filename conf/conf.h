@@ -14,6 +14,7 @@
 #include "../detect/det.h"
 #include "../flowspec/fs.h"
 #include "../lib/ip.h"
+#include "../lib/log.h"
 #include "../storage/samples.h"
 #include "../storage/st.h"
 
@@ -196,6 +197,8 @@ void conf_print(const struct rampart_conf *c, FILE *f);
  * the capture file `replay` that stands in for it; NULL: none), what an attack leads to, the
  * control socket and the HTTP listener. Once, at start. */
 void conf_log_summary(const struct rampart_conf *c, const char *replay);
+/* log_level as lib/log's level, for log_set_level at start and on reload. */
+enum log_level conf_log_level(const struct rampart_conf *c);
 /* One capture worker's source as the configuration asks for it: a mirror source (cap), or a
  * flow export listener of flow_proto on listen, this one of listen_workers sockets there. */
 struct conf_source {

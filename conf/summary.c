@@ -73,3 +73,10 @@ void conf_log_summary(const struct rampart_conf *c, const char *replay)
 	if (c->api.http[0])
 		log_info("http: JSON API, /metrics and a live page on http://%s/", c->api.http);
 }
+
+enum log_level conf_log_level(const struct rampart_conf *c)
+{
+	static const enum log_level levels[] = {[CONF_LOG_DEBUG] = LOG_LVL_DEBUG, [CONF_LOG_INFO] = LOG_LVL_INFO,
+						[CONF_LOG_WARN] = LOG_LVL_WARN, [CONF_LOG_ERR] = LOG_LVL_ERR};
+	return levels[c->log_level];
+}

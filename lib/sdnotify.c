@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 int sdnotify_send(const char *msg)
@@ -31,4 +33,14 @@ int sdnotify_send(const char *msg)
 	close(fd);
 	errno = e;
 	return w == (ssize_t)strlen(msg) ? 0 : -1;
+}
+
+int sdnotify_reloading(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	char msg[96];
+	snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		 (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000u);
+	return sdnotify_send(msg);
 }

@@ -217,8 +217,7 @@ int main(int argc, char **argv)
 		conf_free(&rp.conf);
 		return 0;
 	}
-	static const enum log_level levels[] = {LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERR};
-	log_set_level(debug ? LOG_LVL_DEBUG : levels[rp.conf.log_level]);
+	log_set_level(debug ? LOG_LVL_DEBUG : conf_log_level(&rp.conf));
 	rp.replay = pcap != NULL;
 	rp.start_wall_s = (uint64_t)time(NULL);
 

@@ -9,10 +9,8 @@
  * once no set points at it any more. */
 #include <errno.h>
 #include <event2/buffer.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "../lib/log.h"
 #include "../lib/sdnotify.h"
@@ -127,12 +125,8 @@ static int apply_http(struct rampart *rp, const char *was, struct evbuffer *out)
 int rd_reload(struct rampart *rp, struct evbuffer *out)
 {
 	/* systemd's Type=notify reload protocol: RELOADING=1 with the monotonic time, then READY=1 */
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	char msg[96];
-	snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
-		 (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
-	notify_systemd(msg);
+	if (sdnotify_reloading() < 0)
+		log_warn("sd_notify: cannot send RELOADING=1: %s", strerror(errno));
 
 	struct rampart_conf nc;
 	char err[512];
@@ -232,8 +226,7 @@ int rd_reload(struct rampart *rp, struct evbuffer *out)
 			add_word(applied, sizeof applied, "api.http");
 	}
 	if (d.log_level) {
-		static const enum log_level levels[] = {LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERR};
-		log_set_level(levels[rp->conf.log_level]);
+		log_set_level(conf_log_level(&rp->conf));
 		add_word(applied, sizeof applied, "log_level");
 	}
 	rd_api_ctx(rp); /* the API's view: the new networks, notify and webhook */

@@ -24,7 +24,7 @@ static char dir[64];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/p5_apcap.XXXXXX");
+	snprintf(dir, sizeof dir, "/tmp/rampart_attack_pcap.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	return 0;
 }
