@@ -103,8 +103,9 @@ static uint32_t tag_of(const struct ht *t, const void *key)
 	return h | USED;
 }
 
-/* Keys of 8 and 16 bytes (an address, a pair of ids) compare as words, not through a memcmp
- * call: a million-host merge compares one key per host. */
+/* Keys of 8, 16 and 17 bytes (an address, a pair of ids, a prefix) compare as words, not through
+ * a memcmp call: a million-host merge compares one key per host, a burst of routes one or two per
+ * route and table. */
 static inline bool key_eq(const struct ht *t, const void *key, const unsigned char *rec)
 {
 	const void *rk = rec + t->type->key_off;
@@ -120,6 +121,10 @@ static inline bool key_eq(const struct ht *t, const void *key, const unsigned ch
 		memcpy(a, key, 16);
 		memcpy(b, rk, 16);
 		return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+	case 17: /* an ip_prefix: address and length */
+		memcpy(a, key, 16);
+		memcpy(b, rk, 16);
+		return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0 && ((const uint8_t *)key)[16] == ((const uint8_t *)rk)[16];
 	default:
 		return !memcmp(key, rk, t->type->key_size);
 	}
