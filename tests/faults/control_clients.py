@@ -79,13 +79,27 @@ elif mode == "slowline":
     print("closed=%d after=%.1f" % (closed, time.time() - t0))
 elif mode == "flood":
     # as many connections as will open, N at most, held SECS: the daemon runs out of descriptors
+    # A full listen backlog (16) refuses a connect at once (EAGAIN) while the daemon has not yet
+    # run its accept: each connect is retried for 0.3 s so that the flood outpaces the daemon only
+    # once the daemon cannot accept any more; after three connects in a row fail, it is full.
     n, hold = int(sys.argv[3]), float(sys.argv[4])
-    socks, failed = [], 0
+    socks, failed, in_a_row = [], 0, 0
     for _ in range(n):
-        try:
-            socks.append(conn(path, 0.2))
-        except OSError:
+        if in_a_row >= 3:
             failed += 1
+            continue
+        end = time.time() + 0.3
+        while True:
+            try:
+                socks.append(conn(path, 0.2))
+                in_a_row = 0
+                break
+            except OSError:
+                if time.time() >= end:
+                    failed += 1
+                    in_a_row += 1
+                    break
+                time.sleep(0.005)
     print("opened=%d failed=%d" % (len(socks), failed), flush=True)
     time.sleep(hold)
 else:

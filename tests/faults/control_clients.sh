@@ -11,7 +11,8 @@
 #   5. ulimit -n low (64) and 200 connections: accept hits EMFILE, the listener pauses instead of
 #      spinning (CPU bounded), one "accept failed ... N time(s)" line per 10 s, the failures
 #      counted; rampartctl works again once the clients close.
-# Port 18497 (HTTP, for /metrics). Prints "control_clients: N passed, N failed".
+# Port 18497 (HTTP, for /metrics). Prints "control_clients: N passed, N failed". KEEP=1 keeps the
+# work directory (the daemon's log) for a look afterwards.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/rampart.sh
@@ -26,7 +27,7 @@ CLIENTS=()
 cleanup() {
 	for c in "${CLIENTS[@]}"; do kill "$c" 2>/dev/null; done
 	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-	rm -rf "$WORK"
+	[ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 PORT=18497
