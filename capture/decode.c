@@ -62,15 +62,6 @@ static inline uint16_t be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* The IPv4-mapped form lib/ip.h keeps every IPv4 address in, written inline (ip_from_v4 is a
- * call into another object file, twice per packet). */
-static inline void set_v4(ip_addr *a, const uint8_t *v4)
-{
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	memcpy(a->b, mapped, 12);
-	memcpy(a->b + 12, v4, 4);
-}
-
 /* Every field is written so a record never carries a previous packet's values. */
 static inline void record_init(struct flow_record *out, uint64_t ts_ns)
 {
@@ -144,8 +135,8 @@ static enum cap_decode_result decode_ipv4(struct rbuf *r, struct flow_record *ou
 	out->tos = h[1];
 	out->protocol = h[9];
 	out->bytes = total;
-	set_v4(&out->src, h + 12);
-	set_v4(&out->dst, h + 16);
+	ip_from_v4(&out->src, h + 12);
+	ip_from_v4(&out->dst, h + 16);
 
 	uint16_t frag = be16(h + 6);
 	if (frag & 0x3fff) { /* MF or an offset: DF alone is not a fragment */

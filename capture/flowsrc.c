@@ -95,8 +95,7 @@ static bool sockaddr_ip(const struct sockaddr_storage *ss, ip_addr *out)
 	}
 	if (ss->ss_family == AF_INET6) {
 		const uint8_t *b = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
-		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-		if (!memcmp(b, mapped, 12))
+		if (!memcmp(b, ip_v4_mapped_prefix, 12))
 			ip_from_v4(out, b + 12);
 		else
 			ip_from_v6(out, b);

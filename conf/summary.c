@@ -5,17 +5,6 @@
 #include "../lib/log.h"
 #include "conf.h"
 
-static bool uses_flowspec(const struct rampart_conf *c)
-{
-	if (c->mitigation.action != DET_MIT_BLACKHOLE)
-		return true;
-	for (size_t i = 0; i < c->detect.n_groups; i++)
-		if (c->detect.groups[i].mitigation == DET_MIT_FLOWSPEC ||
-		    c->detect.groups[i].mitigation == DET_MIT_FLOWSPEC_THEN_BLACKHOLE)
-			return true;
-	return false;
-}
-
 static void log_capture(const struct conf_capture *cc, const char *replay)
 {
 	if (replay) {
@@ -48,13 +37,15 @@ static void log_mitigation(const struct rampart_conf *c)
 			 c->bgp.n_peers);
 	static const char *const mode[] = {[DET_MIT_BLACKHOLE] = "blackhole", [DET_MIT_FLOWSPEC] = "flowspec",
 					   [DET_MIT_FLOWSPEC_THEN_BLACKHOLE] = "flowspec, then blackhole if it goes on"};
+	bool flowspec = c->mitigation.action != DET_MIT_BLACKHOLE;
 	for (size_t i = 0; i < c->detect.n_groups; i++) {
 		enum det_mitigation m = c->detect.groups[i].mitigation;
 		if (m == DET_MIT_DEFAULT)
 			m = c->mitigation.action;
+		flowspec |= m != DET_MIT_BLACKHOLE;
 		log_info("hostgroup %s: mitigation %s", c->detect.groups[i].name, mode[m]);
 	}
-	if (uses_flowspec(c))
+	if (flowspec)
 		log_info("flowspec: %s matched traffic; at most %u rules, then blackholes",
 			 c->mitigation.flowspec_rate_limit_mbps ? "rate-limits" : "discards", c->mitigation.flowspec_max_rules);
 }

@@ -115,9 +115,7 @@ int det_lpm_insert(struct det_lpm *l, const ip_prefix *p, int32_t value)
 
 int det_lpm_lookup(const struct det_lpm *l, const ip_addr *a)
 {
-	/* inline test for the mapped prefix: this is the per-packet path */
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	if (memcmp(a->b, mapped, 12) == 0)
+	if (ip_is_v4(a)) /* inline: this is the per-packet path */
 		return trie_lookup(&l->v4, a->b + 12, 4);
 	return trie_lookup(&l->v6, a->b, 16);
 }

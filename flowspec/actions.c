@@ -247,8 +247,7 @@ bool fs_actions_equal(const struct fs_actions *a, const struct fs_actions *b)
  * the IPv4 forms carry IPv4 targets. */
 static bool v4_mapped(const uint8_t a[16])
 {
-	static const uint8_t pfx[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	return memcmp(a, pfx, 12) == 0;
+	return memcmp(a, ip_v4_mapped_prefix, 12) == 0;
 }
 
 bool fs_actions_encode6(const struct fs_actions *a, struct wbuf *w, struct fs_err *err)

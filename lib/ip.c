@@ -5,14 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-void ip_from_v4(ip_addr *a, const uint8_t v4[4])
-{
-	memcpy(a->b, v4_mapped_prefix, 12);
-	memcpy(a->b + 12, v4, 4);
-}
-
 void ip_from_v6(ip_addr *a, const uint8_t v6[16])
 {
 	memcpy(a->b, v6, 16);

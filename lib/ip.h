@@ -28,14 +28,15 @@ _Static_assert(sizeof(ip_prefix) == 17, "ip_prefix is 17 bytes");
 /* The comparisons and the hash every table lookup makes are inline, as 8-byte words: a burst of
  * 100 000 routes makes several of each per route, and a call into libc's memcmp for 12 or 16
  * bytes cost more than the comparison. */
+/* the first 12 bytes of ::ffff:a.b.c.d */
+static const uint8_t ip_v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 static inline bool ip_is_v4(const ip_addr *a)
 {
-	static const uint8_t mapped_tail[4] = {0, 0, 0xff, 0xff}; /* bytes 8..11 of ::ffff:a.b.c.d */
 	uint64_t head;
 	uint32_t tail, want;
 	memcpy(&head, a->b, 8);
 	memcpy(&tail, a->b + 8, 4);
-	memcpy(&want, mapped_tail, 4);
+	memcpy(&want, ip_v4_mapped_prefix + 8, 4);
 	return head == 0 && tail == want;
 }
 static inline bool ip_equal(const ip_addr *a, const ip_addr *b)
@@ -58,8 +59,12 @@ static inline uint32_t ip_hash(const ip_addr *a)
 	x ^= x >> 32;
 	return (uint32_t)x;
 }
-/* bytes in network order */
-void ip_from_v4(ip_addr *a, const uint8_t v4[4]);
+/* bytes in network order; inline, as decoding a packet makes two */
+static inline void ip_from_v4(ip_addr *a, const uint8_t v4[4])
+{
+	memcpy(a->b, ip_v4_mapped_prefix, 12);
+	memcpy(a->b + 12, v4, 4);
+}
 void ip_from_v6(ip_addr *a, const uint8_t v6[16]);
 /* IPv4 as a host-order integer; only meaningful when ip_is_v4() */
 uint32_t ip_v4_u32(const ip_addr *a);
